@@ -1,0 +1,365 @@
+//! The configuration of `signet serve`: one TOML file, every key optional, with embedded
+//! defaults. `signet serve --print-config` prints the effective configuration and
+//! `--check-config` validates a file, naming the offending key.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// Which roles this process runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Roles {
+    /// The CA and the log together (the default).
+    #[default]
+    All,
+    /// Only the transparency log.
+    Log,
+    /// Only the CA; it reaches the log over HTTP at `ca.log_url`.
+    Ca,
+}
+
+/// The whole configuration of `signet serve`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct Config {
+    /// Directory holding RocksDB, generated keys and the trust files.
+    pub(crate) data_dir: PathBuf,
+    /// Address to listen on.
+    pub(crate) listen: SocketAddr,
+    /// The roles this process runs: `all`, `log` or `ca`.
+    pub(crate) only: Roles,
+    /// The base URL clients use to reach this server (written into trusted_root.json and
+    /// signing_config.json). Defaults to `http://<listen>`.
+    pub(crate) public_url: Option<String>,
+    /// HTTPS: PEM certificate chain and key files. Plain HTTP when absent.
+    pub(crate) tls: Option<TlsConfig>,
+    /// The transparency log.
+    pub(crate) log: LogSection,
+    /// The certificate authority.
+    pub(crate) ca: CaSection,
+}
+
+/// HTTPS settings.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TlsConfig {
+    /// PEM certificate chain file.
+    pub(crate) cert: PathBuf,
+    /// PEM private key file.
+    pub(crate) key: PathBuf,
+}
+
+/// The `[log]` section.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct LogSection {
+    /// Largest number of entries integrated in one batch.
+    pub(crate) batch_max_entries: usize,
+    /// Longest time an entry waits for its batch, in milliseconds.
+    pub(crate) batch_max_delay_ms: u64,
+    /// Pending entries accepted before the log answers 503 with Retry-After.
+    pub(crate) queue_capacity: usize,
+    /// Largest accepted request body, in bytes.
+    pub(crate) max_body_bytes: usize,
+}
+
+/// The `[ca]` section.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct CaSection {
+    /// Certificate validity, in hours.
+    pub(crate) validity_hours: u32,
+    /// The log's base URL, for SCTs, when the CA runs alone (`only = "ca"`).
+    pub(crate) log_url: Option<String>,
+    /// Certificates per identity per minute before 429 (0 = unlimited).
+    pub(crate) rate_limit_per_minute: u32,
+    /// Where the CA signing key lives. Default: a file key generated in the data directory.
+    pub(crate) key: CaKey,
+    /// The OIDC issuers this CA accepts.
+    pub(crate) issuers: Vec<IssuerEntry>,
+}
+
+/// Where the CA signing key lives.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, tag = "type", rename_all = "lowercase")]
+pub(crate) enum CaKey {
+    /// Root and intermediate generated on first start under `<data_dir>/ca/`.
+    #[default]
+    Generated,
+    /// An encrypted PEM key file and its chain (intermediate..root, PEM).
+    File {
+        /// Encrypted PEM private key.
+        key: PathBuf,
+        /// PEM chain: the CA certificate for this key first, the root last.
+        chain: PathBuf,
+        /// File holding the password (preferred over `password_env`).
+        password_file: Option<PathBuf>,
+        /// Environment variable holding the password.
+        password_env: Option<String>,
+    },
+    /// A key in an HSM over PKCS#11.
+    Pkcs11 {
+        /// The PKCS#11 module (e.g. /usr/lib/softhsm/libsofthsm2.so).
+        module: PathBuf,
+        /// Token label.
+        token_label: String,
+        /// Label of the private key object.
+        key_label: String,
+        /// File holding the user PIN.
+        pin_file: PathBuf,
+        /// PEM chain: the CA certificate for this key first, the root last.
+        chain: PathBuf,
+    },
+}
+
+/// One accepted OIDC issuer.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct IssuerEntry {
+    /// The issuer URL (`iss`).
+    pub(crate) url: String,
+    /// Expected audience.
+    #[serde(default = "default_audience")]
+    pub(crate) audience: String,
+    /// How identities map into certificates: email, github-workflow, gitlab-pipeline,
+    /// kubernetes, uri or username.
+    #[serde(rename = "type", default = "default_issuer_type")]
+    pub(crate) issuer_type: String,
+    /// For `uri` and `username` issuers: the domain subjects must belong to.
+    #[serde(default)]
+    pub(crate) subject_domain: Option<String>,
+}
+
+fn default_audience() -> String {
+    "sigstore".to_owned()
+}
+
+fn default_issuer_type() -> String {
+    "email".to_owned()
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("./signet-data"),
+            listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            only: Roles::All,
+            public_url: None,
+            tls: None,
+            log: LogSection::default(),
+            ca: CaSection::default(),
+        }
+    }
+}
+
+impl Default for LogSection {
+    fn default() -> Self {
+        LogSection {
+            batch_max_entries: 1024,
+            batch_max_delay_ms: 20,
+            queue_capacity: 65_536,
+            max_body_bytes: 1 << 20,
+        }
+    }
+}
+
+impl Default for CaSection {
+    fn default() -> Self {
+        CaSection {
+            validity_hours: 24,
+            log_url: None,
+            rate_limit_per_minute: 0,
+            key: CaKey::Generated,
+            issuers: Vec::new(),
+        }
+    }
+}
+
+const ISSUER_TYPES: &[&str] = &[
+    "email",
+    "github-workflow",
+    "gitlab-pipeline",
+    "kubernetes",
+    "uri",
+    "username",
+];
+
+/// A configuration error that names the key at fault.
+#[derive(Debug, thiserror::Error)]
+#[error("{key}: {message}")]
+pub(crate) struct ConfigError {
+    /// The dotted key, e.g. `ca.issuers[0].type`.
+    pub(crate) key: String,
+    /// What is wrong with it.
+    pub(crate) message: String,
+}
+
+fn err(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        key: key.into(),
+        message: message.into(),
+    }
+}
+
+impl Config {
+    /// Parses a TOML configuration. Unknown keys are errors that name the key.
+    pub(crate) fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        toml::from_str(text).map_err(|e| {
+            let key = e
+                .span()
+                .and_then(|s| text.get(..s.start))
+                .map(|before| locate_key(before))
+                .unwrap_or_default();
+            err(
+                if key.is_empty() { "config".to_owned() } else { key },
+                e.message().to_owned(),
+            )
+        })
+    }
+
+    /// Checks every value, naming the first bad key.
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+        if self.log.batch_max_entries == 0 || self.log.batch_max_entries > 65_536 {
+            return Err(err("log.batch_max_entries", "must be between 1 and 65536"));
+        }
+        if self.log.batch_max_delay_ms > 10_000 {
+            return Err(err("log.batch_max_delay_ms", "must be at most 10000"));
+        }
+        if self.log.queue_capacity < self.log.batch_max_entries {
+            return Err(err(
+                "log.queue_capacity",
+                "must be at least log.batch_max_entries",
+            ));
+        }
+        if self.log.max_body_bytes < 1024 {
+            return Err(err("log.max_body_bytes", "must be at least 1024"));
+        }
+        if self.ca.validity_hours == 0 || self.ca.validity_hours > 24 * 366 {
+            return Err(err("ca.validity_hours", "must be between 1 and 8784"));
+        }
+        if let Some(url) = &self.public_url {
+            check_url("public_url", url)?;
+        }
+        if self.only == Roles::Ca {
+            match &self.ca.log_url {
+                None => {
+                    return Err(err(
+                        "ca.log_url",
+                        "required when only = \"ca\": the CA needs the log for SCTs",
+                    ))
+                }
+                Some(url) => check_url("ca.log_url", url)?,
+            }
+        }
+        for (i, issuer) in self.ca.issuers.iter().enumerate() {
+            check_url(&format!("ca.issuers[{i}].url"), &issuer.url)?;
+            if !ISSUER_TYPES.contains(&issuer.issuer_type.as_str()) {
+                return Err(err(
+                    format!("ca.issuers[{i}].type"),
+                    format!(
+                        "unknown issuer type {:?}; expected one of {}",
+                        issuer.issuer_type,
+                        ISSUER_TYPES.join(", ")
+                    ),
+                ));
+            }
+            if issuer.audience.is_empty() {
+                return Err(err(format!("ca.issuers[{i}].audience"), "must not be empty"));
+            }
+            if issuer.issuer_type == "uri" && issuer.subject_domain.is_none() {
+                return Err(err(
+                    format!("ca.issuers[{i}].subject_domain"),
+                    "required for uri issuers",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The effective configuration as TOML.
+    pub(crate) fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render config: {e}\n"))
+    }
+}
+
+fn check_url(key: &str, value: &str) -> Result<(), ConfigError> {
+    match url::Url::parse(value) {
+        Ok(u) if u.scheme() == "http" || u.scheme() == "https" => Ok(()),
+        Ok(u) => Err(err(key, format!("scheme {:?} is not http or https", u.scheme()))),
+        Err(e) => Err(err(key, format!("not a URL: {e}"))),
+    }
+}
+
+/// Best effort: the dotted path of the TOML key that starts right before an error span.
+fn locate_key(before: &str) -> String {
+    let mut table = String::new();
+    for line in before.lines() {
+        let t = line.trim();
+        if let Some(name) = t.strip_prefix("[[").and_then(|s| s.strip_suffix("]]")) {
+            table = name.trim().to_owned();
+        } else if let Some(name) = t.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
+            table = name.trim().to_owned();
+        }
+    }
+    let last = before.lines().last().unwrap_or("");
+    let key = last.split('=').next().unwrap_or("").trim();
+    match (table.is_empty(), key.is_empty() || key.starts_with('[')) {
+        (true, true) => String::new(),
+        (true, false) => key.to_owned(),
+        (false, true) => table,
+        (false, false) => format!("{table}.{key}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn empty_file_gives_defaults() {
+        let c = Config::from_toml("").unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:3000");
+        assert_eq!(c.ca.validity_hours, 24);
+        assert_eq!(c.log.batch_max_entries, 1024);
+        c.validate().unwrap();
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let e = Config::from_toml("[log]\nbatch_size = 3\n").unwrap_err();
+        assert!(e.to_string().contains("batch_size"), "{e}");
+        assert!(e.key.starts_with("log"), "{e}");
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let c = Config::from_toml("[log]\nbatch_max_entries = 0\n").unwrap();
+        assert_eq!(c.validate().unwrap_err().key, "log.batch_max_entries");
+        let c = Config::from_toml(
+            "[[ca.issuers]]\nurl = \"https://x.example\"\ntype = \"martian\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.validate().unwrap_err().key, "ca.issuers[0].type");
+        let c = Config::from_toml("only = \"ca\"\n").unwrap();
+        assert_eq!(c.validate().unwrap_err().key, "ca.log_url");
+        let c = Config::from_toml("listen = \"nonsense\"\n");
+        assert!(c.unwrap_err().key.contains("listen"));
+    }
+
+    #[test]
+    fn printed_config_parses_back() {
+        let mut c = Config::default();
+        c.ca.issuers.push(IssuerEntry {
+            url: "https://issuer.example".into(),
+            audience: "sigstore".into(),
+            issuer_type: "email".into(),
+            subject_domain: None,
+        });
+        let again = Config::from_toml(&c.to_toml()).unwrap();
+        assert_eq!(again.ca.issuers.len(), 1);
+        assert_eq!(again.listen, c.listen);
+    }
+}
