@@ -1,1 +1,32 @@
-//! placeholder crate root
+//! Signet wire formats and Merkle math.
+//!
+//! This crate is pure: it performs no I/O, spawns no tasks, never reads the clock and never
+//! draws ambient randomness. Callers pass in times and random number generators. Every parser
+//! here accepts untrusted bytes and is fuzzed (see `proto/fuzz`).
+//!
+//! Specifications implemented, one module each:
+//! * [`merkle`]: RFC 6962 / RFC 9162 hashing, inclusion and consistency proofs.
+//! * [`tiles`]: C2SP tlog-tiles paths, entry bundles and tile integration.
+//! * [`keys`]: PKIX public keys and signature verification.
+//! * [`note`]: C2SP signed-note, Rekor-style ECDSA note signatures and tlog-cosignature.
+//! * [`checkpoint`]: C2SP tlog-checkpoint.
+//! * [`jcs`]: RFC 8785 JSON canonicalization.
+//! * [`rekor`]: Rekor v1 entry bodies (hashedrekord, dsse), SET payload and API types.
+//! * [`bundle`]: Sigstore bundle v0.1 to v0.3.
+//! * [`trust`]: trusted_root.json, signing_config.json, client trust config.
+//! * [`fulcio`]: Fulcio v2 API types.
+//! * [`cert`]: Fulcio certificate extension OIDs and identity extraction.
+//! * [`sct`]: RFC 6962 signed certificate timestamps and precertificates.
+
+pub mod bundle;
+pub mod cert;
+pub mod checkpoint;
+pub mod fulcio;
+pub mod jcs;
+pub mod keys;
+pub mod merkle;
+pub mod note;
+pub mod rekor;
+pub mod sct;
+pub mod tiles;
+pub mod trust;
