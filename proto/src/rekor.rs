@@ -1,0 +1,865 @@
+//! Rekor v1 entry bodies, the signed entry timestamp (SET) payload and the Rekor v1 REST API
+//! JSON types.
+//!
+//! Specs (sigstore/rekor at eee7d8d644f5713e3c1ace419425aa3ceadc46d7):
+//! * `pkg/types/hashedrekord/v0.0.1/hashedrekord_v0_0_1_schema.json`;
+//! * `pkg/types/dsse/v0.0.1/dsse_v0_0_1_schema.json` and `entry.go` (the request form
+//!   `proposedContent {envelope, verifiers}` and the stored canonical form
+//!   `{envelopeHash, payloadHash, signatures[{signature, verifier}]}`);
+//! * `openapi.yaml` (`LogEntry`, `LogInfo`, `ConsistencyProof`, `SearchIndex`,
+//!   `SearchLogQuery`, `Error`).
+//!
+//! Rekor stores each entry body as RFC 8785 JSON ([`crate::jcs`]); the log's Merkle leaf is
+//! that byte string and the SET is a signature over the canonical
+//! `{"body","integratedTime","logID","logIndex"}` object ([`SetPayload`]).
+//!
+//! What this module does not do: verify entry signatures, fetch anything, or compute Merkle
+//! proofs. Only the `hashedrekord` and `dsse` kinds at `0.0.1` are modelled; other kinds are
+//! rejected with [`RekorError::UnsupportedKind`] / [`RekorError::UnsupportedApiVersion`].
+//! Unknown fields are rejected everywhere (Rekor itself ignores some of them).
+
+use crate::bundle::{Base64Bytes, DsseEnvelope};
+use crate::jcs::{self, JcsError};
+use aws_lc_rs::digest::{digest, SHA256};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// `kind` of a hashedrekord entry.
+pub const KIND_HASHEDREKORD: &str = "hashedrekord";
+/// `kind` of a dsse entry.
+pub const KIND_DSSE: &str = "dsse";
+/// The only `apiVersion` modelled for both kinds.
+pub const API_VERSION_0_0_1: &str = "0.0.1";
+
+/// Errors from parsing or building Rekor entries.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RekorError {
+    /// The JSON does not match the expected schema.
+    #[error("malformed Rekor JSON: {source}")]
+    Json {
+        /// The serde error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A required top-level field of a proposed entry is missing or not a string.
+    #[error("proposed entry is missing field {field:?}")]
+    MissingField {
+        /// The field name.
+        field: &'static str,
+    },
+    /// The entry `kind` is not one we accept.
+    #[error("unsupported entry kind {kind:?} (supported: hashedrekord, dsse)")]
+    UnsupportedKind {
+        /// The kind found.
+        kind: String,
+    },
+    /// The `apiVersion` is not supported for that kind.
+    #[error("unsupported apiVersion {api_version:?} for kind {kind:?} (supported: 0.0.1)")]
+    UnsupportedApiVersion {
+        /// The entry kind.
+        kind: String,
+        /// The version found.
+        api_version: String,
+    },
+    /// A spec field has an invalid value.
+    #[error("invalid {kind} entry: {reason}")]
+    InvalidSpec {
+        /// The entry kind.
+        kind: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Canonicalization failed.
+    #[error(transparent)]
+    Jcs(#[from] JcsError),
+}
+
+fn json_err(source: serde_json::Error) -> RekorError {
+    RekorError::Json { source }
+}
+
+/// Bytes written as lowercase hex (read in either case), as Rekor's API does for hashes and
+/// log IDs.
+#[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct HexBytes(pub Vec<u8>);
+
+impl HexBytes {
+    /// Lowercase hex of the bytes.
+    #[must_use]
+    pub fn to_hex(&self) -> String {
+        hex::encode(&self.0)
+    }
+
+    /// The raw bytes.
+    #[must_use]
+    pub fn as_slice(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for HexBytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HexBytes({})", self.to_hex())
+    }
+}
+
+impl From<Vec<u8>> for HexBytes {
+    fn from(v: Vec<u8>) -> Self {
+        HexBytes(v)
+    }
+}
+
+impl From<&[u8]> for HexBytes {
+    fn from(v: &[u8]) -> Self {
+        HexBytes(v.to_vec())
+    }
+}
+
+impl Serialize for HexBytes {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_hex())
+    }
+}
+
+impl<'de> Deserialize<'de> for HexBytes {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        hex::decode(s.as_ref())
+            .map(HexBytes)
+            .map_err(|e| serde::de::Error::custom(format!("invalid hex {s:?}: {e}")))
+    }
+}
+
+/// SHA-256 of `data`.
+fn sha256(data: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    out.copy_from_slice(digest(&SHA256, data).as_ref());
+    out
+}
+
+/// The Rekor entry UUID of a canonical body: lowercase hex of its RFC 6962 leaf hash
+/// SHA-256(0x00 ‖ body).
+#[must_use]
+pub fn entry_uuid(body: &[u8]) -> String {
+    let mut buf = Vec::with_capacity(body.len() + 1);
+    buf.push(0u8);
+    buf.extend_from_slice(body);
+    hex::encode(sha256(&buf))
+}
+
+/// The Rekor entry ID: the tree ID as 16 hex digits followed by [`entry_uuid`].
+#[must_use]
+pub fn entry_id(tree_id: i64, body: &[u8]) -> String {
+    format!("{tree_id:016x}{}", entry_uuid(body))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Entry bodies
+// ---------------------------------------------------------------------------------------------
+
+/// Hash algorithm names used inside Rekor entry specs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum RekorHashAlgorithm {
+    /// `sha256`.
+    Sha256,
+    /// `sha384` (hashedrekord only).
+    Sha384,
+    /// `sha512` (hashedrekord only).
+    Sha512,
+}
+
+impl RekorHashAlgorithm {
+    /// Digest length in bytes.
+    #[must_use]
+    pub fn digest_len(self) -> usize {
+        match self {
+            RekorHashAlgorithm::Sha256 => 32,
+            RekorHashAlgorithm::Sha384 => 48,
+            RekorHashAlgorithm::Sha512 => 64,
+        }
+    }
+}
+
+/// `{algorithm, value}` with `value` a lowercase hex digest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HashValue {
+    /// The hash algorithm.
+    pub algorithm: RekorHashAlgorithm,
+    /// The digest as lowercase hex, kept verbatim.
+    pub value: String,
+}
+
+impl HashValue {
+    /// A SHA-256 value.
+    #[must_use]
+    pub fn sha256(digest: &[u8; 32]) -> Self {
+        HashValue {
+            algorithm: RekorHashAlgorithm::Sha256,
+            value: hex::encode(digest),
+        }
+    }
+
+    /// Decodes `value`, checking it is lowercase hex of the algorithm's length.
+    ///
+    /// # Errors
+    ///
+    /// A description of the problem.
+    pub fn digest(&self) -> Result<Vec<u8>, String> {
+        if self.value.bytes().any(|b| b.is_ascii_uppercase()) {
+            return Err(format!("hash value {:?} is not lowercase hex", self.value));
+        }
+        let bytes =
+            hex::decode(&self.value).map_err(|e| format!("hash value {:?}: {e}", self.value))?;
+        if bytes.len() != self.algorithm.digest_len() {
+            return Err(format!(
+                "hash value has {} bytes, {:?} needs {}",
+                bytes.len(),
+                self.algorithm,
+                self.algorithm.digest_len()
+            ));
+        }
+        Ok(bytes)
+    }
+}
+
+/// hashedrekord 0.0.1 `spec`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HashedRekordV001 {
+    /// The artifact digest.
+    pub data: HashedRekordData,
+    /// The signature and the key or certificate that verifies it.
+    pub signature: HashedRekordSignature,
+}
+
+/// hashedrekord `spec.data`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HashedRekordData {
+    /// Digest of the artifact.
+    pub hash: HashValue,
+}
+
+/// hashedrekord `spec.signature`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HashedRekordSignature {
+    /// The raw signature (ECDSA: ASN.1 DER).
+    pub content: Base64Bytes,
+    /// The verifier.
+    pub public_key: HashedRekordPublicKey,
+}
+
+/// hashedrekord `spec.signature.publicKey`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HashedRekordPublicKey {
+    /// PEM public key or PEM certificate (then base64 again in JSON).
+    pub content: Base64Bytes,
+}
+
+impl HashedRekordV001 {
+    /// Builds the spec for a SHA-256 artifact digest, a signature and a PEM key or
+    /// certificate.
+    #[must_use]
+    pub fn new(sha256_digest: &[u8; 32], signature: Vec<u8>, public_key_pem: Vec<u8>) -> Self {
+        HashedRekordV001 {
+            data: HashedRekordData {
+                hash: HashValue::sha256(sha256_digest),
+            },
+            signature: HashedRekordSignature {
+                content: Base64Bytes(signature),
+                public_key: HashedRekordPublicKey {
+                    content: Base64Bytes(public_key_pem),
+                },
+            },
+        }
+    }
+
+    /// Checks the values the schema cannot: a well-formed digest and non-empty signature
+    /// and key.
+    ///
+    /// # Errors
+    ///
+    /// [`RekorError::InvalidSpec`].
+    pub fn validate(&self) -> Result<(), RekorError> {
+        let invalid = |reason: String| RekorError::InvalidSpec {
+            kind: KIND_HASHEDREKORD,
+            reason,
+        };
+        self.data.hash.digest().map_err(invalid)?;
+        if self.signature.content.is_empty() {
+            return Err(invalid("empty signature".into()));
+        }
+        if self.signature.public_key.content.is_empty() {
+            return Err(invalid("empty public key".into()));
+        }
+        Ok(())
+    }
+}
+
+/// dsse 0.0.1 `spec.proposedContent`: what a client submits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DsseProposedContent {
+    /// The DSSE envelope as a JSON string.
+    pub envelope: String,
+    /// PEM keys or certificates that may verify the envelope's signatures.
+    pub verifiers: Vec<Base64Bytes>,
+}
+
+impl DsseProposedContent {
+    /// Parses the embedded envelope.
+    ///
+    /// # Errors
+    ///
+    /// [`RekorError::Json`] if the string is not a DSSE envelope.
+    pub fn parse_envelope(&self) -> Result<DsseEnvelope, RekorError> {
+        serde_json::from_str(&self.envelope).map_err(json_err)
+    }
+}
+
+/// One `{signature, verifier}` of the stored dsse form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DsseSignatureVerifier {
+    /// The envelope signature.
+    pub signature: Base64Bytes,
+    /// The PEM key or certificate that verified it.
+    pub verifier: Base64Bytes,
+}
+
+/// dsse 0.0.1 stored (canonical) form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DsseCanonical {
+    /// SHA-256 of the envelope JSON.
+    pub envelope_hash: HashValue,
+    /// SHA-256 of the decoded payload.
+    pub payload_hash: HashValue,
+    /// The signatures with their verifiers, sorted by base64 signature text.
+    pub signatures: Vec<DsseSignatureVerifier>,
+}
+
+impl DsseCanonical {
+    /// Builds the stored form from the envelope bytes that are hashed for `envelopeHash`,
+    /// the decoded payload and the verified `(signature, verifier)` pairs; sorts the pairs as
+    /// Rekor does.
+    ///
+    /// Rekor hashes the envelope string exactly as submitted; sigstore-rs recomputes the hash
+    /// over the compact sorted-key JSON of the envelope (`jcs::canonicalize(&envelope)`), so a
+    /// log that wants both to agree re-serializes the envelope canonically first.
+    #[must_use]
+    pub fn new(
+        envelope_bytes: &[u8],
+        payload: &[u8],
+        mut signatures: Vec<DsseSignatureVerifier>,
+    ) -> Self {
+        signatures.sort_by_cached_key(|s| s.signature.encode());
+        DsseCanonical {
+            envelope_hash: HashValue::sha256(&sha256(envelope_bytes)),
+            payload_hash: HashValue::sha256(&sha256(payload)),
+            signatures,
+        }
+    }
+}
+
+/// dsse 0.0.1 `spec`: either the request form or the stored form (exactly one).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "RawDsseV001", into = "RawDsseV001")]
+#[non_exhaustive]
+pub enum DsseV001 {
+    /// `proposedContent`, as submitted.
+    Proposed(DsseProposedContent),
+    /// `envelopeHash`, `payloadHash`, `signatures`, as stored.
+    Canonical(DsseCanonical),
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RawDsseV001 {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    proposed_content: Option<DsseProposedContent>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    envelope_hash: Option<HashValue>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    payload_hash: Option<HashValue>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    signatures: Option<Vec<DsseSignatureVerifier>>,
+}
+
+impl TryFrom<RawDsseV001> for DsseV001 {
+    type Error = String;
+    fn try_from(r: RawDsseV001) -> Result<Self, String> {
+        match (r.proposed_content, r.envelope_hash, r.payload_hash, r.signatures) {
+            (Some(p), None, None, None) => Ok(DsseV001::Proposed(p)),
+            (None, Some(envelope_hash), Some(payload_hash), Some(signatures)) => {
+                Ok(DsseV001::Canonical(DsseCanonical {
+                    envelope_hash,
+                    payload_hash,
+                    signatures,
+                }))
+            }
+            _ => Err(
+                "dsse spec needs either proposedContent or envelopeHash, payloadHash and signatures, not both"
+                    .into(),
+            ),
+        }
+    }
+}
+
+impl From<DsseV001> for RawDsseV001 {
+    fn from(d: DsseV001) -> Self {
+        match d {
+            DsseV001::Proposed(p) => RawDsseV001 {
+                proposed_content: Some(p),
+                envelope_hash: None,
+                payload_hash: None,
+                signatures: None,
+            },
+            DsseV001::Canonical(c) => RawDsseV001 {
+                proposed_content: None,
+                envelope_hash: Some(c.envelope_hash),
+                payload_hash: Some(c.payload_hash),
+                signatures: Some(c.signatures),
+            },
+        }
+    }
+}
+
+impl DsseV001 {
+    /// Checks the rules of Rekor's `Unmarshal`: a proposed entry has at least one verifier
+    /// and a parseable envelope with signatures; a stored entry has SHA-256 hashes and at
+    /// least one signature.
+    ///
+    /// # Errors
+    ///
+    /// [`RekorError::InvalidSpec`].
+    pub fn validate(&self) -> Result<(), RekorError> {
+        let invalid = |reason: String| RekorError::InvalidSpec {
+            kind: KIND_DSSE,
+            reason,
+        };
+        match self {
+            DsseV001::Proposed(p) => {
+                if p.verifiers.is_empty() || p.verifiers.iter().any(|v| v.is_empty()) {
+                    return Err(invalid("proposedContent needs non-empty verifiers".into()));
+                }
+                let env = p
+                    .parse_envelope()
+                    .map_err(|e| invalid(format!("envelope: {e}")))?;
+                if env.signatures.is_empty() {
+                    return Err(invalid("envelope has no signatures".into()));
+                }
+            }
+            DsseV001::Canonical(c) => {
+                for h in [&c.envelope_hash, &c.payload_hash] {
+                    if h.algorithm != RekorHashAlgorithm::Sha256 {
+                        return Err(invalid("dsse hashes must be sha256".into()));
+                    }
+                    h.digest().map_err(invalid)?;
+                }
+                if c.signatures.is_empty() {
+                    return Err(invalid("no signatures".into()));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A Rekor entry body (`{"apiVersion","kind","spec"}`), as submitted to
+/// `POST /api/v1/log/entries` or as stored (base64 `body` of a log entry).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProposedEntry {
+    /// `hashedrekord` 0.0.1.
+    HashedRekordV001(HashedRekordV001),
+    /// `dsse` 0.0.1.
+    DsseV001(DsseV001),
+}
+
+impl ProposedEntry {
+    /// Parses entry JSON, dispatching on `kind` and `apiVersion`.
+    ///
+    /// # Errors
+    ///
+    /// [`RekorError::MissingField`], [`RekorError::UnsupportedKind`],
+    /// [`RekorError::UnsupportedApiVersion`] or [`RekorError::Json`] (malformed spec, unknown
+    /// fields).
+    pub fn from_json(bytes: &[u8]) -> Result<Self, RekorError> {
+        let v: Value = serde_json::from_slice(bytes).map_err(json_err)?;
+        Self::from_value(v)
+    }
+
+    /// As [`ProposedEntry::from_json`], from a parsed value.
+    ///
+    /// # Errors
+    ///
+    /// As [`ProposedEntry::from_json`].
+    pub fn from_value(v: Value) -> Result<Self, RekorError> {
+        let Value::Object(mut map) = v else {
+            return Err(RekorError::MissingField { field: "kind" });
+        };
+        let kind = match map.remove("kind") {
+            Some(Value::String(k)) => k,
+            _ => return Err(RekorError::MissingField { field: "kind" }),
+        };
+        if kind != KIND_HASHEDREKORD && kind != KIND_DSSE {
+            return Err(RekorError::UnsupportedKind { kind });
+        }
+        let api_version = match map.remove("apiVersion") {
+            Some(Value::String(a)) => a,
+            _ => return Err(RekorError::MissingField { field: "apiVersion" }),
+        };
+        if api_version != API_VERSION_0_0_1 {
+            return Err(RekorError::UnsupportedApiVersion { kind, api_version });
+        }
+        let spec = map
+            .remove("spec")
+            .ok_or(RekorError::MissingField { field: "spec" })?;
+        if let Some(extra) = map.keys().next() {
+            return Err(RekorError::Json {
+                source: serde::de::Error::custom(format!("unknown field `{extra}` in entry")),
+            });
+        }
+        if kind == KIND_HASHEDREKORD {
+            Ok(ProposedEntry::HashedRekordV001(
+                serde_json::from_value(spec).map_err(json_err)?,
+            ))
+        } else {
+            Ok(ProposedEntry::DsseV001(
+                serde_json::from_value(spec).map_err(json_err)?,
+            ))
+        }
+    }
+
+    /// The entry kind.
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ProposedEntry::HashedRekordV001(_) => KIND_HASHEDREKORD,
+            ProposedEntry::DsseV001(_) => KIND_DSSE,
+        }
+    }
+
+    /// The entry `apiVersion`.
+    #[must_use]
+    pub fn api_version(&self) -> &'static str {
+        API_VERSION_0_0_1
+    }
+
+    /// The entry as a JSON value.
+    ///
+    /// # Errors
+    ///
+    /// [`RekorError::Json`] (not expected for these types).
+    pub fn to_value(&self) -> Result<Value, RekorError> {
+        let spec = match self {
+            ProposedEntry::HashedRekordV001(s) => serde_json::to_value(s),
+            ProposedEntry::DsseV001(s) => serde_json::to_value(s),
+        }
+        .map_err(json_err)?;
+        let mut map = serde_json::Map::new();
+        map.insert("apiVersion".into(), Value::String(self.api_version().into()));
+        map.insert("kind".into(), Value::String(self.kind().into()));
+        map.insert("spec".into(), spec);
+        Ok(Value::Object(map))
+    }
+
+    /// RFC 8785 bytes of the entry: Rekor's stored `body` and the Merkle leaf data.
+    ///
+    /// # Errors
+    ///
+    /// [`RekorError::Json`] or [`RekorError::Jcs`] (neither expected for these types).
+    pub fn canonical_bytes(&self) -> Result<Vec<u8>, RekorError> {
+        Ok(jcs::to_vec(&self.to_value()?)?)
+    }
+
+    /// Runs the kind's `validate`.
+    ///
+    /// # Errors
+    ///
+    /// [`RekorError::InvalidSpec`].
+    pub fn validate(&self) -> Result<(), RekorError> {
+        match self {
+            ProposedEntry::HashedRekordV001(s) => s.validate(),
+            ProposedEntry::DsseV001(s) => s.validate(),
+        }
+    }
+
+    /// The `kindVersion` to put in a bundle's tlog entry.
+    #[must_use]
+    pub fn kind_version(&self) -> crate::bundle::KindVersion {
+        crate::bundle::KindVersion {
+            kind: self.kind().into(),
+            version: self.api_version().into(),
+        }
+    }
+}
+
+impl Serialize for ProposedEntry {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_value()
+            .map_err(serde::ser::Error::custom)?
+            .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for ProposedEntry {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = Value::deserialize(d)?;
+        ProposedEntry::from_value(v).map_err(serde::de::Error::custom)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// SET payload
+// ---------------------------------------------------------------------------------------------
+
+/// The object a Rekor v1 signed entry timestamp signs:
+/// `{"body":"<b64 body>","integratedTime":<int>,"logID":"<hex>","logIndex":<int>}`,
+/// canonicalized with RFC 8785.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetPayload {
+    /// The canonical entry body.
+    pub body: Base64Bytes,
+    /// Integration time, Unix seconds.
+    #[serde(rename = "integratedTime")]
+    pub integrated_time: i64,
+    /// Log ID (SHA-256 of the log key SPKI).
+    #[serde(rename = "logID")]
+    pub log_id: HexBytes,
+    /// Index of the entry.
+    #[serde(rename = "logIndex")]
+    pub log_index: i64,
+}
+
+impl SetPayload {
+    /// The RFC 8785 bytes the log signs.
+    ///
+    /// # Errors
+    ///
+    /// [`RekorError::Jcs`] (not expected for this type).
+    pub fn canonical_bytes(&self) -> Result<Vec<u8>, RekorError> {
+        Ok(jcs::canonicalize(self)?)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// REST API types
+// ---------------------------------------------------------------------------------------------
+
+/// `LogEntry`: Rekor returns `{ "<entry uuid or id>": LogEntryAnon }`.
+pub type LogEntry = BTreeMap<String, LogEntryAnon>;
+
+/// The value of a [`LogEntry`] map.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LogEntryAnon {
+    /// The canonical entry body.
+    pub body: Base64Bytes,
+    /// Integration time, Unix seconds.
+    pub integrated_time: i64,
+    /// Log ID, hex.
+    #[serde(rename = "logID")]
+    pub log_id: HexBytes,
+    /// Index of the entry.
+    pub log_index: i64,
+    /// Stored attestation, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attestation: Option<LogEntryAttestation>,
+    /// Proof and promise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification: Option<LogEntryVerification>,
+}
+
+impl LogEntryAnon {
+    /// The SET payload this entry's `signedEntryTimestamp` signs.
+    #[must_use]
+    pub fn set_payload(&self) -> SetPayload {
+        SetPayload {
+            body: self.body.clone(),
+            integrated_time: self.integrated_time,
+            log_id: self.log_id.clone(),
+            log_index: self.log_index,
+        }
+    }
+}
+
+/// `LogEntry.attestation`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogEntryAttestation {
+    /// The attestation bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<Base64Bytes>,
+}
+
+/// `LogEntry.verification`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LogEntryVerification {
+    /// The inclusion proof.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inclusion_proof: Option<RekorInclusionProof>,
+    /// The SET over [`LogEntryAnon::set_payload`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_entry_timestamp: Option<Base64Bytes>,
+}
+
+/// `InclusionProof` of the Rekor v1 API (hex hashes, unlike the bundle's base64).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RekorInclusionProof {
+    /// Signed checkpoint text for `tree_size` / `root_hash`.
+    pub checkpoint: String,
+    /// Audit path, leaf to root.
+    pub hashes: Vec<HexBytes>,
+    /// Index of the entry.
+    pub log_index: i64,
+    /// Root hash.
+    pub root_hash: HexBytes,
+    /// Tree size.
+    pub tree_size: i64,
+}
+
+/// `LogInfo` (`GET /api/v1/log`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LogInfo {
+    /// Current root hash.
+    pub root_hash: HexBytes,
+    /// Current tree size.
+    pub tree_size: i64,
+    /// Current signed checkpoint text.
+    pub signed_tree_head: String,
+    /// Tree ID, decimal digits.
+    #[serde(rename = "treeID")]
+    pub tree_id: String,
+    /// Frozen earlier shards.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inactive_shards: Vec<InactiveShardLogInfo>,
+}
+
+/// `InactiveShardLogInfo`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct InactiveShardLogInfo {
+    /// Final root hash.
+    pub root_hash: HexBytes,
+    /// Final tree size.
+    pub tree_size: i64,
+    /// Final signed checkpoint text.
+    pub signed_tree_head: String,
+    /// Tree ID, decimal digits.
+    #[serde(rename = "treeID")]
+    pub tree_id: String,
+}
+
+/// `ConsistencyProof` (`GET /api/v1/log/proof`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConsistencyProof {
+    /// Root hash at the larger size.
+    pub root_hash: HexBytes,
+    /// Proof hashes.
+    pub hashes: Vec<HexBytes>,
+}
+
+/// Public key formats of [`SearchIndexPublicKey`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum SearchKeyFormat {
+    /// `pgp`.
+    Pgp,
+    /// `x509` (PEM key or certificate).
+    X509,
+    /// `minisign`.
+    Minisign,
+    /// `ssh`.
+    Ssh,
+    /// `tuf`.
+    Tuf,
+}
+
+/// `SearchIndex.publicKey`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchIndexPublicKey {
+    /// Key format.
+    pub format: SearchKeyFormat,
+    /// The key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<Base64Bytes>,
+    /// URL of the key (older API versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// `SearchIndex.operator`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum SearchOperator {
+    /// All criteria must match.
+    And,
+    /// Any criterion may match.
+    Or,
+}
+
+/// `SearchIndex` (`POST /api/v1/index/retrieve`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SearchIndex {
+    /// Email SAN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Any other SAN value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// Signing key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<SearchIndexPublicKey>,
+    /// Artifact hash, `[sha256:]<hex>` (also sha1/sha512).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash: Option<String>,
+    /// How to combine criteria.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<SearchOperator>,
+}
+
+/// `SearchLogQuery` (`POST /api/v1/log/entries/retrieve`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchLogQuery {
+    /// Entry UUIDs (64 hex) or IDs (80 hex).
+    #[serde(rename = "entryUUIDs", default, skip_serializing_if = "Vec::is_empty")]
+    pub entry_uuids: Vec<String>,
+    /// Log indexes.
+    #[serde(rename = "logIndexes", default, skip_serializing_if = "Vec::is_empty")]
+    pub log_indexes: Vec<i64>,
+    /// Entries to look up by content.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entries: Vec<ProposedEntry>,
+}
+
+/// Rekor's error body `{code, message}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiError {
+    /// HTTP status code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<i64>,
+    /// Message.
+    #[serde(default)]
+    pub message: String,
+}
