@@ -1,0 +1,224 @@
+//! Structural checks that turn a parsed `proto::bundle::Bundle` into a [`CheckedBundle`].
+//!
+//! Spec: sigstore/protobuf-specs `sigstore_bundle.proto` (the per-version rules are applied by
+//! `proto::bundle::Bundle::validate`). This module decodes what verification needs into
+//! fixed-size types (32-byte hashes, `u64` indexes) and rejects shapes the verifier does not
+//! support: several tlog entries, Rekor v2 entries (no integrated time / SET; they need RFC
+//! 3161 timestamps), entries without a canonicalized body, inclusion proof or checkpoint.
+//!
+//! Nothing here verifies a signature, a certificate or a proof.
+
+use signet_proto::bundle::{
+    Bundle, BundleContent, BundleVersion, DsseEnvelope, HashAlgorithm, VerificationMaterialContent,
+};
+
+use crate::error::{BundleError, VerificationError};
+
+/// What the signature in the bundle covers.
+#[derive(Debug, Clone)]
+pub(crate) enum Content {
+    /// `messageSignature`: a signature over the artifact (its SHA-256 digest).
+    Message {
+        /// The `messageDigest`, when the bundle carries one (SHA-256 only).
+        digest: Option<[u8; 32]>,
+        /// The signature bytes.
+        signature: Vec<u8>,
+    },
+    /// `dsseEnvelope` with exactly one signature.
+    Dsse {
+        /// The envelope as carried by the bundle.
+        envelope: DsseEnvelope,
+    },
+}
+
+/// The signer's verification material.
+#[derive(Debug, Clone)]
+pub(crate) enum Material {
+    /// A leaf certificate (DER); for v0.1/v0.2 chains, the first certificate.
+    Certificate(Vec<u8>),
+    /// A public key hint (keyed signing).
+    PublicKey,
+}
+
+/// The inclusion proof, decoded.
+#[derive(Debug, Clone)]
+pub(crate) struct Proof {
+    pub(crate) index: u64,
+    pub(crate) size: u64,
+    pub(crate) root: [u8; 32],
+    pub(crate) hashes: Vec<[u8; 32]>,
+    pub(crate) checkpoint: String,
+}
+
+/// The single Rekor v1 log entry, decoded.
+#[derive(Debug, Clone)]
+pub(crate) struct Entry {
+    pub(crate) log_index: u64,
+    pub(crate) log_id: Vec<u8>,
+    pub(crate) kind: String,
+    pub(crate) version: String,
+    pub(crate) integrated_time: i64,
+    pub(crate) set: Option<Vec<u8>>,
+    pub(crate) body: Vec<u8>,
+    pub(crate) proof: Proof,
+}
+
+/// A bundle whose structure has been checked and decoded; verification still has to happen
+/// with [`crate::verify_checked`].
+#[derive(Debug, Clone)]
+pub struct CheckedBundle {
+    pub(crate) version: BundleVersion,
+    pub(crate) material: Material,
+    pub(crate) content: Content,
+    pub(crate) entry: Entry,
+}
+
+impl CheckedBundle {
+    /// The bundle version.
+    #[must_use]
+    pub fn version(&self) -> BundleVersion {
+        self.version
+    }
+
+    /// The leaf certificate DER, unless the bundle is keyed.
+    #[must_use]
+    pub fn certificate_der(&self) -> Option<&[u8]> {
+        match &self.material {
+            Material::Certificate(d) => Some(d),
+            Material::PublicKey => None,
+        }
+    }
+}
+
+fn invalid(field: &'static str, reason: impl Into<String>) -> VerificationError {
+    BundleError::Invalid { field, reason: reason.into() }.into()
+}
+
+fn hash32(field: &'static str, bytes: &[u8]) -> Result<[u8; 32], VerificationError> {
+    <[u8; 32]>::try_from(bytes).map_err(|_| invalid(field, format!("{} bytes, expected 32", bytes.len())))
+}
+
+impl TryFrom<&Bundle> for CheckedBundle {
+    type Error = VerificationError;
+
+    fn try_from(bundle: &Bundle) -> Result<Self, Self::Error> {
+        let vm = &bundle.verification_material;
+        if vm.tlog_entries.len() != 1 {
+            if vm.tlog_entries.is_empty()
+                && vm
+                    .timestamp_verification_data
+                    .as_ref()
+                    .is_some_and(|t| !t.rfc3161_timestamps.is_empty())
+            {
+                return Err(VerificationError::Unsupported {
+                    feature: "bundles without a transparency log entry (RFC 3161 timestamps only)".to_owned(),
+                });
+            }
+            return Err(BundleError::TlogEntryCount { count: vm.tlog_entries.len() }.into());
+        }
+        let e = &vm.tlog_entries[0];
+        if e.kind_version.version == "0.0.2" || (e.integrated_time == 0 && e.inclusion_promise.is_none()) {
+            return Err(VerificationError::Unsupported {
+                feature: format!(
+                    "Rekor v2 log entries ({} {}): they carry no integrated time or SET and need RFC 3161 timestamps",
+                    e.kind_version.kind, e.kind_version.version
+                ),
+            });
+        }
+        bundle
+            .validate()
+            .map_err(|err| invalid("bundle", err.to_string()))?;
+
+        let material = match &vm.content {
+            VerificationMaterialContent::Certificate(c) => Material::Certificate(c.raw_bytes.to_vec()),
+            VerificationMaterialContent::X509CertificateChain(chain) => Material::Certificate(
+                chain
+                    .certificates
+                    .first()
+                    .ok_or(BundleError::Missing {
+                        field: "verificationMaterial.x509CertificateChain.certificates[0]",
+                    })?
+                    .raw_bytes
+                    .to_vec(),
+            ),
+            VerificationMaterialContent::PublicKey(_) => Material::PublicKey,
+            #[allow(unreachable_patterns)]
+            _ => {
+                return Err(invalid("verificationMaterial", "unknown kind of verification material"));
+            }
+        };
+
+        let content = match &bundle.content {
+            BundleContent::MessageSignature(m) => {
+                let digest = match &m.message_digest {
+                    None => None,
+                    Some(d) if d.algorithm == HashAlgorithm::Sha2_256 => {
+                        Some(hash32("messageSignature.messageDigest.digest", &d.digest)?)
+                    }
+                    Some(d) => {
+                        return Err(crate::error::SignatureError::DigestAlgorithm {
+                            algorithm: format!("{:?}", d.algorithm),
+                        }
+                        .into())
+                    }
+                };
+                Content::Message { digest, signature: m.signature.to_vec() }
+            }
+            BundleContent::DsseEnvelope(env) => {
+                if env.signatures.len() != 1 {
+                    return Err(crate::error::SignatureError::DsseSignatureCount {
+                        count: env.signatures.len(),
+                    }
+                    .into());
+                }
+                Content::Dsse { envelope: env.clone() }
+            }
+            #[allow(unreachable_patterns)]
+            _ => return Err(invalid("content", "unknown bundle content")),
+        };
+
+        let log_index = u64::try_from(e.log_index).map_err(|_| invalid("tlogEntries[0].logIndex", "negative"))?;
+        let body = e
+            .canonicalized_body
+            .as_ref()
+            .ok_or(BundleError::Missing { field: "tlogEntries[0].canonicalizedBody" })?
+            .to_vec();
+        let p = e
+            .inclusion_proof
+            .as_ref()
+            .ok_or(crate::error::TlogError::MissingProof)?;
+        let checkpoint = p
+            .checkpoint
+            .as_ref()
+            .ok_or(crate::error::CheckpointError::Missing)?
+            .envelope
+            .clone();
+        let proof = Proof {
+            index: u64::try_from(p.log_index)
+                .map_err(|_| invalid("tlogEntries[0].inclusionProof.logIndex", "negative"))?,
+            size: u64::try_from(p.tree_size)
+                .map_err(|_| invalid("tlogEntries[0].inclusionProof.treeSize", "negative"))?,
+            root: hash32("tlogEntries[0].inclusionProof.rootHash", &p.root_hash)?,
+            hashes: p
+                .hashes
+                .iter()
+                .map(|h| hash32("tlogEntries[0].inclusionProof.hashes[]", h))
+                .collect::<Result<_, _>>()?,
+            checkpoint,
+        };
+        let entry = Entry {
+            log_index,
+            log_id: e.log_id.key_id.to_vec(),
+            kind: e.kind_version.kind.clone(),
+            version: e.kind_version.version.clone(),
+            integrated_time: e.integrated_time,
+            set: e
+                .inclusion_promise
+                .as_ref()
+                .map(|p| p.signed_entry_timestamp.to_vec()),
+            body,
+            proof,
+        };
+        Ok(Self { version: bundle.media_type, material, content, entry })
+    }
+}

@@ -1,0 +1,433 @@
+//! Layered verification errors.
+//!
+//! One top-level [`VerificationError`] whose variants name the check that failed (bundle shape,
+//! certificate chain, SCT, artifact signature, identity policy, log entry, checkpoint, SET,
+//! time), each wrapping a typed error with structured fields that says why. The layering
+//! follows sigstore-rs (`VerificationError::{Bundle, Certificate, Signature, Policy}`).
+//!
+//! This module does no checking itself; it only defines the error vocabulary. Building a
+//! [`crate::trust::TrustMaterial`] fails with [`TrustError`] instead.
+
+use thiserror::Error;
+
+/// Why a bundle failed verification. Each variant names the check; the inner error says why.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum VerificationError {
+    /// The bundle is malformed or uses a shape this verifier does not accept.
+    #[error("bundle: {0}")]
+    Bundle(#[from] BundleError),
+    /// The signing certificate does not chain to a trusted CA or violates the leaf profile.
+    #[error("certificate: {0}")]
+    Certificate(#[from] CertificateError),
+    /// The embedded signed certificate timestamp is missing or does not verify.
+    #[error("SCT: {0}")]
+    Sct(#[from] SctError),
+    /// The signature over the artifact (or DSSE envelope) does not verify or covers other data.
+    #[error("signature: {0}")]
+    Signature(#[from] SignatureError),
+    /// The certificate identity does not satisfy the policy.
+    #[error("policy: {0}")]
+    Policy(#[from] PolicyError),
+    /// The transparency log entry does not match the bundle or its inclusion proof fails.
+    #[error("transparency log: {0}")]
+    Tlog(#[from] TlogError),
+    /// The checkpoint (signed tree head) is malformed, unsigned or disagrees with the proof.
+    #[error("checkpoint: {0}")]
+    Checkpoint(#[from] CheckpointError),
+    /// The signed entry timestamp (inclusion promise) is missing or does not verify.
+    #[error("signed entry timestamp (SET): {0}")]
+    Set(#[from] SetError),
+    /// A time check failed (signing time outside a validity window, or in the future).
+    #[error("time: {0}")]
+    Time(#[from] TimeError),
+    /// The bundle needs a feature this verifier does not implement yet.
+    #[error("not yet supported: {feature}")]
+    Unsupported {
+        /// What is missing, e.g. "Rekor v2 entries (RFC 3161 timestamps)".
+        feature: String,
+    },
+}
+
+/// Errors about the bundle's structure (before any cryptography).
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum BundleError {
+    /// The mediaType is not a known bundle version.
+    #[error("unknown media type {media_type:?}")]
+    MediaType {
+        /// The value found.
+        media_type: String,
+    },
+    /// A required field is absent.
+    #[error("missing {field}")]
+    Missing {
+        /// The field, as a JSON path.
+        field: &'static str,
+    },
+    /// The bundle does not carry exactly one transparency log entry.
+    #[error("expected exactly one tlog entry, found {count}")]
+    TlogEntryCount {
+        /// How many entries the bundle has.
+        count: usize,
+    },
+    /// A field does not decode.
+    #[error("invalid {field}: {reason}")]
+    Invalid {
+        /// The field, as a JSON path.
+        field: &'static str,
+        /// Why it does not decode.
+        reason: String,
+    },
+    /// The bundle's verification material does not fit the policy (certificate vs key).
+    #[error("{0}")]
+    MaterialMismatch(String),
+}
+
+/// Errors about the signing certificate and its chain.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum CertificateError {
+    /// The leaf certificate does not parse.
+    #[error("leaf certificate does not parse: {reason}")]
+    Parse {
+        /// Parser message.
+        reason: String,
+    },
+    /// No trusted CA's issuing certificate has the leaf's issuer name (and key identifier).
+    #[error("no trusted CA issued this certificate (issuer {issuer})")]
+    UnknownIssuer {
+        /// The leaf's issuer distinguished name.
+        issuer: String,
+    },
+    /// The leaf's signature does not verify with the issuing CA key.
+    #[error("leaf signature does not verify with the key of CA {ca}: {reason}")]
+    BadSignature {
+        /// The CA's issuing certificate subject.
+        ca: String,
+        /// Why it failed.
+        reason: String,
+    },
+    /// The leaf violates the Fulcio leaf profile.
+    #[error("leaf profile: {0}")]
+    Profile(String),
+    /// The leaf's key is not an accepted signing key.
+    #[error("leaf public key: {reason}")]
+    Key {
+        /// Why the key is rejected.
+        reason: String,
+    },
+}
+
+/// Errors about the embedded signed certificate timestamps.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum SctError {
+    /// The leaf has no SCT list extension.
+    #[error("the certificate has no embedded SCT")]
+    Missing,
+    /// The SCT list does not decode.
+    #[error("the SCT list does not decode: {reason}")]
+    Decode {
+        /// Decoder message.
+        reason: String,
+    },
+    /// An SCT from a log in the trust root does not verify.
+    #[error("SCT from CT log {log_id} does not verify: {reason}")]
+    BadSignature {
+        /// Hex log ID.
+        log_id: String,
+        /// Why it failed.
+        reason: String,
+    },
+    /// No SCT comes from a CT log in the trust root.
+    #[error("none of the {count} SCT(s) is from a trusted CT log (log IDs: {log_ids})")]
+    NoTrustedLog {
+        /// Number of SCTs.
+        count: usize,
+        /// Their hex log IDs, comma separated.
+        log_ids: String,
+    },
+    /// The SCT timestamp lies outside the CT log key's validFor window.
+    #[error("SCT timestamp {timestamp_ms} ms is outside CT log {log_id}'s validity window")]
+    OutsideLogValidity {
+        /// Hex log ID.
+        log_id: String,
+        /// SCT timestamp in milliseconds since the epoch.
+        timestamp_ms: u64,
+    },
+}
+
+/// Errors about the artifact signature.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum SignatureError {
+    /// The signature does not verify with the signing key.
+    #[error("the signature over the {what} does not verify: {reason}")]
+    Invalid {
+        /// What was signed: "artifact digest" or "DSSE envelope (PAE)".
+        what: &'static str,
+        /// Why it failed.
+        reason: String,
+    },
+    /// The bundle's messageDigest differs from the artifact's digest.
+    #[error("the bundle's message digest {bundle} differs from the artifact digest {artifact}")]
+    DigestMismatch {
+        /// Hex digest in the bundle.
+        bundle: String,
+        /// Hex digest of the artifact.
+        artifact: String,
+    },
+    /// The message digest uses an algorithm other than SHA-256.
+    #[error("unsupported message digest algorithm {algorithm}")]
+    DigestAlgorithm {
+        /// Algorithm named by the bundle.
+        algorithm: String,
+    },
+    /// The DSSE envelope does not carry exactly one signature.
+    #[error("the DSSE envelope carries {count} signatures, expected exactly 1")]
+    DsseSignatureCount {
+        /// Number of signatures.
+        count: usize,
+    },
+    /// The DSSE payload is not an in-toto statement naming the artifact.
+    #[error("DSSE payload: {0}")]
+    Statement(String),
+    /// No in-toto subject carries the artifact digest.
+    #[error("no in-toto subject has sha256 digest {artifact}")]
+    SubjectMismatch {
+        /// Hex artifact digest.
+        artifact: String,
+    },
+    /// Ed25519 keys sign the message itself, so a digest alone cannot be checked.
+    #[error("an Ed25519 signing key needs the artifact bytes, not only its digest")]
+    NeedsArtifactBytes,
+}
+
+/// Errors about the identity policy.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum PolicyError {
+    /// A value in the certificate did not match the policy.
+    #[error("{field} {actual:?} does not match {expected}")]
+    Mismatch {
+        /// The certificate field (SAN, issuer, or an extension name).
+        field: String,
+        /// What the certificate carries (or "<absent>").
+        actual: String,
+        /// The policy's expectation, e.g. `exactly "x"` or `regex ^x$`.
+        expected: String,
+    },
+    /// No alternative of an any_of policy matched.
+    #[error("none of {count} alternatives matched: {reasons}")]
+    NoneMatched {
+        /// Number of alternatives.
+        count: usize,
+        /// Each alternative's failure, separated by "; ".
+        reasons: String,
+    },
+    /// A regular expression in the policy does not compile.
+    #[error("invalid regular expression {pattern:?}: {reason}")]
+    Regex {
+        /// The pattern.
+        pattern: String,
+        /// Compiler message.
+        reason: String,
+    },
+    /// The public key given for keyed verification does not parse.
+    #[error("invalid public key: {reason}")]
+    Key {
+        /// Why.
+        reason: String,
+    },
+    /// The identity could not be read from the certificate.
+    #[error("cannot read the certificate identity: {reason}")]
+    Identity {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Errors about the transparency log entry and its inclusion proof.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum TlogError {
+    /// The entry's log ID is not a tlog in the trust root.
+    #[error("log {log_id} is not in the trust root")]
+    UnknownLog {
+        /// Base64 log ID from the bundle.
+        log_id: String,
+    },
+    /// The canonicalized body does not decode as a supported entry.
+    #[error("entry body: {reason}")]
+    Body {
+        /// Why.
+        reason: String,
+    },
+    /// The entry body disagrees with the bundle.
+    #[error("entry body {field} does not match the bundle")]
+    BodyMismatch {
+        /// Which body field disagrees.
+        field: &'static str,
+    },
+    /// The entry kind/version is not supported or disagrees with the body.
+    #[error("entry kind {kind} {version}: {reason}")]
+    Kind {
+        /// kindVersion.kind.
+        kind: String,
+        /// kindVersion.version.
+        version: String,
+        /// Why it is rejected.
+        reason: String,
+    },
+    /// The entry has no inclusion proof.
+    #[error("the entry has no inclusion proof")]
+    MissingProof,
+    /// The inclusion proof does not recompute the claimed root.
+    #[error("the inclusion proof for leaf {index} in a tree of {size} does not recompute the root: {reason}")]
+    Inclusion {
+        /// Leaf index.
+        index: u64,
+        /// Tree size.
+        size: u64,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Errors about the checkpoint.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum CheckpointError {
+    /// The proof carries no checkpoint.
+    #[error("the inclusion proof carries no checkpoint")]
+    Missing,
+    /// The signed note or checkpoint text does not parse.
+    #[error("does not parse: {reason}")]
+    Parse {
+        /// Why.
+        reason: String,
+    },
+    /// The note is not signed by the log's key.
+    #[error("not signed by the log key of {log}: {reason}")]
+    Signature {
+        /// The log (base URL or ID).
+        log: String,
+        /// Why.
+        reason: String,
+    },
+    /// The checkpoint's root or size differs from the inclusion proof's.
+    #[error("checkpoint {field} {checkpoint} differs from the inclusion proof's {proof}")]
+    Mismatch {
+        /// "root hash" or "tree size".
+        field: &'static str,
+        /// Value in the checkpoint.
+        checkpoint: String,
+        /// Value in the proof.
+        proof: String,
+    },
+    /// Too few witnesses cosigned the checkpoint.
+    #[error("{valid} of the required {threshold} witness cosignatures verify")]
+    Witnesses {
+        /// Valid cosignatures found.
+        valid: usize,
+        /// Required number.
+        threshold: usize,
+    },
+}
+
+/// Errors about the signed entry timestamp.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum SetError {
+    /// The entry has no inclusion promise.
+    #[error("the entry has no inclusion promise; without a timestamp authority the integrated time cannot be trusted")]
+    Missing,
+    /// The SET does not verify with the log key.
+    #[error("does not verify with the key of log {log}: {reason}")]
+    Invalid {
+        /// The log.
+        log: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Errors about times and validity windows.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum TimeError {
+    /// The signing time lies outside a validity window.
+    #[error("signing time {time} is outside the {what} validity window [{start}, {end}]")]
+    OutsideWindow {
+        /// Which window: "leaf certificate", "CA ...", "tlog key", ...
+        what: String,
+        /// The signing time (Unix seconds).
+        time: i64,
+        /// Start of the window (Unix seconds).
+        start: i64,
+        /// End of the window (Unix seconds), or "open".
+        end: String,
+    },
+    /// The signing time is after the verification time.
+    #[error("integrated time {integrated} is after the verification time {now}")]
+    InFuture {
+        /// The integrated time (Unix seconds).
+        integrated: i64,
+        /// The verification time passed in (Unix seconds).
+        now: i64,
+    },
+}
+
+/// Errors building trust material from a trusted root.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum TrustError {
+    /// A CA certificate does not parse.
+    #[error("certificate authority {ca} certificate {index} does not parse: {reason}")]
+    CaParse {
+        /// The CA's position in `certificateAuthorities`.
+        ca: usize,
+        /// Position in its chain.
+        index: usize,
+        /// Parser message.
+        reason: String,
+    },
+    /// A CA chain link does not verify.
+    #[error("certificate authority {ca}: certificate {index} is not signed by the next certificate in the chain: {reason}")]
+    CaChain {
+        /// The CA's position.
+        ca: usize,
+        /// Position of the child certificate.
+        index: usize,
+        /// Why.
+        reason: String,
+    },
+    /// A CA has an empty chain.
+    #[error("certificate authority {ca} has no certificates")]
+    EmptyChain {
+        /// The CA's position.
+        ca: usize,
+    },
+    /// A log key does not parse.
+    #[error("{kind} log {index} key does not parse: {reason}")]
+    LogKey {
+        /// "transparency" or "CT".
+        kind: &'static str,
+        /// Position in the list.
+        index: usize,
+        /// Why.
+        reason: String,
+    },
+    /// A validFor timestamp does not parse.
+    #[error("invalid validFor time {value:?}: {reason}")]
+    Time {
+        /// The value.
+        value: String,
+        /// Why.
+        reason: String,
+    },
+    /// Other malformed trust root content.
+    #[error("{0}")]
+    Invalid(String),
+}

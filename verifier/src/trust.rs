@@ -1,0 +1,441 @@
+//! Trust material: the CAs, transparency logs and CT logs a bundle may rely on.
+//!
+//! Built once from a `trusted_root.json` ([`TrustMaterial::from_trusted_root`], spec:
+//! sigstore/protobuf-specs `sigstore_trustroot.proto`) or piece by piece. Construction does the
+//! work that does not depend on a bundle, so that verifying a bundle only checks the leaf by
+//! its issuing CA:
+//!
+//! * every CA chain (`intermediate ... root`, leaf-to-root order) is parsed and each link's
+//!   signature is verified here, once; the root must be self-signed. A chain that does not
+//!   verify is an error, not a silently skipped CA;
+//! * the issuing certificate's key is parsed once and kept with its subject, key identifier,
+//!   SPKI hash (the RFC 6962 `issuer_key_hash` of SCTs) and the intersection of the chain's
+//!   validity periods;
+//! * log keys are parsed once and indexed by log ID (SHA-256 of the SPKI DER as given by the
+//!   trust root's `logId.keyId`), with their `validFor` windows.
+//!
+//! Log keys in the deprecated `PKCS1_*` formats (an old staging CT log) cannot be used and are
+//! listed by [`TrustMaterial::skipped`] instead of failing the whole trust root.
+//!
+//! An optional [`WitnessPolicy`] asks for k-of-n witness cosignatures on checkpoints.
+//!
+//! Not here: fetching or TUF-updating the trusted root (the CLI's job), RFC 3161 timestamp
+//! authorities (not supported yet), name constraints or policy OIDs on CA certificates.
+
+use std::collections::HashMap;
+
+use signet_proto::keys::{HashAlgorithm, KeyAlgorithm, PublicKey, RsaPadding};
+use signet_proto::note::{RekorNoteVerifier, Verifiers};
+use signet_proto::trust::TrustedRoot;
+use x509_parser::prelude::{FromDer, X509Certificate};
+
+use crate::error::TrustError;
+
+/// A validity window in Unix seconds; `None` bounds are open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Window {
+    /// First valid second, inclusive.
+    pub start: Option<i64>,
+    /// Last valid second, inclusive.
+    pub end: Option<i64>,
+}
+
+impl Window {
+    /// A window from optional bounds.
+    #[must_use]
+    pub const fn new(start: Option<i64>, end: Option<i64>) -> Self {
+        Self { start, end }
+    }
+
+    /// Whether `t` lies in the window (bounds inclusive).
+    #[must_use]
+    pub fn contains(&self, t: i64) -> bool {
+        self.start.is_none_or(|s| t >= s) && self.end.is_none_or(|e| t <= e)
+    }
+
+    fn intersect(self, other: Window) -> Window {
+        let start = match (self.start, other.start) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        let end = match (self.end, other.end) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        Window { start, end }
+    }
+
+    pub(crate) fn describe_end(&self) -> String {
+        self.end.map_or_else(|| "open".to_owned(), |e| e.to_string())
+    }
+}
+
+/// A certificate authority whose chain was verified when the trust material was built.
+#[derive(Debug, Clone)]
+pub struct CertificateAuthority {
+    /// Position in the trusted root's `certificateAuthorities`.
+    pub index: usize,
+    /// The `uri` of the CA in the trusted root.
+    pub uri: String,
+    /// DER of the issuing certificate's subject name (compared with a leaf's issuer).
+    pub(crate) subject_der: Vec<u8>,
+    /// The issuing certificate's subject, for messages.
+    pub subject: String,
+    /// The issuing certificate's subject key identifier, when present.
+    pub(crate) subject_key_id: Option<Vec<u8>>,
+    /// The issuing certificate's public key.
+    pub key: PublicKey,
+    /// SHA-256 of the issuing certificate's SPKI DER (RFC 6962 `issuer_key_hash`).
+    pub issuer_key_hash: [u8; 32],
+    /// The intersection of the validity periods of every certificate in the chain.
+    pub chain_validity: Window,
+    /// The trusted root's `validFor` for this CA.
+    pub valid_for: Window,
+}
+
+/// A log key (transparency log or CT log).
+#[derive(Debug, Clone)]
+pub struct LogKey {
+    /// The log ID: SHA-256 of the key's SPKI DER (as the trusted root's `logId.keyId`).
+    pub log_id: [u8; 32],
+    /// The log's base URL (`baseUrl`), e.g. `https://rekor.sigstore.dev`.
+    pub base_url: String,
+    /// The log's public key.
+    pub key: PublicKey,
+    /// The key's `validFor`.
+    pub valid_for: Window,
+    /// Note verifiers for the log's checkpoints (a Rekor-style verifier named after the host
+    /// of `base_url`), or why none could be built.
+    pub(crate) note_verifiers: Result<Verifiers, String>,
+}
+
+impl LogKey {
+    fn new(log_id: [u8; 32], base_url: &str, key: PublicKey, valid_for: Window) -> Self {
+        let mut log = LogKey {
+            log_id,
+            base_url: base_url.to_owned(),
+            key,
+            valid_for,
+            note_verifiers: Err(String::new()),
+        };
+        log.note_verifiers = RekorNoteVerifier::new(log.host(), log.key.clone())
+            .map(|v| Verifiers::new().with(v))
+            .map_err(|e| e.to_string());
+        log
+    }
+
+    /// The host (and port) of `base_url`, which Rekor uses as the checkpoint signer name.
+    #[must_use]
+    pub fn host(&self) -> &str {
+        let rest = self
+            .base_url
+            .split_once("://")
+            .map_or(self.base_url.as_str(), |(_, r)| r);
+        rest.split('/').next().unwrap_or(rest)
+    }
+}
+
+/// k-of-n witness cosignatures required on every checkpoint (C2SP tlog-cosignature).
+#[derive(Debug, Clone)]
+pub struct WitnessPolicy {
+    /// How many distinct witnesses must have cosigned.
+    pub threshold: usize,
+    /// The witnesses' note verifiers (e.g. `proto::note::CosignatureV1Verifier`).
+    pub witnesses: Verifiers,
+}
+
+/// Everything a bundle may be verified against, prepared once.
+#[derive(Debug, Default)]
+pub struct TrustMaterial {
+    pub(crate) cas: Vec<CertificateAuthority>,
+    pub(crate) tlogs: HashMap<[u8; 32], LogKey>,
+    pub(crate) ctlogs: HashMap<[u8; 32], LogKey>,
+    pub(crate) witnesses: Option<WitnessPolicy>,
+    pub(crate) skipped: Vec<String>,
+}
+
+fn parse_time(ts: Option<&signet_proto::bundle::Timestamp>) -> Option<i64> {
+    ts.map(signet_proto::bundle::Timestamp::unix_seconds)
+}
+
+fn window(range: Option<&signet_proto::bundle::TimeRange>) -> Window {
+    range.map_or_else(Window::default, |r| {
+        Window::new(parse_time(r.start.as_ref()), parse_time(r.end.as_ref()))
+    })
+}
+
+impl TrustMaterial {
+    /// An empty trust material (add CAs and logs with the `add_*` methods).
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Builds trust material from a parsed `trusted_root.json`.
+    ///
+    /// # Errors
+    /// [`TrustError`] if a CA chain does not parse or verify, or a log key does not parse.
+    /// Timestamp authorities are ignored (RFC 3161 is not supported yet).
+    pub fn from_trusted_root(root: &TrustedRoot) -> Result<Self, TrustError> {
+        let mut tm = Self::new();
+        for ca in &root.certificate_authorities {
+            let ders: Vec<&[u8]> = ca
+                .cert_chain
+                .certificates
+                .iter()
+                .map(|c| c.raw_bytes.as_slice())
+                .collect();
+            tm.add_ca(&ders, window(Some(&ca.valid_for)), &ca.uri)?;
+        }
+        for (i, log) in root.tlogs.iter().enumerate() {
+            if let Some((log_id, key, valid_for)) = tm.log_parts(log, i, "transparency")? {
+                tm.add_tlog(log_id, &log.base_url, key, valid_for);
+            }
+        }
+        for (i, log) in root.ctlogs.iter().enumerate() {
+            if let Some((log_id, key, valid_for)) = tm.log_parts(log, i, "CT")? {
+                tm.add_ctlog(log_id, &log.base_url, key, valid_for);
+            }
+        }
+        Ok(tm)
+    }
+
+    /// Adds a CA from its chain in leaf-to-root order (`[intermediate..., root]`). Every link
+    /// and the root's self-signature are verified now.
+    ///
+    /// # Errors
+    /// [`TrustError`] if the chain is empty, a certificate does not parse or a signature
+    /// does not verify.
+    pub fn add_ca(&mut self, chain: &[&[u8]], valid_for: Window, uri: &str) -> Result<(), TrustError> {
+        let ca = self.cas.len();
+        if chain.is_empty() {
+            return Err(TrustError::EmptyChain { ca });
+        }
+        let mut parsed = Vec::with_capacity(chain.len());
+        for (index, der) in chain.iter().enumerate() {
+            let (rest, cert) = X509Certificate::from_der(der).map_err(|e| TrustError::CaParse {
+                ca,
+                index,
+                reason: e.to_string(),
+            })?;
+            if !rest.is_empty() {
+                return Err(TrustError::CaParse {
+                    ca,
+                    index,
+                    reason: format!("{} trailing bytes", rest.len()),
+                });
+            }
+            if !cert.tbs_certificate.is_ca() {
+                return Err(TrustError::CaParse {
+                    ca,
+                    index,
+                    reason: "not a CA certificate (basicConstraints cA is not true)".to_owned(),
+                });
+            }
+            let key = PublicKey::from_spki_der(cert.tbs_certificate.subject_pki.raw).map_err(|e| {
+                TrustError::CaParse {
+                    ca,
+                    index,
+                    reason: format!("public key: {e}"),
+                }
+            })?;
+            parsed.push((cert, key));
+        }
+        let mut chain_validity = Window::default();
+        for index in 0..parsed.len() {
+            let (cert, _) = &parsed[index];
+            // The root (last) must be self-signed; every other certificate is signed by the next.
+            let (issuer_cert, issuer_key) = parsed.get(index + 1).unwrap_or(&parsed[index]);
+            if cert.tbs_certificate.issuer.as_raw() != issuer_cert.tbs_certificate.subject.as_raw() {
+                return Err(TrustError::CaChain {
+                    ca,
+                    index,
+                    reason: format!(
+                        "issuer {} is not the next certificate's subject {}",
+                        cert.tbs_certificate.issuer, issuer_cert.tbs_certificate.subject
+                    ),
+                });
+            }
+            verify_certificate_signature(issuer_key, cert)
+                .map_err(|reason| TrustError::CaChain { ca, index, reason })?;
+            let v = &cert.tbs_certificate.validity;
+            chain_validity = chain_validity.intersect(Window::new(
+                Some(v.not_before.timestamp()),
+                Some(v.not_after.timestamp()),
+            ));
+        }
+        let (issuing, key) = &parsed[0];
+        let subject_key_id = issuing
+            .tbs_certificate
+            .iter_extensions()
+            .find_map(|ext| match ext.parsed_extension() {
+                x509_parser::extensions::ParsedExtension::SubjectKeyIdentifier(kid) => Some(kid.0.to_vec()),
+                _ => None,
+            });
+        let issuer_key_hash = signet_proto::sct::issuer_key_hash(issuing.tbs_certificate.subject_pki.raw);
+        self.cas.push(CertificateAuthority {
+            index: ca,
+            uri: uri.to_owned(),
+            subject_der: issuing.tbs_certificate.subject.as_raw().to_vec(),
+            subject: issuing.tbs_certificate.subject.to_string(),
+            subject_key_id,
+            key: key.clone(),
+            issuer_key_hash,
+            chain_validity,
+            valid_for,
+        });
+        Ok(())
+    }
+
+    /// Adds a transparency log key.
+    pub fn add_tlog(&mut self, log_id: [u8; 32], base_url: &str, key: PublicKey, valid_for: Window) {
+        self.tlogs.insert(log_id, LogKey::new(log_id, base_url, key, valid_for));
+    }
+
+    /// Adds a CT log key.
+    pub fn add_ctlog(&mut self, log_id: [u8; 32], base_url: &str, key: PublicKey, valid_for: Window) {
+        self.ctlogs.insert(log_id, LogKey::new(log_id, base_url, key, valid_for));
+    }
+
+    /// Requires k-of-n witness cosignatures on checkpoints (issue 7).
+    pub fn set_witness_policy(&mut self, policy: WitnessPolicy) {
+        self.witnesses = Some(policy);
+    }
+
+    /// The CAs, in trusted-root order.
+    #[must_use]
+    pub fn certificate_authorities(&self) -> &[CertificateAuthority] {
+        &self.cas
+    }
+
+    /// The transparency log with this log ID.
+    #[must_use]
+    pub fn tlog(&self, log_id: &[u8]) -> Option<&LogKey> {
+        <[u8; 32]>::try_from(log_id).ok().and_then(|id| self.tlogs.get(&id))
+    }
+
+    /// The CT log with this log ID.
+    #[must_use]
+    pub fn ctlog(&self, log_id: &[u8]) -> Option<&LogKey> {
+        <[u8; 32]>::try_from(log_id).ok().and_then(|id| self.ctlogs.get(&id))
+    }
+
+    /// CAs whose issuing certificate could have issued a certificate with this issuer name and
+    /// authority key identifier.
+    pub(crate) fn issuers<'a>(
+        &'a self,
+        issuer_der: &'a [u8],
+        authority_key_id: Option<&'a [u8]>,
+    ) -> impl Iterator<Item = &'a CertificateAuthority> + 'a {
+        self.cas.iter().filter(move |ca| {
+            ca.subject_der == issuer_der
+                && match (authority_key_id, ca.subject_key_id.as_deref()) {
+                    (Some(a), Some(s)) => a == s,
+                    _ => true,
+                }
+        })
+    }
+
+}
+
+type LogParts = ([u8; 32], PublicKey, Window);
+
+impl TrustMaterial {
+    /// The parts of a log instance, or `None` (recorded in `skipped`) for keys that are not
+    /// DER SubjectPublicKeyInfo (the deprecated `PKCS1_*` key details of old CT logs).
+    fn log_parts(
+        &mut self,
+        log: &signet_proto::trust::TransparencyLogInstance,
+        index: usize,
+        kind: &'static str,
+    ) -> Result<Option<LogParts>, TrustError> {
+        use signet_proto::bundle::PublicKeyDetails as D;
+        if matches!(log.public_key.key_details, D::Pkcs1RsaPkcs1v5 | D::Pkcs1RsaPss) {
+            self.skipped.push(format!(
+                "{kind} log {index} ({}): {:?} keys are not SubjectPublicKeyInfo",
+                log.base_url, log.public_key.key_details
+            ));
+            return Ok(None);
+        }
+        log_parts(log, index, kind).map(Some)
+    }
+
+    /// Trust root entries that were skipped because this verifier cannot use them.
+    #[must_use]
+    pub fn skipped(&self) -> &[String] {
+        &self.skipped
+    }
+}
+
+fn log_parts(
+    log: &signet_proto::trust::TransparencyLogInstance,
+    index: usize,
+    kind: &'static str,
+) -> Result<LogParts, TrustError> {
+    let raw = log.public_key.raw_bytes.as_ref().ok_or_else(|| TrustError::LogKey {
+        kind,
+        index,
+        reason: "publicKey.rawBytes is absent".to_owned(),
+    })?;
+    let key = PublicKey::from_spki_der(raw.as_slice()).map_err(|e| TrustError::LogKey {
+        kind,
+        index,
+        reason: e.to_string(),
+    })?;
+    let log_id = <[u8; 32]>::try_from(log.log_id.key_id.as_slice()).map_err(|_| TrustError::LogKey {
+        kind,
+        index,
+        reason: format!("logId.keyId is {} bytes, expected 32", log.log_id.key_id.len()),
+    })?;
+    Ok((log_id, key, window(log.public_key.valid_for.as_ref())))
+}
+
+/// SHA-256 of `data`.
+pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(d.as_ref());
+    out
+}
+
+const OID_ECDSA_SHA256: &str = "1.2.840.10045.4.3.2";
+const OID_ECDSA_SHA384: &str = "1.2.840.10045.4.3.3";
+const OID_ECDSA_SHA512: &str = "1.2.840.10045.4.3.4";
+const OID_ED25519: &str = "1.3.101.112";
+const OID_RSA_SHA256: &str = "1.2.840.113549.1.1.11";
+
+/// Verifies `cert`'s signature with `issuer_key`, using the certificate's signature algorithm
+/// (ECDSA with SHA-256/384/512, Ed25519 or RSA PKCS#1 v1.5 with SHA-256).
+pub(crate) fn verify_certificate_signature(
+    issuer_key: &PublicKey,
+    cert: &X509Certificate<'_>,
+) -> Result<(), String> {
+    let tbs = cert.tbs_certificate.as_ref();
+    let sig = cert.signature_value.data.as_ref();
+    let oid = cert.signature_algorithm.algorithm.to_id_string();
+    let alg = issuer_key.algorithm();
+    let hash = match oid.as_str() {
+        OID_ECDSA_SHA256 => HashAlgorithm::Sha256,
+        OID_ECDSA_SHA384 => HashAlgorithm::Sha384,
+        OID_ECDSA_SHA512 => HashAlgorithm::Sha512,
+        OID_ED25519 if alg == KeyAlgorithm::Ed25519 => {
+            return issuer_key.verify(tbs, sig).map_err(|e| e.to_string());
+        }
+        OID_RSA_SHA256 if matches!(alg, KeyAlgorithm::Rsa { .. }) => {
+            return issuer_key
+                .verify_rsa(RsaPadding::Pkcs1Sha256, tbs, sig)
+                .map_err(|e| e.to_string());
+        }
+        other => return Err(format!("signature algorithm {other} is not allowed with a {alg} key")),
+    };
+    if !matches!(alg, KeyAlgorithm::EcdsaP256 | KeyAlgorithm::EcdsaP384) {
+        return Err(format!("signature algorithm {oid} is not allowed with a {alg} key"));
+    }
+    if issuer_key.default_hash() == Some(hash) {
+        issuer_key.verify(tbs, sig).map_err(|e| e.to_string())
+    } else {
+        issuer_key
+            .verify_prehashed_with(hash, &hash.hash(tbs), sig)
+            .map_err(|e| e.to_string())
+    }
+}
