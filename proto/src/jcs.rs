@@ -136,10 +136,7 @@ fn write_f64(out: &mut String, f: f64) -> Result<(), JcsError> {
         out.push('-');
     }
     // Rust's `{:e}` prints the shortest digit string that round-trips, as ECMAScript requires.
-    let sci = format!("{:e}", f.abs());
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    let exp: i32 = exp.parse().unwrap_or(0);
+    let (digits, exp) = shortest_digits(f.abs());
     // ECMAScript names: k = number of digits, n = position of the decimal point.
     let k = i32::try_from(digits.len()).unwrap_or(i32::MAX);
     let n = exp + 1;
@@ -173,6 +170,75 @@ fn write_f64(out: &mut String, f: f64) -> Result<(), JcsError> {
         let _ = write!(out, "{e}");
     }
     Ok(())
+}
+
+/// Splits `{:e}` output into (significant digits, decimal exponent).
+fn sci_parts(sci: &str) -> (String, i32) {
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci, "0"));
+    let digits = mantissa.chars().filter(char::is_ascii_digit).collect();
+    (digits, exp.parse().unwrap_or(0))
+}
+
+/// The shortest round-tripping significant digits of a positive finite double and the
+/// decimal exponent of the first digit.
+///
+/// Rust's `{:e}` yields the shortest digits closest to the value, but when two shortest
+/// candidates are exactly equally close it does not always take the even one, which
+/// ECMA-262 §6.1.6.1.20 step 5 requires (RFC 8785 Appendix B, `1424953923781206.2`). The
+/// exact decimal expansion of the double (also from Rust's formatter) detects such ties.
+fn shortest_digits(f: f64) -> (String, i32) {
+    let (digits, exp) = sci_parts(&format!("{f:e}"));
+    let last_odd = digits.bytes().last().is_some_and(|d| (d - b'0') % 2 == 1);
+    if !last_odd {
+        return (digits, exp);
+    }
+    // Every double has a finite decimal expansion of at most 767 significant digits.
+    let (exact, exact_exp) = sci_parts(&format!("{f:.800e}"));
+    if exact_exp != exp {
+        return (digits, exp);
+    }
+    let k = digits.len();
+    let tail_is_half = exact.as_bytes().get(k) == Some(&b'5')
+        && exact.as_bytes().get(k + 1..).is_some_and(|r| r.iter().all(|&b| b == b'0'));
+    if !tail_is_half {
+        return (digits, exp);
+    }
+    // The value lies exactly halfway between `exact[..k]` and that plus one unit.
+    let lower = &exact[..k];
+    let alternative = if lower == digits {
+        increment_digits(&digits)
+    } else {
+        Some(lower.to_owned())
+    };
+    if let Some(alt) = alternative {
+        let (alt_digits, alt_exp) = if alt.len() > k {
+            (alt[..k].to_owned(), exp + 1)
+        } else {
+            (alt, exp)
+        };
+        let text = format!("{}.{}e{alt_exp}", &alt_digits[..1], &alt_digits[1..]);
+        if text.parse::<f64>().ok() == Some(f) {
+            let trimmed = alt_digits.trim_end_matches('0');
+            let trimmed = if trimmed.is_empty() { "0" } else { trimmed };
+            return (trimmed.to_owned(), alt_exp);
+        }
+    }
+    (digits, exp)
+}
+
+/// Adds one unit in the last place to a decimal digit string (may grow by one digit).
+fn increment_digits(d: &str) -> Option<String> {
+    let mut bytes = d.as_bytes().to_vec();
+    for b in bytes.iter_mut().rev() {
+        if *b == b'9' {
+            *b = b'0';
+        } else {
+            *b += 1;
+            return String::from_utf8(bytes).ok();
+        }
+    }
+    bytes.insert(0, b'1');
+    String::from_utf8(bytes).ok()
 }
 
 fn write_string(out: &mut String, s: &str) {
