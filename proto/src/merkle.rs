@@ -130,7 +130,11 @@ pub enum ProofError {
     #[error("consistency proof from the empty tree is meaningless")]
     EmptyOldTree,
     /// The root recomputed from the proof does not match the expected (new) root.
-    #[error("root mismatch: calculated {}, expected {}", hex::encode(calculated), hex::encode(expected))]
+    #[error(
+        "root mismatch: calculated {}, expected {}",
+        hex::encode(calculated),
+        hex::encode(expected)
+    )]
     RootMismatch {
         /// The root hash the caller expected.
         expected: Hash,
@@ -138,7 +142,11 @@ pub enum ProofError {
         calculated: Hash,
     },
     /// The consistency proof does not reproduce the old tree's root.
-    #[error("old root mismatch: calculated {}, expected {}", hex::encode(calculated), hex::encode(expected))]
+    #[error(
+        "old root mismatch: calculated {}, expected {}",
+        hex::encode(calculated),
+        hex::encode(expected)
+    )]
     OldRootMismatch {
         /// The old root hash the caller gave.
         expected: Hash,
@@ -505,11 +513,7 @@ pub fn prove_consistency<R: TileReader>(
     reader: &R,
 ) -> Result<Vec<Hash>, MerkleError<R::Error>> {
     check_consistency_args(old_size, new_size)?;
-    hashes_for_ranges(
-        &consistency_ranges(old_size, new_size),
-        new_size,
-        reader,
-    )
+    hashes_for_ranges(&consistency_ranges(old_size, new_size), new_size, reader)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -528,7 +532,11 @@ fn ones(x: u64) -> usize {
 /// point where the paths to `index` and `size - 1` diverge) and border part.
 fn decomp_incl_proof(index: u64, size: u64) -> (usize, usize) {
     let inner = bit_len(index ^ (size - 1));
-    let border = ones(index.checked_shr(u32::try_from(inner).unwrap_or(64)).unwrap_or(0));
+    let border = ones(
+        index
+            .checked_shr(u32::try_from(inner).unwrap_or(64))
+            .unwrap_or(0),
+    );
     (inner, border)
 }
 
@@ -788,9 +796,21 @@ mod tests {
         // Level 9 node 3 covers level-8 hashes 6 and 7, in level-1 tile 0.
         let (t, off, span) = node_tile(NodeId { level: 9, index: 3 }, 2048);
         assert_eq!((t.level, t.index, t.width, off, span), (1, 0, 8, 6, 2));
-        let (t, off, span) = node_tile(NodeId { level: 0, index: 300 }, 1000);
+        let (t, off, span) = node_tile(
+            NodeId {
+                level: 0,
+                index: 300,
+            },
+            1000,
+        );
         assert_eq!((t.level, t.index, t.width, off, span), (0, 1, 256, 44, 1));
-        let (t, _, _) = node_tile(NodeId { level: 0, index: 600 }, 601);
+        let (t, _, _) = node_tile(
+            NodeId {
+                level: 0,
+                index: 600,
+            },
+            601,
+        );
         assert_eq!((t.level, t.index, t.width), (0, 2, 89));
     }
 }

@@ -217,9 +217,7 @@ pub fn parse_tile_path(path: &str) -> Result<TilePath, TilePathError> {
 }
 
 fn is_canonical_decimal(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes().all(|b| b.is_ascii_digit())
-        && !(s.len() > 1 && s.starts_with('0'))
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && !(s.len() > 1 && s.starts_with('0'))
 }
 
 fn parse_level(s: &str) -> Result<u8, TilePathError> {

@@ -86,7 +86,11 @@ impl<'a> Reference<'a> {
     fn subproof(&self, m: usize, lo: usize, hi: usize, b: bool) -> Vec<Hash> {
         let n = hi - lo;
         if m == n {
-            return if b { Vec::new() } else { vec![self.mth(lo, hi)] };
+            return if b {
+                Vec::new()
+            } else {
+                vec![self.mth(lo, hi)]
+            };
         }
         let k = k_of(n);
         if m <= k {
@@ -172,7 +176,11 @@ fn build(d: &[Hash], batches: &[usize]) -> MemTiles {
         let int = integrate(size as u64, &d[size..size + b], &store).unwrap();
         let new_size = size + b;
         assert_eq!(int.size, new_size as u64);
-        assert_eq!(int.root, r.mth(0, new_size), "root after integrate to {new_size}");
+        assert_eq!(
+            int.root,
+            r.mth(0, new_size),
+            "root after integrate to {new_size}"
+        );
         // Exactly the tiles whose width changed, in (level, index) order, with the right data.
         let mut want = Vec::new();
         for level in 0..8u8 {
@@ -241,7 +249,11 @@ fn exhaustive_small_and_sampled_up_to_2000() {
     let r = Reference::new(&d);
 
     for n in 0..=N {
-        assert_eq!(tree_root(n as u64, &store).unwrap(), r.mth(0, n), "root {n}");
+        assert_eq!(
+            tree_root(n as u64, &store).unwrap(),
+            r.mth(0, n),
+            "root {n}"
+        );
         assert_eq!(root_from_leaves(&d[..n]), r.mth(0, n));
     }
     // Every (m, n) for n <= 300.
@@ -273,7 +285,11 @@ fn rs_merkle_oracle() {
     let store = build(&d, &[1, 255, 3, 256, 17]);
     for n in 1..=d.len() {
         let t = rs_merkle::MerkleTree::<Rfc6962>::from_leaves(&d[..n]);
-        assert_eq!(tree_root(n as u64, &store).unwrap(), t.root().unwrap(), "root {n}");
+        assert_eq!(
+            tree_root(n as u64, &store).unwrap(),
+            t.root().unwrap(),
+            "root {n}"
+        );
         let ms: Vec<usize> = if n <= 80 {
             (0..n).collect()
         } else {
@@ -344,7 +360,10 @@ fn argument_errors() {
     let store = build(&d, &[10]);
     assert!(matches!(
         prove_inclusion(10, 10, &store),
-        Err(MerkleError::Proof(ProofError::IndexOutOfRange { index: 10, size: 10 }))
+        Err(MerkleError::Proof(ProofError::IndexOutOfRange {
+            index: 10,
+            size: 10
+        }))
     ));
     assert!(matches!(
         prove_consistency(5, 4, &store),
@@ -359,10 +378,7 @@ fn argument_errors() {
     ));
     assert_eq!(prove_consistency(4, 4, &store).unwrap(), Vec::<Hash>::new());
     // The store only has 10 leaves: asking for size 11 fails in the reader.
-    assert!(matches!(
-        tree_root(11, &store),
-        Err(MerkleError::Reader(_))
-    ));
+    assert!(matches!(tree_root(11, &store), Err(MerkleError::Reader(_))));
     // A reader returning the wrong number or length of tiles is caught.
     struct Bad(usize);
     impl TileReader for Bad {
@@ -414,7 +430,16 @@ fn tampered_inclusion_proofs_are_rejected() {
     let d = leaves(1100, 6);
     let store = build(&d, &[333]);
     let r = Reference::new(&d);
-    for (m, n) in [(0usize, 1usize), (0, 2), (5, 7), (6, 7), (255, 256), (256, 1100), (1099, 1100), (517, 1024)] {
+    for (m, n) in [
+        (0usize, 1usize),
+        (0, 2),
+        (5, 7),
+        (6, 7),
+        (255, 256),
+        (256, 1100),
+        (1099, 1100),
+        (517, 1024),
+    ] {
         let leaf = d[m];
         let root = r.mth(0, n);
         let proof = prove_inclusion(m as u64, n as u64, &store).unwrap();
@@ -430,8 +455,12 @@ fn tampered_inclusion_proofs_are_rejected() {
             }
         }
         for bit in 0..256 {
-            assert!(verify_inclusion(&flip(&leaf, bit), m as u64, n as u64, &proof, &root).is_err());
-            assert!(verify_inclusion(&leaf, m as u64, n as u64, &proof, &flip(&root, bit)).is_err());
+            assert!(
+                verify_inclusion(&flip(&leaf, bit), m as u64, n as u64, &proof, &root).is_err()
+            );
+            assert!(
+                verify_inclusion(&leaf, m as u64, n as u64, &proof, &flip(&root, bit)).is_err()
+            );
         }
         // Wrong index (every other index in the tree), doubled size, out of range index.
         for other in 0..n {
@@ -475,7 +504,16 @@ fn tampered_consistency_proofs_are_rejected() {
     let d = leaves(1100, 7);
     let store = build(&d, &[64, 1000]);
     let r = Reference::new(&d);
-    for (m, n) in [(1usize, 2usize), (3, 7), (4, 7), (6, 8), (255, 256), (256, 1100), (1000, 1100), (777, 1024)] {
+    for (m, n) in [
+        (1usize, 2usize),
+        (3, 7),
+        (4, 7),
+        (6, 8),
+        (255, 256),
+        (256, 1100),
+        (1000, 1100),
+        (777, 1024),
+    ] {
         let (r1, r2) = (r.mth(0, m), r.mth(0, n));
         let proof = prove_consistency(m as u64, n as u64, &store).unwrap();
         verify_consistency(m as u64, n as u64, &r1, &r2, &proof).unwrap();
@@ -503,7 +541,9 @@ fn tampered_consistency_proofs_are_rejected() {
         // (When the shape is the same, RFC 9162 cannot tell: e.g. PROOF(3, 7) also checks as
         // PROOF(3, 5) with MTH(D[4:7]) standing in for leaf 4, since roots do not bind sizes.)
         for other in m.max(1)..=d.len() {
-            let len = prove_consistency(m as u64, other as u64, &store).unwrap().len();
+            let len = prove_consistency(m as u64, other as u64, &store)
+                .unwrap()
+                .len();
             if other != n && len != proof.len() {
                 assert!(matches!(
                     verify_consistency(m as u64, other as u64, &r1, &r2, &proof),
@@ -661,7 +701,11 @@ fn huge_uniform_trees() {
             let int = integrate(n, &vec![Uniform::leaf(); add], &u).unwrap();
             assert_eq!(int.root, u.mth(n + add as u64), "integrate {n} + {add}");
             for (t, data) in &int.tiles {
-                assert_eq!(data, &u.mth(1 << (8 * u32::from(t.level))).repeat(usize::from(t.width)));
+                assert_eq!(
+                    data,
+                    &u.mth(1 << (8 * u32::from(t.level)))
+                        .repeat(usize::from(t.width))
+                );
             }
         }
     }

@@ -5,7 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
-use signet_proto::merkle::{hash_from_slice, leaf_hash, verify_consistency, verify_inclusion, Hash};
+use signet_proto::merkle::{
+    hash_from_slice, leaf_hash, verify_consistency, verify_inclusion, Hash,
+};
 
 fn testdata() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/merkle")
@@ -46,7 +48,8 @@ fn to_hashes(v: &[Vec<u8>]) -> Option<Vec<Hash>> {
 /// The vectors with non-32-byte "don't care" roots that upstream expects to PASS (equal sizes,
 /// empty proof, equal roots). For these we map every value through SHA-256, which preserves
 /// equality, and run the check with the mapped values.
-const SHORT_HASH_OK: &[&str] = &["consistency/additional/sizes-are-equal-one-and-proof-is-empty.json"];
+const SHORT_HASH_OK: &[&str] =
+    &["consistency/additional/sizes-are-equal-one-and-proof-is-empty.json"];
 
 fn rel(p: &Path) -> String {
     p.strip_prefix(testdata())

@@ -13,7 +13,10 @@ fn known_paths() {
         (TilePath::Hash(TileId::full(0, 0)), "tile/0/000"),
         (TilePath::Hash(TileId::full(0, 999)), "tile/0/999"),
         (TilePath::Hash(TileId::full(0, 1000)), "tile/0/x001/000"),
-        (TilePath::Hash(TileId::full(1, 1_234_067)), "tile/1/x001/x234/067"),
+        (
+            TilePath::Hash(TileId::full(1, 1_234_067)),
+            "tile/1/x001/x234/067",
+        ),
         (
             TilePath::Hash(TileId {
                 level: 63,
@@ -34,7 +37,13 @@ fn known_paths() {
             TilePath::Hash(TileId::full(7, u64::MAX)),
             "tile/7/x018/x446/x744/x073/x709/x551/615",
         ),
-        (TilePath::Entries { index: 0, width: 256 }, "tile/entries/000"),
+        (
+            TilePath::Entries {
+                index: 0,
+                width: 256,
+            },
+            "tile/entries/000",
+        ),
         (
             TilePath::Entries {
                 index: 1_234_067,
@@ -53,52 +62,125 @@ fn known_paths() {
 
 #[test]
 fn rejected_paths() {
-    let bad: &[(&str, fn(&TilePathError) -> bool)] = &[
+    type Check = fn(&TilePathError) -> bool;
+    let bad: &[(&str, Check)] = &[
         ("", |e| matches!(e, TilePathError::NotTilePath)),
         ("/tile/0/000", |e| matches!(e, TilePathError::NotTilePath)),
         ("tiles/0/000", |e| matches!(e, TilePathError::NotTilePath)),
         ("tile/0", |e| matches!(e, TilePathError::NotTilePath)),
-        ("tile/64/000", |e| matches!(e, TilePathError::BadLevel { .. })),
-        ("tile/00/000", |e| matches!(e, TilePathError::BadLevel { .. })),
-        ("tile/01/000", |e| matches!(e, TilePathError::BadLevel { .. })),
-        ("tile/+1/000", |e| matches!(e, TilePathError::BadLevel { .. })),
-        ("tile/-1/000", |e| matches!(e, TilePathError::BadLevel { .. })),
+        ("tile/64/000", |e| {
+            matches!(e, TilePathError::BadLevel { .. })
+        }),
+        ("tile/00/000", |e| {
+            matches!(e, TilePathError::BadLevel { .. })
+        }),
+        ("tile/01/000", |e| {
+            matches!(e, TilePathError::BadLevel { .. })
+        }),
+        ("tile/+1/000", |e| {
+            matches!(e, TilePathError::BadLevel { .. })
+        }),
+        ("tile/-1/000", |e| {
+            matches!(e, TilePathError::BadLevel { .. })
+        }),
         ("tile//000", |e| matches!(e, TilePathError::BadLevel { .. })),
-        ("tile/100/000", |e| matches!(e, TilePathError::BadLevel { .. })),
-        ("tile/a/000", |e| matches!(e, TilePathError::BadLevel { .. })),
-        ("tile/Entries/000", |e| matches!(e, TilePathError::BadLevel { .. })),
+        ("tile/100/000", |e| {
+            matches!(e, TilePathError::BadLevel { .. })
+        }),
+        ("tile/a/000", |e| {
+            matches!(e, TilePathError::BadLevel { .. })
+        }),
+        ("tile/Entries/000", |e| {
+            matches!(e, TilePathError::BadLevel { .. })
+        }),
         ("tile/0/", |e| matches!(e, TilePathError::BadIndex { .. })),
         ("tile/0/0", |e| matches!(e, TilePathError::BadIndex { .. })),
         ("tile/0/00", |e| matches!(e, TilePathError::BadIndex { .. })),
-        ("tile/0/0000", |e| matches!(e, TilePathError::BadIndex { .. })),
-        ("tile/0/1234", |e| matches!(e, TilePathError::BadIndex { .. })),
-        ("tile/0/x000/001", |e| matches!(e, TilePathError::BadIndex { .. })),
-        ("tile/0/x001", |e| matches!(e, TilePathError::BadIndex { .. })),
-        ("tile/0/001/002", |e| matches!(e, TilePathError::BadIndex { .. })),
-        ("tile/0/x001/x002", |e| matches!(e, TilePathError::BadIndex { .. })),
-        ("tile/0/X001/002", |e| matches!(e, TilePathError::BadIndex { .. })),
-        ("tile/0/x001//002", |e| matches!(e, TilePathError::BadIndex { .. })),
-        ("tile/0/x001/002/", |e| matches!(e, TilePathError::BadIndex { .. })),
-        ("tile/0/+01", |e| matches!(e, TilePathError::BadIndex { .. })),
-        ("tile/0/ 01", |e| matches!(e, TilePathError::BadIndex { .. })),
-        ("tile/0/١٢٣", |e| matches!(e, TilePathError::BadIndex { .. })),
+        ("tile/0/0000", |e| {
+            matches!(e, TilePathError::BadIndex { .. })
+        }),
+        ("tile/0/1234", |e| {
+            matches!(e, TilePathError::BadIndex { .. })
+        }),
+        ("tile/0/x000/001", |e| {
+            matches!(e, TilePathError::BadIndex { .. })
+        }),
+        ("tile/0/x001", |e| {
+            matches!(e, TilePathError::BadIndex { .. })
+        }),
+        ("tile/0/001/002", |e| {
+            matches!(e, TilePathError::BadIndex { .. })
+        }),
+        ("tile/0/x001/x002", |e| {
+            matches!(e, TilePathError::BadIndex { .. })
+        }),
+        ("tile/0/X001/002", |e| {
+            matches!(e, TilePathError::BadIndex { .. })
+        }),
+        ("tile/0/x001//002", |e| {
+            matches!(e, TilePathError::BadIndex { .. })
+        }),
+        ("tile/0/x001/002/", |e| {
+            matches!(e, TilePathError::BadIndex { .. })
+        }),
+        ("tile/0/+01", |e| {
+            matches!(e, TilePathError::BadIndex { .. })
+        }),
+        ("tile/0/ 01", |e| {
+            matches!(e, TilePathError::BadIndex { .. })
+        }),
+        ("tile/0/١٢٣", |e| {
+            matches!(e, TilePathError::BadIndex { .. })
+        }),
         // u64::MAX + 1
-        ("tile/0/x018/x446/x744/x073/x709/x551/616", |e| matches!(e, TilePathError::BadIndex { .. })),
-        ("tile/0/x001/x018/x446/x744/x073/x709/x551/615", |e| matches!(e, TilePathError::BadIndex { .. })),
-        ("tile/0/000.p/0", |e| matches!(e, TilePathError::BadWidth { .. })),
-        ("tile/0/000.p/256", |e| matches!(e, TilePathError::BadWidth { .. })),
-        ("tile/0/000.p/300", |e| matches!(e, TilePathError::BadWidth { .. })),
-        ("tile/0/000.p/01", |e| matches!(e, TilePathError::BadWidth { .. })),
-        ("tile/0/000.p/", |e| matches!(e, TilePathError::BadWidth { .. })),
-        ("tile/0/000.p/1/", |e| matches!(e, TilePathError::BadWidth { .. })),
-        ("tile/0/000.p/1.p/2", |e| matches!(e, TilePathError::BadWidth { .. })),
-        ("tile/0/000.p/+5", |e| matches!(e, TilePathError::BadWidth { .. })),
-        ("tile/0/000.p/65537", |e| matches!(e, TilePathError::BadWidth { .. })),
-        ("tile/0/000.P/5", |e| matches!(e, TilePathError::BadIndex { .. })),
-        ("tile/0/000.p5", |e| matches!(e, TilePathError::BadIndex { .. })),
-        ("tile/entries/0001", |e| matches!(e, TilePathError::BadIndex { .. })),
-        ("tile/entries/001.p/0", |e| matches!(e, TilePathError::BadWidth { .. })),
-        ("tile/entries/", |e| matches!(e, TilePathError::BadIndex { .. })),
+        ("tile/0/x018/x446/x744/x073/x709/x551/616", |e| {
+            matches!(e, TilePathError::BadIndex { .. })
+        }),
+        ("tile/0/x001/x018/x446/x744/x073/x709/x551/615", |e| {
+            matches!(e, TilePathError::BadIndex { .. })
+        }),
+        ("tile/0/000.p/0", |e| {
+            matches!(e, TilePathError::BadWidth { .. })
+        }),
+        ("tile/0/000.p/256", |e| {
+            matches!(e, TilePathError::BadWidth { .. })
+        }),
+        ("tile/0/000.p/300", |e| {
+            matches!(e, TilePathError::BadWidth { .. })
+        }),
+        ("tile/0/000.p/01", |e| {
+            matches!(e, TilePathError::BadWidth { .. })
+        }),
+        ("tile/0/000.p/", |e| {
+            matches!(e, TilePathError::BadWidth { .. })
+        }),
+        ("tile/0/000.p/1/", |e| {
+            matches!(e, TilePathError::BadWidth { .. })
+        }),
+        ("tile/0/000.p/1.p/2", |e| {
+            matches!(e, TilePathError::BadWidth { .. })
+        }),
+        ("tile/0/000.p/+5", |e| {
+            matches!(e, TilePathError::BadWidth { .. })
+        }),
+        ("tile/0/000.p/65537", |e| {
+            matches!(e, TilePathError::BadWidth { .. })
+        }),
+        ("tile/0/000.P/5", |e| {
+            matches!(e, TilePathError::BadIndex { .. })
+        }),
+        ("tile/0/000.p5", |e| {
+            matches!(e, TilePathError::BadIndex { .. })
+        }),
+        ("tile/entries/0001", |e| {
+            matches!(e, TilePathError::BadIndex { .. })
+        }),
+        ("tile/entries/001.p/0", |e| {
+            matches!(e, TilePathError::BadWidth { .. })
+        }),
+        ("tile/entries/", |e| {
+            matches!(e, TilePathError::BadIndex { .. })
+        }),
     ];
     for (s, check) in bad {
         match parse_tile_path(s) {
@@ -128,7 +210,10 @@ fn bundle_round_trip_and_errors() {
         if boundaries.contains(&cut) {
             assert!(r.is_ok(), "cut at entry boundary {cut}");
         } else {
-            assert!(matches!(r, Err(BundleError::Truncated { .. })), "cut {cut}: {r:?}");
+            assert!(
+                matches!(r, Err(BundleError::Truncated { .. })),
+                "cut {cut}: {r:?}"
+            );
         }
     }
     assert_eq!(
