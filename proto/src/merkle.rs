@@ -29,7 +29,7 @@ const TILE_WIDTH_U64: u64 = TILE_WIDTH as u64;
 /// A SHA-256 Merkle tree hash.
 pub type Hash = [u8; 32];
 
-/// Size of a [`Hash`] in bytes.
+/// Size of a [`Hash`](type@Hash) in bytes.
 pub const HASH_SIZE: usize = 32;
 
 /// The root of the empty tree: SHA-256 of the empty string (RFC 6962 §2.1).
@@ -63,7 +63,7 @@ pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
     digest_to_hash(&digest::digest(&digest::SHA256, &buf))
 }
 
-/// Converts a byte slice (for example a decoded base64 proof element) into a [`Hash`].
+/// Converts a byte slice (for example a decoded base64 proof element) into a [`Hash`](type@Hash).
 ///
 /// # Errors
 ///
