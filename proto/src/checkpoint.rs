@@ -97,7 +97,12 @@ impl Checkpoint {
     /// Call [`Checkpoint::validate`] first for fields from untrusted sources.
     #[must_use]
     pub fn to_text(&self) -> String {
-        let mut s = format!("{}\n{}\n{}\n", self.origin, self.size, B64.encode(self.root));
+        let mut s = format!(
+            "{}\n{}\n{}\n",
+            self.origin,
+            self.size,
+            B64.encode(self.root)
+        );
         for e in &self.extensions {
             s.push_str(e);
             s.push('\n');
@@ -118,9 +123,13 @@ impl Checkpoint {
         let mut lines = body.split('\n');
         let origin = lines.next().unwrap_or_default();
         check_line(origin, 1)?;
-        let size_line = lines.next().ok_or_else(|| malformed(2, "missing tree size"))?;
+        let size_line = lines
+            .next()
+            .ok_or_else(|| malformed(2, "missing tree size"))?;
         let size = parse_size(size_line)?;
-        let root_line = lines.next().ok_or_else(|| malformed(3, "missing root hash"))?;
+        let root_line = lines
+            .next()
+            .ok_or_else(|| malformed(3, "missing root hash"))?;
         let root_bytes = B64
             .decode(root_line)
             .map_err(|_| malformed(3, "root hash is not base64"))?;

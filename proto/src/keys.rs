@@ -302,11 +302,12 @@ impl PublicKey {
         let oid = &spki.algorithm.algorithm;
         let params = spki.algorithm.parameters.as_ref();
         let (algorithm, inner) = if *oid == OID_KEY_TYPE_EC_PUBLIC_KEY {
-            let curve = params
-                .and_then(|p| p.as_oid().ok())
-                .ok_or_else(|| KeyError::UnsupportedCurve {
-                    curve: "missing namedCurve parameter".to_owned(),
-                })?;
+            let curve =
+                params
+                    .and_then(|p| p.as_oid().ok())
+                    .ok_or_else(|| KeyError::UnsupportedCurve {
+                        curve: "missing namedCurve parameter".to_owned(),
+                    })?;
             let (alg, verify): (KeyAlgorithm, &'static sig::EcdsaVerificationAlgorithm) =
                 if curve == OID_EC_P256 {
                     (KeyAlgorithm::EcdsaP256, &sig::ECDSA_P256_SHA256_ASN1)
@@ -899,13 +900,10 @@ impl Ed25519Signer {
         let kp = Ed25519KeyPair::from_pkcs8_maybe_unchecked(der).map_err(|e| rejected(&e))?;
         let seed = kp.seed().map_err(|_| KeyError::Encoding)?;
         let seed_der = seed.as_be_bytes().map_err(|_| KeyError::Encoding)?;
-        let seed_bytes: [u8; 32] = seed_der
-            .as_ref()
-            .try_into()
-            .map_err(|_| KeyError::Length {
-                expected: 32,
-                actual: seed_der.as_ref().len(),
-            })?;
+        let seed_bytes: [u8; 32] = seed_der.as_ref().try_into().map_err(|_| KeyError::Length {
+            expected: 32,
+            actual: seed_der.as_ref().len(),
+        })?;
         Self::from_seed(&seed_bytes)
     }
 

@@ -390,12 +390,12 @@ impl Note {
             if !seen.insert((s.name.as_str(), s.key_hash)) {
                 continue;
             }
-            let info = v
-                .verify(self.text.as_bytes(), &s.signature)
-                .map_err(|_| NoteError::InvalidSignature {
+            let info = v.verify(self.text.as_bytes(), &s.signature).map_err(|_| {
+                NoteError::InvalidSignature {
                     name: s.name.0.clone(),
                     key_hash: s.key_hash,
-                })?;
+                }
+            })?;
             verified.push(VerifiedSignature {
                 name: s.name.clone(),
                 key_hash: s.key_hash,
@@ -821,9 +821,11 @@ impl Ed25519NoteSigner {
     /// # Errors
     /// [`VKeyError`] for a malformed key, a hash mismatch or a type other than `0x01`.
     pub fn from_skey(skey: &str) -> Result<Self, VKeyError> {
-        let rest = skey.strip_prefix("PRIVATE+KEY+").ok_or(VKeyError::Malformed {
-            reason: "missing PRIVATE+KEY+ prefix",
-        })?;
+        let rest = skey
+            .strip_prefix("PRIVATE+KEY+")
+            .ok_or(VKeyError::Malformed {
+                reason: "missing PRIVATE+KEY+ prefix",
+            })?;
         let (name, rest) = rest.split_once('+').ok_or(VKeyError::Malformed {
             reason: "missing '+' after the name",
         })?;
@@ -1080,7 +1082,12 @@ impl CosignatureV1Verifier {
     /// The vkey text.
     #[must_use]
     pub fn to_vkey(&self) -> String {
-        format_vkey(&self.name, self.key_hash, SIG_TYPE_COSIGNATURE_V1, &self.raw)
+        format_vkey(
+            &self.name,
+            self.key_hash,
+            SIG_TYPE_COSIGNATURE_V1,
+            &self.raw,
+        )
     }
 }
 
@@ -1137,7 +1144,11 @@ impl CosignatureV1Signer {
             name: name.to_owned(),
         })?;
         Ok(Self {
-            key_hash: key_hash(name.as_str(), SIG_TYPE_COSIGNATURE_V1, &key.public_key_raw()),
+            key_hash: key_hash(
+                name.as_str(),
+                SIG_TYPE_COSIGNATURE_V1,
+                &key.public_key_raw(),
+            ),
             name,
             key,
         })

@@ -33,13 +33,20 @@ fn spec_example_parses_and_round_trips() {
     let cp = Checkpoint::parse_text(&with_ext).unwrap();
     assert_eq!(
         cp.extensions,
-        vec!["ext one".to_owned(), "Timestamp: 1689748607742585419".to_owned()]
+        vec![
+            "ext one".to_owned(),
+            "Timestamp: 1689748607742585419".to_owned()
+        ]
     );
     assert_eq!(cp.to_text(), with_ext);
 
-    let empty = Checkpoint::parse_text("o\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n").unwrap();
+    let empty =
+        Checkpoint::parse_text("o\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n").unwrap();
     assert_eq!(empty.size, 0);
-    let max = format!("o\n{}\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n", u64::MAX);
+    let max = format!(
+        "o\n{}\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n",
+        u64::MAX
+    );
     assert_eq!(Checkpoint::parse_text(&max).unwrap().size, u64::MAX);
 }
 
@@ -54,31 +61,45 @@ fn line_of(e: &CheckpointError) -> usize {
 fn rejects_malformed_text() {
     let root = "CsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=";
     let cases: Vec<(String, usize)> = vec![
-        (format!("o\n1\n{root}"), 1),              // no final newline
-        ("o\n1\n".to_owned(), 3),                  // missing root
-        ("o\n".to_owned(), 2),                     // missing size
-        (String::new(), 1),                        // empty
-        (format!("\n1\n{root}\n"), 1),             // empty origin
-        (format!("o\n01\n{root}\n"), 2),           // leading zero
-        (format!("o\n00\n{root}\n"), 2),           // leading zero
-        (format!("o\n+1\n{root}\n"), 2),           // sign
-        (format!("o\n-1\n{root}\n"), 2),           // sign
-        (format!("o\n 1\n{root}\n"), 2),           // space
-        (format!("o\n1 \n{root}\n"), 2),           // space
-        (format!("o\n0x10\n{root}\n"), 2),         // hex
-        (format!("o\n\n{root}\n"), 2),             // empty size
+        (format!("o\n1\n{root}"), 1),                      // no final newline
+        ("o\n1\n".to_owned(), 3),                          // missing root
+        ("o\n".to_owned(), 2),                             // missing size
+        (String::new(), 1),                                // empty
+        (format!("\n1\n{root}\n"), 1),                     // empty origin
+        (format!("o\n01\n{root}\n"), 2),                   // leading zero
+        (format!("o\n00\n{root}\n"), 2),                   // leading zero
+        (format!("o\n+1\n{root}\n"), 2),                   // sign
+        (format!("o\n-1\n{root}\n"), 2),                   // sign
+        (format!("o\n 1\n{root}\n"), 2),                   // space
+        (format!("o\n1 \n{root}\n"), 2),                   // space
+        (format!("o\n0x10\n{root}\n"), 2),                 // hex
+        (format!("o\n\n{root}\n"), 2),                     // empty size
         (format!("o\n18446744073709551616\n{root}\n"), 2), // overflow
-        ("o\n1\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxqw==\n".to_owned(), 3), // 31 bytes
-        ("o\n1\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I\n".to_owned(), 3), // no padding
-        ("o\n1\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2J=\n".to_owned(), 3), // non-canonical
-        ("o\n1\nCsUYapGGPo4dkMgIAUqom_Xajj7h2fB2MPA3j2jxq2I=\n".to_owned(), 3), // URL alphabet
-        (format!("o\n1\n{root}\n\n"), 4),          // empty extension line
-        (format!("o\n1\n{root}\nok\n\nx\n"), 5),   // empty extension line in the middle
-        (format!("o\tx\n1\n{root}\n"), 1),         // control character
-        (format!("o\n1\n{root}\ne\rx\n"), 4),      // control character in extension
+        (
+            "o\n1\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxqw==\n".to_owned(),
+            3,
+        ), // 31 bytes
+        (
+            "o\n1\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I\n".to_owned(),
+            3,
+        ), // no padding
+        (
+            "o\n1\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2J=\n".to_owned(),
+            3,
+        ), // non-canonical
+        (
+            "o\n1\nCsUYapGGPo4dkMgIAUqom_Xajj7h2fB2MPA3j2jxq2I=\n".to_owned(),
+            3,
+        ), // URL alphabet
+        (format!("o\n1\n{root}\n\n"), 4),                  // empty extension line
+        (format!("o\n1\n{root}\nok\n\nx\n"), 5),           // empty extension line in the middle
+        (format!("o\tx\n1\n{root}\n"), 1),                 // control character
+        (format!("o\n1\n{root}\ne\rx\n"), 4),              // control character in extension
     ];
     for (text, line) in cases {
-        let err = Checkpoint::parse_text(&text).err().unwrap_or_else(|| panic!("accepted {text:?}"));
+        let err = Checkpoint::parse_text(&text)
+            .err()
+            .unwrap_or_else(|| panic!("accepted {text:?}"));
         assert_eq!(line_of(&err), line, "{text:?}: {err}");
     }
 }
@@ -96,7 +117,12 @@ fn validate_rejects_unwritable_fields() {
     assert!(SignedCheckpoint::sign(cp, &[]).is_err());
 }
 
-fn signers() -> (RekorNoteSigner, Ed25519NoteSigner, CosignatureV1Signer, CosignatureV1Signer) {
+fn signers() -> (
+    RekorNoteSigner,
+    Ed25519NoteSigner,
+    CosignatureV1Signer,
+    CosignatureV1Signer,
+) {
     let ec = EcdsaSigner::from_scalar(EcdsaCurve::P256, &[3u8; 32]).unwrap();
     let rekor = RekorNoteSigner::ecdsa("log.example:8080", ec).unwrap();
     let ed = Ed25519NoteSigner::from_seed("log.example:8080", &[4u8; 32]).unwrap();
@@ -132,7 +158,9 @@ fn sign_open_and_cosign() {
 
     // Witnesses cosign the verified checkpoint; a 2-of-2 policy then holds.
     let mut opened = SignedCheckpoint::open(&bytes, &ed_only).unwrap();
-    opened.add_signatures(&[&w1.at(1_000), &w2.at(2_000)]).unwrap();
+    opened
+        .add_signatures(&[&w1.at(1_000), &w2.at(2_000)])
+        .unwrap();
     let cosigned = opened.to_bytes();
     let witnesses = Verifiers::new()
         .with(w1.verifier().unwrap())
@@ -159,7 +187,9 @@ fn sign_open_and_cosign() {
     assert_eq!(again.note().signatures().len(), 4);
 
     // Tampering with the body breaks it.
-    let tampered = String::from_utf8(bytes.clone()).unwrap().replacen("\n42\n", "\n43\n", 1);
+    let tampered = String::from_utf8(bytes.clone())
+        .unwrap()
+        .replacen("\n42\n", "\n43\n", 1);
     assert!(matches!(
         SignedCheckpoint::open(tampered.as_bytes(), &rekor_only),
         Err(CheckpointError::Note(NoteError::InvalidSignature { .. }))

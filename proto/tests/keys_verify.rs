@@ -11,7 +11,10 @@ use signet_proto::keys::{
 };
 
 fn vectors() -> serde_json::Value {
-    let p = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/note/keys_vectors.json");
+    let p = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../testdata/note/keys_vectors.json"
+    );
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
 }
 
@@ -52,7 +55,11 @@ fn parses_every_allowed_key_type_and_verifies_python_signatures() {
         let pk = PublicKey::from_spki_der(&spki).unwrap();
         assert_eq!(pk.algorithm(), alg, "{name}");
         assert_eq!(pk.spki_der(), &spki[..]);
-        assert_eq!(pk.key_id(), sha256(&spki), "{name}: key_id is SHA-256(SPKI)");
+        assert_eq!(
+            pk.key_id(),
+            sha256(&spki),
+            "{name}: key_id is SHA-256(SPKI)"
+        );
         let from_pem = PublicKey::from_pem(k["pem"].as_str().unwrap()).unwrap();
         assert_eq!(from_pem, pk);
         assert_eq!(PublicKey::from_pem(&pk.to_pem()).unwrap(), pk);
@@ -100,7 +107,10 @@ fn prehashed_verification() {
             assert!(pk
                 .verify_prehashed_with(HashAlgorithm::Sha256, &d256, &sig)
                 .is_err());
-            assert!(pk.verify_prehashed(&d256, &s256).is_err(), "wrong digest length");
+            assert!(
+                pk.verify_prehashed(&d256, &s256).is_err(),
+                "wrong digest length"
+            );
         } else {
             // For P-256 the default hash is SHA-256: both signatures are over SHA-256(msg).
             pk.verify_prehashed(&d256, &sig).unwrap();
@@ -239,7 +249,10 @@ fn ecdsa_generate_and_from_scalar() {
 #[test]
 fn ecdsa_from_scalar_matches_python_derivation() {
     // testdata/note/python_vectors.json: the P-256 key derived by Python from a fixed scalar.
-    let p = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/note/python_vectors.json");
+    let p = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../testdata/note/python_vectors.json"
+    );
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
     let scalar = hex::decode(v["ecdsa_log"]["scalar_hex"].as_str().unwrap()).unwrap();
     let s = EcdsaSigner::from_scalar(EcdsaCurve::P256, &scalar).unwrap();

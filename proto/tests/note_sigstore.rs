@@ -17,7 +17,12 @@ use signet_proto::note::{
 
 fn dir() -> PathBuf {
     std::env::var_os("SIGNET_SIGSTORE_PUBLIC").map_or_else(
-        || PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/interop/sigstore-public")),
+        || {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../shared/interop/sigstore-public"
+            ))
+        },
         PathBuf::from,
     )
 }
@@ -27,7 +32,10 @@ fn load(name: &str) -> Option<serde_json::Value> {
     match std::fs::read_to_string(&p) {
         Ok(s) => Some(serde_json::from_str(&s).unwrap()),
         Err(_) => {
-            eprintln!("NOTE: {} not found; skipping this real-Sigstore check", p.display());
+            eprintln!(
+                "NOTE: {} not found; skipping this real-Sigstore check",
+                p.display()
+            );
             None
         }
     }
@@ -57,7 +65,9 @@ fn tlogs(root: &serde_json::Value) -> Vec<(String, PublicKey)> {
         .map(|t| {
             let url = t["baseUrl"].as_str().unwrap();
             let host = url.trim_start_matches("https://").trim_end_matches('/');
-            let der = B64.decode(t["publicKey"]["rawBytes"].as_str().unwrap()).unwrap();
+            let der = B64
+                .decode(t["publicKey"]["rawBytes"].as_str().unwrap())
+                .unwrap();
             (host.to_owned(), PublicKey::from_spki_der(&der).unwrap())
         })
         .collect()
@@ -82,11 +92,17 @@ fn check_rekor_v1(bundle_file: &str, root_file: &str, expect_origin_prefix: &str
     assert_eq!(cp.checkpoint().size, e.tree_size);
     assert_eq!(&cp.checkpoint().root[..], &e.root[..]);
     assert_eq!(cp.verified().len(), 1);
-    assert_eq!(cp.to_bytes(), e.envelope.as_bytes(), "byte-exact round trip");
+    assert_eq!(
+        cp.to_bytes(),
+        e.envelope.as_bytes(),
+        "byte-exact round trip"
+    );
 
     // Tampered tree size: the known key's signature fails.
     let size = e.tree_size.to_string();
-    let tampered = e.envelope.replacen(&size, &(e.tree_size + 1).to_string(), 1);
+    let tampered = e
+        .envelope
+        .replacen(&size, &(e.tree_size + 1).to_string(), 1);
     assert!(matches!(
         SignedCheckpoint::open(tampered.as_bytes(), &known),
         Err(signet_proto::checkpoint::CheckpointError::Note(
@@ -145,7 +161,10 @@ fn production_key_does_not_verify_staging_checkpoint() {
 
 /// Public witness keys (testdata/note/witness_vkeys.txt).
 fn witness_vkeys() -> Vec<String> {
-    let p = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/note/witness_vkeys.txt");
+    let p = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../testdata/note/witness_vkeys.txt"
+    );
     std::fs::read_to_string(p)
         .unwrap()
         .lines()

@@ -321,11 +321,7 @@ fn go_open() {
 
     // Duplicated verified and unverified signatures.
     let enoch_abcd = [&es.as_bytes()[..60], b"ABCD", &es.as_bytes()[60..]].concat();
-    let m = [
-        format!("{text}\n{ps}{ps}{es}{es}").as_bytes(),
-        &enoch_abcd,
-    ]
-    .concat();
+    let m = [format!("{text}\n{ps}{ps}{es}{es}").as_bytes(), &enoch_abcd].concat();
     let v = Note::parse(&m)
         .unwrap()
         .verify(&Verifiers::new().with(peter()))
@@ -376,8 +372,7 @@ fn wrong_key_with_matching_name_and_hash_is_an_invalid_signature() {
             &self,
             msg: &[u8],
             sig: &[u8],
-        ) -> Result<signet_proto::note::SignatureInfo, signet_proto::keys::SignatureError>
-        {
+        ) -> Result<signet_proto::note::SignatureInfo, signet_proto::keys::SignatureError> {
             self.0.verify(msg, sig)
         }
     }
@@ -463,7 +458,8 @@ fn py() -> serde_json::Value {
 fn py_verifiers(p: &serde_json::Value) -> (Verifiers, Verifiers) {
     let mut logs = Verifiers::new();
     logs.push(Ed25519NoteVerifier::from_vkey(s(&p["ed25519_log"]["vkey"])).unwrap());
-    let ec = PublicKey::from_spki_der(&B64.decode(s(&p["ecdsa_log"]["spki_b64"])).unwrap()).unwrap();
+    let ec =
+        PublicKey::from_spki_der(&B64.decode(s(&p["ecdsa_log"]["spki_b64"])).unwrap()).unwrap();
     logs.push(RekorNoteVerifier::new(s(&p["ecdsa_log"]["name"]), ec).unwrap());
     let mut witnesses = Verifiers::new();
     for c in p["cosigners"].as_array().unwrap() {
@@ -516,8 +512,9 @@ fn python_vectors_signers_reproduce_ed25519_lines_exactly() {
         .unwrap()
         .try_into()
         .unwrap();
-    let rekor_ed = RekorNoteSigner::ed25519("log.example.com", Ed25519Signer::from_seed(&seed).unwrap())
-        .unwrap();
+    let rekor_ed =
+        RekorNoteSigner::ed25519("log.example.com", Ed25519Signer::from_seed(&seed).unwrap())
+            .unwrap();
     let n = Note::sign(body, &[&rekor_ed]).unwrap();
     assert_eq!(
         format!("{}\n", n.signatures()[0].to_line()),
@@ -525,7 +522,8 @@ fn python_vectors_signers_reproduce_ed25519_lines_exactly() {
     );
     // Rekor-style Ed25519 verification (SPKI key hint).
     let spki = B64.decode(s(&p["ed25519_log"]["spki_b64"])).unwrap();
-    let rv = RekorNoteVerifier::new("log.example.com", PublicKey::from_spki_der(&spki).unwrap()).unwrap();
+    let rv = RekorNoteVerifier::new("log.example.com", PublicKey::from_spki_der(&spki).unwrap())
+        .unwrap();
     n.verify(&Verifiers::new().with(rv)).unwrap();
 
     for (i, c) in p["cosigners"].as_array().unwrap().iter().enumerate() {
@@ -577,7 +575,13 @@ fn cosignature_rejects_bad_shapes() {
     high[0] = 0x80;
     assert!(v.verify(body, &high).is_err());
     // A plain Ed25519 verifier for the same key does not accept a cosignature.
-    let plain = Ed25519NoteVerifier::new("w.example", &Ed25519Signer::from_seed(&[9u8; 32]).unwrap().public_key_raw()).unwrap();
+    let plain = Ed25519NoteVerifier::new(
+        "w.example",
+        &Ed25519Signer::from_seed(&[9u8; 32])
+            .unwrap()
+            .public_key_raw(),
+    )
+    .unwrap();
     assert_ne!(plain.key_hash(), v.key_hash());
     assert!(plain.verify(body, &sig[8..]).is_err());
 }
