@@ -22,9 +22,10 @@
 
 use aws_lc_rs::digest;
 
-use crate::tiles::{TileId, TILE_HEIGHT, TILE_WIDTH};
+use crate::tiles::{TileId, TILE_HEIGHT};
 
-const TILE_WIDTH_U64: u64 = TILE_WIDTH as u64;
+/// [`crate::tiles::TILE_WIDTH`] as a `u64` (2^8 = 256).
+const TILE_WIDTH_U64: u64 = 1 << TILE_HEIGHT;
 
 /// A SHA-256 Merkle tree hash.
 pub type Hash = [u8; 32];
