@@ -91,11 +91,16 @@ impl CheckedBundle {
 }
 
 fn invalid(field: &'static str, reason: impl Into<String>) -> VerificationError {
-    BundleError::Invalid { field, reason: reason.into() }.into()
+    BundleError::Invalid {
+        field,
+        reason: reason.into(),
+    }
+    .into()
 }
 
 fn hash32(field: &'static str, bytes: &[u8]) -> Result<[u8; 32], VerificationError> {
-    <[u8; 32]>::try_from(bytes).map_err(|_| invalid(field, format!("{} bytes, expected 32", bytes.len())))
+    <[u8; 32]>::try_from(bytes)
+        .map_err(|_| invalid(field, format!("{} bytes, expected 32", bytes.len())))
 }
 
 impl TryFrom<&Bundle> for CheckedBundle {
@@ -111,13 +116,19 @@ impl TryFrom<&Bundle> for CheckedBundle {
                     .is_some_and(|t| !t.rfc3161_timestamps.is_empty())
             {
                 return Err(VerificationError::Unsupported {
-                    feature: "bundles without a transparency log entry (RFC 3161 timestamps only)".to_owned(),
+                    feature: "bundles without a transparency log entry (RFC 3161 timestamps only)"
+                        .to_owned(),
                 });
             }
-            return Err(BundleError::TlogEntryCount { count: vm.tlog_entries.len() }.into());
+            return Err(BundleError::TlogEntryCount {
+                count: vm.tlog_entries.len(),
+            }
+            .into());
         }
         let e = &vm.tlog_entries[0];
-        if e.kind_version.version == "0.0.2" || (e.integrated_time == 0 && e.inclusion_promise.is_none()) {
+        if e.kind_version.version == "0.0.2"
+            || (e.integrated_time == 0 && e.inclusion_promise.is_none())
+        {
             return Err(VerificationError::Unsupported {
                 feature: format!(
                     "Rekor v2 log entries ({} {}): they carry no integrated time or SET and need RFC 3161 timestamps",
@@ -130,7 +141,9 @@ impl TryFrom<&Bundle> for CheckedBundle {
             .map_err(|err| invalid("bundle", err.to_string()))?;
 
         let material = match &vm.content {
-            VerificationMaterialContent::Certificate(c) => Material::Certificate(c.raw_bytes.to_vec()),
+            VerificationMaterialContent::Certificate(c) => {
+                Material::Certificate(c.raw_bytes.to_vec())
+            }
             VerificationMaterialContent::X509CertificateChain(chain) => Material::Certificate(
                 chain
                     .certificates
@@ -144,7 +157,10 @@ impl TryFrom<&Bundle> for CheckedBundle {
             VerificationMaterialContent::PublicKey(_) => Material::PublicKey,
             #[allow(unreachable_patterns)]
             _ => {
-                return Err(invalid("verificationMaterial", "unknown kind of verification material"));
+                return Err(invalid(
+                    "verificationMaterial",
+                    "unknown kind of verification material",
+                ));
             }
         };
 
@@ -162,7 +178,10 @@ impl TryFrom<&Bundle> for CheckedBundle {
                         .into())
                     }
                 };
-                Content::Message { digest, signature: m.signature.to_vec() }
+                Content::Message {
+                    digest,
+                    signature: m.signature.to_vec(),
+                }
             }
             BundleContent::DsseEnvelope(env) => {
                 if env.signatures.len() != 1 {
@@ -171,17 +190,22 @@ impl TryFrom<&Bundle> for CheckedBundle {
                     }
                     .into());
                 }
-                Content::Dsse { envelope: env.clone() }
+                Content::Dsse {
+                    envelope: env.clone(),
+                }
             }
             #[allow(unreachable_patterns)]
             _ => return Err(invalid("content", "unknown bundle content")),
         };
 
-        let log_index = u64::try_from(e.log_index).map_err(|_| invalid("tlogEntries[0].logIndex", "negative"))?;
+        let log_index = u64::try_from(e.log_index)
+            .map_err(|_| invalid("tlogEntries[0].logIndex", "negative"))?;
         let body = e
             .canonicalized_body
             .as_ref()
-            .ok_or(BundleError::Missing { field: "tlogEntries[0].canonicalizedBody" })?
+            .ok_or(BundleError::Missing {
+                field: "tlogEntries[0].canonicalizedBody",
+            })?
             .to_vec();
         let p = e
             .inclusion_proof
@@ -219,6 +243,11 @@ impl TryFrom<&Bundle> for CheckedBundle {
             body,
             proof,
         };
-        Ok(Self { version: bundle.media_type, material, content, entry })
+        Ok(Self {
+            version: bundle.media_type,
+            material,
+            content,
+            entry,
+        })
     }
 }

@@ -213,7 +213,7 @@ pub enum PolicyError {
     Mismatch {
         /// The certificate field (SAN, issuer, or an extension name).
         field: String,
-        /// What the certificate carries (or "<absent>").
+        /// What the certificate carries (or `"<absent>"`).
         actual: String,
         /// The policy's expectation, e.g. `exactly "x"` or `regex ^x$`.
         expected: String,

@@ -1,6 +1,6 @@
 //! Signet's offline verifier for Sigstore bundles.
 //!
-//! [`verify`] checks a Sigstore bundle (v0.1 to v0.3, Rekor v1 `hashedrekord` 0.0.1 and
+//! [`verify()`] checks a Sigstore bundle (v0.1 to v0.3, Rekor v1 `hashedrekord` 0.0.1 and
 //! `dsse` 0.0.1 entries) against [`TrustMaterial`] built once from a `trusted_root.json`, a
 //! [`Policy`] and an [`Artifact`], all together:
 //!
@@ -25,7 +25,18 @@
 
 pub mod bundle;
 pub mod error;
+pub mod policy;
 pub mod trust;
+pub mod verify;
+
+pub use bundle::CheckedBundle;
+pub use error::{
+    BundleError, CertificateError, CheckpointError, PolicyError, SctError, SetError,
+    SignatureError, TimeError, TlogError, TrustError, VerificationError,
+};
+pub use policy::{Field, IdentityPolicy, Policy, StringMatch};
+pub use trust::{TrustMaterial, WitnessPolicy};
+pub use verify::{verify, verify_checked, Artifact, EntryKind, VerifiedBundle};
 
 /// A point in time, in whole seconds since the Unix epoch (UTC). The verifier never reads the
 /// clock: callers pass the verification time in.

@@ -66,7 +66,8 @@ impl Window {
     }
 
     pub(crate) fn describe_end(&self) -> String {
-        self.end.map_or_else(|| "open".to_owned(), |e| e.to_string())
+        self.end
+            .map_or_else(|| "open".to_owned(), |e| e.to_string())
     }
 }
 
@@ -206,7 +207,12 @@ impl TrustMaterial {
     /// # Errors
     /// [`TrustError`] if the chain is empty, a certificate does not parse or a signature
     /// does not verify.
-    pub fn add_ca(&mut self, chain: &[&[u8]], valid_for: Window, uri: &str) -> Result<(), TrustError> {
+    pub fn add_ca(
+        &mut self,
+        chain: &[&[u8]],
+        valid_for: Window,
+        uri: &str,
+    ) -> Result<(), TrustError> {
         let ca = self.cas.len();
         if chain.is_empty() {
             return Err(TrustError::EmptyChain { ca });
@@ -232,13 +238,14 @@ impl TrustMaterial {
                     reason: "not a CA certificate (basicConstraints cA is not true)".to_owned(),
                 });
             }
-            let key = PublicKey::from_spki_der(cert.tbs_certificate.subject_pki.raw).map_err(|e| {
-                TrustError::CaParse {
-                    ca,
-                    index,
-                    reason: format!("public key: {e}"),
-                }
-            })?;
+            let key =
+                PublicKey::from_spki_der(cert.tbs_certificate.subject_pki.raw).map_err(|e| {
+                    TrustError::CaParse {
+                        ca,
+                        index,
+                        reason: format!("public key: {e}"),
+                    }
+                })?;
             parsed.push((cert, key));
         }
         let mut chain_validity = Window::default();
@@ -246,7 +253,8 @@ impl TrustMaterial {
             let (cert, _) = &parsed[index];
             // The root (last) must be self-signed; every other certificate is signed by the next.
             let (issuer_cert, issuer_key) = parsed.get(index + 1).unwrap_or(&parsed[index]);
-            if cert.tbs_certificate.issuer.as_raw() != issuer_cert.tbs_certificate.subject.as_raw() {
+            if cert.tbs_certificate.issuer.as_raw() != issuer_cert.tbs_certificate.subject.as_raw()
+            {
                 return Err(TrustError::CaChain {
                     ca,
                     index,
@@ -265,14 +273,16 @@ impl TrustMaterial {
             ));
         }
         let (issuing, key) = &parsed[0];
-        let subject_key_id = issuing
-            .tbs_certificate
-            .iter_extensions()
-            .find_map(|ext| match ext.parsed_extension() {
-                x509_parser::extensions::ParsedExtension::SubjectKeyIdentifier(kid) => Some(kid.0.to_vec()),
+        let subject_key_id = issuing.tbs_certificate.iter_extensions().find_map(|ext| {
+            match ext.parsed_extension() {
+                x509_parser::extensions::ParsedExtension::SubjectKeyIdentifier(kid) => {
+                    Some(kid.0.to_vec())
+                }
                 _ => None,
-            });
-        let issuer_key_hash = signet_proto::sct::issuer_key_hash(issuing.tbs_certificate.subject_pki.raw);
+            }
+        });
+        let issuer_key_hash =
+            signet_proto::sct::issuer_key_hash(issuing.tbs_certificate.subject_pki.raw);
         self.cas.push(CertificateAuthority {
             index: ca,
             uri: uri.to_owned(),
@@ -288,13 +298,27 @@ impl TrustMaterial {
     }
 
     /// Adds a transparency log key.
-    pub fn add_tlog(&mut self, log_id: [u8; 32], base_url: &str, key: PublicKey, valid_for: Window) {
-        self.tlogs.insert(log_id, LogKey::new(log_id, base_url, key, valid_for));
+    pub fn add_tlog(
+        &mut self,
+        log_id: [u8; 32],
+        base_url: &str,
+        key: PublicKey,
+        valid_for: Window,
+    ) {
+        self.tlogs
+            .insert(log_id, LogKey::new(log_id, base_url, key, valid_for));
     }
 
     /// Adds a CT log key.
-    pub fn add_ctlog(&mut self, log_id: [u8; 32], base_url: &str, key: PublicKey, valid_for: Window) {
-        self.ctlogs.insert(log_id, LogKey::new(log_id, base_url, key, valid_for));
+    pub fn add_ctlog(
+        &mut self,
+        log_id: [u8; 32],
+        base_url: &str,
+        key: PublicKey,
+        valid_for: Window,
+    ) {
+        self.ctlogs
+            .insert(log_id, LogKey::new(log_id, base_url, key, valid_for));
     }
 
     /// Requires k-of-n witness cosignatures on checkpoints (issue 7).
@@ -311,13 +335,17 @@ impl TrustMaterial {
     /// The transparency log with this log ID.
     #[must_use]
     pub fn tlog(&self, log_id: &[u8]) -> Option<&LogKey> {
-        <[u8; 32]>::try_from(log_id).ok().and_then(|id| self.tlogs.get(&id))
+        <[u8; 32]>::try_from(log_id)
+            .ok()
+            .and_then(|id| self.tlogs.get(&id))
     }
 
     /// The CT log with this log ID.
     #[must_use]
     pub fn ctlog(&self, log_id: &[u8]) -> Option<&LogKey> {
-        <[u8; 32]>::try_from(log_id).ok().and_then(|id| self.ctlogs.get(&id))
+        <[u8; 32]>::try_from(log_id)
+            .ok()
+            .and_then(|id| self.ctlogs.get(&id))
     }
 
     /// CAs whose issuing certificate could have issued a certificate with this issuer name and
@@ -335,7 +363,6 @@ impl TrustMaterial {
                 }
         })
     }
-
 }
 
 type LogParts = ([u8; 32], PublicKey, Window);
@@ -350,7 +377,10 @@ impl TrustMaterial {
         kind: &'static str,
     ) -> Result<Option<LogParts>, TrustError> {
         use signet_proto::bundle::PublicKeyDetails as D;
-        if matches!(log.public_key.key_details, D::Pkcs1RsaPkcs1v5 | D::Pkcs1RsaPss) {
+        if matches!(
+            log.public_key.key_details,
+            D::Pkcs1RsaPkcs1v5 | D::Pkcs1RsaPss
+        ) {
             self.skipped.push(format!(
                 "{kind} log {index} ({}): {:?} keys are not SubjectPublicKeyInfo",
                 log.base_url, log.public_key.key_details
@@ -372,21 +402,29 @@ fn log_parts(
     index: usize,
     kind: &'static str,
 ) -> Result<LogParts, TrustError> {
-    let raw = log.public_key.raw_bytes.as_ref().ok_or_else(|| TrustError::LogKey {
-        kind,
-        index,
-        reason: "publicKey.rawBytes is absent".to_owned(),
-    })?;
+    let raw = log
+        .public_key
+        .raw_bytes
+        .as_ref()
+        .ok_or_else(|| TrustError::LogKey {
+            kind,
+            index,
+            reason: "publicKey.rawBytes is absent".to_owned(),
+        })?;
     let key = PublicKey::from_spki_der(raw.as_slice()).map_err(|e| TrustError::LogKey {
         kind,
         index,
         reason: e.to_string(),
     })?;
-    let log_id = <[u8; 32]>::try_from(log.log_id.key_id.as_slice()).map_err(|_| TrustError::LogKey {
-        kind,
-        index,
-        reason: format!("logId.keyId is {} bytes, expected 32", log.log_id.key_id.len()),
-    })?;
+    let log_id =
+        <[u8; 32]>::try_from(log.log_id.key_id.as_slice()).map_err(|_| TrustError::LogKey {
+            kind,
+            index,
+            reason: format!(
+                "logId.keyId is {} bytes, expected 32",
+                log.log_id.key_id.len()
+            ),
+        })?;
     Ok((log_id, key, window(log.public_key.valid_for.as_ref())))
 }
 
@@ -426,10 +464,16 @@ pub(crate) fn verify_certificate_signature(
                 .verify_rsa(RsaPadding::Pkcs1Sha256, tbs, sig)
                 .map_err(|e| e.to_string());
         }
-        other => return Err(format!("signature algorithm {other} is not allowed with a {alg} key")),
+        other => {
+            return Err(format!(
+                "signature algorithm {other} is not allowed with a {alg} key"
+            ))
+        }
     };
     if !matches!(alg, KeyAlgorithm::EcdsaP256 | KeyAlgorithm::EcdsaP384) {
-        return Err(format!("signature algorithm {oid} is not allowed with a {alg} key"));
+        return Err(format!(
+            "signature algorithm {oid} is not allowed with a {alg} key"
+        ));
     }
     if issuer_key.default_hash() == Some(hash) {
         issuer_key.verify(tbs, sig).map_err(|e| e.to_string())

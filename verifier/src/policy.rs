@@ -1,0 +1,244 @@
+//! Verification policies: who must have signed.
+//!
+//! A [`Policy`] is one of
+//! * an identity policy ([`IdentityPolicy`]) over the Fulcio leaf certificate: the subject
+//!   alternative name, the OIDC issuer and the GitHub workflow claims of extensions
+//!   1.3.6.1.4.1.57264.1.9 to .1.22 (read through `proto::cert::Identity`), combined with
+//!   [`IdentityPolicy::all_of`] / [`IdentityPolicy::any_of`];
+//! * keyed mode ([`Policy::key`]): a public key replaces the certificate and identity checks
+//!   (cosign `--key`);
+//! * the explicit opt-out [`Policy::any_identity_unsafe`], which still verifies everything
+//!   except who the signer is (sigstore-go's `WithoutIdentitiesUnsafe`).
+//!
+//! Regular expressions are matched against the whole value (they are anchored as `^(?:re)$`),
+//! unlike sigstore-js which matches anywhere; an unanchored match would let
+//! `https://github.com/org/` prefixes through.
+//!
+//! This module does not read certificates itself; [`crate::verify()`] passes it the identity.
+
+use regex::Regex;
+use signet_proto::cert::{fulcio_oid, Identity};
+use signet_proto::keys::PublicKey;
+
+use crate::error::PolicyError;
+
+/// How a certificate string must match.
+#[derive(Debug, Clone)]
+pub enum StringMatch {
+    /// Byte-for-byte equality.
+    Exact(String),
+    /// A regular expression that must match the whole value.
+    Regex(Regex),
+}
+
+impl StringMatch {
+    /// Exact match.
+    pub fn exact(value: impl Into<String>) -> Self {
+        Self::Exact(value.into())
+    }
+
+    /// Whole-value regular expression match.
+    ///
+    /// # Errors
+    /// [`PolicyError::Regex`] if the pattern does not compile.
+    pub fn regex(pattern: &str) -> Result<Self, PolicyError> {
+        let anchored = format!("^(?:{pattern})$");
+        Regex::new(&anchored)
+            .map(Self::Regex)
+            .map_err(|e| PolicyError::Regex {
+                pattern: pattern.to_owned(),
+                reason: e.to_string(),
+            })
+    }
+
+    /// Whether `value` matches.
+    #[must_use]
+    pub fn matches(&self, value: &str) -> bool {
+        match self {
+            Self::Exact(s) => s == value,
+            Self::Regex(r) => r.is_match(value),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Self::Exact(s) => format!("exactly {s:?}"),
+            Self::Regex(r) => format!("regex {}", r.as_str()),
+        }
+    }
+}
+
+/// A certificate field an identity policy can test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Field {
+    /// The subject alternative name (email, URI or other name), as Fulcio put it.
+    San,
+    /// The OIDC issuer (extension .1.8, falling back to the legacy .1.1).
+    Issuer,
+    /// A Fulcio extension by dotted OID, e.g. `proto::cert::OID_BUILD_SIGNER_URI` (.1.9) or
+    /// `proto::cert::OID_SOURCE_REPOSITORY_REF` (.1.14).
+    Extension(&'static str),
+}
+
+impl Field {
+    fn name(self) -> String {
+        match self {
+            Self::San => "SAN".to_owned(),
+            Self::Issuer => "issuer".to_owned(),
+            Self::Extension(oid) => match fulcio_oid(oid) {
+                Some(row) => format!("{} ({oid})", row.name),
+                None => format!("extension {oid}"),
+            },
+        }
+    }
+
+    fn read(self, identity: &Identity) -> Option<String> {
+        match self {
+            Self::San => identity.san().map(str::to_owned),
+            Self::Issuer => identity.issuer.clone(),
+            Self::Extension(oid) => identity.extension(oid).map(str::to_owned),
+        }
+    }
+}
+
+/// An identity policy over the leaf certificate.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum IdentityPolicy {
+    /// A field must match.
+    Field {
+        /// Which field.
+        field: Field,
+        /// How it must match.
+        matcher: StringMatch,
+    },
+    /// Every policy must hold (an empty list holds).
+    AllOf(Vec<IdentityPolicy>),
+    /// At least one policy must hold (an empty list fails).
+    AnyOf(Vec<IdentityPolicy>),
+}
+
+impl IdentityPolicy {
+    /// The usual `--certificate-identity ID --certificate-oidc-issuer ISS` pair.
+    #[must_use]
+    pub fn exact(san: impl Into<String>, issuer: impl Into<String>) -> Self {
+        Self::AllOf(vec![
+            Self::san(StringMatch::exact(san)),
+            Self::issuer(StringMatch::exact(issuer)),
+        ])
+    }
+
+    /// The SAN must match.
+    #[must_use]
+    pub fn san(matcher: StringMatch) -> Self {
+        Self::Field {
+            field: Field::San,
+            matcher,
+        }
+    }
+
+    /// The OIDC issuer must match.
+    #[must_use]
+    pub fn issuer(matcher: StringMatch) -> Self {
+        Self::Field {
+            field: Field::Issuer,
+            matcher,
+        }
+    }
+
+    /// A Fulcio extension (e.g. a GitHub workflow claim, .1.9 to .1.22) must match. `oid` is
+    /// dotted, one of the `proto::cert::OID_*` constants.
+    #[must_use]
+    pub fn extension(oid: &'static str, matcher: StringMatch) -> Self {
+        Self::Field {
+            field: Field::Extension(oid),
+            matcher,
+        }
+    }
+
+    /// All of `policies` must hold.
+    #[must_use]
+    pub fn all_of(policies: Vec<IdentityPolicy>) -> Self {
+        Self::AllOf(policies)
+    }
+
+    /// At least one of `policies` must hold.
+    #[must_use]
+    pub fn any_of(policies: Vec<IdentityPolicy>) -> Self {
+        Self::AnyOf(policies)
+    }
+
+    /// Evaluates the policy against a certificate identity.
+    ///
+    /// # Errors
+    /// [`PolicyError::Mismatch`] naming the first field that does not match, or
+    /// [`PolicyError::NoneMatched`] listing why each `any_of` alternative failed.
+    pub fn check(&self, identity: &Identity) -> Result<(), PolicyError> {
+        match self {
+            Self::Field { field, matcher } => match field.read(identity) {
+                Some(v) if matcher.matches(&v) => Ok(()),
+                actual => Err(PolicyError::Mismatch {
+                    field: field.name(),
+                    actual: actual.unwrap_or_else(|| "<absent>".to_owned()),
+                    expected: matcher.describe(),
+                }),
+            },
+            Self::AllOf(ps) => ps.iter().try_for_each(|p| p.check(identity)),
+            Self::AnyOf(ps) => {
+                let mut reasons = Vec::with_capacity(ps.len());
+                for p in ps {
+                    match p.check(identity) {
+                        Ok(()) => return Ok(()),
+                        Err(e) => reasons.push(e.to_string()),
+                    }
+                }
+                Err(PolicyError::NoneMatched {
+                    count: ps.len(),
+                    reasons: reasons.join("; "),
+                })
+            }
+        }
+    }
+}
+
+/// What the verifier must establish about the signer.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub(crate) kind: PolicyKind,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum PolicyKind {
+    Identity(IdentityPolicy),
+    Key(Box<PublicKey>),
+    AnyIdentityUnsafe,
+}
+
+impl Policy {
+    /// Keyless verification: the bundle's Fulcio certificate must satisfy `identity`.
+    #[must_use]
+    pub fn identity(identity: IdentityPolicy) -> Self {
+        Self {
+            kind: PolicyKind::Identity(identity),
+        }
+    }
+
+    /// Keyed verification: the bundle must be signed by `key` (its verification material is a
+    /// public key hint, not a certificate). No certificate, SCT or identity checks apply.
+    #[must_use]
+    pub fn key(key: PublicKey) -> Self {
+        Self {
+            kind: PolicyKind::Key(Box::new(key)),
+        }
+    }
+
+    /// Keyless verification that accepts ANY certificate identity issued by a trusted CA.
+    /// Everything else is still checked. Only for tools that inspect identities themselves.
+    #[must_use]
+    pub fn any_identity_unsafe() -> Self {
+        Self {
+            kind: PolicyKind::AnyIdentityUnsafe,
+        }
+    }
+}

@@ -1,0 +1,814 @@
+//! The verification procedure: one call, every check.
+//!
+//! Specs composed here: Sigstore client spec (bundle verification), RFC 5280 path validation
+//! restricted to one leaf under a pre-verified CA, RFC 6962 §3.3 embedded SCTs, the Fulcio
+//! certificate profile, DSSE v1 PAE with in-toto statements, Rekor v1 `hashedrekord` 0.0.1 and
+//! `dsse` 0.0.1 bodies and SETs, RFC 6962 inclusion proofs and C2SP signed-note checkpoints.
+//! Each spec's bytes and math come from `signet-proto`.
+//!
+//! Order of the checks (the first failure is returned, so a tampered signature reports
+//! `Signature` even though the log body no longer matches either):
+//! 1. bundle structure ([`CheckedBundle`]);
+//! 2. the log is trusted and the SET over the entry verifies, which makes `integratedTime`
+//!    the signing time; it must not be after the verification time and must lie in the log
+//!    key's `validFor`;
+//! 3. certificate mode: the leaf is signed by a trusted CA whose chain and `validFor` cover
+//!    the signing time, follows the leaf profile, is valid at the signing time and carries an
+//!    SCT verified by a trusted CT log; the identity satisfies the policy. Keyed mode: the
+//!    bundle carries a key hint and the policy's key is the signing key;
+//! 4. the artifact signature (message digest or DSSE PAE + in-toto subject);
+//! 5. the log entry body matches the bundle;
+//! 6. the inclusion proof recomputes the proof's root;
+//! 7. the checkpoint is signed by the log and states the same root and size (and, when the
+//!    trust material asks for it, carries enough witness cosignatures).
+//!
+//! Not done here: RFC 3161 timestamps, Rekor v2, online checks (revocation, fetching
+//! inclusion proofs), multiple tlog entries.
+
+use signet_proto::bundle::{Bundle, BundleVersion};
+use signet_proto::cert::Identity;
+use signet_proto::checkpoint::Checkpoint;
+use signet_proto::keys::{HashAlgorithm, KeyAlgorithm, PublicKey};
+use x509_parser::extensions::ParsedExtension;
+use x509_parser::prelude::{FromDer, X509Certificate};
+
+use crate::bundle::{CheckedBundle, Content, Material};
+use crate::error::{
+    CertificateError, CheckpointError, PolicyError, SctError, SetError, SignatureError, TimeError,
+    TlogError, VerificationError,
+};
+use crate::policy::{Policy, PolicyKind};
+use crate::trust::{
+    sha256, verify_certificate_signature, CertificateAuthority, LogKey, TrustMaterial, Window,
+};
+use crate::UnixTime;
+
+/// The artifact a bundle must cover.
+#[derive(Debug, Clone, Copy)]
+pub enum Artifact<'a> {
+    /// The artifact's bytes.
+    Bytes(&'a [u8]),
+    /// The artifact's SHA-256 digest (for example an OCI manifest digest).
+    Sha256Digest([u8; 32]),
+}
+
+impl Artifact<'_> {
+    fn digest(&self) -> [u8; 32] {
+        match self {
+            Artifact::Bytes(b) => sha256(b),
+            Artifact::Sha256Digest(d) => *d,
+        }
+    }
+}
+
+/// The kind of the log entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EntryKind {
+    /// `hashedrekord` 0.0.1 (a signature over a digest).
+    HashedRekord,
+    /// `dsse` 0.0.1 (a DSSE envelope).
+    Dsse,
+}
+
+/// What a successful verification established.
+#[derive(Debug, Clone)]
+pub struct VerifiedBundle {
+    /// The certificate identity (`None` in keyed mode).
+    pub identity: Option<Identity>,
+    /// The key that signed the artifact.
+    pub signing_key: PublicKey,
+    /// The trusted CA that issued the leaf (`None` in keyed mode).
+    pub ca_index: Option<usize>,
+    /// The SHA-256 digest of the artifact.
+    pub artifact_digest: [u8; 32],
+    /// The bundle version.
+    pub bundle_version: BundleVersion,
+    /// The log entry kind.
+    pub kind: EntryKind,
+    /// The DSSE payload type and payload, for DSSE bundles.
+    pub dsse_payload: Option<(String, Vec<u8>)>,
+    /// The log's ID (SHA-256 of its key's SPKI).
+    pub log_id: [u8; 32],
+    /// The log's base URL from the trust root.
+    pub log_url: String,
+    /// The entry's global log index (covered by the SET).
+    pub log_index: u64,
+    /// The signing time: the log's integrated time, covered by the SET.
+    pub integrated_time: UnixTime,
+    /// The entry's index in the proof's tree.
+    pub proof_index: u64,
+    /// The number of hashes in the inclusion proof.
+    pub proof_len: usize,
+    /// The verified checkpoint.
+    pub checkpoint: Checkpoint,
+}
+
+/// Verifies `bundle` for `artifact` under `policy` against `trust`.
+///
+/// `now` is the verification time: when given, the signing time (integrated time) must not
+/// be after it. Certificates are checked at the signing time, never at `now`.
+///
+/// # Errors
+/// The first failing check, as a [`VerificationError`] variant naming it.
+pub fn verify(
+    bundle: &Bundle,
+    artifact: Artifact<'_>,
+    policy: &Policy,
+    trust: &TrustMaterial,
+    now: Option<UnixTime>,
+) -> Result<VerifiedBundle, VerificationError> {
+    let checked = CheckedBundle::try_from(bundle)?;
+    verify_checked(&checked, artifact, policy, trust, now)
+}
+
+fn time_window(what: String, w: &Window, t: i64) -> Result<(), TimeError> {
+    if w.contains(t) {
+        Ok(())
+    } else {
+        Err(TimeError::OutsideWindow {
+            what,
+            time: t,
+            start: w.start.unwrap_or(i64::MIN),
+            end: w.describe_end(),
+        })
+    }
+}
+
+/// As [`verify()`], for a bundle already structurally checked.
+///
+/// # Errors
+/// The first failing check, as a [`VerificationError`] variant naming it.
+pub fn verify_checked(
+    bundle: &CheckedBundle,
+    artifact: Artifact<'_>,
+    policy: &Policy,
+    trust: &TrustMaterial,
+    now: Option<UnixTime>,
+) -> Result<VerifiedBundle, VerificationError> {
+    let entry = &bundle.entry;
+    let kind = match (entry.kind.as_str(), entry.version.as_str()) {
+        ("hashedrekord", "0.0.1") => EntryKind::HashedRekord,
+        ("dsse", "0.0.1") => EntryKind::Dsse,
+        (k, v) => {
+            return Err(TlogError::Kind {
+                kind: k.to_owned(),
+                version: v.to_owned(),
+                reason: "only hashedrekord 0.0.1 and dsse 0.0.1 are supported".to_owned(),
+            }
+            .into())
+        }
+    };
+    match (&bundle.content, kind) {
+        (Content::Message { .. }, EntryKind::HashedRekord)
+        | (Content::Dsse { .. }, EntryKind::Dsse) => {}
+        _ => {
+            return Err(TlogError::Kind {
+                kind: entry.kind.clone(),
+                version: entry.version.clone(),
+                reason: "the entry kind does not match the bundle content".to_owned(),
+            }
+            .into())
+        }
+    }
+
+    // 2. The log and its SET: the integrated time becomes the signing time.
+    let log = trust
+        .tlog(&entry.log_id)
+        .ok_or_else(|| TlogError::UnknownLog {
+            log_id: base64_encode(&entry.log_id),
+        })?;
+    let set = entry.set.as_ref().ok_or(SetError::Missing)?;
+    let payload = glue::set_payload(
+        &entry.body,
+        entry.integrated_time,
+        &log.log_id,
+        entry.log_index,
+    )?;
+    log.key
+        .verify(&payload, set)
+        .map_err(|e| SetError::Invalid {
+            log: log.base_url.clone(),
+            reason: e.to_string(),
+        })?;
+    let signing_time = entry.integrated_time;
+    if let Some(now) = now {
+        if signing_time > now.as_unix_seconds() {
+            return Err(TimeError::InFuture {
+                integrated: signing_time,
+                now: now.as_unix_seconds(),
+            }
+            .into());
+        }
+    }
+    time_window(
+        format!("transparency log key ({})", log.base_url),
+        &log.valid_for,
+        signing_time,
+    )?;
+
+    // 3. Who signed.
+    let (signing_key, identity, ca_index, leaf_der) = match (&policy.kind, &bundle.material) {
+        (PolicyKind::Key(key), Material::PublicKey) => ((**key).clone(), None, None, None),
+        (PolicyKind::Key(_), Material::Certificate(_)) => {
+            return Err(crate::error::BundleError::MaterialMismatch(
+                "keyed verification was requested but the bundle carries a certificate".to_owned(),
+            )
+            .into())
+        }
+        (_, Material::PublicKey) => {
+            return Err(crate::error::BundleError::MaterialMismatch(
+                "the bundle carries a public key hint; verify it with a key policy".to_owned(),
+            )
+            .into())
+        }
+        (_, Material::Certificate(der)) => {
+            let (leaf, identity) = check_certificate(der, trust, signing_time)?;
+            if let PolicyKind::Identity(p) = &policy.kind {
+                p.check(&identity)?;
+            }
+            (
+                leaf.key,
+                Some(identity),
+                Some(leaf.ca_index),
+                Some(der.as_slice()),
+            )
+        }
+    };
+
+    // 4. The artifact signature.
+    let artifact_digest = artifact.digest();
+    let mut dsse_payload = None;
+    match &bundle.content {
+        Content::Message { digest, signature } => {
+            if let Some(d) = digest {
+                if *d != artifact_digest {
+                    return Err(SignatureError::DigestMismatch {
+                        bundle: hex::encode(d),
+                        artifact: hex::encode(artifact_digest),
+                    }
+                    .into());
+                }
+            }
+            verify_message_signature(&signing_key, artifact, &artifact_digest, signature)?;
+        }
+        Content::Dsse { envelope } => {
+            let sig = envelope
+                .signatures
+                .first()
+                .ok_or(SignatureError::DsseSignatureCount { count: 0 })?;
+            let pae = envelope.pae();
+            signing_key
+                .verify(&pae, &sig.sig)
+                .map_err(|e| SignatureError::Invalid {
+                    what: "DSSE envelope (PAE)",
+                    reason: e.to_string(),
+                })?;
+            check_in_toto_subject(&envelope.payload_type, &envelope.payload, &artifact_digest)?;
+            dsse_payload = Some((envelope.payload_type.clone(), envelope.payload.to_vec()));
+        }
+    }
+
+    // 5. The log entry body matches the bundle.
+    glue::check_body(
+        &entry.body,
+        &bundle.content,
+        &artifact_digest,
+        leaf_der,
+        &signing_key,
+    )?;
+
+    // 6. Inclusion proof.
+    let proof = &entry.proof;
+    glue::verify_inclusion(
+        &entry.body,
+        proof.index,
+        proof.size,
+        &proof.hashes,
+        &proof.root,
+    )
+    .map_err(|reason| TlogError::Inclusion {
+        index: proof.index,
+        size: proof.size,
+        reason,
+    })?;
+
+    // 7. Checkpoint.
+    let checkpoint = glue::verify_checkpoint(&proof.checkpoint, log, trust)?;
+    if checkpoint.root != proof.root {
+        return Err(CheckpointError::Mismatch {
+            field: "root hash",
+            checkpoint: hex::encode(checkpoint.root),
+            proof: hex::encode(proof.root),
+        }
+        .into());
+    }
+    if checkpoint.size != proof.size {
+        return Err(CheckpointError::Mismatch {
+            field: "tree size",
+            checkpoint: checkpoint.size.to_string(),
+            proof: proof.size.to_string(),
+        }
+        .into());
+    }
+
+    Ok(VerifiedBundle {
+        identity,
+        signing_key,
+        ca_index,
+        artifact_digest,
+        bundle_version: bundle.version,
+        kind,
+        dsse_payload,
+        log_id: log.log_id,
+        log_url: log.base_url.clone(),
+        log_index: entry.log_index,
+        integrated_time: UnixTime::from_unix_seconds(signing_time),
+        proof_index: proof.index,
+        proof_len: proof.hashes.len(),
+        checkpoint,
+    })
+}
+
+fn base64_encode(b: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(b)
+}
+
+fn verify_message_signature(
+    key: &PublicKey,
+    artifact: Artifact<'_>,
+    digest: &[u8; 32],
+    signature: &[u8],
+) -> Result<(), SignatureError> {
+    let what = "artifact digest";
+    let res = match key.algorithm() {
+        KeyAlgorithm::Ed25519 => match artifact {
+            Artifact::Bytes(b) => key.verify(b, signature),
+            Artifact::Sha256Digest(_) => return Err(SignatureError::NeedsArtifactBytes),
+        },
+        _ => key.verify_prehashed_with(HashAlgorithm::Sha256, digest, signature),
+    };
+    res.map_err(|e| SignatureError::Invalid {
+        what,
+        reason: e.to_string(),
+    })
+}
+
+const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
+
+/// The DSSE payload must be an in-toto statement with a subject whose sha256 digest is the
+/// artifact's.
+fn check_in_toto_subject(
+    payload_type: &str,
+    payload: &[u8],
+    digest: &[u8; 32],
+) -> Result<(), SignatureError> {
+    if payload_type != IN_TOTO_PAYLOAD_TYPE {
+        return Err(SignatureError::Statement(format!(
+            "payload type {payload_type:?} is not {IN_TOTO_PAYLOAD_TYPE}"
+        )));
+    }
+    let stmt: serde_json::Value = serde_json::from_slice(payload)
+        .map_err(|e| SignatureError::Statement(format!("not JSON: {e}")))?;
+    let ty = stmt
+        .get("_type")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default();
+    if ty != "https://in-toto.io/Statement/v1" && ty != "https://in-toto.io/Statement/v0.1" {
+        return Err(SignatureError::Statement(format!(
+            "_type {ty:?} is not an in-toto statement"
+        )));
+    }
+    let subjects = stmt
+        .get("subject")
+        .and_then(serde_json::Value::as_array)
+        .ok_or_else(|| SignatureError::Statement("no subject list".to_owned()))?;
+    let want = hex::encode(digest);
+    let found = subjects.iter().any(|s| {
+        s.get("digest")
+            .and_then(|d| d.get("sha256"))
+            .and_then(serde_json::Value::as_str)
+            .is_some_and(|h| h.eq_ignore_ascii_case(&want))
+    });
+    if found {
+        Ok(())
+    } else {
+        Err(SignatureError::SubjectMismatch { artifact: want })
+    }
+}
+
+/// The leaf certificate after chain, profile, time and SCT checks.
+struct CheckedLeaf {
+    key: PublicKey,
+    ca_index: usize,
+}
+
+const OID_EKU_CODE_SIGNING: &str = "1.3.6.1.5.5.7.3.3";
+
+fn check_certificate(
+    der: &[u8],
+    trust: &TrustMaterial,
+    signing_time: i64,
+) -> Result<(CheckedLeaf, Identity), VerificationError> {
+    let (rest, leaf) = X509Certificate::from_der(der).map_err(|e| CertificateError::Parse {
+        reason: e.to_string(),
+    })?;
+    if !rest.is_empty() {
+        return Err(CertificateError::Parse {
+            reason: format!("{} trailing bytes", rest.len()),
+        }
+        .into());
+    }
+    let tbs = &leaf.tbs_certificate;
+    let mut aki: Option<&[u8]> = None;
+    let mut key_usage_ok = false;
+    let mut code_signing = false;
+    let mut is_ca = false;
+    let mut has_san = false;
+    for ext in tbs.iter_extensions() {
+        match ext.parsed_extension() {
+            ParsedExtension::AuthorityKeyIdentifier(a) => {
+                aki = a.key_identifier.as_ref().map(|k| k.0)
+            }
+            ParsedExtension::KeyUsage(ku) => key_usage_ok = ku.digital_signature(),
+            ParsedExtension::ExtendedKeyUsage(eku) => {
+                code_signing = eku.code_signing
+                    || eku
+                        .other
+                        .iter()
+                        .any(|o| o.to_id_string() == OID_EKU_CODE_SIGNING);
+            }
+            ParsedExtension::BasicConstraints(bc) => is_ca = bc.ca,
+            ParsedExtension::SubjectAlternativeName(san) => has_san = !san.general_names.is_empty(),
+            ParsedExtension::UnsupportedExtension { .. } | ParsedExtension::Unparsed
+                if ext.critical =>
+            {
+                return Err(CertificateError::Profile(format!(
+                    "unknown critical extension {}",
+                    ext.oid.to_id_string()
+                ))
+                .into());
+            }
+            ParsedExtension::ParseError { error } => {
+                return Err(CertificateError::Parse {
+                    reason: format!("extension {}: {error}", ext.oid.to_id_string()),
+                }
+                .into());
+            }
+            _ => {}
+        }
+    }
+
+    // The issuing CA (its chain was verified when the trust material was built).
+    let issuer_der = tbs.issuer.as_raw();
+    let mut last_err = None;
+    let mut found: Option<&CertificateAuthority> = None;
+    for ca in trust.issuers(issuer_der, aki) {
+        match verify_certificate_signature(&ca.key, &leaf) {
+            Ok(()) => {
+                found = Some(ca);
+                break;
+            }
+            Err(reason) => {
+                last_err = Some(CertificateError::BadSignature {
+                    ca: ca.subject.clone(),
+                    reason,
+                })
+            }
+        }
+    }
+    let ca = match (found, last_err) {
+        (Some(ca), _) => ca,
+        (None, Some(e)) => return Err(e.into()),
+        (None, None) => {
+            return Err(CertificateError::UnknownIssuer {
+                issuer: tbs.issuer.to_string(),
+            }
+            .into())
+        }
+    };
+
+    if !key_usage_ok {
+        return Err(
+            CertificateError::Profile("KeyUsage digitalSignature is missing".to_owned()).into(),
+        );
+    }
+    if !code_signing {
+        return Err(
+            CertificateError::Profile("ExtKeyUsage codeSigning is missing".to_owned()).into(),
+        );
+    }
+    if is_ca {
+        return Err(CertificateError::Profile("the leaf is a CA certificate".to_owned()).into());
+    }
+    if !has_san {
+        return Err(CertificateError::Profile("no subject alternative name".to_owned()).into());
+    }
+
+    // Times: the leaf, the chain and the CA's validFor must all cover the signing time.
+    let v = &tbs.validity;
+    time_window(
+        "leaf certificate".to_owned(),
+        &Window::new(
+            Some(v.not_before.timestamp()),
+            Some(v.not_after.timestamp()),
+        ),
+        signing_time,
+    )?;
+    time_window(
+        format!("CA chain ({})", ca.subject),
+        &ca.chain_validity,
+        signing_time,
+    )?;
+    time_window(
+        format!("CA validFor ({})", ca.uri),
+        &ca.valid_for,
+        signing_time,
+    )?;
+
+    let key = PublicKey::from_spki_der(tbs.subject_pki.raw).map_err(|e| CertificateError::Key {
+        reason: e.to_string(),
+    })?;
+    if matches!(key.algorithm(), KeyAlgorithm::Rsa { .. }) {
+        return Err(CertificateError::Key {
+            reason: "RSA leaf keys are not accepted".to_owned(),
+        }
+        .into());
+    }
+
+    glue::verify_scts(der, ca, trust)?;
+    let identity = Identity::from_certificate(&leaf).map_err(|e| PolicyError::Identity {
+        reason: e.to_string(),
+    })?;
+    Ok((
+        CheckedLeaf {
+            key,
+            ca_index: ca.index,
+        },
+        identity,
+    ))
+}
+
+/// Calls into `signet-proto` for the spec-defined bytes and math.
+mod glue {
+    use super::*;
+
+    pub(super) fn set_payload(
+        body: &[u8],
+        integrated_time: i64,
+        log_id: &[u8; 32],
+        log_index: u64,
+    ) -> Result<Vec<u8>, SetError> {
+        let payload = signet_proto::rekor::SetPayload {
+            body: body.to_vec().into(),
+            integrated_time,
+            log_id: log_id.to_vec().into(),
+            log_index: i64::try_from(log_index).map_err(|_| SetError::Invalid {
+                log: String::new(),
+                reason: "log index does not fit in int64".to_owned(),
+            })?,
+        };
+        payload.canonical_bytes().map_err(|e| SetError::Invalid {
+            log: String::new(),
+            reason: e.to_string(),
+        })
+    }
+
+    pub(super) fn verify_inclusion(
+        body: &[u8],
+        index: u64,
+        size: u64,
+        hashes: &[[u8; 32]],
+        root: &[u8; 32],
+    ) -> Result<(), String> {
+        let leaf = signet_proto::merkle::leaf_hash(body);
+        signet_proto::merkle::verify_inclusion(&leaf, index, size, hashes, root)
+            .map_err(|e| e.to_string())
+    }
+
+    pub(super) fn verify_checkpoint(
+        envelope: &str,
+        log: &LogKey,
+        trust: &TrustMaterial,
+    ) -> Result<Checkpoint, CheckpointError> {
+        use signet_proto::checkpoint::{CheckpointError as PE, UnverifiedCheckpoint};
+        use signet_proto::note::NoteError;
+        let verifiers =
+            log.note_verifiers
+                .as_ref()
+                .map_err(|reason| CheckpointError::Signature {
+                    log: log.base_url.clone(),
+                    reason: format!("the log key cannot verify checkpoints: {reason}"),
+                })?;
+        let unverified = UnverifiedCheckpoint::parse(envelope.as_bytes()).map_err(|e| {
+            CheckpointError::Parse {
+                reason: e.to_string(),
+            }
+        })?;
+        let note = unverified.note().clone();
+        let signed = unverified.verify(verifiers).map_err(|e| match e {
+            PE::Note(NoteError::Malformed { .. }) | PE::Malformed { .. } => {
+                CheckpointError::Parse {
+                    reason: e.to_string(),
+                }
+            }
+            other => CheckpointError::Signature {
+                log: format!("{} (signer name {:?})", log.base_url, log.host()),
+                reason: other.to_string(),
+            },
+        })?;
+        if let Some(w) = &trust.witnesses {
+            let valid = match note.verify_threshold(&w.witnesses, w.threshold) {
+                Ok(v) => v.verified().len(),
+                Err(NoteError::ThresholdNotMet { verified, .. }) => verified,
+                Err(_) => 0,
+            };
+            if valid < w.threshold {
+                return Err(CheckpointError::Witnesses {
+                    valid,
+                    threshold: w.threshold,
+                });
+            }
+        }
+        Ok(signed.checkpoint().clone())
+    }
+
+    pub(super) fn verify_scts(
+        leaf_der: &[u8],
+        ca: &CertificateAuthority,
+        trust: &TrustMaterial,
+    ) -> Result<(), SctError> {
+        use signet_proto::sct;
+        let exts = sct::certificate_extensions(leaf_der).map_err(|e| SctError::Decode {
+            reason: e.to_string(),
+        })?;
+        let oid = sct::oid_to_der(sct::OID_SCT_LIST).map_err(|e| SctError::Decode {
+            reason: e.to_string(),
+        })?;
+        let ext = exts
+            .iter()
+            .find(|e| e.oid == oid.as_slice())
+            .ok_or(SctError::Missing)?;
+        let scts = sct::decode_sct_list_extension(ext.value).map_err(|e| SctError::Decode {
+            reason: e.to_string(),
+        })?;
+        if scts.is_empty() {
+            return Err(SctError::Missing);
+        }
+        let tbs =
+            sct::tbs_without_extensions(leaf_der, &[sct::OID_SCT_LIST, sct::OID_PRECERT_POISON])
+                .map_err(|e| SctError::Decode {
+                    reason: e.to_string(),
+                })?;
+        let mut verified = 0usize;
+        for s in &scts {
+            let Some(log) = trust.ctlog(&s.log_id) else {
+                continue;
+            };
+            s.verify_precert(&log.key, &ca.issuer_key_hash, &tbs)
+                .map_err(|e| SctError::BadSignature {
+                    log_id: hex::encode(s.log_id),
+                    reason: e.to_string(),
+                })?;
+            let secs = i64::try_from(s.timestamp / 1000).unwrap_or(i64::MAX);
+            if !log.valid_for.contains(secs) {
+                return Err(SctError::OutsideLogValidity {
+                    log_id: hex::encode(s.log_id),
+                    timestamp_ms: s.timestamp,
+                });
+            }
+            verified += 1;
+        }
+        if verified == 0 {
+            return Err(SctError::NoTrustedLog {
+                count: scts.len(),
+                log_ids: scts
+                    .iter()
+                    .map(|s| hex::encode(s.log_id))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+        Ok(())
+    }
+
+    /// The body's `publicKey`/`verifier`: a PEM certificate (keyless) or a PEM public key
+    /// (keyed). It must be the bundle's leaf certificate or the policy's key.
+    fn check_verifier(
+        pem: &[u8],
+        leaf_der: Option<&[u8]>,
+        key: &PublicKey,
+        what: &'static str,
+    ) -> Result<(), TlogError> {
+        let pem = std::str::from_utf8(pem).map_err(|_| TlogError::Body {
+            reason: format!("{what} is not PEM"),
+        })?;
+        match leaf_der {
+            Some(leaf) => {
+                let (_, p) = x509_parser::pem::parse_x509_pem(pem.as_bytes()).map_err(|e| {
+                    TlogError::Body {
+                        reason: format!("{what} is not a PEM certificate: {e}"),
+                    }
+                })?;
+                if p.label != "CERTIFICATE" || p.contents != leaf {
+                    return Err(TlogError::BodyMismatch { field: what });
+                }
+            }
+            None => {
+                let k = PublicKey::from_pem(pem).map_err(|e| TlogError::Body {
+                    reason: format!("{what} is not a PEM public key: {e}"),
+                })?;
+                if k.spki_der() != key.spki_der() {
+                    return Err(TlogError::BodyMismatch { field: what });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn sha256_of(
+        h: &signet_proto::rekor::HashValue,
+        what: &'static str,
+    ) -> Result<Vec<u8>, TlogError> {
+        if h.algorithm != signet_proto::rekor::RekorHashAlgorithm::Sha256 {
+            return Err(TlogError::Body {
+                reason: format!("{what} is not sha256"),
+            });
+        }
+        h.digest().map_err(|reason| TlogError::Body {
+            reason: format!("{what}: {reason}"),
+        })
+    }
+
+    /// Compares the canonicalized entry body with the bundle (Rekor `hashedrekord` 0.0.1 and
+    /// `dsse` 0.0.1 schemas, typed by `proto::rekor`).
+    pub(super) fn check_body(
+        body: &[u8],
+        content: &Content,
+        digest: &[u8; 32],
+        leaf_der: Option<&[u8]>,
+        key: &PublicKey,
+    ) -> Result<(), TlogError> {
+        use signet_proto::rekor::{DsseV001, ProposedEntry};
+        let entry = ProposedEntry::from_json(body).map_err(|e| TlogError::Body {
+            reason: e.to_string(),
+        })?;
+        match (content, &entry) {
+            (Content::Message { signature, .. }, ProposedEntry::HashedRekordV001(h)) => {
+                if sha256_of(&h.data.hash, "spec.data.hash")? != digest {
+                    return Err(TlogError::BodyMismatch {
+                        field: "spec.data.hash (artifact digest)",
+                    });
+                }
+                if h.signature.content.as_slice() != signature.as_slice() {
+                    return Err(TlogError::BodyMismatch {
+                        field: "spec.signature.content",
+                    });
+                }
+                check_verifier(
+                    &h.signature.public_key.content,
+                    leaf_der,
+                    key,
+                    "spec.signature.publicKey.content",
+                )
+            }
+            (Content::Dsse { envelope }, ProposedEntry::DsseV001(DsseV001::Canonical(c))) => {
+                if sha256_of(&c.payload_hash, "spec.payloadHash")? != sha256(&envelope.payload) {
+                    return Err(TlogError::BodyMismatch {
+                        field: "spec.payloadHash",
+                    });
+                }
+                let env_bytes =
+                    signet_proto::jcs::canonicalize(envelope).map_err(|e| TlogError::Body {
+                        reason: format!("envelope: {e}"),
+                    })?;
+                if sha256_of(&c.envelope_hash, "spec.envelopeHash")? != sha256(&env_bytes) {
+                    return Err(TlogError::BodyMismatch {
+                        field: "spec.envelopeHash",
+                    });
+                }
+                let [s] = c.signatures.as_slice() else {
+                    return Err(TlogError::BodyMismatch {
+                        field: "spec.signatures (count)",
+                    });
+                };
+                if envelope.signatures.len() != 1
+                    || s.signature.as_slice() != envelope.signatures[0].sig.as_slice()
+                {
+                    return Err(TlogError::BodyMismatch {
+                        field: "spec.signatures[0].signature",
+                    });
+                }
+                check_verifier(&s.verifier, leaf_der, key, "spec.signatures[0].verifier")
+            }
+            (_, e) => Err(TlogError::Body {
+                reason: format!(
+                    "a {} {} body does not fit the bundle content",
+                    e.kind(),
+                    e.api_version()
+                ),
+            }),
+        }
+    }
+}

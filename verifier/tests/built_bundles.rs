@@ -1,0 +1,495 @@
+//! Bundles built in-process (tests/common: rcgen CA, proto SCT, proto checkpoint, proto
+//! Merkle tree) with one thing broken at a time; each must fail with its own error.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod common;
+
+use common::{build, Fixture, Knobs, SIGNING_TIME};
+use signet_proto::keys::{EcdsaCurve, EcdsaSigner};
+use signet_verifier::{
+    verify, Artifact, BundleError, CertificateError, CheckpointError, IdentityPolicy, Policy,
+    PolicyError, SctError, SetError, SignatureError, StringMatch, TimeError, TlogError,
+    TrustMaterial, UnixTime, VerificationError, VerifiedBundle, WitnessPolicy,
+};
+
+fn now() -> Option<UnixTime> {
+    Some(UnixTime::from_unix_seconds(SIGNING_TIME + 3600))
+}
+
+fn run(f: &Fixture) -> Result<VerifiedBundle, VerificationError> {
+    verify(
+        &f.bundle(),
+        Artifact::Bytes(&f.artifact),
+        &f.policy(),
+        &f.trust(),
+        now(),
+    )
+}
+
+fn fails(k: Knobs) -> VerificationError {
+    run(&build(&k)).expect_err("must be rejected")
+}
+
+#[test]
+fn good_bundles_verify() {
+    for k in [
+        Knobs::default(),
+        Knobs {
+            ca_p384: true,
+            ..Knobs::default()
+        },
+        Knobs {
+            dsse: true,
+            ..Knobs::default()
+        },
+        Knobs {
+            ed25519_log: true,
+            ..Knobs::default()
+        },
+        Knobs {
+            tree_size: 1,
+            leaf_index: 0,
+            ..Knobs::default()
+        },
+        Knobs {
+            tree_size: 16,
+            leaf_index: 15,
+            ..Knobs::default()
+        },
+    ] {
+        let f = build(&k);
+        let v = run(&f).unwrap_or_else(|e| panic!("{k:?}: {e}"));
+        assert_eq!(v.integrated_time.as_unix_seconds(), SIGNING_TIME);
+        assert_eq!(v.checkpoint.size, u64::try_from(k.tree_size).unwrap());
+        assert_eq!(v.proof_index, u64::try_from(k.leaf_index).unwrap());
+        assert_eq!(
+            v.identity.as_ref().unwrap().san(),
+            Some("alice@example.com")
+        );
+        // Same result from the digest alone.
+        let d = signet_proto::keys::HashAlgorithm::Sha256.hash(&f.artifact);
+        let digest = Artifact::Sha256Digest(d.try_into().unwrap());
+        verify(&f.bundle(), digest, &f.policy(), &f.trust(), now()).unwrap();
+    }
+}
+
+#[test]
+fn expired_certificate() {
+    let e = fails(Knobs {
+        integrated_after_leaf_expiry: true,
+        ..Knobs::default()
+    });
+    assert!(
+        matches!(e, VerificationError::Time(TimeError::OutsideWindow { .. })),
+        "{e}"
+    );
+    assert!(e.to_string().contains("leaf certificate"), "{e}");
+}
+
+#[test]
+fn ca_valid_for_ended_before_signing() {
+    let e = fails(Knobs {
+        ca_valid_for_end: Some("2025-06-01T00:00:00Z"),
+        ..Knobs::default()
+    });
+    assert!(
+        matches!(e, VerificationError::Time(TimeError::OutsideWindow { .. })),
+        "{e}"
+    );
+    assert!(e.to_string().contains("CA validFor"), "{e}");
+}
+
+#[test]
+fn proof_against_another_root() {
+    let e = fails(Knobs {
+        proof_from_other_tree: true,
+        ..Knobs::default()
+    });
+    assert!(
+        matches!(
+            e,
+            VerificationError::Checkpoint(CheckpointError::Mismatch {
+                field: "root hash",
+                ..
+            })
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn bad_proof_hash() {
+    let e = fails(Knobs {
+        bad_proof_hash: true,
+        ..Knobs::default()
+    });
+    assert!(
+        matches!(e, VerificationError::Tlog(TlogError::Inclusion { .. })),
+        "{e}"
+    );
+}
+
+#[test]
+fn tampered_checkpoint() {
+    let e = fails(Knobs {
+        tamper_checkpoint: true,
+        ..Knobs::default()
+    });
+    assert!(
+        matches!(
+            e,
+            VerificationError::Checkpoint(CheckpointError::Signature { .. })
+        ),
+        "{e}"
+    );
+    let e = fails(Knobs {
+        checkpoint_wrong_key: true,
+        ..Knobs::default()
+    });
+    assert!(
+        matches!(
+            e,
+            VerificationError::Checkpoint(CheckpointError::Signature { .. })
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn wrong_digest_and_signature() {
+    let f = build(&Knobs::default());
+    let e = verify(
+        &f.bundle(),
+        Artifact::Bytes(b"another artifact"),
+        &f.policy(),
+        &f.trust(),
+        now(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            VerificationError::Signature(SignatureError::DigestMismatch { .. })
+        ),
+        "{e}"
+    );
+    let e = fails(Knobs {
+        wrong_signature: true,
+        ..Knobs::default()
+    });
+    assert!(
+        matches!(
+            e,
+            VerificationError::Signature(SignatureError::Invalid { .. })
+        ),
+        "{e}"
+    );
+    let e = fails(Knobs {
+        wrong_signature: true,
+        dsse: true,
+        ..Knobs::default()
+    });
+    assert!(
+        matches!(
+            e,
+            VerificationError::Signature(SignatureError::Invalid { .. })
+        ),
+        "{e}"
+    );
+    let f = build(&Knobs {
+        dsse: true,
+        ..Knobs::default()
+    });
+    let e = verify(
+        &f.bundle(),
+        Artifact::Bytes(b"another artifact"),
+        &f.policy(),
+        &f.trust(),
+        now(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            VerificationError::Signature(SignatureError::SubjectMismatch { .. })
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn sct_checks() {
+    let e = fails(Knobs {
+        with_sct: false,
+        ..Knobs::default()
+    });
+    assert!(
+        matches!(e, VerificationError::Sct(SctError::Missing)),
+        "{e}"
+    );
+    let e = fails(Knobs {
+        sct_unknown_log: true,
+        ..Knobs::default()
+    });
+    assert!(
+        matches!(e, VerificationError::Sct(SctError::NoTrustedLog { .. })),
+        "{e}"
+    );
+}
+
+#[test]
+fn leaf_profile() {
+    let e = fails(Knobs {
+        code_signing_eku: false,
+        ..Knobs::default()
+    });
+    assert!(
+        matches!(
+            e,
+            VerificationError::Certificate(CertificateError::Profile(_))
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn set_over_another_time() {
+    let e = fails(Knobs {
+        set_wrong_time: true,
+        ..Knobs::default()
+    });
+    assert!(
+        matches!(e, VerificationError::Set(SetError::Invalid { .. })),
+        "{e}"
+    );
+}
+
+#[test]
+fn foreign_trust_root() {
+    let a = build(&Knobs::default());
+    let b = build(&Knobs::default());
+    let e = verify(
+        &a.bundle(),
+        Artifact::Bytes(&a.artifact),
+        &a.policy(),
+        &b.trust(),
+        now(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(e, VerificationError::Tlog(TlogError::UnknownLog { .. })),
+        "{e}"
+    );
+    // Same log, other CA: take b's CAs and a's logs.
+    let mut root = a.trusted_root();
+    root.certificate_authorities = b.trusted_root().certificate_authorities;
+    let t = TrustMaterial::from_trusted_root(&root).unwrap();
+    let e = verify(
+        &a.bundle(),
+        Artifact::Bytes(&a.artifact),
+        &a.policy(),
+        &t,
+        now(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            VerificationError::Certificate(
+                CertificateError::BadSignature { .. } | CertificateError::UnknownIssuer { .. }
+            )
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn identity_policies() {
+    let gh = |n: u64| vec![1, 3, 6, 1, 4, 1, 57264, 1, n];
+    let k = Knobs {
+        san_uri: Some("https://github.com/signet-dev/signet/.github/workflows/release.yml@refs/tags/v1.0.0".into()),
+        issuer: "https://token.actions.githubusercontent.com".into(),
+        claims: vec![
+            (gh(9), "https://github.com/signet-dev/signet/.github/workflows/release.yml@refs/tags/v1.0.0".into()),
+            (gh(12), "https://github.com/signet-dev/signet".into()),
+            (gh(14), "refs/tags/v1.0.0".into()),
+            (gh(20), "push".into()),
+        ],
+        ..Knobs::default()
+    };
+    let f = build(&k);
+    let check = |p: Policy| {
+        verify(
+            &f.bundle(),
+            Artifact::Bytes(&f.artifact),
+            &p,
+            &f.trust(),
+            now(),
+        )
+    };
+    check(f.policy()).unwrap();
+    let claim = IdentityPolicy::extension;
+    use signet_proto::cert as oid;
+    check(Policy::identity(IdentityPolicy::all_of(vec![
+        IdentityPolicy::issuer(StringMatch::exact(
+            "https://token.actions.githubusercontent.com",
+        )),
+        IdentityPolicy::san(
+            StringMatch::regex(
+                r"https://github\.com/signet-dev/signet/\.github/workflows/.*@refs/tags/v.*",
+            )
+            .unwrap(),
+        ),
+        claim(
+            oid::OID_SOURCE_REPOSITORY_URI,
+            StringMatch::exact("https://github.com/signet-dev/signet"),
+        ),
+        claim(
+            oid::OID_SOURCE_REPOSITORY_REF,
+            StringMatch::regex("refs/tags/v[0-9.]+").unwrap(),
+        ),
+        claim(oid::OID_BUILD_TRIGGER, StringMatch::exact("push")),
+    ])))
+    .unwrap();
+    let e = check(Policy::identity(claim(
+        oid::OID_SOURCE_REPOSITORY_REF,
+        StringMatch::exact("refs/heads/main"),
+    )))
+    .unwrap_err();
+    assert!(
+        matches!(e, VerificationError::Policy(PolicyError::Mismatch { .. })),
+        "{e}"
+    );
+    let e = check(Policy::identity(claim(
+        oid::OID_RUNNER_ENVIRONMENT,
+        StringMatch::exact("github-hosted"),
+    )))
+    .unwrap_err();
+    assert!(e.to_string().contains("<absent>"), "{e}");
+    let e = check(Policy::identity(IdentityPolicy::any_of(vec![
+        IdentityPolicy::issuer(StringMatch::exact("https://accounts.google.com")),
+        IdentityPolicy::san(StringMatch::exact("bob@example.com")),
+    ])))
+    .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            VerificationError::Policy(PolicyError::NoneMatched { count: 2, .. })
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn keyed_mode() {
+    let f = build(&Knobs {
+        keyed: true,
+        ..Knobs::default()
+    });
+    let t = f.trust();
+    let v = verify(
+        &f.bundle(),
+        Artifact::Bytes(&f.artifact),
+        &Policy::key(f.leaf_key.clone()),
+        &t,
+        now(),
+    )
+    .unwrap();
+    assert!(v.identity.is_none());
+    let other =
+        EcdsaSigner::generate(EcdsaCurve::P256, &aws_lc_rs::rand::SystemRandom::new()).unwrap();
+    let e = verify(
+        &f.bundle(),
+        Artifact::Bytes(&f.artifact),
+        &Policy::key(other.public_key().clone()),
+        &t,
+        now(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            VerificationError::Signature(SignatureError::Invalid { .. })
+        ),
+        "{e}"
+    );
+    // An identity policy cannot accept a keyed bundle, nor a key policy a certificate bundle.
+    let e = verify(
+        &f.bundle(),
+        Artifact::Bytes(&f.artifact),
+        &f.policy(),
+        &t,
+        now(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            VerificationError::Bundle(BundleError::MaterialMismatch(_))
+        ),
+        "{e}"
+    );
+    let g = build(&Knobs::default());
+    let e = verify(
+        &g.bundle(),
+        Artifact::Bytes(&g.artifact),
+        &Policy::key(g.leaf_key.clone()),
+        &g.trust(),
+        now(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            VerificationError::Bundle(BundleError::MaterialMismatch(_))
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn verification_time_before_signing() {
+    let f = build(&Knobs::default());
+    let early = Some(UnixTime::from_unix_seconds(SIGNING_TIME - 1));
+    let e = verify(
+        &f.bundle(),
+        Artifact::Bytes(&f.artifact),
+        &f.policy(),
+        &f.trust(),
+        early,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(e, VerificationError::Time(TimeError::InFuture { .. })),
+        "{e}"
+    );
+}
+
+#[test]
+fn witness_threshold() {
+    let f = build(&Knobs::default());
+    let mut t = f.trust();
+    let w = signet_proto::note::CosignatureV1Verifier::new("witness.example", &[7u8; 32]).unwrap();
+    t.set_witness_policy(WitnessPolicy {
+        threshold: 1,
+        witnesses: signet_proto::note::Verifiers::new().with(w),
+    });
+    let e = verify(
+        &f.bundle(),
+        Artifact::Bytes(&f.artifact),
+        &f.policy(),
+        &t,
+        now(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            VerificationError::Checkpoint(CheckpointError::Witnesses {
+                valid: 0,
+                threshold: 1
+            })
+        ),
+        "{e}"
+    );
+}

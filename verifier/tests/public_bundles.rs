@@ -1,0 +1,494 @@
+//! Real public-instance Sigstore bundles (read from ../shared/interop/sigstore-public at test
+//! time, never copied into the repository) and modified copies of them, each of which must
+//! fail with its own error.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use base64::Engine as _;
+use serde_json::Value;
+use signet_proto::bundle::Bundle;
+use signet_proto::trust::TrustedRoot;
+use signet_verifier::{
+    verify, Artifact, CertificateError, CheckpointError, IdentityPolicy, Policy, PolicyError,
+    SetError, SignatureError, StringMatch, TimeError, TlogError, TrustMaterial, UnixTime,
+    VerificationError,
+};
+
+const DIR: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../shared/interop/sigstore-public"
+);
+
+const REKOR1_DIGEST: &str = "5e6ae9de58c1177bea615b4fcbfb2fd688e8c4b51c2e56b6a38e817833ec24a2";
+const REKOR1_SAN: &str = "william@yossarian.net";
+const REKOR1_ISSUER: &str = "https://github.com/login/oauth";
+/// Inside the leaf's validity (2024-04-02T19:19:09Z .. 19:29:09Z).
+const REKOR1_NOW: i64 = 1_712_085_600;
+
+const DSSE_DIGEST: &str = "c811d58de79c92f03214e63aa339484e488d694ae8a6283b5f3f17a9faf50172";
+const DSSE_SAN: &str =
+    "https://github.com/kubewarden/kubewarden-controller/.github/workflows/release.yml@refs/tags/v1.34.0";
+const DSSE_ISSUER: &str = "https://token.actions.githubusercontent.com";
+/// Inside the leaf's validity (2026-04-09T07:23:29Z .. 07:33:29Z).
+const DSSE_NOW: i64 = 1_775_719_500;
+
+fn read(name: &str) -> Option<Vec<u8>> {
+    let dir = std::path::Path::new(DIR);
+    if !dir.is_dir() {
+        eprintln!("skipped: folder absent ({DIR})");
+        return None;
+    }
+    Some(std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}")))
+}
+
+fn trust(name: &str) -> Option<TrustMaterial> {
+    let root: TrustedRoot = serde_json::from_slice(&read(name)?).expect("trusted root parses");
+    Some(TrustMaterial::from_trusted_root(&root).expect("trust material builds"))
+}
+
+fn digest(hex_str: &str) -> Artifact<'static> {
+    Artifact::Sha256Digest(hex::decode(hex_str).unwrap().try_into().unwrap())
+}
+
+fn b64d(s: &str) -> Vec<u8> {
+    base64::engine::general_purpose::STANDARD.decode(s).unwrap()
+}
+
+fn b64e(b: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(b)
+}
+
+/// Flips the lowest bit of byte `i` of a base64 field.
+fn flip_b64(v: &mut Value, i: usize) {
+    let mut raw = b64d(v.as_str().unwrap());
+    raw[i] ^= 1;
+    *v = Value::String(b64e(&raw));
+}
+
+struct Case {
+    trust: TrustMaterial,
+    json: Value,
+    artifact: Artifact<'static>,
+    policy: Policy,
+    now: i64,
+}
+
+impl Case {
+    fn run_with(
+        &self,
+        json: &Value,
+        artifact: Artifact<'_>,
+        policy: &Policy,
+        now: i64,
+    ) -> Result<signet_verifier::VerifiedBundle, VerificationError> {
+        let bundle = Bundle::from_json(&serde_json::to_vec(json).unwrap())
+            .expect("modified bundle still parses");
+        verify(
+            &bundle,
+            artifact,
+            policy,
+            &self.trust,
+            Some(UnixTime::from_unix_seconds(now)),
+        )
+    }
+
+    fn run(&self, json: &Value) -> Result<signet_verifier::VerifiedBundle, VerificationError> {
+        self.run_with(json, self.artifact, &self.policy, self.now)
+    }
+
+    fn mutate(&self, f: impl FnOnce(&mut Value)) -> VerificationError {
+        let mut j = self.json.clone();
+        f(&mut j);
+        self.run(&j).expect_err("modified bundle must be rejected")
+    }
+}
+
+fn rekor1() -> Option<Case> {
+    Some(Case {
+        trust: trust("staging_trusted_root.json")?,
+        json: serde_json::from_slice(&read("bundle_v3_rekor1.json")?).unwrap(),
+        artifact: digest(REKOR1_DIGEST),
+        policy: Policy::identity(IdentityPolicy::exact(REKOR1_SAN, REKOR1_ISSUER)),
+        now: REKOR1_NOW,
+    })
+}
+
+fn dsse() -> Option<Case> {
+    Some(Case {
+        trust: trust("trusted_root.json")?,
+        json: serde_json::from_slice(&read("sigstore_rs_bundle_v03.json")?).unwrap(),
+        artifact: digest(DSSE_DIGEST),
+        policy: Policy::identity(IdentityPolicy::exact(DSSE_SAN, DSSE_ISSUER)),
+        now: DSSE_NOW,
+    })
+}
+
+fn entry(j: &mut Value) -> &mut Value {
+    &mut j["verificationMaterial"]["tlogEntries"][0]
+}
+
+#[test]
+fn rekor1_hashedrekord_verifies() {
+    let Some(c) = rekor1() else { return };
+    let v = c.run(&c.json).expect("public bundle verifies");
+    let id = v.identity.as_ref().unwrap();
+    assert_eq!(id.san(), Some(REKOR1_SAN));
+    assert_eq!(id.issuer.as_deref(), Some(REKOR1_ISSUER));
+    assert_eq!(v.log_index, 25_915_956);
+    assert_eq!(v.integrated_time.as_unix_seconds(), 1_712_085_549);
+    assert_eq!(v.proof_index, 25_901_137);
+    assert_eq!(v.proof_len, 11);
+    assert_eq!(v.checkpoint.size, 25_901_138);
+    assert_eq!(hex::encode(v.artifact_digest), REKOR1_DIGEST);
+    assert_eq!(v.log_url, "https://rekor.sigstage.dev");
+    // Certificates are checked at the signing time, not at "now": verifying years later works.
+    c.run_with(&c.json, c.artifact, &c.policy, 1_900_000_000)
+        .expect("later verification time is fine");
+    // Regex and any_of policies.
+    let p = Policy::identity(IdentityPolicy::all_of(vec![
+        IdentityPolicy::san(StringMatch::regex(r"william@yossarian\.(net|org)").unwrap()),
+        IdentityPolicy::any_of(vec![
+            IdentityPolicy::issuer(StringMatch::exact("https://accounts.google.com")),
+            IdentityPolicy::issuer(StringMatch::regex(r"https://github\.com/login/.*").unwrap()),
+        ]),
+    ]));
+    c.run_with(&c.json, c.artifact, &p, c.now)
+        .expect("regex policy matches");
+    c.run_with(&c.json, c.artifact, &Policy::any_identity_unsafe(), c.now)
+        .expect("unsafe opt-out");
+}
+
+#[test]
+fn rekor1_modified_copies_fail() {
+    let Some(c) = rekor1() else { return };
+
+    let e = c.mutate(|j| flip_b64(&mut j["messageSignature"]["signature"], 40));
+    assert!(
+        matches!(
+            e,
+            VerificationError::Signature(SignatureError::Invalid { .. })
+        ),
+        "{e}"
+    );
+
+    let e = c.mutate(|j| flip_b64(&mut j["messageSignature"]["messageDigest"]["digest"], 0));
+    assert!(
+        matches!(
+            e,
+            VerificationError::Signature(SignatureError::DigestMismatch { .. })
+        ),
+        "{e}"
+    );
+
+    // Another artifact.
+    let other = digest("0000000000000000000000000000000000000000000000000000000000000001");
+    let e = c.run_with(&c.json, other, &c.policy, c.now).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            VerificationError::Signature(SignatureError::DigestMismatch { .. })
+        ),
+        "{e}"
+    );
+    // Without the bundle's messageDigest, the signature itself must reject the other digest.
+    let mut j = c.json.clone();
+    j["messageSignature"]
+        .as_object_mut()
+        .unwrap()
+        .remove("messageDigest");
+    let e = c.run_with(&j, other, &c.policy, c.now).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            VerificationError::Signature(SignatureError::Invalid { .. })
+        ),
+        "{e}"
+    );
+
+    // Checkpoint: change the signature, and the tree size in the note text.
+    let e = c.mutate(|j| {
+        let ck = &mut entry(j)["inclusionProof"]["checkpoint"]["envelope"];
+        let s = ck.as_str().unwrap().replace("0y8wozBFAiAM", "0y8wozBFAiAN");
+        *ck = Value::String(s);
+    });
+    assert!(
+        matches!(
+            e,
+            VerificationError::Checkpoint(CheckpointError::Signature { .. })
+        ),
+        "{e}"
+    );
+    let e = c.mutate(|j| {
+        let ck = &mut entry(j)["inclusionProof"]["checkpoint"]["envelope"];
+        let s = ck.as_str().unwrap().replace("\n25901138\n", "\n25901139\n");
+        *ck = Value::String(s);
+    });
+    assert!(
+        matches!(
+            e,
+            VerificationError::Checkpoint(CheckpointError::Signature { .. })
+        ),
+        "{e}"
+    );
+
+    // Inclusion proof: swap two hashes; and a proof against another root.
+    let e = c.mutate(|j| {
+        let hs = entry(j)["inclusionProof"]["hashes"].as_array_mut().unwrap();
+        hs.swap(0, 1);
+    });
+    assert!(
+        matches!(e, VerificationError::Tlog(TlogError::Inclusion { .. })),
+        "{e}"
+    );
+    let e = c.mutate(|j| flip_b64(&mut entry(j)["inclusionProof"]["rootHash"], 3));
+    assert!(
+        matches!(e, VerificationError::Tlog(TlogError::Inclusion { .. })),
+        "{e}"
+    );
+
+    // The integrated time and the body are covered by the SET.
+    let e = c.mutate(|j| entry(j)["integratedTime"] = Value::String("1712085550".into()));
+    assert!(
+        matches!(e, VerificationError::Set(SetError::Invalid { .. })),
+        "{e}"
+    );
+    let e = c.mutate(|j| {
+        flip_b64(
+            &mut entry(j)["inclusionPromise"]["signedEntryTimestamp"],
+            20,
+        )
+    });
+    assert!(
+        matches!(e, VerificationError::Set(SetError::Invalid { .. })),
+        "{e}"
+    );
+    let e = c.mutate(|j| {
+        entry(j).as_object_mut().unwrap().remove("inclusionPromise");
+    });
+    assert!(
+        matches!(e, VerificationError::Set(SetError::Missing)),
+        "{e}"
+    );
+    let e = c.mutate(|j| flip_b64(&mut entry(j)["canonicalizedBody"], 30));
+    assert!(
+        matches!(e, VerificationError::Set(SetError::Invalid { .. })),
+        "{e}"
+    );
+
+    // Unknown log.
+    let e = c.mutate(|j| flip_b64(&mut entry(j)["logId"]["keyId"], 0));
+    assert!(
+        matches!(e, VerificationError::Tlog(TlogError::UnknownLog { .. })),
+        "{e}"
+    );
+
+    // Identity.
+    let wrong_san = Policy::identity(IdentityPolicy::exact("mallory@example.com", REKOR1_ISSUER));
+    let e = c
+        .run_with(&c.json, c.artifact, &wrong_san, c.now)
+        .unwrap_err();
+    assert!(
+        matches!(e, VerificationError::Policy(PolicyError::Mismatch { .. })),
+        "{e}"
+    );
+    assert!(e.to_string().contains("SAN"), "{e}");
+    let wrong_issuer = Policy::identity(IdentityPolicy::exact(
+        REKOR1_SAN,
+        "https://accounts.google.com",
+    ));
+    let e = c
+        .run_with(&c.json, c.artifact, &wrong_issuer, c.now)
+        .unwrap_err();
+    assert!(
+        matches!(e, VerificationError::Policy(PolicyError::Mismatch { .. })),
+        "{e}"
+    );
+    assert!(e.to_string().contains("issuer"), "{e}");
+    // A regex must match the whole SAN.
+    let partial = Policy::identity(IdentityPolicy::san(StringMatch::regex("william").unwrap()));
+    let e = c
+        .run_with(&c.json, c.artifact, &partial, c.now)
+        .unwrap_err();
+    assert!(matches!(e, VerificationError::Policy(_)), "{e}");
+
+    // Verification time before the signing time.
+    let e = c
+        .run_with(&c.json, c.artifact, &c.policy, 1_712_000_000)
+        .unwrap_err();
+    assert!(
+        matches!(e, VerificationError::Time(TimeError::InFuture { .. })),
+        "{e}"
+    );
+
+    // The leaf certificate: tampered signature, and a foreign trust root.
+    let e = c.mutate(|j| {
+        let cert = &mut j["verificationMaterial"]["certificate"]["rawBytes"];
+        let mut raw = b64d(cert.as_str().unwrap());
+        let n = raw.len();
+        raw[n - 5] ^= 1;
+        *cert = Value::String(b64e(&raw));
+    });
+    assert!(
+        matches!(
+            e,
+            VerificationError::Certificate(CertificateError::BadSignature { .. })
+        ),
+        "{e}"
+    );
+
+    // The staging bundle against the production trust root: the log is unknown.
+    let Some(prod) = trust("trusted_root.json") else {
+        return;
+    };
+    let bundle = Bundle::from_json(&serde_json::to_vec(&c.json).unwrap()).unwrap();
+    let e = verify(
+        &bundle,
+        c.artifact,
+        &c.policy,
+        &prod,
+        Some(UnixTime::from_unix_seconds(c.now)),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(e, VerificationError::Tlog(TlogError::UnknownLog { .. })),
+        "{e}"
+    );
+}
+
+#[test]
+fn dsse_bundle_verifies() {
+    let Some(c) = dsse() else { return };
+    let v = c.run(&c.json).expect("public DSSE bundle verifies");
+    let id = v.identity.as_ref().unwrap();
+    assert_eq!(id.san(), Some(DSSE_SAN));
+    assert_eq!(id.issuer.as_deref(), Some(DSSE_ISSUER));
+    assert_eq!(v.log_index, 1_261_105_807);
+    assert_eq!(v.integrated_time.as_unix_seconds(), 1_775_719_409);
+    assert_eq!(v.proof_len, 18);
+    assert_eq!(v.checkpoint.size, 1_139_201_557);
+    assert_eq!(v.kind, signet_verifier::EntryKind::Dsse);
+    let (ptype, _) = v.dsse_payload.as_ref().unwrap();
+    assert_eq!(ptype, "application/vnd.in-toto+json");
+}
+
+#[test]
+fn dsse_modified_copies_fail() {
+    let Some(c) = dsse() else { return };
+
+    let e = c.mutate(|j| flip_b64(&mut j["dsseEnvelope"]["signatures"][0]["sig"], 40));
+    assert!(
+        matches!(
+            e,
+            VerificationError::Signature(SignatureError::Invalid { .. })
+        ),
+        "{e}"
+    );
+    let e = c.mutate(|j| flip_b64(&mut j["dsseEnvelope"]["payload"], 60));
+    assert!(
+        matches!(
+            e,
+            VerificationError::Signature(SignatureError::Invalid { .. })
+        ),
+        "{e}"
+    );
+    let e = c.mutate(|j| j["dsseEnvelope"]["payloadType"] = Value::String("text/plain".into()));
+    assert!(
+        matches!(
+            e,
+            VerificationError::Signature(SignatureError::Invalid { .. })
+        ),
+        "{e}"
+    );
+
+    let other = digest("0000000000000000000000000000000000000000000000000000000000000001");
+    let e = c.run_with(&c.json, other, &c.policy, c.now).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            VerificationError::Signature(SignatureError::SubjectMismatch { .. })
+        ),
+        "{e}"
+    );
+
+    let e = c.mutate(|j| {
+        let ck = &mut entry(j)["inclusionProof"]["checkpoint"]["envelope"];
+        let s = ck
+            .as_str()
+            .unwrap()
+            .replace("wNI9ajBFAiEA2Zt", "wNI9ajBFAiEA2Zu");
+        *ck = Value::String(s);
+    });
+    assert!(
+        matches!(
+            e,
+            VerificationError::Checkpoint(CheckpointError::Signature { .. })
+        ),
+        "{e}"
+    );
+
+    let e = c.mutate(|j| {
+        let hs = entry(j)["inclusionProof"]["hashes"].as_array_mut().unwrap();
+        hs.swap(3, 4);
+    });
+    assert!(
+        matches!(e, VerificationError::Tlog(TlogError::Inclusion { .. })),
+        "{e}"
+    );
+
+    let e = c.mutate(|j| entry(j)["integratedTime"] = Value::String("1775719408".into()));
+    assert!(
+        matches!(e, VerificationError::Set(SetError::Invalid { .. })),
+        "{e}"
+    );
+
+    let wrong_san = Policy::identity(IdentityPolicy::exact(
+        "https://github.com/kubewarden/kubewarden-controller/.github/workflows/evil.yml@refs/tags/v1.34.0",
+        DSSE_ISSUER,
+    ));
+    let e = c
+        .run_with(&c.json, c.artifact, &wrong_san, c.now)
+        .unwrap_err();
+    assert!(
+        matches!(e, VerificationError::Policy(PolicyError::Mismatch { .. })),
+        "{e}"
+    );
+    let wrong_issuer = Policy::identity(IdentityPolicy::exact(
+        DSSE_SAN,
+        "https://token.actions.example.com",
+    ));
+    let e = c
+        .run_with(&c.json, c.artifact, &wrong_issuer, c.now)
+        .unwrap_err();
+    assert!(
+        matches!(e, VerificationError::Policy(PolicyError::Mismatch { .. })),
+        "{e}"
+    );
+
+    let e = c
+        .run_with(&c.json, c.artifact, &c.policy, 1_775_000_000)
+        .unwrap_err();
+    assert!(
+        matches!(e, VerificationError::Time(TimeError::InFuture { .. })),
+        "{e}"
+    );
+}
+
+#[test]
+fn rekor_v2_bundle_is_reported_unsupported() {
+    let Some(t) = trust("staging_trusted_root.json") else {
+        return;
+    };
+    let Some(raw) = read("bundle_v3_rekor2_dsse.json") else {
+        return;
+    };
+    let bundle = Bundle::from_json(&raw).expect("parses");
+    let e = verify(
+        &bundle,
+        digest("0000000000000000000000000000000000000000000000000000000000000000"),
+        &Policy::any_identity_unsafe(),
+        &t,
+        None,
+    )
+    .unwrap_err();
+    assert!(matches!(e, VerificationError::Unsupported { .. }), "{e}");
+    assert!(e.to_string().contains("RFC 3161"), "{e}");
+}
