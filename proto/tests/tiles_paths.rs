@@ -278,3 +278,99 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn tile_geometry_helpers() {
+    use signet_proto::tiles::{right_edge_tiles, tile_width};
+    for size in (0u64..70_000)
+        .step_by(37)
+        .chain([65_535, 65_536, 65_537, u64::MAX])
+    {
+        for level in 0u8..8 {
+            let row = size >> (8 * u32::from(level));
+            let full = row / 256;
+            if full > 0 {
+                assert_eq!(tile_width(level, full - 1, size), Some(256));
+            }
+            let partial = u16::try_from(row % 256).unwrap();
+            let edge = right_edge_tiles(size)
+                .into_iter()
+                .find(|t| t.level == level);
+            if partial == 0 {
+                assert_eq!(tile_width(level, full, size), None);
+                assert!(edge.is_none());
+            } else {
+                assert_eq!(tile_width(level, full, size), Some(partial));
+                assert_eq!(
+                    edge,
+                    Some(TileId {
+                        level,
+                        index: full,
+                        width: partial
+                    })
+                );
+            }
+            assert_eq!(tile_width(level, full + 1, size), None);
+        }
+    }
+    assert_eq!(tile_width(0, u64::MAX, u64::MAX), None);
+}
+
+#[test]
+fn mem_tiles_reader() {
+    use signet_proto::merkle::TileReader;
+    use signet_proto::tiles::{MemTiles, MemTilesError};
+    let mut m = MemTiles::new();
+    assert!(m.is_empty());
+    m.insert(
+        TileId {
+            level: 0,
+            index: 0,
+            width: 3,
+        },
+        vec![7u8; 96],
+    );
+    assert_eq!(m.len(), 1);
+    let got = m
+        .read_tiles(&[TileId {
+            level: 0,
+            index: 0,
+            width: 2,
+        }])
+        .unwrap();
+    assert_eq!(got, vec![vec![7u8; 64]]);
+    let wide = TileId {
+        level: 0,
+        index: 0,
+        width: 4,
+    };
+    assert_eq!(
+        m.read_tiles(&[wide]),
+        Err(MemTilesError::Missing {
+            tile: wide,
+            stored: 96
+        })
+    );
+    let absent = TileId::full(1, 0);
+    assert_eq!(
+        m.read_tiles(&[absent]),
+        Err(MemTilesError::Missing {
+            tile: absent,
+            stored: 0
+        })
+    );
+}
+
+#[test]
+fn hash_from_slice_lengths() {
+    use signet_proto::merkle::{hash_from_slice, ProofError};
+    assert_eq!(hash_from_slice(&[1u8; 32]).unwrap(), [1u8; 32]);
+    assert_eq!(
+        hash_from_slice(&[1u8; 31]),
+        Err(ProofError::BadHashLength { got: 31 })
+    );
+    assert_eq!(
+        hash_from_slice(&[]),
+        Err(ProofError::BadHashLength { got: 0 })
+    );
+}
