@@ -187,7 +187,7 @@ macro_rules! proto_enum {
         $name:ident { $( $(#[$vmeta:meta])* $variant:ident = $text:literal / $num:literal ),+ $(,)? }
     ) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
         #[non_exhaustive]
         pub enum $name {
             $( $(#[$vmeta])* $variant ),+
@@ -274,6 +274,7 @@ proto_enum! {
     /// `dev.sigstore.common.v1.HashAlgorithm`.
     HashAlgorithm {
         /// `HASH_ALGORITHM_UNSPECIFIED`.
+        #[default]
         Unspecified = "HASH_ALGORITHM_UNSPECIFIED" / 0,
         /// `SHA2_256`.
         Sha2_256 = "SHA2_256" / 1,
@@ -288,16 +289,11 @@ proto_enum! {
     }
 }
 
-impl Default for HashAlgorithm {
-    fn default() -> Self {
-        HashAlgorithm::Unspecified
-    }
-}
-
 proto_enum! {
     /// `dev.sigstore.common.v1.PublicKeyDetails`: key type and signature scheme.
     PublicKeyDetails {
         /// `PUBLIC_KEY_DETAILS_UNSPECIFIED`.
+        #[default]
         Unspecified = "PUBLIC_KEY_DETAILS_UNSPECIFIED" / 0,
         /// `PKCS1_RSA_PKCS1V5` (deprecated).
         Pkcs1RsaPkcs1v5 = "PKCS1_RSA_PKCS1V5" / 1,
@@ -345,12 +341,6 @@ proto_enum! {
         MlDsa87 = "ML_DSA_87" / 22,
         /// `ML_DSA_44`.
         MlDsa44 = "ML_DSA_44" / 23,
-    }
-}
-
-impl Default for PublicKeyDetails {
-    fn default() -> Self {
-        PublicKeyDetails::Unspecified
     }
 }
 
@@ -1199,13 +1189,20 @@ impl Bundle {
             return invalid("needs at least one tlog entry or RFC 3161 timestamp");
         }
         match (&vm.content, version) {
-            (VerificationMaterialContent::Certificate(_), BundleVersion::V0_1 | BundleVersion::V0_2) => {
-                return invalid("v0.1 and v0.2 carry certificates in x509CertificateChain, not certificate");
+            (
+                VerificationMaterialContent::Certificate(_),
+                BundleVersion::V0_1 | BundleVersion::V0_2,
+            ) => {
+                return invalid(
+                    "v0.1 and v0.2 carry certificates in x509CertificateChain, not certificate",
+                );
             }
             (VerificationMaterialContent::X509CertificateChain(_), BundleVersion::V0_3) => {
                 return invalid("v0.3 carries the leaf in certificate, not x509CertificateChain");
             }
-            (VerificationMaterialContent::X509CertificateChain(c), _) if c.certificates.is_empty() => {
+            (VerificationMaterialContent::X509CertificateChain(c), _)
+                if c.certificates.is_empty() =>
+            {
                 return invalid("x509CertificateChain is empty");
             }
             (VerificationMaterialContent::Certificate(c), _) if c.raw_bytes.is_empty() => {
@@ -1270,13 +1267,22 @@ mod tests {
     fn timestamp_parse_and_format() {
         let t = Timestamp::parse("2021-01-12T11:53:27Z").expect("parse");
         assert_eq!(t.unix_seconds(), 1_610_452_407);
-        assert_eq!(Timestamp::from_unix(1_610_452_407).expect("fmt").as_str(), "2021-01-12T11:53:27Z");
+        assert_eq!(
+            Timestamp::from_unix(1_610_452_407).expect("fmt").as_str(),
+            "2021-01-12T11:53:27Z"
+        );
         let t = Timestamp::parse("2022-12-31T23:59:59.999Z").expect("parse");
         assert_eq!((t.unix_seconds(), t.nanos()), (1_672_531_199, 999_000_000));
         let t2 = Timestamp::parse("2023-01-01T01:59:59.999+02:00").expect("parse");
         assert_eq!(t, t2);
-        assert_eq!(Timestamp::from_unix(0).expect("fmt").as_str(), "1970-01-01T00:00:00Z");
-        assert_eq!(Timestamp::from_unix(951_782_400).expect("fmt").as_str(), "2000-02-29T00:00:00Z");
+        assert_eq!(
+            Timestamp::from_unix(0).expect("fmt").as_str(),
+            "1970-01-01T00:00:00Z"
+        );
+        assert_eq!(
+            Timestamp::from_unix(951_782_400).expect("fmt").as_str(),
+            "2000-02-29T00:00:00Z"
+        );
         for bad in [
             "2021-01-12 11:53:27Z",
             "2021-02-30T00:00:00Z",

@@ -30,6 +30,7 @@ crate::bundle::proto_enum! {
     /// `PublicKeyAlgorithm` (informational: Fulcio infers the algorithm from the key).
     PublicKeyAlgorithm {
         /// `PUBLIC_KEY_ALGORITHM_UNSPECIFIED`.
+        #[default]
         Unspecified = "PUBLIC_KEY_ALGORITHM_UNSPECIFIED" / 0,
         /// `RSA_PSS` (actually RSA PKCS#1 v1.5 in Fulcio).
         RsaPss = "RSA_PSS" / 1,
@@ -37,12 +38,6 @@ crate::bundle::proto_enum! {
         Ecdsa = "ECDSA" / 2,
         /// `ED25519`.
         Ed25519 = "ED25519" / 3,
-    }
-}
-
-impl Default for PublicKeyAlgorithm {
-    fn default() -> Self {
-        PublicKeyAlgorithm::Unspecified
     }
 }
 

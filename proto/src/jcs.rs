@@ -199,7 +199,10 @@ fn shortest_digits(f: f64) -> (String, i32) {
     }
     let k = digits.len();
     let tail_is_half = exact.as_bytes().get(k) == Some(&b'5')
-        && exact.as_bytes().get(k + 1..).is_some_and(|r| r.iter().all(|&b| b == b'0'));
+        && exact
+            .as_bytes()
+            .get(k + 1..)
+            .is_some_and(|r| r.iter().all(|&b| b == b'0'));
     if !tail_is_half {
         return (digits, exp);
     }

@@ -516,7 +516,11 @@ impl ProposedEntry {
         }
         let api_version = match map.remove("apiVersion") {
             Some(Value::String(a)) => a,
-            _ => return Err(RekorError::MissingField { field: "apiVersion" }),
+            _ => {
+                return Err(RekorError::MissingField {
+                    field: "apiVersion",
+                })
+            }
         };
         if api_version != API_VERSION_0_0_1 {
             return Err(RekorError::UnsupportedApiVersion { kind, api_version });
@@ -567,7 +571,10 @@ impl ProposedEntry {
         }
         .map_err(json_err)?;
         let mut map = serde_json::Map::new();
-        map.insert("apiVersion".into(), Value::String(self.api_version().into()));
+        map.insert(
+            "apiVersion".into(),
+            Value::String(self.api_version().into()),
+        );
         map.insert("kind".into(), Value::String(self.kind().into()));
         map.insert("spec".into(), spec);
         Ok(Value::Object(map))

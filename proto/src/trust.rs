@@ -18,7 +18,8 @@ use crate::bundle::{
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Media type of a trusted root.
-pub const TRUSTED_ROOT_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.trustedroot+json;version=0.1";
+pub const TRUSTED_ROOT_MEDIA_TYPE: &str =
+    "application/vnd.dev.sigstore.trustedroot+json;version=0.1";
 /// Media type of a v0.2 signing config.
 pub const SIGNING_CONFIG_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.signingconfig.v0.2+json";
 /// Media type of a client trust config.
@@ -194,6 +195,7 @@ crate::bundle::proto_enum! {
     /// `ServiceSelector`: how many services of a list a client uses.
     ServiceSelector {
         /// `SERVICE_SELECTOR_UNDEFINED`.
+        #[default]
         Undefined = "SERVICE_SELECTOR_UNDEFINED" / 0,
         /// `ALL`.
         All = "ALL" / 1,
@@ -201,12 +203,6 @@ crate::bundle::proto_enum! {
         Any = "ANY" / 2,
         /// `EXACT` (use `count`).
         Exact = "EXACT" / 3,
-    }
-}
-
-impl Default for ServiceSelector {
-    fn default() -> Self {
-        ServiceSelector::Undefined
     }
 }
 

@@ -14,7 +14,8 @@ use signet_proto::trust::{SigningConfig, TrustedRoot};
 use std::path::PathBuf;
 
 fn folder() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/interop/sigstore-public");
+    let dir =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/interop/sigstore-public");
     if dir.is_dir() {
         Some(dir)
     } else {
@@ -40,7 +41,9 @@ fn normalise(v: &Value) -> Option<Value> {
         Value::String(s) if s.is_empty() || s == "0" => None,
         Value::Array(a) if a.is_empty() => None,
         Value::Array(a) => Some(Value::Array(
-            a.iter().map(|x| normalise(x).unwrap_or(Value::Null)).collect(),
+            a.iter()
+                .map(|x| normalise(x).unwrap_or(Value::Null))
+                .collect(),
         )),
         Value::Object(m) => Some(Value::Object(
             m.iter()
@@ -51,14 +54,25 @@ fn normalise(v: &Value) -> Option<Value> {
     }
 }
 
-fn assert_round_trip<T: serde::Serialize + serde::de::DeserializeOwned>(name: &str, bytes: &[u8]) -> T {
+fn assert_round_trip<T: serde::Serialize + serde::de::DeserializeOwned>(
+    name: &str,
+    bytes: &[u8],
+) -> T {
     let parsed: T = serde_json::from_slice(bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
     let original: Value = serde_json::from_slice(bytes).unwrap();
     let again = serde_json::to_value(&parsed).unwrap();
-    assert_eq!(normalise(&original), normalise(&again), "{name} lost or changed a field");
+    assert_eq!(
+        normalise(&original),
+        normalise(&again),
+        "{name} lost or changed a field"
+    );
     // And the re-serialized form parses to the same value again.
     let reparsed: T = serde_json::from_value(again.clone()).unwrap();
-    assert_eq!(serde_json::to_value(&reparsed).unwrap(), again, "{name} not stable");
+    assert_eq!(
+        serde_json::to_value(&reparsed).unwrap(),
+        again,
+        "{name} not stable"
+    );
     parsed
 }
 
@@ -80,7 +94,10 @@ fn public_bundles_round_trip_and_validate() {
             VerificationMaterialContent::Certificate(_)
         ));
         bundle.validate().unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(Bundle::from_json(&bundle.to_json().unwrap()).unwrap(), bundle);
+        assert_eq!(
+            Bundle::from_json(&bundle.to_json().unwrap()).unwrap(),
+            bundle
+        );
     }
 }
 
@@ -98,7 +115,10 @@ fn public_trust_material_round_trips() {
             assert!(text.contains(&format!("\"start\": \"{}\"", start.as_str())));
         }
     }
-    let cfg: SigningConfig = assert_round_trip("signing_config.v0.2.json", &read(&dir, "signing_config.v0.2.json"));
+    let cfg: SigningConfig = assert_round_trip(
+        "signing_config.v0.2.json",
+        &read(&dir, "signing_config.v0.2.json"),
+    );
     assert_eq!(cfg.rekor_tlog_urls[0].major_api_version, 1);
     assert!(cfg.tsa_urls[0].valid_for.contains(1_800_000_000));
 }
@@ -121,9 +141,10 @@ fn public_canonicalized_bodies_are_byte_exact() {
             assert_eq!(parsed.canonical_bytes().unwrap(), body.as_slice(), "{name}");
             checked += 1;
         }
-        if let (BundleContent::DsseEnvelope(env), Some(entry)) =
-            (&bundle.content, bundle.verification_material.tlog_entries.first())
-        {
+        if let (BundleContent::DsseEnvelope(env), Some(entry)) = (
+            &bundle.content,
+            bundle.verification_material.tlog_entries.first(),
+        ) {
             assert_eq!(env.signatures.len(), 1);
             if entry.kind_version.kind == "dsse" && entry.kind_version.version == "0.0.1" {
                 let ProposedEntry::DsseV001(signet_proto::rekor::DsseV001::Canonical(c)) =
@@ -131,7 +152,8 @@ fn public_canonicalized_bodies_are_byte_exact() {
                 else {
                     panic!("{name}: expected stored dsse form");
                 };
-                let payload_hash = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &env.payload);
+                let payload_hash =
+                    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &env.payload);
                 assert_eq!(c.payload_hash.digest().unwrap(), payload_hash.as_ref());
                 assert_eq!(c.signatures[0].signature, env.signatures[0].sig);
             }
@@ -161,14 +183,23 @@ fn public_inclusion_promises_verify() {
         };
         let msg = payload.canonical_bytes().unwrap();
         let key = log.public_key.raw_bytes.as_ref().unwrap();
-        let set = &entry.inclusion_promise.as_ref().unwrap().signed_entry_timestamp;
+        let set = &entry
+            .inclusion_promise
+            .as_ref()
+            .unwrap()
+            .signed_entry_timestamp;
         UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, key.as_slice())
             .verify(&msg, set)
             .unwrap_or_else(|_| panic!("{bundle_name}: SET does not verify"));
         // A changed index must not verify.
-        let wrong = SetPayload { log_index: entry.log_index + 1, ..payload };
-        assert!(UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, key.as_slice())
-            .verify(&wrong.canonical_bytes().unwrap(), set)
-            .is_err());
+        let wrong = SetPayload {
+            log_index: entry.log_index + 1,
+            ..payload
+        };
+        assert!(
+            UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, key.as_slice())
+                .verify(&wrong.canonical_bytes().unwrap(), set)
+                .is_err()
+        );
     }
 }

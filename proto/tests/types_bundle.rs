@@ -35,7 +35,9 @@ fn normalise(v: &Value) -> Option<Value> {
         Value::String(s) if s.is_empty() || s == "0" => None,
         Value::Array(a) if a.is_empty() => None,
         Value::Array(a) => Some(Value::Array(
-            a.iter().map(|x| normalise(x).unwrap_or(Value::Null)).collect(),
+            a.iter()
+                .map(|x| normalise(x).unwrap_or(Value::Null))
+                .collect(),
         )),
         Value::Object(m) => Some(Value::Object(
             m.iter()
@@ -49,7 +51,10 @@ fn normalise(v: &Value) -> Option<Value> {
 fn round_trip<T: serde::Serialize + serde::de::DeserializeOwned>(bytes: &[u8]) -> T {
     let parsed: T = serde_json::from_slice(bytes).unwrap();
     let original: Value = serde_json::from_slice(bytes).unwrap();
-    assert_eq!(normalise(&original), normalise(&serde_json::to_value(&parsed).unwrap()));
+    assert_eq!(
+        normalise(&original),
+        normalise(&serde_json::to_value(&parsed).unwrap())
+    );
     parsed
 }
 
@@ -61,10 +66,19 @@ fn fixtures_round_trip() {
         let bundle: Bundle = round_trip(&fixture(dir, "artifact.txt.sigstore.json"));
         bundle.validate().unwrap();
         // `timestampVerificationData: {}` is a present-but-empty message and stays.
-        assert!(bundle.verification_material.timestamp_verification_data.is_some());
+        assert!(bundle
+            .verification_material
+            .timestamp_verification_data
+            .is_some());
         let out: Value = serde_json::from_slice(&bundle.to_json().unwrap()).unwrap();
-        assert_eq!(out["verificationMaterial"]["timestampVerificationData"], json!({}));
-        assert_eq!(out["verificationMaterial"]["tlogEntries"][0]["logIndex"], json!("3"));
+        assert_eq!(
+            out["verificationMaterial"]["timestampVerificationData"],
+            json!({})
+        );
+        assert_eq!(
+            out["verificationMaterial"]["tlogEntries"][0]["logIndex"],
+            json!("3")
+        );
         let _: TrustedRoot = round_trip(&fixture(dir, "trusted_root.json"));
         let _: ClientTrustConfig = round_trip(&fixture(dir, "trust_config.json"));
     }
@@ -74,12 +88,18 @@ fn fixtures_round_trip() {
 /// reference log stored.
 #[test]
 fn hashedrekord_body_is_byte_exact() {
-    let bundle = Bundle::from_json(&fixture("fake-hashedrekord", "artifact.txt.sigstore.json")).unwrap();
+    let bundle =
+        Bundle::from_json(&fixture("fake-hashedrekord", "artifact.txt.sigstore.json")).unwrap();
     let want = fixture("fake-hashedrekord", "canonicalized_body.json");
     let entry = &bundle.verification_material.tlog_entries[0];
-    assert_eq!(entry.canonicalized_body.as_ref().unwrap().as_slice(), want.as_slice());
+    assert_eq!(
+        entry.canonicalized_body.as_ref().unwrap().as_slice(),
+        want.as_slice()
+    );
 
-    let BundleContent::MessageSignature(ms) = &bundle.content else { panic!("not a message signature") };
+    let BundleContent::MessageSignature(ms) = &bundle.content else {
+        panic!("not a message signature")
+    };
     let artifact = fixture("fake-hashedrekord", "artifact.txt");
     let d: [u8; 32] = digest(&SHA256, &artifact).as_ref().try_into().unwrap();
     assert_eq!(ms.message_digest.as_ref().unwrap().digest.as_slice(), d);
@@ -101,7 +121,9 @@ fn hashedrekord_body_is_byte_exact() {
 fn dsse_body_is_byte_exact() {
     let bundle = Bundle::from_json(&fixture("fake-dsse", "artifact.txt.sigstore.json")).unwrap();
     let want = fixture("fake-dsse", "canonicalized_body.json");
-    let BundleContent::DsseEnvelope(env) = &bundle.content else { panic!("not dsse") };
+    let BundleContent::DsseEnvelope(env) = &bundle.content else {
+        panic!("not dsse")
+    };
     let envelope_json = signet_proto::jcs::canonicalize(env).unwrap();
     let canonical = DsseCanonical::new(
         &envelope_json,
@@ -114,7 +136,13 @@ fn dsse_body_is_byte_exact() {
     let built = ProposedEntry::DsseV001(DsseV001::Canonical(canonical));
     built.validate().unwrap();
     assert_eq!(built.canonical_bytes().unwrap(), want);
-    assert_eq!(ProposedEntry::from_json(&want).unwrap().canonical_bytes().unwrap(), want);
+    assert_eq!(
+        ProposedEntry::from_json(&want)
+            .unwrap()
+            .canonical_bytes()
+            .unwrap(),
+        want
+    );
     // The envelope signature covers the DSSE PAE; check it with the leaf key.
     let leaf = pem::parse(fixture("fake-dsse", "leaf.pem")).unwrap();
     let (_, cert) = x509_parser::parse_x509_certificate(leaf.contents()).unwrap();
@@ -141,7 +169,11 @@ fn fixture_inclusion_promises_verify() {
         }
         .canonical_bytes()
         .unwrap();
-        let set = &entry.inclusion_promise.as_ref().unwrap().signed_entry_timestamp;
+        let set = &entry
+            .inclusion_promise
+            .as_ref()
+            .unwrap()
+            .signed_entry_timestamp;
         let result = if *dir == "fake-dsse" {
             // Ed25519 SPKI: the raw key is the last 32 bytes.
             UnparsedPublicKey::new(&ED25519, &key[key.len() - 32..]).verify(&msg, set)
@@ -150,7 +182,10 @@ fn fixture_inclusion_promises_verify() {
         };
         result.unwrap_or_else(|_| panic!("{dir}: SET does not verify"));
         // The log ID is SHA-256 of the SPKI.
-        assert_eq!(digest(&SHA256, key).as_ref(), entry.log_id.key_id.as_slice());
+        assert_eq!(
+            digest(&SHA256, key).as_ref(),
+            entry.log_id.key_id.as_slice()
+        );
     }
 }
 
@@ -164,7 +199,10 @@ fn parse(v: &Value) -> Result<Bundle, BundleError> {
 
 fn assert_rejected(v: &Value, needle: &str) {
     let err = parse(v).unwrap_err().to_string();
-    assert!(err.contains(needle), "error {err:?} does not mention {needle:?}");
+    assert!(
+        err.contains(needle),
+        "error {err:?} does not mention {needle:?}"
+    );
 }
 
 #[test]
@@ -212,7 +250,9 @@ fn base64_rules() {
     let mut v = base_bundle();
     v["messageSignature"]["signature"] = json!("-_8");
     let b = parse(&v).unwrap();
-    let BundleContent::MessageSignature(ms) = &b.content else { panic!() };
+    let BundleContent::MessageSignature(ms) = &b.content else {
+        panic!()
+    };
     assert_eq!(ms.signature.as_slice(), [0xfb, 0xff]);
     let out: Value = serde_json::from_slice(&b.to_json().unwrap()).unwrap();
     assert_eq!(out["messageSignature"]["signature"], json!("+/8="));
@@ -224,7 +264,8 @@ fn int64_rules() {
     v["verificationMaterial"]["tlogEntries"][0]["logIndex"] = json!("9223372036854775808");
     assert_rejected(&v, "int64 overflow");
     let mut v = base_bundle();
-    v["verificationMaterial"]["tlogEntries"][0]["integratedTime"] = json!(9_223_372_036_854_775_808_u64);
+    v["verificationMaterial"]["tlogEntries"][0]["integratedTime"] =
+        json!(9_223_372_036_854_775_808_u64);
     assert_rejected(&v, "int64 overflow");
     let mut v = base_bundle();
     v["verificationMaterial"]["tlogEntries"][0]["logIndex"] = json!("3.0");
@@ -238,7 +279,10 @@ fn int64_rules() {
     let b = parse(&v).unwrap();
     assert_eq!(b.verification_material.tlog_entries[0].log_index, i64::MAX);
     let out: Value = serde_json::from_slice(&b.to_json().unwrap()).unwrap();
-    assert_eq!(out["verificationMaterial"]["tlogEntries"][0]["logIndex"], json!("9223372036854775807"));
+    assert_eq!(
+        out["verificationMaterial"]["tlogEntries"][0]["logIndex"],
+        json!("9223372036854775807")
+    );
 }
 
 #[test]
@@ -247,7 +291,10 @@ fn enums_by_name_or_number() {
     v["messageSignature"]["messageDigest"]["algorithm"] = json!(1);
     let b = parse(&v).unwrap();
     let out: Value = serde_json::from_slice(&b.to_json().unwrap()).unwrap();
-    assert_eq!(out["messageSignature"]["messageDigest"]["algorithm"], json!("SHA2_256"));
+    assert_eq!(
+        out["messageSignature"]["messageDigest"]["algorithm"],
+        json!("SHA2_256")
+    );
     let mut v = base_bundle();
     v["messageSignature"]["messageDigest"]["algorithm"] = json!("SHA2_257");
     assert_rejected(&v, "unknown HashAlgorithm");
@@ -265,7 +312,10 @@ fn oneofs_need_exactly_one_member() {
     v["verificationMaterial"]["publicKey"] = json!({"hint": "k"});
     assert_rejected(&v, "more than one of publicKey");
     let mut v = base_bundle();
-    v["verificationMaterial"].as_object_mut().unwrap().remove("certificate");
+    v["verificationMaterial"]
+        .as_object_mut()
+        .unwrap()
+        .remove("certificate");
     assert_rejected(&v, "needs one of publicKey");
 }
 
@@ -283,9 +333,12 @@ fn version_rules() {
 
     // v0.3 must not use x509CertificateChain.
     let mut b = good.clone();
-    b.verification_material.content = VerificationMaterialContent::X509CertificateChain(X509CertificateChain {
-        certificates: vec![X509Certificate { raw_bytes: Base64Bytes(leaf.clone()) }],
-    });
+    b.verification_material.content =
+        VerificationMaterialContent::X509CertificateChain(X509CertificateChain {
+            certificates: vec![X509Certificate {
+                raw_bytes: Base64Bytes(leaf.clone()),
+            }],
+        });
     assert!(invalid_rule(&b).contains("v0.3 carries the leaf in certificate"));
     // ... which is exactly right for v0.2, and the leaf is still found.
     b.media_type = BundleVersion::V0_2;
@@ -293,7 +346,11 @@ fn version_rules() {
     assert_eq!(b.leaf_certificate_der().unwrap(), leaf.as_slice());
     // v0.2 needs a checkpoint in the inclusion proof.
     let mut c = b.clone();
-    c.verification_material.tlog_entries[0].inclusion_proof.as_mut().unwrap().checkpoint = None;
+    c.verification_material.tlog_entries[0]
+        .inclusion_proof
+        .as_mut()
+        .unwrap()
+        .checkpoint = None;
     assert!(invalid_rule(&c).contains("checkpoint"));
     // v0.1 needs an inclusion promise, and not an inclusion proof.
     let mut c = b.clone();
@@ -316,7 +373,11 @@ fn version_rules() {
     assert!(invalid_rule(&c).contains("at least one"));
     // Index outside the tree.
     let mut c = good.clone();
-    c.verification_material.tlog_entries[0].inclusion_proof.as_mut().unwrap().tree_size = 3;
+    c.verification_material.tlog_entries[0]
+        .inclusion_proof
+        .as_mut()
+        .unwrap()
+        .tree_size = 3;
     assert!(invalid_rule(&c).contains("0..treeSize"));
 }
 
@@ -324,7 +385,9 @@ fn version_rules() {
 fn dsse_needs_exactly_one_signature() {
     let mut b = Bundle::from_json(&fixture("fake-dsse", "artifact.txt.sigstore.json")).unwrap();
     b.validate().unwrap();
-    let BundleContent::DsseEnvelope(env) = &mut b.content else { panic!() };
+    let BundleContent::DsseEnvelope(env) = &mut b.content else {
+        panic!()
+    };
     let sig = env.signatures[0].clone();
     env.signatures.push(sig);
     assert!(invalid_rule(&b).contains("exactly one signature"));

@@ -10,7 +10,8 @@ use signet_proto::fulcio::{
 const PEM_KEY: &str = "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE2G2Y+2tabdTV5BcGiBIx0a9fAFwr\nkBbmLSGtks4L3qX6yYY0zufBnhC8Ur/iy55GhWP/9A/bY2LhC30M9+RYtw==\n-----END PUBLIC KEY-----\n";
 
 fn req(v: &Value) -> Result<CreateSigningCertificateRequest, String> {
-    CreateSigningCertificateRequest::from_json(&serde_json::to_vec(v).unwrap()).map_err(|e| e.to_string())
+    CreateSigningCertificateRequest::from_json(&serde_json::to_vec(v).unwrap())
+        .map_err(|e| e.to_string())
 }
 
 /// The request cosign sends (public key plus proof of possession).
@@ -24,15 +25,23 @@ fn public_key_request() {
         }
     });
     let r = req(&v).unwrap();
-    assert_eq!(r.credentials.oidc_identity_token, "eyJhbGciOiJSUzI1NiJ9.e30.c2ln");
-    let KeyRequest::PublicKey(pk) = &r.key else { panic!("public key form") };
+    assert_eq!(
+        r.credentials.oidc_identity_token,
+        "eyJhbGciOiJSUzI1NiJ9.e30.c2ln"
+    );
+    let KeyRequest::PublicKey(pk) = &r.key else {
+        panic!("public key form")
+    };
     assert_eq!(pk.public_key.algorithm, PublicKeyAlgorithm::Ecdsa);
     assert_eq!(pk.public_key.content, PEM_KEY);
     assert_eq!(pk.proof_of_possession.len(), 71);
     assert_eq!(serde_json::to_value(&r).unwrap(), v);
     // `algorithm` is optional (and ignored by Fulcio); absent stays absent.
     let mut v2 = v.clone();
-    v2["publicKeyRequest"]["publicKey"].as_object_mut().unwrap().remove("algorithm");
+    v2["publicKeyRequest"]["publicKey"]
+        .as_object_mut()
+        .unwrap()
+        .remove("algorithm");
     let r2 = req(&v2).unwrap();
     assert_eq!(serde_json::to_value(&r2).unwrap(), v2);
 }
@@ -46,7 +55,9 @@ fn csr_request() {
         "certificateSigningRequest": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, csr_pem),
     });
     let r = req(&v).unwrap();
-    let KeyRequest::CertificateSigningRequest(csr) = &r.key else { panic!("csr form") };
+    let KeyRequest::CertificateSigningRequest(csr) = &r.key else {
+        panic!("csr form")
+    };
     assert_eq!(csr.as_slice(), csr_pem);
     assert_eq!(serde_json::to_value(&r).unwrap(), v);
 }
@@ -63,15 +74,19 @@ fn request_rejections() {
     assert!(req(&none).unwrap_err().contains("needs publicKeyRequest"));
     let unknown = json!({"credentials": {"oidcIdentityToken": "t", "x": 1}, "certificateSigningRequest": "AAAA"});
     assert!(req(&unknown).unwrap_err().contains("unknown field `x`"));
-    let snake = json!({"credentials": {"oidc_identity_token": "t"}, "certificateSigningRequest": "AAAA"});
+    let snake =
+        json!({"credentials": {"oidc_identity_token": "t"}, "certificateSigningRequest": "AAAA"});
     assert!(req(&snake).is_err());
-    let bad_b64 = json!({"credentials": {"oidcIdentityToken": "t"}, "certificateSigningRequest": "A"});
+    let bad_b64 =
+        json!({"credentials": {"oidcIdentityToken": "t"}, "certificateSigningRequest": "A"});
     assert!(req(&bad_b64).unwrap_err().contains("invalid base64"));
     let bad_alg = json!({
         "credentials": {"oidcIdentityToken": "t"},
         "publicKeyRequest": {"publicKey": {"algorithm": "DSA", "content": "k"}, "proofOfPossession": "AAAA"}
     });
-    assert!(req(&bad_alg).unwrap_err().contains("unknown PublicKeyAlgorithm"));
+    assert!(req(&bad_alg)
+        .unwrap_err()
+        .contains("unknown PublicKeyAlgorithm"));
 }
 
 #[test]
@@ -84,7 +99,9 @@ fn signing_certificate_responses() {
 
     let detached = json!({"signedCertificateDetachedSct": {"chain": {"certificates": ["LEAF"]}, "signedCertificateTimestamp": "eyJ9"}});
     let r = SigningCertificate::from_json(&serde_json::to_vec(&detached).unwrap()).unwrap();
-    let SigningCertificate::DetachedSct(d) = &r else { panic!("detached") };
+    let SigningCertificate::DetachedSct(d) = &r else {
+        panic!("detached")
+    };
     assert_eq!(d.signed_certificate_timestamp.as_slice(), b"{\"}");
     assert_eq!(serde_json::to_value(&r).unwrap(), detached);
 
@@ -109,7 +126,10 @@ fn trust_bundle_and_configuration() {
         {"issuerUrl": "https://u.example", "audience": "sigstore", "subjectDomain": "example.com", "issuerType": "username", "skipEmailVerification": true}
     ]});
     let parsed: Configuration = serde_json::from_value(cfg.clone()).unwrap();
-    assert_eq!(parsed.issuers[1].issuer, IssuerUrl::Wildcard("https://oidc.eks.*.amazonaws.com/id/*".into()));
+    assert_eq!(
+        parsed.issuers[1].issuer,
+        IssuerUrl::Wildcard("https://oidc.eks.*.amazonaws.com/id/*".into())
+    );
     assert_eq!(parsed.issuers[3].spiffe_trust_domain, "example.com");
     assert!(parsed.issuers[4].skip_email_verification);
     assert_eq!(serde_json::to_value(&parsed).unwrap(), cfg);

@@ -15,6 +15,7 @@ fn canon(text: &str) -> String {
 /// feature may parse `333333333.33333329` one ULP off, which is a parser matter, not a
 /// canonicalization one (Sigstore payloads carry only integers).
 #[test]
+#[allow(clippy::excessive_precision)] // the RFC writes 333333333.33333329
 fn rfc8785_main_example() {
     let input = r#"{
       "numbers": [],
@@ -22,7 +23,13 @@ fn rfc8785_main_example() {
       "literals": [null, true, false]
     }"#;
     let mut v: Value = serde_json::from_str(input).unwrap();
-    v["numbers"] = json!([333_333_333.333_333_29_f64, 1e30, 4.50, 2e-3, 0.000_000_000_000_000_000_000_000_001]);
+    v["numbers"] = json!([
+        333_333_333.333_333_29_f64,
+        1e30,
+        4.50,
+        2e-3,
+        0.000_000_000_000_000_000_000_000_001
+    ]);
     let want = "{\"literals\":[null,true,false],\"numbers\":[333333333.3333333,1e+30,4.5,0.002,1e-27],\"string\":\"\u{20ac}$\\u000f\\nA'B\\\"\\\\\\\\\\\"/\"}";
     assert_eq!(jcs::to_string(&v).unwrap(), want);
 }
@@ -45,7 +52,15 @@ fn rfc8785_sorting_example() {
     let keys: Vec<&str> = v.keys().map(String::as_str).collect();
     assert_eq!(
         keys,
-        vec!["\r", "1", "\u{80}", "\u{f6}", "\u{20ac}", "\u{1f600}", "\u{fb33}"]
+        vec![
+            "\r",
+            "1",
+            "\u{80}",
+            "\u{f6}",
+            "\u{20ac}",
+            "\u{1f600}",
+            "\u{fb33}"
+        ]
     );
     assert!(out.starts_with("{\"\\r\":\"Carriage Return\",\"1\":\"One\","));
 }
@@ -63,9 +78,18 @@ fn string_escaping_is_minimal() {
 /// Integers are printed exactly up to 2^53; beyond that they go through IEEE-754 doubles.
 #[test]
 fn integers() {
-    assert_eq!(jcs::to_string(&json!([0, -1, 9_007_199_254_740_992_u64])).unwrap(), "[0,-1,9007199254740992]");
-    assert_eq!(jcs::to_string(&json!([9_007_199_254_740_993_u64])).unwrap(), "[9007199254740992]");
-    assert_eq!(jcs::to_string(&json!([-0.0, 1.0, 100.0, 1e21])).unwrap(), "[0,1,100,1e+21]");
+    assert_eq!(
+        jcs::to_string(&json!([0, -1, 9_007_199_254_740_992_u64])).unwrap(),
+        "[0,-1,9007199254740992]"
+    );
+    assert_eq!(
+        jcs::to_string(&json!([9_007_199_254_740_993_u64])).unwrap(),
+        "[9007199254740992]"
+    );
+    assert_eq!(
+        jcs::to_string(&json!([-0.0, 1.0, 100.0, 1e21])).unwrap(),
+        "[0,1,100,1e+21]"
+    );
 }
 
 /// Nested structures: whitespace removed, nested objects sorted, arrays keep order.
@@ -83,6 +107,10 @@ fn canonicalize_serde_struct() {
         zeta: u8,
         alpha: &'static str,
     }
-    let out = jcs::canonicalize(&S { zeta: 1, alpha: "a" }).unwrap();
+    let out = jcs::canonicalize(&S {
+        zeta: 1,
+        alpha: "a",
+    })
+    .unwrap();
     assert_eq!(out, br#"{"alpha":"a","zeta":1}"#);
 }

@@ -9,7 +9,9 @@ use signet_proto::trust::{
 use std::path::PathBuf;
 
 fn testdata(path: &str) -> Vec<u8> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata/sigstore").join(path);
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../testdata/sigstore")
+        .join(path);
     std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
@@ -18,7 +20,9 @@ fn root_value() -> Value {
 }
 
 fn root_err(v: &Value) -> String {
-    TrustedRoot::from_json(&serde_json::to_vec(v).unwrap()).unwrap_err().to_string()
+    TrustedRoot::from_json(&serde_json::to_vec(v).unwrap())
+        .unwrap_err()
+        .to_string()
 }
 
 #[test]
@@ -26,18 +30,37 @@ fn trusted_root_fields() {
     let root = TrustedRoot::from_json(&testdata("fake-hashedrekord/trusted_root.json")).unwrap();
     assert_eq!(root.tlogs.len(), 1);
     assert_eq!(root.tlogs[0].base_url, "http://127.0.0.1:3000");
-    assert_eq!(root.tlogs[0].public_key.key_details, PublicKeyDetails::PkixEcdsaP256Sha256);
+    assert_eq!(
+        root.tlogs[0].public_key.key_details,
+        PublicKeyDetails::PkixEcdsaP256Sha256
+    );
     assert_eq!(root.ctlogs.len(), 1);
-    assert_eq!(root.certificate_authorities[0].cert_chain.certificates.len(), 2);
+    assert_eq!(
+        root.certificate_authorities[0]
+            .cert_chain
+            .certificates
+            .len(),
+        2
+    );
     assert!(root.timestamp_authorities.is_empty());
-    let start = root.tlogs[0].public_key.valid_for.as_ref().unwrap().start.as_ref().unwrap();
+    let start = root.tlogs[0]
+        .public_key
+        .valid_for
+        .as_ref()
+        .unwrap()
+        .start
+        .as_ref()
+        .unwrap();
     assert_eq!(start.as_str(), "2020-01-01T00:00:00Z");
     assert_eq!(start.unix_seconds(), 1_577_836_800);
     // The empty `timestampAuthorities: []` is omitted on output (proto3 default).
     let out: Value = serde_json::to_value(&root).unwrap();
     assert!(out.get("timestampAuthorities").is_none());
     let ed = TrustedRoot::from_json(&testdata("fake-dsse/trusted_root.json")).unwrap();
-    assert_eq!(ed.tlogs[0].public_key.key_details, PublicKeyDetails::PkixEd25519);
+    assert_eq!(
+        ed.tlogs[0].public_key.key_details,
+        PublicKeyDetails::PkixEd25519
+    );
 }
 
 #[test]
@@ -66,16 +89,25 @@ fn timestamps_keep_their_text() {
         json!({"start": "2021-03-07T03:20:29.000Z", "end": "2022-12-31T23:59:59.999+01:00"});
     let root = TrustedRoot::from_json(&serde_json::to_vec(&v).unwrap()).unwrap();
     let out = serde_json::to_value(&root).unwrap();
-    assert_eq!(out["certificateAuthorities"][0]["validFor"], v["certificateAuthorities"][0]["validFor"]);
+    assert_eq!(
+        out["certificateAuthorities"][0]["validFor"],
+        v["certificateAuthorities"][0]["validFor"]
+    );
     let range = &root.certificate_authorities[0].valid_for;
     let end = range.end.as_ref().unwrap();
-    assert_eq!((end.unix_seconds(), end.nanos()), (1_672_527_599, 999_000_000));
+    assert_eq!(
+        (end.unix_seconds(), end.nanos()),
+        (1_672_527_599, 999_000_000)
+    );
     assert!(range.contains(1_615_087_229));
     assert!(!range.contains(1_615_087_228));
     assert!(range.contains(1_672_527_599));
     assert!(!range.contains(1_672_527_600));
     assert!(TimeRange::default().contains(i64::MIN));
-    assert_eq!(Timestamp::from_unix(1_672_527_599).unwrap(), Timestamp::parse("2022-12-31T22:59:59Z").unwrap());
+    assert_eq!(
+        Timestamp::from_unix(1_672_527_599).unwrap(),
+        Timestamp::parse("2022-12-31T22:59:59Z").unwrap()
+    );
 }
 
 #[test]
@@ -83,22 +115,30 @@ fn signing_config_fixture() {
     let bytes = testdata("signet_signing_config.json");
     let cfg = SigningConfig::from_json(&bytes).unwrap();
     assert_eq!(cfg.ca_urls[0].url, "http://127.0.0.1:5555");
-    assert_eq!(cfg.rekor_tlog_config.as_ref().unwrap().selector, ServiceSelector::Exact);
+    assert_eq!(
+        cfg.rekor_tlog_config.as_ref().unwrap().selector,
+        ServiceSelector::Exact
+    );
     assert_eq!(cfg.rekor_tlog_config.as_ref().unwrap().count, 1);
-    assert_eq!(cfg.tsa_config.as_ref().unwrap().selector, ServiceSelector::Any);
+    assert_eq!(
+        cfg.tsa_config.as_ref().unwrap().selector,
+        ServiceSelector::Any
+    );
     assert!(cfg.tsa_urls.is_empty());
     let start = cfg.rekor_tlog_urls[0].valid_for.start.as_ref().unwrap();
     assert_eq!(start.unix_seconds(), 1_767_222_000); // 2026-01-01T00:00:00+01:00
-    // Round trip: identical JSON value (the fixture has no proto3 defaults to drop).
+                                                     // Round trip: identical JSON value (the fixture has no proto3 defaults to drop).
     let original: Value = serde_json::from_slice(&bytes).unwrap();
     assert_eq!(serde_json::to_value(&cfg).unwrap(), original);
 }
 
 #[test]
 fn signing_config_rejections() {
-    let err = SigningConfig::from_json(br#"{"mediaType":"application/vnd.dev.sigstore.signingconfig.v0.1+json","caUrl":"x"}"#)
-        .unwrap_err()
-        .to_string();
+    let err = SigningConfig::from_json(
+        br#"{"mediaType":"application/vnd.dev.sigstore.signingconfig.v0.1+json","caUrl":"x"}"#,
+    )
+    .unwrap_err()
+    .to_string();
     assert!(err.contains("unsupported media type"), "{err}");
     let err = SigningConfig::from_json(
         format!(r#"{{"mediaType":"{SIGNING_CONFIG_MEDIA_TYPE}","tlogUrls":[]}}"#).as_bytes(),
@@ -107,7 +147,10 @@ fn signing_config_rejections() {
     .to_string();
     assert!(err.contains("unknown field `tlogUrls`"), "{err}");
     let err = SigningConfig::from_json(
-        format!(r#"{{"mediaType":"{SIGNING_CONFIG_MEDIA_TYPE}","tsaConfig":{{"selector":"SOME"}}}}"#).as_bytes(),
+        format!(
+            r#"{{"mediaType":"{SIGNING_CONFIG_MEDIA_TYPE}","tsaConfig":{{"selector":"SOME"}}}}"#
+        )
+        .as_bytes(),
     )
     .unwrap_err()
     .to_string();
@@ -116,7 +159,8 @@ fn signing_config_rejections() {
 
 #[test]
 fn client_trust_config() {
-    let cfg = ClientTrustConfig::from_json(&testdata("fake-hashedrekord/trust_config.json")).unwrap();
+    let cfg =
+        ClientTrustConfig::from_json(&testdata("fake-hashedrekord/trust_config.json")).unwrap();
     assert_eq!(cfg.signing_config, SigningConfig::empty());
     assert_eq!(
         cfg.trusted_root,
@@ -127,11 +171,14 @@ fn client_trust_config() {
         out["signingConfig"],
         json!({"mediaType": "application/vnd.dev.sigstore.signingconfig.v0.2+json"})
     );
-    let mut v: Value = serde_json::from_slice(&testdata("fake-hashedrekord/trust_config.json")).unwrap();
+    let mut v: Value =
+        serde_json::from_slice(&testdata("fake-hashedrekord/trust_config.json")).unwrap();
     v["mediaType"] = json!("application/vnd.dev.sigstore.clienttrustconfig.v0.2+json");
     assert!(ClientTrustConfig::from_json(&serde_json::to_vec(&v).unwrap()).is_err());
     v["mediaType"] = json!("application/vnd.dev.sigstore.clienttrustconfig.v0.1+json");
     v.as_object_mut().unwrap().remove("signingConfig");
-    let err = ClientTrustConfig::from_json(&serde_json::to_vec(&v).unwrap()).unwrap_err().to_string();
+    let err = ClientTrustConfig::from_json(&serde_json::to_vec(&v).unwrap())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("missing field `signingConfig`"), "{err}");
 }
