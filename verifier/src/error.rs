@@ -326,6 +326,12 @@ pub enum CheckpointError {
         /// Value in the proof.
         proof: String,
     },
+    /// A known witness's cosignature does not verify.
+    #[error("witness cosignature: {reason}")]
+    WitnessSignature {
+        /// Why.
+        reason: String,
+    },
     /// Too few witnesses cosigned the checkpoint.
     #[error("{valid} of the required {threshold} witness cosignatures verify")]
     Witnesses {
@@ -364,8 +370,8 @@ pub enum TimeError {
         what: String,
         /// The signing time (Unix seconds).
         time: i64,
-        /// Start of the window (Unix seconds).
-        start: i64,
+        /// Start of the window (Unix seconds), or "open".
+        start: String,
         /// End of the window (Unix seconds), or "open".
         end: String,
     },

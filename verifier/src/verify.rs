@@ -129,7 +129,7 @@ fn time_window(what: String, w: &Window, t: i64) -> Result<(), TimeError> {
         Err(TimeError::OutsideWindow {
             what,
             time: t,
-            start: w.start.unwrap_or(i64::MIN),
+            start: w.start.map_or_else(|| "open".to_owned(), |s| s.to_string()),
             end: w.describe_end(),
         })
     }
@@ -619,16 +619,22 @@ mod glue {
             },
         })?;
         if let Some(w) = &trust.witnesses {
-            let valid = match note.verify_threshold(&w.witnesses, w.threshold) {
-                Ok(v) => v.verified().len(),
-                Err(NoteError::ThresholdNotMet { verified, .. }) => verified,
-                Err(_) => 0,
+            let witnesses = |valid| CheckpointError::Witnesses {
+                valid,
+                threshold: w.threshold,
             };
-            if valid < w.threshold {
-                return Err(CheckpointError::Witnesses {
-                    valid,
-                    threshold: w.threshold,
-                });
+            match note.verify_threshold(&w.witnesses, w.threshold) {
+                Ok(v) if v.verified().len() >= w.threshold => {}
+                Ok(v) => return Err(witnesses(v.verified().len())),
+                Err(NoteError::ThresholdNotMet { verified, .. }) => {
+                    return Err(witnesses(verified))
+                }
+                Err(NoteError::NoVerifiedSignatures) => return Err(witnesses(0)),
+                Err(e) => {
+                    return Err(CheckpointError::WitnessSignature {
+                        reason: e.to_string(),
+                    })
+                }
             }
         }
         Ok(signed.checkpoint().clone())

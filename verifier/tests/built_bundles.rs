@@ -466,6 +466,93 @@ fn verification_time_before_signing() {
 }
 
 #[test]
+fn witness_cosignatures() {
+    use signet_proto::keys::Ed25519Signer;
+    use signet_proto::note::{CosignatureV1Signer, Verifiers};
+    let seeds = [[1u8; 32], [2u8; 32], [3u8; 32]];
+    let names = ["w1.example", "w2.example", "w3.example"];
+    let verifiers = || {
+        names
+            .iter()
+            .zip(&seeds)
+            .fold(Verifiers::new(), |v, (n, s)| {
+                v.with(
+                    CosignatureV1Signer::new(n, Ed25519Signer::from_seed(s).unwrap())
+                        .unwrap()
+                        .verifier()
+                        .unwrap(),
+                )
+            })
+    };
+    // Two of three witnesses cosigned; the log's own signature is still required.
+    let f = build(&Knobs {
+        witnesses: vec![(names[0].into(), seeds[0]), (names[2].into(), seeds[2])],
+        ..Knobs::default()
+    });
+    let mut t = f.trust();
+    t.set_witness_policy(WitnessPolicy {
+        threshold: 2,
+        witnesses: verifiers(),
+    });
+    verify(
+        &f.bundle(),
+        Artifact::Bytes(&f.artifact),
+        &f.policy(),
+        &t,
+        now(),
+    )
+    .expect("2-of-3 met");
+    t.set_witness_policy(WitnessPolicy {
+        threshold: 3,
+        witnesses: verifiers(),
+    });
+    let e = verify(
+        &f.bundle(),
+        Artifact::Bytes(&f.artifact),
+        &f.policy(),
+        &t,
+        now(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            VerificationError::Checkpoint(CheckpointError::Witnesses {
+                valid: 2,
+                threshold: 3
+            })
+        ),
+        "{e}"
+    );
+    // The cosignatures do not replace the log's signature.
+    let f = build(&Knobs {
+        witnesses: vec![(names[0].into(), seeds[0])],
+        checkpoint_wrong_key: true,
+        ..Knobs::default()
+    });
+    let mut t = f.trust();
+    t.set_witness_policy(WitnessPolicy {
+        threshold: 1,
+        witnesses: verifiers(),
+    });
+    let e = verify(
+        &f.bundle(),
+        Artifact::Bytes(&f.artifact),
+        &f.policy(),
+        &t,
+        now(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            VerificationError::Checkpoint(CheckpointError::Signature { .. })
+        ),
+        "{e}"
+    );
+}
+
+#[test]
 fn witness_threshold() {
     let f = build(&Knobs::default());
     let mut t = f.trust();

@@ -128,6 +128,13 @@ fn peers_accept_what_signet_accepts() {
         ("hashedrekord-p384-ca", Knobs { ca_p384: true, ..Knobs::default() }),
         ("dsse", Knobs { dsse: true, ..Knobs::default() }),
         ("ed25519-log", Knobs { ed25519_log: true, ..Knobs::default() }),
+        (
+            "witness-cosigned-checkpoint",
+            Knobs {
+                witnesses: vec![("witness.example".into(), [9u8; 32])],
+                ..Knobs::default()
+            },
+        ),
         ("uri-identity", Knobs {
             san_uri: Some("https://github.com/signet-dev/signet/.github/workflows/release.yml@refs/heads/main".into()),
             issuer: "https://token.actions.githubusercontent.com".into(),

@@ -26,7 +26,7 @@ use signet_proto::bundle::Bundle;
 use signet_proto::checkpoint::{Checkpoint, SignedCheckpoint};
 use signet_proto::keys::{EcdsaCurve, EcdsaSigner, Ed25519Signer, PublicKey};
 use signet_proto::merkle::{leaf_hash, root_from_leaves, Hash};
-use signet_proto::note::{NoteSigner, RekorNoteSigner};
+use signet_proto::note::{CosignatureV1Signer, NoteSigner, RekorNoteSigner};
 use signet_proto::rekor::{
     DsseCanonical, DsseSignatureVerifier, DsseV001, HashedRekordV001, ProposedEntry, SetPayload,
 };
@@ -64,6 +64,8 @@ pub struct Knobs {
     pub artifact: Vec<u8>,
     /// Extra Fulcio extensions (dotted OID arcs, DER UTF8String content).
     pub claims: Vec<(Vec<u64>, String)>,
+    /// Witnesses (name, Ed25519 seed) that cosign the checkpoint (tlog-cosignature/v1).
+    pub witnesses: Vec<(String, [u8; 32])>,
 }
 
 impl Default for Knobs {
@@ -91,6 +93,7 @@ impl Default for Knobs {
             leaf_index: 5,
             artifact: b"hello from signet\n".to_vec(),
             claims: Vec::new(),
+            witnesses: Vec::new(),
         }
     }
 }
@@ -405,8 +408,13 @@ pub fn build(k: &Knobs) -> Fixture {
     } else {
         &log_signer
     };
-    let mut checkpoint =
-        String::from_utf8(SignedCheckpoint::sign(ck, &[signer]).unwrap().to_bytes()).unwrap();
+    let mut signed = SignedCheckpoint::sign(ck, &[signer]).unwrap();
+    for (name, seed) in &k.witnesses {
+        let w = CosignatureV1Signer::new(name, Ed25519Signer::from_seed(seed).unwrap()).unwrap();
+        let ts = w.at(u64::try_from(SIGNING_TIME).unwrap() + 10);
+        signed.add_signatures(&[&ts]).unwrap();
+    }
+    let mut checkpoint = String::from_utf8(signed.to_bytes()).unwrap();
     if k.tamper_checkpoint {
         checkpoint = checkpoint.replacen(
             &format!("\n{}\n", k.tree_size),

@@ -1,0 +1,260 @@
+//! Bundles verified per second, in-process on one core: a Signet-style bundle (P-256 CA,
+//! P-256 leaf, CT log and Rekor log) and the public staging bundle (P-384 CA chain). In the
+//! same run, for comparison: sigstore-python's `Verifier` on the same bundles (a timing loop
+//! in python3) and `openssl speed -seconds 3 ecdsap256 ecdsap384`.
+//!
+//! Run: `cargo bench -p signet-verifier --profile dev --bench verify`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_docs,
+    unreachable_pub
+)]
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput};
+use signet_proto::bundle::Bundle;
+use signet_proto::trust::TrustedRoot;
+use signet_verifier::{verify, Artifact, IdentityPolicy, Policy, TrustMaterial, UnixTime};
+
+const PUBLIC: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../shared/interop/sigstore-public"
+);
+
+const PY_LOOP: &str = r#"
+import sys, time
+from sigstore.models import Bundle, TrustedRoot
+from sigstore.verify import Verifier, policy
+from sigstore.hashes import Hashed
+from sigstore_models.common.v1 import HashAlgorithm
+root_path, bundle_path, digest_hex, identity, issuer = sys.argv[1:6]
+verifier = Verifier(trusted_root=TrustedRoot.from_file(root_path))
+raw = open(bundle_path, "rb").read()
+hashed = Hashed(algorithm=HashAlgorithm.SHA2_256, digest=bytes.fromhex(digest_hex))
+pol = policy.Identity(identity=identity, issuer=issuer)
+verifier.verify_artifact(hashed, Bundle.from_json(raw), pol)
+n, t0 = 0, time.perf_counter()
+c0 = time.thread_time()
+while time.perf_counter() - t0 < 3.0:
+    verifier.verify_artifact(hashed, Bundle.from_json(raw), pol)
+    n += 1
+wall, cpu = time.perf_counter() - t0, time.thread_time() - c0
+print(f"{n / cpu:.0f}/s per CPU-second ({n / wall:.0f}/s wall)")
+"#;
+
+/// Nanoseconds this thread has run on a CPU (Linux schedstat), so that rates are per busy
+/// core even when other processes compete for the machine. `None` where unavailable.
+fn thread_cpu_ns() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    s.split_whitespace().next()?.parse().ok()
+}
+
+/// Operations per wall-clock second and per CPU second of this thread.
+struct Rate {
+    wall: f64,
+    cpu: Option<f64>,
+}
+
+impl std::fmt::Display for Rate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.cpu {
+            Some(c) => write!(f, "{c:.0}/s per CPU-second ({:.0}/s wall)", self.wall),
+            None => write!(f, "{:.0}/s wall", self.wall),
+        }
+    }
+}
+
+/// Runs `f` repeatedly for about two seconds.
+fn timed(f: &dyn Fn()) -> Rate {
+    f();
+    let (mut n, t0, c0) = (0u32, Instant::now(), thread_cpu_ns());
+    while t0.elapsed() < Duration::from_secs(2) {
+        f();
+        n += 1;
+    }
+    let wall = f64::from(n) / t0.elapsed().as_secs_f64();
+    let cpu = match (c0, thread_cpu_ns()) {
+        #[allow(clippy::cast_precision_loss)]
+        (Some(a), Some(b)) if b > a => Some(f64::from(n) / ((b - a) as f64 / 1e9)),
+        _ => None,
+    };
+    Rate { wall, cpu }
+}
+
+struct Case {
+    name: &'static str,
+    json: Vec<u8>,
+    root_json: Vec<u8>,
+    digest: [u8; 32],
+    identity: String,
+    issuer: String,
+    now: i64,
+}
+
+impl Case {
+    fn parts(&self) -> (Bundle, TrustMaterial, Policy) {
+        let bundle = Bundle::from_json(&self.json).unwrap();
+        let root: TrustedRoot = serde_json::from_slice(&self.root_json).unwrap();
+        let trust = TrustMaterial::from_trusted_root(&root).unwrap();
+        let policy = Policy::identity(IdentityPolicy::exact(
+            self.identity.clone(),
+            self.issuer.clone(),
+        ));
+        (bundle, trust, policy)
+    }
+
+    /// Rates for the parsed bundle and for JSON bytes parsed each time.
+    fn rate(&self) -> (Rate, Rate) {
+        let (bundle, trust, policy) = self.parts();
+        let now = Some(UnixTime::from_unix_seconds(self.now));
+        let art = Artifact::Sha256Digest(self.digest);
+        let parsed = timed(&|| {
+            verify(&bundle, art, &policy, &trust, now).unwrap();
+        });
+        let from_json = timed(&|| {
+            let b = Bundle::from_json(&self.json).unwrap();
+            verify(&b, art, &policy, &trust, now).unwrap();
+        });
+        (parsed, from_json)
+    }
+
+    fn python(&self) -> String {
+        let dir =
+            std::env::temp_dir().join(format!("signet-bench-{}-{}", std::process::id(), self.name));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("root.json"), &self.root_json).unwrap();
+        std::fs::write(dir.join("bundle.json"), &self.json).unwrap();
+        let out = Command::new("python3")
+            .args(["-c", PY_LOOP])
+            .arg(dir.join("root.json"))
+            .arg(dir.join("bundle.json"))
+            .args([
+                hex::encode(self.digest),
+                self.identity.clone(),
+                self.issuer.clone(),
+            ])
+            .output();
+        let _ = std::fs::remove_dir_all(&dir);
+        match out {
+            Ok(o) if o.status.success() => {
+                format!("{} bundles/s", String::from_utf8_lossy(&o.stdout).trim())
+            }
+            Ok(o) => format!(
+                "failed: {}",
+                String::from_utf8_lossy(&o.stderr)
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+            ),
+            Err(e) => format!("python3 not runnable: {e}"),
+        }
+    }
+}
+
+fn cases() -> Vec<Case> {
+    let f = common::build(&common::Knobs::default());
+    let digest = signet_proto::keys::HashAlgorithm::Sha256
+        .hash(&f.artifact)
+        .try_into()
+        .unwrap();
+    let mut v = vec![Case {
+        name: "p256_signet_bundle",
+        json: serde_json::to_vec(&f.bundle_json).unwrap(),
+        root_json: serde_json::to_vec(&f.trusted_root_json).unwrap(),
+        digest,
+        identity: f.identity.clone(),
+        issuer: f.issuer.clone(),
+        now: f.signing_time + 60,
+    }];
+    let dir = Path::new(PUBLIC);
+    if dir.is_dir() {
+        v.push(Case {
+            name: "p384_public_staging_bundle",
+            json: std::fs::read(dir.join("bundle_v3_rekor1.json")).unwrap(),
+            root_json: std::fs::read(dir.join("staging_trusted_root.json")).unwrap(),
+            digest: hex::decode("5e6ae9de58c1177bea615b4fcbfb2fd688e8c4b51c2e56b6a38e817833ec24a2")
+                .unwrap()
+                .try_into()
+                .unwrap(),
+            identity: "william@yossarian.net".into(),
+            issuer: "https://github.com/login/oauth".into(),
+            now: 1_712_085_600,
+        });
+    } else {
+        eprintln!("skipped the public bundle: folder absent ({PUBLIC})");
+    }
+    v
+}
+
+/// ECDSA verifications per second with the same primitives the verifier uses.
+fn primitive_rates() -> (Rate, Rate) {
+    use signet_proto::keys::{EcdsaCurve, EcdsaSigner};
+    let rng = aws_lc_rs::rand::SystemRandom::new();
+    let rate = |curve| {
+        let s = EcdsaSigner::generate(curve, &rng).unwrap();
+        let msg = b"a message of about the size of a SET payload or a checkpoint";
+        let sig = s.sign(msg).unwrap();
+        let k = s.public_key().clone();
+        timed(&|| k.verify(msg, &sig).unwrap())
+    };
+    (rate(EcdsaCurve::P256), rate(EcdsaCurve::P384))
+}
+
+fn main() {
+    let cases = cases();
+    let mut c = Criterion::default().configure_from_args();
+    {
+        let mut g = c.benchmark_group("verify");
+        g.throughput(Throughput::Elements(1));
+        for case in &cases {
+            let (bundle, trust, policy) = case.parts();
+            let now = Some(UnixTime::from_unix_seconds(case.now));
+            let art = Artifact::Sha256Digest(case.digest);
+            g.bench_function(case.name, |b| {
+                b.iter(|| verify(&bundle, art, &policy, &trust, now).unwrap())
+            });
+            g.bench_function(format!("{}_from_json", case.name), |b| {
+                b.iter(|| {
+                    let bundle = Bundle::from_json(&case.json).unwrap();
+                    verify(&bundle, art, &policy, &trust, now).unwrap()
+                });
+            });
+        }
+        g.finish();
+    }
+    c.final_summary();
+
+    println!("\n== Summary (one thread; bundles per second) ==");
+    let (p256, p384) = primitive_rates();
+    println!("aws-lc ECDSA verify (proto::keys): P-256 {p256}; P-384 {p384}");
+    for case in &cases {
+        let (parsed, from_json) = case.rate();
+        println!("{}:", case.name);
+        println!("  signet-verifier, parsed bundle: {parsed}");
+        println!("  signet-verifier, from JSON:     {from_json}");
+        println!("  sigstore-python Verifier (from JSON): {}", case.python());
+    }
+    println!("\n== openssl speed -seconds 3 ecdsap256 ecdsap384 ==");
+    match Command::new("openssl")
+        .args(["speed", "-seconds", "3", "ecdsap256", "ecdsap384"])
+        .output()
+    {
+        Ok(o) => {
+            let text = String::from_utf8_lossy(&o.stdout);
+            for line in text
+                .lines()
+                .filter(|l| l.contains("ecdsa") || l.contains("sign    verify"))
+            {
+                println!("{line}");
+            }
+        }
+        Err(e) => println!("openssl not runnable: {e}"),
+    }
+}
