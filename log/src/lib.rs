@@ -1,1 +1,181 @@
-//! placeholder crate root
+//! signet-log: an append-only transparency log with Rekor v1 and C2SP tlog-tiles APIs.
+//!
+//! Entries (hashedrekord 0.0.1, dsse 0.0.1, and CT precertificates recorded by
+//! `add-pre-chain`) are validated ([`entries`]), queued, batched by the [`sequencer`],
+//! integrated into a tiled RFC 6962 Merkle tree with `signet_proto::tiles::integrate`, and
+//! committed with one signed checkpoint in one synced RocksDB write ([`storage`]). Every
+//! `POST /api/v1/log/entries` answer already carries an inclusion proof against that
+//! checkpoint and a SET. The HTTP layer is [`http::router`]; [`bind`] / [`serve`] run it.
+//!
+//! Specs: RFC 6962 / 9162 (tree, proofs, SCTs), C2SP tlog-tiles, tlog-checkpoint and
+//! signed-note, Rekor v1 `openapi.yaml`. Tree math, formats and signatures live in
+//! `signet-proto`; this crate does I/O, concurrency and HTTP. What it does not do: TLS,
+//! witnessing other logs, Rekor v2 (`hashedrekord` 0.0.2), sharding.
+
+pub mod config;
+pub mod ct;
+pub mod entries;
+pub mod fsck;
+pub mod http;
+pub mod metrics;
+pub mod proofs;
+pub mod sequencer;
+pub mod service;
+pub mod signing;
+pub mod storage;
+pub mod util;
+
+#[cfg(feature = "rocksdb")]
+use std::net::SocketAddr;
+#[cfg(feature = "rocksdb")]
+use std::sync::Arc;
+
+pub use config::LogConfig;
+pub use service::{Log, LogError};
+pub use signing::LogKeys;
+
+#[cfg(feature = "rocksdb")]
+use storage::{LogDb, RocksStore};
+
+/// Errors starting or running the server.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServeError {
+    /// Bad configuration.
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    /// Key files.
+    #[error(transparent)]
+    Keys(#[from] signing::KeyFileError),
+    /// Opening the store or the log.
+    #[error(transparent)]
+    Log(#[from] LogError),
+    /// Storage.
+    #[error(transparent)]
+    Store(#[from] storage::StoreError),
+    /// Socket errors.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+#[cfg(feature = "rocksdb")]
+/// Opens the RocksDB store in `dir` (created if missing).
+///
+/// # Errors
+/// [`ServeError::Store`] if RocksDB cannot open it (for example another process holds it).
+pub fn open_store(dir: &std::path::Path) -> Result<LogDb, ServeError> {
+    std::fs::create_dir_all(dir).map_err(|source| ServeError::Io {
+        context: format!("creating {}", dir.display()),
+        source,
+    })?;
+    Ok(LogDb::new(Arc::new(RocksStore::open(&dir.join("db"))?)))
+}
+
+#[cfg(feature = "rocksdb")]
+/// Opens (or creates) the log described by `config` with the given public `host:port`,
+/// loading or generating its keys, and starts its sequencer. Use this to embed the log in
+/// another server (merge [`http::router`] into your own router).
+///
+/// # Errors
+/// Config, key, storage or signing errors.
+///
+/// # Panics
+/// If called outside a tokio runtime.
+pub fn open_log(config: &LogConfig, public_host: &str) -> Result<Arc<Log>, ServeError> {
+    config.validate()?;
+    let keys = LogKeys::load_or_generate(config)?;
+    let roots = service::load_ct_roots(&config.ct_roots)?;
+    let db = open_store(&config.data_dir)?;
+    Ok(Log::start(db, keys, public_host, roots, config)?)
+}
+
+#[cfg(feature = "rocksdb")]
+/// A log bound to its listening socket, not yet serving.
+#[derive(Debug)]
+pub struct BoundLog {
+    log: Arc<Log>,
+    listener: tokio::net::TcpListener,
+    addr: SocketAddr,
+}
+
+#[cfg(feature = "rocksdb")]
+impl BoundLog {
+    /// The bound address (useful with port 0).
+    #[must_use]
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+    /// The log.
+    #[must_use]
+    pub fn log(&self) -> &Arc<Log> {
+        &self.log
+    }
+    /// Serves until `shutdown` completes.
+    ///
+    /// # Errors
+    /// [`ServeError::Io`] if the server fails.
+    pub async fn serve_with_shutdown<F>(self, shutdown: F) -> Result<(), ServeError>
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        axum::serve(self.listener, http::router(self.log))
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(|source| ServeError::Io {
+                context: "serving".into(),
+                source,
+            })
+    }
+    /// Serves forever.
+    ///
+    /// # Errors
+    /// [`ServeError::Io`] if the server fails.
+    pub async fn serve(self) -> Result<(), ServeError> {
+        self.serve_with_shutdown(std::future::pending()).await
+    }
+}
+
+#[cfg(feature = "rocksdb")]
+/// Binds `config.listen`, opens the log (public name: `config.public_host`, else the bound
+/// address) and returns it ready to serve.
+///
+/// # Errors
+/// As [`open_log`], plus bind errors.
+pub async fn bind(config: &LogConfig) -> Result<BoundLog, ServeError> {
+    config.validate()?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServeError::Io {
+            context: format!("binding {}", config.listen),
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| ServeError::Io {
+        context: "local_addr".into(),
+        source,
+    })?;
+    let host = config
+        .public_host
+        .clone()
+        .unwrap_or_else(|| addr.to_string());
+    let log = open_log(config, &host)?;
+    Ok(BoundLog {
+        log,
+        listener,
+        addr,
+    })
+}
+
+#[cfg(feature = "rocksdb")]
+/// Binds and serves forever: `bind(config).await?.serve().await`.
+///
+/// # Errors
+/// As [`bind`] and [`BoundLog::serve`].
+pub async fn serve(config: &LogConfig) -> Result<(), ServeError> {
+    bind(config).await?.serve().await
+}

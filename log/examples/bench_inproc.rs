@@ -1,0 +1,154 @@
+//! In-process benchmarks (no HTTP):
+//! 1. sequencer ingest: validated hashedrekord entries through `Log::submit` (batching,
+//!    integration, checkpoint signing, synced RocksDB commit, proofs), entries/s;
+//! 2. validation alone (signature check + canonicalization), entries/s on one core;
+//! 3. bulk integration to SIZE leaves (unsynced batches of 65,536), leaves/s;
+//! 4. inclusion proofs served per second at SIZE (random indexes; proof only, and full entry
+//!    with proof and SET), and the process RSS.
+//!
+//! usage: cargo run --example bench_inproc -- DATA_DIR [SIZE]
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use aws_lc_rs::rand::SystemRandom;
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use signet_log::entries::{validate_proposed, ValidEntry};
+use signet_log::LogConfig;
+use signet_proto::keys::{EcdsaCurve, EcdsaSigner};
+
+fn rss_mib() -> f64 {
+    let s = std::fs::read_to_string("/proc/self/status").unwrap();
+    let kb: f64 = s
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .unwrap()
+        .parse()
+        .unwrap();
+    kb / 1024.0
+}
+
+fn entries(n: usize, tag: &str) -> Vec<Vec<u8>> {
+    let rng = SystemRandom::new();
+    let signers: Vec<EcdsaSigner> = (0..8)
+        .map(|_| EcdsaSigner::generate(EcdsaCurve::P256, &rng).unwrap())
+        .collect();
+    let pems: Vec<String> = signers
+        .iter()
+        .map(|s| B64.encode(s.public_key().to_pem()))
+        .collect();
+    (0..n)
+        .map(|i| {
+            let digest = signet_log::util::sha256(format!("{tag} {i}").as_bytes());
+            let k = i % signers.len();
+            let sig = signers[k].sign_digest(&digest).unwrap();
+            format!(
+                r#"{{"apiVersion":"0.0.1","kind":"hashedrekord","spec":{{"data":{{"hash":{{"algorithm":"sha256","value":"{}"}}}},"signature":{{"content":"{}","publicKey":{{"content":"{}"}}}}}}}}"#,
+                hex::encode(digest),
+                B64.encode(sig),
+                pems[k]
+            )
+            .into_bytes()
+        })
+        .collect()
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let dir = std::path::PathBuf::from(
+        args.get(1)
+            .cloned()
+            .unwrap_or_else(|| "/var/tmp/signet-bench".into()),
+    );
+    let size: u64 = args.get(2).map_or(1_000_000, |s| s.parse().unwrap());
+    let _ = std::fs::remove_dir_all(&dir);
+    let tag = signet_log::util::now_millis().to_string();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async move {
+        let cfg = LogConfig { data_dir: dir.clone(), ..LogConfig::default() };
+        let log = signet_log::open_log(&cfg, "bench.test:1").unwrap();
+
+        // 2. validation on one core.
+        let raw = entries(20_000, &tag);
+        let t = Instant::now();
+        let valid: Vec<ValidEntry> = raw.iter().map(|b| validate_proposed(b).unwrap()).collect();
+        let v_rate = valid.len() as f64 / t.elapsed().as_secs_f64();
+        println!("validate (1 core): {v_rate:.0} entries/s");
+
+        // 1. sequencer ingest of pre-validated entries, 512 concurrent submitters.
+        let valid = Arc::new(valid);
+        let t = Instant::now();
+        let mut tasks = Vec::new();
+        for w in 0..512usize {
+            let log = Arc::clone(&log);
+            let valid = Arc::clone(&valid);
+            tasks.push(tokio::spawn(async move {
+                let mut i = w;
+                while i < valid.len() {
+                    log.submit(valid[i].clone()).await.unwrap();
+                    i += 512;
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let s_rate = valid.len() as f64 / t.elapsed().as_secs_f64();
+        println!("sequencer ingest (synced batches, proofs, no HTTP, no validation): {s_rate:.0} entries/s");
+        println!("{}", log.metrics().render(0).lines().filter(|l| l.starts_with("signet_log_batch_size_sum") || l.starts_with("signet_log_batch_size_count") || l.starts_with("signet_log_batch_commit_seconds_sum")).collect::<Vec<_>>().join("\n"));
+
+        // 3. bulk integration.
+        let t = Instant::now();
+        let mut have = log.head().size;
+        let chunk = 65_536u64;
+        let mut n = 0u64;
+        while have < size {
+            let m = chunk.min(size - have);
+            let part: Vec<ValidEntry> = (0..m)
+                .map(|j| ValidEntry::new(format!("{{\"bulk\":{},\"tag\":\"{tag}\"}}", n + j).into_bytes(), vec![]))
+                .collect();
+            n += m;
+            have = signet_log::sequencer::bulk_append(&log, &part, 65_536).unwrap();
+        }
+        let secs = t.elapsed().as_secs_f64();
+        println!("bulk integration to {have}: {secs:.1}s, {:.0} leaves/s, RSS {:.0} MiB", n as f64 / secs, rss_mib());
+
+        // 4. proofs per second at this size.
+        let head = log.head();
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut rnd = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for (label, full) in [("inclusion proof", false), ("GET-entry work (entry + proof + SET)", true)] {
+            let t = Instant::now();
+            let k = 20_000;
+            for _ in 0..k {
+                let i = rnd() % head.size;
+                if full {
+                    log.entry_by_index(i).unwrap();
+                } else {
+                    log.prove(i, &head).unwrap();
+                }
+            }
+            println!("{label} at size {}: {:.0}/s (1 core), RSS {:.0} MiB", head.size, f64::from(k) / t.elapsed().as_secs_f64(), rss_mib());
+        }
+        let t = Instant::now();
+        let mut k = 0;
+        for _ in 0..2000 {
+            let i = rnd() % head.size;
+            signet_proto::merkle::prove_inclusion(i, head.size, log.db()).unwrap();
+            k += 1;
+        }
+        println!("proto::merkle::prove_inclusion (uncached) at size {}: {:.0}/s (1 core)", head.size, f64::from(k) / t.elapsed().as_secs_f64());
+    });
+}

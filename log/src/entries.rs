@@ -1,0 +1,330 @@
+//! Entry validation: everything checked before an entry is queued.
+//!
+//! * `hashedrekord` 0.0.1 (sigstore/rekor `pkg/types/hashedrekord/v0.0.1`): the digest must be
+//!   SHA-256 hex; the key is a PEM certificate or PEM public key; the signature is verified
+//!   over the digest (prehashed): ECDSA P-256 / P-384 (with SHA-256) and RSA >= 2048
+//!   (PKCS#1 v1.5, SHA-256). Ed25519 is refused: PureEdDSA signs the whole artifact, which a
+//!   hashedrekord entry does not carry.
+//! * `dsse` 0.0.1 (`pkg/types/dsse/v0.0.1`): every envelope signature must verify over the DSSE
+//!   PAE with one of the submitted verifiers. The stored body is Rekor's canonical form:
+//!   `envelopeHash` = SHA-256 of the envelope's compact sorted-key JSON with `keyid`s
+//!   dropped (what sigstore-rs recomputes), `payloadHash` = SHA-256 of the payload,
+//!   signatures sorted.
+//! * `precert` 0.0.1, this log's own kind for CT precertificates recorded by
+//!   `add-pre-chain` (see [`crate::ct`]): body
+//!   `{"apiVersion":"0.0.1","kind":"precert","spec":{"chain":["<b64 DER>",...]}}` in RFC 8785
+//!   form, the precertificate first and the chain up to (and including, when the submitter sent
+//!   it) the root. It cannot be submitted through `POST /api/v1/log/entries`.
+//!
+//! Validation produces the canonical body (the Merkle leaf data), its leaf hash and the
+//! search-index postings. What this module does not do: store anything, check certificate
+//! chains or validity periods for hashedrekord/dsse (Rekor v1 does not either).
+
+use signet_proto::bundle::DsseEnvelope;
+use signet_proto::keys::{HashAlgorithm, KeyAlgorithm, PublicKey};
+use signet_proto::merkle::{leaf_hash, Hash};
+use signet_proto::rekor::{
+    DsseCanonical, DsseSignatureVerifier, DsseV001, HashedRekordV001, ProposedEntry, RekorError,
+    RekorHashAlgorithm,
+};
+use x509_parser::extensions::GeneralName;
+use x509_parser::prelude::FromDer;
+
+use crate::storage::IndexKind;
+use crate::util::sha256;
+
+/// Kind name of recorded CT precertificates.
+pub const KIND_PRECERT: &str = "precert";
+
+/// Why an entry was rejected (always a client error).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EntryError {
+    /// The JSON is malformed or does not match the schema.
+    #[error("malformed entry: {0}")]
+    Malformed(String),
+    /// Kind or apiVersion not supported.
+    #[error("{0}")]
+    Unsupported(String),
+    /// The key, certificate, digest or envelope is invalid.
+    #[error("invalid entry: {0}")]
+    Invalid(String),
+    /// A signature does not verify.
+    #[error("signature verification failed: {0}")]
+    Signature(String),
+}
+
+/// A validated entry ready to be sequenced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidEntry {
+    /// Canonical body (RFC 8785), the Merkle leaf data.
+    pub body: Vec<u8>,
+    /// RFC 6962 leaf hash of `body`.
+    pub leaf_hash: Hash,
+    /// Search postings `(index, value)`.
+    pub postings: Vec<(IndexKind, Vec<u8>)>,
+}
+
+impl ValidEntry {
+    /// Builds an entry from its canonical body and postings.
+    #[must_use]
+    pub fn new(body: Vec<u8>, mut postings: Vec<(IndexKind, Vec<u8>)>) -> Self {
+        postings.sort();
+        postings.dedup();
+        Self {
+            leaf_hash: leaf_hash(&body),
+            body,
+            postings,
+        }
+    }
+}
+
+fn rekor_err(e: RekorError) -> EntryError {
+    match e {
+        RekorError::UnsupportedKind { .. } | RekorError::UnsupportedApiVersion { .. } => {
+            EntryError::Unsupported(e.to_string())
+        }
+        RekorError::InvalidSpec { .. } => EntryError::Invalid(e.to_string()),
+        other => EntryError::Malformed(other.to_string()),
+    }
+}
+
+/// A signer parsed from a PEM certificate or public key.
+#[derive(Debug, Clone)]
+pub struct Signer {
+    /// The key.
+    pub key: PublicKey,
+    /// Email SANs of the certificate (empty for a bare key).
+    pub emails: Vec<String>,
+    /// URI SANs of the certificate.
+    pub uris: Vec<String>,
+    /// The PEM text as submitted (empty when built from DER).
+    pub pem: Vec<u8>,
+}
+
+impl Signer {
+    fn postings(&self, out: &mut Vec<(IndexKind, Vec<u8>)>) {
+        out.push((IndexKind::PublicKey, self.key.key_id().to_vec()));
+        for e in &self.emails {
+            out.push((IndexKind::Identity, e.as_bytes().to_vec()));
+            out.push((IndexKind::EmailLower, e.to_lowercase().into_bytes()));
+        }
+        for u in &self.uris {
+            out.push((IndexKind::Identity, u.as_bytes().to_vec()));
+        }
+    }
+}
+
+/// Parses a PEM `CERTIFICATE` or `PUBLIC KEY` (as carried, base64-decoded, in entries).
+///
+/// # Errors
+/// [`EntryError::Invalid`] if it is neither, or the key is not in the allowlist.
+pub fn parse_signer(pem_bytes: &[u8]) -> Result<Signer, EntryError> {
+    let p = pem::parse(pem_bytes)
+        .map_err(|e| EntryError::Invalid(format!("public key is not PEM: {e}")))?;
+    match p.tag() {
+        "CERTIFICATE" => Ok(Signer {
+            pem: pem_bytes.to_vec(),
+            ..signer_from_cert_der(p.contents())?
+        }),
+        "PUBLIC KEY" => Ok(Signer {
+            key: PublicKey::from_spki_der(p.contents())
+                .map_err(|e| EntryError::Invalid(format!("public key: {e}")))?,
+            emails: Vec::new(),
+            uris: Vec::new(),
+            pem: pem_bytes.to_vec(),
+        }),
+        other => Err(EntryError::Invalid(format!(
+            "expected a PEM CERTIFICATE or PUBLIC KEY, found {other}"
+        ))),
+    }
+}
+
+/// Parses a DER certificate's key and email/URI SANs.
+///
+/// # Errors
+/// [`EntryError::Invalid`] for a malformed certificate or unsupported key.
+pub fn signer_from_cert_der(der: &[u8]) -> Result<Signer, EntryError> {
+    let (_, cert) = x509_parser::certificate::X509Certificate::from_der(der)
+        .map_err(|e| EntryError::Invalid(format!("certificate: {e}")))?;
+    let key = PublicKey::from_spki_der(cert.public_key().raw)
+        .map_err(|e| EntryError::Invalid(format!("certificate key: {e}")))?;
+    let mut emails = Vec::new();
+    let mut uris = Vec::new();
+    if let Ok(Some(san)) = cert.subject_alternative_name() {
+        for n in &san.value.general_names {
+            match n {
+                GeneralName::RFC822Name(e) => emails.push((*e).to_string()),
+                GeneralName::URI(u) => uris.push((*u).to_string()),
+                _ => {}
+            }
+        }
+    }
+    Ok(Signer {
+        key,
+        emails,
+        uris,
+        pem: Vec::new(),
+    })
+}
+
+/// Validates a proposed entry (the JSON body of `POST /api/v1/log/entries`).
+///
+/// # Errors
+/// [`EntryError`] describing the first problem.
+pub fn validate_proposed(json: &[u8]) -> Result<ValidEntry, EntryError> {
+    let entry = ProposedEntry::from_json(json).map_err(rekor_err)?;
+    entry.validate().map_err(rekor_err)?;
+    match entry {
+        ProposedEntry::HashedRekordV001(h) => validate_hashedrekord(h),
+        ProposedEntry::DsseV001(DsseV001::Proposed(p)) => {
+            let env = p
+                .parse_envelope()
+                .map_err(|e| EntryError::Malformed(format!("dsse envelope: {e}")))?;
+            let verifiers = p
+                .verifiers
+                .iter()
+                .map(|v| parse_signer(v.as_slice()))
+                .collect::<Result<Vec<_>, _>>()?;
+            validate_dsse(env, &verifiers)
+        }
+        ProposedEntry::DsseV001(_) => Err(EntryError::Invalid(
+            "dsse entries must be submitted as proposedContent {envelope, verifiers}".into(),
+        )),
+        _ => Err(EntryError::Unsupported("unsupported entry type".into())),
+    }
+}
+
+fn validate_hashedrekord(h: HashedRekordV001) -> Result<ValidEntry, EntryError> {
+    if h.data.hash.algorithm != RekorHashAlgorithm::Sha256 {
+        return Err(EntryError::Invalid(
+            "hashedrekord digest must be sha256".into(),
+        ));
+    }
+    let digest = h.data.hash.digest().map_err(EntryError::Invalid)?;
+    let signer = parse_signer(h.signature.public_key.content.as_slice())?;
+    if signer.key.algorithm() == KeyAlgorithm::Ed25519 {
+        return Err(EntryError::Invalid(
+            "Ed25519 keys sign the whole artifact (PureEdDSA); a hashedrekord entry carries only \
+             its digest, so it cannot be verified: use an ECDSA or RSA key, or a dsse entry"
+                .into(),
+        ));
+    }
+    signer
+        .key
+        .verify_prehashed_with(
+            HashAlgorithm::Sha256,
+            &digest,
+            h.signature.content.as_slice(),
+        )
+        .map_err(|e| {
+            EntryError::Signature(format!(
+                "{e}: the signature does not match the artifact digest and key"
+            ))
+        })?;
+    let mut postings = vec![(IndexKind::ArtifactSha256, hex::encode(&digest).into_bytes())];
+    signer.postings(&mut postings);
+    let body = ProposedEntry::HashedRekordV001(h)
+        .canonical_bytes()
+        .map_err(rekor_err)?;
+    Ok(ValidEntry::new(body, postings))
+}
+
+fn validate_dsse(mut env: DsseEnvelope, verifiers: &[Signer]) -> Result<ValidEntry, EntryError> {
+    let pae = env.pae();
+    let mut sigs = Vec::new();
+    let mut postings = Vec::new();
+    for (i, s) in env.signatures.iter().enumerate() {
+        let Some(v) = verifiers
+            .iter()
+            .find(|v| v.key.verify(&pae, s.sig.as_slice()).is_ok())
+        else {
+            return Err(EntryError::Signature(format!(
+                "dsse signature {i} is not verified by any of the submitted verifiers"
+            )));
+        };
+        v.postings(&mut postings);
+        sigs.push(DsseSignatureVerifier {
+            signature: s.sig.clone(),
+            verifier: signet_proto::bundle::Base64Bytes(v.key_pem_or_cert()),
+        });
+    }
+    for s in &mut env.signatures {
+        s.keyid.clear();
+    }
+    let env_bytes = signet_proto::jcs::canonicalize(&env)
+        .map_err(|e| EntryError::Malformed(format!("dsse envelope: {e}")))?;
+    let canonical = DsseCanonical::new(&env_bytes, env.payload.as_slice(), sigs);
+    postings.push((
+        IndexKind::ArtifactSha256,
+        canonical.payload_hash.value.clone().into_bytes(),
+    ));
+    postings.push((
+        IndexKind::ArtifactSha256,
+        canonical.envelope_hash.value.clone().into_bytes(),
+    ));
+    if env.payload_type == "application/vnd.in-toto+json" {
+        for d in intoto_subject_digests(env.payload.as_slice()) {
+            postings.push((IndexKind::ArtifactSha256, d.into_bytes()));
+        }
+    }
+    let body = ProposedEntry::DsseV001(DsseV001::Canonical(canonical))
+        .canonical_bytes()
+        .map_err(rekor_err)?;
+    Ok(ValidEntry::new(body, postings))
+}
+
+impl Signer {
+    /// The verifier text stored in dsse bodies: the PEM as submitted.
+    fn key_pem_or_cert(&self) -> Vec<u8> {
+        if self.pem.is_empty() {
+            self.key.to_pem().into_bytes()
+        } else {
+            self.pem.clone()
+        }
+    }
+}
+
+fn intoto_subject_digests(payload: &[u8]) -> Vec<String> {
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(payload) else {
+        return Vec::new();
+    };
+    v.get("subject")
+        .and_then(|s| s.as_array())
+        .map(|subjects| {
+            subjects
+                .iter()
+                .filter_map(|s| s.get("digest")?.get("sha256")?.as_str())
+                .filter(|d| d.len() == 64 && d.bytes().all(|b| b.is_ascii_hexdigit()))
+                .map(str::to_ascii_lowercase)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Builds the canonical `precert` body for a DER chain (precertificate first).
+///
+/// # Errors
+/// [`EntryError::Malformed`] if canonicalization fails (not expected).
+pub fn precert_entry(chain: &[Vec<u8>], leaf: &Signer) -> Result<ValidEntry, EntryError> {
+    use base64::Engine as _;
+    let chain_b64: Vec<serde_json::Value> = chain
+        .iter()
+        .map(|c| serde_json::Value::String(base64::engine::general_purpose::STANDARD.encode(c)))
+        .collect();
+    let v = serde_json::json!({
+        "apiVersion": "0.0.1",
+        "kind": KIND_PRECERT,
+        "spec": { "chain": chain_b64 },
+    });
+    let body = signet_proto::jcs::to_vec(&v).map_err(|e| EntryError::Malformed(e.to_string()))?;
+    let mut postings = Vec::new();
+    leaf.postings(&mut postings);
+    if let Some(first) = chain.first() {
+        postings.push((
+            IndexKind::ArtifactSha256,
+            hex::encode(sha256(first)).into_bytes(),
+        ));
+    }
+    Ok(ValidEntry::new(body, postings))
+}

@@ -1,0 +1,309 @@
+//! The sequencer: batches queued entries, integrates them, signs one checkpoint, and commits
+//! everything in one synced write before answering anyone in the batch.
+//!
+//! One task drains a bounded queue (see [`crate::service::Log::submit`]; a full queue is
+//! pushback, 503). A batch closes at `batch_max_entries` or `batch_max_delay_ms` after its
+//! first entry. Committing a batch ([`commit_batch`], on a blocking thread):
+//! 1. dedup: leaf hashes already in the store, and repeats inside the batch, become
+//!    `Duplicate` answers pointing at the existing index (never a second leaf);
+//! 2. `signet_proto::tiles::integrate` over the stored right-edge tiles;
+//! 3. one checkpoint signed (Rekor-style ECDSA line + C2SP Ed25519 line);
+//! 4. one `Batch` with entries, entry bundles, tiles, dedup keys, search postings, the
+//!    checkpoint and the head, written with `sync = true`;
+//! 5. only then inclusion proofs against the new checkpoint are handed to the waiting
+//!    requests. If the write fails, every request of the batch gets an error and the head is
+//!    reloaded from the store (the write may have landed: then a retry gets 409).
+//!
+//! The tree size only moves forward: the head in the store is the only source of the next
+//! index. What this module does not do: validation (done before queueing, outside any lock,
+//! in parallel on the request tasks), SET signing (done per request after the commit).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use signet_proto::merkle::Hash;
+use signet_proto::tiles::{append_bundle_entry, integrate};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::entries::ValidEntry;
+use crate::proofs::Prover;
+use crate::service::{Log, LogError, Outcome, SignedHead};
+use crate::storage::{keys, Batch, Head, LogDb, OverlayReader};
+
+/// A queued entry and where to send the answer.
+pub(crate) struct Pending {
+    pub(crate) entry: ValidEntry,
+    pub(crate) reply: oneshot::Sender<Result<Outcome, LogError>>,
+}
+
+/// The sequencer loop; ends when the log is dropped.
+pub(crate) async fn run(
+    log: Weak<Log>,
+    mut rx: mpsc::Receiver<Pending>,
+    max: usize,
+    delay: Duration,
+) {
+    loop {
+        let Some(first) = rx.recv().await else {
+            return;
+        };
+        let deadline = tokio::time::Instant::now() + delay;
+        let mut batch = vec![first];
+        while batch.len() < max {
+            match rx.try_recv() {
+                Ok(p) => {
+                    batch.push(p);
+                    continue;
+                }
+                Err(mpsc::error::TryRecvError::Disconnected) => break,
+                Err(mpsc::error::TryRecvError::Empty) => {}
+            }
+            if delay.is_zero() {
+                break;
+            }
+            match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(Some(p)) => batch.push(p),
+                Ok(None) | Err(_) => break,
+            }
+        }
+        let Some(log) = log.upgrade() else {
+            return;
+        };
+        let joined = tokio::task::spawn_blocking(move || commit_batch(&log, batch)).await;
+        if let Err(e) = joined {
+            tracing::error!(error = %e, "sequencer batch task failed");
+        }
+    }
+}
+
+enum Slot {
+    Existing(u64),
+    New(u64),
+    InBatch(u64),
+}
+
+/// Commits one batch (see the module docs) and answers every request in it.
+pub(crate) fn commit_batch(log: &Log, batch: Vec<Pending>) {
+    let started = Instant::now();
+    let n = batch.len();
+    let _guard = log
+        .commit_lock
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let (entries, replies): (Vec<ValidEntry>, Vec<_>) =
+        batch.into_iter().map(|p| (p.entry, p.reply)).unzip();
+    match commit_entries(log, &entries) {
+        Ok(answers) => {
+            for (reply, a) in replies.into_iter().zip(answers) {
+                let _ = reply.send(Ok(a));
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, batch = n, "batch commit failed");
+            for reply in replies {
+                let _ = reply.send(Err(LogError::Internal("batch commit failed".into())));
+            }
+        }
+    }
+    log.metrics
+        .batch(n, started.elapsed().as_secs_f64(), log.head().size);
+}
+
+fn commit_entries(log: &Log, entries: &[ValidEntry]) -> Result<Vec<Outcome>, LogError> {
+    let head = log.head();
+    let hashes: Vec<Hash> = entries.iter().map(|e| e.leaf_hash).collect();
+    let existing = log.db.indexes_of_leaves(&hashes)?;
+    let mut slots = Vec::with_capacity(entries.len());
+    let mut seen: HashMap<Hash, u64> = HashMap::new();
+    let mut fresh: Vec<&ValidEntry> = Vec::new();
+    for (e, ex) in entries.iter().zip(existing) {
+        if let Some(i) = ex {
+            slots.push(Slot::Existing(i));
+        } else if let Some(i) = seen.get(&e.leaf_hash) {
+            slots.push(Slot::InBatch(*i));
+        } else {
+            let idx = head.size + fresh.len() as u64;
+            seen.insert(e.leaf_hash, idx);
+            fresh.push(e);
+            slots.push(Slot::New(idx));
+        }
+    }
+    let mut new_head = Arc::clone(&head);
+    let integrated_time = crate::util::now_secs();
+    let mut proofs: HashMap<u64, Vec<Hash>> = HashMap::new();
+    if !fresh.is_empty() {
+        match append(log, &head, &fresh, integrated_time, true, true) {
+            Ok((h, tiles)) => {
+                new_head = Arc::new(h);
+                log.set_head((*new_head).clone());
+                let overlay = OverlayReader::new(&log.db, &tiles);
+                let mut prover = Prover::new(&overlay, &log.cache, new_head.size);
+                for i in head.size..new_head.size {
+                    let p = prover
+                        .prove(i)
+                        .map_err(|e| LogError::Internal(format!("proof for {i}: {e}")))?;
+                    proofs.insert(i, p);
+                }
+                prover.finish();
+            }
+            Err(e) => {
+                reload_head(log);
+                return Err(e);
+            }
+        }
+    }
+    Ok(slots
+        .into_iter()
+        .map(|s| match s {
+            Slot::Existing(index) | Slot::InBatch(index) => Outcome::Duplicate { index },
+            Slot::New(index) => Outcome::Added {
+                index,
+                integrated_time,
+                proof: proofs.remove(&index).unwrap_or_default(),
+                head: Arc::clone(&new_head),
+            },
+        })
+        .collect())
+}
+
+/// After a failed write: the store is the truth (the write may or may not have landed).
+fn reload_head(log: &Log) {
+    match log.db.head() {
+        Ok(Some(h)) if h.size != log.head().size => match log.db.checkpoint(h.size) {
+            Ok(Some(checkpoint)) => log.set_head(SignedHead {
+                size: h.size,
+                root: h.root,
+                checkpoint,
+            }),
+            other => tracing::error!(?other, "cannot reload checkpoint after failed commit"),
+        },
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "cannot reload head after failed commit"),
+    }
+}
+
+/// Appends `fresh` after `head`: integrates, signs, writes one batch. Returns the new head and
+/// the tiles written.
+fn append(
+    log: &Log,
+    head: &SignedHead,
+    fresh: &[&ValidEntry],
+    integrated_time: u64,
+    with_indexes: bool,
+    sync: bool,
+) -> Result<(SignedHead, Vec<(signet_proto::tiles::TileId, Vec<u8>)>), LogError> {
+    let leaves: Vec<Hash> = fresh.iter().map(|e| e.leaf_hash).collect();
+    let integ = integrate(head.size, &leaves, &log.db)
+        .map_err(|e| LogError::Internal(format!("integrate: {e}")))?;
+    let checkpoint = log.ident.sign_checkpoint(integ.size, integ.root)?;
+    let mut batch = Batch::default();
+    write_entries(
+        &log.db,
+        &mut batch,
+        head.size,
+        fresh,
+        integrated_time,
+        with_indexes,
+    )?;
+    for (t, data) in &integ.tiles {
+        batch.put(keys::tile(t.level, t.index), data.clone());
+    }
+    batch.put(
+        keys::checkpoint(integ.size),
+        checkpoint.clone().into_bytes(),
+    );
+    batch.put(
+        keys::HEAD.to_vec(),
+        LogDb::head_value(&Head {
+            size: integ.size,
+            root: integ.root,
+        }),
+    );
+    log.db.write(&batch, sync)?;
+    Ok((
+        SignedHead {
+            size: integ.size,
+            root: integ.root,
+            checkpoint,
+        },
+        integ.tiles,
+    ))
+}
+
+/// Adds entry records, entry bundles, dedup keys and (optionally) search postings.
+fn write_entries(
+    db: &LogDb,
+    batch: &mut Batch,
+    old_size: u64,
+    fresh: &[&ValidEntry],
+    integrated_time: u64,
+    with_indexes: bool,
+) -> Result<(), LogError> {
+    let mut bundle_index = old_size / 256;
+    let mut bundle = if old_size % 256 == 0 {
+        Vec::new()
+    } else {
+        db.bundle_raw(bundle_index)?.ok_or_else(|| {
+            LogError::Internal(format!("partial entry bundle {bundle_index} missing"))
+        })?
+    };
+    for (k, e) in fresh.iter().enumerate() {
+        let index = old_size + k as u64;
+        if index / 256 != bundle_index {
+            batch.put(keys::bundle(bundle_index), std::mem::take(&mut bundle));
+            bundle_index = index / 256;
+        }
+        append_bundle_entry(&mut bundle, &e.body)
+            .map_err(|err| LogError::Internal(format!("entry bundle: {err}")))?;
+        let mut rec = integrated_time.to_be_bytes().to_vec();
+        rec.extend_from_slice(&e.body);
+        batch.put(keys::entry(index), rec);
+        batch.put(keys::leaf(&e.leaf_hash), index.to_be_bytes().to_vec());
+        if with_indexes {
+            for (kind, value) in &e.postings {
+                batch.put(keys::index(*kind, value, index), Vec::new());
+            }
+        }
+    }
+    if !bundle.is_empty() {
+        batch.put(keys::bundle(bundle_index), bundle);
+    }
+    Ok(())
+}
+
+/// The bulk path for building large trees quickly (benchmarks, imports): appends `entries`
+/// in chunks of `chunk` leaves, each chunk one unsynced batch with one signed checkpoint,
+/// without search postings, then syncs the last one. Not for serving traffic: it bypasses the
+/// queue (it takes the commit lock, so it is safe next to a running sequencer).
+///
+/// # Errors
+/// Storage or signing errors.
+pub fn bulk_append(log: &Log, entries: &[ValidEntry], chunk: usize) -> Result<u64, LogError> {
+    let _guard = log
+        .commit_lock
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let now = crate::util::now_secs();
+    let mut head = (*log.head()).clone();
+    let parts: Vec<&[ValidEntry]> = entries.chunks(chunk.max(1)).collect();
+    for (k, part) in parts.iter().enumerate() {
+        let hashes: Vec<Hash> = part.iter().map(|e| e.leaf_hash).collect();
+        let existing = log.db.indexes_of_leaves(&hashes)?;
+        let mut seen = std::collections::HashSet::new();
+        let fresh: Vec<&ValidEntry> = part
+            .iter()
+            .zip(existing)
+            .filter(|(e, ex)| ex.is_none() && seen.insert(e.leaf_hash))
+            .map(|(e, _)| e)
+            .collect();
+        if fresh.is_empty() {
+            continue;
+        }
+        let last = k + 1 == parts.len();
+        let (h, _) = append(log, &head, &fresh, now, false, last)?;
+        head = h;
+        log.set_head(head.clone());
+    }
+    Ok(head.size)
+}

@@ -1,0 +1,540 @@
+//! The log service: identity, newest signed head, the sequencer queue, and the domain
+//! operations the HTTP layer calls (submit, read entries with proofs, consistency proofs,
+//! search).
+//!
+//! What this module does not do: HTTP (see [`crate::http`]), batching (see
+//! [`crate::sequencer`]), CT chain checks (see [`crate::ct`]).
+
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use signet_proto::bundle::Base64Bytes;
+use signet_proto::checkpoint::{Checkpoint, SignedCheckpoint};
+use signet_proto::keys::{EcdsaSigner, PublicKey};
+use signet_proto::merkle::{leaf_hash, Hash, EMPTY_ROOT};
+use signet_proto::note::{Ed25519NoteSigner, NoteSigner, RekorNoteSigner};
+use signet_proto::rekor::{
+    HexBytes, LogEntryAnon, LogEntryVerification, RekorInclusionProof, SetPayload,
+};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::config::LogConfig;
+use crate::entries::{EntryError, ValidEntry};
+use crate::metrics::{EntryResult, Metrics};
+use crate::proofs::{NodeCache, Prover};
+use crate::sequencer::{self, Pending};
+use crate::signing::LogKeys;
+use crate::storage::{keys, Batch, Head, IndexKind, LogDb, StoreError};
+
+/// Largest canonical body accepted (entry bundles length-prefix entries with a u16).
+pub const MAX_ENTRY_BYTES: usize = 65535;
+
+/// Errors of log operations, mapped to HTTP statuses by [`crate::http`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LogError {
+    /// The entry is invalid (400).
+    #[error(transparent)]
+    Entry(#[from] EntryError),
+    /// The queue is full (503 with Retry-After).
+    #[error("the log is overloaded, retry later")]
+    Pushback,
+    /// Bad request parameters (400).
+    #[error("{0}")]
+    BadRequest(String),
+    /// Not found (404).
+    #[error("{0}")]
+    NotFound(String),
+    /// Storage failure (500; details logged only).
+    #[error("storage: {0}")]
+    Storage(#[from] StoreError),
+    /// Any other internal failure (500; details logged only).
+    #[error("internal: {0}")]
+    Internal(String),
+    /// The log is shutting down (503).
+    #[error("the log is shutting down")]
+    Shutdown,
+}
+
+/// The newest signed tree head.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedHead {
+    /// Tree size.
+    pub size: u64,
+    /// Root hash.
+    pub root: Hash,
+    /// Signed checkpoint note text.
+    pub checkpoint: String,
+}
+
+/// The log's identity: names, keys, IDs.
+pub struct Identity {
+    /// Signer name, `host:port`.
+    pub name: String,
+    /// Checkpoint origin, `<name> - <tree id>`.
+    pub origin: String,
+    /// Tree id.
+    pub tree_id: i64,
+    /// Log key.
+    pub log_key: EcdsaSigner,
+    /// SHA-256 of the log key's SPKI DER (Rekor `logID`).
+    pub log_id: [u8; 32],
+    /// Rekor-style note signer.
+    pub rekor_note: RekorNoteSigner,
+    /// C2SP Ed25519 note signer.
+    pub ed_note: Ed25519NoteSigner,
+    /// CT key.
+    pub ct_key: EcdsaSigner,
+    /// CT roots: DER certificates accepted as chain anchors.
+    pub ct_roots: Vec<Vec<u8>>,
+}
+
+impl std::fmt::Debug for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Identity")
+            .field("origin", &self.origin)
+            .field("log_id", &hex::encode(self.log_id))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Identity {
+    /// Signs a checkpoint for `(size, root)` with both note signers.
+    ///
+    /// # Errors
+    /// [`LogError::Internal`] if signing fails.
+    pub fn sign_checkpoint(&self, size: u64, root: Hash) -> Result<String, LogError> {
+        let signers: [&dyn NoteSigner; 2] = [&self.rekor_note, &self.ed_note];
+        let cp = SignedCheckpoint::sign(Checkpoint::new(self.origin.clone(), size, root), &signers)
+            .map_err(|e| LogError::Internal(format!("checkpoint signing: {e}")))?;
+        String::from_utf8(cp.to_bytes()).map_err(|e| LogError::Internal(e.to_string()))
+    }
+
+    /// The SET for an entry.
+    ///
+    /// # Errors
+    /// [`LogError::Internal`] if signing fails.
+    pub fn sign_set(
+        &self,
+        body: &[u8],
+        integrated_time: u64,
+        index: u64,
+    ) -> Result<Vec<u8>, LogError> {
+        let payload = SetPayload {
+            body: Base64Bytes(body.to_vec()),
+            integrated_time: i64::try_from(integrated_time)
+                .map_err(|e| LogError::Internal(e.to_string()))?,
+            log_id: HexBytes(self.log_id.to_vec()),
+            log_index: i64::try_from(index).map_err(|e| LogError::Internal(e.to_string()))?,
+        };
+        let bytes = payload
+            .canonical_bytes()
+            .map_err(|e| LogError::Internal(e.to_string()))?;
+        self.log_key
+            .sign(&bytes)
+            .map_err(|e| LogError::Internal(e.to_string()))
+    }
+
+    /// The log public key.
+    #[must_use]
+    pub fn public_key(&self) -> &PublicKey {
+        self.log_key.public_key()
+    }
+}
+
+/// Result of a submission.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// Appended in a batch whose checkpoint is `head`.
+    Added {
+        /// Log index.
+        index: u64,
+        /// Integration time.
+        integrated_time: u64,
+        /// Audit path against `head`.
+        proof: Vec<Hash>,
+        /// The batch's signed head.
+        head: Arc<SignedHead>,
+    },
+    /// Identical to the entry at `index` (Rekor answers 409).
+    Duplicate {
+        /// Log index of the existing entry.
+        index: u64,
+    },
+}
+
+/// A running log.
+pub struct Log {
+    pub(crate) db: LogDb,
+    pub(crate) ident: Identity,
+    head: RwLock<Arc<SignedHead>>,
+    queue: mpsc::Sender<Pending>,
+    pub(crate) cache: NodeCache,
+    pub(crate) metrics: Metrics,
+    pub(crate) commit_lock: Mutex<()>,
+    pub(crate) retry_after_secs: u64,
+    pub(crate) max_body_bytes: usize,
+}
+
+impl std::fmt::Debug for Log {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Log")
+            .field("ident", &self.ident)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Loads PEM certificates (one or more per file) as DER.
+///
+/// # Errors
+/// [`LogError::BadRequest`] naming the file if it is unreadable or holds no certificate.
+pub fn load_ct_roots(paths: &[std::path::PathBuf]) -> Result<Vec<Vec<u8>>, LogError> {
+    let mut out = Vec::new();
+    for p in paths {
+        let text = std::fs::read(p)
+            .map_err(|e| LogError::BadRequest(format!("ct root {}: {e}", p.display())))?;
+        let pems = pem::parse_many(&text)
+            .map_err(|e| LogError::BadRequest(format!("ct root {}: {e}", p.display())))?;
+        let n = out.len();
+        out.extend(
+            pems.into_iter()
+                .filter(|p| p.tag() == "CERTIFICATE")
+                .map(pem::Pem::into_contents),
+        );
+        if out.len() == n {
+            return Err(LogError::BadRequest(format!(
+                "ct root {}: no CERTIFICATE",
+                p.display()
+            )));
+        }
+    }
+    Ok(out)
+}
+
+impl Log {
+    /// Opens the log over `db` and starts its sequencer task on the current tokio runtime.
+    ///
+    /// `public_host` (`host:port`) names the checkpoint signer and origin. A fresh store gets
+    /// a random tree id and a signed checkpoint for the empty tree.
+    ///
+    /// # Errors
+    /// Storage or signing failures.
+    ///
+    /// # Panics
+    /// If called outside a tokio runtime.
+    pub fn start(
+        db: LogDb,
+        keys: LogKeys,
+        public_host: &str,
+        ct_roots: Vec<Vec<u8>>,
+        cfg: &LogConfig,
+    ) -> Result<Arc<Self>, LogError> {
+        let tree_id = if let Some(t) = db.tree_id()? {
+            i64::try_from(t).map_err(|e| LogError::Internal(e.to_string()))?
+        } else {
+            let mut b = [0u8; 8];
+            aws_lc_rs::rand::fill(&mut b).map_err(|e| LogError::Internal(e.to_string()))?;
+            let t = u64::from_be_bytes(b) >> 1;
+            let mut batch = Batch::default();
+            batch.put(keys::TREE_ID.to_vec(), t.to_be_bytes().to_vec());
+            db.write(&batch, true)?;
+            i64::try_from(t).map_err(|e| LogError::Internal(e.to_string()))?
+        };
+        let origin = format!("{public_host} - {tree_id}");
+        let note_err = |e: signet_proto::note::VKeyError| LogError::Internal(e.to_string());
+        let ident = Identity {
+            name: public_host.to_string(),
+            origin,
+            tree_id,
+            log_id: keys.log.public_key().key_id(),
+            rekor_note: RekorNoteSigner::ecdsa(public_host, keys.log.clone()).map_err(note_err)?,
+            ed_note: Ed25519NoteSigner::new(public_host, keys.witness.clone()).map_err(note_err)?,
+            log_key: keys.log,
+            ct_key: keys.ct,
+            ct_roots,
+        };
+        let head = match db.head()? {
+            None => {
+                let checkpoint = ident.sign_checkpoint(0, EMPTY_ROOT)?;
+                let head = Head {
+                    size: 0,
+                    root: EMPTY_ROOT,
+                };
+                let mut batch = Batch::default();
+                batch.put(keys::checkpoint(0), checkpoint.clone().into_bytes());
+                batch.put(keys::HEAD.to_vec(), LogDb::head_value(&head));
+                db.write(&batch, true)?;
+                SignedHead {
+                    size: 0,
+                    root: EMPTY_ROOT,
+                    checkpoint,
+                }
+            }
+            Some(h) => {
+                let stored = db.checkpoint(h.size)?;
+                let checkpoint = match stored {
+                    Some(c) if c.lines().next() == Some(ident.origin.as_str()) => c,
+                    _ => {
+                        // New public name (or missing text): re-sign the same tree head.
+                        let c = ident.sign_checkpoint(h.size, h.root)?;
+                        let mut batch = Batch::default();
+                        batch.put(keys::checkpoint(h.size), c.clone().into_bytes());
+                        db.write(&batch, true)?;
+                        c
+                    }
+                };
+                SignedHead {
+                    size: h.size,
+                    root: h.root,
+                    checkpoint,
+                }
+            }
+        };
+        let (tx, rx) = mpsc::channel(cfg.queue_capacity);
+        let metrics = Metrics::default();
+        metrics.set_tree_size(head.size);
+        let log = Arc::new(Self {
+            db,
+            ident,
+            head: RwLock::new(Arc::new(head)),
+            queue: tx,
+            cache: NodeCache::new(1 << 18),
+            metrics,
+            commit_lock: Mutex::new(()),
+            retry_after_secs: cfg.retry_after_secs,
+            max_body_bytes: cfg.max_body_bytes,
+        });
+        tokio::spawn(sequencer::run(
+            Arc::downgrade(&log),
+            rx,
+            cfg.batch_max_entries,
+            Duration::from_millis(cfg.batch_max_delay_ms),
+        ));
+        Ok(log)
+    }
+
+    /// The newest signed head.
+    #[must_use]
+    pub fn head(&self) -> Arc<SignedHead> {
+        self.head
+            .read()
+            .map_or_else(|p| Arc::clone(&p.into_inner()), |h| Arc::clone(&h))
+    }
+
+    pub(crate) fn set_head(&self, h: SignedHead) {
+        let size = h.size;
+        match self.head.write() {
+            Ok(mut g) => *g = Arc::new(h),
+            Err(p) => *p.into_inner() = Arc::new(h),
+        }
+        self.metrics.set_tree_size(size);
+    }
+
+    /// The identity (keys, names).
+    #[must_use]
+    pub fn identity(&self) -> &Identity {
+        &self.ident
+    }
+
+    /// The store.
+    #[must_use]
+    pub fn db(&self) -> &LogDb {
+        &self.db
+    }
+
+    /// The metrics.
+    #[must_use]
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Entries waiting for the sequencer.
+    #[must_use]
+    pub fn queue_depth(&self) -> usize {
+        self.queue.max_capacity() - self.queue.capacity()
+    }
+
+    /// Queues a validated entry and waits for its batch to be committed.
+    ///
+    /// # Errors
+    /// [`LogError::Pushback`] when the queue is full; storage errors of the batch.
+    pub async fn submit(&self, entry: ValidEntry) -> Result<Outcome, LogError> {
+        if entry.body.len() > MAX_ENTRY_BYTES {
+            return Err(EntryError::Invalid(format!(
+                "canonical entry is {} bytes, the limit is {MAX_ENTRY_BYTES}",
+                entry.body.len()
+            ))
+            .into());
+        }
+        let (tx, rx) = oneshot::channel();
+        match self.queue.try_send(Pending { entry, reply: tx }) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.metrics.entry(EntryResult::Pushback);
+                return Err(LogError::Pushback);
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => return Err(LogError::Shutdown),
+        }
+        let out = rx.await.map_err(|_| LogError::Shutdown)??;
+        self.metrics.entry(match out {
+            Outcome::Added { .. } => EntryResult::Added,
+            Outcome::Duplicate { .. } => EntryResult::Duplicate,
+        });
+        Ok(out)
+    }
+
+    /// Builds the Rekor `LogEntryAnon` for a stored or just-committed entry.
+    ///
+    /// # Errors
+    /// Signing failure.
+    pub fn entry_json(
+        &self,
+        index: u64,
+        integrated_time: u64,
+        body: &[u8],
+        proof: &[Hash],
+        head: &SignedHead,
+    ) -> Result<LogEntryAnon, LogError> {
+        let set = self.ident.sign_set(body, integrated_time, index)?;
+        let to_i64 = |v: u64| i64::try_from(v).map_err(|e| LogError::Internal(e.to_string()));
+        Ok(LogEntryAnon {
+            body: Base64Bytes(body.to_vec()),
+            integrated_time: to_i64(integrated_time)?,
+            log_id: HexBytes(self.ident.log_id.to_vec()),
+            log_index: to_i64(index)?,
+            attestation: None,
+            verification: Some(LogEntryVerification {
+                inclusion_proof: Some(RekorInclusionProof {
+                    checkpoint: head.checkpoint.clone(),
+                    hashes: proof.iter().map(|h| HexBytes(h.to_vec())).collect(),
+                    log_index: to_i64(index)?,
+                    root_hash: HexBytes(head.root.to_vec()),
+                    tree_size: to_i64(head.size)?,
+                }),
+                signed_entry_timestamp: Some(Base64Bytes(set)),
+            }),
+        })
+    }
+
+    /// Entry `index` with an inclusion proof against the newest checkpoint and a SET.
+    /// Returns the entry UUID (hex leaf hash) and the entry.
+    ///
+    /// # Errors
+    /// [`LogError::NotFound`] if `index` is not in the tree; storage errors.
+    pub fn entry_by_index(&self, index: u64) -> Result<(String, LogEntryAnon), LogError> {
+        let head = self.head();
+        if index >= head.size {
+            return Err(LogError::NotFound(format!(
+                "log index {index} is not in the tree (size {})",
+                head.size
+            )));
+        }
+        let e = self
+            .db
+            .entry(index)?
+            .ok_or_else(|| LogError::Internal(format!("entry {index} missing below tree size")))?;
+        let proof = self.prove(index, &head)?;
+        let uuid = hex::encode(leaf_hash(&e.body));
+        Ok((
+            uuid,
+            self.entry_json(index, e.integrated_time, &e.body, &proof, &head)?,
+        ))
+    }
+
+    /// Inclusion proof of `index` against `head`.
+    ///
+    /// # Errors
+    /// Storage errors (including missing tiles).
+    pub fn prove(&self, index: u64, head: &SignedHead) -> Result<Vec<Hash>, LogError> {
+        let mut p = Prover::new(&self.db, &self.cache, head.size);
+        let proof = p
+            .prove(index)
+            .map_err(|e| LogError::Internal(e.to_string()))?;
+        p.finish();
+        Ok(proof)
+    }
+
+    /// Looks up an entry UUID (64 hex) or entry ID (16 hex tree id + 64 hex).
+    ///
+    /// # Errors
+    /// [`LogError::BadRequest`] for malformed text, [`LogError::NotFound`] if absent.
+    pub fn index_of_uuid(&self, uuid: &str) -> Result<u64, LogError> {
+        let hexpart = match uuid.len() {
+            64 => uuid,
+            80 => {
+                let tree = i64::from_str_radix(&uuid[..16], 16)
+                    .map_err(|_| LogError::BadRequest(format!("invalid entry id {uuid:?}")))?;
+                if tree != self.ident.tree_id {
+                    return Err(LogError::NotFound(format!(
+                        "entry {uuid} belongs to another tree"
+                    )));
+                }
+                &uuid[16..]
+            }
+            _ => {
+                return Err(LogError::BadRequest(format!(
+                    "entry UUID must be 64 (or 80 with tree id) hex characters, got {}",
+                    uuid.len()
+                )))
+            }
+        };
+        let mut leaf = [0u8; 32];
+        hex::decode_to_slice(hexpart, &mut leaf)
+            .map_err(|_| LogError::BadRequest(format!("entry UUID {uuid:?} is not hex")))?;
+        let index = self
+            .db
+            .index_of_leaf(&leaf)?
+            .ok_or_else(|| LogError::NotFound(format!("no entry with UUID {uuid}")))?;
+        if index >= self.head().size {
+            return Err(LogError::NotFound(format!("no entry with UUID {uuid}")));
+        }
+        Ok(index)
+    }
+
+    /// Consistency proof between `first` and `last` (`last` defaults to the current size),
+    /// with the root at `last`.
+    ///
+    /// # Errors
+    /// [`LogError::BadRequest`] for sizes out of range.
+    pub fn consistency(
+        &self,
+        first: u64,
+        last: Option<u64>,
+    ) -> Result<(Hash, Vec<Hash>), LogError> {
+        let head = self.head();
+        let last = last.unwrap_or(head.size);
+        if last > head.size {
+            return Err(LogError::BadRequest(format!(
+                "lastSize {last} is larger than the tree size {}",
+                head.size
+            )));
+        }
+        if first > last {
+            return Err(LogError::BadRequest(format!(
+                "firstSize {first} is larger than lastSize {last}"
+            )));
+        }
+        if first == 0 {
+            return Err(LogError::BadRequest("firstSize must be at least 1".into()));
+        }
+        let root = signet_proto::merkle::tree_root(last, &self.db)
+            .map_err(|e| LogError::Internal(e.to_string()))?;
+        let proof = signet_proto::merkle::prove_consistency(first, last, &self.db)
+            .map_err(|e| LogError::Internal(e.to_string()))?;
+        Ok((root, proof))
+    }
+
+    /// Every entry UUID posted under `(kind, value)` within the current tree.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn search(&self, kind: IndexKind, value: &[u8]) -> Result<Vec<u64>, LogError> {
+        let size = self.head().size;
+        Ok(self
+            .db
+            .search(kind, value)?
+            .into_iter()
+            .filter(|i| *i < size)
+            .collect())
+    }
+}

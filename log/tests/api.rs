@@ -1,0 +1,738 @@
+//! Rekor v1 API, C2SP read API, dedup, search, backpressure and store faults, in process.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use common::*;
+use signet_log::storage::{Fault, LogStore};
+use signet_proto::merkle::{verify_consistency, Hash};
+use signet_proto::rekor::{ConsistencyProof, LogInfo};
+
+#[tokio::test]
+async fn hashedrekord_roundtrip_with_proof_checkpoint_and_set() {
+    let t = mem_log(&test_config(), vec![]);
+    let signer = new_signer();
+    let (status, headers, body) = call(
+        &t.router,
+        "POST",
+        "/api/v1/log/entries",
+        Some(hashedrekord(&signer, b"artifact one")),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+    let (uuid, e) = parse_entry(&body);
+    assert_eq!(
+        headers["location"].to_str().unwrap(),
+        format!("/api/v1/log/entries/{uuid}")
+    );
+    let (index, size, _root) = check_entry(&t.keys, HOST, &uuid, &e);
+    assert_eq!((index, size), (0, 1));
+    // The body is the canonical hashedrekord.
+    let v: serde_json::Value = serde_json::from_slice(e.body.as_slice()).unwrap();
+    assert_eq!(v["kind"], "hashedrekord");
+    assert_eq!(
+        v["spec"]["data"]["hash"]["value"],
+        hex::encode(sha256(b"artifact one"))
+    );
+
+    // Several more, then read back in every way.
+    let mut uuids = vec![uuid.clone()];
+    for i in 0..20 {
+        let (s, _, b) = call(
+            &t.router,
+            "POST",
+            "/api/v1/log/entries",
+            Some(hashedrekord(&signer, format!("artifact {i}").as_bytes())),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED);
+        let (u, e) = parse_entry(&b);
+        check_entry(&t.keys, HOST, &u, &e);
+        uuids.push(u);
+    }
+    let (s, _, b) = call(&t.router, "GET", "/api/v1/log", None).await;
+    assert_eq!(s, StatusCode::OK);
+    let info: LogInfo = serde_json::from_slice(&b).unwrap();
+    assert_eq!(info.tree_size, 21);
+    assert_eq!(info.tree_id, t.log.identity().tree_id.to_string());
+    assert!(info
+        .signed_tree_head
+        .starts_with(&format!("{HOST} - {}\n21\n", info.tree_id)));
+    assert!(info
+        .signed_tree_head
+        .contains("\n\n\u{2014} log.test:8080 "));
+
+    for (i, u) in uuids.iter().enumerate() {
+        let (s, _, b) = call(
+            &t.router,
+            "GET",
+            &format!("/api/v1/log/entries?logIndex={i}"),
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+        let (u2, e) = parse_entry(&b);
+        assert_eq!(&u2, u);
+        assert_eq!(check_entry(&t.keys, HOST, &u2, &e).1, 21);
+        // By UUID and by entry ID (tree id prefix).
+        let (s, _, b) = call(&t.router, "GET", &format!("/api/v1/log/entries/{u}"), None).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(parse_entry(&b).1.log_index, i64::try_from(i).unwrap());
+        let id = format!("{:016x}{u}", t.log.identity().tree_id);
+        let (s, _, _) = call(&t.router, "GET", &format!("/api/v1/log/entries/{id}"), None).await;
+        assert_eq!(s, StatusCode::OK);
+    }
+    // retrieve
+    let q = serde_json::json!({"entryUUIDs": [uuids[3]], "logIndexes": [5, 999]});
+    let (s, _, b) = call(
+        &t.router,
+        "POST",
+        "/api/v1/log/entries/retrieve",
+        Some(serde_json::to_vec(&q).unwrap()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let arr: Vec<serde_json::Value> = serde_json::from_slice(&b).unwrap();
+    assert_eq!(arr.len(), 2);
+
+    // public key
+    let (s, _, b) = call(&t.router, "GET", "/api/v1/log/publicKey", None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        String::from_utf8(b).unwrap(),
+        t.keys.log.public_key().to_pem()
+    );
+}
+
+#[tokio::test]
+async fn consistency_proofs_and_ranges() {
+    let t = mem_log(&test_config(), vec![]);
+    let signer = new_signer();
+    let mut roots: Vec<(u64, Hash)> = Vec::new();
+    for i in 0..40u32 {
+        let (s, _, b) = call(
+            &t.router,
+            "POST",
+            "/api/v1/log/entries",
+            Some(hashedrekord(&signer, &i.to_be_bytes())),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED);
+        let (_, e) = parse_entry(&b);
+        let p = e.verification.unwrap().inclusion_proof.unwrap();
+        roots.push((
+            u64::try_from(p.tree_size).unwrap(),
+            p.root_hash.as_slice().try_into().unwrap(),
+        ));
+    }
+    let (last, last_root) = *roots.last().unwrap();
+    for (size, root) in &roots {
+        let (s, _, b) = call(
+            &t.router,
+            "GET",
+            &format!("/api/v1/log/proof?firstSize={size}&lastSize={last}"),
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+        let p: ConsistencyProof = serde_json::from_slice(&b).unwrap();
+        let hashes: Vec<Hash> = p
+            .hashes
+            .iter()
+            .map(|h| h.as_slice().try_into().unwrap())
+            .collect();
+        assert_eq!(p.root_hash.as_slice(), last_root);
+        verify_consistency(*size, last, root, &last_root, &hashes).unwrap();
+    }
+    for bad in [
+        format!("/api/v1/log/proof?firstSize=5&lastSize={}", last + 1),
+        "/api/v1/log/proof?firstSize=10&lastSize=5".to_string(),
+        "/api/v1/log/proof?firstSize=0&lastSize=5".to_string(),
+        "/api/v1/log/proof?firstSize=x".to_string(),
+        "/api/v1/log/proof?firstSize=-1".to_string(),
+    ] {
+        let (s, _, b) = call(&t.router, "GET", &bad, None).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}");
+        let (code, msg) = error_message(&b);
+        assert_eq!(code, 400);
+        assert!(!msg.is_empty());
+    }
+    let (s, _, _) = call(
+        &t.router,
+        "GET",
+        &format!("/api/v1/log/entries?logIndex={last}"),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _, _) = call(
+        &t.router,
+        "GET",
+        &format!("/api/v1/log/entries/{}", "ab".repeat(32)),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _, _) = call(&t.router, "GET", "/api/v1/log/entries/xyz", None).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn duplicates_get_409_and_never_a_second_leaf() {
+    let cfg = signet_log::LogConfig {
+        batch_max_delay_ms: 200,
+        ..test_config()
+    };
+    let t = mem_log(&cfg, vec![]);
+    let signer = new_signer();
+    let entry = hashedrekord(&signer, b"dup");
+    // Two identical submissions land in the same batch.
+    let (a, b) = tokio::join!(
+        call(
+            &t.router,
+            "POST",
+            "/api/v1/log/entries",
+            Some(entry.clone())
+        ),
+        call(
+            &t.router,
+            "POST",
+            "/api/v1/log/entries",
+            Some(entry.clone())
+        ),
+    );
+    let mut statuses = [a.0, b.0];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::CREATED, StatusCode::CONFLICT]);
+    assert_eq!(t.log.head().size, 1);
+    // And again later.
+    let (s, h, b) = call(&t.router, "POST", "/api/v1/log/entries", Some(entry)).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    let (code, msg) = error_message(&b);
+    assert_eq!(code, 409);
+    assert!(msg.contains("already exists"), "{msg}");
+    assert!(h["location"]
+        .to_str()
+        .unwrap()
+        .starts_with("/api/v1/log/entries/"));
+    assert_eq!(t.log.head().size, 1);
+}
+
+fn nothing_stored(t: &TestLog, before: u64) {
+    assert_eq!(t.log.head().size, before, "tree grew");
+    let entries = t.store.scan(b"E", b"E", 1000).unwrap();
+    assert_eq!(entries.len() as u64, before, "entry stored");
+}
+
+#[tokio::test]
+async fn bad_inputs_are_4xx_with_clear_messages_and_store_nothing() {
+    let cfg = signet_log::LogConfig {
+        max_body_bytes: 8 * 1024,
+        ..test_config()
+    };
+    let t = mem_log(&cfg, vec![]);
+    let signer = new_signer();
+    let pem = signer.public_key().to_pem();
+    let digest = hex::encode(sha256(b"a"));
+    let sig = signer.sign(b"a").unwrap();
+    let good: serde_json::Value = serde_json::from_slice(&hashedrekord(&signer, b"a")).unwrap();
+    let with = |path: &[&str], v: serde_json::Value| {
+        let mut g = good.clone();
+        let mut cur = &mut g;
+        for p in &path[..path.len() - 1] {
+            cur = &mut cur[*p];
+        }
+        cur[path[path.len() - 1]] = v;
+        serde_json::to_vec(&g).unwrap()
+    };
+    let other_digest = hex::encode(sha256(b"b"));
+    let cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
+        ("malformed json", b"{\"kind\": ".to_vec(), 400, "malformed"),
+        ("not an object", b"[1,2]".to_vec(), 400, "kind"),
+        (
+            "unknown kind",
+            with(&["kind"], "rekord".into()),
+            400,
+            "unsupported entry kind",
+        ),
+        (
+            "unknown version",
+            with(&["apiVersion"], "0.0.2".into()),
+            400,
+            "unsupported apiVersion",
+        ),
+        (
+            "unknown field",
+            with(&["spec", "extra"], 1.into()),
+            400,
+            "unknown field",
+        ),
+        (
+            "bad base64 signature",
+            with(&["spec", "signature", "content"], "!!!not base64".into()),
+            400,
+            "base64",
+        ),
+        (
+            "bad base64 key",
+            with(&["spec", "signature", "publicKey", "content"], "%%%".into()),
+            400,
+            "base64",
+        ),
+        (
+            "key not PEM",
+            with(
+                &["spec", "signature", "publicKey", "content"],
+                B64.encode("hello").into(),
+            ),
+            400,
+            "PEM",
+        ),
+        (
+            "digest not hex",
+            with(&["spec", "data", "hash", "value"], "zz".repeat(32).into()),
+            400,
+            "invalid",
+        ),
+        (
+            "digest short",
+            with(&["spec", "data", "hash", "value"], "ab".into()),
+            400,
+            "invalid",
+        ),
+        (
+            "sha1 digest",
+            with(&["spec", "data", "hash", "algorithm"], "sha1".into()),
+            400,
+            "",
+        ),
+        (
+            "digest does not match signature",
+            hashedrekord_raw(pem.as_bytes(), &sig, &other_digest),
+            400,
+            "signature verification failed",
+        ),
+        (
+            "garbage signature",
+            hashedrekord_raw(pem.as_bytes(), b"garbage", &digest),
+            400,
+            "signature verification failed",
+        ),
+        (
+            "oversized body",
+            {
+                let mut v = good.clone();
+                v["spec"]["pad"] = "x".repeat(10_000).into();
+                serde_json::to_vec(&v).unwrap()
+            },
+            413,
+            "too large",
+        ),
+    ];
+    for (name, body, want, needle) in cases {
+        let (s, _, b) = call(&t.router, "POST", "/api/v1/log/entries", Some(body)).await;
+        assert_eq!(s.as_u16(), want, "{name}: {}", String::from_utf8_lossy(&b));
+        let (code, msg) = error_message(&b);
+        assert_eq!(code, u64::from(want), "{name}");
+        assert!(msg.contains(needle), "{name}: {msg}");
+        nothing_stored(&t, 0);
+    }
+    // Ed25519 keys cannot sign a prehashed digest.
+    let ed =
+        signet_proto::keys::Ed25519Signer::generate(&aws_lc_rs::rand::SystemRandom::new()).unwrap();
+    let body = hashedrekord_raw(ed.public_key().to_pem().as_bytes(), &ed.sign(b"a"), &digest);
+    let (s, _, b) = call(&t.router, "POST", "/api/v1/log/entries", Some(body)).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(
+        error_message(&b).1.contains("Ed25519"),
+        "{}",
+        error_message(&b).1
+    );
+    // dsse with a bad signature.
+    let env = serde_json::json!({"payload": B64.encode("{}"), "payloadType": "application/vnd.in-toto+json",
+        "signatures": [{"sig": B64.encode(signer.sign(b"other").unwrap())}]});
+    let dsse = serde_json::json!({"apiVersion":"0.0.1","kind":"dsse","spec":{"proposedContent":{
+        "envelope": env.to_string(), "verifiers": [B64.encode(&pem)]}}});
+    let (s, _, b) = call(
+        &t.router,
+        "POST",
+        "/api/v1/log/entries",
+        Some(serde_json::to_vec(&dsse).unwrap()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(
+        error_message(&b).1.contains("not verified"),
+        "{}",
+        error_message(&b).1
+    );
+    nothing_stored(&t, 0);
+    // Unknown endpoints are JSON 404s.
+    let (s, _, b) = call(&t.router, "GET", "/api/v2/nothing", None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_eq!(error_message(&b).0, 404);
+}
+
+#[tokio::test]
+async fn dsse_entries_are_verified_and_canonicalized() {
+    let t = mem_log(&test_config(), vec![]);
+    let signer = new_signer();
+    let pem = signer.public_key().to_pem();
+    let artifact_digest = hex::encode(sha256(b"the artifact"));
+    let payload = serde_json::to_vec(&serde_json::json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": "a", "digest": {"sha256": artifact_digest}}],
+        "predicateType": "https://example.com/p", "predicate": {}
+    }))
+    .unwrap();
+    let ptype = "application/vnd.in-toto+json";
+    let pae = signet_proto::bundle::pae(ptype, &payload);
+    let sig = signer.sign(&pae).unwrap();
+    let env = serde_json::json!({"payload": B64.encode(&payload), "payloadType": ptype,
+        "signatures": [{"sig": B64.encode(&sig), "keyid": ""}]});
+    let dsse = serde_json::json!({"apiVersion":"0.0.1","kind":"dsse","spec":{"proposedContent":{
+        "envelope": env.to_string(), "verifiers": [B64.encode(&pem)]}}});
+    let (s, _, b) = call(
+        &t.router,
+        "POST",
+        "/api/v1/log/entries",
+        Some(serde_json::to_vec(&dsse).unwrap()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{}", String::from_utf8_lossy(&b));
+    let (uuid, e) = parse_entry(&b);
+    check_entry(&t.keys, HOST, &uuid, &e);
+    let body: serde_json::Value = serde_json::from_slice(e.body.as_slice()).unwrap();
+    assert_eq!(body["kind"], "dsse");
+    assert_eq!(
+        body["spec"]["payloadHash"]["value"],
+        hex::encode(sha256(&payload))
+    );
+    let env_canon = format!(
+        "{{\"payload\":\"{}\",\"payloadType\":\"{ptype}\",\"signatures\":[{{\"sig\":\"{}\"}}]}}",
+        B64.encode(&payload),
+        B64.encode(&sig)
+    );
+    assert_eq!(
+        body["spec"]["envelopeHash"]["value"],
+        hex::encode(sha256(env_canon.as_bytes()))
+    );
+    assert_eq!(body["spec"]["signatures"][0]["verifier"], B64.encode(&pem));
+    // Searchable by the in-toto subject digest.
+    let q = serde_json::json!({"hash": format!("sha256:{artifact_digest}")});
+    let (s, _, b) = call(
+        &t.router,
+        "POST",
+        "/api/v1/index/retrieve",
+        Some(serde_json::to_vec(&q).unwrap()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let found: Vec<String> = serde_json::from_slice(&b).unwrap();
+    assert_eq!(found, vec![uuid]);
+}
+
+#[tokio::test]
+async fn search_is_complete() {
+    let t = mem_log(&test_config(), vec![]);
+    let a = new_signer();
+    let b = new_signer();
+    let mut by_a = Vec::new();
+    let mut shared = Vec::new();
+    for i in 0..300u32 {
+        let s = if i % 3 == 0 { &b } else { &a };
+        let artifact = if i % 50 == 0 {
+            b"shared".to_vec()
+        } else {
+            i.to_be_bytes().to_vec()
+        };
+        let (st, _, body) = call(
+            &t.router,
+            "POST",
+            "/api/v1/log/entries",
+            Some(hashedrekord(s, &artifact)),
+        )
+        .await;
+        assert_eq!(st, StatusCode::CREATED);
+        let (u, _) = parse_entry(&body);
+        if i % 3 != 0 {
+            by_a.push(u.clone());
+        }
+        if i % 50 == 0 {
+            shared.push(u);
+        }
+    }
+    let key_q = serde_json::json!({"publicKey": {"format": "x509", "content": B64.encode(a.public_key().to_pem())}});
+    let (s, _, body) = call(
+        &t.router,
+        "POST",
+        "/api/v1/index/retrieve",
+        Some(serde_json::to_vec(&key_q).unwrap()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let mut got: Vec<String> = serde_json::from_slice(&body).unwrap();
+    got.sort();
+    by_a.sort();
+    assert_eq!(got, by_a);
+    let hq = serde_json::json!({"hash": hex::encode(sha256(b"shared"))});
+    let (_, _, body) = call(
+        &t.router,
+        "POST",
+        "/api/v1/index/retrieve",
+        Some(serde_json::to_vec(&hq).unwrap()),
+    )
+    .await;
+    let mut got: Vec<String> = serde_json::from_slice(&body).unwrap();
+    got.sort();
+    shared.sort();
+    assert_eq!(got, shared);
+    // AND of key a and the shared hash.
+    let mut and = key_q.clone();
+    and["hash"] = format!("sha256:{}", hex::encode(sha256(b"shared"))).into();
+    and["operator"] = "and".into();
+    let (_, _, body) = call(
+        &t.router,
+        "POST",
+        "/api/v1/index/retrieve",
+        Some(serde_json::to_vec(&and).unwrap()),
+    )
+    .await;
+    let got: Vec<String> = serde_json::from_slice(&body).unwrap();
+    let want: Vec<&String> = shared.iter().filter(|u| by_a.contains(u)).collect();
+    assert_eq!(got.len(), want.len());
+    for bad in [
+        serde_json::json!({}),
+        serde_json::json!({"hash": "sha256:12"}),
+        serde_json::json!({"bogus": 1}),
+    ] {
+        let (s, _, _) = call(
+            &t.router,
+            "POST",
+            "/api/v1/index/retrieve",
+            Some(serde_json::to_vec(&bad).unwrap()),
+        )
+        .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn tiles_checkpoint_and_bundles() {
+    let t = mem_log(&test_config(), vec![]);
+    let signer = new_signer();
+    let mut bodies = Vec::new();
+    // 300 entries: one full level-0 tile + a partial one.
+    let futs: Vec<_> = (0..300u32)
+        .map(|i| {
+            let r = t.router.clone();
+            let e = hashedrekord(&signer, &i.to_be_bytes());
+            async move { call(&r, "POST", "/api/v1/log/entries", Some(e)).await }
+        })
+        .collect();
+    for (s, _, b) in futures_join_all(futs).await {
+        assert_eq!(s, StatusCode::CREATED);
+        let (_, e) = parse_entry(&b);
+        bodies.push((e.log_index, e.body.0));
+    }
+    bodies.sort();
+    assert_eq!(t.log.head().size, 300);
+    let (s, h, cp) = call(&t.router, "GET", "/checkpoint", None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(h["cache-control"], "no-cache");
+    let cpt = String::from_utf8(cp).unwrap();
+    assert!(cpt.contains("\n300\n"));
+
+    let (s, h, full) = call(&t.router, "GET", "/tile/0/000", None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(full.len(), 256 * 32);
+    assert!(h["cache-control"].to_str().unwrap().contains("immutable"));
+    let (s, _, part) = call(&t.router, "GET", "/tile/0/001.p/44", None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(part.len(), 44 * 32);
+    let (s, _, p10) = call(&t.router, "GET", "/tile/0/001.p/10", None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(&p10[..], &part[..320]);
+    let (s, _, l1) = call(&t.router, "GET", "/tile/1/000.p/1", None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        l1,
+        signet_proto::merkle::root_from_leaves(
+            &full
+                .chunks(32)
+                .map(|c| c.try_into().unwrap())
+                .collect::<Vec<Hash>>()
+        )
+        .to_vec()
+    );
+    for missing in [
+        "/tile/0/001",
+        "/tile/0/001.p/45",
+        "/tile/0/002.p/1",
+        "/tile/1/000",
+        "/tile/0/1",
+        "/tile/x",
+    ] {
+        let (s, _, _) = call(&t.router, "GET", missing, None).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{missing}");
+    }
+    let (s, _, eb) = call(&t.router, "GET", "/tile/entries/000", None).await;
+    assert_eq!(s, StatusCode::OK);
+    let dec = signet_proto::tiles::decode_entry_bundle(&eb).unwrap();
+    assert_eq!(dec.len(), 256);
+    for (i, d) in dec.iter().enumerate() {
+        assert_eq!(d, &bodies[i].1);
+        assert_eq!(
+            &full[i * 32..i * 32 + 32],
+            signet_proto::merkle::leaf_hash(d)
+        );
+    }
+    let (s, _, eb) = call(&t.router, "GET", "/tile/entries/001.p/3", None).await;
+    assert_eq!(s, StatusCode::OK);
+    let dec = signet_proto::tiles::decode_entry_bundle(&eb).unwrap();
+    assert_eq!(
+        dec,
+        vec![
+            bodies[256].1.clone(),
+            bodies[257].1.clone(),
+            bodies[258].1.clone()
+        ]
+    );
+    // Metrics mention the routes and the tree size.
+    let (s, _, m) = call(&t.router, "GET", "/metrics", None).await;
+    assert_eq!(s, StatusCode::OK);
+    let m = String::from_utf8(m).unwrap();
+    assert!(m.contains("signet_log_tree_size 300"), "{m}");
+    assert!(m.contains("route=\"/api/v1/log/entries\",status=\"201\"} 300"));
+    assert!(m.contains("signet_log_batch_size_count"));
+    assert!(m.contains("signet_log_queue_depth 0"));
+    let (s, _, _) = call(&t.router, "GET", "/healthz", None).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _, _) = call(&t.router, "GET", "/readyz", None).await;
+    assert_eq!(s, StatusCode::OK);
+}
+
+async fn futures_join_all<F: std::future::Future + Send + 'static>(futs: Vec<F>) -> Vec<F::Output>
+where
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futs.into_iter().map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.unwrap());
+    }
+    out
+}
+
+#[tokio::test]
+async fn full_queue_answers_503_with_retry_after() {
+    let cfg = signet_log::LogConfig {
+        queue_capacity: 1,
+        batch_max_entries: 1,
+        batch_max_delay_ms: 0,
+        retry_after_secs: 7,
+        ..test_config()
+    };
+    let t = mem_log(&cfg, vec![]);
+    // Stall the sequencer inside its commit.
+    t.store
+        .set_fault_hook(Some(Arc::new(|_b: &signet_log::storage::Batch| {
+            std::thread::sleep(Duration::from_millis(400));
+            Fault::Apply
+        })));
+    let signer = new_signer();
+    let first = tokio::spawn({
+        let r = t.router.clone();
+        let e = hashedrekord(&signer, b"1");
+        async move { call(&r, "POST", "/api/v1/log/entries", Some(e)).await }
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await; // first is now being committed
+    let second = tokio::spawn({
+        let r = t.router.clone();
+        let e = hashedrekord(&signer, b"2");
+        async move { call(&r, "POST", "/api/v1/log/entries", Some(e)).await }
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await; // second fills the queue
+    let (s, h, b) = call(
+        &t.router,
+        "POST",
+        "/api/v1/log/entries",
+        Some(hashedrekord(&signer, b"3")),
+    )
+    .await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(h["retry-after"], "7");
+    assert_eq!(error_message(&b).0, 503);
+    assert_eq!(first.await.unwrap().0, StatusCode::CREATED);
+    assert_eq!(second.await.unwrap().0, StatusCode::CREATED);
+    assert_eq!(t.log.head().size, 2);
+}
+
+#[tokio::test]
+async fn store_faults_before_and_after_write() {
+    let t = mem_log(&test_config(), vec![]);
+    let signer = new_signer();
+    let (s, _, _) = call(
+        &t.router,
+        "POST",
+        "/api/v1/log/entries",
+        Some(hashedrekord(&signer, b"ok")),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+
+    // Failed, not persisted: 500, nothing changes, the same entry succeeds later.
+    t.store
+        .set_fault_hook(Some(Arc::new(|_b: &signet_log::storage::Batch| {
+            Fault::FailBefore
+        })));
+    let e = hashedrekord(&signer, b"x");
+    let (s, _, b) = call(&t.router, "POST", "/api/v1/log/entries", Some(e.clone())).await;
+    assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        error_message(&b).1,
+        "internal error",
+        "no internal details leak"
+    );
+    assert_eq!(t.log.head().size, 1);
+    t.store.set_fault_hook(None);
+    let (s, _, b) = call(&t.router, "POST", "/api/v1/log/entries", Some(e)).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (u, en) = parse_entry(&b);
+    assert_eq!(check_entry(&t.keys, HOST, &u, &en).0, 1);
+
+    // Failed but persisted: 500, then the head reflects the write and a retry is a 409.
+    t.store
+        .set_fault_hook(Some(Arc::new(|_b: &signet_log::storage::Batch| {
+            Fault::FailAfter
+        })));
+    let e = hashedrekord(&signer, b"y");
+    let (s, _, _) = call(&t.router, "POST", "/api/v1/log/entries", Some(e.clone())).await;
+    assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR);
+    t.store.set_fault_hook(None);
+    assert_eq!(t.log.head().size, 3);
+    let (s, _, _) = call(&t.router, "POST", "/api/v1/log/entries", Some(e)).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    let (s, _, b) = call(&t.router, "GET", "/api/v1/log/entries?logIndex=2", None).await;
+    assert_eq!(s, StatusCode::OK);
+    let (u, en) = parse_entry(&b);
+    check_entry(&t.keys, HOST, &u, &en);
+    let report = signet_log::fsck::fsck(
+        t.log.db(),
+        t.keys.log.public_key(),
+        Some(&t.keys.witness.public_key_raw()),
+    )
+    .unwrap();
+    assert_eq!(report.size, 3);
+}
