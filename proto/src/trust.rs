@@ -3,7 +3,7 @@
 //!
 //! Spec: sigstore/protobuf-specs `protos/sigstore_trustroot.proto` (commit
 //! 104df670656f5b1995769260e62d9b0e04053561); the JSON rules are those listed in
-//! [`crate::bundle`]. Timestamps are [`Timestamp`]s, which keep their RFC 3339 text so files
+//! [`crate::bundle`]. Timestamps are [`Timestamp`](crate::bundle::Timestamp)s, which keep their RFC 3339 text so files
 //! round-trip unchanged.
 //!
 //! What this module does not do: decide whether a key or certificate is trusted at a time
