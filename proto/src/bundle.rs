@@ -1165,9 +1165,10 @@ impl Bundle {
     /// proto3 cannot express:
     ///
     /// * every bundle: at least one tlog entry or RFC 3161 timestamp; each tlog entry has a
-    ///   kind and version; an inclusion proof has as many hashes as needed is not checked
-    ///   here (that is proof verification); a DSSE envelope has exactly one signature; a
-    ///   message signature is not empty; an `x509CertificateChain` is not empty;
+    ///   kind, a version, a log ID and a non-negative index; a DSSE envelope has exactly one
+    ///   signature; a message signature is not empty; an `x509CertificateChain` is not
+    ///   empty (proof hashes, signatures and certificates are checked by the verifier, not
+    ///   here);
     /// * v0.1: every tlog entry carries an inclusion promise; no `certificate` form;
     /// * v0.2: every tlog entry carries an inclusion proof with a checkpoint; no
     ///   `certificate` form;

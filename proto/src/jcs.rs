@@ -12,7 +12,9 @@
 //! What it does not do: parse JSON text. Input is an already-parsed [`serde_json::Value`], so
 //! the I-JSON checks on duplicate member names are the parser's business (`serde_json` keeps
 //! the last duplicate). Integers outside ±2^53 are converted to the nearest double, as
-//! RFC 8785 requires, which loses precision by design.
+//! RFC 8785 requires, which loses precision by design. Note that `serde_json` (built here
+//! without its `float_roundtrip` feature) may parse a decimal fraction one ULP off; Sigstore
+//! payloads carry only integers, so this does not affect them.
 
 use serde::Serialize;
 use serde_json::{Number, Value};
