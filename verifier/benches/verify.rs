@@ -4,6 +4,12 @@
 //! in python3) and `openssl speed -seconds 3 ecdsap256 ecdsap384`.
 //!
 //! Run: `cargo bench -p signet-verifier --profile dev --bench verify`.
+//!
+//! On a shared machine, wall-clock rates depend on the load, so the summary also reports
+//! rates per CPU-second of the benchmark thread, and two loops exist for `perf stat`
+//! (instruction and cycle counts do not depend on other processes):
+//! `SIGNET_BENCH_PRIMITIVE_LOOP=N` runs N P-256 verifications, `SIGNET_BENCH_BUNDLE_LOOP=N`
+//! verifies the P-256 bundle N times (both include a small fixed setup).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -208,6 +214,41 @@ fn primitive_rates() -> (Rate, Rate) {
 }
 
 fn main() {
+    if let Some(n) = std::env::var("SIGNET_BENCH_PRIMITIVE_LOOP")
+        .ok()
+        .and_then(|v| v.parse::<u32>().ok())
+    {
+        // For `perf stat`: only N P-256 verifications, no bundle.
+        use signet_proto::keys::{EcdsaCurve, EcdsaSigner};
+        let s =
+            EcdsaSigner::generate(EcdsaCurve::P256, &aws_lc_rs::rand::SystemRandom::new()).unwrap();
+        let msg = b"a message of about the size of a SET payload or a checkpoint";
+        let sig = s.sign(msg).unwrap();
+        for _ in 0..n {
+            s.public_key().verify(msg, &sig).unwrap();
+        }
+        return;
+    }
+    if let Some(n) = std::env::var("SIGNET_BENCH_BUNDLE_LOOP")
+        .ok()
+        .and_then(|v| v.parse::<u32>().ok())
+    {
+        // For `perf stat`: only N verifications of the P-256 bundle.
+        let case = &cases()[0];
+        let (bundle, trust, policy) = case.parts();
+        let now = Some(UnixTime::from_unix_seconds(case.now));
+        for _ in 0..n {
+            verify(
+                &bundle,
+                Artifact::Sha256Digest(case.digest),
+                &policy,
+                &trust,
+                now,
+            )
+            .unwrap();
+        }
+        return;
+    }
     let cases = cases();
     let mut c = Criterion::default().configure_from_args();
     {
@@ -230,6 +271,9 @@ fn main() {
         g.finish();
     }
     c.final_summary();
+    if std::env::var_os("SIGNET_BENCH_NO_SUMMARY").is_some() {
+        return;
+    }
 
     println!("\n== Summary (one thread; bundles per second) ==");
     let (p256, p384) = primitive_rates();

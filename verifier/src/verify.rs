@@ -551,28 +551,43 @@ fn check_certificate(
 }
 
 /// Calls into `signet-proto` for the spec-defined bytes and math.
-mod glue {
+pub(crate) mod glue {
     use super::*;
 
-    pub(super) fn set_payload(
+    /// Largest integer whose RFC 8785 form (ECMAScript number formatting) is its plain decimal.
+    const JCS_SAFE_INTEGER: i64 = (1 << 53) - 1;
+
+    /// The SET payload (`proto::rekor::SetPayload`) in its RFC 8785 form. Its fields are
+    /// declared in JCS key order and hold only base64, lowercase hex and integers, so plain
+    /// compact serde_json output is the canonical form whenever the integers are below 2^53;
+    /// otherwise `SetPayload::canonical_bytes` is used. The test `set_payload_fast_path`
+    /// checks both paths agree.
+    pub(crate) fn set_payload(
         body: &[u8],
         integrated_time: i64,
         log_id: &[u8; 32],
         log_index: u64,
     ) -> Result<Vec<u8>, SetError> {
+        let invalid = |reason: String| SetError::Invalid {
+            log: String::new(),
+            reason,
+        };
+        let log_index = i64::try_from(log_index)
+            .map_err(|_| invalid("log index does not fit in int64".to_owned()))?;
         let payload = signet_proto::rekor::SetPayload {
             body: body.to_vec().into(),
             integrated_time,
             log_id: log_id.to_vec().into(),
-            log_index: i64::try_from(log_index).map_err(|_| SetError::Invalid {
-                log: String::new(),
-                reason: "log index does not fit in int64".to_owned(),
-            })?,
+            log_index,
         };
-        payload.canonical_bytes().map_err(|e| SetError::Invalid {
-            log: String::new(),
-            reason: e.to_string(),
-        })
+        let safe = |v: i64| (-JCS_SAFE_INTEGER..=JCS_SAFE_INTEGER).contains(&v);
+        if safe(integrated_time) && safe(log_index) {
+            serde_json::to_vec(&payload).map_err(|e| invalid(e.to_string()))
+        } else {
+            payload
+                .canonical_bytes()
+                .map_err(|e| invalid(e.to_string()))
+        }
     }
 
     pub(super) fn verify_inclusion(
@@ -747,6 +762,40 @@ mod glue {
         })
     }
 
+    /// The `{"apiVersion", "kind", "spec"}` wrapper of a Rekor v1 entry body.
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    struct Body<S> {
+        api_version: String,
+        kind: String,
+        spec: S,
+    }
+
+    /// Parses a body of the expected kind straight into its `proto::rekor` spec type (the
+    /// same types `ProposedEntry::from_json` uses, without the intermediate JSON value).
+    fn parse_body<S: serde::de::DeserializeOwned>(
+        body: &[u8],
+        kind: &'static str,
+    ) -> Result<S, TlogError> {
+        let b: Body<S> = serde_json::from_slice(body).map_err(|e| TlogError::Body {
+            reason: format!(
+                "not a {kind} {} body: {e}",
+                signet_proto::rekor::API_VERSION_0_0_1
+            ),
+        })?;
+        if b.kind != kind || b.api_version != signet_proto::rekor::API_VERSION_0_0_1 {
+            return Err(TlogError::Body {
+                reason: format!(
+                    "body is {} {}, expected {kind} {}",
+                    b.kind,
+                    b.api_version,
+                    signet_proto::rekor::API_VERSION_0_0_1
+                ),
+            });
+        }
+        Ok(b.spec)
+    }
+
     /// Compares the canonicalized entry body with the bundle (Rekor `hashedrekord` 0.0.1 and
     /// `dsse` 0.0.1 schemas, typed by `proto::rekor`).
     pub(super) fn check_body(
@@ -756,10 +805,19 @@ mod glue {
         leaf_der: Option<&[u8]>,
         key: &PublicKey,
     ) -> Result<(), TlogError> {
-        use signet_proto::rekor::{DsseV001, ProposedEntry};
-        let entry = ProposedEntry::from_json(body).map_err(|e| TlogError::Body {
-            reason: e.to_string(),
-        })?;
+        use signet_proto::rekor::{DsseV001, HashedRekordV001, ProposedEntry};
+        let entry = match content {
+            Content::Message { .. } => {
+                ProposedEntry::HashedRekordV001(parse_body::<HashedRekordV001>(
+                    body,
+                    signet_proto::rekor::KIND_HASHEDREKORD,
+                )?)
+            }
+            Content::Dsse { .. } => ProposedEntry::DsseV001(parse_body::<DsseV001>(
+                body,
+                signet_proto::rekor::KIND_DSSE,
+            )?),
+        };
         match (content, &entry) {
             (Content::Message { signature, .. }, ProposedEntry::HashedRekordV001(h)) => {
                 if sha256_of(&h.data.hash, "spec.data.hash")? != digest {
@@ -816,5 +874,52 @@ mod glue {
                 ),
             }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::glue::set_payload;
+
+    /// The serde_json fast path of the SET payload equals RFC 8785 (`proto::jcs`) output.
+    #[test]
+    fn set_payload_fast_path() {
+        let log_id = [0xab; 32];
+        let bodies: [&[u8]; 4] = [
+            b"",
+            b"{\"kind\":\"hashedrekord\"}",
+            &[0xff; 1000],
+            &[0u8; 3],
+        ];
+        for body in bodies {
+            for (time, index) in [
+                (0, 0),
+                (1_712_085_549, 25_915_956),
+                ((1 << 53) - 1, (1 << 53) - 1),
+            ] {
+                let fast = set_payload(body, time, &log_id, index).unwrap();
+                let canonical = signet_proto::rekor::SetPayload {
+                    body: body.to_vec().into(),
+                    integrated_time: time,
+                    log_id: log_id.to_vec().into(),
+                    log_index: i64::try_from(index).unwrap(),
+                }
+                .canonical_bytes()
+                .unwrap();
+                assert_eq!(fast, canonical);
+            }
+        }
+        // Beyond 2^53 the canonical form is used.
+        let big = set_payload(b"x", 1 << 60, &log_id, 1 << 60).unwrap();
+        let canonical = signet_proto::rekor::SetPayload {
+            body: b"x".to_vec().into(),
+            integrated_time: 1 << 60,
+            log_id: log_id.to_vec().into(),
+            log_index: 1 << 60,
+        }
+        .canonical_bytes()
+        .unwrap();
+        assert_eq!(big, canonical);
     }
 }
