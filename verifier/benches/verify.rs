@@ -149,9 +149,7 @@ impl Case {
             .output();
         let _ = std::fs::remove_dir_all(&dir);
         match out {
-            Ok(o) if o.status.success() => {
-                format!("{} bundles/s", String::from_utf8_lossy(&o.stdout).trim())
-            }
+            Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim().to_owned(),
             Ok(o) => format!(
                 "failed: {}",
                 String::from_utf8_lossy(&o.stderr)
@@ -282,6 +280,12 @@ fn main() {
         let (parsed, from_json) = case.rate();
         println!("{}:", case.name);
         println!("  signet-verifier, parsed bundle: {parsed}");
+        if let (Some(b), Some(v), "p256_signet_bundle") = (parsed.cpu, p256.cpu, case.name) {
+            println!(
+                "  = {:.2} P-256 verifications' worth of CPU per bundle (the floor is 5)",
+                v / b
+            );
+        }
         println!("  signet-verifier, from JSON:     {from_json}");
         println!("  sigstore-python Verifier (from JSON): {}", case.python());
     }
