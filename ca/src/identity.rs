@@ -1,0 +1,279 @@
+//! Pure mapping from verified OIDC claims to a certificate identity ([`Principal`]).
+//!
+//! Follows Fulcio's issuer types and its "Mapping OIDC token claims to Fulcio OIDs" table
+//! (sigstore/fulcio `docs/oid-info.md`). OIDs come from [`signet_proto::cert`], never from here.
+//! No I/O and no signature checks: the claims must already be verified by [`crate::oidc`].
+
+use serde_json::{Map, Value};
+use signet_proto::cert;
+
+use crate::config::{IssuerConfig, IssuerType};
+
+/// The Subject Alternative Name to put in the certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum San {
+    /// rfc822Name.
+    Email(String),
+    /// uniformResourceIdentifier.
+    Uri(String),
+    /// OtherName of type 1.3.6.1.4.1.57264.1.7 (UTF8String), `user!domain`.
+    Username(String),
+}
+
+impl San {
+    /// The SAN's value.
+    #[must_use]
+    pub fn value(&self) -> &str {
+        match self {
+            Self::Email(s) | Self::Uri(s) | Self::Username(s) => s,
+        }
+    }
+}
+
+/// A verified identity, ready to be put in a certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The token issuer (goes into .1.1 and .1.8).
+    pub issuer: String,
+    /// The SAN.
+    pub san: San,
+    /// The value the proof of possession must sign (email or `sub`).
+    pub challenge: String,
+    /// The token's raw `sub`.
+    pub subject: String,
+    /// Extra Fulcio extensions (dotted OID from [`signet_proto::cert`], string value), in OID
+    /// order, excluding the issuer extensions.
+    pub extensions: Vec<(&'static str, String)>,
+}
+
+/// Why claims cannot be mapped to an identity.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum IdentityError {
+    /// A required claim is absent or not a string.
+    #[error("claim {claim} is missing or not a string")]
+    MissingClaim {
+        /// The claim name.
+        claim: &'static str,
+    },
+    /// `email_verified` is not `true` for an email issuer.
+    #[error("email is not verified")]
+    EmailNotVerified,
+    /// The `sub` URI is not allowed for this issuer.
+    #[error("subject {subject:?} is not a URI in domain {domain}")]
+    SubjectDomain {
+        /// The `sub`.
+        subject: String,
+        /// The configured domain.
+        domain: String,
+    },
+    /// A claim has a value that cannot go into a certificate.
+    #[error("claim {claim} has an invalid value")]
+    InvalidClaim {
+        /// The claim name.
+        claim: &'static str,
+    },
+}
+
+fn claim<'a>(claims: &'a Map<String, Value>, name: &'static str) -> Result<&'a str, IdentityError> {
+    claims
+        .get(name)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .ok_or(IdentityError::MissingClaim { claim: name })
+}
+
+/// Reads a claim that may be a JSON string or number (GitHub sends `run_attempt` as a string,
+/// other providers send numbers).
+fn claim_text(claims: &Map<String, Value>, name: &'static str) -> Result<String, IdentityError> {
+    match claims.get(name) {
+        Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+        Some(Value::Number(n)) => Ok(n.to_string()),
+        _ => Err(IdentityError::MissingClaim { claim: name }),
+    }
+}
+
+/// Maps verified claims to a [`Principal`] per the issuer's type.
+///
+/// # Errors
+/// [`IdentityError`] when a claim required by the type is missing or invalid.
+pub fn principal_from_claims(
+    issuer: &IssuerConfig,
+    claims: &Map<String, Value>,
+) -> Result<Principal, IdentityError> {
+    let subject = claim(claims, "sub")?.to_owned();
+    let mut p = Principal {
+        issuer: issuer.url.clone(),
+        san: San::Uri(String::new()),
+        challenge: subject.clone(),
+        subject: subject.clone(),
+        extensions: Vec::new(),
+    };
+    match issuer.issuer_type {
+        IssuerType::Email => {
+            let email = claim(claims, "email")?.to_owned();
+            if claims.get("email_verified") != Some(&Value::Bool(true)) {
+                return Err(IdentityError::EmailNotVerified);
+            }
+            if !email.contains('@') || !email.is_ascii() {
+                return Err(IdentityError::InvalidClaim { claim: "email" });
+            }
+            p.challenge.clone_from(&email);
+            p.san = San::Email(email);
+        }
+        IssuerType::GithubWorkflow => github(issuer, claims, &mut p)?,
+        IssuerType::GitlabPipeline => gitlab(claims, &mut p)?,
+        IssuerType::Kubernetes => {
+            let k8s = claims
+                .get("kubernetes.io")
+                .and_then(Value::as_object)
+                .ok_or(IdentityError::MissingClaim {
+                    claim: "kubernetes.io",
+                })?;
+            let ns = claim(k8s, "namespace")?;
+            let sa = k8s
+                .get("serviceaccount")
+                .and_then(Value::as_object)
+                .ok_or(IdentityError::MissingClaim {
+                    claim: "serviceaccount",
+                })?;
+            let name = claim(sa, "name")?;
+            p.san = San::Uri(format!(
+                "https://kubernetes.io/namespaces/{ns}/serviceaccounts/{name}"
+            ));
+        }
+        IssuerType::Uri => {
+            let domain = issuer.subject_domain.clone().unwrap_or_default();
+            let ok = url::Url::parse(&subject)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "https" | "http" | "spiffe"))
+                .and_then(|u| u.host_str().map(|h| h.eq_ignore_ascii_case(&domain)))
+                .unwrap_or(false);
+            if !ok {
+                return Err(IdentityError::SubjectDomain { subject, domain });
+            }
+            p.san = San::Uri(subject.clone());
+        }
+        IssuerType::Username => {
+            let domain = issuer.subject_domain.clone().unwrap_or_default();
+            if subject.contains('!') || subject.contains('@') {
+                return Err(IdentityError::InvalidClaim { claim: "sub" });
+            }
+            p.san = San::Username(format!("{subject}!{domain}"));
+        }
+    }
+    p.extensions.push((cert::OID_TOKEN_SUBJECT, subject));
+    p.extensions.sort_by_key(|(oid, _)| oid_sort_key(oid));
+    Ok(p)
+}
+
+fn oid_sort_key(oid: &str) -> Vec<u64> {
+    cert::oid_arcs(oid).unwrap_or_default()
+}
+
+fn github(
+    issuer: &IssuerConfig,
+    claims: &Map<String, Value>,
+    p: &mut Principal,
+) -> Result<(), IdentityError> {
+    let server = issuer
+        .server_url
+        .clone()
+        .unwrap_or_else(|| "https://github.com".to_owned());
+    let server = server.trim_end_matches('/');
+    let job_workflow_ref = claim(claims, "job_workflow_ref")?;
+    let repository = claim(claims, "repository")?;
+    let sha = claim(claims, "sha")?;
+    let git_ref = claim(claims, "ref")?;
+    let event = claim(claims, "event_name")?;
+    let workflow = claim(claims, "workflow")?;
+    let run_id = claim_text(claims, "run_id")?;
+    let run_attempt = claim_text(claims, "run_attempt")?;
+    let signer_uri = format!("{server}/{job_workflow_ref}");
+    p.san = San::Uri(signer_uri.clone());
+    let mut ext = vec![
+        (cert::OID_GITHUB_WORKFLOW_TRIGGER, event.to_owned()),
+        (cert::OID_GITHUB_WORKFLOW_SHA, sha.to_owned()),
+        (cert::OID_GITHUB_WORKFLOW_NAME, workflow.to_owned()),
+        (cert::OID_GITHUB_WORKFLOW_REPOSITORY, repository.to_owned()),
+        (cert::OID_GITHUB_WORKFLOW_REF, git_ref.to_owned()),
+        (cert::OID_BUILD_SIGNER_URI, signer_uri),
+        (cert::OID_BUILD_SIGNER_DIGEST, claim(claims, "job_workflow_sha")?.to_owned()),
+        (cert::OID_RUNNER_ENVIRONMENT, claim(claims, "runner_environment")?.to_owned()),
+        (cert::OID_SOURCE_REPOSITORY_URI, format!("{server}/{repository}")),
+        (cert::OID_SOURCE_REPOSITORY_DIGEST, sha.to_owned()),
+        (cert::OID_SOURCE_REPOSITORY_REF, git_ref.to_owned()),
+        (cert::OID_SOURCE_REPOSITORY_IDENTIFIER, claim_text(claims, "repository_id")?),
+        (
+            cert::OID_SOURCE_REPOSITORY_OWNER_URI,
+            format!("{server}/{}", claim(claims, "repository_owner")?),
+        ),
+        (
+            cert::OID_SOURCE_REPOSITORY_OWNER_IDENTIFIER,
+            claim_text(claims, "repository_owner_id")?,
+        ),
+        (
+            cert::OID_BUILD_CONFIG_URI,
+            format!("{server}/{}", claim(claims, "workflow_ref")?),
+        ),
+        (cert::OID_BUILD_CONFIG_DIGEST, claim(claims, "workflow_sha")?.to_owned()),
+        (cert::OID_BUILD_TRIGGER, event.to_owned()),
+        (
+            cert::OID_RUN_INVOCATION_URI,
+            format!("{server}/{repository}/actions/runs/{run_id}/attempts/{run_attempt}"),
+        ),
+    ];
+    if let Ok(v) = claim(claims, "repository_visibility") {
+        ext.push((cert::OID_SOURCE_REPOSITORY_VISIBILITY, v.to_owned()));
+    }
+    if let Ok(v) = claim(claims, "environment") {
+        ext.push((cert::OID_DEPLOYMENT_ENVIRONMENT, v.to_owned()));
+    }
+    p.extensions.extend(ext);
+    Ok(())
+}
+
+fn gitlab(claims: &Map<String, Value>, p: &mut Principal) -> Result<(), IdentityError> {
+    let server = claim(claims, "iss")?.trim_end_matches('/').to_owned();
+    let config_ref_uri = claim(claims, "ci_config_ref_uri")?;
+    let project_path = claim(claims, "project_path")?;
+    let git_ref = claim(claims, "ref")?;
+    let ref_type = claim(claims, "ref_type")?;
+    let full_ref = match ref_type {
+        "branch" => format!("refs/heads/{git_ref}"),
+        "tag" => format!("refs/tags/{git_ref}"),
+        _ => return Err(IdentityError::InvalidClaim { claim: "ref_type" }),
+    };
+    let signer_uri = format!("https://{config_ref_uri}");
+    let config_sha = claim(claims, "ci_config_sha")?;
+    p.san = San::Uri(signer_uri.clone());
+    p.extensions.extend([
+        (cert::OID_BUILD_SIGNER_URI, signer_uri.clone()),
+        (cert::OID_BUILD_SIGNER_DIGEST, config_sha.to_owned()),
+        (cert::OID_RUNNER_ENVIRONMENT, claim(claims, "runner_environment")?.to_owned()),
+        (cert::OID_SOURCE_REPOSITORY_URI, format!("{server}/{project_path}")),
+        (cert::OID_SOURCE_REPOSITORY_DIGEST, claim(claims, "sha")?.to_owned()),
+        (cert::OID_SOURCE_REPOSITORY_REF, full_ref),
+        (cert::OID_SOURCE_REPOSITORY_IDENTIFIER, claim_text(claims, "project_id")?),
+        (
+            cert::OID_SOURCE_REPOSITORY_OWNER_URI,
+            format!("{server}/{}", claim(claims, "namespace_path")?),
+        ),
+        (
+            cert::OID_SOURCE_REPOSITORY_OWNER_IDENTIFIER,
+            claim_text(claims, "namespace_id")?,
+        ),
+        (cert::OID_BUILD_CONFIG_URI, signer_uri),
+        (cert::OID_BUILD_CONFIG_DIGEST, config_sha.to_owned()),
+        (cert::OID_BUILD_TRIGGER, claim(claims, "pipeline_source")?.to_owned()),
+        (
+            cert::OID_RUN_INVOCATION_URI,
+            format!("{server}/{project_path}/-/jobs/{}", claim_text(claims, "job_id")?),
+        ),
+    ]);
+    if let Ok(v) = claim(claims, "project_visibility") {
+        p.extensions.push((cert::OID_SOURCE_REPOSITORY_VISIBILITY, v.to_owned()));
+    }
+    Ok(())
+}
