@@ -1,0 +1,529 @@
+//! Client commands: `sign`, `sign-blob`, `verify`, `verify-blob`, `generate-key-pair`.
+//!
+//! This is the I/O edge of signing and verification: files, the clock, the CA, the log and OCI
+//! registries. Formats and checks live in `signet-proto` and `signet-verifier`.
+//!
+//! Exit codes: 0 success, 1 verification failed (the message names the failed check), 2 any
+//! other error (bad arguments, unreachable servers, refused requests).
+
+mod config;
+mod keypair;
+mod oci;
+mod sign;
+mod token;
+mod verify;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Args, Subcommand, ValueEnum};
+use serde_json::{json, Value};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+/// The client subcommands.
+#[derive(Subcommand)]
+pub(crate) enum ClientCommand {
+    /// Sign an OCI image by digest and attach the bundle as an OCI 1.1 referrer.
+    Sign(SignImageArgs),
+    /// Sign a file and write a Sigstore bundle.
+    SignBlob(SignBlobArgs),
+    /// Verify the Sigstore bundles attached to an OCI image (by tag or digest).
+    Verify(VerifyImageArgs),
+    /// Verify a file against a Sigstore bundle.
+    VerifyBlob(VerifyBlobArgs),
+    /// Generate an encrypted ECDSA P-256 key pair for keyed signing.
+    GenerateKeyPair(GenerateKeyPairArgs),
+}
+
+/// Output format.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub(crate) enum OutputFormat {
+    /// Human-readable lines on stderr.
+    #[default]
+    Text,
+    /// One JSON object on stdout.
+    Json,
+}
+
+/// Options shared by the signing commands.
+#[derive(Args, Clone)]
+pub(crate) struct SigningOptions {
+    /// signing_config.json (v0.2) naming the CA and the log (as written by `signet serve`).
+    #[arg(long, env = "SIGNET_SIGNING_CONFIG", value_name = "FILE")]
+    signing_config: Option<PathBuf>,
+    /// Base URL of the CA (Fulcio v2 API); overrides the signing config.
+    #[arg(long, env = "SIGNET_CA_URL", value_name = "URL")]
+    ca_url: Option<String>,
+    /// Base URL of the transparency log (Rekor v1 API); overrides the signing config.
+    #[arg(long, env = "SIGNET_LOG_URL", value_name = "URL")]
+    log_url: Option<String>,
+    /// OIDC identity token (or @FILE). Defaults to $SIGNET_ID_TOKEN, then the GitHub Actions
+    /// ambient token.
+    #[arg(long, value_name = "TOKEN")]
+    identity_token: Option<String>,
+    /// Sign with this encrypted private key (keyed mode) instead of a keyless certificate.
+    /// The password comes from $SIGNET_PASSWORD or a prompt.
+    #[arg(long, value_name = "FILE")]
+    key: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    output: OutputFormat,
+}
+
+/// Arguments of `signet sign`.
+#[derive(Args)]
+pub(crate) struct SignImageArgs {
+    /// Image reference: REGISTRY/REPO[:TAG][@sha256:DIGEST]. Tags are resolved to a digest
+    /// first; only the digest is signed.
+    image: String,
+    #[command(flatten)]
+    signing: SigningOptions,
+    /// Also write the bundle to this file.
+    #[arg(long, value_name = "FILE")]
+    bundle: Option<PathBuf>,
+    /// Allow plain HTTP to a registry that is not on loopback.
+    #[arg(long)]
+    allow_insecure_registry: bool,
+}
+
+/// Arguments of `signet sign-blob`.
+#[derive(Args)]
+pub(crate) struct SignBlobArgs {
+    /// The file to sign.
+    file: PathBuf,
+    #[command(flatten)]
+    signing: SigningOptions,
+    /// Where to write the bundle (default: FILE.sigstore.json).
+    #[arg(long, value_name = "FILE")]
+    bundle: Option<PathBuf>,
+}
+
+/// Options shared by the verification commands.
+#[derive(Args, Clone)]
+pub(crate) struct VerifyOptions {
+    /// trusted_root.json with the CAs, CT logs and transparency logs to trust (offline).
+    #[arg(long, env = "SIGNET_TRUSTED_ROOT", value_name = "FILE")]
+    trusted_root: PathBuf,
+    /// The exact signer identity (certificate SAN: email or URI).
+    #[arg(long, value_name = "ID")]
+    certificate_identity: Option<String>,
+    /// A regular expression the whole signer identity must match.
+    #[arg(long, value_name = "REGEX")]
+    certificate_identity_regexp: Option<String>,
+    /// The exact OIDC issuer of the signer's token.
+    #[arg(long, value_name = "URL")]
+    certificate_oidc_issuer: Option<String>,
+    /// A regular expression the whole OIDC issuer must match.
+    #[arg(long, value_name = "REGEX")]
+    certificate_oidc_issuer_regexp: Option<String>,
+    /// GitHub Actions: the workflow trigger event (extension 1.3.6.1.4.1.57264.1.2).
+    #[arg(long, value_name = "EVENT")]
+    certificate_github_workflow_trigger: Option<String>,
+    /// GitHub Actions: the commit SHA (extension 1.3.6.1.4.1.57264.1.3).
+    #[arg(long, value_name = "SHA")]
+    certificate_github_workflow_sha: Option<String>,
+    /// GitHub Actions: the workflow name (extension 1.3.6.1.4.1.57264.1.4).
+    #[arg(long, value_name = "NAME")]
+    certificate_github_workflow_name: Option<String>,
+    /// GitHub Actions: the repository, owner/name (extension 1.3.6.1.4.1.57264.1.5).
+    #[arg(long, value_name = "REPO")]
+    certificate_github_workflow_repository: Option<String>,
+    /// GitHub Actions: the git ref (extension 1.3.6.1.4.1.57264.1.6).
+    #[arg(long, value_name = "REF")]
+    certificate_github_workflow_ref: Option<String>,
+    /// Any Fulcio extension that must equal VALUE, as OID=VALUE (repeatable), e.g.
+    /// 1.3.6.1.4.1.57264.1.9=https://github.com/o/r/.github/workflows/w.yml@refs/heads/main.
+    #[arg(long, value_name = "OID=VALUE")]
+    certificate_extension: Vec<String>,
+    /// Verify against this public key (PEM) instead of a certificate identity (keyed mode).
+    #[arg(long, value_name = "FILE")]
+    key: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    output: OutputFormat,
+}
+
+impl VerifyOptions {
+    fn identity_flags(&self) -> anyhow::Result<verify::IdentityFlags> {
+        use signet_proto::cert as c;
+        let mut claims = Vec::new();
+        for (oid, value) in [
+            (
+                c::OID_GITHUB_WORKFLOW_TRIGGER,
+                &self.certificate_github_workflow_trigger,
+            ),
+            (
+                c::OID_GITHUB_WORKFLOW_SHA,
+                &self.certificate_github_workflow_sha,
+            ),
+            (
+                c::OID_GITHUB_WORKFLOW_NAME,
+                &self.certificate_github_workflow_name,
+            ),
+            (
+                c::OID_GITHUB_WORKFLOW_REPOSITORY,
+                &self.certificate_github_workflow_repository,
+            ),
+            (
+                c::OID_GITHUB_WORKFLOW_REF,
+                &self.certificate_github_workflow_ref,
+            ),
+        ] {
+            if let Some(v) = value {
+                claims.push((oid, v.clone()));
+            }
+        }
+        for flag in &self.certificate_extension {
+            claims.push(verify::parse_extension_flag(flag)?);
+        }
+        Ok(verify::IdentityFlags {
+            identity: self.certificate_identity.clone(),
+            identity_regexp: self.certificate_identity_regexp.clone(),
+            issuer: self.certificate_oidc_issuer.clone(),
+            issuer_regexp: self.certificate_oidc_issuer_regexp.clone(),
+            claims,
+        })
+    }
+}
+
+/// Arguments of `signet verify`.
+#[derive(Args)]
+pub(crate) struct VerifyImageArgs {
+    /// Image reference: REGISTRY/REPO[:TAG][@sha256:DIGEST]. A tag is resolved to its digest
+    /// and the bundles attached to that digest are verified.
+    image: String,
+    #[command(flatten)]
+    verify: VerifyOptions,
+    /// Allow plain HTTP to a registry that is not on loopback.
+    #[arg(long)]
+    allow_insecure_registry: bool,
+}
+
+/// Arguments of `signet verify-blob`.
+#[derive(Args)]
+pub(crate) struct VerifyBlobArgs {
+    /// The file to verify.
+    file: PathBuf,
+    /// The Sigstore bundle.
+    #[arg(long, value_name = "FILE")]
+    bundle: PathBuf,
+    #[command(flatten)]
+    verify: VerifyOptions,
+}
+
+/// Arguments of `signet generate-key-pair`.
+#[derive(Args)]
+pub(crate) struct GenerateKeyPairArgs {
+    /// Write PREFIX.key (encrypted private key) and PREFIX.pub (public key).
+    #[arg(long, default_value = "signet", value_name = "PREFIX")]
+    output_key_prefix: String,
+    /// Overwrite existing files.
+    #[arg(long)]
+    force: bool,
+}
+
+/// Runs a client subcommand.
+pub(crate) fn run(cmd: ClientCommand) -> anyhow::Result<ExitCode> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    match cmd {
+        ClientCommand::Sign(a) => rt.block_on(sign_image(a)),
+        ClientCommand::SignBlob(a) => rt.block_on(sign_blob(a)),
+        ClientCommand::Verify(a) => rt.block_on(verify_image(a)),
+        ClientCommand::VerifyBlob(a) => verify_blob(&a),
+        ClientCommand::GenerateKeyPair(a) => generate_key_pair(&a),
+    }
+}
+
+fn now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}
+
+fn emit(format: OutputFormat, value: &Value, text: &str) -> anyhow::Result<()> {
+    match format {
+        OutputFormat::Json => println!("{}", serde_json::to_string(value)?),
+        OutputFormat::Text => eprintln!("{text}"),
+    }
+    Ok(())
+}
+
+fn write_new_file(path: &Path, contents: &[u8], force: bool, private: bool) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true);
+    if force {
+        opts.create(true).truncate(true);
+    } else {
+        opts.create_new(true);
+    }
+    if private {
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path).with_context(|| {
+        if path.exists() && !force {
+            format!("{} exists (pass --force to overwrite)", path.display())
+        } else {
+            format!("cannot create {}", path.display())
+        }
+    })?;
+    f.write_all(contents)
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn generate_key_pair(args: &GenerateKeyPairArgs) -> anyhow::Result<ExitCode> {
+    let key_path = PathBuf::from(format!("{}.key", args.output_key_prefix));
+    let pub_path = PathBuf::from(format!("{}.pub", args.output_key_prefix));
+    if !args.force {
+        for p in [&key_path, &pub_path] {
+            if p.exists() {
+                anyhow::bail!("{} exists (pass --force to overwrite)", p.display());
+            }
+        }
+    }
+    let password = keypair::read_password(true)?;
+    let kp = keypair::generate(password.as_bytes())?;
+    write_new_file(&key_path, kp.private_pem.as_bytes(), args.force, true)?;
+    write_new_file(&pub_path, kp.public_pem.as_bytes(), args.force, false)?;
+    eprintln!(
+        "Private key written to {} (encrypted)\nPublic key written to {}",
+        key_path.display(),
+        pub_path.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Builds the signing identity for a run: keyed if `--key`, else keyless via the CA.
+async fn signing_identity(
+    opts: &SigningOptions,
+    http: &reqwest::Client,
+    services: &config::Services,
+) -> anyhow::Result<sign::SigningIdentity> {
+    if let Some(path) = &opts.key {
+        let key = keypair::load_private_key(path)?;
+        return Ok(sign::keyed(key)?);
+    }
+    let ca = services.ca()?;
+    Ok(sign::keyless(http, ca, opts.identity_token.as_deref()).await?)
+}
+
+async fn sign_blob(args: SignBlobArgs) -> anyhow::Result<ExitCode> {
+    let opts = &args.signing;
+    let services = config::resolve_services(
+        opts.signing_config.as_deref(),
+        opts.ca_url.as_deref(),
+        opts.log_url.as_deref(),
+        now(),
+    )?;
+    let log = services.log()?.to_owned();
+    let digest = sign::sha256_file(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let http = sign::http_client()?;
+    let identity = signing_identity(opts, &http, &services).await?;
+    let signed = sign::sign_digest(&http, &log, &identity, &digest).await?;
+    let out = args.bundle.clone().unwrap_or_else(|| {
+        let mut s = args.file.clone().into_os_string();
+        s.push(".sigstore.json");
+        PathBuf::from(s)
+    });
+    let text = serde_json::to_vec_pretty(&signed.bundle)?;
+    std::fs::write(&out, &text).with_context(|| format!("cannot write {}", out.display()))?;
+    emit(
+        opts.output,
+        &json!({
+            "ok": true,
+            "artifact": args.file.display().to_string(),
+            "digest": format!("sha256:{}", hex::encode(digest)),
+            "bundle": out.display().to_string(),
+            "logIndex": signed.log_index,
+            "integratedTime": signed.integrated_time,
+            "signer": identity.describe(),
+        }),
+        &format!(
+            "Signed {} (sha256:{}); log index {}; bundle written to {}",
+            args.file.display(),
+            hex::encode(digest),
+            signed.log_index,
+            out.display()
+        ),
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn digest_bytes(digest: &str) -> anyhow::Result<[u8; 32]> {
+    let hex_part = digest
+        .strip_prefix("sha256:")
+        .with_context(|| format!("digest {digest} is not sha256"))?;
+    let raw = hex::decode(hex_part)?;
+    <[u8; 32]>::try_from(raw.as_slice())
+        .map_err(|_| anyhow::anyhow!("digest {digest} is not 32 bytes"))
+}
+
+async fn sign_image(args: SignImageArgs) -> anyhow::Result<ExitCode> {
+    let opts = &args.signing;
+    let services = config::resolve_services(
+        opts.signing_config.as_deref(),
+        opts.ca_url.as_deref(),
+        opts.log_url.as_deref(),
+        now(),
+    )?;
+    let log = services.log()?.to_owned();
+    let reference = oci::Reference::parse(&args.image)?;
+    let registry = oci::RegistryClient::new(
+        &reference,
+        &oci::RegistryOptions {
+            allow_insecure: args.allow_insecure_registry,
+        },
+    )?;
+    let manifest = registry.resolve(&reference).await?;
+    let subject = manifest.descriptor();
+    let digest = digest_bytes(&subject.digest)?;
+    let http = sign::http_client()?;
+    let identity = signing_identity(opts, &http, &services).await?;
+    let signed = sign::sign_digest(&http, &log, &identity, &digest).await?;
+    let bundle_bytes = serde_json::to_vec(&signed.bundle)?;
+    if let Some(out) = &args.bundle {
+        std::fs::write(out, serde_json::to_vec_pretty(&signed.bundle)?)
+            .with_context(|| format!("cannot write {}", out.display()))?;
+    }
+    let mut annotations = BTreeMap::new();
+    annotations.insert(
+        "org.opencontainers.image.created".to_owned(),
+        now()
+            .replace_nanosecond(0)
+            .unwrap_or_else(|_| now())
+            .format(&Rfc3339)?,
+    );
+    annotations.insert(
+        "dev.sigstore.bundle.content".to_owned(),
+        "message-signature".to_owned(),
+    );
+    let (referrer, mode) = registry
+        .attach_referrer(&subject, oci::BUNDLE_MEDIA_TYPE, &bundle_bytes, annotations)
+        .await?;
+    let pinned = reference.with_digest(&subject.digest);
+    emit(
+        opts.output,
+        &json!({
+            "ok": true,
+            "image": pinned.to_string(),
+            "tag": reference.tag,
+            "digest": subject.digest,
+            "referrer": referrer.digest,
+            "referrersMode": mode,
+            "logIndex": signed.log_index,
+            "integratedTime": signed.integrated_time,
+            "signer": identity.describe(),
+        }),
+        &format!(
+            "Signed {pinned}; log index {}; bundle attached as referrer {} ({})",
+            signed.log_index,
+            referrer.digest,
+            match mode {
+                oci::ReferrersMode::Api => "referrers API",
+                oci::ReferrersMode::TagSchema => "referrers tag schema",
+            }
+        ),
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn report(
+    format: OutputFormat,
+    mut summary: serde_json::Map<String, Value>,
+    outcomes: &[verify::Outcome],
+    subject: &str,
+) -> anyhow::Result<ExitCode> {
+    let ok = outcomes.iter().any(|o| o.ok);
+    summary.insert("ok".to_owned(), Value::Bool(ok));
+    summary.insert("results".to_owned(), serde_json::to_value(outcomes)?);
+    match format {
+        OutputFormat::Json => println!("{}", serde_json::to_string(&Value::Object(summary))?),
+        OutputFormat::Text => {
+            for o in outcomes {
+                if o.ok {
+                    eprintln!(
+                        "Verified {subject} with bundle {}: signer {}{}, log index {}",
+                        o.source,
+                        o.identity.as_deref().unwrap_or("<public key>"),
+                        o.issuer
+                            .as_deref()
+                            .map(|i| format!(" ({i})"))
+                            .unwrap_or_default(),
+                        o.log_index.unwrap_or_default()
+                    );
+                } else {
+                    eprintln!(
+                        "signet: verification failed for {subject} with bundle {}: {}",
+                        o.source,
+                        o.error.as_deref().unwrap_or("unknown error")
+                    );
+                }
+            }
+            if outcomes.is_empty() {
+                eprintln!("signet: verification failed: no Sigstore bundles found for {subject}");
+            }
+        }
+    }
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn verify_blob(args: &VerifyBlobArgs) -> anyhow::Result<ExitCode> {
+    let v = &args.verify;
+    let trust = verify::load_trust(&v.trusted_root)?;
+    let policy = verify::build_policy(v.key.as_deref(), &v.identity_flags()?)?;
+    let bundle = std::fs::read(&args.bundle)
+        .with_context(|| format!("cannot read bundle {}", args.bundle.display()))?;
+    let artifact = std::fs::read(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let outcome = verify::verify_bundle_bytes(
+        args.bundle.display().to_string(),
+        &bundle,
+        signet_verifier::verify::Artifact::Bytes(&artifact),
+        &policy,
+        &trust,
+    );
+    let mut summary = serde_json::Map::new();
+    summary.insert(
+        "artifact".to_owned(),
+        Value::String(args.file.display().to_string()),
+    );
+    report(
+        v.output,
+        summary,
+        &[outcome],
+        &args.file.display().to_string(),
+    )
+}
+
+async fn verify_image(args: VerifyImageArgs) -> anyhow::Result<ExitCode> {
+    let v = &args.verify;
+    let trust = verify::load_trust(&v.trusted_root)?;
+    let policy = verify::build_policy(v.key.as_deref(), &v.identity_flags()?)?;
+    let reference = oci::Reference::parse(&args.image)?;
+    let registry = oci::RegistryClient::new(
+        &reference,
+        &oci::RegistryOptions {
+            allow_insecure: args.allow_insecure_registry,
+        },
+    )?;
+    let manifest = registry.resolve(&reference).await?;
+    let digest = manifest.digest.clone();
+    let outcomes =
+        verify::verify_image_referrers(&registry, &digest, digest_bytes(&digest)?, &policy, &trust)
+            .await?;
+    let pinned = reference.with_digest(&digest);
+    let mut summary = serde_json::Map::new();
+    summary.insert("image".to_owned(), Value::String(pinned.to_string()));
+    summary.insert("digest".to_owned(), Value::String(digest));
+    report(v.output, summary, &outcomes, &pinned.to_string())
+}

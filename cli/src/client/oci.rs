@@ -1,0 +1,1220 @@
+//! A small OCI distribution client: resolve references, push blobs and manifests, and attach or
+//! list OCI 1.1 referrers.
+//!
+//! Specs: OCI distribution-spec v1.1 (pull, push with a monolithic POST+PUT upload, the
+//! referrers API and its fallback "referrers tag schema" `sha256-<hex>`), OCI image-spec v1.1
+//! (manifests, indexes, `artifactType`, `subject`, the empty descriptor), and the Docker
+//! registry token flow (`WWW-Authenticate: Bearer realm=…,service=…,scope=…`).
+//!
+//! It does not do chunked uploads, cross-repository mounts, or pulls of image layers; it does
+//! not follow an image index to a platform manifest (signatures bind to the digest given). TLS
+//! is always used unless the registry is on a loopback address or the caller explicitly allows
+//! plain HTTP (`--allow-insecure-registry`).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Mutex;
+
+use aws_lc_rs::digest::{digest, SHA256};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION, WWW_AUTHENTICATE};
+use reqwest::{Method, StatusCode};
+use serde::{Deserialize, Serialize};
+
+/// OCI image manifest media type.
+pub(crate) const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+/// OCI image index media type.
+pub(crate) const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+/// The OCI empty descriptor's media type (config of artifact manifests).
+pub(crate) const EMPTY_MEDIA_TYPE: &str = "application/vnd.oci.empty.v1+json";
+/// Sigstore bundle v0.3 media type, used as artifactType and layer media type.
+pub(crate) const BUNDLE_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
+
+const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.manifest.v1+json, \
+application/vnd.oci.image.index.v1+json, \
+application/vnd.docker.distribution.manifest.v2+json, \
+application/vnd.docker.distribution.manifest.list.v2+json";
+
+/// Largest manifest we read (the distribution spec suggests registries accept at least 4 MiB).
+const MAX_MANIFEST_BYTES: usize = 4 << 20;
+/// Largest blob we download (bundles are a few KiB).
+const MAX_BLOB_BYTES: usize = 16 << 20;
+
+/// Errors of the registry client.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub(crate) enum RegistryError {
+    /// The image reference is malformed.
+    #[error("invalid image reference {input:?}: {reason}")]
+    InvalidReference {
+        /// The reference given.
+        input: String,
+        /// Why it is invalid.
+        reason: &'static str,
+    },
+    /// The HTTP request failed before a response.
+    #[error("registry request {method} {url} failed: {source}")]
+    Transport {
+        /// The method.
+        method: Method,
+        /// The URL.
+        url: String,
+        /// The cause.
+        source: reqwest::Error,
+    },
+    /// The registry answered with an unexpected status.
+    #[error("registry {method} {url} answered {status}: {body}")]
+    Status {
+        /// The method.
+        method: Method,
+        /// The URL.
+        url: String,
+        /// The status.
+        status: StatusCode,
+        /// The start of the response body.
+        body: String,
+    },
+    /// The content does not match its digest.
+    #[error(
+        "content from the registry does not match its digest: expected {expected}, got {actual}"
+    )]
+    DigestMismatch {
+        /// The digest asked for.
+        expected: String,
+        /// The digest of what came back.
+        actual: String,
+    },
+    /// A response is too large.
+    #[error("registry response for {what} exceeds {limit} bytes")]
+    TooLarge {
+        /// What was being read.
+        what: &'static str,
+        /// The limit.
+        limit: usize,
+    },
+    /// A manifest or index could not be parsed.
+    #[error("invalid {what} from the registry: {reason}")]
+    Malformed {
+        /// What was parsed.
+        what: &'static str,
+        /// The parse error.
+        reason: String,
+    },
+    /// Authentication failed.
+    #[error("registry authentication failed: {reason}")]
+    Auth {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// A parsed image reference `[registry/]repository[:tag][@digest]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Reference {
+    /// Registry host (with port), e.g. `127.0.0.1:5000` or `docker.io`.
+    pub(crate) registry: String,
+    /// Repository path, e.g. `library/alpine`.
+    pub(crate) repository: String,
+    /// Tag, if given.
+    pub(crate) tag: Option<String>,
+    /// Digest (`sha256:<hex>`), if given.
+    pub(crate) digest: Option<String>,
+}
+
+impl Reference {
+    /// Parses a Docker-style image reference.
+    ///
+    /// # Errors
+    /// [`RegistryError::InvalidReference`] on an empty repository, an invalid tag or a digest
+    /// that is not `sha256:` followed by 64 lowercase hex digits.
+    pub(crate) fn parse(input: &str) -> Result<Self, RegistryError> {
+        let bad = |reason| RegistryError::InvalidReference {
+            input: input.to_owned(),
+            reason,
+        };
+        let (name_tag, digest) = match input.split_once('@') {
+            Some((n, d)) => {
+                if !is_sha256_digest(d) {
+                    return Err(bad("digest must be sha256:<64 lowercase hex>"));
+                }
+                (n, Some(d.to_owned()))
+            }
+            None => (input, None),
+        };
+        let last_slash = name_tag.rfind('/').map_or(0, |i| i + 1);
+        let (name, tag) = match name_tag[last_slash..].rfind(':') {
+            Some(i) => {
+                let cut = last_slash + i;
+                (&name_tag[..cut], Some(name_tag[cut + 1..].to_owned()))
+            }
+            None => (name_tag, None),
+        };
+        if let Some(t) = &tag {
+            let ok = !t.is_empty()
+                && t.len() <= 128
+                && t.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+                && !t.starts_with(['.', '-']);
+            if !ok {
+                return Err(bad("invalid tag"));
+            }
+        }
+        let (registry, repository) = match name.split_once('/') {
+            Some((first, rest))
+                if first.contains('.') || first.contains(':') || first == "localhost" =>
+            {
+                (first.to_owned(), rest.to_owned())
+            }
+            _ => {
+                let repo = if name.contains('/') {
+                    name.to_owned()
+                } else {
+                    format!("library/{name}")
+                };
+                ("docker.io".to_owned(), repo)
+            }
+        };
+        let repo_ok = !repository.is_empty()
+            && repository.split('/').all(|c| {
+                !c.is_empty()
+                    && c.chars().all(|ch| {
+                        ch.is_ascii_lowercase() || ch.is_ascii_digit() || "._-".contains(ch)
+                    })
+            });
+        if !repo_ok {
+            return Err(bad("repository must be lowercase path components"));
+        }
+        Ok(Self {
+            registry,
+            repository,
+            tag,
+            digest,
+        })
+    }
+
+    /// The reference to put in a manifest URL: the digest if known, else the tag, else `latest`.
+    pub(crate) fn manifest_ref(&self) -> &str {
+        self.digest
+            .as_deref()
+            .or(self.tag.as_deref())
+            .unwrap_or("latest")
+    }
+
+    /// The same repository at `digest`.
+    pub(crate) fn with_digest(&self, digest: &str) -> Self {
+        Self {
+            registry: self.registry.clone(),
+            repository: self.repository.clone(),
+            tag: None,
+            digest: Some(digest.to_owned()),
+        }
+    }
+
+    fn api_host(&self) -> &str {
+        if self.registry == "docker.io" {
+            "registry-1.docker.io"
+        } else {
+            &self.registry
+        }
+    }
+}
+
+impl fmt::Display for Reference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.registry, self.repository)?;
+        if let Some(t) = &self.tag {
+            write!(f, ":{t}")?;
+        }
+        if let Some(d) = &self.digest {
+            write!(f, "@{d}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether `s` is `sha256:` followed by 64 lowercase hex digits.
+pub(crate) fn is_sha256_digest(s: &str) -> bool {
+    s.strip_prefix("sha256:").is_some_and(|h| {
+        h.len() == 64
+            && h.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
+/// `sha256:<hex>` of `data`.
+pub(crate) fn sha256_digest(data: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(digest(&SHA256, data).as_ref()))
+}
+
+/// Whether `host[:port]` names a loopback address.
+pub(crate) fn is_loopback_host(host_port: &str) -> bool {
+    let host = if let Some(rest) = host_port.strip_prefix('[') {
+        rest.split(']').next().unwrap_or("")
+    } else {
+        host_port.rsplit_once(':').map_or(host_port, |(h, _)| h)
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// An OCI content descriptor.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Descriptor {
+    /// Media type of the referenced content.
+    pub(crate) media_type: String,
+    /// Digest of the referenced content.
+    pub(crate) digest: String,
+    /// Size in bytes.
+    pub(crate) size: u64,
+    /// Artifact type (referrers and indexes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) artifact_type: Option<String>,
+    /// Annotations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) annotations: Option<BTreeMap<String, String>>,
+}
+
+/// An OCI image manifest (the fields this client reads and writes).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ImageManifest {
+    /// Always 2.
+    pub(crate) schema_version: u32,
+    /// The manifest media type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) media_type: Option<String>,
+    /// The artifact type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) artifact_type: Option<String>,
+    /// The config descriptor.
+    pub(crate) config: Descriptor,
+    /// The layers.
+    #[serde(default)]
+    pub(crate) layers: Vec<Descriptor>,
+    /// The subject (for referrers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) subject: Option<Descriptor>,
+    /// Annotations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) annotations: Option<BTreeMap<String, String>>,
+}
+
+/// An OCI image index (the fields this client reads and writes).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ImageIndex {
+    /// Always 2.
+    pub(crate) schema_version: u32,
+    /// The index media type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) media_type: Option<String>,
+    /// The manifests listed.
+    #[serde(default)]
+    pub(crate) manifests: Vec<Descriptor>,
+}
+
+impl ImageIndex {
+    fn empty() -> Self {
+        Self {
+            schema_version: 2,
+            media_type: Some(OCI_INDEX.to_owned()),
+            manifests: Vec::new(),
+        }
+    }
+}
+
+/// A manifest as fetched: exact bytes, media type and digest.
+#[derive(Clone, Debug)]
+pub(crate) struct FetchedManifest {
+    /// The manifest bytes exactly as served.
+    pub(crate) bytes: Vec<u8>,
+    /// Its media type (Content-Type, else the `mediaType` field).
+    pub(crate) media_type: String,
+    /// `sha256:<hex>` of `bytes`.
+    pub(crate) digest: String,
+}
+
+impl FetchedManifest {
+    /// The descriptor of this manifest.
+    pub(crate) fn descriptor(&self) -> Descriptor {
+        Descriptor {
+            media_type: self.media_type.clone(),
+            digest: self.digest.clone(),
+            size: self.bytes.len() as u64,
+            artifact_type: None,
+            annotations: None,
+        }
+    }
+}
+
+/// How referrers were attached or found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum ReferrersMode {
+    /// The registry's referrers API.
+    Api,
+    /// The referrers tag schema `sha256-<hex>`.
+    TagSchema,
+}
+
+/// Options for connecting to a registry.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct RegistryOptions {
+    /// Allow plain HTTP to non-loopback registries.
+    pub(crate) allow_insecure: bool,
+}
+
+/// A registry client bound to one repository.
+pub(crate) struct RegistryClient {
+    http: reqwest::Client,
+    base: String,
+    repository: String,
+    credentials: Option<(String, String)>,
+    auth_header: Mutex<Option<String>>,
+}
+
+impl RegistryClient {
+    /// Creates a client for `reference`'s registry and repository.
+    ///
+    /// Loopback registries and `allow_insecure` use plain HTTP; all others use HTTPS.
+    ///
+    /// # Errors
+    /// [`RegistryError::Auth`] if the HTTP client cannot be built.
+    pub(crate) fn new(
+        reference: &Reference,
+        opts: &RegistryOptions,
+    ) -> Result<Self, RegistryError> {
+        let host = reference.api_host();
+        let scheme = if is_loopback_host(host) || opts.allow_insecure {
+            "http"
+        } else {
+            "https"
+        };
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("signet/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .https_only(scheme == "https")
+            .build()
+            .map_err(|e| RegistryError::Auth {
+                reason: format!("cannot build HTTP client: {e}"),
+            })?;
+        Ok(Self {
+            http,
+            base: format!("{scheme}://{host}"),
+            repository: reference.repository.clone(),
+            credentials: find_credentials(&reference.registry),
+            auth_header: Mutex::new(None),
+        })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/v2/{}/{}", self.base, self.repository, path)
+    }
+
+    fn cached_auth(&self) -> Option<String> {
+        self.auth_header.lock().ok().and_then(|g| g.clone())
+    }
+
+    /// Sends a request, answering one authentication challenge if the registry sends one.
+    async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        headers: HeaderMap,
+        body: Option<Vec<u8>>,
+    ) -> Result<reqwest::Response, RegistryError> {
+        let mut answered = false;
+        loop {
+            let mut req = self
+                .http
+                .request(method.clone(), url)
+                .headers(headers.clone());
+            if let Some(auth) = self.cached_auth() {
+                req = req.header(AUTHORIZATION, auth);
+            }
+            if let Some(b) = &body {
+                req = req.body(b.clone());
+            }
+            let resp = req
+                .send()
+                .await
+                .map_err(|source| RegistryError::Transport {
+                    method: method.clone(),
+                    url: url.to_owned(),
+                    source,
+                })?;
+            if resp.status() != StatusCode::UNAUTHORIZED || answered {
+                return Ok(resp);
+            }
+            let challenge = resp
+                .headers()
+                .get(WWW_AUTHENTICATE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let Some(challenge) = challenge else {
+                return Ok(resp);
+            };
+            let auth = self.answer_challenge(&challenge).await?;
+            if let Ok(mut g) = self.auth_header.lock() {
+                *g = Some(auth);
+            }
+            answered = true;
+        }
+    }
+
+    async fn answer_challenge(&self, challenge: &str) -> Result<String, RegistryError> {
+        let (scheme, params) = parse_challenge(challenge);
+        if scheme.eq_ignore_ascii_case("basic") {
+            let (user, pass) = self.credentials.as_ref().ok_or_else(|| RegistryError::Auth {
+                reason: "registry wants basic auth; set SIGNET_REGISTRY_USERNAME/SIGNET_REGISTRY_PASSWORD or docker login".to_owned(),
+            })?;
+            return Ok(format!("Basic {}", B64.encode(format!("{user}:{pass}"))));
+        }
+        if !scheme.eq_ignore_ascii_case("bearer") {
+            return Err(RegistryError::Auth {
+                reason: format!("unsupported auth scheme {scheme:?}"),
+            });
+        }
+        let realm = params.get("realm").ok_or_else(|| RegistryError::Auth {
+            reason: "bearer challenge without realm".to_owned(),
+        })?;
+        let mut url = url::Url::parse(realm).map_err(|e| RegistryError::Auth {
+            reason: format!("bad realm {realm:?}: {e}"),
+        })?;
+        if url.scheme() != "https"
+            && !url.host_str().is_some_and(is_loopback_host)
+            && self.base.starts_with("https")
+        {
+            return Err(RegistryError::Auth {
+                reason: format!("token realm {realm} is not HTTPS"),
+            });
+        }
+        {
+            let mut q = url.query_pairs_mut();
+            if let Some(s) = params.get("service") {
+                q.append_pair("service", s);
+            }
+            let scope = params
+                .get("scope")
+                .cloned()
+                .unwrap_or_else(|| format!("repository:{}:pull,push", self.repository));
+            q.append_pair("scope", &scope);
+        }
+        let mut req = self.http.get(url.as_str());
+        if let Some((user, pass)) = &self.credentials {
+            req = req.basic_auth(user, Some(pass));
+        }
+        let resp = req.send().await.map_err(|e| RegistryError::Auth {
+            reason: format!("token request to {realm} failed: {e}"),
+        })?;
+        if !resp.status().is_success() {
+            return Err(RegistryError::Auth {
+                reason: format!("token endpoint {realm} answered {}", resp.status()),
+            });
+        }
+        #[derive(Deserialize)]
+        struct TokenResponse {
+            token: Option<String>,
+            access_token: Option<String>,
+        }
+        let t: TokenResponse = resp.json().await.map_err(|e| RegistryError::Auth {
+            reason: format!("bad token response: {e}"),
+        })?;
+        let token = t
+            .token
+            .or(t.access_token)
+            .ok_or_else(|| RegistryError::Auth {
+                reason: "token response has no token".to_owned(),
+            })?;
+        Ok(format!("Bearer {token}"))
+    }
+
+    async fn status_error(method: Method, url: &str, resp: reqwest::Response) -> RegistryError {
+        let status = resp.status();
+        let body = resp.text().await.unwrap_or_default();
+        let body: String = body.chars().take(300).collect();
+        RegistryError::Status {
+            method,
+            url: url.to_owned(),
+            status,
+            body,
+        }
+    }
+
+    async fn read_limited(
+        mut resp: reqwest::Response,
+        limit: usize,
+        what: &'static str,
+        method: Method,
+        url: &str,
+    ) -> Result<Vec<u8>, RegistryError> {
+        let mut out = Vec::new();
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|source| RegistryError::Transport {
+                method: method.clone(),
+                url: url.to_owned(),
+                source,
+            })?
+        {
+            if out.len() + chunk.len() > limit {
+                return Err(RegistryError::TooLarge { what, limit });
+            }
+            out.extend_from_slice(&chunk);
+        }
+        Ok(out)
+    }
+
+    /// Fetches a manifest by tag or digest. Returns `None` on 404.
+    ///
+    /// When `reference` is a digest, the bytes are checked against it.
+    ///
+    /// # Errors
+    /// Transport, status, size and digest errors.
+    pub(crate) async fn get_manifest(
+        &self,
+        reference: &str,
+    ) -> Result<Option<FetchedManifest>, RegistryError> {
+        let url = self.url(&format!("manifests/{reference}"));
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            ACCEPT,
+            MANIFEST_ACCEPT
+                .parse()
+                .map_err(|_| RegistryError::Malformed {
+                    what: "accept header",
+                    reason: String::new(),
+                })?,
+        );
+        let resp = self.send(Method::GET, &url, headers, None).await?;
+        if resp.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !resp.status().is_success() {
+            return Err(Self::status_error(Method::GET, &url, resp).await);
+        }
+        let content_type = resp
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.split(';').next().unwrap_or("").trim().to_owned());
+        let bytes =
+            Self::read_limited(resp, MAX_MANIFEST_BYTES, "manifest", Method::GET, &url).await?;
+        let digest = sha256_digest(&bytes);
+        if is_sha256_digest(reference) && digest != reference {
+            return Err(RegistryError::DigestMismatch {
+                expected: reference.to_owned(),
+                actual: digest,
+            });
+        }
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct MediaTypeOnly {
+            media_type: Option<String>,
+        }
+        let field = serde_json::from_slice::<MediaTypeOnly>(&bytes)
+            .map_err(|e| RegistryError::Malformed {
+                what: "manifest",
+                reason: e.to_string(),
+            })?
+            .media_type;
+        let media_type = field
+            .or(content_type.filter(|c| !c.is_empty() && c != "application/json"))
+            .unwrap_or_else(|| OCI_MANIFEST.to_owned());
+        Ok(Some(FetchedManifest {
+            bytes,
+            media_type,
+            digest,
+        }))
+    }
+
+    /// Resolves `reference` (tag or digest) to its manifest.
+    ///
+    /// # Errors
+    /// As [`Self::get_manifest`], plus a 404 status error when the manifest does not exist.
+    pub(crate) async fn resolve(
+        &self,
+        reference: &Reference,
+    ) -> Result<FetchedManifest, RegistryError> {
+        let r = reference.manifest_ref();
+        self.get_manifest(r)
+            .await?
+            .ok_or_else(|| RegistryError::Status {
+                method: Method::GET,
+                url: self.url(&format!("manifests/{r}")),
+                status: StatusCode::NOT_FOUND,
+                body: format!("manifest {reference} not found"),
+            })
+    }
+
+    /// Downloads a blob and checks its digest.
+    ///
+    /// # Errors
+    /// Transport, status, size and digest errors.
+    pub(crate) async fn get_blob(&self, digest: &str) -> Result<Vec<u8>, RegistryError> {
+        if !is_sha256_digest(digest) {
+            return Err(RegistryError::Malformed {
+                what: "blob digest",
+                reason: format!("{digest:?} is not sha256:<hex>"),
+            });
+        }
+        let url = self.url(&format!("blobs/{digest}"));
+        let resp = self.send(Method::GET, &url, HeaderMap::new(), None).await?;
+        if !resp.status().is_success() {
+            return Err(Self::status_error(Method::GET, &url, resp).await);
+        }
+        let bytes = Self::read_limited(resp, MAX_BLOB_BYTES, "blob", Method::GET, &url).await?;
+        let actual = sha256_digest(&bytes);
+        if actual != digest {
+            return Err(RegistryError::DigestMismatch {
+                expected: digest.to_owned(),
+                actual,
+            });
+        }
+        Ok(bytes)
+    }
+
+    async fn blob_exists(&self, digest: &str) -> Result<bool, RegistryError> {
+        let url = self.url(&format!("blobs/{digest}"));
+        let resp = self
+            .send(Method::HEAD, &url, HeaderMap::new(), None)
+            .await?;
+        Ok(resp.status().is_success())
+    }
+
+    /// Uploads `data` as a blob (monolithic POST then PUT), unless it is already there.
+    ///
+    /// # Errors
+    /// Transport and status errors.
+    pub(crate) async fn push_blob(
+        &self,
+        data: &[u8],
+        media_type: &str,
+    ) -> Result<Descriptor, RegistryError> {
+        let digest = sha256_digest(data);
+        let desc = Descriptor {
+            media_type: media_type.to_owned(),
+            digest: digest.clone(),
+            size: data.len() as u64,
+            artifact_type: None,
+            annotations: None,
+        };
+        if self.blob_exists(&digest).await? {
+            return Ok(desc);
+        }
+        let url = self.url("blobs/uploads/");
+        let resp = self
+            .send(Method::POST, &url, HeaderMap::new(), None)
+            .await?;
+        if resp.status() != StatusCode::ACCEPTED {
+            return Err(Self::status_error(Method::POST, &url, resp).await);
+        }
+        let location = resp
+            .headers()
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| RegistryError::Malformed {
+                what: "upload response",
+                reason: "no Location header".to_owned(),
+            })?
+            .to_owned();
+        let base = url::Url::parse(&self.base).map_err(|e| RegistryError::Malformed {
+            what: "registry URL",
+            reason: e.to_string(),
+        })?;
+        let mut put_url = base.join(&location).map_err(|e| RegistryError::Malformed {
+            what: "upload Location",
+            reason: e.to_string(),
+        })?;
+        put_url.query_pairs_mut().append_pair("digest", &digest);
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            CONTENT_TYPE,
+            reqwest::header::HeaderValue::from_static("application/octet-stream"),
+        );
+        let put = put_url.to_string();
+        let resp = self
+            .send(Method::PUT, &put, headers, Some(data.to_vec()))
+            .await?;
+        if resp.status() != StatusCode::CREATED {
+            return Err(Self::status_error(Method::PUT, &put, resp).await);
+        }
+        Ok(desc)
+    }
+
+    /// Pushes a manifest under `reference` (a tag or its digest). Returns whether the registry
+    /// sent `OCI-Subject` (it processed the subject for its referrers API).
+    ///
+    /// # Errors
+    /// Transport and status errors.
+    pub(crate) async fn put_manifest(
+        &self,
+        reference: &str,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> Result<bool, RegistryError> {
+        let url = self.url(&format!("manifests/{reference}"));
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            CONTENT_TYPE,
+            media_type.parse().map_err(|_| RegistryError::Malformed {
+                what: "media type",
+                reason: media_type.to_owned(),
+            })?,
+        );
+        let resp = self
+            .send(Method::PUT, &url, headers, Some(bytes.to_vec()))
+            .await?;
+        if resp.status() != StatusCode::CREATED {
+            return Err(Self::status_error(Method::PUT, &url, resp).await);
+        }
+        Ok(resp.headers().contains_key("oci-subject"))
+    }
+
+    /// Lists the referrers of `subject_digest`: the referrers API first, then the tag schema.
+    /// When `artifact_type` is given, only referrers of that type are returned.
+    ///
+    /// # Errors
+    /// Transport, status and parse errors.
+    pub(crate) async fn referrers(
+        &self,
+        subject_digest: &str,
+        artifact_type: Option<&str>,
+    ) -> Result<(Vec<Descriptor>, ReferrersMode), RegistryError> {
+        let url = self.url(&format!("referrers/{subject_digest}"));
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT, reqwest::header::HeaderValue::from_static(OCI_INDEX));
+        let resp = self.send(Method::GET, &url, headers, None).await?;
+        let (index, mode) = if resp.status().is_success()
+            && resp
+                .headers()
+                .get(CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|c| c.starts_with(OCI_INDEX))
+        {
+            let bytes =
+                Self::read_limited(resp, MAX_MANIFEST_BYTES, "referrers", Method::GET, &url)
+                    .await?;
+            (parse_index(&bytes)?, ReferrersMode::Api)
+        } else if matches!(
+            resp.status(),
+            StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED | StatusCode::BAD_REQUEST
+        ) || resp.status().is_success()
+        {
+            (
+                self.tag_schema_index(subject_digest).await?,
+                ReferrersMode::TagSchema,
+            )
+        } else {
+            return Err(Self::status_error(Method::GET, &url, resp).await);
+        };
+        let list = index
+            .manifests
+            .into_iter()
+            .filter(|d| artifact_type.is_none_or(|t| d.artifact_type.as_deref() == Some(t)))
+            .collect();
+        Ok((list, mode))
+    }
+
+    async fn tag_schema_index(&self, subject_digest: &str) -> Result<ImageIndex, RegistryError> {
+        let tag = referrers_tag(subject_digest)?;
+        match self.get_manifest(&tag).await? {
+            Some(m) => parse_index(&m.bytes),
+            None => Ok(ImageIndex::empty()),
+        }
+    }
+
+    /// Fetches an artifact manifest by digest and returns it parsed.
+    ///
+    /// # Errors
+    /// Transport, status, digest and parse errors.
+    pub(crate) async fn get_image_manifest(
+        &self,
+        digest: &str,
+    ) -> Result<ImageManifest, RegistryError> {
+        let m = self
+            .get_manifest(digest)
+            .await?
+            .ok_or_else(|| RegistryError::Status {
+                method: Method::GET,
+                url: self.url(&format!("manifests/{digest}")),
+                status: StatusCode::NOT_FOUND,
+                body: "referrer manifest not found".to_owned(),
+            })?;
+        serde_json::from_slice(&m.bytes).map_err(|e| RegistryError::Malformed {
+            what: "artifact manifest",
+            reason: e.to_string(),
+        })
+    }
+
+    /// Attaches `payload` (of `artifact_type`, also its layer media type) to `subject` as an
+    /// OCI 1.1 referrer. When the registry does not index the subject itself, the referrers tag
+    /// schema index is updated (read, append, write) so earlier referrers are kept.
+    ///
+    /// # Errors
+    /// Transport, status and parse errors.
+    pub(crate) async fn attach_referrer(
+        &self,
+        subject: &Descriptor,
+        artifact_type: &str,
+        payload: &[u8],
+        annotations: BTreeMap<String, String>,
+    ) -> Result<(Descriptor, ReferrersMode), RegistryError> {
+        let config = self.push_blob(b"{}", EMPTY_MEDIA_TYPE).await?;
+        let layer = self.push_blob(payload, artifact_type).await?;
+        let manifest = ImageManifest {
+            schema_version: 2,
+            media_type: Some(OCI_MANIFEST.to_owned()),
+            artifact_type: Some(artifact_type.to_owned()),
+            config,
+            layers: vec![layer],
+            subject: Some(Descriptor {
+                media_type: subject.media_type.clone(),
+                digest: subject.digest.clone(),
+                size: subject.size,
+                artifact_type: None,
+                annotations: None,
+            }),
+            annotations: (!annotations.is_empty()).then(|| annotations.clone()),
+        };
+        let bytes = serde_json::to_vec(&manifest).map_err(|e| RegistryError::Malformed {
+            what: "artifact manifest",
+            reason: e.to_string(),
+        })?;
+        let digest = sha256_digest(&bytes);
+        let indexed_by_registry = self.put_manifest(&digest, OCI_MANIFEST, &bytes).await?;
+        let desc = Descriptor {
+            media_type: OCI_MANIFEST.to_owned(),
+            digest,
+            size: bytes.len() as u64,
+            artifact_type: Some(artifact_type.to_owned()),
+            annotations: (!annotations.is_empty()).then_some(annotations),
+        };
+        if indexed_by_registry {
+            return Ok((desc, ReferrersMode::Api));
+        }
+        let mut index = self.tag_schema_index(&subject.digest).await?;
+        if !index.manifests.iter().any(|d| d.digest == desc.digest) {
+            index.manifests.push(desc.clone());
+        }
+        index.media_type = Some(OCI_INDEX.to_owned());
+        let index_bytes = serde_json::to_vec(&index).map_err(|e| RegistryError::Malformed {
+            what: "referrers index",
+            reason: e.to_string(),
+        })?;
+        self.put_manifest(&referrers_tag(&subject.digest)?, OCI_INDEX, &index_bytes)
+            .await?;
+        Ok((desc, ReferrersMode::TagSchema))
+    }
+}
+
+/// The referrers tag schema tag for `digest`: `sha256-<hex>`.
+///
+/// # Errors
+/// [`RegistryError::Malformed`] when `digest` is not a sha256 digest.
+pub(crate) fn referrers_tag(digest: &str) -> Result<String, RegistryError> {
+    if !is_sha256_digest(digest) {
+        return Err(RegistryError::Malformed {
+            what: "subject digest",
+            reason: format!("{digest:?} is not sha256:<hex>"),
+        });
+    }
+    Ok(digest.replacen(':', "-", 1))
+}
+
+fn parse_index(bytes: &[u8]) -> Result<ImageIndex, RegistryError> {
+    serde_json::from_slice(bytes).map_err(|e| RegistryError::Malformed {
+        what: "referrers index",
+        reason: e.to_string(),
+    })
+}
+
+/// Parses `Scheme k="v",k2="v2"` into the scheme and its parameters.
+fn parse_challenge(header: &str) -> (String, BTreeMap<String, String>) {
+    let header = header.trim();
+    let (scheme, rest) = header.split_once(' ').unwrap_or((header, ""));
+    let mut params = BTreeMap::new();
+    let mut chars = rest.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| *c == ',' || c.is_whitespace()) {
+            chars.next();
+        }
+        let key: String = chars.by_ref().take_while(|c| *c != '=').collect();
+        if key.is_empty() {
+            break;
+        }
+        let mut value = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => {
+                        if let Some(n) = chars.next() {
+                            value.push(n);
+                        }
+                    }
+                    '"' => break,
+                    _ => value.push(c),
+                }
+            }
+        } else {
+            while let Some(c) = chars.peek() {
+                if *c == ',' {
+                    break;
+                }
+                value.push(*c);
+                chars.next();
+            }
+        }
+        params.insert(key.trim().to_ascii_lowercase(), value);
+    }
+    (scheme.to_owned(), params)
+}
+
+/// Registry credentials: `SIGNET_REGISTRY_USERNAME`/`SIGNET_REGISTRY_PASSWORD`, else the
+/// `auths` entry of `~/.docker/config.json` (`DOCKER_CONFIG` overrides the directory).
+fn find_credentials(registry: &str) -> Option<(String, String)> {
+    if let (Ok(u), Ok(p)) = (
+        std::env::var("SIGNET_REGISTRY_USERNAME"),
+        std::env::var("SIGNET_REGISTRY_PASSWORD"),
+    ) {
+        return Some((u, p));
+    }
+    let dir = std::env::var_os("DOCKER_CONFIG")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".docker")))?;
+    let text = std::fs::read(dir.join("config.json")).ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&text).ok()?;
+    let auths = v.get("auths")?.as_object()?;
+    let keys = if registry == "docker.io" {
+        vec![
+            "https://index.docker.io/v1/".to_owned(),
+            "docker.io".to_owned(),
+        ]
+    } else {
+        vec![registry.to_owned(), format!("https://{registry}")]
+    };
+    let entry = keys.iter().find_map(|k| auths.get(k))?;
+    let raw = B64.decode(entry.get("auth")?.as_str()?).ok()?;
+    let s = String::from_utf8(raw).ok()?;
+    let (u, p) = s.split_once(':')?;
+    Some((u.to_owned(), p.to_owned()))
+}
+
+#[cfg(test)]
+#[path = "../../tests/support/registry.rs"]
+mod test_registry;
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::test_registry::{have_tools, TestRegistry};
+    use super::*;
+
+    fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    fn client(reg: &TestRegistry, repo: &str) -> (RegistryClient, Reference) {
+        let r = Reference::parse(&format!("{}/{repo}:t", reg.addr)).unwrap();
+        (
+            RegistryClient::new(&r, &RegistryOptions::default()).unwrap(),
+            r,
+        )
+    }
+
+    /// Resolves a tag, attaches two referrers through the tag schema (docker-registry 2.8 has
+    /// no referrers API) and lists both; then moves the tag and checks the new digest has none.
+    #[test]
+    fn attach_and_list_referrers_on_docker_registry() {
+        if !have_tools(&["docker-registry", "umoci", "skopeo"]) {
+            return;
+        }
+        let reg = TestRegistry::start();
+        let digest = reg.push_image("test/app", "t", "one");
+        let (c, r) = client(&reg, "test/app");
+        rt().block_on(async {
+            let m = c.resolve(&r).await.unwrap();
+            assert_eq!(m.digest, digest, "resolved digest must match skopeo's");
+            assert_eq!(m.media_type, OCI_MANIFEST);
+            let by_digest = c.resolve(&r.with_digest(&digest)).await.unwrap();
+            assert_eq!(by_digest.bytes, m.bytes);
+            let subject = m.descriptor();
+
+            let (none, mode) = c.referrers(&digest, Some(BUNDLE_MEDIA_TYPE)).await.unwrap();
+            assert!(none.is_empty());
+            assert_eq!(mode, ReferrersMode::TagSchema);
+
+            let (d1, mode1) = c
+                .attach_referrer(
+                    &subject,
+                    BUNDLE_MEDIA_TYPE,
+                    b"{\"first\":1}",
+                    BTreeMap::new(),
+                )
+                .await
+                .unwrap();
+            assert_eq!(mode1, ReferrersMode::TagSchema);
+            let (d2, _) = c
+                .attach_referrer(
+                    &subject,
+                    BUNDLE_MEDIA_TYPE,
+                    b"{\"second\":2}",
+                    BTreeMap::new(),
+                )
+                .await
+                .unwrap();
+            // Attaching the same payload again must not duplicate the index entry.
+            c.attach_referrer(
+                &subject,
+                BUNDLE_MEDIA_TYPE,
+                b"{\"second\":2}",
+                BTreeMap::new(),
+            )
+            .await
+            .unwrap();
+            let (list, _) = c.referrers(&digest, Some(BUNDLE_MEDIA_TYPE)).await.unwrap();
+            let digests: Vec<&str> = list.iter().map(|d| d.digest.as_str()).collect();
+            assert_eq!(digests, vec![d1.digest.as_str(), d2.digest.as_str()]);
+            let (other_type, _) = c
+                .referrers(&digest, Some("application/x-other"))
+                .await
+                .unwrap();
+            assert!(other_type.is_empty());
+
+            // Each referrer manifest points at the subject and carries the bundle layer.
+            let am = c.get_image_manifest(&d1.digest).await.unwrap();
+            assert_eq!(am.artifact_type.as_deref(), Some(BUNDLE_MEDIA_TYPE));
+            assert_eq!(am.config.media_type, EMPTY_MEDIA_TYPE);
+            assert_eq!(am.subject.as_ref().unwrap().digest, digest);
+            let blob = c.get_blob(&am.layers[0].digest).await.unwrap();
+            assert_eq!(blob, b"{\"first\":1}");
+
+            // The referrers tag is an OCI index visible to other tools.
+            let idx = c
+                .get_manifest(&referrers_tag(&digest).unwrap())
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(idx.media_type, OCI_INDEX);
+        });
+
+        // Move the tag to other content: it now resolves to a digest with no referrers.
+        let moved = reg.push_image("test/app", "t", "two");
+        assert_ne!(moved, digest);
+        rt().block_on(async {
+            let m = c.resolve(&r).await.unwrap();
+            assert_eq!(m.digest, moved);
+            let (list, _) = c.referrers(&moved, Some(BUNDLE_MEDIA_TYPE)).await.unwrap();
+            assert!(list.is_empty());
+            let (old, _) = c.referrers(&digest, Some(BUNDLE_MEDIA_TYPE)).await.unwrap();
+            assert_eq!(old.len(), 2, "old digest keeps its signatures");
+        });
+    }
+
+    #[test]
+    fn missing_manifest_and_bad_digest() {
+        if !have_tools(&["docker-registry", "umoci", "skopeo"]) {
+            return;
+        }
+        let reg = TestRegistry::start();
+        let digest = reg.push_image("test/x", "t", "x");
+        let (c, _) = client(&reg, "test/x");
+        rt().block_on(async {
+            let missing = Reference::parse(&format!("{}/test/x:nope", reg.addr)).unwrap();
+            let err = c.resolve(&missing).await.unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    RegistryError::Status {
+                        status: StatusCode::NOT_FOUND,
+                        ..
+                    }
+                ),
+                "{err}"
+            );
+            // An unknown blob is a status error, not empty content.
+            let err = c
+                .get_blob(&format!("sha256:{}", "1".repeat(64)))
+                .await
+                .unwrap_err();
+            assert!(matches!(err, RegistryError::Status { .. }), "{err}");
+            assert!(c.get_manifest(&digest).await.unwrap().is_some());
+        });
+    }
+
+    #[test]
+    fn parses_references() {
+        let r = Reference::parse("127.0.0.1:5000/a/b:t1").unwrap();
+        assert_eq!(r.registry, "127.0.0.1:5000");
+        assert_eq!(r.repository, "a/b");
+        assert_eq!(r.tag.as_deref(), Some("t1"));
+        assert_eq!(r.manifest_ref(), "t1");
+        let d = format!("sha256:{}", "a".repeat(64));
+        let r = Reference::parse(&format!("localhost/x@{d}")).unwrap();
+        assert_eq!(r.registry, "localhost");
+        assert_eq!(r.manifest_ref(), d);
+        let r = Reference::parse("alpine").unwrap();
+        assert_eq!(
+            (r.registry.as_str(), r.repository.as_str()),
+            ("docker.io", "library/alpine")
+        );
+        assert!(Reference::parse("x@sha256:abc").is_err());
+        assert!(Reference::parse("127.0.0.1:5000/UPPER").is_err());
+    }
+
+    #[test]
+    fn loopback_detection() {
+        assert!(is_loopback_host("127.0.0.1:5000"));
+        assert!(is_loopback_host("localhost"));
+        assert!(is_loopback_host("[::1]:5000"));
+        assert!(!is_loopback_host("registry.example.com:5000"));
+        assert!(!is_loopback_host("10.0.0.1:80"));
+    }
+
+    #[test]
+    fn https_is_required_off_loopback() {
+        let r = Reference::parse("registry.example.com/a:t").unwrap();
+        let c = RegistryClient::new(&r, &RegistryOptions::default()).unwrap();
+        assert!(c.base.starts_with("https://"));
+        let c = RegistryClient::new(
+            &r,
+            &RegistryOptions {
+                allow_insecure: true,
+            },
+        )
+        .unwrap();
+        assert!(c.base.starts_with("http://"));
+        let r = Reference::parse("127.0.0.1:5000/a:t").unwrap();
+        let c = RegistryClient::new(&r, &RegistryOptions::default()).unwrap();
+        assert!(c.base.starts_with("http://"));
+    }
+
+    #[test]
+    fn parses_bearer_challenge() {
+        let (s, p) = parse_challenge(
+            r#"Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull,push""#,
+        );
+        assert_eq!(s, "Bearer");
+        assert_eq!(p["realm"], "https://auth.example/token");
+        assert_eq!(p["service"], "registry.example");
+        assert_eq!(p["scope"], "repository:a/b:pull,push");
+    }
+
+    #[test]
+    fn referrers_tag_schema() {
+        let d = format!("sha256:{}", "0".repeat(64));
+        assert_eq!(
+            referrers_tag(&d).unwrap(),
+            format!("sha256-{}", "0".repeat(64))
+        );
+        assert!(referrers_tag("sha512:00").is_err());
+    }
+}

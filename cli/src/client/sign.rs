@@ -1,0 +1,492 @@
+//! Signing: get a certificate (keyless) or load a key (keyed), sign a SHA-256 digest, record a
+//! hashedrekord entry in the log and assemble a Sigstore bundle v0.3.
+//!
+//! Specs: Fulcio v2 `POST /api/v2/signingCert` (proof of possession = ECDSA signature over the
+//! token's `email`, else `sub`), Rekor v1 `POST /api/v1/log/entries` with hashedrekord 0.0.1,
+//! and sigstore protobuf-specs `Bundle` v0.3 (`mediaType`
+//! `application/vnd.dev.sigstore.bundle.v0.3+json`; int64 as strings; `logId.keyId` base64).
+//!
+//! Keyless keys are ephemeral ECDSA P-256 keys held in memory only: nothing here writes a
+//! private key anywhere. This module does not use a timestamp authority or DSSE envelopes.
+
+use aws_lc_rs::digest::{Digest, SHA256};
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_ASN1_SIGNING};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use serde_json::{json, Value};
+use signet_proto::fulcio::{
+    CreateSigningCertificateRequest, Credentials, FulcioPublicKey, KeyRequest, PublicKeyAlgorithm,
+    PublicKeyRequest, SigningCertificate,
+};
+use signet_proto::rekor::{HashedRekordV001, LogEntry, ProposedEntry};
+
+use signet_proto::bundle::{
+    Base64Bytes, Bundle, BundleContent, BundleVersion, Checkpoint, HashAlgorithm, HashOutput,
+    InclusionPromise, InclusionProof, KindVersion, LogId, MessageSignature, PublicKeyIdentifier,
+    TimestampVerificationData, TransparencyLogEntry, VerificationMaterial,
+    VerificationMaterialContent, X509Certificate,
+};
+
+use super::keypair;
+use super::token;
+
+/// Errors of the signing flow, each naming the step that failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub(crate) enum SignError {
+    /// A server could not be reached.
+    #[error("{step}: request to {url} failed: {source}")]
+    Transport {
+        /// The step.
+        step: &'static str,
+        /// The URL.
+        url: String,
+        /// The cause.
+        source: reqwest::Error,
+    },
+    /// A server refused the request.
+    #[error("{step}: {url} answered {status}: {body}")]
+    Refused {
+        /// The step.
+        step: &'static str,
+        /// The URL.
+        url: String,
+        /// The HTTP status.
+        status: reqwest::StatusCode,
+        /// The start of the response body.
+        body: String,
+    },
+    /// A server's answer is not what the protocol says.
+    #[error("{step}: invalid response: {reason}")]
+    BadResponse {
+        /// The step.
+        step: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// The identity token could not be obtained or read.
+    #[error(transparent)]
+    Token(#[from] token::TokenError),
+    /// Local crypto failed.
+    #[error("crypto failure: {what}")]
+    Crypto {
+        /// The operation.
+        what: &'static str,
+    },
+}
+
+/// Who signs: an ephemeral key with its Fulcio certificate, or a long-lived key.
+pub(crate) enum SigningIdentity {
+    /// Keyless: ephemeral key (memory only) and the CA's certificate chain.
+    Keyless {
+        /// The ephemeral key.
+        key: EcdsaKeyPair,
+        /// The leaf certificate, DER.
+        leaf_der: Vec<u8>,
+        /// The leaf certificate, PEM.
+        leaf_pem: String,
+        /// The OIDC identity read (unverified) from the token, for display.
+        subject: String,
+        /// The token's issuer, for display.
+        issuer: Option<String>,
+    },
+    /// Keyed: a decrypted private key and its public key.
+    Keyed {
+        /// The key.
+        key: EcdsaKeyPair,
+        /// The public key, PEM SPKI.
+        public_pem: String,
+        /// The public key, SPKI DER.
+        spki_der: Vec<u8>,
+    },
+}
+
+impl SigningIdentity {
+    fn key(&self) -> &EcdsaKeyPair {
+        match self {
+            Self::Keyless { key, .. } | Self::Keyed { key, .. } => key,
+        }
+    }
+
+    /// The PEM text recorded as the entry's verifier (certificate or public key).
+    fn verifier_pem(&self) -> &str {
+        match self {
+            Self::Keyless { leaf_pem, .. } => leaf_pem,
+            Self::Keyed { public_pem, .. } => public_pem,
+        }
+    }
+
+    /// A short description of the signer for output.
+    pub(crate) fn describe(&self) -> Value {
+        match self {
+            Self::Keyless {
+                subject, issuer, ..
+            } => {
+                json!({"mode": "keyless", "identity": subject, "issuer": issuer})
+            }
+            Self::Keyed { spki_der, .. } => json!({
+                "mode": "keyed",
+                "keyId": hex::encode(aws_lc_rs::digest::digest(&SHA256, spki_der).as_ref()),
+            }),
+        }
+    }
+}
+
+fn transport<'a>(
+    step: &'static str,
+    url: &'a str,
+) -> impl FnOnce(reqwest::Error) -> SignError + 'a {
+    move |source| SignError::Transport {
+        step,
+        url: url.to_owned(),
+        source,
+    }
+}
+
+/// The HTTP client for CA and log requests.
+pub(crate) fn http_client() -> Result<reqwest::Client, SignError> {
+    reqwest::Client::builder()
+        .user_agent(concat!("signet/", env!("CARGO_PKG_VERSION")))
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .map_err(|source| SignError::Transport {
+            step: "HTTP client",
+            url: String::new(),
+            source,
+        })
+}
+
+fn pem_encode(label: &str, der: &[u8]) -> String {
+    pem::encode_config(
+        &pem::Pem::new(label, der.to_vec()),
+        pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
+    )
+}
+
+async fn read_body(resp: reqwest::Response) -> String {
+    resp.text()
+        .await
+        .unwrap_or_default()
+        .chars()
+        .take(400)
+        .collect()
+}
+
+/// Keyless: acquires a token, makes an ephemeral key and obtains a certificate from the CA.
+pub(crate) async fn keyless(
+    http: &reqwest::Client,
+    ca_url: &str,
+    explicit_token: Option<&str>,
+) -> Result<SigningIdentity, SignError> {
+    let tok = token::acquire(explicit_token).await?;
+    let claims = token::unverified_claims(&tok)?;
+    let subject = token::challenge_subject(&claims)?;
+    let key =
+        EcdsaKeyPair::generate(&ECDSA_P256_SHA256_ASN1_SIGNING).map_err(|_| SignError::Crypto {
+            what: "generate ephemeral key",
+        })?;
+    let pop = key
+        .sign(&SystemRandom::new(), subject.as_bytes())
+        .map_err(|_| SignError::Crypto {
+            what: "proof of possession",
+        })?;
+    let public_pem = keypair::public_key_pem(&key).map_err(|_| SignError::Crypto {
+        what: "export public key",
+    })?;
+    let req = CreateSigningCertificateRequest {
+        credentials: Credentials {
+            oidc_identity_token: tok,
+        },
+        key: KeyRequest::PublicKey(PublicKeyRequest {
+            public_key: FulcioPublicKey {
+                algorithm: PublicKeyAlgorithm::Ecdsa,
+                content: public_pem,
+            },
+            proof_of_possession: Base64Bytes(pop.as_ref().to_vec()),
+        }),
+    };
+    const STEP: &str = "certificate request to the CA";
+    let url = format!("{ca_url}/api/v2/signingCert");
+    let resp = http
+        .post(&url)
+        .json(&req)
+        .send()
+        .await
+        .map_err(transport(STEP, &url))?;
+    if !resp.status().is_success() {
+        let status = resp.status();
+        return Err(SignError::Refused {
+            step: STEP,
+            url,
+            status,
+            body: read_body(resp).await,
+        });
+    }
+    let raw = resp.bytes().await.map_err(transport(STEP, &url))?;
+    let body = SigningCertificate::from_json(&raw).map_err(|e| SignError::BadResponse {
+        step: STEP,
+        reason: e.to_string(),
+    })?;
+    let leaf_text = body
+        .chain()
+        .certificates
+        .first()
+        .ok_or_else(|| SignError::BadResponse {
+            step: STEP,
+            reason: "empty certificate chain".to_owned(),
+        })?;
+    let leaf = pem::parse(leaf_text).map_err(|e| SignError::BadResponse {
+        step: STEP,
+        reason: format!("leaf is not PEM: {e}"),
+    })?;
+    let leaf_der = leaf.into_contents();
+    // The certificate must certify our ephemeral key, not some other key.
+    let (_, cert) =
+        x509_parser::parse_x509_certificate(&leaf_der).map_err(|e| SignError::BadResponse {
+            step: STEP,
+            reason: format!("leaf certificate does not parse: {e}"),
+        })?;
+    let ours = keypair::public_key_der(&key).map_err(|_| SignError::Crypto {
+        what: "export public key",
+    })?;
+    if cert.public_key().raw != ours.as_slice() {
+        return Err(SignError::BadResponse {
+            step: STEP,
+            reason: "the certificate is for a different public key".to_owned(),
+        });
+    }
+    Ok(SigningIdentity::Keyless {
+        leaf_pem: pem_encode("CERTIFICATE", &leaf_der),
+        leaf_der,
+        key,
+        subject,
+        issuer: claims.iss,
+    })
+}
+
+/// Keyed: wraps a decrypted key.
+pub(crate) fn keyed(key: EcdsaKeyPair) -> Result<SigningIdentity, SignError> {
+    let spki_der = keypair::public_key_der(&key).map_err(|_| SignError::Crypto {
+        what: "export public key",
+    })?;
+    Ok(SigningIdentity::Keyed {
+        public_pem: pem_encode("PUBLIC KEY", &spki_der),
+        spki_der,
+        key,
+    })
+}
+
+/// The result of signing one digest.
+pub(crate) struct Signed {
+    /// The bundle.
+    pub(crate) bundle: Bundle,
+    /// The log index of the entry.
+    pub(crate) log_index: i64,
+    /// The log's integrated time (Unix seconds).
+    pub(crate) integrated_time: i64,
+}
+
+/// Signs `digest` (SHA-256 of the artifact), records the entry in the log at `log_url`, and
+/// returns the bundle.
+pub(crate) async fn sign_digest(
+    http: &reqwest::Client,
+    log_url: &str,
+    identity: &SigningIdentity,
+    digest: &[u8; 32],
+) -> Result<Signed, SignError> {
+    let d = Digest::import_less_safe(digest, &SHA256).map_err(|_| SignError::Crypto {
+        what: "import digest",
+    })?;
+    let sig = identity
+        .key()
+        .sign_digest(&d)
+        .map_err(|_| SignError::Crypto {
+            what: "sign digest",
+        })?;
+    let sig_b64 = B64.encode(sig.as_ref());
+    let digest_hex = hex::encode(digest);
+    let proposed = ProposedEntry::HashedRekordV001(HashedRekordV001::new(
+        digest,
+        sig.as_ref().to_vec(),
+        identity.verifier_pem().as_bytes().to_vec(),
+    ))
+    .to_value()
+    .map_err(|e| SignError::BadResponse {
+        step: "entry assembly",
+        reason: e.to_string(),
+    })?;
+    const STEP: &str = "upload to the transparency log";
+    let url = format!("{log_url}/api/v1/log/entries");
+    let resp = http
+        .post(&url)
+        .json(&proposed)
+        .send()
+        .await
+        .map_err(transport(STEP, &url))?;
+    if resp.status() != reqwest::StatusCode::CREATED {
+        let status = resp.status();
+        return Err(SignError::Refused {
+            step: STEP,
+            url,
+            status,
+            body: read_body(resp).await,
+        });
+    }
+    let raw = resp.bytes().await.map_err(transport(STEP, &url))?;
+    let entries: LogEntry = serde_json::from_slice(&raw).map_err(|e| SignError::BadResponse {
+        step: STEP,
+        reason: e.to_string(),
+    })?;
+    let mut values = entries.into_values();
+    let (Some(entry), None) = (values.next(), values.next()) else {
+        return Err(SignError::BadResponse {
+            step: STEP,
+            reason: "expected exactly one entry in the response".to_owned(),
+        });
+    };
+    check_recorded_body(entry.body.as_slice(), &digest_hex, &sig_b64)?;
+    let verification = entry.verification.ok_or_else(|| SignError::BadResponse {
+        step: STEP,
+        reason: "no verification (inclusion proof and SET) in the log's answer".to_owned(),
+    })?;
+    let proof = verification
+        .inclusion_proof
+        .ok_or_else(|| SignError::BadResponse {
+            step: STEP,
+            reason: "no inclusion proof in the log's answer".to_owned(),
+        })?;
+    let set = verification
+        .signed_entry_timestamp
+        .ok_or_else(|| SignError::BadResponse {
+            step: STEP,
+            reason: "no signedEntryTimestamp in the log's answer".to_owned(),
+        })?;
+    let hashes = proof
+        .hashes
+        .iter()
+        .map(|h| Base64Bytes(h.as_slice().to_vec()))
+        .collect::<Vec<_>>();
+    let tlog_entry = TransparencyLogEntry {
+        log_index: entry.log_index,
+        log_id: LogId {
+            key_id: Base64Bytes(entry.log_id.as_slice().to_vec()),
+        },
+        kind_version: KindVersion {
+            kind: "hashedrekord".to_owned(),
+            version: "0.0.1".to_owned(),
+        },
+        integrated_time: entry.integrated_time,
+        inclusion_promise: Some(InclusionPromise {
+            signed_entry_timestamp: set,
+        }),
+        inclusion_proof: Some(InclusionProof {
+            log_index: proof.log_index,
+            root_hash: Base64Bytes(proof.root_hash.as_slice().to_vec()),
+            tree_size: proof.tree_size,
+            hashes,
+            checkpoint: Some(Checkpoint {
+                envelope: proof.checkpoint,
+            }),
+        }),
+        canonicalized_body: Some(entry.body.clone()),
+    };
+    let content = match identity {
+        SigningIdentity::Keyless { leaf_der, .. } => {
+            VerificationMaterialContent::Certificate(X509Certificate {
+                raw_bytes: Base64Bytes(leaf_der.clone()),
+            })
+        }
+        SigningIdentity::Keyed { spki_der, .. } => {
+            VerificationMaterialContent::PublicKey(PublicKeyIdentifier {
+                hint: B64.encode(aws_lc_rs::digest::digest(&SHA256, spki_der).as_ref()),
+            })
+        }
+    };
+    let bundle = Bundle {
+        media_type: BundleVersion::V0_3,
+        verification_material: VerificationMaterial {
+            content,
+            tlog_entries: vec![tlog_entry],
+            timestamp_verification_data: Some(TimestampVerificationData::default()),
+        },
+        content: BundleContent::MessageSignature(MessageSignature {
+            message_digest: Some(HashOutput {
+                algorithm: HashAlgorithm::Sha2_256,
+                digest: Base64Bytes(digest.to_vec()),
+            }),
+            signature: Base64Bytes(sig.as_ref().to_vec()),
+        }),
+    };
+    bundle.validate().map_err(|e| SignError::BadResponse {
+        step: "bundle assembly",
+        reason: e.to_string(),
+    })?;
+    Ok(Signed {
+        bundle,
+        log_index: entry.log_index,
+        integrated_time: entry.integrated_time,
+    })
+}
+
+/// The log must have recorded our digest and signature, not something else.
+fn check_recorded_body(raw: &[u8], digest_hex: &str, sig_b64: &str) -> Result<(), SignError> {
+    const STEP: &str = "log entry check";
+    let v: Value = serde_json::from_slice(raw).map_err(|e| SignError::BadResponse {
+        step: STEP,
+        reason: format!("body is not JSON: {e}"),
+    })?;
+    let hash = v.pointer("/spec/data/hash/value").and_then(Value::as_str);
+    let sig = v.pointer("/spec/signature/content").and_then(Value::as_str);
+    if hash != Some(digest_hex) || sig != Some(sig_b64) {
+        return Err(SignError::BadResponse {
+            step: STEP,
+            reason: "the recorded body does not carry our digest and signature".to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// SHA-256 of a file, read in 64 KiB chunks.
+pub(crate) fn sha256_file(path: &std::path::Path) -> std::io::Result<[u8; 32]> {
+    use std::io::Read as _;
+    let mut f = std::fs::File::open(path)?;
+    let mut ctx = aws_lc_rs::digest::Context::new(&SHA256);
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        ctx.update(&buf[..n]);
+    }
+    let d = ctx.finish();
+    let mut out = [0u8; 32];
+    out.copy_from_slice(d.as_ref());
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn recorded_body_must_match() {
+        let body = json!({"apiVersion":"0.0.1","kind":"hashedrekord","spec":{"data":{"hash":{"algorithm":"sha256","value":"ab"}},"signature":{"content":"c2ln","publicKey":{"content":"x"}}}});
+        let b = serde_json::to_vec(&body).unwrap();
+        check_recorded_body(&b, "ab", "c2ln").unwrap();
+        assert!(check_recorded_body(&b, "cd", "c2ln").is_err());
+        assert!(check_recorded_body(&b, "ab", "other").is_err());
+    }
+
+    #[test]
+    fn file_digest_matches_one_shot() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f");
+        let data = vec![7u8; 200_000];
+        std::fs::write(&p, &data).unwrap();
+        let d = sha256_file(&p).unwrap();
+        assert_eq!(&d[..], aws_lc_rs::digest::digest(&SHA256, &data).as_ref());
+    }
+}

@@ -1,0 +1,242 @@
+//! Verification glue: read the trusted root, build the policy from the command line, and run
+//! `signet_verifier::verify` on a blob or on every bundle attached to an image digest.
+//!
+//! Everything cryptographic happens in `signet-verifier`; this module only does I/O (files,
+//! registry) and reports which check failed. Verification is offline except for fetching the
+//! image's referrers from its registry. The verification time is the local clock.
+
+use std::path::Path;
+
+use serde::Serialize;
+use signet_proto::bundle::Bundle;
+use signet_proto::keys::PublicKey;
+use signet_proto::trust::TrustedRoot;
+use signet_verifier::error::VerificationError;
+use signet_verifier::policy::{IdentityPolicy, Policy, StringMatch};
+use signet_verifier::trust::TrustMaterial;
+use signet_verifier::verify::{Artifact, VerifiedBundle};
+use signet_verifier::UnixTime;
+
+use super::oci;
+
+/// Reads `trusted_root.json` and prepares the trust material.
+pub(crate) fn load_trust(path: &Path) -> anyhow::Result<TrustMaterial> {
+    let raw = std::fs::read(path)
+        .map_err(|e| anyhow::anyhow!("cannot read trusted root {}: {e}", path.display()))?;
+    let root = TrustedRoot::from_json(&raw)
+        .map_err(|e| anyhow::anyhow!("invalid trusted root {}: {e}", path.display()))?;
+    TrustMaterial::from_trusted_root(&root)
+        .map_err(|e| anyhow::anyhow!("unusable trusted root {}: {e}", path.display()))
+}
+
+/// The identity flags of `verify` / `verify-blob`.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct IdentityFlags {
+    /// `--certificate-identity`.
+    pub(crate) identity: Option<String>,
+    /// `--certificate-identity-regexp`.
+    pub(crate) identity_regexp: Option<String>,
+    /// `--certificate-oidc-issuer`.
+    pub(crate) issuer: Option<String>,
+    /// `--certificate-oidc-issuer-regexp`.
+    pub(crate) issuer_regexp: Option<String>,
+    /// Fulcio extension claims that must match exactly (dotted OID, value), e.g. the GitHub
+    /// workflow ones.
+    pub(crate) claims: Vec<(&'static str, String)>,
+}
+
+/// Parses `--certificate-extension OID=VALUE`; the OID must be a Fulcio string extension.
+pub(crate) fn parse_extension_flag(flag: &str) -> anyhow::Result<(&'static str, String)> {
+    let (oid, value) = flag
+        .split_once('=')
+        .ok_or_else(|| anyhow::anyhow!("--certificate-extension wants OID=VALUE, got {flag:?}"))?;
+    let known = signet_proto::cert::fulcio_oid(oid.trim()).ok_or_else(|| {
+        anyhow::anyhow!("--certificate-extension: {oid} is not a Fulcio extension OID")
+    })?;
+    Ok((known.oid, value.to_owned()))
+}
+
+/// Builds the policy: `--key` replaces identity checks; otherwise an identity and an issuer
+/// are both required (as cosign requires).
+pub(crate) fn build_policy(key: Option<&Path>, flags: &IdentityFlags) -> anyhow::Result<Policy> {
+    if let Some(path) = key {
+        let der = super::keypair::read_public_key(path)?;
+        let pk = PublicKey::from_spki_der(&der)
+            .map_err(|e| anyhow::anyhow!("public key {}: {e}", path.display()))?;
+        return Ok(Policy::key(pk));
+    }
+    let san = match (&flags.identity, &flags.identity_regexp) {
+        (Some(s), None) => StringMatch::exact(s.clone()),
+        (None, Some(r)) => StringMatch::regex(r)?,
+        (Some(_), Some(_)) => anyhow::bail!("give only one of --certificate-identity and --certificate-identity-regexp"),
+        (None, None) => anyhow::bail!(
+            "an identity is required: --certificate-identity or --certificate-identity-regexp (or --key for keyed verification)"
+        ),
+    };
+    let issuer = match (&flags.issuer, &flags.issuer_regexp) {
+        (Some(s), None) => StringMatch::exact(s.clone()),
+        (None, Some(r)) => StringMatch::regex(r)?,
+        (Some(_), Some(_)) => {
+            anyhow::bail!(
+                "give only one of --certificate-oidc-issuer and --certificate-oidc-issuer-regexp"
+            )
+        }
+        (None, None) => anyhow::bail!(
+            "an issuer is required: --certificate-oidc-issuer or --certificate-oidc-issuer-regexp"
+        ),
+    };
+    let mut all = vec![IdentityPolicy::san(san), IdentityPolicy::issuer(issuer)];
+    for (oid, value) in &flags.claims {
+        all.push(IdentityPolicy::extension(
+            oid,
+            StringMatch::exact(value.clone()),
+        ));
+    }
+    Ok(Policy::identity(IdentityPolicy::all_of(all)))
+}
+
+/// The check a verification error names, as a stable machine-readable word.
+pub(crate) fn check_name(err: &VerificationError) -> &'static str {
+    match err {
+        VerificationError::Bundle(_) => "bundle",
+        VerificationError::Certificate(_) => "certificate",
+        VerificationError::Sct(_) => "sct",
+        VerificationError::Signature(_) => "signature",
+        VerificationError::Policy(_) => "policy",
+        VerificationError::Tlog(_) => "tlog",
+        VerificationError::Checkpoint(_) => "checkpoint",
+        VerificationError::Set(_) => "set",
+        VerificationError::Time(_) => "time",
+        VerificationError::Unsupported { .. } => "unsupported",
+        _ => "other",
+    }
+}
+
+/// One bundle's outcome, for output.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Outcome {
+    /// Where the bundle came from (file or referrer digest).
+    pub(crate) source: String,
+    /// Whether it verified.
+    pub(crate) ok: bool,
+    /// The failed check, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) check: Option<&'static str>,
+    /// The error message, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) error: Option<String>,
+    /// The verified signer identity (SAN), keyless mode.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) identity: Option<String>,
+    /// The verified issuer, keyless mode.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) issuer: Option<String>,
+    /// The log index.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) log_index: Option<u64>,
+    /// The signing time (integrated time, Unix seconds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) integrated_time: Option<i64>,
+}
+
+impl Outcome {
+    fn failed(source: String, check: &'static str, error: String) -> Self {
+        Self {
+            source,
+            ok: false,
+            check: Some(check),
+            error: Some(error),
+            identity: None,
+            issuer: None,
+            log_index: None,
+            integrated_time: None,
+        }
+    }
+
+    fn verified(source: String, v: &VerifiedBundle) -> Self {
+        Self {
+            source,
+            ok: true,
+            check: None,
+            error: None,
+            identity: v.identity.as_ref().and_then(|i| i.san().map(str::to_owned)),
+            issuer: v.identity.as_ref().and_then(|i| i.issuer.clone()),
+            log_index: Some(v.log_index),
+            integrated_time: Some(v.integrated_time.as_unix_seconds()),
+        }
+    }
+}
+
+/// The current time for verification.
+pub(crate) fn now() -> UnixTime {
+    UnixTime::from_system_time(std::time::SystemTime::now())
+}
+
+/// Verifies one bundle's bytes for `artifact`.
+pub(crate) fn verify_bundle_bytes(
+    source: String,
+    bundle_bytes: &[u8],
+    artifact: Artifact<'_>,
+    policy: &Policy,
+    trust: &TrustMaterial,
+) -> Outcome {
+    let bundle = match Bundle::from_json(bundle_bytes) {
+        Ok(b) => b,
+        Err(e) => return Outcome::failed(source, "bundle", format!("bundle: {e}")),
+    };
+    match signet_verifier::verify::verify(&bundle, artifact, policy, trust, Some(now())) {
+        Ok(v) => Outcome::verified(source, &v),
+        Err(e) => Outcome::failed(source, check_name(&e), e.to_string()),
+    }
+}
+
+/// Verifies every Sigstore bundle attached to `digest` in `registry`; returns one outcome
+/// per bundle found (an empty list when there are none).
+pub(crate) async fn verify_image_referrers(
+    registry: &oci::RegistryClient,
+    digest: &str,
+    digest_bytes: [u8; 32],
+    policy: &Policy,
+    trust: &TrustMaterial,
+) -> Result<Vec<Outcome>, oci::RegistryError> {
+    let (referrers, _mode) = registry
+        .referrers(digest, Some(oci::BUNDLE_MEDIA_TYPE))
+        .await?;
+    let mut outcomes = Vec::new();
+    for r in referrers {
+        let manifest = match registry.get_image_manifest(&r.digest).await {
+            Ok(m) => m,
+            Err(e) => {
+                outcomes.push(Outcome::failed(r.digest.clone(), "registry", e.to_string()));
+                continue;
+            }
+        };
+        if manifest.subject.as_ref().map(|s| s.digest.as_str()) != Some(digest) {
+            outcomes.push(Outcome::failed(
+                r.digest.clone(),
+                "referrer",
+                format!("referrer manifest's subject is not {digest}"),
+            ));
+            continue;
+        }
+        for layer in manifest
+            .layers
+            .iter()
+            .filter(|l| l.media_type == oci::BUNDLE_MEDIA_TYPE)
+        {
+            let source = format!("{} (layer {})", r.digest, layer.digest);
+            match registry.get_blob(&layer.digest).await {
+                Ok(bytes) => outcomes.push(verify_bundle_bytes(
+                    source,
+                    &bytes,
+                    Artifact::Sha256Digest(digest_bytes),
+                    policy,
+                    trust,
+                )),
+                Err(e) => outcomes.push(Outcome::failed(source, "registry", e.to_string())),
+            }
+        }
+    }
+    Ok(outcomes)
+}

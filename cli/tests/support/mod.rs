@@ -1,0 +1,240 @@
+//! Shared helpers of the `client_*` integration tests: a real registry, a mock OIDC issuer
+//! (npm `oauth2-mock-server`), a running `signet serve`, and the `signet` binary.
+
+#![allow(dead_code, clippy::unwrap_used, unreachable_pub, missing_docs)]
+
+pub mod registry;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub use registry::{free_port, have_tools, TestRegistry};
+
+/// The `signet` binary under test.
+pub fn signet() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_signet"))
+}
+
+/// Runs `cmd` and returns its output (never panics on failure status).
+pub fn run(cmd: &mut Command) -> Output {
+    cmd.output().unwrap()
+}
+
+/// stderr + stdout of an output, for assertion messages.
+pub fn text(out: &Output) -> String {
+    format!(
+        "status {:?}\nstdout: {}\nstderr: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn wait_port(addr: &str, child: &mut Child, what: &str, log: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::net::TcpStream::connect(addr).is_err() {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!(
+                "{what} exited early ({status}): {}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            );
+        }
+        assert!(Instant::now() < deadline, "{what} did not listen on {addr}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The directory holding `node_modules/oauth2-mock-server`: `$SIGNET_OIDC_JS_DIR`, or the
+/// CA's or this crate's test JS directory.
+pub fn oidc_js_dir() -> Option<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let candidates = std::env::var_os("SIGNET_OIDC_JS_DIR")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain([root.join("ca/tests/js"), root.join("cli/tests/js")]);
+    for c in candidates {
+        if c.join("node_modules/oauth2-mock-server").is_dir() {
+            return Some(c);
+        }
+    }
+    None
+}
+
+/// The directory holding `node_modules/@sigstore/verify` (the verifier crate's test JS dir).
+pub fn sigstore_js_dir() -> Option<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let candidates = std::env::var_os("SIGNET_SIGSTORE_JS_DIR")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain([root.join("verifier/tests/js"), root.join("cli/tests/js")]);
+    candidates
+        .into_iter()
+        .find(|c| c.join("node_modules/@sigstore/verify").is_dir())
+}
+
+/// The mock OIDC issuer script (ES module, evaluated with the JS dir as cwd so that the bare
+/// import resolves there). `POST /token` copies sub, email, email_verified, aud and the JSON
+/// `claims` field into the token.
+const OIDC_SCRIPT: &str = r#"
+import { OAuth2Server } from 'oauth2-mock-server';
+const port = Number(process.env.PORT);
+const server = new OAuth2Server();
+await server.issuer.keys.generate('ES256');
+server.issuer.url = `http://127.0.0.1:${port}`;
+server.service.on('beforeTokenSigning', (token, req) => {
+  const b = req.body ?? {};
+  for (const k of ['sub', 'email', 'aud']) if (b[k] !== undefined) token.payload[k] = b[k];
+  if (b.email_verified !== undefined) token.payload.email_verified = String(b.email_verified) === 'true';
+  if (b.claims) Object.assign(token.payload, JSON.parse(b.claims));
+});
+await server.start(port, '127.0.0.1');
+console.log('ready');
+process.on('SIGTERM', async () => { await server.stop(); process.exit(0); });
+"#;
+
+/// A running mock OIDC issuer; stopped on drop.
+pub struct Oidc {
+    child: Child,
+    pub url: String,
+    _log: tempfile::TempDir,
+}
+
+impl Oidc {
+    pub fn start(js_dir: &Path) -> Self {
+        let port = free_port();
+        let logdir = tempfile::tempdir().unwrap();
+        let log = logdir.path().join("oidc.log");
+        let f = std::fs::File::create(&log).unwrap();
+        let mut child = Command::new("node")
+            .args(["--input-type=module", "-e", OIDC_SCRIPT])
+            .current_dir(js_dir)
+            .env("PORT", port.to_string())
+            .stdout(f.try_clone().unwrap())
+            .stderr(f)
+            .spawn()
+            .unwrap();
+        let addr = format!("127.0.0.1:{port}");
+        wait_port(&addr, &mut child, "oauth2-mock-server", &log);
+        Self {
+            child,
+            url: format!("http://{addr}"),
+            _log: logdir,
+        }
+    }
+
+    /// Mints a token for `email` with audience `sigstore`.
+    pub fn token(&self, email: &str) -> String {
+        let body = format!(
+            "grant_type=client_credentials&aud=sigstore&sub={email}&email={email}&email_verified=true"
+        );
+        let out = Command::new("curl")
+            .args([
+                "-sf",
+                "-X",
+                "POST",
+                "-H",
+                "Content-Type: application/x-www-form-urlencoded",
+                "--data",
+            ])
+            .arg(body)
+            .arg(format!("{}/token", self.url))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "token request failed: {}", text(&out));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["access_token"].as_str().unwrap().to_owned()
+    }
+}
+
+impl Drop for Oidc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A running `signet serve` (CA + log) in a temporary data directory; stopped on drop.
+pub struct Server {
+    child: Child,
+    pub dir: tempfile::TempDir,
+    pub url: String,
+}
+
+impl Server {
+    /// Starts `signet serve` accepting email tokens from `issuer`. Returns `None` (after
+    /// printing why) when the server cannot start, e.g. while `serve` is not built.
+    pub fn start(issuer: &str) -> Option<Self> {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let addr = format!("127.0.0.1:{port}");
+        let config = format!(
+            "data_dir = {:?}\nlisten = \"{addr}\"\n\n[[ca.issuers]]\nurl = \"{issuer}\"\ntype = \"email\"\n",
+            dir.path().join("data").display().to_string()
+        );
+        let cfg = dir.path().join("signet.toml");
+        std::fs::write(&cfg, config).unwrap();
+        let log = dir.path().join("serve.log");
+        let f = std::fs::File::create(&log).unwrap();
+        let mut child = signet()
+            .arg("serve")
+            .arg("--config")
+            .arg(&cfg)
+            .stdout(f.try_clone().unwrap())
+            .stderr(f)
+            .stdin(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                eprintln!(
+                    "signet serve exited ({status}): {}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                );
+                return None;
+            }
+            let ready = std::net::TcpStream::connect(&addr).is_ok()
+                && dir.path().join("data/trusted_root.json").is_file()
+                && dir.path().join("data/signing_config.json").is_file();
+            if ready {
+                break;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "signet serve did not become ready: {}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Some(Self {
+            child,
+            dir,
+            url: format!("http://{addr}"),
+        })
+    }
+
+    pub fn trusted_root(&self) -> PathBuf {
+        self.dir.path().join("data/trusted_root.json")
+    }
+
+    pub fn signing_config(&self) -> PathBuf {
+        self.dir.path().join("data/signing_config.json")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

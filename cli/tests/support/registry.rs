@@ -1,0 +1,148 @@
+//! Test helper: a real Debian `docker-registry` (distribution 2.8) on a free loopback port with
+//! filesystem storage in a temporary directory, and test images pushed with umoci + skopeo.
+//!
+//! Shared by the unit tests of `client::oci` (through `#[path]`) and the `client_*`
+//! integration tests. Tests that need it are skipped with a message when `docker-registry`,
+//! `umoci` or `skopeo` is not installed (set `SIGNET_REQUIRE_TOOLS=1` to make that a failure).
+
+#![allow(dead_code, clippy::unwrap_used, unreachable_pub, missing_docs)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Whether every program in `tools` is on PATH; prints a skip notice if not.
+pub fn have_tools(tools: &[&str]) -> bool {
+    let missing: Vec<&str> = tools
+        .iter()
+        .copied()
+        .filter(|t| {
+            !Command::new("sh")
+                .arg("-c")
+                .arg(format!("command -v {t}"))
+                .stdout(Stdio::null())
+                .status()
+                .map(|s| s.success())
+                .unwrap_or(false)
+        })
+        .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    if std::env::var_os("SIGNET_REQUIRE_TOOLS").is_some() {
+        panic!("required test tools missing: {missing:?}");
+    }
+    eprintln!("SKIPPED: missing tools {missing:?}");
+    false
+}
+
+/// A free TCP port on 127.0.0.1 (bound and released).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A running registry; stopped (by its own PID) on drop.
+pub struct TestRegistry {
+    child: Child,
+    pub dir: tempfile::TempDir,
+    /// `127.0.0.1:PORT`.
+    pub addr: String,
+}
+
+impl TestRegistry {
+    pub fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let addr = format!("127.0.0.1:{port}");
+        let config = format!(
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {addr}\n",
+            dir.path().join("data").display()
+        );
+        let cfg = dir.path().join("config.yml");
+        std::fs::write(&cfg, config).unwrap();
+        let log = std::fs::File::create(dir.path().join("registry.log")).unwrap();
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(&cfg)
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("start docker-registry");
+        let reg = Self { child, dir, addr };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(&reg.addr).is_err() {
+            assert!(Instant::now() < deadline, "docker-registry did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        reg
+    }
+
+    /// Builds an OCI image whose single layer holds `content`, pushes it as `repo:tag` and
+    /// returns the manifest digest reported by skopeo.
+    pub fn push_image(&self, repo: &str, tag: &str, content: &str) -> String {
+        let work = tempfile::tempdir().unwrap();
+        let layout = work.path().join("layout");
+        let file = work.path().join("content.txt");
+        std::fs::write(&file, content).unwrap();
+        let img = format!("{}:{tag}", layout.display());
+        run(Command::new("umoci")
+            .args(["init", "--layout"])
+            .arg(&layout));
+        run(Command::new("umoci").args(["new", "--image", &img]));
+        run(Command::new("umoci")
+            .args(["insert", "--image", &img])
+            .arg(&file)
+            .arg("/content.txt"));
+        run(Command::new("skopeo")
+            .args(["copy", "--quiet", "--dest-tls-verify=false"])
+            .arg(format!("oci:{img}"))
+            .arg(format!("docker://{}/{repo}:{tag}", self.addr)));
+        self.skopeo_digest(repo, tag)
+    }
+
+    /// The manifest digest of `repo:tag` according to skopeo.
+    pub fn skopeo_digest(&self, repo: &str, tag: &str) -> String {
+        let out = Command::new("skopeo")
+            .args(["inspect", "--tls-verify=false", "--format", "{{.Digest}}"])
+            .arg(format!("docker://{}/{repo}:{tag}", self.addr))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "skopeo inspect: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+}
+
+impl Drop for TestRegistry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn run(cmd: &mut Command) {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Reads a file to string (helper for tests).
+pub fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap()
+}
