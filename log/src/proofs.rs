@@ -152,7 +152,7 @@ impl<'a, R: TileReader> Prover<'a, R> {
         if let Some(h) = self.cache.get((level, index)) {
             return Ok(h);
         }
-        let h = if level % 8 == 0 {
+        let h = if level.is_multiple_of(8) {
             self.stored(level / 8, index)?
         } else {
             let l = self.node(level - 1, 2 * index)?;

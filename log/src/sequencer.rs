@@ -192,7 +192,7 @@ fn append(
     integrated_time: u64,
     with_indexes: bool,
     sync: bool,
-) -> Result<(SignedHead, Vec<(signet_proto::tiles::TileId, Vec<u8>)>), LogError> {
+) -> Result<(SignedHead, TileWrites), LogError> {
     let leaves: Vec<Hash> = fresh.iter().map(|e| e.leaf_hash).collect();
     let integ = integrate(head.size, &leaves, &log.db)
         .map_err(|e| LogError::Internal(format!("integrate: {e}")))?;
@@ -231,6 +231,9 @@ fn append(
     ))
 }
 
+/// Tiles written by one append.
+type TileWrites = Vec<(signet_proto::tiles::TileId, Vec<u8>)>;
+
 /// Adds entry records, entry bundles, dedup keys and (optionally) search postings.
 fn write_entries(
     db: &LogDb,
@@ -241,7 +244,7 @@ fn write_entries(
     with_indexes: bool,
 ) -> Result<(), LogError> {
     let mut bundle_index = old_size / 256;
-    let mut bundle = if old_size % 256 == 0 {
+    let mut bundle = if old_size.is_multiple_of(256) {
         Vec::new()
     } else {
         db.bundle_raw(bundle_index)?.ok_or_else(|| {

@@ -89,6 +89,11 @@ impl Batch {
     }
 }
 
+/// Key-value pairs returned by [`LogStore::scan`].
+pub type KvPairs = Vec<(Vec<u8>, Vec<u8>)>;
+
+type MemMap = BTreeMap<Vec<u8>, Vec<u8>>;
+
 /// A byte-oriented, ordered key-value store with atomic batches.
 ///
 /// Implementations must make [`LogStore::write`] atomic, and durable before it returns when
@@ -111,12 +116,7 @@ pub trait LogStore: Send + Sync + 'static {
     ///
     /// # Errors
     /// [`StoreError::Backend`] on backend failure.
-    fn scan(
-        &self,
-        prefix: &[u8],
-        start: &[u8],
-        limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError>;
+    fn scan(&self, prefix: &[u8], start: &[u8], limit: usize) -> Result<KvPairs, StoreError>;
     /// Applies `batch` atomically; durable before returning if `sync`.
     ///
     /// # Errors
@@ -182,12 +182,7 @@ impl LogStore for RocksStore {
             .collect()
     }
 
-    fn scan(
-        &self,
-        prefix: &[u8],
-        start: &[u8],
-        limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    fn scan(&self, prefix: &[u8], start: &[u8], limit: usize) -> Result<KvPairs, StoreError> {
         let mut out = Vec::new();
         let it = self.db.iterator(rocksdb::IteratorMode::From(
             start,
@@ -237,7 +232,7 @@ pub type FaultHook = Arc<dyn Fn(&Batch) -> Fault + Send + Sync>;
 /// In-memory [`LogStore`] for tests, with an optional fault hook.
 #[derive(Default)]
 pub struct MemStore {
-    map: RwLock<BTreeMap<Vec<u8>, Vec<u8>>>,
+    map: RwLock<MemMap>,
     hook: Mutex<Option<FaultHook>>,
 }
 
@@ -259,9 +254,7 @@ impl MemStore {
             *h = hook;
         }
     }
-    fn map_read(
-        &self,
-    ) -> Result<std::sync::RwLockReadGuard<'_, BTreeMap<Vec<u8>, Vec<u8>>>, StoreError> {
+    fn map_read(&self) -> Result<std::sync::RwLockReadGuard<'_, MemMap>, StoreError> {
         self.map
             .read()
             .map_err(|_| StoreError::Backend("poisoned lock".into()))
@@ -273,12 +266,7 @@ impl LogStore for MemStore {
         Ok(self.map_read()?.get(key).cloned())
     }
 
-    fn scan(
-        &self,
-        prefix: &[u8],
-        start: &[u8],
-        limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    fn scan(&self, prefix: &[u8], start: &[u8], limit: usize) -> Result<KvPairs, StoreError> {
         Ok(self
             .map_read()?
             .range(start.to_vec()..)

@@ -75,11 +75,12 @@ async fn load(base: String, seen: Arc<Mutex<Seen>>, worker: u32, round: u32) {
         let Ok(b) = r.bytes().await else { return };
         let (uuid, e) = parse_entry(&b);
         let cp = e.verification.unwrap().inclusion_proof.unwrap().checkpoint;
-        let mut s = seen.lock().unwrap();
-        s.acked.insert(uuid, u64::try_from(e.log_index).unwrap());
-        s.checkpoints.push(cp);
+        {
+            let mut s = seen.lock().unwrap();
+            s.acked.insert(uuid, u64::try_from(e.log_index).unwrap());
+            s.checkpoints.push(cp);
+        }
         if i % 16 == 0 {
-            drop(s);
             if let Ok(r) = client.get(format!("{base}/api/v1/log")).send().await {
                 if let Ok(info) = r.json::<LogInfo>().await {
                     seen.lock().unwrap().checkpoints.push(info.signed_tree_head);
