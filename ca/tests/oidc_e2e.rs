@@ -1,0 +1,431 @@
+//! signet-ca against a real OIDC provider (npm oauth2-mock-server, started on a free loopback
+//! port): every case from issue 4 with its exact HTTP outcome, plus the certificate profile
+//! checked with x509-parser and the embedded SCT checked with `signet_proto::sct`.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use axum::http::StatusCode;
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE_NO_PAD};
+use common::*;
+use signet_ca::config::{CaConfig, IssuerType};
+use signet_proto::cert::{self, Identity, SubjectAltName};
+use signet_proto::keys::PublicKey;
+use signet_proto::sct;
+use x509_parser::prelude::*;
+
+fn email_fields<'a>(email: &'a str, aud: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("sub", "user-123"),
+        ("email", email),
+        ("email_verified", "true"),
+        ("aud", aud),
+    ]
+}
+
+fn spki_of(der: &[u8]) -> Vec<u8> {
+    let (_, c) = X509Certificate::from_der(der).unwrap();
+    c.tbs_certificate.subject_pki.raw.to_vec()
+}
+
+/// Checks the common Fulcio profile and returns the parsed identity.
+fn check_profile(ca: &TestCa, chain: &[Vec<u8>], client_spki: &[u8]) -> Identity {
+    assert_eq!(chain.len(), 3, "leaf, intermediate, root");
+    assert_eq!(chain[1], ca.intermediate_der);
+    assert_eq!(chain[2], ca.root_der);
+    let (_, leaf) = X509Certificate::from_der(&chain[0]).unwrap();
+    let (_, inter) = X509Certificate::from_der(&chain[1]).unwrap();
+    leaf.verify_signature(Some(inter.public_key())).unwrap();
+    assert_eq!(leaf.tbs_certificate.subject_pki.raw, client_spki);
+    assert_eq!(leaf.subject().iter_rdn().count(), 0, "empty subject");
+    assert_eq!(
+        leaf.validity().not_after.timestamp() - leaf.validity().not_before.timestamp(),
+        86400
+    );
+    let now = now_secs();
+    assert!((leaf.validity().not_before.timestamp() - now).abs() < 60);
+    let san = leaf.subject_alternative_name().unwrap().unwrap();
+    assert!(san.critical, "SAN must be critical with an empty subject");
+    let ku = leaf.key_usage().unwrap().unwrap();
+    assert!(ku.critical && ku.value.digital_signature() && !ku.value.key_cert_sign());
+    let eku = leaf.extended_key_usage().unwrap().unwrap();
+    assert!(eku.value.code_signing && !eku.value.server_auth);
+    let bc = leaf.basic_constraints().unwrap().unwrap();
+    assert!(!bc.value.ca);
+    let mut ski = None;
+    let mut aki = None;
+    let mut inter_ski = None;
+    for e in leaf.extensions() {
+        match e.parsed_extension() {
+            ParsedExtension::SubjectKeyIdentifier(k) => ski = Some(k.0.to_vec()),
+            ParsedExtension::AuthorityKeyIdentifier(a) => {
+                aki = a.key_identifier.as_ref().map(|k| k.0.to_vec());
+            }
+            _ => {}
+        }
+    }
+    for e in inter.extensions() {
+        if let ParsedExtension::SubjectKeyIdentifier(k) = e.parsed_extension() {
+            inter_ski = Some(k.0.to_vec());
+        }
+    }
+    assert!(ski.is_some(), "SKI present");
+    assert_eq!(aki, inter_ski, "AKI = issuer SKI");
+    // Exactly one embedded SCT, from our CT key, verifying over the precert TBS.
+    let sct_oid = sct::oid_to_der(sct::OID_SCT_LIST).unwrap();
+    let exts = sct::certificate_extensions(&chain[0]).unwrap();
+    let sct_ext: Vec<_> = exts.iter().filter(|e| e.oid == sct_oid.as_slice()).collect();
+    assert_eq!(sct_ext.len(), 1);
+    assert_eq!(sct::decode_sct_list_extension(sct_ext[0].value).unwrap().len(), 1);
+    assert!(exts
+        .iter()
+        .all(|e| e.oid != sct::oid_to_der(sct::OID_PRECERT_POISON).unwrap().as_slice()));
+    let log_key = PublicKey::from_spki_der(ca.ct_key.public_key().spki_der()).unwrap();
+    let got = sct::verify_embedded_sct(&chain[0], &spki_of(&chain[1]), &log_key).unwrap();
+    assert!((i64::try_from(got.timestamp / 1000).unwrap() - now).abs() < 60);
+    // A different CT key does not verify it.
+    let other = client_key();
+    assert!(sct::verify_embedded_sct(&chain[0], &spki_of(&chain[1]), other.public_key()).is_err());
+    // Python cryptography agrees the leaf parses and carries one SCT (independent parser).
+    Identity::from_der(&chain[0]).unwrap()
+}
+
+#[tokio::test]
+async fn oidc_cases() {
+    let mut email_idp = MockOidc::start("ES256");
+    let gh_idp = MockOidc::start("RS256");
+    let mut config = CaConfig::with_issuers(vec![
+        issuer(&email_idp.url, IssuerType::Email),
+        issuer(&gh_idp.url, IssuerType::GithubWorkflow),
+    ]);
+    config.jwks_min_refresh_secs = 1;
+    config.rate_limit.max_per_window = 1000;
+    let ca = build_ca(config, None);
+
+    // --- valid email token ------------------------------------------------------------
+    let token = email_idp.token(&email_fields("alice@example.com", "sigstore")).await;
+    let key = client_key();
+    let r = sign_cert(&ca, &key_request(&token, &key, "alice@example.com")).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+    let chain = chain_der(&r);
+    let id = check_profile(&ca, &chain, key.public_key().spki_der());
+    assert_eq!(id.sans, vec![SubjectAltName::Email("alice@example.com".into())]);
+    assert_eq!(id.issuer.as_deref(), Some(email_idp.url.as_str()));
+    assert_eq!(id.extension(cert::OID_ISSUER_V1), Some(email_idp.url.as_str()));
+    assert_eq!(id.extension(cert::OID_ISSUER_V2), Some(email_idp.url.as_str()));
+    assert_eq!(id.token_subject(), Some("user-123"));
+    assert_eq!(ca.service.oidc().jwks_fetch_count(&email_idp.url), 1);
+
+    // The precertificate the log signed and the final certificate differ only by
+    // poison vs SCT list: rebuild the precert TBS from the final certificate and check
+    // the SCT signature again through the lower-level API.
+    let tbs = sct::tbs_without_extensions(&chain[0], &[sct::OID_SCT_LIST]).unwrap();
+    let scts = sct::decode_sct_list_extension(
+        sct::certificate_extensions(&chain[0])
+            .unwrap()
+            .iter()
+            .find(|e| e.oid == sct::oid_to_der(sct::OID_SCT_LIST).unwrap().as_slice())
+            .unwrap()
+            .value,
+    )
+    .unwrap();
+    scts[0]
+        .verify_precert(
+            ca.ct_key.public_key(),
+            &sct::issuer_key_hash(&spki_of(&chain[1])),
+            &tbs,
+        )
+        .unwrap();
+
+    // --- CSR instead of a public key + proof ----------------------------------------------
+    let csr_key = rcgen::KeyPair::generate().unwrap();
+    let csr = rcgen::CertificateParams::new(Vec::<String>::new())
+        .unwrap()
+        .serialize_request(&csr_key)
+        .unwrap()
+        .pem()
+        .unwrap();
+    let body = serde_json::json!({
+        "credentials": {"oidcIdentityToken": token},
+        "certificateSigningRequest": B64.encode(csr.as_bytes()),
+    });
+    let r = sign_cert(&ca, &body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+    check_profile(&ca, &chain_der(&r), &rcgen::PublicKeyData::subject_public_key_info(&csr_key));
+
+    // --- JWKS cached: a second valid request does not refetch ------------------------------
+    assert_eq!(ca.service.oidc().jwks_fetch_count(&email_idp.url), 1);
+
+    // --- wrong audience ----------------------------------------------------------------
+    let t = email_idp.token(&email_fields("alice@example.com", "not-sigstore")).await;
+    let r = sign_cert(&ca, &key_request(&t, &key, "alice@example.com")).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(r.json["code"], 401);
+
+    // --- expired -----------------------------------------------------------------------
+    let now = now_secs();
+    let claims = serde_json::json!({"exp": now - 3600, "iat": now - 7200, "nbf": now - 7200}).to_string();
+    let mut f = email_fields("alice@example.com", "sigstore");
+    f.push(("claims", &claims));
+    let t = email_idp.token(&f).await;
+    let r = sign_cert(&ca, &key_request(&t, &key, "alice@example.com")).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+
+    // --- not yet valid (nbf in the future beyond leeway) -----------------------------------
+    let claims = serde_json::json!({"nbf": now + 3600}).to_string();
+    let mut f = email_fields("alice@example.com", "sigstore");
+    f.push(("claims", &claims));
+    let t = email_idp.token(&f).await;
+    let r = sign_cert(&ca, &key_request(&t, &key, "alice@example.com")).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+
+    // --- unconfigured issuer (validly signed, but iss is not in the config) ----------------
+    let claims = serde_json::json!({"iss": "https://unconfigured.example.com"}).to_string();
+    let mut f = email_fields("alice@example.com", "sigstore");
+    f.push(("claims", &claims));
+    let t = email_idp.token(&f).await;
+    let r = sign_cert(&ca, &key_request(&t, &key, "alice@example.com")).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+
+    // --- unverified email --------------------------------------------------------------------
+    let t = email_idp
+        .token(&[("sub", "u"), ("email", "bob@example.com"), ("email_verified", "false"), ("aud", "sigstore")])
+        .await;
+    let r = sign_cert(&ca, &key_request(&t, &key, "bob@example.com")).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+
+    // --- tampered signature ----------------------------------------------------------------
+    let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
+    let mut sig = URL_SAFE_NO_PAD.decode(&parts[2]).unwrap();
+    let last = sig.len() - 5;
+    sig[last] ^= 0x01;
+    parts[2] = URL_SAFE_NO_PAD.encode(sig);
+    let r = sign_cert(&ca, &key_request(&parts.join("."), &key, "alice@example.com")).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+
+    // --- tampered payload (signature kept) ---------------------------------------------------
+    let payload: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(token.split('.').nth(1).unwrap()).unwrap()).unwrap();
+    let mut evil = payload.clone();
+    evil["email"] = "mallory@example.com".into();
+    let forged = format!(
+        "{}.{}.{}",
+        token.split('.').next().unwrap(),
+        URL_SAFE_NO_PAD.encode(evil.to_string()),
+        token.split('.').nth(2).unwrap()
+    );
+    let r = sign_cert(&ca, &key_request(&forged, &key, "mallory@example.com")).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+
+    // --- alg none and HMAC -------------------------------------------------------------------
+    for header in [r#"{"alg":"none","typ":"JWT"}"#, r#"{"alg":"HS256","typ":"JWT","kid":"x"}"#] {
+        let t = format!(
+            "{}.{}.{}",
+            URL_SAFE_NO_PAD.encode(header),
+            URL_SAFE_NO_PAD.encode(payload.to_string()),
+            URL_SAFE_NO_PAD.encode(b"sig")
+        );
+        let r = sign_cert(&ca, &key_request(&t, &key, "alice@example.com")).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{header}");
+    }
+
+    // --- not a JWT at all: 400 -------------------------------------------------------------
+    let r = sign_cert(&ca, &key_request("not-a-jwt", &key, "alice@example.com")).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+
+    // --- bad proof of possession -------------------------------------------------------------
+    let r = sign_cert(&ca, &key_request(&token, &key, "someone-else@example.com")).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.json["message"], "proof of possession failed");
+    let other = client_key();
+    let mut body = key_request(&token, &other, "alice@example.com");
+    body["publicKeyRequest"]["publicKey"]["content"] = key.public_key().to_pem().into();
+    let r = sign_cert(&ca, &body).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+
+    // --- unsupported key type (ECDSA P-521) ---------------------------------------------------
+    let rng = aws_lc_rs::rand::SystemRandom::new();
+    let p521 = aws_lc_rs::signature::EcdsaKeyPair::generate_pkcs8(
+        &aws_lc_rs::signature::ECDSA_P521_SHA512_ASN1_SIGNING,
+        &rng,
+    )
+    .unwrap();
+    let kp = aws_lc_rs::signature::EcdsaKeyPair::from_pkcs8(
+        &aws_lc_rs::signature::ECDSA_P521_SHA512_ASN1_SIGNING,
+        p521.as_ref(),
+    )
+    .unwrap();
+    let point = aws_lc_rs::signature::KeyPair::public_key(&kp).as_ref().to_vec();
+    let mut alg = vec![0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23];
+    alg.splice(0..0, [0x30, 0x10]);
+    let mut bits = vec![0x03, 0x81, u8::try_from(point.len() + 1).unwrap(), 0x00];
+    bits.extend_from_slice(&point);
+    let mut spki = vec![0x30, 0x81, u8::try_from(alg.len() + bits.len()).unwrap()];
+    spki.extend_from_slice(&alg);
+    spki.extend_from_slice(&bits);
+    let proof = kp.sign(&rng, b"alice@example.com").unwrap();
+    let body = serde_json::json!({
+        "credentials": {"oidcIdentityToken": token},
+        "publicKeyRequest": {
+            "publicKey": {"algorithm": "ECDSA", "content": ::pem::encode(&::pem::Pem::new("PUBLIC KEY", spki))},
+            "proofOfPossession": B64.encode(proof.as_ref()),
+        }
+    });
+    let r = sign_cert(&ca, &body).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.json["message"], "unsupported public key");
+
+    // --- unknown kid followed by a JWKS rotation -------------------------------------------
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let new_kid = email_idp.rotate("ES256");
+    let mut rotated = None;
+    for _ in 0..4 {
+        let t = email_idp.token(&email_fields("alice@example.com", "sigstore")).await;
+        if jwt_header(&t)["kid"] == new_kid.as_str() {
+            rotated = Some(t);
+            break;
+        }
+    }
+    let rotated = rotated.expect("mock never signed with the rotated key");
+    let before = ca.service.oidc().jwks_fetch_count(&email_idp.url);
+    let r = sign_cert(&ca, &key_request(&rotated, &key, "alice@example.com")).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+    assert_eq!(ca.service.oidc().jwks_fetch_count(&email_idp.url), before + 1, "refreshed once");
+    // A kid that exists nowhere right after: the refresh is rate-limited, so no new fetch.
+    let t = email_idp
+        .token(&[
+            ("sub", "user-123"),
+            ("email", "alice@example.com"),
+            ("email_verified", "true"),
+            ("aud", "sigstore"),
+            ("header_kid", "no-such-kid"),
+        ])
+        .await;
+    let r = sign_cert(&ca, &key_request(&t, &key, "alice@example.com")).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(ca.service.oidc().jwks_fetch_count(&email_idp.url), before + 1, "rate-limited refresh");
+
+    // --- valid GitHub workflow token, every extension checked -----------------------------
+    let gh_claims = serde_json::json!({
+        "job_workflow_ref": "octo-org/octo-automation/.github/workflows/oidc.yml@refs/heads/main",
+        "job_workflow_sha": "1111111111111111111111111111111111111111",
+        "runner_environment": "github-hosted",
+        "repository": "octo-org/octo-repo",
+        "repository_id": "74",
+        "repository_owner": "octo-org",
+        "repository_owner_id": "65",
+        "repository_visibility": "public",
+        "workflow": "example-workflow",
+        "workflow_ref": "octo-org/octo-repo/.github/workflows/release.yml@refs/heads/main",
+        "workflow_sha": "2222222222222222222222222222222222222222",
+        "sha": "3333333333333333333333333333333333333333",
+        "ref": "refs/heads/main",
+        "event_name": "push",
+        "run_id": "1536140711",
+        "run_attempt": "2",
+        "environment": "production",
+    })
+    .to_string();
+    let sub = "repo:octo-org/octo-repo:environment:production";
+    let t = gh_idp.token(&[("sub", sub), ("aud", "sigstore"), ("claims", &gh_claims)]).await;
+    let r = sign_cert(&ca, &key_request(&t, &key, sub)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+    let chain = chain_der(&r);
+    let id = check_profile(&ca, &chain, key.public_key().spki_der());
+    let signer_uri = "https://github.com/octo-org/octo-automation/.github/workflows/oidc.yml@refs/heads/main";
+    assert_eq!(id.sans, vec![SubjectAltName::Uri(signer_uri.into())]);
+    let expect = [
+        (cert::OID_ISSUER_V1, gh_idp.url.as_str()),
+        (cert::OID_GITHUB_WORKFLOW_TRIGGER, "push"),
+        (cert::OID_GITHUB_WORKFLOW_SHA, "3333333333333333333333333333333333333333"),
+        (cert::OID_GITHUB_WORKFLOW_NAME, "example-workflow"),
+        (cert::OID_GITHUB_WORKFLOW_REPOSITORY, "octo-org/octo-repo"),
+        (cert::OID_GITHUB_WORKFLOW_REF, "refs/heads/main"),
+        (cert::OID_ISSUER_V2, gh_idp.url.as_str()),
+        (cert::OID_BUILD_SIGNER_URI, signer_uri),
+        (cert::OID_BUILD_SIGNER_DIGEST, "1111111111111111111111111111111111111111"),
+        (cert::OID_RUNNER_ENVIRONMENT, "github-hosted"),
+        (cert::OID_SOURCE_REPOSITORY_URI, "https://github.com/octo-org/octo-repo"),
+        (cert::OID_SOURCE_REPOSITORY_DIGEST, "3333333333333333333333333333333333333333"),
+        (cert::OID_SOURCE_REPOSITORY_REF, "refs/heads/main"),
+        (cert::OID_SOURCE_REPOSITORY_IDENTIFIER, "74"),
+        (cert::OID_SOURCE_REPOSITORY_OWNER_URI, "https://github.com/octo-org"),
+        (cert::OID_SOURCE_REPOSITORY_OWNER_IDENTIFIER, "65"),
+        (
+            cert::OID_BUILD_CONFIG_URI,
+            "https://github.com/octo-org/octo-repo/.github/workflows/release.yml@refs/heads/main",
+        ),
+        (cert::OID_BUILD_CONFIG_DIGEST, "2222222222222222222222222222222222222222"),
+        (cert::OID_BUILD_TRIGGER, "push"),
+        (
+            cert::OID_RUN_INVOCATION_URI,
+            "https://github.com/octo-org/octo-repo/actions/runs/1536140711/attempts/2",
+        ),
+        (cert::OID_SOURCE_REPOSITORY_VISIBILITY, "public"),
+        (cert::OID_DEPLOYMENT_ENVIRONMENT, "production"),
+        (cert::OID_TOKEN_SUBJECT, sub),
+    ];
+    for (oid, want) in expect {
+        assert_eq!(id.extension(oid), Some(want), "{oid}");
+    }
+    assert_eq!(id.extensions.len(), expect.len(), "no unexpected Fulcio extensions");
+    // Raw encodings: .1.1-.1.6 raw bytes, .1.8+ DER UTF8String.
+    let (_, leaf) = X509Certificate::from_der(&chain[0]).unwrap();
+    for e in leaf.extensions() {
+        let oid = e.oid.to_id_string();
+        if let Some(row) = cert::fulcio_oid(&oid) {
+            assert!(!e.critical, "{oid} must not be critical");
+            match row.encoding {
+                cert::ValueEncoding::RawUtf8 => assert_ne!(e.value.first(), Some(&0x0c), "{oid} raw"),
+                _ => assert_eq!(e.value.first(), Some(&0x0c), "{oid} UTF8String"),
+            }
+        }
+    }
+    // A GitHub token lacking workflow claims is refused (401).
+    let t = gh_idp.token(&[("sub", sub), ("aud", "sigstore")]).await;
+    let r = sign_cert(&ca, &key_request(&t, &key, sub)).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+
+    // --- trust bundle and configuration ----------------------------------------------------
+    let r = call(&ca, "GET", "/api/v2/trustBundle", vec![]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let certs = r.json["chains"][0]["certificates"].as_array().unwrap();
+    assert_eq!(certs.len(), 2);
+    assert_eq!(::pem::parse(certs[1].as_str().unwrap()).unwrap().contents(), ca.root_der.as_slice());
+    let r = call(&ca, "GET", "/api/v2/configuration", vec![]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json["issuers"][0]["issuerUrl"], email_idp.url.as_str());
+    assert_eq!(r.json["issuers"][0]["challengeClaim"], "email");
+    assert_eq!(r.json["issuers"][1]["challengeClaim"], "sub");
+
+    // --- malformed JSON and oversized body -------------------------------------------------
+    let r = call(&ca, "POST", "/api/v2/signingCert", b"{".to_vec()).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.json["code"], 400);
+    let r = call(&ca, "POST", "/api/v2/signingCert", vec![b' '; 200 * 1024]).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn rate_limit_per_identity() {
+    let idp = MockOidc::start("EdDSA");
+    let mut config = CaConfig::with_issuers(vec![issuer(&idp.url, IssuerType::Email)]);
+    config.rate_limit.max_per_window = 2;
+    config.rate_limit.window_secs = 3600;
+    let ca = build_ca(config, None);
+    let key = client_key();
+    let t = idp.token(&email_fields("carol@example.com", "sigstore")).await;
+    for _ in 0..2 {
+        let r = sign_cert(&ca, &key_request(&t, &key, "carol@example.com")).await;
+        assert_eq!(r.status, StatusCode::CREATED, "EdDSA token accepted: {}", r.json);
+    }
+    let r = sign_cert(&ca, &key_request(&t, &key, "carol@example.com")).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = r.retry_after.unwrap().parse().unwrap();
+    assert!(retry > 3500 && retry <= 3600, "{retry}");
+    // Another identity is not affected.
+    let t = idp.token(&email_fields("dave@example.com", "sigstore")).await;
+    let r = sign_cert(&ca, &key_request(&t, &key, "dave@example.com")).await;
+    assert_eq!(r.status, StatusCode::CREATED);
+}
