@@ -449,10 +449,15 @@ fn p11<T>(op: &'static str, r: Result<T, cryptoki::error::Error>) -> Result<T, S
 
 fn open_session(key_ref: &Pkcs11KeyRef) -> Result<(Pkcs11, Session), SignerError> {
     let ctx = p11("load module", Pkcs11::new(&key_ref.module))?;
-    p11(
-        "C_Initialize",
-        ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)),
-    )?;
+    match ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)) {
+        // Another signer in this process already initialised the module: that is fine.
+        Ok(())
+        | Err(cryptoki::error::Error::Pkcs11(
+            cryptoki::error::RvError::CryptokiAlreadyInitialized,
+            _,
+        )) => {}
+        Err(e) => p11("C_Initialize", Err(e))?,
+    }
     let slots = p11("C_GetSlotList", ctx.get_slots_with_token())?;
     let mut found = None;
     for slot in slots {
@@ -468,7 +473,12 @@ fn open_session(key_ref: &Pkcs11KeyRef) -> Result<(Pkcs11, Session), SignerError
     })?;
     let session = p11("C_OpenSession", ctx.open_rw_session(slot))?;
     let pin = AuthPin::from(key_ref.pin.clone());
-    p11("C_Login", session.login(UserType::User, Some(&pin)))?;
+    match session.login(UserType::User, Some(&pin)) {
+        // Login state is per application: a second session of this process is already in.
+        Ok(())
+        | Err(cryptoki::error::Error::Pkcs11(cryptoki::error::RvError::UserAlreadyLoggedIn, _)) => {}
+        Err(e) => p11("C_Login", Err(e))?,
+    }
     Ok((ctx, session))
 }
 
@@ -497,6 +507,10 @@ impl Pkcs11Signer {
     /// [`SignerError::Pkcs11`] or [`SignerError::BadKey`] for a non-P-256/P-384 key.
     pub fn open(key_ref: &Pkcs11KeyRef) -> Result<Self, SignerError> {
         let (ctx, session) = open_session(key_ref)?;
+        Self::from_session(ctx, session, key_ref)
+    }
+
+    fn from_session(ctx: Pkcs11, session: Session, key_ref: &Pkcs11KeyRef) -> Result<Self, SignerError> {
         let key = find_one(&session, ObjectClass::PRIVATE_KEY, &key_ref.key_label)?;
         let public = find_one(&session, ObjectClass::PUBLIC_KEY, &key_ref.key_label)?;
         let attrs = p11(
@@ -551,8 +565,8 @@ impl Pkcs11Signer {
     /// # Errors
     /// [`SignerError::Pkcs11`].
     pub fn generate(key_ref: &Pkcs11KeyRef, curve: CaCurve) -> Result<Self, SignerError> {
+        let (ctx, session) = open_session(key_ref)?;
         {
-            let (_ctx, session) = open_session(key_ref)?;
             let label = key_ref.key_label.as_bytes().to_vec();
             let public = [
                 Attribute::Token(true),
@@ -574,7 +588,7 @@ impl Pkcs11Signer {
                 session.generate_key_pair(&Mechanism::EccKeyPairGen, &public, &private),
             )?;
         }
-        Self::open(key_ref)
+        Self::from_session(ctx, session, key_ref)
     }
 }
 
