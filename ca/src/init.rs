@@ -148,7 +148,10 @@ pub fn build_ca_certificates(
 }
 
 fn pem_cert(der: &[u8]) -> String {
-    pem::encode(&pem::Pem::new("CERTIFICATE", der.to_vec()))
+    pem::encode_config(
+        &pem::Pem::new("CERTIFICATE", der.to_vec()),
+        pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
+    )
 }
 
 fn write(path: &Path, data: &str, private: bool) -> Result<(), InitError> {
