@@ -24,6 +24,32 @@ enum Command {
     /// Client commands: sign, verify, keys.
     #[command(flatten)]
     Client(client::ClientCommand),
+    /// Exit 0 if URL answers 2xx (a health probe for images without curl).
+    Probe {
+        /// The URL to GET, e.g. http://127.0.0.1:3000/readyz.
+        url: String,
+    },
+}
+
+fn probe(url: &str) -> anyhow::Result<std::process::ExitCode> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let status = rt.block_on(async {
+        reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(5))
+            .build()?
+            .get(url)
+            .send()
+            .await
+            .map(|r| r.status())
+    })?;
+    if status.is_success() {
+        Ok(std::process::ExitCode::SUCCESS)
+    } else {
+        eprintln!("signet probe: {url} answered {status}");
+        Ok(std::process::ExitCode::FAILURE)
+    }
 }
 
 fn main() -> std::process::ExitCode {
@@ -31,6 +57,7 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve::run(args),
         Command::Client(cmd) => client::run(cmd),
+        Command::Probe { url } => probe(&url),
     };
     match result {
         Ok(code) => code,

@@ -63,6 +63,9 @@ pub(crate) struct LogSection {
     pub(crate) queue_capacity: usize,
     /// Largest accepted request body, in bytes.
     pub(crate) max_body_bytes: usize,
+    /// Extra CA roots (PEM files) whose precertificates `add-pre-chain` accepts. The CA of
+    /// this process is always accepted.
+    pub(crate) ct_roots: Vec<PathBuf>,
 }
 
 /// The `[ca]` section.
@@ -161,6 +164,7 @@ impl Default for LogSection {
             batch_max_delay_ms: 20,
             queue_capacity: 65_536,
             max_body_bytes: 1 << 20,
+            ct_roots: Vec::new(),
         }
     }
 }
@@ -213,7 +217,11 @@ impl Config {
                 .map(|before| locate_key(before))
                 .unwrap_or_default();
             err(
-                if key.is_empty() { "config".to_owned() } else { key },
+                if key.is_empty() {
+                    "config".to_owned()
+                } else {
+                    key
+                },
                 e.message().to_owned(),
             )
         })
@@ -266,7 +274,10 @@ impl Config {
                 ));
             }
             if issuer.audience.is_empty() {
-                return Err(err(format!("ca.issuers[{i}].audience"), "must not be empty"));
+                return Err(err(
+                    format!("ca.issuers[{i}].audience"),
+                    "must not be empty",
+                ));
             }
             if issuer.issuer_type == "uri" && issuer.subject_domain.is_none() {
                 return Err(err(
@@ -287,7 +298,10 @@ impl Config {
 fn check_url(key: &str, value: &str) -> Result<(), ConfigError> {
     match url::Url::parse(value) {
         Ok(u) if u.scheme() == "http" || u.scheme() == "https" => Ok(()),
-        Ok(u) => Err(err(key, format!("scheme {:?} is not http or https", u.scheme()))),
+        Ok(u) => Err(err(
+            key,
+            format!("scheme {:?} is not http or https", u.scheme()),
+        )),
         Err(e) => Err(err(key, format!("not a URL: {e}"))),
     }
 }
@@ -338,10 +352,9 @@ mod tests {
     fn bad_values_are_named() {
         let c = Config::from_toml("[log]\nbatch_max_entries = 0\n").unwrap();
         assert_eq!(c.validate().unwrap_err().key, "log.batch_max_entries");
-        let c = Config::from_toml(
-            "[[ca.issuers]]\nurl = \"https://x.example\"\ntype = \"martian\"\n",
-        )
-        .unwrap();
+        let c =
+            Config::from_toml("[[ca.issuers]]\nurl = \"https://x.example\"\ntype = \"martian\"\n")
+                .unwrap();
         assert_eq!(c.validate().unwrap_err().key, "ca.issuers[0].type");
         let c = Config::from_toml("only = \"ca\"\n").unwrap();
         assert_eq!(c.validate().unwrap_err().key, "ca.log_url");

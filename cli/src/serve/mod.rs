@@ -1,14 +1,570 @@
-//! `signet serve`: the CA and the log in one process, or one role each.
+//! `signet serve`: the CA and the log in one process (the default), or one role each
+//! (`--only log`, `--only ca`), with embedded defaults: a data directory holding RocksDB and
+//! keys generated on first start, a loopback listen address, and the trust files written
+//! out and served.
+//!
+//! This module wires the libraries together; the log lives in `signet-log` and the CA in
+//! `signet-ca`.
 
 mod config;
+mod trust;
 
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context as _};
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use base64::Engine as _;
 use clap::Args;
+use serde_json::Value;
+use signet_ca::sct_source::{HttpSctSource, SctFuture, SctSource, SctSourceError};
+use signet_proto::keys::PublicKey;
+use signet_proto::sct::{AddChainRequest, Sct};
+
+pub(crate) use config::{CaKey, Config, IssuerEntry, Roles};
 
 /// Arguments of `signet serve`.
-#[derive(Args)]
-pub(crate) struct ServeArgs {}
+#[derive(Args, Debug)]
+pub(crate) struct ServeArgs {
+    /// TOML configuration file; command-line flags override it.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Data directory (RocksDB, keys, trust files). Default ./signet-data.
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Listen address. Default 127.0.0.1:3000; port 0 picks a free port.
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<SocketAddr>,
+    /// Accept ID tokens from this issuer (email type, audience `sigstore`). Repeatable.
+    #[arg(long = "oidc-issuer", value_name = "URL")]
+    oidc_issuers: Vec<String>,
+    /// Run only one role.
+    #[arg(long, value_enum)]
+    only: Option<Roles>,
+    /// Print the effective configuration as TOML and exit.
+    #[arg(long)]
+    print_config: bool,
+    /// Validate the configuration and exit (0 when valid).
+    #[arg(long)]
+    check_config: bool,
+}
 
 /// Runs `signet serve`.
-pub(crate) fn run(_args: ServeArgs) -> anyhow::Result<std::process::ExitCode> {
-    anyhow::bail!("signet serve is not built yet")
+pub(crate) fn run(args: ServeArgs) -> anyhow::Result<std::process::ExitCode> {
+    let config = effective_config(&args)?;
+    if args.check_config {
+        config.validate()?;
+        println!(
+            "{}: configuration is valid",
+            args.config
+                .as_deref()
+                .map_or_else(|| "defaults".to_owned(), |p| p.display().to_string())
+        );
+        return Ok(std::process::ExitCode::SUCCESS);
+    }
+    if args.print_config {
+        print!("{}", config.to_toml());
+        return Ok(std::process::ExitCode::SUCCESS);
+    }
+    config.validate()?;
+    init_tracing();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(serve(config))?;
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+fn effective_config(args: &ServeArgs) -> anyhow::Result<Config> {
+    let mut config = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            Config::from_toml(&text).with_context(|| format!("in {}", path.display()))?
+        }
+        None => Config::default(),
+    };
+    if let Some(d) = &args.data_dir {
+        config.data_dir.clone_from(d);
+    }
+    if let Some(l) = args.listen {
+        config.listen = l;
+    }
+    if let Some(o) = args.only {
+        config.only = o;
+    }
+    for url in &args.oidc_issuers {
+        config.ca.issuers.push(IssuerEntry {
+            url: url.clone(),
+            audience: "sigstore".to_owned(),
+            issuer_type: "email".to_owned(),
+            subject_domain: None,
+        });
+    }
+    Ok(config)
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+fn rfc3339(unix: i64) -> anyhow::Result<String> {
+    let t = time::OffsetDateTime::from_unix_timestamp(unix)?;
+    Ok(t.format(&time::format_description::well_known::Rfc3339)?)
+}
+
+/// The time this data directory was first used: the start of every validity window in the
+/// trust files. Recorded once, reused after.
+fn created_at(data_dir: &Path) -> anyhow::Result<i64> {
+    let path = data_dir.join("created_at");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        return text
+            .trim()
+            .parse()
+            .with_context(|| format!("{} is not a Unix time", path.display()));
+    }
+    // A minute of slack for clients whose clocks run a little behind ours.
+    let t = now_unix() - 60;
+    std::fs::write(&path, format!("{t}\n"))
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(t)
+}
+
+/// The CA's signer and chain (issuing certificate first, root last).
+struct CaMaterial {
+    signer: Arc<dyn signet_ca::signer::CaSigner>,
+    chain_der: Vec<Vec<u8>>,
+    root_pem_path: Option<PathBuf>,
+}
+
+fn read_chain(path: &Path) -> anyhow::Result<Vec<Vec<u8>>> {
+    let text = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let chain: Vec<Vec<u8>> = pem::parse_many(&text)
+        .with_context(|| format!("parsing {}", path.display()))?
+        .into_iter()
+        .filter(|p| p.tag() == "CERTIFICATE")
+        .map(|p| p.contents().to_vec())
+        .collect();
+    if chain.is_empty() {
+        bail!("{}: no CERTIFICATE blocks", path.display());
+    }
+    Ok(chain)
+}
+
+fn load_ca(config: &Config, created: i64) -> anyhow::Result<CaMaterial> {
+    use signet_ca::signer::{load_encrypted_key, CaCurve, PasswordSource};
+    match &config.ca.key {
+        CaKey::Generated => {
+            let dir = config.data_dir.join("ca");
+            let password_path = dir.join("password");
+            if !dir.join("chain.pem").exists() {
+                std::fs::create_dir_all(&dir)?;
+                let mut pw = [0u8; 24];
+                aws_lc_rs::rand::fill(&mut pw).map_err(|_| anyhow::anyhow!("no randomness"))?;
+                write_private(
+                    &password_path,
+                    &base64::engine::general_purpose::STANDARD.encode(pw),
+                )?;
+                let opts =
+                    signet_ca::init::InitOptions::new(CaCurve::P256, "Signet", "signet", created);
+                let password = PasswordSource::File(password_path.clone()).read()?;
+                signet_ca::init::init_to_dir(&dir, &opts, &password, 15)
+                    .context("creating the CA root and intermediate")?;
+                tracing::info!(dir = %dir.display(), "generated a CA root and intermediate");
+            }
+            let signer = load_encrypted_key(
+                &dir.join("intermediate.key.enc.pem"),
+                &PasswordSource::File(password_path),
+            )
+            .context("loading the CA intermediate key")?;
+            Ok(CaMaterial {
+                signer: Arc::new(signer),
+                chain_der: read_chain(&dir.join("chain.pem"))?,
+                root_pem_path: Some(dir.join("root.pem")),
+            })
+        }
+        CaKey::File {
+            key,
+            chain,
+            password_file,
+            password_env,
+        } => {
+            let source = match (password_file, password_env) {
+                (Some(f), _) => PasswordSource::File(f.clone()),
+                (None, Some(e)) => PasswordSource::Env(e.clone()),
+                (None, None) => bail!("ca.key: set password_file or password_env"),
+            };
+            let signer = load_encrypted_key(key, &source)
+                .with_context(|| format!("loading the CA key {}", key.display()))?;
+            Ok(CaMaterial {
+                signer: Arc::new(signer),
+                chain_der: read_chain(chain)?,
+                root_pem_path: None,
+            })
+        }
+        CaKey::Pkcs11 {
+            module,
+            token_label,
+            key_label,
+            pin_file,
+            chain,
+        } => {
+            let pin = PasswordSource::File(pin_file.clone()).read()?;
+            let key_ref = signet_ca::signer::Pkcs11KeyRef {
+                module: module.clone(),
+                token_label: token_label.clone(),
+                pin: String::from_utf8(pin).context("the PIN file is not UTF-8")?,
+                key_label: key_label.clone(),
+            };
+            let signer = signet_ca::signer::Pkcs11Signer::open(&key_ref)
+                .context("opening the CA key on the PKCS#11 token")?;
+            Ok(CaMaterial {
+                signer: Arc::new(signer),
+                chain_der: read_chain(chain)?,
+                root_pem_path: None,
+            })
+        }
+    }
+}
+
+fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    f.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+/// SCTs from the log in this same process: no HTTP round trip, same checks as
+/// `/ct/v1/add-pre-chain` (the precertificate is recorded in the log).
+struct InProcessCt(Arc<signet_log::Log>);
+
+impl SctSource for InProcessCt {
+    fn add_pre_chain<'a>(&'a self, chain: &'a [Vec<u8>]) -> SctFuture<'a> {
+        Box::pin(async move {
+            let req = AddChainRequest {
+                chain: chain
+                    .iter()
+                    .map(|c| base64::engine::general_purpose::STANDARD.encode(c))
+                    .collect(),
+            };
+            let resp = signet_log::ct::add_pre_chain(&self.0, &req)
+                .await
+                .map_err(|e| SctSourceError::Http {
+                    reason: format!("in-process log: {e}"),
+                })?;
+            Ok(Sct::from_add_chain_response(&resp)?)
+        })
+    }
+}
+
+fn ca_config(config: &Config) -> anyhow::Result<signet_ca::config::CaConfig> {
+    let issuers = config
+        .ca
+        .issuers
+        .iter()
+        .map(|i| {
+            let issuer_type = serde_json::from_value(Value::String(i.issuer_type.clone()))
+                .with_context(|| format!("issuer type {:?}", i.issuer_type))?;
+            Ok(signet_ca::config::IssuerConfig {
+                url: i.url.clone(),
+                audience: i.audience.clone(),
+                issuer_type,
+                subject_domain: i.subject_domain.clone(),
+                server_url: None,
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut c = signet_ca::config::CaConfig::with_issuers(issuers);
+    c.validity_secs = u64::from(config.ca.validity_hours) * 3600;
+    c.rate_limit.max_per_window = config.ca.rate_limit_per_minute;
+    c.rate_limit.window_secs = 60;
+    Ok(c)
+}
+
+/// The `host:port` (or host) part of a base URL: the checkpoint signer name.
+fn url_host(url: &str) -> anyhow::Result<String> {
+    let u = url::Url::parse(url).with_context(|| format!("public_url {url:?}"))?;
+    let host = u.host_str().context("public_url has no host")?;
+    Ok(match u.port_or_known_default() {
+        Some(p) if u.port().is_some() => format!("{host}:{p}"),
+        _ => host.to_owned(),
+    })
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating {}", config.data_dir.display()))?;
+    let created = created_at(&config.data_dir)?;
+    let start = rfc3339(created)?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let scheme = if config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    let public_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("{scheme}://{addr}"))
+        .trim_end_matches('/')
+        .to_owned();
+    let run_log = config.only != Roles::Ca;
+    let run_ca = config.only != Roles::Log;
+
+    let ca = if run_ca {
+        Some(load_ca(&config, created)?)
+    } else {
+        None
+    };
+
+    let mut router = Router::new();
+    let mut tlogs = Vec::new();
+    let mut ctlogs = Vec::new();
+    let mut log_handle = None;
+    if run_log {
+        let mut ct_roots = config.log.ct_roots.clone();
+        if let Some(p) = ca.as_ref().and_then(|c| c.root_pem_path.clone()) {
+            ct_roots.push(p);
+        } else if let Some(ca) = &ca {
+            // A configured CA: trust its root for add-pre-chain.
+            let root = ca.chain_der.last().context("empty CA chain")?;
+            let p = config.data_dir.join("ca-root.pem");
+            std::fs::write(&p, pem::encode(&pem::Pem::new("CERTIFICATE", root.clone())))?;
+            ct_roots.push(p);
+        }
+        let log_config = signet_log::LogConfig {
+            data_dir: config.data_dir.join("log"),
+            listen: addr,
+            public_host: Some(url_host(&public_url)?),
+            ct_roots,
+            batch_max_entries: config.log.batch_max_entries,
+            batch_max_delay_ms: config.log.batch_max_delay_ms,
+            queue_capacity: config.log.queue_capacity,
+            max_body_bytes: config.log.max_body_bytes,
+            ..signet_log::LogConfig::default()
+        };
+        let host = url_host(&public_url)?;
+        let log = signet_log::open_log(&log_config, &host).context("opening the log")?;
+        tlogs.push(trust::log_instance(
+            &public_url,
+            log.identity().public_key(),
+            &start,
+        )?);
+        ctlogs.push(trust::log_instance(
+            &public_url,
+            log.identity().ct_key.public_key(),
+            &start,
+        )?);
+        router = router.merge(signet_log::http::router(log.clone()));
+        log_handle = Some(log);
+    }
+
+    let mut cas = Vec::new();
+    if let Some(ca) = ca {
+        let (sct_source, ct_key): (Arc<dyn SctSource>, Option<PublicKey>) = match &log_handle {
+            Some(log) => (
+                Arc::new(InProcessCt(log.clone())),
+                Some(log.identity().ct_key.public_key().clone()),
+            ),
+            None => {
+                let log_url = config.ca.log_url.clone().context("ca.log_url")?;
+                let fragment = fetch_log_trust(&log_url).await?;
+                tlogs.extend(fragment.0);
+                ctlogs.extend(fragment.1);
+                (
+                    Arc::new(HttpSctSource::new(&log_url, Duration::from_secs(10))?),
+                    None,
+                )
+            }
+        };
+        cas.push(trust::certificate_authority(
+            &public_url,
+            &ca.chain_der,
+            &start,
+        ));
+        let service = signet_ca::service::CaService::new(
+            ca_config(&config)?,
+            ca.signer,
+            ca.chain_der,
+            sct_source,
+            ct_key,
+            Arc::new(signet_ca::SystemClock),
+        )
+        .context("starting the CA")?;
+        router = router.merge(signet_ca::http::router(Arc::new(service)));
+        if !run_log {
+            router = router
+                .route("/healthz", get(|| async { "ok" }))
+                .route("/readyz", get(|| async { "ready" }));
+        }
+    }
+
+    let oidc_urls: Vec<String> = config.ca.issuers.iter().map(|i| i.url.clone()).collect();
+    let files = trust::build(
+        tlogs,
+        ctlogs,
+        cas,
+        run_ca.then_some(public_url.as_str()),
+        run_log
+            .then_some(public_url.as_str())
+            .or(config.ca.log_url.as_deref()),
+        &oidc_urls,
+        &start,
+    )?;
+    files.write_to(&config.data_dir)?;
+    let files = Arc::new(files);
+    router = router
+        .route(
+            trust::TRUSTED_ROOT_PATH,
+            get({
+                let f = files.clone();
+                move || async move { json_response(f.trusted_root.clone()) }
+            }),
+        )
+        .route(
+            trust::SIGNING_CONFIG_PATH,
+            get({
+                let f = files.clone();
+                move || async move { json_response(f.signing_config.clone()) }
+            }),
+        )
+        .route(
+            trust::TRUST_CONFIG_PATH,
+            get({
+                let f = files.clone();
+                move || async move { json_response(f.trust_config.clone()) }
+            }),
+        );
+
+    tracing::info!(
+        listen = %addr,
+        public_url = %public_url,
+        roles = ?config.only,
+        data_dir = %config.data_dir.display(),
+        "signet serving"
+    );
+    // The line scripts wait for (with the real port when listening on port 0).
+    println!("signet listening on {public_url}");
+
+    let shutdown = shutdown_signal();
+    match &config.tls {
+        None => {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(shutdown)
+                .await
+                .context("serving")?;
+        }
+        Some(tls) => {
+            let rustls = axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert, &tls.key)
+                .await
+                .context("loading the TLS certificate and key")?;
+            let handle = axum_server::Handle::new();
+            let h = handle.clone();
+            tokio::spawn(async move {
+                shutdown.await;
+                h.graceful_shutdown(Some(Duration::from_secs(30)));
+            });
+            let std_listener = listener.into_std()?;
+            axum_server::from_tcp_rustls(std_listener, rustls)?
+                .handle(handle)
+                .serve(router.into_make_service())
+                .await
+                .context("serving HTTPS")?;
+        }
+    }
+    // Every accepted request has been answered (graceful shutdown waits for them, and each
+    // submission waits for its batch to be committed). Now stop the sequencer.
+    if let Some(log) = log_handle {
+        drop(log);
+    }
+    tracing::info!("signet stopped");
+    Ok(())
+}
+
+fn json_response(body: String) -> impl IntoResponse {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+}
+
+/// The log role's `tlogs` and `ctlogs` entries, for a CA running on its own.
+async fn fetch_log_trust(log_url: &str) -> anyhow::Result<(Vec<Value>, Vec<Value>)> {
+    let url = format!(
+        "{}{}",
+        log_url.trim_end_matches('/'),
+        trust::TRUSTED_ROOT_PATH
+    );
+    let mut last_err = None;
+    for _ in 0..30 {
+        match reqwest::get(&url)
+            .await
+            .and_then(reqwest::Response::error_for_status)
+        {
+            Ok(resp) => {
+                let v: Value = resp
+                    .json()
+                    .await
+                    .with_context(|| format!("parsing {url}"))?;
+                let take = |k: &str| {
+                    v.get(k)
+                        .and_then(Value::as_array)
+                        .cloned()
+                        .unwrap_or_default()
+                };
+                return Ok((take("tlogs"), take("ctlogs")));
+            }
+            Err(e) => last_err = Some(e),
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    Err(anyhow::anyhow!(
+        "cannot fetch the log's trust material from {url}: {}",
+        last_err.map_or_else(String::new, |e| e.to_string())
+    ))
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let term = async {
+        match signal(SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown requested: finishing the requests already accepted");
 }

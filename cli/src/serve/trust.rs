@@ -1,0 +1,126 @@
+//! The trust files `signet serve` writes and serves: `trusted_root.json` (Sigstore
+//! trustedroot v0.1), `signing_config.json` (signingconfig v0.2) and `trust_config.json`
+//! (clienttrustconfig v0.1, what `sigstore --trust-config` reads).
+//!
+//! Each document is built as JSON and then parsed back through `signet_proto::trust`, so what
+//! is written is exactly what our own parser (and with it the protobuf-specs JSON mapping)
+//! accepts.
+
+use anyhow::Context as _;
+use base64::Engine as _;
+use serde_json::{json, Value};
+use signet_proto::keys::{KeyAlgorithm, PublicKey};
+use signet_proto::trust::{ClientTrustConfig, SigningConfig, TrustedRoot};
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+/// Paths under which the trust files are served.
+pub(crate) const TRUSTED_ROOT_PATH: &str = "/signet/v1/trusted_root.json";
+/// See [`TRUSTED_ROOT_PATH`].
+pub(crate) const SIGNING_CONFIG_PATH: &str = "/signet/v1/signing_config.json";
+/// See [`TRUSTED_ROOT_PATH`].
+pub(crate) const TRUST_CONFIG_PATH: &str = "/signet/v1/trust_config.json";
+
+/// The three documents, serialized.
+#[derive(Clone, Debug)]
+pub(crate) struct TrustFiles {
+    pub(crate) trusted_root: String,
+    pub(crate) signing_config: String,
+    pub(crate) trust_config: String,
+}
+
+fn key_details(key: &PublicKey) -> anyhow::Result<&'static str> {
+    Ok(match key.algorithm() {
+        KeyAlgorithm::EcdsaP256 => "PKIX_ECDSA_P256_SHA_256",
+        KeyAlgorithm::EcdsaP384 => "PKIX_ECDSA_P384_SHA_384",
+        KeyAlgorithm::Ed25519 => "PKIX_ED25519",
+        other => anyhow::bail!("no trusted_root keyDetails for {other}"),
+    })
+}
+
+/// One `tlogs[]` / `ctlogs[]` item.
+pub(crate) fn log_instance(base_url: &str, key: &PublicKey, start: &str) -> anyhow::Result<Value> {
+    Ok(json!({
+        "baseUrl": base_url,
+        "hashAlgorithm": "SHA2_256",
+        "publicKey": {
+            "rawBytes": B64.encode(key.spki_der()),
+            "keyDetails": key_details(key)?,
+            "validFor": {"start": start},
+        },
+        "logId": {"keyId": B64.encode(key.key_id())},
+    }))
+}
+
+/// One `certificateAuthorities[]` item; `chain_der` is intermediate(s) first, root last.
+pub(crate) fn certificate_authority(base_url: &str, chain_der: &[Vec<u8>], start: &str) -> Value {
+    json!({
+        "subject": {"organization": "Signet", "commonName": "signet"},
+        "uri": base_url,
+        "certChain": {"certificates": chain_der.iter().map(|c| json!({"rawBytes": B64.encode(c)})).collect::<Vec<_>>()},
+        "validFor": {"start": start},
+    })
+}
+
+/// Assembles and checks the three documents.
+pub(crate) fn build(
+    tlogs: Vec<Value>,
+    ctlogs: Vec<Value>,
+    cas: Vec<Value>,
+    ca_url: Option<&str>,
+    log_url: Option<&str>,
+    oidc_urls: &[String],
+    start: &str,
+) -> anyhow::Result<TrustFiles> {
+    let root = json!({
+        "mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
+        "tlogs": tlogs,
+        "certificateAuthorities": cas,
+        "ctlogs": ctlogs,
+    });
+    let service = |url: &str, version: u32| json!({"url": url, "majorApiVersion": version, "validFor": {"start": start}, "operator": "signet"});
+    let mut signing = json!({
+        "mediaType": "application/vnd.dev.sigstore.signingconfig.v0.2+json",
+        "caUrls": ca_url.map(|u| vec![service(u, 1)]).unwrap_or_default(),
+        "oidcUrls": oidc_urls.iter().map(|u| service(u, 1)).collect::<Vec<_>>(),
+        "rekorTlogUrls": log_url.map(|u| vec![service(u, 1)]).unwrap_or_default(),
+        "tsaUrls": [],
+    });
+    if log_url.is_some() {
+        signing["rekorTlogConfig"] = json!({"selector": "ANY"});
+        signing["tsaConfig"] = json!({"selector": "ANY"});
+    }
+    let client = json!({
+        "mediaType": "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json",
+        "trustedRoot": root,
+        "signingConfig": signing,
+    });
+    let files = TrustFiles {
+        trusted_root: serde_json::to_string_pretty(&root)?,
+        signing_config: serde_json::to_string_pretty(&signing)?,
+        trust_config: serde_json::to_string_pretty(&client)?,
+    };
+    TrustedRoot::from_json(files.trusted_root.as_bytes()).context("generated trusted_root.json")?;
+    SigningConfig::from_json(files.signing_config.as_bytes())
+        .context("generated signing_config.json")?;
+    ClientTrustConfig::from_json(files.trust_config.as_bytes())
+        .context("generated trust_config.json")?;
+    Ok(files)
+}
+
+impl TrustFiles {
+    /// Writes the three files into `dir`.
+    pub(crate) fn write_to(&self, dir: &std::path::Path) -> anyhow::Result<()> {
+        for (name, text) in [
+            ("trusted_root.json", &self.trusted_root),
+            ("signing_config.json", &self.signing_config),
+            ("trust_config.json", &self.trust_config),
+        ] {
+            let path = dir.join(name);
+            let tmp = dir.join(format!(".{name}.tmp"));
+            std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
+            std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,270 @@
+//! `signet serve` as a user runs it: embedded defaults, keys generated once and reused,
+//! trust files written and served, config errors, and a graceful shutdown under load that
+//! loses nothing it acknowledged.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use base64::Engine as _;
+use serde_json::{json, Value};
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(data_dir: &Path, extra: &[&str]) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_signet"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .args(extra)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn signet serve");
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let url = loop {
+        let line = lines
+            .next()
+            .expect("signet serve exited before listening")
+            .unwrap();
+        if let Some(u) = line.strip_prefix("signet listening on ") {
+            break u.trim().to_owned();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    Server { child, url }
+}
+
+fn client() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn defaults_generate_keys_once_and_serve_trust_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = {
+        let s = start(dir.path(), &["--oidc-issuer", "https://issuer.example"]);
+        let c = client();
+        assert_eq!(
+            c.get(format!("{}/healthz", s.url)).send().unwrap().status(),
+            200
+        );
+        assert_eq!(
+            c.get(format!("{}/readyz", s.url)).send().unwrap().status(),
+            200
+        );
+        let served: Value = c
+            .get(format!("{}/signet/v1/trusted_root.json", s.url))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        let written: Value =
+            serde_json::from_slice(&std::fs::read(dir.path().join("trusted_root.json")).unwrap())
+                .unwrap();
+        assert_eq!(served, written);
+        assert_eq!(
+            written["mediaType"],
+            "application/vnd.dev.sigstore.trustedroot+json;version=0.1"
+        );
+        assert_eq!(written["tlogs"].as_array().unwrap().len(), 1);
+        assert_eq!(written["ctlogs"].as_array().unwrap().len(), 1);
+        assert_eq!(
+            written["certificateAuthorities"].as_array().unwrap().len(),
+            1
+        );
+        assert_eq!(written["tlogs"][0]["baseUrl"], s.url.as_str());
+        let signing: Value =
+            serde_json::from_slice(&std::fs::read(dir.path().join("signing_config.json")).unwrap())
+                .unwrap();
+        assert_eq!(signing["caUrls"][0]["url"], s.url.as_str());
+        assert_eq!(signing["rekorTlogUrls"][0]["url"], s.url.as_str());
+        assert_eq!(signing["oidcUrls"][0]["url"], "https://issuer.example");
+        assert!(dir.path().join("trust_config.json").exists());
+        let cfg: Value = c
+            .get(format!("{}/api/v2/configuration", s.url))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        assert!(cfg.to_string().contains("https://issuer.example"), "{cfg}");
+        let info: Value = c
+            .get(format!("{}/api/v1/log", s.url))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        assert!(info["treeSize"].as_u64().is_some(), "{info}");
+        (
+            written["tlogs"][0]["publicKey"]["rawBytes"].clone(),
+            written["certificateAuthorities"][0]["certChain"].clone(),
+        )
+    };
+    // Restart on the same data directory: the same keys and CA come back.
+    let s = start(dir.path(), &[]);
+    let again: Value = client()
+        .get(format!("{}/signet/v1/trusted_root.json", s.url))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(again["tlogs"][0]["publicKey"]["rawBytes"], first.0);
+    assert_eq!(again["certificateAuthorities"][0]["certChain"], first.1);
+}
+
+#[test]
+fn print_config_shows_flags_and_check_config_rejects_bad_values() {
+    let out = Command::new(env!("CARGO_BIN_EXE_signet"))
+        .args([
+            "serve",
+            "--print-config",
+            "--listen",
+            "127.0.0.1:4444",
+            "--oidc-issuer",
+            "https://a.example",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("listen = \"127.0.0.1:4444\""), "{text}");
+    assert!(text.contains("https://a.example"), "{text}");
+    assert!(text.contains("batch_max_entries = 1024"), "{text}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("c.toml");
+    std::fs::write(&p, "only = \"ca\"\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_signet"))
+        .args(["serve", "--check-config", "--config"])
+        .arg(&p)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("ca.log_url"), "{err}");
+}
+
+/// A hashedrekord entry signed by a fresh P-256 key.
+fn entry(key: &signet_proto::keys::EcdsaSigner, n: u64) -> Value {
+    let artifact = format!("artifact {n} {}", std::process::id());
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, artifact.as_bytes());
+    let sig = key.sign(artifact.as_bytes()).unwrap();
+    json!({
+        "apiVersion": "0.0.1",
+        "kind": "hashedrekord",
+        "spec": {
+            "data": {"hash": {"algorithm": "sha256", "value": hex::encode(digest.as_ref())}},
+            "signature": {
+                "content": B64.encode(sig),
+                "publicKey": {"content": B64.encode(key.public_key().to_pem())}
+            }
+        }
+    })
+}
+
+#[test]
+fn sigterm_under_load_answers_what_it_accepted_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), &[]);
+    let url = server.url.clone();
+    let rng = aws_lc_rs::rand::SystemRandom::new();
+    let key = signet_proto::keys::EcdsaSigner::generate(signet_proto::keys::EcdsaCurve::P256, &rng)
+        .unwrap();
+    let acked = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(u64, String)>::new()));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut workers = Vec::new();
+    for w in 0..4u64 {
+        let (url, key, acked, stop) = (url.clone(), key.clone(), acked.clone(), stop.clone());
+        workers.push(std::thread::spawn(move || {
+            let c = client();
+            let mut n = w * 1_000_000;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                n += 1;
+                let Ok(resp) = c
+                    .post(format!("{url}/api/v1/log/entries"))
+                    .json(&entry(&key, n))
+                    .send()
+                else {
+                    break; // the server has closed its listener
+                };
+                if resp.status() == 201 {
+                    let v: Value = resp.json().unwrap();
+                    let (uuid, e) = v.as_object().unwrap().iter().next().unwrap();
+                    acked
+                        .lock()
+                        .unwrap()
+                        .push((e["logIndex"].as_u64().unwrap(), uuid.clone()));
+                }
+            }
+        }));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    let pid = server.child.id();
+    let status = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut server = server;
+    let exit = server.child.wait().unwrap();
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    for w in workers {
+        w.join().unwrap();
+    }
+    assert!(
+        exit.success(),
+        "signet serve exited with {exit} after SIGTERM"
+    );
+    let acked = acked.lock().unwrap().clone();
+    assert!(
+        acked.len() > 10,
+        "only {} entries acknowledged",
+        acked.len()
+    );
+
+    // Restart: every acknowledged entry is there, at its index, exactly once.
+    let s = start(dir.path(), &[]);
+    let c = client();
+    let info: Value = c
+        .get(format!("{}/api/v1/log", s.url))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let size = info["treeSize"].as_u64().unwrap();
+    assert!(
+        size >= acked.len() as u64,
+        "tree {size} < acked {}",
+        acked.len()
+    );
+    let mut seen = std::collections::HashSet::new();
+    for (index, uuid) in &acked {
+        assert!(seen.insert(*index), "index {index} acknowledged twice");
+        let v: Value = c
+            .get(format!("{}/api/v1/log/entries/{uuid}", s.url))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        let e = v.as_object().unwrap().values().next().unwrap();
+        assert_eq!(e["logIndex"].as_u64().unwrap(), *index);
+    }
+}

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# The Signet demo: a real OIDC provider, a real OCI registry and `signet serve`, all on loopback;
+# an image pushed, signed keylessly, verified by signet and by sigstore-python; the tag moved
+# and verification failing; a short report; everything stopped again.
+# Run it through `./x demo`, which installs what is missing first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+: "${CARGO_TARGET_DIR:=$ROOT/target}"
+SIGNET="$CARGO_TARGET_DIR/debug/signet"
+
+say() { printf '\n\033[1;34m==> %s\033[0m\n' "$*"; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_http() { for _ in $(seq 1 200); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.1; done; echo "timed out waiting for $1" >&2; return 1; }
+
+WORK=$(mktemp -d /tmp/signet-demo.XXXXXX)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+say "1. building signet"
+cargo build --locked -q -p signet-cli --bin signet
+
+say "2. starting a real OIDC provider (oauth2-mock-server) and a real registry (docker-registry)"
+OIDC_PORT=$(free_port)
+ISSUER="http://127.0.0.1:$OIDC_PORT"
+ISSUER=$ISSUER node "$ROOT/ca/tests/js/oidc-server.mjs" "$OIDC_PORT" ES256 >"$WORK/oidc.log" 2>&1 &
+PIDS+=($!)
+REG_PORT=$(free_port)
+mkdir -p "$WORK/registry"
+cat >"$WORK/registry.yml" <<YML
+version: 0.1
+storage:
+  filesystem:
+    rootdirectory: $WORK/registry
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:$REG_PORT
+YML
+docker-registry serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 &
+PIDS+=($!)
+wait_http "$ISSUER/.well-known/openid-configuration"
+wait_http "http://127.0.0.1:$REG_PORT/v2/"
+echo "issuer   $ISSUER"
+echo "registry 127.0.0.1:$REG_PORT"
+
+say "3. starting signet serve (CA + transparency log, keys generated on first start)"
+SIGNET_PORT=$(free_port)
+SIGNET_URL="http://127.0.0.1:$SIGNET_PORT"
+"$SIGNET" serve --data-dir "$WORK/signet-data" --listen "127.0.0.1:$SIGNET_PORT" --oidc-issuer "$ISSUER" \
+  >"$WORK/signet.log" 2>&1 &
+SIGNET_PID=$!
+PIDS+=($SIGNET_PID)
+wait_http "$SIGNET_URL/readyz"
+echo "signet   $SIGNET_URL (data in $WORK/signet-data)"
+
+say "4. pushing a small image with umoci + skopeo"
+IMAGE="127.0.0.1:$REG_PORT/demo/hello"
+make_image() { # $1 = content of /hello.txt, $2 = tag
+  rm -rf "$WORK/oci" "$WORK/rootfs"
+  umoci init --layout "$WORK/oci" >/dev/null
+  umoci new --image "$WORK/oci:$2" >/dev/null
+  umoci unpack --rootless --image "$WORK/oci:$2" "$WORK/bundle" >/dev/null
+  echo "$1" >"$WORK/bundle/rootfs/hello.txt"
+  umoci repack --image "$WORK/oci:$2" "$WORK/bundle" >/dev/null
+  rm -rf "$WORK/bundle"
+  skopeo copy -q --dest-tls-verify=false "oci:$WORK/oci:$2" "docker://$IMAGE:$2"
+}
+make_image "hello from signet" v1
+echo "pushed $IMAGE:v1"
+
+say "5. signing it keylessly with a token from the OIDC provider"
+IDENTITY="demo@signet.example"
+TOKEN=$(curl -fsS -X POST "$ISSUER/token" -d grant_type=client_credentials -d aud=sigstore \
+  -d sub="$IDENTITY" -d email="$IDENTITY" -d email_verified=true \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+"$SIGNET" sign "$IMAGE:v1" --signing-config "$WORK/signet-data/signing_config.json" \
+  --identity-token "$TOKEN" --bundle "$WORK/image.sigstore.json"
+
+say "6a. verifying with signet verify (by tag, offline against trusted_root.json)"
+"$SIGNET" verify "$IMAGE:v1" --trusted-root "$WORK/signet-data/trusted_root.json" \
+  --certificate-identity "$IDENTITY" --certificate-oidc-issuer "$ISSUER" --output json >"$WORK/verify.json"
+python3 -m json.tool "$WORK/verify.json"
+
+say "6b. verifying the same bundle with sigstore-python"
+DIGEST=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["digest"])' "$WORK/verify.json")
+sigstore --trust-config "$WORK/signet-data/trust_config.json" verify identity --offline \
+  --bundle "$WORK/image.sigstore.json" --cert-identity "$IDENTITY" --cert-oidc-issuer "$ISSUER" "$DIGEST"
+
+say "7. moving the tag to other content: verification of the tag must now fail"
+make_image "something else entirely" v1
+if "$SIGNET" verify "$IMAGE:v1" --trusted-root "$WORK/signet-data/trusted_root.json" \
+     --certificate-identity "$IDENTITY" --certificate-oidc-issuer "$ISSUER" 2>"$WORK/fail.txt"; then
+  echo "ERROR: verification of the moved tag succeeded" >&2; exit 1
+fi
+echo "verification failed as it should:"; sed 's/^/    /' "$WORK/fail.txt"
+
+say "8. report"
+python3 - "$WORK/verify.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+print(f"identity             {r['identity']}")
+print(f"issuer               {r['issuer']}")
+print(f"image digest         {r['digest']}")
+print(f"log index            {r['log_index']}")
+print(f"inclusion proof      {r['proof_hashes']} hashes")
+print("checkpoint:")
+for line in r['checkpoint'].splitlines():
+    print("    " + line)
+PY
+
+say "9. stopping everything"
+kill -TERM "$SIGNET_PID"; wait "$SIGNET_PID" 2>/dev/null || true
+echo "demo finished"
