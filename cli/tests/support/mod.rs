@@ -56,12 +56,9 @@ pub fn oidc_js_dir() -> Option<PathBuf> {
         .map(PathBuf::from)
         .into_iter()
         .chain([root.join("ca/tests/js"), root.join("cli/tests/js")]);
-    for c in candidates {
-        if c.join("node_modules/oauth2-mock-server").is_dir() {
-            return Some(c);
-        }
-    }
-    None
+    candidates
+        .into_iter()
+        .find(|c| c.join("node_modules/oauth2-mock-server").is_dir())
 }
 
 /// The directory holding `node_modules/@sigstore/verify` (the verifier crate's test JS dir).
