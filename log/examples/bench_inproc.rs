@@ -81,6 +81,8 @@ fn main() {
         let valid: Vec<ValidEntry> = raw.iter().map(|b| validate_proposed(b).unwrap()).collect();
         let v_rate = valid.len() as f64 / t.elapsed().as_secs_f64();
         println!("validate (1 core): {v_rate:.0} entries/s");
+        stages(&raw[..5000]);
+        drop(raw);
 
         // 1. sequencer ingest of pre-validated entries, 512 concurrent submitters.
         let valid = Arc::new(valid);
@@ -101,6 +103,7 @@ fn main() {
             t.await.unwrap();
         }
         let s_rate = valid.len() as f64 / t.elapsed().as_secs_f64();
+        drop(valid);
         println!("sequencer ingest (synced batches, proofs, no HTTP, no validation): {s_rate:.0} entries/s");
         println!("{}", log.metrics().render(0).lines().filter(|l| l.starts_with("signet_log_batch_size_sum") || l.starts_with("signet_log_batch_size_count") || l.starts_with("signet_log_batch_commit_seconds_sum")).collect::<Vec<_>>().join("\n"));
 
@@ -142,13 +145,61 @@ fn main() {
             }
             println!("{label} at size {}: {:.0}/s (1 core), RSS {:.0} MiB", head.size, f64::from(k) / t.elapsed().as_secs_f64(), rss_mib());
         }
-        let t = Instant::now();
-        let mut k = 0;
-        for _ in 0..2000 {
-            let i = rnd() % head.size;
-            signet_proto::merkle::prove_inclusion(i, head.size, log.db()).unwrap();
-            k += 1;
-        }
-        println!("proto::merkle::prove_inclusion (uncached) at size {}: {:.0}/s (1 core)", head.size, f64::from(k) / t.elapsed().as_secs_f64());
     });
+}
+
+/// Per-stage timing of hashedrekord validation (for the profile in BENCHMARKS.md).
+#[allow(dead_code)]
+pub fn stages(raw: &[Vec<u8>]) {
+    use signet_proto::rekor::ProposedEntry;
+    let n = raw.len() as f64;
+    let t = Instant::now();
+    let parsed: Vec<ProposedEntry> = raw
+        .iter()
+        .map(|b| ProposedEntry::from_json(b).unwrap())
+        .collect();
+    println!(
+        "  stage json parse: {:.1} us/entry",
+        t.elapsed().as_secs_f64() * 1e6 / n
+    );
+    let t = Instant::now();
+    let mut keys = Vec::new();
+    for p in &parsed {
+        let ProposedEntry::HashedRekordV001(h) = p else {
+            panic!()
+        };
+        keys.push(
+            signet_log::entries::parse_signer(h.signature.public_key.content.as_slice()).unwrap(),
+        );
+    }
+    println!(
+        "  stage PEM + SPKI key parse: {:.1} us/entry",
+        t.elapsed().as_secs_f64() * 1e6 / n
+    );
+    let t = Instant::now();
+    for (p, k) in parsed.iter().zip(&keys) {
+        let ProposedEntry::HashedRekordV001(h) = p else {
+            panic!()
+        };
+        let d = h.data.hash.digest().unwrap();
+        k.key
+            .verify_prehashed_with(
+                signet_proto::keys::HashAlgorithm::Sha256,
+                &d,
+                h.signature.content.as_slice(),
+            )
+            .unwrap();
+    }
+    println!(
+        "  stage ECDSA P-256 verify: {:.1} us/entry",
+        t.elapsed().as_secs_f64() * 1e6 / n
+    );
+    let t = Instant::now();
+    for p in &parsed {
+        let _ = p.canonical_bytes().unwrap();
+    }
+    println!(
+        "  stage canonical JSON: {:.1} us/entry",
+        t.elapsed().as_secs_f64() * 1e6 / n
+    );
 }

@@ -4,9 +4,10 @@
 //! its tile: up to 255 node hashes per tile level, about 0.3 ms per proof at 10^6 leaves on
 //! this machine. The sequencer answers every submission with a proof, so for a batch of a
 //! thousand entries that cost would dominate ingest. [`Prover`] computes the same RFC 6962 /
-//! RFC 9162 audit path but memoizes complete-subtree hashes in a bounded [`NodeCache`] shared
-//! by all requests: a complete subtree's hash never changes once all its leaves exist, so
-//! the cache never needs invalidation.
+//! RFC 9162 audit path for many leaves of one tree size, memoizing complete-subtree hashes
+//! across the proofs: the entries of one batch are adjacent, so their proofs share almost
+//! every node and a whole batch costs O(batch + log n) hashes. Single proofs on the read path
+//! use `proto::merkle::prove_inclusion` directly (a per-request memo would not help).
 //!
 //! The path decomposition (split at the largest power of two below the range size, complete
 //! nodes folded right to left) follows RFC 9162 §2.1.3.1 exactly as `proto::merkle` does; the
@@ -14,62 +15,17 @@
 //! maintainers: this memoization belongs in `proto::merkle`; move it there and delete this
 //! module once `proto` offers a cached prover.)
 //!
-//! What this module does not do: consistency proofs (those are served by
-//! `proto::merkle::prove_consistency`; they are rare), I/O of its own (tiles come through a
-//! [`TileReader`]).
+//! What this module does not do: consistency proofs (`proto::merkle::prove_consistency`),
+//! caching across batches, I/O of its own (tiles come through a [`TileReader`]).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 
 use signet_proto::merkle::{node_hash, Hash, MerkleError, ProofError, TileReader, HASH_SIZE};
 use signet_proto::tiles::{tile_width, TileId};
 
-/// A bounded, shared cache of complete-subtree hashes keyed by `(height, index)`.
-///
-/// When full it is cleared (the hot upper nodes come back after a few proofs).
-pub struct NodeCache {
-    map: Mutex<HashMap<(u32, u64), Hash>>,
-    capacity: usize,
-}
-
-impl std::fmt::Debug for NodeCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NodeCache")
-            .field("capacity", &self.capacity)
-            .finish_non_exhaustive()
-    }
-}
-
-impl NodeCache {
-    /// A cache holding at most `capacity` hashes (about 56 bytes each).
-    #[must_use]
-    pub fn new(capacity: usize) -> Self {
-        Self {
-            map: Mutex::new(HashMap::with_capacity(capacity.min(1 << 16))),
-            capacity,
-        }
-    }
-
-    fn get(&self, k: (u32, u64)) -> Option<Hash> {
-        self.map.lock().ok()?.get(&k).copied()
-    }
-
-    fn put_all(&self, items: &HashMap<(u32, u64), Hash>) {
-        if let Ok(mut m) = self.map.lock() {
-            if m.len() + items.len() > self.capacity {
-                m.clear();
-            }
-            if items.len() <= self.capacity {
-                m.extend(items.iter().map(|(k, v)| (*k, *v)));
-            }
-        }
-    }
-}
-
 /// Computes inclusion proofs for one tree size.
 pub struct Prover<'a, R: TileReader> {
     reader: &'a R,
-    cache: &'a NodeCache,
     size: u64,
     tiles: HashMap<(u8, u64), Vec<u8>>,
     local: HashMap<(u32, u64), Hash>,
@@ -77,10 +33,9 @@ pub struct Prover<'a, R: TileReader> {
 
 impl<'a, R: TileReader> Prover<'a, R> {
     /// A prover for the tree of `size` leaves readable through `reader`.
-    pub fn new(reader: &'a R, cache: &'a NodeCache, size: u64) -> Self {
+    pub fn new(reader: &'a R, size: u64) -> Self {
         Self {
             reader,
-            cache,
             size,
             tiles: HashMap::new(),
             local: HashMap::new(),
@@ -119,11 +74,6 @@ impl<'a, R: TileReader> Prover<'a, R> {
         Ok(out)
     }
 
-    /// Flushes this prover's computed hashes into the shared cache.
-    pub fn finish(self) {
-        self.cache.put_all(&self.local);
-    }
-
     /// Hash of the RFC 6962 subtree `[lo, hi)` (complete nodes, right fold).
     fn range_hash(&mut self, lo: u64, hi: u64) -> Result<Hash, MerkleError<R::Error>> {
         let mut nodes = Vec::new();
@@ -148,9 +98,6 @@ impl<'a, R: TileReader> Prover<'a, R> {
     fn node(&mut self, level: u32, index: u64) -> Result<Hash, MerkleError<R::Error>> {
         if let Some(h) = self.local.get(&(level, index)) {
             return Ok(*h);
-        }
-        if let Some(h) = self.cache.get((level, index)) {
-            return Ok(h);
         }
         let h = if level.is_multiple_of(8) {
             self.stored(level / 8, index)?
@@ -216,7 +163,6 @@ mod tests {
 
     #[test]
     fn matches_proto_prover() {
-        let cache = NodeCache::new(1000);
         let mut tiles = MemTiles::new();
         let mut size = 0u64;
         // Uneven batches so that partial tiles at several levels are exercised.
@@ -227,7 +173,7 @@ mod tests {
             let integ = integrate(size, &leaves, &tiles).unwrap();
             tiles.apply(&integ);
             size = integ.size;
-            let mut p = Prover::new(&tiles, &cache, size);
+            let mut p = Prover::new(&tiles, size);
             for idx in [0, size / 3, size / 2, size.saturating_sub(257), size - 1] {
                 assert_eq!(
                     p.prove(idx).unwrap(),
@@ -235,8 +181,7 @@ mod tests {
                     "index {idx} size {size}"
                 );
             }
-            p.finish();
         }
-        assert!(Prover::new(&tiles, &cache, size).prove(size).is_err());
+        assert!(Prover::new(&tiles, size).prove(size).is_err());
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! One task drains a bounded queue (see [`crate::service::Log::submit`]; a full queue is
 //! pushback, 503). A batch closes at `batch_max_entries` or `batch_max_delay_ms` after its
-//! first entry. Committing a batch ([`commit_batch`], on a blocking thread):
+//! oldest entry was queued. Committing a batch ([`commit_batch`], on a blocking thread):
 //! 1. dedup: leaf hashes already in the store, and repeats inside the batch, become
 //!    `Duplicate` answers pointing at the existing index (never a second leaf);
 //! 2. `signet_proto::tiles::integrate` over the stored right-edge tiles;
@@ -35,6 +35,7 @@ use crate::storage::{keys, Batch, Head, LogDb, OverlayReader};
 pub(crate) struct Pending {
     pub(crate) entry: ValidEntry,
     pub(crate) reply: oneshot::Sender<Result<Outcome, LogError>>,
+    pub(crate) enqueued: tokio::time::Instant,
 }
 
 /// The sequencer loop; ends when the log is dropped.
@@ -48,7 +49,9 @@ pub(crate) async fn run(
         let Some(first) = rx.recv().await else {
             return;
         };
-        let deadline = tokio::time::Instant::now() + delay;
+        // The batch closes `delay` after its oldest entry was queued: entries that waited
+        // through the previous commit do not wait again.
+        let deadline = first.enqueued + delay;
         let mut batch = vec![first];
         while batch.len() < max {
             match rx.try_recv() {
@@ -138,14 +141,13 @@ fn commit_entries(log: &Log, entries: &[ValidEntry]) -> Result<Vec<Outcome>, Log
                 new_head = Arc::new(h);
                 log.set_head((*new_head).clone());
                 let overlay = OverlayReader::new(&log.db, &tiles);
-                let mut prover = Prover::new(&overlay, &log.cache, new_head.size);
+                let mut prover = Prover::new(&overlay, new_head.size);
                 for i in head.size..new_head.size {
                     let p = prover
                         .prove(i)
                         .map_err(|e| LogError::Internal(format!("proof for {i}: {e}")))?;
                     proofs.insert(i, p);
                 }
-                prover.finish();
             }
             Err(e) => {
                 reload_head(log);

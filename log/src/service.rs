@@ -21,7 +21,6 @@ use tokio::sync::{mpsc, oneshot};
 use crate::config::LogConfig;
 use crate::entries::{EntryError, ValidEntry};
 use crate::metrics::{EntryResult, Metrics};
-use crate::proofs::{NodeCache, Prover};
 use crate::sequencer::{self, Pending};
 use crate::signing::LogKeys;
 use crate::storage::{keys, Batch, Head, IndexKind, LogDb, StoreError};
@@ -169,7 +168,6 @@ pub struct Log {
     pub(crate) ident: Identity,
     head: RwLock<Arc<SignedHead>>,
     queue: mpsc::Sender<Pending>,
-    pub(crate) cache: NodeCache,
     pub(crate) metrics: Metrics,
     pub(crate) commit_lock: Mutex<()>,
     pub(crate) retry_after_secs: u64,
@@ -298,7 +296,6 @@ impl Log {
             ident,
             head: RwLock::new(Arc::new(head)),
             queue: tx,
-            cache: NodeCache::new(1 << 18),
             metrics,
             commit_lock: Mutex::new(()),
             retry_after_secs: cfg.retry_after_secs,
@@ -367,7 +364,11 @@ impl Log {
             .into());
         }
         let (tx, rx) = oneshot::channel();
-        match self.queue.try_send(Pending { entry, reply: tx }) {
+        match self.queue.try_send(Pending {
+            entry,
+            reply: tx,
+            enqueued: tokio::time::Instant::now(),
+        }) {
             Ok(()) => {}
             Err(mpsc::error::TrySendError::Full(_)) => {
                 self.metrics.entry(EntryResult::Pushback);
@@ -446,12 +447,8 @@ impl Log {
     /// # Errors
     /// Storage errors (including missing tiles).
     pub fn prove(&self, index: u64, head: &SignedHead) -> Result<Vec<Hash>, LogError> {
-        let mut p = Prover::new(&self.db, &self.cache, head.size);
-        let proof = p
-            .prove(index)
-            .map_err(|e| LogError::Internal(e.to_string()))?;
-        p.finish();
-        Ok(proof)
+        signet_proto::merkle::prove_inclusion(index, head.size, &self.db)
+            .map_err(|e| LogError::Internal(e.to_string()))
     }
 
     /// Looks up an entry UUID (64 hex) or entry ID (16 hex tree id + 64 hex).

@@ -151,10 +151,12 @@ impl RocksStore {
         opts.create_if_missing(true);
         opts.set_compression_type(rocksdb::DBCompressionType::None);
         opts.set_max_background_jobs(2);
-        opts.set_write_buffer_size(64 << 20);
-        // Bounded memory: a fixed block cache instead of the default per-table one.
+        // Bounded memory: two 32 MiB memtables and one 32 MiB block cache, whatever the size
+        // of the log.
+        opts.set_write_buffer_size(32 << 20);
+        opts.set_max_write_buffer_number(2);
         let mut bopts = rocksdb::BlockBasedOptions::default();
-        let cache = rocksdb::Cache::new_lru_cache(64 << 20);
+        let cache = rocksdb::Cache::new_lru_cache(32 << 20);
         bopts.set_block_cache(&cache);
         bopts.set_bloom_filter(10.0, false);
         opts.set_block_based_table_factory(&bopts);
