@@ -28,7 +28,8 @@ cargo build --locked -q -p signet-cli --bin signet
 say "2. starting a real OIDC provider (oauth2-mock-server) and a real registry (docker-registry)"
 OIDC_PORT=$(free_port)
 ISSUER="http://127.0.0.1:$OIDC_PORT"
-ISSUER=$ISSUER node "$ROOT/ca/tests/js/oidc-server.mjs" "$OIDC_PORT" ES256 >"$WORK/oidc.log" 2>&1 &
+# The provider exits when its stdin closes, so keep a pipe open for it.
+tail -f /dev/null | node "$ROOT/ca/tests/js/oidc.mjs" "$OIDC_PORT" ES256 >"$WORK/oidc.log" 2>&1 &
 PIDS+=($!)
 REG_PORT=$(free_port)
 mkdir -p "$WORK/registry"
@@ -89,6 +90,7 @@ python3 -m json.tool "$WORK/verify.json"
 
 say "6b. verifying the same bundle with sigstore-python"
 DIGEST=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["digest"])' "$WORK/verify.json")
+echo "sigstore verify identity --offline ... $DIGEST"
 sigstore --trust-config "$WORK/signet-data/trust_config.json" verify identity --offline \
   --bundle "$WORK/image.sigstore.json" --cert-identity "$IDENTITY" --cert-oidc-issuer "$ISSUER" "$DIGEST"
 
@@ -101,16 +103,19 @@ fi
 echo "verification failed as it should:"; sed 's/^/    /' "$WORK/fail.txt"
 
 say "8. report"
-python3 - "$WORK/verify.json" <<'PY'
+python3 - "$WORK/verify.json" "$WORK/image.sigstore.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
-print(f"identity             {r['identity']}")
-print(f"issuer               {r['issuer']}")
+ok = [x for x in r["results"] if x["ok"]][0]
+entry = json.load(open(sys.argv[2]))["verificationMaterial"]["tlogEntries"][0]
+proof = entry["inclusionProof"]
+print(f"identity             {ok['identity']}")
+print(f"issuer               {ok['issuer']}")
 print(f"image digest         {r['digest']}")
-print(f"log index            {r['log_index']}")
-print(f"inclusion proof      {r['proof_hashes']} hashes")
+print(f"log index            {ok['logIndex']}")
+print(f"inclusion proof      {len(proof['hashes'])} hashes, tree size {proof['treeSize']}")
 print("checkpoint:")
-for line in r['checkpoint'].splitlines():
+for line in proof["checkpoint"]["envelope"].splitlines():
     print("    " + line)
 PY
 
