@@ -27,8 +27,14 @@ fn main() {
 }
 
 async fn run() {
-    let secs: u64 = std::env::var("BENCH_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(10);
-    let conc: usize = std::env::var("BENCH_CONCURRENCY").ok().and_then(|s| s.parse().ok()).unwrap_or(16);
+    let secs: u64 = std::env::var("BENCH_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
+    let conc: usize = std::env::var("BENCH_CONCURRENCY")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(16);
     let idp = MockOidc::start("ES256");
     let mut config = CaConfig::with_issuers(vec![issuer(&idp.url, IssuerType::Email)]);
     config.rate_limit.max_per_window = 0;
@@ -42,15 +48,29 @@ async fn run() {
     let url = format!("http://{addr}/api/v2/signingCert");
 
     let token = idp
-        .token(&[("sub", "bench"), ("email", "bench@example.com"), ("email_verified", "true"), ("aud", "sigstore")])
+        .token(&[
+            ("sub", "bench"),
+            ("email", "bench@example.com"),
+            ("email_verified", "true"),
+            ("aud", "sigstore"),
+        ])
         .await;
     let key = client_key();
-    let body = Arc::new(serde_json::to_vec(&key_request(&token, &key, "bench@example.com")).unwrap());
-    let client = reqwest::Client::builder().pool_max_idle_per_host(conc).build().unwrap();
+    let body =
+        Arc::new(serde_json::to_vec(&key_request(&token, &key, "bench@example.com")).unwrap());
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(conc)
+        .build()
+        .unwrap();
 
     // Warm-up (also fills the JWKS cache).
     for _ in 0..20 {
-        let r = client.post(&url).body(body.as_ref().clone()).send().await.unwrap();
+        let r = client
+            .post(&url)
+            .body(body.as_ref().clone())
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 201);
         r.bytes().await.unwrap();
     }
@@ -67,7 +87,12 @@ async fn run() {
             let mut lat = Vec::new();
             while Instant::now() < deadline {
                 let t = Instant::now();
-                let r = client.post(&url).body(body.as_ref().clone()).send().await.unwrap();
+                let r = client
+                    .post(&url)
+                    .body(body.as_ref().clone())
+                    .send()
+                    .await
+                    .unwrap();
                 assert_eq!(r.status(), 201);
                 r.bytes().await.unwrap();
                 lat.push(t.elapsed());
@@ -86,11 +111,23 @@ async fn run() {
         all[i].as_secs_f64() * 1000.0
     };
     let n = all.len();
-    assert_eq!(ca.service.oidc().jwks_fetch_count(&idp.url), fetches_before, "JWKS stayed cached");
+    assert_eq!(
+        ca.service.oidc().jwks_fetch_count(&idp.url),
+        fetches_before,
+        "JWKS stayed cached"
+    );
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    println!("CA issuance: {n} certificates in {elapsed:.2} s, concurrency {conc}, 2 worker threads");
+    println!(
+        "CA issuance: {n} certificates in {elapsed:.2} s, concurrency {conc}, 2 worker threads"
+    );
     println!("certificates/s: {:.0}", n as f64 / elapsed);
-    println!("latency ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}", pct(0.5), pct(0.9), pct(0.99), pct(1.0));
+    println!(
+        "latency ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}",
+        pct(0.5),
+        pct(0.9),
+        pct(0.99),
+        pct(1.0)
+    );
     println!("loadavg during run: {}", load.trim());
 
     let out = std::process::Command::new("openssl")
@@ -99,7 +136,10 @@ async fn run() {
     match out {
         Ok(o) => {
             let text = String::from_utf8_lossy(&o.stdout);
-            for line in text.lines().filter(|l| l.contains("sign") || l.contains("nistp256")) {
+            for line in text
+                .lines()
+                .filter(|l| l.contains("sign") || l.contains("nistp256"))
+            {
                 println!("openssl: {line}");
             }
         }

@@ -9,8 +9,8 @@
 //! from the token), key reuse across identities.
 
 use aws_lc_rs::digest;
-use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
 use signet_proto::keys::{HashAlgorithm, KeyAlgorithm, PublicKey, RsaPadding};
 use x509_parser::certification_request::X509CertificationRequest;
 use x509_parser::prelude::FromDer;

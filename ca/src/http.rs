@@ -49,13 +49,15 @@ fn map_error(e: &ServiceError) -> Response {
         ServiceError::Token(OidcError::Malformed { .. }) => {
             error(StatusCode::BAD_REQUEST, "malformed identity token")
         }
-        ServiceError::Token(OidcError::Discovery { .. }) => {
-            error(StatusCode::SERVICE_UNAVAILABLE, "identity provider unavailable")
-        }
+        ServiceError::Token(OidcError::Discovery { .. }) => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "identity provider unavailable",
+        ),
         ServiceError::Token(_) => error(StatusCode::UNAUTHORIZED, "invalid identity token"),
-        ServiceError::Identity(_) => {
-            error(StatusCode::UNAUTHORIZED, "identity token does not carry a usable identity")
-        }
+        ServiceError::Identity(_) => error(
+            StatusCode::UNAUTHORIZED,
+            "identity token does not carry a usable identity",
+        ),
         ServiceError::Challenge(c) => match c {
             crate::challenge::ChallengeError::UnsupportedKey { .. } => {
                 error(StatusCode::BAD_REQUEST, "unsupported public key")
@@ -69,7 +71,10 @@ fn map_error(e: &ServiceError) -> Response {
             }
             r
         }
-        ServiceError::Sct(_) => error(StatusCode::SERVICE_UNAVAILABLE, "transparency log unavailable"),
+        ServiceError::Sct(_) => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "transparency log unavailable",
+        ),
         _ => error(StatusCode::INTERNAL_SERVER_ERROR, "internal error"),
     }
 }
@@ -85,11 +90,13 @@ async fn signing_cert(State(ca): State<Arc<CaService>>, body: Bytes) -> Response
     match ca.create_signing_certificate(&req).await {
         Ok(chain) => (
             StatusCode::CREATED,
-            Json(SigningCertificate::EmbeddedSct(SigningCertificateEmbeddedSct {
-                chain: CertificateChain {
-                    certificates: chain,
+            Json(SigningCertificate::EmbeddedSct(
+                SigningCertificateEmbeddedSct {
+                    chain: CertificateChain {
+                        certificates: chain,
+                    },
                 },
-            })),
+            )),
         )
             .into_response(),
         Err(e) => map_error(&e),

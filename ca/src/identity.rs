@@ -132,12 +132,11 @@ pub fn principal_from_claims(
                     claim: "kubernetes.io",
                 })?;
             let ns = claim(k8s, "namespace")?;
-            let sa = k8s
-                .get("serviceaccount")
-                .and_then(Value::as_object)
-                .ok_or(IdentityError::MissingClaim {
+            let sa = k8s.get("serviceaccount").and_then(Value::as_object).ok_or(
+                IdentityError::MissingClaim {
                     claim: "serviceaccount",
-                })?;
+                },
+            )?;
             let name = claim(sa, "name")?;
             p.san = San::Uri(format!(
                 "https://kubernetes.io/namespaces/{ns}/serviceaccounts/{name}"
@@ -199,12 +198,24 @@ fn github(
         (cert::OID_GITHUB_WORKFLOW_REPOSITORY, repository.to_owned()),
         (cert::OID_GITHUB_WORKFLOW_REF, git_ref.to_owned()),
         (cert::OID_BUILD_SIGNER_URI, signer_uri),
-        (cert::OID_BUILD_SIGNER_DIGEST, claim(claims, "job_workflow_sha")?.to_owned()),
-        (cert::OID_RUNNER_ENVIRONMENT, claim(claims, "runner_environment")?.to_owned()),
-        (cert::OID_SOURCE_REPOSITORY_URI, format!("{server}/{repository}")),
+        (
+            cert::OID_BUILD_SIGNER_DIGEST,
+            claim(claims, "job_workflow_sha")?.to_owned(),
+        ),
+        (
+            cert::OID_RUNNER_ENVIRONMENT,
+            claim(claims, "runner_environment")?.to_owned(),
+        ),
+        (
+            cert::OID_SOURCE_REPOSITORY_URI,
+            format!("{server}/{repository}"),
+        ),
         (cert::OID_SOURCE_REPOSITORY_DIGEST, sha.to_owned()),
         (cert::OID_SOURCE_REPOSITORY_REF, git_ref.to_owned()),
-        (cert::OID_SOURCE_REPOSITORY_IDENTIFIER, claim_text(claims, "repository_id")?),
+        (
+            cert::OID_SOURCE_REPOSITORY_IDENTIFIER,
+            claim_text(claims, "repository_id")?,
+        ),
         (
             cert::OID_SOURCE_REPOSITORY_OWNER_URI,
             format!("{server}/{}", claim(claims, "repository_owner")?),
@@ -217,7 +228,10 @@ fn github(
             cert::OID_BUILD_CONFIG_URI,
             format!("{server}/{}", claim(claims, "workflow_ref")?),
         ),
-        (cert::OID_BUILD_CONFIG_DIGEST, claim(claims, "workflow_sha")?.to_owned()),
+        (
+            cert::OID_BUILD_CONFIG_DIGEST,
+            claim(claims, "workflow_sha")?.to_owned(),
+        ),
         (cert::OID_BUILD_TRIGGER, event.to_owned()),
         (
             cert::OID_RUN_INVOCATION_URI,
@@ -251,11 +265,23 @@ fn gitlab(claims: &Map<String, Value>, p: &mut Principal) -> Result<(), Identity
     p.extensions.extend([
         (cert::OID_BUILD_SIGNER_URI, signer_uri.clone()),
         (cert::OID_BUILD_SIGNER_DIGEST, config_sha.to_owned()),
-        (cert::OID_RUNNER_ENVIRONMENT, claim(claims, "runner_environment")?.to_owned()),
-        (cert::OID_SOURCE_REPOSITORY_URI, format!("{server}/{project_path}")),
-        (cert::OID_SOURCE_REPOSITORY_DIGEST, claim(claims, "sha")?.to_owned()),
+        (
+            cert::OID_RUNNER_ENVIRONMENT,
+            claim(claims, "runner_environment")?.to_owned(),
+        ),
+        (
+            cert::OID_SOURCE_REPOSITORY_URI,
+            format!("{server}/{project_path}"),
+        ),
+        (
+            cert::OID_SOURCE_REPOSITORY_DIGEST,
+            claim(claims, "sha")?.to_owned(),
+        ),
         (cert::OID_SOURCE_REPOSITORY_REF, full_ref),
-        (cert::OID_SOURCE_REPOSITORY_IDENTIFIER, claim_text(claims, "project_id")?),
+        (
+            cert::OID_SOURCE_REPOSITORY_IDENTIFIER,
+            claim_text(claims, "project_id")?,
+        ),
         (
             cert::OID_SOURCE_REPOSITORY_OWNER_URI,
             format!("{server}/{}", claim(claims, "namespace_path")?),
@@ -266,14 +292,21 @@ fn gitlab(claims: &Map<String, Value>, p: &mut Principal) -> Result<(), Identity
         ),
         (cert::OID_BUILD_CONFIG_URI, signer_uri),
         (cert::OID_BUILD_CONFIG_DIGEST, config_sha.to_owned()),
-        (cert::OID_BUILD_TRIGGER, claim(claims, "pipeline_source")?.to_owned()),
+        (
+            cert::OID_BUILD_TRIGGER,
+            claim(claims, "pipeline_source")?.to_owned(),
+        ),
         (
             cert::OID_RUN_INVOCATION_URI,
-            format!("{server}/{project_path}/-/jobs/{}", claim_text(claims, "job_id")?),
+            format!(
+                "{server}/{project_path}/-/jobs/{}",
+                claim_text(claims, "job_id")?
+            ),
         ),
     ]);
     if let Ok(v) = claim(claims, "project_visibility") {
-        p.extensions.push((cert::OID_SOURCE_REPOSITORY_VISIBILITY, v.to_owned()));
+        p.extensions
+            .push((cert::OID_SOURCE_REPOSITORY_VISIBILITY, v.to_owned()));
     }
     Ok(())
 }

@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
-    IsCa, Issuer, KeyUsagePurpose, SerialNumber,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyUsagePurpose, SerialNumber,
 };
 use time::OffsetDateTime;
 
@@ -96,9 +96,12 @@ fn ca_params(
     dn.push(DnType::OrganizationName, opts.organization.clone());
     dn.push(DnType::CommonName, cn.to_owned());
     p.distinguished_name = dn;
-    p.not_before = OffsetDateTime::from_unix_timestamp(opts.not_before).map_err(|_| InitError::Time)?;
+    p.not_before =
+        OffsetDateTime::from_unix_timestamp(opts.not_before).map_err(|_| InitError::Time)?;
     p.not_after = OffsetDateTime::from_unix_timestamp(
-        opts.not_before.checked_add(validity).ok_or(InitError::Time)?,
+        opts.not_before
+            .checked_add(validity)
+            .ok_or(InitError::Time)?,
     )
     .map_err(|_| InitError::Time)?;
     p.serial_number = Some(SerialNumber::from_slice(serial));
@@ -201,14 +204,22 @@ pub fn init_to_dir(
     let inter_key = Arc::new(FileSigner::generate(opts.curve)?);
     let (s1, s2) = (random_serial(&rng)?, random_serial(&rng)?);
     let certs = build_ca_certificates(opts, root_key.clone(), inter_key.clone(), (&s1, &s2))?;
-    write(&dir.join("root.key.enc.pem"), &root_key.to_encrypted_pem(password, scrypt_log_n)?, true)?;
+    write(
+        &dir.join("root.key.enc.pem"),
+        &root_key.to_encrypted_pem(password, scrypt_log_n)?,
+        true,
+    )?;
     write(
         &dir.join("intermediate.key.enc.pem"),
         &inter_key.to_encrypted_pem(password, scrypt_log_n)?,
         true,
     )?;
     write(&dir.join("root.pem"), &pem_cert(&certs.root_der), false)?;
-    write(&dir.join("intermediate.pem"), &pem_cert(&certs.intermediate_der), false)?;
+    write(
+        &dir.join("intermediate.pem"),
+        &pem_cert(&certs.intermediate_der),
+        false,
+    )?;
     write(
         &dir.join("chain.pem"),
         &(pem_cert(&certs.intermediate_der) + &pem_cert(&certs.root_der)),

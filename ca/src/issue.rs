@@ -11,10 +11,10 @@
 //! The time and the serial are inputs: nothing here reads a clock or draws randomness. No
 //! network: the SCT is fetched by the caller ([`crate::service`]).
 
+use rcgen::string::Ia5String;
 use rcgen::{
-    CertificateParams, CustomExtension, DistinguishedName, ExtendedKeyUsagePurpose, Ia5String,
-    IsCa, Issuer, KeyUsagePurpose, OtherNameValue, SanType, SerialNumber, SigningKey,
-    SubjectPublicKeyInfo,
+    CertificateParams, CustomExtension, DistinguishedName, ExtendedKeyUsagePurpose, IsCa, Issuer,
+    KeyUsagePurpose, OtherNameValue, SanType, SerialNumber, SigningKey, SubjectPublicKeyInfo,
 };
 use signet_proto::cert;
 use signet_proto::sct::{self, Sct};
@@ -68,7 +68,10 @@ pub struct LeafSpec<'a> {
 }
 
 fn custom(oid: &str, content: Vec<u8>) -> Result<CustomExtension, IssueError> {
-    Ok(CustomExtension::from_oid_content(&cert::oid_arcs(oid)?, content))
+    Ok(CustomExtension::from_oid_content(
+        &cert::oid_arcs(oid)?,
+        content,
+    ))
 }
 
 /// The rcgen parameters of the leaf, without poison or SCT list.
@@ -82,7 +85,9 @@ pub fn leaf_params(spec: &LeafSpec<'_>) -> Result<CertificateParams, IssueError>
         OffsetDateTime::from_unix_timestamp(spec.not_before).map_err(|_| IssueError::Time)?;
     let validity = i64::try_from(spec.validity_secs).map_err(|_| IssueError::Time)?;
     params.not_after = OffsetDateTime::from_unix_timestamp(
-        spec.not_before.checked_add(validity).ok_or(IssueError::Time)?,
+        spec.not_before
+            .checked_add(validity)
+            .ok_or(IssueError::Time)?,
     )
     .map_err(|_| IssueError::Time)?;
     params.serial_number = Some(SerialNumber::from_slice(spec.serial));
@@ -90,7 +95,9 @@ pub fn leaf_params(spec: &LeafSpec<'_>) -> Result<CertificateParams, IssueError>
         value: spec.principal.san.value().to_owned(),
     };
     params.subject_alt_names = vec![match &spec.principal.san {
-        San::Email(e) => SanType::Rfc822Name(Ia5String::try_from(e.as_str()).map_err(|_| san_err())?),
+        San::Email(e) => {
+            SanType::Rfc822Name(Ia5String::try_from(e.as_str()).map_err(|_| san_err())?)
+        }
         San::Uri(u) => SanType::URI(Ia5String::try_from(u.as_str()).map_err(|_| san_err())?),
         San::Username(u) => SanType::OtherName((
             cert::oid_arcs(cert::OID_OTHERNAME_SAN)?,
@@ -136,7 +143,10 @@ pub fn build_precert(
     let mut poison = custom(cert::OID_PRECERT_POISON, sct::PRECERT_POISON_VALUE.to_vec())?;
     poison.set_criticality(true);
     params.custom_extensions.push(poison);
-    Ok(params.signed_by(&subject_key(spec)?, issuer)?.der().to_vec())
+    Ok(params
+        .signed_by(&subject_key(spec)?, issuer)?
+        .der()
+        .to_vec())
 }
 
 /// Builds the final certificate with `scts` embedded (RFC 6962 §3.3), signed by `issuer`.
@@ -153,5 +163,8 @@ pub fn build_final(
         cert::OID_SCT_LIST,
         sct::encode_sct_list_extension(scts)?,
     )?);
-    Ok(params.signed_by(&subject_key(spec)?, issuer)?.der().to_vec())
+    Ok(params
+        .signed_by(&subject_key(spec)?, issuer)?
+        .der()
+        .to_vec())
 }

@@ -16,10 +16,15 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
-use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use openidconnect::core::{CoreIdToken, CoreIdTokenVerifier, CoreJsonWebKeySet, CoreJwsSigningAlgorithm};
-use openidconnect::{ClaimsVerificationError, ClientId, IssuerUrl, JsonWebKeySetUrl, Nonce, SignatureVerificationError};
+use base64::Engine as _;
+use openidconnect::core::{
+    CoreIdToken, CoreIdTokenVerifier, CoreJsonWebKeySet, CoreJwsSigningAlgorithm,
+};
+use openidconnect::{
+    ClaimsVerificationError, ClientId, IssuerUrl, JsonWebKeySetUrl, Nonce,
+    SignatureVerificationError,
+};
 use serde_json::{Map, Value};
 
 use crate::config::{CaConfig, IssuerConfig};
@@ -131,7 +136,9 @@ impl std::fmt::Debug for OidcVerifier {
 fn decode_json(part: &str) -> Result<Map<String, Value>, OidcError> {
     let bytes = URL_SAFE_NO_PAD
         .decode(part.trim_end_matches('='))
-        .map_err(|_| OidcError::Malformed { reason: "base64url" })?;
+        .map_err(|_| OidcError::Malformed {
+            reason: "base64url",
+        })?;
     match serde_json::from_slice(&bytes) {
         Ok(Value::Object(m)) => Ok(m),
         _ => Err(OidcError::Malformed {
@@ -196,7 +203,9 @@ impl OidcVerifier {
     /// [`OidcError`] describing the first failed check.
     pub async fn verify(&self, token: &str) -> Result<VerifiedToken, OidcError> {
         let mut parts = token.split('.');
-        let (Some(h), Some(p), Some(_s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        let (Some(h), Some(p), Some(_s), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
             return Err(OidcError::Malformed {
                 reason: "not a JWS compact serialization",
             });
@@ -207,12 +216,20 @@ impl OidcVerifier {
             return Err(OidcError::AlgNone);
         }
         if alg.starts_with("HS") {
-            return Err(OidcError::Hmac { alg: alg.to_owned() });
+            return Err(OidcError::Hmac {
+                alg: alg.to_owned(),
+            });
         }
         if !ALLOWED_ALGS.contains(&alg) {
-            return Err(OidcError::UnsupportedAlg { alg: alg.to_owned() });
+            return Err(OidcError::UnsupportedAlg {
+                alg: alg.to_owned(),
+            });
         }
-        let kid = header.get("kid").and_then(Value::as_str).unwrap_or("").to_owned();
+        let kid = header
+            .get("kid")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
         let claims = decode_json(p)?;
         let iss = claims
             .get("iss")
@@ -221,18 +238,19 @@ impl OidcVerifier {
         let state = self
             .issuers
             .get(iss)
-            .ok_or_else(|| OidcError::UnconfiguredIssuer { iss: iss.to_owned() })?
+            .ok_or_else(|| OidcError::UnconfiguredIssuer {
+                iss: iss.to_owned(),
+            })?
             .clone();
 
         let jwks = self.jwks(&state, false).await?;
         match self.check(&state, token, jwks) {
             Err(OidcError::UnknownKey { .. }) => {
                 let fresh = self.jwks(&state, true).await?;
-                self.check(&state, token, fresh)
-                    .map_err(|e| match e {
-                        OidcError::UnknownKey { .. } => OidcError::UnknownKey { kid: kid.clone() },
-                        other => other,
-                    })?;
+                self.check(&state, token, fresh).map_err(|e| match e {
+                    OidcError::UnknownKey { .. } => OidcError::UnknownKey { kid: kid.clone() },
+                    other => other,
+                })?;
             }
             other => other?,
         }
@@ -250,7 +268,12 @@ impl OidcVerifier {
         })
     }
 
-    fn check(&self, state: &IssuerState, token: &str, jwks: Arc<CoreJsonWebKeySet>) -> Result<(), OidcError> {
+    fn check(
+        &self,
+        state: &IssuerState,
+        token: &str,
+        jwks: Arc<CoreJsonWebKeySet>,
+    ) -> Result<(), OidcError> {
         let cfg = &state.config;
         let issuer_url = IssuerUrl::new(cfg.url.clone()).map_err(|e| OidcError::Discovery {
             reason: e.to_string(),
@@ -267,30 +290,39 @@ impl OidcVerifier {
             CoreJwsSigningAlgorithm::EcdsaP256Sha256,
             CoreJwsSigningAlgorithm::EdDsa,
         ])
-        .set_time_fn(move || chrono::DateTime::<chrono::Utc>::from_timestamp(shifted, 0).unwrap_or_default());
-        let parsed: CoreIdToken = serde_json::from_value(Value::String(token.to_owned())).map_err(|_| {
-            OidcError::Invalid {
-                reason: "token claims do not parse (missing sub/aud/exp/iat?)".to_owned(),
-            }
-        })?;
+        .set_time_fn(move || {
+            chrono::DateTime::<chrono::Utc>::from_timestamp(shifted, 0).unwrap_or_default()
+        });
+        let parsed: CoreIdToken =
+            serde_json::from_value(Value::String(token.to_owned())).map_err(|_| {
+                OidcError::Invalid {
+                    reason: "token claims do not parse (missing sub/aud/exp/iat?)".to_owned(),
+                }
+            })?;
         match parsed.claims(&verifier, |_: Option<&Nonce>| Ok(())) {
             Ok(_) => Ok(()),
             Err(ClaimsVerificationError::Expired(_)) => Err(OidcError::Expired),
             Err(ClaimsVerificationError::InvalidAudience(_)) => Err(OidcError::WrongAudience),
-            Err(ClaimsVerificationError::SignatureVerification(SignatureVerificationError::NoMatchingKey)) => {
-                Err(OidcError::UnknownKey { kid: String::new() })
-            }
-            Err(ClaimsVerificationError::SignatureVerification(SignatureVerificationError::CryptoError(_))) => {
-                Err(OidcError::BadSignature)
-            }
+            Err(ClaimsVerificationError::SignatureVerification(
+                SignatureVerificationError::NoMatchingKey,
+            )) => Err(OidcError::UnknownKey { kid: String::new() }),
+            Err(ClaimsVerificationError::SignatureVerification(
+                SignatureVerificationError::CryptoError(_),
+            )) => Err(OidcError::BadSignature),
             Err(ClaimsVerificationError::SignatureVerification(e)) => Err(OidcError::Invalid {
                 reason: e.to_string(),
             }),
-            Err(e) => Err(OidcError::Invalid { reason: e.to_string() }),
+            Err(e) => Err(OidcError::Invalid {
+                reason: e.to_string(),
+            }),
         }
     }
 
-    async fn jwks(&self, state: &IssuerState, refresh: bool) -> Result<Arc<CoreJsonWebKeySet>, OidcError> {
+    async fn jwks(
+        &self,
+        state: &IssuerState,
+        refresh: bool,
+    ) -> Result<Arc<CoreJsonWebKeySet>, OidcError> {
         let read = || state.jwks.read().ok().and_then(|g| g.clone());
         if !refresh {
             if let Some(j) = read() {
@@ -307,7 +339,9 @@ impl OidcVerifier {
             }
         }
         let fetched = Arc::new(self.fetch(&state.config.url).await?);
-        state.fetches.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        state
+            .fetches
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         if let Ok(mut g) = state.last_fetch_ms.lock() {
             *g = Some(now);
         }
@@ -319,8 +353,16 @@ impl OidcVerifier {
 
     async fn fetch(&self, issuer: &str) -> Result<CoreJsonWebKeySet, OidcError> {
         let disc = |reason: String| OidcError::Discovery { reason };
-        let url = format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'));
-        let resp = self.http.get(&url).send().await.map_err(|e| disc(e.to_string()))?;
+        let url = format!(
+            "{}/.well-known/openid-configuration",
+            issuer.trim_end_matches('/')
+        );
+        let resp = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| disc(e.to_string()))?;
         if !resp.status().is_success() {
             return Err(disc(format!("{url}: HTTP {}", resp.status())));
         }
@@ -334,7 +376,8 @@ impl OidcVerifier {
             .get("jwks_uri")
             .and_then(Value::as_str)
             .ok_or_else(|| disc("discovery has no jwks_uri".to_owned()))?;
-        let jwks_url = JsonWebKeySetUrl::new(jwks_uri.to_owned()).map_err(|e| disc(e.to_string()))?;
+        let jwks_url =
+            JsonWebKeySetUrl::new(jwks_uri.to_owned()).map_err(|e| disc(e.to_string()))?;
         CoreJsonWebKeySet::fetch_async(&jwks_url, &self.http)
             .await
             .map_err(|e| disc(format!("JWKS: {e}")))

@@ -15,8 +15,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
 use signet_proto::keys::EcdsaSigner;
 use signet_proto::sct::{self, AddChainRequest, AddChainResponse, Sct};
 use x509_parser::prelude::{FromDer, X509Certificate};

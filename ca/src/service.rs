@@ -142,9 +142,10 @@ impl CaService {
         let first = chain_der.first().ok_or_else(|| SetupError::Chain {
             reason: "empty chain".to_owned(),
         })?;
-        let (_, parsed) = x509_parser::parse_x509_certificate(first).map_err(|e| SetupError::Chain {
-            reason: e.to_string(),
-        })?;
+        let (_, parsed) =
+            x509_parser::parse_x509_certificate(first).map_err(|e| SetupError::Chain {
+                reason: e.to_string(),
+            })?;
         if parsed.tbs_certificate.subject_pki.raw != signer.spki_der() {
             return Err(SetupError::Chain {
                 reason: "issuing certificate does not match the signing key".to_owned(),
@@ -237,7 +238,11 @@ impl CaService {
         }
         if entry.1 >= rl.max_per_window {
             return Err(ServiceError::RateLimited {
-                retry_after_secs: entry.0.saturating_add(rl.window_secs).saturating_sub(now_secs).max(1),
+                retry_after_secs: entry
+                    .0
+                    .saturating_add(rl.window_secs)
+                    .saturating_sub(now_secs)
+                    .max(1),
             });
         }
         entry.1 += 1;
@@ -252,7 +257,10 @@ impl CaService {
         &self,
         req: &CreateSigningCertificateRequest,
     ) -> Result<Vec<String>, ServiceError> {
-        let token = self.oidc.verify(&req.credentials.oidc_identity_token).await?;
+        let token = self
+            .oidc
+            .verify(&req.credentials.oidc_identity_token)
+            .await?;
         let principal = identity::principal_from_claims(&token.issuer, &token.claims)?;
         let key = match &req.key {
             KeyRequest::PublicKey(pk) => {
@@ -288,8 +296,11 @@ impl CaService {
         chain.extend(self.chain_der.iter().cloned());
         let got = self.sct_source.add_pre_chain(&chain).await?;
         if let Some(log_key) = &self.ct_log_key {
-            let tbs = sct::tbs_without_extensions(&chain[0], &[sct::OID_PRECERT_POISON])
-                .map_err(|e| ServiceError::Internal { reason: e.to_string() })?;
+            let tbs = sct::tbs_without_extensions(&chain[0], &[sct::OID_PRECERT_POISON]).map_err(
+                |e| ServiceError::Internal {
+                    reason: e.to_string(),
+                },
+            )?;
             got.verify_precert(log_key, &sct::issuer_key_hash(self.signer.spki_der()), &tbs)
                 .map_err(|e| ServiceError::Sct(SctSourceError::Sct(e)))?;
         }

@@ -318,7 +318,13 @@ impl FileSigner {
     }
 }
 
-fn derive_key(password: &[u8], salt: &[u8], log_n: u8, r: u32, p: u32) -> Result<LessSafeKey, SignerError> {
+fn derive_key(
+    password: &[u8],
+    salt: &[u8],
+    log_n: u8,
+    r: u32,
+    p: u32,
+) -> Result<LessSafeKey, SignerError> {
     if !(10..=22).contains(&log_n) || r == 0 || r > 32 || p == 0 || p > 16 {
         return Err(SignerError::BadKey {
             reason: "scrypt parameters out of range".to_owned(),
@@ -374,12 +380,14 @@ impl PasswordSource {
     /// [`SignerError::Password`] if the variable is unset or the file is unreadable.
     pub fn read(&self) -> Result<Vec<u8>, SignerError> {
         match self {
-            Self::Env(name) => std::env::var(name)
-                .map(String::into_bytes)
-                .map_err(|e| SignerError::Password {
-                    source_name: format!("env {name}"),
-                    reason: e.to_string(),
-                }),
+            Self::Env(name) => {
+                std::env::var(name)
+                    .map(String::into_bytes)
+                    .map_err(|e| SignerError::Password {
+                        source_name: format!("env {name}"),
+                        reason: e.to_string(),
+                    })
+            }
             Self::File(path) => {
                 let mut bytes = std::fs::read(path).map_err(|e| SignerError::Password {
                     source_name: path.display().to_string(),
@@ -401,7 +409,10 @@ impl PasswordSource {
 ///
 /// # Errors
 /// I/O errors as [`SignerError::BadKey`], then as [`FileSigner::from_encrypted_pem`].
-pub fn load_encrypted_key(path: &Path, password: &PasswordSource) -> Result<FileSigner, SignerError> {
+pub fn load_encrypted_key(
+    path: &Path,
+    password: &PasswordSource,
+) -> Result<FileSigner, SignerError> {
     let text = std::fs::read_to_string(path).map_err(|e| SignerError::BadKey {
         reason: format!("{}: {e}", path.display()),
     })?;
@@ -476,16 +487,24 @@ fn open_session(key_ref: &Pkcs11KeyRef) -> Result<(Pkcs11, Session), SignerError
     match session.login(UserType::User, Some(&pin)) {
         // Login state is per application: a second session of this process is already in.
         Ok(())
-        | Err(cryptoki::error::Error::Pkcs11(cryptoki::error::RvError::UserAlreadyLoggedIn, _)) => {}
+        | Err(cryptoki::error::Error::Pkcs11(cryptoki::error::RvError::UserAlreadyLoggedIn, _)) => {
+        }
         Err(e) => p11("C_Login", Err(e))?,
     }
     Ok((ctx, session))
 }
 
-fn find_one(session: &Session, class: ObjectClass, label: &str) -> Result<ObjectHandle, SignerError> {
+fn find_one(
+    session: &Session,
+    class: ObjectClass,
+    label: &str,
+) -> Result<ObjectHandle, SignerError> {
     let objs = p11(
         "C_FindObjects",
-        session.find_objects(&[Attribute::Class(class), Attribute::Label(label.as_bytes().to_vec())]),
+        session.find_objects(&[
+            Attribute::Class(class),
+            Attribute::Label(label.as_bytes().to_vec()),
+        ]),
     )?;
     match objs.as_slice() {
         [one] => Ok(*one),
@@ -510,7 +529,11 @@ impl Pkcs11Signer {
         Self::from_session(ctx, session, key_ref)
     }
 
-    fn from_session(ctx: Pkcs11, session: Session, key_ref: &Pkcs11KeyRef) -> Result<Self, SignerError> {
+    fn from_session(
+        ctx: Pkcs11,
+        session: Session,
+        key_ref: &Pkcs11KeyRef,
+    ) -> Result<Self, SignerError> {
         let key = find_one(&session, ObjectClass::PRIVATE_KEY, &key_ref.key_label)?;
         let public = find_one(&session, ObjectClass::PUBLIC_KEY, &key_ref.key_label)?;
         let attrs = p11(
@@ -608,7 +631,10 @@ impl CaSigner for Pkcs11Signer {
             let session = self.session.lock().map_err(|_| SignerError::Sign {
                 reason: "session lock poisoned".to_owned(),
             })?;
-            p11("C_Sign", session.sign(&Mechanism::Ecdsa, self.key, d.as_ref()))?
+            p11(
+                "C_Sign",
+                session.sign(&Mechanism::Ecdsa, self.key, d.as_ref()),
+            )?
         };
         let n = self.curve.scalar_len();
         if raw.len() != 2 * n {

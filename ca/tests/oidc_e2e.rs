@@ -6,8 +6,8 @@
 mod common;
 
 use axum::http::StatusCode;
-use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE_NO_PAD};
+use base64::Engine as _;
 use common::*;
 use signet_ca::config::{CaConfig, IssuerType};
 use signet_proto::cert::{self, Identity, SubjectAltName};
@@ -75,9 +75,17 @@ fn check_profile(ca: &TestCa, chain: &[Vec<u8>], client_spki: &[u8]) -> Identity
     // Exactly one embedded SCT, from our CT key, verifying over the precert TBS.
     let sct_oid = sct::oid_to_der(sct::OID_SCT_LIST).unwrap();
     let exts = sct::certificate_extensions(&chain[0]).unwrap();
-    let sct_ext: Vec<_> = exts.iter().filter(|e| e.oid == sct_oid.as_slice()).collect();
+    let sct_ext: Vec<_> = exts
+        .iter()
+        .filter(|e| e.oid == sct_oid.as_slice())
+        .collect();
     assert_eq!(sct_ext.len(), 1);
-    assert_eq!(sct::decode_sct_list_extension(sct_ext[0].value).unwrap().len(), 1);
+    assert_eq!(
+        sct::decode_sct_list_extension(sct_ext[0].value)
+            .unwrap()
+            .len(),
+        1
+    );
     assert!(exts
         .iter()
         .all(|e| e.oid != sct::oid_to_der(sct::OID_PRECERT_POISON).unwrap().as_slice()));
@@ -104,16 +112,27 @@ async fn oidc_cases() {
     let ca = build_ca(config, None);
 
     // --- valid email token ------------------------------------------------------------
-    let token = email_idp.token(&email_fields("alice@example.com", "sigstore")).await;
+    let token = email_idp
+        .token(&email_fields("alice@example.com", "sigstore"))
+        .await;
     let key = client_key();
     let r = sign_cert(&ca, &key_request(&token, &key, "alice@example.com")).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
     let chain = chain_der(&r);
     let id = check_profile(&ca, &chain, key.public_key().spki_der());
-    assert_eq!(id.sans, vec![SubjectAltName::Email("alice@example.com".into())]);
+    assert_eq!(
+        id.sans,
+        vec![SubjectAltName::Email("alice@example.com".into())]
+    );
     assert_eq!(id.issuer.as_deref(), Some(email_idp.url.as_str()));
-    assert_eq!(id.extension(cert::OID_ISSUER_V1), Some(email_idp.url.as_str()));
-    assert_eq!(id.extension(cert::OID_ISSUER_V2), Some(email_idp.url.as_str()));
+    assert_eq!(
+        id.extension(cert::OID_ISSUER_V1),
+        Some(email_idp.url.as_str())
+    );
+    assert_eq!(
+        id.extension(cert::OID_ISSUER_V2),
+        Some(email_idp.url.as_str())
+    );
     assert_eq!(id.token_subject(), Some("user-123"));
     assert_eq!(ca.service.oidc().jwks_fetch_count(&email_idp.url), 1);
 
@@ -152,20 +171,27 @@ async fn oidc_cases() {
     });
     let r = sign_cert(&ca, &body).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
-    check_profile(&ca, &chain_der(&r), &rcgen::PublicKeyData::subject_public_key_info(&csr_key));
+    check_profile(
+        &ca,
+        &chain_der(&r),
+        &rcgen::PublicKeyData::subject_public_key_info(&csr_key),
+    );
 
     // --- JWKS cached: a second valid request does not refetch ------------------------------
     assert_eq!(ca.service.oidc().jwks_fetch_count(&email_idp.url), 1);
 
     // --- wrong audience ----------------------------------------------------------------
-    let t = email_idp.token(&email_fields("alice@example.com", "not-sigstore")).await;
+    let t = email_idp
+        .token(&email_fields("alice@example.com", "not-sigstore"))
+        .await;
     let r = sign_cert(&ca, &key_request(&t, &key, "alice@example.com")).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert_eq!(r.json["code"], 401);
 
     // --- expired -----------------------------------------------------------------------
     let now = now_secs();
-    let claims = serde_json::json!({"exp": now - 3600, "iat": now - 7200, "nbf": now - 7200}).to_string();
+    let claims =
+        serde_json::json!({"exp": now - 3600, "iat": now - 7200, "nbf": now - 7200}).to_string();
     let mut f = email_fields("alice@example.com", "sigstore");
     f.push(("claims", &claims));
     let t = email_idp.token(&f).await;
@@ -190,7 +216,12 @@ async fn oidc_cases() {
 
     // --- unverified email --------------------------------------------------------------------
     let t = email_idp
-        .token(&[("sub", "u"), ("email", "bob@example.com"), ("email_verified", "false"), ("aud", "sigstore")])
+        .token(&[
+            ("sub", "u"),
+            ("email", "bob@example.com"),
+            ("email_verified", "false"),
+            ("aud", "sigstore"),
+        ])
         .await;
     let r = sign_cert(&ca, &key_request(&t, &key, "bob@example.com")).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
@@ -201,12 +232,20 @@ async fn oidc_cases() {
     let last = sig.len() - 5;
     sig[last] ^= 0x01;
     parts[2] = URL_SAFE_NO_PAD.encode(sig);
-    let r = sign_cert(&ca, &key_request(&parts.join("."), &key, "alice@example.com")).await;
+    let r = sign_cert(
+        &ca,
+        &key_request(&parts.join("."), &key, "alice@example.com"),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 
     // --- tampered payload (signature kept) ---------------------------------------------------
-    let payload: serde_json::Value =
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(token.split('.').nth(1).unwrap()).unwrap()).unwrap();
+    let payload: serde_json::Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(token.split('.').nth(1).unwrap())
+            .unwrap(),
+    )
+    .unwrap();
     let mut evil = payload.clone();
     evil["email"] = "mallory@example.com".into();
     let forged = format!(
@@ -219,7 +258,10 @@ async fn oidc_cases() {
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 
     // --- alg none and HMAC -------------------------------------------------------------------
-    for header in [r#"{"alg":"none","typ":"JWT"}"#, r#"{"alg":"HS256","typ":"JWT","kid":"x"}"#] {
+    for header in [
+        r#"{"alg":"none","typ":"JWT"}"#,
+        r#"{"alg":"HS256","typ":"JWT","kid":"x"}"#,
+    ] {
         let t = format!(
             "{}.{}.{}",
             URL_SAFE_NO_PAD.encode(header),
@@ -256,8 +298,13 @@ async fn oidc_cases() {
         p521.as_ref(),
     )
     .unwrap();
-    let point = aws_lc_rs::signature::KeyPair::public_key(&kp).as_ref().to_vec();
-    let mut alg = vec![0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23];
+    let point = aws_lc_rs::signature::KeyPair::public_key(&kp)
+        .as_ref()
+        .to_vec();
+    let mut alg = vec![
+        0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x05, 0x2b, 0x81, 0x04, 0x00,
+        0x23,
+    ];
     alg.splice(0..0, [0x30, 0x10]);
     let mut bits = vec![0x03, 0x81, u8::try_from(point.len() + 1).unwrap(), 0x00];
     bits.extend_from_slice(&point);
@@ -281,7 +328,9 @@ async fn oidc_cases() {
     let new_kid = email_idp.rotate("ES256");
     let mut rotated = None;
     for _ in 0..4 {
-        let t = email_idp.token(&email_fields("alice@example.com", "sigstore")).await;
+        let t = email_idp
+            .token(&email_fields("alice@example.com", "sigstore"))
+            .await;
         if jwt_header(&t)["kid"] == new_kid.as_str() {
             rotated = Some(t);
             break;
@@ -291,7 +340,11 @@ async fn oidc_cases() {
     let before = ca.service.oidc().jwks_fetch_count(&email_idp.url);
     let r = sign_cert(&ca, &key_request(&rotated, &key, "alice@example.com")).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
-    assert_eq!(ca.service.oidc().jwks_fetch_count(&email_idp.url), before + 1, "refreshed once");
+    assert_eq!(
+        ca.service.oidc().jwks_fetch_count(&email_idp.url),
+        before + 1,
+        "refreshed once"
+    );
     // A kid that exists nowhere right after: the refresh is rate-limited, so no new fetch.
     let t = email_idp
         .token(&[
@@ -304,7 +357,11 @@ async fn oidc_cases() {
         .await;
     let r = sign_cert(&ca, &key_request(&t, &key, "alice@example.com")).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(ca.service.oidc().jwks_fetch_count(&email_idp.url), before + 1, "rate-limited refresh");
+    assert_eq!(
+        ca.service.oidc().jwks_fetch_count(&email_idp.url),
+        before + 1,
+        "rate-limited refresh"
+    );
 
     // --- valid GitHub workflow token, every extension checked -----------------------------
     let gh_claims = serde_json::json!({
@@ -328,35 +385,56 @@ async fn oidc_cases() {
     })
     .to_string();
     let sub = "repo:octo-org/octo-repo:environment:production";
-    let t = gh_idp.token(&[("sub", sub), ("aud", "sigstore"), ("claims", &gh_claims)]).await;
+    let t = gh_idp
+        .token(&[("sub", sub), ("aud", "sigstore"), ("claims", &gh_claims)])
+        .await;
     let r = sign_cert(&ca, &key_request(&t, &key, sub)).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
     let chain = chain_der(&r);
     let id = check_profile(&ca, &chain, key.public_key().spki_der());
-    let signer_uri = "https://github.com/octo-org/octo-automation/.github/workflows/oidc.yml@refs/heads/main";
+    let signer_uri =
+        "https://github.com/octo-org/octo-automation/.github/workflows/oidc.yml@refs/heads/main";
     assert_eq!(id.sans, vec![SubjectAltName::Uri(signer_uri.into())]);
     let expect = [
         (cert::OID_ISSUER_V1, gh_idp.url.as_str()),
         (cert::OID_GITHUB_WORKFLOW_TRIGGER, "push"),
-        (cert::OID_GITHUB_WORKFLOW_SHA, "3333333333333333333333333333333333333333"),
+        (
+            cert::OID_GITHUB_WORKFLOW_SHA,
+            "3333333333333333333333333333333333333333",
+        ),
         (cert::OID_GITHUB_WORKFLOW_NAME, "example-workflow"),
         (cert::OID_GITHUB_WORKFLOW_REPOSITORY, "octo-org/octo-repo"),
         (cert::OID_GITHUB_WORKFLOW_REF, "refs/heads/main"),
         (cert::OID_ISSUER_V2, gh_idp.url.as_str()),
         (cert::OID_BUILD_SIGNER_URI, signer_uri),
-        (cert::OID_BUILD_SIGNER_DIGEST, "1111111111111111111111111111111111111111"),
+        (
+            cert::OID_BUILD_SIGNER_DIGEST,
+            "1111111111111111111111111111111111111111",
+        ),
         (cert::OID_RUNNER_ENVIRONMENT, "github-hosted"),
-        (cert::OID_SOURCE_REPOSITORY_URI, "https://github.com/octo-org/octo-repo"),
-        (cert::OID_SOURCE_REPOSITORY_DIGEST, "3333333333333333333333333333333333333333"),
+        (
+            cert::OID_SOURCE_REPOSITORY_URI,
+            "https://github.com/octo-org/octo-repo",
+        ),
+        (
+            cert::OID_SOURCE_REPOSITORY_DIGEST,
+            "3333333333333333333333333333333333333333",
+        ),
         (cert::OID_SOURCE_REPOSITORY_REF, "refs/heads/main"),
         (cert::OID_SOURCE_REPOSITORY_IDENTIFIER, "74"),
-        (cert::OID_SOURCE_REPOSITORY_OWNER_URI, "https://github.com/octo-org"),
+        (
+            cert::OID_SOURCE_REPOSITORY_OWNER_URI,
+            "https://github.com/octo-org",
+        ),
         (cert::OID_SOURCE_REPOSITORY_OWNER_IDENTIFIER, "65"),
         (
             cert::OID_BUILD_CONFIG_URI,
             "https://github.com/octo-org/octo-repo/.github/workflows/release.yml@refs/heads/main",
         ),
-        (cert::OID_BUILD_CONFIG_DIGEST, "2222222222222222222222222222222222222222"),
+        (
+            cert::OID_BUILD_CONFIG_DIGEST,
+            "2222222222222222222222222222222222222222",
+        ),
         (cert::OID_BUILD_TRIGGER, "push"),
         (
             cert::OID_RUN_INVOCATION_URI,
@@ -369,7 +447,11 @@ async fn oidc_cases() {
     for (oid, want) in expect {
         assert_eq!(id.extension(oid), Some(want), "{oid}");
     }
-    assert_eq!(id.extensions.len(), expect.len(), "no unexpected Fulcio extensions");
+    assert_eq!(
+        id.extensions.len(),
+        expect.len(),
+        "no unexpected Fulcio extensions"
+    );
     // Raw encodings: .1.1-.1.6 raw bytes, .1.8+ DER UTF8String.
     let (_, leaf) = X509Certificate::from_der(&chain[0]).unwrap();
     for e in leaf.extensions() {
@@ -377,7 +459,9 @@ async fn oidc_cases() {
         if let Some(row) = cert::fulcio_oid(&oid) {
             assert!(!e.critical, "{oid} must not be critical");
             match row.encoding {
-                cert::ValueEncoding::RawUtf8 => assert_ne!(e.value.first(), Some(&0x0c), "{oid} raw"),
+                cert::ValueEncoding::RawUtf8 => {
+                    assert_ne!(e.value.first(), Some(&0x0c), "{oid} raw")
+                }
                 _ => assert_eq!(e.value.first(), Some(&0x0c), "{oid} UTF8String"),
             }
         }
@@ -392,7 +476,10 @@ async fn oidc_cases() {
     assert_eq!(r.status, StatusCode::OK);
     let certs = r.json["chains"][0]["certificates"].as_array().unwrap();
     assert_eq!(certs.len(), 2);
-    assert_eq!(::pem::parse(certs[1].as_str().unwrap()).unwrap().contents(), ca.root_der.as_slice());
+    assert_eq!(
+        ::pem::parse(certs[1].as_str().unwrap()).unwrap().contents(),
+        ca.root_der.as_slice()
+    );
     let r = call(&ca, "GET", "/api/v2/configuration", vec![]).await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.json["issuers"][0]["issuerUrl"], email_idp.url.as_str());
@@ -415,17 +502,26 @@ async fn rate_limit_per_identity() {
     config.rate_limit.window_secs = 3600;
     let ca = build_ca(config, None);
     let key = client_key();
-    let t = idp.token(&email_fields("carol@example.com", "sigstore")).await;
+    let t = idp
+        .token(&email_fields("carol@example.com", "sigstore"))
+        .await;
     for _ in 0..2 {
         let r = sign_cert(&ca, &key_request(&t, &key, "carol@example.com")).await;
-        assert_eq!(r.status, StatusCode::CREATED, "EdDSA token accepted: {}", r.json);
+        assert_eq!(
+            r.status,
+            StatusCode::CREATED,
+            "EdDSA token accepted: {}",
+            r.json
+        );
     }
     let r = sign_cert(&ca, &key_request(&t, &key, "carol@example.com")).await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
     let retry: u64 = r.retry_after.unwrap().parse().unwrap();
     assert!(retry > 3500 && retry <= 3600, "{retry}");
     // Another identity is not affected.
-    let t = idp.token(&email_fields("dave@example.com", "sigstore")).await;
+    let t = idp
+        .token(&email_fields("dave@example.com", "sigstore"))
+        .await;
     let r = sign_cert(&ca, &key_request(&t, &key, "dave@example.com")).await;
     assert_eq!(r.status, StatusCode::CREATED);
 }

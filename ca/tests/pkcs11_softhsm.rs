@@ -30,13 +30,25 @@ async fn ca_key_in_softhsm2() {
     let conf = dir.path().join("softhsm2.conf");
     std::fs::write(
         &conf,
-        format!("directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n", tokens.display()),
+        format!(
+            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
+            tokens.display()
+        ),
     )
     .unwrap();
     // This test binary holds a single test, so setting the variable cannot race other tests.
     std::env::set_var("SOFTHSM2_CONF", &conf);
     let st = Command::new("softhsm2-util")
-        .args(["--init-token", "--free", "--label", "signet-test", "--pin", "1234", "--so-pin", "5678"])
+        .args([
+            "--init-token",
+            "--free",
+            "--label",
+            "signet-test",
+            "--pin",
+            "1234",
+            "--so-pin",
+            "5678",
+        ])
         .env("SOFTHSM2_CONF", &conf)
         .status()
         .expect("softhsm2-util");
@@ -63,9 +75,17 @@ async fn ca_key_in_softhsm2() {
     assert_eq!(reopened.spki_der(), hsm.spki_der());
 
     let idp = MockOidc::start("ES256");
-    let ca = build_ca(CaConfig::with_issuers(vec![issuer(&idp.url, IssuerType::Email)]), Some(hsm.clone()));
+    let ca = build_ca(
+        CaConfig::with_issuers(vec![issuer(&idp.url, IssuerType::Email)]),
+        Some(hsm.clone()),
+    );
     let token = idp
-        .token(&[("sub", "u1"), ("email", "hsm@example.com"), ("email_verified", "true"), ("aud", "sigstore")])
+        .token(&[
+            ("sub", "u1"),
+            ("email", "hsm@example.com"),
+            ("email_verified", "true"),
+            ("aud", "sigstore"),
+        ])
         .await;
     let key = client_key();
     let r = sign_cert(&ca, &key_request(&token, &key, "hsm@example.com")).await;
@@ -80,14 +100,28 @@ async fn ca_key_in_softhsm2() {
     root.verify_signature(None).unwrap();
     // The private key object is non-extractable and sensitive.
     let out = Command::new("pkcs11-tool")
-        .args(["--module", MODULE, "--token-label", "signet-test", "--login", "--pin", "1234", "--list-objects", "--type", "privkey"])
+        .args([
+            "--module",
+            MODULE,
+            "--token-label",
+            "signet-test",
+            "--login",
+            "--pin",
+            "1234",
+            "--list-objects",
+            "--type",
+            "privkey",
+        ])
         .env("SOFTHSM2_CONF", &conf)
         .output();
     if let Ok(out) = out {
         let text = String::from_utf8_lossy(&out.stdout);
         if out.status.success() {
             assert!(text.contains("signet-intermediate"), "{text}");
-            assert!(text.contains("never extractable") || text.contains("sensitive"), "{text}");
+            assert!(
+                text.contains("never extractable") || text.contains("sensitive"),
+                "{text}"
+            );
         }
     }
 }

@@ -1,10 +1,10 @@
 //! Encrypted file keys, `ca init`, and the raw->DER ECDSA conversion.
 #![allow(clippy::unwrap_used)]
 
-
-
 use signet_ca::init::{init_to_dir, InitOptions};
-use signet_ca::signer::{load_encrypted_key, CaCurve, CaSigner, FileSigner, PasswordSource, SignerError};
+use signet_ca::signer::{
+    load_encrypted_key, CaCurve, CaSigner, FileSigner, PasswordSource, SignerError,
+};
 use signet_proto::keys::PublicKey;
 use x509_parser::prelude::*;
 
@@ -32,7 +32,10 @@ fn encrypted_pem_roundtrip_and_wrong_password() {
         ));
         // Signatures verify under the SPKI.
         let sig = back.sign(b"msg").unwrap();
-        PublicKey::from_spki_der(back.spki_der()).unwrap().verify(b"msg", &sig).unwrap();
+        PublicKey::from_spki_der(back.spki_der())
+            .unwrap()
+            .verify(b"msg", &sig)
+            .unwrap();
     }
 }
 
@@ -51,8 +54,23 @@ fn ca_init_writes_a_valid_chain_and_loadable_keys() {
     root.verify_signature(None).unwrap();
     inter.verify_signature(Some(root.public_key())).unwrap();
     assert!(root.is_ca() && inter.is_ca());
-    assert_eq!(inter.basic_constraints().unwrap().unwrap().value.path_len_constraint, Some(0));
-    assert!(inter.extended_key_usage().unwrap().unwrap().value.code_signing);
+    assert_eq!(
+        inter
+            .basic_constraints()
+            .unwrap()
+            .unwrap()
+            .value
+            .path_len_constraint,
+        Some(0)
+    );
+    assert!(
+        inter
+            .extended_key_usage()
+            .unwrap()
+            .unwrap()
+            .value
+            .code_signing
+    );
     std::fs::write(dir.path().join("pw.txt"), "pw\n").unwrap();
     let k = load_encrypted_key(
         &dir.path().join("intermediate.key.enc.pem"),
@@ -61,7 +79,10 @@ fn ca_init_writes_a_valid_chain_and_loadable_keys() {
     .unwrap();
     assert_eq!(k.spki_der(), inter.tbs_certificate.subject_pki.raw);
     use std::os::unix::fs::PermissionsExt as _;
-    let mode = std::fs::metadata(dir.path().join("root.key.enc.pem")).unwrap().permissions().mode();
+    let mode = std::fs::metadata(dir.path().join("root.key.enc.pem"))
+        .unwrap()
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o777, 0o600);
     // openssl agrees the chain verifies.
     let st = std::process::Command::new("openssl")
@@ -70,14 +91,21 @@ fn ca_init_writes_a_valid_chain_and_loadable_keys() {
         .arg(dir.path().join("intermediate.pem"))
         .output();
     if let Ok(out) = st {
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
     }
-    
 }
 
 #[test]
 fn raw_signature_to_der() {
-    let r = [0u8; 31].iter().chain([0x80u8].iter()).copied().collect::<Vec<_>>();
+    let r = [0u8; 31]
+        .iter()
+        .chain([0x80u8].iter())
+        .copied()
+        .collect::<Vec<_>>();
     let s = [0x01u8; 32];
     let der = signet_ca::signer::ecdsa_raw_to_der(&r, &s);
     assert_eq!(&der[..5], &[0x30, 0x26, 0x02, 0x02, 0x00]); // 4 + 34 content bytes

@@ -14,8 +14,8 @@ use std::process::Command;
 
 use aws_lc_rs::digest;
 use axum::http::StatusCode;
-use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
 use common::*;
 use signet_ca::config::{CaConfig, IssuerType};
 use signet_proto::keys::{EcdsaCurve, EcdsaSigner};
@@ -26,16 +26,26 @@ fn sha256(data: &[u8]) -> Vec<u8> {
 
 #[tokio::test]
 async fn sigstore_python_accepts_our_certificate() {
-    let probe = Command::new("python3").args(["-c", "import sigstore"]).status();
+    let probe = Command::new("python3")
+        .args(["-c", "import sigstore"])
+        .status();
     assert!(
         probe.is_ok_and(|s| s.success()),
         "sigstore-python is required for this test: pip install sigstore"
     );
     let idp = MockOidc::start("ES256");
-    let ca = build_ca(CaConfig::with_issuers(vec![issuer(&idp.url, IssuerType::Email)]), None);
+    let ca = build_ca(
+        CaConfig::with_issuers(vec![issuer(&idp.url, IssuerType::Email)]),
+        None,
+    );
     let email = "erin@example.com";
     let token = idp
-        .token(&[("sub", "erin"), ("email", email), ("email_verified", "true"), ("aud", "sigstore")])
+        .token(&[
+            ("sub", "erin"),
+            ("email", email),
+            ("email_verified", "true"),
+            ("aud", "sigstore"),
+        ])
         .await;
     let key = client_key();
     let r = sign_cert(&ca, &key_request(&token, &key, email)).await;
@@ -74,7 +84,10 @@ async fn sigstore_python_accepts_our_certificate() {
     let note_body = format!("{origin}\n1\n{}\n", B64.encode(&root));
     let mut hint_sig = log_id[..4].to_vec();
     hint_sig.extend_from_slice(&log.sign(note_body.as_bytes()).unwrap());
-    let checkpoint = format!("{note_body}\n\u{2014} 127.0.0.1:3000 {}\n", B64.encode(&hint_sig));
+    let checkpoint = format!(
+        "{note_body}\n\u{2014} 127.0.0.1:3000 {}\n",
+        B64.encode(&hint_sig)
+    );
     let integrated_time = now_secs() + 1;
     let set_payload = format!(
         r#"{{"body":"{}","integratedTime":{},"logID":"{}","logIndex":0}}"#,

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE_NO_PAD};
+use base64::Engine as _;
 use signet_ca::config::{CaConfig, IssuerConfig, IssuerType};
 use signet_ca::init::{build_ca_certificates, random_serial, InitOptions};
 use signet_ca::sct_source::LocalSctSource;
@@ -41,7 +41,11 @@ pub fn ensure_node_modules() {
 }
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A running oauth2-mock-server. Killed on drop.
@@ -111,7 +115,11 @@ impl MockOidc {
             .send()
             .await
             .unwrap();
-        assert!(resp.status().is_success(), "token endpoint: {}", resp.status());
+        assert!(
+            resp.status().is_success(),
+            "token endpoint: {}",
+            resp.status()
+        );
         let v: serde_json::Value = serde_json::from_slice(&resp.bytes().await.unwrap()).unwrap();
         v["access_token"].as_str().unwrap().to_owned()
     }
@@ -220,7 +228,9 @@ pub async fn call(ca: &TestCa, method: &str, path: &str, body: Vec<u8>) -> Reply
         .headers()
         .get("retry-after")
         .map(|v| v.to_str().unwrap().to_owned());
-    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 24).await.unwrap();
+    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 24)
+        .await
+        .unwrap();
     let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
     Reply {
         status,
@@ -230,7 +240,13 @@ pub async fn call(ca: &TestCa, method: &str, path: &str, body: Vec<u8>) -> Reply
 }
 
 pub async fn sign_cert(ca: &TestCa, body: &serde_json::Value) -> Reply {
-    call(ca, "POST", "/api/v2/signingCert", serde_json::to_vec(body).unwrap()).await
+    call(
+        ca,
+        "POST",
+        "/api/v2/signingCert",
+        serde_json::to_vec(body).unwrap(),
+    )
+    .await
 }
 
 /// The DER chain of a 201 reply, leaf first.
