@@ -1,0 +1,89 @@
+//! `cert::Identity` against real Fulcio certificates (read at test time from the interop
+//! directory when present) and the OID table invariants.
+#![allow(clippy::unwrap_used)]
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use signet_proto::cert::{self, Identity, SubjectAltName, ValueEncoding};
+
+const INTEROP: &str = "/work/shared/interop/sigstore-public";
+
+fn leaf(name: &str) -> Option<Vec<u8>> {
+    let text = std::fs::read_to_string(format!("{INTEROP}/{name}")).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let vm = &v["verificationMaterial"];
+    let b = vm["certificate"]["rawBytes"]
+        .as_str()
+        .or_else(|| vm["x509CertificateChain"]["certificates"][0]["rawBytes"].as_str())?;
+    Some(B64.decode(b).unwrap())
+}
+
+#[test]
+fn oid_table_is_consistent() {
+    assert_eq!(cert::FULCIO_OIDS.len(), 23);
+    for row in cert::FULCIO_OIDS {
+        let last: u64 = *cert::oid_arcs(row.oid).unwrap().last().unwrap();
+        let raw = (1..=6).contains(&last);
+        assert_eq!(row.encoding == ValueEncoding::RawUtf8, raw, "{}", row.oid);
+        assert!(row.oid.starts_with("1.3.6.1.4.1.57264.1."));
+    }
+    assert_eq!(
+        cert::encode_extension_value(cert::OID_ISSUER_V1, "x").unwrap(),
+        b"x"
+    );
+    assert_eq!(
+        cert::encode_extension_value(cert::OID_ISSUER_V2, "x").unwrap(),
+        [0x0c, 1, b'x']
+    );
+    let long = "a".repeat(300);
+    let enc = cert::der_utf8_string(&long);
+    assert_eq!(&enc[..4], &[0x0c, 0x82, 0x01, 0x2c]);
+    assert_eq!(cert::parse_der_utf8_string(&enc).unwrap(), long);
+    assert!(cert::parse_der_utf8_string(&[0x0c, 0x81, 0x05, b'a']).is_err());
+    assert!(cert::encode_extension_value("1.2.3", "x").is_err());
+}
+
+#[test]
+fn real_fulcio_identities() {
+    if let Some(der) = leaf("bundle_v3_rekor1.json") {
+        let id = Identity::from_der(&der).unwrap();
+        assert_eq!(
+            id.sans,
+            vec![SubjectAltName::Email("william@yossarian.net".into())]
+        );
+        assert_eq!(id.issuer.as_deref(), Some("https://github.com/login/oauth"));
+    } else {
+        eprintln!("SKIP: {INTEROP} not present");
+    }
+    if let Some(der) = leaf("sigstore_rs_bundle_v03.json") {
+        let id = Identity::from_der(&der).unwrap();
+        let san = "https://github.com/kubewarden/kubewarden-controller/.github/workflows/release.yml@refs/tags/v1.34.0";
+        assert_eq!(id.sans, vec![SubjectAltName::Uri(san.into())]);
+        assert_eq!(
+            id.issuer.as_deref(),
+            Some("https://token.actions.githubusercontent.com")
+        );
+        assert_eq!(
+            id.extension(cert::OID_ISSUER_V1),
+            Some("https://token.actions.githubusercontent.com")
+        );
+        assert_eq!(id.build_signer_uri(), Some(san));
+        assert_eq!(
+            id.source_repository_uri(),
+            Some("https://github.com/kubewarden/kubewarden-controller")
+        );
+        assert_eq!(id.source_repository_ref(), Some("refs/tags/v1.34.0"));
+        assert_eq!(id.build_trigger(), Some("push"));
+        // This production certificate predates .1.24; it has .1.1-.1.6 and .1.8-.1.22.
+        assert_eq!(id.token_subject(), None);
+        assert_eq!(id.extensions.len(), 21);
+        assert_eq!(
+            id.extension(cert::OID_SOURCE_REPOSITORY_IDENTIFIER),
+            Some("318490971")
+        );
+        assert_eq!(
+            id.extension(cert::OID_GITHUB_WORKFLOW_NAME),
+            Some("Release")
+        );
+    }
+}
