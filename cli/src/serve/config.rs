@@ -214,7 +214,7 @@ impl Config {
             let key = e
                 .span()
                 .and_then(|s| text.get(..s.start))
-                .map(|before| locate_key(before))
+                .map(locate_key)
                 .unwrap_or_default();
             err(
                 if key.is_empty() {
