@@ -146,7 +146,7 @@ async fn sigkill_mid_load_loses_no_acknowledged_entry() {
         .unwrap();
     let size = u64::try_from(info.tree_size).unwrap();
     let new_root: Hash = info.root_hash.as_slice().try_into().unwrap();
-    let seen = seen.lock().unwrap();
+    let seen = std::mem::take(&mut *seen.lock().unwrap());
     let mut indexes = std::collections::HashSet::new();
     for (uuid, index) in &seen.acked {
         let r = client
