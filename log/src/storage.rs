@@ -159,6 +159,9 @@ impl RocksStore {
         let cache = rocksdb::Cache::new_lru_cache(32 << 20);
         bopts.set_block_cache(&cache);
         bopts.set_bloom_filter(10.0, false);
+        // Index and filter blocks live in (and are bounded by) the block cache.
+        bopts.set_cache_index_and_filter_blocks(true);
+        bopts.set_pin_l0_filter_and_index_blocks_in_cache(true);
         opts.set_block_based_table_factory(&bopts);
         let db = rocksdb::DB::open(&opts, dir).map_err(|e| StoreError::Backend(e.to_string()))?;
         Ok(Self { db })
