@@ -26,6 +26,8 @@ enum Command {
     /// Client commands: sign, verify, keys.
     #[command(flatten)]
     Client(client::ClientCommand),
+    /// Create a CA root and intermediate for `serve` (`[ca.key] type = "file"`).
+    CaInit(serve::ca_init::CaInitArgs),
     /// Exit 0 if URL answers 2xx (a health probe for images without curl).
     Probe {
         /// The URL to GET, e.g. http://127.0.0.1:3000/readyz.
@@ -60,6 +62,7 @@ fn main() -> std::process::ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Client(cmd) => client::run(cmd),
         Command::Probe { url } => probe(&url),
+        Command::CaInit(args) => serve::ca_init::run(args),
     };
     match result {
         Ok(code) => code,

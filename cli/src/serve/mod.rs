@@ -6,6 +6,7 @@
 //! This module wires the libraries together; the log lives in `signet-log` and the CA in
 //! `signet-ca`.
 
+pub(crate) mod ca_init;
 mod config;
 mod trust;
 

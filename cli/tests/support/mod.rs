@@ -1,7 +1,13 @@
 //! Shared helpers of the `client_*` integration tests: a real registry, a mock OIDC issuer
 //! (npm `oauth2-mock-server`), a running `signet serve`, and the `signet` binary.
 
-#![allow(dead_code, clippy::unwrap_used, unreachable_pub, missing_docs)]
+#![allow(
+    dead_code,
+    unused_imports,
+    clippy::unwrap_used,
+    unreachable_pub,
+    missing_docs
+)]
 
 pub mod registry;
 

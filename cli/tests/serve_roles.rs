@@ -1,0 +1,166 @@
+//! `signet serve --only log` and `--only ca` as separate processes, the way compose.yaml and
+//! the Kubernetes manifests deploy them: a CA created by `signet ca-init` with its key in an
+//! encrypted file, the CA reaching the log over HTTP (RFC 6962 `add-pre-chain` for its SCTs),
+//! and a keyless signature made against the pair and verified offline.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Stdio};
+
+use serde_json::Value;
+use support::{free_port, run, signet, text, Oidc};
+
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `signet serve --config CFG` and returns it with its URL.
+fn serve(cfg: &Path) -> (Proc, String) {
+    let mut child = signet()
+        .arg("serve")
+        .arg("--config")
+        .arg(cfg)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = loop {
+        let line = lines
+            .next()
+            .expect("signet serve exited before listening")
+            .unwrap();
+        if let Some(u) = line.strip_prefix("signet listening on ") {
+            break u.trim().to_owned();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    (Proc(child), url)
+}
+
+#[test]
+fn log_and_ca_as_separate_services() {
+    let Some(js) = support::oidc_js_dir() else {
+        panic!("oauth2-mock-server is missing: run npm ci in ca/tests/js (./x does)");
+    };
+    let oidc = Oidc::start(&js);
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+
+    // The CA, created offline; its keys are encrypted with the password file.
+    std::fs::write(t.join("pw"), "correct horse battery staple\n").unwrap();
+    let out = run(signet()
+        .args(["ca-init", "--curve", "p256", "--dir"])
+        .arg(t.join("ca"))
+        .arg("--password-file")
+        .arg(t.join("pw")));
+    assert!(out.status.success(), "{}", text(&out));
+    let again = run(signet()
+        .args(["ca-init", "--dir"])
+        .arg(t.join("ca"))
+        .arg("--password-file")
+        .arg(t.join("pw")));
+    assert!(!again.status.success(), "ca-init overwrote an existing CA");
+
+    // The log, accepting precertificates from that CA.
+    let log_port = free_port();
+    let log_cfg = t.join("log.toml");
+    std::fs::write(
+        &log_cfg,
+        format!(
+            "data_dir = {:?}\nlisten = \"127.0.0.1:{log_port}\"\nonly = \"log\"\n\n[log]\nct_roots = [{:?}]\n",
+            t.join("log-data").display().to_string(),
+            t.join("ca/root.pem").display().to_string()
+        ),
+    )
+    .unwrap();
+    let (_log, log_url) = serve(&log_cfg);
+    let log_root: Value =
+        serde_json::from_slice(&std::fs::read(t.join("log-data/trusted_root.json")).unwrap())
+            .unwrap();
+    assert_eq!(log_root["tlogs"].as_array().unwrap().len(), 1);
+    assert!(log_root["certificateAuthorities"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+
+    // The CA, with its key from the encrypted file, reaching the log over HTTP.
+    let ca_cfg = t.join("ca.toml");
+    std::fs::write(
+        &ca_cfg,
+        format!(
+            "data_dir = {:?}\nlisten = \"127.0.0.1:{}\"\nonly = \"ca\"\n\n[ca]\nlog_url = \"{log_url}\"\n\n\
+             [ca.key]\ntype = \"file\"\nkey = {:?}\nchain = {:?}\npassword_file = {:?}\n\n\
+             [[ca.issuers]]\nurl = \"{}\"\ntype = \"email\"\n",
+            t.join("ca-data").display().to_string(),
+            free_port(),
+            t.join("ca/intermediate.key.enc.pem").display().to_string(),
+            t.join("ca/chain.pem").display().to_string(),
+            t.join("pw").display().to_string(),
+            oidc.url
+        ),
+    )
+    .unwrap();
+    let (_ca, ca_url) = serve(&ca_cfg);
+    let root_path = t.join("ca-data/trusted_root.json");
+    let root: Value = serde_json::from_slice(&std::fs::read(&root_path).unwrap()).unwrap();
+    assert_eq!(
+        root["tlogs"], log_root["tlogs"],
+        "the CA serves the log's keys"
+    );
+    assert_eq!(root["ctlogs"], log_root["ctlogs"]);
+    assert_eq!(
+        root["certificateAuthorities"][0]["certChain"]["certificates"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let health = run(signet().arg("probe").arg(format!("{ca_url}/readyz")));
+    assert!(health.status.success(), "{}", text(&health));
+
+    // Keyless signing against the pair: the CA's SCT comes from the log's add-pre-chain.
+    let size_before: Value = reqwest_get(&format!("{log_url}/api/v1/log"));
+    let file = t.join("artifact.txt");
+    std::fs::write(&file, "signed across two services\n").unwrap();
+    let token = oidc.token("split@example.com");
+    let out = run(signet()
+        .arg("sign-blob")
+        .arg("--signing-config")
+        .arg(t.join("ca-data/signing_config.json"))
+        .args(["--identity-token", &token])
+        .arg("--bundle")
+        .arg(t.join("artifact.sigstore.json"))
+        .arg(&file));
+    assert!(out.status.success(), "sign-blob failed: {}", text(&out));
+    let out = run(signet()
+        .arg("verify-blob")
+        .arg(&file)
+        .arg("--bundle")
+        .arg(t.join("artifact.sigstore.json"))
+        .arg("--trusted-root")
+        .arg(&root_path)
+        .args(["--certificate-identity", "split@example.com"])
+        .args(["--certificate-oidc-issuer", &oidc.url]));
+    assert!(out.status.success(), "verify-blob failed: {}", text(&out));
+    // Two new leaves: the precertificate (recorded by add-pre-chain) and the signature.
+    let size_after: Value = reqwest_get(&format!("{log_url}/api/v1/log"));
+    assert_eq!(
+        size_after["treeSize"].as_u64().unwrap(),
+        size_before["treeSize"].as_u64().unwrap() + 2
+    );
+}
+
+fn reqwest_get(url: &str) -> Value {
+    reqwest::blocking::get(url).unwrap().json().unwrap()
+}
