@@ -4,8 +4,12 @@
 //! This crate is the I/O edge: network, registry, files and the clock live here; the formats
 //! and the checks live in `signet-proto` and `signet-verifier`.
 
+mod audit;
 mod client;
+mod monitor;
 mod serve;
+mod tlog;
+mod witness;
 
 use clap::{Parser, Subcommand};
 
@@ -28,6 +32,12 @@ enum Command {
     Client(client::ClientCommand),
     /// Create a CA root and intermediate for `serve` (`[ca.key] type = "file"`).
     CaInit(serve::ca_init::CaInitArgs),
+    /// Watch a log: consistency of its checkpoints, watched identities and anomaly rules.
+    Monitor(monitor::MonitorArgs),
+    /// Download every tile and entry of a log and recompute its root.
+    Audit(audit::AuditArgs),
+    /// Run a C2SP tlog-witness that cosigns checkpoints of configured logs.
+    Witness(witness::WitnessArgs),
     /// Exit 0 if URL answers 2xx (a health probe for images without curl).
     Probe {
         /// The URL to GET, e.g. http://127.0.0.1:3000/readyz.
@@ -63,6 +73,9 @@ fn main() -> std::process::ExitCode {
         Command::Client(cmd) => client::run(cmd),
         Command::Probe { url } => probe(&url),
         Command::CaInit(args) => serve::ca_init::run(args),
+        Command::Monitor(args) => monitor::run(args),
+        Command::Audit(args) => audit::run(args),
+        Command::Witness(args) => witness::run(args),
     };
     match result {
         Ok(code) => code,
