@@ -30,3 +30,4 @@ pub mod rekor;
 pub mod sct;
 pub mod tiles;
 pub mod trust;
+pub mod witness;
