@@ -1,5 +1,8 @@
 //! `signet monitor` (being built; see the issue tracker).
 
+pub(crate) mod entry;
+pub(crate) mod rules;
+
 use std::process::ExitCode;
 
 /// Arguments of `signet monitor`.
