@@ -29,6 +29,10 @@ use serde::{Deserialize, Serialize};
 /// * `queue_capacity` (16384): pending entries before new submissions get 503.
 /// * `retry_after_secs` (1): the `Retry-After` value sent with 503.
 /// * `max_body_bytes` (262144): request body cap.
+/// * `witness_policy`: a witness policy file (`witness NAME VKEY URL` lines, `quorum K`; see
+///   `signet_proto::witness`). With it, every checkpoint is published only once K witnesses
+///   cosigned it ([`crate::witness`]).
+/// * `witness_timeout_ms` (5000): how long one round of cosignature requests may take.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LogConfig {
@@ -58,6 +62,10 @@ pub struct LogConfig {
     pub retry_after_secs: u64,
     /// Request body cap in bytes.
     pub max_body_bytes: usize,
+    /// Witness policy file; checkpoints are cosigned by its quorum before publication.
+    pub witness_policy: Option<PathBuf>,
+    /// Time allowed for one round of witness requests, in milliseconds.
+    pub witness_timeout_ms: u64,
 }
 
 impl Default for LogConfig {
@@ -76,6 +84,8 @@ impl Default for LogConfig {
             queue_capacity: 16384,
             retry_after_secs: 1,
             max_body_bytes: 256 * 1024,
+            witness_policy: None,
+            witness_timeout_ms: 5000,
         }
     }
 }
@@ -114,6 +124,9 @@ impl LogConfig {
         }
         if self.max_body_bytes < 1024 || self.max_body_bytes > 64 << 20 {
             return bad("max_body_bytes", "must be 1 KiB..=64 MiB");
+        }
+        if self.witness_timeout_ms == 0 || self.witness_timeout_ms > 600_000 {
+            return bad("witness_timeout_ms", "must be 1..=600000");
         }
         if let Some(h) = &self.public_host {
             if h.is_empty() || h.contains(char::is_whitespace) || h.contains('+') {

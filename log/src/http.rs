@@ -92,6 +92,16 @@ fn api_err(log: &Log, e: LogError) -> ApiError {
         LogError::Shutdown => {
             ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the log is shutting down")
         }
+        LogError::Witness(m) => {
+            tracing::warn!(error = %m, "witness quorum not reached");
+            ApiError {
+                retry_after: Some(log.retry_after_secs),
+                ..ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the checkpoint could not be cosigned by enough witnesses; the entry is stored and will be published with the next cosigned checkpoint",
+                )
+            }
+        }
         other => {
             tracing::error!(error = %other, "internal error");
             ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
@@ -132,6 +142,7 @@ pub fn router(log: Arc<Log>) -> Router {
         .route("/api/v1/log/entries/{uuid}", get(entry_by_uuid))
         .route("/api/v1/index/retrieve", post(search_index))
         .route("/checkpoint", get(checkpoint))
+        .route("/signet/v1/log_vkey", get(note_vkey))
         .route("/tile/{*path}", get(tile))
         .route("/ct/v1/add-pre-chain", post(add_pre_chain))
         .route("/ct/v1/get-roots", get(get_roots))
@@ -401,6 +412,15 @@ async fn search_index(
         uuids.push(hex::encode(leaf_hash(&e.body)));
     }
     Ok(Json(uuids))
+}
+
+/// The C2SP vkey of the checkpoint's Ed25519 line (what witnesses are configured with).
+async fn note_vkey(State(log): State<AppState>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        format!("{}\n", log.identity().ed_note.to_vkey()),
+    )
+        .into_response()
 }
 
 async fn checkpoint(State(log): State<AppState>) -> Response {

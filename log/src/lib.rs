@@ -9,8 +9,9 @@
 //!
 //! Specs: RFC 6962 / 9162 (tree, proofs, SCTs), C2SP tlog-tiles, tlog-checkpoint and
 //! signed-note, Rekor v1 `openapi.yaml`. Tree math, formats and signatures live in
-//! `signet-proto`; this crate does I/O, concurrency and HTTP. What it does not do: TLS,
-//! witnessing other logs, Rekor v2 (`hashedrekord` 0.0.2), sharding.
+//! `signet-proto`; this crate does I/O, concurrency and HTTP. With a witness policy it
+//! gathers C2SP cosignatures before publishing a checkpoint ([`witness`]). What it does not
+//! do: TLS, witnessing other logs, Rekor v2 (`hashedrekord` 0.0.2), sharding.
 
 pub mod config;
 pub mod ct;
@@ -24,6 +25,7 @@ pub mod service;
 pub mod signing;
 pub mod storage;
 pub mod util;
+pub mod witness;
 
 #[cfg(feature = "rocksdb")]
 use std::net::SocketAddr;

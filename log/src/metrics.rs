@@ -84,6 +84,7 @@ pub struct Metrics {
     duplicate: AtomicU64,
     rejected: AtomicU64,
     pushback: AtomicU64,
+    witness_failures: AtomicU64,
 }
 
 impl Default for Metrics {
@@ -98,6 +99,7 @@ impl Default for Metrics {
             duplicate: AtomicU64::new(0),
             rejected: AtomicU64::new(0),
             pushback: AtomicU64::new(0),
+            witness_failures: AtomicU64::new(0),
         }
     }
 }
@@ -141,6 +143,10 @@ impl Metrics {
     /// Sets the tree size gauge.
     pub fn set_tree_size(&self, size: u64) {
         self.tree_size.store(size, Ordering::Relaxed);
+    }
+    /// Counts a checkpoint the witness quorum did not cosign.
+    pub fn witness_failure(&self) {
+        self.witness_failures.fetch_add(1, Ordering::Relaxed);
     }
     /// Counts an entry outcome.
     pub fn entry(&self, r: EntryResult) {
@@ -189,6 +195,11 @@ impl Metrics {
             out,
             "# HELP signet_log_tree_size Leaves in the newest signed checkpoint.\n# TYPE signet_log_tree_size gauge\nsignet_log_tree_size {}",
             self.tree_size.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP signet_log_witness_failures_total Checkpoints the witness quorum did not cosign in time.\n# TYPE signet_log_witness_failures_total counter\nsignet_log_witness_failures_total {}",
+            self.witness_failures.load(Ordering::Relaxed)
         );
         out.push_str("# HELP signet_log_entries_total Submitted entries by outcome.\n# TYPE signet_log_entries_total counter\n");
         for (name, c) in [

@@ -45,40 +45,134 @@ pub(crate) async fn run(
     max: usize,
     delay: Duration,
 ) {
+    // With witnesses, the stored head may never have been cosigned (first start, or a crash
+    // between commit and cosigning): publish it first.
+    let mut unpublished = log.upgrade().is_some_and(|l| l.witnesses.is_some());
     loop {
-        let Some(first) = rx.recv().await else {
-            return;
+        let first = if unpublished {
+            match tokio::time::timeout(PUBLISH_RETRY, rx.recv()).await {
+                Ok(Some(p)) => Some(p),
+                Ok(None) => return,
+                Err(_) => None,
+            }
+        } else {
+            match rx.recv().await {
+                Some(p) => Some(p),
+                None => return,
+            }
         };
-        // The batch closes `delay` after its oldest entry was queued: entries that waited
-        // through the previous commit do not wait again.
-        let deadline = first.enqueued + delay;
-        let mut batch = vec![first];
-        while batch.len() < max {
-            match rx.try_recv() {
-                Ok(p) => {
-                    batch.push(p);
-                    continue;
+        let mut batch = Vec::new();
+        if let Some(first) = first {
+            // The batch closes `delay` after its oldest entry was queued: entries that waited
+            // through the previous commit do not wait again.
+            let deadline = first.enqueued + delay;
+            batch.push(first);
+            while batch.len() < max {
+                match rx.try_recv() {
+                    Ok(p) => {
+                        batch.push(p);
+                        continue;
+                    }
+                    Err(mpsc::error::TryRecvError::Disconnected) => break,
+                    Err(mpsc::error::TryRecvError::Empty) => {}
                 }
-                Err(mpsc::error::TryRecvError::Disconnected) => break,
-                Err(mpsc::error::TryRecvError::Empty) => {}
-            }
-            if delay.is_zero() {
-                break;
-            }
-            match tokio::time::timeout_at(deadline, rx.recv()).await {
-                Ok(Some(p)) => batch.push(p),
-                Ok(None) | Err(_) => break,
+                if delay.is_zero() {
+                    break;
+                }
+                match tokio::time::timeout_at(deadline, rx.recv()).await {
+                    Ok(Some(p)) => batch.push(p),
+                    Ok(None) | Err(_) => break,
+                }
             }
         }
         let Some(log) = log.upgrade() else {
             return;
         };
-        let joined = tokio::task::spawn_blocking(move || commit_batch(&log, batch)).await;
-        if let Err(e) = joined {
-            tracing::error!(error = %e, "sequencer batch task failed");
+        let mut deliveries = Vec::new();
+        if !batch.is_empty() {
+            let committer = Arc::clone(&log);
+            match tokio::task::spawn_blocking(move || commit_batch(&committer, batch)).await {
+                Ok(d) => deliveries = d,
+                Err(e) => tracing::error!(error = %e, "sequencer batch task failed"),
+            }
+        }
+        if log.witnesses.is_some() {
+            let integrated = log.integrated_head();
+            if unpublished || integrated.size != log.head().size {
+                unpublished = !publish(&log, &integrated, &mut deliveries).await;
+            }
+        }
+        for (reply, answer) in deliveries {
+            let _ = reply.send(answer);
         }
     }
 }
+
+/// How often the sequencer retries cosigning an unpublished head while idle.
+const PUBLISH_RETRY: Duration = Duration::from_secs(1);
+
+/// Gathers witness cosignatures for `head`, stores and publishes the cosigned checkpoint, and
+/// points the batch's answers at it. On failure the batch's new entries are answered with
+/// [`LogError::Witness`]. Returns whether `head` was published.
+async fn publish(log: &Arc<Log>, head: &Arc<SignedHead>, deliveries: &mut [Delivery]) -> bool {
+    let Some(witnesses) = log.witnesses.clone() else {
+        return true;
+    };
+    match witnesses.cosign(log, head).await {
+        Ok(checkpoint) => {
+            let published = Arc::new(SignedHead {
+                size: head.size,
+                root: head.root,
+                checkpoint,
+            });
+            // Best effort, unsynced: a lost write leaves the log-signed checkpoint, which is
+            // cosigned again after a restart.
+            let db_log = Arc::clone(log);
+            let stored = Arc::clone(&published);
+            let write = tokio::task::spawn_blocking(move || {
+                let mut batch = Batch::default();
+                batch.put(
+                    keys::checkpoint(stored.size),
+                    stored.checkpoint.clone().into_bytes(),
+                );
+                db_log.db.write(&batch, false)
+            })
+            .await;
+            if !matches!(write, Ok(Ok(()))) {
+                tracing::error!(?write, "cannot store the cosigned checkpoint");
+            }
+            log.set_head(Arc::clone(&published));
+            for (_, answer) in deliveries.iter_mut() {
+                if let Ok(Outcome::Added { head: h, .. }) = answer {
+                    if h.size == published.size {
+                        *h = Arc::clone(&published);
+                    }
+                }
+            }
+            true
+        }
+        Err(e) => {
+            let message = match &e {
+                LogError::Witness(m) => m.clone(),
+                other => other.to_string(),
+            };
+            tracing::error!(error = %message, size = head.size, "checkpoint not cosigned");
+            log.metrics.witness_failure();
+            for (_, answer) in deliveries.iter_mut() {
+                if matches!(answer, Ok(Outcome::Added { .. })) {
+                    *answer = Err(LogError::Witness(message.clone()));
+                }
+            }
+            false
+        }
+    }
+}
+
+/// A request's reply channel and its answer.
+type Delivery = (
+    oneshot::Sender<Result<Outcome, LogError>>,
+    Result<Outcome, LogError>,
+);
 
 enum Slot {
     Existing(u64),
@@ -86,8 +180,8 @@ enum Slot {
     InBatch(u64),
 }
 
-/// Commits one batch (see the module docs) and answers every request in it.
-pub(crate) fn commit_batch(log: &Log, batch: Vec<Pending>) {
+/// Commits one batch (see the module docs) and returns every request's answer.
+fn commit_batch(log: &Log, batch: Vec<Pending>) -> Vec<Delivery> {
     let started = Instant::now();
     let n = batch.len();
     let _guard = log
@@ -96,25 +190,26 @@ pub(crate) fn commit_batch(log: &Log, batch: Vec<Pending>) {
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let (entries, replies): (Vec<ValidEntry>, Vec<_>) =
         batch.into_iter().map(|p| (p.entry, p.reply)).unzip();
-    match commit_entries(log, &entries) {
-        Ok(answers) => {
-            for (reply, a) in replies.into_iter().zip(answers) {
-                let _ = reply.send(Ok(a));
-            }
-        }
+    let out = match commit_entries(log, &entries) {
+        Ok(answers) => replies
+            .into_iter()
+            .zip(answers.into_iter().map(Ok))
+            .collect(),
         Err(e) => {
             tracing::error!(error = %e, batch = n, "batch commit failed");
-            for reply in replies {
-                let _ = reply.send(Err(LogError::Internal("batch commit failed".into())));
-            }
+            replies
+                .into_iter()
+                .map(|r| (r, Err(LogError::Internal("batch commit failed".into()))))
+                .collect()
         }
-    }
+    };
     log.metrics
         .batch(n, started.elapsed().as_secs_f64(), log.head().size);
+    out
 }
 
 fn commit_entries(log: &Log, entries: &[ValidEntry]) -> Result<Vec<Outcome>, LogError> {
-    let head = log.head();
+    let head = log.integrated_head();
     let hashes: Vec<Hash> = entries.iter().map(|e| e.leaf_hash).collect();
     let existing = log.db.indexes_of_leaves(&hashes)?;
     let mut slots = Vec::with_capacity(entries.len());
@@ -139,7 +234,7 @@ fn commit_entries(log: &Log, entries: &[ValidEntry]) -> Result<Vec<Outcome>, Log
         match append(log, &head, &fresh, integrated_time, true, true) {
             Ok((h, tiles)) => {
                 new_head = Arc::new(h);
-                log.set_head((*new_head).clone());
+                log.set_integrated((*new_head).clone());
                 let overlay = OverlayReader::new(&log.db, &tiles);
                 let mut prover = Prover::new(&overlay, new_head.size);
                 for i in head.size..new_head.size {
@@ -172,8 +267,8 @@ fn commit_entries(log: &Log, entries: &[ValidEntry]) -> Result<Vec<Outcome>, Log
 /// After a failed write: the store is the truth (the write may or may not have landed).
 fn reload_head(log: &Log) {
     match log.db.head() {
-        Ok(Some(h)) if h.size != log.head().size => match log.db.checkpoint(h.size) {
-            Ok(Some(checkpoint)) => log.set_head(SignedHead {
+        Ok(Some(h)) if h.size != log.integrated_head().size => match log.db.checkpoint(h.size) {
+            Ok(Some(checkpoint)) => log.set_integrated(SignedHead {
                 size: h.size,
                 root: h.root,
                 checkpoint,
@@ -290,7 +385,7 @@ pub fn bulk_append(log: &Log, entries: &[ValidEntry], chunk: usize) -> Result<u6
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let now = crate::util::now_secs();
-    let mut head = (*log.head()).clone();
+    let mut head = (*log.integrated_head()).clone();
     let parts: Vec<&[ValidEntry]> = entries.chunks(chunk.max(1)).collect();
     for (k, part) in parts.iter().enumerate() {
         let hashes: Vec<Hash> = part.iter().map(|e| e.leaf_hash).collect();
@@ -308,7 +403,7 @@ pub fn bulk_append(log: &Log, entries: &[ValidEntry], chunk: usize) -> Result<u6
         let last = k + 1 == parts.len();
         let (h, _) = append(log, &head, &fresh, now, false, last)?;
         head = h;
-        log.set_head(head.clone());
+        log.set_integrated(head.clone());
     }
     Ok(head.size)
 }

@@ -53,6 +53,10 @@ pub enum LogError {
     /// The log is shutting down (503).
     #[error("the log is shutting down")]
     Shutdown,
+    /// The witness quorum did not cosign the batch's checkpoint (503; the entries are stored
+    /// and published with the next cosigned checkpoint).
+    #[error("witness cosignatures unavailable: {0}")]
+    Witness(String),
 }
 
 /// The newest signed tree head.
@@ -166,7 +170,11 @@ pub enum Outcome {
 pub struct Log {
     pub(crate) db: LogDb,
     pub(crate) ident: Identity,
+    /// The published head: what readers see (cosigned when witnesses are configured).
     head: RwLock<Arc<SignedHead>>,
+    /// The integrated head: the newest tree committed to the store (the sequencer's base).
+    integrated: RwLock<Arc<SignedHead>>,
+    pub(crate) witnesses: Option<Arc<crate::witness::Witnesses>>,
     queue: mpsc::Sender<Pending>,
     pub(crate) metrics: Metrics,
     pub(crate) commit_lock: Mutex<()>,
@@ -291,10 +299,23 @@ impl Log {
         let (tx, rx) = mpsc::channel(cfg.queue_capacity);
         let metrics = Metrics::default();
         metrics.set_tree_size(head.size);
+        let witnesses = match &cfg.witness_policy {
+            Some(path) => Some(Arc::new(
+                crate::witness::Witnesses::load(
+                    path,
+                    Duration::from_millis(cfg.witness_timeout_ms),
+                )
+                .map_err(|e| LogError::BadRequest(e.to_string()))?,
+            )),
+            None => None,
+        };
+        let head = Arc::new(head);
         let log = Arc::new(Self {
             db,
             ident,
-            head: RwLock::new(Arc::new(head)),
+            integrated: RwLock::new(Arc::clone(&head)),
+            head: RwLock::new(head),
+            witnesses,
             queue: tx,
             metrics,
             commit_lock: Mutex::new(()),
@@ -318,13 +339,35 @@ impl Log {
             .map_or_else(|p| Arc::clone(&p.into_inner()), |h| Arc::clone(&h))
     }
 
-    pub(crate) fn set_head(&self, h: SignedHead) {
+    /// Publishes `h` to readers.
+    pub(crate) fn set_head(&self, h: Arc<SignedHead>) {
         let size = h.size;
         match self.head.write() {
-            Ok(mut g) => *g = Arc::new(h),
-            Err(p) => *p.into_inner() = Arc::new(h),
+            Ok(mut g) => *g = h,
+            Err(p) => *p.into_inner() = h,
         }
         self.metrics.set_tree_size(size);
+    }
+
+    /// The newest tree head committed to the store; ahead of [`Log::head`] only while its
+    /// checkpoint waits for witness cosignatures.
+    #[must_use]
+    pub fn integrated_head(&self) -> Arc<SignedHead> {
+        self.integrated
+            .read()
+            .map_or_else(|p| Arc::clone(&p.into_inner()), |h| Arc::clone(&h))
+    }
+
+    /// Records a committed head; publishes it at once when no witnesses are configured.
+    pub(crate) fn set_integrated(&self, h: SignedHead) {
+        let h = Arc::new(h);
+        match self.integrated.write() {
+            Ok(mut g) => *g = Arc::clone(&h),
+            Err(p) => *p.into_inner() = Arc::clone(&h),
+        }
+        if self.witnesses.is_none() {
+            self.set_head(h);
+        }
     }
 
     /// The identity (keys, names).

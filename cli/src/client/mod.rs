@@ -141,6 +141,10 @@ pub(crate) struct VerifyOptions {
     /// Verify against this public key (PEM) instead of a certificate identity (keyed mode).
     #[arg(long, value_name = "FILE")]
     key: Option<PathBuf>,
+    /// Require witness cosignatures on the log checkpoint: a policy file with
+    /// `witness NAME VKEY [URL]` lines and `quorum K` (C2SP cosignature/v1 keys).
+    #[arg(long, value_name = "FILE")]
+    witness_policy: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     output: OutputFormat,
@@ -479,7 +483,7 @@ fn report(
 
 fn verify_blob(args: &VerifyBlobArgs) -> anyhow::Result<ExitCode> {
     let v = &args.verify;
-    let trust = verify::load_trust(&v.trusted_root)?;
+    let trust = verify::load_trust(&v.trusted_root, v.witness_policy.as_deref())?;
     let policy = verify::build_policy(v.key.as_deref(), &v.identity_flags()?)?;
     let bundle = std::fs::read(&args.bundle)
         .with_context(|| format!("cannot read bundle {}", args.bundle.display()))?;
@@ -507,7 +511,7 @@ fn verify_blob(args: &VerifyBlobArgs) -> anyhow::Result<ExitCode> {
 
 async fn verify_image(args: VerifyImageArgs) -> anyhow::Result<ExitCode> {
     let v = &args.verify;
-    let trust = verify::load_trust(&v.trusted_root)?;
+    let trust = verify::load_trust(&v.trusted_root, v.witness_policy.as_deref())?;
     let policy = verify::build_policy(v.key.as_deref(), &v.identity_flags()?)?;
     let reference = oci::Reference::parse(&args.image)?;
     let registry = oci::RegistryClient::new(

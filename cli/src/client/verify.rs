@@ -19,14 +19,31 @@ use signet_verifier::UnixTime;
 
 use super::oci;
 
-/// Reads `trusted_root.json` and prepares the trust material.
-pub(crate) fn load_trust(path: &Path) -> anyhow::Result<TrustMaterial> {
+/// Reads `trusted_root.json` (and an optional witness policy) and prepares the trust material.
+pub(crate) fn load_trust(
+    path: &Path,
+    witness_policy: Option<&Path>,
+) -> anyhow::Result<TrustMaterial> {
     let raw = std::fs::read(path)
         .map_err(|e| anyhow::anyhow!("cannot read trusted root {}: {e}", path.display()))?;
     let root = TrustedRoot::from_json(&raw)
         .map_err(|e| anyhow::anyhow!("invalid trusted root {}: {e}", path.display()))?;
-    TrustMaterial::from_trusted_root(&root)
-        .map_err(|e| anyhow::anyhow!("unusable trusted root {}: {e}", path.display()))
+    let mut trust = TrustMaterial::from_trusted_root(&root)
+        .map_err(|e| anyhow::anyhow!("unusable trusted root {}: {e}", path.display()))?;
+    if let Some(p) = witness_policy {
+        let text = std::fs::read_to_string(p)
+            .map_err(|e| anyhow::anyhow!("cannot read witness policy {}: {e}", p.display()))?;
+        let policy = signet_proto::witness::WitnessPolicyFile::parse(&text)
+            .map_err(|e| anyhow::anyhow!("invalid witness policy {}: {e}", p.display()))?;
+        let witnesses = policy
+            .verifiers()
+            .map_err(|e| anyhow::anyhow!("invalid witness policy {}: {e}", p.display()))?;
+        trust.set_witness_policy(signet_verifier::WitnessPolicy {
+            threshold: policy.quorum,
+            witnesses,
+        });
+    }
+    Ok(trust)
 }
 
 /// The identity flags of `verify` / `verify-blob`.

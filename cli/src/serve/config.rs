@@ -66,6 +66,11 @@ pub(crate) struct LogSection {
     /// Extra CA roots (PEM files) whose precertificates `add-pre-chain` accepts. The CA of
     /// this process is always accepted.
     pub(crate) ct_roots: Vec<PathBuf>,
+    /// Witness policy file (`witness NAME VKEY URL` lines and `quorum K`): checkpoints are
+    /// published only once K witnesses cosigned them.
+    pub(crate) witness_policy: Option<PathBuf>,
+    /// Time allowed for one round of witness cosignature requests, in milliseconds.
+    pub(crate) witness_timeout_ms: u64,
 }
 
 /// The `[ca]` section.
@@ -165,6 +170,8 @@ impl Default for LogSection {
             queue_capacity: 65_536,
             max_body_bytes: 1 << 20,
             ct_roots: Vec::new(),
+            witness_policy: None,
+            witness_timeout_ms: 5000,
         }
     }
 }

@@ -369,6 +369,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             batch_max_delay_ms: config.log.batch_max_delay_ms,
             queue_capacity: config.log.queue_capacity,
             max_body_bytes: config.log.max_body_bytes,
+            witness_policy: config.log.witness_policy.clone(),
+            witness_timeout_ms: config.log.witness_timeout_ms,
             ..signet_log::LogConfig::default()
         };
         let host = url_host(&public_url)?;

@@ -1,0 +1,281 @@
+//! Gathering witness cosignatures (C2SP tlog-witness, client side) before a checkpoint is
+//! handed out.
+//!
+//! With a witness policy configured (`witness_policy` in [`crate::LogConfig`], the format of
+//! `signet_proto::witness::WitnessPolicyFile`: `witness NAME VKEY URL` lines and `quorum K`),
+//! the sequencer publishes a new checkpoint only once at least K witnesses returned a valid
+//! cosignature/v1 line for it. Until then readers keep seeing the previous checkpoint, and the
+//! requests of the batch wait. If the quorum is not reached within `witness_timeout_ms`, the
+//! batch is answered with 503: the entries are stored (the tree cannot be un-grown) and are
+//! published with the next checkpoint the witnesses cosign; the sequencer retries on its own
+//! every second while the latest tree head is unpublished.
+//!
+//! For each witness the log remembers the size the witness last cosigned (it starts at 0 and
+//! learns the real size from a 409 answer, as the spec suggests) and sends a consistency proof
+//! from that size. What this module does not do: verify that witnesses are independent, or
+//! serve cosignatures to monitors separately (they are part of the published checkpoint).
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use signet_proto::merkle::prove_consistency;
+use signet_proto::note::{Note, NoteSignature, Verifiers};
+use signet_proto::witness::{parse_size_body, AddCheckpoint, WitnessPolicyFile};
+
+use crate::service::{Log, LogError, SignedHead};
+
+/// A witness policy file that cannot be used by a log.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WitnessConfigError {
+    /// The file could not be read.
+    #[error("witness policy {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file does not parse.
+    #[error("witness policy {path}: {reason}")]
+    Invalid {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+struct Member {
+    name: String,
+    url: String,
+    verifiers: Verifiers,
+    /// The size this witness last cosigned, as far as we know.
+    last_size: Mutex<u64>,
+}
+
+/// The witnesses a log asks for cosignatures, and how many it needs.
+pub struct Witnesses {
+    members: Vec<Arc<Member>>,
+    quorum: usize,
+    client: reqwest::Client,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for Witnesses {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Witnesses")
+            .field(
+                "members",
+                &self.members.iter().map(|m| &m.name).collect::<Vec<_>>(),
+            )
+            .field("quorum", &self.quorum)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Witnesses {
+    /// Reads a policy file; every witness in it must have a URL.
+    ///
+    /// # Errors
+    /// [`WitnessConfigError`] naming the file and the problem.
+    pub fn load(path: &std::path::Path, timeout: Duration) -> Result<Self, WitnessConfigError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| WitnessConfigError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        let invalid = |reason: String| WitnessConfigError::Invalid {
+            path: shown.clone(),
+            reason,
+        };
+        let policy = WitnessPolicyFile::parse(&text).map_err(|e| invalid(e.to_string()))?;
+        Self::from_policy(&policy, timeout).map_err(invalid)
+    }
+
+    /// Builds the client side of `policy`.
+    ///
+    /// # Errors
+    /// A message if a witness has no URL or a bad key.
+    pub fn from_policy(policy: &WitnessPolicyFile, timeout: Duration) -> Result<Self, String> {
+        let mut members = Vec::new();
+        for w in &policy.witnesses {
+            let url = w
+                .url
+                .clone()
+                .ok_or_else(|| format!("witness {} has no URL", w.name))?;
+            let v = signet_proto::note::CosignatureV1Verifier::from_vkey(&w.vkey)
+                .map_err(|e| format!("witness {}: {e}", w.name))?;
+            members.push(Arc::new(Member {
+                name: w.name.clone(),
+                url: url.trim_end_matches('/').to_string(),
+                verifiers: Verifiers::new().with(v),
+                last_size: Mutex::new(0),
+            }));
+        }
+        if members.is_empty() {
+            return Err("no witnesses".into());
+        }
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .build()
+            .map_err(|e| format!("HTTP client: {e}"))?;
+        Ok(Self {
+            members,
+            quorum: policy.quorum,
+            client,
+            timeout,
+        })
+    }
+
+    /// How many cosignatures a checkpoint needs.
+    #[must_use]
+    pub fn quorum(&self) -> usize {
+        self.quorum
+    }
+
+    /// Asks every witness to cosign `head` and returns the checkpoint with the cosignatures
+    /// appended, once at least `quorum` witnesses answered with a valid cosignature.
+    ///
+    /// # Errors
+    /// [`LogError::Witness`] naming each witness's failure when the quorum is not reached.
+    pub async fn cosign(&self, log: &Arc<Log>, head: &SignedHead) -> Result<String, LogError> {
+        let mut tasks = tokio::task::JoinSet::new();
+        for m in &self.members {
+            let m = Arc::clone(m);
+            let log = Arc::clone(log);
+            let head = head.clone();
+            let client = self.client.clone();
+            let timeout = self.timeout;
+            tasks.spawn(async move {
+                let r = tokio::time::timeout(timeout, ask(&client, &m, &log, &head)).await;
+                let r = r.unwrap_or_else(|_| Err(format!("no answer within {timeout:?}")));
+                (m.name.clone(), r)
+            });
+        }
+        let mut lines = Vec::new();
+        let mut failures = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            match joined {
+                Ok((_, Ok(mut l))) => lines.append(&mut l),
+                Ok((name, Err(e))) => failures.push(format!("{name}: {e}")),
+                Err(e) => failures.push(format!("witness task: {e}")),
+            }
+        }
+        let got = self.members.len() - failures.len();
+        if got < self.quorum {
+            return Err(LogError::Witness(format!(
+                "{got} of the {} required witness cosignatures ({})",
+                self.quorum,
+                failures.join("; ")
+            )));
+        }
+        for f in &failures {
+            tracing::warn!(failure = %f, "witness did not cosign");
+        }
+        let mut out = head.checkpoint.clone();
+        for l in lines {
+            out.push_str(&l);
+        }
+        Ok(out)
+    }
+}
+
+/// One witness, one checkpoint: at most three rounds (a 409 teaches us the witness's size).
+async fn ask(
+    client: &reqwest::Client,
+    m: &Member,
+    log: &Arc<Log>,
+    head: &SignedHead,
+) -> Result<Vec<String>, String> {
+    for _ in 0..3 {
+        let old = *m.last_size.lock().unwrap_or_else(|p| p.into_inner());
+        if old > head.size {
+            return Err(format!(
+                "the witness has cosigned size {old}, larger than this tree ({})",
+                head.size
+            ));
+        }
+        let proof = if old == 0 || old == head.size {
+            Vec::new()
+        } else {
+            let log = Arc::clone(log);
+            let size = head.size;
+            tokio::task::spawn_blocking(move || prove_consistency(old, size, log.db()))
+                .await
+                .map_err(|e| format!("proof task: {e}"))?
+                .map_err(|e| format!("consistency proof {old}->{size}: {e}"))?
+        };
+        let body = AddCheckpoint {
+            old_size: old,
+            proof,
+            checkpoint: head.checkpoint.as_bytes().to_vec(),
+        }
+        .to_bytes();
+        let resp = client
+            .post(format!("{}/add-checkpoint", m.url))
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| format!("request failed: {e}"))?;
+        let status = resp.status();
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| format!("reading the answer: {e}"))?;
+        match status.as_u16() {
+            200 => {
+                let lines = cosignature_lines(m, head, &bytes)?;
+                *m.last_size.lock().unwrap_or_else(|p| p.into_inner()) = head.size;
+                return Ok(lines);
+            }
+            409 => {
+                let size = parse_size_body(&bytes).map_err(|e| {
+                    format!(
+                        "409 with an unreadable size ({e}): {}",
+                        String::from_utf8_lossy(&bytes)
+                    )
+                })?;
+                if size == old {
+                    // Same size, different root: the witness saw another tree.
+                    return Err(format!(
+                        "409: the witness holds a different tree at size {size}"
+                    ));
+                }
+                *m.last_size.lock().unwrap_or_else(|p| p.into_inner()) = size;
+            }
+            code => {
+                return Err(format!(
+                    "{code}: {}",
+                    String::from_utf8_lossy(&bytes[..bytes.len().min(300)]).trim()
+                ));
+            }
+        }
+    }
+    Err("the witness's size kept changing".into())
+}
+
+/// Keeps the answer's signature lines that verify as this witness's cosignature of `head`.
+fn cosignature_lines(m: &Member, head: &SignedHead, answer: &[u8]) -> Result<Vec<String>, String> {
+    let text = std::str::from_utf8(answer).map_err(|_| "the answer is not UTF-8".to_string())?;
+    let mut note_bytes = head.checkpoint.clone().into_bytes();
+    note_bytes.extend_from_slice(text.as_bytes());
+    let note =
+        Note::parse(&note_bytes).map_err(|e| format!("the answer is not note lines: {e}"))?;
+    let verified = note
+        .verify(&m.verifiers)
+        .map_err(|e| format!("no valid cosignature in the answer: {e}"))?;
+    Ok(verified
+        .verified()
+        .iter()
+        .map(|v| {
+            let line = NoteSignature {
+                name: v.name.clone(),
+                key_hash: v.key_hash,
+                signature: v.signature.clone(),
+            }
+            .to_line();
+            format!("{line}\n")
+        })
+        .collect())
+}
