@@ -21,13 +21,13 @@
 //! chains or validity periods for hashedrekord/dsse (Rekor v1 does not either).
 
 use signet_proto::bundle::DsseEnvelope;
+use signet_proto::cert::{Identity, SubjectAltName};
 use signet_proto::keys::{HashAlgorithm, KeyAlgorithm, PublicKey};
 use signet_proto::merkle::{leaf_hash, Hash};
 use signet_proto::rekor::{
     DsseCanonical, DsseSignatureVerifier, DsseV001, HashedRekordV001, ProposedEntry, RekorError,
     RekorHashAlgorithm,
 };
-use x509_parser::extensions::GeneralName;
 use x509_parser::prelude::FromDer;
 
 use crate::storage::IndexKind;
@@ -149,16 +149,22 @@ pub fn signer_from_cert_der(der: &[u8]) -> Result<Signer, EntryError> {
         .map_err(|e| EntryError::Invalid(format!("certificate: {e}")))?;
     let key = PublicKey::from_spki_der(cert.public_key().raw)
         .map_err(|e| EntryError::Invalid(format!("certificate key: {e}")))?;
+    // The SANs come from the one Fulcio-profile parser (proto::cert). A certificate whose
+    // Fulcio extensions are malformed still gets logged (Rekor v1 does not check them); it is
+    // then indexed by key only.
     let mut emails = Vec::new();
     let mut uris = Vec::new();
-    if let Ok(Some(san)) = cert.subject_alternative_name() {
-        for n in &san.value.general_names {
-            match n {
-                GeneralName::RFC822Name(e) => emails.push((*e).to_string()),
-                GeneralName::URI(u) => uris.push((*u).to_string()),
-                _ => {}
+    match Identity::from_certificate(&cert) {
+        Ok(id) => {
+            for san in id.sans {
+                match san {
+                    SubjectAltName::Email(e) => emails.push(e),
+                    SubjectAltName::Uri(u) => uris.push(u),
+                    _ => {}
+                }
             }
         }
+        Err(e) => tracing::debug!(error = %e, "certificate identity not indexed"),
     }
     Ok(Signer {
         key,
