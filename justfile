@@ -37,7 +37,7 @@ fuzz TARGET SECONDS="60":
 
 # Every fuzz target for SECONDS each.
 fuzz-all SECONDS="60":
-    for t in note checkpoint tile_path bundle; do just fuzz $t {{SECONDS}}; done
+    for t in note checkpoint tile_path bundle witness_request; do just fuzz $t {{SECONDS}}; done
 
 # Benchmarks (figures go to BENCHMARKS.md). The dev profile of this workspace is optimised.
 bench:
