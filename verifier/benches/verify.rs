@@ -10,6 +10,12 @@
 //! (instruction and cycle counts do not depend on other processes):
 //! `SIGNET_BENCH_PRIMITIVE_LOOP=N` runs N P-256 verifications, `SIGNET_BENCH_BUNDLE_LOOP=N`
 //! verifies the P-256 bundle N times (both include a small fixed setup).
+//!
+//! The cost relative to the floor (the signature checks a bundle needs: 5 P-256 verifications
+//! for the Signet bundle, 4 P-256 + 1 P-384 for the public one) is measured by alternating
+//! short runs of bundle and primitive verifications on the same thread and comparing their
+//! CPU time, which holds up under load much better than two separate runs.
+//! `SIGNET_BENCH_FLOOR_ROUNDS=N` prints only that measurement (N rounds of about 40 ms).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -96,6 +102,8 @@ fn timed(f: &dyn Fn()) -> Rate {
 
 struct Case {
     name: &'static str,
+    /// The signature checks a bundle needs at least: (P-256 verifications, P-384 ones).
+    floor: (u32, u32),
     json: Vec<u8>,
     root_json: Vec<u8>,
     digest: [u8; 32],
@@ -170,6 +178,8 @@ fn cases() -> Vec<Case> {
         .unwrap();
     let mut v = vec![Case {
         name: "p256_signet_bundle",
+        // Leaf by the intermediate, SCT, artifact, SET, checkpoint.
+        floor: (5, 0),
         json: serde_json::to_vec(&f.bundle_json).unwrap(),
         root_json: serde_json::to_vec(&f.trusted_root_json).unwrap(),
         digest,
@@ -181,6 +191,9 @@ fn cases() -> Vec<Case> {
     if dir.is_dir() {
         v.push(Case {
             name: "p384_public_staging_bundle",
+            // Leaf by the P-384 intermediate (ecdsa-with-SHA384); SCT, artifact, SET and
+            // checkpoint with P-256 keys.
+            floor: (4, 1),
             json: std::fs::read(dir.join("bundle_v3_rekor1.json")).unwrap(),
             root_json: std::fs::read(dir.join("staging_trusted_root.json")).unwrap(),
             digest: hex::decode("5e6ae9de58c1177bea615b4fcbfb2fd688e8c4b51c2e56b6a38e817833ec24a2")
@@ -209,6 +222,102 @@ fn primitive_rates() -> (Rate, Rate) {
         timed(&|| k.verify(msg, &sig).unwrap())
     };
     (rate(EcdsaCurve::P256), rate(EcdsaCurve::P384))
+}
+
+/// Test signatures for one curve, verified with the same `proto::keys` call the verifier
+/// makes for SETs, checkpoints and SCTs: `ROTATION` keys, each with its own message, used in
+/// turn, so that (as in a bundle) consecutive verifications do not repeat the same scalars
+/// and precomputed-table entries (`openssl speed` repeats one signature).
+struct Primitive {
+    sigs: Vec<(signet_proto::keys::PublicKey, Vec<u8>, Vec<u8>)>,
+    next: std::cell::Cell<usize>,
+}
+
+const ROTATION: usize = 16;
+
+impl Primitive {
+    fn new(curve: signet_proto::keys::EcdsaCurve) -> Self {
+        let rng = aws_lc_rs::rand::SystemRandom::new();
+        let sigs = (0..ROTATION)
+            .map(|i| {
+                let s = signet_proto::keys::EcdsaSigner::generate(curve, &rng).unwrap();
+                let msg = format!("message {i} of about the size of a SET payload or a checkpoint");
+                let sig = s.sign(msg.as_bytes()).unwrap();
+                (s.public_key().clone(), msg.into_bytes(), sig)
+            })
+            .collect();
+        Self {
+            sigs,
+            next: std::cell::Cell::new(0),
+        }
+    }
+
+    fn verify(&self) {
+        let i = self.next.get();
+        self.next.set((i + 1) % ROTATION);
+        let (key, msg, sig) = &self.sigs[i];
+        key.verify(msg, sig).unwrap();
+    }
+}
+
+/// Thread CPU nanoseconds spent by `n` calls of `f`.
+fn cpu_ns(n: u32, f: &dyn Fn()) -> Option<u64> {
+    let c0 = thread_cpu_ns()?;
+    for _ in 0..n {
+        f();
+    }
+    Some(thread_cpu_ns()?.saturating_sub(c0))
+}
+
+/// The cost of one bundle against its floor, measured by alternating short runs (about 10 ms
+/// each) of P-256 verifications, P-384 verifications and bundle verifications for `rounds`
+/// rounds, so that all three see the same machine state (load, frequency, caches of the other
+/// hyperthread). Returns (µs per P-256 verify, µs per P-384 verify, µs per bundle), all per
+/// CPU-microsecond of this thread.
+fn interleaved(case: &Case, rounds: u32) -> Option<(f64, f64, f64)> {
+    let (bundle, trust, policy) = case.parts();
+    let now = Some(UnixTime::from_unix_seconds(case.now));
+    let art = Artifact::Sha256Digest(case.digest);
+    let (p256, p384) = (
+        Primitive::new(signet_proto::keys::EcdsaCurve::P256),
+        Primitive::new(signet_proto::keys::EcdsaCurve::P384),
+    );
+    let one_bundle = || {
+        verify(&bundle, art, &policy, &trust, now).unwrap();
+    };
+    // Warm up, then alternate.
+    let (n256, n384, nb) = (100u32, 30u32, 20u32);
+    let (mut t256, mut t384, mut tb) = (0u64, 0u64, 0u64);
+    cpu_ns(nb, &one_bundle)?;
+    for _ in 0..rounds {
+        t256 += cpu_ns(n256, &|| p256.verify())?;
+        tb += cpu_ns(nb, &one_bundle)?;
+        t384 += cpu_ns(n384, &|| p384.verify())?;
+        tb += cpu_ns(nb, &one_bundle)?;
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let per = |t: u64, n: u32| t as f64 / 1e3 / f64::from(n * rounds);
+    Some((per(t256, n256), per(t384, n384), per(tb, 2 * nb)))
+}
+
+/// Prints the interleaved measurement of `case` against its floor.
+fn print_floor_ratio(case: &Case, rounds: u32) {
+    let Some((v256, v384, b)) = interleaved(case, rounds) else {
+        println!("  (no per-thread CPU clock here: floor ratio not measured)");
+        return;
+    };
+    let floor = f64::from(case.floor.0) * v256 + f64::from(case.floor.1) * v384;
+    println!(
+        "  interleaved, per CPU-second: {:.0} bundles/s ({b:.1} µs); P-256 verify {v256:.1} µs, \
+         P-384 verify {v384:.1} µs; floor ({} P-256 + {} P-384) {floor:.1} µs = {:.0}/s; \
+         bundle = {:.3}x the floor = {:.2} P-256 verifications",
+        1e6 / b,
+        case.floor.0,
+        case.floor.1,
+        1e6 / floor,
+        b / floor,
+        b / v256
+    );
 }
 
 fn main() {
@@ -244,6 +353,17 @@ fn main() {
                 now,
             )
             .unwrap();
+        }
+        return;
+    }
+    if let Some(n) = std::env::var("SIGNET_BENCH_FLOOR_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse::<u32>().ok())
+    {
+        // Only the interleaved floor ratio, `n` rounds per bundle.
+        for case in &cases() {
+            println!("{}:", case.name);
+            print_floor_ratio(case, n);
         }
         return;
     }
@@ -287,6 +407,7 @@ fn main() {
             );
         }
         println!("  signet-verifier, from JSON:     {from_json}");
+        print_floor_ratio(case, 50);
         println!("  sigstore-python Verifier (from JSON): {}", case.python());
     }
     println!("\n== openssl speed -seconds 3 ecdsap256 ecdsap384 ==");

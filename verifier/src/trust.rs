@@ -436,44 +436,43 @@ pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
     out
 }
 
-const OID_ECDSA_SHA256: &str = "1.2.840.10045.4.3.2";
-const OID_ECDSA_SHA384: &str = "1.2.840.10045.4.3.3";
-const OID_ECDSA_SHA512: &str = "1.2.840.10045.4.3.4";
-const OID_ED25519: &str = "1.3.101.112";
-const OID_RSA_SHA256: &str = "1.2.840.113549.1.1.11";
-
 /// Verifies `cert`'s signature with `issuer_key`, using the certificate's signature algorithm
 /// (ECDSA with SHA-256/384/512, Ed25519 or RSA PKCS#1 v1.5 with SHA-256).
 pub(crate) fn verify_certificate_signature(
     issuer_key: &PublicKey,
     cert: &X509Certificate<'_>,
 ) -> Result<(), String> {
+    use x509_parser::oid_registry::{
+        OID_PKCS1_SHA256WITHRSA, OID_SIG_ECDSA_WITH_SHA256, OID_SIG_ECDSA_WITH_SHA384,
+        OID_SIG_ECDSA_WITH_SHA512, OID_SIG_ED25519,
+    };
     let tbs = cert.tbs_certificate.as_ref();
     let sig = cert.signature_value.data.as_ref();
-    let oid = cert.signature_algorithm.algorithm.to_id_string();
+    let oid = &cert.signature_algorithm.algorithm;
     let alg = issuer_key.algorithm();
-    let hash = match oid.as_str() {
-        OID_ECDSA_SHA256 => HashAlgorithm::Sha256,
-        OID_ECDSA_SHA384 => HashAlgorithm::Sha384,
-        OID_ECDSA_SHA512 => HashAlgorithm::Sha512,
-        OID_ED25519 if alg == KeyAlgorithm::Ed25519 => {
-            return issuer_key.verify(tbs, sig).map_err(|e| e.to_string());
-        }
-        OID_RSA_SHA256 if matches!(alg, KeyAlgorithm::Rsa { .. }) => {
-            return issuer_key
-                .verify_rsa(RsaPadding::Pkcs1Sha256, tbs, sig)
-                .map_err(|e| e.to_string());
-        }
-        other => {
-            return Err(format!(
-                "signature algorithm {other} is not allowed with a {alg} key"
-            ))
-        }
+    let not_allowed = || {
+        format!(
+            "signature algorithm {} is not allowed with a {alg} key",
+            oid.to_id_string()
+        )
+    };
+    let hash = if *oid == OID_SIG_ECDSA_WITH_SHA256 {
+        HashAlgorithm::Sha256
+    } else if *oid == OID_SIG_ECDSA_WITH_SHA384 {
+        HashAlgorithm::Sha384
+    } else if *oid == OID_SIG_ECDSA_WITH_SHA512 {
+        HashAlgorithm::Sha512
+    } else if *oid == OID_SIG_ED25519 && alg == KeyAlgorithm::Ed25519 {
+        return issuer_key.verify(tbs, sig).map_err(|e| e.to_string());
+    } else if *oid == OID_PKCS1_SHA256WITHRSA && matches!(alg, KeyAlgorithm::Rsa { .. }) {
+        return issuer_key
+            .verify_rsa(RsaPadding::Pkcs1Sha256, tbs, sig)
+            .map_err(|e| e.to_string());
+    } else {
+        return Err(not_allowed());
     };
     if !matches!(alg, KeyAlgorithm::EcdsaP256 | KeyAlgorithm::EcdsaP384) {
-        return Err(format!(
-            "signature algorithm {oid} is not allowed with a {alg} key"
-        ));
+        return Err(not_allowed());
     }
     if issuer_key.default_hash() == Some(hash) {
         issuer_key.verify(tbs, sig).map_err(|e| e.to_string())

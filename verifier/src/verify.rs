@@ -122,12 +122,13 @@ pub fn verify(
     verify_checked(&checked, artifact, policy, trust, now)
 }
 
-fn time_window(what: String, w: &Window, t: i64) -> Result<(), TimeError> {
+/// Checks that `t` lies in `w`; `what` names the window in the error (built only on failure).
+fn time_window(what: impl FnOnce() -> String, w: &Window, t: i64) -> Result<(), TimeError> {
     if w.contains(t) {
         Ok(())
     } else {
         Err(TimeError::OutsideWindow {
-            what,
+            what: what(),
             time: t,
             start: w.start.map_or_else(|| "open".to_owned(), |s| s.to_string()),
             end: w.describe_end(),
@@ -202,7 +203,7 @@ pub fn verify_checked(
         }
     }
     time_window(
-        format!("transparency log key ({})", log.base_url),
+        || format!("transparency log key ({})", log.base_url),
         &log.valid_for,
         signing_time,
     )?;
@@ -426,7 +427,11 @@ fn check_certificate(
     let mut code_signing = false;
     let mut is_ca = false;
     let mut has_san = false;
+    let mut sct_list: Option<&[u8]> = None;
     for ext in tbs.iter_extensions() {
+        if ext.oid == x509_parser::oid_registry::OID_CT_LIST_SCT && sct_list.is_none() {
+            sct_list = Some(ext.value);
+        }
         match ext.parsed_extension() {
             ParsedExtension::AuthorityKeyIdentifier(a) => {
                 aki = a.key_identifier.as_ref().map(|k| k.0)
@@ -509,7 +514,7 @@ fn check_certificate(
     // Times: the leaf, the chain and the CA's validFor must all cover the signing time.
     let v = &tbs.validity;
     time_window(
-        "leaf certificate".to_owned(),
+        || "leaf certificate".to_owned(),
         &Window::new(
             Some(v.not_before.timestamp()),
             Some(v.not_after.timestamp()),
@@ -517,12 +522,12 @@ fn check_certificate(
         signing_time,
     )?;
     time_window(
-        format!("CA chain ({})", ca.subject),
+        || format!("CA chain ({})", ca.subject),
         &ca.chain_validity,
         signing_time,
     )?;
     time_window(
-        format!("CA validFor ({})", ca.uri),
+        || format!("CA validFor ({})", ca.uri),
         &ca.valid_for,
         signing_time,
     )?;
@@ -537,7 +542,7 @@ fn check_certificate(
         .into());
     }
 
-    glue::verify_scts(der, ca, trust)?;
+    glue::verify_scts(der, sct_list, ca, trust)?;
     let identity = Identity::from_certificate(&leaf).map_err(|e| PolicyError::Identity {
         reason: e.to_string(),
     })?;
@@ -557,37 +562,59 @@ pub(crate) mod glue {
     /// Largest integer whose RFC 8785 form (ECMAScript number formatting) is its plain decimal.
     const JCS_SAFE_INTEGER: i64 = (1 << 53) - 1;
 
-    /// The SET payload (`proto::rekor::SetPayload`) in its RFC 8785 form. Its fields are
-    /// declared in JCS key order and hold only base64, lowercase hex and integers, so plain
-    /// compact serde_json output is the canonical form whenever the integers are below 2^53;
-    /// otherwise `SetPayload::canonical_bytes` is used. The test `set_payload_fast_path`
-    /// checks both paths agree.
+    /// The SET payload (`proto::rekor::SetPayload`) in its RFC 8785 form:
+    /// `{"body":"<base64>","integratedTime":<int>,"logID":"<hex>","logIndex":<int>}`. The keys
+    /// are fixed and already in JCS order, and the values are standard base64, lowercase hex
+    /// and integers, none of which JSON escapes; an integer within ±(2^53 − 1) is written by
+    /// RFC 8785 (ECMAScript number formatting) as its plain decimal. So the bytes are written
+    /// straight into one buffer of the final size. Integers beyond 2^53 go through
+    /// `SetPayload::canonical_bytes`. The test `set_payload_fast_path` checks both paths
+    /// against `proto::jcs`.
     pub(crate) fn set_payload(
         body: &[u8],
         integrated_time: i64,
         log_id: &[u8; 32],
         log_index: u64,
     ) -> Result<Vec<u8>, SetError> {
+        use base64::Engine as _;
+        use std::io::Write as _;
         let invalid = |reason: String| SetError::Invalid {
             log: String::new(),
             reason,
         };
         let log_index = i64::try_from(log_index)
             .map_err(|_| invalid("log index does not fit in int64".to_owned()))?;
-        let payload = signet_proto::rekor::SetPayload {
-            body: body.to_vec().into(),
-            integrated_time,
-            log_id: log_id.to_vec().into(),
-            log_index,
-        };
         let safe = |v: i64| (-JCS_SAFE_INTEGER..=JCS_SAFE_INTEGER).contains(&v);
-        if safe(integrated_time) && safe(log_index) {
-            serde_json::to_vec(&payload).map_err(|e| invalid(e.to_string()))
-        } else {
-            payload
-                .canonical_bytes()
-                .map_err(|e| invalid(e.to_string()))
+        if !(safe(integrated_time) && safe(log_index)) {
+            return signet_proto::rekor::SetPayload {
+                body: body.to_vec().into(),
+                integrated_time,
+                log_id: log_id.to_vec().into(),
+                log_index,
+            }
+            .canonical_bytes()
+            .map_err(|e| invalid(e.to_string()));
         }
+        let b64_len = body.len().div_ceil(3) * 4;
+        // 2 x 20 digits and signs, 64 hex digits, 54 bytes of keys and punctuation.
+        let mut out = Vec::with_capacity(b64_len + 160);
+        out.extend_from_slice(b"{\"body\":\"");
+        let at = out.len();
+        out.resize(at + b64_len, 0);
+        let written = base64::engine::general_purpose::STANDARD
+            .encode_slice(body, &mut out[at..])
+            .map_err(|e| invalid(e.to_string()))?;
+        out.truncate(at + written);
+        out.extend_from_slice(b"\",\"integratedTime\":");
+        write!(out, "{integrated_time}").map_err(|e| invalid(e.to_string()))?;
+        out.extend_from_slice(b",\"logID\":\"");
+        let mut hex = [0u8; 64];
+        hex::encode_to_slice(log_id, &mut hex).map_err(|e| invalid(e.to_string()))?;
+        out.extend_from_slice(&hex);
+        out.extend_from_slice(b"\",\"logIndex\":");
+        write!(out, "{log_index}").map_err(|e| invalid(e.to_string()))?;
+        out.push(b'}');
+        Ok(out)
     }
 
     pub(super) fn verify_inclusion(
@@ -621,7 +648,6 @@ pub(crate) mod glue {
                 reason: e.to_string(),
             }
         })?;
-        let note = unverified.note().clone();
         let signed = unverified.verify(verifiers).map_err(|e| match e {
             PE::Note(NoteError::Malformed { .. }) | PE::Malformed { .. } => {
                 CheckpointError::Parse {
@@ -638,7 +664,7 @@ pub(crate) mod glue {
                 valid,
                 threshold: w.threshold,
             };
-            match note.verify_threshold(&w.witnesses, w.threshold) {
+            match signed.note().verify_threshold(&w.witnesses, w.threshold) {
                 Ok(v) if v.verified().len() >= w.threshold => {}
                 Ok(v) => return Err(witnesses(v.verified().len())),
                 Err(NoteError::ThresholdNotMet { verified, .. }) => {
@@ -655,25 +681,21 @@ pub(crate) mod glue {
         Ok(signed.checkpoint().clone())
     }
 
+    /// Verifies the leaf's embedded SCTs. `sct_list` is the value of the leaf's SCT list
+    /// extension (the first one), taken from the parse `check_certificate` already did.
     pub(super) fn verify_scts(
         leaf_der: &[u8],
+        sct_list: Option<&[u8]>,
         ca: &CertificateAuthority,
         trust: &TrustMaterial,
     ) -> Result<(), SctError> {
         use signet_proto::sct;
-        let exts = sct::certificate_extensions(leaf_der).map_err(|e| SctError::Decode {
-            reason: e.to_string(),
-        })?;
-        let oid = sct::oid_to_der(sct::OID_SCT_LIST).map_err(|e| SctError::Decode {
-            reason: e.to_string(),
-        })?;
-        let ext = exts
-            .iter()
-            .find(|e| e.oid == oid.as_slice())
-            .ok_or(SctError::Missing)?;
-        let scts = sct::decode_sct_list_extension(ext.value).map_err(|e| SctError::Decode {
-            reason: e.to_string(),
-        })?;
+        let scts =
+            sct::decode_sct_list_extension(sct_list.ok_or(SctError::Missing)?).map_err(|e| {
+                SctError::Decode {
+                    reason: e.to_string(),
+                }
+            })?;
         if scts.is_empty() {
             return Err(SctError::Missing);
         }
@@ -886,16 +908,20 @@ mod tests {
     #[test]
     fn set_payload_fast_path() {
         let log_id = [0xab; 32];
-        let bodies: [&[u8]; 4] = [
+        let bodies: [&[u8]; 6] = [
             b"",
             b"{\"kind\":\"hashedrekord\"}",
             &[0xff; 1000],
             &[0u8; 3],
+            &[0xfb; 1],
+            &[0xfe; 2],
         ];
         for body in bodies {
             for (time, index) in [
                 (0, 0),
                 (1_712_085_549, 25_915_956),
+                (-1_000, 7),
+                (-((1 << 53) - 1), 1),
                 ((1 << 53) - 1, (1 << 53) - 1),
             ] {
                 let fast = set_payload(body, time, &log_id, index).unwrap();
