@@ -19,7 +19,6 @@ pub mod entries;
 pub mod fsck;
 pub mod http;
 pub mod metrics;
-pub mod proofs;
 pub mod sequencer;
 pub mod service;
 pub mod signing;

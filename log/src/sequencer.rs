@@ -22,12 +22,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
-use signet_proto::merkle::Hash;
+use signet_proto::merkle::{BatchProver, Hash};
 use signet_proto::tiles::{append_bundle_entry, integrate};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::entries::ValidEntry;
-use crate::proofs::Prover;
 use crate::service::{Log, LogError, Outcome, SignedHead};
 use crate::storage::{keys, Batch, Head, LogDb, OverlayReader};
 
@@ -236,7 +235,7 @@ fn commit_entries(log: &Log, entries: &[ValidEntry]) -> Result<Vec<Outcome>, Log
                 new_head = Arc::new(h);
                 log.set_integrated((*new_head).clone());
                 let overlay = OverlayReader::new(&log.db, &tiles);
-                let mut prover = Prover::new(&overlay, new_head.size);
+                let mut prover = BatchProver::new(&overlay, new_head.size);
                 for i in head.size..new_head.size {
                     let p = prover
                         .prove(i)

@@ -24,6 +24,9 @@ use aws_lc_rs::digest;
 
 use crate::tiles::{TileId, TILE_HEIGHT};
 
+mod batch;
+pub use batch::BatchProver;
+
 /// [`crate::tiles::TILE_WIDTH`] as a `u64` (2^8 = 256).
 const TILE_WIDTH_U64: u64 = 1 << TILE_HEIGHT;
 
