@@ -67,7 +67,8 @@
 //! # State across runs ([`RulesState`])
 //!
 //! * Digests: the last `max_digests` digests with up to [`MAX_IDENTITIES_PER_DIGEST`]
-//!   identities each, oldest digest forgotten first. A digest signed by more identities than
+//!   identities each; the digest first seen longest ago is forgotten first (signing it again
+//!   does not refresh it). A digest signed by more identities than
 //!   that keeps alerting for each identity beyond the bound.
 //! * Bursts: for at most `max_identities` identities, their newest `max + 1` entry times and
 //!   whether the current burst was reported; identities whose newest entry left the window are
@@ -1027,5 +1028,690 @@ impl RuleEngine {
                 self.bursts.remove(&id);
             }
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::monitor::entry::observe;
+    use crate::monitor::entry::testutil::{
+        cert_pem, dsse, hashedrekord, precert, public_key_pem, TestCa,
+    };
+    use time::macros::datetime;
+
+    const ACCOUNTS: &str = "https://accounts.example.com";
+    const GITHUB: &str = "https://token.actions.githubusercontent.com";
+    const CI_SAN: &str =
+        "https://github.com/acme/app/.github/workflows/release.yml@refs/tags/v1.0.0";
+
+    /// Builds real entry bodies (certificates from a test CA) in log order and observes them.
+    struct Log {
+        ca: TestCa,
+        next: u64,
+    }
+
+    impl Log {
+        fn new() -> Self {
+            Self {
+                ca: TestCa::new(),
+                next: 0,
+            }
+        }
+
+        fn push(&mut self, body: &[u8]) -> ObservedEntry {
+            let e = observe(self.next, body).unwrap();
+            self.next += 1;
+            e
+        }
+
+        /// Keyless signing as the CA and client do it: a precert entry, then the signature.
+        fn keyless(&mut self, san: &str, issuer: &str, t: i64, digest: u8) -> Vec<ObservedEntry> {
+            let (pre, cert) = self.ca.issue(san, issuer, t);
+            vec![
+                self.push(&precert(&[&pre])),
+                self.push(&hashedrekord([digest; 32], cert_pem(&cert))),
+            ]
+        }
+
+        /// A precert entry only (a certificate issued, maybe never used).
+        fn issue(&mut self, san: &str, issuer: &str, t: i64) -> ObservedEntry {
+            let (pre, _) = self.ca.issue(san, issuer, t);
+            self.push(&precert(&[&pre]))
+        }
+
+        /// A hashedrekord entry only.
+        fn sign(&mut self, san: &str, issuer: &str, t: i64, digest: u8) -> ObservedEntry {
+            let (_, cert) = self.ca.issue(san, issuer, t);
+            self.push(&hashedrekord([digest; 32], cert_pem(&cert)))
+        }
+
+        /// A dsse entry.
+        fn attest(&mut self, san: &str, issuer: &str, t: i64, payload: &[u8]) -> ObservedEntry {
+            let (_, cert) = self.ca.issue(san, issuer, t);
+            self.push(&dsse(payload, cert_pem(&cert)))
+        }
+
+        /// A hashedrekord entry signed with a public key.
+        fn keyed(&mut self, key_pem: &[u8], digest: u8) -> ObservedEntry {
+            self.push(&hashedrekord([digest; 32], key_pem.to_vec()))
+        }
+    }
+
+    fn policy(text: &str) -> MonitorPolicy {
+        MonitorPolicy::from_toml(text).unwrap()
+    }
+
+    fn run(engine: &mut RuleEngine, entries: &[ObservedEntry]) -> Vec<Alert> {
+        entries.iter().flat_map(|e| engine.observe(e)).collect()
+    }
+
+    /// `(alert kind, log index)` of each alert.
+    fn summary(alerts: &[Alert]) -> Vec<(&str, u64)> {
+        alerts
+            .iter()
+            .map(|a| (a.alert.as_str(), a.log_index.unwrap()))
+            .collect()
+    }
+
+    /// Wednesday 2026-11-25 at `hh:mm` in UTC+2.
+    fn wed(hh: u8, mm: u8) -> i64 {
+        let t = datetime!(2026-11-25 00:00 +02:00).unix_timestamp();
+        t + i64::from(hh) * 3600 + i64::from(mm) * 60
+    }
+
+    #[test]
+    fn example_policy_parses() {
+        let p = MonitorPolicy::from_toml(include_str!("../../../testdata/monitor/policy.toml"))
+            .unwrap();
+        assert_eq!(p.watch.len(), 3);
+        assert_eq!(p.watch[0].label(), "release workflow");
+        assert_eq!(p.digest.as_ref().unwrap().max_digests, 100_000);
+        let wh = p.working_hours.as_ref().unwrap();
+        assert_eq!(wh.days.len(), 5);
+        assert_eq!(wh.offset, UtcOffset::from_hms(2, 0, 0).unwrap());
+        assert_eq!(wh.identities.len(), 1);
+        assert_eq!(p.allowlist.as_ref().unwrap().len(), 2);
+        let b = p.burst.as_ref().unwrap();
+        assert_eq!(
+            (b.max, b.window_seconds, b.max_identities),
+            (100, 3600, 10_000)
+        );
+
+        // Defaults, and `enabled = false`.
+        let p = policy(
+            "[rules.digest_multiple_identities]\n[rules.burst]\n\
+             [rules.working_hours]\nstart = \"09:00\"\nend = \"17:30\"\n\
+             [rules.allowlist]\nenabled = false\nidentities = []\n",
+        );
+        assert_eq!(p.digest.unwrap().max_digests, DEFAULT_MAX_DIGESTS);
+        let b = p.burst.unwrap();
+        assert_eq!((b.max, b.window_seconds), (100, 3600));
+        let wh = p.working_hours.unwrap();
+        assert_eq!(wh.offset, UtcOffset::UTC);
+        assert_eq!(wh.text, "mon,tue,wed,thu,fri 09:00-17:30 +00:00");
+        assert!(p.allowlist.is_none());
+        assert!(MonitorPolicy::from_toml("").unwrap().watch.is_empty());
+    }
+
+    #[test]
+    fn invalid_policies_name_the_field() {
+        let cases: &[(&str, &str)] = &[
+            ("[[watch]]\nsan_regex = \"(\"\n", "watch[0].san_regex"),
+            (
+                "[[watch]]\nsan = \"a\"\n[[watch]]\nsan = \"a\"\nsan_regex = \"a\"\n",
+                "watch[1].san_regex",
+            ),
+            ("[[watch]]\nname = \"nobody\"\n", "watch[0]: an identity needs"),
+            ("[[watch]]\nsn = \"a\"\n", "unknown field `sn`"),
+            ("[[watch]]\nkey_id = \"xyz\"\n", "watch[0].key_id"),
+            ("[rules.nonsense]\n", "unknown field `nonsense`"),
+            (
+                "[rules.working_hours]\nstart = \"8am\"\nend = \"18:00\"\n",
+                "rules.working_hours.start",
+            ),
+            (
+                "[rules.working_hours]\nstart = \"08:00\"\nend = \"25:00\"\n",
+                "rules.working_hours.end",
+            ),
+            (
+                "[rules.working_hours]\nstart = \"08:00\"\nend = \"08:00\"\n",
+                "rules.working_hours.end",
+            ),
+            (
+                "[rules.working_hours]\nstart = \"08:00\"\nend = \"18:00\"\nutc_offset = \"CET\"\n",
+                "rules.working_hours.utc_offset",
+            ),
+            (
+                "[rules.working_hours]\nstart = \"08:00\"\nend = \"18:00\"\ndays = [\"mon\", \"funday\"]\n",
+                "rules.working_hours.days[1]",
+            ),
+            (
+                "[rules.working_hours]\nstart = \"08:00\"\nend = \"18:00\"\ndays = []\n",
+                "rules.working_hours.days",
+            ),
+            ("[rules.working_hours]\nstart = \"08:00\"\n", "missing field `end`"),
+            (
+                "[rules.working_hours]\nstart = \"08:00\"\nend = \"18:00\"\nidentities = [{ issuer = \"x\", colour = \"red\" }]\n",
+                "unknown field `colour`",
+            ),
+            (
+                "[rules.allowlist]\nidentities = [{ issuer_regex = \"[z-a]\" }]\n",
+                "rules.allowlist.identities[0].issuer_regex",
+            ),
+            (
+                "[rules.allowlist]\nidentities = [{ key_id = \"00\" }]\n",
+                "rules.allowlist.identities[0].key_id",
+            ),
+            ("[rules.burst]\nmax = 0\n", "rules.burst.max"),
+            ("[rules.burst]\nwindow_seconds = 0\n", "rules.burst.window_seconds"),
+            ("[rules.burst]\nwindow = 5\n", "unknown field `window`"),
+            (
+                "[rules.digest_multiple_identities]\nmax_digests = 0\n",
+                "rules.digest_multiple_identities.max_digests",
+            ),
+            ("[rules.digest_multiple_identities]\nenabled = \"yes\"\n", "enabled"),
+            ("not toml at all [", "monitor policy"),
+        ];
+        for (text, want) in cases {
+            let err = MonitorPolicy::from_toml(text).unwrap_err();
+            let msg = err.to_string();
+            assert!(
+                msg.contains(want),
+                "policy {text:?}: {msg:?} lacks {want:?}"
+            );
+        }
+        assert!(matches!(
+            MonitorPolicy::from_toml("[[watch]]\nsan_regex = \"(\"\n"),
+            Err(PolicyError::Regex { .. })
+        ));
+        assert!(matches!(
+            MonitorPolicy::from_toml("[rules.burst]\nmax = 0\n"),
+            Err(PolicyError::Invalid { .. })
+        ));
+        assert!(matches!(
+            MonitorPolicy::from_toml("[rules.x]\n"),
+            Err(PolicyError::Toml { .. })
+        ));
+    }
+
+    #[test]
+    fn load_names_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("good.toml");
+        std::fs::write(&good, "[[watch]]\nsan = \"alice@example.com\"\n").unwrap();
+        assert_eq!(MonitorPolicy::load(&good).unwrap().watch.len(), 1);
+        let bad = dir.path().join("bad.toml");
+        std::fs::write(&bad, "[rules.burst]\nmax = 0\n").unwrap();
+        let msg = format!("{:#}", MonitorPolicy::load(&bad).unwrap_err());
+        assert!(
+            msg.contains("bad.toml") && msg.contains("rules.burst.max"),
+            "{msg}"
+        );
+        let msg = format!(
+            "{:#}",
+            MonitorPolicy::load(&dir.path().join("no.toml")).unwrap_err()
+        );
+        assert!(msg.contains("no.toml"), "{msg}");
+    }
+
+    #[test]
+    fn watched_identity() {
+        let mut log = Log::new();
+        let (key, key_id) = public_key_pem();
+        let (other_key, _) = public_key_pem();
+        let p = policy(&format!(
+            "[[watch]]\nname = \"alice\"\nsan = \"alice@example.com\"\nissuer = \"{ACCOUNTS}\"\n\
+             [[watch]]\nsan_regex = 'https://github\\.com/acme/.*'\nissuer = \"{GITHUB}\"\n\
+             [[watch]]\nname = \"release key\"\nkey_id = \"{}\"\n",
+            key_id.to_uppercase()
+        ));
+        let mut engine = RuleEngine::new(p, RulesState::default());
+
+        // Benign: nobody watched (other people, alice at another issuer, look-alike SANs,
+        // another key).
+        let mut benign = log.keyless("bob@example.com", ACCOUNTS, wed(10, 0), 1);
+        benign.extend(log.keyless("alice@example.com", "https://evil.example", wed(10, 0), 2));
+        benign.push(log.sign("mallory-alice@example.com", ACCOUNTS, wed(10, 0), 3));
+        benign.push(log.sign("alice@example.com.evil.org", ACCOUNTS, wed(10, 0), 3));
+        benign.push(log.attest(
+            "https://github.com/other/acme/x.yml@refs/heads/main",
+            GITHUB,
+            wed(10, 0),
+            b"{}",
+        ));
+        benign.push(log.keyed(&other_key, 4));
+        assert_eq!(run(&mut engine, &benign), vec![]);
+
+        // Crafted: alice's certificate and signature, the CI's attestation, the key.
+        let mut crafted = log.keyless("alice@example.com", ACCOUNTS, wed(11, 0), 5);
+        crafted.push(log.attest(CI_SAN, GITHUB, wed(11, 0), b"{}"));
+        crafted.push(log.keyed(&key, 6));
+        let alerts = run(&mut engine, &crafted);
+        let want: Vec<(&str, u64)> = crafted
+            .iter()
+            .map(|e| ("watched_identity", e.index))
+            .collect();
+        assert_eq!(summary(&alerts), want);
+        assert!(alerts.iter().all(|a| a.severity == Severity::Info));
+        assert!(alerts[0]
+            .message
+            .contains("certificate issued to alice@example.com"));
+        assert!(alerts[1].message.contains("signature by alice@example.com"));
+        assert_eq!(alerts[0].details["watches"], json!(["alice"]));
+        assert_eq!(
+            alerts[2].details["watches"],
+            json!([format!(
+                "san ~ \"^(?:https://github\\\\.com/acme/.*)$\", issuer = \"{GITHUB}\""
+            )])
+        );
+        assert_eq!(alerts[2].details["kind"], "dsse");
+        assert_eq!(alerts[3].details["watches"], json!(["release key"]));
+        assert_eq!(alerts[3].details["key_id"], json!(key_id));
+    }
+
+    #[test]
+    fn digest_multiple_identities() {
+        let mut log = Log::new();
+        let (key, _) = public_key_pem();
+        let mut engine = RuleEngine::new(
+            policy("[rules.digest_multiple_identities]\n"),
+            RulesState::default(),
+        );
+        // Benign: each digest signed by one identity (alice twice, with two certificates; the
+        // key twice).
+        let mut benign = log.keyless("alice@example.com", ACCOUNTS, wed(10, 0), 1);
+        benign.push(log.sign("alice@example.com", ACCOUNTS, wed(10, 30), 1));
+        benign.extend(log.keyless("bob@example.com", ACCOUNTS, wed(10, 0), 2));
+        benign.push(log.attest("alice@example.com", ACCOUNTS, wed(10, 0), b"statement"));
+        benign.push(log.keyed(&key, 3));
+        benign.push(log.keyed(&key, 3));
+        assert_eq!(run(&mut engine, &benign), vec![]);
+
+        // Crafted: bob signs alice's digest (once alerted), the key signs it too, carol signs
+        // alice's attestation payload, alice signs the key's digest.
+        let crafted = vec![
+            log.sign("bob@example.com", ACCOUNTS, wed(11, 0), 1),
+            log.sign("bob@example.com", ACCOUNTS, wed(11, 1), 1),
+            log.keyed(&key, 1),
+            log.attest("carol@example.com", ACCOUNTS, wed(11, 0), b"statement"),
+            log.sign("alice@example.com", ACCOUNTS, wed(11, 0), 3),
+        ];
+        let alerts = run(&mut engine, &crafted);
+        let idx: Vec<u64> = crafted.iter().map(|e| e.index).collect();
+        assert_eq!(
+            summary(&alerts),
+            vec![
+                ("digest_multiple_identities", idx[0]),
+                ("digest_multiple_identities", idx[2]),
+                ("digest_multiple_identities", idx[3]),
+                ("digest_multiple_identities", idx[4]),
+            ]
+        );
+        assert!(alerts.iter().all(|a| a.severity == Severity::Warning));
+        let alice = format!("alice@example.com (issuer {ACCOUNTS})");
+        let bob = format!("bob@example.com (issuer {ACCOUNTS})");
+        assert_eq!(alerts[0].details["previous_identities"], json!([alice]));
+        assert_eq!(alerts[0].details["identity"], json!(bob));
+        assert_eq!(alerts[0].details["first_index"], json!(benign[1].index));
+        assert_eq!(
+            alerts[1].details["previous_identities"],
+            json!([alice, bob])
+        );
+        assert!(alerts[0]
+            .message
+            .contains(&format!("sha256:{}", "01".repeat(32))));
+    }
+
+    #[test]
+    fn digest_memory_is_bounded() {
+        let mut log = Log::new();
+        let mut engine = RuleEngine::new(
+            policy("[rules.digest_multiple_identities]\nmax_digests = 2\n"),
+            RulesState::default(),
+        );
+        let first = vec![
+            log.sign("alice@example.com", ACCOUNTS, wed(10, 0), 1),
+            log.sign("alice@example.com", ACCOUNTS, wed(10, 0), 2),
+            log.sign("alice@example.com", ACCOUNTS, wed(10, 0), 3),
+        ];
+        assert_eq!(run(&mut engine, &first), vec![]);
+        assert_eq!(engine.state().digests.len(), 2);
+        // Digest 1 was forgotten (oldest first), digest 3 was not.
+        let forgotten = log.sign("bob@example.com", ACCOUNTS, wed(10, 0), 1);
+        assert_eq!(engine.observe(&forgotten), vec![]);
+        let remembered = log.sign("bob@example.com", ACCOUNTS, wed(10, 0), 3);
+        assert_eq!(
+            summary(&engine.observe(&remembered)),
+            vec![("digest_multiple_identities", remembered.index)]
+        );
+        let state = engine.state();
+        assert_eq!(state.digests.len(), 2);
+        // Oldest first by first sighting: 3 (alice's, now bob's too), then 1 (bob's only).
+        let order: Vec<&str> = state.digests.iter().map(|d| d.digest.as_str()).collect();
+        assert_eq!(
+            order,
+            [
+                format!("sha256:{}", "03".repeat(32)),
+                format!("sha256:{}", "01".repeat(32))
+            ]
+        );
+        assert_eq!(state.digests[0].identities.len(), 2);
+        assert_eq!(state.digests[1].identities.len(), 1);
+
+        // Identities per digest are bounded too; identities beyond the bound keep alerting.
+        let mut engine = RuleEngine::new(
+            policy("[rules.digest_multiple_identities]\n"),
+            RulesState::default(),
+        );
+        let mut n_alerts = 0;
+        for i in 0..MAX_IDENTITIES_PER_DIGEST + 2 {
+            let e = log.sign(&format!("u{i}@example.com"), ACCOUNTS, wed(10, 0), 9);
+            n_alerts += engine.observe(&e).len();
+        }
+        assert_eq!(n_alerts, MAX_IDENTITIES_PER_DIGEST + 1);
+        assert_eq!(
+            engine.state().digests[0].identities.len(),
+            MAX_IDENTITIES_PER_DIGEST
+        );
+    }
+
+    #[test]
+    fn outside_working_hours() {
+        let mut log = Log::new();
+        let (key, _) = public_key_pem();
+        let p = policy(
+            "[rules.working_hours]\nstart = \"08:00\"\nend = \"18:00\"\nutc_offset = \"+02:00\"\n\
+             days = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"]\n",
+        );
+        let mut engine = RuleEngine::new(p, RulesState::default());
+        assert_eq!(
+            OffsetDateTime::from_unix_timestamp(wed(12, 0))
+                .unwrap()
+                .weekday(),
+            Weekday::Wednesday
+        );
+        // Benign: inside the hours in UTC+2 (07:30 UTC is 09:30 there), start inclusive, a
+        // keyed entry (no time).
+        let mut benign = log.keyless("alice@example.com", ACCOUNTS, wed(10, 0), 1);
+        benign.push(log.sign("alice@example.com", ACCOUNTS, wed(8, 0), 1));
+        benign.push(log.sign("alice@example.com", ACCOUNTS, wed(17, 59), 1));
+        benign.push(log.sign(
+            "alice@example.com",
+            ACCOUNTS,
+            datetime!(2026-11-25 07:30 UTC).unix_timestamp(),
+            1,
+        ));
+        benign.push(log.keyed(&key, 1));
+        assert_eq!(run(&mut engine, &benign), vec![]);
+
+        // Crafted: end exclusive, before start, 20:30 UTC (22:30 there), Saturday.
+        let saturday = wed(10, 0) + 3 * 86_400;
+        let crafted = vec![
+            log.sign("alice@example.com", ACCOUNTS, wed(18, 0), 1),
+            log.issue("alice@example.com", ACCOUNTS, wed(7, 59)),
+            log.sign(
+                "alice@example.com",
+                ACCOUNTS,
+                datetime!(2026-11-25 20:30 UTC).unix_timestamp(),
+                1,
+            ),
+            log.attest("alice@example.com", ACCOUNTS, saturday, b"{}"),
+        ];
+        let alerts = run(&mut engine, &crafted);
+        let want: Vec<(&str, u64)> = crafted
+            .iter()
+            .map(|e| ("outside_working_hours", e.index))
+            .collect();
+        assert_eq!(summary(&alerts), want);
+        assert!(alerts.iter().all(|a| a.severity == Severity::Warning));
+        assert_eq!(alerts[2].details["local_time"], "2026-11-25T22:30:00+02:00");
+        assert_eq!(alerts[3].details["weekday"], "sat");
+        assert!(
+            alerts[3]
+                .message
+                .contains("outside working hours (mon,tue,wed,thu,fri 08:00-18:00 +02:00)"),
+            "{}",
+            alerts[3].message
+        );
+
+        // The identities filter: only example.com people are held to the hours.
+        let p = policy(
+            "[rules.working_hours]\nstart = \"08:00\"\nend = \"18:00\"\n\
+             identities = [{ san_regex = '.*@example\\.com' }]\n",
+        );
+        let mut engine = RuleEngine::new(p, RulesState::default());
+        let night = datetime!(2026-11-25 02:00 UTC).unix_timestamp();
+        let robot = log.sign("robot@ci.example.org", ACCOUNTS, night, 1);
+        assert_eq!(engine.observe(&robot), vec![]);
+        let alice = log.sign("alice@example.com", ACCOUNTS, night, 1);
+        assert_eq!(
+            summary(&engine.observe(&alice)),
+            vec![("outside_working_hours", alice.index)]
+        );
+
+        // A night shift across midnight, every day.
+        let p = policy(
+            "[rules.working_hours]\nstart = \"22:00\"\nend = \"06:00\"\n\
+             days = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\", \"sat\", \"sunday\"]\n",
+        );
+        let mut engine = RuleEngine::new(p, RulesState::default());
+        let at = |h: i64| datetime!(2026-11-25 00:00 UTC).unix_timestamp() + h * 3600;
+        let inside = [
+            log.sign("n@example.com", ACCOUNTS, at(23), 1),
+            log.sign("n@example.com", ACCOUNTS, at(3), 1),
+        ];
+        assert_eq!(run(&mut engine, &inside), vec![]);
+        let noon = log.sign("n@example.com", ACCOUNTS, at(12), 1);
+        assert_eq!(engine.observe(&noon).len(), 1);
+    }
+
+    #[test]
+    fn identity_not_allowed() {
+        let mut log = Log::new();
+        let (key, _) = public_key_pem();
+        let p = policy(&format!(
+            "[rules.allowlist]\nidentities = [\n\
+             {{ san_regex = '.*@example\\.com', issuer = \"{ACCOUNTS}\" }},\n\
+             {{ name = \"CI\", san_regex = 'https://github\\.com/acme/.*', issuer = \"{GITHUB}\" }},\n]\n"
+        ));
+        let mut engine = RuleEngine::new(p, RulesState::default());
+        let mut benign = log.keyless("alice@example.com", ACCOUNTS, wed(10, 0), 1);
+        benign.push(log.attest(CI_SAN, GITHUB, wed(10, 0), b"{}"));
+        benign.push(log.keyed(&key, 1));
+        assert_eq!(run(&mut engine, &benign), vec![]);
+
+        let crafted = vec![
+            log.issue("mallory@evil.example", ACCOUNTS, wed(10, 0)),
+            log.sign("alice@example.com", GITHUB, wed(10, 0), 1),
+            log.sign("alice@example.com.evil.org", ACCOUNTS, wed(10, 0), 1),
+            log.attest(
+                "https://github.com/mallory/app/.github/workflows/x.yml@refs/heads/main",
+                GITHUB,
+                wed(10, 0),
+                b"{}",
+            ),
+        ];
+        let alerts = run(&mut engine, &crafted);
+        let want: Vec<(&str, u64)> = crafted
+            .iter()
+            .map(|e| ("identity_not_allowed", e.index))
+            .collect();
+        assert_eq!(summary(&alerts), want);
+        assert!(alerts.iter().all(|a| a.severity == Severity::Critical));
+        assert!(alerts[0]
+            .message
+            .contains("certificate issued to mallory@evil.example"));
+        // The wire form of an alert.
+        let v = serde_json::to_value(&alerts[0]).unwrap();
+        assert_eq!(v["alert"], "identity_not_allowed");
+        assert_eq!(v["severity"], "critical");
+        assert_eq!(v["log_index"], json!(crafted[0].index));
+        assert_eq!(v["details"]["san"], "mallory@evil.example");
+        assert_eq!(v["details"]["issuer"], ACCOUNTS);
+        assert_eq!(v["details"]["kind"], "precert");
+    }
+
+    #[test]
+    fn burst() {
+        let mut log = Log::new();
+        let (key, _) = public_key_pem();
+        let p = policy("[rules.burst]\nmax = 3\nwindow_seconds = 60\n");
+        let mut engine = RuleEngine::new(p, RulesState::default());
+        let t0 = wed(10, 0);
+        // Benign: alice every 30 s (never more than 2 within 60 s), bob and carol 3 each
+        // within a minute, a key many times (no time).
+        let mut benign = Vec::new();
+        for i in 0..6 {
+            benign.push(log.sign("alice@example.com", ACCOUNTS, t0 + 30 * i, 1));
+        }
+        for who in ["bob@example.com", "carol@example.com"] {
+            for i in 0..3 {
+                benign.push(log.sign(who, ACCOUNTS, t0 + 10 * i, 1));
+            }
+        }
+        for _ in 0..5 {
+            benign.push(log.keyed(&key, 1));
+        }
+        assert_eq!(run(&mut engine, &benign), vec![]);
+
+        // Crafted: dave signs twice keylessly (4 entries) within a minute: one alert, then
+        // more entries in the same burst stay quiet; a later, separate burst alerts again.
+        let t1 = t0 + 1000;
+        let mut crafted = log.keyless("dave@example.com", ACCOUNTS, t1, 1);
+        crafted.extend(log.keyless("dave@example.com", ACCOUNTS, t1 + 20, 2));
+        crafted.push(log.sign("dave@example.com", ACCOUNTS, t1 + 40, 3));
+        crafted.push(log.sign("dave@example.com", ACCOUNTS, t1 + 59, 3));
+        let quiet = log.sign("dave@example.com", ACCOUNTS, t1 + 200, 3);
+        crafted.push(quiet.clone());
+        for i in 0..4 {
+            crafted.push(log.sign("dave@example.com", ACCOUNTS, t1 + 500 + i, 4));
+        }
+        let alerts = run(&mut engine, &crafted);
+        assert_eq!(
+            summary(&alerts),
+            vec![("burst", crafted[3].index), ("burst", crafted[10].index)]
+        );
+        assert_eq!(alerts[0].severity, Severity::Warning);
+        assert_eq!(alerts[0].details["window_start"], json!(t1));
+        assert_eq!(alerts[0].details["window_end"], json!(t1 + 20));
+        assert!(alerts[0]
+            .message
+            .contains("dave@example.com (issuer https://accounts.example.com) has more than 3 entries within 60 seconds"));
+    }
+
+    #[test]
+    fn burst_identities_are_bounded() {
+        let mut log = Log::new();
+        let p = policy("[rules.burst]\nmax = 1\nwindow_seconds = 3600\nmax_identities = 10\n");
+        let mut engine = RuleEngine::new(p, RulesState::default());
+        let t0 = wed(10, 0);
+        for i in 0..30 {
+            let e = log.sign(&format!("u{i}@example.com"), ACCOUNTS, t0 + i, 1);
+            assert_eq!(engine.observe(&e), vec![]);
+        }
+        let state = engine.state();
+        assert!(state.bursts.len() <= 10, "{}", state.bursts.len());
+        // The most recent identity is still tracked: its second entry alerts.
+        let again = log.sign("u29@example.com", ACCOUNTS, t0 + 40, 1);
+        assert_eq!(
+            summary(&engine.observe(&again)),
+            vec![("burst", again.index)]
+        );
+    }
+
+    #[test]
+    fn state_survives_a_restart() {
+        let mut log = Log::new();
+        let text =
+            "[rules.digest_multiple_identities]\n[rules.burst]\nmax = 3\nwindow_seconds = 60\n";
+        let t0 = wed(10, 0);
+        let mut run1 = RuleEngine::new(policy(text), RulesState::default());
+        let first = vec![
+            log.sign("alice@example.com", ACCOUNTS, t0, 7),
+            log.sign("dave@example.com", ACCOUNTS, t0, 8),
+            log.sign("dave@example.com", ACCOUNTS, t0 + 1, 8),
+        ];
+        assert_eq!(run(&mut run1, &first), vec![]);
+        // The monitor writes the state into its JSON state file and reads it back.
+        let saved = serde_json::to_string(&run1.state()).unwrap();
+        let loaded: RulesState = serde_json::from_str(&saved).unwrap();
+        assert_eq!(loaded, run1.state());
+
+        let second = vec![
+            log.sign("bob@example.com", ACCOUNTS, t0 + 5, 7),
+            log.sign("dave@example.com", ACCOUNTS, t0 + 2, 8),
+            log.sign("dave@example.com", ACCOUNTS, t0 + 3, 8),
+        ];
+        let mut run2 = RuleEngine::new(policy(text), loaded);
+        assert_eq!(
+            summary(&run(&mut run2, &second)),
+            vec![
+                ("digest_multiple_identities", second[0].index),
+                ("burst", second[2].index)
+            ]
+        );
+        // Without the saved state, run 2 sees nothing unusual.
+        let mut fresh = RuleEngine::new(policy(text), RulesState::default());
+        assert_eq!(run(&mut fresh, &second), vec![]);
+        // The burst was reported: a third run does not report it again.
+        let mut run3 = RuleEngine::new(policy(text), run2.state());
+        let more = log.sign("dave@example.com", ACCOUNTS, t0 + 4, 8);
+        assert_eq!(run3.observe(&more), vec![]);
+        // Unknown state fields are refused rather than silently dropped.
+        assert!(serde_json::from_str::<RulesState>(r#"{"digests":[],"x":1}"#).is_err());
+        assert_eq!(
+            serde_json::from_str::<RulesState>("{}").unwrap(),
+            RulesState::default()
+        );
+    }
+
+    /// The example policy file end to end: a benign day is silent, and each rule fires on its
+    /// crafted entries.
+    #[test]
+    fn example_policy_benign_and_crafted() {
+        let p = MonitorPolicy::from_toml(include_str!("../../../testdata/monitor/policy.toml"))
+            .unwrap();
+        let mut engine = RuleEngine::new(p, RulesState::default());
+        let mut log = Log::new();
+        let (key, _) = public_key_pem();
+
+        let mut benign = log.keyless("bob@example.com", ACCOUNTS, wed(9, 0), 1);
+        benign.extend(log.keyless("carol@example.com", ACCOUNTS, wed(14, 0), 2));
+        benign.push(log.attest(
+            "https://github.com/acme/app/.github/workflows/ci.yml@refs/heads/main",
+            GITHUB,
+            wed(3, 0),
+            b"{}",
+        ));
+        benign.push(log.keyed(&key, 3));
+        assert_eq!(run(&mut engine, &benign), vec![]);
+
+        let mut crafted = log.keyless("alice@example.com", ACCOUNTS, wed(10, 0), 4);
+        crafted.push(log.issue("mallory@evil.example", ACCOUNTS, wed(10, 0)));
+        crafted.push(log.sign("carol@example.com", ACCOUNTS, wed(15, 0), 1));
+        crafted.push(log.sign("bob@example.com", ACCOUNTS, wed(23, 0), 5));
+        let alerts = run(&mut engine, &crafted);
+        assert_eq!(
+            summary(&alerts),
+            vec![
+                ("watched_identity", crafted[0].index),
+                ("watched_identity", crafted[1].index),
+                ("identity_not_allowed", crafted[2].index),
+                ("digest_multiple_identities", crafted[3].index),
+                ("outside_working_hours", crafted[4].index),
+            ]
+        );
+        // 101 signatures by one certificate within the hour: one burst alert.
+        let (_, cert) = log.ca.issue("erin@example.com", ACCOUNTS, wed(16, 0));
+        let mut burst = Vec::new();
+        for i in 0..103u8 {
+            burst.push(log.push(&hashedrekord([i.wrapping_add(100); 32], cert_pem(&cert))));
+        }
+        assert_eq!(
+            summary(&run(&mut engine, &burst)),
+            vec![("burst", burst[100].index)]
+        );
     }
 }
