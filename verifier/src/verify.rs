@@ -736,14 +736,46 @@ pub(crate) mod glue {
         Ok(())
     }
 
+    /// Whether `pem` is exactly the RFC 7468 strict encoding of the certificate `der` (64
+    /// base64 characters a line, LF line ends, the final LF optional), as Sigstore clients
+    /// write it. Checked without decoding or allocating; `false` only means "not in this exact
+    /// form" (the caller then parses the PEM).
+    pub(super) fn is_strict_certificate_pem(pem: &[u8], der: &[u8]) -> bool {
+        use base64::Engine as _;
+        const BEGIN: &[u8] = b"-----BEGIN CERTIFICATE-----\n";
+        const END: &[u8] = b"-----END CERTIFICATE-----";
+        let Some(mut rest) = pem.strip_prefix(BEGIN) else {
+            return false;
+        };
+        let mut line = [0u8; 64];
+        for chunk in der.chunks(48) {
+            let Ok(n) = base64::engine::general_purpose::STANDARD.encode_slice(chunk, &mut line)
+            else {
+                return false;
+            };
+            match rest
+                .strip_prefix(&line[..n])
+                .and_then(|r| r.strip_prefix(b"\n"))
+            {
+                Some(r) => rest = r,
+                None => return false,
+            }
+        }
+        rest.strip_suffix(b"\n").unwrap_or(rest) == END
+    }
+
     /// The body's `publicKey`/`verifier`: a PEM certificate (keyless) or a PEM public key
     /// (keyed). It must be the bundle's leaf certificate or the policy's key.
-    fn check_verifier(
+    pub(super) fn check_verifier(
         pem: &[u8],
         leaf_der: Option<&[u8]>,
         key: &PublicKey,
         what: &'static str,
     ) -> Result<(), TlogError> {
+        // Fast path: the leaf in its strict PEM form (what clients send).
+        if leaf_der.is_some_and(|leaf| is_strict_certificate_pem(pem, leaf)) {
+            return Ok(());
+        }
         let pem = std::str::from_utf8(pem).map_err(|_| TlogError::Body {
             reason: format!("{what} is not PEM"),
         })?;
@@ -902,7 +934,74 @@ pub(crate) mod glue {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
-    use super::glue::set_payload;
+    use super::glue::{check_verifier, is_strict_certificate_pem, set_payload};
+    use base64::Engine as _;
+
+    /// PEM text of `der` with the given line width and line end.
+    fn pem_of(der: &[u8], width: usize, eol: &str) -> String {
+        let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+        let mut s = format!("-----BEGIN CERTIFICATE-----{eol}");
+        for line in b64.as_bytes().chunks(width) {
+            s.push_str(std::str::from_utf8(line).unwrap());
+            s.push_str(eol);
+        }
+        s.push_str(&format!("-----END CERTIFICATE-----{eol}"));
+        s
+    }
+
+    /// The strict-PEM fast path accepts exactly what the PEM parser decodes to the same DER in
+    /// the strict layout, and nothing else; other layouts still pass through the parser.
+    #[test]
+    fn strict_certificate_pem_fast_path() {
+        let key = signet_proto::keys::EcdsaSigner::generate(
+            signet_proto::keys::EcdsaCurve::P256,
+            &aws_lc_rs::rand::SystemRandom::new(),
+        )
+        .unwrap()
+        .public_key()
+        .clone();
+        // Lengths around the 48-byte line boundary, including a partial last line.
+        for len in [1usize, 47, 48, 49, 96, 700, 701, 702] {
+            let der: Vec<u8> = (0..len).map(|i| u8::try_from(i % 251).unwrap()).collect();
+            let strict = pem_of(&der, 64, "\n");
+            let (_, parsed) = x509_parser::pem::parse_x509_pem(strict.as_bytes()).unwrap();
+            assert_eq!(parsed.contents, der);
+            assert!(is_strict_certificate_pem(strict.as_bytes(), &der));
+            assert!(is_strict_certificate_pem(
+                strict.trim_end_matches('\n').as_bytes(),
+                &der
+            ));
+            check_verifier(strict.as_bytes(), Some(&der), &key, "test").unwrap();
+
+            let mut other = der.clone();
+            other[len / 2] ^= 1;
+            assert!(!is_strict_certificate_pem(strict.as_bytes(), &other));
+            assert!(check_verifier(strict.as_bytes(), Some(&other), &key, "test").is_err());
+            let mut longer = der.clone();
+            longer.push(0);
+            assert!(!is_strict_certificate_pem(strict.as_bytes(), &longer));
+            assert!(!is_strict_certificate_pem(
+                strict.as_bytes(),
+                &der[..len - 1]
+            ));
+            assert!(!is_strict_certificate_pem(
+                format!("{strict}trailing").as_bytes(),
+                &der
+            ));
+
+            // Other layouts are not strict but the parser accepts them.
+            for (width, eol) in [(64, "\r\n"), (76, "\n")] {
+                let loose = pem_of(&der, width, eol);
+                if loose != strict {
+                    assert!(!is_strict_certificate_pem(loose.as_bytes(), &der));
+                }
+                check_verifier(loose.as_bytes(), Some(&der), &key, "test").unwrap();
+            }
+            let key_pem = strict.replace("CERTIFICATE", "PUBLIC KEY");
+            assert!(!is_strict_certificate_pem(key_pem.as_bytes(), &der));
+            assert!(check_verifier(key_pem.as_bytes(), Some(&der), &key, "test").is_err());
+        }
+    }
 
     /// The serde_json fast path of the SET payload equals RFC 8785 (`proto::jcs`) output.
     #[test]
