@@ -95,9 +95,14 @@ pub(crate) struct ObservedEntry {
 }
 
 impl ObservedEntry {
-    /// Whether the entry carries a certificate (precert or a cert-bearing signature entry).
+    /// Whether the entry carries a certificate (precert or a cert-bearing signature entry),
+    /// even one without SAN or issuer: a known kind whose signer is not a key.
     pub(crate) fn has_certificate(&self) -> bool {
-        self.san.is_some() || self.issuer.is_some()
+        match self.kind {
+            EntryKind::Precert => true,
+            EntryKind::HashedRekord | EntryKind::Dsse => self.key_id.is_none(),
+            EntryKind::Other(_) => false,
+        }
     }
 }
 
@@ -592,6 +597,30 @@ mod tests {
     }
 
     #[test]
+    fn certificate_without_identity() {
+        // Not a Fulcio certificate: no SAN, no issuer extension.
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.not_before = time::OffsetDateTime::from_unix_timestamp(NOT_BEFORE).unwrap();
+        let cert = params.self_signed(&key).unwrap().der().to_vec();
+        for body in [
+            hashedrekord([2; 32], cert_pem(&cert)),
+            dsse(b"{}", cert_pem(&cert)),
+            precert(&[&cert]),
+        ] {
+            let e = observe(0, &body).unwrap();
+            assert_eq!(
+                (&e.san, &e.issuer, &e.key_id),
+                (&None, &None, &None),
+                "{:?}",
+                e.kind
+            );
+            assert_eq!(e.time, Some(NOT_BEFORE));
+            assert!(e.has_certificate(), "{:?}", e.kind);
+        }
+    }
+
+    #[test]
     fn unknown_kinds_are_other() {
         let e = observe(1, br#"{"apiVersion":"0.0.1","kind":"rekord","spec":{}}"#).unwrap();
         assert_eq!(e.kind, EntryKind::Other("rekord".into()));
@@ -602,7 +631,8 @@ mod tests {
         .unwrap();
         assert_eq!(e.kind, EntryKind::Other("hashedrekord 0.0.2".into()));
         assert_eq!(e.kind.name(), "hashedrekord 0.0.2");
-        assert_eq!((e.san, e.digest, e.time), (None, None, None));
+        assert_eq!((&e.san, &e.digest, e.time), (&None, &None, None));
+        assert!(!e.has_certificate());
     }
 
     #[test]

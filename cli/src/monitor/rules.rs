@@ -61,8 +61,10 @@
 //! (`key sha256:<key_id>`). Its time is the certificate's notBefore (see
 //! [`crate::monitor::entry`]): keyed entries have none, so the two time-based rules
 //! (`working_hours`, `burst`) skip them unless the caller fills `time` in. The allowlist
-//! applies to certificates only. Keyless signing logs two entries per signature (the precert
-//! and the signature), so `watched_identity`, `outside_working_hours` and `burst` count both.
+//! applies to certificates only, including certificates with no SAN or issuer (which match no
+//! allowlist entry). Keyless signing logs two entries per signature (the precert and the
+//! signature), so `watched_identity`, `outside_working_hours` and `burst` count both. Entries of
+//! other kinds ([`EntryKind::Other`]) carry nothing the rules read and never alert.
 //!
 //! # State across runs ([`RulesState`])
 //!
@@ -680,7 +682,8 @@ pub(crate) struct RuleEngine {
 }
 
 /// How an entry's identity is named in alerts and state: `"<san> (issuer <issuer>)"` for a
-/// certificate, `"key sha256:<key_id>"` for a key; `None` when the entry has neither.
+/// certificate (`<no SAN>` / `<none>` when absent), `"key sha256:<key_id>"` for a key; `None`
+/// for entries of other kinds.
 fn identity_of(e: &ObservedEntry) -> Option<String> {
     if e.has_certificate() {
         Some(format!(
@@ -1532,6 +1535,13 @@ mod tests {
                 wed(10, 0),
                 b"{}",
             ),
+            // A certificate with no SAN and no issuer extension at all.
+            {
+                let key = rcgen::KeyPair::generate().unwrap();
+                let params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+                let cert = params.self_signed(&key).unwrap().der().to_vec();
+                log.push(&hashedrekord([1; 32], cert_pem(&cert)))
+            },
         ];
         let alerts = run(&mut engine, &crafted);
         let want: Vec<(&str, u64)> = crafted
