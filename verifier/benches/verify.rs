@@ -8,7 +8,8 @@
 //! On a shared machine, wall-clock rates depend on the load, so the summary also reports
 //! rates per CPU-second of the benchmark thread, and two loops exist for `perf stat`
 //! (instruction and cycle counts do not depend on other processes):
-//! `SIGNET_BENCH_PRIMITIVE_LOOP=N` runs N P-256 verifications, `SIGNET_BENCH_BUNDLE_LOOP=N`
+//! `SIGNET_BENCH_PRIMITIVE_LOOP=N` runs N P-256 verifications (16 keys and signatures in
+//! turn), `SIGNET_BENCH_BUNDLE_LOOP=N`
 //! verifies the P-256 bundle N times (both include a small fixed setup).
 //!
 //! The cost relative to the floor (the signature checks a bundle needs: 5 P-256 verifications
@@ -210,18 +211,29 @@ fn cases() -> Vec<Case> {
     v
 }
 
-/// ECDSA verifications per second with the same primitives the verifier uses.
-fn primitive_rates() -> (Rate, Rate) {
+/// ECDSA verifications per second with the same primitives the verifier uses: one signature
+/// verified again and again (as `openssl speed` does), then [`ROTATION`] keys and signatures
+/// in turn. Returns (P-256 repeated, P-384 repeated, P-256 rotating, P-384 rotating).
+fn primitive_rates() -> [Rate; 4] {
     use signet_proto::keys::{EcdsaCurve, EcdsaSigner};
     let rng = aws_lc_rs::rand::SystemRandom::new();
-    let rate = |curve| {
+    let repeated = |curve| {
         let s = EcdsaSigner::generate(curve, &rng).unwrap();
         let msg = b"a message of about the size of a SET payload or a checkpoint";
         let sig = s.sign(msg).unwrap();
         let k = s.public_key().clone();
         timed(&|| k.verify(msg, &sig).unwrap())
     };
-    (rate(EcdsaCurve::P256), rate(EcdsaCurve::P384))
+    let rotating = |curve| {
+        let p = Primitive::new(curve);
+        timed(&|| p.verify())
+    };
+    [
+        repeated(EcdsaCurve::P256),
+        repeated(EcdsaCurve::P384),
+        rotating(EcdsaCurve::P256),
+        rotating(EcdsaCurve::P384),
+    ]
 }
 
 /// Test signatures for one curve, verified with the same `proto::keys` call the verifier
@@ -325,14 +337,10 @@ fn main() {
         .ok()
         .and_then(|v| v.parse::<u32>().ok())
     {
-        // For `perf stat`: only N P-256 verifications, no bundle.
-        use signet_proto::keys::{EcdsaCurve, EcdsaSigner};
-        let s =
-            EcdsaSigner::generate(EcdsaCurve::P256, &aws_lc_rs::rand::SystemRandom::new()).unwrap();
-        let msg = b"a message of about the size of a SET payload or a checkpoint";
-        let sig = s.sign(msg).unwrap();
+        // For `perf stat`: only N P-256 verifications (keys in rotation), no bundle.
+        let p = Primitive::new(signet_proto::keys::EcdsaCurve::P256);
         for _ in 0..n {
-            s.public_key().verify(msg, &sig).unwrap();
+            p.verify();
         }
         return;
     }
@@ -394,18 +402,17 @@ fn main() {
     }
 
     println!("\n== Summary (one thread; bundles per second) ==");
-    let (p256, p384) = primitive_rates();
-    println!("aws-lc ECDSA verify (proto::keys): P-256 {p256}; P-384 {p384}");
+    let [p256, p384, p256_rot, p384_rot] = primitive_rates();
+    println!(
+        "aws-lc ECDSA verify (proto::keys), one signature repeated: P-256 {p256}; P-384 {p384}"
+    );
+    println!(
+        "aws-lc ECDSA verify (proto::keys), {ROTATION} keys in rotation: P-256 {p256_rot}; P-384 {p384_rot}"
+    );
     for case in &cases {
         let (parsed, from_json) = case.rate();
         println!("{}:", case.name);
         println!("  signet-verifier, parsed bundle: {parsed}");
-        if let (Some(b), Some(v), "p256_signet_bundle") = (parsed.cpu, p256.cpu, case.name) {
-            println!(
-                "  = {:.2} P-256 verifications' worth of CPU per bundle (the floor is 5)",
-                v / b
-            );
-        }
         println!("  signet-verifier, from JSON:     {from_json}");
         print_floor_ratio(case, 50);
         println!("  sigstore-python Verifier (from JSON): {}", case.python());
