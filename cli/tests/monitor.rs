@@ -1,0 +1,767 @@
+//! `signet monitor` against real `signet serve` logs: trust on first use, growth, a watched
+//! identity alert on stdout and at a webhook, `--max-entries-per-pass`, `--from-checkpoint`,
+//! an unparseable entry, a tampered entry bundle, a log that stops answering, a checkpoint
+//! that goes backwards, a fork (same keys, other entries), and a checkpoint signed by a key the
+//! trusted root does not hold.
+//!
+//! `monitor_keeps_up_with_a_growing_log` (ignored) is the throughput benchmark recorded in
+//! BENCHMARKS.md: `cargo test -p signet-cli --test monitor -- --ignored --nocapture`.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Child, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use serde_json::Value;
+use signet_log::entries::ValidEntry;
+use signet_proto::keys::{EcdsaCurve, EcdsaSigner};
+use support::{free_port, run, signet, text};
+
+const EXIT_INTEGRITY: i32 = 3;
+const EXIT_UNREACHABLE: i32 = 4;
+const EXIT_RULES: i32 = 5;
+
+/// A log-only `signet serve` on a fixed port (so that restarts keep the same name).
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(data: &Path, port: u16) -> Server {
+    let mut child = signet()
+        .args(["serve", "--only", "log", "--listen"])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--data-dir")
+        .arg(data)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = loop {
+        let line = lines
+            .next()
+            .expect("signet serve exited before listening")
+            .unwrap();
+        if let Some(u) = line.strip_prefix("signet listening on ") {
+            break u.trim().to_owned();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    Server { child, url }
+}
+
+fn key() -> EcdsaSigner {
+    EcdsaSigner::generate(EcdsaCurve::P256, &aws_lc_rs::rand::SystemRandom::new()).unwrap()
+}
+
+/// The canonical (RFC 8785) hashedrekord body of a signature by `key` over `artifact`.
+fn hashedrekord(key: &EcdsaSigner, artifact: &str) -> Vec<u8> {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, artifact.as_bytes());
+    let sig = key.sign_digest(digest.as_ref()).unwrap();
+    format!(
+        r#"{{"apiVersion":"0.0.1","kind":"hashedrekord","spec":{{"data":{{"hash":{{"algorithm":"sha256","value":"{}"}}}},"signature":{{"content":"{}","publicKey":{{"content":"{}"}}}}}}}}"#,
+        hex::encode(digest.as_ref()),
+        B64.encode(sig),
+        B64.encode(key.public_key().to_pem())
+    )
+    .into_bytes()
+}
+
+/// Adds one entry over HTTP and returns its log index.
+fn add(url: &str, key: &EcdsaSigner, artifact: &str) -> u64 {
+    let r = reqwest::blocking::Client::new()
+        .post(format!("{url}/api/v1/log/entries"))
+        .header("Content-Type", "application/json")
+        .body(hashedrekord(key, artifact))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201, "{}", r.text().unwrap_or_default());
+    let v: Value = r.json().unwrap();
+    v.as_object().unwrap().values().next().unwrap()["logIndex"]
+        .as_u64()
+        .unwrap()
+}
+
+fn get(url: &str) -> String {
+    let r = reqwest::blocking::get(url).unwrap();
+    assert!(r.status().is_success(), "GET {url}: {}", r.status());
+    r.text().unwrap()
+}
+
+fn tree_size(url: &str) -> u64 {
+    let v: Value = serde_json::from_str(&get(&format!("{url}/api/v1/log"))).unwrap();
+    v["treeSize"].as_u64().unwrap()
+}
+
+fn monitor(url: &str, trusted_root: &Path, state: &Path, extra: &[&str]) -> Output {
+    run(signet()
+        .args(["monitor", "--once", "--log", url, "--trusted-root"])
+        .arg(trusted_root)
+        .arg("--state")
+        .arg(state)
+        .args(extra))
+}
+
+/// The JSON alert lines of a monitor run's stdout.
+fn alerts(out: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l:?}: {e}")))
+        .collect()
+}
+
+fn state_json(path: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+fn analysed_size(state: &Path) -> u64 {
+    state_json(state)["analysed"]["size"].as_u64().unwrap()
+}
+
+/// A one-thread HTTP server that records each request body and answers 200.
+fn webhook() -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&got);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            let header_end = loop {
+                let n = s.read(&mut chunk).unwrap_or(0);
+                if n == 0 {
+                    break None;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                    break Some(p + 4);
+                }
+            };
+            let Some(header_end) = header_end else {
+                continue;
+            };
+            let head = String::from_utf8_lossy(&buf[..header_end]).to_ascii_lowercase();
+            let len: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .map_or(0, |v| v.trim().parse().unwrap());
+            while buf.len() < header_end + len {
+                let n = s.read(&mut chunk).unwrap_or(0);
+                if n == 0 {
+                    break;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            sink.lock()
+                .unwrap()
+                .push(String::from_utf8_lossy(&buf[header_end..]).into_owned());
+            let _ =
+                s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        }
+    });
+    (url, got)
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Opens the log of a stopped `signet serve` data dir with the library (same keys and tree)
+/// and runs `f` on it.
+fn with_log<T>(data: &Path, port: u16, f: impl FnOnce(&signet_log::Log) -> T) -> T {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let out = rt.block_on(async {
+        let cfg = signet_log::LogConfig {
+            data_dir: data.join("log"),
+            ..signet_log::LogConfig::default()
+        };
+        let log = signet_log::open_log(&cfg, &format!("127.0.0.1:{port}")).unwrap();
+        let out = f(&log);
+        drop(log);
+        out
+    });
+    rt.shutdown_timeout(Duration::from_secs(5));
+    out
+}
+
+#[test]
+fn first_run_growth_watch_alert_webhook_and_bounded_passes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let port = free_port();
+    let data = t.join("data");
+    let server = serve(&data, port);
+    let url = server.url.clone();
+    let tr = data.join("trusted_root.json");
+    let state = t.join("monitor.json");
+    let (watched, other) = (key(), key());
+    for i in 0..2 {
+        add(&url, &other, &format!("before {i}"));
+    }
+
+    // First run: trust on first use, nothing analysed, no alert.
+    let out = monitor(&url, &tr, &state, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(alerts(&out).is_empty(), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("first run"));
+    assert_eq!(analysed_size(&state), 2);
+
+    // Growth with a watched key: one JSON alert on stdout and at the webhook; exit 5.
+    let policy = t.join("policy.toml");
+    std::fs::write(
+        &policy,
+        format!(
+            "[[watch]]\nname = \"release key\"\nkey_id = \"{}\"\n",
+            hex::encode(watched.public_key().key_id())
+        ),
+    )
+    .unwrap();
+    let (hook, received) = webhook();
+    add(&url, &other, "a");
+    let watched_index = add(&url, &watched, "b");
+    add(&url, &other, "c");
+    let out = monitor(
+        &url,
+        &tr,
+        &state,
+        &["--policy", policy.to_str().unwrap(), "--webhook", &hook],
+    );
+    assert_eq!(out.status.code(), Some(EXIT_RULES), "{}", text(&out));
+    let a = alerts(&out);
+    assert_eq!(a.len(), 1, "{}", text(&out));
+    assert_eq!(a[0]["alert"], "watched_identity");
+    assert_eq!(a[0]["severity"], "info");
+    assert_eq!(a[0]["log_index"], watched_index);
+    assert_eq!(analysed_size(&state), 5);
+    let posted = received.lock().unwrap().clone();
+    assert_eq!(posted.len(), 1, "{posted:?}");
+    let p: Value = serde_json::from_str(&posted[0]).unwrap();
+    assert_eq!(p, a[0]);
+
+    // No growth: nothing to say. The watched entry is not reported twice.
+    let out = monitor(&url, &tr, &state, &["--policy", policy.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(alerts(&out).is_empty());
+
+    // A webhook that does not answer is reported on stderr and does not stop the monitor.
+    add(&url, &watched, "d");
+    let dead = format!("http://127.0.0.1:{}/hook", free_port());
+    let out = monitor(
+        &url,
+        &tr,
+        &state,
+        &["--policy", policy.to_str().unwrap(), "--webhook", &dead],
+    );
+    assert_eq!(out.status.code(), Some(EXIT_RULES), "{}", text(&out));
+    assert_eq!(alerts(&out).len(), 1);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("webhook"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(analysed_size(&state), 6);
+
+    // 300 more entries analysed 128 at a time: each pass proves its prefix with a
+    // consistency proof to the signed checkpoint.
+    let workers: Vec<_> = (0..4)
+        .map(|w| {
+            let (url, k) = (url.clone(), other.clone());
+            std::thread::spawn(move || {
+                for i in 0..75 {
+                    add(&url, &k, &format!("bulk {w} {i}"));
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    let size = tree_size(&url);
+    assert_eq!(size, 306);
+    let mut passes = 0;
+    while analysed_size(&state) < size {
+        let before = analysed_size(&state);
+        let out = monitor(&url, &tr, &state, &["--max-entries-per-pass", "128"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        assert_eq!(analysed_size(&state), (before + 128).min(size));
+        passes += 1;
+    }
+    assert_eq!(passes, 3);
+}
+
+#[test]
+fn from_checkpoint_analyses_the_entries_after_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let data = t.join("data");
+    let server = serve(&data, free_port());
+    let url = server.url.clone();
+    let tr = data.join("trusted_root.json");
+    let (watched, other) = (key(), key());
+    add(&url, &other, "x");
+    add(&url, &watched, "y");
+    let cp = t.join("cp.txt");
+    std::fs::write(&cp, get(&format!("{url}/checkpoint"))).unwrap();
+    let i = add(&url, &watched, "z");
+    add(&url, &other, "w");
+    let policy = t.join("policy.toml");
+    std::fs::write(
+        &policy,
+        format!(
+            "[[watch]]\nkey_id = \"{}\"\n",
+            hex::encode(watched.public_key().key_id())
+        ),
+    )
+    .unwrap();
+    let state = t.join("m.json");
+    let out = monitor(
+        &url,
+        &tr,
+        &state,
+        &[
+            "--from-checkpoint",
+            cp.to_str().unwrap(),
+            "--policy",
+            policy.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(EXIT_RULES), "{}", text(&out));
+    let a = alerts(&out);
+    assert_eq!(a.len(), 1, "{}", text(&out));
+    assert_eq!(a[0]["log_index"], i);
+    assert_eq!(analysed_size(&state), 4);
+}
+
+#[test]
+fn unreachable_log_alerts_after_the_configured_time() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let data = t.join("data");
+    let server = serve(&data, free_port());
+    let url = server.url.clone();
+    let tr = data.join("trusted_root.json");
+    let state = t.join("m.json");
+    add(&url, &key(), "one");
+    let out = monitor(&url, &tr, &state, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let before = std::fs::read(&state).unwrap();
+    drop(server);
+
+    let t0 = Instant::now();
+    let out = monitor(&url, &tr, &state, &["--unreachable-after", "2s"]);
+    let took = t0.elapsed();
+    assert_eq!(out.status.code(), Some(EXIT_UNREACHABLE), "{}", text(&out));
+    assert!(took >= Duration::from_secs(2), "alerted after {took:?}");
+    let a = alerts(&out);
+    assert_eq!(a.len(), 1, "{}", text(&out));
+    assert_eq!(a[0]["alert"], "log_unreachable");
+    assert_eq!(a[0]["severity"], "critical");
+    // The outage start is kept; the verified checkpoint is not touched.
+    let s = state_json(&state);
+    assert!(s["unreachable_since"].is_i64());
+    let old: Value = serde_json::from_slice(&before).unwrap();
+    assert_eq!(s["checkpoint"], old["checkpoint"]);
+    assert_eq!(s["analysed"], old["analysed"]);
+
+    // In loop mode too (no --once): the monitor exits 4 once the limit has passed.
+    let out = run(signet()
+        .args(["monitor", "--log", &url, "--trusted-root"])
+        .arg(&tr)
+        .arg("--state")
+        .arg(t.join("loop.json"))
+        .args(["--interval", "200ms", "--unreachable-after", "1s"]));
+    assert_eq!(out.status.code(), Some(EXIT_UNREACHABLE), "{}", text(&out));
+    assert_eq!(alerts(&out)[0]["alert"], "log_unreachable");
+}
+
+#[test]
+fn backwards_fork_inconsistent_and_bad_signature_are_integrity_alerts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let port = free_port();
+    let data_a = t.join("a");
+    let k = key();
+    {
+        let a = serve(&data_a, port);
+        add(&a.url, &k, "shared 0");
+        add(&a.url, &k, "shared 1");
+    }
+    // The fork's base: a copy of A's store and keys at size 2, taken while A is down.
+    let data_b = t.join("b");
+    copy_dir(&data_a, &data_b);
+    let tr = data_a.join("trusted_root.json");
+    let state = t.join("m.json");
+    {
+        let a = serve(&data_a, port);
+        for i in 0..3 {
+            add(&a.url, &k, &format!("a {i}"));
+        }
+        let out = monitor(&a.url, &tr, &state, &[]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        assert_eq!(analysed_size(&state), 5);
+    }
+    let saved = std::fs::read(&state).unwrap();
+
+    // B, same port and keys, smaller: the checkpoint went backwards.
+    let b = serve(&data_b, port);
+    let out = monitor(&b.url, &tr, &state, &[]);
+    assert_eq!(out.status.code(), Some(EXIT_INTEGRITY), "{}", text(&out));
+    let a = alerts(&out);
+    assert_eq!(a[0]["alert"], "checkpoint_backwards", "{}", text(&out));
+    assert_eq!(a[0]["severity"], "critical");
+    assert_eq!(std::fs::read(&state).unwrap(), saved, "state advanced");
+
+    // B grown to the same size with other entries: two roots at one size.
+    for i in 0..3 {
+        add(&b.url, &k, &format!("b {i}"));
+    }
+    let out = monitor(&b.url, &tr, &state, &[]);
+    assert_eq!(out.status.code(), Some(EXIT_INTEGRITY), "{}", text(&out));
+    assert_eq!(alerts(&out)[0]["alert"], "fork", "{}", text(&out));
+    assert_eq!(std::fs::read(&state).unwrap(), saved, "state advanced");
+
+    // B larger: its consistency proof from A's checkpoint cannot verify.
+    add(&b.url, &k, "b 3");
+    let out = monitor(&b.url, &tr, &state, &[]);
+    assert_eq!(out.status.code(), Some(EXIT_INTEGRITY), "{}", text(&out));
+    let a = alerts(&out);
+    assert_eq!(a[0]["alert"], "inconsistent_proof", "{}", text(&out));
+    assert_eq!(a[0]["details"]["old_size"], 5);
+    assert_eq!(a[0]["details"]["new_size"], 6);
+    assert_eq!(std::fs::read(&state).unwrap(), saved, "state advanced");
+    drop(b);
+
+    // A again: still consistent with the saved state.
+    let a_srv = serve(&data_a, port);
+    add(&a_srv.url, &k, "a 3");
+    let out = monitor(&a_srv.url, &tr, &state, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(analysed_size(&state), 6);
+
+    // A trusted root with another key under the same name: bad signature, on a first run and
+    // on a later one.
+    let other_data = t.join("other");
+    let other_tr = {
+        let _o = serve(&other_data, free_port());
+        other_data.join("trusted_root.json")
+    };
+    let mut root: Value = serde_json::from_slice(&std::fs::read(&tr).unwrap()).unwrap();
+    let other: Value = serde_json::from_slice(&std::fs::read(&other_tr).unwrap()).unwrap();
+    root["tlogs"][0]["publicKey"] = other["tlogs"][0]["publicKey"].clone();
+    root["tlogs"][0]["logId"] = other["tlogs"][0]["logId"].clone();
+    let bad_tr = t.join("bad_trusted_root.json");
+    std::fs::write(&bad_tr, serde_json::to_vec(&root).unwrap()).unwrap();
+    for st in [t.join("fresh.json"), state.clone()] {
+        let out = monitor(&a_srv.url, &bad_tr, &st, &[]);
+        assert_eq!(out.status.code(), Some(EXIT_INTEGRITY), "{}", text(&out));
+        let a = alerts(&out);
+        assert_eq!(a[0]["alert"], "bad_signature", "{}", text(&out));
+        assert_eq!(a[0]["severity"], "critical");
+    }
+    assert!(!t.join("fresh.json").exists());
+}
+
+#[test]
+fn unparseable_entry_is_an_alert_and_a_tampered_bundle_a_root_mismatch() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let port = free_port();
+    let data = t.join("data");
+    let tr = data.join("trusted_root.json");
+    let state = t.join("m.json");
+    {
+        let s = serve(&data, port);
+        let out = monitor(&s.url, &tr, &state, &[]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        assert_eq!(analysed_size(&state), 0);
+    }
+    // Entries the HTTP API would refuse, written with the library: 10 good, 1 without a spec.
+    let k = key();
+    with_log(&data, port, |log| {
+        let mut entries: Vec<ValidEntry> = (0..10)
+            .map(|i| ValidEntry::new(hashedrekord(&k, &format!("good {i}")), vec![]))
+            .collect();
+        entries.push(ValidEntry::new(
+            br#"{"apiVersion":"0.0.1","kind":"hashedrekord"}"#.to_vec(),
+            vec![],
+        ));
+        signet_log::sequencer::bulk_append(log, &entries, 64).unwrap();
+    });
+    let url = {
+        let s = serve(&data, port);
+        let out = monitor(&s.url, &tr, &state, &[]);
+        assert_eq!(out.status.code(), Some(EXIT_RULES), "{}", text(&out));
+        let a = alerts(&out);
+        assert_eq!(a.len(), 1, "{}", text(&out));
+        assert_eq!(a[0]["alert"], "entry_unparseable");
+        assert_eq!(a[0]["log_index"], 10);
+        assert_eq!(analysed_size(&state), 11);
+        s.url.clone()
+    };
+
+    // More entries, then one byte of an entry body in the stored bundle is changed: the
+    // entries served no longer hash to the signed root.
+    with_log(&data, port, |log| {
+        let more: Vec<ValidEntry> = (0..5)
+            .map(|i| ValidEntry::new(hashedrekord(&k, &format!("more {i}")), vec![]))
+            .collect();
+        signet_log::sequencer::bulk_append(log, &more, 64).unwrap();
+        let store = log.db().raw().clone();
+        let key = signet_log::storage::keys::bundle(0);
+        let mut v = store.get(&key).unwrap().unwrap();
+        let at = v.len() - 20; // inside the last entry's body
+        v[at] ^= 0x01;
+        let mut b = signet_log::storage::Batch::default();
+        b.put(key, v);
+        store.write(&b, true).unwrap();
+    });
+    let saved = std::fs::read(&state).unwrap();
+    let s = serve(&data, port);
+    assert_eq!(s.url, url);
+    let out = monitor(&s.url, &tr, &state, &[]);
+    assert_eq!(out.status.code(), Some(EXIT_INTEGRITY), "{}", text(&out));
+    let a = alerts(&out);
+    assert_eq!(
+        a.last().unwrap()["alert"],
+        "root_mismatch",
+        "{}",
+        text(&out)
+    );
+    assert_eq!(std::fs::read(&state).unwrap(), saved, "state advanced");
+}
+
+/// Throughput benchmark (BENCHMARKS.md, "Monitor and audit"): an in-process log grows at a
+/// fixed rate (bulk appends of pre-signed hashedrekord entries with certificates, served over
+/// loopback HTTP) while `signet monitor --interval 1s` with a policy follows it. Reports the
+/// monitor's processing rate and its lag behind the log.
+///
+/// `SIGNET_BENCH_RATE` (entries/s, default 5000), `SIGNET_BENCH_SECONDS` (default 30).
+#[test]
+#[ignore = "benchmark; run with --ignored --nocapture"]
+fn monitor_keeps_up_with_a_growing_log() {
+    let rate: u64 = std::env::var("SIGNET_BENCH_RATE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5000);
+    let seconds: u64 = std::env::var("SIGNET_BENCH_SECONDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(30);
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let port = free_port();
+    let data = t.join("data");
+    // Write the trusted root: start and stop serve once on the data dir.
+    {
+        let _s = serve(&data, port);
+    }
+    let tr = data.join("trusted_root.json");
+    let total = usize::try_from(rate * seconds).unwrap();
+    let t0 = Instant::now();
+    let bodies = bench_bodies(total);
+    eprintln!(
+        "bench: built {total} entries with certificates in {:.1}s",
+        t0.elapsed().as_secs_f64()
+    );
+    let policy = t.join("policy.toml");
+    std::fs::write(
+        &policy,
+        "[[watch]]\nsan = \"watched@example.com\"\n\n[rules.digest_multiple_identities]\n\n[rules.burst]\nmax = 1000000\n",
+    )
+    .unwrap();
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let state = t.join("bench.json");
+    let (result, log_rate) = rt.block_on(async {
+        let cfg = signet_log::LogConfig {
+            data_dir: data.join("log"),
+            listen: format!("127.0.0.1:{port}").parse().unwrap(),
+            public_host: Some(format!("127.0.0.1:{port}")),
+            ..signet_log::LogConfig::default()
+        };
+        let bound = signet_log::bind(&cfg).await.unwrap();
+        let log = Arc::clone(bound.log());
+        tokio::spawn(bound.serve());
+        let url = format!("http://127.0.0.1:{port}");
+        // The monitor starts at the empty log and follows it.
+        let mut mon = tokio::process::Command::new(env!("CARGO_BIN_EXE_signet"))
+            .args(["monitor", "--log", &url, "--trusted-root"])
+            .arg(&tr)
+            .arg("--state")
+            .arg(&state)
+            .args(["--interval", "1s", "--policy"])
+            .arg(&policy)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = mon.stderr.take().unwrap();
+        let passes = Arc::new(Mutex::new(Vec::<(Instant, String)>::new()));
+        let sink = Arc::clone(&passes);
+        tokio::spawn(async move {
+            use tokio::io::AsyncBufReadExt as _;
+            let mut lines = tokio::io::BufReader::new(stderr).lines();
+            while let Ok(Some(l)) = lines.next_line().await {
+                sink.lock().unwrap().push((Instant::now(), l));
+            }
+        });
+        tokio::time::sleep(Duration::from_secs(2)).await;
+
+        // Grow at `rate`: one bulk append every 100 ms.
+        let per_tick = usize::try_from(rate / 10).unwrap();
+        let grow_start = Instant::now();
+        let mut next = 0usize;
+        let mut tick = tokio::time::interval(Duration::from_millis(100));
+        while next < bodies.len() {
+            tick.tick().await;
+            let part: Vec<ValidEntry> = bodies[next..(next + per_tick).min(bodies.len())]
+                .iter()
+                .map(|b| ValidEntry::new(b.clone(), vec![]))
+                .collect();
+            next += part.len();
+            let log = Arc::clone(&log);
+            tokio::task::spawn_blocking(move || {
+                signet_log::sequencer::bulk_append(&log, &part, 65_536).unwrap()
+            })
+            .await
+            .unwrap();
+        }
+        let grow_secs = grow_start.elapsed().as_secs_f64();
+        let final_size = log.head().size;
+        // Wait until the monitor has analysed everything.
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let caught_up = loop {
+            let done = std::fs::read(&state)
+                .ok()
+                .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+                .and_then(|v| v["analysed"]["size"].as_u64())
+                .unwrap_or(0);
+            if done >= final_size {
+                break Instant::now();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "monitor did not catch up: {done}/{final_size}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        let lag = caught_up.duration_since(grow_start).as_secs_f64() - grow_secs;
+        mon.kill().await.unwrap();
+        let lines = passes.lock().unwrap().clone();
+        (
+            (final_size, grow_secs, lag, lines),
+            final_size as f64 / grow_secs,
+        )
+    });
+    let (final_size, grow_secs, lag, lines) = result;
+    // Busy time: the sum of pass durations that analysed entries.
+    let mut busy = 0.0f64;
+    let mut analysed = 0u64;
+    for (_, l) in &lines {
+        if let Some(rest) = l.split("(+").nth(1) {
+            let n: u64 = rest.split(' ').next().unwrap().parse().unwrap();
+            let secs: f64 = rest
+                .split(" entries in ")
+                .nth(1)
+                .unwrap()
+                .split('s')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            busy += secs;
+            analysed += n;
+        }
+    }
+    eprintln!(
+        "bench: log grew to {final_size} in {grow_secs:.1}s ({log_rate:.0} entries/s); monitor analysed {analysed} entries in {busy:.1}s of passes ({:.0} entries/s while busy), caught up {lag:.2}s after the last append; {} passes",
+        analysed as f64 / busy,
+        lines.iter().filter(|(_, l)| l.contains("pass ok")).count()
+    );
+    assert_eq!(analysed, final_size);
+}
+
+/// `n` hashedrekord bodies signed with keys that have Fulcio-style certificates (from a test
+/// CA, rcgen), one identity per 100 entries; one in 1000 by the watched identity.
+fn bench_bodies(n: usize) -> Vec<Vec<u8>> {
+    use rcgen::{CertificateParams, CustomExtension, Issuer, KeyPair, SanType};
+    let ca_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca = Issuer::new(ca_params, ca_key);
+    let identities = n.div_ceil(100).max(2);
+    let mut certs = Vec::new();
+    for i in 0..identities.min(200) {
+        let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let email = if i == 0 {
+            "watched@example.com".to_owned()
+        } else {
+            format!("user{i}@example.com")
+        };
+        let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+        p.subject_alt_names = vec![SanType::Rfc822Name(
+            rcgen::string::Ia5String::try_from(email).unwrap(),
+        )];
+        let issuer = b"https://accounts.example.com";
+        let mut ext = vec![0x0c, u8::try_from(issuer.len()).unwrap()];
+        ext.extend_from_slice(issuer);
+        p.custom_extensions = vec![
+            CustomExtension::from_oid_content(&[1, 3, 6, 1, 4, 1, 57264, 1, 1], issuer.to_vec()),
+            CustomExtension::from_oid_content(&[1, 3, 6, 1, 4, 1, 57264, 1, 8], ext),
+        ];
+        let cert = p.signed_by(&key, &ca).unwrap();
+        certs.push(B64.encode(cert.pem()));
+    }
+    let sig = B64.encode([0x30u8; 70]);
+    let run = std::process::id();
+    (0..n)
+        .map(|i| {
+            let c = if i % 1000 == 0 { 0 } else { 1 + (i / 100) % (certs.len() - 1) };
+            let digest = aws_lc_rs::digest::digest(
+                &aws_lc_rs::digest::SHA256,
+                format!("bench {run} {i}").as_bytes(),
+            );
+            format!(
+                r#"{{"apiVersion":"0.0.1","kind":"hashedrekord","spec":{{"data":{{"hash":{{"algorithm":"sha256","value":"{}"}}}},"signature":{{"content":"{sig}","publicKey":{{"content":"{}"}}}}}}}}"#,
+                hex::encode(digest.as_ref()),
+                certs[c]
+            )
+            .into_bytes()
+        })
+        .collect()
+}
