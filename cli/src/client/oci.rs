@@ -3,11 +3,17 @@
 //!
 //! Specs: OCI distribution-spec v1.1 (pull, push with a monolithic POST+PUT upload, the
 //! referrers API and its fallback "referrers tag schema" `sha256-<hex>`), OCI image-spec v1.1
-//! (manifests, indexes, `artifactType`, `subject`, the empty descriptor), and the Docker
-//! registry token flow (`WWW-Authenticate: Bearer realm=…,service=…,scope=…`).
+//! (manifests, indexes, `artifactType`, `subject`, the empty descriptor), the Docker
+//! registry token flow (`WWW-Authenticate: Bearer realm=…,service=…,scope=…`) and HTTP Basic
+//! (`WWW-Authenticate: Basic`, RFC 7617). Credentials come from `SIGNET_REGISTRY_USERNAME` /
+//! `SIGNET_REGISTRY_PASSWORD` or the `auths` of the docker `config.json`; they are sent only to
+//! the registry's own origin and to the token realm it names, never to other hosts (such as an
+//! upload `Location` elsewhere).
 //!
 //! It does not do chunked uploads, cross-repository mounts, or pulls of image layers; it does
-//! not follow an image index to a platform manifest (signatures bind to the digest given). TLS
+//! not follow an image index to a platform manifest (signatures bind to the digest given); it
+//! does not run docker credential helpers (`credsStore`, `credHelpers`) or use OAuth2 identity
+//! tokens (`identitytoken`). TLS
 //! is always used unless the registry is on a loopback address or the caller explicitly allows
 //! plain HTTP (`--allow-insecure-registry`).
 
@@ -39,6 +45,10 @@ application/vnd.docker.distribution.manifest.list.v2+json";
 
 /// Largest manifest we read (the distribution spec suggests registries accept at least 4 MiB).
 const MAX_MANIFEST_BYTES: usize = 4 << 20;
+/// What to do when the registry wants credentials and has none or rejects them.
+const CREDENTIALS_HINT: &str = "set SIGNET_REGISTRY_USERNAME and SIGNET_REGISTRY_PASSWORD, \
+or log in with `docker login` (the `auths` of config.json in DOCKER_CONFIG or ~/.docker)";
+
 /// Largest blob we download (bundles are a few KiB).
 const MAX_BLOB_BYTES: usize = 16 << 20;
 
@@ -372,7 +382,7 @@ pub(crate) struct RegistryClient {
     http: reqwest::Client,
     base: String,
     repository: String,
-    credentials: Option<(String, String)>,
+    credentials: Option<Credentials>,
     auth_header: Mutex<Option<String>>,
 }
 
@@ -418,7 +428,34 @@ impl RegistryClient {
         self.auth_header.lock().ok().and_then(|g| g.clone())
     }
 
+    /// Whether `url` is on the registry itself: same scheme, host and port as its base URL.
+    /// Credentials and tokens are only ever sent there (as the docker client's challenge
+    /// manager does), so an upload `Location` on another host gets no `Authorization` header.
+    fn on_registry(&self, url: &str) -> bool {
+        match (url::Url::parse(url), url::Url::parse(&self.base)) {
+            (Ok(a), Ok(b)) => a.origin() == b.origin(),
+            _ => false,
+        }
+    }
+
+    /// Why a request still got 401 after its challenge was answered.
+    fn rejected(&self, method: &Method, url: &str) -> String {
+        match &self.credentials {
+            Some(c) => format!(
+                "the registry rejected the credentials of user {:?} (from {}): {method} {url} answered 401 Unauthorized",
+                c.username, c.source
+            ),
+            None => format!(
+                "the registry refused anonymous access: {method} {url} answered 401 Unauthorized; {CREDENTIALS_HINT}"
+            ),
+        }
+    }
+
     /// Sends a request, answering one authentication challenge if the registry sends one.
+    ///
+    /// A `401` that remains after answering (wrong credentials, or none where they are
+    /// needed), a `401` without a challenge and a `401` from a URL outside the registry are
+    /// [`RegistryError::Auth`], never a response.
     async fn send(
         &self,
         method: Method,
@@ -426,13 +463,14 @@ impl RegistryClient {
         headers: HeaderMap,
         body: Option<Vec<u8>>,
     ) -> Result<reqwest::Response, RegistryError> {
+        let on_registry = self.on_registry(url);
         let mut answered = false;
         loop {
             let mut req = self
                 .http
                 .request(method.clone(), url)
                 .headers(headers.clone());
-            if let Some(auth) = self.cached_auth() {
+            if let Some(auth) = self.cached_auth().filter(|_| on_registry) {
                 req = req.header(AUTHORIZATION, auth);
             }
             if let Some(b) = &body {
@@ -446,8 +484,21 @@ impl RegistryClient {
                     url: url.to_owned(),
                     source,
                 })?;
-            if resp.status() != StatusCode::UNAUTHORIZED || answered {
+            if resp.status() != StatusCode::UNAUTHORIZED {
                 return Ok(resp);
+            }
+            if !on_registry {
+                return Err(RegistryError::Auth {
+                    reason: format!(
+                        "{method} {url} answered 401 Unauthorized; it is not on the registry {}, so no credentials are sent there",
+                        self.base
+                    ),
+                });
+            }
+            if answered {
+                return Err(RegistryError::Auth {
+                    reason: self.rejected(&method, url),
+                });
             }
             let challenge = resp
                 .headers()
@@ -455,7 +506,11 @@ impl RegistryClient {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned);
             let Some(challenge) = challenge else {
-                return Ok(resp);
+                return Err(RegistryError::Auth {
+                    reason: format!(
+                        "{method} {url} answered 401 Unauthorized without a WWW-Authenticate challenge"
+                    ),
+                });
             };
             let auth = self.answer_challenge(&challenge).await?;
             if let Ok(mut g) = self.auth_header.lock() {
@@ -468,10 +523,20 @@ impl RegistryClient {
     async fn answer_challenge(&self, challenge: &str) -> Result<String, RegistryError> {
         let (scheme, params) = parse_challenge(challenge);
         if scheme.eq_ignore_ascii_case("basic") {
-            let (user, pass) = self.credentials.as_ref().ok_or_else(|| RegistryError::Auth {
-                reason: "registry wants basic auth; set SIGNET_REGISTRY_USERNAME/SIGNET_REGISTRY_PASSWORD or docker login".to_owned(),
+            let c = self.credentials.as_ref().ok_or_else(|| RegistryError::Auth {
+                reason: format!(
+                    "the registry {} requires HTTP Basic authentication{} and no credentials were found; {CREDENTIALS_HINT}",
+                    self.base,
+                    params
+                        .get("realm")
+                        .map(|r| format!(" (realm {r:?})"))
+                        .unwrap_or_default()
+                ),
             })?;
-            return Ok(format!("Basic {}", B64.encode(format!("{user}:{pass}"))));
+            return Ok(format!(
+                "Basic {}",
+                B64.encode(format!("{}:{}", c.username, c.password))
+            ));
         }
         if !scheme.eq_ignore_ascii_case("bearer") {
             return Err(RegistryError::Auth {
@@ -504,12 +569,25 @@ impl RegistryClient {
             q.append_pair("scope", &scope);
         }
         let mut req = self.http.get(url.as_str());
-        if let Some((user, pass)) = &self.credentials {
-            req = req.basic_auth(user, Some(pass));
+        if let Some(c) = &self.credentials {
+            req = req.basic_auth(&c.username, Some(&c.password));
         }
         let resp = req.send().await.map_err(|e| RegistryError::Auth {
             reason: format!("token request to {realm} failed: {e}"),
         })?;
+        if resp.status() == StatusCode::UNAUTHORIZED {
+            return Err(RegistryError::Auth {
+                reason: match &self.credentials {
+                    Some(c) => format!(
+                        "token endpoint {realm} rejected the credentials of user {:?} (from {})",
+                        c.username, c.source
+                    ),
+                    None => format!(
+                        "token endpoint {realm} refused anonymous access; {CREDENTIALS_HINT}"
+                    ),
+                },
+            });
+        }
         if !resp.status().is_success() {
             return Err(RegistryError::Auth {
                 reason: format!("token endpoint {realm} answered {}", resp.status()),
@@ -975,22 +1053,82 @@ fn parse_challenge(header: &str) -> (String, BTreeMap<String, String>) {
     (scheme.to_owned(), params)
 }
 
+/// Registry credentials and where they came from (named in error messages; the password never
+/// is).
+#[derive(Clone)]
+pub(crate) struct Credentials {
+    /// The user name.
+    pub(crate) username: String,
+    /// The password (or token) sent with HTTP Basic.
+    pub(crate) password: String,
+    /// Where they were found, e.g. `SIGNET_REGISTRY_USERNAME/SIGNET_REGISTRY_PASSWORD`.
+    pub(crate) source: String,
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .field("source", &self.source)
+            .finish()
+    }
+}
+
 /// Registry credentials: `SIGNET_REGISTRY_USERNAME`/`SIGNET_REGISTRY_PASSWORD`, else the
 /// `auths` entry of `~/.docker/config.json` (`DOCKER_CONFIG` overrides the directory).
-fn find_credentials(registry: &str) -> Option<(String, String)> {
+fn find_credentials(registry: &str) -> Option<Credentials> {
     if let (Ok(u), Ok(p)) = (
         std::env::var("SIGNET_REGISTRY_USERNAME"),
         std::env::var("SIGNET_REGISTRY_PASSWORD"),
     ) {
-        return Some((u, p));
+        return Some(Credentials {
+            username: u,
+            password: p,
+            source: "SIGNET_REGISTRY_USERNAME/SIGNET_REGISTRY_PASSWORD".to_owned(),
+        });
     }
     let dir = std::env::var_os("DOCKER_CONFIG")
         .map(std::path::PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".docker")))?;
-    let text = std::fs::read(dir.join("config.json")).ok()?;
+    let path = dir.join("config.json");
+    let text = std::fs::read(&path).ok()?;
     let v: serde_json::Value = serde_json::from_slice(&text).ok()?;
-    let auths = v.get("auths")?.as_object()?;
-    let keys = if registry == "docker.io" {
+    let (username, password) = docker_config_credentials(&v, registry)?;
+    Some(Credentials {
+        username,
+        password,
+        source: path.display().to_string(),
+    })
+}
+
+/// The host part of a docker config `auths` key, as the docker CLI compares them
+/// (`ConvertToHostname`): without an `http://`/`https://` prefix and without any path, so
+/// `https://127.0.0.1:5000/v2/` and `127.0.0.1:5000` name the same registry.
+fn docker_config_host(key: &str) -> &str {
+    let rest = key
+        .strip_prefix("https://")
+        .or_else(|| key.strip_prefix("http://"))
+        .unwrap_or(key);
+    rest.split('/').next().unwrap_or(rest)
+}
+
+/// The user name and password for `registry` in a parsed docker `config.json`: the `auths`
+/// entry whose key is the registry (exactly, else after [`docker_config_host`] normalisation;
+/// Docker Hub also matches `index.docker.io` and `registry-1.docker.io`), from its `auth` field
+/// (base64 of `user:password`) or else its `username`/`password` fields. Credential helpers
+/// (`credsStore`, `credHelpers`) and `identitytoken` entries are not supported.
+fn docker_config_credentials(
+    config: &serde_json::Value,
+    registry: &str,
+) -> Option<(String, String)> {
+    let auths = config.get("auths")?.as_object()?;
+    let hosts: &[&str] = if registry == "docker.io" {
+        &["index.docker.io", "docker.io", "registry-1.docker.io"]
+    } else {
+        &[registry]
+    };
+    let exact = if registry == "docker.io" {
         vec![
             "https://index.docker.io/v1/".to_owned(),
             "docker.io".to_owned(),
@@ -998,11 +1136,29 @@ fn find_credentials(registry: &str) -> Option<(String, String)> {
     } else {
         vec![registry.to_owned(), format!("https://{registry}")]
     };
-    let entry = keys.iter().find_map(|k| auths.get(k))?;
-    let raw = B64.decode(entry.get("auth")?.as_str()?).ok()?;
-    let s = String::from_utf8(raw).ok()?;
-    let (u, p) = s.split_once(':')?;
-    Some((u.to_owned(), p.to_owned()))
+    let entry = exact.iter().find_map(|k| auths.get(k)).or_else(|| {
+        auths
+            .iter()
+            .find(|(k, _)| {
+                hosts
+                    .iter()
+                    .any(|h| docker_config_host(k).eq_ignore_ascii_case(h))
+            })
+            .map(|(_, v)| v)
+    })?;
+    if let Some(auth) = entry
+        .get("auth")
+        .and_then(|a| a.as_str())
+        .filter(|a| !a.is_empty())
+    {
+        let raw = B64.decode(auth.trim()).ok()?;
+        let s = String::from_utf8(raw).ok()?;
+        let (u, p) = s.split_once(':')?;
+        return Some((u.to_owned(), p.to_owned()));
+    }
+    let u = entry.get("username")?.as_str()?;
+    let p = entry.get("password")?.as_str()?;
+    (!u.is_empty()).then(|| (u.to_owned(), p.to_owned()))
 }
 
 #[cfg(test)]

@@ -146,3 +146,150 @@ fn run(cmd: &mut Command) {
 pub fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap()
 }
+
+/// Writes an htpasswd file with one `user:bcrypt(password)` line (cost 4, the minimum that
+/// distribution's `golang.org/x/crypto/bcrypt` accepts; enough for a test).
+pub fn write_htpasswd(path: &Path, user: &str, password: &str) {
+    let hash = bcrypt::hash(password, 4).unwrap();
+    std::fs::write(path, format!("{user}:{hash}\n")).unwrap();
+}
+
+impl TestRegistry {
+    /// Like [`TestRegistry::start`], but every request needs HTTP Basic credentials checked
+    /// against an htpasswd file holding the one account `user`/`password` (distribution's
+    /// `auth: htpasswd`, which answers `401` with `WWW-Authenticate: Basic realm=...`).
+    pub fn start_with_htpasswd(user: &str, password: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let htpasswd = dir.path().join("htpasswd");
+        write_htpasswd(&htpasswd, user, password);
+        let port = free_port();
+        let addr = format!("127.0.0.1:{port}");
+        let config = format!(
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {addr}\nauth:\n  htpasswd:\n    realm: signet-test-registry\n    path: {}\n",
+            dir.path().join("data").display(),
+            htpasswd.display()
+        );
+        let cfg = dir.path().join("config.yml");
+        std::fs::write(&cfg, config).unwrap();
+        let log_path = dir.path().join("registry.log");
+        let log = std::fs::File::create(&log_path).unwrap();
+        let mut child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(&cfg)
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("start docker-registry");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(&addr).is_err() {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!(
+                    "docker-registry (htpasswd) exited early ({status}): {}",
+                    std::fs::read_to_string(&log_path).unwrap_or_default()
+                );
+            }
+            assert!(Instant::now() < deadline, "docker-registry did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self { child, dir, addr }
+    }
+
+    /// [`TestRegistry::push_image`] for a registry that needs credentials: skopeo pushes with
+    /// `--dest-creds user:password` and reads the digest back with `--creds`.
+    pub fn push_image_with_creds(
+        &self,
+        repo: &str,
+        tag: &str,
+        content: &str,
+        creds: (&str, &str),
+    ) -> String {
+        let work = tempfile::tempdir().unwrap();
+        let layout = work.path().join("layout");
+        let file = work.path().join("content.txt");
+        std::fs::write(&file, content).unwrap();
+        let img = format!("{}:{tag}", layout.display());
+        run(Command::new("umoci")
+            .args(["init", "--layout"])
+            .arg(&layout));
+        run(Command::new("umoci").args(["new", "--image", &img]));
+        run(Command::new("umoci")
+            .args(["insert", "--image", &img])
+            .arg(&file)
+            .arg("/content.txt"));
+        run(Command::new("skopeo")
+            .args(["copy", "--quiet", "--dest-tls-verify=false", "--dest-creds"])
+            .arg(format!("{}:{}", creds.0, creds.1))
+            .arg(format!("oci:{img}"))
+            .arg(format!("docker://{}/{repo}:{tag}", self.addr)));
+        self.skopeo_digest_with_creds(repo, tag, creds)
+    }
+
+    /// [`TestRegistry::skopeo_digest`] with `--creds user:password`.
+    pub fn skopeo_digest_with_creds(&self, repo: &str, tag: &str, creds: (&str, &str)) -> String {
+        let out = Command::new("skopeo")
+            .args([
+                "inspect",
+                "--tls-verify=false",
+                "--format",
+                "{{.Digest}}",
+                "--creds",
+            ])
+            .arg(format!("{}:{}", creds.0, creds.1))
+            .arg(format!("docker://{}/{repo}:{tag}", self.addr))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "skopeo inspect: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    }
+
+    /// The tags of `repo` according to `skopeo list-tags` (with `--creds` when given), sorted.
+    pub fn list_tags(&self, repo: &str, creds: Option<(&str, &str)>) -> Vec<String> {
+        let mut cmd = Command::new("skopeo");
+        cmd.args(["list-tags", "--tls-verify=false"]);
+        if let Some((u, p)) = creds {
+            cmd.arg("--creds").arg(format!("{u}:{p}"));
+        }
+        let out = cmd
+            .arg(format!("docker://{}/{repo}", self.addr))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "skopeo list-tags: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let mut tags: Vec<String> = v["Tags"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|t| t.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        tags.sort();
+        tags
+    }
+
+    /// The digests of every manifest revision stored for `repo` (read from the registry's
+    /// filesystem storage, independent of any client), sorted.
+    pub fn stored_manifests(&self, repo: &str) -> Vec<String> {
+        let dir = self
+            .data_dir()
+            .join("docker/registry/v2/repositories")
+            .join(repo)
+            .join("_manifests/revisions/sha256");
+        let mut out: Vec<String> = match std::fs::read_dir(&dir) {
+            Ok(rd) => rd
+                .map(|e| format!("sha256:{}", e.unwrap().file_name().to_string_lossy()))
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        out.sort();
+        out
+    }
+}

@@ -1,0 +1,347 @@
+//! Keyless image signing against a registry that requires authentication: a real
+//! `docker-registry` (distribution 2.8) with `auth: htpasswd` (bcrypt entries), a mock OIDC
+//! issuer and a running `signet serve`.
+//!
+//! * the image is pushed with `skopeo copy --dest-creds`;
+//! * `signet sign` and `signet verify` without credentials, and with a wrong password, exit 2
+//!   with a message about registry authentication, and leave nothing behind: no new tag or
+//!   manifest in the registry's storage, no new entry in the transparency log;
+//! * with the credentials in `SIGNET_REGISTRY_USERNAME`/`SIGNET_REGISTRY_PASSWORD`, `signet
+//!   sign` attaches the bundle (referrers tag schema) and `signet verify` verifies by tag and by
+//!   digest;
+//! * the same credentials from a docker `config.json` (`auths` with the base64 `auth` field,
+//!   as `docker login` writes it) verify too; an entry for another registry is not used.
+//!
+//! Every `signet` run gets an empty `DOCKER_CONFIG` and no `SIGNET_REGISTRY_*` variables unless
+//! the case sets them, so the caller's own docker login cannot leak in. Skips with a message
+//! when a tool (node with oauth2-mock-server, curl, docker-registry, umoci, skopeo) is missing;
+//! `SIGNET_REQUIRE_TOOLS=1` turns the skip into a failure.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use support::{have_tools, run, signet, text, Oidc, Server, TestRegistry};
+
+const EMAIL: &str = "alice@example.com";
+const USER: &str = "signet-ci";
+const PASS: &str = "correct horse battery staple";
+const REPO: &str = "secure/app";
+
+fn require(ok: bool, what: &str) -> bool {
+    if ok {
+        return true;
+    }
+    assert!(
+        std::env::var_os("SIGNET_REQUIRE_TOOLS").is_none(),
+        "required test dependency missing: {what}"
+    );
+    eprintln!("SKIPPED: {what} not available");
+    false
+}
+
+/// Starts the OIDC issuer and `signet serve`, or explains why not.
+fn stack() -> Option<(Oidc, Server)> {
+    if !have_tools(&["node", "curl"]) {
+        return None;
+    }
+    let js = support::oidc_js_dir();
+    if !require(
+        js.is_some(),
+        "node_modules/oauth2-mock-server (npm install in ca/tests/js)",
+    ) {
+        return None;
+    }
+    let oidc = Oidc::start(&js.unwrap());
+    let server = Server::start(&oidc.url);
+    if !require(server.is_some(), "a working `signet serve`") {
+        return None;
+    }
+    Some((oidc, server.unwrap()))
+}
+
+/// Where a `signet` run gets its registry credentials from.
+#[derive(Clone, Copy)]
+enum Creds<'a> {
+    /// Nowhere: no variables, an empty docker config directory.
+    None,
+    /// `SIGNET_REGISTRY_USERNAME` / `SIGNET_REGISTRY_PASSWORD`.
+    Env(&'a str, &'a str),
+    /// The docker config directory given (`DOCKER_CONFIG`).
+    DockerConfig(&'a Path),
+}
+
+fn signet_with(creds: Creds<'_>, empty_config: &Path) -> Command {
+    let mut cmd = signet();
+    cmd.env_remove("SIGNET_REGISTRY_USERNAME")
+        .env_remove("SIGNET_REGISTRY_PASSWORD")
+        .env("DOCKER_CONFIG", empty_config);
+    match creds {
+        Creds::None => {}
+        Creds::Env(u, p) => {
+            cmd.env("SIGNET_REGISTRY_USERNAME", u)
+                .env("SIGNET_REGISTRY_PASSWORD", p);
+        }
+        Creds::DockerConfig(dir) => {
+            cmd.env("DOCKER_CONFIG", dir);
+        }
+    }
+    cmd
+}
+
+fn sign_image(
+    server: &Server,
+    token: &str,
+    image: &str,
+    creds: Creds<'_>,
+    empty_config: &Path,
+) -> Output {
+    run(signet_with(creds, empty_config)
+        .arg("sign")
+        .arg("--signing-config")
+        .arg(server.signing_config())
+        .args(["--identity-token", token, "--output", "json", image]))
+}
+
+fn verify_image(
+    server: &Server,
+    issuer: &str,
+    image: &str,
+    creds: Creds<'_>,
+    empty_config: &Path,
+) -> Output {
+    run(signet_with(creds, empty_config)
+        .arg("verify")
+        .arg("--trusted-root")
+        .arg(server.trusted_root())
+        .args([
+            "--certificate-identity",
+            EMAIL,
+            "--certificate-oidc-issuer",
+            issuer,
+            "--output",
+            "json",
+            image,
+        ]))
+}
+
+fn json_out(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(out)))
+}
+
+/// The transparency log's tree size (Rekor v1 `GET /api/v1/log`).
+fn tree_size(server: &Server) -> u64 {
+    let v: Value = reqwest::blocking::get(format!("{}/api/v1/log", server.url))
+        .unwrap()
+        .error_for_status()
+        .unwrap()
+        .json()
+        .unwrap();
+    v["treeSize"]
+        .as_u64()
+        .or_else(|| v["treeSize"].as_str().and_then(|s| s.parse().ok()))
+        .unwrap_or_else(|| panic!("no treeSize in {v}"))
+}
+
+/// Asserts a failed run: exit code 2 and a stderr naming registry authentication and each of
+/// `needles`.
+fn assert_auth_failure(out: &Output, what: &str, needles: &[&str]) {
+    assert_eq!(out.status.code(), Some(2), "{what}: {}", text(out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("registry authentication failed"),
+        "{what}: the message must name authentication: {}",
+        text(out)
+    );
+    for n in needles {
+        assert!(err.contains(n), "{what}: expected {n:?} in: {}", text(out));
+    }
+    assert!(
+        !err.contains(PASS),
+        "{what}: the password must never be printed: {}",
+        text(out)
+    );
+}
+
+fn write_docker_config(dir: &Path, key: &str, user: &str, pass: &str) {
+    use base64::Engine as _;
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
+    let cfg = serde_json::json!({ "auths": { key: { "auth": auth } } });
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(
+        dir.join("config.json"),
+        serde_json::to_vec_pretty(&cfg).unwrap(),
+    )
+    .unwrap();
+}
+
+#[test]
+fn keyless_sign_and_verify_against_htpasswd_registry() {
+    if !have_tools(&["docker-registry", "umoci", "skopeo"]) {
+        return;
+    }
+    let Some((oidc, server)) = stack() else {
+        return;
+    };
+    let reg = TestRegistry::start_with_htpasswd(USER, PASS);
+    let digest = reg.push_image_with_creds(REPO, "v1", "authenticated content", (USER, PASS));
+    let tag_ref = format!("{}/{REPO}:v1", reg.addr);
+    let digest_ref = format!("{}/{REPO}@{digest}", reg.addr);
+    let token = oidc.token(EMAIL);
+    let tmp = tempfile::tempdir().unwrap();
+    let empty = tmp.path().join("empty-docker-config");
+    std::fs::create_dir_all(&empty).unwrap();
+
+    // The registry really requires credentials: skopeo without them is refused.
+    let anon = run(Command::new("skopeo")
+        .args(["inspect", "--tls-verify=false", "--no-creds"])
+        .arg(format!("docker://{tag_ref}")));
+    assert!(
+        !anon.status.success(),
+        "registry must refuse anonymous reads: {}",
+        text(&anon)
+    );
+
+    let log_before = tree_size(&server);
+    let wrong = Creds::Env(USER, "not the password");
+
+    // No credentials: sign and verify fail on the first registry request, naming what to set.
+    for r in [&tag_ref, &digest_ref] {
+        let out = sign_image(&server, &token, r, Creds::None, &empty);
+        assert_auth_failure(
+            &out,
+            &format!("sign {r} without credentials"),
+            &["Basic", "SIGNET_REGISTRY_USERNAME", "docker login"],
+        );
+        let out = verify_image(&server, &oidc.url, r, Creds::None, &empty);
+        assert_auth_failure(
+            &out,
+            &format!("verify {r} without credentials"),
+            &["Basic", "SIGNET_REGISTRY_USERNAME"],
+        );
+    }
+    // A wrong password: the registry rejects it, and the message names the user and the
+    // source of the credentials.
+    for r in [&tag_ref, &digest_ref] {
+        let out = sign_image(&server, &token, r, wrong, &empty);
+        assert_auth_failure(
+            &out,
+            &format!("sign {r} with a wrong password"),
+            &["rejected the credentials", USER, "SIGNET_REGISTRY_PASSWORD"],
+        );
+        let out = verify_image(&server, &oidc.url, r, wrong, &empty);
+        assert_auth_failure(
+            &out,
+            &format!("verify {r} with a wrong password"),
+            &["rejected the credentials", USER],
+        );
+    }
+    // Credentials in a docker config for another registry are not sent here.
+    let other_cfg = tmp.path().join("other-docker-config");
+    write_docker_config(&other_cfg, "registry.example.com", USER, PASS);
+    let out = sign_image(
+        &server,
+        &token,
+        &tag_ref,
+        Creds::DockerConfig(&other_cfg),
+        &empty,
+    );
+    assert_auth_failure(&out, "sign with another registry's login", &["Basic"]);
+
+    // The failed attempts left nothing: the only tag and manifest are the image's, and no
+    // certificate or log entry was made.
+    assert_eq!(
+        reg.list_tags(REPO, Some((USER, PASS))),
+        vec!["v1".to_owned()]
+    );
+    assert_eq!(reg.stored_manifests(REPO), vec![digest.clone()]);
+    assert_eq!(
+        tree_size(&server),
+        log_before,
+        "failed attempts must not reach the log"
+    );
+
+    // With the right credentials: sign by tag, then verify by tag and by digest.
+    let good = Creds::Env(USER, PASS);
+    let out = sign_image(&server, &token, &tag_ref, good, &empty);
+    assert!(out.status.success(), "{}", text(&out));
+    let s = json_out(&out);
+    assert_eq!(s["digest"], digest.as_str());
+    assert_eq!(s["referrersMode"], "tag-schema");
+    let referrer = s["referrer"].as_str().unwrap().to_owned();
+    // (The CA's precertificate for the SCT goes into the same log, so more than one entry.)
+    assert!(
+        tree_size(&server) > log_before,
+        "a successful signature is logged"
+    );
+    let referrers_tag = digest.replacen(':', "-", 1);
+    assert_eq!(
+        reg.list_tags(REPO, Some((USER, PASS))),
+        vec![referrers_tag.clone(), "v1".to_owned()],
+        "the bundle is attached through the referrers tag schema"
+    );
+    let stored = reg.stored_manifests(REPO);
+    assert!(
+        stored.contains(&referrer) && stored.contains(&digest) && stored.len() == 3,
+        "image, referrer and referrers index: {stored:?}"
+    );
+
+    for r in [&tag_ref, &digest_ref] {
+        let v = verify_image(&server, &oidc.url, r, good, &empty);
+        assert!(v.status.success(), "verify {r}: {}", text(&v));
+        let j = json_out(&v);
+        assert_eq!(j["ok"], true);
+        assert_eq!(j["digest"], digest.as_str());
+        let results = j["results"].as_array().unwrap();
+        assert_eq!(results.len(), 1, "{results:?}");
+        assert_eq!(results[0]["identity"], EMAIL);
+    }
+
+    // After signing, a wrong password still fails verification as an authentication error
+    // (not as "no signatures").
+    let out = verify_image(&server, &oidc.url, &digest_ref, wrong, &empty);
+    assert_auth_failure(
+        &out,
+        "verify a signed image with a wrong password",
+        &["rejected the credentials"],
+    );
+
+    // The same login from a docker config.json, as `docker login` writes it.
+    let docker_cfg = tmp.path().join("docker-config");
+    write_docker_config(&docker_cfg, &reg.addr, USER, PASS);
+    let v = verify_image(
+        &server,
+        &oidc.url,
+        &tag_ref,
+        Creds::DockerConfig(&docker_cfg),
+        &empty,
+    );
+    assert!(
+        v.status.success(),
+        "verify with docker config: {}",
+        text(&v)
+    );
+    assert_eq!(json_out(&v)["digest"], digest.as_str());
+    // A wrong password there is reported with the config file as its source.
+    let bad_cfg = tmp.path().join("bad-docker-config");
+    write_docker_config(&bad_cfg, &format!("http://{}", reg.addr), USER, "nope");
+    let out = verify_image(
+        &server,
+        &oidc.url,
+        &tag_ref,
+        Creds::DockerConfig(&bad_cfg),
+        &empty,
+    );
+    assert_auth_failure(
+        &out,
+        "verify with a wrong password in docker config",
+        &["rejected the credentials", "config.json"],
+    );
+
+    // Nothing more was attached by the later failures.
+    assert_eq!(reg.stored_manifests(REPO), stored);
+}
