@@ -1,12 +1,546 @@
-//! `signet witness` (being built; see the issue tracker).
+//! `signet witness`: a C2SP tlog-witness (<https://c2sp.org/tlog-witness>) that cosigns
+//! checkpoints of the configured logs with a `cosignature/v1` key
+//! (<https://c2sp.org/tlog-cosignature>).
+//!
+//! * `signet witness --generate-key FILE --name NAME` writes a new Ed25519 witness key (mode
+//!   0600, refusing to overwrite) and prints its `cosignature/v1` vkey on stdout.
+//! * `signet witness --config FILE` serves `POST /add-checkpoint` and `GET /healthz`. When it
+//!   is bound it prints `signet witness listening on http://ADDR` on stdout.
+//!
+//! The decision for each request is [`signet_proto::witness::check_add_checkpoint`]. This
+//! module adds the I/O: for each origin, a lock is held from reading the recorded state
+//! until the new state is on disk (temporary file, fsync, rename, fsync of the directory),
+//! and only then is the cosignature made and returned, so two concurrent requests can never
+//! roll the recorded size back and a crash never loses a state that was cosigned.
+//!
+//! Key file: one line `PRIVATE+KEY+<name>+<hash>+<base64(0x04 || Ed25519 seed)>`, the C2SP
+//! signer-key layout of golang.org/x/mod/sumdb/note with the `cosignature/v1` type byte 0x04
+//! (the hash is the key ID of the matching vkey).
+//!
+//! State: `state_dir/<hex SHA-256 of the origin>.json`, holding
+//! `{"origin": "...", "state": {"size": N, "root": "<base64>"}}`.
+//!
+//! What this does not do: no monitoring (read) API (the spec has not settled it), no logging
+//! of rejected requests beyond one line on stderr, no TLS (put it behind a proxy), no key
+//! rotation of the log keys beyond listing one vkey per `[[log]]` entry.
 
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{bail, Context as _};
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use signet_proto::keys::Ed25519Signer;
+use signet_proto::note::{
+    key_hash, CosignatureV1Signer, Ed25519NoteVerifier, NoteSigner as _, Verifiers,
+    SIG_TYPE_COSIGNATURE_V1,
+};
+use signet_proto::witness::{
+    check_add_checkpoint, cosign, size_body, AddCheckpoint, LogState, WitnessRejection,
+    SIZE_CONTENT_TYPE,
+};
+use tokio::sync::Mutex;
+
+/// Largest accepted request body (a checkpoint with many signatures and 63 proof lines is a
+/// few KiB).
+const MAX_BODY: usize = 64 * 1024;
 
 /// Arguments of `signet witness`.
 #[derive(clap::Args)]
-pub(crate) struct WitnessArgs {}
+pub(crate) struct WitnessArgs {
+    /// TOML configuration file (listen, name, key, state_dir, [[log]] origin + vkey).
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "generate_key",
+        conflicts_with = "generate_key"
+    )]
+    config: Option<PathBuf>,
+    /// Write a new witness key to FILE (mode 0600) and print its cosignature/v1 vkey.
+    #[arg(long, value_name = "FILE", requires = "name")]
+    generate_key: Option<PathBuf>,
+    /// Key name for --generate-key, for example witness.example/w1.
+    #[arg(long, value_name = "NAME", requires = "generate_key")]
+    name: Option<String>,
+}
 
 /// Runs `signet witness`.
-pub(crate) fn run(_args: WitnessArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("signet witness is not built yet")
+pub(crate) fn run(args: WitnessArgs) -> anyhow::Result<ExitCode> {
+    if let Some(path) = &args.generate_key {
+        let name = args
+            .name
+            .as_deref()
+            .context("--generate-key needs --name")?;
+        let signer = generate_key(path, name)?;
+        println!("{}", signer.to_vkey());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let path = args
+        .config
+        .as_deref()
+        .context("--config FILE or --generate-key FILE is required")?;
+    let config = Config::load(path)?;
+    let state = AppState::open(&config)?;
+    init_tracing();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(serve(config.listen, state))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Configuration.
+
+/// The `signet witness` configuration file (TOML). Relative paths are relative to the
+/// directory of the configuration file.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Config {
+    /// Listen address; port 0 picks a free port.
+    listen: SocketAddr,
+    /// The witness key name; must match the name in the key file.
+    name: String,
+    /// The witness key file (see the module docs).
+    key: PathBuf,
+    /// Directory of the per-log state files (created if missing).
+    state_dir: PathBuf,
+    /// The logs this witness cosigns.
+    #[serde(default, rename = "log")]
+    logs: Vec<LogConfig>,
+}
+
+/// One `[[log]]` entry.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LogConfig {
+    /// The checkpoint origin line.
+    origin: String,
+    /// The log's C2SP Ed25519 note verifier key (`name+hash+base64(0x01 || key)`).
+    vkey: String,
+}
+
+impl Config {
+    fn load(path: &Path) -> anyhow::Result<Self> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let mut config: Self =
+            toml::from_str(&text).with_context(|| format!("in {}", path.display()))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        config.key = base.join(&config.key);
+        config.state_dir = base.join(&config.state_dir);
+        config
+            .validate()
+            .with_context(|| format!("in {}", path.display()))?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if self.logs.is_empty() {
+            bail!("no [[log]] configured");
+        }
+        let mut seen = std::collections::HashSet::new();
+        for log in &self.logs {
+            if log.origin.is_empty() || log.origin.chars().any(char::is_control) {
+                bail!(
+                    "[[log]] origin {:?} is empty or has control characters",
+                    log.origin
+                );
+            }
+            if !seen.insert(log.origin.as_str()) {
+                bail!("[[log]] origin {:?} is listed twice", log.origin);
+            }
+            Ed25519NoteVerifier::from_vkey(&log.vkey)
+                .with_context(|| format!("[[log]] {:?}: vkey", log.origin))?;
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keys.
+
+fn generate_key(path: &Path, name: &str) -> anyhow::Result<CosignatureV1Signer> {
+    let rng = aws_lc_rs::rand::SystemRandom::new();
+    let key = Ed25519Signer::generate(&rng).context("generating an Ed25519 key")?;
+    let seed = *key.seed();
+    let signer = CosignatureV1Signer::new(name, key).context("witness key name")?;
+    let text = format!("{}\n", skey_text(&signer, &seed));
+    write_private(path, &text)?;
+    Ok(signer)
+}
+
+fn skey_text(signer: &CosignatureV1Signer, seed: &[u8; 32]) -> String {
+    let at = signer.at(0);
+    let mut raw = vec![SIG_TYPE_COSIGNATURE_V1];
+    raw.extend_from_slice(seed);
+    format!(
+        "PRIVATE+KEY+{}+{:08x}+{}",
+        at.name(),
+        at.key_hash(),
+        B64.encode(raw)
+    )
+}
+
+fn parse_skey(text: &str) -> anyhow::Result<CosignatureV1Signer> {
+    let rest = text
+        .trim()
+        .strip_prefix("PRIVATE+KEY+")
+        .context("witness key does not start with PRIVATE+KEY+")?;
+    // The base64 key may itself contain '+': split off the name and the hash only.
+    let mut parts = rest.splitn(3, '+');
+    let (Some(name), Some(hash), Some(b64)) = (parts.next(), parts.next(), parts.next()) else {
+        bail!("witness key is not PRIVATE+KEY+<name>+<hash>+<base64>");
+    };
+    let raw = B64.decode(b64).context("witness key is not base64")?;
+    let Some((&ty, seed)) = raw.split_first() else {
+        bail!("witness key is empty");
+    };
+    if ty != SIG_TYPE_COSIGNATURE_V1 {
+        bail!("witness key type is 0x{ty:02x}, want 0x04 (cosignature/v1)");
+    }
+    let seed: [u8; 32] = seed
+        .try_into()
+        .context("witness key seed is not 32 bytes")?;
+    let key = Ed25519Signer::from_seed(&seed).context("witness key seed")?;
+    let expected = key_hash(name, SIG_TYPE_COSIGNATURE_V1, &key.public_key_raw());
+    if hash.len() != 8 || u32::from_str_radix(hash, 16).ok() != Some(expected) {
+        bail!("witness key hash {hash} does not match the key (want {expected:08x})");
+    }
+    CosignatureV1Signer::new(name, key).context("witness key name")
+}
+
+fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// State.
+
+/// What is stored for one origin.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StateFile {
+    origin: String,
+    state: LogState,
+}
+
+fn state_path(dir: &Path, origin: &str) -> PathBuf {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, origin.as_bytes());
+    dir.join(format!("{}.json", hex::encode(digest.as_ref())))
+}
+
+fn load_state(dir: &Path, origin: &str) -> anyhow::Result<Option<LogState>> {
+    let path = state_path(dir, origin);
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    let file: StateFile =
+        serde_json::from_slice(&bytes).with_context(|| format!("parsing {}", path.display()))?;
+    if file.origin != origin {
+        bail!(
+            "{} is for origin {:?}, not {origin:?}",
+            path.display(),
+            file.origin
+        );
+    }
+    Ok(Some(file.state))
+}
+
+/// Writes the state durably: temporary file, fsync, rename over the old file, fsync of the
+/// directory.
+fn store_state(dir: &Path, origin: &str, state: &LogState) -> anyhow::Result<()> {
+    let path = state_path(dir, origin);
+    let file = StateFile {
+        origin: origin.to_owned(),
+        state: state.clone(),
+    };
+    let mut bytes = serde_json::to_vec_pretty(&file)?;
+    bytes.push(b'\n');
+    let tmp = path.with_extension("json.tmp");
+    let result = (|| -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(&bytes)?;
+        f.sync_all()?;
+        drop(f);
+        std::fs::rename(&tmp, &path)?;
+        std::fs::File::open(dir)?.sync_all()
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.with_context(|| format!("writing {}", path.display()))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server.
+
+/// One configured log: its keys and its recorded state behind the lock that makes
+/// check + persist atomic.
+struct LogEntry {
+    keys: Verifiers,
+    state: Mutex<Option<LogState>>,
+}
+
+/// Shared server state.
+#[derive(Clone)]
+struct AppState {
+    logs: Arc<HashMap<String, LogEntry>>,
+    signer: Arc<CosignatureV1Signer>,
+    state_dir: Arc<PathBuf>,
+}
+
+impl AppState {
+    fn open(config: &Config) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(&config.key)
+            .with_context(|| format!("reading {}", config.key.display()))?;
+        let signer = parse_skey(&text).with_context(|| format!("in {}", config.key.display()))?;
+        if signer.at(0).name() != config.name {
+            bail!(
+                "the key in {} is named {:?}, the configuration says {:?}",
+                config.key.display(),
+                signer.at(0).name(),
+                config.name
+            );
+        }
+        std::fs::create_dir_all(&config.state_dir)
+            .with_context(|| format!("creating {}", config.state_dir.display()))?;
+        let mut logs = HashMap::new();
+        for log in &config.logs {
+            let keys = Verifiers::new().with(Ed25519NoteVerifier::from_vkey(&log.vkey)?);
+            let state = load_state(&config.state_dir, &log.origin)?;
+            logs.insert(
+                log.origin.clone(),
+                LogEntry {
+                    keys,
+                    state: Mutex::new(state),
+                },
+            );
+        }
+        Ok(Self {
+            logs: Arc::new(logs),
+            signer: Arc::new(signer),
+            state_dir: Arc::new(config.state_dir.clone()),
+        })
+    }
+}
+
+fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/add-checkpoint", post(add_checkpoint))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(state)
+}
+
+async fn serve(listen: SocketAddr, state: AppState) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("binding {listen}"))?;
+    let addr = listener.local_addr()?;
+    println!("signet witness listening on http://{addr}");
+    std::io::stdout().flush()?;
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving")
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+fn text_response(status: StatusCode, body: String) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
+fn rejection_response(r: &WitnessRejection) -> Response {
+    let status = StatusCode::from_u16(r.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if let WitnessRejection::Conflict { witness_size } = r {
+        return (
+            status,
+            [(header::CONTENT_TYPE, SIZE_CONTENT_TYPE)],
+            size_body(*witness_size),
+        )
+            .into_response();
+    }
+    text_response(status, format!("{r}\n"))
+}
+
+fn now_seconds() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+async fn add_checkpoint(State(app): State<AppState>, body: Bytes) -> Response {
+    let req = match AddCheckpoint::parse(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::info!(error = %e, "add-checkpoint: malformed request");
+            return rejection_response(&WitnessRejection::BadRequest(e.to_string()));
+        }
+    };
+    let origin = match req.origin_unverified() {
+        Ok(o) => o,
+        Err(r) => return rejection_response(&r),
+    };
+    let Some(log) = app.logs.get(&origin) else {
+        tracing::info!(origin = %origin, "add-checkpoint: unknown log");
+        return rejection_response(&WitnessRejection::UnknownLog { origin });
+    };
+    // Held from the check until the new state is on disk.
+    let mut recorded = log.state.lock().await;
+    let (checkpoint, new_state) = match check_add_checkpoint(
+        &req,
+        Some(&log.keys),
+        recorded.as_ref(),
+    ) {
+        Ok(v) => v,
+        Err(r) => {
+            tracing::info!(origin = %origin, old_size = req.old_size, rejection = %r, "add-checkpoint rejected");
+            return rejection_response(&r);
+        }
+    };
+    if recorded.as_ref() != Some(&new_state) {
+        let dir = Arc::clone(&app.state_dir);
+        let (o, s) = (origin.clone(), new_state.clone());
+        let stored = tokio::task::spawn_blocking(move || store_state(&dir, &o, &s)).await;
+        match stored {
+            Ok(Ok(())) => *recorded = Some(new_state.clone()),
+            Ok(Err(e)) => {
+                tracing::error!(origin = %origin, error = %format!("{e:#}"), "persisting the witness state failed");
+                return text_response(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal error\n".to_owned(),
+                );
+            }
+            Err(e) => {
+                tracing::error!(origin = %origin, error = %e, "persisting the witness state panicked");
+                return text_response(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal error\n".to_owned(),
+                );
+            }
+        }
+    }
+    drop(recorded);
+    match cosign(&checkpoint, &app.signer, now_seconds()) {
+        Ok(lines) => {
+            tracing::info!(origin = %origin, size = new_state.size, "cosigned");
+            text_response(StatusCode::OK, lines)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "cosigning failed");
+            text_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal error\n".to_owned(),
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skey_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k");
+        let signer = generate_key(&path, "witness.example/w1").unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with("PRIVATE+KEY+witness.example/w1+"));
+        let again = parse_skey(&text).unwrap();
+        assert_eq!(again.to_vkey(), signer.to_vkey());
+        // Refuses to overwrite.
+        assert!(generate_key(&path, "witness.example/w1").is_err());
+        // Keys whose base64 contains '+' (about 1 in 2 random keys) parse too.
+        let mut with_plus = 0;
+        for i in 0..40 {
+            let p = dir.path().join(format!("k{i}"));
+            let s = generate_key(&p, "w").unwrap();
+            let t = std::fs::read_to_string(&p).unwrap();
+            with_plus += usize::from(t.matches('+').count() > 4);
+            assert_eq!(parse_skey(&t).unwrap().to_vkey(), s.to_vkey());
+        }
+        assert!(with_plus > 0);
+        // Wrong hash, wrong name, wrong type.
+        let parts: Vec<&str> = text.trim().splitn(5, '+').collect();
+        let hash = u32::from_str_radix(parts[3], 16).unwrap();
+        let bad_hash = format!("PRIVATE+KEY+{}+{:08x}+{}", parts[2], hash ^ 1, parts[4]);
+        assert!(parse_skey(&bad_hash).is_err());
+        let bad_name = format!("PRIVATE+KEY+other+{}+{}", parts[3], parts[4]);
+        assert!(parse_skey(&bad_name).is_err());
+        assert!(parse_skey("PRIVATE+KEY+a+00000000+AQ==").is_err());
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn state_file_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(load_state(dir.path(), "o").unwrap(), None);
+        let s = LogState {
+            size: 7,
+            root: [9; 32],
+        };
+        store_state(dir.path(), "o", &s).unwrap();
+        assert_eq!(load_state(dir.path(), "o").unwrap(), Some(s));
+        // A file renamed to another origin's name is refused.
+        std::fs::rename(state_path(dir.path(), "o"), state_path(dir.path(), "p")).unwrap();
+        assert!(load_state(dir.path(), "p").is_err());
+    }
 }
