@@ -764,6 +764,61 @@ pub(crate) mod glue {
         rest.strip_suffix(b"\n").unwrap_or(rest) == END
     }
 
+    /// Appends the RFC 7468 strict PEM encoding of the certificate `der` to `out` (64 base64
+    /// characters a line, LF line ends, a final LF), the form [`is_strict_certificate_pem`]
+    /// accepts.
+    fn push_strict_certificate_pem(out: &mut Vec<u8>, der: &[u8]) {
+        use base64::Engine as _;
+        out.extend_from_slice(b"-----BEGIN CERTIFICATE-----\n");
+        let mut line = [0u8; 64];
+        for chunk in der.chunks(48) {
+            // 48 bytes always fit in 64 characters.
+            let n = base64::engine::general_purpose::STANDARD
+                .encode_slice(chunk, &mut line)
+                .unwrap_or(0);
+            out.extend_from_slice(&line[..n]);
+            out.push(b'\n');
+        }
+        out.extend_from_slice(b"-----END CERTIFICATE-----\n");
+    }
+
+    /// The canonical (RFC 8785) `hashedrekord` 0.0.1 body that a keyless bundle implies: its
+    /// artifact digest, its signature and its leaf certificate as strict PEM. The keys are
+    /// fixed and written in JCS order; the values are lowercase hex and standard base64,
+    /// which JSON does not escape. The test `canonical_hashedrekord_body_matches_proto` checks it against
+    /// `proto::rekor::ProposedEntry::canonical_bytes`.
+    pub(super) fn canonical_hashedrekord_body(
+        digest: &[u8; 32],
+        signature: &[u8],
+        leaf_der: &[u8],
+    ) -> Vec<u8> {
+        use base64::Engine as _;
+        let b64 = &base64::engine::general_purpose::STANDARD;
+        let mut pem = Vec::with_capacity(leaf_der.len() * 4 / 3 + 96);
+        push_strict_certificate_pem(&mut pem, leaf_der);
+        let mut out = Vec::with_capacity(pem.len() * 4 / 3 + signature.len() * 4 / 3 + 240);
+        out.extend_from_slice(
+            b"{\"apiVersion\":\"0.0.1\",\"kind\":\"hashedrekord\",\"spec\":{\"data\":{\"hash\":\
+              {\"algorithm\":\"sha256\",\"value\":\"",
+        );
+        let mut hex = [0u8; 64];
+        if hex::encode_to_slice(digest, &mut hex).is_ok() {
+            out.extend_from_slice(&hex);
+        }
+        out.extend_from_slice(b"\"}},\"signature\":{\"content\":\"");
+        let push_b64 = |out: &mut Vec<u8>, data: &[u8]| {
+            let at = out.len();
+            out.resize(at + data.len().div_ceil(3) * 4, 0);
+            let n = b64.encode_slice(data, &mut out[at..]).unwrap_or(0);
+            out.truncate(at + n);
+        };
+        push_b64(&mut out, signature);
+        out.extend_from_slice(b"\",\"publicKey\":{\"content\":\"");
+        push_b64(&mut out, &pem);
+        out.extend_from_slice(b"\"}}}}");
+        out
+    }
+
     /// The body's `publicKey`/`verifier`: a PEM certificate (keyless) or a PEM public key
     /// (keyed). It must be the bundle's leaf certificate or the policy's key.
     pub(super) fn check_verifier(
@@ -860,6 +915,14 @@ pub(crate) mod glue {
         key: &PublicKey,
     ) -> Result<(), TlogError> {
         use signet_proto::rekor::{DsseV001, HashedRekordV001, ProposedEntry};
+        // Fast path: a keyless hashedrekord body byte-for-byte equal to the canonical body of
+        // this bundle (what Rekor and Signet log for clients that write strict PEM) matches
+        // every field by construction. Any other body is parsed and compared field by field.
+        if let (Content::Message { signature, .. }, Some(leaf)) = (content, leaf_der) {
+            if body == canonical_hashedrekord_body(digest, signature, leaf).as_slice() {
+                return Ok(());
+            }
+        }
         let entry = match content {
             Content::Message { .. } => {
                 ProposedEntry::HashedRekordV001(parse_body::<HashedRekordV001>(
@@ -934,7 +997,11 @@ pub(crate) mod glue {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
-    use super::glue::{check_verifier, is_strict_certificate_pem, set_payload};
+    use super::glue::{
+        canonical_hashedrekord_body, check_body, check_verifier, is_strict_certificate_pem,
+        set_payload,
+    };
+    use crate::bundle::Content;
     use base64::Engine as _;
 
     /// PEM text of `der` with the given line width and line end.
@@ -1046,5 +1113,55 @@ mod tests {
         .canonical_bytes()
         .unwrap();
         assert_eq!(big, canonical);
+    }
+    /// The keyless hashedrekord fast path writes exactly `proto::rekor`'s canonical body, and
+    /// bodies in other forms still pass through the typed comparison.
+    #[test]
+    fn canonical_hashedrekord_body_matches_proto() {
+        use signet_proto::rekor::{HashedRekordV001, ProposedEntry};
+        let key = signet_proto::keys::EcdsaSigner::generate(
+            signet_proto::keys::EcdsaCurve::P256,
+            &aws_lc_rs::rand::SystemRandom::new(),
+        )
+        .unwrap()
+        .public_key()
+        .clone();
+        for (len, sig_len) in [(1usize, 1usize), (48, 70), (700, 71), (701, 72), (702, 104)] {
+            let der: Vec<u8> = (0..len).map(|i| u8::try_from(i % 253).unwrap()).collect();
+            let sig: Vec<u8> = (0..sig_len).map(|i| u8::try_from(i % 7).unwrap()).collect();
+            let digest = [0xa5u8; 32];
+            let fast = canonical_hashedrekord_body(&digest, &sig, &der);
+            let pem = pem_of(&der, 64, "\n").into_bytes();
+            let canonical =
+                ProposedEntry::HashedRekordV001(HashedRekordV001::new(&digest, sig.clone(), pem))
+                    .canonical_bytes()
+                    .unwrap();
+            assert_eq!(
+                String::from_utf8(fast.clone()).unwrap(),
+                String::from_utf8(canonical).unwrap()
+            );
+
+            let content = Content::Message {
+                digest: Some(digest),
+                signature: sig.clone(),
+            };
+            check_body(&fast, &content, &digest, Some(&der), &key).unwrap();
+            // The same body, not canonical (pretty-printed): parsed, still accepted.
+            let v: serde_json::Value = serde_json::from_slice(&fast).unwrap();
+            let pretty = serde_json::to_vec_pretty(&v).unwrap();
+            check_body(&pretty, &content, &digest, Some(&der), &key).unwrap();
+            // Another digest, signature or certificate: rejected on both paths.
+            let other_digest = [0x5au8; 32];
+            assert!(check_body(&fast, &content, &other_digest, Some(&der), &key).is_err());
+            let mut other_der = der.clone();
+            other_der[0] ^= 1;
+            assert!(check_body(&fast, &content, &digest, Some(&other_der), &key).is_err());
+            assert!(check_body(&pretty, &content, &digest, Some(&other_der), &key).is_err());
+            let other_sig = Content::Message {
+                digest: Some(digest),
+                signature: vec![9; sig_len],
+            };
+            assert!(check_body(&fast, &other_sig, &digest, Some(&der), &key).is_err());
+        }
     }
 }
