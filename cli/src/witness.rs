@@ -58,7 +58,7 @@ const MAX_BODY: usize = 64 * 1024;
 /// Arguments of `signet witness`.
 #[derive(clap::Args)]
 pub(crate) struct WitnessArgs {
-    /// TOML configuration file (listen, name, key, state_dir, [[log]] origin + vkey).
+    /// TOML configuration file: listen, name, key, state_dir and one `[[log]]` table per log.
     #[arg(
         long,
         value_name = "FILE",
