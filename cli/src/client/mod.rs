@@ -135,7 +135,7 @@ pub(crate) struct VerifyOptions {
     #[arg(long, value_name = "REF")]
     certificate_github_workflow_ref: Option<String>,
     /// Any Fulcio extension that must equal VALUE, as OID=VALUE (repeatable), e.g.
-    /// 1.3.6.1.4.1.57264.1.9=https://github.com/o/r/.github/workflows/w.yml@refs/heads/main.
+    /// `1.3.6.1.4.1.57264.1.9=https://github.com/o/r/.github/workflows/w.yml@refs/heads/main`.
     #[arg(long, value_name = "OID=VALUE")]
     certificate_extension: Vec<String>,
     /// Verify against this public key (PEM) instead of a certificate identity (keyed mode).
