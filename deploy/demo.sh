@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The Signet demo: a real OIDC provider, a real OCI registry and `signet serve`, all on loopback;
-# an image pushed, signed keylessly, verified by signet and by sigstore-python; the tag moved
-# and verification failing; a short report; everything stopped again.
+# The Signet demo: a real OIDC provider, a real OCI registry, a C2SP witness and `signet serve`,
+# all on loopback; an image pushed, signed keylessly, verified by signet (with the witness
+# policy) and by sigstore-python; the tag moved and verification failing; a short report; the
+# log audited and monitored with an identity watch; everything stopped again.
 # Run it through `./x demo`, which installs what is missing first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,15 +51,45 @@ wait_http "http://127.0.0.1:$REG_PORT/v2/"
 echo "issuer   $ISSUER"
 echo "registry 127.0.0.1:$REG_PORT"
 
-say "3. starting signet serve (CA + transparency log, keys generated on first start)"
+say "3. starting a witness and signet serve (CA + transparency log, keys generated on first start)"
 SIGNET_PORT=$(free_port)
 SIGNET_URL="http://127.0.0.1:$SIGNET_PORT"
-"$SIGNET" serve --data-dir "$WORK/signet-data" --listen "127.0.0.1:$SIGNET_PORT" --oidc-issuer "$ISSUER" \
-  >"$WORK/signet.log" 2>&1 &
-SIGNET_PID=$!
-PIDS+=($SIGNET_PID)
-wait_http "$SIGNET_URL/readyz"
+start_signet() { # $@ = extra serve arguments
+  "$SIGNET" serve --data-dir "$WORK/signet-data" --listen "127.0.0.1:$SIGNET_PORT" --oidc-issuer "$ISSUER" "$@" \
+    >>"$WORK/signet.log" 2>&1 &
+  SIGNET_PID=$!
+  PIDS+=($SIGNET_PID)
+  wait_http "$SIGNET_URL/readyz"
+}
+# A first start creates the log's keys and tree: the witness is configured with its origin and
+# note key, then the log is restarted with the witness policy, so every checkpoint it hands out
+# carries the witness's cosignature.
+start_signet
+ORIGIN=$(curl -fsS "$SIGNET_URL/checkpoint" | head -n 1)
+LOG_VKEY=$(curl -fsS "$SIGNET_URL/signet/v1/log_vkey")
+kill -TERM "$SIGNET_PID"; wait "$SIGNET_PID" 2>/dev/null || true
+WITNESS_VKEY=$("$SIGNET" witness --generate-key "$WORK/witness.key" --name witness.demo/w1)
+WITNESS_PORT=$(free_port)
+cat >"$WORK/witness.toml" <<TOML
+listen = "127.0.0.1:$WITNESS_PORT"
+name = "witness.demo/w1"
+key = "$WORK/witness.key"
+state_dir = "$WORK/witness-state"
+[[log]]
+origin = "$ORIGIN"
+vkey = "$LOG_VKEY"
+TOML
+"$SIGNET" witness --config "$WORK/witness.toml" >"$WORK/witness.log" 2>&1 &
+PIDS+=($!)
+wait_http "http://127.0.0.1:$WITNESS_PORT/healthz"
+printf 'witness w1 %s http://127.0.0.1:%s\nquorum 1\n' "$WITNESS_VKEY" "$WITNESS_PORT" >"$WORK/witnesses.policy"
+cat >"$WORK/signet.toml" <<TOML
+[log]
+witness_policy = "$WORK/witnesses.policy"
+TOML
+start_signet --config "$WORK/signet.toml"
 echo "signet   $SIGNET_URL (data in $WORK/signet-data)"
+echo "witness  http://127.0.0.1:$WITNESS_PORT ($WITNESS_VKEY)"
 
 say "4. pushing a small image with umoci + skopeo"
 IMAGE="127.0.0.1:$REG_PORT/demo/hello"
@@ -85,7 +116,8 @@ TOKEN=$(curl -fsS -X POST "$ISSUER/token" -d grant_type=client_credentials -d au
 
 say "6a. verifying with signet verify (by tag, offline against trusted_root.json)"
 "$SIGNET" verify "$IMAGE:v1" --trusted-root "$WORK/signet-data/trusted_root.json" \
-  --certificate-identity "$IDENTITY" --certificate-oidc-issuer "$ISSUER" --output json >"$WORK/verify.json"
+  --certificate-identity "$IDENTITY" --certificate-oidc-issuer "$ISSUER" \
+  --witness-policy "$WORK/witnesses.policy" --output json >"$WORK/verify.json"
 python3 -m json.tool "$WORK/verify.json"
 
 say "6b. verifying the same bundle with sigstore-python"
@@ -119,6 +151,26 @@ for line in proof["checkpoint"]["envelope"].splitlines():
     print("    " + line)
 PY
 
-say "9. stopping everything"
+say "9. an auditor: signet audit recomputes the whole tree, signet monitor follows the log"
+"$SIGNET" audit --log "$SIGNET_URL" --trusted-root "$WORK/signet-data/trusted_root.json"
+"$SIGNET" monitor --log "$SIGNET_URL" --trusted-root "$WORK/signet-data/trusted_root.json" \
+  --state "$WORK/monitor.json" --once
+echo "monitor: first checkpoint trusted and recorded"
+cat >"$WORK/monitor-policy.toml" <<TOML
+[[watch]]
+name = "demo signer"
+san = "$IDENTITY"
+TOML
+echo "signing a file as $IDENTITY, then running the monitor with a watch on that identity:"
+echo "release notes" >"$WORK/notes.txt"
+"$SIGNET" sign-blob "$WORK/notes.txt" --signing-config "$WORK/signet-data/signing_config.json" \
+  --identity-token "$TOKEN" --bundle "$WORK/notes.sigstore.json"
+rc=0
+"$SIGNET" monitor --log "$SIGNET_URL" --trusted-root "$WORK/signet-data/trusted_root.json" \
+  --state "$WORK/monitor.json" --policy "$WORK/monitor-policy.toml" --once >"$WORK/alerts.jsonl" || rc=$?
+if [ "$rc" != 5 ]; then echo "ERROR: expected watch alerts (exit 5), got exit $rc" >&2; exit 1; fi
+sed 's/^/    /' "$WORK/alerts.jsonl"
+
+say "10. stopping everything"
 kill -TERM "$SIGNET_PID"; wait "$SIGNET_PID" 2>/dev/null || true
 echo "demo finished"

@@ -251,6 +251,28 @@ impl Config {
         if self.log.max_body_bytes < 1024 {
             return Err(err("log.max_body_bytes", "must be at least 1024"));
         }
+        if self.log.witness_timeout_ms == 0 || self.log.witness_timeout_ms > 600_000 {
+            return Err(err(
+                "log.witness_timeout_ms",
+                "must be between 1 and 600000",
+            ));
+        }
+        if let Some(path) = &self.log.witness_policy {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| err("log.witness_policy", format!("{}: {e}", path.display())))?;
+            let policy = signet_proto::witness::WitnessPolicyFile::parse(&text)
+                .map_err(|e| err("log.witness_policy", format!("{}: {e}", path.display())))?;
+            if let Some(w) = policy.witnesses.iter().find(|w| w.url.is_none()) {
+                return Err(err(
+                    "log.witness_policy",
+                    format!(
+                        "{}: witness {} has no URL (the log must reach every witness)",
+                        path.display(),
+                        w.name
+                    ),
+                ));
+            }
+        }
         if self.ca.validity_hours == 0 || self.ca.validity_hours > 24 * 366 {
             return Err(err("ca.validity_hours", "must be between 1 and 8784"));
         }
