@@ -1365,6 +1365,247 @@ mod tests {
     }
 
     #[test]
+    fn docker_config_entries_match_by_host() {
+        let auth = |u: &str, p: &str| B64.encode(format!("{u}:{p}"));
+        let cfg =
+            |key: &str, entry: serde_json::Value| serde_json::json!({ "auths": { key: entry } });
+        let reg = "127.0.0.1:5000";
+        let want = Some(("u".to_owned(), "p:w".to_owned()));
+        // `docker login` writes the host; older clients and other tools write a URL.
+        for key in [
+            "127.0.0.1:5000",
+            "https://127.0.0.1:5000",
+            "http://127.0.0.1:5000",
+            "https://127.0.0.1:5000/v2/",
+            "http://127.0.0.1:5000/v1/",
+        ] {
+            let c = cfg(key, serde_json::json!({ "auth": auth("u", "p:w") }));
+            assert_eq!(docker_config_credentials(&c, reg), want, "key {key}");
+        }
+        // Plain username/password fields are accepted too.
+        let c = cfg(
+            reg,
+            serde_json::json!({ "username": "u", "password": "p:w" }),
+        );
+        assert_eq!(docker_config_credentials(&c, reg), want);
+        // Another host, or another port of the same host, is never used.
+        for key in [
+            "registry.example.com",
+            "127.0.0.1:5001",
+            "https://127.0.0.1",
+            "https://evil.example/127.0.0.1:5000",
+        ] {
+            let c = cfg(key, serde_json::json!({ "auth": auth("u", "p") }));
+            assert_eq!(docker_config_credentials(&c, reg), None, "key {key}");
+        }
+        // An entry kept by a credential helper (empty object) or a malformed `auth` gives none.
+        let c = serde_json::json!({ "auths": { reg: {} }, "credsStore": "desktop" });
+        assert_eq!(docker_config_credentials(&c, reg), None);
+        let c = cfg(reg, serde_json::json!({ "auth": "not base64!" }));
+        assert_eq!(docker_config_credentials(&c, reg), None);
+        let c = cfg(reg, serde_json::json!({ "auth": B64.encode("no-colon") }));
+        assert_eq!(docker_config_credentials(&c, reg), None);
+        // Docker Hub is found under its historical keys.
+        for key in [
+            "https://index.docker.io/v1/",
+            "index.docker.io",
+            "registry-1.docker.io",
+        ] {
+            let c = cfg(key, serde_json::json!({ "auth": auth("u", "p:w") }));
+            assert_eq!(
+                docker_config_credentials(&c, "docker.io"),
+                want,
+                "key {key}"
+            );
+        }
+    }
+
+    #[test]
+    fn credentials_debug_hides_the_password() {
+        let c = Credentials {
+            username: "u".to_owned(),
+            password: "hunter2".to_owned(),
+            source: "test".to_owned(),
+        };
+        let d = format!("{c:?}");
+        assert!(d.contains("\"u\"") && !d.contains("hunter2"), "{d}");
+    }
+
+    /// What the fake registry and the fake upload host saw: (path, Authorization header).
+    type Seen = std::sync::Arc<Mutex<Vec<(String, Option<String>)>>>;
+
+    fn record(seen: &Seen, req: &axum::extract::Request) -> Option<String> {
+        let auth = req
+            .headers()
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        seen.lock()
+            .unwrap()
+            .push((req.uri().path().to_owned(), auth.clone()));
+        auth
+    }
+
+    async fn serve(router: axum::Router) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        addr.to_string()
+    }
+
+    /// A registry that wants HTTP Basic `u:pw` on every request (as distribution's htpasswd
+    /// does) and whose upload `Location` points at `upload_host`, a different origin.
+    fn basic_registry(seen: Seen, upload_host: String) -> axum::Router {
+        use axum::http::HeaderValue;
+        use axum::response::IntoResponse as _;
+        let expected = format!("Basic {}", B64.encode("u:pw"));
+        axum::Router::new().fallback(move |req: axum::extract::Request| {
+            let seen = seen.clone();
+            let expected = expected.clone();
+            let upload_host = upload_host.clone();
+            async move {
+                let auth = record(&seen, &req);
+                if auth.as_deref() != Some(expected.as_str()) {
+                    let mut r = StatusCode::UNAUTHORIZED.into_response();
+                    r.headers_mut().insert(
+                        WWW_AUTHENTICATE,
+                        HeaderValue::from_static("Basic realm=\"test\""),
+                    );
+                    return r;
+                }
+                let path = req.uri().path();
+                if req.method() == Method::POST && path.ends_with("/blobs/uploads/") {
+                    let mut r = StatusCode::ACCEPTED.into_response();
+                    r.headers_mut().insert(
+                        LOCATION,
+                        HeaderValue::from_str(&format!("http://{upload_host}/upload/1?state=x"))
+                            .unwrap(),
+                    );
+                    return r;
+                }
+                if path.contains("/manifests/") {
+                    let body = format!(
+                        "{{\"schemaVersion\":2,\"mediaType\":\"{OCI_MANIFEST}\",\"config\":{{\"mediaType\":\"{EMPTY_MEDIA_TYPE}\",\"digest\":\"sha256:{}\",\"size\":2}},\"layers\":[]}}",
+                        "4".repeat(64)
+                    );
+                    return ([(CONTENT_TYPE, OCI_MANIFEST)], body).into_response();
+                }
+                StatusCode::NOT_FOUND.into_response()
+            }
+        })
+    }
+
+    fn loopback_client(addr: &str, credentials: Option<(&str, &str)>) -> RegistryClient {
+        let r = Reference::parse(&format!("{addr}/a/b:t")).unwrap();
+        let mut c = RegistryClient::new(&r, &RegistryOptions::default()).unwrap();
+        c.credentials = credentials.map(|(u, p)| Credentials {
+            username: u.to_owned(),
+            password: p.to_owned(),
+            source: "the test".to_owned(),
+        });
+        c
+    }
+
+    /// Basic challenges: no credentials and wrong credentials are `Auth` errors that say so
+    /// (and never echo the password); the right ones are sent and the cached header is reused.
+    #[test]
+    fn basic_challenge_missing_wrong_and_right_credentials() {
+        rt().block_on(async {
+            let seen = Seen::default();
+            let addr = serve(basic_registry(seen.clone(), "127.0.0.1:9".to_owned())).await;
+            let r = Reference::parse(&format!("{addr}/a/b:t")).unwrap();
+
+            let err = loopback_client(&addr, None).resolve(&r).await.unwrap_err();
+            let msg = err.to_string();
+            assert!(matches!(err, RegistryError::Auth { .. }), "{msg}");
+            assert!(
+                msg.contains("requires HTTP Basic authentication (realm \"test\")")
+                    && msg.contains("SIGNET_REGISTRY_USERNAME"),
+                "{msg}"
+            );
+
+            let err = loopback_client(&addr, Some(("u", "wrong-pw")))
+                .resolve(&r)
+                .await
+                .unwrap_err();
+            let msg = err.to_string();
+            assert!(matches!(err, RegistryError::Auth { .. }), "{msg}");
+            assert!(
+                msg.contains("rejected the credentials of user \"u\" (from the test)")
+                    && !msg.contains("wrong-pw"),
+                "{msg}"
+            );
+
+            seen.lock().unwrap().clear();
+            let c = loopback_client(&addr, Some(("u", "pw")));
+            let m = c.resolve(&r).await.unwrap();
+            assert_eq!(m.media_type, OCI_MANIFEST);
+            c.get_manifest("t").await.unwrap().unwrap();
+            let seen = seen.lock().unwrap().clone();
+            let auths: Vec<bool> = seen.iter().map(|(_, a)| a.is_some()).collect();
+            // Challenge, answer, then the cached header goes out with the first request.
+            assert_eq!(auths, vec![false, true, true], "{seen:?}");
+        });
+    }
+
+    /// An upload `Location` on another origin gets the body but never the registry's
+    /// credentials; if that host wants authentication, it is refused rather than answered.
+    #[test]
+    fn credentials_stay_on_the_registry_origin() {
+        use axum::response::IntoResponse as _;
+        rt().block_on(async {
+            let upload_seen = Seen::default();
+            let refuse = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let (us, rf) = (upload_seen.clone(), refuse.clone());
+            let upload_host = serve(axum::Router::new().fallback(
+                move |req: axum::extract::Request| {
+                    let (us, rf) = (us.clone(), rf.clone());
+                    async move {
+                        record(&us, &req);
+                        if rf.load(std::sync::atomic::Ordering::SeqCst) {
+                            let mut r = StatusCode::UNAUTHORIZED.into_response();
+                            r.headers_mut().insert(
+                                WWW_AUTHENTICATE,
+                                axum::http::HeaderValue::from_static("Basic realm=\"other\""),
+                            );
+                            return r;
+                        }
+                        StatusCode::CREATED.into_response()
+                    }
+                },
+            ))
+            .await;
+            let reg_seen = Seen::default();
+            let addr = serve(basic_registry(reg_seen.clone(), upload_host.clone())).await;
+            let c = loopback_client(&addr, Some(("u", "pw")));
+
+            let d = c.push_blob(b"payload", "application/x-test").await.unwrap();
+            assert_eq!(d.digest, sha256_digest(b"payload"));
+            let up = upload_seen.lock().unwrap().clone();
+            assert_eq!(up.len(), 1, "{up:?}");
+            assert_eq!(up[0].0, "/upload/1");
+            assert_eq!(up[0].1, None, "credentials leaked to {upload_host}");
+            assert!(
+                reg_seen.lock().unwrap().iter().any(|(_, a)| a.is_some()),
+                "the registry itself did get them"
+            );
+
+            refuse.store(true, std::sync::atomic::Ordering::SeqCst);
+            let err = c
+                .push_blob(b"other", "application/x-test")
+                .await
+                .unwrap_err();
+            let msg = err.to_string();
+            assert!(matches!(err, RegistryError::Auth { .. }), "{msg}");
+            assert!(msg.contains("not on the registry"), "{msg}");
+            assert!(
+                upload_seen.lock().unwrap().iter().all(|(_, a)| a.is_none()),
+                "no credentials after a foreign challenge either"
+            );
+        });
+    }
+
+    #[test]
     fn referrers_tag_schema() {
         let d = format!("sha256:{}", "0".repeat(64));
         assert_eq!(
