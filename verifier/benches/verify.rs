@@ -16,8 +16,8 @@
 //! for the Signet bundle, 4 P-256 + 1 P-384 for the public one) is measured by alternating
 //! short runs of bundle and primitive verifications on the same thread and comparing their
 //! CPU time, which holds up under load much better than two separate runs.
-//! `SIGNET_BENCH_FLOOR_ROUNDS=N` prints only that measurement (N rounds of about 40 ms;
-//! the summary uses 100), as medians over the rounds.
+//! `SIGNET_BENCH_FLOOR_ROUNDS=N` prints only that measurement (N rounds of about 100 ms; the
+//! summary uses 40).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -273,7 +273,7 @@ impl Primitive {
     }
 }
 
-/// Thread CPU nanoseconds spent by `n` calls of `f`.
+/// CPU time of this thread spent by `n` calls of `f`, in nanoseconds.
 fn cpu_ns(n: u32, f: &dyn Fn()) -> Option<u64> {
     let c0 = thread_cpu_ns()?;
     for _ in 0..n {
@@ -282,20 +282,21 @@ fn cpu_ns(n: u32, f: &dyn Fn()) -> Option<u64> {
     Some(thread_cpu_ns()?.saturating_sub(c0))
 }
 
-/// One round of the interleaved measurement: CPU µs per P-256 verify, per P-384 verify and
-/// per bundle.
+/// Per-operation CPU costs from the interleaved measurement, in µs.
 #[derive(Clone, Copy)]
-struct Round {
+struct Costs {
     v256: f64,
     v384: f64,
     bundle: f64,
 }
 
-/// The cost of one bundle against its floor, measured by alternating short runs (about 10 ms
-/// each) of P-256 verifications, bundle verifications, P-384 verifications and bundle
-/// verifications again, `rounds` times, so that neighbouring runs see the same machine state
-/// (load, frequency, caches shared with other processes). Times are CPU time of this thread.
-fn interleaved(case: &Case, rounds: u32) -> Option<Vec<Round>> {
+/// The cost of one bundle against its floor, measured by alternating runs of about 25 ms of
+/// P-256 verifications, bundle verifications, P-384 verifications and bundle verifications
+/// again, `rounds` times, so that neighbouring runs see the same machine state (load,
+/// frequency, caches shared with other processes). The CPU time of this thread is summed per
+/// kind of operation: the kernel updates that clock at scheduler ticks (every 4 ms here), so
+/// runs are kept well above a tick and only totals are used.
+fn interleaved(case: &Case, rounds: u32) -> Option<Costs> {
     let (bundle, trust, policy) = case.parts();
     let now = Some(UnixTime::from_unix_seconds(case.now));
     let art = Artifact::Sha256Digest(case.digest);
@@ -306,69 +307,46 @@ fn interleaved(case: &Case, rounds: u32) -> Option<Vec<Round>> {
     let one_bundle = || {
         verify(&bundle, art, &policy, &trust, now).unwrap();
     };
-    let (n256, n384, nb) = (100u32, 30u32, 20u32);
-    #[allow(clippy::cast_precision_loss)]
-    let per = |t: u64, n: u32| t as f64 / 1e3 / f64::from(n);
+    let (n256, n384, nb) = (300u32, 90u32, 50u32);
     // Warm up, then alternate.
     cpu_ns(nb, &one_bundle)?;
-    let mut out = Vec::new();
+    let (mut t256, mut t384, mut tb) = (0u64, 0u64, 0u64);
     for _ in 0..rounds {
-        let t256 = cpu_ns(n256, &|| p256.verify())?;
-        let tb1 = cpu_ns(nb, &one_bundle)?;
-        let t384 = cpu_ns(n384, &|| p384.verify())?;
-        let tb2 = cpu_ns(nb, &one_bundle)?;
-        out.push(Round {
-            v256: per(t256, n256),
-            v384: per(t384, n384),
-            bundle: per(tb1 + tb2, 2 * nb),
-        });
+        t256 += cpu_ns(n256, &|| p256.verify())?;
+        tb += cpu_ns(nb, &one_bundle)?;
+        t384 += cpu_ns(n384, &|| p384.verify())?;
+        tb += cpu_ns(nb, &one_bundle)?;
     }
-    Some(out)
+    #[allow(clippy::cast_precision_loss)]
+    let per = |t: u64, n: u32| t as f64 / 1e3 / f64::from(n * rounds);
+    Some(Costs {
+        v256: per(t256, n256),
+        v384: per(t384, n384),
+        bundle: per(tb, 2 * nb),
+    })
 }
 
-/// The value at quantile `q` (0..=1) of `v`.
-fn quantile(v: &mut [f64], q: f64) -> f64 {
-    v.sort_by(f64::total_cmp);
-    #[allow(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        clippy::cast_precision_loss
-    )]
-    let i = ((v.len() - 1) as f64 * q).round() as usize;
-    v[i]
-}
-
-/// Prints the interleaved measurement of `case` against its floor: medians over the rounds,
-/// and the interquartile range of the per-round ratio.
+/// Prints the interleaved measurement of `case` against its floor.
 fn print_floor_ratio(case: &Case, rounds: u32) {
-    let Some(r) = interleaved(case, rounds) else {
+    let Some(c) = interleaved(case, rounds) else {
         println!("  (no per-thread CPU clock here: floor ratio not measured)");
         return;
     };
-    let floor = |x: &Round| f64::from(case.floor.0) * x.v256 + f64::from(case.floor.1) * x.v384;
-    let median = |f: &dyn Fn(&Round) -> f64| {
-        let mut v: Vec<f64> = r.iter().map(f).collect();
-        quantile(&mut v, 0.5)
-    };
-    let mut ratios: Vec<f64> = r.iter().map(|x| x.bundle / floor(x)).collect();
-    let (q1, q3) = (quantile(&mut ratios, 0.25), quantile(&mut ratios, 0.75));
-    let (b, v256, v384, fl) = (
-        median(&|x| x.bundle),
-        median(&|x| x.v256),
-        median(&|x| x.v384),
-        median(&floor),
-    );
+    let floor = f64::from(case.floor.0) * c.v256 + f64::from(case.floor.1) * c.v384;
     println!(
-        "  interleaved ({rounds} rounds, medians, per CPU-second): {:.0} bundles/s ({b:.1} µs); \
-         P-256 verify {v256:.1} µs, P-384 verify {v384:.1} µs ({ROTATION} keys in rotation); \
-         floor ({} P-256 + {} P-384) {fl:.1} µs = {:.0}/s; bundle = {:.3}x the floor \
-         (interquartile {q1:.3}-{q3:.3}) = {:.2} P-256 verifications",
-        1e6 / b,
+        "  interleaved ({rounds} rounds), per CPU-second: {:.0} bundles/s ({:.1} µs); P-256 \
+         verify {:.1} µs, P-384 verify {:.1} µs ({ROTATION} keys in rotation); floor ({} P-256 \
+         + {} P-384) {floor:.1} µs = {:.0}/s; bundle = {:.3}x the floor = {:.2} P-256 \
+         verifications",
+        1e6 / c.bundle,
+        c.bundle,
+        c.v256,
+        c.v384,
         case.floor.0,
         case.floor.1,
-        1e6 / fl,
-        median(&|x| x.bundle / floor(x)),
-        median(&|x| x.bundle / x.v256),
+        1e6 / floor,
+        c.bundle / floor,
+        c.bundle / c.v256,
     );
 }
 
@@ -454,7 +432,7 @@ fn main() {
         println!("{}:", case.name);
         println!("  signet-verifier, parsed bundle: {parsed}");
         println!("  signet-verifier, from JSON:     {from_json}");
-        print_floor_ratio(case, 100);
+        print_floor_ratio(case, 40);
         println!("  sigstore-python Verifier (from JSON): {}", case.python());
     }
     println!("\n== openssl speed -seconds 3 ecdsap256 ecdsap384 ==");
