@@ -49,6 +49,11 @@ use crate::tlog::{
     EdgeState, FetchedBundle, LogClient, LogTrust,
 };
 
+/// Why an entry body does not parse, if it does not (run on the fetch tasks).
+fn parse_error(index: u64, body: &[u8]) -> Option<String> {
+    entry::observe(index, body).err().map(|e| e.to_string())
+}
+
 /// Exit code: a mismatch was found.
 const EXIT_FAILED: u8 = 1;
 /// Exit code: stopped before the end; resume with `--state`.
@@ -336,7 +341,7 @@ struct Auditor {
 
 impl Auditor {
     /// Checks one bundle's entries against its level-0 tile and queues their leaf hashes.
-    fn check_bundle(&mut self, b: &FetchedBundle) {
+    fn check_bundle(&mut self, b: &FetchedBundle<Option<String>>) {
         let first = b.first_index();
         let start = self.edge.size() + self.pending.len() as u64;
         let tile = b.tile.as_deref().unwrap_or_default();
@@ -370,7 +375,11 @@ impl Auditor {
             if index < start {
                 continue;
             }
-            if let Err(e) = entry::observe(index, body) {
+            let parsed = b.parsed.first().and_then(|(i0, _)| {
+                let k = usize::try_from(index.checked_sub(*i0)?).ok()?;
+                b.parsed.get(k).filter(|(i, _)| *i == index)
+            });
+            if let Some((_, Some(e))) = parsed {
                 self.failures.add(format!(
                     "{} entry {index} (bytes {}..{} of the bundle): the body does not parse: {e}",
                     b.path,
@@ -486,7 +495,14 @@ async fn audit(args: AuditArgs, trust: LogTrust, client: LogClient) -> anyhow::R
     let from = a.edge.size();
     let mut progress = Progress::new(from, target.size);
     let concurrency = usize::try_from(args.concurrency).unwrap_or(8);
-    let mut stream = BundleStream::new(client.clone(), from, target.size, true, concurrency);
+    let mut stream = BundleStream::new(
+        client.clone(),
+        from,
+        target.size,
+        true,
+        concurrency,
+        parse_error,
+    );
     let mut bundles = 0u64;
     let mut since_chunk = 0usize;
     let mut since_save = 0u64;

@@ -595,11 +595,14 @@ fn monitor_keeps_up_with_a_growing_log() {
         t0.elapsed().as_secs_f64()
     );
     let policy = t.join("policy.toml");
-    std::fs::write(
-        &policy,
-        "[[watch]]\nsan = \"watched@example.com\"\n\n[rules.digest_multiple_identities]\n\n[rules.burst]\nmax = 1000000\n",
-    )
-    .unwrap();
+    // SIGNET_BENCH_POLICY: "full" (default: watch + digest + burst rules), "watch", "none".
+    let policy_kind = std::env::var("SIGNET_BENCH_POLICY").unwrap_or_else(|_| "full".into());
+    let policy_text = match policy_kind.as_str() {
+        "none" => "",
+        "watch" => "[[watch]]\nsan = \"watched@example.com\"\n",
+        _ => "[[watch]]\nsan = \"watched@example.com\"\n\n[rules.digest_multiple_identities]\n\n[rules.burst]\nmax = 1000000\n",
+    };
+    std::fs::write(&policy, policy_text).unwrap();
 
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -691,6 +694,7 @@ fn monitor_keeps_up_with_a_growing_log() {
     let (final_size, grow_secs, lag, lines) = result;
     // Busy time: the sum of pass durations that analysed entries.
     let mut busy = 0.0f64;
+    let mut saving = 0.0f64;
     let mut analysed = 0u64;
     for (_, l) in &lines {
         if let Some(rest) = l.split("(+").nth(1) {
@@ -706,10 +710,14 @@ fn monitor_keeps_up_with_a_growing_log() {
                 .unwrap();
             busy += secs;
             analysed += n;
+            if let Some(v) = l.split("state saved in ").nth(1) {
+                saving += v.trim_end_matches('s').parse::<f64>().unwrap();
+            }
         }
     }
+    eprintln!("bench: policy {policy_kind:?}");
     eprintln!(
-        "bench: log grew to {final_size} in {grow_secs:.1}s ({log_rate:.0} entries/s); monitor analysed {analysed} entries in {busy:.1}s of passes ({:.0} entries/s while busy), caught up {lag:.2}s after the last append; {} passes",
+        "bench: log grew to {final_size} in {grow_secs:.1}s ({log_rate:.0} entries/s); monitor analysed {analysed} entries in {busy:.1}s of passes ({:.0} entries/s while busy, {saving:.1}s of it saving state), caught up {lag:.2}s after the last append; {} passes",
         analysed as f64 / busy,
         lines.iter().filter(|(_, l)| l.contains("pass ok")).count()
     );

@@ -230,6 +230,7 @@ struct PassReport {
     analysed_to: u64,
     rule_alerts: usize,
     seconds: f64,
+    save_seconds: f64,
 }
 
 /// Prints alerts and posts them to the webhook.
@@ -337,14 +338,15 @@ impl Monitor {
                         eprintln!("signet monitor: the log answers again");
                     }
                     eprintln!(
-                        "signet monitor: pass ok: checkpoint {}, analysed {} -> {} (+{} entries in {:.2}s, {:.0} entries/s), {} rule alerts",
+                        "signet monitor: pass ok: checkpoint {}, analysed {} -> {} (+{} entries in {:.2}s, {:.0} entries/s), {} rule alerts, state saved in {:.3}s",
                         report.checkpoint_size,
                         report.analysed_from,
                         report.analysed_to,
                         report.analysed_to - report.analysed_from,
                         report.seconds,
                         rate(report.analysed_to - report.analysed_from, report.seconds),
-                        report.rule_alerts
+                        report.rule_alerts,
+                        report.save_seconds
                     );
                     if self.args.once {
                         return Ok(if report.rule_alerts > 0 {
@@ -638,7 +640,9 @@ impl Monitor {
         state.last_pass = Some(now_unix());
         state.entries_analysed += target - from;
         state.log.clone_from(&self.args.log);
+        let t_save = Instant::now();
         state.save(&self.args.state)?;
+        let save_seconds = t_save.elapsed().as_secs_f64();
         self.state = Some(state);
         Ok(PassReport {
             checkpoint_size: cp.size,
@@ -646,6 +650,7 @@ impl Monitor {
             analysed_to: target,
             rule_alerts: alerts.len(),
             seconds: t0.elapsed().as_secs_f64(),
+            save_seconds,
         })
     }
 
@@ -659,7 +664,14 @@ impl Monitor {
     ) -> Result<Vec<Alert>, Failure> {
         let from = edge.size();
         let concurrency = usize::try_from(self.args.concurrency).unwrap_or(8);
-        let mut stream = BundleStream::new(self.client.clone(), from, target, false, concurrency);
+        let mut stream = BundleStream::new(
+            self.client.clone(),
+            from,
+            target,
+            false,
+            concurrency,
+            entry::observe,
+        );
         let mut alerts = Vec::new();
         let mut leaves: Vec<Hash> = Vec::with_capacity(CHUNK_LEAVES + 256);
         while let Some(bundle) = stream.next().await {
@@ -672,18 +684,24 @@ impl Monitor {
                 )
             })?;
             let first = bundle.first_index();
-            for (k, ((offset, body), leaf)) in entries.iter().zip(&bundle.leaves).enumerate() {
-                let index = first + k as u64;
-                if index < from || index >= target {
-                    continue;
+            for (index, observed) in &bundle.parsed {
+                if *index >= target {
+                    break;
                 }
+                let k = usize::try_from(index - first).unwrap_or(usize::MAX);
+                let (Some(leaf), Some((offset, _))) = (bundle.leaves.get(k), entries.get(k)) else {
+                    return Err(Failure::Fatal(anyhow::anyhow!(
+                        "internal: entry {index} outside bundle {}",
+                        bundle.path
+                    )));
+                };
                 leaves.push(*leaf);
-                match entry::observe(index, body) {
-                    Ok(e) => alerts.extend(self.engine.observe(&e)),
+                match observed {
+                    Ok(e) => alerts.extend(self.engine.observe(e)),
                     Err(err) => alerts.push(Alert {
                         alert: "entry_unparseable".to_owned(),
                         severity: Severity::Warning,
-                        log_index: Some(index),
+                        log_index: Some(*index),
                         message: format!("entry {index} does not parse: {err}"),
                         details: json!({
                             "error": err.to_string(),

@@ -527,9 +527,9 @@ pub(crate) async fn fetch_edge(client: &LogClient, size: u64) -> Result<Edge, Fe
 // Entry bundles in order
 // ---------------------------------------------------------------------------------------------
 
-/// One entry bundle as fetched, decoded and hashed.
+/// One entry bundle as fetched, decoded, hashed and parsed.
 #[derive(Debug)]
-pub(crate) struct FetchedBundle {
+pub(crate) struct FetchedBundle<T> {
     /// Bundle index `N` (entries `N*256 ..`).
     pub(crate) index: u64,
     /// Width fetched (number of entries).
@@ -541,11 +541,14 @@ pub(crate) struct FetchedBundle {
     pub(crate) entries: Result<Vec<(usize, Vec<u8>)>, String>,
     /// `leaf_hash(body)` of each entry (empty if the bundle did not decode).
     pub(crate) leaves: Vec<Hash>,
+    /// The stream's parse function applied to each entry in the bundle at or after the
+    /// stream's start (`(index, result)`; empty if the bundle did not decode).
+    pub(crate) parsed: Vec<(u64, T)>,
     /// The level-0 tile at the same index and width, when asked for.
     pub(crate) tile: Option<Vec<u8>>,
 }
 
-impl FetchedBundle {
+impl<T> FetchedBundle<T> {
     /// Index of the first entry of the bundle.
     pub(crate) fn first_index(&self) -> u64 {
         self.index * u64::from(TILE_WIDTH)
@@ -568,30 +571,34 @@ fn decode_with_offsets(data: &[u8], width: u16) -> Result<Vec<(usize, Vec<u8>)>,
     Ok(out)
 }
 
-type BundleTask = JoinHandle<Result<FetchedBundle, FetchError>>;
+type BundleTask<T> = JoinHandle<Result<FetchedBundle<T>, FetchError>>;
 
 /// Fetches the entry bundles covering leaves `[start, end)` of a tree of size `end`, in order,
-/// with at most `concurrency` bundles in flight. Bundles are decoded and leaf-hashed on the
-/// runtime's worker threads.
-pub(crate) struct BundleStream {
+/// with at most `concurrency` bundles in flight. Bundles are decoded, leaf-hashed and their
+/// entries parsed (by the stream's `parse` function) on the runtime's worker threads.
+pub(crate) struct BundleStream<T> {
     client: LogClient,
+    start: u64,
+    parse: fn(u64, &[u8]) -> T,
     next: u64,
     last: u64,
     size: u64,
     with_tiles: bool,
     concurrency: usize,
-    inflight: VecDeque<BundleTask>,
+    inflight: VecDeque<BundleTask<T>>,
 }
 
-impl BundleStream {
+impl<T: Send + 'static> BundleStream<T> {
     /// A stream of the bundles holding leaves `[start, end)` (empty when `start >= end`), with
-    /// their level-0 tiles if `with_tiles`.
+    /// their level-0 tiles if `with_tiles`; `parse(index, body)` runs on each entry from
+    /// `start` on.
     pub(crate) fn new(
         client: LogClient,
         start: u64,
         end: u64,
         with_tiles: bool,
         concurrency: usize,
+        parse: fn(u64, &[u8]) -> T,
     ) -> Self {
         let w = u64::from(TILE_WIDTH);
         let (next, last) = if start >= end {
@@ -601,6 +608,8 @@ impl BundleStream {
         };
         Self {
             client,
+            start,
+            parse,
             next,
             last,
             size: end,
@@ -616,6 +625,7 @@ impl BundleStream {
         let width = tile_width(0, index, self.size).unwrap_or(TILE_WIDTH);
         let client = self.client.clone();
         let with_tiles = self.with_tiles;
+        let (start, parse) = (self.start, self.parse);
         self.inflight.push_back(tokio::spawn(async move {
             let path = entry_bundle_path(index, width);
             let tile_id = TileId {
@@ -630,9 +640,18 @@ impl BundleStream {
                 (client.get(&path).await?, None)
             };
             let entries = decode_with_offsets(&data, width);
-            let leaves = match &entries {
-                Ok(es) => es.iter().map(|(_, b)| leaf_hash(b)).collect(),
-                Err(_) => Vec::new(),
+            let (leaves, parsed) = match &entries {
+                Ok(es) => {
+                    let first = index * u64::from(TILE_WIDTH);
+                    let leaves = es.iter().map(|(_, b)| leaf_hash(b)).collect();
+                    let parsed = (first..)
+                        .zip(es)
+                        .filter(|(i, _)| *i >= start)
+                        .map(|(i, (_, b))| (i, parse(i, b)))
+                        .collect();
+                    (leaves, parsed)
+                }
+                Err(_) => (Vec::new(), Vec::new()),
             };
             Ok(FetchedBundle {
                 index,
@@ -640,6 +659,7 @@ impl BundleStream {
                 path,
                 entries,
                 leaves,
+                parsed,
                 tile,
             })
         }));
@@ -649,7 +669,7 @@ impl BundleStream {
     ///
     /// # Errors
     /// The bundle's [`FetchError`].
-    pub(crate) async fn next(&mut self) -> Option<Result<FetchedBundle, FetchError>> {
+    pub(crate) async fn next(&mut self) -> Option<Result<FetchedBundle<T>, FetchError>> {
         while self.inflight.len() < self.concurrency && self.next <= self.last {
             self.spawn_one();
         }
@@ -668,7 +688,7 @@ impl BundleStream {
     }
 }
 
-impl Drop for BundleStream {
+impl<T> Drop for BundleStream<T> {
     fn drop(&mut self) {
         for h in &self.inflight {
             h.abort();
