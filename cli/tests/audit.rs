@@ -192,6 +192,42 @@ fn audit_of_100k_entries_passes_resumes_and_fails_on_a_flipped_tile_byte() {
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     let saved: Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
     assert_eq!(saved["done"]["size"], 25_600);
+    // Ctrl-C (SIGINT) saves progress and exits 3; the next run finishes.
+    let state2 = t.join("audit-sigint.json");
+    let child = signet()
+        .args(["audit", "--log", &url, "--trusted-root"])
+        .arg(&tr)
+        .arg("--state")
+        .arg(&state2)
+        .args(["--concurrency", "1", "--save-every", "4"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Interrupt once the first progress was saved (4 bundles in), well before the end.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !state2.exists() {
+        assert!(Instant::now() < deadline, "no progress saved");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let saved: Value = serde_json::from_slice(&std::fs::read(&state2).unwrap()).unwrap();
+    let done = saved["done"]["size"].as_u64().unwrap();
+    assert!(done > 0 && done < ENTRIES as u64, "{done}");
+    let out = audit(&url, &tr, &["--state", state2.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(&format!("resuming at entry {done}")),
+        "{}",
+        text(&out)
+    );
+
     add_over_http(&url, 3);
     let out = audit(&url, &tr, &["--state", st, "--save-every", "8"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
