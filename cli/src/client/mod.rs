@@ -387,6 +387,8 @@ async fn sign_image(args: SignImageArgs) -> anyhow::Result<ExitCode> {
     let manifest = registry.resolve(&reference).await?;
     let subject = manifest.descriptor();
     let digest = digest_bytes(&subject.digest)?;
+    // Fail before anything is logged when the signature could not be attached.
+    registry.check_push_access().await?;
     let http = sign::http_client()?;
     let identity = signing_identity(opts, &http, &services).await?;
     let signed = sign::sign_digest(&http, &log, &identity, &digest).await?;

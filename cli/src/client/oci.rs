@@ -824,6 +824,40 @@ impl RegistryClient {
         Ok(desc)
     }
 
+    /// Checks that this client may push to the repository without storing anything: starts a
+    /// blob upload and cancels it. `signet sign` calls it before it asks for a certificate, so
+    /// a registry that refuses the push fails the command before anything is logged.
+    ///
+    /// # Errors
+    /// [`RegistryError::Auth`] when the registry refuses the credentials (or their absence),
+    /// status and transport errors otherwise.
+    pub(crate) async fn check_push_access(&self) -> Result<(), RegistryError> {
+        let url = self.url("blobs/uploads/");
+        let resp = self
+            .send(Method::POST, &url, HeaderMap::new(), None)
+            .await?;
+        if resp.status() != StatusCode::ACCEPTED {
+            return Err(Self::status_error(Method::POST, &url, resp).await);
+        }
+        let location = resp
+            .headers()
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        // Cancel the empty upload session (best effort: registries expire them anyway).
+        if let Some(loc) = location {
+            if let Ok(cancel) = url::Url::parse(&self.base).and_then(|b| b.join(&loc)) {
+                let cancel = cancel.to_string();
+                if self.on_registry(&cancel) {
+                    let _ = self
+                        .send(Method::DELETE, &cancel, HeaderMap::new(), None)
+                        .await;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Pushes a manifest under `reference` (a tag or its digest). Returns whether the registry
     /// sent `OCI-Subject` (it processed the subject for its referrers API).
     ///
@@ -1613,5 +1647,76 @@ mod tests {
             format!("sha256-{}", "0".repeat(64))
         );
         assert!(referrers_tag("sha512:00").is_err());
+    }
+
+    /// A registry that serves pulls anonymously but wants Basic `u:pw` to push: the push
+    /// check fails without credentials (before `sign` would log anything) and succeeds with
+    /// them, cancelling the upload session it opened.
+    #[test]
+    fn push_access_is_checked_without_storing_anything() {
+        use axum::http::HeaderValue;
+        use axum::response::IntoResponse as _;
+        rt().block_on(async {
+            let seen = Seen::default();
+            let recorder = seen.clone();
+            let expected = format!("Basic {}", B64.encode("u:pw"));
+            let router = axum::Router::new().fallback(move |req: axum::extract::Request| {
+                let seen = recorder.clone();
+                let expected = expected.clone();
+                async move {
+                    let auth = record(&seen, &req);
+                    let method = req.method().clone();
+                    seen.lock()
+                        .unwrap()
+                        .push((format!("{method} {}", req.uri().path()), None));
+                    if method == Method::GET {
+                        return StatusCode::NOT_FOUND.into_response();
+                    }
+                    if auth.as_deref() != Some(expected.as_str()) {
+                        let mut r = StatusCode::UNAUTHORIZED.into_response();
+                        r.headers_mut().insert(
+                            WWW_AUTHENTICATE,
+                            HeaderValue::from_static("Basic realm=\"push\""),
+                        );
+                        return r;
+                    }
+                    if method == Method::POST {
+                        let mut r = StatusCode::ACCEPTED.into_response();
+                        r.headers_mut().insert(
+                            LOCATION,
+                            HeaderValue::from_static("/v2/a/b/blobs/uploads/session-1"),
+                        );
+                        return r;
+                    }
+                    StatusCode::NO_CONTENT.into_response()
+                }
+            });
+            let addr = serve(router).await;
+            let err = loopback_client(&addr, None)
+                .check_push_access()
+                .await
+                .unwrap_err();
+            assert!(matches!(err, RegistryError::Auth { .. }), "{err}");
+            loopback_client(&addr, Some(("u", "pw")))
+                .check_push_access()
+                .await
+                .unwrap();
+            let calls: Vec<String> = seen
+                .lock()
+                .unwrap()
+                .iter()
+                .map(|(p, _)| p.clone())
+                .collect();
+            assert!(
+                calls
+                    .iter()
+                    .any(|c| c == "DELETE /v2/a/b/blobs/uploads/session-1"),
+                "the upload session is cancelled: {calls:?}"
+            );
+            assert!(
+                !calls.iter().any(|c| c.starts_with("PUT")),
+                "nothing stored: {calls:?}"
+            );
+        });
     }
 }
