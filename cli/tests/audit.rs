@@ -170,6 +170,16 @@ fn audit_of_100k_entries_passes_resumes_and_fails_on_a_flipped_tile_byte() {
     let url = server.url.clone();
     let tr = data.join("trusted_root.json");
 
+    let first_checkpoint = t.join("checkpoint-100k.txt");
+    std::fs::write(
+        &first_checkpoint,
+        reqwest::blocking::get(format!("{url}/checkpoint"))
+            .unwrap()
+            .text()
+            .unwrap(),
+    )
+    .unwrap();
+
     // A full audit passes.
     let t0 = Instant::now();
     let out = audit(&url, &tr, &[]);
@@ -238,6 +248,18 @@ fn audit_of_100k_entries_passes_resumes_and_fails_on_a_flipped_tile_byte() {
     );
     assert!(
         stdout(&out).contains(&format!("audit passed: {} entries", ENTRIES + 3)),
+        "{}",
+        text(&out)
+    );
+    // The log has grown; an audit against the older checkpoint (--checkpoint) still passes.
+    let out = audit(
+        &url,
+        &tr,
+        &["--checkpoint", first_checkpoint.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        stdout(&out).contains(&format!("audit passed: {ENTRIES} entries")),
         "{}",
         text(&out)
     );
