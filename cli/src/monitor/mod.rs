@@ -150,7 +150,8 @@ struct MonitorState {
     /// Unix time the log stopped answering, while it does not answer.
     #[serde(default)]
     unreachable_since: Option<i64>,
-    /// Unix time of the last pass that completed.
+    /// Unix time of the last completed pass that changed the state (a pass that finds the
+    /// same checkpoint again does not rewrite the file).
     #[serde(default)]
     last_pass: Option<i64>,
     /// Entries analysed since the state was created.
@@ -300,7 +301,11 @@ pub(crate) fn run(args: MonitorArgs) -> anyhow::Result<ExitCode> {
         policy.clone(),
         state.as_ref().map(|s| s.rules.clone()).unwrap_or_default(),
     );
-    let client = LogClient::new(&args.log, Duration::from_secs(30), 2)?;
+    // A request may not take longer than the time after which the log counts as unreachable.
+    let timeout = args
+        .unreachable_after
+        .clamp(Duration::from_secs(2), Duration::from_secs(30));
+    let client = LogClient::new(&args.log, timeout, 2)?;
     let webhook = match &args.webhook {
         Some(url) => Some((
             reqwest::Client::builder()
@@ -603,23 +608,26 @@ impl Monitor {
             }
         })?;
         let cp = self.verify_note(&note)?;
-        let mut state = match self.state.clone() {
-            Some(s) => s,
-            None => {
-                let s = self.first_state(&note, &cp).await?;
-                s.save(&self.args.state)?;
-                self.state = Some(s.clone());
-                s
-            }
-        };
+        if self.state.is_none() {
+            let s = self.first_state(&note, &cp).await?;
+            s.save(&self.args.state)?;
+            self.state = Some(s);
+        }
+        let state = self
+            .state
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("internal: no monitor state"))?;
         let old = parse_verified(&state.checkpoint)
             .with_context(|| format!("{}: saved checkpoint", self.args.state.display()))?;
-        self.check_consistency(&old, &cp, &note).await?;
-
         let mut edge = state
             .analysed
             .to_edge()
             .with_context(|| format!("{}: saved tiles", self.args.state.display()))?;
+        let unchanged = state.checkpoint.as_bytes() == note.as_slice()
+            && state.unreachable_since.is_none()
+            && state.log == self.args.log;
+        self.check_consistency(&old, &cp, &note).await?;
+
         let from = edge.size();
         let target = match self.args.max_entries_per_pass {
             Some(max) => cp.size.min(from.saturating_add(max)),
@@ -630,20 +638,31 @@ impl Monitor {
         } else {
             Vec::new()
         };
+        // Alerts go out before the state is saved: if saving fails they are raised again by
+        // the next pass (at least once, never lost).
         for a in &alerts {
             alerter.emit(a).await;
         }
-        state.checkpoint = String::from_utf8_lossy(&note).into_owned();
-        state.analysed = edge.to_state().map_err(|e| Failure::Fatal(e.into()))?;
-        state.rules = self.engine.state();
-        state.unreachable_since = None;
-        state.last_pass = Some(now_unix());
-        state.entries_analysed += target - from;
-        state.log.clone_from(&self.args.log);
-        let t_save = Instant::now();
-        state.save(&self.args.state)?;
-        let save_seconds = t_save.elapsed().as_secs_f64();
-        self.state = Some(state);
+        let mut save_seconds = 0.0;
+        if target > from || !unchanged {
+            let rules = (target > from).then(|| self.engine.state());
+            let state = self
+                .state
+                .as_mut()
+                .ok_or_else(|| anyhow::anyhow!("internal: no monitor state"))?;
+            state.checkpoint = String::from_utf8_lossy(&note).into_owned();
+            state.analysed = edge.to_state().map_err(|e| Failure::Fatal(e.into()))?;
+            if let Some(r) = rules {
+                state.rules = r;
+            }
+            state.unreachable_since = None;
+            state.last_pass = Some(now_unix());
+            state.entries_analysed += target - from;
+            state.log.clone_from(&self.args.log);
+            let t_save = Instant::now();
+            state.save(&self.args.state)?;
+            save_seconds = t_save.elapsed().as_secs_f64();
+        }
         Ok(PassReport {
             checkpoint_size: cp.size,
             analysed_from: from,
