@@ -364,6 +364,69 @@ fn from_checkpoint_analyses_the_entries_after_it() {
 }
 
 #[test]
+fn polling_mode_reports_alerts_as_the_log_grows() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let data = t.join("data");
+    let server = serve(&data, free_port());
+    let url = server.url.clone();
+    let watched = key();
+    let policy = t.join("policy.toml");
+    std::fs::write(
+        &policy,
+        format!(
+            "[[watch]]\nkey_id = \"{}\"\n",
+            hex::encode(watched.public_key().key_id())
+        ),
+    )
+    .unwrap();
+    let mut child = signet()
+        .args([
+            "monitor",
+            "--log",
+            &url,
+            "--interval",
+            "200ms",
+            "--trusted-root",
+        ])
+        .arg(data.join("trusted_root.json"))
+        .arg("--state")
+        .arg(t.join("m.json"))
+        .arg("--policy")
+        .arg(&policy)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let _ = tx.send(line.unwrap());
+        }
+    });
+    // Wait for the first pass (the state file appears), then sign twice, a while apart.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !t.join("m.json").exists() {
+        assert!(Instant::now() < deadline, "no first pass");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut got = Vec::new();
+    for n in 0..2 {
+        let index = add(&url, &watched, &format!("loop {n}"));
+        let line = rx.recv_timeout(Duration::from_secs(20)).unwrap();
+        let v: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["alert"], "watched_identity", "{line}");
+        assert_eq!(v["log_index"], index);
+        got.push(v);
+    }
+    assert!(child.try_wait().unwrap().is_none(), "the monitor stopped");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(got.len(), 2);
+}
+
+#[test]
 fn unreachable_log_alerts_after_the_configured_time() {
     let tmp = tempfile::tempdir().unwrap();
     let t = tmp.path();
