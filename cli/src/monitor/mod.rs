@@ -290,6 +290,12 @@ pub(crate) fn run(args: MonitorArgs) -> anyhow::Result<ExitCode> {
     };
     let state = MonitorState::load(&args.state)?;
     if let Some(s) = &state {
+        if args.from_checkpoint.is_some() {
+            eprintln!(
+                "signet monitor: note: {} exists, so --from-checkpoint is ignored",
+                args.state.display()
+            );
+        }
         if s.log != args.log {
             eprintln!(
                 "signet monitor: note: the state was made following {}, now following {}",
