@@ -16,6 +16,7 @@
 //! for the Signet bundle, 4 P-256 + 1 P-384 for the public one) is measured by alternating
 //! short runs of bundle and primitive verifications on the same thread and comparing their
 //! CPU time, which holds up under load much better than two separate runs.
+//! `SIGNET_BENCH_SUMMARY_ONLY=1` skips the criterion part and prints only the summary.
 //! `SIGNET_BENCH_FLOOR_ROUNDS=N` prints only that measurement (N rounds of about 100 ms; the
 //! summary uses 40).
 #![allow(
@@ -395,7 +396,8 @@ fn main() {
     }
     let cases = cases();
     let mut c = Criterion::default().configure_from_args();
-    {
+    // `SIGNET_BENCH_SUMMARY_ONLY=1` skips criterion (about a minute) to fit a quiet moment.
+    if std::env::var_os("SIGNET_BENCH_SUMMARY_ONLY").is_none() {
         let mut g = c.benchmark_group("verify");
         g.throughput(Throughput::Elements(1));
         for case in &cases {
