@@ -6,11 +6,12 @@
 //! Run: `cargo bench -p signet-verifier --profile dev --bench verify`.
 //!
 //! On a shared machine, wall-clock rates depend on the load, so the summary also reports
-//! rates per CPU-second of the benchmark thread, and two loops exist for `perf stat`
-//! (instruction and cycle counts do not depend on other processes):
-//! `SIGNET_BENCH_PRIMITIVE_LOOP=N` runs N P-256 verifications (16 keys and signatures in
-//! turn), `SIGNET_BENCH_BUNDLE_LOOP=N`
-//! verifies the P-256 bundle N times (both include a small fixed setup).
+//! rates per CPU-second of the benchmark thread, and two loops exist for instruction counts,
+//! which do not depend on other processes (`valgrind --tool=callgrind`; this VM exposes no
+//! hardware counters to `perf stat`): `SIGNET_BENCH_PRIMITIVE_LOOP=N` runs N P-256
+//! verifications (16 keys and signatures in turn), `SIGNET_BENCH_BUNDLE_LOOP=N` verifies the
+//! P-256 bundle N times; with `SIGNET_BENCH_P384=1`, P-384 verifications and the public P-384
+//! bundle instead. Both include a small fixed setup: subtract a run with N = 1.
 //!
 //! The cost relative to the floor (the signature checks a bundle needs: 5 P-256 verifications
 //! for the Signet bundle, 4 P-256 + 1 P-384 for the public one) is measured by alternating
@@ -356,8 +357,14 @@ fn main() {
         .ok()
         .and_then(|v| v.parse::<u32>().ok())
     {
-        // For `perf stat`: only N P-256 verifications (keys in rotation), no bundle.
-        let p = Primitive::new(signet_proto::keys::EcdsaCurve::P256);
+        // For `perf stat` or callgrind: only N verifications (keys in rotation), no bundle;
+        // P-256, or P-384 with SIGNET_BENCH_P384=1.
+        let curve = if std::env::var_os("SIGNET_BENCH_P384").is_some() {
+            signet_proto::keys::EcdsaCurve::P384
+        } else {
+            signet_proto::keys::EcdsaCurve::P256
+        };
+        let p = Primitive::new(curve);
         for _ in 0..n {
             p.verify();
         }
@@ -367,8 +374,9 @@ fn main() {
         .ok()
         .and_then(|v| v.parse::<u32>().ok())
     {
-        // For `perf stat`: only N verifications of the P-256 bundle.
-        let case = &cases()[0];
+        // For `perf stat` or callgrind: only N verifications of the P-256 bundle, or of the
+        // public P-384 one with SIGNET_BENCH_P384=1.
+        let case = &cases()[usize::from(std::env::var_os("SIGNET_BENCH_P384").is_some())];
         let (bundle, trust, policy) = case.parts();
         let now = Some(UnixTime::from_unix_seconds(case.now));
         for _ in 0..n {
