@@ -1,8 +1,20 @@
 //! HTTP ingest benchmark: pre-signs N hashedrekord entries (ECDSA P-256, PEM public keys),
-//! submits them with C concurrent clients to a running log, and reports entries/s and the
-//! submit-to-response (with inclusion proof) latency distribution.
+//! submits them with C concurrent keep-alive clients to a running log, and reports entries/s,
+//! the submit-to-response (with inclusion proof) latency distribution, and the CPU time the
+//! load generator itself used (and, with `--server-pid`, the server's CPU per entry).
 //!
 //! usage: cargo run --example loadgen -- BASE_URL [ENTRIES] [CONCURRENCY]
+//!        [--reqwest] [--threads N] [--keys K] [--server-pid PID]
+//!
+//! By default every request is encoded to raw HTTP/1.1 bytes before the timed part, and C
+//! tasks on a `--threads` (default 1) tokio runtime each drive one TCP connection with a
+//! minimal client: write the request bytes, read the status line, the headers and the
+//! `Content-Length` body. A response counts when its status is 201 and its body carries an
+//! inclusion proof with a checkpoint and a signed entry timestamp. `--reqwest` uses the
+//! previous client (reqwest/hyper) instead.
+//!
+//! Only `http://HOST:PORT` base URLs are supported (no TLS). Entries are signed with `--keys`
+//! (default 16) distinct P-256 keys.
 #![allow(clippy::unwrap_used)]
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -13,109 +25,316 @@ use aws_lc_rs::rand::SystemRandom;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use signet_proto::keys::{EcdsaCurve, EcdsaSigner};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// User + system CPU seconds of this process (all threads), from `/proc/self/stat`.
+fn self_cpu() -> f64 {
+    proc_cpu("self").map_or(0.0, |(u, s)| u + s)
+}
+
+/// (user, system) CPU seconds of `/proc/<pid>/stat`.
+fn proc_cpu(pid: &str) -> Option<(f64, f64)> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = &s[s.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let tick = clock_ticks();
+    Some((
+        f.get(11)?.parse::<f64>().ok()? / tick,
+        f.get(12)?.parse::<f64>().ok()? / tick,
+    ))
+}
+
+fn clock_ticks() -> f64 {
+    // USER_HZ is 100 on every Linux ABI this runs on.
+    100.0
+}
+
+struct Args {
+    base: String,
+    n: usize,
+    conc: usize,
+    reqwest: bool,
+    threads: usize,
+    keys: usize,
+    server_pid: Option<String>,
+}
+
+fn parse_args() -> Args {
+    let mut pos = Vec::new();
+    let mut a = Args {
+        base: "http://127.0.0.1:3000".into(),
+        n: 100_000,
+        conc: 256,
+        reqwest: false,
+        threads: 1,
+        keys: 16,
+        server_pid: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(x) = it.next() {
+        match x.as_str() {
+            "--reqwest" => a.reqwest = true,
+            "--threads" => a.threads = it.next().unwrap().parse().unwrap(),
+            "--keys" => a.keys = it.next().unwrap().parse().unwrap(),
+            "--server-pid" => a.server_pid = it.next(),
+            _ => pos.push(x),
+        }
+    }
+    if let Some(b) = pos.first() {
+        a.base = b.trim_end_matches('/').to_string();
+    }
+    if let Some(n) = pos.get(1) {
+        a.n = n.parse().unwrap();
+    }
+    if let Some(c) = pos.get(2) {
+        a.conc = c.parse().unwrap();
+    }
+    a
+}
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let base = args
-        .get(1)
-        .cloned()
-        .unwrap_or_else(|| "http://127.0.0.1:3000".into());
-    let n: usize = args.get(2).map_or(100_000, |s| s.parse().unwrap());
-    let conc: usize = args.get(3).map_or(256, |s| s.parse().unwrap());
+    let args = parse_args();
+    let n = args.n;
+    let conc = args.conc;
     let run_id = signet_log::util::now_millis();
     let t0 = Instant::now();
     let rng = SystemRandom::new();
-    let signers: Vec<EcdsaSigner> = (0..16)
+    let signers: Vec<EcdsaSigner> = (0..args.keys.max(1))
         .map(|_| EcdsaSigner::generate(EcdsaCurve::P256, &rng).unwrap())
         .collect();
     let pems: Vec<String> = signers
         .iter()
         .map(|s| B64.encode(s.public_key().to_pem()))
         .collect();
-    let bodies: Vec<Vec<u8>> = (0..n)
+    let host = args
+        .base
+        .strip_prefix("http://")
+        .expect("only http:// base URLs")
+        .to_string();
+    let requests: Vec<Vec<u8>> = (0..n)
         .map(|i| {
             let artifact = format!("loadgen {run_id} {i}");
             let digest = signet_log::util::sha256(artifact.as_bytes());
             let k = i % signers.len();
             let sig = signers[k].sign_digest(&digest).unwrap();
-            format!(
+            let body = format!(
                 r#"{{"apiVersion":"0.0.1","kind":"hashedrekord","spec":{{"data":{{"hash":{{"algorithm":"sha256","value":"{}"}}}},"signature":{{"content":"{}","publicKey":{{"content":"{}"}}}}}}}}"#,
                 hex::encode(digest),
                 B64.encode(sig),
                 pems[k]
-            )
-            .into_bytes()
+            );
+            if args.reqwest {
+                body.into_bytes()
+            } else {
+                format!(
+                    "POST /api/v1/log/entries HTTP/1.1\r\nhost: {host}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                    body.len()
+                )
+                .into_bytes()
+            }
         })
         .collect();
     eprintln!(
-        "pre-signed {n} entries in {:.1}s",
+        "pre-signed and encoded {n} entries in {:.1}s",
         t0.elapsed().as_secs_f64()
     );
-    let bodies = Arc::new(bodies);
+    let requests = Arc::new(requests);
     let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
+        .worker_threads(args.threads.max(1))
         .enable_all()
         .build()
         .unwrap();
-    rt.block_on(async move {
-        let client = reqwest::Client::builder()
-            .pool_max_idle_per_host(conc)
-            .build()
-            .unwrap();
+    let server_before = args.server_pid.as_deref().and_then(proc_cpu);
+    let cpu_before = self_cpu();
+    let start = Instant::now();
+    let (mut lat, other) = rt.block_on(async {
         let next = Arc::new(AtomicUsize::new(0));
-        let start = Instant::now();
         let mut tasks = Vec::new();
         for _ in 0..conc {
-            let client = client.clone();
-            let bodies = Arc::clone(&bodies);
+            let requests = Arc::clone(&requests);
             let next = Arc::clone(&next);
-            let url = format!("{base}/api/v1/log/entries");
-            tasks.push(tokio::spawn(async move {
-                let mut lat = Vec::new();
-                let mut other = 0usize;
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= bodies.len() {
-                        break;
-                    }
-                    let t = Instant::now();
-                    let r = client
-                        .post(&url)
-                        .header("content-type", "application/json")
-                        .body(bodies[i].clone())
-                        .send()
-                        .await
-                        .unwrap();
-                    let status = r.status().as_u16();
-                    let _ = r.bytes().await.unwrap();
-                    if status == 201 {
-                        lat.push(t.elapsed().as_secs_f64());
-                    } else {
-                        other += 1;
-                    }
-                }
-                (lat, other)
-            }));
+            if args.reqwest {
+                let url = format!("{}/api/v1/log/entries", args.base);
+                tasks.push(tokio::spawn(reqwest_client(url, requests, next)));
+            } else {
+                tasks.push(tokio::spawn(raw_client(host.clone(), requests, next)));
+            }
         }
-        let mut lat = Vec::new();
+        let mut lat = Vec::with_capacity(n);
         let mut other = 0;
         for t in tasks {
             let (l, o) = t.await.unwrap();
             lat.extend(l);
             other += o;
         }
-        let secs = start.elapsed().as_secs_f64();
-        lat.sort_by(f64::total_cmp);
-        let pct = |p: f64| lat[((lat.len() as f64 - 1.0) * p) as usize] * 1000.0;
-        println!(
-            "entries={} non201={} concurrency={conc} seconds={secs:.2} rate={:.0}/s p50={:.1}ms p90={:.1}ms p99={:.1}ms max={:.1}ms",
-            lat.len(),
-            other,
-            lat.len() as f64 / secs,
-            pct(0.5),
-            pct(0.9),
-            pct(0.99),
-            pct(1.0)
-        );
+        (lat, other)
     });
+    let secs = start.elapsed().as_secs_f64();
+    let cpu = self_cpu() - cpu_before;
+    let server_after = args.server_pid.as_deref().and_then(proc_cpu);
+    lat.sort_by(f64::total_cmp);
+    let pct = |p: f64| {
+        if lat.is_empty() {
+            0.0
+        } else {
+            lat[((lat.len() as f64 - 1.0) * p) as usize] * 1000.0
+        }
+    };
+    let mut line = format!(
+        "client={} entries={} non201={} concurrency={conc} seconds={secs:.2} rate={:.0}/s p50={:.1}ms p90={:.1}ms p99={:.1}ms max={:.1}ms client_cpu={cpu:.2}s ({:.2} cores, {:.1} us/entry)",
+        if args.reqwest { "reqwest" } else { "raw" },
+        lat.len(),
+        other,
+        lat.len() as f64 / secs,
+        pct(0.5),
+        pct(0.9),
+        pct(0.99),
+        pct(1.0),
+        cpu / secs,
+        cpu / lat.len().max(1) as f64 * 1e6,
+    );
+    if let (Some(b), Some(a)) = (server_before, server_after) {
+        let (u, s) = (a.0 - b.0, a.1 - b.1);
+        line.push_str(&format!(
+            " server_cpu={:.2}s (user {u:.2}s, sys {s:.2}s; {:.2} cores, {:.1} us/entry)",
+            u + s,
+            (u + s) / secs,
+            (u + s) / lat.len().max(1) as f64 * 1e6
+        ));
+    }
+    println!("{line}");
+}
+
+/// Finds `needle` in `hay`.
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// One keep-alive connection: sends pre-encoded requests, returns latencies of good 201s and
+/// the number of other answers.
+async fn raw_client(
+    host: String,
+    requests: Arc<Vec<Vec<u8>>>,
+    next: Arc<AtomicUsize>,
+) -> (Vec<f64>, usize) {
+    let mut lat = Vec::new();
+    let mut other = 0usize;
+    let mut conn: Option<tokio::net::TcpStream> = None;
+    let mut buf: Vec<u8> = Vec::with_capacity(16 * 1024);
+    loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        if i >= requests.len() {
+            break;
+        }
+        if conn.is_none() {
+            let s = tokio::net::TcpStream::connect(&host).await.unwrap();
+            s.set_nodelay(true).unwrap();
+            conn = Some(s);
+            buf.clear();
+        }
+        let s = conn.as_mut().unwrap();
+        let t = Instant::now();
+        s.write_all(&requests[i]).await.unwrap();
+        let (status, body, close) = read_response(s, &mut buf).await;
+        let ok = status == 201
+            && contains(&body, b"\"inclusionProof\"")
+            && contains(&body, b"\"checkpoint\"")
+            && contains(&body, b"\"signedEntryTimestamp\"");
+        if ok {
+            lat.push(t.elapsed().as_secs_f64());
+        } else {
+            if other < 3 {
+                eprintln!(
+                    "unexpected answer {status}: {}",
+                    String::from_utf8_lossy(&body[..body.len().min(300)])
+                );
+            }
+            other += 1;
+        }
+        if close {
+            conn = None;
+        }
+    }
+    (lat, other)
+}
+
+/// Reads one HTTP/1.1 response (status line, headers, `Content-Length` body). `buf` keeps
+/// bytes read past the response. Returns (status, body, connection closes).
+async fn read_response(s: &mut tokio::net::TcpStream, buf: &mut Vec<u8>) -> (u16, Vec<u8>, bool) {
+    let header_end = loop {
+        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break p + 4;
+        }
+        read_more(s, buf).await;
+    };
+    let head = std::str::from_utf8(&buf[..header_end]).unwrap();
+    let mut lines = head.split("\r\n");
+    let status: u16 = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|c| c.parse().ok())
+        .expect("status line");
+    let mut len = None;
+    let mut close = false;
+    for l in lines {
+        if let Some((k, v)) = l.split_once(':') {
+            if k.eq_ignore_ascii_case("content-length") {
+                len = Some(v.trim().parse::<usize>().unwrap());
+            } else if k.eq_ignore_ascii_case("connection") && v.trim().eq_ignore_ascii_case("close")
+            {
+                close = true;
+            } else if k.eq_ignore_ascii_case("transfer-encoding") {
+                panic!("chunked responses are not supported by this client");
+            }
+        }
+    }
+    let len = len.expect("content-length");
+    while buf.len() < header_end + len {
+        read_more(s, buf).await;
+    }
+    let body = buf[header_end..header_end + len].to_vec();
+    buf.drain(..header_end + len);
+    (status, body, close)
+}
+
+async fn read_more(s: &mut tokio::net::TcpStream, buf: &mut Vec<u8>) {
+    let old = buf.len();
+    buf.resize(old + 16 * 1024, 0);
+    let got = s.read(&mut buf[old..]).await.unwrap();
+    buf.truncate(old + got);
+    assert!(got > 0, "server closed the connection mid-response");
+}
+
+/// The previous client: reqwest with a connection pool.
+async fn reqwest_client(
+    url: String,
+    bodies: Arc<Vec<Vec<u8>>>,
+    next: Arc<AtomicUsize>,
+) -> (Vec<f64>, usize) {
+    let client = reqwest::Client::builder().build().unwrap();
+    let mut lat = Vec::new();
+    let mut other = 0usize;
+    loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        if i >= bodies.len() {
+            break;
+        }
+        let t = Instant::now();
+        let r = client
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(bodies[i].clone())
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let _ = r.bytes().await.unwrap();
+        if status == 201 {
+            lat.push(t.elapsed().as_secs_f64());
+        } else {
+            other += 1;
+        }
+    }
+    (lat, other)
 }

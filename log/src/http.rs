@@ -191,12 +191,15 @@ async fn create_entry(
             proof,
             head,
         } => {
-            let e = log
-                .entry_json(index, integrated_time, &body_bytes, &proof, &head)
+            let json = log
+                .added_entry_response(&uuid, index, integrated_time, &body_bytes, &proof, &head)
                 .map_err(|e| api_err(&log, e))?;
-            let mut map = LogEntry::new();
-            map.insert(uuid.clone(), e);
-            let mut resp = (StatusCode::CREATED, Json(map)).into_response();
+            let mut resp = (
+                StatusCode::CREATED,
+                [(header::CONTENT_TYPE, "application/json")],
+                json,
+            )
+                .into_response();
             if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/log/entries/{uuid}")) {
                 resp.headers_mut().insert(header::LOCATION, v);
             }

@@ -13,9 +13,7 @@ use signet_proto::checkpoint::{Checkpoint, SignedCheckpoint};
 use signet_proto::keys::{EcdsaSigner, PublicKey};
 use signet_proto::merkle::{leaf_hash, Hash, EMPTY_ROOT};
 use signet_proto::note::{Ed25519NoteSigner, NoteSigner, RekorNoteSigner};
-use signet_proto::rekor::{
-    HexBytes, LogEntryAnon, LogEntryVerification, RekorInclusionProof, SetPayload,
-};
+use signet_proto::rekor::{HexBytes, LogEntryAnon, LogEntryVerification, RekorInclusionProof};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::config::LogConfig;
@@ -123,16 +121,19 @@ impl Identity {
         integrated_time: u64,
         index: u64,
     ) -> Result<Vec<u8>, LogError> {
-        let payload = SetPayload {
-            body: Base64Bytes(body.to_vec()),
-            integrated_time: i64::try_from(integrated_time)
-                .map_err(|e| LogError::Internal(e.to_string()))?,
-            log_id: HexBytes(self.log_id.to_vec()),
-            log_index: i64::try_from(index).map_err(|e| LogError::Internal(e.to_string()))?,
-        };
-        let bytes = payload
-            .canonical_bytes()
-            .map_err(|e| LogError::Internal(e.to_string()))?;
+        use base64::Engine as _;
+        let body_b64 = base64::engine::general_purpose::STANDARD.encode(body);
+        self.sign_set_b64(&body_b64, integrated_time, index)
+    }
+
+    /// [`Identity::sign_set`] with the body already in standard base64.
+    fn sign_set_b64(
+        &self,
+        body_b64: &str,
+        integrated_time: u64,
+        index: u64,
+    ) -> Result<Vec<u8>, LogError> {
+        let bytes = set_payload_bytes(body_b64, integrated_time, &self.log_id, index)?;
         self.log_key
             .sign(&bytes)
             .map_err(|e| LogError::Internal(e.to_string()))
@@ -143,6 +144,98 @@ impl Identity {
     pub fn public_key(&self) -> &PublicKey {
         self.log_key.public_key()
     }
+}
+
+/// Largest integer RFC 8785 writes exactly (2^53).
+const JCS_MAX_SAFE: u64 = 1 << 53;
+
+/// The RFC 8785 bytes of a [`SetPayload`], written directly (equal to
+/// `SetPayload::canonical_bytes`): `{"body":"<b64>","integratedTime":<n>,"logID":"<hex>",
+/// "logIndex":<n>}`. Base64 and hex need no JSON escapes, and the keys are in RFC 8785 order.
+fn set_payload_bytes(
+    body_b64: &str,
+    integrated_time: u64,
+    log_id: &[u8; 32],
+    index: u64,
+) -> Result<Vec<u8>, LogError> {
+    if integrated_time > JCS_MAX_SAFE || index > JCS_MAX_SAFE {
+        return Err(LogError::Internal(format!(
+            "SET payload integer out of range (time {integrated_time}, index {index})"
+        )));
+    }
+    let mut out = Vec::with_capacity(body_b64.len() + 140);
+    out.extend_from_slice(b"{\"body\":\"");
+    out.extend_from_slice(body_b64.as_bytes());
+    out.extend_from_slice(b"\",\"integratedTime\":");
+    out.extend_from_slice(integrated_time.to_string().as_bytes());
+    out.extend_from_slice(b",\"logID\":\"");
+    push_hex(&mut out, log_id);
+    out.extend_from_slice(b"\",\"logIndex\":");
+    out.extend_from_slice(index.to_string().as_bytes());
+    out.push(b'}');
+    Ok(out)
+}
+
+/// Appends lowercase hex of `bytes`.
+fn push_hex(out: &mut Vec<u8>, bytes: &[u8]) {
+    let start = out.len();
+    out.resize(start + bytes.len() * 2, 0);
+    // The slice has exactly twice the input's length, so this cannot fail.
+    let _ = hex::encode_to_slice(bytes, &mut out[start..]);
+}
+
+/// The JSON of `{"<uuid>": LogEntryAnon}` for a just-added entry, written directly; the same
+/// bytes `serde_json` writes for the [`Log::entry_json`] map (checked by a test).
+#[allow(clippy::too_many_arguments)]
+fn write_added_entry(
+    uuid: &str,
+    index: u64,
+    integrated_time: u64,
+    body_b64: &str,
+    log_id: &[u8; 32],
+    proof: &[Hash],
+    head: &SignedHead,
+    set: &[u8],
+) -> Result<Vec<u8>, LogError> {
+    use base64::Engine as _;
+    let to_i64 = |v: u64| i64::try_from(v).map_err(|e| LogError::Internal(e.to_string()));
+    let (index, time, size) = (to_i64(index)?, to_i64(integrated_time)?, to_i64(head.size)?);
+    let mut out =
+        Vec::with_capacity(body_b64.len() + head.checkpoint.len() + proof.len() * 67 + 512);
+    out.extend_from_slice(b"{");
+    serde_json::to_writer(&mut out, uuid).map_err(|e| LogError::Internal(e.to_string()))?;
+    out.extend_from_slice(b":{\"body\":\"");
+    out.extend_from_slice(body_b64.as_bytes());
+    out.extend_from_slice(b"\",\"integratedTime\":");
+    out.extend_from_slice(time.to_string().as_bytes());
+    out.extend_from_slice(b",\"logID\":\"");
+    push_hex(&mut out, log_id);
+    out.extend_from_slice(b"\",\"logIndex\":");
+    out.extend_from_slice(index.to_string().as_bytes());
+    out.extend_from_slice(b",\"verification\":{\"inclusionProof\":{\"checkpoint\":");
+    serde_json::to_writer(&mut out, &head.checkpoint)
+        .map_err(|e| LogError::Internal(e.to_string()))?;
+    out.extend_from_slice(b",\"hashes\":[");
+    for (i, h) in proof.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.push(b'"');
+        push_hex(&mut out, h);
+        out.push(b'"');
+    }
+    out.extend_from_slice(b"],\"logIndex\":");
+    out.extend_from_slice(index.to_string().as_bytes());
+    out.extend_from_slice(b",\"rootHash\":\"");
+    push_hex(&mut out, &head.root);
+    out.extend_from_slice(b"\",\"treeSize\":");
+    out.extend_from_slice(size.to_string().as_bytes());
+    out.extend_from_slice(b"},\"signedEntryTimestamp\":\"");
+    let mut set_b64 = String::with_capacity(set.len() * 4 / 3 + 4);
+    base64::engine::general_purpose::STANDARD.encode_string(set, &mut set_b64);
+    out.extend_from_slice(set_b64.as_bytes());
+    out.extend_from_slice(b"\"}}}");
+    Ok(out)
 }
 
 /// Result of a submission.
@@ -460,6 +553,37 @@ impl Log {
         })
     }
 
+    /// The JSON body of the 201 answer to `POST /api/v1/log/entries` for a just-added entry:
+    /// `{"<uuid>": LogEntryAnon}` with the inclusion proof against `head` and a fresh SET
+    /// (the same document as serializing [`Log::entry_json`]'s entry under `uuid`, written
+    /// without the intermediate structs).
+    ///
+    /// # Errors
+    /// Signing failure or out-of-range integers.
+    pub fn added_entry_response(
+        &self,
+        uuid: &str,
+        index: u64,
+        integrated_time: u64,
+        body: &[u8],
+        proof: &[Hash],
+        head: &SignedHead,
+    ) -> Result<Vec<u8>, LogError> {
+        use base64::Engine as _;
+        let body_b64 = base64::engine::general_purpose::STANDARD.encode(body);
+        let set = self.ident.sign_set_b64(&body_b64, integrated_time, index)?;
+        write_added_entry(
+            uuid,
+            index,
+            integrated_time,
+            &body_b64,
+            &self.ident.log_id,
+            proof,
+            head,
+            &set,
+        )
+    }
+
     /// Entry `index` with an inclusion proof against the newest checkpoint and a SET.
     /// Returns the entry UUID (hex leaf hash) and the entry.
     ///
@@ -576,5 +700,88 @@ impl Log {
             .into_iter()
             .filter(|i| *i < size)
             .collect())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use base64::Engine as _;
+    use signet_proto::rekor::{LogEntry, SetPayload};
+
+    #[test]
+    fn set_payload_bytes_match_jcs() {
+        let body = br#"{"apiVersion":"0.0.1","kind":"hashedrekord","spec":{}}"#;
+        let log_id = [0xa5u8; 32];
+        for (time, index) in [(0u64, 0u64), (1_764_000_000, 12_345_678), (1, JCS_MAX_SAFE)] {
+            let want = SetPayload {
+                body: Base64Bytes(body.to_vec()),
+                integrated_time: i64::try_from(time).unwrap(),
+                log_id: HexBytes(log_id.to_vec()),
+                log_index: i64::try_from(index).unwrap(),
+            }
+            .canonical_bytes()
+            .unwrap();
+            let b64 = base64::engine::general_purpose::STANDARD.encode(body);
+            assert_eq!(set_payload_bytes(&b64, time, &log_id, index).unwrap(), want);
+        }
+        assert!(set_payload_bytes("", 1, &log_id, JCS_MAX_SAFE + 1).is_err());
+    }
+
+    #[test]
+    fn added_entry_bytes_match_serde() {
+        let body = b"{\"k\":\"v\"}".to_vec();
+        let log_id = [7u8; 32];
+        let head = SignedHead {
+            size: 1000,
+            root: [9u8; 32],
+            checkpoint: "origin - 1\n1000\nroot=\n\n\u{2014} name sig\"\\\n".into(),
+        };
+        let set = vec![1u8, 2, 3, 250];
+        for proof in [
+            vec![],
+            vec![[1u8; 32]],
+            vec![[2u8; 32], [3u8; 32], [4u8; 32]],
+        ] {
+            let mut map = LogEntry::new();
+            map.insert(
+                "ab".repeat(32),
+                LogEntryAnon {
+                    body: Base64Bytes(body.clone()),
+                    integrated_time: 1_764_000_000,
+                    log_id: HexBytes(log_id.to_vec()),
+                    log_index: 999,
+                    attestation: None,
+                    verification: Some(LogEntryVerification {
+                        inclusion_proof: Some(RekorInclusionProof {
+                            checkpoint: head.checkpoint.clone(),
+                            hashes: proof.iter().map(|h| HexBytes(h.to_vec())).collect(),
+                            log_index: 999,
+                            root_hash: HexBytes(head.root.to_vec()),
+                            tree_size: 1000,
+                        }),
+                        signed_entry_timestamp: Some(Base64Bytes(set.clone())),
+                    }),
+                },
+            );
+            let want = serde_json::to_vec(&map).unwrap();
+            let b64 = base64::engine::general_purpose::STANDARD.encode(&body);
+            let got = write_added_entry(
+                &"ab".repeat(32),
+                999,
+                1_764_000_000,
+                &b64,
+                &log_id,
+                &proof,
+                &head,
+                &set,
+            )
+            .unwrap();
+            assert_eq!(
+                String::from_utf8(got).unwrap(),
+                String::from_utf8(want).unwrap()
+            );
+        }
     }
 }
