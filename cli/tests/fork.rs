@@ -4,7 +4,8 @@
 //!   and a log configured with that witness cannot publish the fork: its clients get 503);
 //! * a verifier with a witness policy rejects a bundle from the fork, while a plain verifier
 //!   (like today's Sigstore clients) accepts it;
-//! * `signet monitor` raises an integrity alert when it is shown the fork after the original.
+//! * `signet monitor` raises an integrity alert when it is shown the fork after the original,
+//!   and, with the witness policy, even on a first run against the fork.
 #![allow(clippy::unwrap_used)]
 
 mod support;
@@ -204,6 +205,18 @@ fn fork_is_refused_by_witness_rejected_by_policy_and_alerted_by_monitor() {
     };
     let m = mon(&url_a);
     assert_eq!(m.status.code(), Some(0), "{}", text(&m));
+    // A monitor that requires the witness quorum accepts A's checkpoints.
+    let mon_witnessed = |url: &str, state: &Path| {
+        run(signet()
+            .args(["monitor", "--log", url, "--once", "--trusted-root"])
+            .arg(&trusted_root)
+            .arg("--state")
+            .arg(state)
+            .arg("--witness-policy")
+            .arg(&policy))
+    };
+    let m = mon_witnessed(&url_a, &t.join("monitor-w-a.json"));
+    assert_eq!(m.status.code(), Some(0), "{}", text(&m));
     drop(a);
 
     // Fork B: same origin and keys, grown with other entries, no witness.
@@ -260,6 +273,11 @@ fn fork_is_refused_by_witness_rejected_by_policy_and_alerted_by_monitor() {
     let alerts = String::from_utf8_lossy(&m.stdout).to_string();
     let first: serde_json::Value = serde_json::from_str(alerts.lines().next().unwrap()).unwrap();
     assert_eq!(first["severity"], "critical", "{alerts}");
+    // Even on a first run (nothing to compare with), the witness policy exposes the fork.
+    let m = mon_witnessed(&url_b, &t.join("monitor-w-b.json"));
+    assert_eq!(m.status.code(), Some(3), "{}", text(&m));
+    let alerts = String::from_utf8_lossy(&m.stdout).to_string();
+    assert!(alerts.contains("\"witness_quorum\""), "{alerts}");
     drop(b);
 
     // B configured with the witness cannot publish its fork: signing against it fails.

@@ -37,7 +37,7 @@
 //! |---|---|
 //! | 0 | no alert (with `--once`) |
 //! | 2 | usage, configuration or other error (no alert decided) |
-//! | 3 | integrity alert: `bad_signature`, `origin_changed`, `checkpoint_backwards`, `fork`, `inconsistent_proof`, `root_mismatch`, `bad_response` (the monitor stops) |
+//! | 3 | integrity alert: `bad_signature`, `witness_quorum`, `origin_changed`, `checkpoint_backwards`, `fork`, `inconsistent_proof`, `root_mismatch`, `bad_response` (the monitor stops) |
 //! | 4 | `log_unreachable`: no answer for longer than `--unreachable-after` (the monitor stops) |
 //! | 5 | with `--once`: rule or `entry_unparseable` alerts only |
 //!
@@ -46,7 +46,10 @@
 //! since it stopped answering (the start of the outage is kept in the state file, so repeated
 //! `--once` runs from cron add up).
 //!
-//! What this module does not do: verify witness cosignatures, check entry signatures (the log
+//! With `--witness-policy` every checkpoint must also carry the policy's quorum of valid
+//! cosignature/v1 lines (`witness_quorum`, exit 3).
+//!
+//! What this module does not do: check entry signatures (the log
 //! did when it accepted them), or detect a split view shown to other clients (compare
 //! checkpoints with witnesses for that).
 
@@ -81,7 +84,7 @@ const EXIT_HELP: &str = "\
 Exit codes:
   0  no alert (--once)
   2  usage, configuration or other error
-  3  integrity alert (bad signature, origin changed, checkpoint backwards, fork,
+  3  integrity alert (bad signature, witness quorum, origin changed, checkpoint backwards, fork,
      inconsistent proof, root mismatch, bad response); the monitor stops
   4  log unreachable for longer than --unreachable-after; the monitor stops
   5  rule alerts only (--once)
@@ -126,6 +129,10 @@ pub(crate) struct MonitorArgs {
     /// Analyse at most this many new entries per pass (the rest in later passes).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     max_entries_per_pass: Option<u64>,
+    /// Require every checkpoint to carry the quorum of witness cosignatures of this policy
+    /// (`witness NAME VKEY [URL]` lines, `quorum K`); otherwise `witness_quorum` (exit 3).
+    #[arg(long, value_name = "FILE")]
+    witness_policy: Option<PathBuf>,
     /// Entry bundles fetched concurrently.
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=64))]
     concurrency: u64,
@@ -276,6 +283,8 @@ struct Monitor {
     args: MonitorArgs,
     client: LogClient,
     trust: LogTrust,
+    /// Witness keys and quorum every checkpoint must carry (`--witness-policy`).
+    witnesses: Option<(signet_proto::note::Verifiers, usize)>,
     policy: MonitorPolicy,
     engine: RuleEngine,
     state: Option<MonitorState>,
@@ -284,6 +293,19 @@ struct Monitor {
 /// Runs `signet monitor`.
 pub(crate) fn run(args: MonitorArgs) -> anyhow::Result<ExitCode> {
     let trust = LogTrust::from_file(&args.trusted_root)?;
+    let witnesses = match &args.witness_policy {
+        Some(p) => {
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            let wp = signet_proto::witness::WitnessPolicyFile::parse(&text)
+                .with_context(|| format!("witness policy {}", p.display()))?;
+            let v = wp
+                .verifiers()
+                .with_context(|| format!("witness policy {}", p.display()))?;
+            Some((v, wp.quorum))
+        }
+        None => None,
+    };
     let policy = match &args.policy {
         Some(p) => MonitorPolicy::load(p)?,
         None => MonitorPolicy::default(),
@@ -327,6 +349,7 @@ pub(crate) fn run(args: MonitorArgs) -> anyhow::Result<ExitCode> {
         .build()
         .context("starting the async runtime")?;
     let mut monitor = Monitor {
+        witnesses,
         args,
         client,
         trust,
@@ -444,6 +467,30 @@ impl Monitor {
 
     /// Verifies a fetched checkpoint note.
     fn verify_note(&self, note: &[u8]) -> Result<Checkpoint, Failure> {
+        if let Some((witnesses, quorum)) = &self.witnesses {
+            let cosigned = signet_proto::checkpoint::UnverifiedCheckpoint::parse(note)
+                .map_err(|e| e.to_string())
+                .and_then(|cp| {
+                    cp.note()
+                        .verify_threshold(witnesses, *quorum)
+                        .map(|_| ())
+                        .map_err(|e| e.to_string())
+                });
+            if let Err(e) = cosigned {
+                return Err(integrity(
+                    "witness_quorum",
+                    format!(
+                        "the checkpoint of {} lacks {quorum} valid witness cosignatures: {e}",
+                        self.args.log
+                    ),
+                    json!({
+                        "error": e,
+                        "quorum": quorum,
+                        "checkpoint": String::from_utf8_lossy(note),
+                    }),
+                ));
+            }
+        }
         self.trust.verify(note).map_err(|e| {
             integrity(
                 "bad_signature",
