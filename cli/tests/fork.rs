@@ -10,43 +10,16 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Output, Stdio};
+use std::process::Output;
 
-use support::{free_port, run, signet, text};
-
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use support::{free_port, run, signet, spawn_until, text, Spawned};
 
 /// Starts `signet <args>` and waits for the line `<prefix>URL` on stdout.
-fn start(args: &[&str], prefix: &str) -> (Proc, String) {
-    let mut child = signet()
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .stdin(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = loop {
-        let line = lines
-            .next()
-            .unwrap_or_else(|| panic!("signet {args:?} exited before listening"))
-            .unwrap();
-        if let Some(u) = line.strip_prefix(prefix) {
-            break u.trim().to_owned();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    (Proc(child), url)
+fn start(args: &[&str], prefix: &str) -> (Spawned, String) {
+    let s = spawn_until(signet().args(args), prefix);
+    let url = s.url.clone();
+    (s, url)
 }
 
 /// A log-only `signet serve` whose checkpoints name `public_url`, listening on `port`.
@@ -56,7 +29,7 @@ fn log_server(
     port: u16,
     public_url: &str,
     policy: Option<&Path>,
-) -> (Proc, String) {
+) -> (Spawned, String) {
     let mut cfg = format!(
         "data_dir = {:?}\nlisten = \"127.0.0.1:{port}\"\nonly = \"log\"\npublic_url = \"{public_url}\"\n",
         data.display().to_string()

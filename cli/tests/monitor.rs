@@ -12,7 +12,7 @@ mod support;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
-use std::process::{Child, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -21,49 +21,22 @@ use base64::Engine as _;
 use serde_json::Value;
 use signet_log::entries::ValidEntry;
 use signet_proto::keys::{EcdsaCurve, EcdsaSigner};
-use support::{free_port, run, signet, text};
+use support::{free_port, run, signet, spawn_until, text, Spawned};
 
 const EXIT_INTEGRITY: i32 = 3;
 const EXIT_UNREACHABLE: i32 = 4;
 const EXIT_RULES: i32 = 5;
 
 /// A log-only `signet serve` on a fixed port (so that restarts keep the same name).
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(data: &Path, port: u16) -> Server {
-    let mut child = signet()
-        .args(["serve", "--only", "log", "--listen"])
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("--data-dir")
-        .arg(data)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .stdin(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = loop {
-        let line = lines
-            .next()
-            .expect("signet serve exited before listening")
-            .unwrap();
-        if let Some(u) = line.strip_prefix("signet listening on ") {
-            break u.trim().to_owned();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    Server { child, url }
+fn serve(data: &Path, port: u16) -> Spawned {
+    spawn_until(
+        signet()
+            .args(["serve", "--only", "log", "--listen"])
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--data-dir")
+            .arg(data),
+        "signet listening on ",
+    )
 }
 
 fn key() -> EcdsaSigner {

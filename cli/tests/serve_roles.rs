@@ -6,46 +6,19 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Stdio};
 
 use serde_json::Value;
-use support::{free_port, run, signet, text, Oidc};
-
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use support::{free_port, run, signet, spawn_until, text, Oidc, Spawned};
 
 /// Starts `signet serve --config CFG` and returns it with its URL.
-fn serve(cfg: &Path) -> (Proc, String) {
-    let mut child = signet()
-        .arg("serve")
-        .arg("--config")
-        .arg(cfg)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .stdin(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = loop {
-        let line = lines
-            .next()
-            .expect("signet serve exited before listening")
-            .unwrap();
-        if let Some(u) = line.strip_prefix("signet listening on ") {
-            break u.trim().to_owned();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    (Proc(child), url)
+fn serve(cfg: &Path) -> (Spawned, String) {
+    let s = spawn_until(
+        signet().arg("serve").arg("--config").arg(cfg),
+        "signet listening on ",
+    );
+    let url = s.url.clone();
+    (s, url)
 }
 
 #[test]

@@ -22,6 +22,45 @@ pub fn signet() -> Command {
     Command::new(env!("CARGO_BIN_EXE_signet"))
 }
 
+/// A spawned child process (killed on drop) and the URL it announced.
+pub struct Spawned {
+    pub child: Child,
+    pub url: String,
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Spawns `cmd` (stdout piped, stderr inherited, `RUST_LOG=warn`) and waits for the stdout line
+/// `<prefix>URL` (`signet listening on `, `signet witness listening on `). The rest of stdout
+/// is drained in the background.
+pub fn spawn_until(cmd: &mut Command, prefix: &str) -> Spawned {
+    use std::io::{BufRead, BufReader};
+    let mut child = cmd
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = loop {
+        let line = lines
+            .next()
+            .unwrap_or_else(|| panic!("{cmd:?} exited before printing {prefix:?}"))
+            .unwrap();
+        if let Some(u) = line.strip_prefix(prefix) {
+            break u.trim().to_owned();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    Spawned { child, url }
+}
+
 /// Runs `cmd` and returns its output (never panics on failure status).
 pub fn run(cmd: &mut Command) -> Output {
     cmd.output().unwrap()
