@@ -13,7 +13,9 @@ use signet_proto::checkpoint::{Checkpoint, SignedCheckpoint};
 use signet_proto::keys::{EcdsaSigner, PublicKey};
 use signet_proto::merkle::{leaf_hash, Hash, EMPTY_ROOT};
 use signet_proto::note::{Ed25519NoteSigner, NoteSigner, RekorNoteSigner};
-use signet_proto::rekor::{HexBytes, LogEntryAnon, LogEntryVerification, RekorInclusionProof};
+use signet_proto::rekor::{
+    HexBytes, LogEntryAnon, LogEntryVerification, RekorInclusionProof, SetPayload,
+};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::config::LogConfig;
@@ -149,9 +151,8 @@ impl Identity {
 /// Largest integer RFC 8785 writes exactly (2^53).
 const JCS_MAX_SAFE: u64 = 1 << 53;
 
-/// The RFC 8785 bytes of a [`SetPayload`], written directly (equal to
-/// `SetPayload::canonical_bytes`): `{"body":"<b64>","integratedTime":<n>,"logID":"<hex>",
-/// "logIndex":<n>}`. Base64 and hex need no JSON escapes, and the keys are in RFC 8785 order.
+/// The RFC 8785 bytes of a [`SetPayload`] (`SetPayload::canonical_bytes_from_parts`), for the
+/// unsigned integers the log has; integers beyond 2^53 are refused.
 fn set_payload_bytes(
     body_b64: &str,
     integrated_time: u64,
@@ -163,17 +164,10 @@ fn set_payload_bytes(
             "SET payload integer out of range (time {integrated_time}, index {index})"
         )));
     }
-    let mut out = Vec::with_capacity(body_b64.len() + 140);
-    out.extend_from_slice(b"{\"body\":\"");
-    out.extend_from_slice(body_b64.as_bytes());
-    out.extend_from_slice(b"\",\"integratedTime\":");
-    out.extend_from_slice(integrated_time.to_string().as_bytes());
-    out.extend_from_slice(b",\"logID\":\"");
-    push_hex(&mut out, log_id);
-    out.extend_from_slice(b"\",\"logIndex\":");
-    out.extend_from_slice(index.to_string().as_bytes());
-    out.push(b'}');
-    Ok(out)
+    let out_of_range = || LogError::Internal("SET payload integer out of range".into());
+    let time = i64::try_from(integrated_time).map_err(|_| out_of_range())?;
+    let index = i64::try_from(index).map_err(|_| out_of_range())?;
+    SetPayload::canonical_bytes_from_parts(body_b64, time, log_id, index).ok_or_else(out_of_range)
 }
 
 /// Appends lowercase hex of `bytes`.

@@ -559,15 +559,8 @@ fn check_certificate(
 pub(crate) mod glue {
     use super::*;
 
-    /// Largest integer whose RFC 8785 form (ECMAScript number formatting) is its plain decimal.
-    const JCS_SAFE_INTEGER: i64 = (1 << 53) - 1;
-
-    /// The SET payload (`proto::rekor::SetPayload`) in its RFC 8785 form:
-    /// `{"body":"<base64>","integratedTime":<int>,"logID":"<hex>","logIndex":<int>}`. The keys
-    /// are fixed and already in JCS order, and the values are standard base64, lowercase hex
-    /// and integers, none of which JSON escapes; an integer within ±(2^53 − 1) is written by
-    /// RFC 8785 (ECMAScript number formatting) as its plain decimal. So the bytes are written
-    /// straight into one buffer of the final size. Integers beyond 2^53 go through
+    /// The SET payload (`proto::rekor::SetPayload`) in its RFC 8785 form, written directly by
+    /// `SetPayload::canonical_bytes_from_parts`; integers beyond 2^53 go through
     /// `SetPayload::canonical_bytes`. The test `set_payload_fast_path` checks both paths
     /// against `proto::jcs`.
     pub(crate) fn set_payload(
@@ -577,44 +570,29 @@ pub(crate) mod glue {
         log_index: u64,
     ) -> Result<Vec<u8>, SetError> {
         use base64::Engine as _;
-        use std::io::Write as _;
         let invalid = |reason: String| SetError::Invalid {
             log: String::new(),
             reason,
         };
         let log_index = i64::try_from(log_index)
             .map_err(|_| invalid("log index does not fit in int64".to_owned()))?;
-        let safe = |v: i64| (-JCS_SAFE_INTEGER..=JCS_SAFE_INTEGER).contains(&v);
-        if !(safe(integrated_time) && safe(log_index)) {
-            return signet_proto::rekor::SetPayload {
-                body: body.to_vec().into(),
-                integrated_time,
-                log_id: log_id.to_vec().into(),
-                log_index,
-            }
-            .canonical_bytes()
-            .map_err(|e| invalid(e.to_string()));
+        let b64 = base64::engine::general_purpose::STANDARD.encode(body);
+        if let Some(out) = signet_proto::rekor::SetPayload::canonical_bytes_from_parts(
+            &b64,
+            integrated_time,
+            log_id,
+            log_index,
+        ) {
+            return Ok(out);
         }
-        let b64_len = body.len().div_ceil(3) * 4;
-        // 2 x 20 digits and signs, 64 hex digits, 54 bytes of keys and punctuation.
-        let mut out = Vec::with_capacity(b64_len + 160);
-        out.extend_from_slice(b"{\"body\":\"");
-        let at = out.len();
-        out.resize(at + b64_len, 0);
-        let written = base64::engine::general_purpose::STANDARD
-            .encode_slice(body, &mut out[at..])
-            .map_err(|e| invalid(e.to_string()))?;
-        out.truncate(at + written);
-        out.extend_from_slice(b"\",\"integratedTime\":");
-        write!(out, "{integrated_time}").map_err(|e| invalid(e.to_string()))?;
-        out.extend_from_slice(b",\"logID\":\"");
-        let mut hex = [0u8; 64];
-        hex::encode_to_slice(log_id, &mut hex).map_err(|e| invalid(e.to_string()))?;
-        out.extend_from_slice(&hex);
-        out.extend_from_slice(b"\",\"logIndex\":");
-        write!(out, "{log_index}").map_err(|e| invalid(e.to_string()))?;
-        out.push(b'}');
-        Ok(out)
+        signet_proto::rekor::SetPayload {
+            body: body.to_vec().into(),
+            integrated_time,
+            log_id: log_id.to_vec().into(),
+            log_index,
+        }
+        .canonical_bytes()
+        .map_err(|e| invalid(e.to_string()))
     }
 
     pub(super) fn verify_inclusion(
