@@ -13,6 +13,10 @@ mod witness;
 
 use clap::{Parser, Subcommand};
 
+// mimalloc: glibc malloc/free was about a tenth of the log's ingest CPU (BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Keyless signing, a transparency log and offline verification, Sigstore-compatible.
 #[derive(Parser)]
 #[command(name = "signet", version, about)]

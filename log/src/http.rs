@@ -27,9 +27,7 @@ use signet_proto::rekor::{
     SearchOperator,
 };
 use signet_proto::sct::AddChainRequest;
-use signet_proto::tiles::{
-    decode_entry_bundle, encode_entry_bundle, parse_tile_path, tile_width, TilePath,
-};
+use signet_proto::tiles::{parse_tile_path, tile_width, TilePath};
 
 use crate::entries::{parse_signer, validate_proposed, EntryError};
 use crate::metrics::EntryResult;
@@ -175,6 +173,7 @@ async fn create_entry(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
     let body = body.map_err(|r| body_err(&log, &r))?;
+    let arriving = log.arrivals.arriving();
     let entry = match validate_proposed(&body) {
         Ok(e) => e,
         Err(e) => {
@@ -184,7 +183,8 @@ async fn create_entry(
     };
     let uuid = hex::encode(entry.leaf_hash);
     let body_bytes = entry.body.clone();
-    match log.submit(entry).await.map_err(|e| api_err(&log, e))? {
+    let submitted = log.submit_arriving(entry, Some(arriving));
+    match submitted.await.map_err(|e| api_err(&log, e))? {
         Outcome::Added {
             index,
             integrated_time,
@@ -480,7 +480,7 @@ async fn tile(State(log): State<AppState>, Path(path): Path<String>) -> ApiResul
             }
             let d = log
                 .db
-                .bundle_raw(index)
+                .entry_bundle(index, width)
                 .map_err(|e| api_err(&log, e.into()))?
                 .ok_or_else(|| {
                     api_err(
@@ -488,14 +488,6 @@ async fn tile(State(log): State<AppState>, Path(path): Path<String>) -> ApiResul
                         LogError::Internal(format!("bundle {full_path} missing")),
                     )
                 })?;
-            let d = if width == have && have == 256 {
-                d
-            } else {
-                let entries = decode_entry_bundle(&d)
-                    .map_err(|e| api_err(&log, LogError::Internal(e.to_string())))?;
-                encode_entry_bundle(&entries[..usize::from(width).min(entries.len())])
-                    .map_err(|e| api_err(&log, LogError::Internal(e.to_string())))?
-            };
             (d, width == 256)
         }
     };

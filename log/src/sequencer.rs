@@ -2,8 +2,11 @@
 //! everything in one synced write before answering anyone in the batch.
 //!
 //! One task drains a bounded queue (see [`crate::service::Log::submit`]; a full queue is
-//! pushback, 503). A batch closes at `batch_max_entries` or `batch_max_delay_ms` after its
-//! oldest entry was queued. Committing a batch ([`commit_batch`], on a blocking thread):
+//! pushback, 503). A batch closes at `batch_max_entries`, at `batch_max_delay_ms` after its
+//! oldest entry was queued, or as soon as nothing more is on its way: the queue is empty and
+//! no request is between reading its body and queueing its entry ([`Arrivals`]). Waiting
+//! then would only add latency (and, with clients that wait for their answer before sending
+//! again, leave the CPU idle); under a steady stream the batch still fills up to the limits. Committing a batch ([`commit_batch`], on a blocking thread):
 //! 1. dedup: leaf hashes already in the store, and repeats inside the batch, become
 //!    `Duplicate` answers pointing at the existing index (never a second leaf);
 //! 2. `signet_proto::tiles::integrate` over the stored right-edge tiles;
@@ -19,6 +22,7 @@
 //! in parallel on the request tasks), SET signing (done per request after the commit).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
@@ -37,10 +41,42 @@ pub(crate) struct Pending {
     pub(crate) enqueued: tokio::time::Instant,
 }
 
+/// Counts requests that are on their way to the queue (body read, entry being validated),
+/// so that the sequencer can close a batch early when none is.
+#[derive(Debug, Default)]
+pub(crate) struct Arrivals {
+    count: AtomicUsize,
+    none: tokio::sync::Notify,
+}
+
+impl Arrivals {
+    /// Marks one request as on its way until the guard is dropped (queued or rejected).
+    pub(crate) fn arriving(self: &Arc<Self>) -> ArrivalGuard {
+        self.count.fetch_add(1, Ordering::SeqCst);
+        ArrivalGuard(Arc::clone(self))
+    }
+    fn idle(&self) -> bool {
+        self.count.load(Ordering::SeqCst) == 0
+    }
+}
+
+/// See [`Arrivals::arriving`].
+pub(crate) struct ArrivalGuard(Arc<Arrivals>);
+
+impl Drop for ArrivalGuard {
+    fn drop(&mut self) {
+        if self.0.count.fetch_sub(1, Ordering::SeqCst) == 1 {
+            // A stored permit only makes the sequencer re-check; never a missed wake-up.
+            self.0.none.notify_one();
+        }
+    }
+}
+
 /// The sequencer loop; ends when the log is dropped.
 pub(crate) async fn run(
     log: Weak<Log>,
     mut rx: mpsc::Receiver<Pending>,
+    arrivals: Arc<Arrivals>,
     max: usize,
     delay: Duration,
 ) {
@@ -75,12 +111,16 @@ pub(crate) async fn run(
                     Err(mpsc::error::TryRecvError::Disconnected) => break,
                     Err(mpsc::error::TryRecvError::Empty) => {}
                 }
-                if delay.is_zero() {
+                if delay.is_zero() || arrivals.idle() {
                     break;
                 }
-                match tokio::time::timeout_at(deadline, rx.recv()).await {
-                    Ok(Some(p)) => batch.push(p),
-                    Ok(None) | Err(_) => break,
+                tokio::select! {
+                    p = rx.recv() => match p {
+                        Some(p) => batch.push(p),
+                        None => break,
+                    },
+                    () = arrivals.none.notified() => {}
+                    () = tokio::time::sleep_until(deadline) => break,
                 }
             }
         }
@@ -330,7 +370,10 @@ fn append(
 /// Tiles written by one append.
 type TileWrites = Vec<(signet_proto::tiles::TileId, Vec<u8>)>;
 
-/// Adds entry records, entry bundles, dedup keys and (optionally) search postings.
+/// Adds entry records, dedup keys, (optionally) search postings, and the entry bundles that
+/// this batch completes. A bundle is written once, when its 256th entry arrives; partial
+/// bundles are assembled from the `E` records on read ([`LogDb::entry_bundle`]), so a batch
+/// never rewrites the entries of earlier batches.
 fn write_entries(
     db: &LogDb,
     batch: &mut Batch,
@@ -339,23 +382,10 @@ fn write_entries(
     integrated_time: u64,
     with_indexes: bool,
 ) -> Result<(), LogError> {
-    let mut bundle_index = old_size / 256;
-    let mut bundle = if old_size.is_multiple_of(256) {
-        Vec::new()
-    } else {
-        db.bundle_raw(bundle_index)?.ok_or_else(|| {
-            LogError::Internal(format!("partial entry bundle {bundle_index} missing"))
-        })?
-    };
     for (k, e) in fresh.iter().enumerate() {
         let index = old_size + k as u64;
-        if index / 256 != bundle_index {
-            batch.put(keys::bundle(bundle_index), std::mem::take(&mut bundle));
-            bundle_index = index / 256;
-        }
-        append_bundle_entry(&mut bundle, &e.body)
-            .map_err(|err| LogError::Internal(format!("entry bundle: {err}")))?;
-        let mut rec = integrated_time.to_be_bytes().to_vec();
+        let mut rec = Vec::with_capacity(8 + e.body.len());
+        rec.extend_from_slice(&integrated_time.to_be_bytes());
         rec.extend_from_slice(&e.body);
         batch.put(keys::entry(index), rec);
         batch.put(keys::leaf(&e.leaf_hash), index.to_be_bytes().to_vec());
@@ -364,9 +394,32 @@ fn write_entries(
                 batch.put(keys::index(*kind, value, index), Vec::new());
             }
         }
-    }
-    if !bundle.is_empty() {
-        batch.put(keys::bundle(bundle_index), bundle);
+        if index % 256 == 255 {
+            let start = index - 255;
+            let mut bundle = Vec::new();
+            let mut add = |body: &[u8]| {
+                append_bundle_entry(&mut bundle, body)
+                    .map_err(|err| LogError::Internal(format!("entry bundle: {err}")))
+            };
+            if start < old_size {
+                let want = usize::try_from(old_size - start).unwrap_or(usize::MAX);
+                let stored = db.entries(start, want)?;
+                if stored.len() != want || stored.iter().zip(start..).any(|(s, i)| s.index != i) {
+                    return Err(LogError::Internal(format!(
+                        "entries of bundle {} missing from the store",
+                        index / 256
+                    )));
+                }
+                for s in &stored {
+                    add(&s.body)?;
+                }
+            }
+            let first_fresh = usize::try_from(start.max(old_size) - old_size).unwrap_or(0);
+            for f in &fresh[first_fresh..=k] {
+                add(&f.body)?;
+            }
+            batch.put(keys::bundle(index / 256), bundle);
+        }
     }
     Ok(())
 }

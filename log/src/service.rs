@@ -263,6 +263,7 @@ pub struct Log {
     integrated: RwLock<Arc<SignedHead>>,
     pub(crate) witnesses: Option<Arc<crate::witness::Witnesses>>,
     queue: mpsc::Sender<Pending>,
+    pub(crate) arrivals: Arc<sequencer::Arrivals>,
     pub(crate) metrics: Metrics,
     pub(crate) commit_lock: Mutex<()>,
     pub(crate) retry_after_secs: u64,
@@ -397,6 +398,7 @@ impl Log {
             None => None,
         };
         let head = Arc::new(head);
+        let arrivals = Arc::new(sequencer::Arrivals::default());
         let log = Arc::new(Self {
             db,
             ident,
@@ -404,6 +406,7 @@ impl Log {
             head: RwLock::new(head),
             witnesses,
             queue: tx,
+            arrivals: Arc::clone(&arrivals),
             metrics,
             commit_lock: Mutex::new(()),
             retry_after_secs: cfg.retry_after_secs,
@@ -412,6 +415,7 @@ impl Log {
         tokio::spawn(sequencer::run(
             Arc::downgrade(&log),
             rx,
+            arrivals,
             cfg.batch_max_entries,
             Duration::from_millis(cfg.batch_max_delay_ms),
         ));
@@ -486,6 +490,16 @@ impl Log {
     /// # Errors
     /// [`LogError::Pushback`] when the queue is full; storage errors of the batch.
     pub async fn submit(&self, entry: ValidEntry) -> Result<Outcome, LogError> {
+        self.submit_arriving(entry, None).await
+    }
+
+    /// [`Log::submit`] for a request marked with [`sequencer::Arrivals::arriving`]: the mark
+    /// is dropped once the entry is queued (or refused).
+    pub(crate) async fn submit_arriving(
+        &self,
+        entry: ValidEntry,
+        arriving: Option<sequencer::ArrivalGuard>,
+    ) -> Result<Outcome, LogError> {
         if entry.body.len() > MAX_ENTRY_BYTES {
             return Err(EntryError::Invalid(format!(
                 "canonical entry is {} bytes, the limit is {MAX_ENTRY_BYTES}",
@@ -506,6 +520,7 @@ impl Log {
             }
             Err(mpsc::error::TrySendError::Closed(_)) => return Err(LogError::Shutdown),
         }
+        drop(arriving);
         let out = rx.await.map_err(|_| LogError::Shutdown)??;
         self.metrics.entry(match out {
             Outcome::Added { .. } => EntryResult::Added,

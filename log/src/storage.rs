@@ -15,7 +15,7 @@
 //! | `M treeid` | tree id (u64) |
 //! | `C` size | signed checkpoint note text for that size (every batch's checkpoint is kept) |
 //! | `T` level(u8) index(u64) | newest version of hash tile (level, index); a partial tile of width w is its first 32·w bytes |
-//! | `B` index(u64) | newest version of entry bundle `index` (C2SP tlog-tiles, u16-prefixed entries) |
+//! | `B` index(u64) | full entry bundle `index` (C2SP tlog-tiles, u16-prefixed entries), written once when its 256th entry is integrated; a partial bundle is never stored but assembled from the `E` records on read ([`LogDb::entry_bundle`]) |
 //! | `E` index(u64) | integrated time (u64 seconds) ‖ canonical entry body |
 //! | `H` leaf hash(32) | log index (u64): the dedup index and the Rekor UUID index |
 //! | `I` kind(u8) SHA-256(value)(32) index(u64) | empty: one search-index posting |
@@ -586,12 +586,42 @@ impl LogDb {
         self.store.get(&keys::tile(level, index))
     }
 
-    /// Raw stored entry bundle (newest version).
+    /// Raw stored entry bundle: only full bundles are stored (see the module docs).
     ///
     /// # Errors
     /// Backend.
     pub fn bundle_raw(&self, index: u64) -> Result<Option<Vec<u8>>, StoreError> {
         self.store.get(&keys::bundle(index))
+    }
+
+    /// Entry bundle `index` with its first `width` entries (1..=256), encoded as C2SP
+    /// tlog-tiles serves it: the stored record for a full bundle, assembled from the `E`
+    /// records otherwise. `None` if any of those entries is not stored.
+    ///
+    /// # Errors
+    /// Backend or corrupt record.
+    pub fn entry_bundle(&self, index: u64, width: u16) -> Result<Option<Vec<u8>>, StoreError> {
+        if width == 256 {
+            return self.bundle_raw(index);
+        }
+        let start = index.saturating_mul(256);
+        let entries = self.entries(start, usize::from(width))?;
+        if entries.len() != usize::from(width)
+            || entries.iter().zip(start..).any(|(e, i)| e.index != i)
+        {
+            return Ok(None);
+        }
+        signet_proto::tiles::encode_entry_bundle(
+            &entries
+                .iter()
+                .map(|e| e.body.as_slice())
+                .collect::<Vec<_>>(),
+        )
+        .map(Some)
+        .map_err(|e| StoreError::Corrupt {
+            key: hex::encode(keys::bundle(index)),
+            reason: e.to_string(),
+        })
     }
 
     /// Reads tiles, each truncated to exactly `width*32` bytes.

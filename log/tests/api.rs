@@ -623,6 +623,96 @@ async fn tiles_checkpoint_and_bundles() {
     assert_eq!(s, StatusCode::OK);
 }
 
+/// The batch delay is a maximum: a batch with nothing else on its way closes at once, so a
+/// lone request does not wait out a long `batch_max_delay_ms`.
+#[tokio::test]
+async fn lone_entry_does_not_wait_for_the_batch_delay() {
+    let cfg = signet_log::LogConfig {
+        batch_max_delay_ms: 8_000,
+        ..signet_log::LogConfig::default()
+    };
+    let t = mem_log(&cfg, vec![]);
+    let signer = new_signer();
+    for i in 0..3u32 {
+        let started = std::time::Instant::now();
+        let (s, _, _) = call(
+            &t.router,
+            "POST",
+            "/api/v1/log/entries",
+            Some(hashedrekord(&signer, &i.to_be_bytes())),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED);
+        let took = started.elapsed();
+        assert!(
+            took < Duration::from_secs(4),
+            "entry {i} waited {took:?} with nothing else arriving"
+        );
+    }
+    assert_eq!(t.log.head().size, 3);
+}
+
+/// A full entry bundle is written once, when a later batch completes it; partial bundles are
+/// assembled from the entries. Both must serve exactly the logged bodies, at every width.
+#[tokio::test]
+async fn entry_bundles_completed_across_batches() {
+    let t = mem_log(&test_config(), vec![]);
+    let signer = new_signer();
+    let mut bodies: Vec<(i64, Vec<u8>)> = Vec::new();
+    // Three waves (each its own batch or batches): 100 + 100 + 100 entries, so bundle 0 is
+    // completed by the third wave from 200 entries of earlier batches plus 56 new ones.
+    for wave in 0..3u32 {
+        let futs: Vec<_> = (0..100u32)
+            .map(|i| {
+                let r = t.router.clone();
+                let e = hashedrekord(&signer, &(wave * 1000 + i).to_be_bytes());
+                async move { call(&r, "POST", "/api/v1/log/entries", Some(e)).await }
+            })
+            .collect();
+        for (s, _, b) in futures_join_all(futs).await {
+            assert_eq!(s, StatusCode::CREATED);
+            let (_, e) = parse_entry(&b);
+            bodies.push((e.log_index, e.body.0));
+        }
+        bodies.sort();
+        let size = t.log.head().size;
+        assert_eq!(size, u64::from(wave + 1) * 100);
+        // Every partial width of the newest bundle, as C2SP clients ask for it.
+        let last = (size - 1) / 256;
+        let have = size - last * 256;
+        for w in [1, have / 2, have] {
+            let path = format!("/tile/entries/{last:03}.p/{w}");
+            let (s, _, eb) = call(&t.router, "GET", &path, None).await;
+            assert_eq!(s, StatusCode::OK, "{path}");
+            let dec = signet_proto::tiles::decode_entry_bundle(&eb).unwrap();
+            let want: Vec<Vec<u8>> = bodies[(last * 256) as usize..(last * 256 + w) as usize]
+                .iter()
+                .map(|b| b.1.clone())
+                .collect();
+            assert_eq!(dec, want, "{path}");
+        }
+    }
+    // Bundle 0 is full now: stored once, served whole, byte for byte the 256 bodies.
+    assert!(t.log.db().bundle_raw(0).unwrap().is_some());
+    assert!(t.log.db().bundle_raw(1).unwrap().is_none());
+    let (s, h, eb) = call(&t.router, "GET", "/tile/entries/000", None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(h["cache-control"].to_str().unwrap().contains("immutable"));
+    let want: Vec<u8> = signet_proto::tiles::encode_entry_bundle(
+        &bodies[..256]
+            .iter()
+            .map(|b| b.1.as_slice())
+            .collect::<Vec<_>>(),
+    )
+    .unwrap();
+    assert_eq!(eb, want);
+    let (s, _, _) = call(&t.router, "GET", "/tile/entries/001.p/45", None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let pk = t.keys.log.public_key().clone();
+    let report = signet_log::fsck::fsck(t.log.db(), &pk, None).unwrap();
+    assert_eq!(report.size, 300);
+}
+
 async fn futures_join_all<F: std::future::Future + Send + 'static>(futs: Vec<F>) -> Vec<F::Output>
 where
     F::Output: Send + 'static,
