@@ -72,11 +72,19 @@ impl Histogram {
     }
 }
 
+/// Counts and latencies of one route.
+#[derive(Debug, Clone)]
+struct RouteStats {
+    by_status: BTreeMap<u16, u64>,
+    latency: Histogram,
+}
+
 /// The log's metrics.
 #[derive(Debug)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, u16), u64>>,
-    latency: Mutex<BTreeMap<String, Histogram>>,
+    /// Per route: request counts by status, and the latency histogram (one lock, and no
+    /// allocation once a route has been seen).
+    routes: Mutex<BTreeMap<String, RouteStats>>,
     batch_size: Mutex<Histogram>,
     commit_seconds: Mutex<Histogram>,
     tree_size: AtomicU64,
@@ -90,8 +98,7 @@ pub struct Metrics {
 impl Default for Metrics {
     fn default() -> Self {
         Self {
-            requests: Mutex::new(BTreeMap::new()),
-            latency: Mutex::new(BTreeMap::new()),
+            routes: Mutex::new(BTreeMap::new()),
             batch_size: Mutex::new(Histogram::new(BATCH_BUCKETS)),
             commit_seconds: Mutex::new(Histogram::new(LATENCY_BUCKETS)),
             tree_size: AtomicU64::new(0),
@@ -120,13 +127,21 @@ pub enum EntryResult {
 impl Metrics {
     /// Records one HTTP request.
     pub fn request(&self, route: &str, status: u16, seconds: f64) {
-        if let Ok(mut m) = self.requests.lock() {
-            *m.entry((route.to_string(), status)).or_insert(0) += 1;
+        let Ok(mut m) = self.routes.lock() else {
+            return;
+        };
+        if !m.contains_key(route) {
+            m.insert(
+                route.to_string(),
+                RouteStats {
+                    by_status: BTreeMap::new(),
+                    latency: Histogram::new(LATENCY_BUCKETS),
+                },
+            );
         }
-        if let Ok(mut m) = self.latency.lock() {
-            m.entry(route.to_string())
-                .or_insert_with(|| Histogram::new(LATENCY_BUCKETS))
-                .observe(seconds);
+        if let Some(r) = m.get_mut(route) {
+            *r.by_status.entry(status).or_insert(0) += 1;
+            r.latency.observe(seconds);
         }
     }
     /// Records one committed batch.
@@ -164,8 +179,9 @@ impl Metrics {
     pub fn render(&self, queue_depth: usize) -> String {
         let mut out = String::new();
         out.push_str("# HELP signet_log_http_requests_total HTTP requests by route and status.\n# TYPE signet_log_http_requests_total counter\n");
-        if let Ok(m) = self.requests.lock() {
-            for ((route, status), n) in m.iter() {
+        let routes = self.routes.lock().map(|m| m.clone()).unwrap_or_default();
+        for (route, r) in &routes {
+            for (status, n) in &r.by_status {
                 let _ = writeln!(
                     out,
                     "signet_log_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}"
@@ -173,14 +189,12 @@ impl Metrics {
             }
         }
         out.push_str("# HELP signet_log_http_request_duration_seconds HTTP request latency.\n# TYPE signet_log_http_request_duration_seconds histogram\n");
-        if let Ok(m) = self.latency.lock() {
-            for (route, h) in m.iter() {
-                h.render(
-                    &mut out,
-                    "signet_log_http_request_duration_seconds",
-                    &format!("route=\"{route}\""),
-                );
-            }
+        for (route, r) in &routes {
+            r.latency.render(
+                &mut out,
+                "signet_log_http_request_duration_seconds",
+                &format!("route=\"{route}\""),
+            );
         }
         let _ = writeln!(out, "# HELP signet_log_queue_depth Entries waiting for the sequencer.\n# TYPE signet_log_queue_depth gauge\nsignet_log_queue_depth {queue_depth}");
         out.push_str("# HELP signet_log_batch_size Entries per sequencer batch.\n# TYPE signet_log_batch_size histogram\n");
