@@ -43,6 +43,36 @@ fuzz-all SECONDS="60":
 bench:
     cargo bench -p signet-proto --bench proofs --profile dev --locked
 
+# HTTP ingest benchmark (BENCHMARKS.md "Transparency log"): RUNS fresh `signet-log serve`
+# processes on loopback, each fed ENTRIES pre-signed hashedrekord entries by CLIENTS keep-alive
+# clients, with `openssl speed ecdsap256` (the P-256 ceiling) before every run.
+bench-ingest ENTRIES="100000" CLIENTS="256" RUNS="3":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo build -p signet-log --bins --examples --locked
+    bin="${CARGO_TARGET_DIR:-target}/debug"
+    echo "$(date -u +%FT%TZ) $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
+    for run in $(seq {{RUNS}}); do
+      openssl speed -seconds 3 ecdsap256 2>/dev/null | tail -1
+      dir=$(mktemp -d /var/tmp/signet-ingest.XXXXXX)
+      out="$dir.out"
+      "$bin/signet-log" serve --data-dir "$dir" --listen 127.0.0.1:0 --public-host bench.test >"$out" 2>&1 &
+      pid=$!
+      addr=""
+      for _ in $(seq 100); do addr=$(grep -om1 '127.0.0.1:[0-9]*' "$out" || true); [ -n "$addr" ] && break; sleep 0.1; done
+      [ -n "$addr" ] || { cat "$out"; kill $pid; exit 1; }
+      "$bin/examples/loadgen" "http://$addr" {{ENTRIES}} {{CLIENTS}} --server-pid $pid | tail -1
+      curl -fsS "http://$addr/metrics" | grep -E '^signet_log_batch_(size|commit_seconds)_(sum|count)' | tr '\n' ' '; echo
+      kill $pid; wait $pid 2>/dev/null || true
+      rm -rf "$dir" "$out"
+    done
+
+# The benchmarks kept out of the test suite as ignored tests: signing latency and the monitor
+# following a growing log (figures in BENCHMARKS.md).
+bench-slow:
+    cargo test --locked -p signet-cli --test client_e2e -- --ignored --nocapture sign_blob_latency
+    cargo test --locked -p signet-cli --test monitor -- --ignored --nocapture monitor_keeps_up_with_a_growing_log
+
 # The demo: servers up, an image signed keylessly and verified, everything stopped.
 demo:
     ./deploy/demo.sh
