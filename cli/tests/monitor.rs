@@ -566,17 +566,18 @@ fn unparseable_entry_is_an_alert_and_a_tampered_bundle_a_root_mismatch() {
         s.url.clone()
     };
 
-    // More entries, then one byte of an entry body in the stored bundle is changed: the
-    // entries served no longer hash to the signed root.
+    // More entries, then one byte of the last entry's stored body is changed (the partial
+    // entry bundle is served from the entry records): the entries served no longer hash to
+    // the signed root.
     with_log(&data, port, |log| {
         let more: Vec<ValidEntry> = (0..5)
             .map(|i| ValidEntry::new(hashedrekord(&k, &format!("more {i}")), vec![]))
             .collect();
         signet_log::sequencer::bulk_append(log, &more, 64).unwrap();
         let store = log.db().raw().clone();
-        let key = signet_log::storage::keys::bundle(0);
+        let key = signet_log::storage::keys::entry(15);
         let mut v = store.get(&key).unwrap().unwrap();
-        let at = v.len() - 20; // inside the last entry's body
+        let at = v.len() - 20; // inside the entry's body
         v[at] ^= 0x01;
         let mut b = signet_log::storage::Batch::default();
         b.put(key, v);
