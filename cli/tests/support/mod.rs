@@ -90,6 +90,81 @@ fn wait_port(addr: &str, child: &mut Child, what: &str, log: &Path) {
     }
 }
 
+/// Whether an optional test dependency is available: `true` if `ok`; otherwise prints
+/// `SKIPPED: <what> not available` and returns `false`, or panics when `SIGNET_REQUIRE_TOOLS`
+/// is set.
+pub fn require(ok: bool, what: &str) -> bool {
+    if ok {
+        return true;
+    }
+    assert!(
+        std::env::var_os("SIGNET_REQUIRE_TOOLS").is_none(),
+        "required test dependency missing: {what}"
+    );
+    eprintln!("SKIPPED: {what} not available");
+    false
+}
+
+/// Starts the mock OIDC issuer and a `signet serve` trusting it, or explains why not (see
+/// [`require`] and [`have_tools`]) and returns `None`.
+pub fn stack() -> Option<(Oidc, Server)> {
+    if !have_tools(&["node", "curl"]) {
+        return None;
+    }
+    let js = oidc_js_dir();
+    if !require(
+        js.is_some(),
+        "node_modules/oauth2-mock-server (npm install in ca/tests/js)",
+    ) {
+        return None;
+    }
+    let oidc = Oidc::start(&js.unwrap());
+    let server = Server::start(&oidc.url);
+    if !require(server.is_some(), "a working `signet serve`") {
+        return None;
+    }
+    Some((oidc, server.unwrap()))
+}
+
+/// The stdout of a `--output json` run, parsed (panics with the whole output if it is not JSON).
+pub fn json_out(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(out)))
+}
+
+/// Runs `signet sign IMAGE` keyless with `token` and JSON output, on `cmd` (a [`signet`]
+/// command, possibly with extra environment such as registry credentials).
+pub fn sign_image(mut cmd: Command, server: &Server, token: &str, image: &str) -> Output {
+    run(cmd
+        .arg("sign")
+        .arg("--signing-config")
+        .arg(server.signing_config())
+        .args(["--identity-token", token, "--output", "json", image]))
+}
+
+/// Runs `signet verify IMAGE` for the certificate identity `identity` from `issuer`, with JSON
+/// output, on `cmd` (a [`signet`] command, possibly with extra environment).
+pub fn verify_image(
+    mut cmd: Command,
+    server: &Server,
+    identity: &str,
+    issuer: &str,
+    image: &str,
+) -> Output {
+    run(cmd
+        .arg("verify")
+        .arg("--trusted-root")
+        .arg(server.trusted_root())
+        .args([
+            "--certificate-identity",
+            identity,
+            "--certificate-oidc-issuer",
+            issuer,
+            "--output",
+            "json",
+            image,
+        ]))
+}
+
 /// The directory holding `node_modules/oauth2-mock-server`: `$SIGNET_OIDC_JS_DIR`, or the
 /// CA's or this crate's test JS directory.
 pub fn oidc_js_dir() -> Option<PathBuf> {
