@@ -22,41 +22,12 @@ use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
-use support::{have_tools, run, signet, text, Oidc, Server, TestRegistry};
+use support::{
+    have_tools, json_out, require, run, sign_image, signet, stack, text, verify_image, Server,
+    TestRegistry,
+};
 
 const EMAIL: &str = "alice@example.com";
-
-fn require(ok: bool, what: &str) -> bool {
-    if ok {
-        return true;
-    }
-    assert!(
-        std::env::var_os("SIGNET_REQUIRE_TOOLS").is_none(),
-        "required test dependency missing: {what}"
-    );
-    eprintln!("SKIPPED: {what} not available");
-    false
-}
-
-/// Starts the OIDC issuer and `signet serve`, or explains why not.
-fn stack() -> Option<(Oidc, Server)> {
-    if !have_tools(&["node", "curl"]) {
-        return None;
-    }
-    let js = support::oidc_js_dir();
-    if !require(
-        js.is_some(),
-        "node_modules/oauth2-mock-server (npm install in ca/tests/js)",
-    ) {
-        return None;
-    }
-    let oidc = Oidc::start(&js.unwrap());
-    let server = Server::start(&oidc.url);
-    if !require(server.is_some(), "a working `signet serve`") {
-        return None;
-    }
-    Some((oidc, server.unwrap()))
-}
 
 fn sign_blob(server: &Server, token: &str, file: &Path, extra: &[&str]) -> std::process::Output {
     run(signet()
@@ -90,10 +61,6 @@ fn verify_blob(
             "json",
         ])
         .arg(file))
-}
-
-fn json_out(out: &std::process::Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(out)))
 }
 
 #[test]
@@ -245,30 +212,6 @@ fn keyed_blob_sign_verify() {
     assert_eq!(json_out(&bad)["results"][0]["check"], "signature");
 }
 
-fn sign_image(server: &Server, token: &str, image: &str) -> std::process::Output {
-    run(signet()
-        .arg("sign")
-        .arg("--signing-config")
-        .arg(server.signing_config())
-        .args(["--identity-token", token, "--output", "json", image]))
-}
-
-fn verify_image(server: &Server, image: &str, issuer: &str) -> std::process::Output {
-    run(signet()
-        .arg("verify")
-        .arg("--trusted-root")
-        .arg(server.trusted_root())
-        .args([
-            "--certificate-identity",
-            EMAIL,
-            "--certificate-oidc-issuer",
-            issuer,
-            "--output",
-            "json",
-            image,
-        ]))
-}
-
 #[test]
 fn image_sign_verify_by_tag_and_digest_then_move_tag() {
     if !have_tools(&["docker-registry", "umoci", "skopeo"]) {
@@ -283,7 +226,7 @@ fn image_sign_verify_by_tag_and_digest_then_move_tag() {
     let digest_ref = format!("{}/demo/app@{digest}", reg.addr);
     let token = oidc.token(EMAIL);
 
-    let out = sign_image(&server, &token, &tag_ref);
+    let out = sign_image(signet(), &server, &token, &tag_ref);
     assert!(out.status.success(), "{}", text(&out));
     let s = json_out(&out);
     assert_eq!(
@@ -294,15 +237,15 @@ fn image_sign_verify_by_tag_and_digest_then_move_tag() {
     assert_eq!(s["referrersMode"], "tag-schema");
 
     for r in [&tag_ref, &digest_ref] {
-        let v = verify_image(&server, r, &oidc.url);
+        let v = verify_image(signet(), &server, EMAIL, &oidc.url, r);
         assert!(v.status.success(), "{r}: {}", text(&v));
         assert_eq!(json_out(&v)["digest"], digest.as_str());
     }
 
     // A second signature is kept alongside the first.
-    let out2 = sign_image(&server, &token, &digest_ref);
+    let out2 = sign_image(signet(), &server, &token, &digest_ref);
     assert!(out2.status.success(), "{}", text(&out2));
-    let v = verify_image(&server, &digest_ref, &oidc.url);
+    let v = verify_image(signet(), &server, EMAIL, &oidc.url, &digest_ref);
     assert!(v.status.success(), "{}", text(&v));
     let results = json_out(&v)["results"].as_array().unwrap().clone();
     assert_eq!(results.len(), 2, "both signatures are listed: {results:?}");
@@ -325,12 +268,12 @@ fn image_sign_verify_by_tag_and_digest_then_move_tag() {
     // Move the tag to other content: verifying by tag now fails, the digest still verifies.
     let moved = reg.push_image("demo/app", "v1", "second content");
     assert_ne!(moved, digest);
-    let v = verify_image(&server, &tag_ref, &oidc.url);
+    let v = verify_image(signet(), &server, EMAIL, &oidc.url, &tag_ref);
     assert_eq!(v.status.code(), Some(1), "{}", text(&v));
     let j = json_out(&v);
     assert_eq!(j["digest"], moved.as_str());
     assert_eq!(j["ok"], false);
-    let v = verify_image(&server, &digest_ref, &oidc.url);
+    let v = verify_image(signet(), &server, EMAIL, &oidc.url, &digest_ref);
     assert!(v.status.success(), "{}", text(&v));
 }
 

@@ -25,44 +25,14 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::Value;
-use support::{have_tools, run, signet, text, Oidc, Server, TestRegistry};
+use support::{
+    have_tools, json_out, run, sign_image, signet, stack, text, verify_image, Server, TestRegistry,
+};
 
 const EMAIL: &str = "alice@example.com";
 const USER: &str = "signet-ci";
 const PASS: &str = "correct horse battery staple";
 const REPO: &str = "secure/app";
-
-fn require(ok: bool, what: &str) -> bool {
-    if ok {
-        return true;
-    }
-    assert!(
-        std::env::var_os("SIGNET_REQUIRE_TOOLS").is_none(),
-        "required test dependency missing: {what}"
-    );
-    eprintln!("SKIPPED: {what} not available");
-    false
-}
-
-/// Starts the OIDC issuer and `signet serve`, or explains why not.
-fn stack() -> Option<(Oidc, Server)> {
-    if !have_tools(&["node", "curl"]) {
-        return None;
-    }
-    let js = support::oidc_js_dir();
-    if !require(
-        js.is_some(),
-        "node_modules/oauth2-mock-server (npm install in ca/tests/js)",
-    ) {
-        return None;
-    }
-    let oidc = Oidc::start(&js.unwrap());
-    let server = Server::start(&oidc.url);
-    if !require(server.is_some(), "a working `signet serve`") {
-        return None;
-    }
-    Some((oidc, server.unwrap()))
-}
 
 /// Where a `signet` run gets its registry credentials from.
 #[derive(Clone, Copy)]
@@ -91,46 +61,6 @@ fn signet_with(creds: Creds<'_>, empty_config: &Path) -> Command {
         }
     }
     cmd
-}
-
-fn sign_image(
-    server: &Server,
-    token: &str,
-    image: &str,
-    creds: Creds<'_>,
-    empty_config: &Path,
-) -> Output {
-    run(signet_with(creds, empty_config)
-        .arg("sign")
-        .arg("--signing-config")
-        .arg(server.signing_config())
-        .args(["--identity-token", token, "--output", "json", image]))
-}
-
-fn verify_image(
-    server: &Server,
-    issuer: &str,
-    image: &str,
-    creds: Creds<'_>,
-    empty_config: &Path,
-) -> Output {
-    run(signet_with(creds, empty_config)
-        .arg("verify")
-        .arg("--trusted-root")
-        .arg(server.trusted_root())
-        .args([
-            "--certificate-identity",
-            EMAIL,
-            "--certificate-oidc-issuer",
-            issuer,
-            "--output",
-            "json",
-            image,
-        ]))
-}
-
-fn json_out(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(out)))
 }
 
 /// The transparency log's tree size (Rekor v1 `GET /api/v1/log`).
@@ -211,13 +141,19 @@ fn keyless_sign_and_verify_against_htpasswd_registry() {
 
     // No credentials: sign and verify fail on the first registry request, naming what to set.
     for r in [&tag_ref, &digest_ref] {
-        let out = sign_image(&server, &token, r, Creds::None, &empty);
+        let out = sign_image(signet_with(Creds::None, &empty), &server, &token, r);
         assert_auth_failure(
             &out,
             &format!("sign {r} without credentials"),
             &["Basic", "SIGNET_REGISTRY_USERNAME", "docker login"],
         );
-        let out = verify_image(&server, &oidc.url, r, Creds::None, &empty);
+        let out = verify_image(
+            signet_with(Creds::None, &empty),
+            &server,
+            EMAIL,
+            &oidc.url,
+            r,
+        );
         assert_auth_failure(
             &out,
             &format!("verify {r} without credentials"),
@@ -227,13 +163,13 @@ fn keyless_sign_and_verify_against_htpasswd_registry() {
     // A wrong password: the registry rejects it, and the message names the user and the
     // source of the credentials.
     for r in [&tag_ref, &digest_ref] {
-        let out = sign_image(&server, &token, r, wrong, &empty);
+        let out = sign_image(signet_with(wrong, &empty), &server, &token, r);
         assert_auth_failure(
             &out,
             &format!("sign {r} with a wrong password"),
             &["rejected the credentials", USER, "SIGNET_REGISTRY_PASSWORD"],
         );
-        let out = verify_image(&server, &oidc.url, r, wrong, &empty);
+        let out = verify_image(signet_with(wrong, &empty), &server, EMAIL, &oidc.url, r);
         assert_auth_failure(
             &out,
             &format!("verify {r} with a wrong password"),
@@ -244,11 +180,10 @@ fn keyless_sign_and_verify_against_htpasswd_registry() {
     let other_cfg = tmp.path().join("other-docker-config");
     write_docker_config(&other_cfg, "registry.example.com", USER, PASS);
     let out = sign_image(
+        signet_with(Creds::DockerConfig(&other_cfg), &empty),
         &server,
         &token,
         &tag_ref,
-        Creds::DockerConfig(&other_cfg),
-        &empty,
     );
     assert_auth_failure(&out, "sign with another registry's login", &["Basic"]);
 
@@ -267,7 +202,7 @@ fn keyless_sign_and_verify_against_htpasswd_registry() {
 
     // With the right credentials: sign by tag, then verify by tag and by digest.
     let good = Creds::Env(USER, PASS);
-    let out = sign_image(&server, &token, &tag_ref, good, &empty);
+    let out = sign_image(signet_with(good, &empty), &server, &token, &tag_ref);
     assert!(out.status.success(), "{}", text(&out));
     let s = json_out(&out);
     assert_eq!(s["digest"], digest.as_str());
@@ -291,7 +226,7 @@ fn keyless_sign_and_verify_against_htpasswd_registry() {
     );
 
     for r in [&tag_ref, &digest_ref] {
-        let v = verify_image(&server, &oidc.url, r, good, &empty);
+        let v = verify_image(signet_with(good, &empty), &server, EMAIL, &oidc.url, r);
         assert!(v.status.success(), "verify {r}: {}", text(&v));
         let j = json_out(&v);
         assert_eq!(j["ok"], true);
@@ -303,7 +238,13 @@ fn keyless_sign_and_verify_against_htpasswd_registry() {
 
     // After signing, a wrong password still fails verification as an authentication error
     // (not as "no signatures").
-    let out = verify_image(&server, &oidc.url, &digest_ref, wrong, &empty);
+    let out = verify_image(
+        signet_with(wrong, &empty),
+        &server,
+        EMAIL,
+        &oidc.url,
+        &digest_ref,
+    );
     assert_auth_failure(
         &out,
         "verify a signed image with a wrong password",
@@ -314,11 +255,11 @@ fn keyless_sign_and_verify_against_htpasswd_registry() {
     let docker_cfg = tmp.path().join("docker-config");
     write_docker_config(&docker_cfg, &reg.addr, USER, PASS);
     let v = verify_image(
+        signet_with(Creds::DockerConfig(&docker_cfg), &empty),
         &server,
+        EMAIL,
         &oidc.url,
         &tag_ref,
-        Creds::DockerConfig(&docker_cfg),
-        &empty,
     );
     assert!(
         v.status.success(),
@@ -330,11 +271,11 @@ fn keyless_sign_and_verify_against_htpasswd_registry() {
     let bad_cfg = tmp.path().join("bad-docker-config");
     write_docker_config(&bad_cfg, &format!("http://{}", reg.addr), USER, "nope");
     let out = verify_image(
+        signet_with(Creds::DockerConfig(&bad_cfg), &empty),
         &server,
+        EMAIL,
         &oidc.url,
         &tag_ref,
-        Creds::DockerConfig(&bad_cfg),
-        &empty,
     );
     assert_auth_failure(
         &out,
