@@ -694,6 +694,41 @@ fn format_vkey(name: &KeyName, hash: u32, ty: u8, material: &[u8]) -> String {
     format!("{name}+{hash:08x}+{}", B64.encode(raw))
 }
 
+/// The checked name, key ID and parsed key of an Ed25519 verifier key of signature type
+/// `sig_type`, shared by [`Ed25519NoteVerifier`] (signed-note, [`SIG_TYPE_ED25519`]) and
+/// [`CosignatureV1Verifier`] (tlog-cosignature, [`SIG_TYPE_COSIGNATURE_V1`]): both encode the
+/// key as 32 raw bytes and differ here only in the type byte hashed into the key ID.
+///
+/// # Errors
+/// [`VKeyError::InvalidName`] for a bad name (checked first), then [`VKeyError::Key`] if the
+/// key is rejected.
+fn ed25519_verifier_key(
+    name: &str,
+    sig_type: u8,
+    public_key: &[u8; 32],
+) -> Result<(KeyName, u32, PublicKey), VKeyError> {
+    let name = KeyName::new(name).map_err(|_| VKeyError::InvalidName {
+        name: name.to_owned(),
+    })?;
+    let key = PublicKey::from_ed25519_raw(public_key)?;
+    let key_hash = key_hash(name.as_str(), sig_type, public_key);
+    Ok((name, key_hash, key))
+}
+
+/// Parses a vkey `name+hash+base64(sig_type || key)` whose type byte must be `sig_type` and
+/// whose key must be 32 bytes (Ed25519); returns the name and the raw key.
+///
+/// # Errors
+/// The [`split_vkey`] errors, then [`VKeyError::UnsupportedType`] for another type byte, then
+/// [`VKeyError::Key`] with [`KeyError::Length`] for a key that is not 32 bytes.
+fn ed25519_vkey(vkey: &str, sig_type: u8) -> Result<(KeyName, [u8; 32]), VKeyError> {
+    let (name, _, ty, material) = split_vkey(vkey)?;
+    if ty != sig_type {
+        return Err(VKeyError::UnsupportedType { found: ty });
+    }
+    Ok((name, ed25519_material(&material)?))
+}
+
 /// Parses a vkey of a supported type (`0x01` Ed25519, `0x04` cosignature/v1) into a verifier.
 ///
 /// # Errors
@@ -722,13 +757,10 @@ impl Ed25519NoteVerifier {
     /// # Errors
     /// [`VKeyError`] if the name is invalid or the key is rejected.
     pub fn new(name: &str, public_key: &[u8; 32]) -> Result<Self, VKeyError> {
-        let name = KeyName::new(name).map_err(|_| VKeyError::InvalidName {
-            name: name.to_owned(),
-        })?;
-        let key = PublicKey::from_ed25519_raw(public_key)?;
+        let (name, key_hash, key) = ed25519_verifier_key(name, SIG_TYPE_ED25519, public_key)?;
         Ok(Self {
-            key_hash: key_hash(name.as_str(), SIG_TYPE_ED25519, public_key),
             name,
+            key_hash,
             raw: *public_key,
             key,
         })
@@ -750,11 +782,8 @@ impl Ed25519NoteVerifier {
     /// # Errors
     /// [`VKeyError`] for a malformed key, hash mismatch or a type other than `0x01`.
     pub fn from_vkey(vkey: &str) -> Result<Self, VKeyError> {
-        let (name, _, ty, material) = split_vkey(vkey)?;
-        if ty != SIG_TYPE_ED25519 {
-            return Err(VKeyError::UnsupportedType { found: ty });
-        }
-        Self::new(name.as_str(), &ed25519_material(&material)?)
+        let (name, raw) = ed25519_vkey(vkey, SIG_TYPE_ED25519)?;
+        Self::new(name.as_str(), &raw)
     }
 
     /// The vkey text.
@@ -777,9 +806,11 @@ impl NoteVerifier for Ed25519NoteVerifier {
     fn key_hash(&self) -> u32 {
         self.key_hash
     }
+    /// signed-note type `0x01`: the signature is a bare Ed25519 signature over the note text
+    /// itself, and carries no timestamp.
     fn verify(&self, msg: &[u8], signature: &[u8]) -> Result<SignatureInfo, SignatureError> {
         self.key.verify(msg, signature)?;
-        Ok(SignatureInfo::default())
+        Ok(SignatureInfo::plain())
     }
 }
 
@@ -1055,13 +1086,11 @@ impl CosignatureV1Verifier {
     /// # Errors
     /// [`VKeyError`] if the name is invalid or the key rejected.
     pub fn new(name: &str, public_key: &[u8; 32]) -> Result<Self, VKeyError> {
-        let name = KeyName::new(name).map_err(|_| VKeyError::InvalidName {
-            name: name.to_owned(),
-        })?;
-        let key = PublicKey::from_ed25519_raw(public_key)?;
+        let (name, key_hash, key) =
+            ed25519_verifier_key(name, SIG_TYPE_COSIGNATURE_V1, public_key)?;
         Ok(Self {
-            key_hash: key_hash(name.as_str(), SIG_TYPE_COSIGNATURE_V1, public_key),
             name,
+            key_hash,
             raw: *public_key,
             key,
         })
@@ -1072,11 +1101,8 @@ impl CosignatureV1Verifier {
     /// # Errors
     /// [`VKeyError`] for a malformed key, hash mismatch or a type other than `0x04`.
     pub fn from_vkey(vkey: &str) -> Result<Self, VKeyError> {
-        let (name, _, ty, material) = split_vkey(vkey)?;
-        if ty != SIG_TYPE_COSIGNATURE_V1 {
-            return Err(VKeyError::UnsupportedType { found: ty });
-        }
-        Self::new(name.as_str(), &ed25519_material(&material)?)
+        let (name, raw) = ed25519_vkey(vkey, SIG_TYPE_COSIGNATURE_V1)?;
+        Self::new(name.as_str(), &raw)
     }
 
     /// The vkey text.
@@ -1117,12 +1143,13 @@ impl NoteVerifier for CosignatureV1Verifier {
     fn key_hash(&self) -> u32 {
         self.key_hash
     }
+    /// tlog-cosignature type `0x04`: the signature is an 8-byte big-endian timestamp followed
+    /// by an Ed25519 signature over `cosignature/v1\ntime <ts>\n<body>` (not over the note
+    /// text alone); the timestamp is returned.
     fn verify(&self, msg: &[u8], signature: &[u8]) -> Result<SignatureInfo, SignatureError> {
         let (ts, sig) = split_cosignature(signature)?;
         self.key.verify(&cosignature_v1_message(ts, msg), sig)?;
-        Ok(SignatureInfo {
-            timestamp: Some(ts),
-        })
+        Ok(SignatureInfo::with_timestamp(ts))
     }
 }
 
@@ -1214,5 +1241,185 @@ impl NoteSigner for TimestampedCosigner<'_> {
     }
     fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, SignatureError> {
         self.signer.sign_at(self.timestamp, msg)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    //! The two Ed25519-based verifiers (signed-note type `0x01`, cosignature/v1 type `0x04`):
+    //! the error each rejected input produces, and what each signs.
+
+    use super::*;
+
+    const NAME: &str = "example.com/key";
+
+    fn key() -> Ed25519Signer {
+        Ed25519Signer::from_seed(&[7u8; 32]).unwrap()
+    }
+
+    fn vkey_with(name: &str, ty: u8, material: &[u8]) -> String {
+        let hash = key_hash(name, ty, material);
+        format_vkey(&KeyName::new(name).unwrap(), hash, ty, material)
+    }
+
+    /// Every constructor error, for one type byte, through `new` and `from_vkey`.
+    fn constructor_errors(
+        ty: u8,
+        other_ty: u8,
+        new: impl Fn(&str, &[u8; 32]) -> Result<(), VKeyError>,
+        from_vkey: impl Fn(&str) -> Result<(), VKeyError>,
+    ) {
+        let raw = key().public_key_raw();
+        assert_eq!(
+            new("bad name", &raw),
+            Err(VKeyError::InvalidName {
+                name: "bad name".to_owned()
+            })
+        );
+        assert_eq!(new(NAME, &raw), Ok(()));
+        assert_eq!(from_vkey(&vkey_with(NAME, ty, &raw)), Ok(()));
+        assert_eq!(
+            from_vkey(&vkey_with(NAME, other_ty, &raw)),
+            Err(VKeyError::UnsupportedType { found: other_ty })
+        );
+        assert_eq!(
+            from_vkey(&vkey_with(NAME, ty, &raw[..31])),
+            Err(VKeyError::Key(KeyError::Length {
+                expected: 32,
+                actual: 31
+            }))
+        );
+        let good = vkey_with(NAME, ty, &raw);
+        let (_, rest) = good.split_once('+').unwrap();
+        let (_, key64) = rest.split_once('+').unwrap();
+        let expected = key_hash(NAME, ty, &raw);
+        assert_eq!(
+            from_vkey(&format!("{NAME}+{:08x}+{key64}", expected ^ 1)),
+            Err(VKeyError::HashMismatch {
+                found: expected ^ 1,
+                expected
+            })
+        );
+        assert_eq!(
+            from_vkey(&format!("{NAME}+{expected:08x}+!!")),
+            Err(VKeyError::Malformed {
+                reason: "key is not valid base64"
+            })
+        );
+    }
+
+    #[test]
+    fn ed25519_verifier_constructor_errors() {
+        constructor_errors(
+            SIG_TYPE_ED25519,
+            SIG_TYPE_COSIGNATURE_V1,
+            |n, k| Ed25519NoteVerifier::new(n, k).map(|_| ()),
+            |v| Ed25519NoteVerifier::from_vkey(v).map(|_| ()),
+        );
+    }
+
+    #[test]
+    fn cosignature_verifier_constructor_errors() {
+        constructor_errors(
+            SIG_TYPE_COSIGNATURE_V1,
+            SIG_TYPE_ED25519,
+            |n, k| CosignatureV1Verifier::new(n, k).map(|_| ()),
+            |v| CosignatureV1Verifier::from_vkey(v).map(|_| ()),
+        );
+    }
+
+    #[test]
+    fn key_ids_and_vkeys_differ_only_in_the_type_byte() {
+        let raw = key().public_key_raw();
+        let plain = Ed25519NoteVerifier::new(NAME, &raw).unwrap();
+        let cosig = CosignatureV1Verifier::new(NAME, &raw).unwrap();
+        assert_eq!(plain.key_hash(), key_hash(NAME, SIG_TYPE_ED25519, &raw));
+        assert_eq!(
+            cosig.key_hash(),
+            key_hash(NAME, SIG_TYPE_COSIGNATURE_V1, &raw)
+        );
+        assert_ne!(plain.key_hash(), cosig.key_hash());
+        assert_eq!(plain.to_vkey(), vkey_with(NAME, SIG_TYPE_ED25519, &raw));
+        assert_eq!(
+            cosig.to_vkey(),
+            vkey_with(NAME, SIG_TYPE_COSIGNATURE_V1, &raw)
+        );
+        assert_eq!(
+            Ed25519NoteVerifier::from_vkey(&plain.to_vkey())
+                .unwrap()
+                .public_key_raw(),
+            raw
+        );
+        assert_eq!(
+            CosignatureV1Verifier::from_vkey(&cosig.to_vkey())
+                .unwrap()
+                .to_vkey(),
+            cosig.to_vkey()
+        );
+        assert_eq!(plain.name(), NAME);
+        assert_eq!(cosig.name(), NAME);
+    }
+
+    #[test]
+    fn ed25519_verify_signs_the_text_itself() {
+        let msg = b"origin\n1\nroot\n";
+        let signer = Ed25519NoteSigner::new(NAME, key()).unwrap();
+        let v = signer.verifier().unwrap();
+        let sig = signer.sign(msg).unwrap();
+        assert_eq!(v.verify(msg, &sig), Ok(SignatureInfo::plain()));
+        let invalid = Err(SignatureError::Invalid {
+            algorithm: KeyAlgorithm::Ed25519,
+        });
+        assert_eq!(v.verify(b"origin\n2\nroot\n", &sig), invalid);
+        assert_eq!(v.verify(msg, &sig[..63]), invalid);
+        assert_eq!(v.verify(msg, &[]), invalid);
+        let mut flipped = sig.clone();
+        flipped[10] ^= 1;
+        assert_eq!(v.verify(msg, &flipped), invalid);
+        // A cosignature/v1 over the same text is not a plain signature.
+        let cosig = CosignatureV1Signer::new(NAME, key())
+            .unwrap()
+            .sign_at(5, msg)
+            .unwrap();
+        assert_eq!(v.verify(msg, &cosig[8..]), invalid);
+    }
+
+    #[test]
+    fn cosignature_verify_signs_the_timestamped_message() {
+        let msg = b"origin\n1\nroot\n";
+        let signer = CosignatureV1Signer::new(NAME, key()).unwrap();
+        let v = signer.verifier().unwrap();
+        let sig = signer.sign_at(1_700_000_000, msg).unwrap();
+        assert_eq!(sig.len(), 72);
+        assert_eq!(
+            v.verify(msg, &sig),
+            Ok(SignatureInfo::with_timestamp(1_700_000_000))
+        );
+        // The Ed25519 part covers `cosignature/v1\ntime <ts>\n<body>`, not the body.
+        let plain_key = key();
+        let over_body = plain_key.sign(msg);
+        let mut plain_sig = 1_700_000_000u64.to_be_bytes().to_vec();
+        plain_sig.extend_from_slice(&over_body);
+        let invalid = Err(SignatureError::Invalid {
+            algorithm: KeyAlgorithm::Ed25519,
+        });
+        assert_eq!(v.verify(msg, &plain_sig), invalid);
+        let over_message = plain_key.sign(&cosignature_v1_message(1_700_000_000, msg));
+        assert_eq!(over_message.as_slice(), &sig[8..]);
+        // Another timestamp, a short or long signature, a too-large timestamp.
+        let mut other_ts = sig.clone();
+        other_ts[7] ^= 1;
+        assert_eq!(v.verify(msg, &other_ts), invalid);
+        assert_eq!(v.verify(msg, &sig[..71]), invalid);
+        assert_eq!(v.verify(msg, &[sig.as_slice(), &[0]].concat()), invalid);
+        assert_eq!(v.verify(msg, &sig[8..]), invalid);
+        let mut big = sig.clone();
+        big[..8].copy_from_slice(&(MAX_COSIGNATURE_TIMESTAMP + 1).to_be_bytes());
+        assert_eq!(v.verify(msg, &big), invalid);
+        assert_eq!(
+            signer.sign_at(MAX_COSIGNATURE_TIMESTAMP + 1, msg),
+            Err(SignatureError::SigningFailed)
+        );
     }
 }
