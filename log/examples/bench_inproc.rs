@@ -19,6 +19,10 @@ use signet_log::entries::{validate_proposed, ValidEntry};
 use signet_log::LogConfig;
 use signet_proto::keys::{EcdsaCurve, EcdsaSigner};
 
+// The allocator of the `signet` and `signet-log` binaries, so that RSS figures match them.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn rss_mib() -> f64 {
     let s = std::fs::read_to_string("/proc/self/status").unwrap();
     let kb: f64 = s
