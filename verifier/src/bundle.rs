@@ -3,16 +3,22 @@
 //! Spec: sigstore/protobuf-specs `sigstore_bundle.proto` (the per-version rules are applied by
 //! `proto::bundle::Bundle::validate`). This module decodes what verification needs into
 //! fixed-size types (32-byte hashes, `u64` indexes) and rejects shapes the verifier does not
-//! support: several tlog entries, Rekor v2 entries (no integrated time / SET; they need RFC
-//! 3161 timestamps), entries without a canonicalized body, inclusion proof or checkpoint.
+//! support: zero or several tlog entries, entries without a canonicalized body, inclusion
+//! proof or checkpoint, more than [`MAX_TIMESTAMPS`] RFC 3161 timestamps or a duplicate one
+//! (the limits sigstore-python and sigstore-go apply). Rekor v2 entries (no integrated time,
+//! no SET) are accepted here; they need a verified RFC 3161 timestamp later.
 //!
-//! Nothing here verifies a signature, a certificate or a proof.
+//! Nothing here verifies a signature, a certificate, a timestamp or a proof.
 
 use signet_proto::bundle::{
     Bundle, BundleContent, BundleVersion, DsseEnvelope, HashAlgorithm, VerificationMaterialContent,
 };
 
-use crate::error::{BundleError, VerificationError};
+use crate::error::{BundleError, TimestampError, VerificationError};
+
+/// The most RFC 3161 timestamps a bundle may carry (sigstore-go's and sigstore-python's
+/// `MAX_ALLOWED_TIMESTAMP`).
+pub const MAX_TIMESTAMPS: usize = 32;
 
 /// What the signature in the bundle covers.
 #[derive(Debug, Clone)]
@@ -50,7 +56,7 @@ pub(crate) struct Proof {
     pub(crate) checkpoint: String,
 }
 
-/// The single Rekor v1 log entry, decoded.
+/// The single log entry (Rekor v1 or v2), decoded.
 #[derive(Debug, Clone)]
 pub(crate) struct Entry {
     pub(crate) log_index: u64,
@@ -71,6 +77,8 @@ pub struct CheckedBundle {
     pub(crate) material: Material,
     pub(crate) content: Content,
     pub(crate) entry: Entry,
+    /// DER `TimeStampResp`s from `timestampVerificationData.rfc3161Timestamps`.
+    pub(crate) timestamps: Vec<Vec<u8>>,
 }
 
 impl CheckedBundle {
@@ -78,6 +86,12 @@ impl CheckedBundle {
     #[must_use]
     pub fn version(&self) -> BundleVersion {
         self.version
+    }
+
+    /// The number of RFC 3161 timestamps the bundle carries.
+    #[must_use]
+    pub fn timestamp_count(&self) -> usize {
+        self.timestamps.len()
     }
 
     /// The leaf certificate DER, unless the bundle is keyed.
@@ -109,32 +123,33 @@ impl TryFrom<&Bundle> for CheckedBundle {
     fn try_from(bundle: &Bundle) -> Result<Self, Self::Error> {
         let vm = &bundle.verification_material;
         if vm.tlog_entries.len() != 1 {
-            if vm.tlog_entries.is_empty()
-                && vm
-                    .timestamp_verification_data
-                    .as_ref()
-                    .is_some_and(|t| !t.rfc3161_timestamps.is_empty())
-            {
-                return Err(VerificationError::Unsupported {
-                    feature: "bundles without a transparency log entry (RFC 3161 timestamps only)"
-                        .to_owned(),
-                });
-            }
             return Err(BundleError::TlogEntryCount {
                 count: vm.tlog_entries.len(),
             }
             .into());
         }
         let e = &vm.tlog_entries[0];
-        if e.kind_version.version == "0.0.2"
-            || (e.integrated_time == 0 && e.inclusion_promise.is_none())
-        {
-            return Err(VerificationError::Unsupported {
-                feature: format!(
-                    "Rekor v2 log entries ({} {}): they carry no integrated time or SET and need RFC 3161 timestamps",
-                    e.kind_version.kind, e.kind_version.version
-                ),
-            });
+        let timestamps: Vec<Vec<u8>> = vm
+            .timestamp_verification_data
+            .as_ref()
+            .map(|t| {
+                t.rfc3161_timestamps
+                    .iter()
+                    .map(|ts| ts.signed_timestamp.to_vec())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if timestamps.len() > MAX_TIMESTAMPS {
+            return Err(TimestampError::TooMany {
+                count: timestamps.len(),
+                max: MAX_TIMESTAMPS,
+            }
+            .into());
+        }
+        for (i, t) in timestamps.iter().enumerate() {
+            if timestamps[..i].contains(t) {
+                return Err(TimestampError::Duplicate.into());
+            }
         }
         bundle
             .validate()
@@ -248,6 +263,7 @@ impl TryFrom<&Bundle> for CheckedBundle {
             material,
             content,
             entry,
+            timestamps,
         })
     }
 }

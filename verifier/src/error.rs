@@ -41,10 +41,13 @@ pub enum VerificationError {
     /// A time check failed (signing time outside a validity window, or in the future).
     #[error("time: {0}")]
     Time(#[from] TimeError),
+    /// An RFC 3161 signed timestamp does not verify.
+    #[error("RFC 3161 timestamp: {0}")]
+    Timestamp(#[from] TimestampError),
     /// The bundle needs a feature this verifier does not implement yet.
     #[error("not yet supported: {feature}")]
     Unsupported {
-        /// What is missing, e.g. "Rekor v2 entries (RFC 3161 timestamps)".
+        /// What is missing, e.g. "Rekor v2 dsse 0.0.2 entries".
         feature: String,
     },
 }
@@ -375,6 +378,13 @@ pub enum TimeError {
         /// End of the window (Unix seconds), or "open".
         end: String,
     },
+    /// No verified signing time: the bundle has neither an integrated time covered by a SET
+    /// nor an RFC 3161 timestamp that verifies.
+    #[error("no verified signing time: {reason}")]
+    NoVerifiedTime {
+        /// What the bundle carries instead.
+        reason: String,
+    },
     /// The signing time is after the verification time.
     #[error("integrated time {integrated} is after the verification time {now}")]
     InFuture {
@@ -382,6 +392,81 @@ pub enum TimeError {
         integrated: i64,
         /// The verification time passed in (Unix seconds).
         now: i64,
+    },
+}
+
+/// Errors about an RFC 3161 signed timestamp (RFC 3161, RFC 5652).
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum TimestampError {
+    /// The bundle carries more timestamps than a verifier accepts.
+    #[error("{count} timestamps, at most {max} are accepted")]
+    TooMany {
+        /// Number of timestamps.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The same timestamp appears twice.
+    #[error("duplicate timestamp")]
+    Duplicate,
+    /// The response or token does not decode.
+    #[error("malformed: {reason}")]
+    Malformed {
+        /// Why.
+        reason: String,
+    },
+    /// The response status is neither granted (0) nor grantedWithMods (1).
+    #[error("the response status is {status}, not granted")]
+    Status {
+        /// PKIStatus value.
+        status: u64,
+    },
+    /// A hash algorithm is not SHA-256/384/512.
+    #[error("unsupported hash algorithm {oid}")]
+    UnsupportedAlgorithm {
+        /// The algorithm OID.
+        oid: String,
+    },
+    /// The TSTInfo messageImprint is not the hash of the bundle's signature.
+    #[error("the messageImprint ({algorithm}) is not the hash of the bundle's signature")]
+    ImprintMismatch {
+        /// The imprint's hash algorithm.
+        algorithm: String,
+    },
+    /// The signed messageDigest attribute is not the hash of the encapsulated TSTInfo.
+    #[error("the messageDigest signed attribute is not the hash of the TSTInfo")]
+    ContentDigestMismatch,
+    /// The trust root has no (usable) timestamp authorities, but the bundle has timestamps.
+    #[error(
+        "the bundle carries signed timestamps but the trust root has no usable timestamp authority"
+    )]
+    NoAuthorities,
+    /// The token's signer is not a timestamp authority of the trust root.
+    #[error("the signer ({signer}) is not a timestamp authority of the trust root")]
+    UnknownAuthority {
+        /// The SignerInfo's issuer and serial number (or key identifier).
+        signer: String,
+    },
+    /// The SignerInfo signature does not verify with the TSA key.
+    #[error("the signature does not verify with the key of TSA {tsa}: {reason}")]
+    BadSignature {
+        /// The TSA certificate subject.
+        tsa: String,
+        /// Why.
+        reason: String,
+    },
+    /// genTime lies outside the TSA chain's validity or the TSA's validFor.
+    #[error("genTime {time} is outside the {what} validity window [{start}, {end}]")]
+    OutsideValidity {
+        /// Which window.
+        what: String,
+        /// genTime (Unix seconds).
+        time: i64,
+        /// Start of the window (Unix seconds), or "open".
+        start: String,
+        /// End of the window (Unix seconds), or "open".
+        end: String,
     },
 }
 
@@ -414,6 +499,17 @@ pub enum TrustError {
     EmptyChain {
         /// The CA's position.
         ca: usize,
+    },
+    /// A timestamp authority chain does not parse or verify, or its leaf is not a TSA
+    /// certificate.
+    #[error("timestamp authority {tsa}: certificate {index}: {reason}")]
+    TsaChain {
+        /// The TSA's position in `timestampAuthorities`.
+        tsa: usize,
+        /// Position in its chain.
+        index: usize,
+        /// Why.
+        reason: String,
     },
     /// A log key does not parse.
     #[error("{kind} log {index} key does not parse: {reason}")]

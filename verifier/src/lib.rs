@@ -1,7 +1,8 @@
 //! Signet's offline verifier for Sigstore bundles.
 //!
 //! [`verify()`] checks a Sigstore bundle (v0.1 to v0.3, Rekor v1 `hashedrekord` 0.0.1 and
-//! `dsse` 0.0.1 entries) against [`TrustMaterial`] built once from a `trusted_root.json`, a
+//! `dsse` 0.0.1 entries, Rekor v2 `hashedrekord` 0.0.2 entries with RFC 3161 timestamps)
+//! against [`TrustMaterial`] built once from a `trusted_root.json`, a
 //! [`Policy`] and an [`Artifact`], all together:
 //!
 //! * the leaf certificate chains to a trusted CA valid at the signing time, and follows the
@@ -12,30 +13,35 @@
 //!   whose in-toto subject names the artifact digest;
 //! * the transparency log entry body matches the bundle;
 //! * the inclusion proof recomputes the root of a checkpoint signed by that log's key;
-//! * the SET (inclusion promise) verifies, making `integratedTime` the signing time;
-//! * the signing time falls inside the leaf's validity and the CA's and log key's `validFor`.
+//! * the SET (inclusion promise) verifies, making `integratedTime` a signing time, and/or an
+//!   RFC 3161 timestamp over the signature verifies against a trusted TSA, making its
+//!   `genTime` a signing time ([`timestamp`]); at least one verified time is required;
+//! * every signing time falls inside the leaf's validity and the CA's and log key's
+//!   `validFor`.
 //!
 //! The crate is pure: no network, no filesystem, no clock reads, no async runtime. The
 //! verification time is an argument ([`UnixTime`]), as in webpki. Specs live in
 //! `signet-proto`; this crate only composes them.
 //!
-//! Not supported yet: Rekor v2 entries and RFC 3161 timestamps (a typed
-//! [`VerificationError::Unsupported`] is returned), certificate chains longer than the trust
-//! root's, and bundles with several tlog entries.
+//! Not supported yet: Rekor v2 `dsse` 0.0.2 entries, bundles with RFC 3161 timestamps but no
+//! tlog entry, certificate chains longer than the trust root's, and bundles with several tlog
+//! entries.
 
 pub mod bundle;
 pub mod error;
 pub mod policy;
+pub mod timestamp;
 pub mod trust;
 pub mod verify;
 
 pub use bundle::CheckedBundle;
 pub use error::{
     BundleError, CertificateError, CheckpointError, PolicyError, SctError, SetError,
-    SignatureError, TimeError, TlogError, TrustError, VerificationError,
+    SignatureError, TimeError, TimestampError, TlogError, TrustError, VerificationError,
 };
 pub use policy::{Field, IdentityPolicy, Policy, StringMatch};
-pub use trust::{TrustMaterial, WitnessPolicy};
+pub use timestamp::VerifiedTimestamp;
+pub use trust::{TimestampAuthority, TrustMaterial, WitnessPolicy};
 pub use verify::{verify, verify_checked, Artifact, EntryKind, VerifiedBundle};
 
 /// A point in time, in whole seconds since the Unix epoch (UTC). The verifier never reads the

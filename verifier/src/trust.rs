@@ -19,13 +19,20 @@
 //!
 //! An optional [`WitnessPolicy`] asks for k-of-n witness cosignatures on checkpoints.
 //!
-//! Not here: fetching or TUF-updating the trusted root (the CLI's job), RFC 3161 timestamp
-//! authorities (not supported yet), name constraints or policy OIDs on CA certificates.
+//! RFC 3161 timestamp authorities ([`TimestampAuthority`]) are prepared the same way: the
+//! chain `[TSA leaf, intermediates..., root]` is verified link by link once, the leaf must
+//! carry a critical ExtendedKeyUsage of exactly `id-kp-timeStamping` (RFC 3161 §2.3), and the
+//! leaf's issuer, serial number, key identifier and key are kept for matching `SignerInfo`s.
+//! A timestamp authority that fails these checks is listed by [`TrustMaterial::skipped`]
+//! (bundles timestamped by it then fail with an unknown-authority error).
+//!
+//! Not here: fetching or TUF-updating the trusted root (the CLI's job), name constraints or
+//! policy OIDs on CA certificates.
 
 use std::collections::HashMap;
 
 use signet_proto::keys::{HashAlgorithm, KeyAlgorithm, PublicKey, RsaPadding};
-use signet_proto::note::{RekorNoteVerifier, Verifiers};
+use signet_proto::note::{NoteVerifier, RekorNoteVerifier, SignatureInfo, Verifiers};
 use signet_proto::trust::TrustedRoot;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
@@ -94,6 +101,29 @@ pub struct CertificateAuthority {
     pub valid_for: Window,
 }
 
+/// An RFC 3161 timestamp authority whose chain was verified when the trust material was built.
+#[derive(Debug, Clone)]
+pub struct TimestampAuthority {
+    /// Position in the trusted root's `timestampAuthorities`.
+    pub index: usize,
+    /// The `uri` of the TSA in the trusted root.
+    pub uri: String,
+    /// The TSA leaf certificate's subject, for messages.
+    pub subject: String,
+    /// DER of the leaf's issuer name (matched with `SignerInfo.sid`).
+    pub(crate) leaf_issuer_der: Vec<u8>,
+    /// Content octets of the leaf's serial number INTEGER (matched with `SignerInfo.sid`).
+    pub(crate) leaf_serial: Vec<u8>,
+    /// The leaf's subject key identifier, when present.
+    pub(crate) leaf_key_id: Option<Vec<u8>>,
+    /// The TSA leaf's public key.
+    pub key: PublicKey,
+    /// The intersection of the validity periods of every certificate in the chain.
+    pub chain_validity: Window,
+    /// The trusted root's `validFor` for this TSA.
+    pub valid_for: Window,
+}
+
 /// A log key (transparency log or CT log).
 #[derive(Debug, Clone)]
 pub struct LogKey {
@@ -120,7 +150,22 @@ impl LogKey {
             note_verifiers: Err(String::new()),
         };
         log.note_verifiers = RekorNoteVerifier::new(log.host(), log.key.clone())
-            .map(|v| Verifiers::new().with(v))
+            .map(|v| {
+                let hint = u32::from_be_bytes([log_id[0], log_id[1], log_id[2], log_id[3]]);
+                let verifiers = Verifiers::new();
+                if hint == v.key_hash() {
+                    verifiers.with(v)
+                } else {
+                    // Rekor v2 logs sign checkpoints as C2SP signed notes whose key hint is
+                    // the start of the trust root's log ID (for Ed25519, the C2SP key ID), not
+                    // of SHA-256(SPKI); sigstore-python matches the hint against the log ID.
+                    verifiers.with(v).with(LogIdNoteVerifier {
+                        name: log.host().to_owned(),
+                        key_hash: hint,
+                        key: log.key.clone(),
+                    })
+                }
+            })
             .map_err(|e| e.to_string());
         log
     }
@@ -133,6 +178,33 @@ impl LogKey {
             .split_once("://")
             .map_or(self.base_url.as_str(), |(_, r)| r);
         rest.split('/').next().unwrap_or(rest)
+    }
+}
+
+/// A checkpoint verifier whose key hint is the first four bytes of the trust root's log ID
+/// (sigstore-python's rule) and whose signature is the log key's signature over the note text
+/// (Ed25519, or ECDSA with the curve's hash).
+#[derive(Debug)]
+struct LogIdNoteVerifier {
+    name: String,
+    key_hash: u32,
+    key: PublicKey,
+}
+
+impl NoteVerifier for LogIdNoteVerifier {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn key_hash(&self) -> u32 {
+        self.key_hash
+    }
+    fn verify(
+        &self,
+        msg: &[u8],
+        signature: &[u8],
+    ) -> Result<SignatureInfo, signet_proto::keys::SignatureError> {
+        self.key.verify(msg, signature)?;
+        Ok(SignatureInfo::default())
     }
 }
 
@@ -151,6 +223,7 @@ pub struct TrustMaterial {
     pub(crate) cas: Vec<CertificateAuthority>,
     pub(crate) tlogs: HashMap<[u8; 32], LogKey>,
     pub(crate) ctlogs: HashMap<[u8; 32], LogKey>,
+    pub(crate) tsas: Vec<TimestampAuthority>,
     pub(crate) witnesses: Option<WitnessPolicy>,
     pub(crate) skipped: Vec<String>,
 }
@@ -176,7 +249,7 @@ impl TrustMaterial {
     ///
     /// # Errors
     /// [`TrustError`] if a CA chain does not parse or verify, or a log key does not parse.
-    /// Timestamp authorities are ignored (RFC 3161 is not supported yet).
+    /// A timestamp authority that cannot be used is listed by [`TrustMaterial::skipped`].
     pub fn from_trusted_root(root: &TrustedRoot) -> Result<Self, TrustError> {
         let mut tm = Self::new();
         for ca in &root.certificate_authorities {
@@ -196,6 +269,20 @@ impl TrustMaterial {
         for (i, log) in root.ctlogs.iter().enumerate() {
             if let Some((log_id, key, valid_for)) = tm.log_parts(log, i, "CT")? {
                 tm.add_ctlog(log_id, &log.base_url, key, valid_for);
+            }
+        }
+        for (i, tsa) in root.timestamp_authorities.iter().enumerate() {
+            let ders: Vec<&[u8]> = tsa
+                .cert_chain
+                .certificates
+                .iter()
+                .map(|c| c.raw_bytes.as_slice())
+                .collect();
+            if let Err(e) =
+                tm.add_timestamp_authority(&ders, window(Some(&tsa.valid_for)), &tsa.uri)
+            {
+                tm.skipped
+                    .push(format!("timestamp authority {i} ({}): {e}", tsa.uri));
             }
         }
         Ok(tm)
@@ -295,6 +382,119 @@ impl TrustMaterial {
             valid_for,
         });
         Ok(())
+    }
+
+    /// Adds an RFC 3161 timestamp authority from its chain `[TSA leaf, intermediates...,
+    /// root]`. Every link and the root's self-signature are verified now; the leaf must carry
+    /// a critical ExtendedKeyUsage of exactly `id-kp-timeStamping` and the other certificates
+    /// must be CAs.
+    ///
+    /// # Errors
+    /// [`TrustError`] if the chain has fewer than two certificates, a certificate does not
+    /// parse, a signature does not verify or the leaf is not a timestamping certificate.
+    pub fn add_timestamp_authority(
+        &mut self,
+        chain: &[&[u8]],
+        valid_for: Window,
+        uri: &str,
+    ) -> Result<(), TrustError> {
+        let ca = self.tsas.len();
+        if chain.len() < 2 {
+            return Err(TrustError::Invalid(format!(
+                "timestamp authority {ca}: the chain needs the TSA certificate and a root, found {} certificate(s)",
+                chain.len()
+            )));
+        }
+        let parse_err = |index: usize, reason: String| TrustError::TsaChain {
+            tsa: ca,
+            index,
+            reason,
+        };
+        let mut parsed = Vec::with_capacity(chain.len());
+        for (index, der) in chain.iter().enumerate() {
+            let (rest, cert) =
+                X509Certificate::from_der(der).map_err(|e| parse_err(index, e.to_string()))?;
+            if !rest.is_empty() {
+                return Err(parse_err(index, format!("{} trailing bytes", rest.len())));
+            }
+            if index > 0 && !cert.tbs_certificate.is_ca() {
+                return Err(parse_err(
+                    index,
+                    "not a CA certificate (basicConstraints cA is not true)".to_owned(),
+                ));
+            }
+            let key = PublicKey::from_spki_der(cert.tbs_certificate.subject_pki.raw)
+                .map_err(|e| parse_err(index, format!("public key: {e}")))?;
+            parsed.push((cert, key));
+        }
+        let mut chain_validity = Window::default();
+        for index in 0..parsed.len() {
+            let (cert, _) = &parsed[index];
+            let (issuer_cert, issuer_key) = parsed.get(index + 1).unwrap_or(&parsed[index]);
+            if cert.tbs_certificate.issuer.as_raw() != issuer_cert.tbs_certificate.subject.as_raw()
+            {
+                return Err(parse_err(
+                    index,
+                    format!(
+                        "issuer {} is not the next certificate's subject {}",
+                        cert.tbs_certificate.issuer, issuer_cert.tbs_certificate.subject
+                    ),
+                ));
+            }
+            verify_certificate_signature(issuer_key, cert).map_err(|r| parse_err(index, r))?;
+            let v = &cert.tbs_certificate.validity;
+            chain_validity = chain_validity.intersect(Window::new(
+                Some(v.not_before.timestamp()),
+                Some(v.not_after.timestamp()),
+            ));
+        }
+        let (leaf, key) = &parsed[0];
+        let mut time_stamping = false;
+        let mut leaf_key_id = None;
+        for ext in leaf.tbs_certificate.iter_extensions() {
+            match ext.parsed_extension() {
+                x509_parser::extensions::ParsedExtension::ExtendedKeyUsage(eku) => {
+                    time_stamping = ext.critical
+                        && eku.time_stamping
+                        && !eku.any
+                        && !eku.server_auth
+                        && !eku.client_auth
+                        && !eku.code_signing
+                        && !eku.email_protection
+                        && !eku.ocsp_signing
+                        && eku.other.is_empty();
+                }
+                x509_parser::extensions::ParsedExtension::SubjectKeyIdentifier(kid) => {
+                    leaf_key_id = Some(kid.0.to_vec());
+                }
+                _ => {}
+            }
+        }
+        if !time_stamping {
+            return Err(parse_err(
+                0,
+                "the TSA certificate needs a critical ExtendedKeyUsage of exactly timeStamping"
+                    .to_owned(),
+            ));
+        }
+        self.tsas.push(TimestampAuthority {
+            index: ca,
+            uri: uri.to_owned(),
+            subject: leaf.tbs_certificate.subject.to_string(),
+            leaf_issuer_der: leaf.tbs_certificate.issuer.as_raw().to_vec(),
+            leaf_serial: leaf.tbs_certificate.raw_serial().to_vec(),
+            leaf_key_id,
+            key: key.clone(),
+            chain_validity,
+            valid_for,
+        });
+        Ok(())
+    }
+
+    /// The timestamp authorities, in trusted-root order (skipped ones left out).
+    #[must_use]
+    pub fn timestamp_authorities(&self) -> &[TimestampAuthority] {
+        &self.tsas
     }
 
     /// Adds a transparency log key.

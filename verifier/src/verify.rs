@@ -3,27 +3,37 @@
 //! Specs composed here: Sigstore client spec (bundle verification), RFC 5280 path validation
 //! restricted to one leaf under a pre-verified CA, RFC 6962 §3.3 embedded SCTs, the Fulcio
 //! certificate profile, DSSE v1 PAE with in-toto statements, Rekor v1 `hashedrekord` 0.0.1 and
-//! `dsse` 0.0.1 bodies and SETs, RFC 6962 inclusion proofs and C2SP signed-note checkpoints.
-//! Each spec's bytes and math come from `signet-proto`.
+//! `dsse` 0.0.1 bodies and SETs, Rekor v2 `hashedrekord` 0.0.2 bodies (rekor-tiles,
+//! protobuf-specs `rekor/v2`), RFC 3161 timestamps ([`crate::timestamp`]), RFC 6962 inclusion
+//! proofs and C2SP signed-note checkpoints. Each spec's bytes and math come from
+//! `signet-proto`.
 //!
 //! Order of the checks (the first failure is returned, so a tampered signature reports
 //! `Signature` even though the log body no longer matches either):
 //! 1. bundle structure ([`CheckedBundle`]);
-//! 2. the log is trusted and the SET over the entry verifies, which makes `integratedTime`
-//!    the signing time; it must not be after the verification time and must lie in the log
-//!    key's `validFor`;
+//! 2. the log is trusted; the verified signing times are established as sigstore-python 4.x
+//!    does (`Verifier._establish_time`): the entry's `integratedTime` when a SET covers it
+//!    (Rekor v1 entries only; the SET must verify), and the `genTime` of every RFC 3161
+//!    timestamp that verifies against a trusted TSA (timestamps that do not verify are
+//!    dropped, but a bundle with timestamps and a trust root without TSAs is rejected). At
+//!    least one time is needed: otherwise the first timestamp's error, [`SetError::Missing`]
+//!    (a v1 entry without SET) or [`TimeError::NoVerifiedTime`] is returned. Every time must
+//!    not be after the verification time and must lie in the log key's `validFor`;
 //! 3. certificate mode: the leaf is signed by a trusted CA whose chain and `validFor` cover
-//!    the signing time, follows the leaf profile, is valid at the signing time and carries an
+//!    every signing time, follows the leaf profile, is valid at every signing time and carries an
 //!    SCT verified by a trusted CT log; the identity satisfies the policy. Keyed mode: the
 //!    bundle carries a key hint and the policy's key is the signing key;
 //! 4. the artifact signature (message digest or DSSE PAE + in-toto subject);
-//! 5. the log entry body matches the bundle;
+//! 5. the log entry body matches the bundle (for `hashedrekord` 0.0.2, which Rekor v2 also
+//!    uses for DSSE envelopes: the digest of the artifact or of the DSSE PAE, the signature and
+//!    the verifier certificate or key, compared field by field);
 //! 6. the inclusion proof recomputes the proof's root;
 //! 7. the checkpoint is signed by the log and states the same root and size (and, when the
 //!    trust material asks for it, carries enough witness cosignatures).
 //!
-//! Not done here: RFC 3161 timestamps, Rekor v2, online checks (revocation, fetching
-//! inclusion proofs), multiple tlog entries.
+//! Not done here: online checks (revocation, fetching inclusion proofs), multiple tlog
+//! entries, bundles with timestamps but no tlog entry, Rekor v2 `dsse` 0.0.2 entries (which
+//! sigstore-python 4.x does not accept either).
 
 use signet_proto::bundle::{Bundle, BundleVersion};
 use signet_proto::cert::Identity;
@@ -35,9 +45,10 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 use crate::bundle::{CheckedBundle, Content, Material};
 use crate::error::{
     CertificateError, CheckpointError, PolicyError, SctError, SetError, SignatureError, TimeError,
-    TlogError, VerificationError,
+    TimestampError, TlogError, VerificationError,
 };
 use crate::policy::{Policy, PolicyKind};
+use crate::timestamp::VerifiedTimestamp;
 use crate::trust::{
     sha256, verify_certificate_signature, CertificateAuthority, LogKey, TrustMaterial, Window,
 };
@@ -69,6 +80,9 @@ pub enum EntryKind {
     HashedRekord,
     /// `dsse` 0.0.1 (a DSSE envelope).
     Dsse,
+    /// Rekor v2 `hashedrekord` 0.0.2: a signature over a digest, or over the digest of a DSSE
+    /// envelope's PAE.
+    HashedRekordV002,
 }
 
 /// What a successful verification established.
@@ -94,8 +108,15 @@ pub struct VerifiedBundle {
     pub log_url: String,
     /// The entry's global log index (covered by the SET).
     pub log_index: u64,
-    /// The signing time: the log's integrated time, covered by the SET.
+    /// The signing time the certificate was first checked at: the log's integrated time when
+    /// a SET covers it, otherwise (Rekor v2) the `genTime` of the first verified RFC 3161
+    /// timestamp.
     pub integrated_time: UnixTime,
+    /// Whether `integrated_time` is the log's integrated time covered by a verified SET
+    /// (`false`: it comes from an RFC 3161 timestamp).
+    pub integrated_time_from_set: bool,
+    /// The RFC 3161 timestamps that verified (the certificate was checked at each).
+    pub timestamps: Vec<VerifiedTimestamp>,
     /// The entry's index in the proof's tree.
     pub proof_index: u64,
     /// The number of hashes in the inclusion proof.
@@ -151,18 +172,21 @@ pub fn verify_checked(
     let kind = match (entry.kind.as_str(), entry.version.as_str()) {
         ("hashedrekord", "0.0.1") => EntryKind::HashedRekord,
         ("dsse", "0.0.1") => EntryKind::Dsse,
+        ("hashedrekord", "0.0.2") => EntryKind::HashedRekordV002,
         (k, v) => {
             return Err(TlogError::Kind {
                 kind: k.to_owned(),
                 version: v.to_owned(),
-                reason: "only hashedrekord 0.0.1 and dsse 0.0.1 are supported".to_owned(),
+                reason: "only hashedrekord 0.0.1, dsse 0.0.1 and hashedrekord 0.0.2 are supported"
+                    .to_owned(),
             }
             .into())
         }
     };
     match (&bundle.content, kind) {
         (Content::Message { .. }, EntryKind::HashedRekord)
-        | (Content::Dsse { .. }, EntryKind::Dsse) => {}
+        | (Content::Dsse { .. }, EntryKind::Dsse)
+        | (_, EntryKind::HashedRekordV002) => {}
         _ => {
             return Err(TlogError::Kind {
                 kind: entry.kind.clone(),
@@ -172,41 +196,100 @@ pub fn verify_checked(
             .into())
         }
     }
+    let v2 = kind == EntryKind::HashedRekordV002;
+    if v2 && entry.integrated_time != 0 && entry.set.is_some() {
+        // sigstore-python: integrated time is only defined for 0.0.1 entries.
+        return Err(TlogError::Kind {
+            kind: entry.kind.clone(),
+            version: entry.version.clone(),
+            reason: "an integrated time with a SET is only defined for 0.0.1 entries".to_owned(),
+        }
+        .into());
+    }
 
-    // 2. The log and its SET: the integrated time becomes the signing time.
+    // 2. The log, its SET and the RFC 3161 timestamps: the verified signing times.
     let log = trust
         .tlog(&entry.log_id)
         .ok_or_else(|| TlogError::UnknownLog {
             log_id: base64_encode(&entry.log_id),
         })?;
-    let set = entry.set.as_ref().ok_or(SetError::Missing)?;
-    let payload = glue::set_payload(
-        &entry.body,
-        entry.integrated_time,
-        &log.log_id,
-        entry.log_index,
-    )?;
-    log.key
-        .verify(&payload, set)
-        .map_err(|e| SetError::Invalid {
-            log: log.base_url.clone(),
-            reason: e.to_string(),
-        })?;
-    let signing_time = entry.integrated_time;
-    if let Some(now) = now {
-        if signing_time > now.as_unix_seconds() {
-            return Err(TimeError::InFuture {
-                integrated: signing_time,
-                now: now.as_unix_seconds(),
+    let mut times: Vec<i64> = Vec::with_capacity(1 + bundle.timestamps.len());
+    let integrated_time_from_set = match &entry.set {
+        Some(set) if !v2 && entry.integrated_time != 0 => {
+            let payload = glue::set_payload(
+                &entry.body,
+                entry.integrated_time,
+                &log.log_id,
+                entry.log_index,
+            )?;
+            log.key
+                .verify(&payload, set)
+                .map_err(|e| SetError::Invalid {
+                    log: log.base_url.clone(),
+                    reason: e.to_string(),
+                })?;
+            times.push(entry.integrated_time);
+            true
+        }
+        _ => false,
+    };
+    let mut timestamps = Vec::with_capacity(bundle.timestamps.len());
+    let mut first_timestamp_error = None;
+    if !bundle.timestamps.is_empty() {
+        if trust.tsas.is_empty() {
+            return Err(TimestampError::NoAuthorities.into());
+        }
+        let signature = match &bundle.content {
+            Content::Message { signature, .. } => signature.as_slice(),
+            Content::Dsse { envelope } => envelope
+                .signatures
+                .first()
+                .ok_or(SignatureError::DsseSignatureCount { count: 0 })?
+                .sig
+                .as_slice(),
+        };
+        for der in &bundle.timestamps {
+            match crate::timestamp::verify_timestamp(der, signature, trust) {
+                Ok(t) => {
+                    times.push(t.gen_time);
+                    timestamps.push(t);
+                }
+                Err(e) => {
+                    first_timestamp_error.get_or_insert(e);
+                }
             }
-            .into());
         }
     }
-    time_window(
-        || format!("transparency log key ({})", log.base_url),
-        &log.valid_for,
-        signing_time,
-    )?;
+    let Some(&signing_time) = times.first() else {
+        return Err(match first_timestamp_error {
+            Some(e) => e.into(),
+            None if !v2 && entry.set.is_none() => SetError::Missing.into(),
+            None => TimeError::NoVerifiedTime {
+                reason: if v2 {
+                    "the Rekor v2 entry has no integrated time and the bundle carries no RFC 3161 timestamp".to_owned()
+                } else {
+                    "the entry's integrated time is 0 and the bundle carries no RFC 3161 timestamp".to_owned()
+                },
+            }
+            .into(),
+        });
+    };
+    for &t in &times {
+        if let Some(now) = now {
+            if t > now.as_unix_seconds() {
+                return Err(TimeError::InFuture {
+                    integrated: t,
+                    now: now.as_unix_seconds(),
+                }
+                .into());
+            }
+        }
+        time_window(
+            || format!("transparency log key ({})", log.base_url),
+            &log.valid_for,
+            t,
+        )?;
+    }
 
     // 3. Who signed.
     let (signing_key, identity, ca_index, leaf_der) = match (&policy.kind, &bundle.material) {
@@ -225,6 +308,10 @@ pub fn verify_checked(
         }
         (_, Material::Certificate(der)) => {
             let (leaf, identity) = check_certificate(der, trust, signing_time)?;
+            // The certificate must also hold at every other verified time.
+            for &t in &times[1..] {
+                check_certificate(der, trust, t)?;
+            }
             if let PolicyKind::Identity(p) = &policy.kind {
                 p.check(&identity)?;
             }
@@ -271,13 +358,23 @@ pub fn verify_checked(
     }
 
     // 5. The log entry body matches the bundle.
-    glue::check_body(
-        &entry.body,
-        &bundle.content,
-        &artifact_digest,
-        leaf_der,
-        &signing_key,
-    )?;
+    if v2 {
+        glue::check_body_v002(
+            &entry.body,
+            &bundle.content,
+            &artifact_digest,
+            leaf_der,
+            &signing_key,
+        )?;
+    } else {
+        glue::check_body(
+            &entry.body,
+            &bundle.content,
+            &artifact_digest,
+            leaf_der,
+            &signing_key,
+        )?;
+    }
 
     // 6. Inclusion proof.
     let proof = &entry.proof;
@@ -325,6 +422,8 @@ pub fn verify_checked(
         log_url: log.base_url.clone(),
         log_index: entry.log_index,
         integrated_time: UnixTime::from_unix_seconds(signing_time),
+        integrated_time_from_set,
+        timestamps,
         proof_index: proof.index,
         proof_len: proof.hashes.len(),
         checkpoint,
@@ -849,6 +948,186 @@ pub(crate) mod glue {
         })
     }
 
+    /// Rekor v2 entry body (protobuf-specs `rekor/v2/entry.proto` in its JSON form): only the
+    /// `hashedRekordV002` spec is accepted (sigstore-python 4.x rejects `dsseV002`).
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    struct EntryV2 {
+        api_version: String,
+        kind: String,
+        spec: SpecV2,
+    }
+
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    struct SpecV2 {
+        hashed_rekord_v002: HashedRekordV002,
+    }
+
+    /// `HashedRekordLogEntryV002`.
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    struct HashedRekordV002 {
+        data: HashOutputV2,
+        signature: SignatureV2,
+    }
+
+    /// `HashOutput`: a protobuf `HashAlgorithm` name and base64 digest.
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    struct HashOutputV2 {
+        algorithm: String,
+        digest: String,
+    }
+
+    /// `rekor.v2.Signature`.
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    struct SignatureV2 {
+        content: String,
+        verifier: VerifierV2,
+    }
+
+    /// `rekor.v2.Verifier`: a public key or an X.509 certificate, with its key details.
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    struct VerifierV2 {
+        #[serde(default)]
+        public_key: Option<RawBytesV2>,
+        #[serde(default)]
+        x509_certificate: Option<RawBytesV2>,
+        key_details: String,
+    }
+
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    struct RawBytesV2 {
+        raw_bytes: String,
+    }
+
+    /// Protobuf JSON `bytes`: standard or URL-safe base64, padded or not.
+    fn proto_bytes(s: &str, field: &'static str) -> Result<Vec<u8>, TlogError> {
+        use base64::engine::general_purpose::{
+            STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD,
+        };
+        use base64::Engine as _;
+        [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
+            .iter()
+            .find_map(|e| e.decode(s).ok())
+            .ok_or_else(|| TlogError::Body {
+                reason: format!("{field} is not base64"),
+            })
+    }
+
+    /// The protobuf `PublicKeyDetails` name of a signing key (as sigstore-python's
+    /// `_get_key_details`).
+    fn key_details(key: &PublicKey) -> String {
+        match key.algorithm() {
+            KeyAlgorithm::EcdsaP256 => "PKIX_ECDSA_P256_SHA_256".to_owned(),
+            KeyAlgorithm::EcdsaP384 => "PKIX_ECDSA_P384_SHA_384".to_owned(),
+            KeyAlgorithm::Ed25519 => "PKIX_ED25519".to_owned(),
+            KeyAlgorithm::Rsa { bits } => format!("PKIX_RSA_PKCS1V15_{bits}_SHA256"),
+            other => format!("unknown ({other})"),
+        }
+    }
+
+    /// Compares a Rekor v2 `hashedrekord` 0.0.2 body with the bundle, field by field (what
+    /// sigstore-python's `_validate_hashedrekord_v002_entry_body` and
+    /// `_validate_hashedrekord_v002_dsse_entry_body` compare):
+    /// * message signatures: `data` is SHA2_256 of the artifact, `signature.content` the
+    ///   signature;
+    /// * DSSE envelopes (rekor-v2-spec §6.1.4): `data` is the digest of the PAE under the
+    ///   signing algorithm's externalized hash (SHA2_256 for P-256, SHA2_384 for P-384; pure
+    ///   Ed25519 has none and is rejected), `signature.content` the envelope's only signature;
+    /// * `signature.verifier` is the bundle's leaf certificate DER (or, keyed, the policy key's
+    ///   SPKI) with the key's `keyDetails`.
+    pub(super) fn check_body_v002(
+        body: &[u8],
+        content: &Content,
+        digest: &[u8; 32],
+        leaf_der: Option<&[u8]>,
+        key: &PublicKey,
+    ) -> Result<(), TlogError> {
+        let e: EntryV2 = serde_json::from_slice(body).map_err(|e| TlogError::Body {
+            reason: format!("not a hashedrekord 0.0.2 body: {e}"),
+        })?;
+        if e.kind != "hashedrekord" || e.api_version != "0.0.2" {
+            return Err(TlogError::Body {
+                reason: format!(
+                    "body is {} {}, expected hashedrekord 0.0.2",
+                    e.kind, e.api_version
+                ),
+            });
+        }
+        let h = e.spec.hashed_rekord_v002;
+        let (algorithm, expected_digest, signature): (&str, Vec<u8>, &[u8]) = match content {
+            Content::Message { signature, .. } => ("SHA2_256", digest.to_vec(), signature),
+            Content::Dsse { envelope } => {
+                let [sig] = envelope.signatures.as_slice() else {
+                    return Err(TlogError::BodyMismatch {
+                        field: "spec.hashedRekordV002.signature (the envelope needs one signature)",
+                    });
+                };
+                let (name, hash) = match key.algorithm() {
+                    KeyAlgorithm::EcdsaP256 | KeyAlgorithm::Rsa { .. } => {
+                        ("SHA2_256", HashAlgorithm::Sha256)
+                    }
+                    KeyAlgorithm::EcdsaP384 => ("SHA2_384", HashAlgorithm::Sha384),
+                    other => {
+                        return Err(TlogError::Kind {
+                            kind: e.kind,
+                            version: e.api_version,
+                            reason: format!(
+                                "{other} has no externalized hash for a DSSE hashedrekord entry"
+                            ),
+                        })
+                    }
+                };
+                (name, hash.hash(&envelope.pae()), sig.sig.as_slice())
+            }
+        };
+        if h.data.algorithm != algorithm {
+            return Err(TlogError::BodyMismatch {
+                field: "spec.hashedRekordV002.data.algorithm",
+            });
+        }
+        if proto_bytes(&h.data.digest, "spec.hashedRekordV002.data.digest")? != expected_digest {
+            return Err(TlogError::BodyMismatch {
+                field: "spec.hashedRekordV002.data.digest",
+            });
+        }
+        if proto_bytes(
+            &h.signature.content,
+            "spec.hashedRekordV002.signature.content",
+        )? != signature
+        {
+            return Err(TlogError::BodyMismatch {
+                field: "spec.hashedRekordV002.signature.content",
+            });
+        }
+        let v = &h.signature.verifier;
+        if v.key_details != key_details(key) {
+            return Err(TlogError::BodyMismatch {
+                field: "spec.hashedRekordV002.signature.verifier.keyDetails",
+            });
+        }
+        let matches = match (leaf_der, &v.x509_certificate, &v.public_key) {
+            (Some(leaf), Some(c), None) => {
+                proto_bytes(&c.raw_bytes, "verifier.x509Certificate.rawBytes")? == leaf
+            }
+            (None, None, Some(k)) => {
+                proto_bytes(&k.raw_bytes, "verifier.publicKey.rawBytes")? == key.spki_der()
+            }
+            _ => false,
+        };
+        if !matches {
+            return Err(TlogError::BodyMismatch {
+                field: "spec.hashedRekordV002.signature.verifier",
+            });
+        }
+        Ok(())
+    }
+
     /// The `{"apiVersion", "kind", "spec"}` wrapper of a Rekor v1 entry body.
     #[derive(serde::Deserialize)]
     #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -976,8 +1255,8 @@ pub(crate) mod glue {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::glue::{
-        canonical_hashedrekord_body, check_body, check_verifier, is_strict_certificate_pem,
-        set_payload,
+        canonical_hashedrekord_body, check_body, check_body_v002, check_verifier,
+        is_strict_certificate_pem, set_payload,
     };
     use crate::bundle::Content;
     use base64::Engine as _;
@@ -1141,5 +1420,149 @@ mod tests {
             };
             assert!(check_body(&fast, &other_sig, &digest, Some(&der), &key).is_err());
         }
+    }
+
+    /// Rekor v2 `hashedrekord` 0.0.2 bodies for message signatures, in certificate and keyed
+    /// mode: every field is compared, unknown fields and other kinds are rejected.
+    #[test]
+    fn hashedrekord_v002_message_bodies() {
+        use crate::error::TlogError;
+        let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+        let key = signet_proto::keys::EcdsaSigner::generate(
+            signet_proto::keys::EcdsaCurve::P256,
+            &aws_lc_rs::rand::SystemRandom::new(),
+        )
+        .unwrap()
+        .public_key()
+        .clone();
+        let digest = [0x11u8; 32];
+        let sig = vec![0x30, 0x06, 1, 2, 3, 4, 5, 6];
+        let leaf = vec![0x30, 0x03, 1, 2, 3];
+        let content = Content::Message {
+            digest: Some(digest),
+            signature: sig.clone(),
+        };
+        let body = |verifier: serde_json::Value| {
+            serde_json::to_vec(&serde_json::json!({
+                "apiVersion": "0.0.2",
+                "kind": "hashedrekord",
+                "spec": {"hashedRekordV002": {
+                    "data": {"algorithm": "SHA2_256", "digest": b64(&digest)},
+                    "signature": {"content": b64(&sig), "verifier": verifier}
+                }}
+            }))
+            .unwrap()
+        };
+        let cert_verifier = serde_json::json!({
+            "keyDetails": "PKIX_ECDSA_P256_SHA_256",
+            "x509Certificate": {"rawBytes": b64(&leaf)}
+        });
+        let key_verifier = serde_json::json!({
+            "keyDetails": "PKIX_ECDSA_P256_SHA_256",
+            "publicKey": {"rawBytes": b64(key.spki_der())}
+        });
+        check_body_v002(
+            &body(cert_verifier.clone()),
+            &content,
+            &digest,
+            Some(&leaf),
+            &key,
+        )
+        .unwrap();
+        check_body_v002(&body(key_verifier.clone()), &content, &digest, None, &key).unwrap();
+
+        let mismatch = |r: Result<(), TlogError>| match r {
+            Err(TlogError::BodyMismatch { field }) => field,
+            other => panic!("{other:?}"),
+        };
+        // Another digest, signature, certificate, key or key details.
+        assert_eq!(
+            mismatch(check_body_v002(
+                &body(cert_verifier.clone()),
+                &content,
+                &[0x22; 32],
+                Some(&leaf),
+                &key
+            )),
+            "spec.hashedRekordV002.data.digest"
+        );
+        let other_sig = Content::Message {
+            digest: Some(digest),
+            signature: vec![0x30, 0x00],
+        };
+        assert_eq!(
+            mismatch(check_body_v002(
+                &body(cert_verifier.clone()),
+                &other_sig,
+                &digest,
+                Some(&leaf),
+                &key
+            )),
+            "spec.hashedRekordV002.signature.content"
+        );
+        assert_eq!(
+            mismatch(check_body_v002(
+                &body(cert_verifier.clone()),
+                &content,
+                &digest,
+                Some(&[0x30, 0x00]),
+                &key
+            )),
+            "spec.hashedRekordV002.signature.verifier"
+        );
+        // A certificate body does not satisfy keyed mode, nor a key body certificate mode.
+        assert!(check_body_v002(&body(cert_verifier), &content, &digest, None, &key).is_err());
+        assert!(
+            check_body_v002(&body(key_verifier), &content, &digest, Some(&leaf), &key).is_err()
+        );
+        let p384 = serde_json::json!({
+            "keyDetails": "PKIX_ECDSA_P384_SHA_384",
+            "x509Certificate": {"rawBytes": b64(&leaf)}
+        });
+        assert_eq!(
+            mismatch(check_body_v002(
+                &body(p384),
+                &content,
+                &digest,
+                Some(&leaf),
+                &key
+            )),
+            "spec.hashedRekordV002.signature.verifier.keyDetails"
+        );
+        // Unknown fields, a dsseV002 spec and another version are not hashedrekord 0.0.2.
+        let mut v: serde_json::Value = serde_json::from_slice(&body(serde_json::json!({
+            "keyDetails": "PKIX_ECDSA_P256_SHA_256",
+            "x509Certificate": {"rawBytes": b64(&leaf)}
+        })))
+        .unwrap();
+        v["spec"]["hashedRekordV002"]["extra"] = serde_json::json!(1);
+        let extra = serde_json::to_vec(&v).unwrap();
+        assert!(matches!(
+            check_body_v002(&extra, &content, &digest, Some(&leaf), &key),
+            Err(TlogError::Body { .. })
+        ));
+        let dsse = serde_json::to_vec(&serde_json::json!({
+            "apiVersion": "0.0.2", "kind": "dsse", "spec": {"dsseV002": {}}
+        }))
+        .unwrap();
+        assert!(matches!(
+            check_body_v002(&dsse, &content, &digest, Some(&leaf), &key),
+            Err(TlogError::Body { .. })
+        ));
+        v["spec"]["hashedRekordV002"]
+            .as_object_mut()
+            .unwrap()
+            .remove("extra");
+        v["apiVersion"] = serde_json::json!("0.0.1");
+        assert!(matches!(
+            check_body_v002(
+                &serde_json::to_vec(&v).unwrap(),
+                &content,
+                &digest,
+                Some(&leaf),
+                &key
+            ),
+            Err(TlogError::Body { .. })
+        ));
     }
 }

@@ -9,8 +9,8 @@ use signet_proto::bundle::Bundle;
 use signet_proto::trust::TrustedRoot;
 use signet_verifier::{
     verify, Artifact, CertificateError, CheckpointError, IdentityPolicy, Policy, PolicyError,
-    SetError, SignatureError, StringMatch, TimeError, TlogError, TrustMaterial, UnixTime,
-    VerificationError,
+    SetError, SignatureError, StringMatch, TimeError, TimestampError, TlogError, TrustMaterial,
+    UnixTime, VerificationError,
 };
 
 const DIR: &str = concat!(
@@ -368,6 +368,58 @@ fn dsse_bundle_verifies() {
     assert_eq!(v.kind, signet_verifier::EntryKind::Dsse);
     let (ptype, _) = v.dsse_payload.as_ref().unwrap();
     assert_eq!(ptype, "application/vnd.in-toto+json");
+    // The bundle also carries an RFC 3161 timestamp from the production TSA: it verifies too,
+    // and the integrated time (covered by the SET) stays the reported signing time.
+    assert!(v.integrated_time_from_set);
+    assert_eq!(v.timestamps.len(), 1, "{:?}", v.timestamps);
+    assert_eq!(v.timestamps[0].tsa_index, 0);
+    assert!((v.timestamps[0].gen_time - 1_775_719_409).abs() < 5);
+}
+
+/// A bundle whose timestamp does not verify still verifies with its SET (sigstore-python
+/// drops timestamps that do not verify), but a trust root without any TSA rejects a bundle
+/// that carries timestamps.
+#[test]
+fn dsse_bundle_timestamp_rules() {
+    let Some(c) = dsse() else { return };
+    let e = c.mutate(|j| {
+        let t = &mut j["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"][0]
+            ["signedTimestamp"];
+        let len = b64d(t.as_str().unwrap()).len();
+        flip_b64(t, len - 5);
+        // Also break the SET: a SET that does not verify is an error, whatever the timestamps.
+        entry(j)["integratedTime"] = Value::String("1775719408".into());
+    });
+    assert!(
+        matches!(e, VerificationError::Set(SetError::Invalid { .. })),
+        "{e}"
+    );
+    let mut j = c.json.clone();
+    let t = &mut j["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"][0]
+        ["signedTimestamp"];
+    let len = b64d(t.as_str().unwrap()).len();
+    flip_b64(t, len - 5);
+    let v = c.run(&j).expect("the SET still provides a verified time");
+    assert!(v.timestamps.is_empty());
+    assert!(v.integrated_time_from_set);
+
+    let Some(root) = read("trusted_root.json") else {
+        return;
+    };
+    let mut root: Value = serde_json::from_slice(&root).unwrap();
+    root.as_object_mut().unwrap().remove("timestampAuthorities");
+    let c2 = Case {
+        trust: trust_from(&root),
+        ..dsse().unwrap()
+    };
+    let e = c2.run(&c2.json).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            VerificationError::Timestamp(TimestampError::NoAuthorities)
+        ),
+        "{e}"
+    );
 }
 
 #[test]
@@ -472,23 +524,391 @@ fn dsse_modified_copies_fail() {
     );
 }
 
+const REKOR2_DIGEST: &str = "a0cfc71271d6e278e57cd332ff957c3f7043fdda354c4cbb190a30d56efa01bf";
+const REKOR2_SAN: &str = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
+const REKOR2_ISSUER: &str = "https://token.actions.githubusercontent.com";
+/// The timestamp's genTime, 2026-05-13T19:23:33Z (the leaf is valid 19:23:32Z .. 19:33:32Z).
+const REKOR2_GEN_TIME: i64 = 1_778_700_213;
+const REKOR2_NOW: i64 = 1_778_700_300;
+
+fn staging_root_json() -> Option<Value> {
+    Some(serde_json::from_slice(&read("staging_trusted_root.json")?).unwrap())
+}
+
+fn trust_from(root: &Value) -> TrustMaterial {
+    let root: TrustedRoot = serde_json::from_value(root.clone()).expect("trusted root parses");
+    TrustMaterial::from_trusted_root(&root).expect("trust material builds")
+}
+
+fn rekor2() -> Option<Case> {
+    Some(Case {
+        trust: trust("staging_trusted_root.json")?,
+        json: serde_json::from_slice(&read("bundle_v3_rekor2_dsse.json")?).unwrap(),
+        artifact: digest(REKOR2_DIGEST),
+        policy: Policy::identity(IdentityPolicy::exact(REKOR2_SAN, REKOR2_ISSUER)),
+        now: REKOR2_NOW,
+    })
+}
+
+fn timestamp_of(j: &mut Value) -> &mut Value {
+    &mut j["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"][0]
+        ["signedTimestamp"]
+}
+
 #[test]
-fn rekor_v2_bundle_is_reported_unsupported() {
-    let Some(t) = trust("staging_trusted_root.json") else {
+fn rekor_v2_bundle_verifies() {
+    let Some(c) = rekor2() else {
         return;
     };
-    let Some(raw) = read("bundle_v3_rekor2_dsse.json") else {
+    assert!(
+        c.trust.skipped().iter().all(|s| !s.contains("timestamp")),
+        "{:?}",
+        c.trust.skipped()
+    );
+    assert_eq!(c.trust.timestamp_authorities().len(), 1);
+    let v = c.run(&c.json).unwrap();
+    let id = v.identity.as_ref().unwrap();
+    assert_eq!(id.san(), Some(REKOR2_SAN));
+    assert_eq!(id.issuer.as_deref(), Some(REKOR2_ISSUER));
+    assert_eq!(v.kind, signet_verifier::EntryKind::HashedRekordV002);
+    assert_eq!(
+        v.integrated_time,
+        UnixTime::from_unix_seconds(REKOR2_GEN_TIME)
+    );
+    assert!(!v.integrated_time_from_set);
+    assert_eq!(
+        v.timestamps,
+        vec![signet_verifier::VerifiedTimestamp {
+            gen_time: REKOR2_GEN_TIME,
+            tsa_index: 0
+        }]
+    );
+    assert_eq!(v.log_url, "https://log2025-alpha3.rekor.sigstage.dev");
+    assert_eq!(v.log_index, 4_026_478);
+    assert_eq!(v.checkpoint.size, 4_026_479);
+    assert_eq!(v.proof_len, 13);
+    assert_eq!(hex::encode(v.artifact_digest), REKOR2_DIGEST);
+    let (ty, _) = v.dsse_payload.as_ref().unwrap();
+    assert_eq!(ty, "application/vnd.in-toto+json");
+    // Without a verification time, too.
+    let bundle = Bundle::from_json(&serde_json::to_vec(&c.json).unwrap()).unwrap();
+    verify(&bundle, c.artifact, &c.policy, &c.trust, None).unwrap();
+}
+
+#[test]
+fn rekor_v2_wrong_identity_fails() {
+    let Some(c) = rekor2() else {
         return;
     };
-    let bundle = Bundle::from_json(&raw).expect("parses");
-    let e = verify(
-        &bundle,
-        digest("0000000000000000000000000000000000000000000000000000000000000000"),
-        &Policy::any_identity_unsafe(),
-        &t,
-        None,
-    )
-    .unwrap_err();
-    assert!(matches!(e, VerificationError::Unsupported { .. }), "{e}");
-    assert!(e.to_string().contains("RFC 3161"), "{e}");
+    let wrong_san = Policy::identity(IdentityPolicy::exact(
+        "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/other.yml@refs/heads/main",
+        REKOR2_ISSUER,
+    ));
+    let e = c
+        .run_with(&c.json, c.artifact, &wrong_san, c.now)
+        .unwrap_err();
+    assert!(
+        matches!(e, VerificationError::Policy(PolicyError::Mismatch { .. })),
+        "{e}"
+    );
+    let wrong_issuer = Policy::identity(IdentityPolicy::exact(
+        REKOR2_SAN,
+        "https://accounts.google.com",
+    ));
+    let e = c
+        .run_with(&c.json, c.artifact, &wrong_issuer, c.now)
+        .unwrap_err();
+    assert!(
+        matches!(e, VerificationError::Policy(PolicyError::Mismatch { .. })),
+        "{e}"
+    );
+    let other = digest("0000000000000000000000000000000000000000000000000000000000000001");
+    let e = c.run_with(&c.json, other, &c.policy, c.now).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            VerificationError::Signature(SignatureError::SubjectMismatch { .. })
+        ),
+        "{e}"
+    );
+    // The verification time before genTime.
+    let e = c
+        .run_with(&c.json, c.artifact, &c.policy, REKOR2_GEN_TIME - 1)
+        .unwrap_err();
+    assert!(
+        matches!(e, VerificationError::Time(TimeError::InFuture { .. })),
+        "{e}"
+    );
+}
+
+#[test]
+fn rekor_v2_modified_timestamps_fail() {
+    let Some(c) = rekor2() else {
+        return;
+    };
+    let token_len = b64d(timestamp_of(&mut c.json.clone()).as_str().unwrap()).len();
+
+    // A flipped byte in the SignerInfo signature (the token's last bytes).
+    let e = c.mutate(|j| flip_b64(timestamp_of(j), token_len - 5));
+    assert!(
+        matches!(
+            e,
+            VerificationError::Timestamp(TimestampError::BadSignature { .. })
+        ),
+        "{e}"
+    );
+    // A flipped byte in the TSTInfo's genTime (DER offset 69 + 3 + 0x39): the signed
+    // messageDigest no longer matches the encapsulated TSTInfo.
+    let raw = b64d(timestamp_of(&mut c.json.clone()).as_str().unwrap());
+    let gen_time_at = raw
+        .windows(15)
+        .position(|w| w == b"20260513192333Z")
+        .expect("genTime in the token");
+    let e = c.mutate(|j| flip_b64(timestamp_of(j), gen_time_at + 13));
+    assert!(
+        matches!(
+            e,
+            VerificationError::Timestamp(TimestampError::ContentDigestMismatch)
+        ),
+        "{e}"
+    );
+    // A flipped byte in the signed messageDigest attribute.
+    let md_at = raw
+        .windows(4)
+        .position(|w| w == [0xa1, 0xe5, 0x93, 0x20])
+        .expect("messageDigest in the token");
+    let e = c.mutate(|j| flip_b64(timestamp_of(j), md_at));
+    assert!(
+        matches!(
+            e,
+            VerificationError::Timestamp(TimestampError::ContentDigestMismatch)
+        ),
+        "{e}"
+    );
+    // Truncated: does not decode.
+    let e = c.mutate(|j| {
+        let t = timestamp_of(j);
+        let raw = b64d(t.as_str().unwrap());
+        *t = Value::String(b64e(&raw[..raw.len() - 1]));
+    });
+    assert!(
+        matches!(
+            e,
+            VerificationError::Timestamp(TimestampError::Malformed { .. })
+        ),
+        "{e}"
+    );
+
+    // A real timestamp for another signature (from the production DSSE bundle).
+    let Some(other) = read("sigstore_rs_bundle_v03.json") else {
+        return;
+    };
+    let other: Value = serde_json::from_slice(&other).unwrap();
+    let other_ts = other["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"]
+        [0]["signedTimestamp"]
+        .clone();
+    let e = c.mutate(|j| *timestamp_of(j) = other_ts.clone());
+    assert!(
+        matches!(
+            e,
+            VerificationError::Timestamp(TimestampError::ImprintMismatch { .. })
+        ),
+        "{e}"
+    );
+
+    // No timestamp at all: no verified time.
+    let e = c.mutate(|j| {
+        j["verificationMaterial"]
+            .as_object_mut()
+            .unwrap()
+            .remove("timestampVerificationData");
+    });
+    assert!(
+        matches!(e, VerificationError::Time(TimeError::NoVerifiedTime { .. })),
+        "{e}"
+    );
+}
+
+#[test]
+fn rekor_v2_trust_root_without_the_tsa_fails() {
+    let (Some(c), Some(root)) = (rekor2(), staging_root_json()) else {
+        return;
+    };
+    // No timestamp authority at all.
+    let mut no_tsa = root.clone();
+    no_tsa
+        .as_object_mut()
+        .unwrap()
+        .remove("timestampAuthorities");
+    let c2 = Case {
+        trust: trust_from(&no_tsa),
+        ..rekor2().unwrap()
+    };
+    let e = c2.run(&c2.json).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            VerificationError::Timestamp(TimestampError::NoAuthorities)
+        ),
+        "{e}"
+    );
+
+    // Only another TSA (production's): the signer is unknown.
+    let Some(prod) = read("trusted_root.json") else {
+        return;
+    };
+    let prod: Value = serde_json::from_slice(&prod).unwrap();
+    let mut other_tsa = root.clone();
+    other_tsa["timestampAuthorities"] = prod["timestampAuthorities"].clone();
+    let c3 = Case {
+        trust: trust_from(&other_tsa),
+        ..rekor2().unwrap()
+    };
+    let e = c3.run(&c3.json).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            VerificationError::Timestamp(TimestampError::UnknownAuthority { .. })
+        ),
+        "{e}"
+    );
+
+    // genTime before the TSA's validFor.start, and at its (exclusive) end.
+    for valid_for in [
+        serde_json::json!({"start": "2026-05-14T00:00:00Z"}),
+        serde_json::json!({"start": "2025-04-09T00:00:00Z", "end": "2026-05-13T19:23:33Z"}),
+    ] {
+        let mut late = root.clone();
+        late["timestampAuthorities"][0]["validFor"] = valid_for;
+        let c4 = Case {
+            trust: trust_from(&late),
+            ..rekor2().unwrap()
+        };
+        let e = c4.run(&c4.json).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                VerificationError::Timestamp(TimestampError::OutsideValidity { .. })
+            ),
+            "{e}"
+        );
+    }
+    // One second before the end: still valid.
+    let mut edge = root.clone();
+    edge["timestampAuthorities"][0]["validFor"] =
+        serde_json::json!({"start": "2026-05-13T19:23:33Z", "end": "2026-05-13T19:23:34Z"});
+    let c5 = Case {
+        trust: trust_from(&edge),
+        ..rekor2().unwrap()
+    };
+    c5.run(&c5.json).unwrap();
+
+    // A TSA chain whose leaf is not signed by the root is skipped, with a reason.
+    let mut broken = root.clone();
+    let certs = broken["timestampAuthorities"][0]["certChain"]["certificates"]
+        .as_array_mut()
+        .unwrap();
+    certs.swap(0, 1);
+    let t = trust_from(&broken);
+    assert!(t.timestamp_authorities().is_empty());
+    assert!(
+        t.skipped()
+            .iter()
+            .any(|s| s.contains("timestamp authority 0")),
+        "{:?}",
+        t.skipped()
+    );
+    let _ = c;
+}
+
+#[test]
+fn rekor_v2_modified_log_entries_fail() {
+    let Some(c) = rekor2() else {
+        return;
+    };
+    // Tampered checkpoint signature (the log's own line).
+    let e = c.mutate(|j| {
+        let ck = &mut entry(j)["inclusionProof"]["checkpoint"]["envelope"];
+        let s = ck.as_str().unwrap().replace(
+            "09OnDHwVrKeXjBYQ4NJ5EoENdtpBwZcV3X8n",
+            "09OnDHwVrKeXjBYQ4NJ5EoENdtpBwZcV3X8m",
+        );
+        assert_ne!(ck.as_str().unwrap(), s);
+        *ck = Value::String(s);
+    });
+    assert!(
+        matches!(
+            e,
+            VerificationError::Checkpoint(CheckpointError::Signature { .. })
+        ),
+        "{e}"
+    );
+    // Tampered inclusion proof hash.
+    let e = c.mutate(|j| flip_b64(&mut entry(j)["inclusionProof"]["hashes"][3], 7));
+    assert!(
+        matches!(e, VerificationError::Tlog(TlogError::Inclusion { .. })),
+        "{e}"
+    );
+    // A body that does not match the bundle: the digest, the signature, the certificate.
+    let body_of = |j: &Value| -> Value {
+        serde_json::from_slice(&b64d(entry_ref(j)["canonicalizedBody"].as_str().unwrap())).unwrap()
+    };
+    let set_body = |j: &mut Value, b: &Value| {
+        entry(j)["canonicalizedBody"] = Value::String(b64e(&serde_json::to_vec(b).unwrap()));
+    };
+    for (path, field) in [
+        (&["data", "digest"][..], "spec.hashedRekordV002.data.digest"),
+        (
+            &["signature", "content"][..],
+            "spec.hashedRekordV002.signature.content",
+        ),
+        (
+            &["signature", "verifier", "x509Certificate", "rawBytes"][..],
+            "spec.hashedRekordV002.signature.verifier",
+        ),
+    ] {
+        let e = c.mutate(|j| {
+            let mut b = body_of(j);
+            let mut v = &mut b["spec"]["hashedRekordV002"];
+            for p in path {
+                v = &mut v[*p];
+            }
+            flip_b64(v, 20);
+            set_body(j, &b);
+        });
+        assert!(
+            matches!(e, VerificationError::Tlog(TlogError::BodyMismatch { field: f }) if f == field),
+            "{path:?}: {e}"
+        );
+    }
+    let e = c.mutate(|j| {
+        let mut b = body_of(j);
+        b["spec"]["hashedRekordV002"]["data"]["algorithm"] = Value::String("SHA2_384".into());
+        set_body(j, &b);
+    });
+    assert!(
+        matches!(e, VerificationError::Tlog(TlogError::BodyMismatch { .. })),
+        "{e}"
+    );
+    // The same body re-serialised pretty-printed still matches (compared field by field); it
+    // then fails only at the inclusion proof, whose leaf is the logged bytes.
+    let e = c.mutate(|j| {
+        let b = body_of(j);
+        entry(j)["canonicalizedBody"] =
+            Value::String(b64e(&serde_json::to_vec_pretty(&b).unwrap()));
+    });
+    assert!(
+        matches!(e, VerificationError::Tlog(TlogError::Inclusion { .. })),
+        "{e}"
+    );
+    // A dsse 0.0.2 entry kind is not accepted (as in sigstore-python 4.x).
+    let e = c.mutate(|j| entry(j)["kindVersion"]["kind"] = Value::String("dsse".into()));
+    assert!(
+        matches!(e, VerificationError::Tlog(TlogError::Kind { .. })),
+        "{e}"
+    );
+}
+
+fn entry_ref(j: &Value) -> &Value {
+    &j["verificationMaterial"]["tlogEntries"][0]
 }
