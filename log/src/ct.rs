@@ -114,6 +114,7 @@ fn is_ca(c: &X509Certificate<'_>) -> bool {
 /// # Errors
 /// [`LogError::BadRequest`] for a bad chain; errors of [`Log::submit`].
 pub async fn add_pre_chain(log: &Log, req: &AddChainRequest) -> Result<AddChainResponse, LogError> {
+    let arriving = log.arrivals.arriving();
     let chain = req
         .chain
         .iter()
@@ -129,7 +130,7 @@ pub async fn add_pre_chain(log: &Log, req: &AddChainRequest) -> Result<AddChainR
     let tbs = tbs_without_extensions(&chain[0], &[OID_PRECERT_POISON, OID_SCT_LIST])
         .map_err(|e| bad(format!("precertificate TBS: {e}")))?;
     let entry = precert_entry(&full, &leaf)?;
-    log.submit(entry).await?;
+    log.submit_arriving(entry, Some(arriving)).await?;
     let sct = sign_precert_sct(
         &log.ident.ct_key,
         crate::util::now_millis(),

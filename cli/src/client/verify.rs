@@ -124,6 +124,7 @@ pub(crate) fn check_name(err: &VerificationError) -> &'static str {
         VerificationError::Checkpoint(_) => "checkpoint",
         VerificationError::Set(_) => "set",
         VerificationError::Time(_) => "time",
+        VerificationError::Timestamp(_) => "timestamp",
         VerificationError::Unsupported { .. } => "unsupported",
         _ => "other",
     }
