@@ -62,3 +62,56 @@ async fn fsck_passes_then_fails_on_flipped_bytes() {
     let other = new_signer();
     assert!(signet_log::fsck::fsck(t.log.db(), other.public_key(), None).is_err());
 }
+
+/// Entry bundles are written once, when full, whatever the batch boundaries: chunks that start
+/// mid-bundle, span several bundles, or end exactly on a bundle boundary; a stale partial
+/// bundle record (as older versions stored) is never served.
+#[tokio::test]
+async fn entry_bundles_for_any_batch_boundaries() {
+    let t = mem_log(&test_config(), vec![]);
+    let all: Vec<ValidEntry> = (0..1_000u32)
+        .map(|i| ValidEntry::new(format!("{{\"b\":{i}}}").into_bytes(), vec![]))
+        .collect();
+    // 100 (mid-bundle end), 412 (ends exactly at 512), then 488 in chunks of 257.
+    signet_log::sequencer::bulk_append(&t.log, &all[..100], 100).unwrap();
+    // A stale partial record for bundle 0, as an older version would have left it.
+    let store = t.log.db().raw().clone();
+    let mut b = Batch::default();
+    b.put(keys::bundle(0), b"stale".to_vec());
+    store.write(&b, true).unwrap();
+    let partial = t.log.db().entry_bundle(0, 100).unwrap().unwrap();
+    let want: Vec<&[u8]> = all[..100].iter().map(|e| e.body.as_slice()).collect();
+    assert_eq!(
+        partial,
+        signet_proto::tiles::encode_entry_bundle(&want).unwrap()
+    );
+    signet_log::sequencer::bulk_append(&t.log, &all[100..512], 412).unwrap();
+    signet_log::sequencer::bulk_append(&t.log, &all[512..], 257).unwrap();
+    assert_eq!(t.log.integrated_head().size, 1_000);
+    for bundle in 0..4u64 {
+        let start = usize::try_from(bundle * 256).unwrap();
+        let width = (1_000 - start).min(256);
+        let want: Vec<&[u8]> = all[start..start + width]
+            .iter()
+            .map(|e| e.body.as_slice())
+            .collect();
+        let got = t
+            .log
+            .db()
+            .entry_bundle(bundle, u16::try_from(width).unwrap())
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            got,
+            signet_proto::tiles::encode_entry_bundle(&want).unwrap(),
+            "bundle {bundle}"
+        );
+        assert_eq!(
+            t.log.db().bundle_raw(bundle).unwrap().is_some(),
+            width == 256
+        );
+    }
+    let pk = t.keys.log.public_key().clone();
+    let report = signet_log::fsck::fsck(t.log.db(), &pk, None).unwrap();
+    assert_eq!(report.size, 1_000);
+}
