@@ -10,7 +10,9 @@
 //!   sign` attaches the bundle (referrers tag schema) and `signet verify` verifies by tag and by
 //!   digest;
 //! * the same credentials from a docker `config.json` (`auths` with the base64 `auth` field,
-//!   as `docker login` writes it) verify too; an entry for another registry is not used.
+//!   as `docker login` writes it) verify too; an entry for another registry is not used;
+//! * the credentials from a docker credential helper (`credHelpers`, `credsStore`) sign and
+//!   verify; a helper with no login for the registry, or missing from PATH, fails cleanly.
 //!
 //! Every `signet` run gets an empty `DOCKER_CONFIG` and no `SIGNET_REGISTRY_*` variables unless
 //! the case sets them, so the caller's own docker login cannot leak in. Skips with a message
@@ -285,4 +287,106 @@ fn keyless_sign_and_verify_against_htpasswd_registry() {
 
     // Nothing more was attached by the later failures.
     assert_eq!(reg.stored_manifests(REPO), stored);
+
+    // The same login kept by a docker credential helper (`credHelpers` for this registry,
+    // else `credsStore`), as `docker login` leaves it with a keychain: `docker-credential-<name>
+    // get` is run from PATH with the registry on stdin. The helpers below speak that protocol
+    // from a file of known logins.
+    let bin = tmp.path().join("helper-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let logins = tmp.path().join("logins");
+    std::fs::write(&logins, format!("{} {USER} {PASS}\n", reg.addr)).unwrap();
+    write_credential_helper(&bin, "signet-file", &logins);
+    write_credential_helper(&bin, "signet-empty", &tmp.path().join("no-logins"));
+    let helper_cfg = |name: &str, cfg: Value| {
+        let dir = tmp.path().join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("config.json"), cfg.to_string()).unwrap();
+        dir
+    };
+    let with_helpers = |dir: &Path| {
+        let mut cmd = signet_with(Creds::DockerConfig(dir), &empty);
+        let path = std::env::var("PATH").unwrap_or_default();
+        cmd.env("PATH", format!("{}:{path}", bin.display()));
+        cmd
+    };
+    // credHelpers names the helper for this registry (and wins over credsStore); the stale
+    // `auths` entry with a wrong password is not used.
+    let per_registry = helper_cfg(
+        "cred-helpers",
+        serde_json::json!({
+            "auths": { &reg.addr: { "auth": "c2lnbmV0LWNpOm5vcGU=" } },
+            "credsStore": "signet-empty",
+            "credHelpers": { &reg.addr: "signet-file" },
+        }),
+    );
+    let v = verify_image(
+        with_helpers(&per_registry),
+        &server,
+        EMAIL,
+        &oidc.url,
+        &tag_ref,
+    );
+    assert!(v.status.success(), "verify with credHelpers: {}", text(&v));
+    assert_eq!(json_out(&v)["digest"], digest.as_str());
+    // credsStore serves every registry; signing pushes with its credentials.
+    let store = helper_cfg(
+        "creds-store",
+        serde_json::json!({ "credsStore": "signet-file" }),
+    );
+    let out = sign_image(with_helpers(&store), &server, &token, &tag_ref);
+    assert!(out.status.success(), "sign with credsStore: {}", text(&out));
+    assert_eq!(json_out(&out)["digest"], digest.as_str());
+    let stored = reg.stored_manifests(REPO);
+    // A helper that knows no login for the registry: anonymous, refused, named in the hint.
+    let none = helper_cfg(
+        "creds-none",
+        serde_json::json!({ "credsStore": "signet-empty" }),
+    );
+    let out = verify_image(with_helpers(&none), &server, EMAIL, &oidc.url, &tag_ref);
+    assert_auth_failure(
+        &out,
+        "verify with a helper that has no login",
+        &["no credentials were found", "credsStore"],
+    );
+    // A helper missing from PATH: exit 2 naming the helper and the config, nothing pushed.
+    let missing = helper_cfg(
+        "creds-missing",
+        serde_json::json!({ "credHelpers": { &reg.addr: "signet-absent" } }),
+    );
+    let log_before = tree_size(&server);
+    let out = sign_image(with_helpers(&missing), &server, &token, &tag_ref);
+    assert_auth_failure(
+        &out,
+        "sign with a missing credential helper",
+        &["docker-credential-signet-absent", "config.json"],
+    );
+    assert_eq!(tree_size(&server), log_before, "nothing logged");
+    assert_eq!(reg.stored_manifests(REPO), stored, "nothing pushed");
+}
+
+/// Writes `docker-credential-<name>` into `bin`: a credential helper (docker-credential-helpers
+/// protocol: `get`, the server URL on stdin, `{"ServerURL","Username","Secret"}` on stdout,
+/// "credentials not found" and exit 1 otherwise) answering from `logins`, a file of
+/// `server user password` lines.
+fn write_credential_helper(bin: &Path, name: &str, logins: &Path) {
+    use std::os::unix::fs::PermissionsExt as _;
+    let script = format!(
+        r#"#!/bin/sh
+[ "$1" = get ] || {{ echo "unsupported action $1" >&2; exit 2; }}
+read -r server
+while read -r s user pass; do
+  if [ "$s" = "$server" ]; then
+    printf '{{"ServerURL":"%s","Username":"%s","Secret":"%s"}}' "$server" "$user" "$pass"
+    exit 0
+  fi
+done < "{}" 2>/dev/null
+echo "credentials not found in native keychain"
+exit 1
+"#,
+        logins.display()
+    );
+    let path = bin.join(format!("docker-credential-{name}"));
+    std::fs::write(&path, script).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }

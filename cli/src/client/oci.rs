@@ -6,14 +6,15 @@
 //! (manifests, indexes, `artifactType`, `subject`, the empty descriptor), the Docker
 //! registry token flow (`WWW-Authenticate: Bearer realm=…,service=…,scope=…`) and HTTP Basic
 //! (`WWW-Authenticate: Basic`, RFC 7617). Credentials come from `SIGNET_REGISTRY_USERNAME` /
-//! `SIGNET_REGISTRY_PASSWORD` or the `auths` of the docker `config.json`; they are sent only to
+//! `SIGNET_REGISTRY_PASSWORD`, else the docker `config.json` as the docker CLI reads it: the
+//! credential helper named by `credHelpers` or `credsStore` (`docker-credential-<name> get`,
+//! the docker-credential-helpers protocol), else the `auths` entry. They are sent only to
 //! the registry's own origin and to the token realm it names, never to other hosts (such as an
 //! upload `Location` elsewhere).
 //!
 //! It does not do chunked uploads, cross-repository mounts, or pulls of image layers; it does
 //! not follow an image index to a platform manifest (signatures bind to the digest given); it
-//! does not run docker credential helpers (`credsStore`, `credHelpers`) or use OAuth2 identity
-//! tokens (`identitytoken`). TLS
+//! does not use OAuth2 identity tokens (`identitytoken`, or a helper's `<token>` user). TLS
 //! is always used unless the registry is on a loopback address or the caller explicitly allows
 //! plain HTTP (`--allow-insecure-registry`).
 
@@ -47,7 +48,8 @@ application/vnd.docker.distribution.manifest.list.v2+json";
 const MAX_MANIFEST_BYTES: usize = 4 << 20;
 /// What to do when the registry wants credentials and has none or rejects them.
 const CREDENTIALS_HINT: &str = "set SIGNET_REGISTRY_USERNAME and SIGNET_REGISTRY_PASSWORD, \
-or log in with `docker login` (the `auths` of config.json in DOCKER_CONFIG or ~/.docker)";
+or log in with `docker login` (config.json in DOCKER_CONFIG or ~/.docker: `auths`, or a \
+credential helper named by `credHelpers`/`credsStore`)";
 
 /// Largest blob we download (bundles are a few KiB).
 const MAX_BLOB_BYTES: usize = 16 << 20;
@@ -392,7 +394,8 @@ impl RegistryClient {
     /// Loopback registries and `allow_insecure` use plain HTTP; all others use HTTPS.
     ///
     /// # Errors
-    /// [`RegistryError::Auth`] if the HTTP client cannot be built.
+    /// [`RegistryError::Auth`] if the HTTP client cannot be built, or the docker config or its
+    /// credential helper fails (see [`find_credentials`]).
     pub(crate) fn new(
         reference: &Reference,
         opts: &RegistryOptions,
@@ -415,7 +418,7 @@ impl RegistryClient {
             http,
             base: format!("{scheme}://{host}"),
             repository: reference.repository.clone(),
-            credentials: find_credentials(&reference.registry),
+            credentials: find_credentials(&reference.registry)?,
             auth_header: Mutex::new(None),
         })
     }
@@ -1109,31 +1112,226 @@ impl fmt::Debug for Credentials {
     }
 }
 
-/// Registry credentials: `SIGNET_REGISTRY_USERNAME`/`SIGNET_REGISTRY_PASSWORD`, else the
-/// `auths` entry of `~/.docker/config.json` (`DOCKER_CONFIG` overrides the directory).
-fn find_credentials(registry: &str) -> Option<Credentials> {
+/// Registry credentials, in docker's order: `SIGNET_REGISTRY_USERNAME`/`SIGNET_REGISTRY_PASSWORD`;
+/// else the docker `config.json` (`DOCKER_CONFIG` overrides `~/.docker`): the credential helper
+/// that `credHelpers` names for this registry, else the `credsStore` helper, else the `auths`
+/// entry.
+///
+/// # Errors
+/// [`RegistryError::Auth`] for an unreadable or malformed `config.json`, and for a configured
+/// credential helper that cannot be run, fails, or answers something other than credentials
+/// (a helper that answers "credentials not found" gives `Ok(None)`).
+fn find_credentials(registry: &str) -> Result<Option<Credentials>, RegistryError> {
     if let (Ok(u), Ok(p)) = (
         std::env::var("SIGNET_REGISTRY_USERNAME"),
         std::env::var("SIGNET_REGISTRY_PASSWORD"),
     ) {
-        return Some(Credentials {
+        return Ok(Some(Credentials {
             username: u,
             password: p,
             source: "SIGNET_REGISTRY_USERNAME/SIGNET_REGISTRY_PASSWORD".to_owned(),
-        });
+        }));
     }
-    let dir = std::env::var_os("DOCKER_CONFIG")
+    let Some(dir) = std::env::var_os("DOCKER_CONFIG")
         .map(std::path::PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".docker")))?;
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".docker")))
+    else {
+        return Ok(None);
+    };
     let path = dir.join("config.json");
-    let text = std::fs::read(&path).ok()?;
-    let v: serde_json::Value = serde_json::from_slice(&text).ok()?;
-    let (username, password) = docker_config_credentials(&v, registry)?;
-    Some(Credentials {
-        username,
-        password,
-        source: path.display().to_string(),
-    })
+    let text = match std::fs::read(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(RegistryError::Auth {
+                reason: format!("cannot read docker config {}: {e}", path.display()),
+            })
+        }
+    };
+    let config: serde_json::Value =
+        serde_json::from_slice(&text).map_err(|e| RegistryError::Auth {
+            reason: format!("docker config {} is not valid JSON: {e}", path.display()),
+        })?;
+    if let Some(helper) = docker_config_helper(&config, registry) {
+        let server = docker_config_server(registry);
+        let program = format!("docker-credential-{helper}");
+        return run_credential_helper(&program, &server, CREDENTIAL_HELPER_TIMEOUT)
+            .map_err(|reason| RegistryError::Auth {
+                reason: format!("{reason} (configured in {})", path.display()),
+            })
+            .map(|found| {
+                found.map(|(username, password)| Credentials {
+                    username,
+                    password,
+                    source: format!("{program}, configured in {}", path.display()),
+                })
+            });
+    }
+    Ok(
+        docker_config_credentials(&config, registry).map(|(username, password)| Credentials {
+            username,
+            password,
+            source: path.display().to_string(),
+        }),
+    )
+}
+
+/// How long a credential helper may take (some ask the user to unlock a keychain).
+const CREDENTIAL_HELPER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The credential helper a docker `config.json` names for `registry`: its `credHelpers` entry
+/// (keys compared as [`docker_config_host`] does), else `credsStore`. Names that could leave
+/// `docker-credential-<name>` (path separators, empty) are ignored.
+fn docker_config_helper(config: &serde_json::Value, registry: &str) -> Option<String> {
+    let hosts: &[&str] = if registry == "docker.io" {
+        &["index.docker.io", "docker.io", "registry-1.docker.io"]
+    } else {
+        &[registry]
+    };
+    let per_registry = config
+        .get("credHelpers")
+        .and_then(|h| h.as_object())
+        .and_then(|helpers| {
+            helpers.iter().find_map(|(k, v)| {
+                hosts
+                    .iter()
+                    .any(|h| docker_config_host(k).eq_ignore_ascii_case(h))
+                    .then(|| v.as_str())
+                    .flatten()
+            })
+        });
+    let name = per_registry.or_else(|| config.get("credsStore").and_then(|s| s.as_str()))?;
+    let valid = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+    valid.then(|| name.to_owned())
+}
+
+/// The server URL a credential helper is asked about: what `docker login` stored it under
+/// (Docker Hub's historical URL, else the registry host).
+fn docker_config_server(registry: &str) -> String {
+    if registry == "docker.io" {
+        "https://index.docker.io/v1/".to_owned()
+    } else {
+        registry.to_owned()
+    }
+}
+
+/// Runs `<program> get` (a `docker-credential-<name>` found on `PATH`, or a path) with
+/// `server` on stdin (the docker credential helper protocol) and parses its `{"Username", "Secret"}` answer. `Ok(None)` when the helper knows
+/// no credentials for `server` (it exits non-zero saying "credentials not found").
+///
+/// # Errors
+/// A message naming the helper when it is missing from `PATH`, times out, fails otherwise,
+/// answers malformed JSON, or answers an identity token (`Username` `<token>`), which this
+/// client does not support.
+fn run_credential_helper(
+    program: &str,
+    server: &str,
+    timeout: std::time::Duration,
+) -> Result<Option<(String, String)>, String> {
+    use std::io::{Read as _, Write as _};
+    use std::process::{Command, Stdio};
+
+    let mut child = Command::new(program)
+        .arg("get")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run the docker credential helper {program}: {e}"))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        // A helper that exits without reading its input is judged by its exit status below.
+        let _ = stdin.write_all(server.as_bytes());
+    }
+    // Read both pipes on their own threads so a chatty helper cannot block on a full pipe.
+    let pipe = |r: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(r) = r {
+                let _ = r.take(1 << 20).read_to_end(&mut buf);
+            }
+            buf
+        })
+    };
+    let stdout = pipe(
+        child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+    );
+    let stderr = pipe(
+        child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+    );
+    let deadline = std::time::Instant::now() + timeout;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!(
+                    "the docker credential helper {program} did not answer within {} s",
+                    timeout.as_secs()
+                ));
+            }
+            Err(e) => {
+                return Err(format!(
+                    "waiting for the docker credential helper {program}: {e}"
+                ))
+            }
+        }
+    };
+    let out = stdout.join().unwrap_or_default();
+    let err = stderr.join().unwrap_or_default();
+    let said = |b: &[u8]| {
+        String::from_utf8_lossy(b)
+            .trim()
+            .chars()
+            .take(300)
+            .collect::<String>()
+    };
+    if !status.success() {
+        // docker-credential-helpers' ErrCredentialsNotFound text, on stdout.
+        if said(&out).contains("credentials not found") {
+            return Ok(None);
+        }
+        let msg = if err.is_empty() {
+            said(&out)
+        } else {
+            said(&err)
+        };
+        return Err(format!(
+            "the docker credential helper {program} failed ({status}) for {server}: {msg}"
+        ));
+    }
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        #[serde(rename = "Username")]
+        username: String,
+        #[serde(rename = "Secret")]
+        secret: String,
+    }
+    let a: Answer = serde_json::from_slice(&out).map_err(|e| {
+        format!("the docker credential helper {program} answered invalid JSON for {server}: {e}")
+    })?;
+    if a.username == "<token>" {
+        return Err(format!(
+            "the docker credential helper {program} holds an identity token for {server}, \
+             which signet does not support; log in with a user name and password or token"
+        ));
+    }
+    if a.username.is_empty() && a.secret.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some((a.username, a.secret)))
 }
 
 /// The host part of a docker config `auths` key, as the docker CLI compares them
@@ -1150,8 +1348,8 @@ fn docker_config_host(key: &str) -> &str {
 /// The user name and password for `registry` in a parsed docker `config.json`: the `auths`
 /// entry whose key is the registry (exactly, else after [`docker_config_host`] normalisation;
 /// Docker Hub also matches `index.docker.io` and `registry-1.docker.io`), from its `auth` field
-/// (base64 of `user:password`) or else its `username`/`password` fields. Credential helpers
-/// (`credsStore`, `credHelpers`) and `identitytoken` entries are not supported.
+/// (base64 of `user:password`) or else its `username`/`password` fields. `identitytoken`
+/// entries are not supported; credential helpers are [`docker_config_helper`]'s.
 fn docker_config_credentials(
     config: &serde_json::Value,
     registry: &str,
@@ -1452,6 +1650,131 @@ mod tests {
                 "key {key}"
             );
         }
+    }
+
+    #[test]
+    fn credential_helper_is_chosen_as_docker_does() {
+        let reg = "127.0.0.1:5000";
+        // credHelpers for this registry wins over credsStore; keys match by host.
+        for key in [reg, "https://127.0.0.1:5000", "http://127.0.0.1:5000/v2/"] {
+            let c = serde_json::json!({
+                "credsStore": "store",
+                "credHelpers": { "other.example": "other", key: "mine" },
+            });
+            assert_eq!(
+                docker_config_helper(&c, reg).as_deref(),
+                Some("mine"),
+                "{key}"
+            );
+        }
+        // Without an entry for this registry, credsStore serves every registry.
+        let c =
+            serde_json::json!({ "credsStore": "store", "credHelpers": { "127.0.0.1:5001": "x" } });
+        assert_eq!(docker_config_helper(&c, reg).as_deref(), Some("store"));
+        // No helper at all: the `auths` entries are used.
+        let c = serde_json::json!({ "auths": { reg: { "auth": "dTpw" } } });
+        assert_eq!(docker_config_helper(&c, reg), None);
+        // A name that would leave `docker-credential-<name>` is never run.
+        for bad in ["", "../../bin/sh", "a/b", "x y"] {
+            let c = serde_json::json!({ "credsStore": bad });
+            assert_eq!(docker_config_helper(&c, reg), None, "{bad:?}");
+        }
+        // Docker Hub: helpers keyed by its historical host, asked about its historical URL.
+        let c = serde_json::json!({ "credHelpers": { "index.docker.io": "hub" } });
+        assert_eq!(
+            docker_config_helper(&c, "docker.io").as_deref(),
+            Some("hub")
+        );
+        assert_eq!(
+            docker_config_server("docker.io"),
+            "https://index.docker.io/v1/"
+        );
+        assert_eq!(docker_config_server(reg), reg);
+    }
+
+    /// Writes an executable shell script `docker-credential-<name>` into `dir`.
+    fn helper_script(dir: &std::path::Path, name: &str, body: &str) -> String {
+        use std::os::unix::fs::PermissionsExt as _;
+        let path = dir.join(format!("docker-credential-{name}"));
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path.display().to_string()
+    }
+
+    /// Runs a helper script, retrying while another test's fork still holds it open for
+    /// writing (ETXTBSY).
+    fn run_helper(
+        program: &str,
+        server: &str,
+        timeout_ms: u64,
+    ) -> Result<Option<(String, String)>, String> {
+        let timeout = std::time::Duration::from_millis(timeout_ms);
+        for _ in 0..50 {
+            match run_credential_helper(program, server, timeout) {
+                Err(e) if e.contains("Text file busy") => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                other => return other,
+            }
+        }
+        run_credential_helper(program, server, timeout)
+    }
+
+    #[test]
+    fn credential_helper_protocol() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        // A helper in the style of docker-credential-helpers: the server URL on stdin, the
+        // credentials as JSON on stdout, "credentials not found" with exit 1 otherwise.
+        let good = helper_script(
+            d,
+            "good",
+            r#"[ "$1" = get ] || exit 3
+read -r server
+if [ "$server" = "127.0.0.1:5000" ]; then
+  printf '{"ServerURL":"%s","Username":"ci-bot","Secret":"s3cr:et"}' "$server"
+else
+  echo "credentials not found in native keychain"; exit 1
+fi"#,
+        );
+        assert_eq!(
+            run_helper(&good, "127.0.0.1:5000", 10_000),
+            Ok(Some(("ci-bot".to_owned(), "s3cr:et".to_owned())))
+        );
+        assert_eq!(run_helper(&good, "registry.example", 10_000), Ok(None));
+
+        let failing = helper_script(d, "failing", "echo 'keychain is locked' >&2; exit 1");
+        let e = run_helper(&failing, "127.0.0.1:5000", 10_000).unwrap_err();
+        assert!(
+            e.contains("docker-credential-failing") && e.contains("keychain is locked"),
+            "{e}"
+        );
+        let garbled = helper_script(d, "garbled", "echo 'Username: u'");
+        let e = run_helper(&garbled, "127.0.0.1:5000", 10_000).unwrap_err();
+        assert!(
+            e.contains("invalid JSON") && e.contains("docker-credential-garbled"),
+            "{e}"
+        );
+        let token = helper_script(
+            d,
+            "token",
+            r#"echo '{"Username":"<token>","Secret":"refresh"}'"#,
+        );
+        let e = run_helper(&token, "127.0.0.1:5000", 10_000).unwrap_err();
+        assert!(
+            e.contains("identity token") && !e.contains("refresh"),
+            "{e}"
+        );
+        let slow = helper_script(d, "slow", "exec sleep 30");
+        let started = std::time::Instant::now();
+        let e = run_helper(&slow, "127.0.0.1:5000", 300).unwrap_err();
+        assert!(e.contains("did not answer"), "{e}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+        let e = run_helper("docker-credential-signet-test-absent", "r", 1_000).unwrap_err();
+        assert!(
+            e.contains("cannot run") && e.contains("docker-credential-signet-test-absent"),
+            "{e}"
+        );
     }
 
     #[test]
