@@ -81,9 +81,15 @@ pub(crate) struct SignImageArgs {
     image: String,
     #[command(flatten)]
     signing: SigningOptions,
-    /// Also write the bundle to this file.
+    /// Also write the bundle to this file (for an index signed with `--recursive`, the
+    /// index's own bundle).
     #[arg(long, value_name = "FILE")]
     bundle: Option<PathBuf>,
+    /// When IMAGE is an image index (a multi-platform image), also sign every manifest it
+    /// lists, each with its own log entry and attached bundle, so that each platform's digest
+    /// verifies on its own. No effect on a single image manifest.
+    #[arg(long)]
+    recursive: bool,
     /// Allow plain HTTP to a registry that is not on loopback.
     #[arg(long)]
     allow_insecure_registry: bool,
@@ -201,6 +207,10 @@ pub(crate) struct VerifyImageArgs {
     image: String,
     #[command(flatten)]
     verify: VerifyOptions,
+    /// When IMAGE is an image index, verify the manifest it lists for this platform
+    /// (`os/architecture[/variant]`, e.g. `linux/amd64`) instead of the index itself.
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    platform: Option<String>,
     /// Allow plain HTTP to a registry that is not on loopback.
     #[arg(long)]
     allow_insecure_registry: bool,
@@ -386,17 +396,111 @@ async fn sign_image(args: SignImageArgs) -> anyhow::Result<ExitCode> {
     )?;
     let manifest = registry.resolve(&reference).await?;
     let subject = manifest.descriptor();
-    let digest = digest_bytes(&subject.digest)?;
+    // With --recursive, the manifests an index lists are signed after the index itself.
+    let mut entries: Vec<oci::Descriptor> = Vec::new();
+    if args.recursive {
+        for e in manifest.index_entries()?.unwrap_or_default() {
+            if e.digest != subject.digest && !entries.iter().any(|x| x.digest == e.digest) {
+                entries.push(e);
+            }
+        }
+    }
     // Fail before anything is logged when the signature could not be attached.
     registry.check_push_access().await?;
     let http = sign::http_client()?;
     let identity = signing_identity(opts, &http, &services).await?;
-    let signed = sign::sign_digest(&http, &log, &identity, &digest).await?;
-    let bundle_bytes = serde_json::to_vec(&signed.bundle)?;
+    let top = sign_and_attach(&registry, &http, &log, &identity, &subject).await?;
     if let Some(out) = &args.bundle {
-        std::fs::write(out, serde_json::to_vec_pretty(&signed.bundle)?)
+        std::fs::write(out, serde_json::to_vec_pretty(&top.signed.bundle)?)
             .with_context(|| format!("cannot write {}", out.display()))?;
     }
+    let mut children = Vec::new();
+    for e in &entries {
+        let platform = e.platform.as_ref().map(ToString::to_string);
+        let child = oci::Descriptor {
+            platform: None,
+            artifact_type: None,
+            annotations: None,
+            ..e.clone()
+        };
+        let a = sign_and_attach(&registry, &http, &log, &identity, &child)
+            .await
+            .with_context(|| {
+                format!(
+                    "signing {} ({}) of the image index {} (the index and the entries before it are already signed)",
+                    e.digest,
+                    platform.as_deref().unwrap_or("no platform"),
+                    subject.digest
+                )
+            })?;
+        children.push((e, platform, a));
+    }
+    let pinned = reference.with_digest(&subject.digest);
+    let mode_name = |m: &oci::ReferrersMode| match m {
+        oci::ReferrersMode::Api => "referrers API",
+        oci::ReferrersMode::TagSchema => "referrers tag schema",
+    };
+    let mut text = format!(
+        "Signed {pinned}; log index {}; bundle attached as referrer {} ({})",
+        top.signed.log_index,
+        top.referrer.digest,
+        mode_name(&top.mode)
+    );
+    for (e, platform, a) in &children {
+        text.push_str(&format!(
+            "\nSigned {} ({}); log index {}; bundle attached as referrer {}",
+            e.digest,
+            platform.as_deref().unwrap_or("no platform"),
+            a.signed.log_index,
+            a.referrer.digest
+        ));
+    }
+    let mut out = json!({
+        "ok": true,
+        "image": pinned.to_string(),
+        "tag": reference.tag,
+        "digest": subject.digest,
+        "referrer": top.referrer.digest,
+        "referrersMode": top.mode,
+        "logIndex": top.signed.log_index,
+        "integratedTime": top.signed.integrated_time,
+        "signer": identity.describe(),
+    });
+    if args.recursive && manifest.is_index() {
+        out["manifests"] = children
+            .iter()
+            .map(|(e, platform, a)| {
+                json!({
+                    "digest": e.digest,
+                    "platform": platform,
+                    "referrer": a.referrer.digest,
+                    "logIndex": a.signed.log_index,
+                })
+            })
+            .collect();
+    }
+    emit(opts.output, &out, &text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A signature logged and attached to one manifest.
+struct Attached {
+    signed: sign::Signed,
+    referrer: oci::Descriptor,
+    mode: oci::ReferrersMode,
+}
+
+/// Signs `subject`'s digest (one log entry) and attaches the bundle as its referrer.
+async fn sign_and_attach(
+    registry: &oci::RegistryClient,
+    http: &reqwest::Client,
+    log: &str,
+    identity: &sign::SigningIdentity,
+    subject: &oci::Descriptor,
+) -> anyhow::Result<Attached> {
+    let digest = digest_bytes(&subject.digest)?;
+    let signed = sign::sign_digest(http, log, identity, &digest).await?;
+    let bundle_bytes = serde_json::to_vec(&signed.bundle)?;
     let mut annotations = BTreeMap::new();
     annotations.insert(
         "org.opencontainers.image.created".to_owned(),
@@ -410,33 +514,57 @@ async fn sign_image(args: SignImageArgs) -> anyhow::Result<ExitCode> {
         "message-signature".to_owned(),
     );
     let (referrer, mode) = registry
-        .attach_referrer(&subject, oci::BUNDLE_MEDIA_TYPE, &bundle_bytes, annotations)
+        .attach_referrer(subject, oci::BUNDLE_MEDIA_TYPE, &bundle_bytes, annotations)
         .await?;
-    let pinned = reference.with_digest(&subject.digest);
-    emit(
-        opts.output,
-        &json!({
-            "ok": true,
-            "image": pinned.to_string(),
-            "tag": reference.tag,
-            "digest": subject.digest,
-            "referrer": referrer.digest,
-            "referrersMode": mode,
-            "logIndex": signed.log_index,
-            "integratedTime": signed.integrated_time,
-            "signer": identity.describe(),
-        }),
-        &format!(
-            "Signed {pinned}; log index {}; bundle attached as referrer {} ({})",
-            signed.log_index,
-            referrer.digest,
-            match mode {
-                oci::ReferrersMode::Api => "referrers API",
-                oci::ReferrersMode::TagSchema => "referrers tag schema",
-            }
+    Ok(Attached {
+        signed,
+        referrer,
+        mode,
+    })
+}
+
+/// The entry of the image index `manifest` for `wanted`: exactly one must match (a request
+/// without a variant that matches several variants is ambiguous).
+fn select_platform(
+    manifest: &oci::FetchedManifest,
+    wanted: &oci::Platform,
+    reference: &oci::Reference,
+) -> anyhow::Result<oci::Descriptor> {
+    let Some(entries) = manifest.index_entries()? else {
+        anyhow::bail!(
+            "--platform {wanted}: {reference} is a single image manifest ({}), not an image index; verify it without --platform",
+            manifest.digest
+        );
+    };
+    let listed = || {
+        let names: Vec<String> = entries
+            .iter()
+            .map(|e| {
+                e.platform
+                    .as_ref()
+                    .map_or_else(|| "(none)".to_owned(), ToString::to_string)
+            })
+            .collect();
+        names.join(", ")
+    };
+    let found: Vec<&oci::Descriptor> = entries
+        .iter()
+        .filter(|e| e.platform.as_ref().is_some_and(|p| wanted.selects(p)))
+        .collect();
+    match found.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => anyhow::bail!(
+            "the image index {reference} ({}) has no manifest for platform {wanted}; it lists: {}",
+            manifest.digest,
+            listed()
         ),
-    )?;
-    Ok(ExitCode::SUCCESS)
+        _ => anyhow::bail!(
+            "platform {wanted} matches {} manifests of the image index {reference} ({}); name the variant: {}",
+            found.len(),
+            manifest.digest,
+            listed()
+        ),
+    }
 }
 
 fn report(
@@ -523,12 +651,29 @@ async fn verify_image(args: VerifyImageArgs) -> anyhow::Result<ExitCode> {
         },
     )?;
     let manifest = registry.resolve(&reference).await?;
-    let digest = manifest.digest.clone();
+    let mut summary = serde_json::Map::new();
+    let digest = match &args.platform {
+        None => manifest.digest.clone(),
+        Some(p) => {
+            let wanted = oci::Platform::parse(p)?;
+            let entry = select_platform(&manifest, &wanted, &reference)?;
+            summary.insert("index".to_owned(), Value::String(manifest.digest.clone()));
+            summary.insert(
+                "platform".to_owned(),
+                Value::String(
+                    entry
+                        .platform
+                        .as_ref()
+                        .map_or_else(|| wanted.to_string(), ToString::to_string),
+                ),
+            );
+            entry.digest
+        }
+    };
     let outcomes =
         verify::verify_image_referrers(&registry, &digest, digest_bytes(&digest)?, &policy, &trust)
             .await?;
     let pinned = reference.with_digest(&digest);
-    let mut summary = serde_json::Map::new();
     summary.insert("image".to_owned(), Value::String(pinned.to_string()));
     summary.insert("digest".to_owned(), Value::String(digest));
     report(v.output, summary, &outcomes, &pinned.to_string())

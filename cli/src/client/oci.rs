@@ -13,8 +13,8 @@
 //! upload `Location` elsewhere).
 //!
 //! It does not do chunked uploads, cross-repository mounts, or pulls of image layers; it does
-//! not follow an image index to a platform manifest (signatures bind to the digest given); it
-//! does not use OAuth2 identity tokens (`identitytoken`, or a helper's `<token>` user). TLS
+//! not descend into nested image indexes (the CLI signs an index's entries with `--recursive`
+//! and picks one with `--platform`); it does not use OAuth2 identity tokens (`identitytoken`, or a helper's `<token>` user). TLS
 //! is always used unless the registry is on a loopback address or the caller explicitly allows
 //! plain HTTP (`--allow-insecure-registry`).
 
@@ -34,6 +34,8 @@ use serde::{Deserialize, Serialize};
 pub(crate) const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 /// OCI image index media type.
 pub(crate) const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+/// Docker manifest list media type (the Docker predecessor of the OCI index).
+const DOCKER_MANIFEST_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
 /// The OCI empty descriptor's media type (config of artifact manifests).
 pub(crate) const EMPTY_MEDIA_TYPE: &str = "application/vnd.oci.empty.v1+json";
 /// Sigstore bundle v0.3 media type, used as artifactType and layer media type.
@@ -113,6 +115,14 @@ pub(crate) enum RegistryError {
         what: &'static str,
         /// The parse error.
         reason: String,
+    },
+    /// A `--platform` value is malformed.
+    #[error("invalid platform {input:?}: {reason}")]
+    InvalidPlatform {
+        /// The value given.
+        input: String,
+        /// Why it is invalid.
+        reason: &'static str,
     },
     /// Authentication failed.
     #[error("registry authentication failed: {reason}")]
@@ -287,6 +297,76 @@ pub(crate) struct Descriptor {
     /// Annotations.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) annotations: Option<BTreeMap<String, String>>,
+    /// The platform of an image index entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) platform: Option<Platform>,
+}
+
+/// The platform of an image index entry (OCI image-spec `platform`; the fields that select).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Platform {
+    /// CPU architecture (`amd64`, `arm64`, ...).
+    pub(crate) architecture: String,
+    /// Operating system (`linux`, `windows`, ...).
+    pub(crate) os: String,
+    /// CPU variant (`v7`, `v8`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) variant: Option<String>,
+}
+
+impl Platform {
+    /// Parses `os/architecture[/variant]`, as `docker --platform` takes it.
+    ///
+    /// # Errors
+    /// [`RegistryError::InvalidPlatform`] for anything else.
+    pub(crate) fn parse(input: &str) -> Result<Self, RegistryError> {
+        let bad = |reason| RegistryError::InvalidPlatform {
+            input: input.to_owned(),
+            reason,
+        };
+        let parts: Vec<&str> = input.split('/').collect();
+        if parts.len() < 2 || parts.len() > 3 {
+            return Err(bad("expected os/architecture[/variant], e.g. linux/amd64"));
+        }
+        let valid = |p: &str| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
+        };
+        if !parts.iter().all(|p| valid(p)) {
+            return Err(bad(
+                "each part must be non-empty letters, digits, '.', '_' or '-'",
+            ));
+        }
+        Ok(Self {
+            os: parts[0].to_ascii_lowercase(),
+            architecture: parts[1].to_ascii_lowercase(),
+            variant: parts.get(2).map(|v| v.to_ascii_lowercase()),
+        })
+    }
+
+    /// Whether an index entry's platform is the one asked for: same OS and architecture, and
+    /// the same variant when the request names one.
+    pub(crate) fn selects(&self, entry: &Self) -> bool {
+        self.os.eq_ignore_ascii_case(&entry.os)
+            && self.architecture.eq_ignore_ascii_case(&entry.architecture)
+            && self.variant.as_ref().is_none_or(|v| {
+                entry
+                    .variant
+                    .as_ref()
+                    .is_some_and(|e| e.eq_ignore_ascii_case(v))
+            })
+    }
+}
+
+impl fmt::Display for Platform {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.os, self.architecture)?;
+        if let Some(v) = &self.variant {
+            write!(f, "/{v}")?;
+        }
+        Ok(())
+    }
 }
 
 /// An OCI image manifest (the fields this client reads and writes).
@@ -350,6 +430,37 @@ pub(crate) struct FetchedManifest {
 }
 
 impl FetchedManifest {
+    /// Whether this is an image index (OCI index or Docker manifest list).
+    pub(crate) fn is_index(&self) -> bool {
+        self.media_type == OCI_INDEX || self.media_type == DOCKER_MANIFEST_LIST
+    }
+
+    /// The manifests an image index lists; `None` if this is not an index.
+    ///
+    /// # Errors
+    /// [`RegistryError::Malformed`] if an index does not parse.
+    pub(crate) fn index_entries(&self) -> Result<Option<Vec<Descriptor>>, RegistryError> {
+        if !self.is_index() {
+            return Ok(None);
+        }
+        let index: ImageIndex =
+            serde_json::from_slice(&self.bytes).map_err(|e| RegistryError::Malformed {
+                what: "image index",
+                reason: e.to_string(),
+            })?;
+        if let Some(bad) = index
+            .manifests
+            .iter()
+            .find(|d| !is_sha256_digest(&d.digest))
+        {
+            return Err(RegistryError::Malformed {
+                what: "image index",
+                reason: format!("entry digest {:?} is not sha256:<64 hex>", bad.digest),
+            });
+        }
+        Ok(Some(index.manifests))
+    }
+
     /// The descriptor of this manifest.
     pub(crate) fn descriptor(&self) -> Descriptor {
         Descriptor {
@@ -358,6 +469,7 @@ impl FetchedManifest {
             size: self.bytes.len() as u64,
             artifact_type: None,
             annotations: None,
+            platform: None,
         }
     }
 }
@@ -783,6 +895,7 @@ impl RegistryClient {
             size: data.len() as u64,
             artifact_type: None,
             annotations: None,
+            platform: None,
         };
         if self.blob_exists(&digest).await? {
             return Ok(desc);
@@ -993,6 +1106,7 @@ impl RegistryClient {
                 size: subject.size,
                 artifact_type: None,
                 annotations: None,
+                platform: None,
             }),
             annotations: (!annotations.is_empty()).then(|| annotations.clone()),
         };
@@ -1008,6 +1122,7 @@ impl RegistryClient {
             size: bytes.len() as u64,
             artifact_type: Some(artifact_type.to_owned()),
             annotations: (!annotations.is_empty()).then_some(annotations),
+            platform: None,
         };
         if indexed_by_registry {
             return Ok((desc, ReferrersMode::Api));
@@ -1650,6 +1765,38 @@ mod tests {
                 "key {key}"
             );
         }
+    }
+
+    #[test]
+    fn platforms_parse_and_select() {
+        let p = Platform::parse("linux/arm64/v8").unwrap();
+        assert_eq!(p.to_string(), "linux/arm64/v8");
+        assert_eq!(
+            Platform::parse("Linux/AMD64").unwrap().to_string(),
+            "linux/amd64"
+        );
+        for bad in ["linux", "linux/", "/amd64", "a/b/c/d", "linux/amd 64", ""] {
+            assert!(
+                matches!(
+                    Platform::parse(bad),
+                    Err(RegistryError::InvalidPlatform { .. })
+                ),
+                "{bad:?}"
+            );
+        }
+        let entry = |os: &str, arch: &str, variant: Option<&str>| Platform {
+            os: os.to_owned(),
+            architecture: arch.to_owned(),
+            variant: variant.map(str::to_owned),
+        };
+        let arm = Platform::parse("linux/arm64").unwrap();
+        assert!(arm.selects(&entry("linux", "arm64", Some("v8"))));
+        assert!(arm.selects(&entry("linux", "arm64", None)));
+        assert!(!arm.selects(&entry("linux", "amd64", None)));
+        assert!(!arm.selects(&entry("windows", "arm64", None)));
+        assert!(p.selects(&entry("linux", "arm64", Some("v8"))));
+        assert!(!p.selects(&entry("linux", "arm64", Some("v7"))));
+        assert!(!p.selects(&entry("linux", "arm64", None)));
     }
 
     #[test]
