@@ -6,6 +6,7 @@
 
 mod audit;
 mod client;
+mod listen;
 mod monitor;
 mod serve;
 mod tlog;

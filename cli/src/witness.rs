@@ -4,8 +4,9 @@
 //!
 //! * `signet witness --generate-key FILE --name NAME` writes a new Ed25519 witness key (mode
 //!   0600, refusing to overwrite) and prints its `cosignature/v1` vkey on stdout.
-//! * `signet witness --config FILE` serves `POST /add-checkpoint` and `GET /healthz`. When it
-//!   is bound it prints `signet witness listening on http://ADDR` on stdout.
+//! * `signet witness --config FILE` serves `POST /add-checkpoint` and `GET /healthz`, over
+//!   HTTPS when the config has a `[tls]` section (`cert`, `key`: PEM files). When it is bound
+//!   it prints `signet witness listening on http(s)://ADDR` on stdout.
 //!
 //! The decision for each request is [`signet_proto::witness::check_add_checkpoint`]. This
 //! module adds the I/O: for each origin, a lock is held from reading the recorded state
@@ -21,7 +22,7 @@
 //! `{"origin": "...", "state": {"size": N, "root": "<base64>"}}`.
 //!
 //! What this does not do: no monitoring (read) API (the spec has not settled it), no logging
-//! of rejected requests beyond one line on stderr, no TLS (put it behind a proxy), no key
+//! of rejected requests beyond one line on stderr, no client certificates, no key
 //! rotation of the log keys beyond listing one vkey per `[[log]]` entry.
 
 use std::collections::HashMap;
@@ -96,7 +97,7 @@ pub(crate) fn run(args: WitnessArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(serve(config.listen, state))?;
+    runtime.block_on(serve(config.listen, config.tls.as_ref(), state))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -128,6 +129,9 @@ struct Config {
     /// The logs this witness cosigns.
     #[serde(default, rename = "log")]
     logs: Vec<LogConfig>,
+    /// Serve HTTPS with this certificate and key (paths relative to the config file).
+    #[serde(default)]
+    tls: Option<crate::listen::TlsConfig>,
 }
 
 /// One `[[log]]` entry.
@@ -149,6 +153,10 @@ impl Config {
         let base = path.parent().unwrap_or(Path::new("."));
         config.key = base.join(&config.key);
         config.state_dir = base.join(&config.state_dir);
+        if let Some(tls) = &mut config.tls {
+            tls.cert = base.join(&tls.cert);
+            tls.key = base.join(&tls.key);
+        }
         config
             .validate()
             .with_context(|| format!("in {}", path.display()))?;
@@ -364,35 +372,25 @@ fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn serve(listen: SocketAddr, state: AppState) -> anyhow::Result<()> {
+async fn serve(
+    listen: SocketAddr,
+    tls: Option<&crate::listen::TlsConfig>,
+    state: AppState,
+) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("binding {listen}"))?;
     let addr = listener.local_addr()?;
-    println!("signet witness listening on http://{addr}");
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    println!("signet witness listening on {scheme}://{addr}");
     std::io::stdout().flush()?;
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving")
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
+    crate::listen::serve(
+        listener,
+        router(state),
+        tls,
+        crate::listen::shutdown_signal(),
+    )
+    .await
 }
 
 fn text_response(status: StatusCode, body: String) -> Response {

@@ -6,6 +6,7 @@
 //! Exit codes: 0 success, 1 verification failed (the message names the failed check), 2 any
 //! other error (bad arguments, unreachable servers, refused requests).
 
+mod admission;
 mod config;
 mod keypair;
 mod oci;
@@ -36,6 +37,9 @@ pub(crate) enum ClientCommand {
     VerifyBlob(VerifyBlobArgs),
     /// Generate an encrypted ECDSA P-256 key pair for keyed signing.
     GenerateKeyPair(GenerateKeyPairArgs),
+    /// Run a Kubernetes validating admission webhook that admits workloads only when their
+    /// images are signed as a policy file requires.
+    Admission(admission::AdmissionArgs),
 }
 
 /// Output format.
@@ -251,6 +255,7 @@ pub(crate) fn run(cmd: ClientCommand) -> anyhow::Result<ExitCode> {
         ClientCommand::Verify(a) => rt.block_on(verify_image(a)),
         ClientCommand::VerifyBlob(a) => verify_blob(&a),
         ClientCommand::GenerateKeyPair(a) => generate_key_pair(&a),
+        ClientCommand::Admission(a) => admission::run(a),
     }
 }
 

@@ -41,15 +41,7 @@ pub(crate) struct Config {
     pub(crate) ca: CaSection,
 }
 
-/// HTTPS settings.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct TlsConfig {
-    /// PEM certificate chain file.
-    pub(crate) cert: PathBuf,
-    /// PEM private key file.
-    pub(crate) key: PathBuf,
-}
+pub(crate) use crate::listen::TlsConfig;
 
 /// The `[log]` section.
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -476,32 +476,13 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     // The line scripts wait for (with the real port when listening on port 0).
     println!("signet listening on {public_url}");
 
-    let shutdown = shutdown_signal();
-    match &config.tls {
-        None => {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(shutdown)
-                .await
-                .context("serving")?;
-        }
-        Some(tls) => {
-            let rustls = axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert, &tls.key)
-                .await
-                .context("loading the TLS certificate and key")?;
-            let handle = axum_server::Handle::new();
-            let h = handle.clone();
-            tokio::spawn(async move {
-                shutdown.await;
-                h.graceful_shutdown(Some(Duration::from_secs(30)));
-            });
-            let std_listener = listener.into_std()?;
-            axum_server::from_tcp_rustls(std_listener, rustls)?
-                .handle(handle)
-                .serve(router.into_make_service())
-                .await
-                .context("serving HTTPS")?;
-        }
-    }
+    crate::listen::serve(
+        listener,
+        router,
+        config.tls.as_ref(),
+        crate::listen::shutdown_signal(),
+    )
+    .await?;
     // Every accepted request has been answered (graceful shutdown waits for them, and each
     // submission waits for its batch to be committed). Now stop the sequencer.
     if let Some(log) = log_handle {
@@ -553,21 +534,4 @@ async fn fetch_log_trust(log_url: &str) -> anyhow::Result<(Vec<Value>, Vec<Value
         "cannot fetch the log's trust material from {url}: {}",
         last_err.map_or_else(String::new, |e| e.to_string())
     ))
-}
-
-async fn shutdown_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let term = async {
-        match signal(SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {},
-        () = term => {},
-    }
-    tracing::info!("shutdown requested: finishing the requests already accepted");
 }

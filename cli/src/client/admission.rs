@@ -1,0 +1,720 @@
+//! `signet admission`: a Kubernetes validating admission webhook (`admission.k8s.io/v1`
+//! `AdmissionReview`) that admits a workload only when every container image it runs is signed
+//! as a policy file requires.
+//!
+//! For each image of a Pod, or of the pod template of a Deployment, ReplicaSet, StatefulSet,
+//! DaemonSet, Job, ReplicationController or CronJob (`containers`, `initContainers`,
+//! `ephemeralContainers`), the first `[[rule]]` whose `images` patterns match the image's
+//! `registry/repository` decides:
+//! * `verify = false` admits the image without looking at it;
+//! * otherwise its tag is resolved to a digest and the Sigstore bundles attached to that digest
+//!   are verified offline against the trusted root with the rule's identity (or key) policy,
+//!   exactly as `signet verify` does; one verified bundle admits the image.
+//!
+//! An image that matches no rule is denied unless `no_match = "allow"`. Anything that cannot be
+//! checked (malformed reference, registry error, timeout) is denied: the webhook fails closed
+//! (the cluster's `failurePolicy` decides what happens when the webhook itself is down).
+//! Kinds without a pod spec are admitted with a warning; the webhook configuration should
+//! select only the kinds above.
+//!
+//! Policy file (TOML):
+//! ```toml
+//! no_match = "deny"                     # or "allow"
+//!
+//! [[rule]]
+//! images = ["registry.example.com/team/**"]   # `*`: one path segment, `**`: any
+//! identity = "https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main"
+//! issuer = "https://token.actions.githubusercontent.com"
+//! # identity_regexp / issuer_regexp instead; key = "cosign.pub" for keyed signatures;
+//! # extensions = { "1.3.6.1.4.1.57264.1.12" = "https://github.com/org/repo" }
+//!
+//! [[rule]]
+//! images = ["docker.io/library/*"]
+//! verify = false
+//! ```
+//!
+//! What it does not do: rewrite tags to digests (a tag moved after admission is not checked
+//! again: reference images by digest to close that gap), use the pod's `imagePullSecrets`
+//! (registry credentials are the process's own, as for `signet verify`), cache results.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use clap::Args;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use signet_verifier::policy::Policy;
+use signet_verifier::trust::TrustMaterial;
+
+use super::{oci, verify};
+
+/// Largest AdmissionReview accepted (the API server caps objects at about 1.5 MiB).
+const MAX_BODY: usize = 3 << 20;
+
+/// Arguments of `signet admission`.
+#[derive(Args)]
+pub(crate) struct AdmissionArgs {
+    /// The admission policy (TOML; see `signet admission --help` and the module docs).
+    #[arg(long, value_name = "FILE")]
+    policy: PathBuf,
+    /// trusted_root.json with the CAs, CT logs and transparency logs to trust (offline).
+    #[arg(long, env = "SIGNET_TRUSTED_ROOT", value_name = "FILE")]
+    trusted_root: PathBuf,
+    /// Also require witness cosignatures on checkpoints (C2SP witness policy file).
+    #[arg(long, value_name = "FILE")]
+    witness_policy: Option<PathBuf>,
+    /// Listen address (port 0 picks a free port).
+    #[arg(long, default_value = "0.0.0.0:8443")]
+    listen: SocketAddr,
+    /// PEM certificate chain for HTTPS (the API server only calls webhooks over HTTPS).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key for HTTPS.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Serve plain HTTP (behind a TLS-terminating proxy); without it --tls-cert is required.
+    #[arg(long, conflicts_with = "tls_cert")]
+    insecure_http: bool,
+    /// Longest time to decide on one image (registry lookups included); the API server's own
+    /// webhook timeout is 10 s by default.
+    #[arg(long, default_value_t = 8)]
+    image_timeout_secs: u64,
+    /// Allow plain HTTP to registries that are not on loopback.
+    #[arg(long)]
+    allow_insecure_registry: bool,
+    /// Load and check the policy and trusted root, print a summary and exit.
+    #[arg(long)]
+    check: bool,
+}
+
+/// What to do with an image that matches no rule.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum NoMatch {
+    #[default]
+    Deny,
+    Allow,
+}
+
+/// The policy file as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyFile {
+    #[serde(default)]
+    no_match: NoMatch,
+    #[serde(default, rename = "rule")]
+    rules: Vec<RuleFile>,
+}
+
+/// One `[[rule]]` as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    images: Vec<String>,
+    #[serde(default = "yes")]
+    verify: bool,
+    identity: Option<String>,
+    identity_regexp: Option<String>,
+    issuer: Option<String>,
+    issuer_regexp: Option<String>,
+    #[serde(default)]
+    extensions: BTreeMap<String, String>,
+    key: Option<PathBuf>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A rule ready to match: its patterns and its verification policy (`None`: admit unverified).
+struct Rule {
+    number: usize,
+    patterns: Vec<(String, regex::Regex)>,
+    policy: Option<Policy>,
+}
+
+/// The loaded admission policy.
+pub(crate) struct AdmissionPolicy {
+    no_match: NoMatch,
+    rules: Vec<Rule>,
+}
+
+/// Turns an image pattern into an anchored regex: `**` matches anything, `*` anything but
+/// `/`, every other character itself.
+fn pattern_regex(pattern: &str) -> anyhow::Result<regex::Regex> {
+    if pattern.is_empty() || pattern.contains(['@', ' ']) {
+        anyhow::bail!("image pattern {pattern:?} must be a non-empty registry/repository glob");
+    }
+    let mut re = String::from("^");
+    let mut rest = pattern;
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix("**") {
+            re.push_str(".*");
+            rest = r;
+        } else if let Some(r) = rest.strip_prefix('*') {
+            re.push_str("[^/]*");
+            rest = r;
+        } else {
+            let c = rest.chars().next().unwrap_or_default();
+            re.push_str(&regex::escape(&c.to_string()));
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    re.push('$');
+    Ok(regex::Regex::new(&re)?)
+}
+
+impl AdmissionPolicy {
+    /// Reads a policy file; relative `key` paths are relative to its directory.
+    ///
+    /// # Errors
+    /// Unreadable file, TOML errors, unknown fields, and rules that are incomplete or
+    /// contradictory (named by their number, from 1).
+    pub(crate) fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read admission policy {}", path.display()))?;
+        Self::parse(&text, path.parent().unwrap_or(Path::new(".")))
+            .with_context(|| format!("in admission policy {}", path.display()))
+    }
+
+    fn parse(text: &str, base: &Path) -> anyhow::Result<Self> {
+        let file: PolicyFile = toml::from_str(text)?;
+        let mut rules = Vec::new();
+        for (i, r) in file.rules.into_iter().enumerate() {
+            let number = i + 1;
+            let ctx = || format!("rule {number}");
+            if r.images.is_empty() {
+                anyhow::bail!("rule {number}: `images` lists no pattern");
+            }
+            let patterns = r
+                .images
+                .iter()
+                .map(|p| pattern_regex(p).map(|re| (p.clone(), re)))
+                .collect::<anyhow::Result<Vec<_>>>()
+                .with_context(ctx)?;
+            let policy = if r.verify {
+                let mut claims = Vec::new();
+                for (oid, value) in &r.extensions {
+                    claims.push(
+                        verify::parse_extension_flag(&format!("{oid}={value}"))
+                            .with_context(ctx)?,
+                    );
+                }
+                let flags = verify::IdentityFlags {
+                    identity: r.identity,
+                    identity_regexp: r.identity_regexp,
+                    issuer: r.issuer,
+                    issuer_regexp: r.issuer_regexp,
+                    claims,
+                };
+                let key = r.key.map(|k| base.join(k));
+                Some(verify::build_policy(key.as_deref(), &flags).with_context(ctx)?)
+            } else {
+                if r.identity.is_some()
+                    || r.identity_regexp.is_some()
+                    || r.issuer.is_some()
+                    || r.issuer_regexp.is_some()
+                    || r.key.is_some()
+                    || !r.extensions.is_empty()
+                {
+                    anyhow::bail!(
+                        "rule {number}: `verify = false` admits images unverified, so it takes no identity, issuer, extensions or key"
+                    );
+                }
+                None
+            };
+            rules.push(Rule {
+                number,
+                patterns,
+                policy,
+            });
+        }
+        Ok(Self {
+            no_match: file.no_match,
+            rules,
+        })
+    }
+
+    /// The first rule matching `name` (`registry/repository`) and the pattern that matched.
+    fn rule_for(&self, name: &str) -> Option<(&Rule, &str)> {
+        self.rules.iter().find_map(|r| {
+            r.patterns
+                .iter()
+                .find(|(_, re)| re.is_match(name))
+                .map(|(p, _)| (r, p.as_str()))
+        })
+    }
+}
+
+/// The images of a pod spec, in order, without repeats.
+fn pod_spec_images(spec: &Value) -> Result<Vec<String>, String> {
+    let mut out: Vec<String> = Vec::new();
+    for field in ["initContainers", "containers", "ephemeralContainers"] {
+        let Some(list) = spec.get(field) else {
+            continue;
+        };
+        let list = list
+            .as_array()
+            .ok_or_else(|| format!("pod spec field {field} is not a list"))?;
+        for c in list {
+            let image = c.get("image").and_then(Value::as_str).ok_or_else(|| {
+                let name = c.get("name").and_then(Value::as_str).unwrap_or("?");
+                format!("container {name:?} in {field} has no image")
+            })?;
+            if !out.iter().any(|i| i == image) {
+                out.push(image.to_owned());
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The images an object runs: `Ok(None)` for kinds without a pod spec.
+fn object_images(kind: &str, object: &Value) -> Result<Option<Vec<String>>, String> {
+    let spec = match kind {
+        "Pod" => object.get("spec"),
+        "Deployment"
+        | "ReplicaSet"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "Job"
+        | "ReplicationController" => object.pointer("/spec/template/spec"),
+        "CronJob" => object.pointer("/spec/jobTemplate/spec/template/spec"),
+        _ => return Ok(None),
+    };
+    let spec = spec.ok_or_else(|| format!("the {kind} has no pod spec"))?;
+    pod_spec_images(spec).map(Some)
+}
+
+/// Shared state of the webhook.
+struct AppState {
+    policy: AdmissionPolicy,
+    trust: TrustMaterial,
+    registry: oci::RegistryOptions,
+    image_timeout: Duration,
+}
+
+/// The decision on one image: `Ok(note)` admits, `Err(reason)` denies.
+async fn check_image(state: &AppState, image: &str) -> Result<String, String> {
+    let reference = oci::Reference::parse(image).map_err(|e| format!("image {image:?}: {e}"))?;
+    let name = format!("{}/{}", reference.registry, reference.repository);
+    let Some((rule, pattern)) = state.policy.rule_for(&name) else {
+        return match state.policy.no_match {
+            NoMatch::Allow => Ok(format!(
+                "{image}: no rule matches; admitted (no_match = \"allow\")"
+            )),
+            NoMatch::Deny => Err(format!(
+                "{image}: no admission policy rule matches {name}, and unmatched images are denied"
+            )),
+        };
+    };
+    let Some(policy) = &rule.policy else {
+        return Ok(format!(
+            "{image}: admitted unverified by rule {} ({pattern}, verify = false)",
+            rule.number
+        ));
+    };
+    let registry = oci::RegistryClient::new(&reference, &state.registry)
+        .map_err(|e| format!("{image}: {e}"))?;
+    let manifest = registry
+        .resolve(&reference)
+        .await
+        .map_err(|e| format!("{image}: {e}"))?;
+    let digest = manifest.digest.clone();
+    let bytes = super::digest_bytes(&digest).map_err(|e| format!("{image}: {e}"))?;
+    let outcomes = verify::verify_image_referrers(&registry, &digest, bytes, policy, &state.trust)
+        .await
+        .map_err(|e| format!("{image} ({digest}): {e}"))?;
+    if let Some(ok) = outcomes.iter().find(|o| o.ok) {
+        return Ok(format!(
+            "{image} ({digest}): verified by rule {} ({pattern}), signer {}",
+            rule.number,
+            ok.identity.as_deref().unwrap_or("<public key>")
+        ));
+    }
+    if outcomes.is_empty() {
+        return Err(format!(
+            "{image} ({digest}): no Sigstore bundles are attached to this digest (rule {}, {pattern})",
+            rule.number
+        ));
+    }
+    let reasons: Vec<String> = outcomes
+        .iter()
+        .map(|o| {
+            o.error
+                .clone()
+                .unwrap_or_else(|| "unknown error".to_owned())
+        })
+        .collect();
+    Err(format!(
+        "{image} ({digest}): no attached bundle satisfies rule {} ({pattern}): {}",
+        rule.number,
+        reasons.join("; ")
+    ))
+}
+
+/// A `{code, message}` error for requests that are not AdmissionReviews.
+fn bad_request(status: StatusCode, message: impl Into<String>) -> Response {
+    let message = message.into();
+    (
+        status,
+        Json(json!({"code": status.as_u16(), "message": message})),
+    )
+        .into_response()
+}
+
+/// The AdmissionReview answer for `uid`.
+fn review_response(
+    uid: &str,
+    allowed: bool,
+    message: Option<String>,
+    warnings: &[String],
+) -> Response {
+    let mut response = json!({"uid": uid, "allowed": allowed});
+    if let Some(m) = message {
+        response["status"] = if allowed {
+            json!({"code": 200, "message": m})
+        } else {
+            json!({"code": 403, "reason": "Forbidden", "message": m})
+        };
+    }
+    if !warnings.is_empty() {
+        response["warnings"] = json!(warnings);
+    }
+    Json(json!({
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "response": response,
+    }))
+    .into_response()
+}
+
+async fn validate(
+    State(state): State<Arc<AppState>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(b) => b,
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return bad_request(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("AdmissionReview larger than {MAX_BODY} bytes"),
+            )
+        }
+        Err(e) => return bad_request(StatusCode::BAD_REQUEST, e.body_text()),
+    };
+    let review: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => {
+            return bad_request(
+                StatusCode::BAD_REQUEST,
+                format!("the body is not JSON: {e}"),
+            )
+        }
+    };
+    if review.get("apiVersion").and_then(Value::as_str) != Some("admission.k8s.io/v1")
+        || review.get("kind").and_then(Value::as_str) != Some("AdmissionReview")
+    {
+        return bad_request(
+            StatusCode::BAD_REQUEST,
+            "expected an AdmissionReview of apiVersion admission.k8s.io/v1",
+        );
+    }
+    let Some(request) = review.get("request").filter(|r| r.is_object()) else {
+        return bad_request(
+            StatusCode::BAD_REQUEST,
+            "the AdmissionReview has no request",
+        );
+    };
+    let Some(uid) = request
+        .get("uid")
+        .and_then(Value::as_str)
+        .filter(|u| !u.is_empty())
+    else {
+        return bad_request(
+            StatusCode::BAD_REQUEST,
+            "the AdmissionReview request has no uid",
+        );
+    };
+    let kind = request
+        .pointer("/kind/kind")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let object = request.get("object").unwrap_or(&Value::Null);
+    if object.is_null() {
+        // DELETE and CONNECT carry no object: nothing runs because of them.
+        return review_response(uid, true, None, &[]);
+    }
+    let images = match object_images(kind, object) {
+        Ok(Some(images)) => images,
+        Ok(None) => {
+            let warning =
+                format!("signet admission: a {kind} has no pod spec; nothing was checked");
+            return review_response(uid, true, None, &[warning]);
+        }
+        Err(reason) => return review_response(uid, false, Some(reason), &[]),
+    };
+    let mut checks = tokio::task::JoinSet::new();
+    for (i, image) in images.iter().enumerate() {
+        let state = Arc::clone(&state);
+        let image = image.clone();
+        checks.spawn(async move {
+            let decision = match tokio::time::timeout(
+                state.image_timeout,
+                check_image(&state, &image),
+            )
+            .await
+            {
+                Ok(d) => d,
+                Err(_) => Err(format!(
+                    "{image}: not decided within {} s",
+                    state.image_timeout.as_secs()
+                )),
+            };
+            (i, decision)
+        });
+    }
+    let mut decisions: Vec<(usize, Result<String, String>)> = Vec::new();
+    while let Some(joined) = checks.join_next().await {
+        match joined {
+            Ok(d) => decisions.push(d),
+            Err(e) => decisions.push((usize::MAX, Err(format!("image check failed: {e}")))),
+        }
+    }
+    decisions.sort_by_key(|(i, _)| *i);
+    let denied: Vec<&String> = decisions
+        .iter()
+        .filter_map(|(_, d)| d.as_ref().err())
+        .collect();
+    let name = request
+        .pointer("/object/metadata/name")
+        .or_else(|| request.get("name"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let namespace = request
+        .get("namespace")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    if denied.is_empty() {
+        let notes: Vec<&String> = decisions
+            .iter()
+            .filter_map(|(_, d)| d.as_ref().ok())
+            .collect();
+        tracing::info!(uid, kind, namespace, name, images = ?notes, "admitted");
+        review_response(uid, true, None, &[])
+    } else {
+        let message = format!(
+            "signet admission denied the {kind} {name:?}: {}",
+            denied
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
+        tracing::warn!(uid, kind, namespace, name, %message, "denied");
+        review_response(uid, false, Some(message), &[])
+    }
+}
+
+fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/validate", post(validate))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .fallback(|| async {
+            bad_request(
+                StatusCode::NOT_FOUND,
+                "no such endpoint; the webhook is POST /validate",
+            )
+        })
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(state)
+}
+
+/// Runs `signet admission`.
+///
+/// # Errors
+/// Bad policy, trusted root or TLS files, and server failures.
+pub(crate) fn run(args: AdmissionArgs) -> anyhow::Result<ExitCode> {
+    let policy = AdmissionPolicy::load(&args.policy)?;
+    let trust = verify::load_trust(&args.trusted_root, args.witness_policy.as_deref())?;
+    if args.check {
+        let verified = policy.rules.iter().filter(|r| r.policy.is_some()).count();
+        println!(
+            "admission policy ok: {} rules ({verified} verify signatures, {} admit unverified); unmatched images: {:?}",
+            policy.rules.len(),
+            policy.rules.len() - verified,
+            policy.no_match
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(crate::listen::TlsConfig {
+            cert: cert.clone(),
+            key: key.clone(),
+        }),
+        _ if args.insecure_http => None,
+        _ => anyhow::bail!(
+            "--tls-cert and --tls-key are required (the API server calls webhooks over HTTPS), or --insecure-http behind a TLS proxy"
+        ),
+    };
+    let state = Arc::new(AppState {
+        policy,
+        trust,
+        registry: oci::RegistryOptions {
+            allow_insecure: args.allow_insecure_registry,
+        },
+        image_timeout: Duration::from_secs(args.image_timeout_secs.max(1)),
+    });
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("binding {}", args.listen))?;
+        let addr = listener.local_addr()?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        println!("signet admission listening on {scheme}://{addr}");
+        std::io::stdout().flush()?;
+        crate::listen::serve(
+            listener,
+            router(state),
+            tls.as_ref(),
+            crate::listen::shutdown_signal(),
+        )
+        .await
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn patterns_match_path_segments() {
+        let re = pattern_regex("registry.example.com/team/*").unwrap();
+        assert!(re.is_match("registry.example.com/team/app"));
+        assert!(!re.is_match("registry.example.com/team/app/sub"));
+        assert!(!re.is_match("registry.example.com/teamx/app"));
+        assert!(
+            !re.is_match("registryXexample.com/team/app"),
+            "dots are literal"
+        );
+        let re = pattern_regex("registry.example.com/**").unwrap();
+        assert!(re.is_match("registry.example.com/a/b/c"));
+        assert!(!re.is_match("evil.example/registry.example.com/a"));
+        let re = pattern_regex("127.0.0.1:5000/app").unwrap();
+        assert!(re.is_match("127.0.0.1:5000/app"));
+        assert!(!re.is_match("127.0.0.1:5000/app2"));
+        for bad in ["", "repo@sha256:00", "a b"] {
+            assert!(pattern_regex(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn policy_files_are_checked() {
+        let base = Path::new("/nonexistent");
+        let p = AdmissionPolicy::parse(
+            r#"
+no_match = "allow"
+[[rule]]
+images = ["r.example/signed/*"]
+identity = "me@example.com"
+issuer = "https://issuer.example"
+extensions = { "1.3.6.1.4.1.57264.1.12" = "https://github.com/org/repo" }
+[[rule]]
+images = ["docker.io/library/*"]
+verify = false
+"#,
+            base,
+        )
+        .unwrap();
+        assert_eq!(p.no_match, NoMatch::Allow);
+        assert_eq!(p.rule_for("r.example/signed/app").unwrap().0.number, 1);
+        assert!(p
+            .rule_for("r.example/signed/app")
+            .unwrap()
+            .0
+            .policy
+            .is_some());
+        let (r, pat) = p.rule_for("docker.io/library/nginx").unwrap();
+        assert!(r.policy.is_none() && pat == "docker.io/library/*");
+        assert!(p.rule_for("r.example/other/app").is_none());
+
+        for (text, needle) in [
+            ("[[rule]]\nimages = []\nidentity = \"a\"\nissuer = \"b\"", "lists no pattern"),
+            ("[[rule]]\nimages = [\"a/*\"]\nissuer = \"b\"", "an identity is required"),
+            ("[[rule]]\nimages = [\"a/*\"]\nidentity = \"a\"", "an issuer is required"),
+            ("[[rule]]\nimages = [\"a/*\"]\nverify = false\nidentity = \"a\"", "takes no identity"),
+            ("[[rule]]\nimages = [\"a/*\"]\nidentity = \"a\"\nissuer = \"b\"\nextensions = { \"1.2.3\" = \"x\" }", "not a Fulcio extension"),
+            ("no_match = \"maybe\"", "unknown variant"),
+            ("[[rule]]\nimages = [\"a/*\"]\nidentiy = \"a\"", "unknown field"),
+        ] {
+            let e = AdmissionPolicy::parse(text, base).err().unwrap_or_else(|| panic!("{text} parsed"));
+            let msg = format!("{e:#}");
+            assert!(msg.contains(needle), "{text}: {msg}");
+        }
+    }
+
+    #[test]
+    fn images_of_every_workload_kind() {
+        let spec = json!({
+            "initContainers": [{"name": "init", "image": "r.example/init:1"}],
+            "containers": [{"name": "app", "image": "r.example/app:1"}, {"name": "side", "image": "r.example/app:1"}],
+            "ephemeralContainers": [{"name": "debug", "image": "r.example/debug:1"}],
+        });
+        let want = vec!["r.example/init:1", "r.example/app:1", "r.example/debug:1"];
+        let pod = json!({"spec": spec});
+        assert_eq!(object_images("Pod", &pod).unwrap().unwrap(), want);
+        let templated = json!({"spec": {"template": {"spec": spec}}});
+        for kind in [
+            "Deployment",
+            "ReplicaSet",
+            "StatefulSet",
+            "DaemonSet",
+            "Job",
+            "ReplicationController",
+        ] {
+            assert_eq!(
+                object_images(kind, &templated).unwrap().unwrap(),
+                want,
+                "{kind}"
+            );
+        }
+        let cron = json!({"spec": {"jobTemplate": {"spec": {"template": {"spec": spec}}}}});
+        assert_eq!(object_images("CronJob", &cron).unwrap().unwrap(), want);
+        assert_eq!(
+            object_images("ConfigMap", &json!({"data": {}})).unwrap(),
+            None
+        );
+        assert!(object_images("Deployment", &pod)
+            .unwrap_err()
+            .contains("no pod spec"));
+        let bad = json!({"spec": {"containers": [{"name": "x"}]}});
+        assert!(object_images("Pod", &bad)
+            .unwrap_err()
+            .contains("has no image"));
+    }
+}
