@@ -29,10 +29,16 @@ fn kubernetes_manifests_match_the_api_schemas() {
     let (ok, text) = run(Command::new("kubernetes-validate")
         .arg("--strict")
         .arg(d.join("log.yaml"))
-        .arg(d.join("ca.yaml")));
+        .arg(d.join("ca.yaml"))
+        .arg(d.join("admission.yaml")));
     assert!(ok, "kubernetes-validate failed:\n{text}");
     assert!(text.contains("statefulset/signet-log"), "{text}");
     assert!(text.contains("deployment/signet-ca"), "{text}");
+    assert!(text.contains("deployment/signet-admission"), "{text}");
+    assert!(
+        text.contains("validatingwebhookconfiguration/signet-admission"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -59,13 +65,13 @@ fn check_config(text: &str, what: &str) {
     assert!(ok, "{what} fails signet serve --check-config:\n{out}");
 }
 
-/// Pulls `signet.toml: |` blocks out of ConfigMaps (the manifests are plain YAML; the block
-/// is indented under the key).
-fn configmap_tomls(yaml: &str) -> Vec<String> {
+/// Pulls `<key>: |` blocks (e.g. `signet.toml`) out of ConfigMaps (the manifests are plain
+/// YAML; the block is indented under the key).
+fn configmap_tomls(yaml: &str, key: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut lines = yaml.lines().peekable();
     while let Some(line) = lines.next() {
-        if line.trim_start() == "signet.toml: |" {
+        if line.trim_start() == format!("{key}: |") {
             let key_indent = line.len() - line.trim_start().len();
             let mut block = String::new();
             while let Some(next) = lines.peek() {
@@ -93,7 +99,7 @@ fn every_mounted_config_passes_check_config() {
     }
     for name in ["log.yaml", "ca.yaml"] {
         let yaml = std::fs::read_to_string(root().join("deploy/k8s").join(name)).unwrap();
-        let blocks = configmap_tomls(&yaml);
+        let blocks = configmap_tomls(&yaml, "signet.toml");
         assert_eq!(
             blocks.len(),
             1,
@@ -105,6 +111,24 @@ fn every_mounted_config_passes_check_config() {
         }
     }
     assert_eq!(n, 4);
+}
+
+#[test]
+fn admission_policy_in_the_manifest_passes_check() {
+    let yaml = std::fs::read_to_string(root().join("deploy/k8s/admission.yaml")).unwrap();
+    let blocks = configmap_tomls(&yaml, "admission.toml");
+    assert_eq!(blocks.len(), 1, "one admission.toml ConfigMap entry");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("admission.toml");
+    std::fs::write(&path, &blocks[0]).unwrap();
+    let (ok, out) = run(Command::new(env!("CARGO_BIN_EXE_signet"))
+        .args(["admission", "--check", "--policy"])
+        .arg(&path));
+    assert!(ok, "admission.toml fails signet admission --check:\n{out}");
+    assert!(
+        out.contains("2 rules (1 verify signatures, 1 admit unverified)"),
+        "{out}"
+    );
 }
 
 #[test]

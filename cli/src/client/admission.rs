@@ -71,8 +71,14 @@ pub(crate) struct AdmissionArgs {
     #[arg(long, value_name = "FILE")]
     policy: PathBuf,
     /// trusted_root.json with the CAs, CT logs and transparency logs to trust (offline).
-    #[arg(long, env = "SIGNET_TRUSTED_ROOT", value_name = "FILE")]
-    trusted_root: PathBuf,
+    /// Required, except that `--check` without it checks only the policy.
+    #[arg(
+        long,
+        env = "SIGNET_TRUSTED_ROOT",
+        value_name = "FILE",
+        required_unless_present = "check"
+    )]
+    trusted_root: Option<PathBuf>,
     /// Also require witness cosignatures on checkpoints (C2SP witness policy file).
     #[arg(long, value_name = "FILE")]
     witness_policy: Option<PathBuf>,
@@ -95,7 +101,7 @@ pub(crate) struct AdmissionArgs {
     /// Allow plain HTTP to registries that are not on loopback.
     #[arg(long)]
     allow_insecure_registry: bool,
-    /// Load and check the policy and trusted root, print a summary and exit.
+    /// Load and check the policy (and the trusted root, when given), print a summary and exit.
     #[arg(long)]
     check: bool,
 }
@@ -549,7 +555,11 @@ fn router(state: Arc<AppState>) -> Router {
 /// Bad policy, trusted root or TLS files, and server failures.
 pub(crate) fn run(args: AdmissionArgs) -> anyhow::Result<ExitCode> {
     let policy = AdmissionPolicy::load(&args.policy)?;
-    let trust = verify::load_trust(&args.trusted_root, args.witness_policy.as_deref())?;
+    let trust = args
+        .trusted_root
+        .as_deref()
+        .map(|root| verify::load_trust(root, args.witness_policy.as_deref()))
+        .transpose()?;
     if args.check {
         let verified = policy.rules.iter().filter(|r| r.policy.is_some()).count();
         println!(
@@ -569,6 +579,9 @@ pub(crate) fn run(args: AdmissionArgs) -> anyhow::Result<ExitCode> {
         _ => anyhow::bail!(
             "--tls-cert and --tls-key are required (the API server calls webhooks over HTTPS), or --insecure-http behind a TLS proxy"
         ),
+    };
+    let Some(trust) = trust else {
+        anyhow::bail!("--trusted-root is required to serve");
     };
     let state = Arc::new(AppState {
         policy,

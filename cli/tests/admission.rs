@@ -1,0 +1,323 @@
+//! `signet admission`, the Kubernetes validating admission webhook, served over HTTPS (a
+//! certificate made by the openssl CLI) and called as the API server calls it: `POST
+//! /validate` with `admission.k8s.io/v1` AdmissionReviews. Images live in a real
+//! `docker-registry` and are signed keylessly by `signet sign` (mock OIDC issuer, running
+//! `signet serve`).
+//!
+//! * a Pod whose image is signed by the identity its rule names is admitted, by tag and by
+//!   digest; so is a CronJob whose image a `verify = false` rule covers;
+//! * a Deployment with an unsigned init container, a Pod signed by another identity, and a Pod
+//!   whose image no rule matches are denied (403) with a message naming the image and why;
+//! * DELETE reviews and kinds without a pod spec are admitted (the latter with a warning);
+//! * requests that are not AdmissionReviews get a 4xx with a JSON `{code, message}`;
+//! * `--check` validates a policy file and names the faulty rule; HTTPS is required unless
+//!   `--insecure-http` is given.
+//!
+//! Skips with a message when a tool (node with oauth2-mock-server, docker-registry, umoci,
+//! skopeo, openssl) is missing; `SIGNET_REQUIRE_TOOLS=1` turns the skip into a failure.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::{json, Value};
+use support::{have_tools, run, sign_image, signet, spawn_until, stack, text, TestRegistry};
+
+const ALICE: &str = "alice@example.com";
+const MALLORY: &str = "mallory@example.com";
+
+/// A CA and a P-256 server certificate for 127.0.0.1 that it issued, made by the openssl CLI
+/// (as cert-manager would for a webhook). Returns (CA certificate, server chain, server key).
+fn server_certificate(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let p = |name: &str| dir.join(name);
+    let openssl = |args: &[String]| {
+        let out = run(Command::new("openssl").current_dir(dir).args(args));
+        assert!(out.status.success(), "openssl {args:?}: {}", text(&out));
+    };
+    let ec = "-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes";
+    let args = |line: &str| line.split(' ').map(str::to_owned).collect::<Vec<_>>();
+    let mut ca = args(&format!(
+        "req -x509 {ec} -days 1 -keyout ca.key -out ca.crt -subj"
+    ));
+    ca.push("/CN=test webhook CA".to_owned());
+    openssl(&ca);
+    openssl(&args(&format!(
+        "req {ec} -keyout tls.key -out tls.csr -subj /CN=signet-admission"
+    )));
+    std::fs::write(
+        p("ext.cnf"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    openssl(&args(
+        "x509 -req -in tls.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 1 \
+         -extfile ext.cnf -out tls.crt",
+    ));
+    (p("ca.crt"), p("tls.crt"), p("tls.key"))
+}
+
+/// An AdmissionReview for `object` of `kind` (operation CREATE).
+fn review(uid: &str, kind: &str, object: &Value) -> Value {
+    json!({
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "request": {
+            "uid": uid,
+            "kind": {"group": "", "version": "v1", "kind": kind},
+            "resource": {"group": "", "version": "v1", "resource": "x"},
+            "namespace": "prod",
+            "operation": "CREATE",
+            "userInfo": {"username": "system:serviceaccount:ci:deployer"},
+            "object": object,
+            "dryRun": false,
+        }
+    })
+}
+
+fn pod(images: &[&str]) -> Value {
+    let containers: Vec<Value> = images
+        .iter()
+        .enumerate()
+        .map(|(i, image)| json!({"name": format!("c{i}"), "image": image}))
+        .collect();
+    json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"},
+           "spec": {"containers": containers}})
+}
+
+#[test]
+fn admission_webhook_admits_only_signed_images() {
+    if !have_tools(&["docker-registry", "umoci", "skopeo", "openssl"]) {
+        return;
+    }
+    let Some((oidc, server)) = stack() else {
+        return;
+    };
+    let reg = TestRegistry::start();
+    let r = &reg.addr;
+    let app = reg.push_image("signed/app", "v1", "the app");
+    reg.push_image("signed/unsigned", "v1", "never signed");
+    reg.push_image("signed/other", "v1", "signed by someone else");
+    reg.push_image("public/tool", "v1", "a public tool");
+    reg.push_image("misc/thing", "v1", "no rule covers this");
+    for (image, who) in [("signed/app", ALICE), ("signed/other", MALLORY)] {
+        let out = sign_image(
+            signet(),
+            &server,
+            &oidc.token(who),
+            &format!("{r}/{image}:v1"),
+        );
+        assert!(out.status.success(), "sign {image}: {}", text(&out));
+    }
+
+    let tmp = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = server_certificate(tmp.path());
+    let policy = tmp.path().join("admission.toml");
+    std::fs::write(
+        &policy,
+        format!(
+            r#"
+[[rule]]
+images = ["{r}/signed/*"]
+identity = "{ALICE}"
+issuer = "{issuer}"
+
+[[rule]]
+images = ["{r}/public/**"]
+verify = false
+"#,
+            issuer = oidc.url
+        ),
+    )
+    .unwrap();
+
+    // --check validates the policy without serving.
+    let out = run(signet()
+        .args(["admission", "--check", "--policy"])
+        .arg(&policy)
+        .arg("--trusted-root")
+        .arg(server.trusted_root()));
+    assert!(out.status.success(), "--check: {}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("2 rules (1 verify signatures, 1 admit unverified)"),
+        "{}",
+        text(&out)
+    );
+    let bad = tmp.path().join("bad.toml");
+    std::fs::write(&bad, "[[rule]]\nimages = [\"x/*\"]\nidentity = \"a@b\"\n").unwrap();
+    let out = run(signet()
+        .args(["admission", "--check", "--policy"])
+        .arg(&bad)
+        .arg("--trusted-root")
+        .arg(server.trusted_root()));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("rule 1") && err.contains("an issuer is required"),
+        "{err}"
+    );
+    // HTTPS unless told otherwise.
+    let out = run(signet()
+        .args(["admission", "--listen", "127.0.0.1:0", "--policy"])
+        .arg(&policy)
+        .arg("--trusted-root")
+        .arg(server.trusted_root()));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--tls-cert"),
+        "{}",
+        text(&out)
+    );
+
+    let webhook = spawn_until(
+        signet()
+            .args(["admission", "--listen", "127.0.0.1:0", "--policy"])
+            .arg(&policy)
+            .arg("--trusted-root")
+            .arg(server.trusted_root())
+            .arg("--tls-cert")
+            .arg(&cert)
+            .arg("--tls-key")
+            .arg(&key),
+        "signet admission listening on ",
+    );
+    assert!(
+        webhook.url.starts_with("https://127.0.0.1:"),
+        "{}",
+        webhook.url
+    );
+    // The API server's side: HTTPS with the webhook's CA bundle.
+    let client = reqwest::blocking::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&std::fs::read(&ca).unwrap()).unwrap())
+        .build()
+        .unwrap();
+    let url = format!("{}/validate", webhook.url);
+    let call = |body: &Value| -> Value {
+        let resp = client.post(&url).json(body).send().unwrap();
+        assert_eq!(resp.status(), 200, "{body}");
+        let v: Value = resp.json().unwrap();
+        assert_eq!(v["apiVersion"], "admission.k8s.io/v1");
+        assert_eq!(v["kind"], "AdmissionReview");
+        assert_eq!(v["response"]["uid"], body["request"]["uid"]);
+        v["response"].clone()
+    };
+    let denied = |resp: &Value, needles: &[&str]| {
+        assert_eq!(resp["allowed"], false, "{resp}");
+        assert_eq!(resp["status"]["code"], 403, "{resp}");
+        let m = resp["status"]["message"].as_str().unwrap();
+        for n in needles {
+            assert!(m.contains(n), "expected {n:?} in {m}");
+        }
+    };
+
+    // Signed by the rule's identity: admitted, by tag and by digest.
+    let resp = call(&review("u1", "Pod", &pod(&[&format!("{r}/signed/app:v1")])));
+    assert_eq!(resp["allowed"], true, "{resp}");
+    let resp = call(&review(
+        "u2",
+        "Pod",
+        &pod(&[&format!("{r}/signed/app@{app}")]),
+    ));
+    assert_eq!(resp["allowed"], true, "{resp}");
+
+    // A Deployment whose init container is unsigned: denied, naming that image only.
+    let deployment = json!({"metadata": {"name": "api"}, "spec": {"template": {"spec": {
+        "initContainers": [{"name": "migrate", "image": format!("{r}/signed/unsigned:v1")}],
+        "containers": [{"name": "api", "image": format!("{r}/signed/app:v1")}],
+    }}}});
+    let resp = call(&review("u3", "Deployment", &deployment));
+    denied(
+        &resp,
+        &[
+            "signed/unsigned:v1",
+            "no Sigstore bundles are attached",
+            "rule 1",
+        ],
+    );
+    assert!(
+        !resp["status"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("signed/app:v1"),
+        "only the failing image is named: {resp}"
+    );
+
+    // Signed, but by another identity than the rule requires.
+    let resp = call(&review(
+        "u4",
+        "Pod",
+        &pod(&[&format!("{r}/signed/other:v1")]),
+    ));
+    denied(
+        &resp,
+        &[
+            "signed/other:v1",
+            "no attached bundle satisfies rule 1",
+            MALLORY,
+        ],
+    );
+
+    // No rule matches: denied (no_match defaults to deny).
+    let resp = call(&review("u5", "Pod", &pod(&[&format!("{r}/misc/thing:v1")])));
+    denied(
+        &resp,
+        &["misc/thing:v1", "no admission policy rule matches"],
+    );
+
+    // A verify = false rule admits without signatures (a CronJob's pod template).
+    let cron = json!({"metadata": {"name": "nightly"}, "spec": {"jobTemplate": {"spec": {"template": {"spec": {
+        "containers": [{"name": "tool", "image": format!("{r}/public/tool:v1")}],
+    }}}}}});
+    let resp = call(&review("u6", "CronJob", &cron));
+    assert_eq!(resp["allowed"], true, "{resp}");
+
+    // A malformed image reference is denied, not an error.
+    let resp = call(&review("u7", "Pod", &pod(&["Not A Reference"])));
+    denied(&resp, &["Not A Reference", "invalid image reference"]);
+
+    // DELETE carries no object; a ConfigMap has no pod spec.
+    let mut delete = review("u8", "Pod", &Value::Null);
+    delete["request"]["operation"] = json!("DELETE");
+    assert_eq!(call(&delete)["allowed"], true);
+    let resp = call(&review("u9", "ConfigMap", &json!({"data": {}})));
+    assert_eq!(resp["allowed"], true, "{resp}");
+    assert!(
+        resp["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("nothing was checked"),
+        "{resp}"
+    );
+
+    // Not AdmissionReviews: 4xx with a JSON {code, message}.
+    for (body, status, needle) in [
+        ("not json".to_owned(), 400, "not JSON"),
+        (json!({"apiVersion": "v1", "kind": "Pod"}).to_string(), 400, "admission.k8s.io/v1"),
+        (
+            json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {"kind": {"kind": "Pod"}}}).to_string(),
+            400,
+            "no uid",
+        ),
+        ("x".repeat(4 << 20), 413, "larger than"),
+    ] {
+        let resp = client
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .unwrap();
+        assert_eq!(resp.status(), status, "{needle}");
+        let v: Value = resp.json().unwrap();
+        assert_eq!(v["code"], status);
+        assert!(v["message"].as_str().unwrap().contains(needle), "{v}");
+    }
+    let resp = client
+        .get(format!("{}/healthz", webhook.url))
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    drop(webhook);
+}
