@@ -19,45 +19,14 @@
 #![allow(clippy::unwrap_used)]
 
 mod support;
-
-use std::path::{Path, PathBuf};
-use std::process::Command;
+#[path = "support/tls.rs"]
+mod tls;
 
 use serde_json::{json, Value};
 use support::{have_tools, run, sign_image, signet, spawn_until, stack, text, TestRegistry};
 
 const ALICE: &str = "alice@example.com";
 const MALLORY: &str = "mallory@example.com";
-
-/// A CA and a P-256 server certificate for 127.0.0.1 that it issued, made by the openssl CLI
-/// (as cert-manager would for a webhook). Returns (CA certificate, server chain, server key).
-fn server_certificate(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
-    let p = |name: &str| dir.join(name);
-    let openssl = |args: &[String]| {
-        let out = run(Command::new("openssl").current_dir(dir).args(args));
-        assert!(out.status.success(), "openssl {args:?}: {}", text(&out));
-    };
-    let ec = "-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes";
-    let args = |line: &str| line.split(' ').map(str::to_owned).collect::<Vec<_>>();
-    let mut ca = args(&format!(
-        "req -x509 {ec} -days 1 -keyout ca.key -out ca.crt -subj"
-    ));
-    ca.push("/CN=test webhook CA".to_owned());
-    openssl(&ca);
-    openssl(&args(&format!(
-        "req {ec} -keyout tls.key -out tls.csr -subj /CN=signet-admission"
-    )));
-    std::fs::write(
-        p("ext.cnf"),
-        "subjectAltName=IP:127.0.0.1\nbasicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\n",
-    )
-    .unwrap();
-    openssl(&args(
-        "x509 -req -in tls.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 1 \
-         -extfile ext.cnf -out tls.crt",
-    ));
-    (p("ca.crt"), p("tls.crt"), p("tls.key"))
-}
 
 /// An AdmissionReview for `object` of `kind` (operation CREATE).
 fn review(uid: &str, kind: &str, object: &Value) -> Value {
@@ -113,7 +82,7 @@ fn admission_webhook_admits_only_signed_images() {
     }
 
     let tmp = tempfile::tempdir().unwrap();
-    let (ca, cert, key) = server_certificate(tmp.path());
+    let (ca, cert, key) = tls::server_certificate(tmp.path());
     let policy = tmp.path().join("admission.toml");
     std::fs::write(
         &policy,

@@ -4,6 +4,9 @@
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
+#[path = "support/tls.rs"]
+mod tls;
+
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -89,6 +92,7 @@ struct Witness {
     child: Child,
     url: String,
     stderr: PathBuf,
+    client: reqwest::blocking::Client,
 }
 
 impl Drop for Witness {
@@ -125,6 +129,7 @@ impl Witness {
             url: addr.to_owned(),
             child,
             stderr,
+            client: client(),
         }
     }
 
@@ -134,7 +139,8 @@ impl Witness {
     }
 
     fn post(&self, body: Vec<u8>) -> (u16, Option<String>, Vec<u8>) {
-        let resp = client()
+        let resp = self
+            .client
             .post(format!("{}/add-checkpoint", self.url))
             .body(body)
             .send()
@@ -507,4 +513,50 @@ fn generate_key_and_bad_configs() {
     );
     let err = run_with(&dup);
     assert!(err.contains("twice"), "{err}");
+}
+
+#[test]
+fn serves_https_when_configured() {
+    let have_openssl = Command::new("openssl").arg("version").output().is_ok();
+    if !have_openssl {
+        assert!(
+            std::env::var_os("SIGNET_REQUIRE_TOOLS").is_none(),
+            "required test tool missing: openssl"
+        );
+        eprintln!("SKIPPED: missing tool openssl");
+        return;
+    }
+    let (dir, config, vkey) = setup();
+    let (ca, _, _) = tls::server_certificate(dir.path());
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\n[tls]\ncert = \"tls.crt\"\nkey = \"tls.key\"\n");
+    std::fs::write(&config, text).unwrap();
+    let mut w = Witness::start(&config);
+    assert!(w.url.starts_with("https://127.0.0.1:"), "{}", w.url);
+    // Plain HTTP to the HTTPS port gets no answer.
+    let plain = w.url.replacen("https://", "http://", 1);
+    assert!(client().get(format!("{plain}/healthz")).send().is_err());
+    // A client that trusts the CA gets cosignatures.
+    w.client = reqwest::blocking::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&std::fs::read(ca).unwrap()).unwrap())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let req = tree_a().request(0, 10);
+    let (status, _, body) = w.add(&req);
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    check_cosignature(&req.checkpoint, &body, &vkey);
+    assert_eq!(w.recorded_size(&tree_a()), 10);
+    // A [tls] section whose files are missing is a startup error naming the file.
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text = text.replace("tls.crt", "missing.crt");
+    std::fs::write(&config, text).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_signet"))
+        .args(["witness", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("missing.crt"), "{err}");
 }
