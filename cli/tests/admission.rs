@@ -164,8 +164,12 @@ verify = false
         .build()
         .unwrap();
     let url = format!("{}/validate", webhook.url);
-    let call = |body: &Value| -> Value {
-        let resp = client.post(&url).json(body).send().unwrap();
+    let post = |path: &str, body: &Value| -> Value {
+        let resp = client
+            .post(format!("{}{path}", webhook.url))
+            .json(body)
+            .send()
+            .unwrap();
         assert_eq!(resp.status(), 200, "{body}");
         let v: Value = resp.json().unwrap();
         assert_eq!(v["apiVersion"], "admission.k8s.io/v1");
@@ -173,6 +177,7 @@ verify = false
         assert_eq!(v["response"]["uid"], body["request"]["uid"]);
         v["response"].clone()
     };
+    let call = |body: &Value| post("/validate", body);
     let denied = |resp: &Value, needles: &[&str]| {
         assert_eq!(resp["allowed"], false, "{resp}");
         assert_eq!(resp["status"]["code"], 403, "{resp}");
@@ -191,6 +196,52 @@ verify = false
         &pod(&[&format!("{r}/signed/app@{app}")]),
     ));
     assert_eq!(resp["allowed"], true, "{resp}");
+
+    assert!(
+        resp.get("patch").is_none(),
+        "/validate never patches: {resp}"
+    );
+
+    // /mutate: the same decision, plus a JSON Patch pinning each verified tag to its digest
+    // (images already pinned and unverified ones are left alone).
+    let deployment = json!({"metadata": {"name": "api"}, "spec": {"template": {"spec": {
+        "initContainers": [{"name": "tool", "image": format!("{r}/public/tool:v1")}],
+        "containers": [
+            {"name": "api", "image": format!("{r}/signed/app:v1")},
+            {"name": "pinned", "image": format!("{r}/signed/app@{app}")},
+            {"name": "again", "image": format!("{r}/signed/app:v1")},
+        ],
+    }}}});
+    let resp = post("/mutate", &review("m1", "Deployment", &deployment));
+    assert_eq!(resp["allowed"], true, "{resp}");
+    assert_eq!(resp["patchType"], "JSONPatch", "{resp}");
+    let patch: Value = {
+        use base64::Engine as _;
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(resp["patch"].as_str().unwrap())
+            .unwrap();
+        serde_json::from_slice(&raw).unwrap()
+    };
+    let pinned = format!("{r}/signed/app:v1@{app}");
+    assert_eq!(
+        patch,
+        json!([
+            {"op": "replace", "path": "/spec/template/spec/containers/0/image", "value": pinned},
+            {"op": "replace", "path": "/spec/template/spec/containers/2/image", "value": pinned},
+        ])
+    );
+    let resp = post(
+        "/mutate",
+        &review("m2", "Pod", &pod(&[&format!("{r}/signed/app@{app}")])),
+    );
+    assert_eq!(resp["allowed"], true, "{resp}");
+    assert!(resp.get("patch").is_none(), "nothing to pin: {resp}");
+    let resp = post(
+        "/mutate",
+        &review("m3", "Pod", &pod(&[&format!("{r}/signed/other:v1")])),
+    );
+    denied(&resp, &["signed/other:v1", MALLORY]);
+    assert!(resp.get("patch").is_none(), "{resp}");
 
     // A Deployment whose init container is unsigned: denied, naming that image only.
     let deployment = json!({"metadata": {"name": "api"}, "spec": {"template": {"spec": {

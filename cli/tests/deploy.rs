@@ -35,10 +35,15 @@ fn kubernetes_manifests_match_the_api_schemas() {
     assert!(text.contains("statefulset/signet-log"), "{text}");
     assert!(text.contains("deployment/signet-ca"), "{text}");
     assert!(text.contains("deployment/signet-admission"), "{text}");
-    assert!(
-        text.contains("validatingwebhookconfiguration/signet-admission"),
-        "{text}"
-    );
+    for webhook in [
+        "validatingwebhookconfiguration",
+        "mutatingwebhookconfiguration",
+    ] {
+        assert!(
+            text.contains(&format!("{webhook}/signet-admission")),
+            "{text}"
+        );
+    }
 }
 
 #[test]

@@ -11,6 +11,11 @@
 //!   are verified offline against the trusted root with the rule's identity (or key) policy,
 //!   exactly as `signet verify` does; one verified bundle admits the image.
 //!
+//! `POST /validate` admits or denies. `POST /mutate` decides the same way and, when it admits,
+//! answers a JSON Patch that pins every verified image referenced by tag to the digest that was
+//! verified (`name:tag@sha256:...`), so what runs is what was checked even if the tag moves
+//! (register it as a mutating webhook).
+//!
 //! An image that matches no rule is denied unless `no_match = "allow"`. Anything that cannot be
 //! checked (malformed reference, registry error, timeout) is denied: the webhook fails closed
 //! (the cluster's `failurePolicy` decides what happens when the webhook itself is down).
@@ -33,8 +38,8 @@
 //! verify = false
 //! ```
 //!
-//! What it does not do: rewrite tags to digests (a tag moved after admission is not checked
-//! again: reference images by digest to close that gap), use the pod's `imagePullSecrets`
+//! What it does not do: pin tags on `/validate` (a tag moved after admission is not checked
+//! again: use `/mutate`, or reference images by digest), use the pod's `imagePullSecrets`
 //! (registry credentials are the process's own, as for `signet verify`), cache results.
 
 use std::collections::BTreeMap;
@@ -265,9 +270,10 @@ impl AdmissionPolicy {
     }
 }
 
-/// The images of a pod spec, in order, without repeats.
-fn pod_spec_images(spec: &Value) -> Result<Vec<String>, String> {
-    let mut out: Vec<String> = Vec::new();
+/// The containers of a pod spec at JSON pointer `base`: (pointer to the `image` field, image),
+/// in order.
+fn pod_spec_images(base: &str, spec: &Value) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
     for field in ["initContainers", "containers", "ephemeralContainers"] {
         let Some(list) = spec.get(field) else {
             continue;
@@ -275,34 +281,35 @@ fn pod_spec_images(spec: &Value) -> Result<Vec<String>, String> {
         let list = list
             .as_array()
             .ok_or_else(|| format!("pod spec field {field} is not a list"))?;
-        for c in list {
+        for (i, c) in list.iter().enumerate() {
             let image = c.get("image").and_then(Value::as_str).ok_or_else(|| {
                 let name = c.get("name").and_then(Value::as_str).unwrap_or("?");
                 format!("container {name:?} in {field} has no image")
             })?;
-            if !out.iter().any(|i| i == image) {
-                out.push(image.to_owned());
-            }
+            out.push((format!("{base}/{field}/{i}/image"), image.to_owned()));
         }
     }
     Ok(out)
 }
 
-/// The images an object runs: `Ok(None)` for kinds without a pod spec.
-fn object_images(kind: &str, object: &Value) -> Result<Option<Vec<String>>, String> {
-    let spec = match kind {
-        "Pod" => object.get("spec"),
+/// The containers an object runs, as (JSON pointer to the `image` field, image): `Ok(None)`
+/// for kinds without a pod spec.
+fn object_images(kind: &str, object: &Value) -> Result<Option<Vec<(String, String)>>, String> {
+    let base = match kind {
+        "Pod" => "/spec",
         "Deployment"
         | "ReplicaSet"
         | "StatefulSet"
         | "DaemonSet"
         | "Job"
-        | "ReplicationController" => object.pointer("/spec/template/spec"),
-        "CronJob" => object.pointer("/spec/jobTemplate/spec/template/spec"),
+        | "ReplicationController" => "/spec/template/spec",
+        "CronJob" => "/spec/jobTemplate/spec/template/spec",
         _ => return Ok(None),
     };
-    let spec = spec.ok_or_else(|| format!("the {kind} has no pod spec"))?;
-    pod_spec_images(spec).map(Some)
+    let spec = object
+        .pointer(base)
+        .ok_or_else(|| format!("the {kind} has no pod spec"))?;
+    pod_spec_images(base, spec).map(Some)
 }
 
 /// Shared state of the webhook.
@@ -313,25 +320,36 @@ struct AppState {
     image_timeout: Duration,
 }
 
-/// The decision on one image: `Ok(note)` admits, `Err(reason)` denies.
-async fn check_image(state: &AppState, image: &str) -> Result<String, String> {
+/// An image admitted: why, and the digest its signatures were verified for (`None` when it was
+/// admitted without verification).
+struct Admitted {
+    note: String,
+    digest: Option<String>,
+}
+
+/// The decision on one image: `Ok` admits, `Err(reason)` denies.
+async fn check_image(state: &AppState, image: &str) -> Result<Admitted, String> {
     let reference = oci::Reference::parse(image).map_err(|e| format!("image {image:?}: {e}"))?;
     let name = format!("{}/{}", reference.registry, reference.repository);
     let Some((rule, pattern)) = state.policy.rule_for(&name) else {
         return match state.policy.no_match {
-            NoMatch::Allow => Ok(format!(
-                "{image}: no rule matches; admitted (no_match = \"allow\")"
-            )),
+            NoMatch::Allow => Ok(Admitted {
+                note: format!("{image}: no rule matches; admitted (no_match = \"allow\")"),
+                digest: None,
+            }),
             NoMatch::Deny => Err(format!(
                 "{image}: no admission policy rule matches {name}, and unmatched images are denied"
             )),
         };
     };
     let Some(policy) = &rule.policy else {
-        return Ok(format!(
-            "{image}: admitted unverified by rule {} ({pattern}, verify = false)",
-            rule.number
-        ));
+        return Ok(Admitted {
+            note: format!(
+                "{image}: admitted unverified by rule {} ({pattern}, verify = false)",
+                rule.number
+            ),
+            digest: None,
+        });
     };
     let registry = oci::RegistryClient::new(&reference, &state.registry)
         .map_err(|e| format!("{image}: {e}"))?;
@@ -345,11 +363,14 @@ async fn check_image(state: &AppState, image: &str) -> Result<String, String> {
         .await
         .map_err(|e| format!("{image} ({digest}): {e}"))?;
     if let Some(ok) = outcomes.iter().find(|o| o.ok) {
-        return Ok(format!(
-            "{image} ({digest}): verified by rule {} ({pattern}), signer {}",
-            rule.number,
-            ok.identity.as_deref().unwrap_or("<public key>")
-        ));
+        return Ok(Admitted {
+            note: format!(
+                "{image} ({digest}): verified by rule {} ({pattern}), signer {}",
+                rule.number,
+                ok.identity.as_deref().unwrap_or("<public key>")
+            ),
+            digest: Some(digest),
+        });
     }
     if outcomes.is_empty() {
         return Err(format!(
@@ -382,13 +403,15 @@ fn bad_request(status: StatusCode, message: impl Into<String>) -> Response {
         .into_response()
 }
 
-/// The AdmissionReview answer for `uid`.
+/// The AdmissionReview answer for `uid`, with a JSON Patch when `patch` is given.
 fn review_response(
     uid: &str,
     allowed: bool,
     message: Option<String>,
     warnings: &[String],
+    patch: Option<Vec<Value>>,
 ) -> Response {
+    use base64::Engine as _;
     let mut response = json!({"uid": uid, "allowed": allowed});
     if let Some(m) = message {
         response["status"] = if allowed {
@@ -400,6 +423,11 @@ fn review_response(
     if !warnings.is_empty() {
         response["warnings"] = json!(warnings);
     }
+    if let Some(p) = patch {
+        response["patchType"] = json!("JSONPatch");
+        response["patch"] = json!(base64::engine::general_purpose::STANDARD
+            .encode(serde_json::to_vec(&p).unwrap_or_default()));
+    }
     Json(json!({
         "apiVersion": "admission.k8s.io/v1",
         "kind": "AdmissionReview",
@@ -408,53 +436,67 @@ fn review_response(
     .into_response()
 }
 
-async fn validate(
-    State(state): State<Arc<AppState>>,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
+/// What the webhook decided about one AdmissionReview.
+enum Decision {
+    /// Not an AdmissionReview: answered with a 4xx `{code, message}`.
+    Invalid(Response),
+    /// Admitted; `pins` are the (pointer, image@digest) rewrites of verified images referenced
+    /// by tag.
+    Allowed {
+        uid: String,
+        pins: Vec<(String, String)>,
+        warnings: Vec<String>,
+    },
+    /// Denied, with the message shown to the user.
+    Denied { uid: String, message: String },
+}
+
+/// Parses an AdmissionReview body and decides on every image it would run.
+async fn decide(state: &Arc<AppState>, body: Result<Bytes, BytesRejection>) -> Decision {
     let body = match body {
         Ok(b) => b,
         Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return bad_request(
+            return Decision::Invalid(bad_request(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!("AdmissionReview larger than {MAX_BODY} bytes"),
-            )
+            ))
         }
-        Err(e) => return bad_request(StatusCode::BAD_REQUEST, e.body_text()),
+        Err(e) => return Decision::Invalid(bad_request(StatusCode::BAD_REQUEST, e.body_text())),
     };
     let review: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
         Err(e) => {
-            return bad_request(
+            return Decision::Invalid(bad_request(
                 StatusCode::BAD_REQUEST,
                 format!("the body is not JSON: {e}"),
-            )
+            ))
         }
     };
     if review.get("apiVersion").and_then(Value::as_str) != Some("admission.k8s.io/v1")
         || review.get("kind").and_then(Value::as_str) != Some("AdmissionReview")
     {
-        return bad_request(
+        return Decision::Invalid(bad_request(
             StatusCode::BAD_REQUEST,
             "expected an AdmissionReview of apiVersion admission.k8s.io/v1",
-        );
+        ));
     }
     let Some(request) = review.get("request").filter(|r| r.is_object()) else {
-        return bad_request(
+        return Decision::Invalid(bad_request(
             StatusCode::BAD_REQUEST,
             "the AdmissionReview has no request",
-        );
+        ));
     };
     let Some(uid) = request
         .get("uid")
         .and_then(Value::as_str)
         .filter(|u| !u.is_empty())
     else {
-        return bad_request(
+        return Decision::Invalid(bad_request(
             StatusCode::BAD_REQUEST,
             "the AdmissionReview request has no uid",
-        );
+        ));
     };
+    let uid = uid.to_owned();
     let kind = request
         .pointer("/kind/kind")
         .and_then(Value::as_str)
@@ -462,20 +504,34 @@ async fn validate(
     let object = request.get("object").unwrap_or(&Value::Null);
     if object.is_null() {
         // DELETE and CONNECT carry no object: nothing runs because of them.
-        return review_response(uid, true, None, &[]);
+        return Decision::Allowed {
+            uid,
+            pins: Vec::new(),
+            warnings: Vec::new(),
+        };
     }
-    let images = match object_images(kind, object) {
-        Ok(Some(images)) => images,
+    let containers = match object_images(kind, object) {
+        Ok(Some(c)) => c,
         Ok(None) => {
-            let warning =
-                format!("signet admission: a {kind} has no pod spec; nothing was checked");
-            return review_response(uid, true, None, &[warning]);
+            return Decision::Allowed {
+                uid,
+                pins: Vec::new(),
+                warnings: vec![format!(
+                    "signet admission: a {kind} has no pod spec; nothing was checked"
+                )],
+            }
         }
-        Err(reason) => return review_response(uid, false, Some(reason), &[]),
+        Err(message) => return Decision::Denied { uid, message },
     };
+    let mut images: Vec<String> = Vec::new();
+    for (_, image) in &containers {
+        if !images.contains(image) {
+            images.push(image.clone());
+        }
+    }
     let mut checks = tokio::task::JoinSet::new();
     for (i, image) in images.iter().enumerate() {
-        let state = Arc::clone(&state);
+        let state = Arc::clone(state);
         let image = image.clone();
         checks.spawn(async move {
             let decision = match tokio::time::timeout(
@@ -493,7 +549,7 @@ async fn validate(
             (i, decision)
         });
     }
-    let mut decisions: Vec<(usize, Result<String, String>)> = Vec::new();
+    let mut decisions: Vec<(usize, Result<Admitted, String>)> = Vec::new();
     while let Some(joined) = checks.join_next().await {
         match joined {
             Ok(d) => decisions.push(d),
@@ -501,10 +557,6 @@ async fn validate(
         }
     }
     decisions.sort_by_key(|(i, _)| *i);
-    let denied: Vec<&String> = decisions
-        .iter()
-        .filter_map(|(_, d)| d.as_ref().err())
-        .collect();
     let name = request
         .pointer("/object/metadata/name")
         .or_else(|| request.get("name"))
@@ -514,35 +566,98 @@ async fn validate(
         .get("namespace")
         .and_then(Value::as_str)
         .unwrap_or("");
-    if denied.is_empty() {
-        let notes: Vec<&String> = decisions
-            .iter()
-            .filter_map(|(_, d)| d.as_ref().ok())
-            .collect();
-        tracing::info!(uid, kind, namespace, name, images = ?notes, "admitted");
-        review_response(uid, true, None, &[])
-    } else {
+    let denied: Vec<&str> = decisions
+        .iter()
+        .filter_map(|(_, d)| d.as_ref().err().map(String::as_str))
+        .collect();
+    if !denied.is_empty() {
         let message = format!(
             "signet admission denied the {kind} {name:?}: {}",
-            denied
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join("; ")
+            denied.join("; ")
         );
         tracing::warn!(uid, kind, namespace, name, %message, "denied");
-        review_response(uid, false, Some(message), &[])
+        return Decision::Denied { uid, message };
+    }
+    let notes: Vec<&str> = decisions
+        .iter()
+        .filter_map(|(_, d)| d.as_ref().ok().map(|a| a.note.as_str()))
+        .collect();
+    tracing::info!(uid, kind, namespace, name, images = ?notes, "admitted");
+    // Verified images referenced by tag get pinned to the digest that was verified.
+    let mut pins = Vec::new();
+    for (pointer, image) in &containers {
+        let verified = images
+            .iter()
+            .position(|i| i == image)
+            .and_then(|i| decisions.iter().find(|(j, _)| *j == i))
+            .and_then(|(_, d)| d.as_ref().ok())
+            .and_then(|a| a.digest.as_deref());
+        if let Some(digest) = verified {
+            if !image.contains('@') {
+                pins.push((pointer.clone(), format!("{image}@{digest}")));
+            }
+        }
+    }
+    Decision::Allowed {
+        uid,
+        pins,
+        warnings: Vec::new(),
+    }
+}
+
+/// `POST /validate`: admit or deny.
+async fn validate(
+    State(state): State<Arc<AppState>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    match decide(&state, body).await {
+        Decision::Invalid(r) => r,
+        Decision::Allowed { uid, warnings, .. } => {
+            review_response(&uid, true, None, &warnings, None)
+        }
+        Decision::Denied { uid, message } => review_response(&uid, false, Some(message), &[], None),
+    }
+}
+
+/// `POST /mutate`: as `/validate`, and when admitting, a JSON Patch that pins every verified
+/// image referenced by tag to the digest that was verified (`name:tag@sha256:...`), so the
+/// kubelet runs exactly what was checked even if the tag moves later.
+async fn mutate(
+    State(state): State<Arc<AppState>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    match decide(&state, body).await {
+        Decision::Invalid(r) => r,
+        Decision::Allowed {
+            uid,
+            pins,
+            warnings,
+        } => {
+            let patch: Vec<Value> = pins
+                .iter()
+                .map(|(path, value)| json!({"op": "replace", "path": path, "value": value}))
+                .collect();
+            review_response(
+                &uid,
+                true,
+                None,
+                &warnings,
+                (!patch.is_empty()).then_some(patch),
+            )
+        }
+        Decision::Denied { uid, message } => review_response(&uid, false, Some(message), &[], None),
     }
 }
 
 fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/validate", post(validate))
+        .route("/mutate", post(mutate))
         .route("/healthz", get(|| async { "ok\n" }))
         .fallback(|| async {
             bad_request(
                 StatusCode::NOT_FOUND,
-                "no such endpoint; the webhook is POST /validate",
+                "no such endpoint; the webhooks are POST /validate and POST /mutate",
             )
         })
         .layer(DefaultBodyLimit::max(MAX_BODY))
@@ -698,9 +813,36 @@ verify = false
             "containers": [{"name": "app", "image": "r.example/app:1"}, {"name": "side", "image": "r.example/app:1"}],
             "ephemeralContainers": [{"name": "debug", "image": "r.example/debug:1"}],
         });
-        let want = vec!["r.example/init:1", "r.example/app:1", "r.example/debug:1"];
+        let want = |base: &str| {
+            vec![
+                (
+                    format!("{base}/initContainers/0/image"),
+                    "r.example/init:1".to_owned(),
+                ),
+                (
+                    format!("{base}/containers/0/image"),
+                    "r.example/app:1".to_owned(),
+                ),
+                (
+                    format!("{base}/containers/1/image"),
+                    "r.example/app:1".to_owned(),
+                ),
+                (
+                    format!("{base}/ephemeralContainers/0/image"),
+                    "r.example/debug:1".to_owned(),
+                ),
+            ]
+        };
         let pod = json!({"spec": spec});
-        assert_eq!(object_images("Pod", &pod).unwrap().unwrap(), want);
+        let found = object_images("Pod", &pod).unwrap().unwrap();
+        assert_eq!(found, want("/spec"));
+        // Every pointer names the image it was read from.
+        for (pointer, image) in &found {
+            assert_eq!(
+                pod.pointer(pointer).and_then(Value::as_str),
+                Some(image.as_str())
+            );
+        }
         let templated = json!({"spec": {"template": {"spec": spec}}});
         for kind in [
             "Deployment",
@@ -712,12 +854,15 @@ verify = false
         ] {
             assert_eq!(
                 object_images(kind, &templated).unwrap().unwrap(),
-                want,
+                want("/spec/template/spec"),
                 "{kind}"
             );
         }
         let cron = json!({"spec": {"jobTemplate": {"spec": {"template": {"spec": spec}}}}});
-        assert_eq!(object_images("CronJob", &cron).unwrap().unwrap(), want);
+        assert_eq!(
+            object_images("CronJob", &cron).unwrap().unwrap(),
+            want("/spec/jobTemplate/spec/template/spec")
+        );
         assert_eq!(
             object_images("ConfigMap", &json!({"data": {}})).unwrap(),
             None
