@@ -1,6 +1,6 @@
 //! Serving an axum router over HTTP or HTTPS (rustls, PEM files) until SIGTERM or Ctrl-C, with
 //! graceful shutdown: the one place `serve`, `witness` and `admission` get their listener
-//! from.
+//! from; and the plain-text log lines of `witness` and `admission`.
 //!
 //! What it does not do: client certificates, certificate reloading (restart to rotate), HTTP/3.
 
@@ -80,4 +80,14 @@ pub(crate) async fn shutdown_signal() {
         () = term => {},
     }
     tracing::info!("shutdown requested: finishing the requests already accepted");
+}
+
+/// Log lines on stderr, filtered by `RUST_LOG` (default `info`).
+pub(crate) fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }

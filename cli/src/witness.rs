@@ -92,22 +92,13 @@ pub(crate) fn run(args: WitnessArgs) -> anyhow::Result<ExitCode> {
         .context("--config FILE or --generate-key FILE is required")?;
     let config = Config::load(path)?;
     let state = AppState::open(&config)?;
-    init_tracing();
+    crate::listen::init_tracing();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(serve(config.listen, config.tls.as_ref(), state))?;
     Ok(ExitCode::SUCCESS)
-}
-
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -170,6 +170,15 @@ impl Witness {
     }
 }
 
+/// Runs `signet witness --config CONFIG` to completion (for configurations it must reject).
+fn run_config(config: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_signet"))
+        .args(["witness", "--config"])
+        .arg(config)
+        .output()
+        .unwrap()
+}
+
 fn client() -> reqwest::blocking::Client {
     reqwest::blocking::Client::builder()
         .timeout(Duration::from_secs(30))
@@ -493,11 +502,7 @@ fn generate_key_and_bad_configs() {
     let good = std::fs::read_to_string(&config).unwrap();
     let run_with = |text: &str| {
         std::fs::write(&config, text).unwrap();
-        let out = Command::new(env!("CARGO_BIN_EXE_signet"))
-            .args(["witness", "--config"])
-            .arg(&config)
-            .output()
-            .unwrap();
+        let out = run_config(&config);
         assert!(!out.status.success(), "accepted:\n{text}");
         String::from_utf8_lossy(&out.stderr).into_owned()
     };
@@ -551,11 +556,7 @@ fn serves_https_when_configured() {
     let mut text = std::fs::read_to_string(&config).unwrap();
     text = text.replace("tls.crt", "missing.crt");
     std::fs::write(&config, text).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_signet"))
-        .args(["witness", "--config"])
-        .arg(&config)
-        .output()
-        .unwrap();
+    let out = run_config(&config);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("missing.crt"), "{err}");

@@ -706,12 +706,7 @@ pub(crate) fn run(args: AdmissionArgs) -> anyhow::Result<ExitCode> {
         },
         image_timeout: Duration::from_secs(args.image_timeout_secs.max(1)),
     });
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+    crate::listen::init_tracing();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
