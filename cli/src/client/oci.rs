@@ -14,7 +14,8 @@
 //!
 //! It does not do chunked uploads, cross-repository mounts, or pulls of image layers; it does
 //! not descend into nested image indexes (the CLI signs an index's entries with `--recursive`
-//! and picks one with `--platform`); it does not use OAuth2 identity tokens (`identitytoken`, or a helper's `<token>` user). TLS
+//! and picks one with `--platform`). Identity tokens (`identitytoken`, or a helper's `<token>`
+//! user) are exchanged at the registry's token service with the OAuth2 refresh-token grant. TLS
 //! is always used unless the registry is on a loopback address or the caller explicitly allows
 //! plain HTTP (`--allow-insecure-registry`).
 
@@ -648,6 +649,14 @@ impl RegistryClient {
                         .unwrap_or_default()
                 ),
             })?;
+            if c.is_identity_token() {
+                return Err(RegistryError::Auth {
+                    reason: format!(
+                        "the registry {} asks for HTTP Basic authentication, but the credentials from {} are an identity token, which only a Bearer token service accepts",
+                        self.base, c.source
+                    ),
+                });
+            }
             return Ok(format!(
                 "Basic {}",
                 B64.encode(format!("{}:{}", c.username, c.password))
@@ -672,27 +681,52 @@ impl RegistryClient {
                 reason: format!("token realm {realm} is not HTTPS"),
             });
         }
-        {
-            let mut q = url.query_pairs_mut();
-            if let Some(s) = params.get("service") {
-                q.append_pair("service", s);
+        let scope = params
+            .get("scope")
+            .cloned()
+            .unwrap_or_else(|| format!("repository:{}:pull,push", self.repository));
+        let req = match &self.credentials {
+            // An identity token is exchanged at the token service with the OAuth2
+            // refresh-token grant (docker token specification, "OAuth2 token").
+            Some(c) if c.is_identity_token() => {
+                let mut form = url::form_urlencoded::Serializer::new(String::new());
+                form.append_pair("grant_type", "refresh_token")
+                    .append_pair("refresh_token", &c.password)
+                    .append_pair("client_id", "signet")
+                    .append_pair("scope", &scope);
+                if let Some(s) = params.get("service") {
+                    form.append_pair("service", s);
+                }
+                self.http
+                    .post(url.as_str())
+                    .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(form.finish())
             }
-            let scope = params
-                .get("scope")
-                .cloned()
-                .unwrap_or_else(|| format!("repository:{}:pull,push", self.repository));
-            q.append_pair("scope", &scope);
-        }
-        let mut req = self.http.get(url.as_str());
-        if let Some(c) = &self.credentials {
-            req = req.basic_auth(&c.username, Some(&c.password));
-        }
+            credentials => {
+                {
+                    let mut q = url.query_pairs_mut();
+                    if let Some(s) = params.get("service") {
+                        q.append_pair("service", s);
+                    }
+                    q.append_pair("scope", &scope);
+                }
+                let req = self.http.get(url.as_str());
+                match credentials {
+                    Some(c) => req.basic_auth(&c.username, Some(&c.password)),
+                    None => req,
+                }
+            }
+        };
         let resp = req.send().await.map_err(|e| RegistryError::Auth {
             reason: format!("token request to {realm} failed: {e}"),
         })?;
         if resp.status() == StatusCode::UNAUTHORIZED {
             return Err(RegistryError::Auth {
                 reason: match &self.credentials {
+                    Some(c) if c.is_identity_token() => format!(
+                        "token endpoint {realm} rejected the identity token (from {})",
+                        c.source
+                    ),
                     Some(c) => format!(
                         "token endpoint {realm} rejected the credentials of user {:?} (from {})",
                         c.username, c.source
@@ -1217,6 +1251,18 @@ pub(crate) struct Credentials {
     pub(crate) source: String,
 }
 
+/// The user name docker credential helpers and signet use for an identity token: the
+/// password is then an OAuth2 refresh token for the registry's token service.
+const IDENTITY_TOKEN_USER: &str = "<token>";
+
+impl Credentials {
+    /// Whether the password is an identity token (OAuth2 refresh token), which only a Bearer
+    /// token service accepts (`grant_type=refresh_token`).
+    fn is_identity_token(&self) -> bool {
+        self.username == IDENTITY_TOKEN_USER
+    }
+}
+
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Credentials")
@@ -1337,10 +1383,12 @@ fn docker_config_server(registry: &str) -> String {
 /// `server` on stdin (the docker credential helper protocol) and parses its `{"Username", "Secret"}` answer. `Ok(None)` when the helper knows
 /// no credentials for `server` (it exits non-zero saying "credentials not found").
 ///
+/// An identity token comes back as user `<token>` ([`IDENTITY_TOKEN_USER`]) with the refresh
+/// token as secret, as the helpers answer it.
+///
 /// # Errors
-/// A message naming the helper when it is missing from `PATH`, times out, fails otherwise,
-/// answers malformed JSON, or answers an identity token (`Username` `<token>`), which this
-/// client does not support.
+/// A message naming the helper when it is missing from `PATH`, times out, fails otherwise, or
+/// answers malformed JSON.
 fn run_credential_helper(
     program: &str,
     server: &str,
@@ -1437,12 +1485,6 @@ fn run_credential_helper(
     let a: Answer = serde_json::from_slice(&out).map_err(|e| {
         format!("the docker credential helper {program} answered invalid JSON for {server}: {e}")
     })?;
-    if a.username == "<token>" {
-        return Err(format!(
-            "the docker credential helper {program} holds an identity token for {server}, \
-             which signet does not support; log in with a user name and password or token"
-        ));
-    }
     if a.username.is_empty() && a.secret.is_empty() {
         return Ok(None);
     }
@@ -1463,8 +1505,9 @@ fn docker_config_host(key: &str) -> &str {
 /// The user name and password for `registry` in a parsed docker `config.json`: the `auths`
 /// entry whose key is the registry (exactly, else after [`docker_config_host`] normalisation;
 /// Docker Hub also matches `index.docker.io` and `registry-1.docker.io`), from its `auth` field
-/// (base64 of `user:password`) or else its `username`/`password` fields. `identitytoken`
-/// entries are not supported; credential helpers are [`docker_config_helper`]'s.
+/// (base64 of `user:password`) or else its `username`/`password` fields; an `identitytoken`
+/// comes first, as user [`IDENTITY_TOKEN_USER`]. Credential helpers are
+/// [`docker_config_helper`]'s.
 fn docker_config_credentials(
     config: &serde_json::Value,
     registry: &str,
@@ -1493,6 +1536,15 @@ fn docker_config_credentials(
             })
             .map(|(_, v)| v)
     })?;
+    // `docker login` against a registry with an OAuth2 token service (e.g. Azure's) stores an
+    // identity token; it takes precedence over the `auth` field, as in the docker CLI.
+    if let Some(token) = entry
+        .get("identitytoken")
+        .and_then(|t| t.as_str())
+        .filter(|t| !t.is_empty())
+    {
+        return Some((IDENTITY_TOKEN_USER.to_owned(), token.to_owned()));
+    }
     if let Some(auth) = entry
         .get("auth")
         .and_then(|a| a.as_str())
@@ -1752,6 +1804,15 @@ mod tests {
         assert_eq!(docker_config_credentials(&c, reg), None);
         let c = cfg(reg, serde_json::json!({ "auth": B64.encode("no-colon") }));
         assert_eq!(docker_config_credentials(&c, reg), None);
+        // An identity token (as `docker login` stores it for OAuth2 registries) comes first.
+        let c = cfg(
+            reg,
+            serde_json::json!({ "auth": auth("00000000-0000-0000-0000-000000000000", ""), "identitytoken": "rt" }),
+        );
+        assert_eq!(
+            docker_config_credentials(&c, reg),
+            Some((IDENTITY_TOKEN_USER.to_owned(), "rt".to_owned()))
+        );
         // Docker Hub is found under its historical keys.
         for key in [
             "https://index.docker.io/v1/",
@@ -1907,10 +1968,10 @@ fi"#,
             "token",
             r#"echo '{"Username":"<token>","Secret":"refresh"}'"#,
         );
-        let e = run_helper(&token, "127.0.0.1:5000", 10_000).unwrap_err();
-        assert!(
-            e.contains("identity token") && !e.contains("refresh"),
-            "{e}"
+        // An identity token comes back as user `<token>`, for the OAuth2 token flow.
+        assert_eq!(
+            run_helper(&token, "127.0.0.1:5000", 10_000),
+            Ok(Some((IDENTITY_TOKEN_USER.to_owned(), "refresh".to_owned())))
         );
         let slow = helper_script(d, "slow", "exec sleep 30");
         let started = std::time::Instant::now();
@@ -2049,6 +2110,112 @@ fi"#,
             let auths: Vec<bool> = seen.iter().map(|(_, a)| a.is_some()).collect();
             // Challenge, answer, then the cached header goes out with the first request.
             assert_eq!(auths, vec![false, true, true], "{seen:?}");
+        });
+    }
+
+    /// A registry with an OAuth2 token service (`Bearer realm=.../token`): the token service
+    /// takes the refresh token `rt-good` (POST, `grant_type=refresh_token`) or HTTP Basic
+    /// `u:pw` (GET), and answers an access token the registry then accepts.
+    fn bearer_registry(seen: Seen) -> axum::Router {
+        use axum::http::HeaderValue;
+        use axum::response::IntoResponse as _;
+        axum::Router::new().fallback(move |req: axum::extract::Request| {
+            let seen = seen.clone();
+            async move {
+                let auth = record(&seen, &req);
+                let host = req
+                    .headers()
+                    .get("host")
+                    .and_then(|h| h.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+                if req.uri().path() == "/token" {
+                    let query = req.uri().query().unwrap_or_default().to_owned();
+                    let method = req.method().clone();
+                    let body = axum::body::to_bytes(req.into_body(), 1 << 16).await.unwrap();
+                    let form: BTreeMap<String, String> =
+                        url::form_urlencoded::parse(&body).into_owned().collect();
+                    let field = |k: &str| form.get(k).map(String::as_str);
+                    let ok = if method == Method::POST {
+                        field("grant_type") == Some("refresh_token")
+                            && field("refresh_token") == Some("rt-good")
+                            && field("service") == Some("test-registry")
+                            && field("scope") == Some("repository:a/b:pull,push")
+                            && field("client_id").is_some()
+                    } else {
+                        auth.as_deref() == Some(format!("Basic {}", B64.encode("u:pw")).as_str())
+                            && query.contains("service=test-registry")
+                    };
+                    if !ok {
+                        return StatusCode::UNAUTHORIZED.into_response();
+                    }
+                    return axum::Json(serde_json::json!({"access_token": "at-1"})).into_response();
+                }
+                if auth.as_deref() != Some("Bearer at-1") {
+                    let mut r = StatusCode::UNAUTHORIZED.into_response();
+                    r.headers_mut().insert(
+                        WWW_AUTHENTICATE,
+                        HeaderValue::from_str(&format!(
+                            "Bearer realm=\"http://{host}/token\",service=\"test-registry\""
+                        ))
+                        .unwrap(),
+                    );
+                    return r;
+                }
+                let body = format!(
+                    "{{\"schemaVersion\":2,\"mediaType\":\"{OCI_MANIFEST}\",\"config\":{{\"mediaType\":\"{EMPTY_MEDIA_TYPE}\",\"digest\":\"sha256:{}\",\"size\":2}},\"layers\":[]}}",
+                    "4".repeat(64)
+                );
+                ([(CONTENT_TYPE, OCI_MANIFEST)], body).into_response()
+            }
+        })
+    }
+
+    /// Identity tokens go to the token service as an OAuth2 refresh-token grant (never as
+    /// Basic); passwords as Basic on a GET; a rejected identity token is an `Auth` error that
+    /// names it without echoing it.
+    #[test]
+    fn identity_tokens_use_the_oauth2_refresh_grant() {
+        rt().block_on(async {
+            let seen = Seen::default();
+            let addr = serve(bearer_registry(seen.clone())).await;
+            let r = Reference::parse(&format!("{addr}/a/b:t")).unwrap();
+            let m = loopback_client(&addr, Some((IDENTITY_TOKEN_USER, "rt-good")))
+                .resolve(&r)
+                .await
+                .unwrap();
+            assert_eq!(m.media_type, OCI_MANIFEST);
+            {
+                let seen = seen.lock().unwrap();
+                let token_call = seen.iter().find(|(p, _)| p == "/token").unwrap();
+                assert_eq!(token_call.1, None, "no Basic header with a refresh token");
+            }
+            let m = loopback_client(&addr, Some(("u", "pw")))
+                .resolve(&r)
+                .await
+                .unwrap();
+            assert_eq!(m.media_type, OCI_MANIFEST);
+            let err = loopback_client(&addr, Some((IDENTITY_TOKEN_USER, "rt-revoked")))
+                .resolve(&r)
+                .await
+                .unwrap_err();
+            let msg = err.to_string();
+            assert!(matches!(err, RegistryError::Auth { .. }), "{msg}");
+            assert!(
+                msg.contains("rejected the identity token (from the test)")
+                    && !msg.contains("rt-revoked"),
+                "{msg}"
+            );
+            // A Basic-only registry cannot take an identity token: named, not sent.
+            let basic_seen = Seen::default();
+            let basic = serve(basic_registry(basic_seen.clone(), "127.0.0.1:9".to_owned())).await;
+            let rb = Reference::parse(&format!("{basic}/a/b:t")).unwrap();
+            let err = loopback_client(&basic, Some((IDENTITY_TOKEN_USER, "rt-good")))
+                .resolve(&rb)
+                .await
+                .unwrap_err();
+            assert!(err.to_string().contains("are an identity token"), "{err}");
+            assert!(basic_seen.lock().unwrap().iter().all(|(_, a)| a.is_none()));
         });
     }
 
