@@ -359,9 +359,16 @@ async fn check_image(state: &AppState, image: &str) -> Result<Admitted, String> 
         .map_err(|e| format!("{image}: {e}"))?;
     let digest = manifest.digest.clone();
     let bytes = super::digest_bytes(&digest).map_err(|e| format!("{image}: {e}"))?;
-    let outcomes = verify::verify_image_referrers(&registry, &digest, bytes, policy, &state.trust)
-        .await
-        .map_err(|e| format!("{image} ({digest}): {e}"))?;
+    let outcomes = verify::verify_image_referrers(
+        &registry,
+        &digest,
+        bytes,
+        verify::Wanted::Signatures,
+        policy,
+        &state.trust,
+    )
+    .await
+    .map_err(|e| format!("{image} ({digest}): {e}"))?;
     if let Some(ok) = outcomes.iter().find(|o| o.ok) {
         return Ok(Admitted {
             note: format!(

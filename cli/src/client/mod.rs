@@ -33,6 +33,11 @@ pub(crate) enum ClientCommand {
     SignBlob(SignBlobArgs),
     /// Verify the Sigstore bundles attached to an OCI image (by tag or digest).
     Verify(VerifyImageArgs),
+    /// Sign an in-toto attestation (e.g. SLSA provenance, an SBOM) about an OCI image and
+    /// attach it as a referrer.
+    Attest(AttestArgs),
+    /// Verify the in-toto attestations of one predicate type attached to an OCI image.
+    VerifyAttestation(VerifyAttestationArgs),
     /// Verify a file against a Sigstore bundle.
     VerifyBlob(VerifyBlobArgs),
     /// Generate an encrypted ECDSA P-256 key pair for keyed signing.
@@ -97,6 +102,39 @@ pub(crate) struct SignImageArgs {
     /// Allow plain HTTP to a registry that is not on loopback.
     #[arg(long)]
     allow_insecure_registry: bool,
+}
+
+/// Arguments of `signet attest`.
+#[derive(Args)]
+pub(crate) struct AttestArgs {
+    /// Image reference: REGISTRY/REPO[:TAG][@sha256:DIGEST]; the statement's subject is the
+    /// manifest digest.
+    image: String,
+    /// The predicate, a JSON file (SLSA provenance, SPDX or CycloneDX SBOM, ...).
+    #[arg(long, value_name = "FILE")]
+    predicate: PathBuf,
+    /// The predicate type: a URI, or one of slsaprovenance, slsaprovenance02,
+    /// slsaprovenance1, link, spdx, spdxjson, cyclonedx, vuln, openvex, custom (as cosign).
+    #[arg(long = "type", value_name = "TYPE", default_value = "custom")]
+    predicate_type: String,
+    #[command(flatten)]
+    signing: SigningOptions,
+    /// Also write the bundle to this file.
+    #[arg(long, value_name = "FILE")]
+    bundle: Option<PathBuf>,
+    /// Allow plain HTTP to a registry that is not on loopback.
+    #[arg(long)]
+    allow_insecure_registry: bool,
+}
+
+/// Arguments of `signet verify-attestation`.
+#[derive(Args)]
+pub(crate) struct VerifyAttestationArgs {
+    #[command(flatten)]
+    target: VerifyImageArgs,
+    /// The predicate type to verify: a URI or one of `attest --type`'s short names.
+    #[arg(long = "type", value_name = "TYPE", default_value = "custom")]
+    predicate_type: String,
 }
 
 /// Arguments of `signet sign-blob`.
@@ -253,6 +291,8 @@ pub(crate) fn run(cmd: ClientCommand) -> anyhow::Result<ExitCode> {
         ClientCommand::Sign(a) => rt.block_on(sign_image(a)),
         ClientCommand::SignBlob(a) => rt.block_on(sign_blob(a)),
         ClientCommand::Verify(a) => rt.block_on(verify_image(a)),
+        ClientCommand::Attest(a) => rt.block_on(attest_image(a)),
+        ClientCommand::VerifyAttestation(a) => rt.block_on(verify_attestation(a)),
         ClientCommand::VerifyBlob(a) => verify_blob(&a),
         ClientCommand::GenerateKeyPair(a) => generate_key_pair(&a),
         ClientCommand::Admission(a) => admission::run(a),
@@ -505,8 +545,32 @@ async fn sign_and_attach(
 ) -> anyhow::Result<Attached> {
     let digest = digest_bytes(&subject.digest)?;
     let signed = sign::sign_digest(http, log, identity, &digest).await?;
+    let (referrer, mode) = attach_bundle(
+        registry,
+        subject,
+        &signed,
+        "message-signature",
+        BTreeMap::new(),
+    )
+    .await?;
+    Ok(Attached {
+        signed,
+        referrer,
+        mode,
+    })
+}
+
+/// Attaches `signed`'s bundle to `subject` as an OCI referrer, annotated with its creation
+/// time, its content kind (`message-signature` or `dsse-envelope`, as cosign marks them) and
+/// `extra`.
+async fn attach_bundle(
+    registry: &oci::RegistryClient,
+    subject: &oci::Descriptor,
+    signed: &sign::Signed,
+    content: &str,
+    mut annotations: BTreeMap<String, String>,
+) -> anyhow::Result<(oci::Descriptor, oci::ReferrersMode)> {
     let bundle_bytes = serde_json::to_vec(&signed.bundle)?;
-    let mut annotations = BTreeMap::new();
     annotations.insert(
         "org.opencontainers.image.created".to_owned(),
         now()
@@ -514,18 +578,10 @@ async fn sign_and_attach(
             .unwrap_or_else(|_| now())
             .format(&Rfc3339)?,
     );
-    annotations.insert(
-        "dev.sigstore.bundle.content".to_owned(),
-        "message-signature".to_owned(),
-    );
-    let (referrer, mode) = registry
+    annotations.insert("dev.sigstore.bundle.content".to_owned(), content.to_owned());
+    Ok(registry
         .attach_referrer(subject, oci::BUNDLE_MEDIA_TYPE, &bundle_bytes, annotations)
-        .await?;
-    Ok(Attached {
-        signed,
-        referrer,
-        mode,
-    })
+        .await?)
 }
 
 /// The entry of the image index `manifest` for `wanted`: exactly one must match (a request
@@ -577,6 +633,7 @@ fn report(
     mut summary: serde_json::Map<String, Value>,
     outcomes: &[verify::Outcome],
     subject: &str,
+    what: &str,
 ) -> anyhow::Result<ExitCode> {
     let ok = outcomes.iter().any(|o| o.ok);
     summary.insert("ok".to_owned(), Value::Bool(ok));
@@ -605,7 +662,7 @@ fn report(
                 }
             }
             if outcomes.is_empty() {
-                eprintln!("signet: verification failed: no Sigstore bundles found for {subject}");
+                eprintln!("signet: verification failed: no {what} found for {subject}");
             }
         }
     }
@@ -641,10 +698,31 @@ fn verify_blob(args: &VerifyBlobArgs) -> anyhow::Result<ExitCode> {
         summary,
         &[outcome],
         &args.file.display().to_string(),
+        "Sigstore bundle",
     )
 }
 
 async fn verify_image(args: VerifyImageArgs) -> anyhow::Result<ExitCode> {
+    verify_image_bundles(&args, verify::Wanted::Signatures).await
+}
+
+async fn verify_attestation(args: VerifyAttestationArgs) -> anyhow::Result<ExitCode> {
+    let predicate_type = predicate_type_uri(&args.predicate_type)?;
+    verify_image_bundles(
+        &args.target,
+        verify::Wanted::Attestations {
+            predicate_type: &predicate_type,
+        },
+    )
+    .await
+}
+
+/// `verify` and `verify-attestation`: the bundles of the `wanted` kind attached to the image
+/// (or to its `--platform` manifest), each verified offline.
+async fn verify_image_bundles(
+    args: &VerifyImageArgs,
+    wanted: verify::Wanted<'_>,
+) -> anyhow::Result<ExitCode> {
     let v = &args.verify;
     let trust = verify::load_trust(&v.trusted_root, v.witness_policy.as_deref())?;
     let policy = verify::build_policy(v.key.as_deref(), &v.identity_flags()?)?;
@@ -675,11 +753,128 @@ async fn verify_image(args: VerifyImageArgs) -> anyhow::Result<ExitCode> {
             entry.digest
         }
     };
-    let outcomes =
-        verify::verify_image_referrers(&registry, &digest, digest_bytes(&digest)?, &policy, &trust)
-            .await?;
+    let outcomes = verify::verify_image_referrers(
+        &registry,
+        &digest,
+        digest_bytes(&digest)?,
+        wanted,
+        &policy,
+        &trust,
+    )
+    .await?;
     let pinned = reference.with_digest(&digest);
     summary.insert("image".to_owned(), Value::String(pinned.to_string()));
     summary.insert("digest".to_owned(), Value::String(digest));
-    report(v.output, summary, &outcomes, &pinned.to_string())
+    let what = match wanted {
+        verify::Wanted::Signatures => "Sigstore signatures".to_owned(),
+        verify::Wanted::Attestations { predicate_type } => {
+            summary.insert(
+                "predicateType".to_owned(),
+                Value::String(predicate_type.to_owned()),
+            );
+            format!("attestations of type {predicate_type}")
+        }
+    };
+    report(v.output, summary, &outcomes, &pinned.to_string(), &what)
+}
+
+/// The predicate type URI for `--type`: cosign's short names, or an absolute URI.
+fn predicate_type_uri(t: &str) -> anyhow::Result<String> {
+    Ok(match t {
+        "slsaprovenance" | "slsaprovenance02" => "https://slsa.dev/provenance/v0.2",
+        "slsaprovenance1" => "https://slsa.dev/provenance/v1",
+        "link" => "https://in-toto.io/Link/v1",
+        "spdx" | "spdxjson" => "https://spdx.dev/Document",
+        "cyclonedx" => "https://cyclonedx.org/bom",
+        "vuln" => "https://cosign.sigstore.dev/attestation/vuln/v1",
+        "openvex" => "https://openvex.dev/ns",
+        "custom" => "https://cosign.sigstore.dev/attestation/v1",
+        uri if uri.contains("://") && !uri.contains(char::is_whitespace) => uri,
+        other => anyhow::bail!(
+            "--type {other:?} is neither a predicate type URI nor one of slsaprovenance, slsaprovenance02, slsaprovenance1, link, spdx, spdxjson, cyclonedx, vuln, openvex, custom"
+        ),
+    }
+    .to_owned())
+}
+
+async fn attest_image(args: AttestArgs) -> anyhow::Result<ExitCode> {
+    let opts = &args.signing;
+    let predicate_type = predicate_type_uri(&args.predicate_type)?;
+    let predicate_bytes = std::fs::read(&args.predicate)
+        .with_context(|| format!("cannot read predicate {}", args.predicate.display()))?;
+    let predicate: Value = serde_json::from_slice(&predicate_bytes)
+        .with_context(|| format!("predicate {} is not JSON", args.predicate.display()))?;
+    let services = config::resolve_services(
+        opts.signing_config.as_deref(),
+        opts.ca_url.as_deref(),
+        opts.log_url.as_deref(),
+        now(),
+    )?;
+    let log = services.log()?.to_owned();
+    let reference = oci::Reference::parse(&args.image)?;
+    let registry = oci::RegistryClient::new(
+        &reference,
+        &oci::RegistryOptions {
+            allow_insecure: args.allow_insecure_registry,
+        },
+    )?;
+    let manifest = registry.resolve(&reference).await?;
+    let subject = manifest.descriptor();
+    let hex_digest = subject
+        .digest
+        .strip_prefix("sha256:")
+        .context("the manifest digest is not sha256")?;
+    // An in-toto Statement v1 about the manifest digest.
+    let statement = json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{
+            "name": format!("{}/{}", reference.registry, reference.repository),
+            "digest": {"sha256": hex_digest},
+        }],
+        "predicateType": predicate_type,
+        "predicate": predicate,
+    });
+    let payload = serde_json::to_vec(&statement)?;
+    registry.check_push_access().await?;
+    let http = sign::http_client()?;
+    let identity = signing_identity(opts, &http, &services).await?;
+    let signed = sign::sign_dsse(
+        &http,
+        &log,
+        &identity,
+        "application/vnd.in-toto+json",
+        &payload,
+    )
+    .await?;
+    if let Some(out) = &args.bundle {
+        std::fs::write(out, serde_json::to_vec_pretty(&signed.bundle)?)
+            .with_context(|| format!("cannot write {}", out.display()))?;
+    }
+    let mut annotations = BTreeMap::new();
+    annotations.insert(
+        "dev.sigstore.bundle.predicateType".to_owned(),
+        predicate_type.clone(),
+    );
+    let (referrer, mode) =
+        attach_bundle(&registry, &subject, &signed, "dsse-envelope", annotations).await?;
+    let pinned = reference.with_digest(&subject.digest);
+    emit(
+        opts.output,
+        &json!({
+            "ok": true,
+            "image": pinned.to_string(),
+            "digest": subject.digest,
+            "predicateType": predicate_type,
+            "referrer": referrer.digest,
+            "referrersMode": mode,
+            "logIndex": signed.log_index,
+            "integratedTime": signed.integrated_time,
+            "signer": identity.describe(),
+        }),
+        &format!(
+            "Attested {pinned} ({predicate_type}); log index {}; bundle attached as referrer {}",
+            signed.log_index, referrer.digest
+        ),
+    )?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,13 +1,15 @@
-//! Signing: get a certificate (keyless) or load a key (keyed), sign a SHA-256 digest, record a
-//! hashedrekord entry in the log and assemble a Sigstore bundle v0.3.
+//! Signing: get a certificate (keyless) or load a key (keyed), sign a SHA-256 digest (or a
+//! DSSE envelope), record a hashedrekord (or dsse) entry in the log and assemble a Sigstore
+//! bundle v0.3.
 //!
 //! Specs: Fulcio v2 `POST /api/v2/signingCert` (proof of possession = ECDSA signature over the
-//! token's `email`, else `sub`), Rekor v1 `POST /api/v1/log/entries` with hashedrekord 0.0.1,
+//! token's `email`, else `sub`), Rekor v1 `POST /api/v1/log/entries` with hashedrekord 0.0.1
+//! or dsse 0.0.1 (`proposedContent`), DSSE v1,
 //! and sigstore protobuf-specs `Bundle` v0.3 (`mediaType`
 //! `application/vnd.dev.sigstore.bundle.v0.3+json`; int64 as strings; `logId.keyId` base64).
 //!
 //! Keyless keys are ephemeral ECDSA P-256 keys held in memory only: nothing here writes a
-//! private key anywhere. This module does not use a timestamp authority or DSSE envelopes.
+//! private key anywhere. This module does not use a timestamp authority.
 
 use aws_lc_rs::digest::{Digest, SHA256};
 use aws_lc_rs::rand::SystemRandom;
@@ -19,13 +21,15 @@ use signet_proto::fulcio::{
     CreateSigningCertificateRequest, Credentials, FulcioPublicKey, KeyRequest, PublicKeyAlgorithm,
     PublicKeyRequest, SigningCertificate,
 };
-use signet_proto::rekor::{HashedRekordV001, LogEntry, ProposedEntry};
+use signet_proto::rekor::{
+    DsseProposedContent, DsseV001, HashedRekordV001, LogEntry, LogEntryAnon, ProposedEntry,
+};
 
 use signet_proto::bundle::{
-    Base64Bytes, Bundle, BundleContent, BundleVersion, Checkpoint, HashAlgorithm, HashOutput,
-    InclusionPromise, InclusionProof, KindVersion, LogId, MessageSignature, PublicKeyIdentifier,
-    TimestampVerificationData, TransparencyLogEntry, VerificationMaterial,
-    VerificationMaterialContent, X509Certificate,
+    Base64Bytes, Bundle, BundleContent, BundleVersion, Checkpoint, DsseEnvelope, DsseSignature,
+    HashAlgorithm, HashOutput, InclusionPromise, InclusionProof, KindVersion, LogId,
+    MessageSignature, PublicKeyIdentifier, TimestampVerificationData, TransparencyLogEntry,
+    VerificationMaterial, VerificationMaterialContent, X509Certificate,
 };
 
 use super::keypair;
@@ -287,40 +291,113 @@ pub(crate) struct Signed {
     pub(crate) integrated_time: i64,
 }
 
-/// Signs `digest` (SHA-256 of the artifact), records the entry in the log at `log_url`, and
-/// returns the bundle.
+/// Signs `digest` (SHA-256 of the artifact), records a hashedrekord entry in the log at
+/// `log_url`, and returns the bundle.
 pub(crate) async fn sign_digest(
     http: &reqwest::Client,
     log_url: &str,
     identity: &SigningIdentity,
     digest: &[u8; 32],
 ) -> Result<Signed, SignError> {
-    let d = Digest::import_less_safe(digest, &SHA256).map_err(|_| SignError::Crypto {
-        what: "import digest",
-    })?;
-    let sig = identity
-        .key()
-        .sign_digest(&d)
-        .map_err(|_| SignError::Crypto {
-            what: "sign digest",
-        })?;
-    let sig_b64 = B64.encode(sig.as_ref());
+    let sig = sign_sha256(identity, digest, "sign digest")?;
+    let sig_b64 = B64.encode(&sig);
     let digest_hex = hex::encode(digest);
     let proposed = ProposedEntry::HashedRekordV001(HashedRekordV001::new(
         digest,
-        sig.as_ref().to_vec(),
+        sig.clone(),
         identity.verifier_pem().as_bytes().to_vec(),
-    ))
-    .to_value()
-    .map_err(|e| SignError::BadResponse {
+    ));
+    let entry = submit(http, log_url, &proposed).await?;
+    check_recorded_body(
+        entry.body.as_slice(),
+        records_hashedrekord(&digest_hex, &sig_b64),
+    )?;
+    assemble(
+        identity,
+        entry,
+        "hashedrekord",
+        BundleContent::MessageSignature(MessageSignature {
+            message_digest: Some(HashOutput {
+                algorithm: HashAlgorithm::Sha2_256,
+                digest: Base64Bytes(digest.to_vec()),
+            }),
+            signature: Base64Bytes(sig),
+        }),
+    )
+}
+
+/// Signs `payload` in a DSSE envelope of `payload_type` (the signature covers the DSSE v1
+/// pre-authentication encoding), records a dsse 0.0.1 entry in the log at `log_url`, and
+/// returns the bundle.
+pub(crate) async fn sign_dsse(
+    http: &reqwest::Client,
+    log_url: &str,
+    identity: &SigningIdentity,
+    payload_type: &str,
+    payload: &[u8],
+) -> Result<Signed, SignError> {
+    let pae = signet_proto::bundle::pae(payload_type, payload);
+    let pae_digest: [u8; 32] = aws_lc_rs::digest::digest(&SHA256, &pae)
+        .as_ref()
+        .try_into()
+        .map_err(|_| SignError::Crypto { what: "hash PAE" })?;
+    let sig = sign_sha256(identity, &pae_digest, "sign DSSE envelope")?;
+    let envelope = DsseEnvelope {
+        payload: Base64Bytes(payload.to_vec()),
+        payload_type: payload_type.to_owned(),
+        signatures: vec![DsseSignature {
+            sig: Base64Bytes(sig),
+            keyid: String::new(),
+        }],
+    };
+    let envelope_json = serde_json::to_string(&envelope).map_err(|e| SignError::BadResponse {
+        step: "envelope assembly",
+        reason: e.to_string(),
+    })?;
+    let proposed = ProposedEntry::DsseV001(DsseV001::Proposed(DsseProposedContent {
+        envelope: envelope_json,
+        verifiers: vec![Base64Bytes(identity.verifier_pem().as_bytes().to_vec())],
+    }));
+    let entry = submit(http, log_url, &proposed).await?;
+    let payload_hex = hex::encode(aws_lc_rs::digest::digest(&SHA256, payload).as_ref());
+    check_recorded_body(entry.body.as_slice(), records_dsse(&payload_hex))?;
+    assemble(
+        identity,
+        entry,
+        "dsse",
+        BundleContent::DsseEnvelope(envelope),
+    )
+}
+
+/// ECDSA P-256 signature over a SHA-256 `digest`, with the signing identity's key.
+fn sign_sha256(
+    identity: &SigningIdentity,
+    digest: &[u8; 32],
+    what: &'static str,
+) -> Result<Vec<u8>, SignError> {
+    let d = Digest::import_less_safe(digest, &SHA256).map_err(|_| SignError::Crypto { what })?;
+    let sig = identity
+        .key()
+        .sign_digest(&d)
+        .map_err(|_| SignError::Crypto { what })?;
+    Ok(sig.as_ref().to_vec())
+}
+
+/// Posts `proposed` to the log and returns the one entry it answers (201).
+async fn submit(
+    http: &reqwest::Client,
+    log_url: &str,
+    proposed: &ProposedEntry,
+) -> Result<LogEntryAnon, SignError> {
+    const STEP: &str = "upload to the transparency log";
+    let body = proposed.to_value().map_err(|e| SignError::BadResponse {
         step: "entry assembly",
         reason: e.to_string(),
     })?;
-    const STEP: &str = "upload to the transparency log";
     let url = format!("{log_url}/api/v1/log/entries");
     let resp = http
         .post(&url)
-        .json(&proposed)
+        .json(&body)
         .send()
         .await
         .map_err(transport(STEP, &url))?;
@@ -345,7 +422,17 @@ pub(crate) async fn sign_digest(
             reason: "expected exactly one entry in the response".to_owned(),
         });
     };
-    check_recorded_body(entry.body.as_slice(), &digest_hex, &sig_b64)?;
+    Ok(entry)
+}
+
+/// The bundle for a logged `entry` of `kind` (version 0.0.1) carrying `content`.
+fn assemble(
+    identity: &SigningIdentity,
+    entry: LogEntryAnon,
+    kind: &str,
+    content: BundleContent,
+) -> Result<Signed, SignError> {
+    const STEP: &str = "upload to the transparency log";
     let verification = entry.verification.ok_or_else(|| SignError::BadResponse {
         step: STEP,
         reason: "no verification (inclusion proof and SET) in the log's answer".to_owned(),
@@ -373,7 +460,7 @@ pub(crate) async fn sign_digest(
             key_id: Base64Bytes(entry.log_id.as_slice().to_vec()),
         },
         kind_version: KindVersion {
-            kind: "hashedrekord".to_owned(),
+            kind: kind.to_owned(),
             version: "0.0.1".to_owned(),
         },
         integrated_time: entry.integrated_time,
@@ -391,7 +478,7 @@ pub(crate) async fn sign_digest(
         }),
         canonicalized_body: Some(entry.body.clone()),
     };
-    let content = match identity {
+    let material = match identity {
         SigningIdentity::Keyless { leaf_der, .. } => {
             VerificationMaterialContent::Certificate(X509Certificate {
                 raw_bytes: Base64Bytes(leaf_der.clone()),
@@ -406,17 +493,11 @@ pub(crate) async fn sign_digest(
     let bundle = Bundle {
         media_type: BundleVersion::V0_3,
         verification_material: VerificationMaterial {
-            content,
+            content: material,
             tlog_entries: vec![tlog_entry],
             timestamp_verification_data: Some(TimestampVerificationData::default()),
         },
-        content: BundleContent::MessageSignature(MessageSignature {
-            message_digest: Some(HashOutput {
-                algorithm: HashAlgorithm::Sha2_256,
-                digest: Base64Bytes(digest.to_vec()),
-            }),
-            signature: Base64Bytes(sig.as_ref().to_vec()),
-        }),
+        content,
     };
     bundle.validate().map_err(|e| SignError::BadResponse {
         step: "bundle assembly",
@@ -429,19 +510,31 @@ pub(crate) async fn sign_digest(
     })
 }
 
-/// The log must have recorded our digest and signature, not something else.
-fn check_recorded_body(raw: &[u8], digest_hex: &str, sig_b64: &str) -> Result<(), SignError> {
+/// Whether a hashedrekord body records this digest and signature.
+fn records_hashedrekord<'a>(digest_hex: &'a str, sig_b64: &'a str) -> impl Fn(&Value) -> bool + 'a {
+    move |v| {
+        v.pointer("/spec/data/hash/value").and_then(Value::as_str) == Some(digest_hex)
+            && v.pointer("/spec/signature/content").and_then(Value::as_str) == Some(sig_b64)
+    }
+}
+
+/// Whether a dsse body records a payload of this SHA-256.
+fn records_dsse(payload_hex: &str) -> impl Fn(&Value) -> bool + '_ {
+    move |v| v.pointer("/spec/payloadHash/value").and_then(Value::as_str) == Some(payload_hex)
+}
+
+/// The log must have recorded what we signed, not something else: `recorded` checks the
+/// parsed body.
+fn check_recorded_body(raw: &[u8], recorded: impl Fn(&Value) -> bool) -> Result<(), SignError> {
     const STEP: &str = "log entry check";
     let v: Value = serde_json::from_slice(raw).map_err(|e| SignError::BadResponse {
         step: STEP,
         reason: format!("body is not JSON: {e}"),
     })?;
-    let hash = v.pointer("/spec/data/hash/value").and_then(Value::as_str);
-    let sig = v.pointer("/spec/signature/content").and_then(Value::as_str);
-    if hash != Some(digest_hex) || sig != Some(sig_b64) {
+    if !recorded(&v) {
         return Err(SignError::BadResponse {
             step: STEP,
-            reason: "the recorded body does not carry our digest and signature".to_owned(),
+            reason: "the recorded body does not carry what was signed".to_owned(),
         });
     }
     Ok(())
@@ -475,9 +568,15 @@ mod tests {
     fn recorded_body_must_match() {
         let body = json!({"apiVersion":"0.0.1","kind":"hashedrekord","spec":{"data":{"hash":{"algorithm":"sha256","value":"ab"}},"signature":{"content":"c2ln","publicKey":{"content":"x"}}}});
         let b = serde_json::to_vec(&body).unwrap();
-        check_recorded_body(&b, "ab", "c2ln").unwrap();
-        assert!(check_recorded_body(&b, "cd", "c2ln").is_err());
-        assert!(check_recorded_body(&b, "ab", "other").is_err());
+        check_recorded_body(&b, records_hashedrekord("ab", "c2ln")).unwrap();
+        assert!(check_recorded_body(&b, records_hashedrekord("cd", "c2ln")).is_err());
+        assert!(check_recorded_body(&b, records_hashedrekord("ab", "other")).is_err());
+        assert!(check_recorded_body(&b, records_dsse("ab")).is_err());
+        let dsse = json!({"apiVersion":"0.0.1","kind":"dsse","spec":{"payloadHash":{"algorithm":"sha256","value":"ef"},"envelopeHash":{"algorithm":"sha256","value":"01"},"signatures":[]}});
+        let d = serde_json::to_vec(&dsse).unwrap();
+        check_recorded_body(&d, records_dsse("ef")).unwrap();
+        assert!(check_recorded_body(&d, records_dsse("01")).is_err());
+        assert!(check_recorded_body(b"not json", records_dsse("ef")).is_err());
     }
 
     #[test]

@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use serde::Serialize;
-use signet_proto::bundle::Bundle;
+use signet_proto::bundle::{Bundle, BundleContent};
 use signet_proto::keys::PublicKey;
 use signet_proto::trust::TrustedRoot;
 use signet_verifier::error::VerificationError;
@@ -156,6 +156,9 @@ pub(crate) struct Outcome {
     /// The signing time (integrated time, Unix seconds).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) integrated_time: Option<i64>,
+    /// For a verified attestation: the in-toto statement (predicate type, subject, predicate).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) statement: Option<serde_json::Value>,
 }
 
 impl Outcome {
@@ -169,6 +172,7 @@ impl Outcome {
             issuer: None,
             log_index: None,
             integrated_time: None,
+            statement: None,
         }
     }
 
@@ -182,6 +186,10 @@ impl Outcome {
             issuer: v.identity.as_ref().and_then(|i| i.issuer.clone()),
             log_index: Some(v.log_index),
             integrated_time: Some(v.integrated_time.as_unix_seconds()),
+            statement: v
+                .dsse_payload
+                .as_ref()
+                .and_then(|(_, payload)| serde_json::from_slice(payload).ok()),
         }
     }
 }
@@ -199,22 +207,65 @@ pub(crate) fn verify_bundle_bytes(
     policy: &Policy,
     trust: &TrustMaterial,
 ) -> Outcome {
-    let bundle = match Bundle::from_json(bundle_bytes) {
-        Ok(b) => b,
-        Err(e) => return Outcome::failed(source, "bundle", format!("bundle: {e}")),
-    };
-    match signet_verifier::verify::verify(&bundle, artifact, policy, trust, Some(now())) {
+    match Bundle::from_json(bundle_bytes) {
+        Ok(b) => verify_bundle(source, &b, artifact, policy, trust),
+        Err(e) => Outcome::failed(source, "bundle", format!("bundle: {e}")),
+    }
+}
+
+fn verify_bundle(
+    source: String,
+    bundle: &Bundle,
+    artifact: Artifact<'_>,
+    policy: &Policy,
+    trust: &TrustMaterial,
+) -> Outcome {
+    match signet_verifier::verify::verify(bundle, artifact, policy, trust, Some(now())) {
         Ok(v) => Outcome::verified(source, &v),
         Err(e) => Outcome::failed(source, check_name(&e), e.to_string()),
     }
 }
 
-/// Verifies every Sigstore bundle attached to `digest` in `registry`; returns one outcome
-/// per bundle found (an empty list when there are none).
+/// Which of an image's bundles a verification is about.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Wanted<'a> {
+    /// Signatures over the image digest (`messageSignature` bundles).
+    Signatures,
+    /// In-toto attestations about the image (`dsseEnvelope` bundles) of this predicate type.
+    Attestations {
+        /// The predicate type URI.
+        predicate_type: &'a str,
+    },
+}
+
+/// The predicate type an attestation bundle claims (read before verification, to pick the
+/// bundles to verify; the verified statement is checked again afterwards).
+fn claimed_predicate_type(bundle: &Bundle) -> Option<String> {
+    let BundleContent::DsseEnvelope(env) = &bundle.content else {
+        return None;
+    };
+    let v: serde_json::Value = serde_json::from_slice(&env.payload).ok()?;
+    v.get("predicateType")?.as_str().map(str::to_owned)
+}
+
+/// Whether `bundle` is one `wanted` asks for.
+fn is_wanted(bundle: &Bundle, wanted: Wanted<'_>) -> bool {
+    match (wanted, &bundle.content) {
+        (Wanted::Signatures, BundleContent::MessageSignature(_)) => true,
+        (Wanted::Attestations { predicate_type }, BundleContent::DsseEnvelope(_)) => {
+            claimed_predicate_type(bundle).as_deref() == Some(predicate_type)
+        }
+        _ => false,
+    }
+}
+
+/// Verifies every Sigstore bundle of the `wanted` kind attached to `digest` in `registry`;
+/// returns one outcome per such bundle (an empty list when there are none).
 pub(crate) async fn verify_image_referrers(
     registry: &oci::RegistryClient,
     digest: &str,
     digest_bytes: [u8; 32],
+    wanted: Wanted<'_>,
     policy: &Policy,
     trust: &TrustMaterial,
 ) -> Result<Vec<Outcome>, oci::RegistryError> {
@@ -244,16 +295,47 @@ pub(crate) async fn verify_image_referrers(
             .filter(|l| l.media_type == oci::BUNDLE_MEDIA_TYPE)
         {
             let source = format!("{} (layer {})", r.digest, layer.digest);
-            match registry.get_blob(&layer.digest).await {
-                Ok(bytes) => outcomes.push(verify_bundle_bytes(
-                    source,
-                    &bytes,
-                    Artifact::Sha256Digest(digest_bytes),
-                    policy,
-                    trust,
-                )),
-                Err(e) => outcomes.push(Outcome::failed(source, "registry", e.to_string())),
+            let bytes = match registry.get_blob(&layer.digest).await {
+                Ok(bytes) => bytes,
+                Err(e) => {
+                    outcomes.push(Outcome::failed(source, "registry", e.to_string()));
+                    continue;
+                }
+            };
+            let bundle = match Bundle::from_json(&bytes) {
+                Ok(b) => b,
+                Err(e) => {
+                    outcomes.push(Outcome::failed(source, "bundle", format!("bundle: {e}")));
+                    continue;
+                }
+            };
+            // Signatures and attestations share the bundle media type: each verification
+            // looks only at its own kind (an attestation is not a signature of the image).
+            if !is_wanted(&bundle, wanted) {
+                continue;
             }
+            let mut outcome = verify_bundle(
+                source,
+                &bundle,
+                Artifact::Sha256Digest(digest_bytes),
+                policy,
+                trust,
+            );
+            if let Wanted::Attestations { predicate_type } = wanted {
+                let verified_type = outcome
+                    .statement
+                    .as_ref()
+                    .and_then(|s| s.get("predicateType"))
+                    .and_then(serde_json::Value::as_str);
+                if outcome.ok && verified_type != Some(predicate_type) {
+                    outcome = Outcome::failed(
+                        outcome.source,
+                        "statement",
+                        format!("the verified statement's predicate type is not {predicate_type}"),
+                    );
+                }
+            }
+            outcomes.push(outcome);
         }
     }
     Ok(outcomes)
