@@ -71,7 +71,14 @@ fn admission_webhook_admits_only_signed_images() {
     reg.push_image("signed/other", "v1", "signed by someone else");
     reg.push_image("public/tool", "v1", "a public tool");
     reg.push_image("misc/thing", "v1", "no rule covers this");
-    for (image, who) in [("signed/app", ALICE), ("signed/other", MALLORY)] {
+    reg.push_image("attested/app", "v1", "built with provenance");
+    reg.push_image("attested/bare", "v1", "signed, no provenance");
+    for (image, who) in [
+        ("signed/app", ALICE),
+        ("signed/other", MALLORY),
+        ("attested/app", ALICE),
+        ("attested/bare", ALICE),
+    ] {
         let out = sign_image(
             signet(),
             &server,
@@ -80,6 +87,25 @@ fn admission_webhook_admits_only_signed_images() {
         );
         assert!(out.status.success(), "sign {image}: {}", text(&out));
     }
+    let tmp_predicate = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        tmp_predicate.path(),
+        r#"{"builder": {"id": "https://ci.example"}}"#,
+    )
+    .unwrap();
+    let out = run(signet()
+        .args([
+            "attest",
+            &format!("{r}/attested/app:v1"),
+            "--type",
+            "slsaprovenance1",
+        ])
+        .arg("--predicate")
+        .arg(tmp_predicate.path())
+        .arg("--signing-config")
+        .arg(server.signing_config())
+        .args(["--identity-token", &oidc.token(ALICE)]));
+    assert!(out.status.success(), "attest: {}", text(&out));
 
     let tmp = tempfile::tempdir().unwrap();
     let (ca, cert, key) = tls::server_certificate(tmp.path());
@@ -96,6 +122,12 @@ issuer = "{issuer}"
 [[rule]]
 images = ["{r}/public/**"]
 verify = false
+
+[[rule]]
+images = ["{r}/attested/*"]
+identity = "{ALICE}"
+issuer = "{issuer}"
+attestations = ["slsaprovenance1"]
 "#,
             issuer = oidc.url
         ),
@@ -111,7 +143,7 @@ verify = false
     assert!(out.status.success(), "--check: {}", text(&out));
     assert!(
         String::from_utf8_lossy(&out.stdout)
-            .contains("2 rules (1 verify signatures, 1 admit unverified)"),
+            .contains("3 rules (2 verify signatures, 1 admit unverified)"),
         "{}",
         text(&out)
     );
@@ -293,6 +325,28 @@ verify = false
     }}}}}});
     let resp = call(&review("u6", "CronJob", &cron));
     assert_eq!(resp["allowed"], true, "{resp}");
+
+    // A rule that also requires SLSA provenance: signed and attested is admitted, signed
+    // alone is denied, naming the missing attestation.
+    let resp = call(&review(
+        "a1",
+        "Pod",
+        &pod(&[&format!("{r}/attested/app:v1")]),
+    ));
+    assert_eq!(resp["allowed"], true, "{resp}");
+    let resp = call(&review(
+        "a2",
+        "Pod",
+        &pod(&[&format!("{r}/attested/bare:v1")]),
+    ));
+    denied(
+        &resp,
+        &[
+            "attested/bare:v1",
+            "no verified attestation of type https://slsa.dev/provenance/v1",
+            "rule 3",
+        ],
+    );
 
     // A malformed image reference is denied, not an error.
     let resp = call(&review("u7", "Pod", &pod(&["Not A Reference"])));

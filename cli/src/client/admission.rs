@@ -9,7 +9,9 @@
 //! * `verify = false` admits the image without looking at it;
 //! * otherwise its tag is resolved to a digest and the Sigstore bundles attached to that digest
 //!   are verified offline against the trusted root with the rule's identity (or key) policy,
-//!   exactly as `signet verify` does; one verified bundle admits the image.
+//!   exactly as `signet verify` does; one verified signature admits the image, once every
+//!   predicate type the rule lists under `attestations` also has a verified in-toto
+//!   attestation by the same policy (as `signet verify-attestation`).
 //!
 //! `POST /validate` admits or denies. `POST /mutate` decides the same way and, when it admits,
 //! answers a JSON Patch that pins every verified image referenced by tag to the digest that was
@@ -32,6 +34,7 @@
 //! issuer = "https://token.actions.githubusercontent.com"
 //! # identity_regexp / issuer_regexp instead; key = "cosign.pub" for keyed signatures;
 //! # extensions = { "1.3.6.1.4.1.57264.1.12" = "https://github.com/org/repo" }
+//! # attestations = ["slsaprovenance1"]      # also require verified SLSA provenance
 //!
 //! [[rule]]
 //! images = ["docker.io/library/*"]
@@ -144,6 +147,8 @@ struct RuleFile {
     #[serde(default)]
     extensions: BTreeMap<String, String>,
     key: Option<PathBuf>,
+    #[serde(default)]
+    attestations: Vec<String>,
 }
 
 fn yes() -> bool {
@@ -155,6 +160,8 @@ struct Rule {
     number: usize,
     patterns: Vec<(String, regex::Regex)>,
     policy: Option<Policy>,
+    /// Predicate types of the in-toto attestations that must also verify (same policy).
+    attestations: Vec<String>,
 }
 
 /// The loaded admission policy.
@@ -240,17 +247,25 @@ impl AdmissionPolicy {
                     || r.issuer_regexp.is_some()
                     || r.key.is_some()
                     || !r.extensions.is_empty()
+                    || !r.attestations.is_empty()
                 {
                     anyhow::bail!(
-                        "rule {number}: `verify = false` admits images unverified, so it takes no identity, issuer, extensions or key"
+                        "rule {number}: `verify = false` admits images unverified, so it takes no identity, issuer, extensions, key or attestations"
                     );
                 }
                 None
             };
+            let attestations = r
+                .attestations
+                .iter()
+                .map(|t| super::predicate_type_uri(t))
+                .collect::<anyhow::Result<Vec<_>>>()
+                .with_context(ctx)?;
             rules.push(Rule {
                 number,
                 patterns,
                 policy,
+                attestations,
             });
         }
         Ok(Self {
@@ -370,6 +385,30 @@ async fn check_image(state: &AppState, image: &str) -> Result<Admitted, String> 
     .await
     .map_err(|e| format!("{image} ({digest}): {e}"))?;
     if let Some(ok) = outcomes.iter().find(|o| o.ok) {
+        for predicate_type in &rule.attestations {
+            let found = verify::verify_image_referrers(
+                &registry,
+                &digest,
+                bytes,
+                verify::Wanted::Attestations { predicate_type },
+                policy,
+                &state.trust,
+            )
+            .await
+            .map_err(|e| format!("{image} ({digest}): {e}"))?;
+            if !found.iter().any(|o| o.ok) {
+                let why: Vec<String> = found.iter().filter_map(|o| o.error.clone()).collect();
+                return Err(format!(
+                    "{image} ({digest}): no verified attestation of type {predicate_type} (rule {}, {pattern}){}",
+                    rule.number,
+                    if why.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {}", why.join("; "))
+                    }
+                ));
+            }
+        }
         return Ok(Admitted {
             note: format!(
                 "{image} ({digest}): verified by rule {} ({pattern}), signer {}",
@@ -800,6 +839,14 @@ verify = false
             ("[[rule]]\nimages = [\"a/*\"]\nverify = false\nidentity = \"a\"", "takes no identity"),
             ("[[rule]]\nimages = [\"a/*\"]\nidentity = \"a\"\nissuer = \"b\"\nextensions = { \"1.2.3\" = \"x\" }", "not a Fulcio extension"),
             ("no_match = \"maybe\"", "unknown variant"),
+            (
+                "[[rule]]\nimages = [\"a/*\"]\nverify = false\nattestations = [\"custom\"]",
+                "takes no identity",
+            ),
+            (
+                "[[rule]]\nimages = [\"a/*\"]\nidentity = \"a\"\nissuer = \"b\"\nattestations = [\"provenance\"]",
+                "--type \"provenance\"",
+            ),
             ("[[rule]]\nimages = [\"a/*\"]\nidentiy = \"a\"", "unknown field"),
         ] {
             let e = AdmissionPolicy::parse(text, base).err().unwrap_or_else(|| panic!("{text} parsed"));
