@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Signet demo: a real OIDC provider, a real OCI registry, a C2SP witness and `signet serve`,
 # all on loopback; an image pushed, signed keylessly, verified by signet (with the witness
-# policy) and by sigstore-python; the tag moved and verification failing; a short report; the
+# policy) and by sigstore-python; SLSA provenance attested and verified; the tag moved and
+# verification failing; a short report; the
 # log audited and monitored with an identity watch; everything stopped again.
 # Run it through `./x demo`, which installs what is missing first.
 set -euo pipefail
@@ -125,6 +126,19 @@ DIGEST=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["digest
 echo "sigstore verify identity --offline ... $DIGEST"
 sigstore --trust-config "$WORK/signet-data/trust_config.json" verify identity --offline \
   --bundle "$WORK/image.sigstore.json" --cert-identity "$IDENTITY" --cert-oidc-issuer "$ISSUER" "$DIGEST"
+
+say "6c. attaching SLSA provenance (an in-toto attestation in a DSSE bundle) and verifying it"
+cat >"$WORK/provenance.json" <<JSON
+{"buildDefinition": {"buildType": "https://signet.example/demo-build/v1",
+                     "externalParameters": {"source": "demo.sh"}},
+ "runDetails": {"builder": {"id": "https://signet.example/demo-builder"}}}
+JSON
+"$SIGNET" attest "$IMAGE:v1" --predicate "$WORK/provenance.json" --type slsaprovenance1 \
+  --signing-config "$WORK/signet-data/signing_config.json" --identity-token "$TOKEN"
+"$SIGNET" verify-attestation "$IMAGE:v1" --type slsaprovenance1 \
+  --trusted-root "$WORK/signet-data/trusted_root.json" \
+  --certificate-identity "$IDENTITY" --certificate-oidc-issuer "$ISSUER" --output json \
+  | python3 -c 'import json,sys; r=json.load(sys.stdin); s=r["results"][0]["statement"]; print("verified", s["predicateType"], "for", s["subject"][0]["name"], "sha256:" + s["subject"][0]["digest"]["sha256"])'
 
 say "7. moving the tag to other content: verification of the tag must now fail"
 make_image "something else entirely" v1
