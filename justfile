@@ -35,9 +35,10 @@ fuzz TARGET SECONDS="60":
     command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
     cd proto/fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run {{TARGET}} corpus/{{TARGET}} -- -max_total_time={{SECONDS}}
 
-# Every fuzz target for SECONDS each.
+# Every fuzz target (as `cargo fuzz list` names them from proto/fuzz/Cargo.toml) for SECONDS each.
 fuzz-all SECONDS="60":
-    for t in note checkpoint tile_path bundle witness_request; do just fuzz $t {{SECONDS}}; done
+    command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+    for t in $(cd proto/fuzz && cargo fuzz list); do just fuzz $t {{SECONDS}}; done
 
 # Benchmarks (figures go to BENCHMARKS.md). The dev profile of this workspace is optimised.
 bench:

@@ -1,0 +1,112 @@
+//! Fuzzes the certificate-level parsers of `signet-proto` on arbitrary DER: Fulcio identity
+//! extraction (`cert::Identity`, x509-parser underneath), the own DER walker of `sct`
+//! (`certificate_extensions`, `tbs_without_extensions`), the RFC 6962 SCT structures
+//! (`Sct`, `DigitallySigned`, the SCT list and its X.509 extension), the Fulcio extension
+//! UTF8String codec and `keys::PublicKey` (SPKI DER and PEM).
+//!
+//! Asserts: every TLS/DER structure that decodes re-encodes to the same value (and, where the
+//! encoding is canonical, to the same bytes); the TBS walker with nothing to remove returns
+//! bytes found verbatim in the input, and removing extensions leaves none of them; the
+//! extracted identity's issuer is the .1.8 value, else .1.1; a parsed key re-parses from its
+//! own SPKI to the same key.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+use signet_proto::cert::{
+    der_utf8_string, encode_extension_value, parse_der_utf8_string, Identity, OID_ISSUER_V1,
+    OID_ISSUER_V2,
+};
+use signet_proto::keys::PublicKey;
+use signet_proto::sct::{
+    certificate_extensions, decode_sct_list, decode_sct_list_extension, encode_sct_list,
+    encode_sct_list_extension, oid_to_der, tbs_without_extensions, DigitallySigned, Sct,
+    OID_PRECERT_POISON, OID_SCT_LIST,
+};
+
+fn check_sct_list_extension(value: &[u8]) {
+    if let Ok(scts) = decode_sct_list_extension(value) {
+        let enc = encode_sct_list_extension(&scts).expect("decoded SCTs re-encode");
+        assert_eq!(
+            decode_sct_list_extension(&enc).expect("re-encoded list decodes"),
+            scts
+        );
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    // Fulcio identity (x509-parser).
+    if let Ok(id) = Identity::from_der(data) {
+        let want = id
+            .extensions
+            .get(OID_ISSUER_V2)
+            .or_else(|| id.extensions.get(OID_ISSUER_V1));
+        assert_eq!(id.issuer.as_ref(), want, "issuer is .1.8, else .1.1");
+        for (oid, value) in &id.extensions {
+            encode_extension_value(oid, value).expect("an extracted extension re-encodes");
+        }
+        assert_eq!(Identity::from_der(data).ok(), Some(id), "deterministic");
+    }
+
+    // The DER walker used for precertificate TBS and embedded SCTs.
+    if let Ok(exts) = certificate_extensions(data) {
+        let sct_oid = oid_to_der(OID_SCT_LIST).expect("constant OID");
+        for e in &exts {
+            if e.oid == sct_oid.as_slice() {
+                check_sct_list_extension(e.value);
+            }
+        }
+    }
+    if let Ok(tbs) = tbs_without_extensions(data, &[]) {
+        assert!(
+            data.windows(tbs.len()).any(|w| w == tbs.as_slice()),
+            "removing nothing returns the TBS as found"
+        );
+    }
+    if let Ok(tbs) = tbs_without_extensions(data, &[OID_PRECERT_POISON, OID_SCT_LIST]) {
+        let removed = [
+            oid_to_der(OID_PRECERT_POISON).expect("constant OID"),
+            oid_to_der(OID_SCT_LIST).expect("constant OID"),
+        ];
+        let left = certificate_extensions(&tbs).expect("a rewritten TBS parses");
+        assert!(
+            left.iter().all(|e| !removed.iter().any(|r| r.as_slice() == e.oid)),
+            "removed extensions are gone"
+        );
+        let again = tbs_without_extensions(&tbs, &[OID_PRECERT_POISON, OID_SCT_LIST])
+            .expect("a rewritten TBS rewrites");
+        assert_eq!(again, tbs, "removing is idempotent");
+    }
+
+    // RFC 6962 TLS structures (canonical: byte-exact round trips).
+    if let Ok(sct) = Sct::decode(data) {
+        assert_eq!(sct.encode().expect("a decoded SCT encodes"), data);
+    }
+    if let Ok(ds) = DigitallySigned::decode(data) {
+        assert_eq!(ds.encode().expect("decoded DigitallySigned encodes"), data);
+    }
+    if let Ok(scts) = decode_sct_list(data) {
+        assert_eq!(encode_sct_list(&scts).expect("decoded list encodes"), data);
+    }
+    check_sct_list_extension(data);
+
+    // Fulcio .1.8+ extension values (DER UTF8String, minimal lengths only).
+    if let Ok(s) = parse_der_utf8_string(data) {
+        assert_eq!(der_utf8_string(&s), data);
+    }
+
+    // Keys.
+    if let Ok(key) = PublicKey::from_spki_der(data) {
+        let again = PublicKey::from_spki_der(key.spki_der()).expect("own SPKI parses");
+        assert_eq!(again, key);
+        assert_eq!(again.key_id(), key.key_id());
+        let pem = PublicKey::from_pem(&key.to_pem()).expect("own PEM parses");
+        assert_eq!(pem, key);
+    }
+    if let Ok(text) = std::str::from_utf8(data) {
+        if let Ok(key) = PublicKey::from_pem(text) {
+            assert_eq!(
+                PublicKey::from_spki_der(key.spki_der()).expect("own SPKI parses"),
+                key
+            );
+        }
+    }
+});
