@@ -68,7 +68,8 @@ fuzz_target!(|data: &[u8]| {
         ];
         let left = certificate_extensions(&tbs).expect("a rewritten TBS parses");
         assert!(
-            left.iter().all(|e| !removed.iter().any(|r| r.as_slice() == e.oid)),
+            left.iter()
+                .all(|e| !removed.iter().any(|r| r.as_slice() == e.oid)),
             "removed extensions are gone"
         );
         let again = tbs_without_extensions(&tbs, &[OID_PRECERT_POISON, OID_SCT_LIST])

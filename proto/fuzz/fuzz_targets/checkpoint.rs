@@ -6,7 +6,8 @@ use signet_proto::checkpoint::{Checkpoint, UnverifiedCheckpoint};
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
         if let Ok(cp) = Checkpoint::parse_text(text) {
-            let again = Checkpoint::parse_text(&cp.to_text()).expect("a serialized checkpoint parses");
+            let again =
+                Checkpoint::parse_text(&cp.to_text()).expect("a serialized checkpoint parses");
             assert_eq!(again, cp);
         }
     }

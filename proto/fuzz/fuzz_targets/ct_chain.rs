@@ -43,7 +43,11 @@ fuzz_target!(|data: &[u8]| {
     };
     assert!(full.starts_with(&chain), "the submitted chain is kept");
     assert!(full.len() <= chain.len() + 1);
-    assert_eq!(full.last().map(Vec::as_slice), Some(ROOT), "anchored in the root");
+    assert_eq!(
+        full.last().map(Vec::as_slice),
+        Some(ROOT),
+        "anchored in the root"
+    );
     PublicKey::from_spki_der(&issuer_spki).expect("an accepted issuer key parses");
 
     let Ok(leaf) = signer_from_cert_der(&chain[0]) else {

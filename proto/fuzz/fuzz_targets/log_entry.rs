@@ -30,10 +30,14 @@ fuzz_target!(|data: &[u8]| {
         );
         match body["kind"].as_str() {
             Some("hashedrekord") => {
-                let again = validate_proposed(&v.body).expect("a stored body is a valid submission");
+                let again =
+                    validate_proposed(&v.body).expect("a stored body is a valid submission");
                 assert_eq!(again, v);
-                let general = ProposedEntry::from_json(data).expect("the general path parses it too");
-                general.validate().expect("the general path validates it too");
+                let general =
+                    ProposedEntry::from_json(data).expect("the general path parses it too");
+                general
+                    .validate()
+                    .expect("the general path validates it too");
                 assert_eq!(
                     general.canonical_bytes().expect("canonicalizes"),
                     v.body,

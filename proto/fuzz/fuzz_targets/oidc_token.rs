@@ -54,9 +54,21 @@ fn fixture() -> &'static Fixture {
                     None,
                 ),
                 issuer("https://gitlab.com", IssuerType::GitlabPipeline, None),
-                issuer("https://kubernetes.default.svc", IssuerType::Kubernetes, None),
-                issuer("https://spiffe.example", IssuerType::Uri, Some("example.com")),
-                issuer("https://users.example", IssuerType::Username, Some("example.com")),
+                issuer(
+                    "https://kubernetes.default.svc",
+                    IssuerType::Kubernetes,
+                    None,
+                ),
+                issuer(
+                    "https://spiffe.example",
+                    IssuerType::Uri,
+                    Some("example.com"),
+                ),
+                issuer(
+                    "https://users.example",
+                    IssuerType::Username,
+                    Some("example.com"),
+                ),
             ],
         }
     })
@@ -75,7 +87,10 @@ fn check_claims(f: &Fixture, claims: &Map<String, Value>) {
             .iter()
             .map(|(oid, _)| oid_arcs(oid).expect("extension OIDs are dotted"))
             .collect();
-        assert!(keys.windows(2).all(|w| w[0] <= w[1]), "extensions in OID order");
+        assert!(
+            keys.windows(2).all(|w| w[0] <= w[1]),
+            "extensions in OID order"
+        );
         for (oid, value) in &p.extensions {
             encode_extension_value(oid, value).expect("principal extensions encode");
         }
@@ -88,10 +103,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let mut fut = Box::pin(f.verifier.verify(text));
-    match fut
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
+    match fut.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
         Poll::Ready(Ok(_)) => panic!("a token verified without any configured issuer"),
         Poll::Ready(Err(_)) => {}
         Poll::Pending => panic!("token parsing reached I/O without a configured issuer"),

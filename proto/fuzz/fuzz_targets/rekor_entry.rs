@@ -26,7 +26,9 @@ where
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(entry) = ProposedEntry::from_json(data) {
-        let canon = entry.canonical_bytes().expect("a parsed entry canonicalizes");
+        let canon = entry
+            .canonical_bytes()
+            .expect("a parsed entry canonicalizes");
         let again = ProposedEntry::from_json(&canon).expect("canonical bytes parse");
         assert_eq!(again, entry, "canonical round trip");
         assert_eq!(again.canonical_bytes().expect("canonicalizes"), canon);

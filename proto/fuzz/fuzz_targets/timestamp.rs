@@ -81,12 +81,21 @@ fuzz_target!(|data: &[u8]| {
     let bundle = Bundle::from_json(&bytes).expect("the template bundle parses");
     let artifact = include_bytes!("../../../testdata/sigstore/fake-hashedrekord/artifact.txt");
     let now = UnixTime::from_unix_seconds(NOW);
-    match verify(&bundle, Artifact::Bytes(artifact), &f.policy, &f.trust, Some(now)) {
+    match verify(
+        &bundle,
+        Artifact::Bytes(artifact),
+        &f.policy,
+        &f.trust,
+        Some(now),
+    ) {
         Ok(v) => {
             assert!(!v.integrated_time_from_set, "there is no SET to trust");
             assert_eq!(v.timestamps.len(), 1);
             assert_eq!(v.timestamps[0].tsa_index, 0);
-            assert_eq!(v.integrated_time.as_unix_seconds(), v.timestamps[0].gen_time);
+            assert_eq!(
+                v.integrated_time.as_unix_seconds(),
+                v.timestamps[0].gen_time
+            );
             assert!(v.timestamps[0].gen_time <= NOW);
         }
         Err(VerificationError::Timestamp(TimestampError::NoAuthorities)) => {

@@ -69,22 +69,40 @@ fuzz_target!(|data: &[u8]| {
     let f = fixture();
     for (trust, artifact) in &f.cases {
         let now = UnixTime::from_unix_seconds(NOW);
-        let Ok(v) = verify(&bundle, Artifact::Bytes(artifact), &f.policy, trust, Some(now)) else {
+        let Ok(v) = verify(
+            &bundle,
+            Artifact::Bytes(artifact),
+            &f.policy,
+            trust,
+            Some(now),
+        ) else {
             continue;
         };
-        let identity = v.identity.as_ref().expect("identity policy gives an identity");
+        let identity = v
+            .identity
+            .as_ref()
+            .expect("identity policy gives an identity");
         assert_eq!(identity.san(), Some(SAN));
         assert_eq!(identity.issuer.as_deref(), Some(ISSUER));
         assert_eq!(v.artifact_digest, sha256(artifact));
         assert!(v.integrated_time.as_unix_seconds() <= NOW);
-        assert!(v.proof_index < v.checkpoint.size, "proof index inside the tree");
+        assert!(
+            v.proof_index < v.checkpoint.size,
+            "proof index inside the tree"
+        );
         assert!(trust.tlog(&v.log_id).is_some(), "verified by a trusted log");
         for t in &v.timestamps {
             assert!(t.gen_time <= NOW);
         }
         // Verification is a function of its inputs.
-        let w = verify(&bundle, Artifact::Bytes(artifact), &f.policy, trust, Some(now))
-            .expect("verification is deterministic");
+        let w = verify(
+            &bundle,
+            Artifact::Bytes(artifact),
+            &f.policy,
+            trust,
+            Some(now),
+        )
+        .expect("verification is deterministic");
         assert_eq!(w.checkpoint, v.checkpoint);
     }
 });

@@ -13,7 +13,9 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(bytes, data, "a parsed request serializes to its input");
         let again = AddCheckpoint::parse(&bytes).expect("a serialized request parses");
         assert_eq!(again, req);
-        let _ = req.origin_unverified().expect("a parsed request has a checkpoint origin");
+        let _ = req
+            .origin_unverified()
+            .expect("a parsed request has a checkpoint origin");
     }
     if let Ok(size) = parse_size_body(data) {
         assert_eq!(size_body(size).as_bytes(), data);
@@ -21,10 +23,12 @@ fuzz_target!(|data: &[u8]| {
     let _ = parse_signature_lines(data);
     if let Ok(text) = std::str::from_utf8(data) {
         if let Ok(policy) = WitnessPolicyFile::parse(text) {
-            let again = WitnessPolicyFile::parse(&policy.to_text())
-                .expect("a serialized policy parses");
+            let again =
+                WitnessPolicyFile::parse(&policy.to_text()).expect("a serialized policy parses");
             assert_eq!(again, policy);
-            policy.verifiers().expect("a parsed policy has valid verifiers");
+            policy
+                .verifiers()
+                .expect("a parsed policy has valid verifiers");
         }
     }
 });
