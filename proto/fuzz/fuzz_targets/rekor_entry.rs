@@ -1,7 +1,8 @@
 //! Fuzzes the Rekor v1 JSON parsers of `signet-proto`: proposed entries (`hashedrekord` and
 //! `dsse` 0.0.1, the body of `POST /api/v1/log/entries` and the stored canonical bodies),
-//! DSSE envelopes with their PAE, and the log's API responses a client reads (`LogEntry`
-//! maps, `LogInfo`, `ConsistencyProof`).
+//! DSSE envelopes with their PAE, the log's API responses a client reads (`LogEntry` maps,
+//! `LogInfo`, `ConsistencyProof`) and the search requests the log reads (`SearchIndex`,
+//! `SearchLogQuery`).
 //!
 //! Asserts: a proposed entry's RFC 8785 canonical bytes parse back to the same entry and are
 //! a fixed point of canonicalization; `validate` gives the same answer on the canonical form;
@@ -11,7 +12,9 @@ use std::collections::BTreeMap;
 
 use libfuzzer_sys::fuzz_target;
 use signet_proto::bundle::{pae, DsseEnvelope};
-use signet_proto::rekor::{ConsistencyProof, LogEntryAnon, LogInfo, ProposedEntry};
+use signet_proto::rekor::{
+    ConsistencyProof, LogEntryAnon, LogInfo, ProposedEntry, SearchIndex, SearchLogQuery,
+};
 
 fn round_trip<T>(data: &[u8])
 where
@@ -60,4 +63,6 @@ fuzz_target!(|data: &[u8]| {
     round_trip::<BTreeMap<String, LogEntryAnon>>(data);
     round_trip::<LogInfo>(data);
     round_trip::<ConsistencyProof>(data);
+    round_trip::<SearchIndex>(data);
+    round_trip::<SearchLogQuery>(data);
 });
