@@ -1,5 +1,5 @@
 //! Fuzzes the RFC 3161 / CMS / DER timestamp parser of `signet-verifier` (`timestamp.rs`),
-//! which has no public entry point of its own: the input is put, base64, as the one
+//! which has no public entry point of its own: the input is put as the one
 //! `rfc3161Timestamps[].signedTimestamp` of a Rekor v2 (`hashedrekord` 0.0.2, no SET) copy of
 //! `testdata/sigstore/fake-hashedrekord`'s bundle, and verified against that trust root plus
 //! the throwaway TSA of `fixtures/` (`fixtures/gen_fixtures.sh`). Without a SET, the
@@ -12,10 +12,9 @@
 #![no_main]
 use std::sync::OnceLock;
 
-use base64::Engine as _;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
-use signet_proto::bundle::Bundle;
+use signet_proto::bundle::{Bundle, Rfc3161SignedTimestamp, TimestampVerificationData};
 use signet_proto::trust::TrustedRoot;
 use signet_verifier::trust::Window;
 use signet_verifier::{
@@ -27,7 +26,7 @@ use signet_verifier::{
 const NOW: i64 = 1_796_200_000;
 
 struct Fixture {
-    template: Value,
+    template: Bundle,
     trust: TrustMaterial,
     policy: Policy,
 }
@@ -59,7 +58,8 @@ fn fixture() -> &'static Fixture {
             .expect("tlog entry is an object")
             .remove("inclusionPromise");
         Fixture {
-            template,
+            template: Bundle::from_json(&serde_json::to_vec(&template).expect("serializes"))
+                .expect("the Rekor v2 template bundle parses"),
             trust,
             policy: Policy::identity(IdentityPolicy::exact(
                 "alice@example.com",
@@ -71,14 +71,12 @@ fn fixture() -> &'static Fixture {
 
 fuzz_target!(|data: &[u8]| {
     let f = fixture();
-    let mut json = f.template.clone();
-    json["verificationMaterial"]["timestampVerificationData"] = serde_json::json!({
-        "rfc3161Timestamps": [{
-            "signedTimestamp": base64::engine::general_purpose::STANDARD.encode(data)
-        }]
+    let mut bundle = f.template.clone();
+    bundle.verification_material.timestamp_verification_data = Some(TimestampVerificationData {
+        rfc3161_timestamps: vec![Rfc3161SignedTimestamp {
+            signed_timestamp: data.to_vec().into(),
+        }],
     });
-    let bytes = serde_json::to_vec(&json).expect("JSON serializes");
-    let bundle = Bundle::from_json(&bytes).expect("the template bundle parses");
     let artifact = include_bytes!("../../../testdata/sigstore/fake-hashedrekord/artifact.txt");
     let now = UnixTime::from_unix_seconds(NOW);
     match verify(
@@ -102,7 +100,7 @@ fuzz_target!(|data: &[u8]| {
             panic!("the trust material has a TSA")
         }
         Err(VerificationError::Bundle(e)) => {
-            // Empty input: proto3 JSON drops an empty `signedTimestamp`.
+            // Only an empty timestamp can make the template bundle malformed.
             assert!(data.is_empty(), "the template bundle is well formed: {e}");
         }
         Err(_) => {}
