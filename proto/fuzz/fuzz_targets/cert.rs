@@ -2,7 +2,7 @@
 //! extraction (`cert::Identity`, x509-parser underneath), the own DER walker of `sct`
 //! (`certificate_extensions`, `tbs_without_extensions`), the RFC 6962 SCT structures
 //! (`Sct`, `DigitallySigned`, the SCT list and its X.509 extension), the Fulcio extension
-//! UTF8String codec and `keys::PublicKey` (SPKI DER and PEM).
+//! `UTF8String` codec and `keys::PublicKey` (SPKI DER and PEM).
 //!
 //! Asserts: every TLS/DER structure that decodes re-encodes to the same value (and, where the
 //! encoding is canonical, to the same bytes); the TBS walker with nothing to remove returns
