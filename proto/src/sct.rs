@@ -601,11 +601,14 @@ fn tbs_of(cert_der: &[u8]) -> Result<Tlv<'_>, SctError> {
     }
     let (first, _) = Tlv::parse(outer.content)?;
     // A full Certificate starts with the TBS SEQUENCE; a bare TBS starts with [0] version
-    // or the serial INTEGER.
-    if first.tag == 0x30 {
-        Ok(first)
-    } else {
-        Ok(outer)
+    // or the serial INTEGER. Whatever is taken as the TBS must start that way, so that a
+    // rewritten TBS is read as a TBS again (never as a certificate).
+    let tbs = if first.tag == 0x30 { first } else { outer };
+    match Tlv::parse(tbs.content) {
+        Ok((field, _)) if field.tag == 0xa0 || field.tag == 0x02 => Ok(tbs),
+        _ => Err(SctError::Der {
+            reason: "TBSCertificate does not start with a version or serial number",
+        }),
     }
 }
 

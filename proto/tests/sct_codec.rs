@@ -266,3 +266,27 @@ fn real_fulcio_certificates() {
     }
     eprintln!("checked {checked} real Fulcio certificates");
 }
+
+/// Fuzz findings (proto/fuzz corpus/cert/regression-*): DER that is a SEQUENCE but not a
+/// certificate or TBS is refused instead of being "rewritten" into something that re-parses as
+/// a different structure; removing extensions from a real TBS stays idempotent.
+#[test]
+fn tbs_rewrite_refuses_non_tbs_input() {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    // SEQUENCE { SEQUENCE {}, OID, BIT STRING }: no version or serial where a TBS starts.
+    let empty_tbs = b64
+        .decode("MCowAAYDK2VwAyEAl3TzNUAkj7Xbh2Ou+Y+COZmcpjvNSg13c87X7Qy0/kA=")
+        .unwrap();
+    assert!(sct::tbs_without_extensions(&empty_tbs, &[]).is_err());
+    assert!(sct::certificate_extensions(&empty_tbs).is_err());
+    // A TBS whose first field is a SEQUENCE (a mutated leaf of the fuzz corpus).
+    let mutated = include_bytes!("../fuzz/corpus/cert/regression-tbs-starts-with-sequence");
+    if let Ok(once) = sct::tbs_without_extensions(mutated, &[OID_SCT_LIST]) {
+        assert_eq!(
+            sct::tbs_without_extensions(&once, &[OID_SCT_LIST]).unwrap(),
+            once,
+            "removing extensions is idempotent"
+        );
+    }
+}
