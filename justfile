@@ -30,7 +30,7 @@ purity:
       echo "$p is pure"
     done
 
-# Fuzz one parser for SECONDS (default 60). Targets: note, checkpoint, tile_path, bundle, witness_request.
+# Fuzz one parser for SECONDS (default 60). Targets: `cd proto/fuzz && cargo fuzz list` (README table).
 fuzz TARGET SECONDS="60":
     command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
     cd proto/fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run {{TARGET}} corpus/{{TARGET}} -- -max_total_time={{SECONDS}}
