@@ -26,6 +26,7 @@
 
 use std::borrow::Cow;
 
+use signet_proto::bundle::{days_from_civil, days_in_month};
 use signet_proto::keys::{HashAlgorithm, KeyAlgorithm, RsaPadding};
 use x509_parser::asn1_rs::{Any, Class, FromDer, Oid};
 
@@ -179,17 +180,6 @@ fn hash_algorithm(oid: &str) -> Result<HashAlgorithm, TimestampError> {
     }
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// DER `GeneralizedTime` content (`YYYYMMDDHHMMSS[.f+]Z`, RFC 5280 §4.1.2.5.2 / RFC 3161
 /// §2.4.2) as Unix seconds.
 fn generalized_time(content: &[u8]) -> Result<i64, TimestampError> {
@@ -214,7 +204,8 @@ fn generalized_time(content: &[u8]) -> Result<i64, TimestampError> {
         n(10..12)?,
         n(12..14)?,
     );
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
+    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || se > 60
+    {
         return Err(bad());
     }
     Ok(days_from_civil(y, mo, d) * 86_400 + h * 3_600 + mi * 60 + se)
@@ -526,6 +517,9 @@ mod tests {
             b"20260513192333.50Z",
             b"20260513192333.Z",
             b"20261313192333Z",
+            b"20260231120000Z",
+            b"20250229120000Z",
+            b"20260431120000Z",
             b"20260513192333+0100",
         ] {
             assert!(generalized_time(bad).is_err(), "{bad:?}");
