@@ -18,13 +18,8 @@ use signet_proto::rekor::{ConsistencyProof, LogInfo};
 async fn hashedrekord_roundtrip_with_proof_checkpoint_and_set() {
     let t = mem_log(&test_config(), vec![]);
     let signer = new_signer();
-    let (status, headers, body) = call(
-        &t.router,
-        "POST",
-        "/api/v1/log/entries",
-        Some(hashedrekord(&signer, b"artifact one")),
-    )
-    .await;
+    let (status, headers, body) =
+        post_entry(&t.router, hashedrekord(&signer, b"artifact one")).await;
     assert_eq!(
         status,
         StatusCode::CREATED,
@@ -49,11 +44,9 @@ async fn hashedrekord_roundtrip_with_proof_checkpoint_and_set() {
     // Several more, then read back in every way.
     let mut uuids = vec![uuid.clone()];
     for i in 0..20 {
-        let (s, _, b) = call(
+        let (s, _, b) = post_entry(
             &t.router,
-            "POST",
-            "/api/v1/log/entries",
-            Some(hashedrekord(&signer, format!("artifact {i}").as_bytes())),
+            hashedrekord(&signer, format!("artifact {i}").as_bytes()),
         )
         .await;
         assert_eq!(s, StatusCode::CREATED);
@@ -119,23 +112,17 @@ async fn hashedrekord_roundtrip_with_proof_checkpoint_and_set() {
 async fn consistency_proofs_and_ranges() {
     let t = mem_log(&test_config(), vec![]);
     let signer = new_signer();
-    let mut roots: Vec<(u64, Hash)> = Vec::new();
-    for i in 0..40u32 {
-        let (s, _, b) = call(
-            &t.router,
-            "POST",
-            "/api/v1/log/entries",
-            Some(hashedrekord(&signer, &i.to_be_bytes())),
-        )
-        .await;
-        assert_eq!(s, StatusCode::CREATED);
-        let (_, e) = parse_entry(&b);
-        let p = e.verification.unwrap().inclusion_proof.unwrap();
-        roots.push((
-            u64::try_from(p.tree_size).unwrap(),
-            p.root_hash.as_slice().try_into().unwrap(),
-        ));
-    }
+    let roots: Vec<(u64, Hash)> = log_numbered(&t.router, &signer, 0..40)
+        .await
+        .into_iter()
+        .map(|(_, e)| {
+            let p = e.verification.unwrap().inclusion_proof.unwrap();
+            (
+                u64::try_from(p.tree_size).unwrap(),
+                p.root_hash.as_slice().try_into().unwrap(),
+            )
+        })
+        .collect();
     let (last, last_root) = *roots.last().unwrap();
     for (size, root) in &roots {
         let (s, _, b) = call(
@@ -199,25 +186,15 @@ async fn duplicates_get_409_and_never_a_second_leaf() {
     let entry = hashedrekord(&signer, b"dup");
     // Two identical submissions land in the same batch.
     let (a, b) = tokio::join!(
-        call(
-            &t.router,
-            "POST",
-            "/api/v1/log/entries",
-            Some(entry.clone())
-        ),
-        call(
-            &t.router,
-            "POST",
-            "/api/v1/log/entries",
-            Some(entry.clone())
-        ),
+        post_entry(&t.router, entry.clone()),
+        post_entry(&t.router, entry.clone()),
     );
     let mut statuses = [a.0, b.0];
     statuses.sort();
     assert_eq!(statuses, [StatusCode::CREATED, StatusCode::CONFLICT]);
     assert_eq!(t.log.head().size, 1);
     // And again later.
-    let (s, h, b) = call(&t.router, "POST", "/api/v1/log/entries", Some(entry)).await;
+    let (s, h, b) = post_entry(&t.router, entry).await;
     assert_eq!(s, StatusCode::CONFLICT);
     let (code, msg) = error_message(&b);
     assert_eq!(code, 409);
@@ -341,7 +318,7 @@ async fn bad_inputs_are_4xx_with_clear_messages_and_store_nothing() {
         ),
     ];
     for (name, body, want, needle) in cases {
-        let (s, _, b) = call(&t.router, "POST", "/api/v1/log/entries", Some(body)).await;
+        let (s, _, b) = post_entry(&t.router, body).await;
         assert_eq!(s.as_u16(), want, "{name}: {}", String::from_utf8_lossy(&b));
         let (code, msg) = error_message(&b);
         assert_eq!(code, u64::from(want), "{name}");
@@ -352,7 +329,7 @@ async fn bad_inputs_are_4xx_with_clear_messages_and_store_nothing() {
     let ed =
         signet_proto::keys::Ed25519Signer::generate(&aws_lc_rs::rand::SystemRandom::new()).unwrap();
     let body = hashedrekord_raw(ed.public_key().to_pem().as_bytes(), &ed.sign(b"a"), &digest);
-    let (s, _, b) = call(&t.router, "POST", "/api/v1/log/entries", Some(body)).await;
+    let (s, _, b) = post_entry(&t.router, body).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert!(
         error_message(&b).1.contains("Ed25519"),
@@ -364,13 +341,7 @@ async fn bad_inputs_are_4xx_with_clear_messages_and_store_nothing() {
         "signatures": [{"sig": B64.encode(signer.sign(b"other").unwrap())}]});
     let dsse = serde_json::json!({"apiVersion":"0.0.1","kind":"dsse","spec":{"proposedContent":{
         "envelope": env.to_string(), "verifiers": [B64.encode(&pem)]}}});
-    let (s, _, b) = call(
-        &t.router,
-        "POST",
-        "/api/v1/log/entries",
-        Some(serde_json::to_vec(&dsse).unwrap()),
-    )
-    .await;
+    let (s, _, b) = post_entry(&t.router, serde_json::to_vec(&dsse).unwrap()).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert!(
         error_message(&b).1.contains("not verified"),
@@ -403,13 +374,7 @@ async fn dsse_entries_are_verified_and_canonicalized() {
         "signatures": [{"sig": B64.encode(&sig), "keyid": ""}]});
     let dsse = serde_json::json!({"apiVersion":"0.0.1","kind":"dsse","spec":{"proposedContent":{
         "envelope": env.to_string(), "verifiers": [B64.encode(&pem)]}}});
-    let (s, _, b) = call(
-        &t.router,
-        "POST",
-        "/api/v1/log/entries",
-        Some(serde_json::to_vec(&dsse).unwrap()),
-    )
-    .await;
+    let (s, _, b) = post_entry(&t.router, serde_json::to_vec(&dsse).unwrap()).await;
     assert_eq!(s, StatusCode::CREATED, "{}", String::from_utf8_lossy(&b));
     let (uuid, e) = parse_entry(&b);
     check_entry(&t.keys, HOST, &uuid, &e);
@@ -431,13 +396,7 @@ async fn dsse_entries_are_verified_and_canonicalized() {
     assert_eq!(body["spec"]["signatures"][0]["verifier"], B64.encode(&pem));
     // Searchable by the in-toto subject digest.
     let q = serde_json::json!({"hash": format!("sha256:{artifact_digest}")});
-    let (s, _, b) = call(
-        &t.router,
-        "POST",
-        "/api/v1/index/retrieve",
-        Some(serde_json::to_vec(&q).unwrap()),
-    )
-    .await;
+    let (s, _, b) = search_index(&t.router, &q).await;
     assert_eq!(s, StatusCode::OK);
     let found: Vec<String> = serde_json::from_slice(&b).unwrap();
     assert_eq!(found, vec![uuid]);
@@ -457,13 +416,7 @@ async fn search_is_complete() {
         } else {
             i.to_be_bytes().to_vec()
         };
-        let (st, _, body) = call(
-            &t.router,
-            "POST",
-            "/api/v1/log/entries",
-            Some(hashedrekord(s, &artifact)),
-        )
-        .await;
+        let (st, _, body) = post_entry(&t.router, hashedrekord(s, &artifact)).await;
         assert_eq!(st, StatusCode::CREATED);
         let (u, _) = parse_entry(&body);
         if i % 3 != 0 {
@@ -474,26 +427,14 @@ async fn search_is_complete() {
         }
     }
     let key_q = serde_json::json!({"publicKey": {"format": "x509", "content": B64.encode(a.public_key().to_pem())}});
-    let (s, _, body) = call(
-        &t.router,
-        "POST",
-        "/api/v1/index/retrieve",
-        Some(serde_json::to_vec(&key_q).unwrap()),
-    )
-    .await;
+    let (s, _, body) = search_index(&t.router, &key_q).await;
     assert_eq!(s, StatusCode::OK);
     let mut got: Vec<String> = serde_json::from_slice(&body).unwrap();
     got.sort();
     by_a.sort();
     assert_eq!(got, by_a);
     let hq = serde_json::json!({"hash": hex::encode(sha256(b"shared"))});
-    let (_, _, body) = call(
-        &t.router,
-        "POST",
-        "/api/v1/index/retrieve",
-        Some(serde_json::to_vec(&hq).unwrap()),
-    )
-    .await;
+    let (_, _, body) = search_index(&t.router, &hq).await;
     let mut got: Vec<String> = serde_json::from_slice(&body).unwrap();
     got.sort();
     shared.sort();
@@ -502,13 +443,7 @@ async fn search_is_complete() {
     let mut and = key_q.clone();
     and["hash"] = format!("sha256:{}", hex::encode(sha256(b"shared"))).into();
     and["operator"] = "and".into();
-    let (_, _, body) = call(
-        &t.router,
-        "POST",
-        "/api/v1/index/retrieve",
-        Some(serde_json::to_vec(&and).unwrap()),
-    )
-    .await;
+    let (_, _, body) = search_index(&t.router, &and).await;
     let got: Vec<String> = serde_json::from_slice(&body).unwrap();
     let want: Vec<&String> = shared.iter().filter(|u| by_a.contains(u)).collect();
     assert_eq!(got.len(), want.len());
@@ -517,13 +452,7 @@ async fn search_is_complete() {
         serde_json::json!({"hash": "sha256:12"}),
         serde_json::json!({"bogus": 1}),
     ] {
-        let (s, _, _) = call(
-            &t.router,
-            "POST",
-            "/api/v1/index/retrieve",
-            Some(serde_json::to_vec(&bad).unwrap()),
-        )
-        .await;
+        let (s, _, _) = search_index(&t.router, &bad).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}");
     }
 }
@@ -532,21 +461,8 @@ async fn search_is_complete() {
 async fn tiles_checkpoint_and_bundles() {
     let t = mem_log(&test_config(), vec![]);
     let signer = new_signer();
-    let mut bodies = Vec::new();
     // 300 entries: one full level-0 tile + a partial one.
-    let futs: Vec<_> = (0..300u32)
-        .map(|i| {
-            let r = t.router.clone();
-            let e = hashedrekord(&signer, &i.to_be_bytes());
-            async move { call(&r, "POST", "/api/v1/log/entries", Some(e)).await }
-        })
-        .collect();
-    for (s, _, b) in futures_join_all(futs).await {
-        assert_eq!(s, StatusCode::CREATED);
-        let (_, e) = parse_entry(&b);
-        bodies.push((e.log_index, e.body.0));
-    }
-    bodies.sort();
+    let bodies = log_numbered_concurrently(&t.router, &signer, 0..300).await;
     assert_eq!(t.log.head().size, 300);
     let (s, h, cp) = call(&t.router, "GET", "/checkpoint", None).await;
     assert_eq!(s, StatusCode::OK);
@@ -635,13 +551,7 @@ async fn lone_entry_does_not_wait_for_the_batch_delay() {
     let signer = new_signer();
     for i in 0..3u32 {
         let started = std::time::Instant::now();
-        let (s, _, _) = call(
-            &t.router,
-            "POST",
-            "/api/v1/log/entries",
-            Some(hashedrekord(&signer, &i.to_be_bytes())),
-        )
-        .await;
+        let (s, _, _) = post_entry(&t.router, hashedrekord(&signer, &i.to_be_bytes())).await;
         assert_eq!(s, StatusCode::CREATED);
         let took = started.elapsed();
         assert!(
@@ -662,18 +572,8 @@ async fn entry_bundles_completed_across_batches() {
     // Three waves (each its own batch or batches): 100 + 100 + 100 entries, so bundle 0 is
     // completed by the third wave from 200 entries of earlier batches plus 56 new ones.
     for wave in 0..3u32 {
-        let futs: Vec<_> = (0..100u32)
-            .map(|i| {
-                let r = t.router.clone();
-                let e = hashedrekord(&signer, &(wave * 1000 + i).to_be_bytes());
-                async move { call(&r, "POST", "/api/v1/log/entries", Some(e)).await }
-            })
-            .collect();
-        for (s, _, b) in futures_join_all(futs).await {
-            assert_eq!(s, StatusCode::CREATED);
-            let (_, e) = parse_entry(&b);
-            bodies.push((e.log_index, e.body.0));
-        }
+        let numbers = (0..100u32).map(|i| wave * 1000 + i);
+        bodies.extend(log_numbered_concurrently(&t.router, &signer, numbers).await);
         bodies.sort();
         let size = t.log.head().size;
         assert_eq!(size, u64::from(wave + 1) * 100);
@@ -713,18 +613,6 @@ async fn entry_bundles_completed_across_batches() {
     assert_eq!(report.size, 300);
 }
 
-async fn futures_join_all<F: std::future::Future + Send + 'static>(futs: Vec<F>) -> Vec<F::Output>
-where
-    F::Output: Send + 'static,
-{
-    let handles: Vec<_> = futs.into_iter().map(tokio::spawn).collect();
-    let mut out = Vec::new();
-    for h in handles {
-        out.push(h.await.unwrap());
-    }
-    out
-}
-
 #[tokio::test]
 async fn full_queue_answers_503_with_retry_after() {
     let cfg = signet_log::LogConfig {
@@ -745,22 +633,16 @@ async fn full_queue_answers_503_with_retry_after() {
     let first = tokio::spawn({
         let r = t.router.clone();
         let e = hashedrekord(&signer, b"1");
-        async move { call(&r, "POST", "/api/v1/log/entries", Some(e)).await }
+        async move { post_entry(&r, e).await }
     });
     tokio::time::sleep(Duration::from_millis(100)).await; // first is now being committed
     let second = tokio::spawn({
         let r = t.router.clone();
         let e = hashedrekord(&signer, b"2");
-        async move { call(&r, "POST", "/api/v1/log/entries", Some(e)).await }
+        async move { post_entry(&r, e).await }
     });
     tokio::time::sleep(Duration::from_millis(50)).await; // second fills the queue
-    let (s, h, b) = call(
-        &t.router,
-        "POST",
-        "/api/v1/log/entries",
-        Some(hashedrekord(&signer, b"3")),
-    )
-    .await;
+    let (s, h, b) = post_entry(&t.router, hashedrekord(&signer, b"3")).await;
     assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(h["retry-after"], "7");
     assert_eq!(error_message(&b).0, 503);
@@ -773,13 +655,7 @@ async fn full_queue_answers_503_with_retry_after() {
 async fn store_faults_before_and_after_write() {
     let t = mem_log(&test_config(), vec![]);
     let signer = new_signer();
-    let (s, _, _) = call(
-        &t.router,
-        "POST",
-        "/api/v1/log/entries",
-        Some(hashedrekord(&signer, b"ok")),
-    )
-    .await;
+    let (s, _, _) = post_entry(&t.router, hashedrekord(&signer, b"ok")).await;
     assert_eq!(s, StatusCode::CREATED);
 
     // Failed, not persisted: 500, nothing changes, the same entry succeeds later.
@@ -788,7 +664,7 @@ async fn store_faults_before_and_after_write() {
             Fault::FailBefore
         })));
     let e = hashedrekord(&signer, b"x");
-    let (s, _, b) = call(&t.router, "POST", "/api/v1/log/entries", Some(e.clone())).await;
+    let (s, _, b) = post_entry(&t.router, e.clone()).await;
     assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(
         error_message(&b).1,
@@ -797,7 +673,7 @@ async fn store_faults_before_and_after_write() {
     );
     assert_eq!(t.log.head().size, 1);
     t.store.set_fault_hook(None);
-    let (s, _, b) = call(&t.router, "POST", "/api/v1/log/entries", Some(e)).await;
+    let (s, _, b) = post_entry(&t.router, e).await;
     assert_eq!(s, StatusCode::CREATED);
     let (u, en) = parse_entry(&b);
     assert_eq!(check_entry(&t.keys, HOST, &u, &en).0, 1);
@@ -808,11 +684,11 @@ async fn store_faults_before_and_after_write() {
             Fault::FailAfter
         })));
     let e = hashedrekord(&signer, b"y");
-    let (s, _, _) = call(&t.router, "POST", "/api/v1/log/entries", Some(e.clone())).await;
+    let (s, _, _) = post_entry(&t.router, e.clone()).await;
     assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR);
     t.store.set_fault_hook(None);
     assert_eq!(t.log.head().size, 3);
-    let (s, _, _) = call(&t.router, "POST", "/api/v1/log/entries", Some(e)).await;
+    let (s, _, _) = post_entry(&t.router, e).await;
     assert_eq!(s, StatusCode::CONFLICT);
     let (s, _, b) = call(&t.router, "GET", "/api/v1/log/entries?logIndex=2", None).await;
     assert_eq!(s, StatusCode::OK);

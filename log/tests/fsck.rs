@@ -4,7 +4,6 @@
 mod common;
 
 use common::*;
-use signet_log::entries::ValidEntry;
 use signet_log::storage::{keys, Batch, LogStore};
 
 fn flip(store: &dyn LogStore, key: &[u8], at: usize) {
@@ -19,21 +18,9 @@ fn flip(store: &dyn LogStore, key: &[u8], at: usize) {
 async fn fsck_passes_then_fails_on_flipped_bytes() {
     let t = mem_log(&test_config(), vec![]);
     // 70,000 leaves through the bulk path (three tile levels), then a few through the API.
-    let entries: Vec<ValidEntry> = (0..70_000u32)
-        .map(|i| ValidEntry::new(format!("{{\"n\":{i}}}").into_bytes(), vec![]))
-        .collect();
+    let entries = plain_entries(70_000, "n");
     signet_log::sequencer::bulk_append(&t.log, &entries, 8192).unwrap();
-    let signer = new_signer();
-    for i in 0..5u32 {
-        let (s, _, _) = call(
-            &t.router,
-            "POST",
-            "/api/v1/log/entries",
-            Some(hashedrekord(&signer, &i.to_be_bytes())),
-        )
-        .await;
-        assert_eq!(s.as_u16(), 201);
-    }
+    log_numbered(&t.router, &new_signer(), 0..5).await;
     let pk = t.keys.log.public_key().clone();
     let wk = t.keys.witness.public_key_raw();
     let report = signet_log::fsck::fsck(t.log.db(), &pk, Some(&wk)).unwrap();
@@ -69,9 +56,7 @@ async fn fsck_passes_then_fails_on_flipped_bytes() {
 #[tokio::test]
 async fn entry_bundles_for_any_batch_boundaries() {
     let t = mem_log(&test_config(), vec![]);
-    let all: Vec<ValidEntry> = (0..1_000u32)
-        .map(|i| ValidEntry::new(format!("{{\"b\":{i}}}").into_bytes(), vec![]))
-        .collect();
+    let all = plain_entries(1_000, "b");
     // 100 (mid-bundle end), 412 (ends exactly at 512), then 488 in chunks of 257.
     signet_log::sequencer::bulk_append(&t.log, &all[..100], 100).unwrap();
     // A stale partial record for bundle 0, as an older version would have left it.

@@ -10,6 +10,7 @@ use axum::Router;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use signet_log::config::LogConfig;
+use signet_log::entries::ValidEntry;
 use signet_log::service::Log;
 use signet_log::signing::LogKeys;
 use signet_log::storage::{LogDb, MemStore};
@@ -99,6 +100,69 @@ pub fn hashedrekord(signer: &EcdsaSigner, artifact: &[u8]) -> Vec<u8> {
         &sig,
         &hex::encode(sha256(artifact)),
     )
+}
+
+/// POSTs a proposed entry (JSON bytes) to the Rekor v1 `/api/v1/log/entries` endpoint.
+pub async fn post_entry(router: &Router, body: Vec<u8>) -> (StatusCode, HeaderMap, Vec<u8>) {
+    call(router, "POST", "/api/v1/log/entries", Some(body)).await
+}
+
+/// POSTs a search query to `/api/v1/index/retrieve`.
+pub async fn search_index(
+    router: &Router,
+    query: &serde_json::Value,
+) -> (StatusCode, HeaderMap, Vec<u8>) {
+    let body = serde_json::to_vec(query).unwrap();
+    call(router, "POST", "/api/v1/index/retrieve", Some(body)).await
+}
+
+/// Logs the hashedrekord entries by `signer` of the artifacts `i.to_be_bytes()`, `i` in
+/// `numbers`, one request after the other; asserts each is 201 and returns the entries.
+pub async fn log_numbered(
+    router: &Router,
+    signer: &EcdsaSigner,
+    numbers: impl IntoIterator<Item = u32>,
+) -> Vec<(String, LogEntryAnon)> {
+    let mut out = Vec::new();
+    for i in numbers {
+        let (s, _, b) = post_entry(router, hashedrekord(signer, &i.to_be_bytes())).await;
+        assert_eq!(s, StatusCode::CREATED, "{}", String::from_utf8_lossy(&b));
+        out.push(parse_entry(&b));
+    }
+    out
+}
+
+/// Like [`log_numbered`], but all requests at once (one task each, so they share batches);
+/// returns `(log index, body)` of every entry, sorted by index.
+pub async fn log_numbered_concurrently(
+    router: &Router,
+    signer: &EcdsaSigner,
+    numbers: impl IntoIterator<Item = u32>,
+) -> Vec<(i64, Vec<u8>)> {
+    let tasks: Vec<_> = numbers
+        .into_iter()
+        .map(|i| {
+            let r = router.clone();
+            let e = hashedrekord(signer, &i.to_be_bytes());
+            tokio::spawn(async move { post_entry(&r, e).await })
+        })
+        .collect();
+    let mut bodies = Vec::new();
+    for t in tasks {
+        let (s, _, b) = t.await.unwrap();
+        assert_eq!(s, StatusCode::CREATED, "{}", String::from_utf8_lossy(&b));
+        let (_, e) = parse_entry(&b);
+        bodies.push((e.log_index, e.body.0));
+    }
+    bodies.sort();
+    bodies
+}
+
+/// `n` plain JSON entries `{"<tag>":i}` for the bulk path (which checks no signatures).
+pub fn plain_entries(n: u32, tag: &str) -> Vec<ValidEntry> {
+    (0..n)
+        .map(|i| ValidEntry::new(format!("{{\"{tag}\":{i}}}").into_bytes(), vec![]))
+        .collect()
 }
 
 /// Parses a `{uuid: entry}` answer.
