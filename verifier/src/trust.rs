@@ -304,61 +304,7 @@ impl TrustMaterial {
         if chain.is_empty() {
             return Err(TrustError::EmptyChain { ca });
         }
-        let mut parsed = Vec::with_capacity(chain.len());
-        for (index, der) in chain.iter().enumerate() {
-            let (rest, cert) = X509Certificate::from_der(der).map_err(|e| TrustError::CaParse {
-                ca,
-                index,
-                reason: e.to_string(),
-            })?;
-            if !rest.is_empty() {
-                return Err(TrustError::CaParse {
-                    ca,
-                    index,
-                    reason: format!("{} trailing bytes", rest.len()),
-                });
-            }
-            if !cert.tbs_certificate.is_ca() {
-                return Err(TrustError::CaParse {
-                    ca,
-                    index,
-                    reason: "not a CA certificate (basicConstraints cA is not true)".to_owned(),
-                });
-            }
-            let key =
-                PublicKey::from_spki_der(cert.tbs_certificate.subject_pki.raw).map_err(|e| {
-                    TrustError::CaParse {
-                        ca,
-                        index,
-                        reason: format!("public key: {e}"),
-                    }
-                })?;
-            parsed.push((cert, key));
-        }
-        let mut chain_validity = Window::default();
-        for index in 0..parsed.len() {
-            let (cert, _) = &parsed[index];
-            // The root (last) must be self-signed; every other certificate is signed by the next.
-            let (issuer_cert, issuer_key) = parsed.get(index + 1).unwrap_or(&parsed[index]);
-            if cert.tbs_certificate.issuer.as_raw() != issuer_cert.tbs_certificate.subject.as_raw()
-            {
-                return Err(TrustError::CaChain {
-                    ca,
-                    index,
-                    reason: format!(
-                        "issuer {} is not the next certificate's subject {}",
-                        cert.tbs_certificate.issuer, issuer_cert.tbs_certificate.subject
-                    ),
-                });
-            }
-            verify_certificate_signature(issuer_key, cert)
-                .map_err(|reason| TrustError::CaChain { ca, index, reason })?;
-            let v = &cert.tbs_certificate.validity;
-            chain_validity = chain_validity.intersect(Window::new(
-                Some(v.not_before.timestamp()),
-                Some(v.not_after.timestamp()),
-            ));
-        }
+        let (parsed, chain_validity) = link_chain(chain, ChainKind::Ca(ca))?;
         let (issuing, key) = &parsed[0];
         let subject_key_id = issuing.tbs_certificate.iter_extensions().find_map(|ext| {
             match ext.parsed_extension() {
@@ -405,49 +351,12 @@ impl TrustMaterial {
                 chain.len()
             )));
         }
+        let (parsed, chain_validity) = link_chain(chain, ChainKind::Tsa(ca))?;
         let parse_err = |index: usize, reason: String| TrustError::TsaChain {
             tsa: ca,
             index,
             reason,
         };
-        let mut parsed = Vec::with_capacity(chain.len());
-        for (index, der) in chain.iter().enumerate() {
-            let (rest, cert) =
-                X509Certificate::from_der(der).map_err(|e| parse_err(index, e.to_string()))?;
-            if !rest.is_empty() {
-                return Err(parse_err(index, format!("{} trailing bytes", rest.len())));
-            }
-            if index > 0 && !cert.tbs_certificate.is_ca() {
-                return Err(parse_err(
-                    index,
-                    "not a CA certificate (basicConstraints cA is not true)".to_owned(),
-                ));
-            }
-            let key = PublicKey::from_spki_der(cert.tbs_certificate.subject_pki.raw)
-                .map_err(|e| parse_err(index, format!("public key: {e}")))?;
-            parsed.push((cert, key));
-        }
-        let mut chain_validity = Window::default();
-        for index in 0..parsed.len() {
-            let (cert, _) = &parsed[index];
-            let (issuer_cert, issuer_key) = parsed.get(index + 1).unwrap_or(&parsed[index]);
-            if cert.tbs_certificate.issuer.as_raw() != issuer_cert.tbs_certificate.subject.as_raw()
-            {
-                return Err(parse_err(
-                    index,
-                    format!(
-                        "issuer {} is not the next certificate's subject {}",
-                        cert.tbs_certificate.issuer, issuer_cert.tbs_certificate.subject
-                    ),
-                ));
-            }
-            verify_certificate_signature(issuer_key, cert).map_err(|r| parse_err(index, r))?;
-            let v = &cert.tbs_certificate.validity;
-            chain_validity = chain_validity.intersect(Window::new(
-                Some(v.not_before.timestamp()),
-                Some(v.not_after.timestamp()),
-            ));
-        }
         let (leaf, key) = &parsed[0];
         let mut time_stamping = false;
         let mut leaf_key_id = None;
@@ -681,4 +590,89 @@ pub(crate) fn verify_certificate_signature(
             .verify_prehashed_with(hash, &hash.hash(tbs), sig)
             .map_err(|e| e.to_string())
     }
+}
+
+/// Which trust-root chain [`link_chain`] reads: it decides the error variants and which
+/// positions must be CA certificates.
+#[derive(Clone, Copy)]
+enum ChainKind {
+    /// A certificate authority, `[intermediate..., root]`: every certificate is a CA.
+    /// Parse problems are [`TrustError::CaParse`], broken links [`TrustError::CaChain`].
+    Ca(usize),
+    /// A timestamp authority, `[TSA leaf, intermediates..., root]`: every certificate but the
+    /// leaf is a CA. Every problem is [`TrustError::TsaChain`].
+    Tsa(usize),
+}
+
+impl ChainKind {
+    /// Whether the certificate at `index` must have basicConstraints `cA` set.
+    fn must_be_ca(self, index: usize) -> bool {
+        match self {
+            ChainKind::Ca(_) => true,
+            ChainKind::Tsa(_) => index > 0,
+        }
+    }
+
+    fn parse_error(self, index: usize, reason: String) -> TrustError {
+        match self {
+            ChainKind::Ca(ca) => TrustError::CaParse { ca, index, reason },
+            ChainKind::Tsa(tsa) => TrustError::TsaChain { tsa, index, reason },
+        }
+    }
+
+    fn link_error(self, index: usize, reason: String) -> TrustError {
+        match self {
+            ChainKind::Ca(ca) => TrustError::CaChain { ca, index, reason },
+            ChainKind::Tsa(tsa) => TrustError::TsaChain { tsa, index, reason },
+        }
+    }
+}
+
+/// Parses a trust-root chain in leaf-to-root order and verifies every link: each certificate
+/// names the next one's subject as its issuer and is signed by its key, and the last one is
+/// self-signed. Returns the certificates with their keys and the intersection of their
+/// validity periods.
+fn link_chain<'a>(
+    chain: &[&'a [u8]],
+    kind: ChainKind,
+) -> Result<(Vec<(X509Certificate<'a>, PublicKey)>, Window), TrustError> {
+    let mut parsed = Vec::with_capacity(chain.len());
+    for (index, der) in chain.iter().enumerate() {
+        let (rest, cert) =
+            X509Certificate::from_der(der).map_err(|e| kind.parse_error(index, e.to_string()))?;
+        if !rest.is_empty() {
+            return Err(kind.parse_error(index, format!("{} trailing bytes", rest.len())));
+        }
+        if kind.must_be_ca(index) && !cert.tbs_certificate.is_ca() {
+            return Err(kind.parse_error(
+                index,
+                "not a CA certificate (basicConstraints cA is not true)".to_owned(),
+            ));
+        }
+        let key = PublicKey::from_spki_der(cert.tbs_certificate.subject_pki.raw)
+            .map_err(|e| kind.parse_error(index, format!("public key: {e}")))?;
+        parsed.push((cert, key));
+    }
+    let mut validity = Window::default();
+    for index in 0..parsed.len() {
+        let (cert, _) = &parsed[index];
+        // The root (last) must be self-signed; every other certificate is signed by the next.
+        let (issuer_cert, issuer_key) = parsed.get(index + 1).unwrap_or(&parsed[index]);
+        if cert.tbs_certificate.issuer.as_raw() != issuer_cert.tbs_certificate.subject.as_raw() {
+            return Err(kind.link_error(
+                index,
+                format!(
+                    "issuer {} is not the next certificate's subject {}",
+                    cert.tbs_certificate.issuer, issuer_cert.tbs_certificate.subject
+                ),
+            ));
+        }
+        verify_certificate_signature(issuer_key, cert).map_err(|r| kind.link_error(index, r))?;
+        let v = &cert.tbs_certificate.validity;
+        validity = validity.intersect(Window::new(
+            Some(v.not_before.timestamp()),
+            Some(v.not_after.timestamp()),
+        ));
+    }
+    Ok((parsed, validity))
 }

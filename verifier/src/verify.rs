@@ -1261,6 +1261,17 @@ mod tests {
     use crate::bundle::Content;
     use base64::Engine as _;
 
+    /// The public half of a new ECDSA P-256 key.
+    fn fresh_p256_key() -> signet_proto::keys::PublicKey {
+        signet_proto::keys::EcdsaSigner::generate(
+            signet_proto::keys::EcdsaCurve::P256,
+            &aws_lc_rs::rand::SystemRandom::new(),
+        )
+        .unwrap()
+        .public_key()
+        .clone()
+    }
+
     /// PEM text of `der` with the given line width and line end.
     fn pem_of(der: &[u8], width: usize, eol: &str) -> String {
         let b64 = base64::engine::general_purpose::STANDARD.encode(der);
@@ -1277,13 +1288,7 @@ mod tests {
     /// the strict layout, and nothing else; other layouts still pass through the parser.
     #[test]
     fn strict_certificate_pem_fast_path() {
-        let key = signet_proto::keys::EcdsaSigner::generate(
-            signet_proto::keys::EcdsaCurve::P256,
-            &aws_lc_rs::rand::SystemRandom::new(),
-        )
-        .unwrap()
-        .public_key()
-        .clone();
+        let key = fresh_p256_key();
         // Lengths around the 48-byte line boundary, including a partial last line.
         for len in [1usize, 47, 48, 49, 96, 700, 701, 702] {
             let der: Vec<u8> = (0..len).map(|i| u8::try_from(i % 251).unwrap()).collect();
@@ -1376,13 +1381,7 @@ mod tests {
     #[test]
     fn canonical_hashedrekord_body_matches_proto() {
         use signet_proto::rekor::{HashedRekordV001, ProposedEntry};
-        let key = signet_proto::keys::EcdsaSigner::generate(
-            signet_proto::keys::EcdsaCurve::P256,
-            &aws_lc_rs::rand::SystemRandom::new(),
-        )
-        .unwrap()
-        .public_key()
-        .clone();
+        let key = fresh_p256_key();
         for (len, sig_len) in [(1usize, 1usize), (48, 70), (700, 71), (701, 72), (702, 104)] {
             let der: Vec<u8> = (0..len).map(|i| u8::try_from(i % 253).unwrap()).collect();
             let sig: Vec<u8> = (0..sig_len).map(|i| u8::try_from(i % 7).unwrap()).collect();
@@ -1428,13 +1427,7 @@ mod tests {
     fn hashedrekord_v002_message_bodies() {
         use crate::error::TlogError;
         let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
-        let key = signet_proto::keys::EcdsaSigner::generate(
-            signet_proto::keys::EcdsaCurve::P256,
-            &aws_lc_rs::rand::SystemRandom::new(),
-        )
-        .unwrap()
-        .public_key()
-        .clone();
+        let key = fresh_p256_key();
         let digest = [0x11u8; 32];
         let sig = vec![0x30, 0x06, 1, 2, 3, 4, 5, 6];
         let leaf = vec![0x30, 0x03, 1, 2, 3];
