@@ -416,7 +416,8 @@ pub enum TimestampError {
         /// Why.
         reason: String,
     },
-    /// The response status is neither granted (0) nor grantedWithMods (1).
+    /// The response status is not granted (0); grantedWithMods (1) is refused too, as
+    /// rfc3161-client (sigstore-python) does.
     #[error("the response status is {status}, not granted")]
     Status {
         /// PKIStatus value.
@@ -447,6 +448,12 @@ pub enum TimestampError {
     UnknownAuthority {
         /// The SignerInfo's issuer and serial number (or key identifier).
         signer: String,
+    },
+    /// The token embeds certificates and the first is not the trusted TSA leaf that signed.
+    #[error("the first certificate embedded in the token is not the certificate of TSA {tsa}")]
+    EmbeddedCertificateMismatch {
+        /// The trusted TSA certificate subject.
+        tsa: String,
     },
     /// The SignerInfo signature does not verify with the TSA key.
     #[error("the signature does not verify with the key of TSA {tsa}: {reason}")]

@@ -5,7 +5,8 @@
 //! TSA certificate. The checks follow sigstore-python 4.x (`Verifier._verify_signed_timestamp`,
 //! backed by rfc3161-client):
 //!
-//! * the response status is `granted` or `grantedWithMods` and carries a token;
+//! * the response status is `granted` (rfc3161-client refuses `grantedWithMods` too) and
+//!   carries a token;
 //! * the token is CMS `SignedData` with exactly one `SignerInfo` and encapsulates a `TSTInfo`
 //!   (`id-ct-TSTInfo`);
 //! * the `TSTInfo` `messageImprint` is the hash (SHA-256/384/512, as the imprint names it) of
@@ -16,13 +17,16 @@
 //!   the trust root, whose key verifies the signature over DER(SET OF signed attributes); the
 //!   TSA chain and the leaf's critical `timeStamping` EKU were checked when the trust material
 //!   was built ([`crate::trust::TimestampAuthority`]);
+//! * when the token embeds certificates, the first one is the trusted TSA leaf that signed
+//!   (rfc3161-client `_verify_leaf_certs`; the others are ignored);
 //! * `genTime` lies within every certificate of the TSA chain and the TSA's `validFor`
 //!   (`start <= genTime < end`).
 //!
 //! DER is read with `asn1-rs` (via `x509-parser`): one TLV at a time, keeping the raw bytes
 //! that are hashed or signed. Not here: nonces and policy OIDs (Sigstore requests none), the
-//! ESS `signingCertificate(V2)` attribute, certificates embedded in the token (the trust root's
-//! TSA chain is authoritative), accuracy, and BER (indefinite lengths are rejected).
+//! ESS `signingCertificate(V2)` attribute (rfc3161-client does not read it either: the signer
+//! is found by `sid` in the trust root), chains built from embedded certificates (the trust
+//! root's TSA chain is authoritative), accuracy, and BER (indefinite lengths are rejected).
 
 use std::borrow::Cow;
 
@@ -227,6 +231,8 @@ struct ParsedToken<'a> {
     message_digest_attr: Option<&'a [u8]>,
     signature_algorithm: String,
     signature: &'a [u8],
+    /// DER of the first certificate of `SignedData.certificates`, when there is one.
+    first_certificate: Option<&'a [u8]>,
 }
 
 enum SignerId<'a> {
@@ -243,7 +249,9 @@ fn parse_response(der: &[u8]) -> Result<ParsedToken<'_>, TimestampError> {
     }
     let mut status_info = resp.sequence("PKIStatusInfo")?;
     let status = small_uint(status_info.integer("PKIStatus")?, "PKIStatus")?;
-    if status > 1 {
+    // RFC 3161 also allows grantedWithMods (1); rfc3161-client (sigstore-python) accepts only
+    // granted (0), and so does this verifier.
+    if status != 0 {
         return Err(TimestampError::Status { status });
     }
     if resp.is_empty() {
@@ -274,8 +282,16 @@ fn parse_response(der: &[u8]) -> Result<ParsedToken<'_>, TimestampError> {
     }
     let econtent = encap.expect(Class::ContextSpecific, 0, true, "[0] eContent")?;
     let tst_info = Reader::new(econtent.content, "eContent").octets("eContent")?;
+    // certificates [0] IMPLICIT CertificateSet OPTIONAL: the trust root's TSA chain is
+    // authoritative; like rfc3161-client, only the first embedded certificate is looked at
+    // (it must be the TSA leaf used, checked in `verify_timestamp`).
+    let mut first_certificate = None;
     if sd.peek_context(0) {
-        sd.next()?; // certificates: the trust root's TSA chain is authoritative
+        let certs = sd.expect(Class::ContextSpecific, 0, true, "[0] certificates")?;
+        let mut cr = Reader::new(certs.content, "certificates");
+        if !cr.is_empty() {
+            first_certificate = Some(cr.next()?.raw);
+        }
     }
     if sd.peek_context(1) {
         sd.next()?; // crls
@@ -364,6 +380,7 @@ fn parse_response(der: &[u8]) -> Result<ParsedToken<'_>, TimestampError> {
         message_digest_attr,
         signature_algorithm,
         signature,
+        first_certificate,
     })
 }
 
@@ -462,6 +479,15 @@ pub(crate) fn verify_timestamp(
             },
         })?;
 
+    // rfc3161-client `_verify_leaf_certs`: an embedded (first) certificate must be the
+    // trusted TSA leaf itself.
+    if let Some(embedded) = tok.first_certificate {
+        if embedded != tsa.leaf_der.as_slice() {
+            return Err(TimestampError::EmbeddedCertificateMismatch {
+                tsa: tsa.subject.clone(),
+            });
+        }
+    }
     verify_signer(tsa, &tok).map_err(|reason| TimestampError::BadSignature {
         tsa: tsa.subject.clone(),
         reason,

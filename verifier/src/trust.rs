@@ -110,6 +110,8 @@ pub struct TimestampAuthority {
     pub uri: String,
     /// The TSA leaf certificate's subject, for messages.
     pub subject: String,
+    /// DER of the TSA leaf certificate (compared with a certificate embedded in a token).
+    pub(crate) leaf_der: Vec<u8>,
     /// DER of the leaf's issuer name (matched with `SignerInfo.sid`).
     pub(crate) leaf_issuer_der: Vec<u8>,
     /// Content octets of the leaf's serial number INTEGER (matched with `SignerInfo.sid`).
@@ -390,6 +392,7 @@ impl TrustMaterial {
             index: ca,
             uri: uri.to_owned(),
             subject: leaf.tbs_certificate.subject.to_string(),
+            leaf_der: chain[0].to_vec(),
             leaf_issuer_der: leaf.tbs_certificate.issuer.as_raw().to_vec(),
             leaf_serial: leaf.tbs_certificate.raw_serial().to_vec(),
             leaf_key_id,

@@ -912,3 +912,114 @@ fn rekor_v2_modified_log_entries_fail() {
 fn entry_ref(j: &Value) -> &Value {
     &j["verificationMaterial"]["tlogEntries"][0]
 }
+
+/// The TSA chain `[leaf, root]` of the staging trusted root, as DER.
+fn staging_tsa_chain(root: &Value) -> Vec<Vec<u8>> {
+    root["timestampAuthorities"][0]["certChain"]["certificates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| b64d(c["rawBytes"].as_str().unwrap()))
+        .collect()
+}
+
+/// Header length and whole length of the DER TLV at `at`.
+fn der_tlv(raw: &[u8], at: usize) -> (usize, usize) {
+    let first = raw[at + 1];
+    if first < 0x80 {
+        return (2, 2 + usize::from(first));
+    }
+    let n = usize::from(first & 0x7f);
+    let len = raw[at + 2..at + 2 + n]
+        .iter()
+        .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+    (2 + n, 2 + n + len)
+}
+
+/// The token with `cert` as the only certificate of `SignedData.certificates` (the real token
+/// has an empty `[0]` there); the four enclosing lengths (TimeStampResp, ContentInfo, `[0]`,
+/// SignedData, all with two length bytes) are fixed up. Nothing signed changes.
+fn with_embedded_certificate(token: &[u8], cert: &[u8]) -> Vec<u8> {
+    let (resp_h, _) = der_tlv(token, 0);
+    let (status_h, status_len) = der_tlv(token, resp_h);
+    let ci = resp_h + status_len;
+    let (ci_h, _) = der_tlv(token, ci);
+    let (oid_h, oid_len) = der_tlv(token, ci + ci_h);
+    assert_eq!(oid_h, 2);
+    let wrapped = ci + ci_h + oid_len;
+    let (w_h, _) = der_tlv(token, wrapped);
+    let sd = wrapped + w_h;
+    let (sd_h, _) = der_tlv(token, sd);
+    let mut at = sd + sd_h;
+    for _ in 0..3 {
+        at += der_tlv(token, at).1; // version, digestAlgorithms, encapContentInfo
+    }
+    assert_eq!(&token[at..at + 2], &[0xa0, 0x00], "empty certificates [0]");
+    assert!(status_h == 2 && cert.len() > 255 && cert.len() < 65_536);
+    let mut set = vec![0xa0, 0x82];
+    set.extend_from_slice(&u16::try_from(cert.len()).unwrap().to_be_bytes());
+    set.extend_from_slice(cert);
+    let grow = set.len() - 2;
+    let mut out = token[..at].to_vec();
+    out.extend_from_slice(&set);
+    out.extend_from_slice(&token[at + 2..]);
+    for header in [0, ci, wrapped, sd] {
+        assert_eq!(out[header + 1], 0x82, "two length bytes at {header}");
+        let len = usize::from(u16::from_be_bytes([out[header + 2], out[header + 3]])) + grow;
+        out[header + 2..header + 4].copy_from_slice(&u16::try_from(len).unwrap().to_be_bytes());
+    }
+    out
+}
+
+/// rfc3161-client `_verify_leaf_certs`: a certificate embedded in the token must be the trusted
+/// TSA leaf. The real token embeds none; with the TSA leaf embedded it still verifies, with
+/// another certificate it is rejected.
+#[test]
+fn rekor_v2_embedded_tsa_certificate() {
+    let (Some(c), Some(root)) = (rekor2(), staging_root_json()) else {
+        return;
+    };
+    let chain = staging_tsa_chain(&root);
+    let token = b64d(timestamp_of(&mut c.json.clone()).as_str().unwrap());
+
+    let mut j = c.json.clone();
+    *timestamp_of(&mut j) = Value::String(b64e(&with_embedded_certificate(&token, &chain[0])));
+    let v = c.run(&j).expect("the TSA leaf embedded is accepted");
+    assert_eq!(v.timestamps[0].gen_time, REKOR2_GEN_TIME);
+
+    let e = c.mutate(|j| {
+        *timestamp_of(j) = Value::String(b64e(&with_embedded_certificate(&token, &chain[1])));
+    });
+    assert!(
+        matches!(
+            e,
+            VerificationError::Timestamp(TimestampError::EmbeddedCertificateMismatch { .. })
+        ),
+        "{e}"
+    );
+}
+
+/// rfc3161-client accepts only the `granted` status; grantedWithMods (1) and worse are refused.
+#[test]
+fn rekor_v2_timestamp_status_must_be_granted() {
+    let Some(c) = rekor2() else {
+        return;
+    };
+    let token = b64d(timestamp_of(&mut c.json.clone()).as_str().unwrap());
+    // TimeStampResp { PKIStatusInfo { status INTEGER } ... }: 30 82 LL LL 30 03 02 01 <status>
+    assert_eq!(&token[4..9], &[0x30, 0x03, 0x02, 0x01, 0x00]);
+    for status in [1u8, 2] {
+        let e = c.mutate(|j| {
+            let mut t = token.clone();
+            t[8] = status;
+            *timestamp_of(j) = Value::String(b64e(&t));
+        });
+        assert!(
+            matches!(
+                e,
+                VerificationError::Timestamp(TimestampError::Status { status: s }) if s == u64::from(status)
+            ),
+            "status {status}: {e}"
+        );
+    }
+}
