@@ -13,74 +13,19 @@ use std::path::Path;
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine as _;
 use serde_json::Value;
 use signet_log::entries::ValidEntry;
-use signet_proto::keys::{EcdsaCurve, EcdsaSigner};
-use support::{free_port, run, signet, spawn_until, text, Spawned};
+use signet_proto::keys::EcdsaSigner;
+use support::tlog::{add_entry, flip, hashedrekord, new_key, serve_log, with_log};
+use support::{free_port, run, signet, text};
 
 const ENTRIES: usize = 100_000;
 
-/// A log-only `signet serve` on a fixed port (so that restarts keep the same name).
-fn serve(data: &Path, port: u16) -> Spawned {
-    spawn_until(
-        signet()
-            .args(["serve", "--only", "log", "--listen"])
-            .arg(format!("127.0.0.1:{port}"))
-            .arg("--data-dir")
-            .arg(data),
-        "signet listening on ",
-    )
-}
-
-/// Opens the log of a stopped `signet serve` data dir with the library and runs `f` on it.
-fn with_log<T>(data: &Path, port: u16, f: impl FnOnce(&signet_log::Log) -> T) -> T {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let out = rt.block_on(async {
-        let cfg = signet_log::LogConfig {
-            data_dir: data.join("log"),
-            ..signet_log::LogConfig::default()
-        };
-        let log = signet_log::open_log(&cfg, &format!("127.0.0.1:{port}")).unwrap();
-        let out = f(&log);
-        drop(log);
-        out
-    });
-    rt.shutdown_timeout(Duration::from_secs(5));
-    out
-}
-
 /// `n` canonical hashedrekord bodies, each a real ECDSA P-256 signature by one of 8 keys.
 fn bodies(n: usize, tag: &str) -> Vec<Vec<u8>> {
-    let rng = aws_lc_rs::rand::SystemRandom::new();
-    let keys: Vec<EcdsaSigner> = (0..8)
-        .map(|_| EcdsaSigner::generate(EcdsaCurve::P256, &rng).unwrap())
-        .collect();
-    let pems: Vec<String> = keys
-        .iter()
-        .map(|k| B64.encode(k.public_key().to_pem()))
-        .collect();
+    let keys: Vec<EcdsaSigner> = (0..8).map(|_| new_key()).collect();
     (0..n)
-        .map(|i| {
-            let digest = aws_lc_rs::digest::digest(
-                &aws_lc_rs::digest::SHA256,
-                format!("{tag} {i}").as_bytes(),
-            );
-            let k = i % keys.len();
-            let sig = keys[k].sign_digest(digest.as_ref()).unwrap();
-            format!(
-                r#"{{"apiVersion":"0.0.1","kind":"hashedrekord","spec":{{"data":{{"hash":{{"algorithm":"sha256","value":"{}"}}}},"signature":{{"content":"{}","publicKey":{{"content":"{}"}}}}}}}}"#,
-                hex::encode(digest.as_ref()),
-                B64.encode(sig),
-                pems[k]
-            )
-            .into_bytes()
-        })
+        .map(|i| hashedrekord(&keys[i % keys.len()], &format!("{tag} {i}")))
         .collect()
 }
 
@@ -96,25 +41,9 @@ fn stdout(out: &Output) -> String {
 }
 
 fn add_over_http(url: &str, n: usize) {
-    let c = reqwest::blocking::Client::new();
     for b in bodies(n, &format!("http {}", std::process::id())) {
-        let r = c
-            .post(format!("{url}/api/v1/log/entries"))
-            .header("Content-Type", "application/json")
-            .body(b)
-            .send()
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 201);
+        add_entry(url, b);
     }
-}
-
-fn flip(log: &signet_log::Log, key: &[u8], at: usize) {
-    let store = log.db().raw().clone();
-    let mut v = store.get(key).unwrap().unwrap();
-    v[at] ^= 0x01;
-    let mut b = signet_log::storage::Batch::default();
-    b.put(key.to_vec(), v);
-    store.write(&b, true).unwrap();
 }
 
 #[test]
@@ -139,7 +68,7 @@ fn audit_of_100k_entries_passes_resumes_and_fails_on_a_flipped_tile_byte() {
         t0.elapsed().as_secs_f64()
     );
 
-    let server = serve(&data, port);
+    let server = serve_log(&data, port);
     let url = server.url.clone();
     let tr = data.join("trusted_root.json");
 
@@ -243,7 +172,7 @@ fn audit_of_100k_entries_passes_resumes_and_fails_on_a_flipped_tile_byte() {
         flip(log, &signet_log::storage::keys::tile(0, 100), 77);
         flip(log, &signet_log::storage::keys::tile(1, 0), 40);
     });
-    let server = serve(&data, port);
+    let server = serve_log(&data, port);
     let out = audit(&server.url, &tr, &[]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let report = stdout(&out);
@@ -267,7 +196,7 @@ fn audit_of_100k_entries_passes_resumes_and_fails_on_a_flipped_tile_byte() {
     let mut root: Value = serde_json::from_slice(&std::fs::read(&tr).unwrap()).unwrap();
     let other_data = t.join("other");
     let other = {
-        let _o = serve(&other_data, free_port());
+        let _o = serve_log(&other_data, free_port());
         let v: Value =
             serde_json::from_slice(&std::fs::read(other_data.join("trusted_root.json")).unwrap())
                 .unwrap();

@@ -20,56 +20,12 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use serde_json::Value;
 use signet_log::entries::ValidEntry;
-use signet_proto::keys::{EcdsaCurve, EcdsaSigner};
-use support::{free_port, run, signet, spawn_until, text, Spawned};
+use support::tlog::{add_hashedrekord, copy_dir, flip, hashedrekord, new_key, serve_log, with_log};
+use support::{free_port, run, signet, text};
 
 const EXIT_INTEGRITY: i32 = 3;
 const EXIT_UNREACHABLE: i32 = 4;
 const EXIT_RULES: i32 = 5;
-
-/// A log-only `signet serve` on a fixed port (so that restarts keep the same name).
-fn serve(data: &Path, port: u16) -> Spawned {
-    spawn_until(
-        signet()
-            .args(["serve", "--only", "log", "--listen"])
-            .arg(format!("127.0.0.1:{port}"))
-            .arg("--data-dir")
-            .arg(data),
-        "signet listening on ",
-    )
-}
-
-fn key() -> EcdsaSigner {
-    EcdsaSigner::generate(EcdsaCurve::P256, &aws_lc_rs::rand::SystemRandom::new()).unwrap()
-}
-
-/// The canonical (RFC 8785) hashedrekord body of a signature by `key` over `artifact`.
-fn hashedrekord(key: &EcdsaSigner, artifact: &str) -> Vec<u8> {
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, artifact.as_bytes());
-    let sig = key.sign_digest(digest.as_ref()).unwrap();
-    format!(
-        r#"{{"apiVersion":"0.0.1","kind":"hashedrekord","spec":{{"data":{{"hash":{{"algorithm":"sha256","value":"{}"}}}},"signature":{{"content":"{}","publicKey":{{"content":"{}"}}}}}}}}"#,
-        hex::encode(digest.as_ref()),
-        B64.encode(sig),
-        B64.encode(key.public_key().to_pem())
-    )
-    .into_bytes()
-}
-
-/// Adds one entry over HTTP and returns its log index.
-fn add(url: &str, key: &EcdsaSigner, artifact: &str) -> u64 {
-    let r = reqwest::blocking::Client::new()
-        .post(format!("{url}/api/v1/log/entries"))
-        .header("Content-Type", "application/json")
-        .body(hashedrekord(key, artifact))
-        .send()
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 201, "{}", r.text().unwrap_or_default());
-    let v: Value = r.json().unwrap();
-    v.as_object().unwrap().values().next().unwrap()["logIndex"]
-        .as_u64()
-        .unwrap()
-}
 
 fn get(url: &str) -> String {
     let r = reqwest::blocking::get(url).unwrap();
@@ -153,54 +109,19 @@ fn webhook() -> (String, Arc<Mutex<Vec<String>>>) {
     (url, got)
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), &target).unwrap();
-        }
-    }
-}
-
-/// Opens the log of a stopped `signet serve` data dir with the library (same keys and tree)
-/// and runs `f` on it.
-fn with_log<T>(data: &Path, port: u16, f: impl FnOnce(&signet_log::Log) -> T) -> T {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let out = rt.block_on(async {
-        let cfg = signet_log::LogConfig {
-            data_dir: data.join("log"),
-            ..signet_log::LogConfig::default()
-        };
-        let log = signet_log::open_log(&cfg, &format!("127.0.0.1:{port}")).unwrap();
-        let out = f(&log);
-        drop(log);
-        out
-    });
-    rt.shutdown_timeout(Duration::from_secs(5));
-    out
-}
-
 #[test]
 fn first_run_growth_watch_alert_webhook_and_bounded_passes() {
     let tmp = tempfile::tempdir().unwrap();
     let t = tmp.path();
     let port = free_port();
     let data = t.join("data");
-    let server = serve(&data, port);
+    let server = serve_log(&data, port);
     let url = server.url.clone();
     let tr = data.join("trusted_root.json");
     let state = t.join("monitor.json");
-    let (watched, other) = (key(), key());
+    let (watched, other) = (new_key(), new_key());
     for i in 0..2 {
-        add(&url, &other, &format!("before {i}"));
+        add_hashedrekord(&url, &other, &format!("before {i}"));
     }
 
     // First run: trust on first use, nothing analysed, no alert.
@@ -221,9 +142,9 @@ fn first_run_growth_watch_alert_webhook_and_bounded_passes() {
     )
     .unwrap();
     let (hook, received) = webhook();
-    add(&url, &other, "a");
-    let watched_index = add(&url, &watched, "b");
-    add(&url, &other, "c");
+    add_hashedrekord(&url, &other, "a");
+    let watched_index = add_hashedrekord(&url, &watched, "b");
+    add_hashedrekord(&url, &other, "c");
     let out = monitor(
         &url,
         &tr,
@@ -248,7 +169,7 @@ fn first_run_growth_watch_alert_webhook_and_bounded_passes() {
     assert!(alerts(&out).is_empty());
 
     // A webhook that does not answer is reported on stderr and does not stop the monitor.
-    add(&url, &watched, "d");
+    add_hashedrekord(&url, &watched, "d");
     let dead = format!("http://127.0.0.1:{}/hook", free_port());
     let out = monitor(
         &url,
@@ -272,7 +193,7 @@ fn first_run_growth_watch_alert_webhook_and_bounded_passes() {
             let (url, k) = (url.clone(), other.clone());
             std::thread::spawn(move || {
                 for i in 0..75 {
-                    add(&url, &k, &format!("bulk {w} {i}"));
+                    add_hashedrekord(&url, &k, &format!("bulk {w} {i}"));
                 }
             })
         })
@@ -298,16 +219,16 @@ fn from_checkpoint_analyses_the_entries_after_it() {
     let tmp = tempfile::tempdir().unwrap();
     let t = tmp.path();
     let data = t.join("data");
-    let server = serve(&data, free_port());
+    let server = serve_log(&data, free_port());
     let url = server.url.clone();
     let tr = data.join("trusted_root.json");
-    let (watched, other) = (key(), key());
-    add(&url, &other, "x");
-    add(&url, &watched, "y");
+    let (watched, other) = (new_key(), new_key());
+    add_hashedrekord(&url, &other, "x");
+    add_hashedrekord(&url, &watched, "y");
     let cp = t.join("cp.txt");
     std::fs::write(&cp, get(&format!("{url}/checkpoint"))).unwrap();
-    let i = add(&url, &watched, "z");
-    add(&url, &other, "w");
+    let i = add_hashedrekord(&url, &watched, "z");
+    add_hashedrekord(&url, &other, "w");
     let policy = t.join("policy.toml");
     std::fs::write(
         &policy,
@@ -341,9 +262,9 @@ fn polling_mode_reports_alerts_as_the_log_grows() {
     let tmp = tempfile::tempdir().unwrap();
     let t = tmp.path();
     let data = t.join("data");
-    let server = serve(&data, free_port());
+    let server = serve_log(&data, free_port());
     let url = server.url.clone();
-    let watched = key();
+    let watched = new_key();
     let policy = t.join("policy.toml");
     std::fs::write(
         &policy,
@@ -386,7 +307,7 @@ fn polling_mode_reports_alerts_as_the_log_grows() {
     }
     let mut got = Vec::new();
     for n in 0..2 {
-        let index = add(&url, &watched, &format!("loop {n}"));
+        let index = add_hashedrekord(&url, &watched, &format!("loop {n}"));
         let line = rx.recv_timeout(Duration::from_secs(20)).unwrap();
         let v: Value = serde_json::from_str(&line).unwrap();
         assert_eq!(v["alert"], "watched_identity", "{line}");
@@ -404,11 +325,11 @@ fn unreachable_log_alerts_after_the_configured_time() {
     let tmp = tempfile::tempdir().unwrap();
     let t = tmp.path();
     let data = t.join("data");
-    let server = serve(&data, free_port());
+    let server = serve_log(&data, free_port());
     let url = server.url.clone();
     let tr = data.join("trusted_root.json");
     let state = t.join("m.json");
-    add(&url, &key(), "one");
+    add_hashedrekord(&url, &new_key(), "one");
     let out = monitor(&url, &tr, &state, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let before = std::fs::read(&state).unwrap();
@@ -447,11 +368,11 @@ fn backwards_fork_inconsistent_and_bad_signature_are_integrity_alerts() {
     let t = tmp.path();
     let port = free_port();
     let data_a = t.join("a");
-    let k = key();
+    let k = new_key();
     {
-        let a = serve(&data_a, port);
-        add(&a.url, &k, "shared 0");
-        add(&a.url, &k, "shared 1");
+        let a = serve_log(&data_a, port);
+        add_hashedrekord(&a.url, &k, "shared 0");
+        add_hashedrekord(&a.url, &k, "shared 1");
     }
     // The fork's base: a copy of A's store and keys at size 2, taken while A is down.
     let data_b = t.join("b");
@@ -459,9 +380,9 @@ fn backwards_fork_inconsistent_and_bad_signature_are_integrity_alerts() {
     let tr = data_a.join("trusted_root.json");
     let state = t.join("m.json");
     {
-        let a = serve(&data_a, port);
+        let a = serve_log(&data_a, port);
         for i in 0..3 {
-            add(&a.url, &k, &format!("a {i}"));
+            add_hashedrekord(&a.url, &k, &format!("a {i}"));
         }
         let out = monitor(&a.url, &tr, &state, &[]);
         assert_eq!(out.status.code(), Some(0), "{}", text(&out));
@@ -470,7 +391,7 @@ fn backwards_fork_inconsistent_and_bad_signature_are_integrity_alerts() {
     let saved = std::fs::read(&state).unwrap();
 
     // B, same port and keys, smaller: the checkpoint went backwards.
-    let b = serve(&data_b, port);
+    let b = serve_log(&data_b, port);
     let out = monitor(&b.url, &tr, &state, &[]);
     assert_eq!(out.status.code(), Some(EXIT_INTEGRITY), "{}", text(&out));
     let a = alerts(&out);
@@ -480,7 +401,7 @@ fn backwards_fork_inconsistent_and_bad_signature_are_integrity_alerts() {
 
     // B grown to the same size with other entries: two roots at one size.
     for i in 0..3 {
-        add(&b.url, &k, &format!("b {i}"));
+        add_hashedrekord(&b.url, &k, &format!("b {i}"));
     }
     let out = monitor(&b.url, &tr, &state, &[]);
     assert_eq!(out.status.code(), Some(EXIT_INTEGRITY), "{}", text(&out));
@@ -488,7 +409,7 @@ fn backwards_fork_inconsistent_and_bad_signature_are_integrity_alerts() {
     assert_eq!(std::fs::read(&state).unwrap(), saved, "state advanced");
 
     // B larger: its consistency proof from A's checkpoint cannot verify.
-    add(&b.url, &k, "b 3");
+    add_hashedrekord(&b.url, &k, "b 3");
     let out = monitor(&b.url, &tr, &state, &[]);
     assert_eq!(out.status.code(), Some(EXIT_INTEGRITY), "{}", text(&out));
     let a = alerts(&out);
@@ -499,8 +420,8 @@ fn backwards_fork_inconsistent_and_bad_signature_are_integrity_alerts() {
     drop(b);
 
     // A again: still consistent with the saved state.
-    let a_srv = serve(&data_a, port);
-    add(&a_srv.url, &k, "a 3");
+    let a_srv = serve_log(&data_a, port);
+    add_hashedrekord(&a_srv.url, &k, "a 3");
     let out = monitor(&a_srv.url, &tr, &state, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(analysed_size(&state), 6);
@@ -509,7 +430,7 @@ fn backwards_fork_inconsistent_and_bad_signature_are_integrity_alerts() {
     // on a later one.
     let other_data = t.join("other");
     let other_tr = {
-        let _o = serve(&other_data, free_port());
+        let _o = serve_log(&other_data, free_port());
         other_data.join("trusted_root.json")
     };
     let mut root: Value = serde_json::from_slice(&std::fs::read(&tr).unwrap()).unwrap();
@@ -537,13 +458,13 @@ fn unparseable_entry_is_an_alert_and_a_tampered_bundle_a_root_mismatch() {
     let tr = data.join("trusted_root.json");
     let state = t.join("m.json");
     {
-        let s = serve(&data, port);
+        let s = serve_log(&data, port);
         let out = monitor(&s.url, &tr, &state, &[]);
         assert_eq!(out.status.code(), Some(0), "{}", text(&out));
         assert_eq!(analysed_size(&state), 0);
     }
     // Entries the HTTP API would refuse, written with the library: 10 good, 1 without a spec.
-    let k = key();
+    let k = new_key();
     with_log(&data, port, |log| {
         let mut entries: Vec<ValidEntry> = (0..10)
             .map(|i| ValidEntry::new(hashedrekord(&k, &format!("good {i}")), vec![]))
@@ -555,7 +476,7 @@ fn unparseable_entry_is_an_alert_and_a_tampered_bundle_a_root_mismatch() {
         signet_log::sequencer::bulk_append(log, &entries, 64).unwrap();
     });
     let url = {
-        let s = serve(&data, port);
+        let s = serve_log(&data, port);
         let out = monitor(&s.url, &tr, &state, &[]);
         assert_eq!(out.status.code(), Some(EXIT_RULES), "{}", text(&out));
         let a = alerts(&out);
@@ -574,17 +495,12 @@ fn unparseable_entry_is_an_alert_and_a_tampered_bundle_a_root_mismatch() {
             .map(|i| ValidEntry::new(hashedrekord(&k, &format!("more {i}")), vec![]))
             .collect();
         signet_log::sequencer::bulk_append(log, &more, 64).unwrap();
-        let store = log.db().raw().clone();
         let key = signet_log::storage::keys::entry(15);
-        let mut v = store.get(&key).unwrap().unwrap();
-        let at = v.len() - 20; // inside the entry's body
-        v[at] ^= 0x01;
-        let mut b = signet_log::storage::Batch::default();
-        b.put(key, v);
-        store.write(&b, true).unwrap();
+        let len = log.db().raw().get(&key).unwrap().unwrap().len();
+        flip(log, &key, len - 20); // inside the entry's body
     });
     let saved = std::fs::read(&state).unwrap();
-    let s = serve(&data, port);
+    let s = serve_log(&data, port);
     assert_eq!(s.url, url);
     let out = monitor(&s.url, &tr, &state, &[]);
     assert_eq!(out.status.code(), Some(EXIT_INTEGRITY), "{}", text(&out));
@@ -621,7 +537,7 @@ fn monitor_keeps_up_with_a_growing_log() {
     let data = t.join("data");
     // Write the trusted root: start and stop serve once on the data dir.
     {
-        let _s = serve(&data, port);
+        let _s = serve_log(&data, port);
     }
     let tr = data.join("trusted_root.json");
     let total = usize::try_from(rate * seconds).unwrap();

@@ -10,6 +10,7 @@
 )]
 
 pub mod registry;
+pub mod tlog;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
