@@ -91,6 +91,19 @@ impl Case {
         )
     }
 
+    /// Each named policy of the table must reject the untampered bundle as a policy mismatch.
+    fn expect_policy_mismatch(&self, policies: &[(&str, Policy)]) {
+        for (name, policy) in policies {
+            match self.run_with(&self.json, self.artifact, policy, self.now) {
+                Ok(_) => panic!("{name}: accepted, must be rejected"),
+                Err(e) => assert!(
+                    matches!(e, VerificationError::Policy(PolicyError::Mismatch { .. })),
+                    "{name}: unexpected error {e}"
+                ),
+            }
+        }
+    }
+
     fn run(&self, json: &Value) -> Result<signet_verifier::VerifiedBundle, VerificationError> {
         self.run_with(json, self.artifact, &self.policy, self.now)
     }
@@ -417,28 +430,16 @@ fn dsse_modified_copies_fail() {
         (|j| entry(j)["integratedTime"] = Value::String("1775719408".into())) => VerificationError::Set(SetError::Invalid { .. }),
     ]);
 
-    let wrong_san = Policy::identity(IdentityPolicy::exact(
+    c.expect_policy_mismatch(&[
+        ("wrong_san", Policy::identity(IdentityPolicy::exact(
         "https://github.com/kubewarden/kubewarden-controller/.github/workflows/evil.yml@refs/tags/v1.34.0",
         DSSE_ISSUER,
-    ));
-    let e = c
-        .run_with(&c.json, c.artifact, &wrong_san, c.now)
-        .unwrap_err();
-    assert!(
-        matches!(e, VerificationError::Policy(PolicyError::Mismatch { .. })),
-        "{e}"
-    );
-    let wrong_issuer = Policy::identity(IdentityPolicy::exact(
+    ))),
+        ("wrong_issuer", Policy::identity(IdentityPolicy::exact(
         DSSE_SAN,
         "https://token.actions.example.com",
-    ));
-    let e = c
-        .run_with(&c.json, c.artifact, &wrong_issuer, c.now)
-        .unwrap_err();
-    assert!(
-        matches!(e, VerificationError::Policy(PolicyError::Mismatch { .. })),
-        "{e}"
-    );
+    ))),
+    ]);
 
     let e = c
         .run_with(&c.json, c.artifact, &c.policy, 1_775_000_000)
@@ -525,28 +526,16 @@ fn rekor_v2_wrong_identity_fails() {
     let Some(c) = rekor2() else {
         return;
     };
-    let wrong_san = Policy::identity(IdentityPolicy::exact(
+    c.expect_policy_mismatch(&[
+        ("wrong_san", Policy::identity(IdentityPolicy::exact(
         "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/other.yml@refs/heads/main",
         REKOR2_ISSUER,
-    ));
-    let e = c
-        .run_with(&c.json, c.artifact, &wrong_san, c.now)
-        .unwrap_err();
-    assert!(
-        matches!(e, VerificationError::Policy(PolicyError::Mismatch { .. })),
-        "{e}"
-    );
-    let wrong_issuer = Policy::identity(IdentityPolicy::exact(
+    ))),
+        ("wrong_issuer", Policy::identity(IdentityPolicy::exact(
         REKOR2_SAN,
         "https://accounts.google.com",
-    ));
-    let e = c
-        .run_with(&c.json, c.artifact, &wrong_issuer, c.now)
-        .unwrap_err();
-    assert!(
-        matches!(e, VerificationError::Policy(PolicyError::Mismatch { .. })),
-        "{e}"
-    );
+    ))),
+    ]);
     let other = digest("0000000000000000000000000000000000000000000000000000000000000001");
     let e = c.run_with(&c.json, other, &c.policy, c.now).unwrap_err();
     assert!(
