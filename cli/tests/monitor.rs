@@ -11,7 +11,7 @@
 mod support;
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -20,6 +20,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use serde_json::Value;
 use signet_log::entries::ValidEntry;
+use signet_proto::keys::EcdsaSigner;
 use support::tlog::{add_hashedrekord, copy_dir, flip, hashedrekord, new_key, serve_log, with_log};
 use support::{free_port, run, signet, text};
 
@@ -61,6 +62,15 @@ fn state_json(path: &Path) -> Value {
 
 fn analysed_size(state: &Path) -> u64 {
     state_json(state)["analysed"]["size"].as_u64().unwrap()
+}
+
+/// Writes `dir/policy.toml` watching `key` by key ID (under the rule name `name`, if any).
+fn watch_key_policy(dir: &Path, key: &EcdsaSigner, name: Option<&str>) -> PathBuf {
+    let policy = dir.join("policy.toml");
+    let name = name.map_or_else(String::new, |n| format!("name = \"{n}\"\n"));
+    let key_id = hex::encode(key.public_key().key_id());
+    std::fs::write(&policy, format!("[[watch]]\n{name}key_id = \"{key_id}\"\n")).unwrap();
+    policy
 }
 
 /// A one-thread HTTP server that records each request body and answers 200.
@@ -132,15 +142,7 @@ fn first_run_growth_watch_alert_webhook_and_bounded_passes() {
     assert_eq!(analysed_size(&state), 2);
 
     // Growth with a watched key: one JSON alert on stdout and at the webhook; exit 5.
-    let policy = t.join("policy.toml");
-    std::fs::write(
-        &policy,
-        format!(
-            "[[watch]]\nname = \"release key\"\nkey_id = \"{}\"\n",
-            hex::encode(watched.public_key().key_id())
-        ),
-    )
-    .unwrap();
+    let policy = watch_key_policy(t, &watched, Some("release key"));
     let (hook, received) = webhook();
     add_hashedrekord(&url, &other, "a");
     let watched_index = add_hashedrekord(&url, &watched, "b");
@@ -229,15 +231,7 @@ fn from_checkpoint_analyses_the_entries_after_it() {
     std::fs::write(&cp, get(&format!("{url}/checkpoint"))).unwrap();
     let i = add_hashedrekord(&url, &watched, "z");
     add_hashedrekord(&url, &other, "w");
-    let policy = t.join("policy.toml");
-    std::fs::write(
-        &policy,
-        format!(
-            "[[watch]]\nkey_id = \"{}\"\n",
-            hex::encode(watched.public_key().key_id())
-        ),
-    )
-    .unwrap();
+    let policy = watch_key_policy(t, &watched, None);
     let state = t.join("m.json");
     let out = monitor(
         &url,
@@ -265,15 +259,7 @@ fn polling_mode_reports_alerts_as_the_log_grows() {
     let server = serve_log(&data, free_port());
     let url = server.url.clone();
     let watched = new_key();
-    let policy = t.join("policy.toml");
-    std::fs::write(
-        &policy,
-        format!(
-            "[[watch]]\nkey_id = \"{}\"\n",
-            hex::encode(watched.public_key().key_id())
-        ),
-    )
-    .unwrap();
+    let policy = watch_key_policy(t, &watched, None);
     let mut child = signet()
         .args([
             "monitor",

@@ -309,6 +309,21 @@ impl TestCa {
         p
     }
 
+    /// Issues a leaf certificate (DER) for `leaf_key` with [`Self::leaf_params`].
+    fn issue(
+        &self,
+        leaf_key: &rcgen::KeyPair,
+        email: &str,
+        issuer: &str,
+        serial: u64,
+        validity: (time::OffsetDateTime, time::OffsetDateTime),
+        extra: rcgen::CustomExtension,
+    ) -> Vec<u8> {
+        let p = self.leaf_params(email, issuer, serial, validity, extra);
+        let iss = rcgen::Issuer::from_params(&self.params, &self.key);
+        p.signed_by(leaf_key, &iss).unwrap().der().to_vec()
+    }
+
     /// Issues a precertificate (poison) for `leaf_key`.
     pub fn precert(
         &self,
@@ -320,9 +335,7 @@ impl TestCa {
     ) -> Vec<u8> {
         let mut poison = rcgen::CustomExtension::from_oid_content(OID_POISON, vec![0x05, 0x00]);
         poison.set_criticality(true);
-        let p = self.leaf_params(email, issuer, serial, validity, poison);
-        let iss = rcgen::Issuer::from_params(&self.params, &self.key);
-        p.signed_by(leaf_key, &iss).unwrap().der().to_vec()
+        self.issue(leaf_key, email, issuer, serial, validity, poison)
     }
 
     /// Issues the final certificate embedding `sct_list_ext` (DER OCTET STRING of the list).
@@ -336,8 +349,6 @@ impl TestCa {
         sct_list_ext: Vec<u8>,
     ) -> Vec<u8> {
         let ext = rcgen::CustomExtension::from_oid_content(OID_SCT, sct_list_ext);
-        let p = self.leaf_params(email, issuer, serial, validity, ext);
-        let iss = rcgen::Issuer::from_params(&self.params, &self.key);
-        p.signed_by(leaf_key, &iss).unwrap().der().to_vec()
+        self.issue(leaf_key, email, issuer, serial, validity, ext)
     }
 }
