@@ -157,6 +157,14 @@ fn dsse() -> Option<Case> {
     })
 }
 
+/// Replaces `from` with `to` in the entry's checkpoint note text.
+fn edit_checkpoint(j: &mut Value, from: &str, to: &str) {
+    let ck = &mut entry(j)["inclusionProof"]["checkpoint"]["envelope"];
+    let s = ck.as_str().unwrap().replace(from, to);
+    assert_ne!(ck.as_str().unwrap(), s, "{from:?} is not in the checkpoint");
+    *ck = Value::String(s);
+}
+
 fn entry(j: &mut Value) -> &mut Value {
     &mut j["verificationMaterial"]["tlogEntries"][0]
 }
@@ -228,33 +236,25 @@ fn rekor1_modified_copies_fail() {
 
     // Checkpoint: change the signature, and the tree size in the note text.
     rejections!(c, [
-        (|j| {
-        let ck = &mut entry(j)["inclusionProof"]["checkpoint"]["envelope"];
-        let s = ck.as_str().unwrap().replace("0y8wozBFAiAM", "0y8wozBFAiAN");
-        *ck = Value::String(s);
-    }) => VerificationError::Checkpoint(CheckpointError::Signature { .. }),
-        (|j| {
-        let ck = &mut entry(j)["inclusionProof"]["checkpoint"]["envelope"];
-        let s = ck.as_str().unwrap().replace("\n25901138\n", "\n25901139\n");
-        *ck = Value::String(s);
-    }) => VerificationError::Checkpoint(CheckpointError::Signature { .. }),
+        (|j| edit_checkpoint(j, "0y8wozBFAiAM", "0y8wozBFAiAN")) => VerificationError::Checkpoint(CheckpointError::Signature { .. }),
+        (|j| edit_checkpoint(j, "\n25901138\n", "\n25901139\n")) => VerificationError::Checkpoint(CheckpointError::Signature { .. }),
         // Inclusion proof: swap two hashes; and a proof against another root.
         (|j| {
-        let hs = entry(j)["inclusionProof"]["hashes"].as_array_mut().unwrap();
-        hs.swap(0, 1);
-    }) => VerificationError::Tlog(TlogError::Inclusion { .. }),
+            let hs = entry(j)["inclusionProof"]["hashes"].as_array_mut().unwrap();
+            hs.swap(0, 1);
+        }) => VerificationError::Tlog(TlogError::Inclusion { .. }),
         (|j| flip_b64(&mut entry(j)["inclusionProof"]["rootHash"], 3)) => VerificationError::Tlog(TlogError::Inclusion { .. }),
         // The integrated time and the body are covered by the SET.
         (|j| entry(j)["integratedTime"] = Value::String("1712085550".into())) => VerificationError::Set(SetError::Invalid { .. }),
         (|j| {
-        flip_b64(
-            &mut entry(j)["inclusionPromise"]["signedEntryTimestamp"],
-            20,
-        )
-    }) => VerificationError::Set(SetError::Invalid { .. }),
+            flip_b64(
+                &mut entry(j)["inclusionPromise"]["signedEntryTimestamp"],
+                20,
+            )
+        }) => VerificationError::Set(SetError::Invalid { .. }),
         (|j| {
-        entry(j).as_object_mut().unwrap().remove("inclusionPromise");
-    }) => VerificationError::Set(SetError::Missing),
+            entry(j).as_object_mut().unwrap().remove("inclusionPromise");
+        }) => VerificationError::Set(SetError::Missing),
         (|j| flip_b64(&mut entry(j)["canonicalizedBody"], 30)) => VerificationError::Set(SetError::Invalid { .. }),
         // Unknown log.
         (|j| flip_b64(&mut entry(j)["logId"]["keyId"], 0)) => VerificationError::Tlog(TlogError::UnknownLog { .. }),
@@ -301,12 +301,12 @@ fn rekor1_modified_copies_fail() {
     // The leaf certificate: tampered signature, and a foreign trust root.
     rejections!(c, [
         (|j| {
-        let cert = &mut j["verificationMaterial"]["certificate"]["rawBytes"];
-        let mut raw = b64d(cert.as_str().unwrap());
-        let n = raw.len();
-        raw[n - 5] ^= 1;
-        *cert = Value::String(b64e(&raw));
-    }) => VerificationError::Certificate(CertificateError::BadSignature { .. }),
+            let cert = &mut j["verificationMaterial"]["certificate"]["rawBytes"];
+            let mut raw = b64d(cert.as_str().unwrap());
+            let n = raw.len();
+            raw[n - 5] ^= 1;
+            *cert = Value::String(b64e(&raw));
+        }) => VerificationError::Certificate(CertificateError::BadSignature { .. }),
     ]);
 
     // The staging bundle against the production trust root: the log is unknown.
@@ -358,13 +358,13 @@ fn dsse_bundle_timestamp_rules() {
     let Some(c) = dsse() else { return };
     rejections!(c, [
         (|j| {
-        let t = &mut j["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"][0]
-            ["signedTimestamp"];
-        let len = b64d(t.as_str().unwrap()).len();
-        flip_b64(t, len - 5);
+            let t = &mut j["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"][0]
+                ["signedTimestamp"];
+            let len = b64d(t.as_str().unwrap()).len();
+            flip_b64(t, len - 5);
         // Also break the SET: a SET that does not verify is an error, whatever the timestamps.
-        entry(j)["integratedTime"] = Value::String("1775719408".into());
-    }) => VerificationError::Set(SetError::Invalid { .. }),
+            entry(j)["integratedTime"] = Value::String("1775719408".into());
+        }) => VerificationError::Set(SetError::Invalid { .. }),
     ]);
     let mut j = c.json.clone();
     let t = &mut j["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"][0]
@@ -415,18 +415,11 @@ fn dsse_modified_copies_fail() {
     );
 
     rejections!(c, [
+        (|j| edit_checkpoint(j, "wNI9ajBFAiEA2Zt", "wNI9ajBFAiEA2Zu")) => VerificationError::Checkpoint(CheckpointError::Signature { .. }),
         (|j| {
-        let ck = &mut entry(j)["inclusionProof"]["checkpoint"]["envelope"];
-        let s = ck
-            .as_str()
-            .unwrap()
-            .replace("wNI9ajBFAiEA2Zt", "wNI9ajBFAiEA2Zu");
-        *ck = Value::String(s);
-    }) => VerificationError::Checkpoint(CheckpointError::Signature { .. }),
-        (|j| {
-        let hs = entry(j)["inclusionProof"]["hashes"].as_array_mut().unwrap();
-        hs.swap(3, 4);
-    }) => VerificationError::Tlog(TlogError::Inclusion { .. }),
+            let hs = entry(j)["inclusionProof"]["hashes"].as_array_mut().unwrap();
+            hs.swap(3, 4);
+        }) => VerificationError::Tlog(TlogError::Inclusion { .. }),
         (|j| entry(j)["integratedTime"] = Value::String("1775719408".into())) => VerificationError::Set(SetError::Invalid { .. }),
     ]);
 
@@ -585,10 +578,10 @@ fn rekor_v2_modified_timestamps_fail() {
         (|j| flip_b64(timestamp_of(j), md_at)) => VerificationError::Timestamp(TimestampError::ContentDigestMismatch),
         // Truncated: does not decode.
         (|j| {
-        let t = timestamp_of(j);
-        let raw = b64d(t.as_str().unwrap());
-        *t = Value::String(b64e(&raw[..raw.len() - 1]));
-    }) => VerificationError::Timestamp(TimestampError::Malformed { .. }),
+            let t = timestamp_of(j);
+            let raw = b64d(t.as_str().unwrap());
+            *t = Value::String(b64e(&raw[..raw.len() - 1]));
+        }) => VerificationError::Timestamp(TimestampError::Malformed { .. }),
     ]);
 
     // A real timestamp for another signature (from the production DSSE bundle).
@@ -603,11 +596,11 @@ fn rekor_v2_modified_timestamps_fail() {
         (|j| *timestamp_of(j) = other_ts.clone()) => VerificationError::Timestamp(TimestampError::ImprintMismatch { .. }),
         // No timestamp at all: no verified time.
         (|j| {
-        j["verificationMaterial"]
-            .as_object_mut()
-            .unwrap()
-            .remove("timestampVerificationData");
-    }) => VerificationError::Time(TimeError::NoVerifiedTime { .. }),
+            j["verificationMaterial"]
+                .as_object_mut()
+                .unwrap()
+                .remove("timestampVerificationData");
+        }) => VerificationError::Time(TimeError::NoVerifiedTime { .. }),
     ]);
 }
 
@@ -710,15 +703,11 @@ fn rekor_v2_modified_log_entries_fail() {
     };
     // Tampered checkpoint signature (the log's own line).
     rejections!(c, [
-        (|j| {
-        let ck = &mut entry(j)["inclusionProof"]["checkpoint"]["envelope"];
-        let s = ck.as_str().unwrap().replace(
+        (|j| edit_checkpoint(
+            j,
             "09OnDHwVrKeXjBYQ4NJ5EoENdtpBwZcV3X8n",
             "09OnDHwVrKeXjBYQ4NJ5EoENdtpBwZcV3X8m",
-        );
-        assert_ne!(ck.as_str().unwrap(), s);
-        *ck = Value::String(s);
-    }) => VerificationError::Checkpoint(CheckpointError::Signature { .. }),
+        )) => VerificationError::Checkpoint(CheckpointError::Signature { .. }),
         // Tampered inclusion proof hash.
         (|j| flip_b64(&mut entry(j)["inclusionProof"]["hashes"][3], 7)) => VerificationError::Tlog(TlogError::Inclusion { .. }),
     ]);
@@ -756,17 +745,17 @@ fn rekor_v2_modified_log_entries_fail() {
     }
     rejections!(c, [
         (|j| {
-        let mut b = body_of(j);
-        b["spec"]["hashedRekordV002"]["data"]["algorithm"] = Value::String("SHA2_384".into());
-        set_body(j, &b);
-    }) => VerificationError::Tlog(TlogError::BodyMismatch { .. }),
+            let mut b = body_of(j);
+            b["spec"]["hashedRekordV002"]["data"]["algorithm"] = Value::String("SHA2_384".into());
+            set_body(j, &b);
+        }) => VerificationError::Tlog(TlogError::BodyMismatch { .. }),
         // The same body re-serialised pretty-printed still matches (compared field by field); it
         // then fails only at the inclusion proof, whose leaf is the logged bytes.
         (|j| {
-        let b = body_of(j);
-        entry(j)["canonicalizedBody"] =
-            Value::String(b64e(&serde_json::to_vec_pretty(&b).unwrap()));
-    }) => VerificationError::Tlog(TlogError::Inclusion { .. }),
+            let b = body_of(j);
+            entry(j)["canonicalizedBody"] =
+                Value::String(b64e(&serde_json::to_vec_pretty(&b).unwrap()));
+        }) => VerificationError::Tlog(TlogError::Inclusion { .. }),
         // A dsse 0.0.2 entry kind is not accepted (as in sigstore-python 4.x).
         (|j| entry(j)["kindVersion"]["kind"] = Value::String("dsse".into())) => VerificationError::Tlog(TlogError::Kind { .. }),
     ]);
@@ -852,8 +841,8 @@ fn rekor_v2_embedded_tsa_certificate() {
 
     rejections!(c, [
         (|j| {
-        *timestamp_of(j) = Value::String(b64e(&with_embedded_certificate(&token, &chain[1])));
-    }) => VerificationError::Timestamp(TimestampError::EmbeddedCertificateMismatch { .. }),
+            *timestamp_of(j) = Value::String(b64e(&with_embedded_certificate(&token, &chain[1])));
+        }) => VerificationError::Timestamp(TimestampError::EmbeddedCertificateMismatch { .. }),
     ]);
 }
 
