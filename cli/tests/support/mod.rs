@@ -169,32 +169,32 @@ pub fn verify_image(
 /// The directory holding `node_modules/oauth2-mock-server`: `$SIGNET_OIDC_JS_DIR`, or the
 /// CA's or this crate's test JS directory.
 pub fn oidc_js_dir() -> Option<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    let candidates = std::env::var_os("SIGNET_OIDC_JS_DIR")
-        .map(PathBuf::from)
-        .into_iter()
-        .chain([root.join("ca/tests/js"), root.join("cli/tests/js")]);
-    candidates
-        .into_iter()
-        .find(|c| c.join("node_modules/oauth2-mock-server").is_dir())
+    js_dir("SIGNET_OIDC_JS_DIR", "ca/tests/js", "oauth2-mock-server")
 }
 
 /// The directory holding `node_modules/@sigstore/verify` (the verifier crate's test JS dir).
 pub fn sigstore_js_dir() -> Option<PathBuf> {
+    js_dir(
+        "SIGNET_SIGSTORE_JS_DIR",
+        "verifier/tests/js",
+        "@sigstore/verify",
+    )
+}
+
+/// The first of `$env_var`, `<workspace>/<crate_dir>` and `<workspace>/cli/tests/js` that
+/// holds `node_modules/<module>`.
+fn js_dir(env_var: &str, crate_dir: &str, module: &str) -> Option<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .unwrap()
         .to_path_buf();
-    let candidates = std::env::var_os("SIGNET_SIGSTORE_JS_DIR")
+    let candidates = std::env::var_os(env_var)
         .map(PathBuf::from)
         .into_iter()
-        .chain([root.join("verifier/tests/js"), root.join("cli/tests/js")]);
+        .chain([root.join(crate_dir), root.join("cli/tests/js")]);
     candidates
         .into_iter()
-        .find(|c| c.join("node_modules/@sigstore/verify").is_dir())
+        .find(|c| c.join("node_modules").join(module).is_dir())
 }
 
 /// The mock OIDC issuer script (ES module, evaluated with the JS dir as cwd so that the bare
