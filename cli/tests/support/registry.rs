@@ -85,6 +85,17 @@ impl TestRegistry {
     /// Builds an OCI image whose single layer holds `content`, pushes it as `repo:tag` and
     /// returns the manifest digest reported by skopeo.
     pub fn push_image(&self, repo: &str, tag: &str, content: &str) -> String {
+        self.push(repo, tag, content, None)
+    }
+
+    /// The manifest digest of `repo:tag` according to skopeo.
+    pub fn skopeo_digest(&self, repo: &str, tag: &str) -> String {
+        self.digest(repo, tag, None)
+    }
+
+    /// Builds the one-layer image of `content` with umoci and pushes it as `repo:tag` with
+    /// skopeo (with `--dest-creds user:password` when `creds` is given); returns its digest.
+    fn push(&self, repo: &str, tag: &str, content: &str, creds: Option<(&str, &str)>) -> String {
         let work = tempfile::tempdir().unwrap();
         let layout = work.path().join("layout");
         let file = work.path().join("content.txt");
@@ -98,17 +109,25 @@ impl TestRegistry {
             .args(["insert", "--image", &img])
             .arg(&file)
             .arg("/content.txt"));
-        run(Command::new("skopeo")
-            .args(["copy", "--quiet", "--dest-tls-verify=false"])
+        let mut copy = Command::new("skopeo");
+        copy.args(["copy", "--quiet", "--dest-tls-verify=false"]);
+        if let Some((u, p)) = creds {
+            copy.arg("--dest-creds").arg(format!("{u}:{p}"));
+        }
+        run(copy
             .arg(format!("oci:{img}"))
             .arg(format!("docker://{}/{repo}:{tag}", self.addr)));
-        self.skopeo_digest(repo, tag)
+        self.digest(repo, tag, creds)
     }
 
-    /// The manifest digest of `repo:tag` according to skopeo.
-    pub fn skopeo_digest(&self, repo: &str, tag: &str) -> String {
-        let out = Command::new("skopeo")
-            .args(["inspect", "--tls-verify=false", "--format", "{{.Digest}}"])
+    /// The manifest digest of `repo:tag` from `skopeo inspect` (with `--creds` when given).
+    fn digest(&self, repo: &str, tag: &str, creds: Option<(&str, &str)>) -> String {
+        let mut cmd = Command::new("skopeo");
+        cmd.args(["inspect", "--tls-verify=false", "--format", "{{.Digest}}"]);
+        if let Some((u, p)) = creds {
+            cmd.arg("--creds").arg(format!("{u}:{p}"));
+        }
+        let out = cmd
             .arg(format!("docker://{}/{repo}:{tag}", self.addr))
             .output()
             .unwrap();
@@ -203,47 +222,12 @@ impl TestRegistry {
         content: &str,
         creds: (&str, &str),
     ) -> String {
-        let work = tempfile::tempdir().unwrap();
-        let layout = work.path().join("layout");
-        let file = work.path().join("content.txt");
-        std::fs::write(&file, content).unwrap();
-        let img = format!("{}:{tag}", layout.display());
-        run(Command::new("umoci")
-            .args(["init", "--layout"])
-            .arg(&layout));
-        run(Command::new("umoci").args(["new", "--image", &img]));
-        run(Command::new("umoci")
-            .args(["insert", "--image", &img])
-            .arg(&file)
-            .arg("/content.txt"));
-        run(Command::new("skopeo")
-            .args(["copy", "--quiet", "--dest-tls-verify=false", "--dest-creds"])
-            .arg(format!("{}:{}", creds.0, creds.1))
-            .arg(format!("oci:{img}"))
-            .arg(format!("docker://{}/{repo}:{tag}", self.addr)));
-        self.skopeo_digest_with_creds(repo, tag, creds)
+        self.push(repo, tag, content, Some(creds))
     }
 
     /// [`TestRegistry::skopeo_digest`] with `--creds user:password`.
     pub fn skopeo_digest_with_creds(&self, repo: &str, tag: &str, creds: (&str, &str)) -> String {
-        let out = Command::new("skopeo")
-            .args([
-                "inspect",
-                "--tls-verify=false",
-                "--format",
-                "{{.Digest}}",
-                "--creds",
-            ])
-            .arg(format!("{}:{}", creds.0, creds.1))
-            .arg(format!("docker://{}/{repo}:{tag}", self.addr))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "skopeo inspect: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+        self.digest(repo, tag, Some(creds))
     }
 
     /// The tags of `repo` according to `skopeo list-tags` (with `--creds` when given), sorted.
