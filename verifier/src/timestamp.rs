@@ -20,7 +20,9 @@
 //! * when the token embeds certificates, the first one is the trusted TSA leaf that signed
 //!   (rfc3161-client `_verify_leaf_certs`; the others are ignored);
 //! * `genTime` lies within every certificate of the TSA chain and the TSA's `validFor`
-//!   (`start <= genTime < end`).
+//!   (`start <= genTime < end`);
+//! * every trusted TSA that the `sid` names is tried in trust-root order, as sigstore-python
+//!   tries every authority; the first that passes is the result.
 //!
 //! DER is read with `asn1-rs` (via `x509-parser`): one TLV at a time, keeping the raw bytes
 //! that are hashed or signed. Not here: nonces and policy OIDs (Sigstore requests none), the
@@ -459,16 +461,26 @@ pub(crate) fn verify_timestamp(
     if trust.tsas.is_empty() {
         return Err(TimestampError::NoAuthorities);
     }
-    let tsa = trust
-        .tsas
-        .iter()
-        .find(|t| match tok.sid {
-            SignerId::IssuerSerial { issuer, serial } => {
-                t.leaf_issuer_der == issuer && t.leaf_serial == serial
+    let names_signer = |t: &&TimestampAuthority| match tok.sid {
+        SignerId::IssuerSerial { issuer, serial } => {
+            t.leaf_issuer_der == issuer && t.leaf_serial == serial
+        }
+        SignerId::KeyId(kid) => t.leaf_key_id.as_deref() == Some(kid),
+    };
+    // Like sigstore-python, every trusted TSA that names the signer is tried (a TSA can be
+    // listed twice with different validFor windows); the first that verifies wins, else the
+    // first error is reported.
+    let mut first_error = None;
+    for tsa in trust.tsas.iter().filter(names_signer) {
+        match verify_with(tsa, &tok) {
+            Ok(v) => return Ok(v),
+            Err(e) => {
+                first_error.get_or_insert(e);
             }
-            SignerId::KeyId(kid) => t.leaf_key_id.as_deref() == Some(kid),
-        })
-        .ok_or_else(|| TimestampError::UnknownAuthority {
+        }
+    }
+    Err(
+        first_error.unwrap_or_else(|| TimestampError::UnknownAuthority {
             signer: match tok.sid {
                 SignerId::IssuerSerial { issuer, serial } => {
                     let name = x509_parser::x509::X509Name::from_der(issuer)
@@ -477,8 +489,16 @@ pub(crate) fn verify_timestamp(
                 }
                 SignerId::KeyId(kid) => format!("key id {}", hex::encode(kid)),
             },
-        })?;
+        }),
+    )
+}
 
+/// The checks of one token against one trusted TSA that its `sid` names: embedded
+/// certificate, signature, and `genTime` within the chain's validity and the TSA's `validFor`.
+fn verify_with(
+    tsa: &TimestampAuthority,
+    tok: &ParsedToken<'_>,
+) -> Result<VerifiedTimestamp, TimestampError> {
     // rfc3161-client `_verify_leaf_certs`: an embedded (first) certificate must be the
     // trusted TSA leaf itself.
     if let Some(embedded) = tok.first_certificate {
@@ -488,7 +508,7 @@ pub(crate) fn verify_timestamp(
             });
         }
     }
-    verify_signer(tsa, &tok).map_err(|reason| TimestampError::BadSignature {
+    verify_signer(tsa, tok).map_err(|reason| TimestampError::BadSignature {
         tsa: tsa.subject.clone(),
         reason,
     })?;

@@ -870,3 +870,45 @@ fn rekor_v2_timestamp_status_must_be_granted() {
         );
     }
 }
+
+/// sigstore-python tries every trusted TSA: with the same TSA listed twice, the first with a
+/// `validFor` that ended before genTime and the second still open, the token verifies with the
+/// second; with both closed it is rejected as outside validity.
+#[test]
+fn rekor_v2_same_tsa_listed_twice() {
+    let (Some(c), Some(root)) = (rekor2(), staging_root_json()) else {
+        return;
+    };
+    let tsa = root["timestampAuthorities"][0].clone();
+    let mut expired = tsa.clone();
+    expired["validFor"] =
+        serde_json::json!({"start": "2025-04-09T00:00:00Z", "end": "2026-01-01T00:00:00Z"});
+    let mut twice = root.clone();
+    twice["timestampAuthorities"] = Value::Array(vec![expired.clone(), tsa]);
+    let c2 = Case {
+        trust: trust_from(&twice),
+        ..rekor2().unwrap()
+    };
+    let v = c2.run(&c2.json).expect("the second listing verifies");
+    assert_eq!(
+        v.timestamps,
+        vec![signet_verifier::VerifiedTimestamp {
+            gen_time: REKOR2_GEN_TIME,
+            tsa_index: 1,
+        }]
+    );
+
+    twice["timestampAuthorities"] = Value::Array(vec![expired.clone(), expired]);
+    let c3 = Case {
+        trust: trust_from(&twice),
+        ..rekor2().unwrap()
+    };
+    let e = c3.run(&c.json).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            VerificationError::Timestamp(TimestampError::OutsideValidity { .. })
+        ),
+        "{e}"
+    );
+}
