@@ -18,9 +18,10 @@ mod support;
 
 use std::process::{Command, Output};
 
-use serde_json::{json, Value};
+use serde_json::json;
 use support::{
-    have_tools, json_out, require, run, sign_image, signet, stack, text, Server, TestRegistry,
+    have_tools, json_out, require, run, sign_image, signet, stack, text, verify_image, Server,
+    TestRegistry,
 };
 
 const EMAIL: &str = "builder@example.com";
@@ -62,15 +63,6 @@ fn verify_attestation(
             issuer,
         ])
         .args(["--output", "json"]))
-}
-
-/// The transparency log's tree size.
-fn tree_size(server: &Server) -> u64 {
-    let v: Value = reqwest::blocking::get(format!("{}/api/v1/log", server.url))
-        .unwrap()
-        .json()
-        .unwrap();
-    v["treeSize"].as_u64().unwrap()
 }
 
 #[test]
@@ -147,19 +139,7 @@ fn attestations_are_signed_attached_and_verified_by_type() {
     assert_eq!(json_out(&v)["results"][0]["check"], "policy");
 
     // An attestation is not a signature of the image.
-    let support_verify = |img: &str| {
-        run(signet()
-            .arg("verify")
-            .arg("--trusted-root")
-            .arg(server.trusted_root())
-            .args([
-                "--certificate-identity",
-                EMAIL,
-                "--certificate-oidc-issuer",
-                &oidc.url,
-            ])
-            .args(["--output", "json", img]))
-    };
+    let support_verify = |img: &str| verify_image(signet(), &server, EMAIL, &oidc.url, img);
     let v = support_verify(&image);
     assert_eq!(
         v.status.code(),
@@ -181,7 +161,7 @@ fn attestations_are_signed_attached_and_verified_by_type() {
     );
 
     // Bad input before signing: named, and nothing reaches the log.
-    let before = tree_size(&server);
+    let before = server.tree_size();
     let bad = dir.path().join("bad.json");
     std::fs::write(&bad, "not json").unwrap();
     let out = attest(&server, &token, &image, &bad, &[]);
@@ -204,7 +184,7 @@ fn attestations_are_signed_attached_and_verified_by_type() {
         "{}",
         text(&out)
     );
-    assert_eq!(tree_size(&server), before, "nothing logged");
+    assert_eq!(server.tree_size(), before, "nothing logged");
 
     // sigstore-python verifies the attestation bundle for the manifest bytes (whose SHA-256 is
     // the statement's subject digest).

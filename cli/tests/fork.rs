@@ -13,6 +13,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use support::tlog::copy_dir;
 use support::{free_port, run, signet, spawn_until, text, Spawned};
 
 /// Starts `signet <args>` and waits for the line `<prefix>URL` on stdout.
@@ -269,17 +270,4 @@ fn fork_is_refused_by_witness_rejected_by_policy_and_alerted_by_monitor() {
 fn base64_encode(b: &[u8]) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(b)
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), &target).unwrap();
-        }
-    }
 }

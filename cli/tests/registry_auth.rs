@@ -28,7 +28,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 use support::{
-    have_tools, json_out, run, sign_image, signet, stack, text, verify_image, Server, TestRegistry,
+    have_tools, json_out, run, sign_image, signet, stack, text, verify_image, TestRegistry,
 };
 
 const EMAIL: &str = "alice@example.com";
@@ -63,20 +63,6 @@ fn signet_with(creds: Creds<'_>, empty_config: &Path) -> Command {
         }
     }
     cmd
-}
-
-/// The transparency log's tree size (Rekor v1 `GET /api/v1/log`).
-fn tree_size(server: &Server) -> u64 {
-    let v: Value = reqwest::blocking::get(format!("{}/api/v1/log", server.url))
-        .unwrap()
-        .error_for_status()
-        .unwrap()
-        .json()
-        .unwrap();
-    v["treeSize"]
-        .as_u64()
-        .or_else(|| v["treeSize"].as_str().and_then(|s| s.parse().ok()))
-        .unwrap_or_else(|| panic!("no treeSize in {v}"))
 }
 
 /// Asserts a failed run: exit code 2 and a stderr naming registry authentication and each of
@@ -138,7 +124,7 @@ fn keyless_sign_and_verify_against_htpasswd_registry() {
         text(&anon)
     );
 
-    let log_before = tree_size(&server);
+    let log_before = server.tree_size();
     let wrong = Creds::Env(USER, "not the password");
 
     // No credentials: sign and verify fail on the first registry request, naming what to set.
@@ -197,7 +183,7 @@ fn keyless_sign_and_verify_against_htpasswd_registry() {
     );
     assert_eq!(reg.stored_manifests(REPO), vec![digest.clone()]);
     assert_eq!(
-        tree_size(&server),
+        server.tree_size(),
         log_before,
         "failed attempts must not reach the log"
     );
@@ -212,7 +198,7 @@ fn keyless_sign_and_verify_against_htpasswd_registry() {
     let referrer = s["referrer"].as_str().unwrap().to_owned();
     // (The CA's precertificate for the SCT goes into the same log, so more than one entry.)
     assert!(
-        tree_size(&server) > log_before,
+        server.tree_size() > log_before,
         "a successful signature is logged"
     );
     let referrers_tag = digest.replacen(':', "-", 1);
@@ -354,14 +340,14 @@ fn keyless_sign_and_verify_against_htpasswd_registry() {
         "creds-missing",
         serde_json::json!({ "credHelpers": { &reg.addr: "signet-absent" } }),
     );
-    let log_before = tree_size(&server);
+    let log_before = server.tree_size();
     let out = sign_image(with_helpers(&missing), &server, &token, &tag_ref);
     assert_auth_failure(
         &out,
         "sign with a missing credential helper",
         &["docker-credential-signet-absent", "config.json"],
     );
-    assert_eq!(tree_size(&server), log_before, "nothing logged");
+    assert_eq!(server.tree_size(), log_before, "nothing logged");
     assert_eq!(reg.stored_manifests(REPO), stored, "nothing pushed");
 }
 

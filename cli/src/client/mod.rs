@@ -373,13 +373,7 @@ async fn signing_identity(
 
 async fn sign_blob(args: SignBlobArgs) -> anyhow::Result<ExitCode> {
     let opts = &args.signing;
-    let services = config::resolve_services(
-        opts.signing_config.as_deref(),
-        opts.ca_url.as_deref(),
-        opts.log_url.as_deref(),
-        now(),
-    )?;
-    let log = services.log()?.to_owned();
+    let (services, log) = signing_services(opts)?;
     let digest = sign::sha256_file(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
     let http = sign::http_client()?;
@@ -423,8 +417,9 @@ fn digest_bytes(digest: &str) -> anyhow::Result<[u8; 32]> {
         .map_err(|_| anyhow::anyhow!("digest {digest} is not 32 bytes"))
 }
 
-async fn sign_image(args: SignImageArgs) -> anyhow::Result<ExitCode> {
-    let opts = &args.signing;
+/// The CA and log a signing command uses (signing config, overridden by the URL flags), and
+/// the log's URL.
+fn signing_services(opts: &SigningOptions) -> anyhow::Result<(config::Services, String)> {
     let services = config::resolve_services(
         opts.signing_config.as_deref(),
         opts.ca_url.as_deref(),
@@ -432,14 +427,25 @@ async fn sign_image(args: SignImageArgs) -> anyhow::Result<ExitCode> {
         now(),
     )?;
     let log = services.log()?.to_owned();
-    let reference = oci::Reference::parse(&args.image)?;
-    let registry = oci::RegistryClient::new(
-        &reference,
-        &oci::RegistryOptions {
-            allow_insecure: args.allow_insecure_registry,
-        },
-    )?;
+    Ok((services, log))
+}
+
+/// Parses an image reference, connects to its registry and resolves it to its manifest.
+async fn open_image(
+    image: &str,
+    allow_insecure: bool,
+) -> anyhow::Result<(oci::Reference, oci::RegistryClient, oci::FetchedManifest)> {
+    let reference = oci::Reference::parse(image)?;
+    let registry = oci::RegistryClient::new(&reference, &oci::RegistryOptions { allow_insecure })?;
     let manifest = registry.resolve(&reference).await?;
+    Ok((reference, registry, manifest))
+}
+
+async fn sign_image(args: SignImageArgs) -> anyhow::Result<ExitCode> {
+    let opts = &args.signing;
+    let (services, log) = signing_services(opts)?;
+    let (reference, registry, manifest) =
+        open_image(&args.image, args.allow_insecure_registry).await?;
     let subject = manifest.descriptor();
     // With --recursive, the manifests an index lists are signed after the index itself.
     let mut entries: Vec<oci::Descriptor> = Vec::new();
@@ -726,14 +732,8 @@ async fn verify_image_bundles(
     let v = &args.verify;
     let trust = verify::load_trust(&v.trusted_root, v.witness_policy.as_deref())?;
     let policy = verify::build_policy(v.key.as_deref(), &v.identity_flags()?)?;
-    let reference = oci::Reference::parse(&args.image)?;
-    let registry = oci::RegistryClient::new(
-        &reference,
-        &oci::RegistryOptions {
-            allow_insecure: args.allow_insecure_registry,
-        },
-    )?;
-    let manifest = registry.resolve(&reference).await?;
+    let (reference, registry, manifest) =
+        open_image(&args.image, args.allow_insecure_registry).await?;
     let mut summary = serde_json::Map::new();
     let digest = match &args.platform {
         None => manifest.digest.clone(),
@@ -804,21 +804,9 @@ async fn attest_image(args: AttestArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot read predicate {}", args.predicate.display()))?;
     let predicate: Value = serde_json::from_slice(&predicate_bytes)
         .with_context(|| format!("predicate {} is not JSON", args.predicate.display()))?;
-    let services = config::resolve_services(
-        opts.signing_config.as_deref(),
-        opts.ca_url.as_deref(),
-        opts.log_url.as_deref(),
-        now(),
-    )?;
-    let log = services.log()?.to_owned();
-    let reference = oci::Reference::parse(&args.image)?;
-    let registry = oci::RegistryClient::new(
-        &reference,
-        &oci::RegistryOptions {
-            allow_insecure: args.allow_insecure_registry,
-        },
-    )?;
-    let manifest = registry.resolve(&reference).await?;
+    let (services, log) = signing_services(opts)?;
+    let (reference, registry, manifest) =
+        open_image(&args.image, args.allow_insecure_registry).await?;
     let subject = manifest.descriptor();
     let hex_digest = subject
         .digest

@@ -286,6 +286,20 @@ pub struct Server {
 }
 
 impl Server {
+    /// The transparency log's tree size (Rekor v1 `GET /api/v1/log`).
+    pub fn tree_size(&self) -> u64 {
+        let v: serde_json::Value = reqwest::blocking::get(format!("{}/api/v1/log", self.url))
+            .unwrap()
+            .error_for_status()
+            .unwrap()
+            .json()
+            .unwrap();
+        v["treeSize"]
+            .as_u64()
+            .or_else(|| v["treeSize"].as_str().and_then(|s| s.parse().ok()))
+            .unwrap_or_else(|| panic!("no treeSize in {v}"))
+    }
+
     /// Starts `signet serve` accepting email tokens from `issuer`. Returns `None` (after
     /// printing why) when the server cannot start, e.g. while `serve` is not built.
     pub fn start(issuer: &str) -> Option<Self> {
