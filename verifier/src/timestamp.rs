@@ -29,6 +29,9 @@
 //! ESS `signingCertificate(V2)` attribute (rfc3161-client does not read it either: the signer
 //! is found by `sid` in the trust root), chains built from embedded certificates (the trust
 //! root's TSA chain is authoritative), accuracy, and BER (indefinite lengths are rejected).
+//! Like rfc3161-client's DER parser, every structure with a fixed field list must end where its
+//! fields end: unread bytes (say, next to the `eContent` octets, outside what the signed
+//! `messageDigest` covers) make the token malformed.
 
 use std::borrow::Cow;
 
@@ -81,6 +84,20 @@ impl<'a> Reader<'a> {
 
     fn is_empty(&self) -> bool {
         self.data.is_empty()
+    }
+
+    /// Ends a structure whose fields are all read: anything left over is an error (DER, like
+    /// rfc3161-client's parser, admits no unread bytes).
+    fn finish(self, name: &str) -> Result<(), TimestampError> {
+        if self.data.is_empty() {
+            Ok(())
+        } else {
+            Err(malformed(format!(
+                "{}: {} unread bytes after {name}",
+                self.what,
+                self.data.len()
+            )))
+        }
     }
 
     fn next(&mut self) -> Result<Tlv<'a>, TimestampError> {
@@ -271,8 +288,10 @@ fn parse_response(der: &[u8]) -> Result<ParsedToken<'_>, TimestampError> {
         )));
     }
     let wrapped = ci.expect(Class::ContextSpecific, 0, true, "[0] content")?;
+    ci.finish("ContentInfo.content")?;
     let mut sd_outer = Reader::new(wrapped.content, "SignedData");
     let mut sd = sd_outer.sequence("SignedData")?;
+    sd_outer.finish("SignedData")?;
     sd.integer("SignedData.version")?;
     sd.set("digestAlgorithms")?;
     let mut encap = sd.sequence("encapContentInfo")?;
@@ -283,7 +302,12 @@ fn parse_response(der: &[u8]) -> Result<ParsedToken<'_>, TimestampError> {
         )));
     }
     let econtent = encap.expect(Class::ContextSpecific, 0, true, "[0] eContent")?;
-    let tst_info = Reader::new(econtent.content, "eContent").octets("eContent")?;
+    encap.finish("eContent")?;
+    // The eContent octets are hashed into the signed messageDigest, but bytes next to them
+    // inside the [0] wrapper are not: refuse them.
+    let mut econtent_reader = Reader::new(econtent.content, "eContent");
+    let tst_info = econtent_reader.octets("eContent")?;
+    econtent_reader.finish("the eContent OCTET STRING")?;
     // certificates [0] IMPLICIT CertificateSet OPTIONAL: the trust root's TSA chain is
     // authoritative; like rfc3161-client, only the first embedded certificate is looked at
     // (it must be the TSA leaf used, checked in `verify_timestamp`).
@@ -299,13 +323,16 @@ fn parse_response(der: &[u8]) -> Result<ParsedToken<'_>, TimestampError> {
         sd.next()?; // crls
     }
     let mut signer_infos = sd.set("signerInfos")?;
+    sd.finish("signerInfos")?;
     let mut si = signer_infos.sequence("SignerInfo")?;
     if !signer_infos.is_empty() {
         return Err(malformed("the token has more than one SignerInfo"));
     }
 
     // TSTInfo ::= SEQUENCE { version, policy, messageImprint, serialNumber, genTime, ... }
-    let mut tst = Reader::new(tst_info, "TSTInfo").sequence("TSTInfo")?;
+    let mut tst_outer = Reader::new(tst_info, "TSTInfo");
+    let mut tst = tst_outer.sequence("TSTInfo")?;
+    tst_outer.finish("TSTInfo")?;
     let version = small_uint(tst.integer("TSTInfo.version")?, "TSTInfo.version")?;
     if version != 1 {
         return Err(malformed(format!("TSTInfo version {version} is not 1")));
@@ -314,6 +341,7 @@ fn parse_response(der: &[u8]) -> Result<ParsedToken<'_>, TimestampError> {
     let mut mi = tst.sequence("messageImprint")?;
     let imprint_algorithm = mi.algorithm("messageImprint.hashAlgorithm")?;
     let imprint = mi.octets("messageImprint.hashedMessage")?;
+    mi.finish("messageImprint")?;
     tst.integer("TSTInfo.serialNumber")?;
     let gen_time = generalized_time(tst.expect(Class::Universal, 24, false, "genTime")?.content)?;
 
@@ -370,6 +398,10 @@ fn parse_response(der: &[u8]) -> Result<ParsedToken<'_>, TimestampError> {
     }
     let signature_algorithm = si.algorithm("SignerInfo.signatureAlgorithm")?;
     let signature = si.octets("SignerInfo.signature")?;
+    if si.peek_context(1) {
+        si.next()?; // unsignedAttrs
+    }
+    si.finish("SignerInfo")?;
     Ok(ParsedToken {
         tst_info,
         imprint_algorithm,
@@ -545,7 +577,160 @@ fn verify_with(
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use super::{days_from_civil, generalized_time, small_uint};
+    use super::{days_from_civil, generalized_time, parse_response, small_uint};
+    use crate::error::TimestampError;
+
+    /// One DER TLV with a short or long definite length.
+    fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+        let mut out = vec![tag];
+        match content.len() {
+            n if n < 0x80 => out.push(n as u8),
+            n if n < 0x100 => out.extend([0x81, n as u8]),
+            n => out.extend([0x82, (n >> 8) as u8, n as u8]),
+        }
+        out.extend_from_slice(content);
+        out
+    }
+
+    fn cat(parts: &[Vec<u8>]) -> Vec<u8> {
+        parts.concat()
+    }
+
+    const SHA256: &[u8] = &[
+        0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01,
+    ];
+
+    /// Where a test puts extra bytes in an otherwise well-formed token.
+    #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+    enum Extra {
+        None,
+        AfterTstInfo,
+        InEContentWrapper,
+        AfterEContent,
+        AfterSignedData,
+        AfterSignerInfos,
+        AfterSignerInfo,
+        InMessageImprint,
+        AfterContent,
+    }
+
+    /// A structurally complete `TimeStampResp` (its signature is not valid: only parsing is
+    /// under test), with `extra` bytes `05 00` (a DER NULL) inserted at one place.
+    fn token(extra: Extra) -> Vec<u8> {
+        let null = vec![0x05, 0x00];
+        let at = |e: Extra| if extra == e { null.clone() } else { Vec::new() };
+        let alg = tlv(0x30, SHA256);
+        let imprint = tlv(
+            0x30,
+            &cat(&[
+                alg.clone(),
+                tlv(0x04, &[7; 32]),
+                at(Extra::InMessageImprint),
+            ]),
+        );
+        let tst_info = tlv(
+            0x30,
+            &cat(&[
+                tlv(0x02, &[1]),
+                tlv(0x06, &[0x2a, 0x03]),
+                imprint,
+                tlv(0x02, &[0x2a]),
+                tlv(0x18, b"20260513192333Z"),
+            ]),
+        );
+        let econtent = tlv(
+            0xa0,
+            &cat(&[
+                tlv(0x04, &cat(&[tst_info, at(Extra::AfterTstInfo)])),
+                at(Extra::InEContentWrapper),
+            ]),
+        );
+        let encap = tlv(
+            0x30,
+            &cat(&[
+                tlv(
+                    0x06,
+                    &[
+                        0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x10, 0x01, 0x04,
+                    ],
+                ),
+                econtent,
+                at(Extra::AfterEContent),
+            ]),
+        );
+        let signer_info = tlv(
+            0x30,
+            &cat(&[
+                tlv(0x02, &[1]),
+                tlv(0x30, &cat(&[tlv(0x30, &[]), tlv(0x02, &[1])])),
+                alg.clone(),
+                tlv(0xa0, &[]),
+                tlv(
+                    0x30,
+                    &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02],
+                ),
+                tlv(0x04, &[9; 8]),
+                at(Extra::AfterSignerInfo),
+            ]),
+        );
+        let signed_data = tlv(
+            0x30,
+            &cat(&[
+                tlv(0x02, &[3]),
+                tlv(0x31, &alg),
+                encap,
+                tlv(0x31, &signer_info),
+                at(Extra::AfterSignerInfos),
+            ]),
+        );
+        let content_info = tlv(
+            0x30,
+            &cat(&[
+                tlv(
+                    0x06,
+                    &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02],
+                ),
+                tlv(0xa0, &cat(&[signed_data, at(Extra::AfterSignedData)])),
+                at(Extra::AfterContent),
+            ]),
+        );
+        tlv(0x30, &cat(&[tlv(0x30, &tlv(0x02, &[0])), content_info]))
+    }
+
+    #[test]
+    fn well_formed_token_parses() {
+        let der = token(Extra::None);
+        let t = parse_response(&der).unwrap();
+        assert_eq!(t.gen_time, 1_778_700_213);
+        assert_eq!(t.imprint, &[7; 32]);
+        assert_eq!(t.imprint_algorithm, "2.16.840.1.101.3.4.2.1");
+        assert_eq!(t.signature, &[9; 8]);
+        assert!(t.first_certificate.is_none());
+    }
+
+    /// Bytes that no field accounts for are refused wherever they sit, in particular next to
+    /// the eContent octets, where the signed messageDigest would not cover them.
+    #[test]
+    fn unread_bytes_are_refused_at_every_level() {
+        for extra in [
+            Extra::AfterTstInfo,
+            Extra::InEContentWrapper,
+            Extra::AfterEContent,
+            Extra::AfterSignedData,
+            Extra::AfterSignerInfos,
+            Extra::AfterSignerInfo,
+            Extra::InMessageImprint,
+            Extra::AfterContent,
+        ] {
+            match parse_response(&token(extra)) {
+                Err(TimestampError::Malformed { reason }) => {
+                    assert!(reason.contains("unread bytes"), "{extra:?}: {reason}");
+                }
+                Err(other) => panic!("{extra:?}: {other}"),
+                Ok(_) => panic!("{extra:?}: accepted"),
+            }
+        }
+    }
 
     #[test]
     fn generalized_time_parses_der_forms() {
