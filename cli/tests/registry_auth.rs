@@ -12,7 +12,8 @@
 //! * the same credentials from a docker `config.json` (`auths` with the base64 `auth` field,
 //!   as `docker login` writes it) verify too; an entry for another registry is not used;
 //! * the credentials from a docker credential helper (`credHelpers`, `credsStore`) sign and
-//!   verify; a helper with no login for the registry, or missing from PATH, fails cleanly.
+//!   verify; a helper with no login for the registry, or missing from PATH, fails cleanly;
+//! * a `config.json` that is not JSON fails with its path named, pushing and logging nothing.
 //!
 //! Every `signet` run gets an empty `DOCKER_CONFIG` and no `SIGNET_REGISTRY_*` variables unless
 //! the case sets them, so the caller's own docker login cannot leak in. Skips with a message
@@ -346,6 +347,28 @@ fn keyless_sign_and_verify_against_htpasswd_registry() {
         &out,
         "sign with a missing credential helper",
         &["docker-credential-signet-absent", "config.json"],
+    );
+    assert_eq!(server.tree_size(), log_before, "nothing logged");
+    assert_eq!(reg.stored_manifests(REPO), stored, "nothing pushed");
+
+    // A config.json that is not JSON (a half-written file, a merge conflict): exit 2 naming
+    // the file, before any certificate is requested; nothing pushed or logged. It is not read
+    // as "no login" (which would send anonymous requests and hide the broken file).
+    let garbled = tmp.path().join("garbled-config");
+    std::fs::create_dir_all(&garbled).unwrap();
+    std::fs::write(garbled.join("config.json"), "{\"auths\": {\n<<<<<<< HEAD\n").unwrap();
+    let cfg_path = garbled.join("config.json").display().to_string();
+    let out = sign_image(with_helpers(&garbled), &server, &token, &tag_ref);
+    assert_auth_failure(
+        &out,
+        "sign with a config.json that is not JSON",
+        &[cfg_path.as_str(), "is not valid JSON"],
+    );
+    let out = verify_image(with_helpers(&garbled), &server, EMAIL, &oidc.url, &tag_ref);
+    assert_auth_failure(
+        &out,
+        "verify with a config.json that is not JSON",
+        &[cfg_path.as_str(), "is not valid JSON"],
     );
     assert_eq!(server.tree_size(), log_before, "nothing logged");
     assert_eq!(reg.stored_manifests(REPO), stored, "nothing pushed");
