@@ -1,6 +1,7 @@
 //! Serving an axum router over HTTP or HTTPS (rustls, PEM files) until SIGTERM or Ctrl-C, with
 //! graceful shutdown: the one place `serve`, `witness` and `admission` get their listener
-//! from; and the plain-text log lines of `witness` and `admission`.
+//! from (a handler that panics answers a JSON 500, see `signet_log::http::catch_panics`); and
+//! the plain-text log lines of `witness` and `admission`.
 //!
 //! What it does not do: client certificates, certificate reloading (restart to rotate), HTTP/3.
 
@@ -36,6 +37,8 @@ pub(crate) async fn serve(
     tls: Option<&TlsConfig>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    // A panicking handler (a bug) answers a JSON 500 rather than dropping the connection.
+    let router = router.layer(signet_log::http::catch_panics());
     let Some(tls) = tls else {
         return axum::serve(listener, router)
             .with_graceful_shutdown(shutdown)

@@ -150,7 +150,29 @@ pub fn router(log: Arc<Log>) -> Router {
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such endpoint") })
         .layer(middleware::from_fn_with_state(Arc::clone(&log), track))
         .layer(DefaultBodyLimit::max(limit))
+        .layer(catch_panics())
         .with_state(log)
+}
+
+/// What a panic in a request handler is answered with.
+pub type PanicResponder = fn(Box<dyn std::any::Any + Send + 'static>) -> Response;
+
+/// A layer under which a handler that panics (a bug) answers a JSON 500 `{code, message}`
+/// instead of dropping the connection; what panicked goes to the server log only. The log's
+/// [`router`] has it; `signet` puts it around every router it serves.
+#[must_use]
+pub fn catch_panics() -> tower_http::catch_panic::CatchPanicLayer<PanicResponder> {
+    tower_http::catch_panic::CatchPanicLayer::custom(panicked)
+}
+
+fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    tracing::error!(panic = %what, "request handler panicked");
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
 }
 
 async fn track(State(log): State<AppState>, req: Request, next: Next) -> Response {
@@ -549,4 +571,44 @@ async fn metrics(State(log): State<AppState>) -> Response {
         log.metrics.render(log.queue_depth()),
     )
         .into_response()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use axum::routing::get;
+    use axum::Router;
+    use tower::ServiceExt as _;
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_json_500() {
+        async fn boom() -> &'static str {
+            panic!("secret detail")
+        }
+        let app = Router::new()
+            .route("/boom", get(boom))
+            .route("/fine", get(|| async { "ok" }))
+            .layer(super::catch_panics());
+        let resp = app
+            .clone()
+            .oneshot(Request::get("/boom").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(resp.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["code"], 500);
+        assert_eq!(v["message"], "internal error");
+        assert!(!String::from_utf8_lossy(&body).contains("secret"));
+        // The service keeps answering.
+        let resp = app
+            .oneshot(Request::get("/fine").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+    }
 }

@@ -632,12 +632,19 @@ impl Log {
     /// # Errors
     /// [`LogError::BadRequest`] for malformed text, [`LogError::NotFound`] if absent.
     pub fn index_of_uuid(&self, uuid: &str) -> Result<u64, LogError> {
+        // Checked first: every later step slices the text at byte offsets.
+        if !uuid.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(LogError::BadRequest(format!(
+                "entry UUID {uuid:?} is not hex"
+            )));
+        }
         let hexpart = match uuid.len() {
             64 => uuid,
             80 => {
-                let tree = i64::from_str_radix(&uuid[..16], 16)
+                let mut tree = [0u8; 8];
+                hex::decode_to_slice(&uuid[..16], &mut tree)
                     .map_err(|_| LogError::BadRequest(format!("invalid entry id {uuid:?}")))?;
-                if tree != self.ident.tree_id {
+                if i64::from_be_bytes(tree) != self.ident.tree_id {
                     return Err(LogError::NotFound(format!(
                         "entry {uuid} belongs to another tree"
                     )));

@@ -175,6 +175,81 @@ async fn consistency_proofs_and_ranges() {
     assert_eq!(s, StatusCode::BAD_REQUEST);
 }
 
+/// Entry ids that are not 64 or 80 hex characters are 400s with a JSON message, on
+/// `GET /api/v1/log/entries/{id}` and in `entryUUIDs` of `POST /api/v1/log/entries/retrieve`;
+/// among them 80 bytes whose 16th byte falls inside a multi-byte character, which used to
+/// panic the handler (a dropped connection instead of an answer).
+#[tokio::test]
+async fn malformed_entry_ids_are_400() {
+    let t = mem_log(&test_config(), vec![]);
+    let (s, _, b) = post_entry(&t.router, hashedrekord(&new_signer(), b"id test")).await;
+    assert_eq!(s, StatusCode::CREATED, "{}", String::from_utf8_lossy(&b));
+    let uuid = parse_entry(&b).0;
+    let tree = format!("{:016x}", t.log.identity().tree_id);
+    let cases = [
+        // Byte 16 inside the two-byte 'é' (bytes 15..17).
+        (format!("{}é{}", "a".repeat(15), "a".repeat(63)), "not hex"),
+        (format!("{}é{}", "a".repeat(62), ""), "not hex"),
+        (format!("{tree}{}", "g".repeat(64)), "not hex"),
+        (format!("+{}{uuid}", &tree[1..]), "not hex"),
+        (format!("-{}{uuid}", &tree[1..]), "not hex"),
+        (format!("{tree}{uuid}00"), "64 (or 80"),
+        (uuid[..63].to_owned(), "64 (or 80"),
+        (String::new(), "64 (or 80"),
+    ];
+    for (id, needle) in &cases {
+        let path = format!(
+            "/api/v1/log/entries/{}",
+            id.bytes().map(|b| format!("%{b:02X}")).collect::<String>()
+        );
+        let (s, _, b) = call(&t.router, "GET", &path, None).await;
+        if id.is_empty() {
+            // `/api/v1/log/entries/` is not the by-id route.
+            assert!(s.is_client_error(), "{id:?}: {s}");
+            continue;
+        }
+        assert_eq!(
+            s,
+            StatusCode::BAD_REQUEST,
+            "{id:?}: {}",
+            String::from_utf8_lossy(&b)
+        );
+        let (code, msg) = error_message(&b);
+        assert_eq!(code, 400);
+        assert!(msg.contains(needle), "{id:?}: {msg}");
+        let q = serde_json::json!({ "entryUUIDs": [id] });
+        let (s, _, b) = call(
+            &t.router,
+            "POST",
+            "/api/v1/log/entries/retrieve",
+            Some(serde_json::to_vec(&q).unwrap()),
+        )
+        .await;
+        assert_eq!(
+            s,
+            StatusCode::BAD_REQUEST,
+            "retrieve {id:?}: {}",
+            String::from_utf8_lossy(&b)
+        );
+        assert!(error_message(&b).1.contains(needle), "retrieve {id:?}");
+    }
+    // The well-formed forms still answer, and another tree's id is a 404.
+    for id in [uuid.clone(), format!("{tree}{uuid}")] {
+        let (s, _, _) = call(&t.router, "GET", &format!("/api/v1/log/entries/{id}"), None).await;
+        assert_eq!(s, StatusCode::OK, "{id}");
+    }
+    let other_tree = format!("{:016x}", t.log.identity().tree_id ^ 1);
+    let (s, _, b) = call(
+        &t.router,
+        "GET",
+        &format!("/api/v1/log/entries/{other_tree}{uuid}"),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(error_message(&b).1.contains("another tree"));
+}
+
 #[tokio::test]
 async fn duplicates_get_409_and_never_a_second_leaf() {
     let cfg = signet_log::LogConfig {
