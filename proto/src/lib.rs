@@ -17,6 +17,9 @@
 //! * [`fulcio`]: Fulcio v2 API types.
 //! * [`cert`]: Fulcio certificate extension OIDs and identity extraction.
 //! * [`sct`]: RFC 6962 signed certificate timestamps and precertificates.
+//! * [`oci`]: OCI image references, platforms, descriptors, manifests and indexes, and the
+//!   `WWW-Authenticate` challenge of a registry (no registry client).
+//! * [`observe`]: what a log monitor reads from a Rekor entry body (kind, identity, digest).
 
 pub mod bundle;
 pub mod cert;
@@ -26,6 +29,8 @@ pub mod jcs;
 pub mod keys;
 pub mod merkle;
 pub mod note;
+pub mod observe;
+pub mod oci;
 pub mod rekor;
 pub mod sct;
 pub mod tiles;

@@ -1,0 +1,706 @@
+//! What a log monitor sees in one entry: its kind, the signer's identity, the artifact digest
+//! and a time, read from the entry's canonical Rekor body (as a tlog-tiles entry bundle holds
+//! it, from a log that may be malicious).
+//!
+//! Sources: sigstore/rekor `pkg/types/hashedrekord/v0.0.1` and `pkg/types/dsse/v0.0.1` (modelled
+//! in [`crate::rekor`]; the dsse stored form and the proposed form are both read); the Signet
+//! log's own `precert` 0.0.1 kind
+//! (`{"apiVersion":"0.0.1","kind":"precert","spec":{"chain":["<b64 DER>",...]}}`, see
+//! `docs/ARCHITECTURE.md` and `signet_log::entries`), which records every certificate the CA
+//! issues; the Fulcio certificate profile for the identity ([`crate::cert::Identity`]: first SAN
+//! and OIDC issuer extension).
+//!
+//! Field by kind:
+//!
+//! | kind | `san` / `issuer` | `digest` | `time` | `key_id` |
+//! |---|---|---|---|---|
+//! | hashedrekord, certificate | from the certificate | `data.hash` | cert notBefore | none |
+//! | hashedrekord, public key | none | `data.hash` | none | SHA-256(SPKI) |
+//! | dsse (stored form) | first signature's verifier | `payloadHash` | cert notBefore | key only |
+//! | dsse (proposed form) | first verifier | SHA-256 of the payload | cert notBefore | key only |
+//! | precert | precertificate (`chain[0]`) | none | notBefore | none |
+//!
+//! The time: C2SP tlog-tiles entry bundles carry only the entry bodies, not Rekor's
+//! `integratedTime`, so the only time an entry holds is its certificate's notBefore. For
+//! Fulcio-style short-lived certificates (10 minutes) that is the signing time within minutes.
+//! Keyed entries carry no time at all (`time` is `None`); a caller that wants time-based rules
+//! to cover them may fill in its own observation time.
+//!
+//! What this module does not do: verify signatures, certificate chains, validity periods or
+//! SCTs (the log checked signatures when it accepted the entry), or look inside DSSE payloads
+//! (the stored dsse form keeps only the payload's hash, so `digest` is the hash of the in-toto
+//! statement, not of its subjects). A DSSE entry with several signatures reports the identity of
+//! its first signature's verifier only (Sigstore clients write one). No I/O and no clock.
+
+use crate::bundle::Base64Bytes;
+use crate::cert::{CertError, Identity};
+use crate::rekor::{
+    DsseV001, HashValue, ProposedEntry, RekorError, RekorHashAlgorithm, API_VERSION_0_0_1,
+    KIND_DSSE, KIND_HASHEDREKORD,
+};
+use aws_lc_rs::digest::{digest, SHA256};
+use serde_json::Value;
+use x509_parser::certificate::X509Certificate;
+use x509_parser::prelude::FromDer;
+
+/// `kind` of the log's recorded precertificates.
+pub const KIND_PRECERT: &str = "precert";
+
+/// The kind of a log entry.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum EntryKind {
+    /// hashedrekord 0.0.1: a signature over an artifact digest.
+    HashedRekord,
+    /// dsse 0.0.1: a signed DSSE envelope (attestation).
+    Dsse,
+    /// precert 0.0.1: a certificate issued by the CA.
+    Precert,
+    /// Any other kind or version, as `"<kind>"` for an unknown kind or `"<kind> <apiVersion>"`
+    /// for a known kind at an unknown version. Nothing else is read from it.
+    Other(String),
+}
+
+impl EntryKind {
+    /// The name used in alerts: `hashedrekord`, `dsse`, `precert` or the `Other` text.
+    pub fn name(&self) -> &str {
+        match self {
+            Self::HashedRekord => KIND_HASHEDREKORD,
+            Self::Dsse => KIND_DSSE,
+            Self::Precert => KIND_PRECERT,
+            Self::Other(s) => s,
+        }
+    }
+}
+
+/// What the monitor rules look at in one entry (see the module docs for each field by kind).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObservedEntry {
+    /// Index of the entry in the log.
+    pub index: u64,
+    /// The entry kind.
+    pub kind: EntryKind,
+    /// The certificate's first SAN value; `None` for keyed entries (public key, no certificate).
+    pub san: Option<String>,
+    /// The OIDC issuer from the certificate's Fulcio extension (.1.8, else .1.1).
+    pub issuer: Option<String>,
+    /// `"<algorithm>:<hex>"` (normally `sha256:`): the hashedrekord data hash or the dsse
+    /// payloadHash; `None` for precert.
+    pub digest: Option<String>,
+    /// Unix seconds: the certificate's notBefore. Entry bundles carry no integratedTime, and
+    /// keyed entries have no time (`None`).
+    pub time: Option<i64>,
+    /// Lowercase hex SHA-256 of the SubjectPublicKeyInfo DER, for keyed entries only.
+    pub key_id: Option<String>,
+}
+
+impl ObservedEntry {
+    /// Whether the entry carries a certificate (precert or a cert-bearing signature entry),
+    /// even one without SAN or issuer: a known kind whose signer is not a key.
+    pub fn has_certificate(&self) -> bool {
+        match self.kind {
+            EntryKind::Precert => true,
+            EntryKind::HashedRekord | EntryKind::Dsse => self.key_id.is_none(),
+            EntryKind::Other(_) => false,
+        }
+    }
+}
+
+/// Why an entry body could not be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EntryError {
+    /// The body is not a JSON object.
+    #[error("entry {index}: body is not JSON: {source}")]
+    Json {
+        /// Log index.
+        index: u64,
+        /// The parser error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A top-level field is missing or not a string / object.
+    #[error("entry {index}: field {field:?} is missing or has the wrong type")]
+    MissingField {
+        /// Log index.
+        index: u64,
+        /// The field.
+        field: &'static str,
+    },
+    /// The spec does not match the kind's schema.
+    #[error("entry {index}: {kind} spec does not parse: {reason}")]
+    Spec {
+        /// Log index.
+        index: u64,
+        /// The entry kind.
+        kind: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A key or certificate is not PEM, or a PEM block of another type.
+    #[error("entry {index}: {kind} {field} is not a PEM certificate or public key: {reason}")]
+    Pem {
+        /// Log index.
+        index: u64,
+        /// The entry kind.
+        kind: &'static str,
+        /// The JSON field holding it.
+        field: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A certificate does not parse or has a malformed Fulcio extension.
+    #[error("entry {index}: {kind} {field} certificate: {source}")]
+    Certificate {
+        /// Log index.
+        index: u64,
+        /// The entry kind.
+        kind: &'static str,
+        /// The JSON field holding it.
+        field: &'static str,
+        /// The parse error.
+        #[source]
+        source: CertError,
+    },
+}
+
+/// The signer of an entry, as read from a certificate or a key.
+#[derive(Default)]
+struct Signer {
+    san: Option<String>,
+    issuer: Option<String>,
+    time: Option<i64>,
+    key_id: Option<String>,
+}
+
+/// Reads an entry's canonical body.
+///
+/// Unknown kinds (and known kinds at an unknown `apiVersion`) are not errors: they come back as
+/// [`EntryKind::Other`] with every other field `None`.
+///
+/// # Errors
+/// [`EntryError`] naming the part that does not parse: the JSON, a top-level field, the spec,
+/// a PEM block or a certificate.
+pub fn observe(index: u64, body: &[u8]) -> Result<ObservedEntry, EntryError> {
+    let value: Value =
+        serde_json::from_slice(body).map_err(|source| EntryError::Json { index, source })?;
+    let Value::Object(map) = &value else {
+        return Err(EntryError::MissingField {
+            index,
+            field: "kind",
+        });
+    };
+    let field = |name: &'static str| match map.get(name) {
+        Some(Value::String(s)) => Ok(s.as_str()),
+        _ => Err(EntryError::MissingField { index, field: name }),
+    };
+    let kind = field("kind")?;
+    let api_version = field("apiVersion")?;
+    let mut out = ObservedEntry {
+        index,
+        kind: EntryKind::Other(kind.to_owned()),
+        san: None,
+        issuer: None,
+        digest: None,
+        time: None,
+        key_id: None,
+    };
+    let known = [KIND_HASHEDREKORD, KIND_DSSE, KIND_PRECERT];
+    if !known.contains(&kind) {
+        return Ok(out);
+    }
+    if api_version != API_VERSION_0_0_1 {
+        out.kind = EntryKind::Other(format!("{kind} {api_version}"));
+        return Ok(out);
+    }
+    let signer = if kind == KIND_PRECERT {
+        out.kind = EntryKind::Precert;
+        observe_precert(index, map.get("spec"))?
+    } else {
+        let spec_err = |kind: &'static str, e: RekorError| EntryError::Spec {
+            index,
+            kind,
+            reason: e.to_string(),
+        };
+        let parsed = ProposedEntry::from_value(value.clone()).map_err(|e| {
+            spec_err(
+                if kind == KIND_DSSE {
+                    KIND_DSSE
+                } else {
+                    KIND_HASHEDREKORD
+                },
+                e,
+            )
+        })?;
+        match parsed {
+            ProposedEntry::HashedRekordV001(h) => {
+                out.kind = EntryKind::HashedRekord;
+                out.digest = Some(digest_string(&h.data.hash));
+                read_signer(
+                    index,
+                    KIND_HASHEDREKORD,
+                    "signature.publicKey.content",
+                    &h.signature.public_key.content,
+                )?
+            }
+            ProposedEntry::DsseV001(d) => {
+                out.kind = EntryKind::Dsse;
+                let (payload_digest, verifier) = match &d {
+                    DsseV001::Canonical(c) => (
+                        digest_string(&c.payload_hash),
+                        c.signatures.first().map(|s| &s.verifier),
+                    ),
+                    DsseV001::Proposed(p) => {
+                        let env = p.parse_envelope().map_err(|e| spec_err(KIND_DSSE, e))?;
+                        (
+                            format!("sha256:{}", hex::encode(digest(&SHA256, &env.payload))),
+                            p.verifiers.first(),
+                        )
+                    }
+                };
+                out.digest = Some(payload_digest);
+                let verifier = verifier.ok_or_else(|| EntryError::Spec {
+                    index,
+                    kind: KIND_DSSE,
+                    reason: "no signatures".into(),
+                })?;
+                read_signer(index, KIND_DSSE, "verifier", verifier)?
+            }
+        }
+    };
+    out.san = signer.san;
+    out.issuer = signer.issuer;
+    out.time = signer.time;
+    out.key_id = signer.key_id;
+    Ok(out)
+}
+
+/// `"<algorithm>:<hex>"`, the hex lowercased.
+fn digest_string(h: &HashValue) -> String {
+    let alg = match h.algorithm {
+        RekorHashAlgorithm::Sha384 => "sha384",
+        RekorHashAlgorithm::Sha512 => "sha512",
+        _ => "sha256",
+    };
+    format!("{alg}:{}", h.value.to_ascii_lowercase())
+}
+
+/// `spec` of a precert entry.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PrecertSpec {
+    chain: Vec<Base64Bytes>,
+}
+
+fn observe_precert(index: u64, spec: Option<&Value>) -> Result<Signer, EntryError> {
+    let spec = spec.ok_or(EntryError::MissingField {
+        index,
+        field: "spec",
+    })?;
+    let spec: PrecertSpec = serde_json::from_value(spec.clone()).map_err(|e| EntryError::Spec {
+        index,
+        kind: KIND_PRECERT,
+        reason: e.to_string(),
+    })?;
+    let first = spec.chain.first().ok_or_else(|| EntryError::Spec {
+        index,
+        kind: KIND_PRECERT,
+        reason: "empty chain".into(),
+    })?;
+    cert_signer(index, KIND_PRECERT, "chain[0]", first)
+}
+
+/// Reads a PEM `CERTIFICATE` or `PUBLIC KEY` (the bytes carried, base64, in the entry).
+fn read_signer(
+    index: u64,
+    kind: &'static str,
+    field: &'static str,
+    pem_bytes: &[u8],
+) -> Result<Signer, EntryError> {
+    let pem_err = |reason: String| EntryError::Pem {
+        index,
+        kind,
+        field,
+        reason,
+    };
+    let block = pem::parse(pem_bytes).map_err(|e| pem_err(e.to_string()))?;
+    match block.tag() {
+        "CERTIFICATE" => cert_signer(index, kind, field, block.contents()),
+        "PUBLIC KEY" => Ok(Signer {
+            key_id: Some(hex::encode(digest(&SHA256, block.contents()))),
+            ..Signer::default()
+        }),
+        other => Err(pem_err(format!("PEM block is {other:?}"))),
+    }
+}
+
+fn cert_signer(
+    index: u64,
+    kind: &'static str,
+    field: &'static str,
+    der: &[u8],
+) -> Result<Signer, EntryError> {
+    let cert_err = |source: CertError| EntryError::Certificate {
+        index,
+        kind,
+        field,
+        source,
+    };
+    let (rest, cert) = X509Certificate::from_der(der).map_err(|e| {
+        cert_err(CertError::Parse {
+            reason: e.to_string(),
+        })
+    })?;
+    if !rest.is_empty() {
+        return Err(cert_err(CertError::Parse {
+            reason: format!("{} trailing bytes", rest.len()),
+        }));
+    }
+    let identity = Identity::from_certificate(&cert).map_err(cert_err)?;
+    Ok(Signer {
+        san: identity.san().map(str::to_owned),
+        issuer: identity.issuer,
+        time: Some(cert.validity().not_before.timestamp()),
+        key_id: None,
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::rekor::HashedRekordV001;
+
+    /// Fulcio-profile leaves and entry bodies from `testdata/sigstore` (identity
+    /// alice@example.com, issuer http://127.0.0.1:8080/default).
+    const HASHEDREKORD_BODY: &[u8] =
+        include_bytes!("../../testdata/sigstore/fake-hashedrekord/canonicalized_body.json");
+    const HASHEDREKORD_ARTIFACT: &[u8] =
+        include_bytes!("../../testdata/sigstore/fake-hashedrekord/artifact.txt");
+    const DSSE_BODY: &[u8] =
+        include_bytes!("../../testdata/sigstore/fake-dsse/canonicalized_body.json");
+    /// Its first certificate is a CA certificate: no SAN, no Fulcio extension.
+    const CA_CHAIN_PEM: &[u8] =
+        include_bytes!("../../testdata/sigstore/fake-hashedrekord/ca_chain.pem");
+    /// Upstream Rekor's proposed entries: a keyed hashedrekord and a proposed dsse.
+    const REKOR_HASHEDREKORD: &[u8] =
+        include_bytes!("../../testdata/sigstore/rekor/hashedrekord_proposed.json");
+    const REKOR_DSSE: &[u8] = include_bytes!("../../testdata/sigstore/rekor/dsse_proposed.json");
+    /// `{"chain":["<b64 precertificate>"]}`: an OpenSSL precertificate with a critical poison
+    /// extension, SAN alice@example.com and a .1.1 issuer extension.
+    const PRECERT_CHAIN: &[u8] = include_bytes!("../fuzz/corpus/ct_chain/precert-only");
+
+    const ISSUER: &str = "http://127.0.0.1:8080/default";
+    // notBefore values, as `openssl x509 -noout -startdate` prints them.
+    /// Nov 28 12:27:58 2026 GMT.
+    const HASHEDREKORD_NOT_BEFORE: i64 = 1_795_868_878;
+    /// Nov 28 12:27:59 2026 GMT.
+    const DSSE_NOT_BEFORE: i64 = 1_795_868_879;
+    /// Nov 28 21:27:19 2026 GMT.
+    const PRECERT_NOT_BEFORE: i64 = 1_795_901_239;
+    /// Nov 27 12:28:03 2026 GMT.
+    const CA_NOT_BEFORE: i64 = 1_795_782_483;
+
+    fn ca_der() -> Vec<u8> {
+        pem::parse_many(CA_CHAIN_PEM).unwrap()[0]
+            .contents()
+            .to_vec()
+    }
+
+    fn cert_pem(der: &[u8]) -> Vec<u8> {
+        pem::encode(&pem::Pem::new("CERTIFICATE", der.to_vec())).into_bytes()
+    }
+
+    fn hashedrekord(digest: [u8; 32], verifier_pem: Vec<u8>) -> Vec<u8> {
+        ProposedEntry::HashedRekordV001(HashedRekordV001::new(
+            &digest,
+            vec![0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01],
+            verifier_pem,
+        ))
+        .canonical_bytes()
+        .unwrap()
+    }
+
+    /// The stored-form dsse body of `DSSE_BODY` with its verifier replaced.
+    fn dsse(verifier_pem: &[u8]) -> Vec<u8> {
+        let mut v: Value = serde_json::from_slice(DSSE_BODY).unwrap();
+        v["spec"]["signatures"][0]["verifier"] =
+            Value::String(Base64Bytes(verifier_pem.to_vec()).encode());
+        crate::jcs::to_vec(&v).unwrap()
+    }
+
+    fn precert(chain: &[&[u8]]) -> Vec<u8> {
+        let chain: Vec<String> = chain
+            .iter()
+            .map(|c| Base64Bytes(c.to_vec()).encode())
+            .collect();
+        let v = serde_json::json!({
+            "apiVersion": "0.0.1",
+            "kind": "precert",
+            "spec": { "chain": chain },
+        });
+        crate::jcs::to_vec(&v).unwrap()
+    }
+
+    fn precert_der() -> Vec<u8> {
+        let v: Value = serde_json::from_slice(PRECERT_CHAIN).unwrap();
+        let b64: Base64Bytes = serde_json::from_value(v["chain"][0].clone()).unwrap();
+        b64.0
+    }
+
+    fn sha256_hex(data: &[u8]) -> String {
+        hex::encode(digest(&SHA256, data))
+    }
+
+    #[test]
+    fn hashedrekord_with_certificate() {
+        let e = observe(7, HASHEDREKORD_BODY).unwrap();
+        assert_eq!(e.index, 7);
+        assert_eq!(e.kind, EntryKind::HashedRekord);
+        assert_eq!(e.kind.name(), "hashedrekord");
+        assert_eq!(e.san.as_deref(), Some("alice@example.com"));
+        assert_eq!(e.issuer.as_deref(), Some(ISSUER));
+        assert_eq!(
+            e.digest,
+            Some(format!("sha256:{}", sha256_hex(HASHEDREKORD_ARTIFACT)))
+        );
+        assert_eq!(e.time, Some(HASHEDREKORD_NOT_BEFORE));
+        assert_eq!(e.key_id, None);
+        assert!(e.has_certificate());
+    }
+
+    #[test]
+    fn hashedrekord_with_public_key() {
+        let e = observe(0, REKOR_HASHEDREKORD).unwrap();
+        assert_eq!(e.kind, EntryKind::HashedRekord);
+        assert_eq!((&e.san, &e.issuer, e.time), (&None, &None, None));
+        // `openssl pkey -pubin -outform DER | sha256sum` of the entry's public key.
+        assert_eq!(
+            e.key_id.as_deref(),
+            Some("d4371c17ac9488dd21fbab5fafe12d8d371ffb30bb203fe70a666774a67940ad")
+        );
+        assert_eq!(
+            e.digest.as_deref(),
+            Some("sha256:c98c24b677eff44860afea6f493bbaec5bb1c4cbb209c6fc2bbb47f66ff2ad31")
+        );
+        assert!(!e.has_certificate());
+    }
+
+    #[test]
+    fn hash_algorithms_and_case_in_the_digest() {
+        let mut v: Value = serde_json::from_slice(HASHEDREKORD_BODY).unwrap();
+        v["spec"]["data"]["hash"] =
+            serde_json::json!({"algorithm": "sha384", "value": "AB".repeat(48)});
+        let e = observe(1, &crate::jcs::to_vec(&v).unwrap()).unwrap();
+        assert_eq!(e.digest, Some(format!("sha384:{}", "ab".repeat(48))));
+    }
+
+    #[test]
+    fn dsse_with_certificate() {
+        let e = observe(3, DSSE_BODY).unwrap();
+        assert_eq!(e.kind, EntryKind::Dsse);
+        assert_eq!(e.san.as_deref(), Some("alice@example.com"));
+        assert_eq!(e.issuer.as_deref(), Some(ISSUER));
+        let v: Value = serde_json::from_slice(DSSE_BODY).unwrap();
+        let payload_hash = v["spec"]["payloadHash"]["value"].as_str().unwrap();
+        assert_eq!(e.digest, Some(format!("sha256:{payload_hash}")));
+        assert_eq!(e.time, Some(DSSE_NOT_BEFORE));
+        assert!(e.has_certificate());
+    }
+
+    /// The public key PEM of upstream Rekor's hashedrekord test entry.
+    fn rekor_public_key_pem() -> Vec<u8> {
+        let v: Value = serde_json::from_slice(REKOR_HASHEDREKORD).unwrap();
+        let b64: Base64Bytes =
+            serde_json::from_value(v["spec"]["signature"]["publicKey"]["content"].clone()).unwrap();
+        b64.0
+    }
+
+    #[test]
+    fn dsse_with_public_key() {
+        let e = observe(4, &dsse(&rekor_public_key_pem())).unwrap();
+        assert_eq!(e.kind, EntryKind::Dsse);
+        assert_eq!(
+            e.key_id.as_deref(),
+            Some("d4371c17ac9488dd21fbab5fafe12d8d371ffb30bb203fe70a666774a67940ad")
+        );
+        assert_eq!((&e.san, e.time), (&None, None));
+        assert!(!e.has_certificate());
+    }
+
+    #[test]
+    fn dsse_proposed_form() {
+        let e = observe(2, REKOR_DSSE).unwrap();
+        assert_eq!(e.kind, EntryKind::Dsse);
+        // SHA-256 of the envelope's payload (the in-toto statement).
+        assert_eq!(
+            e.digest.as_deref(),
+            Some("sha256:7ebff188cca1e3300b2e21f4a40b5b5b8c7e8f786bb95ea0c957a2e516636d5d")
+        );
+        assert!(e.key_id.is_some());
+        assert!(!e.has_certificate());
+    }
+
+    #[test]
+    fn precert_identity_despite_poison() {
+        let pre = precert_der();
+        let (_, parsed) = X509Certificate::from_der(&pre).unwrap();
+        assert!(parsed
+            .extensions()
+            .iter()
+            .any(|x| x.oid.to_id_string() == crate::cert::OID_PRECERT_POISON));
+        let body = precert(&[&pre, b"not parsed: only chain[0] is read"]);
+        let e = observe(9, &body).unwrap();
+        assert_eq!(e.kind, EntryKind::Precert);
+        assert_eq!(e.kind.name(), KIND_PRECERT);
+        assert_eq!(e.san.as_deref(), Some("alice@example.com"));
+        // Fulcio's legacy .1.1 extension holds the issuer unencoded; the fixture's OpenSSL
+        // config put a DER UTF8String (tag 0x0c, length 0x16) there, read as raw bytes.
+        assert_eq!(
+            e.issuer.as_deref(),
+            Some("\u{c}\u{16}https://issuer.example")
+        );
+        assert_eq!(e.digest, None);
+        assert_eq!(e.key_id, None);
+        assert_eq!(e.time, Some(PRECERT_NOT_BEFORE));
+        assert!(e.has_certificate());
+    }
+
+    #[test]
+    fn certificate_without_identity() {
+        let cert = ca_der();
+        for body in [
+            hashedrekord([2; 32], cert_pem(&cert)),
+            dsse(&cert_pem(&cert)),
+            precert(&[&cert]),
+        ] {
+            let e = observe(0, &body).unwrap();
+            assert_eq!(
+                (&e.san, &e.issuer, &e.key_id),
+                (&None, &None, &None),
+                "{:?}",
+                e.kind
+            );
+            assert_eq!(e.time, Some(CA_NOT_BEFORE));
+            assert!(e.has_certificate(), "{:?}", e.kind);
+        }
+    }
+
+    #[test]
+    fn unknown_kinds_are_other() {
+        let e = observe(1, br#"{"apiVersion":"0.0.1","kind":"rekord","spec":{}}"#).unwrap();
+        assert_eq!(e.kind, EntryKind::Other("rekord".into()));
+        let e = observe(
+            1,
+            br#"{"apiVersion":"0.0.2","kind":"hashedrekord","spec":{}}"#,
+        )
+        .unwrap();
+        assert_eq!(e.kind, EntryKind::Other("hashedrekord 0.0.2".into()));
+        assert_eq!(e.kind.name(), "hashedrekord 0.0.2");
+        assert_eq!((&e.san, &e.digest, e.time), (&None, &None, None));
+        assert!(!e.has_certificate());
+    }
+
+    #[test]
+    fn garbage_is_an_error_naming_the_part() {
+        let err = observe(5, b"\x00\x01 not json").unwrap_err();
+        assert!(matches!(err, EntryError::Json { index: 5, .. }), "{err}");
+
+        let err = observe(5, b"[]").unwrap_err();
+        assert!(
+            matches!(err, EntryError::MissingField { field: "kind", .. }),
+            "{err}"
+        );
+        let err = observe(5, br#"{"apiVersion":"0.0.1","spec":{}}"#).unwrap_err();
+        assert!(
+            matches!(err, EntryError::MissingField { field: "kind", .. }),
+            "{err}"
+        );
+        let err = observe(5, br#"{"apiVersion":1,"kind":"dsse"}"#).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "entry 5: field \"apiVersion\" is missing or has the wrong type"
+        );
+        let err = observe(5, br#"{"apiVersion":"0.0.1","kind":"precert"}"#).unwrap_err();
+        assert!(
+            matches!(err, EntryError::MissingField { field: "spec", .. }),
+            "{err}"
+        );
+
+        let err = observe(
+            5,
+            br#"{"apiVersion":"0.0.1","kind":"hashedrekord","spec":{"x":1}}"#,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                EntryError::Spec {
+                    kind: "hashedrekord",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+
+        let mut v: Value = serde_json::from_slice(DSSE_BODY).unwrap();
+        v["spec"]["signatures"] = serde_json::json!([]);
+        let err = observe(5, &crate::jcs::to_vec(&v).unwrap()).unwrap_err();
+        assert!(
+            matches!(err, EntryError::Spec { kind: "dsse", .. }),
+            "{err}"
+        );
+
+        let body = hashedrekord([0; 32], b"-----BEGIN NONSENSE-----".to_vec());
+        let err = observe(5, &body).unwrap_err();
+        assert!(matches!(err, EntryError::Pem { .. }), "{err}");
+        let other = pem::encode(&pem::Pem::new("PRIVATE KEY", vec![1, 2, 3]));
+        let err = observe(5, &hashedrekord([0; 32], other.into_bytes())).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "entry 5: hashedrekord signature.publicKey.content is not a PEM certificate or public key: PEM block is \"PRIVATE KEY\""
+        );
+
+        let bad_cert = pem::encode(&pem::Pem::new("CERTIFICATE", vec![0x30, 0x03, 1, 2, 3]));
+        let err = observe(5, &hashedrekord([0; 32], bad_cert.into_bytes())).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                EntryError::Certificate {
+                    kind: "hashedrekord",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains("entry 5"), "{err}");
+
+        let mut trailing = ca_der();
+        trailing.push(0);
+        let err = observe(5, &precert(&[&trailing])).unwrap_err();
+        assert!(err.to_string().ends_with("1 trailing bytes"), "{err}");
+
+        let err = observe(5, &precert(&[])).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                EntryError::Spec {
+                    kind: "precert",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let err = observe(5, &precert(&[b"\x30\x00"])).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                EntryError::Certificate {
+                    kind: "precert",
+                    field: "chain[0]",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,730 @@
+//! OCI wire formats that a registry client reads from untrusted sources: image references,
+//! platforms, content descriptors, image manifests and indexes, sha256 digests, the referrers
+//! tag schema, and the `WWW-Authenticate` challenge of a registry.
+//!
+//! Specs:
+//! * OCI image-spec v1.1: `descriptor.md` (descriptors, `artifactType`, the digest grammar,
+//!   of which only `sha256:<64 lowercase hex>` is accepted), `manifest.md` (image manifest,
+//!   `subject`, the empty descriptor `application/vnd.oci.empty.v1+json`), `image-index.md`
+//!   (image index and its `platform` object);
+//! * OCI distribution-spec v1.1: "Listing Referrers" (the referrers list is an image index)
+//!   and "Referrers Tag Schema" (the fallback tag `sha256-<hex>`);
+//! * the Docker reference grammar (`[registry/]repository[:tag][@digest]`, `docker.io` and
+//!   `library/` defaults; distribution/reference) and `docker --platform`
+//!   (`os/architecture[/variant]`);
+//! * RFC 7235 §4.1 (`WWW-Authenticate` challenges) with the parameters of the Docker registry
+//!   token flow (`Bearer realm=…,service=…,scope=…`) and HTTP Basic (RFC 7617).
+//!
+//! What this module does not do: any I/O. Fetching, pushing, authentication and credentials
+//! live in the `signet` binary's registry client. It does not model every manifest field
+//! (only those the client reads and writes; unknown fields are ignored), digests other than
+//! sha256, nested indexes, or several challenges in one header.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use aws_lc_rs::digest::{digest, SHA256};
+use serde::{Deserialize, Serialize};
+
+/// OCI image manifest media type.
+pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+/// OCI image index media type.
+pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+/// Docker manifest list media type (the Docker predecessor of the OCI index).
+pub const DOCKER_MANIFEST_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
+/// The OCI empty descriptor's media type (config of artifact manifests).
+pub const EMPTY_MEDIA_TYPE: &str = "application/vnd.oci.empty.v1+json";
+/// Sigstore bundle v0.3 media type, used as artifactType and layer media type.
+pub const BUNDLE_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
+
+/// Errors from parsing OCI references, platforms, manifests and indexes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum OciError {
+    /// The image reference is malformed.
+    #[error("invalid image reference {input:?}: {reason}")]
+    InvalidReference {
+        /// The reference given.
+        input: String,
+        /// Why it is invalid.
+        reason: &'static str,
+    },
+    /// A platform (`os/architecture[/variant]`) is malformed.
+    #[error("invalid platform {input:?}: {reason}")]
+    InvalidPlatform {
+        /// The value given.
+        input: String,
+        /// Why it is invalid.
+        reason: &'static str,
+    },
+    /// A manifest, an index or a digest from the registry is malformed.
+    #[error("invalid {what} from the registry: {reason}")]
+    Malformed {
+        /// What was parsed.
+        what: &'static str,
+        /// The parse error.
+        reason: String,
+    },
+}
+
+/// A parsed image reference `[registry/]repository[:tag][@digest]`.
+///
+/// [`Reference::parse`] of the [`Display`](fmt::Display) form of a parsed reference gives the
+/// same reference back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reference {
+    /// Registry host (with port), e.g. `127.0.0.1:5000` or `docker.io`.
+    pub registry: String,
+    /// Repository path, e.g. `library/alpine`.
+    pub repository: String,
+    /// Tag, if given.
+    pub tag: Option<String>,
+    /// Digest (`sha256:<hex>`), if given.
+    pub digest: Option<String>,
+}
+
+impl Reference {
+    /// Parses a Docker-style image reference.
+    ///
+    /// The first path component is the registry when it contains `.` or `:` or is
+    /// `localhost`; otherwise the registry is `docker.io`, and a single-component name gets
+    /// the `library/` prefix.
+    ///
+    /// # Errors
+    /// [`OciError::InvalidReference`] on an empty repository, an invalid tag or a digest that
+    /// is not `sha256:` followed by 64 lowercase hex digits.
+    pub fn parse(input: &str) -> Result<Self, OciError> {
+        let bad = |reason| OciError::InvalidReference {
+            input: input.to_owned(),
+            reason,
+        };
+        let (name_tag, digest) = match input.split_once('@') {
+            Some((n, d)) => {
+                if !is_sha256_digest(d) {
+                    return Err(bad("digest must be sha256:<64 lowercase hex>"));
+                }
+                (n, Some(d.to_owned()))
+            }
+            None => (input, None),
+        };
+        let last_slash = name_tag.rfind('/').map_or(0, |i| i + 1);
+        let (name, tag) = match name_tag[last_slash..].rfind(':') {
+            Some(i) => {
+                let cut = last_slash + i;
+                (&name_tag[..cut], Some(name_tag[cut + 1..].to_owned()))
+            }
+            None => (name_tag, None),
+        };
+        if let Some(t) = &tag {
+            let ok = !t.is_empty()
+                && t.len() <= 128
+                && t.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+                && !t.starts_with(['.', '-']);
+            if !ok {
+                return Err(bad("invalid tag"));
+            }
+        }
+        let (registry, repository) = match name.split_once('/') {
+            Some((first, rest))
+                if first.contains('.') || first.contains(':') || first == "localhost" =>
+            {
+                (first.to_owned(), rest.to_owned())
+            }
+            _ => {
+                let repo = if name.contains('/') {
+                    name.to_owned()
+                } else {
+                    format!("library/{name}")
+                };
+                ("docker.io".to_owned(), repo)
+            }
+        };
+        let repo_ok = !repository.is_empty()
+            && repository.split('/').all(|c| {
+                !c.is_empty()
+                    && c.chars().all(|ch| {
+                        ch.is_ascii_lowercase() || ch.is_ascii_digit() || "._-".contains(ch)
+                    })
+            });
+        if !repo_ok {
+            return Err(bad("repository must be lowercase path components"));
+        }
+        Ok(Self {
+            registry,
+            repository,
+            tag,
+            digest,
+        })
+    }
+
+    /// The reference to put in a manifest URL: the digest if known, else the tag, else `latest`.
+    #[must_use]
+    pub fn manifest_ref(&self) -> &str {
+        self.digest
+            .as_deref()
+            .or(self.tag.as_deref())
+            .unwrap_or("latest")
+    }
+
+    /// The same repository at `digest`.
+    #[must_use]
+    pub fn with_digest(&self, digest: &str) -> Self {
+        Self {
+            registry: self.registry.clone(),
+            repository: self.repository.clone(),
+            tag: None,
+            digest: Some(digest.to_owned()),
+        }
+    }
+
+    /// The host that serves the registry API: `registry-1.docker.io` for `docker.io`, else
+    /// the registry itself.
+    #[must_use]
+    pub fn api_host(&self) -> &str {
+        if self.registry == "docker.io" {
+            "registry-1.docker.io"
+        } else {
+            &self.registry
+        }
+    }
+}
+
+impl fmt::Display for Reference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.registry, self.repository)?;
+        if let Some(t) = &self.tag {
+            write!(f, ":{t}")?;
+        }
+        if let Some(d) = &self.digest {
+            write!(f, "@{d}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether `s` is `sha256:` followed by 64 lowercase hex digits.
+#[must_use]
+pub fn is_sha256_digest(s: &str) -> bool {
+    s.strip_prefix("sha256:").is_some_and(|h| {
+        h.len() == 64
+            && h.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
+/// `sha256:<hex>` of `data`.
+#[must_use]
+pub fn sha256_digest(data: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(digest(&SHA256, data).as_ref()))
+}
+
+/// The referrers tag schema tag for `digest`: `sha256-<hex>`.
+///
+/// # Errors
+/// [`OciError::Malformed`] when `digest` is not a sha256 digest.
+pub fn referrers_tag(digest: &str) -> Result<String, OciError> {
+    if !is_sha256_digest(digest) {
+        return Err(OciError::Malformed {
+            what: "subject digest",
+            reason: format!("{digest:?} is not sha256:<hex>"),
+        });
+    }
+    Ok(digest.replacen(':', "-", 1))
+}
+
+/// An OCI content descriptor.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Descriptor {
+    /// Media type of the referenced content.
+    pub media_type: String,
+    /// Digest of the referenced content (not checked when parsing).
+    pub digest: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Artifact type (referrers and indexes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact_type: Option<String>,
+    /// Annotations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<BTreeMap<String, String>>,
+    /// The platform of an image index entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<Platform>,
+}
+
+/// The platform of an image index entry (OCI image-spec `platform`; the fields that select).
+///
+/// [`Platform::parse`] lowercases every part, so the [`Display`](fmt::Display) form of a parsed
+/// platform parses back to the same platform.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Platform {
+    /// CPU architecture (`amd64`, `arm64`, ...).
+    pub architecture: String,
+    /// Operating system (`linux`, `windows`, ...).
+    pub os: String,
+    /// CPU variant (`v7`, `v8`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
+}
+
+impl Platform {
+    /// Parses `os/architecture[/variant]`, as `docker --platform` takes it.
+    ///
+    /// # Errors
+    /// [`OciError::InvalidPlatform`] for anything else.
+    pub fn parse(input: &str) -> Result<Self, OciError> {
+        let bad = |reason| OciError::InvalidPlatform {
+            input: input.to_owned(),
+            reason,
+        };
+        let parts: Vec<&str> = input.split('/').collect();
+        let (os, architecture, variant) = match parts.as_slice() {
+            [os, arch] => (*os, *arch, None),
+            [os, arch, variant] => (*os, *arch, Some(*variant)),
+            _ => return Err(bad("expected os/architecture[/variant], e.g. linux/amd64")),
+        };
+        let valid = |p: &str| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
+        };
+        if !parts.iter().all(|p| valid(p)) {
+            return Err(bad(
+                "each part must be non-empty letters, digits, '.', '_' or '-'",
+            ));
+        }
+        Ok(Self {
+            os: os.to_ascii_lowercase(),
+            architecture: architecture.to_ascii_lowercase(),
+            variant: variant.map(str::to_ascii_lowercase),
+        })
+    }
+
+    /// Whether an index entry's platform is the one asked for: same OS and architecture, and
+    /// the same variant when the request names one (compared ignoring ASCII case).
+    #[must_use]
+    pub fn selects(&self, entry: &Self) -> bool {
+        self.os.eq_ignore_ascii_case(&entry.os)
+            && self.architecture.eq_ignore_ascii_case(&entry.architecture)
+            && self.variant.as_ref().is_none_or(|v| {
+                entry
+                    .variant
+                    .as_ref()
+                    .is_some_and(|e| e.eq_ignore_ascii_case(v))
+            })
+    }
+}
+
+impl fmt::Display for Platform {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.os, self.architecture)?;
+        if let Some(v) = &self.variant {
+            write!(f, "/{v}")?;
+        }
+        Ok(())
+    }
+}
+
+/// An OCI image manifest (the fields this client reads and writes).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageManifest {
+    /// Always 2.
+    pub schema_version: u32,
+    /// The manifest media type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
+    /// The artifact type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact_type: Option<String>,
+    /// The config descriptor.
+    pub config: Descriptor,
+    /// The layers.
+    #[serde(default)]
+    pub layers: Vec<Descriptor>,
+    /// The subject (for referrers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<Descriptor>,
+    /// Annotations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<BTreeMap<String, String>>,
+}
+
+/// An OCI image index (the fields this client reads and writes).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageIndex {
+    /// Always 2.
+    pub schema_version: u32,
+    /// The index media type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
+    /// The manifests listed.
+    #[serde(default)]
+    pub manifests: Vec<Descriptor>,
+}
+
+impl ImageIndex {
+    /// An OCI image index listing nothing (a referrers list before its first referrer).
+    #[must_use]
+    pub fn empty() -> Self {
+        Self {
+            schema_version: 2,
+            media_type: Some(OCI_INDEX.to_owned()),
+            manifests: Vec::new(),
+        }
+    }
+}
+
+/// Whether `media_type` is an image index (OCI index or Docker manifest list).
+#[must_use]
+pub fn is_index_media_type(media_type: &str) -> bool {
+    media_type == OCI_INDEX || media_type == DOCKER_MANIFEST_LIST
+}
+
+/// Parses a referrers list (an image index, from the referrers API or the referrers tag).
+///
+/// # Errors
+/// [`OciError::Malformed`] (`referrers index`) if it is not an image index.
+pub fn parse_index(bytes: &[u8]) -> Result<ImageIndex, OciError> {
+    serde_json::from_slice(bytes).map_err(|e| OciError::Malformed {
+        what: "referrers index",
+        reason: e.to_string(),
+    })
+}
+
+/// The manifests that the image index `bytes` of media type `media_type` lists; `None` if the
+/// media type is not an index ([`is_index_media_type`]).
+///
+/// # Errors
+/// [`OciError::Malformed`] (`image index`) if an index does not parse or an entry's digest is
+/// not `sha256:<64 lowercase hex>`.
+pub fn index_entries(media_type: &str, bytes: &[u8]) -> Result<Option<Vec<Descriptor>>, OciError> {
+    if !is_index_media_type(media_type) {
+        return Ok(None);
+    }
+    let index: ImageIndex = serde_json::from_slice(bytes).map_err(|e| OciError::Malformed {
+        what: "image index",
+        reason: e.to_string(),
+    })?;
+    if let Some(bad) = index
+        .manifests
+        .iter()
+        .find(|d| !is_sha256_digest(&d.digest))
+    {
+        return Err(OciError::Malformed {
+            what: "image index",
+            reason: format!("entry digest {:?} is not sha256:<64 hex>", bad.digest),
+        });
+    }
+    Ok(Some(index.manifests))
+}
+
+/// One authentication challenge of a `WWW-Authenticate` header (RFC 7235 §4.1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Challenge {
+    /// The auth scheme as sent (`Bearer`, `Basic`, ...); compare it ignoring case.
+    pub scheme: String,
+    /// The auth parameters, names trimmed and ASCII-lowercased, values unquoted (a repeated
+    /// name keeps its last value).
+    pub params: BTreeMap<String, String>,
+}
+
+/// Parses `Scheme k="v",k2=v2` into the scheme and its parameters.
+///
+/// Lenient, as registries' headers vary: quoted values take `\` escapes, unquoted values run
+/// to the next `,`, a name without `=` gets an empty value, and anything after the first
+/// challenge is read as more parameters. It never fails; a caller checks for the parameters it
+/// needs.
+#[must_use]
+pub fn parse_challenge(header: &str) -> Challenge {
+    let header = header.trim();
+    let (scheme, rest) = header.split_once(' ').unwrap_or((header, ""));
+    let mut params = BTreeMap::new();
+    let mut chars = rest.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| *c == ',' || c.is_whitespace()) {
+            chars.next();
+        }
+        let key: String = chars.by_ref().take_while(|c| *c != '=').collect();
+        if key.is_empty() {
+            break;
+        }
+        let mut value = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => {
+                        if let Some(n) = chars.next() {
+                            value.push(n);
+                        }
+                    }
+                    '"' => break,
+                    _ => value.push(c),
+                }
+            }
+        } else {
+            while let Some(c) = chars.peek() {
+                if *c == ',' {
+                    break;
+                }
+                value.push(*c);
+                chars.next();
+            }
+        }
+        params.insert(key.trim().to_ascii_lowercase(), value);
+    }
+    Challenge {
+        scheme: scheme.to_owned(),
+        params,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_references() {
+        let r = Reference::parse("127.0.0.1:5000/a/b:t1").unwrap();
+        assert_eq!(r.registry, "127.0.0.1:5000");
+        assert_eq!(r.repository, "a/b");
+        assert_eq!(r.tag.as_deref(), Some("t1"));
+        assert_eq!(r.manifest_ref(), "t1");
+        assert_eq!(r.api_host(), "127.0.0.1:5000");
+        let d = format!("sha256:{}", "a".repeat(64));
+        let r = Reference::parse(&format!("localhost/x@{d}")).unwrap();
+        assert_eq!(r.registry, "localhost");
+        assert_eq!(r.manifest_ref(), d);
+        let r = Reference::parse("alpine").unwrap();
+        assert_eq!(
+            (r.registry.as_str(), r.repository.as_str()),
+            ("docker.io", "library/alpine")
+        );
+        assert_eq!(r.manifest_ref(), "latest");
+        assert_eq!(r.api_host(), "registry-1.docker.io");
+        assert_eq!(r.to_string(), "docker.io/library/alpine");
+        assert!(Reference::parse("x@sha256:abc").is_err());
+        assert!(Reference::parse("127.0.0.1:5000/UPPER").is_err());
+    }
+
+    #[test]
+    fn reference_errors_name_input_and_reason() {
+        let err = Reference::parse("x@sha256:abc").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid image reference \"x@sha256:abc\": digest must be sha256:<64 lowercase hex>"
+        );
+        for (bad, reason) in [
+            ("a:", "invalid tag"),
+            ("a:-x", "invalid tag"),
+            ("a:x y", "invalid tag"),
+            (
+                "example.com/",
+                "repository must be lowercase path components",
+            ),
+            (
+                "example.com/a//b",
+                "repository must be lowercase path components",
+            ),
+            ("", "repository must be lowercase path components"),
+        ] {
+            assert!(
+                matches!(
+                    Reference::parse(bad),
+                    Err(OciError::InvalidReference { reason: r, .. }) if r == reason
+                ),
+                "{bad:?}"
+            );
+        }
+        assert!(Reference::parse(&format!("a:{}", "t".repeat(128))).is_ok());
+        assert!(Reference::parse(&format!("a:{}", "t".repeat(129))).is_err());
+    }
+
+    #[test]
+    fn references_print_back_to_themselves() {
+        let d = format!("sha256:{}", "0f".repeat(32));
+        for input in [
+            "alpine",
+            "library/alpine:3.20",
+            "acme/app",
+            "docker.io/app",
+            "localhost/x",
+            "localhost:5000",
+            "127.0.0.1:5000/a/b:t1",
+            &format!("registry.example.com/team/app:v1@{d}"),
+            &format!("app@{d}"),
+        ] {
+            let r = Reference::parse(input).unwrap();
+            assert_eq!(Reference::parse(&r.to_string()).unwrap(), r, "{input}");
+        }
+        let r = Reference::parse("127.0.0.1:5000/a/b:t1").unwrap();
+        let pinned = r.with_digest(&d);
+        assert_eq!(pinned.to_string(), format!("127.0.0.1:5000/a/b@{d}"));
+        assert_eq!(pinned.manifest_ref(), d);
+    }
+
+    #[test]
+    fn digests() {
+        let d = sha256_digest(b"");
+        assert_eq!(
+            d,
+            "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        assert!(is_sha256_digest(&d));
+        assert!(!is_sha256_digest(&d.to_uppercase()));
+        assert!(!is_sha256_digest(&d[..70]));
+        assert!(!is_sha256_digest(&format!("{d}0")));
+        assert!(!is_sha256_digest(&d.replace("sha256", "sha512")));
+    }
+
+    #[test]
+    fn referrers_tag_schema() {
+        let d = format!("sha256:{}", "0".repeat(64));
+        assert_eq!(
+            referrers_tag(&d).unwrap(),
+            format!("sha256-{}", "0".repeat(64))
+        );
+        let err = referrers_tag("sha512:00").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid subject digest from the registry: \"sha512:00\" is not sha256:<hex>"
+        );
+    }
+
+    #[test]
+    fn platforms_parse_and_select() {
+        let p = Platform::parse("linux/arm64/v8").unwrap();
+        assert_eq!(p.to_string(), "linux/arm64/v8");
+        assert_eq!(
+            Platform::parse("Linux/AMD64").unwrap().to_string(),
+            "linux/amd64"
+        );
+        for bad in ["linux", "linux/", "/amd64", "a/b/c/d", "linux/amd 64", ""] {
+            assert!(
+                matches!(Platform::parse(bad), Err(OciError::InvalidPlatform { .. })),
+                "{bad:?}"
+            );
+        }
+        let entry = |os: &str, arch: &str, variant: Option<&str>| Platform {
+            os: os.to_owned(),
+            architecture: arch.to_owned(),
+            variant: variant.map(str::to_owned),
+        };
+        let arm = Platform::parse("linux/arm64").unwrap();
+        assert!(arm.selects(&entry("linux", "arm64", Some("v8"))));
+        assert!(arm.selects(&entry("linux", "arm64", None)));
+        assert!(arm.selects(&entry("Linux", "ARM64", None)));
+        assert!(!arm.selects(&entry("linux", "amd64", None)));
+        assert!(!arm.selects(&entry("windows", "arm64", None)));
+        assert!(p.selects(&entry("linux", "arm64", Some("v8"))));
+        assert!(!p.selects(&entry("linux", "arm64", Some("v7"))));
+        assert!(!p.selects(&entry("linux", "arm64", None)));
+    }
+
+    #[test]
+    fn parses_bearer_challenge() {
+        let c = parse_challenge(
+            r#"Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull,push""#,
+        );
+        assert_eq!(c.scheme, "Bearer");
+        assert_eq!(c.params["realm"], "https://auth.example/token");
+        assert_eq!(c.params["service"], "registry.example");
+        assert_eq!(c.params["scope"], "repository:a/b:pull,push");
+    }
+
+    #[test]
+    fn challenge_parameters_are_lenient() {
+        let c = parse_challenge("  Basic REALM=registry , Charset=\"UT\\\"F-8\", flag  ");
+        assert_eq!(c.scheme, "Basic");
+        assert_eq!(c.params["realm"], "registry ");
+        assert_eq!(c.params["charset"], "UT\"F-8");
+        assert_eq!(c.params["flag"], "");
+        let c = parse_challenge("Basic");
+        assert_eq!((c.scheme.as_str(), c.params.len()), ("Basic", 0));
+        let c = parse_challenge("");
+        assert_eq!((c.scheme.as_str(), c.params.len()), ("", 0));
+        // An unterminated quoted value runs to the end.
+        let c = parse_challenge("Bearer realm=\"https://a");
+        assert_eq!(c.params["realm"], "https://a");
+    }
+
+    #[test]
+    fn manifests_and_indexes() {
+        let d = format!("sha256:{}", "1".repeat(64));
+        let index = format!(
+            r#"{{"schemaVersion":2,"mediaType":"{OCI_INDEX}","manifests":[
+                {{"mediaType":"{OCI_MANIFEST}","digest":"{d}","size":7,
+                  "platform":{{"os":"linux","architecture":"arm64","variant":"v8"}}}},
+                {{"mediaType":"{OCI_MANIFEST}","digest":"{d}","size":7,"extra":1}}]}}"#
+        );
+        let entries = index_entries(OCI_INDEX, index.as_bytes()).unwrap().unwrap();
+        assert_eq!(entries.len(), 2);
+        assert_eq!(
+            entries[0].platform.as_ref().unwrap().to_string(),
+            "linux/arm64/v8"
+        );
+        assert_eq!(
+            index_entries(DOCKER_MANIFEST_LIST, index.as_bytes())
+                .unwrap()
+                .unwrap(),
+            entries
+        );
+        assert_eq!(index_entries(OCI_MANIFEST, b"not json").unwrap(), None);
+        let err = index_entries(OCI_INDEX, b"{").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("invalid image index from the registry: "),
+            "{err}"
+        );
+        let bad = index.replace(&d, "sha256:ABC");
+        let err = index_entries(OCI_INDEX, bad.as_bytes()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid image index from the registry: entry digest \"sha256:ABC\" is not sha256:<64 hex>"
+        );
+
+        assert_eq!(parse_index(index.as_bytes()).unwrap().manifests, entries);
+        let err = parse_index(b"[]").unwrap_err();
+        assert!(matches!(
+            err,
+            OciError::Malformed {
+                what: "referrers index",
+                ..
+            }
+        ));
+        let empty = serde_json::to_vec(&ImageIndex::empty()).unwrap();
+        assert_eq!(
+            String::from_utf8(empty).unwrap(),
+            format!(r#"{{"schemaVersion":2,"mediaType":"{OCI_INDEX}","manifests":[]}}"#)
+        );
+
+        let manifest = ImageManifest {
+            schema_version: 2,
+            media_type: Some(OCI_MANIFEST.to_owned()),
+            artifact_type: Some(BUNDLE_MEDIA_TYPE.to_owned()),
+            config: Descriptor {
+                media_type: EMPTY_MEDIA_TYPE.to_owned(),
+                digest: sha256_digest(b"{}"),
+                size: 2,
+                artifact_type: None,
+                annotations: None,
+                platform: None,
+            },
+            layers: Vec::new(),
+            subject: None,
+            annotations: Some(BTreeMap::from([("k".to_owned(), "v".to_owned())])),
+        };
+        let json = serde_json::to_string(&manifest).unwrap();
+        assert!(json.contains(r#""artifactType":"application/vnd.dev.sigstore.bundle.v0.3+json""#));
+        assert!(!json.contains("subject"));
+        assert_eq!(
+            serde_json::from_str::<ImageManifest>(&json).unwrap(),
+            manifest
+        );
+    }
+}
