@@ -148,10 +148,46 @@ pub fn router(log: Arc<Log>) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such endpoint") })
+        .method_not_allowed_fallback(|method: axum::http::Method| async move {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                format!("{method} is not allowed on this endpoint"),
+            )
+        })
         .layer(middleware::from_fn_with_state(Arc::clone(&log), track))
         .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::map_response(json_errors))
         .layer(catch_panics())
         .with_state(log)
+}
+
+/// Every error answer is JSON `{code, message}`: the handlers' own are already; this turns
+/// the plain-text ones that axum's extractors and routing produce (a path that is not UTF-8,
+/// a malformed query string) into the same shape, keeping their headers (`Allow`, ...).
+async fn json_errors(resp: Response) -> Response {
+    let status = resp.status();
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    // These bodies are short messages; a longer one is cut, not buffered.
+    let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&text);
+    let message = match text.trim() {
+        "" => status.canonical_reason().unwrap_or("error").to_owned(),
+        t => t.to_owned(),
+    };
+    let mut out = ApiError::new(status, message).into_response();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            out.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    out
 }
 
 /// What a panic in a request handler is answered with.

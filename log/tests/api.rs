@@ -428,6 +428,36 @@ async fn bad_inputs_are_4xx_with_clear_messages_and_store_nothing() {
     let (s, _, b) = call(&t.router, "GET", "/api/v2/nothing", None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert_eq!(error_message(&b).0, 404);
+    // A method an endpoint does not serve is a JSON 405 naming it, with `Allow` (the fuzz
+    // target log_http found these answered with an empty body).
+    for (method, path, allowed) in [
+        ("POST", "/api/v1/log/entries/retrieve&", "GET"),
+        ("DELETE", "/api/v1/log/entries", "POST"),
+        ("PUT", "/checkpoint", "GET"),
+    ] {
+        let (s, h, b) = call(&t.router, method, path, None).await;
+        assert_eq!(s, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+        let (code, msg) = error_message(&b);
+        assert_eq!(code, 405);
+        assert!(msg.contains(method), "{msg}");
+        let allow = h.get("allow").map(|v| v.to_str().unwrap().to_owned());
+        assert!(
+            allow.as_deref().is_some_and(|a| a.contains(allowed)),
+            "{method} {path}: Allow {allow:?}"
+        );
+    }
+    // What axum's extractors reject before a handler runs is JSON too (found by log_http).
+    for path in [
+        "/tile/entries/000.p/5.%FF",
+        "/api/v1/log/entries/%FF%FE",
+        "/api/v1/log/entries?logIndex=%FF",
+    ] {
+        let (s, _, b) = call(&t.router, "GET", path, None).await;
+        assert!(s.is_client_error(), "{path}: {s}");
+        let (code, msg) = error_message(&b);
+        assert_eq!(code, u64::from(s.as_u16()), "{path}");
+        assert!(!msg.is_empty(), "{path}");
+    }
 }
 
 #[tokio::test]
