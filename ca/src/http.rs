@@ -2,12 +2,17 @@
 //! `GET /api/v2/configuration`.
 //!
 //! Handlers extract, make one [`CaService`] call and map the error. Errors are JSON
-//! `{"code": <HTTP status>, "message": <stable generic text>}`; details go to the log only.
-//! Request bodies are capped at `max_body_bytes` (413 beyond). No TLS here.
+//! `{"code": <HTTP status>, "message": <text>}`: a stable prefix naming the kind of error
+//! ("invalid request", "invalid identity token", "proof of possession failed", ...), then,
+//! for what the caller sent, what is wrong with it. Failures on the server's side (issuer
+//! discovery, signing, the log) stay generic; their details go to the log only. Request bodies
+//! are capped at `max_body_bytes` (413 beyond); a method an endpoint does not serve is a 405.
+//! No TLS here.
 
 use std::sync::Arc;
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -27,7 +32,7 @@ use crate::service::{CaService, ServiceError};
 pub struct ErrorBody {
     /// HTTP status code.
     pub code: u16,
-    /// Stable, generic message.
+    /// A stable prefix naming the kind of error, then the detail when it concerns the request.
     pub message: String,
 }
 
@@ -45,24 +50,35 @@ fn error(status: StatusCode, message: &str) -> Response {
 fn map_error(e: &ServiceError) -> Response {
     tracing::warn!(error = %e, "signingCert rejected");
     match e {
-        ServiceError::BadRequest { .. } => error(StatusCode::BAD_REQUEST, "invalid request"),
-        ServiceError::Token(OidcError::Malformed { .. }) => {
-            error(StatusCode::BAD_REQUEST, "malformed identity token")
-        }
+        ServiceError::BadRequest { reason } => error(
+            StatusCode::BAD_REQUEST,
+            &format!("invalid request: {reason}"),
+        ),
+        ServiceError::Token(t @ OidcError::Malformed { .. }) => error(
+            StatusCode::BAD_REQUEST,
+            &format!("malformed identity token: {t}"),
+        ),
         ServiceError::Token(OidcError::Discovery { .. }) => error(
             StatusCode::SERVICE_UNAVAILABLE,
             "identity provider unavailable",
         ),
-        ServiceError::Token(_) => error(StatusCode::UNAUTHORIZED, "invalid identity token"),
-        ServiceError::Identity(_) => error(
+        ServiceError::Token(t) => error(
             StatusCode::UNAUTHORIZED,
-            "identity token does not carry a usable identity",
+            &format!("invalid identity token: {t}"),
+        ),
+        ServiceError::Identity(i) => error(
+            StatusCode::UNAUTHORIZED,
+            &format!("identity token does not carry a usable identity: {i}"),
         ),
         ServiceError::Challenge(c) => match c {
-            crate::challenge::ChallengeError::UnsupportedKey { .. } => {
-                error(StatusCode::BAD_REQUEST, "unsupported public key")
-            }
-            _ => error(StatusCode::BAD_REQUEST, "proof of possession failed"),
+            crate::challenge::ChallengeError::UnsupportedKey { .. } => error(
+                StatusCode::BAD_REQUEST,
+                &format!("unsupported public key: {c}"),
+            ),
+            _ => error(
+                StatusCode::BAD_REQUEST,
+                &format!("proof of possession failed: {c}"),
+            ),
         },
         ServiceError::RateLimited { retry_after_secs } => {
             let mut r = error(StatusCode::TOO_MANY_REQUESTS, "rate limited");
@@ -79,12 +95,30 @@ fn map_error(e: &ServiceError) -> Response {
     }
 }
 
-async fn signing_cert(State(ca): State<Arc<CaService>>, body: Bytes) -> Response {
+async fn signing_cert(
+    State(ca): State<Arc<CaService>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(b) => b,
+        Err(r) => {
+            let status = r.status();
+            let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
+                format!(
+                    "request body too large (limit {} bytes)",
+                    ca.config().max_body_bytes
+                )
+            } else {
+                format!("invalid request: {}", r.body_text())
+            };
+            return error(status, &message);
+        }
+    };
     let req = match CreateSigningCertificateRequest::from_json(&body) {
         Ok(r) => r,
         Err(e) => {
             tracing::warn!(error = %e, "malformed signingCert request");
-            return error(StatusCode::BAD_REQUEST, "invalid request");
+            return error(StatusCode::BAD_REQUEST, &format!("invalid request: {e}"));
         }
     };
     match ca.create_signing_certificate(&req).await {
@@ -118,6 +152,12 @@ pub fn router(state: Arc<CaService>) -> Router {
         .route("/api/v2/signingCert", post(signing_cert))
         .route("/api/v2/trustBundle", get(trust_bundle))
         .route("/api/v2/configuration", get(configuration))
+        .method_not_allowed_fallback(|method: axum::http::Method| async move {
+            error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                &format!("{method} is not allowed on this endpoint"),
+            )
+        })
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
 }

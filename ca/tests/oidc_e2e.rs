@@ -187,6 +187,7 @@ async fn oidc_cases() {
     let r = sign_cert(&ca, &key_request(&t, &key, "alice@example.com")).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert_eq!(r.json["code"], 401);
+    assert_message(&r, "invalid identity token: token audience does not match");
 
     // --- expired -----------------------------------------------------------------------
     let now = now_secs();
@@ -197,6 +198,7 @@ async fn oidc_cases() {
     let t = email_idp.token(&f).await;
     let r = sign_cert(&ca, &key_request(&t, &key, "alice@example.com")).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_message(&r, "invalid identity token: token expired");
 
     // --- not yet valid (nbf in the future beyond leeway) -----------------------------------
     let claims = serde_json::json!({"nbf": now + 3600}).to_string();
@@ -213,6 +215,10 @@ async fn oidc_cases() {
     let t = email_idp.token(&f).await;
     let r = sign_cert(&ca, &key_request(&t, &key, "alice@example.com")).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_message(
+        &r,
+        "invalid identity token: issuer \"https://unconfigured.example.com\" is not configured",
+    );
 
     // --- unverified email --------------------------------------------------------------------
     let t = email_idp
@@ -225,6 +231,10 @@ async fn oidc_cases() {
         .await;
     let r = sign_cert(&ca, &key_request(&t, &key, "bob@example.com")).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_message(
+        &r,
+        "identity token does not carry a usable identity: email is not verified",
+    );
 
     // --- tampered signature ----------------------------------------------------------------
     let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
@@ -238,6 +248,10 @@ async fn oidc_cases() {
     )
     .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_message(
+        &r,
+        "invalid identity token: token signature does not verify",
+    );
 
     // --- tampered payload (signature kept) ---------------------------------------------------
     let payload: serde_json::Value = serde_json::from_slice(
@@ -275,11 +289,15 @@ async fn oidc_cases() {
     // --- not a JWT at all: 400 -------------------------------------------------------------
     let r = sign_cert(&ca, &key_request("not-a-jwt", &key, "alice@example.com")).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_message(&r, "malformed identity token: malformed token: ");
 
     // --- bad proof of possession -------------------------------------------------------------
     let r = sign_cert(&ca, &key_request(&token, &key, "someone-else@example.com")).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert_eq!(r.json["message"], "proof of possession failed");
+    assert_message(
+        &r,
+        "proof of possession failed: proof of possession does not verify",
+    );
     let other = client_key();
     let mut body = key_request(&token, &other, "alice@example.com");
     body["publicKeyRequest"]["publicKey"]["content"] = key.public_key().to_pem().into();
@@ -321,7 +339,10 @@ async fn oidc_cases() {
     });
     let r = sign_cert(&ca, &body).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert_eq!(r.json["message"], "unsupported public key");
+    assert_message(
+        &r,
+        "unsupported public key: unsupported or malformed public key",
+    );
 
     // --- unknown kid followed by a JWKS rotation -------------------------------------------
     std::thread::sleep(std::time::Duration::from_millis(1100));
@@ -490,8 +511,46 @@ async fn oidc_cases() {
     let r = call(&ca, "POST", "/api/v2/signingCert", b"{".to_vec()).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.json["code"], 400);
+    assert_message(&r, "invalid request: ");
+    assert!(r.json["message"].as_str().unwrap().len() > "invalid request: ".len());
+    let mut no_credentials = key_request(&token, &key, "alice@example.com");
+    no_credentials
+        .as_object_mut()
+        .unwrap()
+        .remove("credentials");
+    let r = sign_cert(&ca, &no_credentials).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_message(&r, "invalid request: ");
+    assert!(
+        r.json["message"].as_str().unwrap().contains("credentials"),
+        "{}",
+        r.json
+    );
     let r = call(&ca, "POST", "/api/v2/signingCert", vec![b' '; 200 * 1024]).await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(r.json["code"], 413);
+    assert_message(&r, "request body too large (limit ");
+    // A method an endpoint does not serve: a JSON 405 naming it.
+    for (method, path) in [
+        ("GET", "/api/v2/signingCert"),
+        ("POST", "/api/v2/trustBundle"),
+        ("DELETE", "/api/v2/configuration"),
+    ] {
+        let r = call(&ca, method, path, vec![]).await;
+        assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+        assert_eq!(r.json["code"], 405);
+        assert_message(&r, &format!("{method} is not allowed"));
+    }
+}
+
+/// The error message starts with `prefix` (a stable kind, then the detail).
+fn assert_message(r: &Reply, prefix: &str) {
+    let m = r.json["message"].as_str().unwrap_or_default();
+    assert!(
+        m.starts_with(prefix),
+        "expected {prefix:?}..., got {:?}",
+        r.json
+    );
 }
 
 #[tokio::test]
