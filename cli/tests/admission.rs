@@ -11,7 +11,9 @@
 //! * DELETE reviews and kinds without a pod spec are admitted (the latter with a warning);
 //! * requests that are not AdmissionReviews get a 4xx with a JSON `{code, message}`;
 //! * `--check` validates a policy file and names the faulty rule; HTTPS is required unless
-//!   `--insecure-http` is given.
+//!   `--insecure-http` is given;
+//! * a digest that passed is remembered for `--cache-ttl-secs` (a deleted signature does not
+//!   deny it within that time; with 0 it does), a denial is not.
 //!
 //! Skips with a message when a tool (node with oauth2-mock-server, docker-registry, umoci,
 //! skopeo, openssl) is missing; `SIGNET_REQUIRE_TOOLS=1` turns the skip into a failure.
@@ -21,6 +23,8 @@
 mod support;
 #[path = "support/tls.rs"]
 mod tls;
+
+use std::process::Command;
 
 use serde_json::{json, Value};
 use support::{have_tools, run, sign_image, signet, spawn_until, stack, text, TestRegistry};
@@ -398,4 +402,99 @@ attestations = ["slsaprovenance1"]
         assert!(v["message"].as_str().unwrap().contains(needle), "{v}");
     }
     drop(webhook);
+}
+
+/// A digest that passed a rule is remembered for `--cache-ttl-secs`: after the image's
+/// signature is deleted from the registry, a webhook with the default TTL still admits the
+/// digest it verified a moment ago (no new verification), while one started with
+/// `--cache-ttl-secs 0` verifies again and denies. Failures are not remembered: the same
+/// webhook admits an image once it gets signed after a denial.
+#[test]
+fn admission_webhook_remembers_verified_digests() {
+    if !have_tools(&["docker-registry", "umoci", "skopeo"]) {
+        return;
+    }
+    let Some((oidc, server)) = stack() else {
+        return;
+    };
+    let reg = TestRegistry::start();
+    let r = &reg.addr;
+    let digest = reg.push_image("cache/app", "v1", "remembered");
+    reg.push_image("cache/late", "v1", "signed after a denial");
+    let out = sign_image(
+        signet(),
+        &server,
+        &oidc.token(ALICE),
+        &format!("{r}/cache/app:v1"),
+    );
+    assert!(out.status.success(), "sign: {}", text(&out));
+
+    let tmp = tempfile::tempdir().unwrap();
+    let policy = tmp.path().join("admission.toml");
+    std::fs::write(
+        &policy,
+        format!(
+            "[[rule]]\nimages = [\"{r}/cache/*\"]\nidentity = \"{ALICE}\"\nissuer = \"{}\"\n",
+            oidc.url
+        ),
+    )
+    .unwrap();
+    let webhook = |extra: &[&str]| {
+        spawn_until(
+            signet()
+                .args(["admission", "--listen", "127.0.0.1:0", "--insecure-http"])
+                .args(extra)
+                .arg("--policy")
+                .arg(&policy)
+                .arg("--trusted-root")
+                .arg(server.trusted_root()),
+            "signet admission listening on ",
+        )
+    };
+    let cached = webhook(&[]);
+    let uncached = webhook(&["--cache-ttl-secs", "0"]);
+    let client = reqwest::blocking::Client::new();
+    let call = |url: &str, uid: &str, image: &str| -> Value {
+        let resp = client
+            .post(format!("{url}/validate"))
+            .json(&review(uid, "Pod", &pod(&[image])))
+            .send()
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        resp.json::<Value>().unwrap()["response"].clone()
+    };
+    let app = format!("{r}/cache/app:v1");
+    for w in [&cached, &uncached] {
+        let resp = call(&w.url, "first", &app);
+        assert_eq!(resp["allowed"], true, "{resp}");
+    }
+
+    // The signature goes away: the referrers index that lists it is deleted.
+    let referrers = format!("docker://{r}/cache/app:{}", digest.replacen(':', "-", 1));
+    let out = run(Command::new("skopeo").args(["delete", "--tls-verify=false", &referrers]));
+    assert!(out.status.success(), "skopeo delete: {}", text(&out));
+
+    let resp = call(&uncached.url, "again", &app);
+    assert_eq!(resp["allowed"], false, "verified again: {resp}");
+    assert!(
+        resp["status"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no Sigstore bundles are attached"),
+        "{resp}"
+    );
+    let resp = call(&cached.url, "again", &app);
+    assert_eq!(resp["allowed"], true, "remembered: {resp}");
+    // By digest too: the cache is keyed by digest, not by how the image is named.
+    let resp = call(&cached.url, "by-digest", &format!("{r}/cache/app@{digest}"));
+    assert_eq!(resp["allowed"], true, "remembered by digest: {resp}");
+
+    // A denial is not remembered.
+    let late = format!("{r}/cache/late:v1");
+    let resp = call(&cached.url, "late-1", &late);
+    assert_eq!(resp["allowed"], false, "{resp}");
+    let out = sign_image(signet(), &server, &oidc.token(ALICE), &late);
+    assert!(out.status.success(), "sign late: {}", text(&out));
+    let resp = call(&cached.url, "late-2", &late);
+    assert_eq!(resp["allowed"], true, "{resp}");
 }

@@ -41,17 +41,23 @@
 //! verify = false
 //! ```
 //!
+//! A digest that passed a rule is remembered for `--cache-ttl-secs` (default 300; 0 turns it
+//! off): within that time another review of the same digest under the same rule skips the
+//! referrer fetches and the verification (tags are still resolved on every review). A
+//! signature, once verified for a digest, stays valid, so the cache only delays nothing; a
+//! trusted root or policy change takes a restart, which empties it. Failures are never cached.
+//!
 //! What it does not do: pin tags on `/validate` (a tag moved after admission is not checked
 //! again: use `/mutate`, or reference images by digest), use the pod's `imagePullSecrets`
-//! (registry credentials are the process's own, as for `signet verify`), cache results.
+//! (registry credentials are the process's own, as for `signet verify`).
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use axum::body::Bytes;
@@ -106,6 +112,10 @@ pub(crate) struct AdmissionArgs {
     /// webhook timeout is 10 s by default.
     #[arg(long, default_value_t = 8)]
     image_timeout_secs: u64,
+    /// How long a digest that passed a rule is remembered (no new verification within that
+    /// time; tags are still resolved on every review). 0 verifies on every review.
+    #[arg(long, default_value_t = 300)]
+    cache_ttl_secs: u64,
     /// Allow plain HTTP to registries that are not on loopback.
     #[arg(long)]
     allow_insecure_registry: bool,
@@ -333,6 +343,55 @@ struct AppState {
     trust: TrustMaterial,
     registry: oci::RegistryOptions,
     image_timeout: Duration,
+    verified: VerifiedCache,
+}
+
+/// Digests that passed a rule recently, with the signer that satisfied it. Bounded: at
+/// [`VerifiedCache::CAPACITY`] entries the expired ones go, and if none has expired, all go.
+struct VerifiedCache {
+    ttl: Duration,
+    entries: Mutex<BTreeMap<(usize, String), (Instant, String)>>,
+}
+
+impl VerifiedCache {
+    const CAPACITY: usize = 4096;
+
+    fn new(ttl: Duration) -> Self {
+        Self {
+            ttl,
+            entries: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// The signer that satisfied rule `rule` for `digest`, and how long ago, if that was less
+    /// than the TTL before `now`.
+    fn get(&self, rule: usize, digest: &str, now: Instant) -> Option<(String, Duration)> {
+        let entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (at, signer) = entries.get(&(rule, digest.to_owned()))?;
+        let age = now.checked_duration_since(*at)?;
+        (age < self.ttl).then(|| (signer.clone(), age))
+    }
+
+    fn put(&self, rule: usize, digest: &str, signer: &str, now: Instant) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        let mut entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if entries.len() >= Self::CAPACITY {
+            let ttl = self.ttl;
+            entries.retain(|_, (at, _)| now.checked_duration_since(*at).is_some_and(|a| a < ttl));
+            if entries.len() >= Self::CAPACITY {
+                entries.clear();
+            }
+        }
+        entries.insert((rule, digest.to_owned()), (now, signer.to_owned()));
+    }
 }
 
 /// An image admitted: why, and the digest its signatures were verified for (`None` when it was
@@ -373,6 +432,16 @@ async fn check_image(state: &AppState, image: &str) -> Result<Admitted, String> 
         .await
         .map_err(|e| format!("{image}: {e}"))?;
     let digest = manifest.digest.clone();
+    if let Some((signer, age)) = state.verified.get(rule.number, &digest, Instant::now()) {
+        return Ok(Admitted {
+            note: format!(
+                "{image} ({digest}): verified by rule {} ({pattern}), signer {signer} ({} s ago)",
+                rule.number,
+                age.as_secs()
+            ),
+            digest: Some(digest),
+        });
+    }
     let bytes = super::digest_bytes(&digest).map_err(|e| format!("{image}: {e}"))?;
     let outcomes = verify::verify_image_referrers(
         &registry,
@@ -409,11 +478,14 @@ async fn check_image(state: &AppState, image: &str) -> Result<Admitted, String> 
                 ));
             }
         }
+        let signer = ok.identity.as_deref().unwrap_or("<public key>");
+        state
+            .verified
+            .put(rule.number, &digest, signer, Instant::now());
         return Ok(Admitted {
             note: format!(
-                "{image} ({digest}): verified by rule {} ({pattern}), signer {}",
+                "{image} ({digest}): verified by rule {} ({pattern}), signer {signer}",
                 rule.number,
-                ok.identity.as_deref().unwrap_or("<public key>")
             ),
             digest: Some(digest),
         });
@@ -751,6 +823,7 @@ pub(crate) fn run(args: AdmissionArgs) -> anyhow::Result<ExitCode> {
             allow_insecure: args.allow_insecure_registry,
         },
         image_timeout: Duration::from_secs(args.image_timeout_secs.max(1)),
+        verified: VerifiedCache::new(Duration::from_secs(args.cache_ttl_secs)),
     });
     crate::listen::init_tracing();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -780,6 +853,49 @@ pub(crate) fn run(args: AdmissionArgs) -> anyhow::Result<ExitCode> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn verified_cache_expires_and_stays_bounded() {
+        let t0 = Instant::now();
+        let secs = Duration::from_secs;
+        let c = VerifiedCache::new(secs(300));
+        assert!(c.get(1, "sha256:aa", t0).is_none());
+        c.put(1, "sha256:aa", "alice@example.com", t0);
+        assert_eq!(
+            c.get(1, "sha256:aa", t0 + secs(10)),
+            Some(("alice@example.com".to_owned(), secs(10)))
+        );
+        // Per rule and per digest.
+        assert!(c.get(2, "sha256:aa", t0).is_none());
+        assert!(c.get(1, "sha256:bb", t0).is_none());
+        // Expired at the TTL.
+        assert!(c.get(1, "sha256:aa", t0 + secs(300)).is_none());
+        // At capacity, expired entries make room and fresh ones stay.
+        let c = VerifiedCache::new(secs(300));
+        for i in 0..VerifiedCache::CAPACITY - 1 {
+            c.put(1, &format!("sha256:{i}"), "old", t0 + secs(1));
+        }
+        c.put(3, "sha256:fresh", "new", t0 + secs(200));
+        assert_eq!(c.entries.lock().unwrap().len(), VerifiedCache::CAPACITY);
+        let later = t0 + secs(400);
+        c.put(3, "sha256:later", "new", later);
+        assert_eq!(
+            c.entries.lock().unwrap().len(),
+            2,
+            "only the unexpired remain"
+        );
+        assert!(c.get(3, "sha256:fresh", later).is_some());
+        // Full of unexpired entries: cleared rather than grown.
+        for i in 0..VerifiedCache::CAPACITY {
+            c.put(4, &format!("sha256:{i}"), "x", later);
+        }
+        assert!(c.entries.lock().unwrap().len() <= VerifiedCache::CAPACITY);
+        // A TTL of 0 remembers nothing.
+        let off = VerifiedCache::new(Duration::ZERO);
+        off.put(1, "sha256:aa", "alice@example.com", t0);
+        assert!(off.get(1, "sha256:aa", t0).is_none());
+        assert!(off.entries.lock().unwrap().is_empty());
+    }
 
     #[test]
     fn patterns_match_path_segments() {
