@@ -43,9 +43,11 @@
 //!
 //! A digest that passed a rule is remembered for `--cache-ttl-secs` (default 300; 0 turns it
 //! off): within that time another review of the same digest under the same rule skips the
-//! referrer fetches and the verification (tags are still resolved on every review). A
-//! signature, once verified for a digest, stays valid, so the cache only delays nothing; a
-//! trusted root or policy change takes a restart, which empties it. Failures are never cached.
+//! referrer fetches and the verification (tags are still resolved on every review). An offline
+//! verification that passed keeps passing (it checks against the signature's own time), so
+//! the only decision the cache changes is for a signature deleted from the registry within the
+//! TTL; a trusted root or policy change takes a restart, which empties it. Failures are never
+//! cached.
 //!
 //! What it does not do: pin tags on `/validate` (a tag moved after admission is not checked
 //! again: use `/mutate`, or reference images by digest), use the pod's `imagePullSecrets`
