@@ -34,7 +34,7 @@ use crate::storage::IndexKind;
 use crate::util::sha256;
 
 /// Kind name of recorded CT precertificates.
-pub const KIND_PRECERT: &str = "precert";
+pub use signet_proto::observe::KIND_PRECERT;
 
 /// Why an entry was rejected (always a client error).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -356,17 +356,7 @@ fn intoto_subject_digests(payload: &[u8]) -> Vec<String> {
 /// # Errors
 /// [`EntryError::Malformed`] if canonicalization fails (not expected).
 pub fn precert_entry(chain: &[Vec<u8>], leaf: &Signer) -> Result<ValidEntry, EntryError> {
-    use base64::Engine as _;
-    let chain_b64: Vec<serde_json::Value> = chain
-        .iter()
-        .map(|c| serde_json::Value::String(base64::engine::general_purpose::STANDARD.encode(c)))
-        .collect();
-    let v = serde_json::json!({
-        "apiVersion": "0.0.1",
-        "kind": KIND_PRECERT,
-        "spec": { "chain": chain_b64 },
-    });
-    let body = signet_proto::jcs::to_vec(&v).map_err(|e| EntryError::Malformed(e.to_string()))?;
+    let body = signet_proto::observe::precert_body(chain);
     let mut postings = Vec::new();
     leaf.postings(&mut postings);
     if let Some(first) = chain.first() {

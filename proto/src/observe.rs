@@ -46,6 +46,29 @@ use x509_parser::prelude::FromDer;
 /// `kind` of the log's recorded precertificates.
 pub const KIND_PRECERT: &str = "precert";
 
+/// The canonical (RFC 8785) body of a `precert` 0.0.1 entry for `chain` (the precertificate
+/// first, DER): `{"apiVersion":"0.0.1","kind":"precert","spec":{"chain":["<b64 DER>",...]}}`.
+/// The one definition of the format: the log writes it, [`observe`] reads it.
+#[must_use]
+pub fn precert_body<C: AsRef<[u8]>>(chain: &[C]) -> Vec<u8> {
+    let chain: Vec<String> = chain
+        .iter()
+        .map(|c| Base64Bytes(c.as_ref().to_vec()).encode())
+        .collect();
+    // Only strings, in a fixed shape: RFC 8785 cannot fail here, and the keys are in order.
+    let mut out = String::from(r#"{"apiVersion":"0.0.1","kind":"precert","spec":{"chain":["#);
+    for (i, c) in chain.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('"');
+        out.push_str(c);
+        out.push('"');
+    }
+    out.push_str("]}}");
+    out.into_bytes()
+}
+
 /// The kind of a log entry.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum EntryKind {
@@ -429,16 +452,17 @@ mod tests {
     }
 
     fn precert(chain: &[&[u8]]) -> Vec<u8> {
-        let chain: Vec<String> = chain
-            .iter()
-            .map(|c| Base64Bytes(c.to_vec()).encode())
-            .collect();
-        let v = serde_json::json!({
-            "apiVersion": "0.0.1",
-            "kind": "precert",
-            "spec": { "chain": chain },
-        });
-        crate::jcs::to_vec(&v).unwrap()
+        super::precert_body(chain)
+    }
+
+    #[test]
+    fn precert_body_is_canonical() {
+        let chain: [&[u8]; 2] = [b"pre", b"issuer"];
+        let body = super::precert_body(&chain);
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(crate::jcs::to_vec(&v).unwrap(), body);
+        assert_eq!(v["kind"], "precert");
+        assert_eq!(v["spec"]["chain"][1], "aXNzdWVy");
     }
 
     fn precert_der() -> Vec<u8> {

@@ -121,16 +121,7 @@ pub(crate) mod testutil {
 
     /// A canonical precert body (as `signet_log::entries::precert_entry` writes it).
     pub(crate) fn precert(chain: &[&[u8]]) -> Vec<u8> {
-        let chain: Vec<String> = chain
-            .iter()
-            .map(|c| Base64Bytes(c.to_vec()).encode())
-            .collect();
-        let v = serde_json::json!({
-            "apiVersion": "0.0.1",
-            "kind": "precert",
-            "spec": { "chain": chain },
-        });
-        signet_proto::jcs::to_vec(&v).unwrap()
+        signet_proto::observe::precert_body(chain)
     }
 }
 
