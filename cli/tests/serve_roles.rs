@@ -101,6 +101,27 @@ fn log_and_ca_as_separate_services() {
     );
     let health = run(signet().arg("probe").arg(format!("{ca_url}/readyz")));
     assert!(health.status.success(), "{}", text(&health));
+    // Errors are JSON on either service: an unknown path, a method an endpoint does not
+    // serve.
+    for (url, method) in [
+        (format!("{ca_url}/api/v1/log"), "GET"),
+        (format!("{ca_url}/no/such/path"), "GET"),
+        (format!("{log_url}/no/such/path"), "GET"),
+        (format!("{ca_url}/api/v2/signingCert"), "GET"),
+        (format!("{log_url}/api/v1/log/entries"), "PUT"),
+    ] {
+        let resp = reqwest::blocking::Client::new()
+            .request(method.parse().unwrap(), &url)
+            .send()
+            .unwrap();
+        let status = resp.status().as_u16();
+        assert!(status == 404 || status == 405, "{method} {url}: {status}");
+        let v: Value = resp
+            .json()
+            .unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+        assert_eq!(v["code"], status, "{method} {url}: {v}");
+        assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()), "{v}");
+    }
 
     // Keyless signing against the pair: the CA's SCT comes from the log's add-pre-chain.
     let size_before: Value = reqwest_get(&format!("{log_url}/api/v1/log"));

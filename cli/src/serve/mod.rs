@@ -423,9 +423,16 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .context("starting the CA")?;
         router = router.merge(signet_ca::http::router(Arc::new(service)));
         if !run_log {
+            // The log's router brings these (and the JSON 404) when the log runs here too.
             router = router
                 .route("/healthz", get(|| async { "ok" }))
-                .route("/readyz", get(|| async { "ready" }));
+                .route("/readyz", get(|| async { "ready" }))
+                .fallback(|| async {
+                    (
+                        StatusCode::NOT_FOUND,
+                        axum::Json(serde_json::json!({"code": 404, "message": "no such endpoint"})),
+                    )
+                });
         }
     }
 
