@@ -4,10 +4,10 @@
 //! One task drains a bounded queue (see [`crate::service::Log::submit`]; a full queue is
 //! pushback, 503). A batch closes at `batch_max_entries`, at `batch_max_delay_ms` after its
 //! oldest entry was queued, or as soon as nothing more is on its way: the queue is empty and
-//! no request is between reading its body and queueing its entry ([`Arrivals`]). Waiting
+//! no request is between reading its body and queueing its entry (`Arrivals`). Waiting
 //! then would only add latency (and, with clients that wait for their answer before sending
 //! again, leave the CPU idle); under a steady stream the batch still fills up to the limits.
-//! Committing a batch ([`commit_batch`], on a blocking thread):
+//! Committing a batch (`commit_batch`, on a blocking thread):
 //! 1. dedup: leaf hashes already in the store, and repeats inside the batch, become
 //!    `Duplicate` answers pointing at the existing index (never a second leaf);
 //! 2. `signet_proto::tiles::integrate` over the stored right-edge tiles;

@@ -85,8 +85,8 @@ pub(crate) struct SigningOptions {
 /// Arguments of `signet sign`.
 #[derive(Args)]
 pub(crate) struct SignImageArgs {
-    /// Image reference: REGISTRY/REPO[:TAG][@sha256:DIGEST]. Tags are resolved to a digest
-    /// first; only the digest is signed.
+    /// Image reference: REGISTRY/REPO:TAG, REGISTRY/REPO@sha256:DIGEST, or both. Tags are
+    /// resolved to a digest first; only the digest is signed.
     image: String,
     #[command(flatten)]
     signing: SigningOptions,
@@ -107,8 +107,8 @@ pub(crate) struct SignImageArgs {
 /// Arguments of `signet attest`.
 #[derive(Args)]
 pub(crate) struct AttestArgs {
-    /// Image reference: REGISTRY/REPO[:TAG][@sha256:DIGEST]; the statement's subject is the
-    /// manifest digest.
+    /// Image reference: REGISTRY/REPO:TAG, REGISTRY/REPO@sha256:DIGEST, or both; the
+    /// statement's subject is the manifest digest.
     image: String,
     /// The predicate, a JSON file (SLSA provenance, SPDX or CycloneDX SBOM, ...).
     #[arg(long, value_name = "FILE")]
@@ -244,8 +244,8 @@ impl VerifyOptions {
 /// Arguments of `signet verify`.
 #[derive(Args)]
 pub(crate) struct VerifyImageArgs {
-    /// Image reference: REGISTRY/REPO[:TAG][@sha256:DIGEST]. A tag is resolved to its digest
-    /// and the bundles attached to that digest are verified.
+    /// Image reference: REGISTRY/REPO:TAG, REGISTRY/REPO@sha256:DIGEST, or both. A tag is
+    /// resolved to its digest and the bundles attached to that digest are verified.
     image: String,
     #[command(flatten)]
     verify: VerifyOptions,
