@@ -16,16 +16,9 @@ use signet_proto::rekor::{
     ConsistencyProof, LogEntryAnon, LogInfo, ProposedEntry, SearchIndex, SearchLogQuery,
 };
 
-fn round_trip<T>(data: &[u8])
-where
-    T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
-{
-    if let Ok(v) = serde_json::from_slice::<T>(data) {
-        let json = serde_json::to_vec(&v).expect("a parsed value serializes");
-        let again: T = serde_json::from_slice(&json).expect("a serialized value parses");
-        assert_eq!(again, v);
-    }
-}
+#[path = "shared/json.rs"]
+mod json;
+use json::round_trip;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(entry) = ProposedEntry::from_json(data) {

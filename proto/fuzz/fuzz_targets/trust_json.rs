@@ -13,14 +13,9 @@ use signet_proto::fulcio::{Configuration, SigningCertificate, TrustBundle};
 use signet_proto::trust::{ClientTrustConfig, SigningConfig, TrustedRoot};
 use signet_verifier::TrustMaterial;
 
-fn round_trip<T>(v: &T)
-where
-    T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
-{
-    let json = serde_json::to_vec(v).expect("a parsed value serializes");
-    let again: T = serde_json::from_slice(&json).expect("a serialized value parses");
-    assert_eq!(&again, v);
-}
+#[path = "shared/json.rs"]
+mod json;
+use json::assert_round_trip as round_trip;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(root) = TrustedRoot::from_json(data) {
