@@ -129,6 +129,12 @@ pub struct IssuerConfig {
     /// For `github-workflow`: the server URL prefix (default `https://github.com`).
     #[serde(default)]
     pub server_url: Option<String>,
+    /// A JWKS file (`{"keys": [...]}`, as the issuer's `jwks_uri` serves it) used instead of
+    /// discovery: the keys are read once at start and never fetched, for issuers the CA cannot
+    /// reach (a private Kubernetes API server, an air-gapped site). Rotating them takes a new
+    /// file and a restart; a token with an unknown `kid` is refused.
+    #[serde(default)]
+    pub jwks_file: Option<std::path::PathBuf>,
 }
 
 /// Configuration errors.

@@ -111,6 +111,8 @@ pub struct VerifiedToken {
 struct IssuerState {
     config: IssuerConfig,
     jwks: RwLock<Option<Arc<CoreJsonWebKeySet>>>,
+    /// Keys from `jwks_file`: never fetched, never refreshed.
+    fixed: bool,
     last_fetch_ms: Mutex<Option<u64>>,
     fetches: std::sync::atomic::AtomicU64,
     fetch_lock: tokio::sync::Mutex<()>,
@@ -151,11 +153,27 @@ fn seconds(v: Option<&Value>) -> Option<i64> {
     v.and_then(|v| v.as_i64().or_else(|| v.as_f64().map(|f| f as i64)))
 }
 
+/// Reads an issuer's `jwks_file`: a JWKS with at least one key.
+fn read_jwks_file(path: &std::path::Path) -> Result<CoreJsonWebKeySet, OidcError> {
+    let bad = |reason: String| OidcError::Discovery {
+        reason: format!("jwks_file {}: {reason}", path.display()),
+    };
+    let bytes = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+    let set: CoreJsonWebKeySet =
+        serde_json::from_slice(&bytes).map_err(|e| bad(format!("not a JWKS: {e}")))?;
+    if set.keys().is_empty() {
+        return Err(bad("the JWKS has no keys".to_owned()));
+    }
+    Ok(set)
+}
+
 impl OidcVerifier {
-    /// A verifier for `config.issuers`, reading time from `clock`.
+    /// A verifier for `config.issuers`, reading time from `clock`. The `jwks_file` of an
+    /// issuer that has one is read here.
     ///
     /// # Errors
-    /// [`OidcError::Discovery`] if the HTTP client cannot be built.
+    /// [`OidcError::Discovery`] if the HTTP client cannot be built, or a `jwks_file` cannot be
+    /// read or is not a JWKS with at least one key (the reason names the file).
     pub fn new(config: &CaConfig, clock: Arc<dyn Clock>) -> Result<Self, OidcError> {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -168,18 +186,20 @@ impl OidcVerifier {
             .issuers
             .iter()
             .map(|c| {
-                (
+                let fixed = c.jwks_file.as_deref().map(read_jwks_file).transpose()?;
+                Ok((
                     c.url.clone(),
                     Arc::new(IssuerState {
                         config: c.clone(),
-                        jwks: RwLock::new(None),
+                        fixed: fixed.is_some(),
+                        jwks: RwLock::new(fixed.map(Arc::new)),
                         last_fetch_ms: Mutex::new(None),
                         fetches: std::sync::atomic::AtomicU64::new(0),
                         fetch_lock: tokio::sync::Mutex::new(()),
                     }),
-                )
+                ))
             })
-            .collect();
+            .collect::<Result<_, OidcError>>()?;
         Ok(Self {
             issuers,
             http,
@@ -324,6 +344,11 @@ impl OidcVerifier {
         refresh: bool,
     ) -> Result<Arc<CoreJsonWebKeySet>, OidcError> {
         let read = || state.jwks.read().ok().and_then(|g| g.clone());
+        if state.fixed {
+            return read().ok_or_else(|| OidcError::Discovery {
+                reason: "the configured JWKS is missing".to_owned(),
+            });
+        }
         if !refresh {
             if let Some(j) = read() {
                 return Ok(j);

@@ -23,6 +23,7 @@ fn cfg(t: IssuerType, domain: Option<&str>) -> IssuerConfig {
         issuer_type: t,
         subject_domain: domain.map(str::to_owned),
         server_url: None,
+        jwks_file: None,
     }
 }
 

@@ -584,3 +584,94 @@ async fn rate_limit_per_identity() {
     let r = sign_cert(&ca, &key_request(&t, &key, "dave@example.com")).await;
     assert_eq!(r.status, StatusCode::CREATED);
 }
+
+/// An issuer configured with a `jwks_file` (its keys as `jwks_uri` serves them, saved ahead of
+/// time) is verified without any discovery or JWKS fetch; a key the file lacks is refused
+/// without a fetch (the file is authoritative); a file that is missing, not a JWKS, or
+/// without keys stops the verifier from starting, naming the file.
+#[tokio::test]
+async fn jwks_file_replaces_discovery() {
+    let mut idp = MockOidc::start("ES256");
+    let http = reqwest::Client::new();
+    let discovery: serde_json::Value = http
+        .get(format!("{}/.well-known/openid-configuration", idp.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let jwks = http
+        .get(discovery["jwks_uri"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("jwks.json");
+    std::fs::write(&file, &jwks).unwrap();
+
+    let mut cfg = issuer(&idp.url, IssuerType::Email);
+    cfg.jwks_file = Some(file.clone());
+    let mut config = CaConfig::with_issuers(vec![cfg.clone()]);
+    config.jwks_min_refresh_secs = 0;
+    let ca = build_ca(config, None);
+    let key = client_key();
+    let token = idp
+        .token(&email_fields("carol@example.com", "sigstore"))
+        .await;
+    let r = sign_cert(&ca, &key_request(&token, &key, "carol@example.com")).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+    let id = Identity::from_der(&chain_der(&r)[0]).unwrap();
+    assert_eq!(
+        id.sans,
+        vec![SubjectAltName::Email("carol@example.com".into())]
+    );
+    assert_eq!(ca.service.oidc().jwks_fetch_count(&idp.url), 0);
+
+    // The IdP rotates: its new key is not in the file, and nothing is fetched to find it.
+    // (The mock signs round-robin: take a token signed with the new key.)
+    let new_kid = idp.rotate("ES256");
+    let mut rotated = None;
+    for _ in 0..4 {
+        let t = idp
+            .token(&email_fields("carol@example.com", "sigstore"))
+            .await;
+        if jwt_header(&t)["kid"] == new_kid.as_str() {
+            rotated = Some(t);
+            break;
+        }
+    }
+    let rotated = rotated.expect("a token signed with the rotated key");
+    let r = sign_cert(&ca, &key_request(&rotated, &key, "carol@example.com")).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.json);
+    assert_message(&r, "invalid identity token: no key for kid");
+    assert_eq!(ca.service.oidc().jwks_fetch_count(&idp.url), 0);
+
+    // Files that cannot serve: the verifier does not start, and says which file.
+    let missing = tmp.path().join("absent.json");
+    let not_json = tmp.path().join("not.json");
+    std::fs::write(&not_json, "keys: []").unwrap();
+    let no_keys = tmp.path().join("empty.json");
+    std::fs::write(&no_keys, r#"{"keys": []}"#).unwrap();
+    for (path, needle) in [
+        (&missing, "absent.json"),
+        (&not_json, "not a JWKS"),
+        (&no_keys, "has no keys"),
+    ] {
+        let mut c = cfg.clone();
+        c.jwks_file = Some(path.clone());
+        let e = signet_ca::oidc::OidcVerifier::new(
+            &CaConfig::with_issuers(vec![c]),
+            std::sync::Arc::new(signet_ca::SystemClock),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains(&path.display().to_string()) && e.contains(needle),
+            "{path:?}: {e}"
+        );
+    }
+}

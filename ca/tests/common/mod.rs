@@ -144,6 +144,7 @@ pub fn issuer(url: &str, t: IssuerType) -> IssuerConfig {
         issuer_type: t,
         subject_domain: None,
         server_url: None,
+        jwks_file: None,
     }
 }
 

@@ -130,6 +130,10 @@ pub(crate) struct IssuerEntry {
     /// For `uri` and `username` issuers: the domain subjects must belong to.
     #[serde(default)]
     pub(crate) subject_domain: Option<String>,
+    /// The issuer's keys from a JWKS file instead of discovery (read at start, never
+    /// fetched): for issuers the CA cannot reach.
+    #[serde(default)]
+    pub(crate) jwks_file: Option<PathBuf>,
 }
 
 fn default_audience() -> String {
@@ -391,9 +395,14 @@ mod tests {
             audience: "sigstore".into(),
             issuer_type: "email".into(),
             subject_domain: None,
+            jwks_file: Some("/etc/signet/k8s-jwks.json".into()),
         });
         let again = Config::from_toml(&c.to_toml()).unwrap();
         assert_eq!(again.ca.issuers.len(), 1);
+        assert_eq!(
+            again.ca.issuers[0].jwks_file.as_deref(),
+            Some(std::path::Path::new("/etc/signet/k8s-jwks.json"))
+        );
         assert_eq!(again.listen, c.listen);
     }
 }

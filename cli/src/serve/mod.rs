@@ -106,6 +106,7 @@ fn effective_config(args: &ServeArgs) -> anyhow::Result<Config> {
             audience: "sigstore".to_owned(),
             issuer_type: "email".to_owned(),
             subject_domain: None,
+            jwks_file: None,
         });
     }
     Ok(config)
@@ -296,6 +297,7 @@ fn ca_config(config: &Config) -> anyhow::Result<signet_ca::config::CaConfig> {
                 issuer_type,
                 subject_domain: i.subject_domain.clone(),
                 server_url: None,
+                jwks_file: i.jwks_file.clone(),
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;

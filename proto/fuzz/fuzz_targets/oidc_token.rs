@@ -35,6 +35,7 @@ fn issuer(url: &str, issuer_type: IssuerType, subject_domain: Option<&str>) -> I
         issuer_type,
         subject_domain: subject_domain.map(str::to_owned),
         server_url: None,
+        jwks_file: None,
     }
 }
 
