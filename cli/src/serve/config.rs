@@ -134,6 +134,10 @@ pub(crate) struct IssuerEntry {
     /// fetched): for issuers the CA cannot reach.
     #[serde(default)]
     pub(crate) jwks_file: Option<PathBuf>,
+    /// For `github-workflow` issuers: the server the workflow identities are on (GitHub
+    /// Enterprise Server; default `https://github.com`).
+    #[serde(default)]
+    pub(crate) server_url: Option<String>,
 }
 
 fn default_audience() -> String {
@@ -288,6 +292,15 @@ impl Config {
         }
         for (i, issuer) in self.ca.issuers.iter().enumerate() {
             check_url(&format!("ca.issuers[{i}].url"), &issuer.url)?;
+            if let Some(server) = &issuer.server_url {
+                check_url(&format!("ca.issuers[{i}].server_url"), server)?;
+                if issuer.issuer_type != "github-workflow" {
+                    return Err(err(
+                        format!("ca.issuers[{i}].server_url"),
+                        "only github-workflow issuers take a server_url",
+                    ));
+                }
+            }
             if !ISSUER_TYPES.contains(&issuer.issuer_type.as_str()) {
                 return Err(err(
                     format!("ca.issuers[{i}].type"),
@@ -385,6 +398,23 @@ mod tests {
         assert_eq!(c.validate().unwrap_err().key, "ca.log_url");
         let c = Config::from_toml("listen = \"nonsense\"\n");
         assert!(c.unwrap_err().key.contains("listen"));
+        // server_url: a URL, and only for github-workflow issuers.
+        let ghe = |t: &str, server: &str| {
+            Config::from_toml(&format!(
+                "[[ca.issuers]]\nurl = \"https://token.actions.ghe.example\"\ntype = \"{t}\"\nserver_url = \"{server}\"\n"
+            ))
+            .unwrap()
+        };
+        ghe("github-workflow", "https://ghe.example")
+            .validate()
+            .unwrap();
+        let e = ghe("github-workflow", "ghe.example")
+            .validate()
+            .unwrap_err();
+        assert_eq!(e.key, "ca.issuers[0].server_url");
+        let e = ghe("email", "https://ghe.example").validate().unwrap_err();
+        assert_eq!(e.key, "ca.issuers[0].server_url");
+        assert!(e.to_string().contains("only github-workflow"), "{e}");
     }
 
     #[test]
@@ -396,6 +426,7 @@ mod tests {
             issuer_type: "email".into(),
             subject_domain: None,
             jwks_file: Some("/etc/signet/k8s-jwks.json".into()),
+            server_url: None,
         });
         let again = Config::from_toml(&c.to_toml()).unwrap();
         assert_eq!(again.ca.issuers.len(), 1);

@@ -107,6 +107,7 @@ fn effective_config(args: &ServeArgs) -> anyhow::Result<Config> {
             issuer_type: "email".to_owned(),
             subject_domain: None,
             jwks_file: None,
+            server_url: None,
         });
     }
     Ok(config)
@@ -296,7 +297,7 @@ fn ca_config(config: &Config) -> anyhow::Result<signet_ca::config::CaConfig> {
                 audience: i.audience.clone(),
                 issuer_type,
                 subject_domain: i.subject_domain.clone(),
-                server_url: None,
+                server_url: i.server_url.clone(),
                 jwks_file: i.jwks_file.clone(),
             })
         })
@@ -543,4 +544,30 @@ async fn fetch_log_trust(log_url: &str) -> anyhow::Result<(Vec<Value>, Vec<Value
         "cannot fetch the log's trust material from {url}: {}",
         last_err.map_or_else(String::new, |e| e.to_string())
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// The serve config's issuer options reach the CA's configuration.
+    #[test]
+    fn issuer_options_reach_the_ca() {
+        let config = Config::from_toml(
+            "[[ca.issuers]]\nurl = \"https://token.actions.ghe.example\"\ntype = \"github-workflow\"\n\
+             server_url = \"https://ghe.example\"\njwks_file = \"/etc/signet/ghe-jwks.json\"\n",
+        )
+        .unwrap();
+        config.validate().unwrap();
+        let ca = ca_config(&config).unwrap();
+        let i = &ca.issuers[0];
+        assert_eq!(i.url, "https://token.actions.ghe.example");
+        assert_eq!(i.issuer_type, signet_ca::config::IssuerType::GithubWorkflow);
+        assert_eq!(i.server_url.as_deref(), Some("https://ghe.example"));
+        assert_eq!(
+            i.jwks_file.as_deref(),
+            Some(std::path::Path::new("/etc/signet/ghe-jwks.json"))
+        );
+    }
 }
