@@ -347,17 +347,9 @@ async fn oidc_cases() {
     // --- unknown kid followed by a JWKS rotation -------------------------------------------
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let new_kid = email_idp.rotate("ES256");
-    let mut rotated = None;
-    for _ in 0..4 {
-        let t = email_idp
-            .token(&email_fields("alice@example.com", "sigstore"))
-            .await;
-        if jwt_header(&t)["kid"] == new_kid.as_str() {
-            rotated = Some(t);
-            break;
-        }
-    }
-    let rotated = rotated.expect("mock never signed with the rotated key");
+    let rotated = email_idp
+        .token_signed_with(&new_kid, &email_fields("alice@example.com", "sigstore"))
+        .await;
     let before = ca.service.oidc().jwks_fetch_count(&email_idp.url);
     let r = sign_cert(&ca, &key_request(&rotated, &key, "alice@example.com")).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
@@ -634,17 +626,9 @@ async fn jwks_file_replaces_discovery() {
     // The IdP rotates: its new key is not in the file, and nothing is fetched to find it.
     // (The mock signs round-robin: take a token signed with the new key.)
     let new_kid = idp.rotate("ES256");
-    let mut rotated = None;
-    for _ in 0..4 {
-        let t = idp
-            .token(&email_fields("carol@example.com", "sigstore"))
-            .await;
-        if jwt_header(&t)["kid"] == new_kid.as_str() {
-            rotated = Some(t);
-            break;
-        }
-    }
-    let rotated = rotated.expect("a token signed with the rotated key");
+    let rotated = idp
+        .token_signed_with(&new_kid, &email_fields("carol@example.com", "sigstore"))
+        .await;
     let r = sign_cert(&ca, &key_request(&rotated, &key, "carol@example.com")).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.json);
     assert_message(&r, "invalid identity token: no key for kid");

@@ -105,6 +105,18 @@ impl MockOidc {
         line.strip_prefix("ROTATED ").unwrap().to_owned()
     }
 
+    /// Mints tokens until one is signed with key `kid` (the mock signs round-robin after
+    /// [`Self::rotate`]); panics after four tries.
+    pub async fn token_signed_with(&self, kid: &str, fields: &[(&str, &str)]) -> String {
+        for _ in 0..4 {
+            let t = self.token(fields).await;
+            if jwt_header(&t)["kid"] == kid {
+                return t;
+            }
+        }
+        panic!("the mock never signed with key {kid}");
+    }
+
     /// Mints a token via POST /token with the given form fields.
     pub async fn token(&self, fields: &[(&str, &str)]) -> String {
         let mut form: Vec<(&str, &str)> = vec![("grant_type", "client_credentials")];
