@@ -20,7 +20,10 @@
 //! * [`oci`]: OCI image references, platforms, descriptors, manifests and indexes, and the
 //!   `WWW-Authenticate` challenge of a registry (no registry client).
 //! * [`observe`]: what a log monitor reads from a Rekor entry body (kind, identity, digest).
+//! * [`admission`]: Kubernetes `admission.k8s.io/v1` AdmissionReview requests (uid, kind, the
+//!   images a pod spec runs and their JSON Pointers) and answers (no webhook server).
 
+pub mod admission;
 pub mod bundle;
 pub mod cert;
 pub mod checkpoint;

@@ -13,12 +13,16 @@
 //!   `library/` defaults; distribution/reference) and `docker --platform`
 //!   (`os/architecture[/variant]`);
 //! * RFC 7235 §4.1 (`WWW-Authenticate` challenges) with the parameters of the Docker registry
-//!   token flow (`Bearer realm=…,service=…,scope=…`) and HTTP Basic (RFC 7617).
+//!   token flow (`Bearer realm=…,service=…,scope=…`) and HTTP Basic (RFC 7617);
+//! * the Docker registry token specification ("Token Response Fields": `token`, or
+//!   `access_token` as in OAuth 2.0, the answer of the token service a challenge names).
 //!
 //! What this module does not do: any I/O. Fetching, pushing, authentication and credentials
 //! live in the `signet` binary's registry client. It does not model every manifest field
 //! (only those the client reads and writes; unknown fields are ignored), digests other than
-//! sha256, nested indexes, or several challenges in one header.
+//! sha256, nested indexes, or several challenges in one header. It ignores a token answer's
+//! `expires_in`, `issued_at` and `refresh_token` (the client keeps a token until the registry
+//! answers 401 again, then asks for a new one).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -483,6 +487,57 @@ pub fn parse_challenge(header: &str) -> Challenge {
     }
 }
 
+/// Why a registry token service's answer gives no usable token.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokenResponseError {
+    /// The answer is not JSON of the expected shape (`token` and `access_token` are strings
+    /// when present).
+    #[error("bad token response: {reason}")]
+    Malformed {
+        /// The JSON error.
+        reason: String,
+    },
+    /// Neither `token` nor `access_token` is a non-empty string.
+    #[error("token response has no token")]
+    NoToken,
+    /// The token holds characters an `Authorization: Bearer` header cannot carry (anything but
+    /// visible ASCII); the token itself is not repeated.
+    #[error("token response has a token that is not visible ASCII, so it cannot be sent as a Bearer token")]
+    NotHeaderSafe,
+}
+
+/// The Bearer token in a registry token service's JSON answer (Docker registry token
+/// specification): `token`, else `access_token` (the OAuth 2.0 name), whichever is a non-empty
+/// string first. Other fields (`expires_in`, `issued_at`, `refresh_token`, ...) are ignored.
+///
+/// The token is opaque, but it goes into an `Authorization` header, so it must be visible
+/// ASCII (`0x21..=0x7e`; RFC 6750 `b64token` is a subset).
+///
+/// # Errors
+/// [`TokenResponseError`] when the body is not JSON, `token` or `access_token` is present but
+/// not a string (or null), neither holds a non-empty token, or the token is not visible ASCII.
+pub fn parse_token_response(body: &[u8]) -> Result<String, TokenResponseError> {
+    #[derive(Deserialize)]
+    struct TokenResponse {
+        token: Option<String>,
+        access_token: Option<String>,
+    }
+    let t: TokenResponse =
+        serde_json::from_slice(body).map_err(|e| TokenResponseError::Malformed {
+            reason: e.to_string(),
+        })?;
+    let token = t
+        .token
+        .filter(|t| !t.is_empty())
+        .or(t.access_token.filter(|t| !t.is_empty()))
+        .ok_or(TokenResponseError::NoToken)?;
+    if !token.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(TokenResponseError::NotHeaderSafe);
+    }
+    Ok(token)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -726,5 +781,62 @@ mod tests {
             serde_json::from_str::<ImageManifest>(&json).unwrap(),
             manifest
         );
+    }
+
+    #[test]
+    fn token_responses() {
+        let ok = |body: &str| parse_token_response(body.as_bytes());
+        assert_eq!(ok(r#"{"token":"t1"}"#).unwrap(), "t1");
+        assert_eq!(
+            ok(r#"{"access_token":"a1","expires_in":300}"#).unwrap(),
+            "a1"
+        );
+        // `token` takes precedence (Docker token specification); an empty or null one does
+        // not count.
+        assert_eq!(ok(r#"{"token":"t1","access_token":"a1"}"#).unwrap(), "t1");
+        assert_eq!(ok(r#"{"token":"","access_token":"a1"}"#).unwrap(), "a1");
+        assert_eq!(ok(r#"{"token":null,"access_token":"a1"}"#).unwrap(), "a1");
+        // Unknown fields, and those it ignores whatever their type, are fine.
+        assert_eq!(
+            ok(r#"{"token":"t.1-_~+/=","issued_at":"not a time","expires_in":"x","x":[]}"#)
+                .unwrap(),
+            "t.1-_~+/="
+        );
+        for (body, message) in [
+            ("{}", "token response has no token"),
+            (r#"{"token":""}"#, "token response has no token"),
+            (
+                r#"{"token":"","access_token":""}"#,
+                "token response has no token",
+            ),
+            (
+                "",
+                "bad token response: EOF while parsing a value at line 1 column 0",
+            ),
+            (
+                r#"{"token":7}"#,
+                "bad token response: invalid type: integer `7`",
+            ),
+            (
+                r#"{"token":"a","token":"b"}"#,
+                "bad token response: duplicate field `token`",
+            ),
+            (
+                r#"{"token":"a b"}"#,
+                "token response has a token that is not visible ASCII",
+            ),
+            (
+                "{\"token\":\"a\\r\\nX-Injected: 1\"}",
+                "token response has a token that is not visible ASCII",
+            ),
+            (
+                r#"{"access_token":"caf\u00e9"}"#,
+                "token response has a token that is not visible ASCII",
+            ),
+        ] {
+            let e = ok(body).unwrap_err().to_string();
+            assert!(e.starts_with(message), "{body}: {e}");
+            assert!(!e.contains("Injected"), "the token is not repeated: {e}");
+        }
     }
 }

@@ -49,6 +49,10 @@
 //! TTL; a trusted root or policy change takes a restart, which empties it. Failures are never
 //! cached.
 //!
+//! The AdmissionReview is read (uid, kind, the images and the JSON Pointers of their fields)
+//! and answered by the pure, fuzzed [`signet_proto::admission`]; this module holds the HTTP
+//! server, the policy, the registry lookups and the verification.
+//!
 //! What it does not do: pin tags on `/validate` (a tag moved after admission is not checked
 //! again: use `/mutate`, or reference images by digest), use the pod's `imagePullSecrets`
 //! (registry credentials are the process's own, as for `signet verify`).
@@ -71,7 +75,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use clap::Args;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::json;
+use signet_proto::admission::{self, AdmissionRequest, ImageField, ObjectImages, Verdict};
 use signet_verifier::policy::Policy;
 use signet_verifier::trust::TrustMaterial;
 
@@ -297,48 +302,6 @@ impl AdmissionPolicy {
     }
 }
 
-/// The containers of a pod spec at JSON pointer `base`: (pointer to the `image` field, image),
-/// in order.
-fn pod_spec_images(base: &str, spec: &Value) -> Result<Vec<(String, String)>, String> {
-    let mut out = Vec::new();
-    for field in ["initContainers", "containers", "ephemeralContainers"] {
-        let Some(list) = spec.get(field) else {
-            continue;
-        };
-        let list = list
-            .as_array()
-            .ok_or_else(|| format!("pod spec field {field} is not a list"))?;
-        for (i, c) in list.iter().enumerate() {
-            let image = c.get("image").and_then(Value::as_str).ok_or_else(|| {
-                let name = c.get("name").and_then(Value::as_str).unwrap_or("?");
-                format!("container {name:?} in {field} has no image")
-            })?;
-            out.push((format!("{base}/{field}/{i}/image"), image.to_owned()));
-        }
-    }
-    Ok(out)
-}
-
-/// The containers an object runs, as (JSON pointer to the `image` field, image): `Ok(None)`
-/// for kinds without a pod spec.
-fn object_images(kind: &str, object: &Value) -> Result<Option<Vec<(String, String)>>, String> {
-    let base = match kind {
-        "Pod" => "/spec",
-        "Deployment"
-        | "ReplicaSet"
-        | "StatefulSet"
-        | "DaemonSet"
-        | "Job"
-        | "ReplicationController" => "/spec/template/spec",
-        "CronJob" => "/spec/jobTemplate/spec/template/spec",
-        _ => return Ok(None),
-    };
-    let spec = object
-        .pointer(base)
-        .ok_or_else(|| format!("the {kind} has no pod spec"))?;
-    pod_spec_images(base, spec).map(Some)
-}
-
 /// Shared state of the webhook.
 struct AppState {
     policy: AdmissionPolicy,
@@ -523,48 +486,19 @@ fn bad_request(status: StatusCode, message: impl Into<String>) -> Response {
         .into_response()
 }
 
-/// The AdmissionReview answer for `uid`, with a JSON Patch when `patch` is given.
-fn review_response(
-    uid: &str,
-    allowed: bool,
-    message: Option<String>,
-    warnings: &[String],
-    patch: Option<Vec<Value>>,
-) -> Response {
-    use base64::Engine as _;
-    let mut response = json!({"uid": uid, "allowed": allowed});
-    if let Some(m) = message {
-        response["status"] = if allowed {
-            json!({"code": 200, "message": m})
-        } else {
-            json!({"code": 403, "reason": "Forbidden", "message": m})
-        };
-    }
-    if !warnings.is_empty() {
-        response["warnings"] = json!(warnings);
-    }
-    if let Some(p) = patch {
-        response["patchType"] = json!("JSONPatch");
-        response["patch"] = json!(base64::engine::general_purpose::STANDARD
-            .encode(serde_json::to_vec(&p).unwrap_or_default()));
-    }
-    Json(json!({
-        "apiVersion": "admission.k8s.io/v1",
-        "kind": "AdmissionReview",
-        "response": response,
-    }))
-    .into_response()
+/// The AdmissionReview answer for `uid` ([`admission::review_response`]).
+fn review_response(uid: &str, verdict: &Verdict<'_>) -> Response {
+    Json(admission::review_response(uid, verdict)).into_response()
 }
 
 /// What the webhook decided about one AdmissionReview.
 enum Decision {
     /// Not an AdmissionReview: answered with a 4xx `{code, message}`.
     Invalid(Response),
-    /// Admitted; `pins` are the (pointer, image@digest) rewrites of verified images referenced
-    /// by tag.
+    /// Admitted; `pins` are the `image@digest` rewrites of verified images referenced by tag.
     Allowed {
         uid: String,
-        pins: Vec<(String, String)>,
+        pins: Vec<ImageField>,
         warnings: Vec<String>,
     },
     /// Denied, with the message shown to the user.
@@ -583,56 +517,27 @@ async fn decide(state: &Arc<AppState>, body: Result<Bytes, BytesRejection>) -> D
         }
         Err(e) => return Decision::Invalid(bad_request(StatusCode::BAD_REQUEST, e.body_text())),
     };
-    let review: Value = match serde_json::from_slice(&body) {
-        Ok(v) => v,
-        Err(e) => {
-            return Decision::Invalid(bad_request(
-                StatusCode::BAD_REQUEST,
-                format!("the body is not JSON: {e}"),
-            ))
-        }
+    let request = match admission::parse_review(&body) {
+        Ok(r) => r,
+        Err(e) => return Decision::Invalid(bad_request(StatusCode::BAD_REQUEST, e.to_string())),
     };
-    if review.get("apiVersion").and_then(Value::as_str) != Some("admission.k8s.io/v1")
-        || review.get("kind").and_then(Value::as_str) != Some("AdmissionReview")
-    {
-        return Decision::Invalid(bad_request(
-            StatusCode::BAD_REQUEST,
-            "expected an AdmissionReview of apiVersion admission.k8s.io/v1",
-        ));
-    }
-    let Some(request) = review.get("request").filter(|r| r.is_object()) else {
-        return Decision::Invalid(bad_request(
-            StatusCode::BAD_REQUEST,
-            "the AdmissionReview has no request",
-        ));
-    };
-    let Some(uid) = request
-        .get("uid")
-        .and_then(Value::as_str)
-        .filter(|u| !u.is_empty())
-    else {
-        return Decision::Invalid(bad_request(
-            StatusCode::BAD_REQUEST,
-            "the AdmissionReview request has no uid",
-        ));
-    };
-    let uid = uid.to_owned();
-    let kind = request
-        .pointer("/kind/kind")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let object = request.get("object").unwrap_or(&Value::Null);
-    if object.is_null() {
+    let AdmissionRequest {
+        uid,
+        kind,
+        name,
+        namespace,
+        images: containers,
+    } = request;
+    let containers = match containers {
         // DELETE and CONNECT carry no object: nothing runs because of them.
-        return Decision::Allowed {
-            uid,
-            pins: Vec::new(),
-            warnings: Vec::new(),
-        };
-    }
-    let containers = match object_images(kind, object) {
-        Ok(Some(c)) => c,
-        Ok(None) => {
+        ObjectImages::Absent => {
+            return Decision::Allowed {
+                uid,
+                pins: Vec::new(),
+                warnings: Vec::new(),
+            }
+        }
+        ObjectImages::NoPodSpec => {
             return Decision::Allowed {
                 uid,
                 pins: Vec::new(),
@@ -641,10 +546,16 @@ async fn decide(state: &Arc<AppState>, body: Result<Bytes, BytesRejection>) -> D
                 )],
             }
         }
-        Err(message) => return Decision::Denied { uid, message },
+        ObjectImages::Containers(c) => c,
+        ObjectImages::Malformed(e) => {
+            return Decision::Denied {
+                uid,
+                message: e.to_string(),
+            }
+        }
     };
     let mut images: Vec<String> = Vec::new();
-    for (_, image) in &containers {
+    for ImageField { image, .. } in &containers {
         if !images.contains(image) {
             images.push(image.clone());
         }
@@ -677,15 +588,6 @@ async fn decide(state: &Arc<AppState>, body: Result<Bytes, BytesRejection>) -> D
         }
     }
     decisions.sort_by_key(|(i, _)| *i);
-    let name = request
-        .pointer("/object/metadata/name")
-        .or_else(|| request.get("name"))
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    let namespace = request
-        .get("namespace")
-        .and_then(Value::as_str)
-        .unwrap_or("");
     let denied: Vec<&str> = decisions
         .iter()
         .filter_map(|(_, d)| d.as_ref().err().map(String::as_str))
@@ -705,7 +607,7 @@ async fn decide(state: &Arc<AppState>, body: Result<Bytes, BytesRejection>) -> D
     tracing::info!(uid, kind, namespace, name, images = ?notes, "admitted");
     // Verified images referenced by tag get pinned to the digest that was verified.
     let mut pins = Vec::new();
-    for (pointer, image) in &containers {
+    for ImageField { pointer, image } in &containers {
         let verified = images
             .iter()
             .position(|i| i == image)
@@ -714,7 +616,10 @@ async fn decide(state: &Arc<AppState>, body: Result<Bytes, BytesRejection>) -> D
             .and_then(|a| a.digest.as_deref());
         if let Some(digest) = verified {
             if !image.contains('@') {
-                pins.push((pointer.clone(), format!("{image}@{digest}")));
+                pins.push(ImageField {
+                    pointer: pointer.clone(),
+                    image: format!("{image}@{digest}"),
+                });
             }
         }
     }
@@ -732,10 +637,16 @@ async fn validate(
 ) -> Response {
     match decide(&state, body).await {
         Decision::Invalid(r) => r,
-        Decision::Allowed { uid, warnings, .. } => {
-            review_response(&uid, true, None, &warnings, None)
+        Decision::Allowed { uid, warnings, .. } => review_response(
+            &uid,
+            &Verdict::Allow {
+                warnings: &warnings,
+                patch: &[],
+            },
+        ),
+        Decision::Denied { uid, message } => {
+            review_response(&uid, &Verdict::Deny { message: &message })
         }
-        Decision::Denied { uid, message } => review_response(&uid, false, Some(message), &[], None),
     }
 }
 
@@ -752,20 +663,16 @@ async fn mutate(
             uid,
             pins,
             warnings,
-        } => {
-            let patch: Vec<Value> = pins
-                .iter()
-                .map(|(path, value)| json!({"op": "replace", "path": path, "value": value}))
-                .collect();
-            review_response(
-                &uid,
-                true,
-                None,
-                &warnings,
-                (!patch.is_empty()).then_some(patch),
-            )
+        } => review_response(
+            &uid,
+            &Verdict::Allow {
+                warnings: &warnings,
+                patch: &pins,
+            },
+        ),
+        Decision::Denied { uid, message } => {
+            review_response(&uid, &Verdict::Deny { message: &message })
         }
-        Decision::Denied { uid, message } => review_response(&uid, false, Some(message), &[], None),
     }
 }
 
@@ -971,75 +878,5 @@ verify = false
             let msg = format!("{e:#}");
             assert!(msg.contains(needle), "{text}: {msg}");
         }
-    }
-
-    #[test]
-    fn images_of_every_workload_kind() {
-        let spec = json!({
-            "initContainers": [{"name": "init", "image": "r.example/init:1"}],
-            "containers": [{"name": "app", "image": "r.example/app:1"}, {"name": "side", "image": "r.example/app:1"}],
-            "ephemeralContainers": [{"name": "debug", "image": "r.example/debug:1"}],
-        });
-        let want = |base: &str| {
-            vec![
-                (
-                    format!("{base}/initContainers/0/image"),
-                    "r.example/init:1".to_owned(),
-                ),
-                (
-                    format!("{base}/containers/0/image"),
-                    "r.example/app:1".to_owned(),
-                ),
-                (
-                    format!("{base}/containers/1/image"),
-                    "r.example/app:1".to_owned(),
-                ),
-                (
-                    format!("{base}/ephemeralContainers/0/image"),
-                    "r.example/debug:1".to_owned(),
-                ),
-            ]
-        };
-        let pod = json!({"spec": spec});
-        let found = object_images("Pod", &pod).unwrap().unwrap();
-        assert_eq!(found, want("/spec"));
-        // Every pointer names the image it was read from.
-        for (pointer, image) in &found {
-            assert_eq!(
-                pod.pointer(pointer).and_then(Value::as_str),
-                Some(image.as_str())
-            );
-        }
-        let templated = json!({"spec": {"template": {"spec": spec}}});
-        for kind in [
-            "Deployment",
-            "ReplicaSet",
-            "StatefulSet",
-            "DaemonSet",
-            "Job",
-            "ReplicationController",
-        ] {
-            assert_eq!(
-                object_images(kind, &templated).unwrap().unwrap(),
-                want("/spec/template/spec"),
-                "{kind}"
-            );
-        }
-        let cron = json!({"spec": {"jobTemplate": {"spec": {"template": {"spec": spec}}}}});
-        assert_eq!(
-            object_images("CronJob", &cron).unwrap().unwrap(),
-            want("/spec/jobTemplate/spec/template/spec")
-        );
-        assert_eq!(
-            object_images("ConfigMap", &json!({"data": {}})).unwrap(),
-            None
-        );
-        assert!(object_images("Deployment", &pod)
-            .unwrap_err()
-            .contains("no pod spec"));
-        let bad = json!({"spec": {"containers": [{"name": "x"}]}});
-        assert!(object_images("Pod", &bad)
-            .unwrap_err()
-            .contains("has no image"));
     }
 }

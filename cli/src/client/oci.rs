@@ -13,8 +13,8 @@
 //! upload `Location` elsewhere).
 //!
 //! The wire formats it reads (references, platforms, descriptors, manifests and indexes,
-//! digests, the referrers tag, the `WWW-Authenticate` challenge) are parsed by the pure,
-//! fuzzed [`signet_proto::oci`]; this module does the I/O.
+//! digests, the referrers tag, the `WWW-Authenticate` challenge, the token service's answer)
+//! are parsed by the pure, fuzzed [`signet_proto::oci`]; this module does the I/O.
 //!
 //! It does not do chunked uploads, cross-repository mounts, or pulls of image layers; it does
 //! not descend into nested image indexes (the CLI signs an index's entries with `--recursive`
@@ -35,8 +35,8 @@ use reqwest::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 
 use signet_proto::oci::{
-    index_entries, is_index_media_type, parse_challenge, parse_index, referrers_tag, Challenge,
-    OciError, EMPTY_MEDIA_TYPE,
+    index_entries, is_index_media_type, parse_challenge, parse_index, parse_token_response,
+    referrers_tag, Challenge, OciError, EMPTY_MEDIA_TYPE,
 };
 pub(crate) use signet_proto::oci::{
     is_sha256_digest, sha256_digest, Descriptor, ImageIndex, ImageManifest, Platform, Reference,
@@ -57,6 +57,8 @@ credential helper named by `credHelpers`/`credsStore`)";
 
 /// Largest blob we download (bundles are a few KiB).
 const MAX_BLOB_BYTES: usize = 16 << 20;
+/// Largest token service answer we read (a token is a JWT of a few KiB).
+const MAX_TOKEN_RESPONSE_BYTES: usize = 1 << 20;
 
 /// Errors of the registry client.
 #[derive(Debug, thiserror::Error)]
@@ -382,7 +384,7 @@ impl RegistryClient {
             .get("scope")
             .cloned()
             .unwrap_or_else(|| format!("repository:{}:pull,push", self.repository));
-        let req = match &self.credentials {
+        let (token_method, req) = match &self.credentials {
             // An identity token is exchanged at the token service with the OAuth2
             // refresh-token grant (docker token specification, "OAuth2 token").
             Some(c) if c.is_identity_token() => {
@@ -394,10 +396,13 @@ impl RegistryClient {
                 if let Some(s) = params.get("service") {
                     form.append_pair("service", s);
                 }
-                self.http
-                    .post(url.as_str())
-                    .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-                    .body(form.finish())
+                (
+                    Method::POST,
+                    self.http
+                        .post(url.as_str())
+                        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                        .body(form.finish()),
+                )
             }
             credentials => {
                 {
@@ -408,10 +413,13 @@ impl RegistryClient {
                     q.append_pair("scope", &scope);
                 }
                 let req = self.http.get(url.as_str());
-                match credentials {
-                    Some(c) => req.basic_auth(&c.username, Some(&c.password)),
-                    None => req,
-                }
+                (
+                    Method::GET,
+                    match credentials {
+                        Some(c) => req.basic_auth(&c.username, Some(&c.password)),
+                        None => req,
+                    },
+                )
             }
         };
         let resp = req.send().await.map_err(|e| RegistryError::Auth {
@@ -439,20 +447,20 @@ impl RegistryClient {
                 reason: format!("token endpoint {realm} answered {}", resp.status()),
             });
         }
-        #[derive(Deserialize)]
-        struct TokenResponse {
-            token: Option<String>,
-            access_token: Option<String>,
-        }
-        let t: TokenResponse = resp.json().await.map_err(|e| RegistryError::Auth {
+        let body = Self::read_limited(
+            resp,
+            MAX_TOKEN_RESPONSE_BYTES,
+            "token response",
+            token_method,
+            realm,
+        )
+        .await
+        .map_err(|e| RegistryError::Auth {
             reason: format!("bad token response: {e}"),
         })?;
-        let token = t
-            .token
-            .or(t.access_token)
-            .ok_or_else(|| RegistryError::Auth {
-                reason: "token response has no token".to_owned(),
-            })?;
+        let token = parse_token_response(&body).map_err(|e| RegistryError::Auth {
+            reason: e.to_string(),
+        })?;
         Ok(format!("Bearer {token}"))
     }
 
@@ -1787,6 +1795,82 @@ fi"#,
                 .unwrap_err();
             assert!(err.to_string().contains("are an identity token"), "{err}");
             assert!(basic_seen.lock().unwrap().iter().all(|(_, a)| a.is_none()));
+        });
+    }
+
+    /// The token service's answer is read through `signet_proto::oci::parse_token_response`
+    /// and capped in size: an answer without a usable token, one whose token cannot go into a
+    /// header (it is not sent anywhere), garbage and an endless body are `Auth` errors that say
+    /// so; `token` wins over `access_token`.
+    #[test]
+    fn token_service_answers_are_checked() {
+        use axum::http::HeaderValue;
+        use axum::response::IntoResponse as _;
+        fn registry(answer: Vec<u8>, seen: Seen) -> axum::Router {
+            axum::Router::new().fallback(move |req: axum::extract::Request| {
+                let (answer, seen) = (answer.clone(), seen.clone());
+                async move {
+                    let auth = record(&seen, &req);
+                    if req.uri().path() == "/token" {
+                        return ([(CONTENT_TYPE, "application/json")], answer).into_response();
+                    }
+                    if auth.as_deref() != Some("Bearer good") {
+                        let host = req.headers()["host"].to_str().unwrap().to_owned();
+                        let mut r = StatusCode::UNAUTHORIZED.into_response();
+                        r.headers_mut().insert(
+                            WWW_AUTHENTICATE,
+                            HeaderValue::from_str(&format!("Bearer realm=\"http://{host}/token\""))
+                                .unwrap(),
+                        );
+                        return r;
+                    }
+                    let body = format!(
+                        "{{\"schemaVersion\":2,\"mediaType\":\"{OCI_MANIFEST}\",\"config\":{{\"mediaType\":\"{EMPTY_MEDIA_TYPE}\",\"digest\":\"sha256:{}\",\"size\":2}},\"layers\":[]}}",
+                        "4".repeat(64)
+                    );
+                    ([(CONTENT_TYPE, OCI_MANIFEST)], body).into_response()
+                }
+            })
+        }
+        rt().block_on(async {
+            let huge = format!(
+                r#"{{"token":"good","padding":"{}"}}"#,
+                "x".repeat(MAX_TOKEN_RESPONSE_BYTES)
+            );
+            for (answer, expected) in [
+                (r#"{"token":"good","access_token":"other"}"#, Ok(())),
+                (r#"{"token":"","access_token":"good"}"#, Ok(())),
+                (r#"{"token":""}"#, Err("token response has no token")),
+                (r#"{"expires_in":300}"#, Err("token response has no token")),
+                (
+                    r#"{"token":"good\r\nX-Injected: 1"}"#,
+                    Err("token response has a token that is not visible ASCII"),
+                ),
+                ("<html>", Err("bad token response: expected value")),
+                (
+                    huge.as_str(),
+                    Err("bad token response: registry response for token response exceeds 1048576 bytes"),
+                ),
+            ] {
+                let seen = Seen::default();
+                let addr = serve(registry(answer.as_bytes().to_vec(), seen.clone())).await;
+                let r = Reference::parse(&format!("{addr}/a/b:t")).unwrap();
+                let got = loopback_client(&addr, None).resolve(&r).await;
+                match (got, expected) {
+                    (Ok(m), Ok(())) => assert_eq!(m.media_type, OCI_MANIFEST),
+                    (Err(err), Err(needle)) => {
+                        let msg = err.to_string();
+                        assert!(matches!(err, RegistryError::Auth { .. }), "{msg}");
+                        assert!(msg.contains(needle), "{answer:.80}: {msg}");
+                        assert!(!msg.contains("Injected"), "{msg}");
+                        // Nothing but the challenge and the token request went out.
+                        let paths: Vec<String> =
+                            seen.lock().unwrap().iter().map(|(p, _)| p.clone()).collect();
+                        assert_eq!(paths, ["/v2/a/b/manifests/t", "/token"], "{answer:.80}");
+                    }
+                    (got, expected) => panic!("{answer:.80}: {:?} vs {expected:?}", got.map(|m| m.media_type)),
+                }
+            }
         });
     }
 

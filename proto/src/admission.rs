@@ -1,0 +1,489 @@
+//! The Kubernetes admission webhook wire format, `admission.k8s.io/v1` `AdmissionReview`, as
+//! far as an image-checking webhook reads and answers it: the request's `uid`, the kind of the
+//! object under review, its name and namespace, and the container images its pod spec would
+//! run, each with the RFC 6901 JSON Pointer of its `image` field (which a mutating webhook's
+//! JSON Patch, RFC 6902, replaces); and the `AdmissionReview` answer, with an optional
+//! JSON Patch.
+//!
+//! Spec: Kubernetes "Dynamic Admission Control" (`admission.k8s.io/v1` `AdmissionReview`,
+//! `AdmissionRequest` and `AdmissionResponse`), and the pod spec of the core/v1 `Pod`, apps/v1
+//! `Deployment`, `ReplicaSet`, `StatefulSet` and `DaemonSet`, batch/v1 `Job` and `CronJob`, and
+//! core/v1 `ReplicationController`: `containers`, `initContainers` and `ephemeralContainers`,
+//! each a list of objects with an `image` string.
+//!
+//! The body comes from the API server, but the object in it is whatever a user submitted: it
+//! is read as untrusted JSON (serde_json bounds the nesting depth).
+//!
+//! What this module does not do: any I/O, the decision itself (policy, registry lookups,
+//! signature checks live in the `signet` binary's `admission` command), the
+//! `admission.k8s.io/v1beta1` API, or other kinds that run containers (a custom resource with
+//! a pod template is reported as having no pod spec). It does not check the other fields of
+//! the request (`operation`, `userInfo`, `dryRun`, `oldObject`, ...), nor validate image
+//! references (see [`crate::oci::Reference`]).
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use serde_json::{json, Value};
+
+/// The `apiVersion` of the reviews read and written here.
+pub const API_VERSION: &str = "admission.k8s.io/v1";
+/// The `kind` of a review.
+pub const KIND: &str = "AdmissionReview";
+
+/// Why a body is not an `admission.k8s.io/v1` `AdmissionReview` request (the webhook answers
+/// these with a 400, since there is no uid to answer to).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReviewError {
+    /// The body is not JSON.
+    #[error("the body is not JSON: {source}")]
+    NotJson {
+        /// The JSON error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// `apiVersion` is not `admission.k8s.io/v1` or `kind` not `AdmissionReview`.
+    #[error("expected an AdmissionReview of apiVersion admission.k8s.io/v1")]
+    NotAdmissionReview,
+    /// `request` is missing or not an object.
+    #[error("the AdmissionReview has no request")]
+    NoRequest,
+    /// `request.uid` is missing, empty or not a string.
+    #[error("the AdmissionReview request has no uid")]
+    NoUid,
+}
+
+/// Why the object of a well-formed review has no readable list of images (the webhook denies
+/// it: it cannot tell what would run).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ObjectError {
+    /// A kind that has a pod spec, without one at the expected place.
+    #[error("the {kind} has no pod spec")]
+    NoPodSpec {
+        /// The object's kind.
+        kind: String,
+    },
+    /// `containers`, `initContainers` or `ephemeralContainers` is not a list.
+    #[error("pod spec field {field} is not a list")]
+    NotAList {
+        /// The field.
+        field: &'static str,
+    },
+    /// A container without an `image` string.
+    #[error("container {:?} in {field} has no image", .name.as_deref().unwrap_or("?"))]
+    NoImage {
+        /// The list it is in.
+        field: &'static str,
+        /// Its `name`, when that is a string.
+        name: Option<String>,
+    },
+}
+
+/// One container image field: where it is and what it holds. As a JSON Patch target, `image`
+/// is the new value for `pointer`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImageField {
+    /// RFC 6901 JSON Pointer of the `image` field in the reviewed object, e.g.
+    /// `/spec/template/spec/containers/0/image`.
+    pub pointer: String,
+    /// The image reference, as written.
+    pub image: String,
+}
+
+/// What the reviewed object runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ObjectImages {
+    /// No object (`request.object` missing or null, as in DELETE and CONNECT): nothing runs.
+    Absent,
+    /// A kind without a pod spec (anything but the kinds named in the module docs).
+    NoPodSpec,
+    /// The image fields of every container, init container and ephemeral container, in the
+    /// order `initContainers`, `containers`, `ephemeralContainers` (repeats included).
+    Containers(Vec<ImageField>),
+    /// A kind with a pod spec whose containers cannot be read.
+    Malformed(ObjectError),
+}
+
+/// The parts of an `AdmissionReview` request an image-checking webhook uses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AdmissionRequest {
+    /// `request.uid`, non-empty: the answer must carry it back.
+    pub uid: String,
+    /// `request.kind.kind` (empty when missing).
+    pub kind: String,
+    /// `request.object.metadata.name`, else `request.name` (empty when neither is a string;
+    /// for messages only).
+    pub name: String,
+    /// `request.namespace` (empty when missing; for messages only).
+    pub namespace: String,
+    /// The images the object would run.
+    pub images: ObjectImages,
+}
+
+/// Parses an `AdmissionReview` request body.
+///
+/// # Errors
+/// [`ReviewError`] when the body is not JSON, not an `admission.k8s.io/v1` `AdmissionReview`,
+/// or has no `request` object with a non-empty `uid`. An object whose containers cannot be
+/// read is not an error here but [`ObjectImages::Malformed`], since the review can be answered.
+pub fn parse_review(body: &[u8]) -> Result<AdmissionRequest, ReviewError> {
+    let review: Value =
+        serde_json::from_slice(body).map_err(|source| ReviewError::NotJson { source })?;
+    if review.get("apiVersion").and_then(Value::as_str) != Some(API_VERSION)
+        || review.get("kind").and_then(Value::as_str) != Some(KIND)
+    {
+        return Err(ReviewError::NotAdmissionReview);
+    }
+    let request = review
+        .get("request")
+        .filter(|r| r.is_object())
+        .ok_or(ReviewError::NoRequest)?;
+    let uid = request
+        .get("uid")
+        .and_then(Value::as_str)
+        .filter(|u| !u.is_empty())
+        .ok_or(ReviewError::NoUid)?;
+    let kind = request
+        .pointer("/kind/kind")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let name = request
+        .pointer("/object/metadata/name")
+        .or_else(|| request.get("name"))
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let namespace = request
+        .get("namespace")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let object = request.get("object").unwrap_or(&Value::Null);
+    let images = if object.is_null() {
+        ObjectImages::Absent
+    } else {
+        match object_images(kind, object) {
+            Ok(Some(c)) => ObjectImages::Containers(c),
+            Ok(None) => ObjectImages::NoPodSpec,
+            Err(e) => ObjectImages::Malformed(e),
+        }
+    };
+    Ok(AdmissionRequest {
+        uid: uid.to_owned(),
+        kind: kind.to_owned(),
+        name: name.to_owned(),
+        namespace: namespace.to_owned(),
+        images,
+    })
+}
+
+/// Where the pod spec of an object of `kind` is (a JSON Pointer), if that kind has one.
+#[must_use]
+pub fn pod_spec_pointer(kind: &str) -> Option<&'static str> {
+    match kind {
+        "Pod" => Some("/spec"),
+        "Deployment"
+        | "ReplicaSet"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "Job"
+        | "ReplicationController" => Some("/spec/template/spec"),
+        "CronJob" => Some("/spec/jobTemplate/spec/template/spec"),
+        _ => None,
+    }
+}
+
+/// The image fields of an object of `kind`: `Ok(None)` for kinds without a pod spec.
+///
+/// # Errors
+/// [`ObjectError`] when a kind with a pod spec has none, a container list is not a list, or a
+/// container has no `image` string.
+pub fn object_images(kind: &str, object: &Value) -> Result<Option<Vec<ImageField>>, ObjectError> {
+    let Some(base) = pod_spec_pointer(kind) else {
+        return Ok(None);
+    };
+    let spec = object.pointer(base).ok_or_else(|| ObjectError::NoPodSpec {
+        kind: kind.to_owned(),
+    })?;
+    pod_spec_images(base, spec).map(Some)
+}
+
+/// The image fields of the pod spec `spec`, found at JSON Pointer `base`.
+fn pod_spec_images(base: &str, spec: &Value) -> Result<Vec<ImageField>, ObjectError> {
+    let mut out = Vec::new();
+    for field in ["initContainers", "containers", "ephemeralContainers"] {
+        let Some(list) = spec.get(field) else {
+            continue;
+        };
+        let list = list.as_array().ok_or(ObjectError::NotAList { field })?;
+        for (i, c) in list.iter().enumerate() {
+            let image =
+                c.get("image")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| ObjectError::NoImage {
+                        field,
+                        name: c.get("name").and_then(Value::as_str).map(str::to_owned),
+                    })?;
+            out.push(ImageField {
+                pointer: format!("{base}/{field}/{i}/image"),
+                image: image.to_owned(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The webhook's answer to one review.
+#[derive(Clone, Copy, Debug)]
+pub enum Verdict<'a> {
+    /// Admit, with warnings shown to the user, and (for a mutating webhook) the image fields to
+    /// rewrite: each [`ImageField::image`] replaces the value at its pointer. An empty list
+    /// sends no patch.
+    Allow {
+        /// `response.warnings`.
+        warnings: &'a [String],
+        /// The JSON Patch `replace` operations.
+        patch: &'a [ImageField],
+    },
+    /// Deny (`status.code` 403, reason `Forbidden`) with this message.
+    Deny {
+        /// `response.status.message`.
+        message: &'a str,
+    },
+}
+
+/// The `AdmissionReview` answer to the request `uid`: `{"apiVersion", "kind", "response":
+/// {"uid", "allowed", ...}}`, with `patchType: "JSONPatch"` and the base64 RFC 6902 patch when
+/// the verdict carries one.
+#[must_use]
+pub fn review_response(uid: &str, verdict: &Verdict<'_>) -> Value {
+    let mut response = json!({"uid": uid, "allowed": matches!(verdict, Verdict::Allow { .. })});
+    match verdict {
+        Verdict::Allow { warnings, patch } => {
+            if !warnings.is_empty() {
+                response["warnings"] = json!(warnings);
+            }
+            if !patch.is_empty() {
+                let ops: Vec<Value> = patch
+                    .iter()
+                    .map(|f| json!({"op": "replace", "path": f.pointer, "value": f.image}))
+                    .collect();
+                response["patchType"] = json!("JSONPatch");
+                response["patch"] = json!(B64.encode(Value::Array(ops).to_string()));
+            }
+        }
+        Verdict::Deny { message } => {
+            response["status"] = json!({"code": 403, "reason": "Forbidden", "message": message});
+        }
+    }
+    json!({
+        "apiVersion": API_VERSION,
+        "kind": KIND,
+        "response": response,
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn review(request: &Value) -> Vec<u8> {
+        serde_json::to_vec(
+            &json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": request}),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn images_of_every_workload_kind() {
+        let spec = json!({
+            "initContainers": [{"name": "init", "image": "r.example/init:1"}],
+            "containers": [{"name": "app", "image": "r.example/app:1"}, {"name": "side", "image": "r.example/app:1"}],
+            "ephemeralContainers": [{"name": "debug", "image": "r.example/debug:1"}],
+        });
+        let want = |base: &str| {
+            [
+                ("initContainers/0", "r.example/init:1"),
+                ("containers/0", "r.example/app:1"),
+                ("containers/1", "r.example/app:1"),
+                ("ephemeralContainers/0", "r.example/debug:1"),
+            ]
+            .map(|(at, image)| ImageField {
+                pointer: format!("{base}/{at}/image"),
+                image: image.to_owned(),
+            })
+            .to_vec()
+        };
+        let pod = json!({"spec": spec});
+        let found = object_images("Pod", &pod).unwrap().unwrap();
+        assert_eq!(found, want("/spec"));
+        // Every pointer names the image it was read from.
+        for f in &found {
+            assert_eq!(
+                pod.pointer(&f.pointer).and_then(Value::as_str),
+                Some(f.image.as_str())
+            );
+        }
+        let templated = json!({"spec": {"template": {"spec": spec}}});
+        for kind in [
+            "Deployment",
+            "ReplicaSet",
+            "StatefulSet",
+            "DaemonSet",
+            "Job",
+            "ReplicationController",
+        ] {
+            assert_eq!(
+                object_images(kind, &templated).unwrap().unwrap(),
+                want("/spec/template/spec"),
+                "{kind}"
+            );
+        }
+        let cron = json!({"spec": {"jobTemplate": {"spec": {"template": {"spec": spec}}}}});
+        assert_eq!(
+            object_images("CronJob", &cron).unwrap().unwrap(),
+            want("/spec/jobTemplate/spec/template/spec")
+        );
+        assert_eq!(
+            object_images("ConfigMap", &json!({"data": {}})).unwrap(),
+            None
+        );
+        assert_eq!(
+            object_images("Deployment", &pod).unwrap_err().to_string(),
+            "the Deployment has no pod spec"
+        );
+        let bad = json!({"spec": {"containers": [{"name": "x"}]}});
+        assert_eq!(
+            object_images("Pod", &bad).unwrap_err().to_string(),
+            "container \"x\" in containers has no image"
+        );
+        let unnamed = json!({"spec": {"initContainers": [{"image": 3}]}});
+        assert_eq!(
+            object_images("Pod", &unnamed).unwrap_err().to_string(),
+            "container \"?\" in initContainers has no image"
+        );
+        let not_list = json!({"spec": {"ephemeralContainers": {"image": "a"}}});
+        assert_eq!(
+            object_images("Pod", &not_list).unwrap_err().to_string(),
+            "pod spec field ephemeralContainers is not a list"
+        );
+    }
+
+    #[test]
+    fn reviews_are_read() {
+        let r = parse_review(&review(&json!({
+            "uid": "u-1",
+            "kind": {"group": "apps", "version": "v1", "kind": "Deployment"},
+            "name": "ignored",
+            "namespace": "prod",
+            "operation": "CREATE",
+            "object": {"metadata": {"name": "web"},
+                       "spec": {"template": {"spec": {"containers": [{"name": "a", "image": "r/a:1"}]}}}},
+        })))
+        .unwrap();
+        assert_eq!(
+            r,
+            AdmissionRequest {
+                uid: "u-1".to_owned(),
+                kind: "Deployment".to_owned(),
+                name: "web".to_owned(),
+                namespace: "prod".to_owned(),
+                images: ObjectImages::Containers(vec![ImageField {
+                    pointer: "/spec/template/spec/containers/0/image".to_owned(),
+                    image: "r/a:1".to_owned(),
+                }]),
+            }
+        );
+        // DELETE: no object; the name comes from the request.
+        let r = parse_review(&review(&json!({
+            "uid": "u-2", "kind": {"kind": "Pod"}, "name": "old", "operation": "DELETE", "object": null,
+        })))
+        .unwrap();
+        assert_eq!((r.images, r.name.as_str()), (ObjectImages::Absent, "old"));
+        // Missing kind: empty, and then nothing has a pod spec.
+        let r = parse_review(&review(&json!({"uid": "u-3", "object": {"spec": {}}}))).unwrap();
+        assert_eq!((r.kind.as_str(), r.images), ("", ObjectImages::NoPodSpec));
+        let r = parse_review(&review(
+            &json!({"uid": "u-4", "kind": {"kind": "Pod"}, "object": {}}),
+        ))
+        .unwrap();
+        assert_eq!(
+            r.images,
+            ObjectImages::Malformed(ObjectError::NoPodSpec {
+                kind: "Pod".to_owned()
+            })
+        );
+    }
+
+    #[test]
+    fn non_reviews_are_refused_with_the_webhook_messages() {
+        for (body, message) in [
+            (&b"{"[..], "the body is not JSON: "),
+            (
+                br#"{"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview","request":{"uid":"u"}}"#,
+                "expected an AdmissionReview of apiVersion admission.k8s.io/v1",
+            ),
+            (
+                br#"{"apiVersion":"admission.k8s.io/v1","kind":"Pod"}"#,
+                "expected an AdmissionReview of apiVersion admission.k8s.io/v1",
+            ),
+            (
+                br#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":[]}"#,
+                "the AdmissionReview has no request",
+            ),
+            (
+                br#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":""}}"#,
+                "the AdmissionReview request has no uid",
+            ),
+            (
+                br#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":7}}"#,
+                "the AdmissionReview request has no uid",
+            ),
+        ] {
+            let e = parse_review(body).unwrap_err().to_string();
+            assert!(e.starts_with(message), "{e}");
+        }
+    }
+
+    #[test]
+    fn answers_carry_the_uid_and_the_patch() {
+        let allow = review_response(
+            "u-1",
+            &Verdict::Allow {
+                warnings: &[],
+                patch: &[],
+            },
+        );
+        assert_eq!(
+            allow,
+            json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+                   "response": {"uid": "u-1", "allowed": true}})
+        );
+        let deny = review_response("u-2", &Verdict::Deny { message: "no" });
+        assert_eq!(
+            deny["response"],
+            json!({"uid": "u-2", "allowed": false,
+                   "status": {"code": 403, "reason": "Forbidden", "message": "no"}})
+        );
+        let pin = ImageField {
+            pointer: "/spec/containers/0/image".to_owned(),
+            image: "r/a:1@sha256:00".to_owned(),
+        };
+        let warnings = ["w".to_owned()];
+        let mutate = review_response(
+            "u-3",
+            &Verdict::Allow {
+                warnings: &warnings,
+                patch: std::slice::from_ref(&pin),
+            },
+        );
+        let response = &mutate["response"];
+        assert_eq!(response["warnings"], json!(["w"]));
+        assert_eq!(response["patchType"], "JSONPatch");
+        let patch = B64.decode(response["patch"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            serde_json::from_slice::<Value>(&patch).unwrap(),
+            json!([{"op": "replace", "path": "/spec/containers/0/image", "value": "r/a:1@sha256:00"}])
+        );
+    }
+}
