@@ -14,7 +14,7 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -95,8 +95,20 @@ fn map_error(e: &ServiceError) -> Response {
     }
 }
 
+/// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive, RFC 9110
+/// section 11.1), if the request has one.
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
 async fn signing_cert(
     State(ca): State<Arc<CaService>>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let body = match body {
@@ -121,7 +133,10 @@ async fn signing_cert(
             return error(StatusCode::BAD_REQUEST, &format!("invalid request: {e}"));
         }
     };
-    match ca.create_signing_certificate(&req).await {
+    match ca
+        .create_signing_certificate(&req, bearer_token(&headers))
+        .await
+    {
         Ok(chain) => (
             StatusCode::CREATED,
             Json(SigningCertificate::EmbeddedSct(

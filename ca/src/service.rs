@@ -251,16 +251,29 @@ impl CaService {
 
     /// `POST /api/v2/signingCert`: returns the PEM chain, leaf first.
     ///
+    /// The identity token is the body's `credentials.oidcIdentityToken`; when the body has
+    /// none (or an empty one), `bearer`, the token of an `Authorization: Bearer` header, as
+    /// Fulcio's HTTP gateway does.
+    ///
     /// # Errors
-    /// [`ServiceError`].
+    /// [`ServiceError`]; [`ServiceError::BadRequest`] when there is no token at all.
     pub async fn create_signing_certificate(
         &self,
         req: &CreateSigningCertificateRequest,
+        bearer: Option<&str>,
     ) -> Result<Vec<String>, ServiceError> {
-        let token = self
-            .oidc
-            .verify(&req.credentials.oidc_identity_token)
-            .await?;
+        let raw = req
+            .credentials
+            .as_ref()
+            .map(|c| c.oidc_identity_token.as_str())
+            .filter(|t| !t.is_empty())
+            .or(bearer.filter(|t| !t.is_empty()))
+            .ok_or_else(|| ServiceError::BadRequest {
+                reason: "no identity token: the body has no credentials.oidcIdentityToken \
+                         and there is no Authorization: Bearer header"
+                    .to_owned(),
+            })?;
+        let token = self.oidc.verify(raw).await?;
         let principal = identity::principal_from_claims(&token.issuer, &token.claims)?;
         let key = match &req.key {
             KeyRequest::PublicKey(pk) => {

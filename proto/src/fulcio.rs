@@ -92,8 +92,10 @@ pub enum KeyRequest {
     into = "RawCreateSigningCertificateRequest"
 )]
 pub struct CreateSigningCertificateRequest {
-    /// The caller's identity token.
-    pub credentials: Credentials,
+    /// The caller's identity token. Fulcio lets a client leave it out of the body and send
+    /// it as `Authorization: Bearer <token>` instead (sigstore-python does), so it is
+    /// optional here; the HTTP layer decides which one counts.
+    pub credentials: Option<Credentials>,
     /// The key to certify.
     pub key: KeyRequest,
 }
@@ -101,7 +103,8 @@ pub struct CreateSigningCertificateRequest {
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct RawCreateSigningCertificateRequest {
-    credentials: Credentials,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    credentials: Option<Credentials>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     public_key_request: Option<PublicKeyRequest>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

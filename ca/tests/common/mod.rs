@@ -228,13 +228,26 @@ pub struct Reply {
 }
 
 pub async fn call(ca: &TestCa, method: &str, path: &str, body: Vec<u8>) -> Reply {
+    call_with_headers(ca, method, path, &[], body).await
+}
+
+/// [`call`] with extra request headers (name, value).
+pub async fn call_with_headers(
+    ca: &TestCa,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> Reply {
     let app = signet_ca::http::router(ca.service.clone());
-    let req = Request::builder()
+    let mut req = Request::builder()
         .method(method)
         .uri(path)
-        .header("content-type", "application/json")
-        .body(Body::from(body))
-        .unwrap();
+        .header("content-type", "application/json");
+    for (name, value) in headers {
+        req = req.header(*name, *value);
+    }
+    let req = req.body(Body::from(body)).unwrap();
     let resp = app.oneshot(req).await.unwrap();
     let status = resp.status();
     let retry_after = resp

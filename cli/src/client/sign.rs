@@ -199,9 +199,9 @@ pub(crate) async fn keyless(
         what: "export public key",
     })?;
     let req = CreateSigningCertificateRequest {
-        credentials: Credentials {
+        credentials: Some(Credentials {
             oidc_identity_token: tok,
-        },
+        }),
         key: KeyRequest::PublicKey(PublicKeyRequest {
             public_key: FulcioPublicKey {
                 algorithm: PublicKeyAlgorithm::Ecdsa,
