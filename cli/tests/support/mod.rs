@@ -181,6 +181,12 @@ pub fn sigstore_js_dir() -> Option<PathBuf> {
     )
 }
 
+/// The directory holding `node_modules/sigstore` (sigstore-js as a signing client) and
+/// `sign.js`: `cli/tests/js`.
+pub fn sigstore_sign_js_dir() -> Option<PathBuf> {
+    js_dir("SIGNET_SIGSTORE_SIGN_JS_DIR", "cli/tests/js", "sigstore")
+}
+
 /// The first of `$env_var`, `<workspace>/<crate_dir>` and `<workspace>/cli/tests/js` that
 /// holds `node_modules/<module>`.
 fn js_dir(env_var: &str, crate_dir: &str, module: &str) -> Option<PathBuf> {
@@ -361,6 +367,11 @@ impl Server {
 
     pub fn signing_config(&self) -> PathBuf {
         self.dir.path().join("data/signing_config.json")
+    }
+
+    /// The client trust config `serve` writes (`sigstore --trust-config` reads it).
+    pub fn trust_config(&self) -> PathBuf {
+        self.dir.path().join("data/trust_config.json")
     }
 }
 
