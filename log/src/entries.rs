@@ -10,6 +10,23 @@
 //!   `envelopeHash` = SHA-256 of the envelope's compact sorted-key JSON with `keyid`s
 //!   dropped (what sigstore-rs recomputes), `payloadHash` = SHA-256 of the payload,
 //!   signatures sorted.
+//! * `intoto` 0.0.2 (`pkg/types/intoto/v0.0.2`, what sigstore-js writes for DSSE attestations
+//!   with `legacyCompatibility`, as `npm publish --provenance` did): the proposed entry carries
+//!   the envelope with each signature's key inline. Its double encodings are Rekor's:
+//!   `payload` and `sig` are base64 of the envelope's base64 *text*, `publicKey` is base64 of
+//!   a PEM key or certificate. Every signature must verify over the DSSE PAE with the key
+//!   beside it (same key allowlist as dsse); Rekor accepts any listed key for any signature,
+//!   Signet pairs each signature with its own key. `payloadHash` is computed (SHA-256 of the
+//!   decoded payload); a submitted `payloadHash` that disagrees is refused, where Rekor
+//!   silently overwrites it. `hash`, the envelope digest, is required and stored as given:
+//!   there is no canonical envelope form to recompute it from (Rekor does not either;
+//!   sigstore-js hashes the RFC 8785 JSON of the envelope with `publicKey` in the signature).
+//!   The stored body is Rekor's `Canonicalize` output in RFC 8785 form: the payload dropped,
+//!   `payloadType`, the signatures in submission order (empty `keyid`s left out), `hash` and
+//!   `payloadHash`. Search postings: each key and certificate identity, the payload hash, and
+//!   for in-toto payloads the subject digests and SLSA `materials` digests (SHA-256 only);
+//!   the envelope hash is not indexed (Rekor neither). Rekor's separate attestation storage
+//!   (the payload kept by payload hash) is not implemented.
 //! * `precert` 0.0.1, this log's own kind for CT precertificates recorded by
 //!   `add-pre-chain` (see [`crate::ct`]): body
 //!   `{"apiVersion":"0.0.1","kind":"precert","spec":{"chain":["<b64 DER>",...]}}` in RFC 8785
@@ -18,15 +35,15 @@
 //!
 //! Validation produces the canonical body (the Merkle leaf data), its leaf hash and the
 //! search-index postings. What this module does not do: store anything, check certificate
-//! chains or validity periods for hashedrekord/dsse (Rekor v1 does not either).
+//! chains or validity periods for hashedrekord/dsse/intoto (Rekor v1 does not either).
 
 use signet_proto::bundle::DsseEnvelope;
 use signet_proto::cert::{Identity, SubjectAltName};
 use signet_proto::keys::{HashAlgorithm, KeyAlgorithm, PublicKey};
 use signet_proto::merkle::{leaf_hash, Hash};
 use signet_proto::rekor::{
-    DsseCanonical, DsseSignatureVerifier, DsseV001, HashedRekordV001, ProposedEntry, RekorError,
-    RekorHashAlgorithm,
+    DsseCanonical, DsseSignatureVerifier, DsseV001, HashedRekordV001, IntotoV002, ProposedEntry,
+    RekorError, RekorHashAlgorithm,
 };
 use x509_parser::prelude::FromDer;
 
@@ -209,6 +226,7 @@ pub fn validate_proposed(json: &[u8]) -> Result<ValidEntry, EntryError> {
         ProposedEntry::DsseV001(_) => Err(EntryError::Invalid(
             "dsse entries must be submitted as proposedContent {envelope, verifiers}".into(),
         )),
+        ProposedEntry::IntotoV002(spec) => validate_intoto(&spec),
         _ => Err(EntryError::Unsupported("unsupported entry type".into())),
     }
 }
@@ -323,6 +341,84 @@ fn validate_dsse(mut env: DsseEnvelope, verifiers: &[Signer]) -> Result<ValidEnt
     Ok(ValidEntry::new(body, postings))
 }
 
+/// Validates a proposed intoto 0.0.2 entry (see the module docs) and builds its stored body.
+fn validate_intoto(spec: &IntotoV002) -> Result<ValidEntry, EntryError> {
+    if !spec.is_proposed() {
+        return Err(EntryError::Invalid(
+            "intoto entries must be submitted with the envelope payload \
+             (spec.content.envelope.payload)"
+                .into(),
+        ));
+    }
+    let env = &spec.content.envelope;
+    let payload = env.payload_bytes().map_err(rekor_err)?;
+    let pae = signet_proto::bundle::pae(&env.payload_type, &payload);
+    let mut postings = Vec::new();
+    for (i, s) in env.signatures.iter().enumerate() {
+        let sig = s.signature_bytes().map_err(rekor_err)?;
+        let signer = parse_signer(s.public_key.as_slice()).map_err(|e| match e {
+            EntryError::Invalid(m) => EntryError::Invalid(format!("intoto signature {i}: {m}")),
+            other => other,
+        })?;
+        signer.key.verify(&pae, &sig).map_err(|e| {
+            EntryError::Signature(format!(
+                "intoto signature {i} does not verify over the DSSE PAE with its publicKey: {e}"
+            ))
+        })?;
+        signer.postings(&mut postings);
+    }
+    let canonical = spec.canonical(&payload);
+    let Some(payload_hash) = canonical.content.payload_hash.clone() else {
+        return Err(EntryError::Malformed(
+            "intoto payload hash not computed".into(),
+        ));
+    };
+    if let Some(given) = &spec.content.payload_hash {
+        if *given != payload_hash {
+            return Err(EntryError::Invalid(format!(
+                "intoto content.payloadHash {} does not match the SHA-256 of the envelope \
+                 payload ({})",
+                given.value, payload_hash.value
+            )));
+        }
+    }
+    postings.push((IndexKind::ArtifactSha256, payload_hash.value.into_bytes()));
+    if env.payload_type == "application/vnd.in-toto+json" {
+        for d in intoto_subject_digests(&payload) {
+            postings.push((IndexKind::ArtifactSha256, d.into_bytes()));
+        }
+        for d in slsa_material_digests(&payload) {
+            postings.push((IndexKind::ArtifactSha256, d.into_bytes()));
+        }
+    }
+    let body = ProposedEntry::IntotoV002(canonical)
+        .canonical_bytes()
+        .map_err(rekor_err)?;
+    Ok(ValidEntry::new(body, postings))
+}
+
+/// SHA-256 digests of a SLSA provenance predicate's `materials` (Rekor's intoto `IndexKeys`).
+fn slsa_material_digests(payload: &[u8]) -> Vec<String> {
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(payload) else {
+        return Vec::new();
+    };
+    sha256_digests(v.get("predicate").and_then(|p| p.get("materials")))
+}
+
+/// The lowercase `digest.sha256` values of an array of in-toto resource descriptors.
+fn sha256_digests(list: Option<&serde_json::Value>) -> Vec<String> {
+    list.and_then(|s| s.as_array())
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|s| s.get("digest")?.get("sha256")?.as_str())
+                .filter(|d| d.len() == 64 && d.bytes().all(|b| b.is_ascii_hexdigit()))
+                .map(str::to_ascii_lowercase)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 impl Signer {
     /// The verifier text stored in dsse bodies: the PEM as submitted.
     fn key_pem_or_cert(&self) -> Vec<u8> {
@@ -338,17 +434,7 @@ fn intoto_subject_digests(payload: &[u8]) -> Vec<String> {
     let Ok(v) = serde_json::from_slice::<serde_json::Value>(payload) else {
         return Vec::new();
     };
-    v.get("subject")
-        .and_then(|s| s.as_array())
-        .map(|subjects| {
-            subjects
-                .iter()
-                .filter_map(|s| s.get("digest")?.get("sha256")?.as_str())
-                .filter(|d| d.len() == 64 && d.bytes().all(|b| b.is_ascii_hexdigit()))
-                .map(str::to_ascii_lowercase)
-                .collect()
-        })
-        .unwrap_or_default()
+    sha256_digests(v.get("subject"))
 }
 
 /// Builds the canonical `precert` body for a DER chain (precertificate first).

@@ -288,6 +288,8 @@ pub fn observe(index: u64, body: &[u8]) -> Result<ObservedEntry, EntryError> {
                 })?;
                 read_signer(index, KIND_DSSE, "verifier", verifier)?
             }
+            // Not reached: `intoto` is not in `known` above, so it came back as `Other`.
+            ProposedEntry::IntotoV002(_) => return Ok(out),
         }
     };
     out.san = signer.san;

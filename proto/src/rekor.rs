@@ -6,6 +6,12 @@
 //! * `pkg/types/dsse/v0.0.1/dsse_v0_0_1_schema.json` and `entry.go` (the request form
 //!   `proposedContent {envelope, verifiers}` and the stored canonical form
 //!   `{envelopeHash, payloadHash, signatures[{signature, verifier}]}`);
+//! * `pkg/types/intoto/v0.0.2/intoto_v0_0_2_schema.json` and `entry.go` (one type for both
+//!   forms, [`IntotoV002`]: `content {envelope {payload?, payloadType, signatures[{keyid?, sig,
+//!   publicKey}]}, hash, payloadHash}`; the stored form drops `payload`). Its quirks, as Rekor
+//!   and sigstore-js (`legacyCompatibility`) write them: `payload` is base64 of the envelope's
+//!   base64 payload text, `sig` is base64 of the base64 signature text, and `publicKey` is
+//!   base64 of a PEM key or certificate; an empty `keyid` is left out;
 //! * `openapi.yaml` (`LogEntry`, `LogInfo`, `ConsistencyProof`, `SearchIndex`,
 //!   `SearchLogQuery`, `Error`).
 //!
@@ -14,8 +20,8 @@
 //! `{"body","integratedTime","logID","logIndex"}` object ([`SetPayload`]).
 //!
 //! What this module does not do: verify entry signatures, fetch anything, or compute Merkle
-//! proofs. Only the `hashedrekord` and `dsse` kinds at `0.0.1` are modelled; other kinds are
-//! rejected with [`RekorError::UnsupportedKind`] / [`RekorError::UnsupportedApiVersion`].
+//! proofs. Only the `hashedrekord` and `dsse` kinds at `0.0.1` and `intoto` at `0.0.2` are
+//! modelled; other kinds are rejected with [`RekorError::UnsupportedKind`] / [`RekorError::UnsupportedApiVersion`].
 //! Unknown fields are rejected everywhere (Rekor itself ignores some of them).
 
 use crate::bundle::{Base64Bytes, DsseEnvelope};
@@ -30,8 +36,12 @@ use std::fmt;
 pub const KIND_HASHEDREKORD: &str = "hashedrekord";
 /// `kind` of a dsse entry.
 pub const KIND_DSSE: &str = "dsse";
-/// The only `apiVersion` modelled for both kinds.
+/// `kind` of an intoto entry.
+pub const KIND_INTOTO: &str = "intoto";
+/// The `apiVersion` modelled for hashedrekord and dsse.
 pub const API_VERSION_0_0_1: &str = "0.0.1";
+/// The `apiVersion` modelled for intoto.
+pub const API_VERSION_0_0_2: &str = "0.0.2";
 
 /// Errors from parsing or building Rekor entries.
 #[derive(Debug, thiserror::Error)]
@@ -51,18 +61,20 @@ pub enum RekorError {
         field: &'static str,
     },
     /// The entry `kind` is not one we accept.
-    #[error("unsupported entry kind {kind:?} (supported: hashedrekord, dsse)")]
+    #[error("unsupported entry kind {kind:?} (supported: hashedrekord, dsse, intoto)")]
     UnsupportedKind {
         /// The kind found.
         kind: String,
     },
     /// The `apiVersion` is not supported for that kind.
-    #[error("unsupported apiVersion {api_version:?} for kind {kind:?} (supported: 0.0.1)")]
+    #[error("unsupported apiVersion {api_version:?} for kind {kind:?} (supported: {supported})")]
     UnsupportedApiVersion {
         /// The entry kind.
         kind: String,
         /// The version found.
         api_version: String,
+        /// The version this module models for that kind.
+        supported: &'static str,
     },
     /// A spec field has an invalid value.
     #[error("invalid {kind} entry: {reason}")]
@@ -474,6 +486,186 @@ impl DsseV001 {
     }
 }
 
+/// intoto 0.0.2 `spec.content.envelope.signatures[]` item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IntotoV002Signature {
+    /// The signature's key ID (left out when empty, as Rekor's `omitempty` does).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub keyid: String,
+    /// The envelope's base64 signature *text* (the JSON value is base64 of it).
+    pub sig: Base64Bytes,
+    /// A PEM public key or certificate (the JSON value is base64 of the PEM).
+    pub public_key: Base64Bytes,
+}
+
+impl IntotoV002Signature {
+    /// Decodes the signature text to the raw signature, as go-securesystemslib's DSSE
+    /// verifier does: standard base64, else URL-safe base64 (both padded).
+    ///
+    /// # Errors
+    ///
+    /// [`RekorError::InvalidSpec`] if the text is not base64.
+    pub fn signature_bytes(&self) -> Result<Vec<u8>, RekorError> {
+        use base64::engine::general_purpose::{STANDARD, URL_SAFE};
+        use base64::Engine as _;
+        STANDARD
+            .decode(self.sig.as_slice())
+            .or_else(|_| URL_SAFE.decode(self.sig.as_slice()))
+            .map_err(|e| RekorError::InvalidSpec {
+                kind: KIND_INTOTO,
+                reason: format!(
+                    "signatures[].sig must be base64 of the base64 signature text: {e}"
+                ),
+            })
+    }
+}
+
+/// intoto 0.0.2 `spec.content.envelope`: a DSSE envelope with the keys inline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IntotoV002Envelope {
+    /// The envelope's base64 payload *text* (the JSON value is base64 of it). Present in a
+    /// proposed entry, absent from the stored form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<Base64Bytes>,
+    /// The DSSE payload type.
+    pub payload_type: String,
+    /// The signatures with their keys, in submission order.
+    pub signatures: Vec<IntotoV002Signature>,
+}
+
+impl IntotoV002Envelope {
+    /// Decodes the payload text to the raw payload, as Rekor does (standard base64).
+    ///
+    /// # Errors
+    ///
+    /// [`RekorError::InvalidSpec`] if the payload is absent, empty or not base64.
+    pub fn payload_bytes(&self) -> Result<Vec<u8>, RekorError> {
+        use base64::engine::general_purpose::STANDARD;
+        use base64::Engine as _;
+        let invalid = |reason: String| RekorError::InvalidSpec {
+            kind: KIND_INTOTO,
+            reason,
+        };
+        let text = match &self.payload {
+            Some(p) if !p.is_empty() => p.as_slice(),
+            _ => return Err(invalid("missing envelope payload".into())),
+        };
+        STANDARD.decode(text).map_err(|e| {
+            invalid(format!(
+                "envelope payload must be base64 of the base64 payload text: {e}"
+            ))
+        })
+    }
+}
+
+/// intoto 0.0.2 `spec.content`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IntotoV002Content {
+    /// The envelope.
+    pub envelope: IntotoV002Envelope,
+    /// The hash of the whole envelope, as the client computed it (Rekor cannot recompute it:
+    /// there is no canonical envelope form; it requires it and stores it as given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash: Option<HashValue>,
+    /// SHA-256 of the decoded payload (Rekor computes it; required in the stored form).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload_hash: Option<HashValue>,
+}
+
+/// intoto 0.0.2 `spec`, proposed (with `payload`) or stored (without).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntotoV002 {
+    /// `content`.
+    pub content: IntotoV002Content,
+}
+
+impl IntotoV002 {
+    /// Whether this is the proposed form (it carries the payload).
+    #[must_use]
+    pub fn is_proposed(&self) -> bool {
+        self.content.envelope.payload.is_some()
+    }
+
+    /// The stored form Rekor's `Canonicalize` writes: the payload dropped and `payloadHash`
+    /// set to SHA-256 of `payload`; `payloadType`, the signatures (in order) and `hash` kept.
+    #[must_use]
+    pub fn canonical(&self, payload: &[u8]) -> Self {
+        IntotoV002 {
+            content: IntotoV002Content {
+                envelope: IntotoV002Envelope {
+                    payload: None,
+                    payload_type: self.content.envelope.payload_type.clone(),
+                    signatures: self.content.envelope.signatures.clone(),
+                },
+                hash: self.content.hash.clone(),
+                payload_hash: Some(HashValue::sha256(&sha256(payload))),
+            },
+        }
+    }
+
+    /// Checks the rules of Rekor's schema, `Canonicalize` and `Insertable`: a non-empty
+    /// `payloadType`; at least one signature, each with a non-empty `sig` and `publicKey`;
+    /// `hash` present (Rekor cannot canonicalize without it); `hash` and `payloadHash`, when
+    /// present, SHA-256 as lowercase hex. A proposed entry has a non-empty payload; a stored
+    /// one has a `payloadHash`. Signatures, keys and the payload hash's value are checked by
+    /// the log, which has the crypto ([`IntotoV002Signature::signature_bytes`],
+    /// [`IntotoV002Envelope::payload_bytes`]).
+    ///
+    /// # Errors
+    ///
+    /// [`RekorError::InvalidSpec`].
+    pub fn validate(&self) -> Result<(), RekorError> {
+        let invalid = |reason: String| RekorError::InvalidSpec {
+            kind: KIND_INTOTO,
+            reason,
+        };
+        let c = &self.content;
+        if c.envelope.payload_type.is_empty() {
+            return Err(invalid("missing envelope payloadType".into()));
+        }
+        if c.envelope.signatures.is_empty() {
+            return Err(invalid("envelope has no signatures".into()));
+        }
+        for (i, s) in c.envelope.signatures.iter().enumerate() {
+            if s.sig.is_empty() {
+                return Err(invalid(format!("signature {i} has an empty sig")));
+            }
+            if s.public_key.is_empty() {
+                return Err(invalid(format!("signature {i} has an empty publicKey")));
+            }
+        }
+        let check = |h: &HashValue, what: &str| {
+            if h.algorithm != RekorHashAlgorithm::Sha256 {
+                return Err(invalid(format!("{what} must be sha256")));
+            }
+            h.digest()
+                .map(|_| ())
+                .map_err(|e| invalid(format!("{what}: {e}")))
+        };
+        match &c.hash {
+            Some(h) => check(h, "content.hash")?,
+            None => return Err(invalid("missing content.hash (the envelope digest)".into())),
+        }
+        match (&c.payload_hash, &c.envelope.payload) {
+            (Some(h), _) => check(h, "content.payloadHash")?,
+            (None, None) => {
+                return Err(invalid(
+                    "missing content.payloadHash (and no payload to compute it from)".into(),
+                ))
+            }
+            (None, Some(_)) => {}
+        }
+        if c.envelope.payload.as_ref().is_some_and(|p| p.is_empty()) {
+            return Err(invalid("missing envelope payload".into()));
+        }
+        Ok(())
+    }
+}
+
 /// A Rekor entry body (`{"apiVersion","kind","spec"}`), as submitted to
 /// `POST /api/v1/log/entries` or as stored (base64 `body` of a log entry).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -483,6 +675,8 @@ pub enum ProposedEntry {
     HashedRekordV001(HashedRekordV001),
     /// `dsse` 0.0.1.
     DsseV001(DsseV001),
+    /// `intoto` 0.0.2.
+    IntotoV002(IntotoV002),
 }
 
 impl ProposedEntry {
@@ -511,9 +705,11 @@ impl ProposedEntry {
             Some(Value::String(k)) => k,
             _ => return Err(RekorError::MissingField { field: "kind" }),
         };
-        if kind != KIND_HASHEDREKORD && kind != KIND_DSSE {
-            return Err(RekorError::UnsupportedKind { kind });
-        }
+        let supported = match kind.as_str() {
+            KIND_HASHEDREKORD | KIND_DSSE => API_VERSION_0_0_1,
+            KIND_INTOTO => API_VERSION_0_0_2,
+            _ => return Err(RekorError::UnsupportedKind { kind }),
+        };
         let api_version = match map.remove("apiVersion") {
             Some(Value::String(a)) => a,
             _ => {
@@ -522,8 +718,12 @@ impl ProposedEntry {
                 })
             }
         };
-        if api_version != API_VERSION_0_0_1 {
-            return Err(RekorError::UnsupportedApiVersion { kind, api_version });
+        if api_version != supported {
+            return Err(RekorError::UnsupportedApiVersion {
+                kind,
+                api_version,
+                supported,
+            });
         }
         let spec = map
             .remove("spec")
@@ -533,14 +733,16 @@ impl ProposedEntry {
                 source: serde::de::Error::custom(format!("unknown field `{extra}` in entry")),
             });
         }
-        if kind == KIND_HASHEDREKORD {
-            Ok(ProposedEntry::HashedRekordV001(
+        match kind.as_str() {
+            KIND_HASHEDREKORD => Ok(ProposedEntry::HashedRekordV001(
                 serde_json::from_value(spec).map_err(json_err)?,
-            ))
-        } else {
-            Ok(ProposedEntry::DsseV001(
+            )),
+            KIND_DSSE => Ok(ProposedEntry::DsseV001(
                 serde_json::from_value(spec).map_err(json_err)?,
-            ))
+            )),
+            _ => Ok(ProposedEntry::IntotoV002(
+                serde_json::from_value(spec).map_err(json_err)?,
+            )),
         }
     }
 
@@ -550,13 +752,17 @@ impl ProposedEntry {
         match self {
             ProposedEntry::HashedRekordV001(_) => KIND_HASHEDREKORD,
             ProposedEntry::DsseV001(_) => KIND_DSSE,
+            ProposedEntry::IntotoV002(_) => KIND_INTOTO,
         }
     }
 
     /// The entry `apiVersion`.
     #[must_use]
     pub fn api_version(&self) -> &'static str {
-        API_VERSION_0_0_1
+        match self {
+            ProposedEntry::HashedRekordV001(_) | ProposedEntry::DsseV001(_) => API_VERSION_0_0_1,
+            ProposedEntry::IntotoV002(_) => API_VERSION_0_0_2,
+        }
     }
 
     /// The entry as a JSON value.
@@ -568,6 +774,7 @@ impl ProposedEntry {
         let spec = match self {
             ProposedEntry::HashedRekordV001(s) => serde_json::to_value(s),
             ProposedEntry::DsseV001(s) => serde_json::to_value(s),
+            ProposedEntry::IntotoV002(s) => serde_json::to_value(s),
         }
         .map_err(json_err)?;
         let mut map = serde_json::Map::new();
@@ -598,6 +805,7 @@ impl ProposedEntry {
         match self {
             ProposedEntry::HashedRekordV001(s) => s.validate(),
             ProposedEntry::DsseV001(s) => s.validate(),
+            ProposedEntry::IntotoV002(s) => s.validate(),
         }
     }
 

@@ -1,7 +1,7 @@
 //! Signet's offline verifier for Sigstore bundles.
 //!
-//! [`verify()`] checks a Sigstore bundle (v0.1 to v0.3, Rekor v1 `hashedrekord` 0.0.1 and
-//! `dsse` 0.0.1 entries, Rekor v2 `hashedrekord` 0.0.2 entries with RFC 3161 timestamps)
+//! [`verify()`] checks a Sigstore bundle (v0.1 to v0.3, Rekor v1 `hashedrekord` 0.0.1,
+//! `dsse` 0.0.1 and `intoto` 0.0.2 entries, Rekor v2 `hashedrekord` 0.0.2 entries with RFC 3161 timestamps)
 //! against [`TrustMaterial`] built once from a `trusted_root.json`, a
 //! [`Policy`] and an [`Artifact`], all together:
 //!

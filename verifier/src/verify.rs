@@ -2,8 +2,8 @@
 //!
 //! Specs composed here: Sigstore client spec (bundle verification), RFC 5280 path validation
 //! restricted to one leaf under a pre-verified CA, RFC 6962 §3.3 embedded SCTs, the Fulcio
-//! certificate profile, DSSE v1 PAE with in-toto statements, Rekor v1 `hashedrekord` 0.0.1 and
-//! `dsse` 0.0.1 bodies and SETs, Rekor v2 `hashedrekord` 0.0.2 bodies (rekor-tiles,
+//! certificate profile, DSSE v1 PAE with in-toto statements, Rekor v1 `hashedrekord` 0.0.1,
+//! `dsse` 0.0.1 and `intoto` 0.0.2 bodies and SETs, Rekor v2 `hashedrekord` 0.0.2 bodies (rekor-tiles,
 //! protobuf-specs `rekor/v2`), RFC 3161 timestamps ([`crate::timestamp`]), RFC 6962 inclusion
 //! proofs and C2SP signed-note checkpoints. Each spec's bytes and math come from
 //! `signet-proto`.
@@ -26,7 +26,11 @@
 //! 4. the artifact signature (message digest or DSSE PAE + in-toto subject);
 //! 5. the log entry body matches the bundle (for `hashedrekord` 0.0.2, which Rekor v2 also
 //!    uses for DSSE envelopes: the digest of the artifact or of the DSSE PAE, the signature and
-//!    the verifier certificate or key, compared field by field);
+//!    the verifier certificate or key, compared field by field; for `intoto` 0.0.2, which
+//!    sigstore-js writes for DSSE envelopes in `legacyCompatibility` mode: the payload hash,
+//!    payload type, the one signature and its certificate or key, as sigstore-js's
+//!    `verifyIntoto002TLogBody` does plus the key; the client-computed envelope `hash` has no
+//!    canonical form to recompute and is not checked, as in sigstore-js);
 //! 6. the inclusion proof recomputes the proof's root;
 //! 7. the checkpoint is signed by the log and states the same root and size (and, when the
 //!    trust material asks for it, carries enough witness cosignatures).
@@ -80,6 +84,8 @@ pub enum EntryKind {
     HashedRekord,
     /// `dsse` 0.0.1 (a DSSE envelope).
     Dsse,
+    /// `intoto` 0.0.2 (a DSSE envelope, recorded by sigstore-js's `legacyCompatibility` mode).
+    IntotoV002,
     /// Rekor v2 `hashedrekord` 0.0.2: a signature over a digest, or over the digest of a DSSE
     /// envelope's PAE.
     HashedRekordV002,
@@ -172,12 +178,14 @@ pub fn verify_checked(
     let kind = match (entry.kind.as_str(), entry.version.as_str()) {
         ("hashedrekord", "0.0.1") => EntryKind::HashedRekord,
         ("dsse", "0.0.1") => EntryKind::Dsse,
+        ("intoto", "0.0.2") => EntryKind::IntotoV002,
         ("hashedrekord", "0.0.2") => EntryKind::HashedRekordV002,
         (k, v) => {
             return Err(TlogError::Kind {
                 kind: k.to_owned(),
                 version: v.to_owned(),
-                reason: "only hashedrekord 0.0.1, dsse 0.0.1 and hashedrekord 0.0.2 are supported"
+                reason: "only hashedrekord 0.0.1, dsse 0.0.1, intoto 0.0.2 and hashedrekord 0.0.2 \
+                         are supported"
                     .to_owned(),
             }
             .into())
@@ -185,7 +193,7 @@ pub fn verify_checked(
     };
     match (&bundle.content, kind) {
         (Content::Message { .. }, EntryKind::HashedRekord)
-        | (Content::Dsse { .. }, EntryKind::Dsse)
+        | (Content::Dsse { .. }, EntryKind::Dsse | EntryKind::IntotoV002)
         | (_, EntryKind::HashedRekordV002) => {}
         _ => {
             return Err(TlogError::Kind {
@@ -366,6 +374,8 @@ pub fn verify_checked(
             leaf_der,
             &signing_key,
         )?;
+    } else if let (EntryKind::IntotoV002, Content::Dsse { envelope }) = (kind, &bundle.content) {
+        glue::check_body_intoto(&entry.body, envelope, leaf_der, &signing_key)?;
     } else {
         glue::check_body(
             &entry.body,
@@ -1143,23 +1153,99 @@ pub(crate) mod glue {
         body: &[u8],
         kind: &'static str,
     ) -> Result<S, TlogError> {
+        parse_body_version(body, kind, signet_proto::rekor::API_VERSION_0_0_1)
+    }
+
+    /// As [`parse_body`], for a given `apiVersion`.
+    fn parse_body_version<S: serde::de::DeserializeOwned>(
+        body: &[u8],
+        kind: &'static str,
+        version: &'static str,
+    ) -> Result<S, TlogError> {
         let b: Body<S> = serde_json::from_slice(body).map_err(|e| TlogError::Body {
-            reason: format!(
-                "not a {kind} {} body: {e}",
-                signet_proto::rekor::API_VERSION_0_0_1
-            ),
+            reason: format!("not a {kind} {version} body: {e}"),
         })?;
-        if b.kind != kind || b.api_version != signet_proto::rekor::API_VERSION_0_0_1 {
+        if b.kind != kind || b.api_version != version {
             return Err(TlogError::Body {
                 reason: format!(
-                    "body is {} {}, expected {kind} {}",
-                    b.kind,
-                    b.api_version,
-                    signet_proto::rekor::API_VERSION_0_0_1
+                    "body is {} {}, expected {kind} {version}",
+                    b.kind, b.api_version
                 ),
             });
         }
         Ok(b.spec)
+    }
+
+    /// Compares a Rekor v1 `intoto` 0.0.2 body (the stored form: no payload) with the
+    /// bundle's DSSE envelope:
+    /// * `payloadHash` is SHA-256 of the envelope's payload (sigstore-js: "DSSE payload hash
+    ///   mismatch"); a body that still carries `payload` must carry this payload;
+    /// * `payloadType` is the envelope's;
+    /// * exactly one signature on each side (sigstore-js: "signature count mismatch"), and the
+    ///   body's `sig`, base64 of the base64 signature text, decodes to the envelope's
+    ///   signature (sigstore-js: "tlog entry signature mismatch");
+    /// * its `publicKey` is the bundle's leaf certificate (or, keyed, the policy's key), which
+    ///   sigstore-js does not compare but the dsse 0.0.1 check does.
+    ///
+    /// The envelope `hash` is the submitting client's own digest of the envelope (no
+    /// canonical form exists); like sigstore-js it is only checked to be SHA-256 hex.
+    pub(super) fn check_body_intoto(
+        body: &[u8],
+        envelope: &signet_proto::bundle::DsseEnvelope,
+        leaf_der: Option<&[u8]>,
+        key: &PublicKey,
+    ) -> Result<(), TlogError> {
+        use signet_proto::rekor::{IntotoV002, API_VERSION_0_0_2, KIND_INTOTO};
+        let spec: IntotoV002 = parse_body_version(body, KIND_INTOTO, API_VERSION_0_0_2)?;
+        spec.validate().map_err(|e| TlogError::Body {
+            reason: e.to_string(),
+        })?;
+        let c = &spec.content;
+        let payload_hash = c.payload_hash.as_ref().ok_or_else(|| TlogError::Body {
+            reason: "intoto body has no payloadHash".to_owned(),
+        })?;
+        if sha256_of(payload_hash, "spec.content.payloadHash")? != sha256(&envelope.payload) {
+            return Err(TlogError::BodyMismatch {
+                field: "spec.content.payloadHash",
+            });
+        }
+        if c.envelope.payload.is_some() {
+            let p = c.envelope.payload_bytes().map_err(|e| TlogError::Body {
+                reason: e.to_string(),
+            })?;
+            if p != envelope.payload.as_slice() {
+                return Err(TlogError::BodyMismatch {
+                    field: "spec.content.envelope.payload",
+                });
+            }
+        }
+        if c.envelope.payload_type != envelope.payload_type {
+            return Err(TlogError::BodyMismatch {
+                field: "spec.content.envelope.payloadType",
+            });
+        }
+        let ([s], [env_sig]) = (
+            c.envelope.signatures.as_slice(),
+            envelope.signatures.as_slice(),
+        ) else {
+            return Err(TlogError::BodyMismatch {
+                field: "spec.content.envelope.signatures (count)",
+            });
+        };
+        let sig = s.signature_bytes().map_err(|e| TlogError::Body {
+            reason: e.to_string(),
+        })?;
+        if sig != env_sig.sig.as_slice() {
+            return Err(TlogError::BodyMismatch {
+                field: "spec.content.envelope.signatures[0].sig",
+            });
+        }
+        check_verifier(
+            &s.public_key,
+            leaf_der,
+            key,
+            "spec.content.envelope.signatures[0].publicKey",
+        )
     }
 
     /// Compares the canonicalized entry body with the bundle (Rekor `hashedrekord` 0.0.1 and
