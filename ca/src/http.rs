@@ -1,5 +1,6 @@
 //! Fulcio v2 HTTP API (axum): `POST /api/v2/signingCert`, `GET /api/v2/trustBundle`,
-//! `GET /api/v2/configuration`.
+//! `GET /api/v2/configuration`; and Fulcio's legacy v1 `POST /api/v1/signingCert` and
+//! `GET /api/v1/rootCert`, which answer PEM text (cosign's Fulcio client uses v1).
 //!
 //! Handlers extract, make one [`CaService`] call and map the error. Errors are JSON
 //! `{"code": <HTTP status>, "message": <text>}`: a stable prefix naming the kind of error
@@ -20,8 +21,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Serialize;
 use signet_proto::fulcio::{
-    CertificateChain, CreateSigningCertificateRequest, SigningCertificate,
-    SigningCertificateEmbeddedSct,
+    CertificateChain, CreateSigningCertificateRequest, LegacyCertificateRequest,
+    SigningCertificate, SigningCertificateEmbeddedSct,
 };
 
 use crate::oidc::OidcError;
@@ -106,25 +107,34 @@ fn bearer_token(headers: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
+/// The body, or the status and message of the JSON error for a rejected one (413 over the
+/// cap).
+fn body_or_error(
+    ca: &CaService,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Bytes, (StatusCode, String)> {
+    body.map_err(|r| {
+        let status = r.status();
+        let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            format!(
+                "request body too large (limit {} bytes)",
+                ca.config().max_body_bytes
+            )
+        } else {
+            format!("invalid request: {}", r.body_text())
+        };
+        (status, message)
+    })
+}
+
 async fn signing_cert(
     State(ca): State<Arc<CaService>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let body = match body {
+    let body = match body_or_error(&ca, body) {
         Ok(b) => b,
-        Err(r) => {
-            let status = r.status();
-            let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
-                format!(
-                    "request body too large (limit {} bytes)",
-                    ca.config().max_body_bytes
-                )
-            } else {
-                format!("invalid request: {}", r.body_text())
-            };
-            return error(status, &message);
-        }
+        Err((status, message)) => return error(status, &message),
     };
     let req = match CreateSigningCertificateRequest::from_json(&body) {
         Ok(r) => r,
@@ -152,6 +162,65 @@ async fn signing_cert(
     }
 }
 
+/// PEM certificates as one `application/pem-certificate-chain` text, as Fulcio's legacy API
+/// answers: each certificate, newline-separated, surrounding whitespace trimmed.
+fn pem_chain(status: StatusCode, certificates: &[String]) -> Response {
+    let text = certificates
+        .iter()
+        .map(|c| c.trim())
+        .collect::<Vec<_>>()
+        .join("\n");
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/pem-certificate-chain")],
+        text,
+    )
+        .into_response()
+}
+
+/// Fulcio's legacy v1 `POST /api/v1/signingCert` (cosign's Fulcio client): the token only in
+/// `Authorization: Bearer`, the key as `publicKey` + `signedEmailAddress` or a CSR; 201 with
+/// the PEM chain as text.
+async fn signing_cert_v1(
+    State(ca): State<Arc<CaService>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match body_or_error(&ca, body) {
+        Ok(b) => b,
+        Err((status, message)) => return error(status, &message),
+    };
+    let req = match LegacyCertificateRequest::from_json(&body) {
+        Ok(r) => r.into_v2(),
+        Err(e) => {
+            tracing::warn!(error = %e, "malformed v1 signingCert request");
+            return error(StatusCode::BAD_REQUEST, &format!("invalid request: {e}"));
+        }
+    };
+    let req = match req {
+        Ok(r) => r,
+        Err(e) => return error(StatusCode::BAD_REQUEST, &format!("invalid request: {e}")),
+    };
+    match ca
+        .create_signing_certificate(&req, bearer_token(&headers))
+        .await
+    {
+        Ok(chain) => pem_chain(StatusCode::CREATED, &chain),
+        Err(e) => map_error(&e),
+    }
+}
+
+/// Fulcio's legacy v1 `GET /api/v1/rootCert`: every certificate of the trust bundle as PEM text.
+async fn root_cert_v1(State(ca): State<Arc<CaService>>) -> Response {
+    let certificates: Vec<String> = ca
+        .trust_bundle()
+        .chains
+        .into_iter()
+        .flat_map(|c| c.certificates)
+        .collect();
+    pem_chain(StatusCode::OK, &certificates)
+}
+
 async fn trust_bundle(State(ca): State<Arc<CaService>>) -> Response {
     Json(ca.trust_bundle()).into_response()
 }
@@ -160,13 +229,15 @@ async fn configuration(State(ca): State<Arc<CaService>>) -> Response {
     Json(ca.configuration()).into_response()
 }
 
-/// The Fulcio v2 router.
+/// The Fulcio router (v2, and the legacy v1 endpoints).
 pub fn router(state: Arc<CaService>) -> Router {
     let limit = state.config().max_body_bytes;
     Router::new()
         .route("/api/v2/signingCert", post(signing_cert))
         .route("/api/v2/trustBundle", get(trust_bundle))
         .route("/api/v2/configuration", get(configuration))
+        .route("/api/v1/signingCert", post(signing_cert_v1))
+        .route("/api/v1/rootCert", get(root_cert_v1))
         .method_not_allowed_fallback(|method: axum::http::Method| async move {
             error(
                 StatusCode::METHOD_NOT_ALLOWED,

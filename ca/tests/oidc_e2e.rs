@@ -596,6 +596,111 @@ async fn oidc_cases() {
     .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.json);
     assert_message(&r, "invalid identity token: token expired");
+
+    // --- Fulcio's legacy v1 API (cosign's client): token only as Bearer, PEM text back ----
+    let proof = B64.encode(key.sign(b"alice@example.com").unwrap());
+    let pem_reply = |r: &Reply| -> Vec<Vec<u8>> {
+        assert_eq!(
+            r.status,
+            StatusCode::CREATED,
+            "{}",
+            String::from_utf8_lossy(&r.bytes)
+        );
+        assert_eq!(
+            r.content_type.as_deref(),
+            Some("application/pem-certificate-chain")
+        );
+        ::pem::parse_many(&r.bytes)
+            .unwrap()
+            .into_iter()
+            .map(|p| p.into_contents())
+            .collect()
+    };
+    for content in [
+        B64.encode(key.public_key().spki_der()),
+        B64.encode(key.public_key().to_pem()),
+    ] {
+        let v1 = serde_json::json!({
+            "publicKey": {"algorithm": "ecdsa", "content": content},
+            "signedEmailAddress": proof,
+        });
+        let r = call_with_headers(
+            &ca,
+            "POST",
+            "/api/v1/signingCert",
+            &[("authorization", &bearer)],
+            serde_json::to_vec(&v1).unwrap(),
+        )
+        .await;
+        let chain = pem_reply(&r);
+        assert_eq!(chain.len(), 3, "leaf, intermediate, root");
+        let id = check_profile(&ca, &chain, key.public_key().spki_der());
+        assert_eq!(
+            id.sans,
+            vec![SubjectAltName::Email("alice@example.com".into())]
+        );
+        // The same request without the header has no token.
+        let r = call(
+            &ca,
+            "POST",
+            "/api/v1/signingCert",
+            serde_json::to_vec(&v1).unwrap(),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        assert_message(&r, "invalid request: no identity token");
+    }
+    let v1_csr = serde_json::json!({"certificateSigningRequest": B64.encode(csr.as_bytes())});
+    let r = call_with_headers(
+        &ca,
+        "POST",
+        "/api/v1/signingCert",
+        &[("authorization", &bearer)],
+        serde_json::to_vec(&v1_csr).unwrap(),
+    )
+    .await;
+    let chain = pem_reply(&r);
+    check_profile(
+        &ca,
+        &chain,
+        &rcgen::PublicKeyData::subject_public_key_info(&csr_key),
+    );
+    // A proof over something else, no key at all, unknown fields: 400 with the reason.
+    let wrong = serde_json::json!({
+        "publicKey": {"content": B64.encode(key.public_key().spki_der())},
+        "signedEmailAddress": B64.encode(key.sign(b"mallory@example.com").unwrap()),
+    });
+    for (body, prefix) in [
+        (wrong, "proof of possession failed: "),
+        (
+            serde_json::json!({}),
+            "invalid request: request needs publicKey or certificateSigningRequest",
+        ),
+        (
+            serde_json::json!({"publicKey": {"content": "AA=="}, "extra": 1}),
+            "invalid request: malformed Fulcio JSON: unknown field `extra`",
+        ),
+    ] {
+        let r = call_with_headers(
+            &ca,
+            "POST",
+            "/api/v1/signingCert",
+            &[("authorization", &bearer)],
+            serde_json::to_vec(&body).unwrap(),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{body}: {}", r.json);
+        assert_message(&r, prefix);
+    }
+    let r = call(&ca, "GET", "/api/v1/rootCert", vec![]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        r.content_type.as_deref(),
+        Some("application/pem-certificate-chain")
+    );
+    let roots = ::pem::parse_many(&r.bytes).unwrap();
+    assert_eq!(roots.len(), 2);
+    assert_eq!(roots[1].contents(), ca.root_der.as_slice());
     let r = call(&ca, "POST", "/api/v2/signingCert", vec![b' '; 200 * 1024]).await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(r.json["code"], 413);

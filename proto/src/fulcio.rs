@@ -7,8 +7,11 @@
 //! oneofs as Rust enums with exactly one member present.
 //!
 //! What this module does not do: verify the OIDC token or the proof of possession, parse
-//! the CSR or the certificates (they stay PEM text / DER bytes), or talk HTTP. The legacy v1
-//! API (`fulcio_legacy.proto`) is not modelled.
+//! the CSR or the certificates (they stay PEM text / DER bytes), or talk HTTP.
+//!
+//! The legacy v1 request (`fulcio_legacy.proto`, `POST /api/v1/signingCert`, still what
+//! cosign's Fulcio client sends) is read by [`LegacyCertificateRequest`] and turned into the
+//! v2 request Fulcio's own legacy server builds from it; its answer is the PEM chain as text.
 
 use crate::bundle::Base64Bytes;
 use serde::{Deserialize, Serialize};
@@ -156,6 +159,87 @@ impl CreateSigningCertificateRequest {
     /// `key` oneof.
     pub fn from_json(bytes: &[u8]) -> Result<Self, FulcioError> {
         serde_json::from_slice(bytes).map_err(|source| FulcioError::Json { source })
+    }
+}
+
+/// `fulcio_legacy.PublicKey`: the key as bytes (DER SubjectPublicKeyInfo, or PEM text).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LegacyPublicKey {
+    /// Informational, as in v2 (`"ecdsa"`, ...).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub algorithm: String,
+    /// The key's bytes.
+    pub content: Base64Bytes,
+}
+
+/// `fulcio_legacy.CreateSigningCertificateRequest` (`POST /api/v1/signingCert`). The token
+/// travels only in the `Authorization: Bearer` header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LegacyCertificateRequest {
+    /// The key to certify (with `signedEmailAddress`), unless a CSR is given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<LegacyPublicKey>,
+    /// Proof of possession: the key's signature over the challenge (the token's email or
+    /// `sub`), despite the name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_email_address: Option<Base64Bytes>,
+    /// A PEM PKCS#10 CSR; when present it wins over `publicKey`, as in Fulcio.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_signing_request: Option<Base64Bytes>,
+}
+
+/// Why a legacy request has no key to certify.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("request needs publicKey or certificateSigningRequest")]
+#[non_exhaustive]
+pub struct LegacyNoKey;
+
+impl LegacyCertificateRequest {
+    /// Parses a request body.
+    ///
+    /// # Errors
+    ///
+    /// [`FulcioError::Json`] on malformed JSON, unknown fields or bad base64.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, FulcioError> {
+        serde_json::from_slice(bytes).map_err(|source| FulcioError::Json { source })
+    }
+
+    /// The v2 request Fulcio's legacy server makes of this one (no credentials: the caller
+    /// adds the Bearer token). A non-empty CSR wins; otherwise the key's bytes become the v2
+    /// `content` string: PEM text as is, anything else (DER) as base64, which the v2 key
+    /// parser reads either way. A missing `signedEmailAddress` is an empty proof, which then
+    /// fails verification, as in Fulcio.
+    ///
+    /// # Errors
+    ///
+    /// [`LegacyNoKey`] when there is neither a CSR nor a key.
+    pub fn into_v2(self) -> Result<CreateSigningCertificateRequest, LegacyNoKey> {
+        let key = match (self.certificate_signing_request, self.public_key) {
+            (Some(csr), _) if !csr.0.is_empty() => KeyRequest::CertificateSigningRequest(csr),
+            (_, Some(pk)) => {
+                let content = match std::str::from_utf8(&pk.content.0) {
+                    Ok(text) if text.trim_start().starts_with("-----BEGIN") => text.to_owned(),
+                    _ => {
+                        use base64::Engine as _;
+                        base64::engine::general_purpose::STANDARD.encode(&pk.content.0)
+                    }
+                };
+                KeyRequest::PublicKey(PublicKeyRequest {
+                    public_key: FulcioPublicKey {
+                        algorithm: PublicKeyAlgorithm::Unspecified,
+                        content,
+                    },
+                    proof_of_possession: self.signed_email_address.unwrap_or_default(),
+                })
+            }
+            _ => return Err(LegacyNoKey),
+        };
+        Ok(CreateSigningCertificateRequest {
+            credentials: None,
+            key,
+        })
     }
 }
 

@@ -224,7 +224,10 @@ pub fn client_key() -> EcdsaSigner {
 pub struct Reply {
     pub status: StatusCode,
     pub retry_after: Option<String>,
+    pub content_type: Option<String>,
+    /// The body as JSON (`Null` when it is not JSON).
     pub json: serde_json::Value,
+    pub bytes: Vec<u8>,
 }
 
 pub async fn call(ca: &TestCa, method: &str, path: &str, body: Vec<u8>) -> Reply {
@@ -254,14 +257,21 @@ pub async fn call_with_headers(
         .headers()
         .get("retry-after")
         .map(|v| v.to_str().unwrap().to_owned());
+    let content_type = resp
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned());
     let bytes = axum::body::to_bytes(resp.into_body(), 1 << 24)
         .await
-        .unwrap();
+        .unwrap()
+        .to_vec();
     let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
     Reply {
         status,
         retry_after,
+        content_type,
         json,
+        bytes,
     }
 }
 
