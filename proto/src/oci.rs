@@ -515,7 +515,7 @@ pub enum TokenResponseError {
 /// ASCII (`0x21..=0x7e`; RFC 6750 `b64token` is a subset).
 ///
 /// # Errors
-/// [`TokenResponseError`] when the body is not JSON, `token` or `access_token` is present but
+/// [`TokenResponseError`] when the body is not JSON (UTF-8 throughout), `token` or `access_token` is present but
 /// not a string (or null), neither holds a non-empty token, or the token is not visible ASCII.
 pub fn parse_token_response(body: &[u8]) -> Result<String, TokenResponseError> {
     #[derive(Deserialize)]
@@ -523,8 +523,12 @@ pub fn parse_token_response(body: &[u8]) -> Result<String, TokenResponseError> {
         token: Option<String>,
         access_token: Option<String>,
     }
+    // JSON is UTF-8 (RFC 8259 §8.1); serde_json would skip the fields it ignores unchecked.
+    let body = std::str::from_utf8(body).map_err(|e| TokenResponseError::Malformed {
+        reason: e.to_string(),
+    })?;
     let t: TokenResponse =
-        serde_json::from_slice(body).map_err(|e| TokenResponseError::Malformed {
+        serde_json::from_str(body).map_err(|e| TokenResponseError::Malformed {
             reason: e.to_string(),
         })?;
     let token = t
@@ -801,6 +805,14 @@ mod tests {
             ok(r#"{"token":"t.1-_~+/=","issued_at":"not a time","expires_in":"x","x":[]}"#)
                 .unwrap(),
             "t.1-_~+/="
+        );
+        // Not UTF-8, even in a field that is ignored: not JSON (found by the registry_token
+        // fuzz target; serde_json skips ignored strings without checking them).
+        assert_eq!(
+            parse_token_response(b"{\"scope\":\"\xb6\",\"token\":\"t\"}")
+                .unwrap_err()
+                .to_string(),
+            "bad token response: invalid utf-8 sequence of 1 bytes from index 10"
         );
         for (body, message) in [
             ("{}", "token response has no token"),
