@@ -379,6 +379,7 @@ async fn serve(
         listener,
         router(state),
         tls,
+        crate::listen::Timeouts::default(),
         crate::listen::shutdown_signal(),
     )
     .await

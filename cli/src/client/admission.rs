@@ -751,6 +751,7 @@ pub(crate) fn run(args: AdmissionArgs) -> anyhow::Result<ExitCode> {
             listener,
             router(state),
             tls.as_ref(),
+            crate::listen::Timeouts::default(),
             crate::listen::shutdown_signal(),
         )
         .await

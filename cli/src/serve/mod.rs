@@ -490,6 +490,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         listener,
         router,
         config.tls.as_ref(),
+        crate::listen::Timeouts::default(),
         crate::listen::shutdown_signal(),
     )
     .await?;
