@@ -67,14 +67,15 @@ pub enum RekorError {
         kind: String,
     },
     /// The `apiVersion` is not supported for that kind.
-    #[error("unsupported apiVersion {api_version:?} for kind {kind:?} (supported: {supported})")]
+    #[error(
+        "unsupported apiVersion {api_version:?} for kind {kind:?} (supported: {})",
+        supported_api_version(.kind)
+    )]
     UnsupportedApiVersion {
         /// The entry kind.
         kind: String,
         /// The version found.
         api_version: String,
-        /// The version this module models for that kind.
-        supported: &'static str,
     },
     /// A spec field has an invalid value.
     #[error("invalid {kind} entry: {reason}")]
@@ -87,6 +88,16 @@ pub enum RekorError {
     /// Canonicalization failed.
     #[error(transparent)]
     Jcs(#[from] JcsError),
+}
+
+/// The `apiVersion` modelled for a known `kind` (`0.0.1` for unknown kinds, which are refused
+/// before their version is looked at).
+fn supported_api_version(kind: &str) -> &'static str {
+    if kind == KIND_INTOTO {
+        API_VERSION_0_0_2
+    } else {
+        API_VERSION_0_0_1
+    }
 }
 
 fn json_err(source: serde_json::Error) -> RekorError {
@@ -705,11 +716,9 @@ impl ProposedEntry {
             Some(Value::String(k)) => k,
             _ => return Err(RekorError::MissingField { field: "kind" }),
         };
-        let supported = match kind.as_str() {
-            KIND_HASHEDREKORD | KIND_DSSE => API_VERSION_0_0_1,
-            KIND_INTOTO => API_VERSION_0_0_2,
-            _ => return Err(RekorError::UnsupportedKind { kind }),
-        };
+        if ![KIND_HASHEDREKORD, KIND_DSSE, KIND_INTOTO].contains(&kind.as_str()) {
+            return Err(RekorError::UnsupportedKind { kind });
+        }
         let api_version = match map.remove("apiVersion") {
             Some(Value::String(a)) => a,
             _ => {
@@ -718,12 +727,8 @@ impl ProposedEntry {
                 })
             }
         };
-        if api_version != supported {
-            return Err(RekorError::UnsupportedApiVersion {
-                kind,
-                api_version,
-                supported,
-            });
+        if api_version != supported_api_version(&kind) {
+            return Err(RekorError::UnsupportedApiVersion { kind, api_version });
         }
         let spec = map
             .remove("spec")

@@ -1341,11 +1341,180 @@ pub(crate) mod glue {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::glue::{
-        canonical_hashedrekord_body, check_body, check_body_v002, check_verifier,
-        is_strict_certificate_pem, set_payload,
+        canonical_hashedrekord_body, check_body, check_body_intoto, check_body_v002,
+        check_verifier, is_strict_certificate_pem, set_payload,
     };
     use crate::bundle::Content;
     use base64::Engine as _;
+
+    /// An `intoto` 0.0.2 body (stored form) for `envelope`'s first signature and `key_pem`, as
+    /// the log writes it; `edit` changes the JSON first.
+    fn intoto_body(
+        envelope: &signet_proto::bundle::DsseEnvelope,
+        key_pem: &str,
+        edit: impl FnOnce(&mut serde_json::Value),
+    ) -> Vec<u8> {
+        let b64 = &base64::engine::general_purpose::STANDARD;
+        let mut v = serde_json::json!({
+            "apiVersion": "0.0.2", "kind": "intoto",
+            "spec": {"content": {
+                "envelope": {"payloadType": envelope.payload_type, "signatures": [{
+                    "publicKey": b64.encode(key_pem),
+                    "sig": b64.encode(b64.encode(envelope.signatures[0].sig.as_slice())),
+                }]},
+                "hash": {"algorithm": "sha256", "value": "ab".repeat(32)},
+                "payloadHash": {"algorithm": "sha256",
+                    "value": hex::encode(crate::trust::sha256(&envelope.payload))},
+            }}
+        });
+        edit(&mut v);
+        serde_json::to_vec(&v).unwrap()
+    }
+
+    /// `intoto` 0.0.2 bodies are compared with the bundle's envelope as sigstore-js does
+    /// (payload hash, one signature, double-base64 `sig`) plus payloadType and the key; each
+    /// changed field is named.
+    #[test]
+    fn intoto_v002_bodies() {
+        use crate::error::TlogError;
+        use signet_proto::bundle::{Base64Bytes, DsseEnvelope, DsseSignature};
+        let b64 = &base64::engine::general_purpose::STANDARD;
+        let signer = signet_proto::keys::EcdsaSigner::generate(
+            signet_proto::keys::EcdsaCurve::P256,
+            &aws_lc_rs::rand::SystemRandom::new(),
+        )
+        .unwrap();
+        let key = signer.public_key().clone();
+        let key_pem = key.to_pem();
+        let payload = br#"{"_type":"https://in-toto.io/Statement/v1"}"#.to_vec();
+        let mut envelope = DsseEnvelope {
+            payload: Base64Bytes(payload),
+            payload_type: "application/vnd.in-toto+json".to_owned(),
+            signatures: vec![],
+        };
+        envelope.signatures.push(DsseSignature {
+            sig: Base64Bytes(signer.sign(&envelope.pae()).unwrap()),
+            keyid: String::new(),
+        });
+        let check = |body: &[u8]| check_body_intoto(body, &envelope, None, &key);
+        check(&intoto_body(&envelope, &key_pem, |_| {})).unwrap();
+        // A body that still carries the (same) payload matches too.
+        let with_payload = intoto_body(&envelope, &key_pem, |v| {
+            v["spec"]["content"]["envelope"]["payload"] =
+                b64.encode(b64.encode(envelope.payload.as_slice())).into();
+        });
+        check(&with_payload).unwrap();
+
+        let other_key = fresh_p256_key().to_pem();
+        let mismatches: Vec<(Vec<u8>, &str)> = vec![
+            (
+                intoto_body(&envelope, &key_pem, |v| {
+                    v["spec"]["content"]["payloadHash"]["value"] = "00".repeat(32).into();
+                }),
+                "spec.content.payloadHash",
+            ),
+            (
+                intoto_body(&envelope, &key_pem, |v| {
+                    v["spec"]["content"]["envelope"]["payload"] =
+                        b64.encode(b64.encode(b"other")).into();
+                }),
+                "spec.content.envelope.payload",
+            ),
+            (
+                intoto_body(&envelope, &key_pem, |v| {
+                    v["spec"]["content"]["envelope"]["payloadType"] = "text/plain".into();
+                }),
+                "spec.content.envelope.payloadType",
+            ),
+            (
+                intoto_body(&envelope, &key_pem, |v| {
+                    let mut sig = envelope.signatures[0].sig.to_vec();
+                    sig[10] ^= 1;
+                    v["spec"]["content"]["envelope"]["signatures"][0]["sig"] =
+                        b64.encode(b64.encode(sig)).into();
+                }),
+                "spec.content.envelope.signatures[0].sig",
+            ),
+            (
+                intoto_body(&envelope, &key_pem, |v| {
+                    let first = v["spec"]["content"]["envelope"]["signatures"][0].clone();
+                    v["spec"]["content"]["envelope"]["signatures"]
+                        .as_array_mut()
+                        .unwrap()
+                        .push(first);
+                }),
+                "spec.content.envelope.signatures (count)",
+            ),
+            (
+                intoto_body(&envelope, &key_pem, |v| {
+                    v["spec"]["content"]["envelope"]["signatures"][0]["publicKey"] =
+                        b64.encode(&other_key).into();
+                }),
+                "spec.content.envelope.signatures[0].publicKey",
+            ),
+        ];
+        for (body, field) in mismatches {
+            match check(&body) {
+                Err(TlogError::BodyMismatch { field: f }) => assert_eq!(f, field),
+                other => panic!("{field}: {other:?}"),
+            }
+        }
+        // An envelope with two signatures does not fit a one-signature body either.
+        let mut two = envelope.clone();
+        two.signatures.push(two.signatures[0].clone());
+        assert!(matches!(
+            check_body_intoto(&intoto_body(&envelope, &key_pem, |_| {}), &two, None, &key),
+            Err(TlogError::BodyMismatch {
+                field: "spec.content.envelope.signatures (count)"
+            })
+        ));
+
+        let malformed: Vec<(Vec<u8>, &str)> = vec![
+            (
+                intoto_body(&envelope, &key_pem, |v| v["apiVersion"] = "0.0.1".into()),
+                "expected intoto 0.0.2",
+            ),
+            (
+                intoto_body(&envelope, &key_pem, |v| v["kind"] = "dsse".into()),
+                "expected intoto 0.0.2",
+            ),
+            (
+                intoto_body(&envelope, &key_pem, |v| {
+                    // The signature base64 once: not base64 of the base64 text.
+                    v["spec"]["content"]["envelope"]["signatures"][0]["sig"] =
+                        b64.encode(envelope.signatures[0].sig.as_slice()).into();
+                }),
+                "base64 of the base64 signature text",
+            ),
+            (
+                intoto_body(&envelope, &key_pem, |v| {
+                    v["spec"]["content"].as_object_mut().unwrap().remove("hash");
+                }),
+                "missing content.hash",
+            ),
+            (
+                intoto_body(&envelope, &key_pem, |v| {
+                    v["spec"]["content"]
+                        .as_object_mut()
+                        .unwrap()
+                        .remove("payloadHash");
+                }),
+                "missing content.payloadHash",
+            ),
+            (
+                intoto_body(&envelope, &key_pem, |v| v["spec"]["extra"] = 1.into()),
+                "unknown field",
+            ),
+        ];
+        for (body, want) in malformed {
+            match check(&body) {
+                Err(TlogError::Body { reason }) => {
+                    assert!(reason.contains(want), "{reason:?} lacks {want:?}");
+                }
+                other => panic!("{want}: {other:?}"),
+            }
+        }
+    }
 
     /// The public half of a new ECDSA P-256 key.
     fn fresh_p256_key() -> signet_proto::keys::PublicKey {
