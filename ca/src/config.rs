@@ -193,6 +193,12 @@ impl CaConfig {
                 field: "validity_secs",
             });
         }
+        if self.jwks_min_refresh_secs == 0 {
+            // 0 would let every token with an unknown kid cause a JWKS fetch.
+            return Err(ConfigError::OutOfRange {
+                field: "jwks_min_refresh_secs",
+            });
+        }
         if self.max_body_bytes < 1024 {
             return Err(ConfigError::OutOfRange {
                 field: "max_body_bytes",

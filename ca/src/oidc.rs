@@ -5,7 +5,8 @@
 //! * discovery is fetched here (GitHub's document lacks fields `openidconnect` requires) and
 //!   only `issuer` and `jwks_uri` are used; keys are loaded with `CoreJsonWebKeySet::fetch_async`;
 //! * the JWKS is cached per issuer; a token whose `kid` is not in the cache triggers one
-//!   refresh, at most once per `jwks_min_refresh_secs`;
+//!   refresh, at most once per `jwks_min_refresh_secs`; after a failed fetch the issuer is
+//!   not fetched again for 5 s (requests meanwhile get the cached keys or that failure);
 //! * `alg: none` and HMAC are rejected before any key lookup;
 //! * `nbf` and `iat` are checked here, `exp` by `openidconnect`, all with the configured
 //!   leeway, against the injected [`Clock`].
@@ -114,9 +115,17 @@ struct IssuerState {
     /// Keys from `jwks_file`: never fetched, never refreshed.
     fixed: bool,
     last_fetch_ms: Mutex<Option<u64>>,
+    /// When the last fetch failed and why: no new attempt for [`FAILED_FETCH_BACKOFF_MS`].
+    last_failure: Mutex<Option<(u64, String)>>,
+    /// Fetch attempts, failed ones included.
     fetches: std::sync::atomic::AtomicU64,
     fetch_lock: tokio::sync::Mutex<()>,
 }
+
+/// After a failed discovery or JWKS fetch, how long an issuer's keys are not fetched again:
+/// tokens naming an issuer that is down (or unreachable) must not each cause a fetch, which
+/// would queue every request behind the fetch timeout.
+const FAILED_FETCH_BACKOFF_MS: u64 = 5_000;
 
 /// Verifies ID tokens of the configured issuers, caching their keys.
 pub struct OidcVerifier {
@@ -194,6 +203,7 @@ impl OidcVerifier {
                         fixed: fixed.is_some(),
                         jwks: RwLock::new(fixed.map(Arc::new)),
                         last_fetch_ms: Mutex::new(None),
+                        last_failure: Mutex::new(None),
                         fetches: std::sync::atomic::AtomicU64::new(0),
                         fetch_lock: tokio::sync::Mutex::new(()),
                     }),
@@ -209,7 +219,8 @@ impl OidcVerifier {
         })
     }
 
-    /// How many times the JWKS of `issuer` has been fetched (for tests and metrics).
+    /// How many times discovery and the JWKS of `issuer` have been fetched, failed attempts
+    /// included (for tests and metrics).
     #[must_use]
     pub fn jwks_fetch_count(&self, issuer: &str) -> u64 {
         self.issuers
@@ -363,10 +374,33 @@ impl OidcVerifier {
                 return Ok(j);
             }
         }
-        let fetched = Arc::new(self.fetch(&state.config.url).await?);
+        let failed = state.last_failure.lock().ok().and_then(|g| g.clone());
+        if let Some((at, reason)) = failed {
+            if now.saturating_sub(at) < FAILED_FETCH_BACKOFF_MS {
+                // The issuer failed a moment ago: answer from the cache, or with that failure.
+                return read().ok_or_else(|| OidcError::Discovery {
+                    reason: format!(
+                        "{reason} (not retried for {} s)",
+                        FAILED_FETCH_BACKOFF_MS / 1000
+                    ),
+                });
+            }
+        }
         state
             .fetches
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let fetched = match self.fetch(&state.config.url).await {
+            Ok(f) => Arc::new(f),
+            Err(e) => {
+                if let Ok(mut g) = state.last_failure.lock() {
+                    *g = Some((now, e.to_string()));
+                }
+                return Err(e);
+            }
+        };
+        if let Ok(mut g) = state.last_failure.lock() {
+            *g = None;
+        }
         if let Ok(mut g) = state.last_fetch_ms.lock() {
             *g = Some(now);
         }

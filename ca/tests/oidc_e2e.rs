@@ -791,7 +791,7 @@ async fn jwks_file_replaces_discovery() {
     let mut cfg = issuer(&idp.url, IssuerType::Email);
     cfg.jwks_file = Some(file.clone());
     let mut config = CaConfig::with_issuers(vec![cfg.clone()]);
-    config.jwks_min_refresh_secs = 0;
+    config.jwks_min_refresh_secs = 1;
     let ca = build_ca(config, None);
     let key = client_key();
     let token = idp
@@ -841,4 +841,43 @@ async fn jwks_file_replaces_discovery() {
             "{path:?}: {e}"
         );
     }
+}
+
+/// An issuer that cannot be reached is not fetched once per request: after a failure the CA
+/// answers from that failure for a while (503), then tries again.
+#[tokio::test]
+async fn unreachable_issuer_is_not_fetched_per_request() {
+    // Nothing listens on this port.
+    let url = format!("http://127.0.0.1:{}", free_port());
+    let mut config = CaConfig::with_issuers(vec![issuer(&url, IssuerType::Email)]);
+    config.rate_limit.max_per_window = 1000;
+    let ca = build_ca(config, None);
+    let now = now_secs();
+    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"ES256","kid":"k1","typ":"JWT"}"#);
+    let claims = serde_json::json!({
+        "iss": url, "aud": "sigstore", "sub": "alice", "email": "alice@example.com",
+        "email_verified": true, "iat": now, "exp": now + 600,
+    });
+    let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
+    let token = format!("{header}.{payload}.{}", URL_SAFE_NO_PAD.encode([7u8; 64]));
+    let key = client_key();
+    for i in 0..20 {
+        let r = sign_cert(&ca, &key_request(&token, &key, "alice@example.com")).await;
+        assert_eq!(
+            r.status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "request {i}: {}",
+            r.json
+        );
+        assert_message(&r, "identity provider unavailable");
+    }
+    assert_eq!(
+        ca.service.oidc().jwks_fetch_count(&url),
+        1,
+        "one fetch attempt for 20 requests within the back-off"
+    );
+    // The zero refresh interval that would allow a fetch per unknown kid is refused.
+    let mut zero = CaConfig::with_issuers(vec![issuer(&url, IssuerType::Email)]);
+    zero.jwks_min_refresh_secs = 0;
+    assert!(zero.validate().is_err());
 }
