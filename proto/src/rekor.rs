@@ -1113,3 +1113,150 @@ pub struct ApiError {
     #[serde(default)]
     pub message: String,
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use base64::engine::general_purpose::STANDARD as B64;
+    use base64::Engine as _;
+
+    /// An intoto 0.0.2 proposal as sigstore-js writes it (the signature is not checked here).
+    fn proposal(keyid: &str) -> Value {
+        let payload = br#"{"_type":"https://in-toto.io/Statement/v1"}"#;
+        let mut sig = serde_json::json!({
+            "sig": B64.encode(B64.encode([0x30, 0x06, 1, 2, 3, 4, 5, 6])),
+            "publicKey": B64.encode("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"),
+        });
+        if !keyid.is_empty() {
+            sig["keyid"] = keyid.into();
+        }
+        serde_json::json!({"apiVersion": "0.0.2", "kind": "intoto", "spec": {"content": {
+            "envelope": {"payloadType": "application/vnd.in-toto+json",
+                "payload": B64.encode(B64.encode(payload)), "signatures": [sig]},
+            "hash": {"algorithm": "sha256", "value": "ab".repeat(32)},
+            "payloadHash": {"algorithm": "sha256", "value": hex::encode(sha256(payload))}}}})
+    }
+
+    #[test]
+    fn intoto_v002_proposed_and_stored_forms() {
+        let v = proposal("");
+        let e = ProposedEntry::from_value(v.clone()).unwrap();
+        assert_eq!((e.kind(), e.api_version()), ("intoto", "0.0.2"));
+        e.validate().unwrap();
+        // The proposal round-trips through its canonical bytes.
+        let canon = e.canonical_bytes().unwrap();
+        assert_eq!(ProposedEntry::from_json(&canon).unwrap(), e);
+        assert_eq!(canon, jcs::to_vec(&v).unwrap());
+
+        let ProposedEntry::IntotoV002(spec) = &e else {
+            panic!("not intoto")
+        };
+        assert!(spec.is_proposed());
+        let payload = spec.content.envelope.payload_bytes().unwrap();
+        assert_eq!(payload, br#"{"_type":"https://in-toto.io/Statement/v1"}"#);
+        let sig = spec.content.envelope.signatures[0]
+            .signature_bytes()
+            .unwrap();
+        assert_eq!(sig, [0x30, 0x06, 1, 2, 3, 4, 5, 6]);
+
+        // The stored form: payload dropped, payloadHash computed, the rest kept.
+        let stored = spec.canonical(&payload);
+        assert!(!stored.is_proposed());
+        assert_eq!(stored.content.payload_hash, spec.content.payload_hash);
+        stored.validate().unwrap();
+        let body = ProposedEntry::IntotoV002(stored.clone())
+            .canonical_bytes()
+            .unwrap();
+        let text = String::from_utf8(body.clone()).unwrap();
+        assert!(!text.contains("\"payload\""), "{text}");
+        assert!(!text.contains("keyid"), "empty keyids are left out: {text}");
+        assert_eq!(
+            ProposedEntry::from_json(&body).unwrap(),
+            ProposedEntry::IntotoV002(stored)
+        );
+
+        // A keyid is kept.
+        let with_keyid = ProposedEntry::from_value(proposal("k1"))
+            .unwrap()
+            .canonical_bytes()
+            .unwrap();
+        assert!(String::from_utf8(with_keyid)
+            .unwrap()
+            .contains(r#""keyid":"k1""#));
+    }
+
+    #[test]
+    fn intoto_v002_rules() {
+        let invalid = |edit: &dyn Fn(&mut Value)| {
+            let mut v = proposal("");
+            edit(&mut v);
+            match ProposedEntry::from_value(v) {
+                Ok(e) => e.validate().unwrap_err().to_string(),
+                Err(e) => e.to_string(),
+            }
+        };
+        for (edit, want) in [
+            (
+                &(|v: &mut Value| {
+                    v["spec"]["content"].as_object_mut().unwrap().remove("hash");
+                }) as &dyn Fn(&mut Value),
+                "missing content.hash",
+            ),
+            (
+                &|v: &mut Value| {
+                    let c = v["spec"]["content"].as_object_mut().unwrap();
+                    c.remove("payloadHash");
+                    c["envelope"].as_object_mut().unwrap().remove("payload");
+                },
+                "missing content.payloadHash",
+            ),
+            (
+                &|v: &mut Value| {
+                    v["spec"]["content"]["envelope"]["signatures"] = Value::Array(vec![])
+                },
+                "envelope has no signatures",
+            ),
+            (
+                &|v: &mut Value| v["spec"]["content"]["envelope"]["payloadType"] = "".into(),
+                "missing envelope payloadType",
+            ),
+            (
+                &|v: &mut Value| v["spec"]["content"]["hash"]["value"] = "AB".repeat(32).into(),
+                "not lowercase hex",
+            ),
+            (
+                &|v: &mut Value| v["spec"]["content"]["payloadHash"]["algorithm"] = "sha384".into(),
+                "content.payloadHash must be sha256",
+            ),
+            (
+                &|v: &mut Value| v["apiVersion"] = "0.0.1".into(),
+                r#"unsupported apiVersion "0.0.1" for kind "intoto" (supported: 0.0.2)"#,
+            ),
+            (
+                &|v: &mut Value| v["spec"]["content"]["envelope"]["signatures"][0]["x"] = 1.into(),
+                "unknown field",
+            ),
+        ] {
+            let got = invalid(edit);
+            assert!(got.contains(want), "{got:?} lacks {want:?}");
+        }
+        // hashedrekord and dsse stay at 0.0.1.
+        let e = ProposedEntry::from_value(serde_json::json!({
+            "apiVersion": "0.0.2", "kind": "dsse", "spec": {}}))
+        .unwrap_err();
+        assert!(e.to_string().contains("(supported: 0.0.1)"), "{e}");
+        // Signature text that is not base64 (the signature encoded once).
+        let mut v = proposal("");
+        v["spec"]["content"]["envelope"]["signatures"][0]["sig"] =
+            B64.encode([0x30, 0x81, 0xff, 0x00]).into();
+        let ProposedEntry::IntotoV002(spec) = ProposedEntry::from_value(v).unwrap() else {
+            panic!("not intoto")
+        };
+        assert!(spec.content.envelope.signatures[0]
+            .signature_bytes()
+            .unwrap_err()
+            .to_string()
+            .contains("base64 of the base64 signature text"));
+    }
+}
