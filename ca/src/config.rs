@@ -122,8 +122,10 @@ pub struct IssuerConfig {
     /// Identity mapping.
     #[serde(rename = "type")]
     pub issuer_type: IssuerType,
-    /// For `uri` issuers: the host the `sub` URI must have; for `username` issuers: the
-    /// domain appended to the username. Required for those two types.
+    /// For `uri` issuers: the host the `sub` URI must have (`example.com`: `https` or
+    /// `spiffe` subjects), or a URL giving scheme and host (`https://example.com`, as Fulcio
+    /// configures it); for `username` issuers: the domain appended to the username. Required
+    /// for those two types.
     #[serde(default)]
     pub subject_domain: Option<String>,
     /// For `github-workflow`: the server URL prefix (default `https://github.com`).

@@ -144,12 +144,7 @@ pub fn principal_from_claims(
         }
         IssuerType::Uri => {
             let domain = issuer.subject_domain.clone().unwrap_or_default();
-            let ok = url::Url::parse(&subject)
-                .ok()
-                .filter(|u| matches!(u.scheme(), "https" | "http" | "spiffe"))
-                .and_then(|u| u.host_str().map(|h| h.eq_ignore_ascii_case(&domain)))
-                .unwrap_or(false);
-            if !ok {
+            if !uri_in_domain(&subject, &domain) {
                 return Err(IdentityError::SubjectDomain { subject, domain });
             }
             p.san = San::Uri(subject.clone());
@@ -309,4 +304,81 @@ fn gitlab(claims: &Map<String, Value>, p: &mut Principal) -> Result<(), Identity
             .push((cert::OID_SOURCE_REPOSITORY_VISIBILITY, v.to_owned()));
     }
     Ok(())
+}
+
+/// Whether `subject` is a URI the `uri` issuer with `subject_domain` = `domain` may certify.
+///
+/// `domain` is a host (`example.com`: the subject's scheme must be `https` or `spiffe`) or,
+/// as Fulcio configures it, a URL (`https://example.com`: the subject's scheme must be that
+/// one). Either way the host must be equal. The subject is the certificate's SAN byte for byte,
+/// so it must be a URL already in the form a WHATWG parser prints (no backslash, tab,
+/// uppercase host or default port that a parser would rewrite, where another parser might
+/// read another host), with no user information.
+fn uri_in_domain(subject: &str, domain: &str) -> bool {
+    let Ok(u) = url::Url::parse(subject) else {
+        return false;
+    };
+    if u.as_str() != subject || !u.username().is_empty() || u.password().is_some() {
+        return false;
+    }
+    let host_ok = |host: &str| u.host_str().is_some_and(|h| h.eq_ignore_ascii_case(host));
+    if domain.contains("://") {
+        return url::Url::parse(domain)
+            .is_ok_and(|d| d.scheme() == u.scheme() && d.host_str().is_some_and(&host_ok));
+    }
+    matches!(u.scheme(), "https" | "spiffe") && host_ok(domain)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::uri_in_domain;
+
+    #[test]
+    fn uri_subjects_must_be_canonical_urls_in_the_domain() {
+        for ok in [
+            "https://example.com/workloads/a",
+            "https://example.com/",
+            "spiffe://example.com/ns/default/sa/builder",
+        ] {
+            assert!(uri_in_domain(ok, "example.com"), "{ok}");
+        }
+        assert!(uri_in_domain(
+            "https://example.com/x",
+            "https://example.com"
+        ));
+        for bad in [
+            // Parser differentials: WHATWG reads host example.com, others evil.com or a
+            // different string.
+            "https://example.com\\@evil.com/x",
+            "https://exa\tmple.com/x",
+            "https://EXAMPLE.com/x",
+            "https://example.com:443/x",
+            // Not as printed (a parser adds the path "/"): the SAN must be the canonical form.
+            "https://example.com",
+            // User information, other hosts, other schemes.
+            "https://user@example.com/x",
+            "https://user:pw@example.com/x",
+            "https://example.com.evil.com/x",
+            "https://evil.com/example.com",
+            "http://example.com/x",
+            "ftp://example.com/x",
+            "not a url",
+            "",
+        ] {
+            assert!(!uri_in_domain(bad, "example.com"), "{bad:?}");
+        }
+        // A domain given as a URL fixes the scheme.
+        assert!(!uri_in_domain(
+            "spiffe://example.com/x",
+            "https://example.com"
+        ));
+        assert!(uri_in_domain(
+            "spiffe://example.com/x",
+            "spiffe://example.com"
+        ));
+        assert!(!uri_in_domain(
+            "https://example.com/x",
+            "spiffe://example.com"
+        ));
+    }
 }
