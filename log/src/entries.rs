@@ -18,9 +18,10 @@
 //!   beside it (same key allowlist as dsse); Rekor accepts any listed key for any signature,
 //!   Signet pairs each signature with its own key. `payloadHash` is computed (SHA-256 of the
 //!   decoded payload); a submitted `payloadHash` that disagrees is refused, where Rekor
-//!   silently overwrites it. `hash`, the envelope digest, is required and stored as given:
-//!   there is no canonical envelope form to recompute it from (Rekor does not either;
-//!   sigstore-js hashes the RFC 8785 JSON of the envelope with `publicKey` in the signature).
+//!   silently overwrites it. `hash`, the envelope digest, is required (SHA-256 as lowercase
+//!   hex, where Rekor takes any string) and stored as given: there is no canonical envelope
+//!   form to recompute it from (Rekor does not either; sigstore-js hashes the RFC 8785 JSON
+//!   of the envelope with `publicKey` in the signature).
 //!   The stored body is Rekor's `Canonicalize` output in RFC 8785 form: the payload dropped,
 //!   `payloadType`, the signatures in submission order (empty `keyid`s left out), `hash` and
 //!   `payloadHash`. Search postings: each key and certificate identity, the payload hash, and
