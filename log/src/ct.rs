@@ -50,9 +50,17 @@ pub fn verify_precert_chain(
         .iter()
         .enumerate()
         .map(|(i, der)| {
-            X509Certificate::from_der(der)
-                .map(|(_, c)| c)
-                .map_err(|e| bad(format!("chain[{i}] is not a DER certificate: {e}")))
+            let (rest, c) = X509Certificate::from_der(der)
+                .map_err(|e| bad(format!("chain[{i}] is not a DER certificate: {e}")))?;
+            // The chain is recorded as sent: bytes after a certificate would make one
+            // precertificate loggable (and indexed) any number of times.
+            if !rest.is_empty() {
+                return Err(bad(format!(
+                    "chain[{i}] has {} bytes after the certificate",
+                    rest.len()
+                )));
+            }
+            Ok(c)
         })
         .collect::<Result<Vec<_>, _>>()?;
     let poison = parsed[0]

@@ -91,6 +91,28 @@ async fn add_pre_chain_checks_chain_and_records_precert() {
     );
     let (s, b) = add_pre_chain(&t, &[&pre, &other.der]).await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{}", error_message(&b).1);
+    // Bytes after any certificate of the chain: refused, so that one precertificate cannot
+    // be logged again and again with different junk.
+    let size = t.log.head().size;
+    let mut pre_junk = pre.clone();
+    pre_junk.extend_from_slice(b"junk");
+    let mut root_junk = ca.der.clone();
+    root_junk.push(0);
+    for (chain, at) in [
+        (
+            [pre_junk.as_slice(), ca.der.as_slice()],
+            "chain[0] has 4 bytes after the certificate",
+        ),
+        (
+            [pre.as_slice(), root_junk.as_slice()],
+            "chain[1] has 1 bytes after the certificate",
+        ),
+    ] {
+        let (s, b) = add_pre_chain(&t, &chain).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{}", error_message(&b).1);
+        assert!(error_message(&b).1.contains(at), "{}", error_message(&b).1);
+    }
+    assert_eq!(t.log.head().size, size, "nothing stored");
     let (s, b) = add_pre_chain(&t, &[&ca.der]).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert!(
