@@ -75,6 +75,8 @@ impl HttpSctSource {
     pub fn new(base_url: &str, timeout: Duration) -> Result<Self, SctSourceError> {
         let client = reqwest::Client::builder()
             .timeout(timeout)
+            // The configured log answers itself; a redirect would send the chain elsewhere.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| SctSourceError::Http {
                 reason: e.to_string(),

@@ -402,11 +402,14 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             None => {
                 let log_url = config.ca.log_url.clone().context("ca.log_url")?;
                 let fragment = fetch_log_trust(&log_url).await?;
+                // The SCTs the log returns are checked against the CT key it publishes before
+                // a certificate carrying them is issued, as when both roles run here.
+                let ct_key = ct_key_of(&log_url, &fragment.1)?;
                 tlogs.extend(fragment.0);
                 ctlogs.extend(fragment.1);
                 (
                     Arc::new(HttpSctSource::new(&log_url, Duration::from_secs(10))?),
-                    None,
+                    Some(ct_key),
                 )
             }
         };
@@ -511,6 +514,23 @@ fn json_response(body: String) -> impl IntoResponse {
     )
 }
 
+/// The one CT key in the `ctlogs` entries the log at `log_url` publishes.
+fn ct_key_of(log_url: &str, ctlogs: &[Value]) -> anyhow::Result<PublicKey> {
+    let [entry] = ctlogs else {
+        anyhow::bail!(
+            "the log at {log_url} lists {} CT keys in its trusted root; the CA needs exactly one",
+            ctlogs.len()
+        );
+    };
+    let der = entry
+        .pointer("/publicKey/rawBytes")
+        .and_then(Value::as_str)
+        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+        .with_context(|| format!("the CT key of the log at {log_url} is not base64 DER"))?;
+    PublicKey::from_spki_der(&der)
+        .with_context(|| format!("the CT key of the log at {log_url} is not a public key"))
+}
+
 /// The log role's `tlogs` and `ctlogs` entries, for a CA running on its own.
 async fn fetch_log_trust(log_url: &str) -> anyhow::Result<(Vec<Value>, Vec<Value>)> {
     let url = format!(
@@ -551,6 +571,33 @@ async fn fetch_log_trust(log_url: &str) -> anyhow::Result<(Vec<Value>, Vec<Value
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    /// A CA on its own takes the log's one CT key from the log's trusted root, and names
+    /// the problem when there is not exactly one usable key.
+    #[test]
+    fn ct_key_comes_from_the_logs_trusted_root() {
+        let key = signet_proto::keys::EcdsaSigner::generate(
+            signet_proto::keys::EcdsaCurve::P256,
+            &aws_lc_rs::rand::SystemRandom::new(),
+        )
+        .unwrap();
+        let der = key.public_key().spki_der().to_vec();
+        let entry = serde_json::json!({"publicKey": {
+            "rawBytes": base64::engine::general_purpose::STANDARD.encode(&der)
+        }});
+        let got = ct_key_of("http://log", std::slice::from_ref(&entry)).unwrap();
+        assert_eq!(got.spki_der(), der.as_slice());
+        let two = ct_key_of("http://log", &[entry.clone(), entry]).unwrap_err();
+        assert!(two.to_string().contains("lists 2 CT keys"), "{two}");
+        let none = ct_key_of("http://log", &[]).unwrap_err();
+        assert!(none.to_string().contains("lists 0 CT keys"), "{none}");
+        let bad = serde_json::json!({"publicKey": {"rawBytes": "%%"}});
+        let bad = ct_key_of("http://log", &[bad]).unwrap_err();
+        assert!(bad.to_string().contains("not base64 DER"), "{bad}");
+        let junk = serde_json::json!({"publicKey": {"rawBytes": "AAAA"}});
+        let junk = ct_key_of("http://log", &[junk]).unwrap_err();
+        assert!(junk.to_string().contains("not a public key"), "{junk}");
+    }
 
     /// The serve config's issuer options reach the CA's configuration.
     #[test]
