@@ -26,7 +26,7 @@ fn public_key_request() {
     });
     let r = req(&v).unwrap();
     assert_eq!(
-        r.credentials.oidc_identity_token,
+        r.credentials.as_ref().unwrap().oidc_identity_token,
         "eyJhbGciOiJSUzI1NiJ9.e30.c2ln"
     );
     let KeyRequest::PublicKey(pk) = &r.key else {
@@ -138,4 +138,63 @@ fn trust_bundle_and_configuration() {
     assert!(serde_json::from_value::<Configuration>(both).is_err());
     let neither = json!({"issuers": [{"audience": "sigstore"}]});
     assert!(serde_json::from_value::<Configuration>(neither).is_err());
+}
+
+/// The token may be left out of a v2 body (it then comes as `Authorization: Bearer`).
+#[test]
+fn credentials_are_optional() {
+    let v = json!({"certificateSigningRequest": "AAAA"});
+    let r = req(&v).unwrap();
+    assert!(r.credentials.is_none());
+    assert_eq!(serde_json::to_value(&r).unwrap(), v);
+}
+
+/// The legacy v1 request (cosign's Fulcio client) becomes the v2 request Fulcio makes of it.
+#[test]
+fn legacy_request_into_v2() {
+    use signet_proto::fulcio::LegacyCertificateRequest;
+    let legacy = |v: serde_json::Value| {
+        LegacyCertificateRequest::from_json(serde_json::to_vec(&v).unwrap().as_slice())
+    };
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    use base64::Engine as _;
+    // DER key bytes: base64 in the v2 `content`; the proof carried over.
+    let der = [0x30u8, 0x03, 0x02, 0x01, 0x00];
+    let r = legacy(json!({"publicKey": {"algorithm": "ecdsa", "content": b64(&der)}, "signedEmailAddress": b64(b"sig")}))
+        .unwrap()
+        .into_v2()
+        .unwrap();
+    assert!(r.credentials.is_none());
+    let KeyRequest::PublicKey(pk) = &r.key else {
+        panic!("public key form")
+    };
+    assert_eq!(pk.public_key.content, b64(&der));
+    assert_eq!(pk.proof_of_possession.0, b"sig");
+    // PEM key bytes stay PEM text.
+    let r = legacy(json!({"publicKey": {"content": b64(PEM_KEY.as_bytes())}}))
+        .unwrap()
+        .into_v2()
+        .unwrap();
+    let KeyRequest::PublicKey(pk) = &r.key else {
+        panic!("public key form")
+    };
+    assert_eq!(pk.public_key.content, PEM_KEY);
+    assert!(
+        pk.proof_of_possession.0.is_empty(),
+        "no proof: an empty one, which fails later"
+    );
+    // A CSR wins over a key; neither is an error; unknown fields are refused.
+    let r = legacy(
+        json!({"publicKey": {"content": b64(&der)}, "certificateSigningRequest": b64(b"csr")}),
+    )
+    .unwrap()
+    .into_v2()
+    .unwrap();
+    assert!(matches!(&r.key, KeyRequest::CertificateSigningRequest(c) if c.0 == b"csr"));
+    let e = legacy(json!({})).unwrap().into_v2().unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "request needs publicKey or certificateSigningRequest"
+    );
+    assert!(legacy(json!({"credentials": {"oidcIdentityToken": "t"}})).is_err());
 }
