@@ -646,6 +646,10 @@ fn link_chain<'a>(
         if !rest.is_empty() {
             return Err(kind.parse_error(index, format!("{} trailing bytes", rest.len())));
         }
+        // An extension may appear only once (RFC 5280 section 4.2).
+        cert.tbs_certificate
+            .extensions_map()
+            .map_err(|e| kind.parse_error(index, format!("extensions: {e}")))?;
         if kind.must_be_ca(index) && !cert.tbs_certificate.is_ca() {
             return Err(kind.parse_error(
                 index,

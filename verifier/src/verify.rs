@@ -205,6 +205,18 @@ pub fn verify_checked(
         }
     }
     let v2 = kind == EntryKind::HashedRekordV002;
+    // No SET covers a Rekor v2 logIndex: it must be the proof's leaf index.
+    if v2 && entry.log_index != entry.proof.index {
+        return Err(TlogError::Inclusion {
+            index: entry.proof.index,
+            size: entry.proof.size,
+            reason: format!(
+                "tlog entry logIndex {} is not the inclusion proof's {}",
+                entry.log_index, entry.proof.index
+            ),
+        }
+        .into());
+    }
     if v2 && entry.integrated_time != 0 && entry.set.is_some() {
         // sigstore-python: integrated time is only defined for 0.0.1 entries.
         return Err(TlogError::Kind {
@@ -531,8 +543,14 @@ fn check_certificate(
         .into());
     }
     let tbs = &leaf.tbs_certificate;
+    // An extension may appear only once (RFC 5280 section 4.2): with two, parsers disagree
+    // on which one counts (sigstore-python refuses them).
+    tbs.extensions_map().map_err(|e| CertificateError::Parse {
+        reason: format!("extensions: {e}"),
+    })?;
     let mut aki: Option<&[u8]> = None;
     let mut key_usage_ok = false;
+    let mut signs_certificates = false;
     let mut code_signing = false;
     let mut is_ca = false;
     let mut has_san = false;
@@ -545,7 +563,10 @@ fn check_certificate(
             ParsedExtension::AuthorityKeyIdentifier(a) => {
                 aki = a.key_identifier.as_ref().map(|k| k.0)
             }
-            ParsedExtension::KeyUsage(ku) => key_usage_ok = ku.digital_signature(),
+            ParsedExtension::KeyUsage(ku) => {
+                key_usage_ok = ku.digital_signature();
+                signs_certificates = ku.key_cert_sign() || ku.crl_sign();
+            }
             ParsedExtension::ExtendedKeyUsage(eku) => {
                 code_signing = eku.code_signing
                     || eku
@@ -608,6 +629,12 @@ fn check_certificate(
             CertificateError::Profile("KeyUsage digitalSignature is missing".to_owned()).into(),
         );
     }
+    if signs_certificates {
+        return Err(CertificateError::Profile(
+            "KeyUsage allows signing certificates or CRLs, which a leaf must not".to_owned(),
+        )
+        .into());
+    }
     if !code_signing {
         return Err(
             CertificateError::Profile("ExtKeyUsage codeSigning is missing".to_owned()).into(),
@@ -618,6 +645,10 @@ fn check_certificate(
     }
     if !has_san {
         return Err(CertificateError::Profile("no subject alternative name".to_owned()).into());
+    }
+    // RFC 5280 section 4.2.1.1 (and webpki's end-entity policy) require the AKI.
+    if aki.is_none() {
+        return Err(CertificateError::Profile("no authority key identifier".to_owned()).into());
     }
 
     // Times: the leaf, the chain and the CA's validFor must all cover the signing time.
@@ -655,6 +686,19 @@ fn check_certificate(
     let identity = Identity::from_certificate(&leaf).map_err(|e| PolicyError::Identity {
         reason: e.to_string(),
     })?;
+    // sigstore-python reads the issuer from .1.1, sigstore-js and this verifier from .1.8: they
+    // must agree.
+    if let (Some(v1), Some(v2)) = (
+        identity.extension(signet_proto::cert::OID_ISSUER_V1),
+        identity.extension(signet_proto::cert::OID_ISSUER_V2),
+    ) {
+        if v1 != v2 {
+            return Err(PolicyError::Identity {
+                reason: format!("issuer extensions disagree: .1.1 {v1:?}, .1.8 {v2:?}"),
+            }
+            .into());
+        }
+    }
     Ok((
         CheckedLeaf {
             key,
@@ -793,8 +837,12 @@ pub(crate) mod glue {
                 })?;
         let mut verified = 0usize;
         for s in &scts {
+            // As in sigstore-js, an SCT from a log the trust root does not list fails.
             let Some(log) = trust.ctlog(&s.log_id) else {
-                continue;
+                return Err(SctError::NoTrustedLog {
+                    count: 1,
+                    log_ids: hex::encode(s.log_id),
+                });
             };
             s.verify_precert(&log.key, &ca.issuer_key_hash, &tbs)
                 .map_err(|e| SctError::BadSignature {

@@ -580,3 +580,157 @@ fn witness_threshold() {
         "{e}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Certificates a trusted CA should never issue, each refused with its reason (found by an
+// adversarial review against sigstore-python and sigstore-js; sigstore-python refuses each).
+
+use rcgen::{CertificateParams, CustomExtension, IsCa, KeyUsagePurpose};
+
+fn ext(oid: &[u64], content: Vec<u8>, critical: bool) -> CustomExtension {
+    let mut e = CustomExtension::from_oid_content(oid, content);
+    e.set_criticality(critical);
+    e
+}
+
+const BASIC_CONSTRAINTS: &[u64] = &[2, 5, 29, 19];
+const KEY_USAGE: &[u64] = &[2, 5, 29, 15];
+const EXT_KEY_USAGE: &[u64] = &[2, 5, 29, 37];
+const SAN: &[u64] = &[2, 5, 29, 17];
+
+fn san_email(s: &str) -> Vec<u8> {
+    let mut inner = vec![0x81, u8::try_from(s.len()).unwrap()];
+    inner.extend_from_slice(s.as_bytes());
+    let mut v = vec![0x30, u8::try_from(inner.len()).unwrap()];
+    v.extend(inner);
+    v
+}
+
+fn profile_reason(e: &VerificationError) -> String {
+    match e {
+        VerificationError::Certificate(
+            CertificateError::Profile(r) | CertificateError::Parse { reason: r },
+        ) => r.clone(),
+        other => panic!("expected a certificate profile or parse error, got {other}"),
+    }
+}
+
+#[test]
+fn duplicate_leaf_extensions_are_refused() {
+    // basicConstraints twice, cA TRUE first: parsers that take the first see a CA.
+    fn two_basic_constraints(p: &mut CertificateParams) {
+        p.is_ca = IsCa::NoCa;
+        p.custom_extensions.insert(
+            0,
+            ext(BASIC_CONSTRAINTS, vec![0x30, 0x03, 0x01, 0x01, 0xff], true),
+        );
+        p.custom_extensions
+            .insert(1, ext(BASIC_CONSTRAINTS, vec![0x30, 0x00], true));
+    }
+    // keyUsage keyCertSign, then a second keyUsage digitalSignature.
+    fn two_key_usages(p: &mut CertificateParams) {
+        p.key_usages = vec![KeyUsagePurpose::KeyCertSign];
+        p.custom_extensions
+            .insert(0, ext(KEY_USAGE, vec![0x03, 0x02, 0x07, 0x80], true));
+    }
+    // A second EKU extension with codeSigning, after one without.
+    fn two_ekus(p: &mut CertificateParams) {
+        p.custom_extensions.insert(
+            0,
+            ext(
+                EXT_KEY_USAGE,
+                vec![
+                    0x30, 0x0a, 0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x03,
+                ],
+                false,
+            ),
+        );
+    }
+    // Two SANs, a victim's first: a policy for the victim must not match.
+    fn two_sans(p: &mut CertificateParams) {
+        p.subject_alt_names = vec![];
+        p.custom_extensions
+            .insert(0, ext(SAN, san_email("victim@example.com"), true));
+        p.custom_extensions
+            .insert(1, ext(SAN, san_email("alice@example.com"), true));
+    }
+    for (name, hook, eku) in [
+        (
+            "basicConstraints",
+            two_basic_constraints as fn(&mut CertificateParams),
+            true,
+        ),
+        ("keyUsage", two_key_usages, true),
+        ("extKeyUsage", two_ekus, false),
+        ("subjectAltName", two_sans, true),
+    ] {
+        let mut f = build(&Knobs {
+            leaf_hook: Some(hook),
+            code_signing_eku: eku,
+            ..Knobs::default()
+        });
+        if name == "subjectAltName" {
+            f.identity = "victim@example.com".into();
+        }
+        let e = run(&f).expect_err(name);
+        assert!(profile_reason(&e).contains("extensions"), "{name}: {e}");
+    }
+}
+
+#[test]
+fn leaf_without_aki_or_with_ca_key_usage_is_refused() {
+    fn no_aki(p: &mut CertificateParams) {
+        p.use_authority_key_identifier_extension = false;
+    }
+    fn key_cert_sign(p: &mut CertificateParams) {
+        p.key_usages = vec![
+            KeyUsagePurpose::DigitalSignature,
+            KeyUsagePurpose::KeyCertSign,
+        ];
+    }
+    let e = fails(Knobs {
+        leaf_hook: Some(no_aki),
+        ..Knobs::default()
+    });
+    assert_eq!(profile_reason(&e), "no authority key identifier", "{e}");
+    let e = fails(Knobs {
+        leaf_hook: Some(key_cert_sign),
+        ..Knobs::default()
+    });
+    assert_eq!(
+        profile_reason(&e),
+        "KeyUsage allows signing certificates or CRLs, which a leaf must not",
+        "{e}"
+    );
+}
+
+#[test]
+fn issuer_extensions_must_agree() {
+    // .1.8 (read here and by sigstore-js) says the expected issuer, .1.1 (read by
+    // sigstore-python) another one; then the other way round.
+    let e = fails(Knobs {
+        issuer_v1: Some("https://evil.example.com".into()),
+        ..Knobs::default()
+    });
+    assert!(e.to_string().contains("issuer extensions disagree"), "{e}");
+    let mut f = build(&Knobs {
+        issuer: "https://evil.example.com".into(),
+        issuer_v1: Some(Knobs::default().issuer),
+        ..Knobs::default()
+    });
+    f.issuer = Knobs::default().issuer;
+    let e = run(&f).expect_err("v1 good, v2 evil");
+    assert!(e.to_string().contains("issuer extensions disagree"), "{e}");
+}
+
+#[test]
+fn an_sct_from_an_unlisted_log_is_refused() {
+    let e = fails(Knobs {
+        sct_extra_unknown: true,
+        ..Knobs::default()
+    });
+    assert!(
+        matches!(e, VerificationError::Sct(SctError::NoTrustedLog { .. })),
+        "{e}"
+    );
+}

@@ -912,3 +912,21 @@ fn rekor_v2_same_tsa_listed_twice() {
         "{e}"
     );
 }
+
+/// With no SET (Rekor v2), `tlogEntries[0].logIndex` is covered by nothing but the inclusion
+/// proof: a rewritten one is refused rather than reported as the verified log index.
+#[test]
+fn rekor_v2_log_index_must_be_the_proofs() {
+    let Some(c) = rekor2() else {
+        return;
+    };
+    let mut j = c.json.clone();
+    entry(&mut j)["logIndex"] = Value::String("1".into());
+    let e = c.run(&j).expect_err("a rewritten logIndex");
+    assert!(
+        e.to_string().contains("is not the inclusion proof's"),
+        "{e}"
+    );
+    let v = c.run(&c.json).unwrap();
+    assert_eq!(v.log_index, v.proof_index);
+}

@@ -66,6 +66,12 @@ pub struct Knobs {
     pub claims: Vec<(Vec<u64>, String)>,
     /// Witnesses (name, Ed25519 seed) that cosign the checkpoint (tlog-cosignature/v1).
     pub witnesses: Vec<(String, [u8; 32])>,
+    /// Edits the leaf's CertificateParams before the precert is made.
+    pub leaf_hook: Option<fn(&mut CertificateParams)>,
+    /// Overrides the legacy .1.1 issuer value.
+    pub issuer_v1: Option<String>,
+    /// Embeds a second SCT, signed by a CT log absent from the trust root.
+    pub sct_extra_unknown: bool,
 }
 
 impl Default for Knobs {
@@ -94,6 +100,9 @@ impl Default for Knobs {
             artifact: b"hello from signet\n".to_vec(),
             claims: Vec::new(),
             witnesses: Vec::new(),
+            leaf_hook: None,
+            issuer_v1: None,
+            sct_extra_unknown: false,
         }
     }
 }
@@ -277,7 +286,10 @@ pub fn build(k: &Knobs) -> Fixture {
         p.custom_extensions = vec![
             CustomExtension::from_oid_content(
                 &[1, 3, 6, 1, 4, 1, 57264, 1, 1],
-                k.issuer.as_bytes().to_vec(),
+                k.issuer_v1
+                    .clone()
+                    .unwrap_or_else(|| k.issuer.clone())
+                    .into_bytes(),
             ),
             CustomExtension::from_oid_content(
                 &[1, 3, 6, 1, 4, 1, 57264, 1, 8],
@@ -287,6 +299,9 @@ pub fn build(k: &Knobs) -> Fixture {
         for (oid, value) in &k.claims {
             p.custom_extensions
                 .push(CustomExtension::from_oid_content(oid, der_utf8(value)));
+        }
+        if let Some(h) = k.leaf_hook {
+            h(&mut p);
         }
         let leaf_spki = rcgen::SubjectPublicKeyInfo::from_der(leaf_pub.spki_der()).unwrap();
         if k.with_sct {
@@ -316,9 +331,22 @@ pub fn build(k: &Knobs) -> Fixture {
             )
             .unwrap();
             p.custom_extensions.pop();
+            let mut list = vec![s];
+            if k.sct_extra_unknown {
+                list.push(
+                    sct::sign_precert_sct(
+                        &other_ct,
+                        u64::try_from(not_before).unwrap() * 1000 + 2,
+                        &sct::issuer_key_hash(&inter_spki),
+                        &tbs,
+                        &[],
+                    )
+                    .unwrap(),
+                );
+            }
             p.custom_extensions.push(CustomExtension::from_oid_content(
                 &[1, 3, 6, 1, 4, 1, 11129, 2, 4, 2],
-                sct::encode_sct_list_extension(&[s]).unwrap(),
+                sct::encode_sct_list_extension(&list).unwrap(),
             ));
         }
         leaf_der = p
