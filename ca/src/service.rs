@@ -100,6 +100,8 @@ pub struct CaService {
     chain_pem: Vec<String>,
     sct_source: Arc<dyn SctSource>,
     ct_log_key: Option<PublicKey>,
+    /// The earliest notAfter of the CA chain (Unix seconds): no leaf outlives its chain.
+    chain_not_after: u64,
     clock: Arc<dyn Clock>,
     rng: SystemRandom,
     windows: Mutex<HashMap<String, (u64, u32)>>,
@@ -157,6 +159,15 @@ impl CaService {
             })?;
         let oidc = OidcVerifier::new(&config, clock.clone())?;
         let chain_pem = chain_der.iter().map(|c| pem_cert(c)).collect();
+        let mut chain_not_after = u64::MAX;
+        for der in &chain_der {
+            let (_, c) =
+                x509_parser::parse_x509_certificate(der).map_err(|e| SetupError::Chain {
+                    reason: e.to_string(),
+                })?;
+            let t = u64::try_from(c.validity().not_after.timestamp()).unwrap_or(0);
+            chain_not_after = chain_not_after.min(t);
+        }
         Ok(Self {
             config,
             oidc,
@@ -166,6 +177,7 @@ impl CaService {
             chain_pem,
             sct_source,
             ct_log_key,
+            chain_not_after,
             clock,
             rng: SystemRandom::new(),
             windows: Mutex::new(HashMap::new()),
@@ -296,11 +308,22 @@ impl CaService {
         let serial = random_serial(&self.rng).map_err(|e| ServiceError::Internal {
             reason: e.to_string(),
         })?;
+        // A leaf never outlives the chain that issued it (verifiers would refuse it after the
+        // chain's end anyway); a chain that has ended issues nothing.
+        let validity_secs = self
+            .config
+            .validity_secs
+            .min(self.chain_not_after.saturating_sub(now_secs));
+        if validity_secs == 0 {
+            return Err(ServiceError::Internal {
+                reason: "the CA certificate chain has expired".to_owned(),
+            });
+        }
         let spec = LeafSpec {
             subject_spki_der: key.spki_der(),
             principal: &principal,
             not_before: i64::try_from(now_secs).unwrap_or(i64::MAX),
-            validity_secs: self.config.validity_secs,
+            validity_secs,
             serial: &serial,
         };
         let precert = issue::build_precert(&spec, &self.issuer)?;
@@ -328,7 +351,7 @@ impl CaService {
             key_fingerprint = hex::encode(fingerprint.as_ref()).as_str(),
             key_algorithm = %key.algorithm(),
             not_before = now_secs,
-            not_after = now_secs.saturating_add(self.config.validity_secs),
+            not_after = now_secs.saturating_add(validity_secs),
             sct_timestamp_ms = got.timestamp,
             time_ms = now_ms,
             "certificate issued"

@@ -881,3 +881,43 @@ async fn unreachable_issuer_is_not_fetched_per_request() {
     zero.jwks_min_refresh_secs = 0;
     assert!(zero.validate().is_err());
 }
+
+/// A leaf never outlives the chain that issues it, and an expired chain issues nothing.
+#[tokio::test]
+async fn leaf_never_outlives_the_chain() {
+    let idp = MockOidc::start("ES256");
+    let token = idp
+        .token(&email_fields("alice@example.com", "sigstore"))
+        .await;
+    let key = client_key();
+    // The intermediate ends in one hour; the configured validity is 24 h.
+    let start = now_secs() - 86400;
+    let mut opts =
+        signet_ca::init::InitOptions::new(signet_ca::signer::CaCurve::P384, "t", "t", start);
+    opts.intermediate_validity_secs = 86400 + 3600;
+    let ca = build_ca_with(
+        CaConfig::with_issuers(vec![issuer(&idp.url, IssuerType::Email)]),
+        None,
+        &opts,
+    );
+    let r = sign_cert(&ca, &key_request(&token, &key, "alice@example.com")).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+    let chain = chain_der(&r);
+    let (_, leaf) = X509Certificate::from_der(&chain[0]).unwrap();
+    let (_, inter) = X509Certificate::from_der(&chain[1]).unwrap();
+    assert_eq!(
+        leaf.validity().not_after.timestamp(),
+        inter.validity().not_after.timestamp()
+    );
+    assert!(leaf.validity().not_after.timestamp() <= now_secs() + 3600);
+    // A chain that has ended: 500, nothing issued.
+    opts.intermediate_validity_secs = 3600;
+    let expired = build_ca_with(
+        CaConfig::with_issuers(vec![issuer(&idp.url, IssuerType::Email)]),
+        None,
+        &opts,
+    );
+    let r = sign_cert(&expired, &key_request(&token, &key, "alice@example.com")).await;
+    assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", r.json);
+    assert_message(&r, "internal error");
+}

@@ -173,13 +173,22 @@ pub fn now_secs() -> i64 {
 }
 
 pub fn build_ca(config: CaConfig, intermediate: Option<Arc<dyn CaSigner>>) -> TestCa {
+    let opts = InitOptions::new(CaCurve::P384, "signet-test", "signet", now_secs() - 86400);
+    build_ca_with(config, intermediate, &opts)
+}
+
+/// [`build_ca`] with the chain's validity given by `opts`.
+pub fn build_ca_with(
+    config: CaConfig,
+    intermediate: Option<Arc<dyn CaSigner>>,
+    opts: &InitOptions,
+) -> TestCa {
     let rng = aws_lc_rs::rand::SystemRandom::new();
     let root: Arc<dyn CaSigner> = Arc::new(FileSigner::generate(CaCurve::P384).unwrap());
     let inter: Arc<dyn CaSigner> =
         intermediate.unwrap_or_else(|| Arc::new(FileSigner::generate(CaCurve::P256).unwrap()));
-    let opts = InitOptions::new(CaCurve::P384, "signet-test", "signet", now_secs() - 86400);
     let certs = build_ca_certificates(
-        &opts,
+        opts,
         root,
         inter.clone(),
         (&random_serial(&rng).unwrap(), &random_serial(&rng).unwrap()),
