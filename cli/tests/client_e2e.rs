@@ -385,28 +385,80 @@ fn sign_blob_latency() {
     let file = dir.path().join("artifact.bin");
     std::fs::write(&file, vec![7u8; 1 << 20]).unwrap();
     let token = oidc.token(EMAIL);
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, &token).unwrap();
     let runs: usize = std::env::var("SIGNET_BENCH_RUNS")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(30);
-    // Warm-up (first connection, page cache).
-    let out = sign_blob(&server, &token, &file, &[]);
-    assert!(out.status.success(), "{}", text(&out));
-    let mut ms = Vec::with_capacity(runs);
-    for _ in 0..runs {
-        let t = std::time::Instant::now();
-        let out = sign_blob(&server, &token, &file, &[]);
-        ms.push(t.elapsed().as_secs_f64() * 1000.0);
-        assert!(out.status.success(), "{}", text(&out));
+    // The same signing, by signet and by Sigstore's own clients (when installed), against the
+    // same server, interleaved so that they see the same machine.
+    type Signer<'a> = Box<dyn Fn() -> std::process::Output + 'a>;
+    let (server, token, file, token_file) = (&server, &token, &file, &token_file);
+    let mut signers: Vec<(&str, Signer<'_>)> = vec![(
+        "signet sign-blob",
+        Box::new(move || sign_blob(server, token, file, &[])),
+    )];
+    if have_tools(&["sigstore"]) {
+        let bundle = dir.path().join("py.sigstore.json");
+        signers.push((
+            "sigstore-python sign",
+            Box::new(move || {
+                let _ = std::fs::remove_file(&bundle);
+                run(Command::new("sigstore")
+                    .arg("--trust-config")
+                    .arg(server.trust_config())
+                    .args(["sign", "--identity-token", token, "--bundle"])
+                    .arg(&bundle)
+                    .arg(file))
+            }),
+        ));
     }
-    ms.sort_by(f64::total_cmp);
-    let mean = ms.iter().sum::<f64>() / ms.len() as f64;
-    let p = |q: f64| ms[((ms.len() - 1) as f64 * q).round() as usize];
-    println!(
-        "sign-blob keyless, 1 MiB file, {runs} runs: mean {mean:.1} ms, min {:.1}, median {:.1}, p90 {:.1}, max {:.1}",
-        ms[0],
-        p(0.5),
-        p(0.9),
-        ms[ms.len() - 1]
-    );
+    if let Some(js) = support::sigstore_sign_js_dir() {
+        let bundle = dir.path().join("js.sigstore.json");
+        signers.push((
+            "sigstore-js sign",
+            Box::new(move || {
+                run(Command::new("node")
+                    .arg(js.join("sign.js"))
+                    .args([&server.url, &server.url])
+                    .arg(token_file)
+                    .arg(file)
+                    .arg("sign")
+                    .arg(&bundle))
+            }),
+        ));
+    }
+    // Warm-up (first connection, page cache, interpreter caches).
+    for (name, sign) in &signers {
+        let out = sign();
+        assert!(out.status.success(), "{name}: {}", text(&out));
+    }
+    let mut ms = vec![Vec::with_capacity(runs); signers.len()];
+    for _ in 0..runs {
+        for (i, (name, sign)) in signers.iter().enumerate() {
+            let t = std::time::Instant::now();
+            let out = sign();
+            ms[i].push(t.elapsed().as_secs_f64() * 1000.0);
+            assert!(out.status.success(), "{name}: {}", text(&out));
+        }
+    }
+    let mut signet_mean = 0.0;
+    for (i, (name, _)) in signers.iter().enumerate() {
+        let ms = &mut ms[i];
+        ms.sort_by(f64::total_cmp);
+        let mean = ms.iter().sum::<f64>() / ms.len() as f64;
+        if i == 0 {
+            signet_mean = mean;
+        }
+        let p = |q: f64| ms[((ms.len() - 1) as f64 * q).round() as usize];
+        println!(
+            "{name}, keyless, 1 MiB file, {runs} runs: mean {mean:.1} ms, min {:.1}, median {:.1}, p90 {:.1}, max {:.1} ({:.2}x signet)",
+            ms[0],
+            p(0.5),
+            p(0.9),
+            ms[ms.len() - 1],
+            mean / signet_mean
+        );
+    }
 }
