@@ -34,6 +34,20 @@
 //!   form, the precertificate first and the chain up to (and including, when the submitter sent
 //!   it) the root. It cannot be submitted through `POST /api/v1/log/entries`.
 //!
+//! Keys and certificates (hashedrekord `publicKey.content`, dsse `verifiers`, intoto
+//! `publicKey`) are read strictly ([`parse_signer`]): exactly one PEM block, `CERTIFICATE` or
+//! `PUBLIC KEY`, no PEM headers, nothing but white space around it, and DER with no trailing
+//! bytes. They are stored re-encoded in the canonical form Rekor's `CanonicalValue` writes
+//! (64-character base64 lines, LF line ends, a final LF), which is also what sigstore-python,
+//! sigstore-js and the `signet` client submit: a submission that differs only in white space
+//! (CRLF, no final newline, other line lengths) gets the same leaf as the canonical one, so
+//! dedup by leaf hash holds, and text the parser would skip cannot be logged.
+//!
+//! DSSE work is bounded before any signature check: at most [`MAX_SIGNATURES`] signatures
+//! and [`MAX_VERIFIERS`] verifiers, no two identical, and a stored body that can fit
+//! [`MAX_ENTRY_BYTES`]; each (signature, verifier) pair is checked at most once. An intoto
+//! signature is checked only against its own key.
+//!
 //! Validation produces the canonical body (the Merkle leaf data), its leaf hash and the
 //! search-index postings. What this module does not do: store anything, check certificate
 //! chains or validity periods for hashedrekord/dsse/intoto (Rekor v1 does not either).
@@ -48,6 +62,7 @@ use signet_proto::rekor::{
 };
 use x509_parser::prelude::FromDer;
 
+use crate::service::MAX_ENTRY_BYTES;
 use crate::storage::IndexKind;
 use crate::util::sha256;
 
@@ -116,7 +131,7 @@ pub struct Signer {
     pub emails: Vec<String>,
     /// URI SANs of the certificate.
     pub uris: Vec<String>,
-    /// The PEM text as submitted (empty when built from DER).
+    /// The canonical PEM text (see [`parse_signer`]); empty when built from DER.
     pub pem: Vec<u8>,
 }
 
@@ -133,29 +148,163 @@ impl Signer {
     }
 }
 
-/// Parses a PEM `CERTIFICATE` or `PUBLIC KEY` (as carried, base64-decoded, in entries).
+/// Most signatures accepted in one dsse or intoto entry (Sigstore clients write one). With
+/// [`MAX_VERIFIERS`] this bounds the signature checks of one entry.
+pub const MAX_SIGNATURES: usize = 16;
+
+/// Most verifiers (keys or certificates) accepted in one dsse entry.
+pub const MAX_VERIFIERS: usize = 16;
+
+/// The PEM labels a key field may carry.
+const PEM_CERTIFICATE: &str = "CERTIFICATE";
+const PEM_PUBLIC_KEY: &str = "PUBLIC KEY";
+
+/// Whitespace allowed around and inside a PEM block (what the `pem` crate skips between
+/// lines): space, tab, CR, LF.
+fn is_pem_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// Feeds the canonical PEM encoding of `der` under `label`, piece by piece, to `f` (stopping
+/// when it returns `false`); returns whether every piece was accepted. The canonical form is
+/// RFC 7468's strict one, as Go's `pem.EncodeToMemory` (Rekor's `CanonicalValue`),
+/// OpenSSL/pyca `cryptography` (sigstore-python), sigstore-js `pem.fromDER` and the `signet`
+/// client write it: `-----BEGIN <label>-----` LF, standard base64 in 64-character lines each
+/// ended by LF, `-----END <label>-----` LF. No allocation.
+fn canonical_pem_pieces(label: &str, der: &[u8], mut f: impl FnMut(&[u8]) -> bool) -> bool {
+    use base64::Engine as _;
+    if !(f(b"-----BEGIN ") && f(label.as_bytes()) && f(b"-----\n")) {
+        return false;
+    }
+    let mut line = [0u8; 64];
+    for chunk in der.chunks(48) {
+        // 48 bytes always fit in 64 base64 characters.
+        let n = base64::engine::general_purpose::STANDARD
+            .encode_slice(chunk, &mut line)
+            .unwrap_or(0);
+        if !(f(&line[..n]) && f(b"\n")) {
+            return false;
+        }
+    }
+    f(b"-----END ") && f(label.as_bytes()) && f(b"-----\n")
+}
+
+/// Whether `input` is exactly the canonical PEM encoding of `der` under `label`.
+fn is_canonical_pem(input: &[u8], label: &str, der: &[u8]) -> bool {
+    let mut rest = input;
+    canonical_pem_pieces(label, der, |piece| match rest.strip_prefix(piece) {
+        Some(r) => {
+            rest = r;
+            true
+        }
+        None => false,
+    }) && rest.is_empty()
+}
+
+/// Whether `input` equals the canonical PEM encoding of `der` under `label` once all
+/// [`is_pem_space`] bytes are removed from both: it differs only in line breaks, line lengths,
+/// CRLF line ends or surrounding blank space, and holds no other text.
+fn same_pem_but_space(input: &[u8], label: &str, der: &[u8]) -> bool {
+    let mut rest = input.iter().copied().filter(|b| !is_pem_space(*b));
+    canonical_pem_pieces(label, der, |piece| {
+        piece
+            .iter()
+            .copied()
+            .filter(|b| !is_pem_space(*b))
+            .all(|b| rest.next() == Some(b))
+    }) && rest.next().is_none()
+}
+
+/// The canonical PEM encoding of `der` under `label` (see [`canonical_pem_pieces`]).
+fn canonical_pem(label: &str, der: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(label.len() * 2 + 32 + der.len().div_ceil(48) * 65);
+    canonical_pem_pieces(label, der, |piece| {
+        out.extend_from_slice(piece);
+        true
+    });
+    out
+}
+
+/// How a key field's PEM text is stored.
+enum StoredPem {
+    /// The submitted text is already canonical: store it as is.
+    AsSubmitted,
+    /// The submitted text differed only in white space: store this canonical re-encoding.
+    Reencoded(Vec<u8>),
+}
+
+/// Parses a key field strictly: exactly one PEM block, `CERTIFICATE` or `PUBLIC KEY`, no
+/// headers, no text around it but white space, and DER with no trailing bytes. Returns the
+/// signer (with an empty `pem`) and how its PEM is to be stored.
+fn parse_key_field(input: &[u8]) -> Result<(Signer, StoredPem), EntryError> {
+    let bad = |m: String| EntryError::Invalid(format!("public key: {m}"));
+    let mut blocks =
+        pem::parse_many(input).map_err(|e| bad(format!("not a valid PEM block: {e}")))?;
+    let block = match blocks.len() {
+        1 => blocks.swap_remove(0),
+        0 => return Err(bad("no PEM block found".into())),
+        n => {
+            let labels: Vec<&str> = blocks.iter().map(pem::Pem::tag).collect();
+            return Err(bad(format!(
+                "{n} PEM blocks ({}); exactly one CERTIFICATE or PUBLIC KEY block is allowed",
+                labels.join(", ")
+            )));
+        }
+    };
+    if block.headers().iter().next().is_some() {
+        return Err(bad("PEM headers are not allowed".into()));
+    }
+    let (label, signer) = match block.tag() {
+        PEM_CERTIFICATE => (PEM_CERTIFICATE, signer_from_cert_der(block.contents())?),
+        PEM_PUBLIC_KEY => (
+            PEM_PUBLIC_KEY,
+            Signer {
+                key: PublicKey::from_spki_der(block.contents())
+                    .map_err(|e| EntryError::Invalid(format!("public key: {e}")))?,
+                emails: Vec::new(),
+                uris: Vec::new(),
+                pem: Vec::new(),
+            },
+        ),
+        other => {
+            return Err(bad(format!(
+                "expected a PEM CERTIFICATE or PUBLIC KEY, found {other}"
+            )))
+        }
+    };
+    let der = block.contents();
+    if is_canonical_pem(input, label, der) {
+        return Ok((signer, StoredPem::AsSubmitted));
+    }
+    if same_pem_but_space(input, label, der) {
+        return Ok((signer, StoredPem::Reencoded(canonical_pem(label, der))));
+    }
+    let trimmed = input.trim_ascii();
+    Err(bad(if !trimmed.starts_with(b"-----BEGIN ") {
+        "text before the PEM block is not allowed".into()
+    } else if !trimmed.ends_with(b"-----") {
+        "text after the PEM block is not allowed".into()
+    } else {
+        "unexpected text in the PEM block (only base64 lines are allowed)".into()
+    }))
+}
+
+/// Parses a PEM `CERTIFICATE` or `PUBLIC KEY` (as carried, base64-decoded, in entries),
+/// strictly: exactly one PEM block of one of those labels, no PEM headers, nothing but white
+/// space around it, and DER with no trailing bytes. [`Signer::pem`] is the canonical
+/// re-encoding (the text as submitted when it already is canonical), which is what entries
+/// store.
 ///
 /// # Errors
-/// [`EntryError::Invalid`] if it is neither, or the key is not in the allowlist.
+/// [`EntryError::Invalid`] naming the problem: not PEM, several blocks, headers, text around
+/// the block, another label, malformed DER or trailing bytes, or a key outside the allowlist.
 pub fn parse_signer(pem_bytes: &[u8]) -> Result<Signer, EntryError> {
-    let p = pem::parse(pem_bytes)
-        .map_err(|e| EntryError::Invalid(format!("public key is not PEM: {e}")))?;
-    match p.tag() {
-        "CERTIFICATE" => Ok(Signer {
-            pem: pem_bytes.to_vec(),
-            ..signer_from_cert_der(p.contents())?
-        }),
-        "PUBLIC KEY" => Ok(Signer {
-            key: PublicKey::from_spki_der(p.contents())
-                .map_err(|e| EntryError::Invalid(format!("public key: {e}")))?,
-            emails: Vec::new(),
-            uris: Vec::new(),
-            pem: pem_bytes.to_vec(),
-        }),
-        other => Err(EntryError::Invalid(format!(
-            "expected a PEM CERTIFICATE or PUBLIC KEY, found {other}"
-        ))),
-    }
+    let (mut signer, stored) = parse_key_field(pem_bytes)?;
+    signer.pem = match stored {
+        StoredPem::AsSubmitted => pem_bytes.to_vec(),
+        StoredPem::Reencoded(c) => c,
+    };
+    Ok(signer)
 }
 
 /// Parses a DER certificate's key and email/URI SANs.
@@ -163,8 +312,14 @@ pub fn parse_signer(pem_bytes: &[u8]) -> Result<Signer, EntryError> {
 /// # Errors
 /// [`EntryError::Invalid`] for a malformed certificate or unsupported key.
 pub fn signer_from_cert_der(der: &[u8]) -> Result<Signer, EntryError> {
-    let (_, cert) = x509_parser::certificate::X509Certificate::from_der(der)
+    let (rest, cert) = x509_parser::certificate::X509Certificate::from_der(der)
         .map_err(|e| EntryError::Invalid(format!("certificate: {e}")))?;
+    if !rest.is_empty() {
+        return Err(EntryError::Invalid(format!(
+            "certificate: {} bytes after the certificate DER",
+            rest.len()
+        )));
+    }
     let key = PublicKey::from_spki_der(cert.public_key().raw)
         .map_err(|e| EntryError::Invalid(format!("certificate key: {e}")))?;
     // The SANs come from the one Fulcio-profile parser (proto::cert). A certificate whose
@@ -214,13 +369,28 @@ pub fn validate_proposed(json: &[u8]) -> Result<ValidEntry, EntryError> {
     match entry {
         ProposedEntry::HashedRekordV001(h) => validate_hashedrekord(h),
         ProposedEntry::DsseV001(DsseV001::Proposed(p)) => {
+            if p.verifiers.len() > MAX_VERIFIERS {
+                return Err(EntryError::Invalid(format!(
+                    "dsse entry has {} verifiers, at most {MAX_VERIFIERS} are accepted",
+                    p.verifiers.len()
+                )));
+            }
             let env = p
                 .parse_envelope()
                 .map_err(|e| EntryError::Malformed(format!("dsse envelope: {e}")))?;
+            check_signature_count("dsse", env.signatures.len())?;
             let verifiers = p
                 .verifiers
                 .iter()
-                .map(|v| parse_signer(v.as_slice()))
+                .enumerate()
+                .map(|(i, v)| {
+                    parse_signer(v.as_slice()).map_err(|e| match e {
+                        EntryError::Invalid(m) => {
+                            EntryError::Invalid(format!("dsse verifier {i}: {m}"))
+                        }
+                        other => other,
+                    })
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             validate_dsse(env, &verifiers)
         }
@@ -264,14 +434,14 @@ fn hashedrekord_canonical(h: &HashedRekordV001) -> Vec<u8> {
     out.into_bytes()
 }
 
-fn validate_hashedrekord(h: HashedRekordV001) -> Result<ValidEntry, EntryError> {
+fn validate_hashedrekord(mut h: HashedRekordV001) -> Result<ValidEntry, EntryError> {
     if h.data.hash.algorithm != RekorHashAlgorithm::Sha256 {
         return Err(EntryError::Invalid(
             "hashedrekord digest must be sha256".into(),
         ));
     }
     let digest = h.data.hash.digest().map_err(EntryError::Invalid)?;
-    let signer = parse_signer(h.signature.public_key.content.as_slice())?;
+    let (signer, stored) = parse_key_field(h.signature.public_key.content.as_slice())?;
     if signer.key.algorithm() == KeyAlgorithm::Ed25519 {
         return Err(EntryError::Invalid(
             "Ed25519 keys sign the whole artifact (PureEdDSA); a hashedrekord entry carries only \
@@ -293,12 +463,73 @@ fn validate_hashedrekord(h: HashedRekordV001) -> Result<ValidEntry, EntryError> 
         })?;
     let mut postings = vec![(IndexKind::ArtifactSha256, hex::encode(&digest).into_bytes())];
     signer.postings(&mut postings);
+    if let StoredPem::Reencoded(canonical) = stored {
+        h.signature.public_key.content = signet_proto::bundle::Base64Bytes(canonical);
+    }
     // `digest()` above checked that the value is lowercase SHA-256 hex.
     let body = hashedrekord_canonical(&h);
     Ok(ValidEntry::new(body, postings))
 }
 
+/// Refuses more than [`MAX_SIGNATURES`] signatures.
+fn check_signature_count(kind: &str, n: usize) -> Result<(), EntryError> {
+    if n > MAX_SIGNATURES {
+        return Err(EntryError::Invalid(format!(
+            "{kind} envelope has {n} signatures, at most {MAX_SIGNATURES} are accepted"
+        )));
+    }
+    Ok(())
+}
+
+/// The first pair of equal items, as indexes.
+fn first_duplicate<T: PartialEq>(items: &[T]) -> Option<(usize, usize)> {
+    items
+        .iter()
+        .enumerate()
+        .find_map(|(j, b)| items[..j].iter().position(|a| a == b).map(|i| (i, j)))
+}
+
+/// Length of the standard (padded) base64 encoding of `n` bytes.
+fn base64_len(n: usize) -> usize {
+    n.div_ceil(3).saturating_mul(4)
+}
+
+/// Checks a dsse entry (at most [`MAX_SIGNATURES`] signatures and [`MAX_VERIFIERS`]
+/// verifiers, already checked by the caller): distinct signatures and verifiers, a stored body
+/// that can fit [`MAX_ENTRY_BYTES`], then every signature against the verifiers, each
+/// (signature, verifier) pair at most once, so at most `MAX_SIGNATURES * MAX_VERIFIERS`
+/// checks.
 fn validate_dsse(mut env: DsseEnvelope, verifiers: &[Signer]) -> Result<ValidEntry, EntryError> {
+    if let Some((i, j)) =
+        first_duplicate(&env.signatures.iter().map(|s| &s.sig).collect::<Vec<_>>())
+    {
+        return Err(EntryError::Invalid(format!(
+            "dsse signatures {i} and {j} are identical"
+        )));
+    }
+    if let Some((i, j)) = first_duplicate(&verifiers.iter().map(|v| &v.pem).collect::<Vec<_>>()) {
+        return Err(EntryError::Invalid(format!(
+            "dsse verifiers {i} and {j} are identical"
+        )));
+    }
+    // Each stored signature carries its signature and its verifier's PEM, base64: a lower bound
+    // of the stored body's size, known before any signature check.
+    let smallest_verifier = verifiers
+        .iter()
+        .map(|v| base64_len(v.pem.len()))
+        .min()
+        .unwrap_or(0);
+    let at_least: usize = env
+        .signatures
+        .iter()
+        .map(|s| base64_len(s.sig.as_slice().len()) + smallest_verifier)
+        .sum();
+    if at_least > MAX_ENTRY_BYTES {
+        return Err(EntryError::Invalid(format!(
+            "the stored dsse entry would be at least {at_least} bytes, the limit is \
+             {MAX_ENTRY_BYTES}"
+        )));
+    }
     let pae = env.pae();
     let mut sigs = Vec::new();
     let mut postings = Vec::new();
@@ -352,23 +583,25 @@ fn validate_intoto(spec: &IntotoV002) -> Result<ValidEntry, EntryError> {
         ));
     }
     let env = &spec.content.envelope;
+    check_signature_count("intoto", env.signatures.len())?;
+    if let Some((i, j)) =
+        first_duplicate(&env.signatures.iter().map(|s| &s.sig).collect::<Vec<_>>())
+    {
+        return Err(EntryError::Invalid(format!(
+            "intoto signatures {i} and {j} are identical"
+        )));
+    }
     let payload = env.payload_bytes().map_err(rekor_err)?;
-    let pae = signet_proto::bundle::pae(&env.payload_type, &payload);
-    let mut postings = Vec::new();
+    let mut signers = Vec::with_capacity(env.signatures.len());
+    let mut raw_sigs = Vec::with_capacity(env.signatures.len());
     for (i, s) in env.signatures.iter().enumerate() {
-        let sig = s.signature_bytes().map_err(rekor_err)?;
-        let signer = parse_signer(s.public_key.as_slice()).map_err(|e| match e {
+        raw_sigs.push(s.signature_bytes().map_err(rekor_err)?);
+        signers.push(parse_signer(s.public_key.as_slice()).map_err(|e| match e {
             EntryError::Invalid(m) => EntryError::Invalid(format!("intoto signature {i}: {m}")),
             other => other,
-        })?;
-        signer.key.verify(&pae, &sig).map_err(|e| {
-            EntryError::Signature(format!(
-                "intoto signature {i} does not verify over the DSSE PAE with its publicKey: {e}"
-            ))
-        })?;
-        signer.postings(&mut postings);
+        })?);
     }
-    let canonical = spec.canonical(&payload);
+    let mut canonical = spec.canonical(&payload);
     let Some(payload_hash) = canonical.content.payload_hash.clone() else {
         return Err(EntryError::Malformed(
             "intoto payload hash not computed".into(),
@@ -383,6 +616,36 @@ fn validate_intoto(spec: &IntotoV002) -> Result<ValidEntry, EntryError> {
             )));
         }
     }
+    // The stored keys are the canonical PEMs.
+    for (stored, signer) in canonical
+        .content
+        .envelope
+        .signatures
+        .iter_mut()
+        .zip(&signers)
+    {
+        stored.public_key = signet_proto::bundle::Base64Bytes(signer.pem.clone());
+    }
+    // The stored body is known before any signature check: bound it first.
+    let body = ProposedEntry::IntotoV002(canonical)
+        .canonical_bytes()
+        .map_err(rekor_err)?;
+    if body.len() > MAX_ENTRY_BYTES {
+        return Err(EntryError::Invalid(format!(
+            "the stored intoto entry would be {} bytes, the limit is {MAX_ENTRY_BYTES}",
+            body.len()
+        )));
+    }
+    let pae = signet_proto::bundle::pae(&env.payload_type, &payload);
+    let mut postings = Vec::new();
+    for (i, (signer, sig)) in signers.iter().zip(&raw_sigs).enumerate() {
+        signer.key.verify(&pae, sig).map_err(|e| {
+            EntryError::Signature(format!(
+                "intoto signature {i} does not verify over the DSSE PAE with its publicKey: {e}"
+            ))
+        })?;
+        signer.postings(&mut postings);
+    }
     postings.push((IndexKind::ArtifactSha256, payload_hash.value.into_bytes()));
     if env.payload_type == "application/vnd.in-toto+json" {
         for d in intoto_subject_digests(&payload) {
@@ -392,9 +655,6 @@ fn validate_intoto(spec: &IntotoV002) -> Result<ValidEntry, EntryError> {
             postings.push((IndexKind::ArtifactSha256, d.into_bytes()));
         }
     }
-    let body = ProposedEntry::IntotoV002(canonical)
-        .canonical_bytes()
-        .map_err(rekor_err)?;
     Ok(ValidEntry::new(body, postings))
 }
 
@@ -421,7 +681,7 @@ fn sha256_digests(list: Option<&serde_json::Value>) -> Vec<String> {
 }
 
 impl Signer {
-    /// The verifier text stored in dsse bodies: the PEM as submitted.
+    /// The verifier text stored in dsse bodies: the canonical PEM.
     fn key_pem_or_cert(&self) -> Vec<u8> {
         if self.pem.is_empty() {
             self.key.to_pem().into_bytes()
@@ -468,7 +728,8 @@ mod tests {
         let signer = EcdsaSigner::generate(EcdsaCurve::P256, &rng).unwrap();
         let digest = sha256(b"artifact");
         let sig = signer.sign_digest(&digest).unwrap();
-        let pem = signer.public_key().to_pem().into_bytes();
+        // As clients write it (LF line ends), the form stored as submitted.
+        let pem = canonical_pem(PEM_PUBLIC_KEY, signer.public_key().spki_der());
         let spec = HashedRekordV001::new(&digest, sig.clone(), pem.clone());
         let spec_json = format!(
             r#"{{"signature":{{"publicKey":{{"content":"{}"}},"content":"{}"}},"data":{{"hash":{{"value":"{}","algorithm":"sha256"}}}}}}"#,
@@ -536,5 +797,152 @@ mod tests {
             validate_proposed(other.as_bytes()),
             Err(EntryError::Signature(_))
         ));
+    }
+
+    const CLIENT_CERT_PEM: &[u8] =
+        include_bytes!("../../testdata/sigstore/fake-hashedrekord/leaf.pem");
+
+    /// The encoder is byte-identical to the `pem` crate with LF line ends (as the `signet`
+    /// client and CA write PEM), and real clients' PEMs are canonical as they are.
+    #[test]
+    fn canonical_pem_matches_clients() {
+        let rng = aws_lc_rs::rand::SystemRandom::new();
+        for curve in [EcdsaCurve::P256, EcdsaCurve::P384] {
+            let spki = EcdsaSigner::generate(curve, &rng)
+                .unwrap()
+                .public_key()
+                .spki_der()
+                .to_vec();
+            let lf = pem::encode_config(
+                &pem::Pem::new("PUBLIC KEY", spki.clone()),
+                pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
+            );
+            assert_eq!(canonical_pem(PEM_PUBLIC_KEY, &spki), lf.as_bytes());
+            assert!(is_canonical_pem(lf.as_bytes(), PEM_PUBLIC_KEY, &spki));
+        }
+        // sigstore-python (OpenSSL), sigstore-js and the signet client's certificates, and
+        // upstream Rekor's test key: already canonical, stored unchanged.
+        let mut fields = vec![CLIENT_CERT_PEM.to_vec()];
+        for body in [
+            &include_bytes!("../../testdata/sigstore/fake-hashedrekord/canonicalized_body.json")[..],
+            include_bytes!("../../testdata/sigstore/rekor/hashedrekord_proposed.json"),
+        ] {
+            let v: serde_json::Value = serde_json::from_slice(body).unwrap();
+            let b64 = v["spec"]["signature"]["publicKey"]["content"]
+                .as_str()
+                .unwrap();
+            fields.push(B64.decode(b64).unwrap());
+        }
+        for field in fields {
+            let (_, stored) = parse_key_field(&field).unwrap();
+            assert!(matches!(stored, StoredPem::AsSubmitted));
+            assert_eq!(parse_signer(&field).unwrap().pem, field);
+        }
+    }
+
+    fn invalid_message(field: &[u8]) -> String {
+        match parse_signer(field) {
+            Err(EntryError::Invalid(m)) => m,
+            other => panic!("expected Invalid, got {other:?}"),
+        }
+    }
+
+    /// White-space variants are re-encoded; anything else around or inside the block is
+    /// refused with a message naming it.
+    #[test]
+    fn key_field_is_strict_and_canonicalized() {
+        let text = std::str::from_utf8(CLIENT_CERT_PEM).unwrap();
+        let canonical = CLIENT_CERT_PEM.to_vec();
+        let crlf = text.replace('\n', "\r\n");
+        let no_final_newline = text.trim_end().to_owned();
+        let padded = format!("\n  {text}\n\n");
+        let one_line = {
+            let lines: Vec<&str> = text.lines().collect();
+            format!(
+                "{}\n{}\n{}\n",
+                lines[0],
+                lines[1..lines.len() - 1].concat(),
+                lines[lines.len() - 1]
+            )
+        };
+        for variant in [&crlf, &no_final_newline, &padded, &one_line] {
+            let (_, stored) = parse_key_field(variant.as_bytes()).unwrap();
+            let StoredPem::Reencoded(c) = stored else {
+                panic!("not re-encoded: {variant:?}")
+            };
+            assert_eq!(c, canonical);
+            assert_eq!(parse_signer(variant.as_bytes()).unwrap().pem, canonical);
+        }
+
+        let lines: Vec<&str> = text.lines().collect();
+        let cases: Vec<(String, &str)> = vec![
+            (format!("preamble\n{text}"), "text before the PEM block"),
+            (format!("{text}trailer\n"), "text after the PEM block"),
+            (
+                format!(
+                    "{}\nX-Header: value\n\n{}\n",
+                    lines[0],
+                    lines[1..].join("\n")
+                ),
+                "PEM headers are not allowed",
+            ),
+            (
+                format!("{text}{text}"),
+                "2 PEM blocks (CERTIFICATE, CERTIFICATE)",
+            ),
+            (
+                text.replace("BEGIN CERTIFICATE", "BEGIN X509 CRL")
+                    .replace("END CERTIFICATE", "END X509 CRL"),
+                "expected a PEM CERTIFICATE or PUBLIC KEY, found X509 CRL",
+            ),
+            ("no pem here".into(), "no PEM block found"),
+            (
+                "-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n".into(),
+                "not a valid PEM block",
+            ),
+        ];
+        for (field, want) in cases {
+            let m = invalid_message(field.as_bytes());
+            assert!(m.contains(want), "{want:?} not in {m:?}");
+        }
+        // DER with trailing bytes, in a canonical PEM.
+        let der = pem::parse(CLIENT_CERT_PEM).unwrap().into_contents();
+        let mut long = der.clone();
+        long.extend_from_slice(&[0, 0]);
+        let m = invalid_message(&canonical_pem(PEM_CERTIFICATE, &long));
+        assert!(m.contains("2 bytes after the certificate DER"), "{m}");
+        let rng = aws_lc_rs::rand::SystemRandom::new();
+        let mut spki = EcdsaSigner::generate(EcdsaCurve::P256, &rng)
+            .unwrap()
+            .public_key()
+            .spki_der()
+            .to_vec();
+        spki.push(0);
+        let m = invalid_message(&canonical_pem(PEM_PUBLIC_KEY, &spki));
+        assert!(m.contains("trailing"), "{m}");
+    }
+
+    /// A CRLF key (as `PublicKey::to_pem` writes it) is stored as the LF encoding: the same
+    /// leaf as the LF submission.
+    #[test]
+    fn hashedrekord_stores_the_canonical_key() {
+        let rng = aws_lc_rs::rand::SystemRandom::new();
+        let signer = EcdsaSigner::generate(EcdsaCurve::P256, &rng).unwrap();
+        let digest = sha256(b"artifact");
+        let sig = signer.sign_digest(&digest).unwrap();
+        let lf = canonical_pem(PEM_PUBLIC_KEY, signer.public_key().spki_der());
+        let crlf = signer.public_key().to_pem().into_bytes();
+        assert_ne!(lf, crlf);
+        let entry = |pem: Vec<u8>| {
+            let spec = HashedRekordV001::new(&digest, sig.clone(), pem);
+            let json = serde_json::to_vec(&ProposedEntry::HashedRekordV001(spec)).unwrap();
+            validate_proposed(&json).unwrap()
+        };
+        let a = entry(lf.clone());
+        assert_eq!(a, entry(crlf));
+        let want = ProposedEntry::HashedRekordV001(HashedRekordV001::new(&digest, sig.clone(), lf))
+            .canonical_bytes()
+            .unwrap();
+        assert_eq!(a.body, want);
     }
 }
