@@ -498,7 +498,12 @@ async fn dsse_entries_are_verified_and_canonicalized() {
         body["spec"]["envelopeHash"]["value"],
         hex::encode(sha256(env_canon.as_bytes()))
     );
-    assert_eq!(body["spec"]["signatures"][0]["verifier"], B64.encode(&pem));
+    // The verifier is stored in the canonical PEM form (LF line ends): `to_pem` writes CRLF.
+    assert!(pem.contains("\r\n"));
+    assert_eq!(
+        body["spec"]["signatures"][0]["verifier"],
+        B64.encode(pem.replace("\r\n", "\n"))
+    );
     // Searchable by the in-toto subject digest.
     let q = serde_json::json!({"hash": format!("sha256:{artifact_digest}")});
     let (s, _, b) = search_index(&t.router, &q).await;

@@ -265,11 +265,14 @@ async fn keyids_and_several_signatures_are_kept_in_order() {
     let (uuid, e) = parse_entry(&body);
     let stored: Value = serde_json::from_slice(e.body.as_slice()).unwrap();
     let sigs = &stored["spec"]["content"]["envelope"]["signatures"];
+    // The keys are stored in the canonical PEM form (LF line ends): `to_pem` writes CRLF.
+    assert!(pa.contains("\r\n"));
+    let lf = |p: &str| B64.encode(p.replace("\r\n", "\n"));
     assert_eq!(
         sigs,
         &json!([
-            {"keyid": "key-a", "publicKey": B64.encode(pa.as_bytes()), "sig": B64.encode(B64.encode(&sa))},
-            {"publicKey": B64.encode(pb.as_bytes()), "sig": B64.encode(B64.encode(&sb))}
+            {"keyid": "key-a", "publicKey": lf(&pa), "sig": B64.encode(B64.encode(&sa))},
+            {"publicKey": lf(&pb), "sig": B64.encode(B64.encode(&sb))}
         ])
     );
     for k in [&pa, &pb] {
@@ -384,7 +387,15 @@ async fn bad_proposals_are_400_with_clear_messages_and_store_nothing() {
         (
             "publicKey is not PEM",
             with(&sig0("publicKey"), Some(B64.encode(b"not a key").into())),
-            "not PEM",
+            "no PEM block found",
+        ),
+        (
+            "publicKey with text after the PEM block",
+            with(
+                &sig0("publicKey"),
+                Some(B64.encode(format!("{pem}trailer")).into()),
+            ),
+            "text after the PEM block",
         ),
         (
             "P-521 key",
