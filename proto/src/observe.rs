@@ -2,8 +2,9 @@
 //! and a time, read from the entry's canonical Rekor body (as a tlog-tiles entry bundle holds
 //! it, from a log that may be malicious).
 //!
-//! Sources: sigstore/rekor `pkg/types/hashedrekord/v0.0.1` and `pkg/types/dsse/v0.0.1` (modelled
-//! in [`crate::rekor`]; the dsse stored form and the proposed form are both read); the Signet
+//! Sources: sigstore/rekor `pkg/types/hashedrekord/v0.0.1`, `pkg/types/dsse/v0.0.1` and
+//! `pkg/types/intoto/v0.0.2` (modelled in [`crate::rekor`]; the stored and the proposed forms
+//! are both read); the Signet
 //! log's own `precert` 0.0.1 kind
 //! (`{"apiVersion":"0.0.1","kind":"precert","spec":{"chain":["<b64 DER>",...]}}`, see
 //! `docs/ARCHITECTURE.md` and `signet_log::entries`), which records every certificate the CA
@@ -18,6 +19,7 @@
 //! | hashedrekord, public key | none | `data.hash` | none | SHA-256(SPKI) |
 //! | dsse (stored form) | first signature's verifier | `payloadHash` | cert notBefore | key only |
 //! | dsse (proposed form) | first verifier | SHA-256 of the payload | cert notBefore | key only |
+//! | intoto 0.0.2 | first signature's `publicKey` | `payloadHash` (proposed form without it: SHA-256 of the payload) | cert notBefore | key only |
 //! | precert | precertificate (`chain[0]`) | none | notBefore | none |
 //!
 //! The time: C2SP tlog-tiles entry bundles carry only the entry bodies, not Rekor's
@@ -29,14 +31,18 @@
 //! What this module does not do: verify signatures, certificate chains, validity periods or
 //! SCTs (the log checked signatures when it accepted the entry), or look inside DSSE payloads
 //! (the stored dsse form keeps only the payload's hash, so `digest` is the hash of the in-toto
-//! statement, not of its subjects). A DSSE entry with several signatures reports the identity of
-//! its first signature's verifier only (Sigstore clients write one). No I/O and no clock.
+//! statement, not of its subjects). A DSSE or intoto entry with several signatures reports the
+//! identity of its first signature's key only (Sigstore clients write one). No I/O and no clock.
+//!
+//! intoto 0.0.2 entries are reported as `EntryKind::Other("intoto")` with the signer, digest
+//! and time filled in (see [`EntryKind::Other`]), so that a rule watching an identity sees
+//! them; a dedicated variant would break exhaustive matches of downstream crates.
 
 use crate::bundle::Base64Bytes;
 use crate::cert::{CertError, Identity};
 use crate::rekor::{
     DsseV001, HashValue, ProposedEntry, RekorError, RekorHashAlgorithm, API_VERSION_0_0_1,
-    KIND_DSSE, KIND_HASHEDREKORD,
+    API_VERSION_0_0_2, KIND_DSSE, KIND_HASHEDREKORD, KIND_INTOTO,
 };
 use aws_lc_rs::digest::{digest, SHA256};
 use serde_json::Value;
@@ -79,7 +85,8 @@ pub enum EntryKind {
     /// precert 0.0.1: a certificate issued by the CA.
     Precert,
     /// Any other kind or version, as `"<kind>"` for an unknown kind or `"<kind> <apiVersion>"`
-    /// for a known kind at an unknown version. Nothing else is read from it.
+    /// for a known kind at an unknown version. Nothing else is read from it, except for
+    /// `"intoto"` (intoto 0.0.2): its signer, digest and time are read like a dsse entry's.
     Other(String),
 }
 
@@ -123,7 +130,7 @@ impl ObservedEntry {
         match self.kind {
             EntryKind::Precert => true,
             EntryKind::HashedRekord | EntryKind::Dsse => self.key_id.is_none(),
-            EntryKind::Other(_) => false,
+            EntryKind::Other(ref k) => k == KIND_INTOTO && self.key_id.is_none(),
         }
     }
 }
@@ -227,11 +234,16 @@ pub fn observe(index: u64, body: &[u8]) -> Result<ObservedEntry, EntryError> {
         time: None,
         key_id: None,
     };
-    let known = [KIND_HASHEDREKORD, KIND_DSSE, KIND_PRECERT];
+    let known = [KIND_HASHEDREKORD, KIND_DSSE, KIND_PRECERT, KIND_INTOTO];
     if !known.contains(&kind) {
         return Ok(out);
     }
-    if api_version != API_VERSION_0_0_1 {
+    let supported_version = if kind == KIND_INTOTO {
+        API_VERSION_0_0_2
+    } else {
+        API_VERSION_0_0_1
+    };
+    if api_version != supported_version {
         out.kind = EntryKind::Other(format!("{kind} {api_version}"));
         return Ok(out);
     }
@@ -248,6 +260,8 @@ pub fn observe(index: u64, body: &[u8]) -> Result<ObservedEntry, EntryError> {
             spec_err(
                 if kind == KIND_DSSE {
                     KIND_DSSE
+                } else if kind == KIND_INTOTO {
+                    KIND_INTOTO
                 } else {
                     KIND_HASHEDREKORD
                 },
@@ -288,8 +302,36 @@ pub fn observe(index: u64, body: &[u8]) -> Result<ObservedEntry, EntryError> {
                 })?;
                 read_signer(index, KIND_DSSE, "verifier", verifier)?
             }
-            // Not reached: `intoto` is not in `known` above, so it came back as `Other`.
-            ProposedEntry::IntotoV002(_) => return Ok(out),
+            ProposedEntry::IntotoV002(i) => {
+                let c = &i.content;
+                out.digest = Some(match (&c.payload_hash, &c.envelope.payload) {
+                    (Some(h), _) => digest_string(h),
+                    (None, Some(_)) => {
+                        let payload = c
+                            .envelope
+                            .payload_bytes()
+                            .map_err(|e| spec_err(KIND_INTOTO, e))?;
+                        format!("sha256:{}", hex::encode(digest(&SHA256, &payload)))
+                    }
+                    (None, None) => {
+                        return Err(EntryError::Spec {
+                            index,
+                            kind: KIND_INTOTO,
+                            reason: "neither payloadHash nor payload".into(),
+                        })
+                    }
+                });
+                let first = c
+                    .envelope
+                    .signatures
+                    .first()
+                    .ok_or_else(|| EntryError::Spec {
+                        index,
+                        kind: KIND_INTOTO,
+                        reason: "no signatures".into(),
+                    })?;
+                read_signer(index, KIND_INTOTO, "publicKey", &first.public_key)?
+            }
         }
     };
     out.san = signer.san;
@@ -609,6 +651,64 @@ mod tests {
             assert_eq!(e.time, Some(CA_NOT_BEFORE));
             assert!(e.has_certificate(), "{:?}", e.kind);
         }
+    }
+
+    /// intoto 0.0.2 as sigstore-js submits it and as the Signet log stores it (certificate for
+    /// alice@example.com, issuer http://127.0.0.1:39553, notBefore Nov 29 02:08:46 2026 GMT).
+    const INTOTO_STORED: &[u8] = include_bytes!("../fuzz/fixtures/intoto_stored_body.json");
+    const INTOTO_PROPOSED: &[u8] =
+        include_bytes!("../fuzz/fixtures/intoto_sigstore_js_proposed.json");
+    const INTOTO_PAYLOAD_HASH: &str =
+        "696255e5d18b910b564cb89fe122c1f16aa9ac0f724c43367f980910a7ab7b0e";
+
+    #[test]
+    fn intoto_signer_and_payload_hash() {
+        for body in [INTOTO_STORED, INTOTO_PROPOSED] {
+            let e = observe(6, body).unwrap();
+            assert_eq!(e.kind, EntryKind::Other("intoto".into()));
+            assert_eq!(e.kind.name(), "intoto");
+            assert_eq!(e.san.as_deref(), Some("alice@example.com"));
+            assert_eq!(e.issuer.as_deref(), Some("http://127.0.0.1:39553"));
+            assert_eq!(e.digest, Some(format!("sha256:{INTOTO_PAYLOAD_HASH}")));
+            assert_eq!(e.time, Some(1_795_918_126));
+            assert_eq!(e.key_id, None);
+            assert!(e.has_certificate());
+        }
+        // The proposed form without payloadHash: the hash of the payload.
+        let mut v: Value = serde_json::from_slice(INTOTO_PROPOSED).unwrap();
+        v["spec"]["content"]
+            .as_object_mut()
+            .unwrap()
+            .remove("payloadHash");
+        let e = observe(6, &crate::jcs::to_vec(&v).unwrap()).unwrap();
+        assert_eq!(e.digest, Some(format!("sha256:{INTOTO_PAYLOAD_HASH}")));
+
+        // A keyed signature: the key, no identity.
+        let mut v: Value = serde_json::from_slice(INTOTO_STORED).unwrap();
+        v["spec"]["content"]["envelope"]["signatures"][0]["publicKey"] =
+            Value::String(Base64Bytes(rekor_public_key_pem()).encode());
+        let e = observe(6, &crate::jcs::to_vec(&v).unwrap()).unwrap();
+        assert_eq!(
+            e.key_id.as_deref(),
+            Some("d4371c17ac9488dd21fbab5fafe12d8d371ffb30bb203fe70a666774a67940ad")
+        );
+        assert_eq!((&e.san, e.time), (&None, None));
+        assert!(!e.has_certificate());
+
+        // Another version is not read; a broken intoto body is an error naming the kind.
+        let mut v: Value = serde_json::from_slice(INTOTO_STORED).unwrap();
+        v["apiVersion"] = "0.0.1".into();
+        let e = observe(6, &crate::jcs::to_vec(&v).unwrap()).unwrap();
+        assert_eq!(e.kind, EntryKind::Other("intoto 0.0.1".into()));
+        assert_eq!((&e.san, &e.digest), (&None, &None));
+        assert!(!e.has_certificate());
+        let mut v: Value = serde_json::from_slice(INTOTO_STORED).unwrap();
+        v["spec"]["content"]["envelope"]["signatures"] = serde_json::json!([]);
+        let err = observe(6, &crate::jcs::to_vec(&v).unwrap()).unwrap_err();
+        assert!(
+            matches!(err, EntryError::Spec { kind: "intoto", .. }),
+            "{err}"
+        );
     }
 
     #[test]
