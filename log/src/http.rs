@@ -37,6 +37,10 @@ use crate::storage::IndexKind;
 /// Most UUIDs/indexes/entries in one `entries/retrieve` query.
 pub const MAX_RETRIEVE: usize = 100;
 
+/// Most proposed entries in one `entries/retrieve` query (Rekor's openapi: `maxItems: 10`):
+/// each is validated, signature checks included, before it can be looked up.
+pub const MAX_RETRIEVE_ENTRIES: usize = 10;
+
 /// An HTTP error: status and client-facing message.
 #[derive(Debug)]
 pub struct ApiError {
@@ -358,6 +362,12 @@ async fn retrieve(
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             format!("at most {MAX_RETRIEVE} items per query"),
+        ));
+    }
+    if q.entries.len() > MAX_RETRIEVE_ENTRIES {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("at most {MAX_RETRIEVE_ENTRIES} entries per query"),
         ));
     }
     let mut indexes = Vec::new();

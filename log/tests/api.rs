@@ -98,6 +98,24 @@ async fn hashedrekord_roundtrip_with_proof_checkpoint_and_set() {
     assert_eq!(s, StatusCode::OK);
     let arr: Vec<serde_json::Value> = serde_json::from_slice(&b).unwrap();
     assert_eq!(arr.len(), 2);
+    // Proposed entries are validated (signatures checked) before lookup: at most 10, as in
+    // Rekor's openapi; more is refused before any check.
+    let many: Vec<serde_json::Value> = (0..11)
+        .map(|i| {
+            serde_json::from_slice(&hashedrekord(&signer, format!("artifact {i}").as_bytes()))
+                .unwrap()
+        })
+        .collect();
+    let many = serde_json::json!({ "entries": many });
+    let (s, _, b) = call(
+        &t.router,
+        "POST",
+        "/api/v1/log/entries/retrieve",
+        Some(serde_json::to_vec(&many).unwrap()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(error_message(&b).1, "at most 10 entries per query");
 
     // public key
     let (s, _, b) = call(&t.router, "GET", "/api/v1/log/publicKey", None).await;
