@@ -64,7 +64,9 @@
 //! applies to certificates only, including certificates with no SAN or issuer (which match no
 //! allowlist entry). Keyless signing logs two entries per signature (the precert and the
 //! signature), so `watched_identity`, `outside_working_hours` and `burst` count both. Entries of
-//! other kinds ([`EntryKind::Other`]) carry nothing the rules read and never alert.
+//! other kinds ([`EntryKind::Other`]) are read for what they carry: an `intoto` 0.0.2 entry
+//! has its first signature's signer and its payload hash (so it alerts like a dsse entry, as
+//! "intoto entry by X"); a kind the monitor does not know carries nothing and never alerts.
 //!
 //! # State across runs ([`RulesState`])
 //!
