@@ -105,7 +105,9 @@ fn main() {
         .collect();
     let pems: Vec<String> = signers
         .iter()
-        .map(|s| B64.encode(s.public_key().to_pem()))
+        // LF line endings, as sigstore-python, sigstore-js and `signet sign` write them (the
+        // log stores that form as is; CRLF would be re-encoded first).
+        .map(|s| B64.encode(s.public_key().to_pem().replace("\r\n", "\n")))
         .collect();
     let host = args
         .base
