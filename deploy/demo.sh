@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Signet demo: a real OIDC provider, a real OCI registry, a C2SP witness and `signet serve`,
 # all on loopback; an image pushed, signed keylessly, verified by signet (with the witness
-# policy) and by sigstore-python; SLSA provenance attested and verified; the tag moved and
+# policy) and by sigstore-python; a file signed by sigstore-python against Signet and verified
+# by signet; SLSA provenance attested and verified; the tag moved and
 # verification failing; a short report; the
 # log audited and monitored with an identity watch; everything stopped again.
 # Run it through `./x demo`, which installs what is missing first.
@@ -139,6 +140,14 @@ JSON
   --trusted-root "$WORK/signet-data/trusted_root.json" \
   --certificate-identity "$IDENTITY" --certificate-oidc-issuer "$ISSUER" --output json \
   | python3 -c 'import json,sys; r=json.load(sys.stdin); s=r["results"][0]["statement"]; print("verified", s["predicateType"], "for", s["subject"][0]["name"], "sha256:" + s["subject"][0]["digest"]["sha256"])'
+
+say "6d. Sigstore's own client signs against Signet: sigstore-python sign, then signet verify-blob"
+echo "a release note signed by sigstore-python" >"$WORK/release.txt"
+sigstore --trust-config "$WORK/signet-data/trust_config.json" sign --identity-token "$TOKEN" \
+  --bundle "$WORK/release.sigstore.json" "$WORK/release.txt"
+"$SIGNET" verify-blob "$WORK/release.txt" --bundle "$WORK/release.sigstore.json" \
+  --trusted-root "$WORK/signet-data/trusted_root.json" \
+  --certificate-identity "$IDENTITY" --certificate-oidc-issuer "$ISSUER"
 
 say "7. moving the tag to other content: verification of the tag must now fail"
 make_image "something else entirely" v1
