@@ -26,8 +26,9 @@
 //!   `payloadType`, the signatures in submission order (empty `keyid`s left out), `hash` and
 //!   `payloadHash`. Search postings: each key and certificate identity, the payload hash, and
 //!   for in-toto payloads the subject digests and SLSA `materials` digests (SHA-256 only);
-//!   the envelope hash is not indexed (Rekor neither). Rekor's separate attestation storage
-//!   (the payload kept by payload hash) is not implemented.
+//!   the envelope hash is not indexed (Rekor neither). By design the log keeps no copy of
+//!   the payload (Rekor's optional attestation storage): it records that an attestation was
+//!   signed, and the signer keeps the envelope in its bundle.
 //! * `precert` 0.0.1, this log's own kind for CT precertificates recorded by
 //!   `add-pre-chain` (see [`crate::ct`]): body
 //!   `{"apiVersion":"0.0.1","kind":"precert","spec":{"chain":["<b64 DER>",...]}}` in RFC 8785
