@@ -74,21 +74,101 @@ pub enum IdentityError {
         /// The claim name.
         claim: &'static str,
     },
+    /// A claim holds a control or invisible formatting character (NUL, a newline, a bidi
+    /// override...), which could hide or forge what a verifier, a log line or a person reads.
+    #[error("claim {claim} contains a control character (U+{code:04X})")]
+    ControlCharacter {
+        /// The claim name.
+        claim: &'static str,
+        /// The offending character.
+        code: u32,
+    },
 }
 
+/// Characters no certified value may hold: Unicode control characters (C0, DEL, C1), line and
+/// paragraph separators, and the bidirectional formatting characters that reorder what is
+/// displayed (Trojan Source, CVE-2021-42574).
+fn is_forbidden_char(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}'
+                | '\u{2029}'
+                | '\u{200E}'
+                | '\u{200F}'
+                | '\u{061C}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2066}'..='\u{2069}'
+        )
+}
+
+/// Refuses a claim value holding a forbidden character.
+fn clean(name: &'static str, value: &str) -> Result<(), IdentityError> {
+    match value.chars().find(|&c| is_forbidden_char(c)) {
+        Some(c) => Err(IdentityError::ControlCharacter {
+            claim: name,
+            code: u32::from(c),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// A required, non-empty string claim with no forbidden character.
 fn claim<'a>(claims: &'a Map<String, Value>, name: &'static str) -> Result<&'a str, IdentityError> {
-    claims
+    let value = claims
         .get(name)
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty())
-        .ok_or(IdentityError::MissingClaim { claim: name })
+        .ok_or(IdentityError::MissingClaim { claim: name })?;
+    clean(name, value)?;
+    Ok(value)
+}
+
+/// Whether `email` is a plain ASCII addr-spec `local@domain` as a certificate's rfc822Name
+/// holds it: one `@`, a dot-atom local part (RFC 5322 atext, no quoted strings), and a domain
+/// of LDH labels. Anything else (white space, a second `@`, quotes, empty labels) is refused
+/// rather than guessed at.
+fn is_plain_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    let atext = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c);
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && local
+            .split('.')
+            .all(|atom| !atom.is_empty() && atom.chars().all(atext));
+    local_ok && is_dns_name(domain)
+}
+
+/// Whether `name` is a DNS name of LDH labels (letters, digits, hyphens; no label empty, over
+/// 63 bytes, or starting or ending with a hyphen), at most 253 bytes.
+fn is_dns_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+}
+
+/// Whether `s` is an absolute URL exactly as a WHATWG parser prints it: what a verifier reads
+/// from the certificate is then what every parser reads.
+fn is_canonical_url(s: &str) -> bool {
+    url::Url::parse(s).is_ok_and(|u| u.as_str() == s && u.has_host())
 }
 
 /// Reads a claim that may be a JSON string or number (GitHub sends `run_attempt` as a string,
 /// other providers send numbers).
 fn claim_text(claims: &Map<String, Value>, name: &'static str) -> Result<String, IdentityError> {
     match claims.get(name) {
-        Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+        Some(Value::String(s)) if !s.is_empty() => {
+            clean(name, s)?;
+            Ok(s.clone())
+        }
         Some(Value::Number(n)) => Ok(n.to_string()),
         _ => Err(IdentityError::MissingClaim { claim: name }),
     }
@@ -116,7 +196,7 @@ pub fn principal_from_claims(
             if claims.get("email_verified") != Some(&Value::Bool(true)) {
                 return Err(IdentityError::EmailNotVerified);
             }
-            if !email.contains('@') || !email.is_ascii() {
+            if !is_plain_email(&email) {
                 return Err(IdentityError::InvalidClaim { claim: "email" });
             }
             p.challenge.clone_from(&email);
@@ -138,6 +218,16 @@ pub fn principal_from_claims(
                 },
             )?;
             let name = claim(sa, "name")?;
+            // Kubernetes object names: a namespace is a DNS label, a service account a DNS
+            // subdomain (lowercase). Anything else would change the URI's path.
+            if !is_dns_name(ns) || ns.contains('.') || ns.bytes().any(|b| b.is_ascii_uppercase()) {
+                return Err(IdentityError::InvalidClaim { claim: "namespace" });
+            }
+            if !is_dns_name(name) || name.bytes().any(|b| b.is_ascii_uppercase()) {
+                return Err(IdentityError::InvalidClaim {
+                    claim: "serviceaccount",
+                });
+            }
             p.san = San::Uri(format!(
                 "https://kubernetes.io/namespaces/{ns}/serviceaccounts/{name}"
             ));
@@ -151,15 +241,37 @@ pub fn principal_from_claims(
         }
         IssuerType::Username => {
             let domain = issuer.subject_domain.clone().unwrap_or_default();
-            if subject.contains('!') || subject.contains('@') {
+            if subject.contains('!')
+                || subject.contains('@')
+                || subject.chars().any(char::is_whitespace)
+            {
                 return Err(IdentityError::InvalidClaim { claim: "sub" });
             }
             p.san = San::Username(format!("{subject}!{domain}"));
         }
     }
+    // A URI SAN built from claims (a workflow ref, a pipeline path) must be a URL in the form
+    // every parser prints, as the `uri` issuer's subject already must.
+    if let San::Uri(uri) = &p.san {
+        if !is_canonical_url(uri) {
+            return Err(IdentityError::InvalidClaim {
+                claim: uri_claim(issuer.issuer_type),
+            });
+        }
+    }
     p.extensions.push((cert::OID_TOKEN_SUBJECT, subject));
     p.extensions.sort_by_key(|(oid, _)| oid_sort_key(oid));
     Ok(p)
+}
+
+/// The claim a URI SAN of this issuer type is made from, for the error message.
+fn uri_claim(t: IssuerType) -> &'static str {
+    match t {
+        IssuerType::GithubWorkflow => "job_workflow_ref",
+        IssuerType::GitlabPipeline => "ci_config_ref_uri",
+        IssuerType::Kubernetes => "kubernetes.io",
+        _ => "sub",
+    }
 }
 
 fn oid_sort_key(oid: &str) -> Vec<u64> {

@@ -92,6 +92,12 @@ pub enum OidcError {
     /// `aud` does not include the configured audience.
     #[error("token audience does not match")]
     WrongAudience,
+    /// A time claim (`exp`, `nbf`, `iat`) is present but not a JSON number.
+    #[error("token claim {claim} is not a number of seconds")]
+    TimeClaimType {
+        /// The claim name.
+        claim: &'static str,
+    },
     /// Another claim check failed.
     #[error("token rejected: {reason}")]
     Invalid {
@@ -158,8 +164,15 @@ fn decode_json(part: &str) -> Result<Map<String, Value>, OidcError> {
     }
 }
 
-fn seconds(v: Option<&Value>) -> Option<i64> {
-    v.and_then(|v| v.as_i64().or_else(|| v.as_f64().map(|f| f as i64)))
+/// Reads the time claim `name` (`exp`, `nbf`, `iat`): absent is `None`, a JSON number is its
+/// whole seconds, anything else (a string, `null`, a bool, an object) rejects the token, as a
+/// claim that cannot be checked must not be ignored.
+fn time_claim(claims: &Map<String, Value>, name: &'static str) -> Result<Option<i64>, OidcError> {
+    match claims.get(name) {
+        None => Ok(None),
+        Some(Value::Number(n)) => Ok(n.as_i64().or_else(|| n.as_f64().map(|f| f as i64))),
+        Some(_) => Err(OidcError::TimeClaimType { claim: name }),
+    }
 }
 
 /// Reads an issuer's `jwks_file`: a JWKS with at least one key.
@@ -262,6 +275,11 @@ impl OidcVerifier {
             .unwrap_or("")
             .to_owned();
         let claims = decode_json(p)?;
+        // Every time claim must have the type its check needs before anything else is read:
+        // a string `nbf` would otherwise be skipped as if absent.
+        let nbf = time_claim(&claims, "nbf")?;
+        let iat = time_claim(&claims, "iat")?;
+        time_claim(&claims, "exp")?;
         let iss = claims
             .get("iss")
             .and_then(Value::as_str)
@@ -287,10 +305,10 @@ impl OidcVerifier {
         }
         let now = i64::try_from(self.clock.now_millis() / 1000).unwrap_or(i64::MAX);
         let leeway = i64::try_from(self.leeway_secs).unwrap_or(0);
-        if seconds(claims.get("nbf")).is_some_and(|nbf| nbf > now + leeway) {
+        if nbf.is_some_and(|nbf| nbf > now.saturating_add(leeway)) {
             return Err(OidcError::NotYetValid);
         }
-        if seconds(claims.get("iat")).is_some_and(|iat| iat > now + leeway) {
+        if iat.is_some_and(|iat| iat > now.saturating_add(leeway)) {
             return Err(OidcError::IssuedInFuture);
         }
         Ok(VerifiedToken {
@@ -321,6 +339,9 @@ impl OidcVerifier {
             CoreJwsSigningAlgorithm::EcdsaP256Sha256,
             CoreJwsSigningAlgorithm::EdDsa,
         ])
+        // As Fulcio (go-oidc): the configured audience must be among the token's audiences;
+        // other audiences beside it are allowed.
+        .set_other_audience_verifier_fn(|_| true)
         .set_time_fn(move || {
             chrono::DateTime::<chrono::Utc>::from_timestamp(shifted, 0).unwrap_or_default()
         });

@@ -181,3 +181,191 @@ fn identity_mapping_per_issuer_type() {
         Err(IdentityError::EmailNotVerified)
     );
 }
+
+/// Every issuer type refuses a claim holding a control or bidi formatting character before
+/// anything is certified, wherever the claim lands (SAN, challenge or an extension), even from
+/// a provider that calls the email verified.
+#[test]
+fn control_characters_are_refused_for_every_issuer_type() {
+    let github = || {
+        json!({
+            "sub": "repo:octo/r:ref:refs/heads/main",
+            "job_workflow_ref": "octo/r/.github/workflows/w.yml@refs/heads/main",
+            "repository": "octo/r", "sha": "abc", "ref": "refs/heads/main",
+            "event_name": "push", "workflow": "w", "run_id": "1", "run_attempt": "1",
+            "job_workflow_sha": "abc", "runner_environment": "github-hosted",
+            "repository_id": "1", "repository_owner": "octo", "repository_owner_id": "2",
+            "workflow_ref": "octo/r/.github/workflows/w.yml@refs/heads/main",
+            "workflow_sha": "abc"
+        })
+    };
+    let gitlab = || {
+        json!({
+            "iss": "https://gitlab.com", "sub": "project_path:g/p:ref_type:branch:ref:main",
+            "ci_config_ref_uri": "gitlab.com/g/p//.gitlab-ci.yml@refs/heads/main",
+            "ci_config_sha": "abc", "runner_environment": "gitlab-hosted", "project_path": "g/p",
+            "sha": "def", "ref": "main", "ref_type": "branch", "project_id": 42,
+            "namespace_path": "g", "namespace_id": "7", "pipeline_source": "push", "job_id": "99"
+        })
+    };
+    let email = || json!({"sub": "s", "email": "alice@example.com", "email_verified": true});
+    let gitlab_cfg = IssuerConfig {
+        url: "https://gitlab.com".into(),
+        ..cfg(IssuerType::GitlabPipeline, None)
+    };
+    // Each case: (issuer, good claims, claim to spoil). The good claims map.
+    let cases: Vec<(IssuerConfig, serde_json::Value, Vec<&str>)> = vec![
+        (cfg(IssuerType::Email, None), email(), vec!["email", "sub"]),
+        (
+            cfg(IssuerType::GithubWorkflow, None),
+            github(),
+            vec![
+                "job_workflow_ref",
+                "repository",
+                "workflow",
+                "ref",
+                "sha",
+                "run_id",
+                "sub",
+            ],
+        ),
+        (
+            gitlab_cfg,
+            gitlab(),
+            vec!["ci_config_ref_uri", "project_path", "ref", "job_id"],
+        ),
+        (
+            cfg(IssuerType::Username, Some("example.com")),
+            json!({"sub": "alice"}),
+            vec!["sub"],
+        ),
+        (
+            cfg(IssuerType::Uri, Some("example.com")),
+            json!({"sub": "https://example.com/users/1"}),
+            vec!["sub"],
+        ),
+    ];
+    for (issuer, good, spoil) in cases {
+        principal_from_claims(&issuer, &claims(good.clone()))
+            .unwrap_or_else(|e| panic!("{:?} good claims refused: {e}", issuer.issuer_type));
+        for name in spoil {
+            for bad in [
+                '\0', '\n', '\r', '\t', '\u{7f}', '\u{85}', '\u{202e}', '\u{2028}',
+            ] {
+                let mut c = good.clone();
+                let v = c[name].as_str().unwrap().to_owned();
+                let at = v.len() / 2;
+                c[name] = format!("{}{bad}{}", &v[..at], &v[at..]).into();
+                let r = principal_from_claims(&issuer, &claims(c));
+                assert!(
+                    matches!(
+                        r,
+                        Err(IdentityError::ControlCharacter { .. }
+                            | IdentityError::InvalidClaim { .. }
+                            | IdentityError::SubjectDomain { .. })
+                    ),
+                    "{:?}: {name} with U+{:04X} gave {r:?}",
+                    issuer.issuer_type,
+                    u32::from(bad)
+                );
+            }
+        }
+    }
+    // The message names the claim and the character.
+    let mut c = email();
+    c["email"] = "alice\u{0}@example.com".into();
+    let e = principal_from_claims(&cfg(IssuerType::Email, None), &claims(c)).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "claim email contains a control character (U+0000)"
+    );
+}
+
+/// Values that are not control characters but are not what their type allows.
+#[test]
+fn malformed_identities_are_refused() {
+    let email_cfg = cfg(IssuerType::Email, None);
+    for bad in [
+        "alice",
+        "@example.com",
+        "alice@",
+        "alice@@example.com",
+        "alice@bob@example.com",
+        "al ice@example.com",
+        "\"alice\"@example.com",
+        "alice@exa mple.com",
+        "alice@example..com",
+        "alice@-example.com",
+        "alice@example.com.",
+        ".alice@example.com",
+        "alice.@example.com",
+        "alíce@example.com",
+        "alice@example.com>",
+        "<alice@example.com",
+    ] {
+        let c = json!({"sub": "s", "email": bad, "email_verified": true});
+        assert_eq!(
+            principal_from_claims(&email_cfg, &claims(c)),
+            Err(IdentityError::InvalidClaim { claim: "email" }),
+            "{bad:?}"
+        );
+    }
+    for ok in ["alice@example.com", "a.b+tag@sub.example.co", "x@localhost"] {
+        let c = json!({"sub": "s", "email": ok, "email_verified": true});
+        assert!(
+            principal_from_claims(&email_cfg, &claims(c)).is_ok(),
+            "{ok}"
+        );
+    }
+
+    // Kubernetes names that would change the URI's path.
+    let k8s_cfg = cfg(IssuerType::Kubernetes, None);
+    for (ns, sa) in [
+        ("ns1/../x", "sa1"),
+        ("ns1", "sa1/x"),
+        ("NS1", "sa1"),
+        ("ns1", "sa 1"),
+        ("ns.1", "sa1"),
+        ("ns1", "sa1?x"),
+        ("ns1", "sa1#x"),
+    ] {
+        let c = json!({"sub": "system:serviceaccount:x:y",
+                       "kubernetes.io": {"namespace": ns, "serviceaccount": {"name": sa}}});
+        assert!(
+            principal_from_claims(&k8s_cfg, &claims(c)).is_err(),
+            "{ns}/{sa}"
+        );
+    }
+
+    // A GitHub workflow ref that is not a URL path as a parser prints it.
+    let gh = cfg(IssuerType::GithubWorkflow, None);
+    for bad_ref in [
+        "octo/r/.github/workflows/w.yml@refs/heads/a b",
+        "octo/r/.github/workflows/w.yml@refs/heads/\\x",
+        "octo/r/.github/workflows/w.yml@refs/heads/é",
+    ] {
+        let c = json!({
+            "sub": "s", "job_workflow_ref": bad_ref,
+            "repository": "octo/r", "sha": "abc", "ref": "refs/heads/main",
+            "event_name": "push", "workflow": "w", "run_id": "1", "run_attempt": "1",
+            "job_workflow_sha": "abc", "runner_environment": "github-hosted",
+            "repository_id": "1", "repository_owner": "octo", "repository_owner_id": "2",
+            "workflow_ref": "octo/r/.github/workflows/w.yml@refs/heads/main",
+            "workflow_sha": "abc"
+        });
+        assert_eq!(
+            principal_from_claims(&gh, &claims(c)),
+            Err(IdentityError::InvalidClaim {
+                claim: "job_workflow_ref"
+            }),
+            "{bad_ref:?}"
+        );
+    }
+
+    // A username with white space.
+    assert!(principal_from_claims(
+        &cfg(IssuerType::Username, Some("example.com")),
+        &claims(json!({"sub": "al ice"}))
+    )
+    .is_err());
+}

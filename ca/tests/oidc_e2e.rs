@@ -212,6 +212,58 @@ async fn oidc_cases() {
     let r = sign_cert(&ca, &key_request(&t, &key, "alice@example.com")).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 
+    // --- time claims of the wrong JSON type: refused, never skipped ---------------------------
+    for (claim, value) in [
+        ("nbf", serde_json::json!((now + 3600).to_string())),
+        ("nbf", serde_json::json!(now.to_string())),
+        ("nbf", serde_json::Value::Null),
+        ("nbf", serde_json::json!({"t": now})),
+        ("nbf", serde_json::json!(true)),
+        ("iat", serde_json::json!(now.to_string())),
+        ("exp", serde_json::json!((now + 600).to_string())),
+    ] {
+        let claims = serde_json::json!({ claim: value }).to_string();
+        let mut f = email_fields("alice@example.com", "sigstore");
+        f.push(("claims", &claims));
+        let t = email_idp.token(&f).await;
+        let r = sign_cert(&ca, &key_request(&t, &key, "alice@example.com")).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{claim}: {value}");
+        assert_message(
+            &r,
+            &format!("invalid identity token: token claim {claim} is not a number of seconds"),
+        );
+    }
+
+    // --- several audiences: accepted when the configured one is among them (as Fulcio) -------
+    let claims = serde_json::json!({"aud": ["other-client", "sigstore"]}).to_string();
+    let mut f = email_fields("alice@example.com", "sigstore");
+    f.push(("claims", &claims));
+    let t = email_idp.token(&f).await;
+    let r = sign_cert(&ca, &key_request(&t, &key, "alice@example.com")).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
+    let claims = serde_json::json!({"aud": ["other-client", "not-sigstore"]}).to_string();
+    let mut f = email_fields("alice@example.com", "sigstore");
+    f.push(("claims", &claims));
+    let t = email_idp.token(&f).await;
+    let r = sign_cert(&ca, &key_request(&t, &key, "alice@example.com")).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_message(&r, "invalid identity token: token audience does not match");
+
+    // --- a verified email with a control character: nothing issued ------------------------
+    for bad in [
+        "alice\u{0}@example.com",
+        "alice@example.com\n",
+        "ali\u{202e}ce@example.com",
+    ] {
+        let t = email_idp.token(&email_fields(bad, "sigstore")).await;
+        let r = sign_cert(&ca, &key_request(&t, &key, bad)).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{bad:?}");
+        assert_message(
+            &r,
+            "identity token does not carry a usable identity: claim email contains a control character",
+        );
+    }
+
     // --- unconfigured issuer (validly signed, but iss is not in the config) ----------------
     let claims = serde_json::json!({"iss": "https://unconfigured.example.com"}).to_string();
     let mut f = email_fields("alice@example.com", "sigstore");

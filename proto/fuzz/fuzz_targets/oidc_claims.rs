@@ -120,6 +120,7 @@ fuzz_target!(|data: &[u8]| {
         if let Ok(p) = principal_from_claims(&f.config.issuers[0], &v.claims) {
             assert_eq!(p.issuer, ISSUER);
             assert!(!p.san.value().is_empty());
+            assert_clean(&p);
         }
     }
 });
@@ -139,6 +140,13 @@ fn check_accepted(f: &Fixture, kid: &str, sent: &Map<String, Value>, got: &Map<S
     let leeway = f.leeway as f64;
     let exp = seconds(got.get("exp")).expect("an accepted token has a numeric exp");
     assert!(exp + leeway >= now, "accepted an expired token (exp {exp})");
+    for claim in ["exp", "nbf", "iat"] {
+        assert!(
+            matches!(got.get(claim), None | Some(Value::Number(_))),
+            "accepted a token whose {claim} is not a number: {:?}",
+            got.get(claim)
+        );
+    }
     for claim in ["nbf", "iat"] {
         if let Some(t) = seconds(got.get(claim)) {
             assert!(
@@ -146,5 +154,18 @@ fn check_accepted(f: &Fixture, kid: &str, sent: &Map<String, Value>, got: &Map<S
                 "accepted {claim} {t} in the future"
             );
         }
+    }
+}
+
+/// No certified value holds a control character (the CA refuses such claims).
+fn assert_clean(p: &signet_ca::identity::Principal) {
+    let values = std::iter::once(p.san.value())
+        .chain(std::iter::once(p.subject.as_str()))
+        .chain(p.extensions.iter().map(|(_, v)| v.as_str()));
+    for v in values {
+        assert!(
+            !v.chars().any(char::is_control),
+            "a principal holds a control character: {v:?}"
+        );
     }
 }

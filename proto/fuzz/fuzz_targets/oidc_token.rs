@@ -83,6 +83,13 @@ fn check_claims(f: &Fixture, claims: &Map<String, Value>) {
         assert_eq!(p.issuer, cfg.url);
         assert!(!p.san.value().is_empty(), "a principal has a SAN");
         assert!(!p.challenge.is_empty(), "a principal has a challenge");
+        for v in std::iter::once(p.san.value()).chain(p.extensions.iter().map(|(_, v)| v.as_str()))
+        {
+            assert!(
+                !v.chars().any(char::is_control),
+                "a principal holds a control character: {v:?}"
+            );
+        }
         let keys: Vec<Vec<u64>> = p
             .extensions
             .iter()
