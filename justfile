@@ -40,7 +40,7 @@ fuzz-all SECONDS="60":
     command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
     for t in $(cd proto/fuzz && cargo fuzz list); do just fuzz $t {{SECONDS}}; done
 
-# Benchmarks (figures go to BENCHMARKS.md). The dev profile of this workspace is optimised.
+# Benchmarks (current figures in BENCHMARKS.md; each new set goes to docs/benchmarks-history.md). The dev profile of this workspace is optimised.
 bench:
     cargo bench -p signet-proto --bench proofs --profile dev --locked
 
@@ -69,7 +69,7 @@ bench-ingest ENTRIES="100000" CLIENTS="256" RUNS="3":
     done
 
 # The benchmarks kept out of the test suite as ignored tests: signing latency and the monitor
-# following a growing log (figures in BENCHMARKS.md).
+# following a growing log (current figures in BENCHMARKS.md, every set in docs/benchmarks-history.md).
 bench-slow:
     cargo test --locked -p signet-cli --test client_e2e -- --ignored --nocapture sign_blob_latency
     cargo test --locked -p signet-cli --test monitor -- --ignored --nocapture monitor_keeps_up_with_a_growing_log

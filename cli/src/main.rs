@@ -14,7 +14,7 @@ mod witness;
 
 use clap::{Parser, Subcommand};
 
-// mimalloc: glibc malloc/free was about a tenth of the log's ingest CPU (BENCHMARKS.md).
+// mimalloc: glibc malloc/free was about a tenth of the log's ingest CPU (docs/benchmarks-history.md, "HTTP ingest rerun", 2026-11-28).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -152,7 +152,7 @@ fn main() {
     });
 }
 
-/// Per-stage timing of hashedrekord validation (for the profile in BENCHMARKS.md).
+/// Per-stage timing of hashedrekord validation (for the per-stage profile in docs/benchmarks-history.md, "HTTP ingest (hashedrekord, concurrent clients)").
 #[allow(dead_code)]
 pub fn stages(raw: &[Vec<u8>]) {
     use signet_proto::rekor::ProposedEntry;

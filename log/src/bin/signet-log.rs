@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context as _};
 use signet_log::LogConfig;
 
-// mimalloc: about a tenth of the log's ingest CPU was glibc malloc/free (BENCHMARKS.md).
+// mimalloc: about a tenth of the log's ingest CPU was glibc malloc/free (docs/benchmarks-history.md, "HTTP ingest rerun", 2026-11-28).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
