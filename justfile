@@ -11,10 +11,14 @@ test:
     SIGNET_REQUIRE_TOOLS=1 cargo test --workspace --locked --no-fail-fast
     just purity
 
-# fmt and clippy -D warnings (CI runs this after the tests).
+# fmt, clippy -D warnings, and no declared-but-unused dependency (cargo-machete, in the
+# workspace and in the fuzz crate). CI runs this after the tests.
 lint:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets --locked -- -D warnings
+    command -v cargo-machete >/dev/null || cargo install cargo-machete --locked
+    cargo machete
+    cd proto/fuzz && cargo machete
 
 # The hygiene gate: lint, the whole test suite, docs.
 check: lint test
