@@ -21,8 +21,10 @@
 //!    not be after the verification time and must lie in the log key's `validFor`;
 //! 3. certificate mode: the leaf is signed by a trusted CA whose chain and `validFor` cover
 //!    every signing time, follows the leaf profile, is valid at every signing time and carries an
-//!    SCT verified by a trusted CT log; the identity satisfies the policy. Keyed mode: the
-//!    bundle carries a key hint and the policy's key is the signing key;
+//!    SCT verified by a trusted CT log; it names a signer (an email, URI or Fulcio username
+//!    SAN: a dNSName or other SAN type names nobody, whatever the policy) and the identity
+//!    satisfies the policy. Keyed mode: the bundle carries a key hint and the policy's key is
+//!    the signing key;
 //! 4. the artifact signature (message digest or DSSE PAE + in-toto subject);
 //! 5. the log entry body matches the bundle (for `hashedrekord` 0.0.2, which Rekor v2 also
 //!    uses for DSSE envelopes: the digest of the artifact or of the DSSE PAE, the signature and
