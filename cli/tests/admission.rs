@@ -498,3 +498,178 @@ fn admission_webhook_remembers_verified_digests() {
     let resp = call(&cached.url, "late-2", &late);
     assert_eq!(resp["allowed"], true, "{resp}");
 }
+
+/// Issue 15: admission rules could be dodged by spelling the registry differently, although a
+/// container runtime pulls the same image for each spelling. Against a real registry on
+/// `localhost:PORT`, with `no_match = "allow"`: an unsigned image is denied by the rule for
+/// `localhost:PORT/team/**` however its registry is spelled (`LOCALHOST:PORT`, a trailing dot,
+/// a zero-padded port), a signed one is admitted under every spelling (the webhook fetches it
+/// from the normalised host), and a rule written in another spelling is normalised when the
+/// policy is loaded. A user regex that escapes its anchors (`alice@example\.com)|(.*`) is
+/// refused by `--check` and by `signet verify`, and a valid one matches whole identities.
+#[test]
+fn admission_rules_meet_every_spelling_of_a_registry() {
+    if !have_tools(&["docker-registry", "umoci", "skopeo"]) {
+        return;
+    }
+    let Some((oidc, server)) = stack() else {
+        return;
+    };
+    let reg = TestRegistry::start();
+    let port = reg.addr.rsplit_once(':').unwrap().1.to_owned();
+    let host = format!("localhost:{port}");
+    reg.push_image("team/app", "v1", "never signed");
+    let signed = reg.push_image("team/signed", "v1", "signed by alice");
+    reg.push_image("other/app", "v1", "never signed either");
+    reg.push_image("regex/app", "v1", "signed by mallory");
+    for (image, who) in [("team/signed", ALICE), ("regex/app", MALLORY)] {
+        let out = sign_image(
+            signet(),
+            &server,
+            &oidc.token(who),
+            &format!("{host}/{image}:v1"),
+        );
+        assert!(out.status.success(), "sign {image}: {}", text(&out));
+    }
+
+    let tmp = tempfile::tempdir().unwrap();
+    let policy = tmp.path().join("admission.toml");
+    std::fs::write(
+        &policy,
+        format!(
+            r#"
+no_match = "allow"
+
+[[rule]]
+images = ["{host}/team/**"]
+identity = "{ALICE}"
+issuer = "{issuer}"
+
+[[rule]]
+images = ["LOCALHOST.:0{port}/other/**"]
+identity = "{ALICE}"
+issuer = "{issuer}"
+
+[[rule]]
+images = ["{host}/regex/*"]
+identity_regexp = '(?x) alice@example\.com  # alice only'
+issuer = "{issuer}"
+"#,
+            issuer = oidc.url
+        ),
+    )
+    .unwrap();
+    let webhook = spawn_until(
+        signet()
+            .args(["admission", "--listen", "127.0.0.1:0", "--insecure-http"])
+            .arg("--policy")
+            .arg(&policy)
+            .arg("--trusted-root")
+            .arg(server.trusted_root()),
+        "signet admission listening on ",
+    );
+    let client = reqwest::blocking::Client::new();
+    let call = |uid: &str, image: &str| -> Value {
+        let resp = client
+            .post(format!("{}/validate", webhook.url))
+            .json(&review(uid, "Pod", &pod(&[image])))
+            .send()
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        resp.json::<Value>().unwrap()["response"].clone()
+    };
+    let spellings = [
+        host.clone(),
+        format!("LOCALHOST:{port}"),
+        format!("LocalHost:{port}"),
+        format!("localhost.:{port}"),
+        format!("localhost:0{port}"),
+        format!("LOCALHOST.:00{port}"),
+    ];
+    for (i, s) in spellings.iter().enumerate() {
+        let image = format!("{s}/team/app:v1");
+        let resp = call(&format!("unsigned-{i}"), &image);
+        assert_eq!(resp["allowed"], false, "{image} escaped rule 1: {resp}");
+        let m = resp["status"]["message"].as_str().unwrap();
+        assert!(
+            m.contains("no Sigstore bundles are attached") && m.contains("rule 1"),
+            "{image}: {m}"
+        );
+        let image = format!("{s}/team/signed:v1");
+        let resp = call(&format!("signed-{i}"), &image);
+        assert_eq!(resp["allowed"], true, "{image}: {resp}");
+        let resp = call(&format!("pinned-{i}"), &format!("{s}/team/signed@{signed}"));
+        assert_eq!(resp["allowed"], true, "{image}: {resp}");
+        // The rule written as `LOCALHOST.:0PORT/other/**` covers every spelling too.
+        let image = format!("{s}/other/app:v1");
+        let resp = call(&format!("other-{i}"), &image);
+        assert_eq!(resp["allowed"], false, "{image} escaped rule 2: {resp}");
+        assert!(
+            resp["status"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("rule 2"),
+            "{resp}"
+        );
+        // Whole-value regex: mallory is not alice.
+        let image = format!("{s}/regex/app:v1");
+        let resp = call(&format!("regex-{i}"), &image);
+        assert_eq!(resp["allowed"], false, "{image}: {resp}");
+        assert!(
+            resp["status"]["message"]
+                .as_str()
+                .unwrap()
+                .contains(MALLORY),
+            "{resp}"
+        );
+    }
+    // Unmatched images stay admitted (no_match = "allow"): the normalisation does not widen
+    // a rule to other repositories or ports.
+    for image in [
+        format!("{host}/misc/app:v1"),
+        format!("localhost:{}/team/app:v1", port.parse::<u32>().unwrap() + 1),
+    ] {
+        let resp = call("unmatched", &image);
+        assert_eq!(resp["allowed"], true, "{image}: {resp}");
+    }
+    drop(webhook);
+
+    // A regex that escapes `^(?:…)$` when pasted into it is refused on its own, in the
+    // admission policy and in `signet verify`.
+    let escape = r"alice@example\.com)|(.*";
+    let bad = tmp.path().join("escape.toml");
+    std::fs::write(
+        &bad,
+        format!(
+            "[[rule]]\nimages = [\"{host}/regex/*\"]\nidentity_regexp = '{escape}'\nissuer = \"{}\"\n",
+            oidc.url
+        ),
+    )
+    .unwrap();
+    let out = run(signet()
+        .args(["admission", "--check", "--policy"])
+        .arg(&bad));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("rule 1") && err.contains("invalid regular expression"),
+        "{err}"
+    );
+    let out = run(signet()
+        .arg("verify")
+        .arg("--trusted-root")
+        .arg(server.trusted_root())
+        .args([
+            "--certificate-identity-regexp",
+            escape,
+            "--certificate-oidc-issuer",
+            &oidc.url,
+            &format!("{host}/regex/app:v1"),
+        ]));
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("invalid regular expression"),
+        "{}",
+        text(&out)
+    );
+}

@@ -340,7 +340,11 @@ pub enum CertError {
     },
 }
 
-/// One Subject Alternative Name entry of a leaf.
+/// One Subject Alternative Name entry of a leaf that names a signer: only the types Sigstore
+/// clients accept as a signer identity (sigstore-python's `Identity` policy, sigstore-go's
+/// certificate summary, cosign): rfc822Name, uniformResourceIdentifier and Fulcio's username
+/// OtherName. Other types (dNSName, iPAddress, registeredID, directoryName, other OtherName
+/// types, ...) name no signer and are not read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SubjectAltName {
@@ -350,8 +354,6 @@ pub enum SubjectAltName {
     Uri(String),
     /// Fulcio username OtherName (type 1.3.6.1.4.1.57264.1.7, UTF8String value).
     OtherName(String),
-    /// dNSName (not issued by Fulcio, reported for completeness).
-    Dns(String),
 }
 
 impl SubjectAltName {
@@ -359,7 +361,7 @@ impl SubjectAltName {
     #[must_use]
     pub fn value(&self) -> &str {
         match self {
-            Self::Email(s) | Self::Uri(s) | Self::OtherName(s) | Self::Dns(s) => s,
+            Self::Email(s) | Self::Uri(s) | Self::OtherName(s) => s,
         }
     }
 }
@@ -367,7 +369,9 @@ impl SubjectAltName {
 /// The identity a Fulcio-profile leaf certificate asserts.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Identity {
-    /// SAN entries in certificate order (email, URI, OtherName, DNS).
+    /// The signer SAN entries (email, URI, Fulcio username OtherName) in certificate order;
+    /// SANs of other types are left out (see [`SubjectAltName`]), so a certificate whose only
+    /// SAN is, say, a dNSName has none and [`Identity::san`] is `None`.
     pub sans: Vec<SubjectAltName>,
     /// The OIDC issuer: .1.8 when present, else .1.1.
     pub issuer: Option<String>,
@@ -409,9 +413,6 @@ impl Identity {
                             id.sans.push(SubjectAltName::Email((*s).to_owned()))
                         }
                         GeneralName::URI(s) => id.sans.push(SubjectAltName::Uri((*s).to_owned())),
-                        GeneralName::DNSName(s) => {
-                            id.sans.push(SubjectAltName::Dns((*s).to_owned()))
-                        }
                         GeneralName::OtherName(type_id, value)
                             if type_id.to_id_string() == OID_OTHERNAME_SAN =>
                         {
@@ -422,6 +423,8 @@ impl Identity {
                                 })?;
                             id.sans.push(SubjectAltName::OtherName(v));
                         }
+                        // dNSName, iPAddress, registeredID, directoryName, other OtherName
+                        // types...: not a signer identity to any Sigstore client.
                         _ => {}
                     }
                 }
@@ -459,7 +462,8 @@ impl Identity {
         self.extensions.get(oid).map(String::as_str)
     }
 
-    /// The first SAN's value (Fulcio issues exactly one).
+    /// The signer: the first signer SAN's value (Fulcio issues exactly one), `None` when the
+    /// certificate has no email, URI or Fulcio username SAN.
     #[must_use]
     pub fn san(&self) -> Option<&str> {
         self.sans.first().map(SubjectAltName::value)

@@ -10,14 +10,16 @@
 //! * OCI distribution-spec v1.1: "Listing Referrers" (the referrers list is an image index)
 //!   and "Referrers Tag Schema" (the fallback tag `sha256-<hex>`);
 //! * the Docker reference grammar (`[registry/]repository[:tag][@digest]`, `docker.io` and
-//!   `library/` defaults; distribution/reference) and `docker --platform`
-//!   (`os/architecture[/variant]`);
+//!   `library/` defaults; distribution/reference `ParseNormalizedNamed`), normalised as
+//!   container runtimes resolve it (see [`Reference`]), with the OCI distribution-spec
+//!   repository grammar, and `docker --platform` (`os/architecture[/variant]`);
 //! * RFC 7235 §4.1 (`WWW-Authenticate` challenges) with the parameters of the Docker registry
 //!   token flow (`Bearer realm=…,service=…,scope=…`) and HTTP Basic (RFC 7617);
 //! * the Docker registry token specification ("Token Response Fields": `token`, or
 //!   `access_token` as in OAuth 2.0, the answer of the token service a challenge names).
 //!
-//! What this module does not do: any I/O. Fetching, pushing, authentication and credentials
+//! What this module does not do: any I/O, including DNS: names that only resolve to the same
+//! server (`localhost:5000` and `127.0.0.1:5000`, a CNAME) stay different registries. Fetching, pushing, authentication and credentials
 //! live in the `signet` binary's registry client. It does not model every manifest field
 //! (only those the client reads and writes; unknown fields are ignored), digests other than
 //! sha256, nested indexes, or several challenges in one header. It ignores a token answer's
@@ -71,13 +73,50 @@ pub enum OciError {
     },
 }
 
-/// A parsed image reference `[registry/]repository[:tag][@digest]`.
+/// A parsed image reference `[registry/]repository[:tag][@digest]`, normalised the way
+/// container runtimes resolve it.
+///
+/// Every spelling that a runtime (docker, containerd, CRI-O: distribution/reference
+/// `ParseNormalizedNamed`, containerd's Docker Hub host mapping) pulls from the same
+/// registry and repository parses to the same [`Reference`], so [`Reference::name`] is what
+/// policies compare:
+/// * the registry host is lowercased (DNS names are case-insensitive) and loses one trailing
+///   dot (`registry.example.com.` is the same DNS name);
+/// * the port `:443` is dropped: registries are reached over HTTPS, where it is the default
+///   port (runtimes and Signet's registry client alike). On a loopback host
+///   ([`is_loopback_registry`]), which Signet's client reaches over plain HTTP and runtimes
+///   fall back to plain HTTP for, `:80` is dropped as well, so `localhost`, `localhost:80` and
+///   `localhost:443` are one registry (reached at `http://localhost`; both are privileged
+///   ports of the same machine). Any other port is kept, `:80` of other hosts included: over
+///   HTTPS it is another port. Ports are canonical decimal (`:05000` is `:5000`; port 0 and
+///   ports above 65535 are refused). With `--allow-insecure-registry`, Signet reaches other
+///   hosts over plain HTTP too, where a registry without a port is at port 80: name a
+///   plain-HTTP registry with its port;
+/// * IPv4 hosts must be dotted quads (`127.0.0.1`); other numeric spellings that URL and
+///   `inet_aton` parsers accept (`2130706433`, `0x7f.1`, `127.000.000.001`) are refused. IPv6
+///   hosts (`[::1]:5000`) are printed in their canonical RFC 5952 form; zone ids are refused;
+/// * Docker Hub's names `docker.io`, `index.docker.io`, `registry-1.docker.io` (the host
+///   containerd pulls `docker.io` from) and `registry.hub.docker.com` are all `docker.io`;
+/// * a first path component is the registry when it contains `.` or `:`, is `localhost`, or
+///   has an uppercase letter (as `ParseNormalizedNamed` decides); otherwise the registry is
+///   `docker.io`, and a single-component Docker Hub name gets the `library/` prefix
+///   (`app`, `docker.io/app` and `index.docker.io/library/app` are all
+///   `docker.io/library/app`). A host that is none of these once lowercased (`MyOrg/app`,
+///   a host to runtimes, would read as the Docker Hub namespace `myorg`) is refused.
+///
+/// The repository path is not folded: it must already be lowercase path components of the
+/// OCI distribution-spec grammar (`[a-z0-9]+` joined by `.`, `_`, `__` or runs of `-`),
+/// because registries treat it case-sensitively and runtimes refuse uppercase
+/// (`ParseNormalizedNamed`: "repository name must be lowercase"). Host names are ASCII only:
+/// letters, digits and inner `-` (no `_`, `%` escapes or Unicode look-alikes). The full name
+/// is at most 255 characters, as in distribution/reference.
 ///
 /// [`Reference::parse`] of the [`Display`](fmt::Display) form of a parsed reference gives the
-/// same reference back.
+/// same reference back, and parsing is idempotent.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reference {
-    /// Registry host (with port), e.g. `127.0.0.1:5000` or `docker.io`.
+    /// Normalised registry host (with its port unless 443), e.g. `127.0.0.1:5000` or
+    /// `docker.io`.
     pub registry: String,
     /// Repository path, e.g. `library/alpine`.
     pub repository: String,
@@ -87,16 +126,170 @@ pub struct Reference {
     pub digest: Option<String>,
 }
 
+/// Docker Hub's canonical registry name.
+pub const DOCKER_HUB: &str = "docker.io";
+/// The host that serves Docker Hub's registry API (containerd's mapping of `docker.io`).
+pub const DOCKER_HUB_API_HOST: &str = "registry-1.docker.io";
+/// Host names that reach Docker Hub's registry, all normalised to [`DOCKER_HUB`].
+pub const DOCKER_HUB_ALIASES: &[&str] = &[
+    DOCKER_HUB,
+    "index.docker.io",
+    DOCKER_HUB_API_HOST,
+    "registry.hub.docker.com",
+];
+/// The longest `registry/repository` name (distribution/reference `NameTotalLengthMax`).
+pub const NAME_MAX: usize = 255;
+
+/// Why a registry host is refused (the `reason` of [`OciError::InvalidReference`]).
+const BAD_HOST: &str = "registry must be a host name of letters, digits and inner '-' (ASCII), a dotted-quad IPv4 address or a bracketed IPv6 address, with an optional port 1-65535";
+const BAD_NUMERIC_HOST: &str =
+    "a numeric registry host must be a dotted-quad IPv4 address such as 127.0.0.1";
+
+/// Normalises a registry `host[:port]` as [`Reference::parse`] does: lowercase, no trailing
+/// dot, no `:443`, canonical port and IP address forms, Docker Hub's aliases as `docker.io`.
+///
+/// # Errors
+/// [`OciError::InvalidReference`] for anything that is not such a host.
+pub fn normalize_registry(host: &str) -> Result<String, OciError> {
+    normalize_host(host).map_err(|reason| OciError::InvalidReference {
+        input: host.to_owned(),
+        reason,
+    })
+}
+
+fn normalize_host(input: &str) -> Result<String, &'static str> {
+    let (host, port) = if let Some(rest) = input.strip_prefix('[') {
+        let (ip, after) = rest.split_once(']').ok_or(BAD_HOST)?;
+        // Only hex digits, ':' and an embedded dotted quad: no zone id, no other text.
+        if !ip
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+        {
+            return Err(BAD_HOST);
+        }
+        let ip: std::net::Ipv6Addr = ip.parse().map_err(|_| BAD_HOST)?;
+        let port = match after {
+            "" => None,
+            p => Some(p.strip_prefix(':').ok_or(BAD_HOST)?),
+        };
+        (format!("[{ip}]"), port)
+    } else {
+        let (name, port) = match input.split_once(':') {
+            Some((n, p)) => (n, Some(p)),
+            None => (input, None),
+        };
+        let name = name.strip_suffix('.').unwrap_or(name);
+        let labels: Vec<&str> = name.split('.').collect();
+        let label_ok = |l: &str| {
+            !l.is_empty()
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        };
+        if !labels.iter().all(|l| label_ok(l)) {
+            return Err(BAD_HOST);
+        }
+        let name = name.to_ascii_lowercase();
+        // A name whose last label is a number is an IPv4 address to URL parsers (WHATWG
+        // "ends in a number") and to inet_aton: only the dotted quad is accepted.
+        let last = labels.last().copied().unwrap_or_default();
+        let numeric = last.bytes().all(|b| b.is_ascii_digit())
+            || (last.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("0x"))
+                && last[2..].bytes().all(|b| b.is_ascii_hexdigit()));
+        if numeric {
+            let ip: std::net::Ipv4Addr = name.parse().map_err(|_| BAD_NUMERIC_HOST)?;
+            if ip.to_string() != name {
+                return Err(BAD_NUMERIC_HOST);
+            }
+        }
+        (name, port)
+    };
+    let port = match port {
+        None => None,
+        Some(p) => {
+            if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(BAD_HOST);
+            }
+            // Leading zeros do not change the port (URL parsers and Go's net read `05000` as
+            // 5000).
+            let digits = p.trim_start_matches('0');
+            if digits.len() > 5 {
+                return Err(BAD_HOST);
+            }
+            match digits.parse::<u16>() {
+                Ok(0) | Err(_) => return Err(BAD_HOST),
+                Ok(443) => None,
+                Ok(80) if is_loopback_registry(&host) => None,
+                Ok(n) => Some(n),
+            }
+        }
+    };
+    Ok(match port {
+        Some(n) => format!("{host}:{n}"),
+        // Docker Hub's names, at HTTPS's port (another port is another server).
+        None if DOCKER_HUB_ALIASES.contains(&host.as_str()) => DOCKER_HUB.to_owned(),
+        None => host,
+    })
+}
+
+/// Whether `host_port` (`host[:port]`, IPv6 in brackets) names a loopback address:
+/// `localhost` (any case), `127.0.0.0/8` or `::1`. Signet's registry client reaches these over
+/// plain HTTP.
+#[must_use]
+pub fn is_loopback_registry(host_port: &str) -> bool {
+    let host = if let Some(rest) = host_port.strip_prefix('[') {
+        rest.split(']').next().unwrap_or("")
+    } else {
+        host_port.rsplit_once(':').map_or(host_port, |(h, _)| h)
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Whether `c` is one path component of the OCI distribution-spec repository grammar:
+/// `[a-z0-9]+` runs joined by `.`, `_`, `__` or one or more `-`.
+fn is_path_component(c: &str) -> bool {
+    let b = c.as_bytes();
+    let alnum = |x: u8| x.is_ascii_lowercase() || x.is_ascii_digit();
+    if !b.first().is_some_and(|x| alnum(*x)) || !b.last().is_some_and(|x| alnum(*x)) {
+        return false;
+    }
+    let mut i = 0;
+    while i < b.len() {
+        if alnum(b[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && !alnum(b[i]) {
+            i += 1;
+        }
+        match &c[start..i] {
+            "." | "_" | "__" => {}
+            sep if sep.bytes().all(|x| x == b'-') => {}
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// Whether `name` (a first path component) names a registry rather than a Docker Hub
+/// namespace: it contains `.` or `:`, is `localhost`, or is not all lowercase
+/// (distribution/reference `splitDockerDomain`).
+#[must_use]
+pub fn is_registry_component(name: &str) -> bool {
+    name.contains(['.', ':']) || name == "localhost" || name.to_lowercase() != name
+}
+
 impl Reference {
-    /// Parses a Docker-style image reference.
-    ///
-    /// The first path component is the registry when it contains `.` or `:` or is
-    /// `localhost`; otherwise the registry is `docker.io`, and a single-component name gets
-    /// the `library/` prefix.
+    /// Parses a Docker-style image reference and normalises it (see [`Reference`]).
     ///
     /// # Errors
-    /// [`OciError::InvalidReference`] on an empty repository, an invalid tag or a digest that
-    /// is not `sha256:` followed by 64 lowercase hex digits.
+    /// [`OciError::InvalidReference`] on an invalid registry host, a repository that is not
+    /// lowercase path components, a name longer than [`NAME_MAX`], an invalid tag or a
+    /// digest that is not `sha256:` followed by 64 lowercase hex digits.
     pub fn parse(input: &str) -> Result<Self, OciError> {
         let bad = |reason| OciError::InvalidReference {
             input: input.to_owned(),
@@ -129,30 +322,35 @@ impl Reference {
                 return Err(bad("invalid tag"));
             }
         }
-        let (registry, repository) = match name.split_once('/') {
-            Some((first, rest))
-                if first.contains('.') || first.contains(':') || first == "localhost" =>
-            {
-                (first.to_owned(), rest.to_owned())
+        let (registry, path) = match name.split_once('/') {
+            Some((first, rest)) if is_registry_component(first) => {
+                let host = normalize_host(first).map_err(bad)?;
+                // `MyOrg/app` names the host `MyOrg` to runtimes, but lowercased it would read
+                // as the Docker Hub namespace `myorg`: refused rather than confused.
+                if !is_registry_component(&host) {
+                    return Err(bad(
+                        "a registry host without '.' or a port must be localhost (a first component with uppercase letters is a host to container runtimes)",
+                    ));
+                }
+                (host, rest)
             }
-            _ => {
-                let repo = if name.contains('/') {
-                    name.to_owned()
-                } else {
-                    format!("library/{name}")
-                };
-                ("docker.io".to_owned(), repo)
-            }
+            _ => (DOCKER_HUB.to_owned(), name),
         };
-        let repo_ok = !repository.is_empty()
-            && repository.split('/').all(|c| {
-                !c.is_empty()
-                    && c.chars().all(|ch| {
-                        ch.is_ascii_lowercase() || ch.is_ascii_digit() || "._-".contains(ch)
-                    })
-            });
-        if !repo_ok {
+        if path != path.to_ascii_lowercase() {
+            return Err(bad(
+                "repository path must be lowercase (registries and container runtimes do not fold its case)",
+            ));
+        }
+        if path.is_empty() || !path.split('/').all(is_path_component) {
             return Err(bad("repository must be lowercase path components"));
+        }
+        let repository = if registry == DOCKER_HUB && !path.contains('/') {
+            format!("library/{path}")
+        } else {
+            path.to_owned()
+        };
+        if registry.len() + 1 + repository.len() > NAME_MAX {
+            return Err(bad("name is longer than 255 characters"));
         }
         Ok(Self {
             registry,
@@ -160,6 +358,12 @@ impl Reference {
             tag,
             digest,
         })
+    }
+
+    /// `registry/repository`, normalised: the name policies match and compare.
+    #[must_use]
+    pub fn name(&self) -> String {
+        format!("{}/{}", self.registry, self.repository)
     }
 
     /// The reference to put in a manifest URL: the digest if known, else the tag, else `latest`.
@@ -183,11 +387,11 @@ impl Reference {
     }
 
     /// The host that serves the registry API: `registry-1.docker.io` for `docker.io`, else
-    /// the registry itself.
+    /// the registry itself (with no port, HTTPS's 443).
     #[must_use]
     pub fn api_host(&self) -> &str {
-        if self.registry == "docker.io" {
-            "registry-1.docker.io"
+        if self.registry == DOCKER_HUB {
+            DOCKER_HUB_API_HOST
         } else {
             &self.registry
         }
@@ -569,6 +773,231 @@ mod tests {
         assert_eq!(r.to_string(), "docker.io/library/alpine");
         assert!(Reference::parse("x@sha256:abc").is_err());
         assert!(Reference::parse("127.0.0.1:5000/UPPER").is_err());
+    }
+
+    /// Every spelling a container runtime pulls from the same registry and repository parses
+    /// to the same reference (issue 15: admission rules were dodged by respelling the
+    /// registry).
+    #[test]
+    fn references_are_normalised_as_runtimes_resolve_them() {
+        let d = format!("sha256:{}", "ab".repeat(32));
+        for (want, spellings) in [
+            (
+                "registry.example.com/team/app",
+                &[
+                    "registry.example.com/team/app",
+                    "REGISTRY.EXAMPLE.COM/team/app",
+                    "Registry.Example.Com/team/app",
+                    "registry.example.com:443/team/app",
+                    "registry.example.com:0443/team/app",
+                    "REGISTRY.example.com:443/team/app",
+                    "registry.example.com./team/app",
+                    "registry.example.com.:443/team/app",
+                ][..],
+            ),
+            (
+                "docker.io/myorg/app",
+                &[
+                    "myorg/app",
+                    "docker.io/myorg/app",
+                    "DOCKER.IO/myorg/app",
+                    "docker.io:443/myorg/app",
+                    "index.docker.io/myorg/app",
+                    "Index.Docker.IO/myorg/app",
+                    "registry-1.docker.io/myorg/app",
+                    "registry-1.docker.io:443/myorg/app",
+                    "registry.hub.docker.com/myorg/app",
+                    "docker.io./myorg/app",
+                ][..],
+            ),
+            (
+                "docker.io/library/app",
+                &[
+                    "app",
+                    "library/app",
+                    "docker.io/app",
+                    "docker.io/library/app",
+                    "index.docker.io/app",
+                    "registry-1.docker.io/app",
+                    "INDEX.DOCKER.IO/library/app",
+                ][..],
+            ),
+            (
+                "localhost:5000/team/app",
+                &[
+                    "localhost:5000/team/app",
+                    "LOCALHOST:5000/team/app",
+                    "LocalHost:05000/team/app",
+                    "localhost:0000005000/team/app",
+                    "localhost.:5000/team/app",
+                ][..],
+            ),
+            (
+                "localhost/team/app",
+                &[
+                    "localhost/team/app",
+                    "LOCALHOST/team/app",
+                    "localhost:443/team/app",
+                    "localhost:80/team/app",
+                    "LocalHost.:080/team/app",
+                ][..],
+            ),
+            (
+                "127.0.0.1:5000/a",
+                &["127.0.0.1:5000/a", "127.0.0.1.:5000/a"][..],
+            ),
+            ("127.0.0.1/a", &["127.0.0.1:80/a", "127.0.0.1:443/a"][..]),
+            (
+                "[::1]:5000/a",
+                &["[::1]:5000/a", "[0:0:0:0:0:0:0:1]:5000/a", "[0::1]:05000/a"][..],
+            ),
+            ("[::1]/a", &["[::1]:80/a", "[0::1]:443/a"][..]),
+            ("[fe80::ab]/a", &["[FE80::AB]/a", "[fe80:0::ab]:443/a"][..]),
+        ] {
+            for s in spellings {
+                for suffix in [String::new(), ":v1".to_owned(), format!("@{d}")] {
+                    let input = format!("{s}{suffix}");
+                    let r = Reference::parse(&input).unwrap_or_else(|e| panic!("{input}: {e}"));
+                    assert_eq!(r.name(), want, "{input}");
+                    assert_eq!(r.to_string(), format!("{want}{suffix}"), "{input}");
+                    assert_eq!(Reference::parse(&r.to_string()).unwrap(), r, "{input}");
+                }
+            }
+        }
+        // Other ports are other registries: :80 is not HTTPS's default.
+        for (input, registry) in [
+            ("registry.example.com:80/a", "registry.example.com:80"),
+            ("registry.example.com:8443/a", "registry.example.com:8443"),
+            ("docker.io:5000/a", "docker.io:5000"),
+            ("docker.io:80/a", "docker.io:80"),
+            ("index.docker.io:5000/a", "index.docker.io:5000"),
+            ("registry-1.docker.io:8443/a", "registry-1.docker.io:8443"),
+            ("10.0.0.1:80/a", "10.0.0.1:80"),
+            ("localhost:8080/a", "localhost:8080"),
+        ] {
+            assert_eq!(Reference::parse(input).unwrap().registry, registry);
+        }
+        assert_eq!(
+            Reference::parse("docker.io:5000/app").unwrap().repository,
+            "app"
+        );
+        assert_eq!(
+            normalize_registry("INDEX.docker.io:443").unwrap(),
+            "docker.io"
+        );
+        assert_eq!(
+            normalize_registry("Reg.Example:5000").unwrap(),
+            "reg.example:5000"
+        );
+    }
+
+    #[test]
+    fn registry_hosts_and_paths_are_strict() {
+        for bad in [
+            // Numeric hosts other than a dotted quad reach 127.0.0.1 through URL parsers and
+            // inet_aton.
+            "2130706433:5000/a",
+            "0x7f.1:5000/a",
+            "0x7F000001:5000/a",
+            "127.000.000.001:5000/a",
+            "127.0.0.01/a",
+            "127.1/a",
+            "host.123/a",
+            // Not host names.
+            "reg_istry.example.com/a",
+            "registry%2Eexample.com/a",
+            "-registry.example.com/a",
+            "registry-.example.com/a",
+            "registry..example.com/a",
+            "registry.example.com../a",
+            ".:5000/a",
+            ":5000/a",
+            "r\u{0435}gistry.example.com/a",
+            "\u{ff52}egistry.example.com/a",
+            "REG\u{130}STRY.example.com/a",
+            // Ports.
+            "registry.example.com:/a",
+            "registry.example.com:0/a",
+            "registry.example.com:000/a",
+            "registry.example.com:65536/a",
+            "registry.example.com:123456/a",
+            "registry.example.com:+80/a",
+            "registry.example.com:80:80/a",
+            // IPv6.
+            "[::1/a",
+            "[fe80::1%25eth0]:5000/a",
+            "[fe80::1%eth0]/a",
+            "[::1]x/a",
+            "[not-ip]/a",
+            "[::1]:/a",
+            // Repository paths.
+            "registry.example.com/Team/app",
+            "registry.example.com/team/App",
+            "Team/App",
+            "App",
+            // distribution/reference takes an uppercase first component as a host, which
+            // lowercased would read as a Docker Hub namespace.
+            "MyOrg/app",
+            "MYORG/app",
+            "MYORG./app",
+            "registry.example.com/team/../other",
+            "registry.example.com/./a",
+            "registry.example.com/.a",
+            "registry.example.com/a.",
+            "registry.example.com/a..b",
+            "registry.example.com/a___b",
+            "registry.example.com/-a",
+            "registry.example.com/a%2fb",
+            "registry.example.com/caf\u{e9}",
+        ] {
+            assert!(
+                matches!(
+                    Reference::parse(bad),
+                    Err(OciError::InvalidReference { .. })
+                ),
+                "{bad:?} parsed: {:?}",
+                Reference::parse(bad)
+            );
+        }
+        for good in [
+            "registry.example.com/a__b/c-d/e---f/g.h/i_j",
+            "xn--bcher-kva.example/a",
+            "1.2.3.4/a",
+            "a1.b2.c3/a",
+            "registry.example.com:65535/a",
+        ] {
+            assert!(Reference::parse(good).is_ok(), "{good}");
+        }
+        let e = Reference::parse("registry.example.com/Team/app").unwrap_err();
+        assert!(e.to_string().contains("must be lowercase"), "{e}");
+        let e = Reference::parse("2130706433:5000/a").unwrap_err();
+        assert!(e.to_string().contains("dotted-quad"), "{e}");
+        let long = format!("r.example/{}", "a".repeat(245));
+        assert_eq!(long.len(), NAME_MAX);
+        assert!(Reference::parse(&long).is_ok());
+        assert!(Reference::parse(&format!("{long}a")).is_err());
+    }
+
+    #[test]
+    fn loopback_registries() {
+        for yes in [
+            "127.0.0.1:5000",
+            "127.1.2.3",
+            "localhost",
+            "LOCALHOST:80",
+            "[::1]:5000",
+            "[::1]",
+        ] {
+            assert!(is_loopback_registry(yes), "{yes}");
+        }
+        for no in [
+            "registry.example.com:5000",
+            "10.0.0.1:80",
+            "localhost.example",
+            "[::2]",
+        ] {
+            assert!(!is_loopback_registry(no), "{no}");
+        }
     }
 
     #[test]

@@ -87,3 +87,78 @@ fn real_fulcio_identities() {
         );
     }
 }
+
+/// A self-signed certificate with `sans` (rcgen) or, with `raw_san`, that SAN extension
+/// value, plus the .1.8 issuer extension.
+fn built(sans: Vec<rcgen::SanType>, raw_san: Option<Vec<u8>>) -> Vec<u8> {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut p = rcgen::CertificateParams::default();
+    p.subject_alt_names = sans;
+    if let Some(der) = raw_san {
+        p.custom_extensions
+            .push(rcgen::CustomExtension::from_oid_content(
+                &[2, 5, 29, 17],
+                der,
+            ));
+    }
+    p.custom_extensions
+        .push(rcgen::CustomExtension::from_oid_content(
+            &cert::oid_arcs(cert::OID_ISSUER_V2).unwrap(),
+            cert::der_utf8_string("https://issuer.example"),
+        ));
+    p.self_signed(&key).unwrap().der().to_vec()
+}
+
+/// Issue 15: only the SAN types Sigstore clients accept name a signer (email, URI, Fulcio's
+/// username otherName); a dNSName, iPAddress, registeredID or another otherName type is not
+/// read as one, even when it is the only SAN.
+#[test]
+fn only_signer_san_types_are_identities() {
+    use rcgen::{OtherNameValue, SanType};
+    let alice = "alice@example.com";
+    let none: Vec<(Vec<SanType>, Option<Vec<u8>>)> = vec![
+        (vec![SanType::DnsName(alice.try_into().unwrap())], None),
+        (vec![SanType::IpAddress([10, 0, 0, 1].into())], None),
+        (
+            vec![SanType::OtherName((
+                vec![1, 3, 6, 1, 4, 1, 57264, 1, 8],
+                OtherNameValue::Utf8String(alice.into()),
+            ))],
+            None,
+        ),
+        // registeredID [8] 1.2.3.4.
+        (vec![], Some(vec![0x30, 0x05, 0x88, 0x03, 0x2a, 0x03, 0x04])),
+    ];
+    for (sans, raw) in none {
+        let what = format!("{sans:?} {raw:?}");
+        let id = Identity::from_der(&built(sans, raw)).unwrap();
+        assert_eq!(id.sans, vec![], "{what}");
+        assert_eq!(id.san(), None, "{what}");
+        // The rest of the identity is still read.
+        assert_eq!(id.issuer.as_deref(), Some("https://issuer.example"));
+    }
+    // Next to signer SANs, other types are skipped; signer SANs keep certificate order.
+    let id = Identity::from_der(&built(
+        vec![
+            SanType::DnsName("victim.example.com".try_into().unwrap()),
+            SanType::URI("https://ci.example/wf".try_into().unwrap()),
+            SanType::IpAddress([10, 0, 0, 1].into()),
+            SanType::Rfc822Name(alice.try_into().unwrap()),
+            SanType::OtherName((
+                cert::oid_arcs(cert::OID_OTHERNAME_SAN).unwrap(),
+                OtherNameValue::Utf8String("alice!example.com".into()),
+            )),
+        ],
+        None,
+    ))
+    .unwrap();
+    assert_eq!(
+        id.sans,
+        vec![
+            SubjectAltName::Uri("https://ci.example/wf".into()),
+            SubjectAltName::Email(alice.into()),
+            SubjectAltName::OtherName("alice!example.com".into()),
+        ]
+    );
+    assert_eq!(id.san(), Some("https://ci.example/wf"));
+}

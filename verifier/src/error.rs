@@ -120,6 +120,13 @@ pub enum CertificateError {
         /// Why the key is rejected.
         reason: String,
     },
+    /// The leaf names no signer: none of its subject alternative names is of a type Sigstore
+    /// clients accept as a signer identity (email, URI, Fulcio's username otherName).
+    #[error("the certificate names no signer: its subject alternative names ({found}) include no email, URI or Fulcio username (otherName 1.3.6.1.4.1.57264.1.7), the only types that identify a signer")]
+    NoSigner {
+        /// The SAN types the certificate has, e.g. `dNSName`.
+        found: String,
+    },
 }
 
 /// Errors about the embedded signed certificate timestamps.
@@ -218,7 +225,7 @@ pub enum PolicyError {
         field: String,
         /// What the certificate carries (or `"<absent>"`).
         actual: String,
-        /// The policy's expectation, e.g. `exactly "x"` or `regex ^x$`.
+        /// The policy's expectation, e.g. `exactly "x"` or `regex "x" (whole value)`.
         expected: String,
     },
     /// No alternative of an any_of policy matched.

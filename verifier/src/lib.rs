@@ -39,7 +39,7 @@ pub use error::{
     BundleError, CertificateError, CheckpointError, PolicyError, SctError, SetError,
     SignatureError, TimeError, TimestampError, TlogError, TrustError, VerificationError,
 };
-pub use policy::{Field, IdentityPolicy, Policy, StringMatch};
+pub use policy::{AnchoredRegex, Field, IdentityPolicy, Policy, StringMatch};
 pub use timestamp::VerifiedTimestamp;
 pub use trust::{TimestampAuthority, TrustMaterial, WitnessPolicy};
 pub use verify::{verify, verify_checked, Artifact, EntryKind, VerifiedBundle};

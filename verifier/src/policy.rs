@@ -10,17 +10,77 @@
 //! * the explicit opt-out [`Policy::any_identity_unsafe`], which still verifies everything
 //!   except who the signer is (sigstore-go's `WithoutIdentitiesUnsafe`).
 //!
-//! Regular expressions are matched against the whole value (they are anchored as `^(?:re)$`),
-//! unlike sigstore-js which matches anywhere; an unanchored match would let
-//! `https://github.com/org/` prefixes through.
+//! Regular expressions are matched against the whole value, unlike sigstore-js which matches
+//! anywhere; an unanchored match would let `https://github.com/org/` prefixes through.
+//! [`AnchoredRegex`] is the one way a user's pattern is anchored (the verifier's
+//! `--certificate-identity-regexp`, the admission policy and the monitor's rules all use it):
+//! the pattern is parsed on its own first, so one that is invalid alone is an error, and the
+//! anchors are then put around its parsed form, never around its text. Pasting the text into
+//! `^(?:…)$` let `alice@example\.com)|(.*` close the group early and match anyone.
 //!
 //! This module does not read certificates itself; [`crate::verify()`] passes it the identity.
 
 use regex::Regex;
+use regex_syntax::hir::{Hir, Look};
 use signet_proto::cert::{fulcio_oid, Identity};
 use signet_proto::keys::PublicKey;
 
 use crate::error::PolicyError;
+
+/// A user's regular expression (Rust `regex` syntax) that must match the whole value.
+///
+/// Built by parsing the pattern alone (with the `regex` crate's own parser and defaults), then
+/// wrapping the parsed expression between the start-of-text and end-of-text assertions
+/// (`\A`, `\z`). Since the anchoring happens on the parsed form, nothing in the pattern's
+/// text (an unbalanced `)`, a `|` outside the group, inline flags such as `(?m)` or `(?x)` and
+/// its `#` comments, a trailing `\`) can move or remove the anchors: a pattern matches a
+/// value exactly when the value as a whole is in the pattern's language.
+#[derive(Debug, Clone)]
+pub struct AnchoredRegex {
+    pattern: String,
+    regex: Regex,
+}
+
+impl AnchoredRegex {
+    /// Parses `pattern` on its own and anchors it at both ends.
+    ///
+    /// # Errors
+    /// [`PolicyError::Regex`] if the pattern alone is not a valid regular expression (or the
+    /// anchored one is too large to compile).
+    pub fn new(pattern: &str) -> Result<Self, PolicyError> {
+        let err = |reason: String| PolicyError::Regex {
+            pattern: pattern.to_owned(),
+            reason,
+        };
+        let hir = regex_syntax::ParserBuilder::new()
+            .build()
+            .parse(pattern)
+            .map_err(|e| err(e.to_string()))?;
+        let anchored = Hir::concat(vec![Hir::look(Look::Start), hir, Hir::look(Look::End)]);
+        // The printed form of a parsed expression is a pattern of the same language (with
+        // flags resolved), which the regex crate compiles.
+        let regex = regex::RegexBuilder::new(&anchored.to_string())
+            .nest_limit(1000)
+            .build()
+            .map_err(|e| err(e.to_string()))?;
+        Ok(Self {
+            pattern: pattern.to_owned(),
+            regex,
+        })
+    }
+
+    /// Whether the whole of `value` matches.
+    #[must_use]
+    pub fn is_match(&self, value: &str) -> bool {
+        self.regex.is_match(value)
+    }
+
+    /// The pattern as the user wrote it.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.pattern
+    }
+}
 
 /// How a certificate string must match.
 #[derive(Debug, Clone)]
@@ -28,7 +88,7 @@ pub enum StringMatch {
     /// Byte-for-byte equality.
     Exact(String),
     /// A regular expression that must match the whole value.
-    Regex(Regex),
+    Regex(AnchoredRegex),
 }
 
 impl StringMatch {
@@ -42,13 +102,7 @@ impl StringMatch {
     /// # Errors
     /// [`PolicyError::Regex`] if the pattern does not compile.
     pub fn regex(pattern: &str) -> Result<Self, PolicyError> {
-        let anchored = format!("^(?:{pattern})$");
-        Regex::new(&anchored)
-            .map(Self::Regex)
-            .map_err(|e| PolicyError::Regex {
-                pattern: pattern.to_owned(),
-                reason: e.to_string(),
-            })
+        AnchoredRegex::new(pattern).map(Self::Regex)
     }
 
     /// Whether `value` matches.
@@ -63,7 +117,7 @@ impl StringMatch {
     fn describe(&self) -> String {
         match self {
             Self::Exact(s) => format!("exactly {s:?}"),
-            Self::Regex(r) => format!("regex {}", r.as_str()),
+            Self::Regex(r) => format!("regex {:?} (whole value)", r.as_str()),
         }
     }
 }

@@ -21,8 +21,10 @@
 //!    not be after the verification time and must lie in the log key's `validFor`;
 //! 3. certificate mode: the leaf is signed by a trusted CA whose chain and `validFor` cover
 //!    every signing time, follows the leaf profile, is valid at every signing time and carries an
-//!    SCT verified by a trusted CT log; the identity satisfies the policy. Keyed mode: the
-//!    bundle carries a key hint and the policy's key is the signing key;
+//!    SCT verified by a trusted CT log; it names a signer (an email, URI or Fulcio username
+//!    SAN: a dNSName or other SAN type names nobody, whatever the policy) and the identity
+//!    satisfies the policy. Keyed mode: the bundle carries a key hint and the policy's key is
+//!    the signing key;
 //! 4. the artifact signature (message digest or DSSE PAE + in-toto subject);
 //! 5. the log entry body matches the bundle (for `hashedrekord` 0.0.2, which Rekor v2 also
 //!    uses for DSSE envelopes: the digest of the artifact or of the DSSE PAE, the signature and
@@ -553,7 +555,7 @@ fn check_certificate(
     let mut signs_certificates = false;
     let mut code_signing = false;
     let mut is_ca = false;
-    let mut has_san = false;
+    let mut san_types: Vec<String> = Vec::new();
     let mut sct_list: Option<&[u8]> = None;
     for ext in tbs.iter_extensions() {
         if ext.oid == x509_parser::oid_registry::OID_CT_LIST_SCT && sct_list.is_none() {
@@ -575,7 +577,9 @@ fn check_certificate(
                         .any(|o| o.to_id_string() == OID_EKU_CODE_SIGNING);
             }
             ParsedExtension::BasicConstraints(bc) => is_ca = bc.ca,
-            ParsedExtension::SubjectAlternativeName(san) => has_san = !san.general_names.is_empty(),
+            ParsedExtension::SubjectAlternativeName(san) => {
+                san_types = san.general_names.iter().map(general_name_type).collect();
+            }
             ParsedExtension::UnsupportedExtension { .. } | ParsedExtension::Unparsed
                 if ext.critical =>
             {
@@ -643,7 +647,7 @@ fn check_certificate(
     if is_ca {
         return Err(CertificateError::Profile("the leaf is a CA certificate".to_owned()).into());
     }
-    if !has_san {
+    if san_types.is_empty() {
         return Err(CertificateError::Profile("no subject alternative name".to_owned()).into());
     }
     // RFC 5280 section 4.2.1.1 (and webpki's end-entity policy) require the AKI.
@@ -686,6 +690,15 @@ fn check_certificate(
     let identity = Identity::from_certificate(&leaf).map_err(|e| PolicyError::Identity {
         reason: e.to_string(),
     })?;
+    // Only an email, URI or Fulcio username SAN names a signer (`proto::cert::Identity` reads
+    // no other type): a certificate with, say, only a dNSName is refused whatever the policy,
+    // `any_identity_unsafe` included.
+    if identity.san().is_none() {
+        return Err(CertificateError::NoSigner {
+            found: san_types.join(", "),
+        }
+        .into());
+    }
     // sigstore-python reads the issuer from .1.1, sigstore-js and this verifier from .1.8: they
     // must agree.
     if let (Some(v1), Some(v2)) = (
@@ -706,6 +719,23 @@ fn check_certificate(
         },
         identity,
     ))
+}
+
+/// The RFC 5280 name of a GeneralName's type, for messages.
+fn general_name_type(name: &x509_parser::extensions::GeneralName<'_>) -> String {
+    use x509_parser::extensions::GeneralName as G;
+    match name {
+        G::OtherName(oid, _) => format!("otherName {}", oid.to_id_string()),
+        G::RFC822Name(_) => "rfc822Name".to_owned(),
+        G::DNSName(_) => "dNSName".to_owned(),
+        G::X400Address(_) => "x400Address".to_owned(),
+        G::DirectoryName(_) => "directoryName".to_owned(),
+        G::EDIPartyName(_) => "ediPartyName".to_owned(),
+        G::URI(_) => "uniformResourceIdentifier".to_owned(),
+        G::IPAddress(_) => "iPAddress".to_owned(),
+        G::RegisteredID(_) => "registeredID".to_owned(),
+        G::Invalid(tag, _) => format!("invalid [{}]", tag.0),
+    }
 }
 
 /// Calls into `signet-proto` for the spec-defined bytes and math.

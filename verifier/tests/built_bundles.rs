@@ -734,3 +734,190 @@ fn an_sct_from_an_unlisted_log_is_refused() {
         "{e}"
     );
 }
+
+/// Issue 15: only the SAN types Sigstore clients accept (email, URI, Fulcio's username
+/// otherName 1.3.6.1.4.1.57264.1.7) name a signer. A certificate whose SANs are all of other
+/// types (here each carrying the expected identity's text) names no signer and is refused
+/// whatever the policy, `any_identity_unsafe` included; next to a signer SAN, another type is
+/// ignored.
+#[test]
+fn only_signer_san_types_identify_a_signer() {
+    use rcgen::{OtherNameValue, SanType};
+    const ALICE: &str = "alice@example.com";
+    fn dns(p: &mut CertificateParams) {
+        p.subject_alt_names = vec![SanType::DnsName(ALICE.try_into().unwrap())];
+    }
+    fn ip(p: &mut CertificateParams) {
+        p.subject_alt_names = vec![SanType::IpAddress([127, 0, 0, 1].into())];
+    }
+    fn other_name(p: &mut CertificateParams) {
+        p.subject_alt_names = vec![SanType::OtherName((
+            vec![1, 3, 6, 1, 4, 1, 57264, 1, 99],
+            OtherNameValue::Utf8String(ALICE.into()),
+        ))];
+    }
+    // registeredID [8] 1.2.3.4, and directoryName [4] CN=alice@example.com: raw SAN DER.
+    fn registered_id(p: &mut CertificateParams) {
+        p.subject_alt_names = vec![];
+        p.custom_extensions.insert(
+            0,
+            ext(SAN, vec![0x30, 0x05, 0x88, 0x03, 0x2a, 0x03, 0x04], true),
+        );
+    }
+    fn directory_name(p: &mut CertificateParams) {
+        p.subject_alt_names = vec![];
+        let cn = ALICE.as_bytes();
+        let n = u8::try_from(cn.len()).unwrap();
+        let mut der = vec![
+            0x30,
+            n + 15,
+            0xa4,
+            n + 13,
+            0x30,
+            n + 11,
+            0x31,
+            n + 9,
+            0x30,
+            n + 7,
+            0x06,
+            0x03,
+            0x55,
+            0x04,
+            0x03,
+            0x0c,
+            n,
+        ];
+        der.extend_from_slice(cn);
+        p.custom_extensions.insert(0, ext(SAN, der, true));
+    }
+    for (name, hook, found) in [
+        ("dNSName", dns as fn(&mut CertificateParams), "dNSName"),
+        ("iPAddress", ip, "iPAddress"),
+        ("otherName", other_name, "otherName 1.3.6.1.4.1.57264.1.99"),
+        ("registeredID", registered_id, "registeredID"),
+        ("directoryName", directory_name, "directoryName"),
+    ] {
+        let f = build(&Knobs {
+            leaf_hook: Some(hook),
+            ..Knobs::default()
+        });
+        assert_eq!(f.identity, ALICE);
+        for policy in [f.policy(), Policy::any_identity_unsafe()] {
+            let e = verify(
+                &f.bundle(),
+                Artifact::Bytes(&f.artifact),
+                &policy,
+                &f.trust(),
+                now(),
+            )
+            .expect_err(name);
+            assert!(
+                matches!(
+                    &e,
+                    VerificationError::Certificate(CertificateError::NoSigner { found: fd })
+                        if fd == found
+                ),
+                "{name}: {e}"
+            );
+            assert!(e.to_string().contains("names no signer"), "{name}: {e}");
+        }
+    }
+
+    // A dNSName next to the signer's email: the email is the signer, the dNSName nothing.
+    fn dns_then_email(p: &mut CertificateParams) {
+        p.subject_alt_names = vec![
+            SanType::DnsName("victim.example.com".try_into().unwrap()),
+            SanType::Rfc822Name(ALICE.try_into().unwrap()),
+        ];
+    }
+    let mut f = build(&Knobs {
+        leaf_hook: Some(dns_then_email),
+        ..Knobs::default()
+    });
+    let v = run(&f).unwrap();
+    assert_eq!(v.identity.as_ref().unwrap().san(), Some(ALICE));
+    f.identity = "victim.example.com".into();
+    let e = run(&f).expect_err("a dNSName is no identity");
+    assert!(
+        matches!(e, VerificationError::Policy(PolicyError::Mismatch { .. })),
+        "{e}"
+    );
+
+    // Fulcio's username otherName is a signer.
+    fn username(p: &mut CertificateParams) {
+        p.subject_alt_names = vec![SanType::OtherName((
+            vec![1, 3, 6, 1, 4, 1, 57264, 1, 7],
+            OtherNameValue::Utf8String("alice!example.com".into()),
+        ))];
+    }
+    let mut f = build(&Knobs {
+        leaf_hook: Some(username),
+        ..Knobs::default()
+    });
+    f.identity = "alice!example.com".into();
+    let v = run(&f).unwrap();
+    assert_eq!(
+        v.identity.as_ref().unwrap().san(),
+        Some("alice!example.com")
+    );
+}
+
+/// Issue 15: `--certificate-identity-regexp 'alice@example\.com)|(.*'` accepted anyone, since
+/// the pattern was pasted into `^(?:…)$`. A pattern is now parsed on its own (invalid alone:
+/// refused) and anchored on its parsed form.
+#[test]
+fn identity_regexes_cannot_escape_their_anchors() {
+    for escape in [
+        r"alice@example\.com)|(.*",
+        r"alice@example\.com)|(?:.*",
+        r".*)|(",
+        r"x)|.*|(x",
+        r"alice@example\.com\",
+        r"(?x)alice@example\.com)|(.*",
+        "alice@example\\.com\n)|(.*",
+    ] {
+        let e = StringMatch::regex(escape).expect_err(escape);
+        assert!(matches!(e, PolicyError::Regex { .. }), "{escape}: {e}");
+        assert!(e.to_string().contains("invalid regular expression"), "{e}");
+    }
+    // Valid patterns match whole identities only, whatever flags or comments they hold.
+    let f = build(&Knobs::default());
+    let mallory = build(&Knobs {
+        san_email: "mallory@example.com".into(),
+        ..Knobs::default()
+    });
+    for pattern in [
+        r"alice@example\.com",
+        r"(?x) alice @ example \. com   # alice only",
+        r"(?x)alice@example\.com#)|(.*",
+        r"(?i)ALICE@example\.com",
+        r"(?m)^alice@example\.com$",
+        r"alice@example\.com|bob@example\.com",
+        r"(alice)@example\.com",
+    ] {
+        let policy = Policy::identity(IdentityPolicy::all_of(vec![
+            IdentityPolicy::san(StringMatch::regex(pattern).unwrap()),
+            IdentityPolicy::issuer(StringMatch::exact(f.issuer.clone())),
+        ]));
+        verify(
+            &f.bundle(),
+            Artifact::Bytes(&f.artifact),
+            &policy,
+            &f.trust(),
+            now(),
+        )
+        .unwrap_or_else(|e| panic!("{pattern}: {e}"));
+        let e = verify(
+            &mallory.bundle(),
+            Artifact::Bytes(&mallory.artifact),
+            &policy,
+            &mallory.trust(),
+            now(),
+        )
+        .expect_err(pattern);
+        assert!(
+            matches!(e, VerificationError::Policy(PolicyError::Mismatch { .. })),
+            "{pattern}: {e}"
+        );
+    }
+}

@@ -5,7 +5,12 @@
 //! For each image of a Pod, or of the pod template of a Deployment, ReplicaSet, StatefulSet,
 //! DaemonSet, Job, ReplicationController or CronJob (`containers`, `initContainers`,
 //! `ephemeralContainers`), the first `[[rule]]` whose `images` patterns match the image's
-//! `registry/repository` decides:
+//! `registry/repository` decides. Images and patterns are compared normalised, as container
+//! runtimes resolve references ([`signet_proto::oci::Reference`]): `REGISTRY.EXAMPLE.COM/a`,
+//! `registry.example.com:443/a` and `registry.example.com./a` meet the rules for
+//! `registry.example.com/a`, and `index.docker.io/org/a`, `registry-1.docker.io/org/a` and
+//! `org/a` those for `docker.io/org/a`; patterns are normalised the same way when the policy
+//! is loaded (`nginx` is `docker.io/library/nginx`). The rule that decides:
 //! * `verify = false` admits the image without looking at it;
 //! * otherwise its tag is resolved to a digest and the Sigstore bundles attached to that digest
 //!   are verified offline against the trusted root with the rule's identity (or key) policy,
@@ -187,14 +192,87 @@ pub(crate) struct AdmissionPolicy {
     rules: Vec<Rule>,
 }
 
-/// Turns an image pattern into an anchored regex: `**` matches anything, `*` anything but
-/// `/`, every other character itself.
-fn pattern_regex(pattern: &str) -> anyhow::Result<regex::Regex> {
+/// Normalises an image pattern the way image references are normalised
+/// ([`signet_proto::oci::Reference`]), so that a rule matches every spelling of the images it
+/// names:
+/// * when the first component (up to the first `/`) has no `*`, the pattern is read as a
+///   reference name: the first component is the registry if it contains `.` or `:` or is
+///   `localhost` (or has uppercase letters), and is normalised (lowercase, no trailing dot, no
+///   `:443`, Docker Hub's aliases as `docker.io`); otherwise `docker.io/` is put in front, and
+///   a Docker Hub pattern of a single path segment other than `**` gets `library/`
+///   (`nginx`, `docker.io/nginx` and `index.docker.io/library/nginx` are all
+///   `docker.io/library/nginx`; `docker.io/*` is `docker.io/library/*`);
+/// * a first component with a `*` is a host glob: it is lowercased and loses a trailing dot
+///   and a `:443` port, and is matched against normalised hosts (Docker Hub is `docker.io`);
+///   a pattern with a `*` and no `/` is a glob over the whole name (`**` matches every image);
+/// * the repository part must be lowercase, as in references (registries do not fold case).
+fn normalize_pattern(pattern: &str) -> anyhow::Result<String> {
     if pattern.is_empty() || pattern.contains(['@', ' ']) {
         anyhow::bail!("image pattern {pattern:?} must be a non-empty registry/repository glob");
     }
+    let (first, path) = match pattern.split_once('/') {
+        Some((first, rest)) => (first, Some(rest)),
+        None => (pattern, None),
+    };
+    if path.is_none() && first.contains('*') {
+        // A glob over the whole name (`**`: every image).
+        return Ok(first.to_ascii_lowercase());
+    }
+    if path.is_none() && oci::is_registry_component(first) {
+        anyhow::bail!(
+            "image pattern {pattern:?} names a registry but no repository (as a reference it would be the Docker Hub image docker.io/library/{pattern}); write \"{pattern}/**\" for every image of that registry"
+        );
+    }
+    let (host, path) = if first.contains('*') {
+        let lower = first.to_ascii_lowercase();
+        let host = lower.strip_suffix(":443").unwrap_or(&lower);
+        let host = match host.split_once(':') {
+            Some((name, port)) => format!("{}:{port}", name.strip_suffix('.').unwrap_or(name)),
+            None => host.strip_suffix('.').unwrap_or(host).to_owned(),
+        };
+        (host, path.unwrap_or_default().to_owned())
+    } else {
+        match path {
+            Some(rest) if oci::is_registry_component(first) => {
+                let host = oci::normalize_registry(first)
+                    .map_err(|e| anyhow::anyhow!("image pattern {pattern:?}: {e}"))?;
+                if !oci::is_registry_component(&host) {
+                    anyhow::bail!(
+                        "image pattern {pattern:?}: a registry host without '.' or a port must be localhost"
+                    );
+                }
+                (host, rest.to_owned())
+            }
+            _ => (oci::DOCKER_HUB.to_owned(), pattern.to_owned()),
+        }
+    };
+    if path.bytes().any(|b| b.is_ascii_uppercase()) {
+        anyhow::bail!(
+            "image pattern {pattern:?}: the repository part must be lowercase (registries do not fold its case, and references with uppercase repositories are refused)"
+        );
+    }
+    if !path
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-/*".contains(&b))
+    {
+        anyhow::bail!(
+            "image pattern {pattern:?}: the repository part may hold only lowercase letters, digits, '.', '_', '-', '/' and '*'"
+        );
+    }
+    let path = if host == oci::DOCKER_HUB && !path.contains('/') && !path.contains("**") {
+        format!("library/{path}")
+    } else {
+        path
+    };
+    Ok(format!("{host}/{path}"))
+}
+
+/// Turns a normalised image pattern ([`normalize_pattern`]) into an anchored regex: `**`
+/// matches anything, `*` anything but `/`, every other character itself.
+fn pattern_regex(pattern: &str) -> anyhow::Result<regex::Regex> {
+    let normalised = normalize_pattern(pattern)?;
     let mut re = String::from("^");
-    let mut rest = pattern;
+    let mut rest = normalised.as_str();
     while !rest.is_empty() {
         if let Some(r) = rest.strip_prefix("**") {
             re.push_str(".*");
@@ -369,7 +447,8 @@ struct Admitted {
 /// The decision on one image: `Ok` admits, `Err(reason)` denies.
 async fn check_image(state: &AppState, image: &str) -> Result<Admitted, String> {
     let reference = oci::Reference::parse(image).map_err(|e| format!("image {image:?}: {e}"))?;
-    let name = format!("{}/{}", reference.registry, reference.repository);
+    // The normalised name: every spelling of the same image meets the same rule.
+    let name = reference.name();
     let Some((rule, pattern)) = state.policy.rule_for(&name) else {
         return match state.policy.no_match {
             NoMatch::Allow => Ok(Admitted {
@@ -825,6 +904,125 @@ mod tests {
         assert!(!re.is_match("127.0.0.1:5000/app2"));
         for bad in ["", "repo@sha256:00", "a b"] {
             assert!(pattern_regex(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn patterns_are_normalised_as_references_are() {
+        for (pattern, want) in [
+            (
+                "registry.example.com/team/**",
+                "registry.example.com/team/**",
+            ),
+            (
+                "REGISTRY.Example.COM/team/**",
+                "registry.example.com/team/**",
+            ),
+            (
+                "registry.example.com:443/team/*",
+                "registry.example.com/team/*",
+            ),
+            (
+                "registry.example.com./team/*",
+                "registry.example.com/team/*",
+            ),
+            (
+                "registry.example.com:80/team/*",
+                "registry.example.com:80/team/*",
+            ),
+            ("LOCALHOST:5000/team/**", "localhost:5000/team/**"),
+            ("localhost:80/team/*", "localhost/team/*"),
+            ("index.docker.io:5000/a/*", "index.docker.io:5000/a/*"),
+            ("[0:0::1]:5000/a", "[::1]:5000/a"),
+            ("docker.io/myorg/**", "docker.io/myorg/**"),
+            ("index.docker.io/myorg/**", "docker.io/myorg/**"),
+            ("registry-1.docker.io:443/myorg/*", "docker.io/myorg/*"),
+            ("myorg/**", "docker.io/myorg/**"),
+            ("nginx", "docker.io/library/nginx"),
+            ("docker.io/nginx", "docker.io/library/nginx"),
+            ("docker.io/*", "docker.io/library/*"),
+            ("docker.io/**", "docker.io/**"),
+            ("index.docker.io/library/*", "docker.io/library/*"),
+            ("**", "**"),
+            ("*.Example.COM.:443/team/**", "*.example.com/team/**"),
+            ("*.example.com:5000/**", "*.example.com:5000/**"),
+        ] {
+            assert_eq!(normalize_pattern(pattern).unwrap(), want, "{pattern}");
+        }
+        for bad in [
+            "registry.example.com/Team/**",
+            "Team/app",
+            "MyOrg/app",
+            "2130706433:5000/**",
+            "registry.example.com:0/a",
+            "reg_istry.example.com/a",
+            "registry.example.com/a%2f*",
+            "registry.example.com",
+            "localhost:5000",
+            "registry.example.com/team/app:v1",
+        ] {
+            assert!(normalize_pattern(bad).is_err(), "{bad}");
+        }
+    }
+
+    /// Issue 15: a rule written for one spelling of a registry meets every spelling that a
+    /// container runtime pulls from the same place.
+    #[test]
+    fn rules_meet_every_spelling_of_an_image() {
+        let p = AdmissionPolicy::parse(
+            r#"
+no_match = "allow"
+[[rule]]
+images = ["registry.example.com/team/**"]
+identity = "me@example.com"
+issuer = "https://issuer.example"
+[[rule]]
+images = ["docker.io/myorg/**"]
+identity = "me@example.com"
+issuer = "https://issuer.example"
+[[rule]]
+images = ["REGISTRY.other.example:443/x/*", "index.docker.io/nginx", "LOCALHOST:5000/team/**"]
+identity = "me@example.com"
+issuer = "https://issuer.example"
+[[rule]]
+images = ["docker.io/library/*"]
+verify = false
+"#,
+            Path::new("/nonexistent"),
+        )
+        .unwrap();
+        let rule = |image: &str| {
+            let r = oci::Reference::parse(image).unwrap();
+            p.rule_for(&r.name()).map(|(rule, _)| rule.number)
+        };
+        for (image, want) in [
+            ("registry.example.com/team/app", Some(1)),
+            ("REGISTRY.EXAMPLE.COM/team/app", Some(1)),
+            ("registry.example.com:443/team/app:v1", Some(1)),
+            ("registry.example.com./team/app", Some(1)),
+            ("Registry.Example.Com.:0443/team/sub/app", Some(1)),
+            ("docker.io/myorg/app", Some(2)),
+            ("myorg/app", Some(2)),
+            ("index.docker.io/myorg/app", Some(2)),
+            ("registry-1.docker.io/myorg/app", Some(2)),
+            ("Registry-1.Docker.IO:443/myorg/app", Some(2)),
+            ("registry.hub.docker.com/myorg/app", Some(2)),
+            ("registry.other.example/x/y", Some(3)),
+            ("Registry.Other.Example:443/x/y", Some(3)),
+            ("nginx", Some(3)),
+            ("docker.io/nginx:1", Some(3)),
+            ("index.docker.io/library/nginx", Some(3)),
+            ("localhost:5000/team/app", Some(3)),
+            ("LOCALHOST:5000/team/app", Some(3)),
+            ("alpine", Some(4)),
+            ("registry-1.docker.io/alpine", Some(4)),
+            // Other registries are other registries.
+            ("registry.example.com:8443/team/app", None),
+            ("registry.example.com:80/team/app", None),
+            ("localhost:5001/team/app", None),
+            ("evil.example/registry.example.com/team/app", None),
+        ] {
+            assert_eq!(rule(image), want, "{image}");
         }
     }
 

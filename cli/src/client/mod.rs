@@ -816,7 +816,7 @@ async fn attest_image(args: AttestArgs) -> anyhow::Result<ExitCode> {
     let statement = json!({
         "_type": "https://in-toto.io/Statement/v1",
         "subject": [{
-            "name": format!("{}/{}", reference.registry, reference.repository),
+            "name": reference.name(),
             "digest": {"sha256": hex_digest},
         }],
         "predicateType": predicate_type,

@@ -25,7 +25,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::net::IpAddr;
 use std::sync::Mutex;
 
 use base64::engine::general_purpose::STANDARD as B64;
@@ -34,13 +33,16 @@ use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION, 
 use reqwest::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 
+/// Whether `host[:port]` names a loopback address (the same test that normalises references).
+pub(crate) use signet_proto::oci::is_loopback_registry as is_loopback_host;
 use signet_proto::oci::{
     index_entries, is_index_media_type, parse_challenge, parse_index, parse_token_response,
     referrers_tag, Challenge, OciError, EMPTY_MEDIA_TYPE,
 };
 pub(crate) use signet_proto::oci::{
-    is_sha256_digest, sha256_digest, Descriptor, ImageIndex, ImageManifest, Platform, Reference,
-    BUNDLE_MEDIA_TYPE, OCI_INDEX, OCI_MANIFEST,
+    is_registry_component, is_sha256_digest, normalize_registry, sha256_digest, Descriptor,
+    ImageIndex, ImageManifest, Platform, Reference, BUNDLE_MEDIA_TYPE, DOCKER_HUB, OCI_INDEX,
+    OCI_MANIFEST,
 };
 
 const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.manifest.v1+json, \
@@ -124,17 +126,6 @@ pub(crate) enum RegistryError {
     },
 }
 
-/// Whether `host[:port]` names a loopback address.
-pub(crate) fn is_loopback_host(host_port: &str) -> bool {
-    let host = if let Some(rest) = host_port.strip_prefix('[') {
-        rest.split(']').next().unwrap_or("")
-    } else {
-        host_port.rsplit_once(':').map_or(host_port, |(h, _)| h)
-    };
-    host.eq_ignore_ascii_case("localhost")
-        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
-}
-
 /// A manifest as fetched: exact bytes, media type and digest.
 #[derive(Clone, Debug)]
 pub(crate) struct FetchedManifest {
@@ -203,7 +194,10 @@ pub(crate) struct RegistryClient {
 impl RegistryClient {
     /// Creates a client for `reference`'s registry and repository.
     ///
-    /// Loopback registries and `allow_insecure` use plain HTTP; all others use HTTPS.
+    /// Loopback registries and `allow_insecure` use plain HTTP; all others use HTTPS. The
+    /// reference is normalised ([`Reference`]), and it is that name the client connects to:
+    /// a registry without a port is at 443 over HTTPS (`:443` was dropped) and at 80 over
+    /// plain HTTP (a loopback registry's `:80` and `:443` were dropped).
     ///
     /// # Errors
     /// [`RegistryError::Auth`] if the HTTP client cannot be built, or the docker config or its
@@ -983,25 +977,16 @@ fn find_credentials(registry: &str) -> Result<Option<Credentials>, RegistryError
 const CREDENTIAL_HELPER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The credential helper a docker `config.json` names for `registry`: its `credHelpers` entry
-/// (keys compared as [`docker_config_host`] does), else `credsStore`. Names that could leave
+/// (keys compared by [`config_key_names`]), else `credsStore`. Names that could leave
 /// `docker-credential-<name>` (path separators, empty) are ignored.
 fn docker_config_helper(config: &serde_json::Value, registry: &str) -> Option<String> {
-    let hosts: &[&str] = if registry == "docker.io" {
-        &["index.docker.io", "docker.io", "registry-1.docker.io"]
-    } else {
-        &[registry]
-    };
     let per_registry = config
         .get("credHelpers")
         .and_then(|h| h.as_object())
         .and_then(|helpers| {
-            helpers.iter().find_map(|(k, v)| {
-                hosts
-                    .iter()
-                    .any(|h| docker_config_host(k).eq_ignore_ascii_case(h))
-                    .then(|| v.as_str())
-                    .flatten()
-            })
+            helpers
+                .iter()
+                .find_map(|(k, v)| config_key_names(k, registry).then(|| v.as_str()).flatten())
         });
     let name = per_registry.or_else(|| config.get("credsStore").and_then(|s| s.as_str()))?;
     let valid = !name.is_empty()
@@ -1144,9 +1129,17 @@ fn docker_config_host(key: &str) -> &str {
     rest.split('/').next().unwrap_or(rest)
 }
 
+/// Whether the docker config key `key` (of `auths` or `credHelpers`) names the normalised
+/// registry `registry`: its host ([`docker_config_host`]) normalised as image references are
+/// ([`normalize_registry`]: case, `:443`, a trailing dot, Docker Hub's
+/// aliases).
+fn config_key_names(key: &str, registry: &str) -> bool {
+    normalize_registry(docker_config_host(key)).is_ok_and(|h| h == registry)
+}
+
 /// The user name and password for `registry` in a parsed docker `config.json`: the `auths`
-/// entry whose key is the registry (exactly, else after [`docker_config_host`] normalisation;
-/// Docker Hub also matches `index.docker.io` and `registry-1.docker.io`), from its `auth` field
+/// entry whose key is the registry (exactly, else by [`config_key_names`], so Docker Hub also
+/// matches `index.docker.io` and `registry-1.docker.io`), from its `auth` field
 /// (base64 of `user:password`) or else its `username`/`password` fields; an `identitytoken`
 /// comes first, as user [`IDENTITY_TOKEN_USER`]. Credential helpers are
 /// [`docker_config_helper`]'s.
@@ -1155,11 +1148,6 @@ fn docker_config_credentials(
     registry: &str,
 ) -> Option<(String, String)> {
     let auths = config.get("auths")?.as_object()?;
-    let hosts: &[&str] = if registry == "docker.io" {
-        &["index.docker.io", "docker.io", "registry-1.docker.io"]
-    } else {
-        &[registry]
-    };
     let exact = if registry == "docker.io" {
         vec![
             "https://index.docker.io/v1/".to_owned(),
@@ -1171,11 +1159,7 @@ fn docker_config_credentials(
     let entry = exact.iter().find_map(|k| auths.get(k)).or_else(|| {
         auths
             .iter()
-            .find(|(k, _)| {
-                hosts
-                    .iter()
-                    .any(|h| docker_config_host(k).eq_ignore_ascii_case(h))
-            })
+            .find(|(k, _)| config_key_names(k, registry))
             .map(|(_, v)| v)
     })?;
     // `docker login` against a registry with an OAuth2 token service (e.g. Azure's) stores an
@@ -1424,11 +1408,25 @@ mod tests {
             docker_config_credentials(&c, reg),
             Some((IDENTITY_TOKEN_USER.to_owned(), "rt".to_owned()))
         );
+        // Keys are compared normalised, as image references are.
+        for (key, reg) in [
+            ("REGISTRY.example.com", "registry.example.com"),
+            (
+                "https://registry.example.com:443/v2/",
+                "registry.example.com",
+            ),
+            ("registry.example.com.", "registry.example.com"),
+            ("LOCALHOST:5000", "localhost:5000"),
+        ] {
+            let c = cfg(key, serde_json::json!({ "auth": auth("u", "p:w") }));
+            assert_eq!(docker_config_credentials(&c, reg), want, "key {key}");
+        }
         // Docker Hub is found under its historical keys.
         for key in [
             "https://index.docker.io/v1/",
             "index.docker.io",
             "registry-1.docker.io",
+            "Registry-1.Docker.IO:443",
         ] {
             let c = cfg(key, serde_json::json!({ "auth": auth("u", "p:w") }));
             assert_eq!(

@@ -92,9 +92,9 @@ use std::fmt;
 use std::path::Path;
 
 use anyhow::Context as _;
-use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use signet_verifier::policy::AnchoredRegex;
 use time::macros::format_description;
 use time::{OffsetDateTime, Time, UtcOffset, Weekday};
 
@@ -164,14 +164,15 @@ pub(crate) enum PolicyError {
         #[source]
         source: toml::de::Error,
     },
-    /// A regular expression does not compile.
+    /// A regular expression does not compile (on its own: see
+    /// [`signet_verifier::policy::AnchoredRegex`]).
     #[error("monitor policy: {field} is not a valid regular expression: {source}")]
     Regex {
         /// The field, e.g. `watch[0].san_regex`.
         field: String,
         /// The regex error.
         #[source]
-        source: regex::Error,
+        source: signet_verifier::error::PolicyError,
     },
     /// A value is out of range or malformed.
     #[error("monitor policy: {field}: {reason}")]
@@ -263,11 +264,12 @@ struct RawBurst {
     max_identities: Option<usize>,
 }
 
-/// Exact text or an anchored regular expression.
+/// Exact text or an anchored regular expression (the verifier's one way of anchoring a user's
+/// pattern).
 #[derive(Debug, Clone)]
 enum TextMatch {
     Exact(String),
-    Regex(Regex),
+    Regex(AnchoredRegex),
 }
 
 impl TextMatch {
@@ -283,7 +285,7 @@ impl TextMatch {
                 format!("give either {field} or {regex_field}, not both"),
             )),
             (Some(s), None) => Ok(Some(Self::Exact(s))),
-            (None, Some(r)) => Regex::new(&format!("^(?:{r})$"))
+            (None, Some(r)) => AnchoredRegex::new(&r)
                 .map(|re| Some(Self::Regex(re)))
                 .map_err(|source| PolicyError::Regex {
                     field: regex_field.to_owned(),
@@ -1231,6 +1233,23 @@ mod tests {
             MonitorPolicy::from_toml("[[watch]]\nsan_regex = \"(\"\n"),
             Err(PolicyError::Regex { .. })
         ));
+        // Issue 15: a pattern that is invalid on its own is refused, wherever it is used; it
+        // used to be pasted into `^(?:…)$`, where it closed the group and matched anyone.
+        for text in [
+            "[[watch]]\nsan_regex = 'alice@example\\.com)|(.*'\n",
+            "[[watch]]\nsan = \"a\"\nissuer_regex = 'https://a\\.example)|(.*'\n",
+            "[rules.allowlist]\nidentities = [{ san_regex = 'alice@example\\.com)|(.*' }]\n",
+            "[rules.working_hours]\nstart = \"08:00\"\nend = \"18:00\"\nidentities = [{ san_regex = '.*)|(.*' }]\n",
+            "[[watch]]\nsan_regex = 'alice\\'\n",
+        ] {
+            assert!(
+                matches!(
+                    MonitorPolicy::from_toml(text),
+                    Err(PolicyError::Regex { .. })
+                ),
+                "{text}"
+            );
+        }
         assert!(matches!(
             MonitorPolicy::from_toml("[rules.burst]\nmax = 0\n"),
             Err(PolicyError::Invalid { .. })
@@ -1308,7 +1327,7 @@ mod tests {
         assert_eq!(
             alerts[2].details["watches"],
             json!([format!(
-                "san ~ \"^(?:https://github\\\\.com/acme/.*)$\", issuer = \"{GITHUB}\""
+                "san ~ \"https://github\\\\.com/acme/.*\", issuer = \"{GITHUB}\""
             )])
         );
         assert_eq!(alerts[2].details["kind"], "dsse");
@@ -1725,5 +1744,35 @@ mod tests {
             summary(&run(&mut engine, &burst)),
             vec![("burst", burst[100].index)]
         );
+    }
+
+    /// Whole-value matching holds whatever the pattern's text: inline flags, `(?x)` comments
+    /// and alternations stay inside the anchors.
+    #[test]
+    fn regex_matchers_match_whole_values() {
+        let m = |re: &str| {
+            TextMatch::compile("san", None, "san_regex", Some(re.to_owned()))
+                .unwrap()
+                .unwrap()
+        };
+        let alice = m(r"alice@example\.com");
+        assert!(alice.is_match("alice@example.com"));
+        for other in [
+            "mallory",
+            "mallory-alice@example.com",
+            "alice@example.com\n",
+            "",
+        ] {
+            assert!(!alice.is_match(other), "{other:?}");
+        }
+        // A `(?x)` comment used to swallow the closing `)$`.
+        let commented = m("(?x) alice@example\\.com  # alice only");
+        assert!(commented.is_match("alice@example.com"));
+        assert!(!commented.is_match("bob@example.com"));
+        let either = m("alice|bob");
+        assert!(either.is_match("bob"));
+        assert!(!either.is_match("alice|bob") && !either.is_match("bobby"));
+        let multiline = m("(?m)^alice$");
+        assert!(!multiline.is_match("alice\nmallory"));
     }
 }

@@ -8,12 +8,15 @@
 //! encoding is canonical, to the same bytes); the TBS walker with nothing to remove returns
 //! bytes found verbatim in the input, and removing extensions leaves a TBS that parses, without
 //! them, and that rewrites to itself; the extracted identity's issuer is the .1.8 value, else
-//! .1.1; a parsed key re-parses from its own SPKI to the same key.
+//! .1.1; its signer SANs are exactly the certificate's rfc822Name, URI and Fulcio username
+//! (otherName 1.3.6.1.4.1.57264.1.7) entries in order, never a dNSName, iPAddress or other
+//! type (issue 15), and `san()` is the first of them; a parsed key re-parses from its own SPKI
+//! to the same key.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use signet_proto::cert::{
-    der_utf8_string, encode_extension_value, parse_der_utf8_string, Identity, OID_ISSUER_V1,
-    OID_ISSUER_V2,
+    der_utf8_string, encode_extension_value, parse_der_utf8_string, Identity, SubjectAltName,
+    OID_ISSUER_V1, OID_ISSUER_V2, OID_OTHERNAME_SAN,
 };
 use signet_proto::keys::PublicKey;
 use signet_proto::sct::{
@@ -21,6 +24,9 @@ use signet_proto::sct::{
     encode_sct_list_extension, oid_to_der, tbs_without_extensions, DigitallySigned, Sct,
     OID_PRECERT_POISON, OID_SCT_LIST,
 };
+use x509_parser::certificate::X509Certificate;
+use x509_parser::extensions::{GeneralName, ParsedExtension};
+use x509_parser::prelude::FromDer;
 
 fn check_sct_list_extension(value: &[u8]) {
     if let Ok(scts) = decode_sct_list_extension(value) {
@@ -45,6 +51,34 @@ fn starts_like_tbs(tbs: &[u8]) -> bool {
     tbs.first() == Some(&0x30) && matches!(tbs.get(header), Some(0xa0 | 0x02))
 }
 
+/// The signer SANs of a certificate that `Identity` read: its rfc822Name, URI and Fulcio
+/// username otherName entries in order (the otherName value as `Identity` decoded it, which
+/// the deterministic re-read checks), and nothing else.
+fn signer_sans(der: &[u8]) -> Vec<SubjectAltName> {
+    let (_, cert) = X509Certificate::from_der(der).expect("Identity parsed it");
+    let decoded = Identity::from_der(der).expect("Identity parsed it");
+    let mut usernames = decoded
+        .sans
+        .iter()
+        .filter(|s| matches!(s, SubjectAltName::OtherName(_)));
+    let mut out = Vec::new();
+    for ext in cert.extensions() {
+        if let ParsedExtension::SubjectAlternativeName(san) = ext.parsed_extension() {
+            for name in &san.general_names {
+                match name {
+                    GeneralName::RFC822Name(s) => out.push(SubjectAltName::Email((*s).to_owned())),
+                    GeneralName::URI(s) => out.push(SubjectAltName::Uri((*s).to_owned())),
+                    GeneralName::OtherName(oid, _) if oid.to_id_string() == OID_OTHERNAME_SAN => {
+                        out.push(usernames.next().expect("a username SAN was read").clone());
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    out
+}
+
 fuzz_target!(|data: &[u8]| {
     // Fulcio identity (x509-parser).
     if let Ok(id) = Identity::from_der(data) {
@@ -56,6 +90,8 @@ fuzz_target!(|data: &[u8]| {
         for (oid, value) in &id.extensions {
             encode_extension_value(oid, value).expect("an extracted extension re-encodes");
         }
+        assert_eq!(id.sans, signer_sans(data), "signer SANs");
+        assert_eq!(id.san(), id.sans.first().map(SubjectAltName::value));
         assert_eq!(Identity::from_der(data).ok(), Some(id), "deterministic");
     }
 
