@@ -195,20 +195,20 @@ fn cases() -> Vec<Case> {
         std::fs::read(&path).unwrap_or_else(|e| panic!("test vector {}: {e}", path.display()))
     };
     v.push(Case {
-            name: "p384_public_staging_bundle",
-            // Leaf by the P-384 intermediate (ecdsa-with-SHA384); SCT, artifact, SET and
-            // checkpoint with P-256 keys.
-            floor: (4, 1),
-            json: read("bundle_v3_rekor1.json"),
-            root_json: read("staging_trusted_root.json"),
-            digest: hex::decode("5e6ae9de58c1177bea615b4fcbfb2fd688e8c4b51c2e56b6a38e817833ec24a2")
-                .unwrap()
-                .try_into()
-                .unwrap(),
-            identity: "william@yossarian.net".into(),
-            issuer: "https://github.com/login/oauth".into(),
-            now: 1_712_085_600,
-        });
+        name: "p384_public_staging_bundle",
+        // Leaf by the P-384 intermediate (ecdsa-with-SHA384); SCT, artifact, SET and
+        // checkpoint with P-256 keys.
+        floor: (4, 1),
+        json: read("bundle_v3_rekor1.json"),
+        root_json: read("staging_trusted_root.json"),
+        digest: hex::decode("5e6ae9de58c1177bea615b4fcbfb2fd688e8c4b51c2e56b6a38e817833ec24a2")
+            .unwrap()
+            .try_into()
+            .unwrap(),
+        identity: "william@yossarian.net".into(),
+        issuer: "https://github.com/login/oauth".into(),
+        now: 1_712_085_600,
+    });
     v
 }
 

@@ -487,6 +487,7 @@ fn rekor_v2_bundle_verifies() {
         v.timestamps,
         vec![signet_verifier::VerifiedTimestamp {
             gen_time: REKOR2_GEN_TIME,
+            gen_time_nanos: 0,
             tsa_index: 0
         }]
     );
@@ -872,6 +873,7 @@ fn rekor_v2_same_tsa_listed_twice() {
         v.timestamps,
         vec![signet_verifier::VerifiedTimestamp {
             gen_time: REKOR2_GEN_TIME,
+            gen_time_nanos: 0,
             tsa_index: 1,
         }]
     );
