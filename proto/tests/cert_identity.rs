@@ -11,8 +11,7 @@ const PUBLIC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/sigstore/
 /// The leaf certificate of a vendored bundle.
 fn leaf(name: &str) -> Vec<u8> {
     let path = format!("{PUBLIC}/{name}");
-    let text =
-        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("test vector {path}: {e}"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("test vector {path}: {e}"));
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     let vm = &v["verificationMaterial"];
     let b = vm["certificate"]["rawBytes"]

@@ -20,8 +20,8 @@ fn load(name: &str) -> serde_json::Value {
         "/../testdata/sigstore/public"
     ))
     .join(name);
-    let s = std::fs::read_to_string(&p)
-        .unwrap_or_else(|e| panic!("test vector {}: {e}", p.display()));
+    let s =
+        std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("test vector {}: {e}", p.display()));
     serde_json::from_str(&s).unwrap()
 }
 

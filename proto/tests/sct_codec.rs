@@ -143,8 +143,8 @@ fn sign_and_verify_roundtrip_with_tamper() {
 
 fn public_json(name: &str) -> serde_json::Value {
     let p = Path::new(PUBLIC).join(name);
-    let text = std::fs::read_to_string(&p)
-        .unwrap_or_else(|e| panic!("test vector {}: {e}", p.display()));
+    let text =
+        std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("test vector {}: {e}", p.display()));
     serde_json::from_str(&text).unwrap()
 }
 
@@ -173,12 +173,7 @@ fn python_tbs_precert(cert_der: &[u8]) -> Vec<u8> {
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap_or_else(|e| panic!("python3 is needed as the TBS oracle: {e}"));
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(cert_der)
-        .unwrap();
+    child.stdin.take().unwrap().write_all(cert_der).unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(
         out.status.success(),

@@ -28,7 +28,10 @@ pub fn have_tools(tools: &[&str]) -> bool {
                 .unwrap_or(false)
         })
         .collect();
-    assert!(missing.is_empty(), "required test tools missing: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "required test tools missing: {missing:?}"
+    );
     true
 }
 
