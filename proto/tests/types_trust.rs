@@ -219,6 +219,21 @@ fn null_fields_are_defaults() {
     expected.certificate_authorities[0].uri = String::new();
     expected.certificate_authorities[0].subject.organization = String::new();
     assert_eq!(with_nulls, expected);
+    // The nulls are not written back; the written root reads back the same (the trust_json
+    // fuzz target's round trip).
+    let again = with_nulls.to_json_pretty().unwrap();
+    assert!(!String::from_utf8_lossy(&again).contains("null"));
+    assert_eq!(TrustedRoot::from_json(&again).unwrap(), with_nulls);
+    // The conformance suite's exported production root (nulls for checkpointKeyId, operator
+    // and open ends) parses.
+    let exported = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(
+        "../testdata/sigstore-conformance/bundle-verify/trust-root-tlog-validity-end-inclusive/trusted_root.json",
+    );
+    let exported = TrustedRoot::from_json(&std::fs::read(&exported).unwrap()).unwrap();
+    assert!(exported
+        .tlogs
+        .iter()
+        .all(|t| t.checkpoint_key_id.is_none() && t.operator.is_empty()));
     // Nulls everywhere else a default exists: base URL, hash algorithm, key details, raw
     // bytes, validFor, log ID bytes, certificate chain.
     let mut w = root_value();

@@ -825,6 +825,9 @@ fn valid_for_is_closed_at_both_ends() {
     }
 }
 
+/// One change to a trusted root's JSON.
+type Edit<'a> = Box<dyn Fn(&mut serde_json::Value) + 'a>;
+
 /// A `validFor` without a start (or ending before it starts) makes the trust root invalid,
 /// for every kind of entry, with an error naming the entry; it is not "valid since forever".
 /// A log key with no `validFor` at all is unbounded (the field is optional there).
@@ -838,7 +841,7 @@ fn valid_for_without_start_invalidates_the_trust_root() {
         "certChain": {"certificates": []},
         "validFor": {"end": end},
     });
-    let edits: [(&str, &str, Box<dyn Fn(&mut serde_json::Value) + '_>); 6] = [
+    let edits: [(&str, &str, Edit<'_>); 6] = [
         (
             "transparency log 0",
             "no start",
