@@ -98,8 +98,9 @@ pub fn require(ok: bool, what: &str) -> bool {
     true
 }
 
-/// Starts the mock OIDC issuer and a `signet serve` trusting it, or explains why not (see
-/// [`require`] and [`have_tools`]) and returns `None`.
+/// Starts the mock OIDC issuer and a `signet serve` trusting it. A missing tool or package
+/// panics with its name ([`require`], [`have_tools`]), so this always returns `Some`; the
+/// `Option` only keeps the callers' `let Some(..) = stack() else { return }` compiling.
 pub fn stack() -> Option<(Oidc, Server)> {
     if !have_tools(&["node", "curl"]) {
         return None;
