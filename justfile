@@ -8,7 +8,7 @@ default: test
 # The whole test suite: every crate's unit, vector, property and integration tests, then the
 # purity check. Servers are started by the tests themselves on loopback ports.
 test:
-    SIGNET_REQUIRE_TOOLS=1 cargo test --workspace --locked --no-fail-fast
+    cargo test --workspace --locked --no-fail-fast
     just purity
 
 # fmt, clippy -D warnings, and no declared-but-unused dependency (cargo-machete, in the

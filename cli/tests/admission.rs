@@ -15,8 +15,8 @@
 //! * a digest that passed is remembered for `--cache-ttl-secs` (a deleted signature does not
 //!   deny it within that time; with 0 it does), a denial is not.
 //!
-//! Skips with a message when a tool (node with oauth2-mock-server, docker-registry, umoci,
-//! skopeo, openssl) is missing; `SIGNET_REQUIRE_TOOLS=1` turns the skip into a failure.
+//! Fails when a tool (node with oauth2-mock-server, docker-registry, umoci, skopeo, openssl) is
+//! missing.
 
 #![allow(clippy::unwrap_used)]
 

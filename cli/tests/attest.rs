@@ -9,8 +9,8 @@
 //! * another identity, a predicate that is not JSON and an unknown `--type` fail with the
 //!   reason named, and the failures before signing leave nothing in the log.
 //!
-//! Skips with a message when a tool (node with oauth2-mock-server, docker-registry, umoci,
-//! skopeo) is missing; `SIGNET_REQUIRE_TOOLS=1` turns the skip into a failure.
+//! Fails when a tool (node with oauth2-mock-server, docker-registry, umoci, skopeo) is
+//! missing.
 
 #![allow(clippy::unwrap_used)]
 

@@ -10,9 +10,8 @@
 //! * the bundle from `sign-blob` verifies with sigstore-python (`sigstore verify identity
 //!   --offline` with Signet's trust config) and sigstore-js (`@sigstore/verify`).
 //!
-//! Tests skip with a message when a needed tool (node with oauth2-mock-server, docker-registry,
-//! umoci, skopeo, sigstore, @sigstore/verify) is missing; `SIGNET_REQUIRE_TOOLS=1` turns the
-//! skips into failures (CI sets it).
+//! Tests fail when a needed tool (node with oauth2-mock-server, docker-registry, umoci, skopeo,
+//! sigstore, @sigstore/verify) is missing.
 
 #![allow(clippy::unwrap_used)]
 

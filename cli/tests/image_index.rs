@@ -10,8 +10,8 @@
 //! * without `--recursive` only the index is signed: its platform manifests have no
 //!   signatures (exit 1).
 //!
-//! Skips with a message when a tool (node with oauth2-mock-server, docker-registry, umoci,
-//! skopeo) is missing; `SIGNET_REQUIRE_TOOLS=1` turns the skip into a failure.
+//! Fails when a tool (node with oauth2-mock-server, docker-registry, umoci, skopeo) is
+//! missing.
 
 #![allow(clippy::unwrap_used)]
 

@@ -14,8 +14,7 @@
 //! attestation and whose tlog entry comes from another attestation of the same statement:
 //! every signature and proof holds, only the entry body disagrees with the envelope.
 //!
-//! Skips with a message when node, the npm packages or `sigstore` are missing;
-//! `SIGNET_REQUIRE_TOOLS=1` turns the skips into failures.
+//! Fails when node, the npm packages or `sigstore` are missing.
 
 #![allow(clippy::unwrap_used)]
 

@@ -13,8 +13,7 @@
 //! with no `credentials` in the body; the CA refused that with a 400 until it learned to read
 //! the header, as Fulcio's HTTP gateway does.
 //!
-//! Tests skip with a message when a tool is missing (node, `sigstore` on PATH, the npm
-//! packages); `SIGNET_REQUIRE_TOOLS=1` (CI) turns the skips into failures.
+//! Tests fail when a tool is missing (node, `sigstore` on PATH, the npm packages).
 
 #![allow(clippy::unwrap_used)]
 

@@ -16,9 +16,8 @@
 //! * a `config.json` that is not JSON fails with its path named, pushing and logging nothing.
 //!
 //! Every `signet` run gets an empty `DOCKER_CONFIG` and no `SIGNET_REGISTRY_*` variables unless
-//! the case sets them, so the caller's own docker login cannot leak in. Skips with a message
-//! when a tool (node with oauth2-mock-server, curl, docker-registry, umoci, skopeo) is missing;
-//! `SIGNET_REQUIRE_TOOLS=1` turns the skip into a failure.
+//! the case sets them, so the caller's own docker login cannot leak in. Fails when a tool
+//! (node with oauth2-mock-server, curl, docker-registry, umoci, skopeo) is missing.
 
 #![allow(clippy::unwrap_used)]
 

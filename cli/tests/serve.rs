@@ -162,6 +162,46 @@ fn print_config_shows_flags_and_check_config_rejects_bad_values() {
     assert!(err.contains("ca.log_url"), "{err}");
 }
 
+/// A data directory whose `log` or `ca` part (or which itself) is a file: `serve` names that
+/// file and says it must be a directory, before writing anything.
+#[test]
+fn data_dir_part_that_is_a_file_is_named() {
+    for blocked in ["log", "ca", ""] {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let file = if blocked.is_empty() {
+            data.clone()
+        } else {
+            std::fs::create_dir(&data).unwrap();
+            data.join(blocked)
+        };
+        std::fs::write(&file, b"not a directory\n").unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_signet"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(&data)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{blocked:?}: serve started");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(&format!("{} exists and is not a directory", file.display())),
+            "{blocked:?}: {err}"
+        );
+        assert!(!err.contains("File exists"), "{blocked:?}: {err}");
+        if !blocked.is_empty() {
+            let left: Vec<_> = std::fs::read_dir(&data)
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
+            assert_eq!(
+                left,
+                [std::ffi::OsString::from(blocked)],
+                "{blocked:?}: wrote {left:?}"
+            );
+        }
+    }
+}
+
 /// A hashedrekord entry signed by a fresh P-256 key.
 fn entry(key: &signet_proto::keys::EcdsaSigner, n: u64) -> Value {
     let artifact = format!("artifact {n} {}", std::process::id());

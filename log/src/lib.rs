@@ -71,6 +71,16 @@ pub enum ServeError {
 /// # Errors
 /// [`ServeError::Store`] if RocksDB cannot open it (for example another process holds it).
 pub fn open_store(dir: &std::path::Path) -> Result<LogDb, ServeError> {
+    if let Some(file) = util::non_directory_ancestor(dir) {
+        return Err(ServeError::Io {
+            context: format!(
+                "opening the store in {}: {} exists",
+                dir.display(),
+                file.display()
+            ),
+            source: std::io::Error::from(std::io::ErrorKind::NotADirectory),
+        });
+    }
     std::fs::create_dir_all(dir).map_err(|source| ServeError::Io {
         context: format!("creating {}", dir.display()),
         source,

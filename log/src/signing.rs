@@ -167,6 +167,15 @@ fn write_secret(path: &Path, data: &[u8]) -> Result<(), KeyFileError> {
     };
     if let Some(dir) = path.parent() {
         if !dir.as_os_str().is_empty() {
+            if let Some(file) = crate::util::non_directory_ancestor(dir) {
+                return Err(KeyFileError::Invalid {
+                    path: path.display().to_string(),
+                    reason: format!(
+                        "{} exists and is not a directory (the key is written inside it)",
+                        file.display()
+                    ),
+                });
+            }
             std::fs::create_dir_all(dir).map_err(io)?;
         }
     }

@@ -13,6 +13,9 @@
 //! * fields holding the proto3 default (empty string, empty list, zero, absent message) are
 //!   omitted on output, except the REQUIRED `int64` counters `logIndex` and `treeSize`, which
 //!   are always written (`"0"` is legal proto3 JSON and some clients check for presence);
+//! * `null` for a field means its default value, as if it were absent ([`null_as_default`]);
+//!   it is accepted for every field that may be absent (not for `mediaType` or the other
+//!   fields this crate requires);
 //! * `oneof` groups become Rust enums; exactly one member must be present.
 //!
 //! Parsing checks only the shape. The per-version rules of the bundle spec (v0.3 wants
@@ -127,6 +130,24 @@ impl<'de> Deserialize<'de> for Base64Bytes {
     }
 }
 
+/// proto3 JSON: `null` for a field is its default value ("null is an accepted value for all
+/// field types and treated as the default value of the corresponding field type",
+/// <https://protobuf.dev/programming-guides/json/>). Exporters write `"operator": null` or
+/// `"checkpointKeyId": null` for unset fields. Use with `#[serde(default, deserialize_with =
+/// "null_as_default")]` on fields whose absence means their default; an `Option` field
+/// already reads `null` as `None`.
+///
+/// # Errors
+///
+/// Those of `T`'s deserializer for a value that is not `null`.
+pub(crate) fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
 /// serde helpers for proto3 `int64` fields: written as a JSON string, read from a string or
 /// an integral JSON number. Use with `#[serde(with = "int64")]`.
 pub mod int64 {
@@ -144,7 +165,8 @@ pub mod int64 {
         s.collect_str(v)
     }
 
-    /// Reads a decimal string or an integral JSON number that fits an `i64`.
+    /// Reads a decimal string or an integral JSON number that fits an `i64`; `null` is 0
+    /// (the proto3 default).
     ///
     /// # Errors
     ///
@@ -168,6 +190,9 @@ pub mod int64 {
         }
         fn visit_f64<E: de::Error>(self, v: f64) -> Result<i64, E> {
             Err(E::custom(format!("int64 must be an integer, got {v}")))
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<i64, E> {
+            Ok(0)
         }
         fn visit_str<E: de::Error>(self, v: &str) -> Result<i64, E> {
             let digits = v.strip_prefix('-').unwrap_or(v);
@@ -349,10 +374,10 @@ proto_enum! {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct HashOutput {
     /// The hash algorithm.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub algorithm: HashAlgorithm,
     /// The raw digest.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub digest: Base64Bytes,
 }
 
@@ -364,7 +389,7 @@ pub struct MessageSignature {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_digest: Option<HashOutput>,
     /// The raw signature (for ECDSA: ASN.1 DER).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub signature: Base64Bytes,
 }
 
@@ -373,7 +398,7 @@ pub struct MessageSignature {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LogId {
     /// The key ID bytes.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub key_id: Base64Bytes,
 }
 
@@ -382,7 +407,7 @@ pub struct LogId {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Rfc3161SignedTimestamp {
     /// DER-encoded RFC 3161 `TimeStampResponse`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub signed_timestamp: Base64Bytes,
 }
 
@@ -394,7 +419,11 @@ pub struct PublicKey {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_bytes: Option<Base64Bytes>,
     /// Key type and signature scheme.
-    #[serde(default, skip_serializing_if = "is_unspecified_key_details")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "is_unspecified_key_details"
+    )]
     pub key_details: PublicKeyDetails,
     /// When the key may be used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -411,7 +440,11 @@ fn is_unspecified_key_details(v: &PublicKeyDetails) -> bool {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PublicKeyIdentifier {
     /// The key hint.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub hint: String,
 }
 
@@ -420,10 +453,18 @@ pub struct PublicKeyIdentifier {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DistinguishedName {
     /// Organization (O).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub organization: String,
     /// Common name (CN).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub common_name: String,
 }
 
@@ -432,7 +473,7 @@ pub struct DistinguishedName {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct X509Certificate {
     /// DER bytes of the certificate.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub raw_bytes: Base64Bytes,
 }
 
@@ -441,7 +482,11 @@ pub struct X509Certificate {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct X509CertificateChain {
     /// The certificates, in issuing order.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub certificates: Vec<X509Certificate>,
 }
 
@@ -458,18 +503,22 @@ pub struct TimeRange {
 }
 
 impl TimeRange {
-    /// Whether `unix_seconds` falls inside the window (bounds inclusive; a missing start
-    /// means "since forever", a missing end "until forever").
+    /// Whether the whole second `unix_seconds` falls inside the window: the interval is
+    /// closed, `[start, end]`, and exact to the fraction of a second (a start of `…:00.5Z`
+    /// excludes `…:00Z`). A missing end means "until forever"; a missing start is read as
+    /// "since forever" here, although the spec requires it (verifiers refuse trust roots
+    /// without one).
     #[must_use]
     pub fn contains(&self, unix_seconds: i64) -> bool {
+        let t = (unix_seconds, 0);
         let after_start = self
             .start
             .as_ref()
-            .is_none_or(|s| s.unix_seconds() <= unix_seconds);
+            .is_none_or(|s| (s.unix_seconds(), s.nanos()) <= t);
         let before_end = self
             .end
             .as_ref()
-            .is_none_or(|e| unix_seconds <= e.unix_seconds());
+            .is_none_or(|e| t <= (e.unix_seconds(), e.nanos()));
         after_start && before_end
     }
 }
@@ -746,10 +795,10 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct KindVersion {
     /// Entry kind (`hashedrekord`, `dsse`, ...).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub kind: String,
     /// Entry schema version (`0.0.1`, ...).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub version: String,
 }
 
@@ -758,7 +807,7 @@ pub struct KindVersion {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Checkpoint {
     /// The full signed note text.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub envelope: String,
 }
 
@@ -770,13 +819,13 @@ pub struct InclusionProof {
     #[serde(default, with = "int64")]
     pub log_index: i64,
     /// Root hash of the tree of size `tree_size`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub root_hash: Base64Bytes,
     /// Tree size the proof is for.
     #[serde(default, with = "int64")]
     pub tree_size: i64,
     /// Audit path, leaf to root.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub hashes: Vec<Base64Bytes>,
     /// Signed checkpoint committing to `root_hash` (required from bundle v0.2 on).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -789,7 +838,7 @@ pub struct InclusionProof {
 pub struct InclusionPromise {
     /// The log's signature over the canonical SET payload
     /// ([`crate::rekor::SetPayload`]).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub signed_entry_timestamp: Base64Bytes,
 }
 
@@ -828,13 +877,13 @@ pub struct TransparencyLogEntry {
 #[serde(deny_unknown_fields)]
 pub struct DsseEnvelope {
     /// The payload bytes.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub payload: Base64Bytes,
     /// The payload media type, e.g. `application/vnd.in-toto+json`.
-    #[serde(rename = "payloadType", default)]
+    #[serde(rename = "payloadType", default, deserialize_with = "null_as_default")]
     pub payload_type: String,
     /// Signatures over the DSSE pre-authentication encoding.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub signatures: Vec<DsseSignature>,
 }
 
@@ -843,10 +892,14 @@ pub struct DsseEnvelope {
 #[serde(deny_unknown_fields)]
 pub struct DsseSignature {
     /// The signature bytes.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub sig: Base64Bytes,
     /// Optional key hint; omitted when empty.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub keyid: String,
 }
 
@@ -972,7 +1025,11 @@ pub enum BundleError {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TimestampVerificationData {
     /// The timestamps.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub rfc3161_timestamps: Vec<Rfc3161SignedTimestamp>,
 }
 
@@ -1009,7 +1066,11 @@ struct RawVerificationMaterial {
     x509_certificate_chain: Option<X509CertificateChain>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     certificate: Option<X509Certificate>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     tlog_entries: Vec<TransparencyLogEntry>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     timestamp_verification_data: Option<TimestampVerificationData>,

@@ -12,7 +12,7 @@
 //! sigstore-python rejects them too.
 
 use crate::bundle::{
-    Base64Bytes, DistinguishedName, HashAlgorithm, LogId, PublicKey, TimeRange,
+    null_as_default, Base64Bytes, DistinguishedName, HashAlgorithm, LogId, PublicKey, TimeRange,
     X509CertificateChain,
 };
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -96,10 +96,10 @@ media_type!(
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TransparencyLogInstance {
     /// Base URL (sigstore-js matches the checkpoint signer name against it).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub base_url: String,
     /// Merkle tree hash algorithm.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub hash_algorithm: HashAlgorithm,
     /// The log's key.
     pub public_key: PublicKey,
@@ -109,7 +109,11 @@ pub struct TransparencyLogInstance {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkpoint_key_id: Option<LogId>,
     /// Operator name.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub operator: String,
 }
 
@@ -118,19 +122,27 @@ pub struct TransparencyLogInstance {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CertificateAuthority {
     /// Subject of the CA.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub subject: DistinguishedName,
     /// Service URI.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub uri: String,
     /// DER chain: intermediates first, root last.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub cert_chain: X509CertificateChain,
     /// When the CA may issue.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub valid_for: TimeRange,
     /// Operator name.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub operator: String,
 }
 
@@ -141,16 +153,32 @@ pub struct TrustedRoot {
     /// Always [`TRUSTED_ROOT_MEDIA_TYPE`].
     pub media_type: TrustedRootMediaType,
     /// Rekor logs.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub tlogs: Vec<TransparencyLogInstance>,
     /// Fulcio CAs.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub certificate_authorities: Vec<CertificateAuthority>,
     /// CT logs.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub ctlogs: Vec<TransparencyLogInstance>,
     /// RFC 3161 timestamp authorities.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub timestamp_authorities: Vec<CertificateAuthority>,
 }
 
@@ -211,16 +239,20 @@ crate::bundle::proto_enum! {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Service {
     /// Base URL.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub url: String,
     /// Major API version (Rekor v1 = 1, Rekor v2 = 2).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub major_api_version: u32,
     /// When the service may be used.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub valid_for: TimeRange,
     /// Operator name.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub operator: String,
 }
 
@@ -229,10 +261,14 @@ pub struct Service {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ServiceConfiguration {
     /// Selection rule.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub selector: ServiceSelector,
     /// Number of services for [`ServiceSelector::Exact`].
-    #[serde(default, skip_serializing_if = "is_zero_u32")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "is_zero_u32"
+    )]
     pub count: u32,
 }
 
@@ -248,19 +284,35 @@ pub struct SigningConfig {
     /// Always [`SIGNING_CONFIG_MEDIA_TYPE`].
     pub media_type: SigningConfigMediaType,
     /// Fulcio instances.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub ca_urls: Vec<Service>,
     /// OIDC providers.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub oidc_urls: Vec<Service>,
     /// Rekor instances.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub rekor_tlog_urls: Vec<Service>,
     /// How to choose among `rekor_tlog_urls`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rekor_tlog_config: Option<ServiceConfiguration>,
     /// Timestamp authorities.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub tsa_urls: Vec<Service>,
     /// How to choose among `tsa_urls`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

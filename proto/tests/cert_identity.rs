@@ -1,21 +1,24 @@
-//! `cert::Identity` against real Fulcio certificates (read at test time from the interop
-//! directory when present) and the OID table invariants.
+//! `cert::Identity` against real Fulcio certificates (vendored in `testdata/sigstore/public/`;
+//! a missing file is a test failure) and the OID table invariants.
 #![allow(clippy::unwrap_used)]
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use signet_proto::cert::{self, Identity, SubjectAltName, ValueEncoding};
 
-const INTEROP: &str = "/work/shared/interop/sigstore-public";
+const PUBLIC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/sigstore/public");
 
-fn leaf(name: &str) -> Option<Vec<u8>> {
-    let text = std::fs::read_to_string(format!("{INTEROP}/{name}")).ok()?;
+/// The leaf certificate of a vendored bundle.
+fn leaf(name: &str) -> Vec<u8> {
+    let path = format!("{PUBLIC}/{name}");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("test vector {path}: {e}"));
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     let vm = &v["verificationMaterial"];
     let b = vm["certificate"]["rawBytes"]
         .as_str()
-        .or_else(|| vm["x509CertificateChain"]["certificates"][0]["rawBytes"].as_str())?;
-    Some(B64.decode(b).unwrap())
+        .or_else(|| vm["x509CertificateChain"]["certificates"][0]["rawBytes"].as_str())
+        .unwrap_or_else(|| panic!("{path}: no leaf certificate"));
+    B64.decode(b).unwrap()
 }
 
 #[test]
@@ -45,17 +48,17 @@ fn oid_table_is_consistent() {
 
 #[test]
 fn real_fulcio_identities() {
-    if let Some(der) = leaf("bundle_v3_rekor1.json") {
+    {
+        let der = leaf("bundle_v3_rekor1.json");
         let id = Identity::from_der(&der).unwrap();
         assert_eq!(
             id.sans,
             vec![SubjectAltName::Email("william@yossarian.net".into())]
         );
         assert_eq!(id.issuer.as_deref(), Some("https://github.com/login/oauth"));
-    } else {
-        eprintln!("SKIP: {INTEROP} not present");
     }
-    if let Some(der) = leaf("sigstore_rs_bundle_v03.json") {
+    {
+        let der = leaf("sigstore_rs_bundle_v03.json");
         let id = Identity::from_der(&der).unwrap();
         let san = "https://github.com/kubewarden/kubewarden-controller/.github/workflows/release.yml@refs/tags/v1.34.0";
         assert_eq!(id.sans, vec![SubjectAltName::Uri(san.into())]);

@@ -1,9 +1,8 @@
 //! Real public Sigstore files (bundles, trusted roots, signing config) must parse and
 //! re-serialize without losing a field.
 //!
-//! The files live outside the repository, in `../../shared/interop/sigstore-public` relative
-//! to this crate (see `/work/shared/INTEROP.md`); they are never copied into the project.
-//! When the folder is absent every test prints "skipped: folder absent" and passes.
+//! The files are vendored in `testdata/sigstore/public/` (see its README for their source);
+//! a missing file is a test failure.
 #![allow(clippy::unwrap_used)]
 
 use aws_lc_rs::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_ASN1};
@@ -13,19 +12,13 @@ use signet_proto::rekor::{HexBytes, ProposedEntry, SetPayload};
 use signet_proto::trust::{SigningConfig, TrustedRoot};
 use std::path::PathBuf;
 
-fn folder() -> Option<PathBuf> {
-    let dir =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/interop/sigstore-public");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!("skipped: folder absent ({})", dir.display());
-        None
-    }
+fn folder() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata/sigstore/public")
 }
 
 fn read(dir: &std::path::Path, name: &str) -> Vec<u8> {
-    std::fs::read(dir.join(name)).unwrap()
+    let path = dir.join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("test vector {}: {e}", path.display()))
 }
 
 /// Drops what proto3 JSON lets a serializer omit (empty strings and lists, zero, false,
@@ -84,7 +77,7 @@ const BUNDLES: &[&str] = &[
 
 #[test]
 fn public_bundles_round_trip_and_validate() {
-    let Some(dir) = folder() else { return };
+    let dir = folder();
     for name in BUNDLES {
         let bytes = read(&dir, name);
         let bundle: Bundle = assert_round_trip(name, &bytes);
@@ -103,7 +96,7 @@ fn public_bundles_round_trip_and_validate() {
 
 #[test]
 fn public_trust_material_round_trips() {
-    let Some(dir) = folder() else { return };
+    let dir = folder();
     for name in ["trusted_root.json", "staging_trusted_root.json"] {
         let root: TrustedRoot = assert_round_trip(name, &read(&dir, name));
         assert!(!root.tlogs.is_empty() && !root.certificate_authorities.is_empty());
@@ -126,7 +119,7 @@ fn public_trust_material_round_trips() {
 /// Rekor v1 entries: the canonicalized body re-parses and re-canonicalizes to the same bytes.
 #[test]
 fn public_canonicalized_bodies_are_byte_exact() {
-    let Some(dir) = folder() else { return };
+    let dir = folder();
     let mut checked = 0;
     for name in BUNDLES {
         let bundle = Bundle::from_json(&read(&dir, name)).unwrap();
@@ -166,7 +159,7 @@ fn public_canonicalized_bodies_are_byte_exact() {
 /// canonical SET payload: proves `SetPayload` bytes match Rekor's.
 #[test]
 fn public_inclusion_promises_verify() {
-    let Some(dir) = folder() else { return };
+    let dir = folder();
     for (bundle_name, root_name) in [
         ("bundle_v3_rekor1.json", "staging_trusted_root.json"),
         ("sigstore_rs_bundle_v03.json", "trusted_root.json"),

@@ -1,8 +1,7 @@
 //! `note`/`checkpoint` against real public Sigstore checkpoints.
 //!
-//! Reads the bundles and trusted roots in `../shared/interop/sigstore-public/` (or the
-//! directory in `SIGNET_SIGSTORE_PUBLIC`) at test time; they are not part of this repository.
-//! When the files are absent the tests print a note and return.
+//! Reads the real bundles and trusted roots vendored in `testdata/sigstore/public/` (see its
+//! README for their source); a missing file is a test failure.
 #![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
@@ -15,30 +14,15 @@ use signet_proto::note::{
     verifier_from_vkey, Ed25519NoteVerifier, Note, NoteError, RekorNoteVerifier, Verifiers,
 };
 
-fn dir() -> PathBuf {
-    std::env::var_os("SIGNET_SIGSTORE_PUBLIC").map_or_else(
-        || {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../shared/interop/sigstore-public"
-            ))
-        },
-        PathBuf::from,
-    )
-}
-
-fn load(name: &str) -> Option<serde_json::Value> {
-    let p = dir().join(name);
-    match std::fs::read_to_string(&p) {
-        Ok(s) => Some(serde_json::from_str(&s).unwrap()),
-        Err(_) => {
-            eprintln!(
-                "NOTE: {} not found; skipping this real-Sigstore check",
-                p.display()
-            );
-            None
-        }
-    }
+fn load(name: &str) -> serde_json::Value {
+    let p = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../testdata/sigstore/public"
+    ))
+    .join(name);
+    let s =
+        std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("test vector {}: {e}", p.display()));
+    serde_json::from_str(&s).unwrap()
 }
 
 struct Entry {
@@ -82,9 +66,7 @@ fn rekor_v1_verifiers(root: &serde_json::Value) -> Verifiers {
 }
 
 fn check_rekor_v1(bundle_file: &str, root_file: &str, expect_origin_prefix: &str) {
-    let (Some(bundle), Some(root)) = (load(bundle_file), load(root_file)) else {
-        return;
-    };
+    let (bundle, root) = (load(bundle_file), load(root_file));
     let e = entry(&bundle);
     let known = rekor_v1_verifiers(&root);
     let cp = SignedCheckpoint::open(e.envelope.as_bytes(), &known).unwrap();
@@ -138,10 +120,7 @@ fn production_rekor_v1_checkpoint_verifies_with_production_tlog_key() {
 
 #[test]
 fn production_key_does_not_verify_staging_checkpoint() {
-    let (Some(bundle), Some(prod)) = (load("bundle_v3_rekor1.json"), load("trusted_root.json"))
-    else {
-        return;
-    };
+    let (bundle, prod) = (load("bundle_v3_rekor1.json"), load("trusted_root.json"));
     let e = entry(&bundle);
     // Production keys under the staging signer name: the key hint does not match, so the
     // signature is from an unknown key.
@@ -175,12 +154,10 @@ fn witness_vkeys() -> Vec<String> {
 
 #[test]
 fn staging_rekor_v2_checkpoint_with_witness_cosignatures() {
-    let (Some(bundle), Some(root)) = (
+    let (bundle, root) = (
         load("bundle_v3_rekor2_dsse.json"),
         load("staging_trusted_root.json"),
-    ) else {
-        return;
-    };
+    );
     let e = entry(&bundle);
     let u = UnverifiedCheckpoint::parse(e.envelope.as_bytes()).unwrap();
     let origin = u.origin_unverified().to_owned();

@@ -1,6 +1,7 @@
 //! RFC 6962 SCT codec, signed-data layout, precert TBS rewriting and embedded-SCT verification,
-//! checked against real Fulcio certificates (when the interop files are present) and against
-//! Python `cryptography`'s `tbs_precertificate_bytes` as an independent oracle.
+//! checked against real Fulcio certificates (vendored in `testdata/sigstore/public/`) and
+//! against Python `cryptography`'s `tbs_precertificate_bytes` as an independent oracle. A
+//! missing file, or a missing `python3` with `cryptography`, is a test failure.
 #![allow(clippy::unwrap_used)]
 
 use std::path::Path;
@@ -12,7 +13,7 @@ use base64::Engine as _;
 use signet_proto::keys::{EcdsaCurve, EcdsaSigner, PublicKey};
 use signet_proto::sct::{self, DigitallySigned, Sct, SctError, OID_PRECERT_POISON, OID_SCT_LIST};
 
-const INTEROP: &str = "/work/shared/interop/sigstore-public";
+const PUBLIC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/sigstore/public");
 
 fn sample_sct() -> Sct {
     Sct {
@@ -140,10 +141,11 @@ fn sign_and_verify_roundtrip_with_tamper() {
     ));
 }
 
-fn interop_json(name: &str) -> Option<serde_json::Value> {
-    let p = Path::new(INTEROP).join(name);
-    let text = std::fs::read_to_string(&p).ok()?;
-    Some(serde_json::from_str(&text).unwrap())
+fn public_json(name: &str) -> serde_json::Value {
+    let p = Path::new(PUBLIC).join(name);
+    let text =
+        std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("test vector {}: {e}", p.display()));
+    serde_json::from_str(&text).unwrap()
 }
 
 fn bundle_leaf(bundle: &serde_json::Value) -> Vec<u8> {
@@ -155,7 +157,9 @@ fn bundle_leaf(bundle: &serde_json::Value) -> Vec<u8> {
     B64.decode(b64).unwrap()
 }
 
-fn python_tbs_precert(cert_der: &[u8]) -> Option<Vec<u8>> {
+/// Python `cryptography`'s `tbs_precertificate_bytes`; panics when python3 or the module is
+/// missing (`pip install cryptography`).
+fn python_tbs_precert(cert_der: &[u8]) -> Vec<u8> {
     use std::io::Write as _;
     let mut child = Command::new("python3")
         .args([
@@ -168,10 +172,14 @@ fn python_tbs_precert(cert_der: &[u8]) -> Option<Vec<u8>> {
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
-        .ok()?;
-    child.stdin.take()?.write_all(cert_der).ok()?;
-    let out = child.wait_with_output().ok()?;
-    out.status.success().then_some(out.stdout)
+        .unwrap_or_else(|e| panic!("python3 is needed as the TBS oracle: {e}"));
+    child.stdin.take().unwrap().write_all(cert_der).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "python3 with the `cryptography` module is needed as the TBS oracle (pip install cryptography)"
+    );
+    out.stdout
 }
 
 fn spki_of(cert_der: &[u8]) -> Vec<u8> {
@@ -192,25 +200,18 @@ fn real_fulcio_certificates() {
     ];
     let mut checked = 0;
     for (bundle_name, root_name) in cases {
-        let (Some(bundle), Some(root)) = (interop_json(bundle_name), interop_json(root_name))
-        else {
-            eprintln!("SKIP {bundle_name}: interop files not present in {INTEROP}");
-            continue;
-        };
+        let (bundle, root) = (public_json(bundle_name), public_json(root_name));
         let leaf = bundle_leaf(&bundle);
         let tbs = sct::tbs_without_extensions(&leaf, &[OID_SCT_LIST, OID_PRECERT_POISON]).unwrap();
         // The SCT extension is gone and nothing else changed.
         let exts_before = sct::certificate_extensions(&leaf).unwrap().len();
         let exts_after = sct::certificate_extensions(&tbs).unwrap().len();
         assert_eq!(exts_after + 1, exts_before, "{bundle_name}");
-        if let Some(py) = python_tbs_precert(&leaf) {
-            assert_eq!(
-                tbs, py,
-                "{bundle_name}: differs from cryptography's tbs_precertificate_bytes"
-            );
-        } else {
-            eprintln!("note: python3 cryptography not available, oracle comparison skipped");
-        }
+        assert_eq!(
+            tbs,
+            python_tbs_precert(&leaf),
+            "{bundle_name}: differs from cryptography's tbs_precertificate_bytes"
+        );
         // Removing nothing is the identity on the TBS.
         let tbs_all = sct::tbs_without_extensions(&leaf, &[]).unwrap();
         assert_eq!(
@@ -264,7 +265,7 @@ fn real_fulcio_certificates() {
         }
         checked += 1;
     }
-    eprintln!("checked {checked} real Fulcio certificates");
+    assert_eq!(checked, cases.len());
 }
 
 /// Fuzz findings (proto/fuzz corpus/cert/regression-*): DER that is a SEQUENCE but not a

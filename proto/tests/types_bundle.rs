@@ -400,3 +400,41 @@ fn pae_matches_dsse_spec() {
         b"DSSEv1 29 http://example.com/HelloWorld 11 hello world".to_vec()
     );
 }
+
+/// proto3 JSON: `null` for a field is its default value, in bundles as in trust roots: a
+/// `null` oneof member or optional message is absent, a `null` int64 is 0, and required fields
+/// (`mediaType`, `verificationMaterial`) stay required.
+#[test]
+fn null_fields_are_defaults() {
+    let mut base = base_bundle();
+    base["verificationMaterial"]
+        .as_object_mut()
+        .unwrap()
+        .remove("timestampVerificationData");
+    let plain = parse(&base).unwrap();
+    let mut v = base.clone();
+    v["dsseEnvelope"] = Value::Null;
+    v["verificationMaterial"]["publicKey"] = Value::Null;
+    v["verificationMaterial"]["x509CertificateChain"] = Value::Null;
+    v["verificationMaterial"]["timestampVerificationData"] = Value::Null;
+    assert_eq!(parse(&v).unwrap(), plain);
+
+    let mut v = base.clone();
+    v["verificationMaterial"]["tlogEntries"][0]["integratedTime"] = Value::Null;
+    v["messageSignature"]["messageDigest"]["algorithm"] = Value::Null;
+    let b = parse(&v).unwrap();
+    assert_eq!(b.verification_material.tlog_entries[0].integrated_time, 0);
+    let BundleContent::MessageSignature(ms) = &b.content else {
+        panic!()
+    };
+    assert_eq!(
+        ms.message_digest.as_ref().unwrap().algorithm,
+        signet_proto::bundle::HashAlgorithm::Unspecified
+    );
+
+    for field in ["mediaType", "verificationMaterial"] {
+        let mut v = base.clone();
+        v[field] = Value::Null;
+        assert!(parse(&v).is_err(), "null accepted for required {field}");
+    }
+}

@@ -104,6 +104,15 @@ fn timestamps_keep_their_text() {
     assert!(range.contains(1_672_527_599));
     assert!(!range.contains(1_672_527_600));
     assert!(TimeRange::default().contains(i64::MIN));
+    // Closed and exact to the fraction: a start of `.5` excludes its whole second, an end
+    // equal to the time includes it.
+    let half: TimeRange = serde_json::from_value(
+        json!({"start": "2023-07-12T15:56:35.5Z", "end": "2023-07-12T15:56:36Z"}),
+    )
+    .unwrap();
+    assert!(!half.contains(1_689_177_395));
+    assert!(half.contains(1_689_177_396));
+    assert!(!half.contains(1_689_177_397));
     assert_eq!(
         Timestamp::from_unix(1_672_527_599).unwrap(),
         Timestamp::parse("2022-12-31T22:59:59Z").unwrap()
@@ -181,4 +190,102 @@ fn client_trust_config() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("missing field `signingConfig`"), "{err}");
+}
+
+/// proto3 JSON: `null` for a field is its default value. Every field a trusted root may omit
+/// reads `null` as if it were absent (the exported form of the conformance suite's roots has
+/// `"checkpointKeyId": null` and `"operator": null`); the result equals the plain root, and a
+/// required field (`mediaType`, `publicKey`) is still required.
+#[test]
+fn null_fields_are_defaults() {
+    let plain = TrustedRoot::from_json(&serde_json::to_vec(&root_value()).unwrap()).unwrap();
+    let mut v = root_value();
+    for logs in ["tlogs", "ctlogs"] {
+        let log = &mut v[logs][0];
+        log["checkpointKeyId"] = Value::Null;
+        log["operator"] = Value::Null;
+        log["publicKey"]["validFor"]["end"] = Value::Null;
+    }
+    let ca = &mut v["certificateAuthorities"][0];
+    ca["operator"] = Value::Null;
+    ca["uri"] = Value::Null;
+    ca["subject"]["organization"] = Value::Null;
+    ca["validFor"]["end"] = Value::Null;
+    v["timestampAuthorities"] = Value::Null;
+    // What the exporter had: the root is equal to the plain one field by field.
+    let with_nulls = TrustedRoot::from_json(&serde_json::to_vec(&v).unwrap())
+        .unwrap_or_else(|e| panic!("nulls refused: {e}"));
+    let mut expected = plain.clone();
+    expected.certificate_authorities[0].uri = String::new();
+    expected.certificate_authorities[0].subject.organization = String::new();
+    assert_eq!(with_nulls, expected);
+    // The nulls are not written back; the written root reads back the same (the trust_json
+    // fuzz target's round trip).
+    let again = with_nulls.to_json_pretty().unwrap();
+    assert!(!String::from_utf8_lossy(&again).contains("null"));
+    assert_eq!(TrustedRoot::from_json(&again).unwrap(), with_nulls);
+    // The conformance suite's exported production root (nulls for checkpointKeyId, operator
+    // and open ends) parses.
+    let exported = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(
+        "../testdata/sigstore-conformance/bundle-verify/trust-root-tlog-validity-end-inclusive/trusted_root.json",
+    );
+    let exported = TrustedRoot::from_json(&std::fs::read(&exported).unwrap()).unwrap();
+    assert!(exported
+        .tlogs
+        .iter()
+        .all(|t| t.checkpoint_key_id.is_none() && t.operator.is_empty()));
+    // Nulls everywhere else a default exists: base URL, hash algorithm, key details, raw
+    // bytes, validFor, log ID bytes, certificate chain.
+    let mut w = root_value();
+    let log = &mut w["tlogs"][0];
+    log["baseUrl"] = Value::Null;
+    log["hashAlgorithm"] = Value::Null;
+    log["publicKey"]["keyDetails"] = Value::Null;
+    log["publicKey"]["rawBytes"] = Value::Null;
+    log["publicKey"]["validFor"] = Value::Null;
+    log["logId"]["keyId"] = Value::Null;
+    w["certificateAuthorities"][0]["certChain"] = Value::Null;
+    w["certificateAuthorities"][0]["validFor"] = Value::Null;
+    let r = TrustedRoot::from_json(&serde_json::to_vec(&w).unwrap()).unwrap();
+    assert_eq!(r.tlogs[0].base_url, "");
+    assert!(r.tlogs[0].public_key.raw_bytes.is_none());
+    assert!(r.tlogs[0].public_key.valid_for.is_none());
+    assert_eq!(
+        r.tlogs[0].public_key.key_details,
+        PublicKeyDetails::Unspecified
+    );
+    assert!(r.tlogs[0].log_id.key_id.is_empty());
+    assert!(r.certificate_authorities[0]
+        .cert_chain
+        .certificates
+        .is_empty());
+    assert!(r.certificate_authorities[0].valid_for.start.is_none());
+    // Required fields stay required.
+    for (path, field) in [
+        ("", "mediaType"),
+        ("tlogs/0", "publicKey"),
+        ("tlogs/0", "logId"),
+    ] {
+        let mut x = root_value();
+        let target = if path.is_empty() {
+            &mut x
+        } else {
+            x.pointer_mut(&format!("/{path}")).unwrap()
+        };
+        target[field] = Value::Null;
+        assert!(
+            TrustedRoot::from_json(&serde_json::to_vec(&x).unwrap()).is_err(),
+            "{path}/{field}: null accepted for a required field"
+        );
+    }
+    // A signing config too.
+    let cfg = SigningConfig::from_json(
+        br#"{"mediaType":"application/vnd.dev.sigstore.signingconfig.v0.2+json",
+            "caUrls":[{"url":"https://ca","majorApiVersion":1,"validFor":{"start":"2024-01-01T00:00:00Z","end":null},"operator":null}],
+            "oidcUrls":null,"rekorTlogConfig":null,"tsaConfig":{"selector":null,"count":null}}"#,
+    )
+    .unwrap();
+    assert!(cfg.oidc_urls.is_empty() && cfg.rekor_tlog_config.is_none());
+    assert_eq!(cfg.ca_urls[0].operator, "");
+    assert_eq!(cfg.tsa_config.unwrap().selector, ServiceSelector::Undefined);
 }

@@ -39,10 +39,8 @@ use signet_proto::bundle::Bundle;
 use signet_proto::trust::TrustedRoot;
 use signet_verifier::{verify, Artifact, IdentityPolicy, Policy, TrustMaterial, UnixTime};
 
-const PUBLIC: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/interop/sigstore-public"
-);
+/// The real public bundles vendored in `testdata/sigstore/public/`.
+const PUBLIC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/sigstore/public");
 
 const PY_LOOP: &str = r#"
 import sys, time
@@ -192,25 +190,25 @@ fn cases() -> Vec<Case> {
         now: f.signing_time + 60,
     }];
     let dir = Path::new(PUBLIC);
-    if dir.is_dir() {
-        v.push(Case {
-            name: "p384_public_staging_bundle",
-            // Leaf by the P-384 intermediate (ecdsa-with-SHA384); SCT, artifact, SET and
-            // checkpoint with P-256 keys.
-            floor: (4, 1),
-            json: std::fs::read(dir.join("bundle_v3_rekor1.json")).unwrap(),
-            root_json: std::fs::read(dir.join("staging_trusted_root.json")).unwrap(),
-            digest: hex::decode("5e6ae9de58c1177bea615b4fcbfb2fd688e8c4b51c2e56b6a38e817833ec24a2")
-                .unwrap()
-                .try_into()
-                .unwrap(),
-            identity: "william@yossarian.net".into(),
-            issuer: "https://github.com/login/oauth".into(),
-            now: 1_712_085_600,
-        });
-    } else {
-        eprintln!("skipped the public bundle: folder absent ({PUBLIC})");
-    }
+    let read = |name: &str| {
+        let path = dir.join(name);
+        std::fs::read(&path).unwrap_or_else(|e| panic!("test vector {}: {e}", path.display()))
+    };
+    v.push(Case {
+        name: "p384_public_staging_bundle",
+        // Leaf by the P-384 intermediate (ecdsa-with-SHA384); SCT, artifact, SET and
+        // checkpoint with P-256 keys.
+        floor: (4, 1),
+        json: read("bundle_v3_rekor1.json"),
+        root_json: read("staging_trusted_root.json"),
+        digest: hex::decode("5e6ae9de58c1177bea615b4fcbfb2fd688e8c4b51c2e56b6a38e817833ec24a2")
+            .unwrap()
+            .try_into()
+            .unwrap(),
+        identity: "william@yossarian.net".into(),
+        issuer: "https://github.com/login/oauth".into(),
+        now: 1_712_085_600,
+    });
     v
 }
 

@@ -535,6 +535,14 @@ pub enum TrustError {
         /// Why.
         reason: String,
     },
+    /// A trust-root entry's `validFor` is malformed (no start, or an end before the start).
+    #[error("invalid trusted root: {entry}: {reason}")]
+    ValidFor {
+        /// The entry, e.g. `transparency log 0 (https://rekor.sigstore.dev)`.
+        entry: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// A validFor timestamp does not parse.
     #[error("invalid validFor time {value:?}: {reason}")]
     Time {

@@ -50,8 +50,11 @@ const OID_ATTR_MESSAGE_DIGEST: &str = "1.2.840.113549.1.9.4";
 /// A timestamp that verified: its `genTime` and the TSA that signed it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VerifiedTimestamp {
-    /// `TSTInfo.genTime`, in Unix seconds (fractions of a second are dropped).
+    /// `TSTInfo.genTime`, in Unix seconds (the fraction is in `gen_time_nanos`).
     pub gen_time: i64,
+    /// The fraction of a second of `genTime`, in nanoseconds (digits past the ninth are
+    /// dropped).
+    pub gen_time_nanos: u32,
     /// The TSA's position in the trusted root's `timestampAuthorities`.
     pub tsa_index: usize,
 }
@@ -204,8 +207,8 @@ fn hash_algorithm(oid: &str) -> Result<HashAlgorithm, TimestampError> {
 }
 
 /// DER `GeneralizedTime` content (`YYYYMMDDHHMMSS[.f+]Z`, RFC 5280 §4.1.2.5.2 / RFC 3161
-/// §2.4.2) as Unix seconds.
-fn generalized_time(content: &[u8]) -> Result<i64, TimestampError> {
+/// §2.4.2) as Unix seconds and nanoseconds (digits past the ninth are dropped).
+fn generalized_time(content: &[u8]) -> Result<(i64, u32), TimestampError> {
     let bad = || malformed(format!("genTime {:?}", String::from_utf8_lossy(content)));
     let s = std::str::from_utf8(content).map_err(|_| bad())?;
     let s = s.strip_suffix('Z').ok_or_else(bad)?;
@@ -231,7 +234,15 @@ fn generalized_time(content: &[u8]) -> Result<i64, TimestampError> {
     {
         return Err(bad());
     }
-    Ok(days_from_civil(y, mo, d) * 86_400 + h * 3_600 + mi * 60 + se)
+    let nanos = frac
+        .bytes()
+        .chain(std::iter::repeat(b'0'))
+        .take(9)
+        .fold(0u32, |n, b| n * 10 + u32::from(b - b'0'));
+    Ok((
+        days_from_civil(y, mo, d) * 86_400 + h * 3_600 + mi * 60 + se,
+        nanos,
+    ))
 }
 
 /// The parts of a `TimeStampResp` that verification needs.
@@ -240,7 +251,7 @@ struct ParsedToken<'a> {
     tst_info: &'a [u8],
     imprint_algorithm: String,
     imprint: &'a [u8],
-    gen_time: i64,
+    gen_time: (i64, u32),
     /// `SignerInfo.sid`: issuer Name DER and serial INTEGER content, or a key identifier.
     sid: SignerId<'a>,
     digest_algorithm: String,
@@ -545,31 +556,24 @@ fn verify_with(
         reason,
     })?;
 
-    let t = tok.gen_time;
-    let outside =
-        |what: &str, start: Option<i64>, end: Option<i64>| TimestampError::OutsideValidity {
-            what: format!("{what} ({})", tsa.subject),
-            time: t,
-            start: start.map_or_else(|| "open".to_owned(), |s| s.to_string()),
-            end: end.map_or_else(|| "open".to_owned(), |e| e.to_string()),
-        };
-    if !tsa.chain_validity.contains(t) {
-        return Err(outside(
-            "TSA certificate chain",
-            tsa.chain_validity.start,
-            tsa.chain_validity.end,
-        ));
+    let (t, nanos) = tok.gen_time;
+    let outside = |what: &str, w: &crate::trust::Window| TimestampError::OutsideValidity {
+        what: format!("{what} ({})", tsa.subject),
+        time: t,
+        start: w.describe_start(),
+        end: w.describe_end(),
+    };
+    if !tsa.chain_validity.contains_at(t, nanos) {
+        return Err(outside("TSA certificate chain", &tsa.chain_validity));
     }
-    // sigstore-python: validFor.start <= genTime < validFor.end.
-    if tsa.valid_for.start.is_some_and(|s| t < s) || tsa.valid_for.end.is_some_and(|e| t >= e) {
-        return Err(outside(
-            "TSA validFor",
-            tsa.valid_for.start,
-            tsa.valid_for.end,
-        ));
+    // validFor is closed, [start, end] (protobuf-specs TimeRange): genTime equal to the end
+    // is inside.
+    if !tsa.valid_for.contains_at(t, nanos) {
+        return Err(outside("TSA validFor", &tsa.valid_for));
     }
     Ok(VerifiedTimestamp {
         gen_time: t,
+        gen_time_nanos: nanos,
         tsa_index: tsa.index,
     })
 }
@@ -701,7 +705,7 @@ mod tests {
     fn well_formed_token_parses() {
         let der = token(Extra::None);
         let t = parse_response(&der).unwrap();
-        assert_eq!(t.gen_time, 1_778_700_213);
+        assert_eq!(t.gen_time, (1_778_700_213, 0));
         assert_eq!(t.imprint, &[7; 32]);
         assert_eq!(t.imprint_algorithm, "2.16.840.1.101.3.4.2.1");
         assert_eq!(t.signature, &[9; 8]);
@@ -735,13 +739,27 @@ mod tests {
     #[test]
     fn generalized_time_parses_der_forms() {
         assert_eq!(days_from_civil(1970, 1, 1), 0);
-        assert_eq!(generalized_time(b"19700101000000Z").unwrap(), 0);
-        assert_eq!(generalized_time(b"20260513192333Z").unwrap(), 1_778_700_213);
+        assert_eq!(generalized_time(b"19700101000000Z").unwrap(), (0, 0));
+        assert_eq!(
+            generalized_time(b"20260513192333Z").unwrap(),
+            (1_778_700_213, 0)
+        );
         assert_eq!(
             generalized_time(b"20260513192333.5Z").unwrap(),
-            1_778_700_213
+            (1_778_700_213, 500_000_000)
         );
-        assert_eq!(generalized_time(b"20000229120000Z").unwrap(), 951_825_600);
+        assert_eq!(
+            generalized_time(b"20260513192333.000000001Z").unwrap(),
+            (1_778_700_213, 1)
+        );
+        assert_eq!(
+            generalized_time(b"20260513192333.1234567891Z").unwrap(),
+            (1_778_700_213, 123_456_789)
+        );
+        assert_eq!(
+            generalized_time(b"20000229120000Z").unwrap(),
+            (951_825_600, 0)
+        );
         for bad in [
             &b"20260513192333"[..],
             b"2026051319233Z",

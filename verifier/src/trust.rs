@@ -12,7 +12,12 @@
 //!   SPKI hash (the RFC 6962 `issuer_key_hash` of SCTs) and the intersection of the chain's
 //!   validity periods;
 //! * log keys are parsed once and indexed by log ID (SHA-256 of the SPKI DER as given by the
-//!   trust root's `logId.keyId`), with their `validFor` windows.
+//!   trust root's `logId.keyId`), with their `validFor` windows;
+//! * every `validFor` (logs, CT logs, CAs, TSAs) is the closed interval `[start, end]` of
+//!   protobuf-specs' `TimeRange`, kept to the nanosecond: a time equal to `end` is inside. A
+//!   `validFor` without a start, or ending before its start, makes the trust root invalid
+//!   ([`TrustError::ValidFor`], naming the entry); only a log key may omit `validFor`
+//!   altogether (the field is optional there), which leaves it unbounded.
 //!
 //! Log keys in the deprecated `PKCS1_*` formats (an old staging CT log) cannot be used and are
 //! listed by [`TrustMaterial::skipped`] instead of failing the whole trust root.
@@ -38,43 +43,108 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::error::TrustError;
 
-/// A validity window in Unix seconds; `None` bounds are open.
+/// A validity window, closed at both ends (`[start, end]`, as protobuf-specs defines
+/// `TimeRange`); a `None` bound is open. Bounds are Unix seconds; a bound taken from a
+/// trusted root's `validFor` also keeps its fraction of a second, so a time equal to a bound
+/// is inside and a time a fraction of a second past `end` is outside.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Window {
-    /// First valid second, inclusive.
+    /// Second of the first valid instant, inclusive.
     pub start: Option<i64>,
-    /// Last valid second, inclusive.
+    /// Second of the last valid instant, inclusive.
     pub end: Option<i64>,
+    /// Nanoseconds of the first valid instant within its second.
+    start_nanos: u32,
+    /// Nanoseconds of the last valid instant within its second.
+    end_nanos: u32,
 }
 
 impl Window {
-    /// A window from optional bounds.
+    /// A window from optional bounds in whole seconds.
     #[must_use]
     pub const fn new(start: Option<i64>, end: Option<i64>) -> Self {
-        Self { start, end }
+        Self {
+            start,
+            end,
+            start_nanos: 0,
+            end_nanos: 0,
+        }
     }
 
-    /// Whether `t` lies in the window (bounds inclusive).
+    /// The window of a trusted root's `validFor`, to the nanosecond. A missing `start` is an
+    /// open bound here; [`TrustMaterial::from_trusted_root`] refuses it before calling this.
+    #[must_use]
+    pub fn from_time_range(range: &signet_proto::bundle::TimeRange) -> Self {
+        let bound = |t: Option<&signet_proto::bundle::Timestamp>| {
+            t.map_or((None, 0), |t| (Some(t.unix_seconds()), t.nanos()))
+        };
+        let (start, start_nanos) = bound(range.start.as_ref());
+        let (end, end_nanos) = bound(range.end.as_ref());
+        Self {
+            start,
+            end,
+            start_nanos,
+            end_nanos,
+        }
+    }
+
+    /// Whether the whole second `t` lies in the window (bounds inclusive).
     #[must_use]
     pub fn contains(&self, t: i64) -> bool {
-        self.start.is_none_or(|s| t >= s) && self.end.is_none_or(|e| t <= e)
+        self.contains_at(t, 0)
+    }
+
+    /// Whether the instant `secs` + `nanos` (nanoseconds, below 10^9) lies in the window
+    /// (bounds inclusive).
+    #[must_use]
+    pub fn contains_at(&self, secs: i64, nanos: u32) -> bool {
+        self.start
+            .is_none_or(|s| (secs, nanos) >= (s, self.start_nanos))
+            && self
+                .end
+                .is_none_or(|e| (secs, nanos) <= (e, self.end_nanos))
     }
 
     fn intersect(self, other: Window) -> Window {
         let start = match (self.start, other.start) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
+            (Some(a), Some(b)) => Some((a, self.start_nanos).max((b, other.start_nanos))),
+            (Some(a), None) => Some((a, self.start_nanos)),
+            (None, Some(b)) => Some((b, other.start_nanos)),
+            (None, None) => None,
         };
         let end = match (self.end, other.end) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
+            (Some(a), Some(b)) => Some((a, self.end_nanos).min((b, other.end_nanos))),
+            (Some(a), None) => Some((a, self.end_nanos)),
+            (None, Some(b)) => Some((b, other.end_nanos)),
+            (None, None) => None,
         };
-        Window { start, end }
+        Window {
+            start: start.map(|s| s.0),
+            end: end.map(|e| e.0),
+            start_nanos: start.map_or(0, |s| s.1),
+            end_nanos: end.map_or(0, |e| e.1),
+        }
     }
 
+    /// The start for messages: Unix seconds (with the fraction, if any), or "open".
+    pub(crate) fn describe_start(&self) -> String {
+        describe_bound(self.start, self.start_nanos)
+    }
+
+    /// The end for messages: Unix seconds (with the fraction, if any), or "open".
     pub(crate) fn describe_end(&self) -> String {
-        self.end
-            .map_or_else(|| "open".to_owned(), |e| e.to_string())
+        describe_bound(self.end, self.end_nanos)
+    }
+}
+
+fn describe_bound(secs: Option<i64>, nanos: u32) -> String {
+    match secs {
+        None => "open".to_owned(),
+        Some(s) if nanos == 0 => s.to_string(),
+        Some(s) => {
+            let frac = format!("{nanos:09}");
+            format!("{s}.{}", frac.trim_end_matches('0'))
+        }
     }
 }
 
@@ -230,14 +300,33 @@ pub struct TrustMaterial {
     pub(crate) skipped: Vec<String>,
 }
 
-fn parse_time(ts: Option<&signet_proto::bundle::Timestamp>) -> Option<i64> {
-    ts.map(signet_proto::bundle::Timestamp::unix_seconds)
-}
-
-fn window(range: Option<&signet_proto::bundle::TimeRange>) -> Window {
-    range.map_or_else(Window::default, |r| {
-        Window::new(parse_time(r.start.as_ref()), parse_time(r.end.as_ref()))
-    })
+/// The window of a trust-root entry's `validFor`. `validFor` is the closed interval
+/// `[start, end]` (protobuf-specs `TimeRange`; `end` may be absent, `start` may not): a
+/// window without a start, or one that ends before it starts, makes the trust root invalid
+/// rather than "valid since forever". `None` (no `validFor` at all) is allowed only where the
+/// spec makes the field optional (a log's `publicKey.validFor`) and is unbounded.
+fn valid_for(
+    range: Option<&signet_proto::bundle::TimeRange>,
+    entry: impl FnOnce() -> String,
+) -> Result<Window, TrustError> {
+    let Some(range) = range else {
+        return Ok(Window::default());
+    };
+    let Some(start) = &range.start else {
+        return Err(TrustError::ValidFor {
+            entry: entry(),
+            reason: "validFor has no start (the start of a validity window is required; a missing one is not \"since forever\")".to_owned(),
+        });
+    };
+    if let Some(end) = &range.end {
+        if end < start {
+            return Err(TrustError::ValidFor {
+                entry: entry(),
+                reason: format!("validFor ends ({end}) before it starts ({start})"),
+            });
+        }
+    }
+    Ok(Window::from_time_range(range))
 }
 
 impl TrustMaterial {
@@ -254,14 +343,17 @@ impl TrustMaterial {
     /// A timestamp authority that cannot be used is listed by [`TrustMaterial::skipped`].
     pub fn from_trusted_root(root: &TrustedRoot) -> Result<Self, TrustError> {
         let mut tm = Self::new();
-        for ca in &root.certificate_authorities {
+        for (i, ca) in root.certificate_authorities.iter().enumerate() {
             let ders: Vec<&[u8]> = ca
                 .cert_chain
                 .certificates
                 .iter()
                 .map(|c| c.raw_bytes.as_slice())
                 .collect();
-            tm.add_ca(&ders, window(Some(&ca.valid_for)), &ca.uri)?;
+            let window = valid_for(Some(&ca.valid_for), || {
+                format!("certificate authority {i} ({})", ca.uri)
+            })?;
+            tm.add_ca(&ders, window, &ca.uri)?;
         }
         for (i, log) in root.tlogs.iter().enumerate() {
             if let Some((log_id, key, valid_for)) = tm.log_parts(log, i, "transparency")? {
@@ -280,9 +372,12 @@ impl TrustMaterial {
                 .iter()
                 .map(|c| c.raw_bytes.as_slice())
                 .collect();
-            if let Err(e) =
-                tm.add_timestamp_authority(&ders, window(Some(&tsa.valid_for)), &tsa.uri)
-            {
+            // A malformed validFor makes the whole trust root invalid; an unusable chain only
+            // makes this authority unusable.
+            let window = valid_for(Some(&tsa.valid_for), || {
+                format!("timestamp authority {i} ({})", tsa.uri)
+            })?;
+            if let Err(e) = tm.add_timestamp_authority(&ders, window, &tsa.uri) {
                 tm.skipped
                     .push(format!("timestamp authority {i} ({}): {e}", tsa.uri));
             }
@@ -489,6 +584,11 @@ impl TrustMaterial {
         kind: &'static str,
     ) -> Result<Option<LogParts>, TrustError> {
         use signet_proto::bundle::PublicKeyDetails as D;
+        // Checked first: a malformed window invalidates the trust root even for a key this
+        // verifier cannot use.
+        let window = valid_for(log.public_key.valid_for.as_ref(), || {
+            format!("{kind} log {index} ({})", log.base_url)
+        })?;
         if matches!(
             log.public_key.key_details,
             D::Pkcs1RsaPkcs1v5 | D::Pkcs1RsaPss
@@ -499,7 +599,7 @@ impl TrustMaterial {
             ));
             return Ok(None);
         }
-        log_parts(log, index, kind).map(Some)
+        log_parts(log, index, kind, window).map(Some)
     }
 
     /// Trust root entries that were skipped because this verifier cannot use them.
@@ -513,6 +613,7 @@ fn log_parts(
     log: &signet_proto::trust::TransparencyLogInstance,
     index: usize,
     kind: &'static str,
+    window: Window,
 ) -> Result<LogParts, TrustError> {
     let raw = log
         .public_key
@@ -537,7 +638,7 @@ fn log_parts(
                 log.log_id.key_id.len()
             ),
         })?;
-    Ok((log_id, key, window(log.public_key.valid_for.as_ref())))
+    Ok((log_id, key, window))
 }
 
 /// SHA-256 of `data`.
@@ -682,4 +783,104 @@ fn link_chain<'a>(
         ));
     }
     Ok((parsed, validity))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::{valid_for, Window};
+    use signet_proto::bundle::{TimeRange, Timestamp};
+
+    fn range(start: Option<&str>, end: Option<&str>) -> TimeRange {
+        TimeRange {
+            start: start.map(|s| Timestamp::parse(s).unwrap()),
+            end: end.map(|s| Timestamp::parse(s).unwrap()),
+        }
+    }
+
+    const T: i64 = 1_689_177_396; // 2023-07-12T15:56:36Z
+
+    /// `[start, end]` is closed: both bounds are inside, the instants just outside them are
+    /// not, to the nanosecond.
+    #[test]
+    fn window_is_closed_at_the_exact_bounds() {
+        let w = Window::from_time_range(&range(
+            Some("2023-07-12T15:56:36Z"),
+            Some("2023-07-12T15:56:36Z"),
+        ));
+        assert!(w.contains(T));
+        assert!(w.contains_at(T, 0));
+        assert!(!w.contains_at(T, 1));
+        assert!(!w.contains(T - 1));
+        assert!(!w.contains_at(T - 1, 999_999_999));
+        assert!(!w.contains(T + 1));
+
+        let w = Window::from_time_range(&range(
+            Some("2023-07-12T15:56:35.5Z"),
+            Some("2023-07-12T15:56:36.25Z"),
+        ));
+        assert!(!w.contains_at(T - 1, 499_999_999));
+        assert!(w.contains_at(T - 1, 500_000_000));
+        assert!(w.contains(T));
+        assert!(w.contains_at(T, 250_000_000));
+        assert!(!w.contains_at(T, 250_000_001));
+        assert_eq!(w.describe_start(), format!("{}.5", T - 1));
+        assert_eq!(w.describe_end(), format!("{T}.25"));
+
+        // Open end; whole-second bounds.
+        let w = Window::from_time_range(&range(Some("2023-07-12T15:56:36Z"), None));
+        assert!(w.contains(T) && w.contains(i64::MAX) && !w.contains_at(T - 1, 999_999_999));
+        assert_eq!(w.describe_end(), "open");
+        let w = Window::new(Some(T), Some(T));
+        assert!(w.contains(T) && !w.contains(T - 1) && !w.contains(T + 1));
+    }
+
+    /// The intersection keeps the tighter bound, fraction included.
+    #[test]
+    fn intersection_keeps_fractions() {
+        let a = Window::from_time_range(&range(
+            Some("2023-07-12T15:56:35.5Z"),
+            Some("2023-07-12T15:56:40Z"),
+        ));
+        let b = Window::new(Some(T - 1), Some(T));
+        let i = a.intersect(b);
+        assert!(!i.contains(T - 1) && i.contains_at(T - 1, 500_000_000));
+        assert!(i.contains(T) && !i.contains_at(T, 1));
+        assert_eq!(b.intersect(a), i);
+        assert_eq!(Window::default().intersect(b), b);
+    }
+
+    /// A `validFor` must have a start and must not end before it starts; no `validFor` at all
+    /// is an unbounded window (only logs may omit it; see `from_trusted_root`).
+    #[test]
+    fn valid_for_needs_a_start() {
+        let name = || "transparency log 0 (https://log.example)".to_owned();
+        let e = valid_for(Some(&range(None, Some("2023-07-12T15:56:36Z"))), name).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("transparency log 0 (https://log.example): validFor has no start"),
+            "{e}"
+        );
+        assert!(valid_for(Some(&range(None, None)), name).is_err());
+        let e = valid_for(
+            Some(&range(
+                Some("2023-07-12T15:56:36Z"),
+                Some("2023-07-12T15:56:35.999Z"),
+            )),
+            name,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("before it starts"), "{e}");
+        // A one-instant window is fine.
+        let w = valid_for(
+            Some(&range(
+                Some("2023-07-12T15:56:36Z"),
+                Some("2023-07-12T15:56:36Z"),
+            )),
+            name,
+        )
+        .unwrap();
+        assert!(w.contains(T));
+        assert_eq!(valid_for(None, name).unwrap(), Window::default());
+    }
 }

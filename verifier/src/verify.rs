@@ -151,15 +151,20 @@ pub fn verify(
     verify_checked(&checked, artifact, policy, trust, now)
 }
 
-/// Checks that `t` lies in `w`; `what` names the window in the error (built only on failure).
-fn time_window(what: impl FnOnce() -> String, w: &Window, t: i64) -> Result<(), TimeError> {
-    if w.contains(t) {
+/// A verified signing time: Unix seconds and the nanoseconds within that second (an RFC 3161
+/// `genTime` may carry a fraction; an integrated time does not).
+type SigningTime = (i64, u32);
+
+/// Checks that `t` lies in `w` (closed at both ends); `what` names the window in the error
+/// (built only on failure).
+fn time_window(what: impl FnOnce() -> String, w: &Window, t: SigningTime) -> Result<(), TimeError> {
+    if w.contains_at(t.0, t.1) {
         Ok(())
     } else {
         Err(TimeError::OutsideWindow {
             what: what(),
-            time: t,
-            start: w.start.map_or_else(|| "open".to_owned(), |s| s.to_string()),
+            time: t.0,
+            start: w.describe_start(),
             end: w.describe_end(),
         })
     }
@@ -235,7 +240,7 @@ pub fn verify_checked(
         .ok_or_else(|| TlogError::UnknownLog {
             log_id: base64_encode(&entry.log_id),
         })?;
-    let mut times: Vec<i64> = Vec::with_capacity(1 + bundle.timestamps.len());
+    let mut times: Vec<SigningTime> = Vec::with_capacity(1 + bundle.timestamps.len());
     let integrated_time_from_set = match &entry.set {
         Some(set) if !v2 && entry.integrated_time != 0 => {
             let payload = glue::set_payload(
@@ -250,7 +255,7 @@ pub fn verify_checked(
                     log: log.base_url.clone(),
                     reason: e.to_string(),
                 })?;
-            times.push(entry.integrated_time);
+            times.push((entry.integrated_time, 0));
             true
         }
         _ => false,
@@ -273,7 +278,7 @@ pub fn verify_checked(
         for der in &bundle.timestamps {
             match crate::timestamp::verify_timestamp(der, signature, trust) {
                 Ok(t) => {
-                    times.push(t.gen_time);
+                    times.push((t.gen_time, t.gen_time_nanos));
                     timestamps.push(t);
                 }
                 Err(e) => {
@@ -298,9 +303,9 @@ pub fn verify_checked(
     };
     for &t in &times {
         if let Some(now) = now {
-            if t > now.as_unix_seconds() {
+            if t > (now.as_unix_seconds(), 0) {
                 return Err(TimeError::InFuture {
-                    integrated: t,
+                    integrated: t.0,
                     now: now.as_unix_seconds(),
                 }
                 .into());
@@ -445,7 +450,7 @@ pub fn verify_checked(
         log_id: log.log_id,
         log_url: log.base_url.clone(),
         log_index: entry.log_index,
-        integrated_time: UnixTime::from_unix_seconds(signing_time),
+        integrated_time: UnixTime::from_unix_seconds(signing_time.0),
         integrated_time_from_set,
         timestamps,
         proof_index: proof.index,
@@ -533,7 +538,7 @@ const OID_EKU_CODE_SIGNING: &str = "1.3.6.1.5.5.7.3.3";
 fn check_certificate(
     der: &[u8],
     trust: &TrustMaterial,
-    signing_time: i64,
+    signing_time: SigningTime,
 ) -> Result<(CheckedLeaf, Identity), VerificationError> {
     let (rest, leaf) = X509Certificate::from_der(der).map_err(|e| CertificateError::Parse {
         reason: e.to_string(),
@@ -880,7 +885,8 @@ pub(crate) mod glue {
                     reason: e.to_string(),
                 })?;
             let secs = i64::try_from(s.timestamp / 1000).unwrap_or(i64::MAX);
-            if !log.valid_for.contains(secs) {
+            let nanos = u32::try_from(s.timestamp % 1000).unwrap_or(0) * 1_000_000;
+            if !log.valid_for.contains_at(secs, nanos) {
                 return Err(SctError::OutsideLogValidity {
                     log_id: hex::encode(s.log_id),
                     timestamp_ms: s.timestamp,

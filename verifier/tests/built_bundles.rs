@@ -921,3 +921,203 @@ fn identity_regexes_cannot_escape_their_anchors() {
         );
     }
 }
+
+/// RFC 3339 text of `secs` with an optional fraction (`".001"`).
+fn rfc3339(secs: i64, frac: &str) -> String {
+    let whole = signet_proto::bundle::Timestamp::from_unix(secs)
+        .unwrap()
+        .as_str()
+        .to_owned();
+    format!("{}{frac}Z", whole.trim_end_matches('Z'))
+}
+
+/// `validFor` is the closed interval `[start, end]` (protobuf-specs `TimeRange`) for the
+/// transparency log key, the CT log key and the CA alike, to the fraction of a second: a
+/// signing time (or SCT time) equal to a bound is inside, one a millisecond or a second past
+/// it is outside. The bundle's integrated time is `SIGNING_TIME`; its SCT is at
+/// `SIGNING_TIME - 5` seconds plus 1 ms.
+#[test]
+fn valid_for_is_closed_at_both_ends() {
+    let t = SIGNING_TIME;
+    let sct = (SIGNING_TIME - 5, ".001");
+    // (where, start, end, verifies)
+    let cases: Vec<(&str, String, Option<String>, bool)> = vec![
+        ("tlogs", rfc3339(t, ""), Some(rfc3339(t, "")), true),
+        ("tlogs", rfc3339(t - 1, ""), Some(rfc3339(t, "")), true),
+        ("tlogs", rfc3339(t, ""), None, true),
+        ("tlogs", rfc3339(t - 1, ".5"), Some(rfc3339(t, ".5")), true),
+        (
+            "tlogs",
+            rfc3339(t - 10, ""),
+            Some(rfc3339(t - 1, "")),
+            false,
+        ),
+        (
+            "tlogs",
+            rfc3339(t - 10, ""),
+            Some(rfc3339(t - 1, ".999")),
+            false,
+        ),
+        ("tlogs", rfc3339(t, ".001"), None, false),
+        ("tlogs", rfc3339(t + 1, ""), None, false),
+        ("ca", rfc3339(t, ""), Some(rfc3339(t, "")), true),
+        (
+            "ca",
+            rfc3339(t - 1, ""),
+            Some(rfc3339(t - 1, ".999999999")),
+            false,
+        ),
+        ("ca", rfc3339(t, ".000000001"), None, false),
+        (
+            "ctlogs",
+            rfc3339(sct.0, sct.1),
+            Some(rfc3339(sct.0, sct.1)),
+            true,
+        ),
+        (
+            "ctlogs",
+            rfc3339(sct.0 - 1, ""),
+            Some(rfc3339(sct.0, "")),
+            false,
+        ),
+        ("ctlogs", rfc3339(sct.0, ".002"), None, false),
+    ];
+    for (place, start, end, ok) in cases {
+        let mut f = build(&Knobs::default());
+        let mut window = serde_json::json!({ "start": start });
+        if let Some(end) = &end {
+            window["end"] = serde_json::json!(end);
+        }
+        match place {
+            "ca" => f.trusted_root_json["certificateAuthorities"][0]["validFor"] = window,
+            logs => f.trusted_root_json[logs][0]["publicKey"]["validFor"] = window,
+        }
+        let got = run(&f);
+        assert_eq!(
+            got.is_ok(),
+            ok,
+            "{place} validFor [{start}, {end:?}]: {:?}",
+            got.err().map(|e| e.to_string())
+        );
+        if let Err(e) = got {
+            assert!(
+                matches!(
+                    e,
+                    VerificationError::Time(TimeError::OutsideWindow { .. })
+                        | VerificationError::Sct(SctError::OutsideLogValidity { .. })
+                ),
+                "{place}: {e}"
+            );
+        }
+    }
+}
+
+/// One change to a trusted root's JSON.
+type Edit<'a> = Box<dyn Fn(&mut serde_json::Value) + 'a>;
+
+/// A `validFor` without a start (or ending before it starts) makes the trust root invalid,
+/// for every kind of entry, with an error naming the entry; it is not "valid since forever".
+/// A log key with no `validFor` at all is unbounded (the field is optional there).
+#[test]
+fn valid_for_without_start_invalidates_the_trust_root() {
+    let f = build(&Knobs::default());
+    let end = rfc3339(SIGNING_TIME + 100, "");
+    let tsa = serde_json::json!({
+        "subject": {"organization": "o", "commonName": "tsa"},
+        "uri": "https://tsa.example",
+        "certChain": {"certificates": []},
+        "validFor": {"end": end},
+    });
+    let edits: [(&str, &str, Edit<'_>); 6] = [
+        (
+            "transparency log 0",
+            "no start",
+            Box::new(|r| {
+                r["tlogs"][0]["publicKey"]["validFor"] = serde_json::json!({"end": end});
+            }),
+        ),
+        (
+            "CT log 0",
+            "no start",
+            Box::new(|r| {
+                r["ctlogs"][0]["publicKey"]["validFor"] = serde_json::json!({});
+            }),
+        ),
+        (
+            "certificate authority 0",
+            "no start",
+            Box::new(|r| {
+                r["certificateAuthorities"][0]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("validFor");
+            }),
+        ),
+        (
+            "certificate authority 0",
+            "no start",
+            Box::new(|r| {
+                r["certificateAuthorities"][0]["validFor"] = serde_json::json!({"start": null});
+            }),
+        ),
+        (
+            "timestamp authority 0",
+            "no start",
+            Box::new(move |r| {
+                r["timestampAuthorities"] = serde_json::json!([tsa.clone()]);
+            }),
+        ),
+        (
+            "transparency log 0",
+            "before it starts",
+            Box::new(|r| {
+                r["tlogs"][0]["publicKey"]["validFor"] = serde_json::json!({
+                "start": "2026-01-01T00:00:00Z", "end": "2025-12-31T23:59:59.999Z"});
+            }),
+        ),
+    ];
+    for (entry, what, edit) in &edits {
+        let mut root = f.trusted_root_json.clone();
+        edit(&mut root);
+        let parsed: signet_proto::trust::TrustedRoot = serde_json::from_value(root).unwrap();
+        let e = TrustMaterial::from_trusted_root(&parsed).expect_err(entry);
+        assert!(
+            matches!(e, signet_verifier::TrustError::ValidFor { .. }),
+            "{entry}: {e}"
+        );
+        let msg = e.to_string();
+        assert!(msg.contains(entry) && msg.contains(what), "{msg}");
+    }
+    // No validFor on a log key: unbounded, the bundle verifies.
+    let mut g = build(&Knobs::default());
+    for logs in ["tlogs", "ctlogs"] {
+        g.trusted_root_json[logs][0]["publicKey"]
+            .as_object_mut()
+            .unwrap()
+            .remove("validFor");
+    }
+    run(&g).unwrap();
+}
+
+/// proto3 JSON: `null` is the field's default. A trusted root as exporters write it, with
+/// `null` for every unset optional field, verifies the same bundle as the plain one.
+#[test]
+fn null_fields_in_the_trusted_root_are_defaults() {
+    let mut f = build(&Knobs::default());
+    let r = &mut f.trusted_root_json;
+    for logs in ["tlogs", "ctlogs"] {
+        let log = &mut r[logs][0];
+        log["checkpointKeyId"] = serde_json::Value::Null;
+        log["operator"] = serde_json::Value::Null;
+        log["publicKey"]["validFor"]["end"] = serde_json::Value::Null;
+    }
+    let ca = &mut r["certificateAuthorities"][0];
+    ca["operator"] = serde_json::Value::Null;
+    ca["validFor"]["end"] = serde_json::Value::Null;
+    ca["subject"]["organization"] = serde_json::Value::Null;
+    r["timestampAuthorities"] = serde_json::Value::Null;
+    let root = f.trusted_root();
+    assert!(root.timestamp_authorities.is_empty());
+    assert!(root.tlogs[0].operator.is_empty() && root.tlogs[0].checkpoint_key_id.is_none());
+    run(&f).expect("a trusted root with null fields verifies");
+}

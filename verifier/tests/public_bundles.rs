@@ -1,6 +1,6 @@
-//! Real public-instance Sigstore bundles (read from ../shared/interop/sigstore-public at test
-//! time, never copied into the repository) and modified copies of them, each of which must
-//! fail with its own error.
+//! Real public-instance Sigstore bundles (vendored in `testdata/sigstore/public/`, see its
+//! README for their source) and modified copies of them, each of which must fail with its own
+//! error. A missing file is a test failure.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use base64::Engine as _;
@@ -13,10 +13,7 @@ use signet_verifier::{
     UnixTime, VerificationError,
 };
 
-const DIR: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/interop/sigstore-public"
-);
+const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/sigstore/public");
 
 const REKOR1_DIGEST: &str = "5e6ae9de58c1177bea615b4fcbfb2fd688e8c4b51c2e56b6a38e817833ec24a2";
 const REKOR1_SAN: &str = "william@yossarian.net";
@@ -31,18 +28,15 @@ const DSSE_ISSUER: &str = "https://token.actions.githubusercontent.com";
 /// Inside the leaf's validity (2026-04-09T07:23:29Z .. 07:33:29Z).
 const DSSE_NOW: i64 = 1_775_719_500;
 
-fn read(name: &str) -> Option<Vec<u8>> {
-    let dir = std::path::Path::new(DIR);
-    if !dir.is_dir() {
-        eprintln!("skipped: folder absent ({DIR})");
-        return None;
-    }
-    Some(std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}")))
+/// A vendored file; a missing one fails the test with its path.
+fn read(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(DIR).join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("test vector {}: {e}", path.display()))
 }
 
-fn trust(name: &str) -> Option<TrustMaterial> {
-    let root: TrustedRoot = serde_json::from_slice(&read(name)?).expect("trusted root parses");
-    Some(TrustMaterial::from_trusted_root(&root).expect("trust material builds"))
+fn trust(name: &str) -> TrustMaterial {
+    let root: TrustedRoot = serde_json::from_slice(&read(name)).expect("trusted root parses");
+    TrustMaterial::from_trusted_root(&root).expect("trust material builds")
 }
 
 fn digest(hex_str: &str) -> Artifact<'static> {
@@ -137,24 +131,24 @@ fn apply(j: &mut Value, mutate: impl FnOnce(&mut Value)) {
     mutate(j);
 }
 
-fn rekor1() -> Option<Case> {
-    Some(Case {
-        trust: trust("staging_trusted_root.json")?,
-        json: serde_json::from_slice(&read("bundle_v3_rekor1.json")?).unwrap(),
+fn rekor1() -> Case {
+    Case {
+        trust: trust("staging_trusted_root.json"),
+        json: serde_json::from_slice(&read("bundle_v3_rekor1.json")).unwrap(),
         artifact: digest(REKOR1_DIGEST),
         policy: Policy::identity(IdentityPolicy::exact(REKOR1_SAN, REKOR1_ISSUER)),
         now: REKOR1_NOW,
-    })
+    }
 }
 
-fn dsse() -> Option<Case> {
-    Some(Case {
-        trust: trust("trusted_root.json")?,
-        json: serde_json::from_slice(&read("sigstore_rs_bundle_v03.json")?).unwrap(),
+fn dsse() -> Case {
+    Case {
+        trust: trust("trusted_root.json"),
+        json: serde_json::from_slice(&read("sigstore_rs_bundle_v03.json")).unwrap(),
         artifact: digest(DSSE_DIGEST),
         policy: Policy::identity(IdentityPolicy::exact(DSSE_SAN, DSSE_ISSUER)),
         now: DSSE_NOW,
-    })
+    }
 }
 
 /// Replaces `from` with `to` in the entry's checkpoint note text.
@@ -171,7 +165,7 @@ fn entry(j: &mut Value) -> &mut Value {
 
 #[test]
 fn rekor1_hashedrekord_verifies() {
-    let Some(c) = rekor1() else { return };
+    let c = rekor1();
     let v = c.run(&c.json).expect("public bundle verifies");
     let id = v.identity.as_ref().unwrap();
     assert_eq!(id.san(), Some(REKOR1_SAN));
@@ -202,7 +196,7 @@ fn rekor1_hashedrekord_verifies() {
 
 #[test]
 fn rekor1_modified_copies_fail() {
-    let Some(c) = rekor1() else { return };
+    let c = rekor1();
 
     rejections!(c, [
         (|j| flip_b64(&mut j["messageSignature"]["signature"], 40)) => VerificationError::Signature(SignatureError::Invalid { .. }),
@@ -310,9 +304,7 @@ fn rekor1_modified_copies_fail() {
     ]);
 
     // The staging bundle against the production trust root: the log is unknown.
-    let Some(prod) = trust("trusted_root.json") else {
-        return;
-    };
+    let prod = trust("trusted_root.json");
     let bundle = Bundle::from_json(&serde_json::to_vec(&c.json).unwrap()).unwrap();
     let e = verify(
         &bundle,
@@ -330,7 +322,7 @@ fn rekor1_modified_copies_fail() {
 
 #[test]
 fn dsse_bundle_verifies() {
-    let Some(c) = dsse() else { return };
+    let c = dsse();
     let v = c.run(&c.json).expect("public DSSE bundle verifies");
     let id = v.identity.as_ref().unwrap();
     assert_eq!(id.san(), Some(DSSE_SAN));
@@ -355,7 +347,7 @@ fn dsse_bundle_verifies() {
 /// that carries timestamps.
 #[test]
 fn dsse_bundle_timestamp_rules() {
-    let Some(c) = dsse() else { return };
+    let c = dsse();
     rejections!(c, [
         (|j| {
             let t = &mut j["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"][0]
@@ -375,14 +367,12 @@ fn dsse_bundle_timestamp_rules() {
     assert!(v.timestamps.is_empty());
     assert!(v.integrated_time_from_set);
 
-    let Some(root) = read("trusted_root.json") else {
-        return;
-    };
+    let root = read("trusted_root.json");
     let mut root: Value = serde_json::from_slice(&root).unwrap();
     root.as_object_mut().unwrap().remove("timestampAuthorities");
     let c2 = Case {
         trust: trust_from(&root),
-        ..dsse().unwrap()
+        ..dsse()
     };
     let e = c2.run(&c2.json).unwrap_err();
     assert!(
@@ -396,7 +386,7 @@ fn dsse_bundle_timestamp_rules() {
 
 #[test]
 fn dsse_modified_copies_fail() {
-    let Some(c) = dsse() else { return };
+    let c = dsse();
 
     rejections!(c, [
         (|j| flip_b64(&mut j["dsseEnvelope"]["signatures"][0]["sig"], 40)) => VerificationError::Signature(SignatureError::Invalid { .. }),
@@ -450,8 +440,8 @@ const REKOR2_ISSUER: &str = "https://token.actions.githubusercontent.com";
 const REKOR2_GEN_TIME: i64 = 1_778_700_213;
 const REKOR2_NOW: i64 = 1_778_700_300;
 
-fn staging_root_json() -> Option<Value> {
-    Some(serde_json::from_slice(&read("staging_trusted_root.json")?).unwrap())
+fn staging_root_json() -> Value {
+    serde_json::from_slice(&read("staging_trusted_root.json")).unwrap()
 }
 
 fn trust_from(root: &Value) -> TrustMaterial {
@@ -459,14 +449,14 @@ fn trust_from(root: &Value) -> TrustMaterial {
     TrustMaterial::from_trusted_root(&root).expect("trust material builds")
 }
 
-fn rekor2() -> Option<Case> {
-    Some(Case {
-        trust: trust("staging_trusted_root.json")?,
-        json: serde_json::from_slice(&read("bundle_v3_rekor2_dsse.json")?).unwrap(),
+fn rekor2() -> Case {
+    Case {
+        trust: trust("staging_trusted_root.json"),
+        json: serde_json::from_slice(&read("bundle_v3_rekor2_dsse.json")).unwrap(),
         artifact: digest(REKOR2_DIGEST),
         policy: Policy::identity(IdentityPolicy::exact(REKOR2_SAN, REKOR2_ISSUER)),
         now: REKOR2_NOW,
-    })
+    }
 }
 
 fn timestamp_of(j: &mut Value) -> &mut Value {
@@ -476,9 +466,7 @@ fn timestamp_of(j: &mut Value) -> &mut Value {
 
 #[test]
 fn rekor_v2_bundle_verifies() {
-    let Some(c) = rekor2() else {
-        return;
-    };
+    let c = rekor2();
     assert!(
         c.trust.skipped().iter().all(|s| !s.contains("timestamp")),
         "{:?}",
@@ -499,6 +487,7 @@ fn rekor_v2_bundle_verifies() {
         v.timestamps,
         vec![signet_verifier::VerifiedTimestamp {
             gen_time: REKOR2_GEN_TIME,
+            gen_time_nanos: 0,
             tsa_index: 0
         }]
     );
@@ -516,9 +505,7 @@ fn rekor_v2_bundle_verifies() {
 
 #[test]
 fn rekor_v2_wrong_identity_fails() {
-    let Some(c) = rekor2() else {
-        return;
-    };
+    let c = rekor2();
     c.expect_policy_mismatch(&[
         ("wrong_san", Policy::identity(IdentityPolicy::exact(
         "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/other.yml@refs/heads/main",
@@ -550,9 +537,7 @@ fn rekor_v2_wrong_identity_fails() {
 
 #[test]
 fn rekor_v2_modified_timestamps_fail() {
-    let Some(c) = rekor2() else {
-        return;
-    };
+    let c = rekor2();
     let token_len = b64d(timestamp_of(&mut c.json.clone()).as_str().unwrap()).len();
 
     // A flipped byte in the SignerInfo signature (the token's last bytes).
@@ -585,9 +570,7 @@ fn rekor_v2_modified_timestamps_fail() {
     ]);
 
     // A real timestamp for another signature (from the production DSSE bundle).
-    let Some(other) = read("sigstore_rs_bundle_v03.json") else {
-        return;
-    };
+    let other = read("sigstore_rs_bundle_v03.json");
     let other: Value = serde_json::from_slice(&other).unwrap();
     let other_ts = other["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"]
         [0]["signedTimestamp"]
@@ -606,9 +589,7 @@ fn rekor_v2_modified_timestamps_fail() {
 
 #[test]
 fn rekor_v2_trust_root_without_the_tsa_fails() {
-    let (Some(c), Some(root)) = (rekor2(), staging_root_json()) else {
-        return;
-    };
+    let (c, root) = (rekor2(), staging_root_json());
     // No timestamp authority at all.
     let mut no_tsa = root.clone();
     no_tsa
@@ -617,7 +598,7 @@ fn rekor_v2_trust_root_without_the_tsa_fails() {
         .remove("timestampAuthorities");
     let c2 = Case {
         trust: trust_from(&no_tsa),
-        ..rekor2().unwrap()
+        ..rekor2()
     };
     let e = c2.run(&c2.json).unwrap_err();
     assert!(
@@ -629,15 +610,13 @@ fn rekor_v2_trust_root_without_the_tsa_fails() {
     );
 
     // Only another TSA (production's): the signer is unknown.
-    let Some(prod) = read("trusted_root.json") else {
-        return;
-    };
+    let prod = read("trusted_root.json");
     let prod: Value = serde_json::from_slice(&prod).unwrap();
     let mut other_tsa = root.clone();
     other_tsa["timestampAuthorities"] = prod["timestampAuthorities"].clone();
     let c3 = Case {
         trust: trust_from(&other_tsa),
-        ..rekor2().unwrap()
+        ..rekor2()
     };
     let e = c3.run(&c3.json).unwrap_err();
     assert!(
@@ -648,16 +627,18 @@ fn rekor_v2_trust_root_without_the_tsa_fails() {
         "{e}"
     );
 
-    // genTime before the TSA's validFor.start, and at its (exclusive) end.
+    // genTime (2026-05-13T19:23:33Z) one second before the TSA's validFor.start, and one
+    // second after its end.
     for valid_for in [
-        serde_json::json!({"start": "2026-05-14T00:00:00Z"}),
-        serde_json::json!({"start": "2025-04-09T00:00:00Z", "end": "2026-05-13T19:23:33Z"}),
+        serde_json::json!({"start": "2026-05-13T19:23:34Z"}),
+        serde_json::json!({"start": "2025-04-09T00:00:00Z", "end": "2026-05-13T19:23:32Z"}),
+        serde_json::json!({"start": "2025-04-09T00:00:00Z", "end": "2026-05-13T19:23:32.999Z"}),
     ] {
         let mut late = root.clone();
         late["timestampAuthorities"][0]["validFor"] = valid_for;
         let c4 = Case {
             trust: trust_from(&late),
-            ..rekor2().unwrap()
+            ..rekor2()
         };
         let e = c4.run(&c4.json).unwrap_err();
         assert!(
@@ -668,15 +649,21 @@ fn rekor_v2_trust_root_without_the_tsa_fails() {
             "{e}"
         );
     }
-    // One second before the end: still valid.
-    let mut edge = root.clone();
-    edge["timestampAuthorities"][0]["validFor"] =
-        serde_json::json!({"start": "2026-05-13T19:23:33Z", "end": "2026-05-13T19:23:34Z"});
-    let c5 = Case {
-        trust: trust_from(&edge),
-        ..rekor2().unwrap()
-    };
-    c5.run(&c5.json).unwrap();
+    // validFor is a closed interval: genTime equal to its start, or to its end, is inside.
+    for valid_for in [
+        serde_json::json!({"start": "2026-05-13T19:23:33Z", "end": "2026-05-13T19:23:34Z"}),
+        serde_json::json!({"start": "2025-04-09T00:00:00Z", "end": "2026-05-13T19:23:33Z"}),
+        serde_json::json!({"start": "2026-05-13T19:23:33Z", "end": "2026-05-13T19:23:33Z"}),
+    ] {
+        let mut edge = root.clone();
+        edge["timestampAuthorities"][0]["validFor"] = valid_for.clone();
+        let c5 = Case {
+            trust: trust_from(&edge),
+            ..rekor2()
+        };
+        c5.run(&c5.json)
+            .unwrap_or_else(|e| panic!("validFor {valid_for}: {e}"));
+    }
 
     // A TSA chain whose leaf is not signed by the root is skipped, with a reason.
     let mut broken = root.clone();
@@ -698,9 +685,7 @@ fn rekor_v2_trust_root_without_the_tsa_fails() {
 
 #[test]
 fn rekor_v2_modified_log_entries_fail() {
-    let Some(c) = rekor2() else {
-        return;
-    };
+    let c = rekor2();
     // Tampered checkpoint signature (the log's own line).
     rejections!(c, [
         (|j| edit_checkpoint(
@@ -828,9 +813,7 @@ fn with_embedded_certificate(token: &[u8], cert: &[u8]) -> Vec<u8> {
 /// another certificate it is rejected.
 #[test]
 fn rekor_v2_embedded_tsa_certificate() {
-    let (Some(c), Some(root)) = (rekor2(), staging_root_json()) else {
-        return;
-    };
+    let (c, root) = (rekor2(), staging_root_json());
     let chain = staging_tsa_chain(&root);
     let token = b64d(timestamp_of(&mut c.json.clone()).as_str().unwrap());
 
@@ -849,9 +832,7 @@ fn rekor_v2_embedded_tsa_certificate() {
 /// rfc3161-client accepts only the `granted` status; grantedWithMods (1) and worse are refused.
 #[test]
 fn rekor_v2_timestamp_status_must_be_granted() {
-    let Some(c) = rekor2() else {
-        return;
-    };
+    let c = rekor2();
     let token = b64d(timestamp_of(&mut c.json.clone()).as_str().unwrap());
     // TimeStampResp { PKIStatusInfo { status INTEGER } ... }: 30 82 LL LL 30 03 02 01 <status>
     assert_eq!(&token[4..9], &[0x30, 0x03, 0x02, 0x01, 0x00]);
@@ -876,9 +857,7 @@ fn rekor_v2_timestamp_status_must_be_granted() {
 /// second; with both closed it is rejected as outside validity.
 #[test]
 fn rekor_v2_same_tsa_listed_twice() {
-    let (Some(c), Some(root)) = (rekor2(), staging_root_json()) else {
-        return;
-    };
+    let (c, root) = (rekor2(), staging_root_json());
     let tsa = root["timestampAuthorities"][0].clone();
     let mut expired = tsa.clone();
     expired["validFor"] =
@@ -887,13 +866,14 @@ fn rekor_v2_same_tsa_listed_twice() {
     twice["timestampAuthorities"] = Value::Array(vec![expired.clone(), tsa]);
     let c2 = Case {
         trust: trust_from(&twice),
-        ..rekor2().unwrap()
+        ..rekor2()
     };
     let v = c2.run(&c2.json).expect("the second listing verifies");
     assert_eq!(
         v.timestamps,
         vec![signet_verifier::VerifiedTimestamp {
             gen_time: REKOR2_GEN_TIME,
+            gen_time_nanos: 0,
             tsa_index: 1,
         }]
     );
@@ -901,7 +881,7 @@ fn rekor_v2_same_tsa_listed_twice() {
     twice["timestampAuthorities"] = Value::Array(vec![expired.clone(), expired]);
     let c3 = Case {
         trust: trust_from(&twice),
-        ..rekor2().unwrap()
+        ..rekor2()
     };
     let e = c3.run(&c.json).unwrap_err();
     assert!(
@@ -917,9 +897,7 @@ fn rekor_v2_same_tsa_listed_twice() {
 /// proof: a rewritten one is refused rather than reported as the verified log index.
 #[test]
 fn rekor_v2_log_index_must_be_the_proofs() {
-    let Some(c) = rekor2() else {
-        return;
-    };
+    let c = rekor2();
     let mut j = c.json.clone();
     entry(&mut j)["logIndex"] = Value::String("1".into());
     let e = c.run(&j).expect_err("a rewritten logIndex");

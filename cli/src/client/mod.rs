@@ -38,7 +38,7 @@ pub(crate) enum ClientCommand {
     Attest(AttestArgs),
     /// Verify the in-toto attestations of one predicate type attached to an OCI image.
     VerifyAttestation(VerifyAttestationArgs),
-    /// Verify a file against a Sigstore bundle.
+    /// Verify a file (or its `sha256:` digest) against a Sigstore bundle.
     VerifyBlob(VerifyBlobArgs),
     /// Generate an encrypted ECDSA P-256 key pair for keyed signing.
     GenerateKeyPair(GenerateKeyPairArgs),
@@ -261,7 +261,11 @@ pub(crate) struct VerifyImageArgs {
 /// Arguments of `signet verify-blob`.
 #[derive(Args)]
 pub(crate) struct VerifyBlobArgs {
-    /// The file to verify.
+    /// The file to verify, or its digest as `sha256:` and 64 hex digits (taken as a digest
+    /// only when no file of that name exists). With a digest, a signature is checked against
+    /// the digest alone; for a DSSE (in-toto) bundle, the file or digest must be one of the
+    /// statement's subjects.
+    #[arg(value_name = "FILE|sha256:HEX")]
     file: PathBuf,
     /// The Sigstore bundle.
     #[arg(long, value_name = "FILE")]
@@ -685,12 +689,19 @@ fn verify_blob(args: &VerifyBlobArgs) -> anyhow::Result<ExitCode> {
     let policy = verify::build_policy(v.key.as_deref(), &v.identity_flags()?)?;
     let bundle = std::fs::read(&args.bundle)
         .with_context(|| format!("cannot read bundle {}", args.bundle.display()))?;
-    let artifact = std::fs::read(&args.file)
-        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let bytes;
+    let artifact = match blob_digest(&args.file) {
+        Some(d) => signet_verifier::verify::Artifact::Sha256Digest(d),
+        None => {
+            bytes = std::fs::read(&args.file)
+                .with_context(|| format!("cannot read {}", args.file.display()))?;
+            signet_verifier::verify::Artifact::Bytes(&bytes)
+        }
+    };
     let outcome = verify::verify_bundle_bytes(
         args.bundle.display().to_string(),
         &bundle,
-        signet_verifier::verify::Artifact::Bytes(&artifact),
+        artifact,
         &policy,
         &trust,
     );
@@ -706,6 +717,22 @@ fn verify_blob(args: &VerifyBlobArgs) -> anyhow::Result<ExitCode> {
         &args.file.display().to_string(),
         "Sigstore bundle",
     )
+}
+
+/// The digest named by a `verify-blob` argument of the form `sha256:` + 64 hex digits (either
+/// case) that is not an existing path; `None` means the argument is a file path (the rule of
+/// the sigstore-conformance CLI protocol and of sigstore-python).
+fn blob_digest(arg: &Path) -> Option<[u8; 32]> {
+    blob_digest_unless(arg, |p| p.symlink_metadata().is_ok())
+}
+
+/// [`blob_digest`] with the "is an existing path" test passed in.
+fn blob_digest_unless(arg: &Path, exists: impl FnOnce(&Path) -> bool) -> Option<[u8; 32]> {
+    let hex_part = arg.to_str()?.strip_prefix("sha256:")?;
+    if hex_part.len() != 64 || !hex_part.bytes().all(|b| b.is_ascii_hexdigit()) || exists(arg) {
+        return None;
+    }
+    <[u8; 32]>::try_from(hex::decode(hex_part).ok()?).ok()
 }
 
 async fn verify_image(args: VerifyImageArgs) -> anyhow::Result<ExitCode> {
@@ -865,4 +892,44 @@ async fn attest_image(args: AttestArgs) -> anyhow::Result<ExitCode> {
         ),
     )?;
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::{blob_digest, blob_digest_unless};
+    use std::path::Path;
+
+    /// `sha256:` + 64 hex digits (either case) is a digest; anything else, or such a name
+    /// that exists on disk, is a file path.
+    #[test]
+    fn blob_digest_follows_the_conformance_rule() {
+        let hex = "a0cfc71271d6e278e57cd332ff957c3f7043fdda354c4cbb190a30d56efa01bf";
+        let want: [u8; 32] = hex::decode(hex).unwrap().try_into().unwrap();
+        assert_eq!(blob_digest(Path::new(&format!("sha256:{hex}"))), Some(want));
+        let upper = format!("sha256:{}", hex.to_uppercase());
+        assert_eq!(blob_digest(Path::new(&upper)), Some(want));
+        for not_digest in [
+            format!("sha256:{}", &hex[1..]),
+            format!("sha256:{hex}0"),
+            format!("sha256:{}g", &hex[1..]),
+            format!("SHA256:{hex}"),
+            format!("sha512:{hex}"),
+            format!("./sha256:{hex}"),
+            hex.to_owned(),
+            "artifact.txt".to_owned(),
+        ] {
+            assert_eq!(blob_digest(Path::new(&not_digest)), None, "{not_digest}");
+        }
+        // An existing path with that name is read as a file.
+        let name = format!("sha256:{hex}");
+        assert_eq!(blob_digest_unless(Path::new(&name), |_| true), None);
+        assert_eq!(blob_digest_unless(Path::new(&name), |_| false), Some(want));
+        let dir = tempfile::tempdir().unwrap();
+        let named = dir.path().join(&name);
+        std::fs::write(&named, b"x").unwrap();
+        assert!(
+            blob_digest_unless(Path::new(&name), |_| named.symlink_metadata().is_ok()).is_none()
+        );
+    }
 }

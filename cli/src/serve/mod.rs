@@ -179,7 +179,8 @@ fn load_ca(config: &Config, created: i64) -> anyhow::Result<CaMaterial> {
             let dir = config.data_dir.join("ca");
             let password_path = dir.join("password");
             if !dir.join("chain.pem").exists() {
-                std::fs::create_dir_all(&dir)?;
+                std::fs::create_dir_all(&dir)
+                    .with_context(|| format!("creating {}", dir.display()))?;
                 let mut pw = [0u8; 24];
                 aws_lc_rs::rand::fill(&mut pw).map_err(|_| anyhow::anyhow!("no randomness"))?;
                 write_private(
@@ -319,7 +320,31 @@ fn url_host(url: &str) -> anyhow::Result<String> {
     })
 }
 
+/// Checks, before anything is written, that the data directory and its parts (`ca`, `log`)
+/// are directories or can be created: a file (or anything but a directory) in the way is
+/// named, with the fix, instead of surfacing later as a bare "File exists" about some file
+/// inside it.
+fn check_data_dir(data_dir: &Path) -> anyhow::Result<()> {
+    for part in [data_dir.join("ca"), data_dir.join("log")] {
+        if let Some(file) = part
+            .ancestors()
+            .filter(|a| !a.as_os_str().is_empty())
+            .find(|a| std::fs::metadata(a).is_ok_and(|m| !m.is_dir()))
+        {
+            bail!(
+                "{} exists and is not a directory: the data directory {} and its parts `ca` \
+                 and `log` must be directories (move the file away or choose another \
+                 --data-dir)",
+                file.display(),
+                data_dir.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 async fn serve(config: Config) -> anyhow::Result<()> {
+    check_data_dir(&config.data_dir)?;
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating {}", config.data_dir.display()))?;
     let created = created_at(&config.data_dir)?;

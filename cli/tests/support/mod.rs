@@ -91,23 +91,16 @@ fn wait_port(addr: &str, child: &mut Child, what: &str, log: &Path) {
     }
 }
 
-/// Whether an optional test dependency is available: `true` if `ok`; otherwise prints
-/// `SKIPPED: <what> not available` and returns `false`, or panics when `SIGNET_REQUIRE_TOOLS`
-/// is set.
+/// Checks that a test dependency is available: panics naming `what` when `ok` is false (a
+/// missing tool is a test failure, never a skip), else returns `true`.
 pub fn require(ok: bool, what: &str) -> bool {
-    if ok {
-        return true;
-    }
-    assert!(
-        std::env::var_os("SIGNET_REQUIRE_TOOLS").is_none(),
-        "required test dependency missing: {what}"
-    );
-    eprintln!("SKIPPED: {what} not available");
-    false
+    assert!(ok, "required test dependency missing: {what}");
+    true
 }
 
-/// Starts the mock OIDC issuer and a `signet serve` trusting it, or explains why not (see
-/// [`require`] and [`have_tools`]) and returns `None`.
+/// Starts the mock OIDC issuer and a `signet serve` trusting it. A missing tool or package
+/// panics with its name ([`require`], [`have_tools`]), so this always returns `Some`; the
+/// `Option` only keeps the callers' `let Some(..) = stack() else { return }` compiling.
 pub fn stack() -> Option<(Oidc, Server)> {
     if !have_tools(&["node", "curl"]) {
         return None;

@@ -2,8 +2,8 @@
 //! filesystem storage in a temporary directory, and test images pushed with umoci + skopeo.
 //!
 //! Shared by the unit tests of `client::oci` (through `#[path]`) and the `client_*`
-//! integration tests. Tests that need it are skipped with a message when `docker-registry`,
-//! `umoci` or `skopeo` is not installed (set `SIGNET_REQUIRE_TOOLS=1` to make that a failure).
+//! integration tests. Tests that need it fail when `docker-registry`, `umoci` or `skopeo` is
+//! not installed.
 
 #![allow(dead_code, clippy::unwrap_used, unreachable_pub, missing_docs)]
 
@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Whether every program in `tools` is on PATH; prints a skip notice if not.
+/// Checks that every program in `tools` is on PATH: panics naming the missing ones (a missing
+/// tool is a test failure, never a skip), else returns `true`.
 pub fn have_tools(tools: &[&str]) -> bool {
     let missing: Vec<&str> = tools
         .iter()
@@ -27,14 +28,11 @@ pub fn have_tools(tools: &[&str]) -> bool {
                 .unwrap_or(false)
         })
         .collect();
-    if missing.is_empty() {
-        return true;
-    }
-    if std::env::var_os("SIGNET_REQUIRE_TOOLS").is_some() {
-        panic!("required test tools missing: {missing:?}");
-    }
-    eprintln!("SKIPPED: missing tools {missing:?}");
-    false
+    assert!(
+        missing.is_empty(),
+        "required test tools missing: {missing:?}"
+    );
+    true
 }
 
 /// A free TCP port on 127.0.0.1 (bound and released).

@@ -4,8 +4,10 @@
 //! that parses (DER certificate chains, TSA chains, log keys, validity windows); and the
 //! Fulcio v2 responses (`signingCert`, `trustBundle`, `configuration`).
 //!
-//! Asserts: every document that parses survives a serialize/parse round trip unchanged, and
-//! trust material built from a root trusts each of its (SPKI) tlogs under the declared log ID.
+//! Asserts: every document that parses survives a serialize/parse round trip unchanged
+//! (`null` fields read as their defaults, so they are not written back); trust material built
+//! from a root trusts each of its (SPKI) tlogs under the declared log ID, and is only built
+//! when every `validFor` present has a start and does not end before it.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use signet_proto::bundle::PublicKeyDetails;
@@ -22,6 +24,17 @@ fuzz_target!(|data: &[u8]| {
         let json = root.to_json_pretty().expect("a parsed root serializes");
         assert_eq!(TrustedRoot::from_json(&json).expect("re-parses"), root);
         if let Ok(trust) = TrustMaterial::from_trusted_root(&root) {
+            let windows = root
+                .tlogs
+                .iter()
+                .chain(&root.ctlogs)
+                .filter_map(|l| l.public_key.valid_for.as_ref())
+                .chain(root.certificate_authorities.iter().map(|c| &c.valid_for))
+                .chain(root.timestamp_authorities.iter().map(|c| &c.valid_for));
+            for w in windows {
+                let start = w.start.as_ref().expect("an accepted validFor has a start");
+                assert!(w.end.as_ref().is_none_or(|e| e >= start), "end before start accepted");
+            }
             for t in &root.tlogs {
                 let pkcs1 = matches!(
                     t.public_key.key_details,
