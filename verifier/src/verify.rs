@@ -30,7 +30,9 @@
 //!    sigstore-js writes for DSSE envelopes in `legacyCompatibility` mode: the payload hash,
 //!    payload type, the one signature and its certificate or key, as sigstore-js's
 //!    `verifyIntoto002TLogBody` does plus the key; the client-computed envelope `hash` has no
-//!    canonical form to recompute and is not checked, as in sigstore-js);
+//!    canonical form to recompute and is not checked, as in sigstore-js; for `dsse` 0.0.1: the
+//!    payload hash, the one signature and its verifier, and `envelopeHash` recomputed with
+//!    `signet_proto::rekor::dsse_envelope_hash`, the form Signet's log writes);
 //! 6. the inclusion proof recomputes the proof's root;
 //! 7. the checkpoint is signed by the log and states the same root and size (and, when the
 //!    trust material asks for it, carries enough witness cosignatures).
@@ -1351,11 +1353,13 @@ pub(crate) mod glue {
                         field: "spec.payloadHash",
                     });
                 }
-                let env_bytes =
-                    signet_proto::jcs::canonicalize(envelope).map_err(|e| TlogError::Body {
+                // The one canonical envelope form the log hashes (keyids kept).
+                let env_hash = signet_proto::rekor::dsse_envelope_hash(envelope).map_err(|e| {
+                    TlogError::Body {
                         reason: format!("envelope: {e}"),
-                    })?;
-                if sha256_of(&c.envelope_hash, "spec.envelopeHash")? != sha256(&env_bytes) {
+                    }
+                })?;
+                if sha256_of(&c.envelope_hash, "spec.envelopeHash")? != env_hash {
                     return Err(TlogError::BodyMismatch {
                         field: "spec.envelopeHash",
                     });
