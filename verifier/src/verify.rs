@@ -793,17 +793,23 @@ pub(crate) mod glue {
             },
         })?;
         if let Some(w) = &trust.witnesses {
-            let witnesses = |valid| CheckpointError::Witnesses {
-                valid,
-                threshold: w.threshold,
-            };
-            match signed.note().verify_threshold(&w.witnesses, w.threshold) {
-                Ok(v) if v.verified().len() >= w.threshold => {}
-                Ok(v) => return Err(witnesses(v.verified().len())),
-                Err(NoteError::ThresholdNotMet { verified, .. }) => {
-                    return Err(witnesses(verified))
+            // The shared quorum rule: distinct witness keys by key bytes, never a trusted
+            // log's own key.
+            use signet_proto::witness::{check_quorum, QuorumError};
+            let log_keys: Vec<&PublicKey> = trust.tlogs.values().map(|l| &l.key).collect();
+            match check_quorum(signed.note(), &w.witnesses, w.threshold, &log_keys) {
+                Ok(_) => {}
+                Err(QuorumError::NotMet { valid, quorum }) => {
+                    return Err(CheckpointError::Witnesses {
+                        valid,
+                        threshold: quorum,
+                    })
                 }
-                Err(NoteError::NoVerifiedSignatures) => return Err(witnesses(0)),
+                Err(e @ QuorumError::Unreachable { .. }) => {
+                    return Err(CheckpointError::WitnessPolicy {
+                        reason: e.to_string(),
+                    })
+                }
                 Err(e) => {
                     return Err(CheckpointError::WitnessSignature {
                         reason: e.to_string(),
