@@ -4,7 +4,6 @@
 //! and its quorum is between 1 and the number of distinct keys.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use signet_proto::note::NoteVerifier as _;
 use signet_proto::witness::{
     parse_signature_lines, parse_size_body, size_body, AddCheckpoint, WitnessPolicyFile,
 };
