@@ -504,7 +504,7 @@ async fn a_policy_with_one_key_twice_or_the_logs_own_key_is_refused() {
     // The witness's key under another key name: another vkey, another key hash.
     let vkey = w.signer.to_vkey();
     let raw = base64::engine::general_purpose::STANDARD
-        .decode(vkey.rsplit('+').next().unwrap())
+        .decode(vkey.splitn(3, '+').nth(2).unwrap())
         .unwrap();
     let raw: [u8; 32] = raw[1..].try_into().unwrap();
     let again = CosignatureV1Verifier::new("w.test/again", &raw).unwrap();
