@@ -1,7 +1,8 @@
 //! A forked log: two different trees under the same key and origin (the second one made by
 //! copying the first log's store and growing it differently). The test shows that:
 //! * a witness that cosigned the first tree refuses the second (422 on the log's own proof,
-//!   and a log configured with that witness cannot publish the fork: its clients get 503);
+//!   and a log configured with that witness cannot publish the fork: its clients get 503, and
+//!   it serves no checkpoint at all rather than its uncosigned one);
 //! * a verifier with a witness policy rejects a bundle from the fork, while a plain verifier
 //!   (like today's Sigstore clients) accepts it;
 //! * `signet monitor` raises an integrity alert when it is shown the fork after the original,
@@ -263,8 +264,12 @@ fn fork_is_refused_by_witness_rejected_by_policy_and_alerted_by_monitor() {
         "{}",
         text(&out)
     );
-    let cp_b2 = get(&format!("{url_b}/checkpoint"));
-    assert!(!cp_b2.contains("— witness.test/w1 "), "{cp_b2}");
+    // Nor does it serve its uncosigned checkpoint instead: no checkpoint of B was ever
+    // cosigned, so none is served (issue 15 D).
+    let r = reqwest::blocking::get(format!("{url_b}/checkpoint")).unwrap();
+    assert_eq!(r.status().as_u16(), 503);
+    let body = r.text().unwrap();
+    assert!(body.contains("witness quorum"), "{body}");
 }
 
 fn base64_encode(b: &[u8]) -> String {

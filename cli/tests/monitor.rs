@@ -21,7 +21,9 @@ use base64::Engine as _;
 use serde_json::Value;
 use signet_log::entries::ValidEntry;
 use signet_proto::keys::EcdsaSigner;
-use support::tlog::{add_hashedrekord, copy_dir, flip, hashedrekord, new_key, serve_log, with_log};
+use support::tlog::{
+    add_entry, add_hashedrekord, copy_dir, flip, hashedrekord, new_key, serve_log, with_log,
+};
 use support::{free_port, run, signet, text};
 
 const EXIT_INTEGRITY: i32 = 3;
@@ -249,6 +251,113 @@ fn from_checkpoint_analyses_the_entries_after_it() {
     assert_eq!(a.len(), 1, "{}", text(&out));
     assert_eq!(a[0]["log_index"], i);
     assert_eq!(analysed_size(&state), 4);
+}
+
+/// Signatures of `other` and `watched` over `pae` such that the watched one's base64 text
+/// sorts after the other's (the log stores dsse signatures sorted by that text).
+fn sorted_pair(other: &EcdsaSigner, watched: &EcdsaSigner, pae: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    loop {
+        let (o, w) = (other.sign(pae).unwrap(), watched.sign(pae).unwrap());
+        if B64.encode(&w) > B64.encode(&o) {
+            return (o, w);
+        }
+    }
+}
+
+/// A proposed dsse entry over `payload` with the signatures and keys `signed`, in that order.
+fn dsse_entry(payload: &[u8], signed: &[(&[u8], &EcdsaSigner)]) -> Vec<u8> {
+    let sigs: Vec<Value> = signed
+        .iter()
+        .map(|(s, _)| serde_json::json!({"sig": B64.encode(s)}))
+        .collect();
+    let envelope = serde_json::json!({"payload": B64.encode(payload),
+        "payloadType": "application/vnd.in-toto+json", "signatures": sigs});
+    let verifiers: Vec<String> = signed
+        .iter()
+        .map(|(_, k)| B64.encode(k.public_key().to_pem()))
+        .collect();
+    serde_json::to_vec(&serde_json::json!({"apiVersion": "0.0.1", "kind": "dsse",
+        "spec": {"proposedContent": {"envelope": envelope.to_string(), "verifiers": verifiers}}}))
+    .unwrap()
+}
+
+/// A proposed intoto 0.0.2 entry over `payload`, as sigstore-js writes it, with the
+/// signatures and keys `signed`, in that order.
+fn intoto_entry(payload: &[u8], signed: &[(&[u8], &EcdsaSigner)]) -> Vec<u8> {
+    let sigs: Vec<Value> = signed
+        .iter()
+        .map(|(s, k)| {
+            serde_json::json!({"sig": B64.encode(B64.encode(s)),
+                "publicKey": B64.encode(k.public_key().to_pem())})
+        })
+        .collect();
+    serde_json::to_vec(&serde_json::json!({"apiVersion": "0.0.2", "kind": "intoto",
+        "spec": {"content": {
+            "envelope": {"payload": B64.encode(B64.encode(payload)),
+                "payloadType": "application/vnd.in-toto+json", "signatures": sigs},
+            "hash": {"algorithm": "sha256", "value": "ab".repeat(32)}}}}))
+    .unwrap()
+}
+
+/// Issue 15 A, end to end: the log accepts dsse and intoto entries with several signatures;
+/// a watched key that signs second (as submitted, or after the log sorts dsse signatures) is
+/// reported by `signet monitor` for every such entry.
+#[test]
+fn a_watched_key_signing_second_is_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let data = t.join("data");
+    let server = serve_log(&data, free_port());
+    let url = server.url.clone();
+    let tr = data.join("trusted_root.json");
+    let state = t.join("m.json");
+    let out = monitor(&url, &tr, &state, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    let (watched, other) = (new_key(), new_key());
+    let payload = br#"{"_type":"https://in-toto.io/Statement/v1"}"#;
+    let pae = signet_proto::bundle::pae("application/vnd.in-toto+json", payload);
+    let (o, w) = sorted_pair(&other, &watched, &pae);
+    let (o2, w2) = sorted_pair(&other, &watched, &pae);
+    let (o3, w3) = sorted_pair(&other, &watched, &pae);
+    let mut want = vec![
+        // Submitted second, stored second.
+        add_entry(&url, dsse_entry(payload, &[(&o, &other), (&w, &watched)])),
+        // Submitted first, stored second.
+        add_entry(&url, dsse_entry(payload, &[(&w2, &watched), (&o2, &other)])),
+        // intoto keeps the submitted order.
+        add_entry(
+            &url,
+            intoto_entry(payload, &[(&o3, &other), (&w3, &watched)]),
+        ),
+    ];
+    add_hashedrekord(&url, &other, "not watched");
+    want.push(add_hashedrekord(&url, &watched, "watched, alone"));
+
+    let policy = watch_key_policy(t, &watched, Some("release key"));
+    let out = monitor(&url, &tr, &state, &["--policy", policy.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(EXIT_RULES), "{}", text(&out));
+    let a = alerts(&out);
+    let got: Vec<(u64, u64)> = a
+        .iter()
+        .map(|x| {
+            assert_eq!(x["alert"], "watched_identity", "{x}");
+            assert_eq!(
+                x["details"]["key_id"],
+                hex::encode(watched.public_key().key_id())
+            );
+            (
+                x["log_index"].as_u64().unwrap(),
+                x["details"]["signer"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![(want[0], 1), (want[1], 1), (want[2], 1), (want[3], 0)],
+        "{}",
+        text(&out)
+    );
 }
 
 #[test]
@@ -604,7 +713,7 @@ fn monitor_keeps_up_with_a_growing_log() {
             .unwrap();
         }
         let grow_secs = grow_start.elapsed().as_secs_f64();
-        let final_size = log.head().size;
+        let final_size = log.head().unwrap().size;
         // Wait until the monitor has analysed everything.
         let deadline = Instant::now() + Duration::from_secs(120);
         let caught_up = loop {

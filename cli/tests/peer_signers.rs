@@ -320,3 +320,118 @@ fn sigstore_js_signs_and_attests_against_signet() {
         ],
     );
 }
+
+/// Issue 15 B, end to end: a DSSE signature carrying a `keyid`, signed with a certificate from
+/// Signet's CA and logged as dsse 0.0.1 by Signet's log (RocksDB, `signet serve`). The log's
+/// `envelopeHash` and the verifier's are one function (`signet_proto::rekor::
+/// dsse_envelope_hash`), so `signet verify-blob` accepts the bundle (before, the log dropped
+/// the keyid and the verifier kept it: the bundle never verified); sigstore-python and
+/// sigstore-js still accept it.
+#[test]
+fn a_dsse_signature_with_a_keyid_verifies_everywhere() {
+    use base64::engine::general_purpose::STANDARD as B64;
+    use base64::Engine as _;
+    let Some((oidc, server)) = stack() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (file, stmt) = artifact(dir.path());
+    let client = reqwest::blocking::Client::new();
+
+    // A certificate for a fresh key (proof of possession: a signature over the email).
+    let key = signet_proto::keys::EcdsaSigner::generate(
+        signet_proto::keys::EcdsaCurve::P256,
+        &aws_lc_rs::rand::SystemRandom::new(),
+    )
+    .unwrap();
+    let request = serde_json::json!({
+        "credentials": {"oidcIdentityToken": oidc.token(EMAIL)},
+        "publicKeyRequest": {
+            "publicKey": {"algorithm": "ECDSA", "content": key.public_key().to_pem()},
+            "proofOfPossession": B64.encode(key.sign(EMAIL.as_bytes()).unwrap()),
+        },
+    });
+    let r = client
+        .post(format!("{}/api/v2/signingCert", server.url))
+        .json(&request)
+        .send()
+        .unwrap();
+    assert!(r.status().is_success(), "signingCert: {}", r.status());
+    let answer: Value = r.json().unwrap();
+    let leaf_pem = answer["signedCertificateEmbeddedSct"]["chain"]["certificates"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let leaf_der = pem::parse(&leaf_pem).unwrap().into_contents();
+
+    // The envelope, its signature with a keyid, and its dsse entry.
+    let payload = std::fs::read(&stmt).unwrap();
+    let payload_type = "application/vnd.in-toto+json";
+    let sig = key
+        .sign(&signet_proto::bundle::pae(payload_type, &payload))
+        .unwrap();
+    let envelope = serde_json::json!({
+        "payload": B64.encode(&payload),
+        "payloadType": payload_type,
+        "signatures": [{"keyid": "signet-test-key-1", "sig": B64.encode(&sig)}],
+    });
+    let entry = serde_json::json!({"apiVersion": "0.0.1", "kind": "dsse", "spec": {
+        "proposedContent": {"envelope": envelope.to_string(),
+            "verifiers": [B64.encode(leaf_pem.as_bytes())]}}});
+    let r = client
+        .post(format!("{}/api/v1/log/entries", server.url))
+        .json(&entry)
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201, "log: {}", r.text().unwrap());
+    let logged: Value = r.json().unwrap();
+    let (_, e) = logged.as_object().unwrap().iter().next().unwrap();
+    let body: Value =
+        serde_json::from_slice(&B64.decode(e["body"].as_str().unwrap()).unwrap()).unwrap();
+    let parsed: signet_proto::bundle::DsseEnvelope =
+        serde_json::from_value(envelope.clone()).unwrap();
+    assert_eq!(
+        body["spec"]["envelopeHash"]["value"],
+        hex::encode(signet_proto::rekor::dsse_envelope_hash(&parsed).unwrap()),
+        "the log hashes the envelope with its keyid"
+    );
+
+    // The bundle (v0.3), as a client assembles it from the log's answer.
+    let hex_to_b64 = |v: &Value| B64.encode(hex::decode(v.as_str().unwrap()).unwrap());
+    let proof = &e["verification"]["inclusionProof"];
+    let bundle = serde_json::json!({
+        "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+        "verificationMaterial": {
+            "certificate": {"rawBytes": B64.encode(&leaf_der)},
+            "tlogEntries": [{
+                "logIndex": e["logIndex"].to_string(),
+                "logId": {"keyId": hex_to_b64(&e["logID"])},
+                "kindVersion": {"kind": "dsse", "version": "0.0.1"},
+                "integratedTime": e["integratedTime"].to_string(),
+                "inclusionPromise": {"signedEntryTimestamp": e["verification"]["signedEntryTimestamp"]},
+                "inclusionProof": {
+                    "logIndex": proof["logIndex"].to_string(),
+                    "rootHash": hex_to_b64(&proof["rootHash"]),
+                    "treeSize": proof["treeSize"].to_string(),
+                    "hashes": proof["hashes"].as_array().unwrap().iter().map(hex_to_b64).collect::<Vec<_>>(),
+                    "checkpoint": {"envelope": proof["checkpoint"]},
+                },
+                "canonicalizedBody": e["body"],
+            }],
+        },
+        "dsseEnvelope": envelope,
+    });
+    let path = dir.path().join("keyid.sigstore.json");
+    std::fs::write(&path, serde_json::to_vec_pretty(&bundle).unwrap()).unwrap();
+    check_all(
+        &server,
+        &oidc,
+        &file,
+        &[Made {
+            who: "a dsse signature with a keyid",
+            bundle: path,
+            kind: "dsse",
+            media_type: "application/vnd.dev.sigstore.bundle.v0.3+json",
+        }],
+    );
+}

@@ -113,7 +113,7 @@ fn main() {
 
         // 3. bulk integration.
         let t = Instant::now();
-        let mut have = log.head().size;
+        let mut have = log.head().unwrap().size;
         let chunk = 65_536u64;
         let mut n = 0u64;
         while have < size {
@@ -128,7 +128,7 @@ fn main() {
         println!("bulk integration to {have}: {secs:.1}s, {:.0} leaves/s, RSS {:.0} MiB", n as f64 / secs, rss_mib());
 
         // 4. proofs per second at this size.
-        let head = log.head();
+        let head = log.head().unwrap();
         let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut rnd = move || {
             x ^= x << 13;

@@ -7,9 +7,9 @@
 //!   hashedrekord entry does not carry.
 //! * `dsse` 0.0.1 (`pkg/types/dsse/v0.0.1`): every envelope signature must verify over the DSSE
 //!   PAE with one of the submitted verifiers. The stored body is Rekor's canonical form:
-//!   `envelopeHash` = SHA-256 of the envelope's compact sorted-key JSON with `keyid`s
-//!   dropped (what sigstore-rs recomputes), `payloadHash` = SHA-256 of the payload,
-//!   signatures sorted.
+//!   `envelopeHash` = `signet_proto::rekor::dsse_envelope_hash` (SHA-256 of the envelope's
+//!   RFC 8785 JSON, `keyid`s kept: the one form the verifier recomputes from a bundle, and
+//!   what sigstore-rs recomputes), `payloadHash` = SHA-256 of the payload, signatures sorted.
 //! * `intoto` 0.0.2 (`pkg/types/intoto/v0.0.2`, what sigstore-js writes for DSSE attestations
 //!   with `legacyCompatibility`, as `npm publish --provenance` did): the proposed entry carries
 //!   the envelope with each signature's key inline. Its double encodings are Rekor's:
@@ -514,7 +514,7 @@ fn base64_len(n: usize) -> usize {
 /// and [`MAX_SIGNATURE_CHECKS`] pairs, already checked by the caller): distinct signatures and
 /// verifiers, a stored body that can fit [`MAX_ENTRY_BYTES`], then every signature against the
 /// verifiers, each (signature, verifier) pair at most once.
-fn validate_dsse(mut env: DsseEnvelope, verifiers: &[Signer]) -> Result<ValidEntry, EntryError> {
+fn validate_dsse(env: DsseEnvelope, verifiers: &[Signer]) -> Result<ValidEntry, EntryError> {
     if let Some((i, j)) =
         first_duplicate(&env.signatures.iter().map(|s| &s.sig).collect::<Vec<_>>())
     {
@@ -563,12 +563,10 @@ fn validate_dsse(mut env: DsseEnvelope, verifiers: &[Signer]) -> Result<ValidEnt
             verifier: signet_proto::bundle::Base64Bytes(v.key_pem_or_cert()),
         });
     }
-    for s in &mut env.signatures {
-        s.keyid.clear();
-    }
-    let env_bytes = signet_proto::jcs::canonicalize(&env)
+    // `envelopeHash` is proto's one canonical envelope form (keyids kept), which the verifier
+    // recomputes from the bundle's envelope.
+    let canonical = DsseCanonical::new(&env, sigs)
         .map_err(|e| EntryError::Malformed(format!("dsse envelope: {e}")))?;
-    let canonical = DsseCanonical::new(&env_bytes, env.payload.as_slice(), sigs);
     postings.push((
         IndexKind::ArtifactSha256,
         canonical.payload_hash.value.clone().into_bytes(),

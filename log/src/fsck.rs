@@ -8,7 +8,10 @@
 //!    maps back to its index in the dedup/UUID index;
 //! 3. every hash in every tile of level >= 1 equals the root of the 256 hashes below it;
 //! 4. the root recomputed from all leaves (`signet_proto::merkle::Frontier`) and the root
-//!    computed from the tiles (`tree_root`) both equal the checkpoint's root.
+//!    computed from the tiles (`tree_root`) both equal the checkpoint's root;
+//! 5. with witnesses, the published checkpoint record (`M published`) is within the tree,
+//!    signed by the log, and states the tree's root at its size (its cosignatures are the
+//!    witnesses' business: fsck has no policy).
 //!
 //! What this module does not do: repair anything, check search postings (they are derived
 //! data that a rebuild can recreate), re-verify entry signatures.
@@ -238,6 +241,34 @@ pub fn fsck(
                 checkpoint: hex::encode(cp.root),
                 computed: hex::encode(computed),
             });
+        }
+    }
+    // 5. the published (witness-cosigned) checkpoint, if any: within the tree, with the
+    // tree's root at its size, and signed like the head's.
+    if let Some((published, text)) = db.published()? {
+        let perr = |m: String| FsckError::Checkpoint(format!("published checkpoint: {m}"));
+        if published.size > size {
+            return Err(perr(format!(
+                "size {} is beyond the tree size {size}",
+                published.size
+            )));
+        }
+        let signed = UnverifiedCheckpoint::parse(text.as_bytes())
+            .map_err(|e| perr(e.to_string()))?
+            .verify_threshold(&verifiers, threshold)
+            .map_err(|e| perr(format!("signature: {e}")))?;
+        let pcp = signed.checkpoint();
+        let root = tree_root(published.size, db).map_err(|e| perr(e.to_string()))?;
+        if pcp.size != published.size || pcp.root != published.root || root != published.root {
+            return Err(perr(format!(
+                "record says size {} root {}, its checkpoint size {} root {}, the tree's root \
+                 there is {}",
+                published.size,
+                hex::encode(published.root),
+                pcp.size,
+                hex::encode(pcp.root),
+                hex::encode(root)
+            )));
         }
     }
     Ok(FsckReport {

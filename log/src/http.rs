@@ -94,6 +94,13 @@ fn api_err(log: &Log, e: LogError) -> ApiError {
         LogError::Shutdown => {
             ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the log is shutting down")
         }
+        LogError::Unpublished => ApiError {
+            retry_after: Some(log.retry_after_secs),
+            ..ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "no checkpoint has been cosigned by the witness quorum yet; retry later",
+            )
+        },
         LogError::Witness(m) => {
             tracing::warn!(error = %m, "witness quorum not reached");
             ApiError {
@@ -280,7 +287,7 @@ async fn create_entry(
 }
 
 async fn log_info(State(log): State<AppState>) -> ApiResult<Json<LogInfo>> {
-    let head = log.head();
+    let head = log.head().map_err(|e| api_err(&log, e))?;
     Ok(Json(LogInfo {
         root_hash: HexBytes(head.root.to_vec()),
         tree_size: i64::try_from(head.size)
@@ -370,6 +377,7 @@ async fn retrieve(
             format!("at most {MAX_RETRIEVE_ENTRIES} entries per query"),
         ));
     }
+    let size = log.head().map_err(|e| api_err(&log, e))?.size;
     let mut indexes = Vec::new();
     for u in &q.entry_uuids {
         match log.index_of_uuid(u) {
@@ -382,13 +390,19 @@ async fn retrieve(
         let i = u64::try_from(*i).map_err(|_| {
             ApiError::new(StatusCode::BAD_REQUEST, "logIndexes must be non-negative")
         })?;
-        if i < log.head().size {
+        if i < size {
             indexes.push(i);
         }
     }
+    let mut proposed: Vec<Vec<u8>> = Vec::with_capacity(q.entries.len());
     for e in &q.entries {
         let json = serde_json::to_vec(e)
             .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
+        // The same proposed entry twice is validated (signature checks) once.
+        if proposed.contains(&json) {
+            continue;
+        }
+        proposed.push(json.clone());
         let v = validate_proposed(&json)
             .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
         if let Some(i) = log
@@ -396,11 +410,17 @@ async fn retrieve(
             .index_of_leaf(&v.leaf_hash)
             .map_err(|e| api_err(&log, e.into()))?
         {
-            if i < log.head().size {
+            if i < size {
                 indexes.push(i);
             }
         }
     }
+    // One answer (one SET signed) per distinct entry, in the order first asked: an index,
+    // UUID, entry ID (any case) or proposed entry repeated, or one entry named several ways,
+    // is answered once. Rekor (pkg/api/entries.go SearchLogQueryHandler) answers one item per
+    // item asked, repeats included; the shape is the same array of `{uuid: entry}` maps.
+    let mut seen = std::collections::HashSet::with_capacity(indexes.len());
+    indexes.retain(|i| seen.insert(*i));
     let mut out = Vec::with_capacity(indexes.len());
     for i in indexes {
         let (uuid, e) = log.entry_by_index(i).map_err(|e| api_err(&log, e))?;
@@ -491,22 +511,23 @@ async fn note_vkey(State(log): State<AppState>) -> Response {
         .into_response()
 }
 
-async fn checkpoint(State(log): State<AppState>) -> Response {
-    (
+async fn checkpoint(State(log): State<AppState>) -> ApiResult<Response> {
+    let head = log.head().map_err(|e| api_err(&log, e))?;
+    Ok((
         [
             (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
             (header::CACHE_CONTROL, "no-cache"),
         ],
-        log.head().checkpoint.clone(),
+        head.checkpoint.clone(),
     )
-        .into_response()
+        .into_response())
 }
 
 async fn tile(State(log): State<AppState>, Path(path): Path<String>) -> ApiResult<Response> {
     let full_path = format!("tile/{path}");
     let parsed = parse_tile_path(&full_path)
         .map_err(|e| ApiError::new(StatusCode::NOT_FOUND, format!("not a tile path: {e}")))?;
-    let size = log.head().size;
+    let size = log.head().map_err(|e| api_err(&log, e))?.size;
     let not_found = || {
         ApiError::new(
             StatusCode::NOT_FOUND,

@@ -84,8 +84,12 @@ pub(crate) async fn run(
     // With witnesses, the stored head may never have been cosigned (first start, or a crash
     // between commit and cosigning): publish it first.
     let mut unpublished = log.upgrade().is_some_and(|l| l.witnesses.is_some());
+    // At start, an unpublished head is cosigned at once, not after a first idle retry period.
+    let mut starting = unpublished;
     loop {
-        let first = if unpublished {
+        let first = if std::mem::take(&mut starting) {
+            rx.try_recv().ok()
+        } else if unpublished {
             match tokio::time::timeout(PUBLISH_RETRY, rx.recv()).await {
                 Ok(Some(p)) => Some(p),
                 Ok(None) => return,
@@ -138,9 +142,11 @@ pub(crate) async fn run(
         }
         if log.witnesses.is_some() {
             let integrated = log.integrated_head();
-            if unpublished || integrated.size != log.head().size {
+            let published = log.head().ok();
+            if unpublished || published.is_none_or(|p| p.size != integrated.size) {
                 unpublished = !publish(&log, &integrated, &mut deliveries).await;
             }
+            answer_with_published(&log, &mut deliveries);
         }
         for (reply, answer) in deliveries {
             let _ = reply.send(answer);
@@ -151,60 +157,80 @@ pub(crate) async fn run(
 /// How often the sequencer retries cosigning an unpublished head while idle.
 const PUBLISH_RETRY: Duration = Duration::from_secs(1);
 
-/// Gathers witness cosignatures for `head`, stores and publishes the cosigned checkpoint, and
-/// points the batch's answers at it. On failure the batch's new entries are answered with
-/// [`LogError::Witness`]. Returns whether `head` was published.
+/// Gathers witness cosignatures for `head`, makes the cosigned checkpoint durable as the
+/// published one (`M published`, synced) and only then publishes it. On failure (no quorum,
+/// or the write failed) nothing new is served and the batch's new entries are answered with
+/// [`LogError::Witness`] (by [`answer_with_published`]). Returns whether `head` was
+/// published.
 async fn publish(log: &Arc<Log>, head: &Arc<SignedHead>, deliveries: &mut [Delivery]) -> bool {
     let Some(witnesses) = log.witnesses.clone() else {
         return true;
     };
-    match witnesses.cosign(log, head).await {
-        Ok(checkpoint) => {
-            let published = Arc::new(SignedHead {
-                size: head.size,
-                root: head.root,
-                checkpoint,
-            });
-            // Best effort, unsynced: a lost write leaves the log-signed checkpoint, which is
-            // cosigned again after a restart.
-            let db_log = Arc::clone(log);
-            let stored = Arc::clone(&published);
-            let write = tokio::task::spawn_blocking(move || {
-                let mut batch = Batch::default();
-                batch.put(
-                    keys::checkpoint(stored.size),
-                    stored.checkpoint.clone().into_bytes(),
-                );
-                db_log.db.write(&batch, false)
-            })
-            .await;
-            if !matches!(write, Ok(Ok(()))) {
-                tracing::error!(?write, "cannot store the cosigned checkpoint");
+    let failed = |message: String, deliveries: &mut [Delivery]| {
+        tracing::error!(error = %message, size = head.size, "checkpoint not published");
+        log.metrics.witness_failure();
+        for (_, answer) in deliveries.iter_mut() {
+            if matches!(answer, Ok(Outcome::Added { .. })) {
+                *answer = Err(LogError::Witness(message.clone()));
             }
-            log.set_head(Arc::clone(&published));
-            for (_, answer) in deliveries.iter_mut() {
-                if let Ok(Outcome::Added { head: h, .. }) = answer {
-                    if h.size == published.size {
-                        *h = Arc::clone(&published);
-                    }
+        }
+        false
+    };
+    let checkpoint = match witnesses.cosign(log, head).await {
+        Ok(c) => c,
+        Err(LogError::Witness(m)) => return failed(m, deliveries),
+        Err(other) => return failed(other.to_string(), deliveries),
+    };
+    let published = Arc::new(SignedHead {
+        size: head.size,
+        root: head.root,
+        checkpoint,
+    });
+    // The same rule a restart applies to the stored record: never publish what it would
+    // refuse.
+    if let Err(m) = witnesses.publishable(&log.ident, &published) {
+        return failed(m, deliveries);
+    }
+    let db_log = Arc::clone(log);
+    let stored = Arc::clone(&published);
+    match tokio::task::spawn_blocking(move || db_log.store_published(&stored)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return failed(format!("storing the cosigned checkpoint: {e}"), deliveries),
+        Err(e) => return failed(format!("storing the cosigned checkpoint: {e}"), deliveries),
+    }
+    log.set_head(published);
+    true
+}
+
+/// With witnesses, a batch's answers carry only the published checkpoint: an added entry
+/// inside the published tree gets its inclusion proof against it (the cosigned checkpoint of
+/// its own batch, or a later one), an entry beyond it a [`LogError::Witness`] answer (it is
+/// stored and published later).
+fn answer_with_published(log: &Log, deliveries: &mut [Delivery]) {
+    let published = log.head().ok();
+    for (_, answer) in deliveries.iter_mut() {
+        let Ok(Outcome::Added {
+            index, proof, head, ..
+        }) = answer
+        else {
+            continue;
+        };
+        let Some(p) = published.as_ref().filter(|p| *index < p.size) else {
+            *answer = Err(LogError::Witness(
+                "the entry is stored but its checkpoint has not been cosigned yet".into(),
+            ));
+            continue;
+        };
+        if p.size != head.size || p.root != head.root {
+            match log.prove(*index, p) {
+                Ok(new_proof) => *proof = new_proof,
+                Err(e) => {
+                    *answer = Err(e);
+                    continue;
                 }
             }
-            true
         }
-        Err(e) => {
-            let message = match &e {
-                LogError::Witness(m) => m.clone(),
-                other => other.to_string(),
-            };
-            tracing::error!(error = %message, size = head.size, "checkpoint not cosigned");
-            log.metrics.witness_failure();
-            for (_, answer) in deliveries.iter_mut() {
-                if matches!(answer, Ok(Outcome::Added { .. })) {
-                    *answer = Err(LogError::Witness(message.clone()));
-                }
-            }
-            false
-        }
+        *head = Arc::clone(p);
     }
 }
 
@@ -243,8 +269,11 @@ fn commit_batch(log: &Log, batch: Vec<Pending>) -> Vec<Delivery> {
                 .collect()
         }
     };
-    log.metrics
-        .batch(n, started.elapsed().as_secs_f64(), log.head().size);
+    log.metrics.batch(
+        n,
+        started.elapsed().as_secs_f64(),
+        log.head().map_or(0, |h| h.size),
+    );
     out
 }
 

@@ -57,6 +57,11 @@ pub enum LogError {
     /// and published with the next cosigned checkpoint).
     #[error("witness cosignatures unavailable: {0}")]
     Witness(String),
+    /// With witnesses: no checkpoint has been cosigned by the quorum yet (a new log, or a
+    /// store whose published checkpoint the current policy does not accept), so there is
+    /// nothing to serve a proof against (503).
+    #[error("no checkpoint has been cosigned by the witness quorum yet")]
+    Unpublished,
 }
 
 /// The newest signed tree head.
@@ -257,8 +262,10 @@ pub enum Outcome {
 pub struct Log {
     pub(crate) db: LogDb,
     pub(crate) ident: Identity,
-    /// The published head: what readers see (cosigned when witnesses are configured).
-    head: RwLock<Arc<SignedHead>>,
+    /// The published head: what readers see. With witnesses, always a checkpoint that
+    /// carries the quorum and is durable in the store (`M published`), or `None` before the
+    /// first one.
+    head: RwLock<Option<Arc<SignedHead>>>,
     /// The integrated head: the newest tree committed to the store (the sequencer's base).
     integrated: RwLock<Arc<SignedHead>>,
     pub(crate) witnesses: Option<Arc<crate::witness::Witnesses>>,
@@ -305,14 +312,67 @@ pub fn load_ct_roots(paths: &[std::path::PathBuf]) -> Result<Vec<Vec<u8>>, LogEr
     Ok(out)
 }
 
+/// With witnesses: the head to serve at start. The durable published checkpoint (`M
+/// published`) when the current policy still accepts it; for a store written before that
+/// record existed, the stored checkpoint of the committed head if it carries the quorum (it
+/// is then recorded as published); otherwise none, and nothing is served until the sequencer
+/// gets the committed head cosigned.
+fn initial_published(
+    db: &LogDb,
+    ident: &Identity,
+    witnesses: &crate::witness::Witnesses,
+    committed: &SignedHead,
+) -> Result<Option<SignedHead>, LogError> {
+    let candidate = match db.published()? {
+        Some((h, checkpoint)) => Some((h.size, h.root, checkpoint, true)),
+        None => db
+            .checkpoint(committed.size)?
+            .map(|c| (committed.size, committed.root, c, false)),
+    };
+    let Some((size, root, checkpoint, recorded)) = candidate else {
+        return Ok(None);
+    };
+    if size > committed.size {
+        return Err(LogError::Internal(format!(
+            "the published checkpoint (size {size}) is ahead of the committed tree (size {})",
+            committed.size
+        )));
+    }
+    let head = SignedHead {
+        size,
+        root,
+        checkpoint,
+    };
+    if let Err(reason) = witnesses.publishable(ident, &head) {
+        tracing::warn!(
+            size,
+            reason = %reason,
+            "the stored checkpoint cannot be published; waiting for a cosigned one"
+        );
+        return Ok(None);
+    }
+    if !recorded {
+        let mut batch = Batch::default();
+        batch.put(
+            keys::PUBLISHED.to_vec(),
+            LogDb::published_value(&Head { size, root }, &head.checkpoint),
+        );
+        db.write(&batch, true)?;
+    }
+    Ok(Some(head))
+}
+
 impl Log {
     /// Opens the log over `db` and starts its sequencer task on the current tokio runtime.
     ///
     /// `public_host` (`host:port`) names the checkpoint signer and origin. A fresh store gets
-    /// a random tree id and a signed checkpoint for the empty tree.
+    /// a random tree id and a signed checkpoint for the empty tree. With a witness policy the
+    /// head served first is the durable published one (see [`LogDb::published`]), or none
+    /// until the sequencer gets a checkpoint cosigned.
     ///
     /// # Errors
-    /// Storage or signing failures.
+    /// Storage or signing failures; [`LogError::BadRequest`] for an unusable witness policy
+    /// (nothing is written then).
     ///
     /// # Panics
     /// If called outside a tokio runtime.
@@ -323,6 +383,19 @@ impl Log {
         ct_roots: Vec<Vec<u8>>,
         cfg: &LogConfig,
     ) -> Result<Arc<Self>, LogError> {
+        // The witness policy is checked before anything is written: the log's own keys (its
+        // checkpoint signers) may not be listed as witnesses.
+        let witnesses = match &cfg.witness_policy {
+            Some(path) => Some(Arc::new(
+                crate::witness::Witnesses::load(
+                    path,
+                    Duration::from_millis(cfg.witness_timeout_ms),
+                    &[keys.log.public_key(), keys.witness.public_key()],
+                )
+                .map_err(|e| LogError::BadRequest(e.to_string()))?,
+            )),
+            None => None,
+        };
         let tree_id = if let Some(t) = db.tree_id()? {
             i64::try_from(t).map_err(|e| LogError::Internal(e.to_string()))?
         } else {
@@ -386,24 +459,21 @@ impl Log {
         };
         let (tx, rx) = mpsc::channel(cfg.queue_capacity);
         let metrics = Metrics::default();
-        metrics.set_tree_size(head.size);
-        let witnesses = match &cfg.witness_policy {
-            Some(path) => Some(Arc::new(
-                crate::witness::Witnesses::load(
-                    path,
-                    Duration::from_millis(cfg.witness_timeout_ms),
-                )
-                .map_err(|e| LogError::BadRequest(e.to_string()))?,
-            )),
-            None => None,
-        };
         let head = Arc::new(head);
+        // What readers see first: without witnesses the committed head; with witnesses the
+        // durable published checkpoint, never the committed head on its own (a crash between
+        // committing and cosigning leaves it uncosigned).
+        let published = match &witnesses {
+            None => Some(Arc::clone(&head)),
+            Some(w) => initial_published(&db, &ident, w, &head)?.map(Arc::new),
+        };
+        metrics.set_tree_size(published.as_ref().map_or(0, |h| h.size));
         let arrivals = Arc::new(sequencer::Arrivals::default());
         let log = Arc::new(Self {
             db,
             ident,
             integrated: RwLock::new(Arc::clone(&head)),
-            head: RwLock::new(head),
+            head: RwLock::new(published),
             witnesses,
             queue: tx,
             arrivals: Arc::clone(&arrivals),
@@ -422,22 +492,57 @@ impl Log {
         Ok(log)
     }
 
-    /// The newest signed head.
-    #[must_use]
-    pub fn head(&self) -> Arc<SignedHead> {
-        self.head
+    /// The published head: the newest checkpoint readers may see. With witnesses it carries
+    /// the quorum's cosignatures.
+    ///
+    /// # Errors
+    /// [`LogError::Unpublished`] with witnesses, until a checkpoint has been cosigned.
+    pub fn head(&self) -> Result<Arc<SignedHead>, LogError> {
+        let h = self
+            .head
             .read()
-            .map_or_else(|p| Arc::clone(&p.into_inner()), |h| Arc::clone(&h))
+            .map_or_else(|p| p.into_inner().clone(), |h| h.clone());
+        h.ok_or(LogError::Unpublished)
     }
 
-    /// Publishes `h` to readers.
+    /// Publishes `h` to readers (with witnesses, only after [`Log::store_published`]).
     pub(crate) fn set_head(&self, h: Arc<SignedHead>) {
         let size = h.size;
         match self.head.write() {
-            Ok(mut g) => *g = h,
-            Err(p) => *p.into_inner() = h,
+            Ok(mut g) => *g = Some(h),
+            Err(p) => *p.into_inner() = Some(h),
         }
         self.metrics.set_tree_size(size);
+    }
+
+    /// Makes the cosigned head `h` durable as the published one (`M published`, one synced
+    /// write) before it is served. A head smaller than the stored one is refused: the
+    /// published tree never goes backwards, whatever the order of crashes and restarts.
+    ///
+    /// # Errors
+    /// [`LogError::Internal`] for a smaller head; storage errors.
+    pub(crate) fn store_published(&self, h: &SignedHead) -> Result<(), LogError> {
+        if let Some((stored, _)) = self.db.published()? {
+            if stored.size > h.size {
+                return Err(LogError::Internal(format!(
+                    "refusing to publish size {} below the published size {}",
+                    h.size, stored.size
+                )));
+            }
+        }
+        let mut batch = Batch::default();
+        batch.put(
+            keys::PUBLISHED.to_vec(),
+            LogDb::published_value(
+                &Head {
+                    size: h.size,
+                    root: h.root,
+                },
+                &h.checkpoint,
+            ),
+        );
+        self.db.write(&batch, true)?;
+        Ok(())
     }
 
     /// The newest tree head committed to the store; ahead of [`Log::head`] only while its
@@ -599,7 +704,7 @@ impl Log {
     /// # Errors
     /// [`LogError::NotFound`] if `index` is not in the tree; storage errors.
     pub fn entry_by_index(&self, index: u64) -> Result<(String, LogEntryAnon), LogError> {
-        let head = self.head();
+        let head = self.head()?;
         if index >= head.size {
             return Err(LogError::NotFound(format!(
                 "log index {index} is not in the tree (size {})",
@@ -665,7 +770,7 @@ impl Log {
             .db
             .index_of_leaf(&leaf)?
             .ok_or_else(|| LogError::NotFound(format!("no entry with UUID {uuid}")))?;
-        if index >= self.head().size {
+        if index >= self.head()?.size {
             return Err(LogError::NotFound(format!("no entry with UUID {uuid}")));
         }
         Ok(index)
@@ -681,7 +786,7 @@ impl Log {
         first: u64,
         last: Option<u64>,
     ) -> Result<(Hash, Vec<Hash>), LogError> {
-        let head = self.head();
+        let head = self.head()?;
         let last = last.unwrap_or(head.size);
         if last > head.size {
             return Err(LogError::BadRequest(format!(
@@ -709,7 +814,7 @@ impl Log {
     /// # Errors
     /// Storage errors.
     pub fn search(&self, kind: IndexKind, value: &[u8]) -> Result<Vec<u64>, LogError> {
-        let size = self.head().size;
+        let size = self.head()?.size;
         Ok(self
             .db
             .search(kind, value)?

@@ -12,6 +12,7 @@
 //! | key | value |
 //! |---|---|
 //! | `M head` | tree size (u64) ‖ root hash (32) of the newest signed checkpoint |
+//! | `M published` | with witnesses only: tree size (u64) ‖ root hash (32) ‖ the published checkpoint note text (log-signed and cosigned by the witness quorum), replaced in one synced write before that checkpoint is served; never smaller than the one it replaces |
 //! | `M treeid` | tree id (u64) |
 //! | `C` size | signed checkpoint note text for that size (every batch's checkpoint is kept) |
 //! | `T` level(u8) index(u64) | newest version of hash tile (level, index); a partial tile of width w is its first 32·w bytes |
@@ -345,6 +346,8 @@ pub mod keys {
     pub const HEAD: &[u8] = b"Mhead";
     /// `M treeid`.
     pub const TREE_ID: &[u8] = b"Mtreeid";
+    /// `M published`.
+    pub const PUBLISHED: &[u8] = b"Mpublished";
 
     /// Checkpoint key for `size`.
     #[must_use]
@@ -469,6 +472,38 @@ impl LogDb {
     pub fn head_value(head: &Head) -> Vec<u8> {
         let mut v = head.size.to_be_bytes().to_vec();
         v.extend_from_slice(&head.root);
+        v
+    }
+
+    /// The published (witness-cosigned) head and its checkpoint note, `None` if none was
+    /// ever stored.
+    ///
+    /// # Errors
+    /// Backend or corrupt record.
+    pub fn published(&self) -> Result<Option<(Head, String)>, StoreError> {
+        let Some(v) = self.store.get(keys::PUBLISHED)? else {
+            return Ok(None);
+        };
+        let corrupt = |reason: &str| StoreError::Corrupt {
+            key: hex::encode(keys::PUBLISHED),
+            reason: reason.into(),
+        };
+        if v.len() <= 40 {
+            return Err(corrupt("published head must be more than 40 bytes"));
+        }
+        let size = u64_of(keys::PUBLISHED, &v)?;
+        let mut root = [0u8; 32];
+        root.copy_from_slice(&v[8..40]);
+        let checkpoint = String::from_utf8(v[40..].to_vec())
+            .map_err(|_| corrupt("published checkpoint is not UTF-8"))?;
+        Ok(Some((Head { size, root }, checkpoint)))
+    }
+
+    /// Encodes a published head value (see [`LogDb::published`]).
+    #[must_use]
+    pub fn published_value(head: &Head, checkpoint: &str) -> Vec<u8> {
+        let mut v = Self::head_value(head);
+        v.extend_from_slice(checkpoint.as_bytes());
         v
     }
 

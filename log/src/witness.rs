@@ -3,8 +3,10 @@
 //!
 //! With a witness policy configured (`witness_policy` in [`crate::LogConfig`], the format of
 //! `signet_proto::witness::WitnessPolicyFile`: `witness NAME VKEY URL` lines and `quorum K`),
-//! the sequencer publishes a new checkpoint only once at least K witnesses returned a valid
-//! cosignature/v1 line for it. Until then readers keep seeing the previous checkpoint, and the
+//! the sequencer publishes a new checkpoint only once it carries valid cosignature/v1 lines of
+//! at least K distinct witness keys (`signet_proto::witness::check_quorum`, the rule verifiers
+//! and monitors apply: a key listed twice, or the log's own key, is refused at load and never
+//! counted). Until then readers keep seeing the previous checkpoint, and the
 //! requests of the batch wait. If the quorum is not reached within `witness_timeout_ms`, the
 //! batch is answered with 503: the entries are stored (the tree cannot be un-grown) and are
 //! published with the next checkpoint the witnesses cosign; the sequencer retries on its own
@@ -18,11 +20,13 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use signet_proto::checkpoint::UnverifiedCheckpoint;
+use signet_proto::keys::PublicKey;
 use signet_proto::merkle::prove_consistency;
 use signet_proto::note::{Note, NoteSignature, Verifiers};
-use signet_proto::witness::{parse_size_body, AddCheckpoint, WitnessPolicyFile};
+use signet_proto::witness::{check_quorum, parse_size_body, AddCheckpoint, WitnessPolicyFile};
 
-use crate::service::{Log, LogError, SignedHead};
+use crate::service::{Identity, Log, LogError, SignedHead};
 
 /// A witness policy file that cannot be used by a log.
 #[derive(Debug, thiserror::Error)]
@@ -57,7 +61,11 @@ struct Member {
 /// The witnesses a log asks for cosignatures, and how many it needs.
 pub struct Witnesses {
     members: Vec<Arc<Member>>,
+    /// Every witness's verifier: what [`signet_proto::witness::check_quorum`] counts.
+    all: Verifiers,
     quorum: usize,
+    /// The log's own keys, which never count as witnesses.
+    log_keys: Vec<PublicKey>,
     client: reqwest::Client,
     timeout: Duration,
 }
@@ -75,11 +83,16 @@ impl std::fmt::Debug for Witnesses {
 }
 
 impl Witnesses {
-    /// Reads a policy file; every witness in it must have a URL.
+    /// Reads a policy file; every witness in it must have a URL, and none may have one of
+    /// `log_keys` (the log's own note keys).
     ///
     /// # Errors
     /// [`WitnessConfigError`] naming the file and the problem.
-    pub fn load(path: &std::path::Path, timeout: Duration) -> Result<Self, WitnessConfigError> {
+    pub fn load(
+        path: &std::path::Path,
+        timeout: Duration,
+        log_keys: &[&PublicKey],
+    ) -> Result<Self, WitnessConfigError> {
         let shown = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|source| WitnessConfigError::Read {
             path: shown.clone(),
@@ -90,14 +103,24 @@ impl Witnesses {
             reason,
         };
         let policy = WitnessPolicyFile::parse(&text).map_err(|e| invalid(e.to_string()))?;
-        Self::from_policy(&policy, timeout).map_err(invalid)
+        Self::from_policy(&policy, timeout, log_keys).map_err(invalid)
     }
 
-    /// Builds the client side of `policy`.
+    /// Builds the client side of `policy`. Refused: a witness without URL, a bad key, one key
+    /// listed twice (under any names), one of `log_keys` listed as a witness, a quorum
+    /// outside 1..=the number of witnesses.
     ///
     /// # Errors
-    /// A message if a witness has no URL or a bad key.
-    pub fn from_policy(policy: &WitnessPolicyFile, timeout: Duration) -> Result<Self, String> {
+    /// A message naming the problem.
+    pub fn from_policy(
+        policy: &WitnessPolicyFile,
+        timeout: Duration,
+        log_keys: &[&PublicKey],
+    ) -> Result<Self, String> {
+        let all = policy.verifiers().map_err(|e| e.to_string())?;
+        policy
+            .check_not_log_keys(log_keys)
+            .map_err(|e| e.to_string())?;
         let mut members = Vec::new();
         for w in &policy.witnesses {
             let url = w
@@ -122,7 +145,9 @@ impl Witnesses {
             .map_err(|e| format!("HTTP client: {e}"))?;
         Ok(Self {
             members,
+            all,
             quorum: policy.quorum,
+            log_keys: log_keys.iter().map(|k| (*k).clone()).collect(),
             client,
             timeout,
         })
@@ -134,8 +159,47 @@ impl Witnesses {
         self.quorum
     }
 
+    /// Whether the signed checkpoint note `checkpoint` carries the quorum: the shared rule
+    /// ([`check_quorum`]: distinct witness keys, the log's keys excluded). Returns the number
+    /// of distinct witnesses that cosigned.
+    ///
+    /// # Errors
+    /// Why not, as a message.
+    pub fn check(&self, checkpoint: &str) -> Result<usize, String> {
+        let note = Note::parse(checkpoint.as_bytes())
+            .map_err(|e| format!("the checkpoint is not a signed note: {e}"))?;
+        let log_keys: Vec<&PublicKey> = self.log_keys.iter().collect();
+        check_quorum(&note, &self.all, self.quorum, &log_keys).map_err(|e| e.to_string())
+    }
+
+    /// Whether `head` may be served: its checkpoint note is this log's (origin, size and root
+    /// as stated, signed with the log's Ed25519 note key) and carries the quorum
+    /// ([`Witnesses::check`]). Returns the number of distinct witnesses that cosigned.
+    ///
+    /// # Errors
+    /// Why not, as a message.
+    pub fn publishable(&self, ident: &Identity, head: &SignedHead) -> Result<usize, String> {
+        let cp = UnverifiedCheckpoint::parse(head.checkpoint.as_bytes())
+            .map_err(|e| format!("the checkpoint does not parse: {e}"))?;
+        let c = cp.checkpoint_unverified();
+        if c.origin != ident.origin || c.size != head.size || c.root != head.root {
+            return Err(format!(
+                "the checkpoint is for {:?} size {}, not this log ({:?}) at size {}",
+                c.origin, c.size, ident.origin, head.size
+            ));
+        }
+        let own = ident
+            .ed_note
+            .verifier()
+            .map_err(|e| format!("the log's note key: {e}"))?;
+        cp.note()
+            .verify(&Verifiers::new().with(own))
+            .map_err(|e| format!("the checkpoint is not signed by this log: {e}"))?;
+        self.check(&head.checkpoint)
+    }
+
     /// Asks every witness to cosign `head` and returns the checkpoint with the cosignatures
-    /// appended, once at least `quorum` witnesses answered with a valid cosignature.
+    /// appended, once it carries the quorum ([`Witnesses::check`]).
     ///
     /// # Errors
     /// [`LogError::Witness`] naming each witness's failure when the quorum is not reached.
@@ -162,20 +226,20 @@ impl Witnesses {
                 Err(e) => failures.push(format!("witness task: {e}")),
             }
         }
-        let got = self.members.len() - failures.len();
-        if got < self.quorum {
-            return Err(LogError::Witness(format!(
-                "{got} of the {} required witness cosignatures ({})",
-                self.quorum,
-                failures.join("; ")
-            )));
-        }
-        for f in &failures {
-            tracing::warn!(failure = %f, "witness did not cosign");
-        }
         let mut out = head.checkpoint.clone();
         for l in lines {
             out.push_str(&l);
+        }
+        // The decision is the shared rule over the assembled note, not a count of answers.
+        if let Err(e) = self.check(&out) {
+            return Err(LogError::Witness(if failures.is_empty() {
+                e
+            } else {
+                format!("{e} ({})", failures.join("; "))
+            }));
+        }
+        for f in &failures {
+            tracing::warn!(failure = %f, "witness did not cosign");
         }
         Ok(out)
     }

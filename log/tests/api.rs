@@ -126,6 +126,75 @@ async fn hashedrekord_roundtrip_with_proof_checkpoint_and_set() {
     );
 }
 
+/// Issue 15 E: `entries/retrieve` answers (and signs a SET for) each entry once, however many
+/// times and however it is named: a repeated index, a repeated UUID, the UUID in upper case,
+/// the entry ID (tree id prefix), the same proposed entry twice, and all of these at once.
+#[tokio::test]
+async fn retrieve_answers_each_entry_once() {
+    let t = mem_log(&test_config(), vec![]);
+    let signer = new_signer();
+    let mut proposed = Vec::new();
+    let mut uuids = Vec::new();
+    for i in 0..4u32 {
+        let body = hashedrekord(&signer, format!("retrieve {i}").as_bytes());
+        let (s, _, b) = post_entry(&t.router, body.clone()).await;
+        assert_eq!(s, StatusCode::CREATED);
+        uuids.push(parse_entry(&b).0);
+        proposed.push(serde_json::from_slice::<serde_json::Value>(&body).unwrap());
+    }
+    let keys = &t.keys;
+    let retrieve = |q: serde_json::Value| {
+        let router = t.router.clone();
+        async move {
+            let (s, _, b) = call(
+                &router,
+                "POST",
+                "/api/v1/log/entries/retrieve",
+                Some(serde_json::to_vec(&q).unwrap()),
+            )
+            .await;
+            assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
+            let arr: Vec<signet_proto::rekor::LogEntry> = serde_json::from_slice(&b).unwrap();
+            arr.into_iter()
+                .map(|m| {
+                    assert_eq!(m.len(), 1);
+                    let (u, e) = m.into_iter().next().unwrap();
+                    check_entry(keys, HOST, &u, &e);
+                    e.log_index
+                })
+                .collect::<Vec<i64>>()
+        }
+    };
+    let entry_id = format!("{:016x}{}", t.log.identity().tree_id, uuids[1]);
+    let cases = [
+        (serde_json::json!({"logIndexes": vec![2; 100]}), vec![2]),
+        (
+            serde_json::json!({"logIndexes": [3, 1, 3, 999, 1]}),
+            vec![3, 1],
+        ),
+        (
+            serde_json::json!({"entryUUIDs": [uuids[0], uuids[0].to_uppercase(), uuids[0]]}),
+            vec![0],
+        ),
+        (
+            serde_json::json!({"entryUUIDs": [uuids[1], entry_id, entry_id.to_uppercase()]}),
+            vec![1],
+        ),
+        (
+            serde_json::json!({"entries": [proposed[2], proposed[2], proposed[2]]}),
+            vec![2],
+        ),
+        (
+            serde_json::json!({"entryUUIDs": [uuids[3], uuids[2]], "logIndexes": [2, 3, 0],
+                "entries": [proposed[3], proposed[0]]}),
+            vec![3, 2, 0],
+        ),
+    ];
+    for (q, want) in cases {
+        assert_eq!(retrieve(q.clone()).await, want, "{q}");
+    }
+}
+
 #[tokio::test]
 async fn consistency_proofs_and_ranges() {
     let t = mem_log(&test_config(), vec![]);
@@ -285,7 +354,7 @@ async fn duplicates_get_409_and_never_a_second_leaf() {
     let mut statuses = [a.0, b.0];
     statuses.sort();
     assert_eq!(statuses, [StatusCode::CREATED, StatusCode::CONFLICT]);
-    assert_eq!(t.log.head().size, 1);
+    assert_eq!(t.log.head().unwrap().size, 1);
     // And again later.
     let (s, h, b) = post_entry(&t.router, entry).await;
     assert_eq!(s, StatusCode::CONFLICT);
@@ -296,11 +365,11 @@ async fn duplicates_get_409_and_never_a_second_leaf() {
         .to_str()
         .unwrap()
         .starts_with("/api/v1/log/entries/"));
-    assert_eq!(t.log.head().size, 1);
+    assert_eq!(t.log.head().unwrap().size, 1);
 }
 
 fn nothing_stored(t: &TestLog, before: u64) {
-    assert_eq!(t.log.head().size, before, "tree grew");
+    assert_eq!(t.log.head().unwrap().size, before, "tree grew");
     let entries = t.store.scan(b"E", b"E", 1000).unwrap();
     assert_eq!(entries.len() as u64, before, "entry stored");
 }
@@ -530,6 +599,47 @@ async fn dsse_entries_are_verified_and_canonicalized() {
     assert_eq!(found, vec![uuid]);
 }
 
+/// Issue 15 B: a dsse signature carrying a `keyid` is hashed with it, by the one canonical
+/// envelope function the verifier also uses (`signet_proto::rekor::dsse_envelope_hash`);
+/// before, the log dropped keyids and the verifier kept them, so such a bundle never
+/// verified. The submitted text's key order and spacing do not matter.
+#[tokio::test]
+async fn dsse_envelope_hash_keeps_the_keyid() {
+    let t = mem_log(&test_config(), vec![]);
+    let signer = new_signer();
+    let payload = br#"{"_type":"https://in-toto.io/Statement/v1","subject":[]}"#;
+    let ptype = "application/vnd.in-toto+json";
+    let sig = signer
+        .sign(&signet_proto::bundle::pae(ptype, payload))
+        .unwrap();
+    let submitted = format!(
+        "{{ \"signatures\": [{{\"sig\": \"{}\", \"keyid\": \"key-1\"}}], \"payloadType\": \"{ptype}\", \"payload\": \"{}\" }}",
+        B64.encode(&sig),
+        B64.encode(payload)
+    );
+    let dsse = serde_json::json!({"apiVersion":"0.0.1","kind":"dsse","spec":{"proposedContent":{
+        "envelope": submitted, "verifiers": [B64.encode(signer.public_key().to_pem())]}}});
+    let (s, _, b) = post_entry(&t.router, serde_json::to_vec(&dsse).unwrap()).await;
+    assert_eq!(s, StatusCode::CREATED, "{}", String::from_utf8_lossy(&b));
+    let (_, e) = parse_entry(&b);
+    let body: serde_json::Value = serde_json::from_slice(e.body.as_slice()).unwrap();
+    let env: signet_proto::bundle::DsseEnvelope = serde_json::from_str(&submitted).unwrap();
+    assert_eq!(env.signatures[0].keyid, "key-1");
+    let want = format!(
+        "{{\"payload\":\"{}\",\"payloadType\":\"{ptype}\",\"signatures\":[{{\"keyid\":\"key-1\",\"sig\":\"{}\"}}]}}",
+        B64.encode(payload),
+        B64.encode(&sig)
+    );
+    assert_eq!(
+        body["spec"]["envelopeHash"]["value"],
+        hex::encode(sha256(want.as_bytes()))
+    );
+    assert_eq!(
+        body["spec"]["envelopeHash"]["value"],
+        hex::encode(signet_proto::rekor::dsse_envelope_hash(&env).unwrap())
+    );
+}
+
 #[tokio::test]
 async fn search_is_complete() {
     let t = mem_log(&test_config(), vec![]);
@@ -591,7 +701,7 @@ async fn tiles_checkpoint_and_bundles() {
     let signer = new_signer();
     // 300 entries: one full level-0 tile + a partial one.
     let bodies = log_numbered_concurrently(&t.router, &signer, 0..300).await;
-    assert_eq!(t.log.head().size, 300);
+    assert_eq!(t.log.head().unwrap().size, 300);
     let (s, h, cp) = call(&t.router, "GET", "/checkpoint", None).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(h["cache-control"], "no-cache");
@@ -687,7 +797,7 @@ async fn lone_entry_does_not_wait_for_the_batch_delay() {
             "entry {i} waited {took:?} with nothing else arriving"
         );
     }
-    assert_eq!(t.log.head().size, 3);
+    assert_eq!(t.log.head().unwrap().size, 3);
 }
 
 /// A full entry bundle is written once, when a later batch completes it; partial bundles are
@@ -703,7 +813,7 @@ async fn entry_bundles_completed_across_batches() {
         let numbers = (0..100u32).map(|i| wave * 1000 + i);
         bodies.extend(log_numbered_concurrently(&t.router, &signer, numbers).await);
         bodies.sort();
-        let size = t.log.head().size;
+        let size = t.log.head().unwrap().size;
         assert_eq!(size, u64::from(wave + 1) * 100);
         // Every partial width of the newest bundle, as C2SP clients ask for it.
         let last = (size - 1) / 256;
@@ -776,7 +886,7 @@ async fn full_queue_answers_503_with_retry_after() {
     assert_eq!(error_message(&b).0, 503);
     assert_eq!(first.await.unwrap().0, StatusCode::CREATED);
     assert_eq!(second.await.unwrap().0, StatusCode::CREATED);
-    assert_eq!(t.log.head().size, 2);
+    assert_eq!(t.log.head().unwrap().size, 2);
 }
 
 #[tokio::test]
@@ -799,7 +909,7 @@ async fn store_faults_before_and_after_write() {
         "internal error",
         "no internal details leak"
     );
-    assert_eq!(t.log.head().size, 1);
+    assert_eq!(t.log.head().unwrap().size, 1);
     t.store.set_fault_hook(None);
     let (s, _, b) = post_entry(&t.router, e).await;
     assert_eq!(s, StatusCode::CREATED);
@@ -815,7 +925,7 @@ async fn store_faults_before_and_after_write() {
     let (s, _, _) = post_entry(&t.router, e.clone()).await;
     assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR);
     t.store.set_fault_hook(None);
-    assert_eq!(t.log.head().size, 3);
+    assert_eq!(t.log.head().unwrap().size, 3);
     let (s, _, _) = post_entry(&t.router, e).await;
     assert_eq!(s, StatusCode::CONFLICT);
     let (s, _, b) = call(&t.router, "GET", "/api/v1/log/entries?logIndex=2", None).await;

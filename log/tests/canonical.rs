@@ -59,7 +59,7 @@ fn rocks_log() -> RocksLog {
 impl RocksLog {
     /// Asserts the tree has `size` leaves and the store holds exactly that many entries.
     fn holds(&self, size: u64) {
-        assert_eq!(self.log.head().size, size, "tree size");
+        assert_eq!(self.log.head().unwrap().size, size, "tree size");
         let stored = self.store.scan(b"E", b"E", 1000).unwrap();
         assert_eq!(stored.len() as u64, size, "stored entries");
     }

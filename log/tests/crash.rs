@@ -22,6 +22,11 @@ use signet_proto::rekor::{ConsistencyProof, LogInfo};
 const NAME: &str = "crash.test";
 
 fn spawn(dir: &std::path::Path) -> (Child, String) {
+    spawn_with(dir, &[])
+}
+
+/// `signet-log serve` over `dir` with `extra` arguments.
+fn spawn_with(dir: &std::path::Path, extra: &[&str]) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_signet-log"))
         .args(["serve", "--data-dir"])
         .arg(dir)
@@ -33,6 +38,7 @@ fn spawn(dir: &std::path::Path) -> (Child, String) {
             "--batch-delay-ms",
             "5",
         ])
+        .args(extra)
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -105,32 +111,12 @@ fn fsck_process(dir: &std::path::Path) {
     eprintln!("{}", String::from_utf8_lossy(&out.stdout).trim());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigkill_mid_load_loses_no_acknowledged_entry() {
-    let dir = tempfile::tempdir().unwrap();
-    let seen = Arc::new(Mutex::new(Seen::default()));
-    for round in 0..2u32 {
-        let (mut child, base) = spawn(dir.path());
-        let tasks: Vec<_> = (0..24)
-            .map(|w| tokio::spawn(load(base.clone(), Arc::clone(&seen), w, round)))
-            .collect();
-        tokio::time::sleep(Duration::from_millis(1500)).await;
-        // std's Child::kill sends SIGKILL on Unix.
-        child.kill().unwrap();
-        child.wait().unwrap();
-        for t in tasks {
-            t.await.unwrap();
-        }
-        let n = seen.lock().unwrap().acked.len();
-        eprintln!("round {round}: {n} acknowledged entries so far");
-        assert!(n > 100, "too little load before the kill: {n}");
-        fsck_process(dir.path());
-    }
-
-    // Restart and check everything handed out before the kills.
-    let (mut child, base) = spawn(dir.path());
+/// After a restart at `base` over `dir`: every acknowledged entry is there once, at its
+/// index, with a valid proof against the current checkpoint, and every checkpoint handed out
+/// before is consistent with it (never larger, one root per size). Returns the current size.
+async fn check_restarted(base: &str, dir: &std::path::Path, seen: &Seen) -> u64 {
     let keys = signet_log::LogKeys::load_or_generate(&LogConfig {
-        data_dir: dir.path().to_path_buf(),
+        data_dir: dir.to_path_buf(),
         generate_keys: false,
         ..LogConfig::default()
     })
@@ -146,7 +132,6 @@ async fn sigkill_mid_load_loses_no_acknowledged_entry() {
         .unwrap();
     let size = u64::try_from(info.tree_size).unwrap();
     let new_root: Hash = info.root_hash.as_slice().try_into().unwrap();
-    let seen = std::mem::take(&mut *seen.lock().unwrap());
     let mut indexes = std::collections::HashSet::new();
     for (uuid, index) in &seen.acked {
         let r = client
@@ -201,7 +186,178 @@ async fn sigkill_mid_load_loses_no_acknowledged_entry() {
         seen.acked.len(),
         by_size.len()
     );
+    size
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_mid_load_loses_no_acknowledged_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    for round in 0..2u32 {
+        let (mut child, base) = spawn(dir.path());
+        let tasks: Vec<_> = (0..24)
+            .map(|w| tokio::spawn(load(base.clone(), Arc::clone(&seen), w, round)))
+            .collect();
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        // std's Child::kill sends SIGKILL on Unix.
+        child.kill().unwrap();
+        child.wait().unwrap();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let n = seen.lock().unwrap().acked.len();
+        eprintln!("round {round}: {n} acknowledged entries so far");
+        assert!(n > 100, "too little load before the kill: {n}");
+        fsck_process(dir.path());
+    }
+
+    // Restart and check everything handed out before the kills.
+    let (mut child, base) = spawn(dir.path());
+    let seen = std::mem::take(&mut *seen.lock().unwrap());
+    check_restarted(&base, dir.path(), &seen).await;
     child.kill().unwrap();
     child.wait().unwrap();
     fsck_process(dir.path());
+}
+
+/// `size` of a checkpoint note.
+fn size_of(cp: &str) -> u64 {
+    cp.lines().nth(1).unwrap().parse().unwrap()
+}
+
+/// Issue 15 D: SIGKILL of a log with a witness, at several points: mid-load with the witness
+/// answering, mid-load after the witness stopped answering (entries sequenced but never
+/// cosigned), and right after the witness came back and cosigned. Every checkpoint ever
+/// handed out (201 answers, `/api/v1/log`, `/checkpoint`, before and after each restart)
+/// carries the witness's cosignature, the tree never goes backwards, and no acknowledged
+/// entry is lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_with_a_witness_never_serves_an_uncosigned_checkpoint() {
+    use common::witness::{cosigners, policy, witness_for};
+    use std::sync::atomic::Ordering;
+    let dir = tempfile::tempdir().unwrap();
+    let keys = signet_log::LogKeys::load_or_generate(&LogConfig {
+        data_dir: dir.path().to_path_buf(),
+        ..LogConfig::default()
+    })
+    .unwrap();
+    let (w, url) = witness_for("w.test/crash", NAME, &keys.witness).await;
+    let (_p, policy_path) = policy(&[(&w, &url)], 1);
+    let args = [
+        "--witness-policy",
+        policy_path.to_str().unwrap(),
+        "--witness-timeout-ms",
+        "1000",
+    ];
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let client = reqwest::Client::new();
+    // Every checkpoint seen so far is cosigned; returns the largest size.
+    let check_seen = |seen: &Seen| {
+        for cp in &seen.checkpoints {
+            assert_eq!(
+                cosigners(cp, &[&w]),
+                1,
+                "uncosigned checkpoint handed out: {cp}"
+            );
+        }
+        seen.checkpoints
+            .iter()
+            .map(|c| size_of(c))
+            .max()
+            .unwrap_or(0)
+    };
+    // What a restarted log serves first: cosigned, not below anything handed out before.
+    let check_served = |base: String, floor: u64| {
+        let client = client.clone();
+        let w = Arc::clone(&w);
+        async move {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+            loop {
+                let r = client
+                    .get(format!("{base}/checkpoint"))
+                    .send()
+                    .await
+                    .unwrap();
+                if r.status().as_u16() == 200 {
+                    let cp = r.text().await.unwrap();
+                    assert_eq!(cosigners(&cp, &[&w]), 1, "after restart: {cp}");
+                    assert!(
+                        size_of(&cp) >= floor,
+                        "the tree went back below {floor}: {cp}"
+                    );
+                    return size_of(&cp);
+                }
+                assert_eq!(r.status().as_u16(), 503);
+                assert!(tokio::time::Instant::now() < deadline, "nothing served");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    };
+
+    for round in 0..3u32 {
+        let floor = check_seen(&seen.lock().unwrap());
+        let (child, base) = spawn_with(dir.path(), &args);
+        let mut child = KillOnDrop(child);
+        let first = check_served(base.clone(), floor).await;
+        eprintln!("round {round}: restarted at cosigned size {first}");
+        if round == 2 {
+            // Restarted with entries sequenced but never cosigned (the witness is down):
+            // still the old cosigned head.
+            assert!(first >= floor);
+            w.up.store(true, Ordering::Relaxed);
+        }
+        let tasks: Vec<_> = (0..16)
+            .map(|i| tokio::spawn(load(base.clone(), Arc::clone(&seen), i, round)))
+            .collect();
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        if round == 1 {
+            w.up.store(false, Ordering::Relaxed);
+        }
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        child.0.kill().unwrap();
+        child.0.wait().unwrap();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let top = check_seen(&seen.lock().unwrap());
+        eprintln!(
+            "round {round}: {} acknowledged entries so far, largest checkpoint {top}",
+            seen.lock().unwrap().acked.len()
+        );
+        fsck_process(dir.path());
+    }
+    assert!(
+        seen.lock().unwrap().acked.len() > 20,
+        "too little load before the kills"
+    );
+
+    // A final restart: everything handed out is there, consistent and cosigned (once the
+    // stored head is cosigned, so that the size no longer moves while it is checked).
+    let floor = check_seen(&seen.lock().unwrap());
+    let (child, base) = spawn_with(dir.path(), &args);
+    let mut child = KillOnDrop(child);
+    let mut last = check_served(base.clone(), floor).await;
+    let mut same = 0;
+    while same < 5 {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let now = check_served(base.clone(), last).await;
+        same = if now == last { same + 1 } else { 0 };
+        last = now;
+    }
+    let seen = std::mem::take(&mut *seen.lock().unwrap());
+    let size = check_restarted(&base, dir.path(), &seen).await;
+    assert!(size >= floor);
+    child.0.kill().unwrap();
+    child.0.wait().unwrap();
+    fsck_process(dir.path());
+}
+
+/// A child process killed when dropped (so that a failing test leaves no server behind).
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }

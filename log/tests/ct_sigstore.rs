@@ -58,7 +58,7 @@ async fn add_pre_chain_checks_chain_and_records_precert() {
         .unwrap();
     }
     // Recorded once (the second submission is the same chain once the root is appended).
-    assert_eq!(t.log.head().size, 1);
+    assert_eq!(t.log.head().unwrap().size, 1);
     let (s, _, b) = call(&t.router, "GET", "/api/v1/log/entries?logIndex=0", None).await;
     assert_eq!(s, StatusCode::OK);
     let (uuid, e) = parse_entry(&b);
@@ -93,7 +93,7 @@ async fn add_pre_chain_checks_chain_and_records_precert() {
     assert_eq!(s, StatusCode::BAD_REQUEST, "{}", error_message(&b).1);
     // Bytes after any certificate of the chain: refused, so that one precertificate cannot
     // be logged again and again with different junk.
-    let size = t.log.head().size;
+    let size = t.log.head().unwrap().size;
     let mut pre_junk = pre.clone();
     pre_junk.extend_from_slice(b"junk");
     let mut root_junk = ca.der.clone();
@@ -112,7 +112,7 @@ async fn add_pre_chain_checks_chain_and_records_precert() {
         assert_eq!(s, StatusCode::BAD_REQUEST, "{}", error_message(&b).1);
         assert!(error_message(&b).1.contains(at), "{}", error_message(&b).1);
     }
-    assert_eq!(t.log.head().size, size, "nothing stored");
+    assert_eq!(t.log.head().unwrap().size, size, "nothing stored");
     let (s, b) = add_pre_chain(&t, &[&ca.der]).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert!(
@@ -137,7 +137,7 @@ async fn add_pre_chain_checks_chain_and_records_precert() {
     )
     .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    assert_eq!(t.log.head().size, 1);
+    assert_eq!(t.log.head().unwrap().size, 1);
     let (s, _, b) = call(&t.router, "GET", "/ct/v1/get-roots", None).await;
     assert_eq!(s, StatusCode::OK);
     let roots: serde_json::Value = serde_json::from_slice(&b).unwrap();

@@ -62,7 +62,7 @@ fn rocks_log() -> RocksLog {
 
 impl RocksLog {
     fn size(&self) -> u64 {
-        self.log.head().size
+        self.log.head().unwrap().size
     }
 
     /// Asserts the tree has `size` leaves and the store holds exactly that many entries.

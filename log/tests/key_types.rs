@@ -114,7 +114,7 @@ async fn every_accepted_key_type_is_logged_and_the_rest_refused() {
         let (_, msg) = error_message(&b);
         assert!(msg.contains("signature"), "{name}: {msg}");
     }
-    let size = t.log.head().size;
+    let size = t.log.head().unwrap().size;
     let refused: [(&str, &[&str], &str); 3] = [
         (
             "rsa1024",
@@ -143,5 +143,9 @@ async fn every_accepted_key_type_is_logged_and_the_rest_refused() {
         let (_, msg) = error_message(&b);
         assert!(msg.contains(expect), "{name}: {msg}");
     }
-    assert_eq!(t.log.head().size, size, "refused entries store nothing");
+    assert_eq!(
+        t.log.head().unwrap().size,
+        size,
+        "refused entries store nothing"
+    );
 }

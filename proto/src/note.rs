@@ -368,15 +368,22 @@ impl Note {
     /// keys (for k-of-n witness policies). With `threshold == 0` a note without any known
     /// signature is accepted (bad signatures from known keys are still rejected).
     ///
+    /// Keys are counted by their public key bytes ([`NoteVerifier::public_key`], SPKI DER),
+    /// not by name or key hash: one key listed under two names (so two key hashes) verifies
+    /// the same signature under both, yet counts once. Every known signature is still
+    /// checked; [`VerifiedNote::verified`] holds the first valid signature of each distinct
+    /// key, so its length is the count compared with `threshold`.
+    ///
     /// # Errors
     /// As [`Note::verify`]; [`NoteError::ThresholdNotMet`] if fewer than `threshold` (>1)
-    /// known keys signed.
+    /// distinct known keys signed.
     pub fn verify_threshold(
         &self,
         known: &Verifiers,
         threshold: usize,
     ) -> Result<VerifiedNote, NoteError> {
         let mut seen: HashSet<(&str, u32)> = HashSet::new();
+        let mut counted_keys: HashSet<&[u8]> = HashSet::new();
         let mut seen_unverified: HashSet<&NoteSignature> = HashSet::new();
         let mut verified = Vec::new();
         let mut unverified = Vec::new();
@@ -396,6 +403,10 @@ impl Note {
                     key_hash: s.key_hash,
                 }
             })?;
+            if !counted_keys.insert(v.public_key().spki_der()) {
+                // The same key under another name: valid, but not another signer.
+                continue;
+            }
             verified.push(VerifiedSignature {
                 name: s.name.clone(),
                 key_hash: s.key_hash,
@@ -523,6 +534,9 @@ pub trait NoteVerifier: Send + Sync {
     fn name(&self) -> &str;
     /// The 32-bit key hash.
     fn key_hash(&self) -> u32;
+    /// The public key itself: what identifies a signer when signatures are counted (a key
+    /// listed under several names is still one signer, see [`Note::verify_threshold`]).
+    fn public_key(&self) -> &PublicKey;
     /// Verifies `signature` (the bytes after the key hash) over `msg` (the note text).
     ///
     /// # Errors
@@ -595,6 +609,24 @@ impl Verifiers {
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.list.is_empty()
+    }
+
+    /// The verifiers, in the order they were added.
+    pub fn iter(&self) -> impl Iterator<Item = &dyn NoteVerifier> {
+        self.list.iter().map(AsRef::as_ref)
+    }
+
+    /// The verifiers for which `keep` is true (sharing them, in order).
+    #[must_use]
+    pub fn filter(&self, keep: impl Fn(&dyn NoteVerifier) -> bool) -> Self {
+        Self {
+            list: self
+                .list
+                .iter()
+                .filter(|v| keep(v.as_ref()))
+                .map(Arc::clone)
+                .collect(),
+        }
     }
 
     /// The verifier for `name`+`key_hash`, `None` if unknown.
@@ -806,6 +838,9 @@ impl NoteVerifier for Ed25519NoteVerifier {
     fn key_hash(&self) -> u32 {
         self.key_hash
     }
+    fn public_key(&self) -> &PublicKey {
+        &self.key
+    }
     /// signed-note type `0x01`: the signature is a bare Ed25519 signature over the note text
     /// itself, and carries no timestamp.
     fn verify(&self, msg: &[u8], signature: &[u8]) -> Result<SignatureInfo, SignatureError> {
@@ -971,6 +1006,9 @@ impl NoteVerifier for RekorNoteVerifier {
     }
     fn key_hash(&self) -> u32 {
         self.key_hash
+    }
+    fn public_key(&self) -> &PublicKey {
+        &self.key
     }
     fn verify(&self, msg: &[u8], signature: &[u8]) -> Result<SignatureInfo, SignatureError> {
         self.key.verify(msg, signature)?;
@@ -1142,6 +1180,9 @@ impl NoteVerifier for CosignatureV1Verifier {
     }
     fn key_hash(&self) -> u32 {
         self.key_hash
+    }
+    fn public_key(&self) -> &PublicKey {
+        &self.key
     }
     /// tlog-cosignature type `0x04`: the signature is an 8-byte big-endian timestamp followed
     /// by an Ed25519 signature over `cosignature/v1\ntime <ts>\n<body>` (not over the note

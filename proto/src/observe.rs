@@ -1,5 +1,5 @@
-//! What a log monitor sees in one entry: its kind, the signer's identity, the artifact digest
-//! and a time, read from the entry's canonical Rekor body (as a tlog-tiles entry bundle holds
+//! What a log monitor sees in one entry: its kind, every signer's identity and time, and the
+//! artifact digest, read from the entry's canonical Rekor body (as a tlog-tiles entry bundle holds
 //! it, from a log that may be malicious).
 //!
 //! Sources: sigstore/rekor `pkg/types/hashedrekord/v0.0.1`, `pkg/types/dsse/v0.0.1` and
@@ -11,32 +11,41 @@
 //! issues; the Fulcio certificate profile for the identity ([`crate::cert::Identity`]: first SAN
 //! and OIDC issuer extension).
 //!
-//! Field by kind:
+//! An entry has one signer per signature it records: every one is read, in the order of the
+//! body, and reported in [`ObservedEntry::signers`] (a monitor rule that looked at the first
+//! signer only would miss a watched key placed second, or sorted second by the log).
 //!
-//! | kind | `san` / `issuer` | `digest` | `time` | `key_id` |
-//! |---|---|---|---|---|
-//! | hashedrekord, certificate | from the certificate | `data.hash` | cert notBefore | none |
-//! | hashedrekord, public key | none | `data.hash` | none | SHA-256(SPKI) |
-//! | dsse (stored form) | first signature's verifier | `payloadHash` | cert notBefore | key only |
-//! | dsse (proposed form) | first verifier | SHA-256 of the payload | cert notBefore | key only |
-//! | intoto 0.0.2 | first signature's `publicKey` | `payloadHash` (proposed form without it: SHA-256 of the payload) | cert notBefore | key only |
-//! | precert | precertificate (`chain[0]`) | none | notBefore | none |
+//! Fields by kind:
+//!
+//! | kind | `signers` (`san` / `issuer` / `time` / `key_id` each) | `digest` |
+//! |---|---|---|
+//! | hashedrekord, certificate | one: from the certificate, cert notBefore | `data.hash` |
+//! | hashedrekord, public key | one: SHA-256(SPKI) only | `data.hash` |
+//! | dsse (stored form) | one per `signatures[]` entry, from its `verifier` | `payloadHash` |
+//! | dsse (proposed form) | one per `verifiers[]` entry | SHA-256 of the payload |
+//! | intoto 0.0.2 | one per envelope signature, from its `publicKey` | `payloadHash` (proposed form without it: SHA-256 of the payload) |
+//! | precert | one: the precertificate (`chain[0]`; the rest of the chain are CAs) | none |
+//!
+//! A signer is a certificate (`san`, `issuer`, `time` = notBefore, no `key_id`) or a public key
+//! (`key_id` = lowercase hex SHA-256 of the SPKI DER, nothing else).
 //!
 //! The time: C2SP tlog-tiles entry bundles carry only the entry bodies, not Rekor's
 //! `integratedTime`, so the only time an entry holds is its certificate's notBefore. For
 //! Fulcio-style short-lived certificates (10 minutes) that is the signing time within minutes.
-//! Keyed entries carry no time at all (`time` is `None`); a caller that wants time-based rules
+//! Keyed signers carry no time at all (`time` is `None`); a caller that wants time-based rules
 //! to cover them may fill in its own observation time.
 //!
 //! What this module does not do: verify signatures, certificate chains, validity periods or
 //! SCTs (the log checked signatures when it accepted the entry), or look inside DSSE payloads
 //! (the stored dsse form keeps only the payload's hash, so `digest` is the hash of the in-toto
-//! statement, not of its subjects). A DSSE or intoto entry with several signatures reports the
-//! identity of its first signature's key only (Sigstore clients write one). No I/O and no clock.
+//! statement, not of its subjects). Signers are not deduplicated: the same certificate or key
+//! under two signatures is reported twice (callers that count entries per identity dedupe).
+//! A key or certificate that does not parse, in any position, makes the whole entry an error.
+//! No I/O and no clock.
 //!
-//! intoto 0.0.2 entries are reported as `EntryKind::Other("intoto")` with the signer, digest
-//! and time filled in (see [`EntryKind::Other`]), so that a rule watching an identity sees
-//! them; a dedicated variant would break exhaustive matches of downstream crates.
+//! intoto 0.0.2 entries are reported as `EntryKind::Other("intoto")` with the signers and
+//! digest filled in (see [`EntryKind::Other`]), so that a rule watching an identity sees them;
+//! a dedicated variant would break exhaustive matches of downstream crates.
 
 use crate::bundle::Base64Bytes;
 use crate::cert::{CertError, Identity};
@@ -86,7 +95,7 @@ pub enum EntryKind {
     Precert,
     /// Any other kind or version, as `"<kind>"` for an unknown kind or `"<kind> <apiVersion>"`
     /// for a known kind at an unknown version. Nothing else is read from it, except for
-    /// `"intoto"` (intoto 0.0.2): its signer, digest and time are read like a dsse entry's.
+    /// `"intoto"` (intoto 0.0.2): its signers and digest are read like a dsse entry's.
     Other(String),
 }
 
@@ -102,6 +111,29 @@ impl EntryKind {
     }
 }
 
+/// One signer of an entry: a certificate's identity or a public key (see the module docs).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObservedSigner {
+    /// The certificate's first SAN value; `None` for a public key (or a certificate without
+    /// SAN).
+    pub san: Option<String>,
+    /// The OIDC issuer from the certificate's Fulcio extension (.1.8, else .1.1).
+    pub issuer: Option<String>,
+    /// Unix seconds: the certificate's notBefore. Entry bundles carry no integratedTime, and
+    /// public keys have no time (`None`).
+    pub time: Option<i64>,
+    /// Lowercase hex SHA-256 of the SubjectPublicKeyInfo DER, for a public key only.
+    pub key_id: Option<String>,
+}
+
+impl ObservedSigner {
+    /// Whether this signer is a certificate (even one without SAN or issuer), not a key.
+    #[must_use]
+    pub fn has_certificate(&self) -> bool {
+        self.key_id.is_none()
+    }
+}
+
 /// What the monitor rules look at in one entry (see the module docs for each field by kind).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObservedEntry {
@@ -109,30 +141,12 @@ pub struct ObservedEntry {
     pub index: u64,
     /// The entry kind.
     pub kind: EntryKind,
-    /// The certificate's first SAN value; `None` for keyed entries (public key, no certificate).
-    pub san: Option<String>,
-    /// The OIDC issuer from the certificate's Fulcio extension (.1.8, else .1.1).
-    pub issuer: Option<String>,
     /// `"<algorithm>:<hex>"` (normally `sha256:`): the hashedrekord data hash or the dsse
     /// payloadHash; `None` for precert.
     pub digest: Option<String>,
-    /// Unix seconds: the certificate's notBefore. Entry bundles carry no integratedTime, and
-    /// keyed entries have no time (`None`).
-    pub time: Option<i64>,
-    /// Lowercase hex SHA-256 of the SubjectPublicKeyInfo DER, for keyed entries only.
-    pub key_id: Option<String>,
-}
-
-impl ObservedEntry {
-    /// Whether the entry carries a certificate (precert or a cert-bearing signature entry),
-    /// even one without SAN or issuer: a known kind whose signer is not a key.
-    pub fn has_certificate(&self) -> bool {
-        match self.kind {
-            EntryKind::Precert => true,
-            EntryKind::HashedRekord | EntryKind::Dsse => self.key_id.is_none(),
-            EntryKind::Other(ref k) => k == KIND_INTOTO && self.key_id.is_none(),
-        }
-    }
+    /// Every signer of the entry, in the order of the body: at least one for a known kind
+    /// (hashedrekord, dsse, precert, intoto), none for [`EntryKind::Other`] kinds.
+    pub signers: Vec<ObservedSigner>,
 }
 
 /// Why an entry body could not be read.
@@ -173,8 +187,8 @@ pub enum EntryError {
         index: u64,
         /// The entry kind.
         kind: &'static str,
-        /// The JSON field holding it.
-        field: &'static str,
+        /// The JSON field holding it, e.g. `signatures[1].verifier`.
+        field: String,
         /// What is wrong.
         reason: String,
     },
@@ -185,21 +199,12 @@ pub enum EntryError {
         index: u64,
         /// The entry kind.
         kind: &'static str,
-        /// The JSON field holding it.
-        field: &'static str,
+        /// The JSON field holding it, e.g. `signatures[1].verifier`.
+        field: String,
         /// The parse error.
         #[source]
         source: CertError,
     },
-}
-
-/// The signer of an entry, as read from a certificate or a key.
-#[derive(Default)]
-struct Signer {
-    san: Option<String>,
-    issuer: Option<String>,
-    time: Option<i64>,
-    key_id: Option<String>,
 }
 
 /// Reads an entry's canonical body.
@@ -228,11 +233,8 @@ pub fn observe(index: u64, body: &[u8]) -> Result<ObservedEntry, EntryError> {
     let mut out = ObservedEntry {
         index,
         kind: EntryKind::Other(kind.to_owned()),
-        san: None,
-        issuer: None,
         digest: None,
-        time: None,
-        key_id: None,
+        signers: Vec::new(),
     };
     let known = [KIND_HASHEDREKORD, KIND_DSSE, KIND_PRECERT, KIND_INTOTO];
     if !known.contains(&kind) {
@@ -247,97 +249,110 @@ pub fn observe(index: u64, body: &[u8]) -> Result<ObservedEntry, EntryError> {
         out.kind = EntryKind::Other(format!("{kind} {api_version}"));
         return Ok(out);
     }
-    let signer = if kind == KIND_PRECERT {
+    if kind == KIND_PRECERT {
         out.kind = EntryKind::Precert;
-        observe_precert(index, map.get("spec"))?
-    } else {
-        let spec_err = |kind: &'static str, e: RekorError| EntryError::Spec {
-            index,
-            kind,
-            reason: e.to_string(),
-        };
-        let parsed = ProposedEntry::from_value(value.clone()).map_err(|e| {
-            spec_err(
-                if kind == KIND_DSSE {
-                    KIND_DSSE
-                } else if kind == KIND_INTOTO {
-                    KIND_INTOTO
-                } else {
-                    KIND_HASHEDREKORD
-                },
-                e,
-            )
-        })?;
-        match parsed {
-            ProposedEntry::HashedRekordV001(h) => {
-                out.kind = EntryKind::HashedRekord;
-                out.digest = Some(digest_string(&h.data.hash));
-                read_signer(
-                    index,
-                    KIND_HASHEDREKORD,
-                    "signature.publicKey.content",
-                    &h.signature.public_key.content,
-                )?
-            }
-            ProposedEntry::DsseV001(d) => {
-                out.kind = EntryKind::Dsse;
-                let (payload_digest, verifier) = match &d {
-                    DsseV001::Canonical(c) => (
-                        digest_string(&c.payload_hash),
-                        c.signatures.first().map(|s| &s.verifier),
-                    ),
-                    DsseV001::Proposed(p) => {
-                        let env = p.parse_envelope().map_err(|e| spec_err(KIND_DSSE, e))?;
-                        (
-                            format!("sha256:{}", hex::encode(digest(&SHA256, &env.payload))),
-                            p.verifiers.first(),
-                        )
-                    }
-                };
-                out.digest = Some(payload_digest);
-                let verifier = verifier.ok_or_else(|| EntryError::Spec {
-                    index,
-                    kind: KIND_DSSE,
-                    reason: "no signatures".into(),
-                })?;
-                read_signer(index, KIND_DSSE, "verifier", verifier)?
-            }
-            ProposedEntry::IntotoV002(i) => {
-                let c = &i.content;
-                out.digest = Some(match (&c.payload_hash, &c.envelope.payload) {
-                    (Some(h), _) => digest_string(h),
-                    (None, Some(_)) => {
-                        let payload = c
-                            .envelope
-                            .payload_bytes()
-                            .map_err(|e| spec_err(KIND_INTOTO, e))?;
-                        format!("sha256:{}", hex::encode(digest(&SHA256, &payload)))
-                    }
-                    (None, None) => {
-                        return Err(EntryError::Spec {
+        out.signers.push(observe_precert(index, map.get("spec"))?);
+        return Ok(out);
+    }
+    let spec_err = |kind: &'static str, e: RekorError| EntryError::Spec {
+        index,
+        kind,
+        reason: e.to_string(),
+    };
+    let no_signatures = |kind: &'static str| EntryError::Spec {
+        index,
+        kind,
+        reason: "no signatures".into(),
+    };
+    let parsed = ProposedEntry::from_value(value.clone()).map_err(|e| {
+        spec_err(
+            if kind == KIND_DSSE {
+                KIND_DSSE
+            } else if kind == KIND_INTOTO {
+                KIND_INTOTO
+            } else {
+                KIND_HASHEDREKORD
+            },
+            e,
+        )
+    })?;
+    match parsed {
+        ProposedEntry::HashedRekordV001(h) => {
+            out.kind = EntryKind::HashedRekord;
+            out.digest = Some(digest_string(&h.data.hash));
+            out.signers.push(read_signer(
+                index,
+                KIND_HASHEDREKORD,
+                || "signature.publicKey.content".to_owned(),
+                &h.signature.public_key.content,
+            )?);
+        }
+        ProposedEntry::DsseV001(d) => {
+            out.kind = EntryKind::Dsse;
+            match &d {
+                DsseV001::Canonical(c) => {
+                    out.digest = Some(digest_string(&c.payload_hash));
+                    for (i, s) in c.signatures.iter().enumerate() {
+                        out.signers.push(read_signer(
                             index,
-                            kind: KIND_INTOTO,
-                            reason: "neither payloadHash nor payload".into(),
-                        })
+                            KIND_DSSE,
+                            || format!("signatures[{i}].verifier"),
+                            &s.verifier,
+                        )?);
                     }
-                });
-                let first = c
-                    .envelope
-                    .signatures
-                    .first()
-                    .ok_or_else(|| EntryError::Spec {
-                        index,
-                        kind: KIND_INTOTO,
-                        reason: "no signatures".into(),
-                    })?;
-                read_signer(index, KIND_INTOTO, "publicKey", &first.public_key)?
+                }
+                DsseV001::Proposed(p) => {
+                    let env = p.parse_envelope().map_err(|e| spec_err(KIND_DSSE, e))?;
+                    out.digest = Some(format!(
+                        "sha256:{}",
+                        hex::encode(digest(&SHA256, &env.payload))
+                    ));
+                    for (i, v) in p.verifiers.iter().enumerate() {
+                        out.signers.push(read_signer(
+                            index,
+                            KIND_DSSE,
+                            || format!("proposedContent.verifiers[{i}]"),
+                            v,
+                        )?);
+                    }
+                }
+            }
+            if out.signers.is_empty() {
+                return Err(no_signatures(KIND_DSSE));
             }
         }
-    };
-    out.san = signer.san;
-    out.issuer = signer.issuer;
-    out.time = signer.time;
-    out.key_id = signer.key_id;
+        ProposedEntry::IntotoV002(i) => {
+            let c = &i.content;
+            out.digest = Some(match (&c.payload_hash, &c.envelope.payload) {
+                (Some(h), _) => digest_string(h),
+                (None, Some(_)) => {
+                    let payload = c
+                        .envelope
+                        .payload_bytes()
+                        .map_err(|e| spec_err(KIND_INTOTO, e))?;
+                    format!("sha256:{}", hex::encode(digest(&SHA256, &payload)))
+                }
+                (None, None) => {
+                    return Err(EntryError::Spec {
+                        index,
+                        kind: KIND_INTOTO,
+                        reason: "neither payloadHash nor payload".into(),
+                    })
+                }
+            });
+            for (i, s) in c.envelope.signatures.iter().enumerate() {
+                out.signers.push(read_signer(
+                    index,
+                    KIND_INTOTO,
+                    || format!("envelope.signatures[{i}].publicKey"),
+                    &s.public_key,
+                )?);
+            }
+            if out.signers.is_empty() {
+                return Err(no_signatures(KIND_INTOTO));
+            }
+        }
+    }
     Ok(out)
 }
 
@@ -358,7 +373,7 @@ struct PrecertSpec {
     chain: Vec<Base64Bytes>,
 }
 
-fn observe_precert(index: u64, spec: Option<&Value>) -> Result<Signer, EntryError> {
+fn observe_precert(index: u64, spec: Option<&Value>) -> Result<ObservedSigner, EntryError> {
     let spec = spec.ok_or(EntryError::MissingField {
         index,
         field: "spec",
@@ -373,28 +388,29 @@ fn observe_precert(index: u64, spec: Option<&Value>) -> Result<Signer, EntryErro
         kind: KIND_PRECERT,
         reason: "empty chain".into(),
     })?;
-    cert_signer(index, KIND_PRECERT, "chain[0]", first)
+    cert_signer(index, KIND_PRECERT, &|| "chain[0]".to_owned(), first)
 }
 
-/// Reads a PEM `CERTIFICATE` or `PUBLIC KEY` (the bytes carried, base64, in the entry).
+/// Reads a PEM `CERTIFICATE` or `PUBLIC KEY` (the bytes carried, base64, in the entry);
+/// `field` names where it is, for errors.
 fn read_signer(
     index: u64,
     kind: &'static str,
-    field: &'static str,
+    field: impl Fn() -> String,
     pem_bytes: &[u8],
-) -> Result<Signer, EntryError> {
+) -> Result<ObservedSigner, EntryError> {
     let pem_err = |reason: String| EntryError::Pem {
         index,
         kind,
-        field,
+        field: field(),
         reason,
     };
     let block = pem::parse(pem_bytes).map_err(|e| pem_err(e.to_string()))?;
     match block.tag() {
-        "CERTIFICATE" => cert_signer(index, kind, field, block.contents()),
-        "PUBLIC KEY" => Ok(Signer {
+        "CERTIFICATE" => cert_signer(index, kind, &field, block.contents()),
+        "PUBLIC KEY" => Ok(ObservedSigner {
             key_id: Some(hex::encode(digest(&SHA256, block.contents()))),
-            ..Signer::default()
+            ..ObservedSigner::default()
         }),
         other => Err(pem_err(format!("PEM block is {other:?}"))),
     }
@@ -403,13 +419,13 @@ fn read_signer(
 fn cert_signer(
     index: u64,
     kind: &'static str,
-    field: &'static str,
+    field: &dyn Fn() -> String,
     der: &[u8],
-) -> Result<Signer, EntryError> {
+) -> Result<ObservedSigner, EntryError> {
     let cert_err = |source: CertError| EntryError::Certificate {
         index,
         kind,
-        field,
+        field: field(),
         source,
     };
     let (rest, cert) = X509Certificate::from_der(der).map_err(|e| {
@@ -423,7 +439,7 @@ fn cert_signer(
         }));
     }
     let identity = Identity::from_certificate(&cert).map_err(cert_err)?;
-    Ok(Signer {
+    Ok(ObservedSigner {
         san: identity.san().map(str::to_owned),
         issuer: identity.issuer,
         time: Some(cert.validity().not_before.timestamp()),
@@ -436,6 +452,12 @@ fn cert_signer(
 mod tests {
     use super::*;
     use crate::rekor::HashedRekordV001;
+
+    /// The one signer of `e`.
+    fn only(e: &ObservedEntry) -> &ObservedSigner {
+        assert_eq!(e.signers.len(), 1, "{e:?}");
+        &e.signers[0]
+    }
 
     /// Fulcio-profile leaves and entry bodies from `testdata/sigstore` (identity
     /// alice@example.com, issuer http://127.0.0.1:8080/default).
@@ -525,32 +547,35 @@ mod tests {
         assert_eq!(e.index, 7);
         assert_eq!(e.kind, EntryKind::HashedRekord);
         assert_eq!(e.kind.name(), "hashedrekord");
-        assert_eq!(e.san.as_deref(), Some("alice@example.com"));
-        assert_eq!(e.issuer.as_deref(), Some(ISSUER));
+        assert_eq!(only(&e).san.as_deref(), Some("alice@example.com"));
+        assert_eq!(only(&e).issuer.as_deref(), Some(ISSUER));
         assert_eq!(
             e.digest,
             Some(format!("sha256:{}", sha256_hex(HASHEDREKORD_ARTIFACT)))
         );
-        assert_eq!(e.time, Some(HASHEDREKORD_NOT_BEFORE));
-        assert_eq!(e.key_id, None);
-        assert!(e.has_certificate());
+        assert_eq!(only(&e).time, Some(HASHEDREKORD_NOT_BEFORE));
+        assert_eq!(only(&e).key_id, None);
+        assert!(only(&e).has_certificate());
     }
 
     #[test]
     fn hashedrekord_with_public_key() {
         let e = observe(0, REKOR_HASHEDREKORD).unwrap();
         assert_eq!(e.kind, EntryKind::HashedRekord);
-        assert_eq!((&e.san, &e.issuer, e.time), (&None, &None, None));
+        assert_eq!(
+            (&only(&e).san, &only(&e).issuer, only(&e).time),
+            (&None, &None, None)
+        );
         // `openssl pkey -pubin -outform DER | sha256sum` of the entry's public key.
         assert_eq!(
-            e.key_id.as_deref(),
+            only(&e).key_id.as_deref(),
             Some("d4371c17ac9488dd21fbab5fafe12d8d371ffb30bb203fe70a666774a67940ad")
         );
         assert_eq!(
             e.digest.as_deref(),
             Some("sha256:c98c24b677eff44860afea6f493bbaec5bb1c4cbb209c6fc2bbb47f66ff2ad31")
         );
-        assert!(!e.has_certificate());
+        assert!(!only(&e).has_certificate());
     }
 
     #[test]
@@ -566,13 +591,13 @@ mod tests {
     fn dsse_with_certificate() {
         let e = observe(3, DSSE_BODY).unwrap();
         assert_eq!(e.kind, EntryKind::Dsse);
-        assert_eq!(e.san.as_deref(), Some("alice@example.com"));
-        assert_eq!(e.issuer.as_deref(), Some(ISSUER));
+        assert_eq!(only(&e).san.as_deref(), Some("alice@example.com"));
+        assert_eq!(only(&e).issuer.as_deref(), Some(ISSUER));
         let v: Value = serde_json::from_slice(DSSE_BODY).unwrap();
         let payload_hash = v["spec"]["payloadHash"]["value"].as_str().unwrap();
         assert_eq!(e.digest, Some(format!("sha256:{payload_hash}")));
-        assert_eq!(e.time, Some(DSSE_NOT_BEFORE));
-        assert!(e.has_certificate());
+        assert_eq!(only(&e).time, Some(DSSE_NOT_BEFORE));
+        assert!(only(&e).has_certificate());
     }
 
     /// The public key PEM of upstream Rekor's hashedrekord test entry.
@@ -588,11 +613,11 @@ mod tests {
         let e = observe(4, &dsse(&rekor_public_key_pem())).unwrap();
         assert_eq!(e.kind, EntryKind::Dsse);
         assert_eq!(
-            e.key_id.as_deref(),
+            only(&e).key_id.as_deref(),
             Some("d4371c17ac9488dd21fbab5fafe12d8d371ffb30bb203fe70a666774a67940ad")
         );
-        assert_eq!((&e.san, e.time), (&None, None));
-        assert!(!e.has_certificate());
+        assert_eq!((&only(&e).san, only(&e).time), (&None, None));
+        assert!(!only(&e).has_certificate());
     }
 
     #[test]
@@ -604,8 +629,8 @@ mod tests {
             e.digest.as_deref(),
             Some("sha256:7ebff188cca1e3300b2e21f4a40b5b5b8c7e8f786bb95ea0c957a2e516636d5d")
         );
-        assert!(e.key_id.is_some());
-        assert!(!e.has_certificate());
+        assert!(only(&e).key_id.is_some());
+        assert!(!only(&e).has_certificate());
     }
 
     #[test]
@@ -620,17 +645,17 @@ mod tests {
         let e = observe(9, &body).unwrap();
         assert_eq!(e.kind, EntryKind::Precert);
         assert_eq!(e.kind.name(), KIND_PRECERT);
-        assert_eq!(e.san.as_deref(), Some("alice@example.com"));
+        assert_eq!(only(&e).san.as_deref(), Some("alice@example.com"));
         // Fulcio's legacy .1.1 extension holds the issuer unencoded; the fixture's OpenSSL
         // config put a DER UTF8String (tag 0x0c, length 0x16) there, read as raw bytes.
         assert_eq!(
-            e.issuer.as_deref(),
+            only(&e).issuer.as_deref(),
             Some("\u{c}\u{16}https://issuer.example")
         );
         assert_eq!(e.digest, None);
-        assert_eq!(e.key_id, None);
-        assert_eq!(e.time, Some(PRECERT_NOT_BEFORE));
-        assert!(e.has_certificate());
+        assert_eq!(only(&e).key_id, None);
+        assert_eq!(only(&e).time, Some(PRECERT_NOT_BEFORE));
+        assert!(only(&e).has_certificate());
     }
 
     #[test]
@@ -643,13 +668,13 @@ mod tests {
         ] {
             let e = observe(0, &body).unwrap();
             assert_eq!(
-                (&e.san, &e.issuer, &e.key_id),
+                (&only(&e).san, &only(&e).issuer, &only(&e).key_id),
                 (&None, &None, &None),
                 "{:?}",
                 e.kind
             );
-            assert_eq!(e.time, Some(CA_NOT_BEFORE));
-            assert!(e.has_certificate(), "{:?}", e.kind);
+            assert_eq!(only(&e).time, Some(CA_NOT_BEFORE));
+            assert!(only(&e).has_certificate(), "{:?}", e.kind);
         }
     }
 
@@ -667,12 +692,12 @@ mod tests {
             let e = observe(6, body).unwrap();
             assert_eq!(e.kind, EntryKind::Other("intoto".into()));
             assert_eq!(e.kind.name(), "intoto");
-            assert_eq!(e.san.as_deref(), Some("alice@example.com"));
-            assert_eq!(e.issuer.as_deref(), Some("http://127.0.0.1:39553"));
+            assert_eq!(only(&e).san.as_deref(), Some("alice@example.com"));
+            assert_eq!(only(&e).issuer.as_deref(), Some("http://127.0.0.1:39553"));
             assert_eq!(e.digest, Some(format!("sha256:{INTOTO_PAYLOAD_HASH}")));
-            assert_eq!(e.time, Some(1_795_918_126));
-            assert_eq!(e.key_id, None);
-            assert!(e.has_certificate());
+            assert_eq!(only(&e).time, Some(1_795_918_126));
+            assert_eq!(only(&e).key_id, None);
+            assert!(only(&e).has_certificate());
         }
         // The proposed form without payloadHash: the hash of the payload.
         let mut v: Value = serde_json::from_slice(INTOTO_PROPOSED).unwrap();
@@ -689,24 +714,115 @@ mod tests {
             Value::String(Base64Bytes(rekor_public_key_pem()).encode());
         let e = observe(6, &crate::jcs::to_vec(&v).unwrap()).unwrap();
         assert_eq!(
-            e.key_id.as_deref(),
+            only(&e).key_id.as_deref(),
             Some("d4371c17ac9488dd21fbab5fafe12d8d371ffb30bb203fe70a666774a67940ad")
         );
-        assert_eq!((&e.san, e.time), (&None, None));
-        assert!(!e.has_certificate());
+        assert_eq!((&only(&e).san, only(&e).time), (&None, None));
+        assert!(!only(&e).has_certificate());
 
         // Another version is not read; a broken intoto body is an error naming the kind.
         let mut v: Value = serde_json::from_slice(INTOTO_STORED).unwrap();
         v["apiVersion"] = "0.0.1".into();
         let e = observe(6, &crate::jcs::to_vec(&v).unwrap()).unwrap();
         assert_eq!(e.kind, EntryKind::Other("intoto 0.0.1".into()));
-        assert_eq!((&e.san, &e.digest), (&None, &None));
-        assert!(!e.has_certificate());
+        assert_eq!((&e.signers, &e.digest), (&vec![], &None));
         let mut v: Value = serde_json::from_slice(INTOTO_STORED).unwrap();
         v["spec"]["content"]["envelope"]["signatures"] = serde_json::json!([]);
         let err = observe(6, &crate::jcs::to_vec(&v).unwrap()).unwrap_err();
         assert!(
             matches!(err, EntryError::Spec { kind: "intoto", .. }),
+            "{err}"
+        );
+    }
+
+    /// The certificate of the intoto fixture: alice@example.com from another issuer
+    /// (http://127.0.0.1:39553) than the dsse and hashedrekord ones.
+    fn intoto_cert_pem() -> Vec<u8> {
+        let v: Value = serde_json::from_slice(INTOTO_STORED).unwrap();
+        let b64: Base64Bytes = serde_json::from_value(
+            v["spec"]["content"]["envelope"]["signatures"][0]["publicKey"].clone(),
+        )
+        .unwrap();
+        b64.0
+    }
+
+    const REKOR_KEY_ID: &str = "d4371c17ac9488dd21fbab5fafe12d8d371ffb30bb203fe70a666774a67940ad";
+
+    /// Every signer of a multi-signature entry is reported, in body order, in each form the
+    /// log could serve: a watched key or another identity second is not hidden behind the first.
+    #[test]
+    fn every_signer_of_multi_signature_entries() {
+        let key = rekor_public_key_pem();
+        let other = intoto_cert_pem();
+        let check = |e: &ObservedEntry, first_issuer: &str| {
+            assert_eq!(e.signers.len(), 3, "{e:?}");
+            assert_eq!(e.signers[0].san.as_deref(), Some("alice@example.com"));
+            assert_eq!(e.signers[0].issuer.as_deref(), Some(first_issuer));
+            assert!(e.signers[0].has_certificate());
+            assert_eq!(e.signers[1].key_id.as_deref(), Some(REKOR_KEY_ID));
+            assert_eq!((&e.signers[1].san, e.signers[1].time), (&None, None));
+            assert!(!e.signers[1].has_certificate());
+            assert_eq!(
+                e.signers[2].issuer.as_deref(),
+                Some("http://127.0.0.1:39553")
+            );
+            assert_eq!(e.signers[2].time, Some(1_795_918_126));
+        };
+        let b64 = |pem: &[u8]| Value::String(Base64Bytes(pem.to_vec()).encode());
+
+        // dsse, stored form: signatures[1] and [2] carry the key and the other certificate.
+        let mut v: Value = serde_json::from_slice(DSSE_BODY).unwrap();
+        let first = v["spec"]["signatures"][0].clone();
+        let sig = |n: u8, pem: &[u8]| serde_json::json!({"signature": Base64Bytes(vec![0x30, n]).encode(), "verifier": b64(pem)});
+        v["spec"]["signatures"] = serde_json::json!([first, sig(1, &key), sig(2, &other)]);
+        let e = observe(3, &crate::jcs::to_vec(&v).unwrap()).unwrap();
+        assert_eq!(e.kind, EntryKind::Dsse);
+        check(&e, ISSUER);
+
+        // dsse, proposed form: every verifier.
+        let mut v: Value = serde_json::from_slice(REKOR_DSSE).unwrap();
+        let dsse_cert = {
+            let d: Value = serde_json::from_slice(DSSE_BODY).unwrap();
+            d["spec"]["signatures"][0]["verifier"].clone()
+        };
+        v["spec"]["proposedContent"]["verifiers"] =
+            serde_json::json!([dsse_cert, b64(&key), b64(&other)]);
+        let e = observe(2, &crate::jcs::to_vec(&v).unwrap()).unwrap();
+        check(&e, ISSUER);
+
+        // intoto, stored and proposed forms: every envelope signature's publicKey.
+        for body in [INTOTO_STORED, INTOTO_PROPOSED] {
+            let mut v: Value = serde_json::from_slice(body).unwrap();
+            let sigs = &mut v["spec"]["content"]["envelope"]["signatures"];
+            let mut s1 = sigs[0].clone();
+            s1["publicKey"] = b64(&key);
+            let mut s2 = sigs[0].clone();
+            s2["publicKey"] = b64(&other);
+            let mut s0 = sigs[0].clone();
+            s0["publicKey"] = dsse_cert.clone();
+            *sigs = serde_json::json!([s0, s1, s2]);
+            let e = observe(6, &crate::jcs::to_vec(&v).unwrap()).unwrap();
+            assert_eq!(e.kind, EntryKind::Other("intoto".into()));
+            check(&e, ISSUER);
+        }
+
+        // A signer that does not parse, second: the entry is an error naming its position.
+        let mut v: Value = serde_json::from_slice(DSSE_BODY).unwrap();
+        let first = v["spec"]["signatures"][0].clone();
+        v["spec"]["signatures"] = serde_json::json!([first, sig(1, b"not PEM")]);
+        let err = observe(3, &crate::jcs::to_vec(&v).unwrap()).unwrap_err();
+        assert!(
+            matches!(&err, EntryError::Pem { kind: "dsse", field, .. } if field == "signatures[1].verifier"),
+            "{err}"
+        );
+        let mut v: Value = serde_json::from_slice(INTOTO_STORED).unwrap();
+        let sigs = &mut v["spec"]["content"]["envelope"]["signatures"];
+        let mut bad = sigs[0].clone();
+        bad["publicKey"] = b64(&cert_pem(&[0x30, 0x03, 1, 2, 3]));
+        sigs.as_array_mut().unwrap().push(bad);
+        let err = observe(6, &crate::jcs::to_vec(&v).unwrap()).unwrap_err();
+        assert!(
+            matches!(&err, EntryError::Certificate { kind: "intoto", field, .. } if field == "envelope.signatures[1].publicKey"),
             "{err}"
         );
     }
@@ -722,8 +838,7 @@ mod tests {
         .unwrap();
         assert_eq!(e.kind, EntryKind::Other("hashedrekord 0.0.2".into()));
         assert_eq!(e.kind.name(), "hashedrekord 0.0.2");
-        assert_eq!((&e.san, &e.digest, e.time), (&None, &None, None));
-        assert!(!e.has_certificate());
+        assert_eq!((&e.signers, &e.digest), (&vec![], &None));
     }
 
     #[test]
@@ -819,12 +934,12 @@ mod tests {
         let err = observe(5, &precert(&[b"\x30\x00"])).unwrap_err();
         assert!(
             matches!(
-                err,
+                &err,
                 EntryError::Certificate {
                     kind: "precert",
-                    field: "chain[0]",
+                    field,
                     ..
-                }
+                } if field == "chain[0]"
             ),
             "{err}"
         );

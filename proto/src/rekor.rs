@@ -370,26 +370,50 @@ pub struct DsseCanonical {
     pub signatures: Vec<DsseSignatureVerifier>,
 }
 
+/// The canonical envelope bytes whose SHA-256 is a dsse 0.0.1 entry's `envelopeHash`
+/// ([`dsse_envelope_hash`]): the RFC 8785 JSON of the envelope as [`DsseEnvelope`] serializes
+/// it, so `payload`, `payloadType` and every signature's `sig` and `keyid`, an empty `keyid`
+/// left out (`{"payload":"..","payloadType":"..","signatures":[{"keyid":"k","sig":".."}]}`).
+///
+/// Rekor hashes the envelope string exactly as the client submitted it, which a verifier
+/// holding only the bundle cannot reproduce; sigstore-rs recomputes the hash over the RFC 8785
+/// JSON of the envelope, keyids included. Signet's log writes, and Signet's verifier checks,
+/// this one form: a `keyid` is part of the envelope the signer handed in and of the bundle it
+/// gets back, so it is kept on both sides (sigstore-python does not check `envelopeHash`).
+///
+/// # Errors
+/// [`RekorError::Jcs`] if canonicalization fails (not expected: the envelope holds strings).
+pub fn dsse_envelope_canonical_bytes(envelope: &DsseEnvelope) -> Result<Vec<u8>, RekorError> {
+    Ok(jcs::canonicalize(envelope)?)
+}
+
+/// A dsse 0.0.1 entry's `envelopeHash` for `envelope`: SHA-256 of
+/// [`dsse_envelope_canonical_bytes`]. The one definition the log (writing entries) and the
+/// verifier (checking a bundle's envelope against its entry) share.
+///
+/// # Errors
+/// As [`dsse_envelope_canonical_bytes`].
+pub fn dsse_envelope_hash(envelope: &DsseEnvelope) -> Result<[u8; 32], RekorError> {
+    Ok(sha256(&dsse_envelope_canonical_bytes(envelope)?))
+}
+
 impl DsseCanonical {
-    /// Builds the stored form from the envelope bytes that are hashed for `envelopeHash`,
-    /// the decoded payload and the verified `(signature, verifier)` pairs; sorts the pairs as
-    /// Rekor does.
+    /// Builds the stored form of `envelope` with its verified `(signature, verifier)` pairs:
+    /// `envelopeHash` is [`dsse_envelope_hash`], `payloadHash` the SHA-256 of the payload, and
+    /// the pairs are sorted by base64 signature text, as Rekor does.
     ///
-    /// Rekor hashes the envelope string exactly as submitted; sigstore-rs recomputes the hash
-    /// over the compact sorted-key JSON of the envelope (`jcs::canonicalize(&envelope)`), so a
-    /// log that wants both to agree re-serializes the envelope canonically first.
-    #[must_use]
+    /// # Errors
+    /// As [`dsse_envelope_hash`].
     pub fn new(
-        envelope_bytes: &[u8],
-        payload: &[u8],
+        envelope: &DsseEnvelope,
         mut signatures: Vec<DsseSignatureVerifier>,
-    ) -> Self {
+    ) -> Result<Self, RekorError> {
         signatures.sort_by_cached_key(|s| s.signature.encode());
-        DsseCanonical {
-            envelope_hash: HashValue::sha256(&sha256(envelope_bytes)),
-            payload_hash: HashValue::sha256(&sha256(payload)),
+        Ok(DsseCanonical {
+            envelope_hash: HashValue::sha256(&dsse_envelope_hash(envelope)?),
+            payload_hash: HashValue::sha256(&sha256(&envelope.payload)),
             signatures,
-        }
+        })
     }
 }
 
@@ -1184,6 +1208,47 @@ mod tests {
         assert!(String::from_utf8(with_keyid)
             .unwrap()
             .contains(r#""keyid":"k1""#));
+    }
+
+    /// The one envelope form behind `envelopeHash`: RFC 8785 JSON with keyids kept (an empty one
+    /// left out), whatever order or spacing the submitted text had.
+    #[test]
+    fn dsse_envelope_hash_keeps_keyids() {
+        use crate::bundle::DsseSignature;
+        let env = |keyid: &str| DsseEnvelope {
+            payload: Base64Bytes(b"{}".to_vec()),
+            payload_type: "application/vnd.in-toto+json".into(),
+            signatures: vec![DsseSignature {
+                sig: Base64Bytes(vec![1, 2, 3]),
+                keyid: keyid.into(),
+            }],
+        };
+        assert_eq!(
+            dsse_envelope_canonical_bytes(&env("")).unwrap(),
+            br#"{"payload":"e30=","payloadType":"application/vnd.in-toto+json","signatures":[{"sig":"AQID"}]}"#
+        );
+        assert_eq!(
+            dsse_envelope_canonical_bytes(&env("key-1")).unwrap(),
+            br#"{"payload":"e30=","payloadType":"application/vnd.in-toto+json","signatures":[{"keyid":"key-1","sig":"AQID"}]}"#
+        );
+        // The hash binds the keyid, and does not depend on how the text was written.
+        assert_ne!(
+            dsse_envelope_hash(&env("")).unwrap(),
+            dsse_envelope_hash(&env("key-1")).unwrap()
+        );
+        let submitted = r#" { "signatures" : [ { "sig":"AQID", "keyid":"key-1" } ],
+            "payloadType":"application/vnd.in-toto+json", "payload":"e30=" }"#;
+        let parsed: DsseEnvelope = serde_json::from_str(submitted).unwrap();
+        assert_eq!(
+            dsse_envelope_hash(&parsed).unwrap(),
+            dsse_envelope_hash(&env("key-1")).unwrap()
+        );
+        let c = DsseCanonical::new(&parsed, vec![]).unwrap();
+        assert_eq!(
+            c.envelope_hash.value,
+            hex::encode(dsse_envelope_hash(&parsed).unwrap())
+        );
+        assert_eq!(c.payload_hash.value, hex::encode(sha256(b"{}")));
     }
 
     #[test]

@@ -50,13 +50,18 @@
 //!
 //! * `witness NAME VKEY [URL]`: NAME is a local label, unique in the file. VKEY is a C2SP
 //!   `cosignature/v1` verifier key `<keyname>+<8 hex digits>+<base64(0x04 || Ed25519 key)>`;
-//!   two witnesses may not share a key. URL is the witness's submission prefix
+//!   two witnesses may not share a key: keys are compared by their bytes, so one key under two
+//!   key names (two vkeys with different key hashes) is refused too. URL is the witness's submission prefix
 //!   (`http://` or `https://`); `add-checkpoint` is POSTed to `URL + "/add-checkpoint"`.
 //! * `quorum K`: at most once; `1 <= K <=` the number of witnesses. Without a `quorum` line
 //!   every listed witness must cosign.
 //!
 //! At least one witness is required. Unknown keywords, duplicate names or keys, bad vkeys,
-//! extra fields and out-of-range quorums are errors that name the line.
+//! extra fields and out-of-range quorums are errors that name the line. A log also refuses a
+//! policy that lists its own key ([`WitnessPolicyFile::check_not_log_keys`]).
+//!
+//! Counting: [`check_quorum`] is the one rule the log, the verifier and the monitor apply to a
+//! cosigned checkpoint: distinct witness keys, by key bytes, the log's own keys excluded.
 //!
 //! What this module does not do: no HTTP, no storage (the caller persists [`LogState`] before
 //! answering, atomically with the check), no clock (cosignature timestamps are arguments), no
@@ -66,10 +71,11 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 
 use crate::checkpoint::{CheckpointError, SignedCheckpoint, UnverifiedCheckpoint};
+use crate::keys::PublicKey;
 use crate::merkle::{verify_consistency, Hash, EMPTY_ROOT};
 use crate::note::{
     CosignatureV1Signer, CosignatureV1Verifier, KeyName, Note, NoteError, NoteSignature,
-    NoteSigner, VKeyError, Verifiers,
+    NoteSigner, NoteVerifier, VKeyError, Verifiers,
 };
 
 /// Largest number of consistency proof lines a request may carry.
@@ -456,13 +462,28 @@ pub enum WitnessPolicyError {
         /// The name.
         name: String,
     },
-    /// Two witnesses have the same key.
-    #[error("witness policy line {line}: duplicate witness key {key}")]
+    /// Two witnesses have the same public key (whatever their names, key names or key
+    /// hashes): one key is one witness, and would otherwise count twice towards the quorum.
+    #[error(
+        "witness policy line {line}: witness {name:?} has the same public key as witness \
+         {first:?}; one key counts once towards the quorum, so list it once"
+    )]
     DuplicateKey {
-        /// 1-based line number.
+        /// 1-based line number (0 when checking a policy built in code).
         line: usize,
-        /// The key name and hash.
-        key: String,
+        /// The later witness.
+        name: String,
+        /// The witness listed first with that key.
+        first: String,
+    },
+    /// A witness has one of the log's own keys: the log could cosign its own checkpoints.
+    #[error(
+        "witness policy: witness {name:?} has the log's own key; the log cannot witness its \
+         own checkpoints, list independent witnesses only"
+    )]
+    LogKey {
+        /// The witness.
+        name: String,
     },
     /// The policy lists no witness.
     #[error("witness policy lists no witness")]
@@ -532,7 +553,8 @@ impl WitnessPolicyFile {
     /// A [`WitnessPolicyError`] naming the first offending line.
     pub fn parse(text: &str) -> Result<Self, WitnessPolicyError> {
         let mut witnesses: Vec<PolicyWitness> = Vec::new();
-        let mut keys: Vec<(String, u32)> = Vec::new();
+        // The public key bytes of each witness, in `witnesses` order.
+        let mut keys: Vec<Vec<u8>> = Vec::new();
         let mut quorum: Option<(usize, usize)> = None;
         for (i, raw) in text.lines().enumerate() {
             let line = i + 1;
@@ -562,11 +584,12 @@ impl WitnessPolicyFile {
                     }
                     let v = CosignatureV1Verifier::from_vkey(vkey)
                         .map_err(|source| WitnessPolicyError::BadVKey { line, source })?;
-                    let key = key_id(&v);
-                    if keys.contains(&key) {
+                    let key = key_bytes(&v);
+                    if let Some(i) = keys.iter().position(|k| *k == key) {
                         return Err(WitnessPolicyError::DuplicateKey {
                             line,
-                            key: format!("{}+{:08x}", key.0, key.1),
+                            name: (*name).to_owned(),
+                            first: witnesses[i].name.clone(),
                         });
                     }
                     keys.push(key);
@@ -645,28 +668,127 @@ impl WitnessPolicyFile {
             });
         }
         let mut out = Verifiers::new();
-        let mut keys: Vec<(String, u32)> = Vec::new();
+        let mut keys: Vec<(Vec<u8>, &str)> = Vec::new();
         for w in &self.witnesses {
             let v = w
                 .verifier()
                 .map_err(|source| WitnessPolicyError::BadVKey { line: 0, source })?;
-            let key = key_id(&v);
-            if keys.contains(&key) {
+            let key = key_bytes(&v);
+            if let Some((_, first)) = keys.iter().find(|(k, _)| *k == key) {
                 return Err(WitnessPolicyError::DuplicateKey {
                     line: 0,
-                    key: format!("{}+{:08x}", key.0, key.1),
+                    name: w.name.clone(),
+                    first: (*first).to_owned(),
                 });
             }
-            keys.push(key);
+            keys.push((key, &w.name));
             out.push(v);
         }
         Ok(out)
     }
+
+    /// Refuses a policy that lists one of `log_keys` (the log's own keys: its checkpoint
+    /// note keys) as a witness: the log would count its own cosignatures. Keys are compared
+    /// by their bytes, whatever the key type or name.
+    ///
+    /// # Errors
+    /// [`WitnessPolicyError::LogKey`] naming the first such witness; as
+    /// [`WitnessPolicyFile::verifiers`] for a bad vkey.
+    pub fn check_not_log_keys(&self, log_keys: &[&PublicKey]) -> Result<(), WitnessPolicyError> {
+        for w in &self.witnesses {
+            let v = w
+                .verifier()
+                .map_err(|source| WitnessPolicyError::BadVKey { line: 0, source })?;
+            if is_log_key(&v, log_keys) {
+                return Err(WitnessPolicyError::LogKey {
+                    name: w.name.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
 }
 
-fn key_id(v: &CosignatureV1Verifier) -> (String, u32) {
-    use crate::note::NoteVerifier as _;
-    (v.name().to_owned(), v.key_hash())
+/// The bytes that identify a verifier's key (its SPKI DER).
+fn key_bytes(v: &dyn NoteVerifier) -> Vec<u8> {
+    v.public_key().spki_der().to_vec()
+}
+
+fn is_log_key(v: &dyn NoteVerifier, log_keys: &[&PublicKey]) -> bool {
+    log_keys
+        .iter()
+        .any(|k| k.spki_der() == v.public_key().spki_der())
+}
+
+/// Why a checkpoint does not carry its witness quorum ([`check_quorum`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum QuorumError {
+    /// Fewer distinct witness keys than the quorum validly cosigned.
+    #[error("{valid} distinct witness keys cosigned the checkpoint, the quorum is {quorum}")]
+    NotMet {
+        /// Distinct witness keys with a valid cosignature.
+        valid: usize,
+        /// The quorum.
+        quorum: usize,
+    },
+    /// The quorum is 0 or more than the distinct witness keys (log keys left out): no
+    /// checkpoint can meet it, or every checkpoint would.
+    #[error(
+        "a quorum of {quorum} is not between 1 and the {keys} distinct witness keys (the log's \
+         own keys do not count)"
+    )]
+    Unreachable {
+        /// The quorum.
+        quorum: usize,
+        /// Distinct witness keys.
+        keys: usize,
+    },
+    /// A known witness's cosignature does not verify (or a signature matches two verifiers).
+    #[error("witness cosignature: {0}")]
+    Cosignature(NoteError),
+}
+
+/// The one witness quorum rule, shared by the log (before it publishes a checkpoint), the
+/// verifier and the monitor: the number of distinct witness keys, counted by their public key
+/// bytes, that validly cosigned `note` must be at least `quorum`.
+///
+/// One key listed under two names (two vkeys with different key hashes) verifies the same
+/// cosignature twice but counts once ([`Note::verify_threshold`]); a witness whose key is one
+/// of `log_keys` (the log's own keys) never counts. Every cosignature by a listed witness must
+/// verify. Returns the number of distinct witness keys that cosigned.
+///
+/// # Errors
+/// [`QuorumError::Unreachable`] for a quorum of 0 or above the distinct witness keys,
+/// [`QuorumError::Cosignature`] for a bad cosignature, [`QuorumError::NotMet`].
+pub fn check_quorum(
+    note: &Note,
+    witnesses: &Verifiers,
+    quorum: usize,
+    log_keys: &[&PublicKey],
+) -> Result<usize, QuorumError> {
+    let independent = witnesses.filter(|v| !is_log_key(v, log_keys));
+    let mut keys: Vec<&[u8]> = independent
+        .iter()
+        .map(|v| v.public_key().spki_der())
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    if quorum == 0 || quorum > keys.len() {
+        return Err(QuorumError::Unreachable {
+            quorum,
+            keys: keys.len(),
+        });
+    }
+    let valid = note
+        .verify_threshold(&independent, 0)
+        .map_err(QuorumError::Cosignature)?
+        .verified()
+        .len();
+    if valid < quorum {
+        return Err(QuorumError::NotMet { valid, quorum });
+    }
+    Ok(valid)
 }
 
 #[cfg(test)]
@@ -676,7 +798,7 @@ mod tests {
     use crate::checkpoint::Checkpoint;
     use crate::keys::Ed25519Signer;
     use crate::merkle::{leaf_hash, root_from_leaves};
-    use crate::note::{Ed25519NoteSigner, NoteVerifier as _};
+    use crate::note::Ed25519NoteSigner;
 
     const ORIGIN: &str = "example.com/log";
 
@@ -1228,5 +1350,155 @@ mod tests {
             .note()
             .verify_threshold(&verifiers, policy.quorum)
             .is_ok());
+        assert_eq!(check_quorum(cp.note(), &verifiers, 2, &[]), Ok(2));
+    }
+
+    /// Issue 15 C: one witness key under two names. Refused by the policy parser in every
+    /// spelling (same vkey, same key under another key name so another key hash, the vkey
+    /// text padded differently), and counted once by the shared quorum rule when two
+    /// verifiers for it are built in code.
+    #[test]
+    fn one_key_under_two_names_is_one_witness() {
+        let key = Ed25519Signer::from_seed(&[4; 32]).unwrap();
+        let as_a = CosignatureV1Signer::new("w.example/a", key.clone()).unwrap();
+        let as_b = CosignatureV1Signer::new("w.example/b", key).unwrap();
+        let other =
+            CosignatureV1Signer::new("w.example/c", Ed25519Signer::from_seed(&[5; 32]).unwrap())
+                .unwrap();
+        let (va, vb) = (as_a.to_vkey(), as_b.to_vkey());
+        assert_ne!(va, vb, "two names give two vkeys (and key hashes)");
+        for text in [
+            format!("witness a {va}\nwitness b {va}\nquorum 2\n"),
+            format!("witness a {va}\nwitness b {vb}\nquorum 2\n"),
+            format!(
+                "witness a {va}\nwitness c {}\nwitness b {vb}\n",
+                other.to_vkey()
+            ),
+        ] {
+            let err = WitnessPolicyFile::parse(&text).unwrap_err();
+            assert!(
+                matches!(&err, WitnessPolicyError::DuplicateKey { name, first, .. }
+                    if name == "b" && first == "a"),
+                "{text}: {err}"
+            );
+            assert!(err.to_string().contains("same public key"), "{err}");
+        }
+        // A policy built in code with the key twice is refused by `verifiers()` too.
+        let policy = WitnessPolicyFile {
+            witnesses: vec![
+                PolicyWitness {
+                    name: "a".into(),
+                    vkey: va.clone(),
+                    url: None,
+                },
+                PolicyWitness {
+                    name: "b".into(),
+                    vkey: vb.clone(),
+                    url: None,
+                },
+            ],
+            quorum: 2,
+        };
+        assert!(matches!(
+            policy.verifiers(),
+            Err(WitnessPolicyError::DuplicateKey { line: 0, .. })
+        ));
+
+        // Verifiers built in code: one cosignature, attached under both names, counts once.
+        let verifiers = Verifiers::new()
+            .with(as_a.verifier().unwrap())
+            .with(as_b.verifier().unwrap())
+            .with(other.verifier().unwrap());
+        let mut cp =
+            SignedCheckpoint::sign(Checkpoint::new(ORIGIN, 1, [1; 32]), &[&log_signer()]).unwrap();
+        cp.add_signatures(&[&as_a.at(5)]).unwrap();
+        let line = cp.note().signatures().last().unwrap().clone();
+        let mut text = String::from_utf8(cp.to_bytes()).unwrap();
+        let copied = NoteSignature {
+            name: KeyName::new("w.example/b").unwrap(),
+            key_hash: {
+                use crate::note::NoteSigner as _;
+                as_b.at(5).key_hash()
+            },
+            signature: line.signature.clone(),
+        };
+        text.push_str(&copied.to_line());
+        text.push('\n');
+        let note = Note::parse(text.as_bytes()).unwrap();
+        assert_eq!(note.signatures().len(), 3, "log, a and the copy as b");
+        assert_eq!(
+            note.verify_threshold(&verifiers, 0)
+                .unwrap()
+                .verified()
+                .len(),
+            1
+        );
+        assert!(note.verify_threshold(&verifiers, 2).is_err());
+        // Two distinct keys can make a quorum of 2 only with the other key; the key
+        // listed twice counts as one towards "distinct keys" as well.
+        assert_eq!(
+            check_quorum(&note, &verifiers, 2, &[]),
+            Err(QuorumError::NotMet {
+                valid: 1,
+                quorum: 2
+            })
+        );
+        assert_eq!(
+            check_quorum(&note, &verifiers, 3, &[]),
+            Err(QuorumError::Unreachable { quorum: 3, keys: 2 })
+        );
+        let mut with_other = note.clone();
+        with_other.add_signatures(&[&other.at(6)]).unwrap();
+        assert_eq!(check_quorum(&with_other, &verifiers, 2, &[]), Ok(2));
+        assert!(matches!(
+            check_quorum(&with_other, &verifiers, 0, &[]),
+            Err(QuorumError::Unreachable { quorum: 0, .. })
+        ));
+    }
+
+    /// Issue 15 C: the log's own key listed as a witness. Refused by the log at load
+    /// ([`WitnessPolicyFile::check_not_log_keys`]) and never counted by [`check_quorum`].
+    #[test]
+    fn the_logs_own_key_is_not_a_witness() {
+        let seed = [7u8; 32];
+        let log_key = Ed25519Signer::from_seed(&seed).unwrap();
+        let log_public = log_signer().verifier().unwrap();
+        let log_public = NoteVerifier::public_key(&log_public).clone();
+        // The same key bytes as a cosignature/v1 witness key.
+        let self_witness = CosignatureV1Signer::new("log-as-witness", log_key).unwrap();
+        let other =
+            CosignatureV1Signer::new("w.example/c", Ed25519Signer::from_seed(&[5; 32]).unwrap())
+                .unwrap();
+        let text = format!(
+            "witness self {}\nwitness c {}\nquorum 1\n",
+            self_witness.to_vkey(),
+            other.to_vkey()
+        );
+        let policy = WitnessPolicyFile::parse(&text).unwrap();
+        assert!(matches!(
+            policy.check_not_log_keys(&[&log_public]),
+            Err(WitnessPolicyError::LogKey { ref name }) if name == "self"
+        ));
+        let verifiers = policy.verifiers().unwrap();
+        let mut cp =
+            SignedCheckpoint::sign(Checkpoint::new(ORIGIN, 1, [1; 32]), &[&log_signer()]).unwrap();
+        cp.add_signatures(&[&self_witness.at(5)]).unwrap();
+        assert_eq!(check_quorum(cp.note(), &verifiers, 1, &[]), Ok(1));
+        assert_eq!(
+            check_quorum(cp.note(), &verifiers, 1, &[&log_public]),
+            Err(QuorumError::NotMet {
+                valid: 0,
+                quorum: 1
+            })
+        );
+        assert_eq!(
+            check_quorum(cp.note(), &verifiers, 2, &[&log_public]),
+            Err(QuorumError::Unreachable { quorum: 2, keys: 1 })
+        );
+        cp.add_signatures(&[&other.at(6)]).unwrap();
+        assert_eq!(
+            check_quorum(cp.note(), &verifiers, 1, &[&log_public]),
+            Ok(1)
+        );
     }
 }

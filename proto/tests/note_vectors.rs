@@ -368,6 +368,9 @@ fn wrong_key_with_matching_name_and_hash_is_an_invalid_signature() {
         fn key_hash(&self) -> u32 {
             0xc74f_20a3
         }
+        fn public_key(&self) -> &signet_proto::keys::PublicKey {
+            self.0.public_key()
+        }
         fn verify(
             &self,
             msg: &[u8],

@@ -124,15 +124,14 @@ fn dsse_body_is_byte_exact() {
     let BundleContent::DsseEnvelope(env) = &bundle.content else {
         panic!("not dsse")
     };
-    let envelope_json = signet_proto::jcs::canonicalize(env).unwrap();
     let canonical = DsseCanonical::new(
-        &envelope_json,
-        &env.payload,
+        env,
         vec![DsseSignatureVerifier {
             signature: env.signatures[0].sig.clone(),
             verifier: Base64Bytes(fixture("fake-dsse", "leaf.pem")),
         }],
-    );
+    )
+    .unwrap();
     let built = ProposedEntry::DsseV001(DsseV001::Canonical(canonical));
     built.validate().unwrap();
     assert_eq!(built.canonical_bytes().unwrap(), want);

@@ -345,10 +345,18 @@ pub enum CheckpointError {
     /// Too few witnesses cosigned the checkpoint.
     #[error("{valid} of the required {threshold} witness cosignatures verify")]
     Witnesses {
-        /// Valid cosignatures found.
+        /// Distinct witness keys with a valid cosignature.
         valid: usize,
         /// Required number.
         threshold: usize,
+    },
+    /// The witness policy can never be met as given: a threshold of 0, or more than its
+    /// distinct witness keys (one key listed twice, or a log's own key, counts once or not at
+    /// all).
+    #[error("unusable witness policy: {reason}")]
+    WitnessPolicy {
+        /// Why.
+        reason: String,
     },
 }
 

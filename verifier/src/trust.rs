@@ -270,6 +270,9 @@ impl NoteVerifier for LogIdNoteVerifier {
     fn key_hash(&self) -> u32 {
         self.key_hash
     }
+    fn public_key(&self) -> &PublicKey {
+        &self.key
+    }
     fn verify(
         &self,
         msg: &[u8],

@@ -32,7 +32,9 @@
 //!    sigstore-js writes for DSSE envelopes in `legacyCompatibility` mode: the payload hash,
 //!    payload type, the one signature and its certificate or key, as sigstore-js's
 //!    `verifyIntoto002TLogBody` does plus the key; the client-computed envelope `hash` has no
-//!    canonical form to recompute and is not checked, as in sigstore-js);
+//!    canonical form to recompute and is not checked, as in sigstore-js; for `dsse` 0.0.1: the
+//!    payload hash, the one signature and its verifier, and `envelopeHash` recomputed with
+//!    `signet_proto::rekor::dsse_envelope_hash`, the form Signet's log writes);
 //! 6. the inclusion proof recomputes the proof's root;
 //! 7. the checkpoint is signed by the log and states the same root and size (and, when the
 //!    trust material asks for it, carries enough witness cosignatures).
@@ -826,17 +828,23 @@ pub(crate) mod glue {
             },
         })?;
         if let Some(w) = &trust.witnesses {
-            let witnesses = |valid| CheckpointError::Witnesses {
-                valid,
-                threshold: w.threshold,
-            };
-            match signed.note().verify_threshold(&w.witnesses, w.threshold) {
-                Ok(v) if v.verified().len() >= w.threshold => {}
-                Ok(v) => return Err(witnesses(v.verified().len())),
-                Err(NoteError::ThresholdNotMet { verified, .. }) => {
-                    return Err(witnesses(verified))
+            // The shared quorum rule: distinct witness keys by key bytes, never a trusted
+            // log's own key.
+            use signet_proto::witness::{check_quorum, QuorumError};
+            let log_keys: Vec<&PublicKey> = trust.tlogs.values().map(|l| &l.key).collect();
+            match check_quorum(signed.note(), &w.witnesses, w.threshold, &log_keys) {
+                Ok(_) => {}
+                Err(QuorumError::NotMet { valid, quorum }) => {
+                    return Err(CheckpointError::Witnesses {
+                        valid,
+                        threshold: quorum,
+                    })
                 }
-                Err(NoteError::NoVerifiedSignatures) => return Err(witnesses(0)),
+                Err(e @ QuorumError::Unreachable { .. }) => {
+                    return Err(CheckpointError::WitnessPolicy {
+                        reason: e.to_string(),
+                    })
+                }
                 Err(e) => {
                     return Err(CheckpointError::WitnessSignature {
                         reason: e.to_string(),
@@ -1387,11 +1395,13 @@ pub(crate) mod glue {
                         field: "spec.payloadHash",
                     });
                 }
-                let env_bytes =
-                    signet_proto::jcs::canonicalize(envelope).map_err(|e| TlogError::Body {
+                // The one canonical envelope form the log hashes (keyids kept).
+                let env_hash = signet_proto::rekor::dsse_envelope_hash(envelope).map_err(|e| {
+                    TlogError::Body {
                         reason: format!("envelope: {e}"),
-                    })?;
-                if sha256_of(&c.envelope_hash, "spec.envelopeHash")? != sha256(&env_bytes) {
+                    }
+                })?;
+                if sha256_of(&c.envelope_hash, "spec.envelopeHash")? != env_hash {
                     return Err(TlogError::BodyMismatch {
                         field: "spec.envelopeHash",
                     });

@@ -26,6 +26,17 @@ fn run(f: &Fixture) -> Result<VerifiedBundle, VerificationError> {
     )
 }
 
+/// Verifies `f` against `t` at the default time.
+fn run_with(f: &Fixture, t: &TrustMaterial) -> Result<VerifiedBundle, VerificationError> {
+    verify(
+        &f.bundle(),
+        Artifact::Bytes(&f.artifact),
+        &f.policy(),
+        t,
+        now(),
+    )
+}
+
 fn fails(k: Knobs) -> VerificationError {
     run(&build(&k)).expect_err("must be rejected")
 }
@@ -40,6 +51,11 @@ fn good_bundles_verify() {
         },
         Knobs {
             dsse: true,
+            ..Knobs::default()
+        },
+        Knobs {
+            dsse: true,
+            dsse_keyid: Some("signer-key-1".into()),
             ..Knobs::default()
         },
         Knobs {
@@ -71,6 +87,58 @@ fn good_bundles_verify() {
         let digest = Artifact::Sha256Digest(d.try_into().unwrap());
         verify(&f.bundle(), digest, &f.policy(), &f.trust(), now()).unwrap();
     }
+}
+
+/// A DSSE signature's `keyid` is part of the one canonical envelope form behind
+/// `envelopeHash` (`signet_proto::rekor::dsse_envelope_hash`, which the log writes): a bundle
+/// with a keyid verifies, and a keyid added, changed or dropped after logging is refused.
+#[test]
+fn dsse_keyid_is_bound_by_the_envelope_hash() {
+    let f = build(&Knobs {
+        dsse: true,
+        dsse_keyid: Some("signer-key-1".into()),
+        ..Knobs::default()
+    });
+    run(&f).expect("a keyid in the logged envelope verifies");
+    for keyid in [Some("signer-key-2"), None] {
+        let mut g = build(&Knobs {
+            dsse: true,
+            dsse_keyid: Some("signer-key-1".into()),
+            ..Knobs::default()
+        });
+        let sig = &mut g.bundle_json["dsseEnvelope"]["signatures"][0];
+        match keyid {
+            Some(k) => sig["keyid"] = serde_json::json!(k),
+            None => {
+                sig.as_object_mut().unwrap().remove("keyid");
+            }
+        }
+        let e = run(&g).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                VerificationError::Tlog(TlogError::BodyMismatch {
+                    field: "spec.envelopeHash"
+                })
+            ),
+            "{keyid:?}: {e}"
+        );
+    }
+    let mut g = build(&Knobs {
+        dsse: true,
+        ..Knobs::default()
+    });
+    g.bundle_json["dsseEnvelope"]["signatures"][0]["keyid"] = serde_json::json!("added");
+    let e = run(&g).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            VerificationError::Tlog(TlogError::BodyMismatch {
+                field: "spec.envelopeHash"
+            })
+        ),
+        "{e}"
+    );
 }
 
 #[test]
@@ -547,6 +615,110 @@ fn witness_cosignatures() {
         matches!(
             e,
             VerificationError::Checkpoint(CheckpointError::Signature { .. })
+        ),
+        "{e}"
+    );
+}
+
+/// Issue 15 C: one witness key listed under two names (two vkeys, two key hashes) is one
+/// witness. The checkpoint carries its cosignature under both names; a 2-of-2 policy over the
+/// two names is not met, and a policy needing more witnesses than distinct keys is unusable.
+#[test]
+fn one_witness_key_under_two_names_counts_once() {
+    use signet_proto::keys::Ed25519Signer;
+    use signet_proto::note::{CosignatureV1Signer, Verifiers};
+    let seed = [1u8; 32];
+    let names = ["w1.example", "w1-again.example"];
+    let f = build(&Knobs {
+        witnesses: names.iter().map(|n| ((*n).into(), seed)).collect(),
+        ..Knobs::default()
+    });
+    let verifiers = names.iter().fold(Verifiers::new(), |v, n| {
+        v.with(
+            CosignatureV1Signer::new(n, Ed25519Signer::from_seed(&seed).unwrap())
+                .unwrap()
+                .verifier()
+                .unwrap(),
+        )
+    });
+    let mut t = f.trust();
+    t.set_witness_policy(WitnessPolicy {
+        threshold: 1,
+        witnesses: verifiers.clone(),
+    });
+    run_with(&f, &t).expect("1 witness cosigned");
+    t.set_witness_policy(WitnessPolicy {
+        threshold: 2,
+        witnesses: verifiers,
+    });
+    let e = run_with(&f, &t).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            VerificationError::Checkpoint(CheckpointError::WitnessPolicy { .. })
+        ),
+        "{e}"
+    );
+    // With a second, real witness listed: 1 of 2 distinct keys cosigned, not 2.
+    let other = CosignatureV1Signer::new("w2.example", Ed25519Signer::from_seed(&[2; 32]).unwrap())
+        .unwrap()
+        .verifier()
+        .unwrap();
+    let mut t = f.trust();
+    t.set_witness_policy(WitnessPolicy {
+        threshold: 2,
+        witnesses: names
+            .iter()
+            .fold(Verifiers::new(), |v, n| {
+                v.with(
+                    CosignatureV1Signer::new(n, Ed25519Signer::from_seed(&seed).unwrap())
+                        .unwrap()
+                        .verifier()
+                        .unwrap(),
+                )
+            })
+            .with(other),
+    });
+    let e = run_with(&f, &t).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            VerificationError::Checkpoint(CheckpointError::Witnesses {
+                valid: 1,
+                threshold: 2
+            })
+        ),
+        "{e}"
+    );
+}
+
+/// Issue 15 C: a log's own key listed as a witness never counts: the log could cosign its
+/// own checkpoints.
+#[test]
+fn the_logs_own_key_is_not_a_witness() {
+    use signet_proto::keys::Ed25519Signer;
+    use signet_proto::note::{CosignatureV1Signer, Verifiers};
+    let seed = [9u8; 32];
+    let f = build(&Knobs {
+        ed25519_log: true,
+        ed25519_log_seed: Some(seed),
+        witnesses: vec![("self.example".into(), seed)],
+        ..Knobs::default()
+    });
+    let own = CosignatureV1Signer::new("self.example", Ed25519Signer::from_seed(&seed).unwrap())
+        .unwrap()
+        .verifier()
+        .unwrap();
+    let mut t = f.trust();
+    t.set_witness_policy(WitnessPolicy {
+        threshold: 1,
+        witnesses: Verifiers::new().with(own),
+    });
+    let e = run_with(&f, &t).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            VerificationError::Checkpoint(CheckpointError::WitnessPolicy { .. })
         ),
         "{e}"
     );

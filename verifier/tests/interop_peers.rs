@@ -127,6 +127,14 @@ fn peers_accept_what_signet_accepts() {
         ("hashedrekord-p256", Knobs::default()),
         ("hashedrekord-p384-ca", Knobs { ca_p384: true, ..Knobs::default() }),
         ("dsse", Knobs { dsse: true, ..Knobs::default() }),
+        (
+            "dsse-with-keyid",
+            Knobs {
+                dsse: true,
+                dsse_keyid: Some("signer-key-1".into()),
+                ..Knobs::default()
+            },
+        ),
         ("ed25519-log", Knobs { ed25519_log: true, ..Knobs::default() }),
         (
             "witness-cosigned-checkpoint",

@@ -1,12 +1,12 @@
-//! What the monitor sees in one log entry: its kind, the signer's identity, the artifact digest
-//! and a time. The reading itself is the pure, fuzzed [`signet_proto::observe`] (its module docs
+//! What the monitor sees in one log entry: its kind, every signer's identity and time, and the
+//! artifact digest. The reading itself is the pure, fuzzed [`signet_proto::observe`] (its module docs
 //! give each field by kind); the monitor loop (`crate::monitor`) and `signet audit` call
 //! [`observe`] on every entry of the entry bundles they fetch.
 //!
 //! This module re-exports it and holds the test utilities the monitor's unit tests share:
 //! certificates from the real CA code (`signet_ca::issue`) and canonical Rekor bodies.
 
-pub(crate) use signet_proto::observe::{observe, EntryKind, ObservedEntry};
+pub(crate) use signet_proto::observe::{observe, EntryKind, ObservedEntry, ObservedSigner};
 
 /// Real certificates and Rekor bodies for the monitor's unit tests.
 #[cfg(test)]
@@ -15,7 +15,7 @@ pub(crate) mod testutil {
     use rcgen::{Issuer, KeyPair, PublicKeyData as _};
     use signet_ca::identity::{Principal, San};
     use signet_ca::issue::{build_precert, leaf_params, LeafSpec};
-    use signet_proto::bundle::Base64Bytes;
+    use signet_proto::bundle::{Base64Bytes, DsseEnvelope, DsseSignature};
     use signet_proto::rekor::{
         DsseCanonical, DsseSignatureVerifier, DsseV001, HashedRekordV001, ProposedEntry,
     };
@@ -106,17 +106,71 @@ pub(crate) mod testutil {
 
     /// A canonical (stored-form) dsse body for `payload` signed by the PEM key or certificate.
     pub(crate) fn dsse(payload: &[u8], verifier_pem: Vec<u8>) -> Vec<u8> {
-        let canonical = DsseCanonical::new(
-            b"{\"payload\":\"e30=\",\"payloadType\":\"application/vnd.in-toto+json\"}",
+        dsse_signed(
             payload,
-            vec![DsseSignatureVerifier {
-                signature: Base64Bytes(vec![0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01]),
-                verifier: Base64Bytes(verifier_pem),
-            }],
-        );
+            vec![(
+                vec![0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01],
+                verifier_pem,
+            )],
+        )
+    }
+
+    /// A canonical (stored-form) dsse body for `payload` with several `(signature, PEM key or
+    /// certificate)` pairs; the log's canonical form sorts them by base64 signature text.
+    pub(crate) fn dsse_signed(payload: &[u8], signatures: Vec<(Vec<u8>, Vec<u8>)>) -> Vec<u8> {
+        let envelope = DsseEnvelope {
+            payload: Base64Bytes(payload.to_vec()),
+            payload_type: "application/vnd.in-toto+json".into(),
+            signatures: signatures
+                .iter()
+                .map(|(sig, _)| DsseSignature {
+                    sig: Base64Bytes(sig.clone()),
+                    keyid: String::new(),
+                })
+                .collect(),
+        };
+        let canonical = DsseCanonical::new(
+            &envelope,
+            signatures
+                .into_iter()
+                .map(|(sig, pem)| DsseSignatureVerifier {
+                    signature: Base64Bytes(sig),
+                    verifier: Base64Bytes(pem),
+                })
+                .collect(),
+        )
+        .unwrap();
         ProposedEntry::DsseV001(DsseV001::Canonical(canonical))
             .canonical_bytes()
             .unwrap()
+    }
+
+    /// A canonical (stored-form) intoto 0.0.2 body for `payload`, one envelope signature per
+    /// PEM key or certificate, in this order (intoto keeps the submission order).
+    pub(crate) fn intoto(payload: &[u8], verifier_pems: &[Vec<u8>]) -> Vec<u8> {
+        use aws_lc_rs::digest::{digest, SHA256};
+        use base64::Engine as _;
+        let b64 = &base64::engine::general_purpose::STANDARD;
+        let signatures: Vec<serde_json::Value> = verifier_pems
+            .iter()
+            .enumerate()
+            .map(|(i, pem)| {
+                serde_json::json!({
+                    "publicKey": b64.encode(pem),
+                    "sig": b64.encode(b64.encode([0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, u8::try_from(i).unwrap()])),
+                })
+            })
+            .collect();
+        let body = serde_json::json!({
+            "apiVersion": "0.0.2",
+            "kind": "intoto",
+            "spec": {"content": {
+                "envelope": {"payloadType": "application/vnd.in-toto+json", "signatures": signatures},
+                "hash": {"algorithm": "sha256", "value": "ab".repeat(32)},
+                "payloadHash": {"algorithm": "sha256", "value": hex::encode(digest(&SHA256, payload))},
+            }},
+        });
+        signet_proto::jcs::to_vec(&body).unwrap()
     }
 
     /// A canonical precert body (as `signet_log::entries::precert_entry` writes it).
@@ -153,26 +207,61 @@ mod tests {
         ] {
             let e = observe(7, &body).unwrap();
             assert_eq!((e.index, &e.kind), (7, &kind));
-            assert_eq!(e.san.as_deref(), Some(san), "{kind:?}");
-            assert_eq!(e.issuer.as_deref(), Some(ISSUER), "{kind:?}");
-            assert_eq!(e.time, Some(NOT_BEFORE + 60), "{kind:?}");
-            assert_eq!(e.key_id, None, "{kind:?}");
-            assert!(e.has_certificate(), "{kind:?}");
+            let [s] = e.signers.as_slice() else {
+                panic!("{kind:?}: {:?}", e.signers)
+            };
+            assert_eq!(s.san.as_deref(), Some(san), "{kind:?}");
+            assert_eq!(s.issuer.as_deref(), Some(ISSUER), "{kind:?}");
+            assert_eq!(s.time, Some(NOT_BEFORE + 60), "{kind:?}");
+            assert_eq!(s.key_id, None, "{kind:?}");
+            assert!(s.has_certificate(), "{kind:?}");
         }
         let (_, cert) = ca.issue("alice@example.com", ISSUER, NOT_BEFORE);
         let e = observe(0, &hashedrekord([0xab; 32], cert_pem(&cert))).unwrap();
-        assert_eq!(e.san.as_deref(), Some("alice@example.com"));
+        assert_eq!(e.signers[0].san.as_deref(), Some("alice@example.com"));
         assert_eq!(e.digest, Some(format!("sha256:{}", "ab".repeat(32))));
     }
 
     #[test]
     fn generated_keys_are_keyed_entries() {
         let (key, key_id) = public_key_pem();
-        for body in [hashedrekord([1; 32], key.clone()), dsse(b"{}", key)] {
+        for body in [
+            hashedrekord([1; 32], key.clone()),
+            dsse(b"{}", key.clone()),
+            intoto(b"{}", &[key]),
+        ] {
             let e = observe(0, &body).unwrap();
-            assert_eq!(e.key_id.as_deref(), Some(key_id.as_str()));
-            assert_eq!((&e.san, &e.issuer, e.time), (&None, &None, None));
-            assert!(!e.has_certificate());
+            let [s] = e.signers.as_slice() else {
+                panic!("{:?}", e.signers)
+            };
+            assert_eq!(s.key_id.as_deref(), Some(key_id.as_str()));
+            assert_eq!((&s.san, &s.issuer, s.time), (&None, &None, None));
+            assert!(!s.has_certificate());
         }
+    }
+
+    /// The multi-signature bodies of the test utilities: every signer, in the stored order
+    /// (dsse sorted by signature text, intoto as submitted).
+    #[test]
+    fn multi_signature_bodies_report_every_signer() {
+        let ca = TestCa::new();
+        let (_, cert) = ca.issue("alice@example.com", ISSUER, NOT_BEFORE);
+        let (key, key_id) = public_key_pem();
+        // Signature text "AQ==" sorts before "Ag==": the key first, then the certificate.
+        let e = observe(
+            0,
+            &dsse_signed(
+                b"{}",
+                vec![(vec![2], cert_pem(&cert)), (vec![1], key.clone())],
+            ),
+        )
+        .unwrap();
+        assert_eq!(e.signers.len(), 2);
+        assert_eq!(e.signers[0].key_id.as_deref(), Some(key_id.as_str()));
+        assert_eq!(e.signers[1].san.as_deref(), Some("alice@example.com"));
+        let e = observe(0, &intoto(b"{}", &[cert_pem(&cert), key])).unwrap();
+        assert_eq!(e.kind, EntryKind::Other("intoto".into()));
+        assert_eq!(e.signers[0].san.as_deref(), Some("alice@example.com"));
+        assert_eq!(e.signers[1].key_id.as_deref(), Some(key_id.as_str()));
     }
 }

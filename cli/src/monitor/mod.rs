@@ -302,6 +302,8 @@ pub(crate) fn run(args: MonitorArgs) -> anyhow::Result<ExitCode> {
             let v = wp
                 .verifiers()
                 .with_context(|| format!("witness policy {}", p.display()))?;
+            wp.check_not_log_keys(&trust.log_keys())
+                .with_context(|| format!("witness policy {}", p.display()))?;
             Some((v, wp.quorum))
         }
         None => None,
@@ -468,13 +470,18 @@ impl Monitor {
     /// Verifies a fetched checkpoint note.
     fn verify_note(&self, note: &[u8]) -> Result<Checkpoint, Failure> {
         if let Some((witnesses, quorum)) = &self.witnesses {
+            // The shared quorum rule (distinct witness keys, the log's own keys excluded).
             let cosigned = signet_proto::checkpoint::UnverifiedCheckpoint::parse(note)
                 .map_err(|e| e.to_string())
                 .and_then(|cp| {
-                    cp.note()
-                        .verify_threshold(witnesses, *quorum)
-                        .map(|_| ())
-                        .map_err(|e| e.to_string())
+                    signet_proto::witness::check_quorum(
+                        cp.note(),
+                        witnesses,
+                        *quorum,
+                        &self.trust.log_keys(),
+                    )
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
                 });
             if let Err(e) = cosigned {
                 return Err(integrity(

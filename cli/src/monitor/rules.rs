@@ -57,16 +57,26 @@
 //!
 //! # Identities and times
 //!
-//! An entry's identity is its certificate's SAN and OIDC issuer, or for a keyed entry its key
+//! An entry has one signer per signature ([`ObservedEntry::signers`]; dsse and intoto entries
+//! may carry up to 16), and **every signer goes through every rule**: a watched key or a
+//! disallowed certificate placed (or sorted) second alerts exactly as it would first. A
+//! signer's identity is its certificate's SAN and OIDC issuer, or for a key the key
 //! (`key sha256:<key_id>`). Its time is the certificate's notBefore (see
-//! [`crate::monitor::entry`]): keyed entries have none, so the two time-based rules
-//! (`working_hours`, `burst`) skip them unless the caller fills `time` in. The allowlist
-//! applies to certificates only, including certificates with no SAN or issuer (which match no
-//! allowlist entry). Keyless signing logs two entries per signature (the precert and the
-//! signature), so `watched_identity`, `outside_working_hours` and `burst` count both. Entries of
-//! other kinds ([`EntryKind::Other`]) are read for what they carry: an `intoto` 0.0.2 entry
-//! has its first signature's signer and its payload hash (so it alerts like a dsse entry, as
-//! "intoto entry by X"); a kind the monitor does not know carries nothing and never alerts.
+//! [`crate::monitor::entry`]): keys have none, so the two time-based rules (`working_hours`,
+//! `burst`) skip them unless the caller fills `time` in. The allowlist applies to certificates
+//! only, including certificates with no SAN or issuer (which match no allowlist entry).
+//!
+//! Per entry, each rule runs over the signers in body order, so one entry can raise one alert
+//! per offending signer; signers with the same identity are taken once by the identity rules
+//! (`watched_identity`, `identity_not_allowed`, `digest_multiple_identities`, `burst`: an entry
+//! counts once per identity) and once per distinct time by `outside_working_hours`. An entry
+//! signed by two identities is itself a digest signed by several identities.
+//!
+//! Keyless signing logs two entries per signature (the precert and the signature), so
+//! `watched_identity`, `outside_working_hours` and `burst` count both. Entries of other kinds
+//! ([`EntryKind::Other`]) are read for what they carry: an `intoto` 0.0.2 entry has its
+//! signatures' signers and its payload hash (so it alerts like a dsse entry, as "intoto entry
+//! by X"); a kind the monitor does not know carries nothing and never alerts.
 //!
 //! # State across runs ([`RulesState`])
 //!
@@ -98,7 +108,7 @@ use signet_verifier::policy::AnchoredRegex;
 use time::macros::format_description;
 use time::{OffsetDateTime, Time, UtcOffset, Weekday};
 
-use crate::monitor::entry::{EntryKind, ObservedEntry};
+use crate::monitor::entry::{EntryKind, ObservedEntry, ObservedSigner};
 
 /// How many identities are remembered for one digest.
 pub(crate) const MAX_IDENTITIES_PER_DIGEST: usize = 16;
@@ -366,7 +376,7 @@ impl IdentityMatcher {
             .collect()
     }
 
-    fn matches(&self, e: &ObservedEntry) -> bool {
+    fn matches(&self, e: &ObservedSigner) -> bool {
         let text = |m: &Option<TextMatch>, v: &Option<String>| match (m, v) {
             (None, _) => true,
             (Some(m), Some(v)) => m.is_match(v),
@@ -685,19 +695,48 @@ pub(crate) struct RuleEngine {
     bursts: HashMap<String, BurstRecord>,
 }
 
-/// How an entry's identity is named in alerts and state: `"<san> (issuer <issuer>)"` for a
-/// certificate (`<no SAN>` / `<none>` when absent), `"key sha256:<key_id>"` for a key; `None`
-/// for entries of other kinds.
-fn identity_of(e: &ObservedEntry) -> Option<String> {
-    if e.has_certificate() {
-        Some(format!(
+/// How a signer's identity is named in alerts and state: `"<san> (issuer <issuer>)"` for a
+/// certificate (`<no SAN>` / `<none>` when absent), `"key sha256:<key_id>"` for a key.
+fn identity_of(s: &ObservedSigner) -> String {
+    match &s.key_id {
+        None => format!(
             "{} (issuer {})",
-            e.san.as_deref().unwrap_or("<no SAN>"),
-            e.issuer.as_deref().unwrap_or("<none>")
-        ))
-    } else {
-        e.key_id.as_ref().map(|k| format!("key sha256:{k}"))
+            s.san.as_deref().unwrap_or("<no SAN>"),
+            s.issuer.as_deref().unwrap_or("<none>")
+        ),
+        Some(k) => format!("key sha256:{k}"),
     }
+}
+
+/// One signer of the entry being checked, with its identity and its position in the entry.
+struct Signed<'a> {
+    signer: &'a ObservedSigner,
+    identity: String,
+    position: usize,
+}
+
+/// The entry's signers with their identities, in body order.
+fn signed(e: &ObservedEntry) -> Vec<Signed<'_>> {
+    e.signers
+        .iter()
+        .enumerate()
+        .map(|(position, signer)| Signed {
+            signer,
+            identity: identity_of(signer),
+            position,
+        })
+        .collect()
+}
+
+/// `all` without later signers of an identity already listed (the identity rules).
+fn distinct_identities<'s, 'a>(all: &'s [Signed<'a>]) -> Vec<&'s Signed<'a>> {
+    let mut out: Vec<&Signed<'a>> = Vec::with_capacity(all.len());
+    for s in all {
+        if !out.iter().any(|o| o.identity == s.identity) {
+            out.push(s);
+        }
+    }
+    out
 }
 
 /// "certificate issued to X", "signature by X", ... for messages.
@@ -715,15 +754,20 @@ fn rfc3339(t: OffsetDateTime) -> String {
         .unwrap_or_else(|_| t.unix_timestamp().to_string())
 }
 
-/// The entry fields every alert carries, plus `extra`.
-fn details(e: &ObservedEntry, extra: Value) -> Value {
+/// The entry and signer fields every alert carries (`kind`, `digest`, the signer's `san`,
+/// `issuer`, `key_id`, `time` and `identity`, `signer` its position in the entry and `signers`
+/// how many the entry has), plus `extra`.
+fn details(e: &ObservedEntry, s: &Signed<'_>, extra: Value) -> Value {
     let mut d = json!({
         "kind": e.kind.name(),
-        "san": e.san,
-        "issuer": e.issuer,
+        "san": s.signer.san,
+        "issuer": s.signer.issuer,
         "digest": e.digest,
-        "key_id": e.key_id,
-        "time": e.time,
+        "key_id": s.signer.key_id,
+        "time": s.signer.time,
+        "identity": s.identity,
+        "signer": s.position,
+        "signers": e.signers.len(),
     });
     if let (Value::Object(base), Value::Object(more)) = (&mut d, extra) {
         base.extend(more);
@@ -794,26 +838,46 @@ impl RuleEngine {
         RulesState { digests, bursts }
     }
 
-    /// Runs every rule on one entry (entries must come in log order) and returns its alerts.
+    /// Runs every rule on every signer of one entry (entries must come in log order) and
+    /// returns its alerts: rule by rule, signers in body order within each rule.
     pub(crate) fn observe(&mut self, e: &ObservedEntry) -> Vec<Alert> {
-        let identity = identity_of(e);
+        let all = signed(e);
+        let distinct = distinct_identities(&all);
         let mut alerts = Vec::new();
-        if let Some(id) = &identity {
-            alerts.extend(self.watch(e, id));
-            alerts.extend(self.allowlist(e, id));
-            alerts.extend(self.digest(e, id));
-            alerts.extend(self.working_hours(e, id));
-            alerts.extend(self.burst(e, id));
+        alerts.extend(distinct.iter().filter_map(|s| self.watch(e, s)));
+        alerts.extend(distinct.iter().filter_map(|s| self.allowlist(e, s)));
+        for s in &distinct {
+            alerts.extend(self.digest(e, s));
+        }
+        // Every distinct (identity, time): two certificates of one identity are two times.
+        let mut timed: Vec<&Signed<'_>> = Vec::with_capacity(all.len());
+        for s in &all {
+            if !timed
+                .iter()
+                .any(|t| t.identity == s.identity && t.signer.time == s.signer.time)
+            {
+                timed.push(s);
+            }
+        }
+        alerts.extend(timed.iter().filter_map(|s| self.working_hours(e, s)));
+        // An entry counts once per identity in a burst, at the earliest time it gives it.
+        for s in &distinct {
+            let t = all
+                .iter()
+                .filter(|o| o.identity == s.identity)
+                .filter_map(|o| o.signer.time)
+                .min();
+            alerts.extend(self.burst(e, s, t));
         }
         alerts
     }
 
-    fn watch(&self, e: &ObservedEntry, id: &str) -> Option<Alert> {
+    fn watch(&self, e: &ObservedEntry, s: &Signed<'_>) -> Option<Alert> {
         let names: Vec<String> = self
             .policy
             .watch
             .iter()
-            .filter(|m| m.matches(e))
+            .filter(|m| m.matches(s.signer))
             .map(IdentityMatcher::label)
             .collect();
         if names.is_empty() {
@@ -826,16 +890,16 @@ impl RuleEngine {
             message: format!(
                 "Entry {}: {} (watched: {}).",
                 e.index,
-                action(e, id),
+                action(e, &s.identity),
                 names.join("; ")
             ),
-            details: details(e, json!({ "identity": id, "watches": names })),
+            details: details(e, s, json!({ "watches": names })),
         })
     }
 
-    fn allowlist(&self, e: &ObservedEntry, id: &str) -> Option<Alert> {
+    fn allowlist(&self, e: &ObservedEntry, s: &Signed<'_>) -> Option<Alert> {
         let allowed = self.policy.allowlist.as_ref()?;
-        if !e.has_certificate() || allowed.iter().any(|m| m.matches(e)) {
+        if !s.signer.has_certificate() || allowed.iter().any(|m| m.matches(s.signer)) {
             return None;
         }
         Some(Alert {
@@ -845,15 +909,16 @@ impl RuleEngine {
             message: format!(
                 "Entry {}: {}, which no allowlist entry matches.",
                 e.index,
-                action(e, id)
+                action(e, &s.identity)
             ),
-            details: details(e, json!({ "identity": id })),
+            details: details(e, s, json!({})),
         })
     }
 
-    fn digest(&mut self, e: &ObservedEntry, id: &str) -> Option<Alert> {
+    fn digest(&mut self, e: &ObservedEntry, s: &Signed<'_>) -> Option<Alert> {
         let rule = self.policy.digest.clone()?;
         let digest = e.digest.as_ref()?;
+        let id = s.identity.as_str();
         let Some(rec) = self.digests.get_mut(digest) else {
             self.digest_order.push_back(digest.clone());
             self.digests.insert(
@@ -886,8 +951,8 @@ impl RuleEngine {
             ),
             details: details(
                 e,
+                s,
                 json!({
-                    "identity": id,
                     "previous_identities": previous,
                     "first_index": first_index,
                 }),
@@ -903,10 +968,10 @@ impl RuleEngine {
         }
     }
 
-    fn working_hours(&self, e: &ObservedEntry, id: &str) -> Option<Alert> {
+    fn working_hours(&self, e: &ObservedEntry, s: &Signed<'_>) -> Option<Alert> {
         let rule = self.policy.working_hours.as_ref()?;
-        let t = e.time?;
-        if !rule.identities.is_empty() && !rule.identities.iter().any(|m| m.matches(e)) {
+        let t = s.signer.time?;
+        if !rule.identities.is_empty() && !rule.identities.iter().any(|m| m.matches(s.signer)) {
             return None;
         }
         let local = OffsetDateTime::from_unix_timestamp(t)
@@ -923,14 +988,14 @@ impl RuleEngine {
             message: format!(
                 "Entry {}: {} at {when} ({}), outside working hours ({}).",
                 e.index,
-                action(e, id),
+                action(e, &s.identity),
                 day_name(local.weekday()),
                 rule.text
             ),
             details: details(
                 e,
+                s,
                 json!({
-                    "identity": id,
                     "local_time": when,
                     "weekday": day_name(local.weekday()),
                     "working_hours": rule.text,
@@ -939,24 +1004,27 @@ impl RuleEngine {
         })
     }
 
-    fn burst(&mut self, e: &ObservedEntry, id: &str) -> Option<Alert> {
+    /// Counts the entry for `s`'s identity at time `t` (the earliest time the entry gives
+    /// that identity).
+    fn burst(&mut self, e: &ObservedEntry, s: &Signed<'_>, t: Option<i64>) -> Option<Alert> {
         let rule = self.policy.burst.clone()?;
-        let t = e.time?;
-        let alert = self.count_burst(&rule, e, id, t);
+        let t = t?;
+        let alert = self.count_burst(&rule, e, s, t);
         if self.bursts.len() > rule.max_identities {
             self.trim_bursts(&rule);
         }
         alert
     }
 
-    /// Adds `t` to `id`'s window; an alert when this entry starts a burst.
+    /// Adds `t` to the identity's window; an alert when this entry starts a burst.
     fn count_burst(
         &mut self,
         rule: &BurstRule,
         e: &ObservedEntry,
-        id: &str,
+        s: &Signed<'_>,
         t: i64,
     ) -> Option<Alert> {
+        let id = s.identity.as_str();
         let rec = self
             .bursts
             .entry(id.to_owned())
@@ -1001,8 +1069,8 @@ impl RuleEngine {
             ),
             details: details(
                 e,
+                s,
                 json!({
-                    "identity": id,
                     "max": rule.max,
                     "window_seconds": rule.window_seconds,
                     "window_start": since,
@@ -1044,7 +1112,7 @@ mod tests {
     use super::*;
     use crate::monitor::entry::observe;
     use crate::monitor::entry::testutil::{
-        cert_pem, dsse, hashedrekord, precert, public_key_pem, TestCa,
+        cert_pem, dsse, dsse_signed, hashedrekord, intoto, precert, public_key_pem, TestCa,
     };
     use time::macros::datetime;
 
@@ -1104,6 +1172,173 @@ mod tests {
         fn keyed(&mut self, key_pem: &[u8], digest: u8) -> ObservedEntry {
             self.push(&hashedrekord([digest; 32], key_pem.to_vec()))
         }
+
+        /// The PEM certificate of `san` / `issuer`, valid from `t`.
+        fn cert(&self, san: &str, issuer: &str, t: i64) -> Vec<u8> {
+            cert_pem(&self.ca.issue(san, issuer, t).1)
+        }
+
+        /// A dsse entry over `payload` with one signature per `(signature byte, PEM)`; the
+        /// stored form sorts them by signature (byte 1 before byte 2).
+        fn attest_by(&mut self, payload: &[u8], signers: &[(u8, &[u8])]) -> ObservedEntry {
+            let sigs = signers
+                .iter()
+                .map(|(b, pem)| (vec![0x30, *b], pem.to_vec()))
+                .collect();
+            self.push(&dsse_signed(payload, sigs))
+        }
+
+        /// An intoto entry over `payload` with one signature per PEM, in this order.
+        fn intoto_by(&mut self, payload: &[u8], pems: &[&[u8]]) -> ObservedEntry {
+            let pems: Vec<Vec<u8>> = pems.iter().map(|p| p.to_vec()).collect();
+            self.push(&intoto(payload, &pems))
+        }
+    }
+
+    /// `(alert, log index, signer position)` of each alert.
+    fn by_signer(alerts: &[Alert]) -> Vec<(&str, u64, u64)> {
+        alerts
+            .iter()
+            .map(|a| {
+                (
+                    a.alert.as_str(),
+                    a.log_index.unwrap(),
+                    a.details["signer"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    /// Issue 15 A: a dsse or intoto entry with several signatures puts every signer through
+    /// every rule. The offending signer is second, in the submitted order or after the log's
+    /// sort (dsse sorts by signature text); before, only the first signer was looked at.
+    #[test]
+    fn every_signer_of_an_entry_reaches_every_rule() {
+        let mut log = Log::new();
+        let (other_key, _) = public_key_pem();
+        let (watched_key, watched_id) = public_key_pem();
+        let p = policy(&format!(
+            "[[watch]]\nname = \"w\"\nkey_id = \"{watched_id}\"\n\
+             [rules.allowlist]\nidentities = [{{ san_regex = '.*@example\\.com', issuer = \"{ACCOUNTS}\" }}]\n"
+        ));
+        let mut engine = RuleEngine::new(p, RulesState::default());
+        let alice = log.cert("alice@example.com", ACCOUNTS, wed(10, 0));
+        let mallory = log.cert("mallory@evil.example", ACCOUNTS, wed(10, 0));
+        let (o, w): (&[u8], &[u8]) = (&other_key, &watched_key);
+        let (a, m): (&[u8], &[u8]) = (&alice, &mallory);
+
+        // Watched key: submitted second and sorted second; submitted first but sorted second;
+        // intoto (submission order) second.
+        let entries = [
+            log.attest_by(b"1", &[(1, a), (2, w)]),
+            log.attest_by(b"2", &[(2, w), (1, a)]),
+            log.intoto_by(b"3", &[a, w]),
+        ];
+        for e in &entries {
+            assert_eq!(e.signers.len(), 2);
+            let alerts = engine.observe(e);
+            assert_eq!(
+                by_signer(&alerts),
+                vec![("watched_identity", e.index, 1)],
+                "{e:?}"
+            );
+            assert_eq!(alerts[0].details["key_id"], json!(watched_id));
+            assert_eq!(alerts[0].details["signers"], json!(2));
+        }
+        // A disallowed certificate, second the same ways.
+        let entries = [
+            log.attest_by(b"4", &[(1, o), (2, m)]),
+            log.attest_by(b"5", &[(2, m), (1, a)]),
+            log.intoto_by(b"6", &[a, m]),
+        ];
+        for e in &entries {
+            let alerts = engine.observe(e);
+            assert_eq!(
+                by_signer(&alerts),
+                vec![("identity_not_allowed", e.index, 1)],
+                "{e:?}"
+            );
+            assert_eq!(alerts[0].details["san"], "mallory@evil.example");
+            assert!(alerts[0].message.contains("mallory@evil.example"));
+        }
+        // Both at once, and a watched key twice: one alert per rule and offending identity.
+        let e = log.attest_by(b"7", &[(1, m), (2, w), (3, w)]);
+        assert_eq!(
+            by_signer(&engine.observe(&e)),
+            vec![
+                ("watched_identity", e.index, 1),
+                ("identity_not_allowed", e.index, 0)
+            ]
+        );
+    }
+
+    /// The digest, working-hours and burst rules see every signer too.
+    #[test]
+    fn every_signer_counts_for_digests_hours_and_bursts() {
+        let mut log = Log::new();
+        let alice = log.cert("alice@example.com", ACCOUNTS, wed(10, 0));
+        let bob = log.cert("bob@example.com", ACCOUNTS, wed(10, 0));
+        let (a, b): (&[u8], &[u8]) = (&alice, &bob);
+
+        // One digest, a second identity hidden second (after the sort, and as submitted).
+        let mut engine = RuleEngine::new(
+            policy("[rules.digest_multiple_identities]\n"),
+            RulesState::default(),
+        );
+        assert_eq!(engine.observe(&log.attest_by(b"p", &[(1, a)])), vec![]);
+        let e = log.attest_by(b"p", &[(2, b), (1, a)]);
+        let alerts = engine.observe(&e);
+        assert_eq!(
+            by_signer(&alerts),
+            vec![("digest_multiple_identities", e.index, 1)]
+        );
+        assert_eq!(
+            alerts[0].details["identity"],
+            json!(format!("bob@example.com (issuer {ACCOUNTS})"))
+        );
+        assert_eq!(engine.observe(&log.intoto_by(b"q", &[a])), vec![]);
+        let e = log.intoto_by(b"q", &[a, b]);
+        assert_eq!(
+            by_signer(&engine.observe(&e)),
+            vec![("digest_multiple_identities", e.index, 1)]
+        );
+        // A new digest signed by two identities in one entry: the second alerts.
+        let e = log.attest_by(b"r", &[(1, a), (2, b)]);
+        assert_eq!(
+            by_signer(&engine.observe(&e)),
+            vec![("digest_multiple_identities", e.index, 1)]
+        );
+
+        // A night-time certificate second; two certificates of one identity are two times.
+        let night = log.cert("bob@example.com", ACCOUNTS, wed(23, 0));
+        let mut engine = RuleEngine::new(
+            policy("[rules.working_hours]\nstart = \"08:00\"\nend = \"18:00\"\nutc_offset = \"+02:00\"\n"),
+            RulesState::default(),
+        );
+        for e in [
+            log.attest_by(b"n", &[(1, a), (2, &night)]),
+            log.attest_by(b"n", &[(1, b), (2, &night)]),
+            log.intoto_by(b"n", &[a, &night]),
+        ] {
+            assert_eq!(
+                by_signer(&engine.observe(&e)),
+                vec![("outside_working_hours", e.index, 1)],
+                "{e:?}"
+            );
+        }
+
+        // Bursts: bob's second entry is one where he signs second; an entry counts once per
+        // identity even when it carries the identity twice.
+        let mut engine = RuleEngine::new(
+            policy("[rules.burst]\nmax = 1\nwindow_seconds = 3600\n"),
+            RulesState::default(),
+        );
+        assert_eq!(
+            engine.observe(&log.attest_by(b"b", &[(1, b), (2, b)])),
+            vec![]
+        );
+        let e = log.intoto_by(b"b", &[a, b]);
+        assert_eq!(by_signer(&engine.observe(&e)), vec![("burst", e.index, 1)]);
     }
 
     fn policy(text: &str) -> MonitorPolicy {

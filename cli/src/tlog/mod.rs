@@ -101,6 +101,11 @@ impl LogTrust {
         &self.names
     }
 
+    /// The trusted log keys (never counted as witnesses).
+    pub(crate) fn log_keys(&self) -> Vec<&signet_proto::keys::PublicKey> {
+        self.verifiers.iter().map(|v| v.public_key()).collect()
+    }
+
     /// Parses a signed checkpoint note and verifies it: at least one trusted log key signed it
     /// and no trusted key's signature on it is bad.
     ///

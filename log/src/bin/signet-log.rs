@@ -4,7 +4,7 @@
 //! Usage:
 //!   signet-log serve --data-dir DIR [--listen ADDR] [--public-host HOST:PORT]
 //!                    [--ct-root PEM]... [--batch-max-entries N] [--batch-delay-ms MS]
-//!                    [--queue-capacity N]
+//!                    [--queue-capacity N] [--witness-policy FILE] [--witness-timeout-ms MS]
 //!   signet-log fsck --data-dir DIR
 //!
 //! `serve` prints `listening on <addr>` on stdout once the socket is bound.
@@ -39,6 +39,8 @@ fn main() -> anyhow::Result<()> {
             "--batch-max-entries" => cfg.batch_max_entries = val(i)?.parse()?,
             "--batch-delay-ms" => cfg.batch_max_delay_ms = val(i)?.parse()?,
             "--queue-capacity" => cfg.queue_capacity = val(i)?.parse()?,
+            "--witness-policy" => cfg.witness_policy = Some(PathBuf::from(val(i)?)),
+            "--witness-timeout-ms" => cfg.witness_timeout_ms = val(i)?.parse()?,
             other => bail!("unknown argument {other}"),
         }
         i += 2;

@@ -352,3 +352,5 @@ impl TestCa {
         self.issue(leaf_key, email, issuer, serial, validity, ext)
     }
 }
+
+pub mod witness;

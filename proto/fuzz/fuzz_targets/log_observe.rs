@@ -5,11 +5,16 @@
 //! or `chain[0]` replaced), so the PEM, X.509 and Fulcio extension readers see arbitrary bytes
 //! behind a valid envelope.
 //!
+//! The input is also put second, after the template's own signer, in dsse and intoto bodies
+//! with two signatures.
+//!
 //! Asserts: the entry keeps its index; signature kinds (and intoto, reported as
-//! `Other("intoto")`) always have a digest (`sha256:`/`sha384:`/`sha512:`, lowercase) and
-//! precerts never do; other unknown kinds carry nothing else; a keyed entry (64 lowercase hex
-//! key ID) has no identity or time; a body that names a known kind at its version (0.0.1,
-//! intoto 0.0.2) and parses is reported as that kind.
+//! `Other("intoto")`) always have a digest (`sha256:`/`sha384:`/`sha512:`, lowercase) and at
+//! least one signer, precerts have no digest and exactly one signer; other unknown kinds carry
+//! nothing; a keyed signer (64 lowercase hex key ID) has no identity or time, a certificate
+//! signer always has a time; a body that names a known kind at its version (0.0.1, intoto
+//! 0.0.2) and parses is reported as that kind; a two-signature body reports both signers, in
+//! order, each as it is reported alone (a signer placed second is never dropped).
 #![no_main]
 use std::sync::OnceLock;
 
@@ -17,7 +22,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
-use signet_proto::observe::{observe, EntryKind, ObservedEntry};
+use signet_proto::observe::{observe, EntryKind, ObservedEntry, ObservedSigner};
 
 const HASHEDREKORD: &[u8] =
     include_bytes!("../../../testdata/sigstore/fake-hashedrekord/canonicalized_body.json");
@@ -46,22 +51,32 @@ fn check(index: u64, e: &ObservedEntry) {
             "{d}"
         );
         assert!(!d.bytes().any(|b| b.is_ascii_uppercase()), "{d}");
+        assert!(!e.signers.is_empty(), "signature entries have signers");
+        if e.kind == EntryKind::HashedRekord {
+            assert_eq!(e.signers.len(), 1);
+        }
     } else if e.kind == EntryKind::Precert {
         assert_eq!(e.digest, None);
+        assert_eq!(e.signers.len(), 1);
     } else {
-        assert_eq!(
-            (&e.san, &e.issuer, &e.digest, e.time, &e.key_id),
-            (&None, &None, &None, None, &None)
-        );
-        assert!(!e.has_certificate());
+        assert_eq!((&e.digest, e.signers.len()), (&None, 0));
     }
-    if let Some(k) = &e.key_id {
+    for s in &e.signers {
+        check_signer(s);
+    }
+}
+
+fn check_signer(s: &ObservedSigner) {
+    if let Some(k) = &s.key_id {
         assert_eq!(k.len(), 64);
         assert!(k
             .bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
-        assert_eq!((&e.san, &e.issuer, e.time), (&None, &None, None));
-        assert!(!e.has_certificate());
+        assert_eq!((&s.san, &s.issuer, s.time), (&None, &None, None));
+        assert!(!s.has_certificate());
+    } else {
+        assert!(s.has_certificate());
+        assert!(s.time.is_some(), "a certificate has a notBefore");
     }
 }
 
@@ -77,12 +92,33 @@ fn templates() -> &'static (Value, Value, Value) {
     })
 }
 
-fn observe_in(index: u64, body: &Value, kind: EntryKind) {
+fn observe_in(index: u64, body: &Value, kind: EntryKind) -> Option<ObservedEntry> {
     let bytes = serde_json::to_vec(body).expect("serializes");
-    if let Ok(e) = observe(index, &bytes) {
-        check(index, &e);
-        assert_eq!(e.kind, kind);
-    }
+    let e = observe(index, &bytes).ok()?;
+    check(index, &e);
+    assert_eq!(e.kind, kind);
+    Some(e)
+}
+
+/// `alone` (the body with the input as its only signer) parsed: the body with the template's
+/// signer first and the input second must report both, in order.
+fn observe_second(index: u64, two: &Value, kind: EntryKind, alone: Option<&ObservedEntry>) {
+    let Some(alone) = alone else {
+        // The input is not a readable signer: neither is the body holding it second.
+        let bytes = serde_json::to_vec(two).expect("serializes");
+        assert!(
+            observe(index, &bytes).is_err(),
+            "an unreadable second signer is an error"
+        );
+        return;
+    };
+    let e = observe_in(index, two, kind).expect("a readable second signer keeps the body readable");
+    assert_eq!(e.signers.len(), 2);
+    assert_eq!(
+        e.signers[1], alone.signers[0],
+        "the second signer is reported as itself"
+    );
+    assert_eq!(e.digest, alone.digest);
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -110,12 +146,32 @@ fuzz_target!(|data: &[u8]| {
     let mut h = hashedrekord.clone();
     h["spec"]["signature"]["publicKey"]["content"] = b64.clone();
     observe_in(index, &h, EntryKind::HashedRekord);
+
     let mut d = dsse.clone();
     d["spec"]["signatures"][0]["verifier"] = b64.clone();
-    observe_in(index, &d, EntryKind::Dsse);
+    let alone = observe_in(index, &d, EntryKind::Dsse);
+    let mut two = dsse.clone();
+    let mut second = dsse["spec"]["signatures"][0].clone();
+    second["verifier"] = b64.clone();
+    second["signature"] = Value::String(B64.encode(b"second"));
+    two["spec"]["signatures"]
+        .as_array_mut()
+        .expect("template has signatures")
+        .push(second);
+    observe_second(index, &two, EntryKind::Dsse, alone.as_ref());
+
     let mut i = intoto.clone();
     i["spec"]["content"]["envelope"]["signatures"][0]["publicKey"] = b64.clone();
-    observe_in(index, &i, intoto_kind());
+    let alone = observe_in(index, &i, intoto_kind());
+    let mut two = intoto.clone();
+    let mut second = intoto["spec"]["content"]["envelope"]["signatures"][0].clone();
+    second["publicKey"] = b64.clone();
+    two["spec"]["content"]["envelope"]["signatures"]
+        .as_array_mut()
+        .expect("template has signatures")
+        .push(second);
+    observe_second(index, &two, intoto_kind(), alone.as_ref());
+
     let p = serde_json::json!({
         "apiVersion": "0.0.1",
         "kind": "precert",

@@ -1,6 +1,7 @@
 //! Fuzzes the tlog-witness parsers: `add-checkpoint` request bodies, 409 size bodies, 200
 //! signature-line bodies and witness policy files. Whatever parses must serialize to text that
-//! parses back to the same value.
+//! parses back to the same value; a parsed policy lists each public key once (by its bytes)
+//! and its quorum is between 1 and the number of distinct keys.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use signet_proto::witness::{
@@ -26,9 +27,20 @@ fuzz_target!(|data: &[u8]| {
             let again =
                 WitnessPolicyFile::parse(&policy.to_text()).expect("a serialized policy parses");
             assert_eq!(again, policy);
-            policy
+            let verifiers = policy
                 .verifiers()
                 .expect("a parsed policy has valid verifiers");
+            // One key is one witness: the keys are distinct by their bytes (whatever their
+            // names and key hashes), so the quorum counts distinct witnesses and is reachable.
+            let mut keys: Vec<Vec<u8>> = verifiers
+                .iter()
+                .map(|v| v.public_key().spki_der().to_vec())
+                .collect();
+            keys.sort();
+            keys.dedup();
+            assert_eq!(keys.len(), policy.witnesses.len(), "a key listed twice");
+            assert!(policy.quorum >= 1 && policy.quorum <= keys.len());
+            assert!(policy.check_not_log_keys(&[]).is_ok());
         }
     }
 });

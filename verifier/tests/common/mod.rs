@@ -72,6 +72,10 @@ pub struct Knobs {
     pub issuer_v1: Option<String>,
     /// Embeds a second SCT, signed by a CT log absent from the trust root.
     pub sct_extra_unknown: bool,
+    /// With `dsse`: the envelope signature's `keyid`.
+    pub dsse_keyid: Option<String>,
+    /// With `ed25519_log`: the log key's seed (else a random key).
+    pub ed25519_log_seed: Option<[u8; 32]>,
 }
 
 impl Default for Knobs {
@@ -103,6 +107,8 @@ impl Default for Knobs {
             leaf_hook: None,
             issuer_v1: None,
             sct_extra_unknown: false,
+            dsse_keyid: None,
+            ed25519_log_seed: None,
         }
     }
 }
@@ -246,7 +252,11 @@ pub fn build(k: &Knobs) -> Fixture {
     let ct_signer = ecdsa(EcdsaCurve::P256);
     let other_ct = ecdsa(EcdsaCurve::P256);
     let log_signer = if k.ed25519_log {
-        RekorNoteSigner::ed25519(LOG_NAME, Ed25519Signer::generate(&rng).unwrap()).unwrap()
+        let key = match &k.ed25519_log_seed {
+            Some(seed) => Ed25519Signer::from_seed(seed).unwrap(),
+            None => Ed25519Signer::generate(&rng).unwrap(),
+        };
+        RekorNoteSigner::ed25519(LOG_NAME, key).unwrap()
     } else {
         RekorNoteSigner::ecdsa(LOG_NAME, ecdsa(EcdsaCurve::P256)).unwrap()
     };
@@ -379,16 +389,24 @@ pub fn build(k: &Knobs) -> Fixture {
             signet_proto::bundle::pae(ptype, &payload)
         };
         let sig = leaf_signer.sign(&signed).unwrap();
-        let envelope = json!({"payload": b64(&payload), "payloadType": ptype, "signatures": [{"sig": b64(&sig)}]});
-        let env_bytes = signet_proto::jcs::to_vec(&envelope).unwrap();
-        let entry = ProposedEntry::DsseV001(DsseV001::Canonical(DsseCanonical::new(
-            &env_bytes,
-            &payload,
-            vec![DsseSignatureVerifier {
-                signature: sig.clone().into(),
-                verifier: verifier_pem.clone().into_bytes().into(),
-            }],
-        )));
+        let mut signature = json!({"sig": b64(&sig)});
+        if let Some(keyid) = &k.dsse_keyid {
+            signature["keyid"] = json!(keyid);
+        }
+        let envelope =
+            json!({"payload": b64(&payload), "payloadType": ptype, "signatures": [signature]});
+        let parsed: signet_proto::bundle::DsseEnvelope =
+            serde_json::from_value(envelope.clone()).unwrap();
+        let entry = ProposedEntry::DsseV001(DsseV001::Canonical(
+            DsseCanonical::new(
+                &parsed,
+                vec![DsseSignatureVerifier {
+                    signature: sig.clone().into(),
+                    verifier: verifier_pem.clone().into_bytes().into(),
+                }],
+            )
+            .unwrap(),
+        ));
         (entry, "dsseEnvelope", envelope)
     } else {
         let sig = if k.wrong_signature {
