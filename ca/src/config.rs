@@ -149,6 +149,14 @@ pub enum ConfigError {
         /// The URL.
         url: String,
     },
+    /// An issuer's `url`, `server_url` or `subject_domain` holds a control or format character.
+    #[error("issuer {url:?}: {key} contains a control or invisible formatting character")]
+    ControlCharacter {
+        /// The issuer URL.
+        url: String,
+        /// The configuration key.
+        key: &'static str,
+    },
     /// The same issuer is configured twice.
     #[error("issuer {url} is configured twice")]
     DuplicateIssuer {
@@ -218,6 +226,20 @@ impl CaConfig {
                 .unwrap_or(false);
             if !ok {
                 return Err(ConfigError::BadIssuerUrl { url: i.url.clone() });
+            }
+            for (key, value) in [
+                ("url", Some(i.url.as_str())),
+                ("server_url", i.server_url.as_deref()),
+                ("subject_domain", i.subject_domain.as_deref()),
+            ] {
+                // These go into certificates as written (issuer extensions, SANs): a URL
+                // parser silently drops a tab or newline that the certificate would keep.
+                if value.is_some_and(|v| v.chars().any(crate::identity::is_forbidden_char)) {
+                    return Err(ConfigError::ControlCharacter {
+                        url: i.url.clone(),
+                        key,
+                    });
+                }
             }
             if !seen.insert(i.url.as_str()) {
                 return Err(ConfigError::DuplicateIssuer { url: i.url.clone() });

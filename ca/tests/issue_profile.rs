@@ -250,7 +250,22 @@ fn control_characters_are_refused_for_every_issuer_type() {
             .unwrap_or_else(|e| panic!("{:?} good claims refused: {e}", issuer.issuer_type));
         for name in spoil {
             for bad in [
-                '\0', '\n', '\r', '\t', '\u{7f}', '\u{85}', '\u{202e}', '\u{2028}',
+                '\0',
+                '\n',
+                '\r',
+                '\t',
+                '\u{7f}',
+                '\u{85}',
+                '\u{9b}',
+                '\u{202e}',
+                '\u{2066}',
+                '\u{2028}',
+                '\u{200b}',
+                '\u{200d}',
+                '\u{ad}',
+                '\u{feff}',
+                '\u{2060}',
+                '\u{e0041}',
             ] {
                 let mut c = good.clone();
                 let v = c[name].as_str().unwrap().to_owned();
@@ -368,4 +383,39 @@ fn malformed_identities_are_refused() {
         &claims(json!({"sub": "al ice"}))
     )
     .is_err());
+}
+
+/// Issuer settings that go into certificates as written are refused with control or format
+/// characters (a URL parser would drop a tab or newline the certificate keeps).
+#[test]
+fn issuer_settings_with_control_characters_are_refused() {
+    use signet_ca::config::{CaConfig, ConfigError};
+    let ok = CaConfig::with_issuers(vec![cfg(IssuerType::Username, Some("example.com"))]);
+    ok.validate().unwrap();
+    for (key, issuer) in [
+        (
+            "url",
+            IssuerConfig {
+                url: "https://issuer.exa\tmple.com".into(),
+                ..cfg(IssuerType::Email, None)
+            },
+        ),
+        (
+            "subject_domain",
+            cfg(IssuerType::Username, Some("example.com\u{202e}")),
+        ),
+        (
+            "server_url",
+            IssuerConfig {
+                server_url: Some("https://ghe.example\n.com".into()),
+                ..cfg(IssuerType::GithubWorkflow, None)
+            },
+        ),
+    ] {
+        let e = CaConfig::with_issuers(vec![issuer]).validate().unwrap_err();
+        assert!(
+            matches!(&e, ConfigError::ControlCharacter { key: k, .. } if *k == key),
+            "{key}: {e}"
+        );
+    }
 }

@@ -142,6 +142,8 @@ pub const NAME_MAX: usize = 255;
 
 /// Why a registry host is refused (the `reason` of [`OciError::InvalidReference`]).
 const BAD_HOST: &str = "registry must be a host name of letters, digits and inner '-' (ASCII), a dotted-quad IPv4 address or a bracketed IPv6 address, with an optional port 1-65535";
+const BAD_UNSPECIFIED_HOST: &str =
+    "registry must not be the unspecified address (0.0.0.0 or [::]): name the host to pull from";
 const BAD_NUMERIC_HOST: &str =
     "a numeric registry host must be a dotted-quad IPv4 address such as 127.0.0.1";
 
@@ -172,7 +174,16 @@ fn normalize_host(input: &str) -> Result<String, &'static str> {
             "" => None,
             p => Some(p.strip_prefix(':').ok_or(BAD_HOST)?),
         };
-        (format!("[{ip}]"), port)
+        if ip.is_unspecified() {
+            return Err(BAD_UNSPECIFIED_HOST);
+        }
+        // An IPv4-mapped address (`::ffff:127.0.0.1`) is the IPv4 host to Go's net package,
+        // which container runtimes use: it is that dotted quad here too.
+        match ip.to_ipv4_mapped() {
+            Some(v4) if v4.is_unspecified() => return Err(BAD_UNSPECIFIED_HOST),
+            Some(v4) => (v4.to_string(), port),
+            None => (format!("[{ip}]"), port),
+        }
     } else {
         let (name, port) = match input.split_once(':') {
             Some((n, p)) => (n, Some(p)),
@@ -200,6 +211,9 @@ fn normalize_host(input: &str) -> Result<String, &'static str> {
             let ip: std::net::Ipv4Addr = name.parse().map_err(|_| BAD_NUMERIC_HOST)?;
             if ip.to_string() != name {
                 return Err(BAD_NUMERIC_HOST);
+            }
+            if ip.is_unspecified() {
+                return Err(BAD_UNSPECIFIED_HOST);
             }
         }
         (name, port)
@@ -930,6 +944,10 @@ mod tests {
             "[::1]x/a",
             "[not-ip]/a",
             "[::1]:/a",
+            // The unspecified address is no registry (a runtime would reach the local host).
+            "0.0.0.0:5000/a",
+            "[::]:5000/a",
+            "[::ffff:0.0.0.0]:5000/a",
             // Repository paths.
             "registry.example.com/Team/app",
             "registry.example.com/team/App",
@@ -976,6 +994,26 @@ mod tests {
         assert_eq!(long.len(), NAME_MAX);
         assert!(Reference::parse(&long).is_ok());
         assert!(Reference::parse(&format!("{long}a")).is_err());
+    }
+
+    #[test]
+    fn ipv4_mapped_ipv6_hosts_are_their_ipv4_address() {
+        // Go's net (containerd, CRI-O) reads these as 127.0.0.1: a rule for 127.0.0.1:5000
+        // must meet them.
+        for spelling in [
+            "[::ffff:127.0.0.1]:5000/team/app",
+            "[::ffff:7f00:1]:5000/team/app",
+            "[0:0:0:0:0:ffff:127.0.0.1]:5000/team/app",
+            "[::FFFF:7F00:0001]:5000/team/app",
+        ] {
+            let r = Reference::parse(spelling).unwrap();
+            assert_eq!(r.name(), "127.0.0.1:5000/team/app", "{spelling}");
+        }
+        assert!(is_loopback_registry(
+            &Reference::parse("[::ffff:127.0.0.1]:5000/a")
+                .unwrap()
+                .registry
+        ));
     }
 
     #[test]

@@ -227,6 +227,11 @@ fn normalize_pattern(pattern: &str) -> anyhow::Result<String> {
         let lower = first.to_ascii_lowercase();
         let host = lower.strip_suffix(":443").unwrap_or(&lower);
         let host = match host.split_once(':') {
+            // Default ports are dropped from image names (`:443`, and `:80` on loopback), so a
+            // port glob could never meet them: a rule for "any port" would miss the default one.
+            Some((_, port)) if port.contains('*') => anyhow::bail!(
+                "image pattern {pattern:?}: a port cannot be a glob (images on the default port carry none); write one rule per port, and one without a port for the default"
+            ),
             Some((name, port)) => format!("{}:{port}", name.strip_suffix('.').unwrap_or(name)),
             None => host.strip_suffix('.').unwrap_or(host).to_owned(),
         };
@@ -960,9 +965,16 @@ mod tests {
             "registry.example.com",
             "localhost:5000",
             "registry.example.com/team/app:v1",
+            // Port globs would never meet an image on the default port (which has none).
+            "registry.example.com:*/team/**",
+            "localhost:*/**",
+            "*.example.com:*/**",
+            "LOCALHOST:5*/**",
         ] {
             assert!(normalize_pattern(bad).is_err(), "{bad}");
         }
+        let e = normalize_pattern("localhost:*/**").unwrap_err().to_string();
+        assert!(e.contains("a port cannot be a glob"), "{e}");
     }
 
     /// Issue 15: a rule written for one spelling of a registry meets every spelling that a
