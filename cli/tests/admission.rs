@@ -27,7 +27,7 @@ mod tls;
 use std::process::Command;
 
 use serde_json::{json, Value};
-use support::{have_tools, run, sign_image, signet, spawn_until, stack, text, TestRegistry};
+use support::{require_tools, run, sign_image, signet, spawn_until, stack, text, TestRegistry};
 
 const ALICE: &str = "alice@example.com";
 const MALLORY: &str = "mallory@example.com";
@@ -62,12 +62,8 @@ fn pod(images: &[&str]) -> Value {
 
 #[test]
 fn admission_webhook_admits_only_signed_images() {
-    if !have_tools(&["docker-registry", "umoci", "skopeo", "openssl"]) {
-        return;
-    }
-    let Some((oidc, server)) = stack() else {
-        return;
-    };
+    require_tools(&["docker-registry", "umoci", "skopeo", "openssl"]);
+    let (oidc, server) = stack();
     let reg = TestRegistry::start();
     let r = &reg.addr;
     let app = reg.push_image("signed/app", "v1", "the app");
@@ -411,12 +407,8 @@ attestations = ["slsaprovenance1"]
 /// webhook admits an image once it gets signed after a denial.
 #[test]
 fn admission_webhook_remembers_verified_digests() {
-    if !have_tools(&["docker-registry", "umoci", "skopeo"]) {
-        return;
-    }
-    let Some((oidc, server)) = stack() else {
-        return;
-    };
+    require_tools(&["docker-registry", "umoci", "skopeo"]);
+    let (oidc, server) = stack();
     let reg = TestRegistry::start();
     let r = &reg.addr;
     let digest = reg.push_image("cache/app", "v1", "remembered");
@@ -509,12 +501,8 @@ fn admission_webhook_remembers_verified_digests() {
 /// refused by `--check` and by `signet verify`, and a valid one matches whole identities.
 #[test]
 fn admission_rules_meet_every_spelling_of_a_registry() {
-    if !have_tools(&["docker-registry", "umoci", "skopeo"]) {
-        return;
-    }
-    let Some((oidc, server)) = stack() else {
-        return;
-    };
+    require_tools(&["docker-registry", "umoci", "skopeo"]);
+    let (oidc, server) = stack();
     let reg = TestRegistry::start();
     let port = reg.addr.rsplit_once(':').unwrap().1.to_owned();
     let host = format!("localhost:{port}");

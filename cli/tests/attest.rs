@@ -9,8 +9,8 @@
 //! * another identity, a predicate that is not JSON and an unknown `--type` fail with the
 //!   reason named, and the failures before signing leave nothing in the log.
 //!
-//! Fails when a tool (node with oauth2-mock-server, docker-registry, umoci, skopeo) is
-//! missing.
+//! Fails when a tool (node with oauth2-mock-server, docker-registry, umoci, skopeo,
+//! sigstore-python) is missing.
 
 #![allow(clippy::unwrap_used)]
 
@@ -20,7 +20,7 @@ use std::process::{Command, Output};
 
 use serde_json::json;
 use support::{
-    have_tools, json_out, require, run, sign_image, signet, stack, text, verify_image, Server,
+    json_out, require_tools, run, sign_image, signet, stack, text, verify_image, Server,
     TestRegistry,
 };
 
@@ -67,12 +67,8 @@ fn verify_attestation(
 
 #[test]
 fn attestations_are_signed_attached_and_verified_by_type() {
-    if !have_tools(&["docker-registry", "umoci", "skopeo"]) {
-        return;
-    }
-    let Some((oidc, server)) = stack() else {
-        return;
-    };
+    require_tools(&["docker-registry", "umoci", "skopeo", "sigstore"]);
+    let (oidc, server) = stack();
     let reg = TestRegistry::start();
     let digest = reg.push_image("built/app", "v1", "release 1");
     let image = format!("{}/built/app:v1", reg.addr);
@@ -188,28 +184,23 @@ fn attestations_are_signed_attached_and_verified_by_type() {
 
     // sigstore-python verifies the attestation bundle for the manifest bytes (whose SHA-256 is
     // the statement's subject digest).
-    if require(
-        have_tools(&["sigstore"]),
-        "sigstore-python (`sigstore` on PATH)",
-    ) {
-        let raw = run(Command::new("skopeo")
-            .args(["inspect", "--raw", "--tls-verify=false"])
-            .arg(format!("docker://{image}")));
-        assert!(raw.status.success(), "{}", text(&raw));
-        let manifest = dir.path().join("manifest.json");
-        std::fs::write(&manifest, &raw.stdout).unwrap();
-        let tc = server.trusted_root().with_file_name("trust_config.json");
-        let py = run(Command::new("sigstore")
-            .arg("--trust-config")
-            .arg(&tc)
-            .args(["verify", "identity", "--offline", "--bundle"])
-            .arg(&bundle_file)
-            .args(["--cert-identity", EMAIL, "--cert-oidc-issuer", &oidc.url])
-            .arg(&manifest));
-        assert!(
-            py.status.success(),
-            "sigstore-python rejected the attestation: {}",
-            text(&py)
-        );
-    }
+    let raw = run(Command::new("skopeo")
+        .args(["inspect", "--raw", "--tls-verify=false"])
+        .arg(format!("docker://{image}")));
+    assert!(raw.status.success(), "{}", text(&raw));
+    let manifest = dir.path().join("manifest.json");
+    std::fs::write(&manifest, &raw.stdout).unwrap();
+    let tc = server.trusted_root().with_file_name("trust_config.json");
+    let py = run(Command::new("sigstore")
+        .arg("--trust-config")
+        .arg(&tc)
+        .args(["verify", "identity", "--offline", "--bundle"])
+        .arg(&bundle_file)
+        .args(["--cert-identity", EMAIL, "--cert-oidc-issuer", &oidc.url])
+        .arg(&manifest));
+    assert!(
+        py.status.success(),
+        "sigstore-python rejected the attestation: {}",
+        text(&py)
+    );
 }

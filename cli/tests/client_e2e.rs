@@ -22,8 +22,8 @@ use std::process::Command;
 
 use serde_json::Value;
 use support::{
-    have_tools, json_out, require, run, sign_image, signet, stack, text, verify_image, Server,
-    TestRegistry,
+    json_out, require_tools, run, sign_image, signet, sigstore_js_dir, sigstore_sign_js_dir, stack,
+    text, verify_image, Server, TestRegistry,
 };
 
 const EMAIL: &str = "alice@example.com";
@@ -64,9 +64,7 @@ fn verify_blob(
 
 #[test]
 fn keyless_blob_sign_verify_and_failures() {
-    let Some((oidc, server)) = stack() else {
-        return;
-    };
+    let (oidc, server) = stack();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("artifact.txt");
     std::fs::write(&file, b"hello signet\n").unwrap();
@@ -171,9 +169,7 @@ fn base64_encode(b: &[u8]) -> String {
 
 #[test]
 fn keyed_blob_sign_verify() {
-    let Some((_oidc, server)) = stack() else {
-        return;
-    };
+    let (_oidc, server) = stack();
     let dir = tempfile::tempdir().unwrap();
     for prefix in ["a", "b"] {
         let st = run(signet()
@@ -213,12 +209,8 @@ fn keyed_blob_sign_verify() {
 
 #[test]
 fn image_sign_verify_by_tag_and_digest_then_move_tag() {
-    if !have_tools(&["docker-registry", "umoci", "skopeo"]) {
-        return;
-    }
-    let Some((oidc, server)) = stack() else {
-        return;
-    };
+    require_tools(&["docker-registry", "umoci", "skopeo"]);
+    let (oidc, server) = stack();
     let reg = TestRegistry::start();
     let digest = reg.push_image("demo/app", "v1", "first content");
     let tag_ref = format!("{}/demo/app:v1", reg.addr);
@@ -309,9 +301,9 @@ try {
 
 #[test]
 fn blob_bundle_verifies_with_sigstore_python_and_js() {
-    let Some((oidc, server)) = stack() else {
-        return;
-    };
+    require_tools(&["sigstore"]);
+    let js = sigstore_js_dir();
+    let (oidc, server) = stack();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("artifact.txt");
     std::fs::write(&file, b"interop payload\n").unwrap();
@@ -320,54 +312,40 @@ fn blob_bundle_verifies_with_sigstore_python_and_js() {
     assert!(out.status.success(), "{}", text(&out));
     let bundle = dir.path().join("artifact.txt.sigstore.json");
 
-    let mut checked = 0;
-    if require(
-        have_tools(&["sigstore"]),
-        "sigstore-python (`sigstore` on PATH)",
-    ) {
-        let tc = dir.path().join("trust_config.json");
-        trust_config(&server, &tc);
-        let py = run(Command::new("sigstore")
-            .arg("--trust-config")
-            .arg(&tc)
-            .args(["verify", "identity", "--offline", "--bundle"])
-            .arg(&bundle)
-            .args(["--cert-identity", EMAIL, "--cert-oidc-issuer", &oidc.url])
-            .arg(&file));
-        assert!(
-            py.status.success(),
-            "sigstore-python rejected the bundle: {}",
-            text(&py)
-        );
-        checked += 1;
-    }
-    let js = support::sigstore_js_dir();
-    if require(
-        js.is_some(),
-        "node_modules/@sigstore/verify (npm install in verifier/tests/js)",
-    ) {
-        let out = run(Command::new("node")
-            .arg("-e")
-            .arg(JS_VERIFY)
-            .arg(server.trusted_root())
-            .arg(&bundle)
-            .arg(&file)
-            .arg(EMAIL)
-            .arg(&oidc.url)
-            .current_dir(js.unwrap()));
-        assert!(
-            out.status.success(),
-            "sigstore-js rejected the bundle: {}",
-            text(&out)
-        );
-        assert!(
-            String::from_utf8_lossy(&out.stdout).starts_with("OK"),
-            "{}",
-            text(&out)
-        );
-        checked += 1;
-    }
-    eprintln!("verified by {checked} external client(s)");
+    let tc = dir.path().join("trust_config.json");
+    trust_config(&server, &tc);
+    let py = run(Command::new("sigstore")
+        .arg("--trust-config")
+        .arg(&tc)
+        .args(["verify", "identity", "--offline", "--bundle"])
+        .arg(&bundle)
+        .args(["--cert-identity", EMAIL, "--cert-oidc-issuer", &oidc.url])
+        .arg(&file));
+    assert!(
+        py.status.success(),
+        "sigstore-python rejected the bundle: {}",
+        text(&py)
+    );
+
+    let out = run(Command::new("node")
+        .arg("-e")
+        .arg(JS_VERIFY)
+        .arg(server.trusted_root())
+        .arg(&bundle)
+        .arg(&file)
+        .arg(EMAIL)
+        .arg(&oidc.url)
+        .current_dir(&js));
+    assert!(
+        out.status.success(),
+        "sigstore-js rejected the bundle: {}",
+        text(&out)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with("OK"),
+        "{}",
+        text(&out)
+    );
 }
 
 /// Signing latency benchmark (BENCHMARKS.md "Signing latency"): wall time of whole
@@ -377,9 +355,9 @@ fn blob_bundle_verifies_with_sigstore_python_and_js() {
 #[test]
 #[ignore = "benchmark; run explicitly"]
 fn sign_blob_latency() {
-    let Some((oidc, server)) = stack() else {
-        return;
-    };
+    require_tools(&["sigstore"]);
+    let js = sigstore_sign_js_dir();
+    let (oidc, server) = stack();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("artifact.bin");
     std::fs::write(&file, vec![7u8; 1 << 20]).unwrap();
@@ -390,32 +368,30 @@ fn sign_blob_latency() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(30);
-    // The same signing, by signet and by Sigstore's own clients (when installed), against the
-    // same server, interleaved so that they see the same machine.
+    // The same signing, by signet and by Sigstore's own clients, against the same server,
+    // interleaved so that they see the same machine.
     type Signer<'a> = Box<dyn Fn() -> std::process::Output + 'a>;
     let (server, token, file, token_file) = (&server, &token, &file, &token_file);
-    let mut signers: Vec<(&str, Signer<'_>)> = vec![(
-        "signet sign-blob",
-        Box::new(move || sign_blob(server, token, file, &[])),
-    )];
-    if have_tools(&["sigstore"]) {
-        let bundle = dir.path().join("py.sigstore.json");
-        signers.push((
+    let py_bundle = dir.path().join("py.sigstore.json");
+    let js_bundle = dir.path().join("js.sigstore.json");
+    let signers: Vec<(&str, Signer<'_>)> = vec![
+        (
+            "signet sign-blob",
+            Box::new(move || sign_blob(server, token, file, &[])),
+        ),
+        (
             "sigstore-python sign",
             Box::new(move || {
-                let _ = std::fs::remove_file(&bundle);
+                let _ = std::fs::remove_file(&py_bundle);
                 run(Command::new("sigstore")
                     .arg("--trust-config")
                     .arg(server.trust_config())
                     .args(["sign", "--identity-token", token, "--bundle"])
-                    .arg(&bundle)
+                    .arg(&py_bundle)
                     .arg(file))
             }),
-        ));
-    }
-    if let Some(js) = support::sigstore_sign_js_dir() {
-        let bundle = dir.path().join("js.sigstore.json");
-        signers.push((
+        ),
+        (
             "sigstore-js sign",
             Box::new(move || {
                 run(Command::new("node")
@@ -424,10 +400,10 @@ fn sign_blob_latency() {
                     .arg(token_file)
                     .arg(file)
                     .arg("sign")
-                    .arg(&bundle))
+                    .arg(&js_bundle))
             }),
-        ));
-    }
+        ),
+    ];
     // Warm-up (first connection, page cache, interpreter caches).
     for (name, sign) in &signers {
         let out = sign();

@@ -20,7 +20,7 @@ mod support;
 use std::process::{Command, Output};
 
 use serde_json::{json, Value};
-use support::{have_tools, json_out, run, signet, stack, text, Server, TestRegistry};
+use support::{json_out, require_tools, run, signet, stack, text, Server, TestRegistry};
 
 const EMAIL: &str = "release@example.com";
 const REPO: &str = "multi/app";
@@ -159,12 +159,8 @@ fn assert_error(out: &Output, what: &str, needles: &[&str]) {
 
 #[test]
 fn multi_platform_images_sign_recursively_and_verify_by_platform() {
-    if !have_tools(&["docker-registry", "umoci", "skopeo"]) {
-        return;
-    }
-    let Some((oidc, server)) = stack() else {
-        return;
-    };
+    require_tools(&["docker-registry", "umoci", "skopeo"]);
+    let (oidc, server) = stack();
     let reg = TestRegistry::start();
     let (index, platforms) = push_index(
         &reg,

@@ -26,7 +26,7 @@ use std::process::{Command, Output};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use serde_json::{json, Value};
-use support::{have_tools, require, run, signet, stack, text, Oidc, Server};
+use support::{require_tools, run, signet, stack, text, Oidc, Server};
 
 const EMAIL: &str = "alice@example.com";
 
@@ -126,21 +126,11 @@ fn write_json(path: PathBuf, v: &Value) -> PathBuf {
 
 #[test]
 fn sigstore_js_legacy_attestations_are_logged_as_intoto_and_verified() {
-    let Some((oidc, server)) = stack() else {
-        return;
-    };
-    let Some(js_sign) = support::sigstore_sign_js_dir() else {
-        require(false, "node_modules/sigstore (npm ci in cli/tests/js)");
-        return;
-    };
-    let js_verify_ok = require(
-        support::sigstore_js_dir().is_some(),
-        "node_modules/@sigstore/verify (npm ci in verifier/tests/js)",
-    );
-    let python = require(
-        have_tools(&["sigstore"]),
-        "sigstore-python (`sigstore` on PATH)",
-    );
+    require_tools(&["sigstore"]);
+    let js_sign = support::sigstore_sign_js_dir();
+    // js_verify runs verifier/tests/js/verify.js, which needs @sigstore/verify there.
+    support::sigstore_js_dir();
+    let (oidc, server) = stack();
 
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("pkg.tgz");
@@ -244,29 +234,25 @@ fn sigstore_js_legacy_attestations_are_logged_as_intoto_and_verified() {
     let out = signet_verify(&server, &oidc, &file, &first, "mallory@example.com");
     assert!(!out.status.success(), "signet accepted another identity");
 
-    if js_verify_ok {
-        let out = js_verify(&server, &oidc, &file, &first, EMAIL);
-        assert!(out.status.success(), "sigstore-js refused: {}", text(&out));
-        let out = js_verify(&server, &oidc, &file, &first, "mallory@example.com");
-        assert!(
-            !out.status.success(),
-            "sigstore-js accepted another identity"
-        );
-    }
-    if python {
-        let out = python_verify(&server, &oidc, &file, &first);
-        let t = text(&out);
-        assert!(
-            !out.status.success(),
-            "sigstore-python accepted intoto 0.0.2 now: {t}"
-        );
-        let flat = t.split_whitespace().collect::<Vec<_>>().join(" ");
-        assert!(
-            flat.contains("Integrated time only supported for")
-                && flat.contains("dsse/hashedrekord 0.0.1"),
-            "sigstore-python refused intoto 0.0.2 for another reason: {t}"
-        );
-    }
+    let out = js_verify(&server, &oidc, &file, &first, EMAIL);
+    assert!(out.status.success(), "sigstore-js refused: {}", text(&out));
+    let out = js_verify(&server, &oidc, &file, &first, "mallory@example.com");
+    assert!(
+        !out.status.success(),
+        "sigstore-js accepted another identity"
+    );
+    let out = python_verify(&server, &oidc, &file, &first);
+    let t = text(&out);
+    assert!(
+        !out.status.success(),
+        "sigstore-python accepted intoto 0.0.2 now: {t}"
+    );
+    let flat = t.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains("Integrated time only supported for")
+            && flat.contains("dsse/hashedrekord 0.0.1"),
+        "sigstore-python refused intoto 0.0.2 for another reason: {t}"
+    );
 
     // Tampered bundles.
     // 1. Another payload: the envelope signature no longer verifies.
@@ -310,15 +296,13 @@ fn sigstore_js_legacy_attestations_are_logged_as_intoto_and_verified() {
         &t3,
         "entry body spec.content.envelope.signatures[0].sig does not match the bundle",
     );
-    if js_verify_ok {
-        // sigstore-js refuses it too ("tlog entry signature mismatch").
-        let out = js_verify(&server, &oidc, &file, &t3, EMAIL);
-        assert!(
-            !out.status.success(),
-            "sigstore-js accepted the swapped entry"
-        );
-        assert!(text(&out).contains("signature mismatch"), "{}", text(&out));
-    }
+    // sigstore-js refuses it too ("tlog entry signature mismatch").
+    let out = js_verify(&server, &oidc, &file, &t3, EMAIL);
+    assert!(
+        !out.status.success(),
+        "sigstore-js accepted the swapped entry"
+    );
+    assert!(text(&out).contains("signature mismatch"), "{}", text(&out));
     // The second bundle itself is fine.
     let second_path = write_json(dir.path().join("second2.json"), &second);
     let out = signet_verify(&server, &oidc, &file, &second_path, EMAIL);

@@ -28,7 +28,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 use support::{
-    have_tools, json_out, run, sign_image, signet, stack, text, verify_image, TestRegistry,
+    json_out, require_tools, run, sign_image, signet, stack, text, verify_image, TestRegistry,
 };
 
 const EMAIL: &str = "alice@example.com";
@@ -99,12 +99,8 @@ fn write_docker_config(dir: &Path, key: &str, user: &str, pass: &str) {
 
 #[test]
 fn keyless_sign_and_verify_against_htpasswd_registry() {
-    if !have_tools(&["docker-registry", "umoci", "skopeo"]) {
-        return;
-    }
-    let Some((oidc, server)) = stack() else {
-        return;
-    };
+    require_tools(&["docker-registry", "umoci", "skopeo"]);
+    let (oidc, server) = stack();
     let reg = TestRegistry::start_with_htpasswd(USER, PASS);
     let digest = reg.push_image_with_creds(REPO, "v1", "authenticated content", (USER, PASS));
     let tag_ref = format!("{}/{REPO}:v1", reg.addr);

@@ -23,10 +23,7 @@ fn serve(cfg: &Path) -> (Spawned, String) {
 
 #[test]
 fn log_and_ca_as_separate_services() {
-    let Some(js) = support::oidc_js_dir() else {
-        panic!("oauth2-mock-server is missing: run npm ci in ca/tests/js (./x does)");
-    };
-    let oidc = Oidc::start(&js);
+    let oidc = Oidc::start(&support::oidc_js_dir());
     let tmp = tempfile::tempdir().unwrap();
     let t = tmp.path();
 

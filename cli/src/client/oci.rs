@@ -1193,7 +1193,7 @@ mod test_registry;
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
-    use super::test_registry::{have_tools, TestRegistry};
+    use super::test_registry::{require_tools, TestRegistry};
     use super::*;
 
     fn rt() -> tokio::runtime::Runtime {
@@ -1215,9 +1215,7 @@ mod tests {
     /// no referrers API) and lists both; then moves the tag and checks the new digest has none.
     #[test]
     fn attach_and_list_referrers_on_docker_registry() {
-        if !have_tools(&["docker-registry", "umoci", "skopeo"]) {
-            return;
-        }
+        require_tools(&["docker-registry", "umoci", "skopeo"]);
         let reg = TestRegistry::start();
         let digest = reg.push_image("test/app", "t", "one");
         let (c, r) = client(&reg, "test/app");
@@ -1302,9 +1300,7 @@ mod tests {
 
     #[test]
     fn missing_manifest_and_bad_digest() {
-        if !have_tools(&["docker-registry", "umoci", "skopeo"]) {
-            return;
-        }
+        require_tools(&["docker-registry", "umoci", "skopeo"]);
         let reg = TestRegistry::start();
         let digest = reg.push_image("test/x", "t", "x");
         let (c, _) = client(&reg, "test/x");

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-pub use registry::{free_port, have_tools, TestRegistry};
+pub use registry::{free_port, require_tools, TestRegistry};
 
 /// The `signet` binary under test.
 pub fn signet() -> Command {
@@ -91,33 +91,14 @@ fn wait_port(addr: &str, child: &mut Child, what: &str, log: &Path) {
     }
 }
 
-/// Checks that a test dependency is available: panics naming `what` when `ok` is false (a
-/// missing tool is a test failure, never a skip), else returns `true`.
-pub fn require(ok: bool, what: &str) -> bool {
-    assert!(ok, "required test dependency missing: {what}");
-    true
-}
-
-/// Starts the mock OIDC issuer and a `signet serve` trusting it. A missing tool or package
-/// panics with its name ([`require`], [`have_tools`]), so this always returns `Some`; the
-/// `Option` only keeps the callers' `let Some(..) = stack() else { return }` compiling.
-pub fn stack() -> Option<(Oidc, Server)> {
-    if !have_tools(&["node", "curl"]) {
-        return None;
-    }
-    let js = oidc_js_dir();
-    if !require(
-        js.is_some(),
-        "node_modules/oauth2-mock-server (npm install in ca/tests/js)",
-    ) {
-        return None;
-    }
-    let oidc = Oidc::start(&js.unwrap());
+/// Starts the mock OIDC issuer and a `signet serve` trusting it. Panics naming what is missing
+/// (node, curl, oauth2-mock-server) or why `signet serve` did not start: a missing dependency
+/// is a test failure, never a skip.
+pub fn stack() -> (Oidc, Server) {
+    require_tools(&["node", "curl"]);
+    let oidc = Oidc::start(&oidc_js_dir());
     let server = Server::start(&oidc.url);
-    if !require(server.is_some(), "a working `signet serve`") {
-        return None;
-    }
-    Some((oidc, server.unwrap()))
+    (oidc, server)
 }
 
 /// The stdout of a `--output json` run, parsed (panics with the whole output if it is not JSON).
@@ -160,13 +141,14 @@ pub fn verify_image(
 }
 
 /// The directory holding `node_modules/oauth2-mock-server`: `$SIGNET_OIDC_JS_DIR`, or the
-/// CA's or this crate's test JS directory.
-pub fn oidc_js_dir() -> Option<PathBuf> {
+/// CA's or this crate's test JS directory. Panics when none has it.
+pub fn oidc_js_dir() -> PathBuf {
     js_dir("SIGNET_OIDC_JS_DIR", "ca/tests/js", "oauth2-mock-server")
 }
 
 /// The directory holding `node_modules/@sigstore/verify` (the verifier crate's test JS dir).
-pub fn sigstore_js_dir() -> Option<PathBuf> {
+/// Panics when none has it.
+pub fn sigstore_js_dir() -> PathBuf {
     js_dir(
         "SIGNET_SIGSTORE_JS_DIR",
         "verifier/tests/js",
@@ -175,14 +157,15 @@ pub fn sigstore_js_dir() -> Option<PathBuf> {
 }
 
 /// The directory holding `node_modules/sigstore` (sigstore-js as a signing client) and
-/// `sign.js`: `cli/tests/js`.
-pub fn sigstore_sign_js_dir() -> Option<PathBuf> {
+/// `sign.js`: `cli/tests/js`. Panics when none has it.
+pub fn sigstore_sign_js_dir() -> PathBuf {
     js_dir("SIGNET_SIGSTORE_SIGN_JS_DIR", "cli/tests/js", "sigstore")
 }
 
 /// The first of `$env_var`, `<workspace>/<crate_dir>` and `<workspace>/cli/tests/js` that
-/// holds `node_modules/<module>`.
-fn js_dir(env_var: &str, crate_dir: &str, module: &str) -> Option<PathBuf> {
+/// holds `node_modules/<module>`; panics naming the module and how to install it when none
+/// does (a missing package is a test failure, never a skip).
+fn js_dir(env_var: &str, crate_dir: &str, module: &str) -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .unwrap()
@@ -194,6 +177,12 @@ fn js_dir(env_var: &str, crate_dir: &str, module: &str) -> Option<PathBuf> {
     candidates
         .into_iter()
         .find(|c| c.join("node_modules").join(module).is_dir())
+        .unwrap_or_else(|| {
+            panic!(
+                "required test dependency missing: node_modules/{module} \
+                 (npm ci in {crate_dir}, or set {env_var})"
+            )
+        })
 }
 
 /// The mock OIDC issuer script (ES module, evaluated with the JS dir as cwd so that the bare
@@ -299,9 +288,9 @@ impl Server {
             .unwrap_or_else(|| panic!("no treeSize in {v}"))
     }
 
-    /// Starts `signet serve` accepting email tokens from `issuer`. Returns `None` (after
-    /// printing why) when the server cannot start, e.g. while `serve` is not built.
-    pub fn start(issuer: &str) -> Option<Self> {
+    /// Starts `signet serve` accepting email tokens from `issuer`. Panics with the server's log
+    /// when it exits or does not become ready within a minute.
+    pub fn start(issuer: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let addr = format!("127.0.0.1:{port}");
@@ -325,11 +314,10 @@ impl Server {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if let Ok(Some(status)) = child.try_wait() {
-                eprintln!(
-                    "signet serve exited ({status}): {}",
+                panic!(
+                    "signet serve exited early ({status}): {}",
                     std::fs::read_to_string(&log).unwrap_or_default()
                 );
-                return None;
             }
             let ready = std::net::TcpStream::connect(&addr).is_ok()
                 && dir.path().join("data/trusted_root.json").is_file()
@@ -347,11 +335,11 @@ impl Server {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        Some(Self {
+        Self {
             child,
             dir,
             url: format!("http://{addr}"),
-        })
+        }
     }
 
     pub fn trusted_root(&self) -> PathBuf {

@@ -12,10 +12,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Checks that every program in `tools` is on PATH: panics naming the missing ones (a missing
-/// tool is a test failure, never a skip), else returns `true`.
-pub fn have_tools(tools: &[&str]) -> bool {
-    let missing: Vec<&str> = tools
+/// Requires every program in `tools` on PATH: panics naming each missing one and how to install
+/// it (a missing tool is a test failure, never a skip).
+pub fn require_tools(tools: &[&str]) {
+    let missing: Vec<String> = tools
         .iter()
         .copied()
         .filter(|t| {
@@ -27,12 +27,22 @@ pub fn have_tools(tools: &[&str]) -> bool {
                 .map(|s| s.success())
                 .unwrap_or(false)
         })
+        .map(|t| format!("{t} ({})", install_hint(t)))
         .collect();
     assert!(
         missing.is_empty(),
-        "required test tools missing: {missing:?}"
+        "required test tools missing from PATH: {}",
+        missing.join(", ")
     );
-    true
+}
+
+/// How to install the test tool `tool` (Debian packages; sigstore-python from PyPI).
+fn install_hint(tool: &str) -> String {
+    match tool {
+        "sigstore" => "sigstore-python: pip install sigstore".to_owned(),
+        "node" => "apt-get install nodejs npm".to_owned(),
+        other => format!("apt-get install {other}"),
+    }
 }
 
 /// A free TCP port on 127.0.0.1 (bound and released).

@@ -1,7 +1,7 @@
 //! An HTTPS server certificate for tests, made by the openssl CLI: a CA and a P-256 leaf for
 //! 127.0.0.1 that it issued (as cert-manager issues one for a webhook). Included with
 //! `#[path]` by the tests that serve HTTPS (`openssl` must be installed: check with
-//! `support::have_tools`).
+//! `support::require_tools`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
