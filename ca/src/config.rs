@@ -234,7 +234,7 @@ impl CaConfig {
             ] {
                 // These go into certificates as written (issuer extensions, SANs): a URL
                 // parser silently drops a tab or newline that the certificate would keep.
-                if value.is_some_and(|v| v.chars().any(crate::identity::is_forbidden_char)) {
+                if value.is_some_and(|v| v.chars().any(signet_proto::text::is_deceptive_char)) {
                     return Err(ConfigError::ControlCharacter {
                         url: i.url.clone(),
                         key,

@@ -5,7 +5,7 @@
 //! No I/O and no signature checks: the claims must already be verified by [`crate::oidc`].
 
 use serde_json::{Map, Value};
-use signet_proto::cert;
+use signet_proto::{cert, text};
 
 use crate::config::{IssuerConfig, IssuerType};
 
@@ -85,45 +85,9 @@ pub enum IdentityError {
     },
 }
 
-/// Characters no certified value may hold: Unicode control characters (C0, DEL, C1), line and
-/// paragraph separators, and every format character (general category Cf: the bidirectional
-/// controls that reorder what is displayed, as in Trojan Source, CVE-2021-42574; zero-width
-/// spaces and joiners, the soft hyphen, the byte order mark, tag characters), which hide or
-/// forge what a verifier, a log line or a person reads.
-pub(crate) fn is_forbidden_char(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{2028}'
-                | '\u{2029}'
-                // Category Cf (Unicode 15.1).
-                | '\u{00AD}'
-                | '\u{0600}'..='\u{0605}'
-                | '\u{061C}'
-                | '\u{06DD}'
-                | '\u{070F}'
-                | '\u{0890}'..='\u{0891}'
-                | '\u{08E2}'
-                | '\u{180E}'
-                | '\u{200B}'..='\u{200F}'
-                | '\u{202A}'..='\u{202E}'
-                | '\u{2060}'..='\u{2064}'
-                | '\u{2066}'..='\u{206F}'
-                | '\u{FEFF}'
-                | '\u{FFF9}'..='\u{FFFB}'
-                | '\u{110BD}'
-                | '\u{110CD}'
-                | '\u{13430}'..='\u{1343F}'
-                | '\u{1BCA0}'..='\u{1BCA3}'
-                | '\u{1D173}'..='\u{1D17A}'
-                | '\u{E0001}'
-                | '\u{E0020}'..='\u{E007F}'
-        )
-}
-
 /// Refuses a claim value holding a forbidden character.
 fn clean(name: &'static str, value: &str) -> Result<(), IdentityError> {
-    match value.chars().find(|&c| is_forbidden_char(c)) {
+    match value.chars().find(|&c| text::is_deceptive_char(c)) {
         Some(c) => Err(IdentityError::ControlCharacter {
             claim: name,
             code: u32::from(c),

@@ -20,6 +20,8 @@
 //! * [`oci`]: OCI image references, platforms, descriptors, manifests and indexes, and the
 //!   `WWW-Authenticate` challenge of a registry (no registry client).
 //! * [`observe`]: what a log monitor reads from a Rekor entry body (kind, identity, digest).
+//! * [`text`]: the control and format characters that hide what a person reads, and their
+//!   escaping in JSON lines.
 //! * [`admission`]: Kubernetes `admission.k8s.io/v1` AdmissionReview requests (uid, kind, the
 //!   images a pod spec runs and their JSON Pointers) and answers (no webhook server).
 
@@ -36,6 +38,7 @@ pub mod observe;
 pub mod oci;
 pub mod rekor;
 pub mod sct;
+pub mod text;
 pub mod tiles;
 pub mod trust;
 pub mod witness;

@@ -251,6 +251,9 @@ impl Alerter {
         let line = serde_json::to_string(alert).unwrap_or_else(|e| {
             format!("{{\"alert\":\"serialization_error\",\"message\":\"{e}\"}}")
         });
+        // Identities come from entries anyone may submit: control and bidi characters are
+        // written as JSON escapes, so the line reads on a terminal as it parses.
+        let line = signet_proto::text::escape_deceptive_in_json(&line).into_owned();
         {
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "{line}");
