@@ -11,18 +11,18 @@ test:
     cargo test --workspace --locked --no-fail-fast
     just purity
 
-# fmt, clippy -D warnings, and no declared-but-unused dependency (cargo-machete, in the
-# workspace and in the fuzz crate). CI runs this after the tests.
+# fmt, clippy -D warnings, rustdoc -D warnings, and no declared-but-unused dependency
+# (cargo-machete, in the workspace and in the fuzz crate). CI runs this after the tests.
 lint:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets --locked -- -D warnings
+    RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
     command -v cargo-machete >/dev/null || cargo install cargo-machete --locked
     cargo machete
     cd proto/fuzz && cargo machete
 
-# The hygiene gate: lint, the whole test suite, docs.
+# The hygiene gate: lint (docs included) and the whole test suite.
 check: lint test
-    RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 
 # The spec crates must stay pure: no async runtime, no HTTP, no storage in their dependency tree.
 purity:

@@ -13,7 +13,7 @@
 //! * fields holding the proto3 default (empty string, empty list, zero, absent message) are
 //!   omitted on output, except the REQUIRED `int64` counters `logIndex` and `treeSize`, which
 //!   are always written (`"0"` is legal proto3 JSON and some clients check for presence);
-//! * `null` for a field means its default value, as if it were absent ([`null_as_default`]);
+//! * `null` for a field means its default value, as if it were absent (`null_as_default`);
 //!   it is accepted for every field that may be absent (not for `mediaType` or the other
 //!   fields this crate requires);
 //! * `oneof` groups become Rust enums; exactly one member must be present.
