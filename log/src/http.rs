@@ -615,8 +615,14 @@ async fn get_roots(State(log): State<AppState>) -> Response {
     Json(serde_json::json!({ "certificates": certs })).into_response()
 }
 
+/// Ready when the store answers and a checkpoint is published: with witnesses, only once the
+/// quorum has cosigned one (until then every read answers 503, so the log is not ready).
 async fn readyz(State(log): State<AppState>) -> ApiResult<&'static str> {
     match log.db.head() {
+        Ok(Some(_)) if log.head().is_err() => Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no checkpoint has been cosigned by the witness quorum yet",
+        )),
         Ok(Some(_)) => Ok("ready"),
         Ok(None) => Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -391,8 +391,13 @@ async fn restarts_serve_only_cosigned_checkpoints() {
     }
     let (s, _, _) = post(router.clone(), entry(9)).await;
     assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE);
+    // Not ready either, so a load balancer or a Kubernetes Service sends it nothing yet.
+    let (s, _, _) = call(&router, "GET", "/readyz", None).await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE);
     w2.up.store(true, Ordering::Relaxed);
     await_published(&router, &[&w2], &mut fresh_floor, 1).await;
+    let (s, _, _) = call(&router, "GET", "/readyz", None).await;
+    assert_eq!(s, StatusCode::OK);
     stop(log, router).await;
 }
 
