@@ -182,23 +182,26 @@ fn identity_mapping_per_issuer_type() {
     );
 }
 
+/// The claims of a GitHub Actions token that the CA certifies.
+fn github_claims() -> serde_json::Value {
+    json!({
+        "sub": "repo:octo/r:ref:refs/heads/main",
+        "job_workflow_ref": "octo/r/.github/workflows/w.yml@refs/heads/main",
+        "repository": "octo/r", "sha": "abc", "ref": "refs/heads/main",
+        "event_name": "push", "workflow": "w", "run_id": "1", "run_attempt": "1",
+        "job_workflow_sha": "abc", "runner_environment": "github-hosted",
+        "repository_id": "1", "repository_owner": "octo", "repository_owner_id": "2",
+        "workflow_ref": "octo/r/.github/workflows/w.yml@refs/heads/main",
+        "workflow_sha": "abc"
+    })
+}
+
 /// Every issuer type refuses a claim holding a control or bidi formatting character before
 /// anything is certified, wherever the claim lands (SAN, challenge or an extension), even from
 /// a provider that calls the email verified.
 #[test]
 fn control_characters_are_refused_for_every_issuer_type() {
-    let github = || {
-        json!({
-            "sub": "repo:octo/r:ref:refs/heads/main",
-            "job_workflow_ref": "octo/r/.github/workflows/w.yml@refs/heads/main",
-            "repository": "octo/r", "sha": "abc", "ref": "refs/heads/main",
-            "event_name": "push", "workflow": "w", "run_id": "1", "run_attempt": "1",
-            "job_workflow_sha": "abc", "runner_environment": "github-hosted",
-            "repository_id": "1", "repository_owner": "octo", "repository_owner_id": "2",
-            "workflow_ref": "octo/r/.github/workflows/w.yml@refs/heads/main",
-            "workflow_sha": "abc"
-        })
-    };
+    let github = github_claims;
     let gitlab = || {
         json!({
             "iss": "https://gitlab.com", "sub": "project_path:g/p:ref_type:branch:ref:main",
@@ -359,15 +362,9 @@ fn malformed_identities_are_refused() {
         "octo/r/.github/workflows/w.yml@refs/heads/\\x",
         "octo/r/.github/workflows/w.yml@refs/heads/é",
     ] {
-        let c = json!({
-            "sub": "s", "job_workflow_ref": bad_ref,
-            "repository": "octo/r", "sha": "abc", "ref": "refs/heads/main",
-            "event_name": "push", "workflow": "w", "run_id": "1", "run_attempt": "1",
-            "job_workflow_sha": "abc", "runner_environment": "github-hosted",
-            "repository_id": "1", "repository_owner": "octo", "repository_owner_id": "2",
-            "workflow_ref": "octo/r/.github/workflows/w.yml@refs/heads/main",
-            "workflow_sha": "abc"
-        });
+        let mut c = github_claims();
+        c["sub"] = "s".into();
+        c["job_workflow_ref"] = bad_ref.into();
         assert_eq!(
             principal_from_claims(&gh, &claims(c)),
             Err(IdentityError::InvalidClaim {

@@ -103,10 +103,8 @@ fn digest_form(artifact: &Path) -> String {
     format!("sha256:{}", hex::encode(d.as_ref()))
 }
 
-/// `signet verify-blob` for `input` (the artifact path or its digest).
-fn verify_blob(case: &Case, input: &str) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_signet"));
-    cmd.args(["verify-blob", "--bundle"]).arg(&case.bundle);
+/// `--key`, or the identity and issuer, as the case verifies (the same flags in both forms).
+fn signer_args(cmd: &mut Command, case: &Case) {
     match &case.key {
         Some(key) => {
             cmd.arg("--key").arg(key);
@@ -116,6 +114,13 @@ fn verify_blob(case: &Case, input: &str) -> Output {
             cmd.args(["--certificate-oidc-issuer", &case.issuer]);
         }
     }
+}
+
+/// `signet verify-blob` for `input` (the artifact path or its digest).
+fn verify_blob(case: &Case, input: &str) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_signet"));
+    cmd.args(["verify-blob", "--bundle"]).arg(&case.bundle);
+    signer_args(&mut cmd, case);
     cmd.arg("--trusted-root").arg(&case.trusted_root);
     cmd.arg("--").arg(input);
     cmd.output().expect("run signet")
@@ -127,15 +132,7 @@ fn protocol_client(case: &Case, input: &str) -> Output {
     let mut cmd = Command::new(&script);
     cmd.env("SIGNET", env!("CARGO_BIN_EXE_signet"));
     cmd.args(["verify-bundle", "--bundle"]).arg(&case.bundle);
-    match &case.key {
-        Some(key) => {
-            cmd.arg("--key").arg(key);
-        }
-        None => {
-            cmd.args(["--certificate-identity", &case.identity]);
-            cmd.args(["--certificate-oidc-issuer", &case.issuer]);
-        }
-    }
+    signer_args(&mut cmd, case);
     // The suite passes --trusted-root only when the case has one; the wrapper falls back to
     // the vendored production root, as a client falls back to its built-in one.
     if case.trusted_root.starts_with(root().join("bundle-verify")) {
