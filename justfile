@@ -19,7 +19,7 @@ lint:
     RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
     command -v cargo-machete >/dev/null || cargo install cargo-machete --locked
     cargo machete
-    cd proto/fuzz && cargo machete
+    cd fuzz && cargo machete
 
 # The hygiene gate: lint (docs included) and the whole test suite.
 check: lint test
@@ -34,15 +34,15 @@ purity:
       echo "$p is pure"
     done
 
-# Fuzz one parser for SECONDS (default 60). Targets: `cd proto/fuzz && cargo fuzz list` (README table).
+# Fuzz one parser for SECONDS (default 60). Targets: `cd fuzz && cargo fuzz list` (README table).
 fuzz TARGET SECONDS="60":
     command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
-    cd proto/fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run {{TARGET}} corpus/{{TARGET}} -- -max_total_time={{SECONDS}}
+    cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run {{TARGET}} corpus/{{TARGET}} -- -max_total_time={{SECONDS}}
 
-# Every fuzz target (as `cargo fuzz list` names them from proto/fuzz/Cargo.toml) for SECONDS each.
+# Every fuzz target (as `cargo fuzz list` names them from fuzz/Cargo.toml) for SECONDS each.
 fuzz-all SECONDS="60":
     command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
-    for t in $(cd proto/fuzz && cargo fuzz list); do just fuzz $t {{SECONDS}}; done
+    for t in $(cd fuzz && cargo fuzz list); do just fuzz $t {{SECONDS}}; done
 
 # Benchmarks (current figures in BENCHMARKS.md; each new set goes to docs/benchmarks-history.md). The dev profile of this workspace is optimised.
 bench:

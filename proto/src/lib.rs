@@ -2,7 +2,7 @@
 //!
 //! This crate is pure: it performs no I/O, spawns no tasks, never reads the clock and never
 //! draws ambient randomness. Callers pass in times and random number generators. Every parser
-//! here accepts untrusted bytes and is fuzzed (see `proto/fuzz`).
+//! here accepts untrusted bytes and is fuzzed (see `fuzz`).
 //!
 //! Specifications implemented, one module each:
 //! * [`merkle`]: RFC 6962 / RFC 9162 hashing, inclusion and consistency proofs.

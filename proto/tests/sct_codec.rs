@@ -268,7 +268,7 @@ fn real_fulcio_certificates() {
     assert_eq!(checked, cases.len());
 }
 
-/// Fuzz findings (proto/fuzz corpus/cert/regression-*): DER that is a SEQUENCE but not a
+/// Fuzz findings (fuzz corpus/cert/regression-*): DER that is a SEQUENCE but not a
 /// certificate or TBS is refused instead of being "rewritten" into something that re-parses as
 /// a different structure; removing extensions from a real TBS stays idempotent.
 #[test]

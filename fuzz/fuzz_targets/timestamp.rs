@@ -35,7 +35,7 @@ fn fixture() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(|| {
         let root = TrustedRoot::from_json(include_bytes!(
-            "../../../testdata/sigstore/fake-hashedrekord/trusted_root.json"
+            "../../testdata/sigstore/fake-hashedrekord/trusted_root.json"
         ))
         .expect("testdata trusted root parses");
         let mut trust = TrustMaterial::from_trusted_root(&root).expect("usable trust root");
@@ -47,7 +47,7 @@ fn fixture() -> &'static Fixture {
             .add_timestamp_authority(&chain, Window::default(), "https://tsa.fuzz.invalid")
             .expect("the fixture TSA is acceptable");
         let mut template: Value = serde_json::from_slice(include_bytes!(
-            "../../../testdata/sigstore/fake-hashedrekord/artifact.txt.sigstore.json"
+            "../../testdata/sigstore/fake-hashedrekord/artifact.txt.sigstore.json"
         ))
         .expect("testdata bundle is JSON");
         let entry = &mut template["verificationMaterial"]["tlogEntries"][0];
@@ -77,7 +77,7 @@ fuzz_target!(|data: &[u8]| {
             signed_timestamp: data.to_vec().into(),
         }],
     });
-    let artifact = include_bytes!("../../../testdata/sigstore/fake-hashedrekord/artifact.txt");
+    let artifact = include_bytes!("../../testdata/sigstore/fake-hashedrekord/artifact.txt");
     let now = UnixTime::from_unix_seconds(NOW);
     match verify(
         &bundle,

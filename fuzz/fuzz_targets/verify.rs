@@ -36,15 +36,15 @@ fn fixture() -> &'static Fixture {
         cases: vec![
             (
                 trust(include_bytes!(
-                    "../../../testdata/sigstore/fake-hashedrekord/trusted_root.json"
+                    "../../testdata/sigstore/fake-hashedrekord/trusted_root.json"
                 )),
-                include_bytes!("../../../testdata/sigstore/fake-hashedrekord/artifact.txt"),
+                include_bytes!("../../testdata/sigstore/fake-hashedrekord/artifact.txt"),
             ),
             (
                 trust(include_bytes!(
-                    "../../../testdata/sigstore/fake-dsse/trusted_root.json"
+                    "../../testdata/sigstore/fake-dsse/trusted_root.json"
                 )),
-                include_bytes!("../../../testdata/sigstore/fake-dsse/artifact.txt"),
+                include_bytes!("../../testdata/sigstore/fake-dsse/artifact.txt"),
             ),
         ],
         policy: Policy::identity(IdentityPolicy::exact(SAN, ISSUER)),

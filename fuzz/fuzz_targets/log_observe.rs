@@ -25,8 +25,8 @@ use serde_json::Value;
 use signet_proto::observe::{observe, EntryKind, ObservedEntry, ObservedSigner};
 
 const HASHEDREKORD: &[u8] =
-    include_bytes!("../../../testdata/sigstore/fake-hashedrekord/canonicalized_body.json");
-const DSSE: &[u8] = include_bytes!("../../../testdata/sigstore/fake-dsse/canonicalized_body.json");
+    include_bytes!("../../testdata/sigstore/fake-hashedrekord/canonicalized_body.json");
+const DSSE: &[u8] = include_bytes!("../../testdata/sigstore/fake-dsse/canonicalized_body.json");
 const INTOTO: &[u8] = include_bytes!("../fixtures/intoto_stored_body.json");
 
 fn intoto_kind() -> EntryKind {
