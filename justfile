@@ -11,9 +11,11 @@ test:
     cargo test --workspace --locked --no-fail-fast
     just purity
 
-# fmt, clippy -D warnings, rustdoc -D warnings, and no declared-but-unused dependency
-# (cargo-machete, in the workspace and in the fuzz crate). CI runs this after the tests.
+# fmt, clippy -D warnings, rustdoc -D warnings, no module cycle inside a crate
+# (scripts/module_cycles.py), and no declared-but-unused dependency (cargo-machete, in the
+# workspace and in the fuzz crate). CI runs this after the tests.
 lint:
+    python3 scripts/module_cycles.py
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets --locked -- -D warnings
     RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
