@@ -1,0 +1,514 @@
+//! The deployment of README.md (Deploying, Containers), built and run for real with podman:
+//! the four bash blocks of that section run as written, so the README cannot drift from what
+//! works. The image is `deploy/Dockerfile`'s `prebuilt` target filled with the `signet` binary
+//! this test was built with; `deploy/compose.yaml` runs the log, the CA and a witness on a
+//! podman network, with their ports published on 127.0.0.1 (free ports picked here).
+//!
+//! From the host, `signet sign-blob` and sigstore-python `sign` sign against the published
+//! ports with the trust files the deployment publishes, and both verify. Then the log container
+//! restarts: the same keys, the same origin, every entry retrievable as before, a tree that
+//! only grew, old bundles still verifying and a new signature appended after them.
+//!
+//! No image registry is needed: the Debian 12 base is a root file system made by
+//! `mmdebstrap` (cached under /var/cache/signet/podman/) and imported under the name the
+//! Dockerfile's `FROM` uses. The sandbox needs three podman settings (runc, cgroupfs, lower
+//! ulimits), given through a `CONTAINERS_CONF` file this test writes.
+//!
+//! Everything it creates (containers, volumes, networks, images, temporary files) is removed
+//! at the end, pass or fail; nothing else is touched (a compose project name of its own, and
+//! only images that did not exist before it started are removed). A missing tool (podman,
+//! podman-compose, mmdebstrap, sigstore-python, node's oauth2-mock-server) fails the test.
+//! Measured: about 75 s on 2 cores with a cached base image (about 25 s more the first time).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Instant;
+
+use serde_json::Value;
+use support::{free_port, text, Oidc};
+
+/// The name the Dockerfile's `FROM ${DEBIAN_IMAGE}` uses by default.
+const BASE_IMAGE: &str = "docker.io/library/debian:bookworm-slim";
+
+/// The base root file system, cached across runs.
+const BASE_CACHE: &str = "/var/cache/signet/podman/debian-bookworm.tar";
+
+/// What the runtime stage needs, so that its `apt-get install` has nothing left to fetch.
+const BASE_PACKAGES: &str = "ca-certificates,libsofthsm2,passwd";
+
+/// The settings this sandbox needs (CONTAINERS.md of the project's machines): runc instead of
+/// crun (cgroups in hybrid mode), cgroupfs (no systemd), ulimits the sandbox allows.
+const CONTAINERS_CONF: &str = "[containers]\n\
+default_ulimits = [\"nofile=20000:20000\", \"nproc=32768:32768\"]\n\
+[engine]\n\
+runtime = \"runc\"\n\
+cgroup_manager = \"cgroupfs\"\n\
+events_logger = \"file\"\n";
+
+const IDENTITY: &str = "deployer@signet.example";
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Fails (never skips) when a tool is missing, naming how `./x` installs it.
+fn require(tools: &[(&str, &str)]) {
+    let missing: Vec<String> = tools
+        .iter()
+        .filter(|(t, _)| {
+            !Command::new("sh")
+                .arg("-c")
+                .arg(format!("command -v {t}"))
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .map(|(t, hint)| format!("{t} ({hint})"))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "required tools missing from PATH: {} (./x installs them)",
+        missing.join(", ")
+    );
+}
+
+/// The bash blocks of README.md's "Containers" part of the Deploying section, in order.
+fn readme_blocks() -> Vec<String> {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let start = readme
+        .find("### Containers")
+        .expect("README.md has a `### Containers` part in Deploying");
+    let rest = &readme[start..];
+    let end = rest[4..]
+        .find("\n## ")
+        .into_iter()
+        .chain(rest[4..].find("\n### "))
+        .min()
+        .map_or(rest.len(), |e| e + 4);
+    let section = &rest[..end];
+    let mut blocks = Vec::new();
+    let mut lines = section.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == "```bash" {
+            let mut block = String::new();
+            for l in lines.by_ref() {
+                if l.trim() == "```" {
+                    break;
+                }
+                block.push_str(l);
+                block.push('\n');
+            }
+            blocks.push(block);
+        }
+    }
+    blocks
+}
+
+/// A podman command with the sandbox settings.
+fn podman(conf: &Path) -> Command {
+    let mut c = Command::new("podman");
+    c.env("CONTAINERS_CONF", conf);
+    c
+}
+
+fn ok(cmd: &mut Command, what: &str) -> Output {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{what}: cannot run {cmd:?}: {e}"));
+    assert!(out.status.success(), "{what} failed:\n{}", text(&out));
+    out
+}
+
+fn lines_of(out: &Output) -> BTreeSet<String> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The image IDs podman holds (all, intermediate ones included).
+fn image_ids(conf: &Path) -> BTreeSet<String> {
+    lines_of(&ok(
+        podman(conf).args(["images", "-a", "--no-trunc", "--format", "{{.ID}}"]),
+        "podman images",
+    ))
+}
+
+/// The Debian base under [`BASE_IMAGE`]: from the cached root file system, made by
+/// mmdebstrap when missing. Returns whether this test imported it (and so removes it).
+fn ensure_base_image(conf: &Path) -> bool {
+    let exists = podman(conf)
+        .args(["image", "exists", BASE_IMAGE])
+        .status()
+        .unwrap()
+        .success();
+    if exists {
+        return false;
+    }
+    let cache = Path::new(BASE_CACHE);
+    if !cache.exists() {
+        std::fs::create_dir_all(cache.parent().unwrap()).unwrap();
+        let tmp = cache.with_extension(format!("tar.{}.tmp", std::process::id()));
+        ok(
+            Command::new("mmdebstrap")
+                .args(["--quiet", "--variant=apt"])
+                .arg(format!("--include={BASE_PACKAGES}"))
+                .arg("bookworm")
+                .arg(&tmp),
+            "mmdebstrap of the Debian 12 base",
+        );
+        std::fs::rename(&tmp, cache).unwrap();
+    }
+    ok(
+        podman(conf)
+            .args(["import", "--change", "CMD [\"bash\"]"])
+            .arg(cache)
+            .arg(BASE_IMAGE),
+        "podman import of the Debian 12 base",
+    );
+    true
+}
+
+/// Everything the test made; removed on drop, pass or fail.
+struct Deployment {
+    conf: PathBuf,
+    env: Vec<(String, String)>,
+    project: String,
+    teardown: String,
+    images_before: BTreeSet<String>,
+    imported_base: bool,
+    work: tempfile::TempDir,
+}
+
+impl Deployment {
+    /// Runs a README block with bash (-euo pipefail) in `cwd`.
+    fn run_block(&self, block: &str, cwd: &Path, what: &str) -> Output {
+        let t = Instant::now();
+        let out = ok(
+            Command::new("bash")
+                .args(["-euo", "pipefail", "-c", block])
+                .current_dir(cwd)
+                .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+            what,
+        );
+        eprintln!("[containers] {what}: {:.1} s", t.elapsed().as_secs_f64());
+        out
+    }
+
+    fn var(&self, name: &str) -> &str {
+        &self.env.iter().find(|(k, _)| k == name).unwrap().1
+    }
+
+    fn logs(&self) -> String {
+        let mut s = String::new();
+        for svc in ["log", "witness", "ca"] {
+            let name = format!("{}_{svc}_1", self.project);
+            if let Ok(out) = podman(&self.conf).args(["logs", &name]).output() {
+                s.push_str(&format!(
+                    "--- {name}\n{}{}",
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                ));
+            }
+        }
+        s
+    }
+}
+
+impl Drop for Deployment {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("{}", self.logs());
+        }
+        let _ = Command::new("bash")
+            .args(["-euo", "pipefail", "-c", &self.teardown])
+            .current_dir(root())
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .output();
+        // Whatever the teardown left of this project (its names start with the project).
+        for (kind, list) in [
+            ("container", vec!["ps", "-a", "--format", "{{.Names}}"]),
+            ("volume", vec!["volume", "ls", "--format", "{{.Name}}"]),
+            ("network", vec!["network", "ls", "--format", "{{.Name}}"]),
+            ("pod", vec!["pod", "ps", "--format", "{{.Name}}"]),
+        ] {
+            let Ok(out) = podman(&self.conf).args(&list).output() else {
+                continue;
+            };
+            for name in lines_of(&out) {
+                if name.starts_with(&self.project) {
+                    let _ = podman(&self.conf).args([kind, "rm", "-f", &name]).output();
+                }
+            }
+        }
+        // Images this test made (its own and the build's intermediate ones), newest first.
+        let after = image_ids(&self.conf);
+        for id in after.difference(&self.images_before) {
+            let _ = podman(&self.conf).args(["rmi", "-f", id]).output();
+        }
+        if self.imported_base {
+            let _ = podman(&self.conf).args(["rmi", "-f", BASE_IMAGE]).output();
+        }
+        // The site directory holds files owned by the containers' user: removed as a whole.
+        let _ = std::fs::remove_dir_all(self.work.path());
+    }
+}
+
+fn get(url: &str) -> reqwest::blocking::Response {
+    reqwest::blocking::get(url)
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"))
+        .error_for_status()
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"))
+}
+
+fn get_json(url: &str) -> Value {
+    get(url).json().unwrap()
+}
+
+/// The log's note: (origin, size, root hash).
+fn checkpoint(log_url: &str) -> (String, u64, String, String) {
+    let text = get(&format!("{log_url}/checkpoint")).text().unwrap();
+    let mut l = text.lines();
+    let origin = l.next().unwrap().to_owned();
+    let size = l.next().unwrap().parse().unwrap();
+    let hash = l.next().unwrap().to_owned();
+    (origin, size, hash, text)
+}
+
+/// What must survive a restart: the note key, the trusted root's log and CT keys.
+fn log_keys(log_url: &str) -> (String, Value, Value) {
+    let vkey = get(&format!("{log_url}/signet/v1/log_vkey")).text().unwrap();
+    let root = get_json(&format!("{log_url}/signet/v1/trusted_root.json"));
+    let keys = |k: &str| -> Value {
+        root[k]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["publicKey"]["rawBytes"].clone())
+            .collect()
+    };
+    (vkey.trim().to_owned(), keys("tlogs"), keys("ctlogs"))
+}
+
+/// The entry at `index` without its inclusion proof (which changes as the tree grows).
+fn entry(log_url: &str, index: u64) -> Value {
+    let v = get_json(&format!("{log_url}/api/v1/log/entries?logIndex={index}"));
+    let (_, e) = v.as_object().unwrap().iter().next().unwrap();
+    serde_json::json!({
+        "body": e["body"],
+        "integratedTime": e["integratedTime"],
+        "logID": e["logID"],
+        "logIndex": e["logIndex"],
+    })
+}
+
+fn bundle_index(path: &Path) -> u64 {
+    let b: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let idx = &b["verificationMaterial"]["tlogEntries"][0]["logIndex"];
+    idx.as_u64()
+        .or_else(|| idx.as_str().and_then(|s| s.parse().ok()))
+        .unwrap_or_else(|| panic!("no logIndex in {}", path.display()))
+}
+
+#[test]
+fn compose_deployment_signs_verifies_and_survives_a_log_restart() {
+    let started = Instant::now();
+    require(&[
+        ("podman", "apt-get install podman runc"),
+        ("mmdebstrap", "apt-get install mmdebstrap"),
+        ("podman-compose", "pip install podman-compose"),
+        ("sigstore", "pip install sigstore"),
+        ("openssl", "apt-get install openssl"),
+        ("curl", "apt-get install curl"),
+        ("node", "apt-get install nodejs npm"),
+    ]);
+    let blocks = readme_blocks();
+    assert_eq!(
+        blocks.len(),
+        4,
+        "README.md, Deploying/Containers: expected 4 bash blocks (up, clients, restart, teardown)"
+    );
+    let (up, clients, restart, teardown) = (&blocks[0], &blocks[1], &blocks[2], &blocks[3]);
+    for (block, needle) in [
+        (up, "podman-compose -f deploy/compose.yaml up -d"),
+        (up, "--target prebuilt"),
+        (clients, "signet sign-blob"),
+        (clients, "sigstore --trust-config trust_config.json sign"),
+        (restart, "restart log"),
+        (teardown, "down -v"),
+    ] {
+        assert!(block.contains(needle), "README block lacks {needle:?}:\n{block}");
+    }
+
+    let work = tempfile::tempdir().unwrap();
+    let conf = work.path().join("containers.conf");
+    std::fs::write(&conf, CONTAINERS_CONF).unwrap();
+    let images_before = image_ids(&conf);
+    let t = Instant::now();
+    let imported_base = ensure_base_image(&conf);
+    eprintln!(
+        "[containers] base image (imported: {imported_base}): {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+
+    let oidc = Oidc::start(&support::oidc_js_dir());
+    let jwks = work.path().join("jwks.json");
+    std::fs::write(&jwks, get(&format!("{}/jwks", oidc.url)).bytes().unwrap()).unwrap();
+    let token = oidc.token(IDENTITY);
+
+    let project = format!("signet-test-{}", std::process::id());
+    let (log_port, ca_port) = (free_port(), free_port());
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_signet")).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let site = work.path().join("site");
+    let env: Vec<(String, String)> = [
+        ("PATH", path),
+        ("CONTAINERS_CONF", conf.display().to_string()),
+        ("COMPOSE_PROJECT_NAME", project.clone()),
+        ("SIGNET_SITE", site.display().to_string()),
+        ("SIGNET_IMAGE", format!("localhost/{project}:latest")),
+        ("SIGNET_LOG_PORT", log_port.to_string()),
+        ("SIGNET_CA_PORT", ca_port.to_string()),
+        ("SIGNET_LOG_URL", format!("http://127.0.0.1:{log_port}")),
+        ("SIGNET_CA_URL", format!("http://127.0.0.1:{ca_port}")),
+        ("SIGNET_OIDC_ISSUER", oidc.url.clone()),
+        ("SIGNET_OIDC_JWKS", jwks.display().to_string()),
+        ("SIGNET_ID_TOKEN", token),
+        ("SIGNET_IDENTITY", IDENTITY.to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let d = Deployment {
+        conf,
+        env,
+        project,
+        teardown: teardown.clone(),
+        images_before,
+        imported_base,
+        work,
+    };
+    let log_url = d.var("SIGNET_LOG_URL").to_owned();
+    let ca_url = d.var("SIGNET_CA_URL").to_owned();
+
+    // 1. Up: CA key, configs, witness, image, log, witness policy, everything.
+    d.run_block(up, &root(), "README block 1 (site, image, compose up)");
+    let (origin, _, _, note) = checkpoint(&log_url);
+    assert_eq!(origin, format!("127.0.0.1:{log_port}"), "{note}");
+    assert!(
+        note.contains("— witness.signet.example/w1 "),
+        "the published checkpoint lacks the witness's cosignature:\n{note}"
+    );
+    // The trust files name only what the host reaches.
+    let ca_trust = get_json(&format!("{ca_url}/signet/v1/trust_config.json"));
+    assert_eq!(
+        ca_trust["signingConfig"]["caUrls"][0]["url"], ca_url,
+        "{ca_trust}"
+    );
+    assert_eq!(
+        ca_trust["trustedRoot"]["tlogs"][0]["baseUrl"], log_url,
+        "{ca_trust}"
+    );
+
+    // 2. Clients: signet and sigstore-python sign and verify against the published ports.
+    let client = d.work.path().join("client");
+    std::fs::create_dir_all(&client).unwrap();
+    std::fs::write(client.join("notes.txt"), "release notes, signed by signet\n").unwrap();
+    std::fs::write(
+        client.join("release.txt"),
+        "a release, signed by sigstore-python\n",
+    )
+    .unwrap();
+    d.run_block(clients, &client, "README block 2 (sign and verify)");
+    let signing: Value =
+        serde_json::from_slice(&std::fs::read(client.join("signing_config.json")).unwrap())
+            .unwrap();
+    assert_eq!(signing["rekorTlogUrls"][0]["url"], log_url.as_str());
+    let indexes = [
+        bundle_index(&client.join("notes.sigstore.json")),
+        bundle_index(&client.join("release.sigstore.json")),
+    ];
+    assert_ne!(indexes[0], indexes[1]);
+
+    // What must survive the restart.
+    let keys_before = log_keys(&log_url);
+    let (_, size_before, _, _) = checkpoint(&log_url);
+    assert!(size_before > indexes[0].max(indexes[1]), "{size_before}");
+    let entries_before: Vec<Value> = (0..size_before).map(|i| entry(&log_url, i)).collect();
+
+    // 3. The log restarts.
+    d.run_block(restart, &root(), "README block 3 (restart the log)");
+    assert_eq!(log_keys(&log_url), keys_before, "the log's keys changed");
+    let (origin_after, size_after, _, note) = checkpoint(&log_url);
+    assert_eq!(origin_after, origin);
+    assert!(
+        size_after >= size_before,
+        "the tree shrank: {size_before} -> {size_after}"
+    );
+    assert!(note.contains("— witness.signet.example/w1 "), "{note}");
+    for (i, before) in entries_before.iter().enumerate() {
+        assert_eq!(
+            &entry(&log_url, i as u64),
+            before,
+            "entry {i} changed across the restart"
+        );
+    }
+    // Old bundles still verify; a new signature lands after every old entry.
+    let verify = |artifact: &str, bundle: &str| {
+        ok(
+            Command::new(env!("CARGO_BIN_EXE_signet"))
+                .arg("verify-blob")
+                .arg(client.join(artifact))
+                .arg("--bundle")
+                .arg(client.join(bundle))
+                .arg("--trusted-root")
+                .arg(client.join("trusted_root.json"))
+                .args(["--certificate-identity", IDENTITY])
+                .args(["--certificate-oidc-issuer", &oidc.url]),
+            &format!("signet verify-blob {bundle}"),
+        )
+    };
+    verify("notes.txt", "notes.sigstore.json");
+    verify("release.txt", "release.sigstore.json");
+    std::fs::write(client.join("after.txt"), "signed after the restart\n").unwrap();
+    ok(
+        Command::new(env!("CARGO_BIN_EXE_signet"))
+            .arg("sign-blob")
+            .arg(client.join("after.txt"))
+            .arg("--signing-config")
+            .arg(client.join("signing_config.json"))
+            .args(["--identity-token", d.var("SIGNET_ID_TOKEN")])
+            .arg("--bundle")
+            .arg(client.join("after.sigstore.json")),
+        "signet sign-blob after the restart",
+    );
+    verify("after.txt", "after.sigstore.json");
+    let after_index = bundle_index(&client.join("after.sigstore.json"));
+    assert!(after_index >= size_before, "{after_index} < {size_before}");
+    let (_, size_final, _, _) = checkpoint(&log_url);
+    assert!(size_final > after_index, "{size_final} <= {after_index}");
+    let proof = get_json(&format!(
+        "{log_url}/api/v1/log/proof?firstSize={size_before}&lastSize={size_final}"
+    ));
+    assert!(
+        proof["hashes"].is_array(),
+        "no consistency proof from {size_before} to {size_final}: {proof}"
+    );
+
+    // 4. Teardown (the README's block, then whatever is left of this project).
+    drop(d);
+    drop(oidc);
+    eprintln!(
+        "[containers] whole test: {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}
