@@ -1,11 +1,27 @@
-//! The deploy/ files, checked with real validators (there is no container engine here):
-//! Kubernetes manifests against the Kubernetes API schemas (kubernetes-validate), the
-//! Dockerfile with hadolint, compose.yaml against the Compose specification
-//! (check-jsonschema), and every signet config they mount with `signet serve --check-config`.
+//! The deploy/ files, checked with real validators and for what validators miss.
+//!
+//! * Kubernetes: the base set (deploy/k8s/base) and the opt-in admission set
+//!   (deploy/k8s/admission) render with `kubectl kustomize` (offline), together with the
+//!   manifests `deploy/k8s/ca-secrets.sh` makes from `signet ca-init`, and pass
+//!   `kubernetes-validate --strict`. Across the whole set: every ConfigMap, Secret,
+//!   PersistentVolumeClaim, Service and volume a manifest names exists; every file a mounted
+//!   config reads is a key of the ConfigMap or Secret mounted there (so the names
+//!   `signet ca-init` writes are the names the CA reads); every URL host in a mounted config is
+//!   a Service of the set or the public URL; every pod meets the `restricted` Pod Security
+//!   Standard; the webhooks apply only to namespaces that opt in.
+//! * The Dockerfile passes hadolint, compose.yaml the Compose specification (check-jsonschema),
+//!   and its mounts carry the file names `signet ca-init` writes.
+//! * Every signet config passes `signet serve --check-config`, the admission policy
+//!   `signet admission --check`.
+//!
+//! The containers themselves are built and run by cli/tests/containers.rs.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use serde_json::Value;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -21,29 +37,6 @@ fn run(cmd: &mut Command) -> (bool, String) {
         String::from_utf8_lossy(&out.stderr)
     );
     (out.status.success(), text)
-}
-
-#[test]
-fn kubernetes_manifests_match_the_api_schemas() {
-    let d = root().join("deploy/k8s");
-    let (ok, text) = run(Command::new("kubernetes-validate")
-        .arg("--strict")
-        .arg(d.join("log.yaml"))
-        .arg(d.join("ca.yaml"))
-        .arg(d.join("admission.yaml")));
-    assert!(ok, "kubernetes-validate failed:\n{text}");
-    assert!(text.contains("statefulset/signet-log"), "{text}");
-    assert!(text.contains("deployment/signet-ca"), "{text}");
-    assert!(text.contains("deployment/signet-admission"), "{text}");
-    for webhook in [
-        "validatingwebhookconfiguration",
-        "mutatingwebhookconfiguration",
-    ] {
-        assert!(
-            text.contains(&format!("{webhook}/signet-admission")),
-            "{text}"
-        );
-    }
 }
 
 #[test]
@@ -70,70 +63,694 @@ fn check_config(text: &str, what: &str) {
     assert!(ok, "{what} fails signet serve --check-config:\n{out}");
 }
 
-/// Pulls `<key>: |` blocks (e.g. `signet.toml`) out of ConfigMaps (the manifests are plain
-/// YAML; the block is indented under the key).
-fn configmap_tomls(yaml: &str, key: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut lines = yaml.lines().peekable();
-    while let Some(line) = lines.next() {
-        if line.trim_start() == format!("{key}: |") {
-            let key_indent = line.len() - line.trim_start().len();
-            let mut block = String::new();
-            while let Some(next) = lines.peek() {
-                let indent = next.len() - next.trim_start().len();
-                if !next.trim().is_empty() && indent <= key_indent {
-                    break;
-                }
-                block.push_str(next.get(key_indent + 2..).unwrap_or("").trim_end());
-                block.push('\n');
-                lines.next();
-            }
-            out.push(block);
-        }
+/// YAML documents as JSON (PyYAML, which kubernetes-validate brings), nulls dropped.
+fn yaml_docs(text: &str) -> Vec<Value> {
+    use std::io::Write as _;
+    let mut child = Command::new("python3")
+        .args([
+            "-c",
+            "import json, sys, yaml; \
+             json.dump([d for d in yaml.safe_load_all(sys.stdin) if d], sys.stdout)",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 with PyYAML (./x installs kubernetes-validate, which needs it)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "YAML does not parse");
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// `kubectl kustomize DIR` (offline).
+fn kustomize(dir: &Path) -> String {
+    let (ok, text) = run(Command::new("kubectl").arg("kustomize").arg(dir));
+    assert!(ok, "kubectl kustomize {} failed:\n{text}", dir.display());
+    text
+}
+
+/// The rendered manifests: (base, admission set, the CA's key material), each as YAML text.
+/// The admission set is rendered from a copy with a serving certificate made by its
+/// webhook-tls.sh; the key material comes from ca-secrets.sh with a fresh `signet ca-init`.
+struct Rendered {
+    base: String,
+    admission: String,
+    ca_secrets: String,
+    _tmp: tempfile::TempDir,
+}
+
+fn render() -> Rendered {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = kustomize(&root().join("deploy/k8s/base"));
+    let adm = tmp.path().join("admission");
+    std::fs::create_dir_all(&adm).unwrap();
+    for e in std::fs::read_dir(root().join("deploy/k8s/admission")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), adm.join(e.file_name())).unwrap();
     }
-    out
+    let (ok, text) = run(Command::new("bash")
+        .arg(adm.join("webhook-tls.sh"))
+        .arg(&adm));
+    assert!(ok, "webhook-tls.sh failed:\n{text}");
+    let admission = kustomize(&adm);
+    let out = Command::new("bash")
+        .arg(root().join("deploy/k8s/ca-secrets.sh"))
+        .arg(tmp.path().join("ca"))
+        .env("SIGNET", env!("CARGO_BIN_EXE_signet"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "ca-secrets.sh failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ca_secrets = String::from_utf8(out.stdout).unwrap();
+    Rendered {
+        base,
+        admission,
+        ca_secrets,
+        _tmp: tmp,
+    }
+}
+
+fn kind_name(d: &Value) -> (String, String) {
+    (
+        d["kind"].as_str().unwrap().to_owned(),
+        d["metadata"]["name"].as_str().unwrap().to_owned(),
+    )
+}
+
+fn names(docs: &[Value]) -> BTreeSet<(String, String)> {
+    docs.iter().map(kind_name).collect()
+}
+
+fn has(docs: &[Value], kind: &str, name: &str) -> bool {
+    names(docs).contains(&(kind.to_owned(), name.to_owned()))
+}
+
+/// The pod templates of the workloads: (workload name, pod spec, pod labels, claim templates).
+fn pod_templates(docs: &[Value]) -> Vec<(String, &Value, &Value, Vec<String>)> {
+    docs.iter()
+        .filter(|d| matches!(d["kind"].as_str(), Some("Deployment" | "StatefulSet")))
+        .map(|d| {
+            let claims = d["spec"]["volumeClaimTemplates"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .map(|c| c["metadata"]["name"].as_str().unwrap().to_owned())
+                        .collect()
+                })
+                .unwrap_or_default();
+            (
+                kind_name(d).1,
+                &d["spec"]["template"]["spec"],
+                &d["spec"]["template"]["metadata"]["labels"],
+                claims,
+            )
+        })
+        .collect()
+}
+
+fn selects(selector: &Value, labels: &Value) -> bool {
+    selector
+        .as_object()
+        .is_some_and(|sel| !sel.is_empty() && sel.iter().all(|(k, v)| labels.get(k) == Some(v)))
 }
 
 #[test]
-fn every_mounted_config_passes_check_config() {
-    let mut n = 0;
-    for name in ["log.toml", "ca.toml"] {
-        let text = std::fs::read_to_string(root().join("deploy/config").join(name)).unwrap();
-        check_config(&text, name);
-        n += 1;
+fn manifests_render_offline_and_match_the_api_schemas() {
+    let r = render();
+    let tmp = tempfile::tempdir().unwrap();
+    for (name, text, expect) in [
+        (
+            "base",
+            &r.base,
+            &[
+                "namespace/signet",
+                "statefulset/signet-log",
+                "deployment/signet-ca",
+                "service/signet-log-headless",
+                "poddisruptionbudget/signet-log",
+                "poddisruptionbudget/signet-ca",
+                "networkpolicy/signet-default-deny-ingress",
+            ][..],
+        ),
+        (
+            "admission",
+            &r.admission,
+            &[
+                "deployment/signet-admission",
+                "validatingwebhookconfiguration/signet-admission",
+                "mutatingwebhookconfiguration/signet-admission",
+            ][..],
+        ),
+        (
+            "ca-secrets",
+            &r.ca_secrets,
+            &["secret/signet-ca-key", "secret/signet-ca-password"][..],
+        ),
+    ] {
+        let path = tmp.path().join(format!("{name}.yaml"));
+        std::fs::write(&path, text).unwrap();
+        let (ok, out) = run(Command::new("kubernetes-validate")
+            .arg("--strict")
+            .arg(&path));
+        assert!(ok, "kubernetes-validate --strict failed on {name}:\n{out}");
+        for e in expect {
+            assert!(out.contains(e), "{name}: no {e} in\n{out}");
+        }
     }
-    for name in ["log.yaml", "ca.yaml"] {
-        let yaml = std::fs::read_to_string(root().join("deploy/k8s").join(name)).unwrap();
-        let blocks = configmap_tomls(&yaml, "signet.toml");
-        assert_eq!(
-            blocks.len(),
-            1,
-            "{name}: expected one signet.toml ConfigMap entry"
+    // The base applies nothing cluster-wide: no webhook of any kind.
+    for d in yaml_docs(&r.base) {
+        let kind = d["kind"].as_str().unwrap();
+        assert!(
+            !kind.contains("WebhookConfiguration"),
+            "the base set holds a {kind}: the admission webhook must stay opt-in"
         );
-        for b in blocks {
-            check_config(&b, name);
+    }
+}
+
+#[test]
+fn every_name_a_manifest_uses_exists_in_the_set() {
+    let r = render();
+    let docs: Vec<Value> = [&r.base, &r.admission, &r.ca_secrets]
+        .iter()
+        .flat_map(|t| yaml_docs(t))
+        .collect();
+    for d in &docs {
+        let ns = d["metadata"]["namespace"].as_str();
+        let (kind, name) = kind_name(d);
+        if !matches!(
+            kind.as_str(),
+            "Namespace" | "ValidatingWebhookConfiguration" | "MutatingWebhookConfiguration"
+        ) {
+            assert_eq!(
+                ns,
+                Some("signet"),
+                "{kind}/{name} is not in namespace signet"
+            );
+        }
+    }
+    let pods = pod_templates(&docs);
+    assert_eq!(pods.len(), 3, "signet-log, signet-ca, signet-admission");
+    let mut checked = 0;
+    for (workload, spec, labels, claims) in &pods {
+        let mut volumes: BTreeSet<String> = claims.iter().cloned().collect();
+        for v in spec["volumes"].as_array().unwrap() {
+            let vname = v["name"].as_str().unwrap().to_owned();
+            if let Some(cm) = v["configMap"]["name"].as_str() {
+                assert!(has(&docs, "ConfigMap", cm), "{workload}: no ConfigMap {cm}");
+                checked += 1;
+            }
+            if let Some(s) = v["secret"]["secretName"].as_str() {
+                assert!(has(&docs, "Secret", s), "{workload}: no Secret {s}");
+                checked += 1;
+            }
+            if let Some(c) = v["persistentVolumeClaim"]["claimName"].as_str() {
+                assert!(
+                    has(&docs, "PersistentVolumeClaim", c),
+                    "{workload}: no PersistentVolumeClaim {c}"
+                );
+                checked += 1;
+            }
+            assert!(
+                volumes.insert(vname.clone()),
+                "{workload}: volume {vname} twice"
+            );
+        }
+        for c in spec["containers"].as_array().unwrap() {
+            for m in c["volumeMounts"].as_array().unwrap() {
+                let v = m["name"].as_str().unwrap();
+                assert!(volumes.contains(v), "{workload}: mounts unknown volume {v}");
+            }
+        }
+        // Something selects every workload: a Service, a PodDisruptionBudget, a NetworkPolicy.
+        for kind in ["Service", "PodDisruptionBudget", "NetworkPolicy"] {
+            let sel = |d: &Value| match kind {
+                "Service" => d["spec"]["selector"].clone(),
+                "PodDisruptionBudget" => d["spec"]["selector"]["matchLabels"].clone(),
+                _ => d["spec"]["podSelector"]["matchLabels"].clone(),
+            };
+            assert!(
+                docs.iter()
+                    .filter(|d| d["kind"] == kind)
+                    .any(|d| selects(&sel(d), labels)),
+                "{workload}: no {kind} selects its pods"
+            );
+        }
+    }
+    assert!(checked >= 9, "{checked} references checked");
+    // Every Service selects a pod; the StatefulSet's serviceName is a headless Service.
+    for svc in docs.iter().filter(|d| d["kind"] == "Service") {
+        let (_, name) = kind_name(svc);
+        assert!(
+            pods.iter().any(|p| selects(&svc["spec"]["selector"], p.2)),
+            "Service {name} selects no pod"
+        );
+    }
+    for sts in docs.iter().filter(|d| d["kind"] == "StatefulSet") {
+        let svc = sts["spec"]["serviceName"].as_str().unwrap();
+        let headless = docs
+            .iter()
+            .find(|d| d["kind"] == "Service" && d["metadata"]["name"] == svc)
+            .unwrap_or_else(|| panic!("no Service {svc} for the StatefulSet"));
+        assert_eq!(
+            headless["spec"]["clusterIP"], "None",
+            "{svc} is not headless"
+        );
+    }
+    // Every webhook calls a Service of the set, on one of its ports, and applies only to
+    // namespaces that opt in by label.
+    let mut hooks = 0;
+    for d in docs.iter().filter(|d| {
+        d["kind"]
+            .as_str()
+            .unwrap()
+            .ends_with("WebhookConfiguration")
+    }) {
+        for w in d["webhooks"].as_array().unwrap() {
+            let s = &w["clientConfig"]["service"];
+            let svc = docs
+                .iter()
+                .find(|x| {
+                    x["kind"] == "Service"
+                        && x["metadata"]["name"] == s["name"]
+                        && x["metadata"]["namespace"] == s["namespace"]
+                })
+                .unwrap_or_else(|| panic!("webhook {} calls no Service of the set", w["name"]));
+            assert!(
+                svc["spec"]["ports"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|p| p["port"] == s["port"]),
+                "webhook {}: port {} is not a port of its Service",
+                w["name"],
+                s["port"]
+            );
+            assert!(
+                w["clientConfig"]["caBundle"].is_string(),
+                "webhook {} has no caBundle",
+                w["name"]
+            );
+            assert_eq!(
+                w["namespaceSelector"]["matchLabels"]["signet.dev/admission"], "enforce",
+                "webhook {} is not limited to namespaces that opt in",
+                w["name"]
+            );
+            hooks += 1;
+        }
+    }
+    assert_eq!(hooks, 2);
+}
+
+/// `(mount path, volume)` of a container, longest path first.
+fn mounts<'a>(spec: &'a Value, container: &Value) -> Vec<(String, &'a Value)> {
+    let mut out: Vec<(String, &Value)> = container["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let v = spec["volumes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|v| v["name"] == m["name"]);
+            (
+                m["mountPath"].as_str().unwrap().to_owned(),
+                v.unwrap_or(&Value::Null),
+            )
+        })
+        .collect();
+    out.sort_by_key(|(p, _)| std::cmp::Reverse(p.len()));
+    out
+}
+
+/// The data keys of the ConfigMap or Secret a volume mounts.
+fn volume_keys(docs: &[Value], volume: &Value) -> Option<BTreeSet<String>> {
+    let (kind, name) = if let Some(n) = volume["configMap"]["name"].as_str() {
+        ("ConfigMap", n)
+    } else {
+        ("Secret", volume["secret"]["secretName"].as_str()?)
+    };
+    let d = docs
+        .iter()
+        .find(|d| d["kind"] == kind && d["metadata"]["name"] == name)?;
+    Some(
+        ["data", "stringData"]
+            .iter()
+            .filter_map(|k| d[k].as_object())
+            .flat_map(|m| m.keys().cloned())
+            .collect(),
+    )
+}
+
+/// Where `path` comes from in a container: a key of a ConfigMap/Secret volume, or a writable
+/// volume. Panics naming the path when no mount provides it.
+fn resolve(docs: &[Value], spec: &Value, container: &Value, path: &str, what: &str) {
+    let ms = mounts(spec, container);
+    let (mount, volume) = ms
+        .iter()
+        .find(|(m, _)| path.starts_with(&format!("{m}/")))
+        .unwrap_or_else(|| panic!("{what}: {path} is on no volume mount"));
+    let file = &path[mount.len() + 1..];
+    if let Some(keys) = volume_keys(docs, volume) {
+        assert!(
+            keys.contains(file),
+            "{what}: {path} is not a key of the volume mounted at {mount} (it holds {keys:?})"
+        );
+    }
+}
+
+fn url_host(u: &str) -> (String, u16) {
+    let u = url::Url::parse(u).unwrap();
+    (
+        u.host_str().unwrap().to_owned(),
+        u.port_or_known_default().unwrap(),
+    )
+}
+
+#[test]
+fn mounted_configs_read_files_and_reach_hosts_that_exist() {
+    let r = render();
+    let docs: Vec<Value> = [&r.base, &r.admission, &r.ca_secrets]
+        .iter()
+        .flat_map(|t| yaml_docs(t))
+        .collect();
+    let services: BTreeMap<String, Vec<u64>> = docs
+        .iter()
+        .filter(|d| d["kind"] == "Service")
+        .map(|d| {
+            (
+                kind_name(d).1,
+                d["spec"]["ports"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|p| p["port"].as_u64().unwrap())
+                    .collect(),
+            )
+        })
+        .collect();
+    let mut configs = 0;
+    for (workload, spec, _, _) in pod_templates(&docs) {
+        let c = &spec["containers"][0];
+        let args: Vec<&str> = c["args"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        if args[0] == "admission" {
+            for a in &args[1..] {
+                if let Some((flag, path)) = a.split_once('=') {
+                    if flag != "--listen" {
+                        resolve(&docs, spec, c, path, &format!("{workload} {flag}"));
+                    }
+                }
+            }
+            continue;
+        }
+        assert_eq!(args[..2], ["serve", "--config"], "{workload}");
+        let path = args[2];
+        resolve(&docs, spec, c, path, &format!("{workload} --config"));
+        // The config itself: the key of the ConfigMap mounted there.
+        let (mount, volume) = mounts(spec, c)
+            .into_iter()
+            .find(|(m, _)| path.starts_with(&format!("{m}/")))
+            .unwrap();
+        let cm = docs
+            .iter()
+            .find(|d| {
+                d["kind"] == "ConfigMap" && d["metadata"]["name"] == volume["configMap"]["name"]
+            })
+            .unwrap();
+        let text = cm["data"][&path[mount.len() + 1..]].as_str().unwrap();
+        check_config(text, &workload);
+        configs += 1;
+        let config: toml::Value = toml::from_str(text).unwrap();
+        let what = format!("{workload}'s config");
+        // Files: the CA key and chain, the password, the CT roots.
+        let key = config.get("ca").and_then(|ca| ca.get("key"));
+        if let Some(key) =
+            key.filter(|k| k.get("type").and_then(toml::Value::as_str) == Some("file"))
+        {
+            for f in ["key", "chain", "password_file"] {
+                let p = key[f].as_str().unwrap();
+                resolve(&docs, spec, c, p, &format!("{what} ca.key.{f}"));
+            }
+        }
+        for p in config
+            .get("log")
+            .and_then(|l| l.get("ct_roots"))
+            .and_then(toml::Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            resolve(
+                &docs,
+                spec,
+                c,
+                p.as_str().unwrap(),
+                &format!("{what} log.ct_roots"),
+            );
+        }
+        let data_dir = config["data_dir"].as_str().unwrap();
+        resolve(
+            &docs,
+            spec,
+            c,
+            &format!("{data_dir}/x"),
+            &format!("{what} data_dir"),
+        );
+        // URLs: public_url is the public URL (not loopback, not cluster-internal); every
+        // other URL the server calls inside the cluster is a Service of the set, on its port.
+        let public = config["public_url"].as_str().unwrap();
+        let (host, _) = url_host(public);
+        assert!(
+            public.starts_with("https://")
+                && !services.contains_key(&host)
+                && !host.ends_with(".svc")
+                && !host.contains(".svc.")
+                && !host.ends_with(".cluster.local")
+                && host != "localhost"
+                && !host.starts_with("127."),
+            "{what}: public_url {public} is not a public HTTPS URL"
+        );
+        if let Some(log_url) = config.get("ca").and_then(|ca| ca.get("log_url")) {
+            let (host, port) = url_host(log_url.as_str().unwrap());
+            let svc = host.split('.').next().unwrap();
+            let ports = services
+                .get(svc)
+                .unwrap_or_else(|| panic!("{what}: ca.log_url host {host} is not a Service"));
+            assert!(
+                host == svc || host.starts_with(&format!("{svc}.signet.svc")),
+                "{what}: {host} is not the Service {svc} of namespace signet"
+            );
+            assert!(ports.contains(&u64::from(port)), "{what}: {host}:{port}");
+        }
+        for issuer in config
+            .get("ca")
+            .and_then(|ca| ca.get("issuers"))
+            .and_then(toml::Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let u = issuer["url"].as_str().unwrap();
+            assert!(u.starts_with("https://"), "{what}: issuer {u} is not HTTPS");
+        }
+    }
+    assert_eq!(configs, 2, "signet-log and signet-ca");
+}
+
+#[test]
+fn every_pod_meets_the_restricted_pod_security_standard() {
+    let r = render();
+    let docs: Vec<Value> = [&r.base, &r.admission]
+        .iter()
+        .flat_map(|t| yaml_docs(t))
+        .collect();
+    let ns = docs.iter().find(|d| d["kind"] == "Namespace").unwrap();
+    assert_eq!(
+        ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"],
+        "restricted"
+    );
+    let pods = pod_templates(&docs);
+    assert_eq!(pods.len(), 3);
+    for (workload, spec, _, _) in pods {
+        assert_eq!(spec["automountServiceAccountToken"], false, "{workload}");
+        let psc = &spec["securityContext"];
+        assert_eq!(psc["runAsNonRoot"], true, "{workload}");
+        assert_eq!(
+            psc["seccompProfile"]["type"], "RuntimeDefault",
+            "{workload}"
+        );
+        for key in ["hostNetwork", "hostPID", "hostIPC"] {
+            assert!(
+                spec[key].is_null() || spec[key] == false,
+                "{workload}: {key}"
+            );
+        }
+        for v in spec["volumes"].as_array().unwrap() {
+            assert!(v["hostPath"].is_null(), "{workload}: hostPath volume");
+        }
+        let containers: Vec<&Value> = ["containers", "initContainers"]
+            .iter()
+            .filter_map(|k| spec[k].as_array())
+            .flatten()
+            .collect();
+        assert!(!containers.is_empty());
+        for c in containers {
+            let what = format!("{workload}/{}", c["name"]);
+            let sc = &c["securityContext"];
+            assert_eq!(sc["allowPrivilegeEscalation"], false, "{what}");
+            assert_eq!(sc["readOnlyRootFilesystem"], true, "{what}");
+            assert_eq!(sc["runAsNonRoot"], true, "{what}");
+            assert!(
+                sc["privileged"].is_null() || sc["privileged"] == false,
+                "{what}"
+            );
+            assert_eq!(
+                sc["capabilities"]["drop"],
+                serde_json::json!(["ALL"]),
+                "{what}"
+            );
+            assert!(sc["capabilities"]["add"].is_null(), "{what}");
+            assert_eq!(sc["seccompProfile"]["type"], "RuntimeDefault", "{what}");
+            assert!(c["startupProbe"].is_object(), "{what}: no startupProbe");
+        }
+    }
+    // One CA: its rate limit is per process.
+    let ca = docs
+        .iter()
+        .find(|d| d["kind"] == "Deployment" && d["metadata"]["name"] == "signet-ca")
+        .unwrap();
+    assert_eq!(ca["spec"]["replicas"], 1);
+    assert_eq!(ca["spec"]["strategy"]["type"], "Recreate");
+}
+
+#[test]
+fn ca_init_file_names_are_the_names_the_configs_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("pw"), "correct horse battery staple\n").unwrap();
+    let (ok, out) = run(Command::new(env!("CARGO_BIN_EXE_signet"))
+        .args(["ca-init", "--dir"])
+        .arg(tmp.path().join("ca"))
+        .arg("--password-file")
+        .arg(tmp.path().join("pw")));
+    assert!(ok, "{out}");
+    let written: BTreeSet<String> = std::fs::read_dir(tmp.path().join("ca"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    // Kubernetes: the Secrets ca-secrets.sh makes hold ca-init's files under their names.
+    let r = render();
+    let secrets = yaml_docs(&r.ca_secrets);
+    let keys = |kind: &str, name: &str| -> BTreeSet<String> {
+        secrets
+            .iter()
+            .find(|d| d["kind"] == kind && d["metadata"]["name"] == name)
+            .unwrap_or_else(|| panic!("ca-secrets.sh makes no {kind} {name}"))["data"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect()
+    };
+    let key_files = keys("Secret", "signet-ca-key");
+    assert_eq!(
+        key_files,
+        ["chain.pem", "intermediate.key.enc.pem"]
+            .map(String::from)
+            .into()
+    );
+    assert!(
+        key_files.is_subset(&written),
+        "{key_files:?} vs {written:?}"
+    );
+    assert!(
+        !key_files.iter().any(|k| k.starts_with("root.key")),
+        "the root key stays offline"
+    );
+    assert_eq!(
+        keys("Secret", "signet-ca-password"),
+        ["password".to_owned()].into()
+    );
+    assert_eq!(
+        keys("ConfigMap", "signet-ca-root"),
+        ["root.pem".to_owned()].into()
+    );
+    assert!(written.contains("root.pem"));
+    // Compose: each file mounted from the site's ca/ directory is one ca-init writes, at the
+    // path deploy/config reads it from.
+    let compose = yaml_docs(&std::fs::read_to_string(root().join("deploy/compose.yaml")).unwrap());
+    let mut mounted = 0;
+    let configs: String = ["log.toml", "ca.toml"]
+        .iter()
+        .map(|n| std::fs::read_to_string(root().join("deploy/config").join(n)).unwrap())
+        .collect();
+    for svc in compose[0]["services"].as_object().unwrap().values() {
+        for v in svc["volumes"].as_array().unwrap() {
+            let v = v.as_str().unwrap();
+            // SOURCE:TARGET:ro (the source may hold `:` in `${VAR:?}`).
+            let parts: Vec<&str> = v.rsplitn(3, ':').collect();
+            let [_, dst, src] = parts[..] else { continue };
+            if let Some(file) = src.strip_prefix("${SIGNET_SITE:?}/ca/") {
+                assert!(
+                    written.contains(file),
+                    "compose mounts ca/{file}, which ca-init does not write"
+                );
+                assert!(
+                    configs.contains(&format!("\"{dst}\"")),
+                    "no config reads {dst}"
+                );
+                mounted += 1;
+            }
+        }
+    }
+    assert_eq!(
+        mounted, 3,
+        "root.pem (log), intermediate key and chain (CA)"
+    );
+}
+
+#[test]
+fn admission_policy_passes_check() {
+    let (ok, out) = run(Command::new(env!("CARGO_BIN_EXE_signet"))
+        .args(["admission", "--check", "--policy"])
+        .arg(root().join("deploy/k8s/admission/admission.toml")));
+    assert!(ok, "admission.toml fails signet admission --check:\n{out}");
+    assert!(
+        out.contains("1 rules (1 verify signatures, 0 admit unverified); unmatched images: Deny"),
+        "{out}"
+    );
+    // The trust file alongside is a trusted root our verifier reads.
+    let root_json: Value = serde_json::from_slice(
+        &std::fs::read(root().join("deploy/k8s/admission/trusted_root.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        root_json["mediaType"],
+        "application/vnd.dev.sigstore.trustedroot+json;version=0.1"
+    );
+}
+
+#[test]
+fn every_signet_config_passes_check_config() {
+    let mut n = 0;
+    for dir in ["deploy/config", "deploy/k8s/base/config"] {
+        for name in ["log.toml", "ca.toml"] {
+            let text = std::fs::read_to_string(root().join(dir).join(name)).unwrap();
+            check_config(&text, &format!("{dir}/{name}"));
             n += 1;
         }
     }
     assert_eq!(n, 4);
-}
-
-#[test]
-fn admission_policy_in_the_manifest_passes_check() {
-    let yaml = std::fs::read_to_string(root().join("deploy/k8s/admission.yaml")).unwrap();
-    let blocks = configmap_tomls(&yaml, "admission.toml");
-    assert_eq!(blocks.len(), 1, "one admission.toml ConfigMap entry");
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("admission.toml");
-    std::fs::write(&path, &blocks[0]).unwrap();
-    let (ok, out) = run(Command::new(env!("CARGO_BIN_EXE_signet"))
-        .args(["admission", "--check", "--policy"])
-        .arg(&path));
-    assert!(ok, "admission.toml fails signet admission --check:\n{out}");
-    assert!(
-        out.contains("2 rules (1 verify signatures, 1 admit unverified)"),
-        "{out}"
-    );
 }
 
 #[test]
