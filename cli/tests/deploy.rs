@@ -770,3 +770,47 @@ fn check_config_names_the_bad_key() {
     assert!(!ok);
     assert!(out.contains("batch_size"), "{out}");
 }
+
+/// compose.yaml: every URL host in the configs it mounts is one of its services, or the
+/// public URL placeholder that README.md's steps replace with the site's URL.
+#[test]
+fn compose_config_hosts_are_its_services_or_the_public_url() {
+    let compose = yaml_docs(&std::fs::read_to_string(root().join("deploy/compose.yaml")).unwrap());
+    let services: BTreeSet<String> = compose[0]["services"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    assert_eq!(
+        services,
+        ["ca", "log", "witness"].map(String::from).into(),
+        "the compose topology"
+    );
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let mut n = 0;
+    for name in ["log.toml", "ca.toml"] {
+        let text = std::fs::read_to_string(root().join("deploy/config").join(name)).unwrap();
+        let config: toml::Value = toml::from_str(&text).unwrap();
+        let public = config["public_url"].as_str().unwrap();
+        assert!(
+            readme.contains(&format!("sed \"s|{public}|")),
+            "README.md's steps do not replace {name}'s public_url {public}"
+        );
+        if let Some(u) = config.get("ca").and_then(|c| c.get("log_url")) {
+            let (host, port) = url_host(u.as_str().unwrap());
+            assert!(
+                services.contains(&host),
+                "ca.log_url host {host} is not a service"
+            );
+            assert_eq!(port, 3000, "the services listen on 3000");
+            n += 1;
+        }
+    }
+    // The witness policy README.md writes names the witness service.
+    assert!(
+        readme.contains("http://witness:3000"),
+        "README's witness URL"
+    );
+    assert_eq!(n, 1);
+}
