@@ -248,12 +248,30 @@ def check_inclusion(e, pr):
     return sn == 0 and node == base64.b64decode(pr['rootHash'])
 
 def check_bundle(fx, d, spec):
-    b = json.load(open(os.path.join(d, spec['bundle'])))
+    raw = open(os.path.join(d, spec['bundle']), 'rb').read()
+    if 'bundle_digest' in spec:
+        report(fx, 'sha256(bundle bytes) = referrer layer digest', 'sha256:' + hashlib.sha256(raw).hexdigest() == spec['bundle_digest'])
+    b = json.loads(raw)
     vm = b['verificationMaterial']
-    cert = x509.load_der_x509_certificate(base64.b64decode(vm['certificate']['rawBytes']))
-    san, iss = cert_identity(cert)
-    exp = spec.get('identity', {})
-    report(fx, f'certificate identity {san} issuer {iss}', san == exp.get('san') and iss == exp.get('issuer'))
+    if 'certificate' in vm:
+        cert = x509.load_der_x509_certificate(base64.b64decode(vm['certificate']['rawBytes']))
+        san, iss = cert_identity(cert)
+        exp = spec.get('identity', {})
+        report(fx, f'certificate identity {san} issuer {iss}', san == exp.get('san') and iss == exp.get('issuer'))
+        signer = cert.public_key()
+    else:
+        cert = None
+        signer = load_pub(open(os.path.join(d, spec['public_key']), 'rb').read())
+        spki = signer.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        report(fx, 'publicKey hint = base64(sha256(SPKI of ' + spec['public_key'] + '))',
+               vm['publicKey']['hint'] == base64.b64encode(hashlib.sha256(spki).digest()).decode())
+    if 'referrer_manifest' in spec:
+        rm_raw = open(os.path.join(d, spec['referrer_manifest']), 'rb').read()
+        rm = json.loads(rm_raw)
+        report(fx, 'sha256(referrer manifest) = served digest', 'sha256:' + hashlib.sha256(rm_raw).hexdigest() == spec['referrer_manifest_digest'])
+        report(fx, 'referrer subject = image digest, artifactType = bundle v0.3, layer = bundle',
+               rm['subject']['digest'] == spec['image_digest'] and rm['artifactType'] == 'application/vnd.dev.sigstore.bundle.v0.3+json'
+               and rm['layers'][0]['digest'] == spec['bundle_digest'] and rm['layers'][0]['size'] == len(raw))
     tr = [os.path.join(d, p) for p in spec['trusted_root']]
     rk = rekor_keys_from(tr)
     for e in vm['tlogEntries']:
@@ -263,6 +281,19 @@ def check_bundle(fx, d, spec):
         key = rk.get(base64.b64decode(e['logId']['keyId']).hex())
         report(fx, f"Rekor SET verifies (logIndex {e['logIndex']})",
                key is not None and verify_sig(key, base64.b64decode(e['inclusionPromise']['signedEntryTimestamp']), canon))
+        pr = e.get('inclusionProof')
+        if pr:
+            report(fx, 'inclusion proof reaches rootHash (RFC 6962)', check_inclusion(e, pr))
+        body = json.loads(base64.b64decode(e['canonicalizedBody']))
+        if body['kind'] == 'dsse' and 'dsseEnvelope' in b:
+            env = b['dsseEnvelope']
+            sp = body['spec']
+            ok = sp['payloadHash']['value'] == hashlib.sha256(base64.b64decode(env['payload'])).hexdigest() and \
+                 base64.b64decode(sp['signatures'][0]['signature']) == base64.b64decode(env['signatures'][0]['sig']) and \
+                 pub_matches(sp['signatures'][0]['verifier'], cert, signer)
+            report(fx, 'Rekor entry body (dsse 0.0.1) names sha256(statement), the signature and the signer', ok)
+        if cert is None:
+            continue
         roots = roots_from(tr)
         # intermediates and roots from the trusted root; leaf issued by one of them
         inter = [r for r in roots if r.subject == cert.issuer]
@@ -272,18 +303,20 @@ def check_bundle(fx, d, spec):
                 cert.verify_directly_issued_by(i); ok = True
             except Exception:
                 pass
+        import datetime
+        t = datetime.datetime.fromtimestamp(int(e['integratedTime']), datetime.timezone.utc)
         report(fx, 'leaf issued by a CA certificate of the trusted root', ok)
+        report(fx, f'leaf valid at integratedTime {t.isoformat()}', cert.not_valid_before_utc <= t <= cert.not_valid_after_utc)
         if ok and spec.get('check_sct', True):
             check_sct(fx, cert, [i for i in inter][0], tr[0])
-        pr = e.get('inclusionProof')
-        if pr:
-            report(fx, 'inclusion proof reaches rootHash (RFC 6962)', check_inclusion(e, pr))
     if 'dsseEnvelope' in b:
         env = b['dsseEnvelope']
         body = base64.b64decode(env['payload'])
         pae = b'DSSEv1 %d %s %d %s' % (len(env['payloadType']), env['payloadType'].encode(), len(body), body)
-        report(fx, 'DSSE signature verifies with the certificate key',
-               verify_sig(cert.public_key(), base64.b64decode(env['signatures'][0]['sig']), pae))
+        report(fx, 'DSSE signature verifies with the ' + ('certificate key' if cert else 'public key'),
+               verify_sig(signer, base64.b64decode(env['signatures'][0]['sig']), pae))
+        if 'predicate_type' in spec:
+            report(fx, 'statement predicateType', json.loads(body)['predicateType'] == spec['predicate_type'], spec['predicate_type'])
         stmt = json.loads(body)
         digests = ['sha256:' + s['digest']['sha256'] for s in stmt['subject']]
         report(fx, 'in-toto subject names the image digest', spec['image_digest'] in digests, ','.join(digests))
@@ -368,6 +401,24 @@ def main():
         if 'image_manifest' in spec:
             m = open(os.path.join(d, spec['image_manifest']), 'rb').read()
             report(name, 'sha256(image manifest) = image digest', 'sha256:' + hashlib.sha256(m).hexdigest() == spec['image_digest'])
+        if 'image_config' in spec:
+            m = json.loads(open(os.path.join(d, spec['image_manifest']), 'rb').read())
+            blobs = [spec['image_config']] + spec.get('image_layers', [])
+            descs = [m['config']] + m['layers']
+            ok = len(blobs) == len(descs) and all('sha256:' + hashlib.sha256(open(os.path.join(d, f), 'rb').read()).hexdigest() == x['digest'] for f, x in zip(blobs, descs))
+            report(name, 'image config/layer blobs match the image manifest (pushable as is)', ok)
+        for kind in ('sig', 'att'):
+            if kind + '_manifest_digest' in spec:
+                raw = open(os.path.join(d, spec[kind + '_manifest']), 'rb').read()
+                m = json.loads(raw)
+                cfg = open(os.path.join(d, spec[kind + '_config']), 'rb').read()
+                pl = open(os.path.join(d, spec['layers'][0]['payload']), 'rb').read()
+                ann = json.load(open(os.path.join(d, spec['layers'][0]['annotations'])))
+                ok = ('sha256:' + hashlib.sha256(raw).hexdigest() == spec[kind + '_manifest_digest']
+                      and m['config']['digest'] == 'sha256:' + hashlib.sha256(cfg).hexdigest()
+                      and m['layers'][0]['digest'] == 'sha256:' + hashlib.sha256(pl).hexdigest()
+                      and m['layers'][0]['annotations'] == ann)
+                report(name, f'.{kind} manifest bytes = served digest; its config, layer and annotations are the files here', ok)
         if spec['format'] == 'sigstore-bundle':
             check_bundle(name, d, spec)
         for layer in spec.get('layers', []):
