@@ -221,6 +221,11 @@ def check_body(fx, body, payload, signed, sig, cert, pub, env):
               and base64.b64decode(spec['signature']['content']) == sig
               and pub_matches(spec['signature']['publicKey']['content'], cert, pub))
         report(fx, 'Rekor entry body (hashedrekord) names sha256(payload), the signature and the key', ok)
+    elif kind == 'rekord':
+        sp = spec['signature']
+        ok = (spec['data']['hash']['value'] == hashlib.sha256(payload).hexdigest()
+              and base64.b64decode(sp['content']) == sig and pub_matches(sp['publicKey']['content'], cert, pub))
+        report(fx, 'Rekor entry body (rekord 0.0.1, ' + sp['format'] + ') names sha256(payload), the signature and the key', ok)
     elif kind == 'intoto':
         c = spec['content']
         ok = c['hash']['value'] == hashlib.sha256(payload).hexdigest() and \
