@@ -64,30 +64,14 @@ use signet_proto::rekor::{
 };
 use x509_parser::prelude::FromDer;
 
-use crate::service::MAX_ENTRY_BYTES;
+use crate::limits::MAX_ENTRY_BYTES;
 use crate::storage::IndexKind;
 use crate::util::sha256;
 
 /// Kind name of recorded CT precertificates.
 pub use signet_proto::observe::KIND_PRECERT;
 
-/// Why an entry was rejected (always a client error).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum EntryError {
-    /// The JSON is malformed or does not match the schema.
-    #[error("malformed entry: {0}")]
-    Malformed(String),
-    /// Kind or apiVersion not supported.
-    #[error("{0}")]
-    Unsupported(String),
-    /// The key, certificate, digest or envelope is invalid.
-    #[error("invalid entry: {0}")]
-    Invalid(String),
-    /// A signature does not verify.
-    #[error("signature verification failed: {0}")]
-    Signature(String),
-}
+pub use crate::error::EntryError;
 
 /// A validated entry ready to be sequenced.
 #[derive(Debug, Clone, PartialEq, Eq)]
