@@ -13,22 +13,331 @@ use std::path::PathBuf;
 
 use crate::storage::StoreError;
 
-/// Why an entry was rejected (always a client error).
+/// The four classes of entry errors (the prefix of their messages).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EntryErrorClass {
+    /// The JSON is malformed or does not match the schema (`malformed entry: ...`).
+    Malformed,
+    /// Kind or apiVersion not supported.
+    Unsupported,
+    /// The key, certificate, digest or envelope is invalid (`invalid entry: ...`).
+    Invalid,
+    /// A signature does not verify (`signature verification failed: ...`).
+    Signature,
+}
+
+/// Which key field of an entry a [`KeyError`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyField {
+    /// The one key of the input (hashedrekord `publicKey.content`, a search key, a CT
+    /// precertificate).
+    Key,
+    /// dsse `verifiers[i]`.
+    DsseVerifier(usize),
+    /// intoto `signatures[i].publicKey`.
+    IntotoSignature(usize),
+}
+
+impl std::fmt::Display for KeyField {
+    /// The message prefix naming the field (empty for [`KeyField::Key`]).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Key => Ok(()),
+            Self::DsseVerifier(i) => write!(f, "dsse verifier {i}: "),
+            Self::IntotoSignature(i) => write!(f, "intoto signature {i}: "),
+        }
+    }
+}
+
+/// Why a key field (a PEM certificate or public key) is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// Not PEM.
+    #[error("public key: not a valid PEM block: {reason}")]
+    NotPem {
+        /// The PEM parser's complaint.
+        reason: String,
+    },
+    /// No PEM block.
+    #[error("public key: no PEM block found")]
+    NoPemBlock,
+    /// More than one PEM block.
+    #[error(
+        "public key: {} PEM blocks ({}); exactly one CERTIFICATE or PUBLIC KEY block is allowed",
+        labels.len(),
+        labels.join(", ")
+    )]
+    SeveralPemBlocks {
+        /// The labels of the blocks, in order.
+        labels: Vec<String>,
+    },
+    /// PEM headers (RFC 1421 `Name: value` lines).
+    #[error("public key: PEM headers are not allowed")]
+    PemHeaders,
+    /// A label other than `CERTIFICATE` or `PUBLIC KEY`.
+    #[error("public key: expected a PEM CERTIFICATE or PUBLIC KEY, found {label}")]
+    WrongLabel {
+        /// The label found.
+        label: String,
+    },
+    /// Text before the block.
+    #[error("public key: text before the PEM block is not allowed")]
+    TextBefore,
+    /// Text after the block.
+    #[error("public key: text after the PEM block is not allowed")]
+    TextAfter,
+    /// Text other than base64 lines inside the block.
+    #[error("public key: unexpected text in the PEM block (only base64 lines are allowed)")]
+    TextInside,
+    /// The `PUBLIC KEY` is not an accepted SPKI (malformed, trailing bytes, outside the
+    /// allowlist).
+    #[error("public key: {reason}")]
+    BadKey {
+        /// The key parser's complaint.
+        reason: String,
+    },
+    /// The `CERTIFICATE` is not DER X.509.
+    #[error("certificate: {reason}")]
+    BadCertificate {
+        /// The parser's complaint.
+        reason: String,
+    },
+    /// Bytes follow the certificate's DER.
+    #[error("certificate: {len} bytes after the certificate DER")]
+    CertificateTrailingBytes {
+        /// How many.
+        len: usize,
+    },
+    /// The certificate's key is not accepted.
+    #[error("certificate key: {reason}")]
+    CertificateKey {
+        /// The key parser's complaint.
+        reason: String,
+    },
+}
+
+/// Why an entry was rejected (always a client error, 400). [`EntryError::class`] gives its
+/// class, which is also the start of its message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum EntryError {
-    /// The JSON is malformed or does not match the schema.
-    #[error("malformed entry: {0}")]
-    Malformed(String),
-    /// Kind or apiVersion not supported.
-    #[error("{0}")]
-    Unsupported(String),
-    /// The key, certificate, digest or envelope is invalid.
-    #[error("invalid entry: {0}")]
-    Invalid(String),
-    /// A signature does not verify.
-    #[error("signature verification failed: {0}")]
-    Signature(String),
+    /// The JSON is malformed or does not match the schema of its kind.
+    #[error("malformed entry: {reason}")]
+    Malformed {
+        /// The parser's complaint.
+        reason: String,
+    },
+    /// A kind or apiVersion this log does not accept.
+    #[error("{reason}")]
+    Unsupported {
+        /// Which kind or version.
+        reason: String,
+    },
+    /// A kind this log parses but does not accept through `POST /api/v1/log/entries`.
+    #[error("unsupported entry type")]
+    OtherType,
+    /// The spec's fields are invalid for their kind.
+    #[error("invalid entry: {reason}")]
+    InvalidSpec {
+        /// What is wrong.
+        reason: String,
+    },
+    /// A key field is refused.
+    #[error("invalid entry: {field}{error}")]
+    Key {
+        /// Which field.
+        field: KeyField,
+        /// Why.
+        error: KeyError,
+    },
+    /// A hashedrekord digest other than SHA-256.
+    #[error("invalid entry: hashedrekord digest must be sha256")]
+    DigestAlgorithm,
+    /// A hashedrekord digest value that is not lowercase SHA-256 hex.
+    #[error("invalid entry: {reason}")]
+    Digest {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// An Ed25519 key in a hashedrekord entry.
+    #[error(
+        "invalid entry: Ed25519 keys sign the whole artifact (PureEdDSA); a hashedrekord entry \
+         carries only its digest, so it cannot be verified: use an ECDSA or RSA key, or a dsse \
+         entry"
+    )]
+    Ed25519Hashedrekord,
+    /// More signatures than accepted.
+    #[error("invalid entry: {kind} envelope has {count} signatures, at most {max} are accepted")]
+    TooManySignatures {
+        /// `dsse` or `intoto`.
+        kind: &'static str,
+        /// How many were sent.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// More dsse verifiers than accepted.
+    #[error("invalid entry: dsse entry has {count} verifiers, at most {max} are accepted")]
+    TooManyVerifiers {
+        /// How many were sent.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// More (signature, verifier) pairs than are checked.
+    #[error(
+        "invalid entry: dsse entry has {signatures} signatures and {verifiers} verifiers: {} \
+         (signature, verifier) pairs, at most {max} are checked",
+        signatures * verifiers
+    )]
+    TooManySignatureChecks {
+        /// Signatures sent.
+        signatures: usize,
+        /// Verifiers sent.
+        verifiers: usize,
+        /// The limit on pairs.
+        max: usize,
+    },
+    /// Two identical signatures.
+    #[error("invalid entry: {kind} signatures {first} and {second} are identical")]
+    DuplicateSignatures {
+        /// `dsse` or `intoto`.
+        kind: &'static str,
+        /// The first one's position.
+        first: usize,
+        /// The repeat's position.
+        second: usize,
+    },
+    /// Two identical dsse verifiers.
+    #[error("invalid entry: dsse verifiers {first} and {second} are identical")]
+    DuplicateVerifiers {
+        /// The first one's position.
+        first: usize,
+        /// The repeat's position.
+        second: usize,
+    },
+    /// A dsse entry in canonical (stored) form instead of proposed form.
+    #[error(
+        "invalid entry: dsse entries must be submitted as proposedContent {{envelope, verifiers}}"
+    )]
+    DsseNotProposed,
+    /// An intoto entry without the envelope payload.
+    #[error(
+        "invalid entry: intoto entries must be submitted with the envelope payload \
+         (spec.content.envelope.payload)"
+    )]
+    IntotoNotProposed,
+    /// A submitted intoto `payloadHash` that is not the payload's.
+    #[error(
+        "invalid entry: intoto content.payloadHash {given} does not match the SHA-256 of the \
+         envelope payload ({computed})"
+    )]
+    PayloadHashMismatch {
+        /// The hash submitted.
+        given: String,
+        /// The payload's SHA-256.
+        computed: String,
+    },
+    /// The stored dsse body cannot fit the entry limit.
+    #[error(
+        "invalid entry: the stored dsse entry would be at least {at_least} bytes, the limit is \
+         {limit}"
+    )]
+    DsseTooLarge {
+        /// A lower bound of the stored body's size.
+        at_least: usize,
+        /// [`crate::limits::MAX_ENTRY_BYTES`].
+        limit: usize,
+    },
+    /// The stored intoto body exceeds the entry limit.
+    #[error("invalid entry: the stored intoto entry would be {bytes} bytes, the limit is {limit}")]
+    IntotoTooLarge {
+        /// The stored body's size.
+        bytes: usize,
+        /// [`crate::limits::MAX_ENTRY_BYTES`].
+        limit: usize,
+    },
+    /// A canonical body beyond the entry limit.
+    #[error("invalid entry: canonical entry is {bytes} bytes, the limit is {limit}")]
+    BodyTooLarge {
+        /// The body's size.
+        bytes: usize,
+        /// [`crate::limits::MAX_ENTRY_BYTES`].
+        limit: usize,
+    },
+    /// A dsse envelope that does not parse or cannot be canonicalized.
+    #[error("malformed entry: dsse envelope: {reason}")]
+    DsseEnvelope {
+        /// The parser's complaint.
+        reason: String,
+    },
+    /// The intoto payload hash could not be computed.
+    #[error("malformed entry: intoto payload hash not computed")]
+    PayloadHashMissing,
+    /// The hashedrekord signature does not verify over the digest with the key.
+    #[error(
+        "signature verification failed: {reason}: the signature does not match the artifact \
+         digest and key"
+    )]
+    HashedrekordSignature {
+        /// The verifier's complaint.
+        reason: String,
+    },
+    /// A dsse signature verified by none of the verifiers.
+    #[error(
+        "signature verification failed: dsse signature {index} is not verified by any of the \
+         submitted verifiers"
+    )]
+    DsseSignature {
+        /// Its position.
+        index: usize,
+    },
+    /// An intoto signature that does not verify with its key.
+    #[error(
+        "signature verification failed: intoto signature {index} does not verify over the DSSE \
+         PAE with its publicKey: {reason}"
+    )]
+    IntotoSignature {
+        /// Its position.
+        index: usize,
+        /// The verifier's complaint.
+        reason: String,
+    },
+}
+
+impl EntryError {
+    /// The class of the error (the start of its message).
+    #[must_use]
+    pub fn class(&self) -> EntryErrorClass {
+        match self {
+            Self::Malformed { .. } | Self::DsseEnvelope { .. } | Self::PayloadHashMissing => {
+                EntryErrorClass::Malformed
+            }
+            Self::Unsupported { .. } | Self::OtherType => EntryErrorClass::Unsupported,
+            Self::HashedrekordSignature { .. }
+            | Self::DsseSignature { .. }
+            | Self::IntotoSignature { .. } => EntryErrorClass::Signature,
+            Self::InvalidSpec { .. }
+            | Self::Key { .. }
+            | Self::DigestAlgorithm
+            | Self::Digest { .. }
+            | Self::Ed25519Hashedrekord
+            | Self::TooManySignatures { .. }
+            | Self::TooManyVerifiers { .. }
+            | Self::TooManySignatureChecks { .. }
+            | Self::DuplicateSignatures { .. }
+            | Self::DuplicateVerifiers { .. }
+            | Self::DsseNotProposed
+            | Self::IntotoNotProposed
+            | Self::PayloadHashMismatch { .. }
+            | Self::DsseTooLarge { .. }
+            | Self::IntotoTooLarge { .. }
+            | Self::BodyTooLarge { .. } => EntryErrorClass::Invalid,
+        }
+    }
 }
 
 /// Why a CT precertificate chain (`add-pre-chain`) was refused (a client error, 400).
@@ -361,4 +670,73 @@ pub enum LogError {
         /// The error.
         reason: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The typed errors write the messages clients have always received.
+    #[test]
+    fn messages_are_the_established_ones() {
+        let cases: Vec<(String, &str)> = vec![
+            (
+                ChainError::BadSignature { index: 0 }.to_string(),
+                "chain[0] is not signed by chain[1]",
+            ),
+            (
+                ChainError::Leaf(EntryError::Key {
+                    field: KeyField::Key,
+                    error: KeyError::CertificateTrailingBytes { len: 2 },
+                })
+                .to_string(),
+                "invalid entry: certificate: 2 bytes after the certificate DER",
+            ),
+            (
+                EntryError::Key {
+                    field: KeyField::DsseVerifier(1),
+                    error: KeyError::SeveralPemBlocks {
+                        labels: vec!["CERTIFICATE".into(), "PUBLIC KEY".into()],
+                    },
+                }
+                .to_string(),
+                "invalid entry: dsse verifier 1: public key: 2 PEM blocks (CERTIFICATE, PUBLIC \
+                 KEY); exactly one CERTIFICATE or PUBLIC KEY block is allowed",
+            ),
+            (
+                EntryError::TooManySignatureChecks {
+                    signatures: 3,
+                    verifiers: 16,
+                    max: 32,
+                }
+                .to_string(),
+                "invalid entry: dsse entry has 3 signatures and 16 verifiers: 48 (signature, \
+                 verifier) pairs, at most 32 are checked",
+            ),
+            (
+                EntryError::DsseNotProposed.to_string(),
+                "invalid entry: dsse entries must be submitted as proposedContent {envelope, \
+                 verifiers}",
+            ),
+            (
+                LogError::from(WitnessError::NoQuorum {
+                    reason: "1 of 2".into(),
+                    failures: vec!["w1: 500".into(), "w2: timeout".into()],
+                })
+                .to_string(),
+                "witness cosignatures unavailable: 1 of 2 (w1: 500; w2: timeout)",
+            ),
+            (
+                LogError::from(QueryError::EntryIdLength { len: 3 }).to_string(),
+                "entry UUID must be 64 (or 80 with tree id) hex characters, got 3",
+            ),
+        ];
+        for (got, want) in cases {
+            assert_eq!(got, want);
+        }
+        assert_eq!(
+            EntryError::DsseSignature { index: 0 }.class(),
+            EntryErrorClass::Signature
+        );
+    }
 }

@@ -487,10 +487,10 @@ impl Log {
         arriving: Option<sequencer::ArrivalGuard>,
     ) -> Result<Outcome, LogError> {
         if entry.body.len() > MAX_ENTRY_BYTES {
-            return Err(EntryError::Invalid(format!(
-                "canonical entry is {} bytes, the limit is {MAX_ENTRY_BYTES}",
-                entry.body.len()
-            ))
+            return Err(EntryError::BodyTooLarge {
+                bytes: entry.body.len(),
+                limit: MAX_ENTRY_BYTES,
+            }
             .into());
         }
         let (tx, rx) = oneshot::channel();
