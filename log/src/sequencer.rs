@@ -1,12 +1,14 @@
 //! The sequencer: batches queued entries, integrates them, signs one checkpoint, and commits
 //! everything in one synced write before answering anyone in the batch.
 //!
-//! [`crate::service::Log`] owns the [`Sequencer`] (the committed and published heads, the
+//! [`crate::service::Log`] owns the `Sequencer` (the committed and published heads, the
 //! store, the signing identity, the witnesses) and drives it: it queues entries, and one task
-//! ([`run`]) drains the bounded queue (see [`crate::service::Log::submit`]; a full queue is
-//! pushback, 503). The sequencer never calls back into the log. A batch closes at `batch_max_entries`, at `batch_max_delay_ms` after its
-//! oldest entry was queued, or as soon as nothing more is on its way: the queue is empty and
-//! no request is between reading its body and queueing its entry (`Arrivals`). Waiting
+//! (`run`) drains the bounded queue (see [`crate::service::Log::submit`]; a full queue is
+//! pushback, 503). The sequencer never calls back into the log.
+//!
+//! A batch closes at `batch_max_entries`, at `batch_max_delay_ms` after its oldest entry
+//! was queued, or as soon as nothing more is on its way: the queue is empty and no request
+//! is between reading its body and queueing its entry (`Arrivals`). Waiting
 //! then would only add latency (and, with clients that wait for their answer before sending
 //! again, leave the CPU idle); under a steady stream the batch still fills up to the limits.
 //! Committing a batch (`commit_batch`, on a blocking thread):
@@ -23,8 +25,10 @@
 //! The tree size only moves forward: the head in the store is the only source of the next
 //! index. Integration times come from the injected [`Clock`]; the monotonic
 //! `std::time::Instant` / `tokio::time::Instant` measure commit latency and batch deadlines
-//! only (they are never written anywhere). What this module does not do: validation (done before queueing, outside any lock,
-//! in parallel on the request tasks), SET signing (done per request after the commit).
+//! only (they are never written anywhere).
+//!
+//! What this module does not do: validation (done before queueing, outside any lock, in
+//! parallel on the request tasks), SET signing (done per request after the commit).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
