@@ -29,46 +29,5 @@ pub mod sct_source;
 pub mod service;
 pub mod signer;
 
-/// A source of the current time in milliseconds since the Unix epoch.
-///
-/// Library code never reads the system clock; [`SystemClock`] is the one adapter that does.
-pub trait Clock: Send + Sync {
-    /// Milliseconds since 1970-01-01T00:00:00Z.
-    fn now_millis(&self) -> u64;
-}
-
-/// The system clock (the adapter used by the server binary).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now_millis(&self) -> u64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-            .unwrap_or(0)
-    }
-}
-
-/// A clock that returns a settable time (tests, benchmarks, replay).
-#[derive(Debug, Default)]
-pub struct FixedClock(std::sync::atomic::AtomicU64);
-
-impl FixedClock {
-    /// A clock frozen at `millis`.
-    #[must_use]
-    pub fn new(millis: u64) -> Self {
-        Self(std::sync::atomic::AtomicU64::new(millis))
-    }
-
-    /// Moves the clock to `millis`.
-    pub fn set(&self, millis: u64) {
-        self.0.store(millis, std::sync::atomic::Ordering::SeqCst);
-    }
-}
-
-impl Clock for FixedClock {
-    fn now_millis(&self) -> u64 {
-        self.0.load(std::sync::atomic::Ordering::SeqCst)
-    }
-}
+/// The clock the CA reads (one trait for the log and the CA, defined in `signet-proto`).
+pub use signet_proto::clock::{Clock, FixedClock, SystemClock};

@@ -60,7 +60,7 @@ fn audit_of_100k_entries_passes_resumes_and_fails_on_a_flipped_tile_byte() {
             .into_iter()
             .map(|b| ValidEntry::new(b, vec![]))
             .collect();
-        signet_log::sequencer::bulk_append(log, &valid, 16_384).unwrap()
+        log.bulk_append(&valid, 16_384).unwrap()
     });
     assert_eq!(size, ENTRIES as u64);
     eprintln!(

@@ -568,7 +568,7 @@ fn unparseable_entry_is_an_alert_and_a_tampered_bundle_a_root_mismatch() {
             br#"{"apiVersion":"0.0.1","kind":"hashedrekord"}"#.to_vec(),
             vec![],
         ));
-        signet_log::sequencer::bulk_append(log, &entries, 64).unwrap();
+        log.bulk_append(&entries, 64).unwrap();
     });
     let url = {
         let s = serve_log(&data, port);
@@ -589,7 +589,7 @@ fn unparseable_entry_is_an_alert_and_a_tampered_bundle_a_root_mismatch() {
         let more: Vec<ValidEntry> = (0..5)
             .map(|i| ValidEntry::new(hashedrekord(&k, &format!("more {i}")), vec![]))
             .collect();
-        signet_log::sequencer::bulk_append(log, &more, 64).unwrap();
+        log.bulk_append(&more, 64).unwrap();
         let key = signet_log::storage::keys::entry(15);
         let len = log.db().raw().get(&key).unwrap().unwrap().len();
         flip(log, &key, len - 20); // inside the entry's body
@@ -665,7 +665,9 @@ fn monitor_keeps_up_with_a_growing_log() {
             public_host: Some(format!("127.0.0.1:{port}")),
             ..signet_log::LogConfig::default()
         };
-        let bound = signet_log::bind(&cfg).await.unwrap();
+        let bound = signet_log::bind(&cfg, std::sync::Arc::new(signet_log::SystemClock))
+            .await
+            .unwrap();
         let log = Arc::clone(bound.log());
         tokio::spawn(bound.serve());
         let url = format!("http://127.0.0.1:{port}");
@@ -706,11 +708,9 @@ fn monitor_keeps_up_with_a_growing_log() {
                 .collect();
             next += part.len();
             let log = Arc::clone(&log);
-            tokio::task::spawn_blocking(move || {
-                signet_log::sequencer::bulk_append(&log, &part, 65_536).unwrap()
-            })
-            .await
-            .unwrap();
+            tokio::task::spawn_blocking(move || log.bulk_append(&part, 65_536).unwrap())
+                .await
+                .unwrap();
         }
         let grow_secs = grow_start.elapsed().as_secs_f64();
         let final_size = log.head().unwrap().size;

@@ -81,6 +81,7 @@ fn fixture() -> &'static Fixture {
                 "fuzz.test",
                 Vec::new(),
                 &cfg,
+                Arc::new(signet_log::FixedClock::new(1_764_000_000_000)),
             )
             .expect("log starts")
         });

@@ -69,7 +69,7 @@ fn main() {
     );
     let size: u64 = args.get(2).map_or(1_000_000, |s| s.parse().unwrap());
     let _ = std::fs::remove_dir_all(&dir);
-    let tag = signet_log::util::now_millis().to_string();
+    let tag = signet_log::Clock::now_millis(&signet_log::SystemClock).to_string();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -77,7 +77,7 @@ fn main() {
         .unwrap();
     rt.block_on(async move {
         let cfg = LogConfig { data_dir: dir.clone(), ..LogConfig::default() };
-        let log = signet_log::open_log(&cfg, "bench.test:1").unwrap();
+        let log = signet_log::open_log(&cfg, "bench.test:1", std::sync::Arc::new(signet_log::SystemClock)).unwrap();
 
         // 2. validation on one core.
         let raw = entries(20_000, &tag);
@@ -122,7 +122,7 @@ fn main() {
                 .map(|j| ValidEntry::new(format!("{{\"bulk\":{},\"tag\":\"{tag}\"}}", n + j).into_bytes(), vec![]))
                 .collect();
             n += m;
-            have = signet_log::sequencer::bulk_append(&log, &part, 65_536).unwrap();
+            have = log.bulk_append(&part, 65_536).unwrap();
         }
         let secs = t.elapsed().as_secs_f64();
         println!("bulk integration to {have}: {secs:.1}s, {:.0} leaves/s, RSS {:.0} MiB", n as f64 / secs, rss_mib());

@@ -97,7 +97,7 @@ fn main() {
     let args = parse_args();
     let n = args.n;
     let conc = args.conc;
-    let run_id = signet_log::util::now_millis();
+    let run_id = signet_log::Clock::now_millis(&signet_log::SystemClock);
     let t0 = Instant::now();
     let rng = SystemRandom::new();
     let signers: Vec<EcdsaSigner> = (0..args.keys.max(1))

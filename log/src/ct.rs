@@ -22,43 +22,44 @@ use x509_parser::certificate::X509Certificate;
 use x509_parser::prelude::FromDer;
 
 use crate::entries::{precert_entry, signer_from_cert_der};
-use crate::service::{Log, LogError};
+use crate::error::LogError;
+use crate::service::Log;
+
+pub use crate::error::ChainError;
 
 /// Most certificates accepted in one chain.
 pub const MAX_CHAIN: usize = 10;
-
-fn bad(msg: impl Into<String>) -> LogError {
-    LogError::BadRequest(msg.into())
-}
 
 /// Verifies a precertificate chain against `roots`; returns the chain to record (with the
 /// root appended if the submitter left it out) and the direct issuer's SPKI DER.
 ///
 /// # Errors
-/// [`LogError::BadRequest`] describing the first problem.
+/// [`ChainError`] describing the first problem.
 pub fn verify_precert_chain(
     chain: &[Vec<u8>],
     roots: &[Vec<u8>],
-) -> Result<(Vec<Vec<u8>>, Vec<u8>), LogError> {
+) -> Result<(Vec<Vec<u8>>, Vec<u8>), ChainError> {
     if chain.is_empty() {
-        return Err(bad("chain is empty"));
+        return Err(ChainError::Empty);
     }
     if chain.len() > MAX_CHAIN {
-        return Err(bad(format!("chain has more than {MAX_CHAIN} certificates")));
+        return Err(ChainError::TooLong { max: MAX_CHAIN });
     }
     let parsed = chain
         .iter()
         .enumerate()
         .map(|(i, der)| {
-            let (rest, c) = X509Certificate::from_der(der)
-                .map_err(|e| bad(format!("chain[{i}] is not a DER certificate: {e}")))?;
+            let (rest, c) = X509Certificate::from_der(der).map_err(|e| ChainError::NotDer {
+                index: i,
+                reason: e.to_string(),
+            })?;
             // The chain is recorded as sent: bytes after a certificate would make one
             // precertificate loggable (and indexed) any number of times.
             if !rest.is_empty() {
-                return Err(bad(format!(
-                    "chain[{i}] has {} bytes after the certificate",
-                    rest.len()
-                )));
+                return Err(ChainError::TrailingBytes {
+                    index: i,
+                    len: rest.len(),
+                });
             }
             Ok(c)
         })
@@ -69,21 +70,17 @@ pub fn verify_precert_chain(
         .find(|e| e.oid.to_id_string() == OID_PRECERT_POISON);
     match poison {
         Some(p) if p.critical => {}
-        Some(_) => return Err(bad("precertificate poison extension must be critical")),
-        None => {
-            return Err(bad(
-                "chain[0] is not a precertificate (no poison extension 1.3.6.1.4.1.11129.2.4.3)",
-            ))
-        }
+        Some(_) => return Err(ChainError::PoisonNotCritical),
+        None => return Err(ChainError::NotPrecertificate),
     }
     for i in 0..parsed.len() - 1 {
         let issuer = &parsed[i + 1];
         if !is_ca(issuer) {
-            return Err(bad(format!("chain[{}] is not a CA certificate", i + 1)));
+            return Err(ChainError::NotCa { index: i + 1 });
         }
         parsed[i]
             .verify_signature(Some(issuer.public_key()))
-            .map_err(|_| bad(format!("chain[{i}] is not signed by chain[{}]", i + 1)))?;
+            .map_err(|_| ChainError::BadSignature { index: i })?;
     }
     let roots_parsed = roots
         .iter()
@@ -101,14 +98,14 @@ pub fn verify_precert_chain(
                 r.subject().as_raw() == last.issuer().as_raw()
                     && last.verify_signature(Some(r.public_key())).is_ok()
             })
-            .ok_or_else(|| bad("chain does not lead to a root this log accepts"))?;
+            .ok_or(ChainError::NoRoot)?;
         full.push(root.0.clone());
         Some(root.1.public_key().raw.to_vec())
     };
     let issuer_spki = if parsed.len() > 1 {
         parsed[1].public_key().raw.to_vec()
     } else {
-        anchored_root.ok_or_else(|| bad("a precertificate cannot be a root"))?
+        anchored_root.ok_or(ChainError::PrecertificateIsRoot)?
     };
     Ok((full, issuer_spki))
 }
@@ -120,7 +117,7 @@ fn is_ca(c: &X509Certificate<'_>) -> bool {
 /// Handles `add-pre-chain`: verify, record, sign.
 ///
 /// # Errors
-/// [`LogError::BadRequest`] for a bad chain; errors of [`Log::submit`].
+/// [`LogError::Chain`] for a bad chain; errors of [`Log::submit`]; [`LogError::Signing`].
 pub async fn add_pre_chain(log: &Log, req: &AddChainRequest) -> Result<AddChainResponse, LogError> {
     let arriving = log.arrivals.arriving();
     let chain = req
@@ -130,23 +127,35 @@ pub async fn add_pre_chain(log: &Log, req: &AddChainRequest) -> Result<AddChainR
         .map(|(i, c)| {
             base64::engine::general_purpose::STANDARD
                 .decode(c)
-                .map_err(|e| bad(format!("chain[{i}] is not valid base64: {e}")))
+                .map_err(|e| ChainError::Base64 {
+                    index: i,
+                    reason: e.to_string(),
+                })
         })
         .collect::<Result<Vec<_>, _>>()?;
     let (full, issuer_spki) = verify_precert_chain(&chain, &log.ident.ct_roots)?;
-    let leaf = signer_from_cert_der(&chain[0]).map_err(|e| bad(e.to_string()))?;
-    let tbs = tbs_without_extensions(&chain[0], &[OID_PRECERT_POISON, OID_SCT_LIST])
-        .map_err(|e| bad(format!("precertificate TBS: {e}")))?;
+    let leaf = signer_from_cert_der(&chain[0]).map_err(ChainError::Leaf)?;
+    let tbs =
+        tbs_without_extensions(&chain[0], &[OID_PRECERT_POISON, OID_SCT_LIST]).map_err(|e| {
+            ChainError::Tbs {
+                reason: e.to_string(),
+            }
+        })?;
     let entry = precert_entry(&full, &leaf)?;
     log.submit_arriving(entry, Some(arriving)).await?;
+    let signing = |reason: String| LogError::Signing {
+        what: "SCT",
+        reason,
+    };
+    // The SCT timestamp is the log's clock at signing, after the entry is committed.
     let sct = sign_precert_sct(
         &log.ident.ct_key,
-        crate::util::now_millis(),
+        log.clock().now_millis(),
         &issuer_key_hash(&issuer_spki),
         &tbs,
         &[],
     )
-    .map_err(|e| LogError::Internal(format!("sct: {e}")))?;
+    .map_err(|e| signing(e.to_string()))?;
     sct.to_add_chain_response()
-        .map_err(|e| LogError::Internal(format!("sct: {e}")))
+        .map_err(|e| signing(e.to_string()))
 }

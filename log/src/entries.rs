@@ -64,30 +64,14 @@ use signet_proto::rekor::{
 };
 use x509_parser::prelude::FromDer;
 
-use crate::service::MAX_ENTRY_BYTES;
+use crate::limits::MAX_ENTRY_BYTES;
 use crate::storage::IndexKind;
 use crate::util::sha256;
 
 /// Kind name of recorded CT precertificates.
 pub use signet_proto::observe::KIND_PRECERT;
 
-/// Why an entry was rejected (always a client error).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum EntryError {
-    /// The JSON is malformed or does not match the schema.
-    #[error("malformed entry: {0}")]
-    Malformed(String),
-    /// Kind or apiVersion not supported.
-    #[error("{0}")]
-    Unsupported(String),
-    /// The key, certificate, digest or envelope is invalid.
-    #[error("invalid entry: {0}")]
-    Invalid(String),
-    /// A signature does not verify.
-    #[error("signature verification failed: {0}")]
-    Signature(String),
-}
+pub use crate::error::{EntryError, EntryErrorClass, KeyError, KeyField};
 
 /// A validated entry ready to be sequenced.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,12 +99,29 @@ impl ValidEntry {
 }
 
 fn rekor_err(e: RekorError) -> EntryError {
+    let reason = e.to_string();
     match e {
         RekorError::UnsupportedKind { .. } | RekorError::UnsupportedApiVersion { .. } => {
-            EntryError::Unsupported(e.to_string())
+            EntryError::Unsupported { reason }
         }
-        RekorError::InvalidSpec { .. } => EntryError::Invalid(e.to_string()),
-        other => EntryError::Malformed(other.to_string()),
+        RekorError::InvalidSpec { .. } => EntryError::InvalidSpec { reason },
+        _ => EntryError::Malformed { reason },
+    }
+}
+
+/// A [`KeyError`] of the one key field of the input.
+fn key_err(error: KeyError) -> EntryError {
+    EntryError::Key {
+        field: KeyField::Key,
+        error,
+    }
+}
+
+/// `e`, if it is about the key field, as about `field` instead.
+fn in_field(e: EntryError, field: KeyField) -> EntryError {
+    match e {
+        EntryError::Key { error, .. } => EntryError::Key { field, error },
+        other => other,
     }
 }
 
@@ -244,39 +245,41 @@ enum StoredPem {
 /// headers, no text around it but white space, and DER with no trailing bytes. Returns the
 /// signer (with an empty `pem`) and how its PEM is to be stored.
 fn parse_key_field(input: &[u8]) -> Result<(Signer, StoredPem), EntryError> {
-    let bad = |m: String| EntryError::Invalid(format!("public key: {m}"));
-    let mut blocks =
-        pem::parse_many(input).map_err(|e| bad(format!("not a valid PEM block: {e}")))?;
+    let mut blocks = pem::parse_many(input).map_err(|e| {
+        key_err(KeyError::NotPem {
+            reason: e.to_string(),
+        })
+    })?;
     let block = match blocks.len() {
         1 => blocks.swap_remove(0),
-        0 => return Err(bad("no PEM block found".into())),
-        n => {
-            let labels: Vec<&str> = blocks.iter().map(pem::Pem::tag).collect();
-            return Err(bad(format!(
-                "{n} PEM blocks ({}); exactly one CERTIFICATE or PUBLIC KEY block is allowed",
-                labels.join(", ")
-            )));
+        0 => return Err(key_err(KeyError::NoPemBlock)),
+        _ => {
+            let labels = blocks.iter().map(|b| b.tag().to_owned()).collect();
+            return Err(key_err(KeyError::SeveralPemBlocks { labels }));
         }
     };
     if block.headers().iter().next().is_some() {
-        return Err(bad("PEM headers are not allowed".into()));
+        return Err(key_err(KeyError::PemHeaders));
     }
     let (label, signer) = match block.tag() {
         PEM_CERTIFICATE => (PEM_CERTIFICATE, signer_from_cert_der(block.contents())?),
         PEM_PUBLIC_KEY => (
             PEM_PUBLIC_KEY,
             Signer {
-                key: PublicKey::from_spki_der(block.contents())
-                    .map_err(|e| EntryError::Invalid(format!("public key: {e}")))?,
+                key: PublicKey::from_spki_der(block.contents()).map_err(|e| {
+                    key_err(KeyError::BadKey {
+                        reason: e.to_string(),
+                    })
+                })?,
                 emails: Vec::new(),
                 uris: Vec::new(),
                 pem: Vec::new(),
             },
         ),
         other => {
-            return Err(bad(format!(
-                "expected a PEM CERTIFICATE or PUBLIC KEY, found {other}"
-            )))
+            return Err(key_err(KeyError::WrongLabel {
+                label: other.to_owned(),
+            }))
         }
     };
     let der = block.contents();
@@ -287,12 +290,12 @@ fn parse_key_field(input: &[u8]) -> Result<(Signer, StoredPem), EntryError> {
         return Ok((signer, StoredPem::Reencoded(canonical_pem(label, der))));
     }
     let trimmed = input.trim_ascii();
-    Err(bad(if !trimmed.starts_with(b"-----BEGIN ") {
-        "text before the PEM block is not allowed".into()
+    Err(key_err(if !trimmed.starts_with(b"-----BEGIN ") {
+        KeyError::TextBefore
     } else if !trimmed.ends_with(b"-----") {
-        "text after the PEM block is not allowed".into()
+        KeyError::TextAfter
     } else {
-        "unexpected text in the PEM block (only base64 lines are allowed)".into()
+        KeyError::TextInside
     }))
 }
 
@@ -303,8 +306,9 @@ fn parse_key_field(input: &[u8]) -> Result<(Signer, StoredPem), EntryError> {
 /// store.
 ///
 /// # Errors
-/// [`EntryError::Invalid`] naming the problem: not PEM, several blocks, headers, text around
-/// the block, another label, malformed DER or trailing bytes, or a key outside the allowlist.
+/// [`EntryError::Key`] naming the problem ([`KeyError`]): not PEM, several blocks, headers,
+/// text around the block, another label, malformed DER or trailing bytes, or a key outside
+/// the allowlist.
 pub fn parse_signer(pem_bytes: &[u8]) -> Result<Signer, EntryError> {
     let (mut signer, stored) = parse_key_field(pem_bytes)?;
     signer.pem = match stored {
@@ -317,18 +321,23 @@ pub fn parse_signer(pem_bytes: &[u8]) -> Result<Signer, EntryError> {
 /// Parses a DER certificate's key and email/URI SANs.
 ///
 /// # Errors
-/// [`EntryError::Invalid`] for a malformed certificate or unsupported key.
+/// [`EntryError::Key`] for a malformed certificate or unsupported key.
 pub fn signer_from_cert_der(der: &[u8]) -> Result<Signer, EntryError> {
-    let (rest, cert) = x509_parser::certificate::X509Certificate::from_der(der)
-        .map_err(|e| EntryError::Invalid(format!("certificate: {e}")))?;
+    let (rest, cert) = x509_parser::certificate::X509Certificate::from_der(der).map_err(|e| {
+        key_err(KeyError::BadCertificate {
+            reason: e.to_string(),
+        })
+    })?;
     if !rest.is_empty() {
-        return Err(EntryError::Invalid(format!(
-            "certificate: {} bytes after the certificate DER",
-            rest.len()
-        )));
+        return Err(key_err(KeyError::CertificateTrailingBytes {
+            len: rest.len(),
+        }));
     }
-    let key = PublicKey::from_spki_der(cert.public_key().raw)
-        .map_err(|e| EntryError::Invalid(format!("certificate key: {e}")))?;
+    let key = PublicKey::from_spki_der(cert.public_key().raw).map_err(|e| {
+        key_err(KeyError::CertificateKey {
+            reason: e.to_string(),
+        })
+    })?;
     // The SANs come from the one Fulcio-profile parser (proto::cert). A certificate whose
     // Fulcio extensions are malformed still gets logged (Rekor v1 does not check them); it is
     // then indexed by key only.
@@ -377,44 +386,35 @@ pub fn validate_proposed(json: &[u8]) -> Result<ValidEntry, EntryError> {
         ProposedEntry::HashedRekordV001(h) => validate_hashedrekord(h),
         ProposedEntry::DsseV001(DsseV001::Proposed(p)) => {
             if p.verifiers.len() > MAX_VERIFIERS {
-                return Err(EntryError::Invalid(format!(
-                    "dsse entry has {} verifiers, at most {MAX_VERIFIERS} are accepted",
-                    p.verifiers.len()
-                )));
+                return Err(EntryError::TooManyVerifiers {
+                    count: p.verifiers.len(),
+                    max: MAX_VERIFIERS,
+                });
             }
-            let env = p
-                .parse_envelope()
-                .map_err(|e| EntryError::Malformed(format!("dsse envelope: {e}")))?;
+            let env = p.parse_envelope().map_err(|e| EntryError::DsseEnvelope {
+                reason: e.to_string(),
+            })?;
             check_signature_count("dsse", env.signatures.len())?;
-            let pairs = env.signatures.len() * p.verifiers.len();
-            if pairs > MAX_SIGNATURE_CHECKS {
-                return Err(EntryError::Invalid(format!(
-                    "dsse entry has {} signatures and {} verifiers: {pairs} (signature, \
-                     verifier) pairs, at most {MAX_SIGNATURE_CHECKS} are checked",
-                    env.signatures.len(),
-                    p.verifiers.len()
-                )));
+            if env.signatures.len() * p.verifiers.len() > MAX_SIGNATURE_CHECKS {
+                return Err(EntryError::TooManySignatureChecks {
+                    signatures: env.signatures.len(),
+                    verifiers: p.verifiers.len(),
+                    max: MAX_SIGNATURE_CHECKS,
+                });
             }
             let verifiers = p
                 .verifiers
                 .iter()
                 .enumerate()
                 .map(|(i, v)| {
-                    parse_signer(v.as_slice()).map_err(|e| match e {
-                        EntryError::Invalid(m) => {
-                            EntryError::Invalid(format!("dsse verifier {i}: {m}"))
-                        }
-                        other => other,
-                    })
+                    parse_signer(v.as_slice()).map_err(|e| in_field(e, KeyField::DsseVerifier(i)))
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             validate_dsse(env, &verifiers)
         }
-        ProposedEntry::DsseV001(_) => Err(EntryError::Invalid(
-            "dsse entries must be submitted as proposedContent {envelope, verifiers}".into(),
-        )),
+        ProposedEntry::DsseV001(_) => Err(EntryError::DsseNotProposed),
         ProposedEntry::IntotoV002(spec) => validate_intoto(&spec),
-        _ => Err(EntryError::Unsupported("unsupported entry type".into())),
+        _ => Err(EntryError::OtherType),
     }
 }
 
@@ -452,18 +452,16 @@ fn hashedrekord_canonical(h: &HashedRekordV001) -> Vec<u8> {
 
 fn validate_hashedrekord(mut h: HashedRekordV001) -> Result<ValidEntry, EntryError> {
     if h.data.hash.algorithm != RekorHashAlgorithm::Sha256 {
-        return Err(EntryError::Invalid(
-            "hashedrekord digest must be sha256".into(),
-        ));
+        return Err(EntryError::DigestAlgorithm);
     }
-    let digest = h.data.hash.digest().map_err(EntryError::Invalid)?;
+    let digest = h
+        .data
+        .hash
+        .digest()
+        .map_err(|reason| EntryError::Digest { reason })?;
     let (signer, stored) = parse_key_field(h.signature.public_key.content.as_slice())?;
     if signer.key.algorithm() == KeyAlgorithm::Ed25519 {
-        return Err(EntryError::Invalid(
-            "Ed25519 keys sign the whole artifact (PureEdDSA); a hashedrekord entry carries only \
-             its digest, so it cannot be verified: use an ECDSA or RSA key, or a dsse entry"
-                .into(),
-        ));
+        return Err(EntryError::Ed25519Hashedrekord);
     }
     signer
         .key
@@ -472,10 +470,8 @@ fn validate_hashedrekord(mut h: HashedRekordV001) -> Result<ValidEntry, EntryErr
             &digest,
             h.signature.content.as_slice(),
         )
-        .map_err(|e| {
-            EntryError::Signature(format!(
-                "{e}: the signature does not match the artifact digest and key"
-            ))
+        .map_err(|e| EntryError::HashedrekordSignature {
+            reason: e.to_string(),
         })?;
     let mut postings = vec![(IndexKind::ArtifactSha256, hex::encode(&digest).into_bytes())];
     signer.postings(&mut postings);
@@ -488,11 +484,13 @@ fn validate_hashedrekord(mut h: HashedRekordV001) -> Result<ValidEntry, EntryErr
 }
 
 /// Refuses more than [`MAX_SIGNATURES`] signatures.
-fn check_signature_count(kind: &str, n: usize) -> Result<(), EntryError> {
+fn check_signature_count(kind: &'static str, n: usize) -> Result<(), EntryError> {
     if n > MAX_SIGNATURES {
-        return Err(EntryError::Invalid(format!(
-            "{kind} envelope has {n} signatures, at most {MAX_SIGNATURES} are accepted"
-        )));
+        return Err(EntryError::TooManySignatures {
+            kind,
+            count: n,
+            max: MAX_SIGNATURES,
+        });
     }
     Ok(())
 }
@@ -518,14 +516,17 @@ fn validate_dsse(env: DsseEnvelope, verifiers: &[Signer]) -> Result<ValidEntry, 
     if let Some((i, j)) =
         first_duplicate(&env.signatures.iter().map(|s| &s.sig).collect::<Vec<_>>())
     {
-        return Err(EntryError::Invalid(format!(
-            "dsse signatures {i} and {j} are identical"
-        )));
+        return Err(EntryError::DuplicateSignatures {
+            kind: "dsse",
+            first: i,
+            second: j,
+        });
     }
     if let Some((i, j)) = first_duplicate(&verifiers.iter().map(|v| &v.pem).collect::<Vec<_>>()) {
-        return Err(EntryError::Invalid(format!(
-            "dsse verifiers {i} and {j} are identical"
-        )));
+        return Err(EntryError::DuplicateVerifiers {
+            first: i,
+            second: j,
+        });
     }
     // Each stored signature carries its signature and its verifier's PEM, base64: a lower bound
     // of the stored body's size, known before any signature check.
@@ -540,10 +541,10 @@ fn validate_dsse(env: DsseEnvelope, verifiers: &[Signer]) -> Result<ValidEntry, 
         .map(|s| base64_len(s.sig.as_slice().len()) + smallest_verifier)
         .sum();
     if at_least > MAX_ENTRY_BYTES {
-        return Err(EntryError::Invalid(format!(
-            "the stored dsse entry would be at least {at_least} bytes, the limit is \
-             {MAX_ENTRY_BYTES}"
-        )));
+        return Err(EntryError::DsseTooLarge {
+            at_least,
+            limit: MAX_ENTRY_BYTES,
+        });
     }
     let pae = env.pae();
     let mut sigs = Vec::new();
@@ -553,9 +554,7 @@ fn validate_dsse(env: DsseEnvelope, verifiers: &[Signer]) -> Result<ValidEntry, 
             .iter()
             .find(|v| v.key.verify(&pae, s.sig.as_slice()).is_ok())
         else {
-            return Err(EntryError::Signature(format!(
-                "dsse signature {i} is not verified by any of the submitted verifiers"
-            )));
+            return Err(EntryError::DsseSignature { index: i });
         };
         v.postings(&mut postings);
         sigs.push(DsseSignatureVerifier {
@@ -565,8 +564,9 @@ fn validate_dsse(env: DsseEnvelope, verifiers: &[Signer]) -> Result<ValidEntry, 
     }
     // `envelopeHash` is proto's one canonical envelope form (keyids kept), which the verifier
     // recomputes from the bundle's envelope.
-    let canonical = DsseCanonical::new(&env, sigs)
-        .map_err(|e| EntryError::Malformed(format!("dsse envelope: {e}")))?;
+    let canonical = DsseCanonical::new(&env, sigs).map_err(|e| EntryError::DsseEnvelope {
+        reason: e.to_string(),
+    })?;
     postings.push((
         IndexKind::ArtifactSha256,
         canonical.payload_hash.value.clone().into_bytes(),
@@ -589,44 +589,39 @@ fn validate_dsse(env: DsseEnvelope, verifiers: &[Signer]) -> Result<ValidEntry, 
 /// Validates a proposed intoto 0.0.2 entry (see the module docs) and builds its stored body.
 fn validate_intoto(spec: &IntotoV002) -> Result<ValidEntry, EntryError> {
     if !spec.is_proposed() {
-        return Err(EntryError::Invalid(
-            "intoto entries must be submitted with the envelope payload \
-             (spec.content.envelope.payload)"
-                .into(),
-        ));
+        return Err(EntryError::IntotoNotProposed);
     }
     let env = &spec.content.envelope;
     check_signature_count("intoto", env.signatures.len())?;
     if let Some((i, j)) =
         first_duplicate(&env.signatures.iter().map(|s| &s.sig).collect::<Vec<_>>())
     {
-        return Err(EntryError::Invalid(format!(
-            "intoto signatures {i} and {j} are identical"
-        )));
+        return Err(EntryError::DuplicateSignatures {
+            kind: "intoto",
+            first: i,
+            second: j,
+        });
     }
     let payload = env.payload_bytes().map_err(rekor_err)?;
     let mut signers = Vec::with_capacity(env.signatures.len());
     let mut raw_sigs = Vec::with_capacity(env.signatures.len());
     for (i, s) in env.signatures.iter().enumerate() {
         raw_sigs.push(s.signature_bytes().map_err(rekor_err)?);
-        signers.push(parse_signer(s.public_key.as_slice()).map_err(|e| match e {
-            EntryError::Invalid(m) => EntryError::Invalid(format!("intoto signature {i}: {m}")),
-            other => other,
-        })?);
+        signers.push(
+            parse_signer(s.public_key.as_slice())
+                .map_err(|e| in_field(e, KeyField::IntotoSignature(i)))?,
+        );
     }
     let mut canonical = spec.canonical(&payload);
     let Some(payload_hash) = canonical.content.payload_hash.clone() else {
-        return Err(EntryError::Malformed(
-            "intoto payload hash not computed".into(),
-        ));
+        return Err(EntryError::PayloadHashMissing);
     };
     if let Some(given) = &spec.content.payload_hash {
         if *given != payload_hash {
-            return Err(EntryError::Invalid(format!(
-                "intoto content.payloadHash {} does not match the SHA-256 of the envelope \
-                 payload ({})",
-                given.value, payload_hash.value
-            )));
+            return Err(EntryError::PayloadHashMismatch {
+                given: given.value.clone(),
+                computed: payload_hash.value,
+            });
         }
     }
     // The stored keys are the canonical PEMs.
@@ -644,19 +639,21 @@ fn validate_intoto(spec: &IntotoV002) -> Result<ValidEntry, EntryError> {
         .canonical_bytes()
         .map_err(rekor_err)?;
     if body.len() > MAX_ENTRY_BYTES {
-        return Err(EntryError::Invalid(format!(
-            "the stored intoto entry would be {} bytes, the limit is {MAX_ENTRY_BYTES}",
-            body.len()
-        )));
+        return Err(EntryError::IntotoTooLarge {
+            bytes: body.len(),
+            limit: MAX_ENTRY_BYTES,
+        });
     }
     let pae = signet_proto::bundle::pae(&env.payload_type, &payload);
     let mut postings = Vec::new();
     for (i, (signer, sig)) in signers.iter().zip(&raw_sigs).enumerate() {
-        signer.key.verify(&pae, sig).map_err(|e| {
-            EntryError::Signature(format!(
-                "intoto signature {i} does not verify over the DSSE PAE with its publicKey: {e}"
-            ))
-        })?;
+        signer
+            .key
+            .verify(&pae, sig)
+            .map_err(|e| EntryError::IntotoSignature {
+                index: i,
+                reason: e.to_string(),
+            })?;
         signer.postings(&mut postings);
     }
     postings.push((IndexKind::ArtifactSha256, payload_hash.value.into_bytes()));
@@ -714,7 +711,7 @@ fn intoto_subject_digests(payload: &[u8]) -> Vec<String> {
 /// Builds the canonical `precert` body for a DER chain (precertificate first).
 ///
 /// # Errors
-/// [`EntryError::Malformed`] if canonicalization fails (not expected).
+/// None today (the body is built, not parsed); the `Result` keeps room for checks.
 pub fn precert_entry(chain: &[Vec<u8>], leaf: &Signer) -> Result<ValidEntry, EntryError> {
     let body = signet_proto::observe::precert_body(chain);
     let mut postings = Vec::new();
@@ -787,12 +784,12 @@ mod tests {
         let v2 = text.replace(r#""apiVersion":"0.0.1""#, r#""apiVersion":"0.0.2""#);
         assert!(matches!(
             validate_proposed(v2.as_bytes()),
-            Err(EntryError::Unsupported(_))
+            Err(EntryError::Unsupported { .. })
         ));
         let extra = text.replacen('{', r#"{"extra":1,"#, 1);
         assert!(matches!(
             validate_proposed(extra.as_bytes()),
-            Err(EntryError::Malformed(_))
+            Err(EntryError::Malformed { .. })
         ));
         let upper = text.replace(
             &hex::encode(sha256(b"artifact")),
@@ -800,7 +797,7 @@ mod tests {
         );
         assert!(matches!(
             validate_proposed(upper.as_bytes()),
-            Err(EntryError::Invalid(_))
+            Err(EntryError::InvalidSpec { .. })
         ));
         let other = text.replace(
             &hex::encode(sha256(b"artifact")),
@@ -808,7 +805,7 @@ mod tests {
         );
         assert!(matches!(
             validate_proposed(other.as_bytes()),
-            Err(EntryError::Signature(_))
+            Err(EntryError::HashedrekordSignature { .. })
         ));
     }
 
@@ -855,8 +852,11 @@ mod tests {
 
     fn invalid_message(field: &[u8]) -> String {
         match parse_signer(field) {
-            Err(EntryError::Invalid(m)) => m,
-            other => panic!("expected Invalid, got {other:?}"),
+            Err(EntryError::Key {
+                field: KeyField::Key,
+                error,
+            }) => error.to_string(),
+            other => panic!("expected a key error, got {other:?}"),
         }
     }
 

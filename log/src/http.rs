@@ -10,6 +10,7 @@
 //! rate limiting per client.
 
 use std::sync::Arc;
+// Monotonic, for the request-latency metric only (wall-clock time comes from the log's clock).
 use std::time::Instant;
 
 use axum::body::Bytes;
@@ -21,25 +22,15 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use signet_proto::merkle::leaf_hash;
 use signet_proto::rekor::{
-    ConsistencyProof, HexBytes, LogEntry, LogInfo, SearchIndex, SearchKeyFormat, SearchLogQuery,
-    SearchOperator,
+    ConsistencyProof, HexBytes, LogEntry, LogInfo, SearchIndex, SearchLogQuery,
 };
 use signet_proto::sct::AddChainRequest;
-use signet_proto::tiles::{parse_tile_path, tile_width, TilePath};
 
-use crate::entries::{parse_signer, validate_proposed, EntryError};
-use crate::metrics::EntryResult;
-use crate::service::{Log, LogError, Outcome};
-use crate::storage::IndexKind;
+use crate::error::LogError;
+use crate::service::{Created, Log, Readiness};
 
-/// Most UUIDs/indexes/entries in one `entries/retrieve` query.
-pub const MAX_RETRIEVE: usize = 100;
-
-/// Most proposed entries in one `entries/retrieve` query (Rekor's openapi: `maxItems: 10`):
-/// each is validated, signature checks included, before it can be looked up.
-pub const MAX_RETRIEVE_ENTRIES: usize = 10;
+pub use crate::limits::{MAX_RETRIEVE, MAX_RETRIEVE_ENTRIES};
 
 /// An HTTP error: status and client-facing message.
 #[derive(Debug)]
@@ -81,9 +72,14 @@ impl IntoResponse for ApiError {
 /// Maps domain errors (needs the log for Retry-After).
 fn api_err(log: &Log, e: LogError) -> ApiError {
     match e {
-        LogError::Entry(e) => ApiError::new(StatusCode::BAD_REQUEST, e.to_string()),
-        LogError::BadRequest(m) => ApiError::new(StatusCode::BAD_REQUEST, m),
-        LogError::NotFound(m) => ApiError::new(StatusCode::NOT_FOUND, m),
+        LogError::Entry(_) | LogError::Chain(_) | LogError::Query(_) => {
+            ApiError::new(StatusCode::BAD_REQUEST, e.to_string())
+        }
+        LogError::IndexNotInTree { .. }
+        | LogError::OtherTree { .. }
+        | LogError::NoSuchEntry { .. }
+        | LogError::NotATilePath { .. }
+        | LogError::NoSuchTile { .. } => ApiError::new(StatusCode::NOT_FOUND, e.to_string()),
         LogError::Pushback => ApiError {
             retry_after: Some(log.retry_after_secs),
             ..ApiError::new(
@@ -101,8 +97,8 @@ fn api_err(log: &Log, e: LogError) -> ApiError {
                 "no checkpoint has been cosigned by the witness quorum yet; retry later",
             )
         },
-        LogError::Witness(m) => {
-            tracing::warn!(error = %m, "witness quorum not reached");
+        LogError::Witness(w) => {
+            tracing::warn!(error = %w, "witness quorum not reached");
             ApiError {
                 retry_after: Some(log.retry_after_secs),
                 ..ApiError::new(
@@ -239,27 +235,8 @@ async fn create_entry(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
     let body = body.map_err(|r| body_err(&log, &r))?;
-    let arriving = log.arrivals.arriving();
-    let entry = match validate_proposed(&body) {
-        Ok(e) => e,
-        Err(e) => {
-            log.metrics.entry(EntryResult::Rejected);
-            return Err(ApiError::new(StatusCode::BAD_REQUEST, e.to_string()));
-        }
-    };
-    let uuid = hex::encode(entry.leaf_hash);
-    let body_bytes = entry.body.clone();
-    let submitted = log.submit_arriving(entry, Some(arriving));
-    match submitted.await.map_err(|e| api_err(&log, e))? {
-        Outcome::Added {
-            index,
-            integrated_time,
-            proof,
-            head,
-        } => {
-            let json = log
-                .added_entry_response(&uuid, index, integrated_time, &body_bytes, &proof, &head)
-                .map_err(|e| api_err(&log, e))?;
+    match log.create_entry(&body).await.map_err(|e| api_err(&log, e))? {
+        Created::Added { uuid, json } => {
             let mut resp = (
                 StatusCode::CREATED,
                 [(header::CONTENT_TYPE, "application/json")],
@@ -274,7 +251,7 @@ async fn create_entry(
             }
             Ok(resp)
         }
-        Outcome::Duplicate { index } => Err(ApiError {
+        Created::Duplicate { uuid, index } => Err(ApiError {
             location: Some(format!("/api/v1/log/entries/{uuid}")),
             ..ApiError::new(
                 StatusCode::CONFLICT,
@@ -287,15 +264,7 @@ async fn create_entry(
 }
 
 async fn log_info(State(log): State<AppState>) -> ApiResult<Json<LogInfo>> {
-    let head = log.head().map_err(|e| api_err(&log, e))?;
-    Ok(Json(LogInfo {
-        root_hash: HexBytes(head.root.to_vec()),
-        tree_size: i64::try_from(head.size)
-            .map_err(|e| api_err(&log, LogError::Internal(e.to_string())))?,
-        signed_tree_head: head.checkpoint.clone(),
-        tree_id: log.ident.tree_id.to_string(),
-        inactive_shards: Vec::new(),
-    }))
+    log.log_info().map(Json).map_err(|e| api_err(&log, e))
 }
 
 async fn public_key(State(log): State<AppState>) -> Response {
@@ -347,8 +316,7 @@ async fn entry_by_uuid(
     State(log): State<AppState>,
     Path(uuid): Path<String>,
 ) -> ApiResult<Json<LogEntry>> {
-    let index = log.index_of_uuid(&uuid).map_err(|e| api_err(&log, e))?;
-    let (uuid, e) = log.entry_by_index(index).map_err(|e| api_err(&log, e))?;
+    let (uuid, e) = log.entry_by_uuid(&uuid).map_err(|e| api_err(&log, e))?;
     let mut map = LogEntry::new();
     map.insert(uuid, e);
     Ok(Json(map))
@@ -365,70 +333,7 @@ async fn retrieve(
 ) -> ApiResult<Json<Vec<LogEntry>>> {
     let body = body.map_err(|r| body_err(&log, &r))?;
     let q: SearchLogQuery = parse_json(&body)?;
-    if q.entry_uuids.len() + q.log_indexes.len() + q.entries.len() > MAX_RETRIEVE {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            format!("at most {MAX_RETRIEVE} items per query"),
-        ));
-    }
-    if q.entries.len() > MAX_RETRIEVE_ENTRIES {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            format!("at most {MAX_RETRIEVE_ENTRIES} entries per query"),
-        ));
-    }
-    let size = log.head().map_err(|e| api_err(&log, e))?.size;
-    let mut indexes = Vec::new();
-    for u in &q.entry_uuids {
-        match log.index_of_uuid(u) {
-            Ok(i) => indexes.push(i),
-            Err(LogError::NotFound(_)) => {}
-            Err(e) => return Err(api_err(&log, e)),
-        }
-    }
-    for i in &q.log_indexes {
-        let i = u64::try_from(*i).map_err(|_| {
-            ApiError::new(StatusCode::BAD_REQUEST, "logIndexes must be non-negative")
-        })?;
-        if i < size {
-            indexes.push(i);
-        }
-    }
-    let mut proposed: Vec<Vec<u8>> = Vec::with_capacity(q.entries.len());
-    for e in &q.entries {
-        let json = serde_json::to_vec(e)
-            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
-        // The same proposed entry twice is validated (signature checks) once.
-        if proposed.contains(&json) {
-            continue;
-        }
-        proposed.push(json.clone());
-        let v = validate_proposed(&json)
-            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
-        if let Some(i) = log
-            .db
-            .index_of_leaf(&v.leaf_hash)
-            .map_err(|e| api_err(&log, e.into()))?
-        {
-            if i < size {
-                indexes.push(i);
-            }
-        }
-    }
-    // One answer (one SET signed) per distinct entry, in the order first asked: an index,
-    // UUID, entry ID (any case) or proposed entry repeated, or one entry named several ways,
-    // is answered once. Rekor (pkg/api/entries.go SearchLogQueryHandler) answers one item per
-    // item asked, repeats included; the shape is the same array of `{uuid: entry}` maps.
-    let mut seen = std::collections::HashSet::with_capacity(indexes.len());
-    indexes.retain(|i| seen.insert(*i));
-    let mut out = Vec::with_capacity(indexes.len());
-    for i in indexes {
-        let (uuid, e) = log.entry_by_index(i).map_err(|e| api_err(&log, e))?;
-        let mut map = LogEntry::new();
-        map.insert(uuid, e);
-        out.push(map);
-    }
-    Ok(Json(out))
+    log.retrieve(&q).map(Json).map_err(|e| api_err(&log, e))
 }
 
 async fn search_index(
@@ -437,69 +342,7 @@ async fn search_index(
 ) -> ApiResult<Json<Vec<String>>> {
     let body = body.map_err(|r| body_err(&log, &r))?;
     let q: SearchIndex = parse_json(&body)?;
-    let mut sets: Vec<Vec<u64>> = Vec::new();
-    let search = |kind, value: &[u8]| log.search(kind, value).map_err(|e| api_err(&log, e));
-    if let Some(h) = &q.hash {
-        let hexd = h.strip_prefix("sha256:").unwrap_or(h).to_ascii_lowercase();
-        if hexd.len() != 64 || !hexd.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "hash must be sha256:<64 hex digits>",
-            ));
-        }
-        sets.push(search(IndexKind::ArtifactSha256, hexd.as_bytes())?);
-    }
-    if let Some(pk) = &q.public_key {
-        if pk.format != SearchKeyFormat::X509 {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "only publicKey.format x509 is supported",
-            ));
-        }
-        let content = pk.content.as_ref().ok_or_else(|| {
-            ApiError::new(StatusCode::BAD_REQUEST, "publicKey.content is required")
-        })?;
-        let signer = parse_signer(content.as_slice())
-            .map_err(|e: EntryError| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
-        sets.push(search(IndexKind::PublicKey, &signer.key.key_id())?);
-    }
-    if let Some(email) = &q.email {
-        sets.push(search(
-            IndexKind::EmailLower,
-            email.to_lowercase().as_bytes(),
-        )?);
-    }
-    if let Some(subject) = &q.subject {
-        sets.push(search(IndexKind::Identity, subject.as_bytes())?);
-    }
-    if sets.is_empty() {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "give at least one of hash, publicKey, email, subject",
-        ));
-    }
-    let and = q.operator == Some(SearchOperator::And);
-    let mut result: Vec<u64> = sets[0].clone();
-    for s in &sets[1..] {
-        if and {
-            let set: std::collections::HashSet<u64> = s.iter().copied().collect();
-            result.retain(|i| set.contains(i));
-        } else {
-            result.extend_from_slice(s);
-        }
-    }
-    result.sort_unstable();
-    result.dedup();
-    let mut uuids = Vec::with_capacity(result.len());
-    for i in result {
-        let e = log
-            .db
-            .entry(i)
-            .map_err(|e| api_err(&log, e.into()))?
-            .ok_or_else(|| api_err(&log, LogError::Internal(format!("entry {i} missing"))))?;
-        uuids.push(hex::encode(leaf_hash(&e.body)));
-    }
-    Ok(Json(uuids))
+    log.search_index(&q).map(Json).map_err(|e| api_err(&log, e))
 }
 
 /// The C2SP vkey of the checkpoint's Ed25519 line (what witnesses are configured with).
@@ -524,60 +367,8 @@ async fn checkpoint(State(log): State<AppState>) -> ApiResult<Response> {
 }
 
 async fn tile(State(log): State<AppState>, Path(path): Path<String>) -> ApiResult<Response> {
-    let full_path = format!("tile/{path}");
-    let parsed = parse_tile_path(&full_path)
-        .map_err(|e| ApiError::new(StatusCode::NOT_FOUND, format!("not a tile path: {e}")))?;
-    let size = log.head().map_err(|e| api_err(&log, e))?.size;
-    let not_found = || {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            format!("{full_path} does not exist at tree size {size}"),
-        )
-    };
-    let (data, full) = match parsed {
-        TilePath::Hash(t) => {
-            let have = tile_width(t.level, t.index, size).ok_or_else(not_found)?;
-            if t.width > have {
-                return Err(not_found());
-            }
-            let mut d = log
-                .db
-                .tile_raw(t.level, t.index)
-                .map_err(|e| api_err(&log, e.into()))?
-                .ok_or_else(|| {
-                    api_err(
-                        &log,
-                        LogError::Internal(format!("tile {full_path} missing")),
-                    )
-                })?;
-            if d.len() < t.byte_len() {
-                return Err(api_err(
-                    &log,
-                    LogError::Internal(format!("tile {full_path} short")),
-                ));
-            }
-            d.truncate(t.byte_len());
-            (d, t.is_full())
-        }
-        TilePath::Entries { index, width } => {
-            let have = tile_width(0, index, size).ok_or_else(not_found)?;
-            if width > have {
-                return Err(not_found());
-            }
-            let d = log
-                .db
-                .entry_bundle(index, width)
-                .map_err(|e| api_err(&log, e.into()))?
-                .ok_or_else(|| {
-                    api_err(
-                        &log,
-                        LogError::Internal(format!("bundle {full_path} missing")),
-                    )
-                })?;
-            (d, width == 256)
-        }
-    };
-    let cache = if full {
+    let tile = log.tile(&path).map_err(|e| api_err(&log, e))?;
+    let cache = if tile.full {
         "public, max-age=31536000, immutable"
     } else {
         "public, max-age=60"
@@ -587,7 +378,7 @@ async fn tile(State(log): State<AppState>, Path(path): Path<String>) -> ApiResul
             (header::CONTENT_TYPE, "application/octet-stream"),
             (header::CACHE_CONTROL, cache),
         ],
-        data,
+        tile.data,
     )
         .into_response())
 }
@@ -618,30 +409,21 @@ async fn get_roots(State(log): State<AppState>) -> Response {
 /// Ready when the store answers and a checkpoint is published: with witnesses, only once the
 /// quorum has cosigned one (until then every read answers 503, so the log is not ready).
 async fn readyz(State(log): State<AppState>) -> ApiResult<&'static str> {
-    match log.db.head() {
-        Ok(Some(_)) if log.head().is_err() => Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "no checkpoint has been cosigned by the witness quorum yet",
-        )),
-        Ok(Some(_)) => Ok("ready"),
-        Ok(None) => Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "no tree head",
-        )),
-        Err(e) => {
-            tracing::error!(error = %e, "readiness check failed");
-            Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "storage unavailable",
-            ))
+    let unavailable = |m: &str| Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, m));
+    match log.readiness() {
+        Readiness::Ready => Ok("ready"),
+        Readiness::Unpublished => {
+            unavailable("no checkpoint has been cosigned by the witness quorum yet")
         }
+        Readiness::NoTreeHead => unavailable("no tree head"),
+        Readiness::StorageUnavailable => unavailable("storage unavailable"),
     }
 }
 
 async fn metrics(State(log): State<AppState>) -> Response {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        log.metrics.render(log.queue_depth()),
+        log.render_metrics(),
     )
         .into_response()
 }

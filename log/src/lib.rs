@@ -13,18 +13,22 @@
 //! gathers C2SP cosignatures before publishing a checkpoint ([`witness`]). What it does not
 //! do: TLS, witnessing other logs, Rekor v2 (`hashedrekord` 0.0.2), sharding.
 
-pub mod config;
-pub mod ct;
-pub mod entries;
-pub mod fsck;
-pub mod http;
-pub mod metrics;
-pub mod sequencer;
-pub mod service;
-pub mod signing;
-pub mod storage;
-pub mod util;
-pub mod witness;
+pub mod config; // LogConfig: the serde config and its validation
+pub mod ct; // RFC 6962 add-pre-chain: precertificate chain checks and SCTs
+pub mod entries; // entry validation: hashedrekord, dsse, intoto, precert bodies
+pub mod error; // EntryError, ChainError, QueryError, WitnessError, LogError (leaf)
+pub mod fsck; // offline consistency check of a store
+pub mod head; // SignedHead, the signed tree head (leaf)
+pub mod http; // the axum router: extract, one Log call, map
+pub mod identity; // Identity: names, tree id, keys; checkpoint and SET signing (leaf)
+pub mod limits; // size limits shared by validation, service and HTTP (leaf)
+pub mod metrics; // Prometheus metrics of one log
+pub mod sequencer; // batching, integration, commit, witness publication (owned by Log)
+pub mod service; // Log: the domain operations the HTTP layer calls
+pub mod signing; // LogKeys: loading and generating key files
+pub mod storage; // LogStore (MemStore, RocksStore) and the typed LogDb layout
+pub mod util; // sha256, path helpers
+pub mod witness; // Witnesses: gathering C2SP cosignatures (client side)
 
 #[cfg(feature = "rocksdb")]
 use std::net::SocketAddr;
@@ -32,7 +36,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 pub use config::LogConfig;
-pub use service::{Log, LogError};
+pub use error::LogError;
+pub use service::Log;
+pub use signet_proto::clock::{Clock, FixedClock, SystemClock};
 pub use signing::LogKeys;
 
 #[cfg(feature = "rocksdb")]
@@ -90,20 +96,25 @@ pub fn open_store(dir: &std::path::Path) -> Result<LogDb, ServeError> {
 
 #[cfg(feature = "rocksdb")]
 /// Opens (or creates) the log described by `config` with the given public `host:port`,
-/// loading or generating its keys, and starts its sequencer. Use this to embed the log in
-/// another server (merge [`http::router`] into your own router).
+/// loading or generating its keys, and starts its sequencer. The log reads wall-clock time
+/// from `clock` only ([`SystemClock`] in servers). Use this to embed the log in another
+/// server (merge [`http::router`] into your own router).
 ///
 /// # Errors
 /// Config, key, storage or signing errors.
 ///
 /// # Panics
 /// If called outside a tokio runtime.
-pub fn open_log(config: &LogConfig, public_host: &str) -> Result<Arc<Log>, ServeError> {
+pub fn open_log(
+    config: &LogConfig,
+    public_host: &str,
+    clock: Arc<dyn Clock>,
+) -> Result<Arc<Log>, ServeError> {
     config.validate()?;
     let keys = LogKeys::load_or_generate(config)?;
     let roots = service::load_ct_roots(&config.ct_roots)?;
     let db = open_store(&config.data_dir)?;
-    Ok(Log::start(db, keys, public_host, roots, config)?)
+    Ok(Log::start(db, keys, public_host, roots, config, clock)?)
 }
 
 #[cfg(feature = "rocksdb")]
@@ -154,11 +165,11 @@ impl BoundLog {
 
 #[cfg(feature = "rocksdb")]
 /// Binds `config.listen`, opens the log (public name: `config.public_host`, else the bound
-/// address) and returns it ready to serve.
+/// address, clock: `clock`) and returns it ready to serve.
 ///
 /// # Errors
 /// As [`open_log`], plus bind errors.
-pub async fn bind(config: &LogConfig) -> Result<BoundLog, ServeError> {
+pub async fn bind(config: &LogConfig, clock: Arc<dyn Clock>) -> Result<BoundLog, ServeError> {
     config.validate()?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -174,7 +185,7 @@ pub async fn bind(config: &LogConfig) -> Result<BoundLog, ServeError> {
         .public_host
         .clone()
         .unwrap_or_else(|| addr.to_string());
-    let log = open_log(config, &host)?;
+    let log = open_log(config, &host, clock)?;
     Ok(BoundLog {
         log,
         listener,
@@ -183,10 +194,10 @@ pub async fn bind(config: &LogConfig) -> Result<BoundLog, ServeError> {
 }
 
 #[cfg(feature = "rocksdb")]
-/// Binds and serves forever: `bind(config).await?.serve().await`.
+/// Binds and serves forever: `bind(config, clock).await?.serve().await`.
 ///
 /// # Errors
 /// As [`bind`] and [`BoundLog::serve`].
-pub async fn serve(config: &LogConfig) -> Result<(), ServeError> {
-    bind(config).await?.serve().await
+pub async fn serve(config: &LogConfig, clock: Arc<dyn Clock>) -> Result<(), ServeError> {
+    bind(config, clock).await?.serve().await
 }

@@ -1,10 +1,14 @@
 //! The sequencer: batches queued entries, integrates them, signs one checkpoint, and commits
 //! everything in one synced write before answering anyone in the batch.
 //!
-//! One task drains a bounded queue (see [`crate::service::Log::submit`]; a full queue is
-//! pushback, 503). A batch closes at `batch_max_entries`, at `batch_max_delay_ms` after its
-//! oldest entry was queued, or as soon as nothing more is on its way: the queue is empty and
-//! no request is between reading its body and queueing its entry (`Arrivals`). Waiting
+//! [`crate::service::Log`] owns the `Sequencer` (the committed and published heads, the
+//! store, the signing identity, the witnesses) and drives it: it queues entries, and one task
+//! (`run`) drains the bounded queue (see [`crate::service::Log::submit`]; a full queue is
+//! pushback, 503). The sequencer never calls back into the log.
+//!
+//! A batch closes at `batch_max_entries`, at `batch_max_delay_ms` after its oldest entry
+//! was queued, or as soon as nothing more is on its way: the queue is empty and no request
+//! is between reading its body and queueing its entry (`Arrivals`). Waiting
 //! then would only add latency (and, with clients that wait for their answer before sending
 //! again, leave the CPU idle); under a steady stream the batch still fills up to the limits.
 //! Committing a batch (`commit_batch`, on a blocking thread):
@@ -19,27 +23,211 @@
 //!    reloaded from the store (the write may have landed: then a retry gets 409).
 //!
 //! The tree size only moves forward: the head in the store is the only source of the next
-//! index. What this module does not do: validation (done before queueing, outside any lock,
-//! in parallel on the request tasks), SET signing (done per request after the commit).
+//! index. Integration times come from the injected [`Clock`]; the monotonic
+//! `std::time::Instant` / `tokio::time::Instant` measure commit latency and batch deadlines
+//! only (they are never written anywhere).
+//!
+//! What this module does not do: validation (done before queueing, outside any lock, in
+//! parallel on the request tasks), SET signing (done per request after the commit).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
 
+use signet_proto::clock::Clock;
 use signet_proto::merkle::{BatchProver, Hash};
 use signet_proto::tiles::{append_bundle_entry, integrate};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::entries::ValidEntry;
-use crate::service::{Log, LogError, Outcome, SignedHead};
+use crate::error::{LogError, WitnessError};
+use crate::head::SignedHead;
+use crate::identity::Identity;
+use crate::metrics::Metrics;
 use crate::storage::{keys, Batch, Head, LogDb, OverlayReader};
+use crate::witness::Witnesses;
+
+/// Result of a submission.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// Appended in a batch whose checkpoint is `head`.
+    Added {
+        /// Log index.
+        index: u64,
+        /// Integration time.
+        integrated_time: u64,
+        /// Audit path against `head`.
+        proof: Vec<Hash>,
+        /// The batch's signed head.
+        head: Arc<SignedHead>,
+    },
+    /// Identical to the entry at `index` (Rekor answers 409).
+    Duplicate {
+        /// Log index of the existing entry.
+        index: u64,
+    },
+}
 
 /// A queued entry and where to send the answer.
 pub(crate) struct Pending {
     pub(crate) entry: ValidEntry,
     pub(crate) reply: oneshot::Sender<Result<Outcome, LogError>>,
+    /// Monotonic: only the batch deadline is computed from it.
     pub(crate) enqueued: tokio::time::Instant,
+}
+
+/// What the sequencer commits to and publishes: the store, the signing identity, the
+/// witnesses, and the two heads. The log owns it (and reads the heads through it); the
+/// sequencer task holds only a weak reference, so it ends when the log is dropped.
+pub(crate) struct Sequencer {
+    db: LogDb,
+    ident: Arc<Identity>,
+    witnesses: Option<Arc<Witnesses>>,
+    metrics: Arc<Metrics>,
+    clock: Arc<dyn Clock>,
+    /// The published head: what readers see. With witnesses, always a checkpoint that
+    /// carries the quorum and is durable in the store (`M published`), or `None` before the
+    /// first one.
+    published: RwLock<Option<Arc<SignedHead>>>,
+    /// The integrated head: the newest tree committed to the store (the sequencer's base).
+    integrated: RwLock<Arc<SignedHead>>,
+    commit_lock: Mutex<()>,
+}
+
+impl Sequencer {
+    /// A sequencer over `db` whose committed head is `integrated` and whose published head is
+    /// `published` (see [`crate::service::Log::start`]).
+    pub(crate) fn new(
+        db: LogDb,
+        ident: Arc<Identity>,
+        witnesses: Option<Arc<Witnesses>>,
+        metrics: Arc<Metrics>,
+        clock: Arc<dyn Clock>,
+        integrated: Arc<SignedHead>,
+        published: Option<Arc<SignedHead>>,
+    ) -> Self {
+        metrics.set_tree_size(published.as_ref().map_or(0, |h| h.size));
+        Self {
+            db,
+            ident,
+            witnesses,
+            metrics,
+            clock,
+            published: RwLock::new(published),
+            integrated: RwLock::new(integrated),
+            commit_lock: Mutex::new(()),
+        }
+    }
+
+    /// The published head (see [`crate::service::Log::head`]).
+    pub(crate) fn head(&self) -> Result<Arc<SignedHead>, LogError> {
+        let h = self
+            .published
+            .read()
+            .map_or_else(|p| p.into_inner().clone(), |h| h.clone());
+        h.ok_or(LogError::Unpublished)
+    }
+
+    /// Publishes `h` to readers (with witnesses, only after [`Sequencer::store_published`]).
+    fn set_head(&self, h: Arc<SignedHead>) {
+        let size = h.size;
+        match self.published.write() {
+            Ok(mut g) => *g = Some(h),
+            Err(p) => *p.into_inner() = Some(h),
+        }
+        self.metrics.set_tree_size(size);
+    }
+
+    /// Makes the cosigned head `h` durable as the published one (`M published`, one synced
+    /// write) before it is served. A head smaller than the stored one is refused: the
+    /// published tree never goes backwards, whatever the order of crashes and restarts.
+    fn store_published(&self, h: &SignedHead) -> Result<(), LogError> {
+        if let Some((stored, _)) = self.db.published()? {
+            if stored.size > h.size {
+                return Err(LogError::PublishBelow {
+                    size: h.size,
+                    published: stored.size,
+                });
+            }
+        }
+        let mut batch = Batch::default();
+        batch.put(
+            keys::PUBLISHED.to_vec(),
+            LogDb::published_value(
+                &Head {
+                    size: h.size,
+                    root: h.root,
+                },
+                &h.checkpoint,
+            ),
+        );
+        self.db.write(&batch, true)?;
+        Ok(())
+    }
+
+    /// The newest tree head committed to the store.
+    pub(crate) fn integrated_head(&self) -> Arc<SignedHead> {
+        self.integrated
+            .read()
+            .map_or_else(|p| Arc::clone(&p.into_inner()), |h| Arc::clone(&h))
+    }
+
+    /// Records a committed head; publishes it at once when no witnesses are configured.
+    fn set_integrated(&self, h: SignedHead) {
+        let h = Arc::new(h);
+        match self.integrated.write() {
+            Ok(mut g) => *g = Arc::clone(&h),
+            Err(p) => *p.into_inner() = Arc::clone(&h),
+        }
+        if self.witnesses.is_none() {
+            self.set_head(h);
+        }
+    }
+
+    /// Inclusion proof of `index` against `head`.
+    pub(crate) fn prove(&self, index: u64, head: &SignedHead) -> Result<Vec<Hash>, LogError> {
+        signet_proto::merkle::prove_inclusion(index, head.size, &self.db).map_err(|e| {
+            LogError::Merkle {
+                what: format!("inclusion proof for {index} at size {}", head.size),
+                reason: e.to_string(),
+            }
+        })
+    }
+
+    /// The bulk path (see [`crate::service::Log::bulk_append`]).
+    pub(crate) fn bulk_append(
+        &self,
+        entries: &[ValidEntry],
+        chunk: usize,
+    ) -> Result<u64, LogError> {
+        let _guard = self
+            .commit_lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = self.clock.now_secs();
+        let mut head = (*self.integrated_head()).clone();
+        let parts: Vec<&[ValidEntry]> = entries.chunks(chunk.max(1)).collect();
+        for (k, part) in parts.iter().enumerate() {
+            let hashes: Vec<Hash> = part.iter().map(|e| e.leaf_hash).collect();
+            let existing = self.db.indexes_of_leaves(&hashes)?;
+            let mut seen = std::collections::HashSet::new();
+            let fresh: Vec<&ValidEntry> = part
+                .iter()
+                .zip(existing)
+                .filter(|(e, ex)| ex.is_none() && seen.insert(e.leaf_hash))
+                .map(|(e, _)| e)
+                .collect();
+            if fresh.is_empty() {
+                continue;
+            }
+            let last = k + 1 == parts.len();
+            let (h, _) = append(self, &head, &fresh, now, false, last)?;
+            head = h;
+            self.set_integrated(head.clone());
+        }
+        Ok(head.size)
+    }
 }
 
 /// Counts requests that are on their way to the queue (body read, entry being validated),
@@ -73,9 +261,10 @@ impl Drop for ArrivalGuard {
     }
 }
 
-/// The sequencer loop; ends when the log is dropped.
+/// The sequencer loop; ends when the log (the owner of the sequencer and of the queue's
+/// sender) is dropped.
 pub(crate) async fn run(
-    log: Weak<Log>,
+    seq: Weak<Sequencer>,
     mut rx: mpsc::Receiver<Pending>,
     arrivals: Arc<Arrivals>,
     max: usize,
@@ -83,7 +272,7 @@ pub(crate) async fn run(
 ) {
     // With witnesses, the stored head may never have been cosigned (first start, or a crash
     // between commit and cosigning): publish it first.
-    let mut unpublished = log.upgrade().is_some_and(|l| l.witnesses.is_some());
+    let mut unpublished = seq.upgrade().is_some_and(|s| s.witnesses.is_some());
     // At start, an unpublished head is cosigned at once, not after a first idle retry period.
     let mut starting = unpublished;
     loop {
@@ -129,24 +318,24 @@ pub(crate) async fn run(
                 }
             }
         }
-        let Some(log) = log.upgrade() else {
+        let Some(seq) = seq.upgrade() else {
             return;
         };
         let mut deliveries = Vec::new();
         if !batch.is_empty() {
-            let committer = Arc::clone(&log);
+            let committer = Arc::clone(&seq);
             match tokio::task::spawn_blocking(move || commit_batch(&committer, batch)).await {
                 Ok(d) => deliveries = d,
                 Err(e) => tracing::error!(error = %e, "sequencer batch task failed"),
             }
         }
-        if log.witnesses.is_some() {
-            let integrated = log.integrated_head();
-            let published = log.head().ok();
+        if seq.witnesses.is_some() {
+            let integrated = seq.integrated_head();
+            let published = seq.head().ok();
             if unpublished || published.is_none_or(|p| p.size != integrated.size) {
-                unpublished = !publish(&log, &integrated, &mut deliveries).await;
+                unpublished = !publish(&seq, &integrated, &mut deliveries).await;
             }
-            answer_with_published(&log, &mut deliveries);
+            answer_with_published(&seq, &mut deliveries);
         }
         for (reply, answer) in deliveries {
             let _ = reply.send(answer);
@@ -162,24 +351,27 @@ const PUBLISH_RETRY: Duration = Duration::from_secs(1);
 /// or the write failed) nothing new is served and the batch's new entries are answered with
 /// [`LogError::Witness`] (by [`answer_with_published`]). Returns whether `head` was
 /// published.
-async fn publish(log: &Arc<Log>, head: &Arc<SignedHead>, deliveries: &mut [Delivery]) -> bool {
-    let Some(witnesses) = log.witnesses.clone() else {
+async fn publish(
+    seq: &Arc<Sequencer>,
+    head: &Arc<SignedHead>,
+    deliveries: &mut [Delivery],
+) -> bool {
+    let Some(witnesses) = seq.witnesses.clone() else {
         return true;
     };
-    let failed = |message: String, deliveries: &mut [Delivery]| {
-        tracing::error!(error = %message, size = head.size, "checkpoint not published");
-        log.metrics.witness_failure();
+    let failed = |error: WitnessError, deliveries: &mut [Delivery]| {
+        tracing::error!(error = %error, size = head.size, "checkpoint not published");
+        seq.metrics.witness_failure();
         for (_, answer) in deliveries.iter_mut() {
             if matches!(answer, Ok(Outcome::Added { .. })) {
-                *answer = Err(LogError::Witness(message.clone()));
+                *answer = Err(LogError::Witness(error.clone()));
             }
         }
         false
     };
-    let checkpoint = match witnesses.cosign(log, head).await {
+    let checkpoint = match witnesses.cosign(&seq.db, head).await {
         Ok(c) => c,
-        Err(LogError::Witness(m)) => return failed(m, deliveries),
-        Err(other) => return failed(other.to_string(), deliveries),
+        Err(e) => return failed(e, deliveries),
     };
     let published = Arc::new(SignedHead {
         size: head.size,
@@ -188,17 +380,20 @@ async fn publish(log: &Arc<Log>, head: &Arc<SignedHead>, deliveries: &mut [Deliv
     });
     // The same rule a restart applies to the stored record: never publish what it would
     // refuse.
-    if let Err(m) = witnesses.publishable(&log.ident, &published) {
-        return failed(m, deliveries);
+    if let Err(reason) = witnesses.publishable(&seq.ident, &published) {
+        return failed(WitnessError::NotPublishable { reason }, deliveries);
     }
-    let db_log = Arc::clone(log);
+    let db_seq = Arc::clone(seq);
     let stored = Arc::clone(&published);
-    match tokio::task::spawn_blocking(move || db_log.store_published(&stored)).await {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => return failed(format!("storing the cosigned checkpoint: {e}"), deliveries),
-        Err(e) => return failed(format!("storing the cosigned checkpoint: {e}"), deliveries),
+    let reason = match tokio::task::spawn_blocking(move || db_seq.store_published(&stored)).await {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => Some(e.to_string()),
+        Err(e) => Some(e.to_string()),
+    };
+    if let Some(reason) = reason {
+        return failed(WitnessError::Store { reason }, deliveries);
     }
-    log.set_head(published);
+    seq.set_head(published);
     true
 }
 
@@ -206,8 +401,8 @@ async fn publish(log: &Arc<Log>, head: &Arc<SignedHead>, deliveries: &mut [Deliv
 /// inside the published tree gets its inclusion proof against it (the cosigned checkpoint of
 /// its own batch, or a later one), an entry beyond it a [`LogError::Witness`] answer (it is
 /// stored and published later).
-fn answer_with_published(log: &Log, deliveries: &mut [Delivery]) {
-    let published = log.head().ok();
+fn answer_with_published(seq: &Sequencer, deliveries: &mut [Delivery]) {
+    let published = seq.head().ok();
     for (_, answer) in deliveries.iter_mut() {
         let Ok(Outcome::Added {
             index, proof, head, ..
@@ -216,13 +411,11 @@ fn answer_with_published(log: &Log, deliveries: &mut [Delivery]) {
             continue;
         };
         let Some(p) = published.as_ref().filter(|p| *index < p.size) else {
-            *answer = Err(LogError::Witness(
-                "the entry is stored but its checkpoint has not been cosigned yet".into(),
-            ));
+            *answer = Err(LogError::Witness(WitnessError::NotCosignedYet));
             continue;
         };
         if p.size != head.size || p.root != head.root {
-            match log.prove(*index, p) {
+            match seq.prove(*index, p) {
                 Ok(new_proof) => *proof = new_proof,
                 Err(e) => {
                     *answer = Err(e);
@@ -247,16 +440,17 @@ enum Slot {
 }
 
 /// Commits one batch (see the module docs) and returns every request's answer.
-fn commit_batch(log: &Log, batch: Vec<Pending>) -> Vec<Delivery> {
+fn commit_batch(seq: &Sequencer, batch: Vec<Pending>) -> Vec<Delivery> {
+    // Monotonic, for the commit-latency metric only.
     let started = Instant::now();
     let n = batch.len();
-    let _guard = log
+    let _guard = seq
         .commit_lock
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let (entries, replies): (Vec<ValidEntry>, Vec<_>) =
         batch.into_iter().map(|p| (p.entry, p.reply)).unzip();
-    let out = match commit_entries(log, &entries) {
+    let out = match commit_entries(seq, &entries) {
         Ok(answers) => replies
             .into_iter()
             .zip(answers.into_iter().map(Ok))
@@ -265,22 +459,22 @@ fn commit_batch(log: &Log, batch: Vec<Pending>) -> Vec<Delivery> {
             tracing::error!(error = %e, batch = n, "batch commit failed");
             replies
                 .into_iter()
-                .map(|r| (r, Err(LogError::Internal("batch commit failed".into()))))
+                .map(|r| (r, Err(LogError::BatchFailed)))
                 .collect()
         }
     };
-    log.metrics.batch(
+    seq.metrics.batch(
         n,
         started.elapsed().as_secs_f64(),
-        log.head().map_or(0, |h| h.size),
+        seq.head().map_or(0, |h| h.size),
     );
     out
 }
 
-fn commit_entries(log: &Log, entries: &[ValidEntry]) -> Result<Vec<Outcome>, LogError> {
-    let head = log.integrated_head();
+fn commit_entries(seq: &Sequencer, entries: &[ValidEntry]) -> Result<Vec<Outcome>, LogError> {
+    let head = seq.integrated_head();
     let hashes: Vec<Hash> = entries.iter().map(|e| e.leaf_hash).collect();
-    let existing = log.db.indexes_of_leaves(&hashes)?;
+    let existing = seq.db.indexes_of_leaves(&hashes)?;
     let mut slots = Vec::with_capacity(entries.len());
     let mut seen: HashMap<Hash, u64> = HashMap::new();
     let mut fresh: Vec<&ValidEntry> = Vec::new();
@@ -297,24 +491,25 @@ fn commit_entries(log: &Log, entries: &[ValidEntry]) -> Result<Vec<Outcome>, Log
         }
     }
     let mut new_head = Arc::clone(&head);
-    let integrated_time = crate::util::now_secs();
+    let integrated_time = seq.clock.now_secs();
     let mut proofs: HashMap<u64, Vec<Hash>> = HashMap::new();
     if !fresh.is_empty() {
-        match append(log, &head, &fresh, integrated_time, true, true) {
+        match append(seq, &head, &fresh, integrated_time, true, true) {
             Ok((h, tiles)) => {
                 new_head = Arc::new(h);
-                log.set_integrated((*new_head).clone());
-                let overlay = OverlayReader::new(&log.db, &tiles);
+                seq.set_integrated((*new_head).clone());
+                let overlay = OverlayReader::new(&seq.db, &tiles);
                 let mut prover = BatchProver::new(&overlay, new_head.size);
                 for i in head.size..new_head.size {
-                    let p = prover
-                        .prove(i)
-                        .map_err(|e| LogError::Internal(format!("proof for {i}: {e}")))?;
+                    let p = prover.prove(i).map_err(|e| LogError::Merkle {
+                        what: format!("inclusion proof for {i}"),
+                        reason: e.to_string(),
+                    })?;
                     proofs.insert(i, p);
                 }
             }
             Err(e) => {
-                reload_head(log);
+                reload_head(seq);
                 return Err(e);
             }
         }
@@ -334,10 +529,10 @@ fn commit_entries(log: &Log, entries: &[ValidEntry]) -> Result<Vec<Outcome>, Log
 }
 
 /// After a failed write: the store is the truth (the write may or may not have landed).
-fn reload_head(log: &Log) {
-    match log.db.head() {
-        Ok(Some(h)) if h.size != log.integrated_head().size => match log.db.checkpoint(h.size) {
-            Ok(Some(checkpoint)) => log.set_integrated(SignedHead {
+fn reload_head(seq: &Sequencer) {
+    match seq.db.head() {
+        Ok(Some(h)) if h.size != seq.integrated_head().size => match seq.db.checkpoint(h.size) {
+            Ok(Some(checkpoint)) => seq.set_integrated(SignedHead {
                 size: h.size,
                 root: h.root,
                 checkpoint,
@@ -352,7 +547,7 @@ fn reload_head(log: &Log) {
 /// Appends `fresh` after `head`: integrates, signs, writes one batch. Returns the new head and
 /// the tiles written.
 fn append(
-    log: &Log,
+    seq: &Sequencer,
     head: &SignedHead,
     fresh: &[&ValidEntry],
     integrated_time: u64,
@@ -360,12 +555,14 @@ fn append(
     sync: bool,
 ) -> Result<(SignedHead, TileWrites), LogError> {
     let leaves: Vec<Hash> = fresh.iter().map(|e| e.leaf_hash).collect();
-    let integ = integrate(head.size, &leaves, &log.db)
-        .map_err(|e| LogError::Internal(format!("integrate: {e}")))?;
-    let checkpoint = log.ident.sign_checkpoint(integ.size, integ.root)?;
+    let integ = integrate(head.size, &leaves, &seq.db).map_err(|e| LogError::Merkle {
+        what: format!("integrating {} leaves at size {}", leaves.len(), head.size),
+        reason: e.to_string(),
+    })?;
+    let checkpoint = seq.ident.sign_checkpoint(integ.size, integ.root)?;
     let mut batch = Batch::default();
     write_entries(
-        &log.db,
+        &seq.db,
         &mut batch,
         head.size,
         fresh,
@@ -386,7 +583,7 @@ fn append(
             root: integ.root,
         }),
     );
-    log.db.write(&batch, sync)?;
+    seq.db.write(&batch, sync)?;
     Ok((
         SignedHead {
             size: integ.size,
@@ -428,17 +625,18 @@ fn write_entries(
             let start = index - 255;
             let mut bundle = Vec::new();
             let mut add = |body: &[u8]| {
-                append_bundle_entry(&mut bundle, body)
-                    .map_err(|err| LogError::Internal(format!("entry bundle: {err}")))
+                append_bundle_entry(&mut bundle, body).map_err(|err| LogError::Internal {
+                    what: "entry bundle",
+                    reason: err.to_string(),
+                })
             };
             if start < old_size {
                 let want = usize::try_from(old_size - start).unwrap_or(usize::MAX);
                 let stored = db.entries(start, want)?;
                 if stored.len() != want || stored.iter().zip(start..).any(|(s, i)| s.index != i) {
-                    return Err(LogError::Internal(format!(
-                        "entries of bundle {} missing from the store",
-                        index / 256
-                    )));
+                    return Err(LogError::Inconsistent {
+                        what: format!("entries of bundle {} missing from the store", index / 256),
+                    });
                 }
                 for s in &stored {
                     add(&s.body)?;
@@ -452,40 +650,4 @@ fn write_entries(
         }
     }
     Ok(())
-}
-
-/// The bulk path for building large trees quickly (benchmarks, imports): appends `entries`
-/// in chunks of `chunk` leaves, each chunk one unsynced batch with one signed checkpoint,
-/// without search postings, then syncs the last one. Not for serving traffic: it bypasses the
-/// queue (it takes the commit lock, so it is safe next to a running sequencer).
-///
-/// # Errors
-/// Storage or signing errors.
-pub fn bulk_append(log: &Log, entries: &[ValidEntry], chunk: usize) -> Result<u64, LogError> {
-    let _guard = log
-        .commit_lock
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let now = crate::util::now_secs();
-    let mut head = (*log.integrated_head()).clone();
-    let parts: Vec<&[ValidEntry]> = entries.chunks(chunk.max(1)).collect();
-    for (k, part) in parts.iter().enumerate() {
-        let hashes: Vec<Hash> = part.iter().map(|e| e.leaf_hash).collect();
-        let existing = log.db.indexes_of_leaves(&hashes)?;
-        let mut seen = std::collections::HashSet::new();
-        let fresh: Vec<&ValidEntry> = part
-            .iter()
-            .zip(existing)
-            .filter(|(e, ex)| ex.is_none() && seen.insert(e.leaf_hash))
-            .map(|(e, _)| e)
-            .collect();
-        if fresh.is_empty() {
-            continue;
-        }
-        let last = k + 1 == parts.len();
-        let (h, _) = append(log, &head, &fresh, now, false, last)?;
-        head = h;
-        log.set_integrated(head.clone());
-    }
-    Ok(head.size)
 }

@@ -1,178 +1,55 @@
-//! The log service: identity, newest signed head, the sequencer queue, and the domain
-//! operations the HTTP layer calls (submit, read entries with proofs, consistency proofs,
-//! search).
+//! The log service: the [`Log`] object that owns the store, the identity, the sequencer and
+//! its queue, and the domain operations the HTTP layer calls, one call per request: submit
+//! (validate, count, queue, answer), read entries with proofs, consistency proofs, search,
+//! tiles, log info, readiness.
 //!
-//! What this module does not do: HTTP (see [`crate::http`]), batching (see
-//! [`crate::sequencer`]), CT chain checks (see [`crate::ct`]).
+//! Each operation returns a typed result or a [`LogError`] ([`crate::error`]); the HTTP layer
+//! only maps them. Wall-clock time comes from the injected [`Clock`].
+//!
+//! What this module does not do: HTTP (see [`crate::http`]), batching and publication (see
+//! [`crate::sequencer`], which the log owns and feeds), CT chain checks (see [`crate::ct`]).
 
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use signet_proto::bundle::Base64Bytes;
-use signet_proto::checkpoint::{Checkpoint, SignedCheckpoint};
-use signet_proto::keys::{EcdsaSigner, PublicKey};
+use signet_proto::clock::Clock;
 use signet_proto::merkle::{leaf_hash, Hash, EMPTY_ROOT};
-use signet_proto::note::{Ed25519NoteSigner, NoteSigner, RekorNoteSigner};
+use signet_proto::note::{Ed25519NoteSigner, RekorNoteSigner};
 use signet_proto::rekor::{
-    HexBytes, LogEntryAnon, LogEntryVerification, RekorInclusionProof, SetPayload,
+    HexBytes, LogEntry, LogEntryAnon, LogEntryVerification, LogInfo, RekorInclusionProof,
+    SearchIndex, SearchKeyFormat, SearchLogQuery, SearchOperator,
 };
+use signet_proto::tiles::{parse_tile_path, tile_width, TilePath};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::config::LogConfig;
-use crate::entries::{EntryError, ValidEntry};
+use crate::entries::{parse_signer, validate_proposed, ValidEntry};
+use crate::error::{EntryError, QueryError};
+use crate::limits::{MAX_RETRIEVE, MAX_RETRIEVE_ENTRIES};
 use crate::metrics::{EntryResult, Metrics};
-use crate::sequencer::{self, Pending};
+use crate::sequencer::{self, Arrivals, Pending, Sequencer};
 use crate::signing::LogKeys;
-use crate::storage::{keys, Batch, Head, IndexKind, LogDb, StoreError};
+use crate::storage::{keys, Batch, Head, IndexKind, LogDb};
+use crate::witness::Witnesses;
 
-/// Largest canonical body accepted (entry bundles length-prefix entries with a u16).
-pub const MAX_ENTRY_BYTES: usize = 65535;
+pub use crate::error::LogError;
+pub use crate::head::SignedHead;
+pub use crate::identity::Identity;
+pub use crate::limits::MAX_ENTRY_BYTES;
+pub use crate::sequencer::Outcome;
 
-/// Errors of log operations, mapped to HTTP statuses by [`crate::http`].
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum LogError {
-    /// The entry is invalid (400).
-    #[error(transparent)]
-    Entry(#[from] EntryError),
-    /// The queue is full (503 with Retry-After).
-    #[error("the log is overloaded, retry later")]
-    Pushback,
-    /// Bad request parameters (400).
-    #[error("{0}")]
-    BadRequest(String),
-    /// Not found (404).
-    #[error("{0}")]
-    NotFound(String),
-    /// Storage failure (500; details logged only).
-    #[error("storage: {0}")]
-    Storage(#[from] StoreError),
-    /// Any other internal failure (500; details logged only).
-    #[error("internal: {0}")]
-    Internal(String),
-    /// The log is shutting down (503).
-    #[error("the log is shutting down")]
-    Shutdown,
-    /// The witness quorum did not cosign the batch's checkpoint (503; the entries are stored
-    /// and published with the next cosigned checkpoint).
-    #[error("witness cosignatures unavailable: {0}")]
-    Witness(String),
-    /// With witnesses: no checkpoint has been cosigned by the quorum yet (a new log, or a
-    /// store whose published checkpoint the current policy does not accept), so there is
-    /// nothing to serve a proof against (503).
-    #[error("no checkpoint has been cosigned by the witness quorum yet")]
-    Unpublished,
-}
-
-/// The newest signed tree head.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SignedHead {
-    /// Tree size.
-    pub size: u64,
-    /// Root hash.
-    pub root: Hash,
-    /// Signed checkpoint note text.
-    pub checkpoint: String,
-}
-
-/// The log's identity: names, keys, IDs.
-pub struct Identity {
-    /// Signer name, `host:port`.
-    pub name: String,
-    /// Checkpoint origin, `<name> - <tree id>`.
-    pub origin: String,
-    /// Tree id.
-    pub tree_id: i64,
-    /// Log key.
-    pub log_key: EcdsaSigner,
-    /// SHA-256 of the log key's SPKI DER (Rekor `logID`).
-    pub log_id: [u8; 32],
-    /// Rekor-style note signer.
-    pub rekor_note: RekorNoteSigner,
-    /// C2SP Ed25519 note signer.
-    pub ed_note: Ed25519NoteSigner,
-    /// CT key.
-    pub ct_key: EcdsaSigner,
-    /// CT roots: DER certificates accepted as chain anchors.
-    pub ct_roots: Vec<Vec<u8>>,
-}
-
-impl std::fmt::Debug for Identity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Identity")
-            .field("origin", &self.origin)
-            .field("log_id", &hex::encode(self.log_id))
-            .finish_non_exhaustive()
+/// Maps a Merkle computation's error, naming `what` was computed.
+fn merkle<E: std::fmt::Display>(what: String) -> impl FnOnce(E) -> LogError {
+    move |e| LogError::Merkle {
+        what,
+        reason: e.to_string(),
     }
 }
 
-impl Identity {
-    /// Signs a checkpoint for `(size, root)` with both note signers.
-    ///
-    /// # Errors
-    /// [`LogError::Internal`] if signing fails.
-    pub fn sign_checkpoint(&self, size: u64, root: Hash) -> Result<String, LogError> {
-        let signers: [&dyn NoteSigner; 2] = [&self.rekor_note, &self.ed_note];
-        let cp = SignedCheckpoint::sign(Checkpoint::new(self.origin.clone(), size, root), &signers)
-            .map_err(|e| LogError::Internal(format!("checkpoint signing: {e}")))?;
-        String::from_utf8(cp.to_bytes()).map_err(|e| LogError::Internal(e.to_string()))
-    }
-
-    /// The SET for an entry.
-    ///
-    /// # Errors
-    /// [`LogError::Internal`] if signing fails.
-    pub fn sign_set(
-        &self,
-        body: &[u8],
-        integrated_time: u64,
-        index: u64,
-    ) -> Result<Vec<u8>, LogError> {
-        use base64::Engine as _;
-        let body_b64 = base64::engine::general_purpose::STANDARD.encode(body);
-        self.sign_set_b64(&body_b64, integrated_time, index)
-    }
-
-    /// [`Identity::sign_set`] with the body already in standard base64.
-    fn sign_set_b64(
-        &self,
-        body_b64: &str,
-        integrated_time: u64,
-        index: u64,
-    ) -> Result<Vec<u8>, LogError> {
-        let bytes = set_payload_bytes(body_b64, integrated_time, &self.log_id, index)?;
-        self.log_key
-            .sign(&bytes)
-            .map_err(|e| LogError::Internal(e.to_string()))
-    }
-
-    /// The log public key.
-    #[must_use]
-    pub fn public_key(&self) -> &PublicKey {
-        self.log_key.public_key()
-    }
-}
-
-/// Largest integer RFC 8785 writes exactly (2^53).
-const JCS_MAX_SAFE: u64 = 1 << 53;
-
-/// The RFC 8785 bytes of a [`SetPayload`] (`SetPayload::canonical_bytes_from_parts`), for the
-/// unsigned integers the log has; integers beyond 2^53 are refused.
-fn set_payload_bytes(
-    body_b64: &str,
-    integrated_time: u64,
-    log_id: &[u8; 32],
-    index: u64,
-) -> Result<Vec<u8>, LogError> {
-    if integrated_time > JCS_MAX_SAFE || index > JCS_MAX_SAFE {
-        return Err(LogError::Internal(format!(
-            "SET payload integer out of range (time {integrated_time}, index {index})"
-        )));
-    }
-    let out_of_range = || LogError::Internal("SET payload integer out of range".into());
-    let time = i64::try_from(integrated_time).map_err(|_| out_of_range())?;
-    let index = i64::try_from(index).map_err(|_| out_of_range())?;
-    SetPayload::canonical_bytes_from_parts(body_b64, time, log_id, index).ok_or_else(out_of_range)
+/// `v` as the signed integer Rekor's JSON carries.
+fn to_i64(what: &'static str, v: u64) -> Result<i64, LogError> {
+    i64::try_from(v).map_err(|_| LogError::OutOfRange { what, value: v })
 }
 
 /// Appends lowercase hex of `bytes`.
@@ -197,12 +74,19 @@ fn write_added_entry(
     set: &[u8],
 ) -> Result<Vec<u8>, LogError> {
     use base64::Engine as _;
-    let to_i64 = |v: u64| i64::try_from(v).map_err(|e| LogError::Internal(e.to_string()));
-    let (index, time, size) = (to_i64(index)?, to_i64(integrated_time)?, to_i64(head.size)?);
+    let (index, time, size) = (
+        to_i64("logIndex", index)?,
+        to_i64("integratedTime", integrated_time)?,
+        to_i64("treeSize", head.size)?,
+    );
+    let json = |e: serde_json::Error| LogError::Internal {
+        what: "writing the entry JSON",
+        reason: e.to_string(),
+    };
     let mut out =
         Vec::with_capacity(body_b64.len() + head.checkpoint.len() + proof.len() * 67 + 512);
     out.extend_from_slice(b"{");
-    serde_json::to_writer(&mut out, uuid).map_err(|e| LogError::Internal(e.to_string()))?;
+    serde_json::to_writer(&mut out, uuid).map_err(json)?;
     out.extend_from_slice(b":{\"body\":\"");
     out.extend_from_slice(body_b64.as_bytes());
     out.extend_from_slice(b"\",\"integratedTime\":");
@@ -212,8 +96,7 @@ fn write_added_entry(
     out.extend_from_slice(b"\",\"logIndex\":");
     out.extend_from_slice(index.to_string().as_bytes());
     out.extend_from_slice(b",\"verification\":{\"inclusionProof\":{\"checkpoint\":");
-    serde_json::to_writer(&mut out, &head.checkpoint)
-        .map_err(|e| LogError::Internal(e.to_string()))?;
+    serde_json::to_writer(&mut out, &head.checkpoint).map_err(json)?;
     out.extend_from_slice(b",\"hashes\":[");
     for (i, h) in proof.iter().enumerate() {
         if i > 0 {
@@ -237,42 +120,59 @@ fn write_added_entry(
     Ok(out)
 }
 
-/// Result of a submission.
-#[derive(Debug, Clone)]
-pub enum Outcome {
-    /// Appended in a batch whose checkpoint is `head`.
+/// The answer to `POST /api/v1/log/entries` ([`Log::create_entry`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Created {
+    /// Appended (201): the `{"<uuid>": LogEntryAnon}` JSON with the inclusion proof and SET.
     Added {
-        /// Log index.
-        index: u64,
-        /// Integration time.
-        integrated_time: u64,
-        /// Audit path against `head`.
-        proof: Vec<Hash>,
-        /// The batch's signed head.
-        head: Arc<SignedHead>,
+        /// The entry UUID (hex leaf hash).
+        uuid: String,
+        /// The JSON body of the answer.
+        json: Vec<u8>,
     },
-    /// Identical to the entry at `index` (Rekor answers 409).
+    /// An identical entry is already in the log (Rekor answers 409).
     Duplicate {
-        /// Log index of the existing entry.
+        /// The entry UUID (hex leaf hash).
+        uuid: String,
+        /// The log index of the existing entry.
         index: u64,
     },
+}
+
+/// A tile or entry bundle read by [`Log::tile`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tile {
+    /// The bytes (a hash tile truncated to the width asked).
+    pub data: Vec<u8>,
+    /// Whether it is full (256 wide), hence immutable and cacheable for ever.
+    pub full: bool,
+}
+
+/// Whether the log can serve ([`Log::readiness`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Readiness {
+    /// The store answers and a checkpoint is published.
+    Ready,
+    /// With witnesses: no checkpoint has been cosigned by the quorum yet.
+    Unpublished,
+    /// The store has no tree head.
+    NoTreeHead,
+    /// The store does not answer (the error is logged).
+    StorageUnavailable,
 }
 
 /// A running log.
 pub struct Log {
     pub(crate) db: LogDb,
-    pub(crate) ident: Identity,
-    /// The published head: what readers see. With witnesses, always a checkpoint that
-    /// carries the quorum and is durable in the store (`M published`), or `None` before the
-    /// first one.
-    head: RwLock<Option<Arc<SignedHead>>>,
-    /// The integrated head: the newest tree committed to the store (the sequencer's base).
-    integrated: RwLock<Arc<SignedHead>>,
-    pub(crate) witnesses: Option<Arc<crate::witness::Witnesses>>,
+    pub(crate) ident: Arc<Identity>,
+    /// The heads, the commit path and publication; fed through `queue`.
+    seq: Arc<Sequencer>,
     queue: mpsc::Sender<Pending>,
-    pub(crate) arrivals: Arc<sequencer::Arrivals>,
-    pub(crate) metrics: Metrics,
-    pub(crate) commit_lock: Mutex<()>,
+    pub(crate) arrivals: Arc<Arrivals>,
+    pub(crate) metrics: Arc<Metrics>,
+    clock: Arc<dyn Clock>,
     pub(crate) retry_after_secs: u64,
     pub(crate) max_body_bytes: usize,
 }
@@ -288,14 +188,16 @@ impl std::fmt::Debug for Log {
 /// Loads PEM certificates (one or more per file) as DER.
 ///
 /// # Errors
-/// [`LogError::BadRequest`] naming the file if it is unreadable or holds no certificate.
+/// [`LogError::CtRoots`] naming the file if it is unreadable or holds no certificate.
 pub fn load_ct_roots(paths: &[std::path::PathBuf]) -> Result<Vec<Vec<u8>>, LogError> {
     let mut out = Vec::new();
     for p in paths {
-        let text = std::fs::read(p)
-            .map_err(|e| LogError::BadRequest(format!("ct root {}: {e}", p.display())))?;
-        let pems = pem::parse_many(&text)
-            .map_err(|e| LogError::BadRequest(format!("ct root {}: {e}", p.display())))?;
+        let bad = |reason: String| LogError::CtRoots {
+            path: p.clone(),
+            reason,
+        };
+        let text = std::fs::read(p).map_err(|e| bad(e.to_string()))?;
+        let pems = pem::parse_many(&text).map_err(|e| bad(e.to_string()))?;
         let n = out.len();
         out.extend(
             pems.into_iter()
@@ -303,10 +205,7 @@ pub fn load_ct_roots(paths: &[std::path::PathBuf]) -> Result<Vec<Vec<u8>>, LogEr
                 .map(pem::Pem::into_contents),
         );
         if out.len() == n {
-            return Err(LogError::BadRequest(format!(
-                "ct root {}: no CERTIFICATE",
-                p.display()
-            )));
+            return Err(bad("no CERTIFICATE".into()));
         }
     }
     Ok(out)
@@ -320,7 +219,7 @@ pub fn load_ct_roots(paths: &[std::path::PathBuf]) -> Result<Vec<Vec<u8>>, LogEr
 fn initial_published(
     db: &LogDb,
     ident: &Identity,
-    witnesses: &crate::witness::Witnesses,
+    witnesses: &Witnesses,
     committed: &SignedHead,
 ) -> Result<Option<SignedHead>, LogError> {
     let candidate = match db.published()? {
@@ -333,10 +232,12 @@ fn initial_published(
         return Ok(None);
     };
     if size > committed.size {
-        return Err(LogError::Internal(format!(
-            "the published checkpoint (size {size}) is ahead of the committed tree (size {})",
-            committed.size
-        )));
+        return Err(LogError::Inconsistent {
+            what: format!(
+                "the published checkpoint (size {size}) is ahead of the committed tree (size {})",
+                committed.size
+            ),
+        });
     }
     let head = SignedHead {
         size,
@@ -362,16 +263,55 @@ fn initial_published(
     Ok(Some(head))
 }
 
+/// The committed head of `db`, signing (and storing) a checkpoint for the empty tree of a
+/// fresh store, or re-signing the stored head under a new public name.
+fn committed_head(db: &LogDb, ident: &Identity) -> Result<SignedHead, LogError> {
+    let Some(h) = db.head()? else {
+        let checkpoint = ident.sign_checkpoint(0, EMPTY_ROOT)?;
+        let head = Head {
+            size: 0,
+            root: EMPTY_ROOT,
+        };
+        let mut batch = Batch::default();
+        batch.put(keys::checkpoint(0), checkpoint.clone().into_bytes());
+        batch.put(keys::HEAD.to_vec(), LogDb::head_value(&head));
+        db.write(&batch, true)?;
+        return Ok(SignedHead {
+            size: 0,
+            root: EMPTY_ROOT,
+            checkpoint,
+        });
+    };
+    let stored = db.checkpoint(h.size)?;
+    let checkpoint = match stored {
+        Some(c) if c.lines().next() == Some(ident.origin.as_str()) => c,
+        _ => {
+            // New public name (or missing text): re-sign the same tree head.
+            let c = ident.sign_checkpoint(h.size, h.root)?;
+            let mut batch = Batch::default();
+            batch.put(keys::checkpoint(h.size), c.clone().into_bytes());
+            db.write(&batch, true)?;
+            c
+        }
+    };
+    Ok(SignedHead {
+        size: h.size,
+        root: h.root,
+        checkpoint,
+    })
+}
+
 impl Log {
     /// Opens the log over `db` and starts its sequencer task on the current tokio runtime.
     ///
     /// `public_host` (`host:port`) names the checkpoint signer and origin. A fresh store gets
     /// a random tree id and a signed checkpoint for the empty tree. With a witness policy the
     /// head served first is the durable published one (see [`LogDb::published`]), or none
-    /// until the sequencer gets a checkpoint cosigned.
+    /// until the sequencer gets a checkpoint cosigned. `clock` gives every wall-clock time the
+    /// log writes (integration times, SCT timestamps): `SystemClock` in servers.
     ///
     /// # Errors
-    /// Storage or signing failures; [`LogError::BadRequest`] for an unusable witness policy
+    /// Storage or signing failures; [`LogError::WitnessPolicy`] for an unusable witness policy
     /// (nothing is written then).
     ///
     /// # Panics
@@ -382,34 +322,38 @@ impl Log {
         public_host: &str,
         ct_roots: Vec<Vec<u8>>,
         cfg: &LogConfig,
+        clock: Arc<dyn Clock>,
     ) -> Result<Arc<Self>, LogError> {
         // The witness policy is checked before anything is written: the log's own keys (its
         // checkpoint signers) may not be listed as witnesses.
         let witnesses = match &cfg.witness_policy {
-            Some(path) => Some(Arc::new(
-                crate::witness::Witnesses::load(
-                    path,
-                    Duration::from_millis(cfg.witness_timeout_ms),
-                    &[keys.log.public_key(), keys.witness.public_key()],
-                )
-                .map_err(|e| LogError::BadRequest(e.to_string()))?,
-            )),
+            Some(path) => Some(Arc::new(Witnesses::load(
+                path,
+                Duration::from_millis(cfg.witness_timeout_ms),
+                &[keys.log.public_key(), keys.witness.public_key()],
+            )?)),
             None => None,
         };
         let tree_id = if let Some(t) = db.tree_id()? {
-            i64::try_from(t).map_err(|e| LogError::Internal(e.to_string()))?
+            to_i64("tree id", t)?
         } else {
             let mut b = [0u8; 8];
-            aws_lc_rs::rand::fill(&mut b).map_err(|e| LogError::Internal(e.to_string()))?;
+            aws_lc_rs::rand::fill(&mut b).map_err(|e| LogError::Internal {
+                what: "drawing a tree id",
+                reason: e.to_string(),
+            })?;
             let t = u64::from_be_bytes(b) >> 1;
             let mut batch = Batch::default();
             batch.put(keys::TREE_ID.to_vec(), t.to_be_bytes().to_vec());
             db.write(&batch, true)?;
-            i64::try_from(t).map_err(|e| LogError::Internal(e.to_string()))?
+            to_i64("tree id", t)?
         };
         let origin = format!("{public_host} - {tree_id}");
-        let note_err = |e: signet_proto::note::VKeyError| LogError::Internal(e.to_string());
-        let ident = Identity {
+        let note_err = |e: signet_proto::note::VKeyError| LogError::Internal {
+            what: "note signer",
+            reason: e.to_string(),
+        };
+        let ident = Arc::new(Identity {
             name: public_host.to_string(),
             origin,
             tree_id,
@@ -419,47 +363,8 @@ impl Log {
             log_key: keys.log,
             ct_key: keys.ct,
             ct_roots,
-        };
-        let head = match db.head()? {
-            None => {
-                let checkpoint = ident.sign_checkpoint(0, EMPTY_ROOT)?;
-                let head = Head {
-                    size: 0,
-                    root: EMPTY_ROOT,
-                };
-                let mut batch = Batch::default();
-                batch.put(keys::checkpoint(0), checkpoint.clone().into_bytes());
-                batch.put(keys::HEAD.to_vec(), LogDb::head_value(&head));
-                db.write(&batch, true)?;
-                SignedHead {
-                    size: 0,
-                    root: EMPTY_ROOT,
-                    checkpoint,
-                }
-            }
-            Some(h) => {
-                let stored = db.checkpoint(h.size)?;
-                let checkpoint = match stored {
-                    Some(c) if c.lines().next() == Some(ident.origin.as_str()) => c,
-                    _ => {
-                        // New public name (or missing text): re-sign the same tree head.
-                        let c = ident.sign_checkpoint(h.size, h.root)?;
-                        let mut batch = Batch::default();
-                        batch.put(keys::checkpoint(h.size), c.clone().into_bytes());
-                        db.write(&batch, true)?;
-                        c
-                    }
-                };
-                SignedHead {
-                    size: h.size,
-                    root: h.root,
-                    checkpoint,
-                }
-            }
-        };
-        let (tx, rx) = mpsc::channel(cfg.queue_capacity);
-        let metrics = Metrics::default();
-        let head = Arc::new(head);
+        });
+        let head = Arc::new(committed_head(&db, &ident)?);
         // What readers see first: without witnesses the committed head; with witnesses the
         // durable published checkpoint, never the committed head on its own (a crash between
         // committing and cosigning leaves it uncosigned).
@@ -467,29 +372,36 @@ impl Log {
             None => Some(Arc::clone(&head)),
             Some(w) => initial_published(&db, &ident, w, &head)?.map(Arc::new),
         };
-        metrics.set_tree_size(published.as_ref().map_or(0, |h| h.size));
-        let arrivals = Arc::new(sequencer::Arrivals::default());
-        let log = Arc::new(Self {
-            db,
-            ident,
-            integrated: RwLock::new(Arc::clone(&head)),
-            head: RwLock::new(published),
+        let metrics = Arc::new(Metrics::default());
+        let seq = Arc::new(Sequencer::new(
+            db.clone(),
+            Arc::clone(&ident),
             witnesses,
-            queue: tx,
-            arrivals: Arc::clone(&arrivals),
-            metrics,
-            commit_lock: Mutex::new(()),
-            retry_after_secs: cfg.retry_after_secs,
-            max_body_bytes: cfg.max_body_bytes,
-        });
+            Arc::clone(&metrics),
+            Arc::clone(&clock),
+            head,
+            published,
+        ));
+        let (tx, rx) = mpsc::channel(cfg.queue_capacity);
+        let arrivals = Arc::new(Arrivals::default());
         tokio::spawn(sequencer::run(
-            Arc::downgrade(&log),
+            Arc::downgrade(&seq),
             rx,
-            arrivals,
+            Arc::clone(&arrivals),
             cfg.batch_max_entries,
             Duration::from_millis(cfg.batch_max_delay_ms),
         ));
-        Ok(log)
+        Ok(Arc::new(Self {
+            db,
+            ident,
+            seq,
+            queue: tx,
+            arrivals,
+            metrics,
+            clock,
+            retry_after_secs: cfg.retry_after_secs,
+            max_body_bytes: cfg.max_body_bytes,
+        }))
     }
 
     /// The published head: the newest checkpoint readers may see. With witnesses it carries
@@ -498,72 +410,14 @@ impl Log {
     /// # Errors
     /// [`LogError::Unpublished`] with witnesses, until a checkpoint has been cosigned.
     pub fn head(&self) -> Result<Arc<SignedHead>, LogError> {
-        let h = self
-            .head
-            .read()
-            .map_or_else(|p| p.into_inner().clone(), |h| h.clone());
-        h.ok_or(LogError::Unpublished)
-    }
-
-    /// Publishes `h` to readers (with witnesses, only after [`Log::store_published`]).
-    pub(crate) fn set_head(&self, h: Arc<SignedHead>) {
-        let size = h.size;
-        match self.head.write() {
-            Ok(mut g) => *g = Some(h),
-            Err(p) => *p.into_inner() = Some(h),
-        }
-        self.metrics.set_tree_size(size);
-    }
-
-    /// Makes the cosigned head `h` durable as the published one (`M published`, one synced
-    /// write) before it is served. A head smaller than the stored one is refused: the
-    /// published tree never goes backwards, whatever the order of crashes and restarts.
-    ///
-    /// # Errors
-    /// [`LogError::Internal`] for a smaller head; storage errors.
-    pub(crate) fn store_published(&self, h: &SignedHead) -> Result<(), LogError> {
-        if let Some((stored, _)) = self.db.published()? {
-            if stored.size > h.size {
-                return Err(LogError::Internal(format!(
-                    "refusing to publish size {} below the published size {}",
-                    h.size, stored.size
-                )));
-            }
-        }
-        let mut batch = Batch::default();
-        batch.put(
-            keys::PUBLISHED.to_vec(),
-            LogDb::published_value(
-                &Head {
-                    size: h.size,
-                    root: h.root,
-                },
-                &h.checkpoint,
-            ),
-        );
-        self.db.write(&batch, true)?;
-        Ok(())
+        self.seq.head()
     }
 
     /// The newest tree head committed to the store; ahead of [`Log::head`] only while its
     /// checkpoint waits for witness cosignatures.
     #[must_use]
     pub fn integrated_head(&self) -> Arc<SignedHead> {
-        self.integrated
-            .read()
-            .map_or_else(|p| Arc::clone(&p.into_inner()), |h| Arc::clone(&h))
-    }
-
-    /// Records a committed head; publishes it at once when no witnesses are configured.
-    pub(crate) fn set_integrated(&self, h: SignedHead) {
-        let h = Arc::new(h);
-        match self.integrated.write() {
-            Ok(mut g) => *g = Arc::clone(&h),
-            Err(p) => *p.into_inner() = Arc::clone(&h),
-        }
-        if self.witnesses.is_none() {
-            self.set_head(h);
-        }
+        self.seq.integrated_head()
     }
 
     /// The identity (keys, names).
@@ -584,10 +438,37 @@ impl Log {
         &self.metrics
     }
 
+    /// The clock the log reads wall-clock time from.
+    #[must_use]
+    pub fn clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
+    }
+
     /// Entries waiting for the sequencer.
     #[must_use]
     pub fn queue_depth(&self) -> usize {
         self.queue.max_capacity() - self.queue.capacity()
+    }
+
+    /// The Prometheus text of the log's metrics (`GET /metrics`).
+    #[must_use]
+    pub fn render_metrics(&self) -> String {
+        self.metrics.render(self.queue_depth())
+    }
+
+    /// Whether the log can serve (`GET /readyz`): the store answers and a checkpoint is
+    /// published (with witnesses, only once the quorum has cosigned one).
+    #[must_use]
+    pub fn readiness(&self) -> Readiness {
+        match self.db.head() {
+            Ok(Some(_)) if self.head().is_err() => Readiness::Unpublished,
+            Ok(Some(_)) => Readiness::Ready,
+            Ok(None) => Readiness::NoTreeHead,
+            Err(e) => {
+                tracing::error!(error = %e, "readiness check failed");
+                Readiness::StorageUnavailable
+            }
+        }
     }
 
     /// Queues a validated entry and waits for its batch to be committed.
@@ -598,24 +479,25 @@ impl Log {
         self.submit_arriving(entry, None).await
     }
 
-    /// [`Log::submit`] for a request marked with [`sequencer::Arrivals::arriving`]: the mark
-    /// is dropped once the entry is queued (or refused).
+    /// [`Log::submit`] for a request marked with [`Arrivals::arriving`]: the mark is dropped
+    /// once the entry is queued (or refused).
     pub(crate) async fn submit_arriving(
         &self,
         entry: ValidEntry,
         arriving: Option<sequencer::ArrivalGuard>,
     ) -> Result<Outcome, LogError> {
         if entry.body.len() > MAX_ENTRY_BYTES {
-            return Err(EntryError::Invalid(format!(
-                "canonical entry is {} bytes, the limit is {MAX_ENTRY_BYTES}",
-                entry.body.len()
-            ))
+            return Err(EntryError::BodyTooLarge {
+                bytes: entry.body.len(),
+                limit: MAX_ENTRY_BYTES,
+            }
             .into());
         }
         let (tx, rx) = oneshot::channel();
         match self.queue.try_send(Pending {
             entry,
             reply: tx,
+            // Monotonic: the batch deadline only.
             enqueued: tokio::time::Instant::now(),
         }) {
             Ok(()) => {}
@@ -634,6 +516,45 @@ impl Log {
         Ok(out)
     }
 
+    /// `POST /api/v1/log/entries`: validates the proposed entry `body` (counted as rejected
+    /// when invalid), queues it, and once its batch is committed builds the answer.
+    ///
+    /// # Errors
+    /// [`LogError::Entry`] for an invalid entry; errors of [`Log::submit`]; signing errors.
+    pub async fn create_entry(&self, body: &[u8]) -> Result<Created, LogError> {
+        let arriving = self.arrivals.arriving();
+        let entry = validate_proposed(body).inspect_err(|_| {
+            self.metrics.entry(EntryResult::Rejected);
+        })?;
+        let uuid = hex::encode(entry.leaf_hash);
+        let body = entry.body.clone();
+        match self.submit_arriving(entry, Some(arriving)).await? {
+            Outcome::Added {
+                index,
+                integrated_time,
+                proof,
+                head,
+            } => {
+                let json =
+                    self.added_entry_response(&uuid, index, integrated_time, &body, &proof, &head)?;
+                Ok(Created::Added { uuid, json })
+            }
+            Outcome::Duplicate { index } => Ok(Created::Duplicate { uuid, index }),
+        }
+    }
+
+    /// The bulk path for building large trees quickly (benchmarks, imports): appends
+    /// `entries` in chunks of `chunk` leaves, each chunk one unsynced batch with one signed
+    /// checkpoint, without search postings, then syncs the last one. Not for serving traffic:
+    /// it bypasses the queue (it takes the commit lock, so it is safe next to a running
+    /// sequencer). Returns the new tree size.
+    ///
+    /// # Errors
+    /// Storage or signing errors.
+    pub fn bulk_append(&self, entries: &[ValidEntry], chunk: usize) -> Result<u64, LogError> {
+        self.seq.bulk_append(entries, chunk)
+    }
+
     /// Builds the Rekor `LogEntryAnon` for a stored or just-committed entry.
     ///
     /// # Errors
@@ -647,20 +568,19 @@ impl Log {
         head: &SignedHead,
     ) -> Result<LogEntryAnon, LogError> {
         let set = self.ident.sign_set(body, integrated_time, index)?;
-        let to_i64 = |v: u64| i64::try_from(v).map_err(|e| LogError::Internal(e.to_string()));
         Ok(LogEntryAnon {
             body: Base64Bytes(body.to_vec()),
-            integrated_time: to_i64(integrated_time)?,
+            integrated_time: to_i64("integratedTime", integrated_time)?,
             log_id: HexBytes(self.ident.log_id.to_vec()),
-            log_index: to_i64(index)?,
+            log_index: to_i64("logIndex", index)?,
             attestation: None,
             verification: Some(LogEntryVerification {
                 inclusion_proof: Some(RekorInclusionProof {
                     checkpoint: head.checkpoint.clone(),
                     hashes: proof.iter().map(|h| HexBytes(h.to_vec())).collect(),
-                    log_index: to_i64(index)?,
+                    log_index: to_i64("logIndex", index)?,
                     root_hash: HexBytes(head.root.to_vec()),
-                    tree_size: to_i64(head.size)?,
+                    tree_size: to_i64("treeSize", head.size)?,
                 }),
                 signed_entry_timestamp: Some(Base64Bytes(set)),
             }),
@@ -698,23 +618,40 @@ impl Log {
         )
     }
 
+    /// `GET /api/v1/log`: the published head and the tree id.
+    ///
+    /// # Errors
+    /// [`LogError::Unpublished`] before a checkpoint is published.
+    pub fn log_info(&self) -> Result<LogInfo, LogError> {
+        let head = self.head()?;
+        Ok(LogInfo {
+            root_hash: HexBytes(head.root.to_vec()),
+            tree_size: to_i64("tree size", head.size)?,
+            signed_tree_head: head.checkpoint.clone(),
+            tree_id: self.ident.tree_id.to_string(),
+            inactive_shards: Vec::new(),
+        })
+    }
+
     /// Entry `index` with an inclusion proof against the newest checkpoint and a SET.
     /// Returns the entry UUID (hex leaf hash) and the entry.
     ///
     /// # Errors
-    /// [`LogError::NotFound`] if `index` is not in the tree; storage errors.
+    /// [`LogError::IndexNotInTree`] if `index` is not in the tree; storage errors.
     pub fn entry_by_index(&self, index: u64) -> Result<(String, LogEntryAnon), LogError> {
         let head = self.head()?;
         if index >= head.size {
-            return Err(LogError::NotFound(format!(
-                "log index {index} is not in the tree (size {})",
-                head.size
-            )));
+            return Err(LogError::IndexNotInTree {
+                index,
+                size: head.size,
+            });
         }
         let e = self
             .db
             .entry(index)?
-            .ok_or_else(|| LogError::Internal(format!("entry {index} missing below tree size")))?;
+            .ok_or_else(|| LogError::Inconsistent {
+                what: format!("entry {index} missing below tree size {}", head.size),
+            })?;
         let proof = self.prove(index, &head)?;
         let uuid = hex::encode(leaf_hash(&e.body));
         Ok((
@@ -723,55 +660,53 @@ impl Log {
         ))
     }
 
+    /// The entry with UUID or entry ID `uuid` (see [`Log::index_of_uuid`]), as
+    /// [`Log::entry_by_index`] returns it.
+    ///
+    /// # Errors
+    /// As [`Log::index_of_uuid`] and [`Log::entry_by_index`].
+    pub fn entry_by_uuid(&self, uuid: &str) -> Result<(String, LogEntryAnon), LogError> {
+        let index = self.index_of_uuid(uuid)?;
+        self.entry_by_index(index)
+    }
+
     /// Inclusion proof of `index` against `head`.
     ///
     /// # Errors
-    /// Storage errors (including missing tiles).
+    /// [`LogError::Merkle`] (a missing tile).
     pub fn prove(&self, index: u64, head: &SignedHead) -> Result<Vec<Hash>, LogError> {
-        signet_proto::merkle::prove_inclusion(index, head.size, &self.db)
-            .map_err(|e| LogError::Internal(e.to_string()))
+        self.seq.prove(index, head)
     }
 
     /// Looks up an entry UUID (64 hex) or entry ID (16 hex tree id + 64 hex).
     ///
     /// # Errors
-    /// [`LogError::BadRequest`] for malformed text, [`LogError::NotFound`] if absent.
+    /// [`LogError::Query`] for malformed text; [`LogError::OtherTree`] or
+    /// [`LogError::NoSuchEntry`] if absent.
     pub fn index_of_uuid(&self, uuid: &str) -> Result<u64, LogError> {
+        let not_hex = || QueryError::EntryIdNotHex { id: uuid.into() };
         // Checked first: every later step slices the text at byte offsets.
         if !uuid.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(LogError::BadRequest(format!(
-                "entry UUID {uuid:?} is not hex"
-            )));
+            return Err(not_hex().into());
         }
         let hexpart = match uuid.len() {
             64 => uuid,
             80 => {
                 let mut tree = [0u8; 8];
-                hex::decode_to_slice(&uuid[..16], &mut tree)
-                    .map_err(|_| LogError::BadRequest(format!("invalid entry id {uuid:?}")))?;
+                hex::decode_to_slice(&uuid[..16], &mut tree).map_err(|_| not_hex())?;
                 if i64::from_be_bytes(tree) != self.ident.tree_id {
-                    return Err(LogError::NotFound(format!(
-                        "entry {uuid} belongs to another tree"
-                    )));
+                    return Err(LogError::OtherTree { id: uuid.into() });
                 }
                 &uuid[16..]
             }
-            _ => {
-                return Err(LogError::BadRequest(format!(
-                    "entry UUID must be 64 (or 80 with tree id) hex characters, got {}",
-                    uuid.len()
-                )))
-            }
+            len => return Err(QueryError::EntryIdLength { len }.into()),
         };
         let mut leaf = [0u8; 32];
-        hex::decode_to_slice(hexpart, &mut leaf)
-            .map_err(|_| LogError::BadRequest(format!("entry UUID {uuid:?} is not hex")))?;
-        let index = self
-            .db
-            .index_of_leaf(&leaf)?
-            .ok_or_else(|| LogError::NotFound(format!("no entry with UUID {uuid}")))?;
+        hex::decode_to_slice(hexpart, &mut leaf).map_err(|_| not_hex())?;
+        let no_such = || LogError::NoSuchEntry { uuid: uuid.into() };
+        let index = self.db.index_of_leaf(&leaf)?.ok_or_else(no_such)?;
         if index >= self.head()?.size {
-            return Err(LogError::NotFound(format!("no entry with UUID {uuid}")));
+            return Err(no_such());
         }
         Ok(index)
     }
@@ -780,7 +715,7 @@ impl Log {
     /// with the root at `last`.
     ///
     /// # Errors
-    /// [`LogError::BadRequest`] for sizes out of range.
+    /// [`LogError::Query`] for sizes out of range.
     pub fn consistency(
         &self,
         first: u64,
@@ -789,27 +724,26 @@ impl Log {
         let head = self.head()?;
         let last = last.unwrap_or(head.size);
         if last > head.size {
-            return Err(LogError::BadRequest(format!(
-                "lastSize {last} is larger than the tree size {}",
-                head.size
-            )));
+            return Err(QueryError::LastSizeBeyondTree {
+                last,
+                size: head.size,
+            }
+            .into());
         }
         if first > last {
-            return Err(LogError::BadRequest(format!(
-                "firstSize {first} is larger than lastSize {last}"
-            )));
+            return Err(QueryError::FirstAfterLast { first, last }.into());
         }
         if first == 0 {
-            return Err(LogError::BadRequest("firstSize must be at least 1".into()));
+            return Err(QueryError::FirstSizeZero.into());
         }
         let root = signet_proto::merkle::tree_root(last, &self.db)
-            .map_err(|e| LogError::Internal(e.to_string()))?;
+            .map_err(merkle(format!("root at size {last}")))?;
         let proof = signet_proto::merkle::prove_consistency(first, last, &self.db)
-            .map_err(|e| LogError::Internal(e.to_string()))?;
+            .map_err(merkle(format!("consistency proof {first} -> {last}")))?;
         Ok((root, proof))
     }
 
-    /// Every entry UUID posted under `(kind, value)` within the current tree.
+    /// Every entry index posted under `(kind, value)` within the current tree.
     ///
     /// # Errors
     /// Storage errors.
@@ -822,6 +756,184 @@ impl Log {
             .filter(|i| *i < size)
             .collect())
     }
+
+    /// `POST /api/v1/log/entries/retrieve`: the entries named by UUID, entry ID, log index or
+    /// proposed entry (validated, signature checks included), each once, in the order first
+    /// asked. Names of entries not in the tree are skipped.
+    ///
+    /// # Errors
+    /// [`LogError::Query`] for too many items, a negative index, a malformed UUID;
+    /// [`LogError::Entry`] for an invalid proposed entry.
+    pub fn retrieve(&self, q: &SearchLogQuery) -> Result<Vec<LogEntry>, LogError> {
+        if q.entry_uuids.len() + q.log_indexes.len() + q.entries.len() > MAX_RETRIEVE {
+            return Err(QueryError::TooManyItems { max: MAX_RETRIEVE }.into());
+        }
+        if q.entries.len() > MAX_RETRIEVE_ENTRIES {
+            return Err(QueryError::TooManyEntries {
+                max: MAX_RETRIEVE_ENTRIES,
+            }
+            .into());
+        }
+        let size = self.head()?.size;
+        let mut indexes = Vec::new();
+        for u in &q.entry_uuids {
+            match self.index_of_uuid(u) {
+                Ok(i) => indexes.push(i),
+                Err(LogError::OtherTree { .. } | LogError::NoSuchEntry { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        for i in &q.log_indexes {
+            let i = u64::try_from(*i).map_err(|_| QueryError::NegativeLogIndex)?;
+            if i < size {
+                indexes.push(i);
+            }
+        }
+        let mut proposed: Vec<Vec<u8>> = Vec::with_capacity(q.entries.len());
+        for e in &q.entries {
+            let json = serde_json::to_vec(e).map_err(|e| QueryError::ProposedEntry {
+                reason: e.to_string(),
+            })?;
+            // The same proposed entry twice is validated (signature checks) once.
+            if proposed.contains(&json) {
+                continue;
+            }
+            let v = validate_proposed(&json)?;
+            proposed.push(json);
+            if let Some(i) = self.db.index_of_leaf(&v.leaf_hash)? {
+                if i < size {
+                    indexes.push(i);
+                }
+            }
+        }
+        // One answer (one SET signed) per distinct entry, in the order first asked: an index,
+        // UUID, entry ID (any case) or proposed entry repeated, or one entry named several
+        // ways, is answered once. Rekor (pkg/api/entries.go SearchLogQueryHandler) answers one
+        // item per item asked, repeats included; the shape is the same array of
+        // `{uuid: entry}` maps.
+        let mut seen = std::collections::HashSet::with_capacity(indexes.len());
+        indexes.retain(|i| seen.insert(*i));
+        let mut out = Vec::with_capacity(indexes.len());
+        for i in indexes {
+            let (uuid, e) = self.entry_by_index(i)?;
+            let mut map = LogEntry::new();
+            map.insert(uuid, e);
+            out.push(map);
+        }
+        Ok(out)
+    }
+
+    /// `POST /api/v1/index/retrieve`: the UUIDs of the entries matching the query's criteria
+    /// (artifact hash, public key, email, subject), combined with `or` (default) or `and`,
+    /// in log order.
+    ///
+    /// # Errors
+    /// [`LogError::Query`] for a malformed or empty query; [`LogError::Entry`] for a public
+    /// key that does not parse.
+    pub fn search_index(&self, q: &SearchIndex) -> Result<Vec<String>, LogError> {
+        let mut sets: Vec<Vec<u64>> = Vec::new();
+        if let Some(h) = &q.hash {
+            let hexd = h.strip_prefix("sha256:").unwrap_or(h).to_ascii_lowercase();
+            if hexd.len() != 64 || !hexd.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(QueryError::HashFormat.into());
+            }
+            sets.push(self.search(IndexKind::ArtifactSha256, hexd.as_bytes())?);
+        }
+        if let Some(pk) = &q.public_key {
+            if pk.format != SearchKeyFormat::X509 {
+                return Err(QueryError::KeyFormat.into());
+            }
+            let content = pk.content.as_ref().ok_or(QueryError::KeyContentMissing)?;
+            let signer = parse_signer(content.as_slice())?;
+            sets.push(self.search(IndexKind::PublicKey, &signer.key.key_id())?);
+        }
+        if let Some(email) = &q.email {
+            sets.push(self.search(IndexKind::EmailLower, email.to_lowercase().as_bytes())?);
+        }
+        if let Some(subject) = &q.subject {
+            sets.push(self.search(IndexKind::Identity, subject.as_bytes())?);
+        }
+        let Some((first, rest)) = sets.split_first() else {
+            return Err(QueryError::NoCriteria.into());
+        };
+        let and = q.operator == Some(SearchOperator::And);
+        let mut result: Vec<u64> = first.clone();
+        for s in rest {
+            if and {
+                let set: std::collections::HashSet<u64> = s.iter().copied().collect();
+                result.retain(|i| set.contains(i));
+            } else {
+                result.extend_from_slice(s);
+            }
+        }
+        result.sort_unstable();
+        result.dedup();
+        let mut uuids = Vec::with_capacity(result.len());
+        for i in result {
+            let e = self.db.entry(i)?.ok_or_else(|| LogError::Inconsistent {
+                what: format!("entry {i} missing"),
+            })?;
+            uuids.push(hex::encode(leaf_hash(&e.body)));
+        }
+        Ok(uuids)
+    }
+
+    /// `GET /tile/<path>`: a hash tile (truncated to the width asked) or an entry bundle of
+    /// the published tree. `path` is what follows `tile/`.
+    ///
+    /// # Errors
+    /// [`LogError::NotATilePath`], [`LogError::NoSuchTile`] beyond the published tree;
+    /// [`LogError::Inconsistent`] for a tile missing from the store.
+    pub fn tile(&self, path: &str) -> Result<Tile, LogError> {
+        let full_path = format!("tile/{path}");
+        let parsed = parse_tile_path(&full_path).map_err(|e| LogError::NotATilePath {
+            reason: e.to_string(),
+        })?;
+        let size = self.head()?.size;
+        let not_found = || LogError::NoSuchTile {
+            path: full_path.clone(),
+            size,
+        };
+        let missing = |what: &str| LogError::Inconsistent {
+            what: format!("{what} {full_path} missing"),
+        };
+        match parsed {
+            TilePath::Hash(t) => {
+                let have = tile_width(t.level, t.index, size).ok_or_else(not_found)?;
+                if t.width > have {
+                    return Err(not_found());
+                }
+                let mut data = self
+                    .db
+                    .tile_raw(t.level, t.index)?
+                    .ok_or_else(|| missing("tile"))?;
+                if data.len() < t.byte_len() {
+                    return Err(LogError::Inconsistent {
+                        what: format!("tile {full_path} short"),
+                    });
+                }
+                data.truncate(t.byte_len());
+                Ok(Tile {
+                    data,
+                    full: t.is_full(),
+                })
+            }
+            TilePath::Entries { index, width } => {
+                let have = tile_width(0, index, size).ok_or_else(not_found)?;
+                if width > have {
+                    return Err(not_found());
+                }
+                let data = self
+                    .db
+                    .entry_bundle(index, width)?
+                    .ok_or_else(|| missing("bundle"))?;
+                Ok(Tile {
+                    data,
+                    full: width == 256,
+                })
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -829,26 +941,6 @@ impl Log {
 mod tests {
     use super::*;
     use base64::Engine as _;
-    use signet_proto::rekor::{LogEntry, SetPayload};
-
-    #[test]
-    fn set_payload_bytes_match_jcs() {
-        let body = br#"{"apiVersion":"0.0.1","kind":"hashedrekord","spec":{}}"#;
-        let log_id = [0xa5u8; 32];
-        for (time, index) in [(0u64, 0u64), (1_764_000_000, 12_345_678), (1, JCS_MAX_SAFE)] {
-            let want = SetPayload {
-                body: Base64Bytes(body.to_vec()),
-                integrated_time: i64::try_from(time).unwrap(),
-                log_id: HexBytes(log_id.to_vec()),
-                log_index: i64::try_from(index).unwrap(),
-            }
-            .canonical_bytes()
-            .unwrap();
-            let b64 = base64::engine::general_purpose::STANDARD.encode(body);
-            assert_eq!(set_payload_bytes(&b64, time, &log_id, index).unwrap(), want);
-        }
-        assert!(set_payload_bytes("", 1, &log_id, JCS_MAX_SAFE + 1).is_err());
-    }
 
     #[test]
     fn added_entry_bytes_match_serde() {

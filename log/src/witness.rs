@@ -26,29 +26,12 @@ use signet_proto::merkle::prove_consistency;
 use signet_proto::note::{Note, NoteSignature, Verifiers};
 use signet_proto::witness::{check_quorum, parse_size_body, AddCheckpoint, WitnessPolicyFile};
 
-use crate::service::{Identity, Log, LogError, SignedHead};
+use crate::error::WitnessError;
+use crate::head::SignedHead;
+use crate::identity::Identity;
+use crate::storage::LogDb;
 
-/// A witness policy file that cannot be used by a log.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum WitnessConfigError {
-    /// The file could not be read.
-    #[error("witness policy {path}: {source}")]
-    Read {
-        /// The file.
-        path: String,
-        /// The I/O error.
-        source: std::io::Error,
-    },
-    /// The file does not parse.
-    #[error("witness policy {path}: {reason}")]
-    Invalid {
-        /// The file.
-        path: String,
-        /// What is wrong.
-        reason: String,
-    },
-}
+pub use crate::error::WitnessConfigError;
 
 struct Member {
     name: String,
@@ -199,20 +182,22 @@ impl Witnesses {
     }
 
     /// Asks every witness to cosign `head` and returns the checkpoint with the cosignatures
-    /// appended, once it carries the quorum ([`Witnesses::check`]).
+    /// appended, once it carries the quorum ([`Witnesses::check`]). `db` is read for the
+    /// consistency proofs the witnesses need.
     ///
     /// # Errors
-    /// [`LogError::Witness`] naming each witness's failure when the quorum is not reached.
-    pub async fn cosign(&self, log: &Arc<Log>, head: &SignedHead) -> Result<String, LogError> {
+    /// [`WitnessError::NoQuorum`] naming each witness's failure when the quorum is not
+    /// reached.
+    pub async fn cosign(&self, db: &LogDb, head: &SignedHead) -> Result<String, WitnessError> {
         let mut tasks = tokio::task::JoinSet::new();
         for m in &self.members {
             let m = Arc::clone(m);
-            let log = Arc::clone(log);
+            let db = db.clone();
             let head = head.clone();
             let client = self.client.clone();
             let timeout = self.timeout;
             tasks.spawn(async move {
-                let r = tokio::time::timeout(timeout, ask(&client, &m, &log, &head)).await;
+                let r = tokio::time::timeout(timeout, ask(&client, &m, &db, &head)).await;
                 let r = r.unwrap_or_else(|_| Err(format!("no answer within {timeout:?}")));
                 (m.name.clone(), r)
             });
@@ -231,12 +216,8 @@ impl Witnesses {
             out.push_str(&l);
         }
         // The decision is the shared rule over the assembled note, not a count of answers.
-        if let Err(e) = self.check(&out) {
-            return Err(LogError::Witness(if failures.is_empty() {
-                e
-            } else {
-                format!("{e} ({})", failures.join("; "))
-            }));
+        if let Err(reason) = self.check(&out) {
+            return Err(WitnessError::NoQuorum { reason, failures });
         }
         for f in &failures {
             tracing::warn!(failure = %f, "witness did not cosign");
@@ -249,7 +230,7 @@ impl Witnesses {
 async fn ask(
     client: &reqwest::Client,
     m: &Member,
-    log: &Arc<Log>,
+    db: &LogDb,
     head: &SignedHead,
 ) -> Result<Vec<String>, String> {
     for _ in 0..3 {
@@ -263,9 +244,9 @@ async fn ask(
         let proof = if old == 0 || old == head.size {
             Vec::new()
         } else {
-            let log = Arc::clone(log);
+            let db = db.clone();
             let size = head.size;
-            tokio::task::spawn_blocking(move || prove_consistency(old, size, log.db()))
+            tokio::task::spawn_blocking(move || prove_consistency(old, size, &db))
                 .await
                 .map_err(|e| format!("proof task: {e}"))?
                 .map_err(|e| format!("consistency proof {old}->{size}: {e}"))?

@@ -940,3 +940,38 @@ async fn store_faults_before_and_after_write() {
     .unwrap();
     assert_eq!(report.size, 3);
 }
+
+/// Every wall-clock time the log writes comes from the clock it was given: the integration
+/// time of a submitted entry (in its answer, its SET and the store) and of bulk-appended ones.
+#[tokio::test]
+async fn integration_times_come_from_the_injected_clock() {
+    let clock = Arc::new(signet_log::FixedClock::new(1_700_000_123_999));
+    let t = common::mem_log_with_clock(&test_config(), vec![], clock.clone());
+    let signer = new_signer();
+    let (status, _, body) = post_entry(&t.router, hashedrekord(&signer, b"clocked")).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (uuid, e) = parse_entry(&body);
+    check_entry(&t.keys, HOST, &uuid, &e);
+    assert_eq!(e.integrated_time, 1_700_000_123);
+    assert_eq!(
+        t.log.db().entry(0).unwrap().unwrap().integrated_time,
+        1_700_000_123
+    );
+
+    clock.set(1_800_000_000_000);
+    let size = t
+        .log
+        .bulk_append(&common::plain_entries(3, "clocked bulk"), 2)
+        .unwrap();
+    assert_eq!(size, 4);
+    for i in 1..4 {
+        assert_eq!(
+            t.log.db().entry(i).unwrap().unwrap().integrated_time,
+            1_800_000_000
+        );
+    }
+    let (s, _, b) = call(&t.router, "GET", "/api/v1/log/entries?logIndex=3", None).await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, e) = parse_entry(&b);
+    assert_eq!(e.integrated_time, 1_800_000_000);
+}

@@ -45,6 +45,7 @@ fn rocks_log() -> RocksLog {
         HOST,
         vec![],
         &test_config(),
+        Arc::new(signet_log::SystemClock),
     )
     .unwrap();
     let router = signet_log::http::router(Arc::clone(&log));

@@ -37,6 +37,25 @@ async fn add_pre_chain(t: &TestLog, chain: &[&[u8]]) -> (StatusCode, Vec<u8>) {
     (s, b)
 }
 
+/// The SCT's timestamp and the precertificate entry's integration time are the log's clock.
+#[tokio::test]
+async fn sct_timestamp_is_the_log_clock() {
+    let ca = TestCa::new();
+    let clock = std::sync::Arc::new(signet_log::FixedClock::new(1_750_000_000_123));
+    let t = mem_log_with_clock(&test_config(), vec![ca.der.clone()], clock);
+    let leaf_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let pre = ca.precert(&leaf_key, EMAIL, ISSUER, 7, validity());
+    let (s, b) = add_pre_chain(&t, &[&pre[..], &ca.der[..]]).await;
+    assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
+    let resp: AddChainResponse = serde_json::from_slice(&b).unwrap();
+    let sct = Sct::from_add_chain_response(&resp).unwrap();
+    assert_eq!(sct.timestamp, 1_750_000_000_123);
+    assert_eq!(
+        t.log.db().entry(0).unwrap().unwrap().integrated_time,
+        1_750_000_000
+    );
+}
+
 #[tokio::test]
 async fn add_pre_chain_checks_chain_and_records_precert() {
     let ca = TestCa::new();

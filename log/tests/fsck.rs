@@ -19,7 +19,7 @@ async fn fsck_passes_then_fails_on_flipped_bytes() {
     let t = mem_log(&test_config(), vec![]);
     // 70,000 leaves through the bulk path (three tile levels), then a few through the API.
     let entries = plain_entries(70_000, "n");
-    signet_log::sequencer::bulk_append(&t.log, &entries, 8192).unwrap();
+    t.log.bulk_append(&entries, 8192).unwrap();
     log_numbered(&t.router, &new_signer(), 0..5).await;
     let pk = t.keys.log.public_key().clone();
     let wk = t.keys.witness.public_key_raw();
@@ -58,7 +58,7 @@ async fn entry_bundles_for_any_batch_boundaries() {
     let t = mem_log(&test_config(), vec![]);
     let all = plain_entries(1_000, "b");
     // 100 (mid-bundle end), 412 (ends exactly at 512), then 488 in chunks of 257.
-    signet_log::sequencer::bulk_append(&t.log, &all[..100], 100).unwrap();
+    t.log.bulk_append(&all[..100], 100).unwrap();
     // A stale partial record for bundle 0, as an older version would have left it.
     let store = t.log.db().raw().clone();
     let mut b = Batch::default();
@@ -70,8 +70,8 @@ async fn entry_bundles_for_any_batch_boundaries() {
         partial,
         signet_proto::tiles::encode_entry_bundle(&want).unwrap()
     );
-    signet_log::sequencer::bulk_append(&t.log, &all[100..512], 412).unwrap();
-    signet_log::sequencer::bulk_append(&t.log, &all[512..], 257).unwrap();
+    t.log.bulk_append(&all[100..512], 412).unwrap();
+    t.log.bulk_append(&all[512..], 257).unwrap();
     assert_eq!(t.log.integrated_head().size, 1_000);
     for bundle in 0..4u64 {
         let start = usize::try_from(bundle * 256).unwrap();

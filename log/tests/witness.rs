@@ -31,7 +31,15 @@ fn start_log(
         witness_timeout_ms: 1000,
         ..common::test_config()
     };
-    let log = Log::start(LogDb::new(store.clone()), keys.clone(), HOST, vec![], &cfg).unwrap();
+    let log = Log::start(
+        LogDb::new(store.clone()),
+        keys.clone(),
+        HOST,
+        vec![],
+        &cfg,
+        Arc::new(signet_log::SystemClock),
+    )
+    .unwrap();
     let router = signet_log::http::router(Arc::clone(&log));
     (log, router)
 }
@@ -204,6 +212,7 @@ fn start_rocks(
         HOST,
         vec![],
         &cfg,
+        Arc::new(signet_log::SystemClock),
     )
     .unwrap();
     let router = signet_log::http::router(Arc::clone(&log));
@@ -545,6 +554,7 @@ async fn a_policy_with_one_key_twice_or_the_logs_own_key_is_refused() {
             HOST,
             vec![],
             &cfg,
+            Arc::new(signet_log::SystemClock),
         )
         .unwrap_err();
         assert!(err.to_string().contains(want), "{text}: {err}");

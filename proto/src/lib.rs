@@ -1,10 +1,13 @@
 //! Signet wire formats and Merkle math.
 //!
 //! This crate is pure: it performs no I/O, spawns no tasks, never reads the clock and never
-//! draws ambient randomness. Callers pass in times and random number generators. Every parser
+//! draws ambient randomness. Callers pass in times and random number generators. (The
+//! [`clock::Clock`] trait is defined here, for the log and the CA to share; no function of
+//! this crate calls it.) Every parser
 //! here accepts untrusted bytes and is fuzzed (see `fuzz`).
 //!
 //! Specifications implemented, one module each:
+//! * [`clock`]: the `Clock` trait the log and the CA take (`SystemClock`, `FixedClock`).
 //! * [`merkle`]: RFC 6962 / RFC 9162 hashing, inclusion and consistency proofs.
 //! * [`tiles`]: C2SP tlog-tiles paths, entry bundles and tile integration.
 //! * [`keys`]: PKIX public keys and signature verification.
@@ -29,6 +32,7 @@ pub mod admission;
 pub mod bundle;
 pub mod cert;
 pub mod checkpoint;
+pub mod clock;
 pub mod fulcio;
 pub mod jcs;
 pub mod keys;

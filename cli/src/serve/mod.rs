@@ -402,7 +402,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             ..signet_log::LogConfig::default()
         };
         let host = url_host(&public_url)?;
-        let log = signet_log::open_log(&log_config, &host).context("opening the log")?;
+        let log = signet_log::open_log(&log_config, &host, Arc::new(signet_ca::SystemClock))
+            .context("opening the log")?;
         tlogs.push(trust::log_instance(
             &public_url,
             log.identity().public_key(),

@@ -37,7 +37,12 @@ pub fn with_log<T>(data: &Path, port: u16, f: impl FnOnce(&signet_log::Log) -> T
             data_dir: data.join("log"),
             ..signet_log::LogConfig::default()
         };
-        let log = signet_log::open_log(&cfg, &format!("127.0.0.1:{port}")).unwrap();
+        let log = signet_log::open_log(
+            &cfg,
+            &format!("127.0.0.1:{port}"),
+            std::sync::Arc::new(signet_log::SystemClock),
+        )
+        .unwrap();
         let out = f(&log);
         drop(log);
         out

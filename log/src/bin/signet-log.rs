@@ -49,7 +49,8 @@ fn main() -> anyhow::Result<()> {
         "serve" => {
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(async {
-                let bound = signet_log::bind(&cfg).await?;
+                let bound =
+                    signet_log::bind(&cfg, std::sync::Arc::new(signet_log::SystemClock)).await?;
                 println!("listening on {}", bound.local_addr());
                 std::io::stdout().flush()?;
                 bound.serve().await?;

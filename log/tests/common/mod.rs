@@ -38,9 +38,26 @@ pub struct TestLog {
 }
 
 pub fn mem_log(cfg: &LogConfig, ct_roots: Vec<Vec<u8>>) -> TestLog {
+    mem_log_with_clock(cfg, ct_roots, Arc::new(signet_log::SystemClock))
+}
+
+/// [`mem_log`] reading wall-clock time from `clock`.
+pub fn mem_log_with_clock(
+    cfg: &LogConfig,
+    ct_roots: Vec<Vec<u8>>,
+    clock: Arc<dyn signet_log::Clock>,
+) -> TestLog {
     let store = Arc::new(MemStore::new());
     let keys = LogKeys::generate().unwrap();
-    let log = Log::start(LogDb::new(store.clone()), keys.clone(), HOST, ct_roots, cfg).unwrap();
+    let log = Log::start(
+        LogDb::new(store.clone()),
+        keys.clone(),
+        HOST,
+        ct_roots,
+        cfg,
+        clock,
+    )
+    .unwrap();
     let router = signet_log::http::router(Arc::clone(&log));
     TestLog {
         log,
