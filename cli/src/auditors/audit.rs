@@ -8,7 +8,7 @@
 //!
 //! For each entry bundle (in order, a few fetched concurrently) with its level-0 tile:
 //! * each body must parse as a log entry (hashedrekord, dsse, precert or another kind with
-//!   `apiVersion`/`kind`/`spec`; read by [`crate::monitor::entry::observe`]);
+//!   `apiVersion`/`kind`/`spec`; read by [`crate::auditors::monitor::entry::observe`]);
 //! * its leaf hash must equal the hash at its position in the level-0 tile.
 //!
 //! The leaf hashes (of the bodies, not the tile) are appended onto a tree kept as its right
@@ -43,8 +43,8 @@ use signet_proto::checkpoint::Checkpoint;
 use signet_proto::merkle::{verify_consistency, Hash};
 use signet_proto::tiles::TileId;
 
-use crate::monitor::entry;
-use crate::tlog::{
+use crate::auditors::monitor::entry;
+use crate::auditors::tlog::{
     first_difference, parse_duration, parse_verified, tile_hash, write_atomic, BundleStream, Edge,
     EdgeState, FetchedBundle, LogClient, LogTrust,
 };

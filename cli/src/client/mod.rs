@@ -6,13 +6,13 @@
 //! Exit codes: 0 success, 1 verification failed (the message names the failed check), 2 any
 //! other error (bad arguments, unreachable servers, refused requests).
 
-mod admission;
 mod config;
 mod keypair;
-mod oci;
 mod sign;
 mod token;
-mod verify;
+pub(crate) mod verify;
+
+use crate::registry as oci;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -42,9 +42,6 @@ pub(crate) enum ClientCommand {
     VerifyBlob(VerifyBlobArgs),
     /// Generate an encrypted ECDSA P-256 key pair for keyed signing.
     GenerateKeyPair(GenerateKeyPairArgs),
-    /// Run a Kubernetes validating admission webhook that admits workloads only when their
-    /// images are signed as a policy file requires.
-    Admission(admission::AdmissionArgs),
 }
 
 /// Output format.
@@ -299,7 +296,6 @@ pub(crate) fn run(cmd: ClientCommand) -> anyhow::Result<ExitCode> {
         ClientCommand::VerifyAttestation(a) => rt.block_on(verify_attestation(a)),
         ClientCommand::VerifyBlob(a) => verify_blob(&a),
         ClientCommand::GenerateKeyPair(a) => generate_key_pair(&a),
-        ClientCommand::Admission(a) => admission::run(a),
     }
 }
 
@@ -412,7 +408,7 @@ async fn sign_blob(args: SignBlobArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn digest_bytes(digest: &str) -> anyhow::Result<[u8; 32]> {
+pub(crate) fn digest_bytes(digest: &str) -> anyhow::Result<[u8; 32]> {
     let hex_part = digest
         .strip_prefix("sha256:")
         .with_context(|| format!("digest {digest} is not sha256"))?;
@@ -806,7 +802,7 @@ async fn verify_image_bundles(
 }
 
 /// The predicate type URI for `--type`: cosign's short names, or an absolute URI.
-fn predicate_type_uri(t: &str) -> anyhow::Result<String> {
+pub(crate) fn predicate_type_uri(t: &str) -> anyhow::Result<String> {
     Ok(match t {
         "slsaprovenance" | "slsaprovenance02" => "https://slsa.dev/provenance/v0.2",
         "slsaprovenance1" => "https://slsa.dev/provenance/v1",

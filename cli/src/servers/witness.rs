@@ -92,7 +92,7 @@ pub(crate) fn run(args: WitnessArgs) -> anyhow::Result<ExitCode> {
         .context("--config FILE or --generate-key FILE is required")?;
     let config = Config::load(path)?;
     let state = AppState::open(&config)?;
-    crate::listen::init_tracing();
+    crate::servers::listen::init_tracing();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -122,7 +122,7 @@ struct Config {
     logs: Vec<LogConfig>,
     /// Serve HTTPS with this certificate and key (paths relative to the config file).
     #[serde(default)]
-    tls: Option<crate::listen::TlsConfig>,
+    tls: Option<crate::servers::listen::TlsConfig>,
 }
 
 /// One `[[log]]` entry.
@@ -365,7 +365,7 @@ fn router(state: AppState) -> Router {
 
 async fn serve(
     listen: SocketAddr,
-    tls: Option<&crate::listen::TlsConfig>,
+    tls: Option<&crate::servers::listen::TlsConfig>,
     state: AppState,
 ) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
@@ -375,12 +375,12 @@ async fn serve(
     let scheme = if tls.is_some() { "https" } else { "http" };
     println!("signet witness listening on {scheme}://{addr}");
     std::io::stdout().flush()?;
-    crate::listen::serve(
+    crate::servers::listen::serve(
         listener,
         router(state),
         tls,
-        crate::listen::Timeouts::default(),
-        crate::listen::shutdown_signal(),
+        crate::servers::listen::Timeouts::default(),
+        crate::servers::listen::shutdown_signal(),
     )
     .await
 }

@@ -67,7 +67,7 @@ use serde_json::{json, Value};
 use signet_proto::checkpoint::Checkpoint;
 use signet_proto::merkle::{verify_consistency, Hash};
 
-use crate::tlog::{
+use crate::auditors::tlog::{
     fetch_edge, now_unix, parse_duration, parse_verified, write_atomic, BundleStream, Edge,
     EdgeState, FetchError, LogClient, LogTrust,
 };

@@ -62,7 +62,7 @@
 //! disallowed certificate placed (or sorted) second alerts exactly as it would first. A
 //! signer's identity is its certificate's SAN and OIDC issuer, or for a key the key
 //! (`key sha256:<key_id>`). Its time is the certificate's notBefore (see
-//! [`crate::monitor::entry`]): keys have none, so the two time-based rules (`working_hours`,
+//! [`crate::auditors::monitor::entry`]): keys have none, so the two time-based rules (`working_hours`,
 //! `burst`) skip them unless the caller fills `time` in. The allowlist applies to certificates
 //! only, including certificates with no SAN or issuer (which match no allowlist entry).
 //!
@@ -91,9 +91,9 @@
 //! A rule that is switched off leaves its part of the state as it was loaded.
 //!
 //! What this module does not do: read the log, verify anything, or send alerts (the monitor
-//! loop in [`crate::monitor`] does).
+//! loop in [`crate::auditors::monitor`] does).
 
-// Until the monitor loop (crate::monitor) calls into this module, its items are used by tests
+// Until the monitor loop (crate::auditors::monitor) calls into this module, its items are used by tests
 // only.
 #![allow(dead_code)]
 
@@ -108,7 +108,7 @@ use signet_verifier::policy::AnchoredRegex;
 use time::macros::format_description;
 use time::{OffsetDateTime, Time, UtcOffset, Weekday};
 
-use crate::monitor::entry::{EntryKind, ObservedEntry, ObservedSigner};
+use crate::auditors::monitor::entry::{EntryKind, ObservedEntry, ObservedSigner};
 
 /// How many identities are remembered for one digest.
 pub(crate) const MAX_IDENTITIES_PER_DIGEST: usize = 16;
@@ -1110,8 +1110,8 @@ impl RuleEngine {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::monitor::entry::observe;
-    use crate::monitor::entry::testutil::{
+    use crate::auditors::monitor::entry::observe;
+    use crate::auditors::monitor::entry::testutil::{
         cert_pem, dsse, dsse_signed, hashedrekord, intoto, precert, public_key_pem, TestCa,
     };
     use time::macros::datetime;

@@ -41,7 +41,7 @@ pub(crate) struct Config {
     pub(crate) ca: CaSection,
 }
 
-pub(crate) use crate::listen::TlsConfig;
+pub(crate) use crate::servers::listen::TlsConfig;
 
 /// The `[log]` section.
 #[derive(Clone, Debug, Serialize, Deserialize)]

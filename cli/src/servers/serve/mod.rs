@@ -514,12 +514,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     // The line scripts wait for (with the real port when listening on port 0).
     println!("signet listening on {public_url}");
 
-    crate::listen::serve(
+    crate::servers::listen::serve(
         listener,
         router,
         config.tls.as_ref(),
-        crate::listen::Timeouts::default(),
-        crate::listen::shutdown_signal(),
+        crate::servers::listen::Timeouts::default(),
+        crate::servers::listen::shutdown_signal(),
     )
     .await?;
     // Every accepted request has been answered (graceful shutdown waits for them, and each
