@@ -1365,7 +1365,7 @@ mod tests {
 
     #[test]
     fn example_policy_parses() {
-        let p = MonitorPolicy::from_toml(include_str!("../../../testdata/monitor/policy.toml"))
+        let p = MonitorPolicy::from_toml(include_str!("../../../../testdata/monitor/policy.toml"))
             .unwrap();
         assert_eq!(p.watch.len(), 3);
         assert_eq!(p.watch[0].label(), "release workflow");
@@ -1937,7 +1937,7 @@ mod tests {
     /// crafted entries.
     #[test]
     fn example_policy_benign_and_crafted() {
-        let p = MonitorPolicy::from_toml(include_str!("../../../testdata/monitor/policy.toml"))
+        let p = MonitorPolicy::from_toml(include_str!("../../../../testdata/monitor/policy.toml"))
             .unwrap();
         let mut engine = RuleEngine::new(p, RulesState::default());
         let mut log = Log::new();
