@@ -54,6 +54,7 @@
 //! checkpoints with witnesses for that).
 
 pub(crate) mod entry;
+pub(crate) mod policy;
 pub(crate) mod rules;
 
 use std::io::Write as _;
@@ -71,7 +72,8 @@ use crate::auditors::tlog::{
     fetch_edge, now_unix, parse_duration, parse_verified, write_atomic, BundleStream, Edge,
     EdgeState, FetchError, LogClient, LogTrust,
 };
-use rules::{Alert, MonitorPolicy, RuleEngine, RulesState, Severity};
+use policy::MonitorPolicy;
+use rules::{Alert, RuleEngine, RulesState, Severity};
 
 /// Exit code: an integrity alert.
 pub(crate) const EXIT_INTEGRITY: u8 = 3;
