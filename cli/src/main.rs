@@ -28,8 +28,6 @@ struct Cli {
     command: Command,
 }
 
-// Parsed once per process: the size difference between variants does not matter.
-#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Run the CA and the transparency log (one process by default).

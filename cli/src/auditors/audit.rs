@@ -188,7 +188,6 @@ impl Progress {
     }
 }
 
-#[allow(clippy::cast_precision_loss)]
 fn percent(a: u64, b: u64) -> f64 {
     if b == 0 {
         100.0
@@ -197,7 +196,6 @@ fn percent(a: u64, b: u64) -> f64 {
     }
 }
 
-#[allow(clippy::cast_precision_loss)]
 fn per_sec(n: u64, d: Duration) -> f64 {
     let s = d.as_secs_f64();
     if s > 0.0 {
@@ -440,7 +438,6 @@ impl Auditor {
     }
 }
 
-#[allow(clippy::too_many_lines)]
 async fn audit(args: AuditArgs, trust: LogTrust, client: LogClient) -> anyhow::Result<ExitCode> {
     let (note, target) = match target_checkpoint(&args, &trust, &client).await? {
         Ok(t) => t,

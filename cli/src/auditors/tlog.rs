@@ -783,6 +783,7 @@ pub(crate) fn now_unix() -> i64 {
 }
 
 #[cfg(test)]
+// Tests and test fixtures unwrap: a panic with its location is the failure report
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;

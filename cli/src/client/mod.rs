@@ -891,6 +891,7 @@ async fn attest_image(args: AttestArgs) -> anyhow::Result<ExitCode> {
 }
 
 #[cfg(test)]
+// Tests and test fixtures unwrap: a panic with its location is the failure report
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::{blob_digest, blob_digest_unless};

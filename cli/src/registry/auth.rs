@@ -258,6 +258,7 @@ impl RegistryClient {
 
 #[cfg(test)]
 mod tests {
+    // Tests and test fixtures unwrap: a panic with its location is the failure report
     #![allow(clippy::unwrap_used)]
     use std::collections::BTreeMap;
     use std::sync::Mutex;

@@ -329,6 +329,7 @@ fn docker_config_credentials(
 
 #[cfg(test)]
 mod tests {
+    // Tests and test fixtures unwrap: a panic with its location is the failure report
     #![allow(clippy::unwrap_used)]
     use super::*;
 

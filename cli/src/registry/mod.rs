@@ -649,6 +649,7 @@ mod test_registry;
 
 #[cfg(test)]
 mod tests {
+    // Tests and test fixtures unwrap: a panic with its location is the failure report
     #![allow(clippy::unwrap_used)]
     use super::test_registry::{require_tools, TestRegistry};
     use super::*;

@@ -846,6 +846,7 @@ pub(crate) fn run(args: AdmissionArgs) -> anyhow::Result<ExitCode> {
 
 #[cfg(test)]
 mod tests {
+    // Tests and test fixtures unwrap: a panic with its location is the failure report
     #![allow(clippy::unwrap_used)]
     use super::*;
 

@@ -481,6 +481,7 @@ async fn add_checkpoint(State(app): State<AppState>, body: Bytes) -> Response {
 }
 
 #[cfg(test)]
+// Tests and test fixtures unwrap: a panic with its location is the failure report
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;

@@ -10,6 +10,7 @@ pub(crate) use signet_proto::observe::{observe, EntryKind, ObservedEntry, Observ
 
 /// Real certificates and Rekor bodies for the monitor's unit tests.
 #[cfg(test)]
+// Tests and test fixtures unwrap: a panic with its location is the failure report
 #[allow(clippy::unwrap_used)]
 pub(crate) mod testutil {
     use rcgen::{Issuer, KeyPair, PublicKeyData as _};
@@ -180,6 +181,7 @@ pub(crate) mod testutil {
 }
 
 #[cfg(test)]
+// Tests and test fixtures unwrap: a panic with its location is the failure report
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::testutil::*;

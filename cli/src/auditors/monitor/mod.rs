@@ -846,7 +846,6 @@ impl Monitor {
     }
 }
 
-#[allow(clippy::cast_precision_loss)]
 fn rate(n: u64, secs: f64) -> f64 {
     if secs > 0.0 {
         n as f64 / secs

@@ -537,6 +537,7 @@ impl MonitorPolicy {
 
 #[cfg(test)]
 mod tests {
+    // Tests and test fixtures unwrap: a panic with its location is the failure report
     #![allow(clippy::unwrap_used)]
     use super::*;
 

@@ -584,6 +584,7 @@ impl RuleEngine {
 }
 
 #[cfg(test)]
+// Tests and test fixtures unwrap: a panic with its location is the failure report
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;

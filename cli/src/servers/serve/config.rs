@@ -367,6 +367,7 @@ fn locate_key(before: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    // Tests and test fixtures unwrap: a panic with its location is the failure report
     #![allow(clippy::unwrap_used)]
     use super::*;
 

@@ -594,6 +594,7 @@ async fn fetch_log_trust(log_url: &str) -> anyhow::Result<(Vec<Value>, Vec<Value
 
 #[cfg(test)]
 mod tests {
+    // Tests and test fixtures unwrap: a panic with its location is the failure report
     #![allow(clippy::unwrap_used)]
     use super::*;
 
