@@ -11,6 +11,7 @@
 
 mod auditors; // monitor, audit: check a transparency log from outside
 mod client; // sign, verify, attest, keys: the signer's and verifier's commands
+mod fsutil; // durable, owner-only writes of keys and state files, shared by every zone
 mod registry; // the OCI registry client, shared by the client and the admission webhook
 mod servers; // serve, ca-init, witness, admission: long-running services
 

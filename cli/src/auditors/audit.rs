@@ -44,9 +44,10 @@ use signet_proto::merkle::{verify_consistency, Hash};
 use signet_proto::tiles::TileId;
 
 use crate::auditors::monitor::entry;
+use crate::auditors::state::{self as state_file, StateFile};
 use crate::auditors::tlog::{
-    first_difference, parse_duration, parse_verified, tile_hash, write_atomic, BundleStream, Edge,
-    EdgeState, FetchedBundle, LogClient, LogTrust,
+    first_difference, parse_duration, parse_verified, tile_hash, BundleStream, Edge, EdgeState,
+    FetchedBundle, LogClient, LogTrust,
 };
 
 /// Why an entry body does not parse, if it does not (run on the fetch tasks).
@@ -216,21 +217,12 @@ pub(crate) fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     runtime.block_on(audit(args, trust, client))
 }
 
-fn load_state(path: &std::path::Path) -> anyhow::Result<Option<AuditState>> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
-    };
-    let s: AuditState = serde_json::from_slice(&bytes)
-        .with_context(|| format!("parsing audit state {}", path.display()))?;
-    anyhow::ensure!(
-        s.version == STATE_VERSION,
-        "{}: state version {} is not {STATE_VERSION}",
-        path.display(),
-        s.version
-    );
-    Ok(Some(s))
+impl StateFile for AuditState {
+    const WHAT: &'static str = "audit state";
+    const VERSION: u32 = STATE_VERSION;
+    fn version(&self) -> u32 {
+        self.version
+    }
 }
 
 /// The signed checkpoint to audit against: `(note, checkpoint)`, or the exit code if it does
@@ -445,7 +437,7 @@ async fn audit(args: AuditArgs, trust: LogTrust, client: LogClient) -> anyhow::R
     };
     let mut failures = Failures::default();
     let saved = match &args.state {
-        Some(p) => load_state(p)?,
+        Some(p) => state_file::load::<AuditState>(p)?,
         None => None,
     };
     let edge = match saved {
@@ -484,7 +476,7 @@ async fn audit(args: AuditArgs, trust: LogTrust, client: LogClient) -> anyhow::R
                 failures: a.failures.listed.clone(),
                 failure_count: a.failures.count,
             };
-            write_atomic(p, &serde_json::to_vec(&s)?)?;
+            state_file::save(p, &s)?;
         }
         Ok(())
     };

@@ -312,27 +312,27 @@ fn emit(format: OutputFormat, value: &Value, text: &str) -> anyhow::Result<()> {
 }
 
 fn write_new_file(path: &Path, contents: &[u8], force: bool, private: bool) -> anyhow::Result<()> {
-    use std::io::Write as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true);
-    if force {
-        opts.create(true).truncate(true);
+    use crate::fsutil::{write_durable, Existing, Mode};
+    let mode = if private { Mode::Private } else { Mode::Public };
+    let existing = if force {
+        Existing::Replace
     } else {
-        opts.create_new(true);
-    }
-    if private {
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(path).with_context(|| {
-        if path.exists() && !force {
-            format!("{} exists (pass --force to overwrite)", path.display())
+        Existing::Refuse
+    };
+    write_durable(path, contents, mode, existing).map_err(|e| {
+        let exists = e
+            .root_cause()
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::AlreadyExists);
+        if exists {
+            e.context(format!(
+                "{} exists (pass --force to overwrite)",
+                path.display()
+            ))
         } else {
-            format!("cannot create {}", path.display())
+            e
         }
-    })?;
-    f.write_all(contents)
-        .with_context(|| format!("cannot write {}", path.display()))
+    })
 }
 
 fn generate_key_pair(args: &GenerateKeyPairArgs) -> anyhow::Result<ExitCode> {

@@ -52,6 +52,8 @@ use signet_proto::witness::{
 };
 use tokio::sync::Mutex;
 
+use crate::fsutil::{write_private, Existing};
+
 /// Largest accepted request body (a checkpoint with many signatures and 63 proof lines is a
 /// few KiB).
 const MAX_BODY: usize = 64 * 1024;
@@ -185,7 +187,7 @@ fn generate_key(path: &Path, name: &str) -> anyhow::Result<CosignatureV1Signer> 
     let seed = *key.seed();
     let signer = CosignatureV1Signer::new(name, key).context("witness key name")?;
     let text = format!("{}\n", skey_text(&signer, &seed));
-    write_private(path, &text)?;
+    write_private(path, text.as_bytes(), Existing::Refuse)?;
     Ok(signer)
 }
 
@@ -227,19 +229,6 @@ fn parse_skey(text: &str) -> anyhow::Result<CosignatureV1Signer> {
         bail!("witness key hash {hash} does not match the key (want {expected:08x})");
     }
     CosignatureV1Signer::new(name, key).context("witness key name")
-}
-
-fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("creating {}", path.display()))?;
-    f.write_all(text.as_bytes())?;
-    f.sync_all()?;
-    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -287,19 +276,7 @@ fn store_state(dir: &Path, origin: &str, state: &LogState) -> anyhow::Result<()>
     };
     let mut bytes = serde_json::to_vec_pretty(&file)?;
     bytes.push(b'\n');
-    let tmp = path.with_extension("json.tmp");
-    let result = (|| -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(&bytes)?;
-        f.sync_all()?;
-        drop(f);
-        std::fs::rename(&tmp, &path)?;
-        std::fs::File::open(dir)?.sync_all()
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.with_context(|| format!("writing {}", path.display()))
+    write_private(&path, &bytes, Existing::Replace)
 }
 
 // ---------------------------------------------------------------------------------------------
