@@ -3,8 +3,10 @@
 //! `monitor` and `audit` are the auditors.
 //!
 //! The source is zoned by role (one directory each): `client`, `servers`, `auditors`, and the
-//! shared `registry` (and `fsutil`). Imports point one way: servers and auditors may use the
-//! shared zones, the client never imports a server or an auditor.
+//! shared `registry` and `fsutil`. Imports point one way: the client uses the shared zones;
+//! the servers use them and the client's verification glue (`client::verify`, for
+//! `admission`); the auditors use `fsutil`. Nothing imports a server or an auditor but `main`
+//! (`scripts/module_cycles.py cli` checks there is no cycle).
 //!
 //! This crate is the I/O edge: network, registry, files and the clock live here; the formats
 //! and the checks live in `signet-proto` and `signet-verifier`.

@@ -1,7 +1,10 @@
-//! Client commands: `sign`, `sign-blob`, `verify`, `verify-blob`, `generate-key-pair`.
+//! The client zone: `sign`, `sign-blob`, `attest`, `verify`, `verify-blob`,
+//! `verify-attestation`, `generate-key-pair`.
 //!
 //! This is the I/O edge of signing and verification: files, the clock, the CA, the log and OCI
-//! registries. Formats and checks live in `signet-proto` and `signet-verifier`.
+//! registries (through [`crate::registry`]). Formats and checks live in `signet-proto` and
+//! `signet-verifier`. [`verify`] is also the admission webhook's verification glue; this zone
+//! imports no server and no auditor.
 //!
 //! Exit codes: 0 success, 1 verification failed (the message names the failed check), 2 any
 //! other error (bad arguments, unreachable servers, refused requests).
