@@ -26,8 +26,8 @@
 //! disallowed certificate placed (or sorted) second alerts exactly as it would first. A
 //! signer's identity is its certificate's SAN and OIDC issuer, or for a key the key
 //! (`key sha256:<key_id>`). Its time is the certificate's notBefore (see
-//! [`crate::auditors::monitor::entry`]): keys have none, so the two time-based rules (`working_hours`,
-//! `burst`) skip them unless the caller fills `time` in. The allowlist applies to certificates
+//! [`crate::auditors::monitor::entry`]): keys have none, so the two time-based rules
+//! (`working_hours`, `burst`) skip them unless the caller fills `time` in. The allowlist applies to certificates
 //! only, including certificates with no SAN or issuer (which match no allowlist entry).
 //!
 //! Per entry, each rule runs over the signers in body order, so one entry can raise one alert
