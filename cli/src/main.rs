@@ -1,16 +1,21 @@
-//! The `signet` binary: `serve` runs the CA and the log; `sign`, `verify`, `monitor`, `audit`
-//! and `witness` are the client and auditor commands.
+//! The `signet` binary: `serve` runs the CA and the log, `witness` and `admission` are the
+//! other servers; `sign`, `verify`, `attest`, `generate-key-pair` are the client commands;
+//! `monitor` and `audit` are the auditors.
+//!
+//! The source is zoned by role (one directory each): `client`, `servers`, `auditors`, and the
+//! shared `registry` and `fsutil`. Imports point one way: the client uses the shared zones;
+//! the servers use them and the client's verification glue (`client::verify`, for
+//! `admission`); the auditors use `fsutil`. Nothing imports a server or an auditor but `main`
+//! (`scripts/module_cycles.py cli` checks there is no cycle).
 //!
 //! This crate is the I/O edge: network, registry, files and the clock live here; the formats
 //! and the checks live in `signet-proto` and `signet-verifier`.
 
-mod audit;
-mod client;
-mod listen;
-mod monitor;
-mod serve;
-mod tlog;
-mod witness;
+mod auditors; // monitor, audit: check a transparency log from outside
+mod client; // sign, verify, attest, keys: the signer's and verifier's commands
+mod fsutil; // durable, owner-only writes of keys and state files, shared by every zone
+mod registry; // the OCI registry client, shared by the client and the admission webhook
+mod servers; // serve, ca-init, witness, admission: long-running services
 
 use clap::{Parser, Subcommand};
 
@@ -26,23 +31,24 @@ struct Cli {
     command: Command,
 }
 
-// Parsed once per process: the size difference between variants does not matter.
-#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Run the CA and the transparency log (one process by default).
-    Serve(serve::ServeArgs),
+    Serve(servers::serve::ServeArgs),
     /// Client commands: sign, verify, keys.
     #[command(flatten)]
     Client(client::ClientCommand),
+    /// Run a Kubernetes validating admission webhook that admits workloads only when their
+    /// images are signed as a policy file requires.
+    Admission(servers::admission::AdmissionArgs),
     /// Create a CA root and intermediate for `serve` (`[ca.key] type = "file"`).
-    CaInit(serve::ca_init::CaInitArgs),
+    CaInit(servers::serve::ca_init::CaInitArgs),
     /// Watch a log: consistency of its checkpoints, watched identities and anomaly rules.
-    Monitor(monitor::MonitorArgs),
+    Monitor(auditors::monitor::MonitorArgs),
     /// Download every tile and entry of a log and recompute its root.
-    Audit(audit::AuditArgs),
+    Audit(auditors::audit::AuditArgs),
     /// Run a C2SP tlog-witness that cosigns checkpoints of configured logs.
-    Witness(witness::WitnessArgs),
+    Witness(servers::witness::WitnessArgs),
     /// Exit 0 if URL answers 2xx (a health probe for images without curl).
     Probe {
         /// The URL to GET, e.g. http://127.0.0.1:3000/readyz.
@@ -74,13 +80,14 @@ fn probe(url: &str) -> anyhow::Result<std::process::ExitCode> {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve(args) => serve::run(args),
+        Command::Serve(args) => servers::serve::run(args),
         Command::Client(cmd) => client::run(cmd),
+        Command::Admission(args) => servers::admission::run(args),
         Command::Probe { url } => probe(&url),
-        Command::CaInit(args) => serve::ca_init::run(args),
-        Command::Monitor(args) => monitor::run(args),
-        Command::Audit(args) => audit::run(args),
-        Command::Witness(args) => witness::run(args),
+        Command::CaInit(args) => servers::serve::ca_init::run(args),
+        Command::Monitor(args) => auditors::monitor::run(args),
+        Command::Audit(args) => auditors::audit::run(args),
+        Command::Witness(args) => servers::witness::run(args),
     };
     match result {
         Ok(code) => code,

@@ -123,6 +123,7 @@ pub(crate) fn resolve_services(
 
 #[cfg(test)]
 mod tests {
+    // Tests and test fixtures unwrap: a panic with its location is the failure report
     #![allow(clippy::unwrap_used)]
     use super::*;
     use time::format_description::well_known::Rfc3339;

@@ -1,18 +1,21 @@
-//! Client commands: `sign`, `sign-blob`, `verify`, `verify-blob`, `generate-key-pair`.
+//! The client zone: `sign`, `sign-blob`, `attest`, `verify`, `verify-blob`,
+//! `verify-attestation`, `generate-key-pair`.
 //!
 //! This is the I/O edge of signing and verification: files, the clock, the CA, the log and OCI
-//! registries. Formats and checks live in `signet-proto` and `signet-verifier`.
+//! registries (through [`crate::registry`]). Formats and checks live in `signet-proto` and
+//! `signet-verifier`. [`verify`] is also the admission webhook's verification glue; this zone
+//! imports no server and no auditor.
 //!
 //! Exit codes: 0 success, 1 verification failed (the message names the failed check), 2 any
 //! other error (bad arguments, unreachable servers, refused requests).
 
-mod admission;
 mod config;
 mod keypair;
-mod oci;
 mod sign;
 mod token;
-mod verify;
+pub(crate) mod verify;
+
+use crate::registry as oci;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -42,9 +45,6 @@ pub(crate) enum ClientCommand {
     VerifyBlob(VerifyBlobArgs),
     /// Generate an encrypted ECDSA P-256 key pair for keyed signing.
     GenerateKeyPair(GenerateKeyPairArgs),
-    /// Run a Kubernetes validating admission webhook that admits workloads only when their
-    /// images are signed as a policy file requires.
-    Admission(admission::AdmissionArgs),
 }
 
 /// Output format.
@@ -299,7 +299,6 @@ pub(crate) fn run(cmd: ClientCommand) -> anyhow::Result<ExitCode> {
         ClientCommand::VerifyAttestation(a) => rt.block_on(verify_attestation(a)),
         ClientCommand::VerifyBlob(a) => verify_blob(&a),
         ClientCommand::GenerateKeyPair(a) => generate_key_pair(&a),
-        ClientCommand::Admission(a) => admission::run(a),
     }
 }
 
@@ -316,27 +315,27 @@ fn emit(format: OutputFormat, value: &Value, text: &str) -> anyhow::Result<()> {
 }
 
 fn write_new_file(path: &Path, contents: &[u8], force: bool, private: bool) -> anyhow::Result<()> {
-    use std::io::Write as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true);
-    if force {
-        opts.create(true).truncate(true);
+    use crate::fsutil::{write_durable, Existing, Mode};
+    let mode = if private { Mode::Private } else { Mode::Public };
+    let existing = if force {
+        Existing::Replace
     } else {
-        opts.create_new(true);
-    }
-    if private {
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(path).with_context(|| {
-        if path.exists() && !force {
-            format!("{} exists (pass --force to overwrite)", path.display())
+        Existing::Refuse
+    };
+    write_durable(path, contents, mode, existing).map_err(|e| {
+        let exists = e
+            .root_cause()
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::AlreadyExists);
+        if exists {
+            e.context(format!(
+                "{} exists (pass --force to overwrite)",
+                path.display()
+            ))
         } else {
-            format!("cannot create {}", path.display())
+            e
         }
-    })?;
-    f.write_all(contents)
-        .with_context(|| format!("cannot write {}", path.display()))
+    })
 }
 
 fn generate_key_pair(args: &GenerateKeyPairArgs) -> anyhow::Result<ExitCode> {
@@ -412,7 +411,7 @@ async fn sign_blob(args: SignBlobArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn digest_bytes(digest: &str) -> anyhow::Result<[u8; 32]> {
+pub(crate) fn digest_bytes(digest: &str) -> anyhow::Result<[u8; 32]> {
     let hex_part = digest
         .strip_prefix("sha256:")
         .with_context(|| format!("digest {digest} is not sha256"))?;
@@ -806,7 +805,7 @@ async fn verify_image_bundles(
 }
 
 /// The predicate type URI for `--type`: cosign's short names, or an absolute URI.
-fn predicate_type_uri(t: &str) -> anyhow::Result<String> {
+pub(crate) fn predicate_type_uri(t: &str) -> anyhow::Result<String> {
     Ok(match t {
         "slsaprovenance" | "slsaprovenance02" => "https://slsa.dev/provenance/v0.2",
         "slsaprovenance1" => "https://slsa.dev/provenance/v1",
@@ -895,6 +894,7 @@ async fn attest_image(args: AttestArgs) -> anyhow::Result<ExitCode> {
 }
 
 #[cfg(test)]
+// Tests and test fixtures unwrap: a panic with its location is the failure report
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::{blob_digest, blob_digest_unless};

@@ -561,6 +561,7 @@ pub(crate) fn sha256_file(path: &std::path::Path) -> std::io::Result<[u8; 32]> {
 
 #[cfg(test)]
 mod tests {
+    // Tests and test fixtures unwrap: a panic with its location is the failure report
     #![allow(clippy::unwrap_used)]
     use super::*;
 

@@ -142,6 +142,7 @@ pub(crate) fn challenge_subject(claims: &UnverifiedClaims) -> Result<String, Tok
 
 #[cfg(test)]
 mod tests {
+    // Tests and test fixtures unwrap: a panic with its location is the failure report
     #![allow(clippy::unwrap_used)]
     use super::*;
 

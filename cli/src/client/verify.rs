@@ -17,7 +17,7 @@ use signet_verifier::trust::TrustMaterial;
 use signet_verifier::verify::{Artifact, VerifiedBundle};
 use signet_verifier::UnixTime;
 
-use super::oci;
+use crate::registry as oci;
 
 /// Reads `trusted_root.json` (and an optional witness policy) and prepares the trust material.
 pub(crate) fn load_trust(

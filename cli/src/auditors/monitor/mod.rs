@@ -54,6 +54,7 @@
 //! checkpoints with witnesses for that).
 
 pub(crate) mod entry;
+pub(crate) mod policy;
 pub(crate) mod rules;
 
 use std::io::Write as _;
@@ -67,11 +68,13 @@ use serde_json::{json, Value};
 use signet_proto::checkpoint::Checkpoint;
 use signet_proto::merkle::{verify_consistency, Hash};
 
-use crate::tlog::{
-    fetch_edge, now_unix, parse_duration, parse_verified, write_atomic, BundleStream, Edge,
-    EdgeState, FetchError, LogClient, LogTrust,
+use crate::auditors::state::{self as state_file, StateFile};
+use crate::auditors::tlog::{
+    fetch_edge, now_unix, parse_duration, parse_verified, BundleStream, Edge, EdgeState,
+    FetchError, LogClient, LogTrust,
 };
-use rules::{Alert, MonitorPolicy, RuleEngine, RulesState, Severity};
+use policy::MonitorPolicy;
+use rules::{Alert, RuleEngine, RulesState, Severity};
 
 /// Exit code: an integrity alert.
 pub(crate) const EXIT_INTEGRITY: u8 = 3;
@@ -168,27 +171,11 @@ struct MonitorState {
 
 const STATE_VERSION: u32 = 1;
 
-impl MonitorState {
-    fn load(path: &std::path::Path) -> anyhow::Result<Option<Self>> {
-        let bytes = match std::fs::read(path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
-        };
-        let s: Self = serde_json::from_slice(&bytes)
-            .with_context(|| format!("parsing monitor state {}", path.display()))?;
-        anyhow::ensure!(
-            s.version == STATE_VERSION,
-            "{}: state version {} is not {STATE_VERSION}",
-            path.display(),
-            s.version
-        );
-        Ok(Some(s))
-    }
-
-    fn save(&self, path: &std::path::Path) -> anyhow::Result<()> {
-        let bytes = serde_json::to_vec(self).context("serializing the monitor state")?;
-        write_atomic(path, &bytes)
+impl StateFile for MonitorState {
+    const WHAT: &'static str = "monitor state";
+    const VERSION: u32 = STATE_VERSION;
+    fn version(&self) -> u32 {
+        self.version
     }
 }
 
@@ -315,7 +302,7 @@ pub(crate) fn run(args: MonitorArgs) -> anyhow::Result<ExitCode> {
         Some(p) => MonitorPolicy::load(p)?,
         None => MonitorPolicy::default(),
     };
-    let state = MonitorState::load(&args.state)?;
+    let state = state_file::load::<MonitorState>(&args.state)?;
     if let Some(s) = &state {
         if args.from_checkpoint.is_some() {
             eprintln!(
@@ -463,7 +450,7 @@ impl Monitor {
         if let Some(s) = &mut self.state {
             if s.unreachable_since != Some(since) {
                 s.unreachable_since = Some(since);
-                if let Err(e) = s.save(&self.args.state) {
+                if let Err(e) = state_file::save(&self.args.state, s) {
                     eprintln!("signet monitor: {e:#}");
                 }
             }
@@ -673,7 +660,7 @@ impl Monitor {
         let cp = self.verify_note(&note)?;
         if self.state.is_none() {
             let s = self.first_state(&note, &cp).await?;
-            s.save(&self.args.state)?;
+            state_file::save(&self.args.state, &s)?;
             self.state = Some(s);
         }
         let state = self
@@ -723,7 +710,7 @@ impl Monitor {
             state.entries_analysed += target - from;
             state.log.clone_from(&self.args.log);
             let t_save = Instant::now();
-            state.save(&self.args.state)?;
+            state_file::save(&self.args.state, state)?;
             save_seconds = t_save.elapsed().as_secs_f64();
         }
         Ok(PassReport {
@@ -844,7 +831,6 @@ impl Monitor {
     }
 }
 
-#[allow(clippy::cast_precision_loss)]
 fn rate(n: u64, secs: f64) -> f64 {
     if secs > 0.0 {
         n as f64 / secs

@@ -85,7 +85,8 @@ use signet_proto::admission::{self, AdmissionRequest, ImageField, ObjectImages, 
 use signet_verifier::policy::Policy;
 use signet_verifier::trust::TrustMaterial;
 
-use super::{oci, verify};
+use crate::client::verify;
+use crate::registry as oci;
 
 /// Largest AdmissionReview accepted (the API server caps objects at about 1.5 MiB).
 const MAX_BODY: usize = 3 << 20;
@@ -358,7 +359,7 @@ impl AdmissionPolicy {
             let attestations = r
                 .attestations
                 .iter()
-                .map(|t| super::predicate_type_uri(t))
+                .map(|t| crate::client::predicate_type_uri(t))
                 .collect::<anyhow::Result<Vec<_>>>()
                 .with_context(ctx)?;
             rules.push(Rule {
@@ -491,7 +492,7 @@ async fn check_image(state: &AppState, image: &str) -> Result<Admitted, String> 
             digest: Some(digest),
         });
     }
-    let bytes = super::digest_bytes(&digest).map_err(|e| format!("{image}: {e}"))?;
+    let bytes = crate::client::digest_bytes(&digest).map_err(|e| format!("{image}: {e}"))?;
     let outcomes = verify::verify_image_referrers(
         &registry,
         &digest,
@@ -797,7 +798,7 @@ pub(crate) fn run(args: AdmissionArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let tls = match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => Some(crate::listen::TlsConfig {
+        (Some(cert), Some(key)) => Some(crate::servers::listen::TlsConfig {
             cert: cert.clone(),
             key: key.clone(),
         }),
@@ -818,7 +819,7 @@ pub(crate) fn run(args: AdmissionArgs) -> anyhow::Result<ExitCode> {
         image_timeout: Duration::from_secs(args.image_timeout_secs.max(1)),
         verified: VerifiedCache::new(Duration::from_secs(args.cache_ttl_secs)),
     });
-    crate::listen::init_tracing();
+    crate::servers::listen::init_tracing();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -831,12 +832,12 @@ pub(crate) fn run(args: AdmissionArgs) -> anyhow::Result<ExitCode> {
         let scheme = if tls.is_some() { "https" } else { "http" };
         println!("signet admission listening on {scheme}://{addr}");
         std::io::stdout().flush()?;
-        crate::listen::serve(
+        crate::servers::listen::serve(
             listener,
             router(state),
             tls.as_ref(),
-            crate::listen::Timeouts::default(),
-            crate::listen::shutdown_signal(),
+            crate::servers::listen::Timeouts::default(),
+            crate::servers::listen::shutdown_signal(),
         )
         .await
     })?;
@@ -845,6 +846,7 @@ pub(crate) fn run(args: AdmissionArgs) -> anyhow::Result<ExitCode> {
 
 #[cfg(test)]
 mod tests {
+    // Tests and test fixtures unwrap: a panic with its location is the failure report
     #![allow(clippy::unwrap_used)]
     use super::*;
 

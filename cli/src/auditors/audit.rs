@@ -8,7 +8,7 @@
 //!
 //! For each entry bundle (in order, a few fetched concurrently) with its level-0 tile:
 //! * each body must parse as a log entry (hashedrekord, dsse, precert or another kind with
-//!   `apiVersion`/`kind`/`spec`; read by [`crate::monitor::entry::observe`]);
+//!   `apiVersion`/`kind`/`spec`; read by [`crate::auditors::monitor::entry::observe`]);
 //! * its leaf hash must equal the hash at its position in the level-0 tile.
 //!
 //! The leaf hashes (of the bodies, not the tile) are appended onto a tree kept as its right
@@ -43,10 +43,11 @@ use signet_proto::checkpoint::Checkpoint;
 use signet_proto::merkle::{verify_consistency, Hash};
 use signet_proto::tiles::TileId;
 
-use crate::monitor::entry;
-use crate::tlog::{
-    first_difference, parse_duration, parse_verified, tile_hash, write_atomic, BundleStream, Edge,
-    EdgeState, FetchedBundle, LogClient, LogTrust,
+use crate::auditors::monitor::entry;
+use crate::auditors::state::{self as state_file, StateFile};
+use crate::auditors::tlog::{
+    first_difference, parse_duration, parse_verified, tile_hash, BundleStream, Edge, EdgeState,
+    FetchedBundle, LogClient, LogTrust,
 };
 
 /// Why an entry body does not parse, if it does not (run on the fetch tasks).
@@ -188,7 +189,6 @@ impl Progress {
     }
 }
 
-#[allow(clippy::cast_precision_loss)]
 fn percent(a: u64, b: u64) -> f64 {
     if b == 0 {
         100.0
@@ -197,7 +197,6 @@ fn percent(a: u64, b: u64) -> f64 {
     }
 }
 
-#[allow(clippy::cast_precision_loss)]
 fn per_sec(n: u64, d: Duration) -> f64 {
     let s = d.as_secs_f64();
     if s > 0.0 {
@@ -218,21 +217,12 @@ pub(crate) fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     runtime.block_on(audit(args, trust, client))
 }
 
-fn load_state(path: &std::path::Path) -> anyhow::Result<Option<AuditState>> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
-    };
-    let s: AuditState = serde_json::from_slice(&bytes)
-        .with_context(|| format!("parsing audit state {}", path.display()))?;
-    anyhow::ensure!(
-        s.version == STATE_VERSION,
-        "{}: state version {} is not {STATE_VERSION}",
-        path.display(),
-        s.version
-    );
-    Ok(Some(s))
+impl StateFile for AuditState {
+    const WHAT: &'static str = "audit state";
+    const VERSION: u32 = STATE_VERSION;
+    fn version(&self) -> u32 {
+        self.version
+    }
 }
 
 /// The signed checkpoint to audit against: `(note, checkpoint)`, or the exit code if it does
@@ -440,7 +430,6 @@ impl Auditor {
     }
 }
 
-#[allow(clippy::too_many_lines)]
 async fn audit(args: AuditArgs, trust: LogTrust, client: LogClient) -> anyhow::Result<ExitCode> {
     let (note, target) = match target_checkpoint(&args, &trust, &client).await? {
         Ok(t) => t,
@@ -448,7 +437,7 @@ async fn audit(args: AuditArgs, trust: LogTrust, client: LogClient) -> anyhow::R
     };
     let mut failures = Failures::default();
     let saved = match &args.state {
-        Some(p) => load_state(p)?,
+        Some(p) => state_file::load::<AuditState>(p)?,
         None => None,
     };
     let edge = match saved {
@@ -487,7 +476,7 @@ async fn audit(args: AuditArgs, trust: LogTrust, client: LogClient) -> anyhow::R
                 failures: a.failures.listed.clone(),
                 failure_count: a.failures.count,
             };
-            write_atomic(p, &serde_json::to_vec(&s)?)?;
+            state_file::save(p, &s)?;
         }
         Ok(())
     };

@@ -41,7 +41,7 @@ pub(crate) struct Config {
     pub(crate) ca: CaSection,
 }
 
-pub(crate) use crate::listen::TlsConfig;
+pub(crate) use crate::servers::listen::TlsConfig;
 
 /// The `[log]` section.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -367,6 +367,7 @@ fn locate_key(before: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    // Tests and test fixtures unwrap: a panic with its location is the failure report
     #![allow(clippy::unwrap_used)]
     use super::*;
 

@@ -1,6 +1,6 @@
 //! What the monitor sees in one log entry: its kind, every signer's identity and time, and the
 //! artifact digest. The reading itself is the pure, fuzzed [`signet_proto::observe`] (its module docs
-//! give each field by kind); the monitor loop (`crate::monitor`) and `signet audit` call
+//! give each field by kind); the monitor loop (`crate::auditors::monitor`) and `signet audit` call
 //! [`observe`] on every entry of the entry bundles they fetch.
 //!
 //! This module re-exports it and holds the test utilities the monitor's unit tests share:
@@ -10,6 +10,7 @@ pub(crate) use signet_proto::observe::{observe, EntryKind, ObservedEntry, Observ
 
 /// Real certificates and Rekor bodies for the monitor's unit tests.
 #[cfg(test)]
+// Tests and test fixtures unwrap: a panic with its location is the failure report
 #[allow(clippy::unwrap_used)]
 pub(crate) mod testutil {
     use rcgen::{Issuer, KeyPair, PublicKeyData as _};
@@ -180,6 +181,7 @@ pub(crate) mod testutil {
 }
 
 #[cfg(test)]
+// Tests and test fixtures unwrap: a panic with its location is the failure report
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::testutil::*;

@@ -12,6 +12,8 @@ use serde_json::{json, Value};
 use signet_proto::keys::{KeyAlgorithm, PublicKey};
 use signet_proto::trust::{ClientTrustConfig, SigningConfig, TrustedRoot};
 
+use crate::fsutil::{write_durable, Existing, Mode};
+
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
 /// Paths under which the trust files are served.
@@ -116,10 +118,12 @@ impl TrustFiles {
             ("signing_config.json", &self.signing_config),
             ("trust_config.json", &self.trust_config),
         ] {
-            let path = dir.join(name);
-            let tmp = dir.join(format!(".{name}.tmp"));
-            std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
-            std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+            write_durable(
+                &dir.join(name),
+                text.as_bytes(),
+                Mode::Public,
+                Existing::Replace,
+            )?;
         }
         Ok(())
     }

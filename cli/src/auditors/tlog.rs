@@ -17,13 +17,11 @@
 //!   form in state files.
 //! * [`BundleStream`]: entry bundles (optionally with their level-0 tiles) fetched in order
 //!   with a bounded number of requests in flight, decoded and leaf-hashed off the caller's task.
-//! * [`write_atomic`]: state files are written to a temporary file, synced and renamed.
 //!
 //! What this module does not do: decide what is an alert (the monitor and the audit do), parse
 //! entry bodies, or verify witness cosignatures.
 
 use std::collections::VecDeque;
-use std::io::Write as _;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -705,38 +703,6 @@ impl<T> Drop for BundleStream<T> {
 // Files and small helpers
 // ---------------------------------------------------------------------------------------------
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same directory, fsync,
-/// rename over `path`, fsync of the directory.
-///
-/// # Errors
-/// I/O errors, with the path.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .with_context(|| format!("{} has no file name", path.display()))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        drop(f);
-        std::fs::rename(&tmp, path)?;
-        std::fs::File::open(&dir)?.sync_all()
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.with_context(|| format!("writing {}", path.display()))
-}
-
 /// Parses a duration such as `500ms`, `10s`, `5m`, `1h` or a plain number of seconds.
 ///
 /// # Errors
@@ -783,6 +749,7 @@ pub(crate) fn now_unix() -> i64 {
 }
 
 #[cfg(test)]
+// Tests and test fixtures unwrap: a panic with its location is the failure report
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;

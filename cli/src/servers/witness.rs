@@ -52,6 +52,8 @@ use signet_proto::witness::{
 };
 use tokio::sync::Mutex;
 
+use crate::fsutil::{write_private, Existing};
+
 /// Largest accepted request body (a checkpoint with many signatures and 63 proof lines is a
 /// few KiB).
 const MAX_BODY: usize = 64 * 1024;
@@ -92,7 +94,7 @@ pub(crate) fn run(args: WitnessArgs) -> anyhow::Result<ExitCode> {
         .context("--config FILE or --generate-key FILE is required")?;
     let config = Config::load(path)?;
     let state = AppState::open(&config)?;
-    crate::listen::init_tracing();
+    crate::servers::listen::init_tracing();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -122,7 +124,7 @@ struct Config {
     logs: Vec<LogConfig>,
     /// Serve HTTPS with this certificate and key (paths relative to the config file).
     #[serde(default)]
-    tls: Option<crate::listen::TlsConfig>,
+    tls: Option<crate::servers::listen::TlsConfig>,
 }
 
 /// One `[[log]]` entry.
@@ -185,7 +187,7 @@ fn generate_key(path: &Path, name: &str) -> anyhow::Result<CosignatureV1Signer> 
     let seed = *key.seed();
     let signer = CosignatureV1Signer::new(name, key).context("witness key name")?;
     let text = format!("{}\n", skey_text(&signer, &seed));
-    write_private(path, &text)?;
+    write_private(path, text.as_bytes(), Existing::Refuse)?;
     Ok(signer)
 }
 
@@ -227,19 +229,6 @@ fn parse_skey(text: &str) -> anyhow::Result<CosignatureV1Signer> {
         bail!("witness key hash {hash} does not match the key (want {expected:08x})");
     }
     CosignatureV1Signer::new(name, key).context("witness key name")
-}
-
-fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("creating {}", path.display()))?;
-    f.write_all(text.as_bytes())?;
-    f.sync_all()?;
-    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -287,19 +276,7 @@ fn store_state(dir: &Path, origin: &str, state: &LogState) -> anyhow::Result<()>
     };
     let mut bytes = serde_json::to_vec_pretty(&file)?;
     bytes.push(b'\n');
-    let tmp = path.with_extension("json.tmp");
-    let result = (|| -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(&bytes)?;
-        f.sync_all()?;
-        drop(f);
-        std::fs::rename(&tmp, &path)?;
-        std::fs::File::open(dir)?.sync_all()
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.with_context(|| format!("writing {}", path.display()))
+    write_private(&path, &bytes, Existing::Replace)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -365,7 +342,7 @@ fn router(state: AppState) -> Router {
 
 async fn serve(
     listen: SocketAddr,
-    tls: Option<&crate::listen::TlsConfig>,
+    tls: Option<&crate::servers::listen::TlsConfig>,
     state: AppState,
 ) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
@@ -375,12 +352,12 @@ async fn serve(
     let scheme = if tls.is_some() { "https" } else { "http" };
     println!("signet witness listening on {scheme}://{addr}");
     std::io::stdout().flush()?;
-    crate::listen::serve(
+    crate::servers::listen::serve(
         listener,
         router(state),
         tls,
-        crate::listen::Timeouts::default(),
-        crate::listen::shutdown_signal(),
+        crate::servers::listen::Timeouts::default(),
+        crate::servers::listen::shutdown_signal(),
     )
     .await
 }
@@ -481,6 +458,7 @@ async fn add_checkpoint(State(app): State<AppState>, body: Bytes) -> Response {
 }
 
 #[cfg(test)]
+// Tests and test fixtures unwrap: a panic with its location is the failure report
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;

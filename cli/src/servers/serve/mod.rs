@@ -27,6 +27,7 @@ use signet_ca::sct_source::{HttpSctSource, SctFuture, SctSource, SctSourceError}
 use signet_proto::keys::PublicKey;
 use signet_proto::sct::{AddChainRequest, Sct};
 
+use crate::fsutil::{write_private, Existing};
 pub(crate) use config::{CaKey, Config, IssuerEntry, Roles};
 
 /// Arguments of `signet serve`.
@@ -146,8 +147,7 @@ fn created_at(data_dir: &Path) -> anyhow::Result<i64> {
     }
     // A minute of slack for clients whose clocks run a little behind ours.
     let t = now_unix() - 60;
-    std::fs::write(&path, format!("{t}\n"))
-        .with_context(|| format!("writing {}", path.display()))?;
+    write_private(&path, format!("{t}\n").as_bytes(), Existing::Replace)?;
     Ok(t)
 }
 
@@ -185,7 +185,10 @@ fn load_ca(config: &Config, created: i64) -> anyhow::Result<CaMaterial> {
                 aws_lc_rs::rand::fill(&mut pw).map_err(|_| anyhow::anyhow!("no randomness"))?;
                 write_private(
                     &password_path,
-                    &base64::engine::general_purpose::STANDARD.encode(pw),
+                    base64::engine::general_purpose::STANDARD
+                        .encode(pw)
+                        .as_bytes(),
+                    Existing::Refuse,
                 )?;
                 let opts =
                     signet_ca::init::InitOptions::new(CaCurve::P256, "Signet", "signet", created);
@@ -247,19 +250,6 @@ fn load_ca(config: &Config, created: i64) -> anyhow::Result<CaMaterial> {
             })
         }
     }
-}
-
-fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
-    use std::io::Write as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("creating {}", path.display()))?;
-    f.write_all(text.as_bytes())?;
-    Ok(())
 }
 
 /// SCTs from the log in this same process: no HTTP round trip, same checks as
@@ -515,12 +505,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     // The line scripts wait for (with the real port when listening on port 0).
     println!("signet listening on {public_url}");
 
-    crate::listen::serve(
+    crate::servers::listen::serve(
         listener,
         router,
         config.tls.as_ref(),
-        crate::listen::Timeouts::default(),
-        crate::listen::shutdown_signal(),
+        crate::servers::listen::Timeouts::default(),
+        crate::servers::listen::shutdown_signal(),
     )
     .await?;
     // Every accepted request has been answered (graceful shutdown waits for them, and each
@@ -595,6 +585,7 @@ async fn fetch_log_trust(log_url: &str) -> anyhow::Result<(Vec<Value>, Vec<Value
 
 #[cfg(test)]
 mod tests {
+    // Tests and test fixtures unwrap: a panic with its location is the failure report
     #![allow(clippy::unwrap_used)]
     use super::*;
 
