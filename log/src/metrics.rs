@@ -105,20 +105,18 @@ pub struct Metrics {
     entries: IntCounterVec,
 }
 
-impl Default for Metrics {
-    /// The log's series in a registry of their own, with the process-wide series.
-    fn default() -> Self {
-        let registry = Registry::new();
-        // Fixed names, help texts and label sets: registration into a fresh registry fails
-        // only on a programming error, caught by every test that opens a log.
-        #[allow(clippy::expect_used)]
-        register_process_metrics(&registry).expect("process metrics register");
-        #[allow(clippy::expect_used)]
-        Self::new(registry).expect("log metrics register")
-    }
-}
-
 impl Metrics {
+    /// The log's series in a registry of their own, with the process-wide series
+    /// ([`register_process_metrics`]).
+    ///
+    /// # Errors
+    /// A registration error (a programming error: the names and label sets are fixed).
+    pub fn standalone() -> prometheus::Result<Self> {
+        let registry = Registry::new();
+        register_process_metrics(&registry)?;
+        Self::new(registry)
+    }
+
     /// Creates the log's series and registers them into `registry`.
     ///
     /// # Errors
