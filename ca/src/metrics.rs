@@ -27,7 +27,6 @@ use prometheus::{
 
 use crate::config::IssuerConfig;
 use crate::oidc::OidcError;
-use crate::service::ServiceError;
 
 /// The version this binary was built from (`signet_build_info`).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -114,18 +113,15 @@ impl CaMetrics {
         self.issuance_seconds.observe(took.as_secs_f64());
     }
 
-    /// Records a refused request: token failures by reason and rate-limit rejections; other
-    /// errors are not counted here.
-    pub fn refused(&self, e: &ServiceError) {
-        match e {
-            ServiceError::Token(t) => self.token_failures.with_label_values(&[t.reason()]).inc(),
-            ServiceError::Identity(_) => self
-                .token_failures
-                .with_label_values(&[IDENTITY_REASON])
-                .inc(),
-            ServiceError::RateLimited { .. } => self.rate_limited.inc(),
-            _ => {}
-        }
+    /// Counts an identity token refused for `reason` (one of [`OidcError::REASONS`] or
+    /// [`IDENTITY_REASON`]).
+    pub fn token_failure(&self, reason: &str) {
+        self.token_failures.with_label_values(&[reason]).inc();
+    }
+
+    /// Counts a request refused by the per-identity rate limit.
+    pub fn rate_limited(&self) {
+        self.rate_limited.inc();
     }
 
     /// Every series of the CA's registry in the Prometheus text format.
@@ -207,7 +203,7 @@ mod tests {
             "a listed reason is never given"
         );
         let m = CaMetrics::new(&[]).unwrap();
-        m.refused(&ServiceError::Token(OidcError::Expired));
+        m.token_failure(OidcError::Expired.reason());
         assert!(m
             .render()
             .contains("signet_ca_token_failures_total{reason=\"expired\"} 1"));

@@ -23,7 +23,7 @@ use crate::config::{CaConfig, ConfigError};
 use crate::identity::{self, IdentityError};
 use crate::init::random_serial;
 use crate::issue::{self, IssueError, LeafSpec};
-use crate::metrics::CaMetrics;
+use crate::metrics::{CaMetrics, IDENTITY_REASON};
 use crate::oidc::{OidcError, OidcVerifier};
 use crate::sct_source::{SctSource, SctSourceError};
 use crate::signer::{CaSigner, RcgenKey};
@@ -302,7 +302,12 @@ impl CaService {
                 Ok(chain)
             }
             Err(e) => {
-                self.metrics.refused(&e);
+                match &e {
+                    ServiceError::Token(t) => self.metrics.token_failure(t.reason()),
+                    ServiceError::Identity(_) => self.metrics.token_failure(IDENTITY_REASON),
+                    ServiceError::RateLimited { .. } => self.metrics.rate_limited(),
+                    _ => {}
+                }
                 Err(e)
             }
         }
