@@ -197,9 +197,12 @@ impl Metrics {
 
     /// Records one HTTP request.
     pub fn request(&self, route: &str, status: u16, seconds: f64) {
-        self.requests
-            .with_label_values(&[route, status.to_string().as_str()])
-            .inc();
+        // No allocation once a (route, status) series exists: the status text is the code's.
+        let code = axum::http::StatusCode::from_u16(status).ok();
+        let status = code
+            .as_ref()
+            .map_or("invalid", axum::http::StatusCode::as_str);
+        self.requests.with_label_values(&[route, status]).inc();
         self.request_seconds
             .with_label_values(&[route])
             .observe(seconds);
