@@ -1,6 +1,7 @@
 //! Fulcio v2 HTTP API (axum): `POST /api/v2/signingCert`, `GET /api/v2/trustBundle`,
 //! `GET /api/v2/configuration`; and Fulcio's legacy v1 `POST /api/v1/signingCert` and
-//! `GET /api/v1/rootCert`, which answer PEM text (cosign's Fulcio client uses v1).
+//! `GET /api/v1/rootCert`, which answer PEM text (cosign's Fulcio client uses v1); and
+//! `GET /metrics` (Prometheus text, [`crate::metrics`]).
 //!
 //! Handlers extract, make one [`CaService`] call and map the error. Errors are JSON
 //! `{"code": <HTTP status>, "message": <text>}`: a stable prefix naming the kind of error
@@ -229,11 +230,29 @@ async fn configuration(State(ca): State<Arc<CaService>>) -> Response {
     Json(ca.configuration()).into_response()
 }
 
-/// The Fulcio router (v2, and the legacy v1 endpoints).
+async fn metrics(State(ca): State<Arc<CaService>>) -> Response {
+    (
+        [(header::CONTENT_TYPE, prometheus::TEXT_FORMAT)],
+        ca.metrics().render(),
+    )
+        .into_response()
+}
+
+/// The Fulcio router (v2, and the legacy v1 endpoints) and `GET /metrics`.
 pub fn router(state: Arc<CaService>) -> Router {
+    routes(Router::new().route("/metrics", get(metrics)), state)
+}
+
+/// The Fulcio router without `GET /metrics`: for mounting beside a router whose `/metrics`
+/// answers the CA's series too (`signet serve` with the log, after
+/// [`crate::metrics::CaMetrics::register_into`] the log's registry).
+pub fn api_router(state: Arc<CaService>) -> Router {
+    routes(Router::new(), state)
+}
+
+fn routes(base: Router<Arc<CaService>>, state: Arc<CaService>) -> Router {
     let limit = state.config().max_body_bytes;
-    Router::new()
-        .route("/api/v2/signingCert", post(signing_cert))
+    base.route("/api/v2/signingCert", post(signing_cert))
         .route("/api/v2/trustBundle", get(trust_bundle))
         .route("/api/v2/configuration", get(configuration))
         .route("/api/v1/signingCert", post(signing_cert_v1))

@@ -14,6 +14,7 @@
 //! * [`signer`]: CA signing keys ([`signer::CaSigner`]): encrypted file keys and PKCS#11.
 //! * [`init`]: `ca init` (root + intermediate creation).
 //! * [`service`]: the issuance pipeline, rate limit and audit line.
+//! * [`metrics`]: Prometheus series (issuance, token failures, rate limit, build, process).
 //! * [`http`]: the axum router (thin).
 //!
 //! Not here: the transparency log itself (reached only over HTTP), TLS termination, revocation.
@@ -24,6 +25,7 @@ pub mod http;
 pub mod identity;
 pub mod init;
 pub mod issue;
+pub mod metrics;
 pub mod oidc;
 pub mod sct_source;
 pub mod service;

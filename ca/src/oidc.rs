@@ -106,6 +106,41 @@ pub enum OidcError {
     },
 }
 
+impl OidcError {
+    /// Every value [`OidcError::reason`] gives (the `reason` label of
+    /// `signet_ca_token_failures_total`).
+    pub const REASONS: [&'static str; 10] = [
+        "malformed",
+        "algorithm",
+        "unknown_issuer",
+        "unknown_key",
+        "issuer_unavailable",
+        "bad_signature",
+        "expired",
+        "not_yet_valid",
+        "audience",
+        "claim",
+    ];
+
+    /// A short, fixed name for the kind of failure (a metrics label: one of
+    /// [`OidcError::REASONS`], never anything the token says).
+    #[must_use]
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::Malformed { .. } => "malformed",
+            Self::AlgNone | Self::Hmac { .. } | Self::UnsupportedAlg { .. } => "algorithm",
+            Self::UnconfiguredIssuer { .. } => "unknown_issuer",
+            Self::UnknownKey { .. } => "unknown_key",
+            Self::Discovery { .. } => "issuer_unavailable",
+            Self::BadSignature => "bad_signature",
+            Self::Expired => "expired",
+            Self::NotYetValid | Self::IssuedInFuture => "not_yet_valid",
+            Self::WrongAudience => "audience",
+            Self::TimeClaimType { .. } | Self::Invalid { .. } => "claim",
+        }
+    }
+}
+
 /// A verified token: its issuer's configuration and all its claims.
 #[derive(Debug, Clone)]
 pub struct VerifiedToken {

@@ -23,6 +23,7 @@ use crate::config::{CaConfig, ConfigError};
 use crate::identity::{self, IdentityError};
 use crate::init::random_serial;
 use crate::issue::{self, IssueError, LeafSpec};
+use crate::metrics::{CaMetrics, IDENTITY_REASON};
 use crate::oidc::{OidcError, OidcVerifier};
 use crate::sct_source::{SctSource, SctSourceError};
 use crate::signer::{CaSigner, RcgenKey};
@@ -88,6 +89,12 @@ pub enum SetupError {
     /// OIDC verifier setup.
     #[error(transparent)]
     Oidc(#[from] OidcError),
+    /// The metrics registry refused a series (a programming error).
+    #[error("metrics registry: {reason}")]
+    Metrics {
+        /// Detail.
+        reason: String,
+    },
 }
 
 /// The CA.
@@ -105,6 +112,7 @@ pub struct CaService {
     clock: Arc<dyn Clock>,
     rng: SystemRandom,
     windows: Mutex<HashMap<String, (u64, u32)>>,
+    metrics: CaMetrics,
 }
 
 impl std::fmt::Debug for CaService {
@@ -158,6 +166,9 @@ impl CaService {
                 reason: e.to_string(),
             })?;
         let oidc = OidcVerifier::new(&config, clock.clone())?;
+        let metrics = CaMetrics::new(&config.issuers).map_err(|e| SetupError::Metrics {
+            reason: e.to_string(),
+        })?;
         let chain_pem = chain_der.iter().map(|c| pem_cert(c)).collect();
         let mut chain_not_after = u64::MAX;
         for der in &chain_der {
@@ -181,6 +192,7 @@ impl CaService {
             clock,
             rng: SystemRandom::new(),
             windows: Mutex::new(HashMap::new()),
+            metrics,
         })
     }
 
@@ -194,6 +206,12 @@ impl CaService {
     #[must_use]
     pub fn oidc(&self) -> &OidcVerifier {
         &self.oidc
+    }
+
+    /// The metrics (`GET /metrics`).
+    #[must_use]
+    pub fn metrics(&self) -> &CaMetrics {
+        &self.metrics
     }
 
     /// The CA chain as DER, issuing CA first.
@@ -267,6 +285,9 @@ impl CaService {
     /// none (or an empty one), `bearer`, the token of an `Authorization: Bearer` header, as
     /// Fulcio's HTTP gateway does.
     ///
+    /// Counted in [`CaService::metrics`]: issuances and their duration, token failures by
+    /// reason, rate-limit rejections.
+    ///
     /// # Errors
     /// [`ServiceError`]; [`ServiceError::BadRequest`] when there is no token at all.
     pub async fn create_signing_certificate(
@@ -274,6 +295,31 @@ impl CaService {
         req: &CreateSigningCertificateRequest,
         bearer: Option<&str>,
     ) -> Result<Vec<String>, ServiceError> {
+        let started = std::time::Instant::now();
+        match self.issue(req, bearer).await {
+            Ok((chain, issuer_url)) => {
+                self.metrics.issued(&issuer_url, started.elapsed());
+                Ok(chain)
+            }
+            Err(e) => {
+                match &e {
+                    ServiceError::Token(t) => self.metrics.token_failure(t.reason()),
+                    ServiceError::Identity(_) => self.metrics.token_failure(IDENTITY_REASON),
+                    ServiceError::RateLimited { .. } => self.metrics.rate_limited(),
+                    _ => {}
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// [`CaService::create_signing_certificate`] without the metrics: the PEM chain and the
+    /// configured URL of the issuer that vouched for the identity.
+    async fn issue(
+        &self,
+        req: &CreateSigningCertificateRequest,
+        bearer: Option<&str>,
+    ) -> Result<(Vec<String>, String), ServiceError> {
         let raw = req
             .credentials
             .as_ref()
@@ -359,6 +405,6 @@ impl CaService {
         let mut out = Vec::with_capacity(self.chain_pem.len() + 1);
         out.push(pem_cert(&leaf));
         out.extend(self.chain_pem.iter().cloned());
-        Ok(out)
+        Ok((out, token.issuer.url))
     }
 }

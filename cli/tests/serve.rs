@@ -3,6 +3,8 @@
 //! loses nothing it acknowledged.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -113,6 +115,37 @@ fn defaults_generate_keys_once_and_serve_trust_files() {
             .json()
             .unwrap();
         assert!(info["treeSize"].as_u64().is_some(), "{info}");
+        // One scrape answers the log's and the CA's series, and the process-wide ones once.
+        let text = c
+            .get(format!("{}/metrics", s.url))
+            .send()
+            .unwrap()
+            .text()
+            .unwrap();
+        let m = support::metrics::parse_metrics(&text);
+        let metric = |name, labels| support::metrics::metric(&m, name, labels);
+        assert!(metric("signet_log_tree_size", &[]) >= 0.0);
+        assert_eq!(
+            metric(
+                "signet_log_http_requests_total",
+                &[("route", "/api/v1/log"), ("status", "200")]
+            ),
+            1.0
+        );
+        assert_eq!(
+            metric(
+                "signet_ca_certificates_issued_total",
+                &[("issuer", "https://issuer.example")]
+            ),
+            0.0
+        );
+        assert_eq!(metric("signet_ca_rate_limited_total", &[]), 0.0);
+        assert_eq!(
+            m.iter().filter(|s| s.name == "signet_build_info").count(),
+            1,
+            "{text}"
+        );
+        assert!(metric("process_cpu_seconds_total", &[]) >= 0.0);
         (
             written["tlogs"][0]["publicKey"]["rawBytes"].clone(),
             written["certificateAuthorities"][0]["certChain"].clone(),

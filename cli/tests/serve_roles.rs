@@ -150,6 +150,22 @@ fn log_and_ca_as_separate_services() {
         size_after["treeSize"].as_u64().unwrap(),
         size_before["treeSize"].as_u64().unwrap() + 2
     );
+    // Each service's GET /metrics answers its own series: the CA counts the certificate.
+    let scrape = |url: String| {
+        let text = reqwest::blocking::get(url).unwrap().text().unwrap();
+        support::metrics::parse_metrics(&text)
+    };
+    let ca_metrics = scrape(format!("{ca_url}/metrics"));
+    let issued = [("issuer", oidc.url.as_str())];
+    assert_eq!(
+        support::metrics::metric(&ca_metrics, "signet_ca_certificates_issued_total", &issued),
+        1.0
+    );
+    assert!(ca_metrics.iter().any(|s| s.name == "signet_build_info"));
+    assert!(!ca_metrics.iter().any(|s| s.name.starts_with("signet_log_")));
+    let log_metrics = scrape(format!("{log_url}/metrics"));
+    assert!(log_metrics.iter().any(|s| s.name == "signet_log_tree_size"));
+    assert!(!log_metrics.iter().any(|s| s.name.starts_with("signet_ca_")));
 }
 
 fn reqwest_get(url: &str) -> Value {

@@ -109,7 +109,7 @@ fn main() {
         let s_rate = valid.len() as f64 / t.elapsed().as_secs_f64();
         drop(valid);
         println!("sequencer ingest (synced batches, proofs, no HTTP, no validation): {s_rate:.0} entries/s");
-        println!("{}", log.metrics().render(0).lines().filter(|l| l.starts_with("signet_log_batch_size_sum") || l.starts_with("signet_log_batch_size_count") || l.starts_with("signet_log_batch_commit_seconds_sum")).collect::<Vec<_>>().join("\n"));
+        println!("{}", log.render_metrics().lines().filter(|l| l.starts_with("signet_log_batch_size_sum") || l.starts_with("signet_log_batch_size_count") || l.starts_with("signet_log_batch_commit_seconds_sum")).collect::<Vec<_>>().join("\n"));
 
         // 3. bulk integration.
         let t = Instant::now();

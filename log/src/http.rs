@@ -422,7 +422,7 @@ async fn readyz(State(log): State<AppState>) -> ApiResult<&'static str> {
 
 async fn metrics(State(log): State<AppState>) -> Response {
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        [(header::CONTENT_TYPE, prometheus::TEXT_FORMAT)],
         log.render_metrics(),
     )
         .into_response()

@@ -1,28 +1,23 @@
-//! Prometheus metrics (text exposition format 0.0.4), kept per log instance.
+//! Prometheus metrics of one log, on the `prometheus` crate (text exposition format 0.0.4).
 //!
 //! Exposed series: `signet_log_http_requests_total{route,status}`,
 //! `signet_log_http_request_duration_seconds{route}` (histogram),
 //! `signet_log_queue_depth`, `signet_log_batch_size` (histogram),
 //! `signet_log_batch_commit_seconds` (histogram), `signet_log_tree_size`,
-//! `signet_log_entries_total{result}`.
+//! `signet_log_witness_failures_total`, `signet_log_entries_total{result}`; and, process-wide,
+//! `signet_build_info{version,commit}` and the `process_*` series (CPU, memory, file
+//! descriptors, start time, threads; Linux only).
 //!
-//! A small hand-rolled registry rather than the global `metrics` recorder, so that several
-//! logs in one process (tests) keep separate figures. What this module does not do: push
+//! Each log has its own [`Registry`] (not the crate's global one), so several logs in one
+//! process (tests) keep separate figures; `signet serve` registers the CA's series into the
+//! log's registry so that one scrape answers both. Route labels are the router's matched
+//! paths (`unmatched` otherwise), never raw request paths. What this module does not do: push
 //! metrics anywhere, or label by client.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
-
-/// A cumulative histogram with fixed bucket bounds.
-#[derive(Debug, Clone)]
-pub struct Histogram {
-    bounds: &'static [f64],
-    counts: Vec<u64>,
-    sum: f64,
-    count: u64,
-}
+use prometheus::{
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
+};
 
 /// Latency buckets in seconds.
 pub const LATENCY_BUCKETS: &[f64] = &[
@@ -31,83 +26,39 @@ pub const LATENCY_BUCKETS: &[f64] = &[
 /// Batch size buckets.
 pub const BATCH_BUCKETS: &[f64] = &[1.0, 4.0, 16.0, 64.0, 256.0, 1024.0, 4096.0, 16384.0];
 
-impl Histogram {
-    /// An empty histogram.
-    #[must_use]
-    pub fn new(bounds: &'static [f64]) -> Self {
-        Self {
-            bounds,
-            counts: vec![0; bounds.len()],
-            sum: 0.0,
-            count: 0,
-        }
-    }
-    /// Records one observation.
-    pub fn observe(&mut self, v: f64) {
-        for (i, b) in self.bounds.iter().enumerate() {
-            if v <= *b {
-                self.counts[i] += 1;
-            }
-        }
-        self.sum += v;
-        self.count += 1;
-    }
-    fn render(&self, out: &mut String, name: &str, labels: &str) {
-        let sep = if labels.is_empty() { "" } else { "," };
-        for (b, c) in self.bounds.iter().zip(&self.counts) {
-            let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"{b}\"}} {c}");
-        }
-        let _ = writeln!(
-            out,
-            "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {}",
-            self.count
-        );
-        let l = if labels.is_empty() {
-            String::new()
-        } else {
-            format!("{{{labels}}}")
-        };
-        let _ = writeln!(out, "{name}_sum{l} {}", self.sum);
-        let _ = writeln!(out, "{name}_count{l} {}", self.count);
-    }
+/// The version and commit this binary was built from (`signet_build_info`).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The git commit of the build (`git rev-parse HEAD` at build time; `unknown` outside a
+/// checkout), recorded by `build.rs`.
+pub const COMMIT: &str = env!("SIGNET_GIT_COMMIT");
+
+/// Registers the process-wide series into `registry`: `signet_build_info{version,commit}` = 1
+/// and, on Linux, the `process_*` collector. Registering them a second time into the same
+/// registry (the CA and the log sharing one) is a no-op.
+///
+/// # Errors
+/// A registration error other than "already registered".
+pub fn register_process_metrics(registry: &Registry) -> prometheus::Result<()> {
+    let info = IntGaugeVec::new(
+        Opts::new(
+            "signet_build_info",
+            "The version and git commit Signet was built from (always 1).",
+        ),
+        &["version", "commit"],
+    )?;
+    info.with_label_values(&[VERSION, COMMIT]).set(1);
+    ignore_already_registered(registry.register(Box::new(info)))?;
+    #[cfg(target_os = "linux")]
+    ignore_already_registered(registry.register(Box::new(
+        prometheus::process_collector::ProcessCollector::for_self(),
+    )))?;
+    Ok(())
 }
 
-/// Counts and latencies of one route.
-#[derive(Debug, Clone)]
-struct RouteStats {
-    by_status: BTreeMap<u16, u64>,
-    latency: Histogram,
-}
-
-/// The log's metrics.
-#[derive(Debug)]
-pub struct Metrics {
-    /// Per route: request counts by status, and the latency histogram (one lock, and no
-    /// allocation once a route has been seen).
-    routes: Mutex<BTreeMap<String, RouteStats>>,
-    batch_size: Mutex<Histogram>,
-    commit_seconds: Mutex<Histogram>,
-    tree_size: AtomicU64,
-    added: AtomicU64,
-    duplicate: AtomicU64,
-    rejected: AtomicU64,
-    pushback: AtomicU64,
-    witness_failures: AtomicU64,
-}
-
-impl Default for Metrics {
-    fn default() -> Self {
-        Self {
-            routes: Mutex::new(BTreeMap::new()),
-            batch_size: Mutex::new(Histogram::new(BATCH_BUCKETS)),
-            commit_seconds: Mutex::new(Histogram::new(LATENCY_BUCKETS)),
-            tree_size: AtomicU64::new(0),
-            added: AtomicU64::new(0),
-            duplicate: AtomicU64::new(0),
-            rejected: AtomicU64::new(0),
-            pushback: AtomicU64::new(0),
-            witness_failures: AtomicU64::new(0),
-        }
+fn ignore_already_registered(r: prometheus::Result<()>) -> prometheus::Result<()> {
+    match r {
+        Err(prometheus::Error::AlreadyReg) => Ok(()),
+        other => other,
     }
 }
 
@@ -124,110 +75,168 @@ pub enum EntryResult {
     Pushback,
 }
 
+impl EntryResult {
+    /// Every outcome (each series exists from the start, at 0).
+    pub const ALL: [Self; 4] = [Self::Added, Self::Duplicate, Self::Rejected, Self::Pushback];
+
+    /// The `result` label value.
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Added => "added",
+            Self::Duplicate => "duplicate",
+            Self::Rejected => "rejected",
+            Self::Pushback => "pushback",
+        }
+    }
+}
+
+/// The log's metrics, registered in one [`Registry`].
+#[derive(Debug, Clone)]
+pub struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    request_seconds: HistogramVec,
+    queue_depth: IntGauge,
+    batch_size: Histogram,
+    commit_seconds: Histogram,
+    tree_size: IntGauge,
+    witness_failures: IntCounter,
+    entries: IntCounterVec,
+}
+
 impl Metrics {
+    /// The log's series in a registry of their own, with the process-wide series
+    /// ([`register_process_metrics`]).
+    ///
+    /// # Errors
+    /// A registration error (a programming error: the names and label sets are fixed).
+    pub fn standalone() -> prometheus::Result<Self> {
+        let registry = Registry::new();
+        register_process_metrics(&registry)?;
+        Self::new(registry)
+    }
+
+    /// Creates the log's series and registers them into `registry`.
+    ///
+    /// # Errors
+    /// If `registry` already holds series of these names.
+    pub fn new(registry: Registry) -> prometheus::Result<Self> {
+        let requests = IntCounterVec::new(
+            Opts::new(
+                "signet_log_http_requests_total",
+                "HTTP requests by route and status.",
+            ),
+            &["route", "status"],
+        )?;
+        let request_seconds = HistogramVec::new(
+            HistogramOpts::new(
+                "signet_log_http_request_duration_seconds",
+                "HTTP request latency.",
+            )
+            .buckets(LATENCY_BUCKETS.to_vec()),
+            &["route"],
+        )?;
+        let queue_depth = IntGauge::new(
+            "signet_log_queue_depth",
+            "Entries waiting for the sequencer.",
+        )?;
+        let batch_size = Histogram::with_opts(
+            HistogramOpts::new("signet_log_batch_size", "Entries per sequencer batch.")
+                .buckets(BATCH_BUCKETS.to_vec()),
+        )?;
+        let commit_seconds = Histogram::with_opts(
+            HistogramOpts::new(
+                "signet_log_batch_commit_seconds",
+                "Time to integrate, sign and sync one batch.",
+            )
+            .buckets(LATENCY_BUCKETS.to_vec()),
+        )?;
+        let tree_size = IntGauge::new(
+            "signet_log_tree_size",
+            "Leaves in the newest signed checkpoint.",
+        )?;
+        let witness_failures = IntCounter::new(
+            "signet_log_witness_failures_total",
+            "Checkpoints the witness quorum did not cosign in time.",
+        )?;
+        let entries = IntCounterVec::new(
+            Opts::new("signet_log_entries_total", "Submitted entries by outcome."),
+            &["result"],
+        )?;
+        for r in EntryResult::ALL {
+            entries.with_label_values(&[r.label()]);
+        }
+        registry.register(Box::new(requests.clone()))?;
+        registry.register(Box::new(request_seconds.clone()))?;
+        registry.register(Box::new(queue_depth.clone()))?;
+        registry.register(Box::new(batch_size.clone()))?;
+        registry.register(Box::new(commit_seconds.clone()))?;
+        registry.register(Box::new(tree_size.clone()))?;
+        registry.register(Box::new(witness_failures.clone()))?;
+        registry.register(Box::new(entries.clone()))?;
+        Ok(Self {
+            registry,
+            requests,
+            request_seconds,
+            queue_depth,
+            batch_size,
+            commit_seconds,
+            tree_size,
+            witness_failures,
+            entries,
+        })
+    }
+
+    /// The registry the series live in (another component, such as the CA in `signet serve`,
+    /// may register its own series here to be scraped with the log's).
+    #[must_use]
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
     /// Records one HTTP request.
     pub fn request(&self, route: &str, status: u16, seconds: f64) {
-        let Ok(mut m) = self.routes.lock() else {
-            return;
-        };
-        if !m.contains_key(route) {
-            m.insert(
-                route.to_string(),
-                RouteStats {
-                    by_status: BTreeMap::new(),
-                    latency: Histogram::new(LATENCY_BUCKETS),
-                },
-            );
-        }
-        if let Some(r) = m.get_mut(route) {
-            *r.by_status.entry(status).or_insert(0) += 1;
-            r.latency.observe(seconds);
-        }
+        // No allocation once a (route, status) series exists: the status text is the code's.
+        let code = axum::http::StatusCode::from_u16(status).ok();
+        let status = code
+            .as_ref()
+            .map_or("invalid", axum::http::StatusCode::as_str);
+        self.requests.with_label_values(&[route, status]).inc();
+        self.request_seconds
+            .with_label_values(&[route])
+            .observe(seconds);
     }
     /// Records one committed batch.
     pub fn batch(&self, size: usize, seconds: f64, tree_size: u64) {
-        if let Ok(mut h) = self.batch_size.lock() {
-            #[allow(clippy::cast_precision_loss)]
-            h.observe(size as f64);
-        }
-        if let Ok(mut h) = self.commit_seconds.lock() {
-            h.observe(seconds);
-        }
-        self.tree_size.store(tree_size, Ordering::Relaxed);
+        #[allow(clippy::cast_precision_loss)]
+        self.batch_size.observe(size as f64);
+        self.commit_seconds.observe(seconds);
+        self.set_tree_size(tree_size);
     }
     /// Sets the tree size gauge.
     pub fn set_tree_size(&self, size: u64) {
-        self.tree_size.store(size, Ordering::Relaxed);
+        self.tree_size.set(i64::try_from(size).unwrap_or(i64::MAX));
     }
     /// Counts a checkpoint the witness quorum did not cosign.
     pub fn witness_failure(&self) {
-        self.witness_failures.fetch_add(1, Ordering::Relaxed);
+        self.witness_failures.inc();
     }
     /// Counts an entry outcome.
     pub fn entry(&self, r: EntryResult) {
-        let c = match r {
-            EntryResult::Added => &self.added,
-            EntryResult::Duplicate => &self.duplicate,
-            EntryResult::Rejected => &self.rejected,
-            EntryResult::Pushback => &self.pushback,
-        };
-        c.fetch_add(1, Ordering::Relaxed);
+        self.entries.with_label_values(&[r.label()]).inc();
     }
 
-    /// Renders everything in the Prometheus text format.
+    /// Renders every series of the registry in the Prometheus text format, with the queue
+    /// depth read now.
     #[must_use]
     pub fn render(&self, queue_depth: usize) -> String {
-        let mut out = String::new();
-        out.push_str("# HELP signet_log_http_requests_total HTTP requests by route and status.\n# TYPE signet_log_http_requests_total counter\n");
-        let routes = self.routes.lock().map(|m| m.clone()).unwrap_or_default();
-        for (route, r) in &routes {
-            for (status, n) in &r.by_status {
-                let _ = writeln!(
-                    out,
-                    "signet_log_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}"
-                );
-            }
+        self.queue_depth
+            .set(i64::try_from(queue_depth).unwrap_or(i64::MAX));
+        let mut out = Vec::new();
+        if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut out) {
+            tracing::error!(error = %e, "encoding metrics");
         }
-        out.push_str("# HELP signet_log_http_request_duration_seconds HTTP request latency.\n# TYPE signet_log_http_request_duration_seconds histogram\n");
-        for (route, r) in &routes {
-            r.latency.render(
-                &mut out,
-                "signet_log_http_request_duration_seconds",
-                &format!("route=\"{route}\""),
-            );
-        }
-        let _ = writeln!(out, "# HELP signet_log_queue_depth Entries waiting for the sequencer.\n# TYPE signet_log_queue_depth gauge\nsignet_log_queue_depth {queue_depth}");
-        out.push_str("# HELP signet_log_batch_size Entries per sequencer batch.\n# TYPE signet_log_batch_size histogram\n");
-        if let Ok(h) = self.batch_size.lock() {
-            h.render(&mut out, "signet_log_batch_size", "");
-        }
-        out.push_str("# HELP signet_log_batch_commit_seconds Time to integrate, sign and sync one batch.\n# TYPE signet_log_batch_commit_seconds histogram\n");
-        if let Ok(h) = self.commit_seconds.lock() {
-            h.render(&mut out, "signet_log_batch_commit_seconds", "");
-        }
-        let _ = writeln!(
-            out,
-            "# HELP signet_log_tree_size Leaves in the newest signed checkpoint.\n# TYPE signet_log_tree_size gauge\nsignet_log_tree_size {}",
-            self.tree_size.load(Ordering::Relaxed)
-        );
-        let _ = writeln!(
-            out,
-            "# HELP signet_log_witness_failures_total Checkpoints the witness quorum did not cosign in time.\n# TYPE signet_log_witness_failures_total counter\nsignet_log_witness_failures_total {}",
-            self.witness_failures.load(Ordering::Relaxed)
-        );
-        out.push_str("# HELP signet_log_entries_total Submitted entries by outcome.\n# TYPE signet_log_entries_total counter\n");
-        for (name, c) in [
-            ("added", &self.added),
-            ("duplicate", &self.duplicate),
-            ("rejected", &self.rejected),
-            ("pushback", &self.pushback),
-        ] {
-            let _ = writeln!(
-                out,
-                "signet_log_entries_total{{result=\"{name}\"}} {}",
-                c.load(Ordering::Relaxed)
-            );
-        }
-        out
+        String::from_utf8(out).unwrap_or_default()
     }
 }

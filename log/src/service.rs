@@ -372,7 +372,10 @@ impl Log {
             None => Some(Arc::clone(&head)),
             Some(w) => initial_published(&db, &ident, w, &head)?.map(Arc::new),
         };
-        let metrics = Arc::new(Metrics::default());
+        let metrics = Arc::new(Metrics::standalone().map_err(|e| LogError::Internal {
+            what: "metrics registry",
+            reason: e.to_string(),
+        })?);
         let seq = Arc::new(Sequencer::new(
             db.clone(),
             Arc::clone(&ident),

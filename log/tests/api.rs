@@ -763,14 +763,69 @@ async fn tiles_checkpoint_and_bundles() {
             bodies[258].1.clone()
         ]
     );
-    // Metrics mention the routes and the tree size.
+    // Metrics (parsed as Prometheus text) count the routes and show the tree size, the
+    // batches, the queue, the build and the process.
     let (s, _, m) = call(&t.router, "GET", "/metrics", None).await;
     assert_eq!(s, StatusCode::OK);
-    let m = String::from_utf8(m).unwrap();
-    assert!(m.contains("signet_log_tree_size 300"), "{m}");
-    assert!(m.contains("route=\"/api/v1/log/entries\",status=\"201\"} 300"));
-    assert!(m.contains("signet_log_batch_size_count"));
-    assert!(m.contains("signet_log_queue_depth 0"));
+    let m = parse_metrics(std::str::from_utf8(&m).unwrap());
+    assert_eq!(metric(&m, "signet_log_tree_size", &[]), 300.0);
+    let entries = [("route", "/api/v1/log/entries"), ("status", "201")];
+    assert_eq!(
+        metric(&m, "signet_log_http_requests_total", &entries),
+        300.0
+    );
+    let post_route = [("route", "/api/v1/log/entries")];
+    assert_eq!(
+        metric(
+            &m,
+            "signet_log_http_request_duration_seconds_count",
+            &post_route
+        ),
+        300.0
+    );
+    assert_eq!(
+        metric_kind(&m, "signet_log_http_request_duration_seconds_count"),
+        "histogram"
+    );
+    assert_eq!(metric_kind(&m, "signet_log_http_requests_total"), "counter");
+    assert_eq!(
+        metric(&m, "signet_log_entries_total", &[("result", "added")]),
+        300.0
+    );
+    assert_eq!(
+        metric(&m, "signet_log_entries_total", &[("result", "rejected")]),
+        0.0
+    );
+    let batches = metric(&m, "signet_log_batch_size_count", &[]);
+    assert!(batches >= 1.0, "{batches} batches");
+    assert_eq!(metric(&m, "signet_log_batch_size_sum", &[]), 300.0);
+    assert_eq!(
+        metric(&m, "signet_log_batch_size_bucket", &[("le", "+Inf")]),
+        batches
+    );
+    assert_eq!(metric(&m, "signet_log_queue_depth", &[]), 0.0);
+    let tiles = [("route", "/tile/{*path}"), ("status", "200")];
+    assert_eq!(metric(&m, "signet_log_http_requests_total", &tiles), 6.0);
+    let missing = [("route", "/tile/{*path}"), ("status", "404")];
+    assert_eq!(metric(&m, "signet_log_http_requests_total", &missing), 6.0);
+    assert_eq!(
+        metric(
+            &m,
+            "signet_build_info",
+            &[
+                ("version", env!("CARGO_PKG_VERSION")),
+                ("commit", signet_log::metrics::COMMIT)
+            ]
+        ),
+        1.0
+    );
+    let commit = signet_log::metrics::COMMIT;
+    assert!(
+        commit.len() == 40 && commit.bytes().all(|b| b.is_ascii_hexdigit()),
+        "build.rs recorded no git commit: {commit:?}"
+    );
+    assert!(metric(&m, "process_resident_memory_bytes", &[]) > 0.0);
+    assert!(metric(&m, "process_start_time_seconds", &[]) > 1.6e9);
     let (s, _, _) = call(&t.router, "GET", "/healthz", None).await;
     assert_eq!(s, StatusCode::OK);
     let (s, _, _) = call(&t.router, "GET", "/readyz", None).await;

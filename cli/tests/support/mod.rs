@@ -9,6 +9,7 @@
     missing_docs
 )]
 
+pub mod metrics;
 pub mod registry;
 pub mod tlog;
 

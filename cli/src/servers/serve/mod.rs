@@ -443,7 +443,17 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             Arc::new(signet_ca::SystemClock),
         )
         .context("starting the CA")?;
-        router = router.merge(signet_ca::http::router(Arc::new(service)));
+        router = router.merge(match &log_handle {
+            // One scrape: the log's GET /metrics answers the CA's series too.
+            Some(log) => {
+                service
+                    .metrics()
+                    .register_into(log.metrics().registry())
+                    .context("registering the CA's metrics")?;
+                signet_ca::http::api_router(Arc::new(service))
+            }
+            None => signet_ca::http::router(Arc::new(service)),
+        });
         if !run_log {
             // The log's router brings these (and the JSON 404) when the log runs here too.
             router = router
