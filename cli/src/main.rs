@@ -74,8 +74,8 @@ fn probe(url: &str) -> anyhow::Result<std::process::ExitCode> {
 fn main() -> std::process::ExitCode {
     // One crypto stack: TLS (reqwest, axum-server) runs on aws-lc-rs, installed as the
     // process default before any client or server exists (docs/ARCHITECTURE.md, "Crypto
-    // stack"). An error only means a provider is already installed.
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    // stack").
+    signet_ca::install_crypto_provider();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve::run(args),
