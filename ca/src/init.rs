@@ -185,7 +185,7 @@ pub fn random_serial(rng: &dyn aws_lc_rs::rand::SecureRandom) -> Result<[u8; 20]
 
 /// `ca init` with file keys: generates both keys, creates the certificates and writes the
 /// files listed in the module docs into `dir` (created if missing). Both keys are encrypted
-/// with `password` (scrypt cost 2^`scrypt_log_n`).
+/// with `password` (scrypt `cost`; see [`signet_proto::keyfile`]).
 ///
 /// # Errors
 /// [`InitError`].
@@ -193,7 +193,7 @@ pub fn init_to_dir(
     dir: &Path,
     opts: &InitOptions,
     password: &[u8],
-    scrypt_log_n: u8,
+    cost: signet_proto::keyfile::ScryptCost,
 ) -> Result<CaCertificates, InitError> {
     std::fs::create_dir_all(dir).map_err(|e| InitError::Io {
         path: dir.to_path_buf(),
@@ -206,12 +206,12 @@ pub fn init_to_dir(
     let certs = build_ca_certificates(opts, root_key.clone(), inter_key.clone(), (&s1, &s2))?;
     write(
         &dir.join("root.key.enc.pem"),
-        &root_key.to_encrypted_pem(password, scrypt_log_n)?,
+        &root_key.to_encrypted_pem(password, cost)?,
         true,
     )?;
     write(
         &dir.join("intermediate.key.enc.pem"),
-        &inter_key.to_encrypted_pem(password, scrypt_log_n)?,
+        &inter_key.to_encrypted_pem(password, cost)?,
         true,
     )?;
     write(&dir.join("root.pem"), &pem_cert(&certs.root_der), false)?;

@@ -33,3 +33,12 @@ pub mod signer;
 
 /// The clock the CA reads (one trait for the log and the CA, defined in `signet-proto`).
 pub use signet_proto::clock::{Clock, FixedClock, SystemClock};
+
+/// Installs aws-lc-rs as the process's rustls crypto provider unless one is installed
+/// already. reqwest is built without a provider of its own (docs/ARCHITECTURE.md, "Crypto
+/// stack"), so every HTTP client this crate builds calls this first; binaries call it at
+/// startup for their own clients and TLS listeners.
+pub fn install_crypto_provider() {
+    // An error only means another provider was installed first: that one stays.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+}

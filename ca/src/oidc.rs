@@ -232,6 +232,7 @@ impl OidcVerifier {
     /// [`OidcError::Discovery`] if the HTTP client cannot be built, or a `jwks_file` cannot be
     /// read or is not a JWKS with at least one key (the reason names the file).
     pub fn new(config: &CaConfig, clock: Arc<dyn Clock>) -> Result<Self, OidcError> {
+        crate::install_crypto_provider();
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(std::time::Duration::from_secs(10))

@@ -73,6 +73,7 @@ impl HttpSctSource {
     /// # Errors
     /// [`SctSourceError::Http`] if the HTTP client cannot be built.
     pub fn new(base_url: &str, timeout: Duration) -> Result<Self, SctSourceError> {
+        crate::install_crypto_provider();
         let client = reqwest::Client::builder()
             .timeout(timeout)
             // The configured log answers itself; a redirect would send the chain elsewhere.

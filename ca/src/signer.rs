@@ -5,20 +5,12 @@
 //! `SigningKey`, so rcgen builds the TBS and the signature happens wherever the key lives
 //! (for PKCS#11, inside the token: the private key is never extracted).
 //!
-//! # Encrypted key file format (`SIGNET ENCRYPTED PRIVATE KEY`)
+//! # Encrypted key file format
 //!
-//! A PEM block with label `SIGNET ENCRYPTED PRIVATE KEY` whose content is:
-//!
-//! ```text
-//! magic   "SGNK1\0"          6 bytes
-//! log_n   u8                 scrypt cost (N = 2^log_n)
-//! r       u32 big-endian     scrypt block size
-//! p       u32 big-endian     scrypt parallelism
-//! salt    16 bytes           random
-//! nonce   12 bytes           random
-//! ct      rest               AES-256-GCM(key = scrypt(password, salt, N, r, p, 32),
-//!                                        nonce, aad = all the bytes above, pt = PKCS#8 DER)
-//! ```
+//! File keys are stored as standard encrypted PKCS#8 (`ENCRYPTED PRIVATE KEY`, PBES2 with
+//! scrypt and AES-256-CBC), written and read by [`signet_proto::keyfile`], the format the
+//! client's keys use too; `openssl pkey -in root.key.enc.pem` reads them with the password.
+//! Keys in the CA's former `SIGNET ENCRYPTED PRIVATE KEY` format still load.
 //!
 //! The password comes from an environment variable or a file ([`PasswordSource`]); a
 //! trailing newline in the file is ignored.
@@ -29,9 +21,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
 use aws_lc_rs::digest;
-use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{
     EcdsaKeyPair, KeyPair as _, ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P384_SHA384_ASN1_SIGNING,
 };
@@ -40,10 +31,7 @@ use cryptoki::mechanism::Mechanism;
 use cryptoki::object::{Attribute, AttributeType, KeyType, ObjectClass, ObjectHandle};
 use cryptoki::session::{Session, UserType};
 use cryptoki::types::AuthPin;
-
-/// PEM label of the encrypted key file.
-pub const ENCRYPTED_KEY_PEM_LABEL: &str = "SIGNET ENCRYPTED PRIVATE KEY";
-const MAGIC: &[u8; 6] = b"SGNK1\0";
+use signet_proto::keyfile::{self, KeyFileError, ScryptCost};
 
 /// Signer errors.
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +46,9 @@ pub enum SignerError {
     /// The encrypted key did not decrypt (wrong password or corrupted file).
     #[error("key file does not decrypt (wrong password?)")]
     Decrypt,
+    /// The encrypted key file is malformed, of an unknown kind or too costly to derive.
+    #[error("key file: {0}")]
+    KeyFile(KeyFileError),
     /// Reading the password failed.
     #[error("password source {source_name}: {reason}")]
     Password {
@@ -246,101 +237,32 @@ impl FileSigner {
         })
     }
 
-    /// Decrypts a `SIGNET ENCRYPTED PRIVATE KEY` PEM (format in the module docs).
+    /// Decrypts an encrypted key file: encrypted PKCS#8 or the CA's former
+    /// `SIGNET ENCRYPTED PRIVATE KEY` (see [`signet_proto::keyfile`]).
     ///
     /// # Errors
-    /// [`SignerError::BadKey`] for a malformed file, [`SignerError::Decrypt`] for a wrong
-    /// password.
+    /// [`SignerError::Decrypt`] for a wrong password, [`SignerError::KeyFile`] for a
+    /// malformed file, [`SignerError::BadKey`] for a key that is not P-256/P-384 ECDSA.
     pub fn from_encrypted_pem(pem_text: &str, password: &[u8]) -> Result<Self, SignerError> {
-        let bad = |reason: &str| SignerError::BadKey {
-            reason: reason.to_owned(),
-        };
-        let block = pem::parse(pem_text).map_err(|_| bad("not PEM"))?;
-        if block.tag() != ENCRYPTED_KEY_PEM_LABEL {
-            return Err(bad("wrong PEM label"));
-        }
-        let data = block.contents();
-        let header_len = 6 + 1 + 4 + 4 + 16 + 12;
-        if data.len() < header_len + 16 || &data[..6] != MAGIC {
-            return Err(bad("bad header"));
-        }
-        let log_n = data[6];
-        let r = u32::from_be_bytes([data[7], data[8], data[9], data[10]]);
-        let p = u32::from_be_bytes([data[11], data[12], data[13], data[14]]);
-        let salt = &data[15..31];
-        let mut nonce = [0u8; 12];
-        nonce.copy_from_slice(&data[31..43]);
-        let key = derive_key(password, salt, log_n, r, p)?;
-        let mut buf = data[header_len..].to_vec();
-        let pt = key
-            .open_in_place(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(&data[..header_len]),
-                &mut buf,
-            )
-            .map_err(|_| SignerError::Decrypt)?;
-        Self::from_pkcs8_der(pt)
+        let (der, _format) = keyfile::decrypt_pem(pem_text, password).map_err(|e| match e {
+            KeyFileError::WrongPassword => SignerError::Decrypt,
+            other => SignerError::KeyFile(other),
+        })?;
+        Self::from_pkcs8_der(&der)
     }
 
-    /// Encrypts this key into the `SIGNET ENCRYPTED PRIVATE KEY` PEM format with scrypt
-    /// cost `2^log_n` (15 is a sensible default), r = 8, p = 1.
+    /// Encrypts this key as an `ENCRYPTED PRIVATE KEY` PEM (PBES2, scrypt with `cost`,
+    /// AES-256-CBC); [`ScryptCost::DEFAULT`] is the cost for real keys.
     ///
     /// # Errors
-    /// [`SignerError::BadKey`] if the parameters are invalid or randomness fails.
-    pub fn to_encrypted_pem(&self, password: &[u8], log_n: u8) -> Result<String, SignerError> {
-        let (r, p) = (8u32, 1u32);
-        let mut salt = [0u8; 16];
-        let mut nonce = [0u8; 12];
-        self.rng
-            .fill(&mut salt)
-            .and_then(|()| self.rng.fill(&mut nonce))
-            .map_err(|_| SignerError::BadKey {
-                reason: "randomness failed".to_owned(),
-            })?;
-        let key = derive_key(password, &salt, log_n, r, p)?;
-        let mut header = MAGIC.to_vec();
-        header.push(log_n);
-        header.extend_from_slice(&r.to_be_bytes());
-        header.extend_from_slice(&p.to_be_bytes());
-        header.extend_from_slice(&salt);
-        header.extend_from_slice(&nonce);
-        let mut buf = self.pkcs8.clone();
-        key.seal_in_place_append_tag(
-            Nonce::assume_unique_for_key(nonce),
-            Aad::from(&header),
-            &mut buf,
-        )
-        .map_err(|_| SignerError::BadKey {
-            reason: "encryption failed".to_owned(),
-        })?;
-        header.extend_from_slice(&buf);
-        Ok(pem::encode(&pem::Pem::new(ENCRYPTED_KEY_PEM_LABEL, header)))
+    /// [`SignerError::KeyFile`] if randomness or encryption fails.
+    pub fn to_encrypted_pem(
+        &self,
+        password: &[u8],
+        cost: ScryptCost,
+    ) -> Result<String, SignerError> {
+        keyfile::encrypt_pem(&self.pkcs8, password, cost, &self.rng).map_err(SignerError::KeyFile)
     }
-}
-
-fn derive_key(
-    password: &[u8],
-    salt: &[u8],
-    log_n: u8,
-    r: u32,
-    p: u32,
-) -> Result<LessSafeKey, SignerError> {
-    if !(10..=22).contains(&log_n) || r == 0 || r > 32 || p == 0 || p > 16 {
-        return Err(SignerError::BadKey {
-            reason: "scrypt parameters out of range".to_owned(),
-        });
-    }
-    let params = scrypt::Params::new(log_n, r, p, 32).map_err(|_| SignerError::BadKey {
-        reason: "scrypt parameters invalid".to_owned(),
-    })?;
-    let mut out = [0u8; 32];
-    scrypt::scrypt(password, salt, &params, &mut out).map_err(|_| SignerError::BadKey {
-        reason: "scrypt failed".to_owned(),
-    })?;
-    let unbound = UnboundKey::new(&AES_256_GCM, &out).map_err(|_| SignerError::BadKey {
-        reason: "AEAD key".to_owned(),
-    })?;
-    Ok(LessSafeKey::new(unbound))
 }
 
 impl CaSigner for FileSigner {

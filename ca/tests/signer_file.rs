@@ -5,6 +5,7 @@ use signet_ca::init::{init_to_dir, InitOptions};
 use signet_ca::signer::{
     load_encrypted_key, CaCurve, CaSigner, FileSigner, PasswordSource, SignerError,
 };
+use signet_proto::keyfile::ScryptCost;
 use signet_proto::keys::PublicKey;
 use x509_parser::prelude::*;
 
@@ -12,15 +13,18 @@ use x509_parser::prelude::*;
 fn encrypted_pem_roundtrip_and_wrong_password() {
     for curve in [CaCurve::P256, CaCurve::P384] {
         let k = FileSigner::generate(curve).unwrap();
-        let pem_text = k.to_encrypted_pem(b"correct horse", 10).unwrap();
-        assert!(pem_text.starts_with("-----BEGIN SIGNET ENCRYPTED PRIVATE KEY-----"));
+        let pem_text = k
+            .to_encrypted_pem(b"correct horse", ScryptCost::TEST_ONLY)
+            .unwrap();
+        assert!(pem_text.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
         let back = FileSigner::from_encrypted_pem(&pem_text, b"correct horse").unwrap();
         assert_eq!(back.spki_der(), k.spki_der());
         assert!(matches!(
             FileSigner::from_encrypted_pem(&pem_text, b"wrong"),
             Err(SignerError::Decrypt)
         ));
-        // A flipped ciphertext byte is detected by the AEAD.
+        // A flipped byte in the last ciphertext block garbles the padding or the public key
+        // at the end of the PKCS#8 (PBES2's CBC has no MAC; the key check catches the rest).
         let block = ::pem::parse(&pem_text).unwrap();
         let mut bytes = block.contents().to_vec();
         let n = bytes.len() - 3;
@@ -28,7 +32,7 @@ fn encrypted_pem_roundtrip_and_wrong_password() {
         let tampered = ::pem::encode(&::pem::Pem::new(block.tag(), bytes));
         assert!(matches!(
             FileSigner::from_encrypted_pem(&tampered, b"correct horse"),
-            Err(SignerError::Decrypt)
+            Err(SignerError::Decrypt | SignerError::BadKey { .. })
         ));
         // Signatures verify under the SPKI.
         let sig = back.sign(b"msg").unwrap();
@@ -43,7 +47,7 @@ fn encrypted_pem_roundtrip_and_wrong_password() {
 fn ca_init_writes_a_valid_chain_and_loadable_keys() {
     let dir = tempfile::tempdir().unwrap();
     let opts = InitOptions::new(CaCurve::P384, "Signet", "signet", 1_700_000_000);
-    let certs = init_to_dir(dir.path(), &opts, b"pw", 10).unwrap();
+    let certs = init_to_dir(dir.path(), &opts, b"pw", ScryptCost::TEST_ONLY).unwrap();
     let chain = std::fs::read_to_string(dir.path().join("chain.pem")).unwrap();
     let blocks = ::pem::parse_many(&chain).unwrap();
     assert_eq!(blocks.len(), 2);
@@ -111,4 +115,21 @@ fn raw_signature_to_der() {
     assert_eq!(&der[..5], &[0x30, 0x26, 0x02, 0x02, 0x00]); // 4 + 34 content bytes
     assert_eq!(der[5], 0x80);
     assert_eq!(&der[6..8], &[0x02, 0x20]);
+}
+
+/// Keys written by the CA's former format (`SIGNET ENCRYPTED PRIVATE KEY`, testdata/keys) load.
+#[test]
+fn former_format_keys_still_load() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/keys");
+    for (name, curve) in [("ca-v1-p256", CaCurve::P256), ("ca-v1-p384", CaCurve::P384)] {
+        let text = std::fs::read_to_string(dir.join(format!("{name}.key"))).unwrap();
+        let public = std::fs::read_to_string(dir.join(format!("{name}.pub"))).unwrap();
+        let k = FileSigner::from_encrypted_pem(&text, b"signet-test-vector").unwrap();
+        assert_eq!(k.curve(), curve);
+        assert_eq!(k.spki_der(), ::pem::parse(public).unwrap().contents());
+        assert!(matches!(
+            FileSigner::from_encrypted_pem(&text, b"wrong"),
+            Err(SignerError::Decrypt)
+        ));
+    }
 }

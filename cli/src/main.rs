@@ -78,6 +78,10 @@ fn probe(url: &str) -> anyhow::Result<std::process::ExitCode> {
 }
 
 fn main() -> std::process::ExitCode {
+    // One crypto stack: TLS (reqwest, axum-server) runs on aws-lc-rs, installed as the
+    // process default before any client or server exists (docs/ARCHITECTURE.md, "Crypto
+    // stack").
+    signet_ca::install_crypto_provider();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => servers::serve::run(args),

@@ -11,6 +11,8 @@
 //! * [`merkle`]: RFC 6962 / RFC 9162 hashing, inclusion and consistency proofs.
 //! * [`tiles`]: C2SP tlog-tiles paths, entry bundles and tile integration.
 //! * [`keys`]: PKIX public keys and signature verification.
+//! * [`keyfile`]: password-encrypted private-key files (encrypted PKCS#8 with PBES2/scrypt,
+//!   readable by OpenSSL; and Signet's two older formats).
 //! * [`note`]: C2SP signed-note, Rekor-style ECDSA note signatures and tlog-cosignature.
 //! * [`checkpoint`]: C2SP tlog-checkpoint.
 //! * [`jcs`]: RFC 8785 JSON canonicalization.
@@ -35,6 +37,7 @@ pub mod checkpoint;
 pub mod clock;
 pub mod fulcio;
 pub mod jcs;
+pub mod keyfile;
 pub mod keys;
 pub mod merkle;
 pub mod note;

@@ -1,69 +1,35 @@
 //! Encrypted signing keys for keyed mode (`signet generate-key-pair`, `sign --key`).
 //!
-//! The private key is an ECDSA P-256 key in PKCS#8 v1 DER, encrypted with a key derived from a
-//! password by scrypt (RFC 7914) and sealed with ChaCha20-Poly1305 (RFC 8439). It is written as
-//! PEM with RFC 1421-style headers that name every parameter:
-//!
-//! ```text
-//! -----BEGIN ENCRYPTED SIGNET PRIVATE KEY-----
-//! Version: 1
-//! KDF: scrypt
-//! KDF-Params: log_n=15,r=8,p=1
-//! Salt: <base64, 16 bytes>
-//! Cipher: chacha20-poly1305
-//! Nonce: <base64, 12 bytes>
-//!
-//! <base64 of ciphertext || 16-byte tag, over the PKCS#8 DER>
-//! -----END ENCRYPTED SIGNET PRIVATE KEY-----
-//! ```
-//!
-//! The AEAD's associated data is the header block exactly as written (`Name: value\n` lines in
-//! the order above), so changing a parameter makes decryption fail instead of silently deriving
-//! another key. The public key is a plain `PUBLIC KEY` PEM (SPKI DER). The format is Signet's
-//! own: it does not read cosign's or OpenSSL's encrypted keys.
+//! The private key is an ECDSA P-256 key stored as standard encrypted PKCS#8
+//! (`-----BEGIN ENCRYPTED PRIVATE KEY-----`, PBES2 with scrypt and AES-256-CBC), written and
+//! read by [`signet_proto::keyfile`], the same format as the CA's keys: `openssl pkey -in
+//! signet.key` reads it with the password, and keys encrypted by `openssl pkcs8 -topk8 -v2
+//! aes-256-cbc [-scrypt]` load here. Keys in the client's former `ENCRYPTED SIGNET PRIVATE KEY`
+//! format (scrypt and ChaCha20-Poly1305) still load. The public key is a plain `PUBLIC KEY`
+//! PEM (SPKI DER).
 
 use std::path::Path;
 
-use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, CHACHA20_POLY1305};
 use aws_lc_rs::encoding::AsDer;
-use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_ASN1_SIGNING};
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine as _;
+use signet_proto::keyfile::{self, KeyFileError, ScryptCost};
 
-/// PEM label of the encrypted private key.
-pub(crate) const ENCRYPTED_KEY_LABEL: &str = "ENCRYPTED SIGNET PRIVATE KEY";
 /// PEM label of the public key (SPKI).
 pub(crate) const PUBLIC_KEY_LABEL: &str = "PUBLIC KEY";
-
-/// scrypt cost used for new keys: N = 2^15, r = 8, p = 1 (about 32 MiB, ~0.1 s).
-const DEFAULT_LOG_N: u8 = 15;
-const DEFAULT_R: u32 = 8;
-const DEFAULT_P: u32 = 1;
-/// Upper bound on the cost we accept when reading a key (guards against memory exhaustion).
-const MAX_LOG_N: u8 = 20;
 
 /// Errors of key generation, encryption and decryption.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub(crate) enum KeyError {
-    /// The PEM text could not be parsed or has the wrong label.
-    #[error("not an encrypted Signet private key: {reason}")]
-    Format {
-        /// Why the file was rejected.
-        reason: String,
-    },
-    /// A header is missing or malformed.
-    #[error("encrypted key header {name:?} is missing or invalid")]
-    Header {
-        /// The header name.
-        name: &'static str,
-    },
+    /// The key file is malformed, of another kind, or its encryption is unsupported.
+    #[error("{0}")]
+    File(KeyFileError),
     /// The password is wrong or the file was modified.
     #[error("cannot decrypt the private key: wrong password or modified key file")]
     Decrypt,
     /// The decrypted key is not a P-256 PKCS#8 key.
-    #[error("decrypted key is not an ECDSA P-256 PKCS#8 key")]
+    #[error("decrypted key is not an ECDSA P-256 PKCS#8 key (keyed signing uses P-256)")]
     KeyRejected,
     /// The crypto library failed.
     #[error("crypto failure: {what}")]
@@ -71,6 +37,15 @@ pub(crate) enum KeyError {
         /// The operation that failed.
         what: &'static str,
     },
+}
+
+impl From<KeyFileError> for KeyError {
+    fn from(e: KeyFileError) -> Self {
+        match e {
+            KeyFileError::WrongPassword => Self::Decrypt,
+            other => Self::File(other),
+        }
+    }
 }
 
 /// A freshly generated key pair, PEM encoded.
@@ -83,10 +58,10 @@ pub(crate) struct GeneratedKeyPair {
 
 /// Generates a P-256 key pair and encrypts the private key under `password`.
 pub(crate) fn generate(password: &[u8]) -> Result<GeneratedKeyPair, KeyError> {
-    generate_with_cost(password, DEFAULT_LOG_N)
+    generate_with_cost(password, ScryptCost::DEFAULT)
 }
 
-fn generate_with_cost(password: &[u8], log_n: u8) -> Result<GeneratedKeyPair, KeyError> {
+fn generate_with_cost(password: &[u8], cost: ScryptCost) -> Result<GeneratedKeyPair, KeyError> {
     let key =
         EcdsaKeyPair::generate(&ECDSA_P256_SHA256_ASN1_SIGNING).map_err(|_| KeyError::Crypto {
             what: "generate key",
@@ -94,7 +69,7 @@ fn generate_with_cost(password: &[u8], log_n: u8) -> Result<GeneratedKeyPair, Ke
     let pkcs8 = key.to_pkcs8v1().map_err(|_| KeyError::Crypto {
         what: "export PKCS#8",
     })?;
-    let private_pem = encrypt_pkcs8(pkcs8.as_ref(), password, log_n)?;
+    let private_pem = keyfile::encrypt_pem(pkcs8.as_ref(), password, cost, &SystemRandom::new())?;
     let public_pem = public_key_pem(&key)?;
     Ok(GeneratedKeyPair {
         private_pem,
@@ -119,153 +94,11 @@ pub(crate) fn public_key_pem(key: &EcdsaKeyPair) -> Result<String, KeyError> {
     ))
 }
 
-fn derive_key(
-    password: &[u8],
-    salt: &[u8],
-    log_n: u8,
-    r: u32,
-    p: u32,
-) -> Result<[u8; 32], KeyError> {
-    let params = scrypt::Params::new(log_n, r, p, 32)
-        .map_err(|_| KeyError::Header { name: "KDF-Params" })?;
-    let mut out = [0u8; 32];
-    scrypt::scrypt(password, salt, &params, &mut out)
-        .map_err(|_| KeyError::Crypto { what: "scrypt" })?;
-    Ok(out)
-}
-
-fn header_block(
-    log_n: u8,
-    r: u32,
-    p: u32,
-    salt: &[u8],
-    nonce: &[u8],
-) -> Vec<(&'static str, String)> {
-    vec![
-        ("Version", "1".to_owned()),
-        ("KDF", "scrypt".to_owned()),
-        ("KDF-Params", format!("log_n={log_n},r={r},p={p}")),
-        ("Salt", B64.encode(salt)),
-        ("Cipher", "chacha20-poly1305".to_owned()),
-        ("Nonce", B64.encode(nonce)),
-    ]
-}
-
-fn aad_of(headers: &[(&'static str, String)]) -> Vec<u8> {
-    let mut aad = Vec::new();
-    for (name, value) in headers {
-        aad.extend_from_slice(format!("{name}: {value}\n").as_bytes());
-    }
-    aad
-}
-
-fn encrypt_pkcs8(pkcs8: &[u8], password: &[u8], log_n: u8) -> Result<String, KeyError> {
-    let rng = SystemRandom::new();
-    let mut salt = [0u8; 16];
-    let mut nonce = [0u8; 12];
-    rng.fill(&mut salt).map_err(|_| KeyError::Crypto {
-        what: "random salt",
-    })?;
-    rng.fill(&mut nonce).map_err(|_| KeyError::Crypto {
-        what: "random nonce",
-    })?;
-    let key = derive_key(password, &salt, log_n, DEFAULT_R, DEFAULT_P)?;
-    let headers = header_block(log_n, DEFAULT_R, DEFAULT_P, &salt, &nonce);
-    let aad = aad_of(&headers);
-    let sealing = LessSafeKey::new(
-        UnboundKey::new(&CHACHA20_POLY1305, &key)
-            .map_err(|_| KeyError::Crypto { what: "aead key" })?,
-    );
-    let mut buf = pkcs8.to_vec();
-    sealing
-        .seal_in_place_append_tag(
-            Nonce::assume_unique_for_key(nonce),
-            Aad::from(&aad[..]),
-            &mut buf,
-        )
-        .map_err(|_| KeyError::Crypto { what: "seal" })?;
-    let mut p = pem::Pem::new(ENCRYPTED_KEY_LABEL, buf);
-    for (name, value) in &headers {
-        p.headers_mut()
-            .add(name, value)
-            .map_err(|_| KeyError::Crypto { what: "pem header" })?;
-    }
-    Ok(pem::encode_config(
-        &p,
-        pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
-    ))
-}
-
-fn header<'a>(p: &'a pem::Pem, name: &'static str) -> Result<&'a str, KeyError> {
-    p.headers().get(name).ok_or(KeyError::Header { name })
-}
-
-fn decode_fixed<const N: usize>(value: &str, name: &'static str) -> Result<[u8; N], KeyError> {
-    let raw = B64
-        .decode(value.trim())
-        .map_err(|_| KeyError::Header { name })?;
-    <[u8; N]>::try_from(raw.as_slice()).map_err(|_| KeyError::Header { name })
-}
-
-fn parse_params(value: &str) -> Result<(u8, u32, u32), KeyError> {
-    const NAME: &str = "KDF-Params";
-    let (mut log_n, mut r, mut p) = (None, None, None);
-    for part in value.split(',') {
-        let (k, v) = part
-            .trim()
-            .split_once('=')
-            .ok_or(KeyError::Header { name: NAME })?;
-        match k {
-            "log_n" => log_n = v.parse::<u8>().ok(),
-            "r" => r = v.parse::<u32>().ok(),
-            "p" => p = v.parse::<u32>().ok(),
-            _ => return Err(KeyError::Header { name: NAME }),
-        }
-    }
-    match (log_n, r, p) {
-        (Some(n), Some(r), Some(p)) if n <= MAX_LOG_N && r <= 32 && p <= 16 => Ok((n, r, p)),
-        _ => Err(KeyError::Header { name: NAME }),
-    }
-}
-
-/// Decrypts an encrypted private key PEM with `password` into a signing key pair.
+/// Decrypts an encrypted private key PEM (any format [`signet_proto::keyfile`] reads) with
+/// `password` into a P-256 signing key pair.
 pub(crate) fn decrypt(pem_text: &str, password: &[u8]) -> Result<EcdsaKeyPair, KeyError> {
-    let p = pem::parse(pem_text).map_err(|e| KeyError::Format {
-        reason: e.to_string(),
-    })?;
-    if p.tag() != ENCRYPTED_KEY_LABEL {
-        return Err(KeyError::Format {
-            reason: format!("PEM label is {:?}, want {ENCRYPTED_KEY_LABEL:?}", p.tag()),
-        });
-    }
-    if header(&p, "Version")? != "1" {
-        return Err(KeyError::Header { name: "Version" });
-    }
-    if header(&p, "KDF")? != "scrypt" {
-        return Err(KeyError::Header { name: "KDF" });
-    }
-    if header(&p, "Cipher")? != "chacha20-poly1305" {
-        return Err(KeyError::Header { name: "Cipher" });
-    }
-    let (log_n, r, pp) = parse_params(header(&p, "KDF-Params")?)?;
-    let salt: [u8; 16] = decode_fixed(header(&p, "Salt")?, "Salt")?;
-    let nonce: [u8; 12] = decode_fixed(header(&p, "Nonce")?, "Nonce")?;
-    let headers = header_block(log_n, r, pp, &salt, &nonce);
-    let aad = aad_of(&headers);
-    let key = derive_key(password, &salt, log_n, r, pp)?;
-    let opening = LessSafeKey::new(
-        UnboundKey::new(&CHACHA20_POLY1305, &key)
-            .map_err(|_| KeyError::Crypto { what: "aead key" })?,
-    );
-    let mut buf = p.contents().to_vec();
-    let plain = opening
-        .open_in_place(
-            Nonce::assume_unique_for_key(nonce),
-            Aad::from(&aad[..]),
-            &mut buf,
-        )
-        .map_err(|_| KeyError::Decrypt)?;
-    EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, plain)
+    let (der, _format) = keyfile::decrypt_pem(pem_text, password)?;
+    EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &der)
         .map_err(|_| KeyError::KeyRejected)
 }
 
@@ -321,14 +154,13 @@ mod tests {
 
     #[test]
     fn round_trip_signs_with_the_same_key() {
-        let kp = generate_with_cost(b"correct horse", 10).unwrap();
+        let kp = generate_with_cost(b"correct horse", ScryptCost::TEST_ONLY).unwrap();
         assert!(kp
             .private_pem
-            .starts_with("-----BEGIN ENCRYPTED SIGNET PRIVATE KEY-----\nVersion: 1\n"));
+            .starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----\n"));
         let key = decrypt(&kp.private_pem, b"correct horse").unwrap();
         let sig = key.sign(&SystemRandom::new(), b"message").unwrap();
         let spki = pem::parse(&kp.public_pem).unwrap();
-        // The public key PEM is SPKI; verify via the raw point of the decrypted key.
         assert_eq!(spki.contents(), public_key_der(&key).unwrap().as_slice());
         UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, key.public_key().as_ref())
             .verify(b"message", sig.as_ref())
@@ -337,7 +169,7 @@ mod tests {
 
     #[test]
     fn wrong_password_is_rejected() {
-        let kp = generate_with_cost(b"right", 10).unwrap();
+        let kp = generate_with_cost(b"right", ScryptCost::TEST_ONLY).unwrap();
         assert!(matches!(
             decrypt(&kp.private_pem, b"wrong"),
             Err(KeyError::Decrypt)
@@ -345,25 +177,29 @@ mod tests {
     }
 
     #[test]
-    fn modified_header_is_rejected() {
-        let kp = generate_with_cost(b"pw", 10).unwrap();
-        let tampered = kp.private_pem.replace("log_n=10", "log_n=11");
-        assert!(matches!(decrypt(&tampered, b"pw"), Err(KeyError::Decrypt)));
-        let tampered = kp
-            .private_pem
-            .replace("Cipher: chacha20-poly1305", "Cipher: aes");
-        assert!(matches!(
-            decrypt(&tampered, b"pw"),
-            Err(KeyError::Header { name: "Cipher" })
-        ));
+    fn former_client_format_still_loads() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/keys");
+        let text = std::fs::read_to_string(dir.join("client-v1.key")).unwrap();
+        let public = std::fs::read_to_string(dir.join("client-v1.pub")).unwrap();
+        let key = decrypt(&text, b"signet-test-vector").unwrap();
+        assert_eq!(
+            public_key_der(&key).unwrap(),
+            pem::parse(public).unwrap().contents()
+        );
     }
 
     #[test]
-    fn wrong_label_is_rejected() {
-        let kp = generate_with_cost(b"pw", 10).unwrap();
+    fn wrong_label_and_p384_keys_are_rejected() {
+        let kp = generate_with_cost(b"pw", ScryptCost::TEST_ONLY).unwrap();
         assert!(matches!(
             decrypt(&kp.public_pem, b"pw"),
-            Err(KeyError::Format { .. })
+            Err(KeyError::File(KeyFileError::UnknownLabel { .. }))
+        ));
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/keys");
+        let p384 = std::fs::read_to_string(dir.join("ca-v1-p384.key")).unwrap();
+        assert!(matches!(
+            decrypt(&p384, b"signet-test-vector"),
+            Err(KeyError::KeyRejected)
         ));
     }
 }

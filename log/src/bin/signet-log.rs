@@ -20,6 +20,10 @@ use signet_log::LogConfig;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> anyhow::Result<()> {
+    // One crypto stack: TLS (reqwest, axum-server) runs on aws-lc-rs, installed as the
+    // process default before any client or server exists (docs/ARCHITECTURE.md, "Crypto
+    // stack"). An error only means a provider is already installed.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let mut args = std::env::args().skip(1);
     let cmd = args.next().unwrap_or_default();
     let mut cfg = LogConfig::default();

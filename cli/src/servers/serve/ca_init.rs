@@ -66,8 +66,13 @@ pub(crate) fn run(args: CaInitArgs) -> anyhow::Result<std::process::ExitCode> {
     let not_before = i64::try_from(not_before)? - 60;
     let opts =
         signet_ca::init::InitOptions::new(curve, &args.organization, &args.common_name, not_before);
-    signet_ca::init::init_to_dir(&args.dir, &opts, &password, 15)
-        .with_context(|| format!("creating the CA in {}", args.dir.display()))?;
+    signet_ca::init::init_to_dir(
+        &args.dir,
+        &opts,
+        &password,
+        signet_proto::keyfile::ScryptCost::DEFAULT,
+    )
+    .with_context(|| format!("creating the CA in {}", args.dir.display()))?;
     println!(
         "CA created in {}: chain.pem (intermediate, root), intermediate.key.enc.pem, \
          root.key.enc.pem (keep the root key offline)",

@@ -193,8 +193,13 @@ fn load_ca(config: &Config, created: i64) -> anyhow::Result<CaMaterial> {
                 let opts =
                     signet_ca::init::InitOptions::new(CaCurve::P256, "Signet", "signet", created);
                 let password = PasswordSource::File(password_path.clone()).read()?;
-                signet_ca::init::init_to_dir(&dir, &opts, &password, 15)
-                    .context("creating the CA root and intermediate")?;
+                signet_ca::init::init_to_dir(
+                    &dir,
+                    &opts,
+                    &password,
+                    signet_proto::keyfile::ScryptCost::DEFAULT,
+                )
+                .context("creating the CA root and intermediate")?;
                 tracing::info!(dir = %dir.display(), "generated a CA root and intermediate");
             }
             let signer = load_encrypted_key(
