@@ -476,7 +476,7 @@ mod tests {
     const REKOR_DSSE: &[u8] = include_bytes!("../../testdata/sigstore/rekor/dsse_proposed.json");
     /// `{"chain":["<b64 precertificate>"]}`: an OpenSSL precertificate with a critical poison
     /// extension, SAN alice@example.com and a .1.1 issuer extension.
-    const PRECERT_CHAIN: &[u8] = include_bytes!("../fuzz/corpus/ct_chain/precert-only");
+    const PRECERT_CHAIN: &[u8] = include_bytes!("../../fuzz/corpus/ct_chain/precert-only");
 
     const ISSUER: &str = "http://127.0.0.1:8080/default";
     // notBefore values, as `openssl x509 -noout -startdate` prints them.
@@ -680,9 +680,9 @@ mod tests {
 
     /// intoto 0.0.2 as sigstore-js submits it and as the Signet log stores it (certificate for
     /// alice@example.com, issuer http://127.0.0.1:39553, notBefore Nov 29 02:08:46 2026 GMT).
-    const INTOTO_STORED: &[u8] = include_bytes!("../fuzz/fixtures/intoto_stored_body.json");
+    const INTOTO_STORED: &[u8] = include_bytes!("../../fuzz/fixtures/intoto_stored_body.json");
     const INTOTO_PROPOSED: &[u8] =
-        include_bytes!("../fuzz/fixtures/intoto_sigstore_js_proposed.json");
+        include_bytes!("../../fuzz/fixtures/intoto_sigstore_js_proposed.json");
     const INTOTO_PAYLOAD_HASH: &str =
         "696255e5d18b910b564cb89fe122c1f16aa9ac0f724c43367f980910a7ab7b0e";
 

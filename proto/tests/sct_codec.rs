@@ -282,7 +282,7 @@ fn tbs_rewrite_refuses_non_tbs_input() {
     assert!(sct::tbs_without_extensions(&empty_tbs, &[]).is_err());
     assert!(sct::certificate_extensions(&empty_tbs).is_err());
     // A TBS whose first field is a SEQUENCE (a mutated leaf of the fuzz corpus).
-    let mutated = include_bytes!("../fuzz/corpus/cert/regression-tbs-starts-with-sequence");
+    let mutated = include_bytes!("../../fuzz/corpus/cert/regression-tbs-starts-with-sequence");
     if let Ok(once) = sct::tbs_without_extensions(mutated, &[OID_SCT_LIST]) {
         assert_eq!(
             sct::tbs_without_extensions(&once, &[OID_SCT_LIST]).unwrap(),
