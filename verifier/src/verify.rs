@@ -20,9 +20,11 @@
 //!    (Rekor v1 entries only; the SET must verify), and the `genTime` of every RFC 3161
 //!    timestamp that verifies against a trusted TSA (timestamps that do not verify are
 //!    dropped, but a bundle with timestamps and a trust root without TSAs is rejected). At
-//!    least one time is needed: otherwise the first timestamp's error, [`SetError::Missing`]
-//!    (a v1 entry without SET) or [`TimeError::NoVerifiedTime`] is returned. Every time must
-//!    not be after the verification time and must lie in the log key's `validFor`;
+//!    least one time is needed: otherwise the first timestamp's error,
+//!    [`SetError::Missing`](crate::SetError::Missing) (a v1 entry without SET) or
+//!    [`TimeError::NoVerifiedTime`](crate::TimeError::NoVerifiedTime) is returned. Every time
+//!    must not be after the verification time and must lie in the log key's `validFor`
+//!    (see `times`);
 //! 3. certificate mode: the leaf is signed by a trusted CA whose chain and `validFor` cover
 //!    every signing time, follows the leaf profile, is valid at every signing time and carries an
 //!    SCT verified by a trusted CT log; it names a signer (an email, URI or Fulcio username
