@@ -73,7 +73,7 @@ fuzz-smoke SECONDS="5":
       if ! cargo fuzz run "$t" "$scratch/$t" "corpus/$t" -- -max_total_time={{SECONDS}} \
           >"$scratch/$t.log" 2>&1; then
         cat "$scratch/$t.log"
-        echo "fuzz-smoke: $t FAILED (the input that failed is in fuzz/artifacts/$t/)"
+        echo "fuzz-smoke: $t FAILED to build or run (log above; a failing input is kept in fuzz/artifacts/$t/)"
         exit 1
       fi
       grep -E '^(INFO: seed corpus|Done)' "$scratch/$t.log" || tail -n 2 "$scratch/$t.log"
