@@ -51,7 +51,11 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(again, h, "JSON round trip");
 
     let fields = decoded(&h);
-    assert_eq!(decoded(&again), fields, "decoding does not depend on the JSON spelling");
+    assert_eq!(
+        decoded(&again),
+        fields,
+        "decoding does not depend on the JSON spelling"
+    );
     for bytes in fields.iter().flatten().flatten() {
         assert_eq!(
             decode_bytes(&reencoded(bytes), "f").expect("standard base64 decodes"),

@@ -104,9 +104,16 @@ fn check_parser(data: &[u8]) -> Result<TimestampResponse<'_>, TimestampParseErro
         for p in parts {
             assert!(within(data, p), "every part borrows from the input");
         }
-        assert!(t.gen_time.1 < 1_000_000_000, "the fraction is below a second");
+        assert!(
+            t.gen_time.1 < 1_000_000_000,
+            "the fraction is below a second"
+        );
         let m = t.signed_message();
-        assert_eq!(t.signed_attrs.first(), Some(&0xa0), "signed attributes are [0]");
+        assert_eq!(
+            t.signed_attrs.first(),
+            Some(&0xa0),
+            "signed attributes are [0]"
+        );
         assert_eq!(m.first(), Some(&0x31), "the signed message is a SET OF");
         assert_eq!(m[1..], t.signed_attrs[1..]);
     }
@@ -132,7 +139,10 @@ fuzz_target!(|data: &[u8]| {
         Some(now),
     ) {
         Ok(v) => {
-            assert!(parsed.is_ok(), "the verifier accepted what the parser refuses");
+            assert!(
+                parsed.is_ok(),
+                "the verifier accepted what the parser refuses"
+            );
             assert!(!v.integrated_time_from_set, "there is no SET to trust");
             assert_eq!(v.timestamps.len(), 1);
             assert_eq!(v.timestamps[0].tsa_index, 0);
