@@ -1,20 +1,25 @@
-//! Fuzzes the RFC 3161 / CMS / DER timestamp parser of `signet-verifier` (`timestamp.rs`),
-//! which has no public entry point of its own: the input is put as the one
-//! `rfc3161Timestamps[].signedTimestamp` of a Rekor v2 (`hashedrekord` 0.0.2, no SET) copy of
-//! `testdata/sigstore/fake-hashedrekord`'s bundle, and verified against that trust root plus
-//! the throwaway TSA of `fixtures/` (`fixtures/gen_fixtures.sh`). Without a SET, the
-//! timestamp is the only possible signing time, so every input reaches `TimeStampResp`
-//! parsing and, when it parses, the imprint, signed-attribute, signer and validity checks.
+//! Fuzzes the RFC 3161 / CMS / DER timestamp parser, `signet_proto::timestamp::parse_response`,
+//! directly and then behind `signet-verifier`'s timestamp checks: the input is also put as the
+//! one `rfc3161Timestamps[].signedTimestamp` of a Rekor v2 (`hashedrekord` 0.0.2, no SET) copy
+//! of `testdata/sigstore/fake-hashedrekord`'s bundle, and verified against that trust root plus
+//! the throwaway TSA of `fixtures/` (`fixtures/gen_fixtures.sh`). Without a SET, the timestamp
+//! is the only possible signing time, so every input reaches the parser and, when it parses,
+//! the imprint, signed-attribute, signer and validity checks.
 //!
-//! Asserts: the TSA is trusted and the bundle is in its trust root (no input can make the
-//! verifier skip the timestamp), and an accepted bundle's signing times all come from
-//! verified timestamps of that TSA and are not after `now`.
+//! Asserts: the parser is deterministic, every part it returns borrows from the input, the
+//! `genTime` fraction is below a second, the signed message is the signed attributes retagged
+//! `SET OF`, and a trailing byte makes a response malformed (DER); the verifier refuses exactly
+//! what the parser refuses, with the parser's error; the TSA is trusted and the bundle is in
+//! its trust root (no input can make the verifier skip the timestamp), and an accepted
+//! bundle's signing times all come from verified timestamps of that TSA and are not after
+//! `now`.
 #![no_main]
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 use signet_proto::bundle::{Bundle, Rfc3161SignedTimestamp, TimestampVerificationData};
+use signet_proto::timestamp::{parse_response, SignerId, TimestampParseError, TimestampResponse};
 use signet_proto::trust::TrustedRoot;
 use signet_verifier::trust::Window;
 use signet_verifier::{
@@ -69,7 +74,54 @@ fn fixture() -> &'static Fixture {
     })
 }
 
+/// Whether `part` is a sub-slice of `whole` (same memory).
+fn within(whole: &[u8], part: &[u8]) -> bool {
+    let (w, p) = (whole.as_ptr_range(), part.as_ptr_range());
+    w.start <= p.start && p.end <= w.end
+}
+
+/// The parser's own properties on one input; returns its answer.
+fn check_parser(data: &[u8]) -> Result<TimestampResponse<'_>, TimestampParseError> {
+    let parsed = parse_response(data);
+    assert_eq!(parse_response(data), parsed, "the parser is deterministic");
+    if let Ok(t) = &parsed {
+        let mut longer = data.to_vec();
+        longer.push(0);
+        assert!(
+            matches!(
+                parse_response(&longer),
+                Err(TimestampParseError::Malformed { .. })
+            ),
+            "a trailing byte makes the response malformed"
+        );
+        let mut parts = vec![t.tst_info, t.imprint, t.signed_attrs, t.signature];
+        parts.extend(t.message_digest_attr);
+        parts.extend(t.first_certificate);
+        match t.sid {
+            SignerId::IssuerSerial { issuer, serial } => parts.extend([issuer, serial]),
+            SignerId::KeyId(kid) => parts.push(kid),
+        }
+        for p in parts {
+            assert!(within(data, p), "every part borrows from the input");
+        }
+        assert!(
+            t.gen_time.1 < 1_000_000_000,
+            "the fraction is below a second"
+        );
+        let m = t.signed_message();
+        assert_eq!(
+            t.signed_attrs.first(),
+            Some(&0xa0),
+            "signed attributes are [0]"
+        );
+        assert_eq!(m.first(), Some(&0x31), "the signed message is a SET OF");
+        assert_eq!(m[1..], t.signed_attrs[1..]);
+    }
+    parsed
+}
+
 fuzz_target!(|data: &[u8]| {
+    let parsed = check_parser(data);
     let f = fixture();
     let mut bundle = f.template.clone();
     bundle.verification_material.timestamp_verification_data = Some(TimestampVerificationData {
@@ -87,6 +139,10 @@ fuzz_target!(|data: &[u8]| {
         Some(now),
     ) {
         Ok(v) => {
+            assert!(
+                parsed.is_ok(),
+                "the verifier accepted what the parser refuses"
+            );
             assert!(!v.integrated_time_from_set, "there is no SET to trust");
             assert_eq!(v.timestamps.len(), 1);
             assert_eq!(v.timestamps[0].tsa_index, 0);
@@ -103,6 +159,19 @@ fuzz_target!(|data: &[u8]| {
             // Only an empty timestamp can make the template bundle malformed.
             assert!(data.is_empty(), "the template bundle is well formed: {e}");
         }
-        Err(_) => {}
+        Err(e) => {
+            // What the parser refuses, the verifier refuses with the parser's error.
+            match parsed {
+                Err(TimestampParseError::Malformed { reason }) => assert!(
+                    matches!(&e, VerificationError::Timestamp(TimestampError::Malformed { reason: r }) if *r == reason),
+                    "{e}"
+                ),
+                Err(TimestampParseError::Status { status }) => assert!(
+                    matches!(e, VerificationError::Timestamp(TimestampError::Status { status: s }) if s == status),
+                    "{e}"
+                ),
+                _ => {}
+            }
+        }
     }
 });

@@ -44,8 +44,10 @@ pub mod note;
 pub mod observe;
 pub mod oci;
 pub mod rekor;
+pub mod rekor_v2; // Rekor v2 entry bodies (hashedrekord 0.0.2), protobuf-specs JSON form.
 pub mod sct;
 pub mod text;
 pub mod tiles;
+pub mod timestamp; // RFC 3161 timestamp responses and their CMS token: the DER parser.
 pub mod trust;
 pub mod witness;

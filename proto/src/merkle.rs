@@ -3,8 +3,8 @@
 //! * Hashing (RFC 6962 §2.1): [`leaf_hash`] = SHA-256(0x00 ‖ data), [`node_hash`] =
 //!   SHA-256(0x01 ‖ left ‖ right), and [`EMPTY_ROOT`] = SHA-256("").
 //! * Proof generation ([`tree_root`], [`prove_inclusion`], [`prove_consistency`]) reads the
-//!   tree through a [`TileReader`] laid out as C2SP tlog-tiles hash tiles (height 8, see
-//!   [`crate::tiles`]). Each operation works out every tile it needs first and then asks the
+//!   tree through a [`TileReader`] laid out as C2SP tlog-tiles hash tiles (height 8, tile
+//!   coordinates [`TileId`] in the submodule `tile`). Each operation works out every tile it needs first and then asks the
 //!   reader for all of them in one [`TileReader::read_tiles`] call: O(log n) tiles, never the
 //!   whole tree. The `*_tiles` functions ([`tree_root_tiles`], [`inclusion_proof_tiles`],
 //!   [`consistency_proof_tiles`]) list those tiles up front, so an asynchronous caller can
@@ -17,17 +17,18 @@
 //! * [`root_from_leaves`] and [`Frontier`] compute roots from a full, in-order list of leaf
 //!   hashes (for fsck, audits and tests).
 //!
-//! This module does no I/O, stores nothing and does not know tile paths or entry bundles
-//! (see [`crate::tiles`]). It only supports SHA-256.
+//! This module does no I/O, stores nothing, and neither parses tile paths nor knows entry
+//! bundles or integration ([`crate::tiles`], built on this module). It only supports SHA-256.
 
 use aws_lc_rs::digest;
 
-use crate::tiles::{TileId, TILE_HEIGHT};
-
 mod batch;
+mod tile;
 pub use batch::BatchProver;
+pub(crate) use tile::{push_index, push_index_and_width, row_len};
+pub use tile::{tile_width, TileId, TILE_HEIGHT, TILE_WIDTH};
 
-/// [`crate::tiles::TILE_WIDTH`] as a `u64` (2^8 = 256).
+/// [`TILE_WIDTH`] as a `u64` (2^8 = 256).
 const TILE_WIDTH_U64: u64 = 1 << TILE_HEIGHT;
 
 /// A SHA-256 Merkle tree hash.

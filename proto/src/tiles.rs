@@ -4,7 +4,9 @@
 //! position `i` the RFC 6962 hash of the subtree of height `8*L` whose leftmost leaf is
 //! `(N*256 + i) * 256^L`; a partial tile of width `w < 256` is the first `w` hashes.
 //!
-//! * [`TileId`] / [`TileId::path`] / [`parse_tile_path`]: `tile/<L>/<N>[.p/<W>]` and
+//! * [`TileId`] / [`TileId::path`] / [`tile_width`] (the tile geometry, defined with the
+//!   Merkle proofs that address the tree by it in [`crate::merkle`] and re-exported here) /
+//!   [`parse_tile_path`]: `tile/<L>/<N>[.p/<W>]` and
 //!   `tile/entries/<N>[.p/<W>]`, with `<N>` in 3-digit groups (`x001/x234/067`). The parser is
 //!   strict: it accepts exactly the canonical form.
 //! * [`encode_entry_bundle`] / [`decode_entry_bundle`]: big-endian uint16 length-prefixed
@@ -18,17 +20,12 @@
 //! [`crate::checkpoint`]), and does not implement pruning or compression.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 
 use crate::merkle::{
-    check_tiles, fold_right, subtree_root, Hash, MerkleError, TileReader, HASH_SIZE,
+    check_tiles, fold_right, push_index, push_index_and_width, row_len, subtree_root, Hash,
+    MerkleError, TileReader, HASH_SIZE,
 };
-
-/// Tile height: each tile spans 8 levels of the Merkle tree.
-pub const TILE_HEIGHT: u32 = 8;
-
-/// Width of a full tile, in hashes (or entries, for entry bundles).
-pub const TILE_WIDTH: u16 = 256;
+pub use crate::merkle::{tile_width, TileId, TILE_HEIGHT, TILE_WIDTH};
 
 /// Size of a full hash tile in bytes (256 * 32).
 pub const FULL_TILE_BYTES: usize = 256 * HASH_SIZE;
@@ -39,95 +36,12 @@ pub const MAX_TILE_LEVEL: u8 = 63;
 /// Number of tile levels a tree with a `u64` size can have (levels 0 to 7).
 const TREE_TILE_LEVELS: u32 = 8;
 
-/// One hash tile, at a given width.
-///
-/// Valid values have `level <= 63` and `1 <= width <= 256` (256 = full tile); [`parse_tile_path`]
-/// only returns such values and [`integrate`] only produces them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct TileId {
-    /// Tile level `L` (0 holds leaf hashes).
-    pub level: u8,
-    /// Tile index `N` within the level.
-    pub index: u64,
-    /// Number of hashes, 1..=256.
-    pub width: u16,
-}
-
-impl TileId {
-    /// A full (256-wide) tile.
-    #[must_use]
-    pub fn full(level: u8, index: u64) -> Self {
-        Self {
-            level,
-            index,
-            width: TILE_WIDTH,
-        }
-    }
-
-    /// Whether this is a full tile (width 256).
-    #[must_use]
-    pub fn is_full(&self) -> bool {
-        self.width == TILE_WIDTH
-    }
-
-    /// The tile's path: `tile/<L>/<N>[.p/<W>]`, `<N>` in C2SP 3-digit groups.
-    #[must_use]
-    pub fn path(&self) -> String {
-        let mut s = format!("tile/{}/", self.level);
-        push_index_and_width(&mut s, self.index, self.width);
-        s
-    }
-
-    /// Number of bytes this tile holds (`width * 32`).
-    #[must_use]
-    pub fn byte_len(&self) -> usize {
-        usize::from(self.width) * HASH_SIZE
-    }
-}
-
-impl std::fmt::Display for TileId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.path())
-    }
-}
-
 /// The path of an entry bundle: `tile/entries/<N>[.p/<W>]`.
 #[must_use]
 pub fn entry_bundle_path(index: u64, width: u16) -> String {
     let mut s = String::from("tile/entries/");
     push_index_and_width(&mut s, index, width);
     s
-}
-
-fn push_index_and_width(s: &mut String, index: u64, width: u16) {
-    push_index(s, index);
-    if width != TILE_WIDTH {
-        // Writing to a String cannot fail.
-        let _ = write!(s, ".p/{width}");
-    }
-}
-
-/// Appends `n` as zero-padded 3-digit groups, all but the last prefixed with `x`.
-fn push_index(s: &mut String, mut n: u64) {
-    let mut groups = Vec::with_capacity(7);
-    loop {
-        groups.push(n % 1000);
-        n /= 1000;
-        if n == 0 {
-            break;
-        }
-    }
-    let last = groups.len() - 1;
-    for (i, g) in groups.iter().rev().enumerate() {
-        if i > 0 {
-            s.push('/');
-        }
-        if i < last {
-            s.push('x');
-        }
-        // Writing to a String cannot fail.
-        let _ = write!(s, "{g:03}");
-    }
 }
 
 /// A parsed tile path.
@@ -372,23 +286,6 @@ pub fn decode_entry_bundle(data: &[u8]) -> Result<Vec<Vec<u8>>, BundleError> {
 
 // ---------------------------------------------------------------------------------------------
 // Tree geometry helpers.
-
-/// Number of hashes at tile level `level` in a tree of `size` leaves (`size / 256^level`).
-fn row_len(level: u32, size: u64) -> u64 {
-    size.checked_shr(level * TILE_HEIGHT).unwrap_or(0)
-}
-
-/// Width of tile `(level, index)` (or of entry bundle `index` when `level` is 0) in a tree of
-/// `size` leaves; `None` if that tile does not exist yet.
-#[must_use]
-pub fn tile_width(level: u8, index: u64, size: u64) -> Option<u16> {
-    let row = row_len(u32::from(level), size);
-    let start = index.checked_mul(u64::from(TILE_WIDTH))?;
-    if row <= start {
-        return None;
-    }
-    u16::try_from((row - start).min(u64::from(TILE_WIDTH))).ok()
-}
 
 /// The partial tiles on the right edge of a tree of `size` leaves, lowest level first (at most
 /// one per level; none at levels where the row length is a multiple of 256).

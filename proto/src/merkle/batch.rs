@@ -19,8 +19,9 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use super::{node_hash, Hash, MerkleError, ProofError, TileReader, EMPTY_ROOT, HASH_SIZE};
-use crate::tiles::{tile_width, TileId};
+use super::{
+    node_hash, tile_width, Hash, MerkleError, ProofError, TileId, TileReader, EMPTY_ROOT, HASH_SIZE,
+};
 
 /// A hasher for the memo keys (small tuples of tree coordinates, not attacker-chosen): a
 /// multiply-rotate mix instead of SipHash, which showed up in the sequencer's profile.

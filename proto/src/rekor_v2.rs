@@ -1,0 +1,330 @@
+//! Rekor v2 entry bodies: `hashedrekord` 0.0.2, in the JSON form of protobuf-specs
+//! `rekor/v2/entry.proto` (rekor-tiles writes the canonicalized body of a bundle's tlog entry
+//! this way).
+//!
+//! Spec: protobuf-specs `protos/sigstore_rekor/v2/{entry,hashedrekord,verifier}.proto` and the
+//! protobuf JSON mapping (field names in lowerCamelCase, `bytes` as base64). The body is
+//! `{"apiVersion": "0.0.2", "kind": "hashedrekord", "spec": {"hashedRekordV002": {"data":
+//! HashOutput, "signature": {"content": bytes, "verifier": Verifier}}}}`.
+//!
+//! [`parse_hashedrekord_v002`] refuses unknown fields everywhere, any other `kind` or
+//! `apiVersion`, and the `dsseV002` spec (sigstore-python 4.x rejects it too). The `bytes`
+//! fields are kept as their JSON text and decoded on demand ([`decode_bytes`], which accepts
+//! what protobuf JSON parsers accept: standard or URL-safe base64, padded or not), so that a
+//! verifier can compare the fields in the order it chooses.
+//!
+//! Not here: what the fields must equal (the bundle's signature, digest and certificate: that
+//! is `signet-verifier`), Rekor v2 `dsse` 0.0.2 bodies, and writing bodies.
+
+use serde::{Deserialize, Serialize};
+
+use crate::keys::KeyAlgorithm;
+
+/// `kind` of a hashedrekord entry.
+pub const KIND_HASHEDREKORD: &str = "hashedrekord";
+/// The `apiVersion` of Rekor v2 entries.
+pub const API_VERSION_0_0_2: &str = "0.0.2";
+
+/// Why a Rekor v2 body was refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RekorV2Error {
+    /// The JSON does not match the `hashedrekord` 0.0.2 schema (unknown or missing field,
+    /// wrong type, another spec).
+    #[error("not a hashedrekord 0.0.2 body: {source}")]
+    Json {
+        /// The serde error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The body is well formed but of another kind or version.
+    #[error("body is {kind} {api_version}, expected hashedrekord 0.0.2")]
+    Kind {
+        /// The `kind` found.
+        kind: String,
+        /// The `apiVersion` found.
+        api_version: String,
+    },
+    /// A `bytes` field is not base64.
+    #[error("{field} is not base64")]
+    Base64 {
+        /// The field, as a JSON path.
+        field: &'static str,
+    },
+}
+
+/// A Rekor v2 entry body (`rekor.v2.Entry`) with the `hashedRekordV002` spec.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Entry {
+    /// `apiVersion` (`0.0.2`).
+    pub api_version: String,
+    /// `kind` (`hashedrekord`).
+    pub kind: String,
+    /// `spec`.
+    pub spec: Spec,
+}
+
+/// `rekor.v2.Spec`: only `hashedRekordV002` is modelled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Spec {
+    /// `hashedRekordV002`.
+    pub hashed_rekord_v002: HashedRekordV002,
+}
+
+/// `rekor.v2.HashedRekordLogEntryV002`: a signature over a digest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct HashedRekordV002 {
+    /// The signed digest.
+    pub data: HashOutput,
+    /// The signature and its verifier.
+    pub signature: Signature,
+}
+
+/// `HashOutput`: a protobuf `HashAlgorithm` name (`SHA2_256`, ...) and the base64 digest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct HashOutput {
+    /// The protobuf `HashAlgorithm` enum name.
+    pub algorithm: String,
+    /// The digest, base64 (see [`Self::digest_bytes`]).
+    pub digest: String,
+}
+
+impl HashOutput {
+    /// The decoded digest.
+    ///
+    /// # Errors
+    /// [`RekorV2Error::Base64`] if it is not base64.
+    pub fn digest_bytes(&self) -> Result<Vec<u8>, RekorV2Error> {
+        decode_bytes(&self.digest, "spec.hashedRekordV002.data.digest")
+    }
+}
+
+/// `rekor.v2.Signature`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Signature {
+    /// The signature, base64 (see [`Self::content_bytes`]).
+    pub content: String,
+    /// The key or certificate that verifies it.
+    pub verifier: Verifier,
+}
+
+impl Signature {
+    /// The decoded signature.
+    ///
+    /// # Errors
+    /// [`RekorV2Error::Base64`] if it is not base64.
+    pub fn content_bytes(&self) -> Result<Vec<u8>, RekorV2Error> {
+        decode_bytes(&self.content, "spec.hashedRekordV002.signature.content")
+    }
+}
+
+/// `rekor.v2.Verifier`: a public key or an X.509 certificate, with its key details.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Verifier {
+    /// `publicKey` (PKIX SPKI DER), in keyed mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<RawBytes>,
+    /// `x509Certificate` (DER), in certificate mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x509_certificate: Option<RawBytes>,
+    /// The protobuf `PublicKeyDetails` enum name (see [`key_details`]).
+    pub key_details: String,
+}
+
+impl Verifier {
+    /// The decoded `x509Certificate.rawBytes`, when present.
+    ///
+    /// # Errors
+    /// [`RekorV2Error::Base64`] if it is not base64.
+    pub fn certificate_der(&self) -> Option<Result<Vec<u8>, RekorV2Error>> {
+        self.x509_certificate
+            .as_ref()
+            .map(|c| decode_bytes(&c.raw_bytes, "verifier.x509Certificate.rawBytes"))
+    }
+
+    /// The decoded `publicKey.rawBytes`, when present.
+    ///
+    /// # Errors
+    /// [`RekorV2Error::Base64`] if it is not base64.
+    pub fn public_key_der(&self) -> Option<Result<Vec<u8>, RekorV2Error>> {
+        self.public_key
+            .as_ref()
+            .map(|k| decode_bytes(&k.raw_bytes, "verifier.publicKey.rawBytes"))
+    }
+}
+
+/// `{"rawBytes": bytes}` (`PublicKey`, `X509Certificate`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RawBytes {
+    /// The DER, base64.
+    pub raw_bytes: String,
+}
+
+/// Parses a Rekor v2 entry body that must be `hashedrekord` 0.0.2 and returns its spec.
+///
+/// # Errors
+/// [`RekorV2Error::Json`] if it does not fit the schema, [`RekorV2Error::Kind`] if it is
+/// another kind or version.
+pub fn parse_hashedrekord_v002(body: &[u8]) -> Result<HashedRekordV002, RekorV2Error> {
+    let e: Entry = serde_json::from_slice(body).map_err(|source| RekorV2Error::Json { source })?;
+    if e.kind != KIND_HASHEDREKORD || e.api_version != API_VERSION_0_0_2 {
+        return Err(RekorV2Error::Kind {
+            kind: e.kind,
+            api_version: e.api_version,
+        });
+    }
+    Ok(e.spec.hashed_rekord_v002)
+}
+
+/// Protobuf JSON `bytes`: standard or URL-safe base64, padded or not. `field` names the field
+/// in the error.
+///
+/// # Errors
+/// [`RekorV2Error::Base64`] if `s` is none of these.
+pub fn decode_bytes(s: &str, field: &'static str) -> Result<Vec<u8>, RekorV2Error> {
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    use base64::Engine as _;
+    [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
+        .iter()
+        .find_map(|e| e.decode(s).ok())
+        .ok_or(RekorV2Error::Base64 { field })
+}
+
+/// The protobuf `PublicKeyDetails` name of a key algorithm, as a `verifier.keyDetails` states
+/// it (sigstore-python's `_get_key_details`); algorithms without one give `unknown (...)`,
+/// which no body carries.
+#[must_use]
+pub fn key_details(algorithm: KeyAlgorithm) -> String {
+    match algorithm {
+        KeyAlgorithm::EcdsaP256 => "PKIX_ECDSA_P256_SHA_256".to_owned(),
+        KeyAlgorithm::EcdsaP384 => "PKIX_ECDSA_P384_SHA_384".to_owned(),
+        KeyAlgorithm::Ed25519 => "PKIX_ED25519".to_owned(),
+        KeyAlgorithm::Rsa { bits } => format!("PKIX_RSA_PKCS1V15_{bits}_SHA256"),
+        // `KeyAlgorithm` is non-exhaustive: a key type added later has no name here yet.
+        #[allow(unreachable_patterns)]
+        other => format!("unknown ({other})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn body(edit: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
+        let mut v = serde_json::json!({
+            "apiVersion": "0.0.2",
+            "kind": "hashedrekord",
+            "spec": {"hashedRekordV002": {
+                "data": {"algorithm": "SHA2_256", "digest": "qqqq"},
+                "signature": {"content": "MEUC", "verifier": {
+                    "keyDetails": "PKIX_ECDSA_P256_SHA_256",
+                    "x509Certificate": {"rawBytes": "MIIB"}
+                }}
+            }}
+        });
+        edit(&mut v);
+        serde_json::to_vec(&v).unwrap()
+    }
+
+    #[test]
+    fn parses_and_decodes() {
+        let h = parse_hashedrekord_v002(&body(|_| {})).unwrap();
+        assert_eq!(h.data.algorithm, "SHA2_256");
+        assert_eq!(h.data.digest_bytes().unwrap(), vec![0xaa; 3]);
+        assert_eq!(h.signature.content_bytes().unwrap(), vec![0x30, 0x45, 0x02]);
+        assert_eq!(
+            h.signature.verifier.certificate_der().unwrap().unwrap(),
+            vec![0x30, 0x82, 0x01]
+        );
+        assert!(h.signature.verifier.public_key_der().is_none());
+        // The parsed entry serializes back to what parses to the same value.
+        let e = Entry {
+            api_version: API_VERSION_0_0_2.to_owned(),
+            kind: KIND_HASHEDREKORD.to_owned(),
+            spec: Spec {
+                hashed_rekord_v002: h.clone(),
+            },
+        };
+        let again = parse_hashedrekord_v002(&serde_json::to_vec(&e).unwrap()).unwrap();
+        assert_eq!(again, h);
+    }
+
+    /// Protobuf JSON accepts both base64 alphabets, padded or not; anything else is a typed
+    /// error naming the field.
+    #[test]
+    fn bytes_decode_as_protobuf_json_does() {
+        for s in ["-_8=", "-_8", "+/8=", "+/8"] {
+            assert_eq!(decode_bytes(s, "f").unwrap(), vec![0xfb, 0xff], "{s}");
+        }
+        assert!(matches!(
+            decode_bytes("not base64!", "f"),
+            Err(RekorV2Error::Base64 { field: "f" })
+        ));
+        let h = parse_hashedrekord_v002(&body(|v| {
+            v["spec"]["hashedRekordV002"]["data"]["digest"] = "%%".into();
+        }))
+        .unwrap();
+        assert_eq!(
+            h.data.digest_bytes().unwrap_err().to_string(),
+            "spec.hashedRekordV002.data.digest is not base64"
+        );
+    }
+
+    /// Unknown fields, missing fields, other kinds, versions and specs are refused with a
+    /// typed error.
+    #[test]
+    fn malformed_bodies_are_typed_errors() {
+        let json_errors: Vec<Vec<u8>> = vec![
+            b"".to_vec(),
+            b"{".to_vec(),
+            b"[]".to_vec(),
+            body(|v| v["extra"] = 1.into()),
+            body(|v| v["spec"]["hashedRekordV002"]["extra"] = 1.into()),
+            body(|v| v["spec"]["hashedRekordV002"]["signature"]["verifier"]["x"] = 1.into()),
+            body(|v| {
+                v["spec"]["hashedRekordV002"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("data");
+            }),
+            body(|v| v["spec"] = serde_json::json!({"dsseV002": {}})),
+            body(|v| v["spec"]["hashedRekordV002"]["data"]["digest"] = 1.into()),
+        ];
+        for b in json_errors {
+            let e = parse_hashedrekord_v002(&b).unwrap_err();
+            assert!(matches!(e, RekorV2Error::Json { .. }), "{e}");
+            assert!(e.to_string().starts_with("not a hashedrekord 0.0.2 body"));
+        }
+        for (kind, version) in [("dsse", "0.0.2"), ("hashedrekord", "0.0.1")] {
+            let e = parse_hashedrekord_v002(&body(|v| {
+                v["kind"] = kind.into();
+                v["apiVersion"] = version.into();
+            }))
+            .unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!("body is {kind} {version}, expected hashedrekord 0.0.2")
+            );
+        }
+    }
+
+    #[test]
+    fn key_details_names() {
+        assert_eq!(
+            key_details(KeyAlgorithm::EcdsaP256),
+            "PKIX_ECDSA_P256_SHA_256"
+        );
+        assert_eq!(
+            key_details(KeyAlgorithm::Rsa { bits: 3072 }),
+            "PKIX_RSA_PKCS1V15_3072_SHA256"
+        );
+    }
+}
