@@ -19,17 +19,17 @@
 //!
 //! Not here: the transparency log itself (reached only over HTTP), TLS termination, revocation.
 
-pub mod challenge;
-pub mod config;
-pub mod http;
-pub mod identity;
-pub mod init;
-pub mod issue;
-pub mod metrics;
-pub mod oidc;
-pub mod sct_source;
-pub mod service;
-pub mod signer;
+pub mod challenge; // proof of possession of the key to be certified
+pub mod config; // the CA's serde config and its validation
+pub mod http; // Fulcio v2 and legacy v1 HTTP API: extract, one call, map
+pub mod identity; // verified OIDC claims to a certificate identity
+pub mod init; // ca init: a root and an intermediate CA
+pub mod issue; // pure certificate builder: Fulcio leaf profile, precertificate
+pub mod metrics; // Prometheus metrics of the CA
+pub mod oidc; // ID token verification for the configured issuers
+pub mod sct_source; // where SCTs come from (in process or over HTTP)
+pub mod service; // the issuance pipeline the HTTP layer calls
+pub mod signer; // CA signing keys: encrypted file or PKCS#11
 
 /// The clock the CA reads (one trait for the log and the CA, defined in `signet-proto`).
 pub use signet_proto::clock::{Clock, FixedClock, SystemClock};

@@ -30,24 +30,24 @@
 //! * [`admission`]: Kubernetes `admission.k8s.io/v1` AdmissionReview requests (uid, kind, the
 //!   images a pod spec runs and their JSON Pointers) and answers (no webhook server).
 
-pub mod admission;
-pub mod bundle;
-pub mod cert;
-pub mod checkpoint;
-pub mod clock;
-pub mod fulcio;
-pub mod jcs;
-pub mod keyfile;
-pub mod keys;
-pub mod merkle;
-pub mod note;
-pub mod observe;
-pub mod oci;
-pub mod rekor;
+pub mod admission; // Kubernetes AdmissionReview v1 and the JSON Patch that pins images
+pub mod bundle; // Sigstore bundle v0.1-v0.3 and the protobuf-specs common types
+pub mod cert; // Fulcio certificate extensions: the OID table, identity of a leaf
+pub mod checkpoint; // C2SP tlog-checkpoint
+pub mod clock; // the Clock trait the log and the CA share (proto itself never reads it)
+pub mod fulcio; // Fulcio v2 REST request and response types
+pub mod jcs; // RFC 8785 canonical JSON
+pub mod keyfile; // password-encrypted private keys: encrypted PKCS#8 (PBES2, scrypt)
+pub mod keys; // PKIX public keys, signature verification, service signing keys
+pub mod merkle; // RFC 6962 hashing and proofs; tile coordinates (the base of tiles)
+pub mod note; // C2SP signed-note, Rekor ECDSA note lines, tlog-cosignature
+pub mod observe; // what a monitor sees in one entry: kind, signers, digest, time
+pub mod oci; // OCI references, manifests, indexes, WWW-Authenticate, token answers
+pub mod rekor; // Rekor v1 entry bodies, SET payload, REST types
 pub mod rekor_v2; // Rekor v2 entry bodies (hashedrekord 0.0.2), protobuf-specs JSON form.
-pub mod sct;
-pub mod text;
-pub mod tiles;
+pub mod sct; // RFC 6962 SCTs and precertificates
+pub mod text; // deceptive characters (controls, format characters) and their escaping
+pub mod tiles; // C2SP tlog-tiles: paths, entry bundles, integration
 pub mod timestamp; // RFC 3161 timestamp responses and their CMS token: the DER parser.
-pub mod trust;
-pub mod witness;
+pub mod trust; // trusted_root.json, signing_config v0.2, ClientTrustConfig
+pub mod witness; // C2SP tlog-witness: add-checkpoint, witness policy, quorum

@@ -27,12 +27,12 @@
 //! tlog entry, certificate chains longer than the trust root's, and bundles with several tlog
 //! entries.
 
-pub mod bundle;
-pub mod error;
-pub mod policy;
-pub mod timestamp;
-pub mod trust;
-pub mod verify;
+pub mod bundle; // structural checks: Bundle into CheckedBundle
+pub mod error; // layered verification errors
+pub mod policy; // who must have signed: identities, keys, anchored regexes
+pub mod timestamp; // RFC 3161 timestamp verification over proto's parsed response
+pub mod trust; // the CAs, logs and CT logs a bundle may rely on
+pub mod verify; // the verification procedure: one call, every check
 
 pub use bundle::CheckedBundle;
 pub use error::{
