@@ -205,6 +205,26 @@ fn keyed_blob_sign_verify() {
     let bad = verify(&dir.path().join("b.pub").display().to_string());
     assert_eq!(bad.status.code(), Some(1), "{}", text(&bad));
     assert_eq!(json_out(&bad)["results"][0]["check"], "signature");
+    // Identity flags on a keyed bundle: the error says to pass --key.
+    let keyless = run(signet()
+        .arg("verify-blob")
+        .arg("--trusted-root")
+        .arg(server.trusted_root())
+        .arg("--bundle")
+        .arg(&bundle)
+        .args([
+            "--certificate-identity",
+            "someone@example.com",
+            "--certificate-oidc-issuer",
+            "https://issuer.example.com",
+        ])
+        .arg(&file));
+    assert_eq!(keyless.status.code(), Some(1), "{}", text(&keyless));
+    assert!(
+        text(&keyless).contains("signed with a key, not a certificate: pass --key"),
+        "{}",
+        text(&keyless)
+    );
 }
 
 #[test]

@@ -331,7 +331,7 @@ pub fn verify_checked(
         }
         (_, Material::PublicKey) => {
             return Err(crate::error::BundleError::MaterialMismatch(
-                "the bundle carries a public key hint; verify it with a key policy".to_owned(),
+                "signed with a key, not a certificate: pass --key with the signer's public key instead of identity flags".to_owned(),
             )
             .into())
         }

@@ -229,7 +229,7 @@ impl VerifyOptions {
             }
         }
         for flag in &self.certificate_extension {
-            claims.push(verify::parse_extension_flag(flag)?);
+            claims.push(verify::parse_extension_flag(flag, verify::Spelling::FLAGS)?);
         }
         Ok(verify::IdentityFlags {
             identity: self.certificate_identity.clone(),
@@ -438,7 +438,12 @@ async fn open_image(
     image: &str,
     allow_insecure: bool,
 ) -> anyhow::Result<(oci::Reference, oci::RegistryClient, oci::FetchedManifest)> {
-    let reference = oci::Reference::parse(image)?;
+    let reference = oci::Reference::parse(image).map_err(|e| match e {
+        signet_proto::oci::OciError::ReferenceWithScheme { .. } => anyhow::anyhow!(
+            "{e}; registries on loopback are reached over plain HTTP, another plain-HTTP registry needs --allow-insecure-registry"
+        ),
+        e => e.into(),
+    })?;
     let registry = oci::RegistryClient::new(&reference, &oci::RegistryOptions { allow_insecure })?;
     let manifest = registry.resolve(&reference).await?;
     Ok((reference, registry, manifest))
@@ -685,7 +690,11 @@ fn report(
 fn verify_blob(args: &VerifyBlobArgs) -> anyhow::Result<ExitCode> {
     let v = &args.verify;
     let trust = verify::load_trust(&v.trusted_root, v.witness_policy.as_deref())?;
-    let policy = verify::build_policy(v.key.as_deref(), &v.identity_flags()?)?;
+    let policy = verify::build_policy(
+        v.key.as_deref(),
+        &v.identity_flags()?,
+        verify::Spelling::FLAGS,
+    )?;
     let bundle = std::fs::read(&args.bundle)
         .with_context(|| format!("cannot read bundle {}", args.bundle.display()))?;
     let bytes;
@@ -757,7 +766,11 @@ async fn verify_image_bundles(
 ) -> anyhow::Result<ExitCode> {
     let v = &args.verify;
     let trust = verify::load_trust(&v.trusted_root, v.witness_policy.as_deref())?;
-    let policy = verify::build_policy(v.key.as_deref(), &v.identity_flags()?)?;
+    let policy = verify::build_policy(
+        v.key.as_deref(),
+        &v.identity_flags()?,
+        verify::Spelling::FLAGS,
+    )?;
     let (reference, registry, manifest) =
         open_image(&args.image, args.allow_insecure_registry).await?;
     let mut summary = serde_json::Map::new();

@@ -328,8 +328,11 @@ impl AdmissionPolicy {
                 let mut claims = Vec::new();
                 for (oid, value) in &r.extensions {
                     claims.push(
-                        verify::parse_extension_flag(&format!("{oid}={value}"))
-                            .with_context(ctx)?,
+                        verify::parse_extension_flag(
+                            &format!("{oid}={value}"),
+                            verify::Spelling::POLICY_FILE,
+                        )
+                        .with_context(ctx)?,
                     );
                 }
                 let flags = verify::IdentityFlags {
@@ -340,7 +343,10 @@ impl AdmissionPolicy {
                     claims,
                 };
                 let key = r.key.map(|k| base.join(k));
-                Some(verify::build_policy(key.as_deref(), &flags).with_context(ctx)?)
+                Some(
+                    verify::build_policy(key.as_deref(), &flags, verify::Spelling::POLICY_FILE)
+                        .with_context(ctx)?,
+                )
             } else {
                 if r.identity.is_some()
                     || r.identity_regexp.is_some()
@@ -1072,10 +1078,28 @@ verify = false
 
         for (text, needle) in [
             ("[[rule]]\nimages = []\nidentity = \"a\"\nissuer = \"b\"", "lists no pattern"),
-            ("[[rule]]\nimages = [\"a/*\"]\nissuer = \"b\"", "an identity is required"),
-            ("[[rule]]\nimages = [\"a/*\"]\nidentity = \"a\"", "an issuer is required"),
+            (
+                "[[rule]]\nimages = [\"a/*\"]\nissuer = \"b\"",
+                "rule 1: an identity is required: `identity` or `identity_regexp` (or `key` for keyed verification)",
+            ),
+            (
+                "[[rule]]\nimages = [\"a/*\"]\nidentity = \"a\"",
+                "rule 1: an issuer is required: `issuer` or `issuer_regexp`",
+            ),
+            (
+                "[[rule]]\nimages = [\"a/*\"]\nidentity = \"a\"\nissuer = \"b\"\nissuer_regexp = \"c\"",
+                "rule 1: give only one of `issuer` and `issuer_regexp`",
+            ),
+            (
+                "[[rule]]\nimages = [\"a/*\"]\nidentity = \"a\"\nidentity_regexp = \"c\"\nissuer = \"b\"",
+                "rule 1: give only one of `identity` and `identity_regexp`",
+            ),
+            (
+                "[[rule]]\nimages = [\"a/*\"]\nidentity_regexp = \"(\"\nissuer = \"b\"",
+                "rule 1: `identity_regexp`",
+            ),
             ("[[rule]]\nimages = [\"a/*\"]\nverify = false\nidentity = \"a\"", "takes no identity"),
-            ("[[rule]]\nimages = [\"a/*\"]\nidentity = \"a\"\nissuer = \"b\"\nextensions = { \"1.2.3\" = \"x\" }", "not a Fulcio extension"),
+            ("[[rule]]\nimages = [\"a/*\"]\nidentity = \"a\"\nissuer = \"b\"\nextensions = { \"1.2.3\" = \"x\" }", "`extensions`: 1.2.3 is not a Fulcio extension"),
             ("no_match = \"maybe\"", "unknown variant"),
             (
                 "[[rule]]\nimages = [\"a/*\"]\nverify = false\nattestations = [\"custom\"]",
@@ -1090,6 +1114,26 @@ verify = false
             let e = AdmissionPolicy::parse(text, base).err().unwrap_or_else(|| panic!("{text} parsed"));
             let msg = format!("{e:#}");
             assert!(msg.contains(needle), "{text}: {msg}");
+            assert!(!msg.contains("--certificate"), "{text}: {msg}");
         }
+    }
+
+    #[test]
+    fn policy_file_errors_name_the_file_the_rule_and_its_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("policy.toml");
+        std::fs::write(
+            &path,
+            "[[rule]]\nimages = [\"a/*\"]\nverify = false\n\n[[rule]]\nimages = [\"b/*\"]\nidentity = \"a\"\n",
+        )
+        .unwrap();
+        let e = AdmissionPolicy::load(&path).err().unwrap();
+        assert_eq!(
+            format!("{e:#}"),
+            format!(
+                "in admission policy {}: rule 2: an issuer is required: `issuer` or `issuer_regexp`",
+                path.display()
+            )
+        );
     }
 }
