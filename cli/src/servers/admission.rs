@@ -64,7 +64,6 @@
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
@@ -109,9 +108,9 @@ pub(crate) struct AdmissionArgs {
     /// Also require witness cosignatures on checkpoints (C2SP witness policy file).
     #[arg(long, value_name = "FILE")]
     witness_policy: Option<PathBuf>,
-    /// Listen address (port 0 picks a free port).
+    /// Listen address, HOST:PORT (an IP address or a host name; port 0 picks a free port).
     #[arg(long, default_value = "0.0.0.0:8443")]
-    listen: SocketAddr,
+    listen: crate::servers::listen::ListenAddr,
     /// PEM certificate chain for HTTPS (the API server only calls webhooks over HTTPS).
     #[arg(long, value_name = "FILE", requires = "tls_key")]
     tls_cert: Option<PathBuf>,
@@ -831,9 +830,7 @@ pub(crate) fn run(args: AdmissionArgs) -> anyhow::Result<ExitCode> {
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(args.listen)
-            .await
-            .with_context(|| format!("binding {}", args.listen))?;
+        let listener = args.listen.bind().await?;
         let addr = listener.local_addr()?;
         let scheme = if tls.is_some() { "https" } else { "http" };
         println!("signet admission listening on {scheme}://{addr}");
