@@ -16,14 +16,10 @@ fn stderr(out: &Output) -> String {
 #[test]
 fn image_reference_with_a_scheme_names_the_reference_without_it_and_the_plain_http_flag() {
     let out = signet()
-        .args([
-            "sign",
-            "--ca-url",
-            "http://127.0.0.1:9",
-            "--log-url",
-            "http://127.0.0.1:9",
-            "http://127.0.0.1:5000/demo/hello:v1",
-        ])
+        // Named before the missing signing configuration.
+        .args(["sign", "http://127.0.0.1:5000/demo/hello:v1"])
+        .env_remove("SIGNET_CA_URL")
+        .env_remove("SIGNET_LOG_URL")
         .env_remove("SIGNET_SIGNING_CONFIG")
         .output()
         .unwrap();

@@ -433,17 +433,22 @@ fn signing_services(opts: &SigningOptions) -> anyhow::Result<(config::Services, 
     Ok((services, log))
 }
 
+/// Parses an image reference; one written with a URL scheme names the plain-HTTP rule.
+fn parse_image(image: &str) -> anyhow::Result<oci::Reference> {
+    oci::Reference::parse(image).map_err(|e| match e {
+        signet_proto::oci::OciError::ReferenceWithScheme { .. } => anyhow::anyhow!(
+            "{e}; registries on loopback are reached over plain HTTP, another plain-HTTP registry needs --allow-insecure-registry"
+        ),
+        e => e.into(),
+    })
+}
+
 /// Parses an image reference, connects to its registry and resolves it to its manifest.
 async fn open_image(
     image: &str,
     allow_insecure: bool,
 ) -> anyhow::Result<(oci::Reference, oci::RegistryClient, oci::FetchedManifest)> {
-    let reference = oci::Reference::parse(image).map_err(|e| match e {
-        signet_proto::oci::OciError::ReferenceWithScheme { .. } => anyhow::anyhow!(
-            "{e}; registries on loopback are reached over plain HTTP, another plain-HTTP registry needs --allow-insecure-registry"
-        ),
-        e => e.into(),
-    })?;
+    let reference = parse_image(image)?;
     let registry = oci::RegistryClient::new(&reference, &oci::RegistryOptions { allow_insecure })?;
     let manifest = registry.resolve(&reference).await?;
     Ok((reference, registry, manifest))
@@ -451,6 +456,8 @@ async fn open_image(
 
 async fn sign_image(args: SignImageArgs) -> anyhow::Result<ExitCode> {
     let opts = &args.signing;
+    // The reference first: a mistake in it is named before the signing configuration's.
+    parse_image(&args.image)?;
     let (services, log) = signing_services(opts)?;
     let (reference, registry, manifest) =
         open_image(&args.image, args.allow_insecure_registry).await?;
@@ -843,6 +850,8 @@ async fn attest_image(args: AttestArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot read predicate {}", args.predicate.display()))?;
     let predicate: Value = serde_json::from_slice(&predicate_bytes)
         .with_context(|| format!("predicate {} is not JSON", args.predicate.display()))?;
+    // The reference first: a mistake in it is named before the signing configuration's.
+    parse_image(&args.image)?;
     let (services, log) = signing_services(opts)?;
     let (reference, registry, manifest) =
         open_image(&args.image, args.allow_insecure_registry).await?;
