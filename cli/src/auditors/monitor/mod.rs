@@ -36,7 +36,7 @@
 //! | exit | meaning |
 //! |---|---|
 //! | 0 | no alert (with `--once`) |
-//! | 2 | usage, configuration or other error (no alert decided) |
+//! | 2 | usage, configuration or other error (no alert decided); with `--once` also a log that does not answer within [`ONCE_RETRY_WINDOW`] |
 //! | 3 | integrity alert: `bad_signature`, `witness_quorum`, `origin_changed`, `checkpoint_backwards`, `fork`, `inconsistent_proof`, `root_mismatch`, `bad_response` (the monitor stops) |
 //! | 4 | `log_unreachable`: no answer for longer than `--unreachable-after` (the monitor stops) |
 //! | 5 | with `--once`: rule or `entry_unparseable` alerts only |
@@ -94,7 +94,8 @@ const ONCE_RETRY_PAUSE: Duration = Duration::from_secs(2);
 const EXIT_HELP: &str = "\
 Exit codes:
   0  no alert (--once)
-  2  usage, configuration or other error
+  2  usage, configuration or other error; with --once also a log that does not answer within
+     about 10 s (one line naming the log and the cause)
   3  integrity alert (bad signature, witness quorum, origin changed, checkpoint backwards, fork,
      inconsistent proof, root mismatch, bad response); the monitor stops
   4  log unreachable for longer than --unreachable-after; the monitor stops
