@@ -423,7 +423,7 @@ async fn add_checkpoint(State(app): State<AppState>, body: Bytes) -> Response {
         match stored {
             Ok(Ok(())) => *recorded = Some(new_state.clone()),
             Ok(Err(e)) => {
-                tracing::error!(origin = %origin, error = %format!("{e:#}"), "persisting the witness state failed");
+                tracing::error!(origin = %origin, error = %crate::errors::chain(e.as_ref()), "persisting the witness state failed");
                 return text_response(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "internal error\n".to_owned(),
