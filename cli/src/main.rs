@@ -13,6 +13,7 @@
 
 mod auditors; // monitor, audit: check a transparency log from outside
 mod client; // sign, verify, attest, keys: the signer's and verifier's commands
+mod errors; // error messages that show each cause once
 mod fsutil; // durable, owner-only writes of keys and state files, shared by every zone
 mod registry; // the OCI registry client, shared by the client and the admission webhook
 mod servers; // serve, ca-init, witness, admission: long-running services
@@ -96,7 +97,7 @@ fn main() -> std::process::ExitCode {
     match result {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("signet: error: {err:#}");
+            eprintln!("signet: error: {}", errors::chain(err.as_ref()));
             std::process::ExitCode::from(2)
         }
     }

@@ -108,6 +108,33 @@ fn keyless_blob_sign_verify_and_failures() {
     assert_eq!(wrong_id.status.code(), Some(1), "{}", text(&wrong_id));
     assert_eq!(json_out(&wrong_id)["results"][0]["check"], "policy");
 
+    // An identity regexp matches the whole SAN; one that matches only a part of it says so
+    // and shows its substring form.
+    let part = run(signet()
+        .arg("verify-blob")
+        .arg("--trusted-root")
+        .arg(server.trusted_root())
+        .arg("--bundle")
+        .arg(&bundle)
+        .args([
+            "--certificate-identity-regexp",
+            "alice",
+            "--certificate-oidc-issuer",
+            &oidc.url,
+            "--output",
+            "json",
+        ])
+        .arg(&file));
+    assert_eq!(part.status.code(), Some(1), "{}", text(&part));
+    let r = &json_out(&part)["results"][0];
+    assert_eq!(r["check"], "policy");
+    assert_eq!(
+        r["error"].as_str().unwrap_or_default(),
+        format!("policy: SAN \"{EMAIL}\" does not match regex \"alice\" (whole value); the pattern matches only part of the SAN: patterns match the whole value, use '.*alice.*' if you meant a substring"),
+        "{}",
+        text(&part)
+    );
+
     let wrong_iss = verify_blob(
         &server,
         &file,
@@ -205,6 +232,26 @@ fn keyed_blob_sign_verify() {
     let bad = verify(&dir.path().join("b.pub").display().to_string());
     assert_eq!(bad.status.code(), Some(1), "{}", text(&bad));
     assert_eq!(json_out(&bad)["results"][0]["check"], "signature");
+    // Identity flags on a keyed bundle: the error says to pass --key.
+    let keyless = run(signet()
+        .arg("verify-blob")
+        .arg("--trusted-root")
+        .arg(server.trusted_root())
+        .arg("--bundle")
+        .arg(&bundle)
+        .args([
+            "--certificate-identity",
+            "someone@example.com",
+            "--certificate-oidc-issuer",
+            "https://issuer.example.com",
+        ])
+        .arg(&file));
+    assert_eq!(keyless.status.code(), Some(1), "{}", text(&keyless));
+    assert!(
+        text(&keyless).contains("signed with a key, not a certificate: pass --key"),
+        "{}",
+        text(&keyless)
+    );
 }
 
 #[test]

@@ -458,6 +458,42 @@ fn unreachable_log_alerts_after_the_configured_time() {
 }
 
 #[test]
+fn once_against_an_unreachable_log_gives_up_in_seconds_with_one_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let data = t.join("data");
+    let server = serve_log(&data, free_port());
+    let url = server.url.clone();
+    let tr = data.join("trusted_root.json");
+    drop(server);
+
+    // The default --unreachable-after is 5 minutes: --once does not wait for it.
+    let t0 = Instant::now();
+    let out = monitor(&url, &tr, &t.join("m.json"), &[]);
+    let took = t0.elapsed();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(took < Duration::from_secs(20), "gave up after {took:?}");
+    assert!(alerts(&out).is_empty(), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    assert!(
+        lines[0].starts_with(&format!(
+            "signet: error: the log {url} does not answer: GET {url}/checkpoint: "
+        )),
+        "{err}"
+    );
+    // The cause, once (not reqwest's message again as the next link of the chain).
+    assert_eq!(lines[0].matches("Connection refused").count(), 1, "{err}");
+    assert_eq!(
+        lines[0].matches("error sending request").count(),
+        1,
+        "{err}"
+    );
+    assert!(lines[0].contains("--unreachable-after 300s"), "{err}");
+}
+
+#[test]
 fn backwards_fork_inconsistent_and_bad_signature_are_integrity_alerts() {
     let tmp = tempfile::tempdir().unwrap();
     let t = tmp.path();

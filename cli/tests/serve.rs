@@ -195,6 +195,99 @@ fn print_config_shows_flags_and_check_config_rejects_bad_values() {
     assert!(err.contains("ca.log_url"), "{err}");
 }
 
+/// `--listen` takes a host name (resolved, here to loopback) and refuses garbage naming the
+/// expected form.
+#[test]
+fn listen_takes_a_host_name_and_refuses_garbage() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_signet"))
+        .args(["serve", "--listen", "localhost:0", "--data-dir"])
+        .arg(dir.path())
+        .args(["--oidc-issuer", "https://issuer.example"])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let url = loop {
+        let line = lines
+            .next()
+            .expect("signet serve exited before listening")
+            .unwrap();
+        if let Some(u) = line.strip_prefix("signet listening on ") {
+            break u.trim().to_owned();
+        }
+    };
+    let server = Server { child, url };
+    assert!(
+        server.url.starts_with("http://127.0.0.1:") || server.url.starts_with("http://[::1]:"),
+        "{}",
+        server.url
+    );
+    assert_eq!(
+        client()
+            .get(format!("{}/healthz", server.url))
+            .send()
+            .unwrap()
+            .status(),
+        200
+    );
+
+    for (bad, reason) in [
+        ("localhost", "no port"),
+        (
+            "local host:3000",
+            "the host must be an IP address or a host name",
+        ),
+        ("http://localhost:3000", "a listen address has no scheme"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_signet"))
+            .args(["serve", "--listen", bad, "--data-dir"])
+            .arg(dir.path().join("unused"))
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{bad}: serve started");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(&format!("invalid listen address {bad:?}: {reason}"))
+                && err.contains("write HOST:PORT, e.g. 127.0.0.1:3000, [::1]:3000, 0.0.0.0:3000 or localhost:3000"),
+            "{bad}: {err}"
+        );
+        assert!(
+            !dir.path().join("unused").exists(),
+            "{bad}: wrote the data directory"
+        );
+    }
+}
+
+/// A second `serve` on a data directory in use says that another process serves it and what
+/// to do (not RocksDB's "While lock file: …LOCK: Resource temporarily unavailable").
+#[test]
+fn data_dir_in_use_names_the_other_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let _first = start(dir.path(), &["--oidc-issuer", "https://issuer.example"]);
+    let out = Command::new(env!("CARGO_BIN_EXE_signet"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .args(["--oidc-issuer", "https://issuer.example"])
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "a second serve started");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "another process is serving the data directory {} (the log store {} is locked by it): stop that process first, or give this server another --data-dir",
+            dir.path().display(),
+            dir.path().join("log").join("db").display()
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("While lock file"), "{err}");
+}
+
 /// A data directory whose `log` or `ca` part (or which itself) is a file: `serve` names that
 /// file and says it must be a directory, before writing anything.
 #[test]

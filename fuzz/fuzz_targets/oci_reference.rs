@@ -10,19 +10,32 @@
 //! trailing dot, a Docker Hub alias) parses to the same reference; its digest is a sha256 digest and is what a manifest
 //! URL names; a parsed platform
 //! prints back to an equal platform and selects itself; a sha256 digest maps to the tag
-//! `sha256-<hex>` and anything else has no referrers tag.
+//! `sha256-<hex>` and anything else has no referrers tag. A reference never has a URL
+//! scheme: one that starts with `scheme://` is refused as such, naming the rest.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use signet_proto::oci::{
     is_loopback_registry, is_sha256_digest, normalize_registry, referrers_tag, sha256_digest,
-    Platform, Reference, DOCKER_HUB, DOCKER_HUB_ALIASES, NAME_MAX,
+    OciError, Platform, Reference, DOCKER_HUB, DOCKER_HUB_ALIASES, NAME_MAX,
 };
 
 fuzz_target!(|data: &[u8]| {
     let Ok(s) = std::str::from_utf8(data) else {
         return;
     };
-    if let Ok(r) = Reference::parse(s) {
+    let parsed = Reference::parse(s);
+    if let Err(OciError::ReferenceWithScheme {
+        input,
+        scheme,
+        without,
+    }) = &parsed
+    {
+        assert_eq!(input, s);
+        assert!(scheme.ends_with("://") && scheme.len() > 3, "{scheme}");
+        assert_eq!(format!("{scheme}{without}"), s);
+    }
+    if let Ok(r) = parsed {
+        assert!(!s.contains("://"), "a reference with a scheme parsed: {s}");
         let printed = r.to_string();
         let again = Reference::parse(&printed).expect("a printed reference parses");
         assert_eq!(again, r, "{printed}");

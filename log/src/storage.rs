@@ -37,6 +37,15 @@ pub enum StoreError {
     /// The backend failed (I/O, RocksDB error, injected fault).
     #[error("storage backend error: {0}")]
     Backend(String),
+    /// Another process has the store open (RocksDB's `LOCK` file is held): only one process
+    /// may serve a data directory.
+    #[error(
+        "the store {path} is in use by another process (its LOCK file is held): stop the process serving it, or use another data directory"
+    )]
+    Locked {
+        /// The store directory.
+        path: String,
+    },
     /// Stored data does not have the expected shape.
     #[error("corrupt record {key}: {reason}")]
     Corrupt {
@@ -164,7 +173,16 @@ impl RocksStore {
         bopts.set_cache_index_and_filter_blocks(true);
         bopts.set_pin_l0_filter_and_index_blocks_in_cache(true);
         opts.set_block_based_table_factory(&bopts);
-        let db = rocksdb::DB::open(&opts, dir).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let db = rocksdb::DB::open(&opts, dir).map_err(|e| {
+            // RocksDB's POSIX env: "IO error: While lock file: <dir>/LOCK: <errno text>".
+            if e.kind() == rocksdb::ErrorKind::IOError && e.as_ref().contains("While lock file") {
+                StoreError::Locked {
+                    path: dir.display().to_string(),
+                }
+            } else {
+                StoreError::Backend(e.to_string())
+            }
+        })?;
         Ok(Self { db })
     }
 }

@@ -55,6 +55,19 @@ pub enum OciError {
         /// Why it is invalid.
         reason: &'static str,
     },
+    /// The image reference starts with a URL scheme (`http://`, `https://`): references
+    /// name no scheme; the client chooses HTTPS or plain HTTP.
+    #[error(
+        "invalid image reference {input:?}: an image reference has no scheme; drop {scheme:?} and write {without:?} (the client chooses HTTPS or plain HTTP for the registry)"
+    )]
+    ReferenceWithScheme {
+        /// The reference given.
+        input: String,
+        /// The scheme with its `://`.
+        scheme: String,
+        /// The reference without the scheme.
+        without: String,
+    },
     /// A platform (`os/architecture[/variant]`) is malformed.
     #[error("invalid platform {input:?}: {reason}")]
     InvalidPlatform {
@@ -309,6 +322,19 @@ impl Reference {
             input: input.to_owned(),
             reason,
         };
+        let scheme = input.split_once("://").filter(|(scheme, _)| {
+            !scheme.is_empty()
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        });
+        if let Some((scheme, without)) = scheme {
+            return Err(OciError::ReferenceWithScheme {
+                input: input.to_owned(),
+                scheme: format!("{scheme}://"),
+                without: without.to_owned(),
+            });
+        }
         let (name_tag, digest) = match input.split_once('@') {
             Some((n, d)) => {
                 if !is_sha256_digest(d) {
@@ -1035,6 +1061,35 @@ mod tests {
             "[::2]",
         ] {
             assert!(!is_loopback_registry(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn reference_with_a_scheme_names_the_reference_without_it() {
+        for (input, scheme, without) in [
+            (
+                "http://127.0.0.1:5000/demo/hello:v1",
+                "http://",
+                "127.0.0.1:5000/demo/hello:v1",
+            ),
+            ("https://ghcr.io/a/b", "https://", "ghcr.io/a/b"),
+            ("oci://x/y", "oci://", "x/y"),
+        ] {
+            let err = Reference::parse(input).unwrap_err();
+            assert_eq!(
+                err,
+                OciError::ReferenceWithScheme {
+                    input: input.to_owned(),
+                    scheme: scheme.to_owned(),
+                    without: without.to_owned(),
+                }
+            );
+            assert!(
+                err.to_string().contains(&format!(
+                    "has no scheme; drop {scheme:?} and write {without:?}"
+                )),
+                "{err}"
+            );
         }
     }
 

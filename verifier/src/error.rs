@@ -219,7 +219,7 @@ pub enum SignatureError {
 #[non_exhaustive]
 pub enum PolicyError {
     /// A value in the certificate did not match the policy.
-    #[error("{field} {actual:?} does not match {expected}")]
+    #[error("{field} {actual:?} does not match {expected}{hint}")]
     Mismatch {
         /// The certificate field (SAN, issuer, or an extension name).
         field: String,
@@ -227,6 +227,9 @@ pub enum PolicyError {
         actual: String,
         /// The policy's expectation, e.g. `exactly "x"` or `regex "x" (whole value)`.
         expected: String,
+        /// Empty, or (starting with "; ") how to fix a near miss: a regex that matches only
+        /// part of the value, with its substring form.
+        hint: String,
     },
     /// No alternative of an any_of policy matched.
     #[error("none of {count} alternatives matched: {reasons}")]

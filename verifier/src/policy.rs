@@ -80,6 +80,35 @@ impl AnchoredRegex {
     pub fn as_str(&self) -> &str {
         &self.pattern
     }
+
+    /// For a `value` this pattern does not match as a whole: whether it matches a part of
+    /// it, and if so the pattern that matches any value containing such a part
+    /// (`foo` → `.*foo.*`), when that pattern is valid and matches `value`. `None` when no
+    /// part of `value` matches. Cosign matches identity regexps anywhere in the value; this
+    /// names the difference to users who expected that.
+    #[must_use]
+    pub fn substring_form(&self, value: &str) -> Option<Option<String>> {
+        let unanchored = regex::RegexBuilder::new(&self.pattern)
+            .nest_limit(1000)
+            .build()
+            .ok()?;
+        if !unanchored.is_match(value) {
+            return None;
+        }
+        let p = &self.pattern;
+        let simple = !p.contains(['|', '#']) && !p.contains("(?");
+        let candidate = if simple {
+            format!(".*{p}.*")
+        } else {
+            format!(".*(?:{p}).*")
+        };
+        Some(
+            Self::new(&candidate)
+                .ok()
+                .filter(|c| c.is_match(value))
+                .map(|_| candidate),
+        )
+    }
 }
 
 /// How a certificate string must match.
@@ -118,6 +147,30 @@ impl StringMatch {
         match self {
             Self::Exact(s) => format!("exactly {s:?}"),
             Self::Regex(r) => format!("regex {:?} (whole value)", r.as_str()),
+        }
+    }
+
+    /// How to fix a regex that matches only part of `value` (see
+    /// [`AnchoredRegex::substring_form`]), or "".
+    fn near_miss_hint(&self, field: &str, value: &str) -> String {
+        let Self::Regex(r) = self else {
+            return String::new();
+        };
+        match r.substring_form(value) {
+            None => String::new(),
+            Some(Some(form)) => {
+                let shown = if form.contains('\'') {
+                    format!("{form:?}")
+                } else {
+                    format!("'{form}'")
+                };
+                format!(
+                    "; the pattern matches only part of the {field}: patterns match the whole value, use {shown} if you meant a substring"
+                )
+            }
+            Some(None) => format!(
+                "; the pattern matches only part of the {field}: patterns match the whole value"
+            ),
         }
     }
 }
@@ -234,6 +287,10 @@ impl IdentityPolicy {
                 Some(v) if matcher.matches(&v) => Ok(()),
                 actual => Err(PolicyError::Mismatch {
                     field: field.name(),
+                    hint: actual
+                        .as_deref()
+                        .map(|v| matcher.near_miss_hint(&field.name(), v))
+                        .unwrap_or_default(),
                     actual: actual.unwrap_or_else(|| "<absent>".to_owned()),
                     expected: matcher.describe(),
                 }),
@@ -294,5 +351,52 @@ impl Policy {
         Self {
             kind: PolicyKind::AnyIdentityUnsafe,
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn mismatch(policy: &IdentityPolicy, san: &str) -> String {
+        let identity = Identity {
+            sans: vec![signet_proto::cert::SubjectAltName::Uri(san.to_owned())],
+            ..Identity::default()
+        };
+        policy.check(&identity).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn a_regex_matching_part_of_the_value_names_its_substring_form() {
+        let san = "https://github.com/foo/bar/.github/workflows/ci.yml@refs/heads/main";
+        let p = IdentityPolicy::san(StringMatch::regex("foo").unwrap());
+        assert_eq!(
+            mismatch(&p, san),
+            format!(
+                "SAN {san:?} does not match regex \"foo\" (whole value); the pattern matches only part of the SAN: patterns match the whole value, use '.*foo.*' if you meant a substring"
+            )
+        );
+        // An alternation is grouped before the substring form.
+        let p = IdentityPolicy::san(StringMatch::regex("nope|github").unwrap());
+        assert!(
+            mismatch(&p, san).ends_with("use '.*(?:nope|github).*' if you meant a substring"),
+            "{}",
+            mismatch(&p, san)
+        );
+        // No part matches: no hint. Exact matches: no hint.
+        let p = IdentityPolicy::san(StringMatch::regex("gitlab").unwrap());
+        assert_eq!(
+            mismatch(&p, san),
+            format!("SAN {san:?} does not match regex \"gitlab\" (whole value)")
+        );
+        let p = IdentityPolicy::san(StringMatch::exact("foo"));
+        assert_eq!(
+            mismatch(&p, san),
+            format!("SAN {san:?} does not match exactly \"foo\"")
+        );
+        // The whole-value rule itself is unchanged.
+        assert!(StringMatch::regex("foo").unwrap().matches("foo"));
+        assert!(!StringMatch::regex("foo").unwrap().matches(san));
     }
 }

@@ -135,13 +135,12 @@ pub(crate) fn parse_verified(note: &str) -> Result<Checkpoint, CheckpointError> 
 #[non_exhaustive]
 pub(crate) enum FetchError {
     /// No HTTP answer (connection refused, timeout, reset).
-    #[error("GET {url}: {source}")]
+    #[error("GET {url}: {}", crate::errors::chain_after(url, cause))]
     Transport {
         /// The URL.
         url: String,
-        /// The client error.
-        #[source]
-        source: reqwest::Error,
+        /// The client error (shown in the message, not a `source`: see [`crate::errors`]).
+        cause: reqwest::Error,
     },
     /// An HTTP answer other than 200.
     #[error("GET {url}: HTTP {status}: {body}")]
@@ -243,9 +242,9 @@ impl LogClient {
     }
 
     async fn get_once(&self, url: &str) -> Result<Vec<u8>, FetchError> {
-        let transport = |source| FetchError::Transport {
+        let transport = |cause| FetchError::Transport {
             url: url.to_owned(),
-            source,
+            cause,
         };
         let resp = self.http.get(url).send().await.map_err(transport)?;
         let status = resp.status();

@@ -19,12 +19,12 @@ use time::OffsetDateTime;
 #[non_exhaustive]
 pub(crate) enum ConfigError {
     /// The file could not be read.
-    #[error("cannot read signing config {path}: {source}")]
+    #[error("cannot read signing config {path}: {}", crate::errors::chain(cause))]
     Read {
         /// The path.
         path: String,
-        /// The I/O error.
-        source: std::io::Error,
+        /// The I/O error (shown in the message, not a `source`: see [`crate::errors`]).
+        cause: std::io::Error,
     },
     /// The file is not a v0.2 signing config.
     #[error("invalid signing config {path}: {reason}")]
@@ -101,9 +101,9 @@ pub(crate) fn resolve_services(
     };
     if let Some(path) = signing_config {
         let shown = path.display().to_string();
-        let raw = std::fs::read(path).map_err(|source| ConfigError::Read {
+        let raw = std::fs::read(path).map_err(|cause| ConfigError::Read {
             path: shown.clone(),
-            source,
+            cause,
         })?;
         let file = SigningConfig::from_json(&raw).map_err(|e| ConfigError::Invalid {
             path: shown.clone(),

@@ -229,7 +229,7 @@ impl VerifyOptions {
             }
         }
         for flag in &self.certificate_extension {
-            claims.push(verify::parse_extension_flag(flag)?);
+            claims.push(verify::parse_extension_flag(flag, verify::Spelling::FLAGS)?);
         }
         Ok(verify::IdentityFlags {
             identity: self.certificate_identity.clone(),
@@ -433,12 +433,22 @@ fn signing_services(opts: &SigningOptions) -> anyhow::Result<(config::Services, 
     Ok((services, log))
 }
 
+/// Parses an image reference; one written with a URL scheme names the plain-HTTP rule.
+fn parse_image(image: &str) -> anyhow::Result<oci::Reference> {
+    oci::Reference::parse(image).map_err(|e| match e {
+        signet_proto::oci::OciError::ReferenceWithScheme { .. } => anyhow::anyhow!(
+            "{e}; registries on loopback are reached over plain HTTP, another plain-HTTP registry needs --allow-insecure-registry"
+        ),
+        e => e.into(),
+    })
+}
+
 /// Parses an image reference, connects to its registry and resolves it to its manifest.
 async fn open_image(
     image: &str,
     allow_insecure: bool,
 ) -> anyhow::Result<(oci::Reference, oci::RegistryClient, oci::FetchedManifest)> {
-    let reference = oci::Reference::parse(image)?;
+    let reference = parse_image(image)?;
     let registry = oci::RegistryClient::new(&reference, &oci::RegistryOptions { allow_insecure })?;
     let manifest = registry.resolve(&reference).await?;
     Ok((reference, registry, manifest))
@@ -446,6 +456,8 @@ async fn open_image(
 
 async fn sign_image(args: SignImageArgs) -> anyhow::Result<ExitCode> {
     let opts = &args.signing;
+    // The reference first: a mistake in it is named before the signing configuration's.
+    parse_image(&args.image)?;
     let (services, log) = signing_services(opts)?;
     let (reference, registry, manifest) =
         open_image(&args.image, args.allow_insecure_registry).await?;
@@ -685,7 +697,11 @@ fn report(
 fn verify_blob(args: &VerifyBlobArgs) -> anyhow::Result<ExitCode> {
     let v = &args.verify;
     let trust = verify::load_trust(&v.trusted_root, v.witness_policy.as_deref())?;
-    let policy = verify::build_policy(v.key.as_deref(), &v.identity_flags()?)?;
+    let policy = verify::build_policy(
+        v.key.as_deref(),
+        &v.identity_flags()?,
+        verify::Spelling::FLAGS,
+    )?;
     let bundle = std::fs::read(&args.bundle)
         .with_context(|| format!("cannot read bundle {}", args.bundle.display()))?;
     let bytes;
@@ -757,7 +773,11 @@ async fn verify_image_bundles(
 ) -> anyhow::Result<ExitCode> {
     let v = &args.verify;
     let trust = verify::load_trust(&v.trusted_root, v.witness_policy.as_deref())?;
-    let policy = verify::build_policy(v.key.as_deref(), &v.identity_flags()?)?;
+    let policy = verify::build_policy(
+        v.key.as_deref(),
+        &v.identity_flags()?,
+        verify::Spelling::FLAGS,
+    )?;
     let (reference, registry, manifest) =
         open_image(&args.image, args.allow_insecure_registry).await?;
     let mut summary = serde_json::Map::new();
@@ -830,6 +850,8 @@ async fn attest_image(args: AttestArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot read predicate {}", args.predicate.display()))?;
     let predicate: Value = serde_json::from_slice(&predicate_bytes)
         .with_context(|| format!("predicate {} is not JSON", args.predicate.display()))?;
+    // The reference first: a mistake in it is named before the signing configuration's.
+    parse_image(&args.image)?;
     let (services, log) = signing_services(opts)?;
     let (reference, registry, manifest) =
         open_image(&args.image, args.allow_insecure_registry).await?;

@@ -40,14 +40,17 @@ use super::token;
 #[non_exhaustive]
 pub(crate) enum SignError {
     /// A server could not be reached.
-    #[error("{step}: request to {url} failed: {source}")]
+    #[error(
+        "{step}: request to {url} failed: {}",
+        crate::errors::chain_after(url, cause)
+    )]
     Transport {
         /// The step.
         step: &'static str,
         /// The URL.
         url: String,
-        /// The cause.
-        source: reqwest::Error,
+        /// The cause (shown in the message, not a `source`: see [`crate::errors`]).
+        cause: reqwest::Error,
     },
     /// A server refused the request.
     #[error("{step}: {url} answered {status}: {body}")]
@@ -141,10 +144,10 @@ fn transport<'a>(
     step: &'static str,
     url: &'a str,
 ) -> impl FnOnce(reqwest::Error) -> SignError + 'a {
-    move |source| SignError::Transport {
+    move |cause| SignError::Transport {
         step,
         url: url.to_owned(),
-        source,
+        cause,
     }
 }
 
@@ -154,10 +157,10 @@ pub(crate) fn http_client() -> Result<reqwest::Client, SignError> {
         .user_agent(concat!("signet/", env!("CARGO_PKG_VERSION")))
         .timeout(std::time::Duration::from_secs(60))
         .build()
-        .map_err(|source| SignError::Transport {
+        .map_err(|cause| SignError::Transport {
             step: "HTTP client",
             url: String::new(),
-            source,
+            cause,
         })
 }
 

@@ -36,12 +36,15 @@ pub(crate) enum TokenError {
         reason: String,
     },
     /// A token file could not be read.
-    #[error("cannot read identity token file {path}: {source}")]
+    #[error(
+        "cannot read identity token file {path}: {}",
+        crate::errors::chain(cause)
+    )]
     File {
         /// The file.
         path: String,
-        /// The I/O error.
-        source: std::io::Error,
+        /// The I/O error (shown in the message, not a `source`: see [`crate::errors`]).
+        cause: std::io::Error,
     },
 }
 
@@ -54,9 +57,9 @@ pub(crate) const SIGSTORE_AUDIENCE: &str = "sigstore";
 pub(crate) async fn acquire(explicit: Option<&str>) -> Result<String, TokenError> {
     if let Some(t) = explicit {
         if let Some(path) = t.strip_prefix('@') {
-            let text = std::fs::read_to_string(path).map_err(|source| TokenError::File {
+            let text = std::fs::read_to_string(path).map_err(|cause| TokenError::File {
                 path: path.to_owned(),
-                source,
+                cause,
             })?;
             return Ok(text.trim().to_owned());
         }

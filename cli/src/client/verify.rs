@@ -7,6 +7,7 @@
 
 use std::path::Path;
 
+use anyhow::Context as _;
 use serde::Serialize;
 use signet_proto::bundle::{Bundle, BundleContent};
 use signet_proto::keys::PublicKey;
@@ -62,45 +63,88 @@ pub(crate) struct IdentityFlags {
     pub(crate) claims: Vec<(&'static str, String)>,
 }
 
+/// How the options of an identity policy are spelled where the user wrote them: the
+/// command-line flags of `verify`, or the keys of an admission policy rule. Errors name the
+/// spelling the user can fix.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Spelling {
+    identity: &'static str,
+    identity_regexp: &'static str,
+    issuer: &'static str,
+    issuer_regexp: &'static str,
+    key: &'static str,
+    extension: &'static str,
+}
+
+impl Spelling {
+    /// The flags of `verify`, `verify-blob` and `verify-attestation`.
+    pub(crate) const FLAGS: Self = Self {
+        identity: "--certificate-identity",
+        identity_regexp: "--certificate-identity-regexp",
+        issuer: "--certificate-oidc-issuer",
+        issuer_regexp: "--certificate-oidc-issuer-regexp",
+        key: "--key",
+        extension: "--certificate-extension",
+    };
+    /// The keys of an admission policy `[[rule]]` (TOML).
+    pub(crate) const POLICY_FILE: Self = Self {
+        identity: "`identity`",
+        identity_regexp: "`identity_regexp`",
+        issuer: "`issuer`",
+        issuer_regexp: "`issuer_regexp`",
+        key: "`key`",
+        extension: "`extensions`",
+    };
+}
+
 /// Parses `--certificate-extension OID=VALUE`; the OID must be a Fulcio string extension.
-pub(crate) fn parse_extension_flag(flag: &str) -> anyhow::Result<(&'static str, String)> {
+pub(crate) fn parse_extension_flag(
+    flag: &str,
+    names: Spelling,
+) -> anyhow::Result<(&'static str, String)> {
+    let ext = names.extension;
     let (oid, value) = flag
         .split_once('=')
-        .ok_or_else(|| anyhow::anyhow!("--certificate-extension wants OID=VALUE, got {flag:?}"))?;
-    let known = signet_proto::cert::fulcio_oid(oid.trim()).ok_or_else(|| {
-        anyhow::anyhow!("--certificate-extension: {oid} is not a Fulcio extension OID")
-    })?;
+        .ok_or_else(|| anyhow::anyhow!("{ext} wants OID=VALUE, got {flag:?}"))?;
+    let known = signet_proto::cert::fulcio_oid(oid.trim())
+        .ok_or_else(|| anyhow::anyhow!("{ext}: {oid} is not a Fulcio extension OID"))?;
     Ok((known.oid, value.to_owned()))
 }
 
 /// Builds the policy: `--key` replaces identity checks; otherwise an identity and an issuer
-/// are both required (as cosign requires).
-pub(crate) fn build_policy(key: Option<&Path>, flags: &IdentityFlags) -> anyhow::Result<Policy> {
+/// are both required (as cosign requires). Errors name the options as `names` spells them.
+pub(crate) fn build_policy(
+    key: Option<&Path>,
+    flags: &IdentityFlags,
+    names: Spelling,
+) -> anyhow::Result<Policy> {
     if let Some(path) = key {
         let der = super::keypair::read_public_key(path)?;
         let pk = PublicKey::from_spki_der(&der)
             .map_err(|e| anyhow::anyhow!("public key {}: {e}", path.display()))?;
         return Ok(Policy::key(pk));
     }
+    let Spelling {
+        identity,
+        identity_regexp,
+        issuer,
+        issuer_regexp,
+        key,
+        ..
+    } = names;
     let san = match (&flags.identity, &flags.identity_regexp) {
         (Some(s), None) => StringMatch::exact(s.clone()),
-        (None, Some(r)) => StringMatch::regex(r)?,
-        (Some(_), Some(_)) => anyhow::bail!("give only one of --certificate-identity and --certificate-identity-regexp"),
+        (None, Some(r)) => StringMatch::regex(r).context(identity_regexp)?,
+        (Some(_), Some(_)) => anyhow::bail!("give only one of {identity} and {identity_regexp}"),
         (None, None) => anyhow::bail!(
-            "an identity is required: --certificate-identity or --certificate-identity-regexp (or --key for keyed verification)"
+            "an identity is required: {identity} or {identity_regexp} (or {key} for keyed verification)"
         ),
     };
     let issuer = match (&flags.issuer, &flags.issuer_regexp) {
         (Some(s), None) => StringMatch::exact(s.clone()),
-        (None, Some(r)) => StringMatch::regex(r)?,
-        (Some(_), Some(_)) => {
-            anyhow::bail!(
-                "give only one of --certificate-oidc-issuer and --certificate-oidc-issuer-regexp"
-            )
-        }
-        (None, None) => anyhow::bail!(
-            "an issuer is required: --certificate-oidc-issuer or --certificate-oidc-issuer-regexp"
-        ),
+        (None, Some(r)) => StringMatch::regex(r).context(issuer_regexp)?,
+        (Some(_), Some(_)) => anyhow::bail!("give only one of {issuer} and {issuer_regexp}"),
+        (None, None) => anyhow::bail!("an issuer is required: {issuer} or {issuer_regexp}"),
     };
     let mut all = vec![IdentityPolicy::san(san), IdentityPolicy::issuer(issuer)];
     for (oid, value) in &flags.claims {

@@ -82,14 +82,11 @@ impl RegistryClient {
             if let Some(b) = &body {
                 req = req.body(b.clone());
             }
-            let resp = req
-                .send()
-                .await
-                .map_err(|source| RegistryError::Transport {
-                    method: method.clone(),
-                    url: url.to_owned(),
-                    source,
-                })?;
+            let resp = req.send().await.map_err(|cause| RegistryError::Transport {
+                method: method.clone(),
+                url: url.to_owned(),
+                cause,
+            })?;
             if resp.status() != StatusCode::UNAUTHORIZED {
                 return Ok(resp);
             }

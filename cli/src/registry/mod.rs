@@ -64,14 +64,17 @@ pub(crate) enum RegistryError {
     #[error(transparent)]
     Oci(#[from] OciError),
     /// The HTTP request failed before a response.
-    #[error("registry request {method} {url} failed: {source}")]
+    #[error(
+        "registry request {method} {url} failed: {}",
+        crate::errors::chain_after(url, cause)
+    )]
     Transport {
         /// The method.
         method: Method,
         /// The URL.
         url: String,
-        /// The cause.
-        source: reqwest::Error,
+        /// The cause (shown in the message, not a `source`: see [`crate::errors`]).
+        cause: reqwest::Error,
     },
     /// The registry answered with an unexpected status.
     #[error("registry {method} {url} answered {status}: {body}")]
@@ -249,10 +252,10 @@ impl RegistryClient {
         while let Some(chunk) = resp
             .chunk()
             .await
-            .map_err(|source| RegistryError::Transport {
+            .map_err(|cause| RegistryError::Transport {
                 method: method.clone(),
                 url: url.to_owned(),
-                source,
+                cause,
             })?
         {
             if out.len() + chunk.len() > limit {

@@ -64,7 +64,6 @@
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
@@ -109,9 +108,9 @@ pub(crate) struct AdmissionArgs {
     /// Also require witness cosignatures on checkpoints (C2SP witness policy file).
     #[arg(long, value_name = "FILE")]
     witness_policy: Option<PathBuf>,
-    /// Listen address (port 0 picks a free port).
+    /// Listen address, HOST:PORT (an IP address or a host name; port 0 picks a free port).
     #[arg(long, default_value = "0.0.0.0:8443")]
-    listen: SocketAddr,
+    listen: crate::servers::listen::ListenAddr,
     /// PEM certificate chain for HTTPS (the API server only calls webhooks over HTTPS).
     #[arg(long, value_name = "FILE", requires = "tls_key")]
     tls_cert: Option<PathBuf>,
@@ -328,8 +327,11 @@ impl AdmissionPolicy {
                 let mut claims = Vec::new();
                 for (oid, value) in &r.extensions {
                     claims.push(
-                        verify::parse_extension_flag(&format!("{oid}={value}"))
-                            .with_context(ctx)?,
+                        verify::parse_extension_flag(
+                            &format!("{oid}={value}"),
+                            verify::Spelling::POLICY_FILE,
+                        )
+                        .with_context(ctx)?,
                     );
                 }
                 let flags = verify::IdentityFlags {
@@ -340,7 +342,10 @@ impl AdmissionPolicy {
                     claims,
                 };
                 let key = r.key.map(|k| base.join(k));
-                Some(verify::build_policy(key.as_deref(), &flags).with_context(ctx)?)
+                Some(
+                    verify::build_policy(key.as_deref(), &flags, verify::Spelling::POLICY_FILE)
+                        .with_context(ctx)?,
+                )
             } else {
                 if r.identity.is_some()
                     || r.identity_regexp.is_some()
@@ -825,9 +830,7 @@ pub(crate) fn run(args: AdmissionArgs) -> anyhow::Result<ExitCode> {
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(args.listen)
-            .await
-            .with_context(|| format!("binding {}", args.listen))?;
+        let listener = args.listen.bind().await?;
         let addr = listener.local_addr()?;
         let scheme = if tls.is_some() { "https" } else { "http" };
         println!("signet admission listening on {scheme}://{addr}");
@@ -1072,10 +1075,28 @@ verify = false
 
         for (text, needle) in [
             ("[[rule]]\nimages = []\nidentity = \"a\"\nissuer = \"b\"", "lists no pattern"),
-            ("[[rule]]\nimages = [\"a/*\"]\nissuer = \"b\"", "an identity is required"),
-            ("[[rule]]\nimages = [\"a/*\"]\nidentity = \"a\"", "an issuer is required"),
+            (
+                "[[rule]]\nimages = [\"a/*\"]\nissuer = \"b\"",
+                "rule 1: an identity is required: `identity` or `identity_regexp` (or `key` for keyed verification)",
+            ),
+            (
+                "[[rule]]\nimages = [\"a/*\"]\nidentity = \"a\"",
+                "rule 1: an issuer is required: `issuer` or `issuer_regexp`",
+            ),
+            (
+                "[[rule]]\nimages = [\"a/*\"]\nidentity = \"a\"\nissuer = \"b\"\nissuer_regexp = \"c\"",
+                "rule 1: give only one of `issuer` and `issuer_regexp`",
+            ),
+            (
+                "[[rule]]\nimages = [\"a/*\"]\nidentity = \"a\"\nidentity_regexp = \"c\"\nissuer = \"b\"",
+                "rule 1: give only one of `identity` and `identity_regexp`",
+            ),
+            (
+                "[[rule]]\nimages = [\"a/*\"]\nidentity_regexp = \"(\"\nissuer = \"b\"",
+                "rule 1: `identity_regexp`",
+            ),
             ("[[rule]]\nimages = [\"a/*\"]\nverify = false\nidentity = \"a\"", "takes no identity"),
-            ("[[rule]]\nimages = [\"a/*\"]\nidentity = \"a\"\nissuer = \"b\"\nextensions = { \"1.2.3\" = \"x\" }", "not a Fulcio extension"),
+            ("[[rule]]\nimages = [\"a/*\"]\nidentity = \"a\"\nissuer = \"b\"\nextensions = { \"1.2.3\" = \"x\" }", "`extensions`: 1.2.3 is not a Fulcio extension"),
             ("no_match = \"maybe\"", "unknown variant"),
             (
                 "[[rule]]\nimages = [\"a/*\"]\nverify = false\nattestations = [\"custom\"]",
@@ -1090,6 +1111,26 @@ verify = false
             let e = AdmissionPolicy::parse(text, base).err().unwrap_or_else(|| panic!("{text} parsed"));
             let msg = format!("{e:#}");
             assert!(msg.contains(needle), "{text}: {msg}");
+            assert!(!msg.contains("--certificate"), "{text}: {msg}");
         }
+    }
+
+    #[test]
+    fn policy_file_errors_name_the_file_the_rule_and_its_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("policy.toml");
+        std::fs::write(
+            &path,
+            "[[rule]]\nimages = [\"a/*\"]\nverify = false\n\n[[rule]]\nimages = [\"b/*\"]\nidentity = \"a\"\n",
+        )
+        .unwrap();
+        let e = AdmissionPolicy::load(&path).err().unwrap();
+        assert_eq!(
+            format!("{e:#}"),
+            format!(
+                "in admission policy {}: rule 2: an issuer is required: `issuer` or `issuer_regexp`",
+                path.display()
+            )
+        );
     }
 }

@@ -4,10 +4,16 @@
 //! the plain-text log lines of `witness` and `admission`. Slow clients are cut off (see
 //! [`Timeouts`]): headers within 30 s, the whole request within 60 s.
 //!
+//! Listen addresses ([`ListenAddr`]) are `HOST:PORT` with an IP literal or a host name
+//! (`localhost:3000`), resolved when binding.
+//!
 //! What it does not do: client certificates, certificate reloading (restart to rotate), HTTP/3.
 
+use std::fmt;
 use std::future::Future;
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs as _};
 use std::path::PathBuf;
+use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -21,6 +27,173 @@ pub(crate) struct TlsConfig {
     pub(crate) cert: PathBuf,
     /// PEM private key file.
     pub(crate) key: PathBuf,
+}
+
+/// A listen address as written: `HOST:PORT`, the host an IP literal (`127.0.0.1`, `[::1]`,
+/// `0.0.0.0`) or a host name (`localhost`), resolved when binding. Port 0 picks a free port.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ListenAddr {
+    host: String,
+    port: u16,
+}
+
+/// Why a listen address is refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub(crate) enum ListenAddrError {
+    /// Not `HOST:PORT` with a valid host and port.
+    #[error(
+        "invalid listen address {input:?}: {reason}; write HOST:PORT, e.g. 127.0.0.1:3000, [::1]:3000, 0.0.0.0:3000 or localhost:3000"
+    )]
+    Invalid {
+        /// The address given.
+        input: String,
+        /// What is wrong.
+        reason: &'static str,
+    },
+}
+
+impl ListenAddr {
+    /// The IP address and port, when the host is an IP literal.
+    pub(crate) fn socket_addr(&self) -> Option<SocketAddr> {
+        self.host
+            .parse::<IpAddr>()
+            .ok()
+            .map(|ip| SocketAddr::new(ip, self.port))
+    }
+
+    /// Resolves the host (IP literals as they are; IPv4 addresses first) and binds the first
+    /// address that can be bound.
+    ///
+    /// # Errors
+    /// A host name that does not resolve, or no address that binds (the error names the
+    /// address and the cause).
+    pub(crate) async fn bind(&self) -> anyhow::Result<tokio::net::TcpListener> {
+        let mut addrs: Vec<SocketAddr> = match self.socket_addr() {
+            Some(a) => vec![a],
+            None => {
+                let (host, port) = (self.host.clone(), self.port);
+                tokio::task::spawn_blocking(move || {
+                    (host.as_str(), port).to_socket_addrs().map(Vec::from_iter)
+                })
+                .await
+                .context("resolving the listen host")?
+                .with_context(|| format!("cannot resolve the listen host {:?}", self.host))?
+            }
+        };
+        addrs.sort_by_key(SocketAddr::is_ipv6);
+        addrs.dedup();
+        let mut last = None;
+        for a in &addrs {
+            match tokio::net::TcpListener::bind(a).await {
+                Ok(l) => return Ok(l),
+                Err(e) => last = Some((a, e)),
+            }
+        }
+        match last {
+            Some((a, e)) if addrs.len() == 1 => {
+                Err(anyhow::Error::new(e).context(format!("binding {a}")))
+            }
+            Some((a, e)) => Err(anyhow::Error::new(e).context(format!(
+                "binding {self} (resolved to {}; the last tried was {a})",
+                addrs
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+            None => anyhow::bail!("the listen host {:?} resolves to no address", self.host),
+        }
+    }
+}
+
+impl FromStr for ListenAddr {
+    type Err = ListenAddrError;
+
+    fn from_str(input: &str) -> Result<Self, Self::Err> {
+        let bad = |reason| ListenAddrError::Invalid {
+            input: input.to_owned(),
+            reason,
+        };
+        if let Ok(a) = input.parse::<SocketAddr>() {
+            return Ok(Self {
+                host: a.ip().to_string(),
+                port: a.port(),
+            });
+        }
+        if input.contains("://") {
+            return Err(bad("a listen address has no scheme"));
+        }
+        let (host, port) = input.rsplit_once(':').ok_or_else(|| bad("no port"))?;
+        let port = port
+            .parse::<u16>()
+            .map_err(|_| bad("the port must be a number from 0 to 65535"))?;
+        if host.starts_with('[') || host.contains(':') {
+            return Err(bad(
+                "not an IPv6 address (write IPv6 addresses in brackets: [::1]:3000)",
+            ));
+        }
+        if host.parse::<std::net::Ipv4Addr>().is_ok() {
+            return Ok(Self {
+                host: host.to_owned(),
+                port,
+            });
+        }
+        let host = host.strip_suffix('.').unwrap_or(host);
+        let label_ok = |l: &str| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        };
+        if host.is_empty() {
+            return Err(bad("no host"));
+        }
+        if host.len() > 253
+            || !host.split('.').all(label_ok)
+            || host.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        {
+            return Err(bad(
+                "the host must be an IP address or a host name (letters, digits, '-' and '.')",
+            ));
+        }
+        Ok(Self {
+            host: host.to_ascii_lowercase(),
+            port,
+        })
+    }
+}
+
+impl fmt::Display for ListenAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.socket_addr() {
+            Some(a) => write!(f, "{a}"),
+            None => write!(f, "{}:{}", self.host, self.port),
+        }
+    }
+}
+
+impl From<SocketAddr> for ListenAddr {
+    fn from(a: SocketAddr) -> Self {
+        Self {
+            host: a.ip().to_string(),
+            port: a.port(),
+        }
+    }
+}
+
+impl Serialize for ListenAddr {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for ListenAddr {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
 }
 
 /// How long requests already accepted get to finish after a shutdown signal (HTTPS; the
@@ -167,6 +340,63 @@ mod tests {
     use super::*;
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
     use tokio::net::TcpStream;
+
+    #[test]
+    fn listen_addresses_take_ip_literals_and_host_names() {
+        for (input, shown) in [
+            ("127.0.0.1:3000", "127.0.0.1:3000"),
+            ("[::1]:0", "[::1]:0"),
+            ("0.0.0.0:8443", "0.0.0.0:8443"),
+            ("localhost:3000", "localhost:3000"),
+            ("LocalHost.:3000", "localhost:3000"),
+            ("my-host.example.com:80", "my-host.example.com:80"),
+        ] {
+            let a: ListenAddr = input.parse().unwrap();
+            assert_eq!(a.to_string(), shown, "{input}");
+        }
+        for (input, reason) in [
+            ("localhost", "no port"),
+            ("localhost:", "the port must be a number"),
+            ("localhost:99999", "the port must be a number"),
+            (":3000", "no host"),
+            ("::1:3000", "write IPv6 addresses in brackets"),
+            ("[::1:3000", "write IPv6 addresses in brackets"),
+            (
+                "exa mple:3000",
+                "the host must be an IP address or a host name",
+            ),
+            (
+                "-x.example:3000",
+                "the host must be an IP address or a host name",
+            ),
+            (
+                "300.1.2.3:3000",
+                "the host must be an IP address or a host name",
+            ),
+            ("http://localhost:3000", "a listen address has no scheme"),
+        ] {
+            let e = input.parse::<ListenAddr>().unwrap_err().to_string();
+            assert!(e.contains(reason), "{input}: {e}");
+            assert!(e.contains("write HOST:PORT"), "{input}: {e}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_host_name_is_resolved_and_bound() {
+        let a: ListenAddr = "localhost:0".parse().unwrap();
+        let l = a.bind().await.unwrap();
+        assert!(l.local_addr().unwrap().ip().is_loopback());
+        let e = "no-such-host.invalid:0"
+            .parse::<ListenAddr>()
+            .unwrap()
+            .bind()
+            .await
+            .unwrap_err();
+        assert!(
+            format!("{e:#}").contains("cannot resolve the listen host \"no-such-host.invalid\""),
+            "{e:#}"
+        );
+    }
 
     /// Serves a small router with short timeouts; returns its address.
     async fn start(timeouts: Timeouts) -> std::net::SocketAddr {

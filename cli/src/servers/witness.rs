@@ -27,7 +27,6 @@
 
 use std::collections::HashMap;
 use std::io::Write as _;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -111,8 +110,8 @@ pub(crate) fn run(args: WitnessArgs) -> anyhow::Result<ExitCode> {
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Config {
-    /// Listen address; port 0 picks a free port.
-    listen: SocketAddr,
+    /// Listen address, HOST:PORT (an IP address or a host name); port 0 picks a free port.
+    listen: crate::servers::listen::ListenAddr,
     /// The witness key name; must match the name in the key file.
     name: String,
     /// The witness key file (see the module docs).
@@ -341,13 +340,11 @@ fn router(state: AppState) -> Router {
 }
 
 async fn serve(
-    listen: SocketAddr,
+    listen: crate::servers::listen::ListenAddr,
     tls: Option<&crate::servers::listen::TlsConfig>,
     state: AppState,
 ) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("binding {listen}"))?;
+    let listener = listen.bind().await?;
     let addr = listener.local_addr()?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     println!("signet witness listening on {scheme}://{addr}");
@@ -426,7 +423,7 @@ async fn add_checkpoint(State(app): State<AppState>, body: Bytes) -> Response {
         match stored {
             Ok(Ok(())) => *recorded = Some(new_state.clone()),
             Ok(Err(e)) => {
-                tracing::error!(origin = %origin, error = %format!("{e:#}"), "persisting the witness state failed");
+                tracing::error!(origin = %origin, error = %crate::errors::chain(e.as_ref()), "persisting the witness state failed");
                 return text_response(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "internal error\n".to_owned(),

@@ -62,7 +62,9 @@ pub(super) fn signer<'a>(
         )
         .into()),
         (_, Material::PublicKey) => Err(BundleError::MaterialMismatch(
-            "the bundle carries a public key hint; verify it with a key policy".to_owned(),
+            "signed with a key, not a certificate: pass --key with the signer's public key instead \
+             of identity flags"
+                .to_owned(),
         )
         .into()),
         (_, Material::Certificate(der)) => {

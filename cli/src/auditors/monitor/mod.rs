@@ -36,14 +36,16 @@
 //! | exit | meaning |
 //! |---|---|
 //! | 0 | no alert (with `--once`) |
-//! | 2 | usage, configuration or other error (no alert decided) |
+//! | 2 | usage, configuration or other error (no alert decided); with `--once` also a log that does not answer within [`ONCE_RETRY_WINDOW`] |
 //! | 3 | integrity alert: `bad_signature`, `witness_quorum`, `origin_changed`, `checkpoint_backwards`, `fork`, `inconsistent_proof`, `root_mismatch`, `bad_response` (the monitor stops) |
 //! | 4 | `log_unreachable`: no answer for longer than `--unreachable-after` (the monitor stops) |
 //! | 5 | with `--once`: rule or `entry_unparseable` alerts only |
 //!
 //! Without `--once` the monitor polls every `--interval` and only exits on codes 2, 3 and 4.
-//! With `--once` a log that does not answer is retried until `--unreachable-after` has passed
-//! since it stopped answering (the start of the outage is kept in the state file, so repeated
+//! With `--once` a log that does not answer is retried for a few seconds
+//! ([`ONCE_RETRY_WINDOW`]), then the monitor prints one line naming the log and the cause and
+//! exits 2, or raises `log_unreachable` (exit 4) once the log has not answered for
+//! `--unreachable-after` (the start of the outage is kept in the state file, so repeated
 //! `--once` runs from cron add up).
 //!
 //! With `--witness-policy` every checkpoint must also carry the policy's quorum of valid
@@ -83,10 +85,17 @@ pub(crate) const EXIT_UNREACHABLE: u8 = 4;
 /// Exit code (`--once`): rule alerts only.
 pub(crate) const EXIT_RULES: u8 = 5;
 
+/// With `--once`: how long a log that does not answer is retried before the run gives up.
+const ONCE_RETRY_WINDOW: Duration = Duration::from_secs(10);
+
+/// With `--once`: the pause between two attempts within [`ONCE_RETRY_WINDOW`].
+const ONCE_RETRY_PAUSE: Duration = Duration::from_secs(2);
+
 const EXIT_HELP: &str = "\
 Exit codes:
   0  no alert (--once)
-  2  usage, configuration or other error
+  2  usage, configuration or other error; with --once also a log that does not answer within
+     about 10 s (one line naming the log and the cause)
   3  integrity alert (bad signature, witness quorum, origin changed, checkpoint backwards, fork,
      inconsistent proof, root mismatch, bad response); the monitor stops
   4  log unreachable for longer than --unreachable-after; the monitor stops
@@ -356,6 +365,7 @@ pub(crate) fn run(args: MonitorArgs) -> anyhow::Result<ExitCode> {
 impl Monitor {
     async fn run(&mut self, alerter: &Alerter) -> anyhow::Result<ExitCode> {
         let mut down_since: Option<i64> = self.state.as_ref().and_then(|s| s.unreachable_since);
+        let run_started = Instant::now();
         loop {
             let started = Instant::now();
             match self.pass(alerter).await {
@@ -395,11 +405,19 @@ impl Monitor {
                     let since = *down_since.get_or_insert(now);
                     self.record_unreachable(since);
                     let down_for = Duration::from_secs(u64::try_from(now - since).unwrap_or(0));
-                    eprintln!(
-                        "signet monitor: the log does not answer (for {}s): {e}",
-                        down_for.as_secs()
-                    );
+                    if !self.args.once {
+                        eprintln!(
+                            "signet monitor: the log does not answer (for {}s): {e}",
+                            down_for.as_secs()
+                        );
+                    }
                     if down_for >= self.args.unreachable_after {
+                        if self.args.once {
+                            eprintln!(
+                                "signet monitor: the log {} does not answer: {e}",
+                                self.args.log
+                            );
+                        }
                         let alert = Alert {
                             alert: "log_unreachable".to_owned(),
                             severity: Severity::Critical,
@@ -422,7 +440,18 @@ impl Monitor {
                     }
                     let left = self.args.unreachable_after.saturating_sub(down_for);
                     let wait = if self.args.once {
-                        Duration::from_secs(1)
+                        let tried = run_started.elapsed();
+                        if tried + ONCE_RETRY_PAUSE > ONCE_RETRY_WINDOW
+                            && left > ONCE_RETRY_WINDOW.saturating_sub(tried)
+                        {
+                            anyhow::bail!(
+                                "the log {} does not answer: {e} (tried for {}s; log_unreachable is raised once it has not answered for --unreachable-after {}s)",
+                                self.args.log,
+                                tried.as_secs(),
+                                self.args.unreachable_after.as_secs()
+                            );
+                        }
+                        ONCE_RETRY_PAUSE
                     } else {
                         self.args.interval
                     };
@@ -451,7 +480,7 @@ impl Monitor {
             if s.unreachable_since != Some(since) {
                 s.unreachable_since = Some(since);
                 if let Err(e) = state_file::save(&self.args.state, s) {
-                    eprintln!("signet monitor: {e:#}");
+                    eprintln!("signet monitor: {}", crate::errors::chain(e.as_ref()));
                 }
             }
         }

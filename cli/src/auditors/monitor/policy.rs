@@ -68,21 +68,22 @@ const DEFAULT_MAX_IDENTITIES: usize = 10_000;
 #[non_exhaustive]
 pub(crate) enum PolicyError {
     /// Not TOML, an unknown key, or a value of the wrong type (the message names the key).
-    #[error("monitor policy: {source}")]
+    #[error("monitor policy: {}", crate::errors::chain(cause))]
     Toml {
-        /// The TOML error.
-        #[source]
-        source: toml::de::Error,
+        /// The TOML error (shown in the message, not a `source`: see [`crate::errors`]).
+        cause: toml::de::Error,
     },
     /// A regular expression does not compile (on its own: see
     /// [`signet_verifier::policy::AnchoredRegex`]).
-    #[error("monitor policy: {field} is not a valid regular expression: {source}")]
+    #[error(
+        "monitor policy: {field} is not a valid regular expression: {}",
+        crate::errors::chain(cause)
+    )]
     Regex {
         /// The field, e.g. `watch[0].san_regex`.
         field: String,
-        /// The regex error.
-        #[source]
-        source: signet_verifier::error::PolicyError,
+        /// The regex error (shown in the message, not a `source`: see [`crate::errors`]).
+        cause: signet_verifier::error::PolicyError,
     },
     /// A value is out of range or malformed.
     #[error("monitor policy: {field}: {reason}")]
@@ -197,9 +198,9 @@ impl TextMatch {
             (Some(s), None) => Ok(Some(Self::Exact(s))),
             (None, Some(r)) => AnchoredRegex::new(&r)
                 .map(|re| Some(Self::Regex(re)))
-                .map_err(|source| PolicyError::Regex {
+                .map_err(|cause| PolicyError::Regex {
                     field: regex_field.to_owned(),
-                    source,
+                    cause,
                 }),
             (None, None) => Ok(None),
         }
@@ -417,7 +418,7 @@ impl MonitorPolicy {
     /// ([`PolicyError::Toml`]), bad regular expressions, times, offsets, days, zero bounds, or
     /// matchers that are empty or give both the exact and the regex form.
     pub(crate) fn from_toml(text: &str) -> Result<Self, PolicyError> {
-        let raw: RawPolicy = toml::from_str(text).map_err(|source| PolicyError::Toml { source })?;
+        let raw: RawPolicy = toml::from_str(text).map_err(|cause| PolicyError::Toml { cause })?;
         let watch = IdentityMatcher::compile_all("watch", raw.watch, true)?;
         let rules = raw.rules;
 

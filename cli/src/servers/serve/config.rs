@@ -26,8 +26,8 @@ pub(crate) enum Roles {
 pub(crate) struct Config {
     /// Directory holding RocksDB, generated keys and the trust files.
     pub(crate) data_dir: PathBuf,
-    /// Address to listen on.
-    pub(crate) listen: SocketAddr,
+    /// Address to listen on: HOST:PORT, an IP address or a host name.
+    pub(crate) listen: ListenAddr,
     /// The roles this process runs: `all`, `log` or `ca`.
     pub(crate) only: Roles,
     /// The base URL clients use to reach this server (written into trusted_root.json and
@@ -41,7 +41,7 @@ pub(crate) struct Config {
     pub(crate) ca: CaSection,
 }
 
-pub(crate) use crate::servers::listen::TlsConfig;
+pub(crate) use crate::servers::listen::{ListenAddr, TlsConfig};
 
 /// The `[log]` section.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -152,7 +152,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             data_dir: PathBuf::from("./signet-data"),
-            listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            listen: ListenAddr::from(SocketAddr::from(([127, 0, 0, 1], 3000))),
             only: Roles::All,
             public_url: None,
             tls: None,

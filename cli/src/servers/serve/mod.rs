@@ -10,7 +10,6 @@ pub(crate) mod ca_init;
 mod config;
 mod trust;
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,9 +38,10 @@ pub(crate) struct ServeArgs {
     /// Data directory (RocksDB, keys, trust files). Default ./signet-data.
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
-    /// Listen address. Default 127.0.0.1:3000; port 0 picks a free port.
+    /// Listen address, HOST:PORT (an IP address or a host name such as localhost). Default
+    /// 127.0.0.1:3000; port 0 picks a free port.
     #[arg(long, value_name = "ADDR")]
-    listen: Option<SocketAddr>,
+    listen: Option<crate::servers::listen::ListenAddr>,
     /// Accept ID tokens from this issuer (email type, audience `sigstore`). Repeatable.
     #[arg(long = "oidc-issuer", value_name = "URL")]
     oidc_issuers: Vec<String>,
@@ -95,8 +95,8 @@ fn effective_config(args: &ServeArgs) -> anyhow::Result<Config> {
     if let Some(d) = &args.data_dir {
         config.data_dir.clone_from(d);
     }
-    if let Some(l) = args.listen {
-        config.listen = l;
+    if let Some(l) = &args.listen {
+        config.listen.clone_from(l);
     }
     if let Some(o) = args.only {
         config.only = o;
@@ -344,9 +344,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("creating {}", config.data_dir.display()))?;
     let created = created_at(&config.data_dir)?;
     let start = rfc3339(created)?;
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("binding {}", config.listen))?;
+    let listener = config.listen.bind().await?;
     let addr = listener.local_addr()?;
     let scheme = if config.tls.is_some() {
         "https"
@@ -398,7 +396,15 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         };
         let host = url_host(&public_url)?;
         let log = signet_log::open_log(&log_config, &host, Arc::new(signet_ca::SystemClock))
-            .context("opening the log")?;
+            .map_err(|e| match e {
+                signet_log::ServeError::Store(signet_log::storage::StoreError::Locked {
+                    path,
+                }) => anyhow::anyhow!(
+                    "another process is serving the data directory {} (the log store {path} is locked by it): stop that process first, or give this server another --data-dir",
+                    config.data_dir.display()
+                ),
+                e => anyhow::Error::new(e).context("opening the log"),
+            })?;
         tlogs.push(trust::log_instance(
             &public_url,
             log.identity().public_key(),
