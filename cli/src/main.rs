@@ -17,7 +17,7 @@ mod fsutil; // durable, owner-only writes of keys and state files, shared by eve
 mod registry; // the OCI registry client, shared by the client and the admission webhook
 mod servers; // serve, ca-init, witness, admission: long-running services
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 // mimalloc: glibc malloc/free was about a tenth of the log's ingest CPU (docs/benchmarks-history.md, "HTTP ingest rerun", 2026-11-28).
 #[global_allocator]
@@ -25,7 +25,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Keyless signing, a transparency log and offline verification, Sigstore-compatible.
 #[derive(Parser)]
-#[command(name = "signet", version, about)]
+#[command(name = "signet", about)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -49,11 +49,29 @@ enum Command {
     Audit(auditors::audit::AuditArgs),
     /// Run a C2SP tlog-witness that cosigns checkpoints of configured logs.
     Witness(servers::witness::WitnessArgs),
+    /// Print the version and the git commit this binary was built from.
+    Version,
     /// Exit 0 if URL answers 2xx (a health probe for images without curl).
     Probe {
         /// The URL to GET, e.g. http://127.0.0.1:3000/readyz.
         url: String,
     },
+}
+
+/// `0.1.0 (commit <git rev-parse HEAD>)`: the version and the commit recorded at build time
+/// (`log/build.rs`, the same constants `signet_build_info` reports; `unknown` outside git).
+/// `signet version` and `signet --version` both print it.
+static VERSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "{} (commit {})",
+        signet_log::metrics::VERSION,
+        signet_log::metrics::COMMIT
+    )
+});
+
+/// The clap command of the whole binary, with its version string.
+fn cli_command() -> clap::Command {
+    Cli::command().version(VERSION.as_str())
 }
 
 fn probe(url: &str) -> anyhow::Result<std::process::ExitCode> {
@@ -82,12 +100,19 @@ fn main() -> std::process::ExitCode {
     // process default before any client or server exists (docs/ARCHITECTURE.md, "Crypto
     // stack").
     signet_ca::install_crypto_provider();
-    let cli = Cli::parse();
+    let cli = match Cli::from_arg_matches(&cli_command().get_matches()) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     let result = match cli.command {
         Command::Serve(args) => servers::serve::run(args),
         Command::Client(cmd) => client::run(cmd),
         Command::Admission(args) => servers::admission::run(args),
         Command::Probe { url } => probe(&url),
+        Command::Version => {
+            println!("signet {}", *VERSION);
+            Ok(std::process::ExitCode::SUCCESS)
+        }
         Command::CaInit(args) => servers::serve::ca_init::run(args),
         Command::Monitor(args) => auditors::monitor::run(args),
         Command::Audit(args) => auditors::audit::run(args),

@@ -1,0 +1,148 @@
+//! Operations: `signet version`, `serve --print-config` as a template that `--check-config`
+//! accepts, and what `serve` says on start.
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Command, Stdio};
+
+fn signet() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_signet"))
+}
+
+fn stdout_of(args: &[&str]) -> String {
+    let out = signet().args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// `signet version` and `signet --version` print the crate version and the commit this test
+/// builds from (`git rev-parse HEAD` of this checkout).
+#[test]
+fn version_names_version_and_commit() {
+    let head = Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .output()
+        .unwrap();
+    assert!(head.status.success(), "the tests run in a git checkout");
+    let head = String::from_utf8(head.stdout).unwrap().trim().to_owned();
+    assert_eq!(head.len(), 40, "{head}");
+    let expected = format!("signet {} (commit {head})\n", env!("CARGO_PKG_VERSION"));
+    assert_eq!(stdout_of(&["version"]), expected);
+    assert_eq!(stdout_of(&["--version"]), expected);
+}
+
+/// The template `--print-config` prints names the optional keys (commented out) and
+/// round-trips through `--check-config`, which warns that no OIDC issuer is configured.
+#[test]
+fn print_config_round_trips_through_check_config() {
+    let template = stdout_of(&["serve", "--print-config"]);
+    for key in [
+        "data_dir = ",
+        "# public_url = ",
+        "# [tls]",
+        "# witness_policy = ",
+        "# log_url = ",
+        "# [[ca.issuers]]",
+        "# jwks_file = ",
+        "# server_url = ",
+        "# subject_domain = ",
+        "# type = \"pkcs11\"",
+        "# type = \"file\"",
+        "# password_env = ",
+    ] {
+        assert!(template.contains(key), "{key} missing:\n{template}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("signet.toml");
+    std::fs::write(&path, &template).unwrap();
+    let out = signet()
+        .args(["serve", "--check-config", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("configuration is valid"),
+        "{out:?}"
+    );
+    assert!(
+        stderr.contains("no OIDC issuer configured: the CA will refuse every identity token"),
+        "{stderr}"
+    );
+    // Printing the file back gives the same template: nothing was lost.
+    let again = signet()
+        .args(["serve", "--print-config", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8(again.stdout).unwrap(), template);
+
+    // With an issuer, no warning.
+    let out = signet()
+        .args([
+            "serve",
+            "--check-config",
+            "--oidc-issuer",
+            "https://issuer.example",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(out.stderr.is_empty(), "{out:?}");
+}
+
+/// On start, `serve` names its trust files and the next commands, and warns when the CA
+/// accepts no issuer.
+#[test]
+fn serve_start_names_trust_files_and_warns_without_issuer() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut child = signet()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut stdout = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let done = line.trim_start().starts_with("signet verify");
+        stdout.push(line);
+        if done {
+            break;
+        }
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let _ = child.kill();
+    let _ = child.wait();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let stdout = stdout.join("\n");
+    let d = data.display();
+    for want in [
+        format!("trust files: {d}/trusted_root.json, {d}/signing_config.json"),
+        format!("next: signet sign REGISTRY/REPO:TAG --signing-config {d}/signing_config.json"),
+        format!("signet verify REGISTRY/REPO:TAG --trusted-root {d}/trusted_root.json"),
+    ] {
+        assert!(stdout.contains(&want), "{want} missing:\n{stdout}");
+    }
+    assert!(data.join("trusted_root.json").exists());
+    assert!(
+        stderr.contains("no OIDC issuer configured: the CA will refuse every identity token"),
+        "{stderr}"
+    );
+}
