@@ -146,3 +146,87 @@ fn serve_start_names_trust_files_and_warns_without_issuer() {
         "{stderr}"
     );
 }
+
+/// Starts `serve` with `args`, waits for its start, stops it and returns its stderr lines.
+fn serve_stderr(args: &[&str]) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = signet()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .args(args)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    for line in lines {
+        if line.unwrap().trim_start().starts_with("signet verify") {
+            break;
+        }
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let _ = child.kill();
+    let _ = child.wait();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    stderr.lines().map(str::to_owned).collect()
+}
+
+/// `--log-format json`: every stderr line is a JSON object with a level and a message; the
+/// default without a terminal is the same. `--log-format text`: plain lines.
+#[test]
+fn log_format_json_lines_parse_and_text_is_plain() {
+    for args in [&["--log-format", "json"][..], &[][..]] {
+        let lines = serve_stderr(args);
+        assert!(lines.len() >= 2, "{args:?}: {lines:?}");
+        for line in &lines {
+            let v: serde_json::Value = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("{args:?}: {line:?} is not JSON: {e}"));
+            assert!(v["level"].is_string(), "{line}");
+            assert!(v["fields"]["message"].is_string(), "{line}");
+        }
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("\"WARN\"") && l.contains("no OIDC issuer")),
+            "{lines:?}"
+        );
+    }
+    let lines = serve_stderr(&["--log-format", "text"]);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("WARN") && l.contains("no OIDC issuer configured")),
+        "{lines:?}"
+    );
+    assert!(
+        lines.iter().all(|l| !l.trim_start().starts_with('{')),
+        "{lines:?}"
+    );
+}
+
+/// Every server takes `--log-format` and rejects an unknown format, naming the choices.
+#[test]
+fn every_server_takes_log_format() {
+    for server in ["serve", "witness", "admission"] {
+        let help = stdout_of(&[server, "--help"]);
+        assert!(help.contains("--log-format <FORMAT>"), "{server}: {help}");
+        let out = signet()
+            .args([server, "--log-format", "yaml"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("[possible values: text, json]"),
+            "{server}: {err}"
+        );
+    }
+}

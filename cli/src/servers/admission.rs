@@ -135,6 +135,8 @@ pub(crate) struct AdmissionArgs {
     /// Load and check the policy (and the trusted root, when given), print a summary and exit.
     #[arg(long)]
     check: bool,
+    #[command(flatten)]
+    log: crate::servers::logging::LogArgs,
 }
 
 /// What to do with an image that matches no rule.
@@ -819,7 +821,7 @@ pub(crate) fn run(args: AdmissionArgs) -> anyhow::Result<ExitCode> {
         image_timeout: Duration::from_secs(args.image_timeout_secs.max(1)),
         verified: VerifiedCache::new(Duration::from_secs(args.cache_ttl_secs)),
     });
-    crate::servers::listen::init_tracing();
+    args.log.init();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -75,6 +75,8 @@ pub(crate) struct WitnessArgs {
     /// Key name for --generate-key, for example witness.example/w1.
     #[arg(long, value_name = "NAME", requires = "generate_key")]
     name: Option<String>,
+    #[command(flatten)]
+    log: crate::servers::logging::LogArgs,
 }
 
 /// Runs `signet witness`.
@@ -94,7 +96,7 @@ pub(crate) fn run(args: WitnessArgs) -> anyhow::Result<ExitCode> {
         .context("--config FILE or --generate-key FILE is required")?;
     let config = Config::load(path)?;
     let state = AppState::open(&config)?;
-    crate::servers::listen::init_tracing();
+    args.log.init();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

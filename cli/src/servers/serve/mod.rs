@@ -55,6 +55,8 @@ pub(crate) struct ServeArgs {
     /// Validate the configuration and exit (0 when valid; warnings on stderr).
     #[arg(long)]
     check_config: bool,
+    #[command(flatten)]
+    log: crate::servers::logging::LogArgs,
 }
 
 /// Runs `signet serve`.
@@ -78,7 +80,7 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<std::process::ExitCode> {
         return Ok(std::process::ExitCode::SUCCESS);
     }
     config.validate()?;
-    init_tracing();
+    args.log.init();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -116,16 +118,6 @@ fn effective_config(args: &ServeArgs) -> anyhow::Result<Config> {
         });
     }
     Ok(config)
-}
-
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
 }
 
 /// What `serve` prints after its address: where the trust files are and what to run next.
