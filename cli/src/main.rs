@@ -51,6 +51,18 @@ enum Command {
     Witness(servers::witness::WitnessArgs),
     /// Print the version and the git commit this binary was built from.
     Version,
+    /// Print a shell completion script, e.g. `signet completions bash > /etc/bash_completion.d/signet`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the signet(1) man page, or write it and one page per command into a directory.
+    Man {
+        /// Write signet.1 and signet-COMMAND.1 here instead of printing signet.1.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<std::path::PathBuf>,
+    },
     /// Exit 0 if URL answers 2xx (a health probe for images without curl).
     Probe {
         /// The URL to GET, e.g. http://127.0.0.1:3000/readyz.
@@ -72,6 +84,26 @@ static VERSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
 /// The clap command of the whole binary, with its version string.
 fn cli_command() -> clap::Command {
     Cli::command().version(VERSION.as_str())
+}
+
+fn completions(shell: clap_complete::Shell) -> std::process::ExitCode {
+    clap_complete::generate(shell, &mut cli_command(), "signet", &mut std::io::stdout());
+    std::process::ExitCode::SUCCESS
+}
+
+fn man(dir: Option<&std::path::Path>) -> anyhow::Result<std::process::ExitCode> {
+    use anyhow::Context as _;
+    match dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            clap_mangen::generate_to(cli_command(), dir)
+                .with_context(|| format!("writing man pages into {}", dir.display()))?;
+        }
+        None => clap_mangen::Man::new(cli_command())
+            .render(&mut std::io::stdout())
+            .context("writing the man page")?,
+    }
+    Ok(std::process::ExitCode::SUCCESS)
 }
 
 fn probe(url: &str) -> anyhow::Result<std::process::ExitCode> {
@@ -109,6 +141,8 @@ fn main() -> std::process::ExitCode {
         Command::Client(cmd) => client::run(cmd),
         Command::Admission(args) => servers::admission::run(args),
         Command::Probe { url } => probe(&url),
+        Command::Completions { shell } => Ok(completions(shell)),
+        Command::Man { dir } => man(dir.as_deref()),
         Command::Version => {
             println!("signet {}", *VERSION);
             Ok(std::process::ExitCode::SUCCESS)

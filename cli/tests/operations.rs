@@ -230,3 +230,94 @@ fn every_server_takes_log_format() {
         );
     }
 }
+
+/// `signet completions bash` is a bash script that registers a completion for `signet` and
+/// offers its commands; zsh and fish get theirs.
+#[test]
+fn completions_name_the_commands() {
+    let bash = stdout_of(&["completions", "bash"]);
+    for word in [
+        "serve",
+        "witness",
+        "admission",
+        "monitor",
+        "sign",
+        "verify",
+        "version",
+        "--print-config",
+        "--log-format",
+    ] {
+        assert!(bash.contains(word), "{word} missing from bash completion");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("signet.bash");
+    std::fs::write(&script, &bash).unwrap();
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(format!("source {} && complete -p signet", script.display()))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("signet"),
+        "{out:?}"
+    );
+    assert!(stdout_of(&["completions", "zsh"]).starts_with("#compdef signet"));
+    assert!(stdout_of(&["completions", "fish"]).contains("complete -c signet"));
+}
+
+/// Renders a man page with groff and returns the text.
+fn render_man(page: &std::path::Path) -> String {
+    let out = Command::new("groff")
+        .args(["-man", "-Tutf8", "-P-c", "-ww"])
+        .arg(page)
+        .env("LC_ALL", "C.UTF-8")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.trim().is_empty(), "groff warnings: {stderr}");
+    // Strip overstrike bold/underline (x\bx, _\bx) if any remain.
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut clean = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if chars.peek() == Some(&'\u{8}') {
+            chars.next();
+            continue;
+        }
+        clean.push(c);
+    }
+    clean.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// `signet man` prints a man page that groff renders with the name, synopsis and commands;
+/// `signet man --dir D` writes one page per command.
+#[test]
+fn man_pages_render() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("stdout.1");
+    std::fs::write(&page, stdout_of(&["man"])).unwrap();
+    let text = render_man(&page);
+    for want in [
+        "NAME signet - The signet binary: serve, sign, verify",
+        "SYNOPSIS signet [-h|--help] [-V|--version]",
+        "signet-serve(1)",
+        "signet-witness(1)",
+    ] {
+        assert!(text.contains(want), "{want} missing:\n{text}");
+    }
+    let out_dir = dir.path().join("man");
+    stdout_of(&["man", "--dir", out_dir.to_str().unwrap()]);
+    let serve = render_man(&out_dir.join("signet-serve.1"));
+    for want in [
+        "signet-serve",
+        "--print-config",
+        "--check-config",
+        "--log-format",
+    ] {
+        assert!(serve.contains(want), "{want} missing:\n{serve}");
+    }
+    assert!(out_dir.join("signet.1").exists());
+    assert!(out_dir.join("signet-witness.1").exists());
+}
