@@ -13,6 +13,8 @@
 
 mod auditors; // monitor, audit: check a transparency log from outside
 mod client; // sign, verify, attest, keys: the signer's and verifier's commands
+#[cfg(test)]
+mod config_reference; // docs/CONFIG.md: its examples load with the real parsers
 mod fsutil; // durable, owner-only writes of keys and state files, shared by every zone
 mod registry; // the OCI registry client, shared by the client and the admission webhook
 mod servers; // serve, ca-init, witness, admission: long-running services

@@ -321,3 +321,18 @@ fn man_pages_render() {
     assert!(out_dir.join("signet.1").exists());
     assert!(out_dir.join("signet-witness.1").exists());
 }
+
+/// `signet admission --help` points to the policy reference, which exists and documents the
+/// policy format.
+#[test]
+fn admission_help_points_to_the_policy_reference() {
+    let help = stdout_of(&["admission", "--help"]);
+    assert!(
+        help.contains("docs/CONFIG.md, \"Admission policy\""),
+        "{help}"
+    );
+    assert!(!help.contains("see `signet admission --help`"), "{help}");
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/CONFIG.md")).unwrap();
+    assert!(doc.contains("## Admission policy"));
+}

@@ -94,7 +94,7 @@ const MAX_BODY: usize = 3 << 20;
 /// Arguments of `signet admission`.
 #[derive(Args)]
 pub(crate) struct AdmissionArgs {
-    /// The admission policy (TOML; see `signet admission --help` and the module docs).
+    /// The admission policy (TOML; format and example: docs/CONFIG.md, "Admission policy").
     #[arg(long, value_name = "FILE")]
     policy: PathBuf,
     /// trusted_root.json with the CAs, CT logs and transparency logs to trust (offline).
@@ -311,7 +311,7 @@ impl AdmissionPolicy {
             .with_context(|| format!("in admission policy {}", path.display()))
     }
 
-    fn parse(text: &str, base: &Path) -> anyhow::Result<Self> {
+    pub(crate) fn parse(text: &str, base: &Path) -> anyhow::Result<Self> {
         let file: PolicyFile = toml::from_str(text)?;
         let mut rules = Vec::new();
         for (i, r) in file.rules.into_iter().enumerate() {

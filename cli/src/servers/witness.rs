@@ -112,7 +112,7 @@ pub(crate) fn run(args: WitnessArgs) -> anyhow::Result<ExitCode> {
 /// directory of the configuration file.
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Config {
+pub(crate) struct Config {
     /// Listen address; port 0 picks a free port.
     listen: SocketAddr,
     /// The witness key name; must match the name in the key file.
@@ -158,7 +158,7 @@ impl Config {
         Ok(config)
     }
 
-    fn validate(&self) -> anyhow::Result<()> {
+    pub(crate) fn validate(&self) -> anyhow::Result<()> {
         if self.logs.is_empty() {
             bail!("no [[log]] configured");
         }
