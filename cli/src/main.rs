@@ -13,12 +13,14 @@
 
 mod auditors; // monitor, audit: check a transparency log from outside
 mod client; // sign, verify, attest, keys: the signer's and verifier's commands
+#[cfg(test)]
+mod config_reference; // docs/CONFIG.md: its examples load with the real parsers
 mod errors; // error messages that show each cause once
 mod fsutil; // durable, owner-only writes of keys and state files, shared by every zone
 mod registry; // the OCI registry client, shared by the client and the admission webhook
 mod servers; // serve, ca-init, witness, admission: long-running services
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 // mimalloc: glibc malloc/free was about a tenth of the log's ingest CPU (docs/benchmarks-history.md, "HTTP ingest rerun", 2026-11-28).
 #[global_allocator]
@@ -26,7 +28,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Keyless signing, a transparency log and offline verification, Sigstore-compatible.
 #[derive(Parser)]
-#[command(name = "signet", version, about)]
+#[command(name = "signet", about)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -50,11 +52,61 @@ enum Command {
     Audit(auditors::audit::AuditArgs),
     /// Run a C2SP tlog-witness that cosigns checkpoints of configured logs.
     Witness(servers::witness::WitnessArgs),
+    /// Print the version and the git commit this binary was built from.
+    Version,
+    /// Print a shell completion script, e.g. `signet completions bash > /etc/bash_completion.d/signet`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the signet(1) man page, or write it and one page per command into a directory.
+    Man {
+        /// Write signet.1 and signet-COMMAND.1 here instead of printing signet.1.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<std::path::PathBuf>,
+    },
     /// Exit 0 if URL answers 2xx (a health probe for images without curl).
     Probe {
         /// The URL to GET, e.g. http://127.0.0.1:3000/readyz.
         url: String,
     },
+}
+
+/// `0.1.0 (commit <git rev-parse HEAD>)`: the version and the commit recorded at build time
+/// (`log/build.rs`, the same constants `signet_build_info` reports; `unknown` outside git).
+/// `signet version` and `signet --version` both print it.
+static VERSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "{} (commit {})",
+        signet_log::metrics::VERSION,
+        signet_log::metrics::COMMIT
+    )
+});
+
+/// The clap command of the whole binary, with its version string.
+fn cli_command() -> clap::Command {
+    Cli::command().version(VERSION.as_str())
+}
+
+fn completions(shell: clap_complete::Shell) -> std::process::ExitCode {
+    clap_complete::generate(shell, &mut cli_command(), "signet", &mut std::io::stdout());
+    std::process::ExitCode::SUCCESS
+}
+
+fn man(dir: Option<&std::path::Path>) -> anyhow::Result<std::process::ExitCode> {
+    use anyhow::Context as _;
+    match dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            clap_mangen::generate_to(cli_command(), dir)
+                .with_context(|| format!("writing man pages into {}", dir.display()))?;
+        }
+        None => clap_mangen::Man::new(cli_command())
+            .render(&mut std::io::stdout())
+            .context("writing the man page")?,
+    }
+    Ok(std::process::ExitCode::SUCCESS)
 }
 
 fn probe(url: &str) -> anyhow::Result<std::process::ExitCode> {
@@ -83,12 +135,21 @@ fn main() -> std::process::ExitCode {
     // process default before any client or server exists (docs/ARCHITECTURE.md, "Crypto
     // stack").
     signet_ca::install_crypto_provider();
-    let cli = Cli::parse();
+    let cli = match Cli::from_arg_matches(&cli_command().get_matches()) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     let result = match cli.command {
         Command::Serve(args) => servers::serve::run(args),
         Command::Client(cmd) => client::run(cmd),
         Command::Admission(args) => servers::admission::run(args),
         Command::Probe { url } => probe(&url),
+        Command::Completions { shell } => Ok(completions(shell)),
+        Command::Man { dir } => man(dir.as_deref()),
+        Command::Version => {
+            println!("signet {}", *VERSION);
+            Ok(std::process::ExitCode::SUCCESS)
+        }
         Command::CaInit(args) => servers::serve::ca_init::run(args),
         Command::Monitor(args) => auditors::monitor::run(args),
         Command::Audit(args) => auditors::audit::run(args),

@@ -93,7 +93,7 @@ const MAX_BODY: usize = 3 << 20;
 /// Arguments of `signet admission`.
 #[derive(Args)]
 pub(crate) struct AdmissionArgs {
-    /// The admission policy (TOML; see `signet admission --help` and the module docs).
+    /// The admission policy (TOML; format and example: docs/CONFIG.md, "Admission policy").
     #[arg(long, value_name = "FILE")]
     policy: PathBuf,
     /// trusted_root.json with the CAs, CT logs and transparency logs to trust (offline).
@@ -134,6 +134,8 @@ pub(crate) struct AdmissionArgs {
     /// Load and check the policy (and the trusted root, when given), print a summary and exit.
     #[arg(long)]
     check: bool,
+    #[command(flatten)]
+    log: crate::servers::logging::LogArgs,
 }
 
 /// What to do with an image that matches no rule.
@@ -308,7 +310,7 @@ impl AdmissionPolicy {
             .with_context(|| format!("in admission policy {}", path.display()))
     }
 
-    fn parse(text: &str, base: &Path) -> anyhow::Result<Self> {
+    pub(crate) fn parse(text: &str, base: &Path) -> anyhow::Result<Self> {
         let file: PolicyFile = toml::from_str(text)?;
         let mut rules = Vec::new();
         for (i, r) in file.rules.into_iter().enumerate() {
@@ -824,7 +826,7 @@ pub(crate) fn run(args: AdmissionArgs) -> anyhow::Result<ExitCode> {
         image_timeout: Duration::from_secs(args.image_timeout_secs.max(1)),
         verified: VerifiedCache::new(Duration::from_secs(args.cache_ttl_secs)),
     });
-    crate::servers::listen::init_tracing();
+    args.log.init();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -323,16 +323,6 @@ pub(crate) async fn shutdown_signal() {
     tracing::info!("shutdown requested: finishing the requests already accepted");
 }
 
-/// Log lines on stderr, filtered by `RUST_LOG` (default `info`).
-pub(crate) fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
-}
-
 #[cfg(test)]
 // Tests and test fixtures unwrap: a panic with its location is the failure report
 #[allow(clippy::unwrap_used)]

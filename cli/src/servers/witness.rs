@@ -74,6 +74,8 @@ pub(crate) struct WitnessArgs {
     /// Key name for --generate-key, for example witness.example/w1.
     #[arg(long, value_name = "NAME", requires = "generate_key")]
     name: Option<String>,
+    #[command(flatten)]
+    log: crate::servers::logging::LogArgs,
 }
 
 /// Runs `signet witness`.
@@ -93,7 +95,7 @@ pub(crate) fn run(args: WitnessArgs) -> anyhow::Result<ExitCode> {
         .context("--config FILE or --generate-key FILE is required")?;
     let config = Config::load(path)?;
     let state = AppState::open(&config)?;
-    crate::servers::listen::init_tracing();
+    args.log.init();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -109,7 +111,7 @@ pub(crate) fn run(args: WitnessArgs) -> anyhow::Result<ExitCode> {
 /// directory of the configuration file.
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Config {
+pub(crate) struct Config {
     /// Listen address, HOST:PORT (an IP address or a host name); port 0 picks a free port.
     listen: crate::servers::listen::ListenAddr,
     /// The witness key name; must match the name in the key file.
@@ -155,7 +157,7 @@ impl Config {
         Ok(config)
     }
 
-    fn validate(&self) -> anyhow::Result<()> {
+    pub(crate) fn validate(&self) -> anyhow::Result<()> {
         if self.logs.is_empty() {
             bail!("no [[log]] configured");
         }

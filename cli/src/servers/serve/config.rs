@@ -331,6 +331,154 @@ impl Config {
     pub(crate) fn to_toml(&self) -> String {
         toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render config: {e}\n"))
     }
+
+    /// The effective configuration as TOML followed, commented out, by every key it leaves
+    /// unset (with example values) and the other `[ca.key]` kinds: a template naming every key
+    /// the parser knows. The commented part changes nothing when the file is read back.
+    pub(crate) fn to_template(&self) -> String {
+        let mut out = self.to_toml();
+        let (Ok(toml::Value::Table(full)), Ok(toml::Value::Table(effective))) = (
+            toml::Value::try_from(Config::full_example()),
+            toml::Value::try_from(self),
+        ) else {
+            return out;
+        };
+        let mut unset = unset_keys(&full, &effective);
+        if let Some(toml::Value::Table(ca)) = unset.get_mut("ca") {
+            ca.remove("key");
+            if ca.is_empty() {
+                unset.remove("ca");
+            }
+        }
+        if !unset.is_empty() {
+            out.push_str("\n# Optional keys not set above, with example values:\n");
+            out.push_str(&commented(&toml::Value::Table(unset)));
+        }
+        out.push_str(
+            "\n# Other kinds of CA key: replace the [ca.key] table above with one of these.\n",
+        );
+        for key in CaKey::examples() {
+            if std::mem::discriminant(&key) == std::mem::discriminant(&self.ca.key) {
+                continue;
+            }
+            let mut ca = toml::Table::new();
+            let mut wrapper = toml::Table::new();
+            if let Ok(v) = toml::Value::try_from(&key) {
+                ca.insert("key".to_owned(), v);
+                wrapper.insert("ca".to_owned(), toml::Value::Table(ca));
+                out.push_str(&commented(&toml::Value::Table(wrapper)));
+            }
+        }
+        out
+    }
+
+    /// A configuration with every optional key set to an example value. A struct literal on
+    /// purpose: a new field does not compile until it is given an example here, so
+    /// `--print-config` and the configuration reference (docs/CONFIG.md) name it.
+    pub(crate) fn full_example() -> Config {
+        Config {
+            data_dir: PathBuf::from("./signet-data"),
+            listen: SocketAddr::from(([127, 0, 0, 1], 3000)).into(),
+            only: Roles::All,
+            public_url: Some("https://signet.example.com".to_owned()),
+            tls: Some(TlsConfig {
+                cert: PathBuf::from("/etc/signet/tls/chain.pem"),
+                key: PathBuf::from("/etc/signet/tls/key.pem"),
+            }),
+            log: LogSection {
+                batch_max_entries: 1024,
+                batch_max_delay_ms: 20,
+                queue_capacity: 65_536,
+                max_body_bytes: 1 << 20,
+                ct_roots: vec![PathBuf::from("/etc/signet/ct-roots/other-ca.pem")],
+                witness_policy: Some(PathBuf::from("/etc/signet/witness-policy.txt")),
+                witness_timeout_ms: 5000,
+            },
+            ca: CaSection {
+                validity_hours: 24,
+                log_url: Some("https://log.signet.example.com".to_owned()),
+                rate_limit_per_minute: 0,
+                key: CaKey::Generated,
+                issuers: vec![IssuerEntry {
+                    url: "https://token.actions.githubusercontent.com".to_owned(),
+                    audience: "sigstore".to_owned(),
+                    issuer_type: "github-workflow".to_owned(),
+                    subject_domain: Some("example.com".to_owned()),
+                    jwks_file: Some(PathBuf::from("/etc/signet/issuer-jwks.json")),
+                    server_url: Some("https://github.com".to_owned()),
+                }],
+            },
+        }
+    }
+
+    /// The warning `serve` and `--check-config` give when the CA runs with no issuer.
+    pub(crate) fn no_issuer_warning(&self) -> Option<String> {
+        (self.only != Roles::Log && self.ca.issuers.is_empty()).then(|| {
+            "no OIDC issuer configured: the CA will refuse every identity token; add a \
+             [[ca.issuers]] table to the configuration or pass --oidc-issuer URL"
+                .to_owned()
+        })
+    }
+}
+
+impl CaKey {
+    /// One example of each kind of key.
+    fn examples() -> [CaKey; 3] {
+        [
+            CaKey::Generated,
+            CaKey::File {
+                key: PathBuf::from("/etc/signet/ca/intermediate-key.pem"),
+                chain: PathBuf::from("/etc/signet/ca/chain.pem"),
+                password_file: Some(PathBuf::from("/etc/signet/ca/password")),
+                password_env: Some("SIGNET_CA_PASSWORD".to_owned()),
+            },
+            CaKey::Pkcs11 {
+                module: PathBuf::from("/usr/lib/softhsm/libsofthsm2.so"),
+                token_label: "signet".to_owned(),
+                key_label: "signet-ca".to_owned(),
+                pin_file: PathBuf::from("/etc/signet/ca/pin"),
+                chain: PathBuf::from("/etc/signet/ca/chain.pem"),
+            },
+        ]
+    }
+}
+
+/// The keys of `full` that `effective` leaves unset (absent, or an empty list), recursing
+/// into tables both have.
+fn unset_keys(full: &toml::Table, effective: &toml::Table) -> toml::Table {
+    let mut out = toml::Table::new();
+    for (k, fv) in full {
+        match (fv, effective.get(k)) {
+            (_, None) => {
+                out.insert(k.clone(), fv.clone());
+            }
+            (toml::Value::Table(ft), Some(toml::Value::Table(et))) => {
+                let sub = unset_keys(ft, et);
+                if !sub.is_empty() {
+                    out.insert(k.clone(), toml::Value::Table(sub));
+                }
+            }
+            (_, Some(toml::Value::Array(a))) if a.is_empty() => {
+                out.insert(k.clone(), fv.clone());
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// `value` rendered as TOML, every line commented out.
+fn commented(value: &toml::Value) -> String {
+    let text = toml::to_string_pretty(value).unwrap_or_default();
+    text.lines()
+        .map(|l| {
+            if l.is_empty() {
+                "\n".to_owned()
+            } else {
+                format!("# {l}\n")
+            }
+        })
+        .collect()
 }
 
 fn check_url(key: &str, value: &str) -> Result<(), ConfigError> {
@@ -416,6 +564,47 @@ mod tests {
         let e = ghe("email", "https://ghe.example").validate().unwrap_err();
         assert_eq!(e.key, "ca.issuers[0].server_url");
         assert!(e.to_string().contains("only github-workflow"), "{e}");
+    }
+
+    /// Every key of every table the parser knows (the full example and every kind of CA key)
+    /// is named in the default template, and the template parses back to the defaults.
+    #[test]
+    fn template_names_every_key() {
+        fn keys(prefix: &str, v: &toml::Value, out: &mut Vec<String>) {
+            match v {
+                toml::Value::Table(t) => {
+                    for (k, v) in t {
+                        out.push(format!("{prefix}{k}"));
+                        keys(&format!("{prefix}{k}."), v, out);
+                    }
+                }
+                toml::Value::Array(a) => a.iter().for_each(|v| keys(prefix, v, out)),
+                _ => {}
+            }
+        }
+        let template = Config::default().to_template();
+        let mut all = Vec::new();
+        keys(
+            "",
+            &toml::Value::try_from(Config::full_example()).unwrap(),
+            &mut all,
+        );
+        for key in CaKey::examples() {
+            keys("ca.key.", &toml::Value::try_from(&key).unwrap(), &mut all);
+        }
+        for key in &all {
+            let leaf = key.rsplit('.').next().unwrap();
+            let named = template.lines().any(|l| {
+                let l = l.trim_start_matches("# ");
+                l.starts_with(&format!("{leaf} = "))
+                    || l == format!("[{key}]")
+                    || l == format!("[[{key}]]")
+            });
+            assert!(named, "{key} missing from the template:\n{template}");
+        }
+        assert!(all.len() > 25, "{all:?}");
+        let again = Config::from_toml(&template).unwrap();
+        assert_eq!(again.to_toml(), Config::default().to_toml());
     }
 
     #[test]

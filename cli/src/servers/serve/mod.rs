@@ -48,12 +48,15 @@ pub(crate) struct ServeArgs {
     /// Run only one role.
     #[arg(long, value_enum)]
     only: Option<Roles>,
-    /// Print the effective configuration as TOML and exit.
+    /// Print the effective configuration as TOML and exit, followed (commented out) by every
+    /// optional key it leaves unset: a template for --config (docs/CONFIG.md).
     #[arg(long)]
     print_config: bool,
-    /// Validate the configuration and exit (0 when valid).
+    /// Validate the configuration and exit (0 when valid; warnings on stderr).
     #[arg(long)]
     check_config: bool,
+    #[command(flatten)]
+    log: crate::servers::logging::LogArgs,
 }
 
 /// Runs `signet serve`.
@@ -61,6 +64,9 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<std::process::ExitCode> {
     let config = effective_config(&args)?;
     if args.check_config {
         config.validate()?;
+        if let Some(warning) = config.no_issuer_warning() {
+            eprintln!("signet: warning: {warning}");
+        }
         println!(
             "{}: configuration is valid",
             args.config
@@ -70,11 +76,11 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<std::process::ExitCode> {
         return Ok(std::process::ExitCode::SUCCESS);
     }
     if args.print_config {
-        print!("{}", config.to_toml());
+        print!("{}", config.to_template());
         return Ok(std::process::ExitCode::SUCCESS);
     }
     config.validate()?;
-    init_tracing();
+    args.log.init();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -114,14 +120,19 @@ fn effective_config(args: &ServeArgs) -> anyhow::Result<Config> {
     Ok(config)
 }
 
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+/// What `serve` prints after its address: where the trust files are and what to run next.
+fn next_steps(config: &Config, public_url: &str) -> String {
+    let dir = config.data_dir.display();
+    format!(
+        "trust files: {dir}/trusted_root.json, {dir}/signing_config.json, \
+         {dir}/trust_config.json (also served at {public_url}{}, {}, {})\n\
+         next: signet sign REGISTRY/REPO:TAG --signing-config {dir}/signing_config.json\n\
+         \x20     signet verify REGISTRY/REPO:TAG --trusted-root {dir}/trusted_root.json \
+         --certificate-identity ID --certificate-oidc-issuer ISSUER",
+        trust::TRUSTED_ROOT_PATH,
+        trust::SIGNING_CONFIG_PATH,
+        trust::TRUST_CONFIG_PATH,
+    )
 }
 
 fn now_unix() -> i64 {
@@ -525,6 +536,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     );
     // The line scripts wait for (with the real port when listening on port 0).
     println!("signet listening on {public_url}");
+    println!("{}", next_steps(&config, &public_url));
+    if let Some(warning) = config.no_issuer_warning() {
+        tracing::warn!("{warning}");
+    }
 
     crate::servers::listen::serve(
         listener,
