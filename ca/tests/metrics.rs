@@ -9,6 +9,7 @@ mod common;
 use axum::http::StatusCode;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use common::metrics::*;
 use common::*;
 use signet_ca::config::{CaConfig, IssuerType};
 

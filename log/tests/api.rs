@@ -9,6 +9,7 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
+use common::metrics::*;
 use common::*;
 use signet_log::storage::{Fault, LogStore};
 use signet_proto::merkle::{verify_consistency, Hash};

@@ -9,6 +9,8 @@
     missing_docs
 )]
 
+// The one GET /metrics parser of the workspace's tests, kept with the log's test helpers.
+#[path = "../../../log/tests/common/metrics.rs"]
 pub mod metrics;
 pub mod registry;
 pub mod tlog;
