@@ -10,7 +10,7 @@
 //! only grew, old bundles still verifying and a new signature appended after them.
 //!
 //! No image registry is needed: the Debian 12 base is a root file system made by
-//! `mmdebstrap` (cached under /var/cache/signet/podman/) and imported under the name the
+//! `mmdebstrap` (cached in the build cache, `$CARGO_TARGET_DIR/tmp/podman/`) and imported under the name the
 //! Dockerfile's `FROM` uses. The sandbox needs three podman settings (runc, cgroupfs, lower
 //! ulimits), given through a `CONTAINERS_CONF` file this test writes.
 //!
@@ -36,7 +36,9 @@ use support::{free_port, text, Oidc};
 const BASE_IMAGE: &str = "docker.io/library/debian:bookworm-slim";
 
 /// The base root file system, cached across runs.
-const BASE_CACHE: &str = "/var/cache/signet/podman/debian-bookworm.tar";
+/// The base root file system, cached in the build cache (cargo's scratch directory for
+/// integration tests, under `CARGO_TARGET_DIR`), so a rerun skips mmdebstrap.
+const BASE_CACHE: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/podman/debian-bookworm.tar");
 
 /// What the runtime stage needs, so that its `apt-get install` has nothing left to fetch.
 const BASE_PACKAGES: &str = "ca-certificates,libsofthsm2,passwd";
