@@ -19,6 +19,8 @@
 //! * [`rekor`]: Rekor v1 entry bodies (hashedrekord, dsse), SET payload and API types.
 //! * [`bundle`]: Sigstore bundle v0.1 to v0.3.
 //! * [`trust`]: trusted_root.json, signing_config.json, client trust config.
+//! * [`tuf`]: TUF metadata (root, timestamp, snapshot, targets), its canonical JSON and
+//!   signatures, and the client's checks (root rotation, rollback, freeze, expiry).
 //! * [`fulcio`]: Fulcio v2 API types.
 //! * [`cert`]: Fulcio certificate extension OIDs and identity extraction.
 //! * [`sct`]: RFC 6962 signed certificate timestamps and precertificates.
@@ -50,4 +52,5 @@ pub mod text; // deceptive characters (controls, format characters) and their es
 pub mod tiles; // C2SP tlog-tiles: paths, entry bundles, integration
 pub mod timestamp; // RFC 3161 timestamp responses and their CMS token: the DER parser.
 pub mod trust; // trusted_root.json, signing_config v0.2, ClientTrustConfig
+pub mod tuf; // TUF metadata: canonical JSON, roles, signing, the client trusted set
 pub mod witness; // C2SP tlog-witness: add-checkpoint, witness policy, quorum
