@@ -19,6 +19,7 @@ mod errors; // error messages that show each cause once
 mod fsutil; // durable, owner-only writes of keys and state files, shared by every zone
 mod registry; // the OCI registry client, shared by the client and the admission webhook
 mod servers; // serve, ca-init, witness, admission: long-running services
+mod trust; // TUF: the repository of Signet's trust (init, rotate-root, export) and its client
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
@@ -52,6 +53,9 @@ enum Command {
     Audit(auditors::audit::AuditArgs),
     /// Run a C2SP tlog-witness that cosigns checkpoints of configured logs.
     Witness(servers::witness::WitnessArgs),
+    /// Signet's trust as a TUF repository: create and rotate its root, export it, or trust
+    /// a mirror.
+    Trust(trust::TrustArgs),
     /// Print the version and the git commit this binary was built from.
     Version,
     /// Print a shell completion script, e.g. `signet completions bash > /etc/bash_completion.d/signet`.
@@ -154,6 +158,7 @@ fn main() -> std::process::ExitCode {
         Command::Monitor(args) => auditors::monitor::run(args),
         Command::Audit(args) => auditors::audit::run(args),
         Command::Witness(args) => servers::witness::run(args),
+        Command::Trust(args) => trust::run(args),
     };
     match result {
         Ok(code) => code,

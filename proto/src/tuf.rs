@@ -235,6 +235,11 @@ fn write_canonical(value: &Value, out: &mut Vec<u8>) -> Result<(), TufError> {
 // Keys
 // ---------------------------------------------------------------------------------------------
 
+/// The SPKI PEM with LF line ends (as pyca/cryptography writes it).
+fn lf_pem(key: &PublicKey) -> String {
+    key.to_pem().replace("\r\n", "\n")
+}
+
 /// A public key as TUF metadata lists it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TufKey {
@@ -251,8 +256,8 @@ impl TufKey {
     /// [`TufError::Signing`] for another kind of key.
     pub fn from_public_key(key: &PublicKey) -> Result<Self, TufError> {
         let (keytype, scheme, public_text) = match key.algorithm() {
-            KeyAlgorithm::EcdsaP256 => ("ecdsa", "ecdsa-sha2-nistp256", key.to_pem()),
-            KeyAlgorithm::EcdsaP384 => ("ecdsa", "ecdsa-sha2-nistp384", key.to_pem()),
+            KeyAlgorithm::EcdsaP256 => ("ecdsa", "ecdsa-sha2-nistp256", lf_pem(key)),
+            KeyAlgorithm::EcdsaP384 => ("ecdsa", "ecdsa-sha2-nistp384", lf_pem(key)),
             KeyAlgorithm::Ed25519 => (
                 "ed25519",
                 "ed25519",

@@ -153,8 +153,9 @@ pub(crate) struct SignBlobArgs {
 #[derive(Args, Clone)]
 pub(crate) struct VerifyOptions {
     /// trusted_root.json with the CAs, CT logs and transparency logs to trust (offline).
+    /// Default: the TUF-verified one of the mirror `signet trust init --mirror` set up.
     #[arg(long, env = "SIGNET_TRUSTED_ROOT", value_name = "FILE")]
-    trusted_root: PathBuf,
+    trusted_root: Option<PathBuf>,
     /// The exact signer identity (certificate SAN: email or URI).
     #[arg(long, value_name = "ID")]
     certificate_identity: Option<String>,
@@ -696,7 +697,8 @@ fn report(
 
 fn verify_blob(args: &VerifyBlobArgs) -> anyhow::Result<ExitCode> {
     let v = &args.verify;
-    let trust = verify::load_trust(&v.trusted_root, v.witness_policy.as_deref())?;
+    let root = crate::trust::client::trusted_root_or_default(v.trusted_root.as_deref())?;
+    let trust = verify::load_trust(&root, v.witness_policy.as_deref())?;
     let policy = verify::build_policy(
         v.key.as_deref(),
         &v.identity_flags()?,
@@ -772,7 +774,8 @@ async fn verify_image_bundles(
     wanted: verify::Wanted<'_>,
 ) -> anyhow::Result<ExitCode> {
     let v = &args.verify;
-    let trust = verify::load_trust(&v.trusted_root, v.witness_policy.as_deref())?;
+    let root = crate::trust::client::trusted_root_or_default(v.trusted_root.as_deref())?;
+    let trust = verify::load_trust(&root, v.witness_policy.as_deref())?;
     let policy = verify::build_policy(
         v.key.as_deref(),
         &v.identity_flags()?,

@@ -39,6 +39,36 @@ pub(crate) struct Config {
     pub(crate) log: LogSection,
     /// The certificate authority.
     pub(crate) ca: CaSection,
+    /// The TUF repository published at `/tuf/`.
+    pub(crate) tuf: TufSection,
+}
+
+/// The `[tuf]` section: the TUF repository `serve` publishes at `/tuf/` once its directory
+/// holds a root (`signet trust init --out DIR`), with the trust files as its targets.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct TufSection {
+    /// The TUF directory (roots and online keys). Default `<data_dir>/tuf`.
+    pub(crate) dir: Option<PathBuf>,
+    /// Lifetime of `timestamp.json`, in seconds; re-signed when half of it is gone.
+    pub(crate) timestamp_expiry_secs: u64,
+    /// Lifetime of the snapshot, in seconds; re-signed when half of it is gone.
+    pub(crate) snapshot_expiry_secs: u64,
+    /// Lifetime of the targets, in seconds; re-signed when half of it is gone or the trust
+    /// files change.
+    pub(crate) targets_expiry_secs: u64,
+}
+
+impl Default for TufSection {
+    fn default() -> Self {
+        let d = crate::trust::DEFAULT_LIFETIMES;
+        TufSection {
+            dir: None,
+            timestamp_expiry_secs: d.timestamp_secs,
+            snapshot_expiry_secs: d.snapshot_secs,
+            targets_expiry_secs: d.targets_secs,
+        }
+    }
 }
 
 pub(crate) use crate::servers::listen::{ListenAddr, TlsConfig};
@@ -158,6 +188,7 @@ impl Default for Config {
             tls: None,
             log: LogSection::default(),
             ca: CaSection::default(),
+            tuf: TufSection::default(),
         }
     }
 }
@@ -278,6 +309,15 @@ impl Config {
         }
         if let Some(url) = &self.public_url {
             check_url("public_url", url)?;
+        }
+        for (key, secs) in [
+            ("tuf.timestamp_expiry_secs", self.tuf.timestamp_expiry_secs),
+            ("tuf.snapshot_expiry_secs", self.tuf.snapshot_expiry_secs),
+            ("tuf.targets_expiry_secs", self.tuf.targets_expiry_secs),
+        ] {
+            if !(2..=10 * 366 * 86_400).contains(&secs) {
+                return Err(err(key, "must be between 2 and 316224000 (ten years)"));
+            }
         }
         if self.only == Roles::Ca {
             match &self.ca.log_url {
@@ -407,6 +447,10 @@ impl Config {
                     jwks_file: Some(PathBuf::from("/etc/signet/issuer-jwks.json")),
                     server_url: Some("https://github.com".to_owned()),
                 }],
+            },
+            tuf: TufSection {
+                dir: Some(PathBuf::from("/var/lib/signet/tuf")),
+                ..TufSection::default()
             },
         }
     }

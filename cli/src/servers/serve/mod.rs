@@ -9,6 +9,7 @@
 pub(crate) mod ca_init;
 mod config;
 mod trust;
+mod tuf;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -503,6 +504,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         &start,
     )?;
     files.write_to(&config.data_dir)?;
+    if let Some(tuf_router) = tuf::start(&config, &files)? {
+        router = router.merge(tuf_router);
+    }
     let files = Arc::new(files);
     router = router
         .route(
