@@ -568,12 +568,7 @@ fn parse_cosign(body: &[u8]) -> Result<EncryptedKeyFile, KeyFileError> {
     }
     Ok(EncryptedKeyFile {
         format: KeyFileFormat::Cosign,
-        kdf: Kdf::Scrypt {
-            salt,
-            log_n,
-            r,
-            p,
-        },
+        kdf: Kdf::Scrypt { salt, log_n, r, p },
         cipher: Cipher::SecretBox { nonce },
         ciphertext,
     })

@@ -237,12 +237,12 @@ impl Pkcs11Uri {
                 "object" => set(&mut uri.object, name, text_value(name, value)?)?,
                 "id" => set(&mut uri.id, name, percent_decode(name, value)?)?,
                 "slot-id" => {
-                    let n = text_value(name, value)?
-                        .parse::<u64>()
-                        .map_err(|_| Pkcs11UriError::BadValue {
+                    let n = text_value(name, value)?.parse::<u64>().map_err(|_| {
+                        Pkcs11UriError::BadValue {
                             name: name.to_owned(),
                             reason: "not a decimal slot number",
-                        })?;
+                        }
+                    })?;
                     set(&mut uri.slot_id, name, n)?;
                 }
                 "type" => set(&mut kind, name, text_value(name, value)?)?,
@@ -384,13 +384,25 @@ mod tests {
             ("pkcs11:token=t;object=k;type=public", |e| {
                 matches!(e, E::NotPrivate { .. })
             }),
-            ("pkcs11:token=t;object", |e| matches!(e, E::NotNameValue { .. })),
+            ("pkcs11:token=t;object", |e| {
+                matches!(e, E::NotNameValue { .. })
+            }),
             ("pkcs11:token=t;=k", |e| matches!(e, E::NotNameValue { .. })),
-            ("pkcs11:token=t%2;object=k", |e| matches!(e, E::BadValue { .. })),
-            ("pkcs11:token=t%zz;object=k", |e| matches!(e, E::BadValue { .. })),
-            ("pkcs11:token=t%+1;object=k", |e| matches!(e, E::BadValue { .. })),
-            ("pkcs11:token=%FF;object=k", |e| matches!(e, E::BadValue { .. })),
-            ("pkcs11:token=a%0Ab;object=k", |e| matches!(e, E::BadValue { .. })),
+            ("pkcs11:token=t%2;object=k", |e| {
+                matches!(e, E::BadValue { .. })
+            }),
+            ("pkcs11:token=t%zz;object=k", |e| {
+                matches!(e, E::BadValue { .. })
+            }),
+            ("pkcs11:token=t%+1;object=k", |e| {
+                matches!(e, E::BadValue { .. })
+            }),
+            ("pkcs11:token=%FF;object=k", |e| {
+                matches!(e, E::BadValue { .. })
+            }),
+            ("pkcs11:token=a%0Ab;object=k", |e| {
+                matches!(e, E::BadValue { .. })
+            }),
             ("pkcs11:token=t;object=k;slot-id=-1", |e| {
                 matches!(e, E::BadValue { .. })
             }),
