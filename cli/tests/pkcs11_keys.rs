@@ -1,7 +1,8 @@
 //! Users' signing keys in an HSM (SoftHSM2 over PKCS#11), addressed by RFC 7512 URIs as cosign
 //! accepts them: a non-extractable P-256 key is generated inside a fresh token, `signet
-//! public-key` prints its public key, `sign-blob` and `sign` (an image in a local registry)
-//! sign with the key in the token, and `verify-blob --key` / `verify --key` accept the
+//! public-key` prints its public key, `sign-blob`, `sign` and `attest` (an image in a local
+//! registry) sign with the key in the token, and `verify-blob --key` / `verify --key` /
+//! `verify-attestation --key` accept the
 //! signatures with the printed public key (and with the URI itself). The PIN comes from
 //! `pin-value`, `pin-source` or `SIGNET_PKCS11_PIN`, the module from `module-path` or
 //! `SIGNET_PKCS11_MODULE`. A wrong PIN, an unknown key and a missing module are errors naming
@@ -159,7 +160,7 @@ fn hsm_key_signs_blob_and_image_and_verifies() {
     assert!(verify_blob(&public).status.success());
 
     // Errors naming the fix; no bundle is written.
-    let cases: [(String, Vec<(&str, &str)>, &str); 4] = [
+    let cases = [
         (
             uri.replace("pin-value=1234", "pin-value=0000"),
             vec![],
@@ -219,4 +220,24 @@ fn hsm_key_signs_blob_and_image_and_verifies() {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/cosign/keys/ocx-cosign.pub");
     let bad = verify_image(&other);
     assert_eq!(bad.status.code(), Some(1), "{}", text(&bad));
+
+    // An attestation about the image, signed in the token.
+    let predicate = dir.path().join("predicate.json");
+    std::fs::write(&predicate, r#"{"builder":"hsm-test"}"#).unwrap();
+    let out = run(signet_hsm(&conf)
+        .arg("attest")
+        .arg("--signing-config")
+        .arg(server.signing_config())
+        .args(["--key", &uri, "--predicate"])
+        .arg(&predicate)
+        .args(["--output", "json", &image]));
+    assert!(out.status.success(), "{}", text(&out));
+    let ok = run(signet_hsm(&conf)
+        .arg("verify-attestation")
+        .arg("--trusted-root")
+        .arg(server.trusted_root())
+        .arg("--key")
+        .arg(&public)
+        .args(["--output", "json", &image]));
+    assert!(ok.status.success(), "{}", text(&ok));
 }

@@ -365,7 +365,8 @@ mod tests {
     #[test]
     fn bad_uris_are_refused_with_their_reason() {
         use Pkcs11UriError as E;
-        let cases: &[(&str, fn(&E) -> bool)] = &[
+        type Check = fn(&E) -> bool;
+        let cases: &[(&str, Check)] = &[
             ("awskms:///alias/x", |e| matches!(e, E::Scheme)),
             ("pkcs11:object=k", |e| matches!(e, E::NoToken)),
             ("pkcs11:token=t", |e| matches!(e, E::NoKey)),
