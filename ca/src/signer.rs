@@ -549,14 +549,24 @@ impl CaSigner for Pkcs11Signer {
     }
     fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, SignerError> {
         let d = digest::digest(self.curve.digest_alg(), msg);
+        self.sign_digest(d.as_ref())
+    }
+}
+
+impl Pkcs11Signer {
+    /// Signs a digest the caller computed (`CKM_ECDSA` over it) and returns the ASN.1 DER
+    /// signature. The digest should be of the curve's hash (SHA-256 for P-256); users' keys
+    /// sign the SHA-256 digests of hashedrekord entries with it.
+    ///
+    /// # Errors
+    /// [`SignerError::Pkcs11`] if the token refuses, [`SignerError::Sign`] for an answer of
+    /// the wrong size.
+    pub fn sign_digest(&self, digest: &[u8]) -> Result<Vec<u8>, SignerError> {
         let raw = {
             let session = self.session.lock().map_err(|_| SignerError::Sign {
                 reason: "session lock poisoned".to_owned(),
             })?;
-            p11(
-                "C_Sign",
-                session.sign(&Mechanism::Ecdsa, self.key, d.as_ref()),
-            )?
+            p11("C_Sign", session.sign(&Mechanism::Ecdsa, self.key, digest))?
         };
         let n = self.curve.scalar_len();
         if raw.len() != 2 * n {

@@ -28,7 +28,12 @@
 //! - `ENCRYPTED SIGNET PRIVATE KEY`, the client's former format: RFC 1421-style headers
 //!   (`Version: 1`, `KDF: scrypt`, `KDF-Params: log_n=..,r=..,p=..`, `Salt`, `Cipher:
 //!   chacha20-poly1305`, `Nonce`), then ChaCha20-Poly1305 with the header lines as associated
-//!   data.
+//!   data;
+//! - cosign's `ENCRYPTED SIGSTORE PRIVATE KEY` and `ENCRYPTED COSIGN PRIVATE KEY` (sigstore/sigstore
+//!   `pkg/encrypted`): the PEM body is JSON `{"kdf":{"name":"scrypt","params":{"N","r","p"},
+//!   "salt"},"cipher":{"name":"nacl/secretbox","nonce"},"ciphertext"}`; the 32-byte key is
+//!   scrypt(password, salt, N, r, p) and the plaintext is the NaCl secretbox (XSalsa20-Poly1305)
+//!   open of the ciphertext: PKCS#8, or RFC 5915 `ECPrivateKey` in some older files.
 //!
 //! Derivation costs are bounded when reading (scrypt memory at most 1 GiB, PBKDF2 at most ten
 //! million iterations), so a hostile file cannot exhaust the machine. A wrong password is
@@ -54,6 +59,12 @@ pub const PKCS8_ENCRYPTED_LABEL: &str = "ENCRYPTED PRIVATE KEY";
 pub const LEGACY_CA_LABEL: &str = "SIGNET ENCRYPTED PRIVATE KEY";
 /// PEM label of the client's former format (read only).
 pub const LEGACY_CLIENT_LABEL: &str = "ENCRYPTED SIGNET PRIVATE KEY";
+/// PEM label of cosign's encrypted keys (cosign 2.x and later, sigstore-go, sigstore-rs).
+pub const SIGSTORE_LABEL: &str = "ENCRYPTED SIGSTORE PRIVATE KEY";
+/// PEM label of cosign's encrypted keys as cosign 1.x wrote them.
+pub const COSIGN_LABEL: &str = "ENCRYPTED COSIGN PRIVATE KEY";
+/// Largest cosign key JSON read (real ones are about 500 bytes; RSA-4096 about 3.5 KiB).
+const MAX_COSIGN_JSON: usize = 64 * 1024;
 
 const LEGACY_CA_MAGIC: &[u8; 6] = b"SGNK1\0";
 
@@ -86,8 +97,9 @@ pub enum KeyFileError {
     },
     /// The PEM block is not an encrypted private key.
     #[error(
-        "PEM label {label:?} is not an encrypted private key: want {PKCS8_ENCRYPTED_LABEL:?} \
-         (or the older {LEGACY_CA_LABEL:?} / {LEGACY_CLIENT_LABEL:?})"
+        "PEM label {label:?} is not an encrypted private key: want {PKCS8_ENCRYPTED_LABEL:?}, \
+         cosign's {SIGSTORE_LABEL:?} / {COSIGN_LABEL:?}, or the older {LEGACY_CA_LABEL:?} / \
+         {LEGACY_CLIENT_LABEL:?}"
     )]
     UnknownLabel {
         /// The label found.
@@ -224,6 +236,10 @@ pub enum KeyFileFormat {
     LegacyCa,
     /// The client's former `ENCRYPTED SIGNET PRIVATE KEY`.
     LegacyClient,
+    /// cosign's `ENCRYPTED SIGSTORE PRIVATE KEY` / `ENCRYPTED COSIGN PRIVATE KEY` (scrypt and
+    /// NaCl secretbox). The plaintext is whatever DER cosign encrypted: PKCS#8 for keys cosign
+    /// generates, RFC 5915 `ECPrivateKey` for some older ones.
+    Cosign,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -246,6 +262,7 @@ enum Cipher {
     AesCbc { key_len: usize, iv: [u8; 16] },
     Aes256Gcm { nonce: [u8; 12], aad: Vec<u8> },
     ChaCha20Poly1305 { nonce: [u8; 12], aad: Vec<u8> },
+    SecretBox { nonce: [u8; 24] },
 }
 
 /// A parsed (not yet decrypted) encrypted key file.
@@ -271,6 +288,7 @@ impl EncryptedKeyFile {
             PKCS8_ENCRYPTED_LABEL => parse_pkcs8(block.contents()),
             LEGACY_CA_LABEL => parse_legacy_ca(block.contents()),
             LEGACY_CLIENT_LABEL => parse_legacy_client(&block),
+            SIGSTORE_LABEL | COSIGN_LABEL => parse_cosign(block.contents()),
             "PRIVATE KEY" | "EC PRIVATE KEY" => Err(KeyFileError::Unencrypted),
             other => Err(KeyFileError::UnknownLabel {
                 label: other.to_owned(),
@@ -300,7 +318,9 @@ impl EncryptedKeyFile {
     pub fn decrypt(&self, password: &[u8]) -> Result<Vec<u8>, KeyFileError> {
         let key_len = match &self.cipher {
             Cipher::AesCbc { key_len, .. } => *key_len,
-            Cipher::Aes256Gcm { .. } | Cipher::ChaCha20Poly1305 { .. } => 32,
+            Cipher::Aes256Gcm { .. }
+            | Cipher::ChaCha20Poly1305 { .. }
+            | Cipher::SecretBox { .. } => 32,
         };
         let mut key = vec![0u8; key_len];
         derive(&self.kdf, password, &mut key)?;
@@ -322,6 +342,10 @@ impl EncryptedKeyFile {
             Cipher::Aes256Gcm { nonce, aad } => open_aead(&AES_256_GCM, &key, *nonce, aad, buf)?,
             Cipher::ChaCha20Poly1305 { nonce, aad } => {
                 open_aead(&CHACHA20_POLY1305, &key, *nonce, aad, buf)?
+            }
+            Cipher::SecretBox { nonce } => {
+                // The Poly1305 tag authenticates the plaintext, which may be PKCS#8 or SEC1.
+                return open_secretbox(&key, nonce, &buf);
             }
         };
         if !looks_like_private_key_info(&plain) {
@@ -465,6 +489,104 @@ fn looks_like_private_key_info(der: &[u8]) -> bool {
         Ok(version <= 1 && !key.is_empty())
     };
     check().unwrap_or(false)
+}
+
+/// cosign's key JSON (sigstore/sigstore `pkg/encrypted`): every field is required.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CosignJson {
+    kdf: CosignKdf,
+    cipher: CosignCipher,
+    ciphertext: String,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CosignKdf {
+    name: String,
+    params: CosignScrypt,
+    salt: String,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(non_snake_case)]
+struct CosignScrypt {
+    N: u64,
+    r: u32,
+    p: u32,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CosignCipher {
+    name: String,
+    nonce: String,
+}
+
+fn parse_cosign(body: &[u8]) -> Result<EncryptedKeyFile, KeyFileError> {
+    if body.len() > MAX_COSIGN_JSON {
+        return Err(malformed("cosign key JSON is over 64 KiB"));
+    }
+    let json: CosignJson = serde_json::from_slice(body).map_err(|e| KeyFileError::Malformed {
+        reason: format!("cosign key JSON: {e}"),
+    })?;
+    if json.kdf.name != "scrypt" {
+        return Err(KeyFileError::Unsupported {
+            what: format!("cosign key derivation {:?} (only scrypt)", json.kdf.name),
+        });
+    }
+    if json.cipher.name != "nacl/secretbox" {
+        return Err(KeyFileError::Unsupported {
+            what: format!("cosign cipher {:?} (only nacl/secretbox)", json.cipher.name),
+        });
+    }
+    let n = json.kdf.params.N;
+    if !n.is_power_of_two() || n < 2 {
+        return Err(KeyFileError::Cost {
+            reason: format!("scrypt N={n} is not a power of two"),
+        });
+    }
+    let log_n = u8::try_from(n.trailing_zeros()).map_err(|_| malformed("scrypt N"))?;
+    let (r, p) = (json.kdf.params.r, json.kdf.params.p);
+    check_scrypt(log_n, r, p)?;
+    let b64 = |field: &str, text: &str| {
+        B64.decode(text).map_err(|e| KeyFileError::Malformed {
+            reason: format!("cosign key {field}: {e}"),
+        })
+    };
+    let salt = b64("salt", &json.kdf.salt)?;
+    if salt.is_empty() {
+        return Err(malformed("cosign key salt is empty"));
+    }
+    let nonce: [u8; 24] = b64("nonce", &json.cipher.nonce)?
+        .try_into()
+        .map_err(|_| malformed("cosign key nonce is not 24 bytes"))?;
+    let ciphertext = b64("ciphertext", &json.ciphertext)?;
+    if ciphertext.len() <= SECRETBOX_TAG_LEN {
+        return Err(malformed("cosign key ciphertext is shorter than its tag"));
+    }
+    Ok(EncryptedKeyFile {
+        format: KeyFileFormat::Cosign,
+        kdf: Kdf::Scrypt { salt, log_n, r, p },
+        cipher: Cipher::SecretBox { nonce },
+        ciphertext,
+    })
+}
+
+const SECRETBOX_TAG_LEN: usize = 16;
+
+/// NaCl `crypto_secretbox_open` (XSalsa20-Poly1305): tag first, then the ciphertext.
+fn open_secretbox(key: &[u8], nonce: &[u8; 24], sealed: &[u8]) -> Result<Vec<u8>, KeyFileError> {
+    use crypto_secretbox::aead::{Aead as _, KeyInit as _};
+    let cipher = crypto_secretbox::XSalsa20Poly1305::new_from_slice(key).map_err(|_| {
+        KeyFileError::Crypto {
+            what: "secretbox key",
+        }
+    })?;
+    cipher
+        .decrypt(crypto_secretbox::Nonce::from_slice(nonce), sealed)
+        .map_err(|_| KeyFileError::WrongPassword)
 }
 
 fn parse_pkcs8(der: &[u8]) -> Result<EncryptedKeyFile, KeyFileError> {
@@ -836,6 +958,111 @@ fn der_uint(v: u64) -> Vec<u8> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    const COSIGN_EMPTY: &str =
+        include_str!("../../testdata/cosign/keys/policy-controller-cosign.key");
+    const COSIGN_EMPTY_PUB: &str =
+        include_str!("../../testdata/cosign/keys/policy-controller-cosign.pub");
+    const SIGSTORE_HELLO: &str =
+        include_str!("../../testdata/cosign/keys/cosign-keys_test-pemsigstorekey.key");
+    const COSIGN_SEC1: &str =
+        include_str!("../../testdata/cosign/keys/cosign-keys_test-pemcosigneckey.key");
+
+    fn spki_of_pkcs8(der: &[u8]) -> Vec<u8> {
+        use aws_lc_rs::encoding::AsDer as _;
+        use aws_lc_rs::signature::KeyPair as _;
+        let kp = aws_lc_rs::signature::EcdsaKeyPair::from_private_key_der(
+            &aws_lc_rs::signature::ECDSA_P256_SHA256_ASN1_SIGNING,
+            der,
+        )
+        .unwrap();
+        kp.public_key().as_der().unwrap().as_ref().to_vec()
+    }
+
+    #[test]
+    fn cosign_keys_decrypt_to_their_public_keys() {
+        let file = EncryptedKeyFile::parse(COSIGN_EMPTY).unwrap();
+        assert_eq!(file.format(), KeyFileFormat::Cosign);
+        assert_eq!(file.scrypt_cost(), Some((15, 8, 1)));
+        let der = file.decrypt(b"").unwrap();
+        assert!(looks_like_private_key_info(&der));
+        let public = pem::parse(COSIGN_EMPTY_PUB).unwrap();
+        assert_eq!(spki_of_pkcs8(&der), public.contents());
+
+        let (der, format) = decrypt_pem(SIGSTORE_HELLO, b"hello").unwrap();
+        assert_eq!(format, KeyFileFormat::Cosign);
+        assert!(looks_like_private_key_info(&der));
+        // The SEC1 plaintext is returned as it is: the MAC authenticated it.
+        let (der, _) = decrypt_pem(COSIGN_SEC1, b"hello").unwrap();
+        assert!(!looks_like_private_key_info(&der));
+        spki_of_pkcs8(&der);
+    }
+
+    #[test]
+    fn cosign_wrong_password_and_tampering_are_refused() {
+        assert_eq!(
+            decrypt_pem(SIGSTORE_HELLO, b"hellO"),
+            Err(KeyFileError::WrongPassword)
+        );
+        let block = pem::parse(COSIGN_EMPTY).unwrap();
+        let mut json: serde_json::Value = serde_json::from_slice(block.contents()).unwrap();
+        let ct = B64.decode(json["ciphertext"].as_str().unwrap()).unwrap();
+        let mut flipped = ct.clone();
+        flipped[20] ^= 1;
+        json["ciphertext"] = B64.encode(&flipped).into();
+        let tampered = pem::encode(&pem::Pem::new(COSIGN_LABEL, json.to_string()));
+        assert_eq!(
+            decrypt_pem(&tampered, b""),
+            Err(KeyFileError::WrongPassword)
+        );
+    }
+
+    #[test]
+    fn cosign_json_is_checked_before_deriving() {
+        let good: serde_json::Value =
+            serde_json::from_slice(pem::parse(COSIGN_EMPTY).unwrap().contents()).unwrap();
+        let with = |f: &dyn Fn(&mut serde_json::Value)| {
+            let mut v = good.clone();
+            f(&mut v);
+            EncryptedKeyFile::parse(&pem::encode(&pem::Pem::new(SIGSTORE_LABEL, v.to_string())))
+        };
+        assert!(matches!(
+            with(&|v| v["kdf"]["params"]["N"] = 1000.into()),
+            Err(KeyFileError::Cost { .. })
+        ));
+        assert!(matches!(
+            with(&|v| v["kdf"]["params"]["N"] = (1u64 << 40).into()),
+            Err(KeyFileError::Cost { .. })
+        ));
+        assert!(matches!(
+            with(&|v| v["kdf"]["params"]["N"] = 0.into()),
+            Err(KeyFileError::Cost { .. })
+        ));
+        assert!(matches!(
+            with(&|v| v["kdf"]["name"] = "argon2".into()),
+            Err(KeyFileError::Unsupported { .. })
+        ));
+        assert!(matches!(
+            with(&|v| v["cipher"]["name"] = "aes".into()),
+            Err(KeyFileError::Unsupported { .. })
+        ));
+        assert!(matches!(
+            with(&|v| v["cipher"]["nonce"] = "AAAA".into()),
+            Err(KeyFileError::Malformed { .. })
+        ));
+        assert!(matches!(
+            with(&|v| v["ciphertext"] = "AAAA".into()),
+            Err(KeyFileError::Malformed { .. })
+        ));
+        assert!(matches!(
+            with(&|v| v["extra"] = 1.into()),
+            Err(KeyFileError::Malformed { .. })
+        ));
+        assert!(matches!(
+            EncryptedKeyFile::parse(&pem::encode(&pem::Pem::new(COSIGN_LABEL, b"{".to_vec()))),
+            Err(KeyFileError::Malformed { .. })
+        ));
+    }
 
     #[test]
     fn der_integers_round_trip_and_reject_non_minimal() {

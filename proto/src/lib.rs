@@ -13,6 +13,7 @@
 //! * [`keys`]: PKIX public keys and signature verification.
 //! * [`keyfile`]: password-encrypted private-key files (encrypted PKCS#8 with PBES2/scrypt,
 //!   readable by OpenSSL; and Signet's two older formats).
+//! * [`pkcs11_uri`]: RFC 7512 PKCS#11 URIs (`pkcs11:token=…;object=…?module-path=…`).
 //! * [`note`]: C2SP signed-note, Rekor-style ECDSA note signatures and tlog-cosignature.
 //! * [`checkpoint`]: C2SP tlog-checkpoint.
 //! * [`jcs`]: RFC 8785 JSON canonicalization.
@@ -45,6 +46,7 @@ pub mod merkle; // RFC 6962 hashing and proofs; tile coordinates (the base of ti
 pub mod note; // C2SP signed-note, Rekor ECDSA note lines, tlog-cosignature
 pub mod observe; // what a monitor sees in one entry: kind, signers, digest, time
 pub mod oci; // OCI references, manifests, indexes, WWW-Authenticate, token answers
+pub mod pkcs11_uri; // RFC 7512 PKCS#11 URIs naming a signing key in a token
 pub mod rekor; // Rekor v1 entry bodies, SET payload, REST types
 pub mod rekor_v2; // Rekor v2 entry bodies (hashedrekord 0.0.2), protobuf-specs JSON form.
 pub mod sct; // RFC 6962 SCTs and precertificates

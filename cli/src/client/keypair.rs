@@ -1,19 +1,40 @@
-//! Encrypted signing keys for keyed mode (`signet generate-key-pair`, `sign --key`).
+//! Signing keys for keyed mode (`signet generate-key-pair`, `sign --key`, `public-key`,
+//! `verify --key`).
 //!
-//! The private key is an ECDSA P-256 key stored as standard encrypted PKCS#8
+//! `generate-key-pair` writes an ECDSA P-256 key as standard encrypted PKCS#8
 //! (`-----BEGIN ENCRYPTED PRIVATE KEY-----`, PBES2 with scrypt and AES-256-CBC), written and
 //! read by [`signet_proto::keyfile`], the same format as the CA's keys: `openssl pkey -in
-//! signet.key` reads it with the password, and keys encrypted by `openssl pkcs8 -topk8 -v2
-//! aes-256-cbc [-scrypt]` load here. Keys in the client's former `ENCRYPTED SIGNET PRIVATE KEY`
-//! format (scrypt and ChaCha20-Poly1305) still load. The public key is a plain `PUBLIC KEY`
-//! PEM (SPKI DER).
+//! signet.key` reads it with the password. The public key is a plain `PUBLIC KEY` PEM (SPKI).
+//!
+//! `--key` for signing takes, in this order:
+//! * a KMS URI (`awskms://`, `gcpkms://`, `azurekms://`, `hashivault://`, `k8s://`): refused,
+//!   naming the PKCS#11 alternative;
+//! * a PKCS#11 URI (RFC 7512, [`signet_proto::pkcs11_uri`]): the key stays in the token and
+//!   signs there through the CA's [`signet_ca::signer::Pkcs11Signer`]; module from
+//!   `module-path` or `$SIGNET_PKCS11_MODULE`, PIN from `pin-value`, `pin-source` (a file) or
+//!   `$SIGNET_PKCS11_PIN`;
+//! * a file: `PRIVATE KEY` (PKCS#8) or `EC PRIVATE KEY` (SEC1) as they are; encrypted PKCS#8,
+//!   cosign's `ENCRYPTED SIGSTORE PRIVATE KEY` / `ENCRYPTED COSIGN PRIVATE KEY`, and Signet's
+//!   former formats with the password from `$SIGNET_PASSWORD`, else `$COSIGN_PASSWORD`, else a
+//!   prompt when standard input is a terminal.
+//!
+//! Keys that sign: ECDSA P-256 and RSA (2048 to 8192 bits, PKCS#1 v1.5 with SHA-256), as
+//! hashedrekord entries carry a SHA-256 digest. Ed25519 keys cannot sign a digest (PureEdDSA),
+//! so they are refused for signing with that reason; `public-key` prints theirs.
 
+use std::io::IsTerminal as _;
 use std::path::Path;
 
+use aws_lc_rs::digest::{Digest, SHA256};
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_ASN1_SIGNING};
+use aws_lc_rs::signature::{
+    EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair, ECDSA_P256_SHA256_ASN1_SIGNING,
+    ECDSA_P384_SHA384_ASN1_SIGNING, RSA_PKCS1_SHA256,
+};
+use signet_ca::signer::{CaCurve, CaSigner as _, Pkcs11KeyRef, Pkcs11Signer};
 use signet_proto::keyfile::{self, KeyFileError, ScryptCost};
+use signet_proto::pkcs11_uri::{self, Pkcs11Uri};
 
 /// PEM label of the public key (SPKI).
 pub(crate) const PUBLIC_KEY_LABEL: &str = "PUBLIC KEY";
@@ -30,7 +51,28 @@ pub(crate) enum KeyError {
     Decrypt,
     /// The decrypted key is not a P-256 PKCS#8 key.
     #[error("decrypted key is not an ECDSA P-256 PKCS#8 key (keyed signing uses P-256)")]
+    #[cfg_attr(not(test), allow(dead_code))]
     KeyRejected,
+    /// The key is of a kind that cannot sign a hashedrekord digest.
+    #[error(
+        "the key is {kind}: Signet signs with ECDSA P-256 or RSA keys (a hashedrekord entry \
+         carries a SHA-256 digest{why}); create one with `signet generate-key-pair`"
+    )]
+    CannotSign {
+        /// The key type.
+        kind: &'static str,
+        /// Why, if there is more to say.
+        why: &'static str,
+    },
+    /// The DER is no private key Signet knows.
+    #[error("not a private key Signet reads (PKCS#8 or SEC1 EC PRIVATE KEY: ECDSA, Ed25519, RSA)")]
+    UnknownKey,
+    /// The PKCS#11 token refused to sign.
+    #[error("PKCS#11 signing failed: {reason}")]
+    Pkcs11 {
+        /// The token's answer.
+        reason: String,
+    },
     /// The crypto library failed.
     #[error("crypto failure: {what}")]
     Crypto {
@@ -96,38 +138,336 @@ pub(crate) fn public_key_pem(key: &EcdsaKeyPair) -> Result<String, KeyError> {
 
 /// Decrypts an encrypted private key PEM (any format [`signet_proto::keyfile`] reads) with
 /// `password` into a P-256 signing key pair.
-pub(crate) fn decrypt(pem_text: &str, password: &[u8]) -> Result<EcdsaKeyPair, KeyError> {
+#[cfg(test)]
+fn decrypt(pem_text: &str, password: &[u8]) -> Result<EcdsaKeyPair, KeyError> {
     let (der, _format) = keyfile::decrypt_pem(pem_text, password)?;
-    EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &der)
+    EcdsaKeyPair::from_private_key_der(&ECDSA_P256_SHA256_ASN1_SIGNING, &der)
         .map_err(|_| KeyError::KeyRejected)
 }
 
-/// Where a password comes from: `SIGNET_PASSWORD`, else an interactive prompt.
-pub(crate) fn read_password(confirm: bool) -> anyhow::Result<String> {
-    if let Ok(pw) = std::env::var("SIGNET_PASSWORD") {
-        return Ok(pw);
+/// A private key in memory, of any kind Signet reads.
+enum PrivateKey {
+    /// ECDSA P-256.
+    P256(EcdsaKeyPair),
+    /// ECDSA P-384 (public key only: the hashedrekord digest is SHA-256).
+    P384(EcdsaKeyPair),
+    /// Ed25519 (public key only).
+    Ed25519(Ed25519KeyPair),
+    /// RSA.
+    Rsa(RsaKeyPair),
+}
+
+/// Parses plaintext private key DER: PKCS#8 (v1 or v2) or SEC1 `ECPrivateKey`.
+fn parse_private_der(der: &[u8]) -> Result<PrivateKey, KeyError> {
+    if let Ok(k) = EcdsaKeyPair::from_private_key_der(&ECDSA_P256_SHA256_ASN1_SIGNING, der) {
+        return Ok(PrivateKey::P256(k));
     }
-    let pw = rpassword::prompt_password("Enter password for private key: ")?;
+    if let Ok(k) = EcdsaKeyPair::from_private_key_der(&ECDSA_P384_SHA384_ASN1_SIGNING, der) {
+        return Ok(PrivateKey::P384(k));
+    }
+    if let Ok(k) = Ed25519KeyPair::from_pkcs8_maybe_unchecked(der) {
+        return Ok(PrivateKey::Ed25519(k));
+    }
+    if let Ok(k) = RsaKeyPair::from_pkcs8(der) {
+        return Ok(PrivateKey::Rsa(k));
+    }
+    if let Ok(k) = RsaKeyPair::from_der(der) {
+        return Ok(PrivateKey::Rsa(k));
+    }
+    Err(KeyError::UnknownKey)
+}
+
+impl PrivateKey {
+    fn spki_der(&self) -> Result<Vec<u8>, KeyError> {
+        let err = |_| KeyError::Crypto {
+            what: "export SPKI",
+        };
+        Ok(match self {
+            Self::P256(k) | Self::P384(k) => {
+                k.public_key().as_der().map_err(err)?.as_ref().to_vec()
+            }
+            Self::Ed25519(k) => k.public_key().as_der().map_err(err)?.as_ref().to_vec(),
+            Self::Rsa(k) => k.public_key().as_der().map_err(err)?.as_ref().to_vec(),
+        })
+    }
+}
+
+/// A key that signs SHA-256 digests: in memory, or in a PKCS#11 token.
+pub(crate) enum SigningKey {
+    /// ECDSA P-256 in memory.
+    P256(EcdsaKeyPair),
+    /// RSA in memory (PKCS#1 v1.5 with SHA-256).
+    Rsa(RsaKeyPair),
+    /// An ECDSA P-256 key inside a token.
+    Pkcs11(Box<Pkcs11Signer>),
+}
+
+impl SigningKey {
+    /// The public key, SPKI DER.
+    pub(crate) fn spki_der(&self) -> Result<Vec<u8>, KeyError> {
+        match self {
+            Self::P256(k) => public_key_der(k),
+            Self::Rsa(k) => k
+                .public_key()
+                .as_der()
+                .map(|d| d.as_ref().to_vec())
+                .map_err(|_| KeyError::Crypto {
+                    what: "export SPKI",
+                }),
+            Self::Pkcs11(k) => Ok(k.spki_der().to_vec()),
+        }
+    }
+
+    /// Signs a SHA-256 `digest`; the signature is ASN.1 DER (ECDSA) or PKCS#1 v1.5 (RSA).
+    pub(crate) fn sign_sha256(&self, digest: &[u8; 32]) -> Result<Vec<u8>, KeyError> {
+        let crypto = |_| KeyError::Crypto {
+            what: "sign digest",
+        };
+        match self {
+            Self::P256(k) => {
+                let d = Digest::import_less_safe(digest, &SHA256).map_err(crypto)?;
+                Ok(k.sign_digest(&d).map_err(crypto)?.as_ref().to_vec())
+            }
+            Self::Rsa(k) => {
+                let d = Digest::import_less_safe(digest, &SHA256).map_err(crypto)?;
+                let mut sig = vec![0u8; k.public_modulus_len()];
+                k.sign_digest(&RSA_PKCS1_SHA256, &d, &mut sig)
+                    .map_err(crypto)?;
+                Ok(sig)
+            }
+            Self::Pkcs11(k) => k.sign_digest(digest).map_err(|e| KeyError::Pkcs11 {
+                reason: e.to_string(),
+            }),
+        }
+    }
+}
+
+/// The environment variables a key password is read from, in order.
+pub(crate) const PASSWORD_VARS: [&str; 2] = ["SIGNET_PASSWORD", "COSIGN_PASSWORD"];
+
+/// Where a password came from, for the wrong-password message.
+#[derive(Debug, Clone, Copy)]
+enum PasswordOrigin {
+    Env(&'static str),
+    Prompt,
+}
+
+/// A password from `SIGNET_PASSWORD`, else `COSIGN_PASSWORD` (either may be empty: cosign's
+/// keys often have an empty password), else a prompt when standard input is a terminal.
+fn password_with_origin(confirm: bool) -> anyhow::Result<(String, PasswordOrigin)> {
+    for var in PASSWORD_VARS {
+        if let Ok(pw) = std::env::var(var) {
+            return Ok((pw, PasswordOrigin::Env(var)));
+        }
+    }
+    if !std::io::stdin().is_terminal() {
+        anyhow::bail!(
+            "no password for the private key: set SIGNET_PASSWORD (or COSIGN_PASSWORD) in the \
+             environment; standard input is not a terminal, so there is no prompt"
+        );
+    }
+    let prompt = |text: &str| {
+        rpassword::prompt_password(text).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot prompt for the password ({e}): set SIGNET_PASSWORD (or COSIGN_PASSWORD)"
+            )
+        })
+    };
+    let pw = prompt("Enter password for private key: ")?;
     if confirm {
-        let again = rpassword::prompt_password("Enter password for private key again: ")?;
+        let again = prompt("Enter password for private key again: ")?;
         if again != pw {
             anyhow::bail!("passwords do not match");
         }
     }
-    Ok(pw)
+    Ok((pw, PasswordOrigin::Prompt))
 }
 
-/// Reads and decrypts the private key file at `path` (password from env or prompt).
-pub(crate) fn load_private_key(path: &Path) -> anyhow::Result<EcdsaKeyPair> {
+/// Where a password comes from: `SIGNET_PASSWORD`, `COSIGN_PASSWORD`, else a terminal prompt.
+pub(crate) fn read_password(confirm: bool) -> anyhow::Result<String> {
+    password_with_origin(confirm).map(|(pw, _)| pw)
+}
+
+/// KMS URI schemes cosign accepts and Signet does not.
+const KMS_SCHEMES: [&str; 5] = [
+    "awskms://",
+    "gcpkms://",
+    "azurekms://",
+    "hashivault://",
+    "k8s://",
+];
+
+/// Refuses a KMS URI with the alternatives.
+fn refuse_kms(spec: &str) -> anyhow::Result<()> {
+    if let Some(scheme) = KMS_SCHEMES
+        .iter()
+        .find(|s| spec.len() >= s.len() && spec[..s.len()].eq_ignore_ascii_case(s))
+    {
+        anyhow::bail!(
+            "--key {}…: KMS keys are not supported by Signet; keep the key in an HSM and pass \
+             a PKCS#11 URI (--key 'pkcs11:token=LABEL;object=KEY?module-path=/path/to/module.so\
+             &pin-source=/path/to/pin'), or use a key file (signet generate-key-pair)",
+            scheme.trim_end_matches("//")
+        );
+    }
+    Ok(())
+}
+
+/// Reads the PIN a PKCS#11 URI names: `pin-value`, `pin-source` (a path or `file:` URI),
+/// else `$SIGNET_PKCS11_PIN`.
+fn pkcs11_pin(uri: &Pkcs11Uri) -> anyhow::Result<String> {
+    if let Some(pin) = &uri.pin_value {
+        return Ok(pin.clone());
+    }
+    if let Some(source) = &uri.pin_source {
+        let path = source
+            .strip_prefix("file://")
+            .or_else(|| source.strip_prefix("file:"))
+            .unwrap_or(source);
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            anyhow::anyhow!("cannot read the PKCS#11 PIN from pin-source {path}: {e}")
+        })?;
+        return Ok(text.trim_end_matches(['\r', '\n']).to_owned());
+    }
+    if let Ok(pin) = std::env::var("SIGNET_PKCS11_PIN") {
+        return Ok(pin);
+    }
+    anyhow::bail!(
+        "{}: no PIN: add pin-value=… or pin-source=FILE to the URI's query, or set SIGNET_PKCS11_PIN",
+        uri.redacted()
+    )
+}
+
+/// Opens the key a PKCS#11 URI names.
+fn open_pkcs11(spec: &str) -> anyhow::Result<Pkcs11Signer> {
+    let uri = Pkcs11Uri::parse(spec).map_err(|e| anyhow::anyhow!("--key: {e}"))?;
+    let shown = uri.redacted();
+    let Some(object) = uri.object.clone() else {
+        anyhow::bail!("{shown}: select the key by its label with object=…; Signet does not look keys up by id");
+    };
+    if uri.slot_id.is_some() {
+        anyhow::bail!(
+            "{shown}: slot-id is not supported; select the token by its label with token=…"
+        );
+    }
+    let module = match (&uri.module_path, std::env::var("SIGNET_PKCS11_MODULE")) {
+        (Some(m), _) => m.clone(),
+        (None, Ok(m)) if !m.is_empty() => m,
+        _ => anyhow::bail!(
+            "{shown}: no PKCS#11 module: add module-path=/path/to/module.so to the URI's query, \
+             or set SIGNET_PKCS11_MODULE"
+        ),
+    };
+    let key_ref = Pkcs11KeyRef {
+        module: module.into(),
+        token_label: uri.token.clone(),
+        pin: pkcs11_pin(&uri)?,
+        key_label: object,
+    };
+    Pkcs11Signer::open(&key_ref).map_err(|e| anyhow::anyhow!("{shown}: {e}"))
+}
+
+/// A private key file's plaintext DER: plain PKCS#8 or SEC1 as it is, anything encrypted with
+/// the password from the environment or a prompt.
+fn read_private_der(path: &Path) -> anyhow::Result<Vec<u8>> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| anyhow::anyhow!("cannot read private key {}: {e}", path.display()))?;
-    let password = read_password(false)?;
-    decrypt(&text, password.as_bytes())
-        .map_err(|e| anyhow::anyhow!("private key {}: {e}", path.display()))
+    let block = pem::parse(&text)
+        .map_err(|e| anyhow::anyhow!("private key {}: not PEM: {e}", path.display()))?;
+    if matches!(
+        block.tag(),
+        "PRIVATE KEY" | "EC PRIVATE KEY" | "RSA PRIVATE KEY"
+    ) {
+        return Ok(block.into_contents());
+    }
+    // Refuse what is not an encrypted key before asking for a password.
+    keyfile::EncryptedKeyFile::parse(&text)
+        .map_err(|e| anyhow::anyhow!("private key {}: {e}", path.display()))?;
+    let (password, origin) = password_with_origin(false)?;
+    keyfile::decrypt_pem(&text, password.as_bytes())
+        .map(|(der, _)| der)
+        .map_err(|e| match e {
+            KeyFileError::WrongPassword => {
+                let from = match origin {
+                    PasswordOrigin::Env(var) => format!("the password in {var}"),
+                    PasswordOrigin::Prompt => "the password typed".to_owned(),
+                };
+                anyhow::anyhow!(
+                    "cannot decrypt private key {}: wrong password or modified key file ({from} \
+                     does not open it; set SIGNET_PASSWORD, or COSIGN_PASSWORD, to the key's \
+                     password)",
+                    path.display()
+                )
+            }
+            other => anyhow::anyhow!("private key {}: {other}", path.display()),
+        })
 }
 
-/// Parses a `PUBLIC KEY` PEM (or raw DER) into SPKI DER bytes.
+fn is_uri_text(path: &Path) -> Option<&str> {
+    path.to_str()
+}
+
+/// Loads the signing key `--key` names (file, PKCS#11 URI; KMS URIs refused).
+pub(crate) fn load_signing_key(path: &Path) -> anyhow::Result<SigningKey> {
+    if let Some(spec) = is_uri_text(path) {
+        refuse_kms(spec)?;
+        if pkcs11_uri::is_pkcs11_uri(spec) {
+            let signer = open_pkcs11(spec)?;
+            if signer.curve() != CaCurve::P256 {
+                anyhow::bail!(
+                    "{}: the token key is P-384; hashedrekord signatures need an ECDSA P-256 key",
+                    Pkcs11Uri::parse(spec)
+                        .map(|u| u.redacted())
+                        .unwrap_or_default()
+                );
+            }
+            return Ok(SigningKey::Pkcs11(Box::new(signer)));
+        }
+    }
+    let der = read_private_der(path)?;
+    let key = parse_private_der(&der)
+        .map_err(|e| anyhow::anyhow!("private key {}: {e}", path.display()))?;
+    let refuse = |kind, why| {
+        anyhow::anyhow!(
+            "private key {}: {}",
+            path.display(),
+            KeyError::CannotSign { kind, why }
+        )
+    };
+    match key {
+        PrivateKey::P256(k) => Ok(SigningKey::P256(k)),
+        PrivateKey::Rsa(k) => Ok(SigningKey::Rsa(k)),
+        PrivateKey::P384(_) => Err(refuse("ECDSA P-384", "")),
+        PrivateKey::Ed25519(_) => Err(refuse(
+            "Ed25519",
+            ", and Ed25519 (PureEdDSA) cannot sign a digest",
+        )),
+    }
+}
+
+/// The SPKI DER of the public key of `--key` (a private key file or a PKCS#11 URI).
+pub(crate) fn public_key_of(path: &Path) -> anyhow::Result<Vec<u8>> {
+    if let Some(spec) = is_uri_text(path) {
+        refuse_kms(spec)?;
+        if pkcs11_uri::is_pkcs11_uri(spec) {
+            return Ok(open_pkcs11(spec)?.spki_der().to_vec());
+        }
+    }
+    let der = read_private_der(path)?;
+    let key = parse_private_der(&der)
+        .map_err(|e| anyhow::anyhow!("private key {}: {e}", path.display()))?;
+    Ok(key.spki_der()?)
+}
+
+/// Parses a `PUBLIC KEY` PEM (or raw DER) into SPKI DER bytes; a PKCS#11 URI yields the
+/// token key's public key; a KMS URI is refused.
 pub(crate) fn read_public_key(path: &Path) -> anyhow::Result<Vec<u8>> {
+    if let Some(spec) = is_uri_text(path) {
+        refuse_kms(spec)?;
+        if pkcs11_uri::is_pkcs11_uri(spec) {
+            return Ok(open_pkcs11(spec)?.spki_der().to_vec());
+        }
+    }
     let raw = std::fs::read(path)
         .map_err(|e| anyhow::anyhow!("cannot read public key {}: {e}", path.display()))?;
     if raw.starts_with(b"-----BEGIN") {
@@ -135,7 +475,8 @@ pub(crate) fn read_public_key(path: &Path) -> anyhow::Result<Vec<u8>> {
             pem::parse(&raw).map_err(|e| anyhow::anyhow!("public key {}: {e}", path.display()))?;
         if p.tag() != PUBLIC_KEY_LABEL {
             anyhow::bail!(
-                "public key {}: PEM label is {:?}, want {PUBLIC_KEY_LABEL:?}",
+                "public key {}: PEM label is {:?}, want {PUBLIC_KEY_LABEL:?} (print a private \
+                 key's public key with `signet public-key --key FILE`)",
                 path.display(),
                 p.tag()
             );
@@ -144,6 +485,14 @@ pub(crate) fn read_public_key(path: &Path) -> anyhow::Result<Vec<u8>> {
     } else {
         Ok(raw)
     }
+}
+
+/// PEM-encodes SPKI DER as `PUBLIC KEY` with LF line endings.
+pub(crate) fn spki_pem(der: &[u8]) -> String {
+    pem::encode_config(
+        &pem::Pem::new(PUBLIC_KEY_LABEL, der.to_vec()),
+        pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
+    )
 }
 
 #[cfg(test)]

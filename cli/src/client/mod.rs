@@ -1,5 +1,5 @@
 //! The client zone: `sign`, `sign-blob`, `attest`, `verify`, `verify-blob`,
-//! `verify-attestation`, `generate-key-pair`.
+//! `verify-attestation`, `generate-key-pair`, `public-key`.
 //!
 //! This is the I/O edge of signing and verification: files, the clock, the CA, the log and OCI
 //! registries (through [`crate::registry`]). Formats and checks live in `signet-proto` and
@@ -45,6 +45,8 @@ pub(crate) enum ClientCommand {
     VerifyBlob(VerifyBlobArgs),
     /// Generate an encrypted ECDSA P-256 key pair for keyed signing.
     GenerateKeyPair(GenerateKeyPairArgs),
+    /// Print the public key (PEM) of a private key file or of a key in a PKCS#11 token.
+    PublicKey(PublicKeyArgs),
 }
 
 /// Output format.
@@ -69,13 +71,16 @@ pub(crate) struct SigningOptions {
     /// Base URL of the transparency log (Rekor v1 API); overrides the signing config.
     #[arg(long, env = "SIGNET_LOG_URL", value_name = "URL")]
     log_url: Option<String>,
-    /// OIDC identity token (or @FILE). Defaults to $SIGNET_ID_TOKEN, then the GitHub Actions
-    /// ambient token.
+    /// OIDC identity token: the token, @FILE, or the path of an existing file holding it.
+    /// Defaults to $SIGNET_ID_TOKEN, then $SIGSTORE_ID_TOKEN, then the GitHub Actions ambient
+    /// token.
     #[arg(long, value_name = "TOKEN")]
     identity_token: Option<String>,
-    /// Sign with this encrypted private key (keyed mode) instead of a keyless certificate.
-    /// The password comes from $SIGNET_PASSWORD or a prompt.
-    #[arg(long, value_name = "FILE")]
+    /// Sign with this key (keyed mode) instead of a keyless certificate: a private key file
+    /// (PKCS#8, SEC1, encrypted PKCS#8, cosign's encrypted keys; password from
+    /// $SIGNET_PASSWORD, then $COSIGN_PASSWORD, then a prompt) or a PKCS#11 URI
+    /// ('pkcs11:token=T;object=K?module-path=M&pin-value=P'; the key never leaves the token).
+    #[arg(long, value_name = "FILE|URI")]
     key: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
@@ -187,8 +192,9 @@ pub(crate) struct VerifyOptions {
     /// `1.3.6.1.4.1.57264.1.9=https://github.com/o/r/.github/workflows/w.yml@refs/heads/main`.
     #[arg(long, value_name = "OID=VALUE")]
     certificate_extension: Vec<String>,
-    /// Verify against this public key (PEM) instead of a certificate identity (keyed mode).
-    #[arg(long, value_name = "FILE")]
+    /// Verify against this public key (PEM or DER SPKI; `signet public-key` prints a private
+    /// key's) or the key a PKCS#11 URI names, instead of a certificate identity (keyed mode).
+    #[arg(long, value_name = "FILE|URI")]
     key: Option<PathBuf>,
     /// Require witness cosignatures on the log checkpoint: a policy file with
     /// `witness NAME VKEY [URL]` lines and `quorum K` (C2SP cosignature/v1 keys).
@@ -286,6 +292,17 @@ pub(crate) struct GenerateKeyPairArgs {
     force: bool,
 }
 
+/// Arguments of `signet public-key`.
+#[derive(Args)]
+pub(crate) struct PublicKeyArgs {
+    /// The private key: a file (as `sign --key` reads) or a PKCS#11 URI.
+    #[arg(long, value_name = "FILE|URI")]
+    key: PathBuf,
+    /// Write the PEM to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    output_file: Option<PathBuf>,
+}
+
 /// Runs a client subcommand.
 pub(crate) fn run(cmd: ClientCommand) -> anyhow::Result<ExitCode> {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -300,6 +317,7 @@ pub(crate) fn run(cmd: ClientCommand) -> anyhow::Result<ExitCode> {
         ClientCommand::VerifyAttestation(a) => rt.block_on(verify_attestation(a)),
         ClientCommand::VerifyBlob(a) => verify_blob(&a),
         ClientCommand::GenerateKeyPair(a) => generate_key_pair(&a),
+        ClientCommand::PublicKey(a) => public_key(&a),
     }
 }
 
@@ -361,6 +379,19 @@ fn generate_key_pair(args: &GenerateKeyPairArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn public_key(args: &PublicKeyArgs) -> anyhow::Result<ExitCode> {
+    let pem = keypair::spki_pem(&keypair::public_key_of(&args.key)?);
+    match &args.output_file {
+        Some(path) => {
+            std::fs::write(path, pem.as_bytes())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            eprintln!("Public key written to {}", path.display());
+        }
+        None => print!("{pem}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Builds the signing identity for a run: keyed if `--key`, else keyless via the CA.
 async fn signing_identity(
     opts: &SigningOptions,
@@ -368,7 +399,7 @@ async fn signing_identity(
     services: &config::Services,
 ) -> anyhow::Result<sign::SigningIdentity> {
     if let Some(path) = &opts.key {
-        let key = keypair::load_private_key(path)?;
+        let key = keypair::load_signing_key(path)?;
         return Ok(sign::keyed(key)?);
     }
     let ca = services.ca()?;

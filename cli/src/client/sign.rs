@@ -75,6 +75,12 @@ pub(crate) enum SignError {
     /// The identity token could not be obtained or read.
     #[error(transparent)]
     Token(#[from] token::TokenError),
+    /// The signing key (in a PKCS#11 token) refused to sign.
+    #[error("signing key: {reason}")]
+    Key {
+        /// The token's answer.
+        reason: String,
+    },
     /// Local crypto failed.
     #[error("crypto failure: {what}")]
     Crypto {
@@ -98,10 +104,10 @@ pub(crate) enum SigningIdentity {
         /// The token's issuer, for display.
         issuer: Option<String>,
     },
-    /// Keyed: a decrypted private key and its public key.
+    /// Keyed: a private key (in memory or in a token) and its public key.
     Keyed {
         /// The key.
-        key: EcdsaKeyPair,
+        key: keypair::SigningKey,
         /// The public key, PEM SPKI.
         public_pem: String,
         /// The public key, SPKI DER.
@@ -110,12 +116,6 @@ pub(crate) enum SigningIdentity {
 }
 
 impl SigningIdentity {
-    fn key(&self) -> &EcdsaKeyPair {
-        match self {
-            Self::Keyless { key, .. } | Self::Keyed { key, .. } => key,
-        }
-    }
-
     /// The PEM text recorded as the entry's verifier (certificate or public key).
     fn verifier_pem(&self) -> &str {
         match self {
@@ -272,9 +272,9 @@ pub(crate) async fn keyless(
     })
 }
 
-/// Keyed: wraps a decrypted key.
-pub(crate) fn keyed(key: EcdsaKeyPair) -> Result<SigningIdentity, SignError> {
-    let spki_der = keypair::public_key_der(&key).map_err(|_| SignError::Crypto {
+/// Keyed: wraps a loaded key.
+pub(crate) fn keyed(key: keypair::SigningKey) -> Result<SigningIdentity, SignError> {
+    let spki_der = key.spki_der().map_err(|_| SignError::Crypto {
         what: "export public key",
     })?;
     Ok(SigningIdentity::Keyed {
@@ -372,18 +372,27 @@ pub(crate) async fn sign_dsse(
     )
 }
 
-/// ECDSA P-256 signature over a SHA-256 `digest`, with the signing identity's key.
+/// Signature over a SHA-256 `digest` with the signing identity's key (ECDSA P-256 DER, or
+/// RSA PKCS#1 v1.5 for an RSA key).
 fn sign_sha256(
     identity: &SigningIdentity,
     digest: &[u8; 32],
     what: &'static str,
 ) -> Result<Vec<u8>, SignError> {
-    let d = Digest::import_less_safe(digest, &SHA256).map_err(|_| SignError::Crypto { what })?;
-    let sig = identity
-        .key()
-        .sign_digest(&d)
-        .map_err(|_| SignError::Crypto { what })?;
-    Ok(sig.as_ref().to_vec())
+    match identity {
+        SigningIdentity::Keyless { key, .. } => {
+            let d = Digest::import_less_safe(digest, &SHA256)
+                .map_err(|_| SignError::Crypto { what })?;
+            let sig = key
+                .sign_digest(&d)
+                .map_err(|_| SignError::Crypto { what })?;
+            Ok(sig.as_ref().to_vec())
+        }
+        SigningIdentity::Keyed { key, .. } => key.sign_sha256(digest).map_err(|e| match e {
+            keypair::KeyError::Pkcs11 { reason } => SignError::Key { reason },
+            _ => SignError::Crypto { what },
+        }),
+    }
 }
 
 /// Posts `proposed` to the log and returns the one entry it answers (201).

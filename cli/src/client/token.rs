@@ -1,8 +1,9 @@
 //! OIDC identity tokens for keyless signing: where they come from and which claim the proof of
 //! possession signs.
 //!
-//! Sources, in order: `--identity-token` (a token or `@FILE`), the `SIGNET_ID_TOKEN`
-//! environment variable, then GitHub Actions' ambient token service
+//! Sources, in order: `--identity-token` (a token, `@FILE`, or the path of an existing file),
+//! the `SIGNET_ID_TOKEN` environment variable, then `SIGSTORE_ID_TOKEN` (cosign's and
+//! sigstore-python's), then GitHub Actions' ambient token service
 //! (`ACTIONS_ID_TOKEN_REQUEST_URL` + `ACTIONS_ID_TOKEN_REQUEST_TOKEN`, audience `sigstore`).
 //!
 //! The JWT payload is decoded *without* verifying it: the client only reads the claim that the
@@ -18,7 +19,7 @@ use serde::Deserialize;
 #[non_exhaustive]
 pub(crate) enum TokenError {
     /// No source provided a token.
-    #[error("no OIDC identity token: pass --identity-token, set SIGNET_ID_TOKEN, run in GitHub Actions with `id-token: write`, or use --key for keyed signing")]
+    #[error("no OIDC identity token: pass --identity-token, set SIGNET_ID_TOKEN (or SIGSTORE_ID_TOKEN), run in GitHub Actions with `id-token: write`, or use --key for keyed signing")]
     Missing,
     /// The token is not a JWT.
     #[error("identity token is not a JWT: {reason}")]
@@ -51,23 +52,38 @@ pub(crate) enum TokenError {
 /// The audience Sigstore CAs expect.
 pub(crate) const SIGSTORE_AUDIENCE: &str = "sigstore";
 
-/// Finds the identity token: the explicit value, `SIGNET_ID_TOKEN`, then GitHub Actions.
+/// The environment variables read for a token, in order.
+pub(crate) const TOKEN_VARS: [&str; 2] = ["SIGNET_ID_TOKEN", "SIGSTORE_ID_TOKEN"];
+
+/// Finds the identity token: the explicit value, `SIGNET_ID_TOKEN`, `SIGSTORE_ID_TOKEN`, then
+/// GitHub Actions.
 ///
-/// An explicit value starting with `@` names a file holding the token.
+/// An explicit value starting with `@` names a file holding the token, as does the path of an
+/// existing file (cosign's `--identity-token` reads either a token or a file).
 pub(crate) async fn acquire(explicit: Option<&str>) -> Result<String, TokenError> {
     if let Some(t) = explicit {
+        let read = |path: &str| {
+            std::fs::read_to_string(path)
+                .map(|text| text.trim().to_owned())
+                .map_err(|cause| TokenError::File {
+                    path: path.to_owned(),
+                    cause,
+                })
+        };
         if let Some(path) = t.strip_prefix('@') {
-            let text = std::fs::read_to_string(path).map_err(|cause| TokenError::File {
-                path: path.to_owned(),
-                cause,
-            })?;
-            return Ok(text.trim().to_owned());
+            return read(path);
+        }
+        // A JWT has no '/' (base64url), so a value naming an existing file is the file.
+        if std::path::Path::new(t).is_file() {
+            return read(t);
         }
         return Ok(t.trim().to_owned());
     }
-    if let Ok(t) = std::env::var("SIGNET_ID_TOKEN") {
-        if !t.trim().is_empty() {
-            return Ok(t.trim().to_owned());
+    for var in TOKEN_VARS {
+        if let Ok(t) = std::env::var(var) {
+            if !t.trim().is_empty() {
+                return Ok(t.trim().to_owned());
+            }
         }
     }
     if let (Ok(url), Ok(bearer)) = (

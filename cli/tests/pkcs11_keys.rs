@@ -1,0 +1,243 @@
+//! Users' signing keys in an HSM (SoftHSM2 over PKCS#11), addressed by RFC 7512 URIs as cosign
+//! accepts them: a non-extractable P-256 key is generated inside a fresh token, `signet
+//! public-key` prints its public key, `sign-blob`, `sign` and `attest` (an image in a local
+//! registry) sign with the key in the token, and `verify-blob --key` / `verify --key` /
+//! `verify-attestation --key` accept the
+//! signatures with the printed public key (and with the URI itself). The PIN comes from
+//! `pin-value`, `pin-source` or `SIGNET_PKCS11_PIN`, the module from `module-path` or
+//! `SIGNET_PKCS11_MODULE`. A wrong PIN, an unknown key and a missing module are errors naming
+//! the fix. Fails if SoftHSM2 is not installed.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use signet_ca::signer::{CaCurve, Pkcs11KeyRef, Pkcs11Signer};
+use support::{json_out, require_tools, run, signet, stack, text, TestRegistry};
+
+const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
+const TOKEN: &str = "signet-user";
+const OBJECT: &str = "release key";
+
+fn signet_hsm(conf: &Path) -> Command {
+    let mut c = signet();
+    for var in [
+        "SIGNET_PASSWORD",
+        "COSIGN_PASSWORD",
+        "SIGNET_PKCS11_PIN",
+        "SIGNET_PKCS11_MODULE",
+    ] {
+        c.env_remove(var);
+    }
+    c.env("SOFTHSM2_CONF", conf).stdin(Stdio::null());
+    c
+}
+
+/// A fresh SoftHSM2 token holding a P-256 key generated inside it; returns the config path.
+fn token_with_key(dir: &Path) -> PathBuf {
+    assert!(
+        Path::new(MODULE).exists(),
+        "{MODULE} is missing (apt-get install -y softhsm2)"
+    );
+    let tokens = dir.join("tokens");
+    std::fs::create_dir_all(&tokens).unwrap();
+    let conf = dir.join("softhsm2.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
+            tokens.display()
+        ),
+    )
+    .unwrap();
+    // This test binary holds a single test, so setting the variable cannot race other tests.
+    std::env::set_var("SOFTHSM2_CONF", &conf);
+    let st = Command::new("softhsm2-util")
+        .args([
+            "--init-token",
+            "--free",
+            "--label",
+            TOKEN,
+            "--pin",
+            "1234",
+            "--so-pin",
+            "5678",
+        ])
+        .env("SOFTHSM2_CONF", &conf)
+        .output()
+        .expect("softhsm2-util must be installed");
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    // Sensitive, non-extractable: the private key cannot leave the token.
+    let key_ref = Pkcs11KeyRef {
+        module: MODULE.into(),
+        token_label: TOKEN.into(),
+        pin: "1234".into(),
+        key_label: OBJECT.into(),
+    };
+    drop(Pkcs11Signer::generate(&key_ref, CaCurve::P256).unwrap());
+    conf
+}
+
+#[test]
+fn hsm_key_signs_blob_and_image_and_verifies() {
+    require_tools(&["docker-registry", "umoci", "skopeo", "softhsm2-util"]);
+    let dir = tempfile::tempdir().unwrap();
+    let conf = token_with_key(dir.path());
+    let uri =
+        format!("pkcs11:token={TOKEN};object=release%20key?module-path={MODULE}&pin-value=1234");
+
+    // public-key prints the token key's public key.
+    let public = dir.path().join("hsm.pub");
+    let out = run(signet_hsm(&conf).args(["public-key", "--key", &uri]));
+    assert!(out.status.success(), "{}", text(&out));
+    std::fs::write(&public, &out.stdout).unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("-----BEGIN PUBLIC KEY-----\n"));
+
+    let (_oidc, server) = stack();
+    let file = dir.path().join("artifact.bin");
+    std::fs::write(&file, vec![7u8; 4096]).unwrap();
+    let bundle = dir.path().join("artifact.bin.sigstore.json");
+    let sign_blob = |key: &str, env: &[(&str, &str)]| {
+        let _ = std::fs::remove_file(&bundle);
+        let mut cmd = signet_hsm(&conf);
+        cmd.arg("sign-blob")
+            .arg("--signing-config")
+            .arg(server.signing_config())
+            .args(["--key", key, "--output", "json"])
+            .arg(&file);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        run(&mut cmd)
+    };
+    let verify_blob = |key: &Path| {
+        run(signet_hsm(&conf)
+            .arg("verify-blob")
+            .arg("--trusted-root")
+            .arg(server.trusted_root())
+            .arg("--bundle")
+            .arg(&bundle)
+            .arg("--key")
+            .arg(key)
+            .args(["--output", "json"])
+            .arg(&file))
+    };
+
+    let out = sign_blob(&uri, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(json_out(&out)["signer"]["mode"], "keyed");
+    let ok = verify_blob(&public);
+    assert!(ok.status.success(), "{}", text(&ok));
+    // The URI itself verifies too (the public key read from the token).
+    let ok = verify_blob(Path::new(&uri));
+    assert!(ok.status.success(), "{}", text(&ok));
+
+    // pin-source=file, and PIN and module from the environment.
+    let pin_file = dir.path().join("pin");
+    std::fs::write(&pin_file, "1234\n").unwrap();
+    let by_file = format!(
+        "pkcs11:token={TOKEN};object=release%20key?module-path={MODULE}&pin-source=file:{}",
+        pin_file.display()
+    );
+    let out = sign_blob(&by_file, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(verify_blob(&public).status.success());
+    let bare = format!("pkcs11:token={TOKEN};object=release%20key");
+    let out = sign_blob(
+        &bare,
+        &[
+            ("SIGNET_PKCS11_PIN", "1234"),
+            ("SIGNET_PKCS11_MODULE", MODULE),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(verify_blob(&public).status.success());
+
+    // Errors naming the fix; no bundle is written.
+    let cases = [
+        (
+            uri.replace("pin-value=1234", "pin-value=0000"),
+            vec![],
+            "C_Login",
+        ),
+        (
+            uri.replace("release%20key", "nope"),
+            vec![],
+            "labelled \"nope\"",
+        ),
+        (
+            bare.clone(),
+            vec![("SIGNET_PKCS11_PIN", "1234")],
+            "module-path",
+        ),
+        (
+            bare.clone(),
+            vec![("SIGNET_PKCS11_MODULE", MODULE)],
+            "SIGNET_PKCS11_PIN",
+        ),
+    ];
+    for (key, env, want) in cases {
+        let out = sign_blob(&key, &env);
+        assert_eq!(out.status.code(), Some(2), "{key}: {}", text(&out));
+        assert!(
+            text(&out).contains(want),
+            "{key}: want {want:?}: {}",
+            text(&out)
+        );
+        assert!(!text(&out).contains("0000"), "the PIN is not echoed");
+        assert!(!bundle.exists());
+    }
+
+    // An image in a local registry, signed with the key in the token.
+    let reg = TestRegistry::start();
+    let digest = reg.push_image("demo/hsm", "v1", "signed in an HSM");
+    let image = format!("{}/demo/hsm@{digest}", reg.addr);
+    let out = run(signet_hsm(&conf)
+        .arg("sign")
+        .arg("--signing-config")
+        .arg(server.signing_config())
+        .args(["--key", &uri, "--output", "json", &image]));
+    assert!(out.status.success(), "{}", text(&out));
+    let verify_image = |key: &Path| {
+        run(signet_hsm(&conf)
+            .arg("verify")
+            .arg("--trusted-root")
+            .arg(server.trusted_root())
+            .arg("--key")
+            .arg(key)
+            .args(["--output", "json", &image]))
+    };
+    let ok = verify_image(&public);
+    assert!(ok.status.success(), "{}", text(&ok));
+    // Another key does not verify the image.
+    let other =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/cosign/keys/ocx-cosign.pub");
+    let bad = verify_image(&other);
+    assert_eq!(bad.status.code(), Some(1), "{}", text(&bad));
+
+    // An attestation about the image, signed in the token.
+    let predicate = dir.path().join("predicate.json");
+    std::fs::write(&predicate, r#"{"builder":"hsm-test"}"#).unwrap();
+    let out = run(signet_hsm(&conf)
+        .arg("attest")
+        .arg("--signing-config")
+        .arg(server.signing_config())
+        .args(["--key", &uri, "--predicate"])
+        .arg(&predicate)
+        .args(["--output", "json", &image]));
+    assert!(out.status.success(), "{}", text(&out));
+    let ok = run(signet_hsm(&conf)
+        .arg("verify-attestation")
+        .arg("--trusted-root")
+        .arg(server.trusted_root())
+        .arg("--key")
+        .arg(&public)
+        .args(["--output", "json", &image]));
+    assert!(ok.status.success(), "{}", text(&ok));
+}
