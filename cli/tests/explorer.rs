@@ -176,17 +176,45 @@ fn the_explorer_api_refuses_bad_input_with_json() {
     for (path, status, needle) in [
         ("/signet/v1/explorer/search?q=", 400, "empty search"),
         ("/signet/v1/explorer/search?q=%20%20", 400, "empty search"),
-        ("/signet/v1/explorer/search?q=hello", 400, "cannot tell what"),
-        ("/signet/v1/explorer/search?q=abc&kind=digest", 400, "not a sha256 digest"),
-        ("/signet/v1/explorer/search?q=zz&kind=key", 400, "not a key fingerprint"),
-        ("/signet/v1/explorer/search?q=-1&kind=index", 400, "not a log index"),
-        ("/signet/v1/explorer/search?q=1&kind=nope", 400, "unknown search kind"),
+        (
+            "/signet/v1/explorer/search?q=hello",
+            400,
+            "cannot tell what",
+        ),
+        (
+            "/signet/v1/explorer/search?q=abc&kind=digest",
+            400,
+            "not a sha256 digest",
+        ),
+        (
+            "/signet/v1/explorer/search?q=zz&kind=key",
+            400,
+            "not a key fingerprint",
+        ),
+        (
+            "/signet/v1/explorer/search?q=-1&kind=index",
+            400,
+            "not a log index",
+        ),
+        (
+            "/signet/v1/explorer/search?q=1&kind=nope",
+            400,
+            "unknown search kind",
+        ),
         ("/signet/v1/explorer/search?q=1&page=x", 400, ""),
         ("/signet/v1/explorer/search", 400, ""),
         ("/signet/v1/explorer/entries/999999", 404, "not in"),
         ("/signet/v1/explorer/entries/x", 400, ""),
-        ("/signet/v1/explorer/activity?hours=0", 400, "window must be"),
-        ("/signet/v1/explorer/activity?hours=99999999", 400, "window must be"),
+        (
+            "/signet/v1/explorer/activity?hours=0",
+            400,
+            "window must be",
+        ),
+        (
+            "/signet/v1/explorer/activity?hours=99999999",
+            400,
+            "window must be",
+        ),
         ("/explorer/../../etc/passwd", 404, ""),
         ("/explorer/nope.js", 404, "no such explorer asset"),
     ] {
@@ -214,8 +242,14 @@ fn the_explorer_api_refuses_bad_input_with_json() {
     // The page: HTML with a policy that forbids anything from elsewhere.
     let r = reqwest::blocking::get(format!("{}/", server.url)).unwrap();
     assert_eq!(r.status().as_u16(), 200);
-    let csp = r.headers()["content-security-policy"].to_str().unwrap().to_owned();
-    assert!(csp.contains("default-src 'none'") && csp.contains("script-src 'self'"), "{csp}");
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("default-src 'none'") && csp.contains("script-src 'self'"),
+        "{csp}"
+    );
     let html = r.text().unwrap();
     assert!(html.contains("explorer/app.js"), "{html}");
     for asset in ["app.js", "app.css"] {

@@ -37,7 +37,9 @@ fn signers(n: usize) -> Vec<Signer> {
             let kp = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
             let email = format!("user{k}@example.com");
             let mut p = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-            p.subject_alt_names = vec![rcgen::SanType::Rfc822Name(email.as_str().try_into().unwrap())];
+            p.subject_alt_names = vec![rcgen::SanType::Rfc822Name(
+                email.as_str().try_into().unwrap(),
+            )];
             p.not_before = now - time::Duration::hours(1);
             p.not_after = now + time::Duration::hours(23);
             let issuer = "https://issuer.example.com";
@@ -79,7 +81,11 @@ async fn measure(
         let status = r.status();
         let body = r.bytes().await.unwrap();
         times.push(t.elapsed());
-        assert!(status.is_success(), "{name}: {status} {}", String::from_utf8_lossy(&body));
+        assert!(
+            status.is_success(),
+            "{name}: {status} {}",
+            String::from_utf8_lossy(&body)
+        );
     }
     times.sort();
     let (p50, p99) = (percentile(&times, 0.5), percentile(&times, 0.99));
@@ -89,12 +95,20 @@ async fn measure(
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let dir = std::path::PathBuf::from(args.get(1).cloned().unwrap_or_else(|| "/var/tmp/signet-explorer-bench".into()));
+    let dir = std::path::PathBuf::from(
+        args.get(1)
+            .cloned()
+            .unwrap_or_else(|| "/var/tmp/signet-explorer-bench".into()),
+    );
     let size: u64 = args.get(2).map_or(1_000_000, |s| s.parse().unwrap());
     let signed: usize = args.get(3).map_or(20_000, |s| s.parse().unwrap());
     let requests: usize = args.get(4).map_or(500, |s| s.parse().unwrap());
     let _ = std::fs::remove_dir_all(&dir);
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async move {
         let cfg = LogConfig { data_dir: dir.clone(), ..LogConfig::default() };
         let log = signet_log::open_log(&cfg, "bench.test:1", Arc::new(signet_log::SystemClock)).unwrap();

@@ -79,13 +79,11 @@ impl SearchKind {
             "key" => Self::Key,
             "index" => Self::Index,
             "uuid" => Self::Uuid,
-            other => {
-                return Err(QueryError::Explorer {
-                    reason: format!(
-                        "unknown search kind {other:?}: use auto, digest, identity, key, index or uuid"
-                    ),
-                })
-            }
+            other => return Err(QueryError::Explorer {
+                reason: format!(
+                    "unknown search kind {other:?}: use auto, digest, identity, key, index or uuid"
+                ),
+            }),
         })
     }
 }
@@ -256,14 +254,23 @@ fn hex64(s: &str) -> Option<[u8; 32]> {
 /// # Errors
 /// [`QueryError::Explorer`] for an empty or overlong text, or one that cannot be read as the
 /// kind asked; storage errors.
-pub fn search(log: &Log, text: &str, kind: SearchKind, page: usize) -> Result<SearchPage, LogError> {
+pub fn search(
+    log: &Log,
+    text: &str,
+    kind: SearchKind,
+    page: usize,
+) -> Result<SearchPage, LogError> {
     let q = text.trim();
     let bad = |reason: String| LogError::from(QueryError::Explorer { reason });
     if q.is_empty() {
-        return Err(bad("empty search: give a digest, identity, key fingerprint, log index or UUID".into()));
+        return Err(bad(
+            "empty search: give a digest, identity, key fingerprint, log index or UUID".into(),
+        ));
     }
     if q.len() > MAX_QUERY_BYTES {
-        return Err(bad(format!("search text longer than {MAX_QUERY_BYTES} bytes")));
+        return Err(bad(format!(
+            "search text longer than {MAX_QUERY_BYTES} bytes"
+        )));
     }
     let lower = q.to_ascii_lowercase();
     let bare = lower.strip_prefix("sha256:").unwrap_or(&lower);
@@ -303,7 +310,9 @@ pub fn search(log: &Log, text: &str, kind: SearchKind, page: usize) -> Result<Se
             }
             SearchKind::Key => {
                 let h = hex64(bare).ok_or_else(|| {
-                    bad(format!("{q:?} is not a key fingerprint (SHA-256 of the SPKI, 64 hex)"))
+                    bad(format!(
+                        "{q:?} is not a key fingerprint (SHA-256 of the SPKI, 64 hex)"
+                    ))
                 })?;
                 found.extend(log.search(IndexKind::PublicKey, &h)?);
             }
@@ -498,12 +507,9 @@ impl Activity {
             .into());
         }
         let size = log.head()?.size;
-        let mut counts = self
-            .counts
-            .lock()
-            .map_err(|_| LogError::Inconsistent {
-                what: "activity counter poisoned".into(),
-            })?;
+        let mut counts = self.counts.lock().map_err(|_| LogError::Inconsistent {
+            what: "activity counter poisoned".into(),
+        })?;
         Self::catch_up(&mut counts, log, size)?;
         let bucket_hours = if hours <= 48 {
             1

@@ -468,8 +468,14 @@ async fn explorer_asset(Path(asset): Path<String>) -> ApiResult<Response> {
             "text/javascript; charset=utf-8",
             explorer::APP_JS,
         )),
-        "app.css" => Ok(explorer_response("text/css; charset=utf-8", explorer::APP_CSS)),
-        _ => Err(ApiError::new(StatusCode::NOT_FOUND, "no such explorer asset")),
+        "app.css" => Ok(explorer_response(
+            "text/css; charset=utf-8",
+            explorer::APP_CSS,
+        )),
+        _ => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no such explorer asset",
+        )),
     }
 }
 
