@@ -25,6 +25,7 @@ use support::{json_out, require_tools, run, signet, stack, text, Server};
 const ALICE: &str = "alice@example.com";
 const BOB: &str = "bob@example.com";
 const CAROL: &str = "carol@example.com";
+const SLSA: &str = "https://slsa.dev/provenance/v1";
 
 fn browser_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
@@ -51,8 +52,8 @@ fn get_json(url: &str) -> (u16, Value) {
     (status, r.json().unwrap_or(Value::Null))
 }
 
-/// Index of the hashedrekord entry whose artifact digest is `digest`.
-fn index_of_digest(server: &Server, digest: &str) -> u64 {
+/// Index of the `kind` entry whose artifact digest is `digest`.
+fn index_of_digest(server: &Server, digest: &str, kind: &str) -> u64 {
     let (status, v) = get_json(&format!(
         "{}/signet/v1/explorer/search?kind=digest&q=sha256:{digest}",
         server.url
@@ -62,7 +63,7 @@ fn index_of_digest(server: &Server, digest: &str) -> u64 {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|e| e["kind"] == "hashedrekord")
+        .filter(|e| e["kind"] == kind)
         .map(|e| e["logIndex"].as_u64().unwrap())
         .collect();
     assert_eq!(hits.len(), 1, "{v}");
@@ -98,13 +99,43 @@ fn the_explorer_works_in_a_real_browser() {
         .arg(dir.path().join("python.sigstore.json"))
         .arg(&py));
     assert!(out.status.success(), "sigstore sign: {}", text(&out));
+    // An attestation by sigstore-python, for the predicate type.
+    let predicate = dir.path().join("predicate.json");
+    std::fs::write(
+        &predicate,
+        r#"{"buildDefinition":{"buildType":"https://example.com/build","externalParameters":{}},"runDetails":{"builder":{"id":"https://example.com/builder"}}}"#,
+    )
+    .unwrap();
+    let out = run(Command::new("sigstore")
+        .arg("--trust-config")
+        .arg(server.trust_config())
+        .args(["attest", "--identity-token", &oidc.token(CAROL)])
+        .args(["--predicate-type", SLSA, "--predicate"])
+        .arg(&predicate)
+        .arg("--bundle")
+        .arg(dir.path().join("python-attest.sigstore.json"))
+        .arg(&py));
+    assert!(out.status.success(), "sigstore attest: {}", text(&out));
     // A keyed entry, for the key fingerprint search.
     let key = new_key();
     let keyed = add_hashedrekord(&server.url, &key, "keyed artifact");
     let fingerprint = hex::encode(key.public_key().key_id());
 
-    let alice_first = index_of_digest(&server, &digests[0]);
-    let carol = index_of_digest(&server, &sha256_hex(b"signed by sigstore-python"));
+    let alice_first = index_of_digest(&server, &digests[0], "hashedrekord");
+    let py_digest = sha256_hex(b"signed by sigstore-python");
+    let carol = index_of_digest(&server, &py_digest, "hashedrekord");
+    let attestation = index_of_digest(&server, &py_digest, "dsse");
+    let (status, described) = get_json(&format!(
+        "{}/signet/v1/explorer/entries/{attestation}",
+        server.url
+    ));
+    assert_eq!(status, 200, "{described}");
+    assert_eq!(described["predicateType"], SLSA, "{described}");
+    let (_, described) = get_json(&format!(
+        "{}/signet/v1/explorer/entries/{carol}",
+        server.url
+    ));
+    assert!(described.get("predicateType").is_none(), "{described}");
     let size = server.tree_size();
     let (_, entry) = get_json(&format!(
         "{}/api/v1/log/entries?logIndex={alice_first}",
@@ -122,6 +153,7 @@ fn the_explorer_works_in_a_real_browser() {
         "entry": alice_first,
         "identity": ALICE,
         "entry_texts": [ALICE, oidc.url, "hashedrekord 0.0.1", format!("sha256:{}", digests[0])],
+        "attestation": {"entry": attestation, "texts": [CAROL, "dsse 0.0.1", SLSA]},
         "searches": [
             {"q": format!("sha256:{}", digests[0]), "kind": "auto", "expect": [alice_first]},
             {"q": digests[0], "kind": "digest", "expect": [alice_first]},

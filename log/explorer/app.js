@@ -465,7 +465,7 @@ async function entryView(index) {
       ["UUID", el("span", { class: "mono" }, e.uuid)],
       ["Integrated", time(e.integratedTime)],
       [isAttestation ? "Payload digest" : "Artifact digest", e.digest ? searchLink(e.digest, "digest") : null],
-      ["Predicate type", isAttestation ? "not recorded in the log: a " + e.kind + " entry keeps the payload's hash, not the payload" : null],
+      ["Predicate type", e.predicateType || (isAttestation ? "not recorded (not an in-toto statement, or logged elsewhere): the entry keeps the payload's hash, not the payload" : null)],
       ["Problem", e.problem],
     ]),
     actions,

@@ -79,11 +79,13 @@ impl SearchKind {
             "key" => Self::Key,
             "index" => Self::Index,
             "uuid" => Self::Uuid,
-            other => return Err(QueryError::Explorer {
-                reason: format!(
+            other => {
+                return Err(QueryError::Explorer {
+                    reason: format!(
                     "unknown search kind {other:?}: use auto, digest, identity, key, index or uuid"
                 ),
-            }),
+                })
+            }
         })
     }
 }
@@ -135,6 +137,10 @@ pub struct EntryView {
     pub api_version: String,
     /// The artifact (or DSSE payload) digest, `sha256:<hex>`.
     pub digest: Option<String>,
+    /// For an in-toto attestation logged by Signet, its `predicateType` (only in
+    /// [`describe`]'s answer).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub predicate_type: Option<String>,
     /// Every signer, in body order.
     pub signers: Vec<SignerView>,
     /// Why the body could not be decoded, when it could not (the entry is still shown).
@@ -210,6 +216,7 @@ fn view(e: &StoredEntry, with_body: bool) -> EntryView {
         kind,
         api_version,
         digest: None,
+        predicate_type: None,
         signers: Vec::new(),
         problem: None,
         body: with_body.then(|| base64::engine::general_purpose::STANDARD.encode(&e.body)),
@@ -241,7 +248,9 @@ fn stored(log: &Log, index: u64) -> Result<StoredEntry, LogError> {
 /// # Errors
 /// [`LogError::IndexNotInTree`] beyond the published tree; storage errors.
 pub fn describe(log: &Log, index: u64) -> Result<EntryView, LogError> {
-    Ok(view(&stored(log, index)?, true))
+    let mut v = view(&stored(log, index)?, true);
+    v.predicate_type = log.db().predicate_type(index)?;
+    Ok(v)
 }
 
 fn hex64(s: &str) -> Option<[u8; 32]> {

@@ -207,6 +207,16 @@ try:
     shot("entry")
     axe("entry")
 
+    # An attestation: its predicate type, recorded by the log beside the entry.
+    att = CASES["attestation"]
+    go(BASE, f"/entry/{att['entry']}")
+    state, text = proof_state()
+    assert state == "verified", f"attestation entry: {state}: {text}"
+    page = d.find_element(By.TAG_NAME, "main").text
+    for want in att["texts"]:
+        assert want in page, f"attestation view lacks {want!r}: {page}"
+    seen["attestation_verified"] = True
+
     # Checkpoint view.
     go(BASE, "/checkpoint")
     state, text = proof_state()
