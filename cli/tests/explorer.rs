@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
-use support::tlog::{add_hashedrekord, new_key};
+use support::tlog::{add_entry, add_hashedrekord, new_key};
 use support::{json_out, require_tools, run, signet, stack, text, Server};
 
 const ALICE: &str = "alice@example.com";
@@ -50,6 +50,55 @@ fn get_json(url: &str) -> (u16, Value) {
     let r = reqwest::blocking::get(url).unwrap();
     let status = r.status().as_u16();
     (status, r.json().unwrap_or(Value::Null))
+}
+
+const WORKFLOW: &str = "https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main";
+
+/// The claims of [`ci_entry`]'s certificate: (Fulcio OID arc, value).
+const CI_CLAIMS: &[(&str, &str)] = &[
+    ("8", "https://token.actions.githubusercontent.com"),
+    ("11", "github-hosted"),
+    ("12", "https://github.com/acme/app"),
+    ("13", "8f2d1c0a9b7e6d5c4b3a29180f7e6d5c4b3a2918"),
+    ("14", "refs/heads/main"),
+    (
+        "18",
+        "https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main",
+    ),
+    ("20", "push"),
+    (
+        "21",
+        "https://github.com/acme/app/actions/runs/42/attempts/1",
+    ),
+];
+
+/// A hashedrekord over `artifact` signed with a key whose certificate (self-signed: the log
+/// does not check chains) names [`WORKFLOW`] and carries [`CI_CLAIMS`].
+fn ci_entry(artifact: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    let kp = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let mut p = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    p.subject_alt_names = vec![rcgen::SanType::URI(WORKFLOW.try_into().unwrap())];
+    p.custom_extensions = CI_CLAIMS
+        .iter()
+        .map(|(arc, value)| {
+            let oid = format!("1.3.6.1.4.1.57264.1.{arc}");
+            let arcs: Vec<u64> = oid.split('.').map(|a| a.parse().unwrap()).collect();
+            let der = signet_proto::cert::encode_extension_value(&oid, value).unwrap();
+            rcgen::CustomExtension::from_oid_content(&arcs, der)
+        })
+        .collect();
+    let cert = p.self_signed(&kp).unwrap();
+    let key = signet_proto::keys::EcdsaSigner::from_pkcs8_der(&kp.serialize_der()).unwrap();
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, artifact.as_bytes());
+    let b64 = base64::engine::general_purpose::STANDARD;
+    format!(
+        r#"{{"apiVersion":"0.0.1","kind":"hashedrekord","spec":{{"data":{{"hash":{{"algorithm":"sha256","value":"{}"}}}},"signature":{{"content":"{}","publicKey":{{"content":"{}"}}}}}}}}"#,
+        hex::encode(digest.as_ref()),
+        b64.encode(key.sign_digest(digest.as_ref()).unwrap()),
+        b64.encode(cert.pem())
+    )
+    .into_bytes()
 }
 
 /// Index of the `kind` entry whose artifact digest is `digest`.
@@ -116,6 +165,8 @@ fn the_explorer_works_in_a_real_browser() {
         .arg(dir.path().join("python-attest.sigstore.json"))
         .arg(&py));
     assert!(out.status.success(), "sigstore attest: {}", text(&out));
+    // A CI workload's signature: a URI identity and GitHub Actions claims in the certificate.
+    let ci = add_entry(&server.url, ci_entry("built by CI"));
     // A keyed entry, for the key fingerprint search.
     let key = new_key();
     let keyed = add_hashedrekord(&server.url, &key, "keyed artifact");
@@ -154,12 +205,22 @@ fn the_explorer_works_in_a_real_browser() {
         "identity": ALICE,
         "entry_texts": [ALICE, oidc.url, "hashedrekord 0.0.1", format!("sha256:{}", digests[0])],
         "attestation": {"entry": attestation, "texts": [CAROL, "dsse 0.0.1", SLSA]},
+        "ci": {"entry": ci, "claims": {
+            "Repository": "https://github.com/acme/app",
+            "Workflow": WORKFLOW,
+            "Ref": "refs/heads/main",
+            "Commit": "8f2d1c0a9b7e6d5c4b3a29180f7e6d5c4b3a2918",
+            "Trigger": "push",
+            "Runner": "github-hosted",
+            "Run": "https://github.com/acme/app/actions/runs/42/attempts/1",
+        }},
         "searches": [
             {"q": format!("sha256:{}", digests[0]), "kind": "auto", "expect": [alice_first]},
             {"q": digests[0], "kind": "digest", "expect": [alice_first]},
             {"q": ALICE, "kind": "auto", "expect": [alice_first]},
             {"q": "Alice@Example.com", "kind": "identity", "expect": [alice_first]},
             {"q": CAROL, "kind": "identity", "expect": [carol]},
+            {"q": WORKFLOW, "kind": "auto", "expect": [ci]},
             {"q": fingerprint, "kind": "key", "expect": [keyed]},
             {"q": fingerprint, "kind": "auto", "expect": [keyed]},
             {"q": keyed.to_string(), "kind": "auto", "expect": [keyed]},
@@ -177,7 +238,7 @@ fn the_explorer_works_in_a_real_browser() {
     let seen: Value = serde_json::from_str(stdout.lines().last().unwrap_or_default())
         .unwrap_or_else(|e| panic!("no JSON summary ({e}): {}", text(&out)));
     assert_eq!(seen["chart_total"].as_u64(), Some(size), "{seen}");
-    assert_eq!(seen["searches"].as_array().unwrap().len(), 10, "{seen}");
+    assert_eq!(seen["searches"].as_array().unwrap().len(), 11, "{seen}");
     assert_eq!(
         seen["axe_pages"].as_array().unwrap().len(),
         5,

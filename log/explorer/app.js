@@ -368,22 +368,23 @@ async function searchView(params) {
     pager(page, r.total, r.pageSize, (p) => "#/search?" + new URLSearchParams({ q, kind, page: String(p) })));
 }
 
-// CI claims shown first, by Fulcio extension name.
+// CI claims shown first: Fulcio extension OIDs (arc 1.3.6.1.4.1.57264.1), newest first.
+const F = "1.3.6.1.4.1.57264.1.";
 const CI_CLAIMS = [
-  ["Repository", ["sourceRepositoryURI", "githubWorkflowRepository"]],
-  ["Workflow", ["buildConfigURI", "githubWorkflowName"]],
-  ["Ref", ["sourceRepositoryRef", "githubWorkflowRef"]],
-  ["Commit", ["sourceRepositoryDigest", "githubWorkflowSha"]],
-  ["Trigger", ["buildTrigger", "githubWorkflowTrigger"]],
-  ["Runner", ["runnerEnvironment"]],
-  ["Run", ["runInvocationURI"]],
+  ["Repository", [F + "12", F + "5"]],
+  ["Workflow", [F + "18", F + "4"]],
+  ["Ref", [F + "14", F + "6"]],
+  ["Commit", [F + "13", F + "3"]],
+  ["Trigger", [F + "20", F + "2"]],
+  ["Runner", [F + "11"]],
+  ["Run", [F + "21"]],
 ];
 
 function signerPanel(s, i, count) {
-  const claims = new Map(s.claims.map((c) => [c.name, c.value]));
+  const claims = new Map(s.claims.map((c) => [c.oid, c.value]));
   const ci = CI_CLAIMS.map(([label, names]) => {
     const n = names.find((x) => claims.has(x));
-    return n ? [label, claims.get(n)] : null;
+    return n ? [label, el("span", { "data-claim": label }, claims.get(n))] : null;
   }).filter(Boolean);
   const rows = [
     ["Identity", s.identity ? searchLink(s.identity, "identity") : null],

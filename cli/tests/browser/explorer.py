@@ -217,6 +217,16 @@ try:
         assert want in page, f"attestation view lacks {want!r}: {page}"
     seen["attestation_verified"] = True
 
+    # A CI workload's entry: the URI identity and the GitHub Actions claims, each labelled.
+    ci = CASES["ci"]
+    go(BASE, f"/entry/{ci['entry']}")
+    state, text = proof_state()
+    assert state == "verified", f"CI entry: {state}: {text}"
+    for label, value in ci["claims"].items():
+        got = d.find_element(By.CSS_SELECTOR, f'[data-claim="{label}"]').text
+        assert got == value, f"claim {label}: {got!r} != {value!r}"
+    seen["ci_claims"] = len(ci["claims"])
+
     # Checkpoint view.
     go(BASE, "/checkpoint")
     state, text = proof_state()
