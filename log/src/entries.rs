@@ -82,6 +82,9 @@ pub struct ValidEntry {
     pub leaf_hash: Hash,
     /// Search postings `(index, value)`.
     pub postings: Vec<(IndexKind, Vec<u8>)>,
+    /// For an in-toto attestation (dsse or intoto entry), the statement's `predicateType`,
+    /// kept beside the entry because the canonical body keeps only the payload's hash.
+    pub predicate_type: Option<String>,
 }
 
 impl ValidEntry {
@@ -94,8 +97,23 @@ impl ValidEntry {
             leaf_hash: leaf_hash(&body),
             body,
             postings,
+            predicate_type: None,
         }
     }
+}
+
+/// The longest `predicateType` kept (a URI; longer ones are not recorded).
+pub const MAX_PREDICATE_TYPE_BYTES: usize = 1024;
+
+/// The `predicateType` of an in-toto statement, when it is a string of printable ASCII no
+/// longer than [`MAX_PREDICATE_TYPE_BYTES`].
+fn intoto_predicate_type(payload: &[u8]) -> Option<String> {
+    let v = serde_json::from_slice::<serde_json::Value>(payload).ok()?;
+    let t = v.get("predicateType")?.as_str()?;
+    (t.len() <= MAX_PREDICATE_TYPE_BYTES
+        && !t.is_empty()
+        && t.bytes().all(|b| b.is_ascii_graphic()))
+    .then(|| t.to_owned())
 }
 
 fn rekor_err(e: RekorError) -> EntryError {
@@ -575,15 +593,20 @@ fn validate_dsse(env: DsseEnvelope, verifiers: &[Signer]) -> Result<ValidEntry, 
         IndexKind::ArtifactSha256,
         canonical.envelope_hash.value.clone().into_bytes(),
     ));
+    let mut predicate_type = None;
     if env.payload_type == "application/vnd.in-toto+json" {
         for d in intoto_subject_digests(env.payload.as_slice()) {
             postings.push((IndexKind::ArtifactSha256, d.into_bytes()));
         }
+        predicate_type = intoto_predicate_type(env.payload.as_slice());
     }
     let body = ProposedEntry::DsseV001(DsseV001::Canonical(canonical))
         .canonical_bytes()
         .map_err(rekor_err)?;
-    Ok(ValidEntry::new(body, postings))
+    Ok(ValidEntry {
+        predicate_type,
+        ..ValidEntry::new(body, postings)
+    })
 }
 
 /// Validates a proposed intoto 0.0.2 entry (see the module docs) and builds its stored body.
@@ -657,6 +680,7 @@ fn validate_intoto(spec: &IntotoV002) -> Result<ValidEntry, EntryError> {
         signer.postings(&mut postings);
     }
     postings.push((IndexKind::ArtifactSha256, payload_hash.value.into_bytes()));
+    let mut predicate_type = None;
     if env.payload_type == "application/vnd.in-toto+json" {
         for d in intoto_subject_digests(&payload) {
             postings.push((IndexKind::ArtifactSha256, d.into_bytes()));
@@ -664,8 +688,12 @@ fn validate_intoto(spec: &IntotoV002) -> Result<ValidEntry, EntryError> {
         for d in slsa_material_digests(&payload) {
             postings.push((IndexKind::ArtifactSha256, d.into_bytes()));
         }
+        predicate_type = intoto_predicate_type(&payload);
     }
-    Ok(ValidEntry::new(body, postings))
+    Ok(ValidEntry {
+        predicate_type,
+        ..ValidEntry::new(body, postings)
+    })
 }
 
 /// SHA-256 digests of a SLSA provenance predicate's `materials` (Rekor's intoto `IndexKeys`).
@@ -728,6 +756,31 @@ pub fn precert_entry(chain: &[Vec<u8>], leaf: &Signer) -> Result<ValidEntry, Ent
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
+    #[test]
+    fn predicate_types_are_kept_only_when_printable_and_short() {
+        let st = |t: &serde_json::Value| {
+            intoto_predicate_type(
+                serde_json::json!({"predicateType": t})
+                    .to_string()
+                    .as_bytes(),
+            )
+        };
+        assert_eq!(
+            st(&"https://slsa.dev/provenance/v1".into()).as_deref(),
+            Some("https://slsa.dev/provenance/v1")
+        );
+        assert_eq!(st(&"a b".into()), None, "spaces");
+        assert_eq!(st(&"caf\u{e9}".into()), None, "non-ASCII");
+        assert_eq!(st(&"".into()), None, "empty");
+        assert_eq!(
+            st(&"x".repeat(MAX_PREDICATE_TYPE_BYTES + 1).into()),
+            None,
+            "too long"
+        );
+        assert_eq!(st(&serde_json::json!(7)), None, "not a string");
+        assert_eq!(intoto_predicate_type(b"not json"), None);
+    }
+
     use super::*;
     use base64::engine::general_purpose::STANDARD as B64;
     use base64::Engine as _;

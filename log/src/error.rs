@@ -461,6 +461,12 @@ pub enum QueryError {
         /// The limit ([`crate::limits::MAX_RETRIEVE_ENTRIES`]).
         max: usize,
     },
+    /// An explorer search or activity query that cannot be answered as asked.
+    #[error("{reason}")]
+    Explorer {
+        /// What is wrong and what to give instead.
+        reason: String,
+    },
     /// A negative `logIndexes` item.
     #[error("logIndexes must be non-negative")]
     NegativeLogIndex,

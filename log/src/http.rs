@@ -28,6 +28,7 @@ use signet_proto::rekor::{
 use signet_proto::sct::AddChainRequest;
 
 use crate::error::LogError;
+use crate::explorer::{self, Activity, SearchKind};
 use crate::service::{Created, Log, Readiness};
 
 pub use crate::limits::{MAX_RETRIEVE, MAX_RETRIEVE_ENTRIES};
@@ -135,6 +136,7 @@ type ApiResult<T> = Result<T, ApiError>;
 /// The log's router. Serve it with `axum::serve`.
 pub fn router(log: Arc<Log>) -> Router {
     let limit = log.max_body_bytes;
+    let activity = Arc::new(Activity::new());
     Router::new()
         .route("/api/v1/log", get(log_info))
         .route("/api/v1/log/publicKey", get(public_key))
@@ -154,6 +156,17 @@ pub fn router(log: Arc<Log>) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .route("/", get(explorer_page))
+        .route("/explorer/{asset}", get(explorer_asset))
+        .route("/signet/v1/explorer/search", get(explorer_search))
+        .route("/signet/v1/explorer/entries/{index}", get(explorer_entry))
+        .route("/signet/v1/explorer/latest", get(explorer_latest))
+        .route(
+            "/signet/v1/explorer/activity",
+            get(move |log: State<AppState>, q: Query<ActivityQuery>| {
+                explorer_activity(log, Arc::clone(&activity), q)
+            }),
+        )
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such endpoint") })
         .method_not_allowed_fallback(|method: axum::http::Method| async move {
             ApiError::new(
@@ -426,6 +439,114 @@ async fn metrics(State(log): State<AppState>) -> Response {
         log.render_metrics(),
     )
         .into_response()
+}
+
+/// The explorer's pages may load only what this server ships: no external scripts, styles,
+/// fonts or frames.
+const EXPLORER_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+fn explorer_response(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CONTENT_SECURITY_POLICY, EXPLORER_CSP),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn explorer_page() -> Response {
+    explorer_response("text/html; charset=utf-8", explorer::INDEX_HTML)
+}
+
+async fn explorer_asset(Path(asset): Path<String>) -> ApiResult<Response> {
+    match asset.as_str() {
+        "app.js" => Ok(explorer_response(
+            "text/javascript; charset=utf-8",
+            explorer::APP_JS,
+        )),
+        "app.css" => Ok(explorer_response(
+            "text/css; charset=utf-8",
+            explorer::APP_CSS,
+        )),
+        _ => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no such explorer asset",
+        )),
+    }
+}
+
+#[derive(Deserialize)]
+struct SearchParams {
+    q: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    page: usize,
+}
+
+async fn explorer_search(
+    State(log): State<AppState>,
+    Query(p): Query<SearchParams>,
+) -> ApiResult<Json<explorer::SearchPage>> {
+    let kind = SearchKind::parse(&p.kind).map_err(|e| api_err(&log, e.into()))?;
+    explorer::search(&log, &p.q, kind, p.page)
+        .map(Json)
+        .map_err(|e| api_err(&log, e))
+}
+
+#[derive(Deserialize)]
+struct PageParam {
+    #[serde(default)]
+    page: usize,
+}
+
+async fn explorer_latest(
+    State(log): State<AppState>,
+    Query(p): Query<PageParam>,
+) -> ApiResult<Json<explorer::SearchPage>> {
+    explorer::latest(&log, p.page)
+        .map(Json)
+        .map_err(|e| api_err(&log, e))
+}
+
+async fn explorer_entry(
+    State(log): State<AppState>,
+    Path(index): Path<u64>,
+) -> ApiResult<Json<explorer::EntryView>> {
+    explorer::describe(&log, index)
+        .map(Json)
+        .map_err(|e| api_err(&log, e))
+}
+
+#[derive(Deserialize)]
+struct ActivityQuery {
+    #[serde(default = "default_window_hours")]
+    hours: u64,
+}
+
+fn default_window_hours() -> u64 {
+    24 * 7
+}
+
+async fn explorer_activity(
+    State(log): State<AppState>,
+    activity: Arc<Activity>,
+    Query(q): Query<ActivityQuery>,
+) -> ApiResult<Json<explorer::ActivityView>> {
+    let worker = Arc::clone(&log);
+    let now = log.clock().now_secs();
+    tokio::task::spawn_blocking(move || activity.window(&worker, q.hours, now))
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "activity task failed");
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+        })?
+        .map(Json)
+        .map_err(|e| api_err(&log, e))
 }
 
 #[cfg(test)]

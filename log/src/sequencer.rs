@@ -616,6 +616,9 @@ fn write_entries(
         rec.extend_from_slice(&e.body);
         batch.put(keys::entry(index), rec);
         batch.put(keys::leaf(&e.leaf_hash), index.to_be_bytes().to_vec());
+        if let Some(t) = &e.predicate_type {
+            batch.put(keys::predicate_type(index), t.as_bytes().to_vec());
+        }
         if with_indexes {
             for (kind, value) in &e.postings {
                 batch.put(keys::index(*kind, value, index), Vec::new());

@@ -20,6 +20,7 @@
 //! | `E` index(u64) | integrated time (u64 seconds) ‖ canonical entry body |
 //! | `H` leaf hash(32) | log index (u64): the dedup index and the Rekor UUID index |
 //! | `I` kind(u8) SHA-256(value)(32) index(u64) | empty: one search-index posting |
+//! | `P` index(u64) | an attestation's in-toto `predicateType` (UTF-8), which its canonical body does not keep |
 //!
 //! What this module does not do: no Merkle math (that is `signet_proto::merkle` /
 //! `signet_proto::tiles`), no signing, no validation. RocksDB types never leave this module.
@@ -367,6 +368,14 @@ pub mod keys {
     /// `M published`.
     pub const PUBLISHED: &[u8] = b"Mpublished";
 
+    /// Predicate type key for the entry at `index`.
+    #[must_use]
+    pub fn predicate_type(index: u64) -> Vec<u8> {
+        let mut k = vec![b'P'];
+        k.extend_from_slice(&index.to_be_bytes());
+        k
+    }
+
     /// Checkpoint key for `size`.
     #[must_use]
     pub fn checkpoint(size: u64) -> Vec<u8> {
@@ -629,6 +638,17 @@ impl LogDb {
             }
         }
         Ok(out)
+    }
+
+    /// The in-toto `predicateType` recorded for the entry at `index`, if any.
+    ///
+    /// # Errors
+    /// Backend.
+    pub fn predicate_type(&self, index: u64) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .store
+            .get(&keys::predicate_type(index))?
+            .map(|v| String::from_utf8_lossy(&v).into_owned()))
     }
 
     /// Raw stored tile bytes (newest version) for `(level, index)`.

@@ -124,6 +124,12 @@ pub struct ObservedSigner {
     pub time: Option<i64>,
     /// Lowercase hex SHA-256 of the SubjectPublicKeyInfo DER, for a public key only.
     pub key_id: Option<String>,
+    /// Unix seconds: the certificate's notAfter (`None` for a public key).
+    pub not_after: Option<i64>,
+    /// The certificate's Fulcio extensions by dotted OID, decoded (empty for a public key).
+    pub extensions: std::collections::BTreeMap<String, String>,
+    /// The certificate (DER), for a certificate signer.
+    pub certificate: Option<Vec<u8>>,
 }
 
 impl ObservedSigner {
@@ -444,6 +450,9 @@ fn cert_signer(
         issuer: identity.issuer,
         time: Some(cert.validity().not_before.timestamp()),
         key_id: None,
+        not_after: Some(cert.validity().not_after.timestamp()),
+        extensions: identity.extensions,
+        certificate: Some(der.to_vec()),
     })
 }
 
