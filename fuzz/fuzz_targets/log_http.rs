@@ -29,7 +29,7 @@ struct Fixture {
 
 const METHODS: [&str; 5] = ["GET", "POST", "HEAD", "PUT", "DELETE"];
 
-const PREFIXES: [&str; 16] = [
+const PREFIXES: [&str; 22] = [
     "",
     "/api/v1/log",
     "/api/v1/log/entries",
@@ -46,6 +46,12 @@ const PREFIXES: [&str; 16] = [
     "/ct/v1/add-pre-chain",
     "/signet/v1/log_vkey",
     "/metrics",
+    "/explorer/",
+    "/signet/v1/explorer/search?q=",
+    "/signet/v1/explorer/search?kind=",
+    "/signet/v1/explorer/entries/",
+    "/signet/v1/explorer/latest?page=",
+    "/signet/v1/explorer/activity?hours=",
 ];
 
 fn hashedrekord(signer: &EcdsaSigner, i: u32) -> Vec<u8> {
