@@ -45,6 +45,9 @@ def tamper_checkpoint(text):
     return head + sep + prefix + " " + base64.b64encode(bytes(raw)).decode() + "\n" + rest
 
 
+COSIGNED_AT = 1767225600  # 2026-01-01T00:00:00Z
+
+
 class Proxy(http.server.BaseHTTPRequestHandler):
     mode = "none"
 
@@ -71,6 +74,10 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             body = json.dumps(doc).encode()
         if status == 200 and self.path == "/checkpoint" and Proxy.mode == "checkpoint":
             body = tamper_checkpoint(body.decode()).encode()
+        if status == 200 and self.path == "/checkpoint" and Proxy.mode == "cosigned":
+            # A witness cosignature line (C2SP tlog-cosignature: key hash, timestamp, signature).
+            raw = bytes([1, 2, 3, 4]) + COSIGNED_AT.to_bytes(8, "big") + bytes(64)
+            body = body + ("\u2014 witness.example/w1 " + base64.b64encode(raw).decode() + "\n").encode()
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         if csp:
@@ -286,6 +293,17 @@ try:
     state, text = proof_state()
     assert state == "failed", text
     seen["tampered_checkpoint_view"] = text
+    # A cosigned checkpoint: the witness is listed by name and time; the log's own signature
+    # still verifies.
+    Proxy.mode = "cosigned"
+    go(proxy, "/checkpoint")
+    state, text = proof_state()
+    assert state == "verified", f"cosigned checkpoint: {state}: {text}"
+    rows = [r.text for r in d.find_elements(By.CSS_SELECTOR, "#signatures tbody tr")]
+    assert any("witness.example/w1" in r and "witness cosignature" in r and "2026-01-01T00:00:00Z" in r
+               for r in rows), f"witness row missing: {rows}"
+    assert any("log (key in trusted_root.json)" in r for r in rows), f"log row missing: {rows}"
+    seen["witness_rows"] = rows
     Proxy.mode = "none"
     go(proxy, f"/entry/{n}")
     state, text = proof_state()
