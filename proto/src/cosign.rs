@@ -332,8 +332,14 @@ impl CosignLayer {
         };
         let b64 = base64::engine::general_purpose::STANDARD;
         let signature = match annotations.get(ANNOTATION_SIGNATURE) {
+            // Go's base64 decoder (cosign's) skips line breaks; some signers wrap at 76.
             Some(s) => b64
-                .decode(s.trim().as_bytes())
+                .decode(
+                    s.bytes()
+                        .filter(|b| !matches!(b, b'\r' | b'\n'))
+                        .collect::<Vec<u8>>()
+                        .trim_ascii(),
+                )
                 .map_err(|e| CosignError::Annotation {
                     name: ANNOTATION_SIGNATURE,
                     reason: format!("not base64: {e}"),
