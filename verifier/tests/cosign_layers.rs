@@ -81,7 +81,7 @@ fn identity(san: &str, issuer: &str) -> Policy {
     ]))
 }
 
-const NOW: i64 = 1_780_000_000;
+const NOW: i64 = 1_800_000_000;
 
 fn now() -> Option<UnixTime> {
     Some(UnixTime::from_unix_seconds(NOW))
@@ -473,4 +473,50 @@ fn unknown_log_fails_tlog() {
         matches!(err, VerificationError::Tlog(TlogError::UnknownLog { .. })),
         "{err}"
     );
+}
+
+/// cosign 3's bundle from a Rekor v1 whose checkpoint signer is named after its host name (a
+/// container ID), not the trust root's URL: the log key and its hint decide, as in
+/// sigstore-go. A checkpoint signed by another key still fails.
+#[test]
+fn cosign3_bundle_with_rekor_hostname_checkpoint_verifies() {
+    use signet_proto::bundle::Bundle;
+    let dir = "ocx-cosign3-bundle-keyless";
+    let bundle = Bundle::from_json(&read(&format!("{dir}/bundle.json"))).unwrap();
+    let trust = trust(&format!("{dir}/trusted_root.json"));
+    let digest = image_digest(dir);
+    let policy = identity("ocx-test@example.com", "http://dex:5556/dex");
+    let v = signet_verifier::verify(
+        &bundle,
+        signet_verifier::Artifact::Sha256Digest(digest),
+        &policy,
+        &trust,
+        now(),
+    )
+    .unwrap();
+    assert_eq!(v.identity.unwrap().san(), Some("ocx-test@example.com"));
+    // The same checkpoint with its signature bytes changed fails.
+    let mut json: Value = serde_json::from_slice(&read(&format!("{dir}/bundle.json"))).unwrap();
+    let cp = json["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["checkpoint"]
+        ["envelope"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (head, sig) = cp.rsplit_once(' ').unwrap();
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut raw = b64.decode(sig.trim()).unwrap();
+    let n = raw.len();
+    raw[n - 2] ^= 1;
+    json["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["checkpoint"]["envelope"] =
+        Value::String(format!("{head} {}\n", b64.encode(&raw)));
+    let bundle = Bundle::from_json(json.to_string().as_bytes()).unwrap();
+    let err = signet_verifier::verify(
+        &bundle,
+        signet_verifier::Artifact::Sha256Digest(digest),
+        &policy,
+        &trust,
+        now(),
+    )
+    .unwrap_err();
+    assert!(matches!(err, VerificationError::Checkpoint(_)), "{err}");
 }
