@@ -16,7 +16,6 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Value};
 use support::{json_out, require_tools, run, signet, text, TestRegistry};
 
-const SIMPLE_SIGNING: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
 const BUNDLE_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 
@@ -726,4 +725,218 @@ fn json_output_reports_errors_too() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let v = json_out(&out);
     assert_eq!(v["check"], "registry", "{v}");
+}
+
+/// The admission webhook admits images signed only with cosign `.sig` tags (keyless and
+/// keyed, each under its rule) and denies a copied tag and a bad SET, naming why.
+#[test]
+fn admission_webhook_accepts_cosign_sig_tags() {
+    let (reg, p) = setup();
+    let r = &reg.addr;
+    push_cosign_tag(&p, "keyless", KEYLESS, "sig");
+    let keyed = "cimage-key-rekor-public-good";
+    push_cosign_tag(&p, "keyed", keyed, "sig");
+    // The keyless tag copied to another image, and a bad SET.
+    let other = p.blob("copied", b"another image");
+    let other_manifest = serde_json::to_vec(&json!({"schemaVersion":2,"mediaType":OCI_MANIFEST,
+        "config":{"mediaType":"application/vnd.oci.image.config.v1+json","size":13,"digest":other},"layers":[]})).unwrap();
+    let other_digest = p.manifest("copied", "v1", &other_manifest);
+    let layers = fixture_layers(KEYLESS);
+    let m = build_sig_manifest(&p, "copied", &layers);
+    p.manifest(
+        "copied",
+        &format!("{}.sig", other_digest.replace(':', "-")),
+        &m,
+    );
+    let mut bad = fixture_layers(KEYLESS);
+    let mut b: Value = serde_json::from_str(&bad[0].2["dev.sigstore.cosign/bundle"]).unwrap();
+    b["Payload"]["logIndex"] = json!(1);
+    bad[0]
+        .2
+        .insert("dev.sigstore.cosign/bundle".to_owned(), b.to_string());
+    push_sig_layers(&p, "badset", KEYLESS, &bad);
+
+    let tmp = tempfile::tempdir().unwrap();
+    let policy = tmp.path().join("admission.toml");
+    std::fs::write(
+        &policy,
+        format!(
+            "[[rule]]\nimages = [\"{r}/keyless\", \"{r}/copied\", \"{r}/badset\"]\nidentity = \"mitr@redhat.com\"\nissuer = \"https://github.com/login/oauth\"\n\n[[rule]]\nimages = [\"{r}/keyed\"]\nkey = \"{}\"\n",
+            key_arg(keyed, "cosign2.pub")
+        ),
+    )
+    .unwrap();
+    let webhook = support::spawn_until(
+        signet()
+            .args([
+                "admission",
+                "--listen",
+                "127.0.0.1:0",
+                "--insecure-http",
+                // The same image digest is checked under several repositories: no cache.
+                "--cache-ttl-secs",
+                "0",
+                "--policy",
+            ])
+            .arg(&policy)
+            .arg("--trusted-root")
+            .arg(public_good_root()),
+        "signet admission listening on ",
+    );
+    let client = reqwest::blocking::Client::new();
+    let call = |uid: &str, image: &str| -> Value {
+        let review = json!({
+            "apiVersion": "admission.k8s.io/v1",
+            "kind": "AdmissionReview",
+            "request": {
+                "uid": uid,
+                "kind": {"group": "", "version": "v1", "kind": "Pod"},
+                "resource": {"group": "", "version": "v1", "resource": "pods"},
+                "namespace": "prod",
+                "operation": "CREATE",
+                "userInfo": {"username": "deployer"},
+                "object": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"},
+                           "spec": {"containers": [{"name": "c", "image": image}]}},
+                "dryRun": false,
+            }
+        });
+        let resp = client
+            .post(format!("{}/validate", webhook.url))
+            .json(&review)
+            .send()
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        resp.json::<Value>().unwrap()["response"].clone()
+    };
+    let resp = call("keyless", &image(&reg, "keyless", KEYLESS));
+    assert_eq!(resp["allowed"], true, "{resp}");
+    let resp = call("keyed", &image(&reg, "keyed", keyed));
+    assert_eq!(resp["allowed"], true, "{resp}");
+    let resp = call("copied", &format!("{r}/copied:v1"));
+    assert_eq!(resp["allowed"], false, "{resp}");
+    assert!(
+        resp["status"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("another image"),
+        "{resp}"
+    );
+    let resp = call("badset", &image(&reg, "badset", KEYLESS));
+    assert_eq!(resp["allowed"], false, "{resp}");
+    assert!(
+        resp["status"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("signed entry timestamp"),
+        "{resp}"
+    );
+}
+
+/// Pushes `layers` as the fixture's `.sig` tag in `repo`.
+fn push_sig_layers(
+    p: &Pusher,
+    repo: &str,
+    name: &str,
+    layers: &[(String, Vec<u8>, BTreeMap<String, String>)],
+) {
+    let tag = format!(
+        "{}.sig",
+        fixture(name)["image_digest"]
+            .as_str()
+            .unwrap()
+            .replace(':', "-")
+    );
+    let m = build_sig_manifest(p, repo, layers);
+    p.manifest(repo, &tag, &m);
+}
+
+/// `signet tree` lists the bundle referrer and the cosign tags attached to an image, with
+/// digests; `signet download` writes them as files.
+#[test]
+fn tree_and_download_list_and_write_what_is_attached() {
+    let (reg, p) = setup();
+    let name = "ocx-cosign3-bundle-key";
+    push_subject(&p, "ocx", name);
+    push_bundle_referrer(&p, "ocx", name, None);
+    push_cosign_tag(&p, "ocx", "ocx-cosign3-sig-key", "sig");
+    push_cosign_tag(&p, "ocx", "ocx-cosign3-att-key", "att");
+    let img = image(&reg, "ocx", name);
+    let out = run(signet().args(["tree", &img]));
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8(out.stdout.clone()).unwrap();
+    let f = fixture(name);
+    for want in [
+        "sigstore-bundle [dsse-envelope] predicateType=https://sigstore.dev/cosign/sign/v1",
+        f["referrer_manifest_digest"].as_str().unwrap(),
+        f["bundle_digest"].as_str().unwrap(),
+        "cosign-sig: sha256-47f8439476b73b7e7bb389322dd6d5c6eef89efc61c86bfef8bade66774b36fe.sig",
+        "cosign-att: sha256-47f8439476b73b7e7bb389322dd6d5c6eef89efc61c86bfef8bade66774b36fe.att",
+        "application/vnd.dev.cosign.simplesigning.v1+json sha256:aa6570c4e3552cb3703459bf157f721c088393dbe84e7fc005235e824c0d90e1",
+        "application/vnd.dsse.envelope.v1+json",
+    ] {
+        assert!(stdout.contains(want), "{want} not in:\n{stdout}");
+    }
+    let out = run(signet().args(["tree", "--output", "json", &img]));
+    let v = json_out(&out);
+    let kinds: Vec<&str> = v["attached"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["sigstore-bundle", "cosign-sig", "cosign-att"],
+        "{v}"
+    );
+
+    let tmp = tempfile::tempdir().unwrap();
+    let out_dir = tmp.path().join("out");
+    let out = run(signet()
+        .args(["download", &img, "--output-dir"])
+        .arg(&out_dir));
+    assert!(out.status.success(), "{}", text(&out));
+    let rd = f["referrer_manifest_digest"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("sha256:");
+    assert_eq!(
+        std::fs::read(out_dir.join(format!("{rd}.sigstore.json"))).unwrap(),
+        read(name, "bundle.json")
+    );
+    let sig_layer = "aa6570c4e3552cb3703459bf157f721c088393dbe84e7fc005235e824c0d90e1";
+    assert_eq!(
+        std::fs::read(out_dir.join(format!("cosign-sig-{sig_layer}.payload"))).unwrap(),
+        read("ocx-cosign3-sig-key", "layer-1.payload")
+    );
+    let sig = std::fs::read_to_string(out_dir.join(format!("cosign-sig-{sig_layer}.sig"))).unwrap();
+    assert!(sig.starts_with("MEUCIC25s"), "{sig}");
+    let att: Vec<_> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".dsse.json"))
+        .collect();
+    assert_eq!(att.len(), 1);
+    assert_eq!(
+        std::fs::read(att[0].path()).unwrap(),
+        read("ocx-cosign3-att-key", "layer-1.payload")
+    );
+
+    // Nothing attached: tree says so, download fails.
+    let out = run(signet().args([
+        "tree",
+        &format!("{}/empty@sha256:{}", reg.addr, "ab".repeat(32)),
+    ]));
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(String::from_utf8(out.stdout)
+        .unwrap()
+        .contains("nothing attached"));
+    let out = run(signet()
+        .args([
+            "download",
+            &format!("{}/empty@sha256:{}", reg.addr, "ab".repeat(32)),
+            "--output-dir",
+        ])
+        .arg(tmp.path().join("none")));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
 }

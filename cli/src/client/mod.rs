@@ -1,5 +1,5 @@
 //! The client zone: `sign`, `sign-blob`, `attest`, `verify`, `verify-blob`,
-//! `verify-attestation`, `generate-key-pair`.
+//! `verify-attestation`, `generate-key-pair`, `tree`, `download`.
 //!
 //! This is the I/O edge of signing and verification: files, the clock, the CA, the log and OCI
 //! registries (through [`crate::registry`]). Formats and checks live in `signet-proto` and
@@ -13,6 +13,7 @@ mod config;
 mod keypair;
 mod sign;
 mod token;
+mod tree;
 pub(crate) mod verify;
 
 use crate::registry as oci;
@@ -45,6 +46,37 @@ pub(crate) enum ClientCommand {
     VerifyBlob(VerifyBlobArgs),
     /// Generate an encrypted ECDSA P-256 key pair for keyed signing.
     GenerateKeyPair(GenerateKeyPairArgs),
+    /// List everything attached to an image: Sigstore bundle referrers by kind, cosign
+    /// `.sig` / `.att` tags, other referrers, with digests.
+    Tree(TreeArgs),
+    /// Write the bundles and cosign signatures attached to an image into a directory.
+    Download(DownloadArgs),
+}
+
+/// Arguments of `signet tree`.
+#[derive(Args)]
+pub(crate) struct TreeArgs {
+    /// Image reference: REGISTRY/REPO:TAG or REGISTRY/REPO@sha256:DIGEST.
+    image: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    output: OutputFormat,
+    /// Allow plain HTTP to a registry that is not on loopback.
+    #[arg(long)]
+    allow_insecure_registry: bool,
+}
+
+/// Arguments of `signet download`.
+#[derive(Args)]
+pub(crate) struct DownloadArgs {
+    /// Image reference: REGISTRY/REPO:TAG or REGISTRY/REPO@sha256:DIGEST.
+    image: String,
+    /// The directory to write into (created if missing).
+    #[arg(long, value_name = "DIR")]
+    output_dir: PathBuf,
+    /// Allow plain HTTP to a registry that is not on loopback.
+    #[arg(long)]
+    allow_insecure_registry: bool,
 }
 
 /// Output format.
@@ -303,6 +335,8 @@ pub(crate) fn run(cmd: ClientCommand) -> anyhow::Result<ExitCode> {
         ClientCommand::Verify(a) => rt.block_on(verify_image(a)),
         ClientCommand::Attest(a) => rt.block_on(attest_image(a)),
         ClientCommand::VerifyAttestation(a) => rt.block_on(verify_attestation(a)),
+        ClientCommand::Tree(a) => rt.block_on(tree_image(&a)),
+        ClientCommand::Download(a) => rt.block_on(download_image(&a)),
         ClientCommand::VerifyBlob(a) => json_errors(a.verify.output, verify_blob(&a)),
         ClientCommand::GenerateKeyPair(a) => generate_key_pair(&a),
     }
@@ -716,10 +750,7 @@ fn report(
 
 /// With `--output json`, an error before any signature was checked (arguments, trust root,
 /// registry) is printed as `{"ok": false, "check": ..., "error": ...}` on stdout, exit 2.
-fn json_errors(
-    format: OutputFormat,
-    result: anyhow::Result<ExitCode>,
-) -> anyhow::Result<ExitCode> {
+fn json_errors(format: OutputFormat, result: anyhow::Result<ExitCode>) -> anyhow::Result<ExitCode> {
     match (format, result) {
         (OutputFormat::Json, Err(e)) => {
             let check = if e.downcast_ref::<oci::RegistryError>().is_some() {
@@ -883,6 +914,51 @@ async fn verify_image_bundles(
         }
     };
     report(v.output, summary, &outcomes, &pinned.to_string(), &what)
+}
+
+/// The digest an image reference names: its own digest, else the tag resolved.
+async fn image_digest(
+    image: &str,
+    allow_insecure: bool,
+) -> anyhow::Result<(oci::Reference, oci::RegistryClient, String)> {
+    let reference = parse_image(image)?;
+    let registry = oci::RegistryClient::new(&reference, &oci::RegistryOptions { allow_insecure })?;
+    let digest = match &reference.digest {
+        Some(d) => d.clone(),
+        None => registry.resolve(&reference).await?.digest,
+    };
+    Ok((reference, registry, digest))
+}
+
+async fn tree_image(args: &TreeArgs) -> anyhow::Result<ExitCode> {
+    let (reference, registry, digest) =
+        image_digest(&args.image, args.allow_insecure_registry).await?;
+    let items = tree::attached(&registry, &digest).await?;
+    let pinned = reference.with_digest(&digest).to_string();
+    match args.output {
+        OutputFormat::Json => println!(
+            "{}",
+            json!({"image": pinned, "digest": digest, "attached": items})
+        ),
+        OutputFormat::Text => print!("{}", tree::render(&pinned, &items)),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn download_image(args: &DownloadArgs) -> anyhow::Result<ExitCode> {
+    let (reference, registry, digest) =
+        image_digest(&args.image, args.allow_insecure_registry).await?;
+    let items = tree::attached(&registry, &digest).await?;
+    let written = tree::download(&registry, &items, &args.output_dir).await?;
+    let pinned = reference.with_digest(&digest);
+    if written.is_empty() {
+        eprintln!("signet: nothing attached to {pinned} to download");
+        return Ok(ExitCode::from(1));
+    }
+    for w in &written {
+        println!("{w}");
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The predicate type URI for `--type`: cosign's short names, or an absolute URI.

@@ -173,7 +173,8 @@ pub(crate) fn check_name(err: &VerificationError) -> &'static str {
             signet_verifier::CosignError::Format(_) => "cosign-format",
             signet_verifier::CosignError::DigestMismatch { .. } => "payload-digest",
             signet_verifier::CosignError::AnnotationMismatch { .. } => "annotation",
-            signet_verifier::CosignError::NoLogEntry | signet_verifier::CosignError::NoSigningTime => "tlog",
+            signet_verifier::CosignError::NoLogEntry
+            | signet_verifier::CosignError::NoSigningTime => "tlog",
             _ => "cosign",
         },
         VerificationError::Unsupported { .. } => "unsupported",
@@ -440,8 +441,14 @@ pub(crate) async fn verify_cosign_tag(
 ) -> Result<Vec<Outcome>, oci::RegistryError> {
     use signet_proto::cosign as c;
     let (tag, media_type, format) = match wanted {
-        Wanted::Signatures => (c::signature_tag(digest), c::SIMPLE_SIGNING_MEDIA_TYPE, "cosign-sig"),
-        Wanted::Attestations { .. } => (c::attestation_tag(digest), c::DSSE_MEDIA_TYPE, "cosign-att"),
+        Wanted::Signatures => (
+            c::signature_tag(digest),
+            c::SIMPLE_SIGNING_MEDIA_TYPE,
+            "cosign-sig",
+        ),
+        Wanted::Attestations { .. } => {
+            (c::attestation_tag(digest), c::DSSE_MEDIA_TYPE, "cosign-att")
+        }
     };
     let Some(tag) = tag else {
         return Ok(Vec::new());
