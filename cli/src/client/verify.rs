@@ -1,5 +1,6 @@
 //! Verification glue: read the trusted root, build the policy from the command line, and run
-//! `signet_verifier::verify` on a blob or on every bundle attached to an image digest.
+//! `signet_verifier::verify` on a blob or on every bundle attached to an image digest, and
+//! `signet_verifier::verify_cosign` on every layer of the digest's cosign `.sig` / `.att` tag.
 //!
 //! Everything cryptographic happens in `signet-verifier`; this module only does I/O (files,
 //! registry) and reports which check failed. Verification is offline except for fetching the
