@@ -38,6 +38,7 @@ pub mod bundle; // Sigstore bundle v0.1-v0.3 and the protobuf-specs common types
 pub mod cert; // Fulcio certificate extensions: the OID table, identity of a leaf
 pub mod checkpoint; // C2SP tlog-checkpoint
 pub mod clock; // the Clock trait the log and the CA share (proto itself never reads it)
+pub mod cosign; // cosign's OCI signature formats: .sig/.att tag layers, annotations, Rekor bundle
 pub mod fulcio; // Fulcio v2 REST request and response types
 pub mod jcs; // RFC 8785 canonical JSON
 pub mod keyfile; // password-encrypted private keys: encrypted PKCS#8 (PBES2, scrypt)

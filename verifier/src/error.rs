@@ -44,12 +44,60 @@ pub enum VerificationError {
     /// An RFC 3161 signed timestamp does not verify.
     #[error("RFC 3161 timestamp: {0}")]
     Timestamp(#[from] TimestampError),
+    /// A cosign `.sig` / `.att` signature is malformed or disagrees with itself or the image.
+    #[error("cosign signature: {0}")]
+    Cosign(#[from] CosignError),
     /// The bundle needs a feature this verifier does not implement yet.
     #[error("not yet supported: {feature}")]
     Unsupported {
         /// What is missing, e.g. "Rekor v2 dsse 0.0.2 entries".
         feature: String,
     },
+}
+
+/// Errors specific to cosign's OCI signature format (`sha256-<hex>.sig` / `.att` tags): the
+/// layer's parts disagree with each other or with the image. The shared checks (certificate,
+/// SCT, identity, signature, SET, entry body) report their own variants.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum CosignError {
+    /// The layer, its annotations or its payload are malformed (the bytes are not the layer
+    /// digest, a PEM or base64 value does not decode, the payload is not cosign's JSON).
+    #[error("{0}")]
+    Format(#[from] signet_proto::cosign::CosignError),
+    /// The signed payload names another image: the tag points elsewhere.
+    #[error(
+        "the signed payload names image {payload}, not {image}: this signature is for another \
+         image (a signature tag copied or pointing elsewhere)"
+    )]
+    DigestMismatch {
+        /// The digest the payload or statement names.
+        payload: String,
+        /// The image digest being verified.
+        image: String,
+    },
+    /// A layer annotation disagrees with the layer or the log entry.
+    #[error("annotation {annotation} disagrees with {with}")]
+    AnnotationMismatch {
+        /// The annotation key.
+        annotation: &'static str,
+        /// What it disagrees with.
+        with: String,
+    },
+    /// No Rekor bundle annotation, and the policy requires a log entry.
+    #[error(
+        "the signature carries no Rekor bundle (dev.sigstore.cosign/bundle), so nothing proves \
+         it was logged or when it was made; keyed signatures made without a log \
+         (cosign --tlog-upload=false) verify only with --insecure-ignore-tlog"
+    )]
+    NoLogEntry,
+    /// A certificate without a Rekor bundle: no verified signing time to check it at.
+    #[error(
+        "the signature carries a certificate but no Rekor bundle: there is no verified signing \
+         time to check the certificate at (signatures from a private CA without a log are not \
+         supported)"
+    )]
+    NoSigningTime,
 }
 
 /// Errors about the bundle's structure (before any cryptography).

@@ -36,12 +36,13 @@ pub mod verify; // the verification procedure: one call, every check
 
 pub use bundle::CheckedBundle;
 pub use error::{
-    BundleError, CertificateError, CheckpointError, PolicyError, SctError, SetError,
+    BundleError, CertificateError, CheckpointError, CosignError, PolicyError, SctError, SetError,
     SignatureError, TimeError, TimestampError, TlogError, TrustError, VerificationError,
 };
 pub use policy::{AnchoredRegex, Field, IdentityPolicy, Policy, StringMatch};
 pub use timestamp::VerifiedTimestamp;
 pub use trust::{TimestampAuthority, TrustMaterial, WitnessPolicy};
+pub use verify::cosign::{verify_cosign, VerifiedCosign};
 pub use verify::{verify, verify_checked, Artifact, EntryKind, VerifiedBundle};
 
 /// A point in time, in whole seconds since the Unix epoch (UTC). The verifier never reads the

@@ -55,6 +55,7 @@ use crate::UnixTime;
 
 mod body;
 mod certificate;
+pub mod cosign;
 mod proof;
 mod signature;
 mod times;

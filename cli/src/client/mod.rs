@@ -1,5 +1,5 @@
 //! The client zone: `sign`, `sign-blob`, `attest`, `verify`, `verify-blob`,
-//! `verify-attestation`, `generate-key-pair`, `public-key`.
+//! `verify-attestation`, `generate-key-pair`, `public-key`, `tree`, `download`.
 //!
 //! This is the I/O edge of signing and verification: files, the clock, the CA, the log and OCI
 //! registries (through [`crate::registry`]). Formats and checks live in `signet-proto` and
@@ -13,6 +13,7 @@ mod config;
 mod keypair;
 mod sign;
 mod token;
+mod tree;
 pub(crate) mod verify;
 
 use crate::registry as oci;
@@ -47,6 +48,37 @@ pub(crate) enum ClientCommand {
     GenerateKeyPair(GenerateKeyPairArgs),
     /// Print the public key (PEM) of a private key file or of a key in a PKCS#11 token.
     PublicKey(PublicKeyArgs),
+    /// List everything attached to an image: Sigstore bundle referrers by kind, cosign
+    /// `.sig` / `.att` tags, other referrers, with digests.
+    Tree(TreeArgs),
+    /// Write the bundles and cosign signatures attached to an image into a directory.
+    Download(DownloadArgs),
+}
+
+/// Arguments of `signet tree`.
+#[derive(Args)]
+pub(crate) struct TreeArgs {
+    /// Image reference: REGISTRY/REPO:TAG or REGISTRY/REPO@sha256:DIGEST.
+    image: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    output: OutputFormat,
+    /// Allow plain HTTP to a registry that is not on loopback.
+    #[arg(long)]
+    allow_insecure_registry: bool,
+}
+
+/// Arguments of `signet download`.
+#[derive(Args)]
+pub(crate) struct DownloadArgs {
+    /// Image reference: REGISTRY/REPO:TAG or REGISTRY/REPO@sha256:DIGEST.
+    image: String,
+    /// The directory to write into (created if missing).
+    #[arg(long, value_name = "DIR")]
+    output_dir: PathBuf,
+    /// Allow plain HTTP to a registry that is not on loopback.
+    #[arg(long)]
+    allow_insecure_registry: bool,
 }
 
 /// Output format.
@@ -200,7 +232,13 @@ pub(crate) struct VerifyOptions {
     /// `witness NAME VKEY [URL]` lines and `quorum K` (C2SP cosignature/v1 keys).
     #[arg(long, value_name = "FILE")]
     witness_policy: Option<PathBuf>,
-    /// Output format.
+    /// Accept keyed cosign signatures (`sha256-<hex>.sig` / `.att` tags) that carry no Rekor
+    /// bundle, as cosign's `--insecure-ignore-tlog` does: nothing then proves when, or that
+    /// publicly, they were made. Keyless signatures always need their log entry.
+    #[arg(long)]
+    insecure_ignore_tlog: bool,
+    /// Output format: `text` prints what was verified on stdout (errors on stderr); `json`
+    /// prints one JSON object on stdout, for errors too.
     #[arg(long, value_enum, default_value_t)]
     output: OutputFormat,
 }
@@ -315,7 +353,9 @@ pub(crate) fn run(cmd: ClientCommand) -> anyhow::Result<ExitCode> {
         ClientCommand::Verify(a) => rt.block_on(verify_image(a)),
         ClientCommand::Attest(a) => rt.block_on(attest_image(a)),
         ClientCommand::VerifyAttestation(a) => rt.block_on(verify_attestation(a)),
-        ClientCommand::VerifyBlob(a) => verify_blob(&a),
+        ClientCommand::Tree(a) => rt.block_on(tree_image(&a)),
+        ClientCommand::Download(a) => rt.block_on(download_image(&a)),
+        ClientCommand::VerifyBlob(a) => json_errors(a.verify.output, verify_blob(&a)),
         ClientCommand::GenerateKeyPair(a) => generate_key_pair(&a),
         ClientCommand::PublicKey(a) => public_key(&a),
     }
@@ -692,23 +732,37 @@ fn report(
     summary.insert("ok".to_owned(), Value::Bool(ok));
     summary.insert("results".to_owned(), serde_json::to_value(outcomes)?);
     match format {
-        OutputFormat::Json => println!("{}", serde_json::to_string(&Value::Object(summary))?),
+        OutputFormat::Json => {
+            if outcomes.is_empty() {
+                summary.insert("check".to_owned(), Value::String("none-found".to_owned()));
+                summary.insert(
+                    "error".to_owned(),
+                    Value::String(format!("no {what} found for {subject}")),
+                );
+            }
+            println!("{}", serde_json::to_string(&Value::Object(summary))?);
+        }
         OutputFormat::Text => {
             for o in outcomes {
                 if o.ok {
-                    eprintln!(
-                        "Verified {subject} with bundle {}: signer {}{}, log index {}",
+                    let time = o
+                        .integrated_time
+                        .and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok())
+                        .and_then(|t| t.format(&Rfc3339).ok());
+                    println!(
+                        "Verified {subject}\n  format:     {}\n  source:     {}\n  signer:     {}\n  issuer:     {}\n  log index:  {}\n  signed at:  {}",
+                        o.format.unwrap_or("sigstore-bundle"),
                         o.source,
                         o.identity.as_deref().unwrap_or("<public key>"),
-                        o.issuer
-                            .as_deref()
-                            .map(|i| format!(" ({i})"))
-                            .unwrap_or_default(),
-                        o.log_index.unwrap_or_default()
+                        o.issuer.as_deref().unwrap_or("-"),
+                        o.log_index
+                            .map_or_else(|| "- (no log entry)".to_owned(), |i| i.to_string()),
+                        time.as_deref().unwrap_or("- (no verified time)"),
                     );
                 } else {
                     eprintln!(
-                        "signet: verification failed for {subject} with bundle {}: {}",
+                        "signet: verification failed for {subject} with {} {}: {}",
+                        o.format.unwrap_or("bundle"),
                         o.source,
                         o.error.as_deref().unwrap_or("unknown error")
                     );
@@ -724,6 +778,26 @@ fn report(
     } else {
         ExitCode::from(1)
     })
+}
+
+/// With `--output json`, an error before any signature was checked (arguments, trust root,
+/// registry) is printed as `{"ok": false, "check": ..., "error": ...}` on stdout, exit 2.
+fn json_errors(format: OutputFormat, result: anyhow::Result<ExitCode>) -> anyhow::Result<ExitCode> {
+    match (format, result) {
+        (OutputFormat::Json, Err(e)) => {
+            let check = if e.downcast_ref::<oci::RegistryError>().is_some() {
+                "registry"
+            } else {
+                "input"
+            };
+            println!(
+                "{}",
+                json!({"ok": false, "check": check, "error": format!("{e:#}")})
+            );
+            Ok(ExitCode::from(2))
+        }
+        (_, r) => r,
+    }
 }
 
 fn verify_blob(args: &VerifyBlobArgs) -> anyhow::Result<ExitCode> {
@@ -784,18 +858,26 @@ fn blob_digest_unless(arg: &Path, exists: impl FnOnce(&Path) -> bool) -> Option<
 }
 
 async fn verify_image(args: VerifyImageArgs) -> anyhow::Result<ExitCode> {
-    verify_image_bundles(&args, verify::Wanted::Signatures).await
+    json_errors(
+        args.verify.output,
+        verify_image_bundles(&args, verify::Wanted::Signatures).await,
+    )
 }
 
 async fn verify_attestation(args: VerifyAttestationArgs) -> anyhow::Result<ExitCode> {
-    let predicate_type = predicate_type_uri(&args.predicate_type)?;
-    verify_image_bundles(
-        &args.target,
-        verify::Wanted::Attestations {
-            predicate_type: &predicate_type,
-        },
-    )
-    .await
+    let result = match predicate_type_uri(&args.predicate_type) {
+        Ok(predicate_type) => {
+            verify_image_bundles(
+                &args.target,
+                verify::Wanted::Attestations {
+                    predicate_type: &predicate_type,
+                },
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    json_errors(args.target.verify.output, result)
 }
 
 /// `verify` and `verify-attestation`: the bundles of the `wanted` kind attached to the image
@@ -812,12 +894,21 @@ async fn verify_image_bundles(
         &v.identity_flags()?,
         verify::Spelling::FLAGS,
     )?;
-    let (reference, registry, manifest) =
-        open_image(&args.image, args.allow_insecure_registry).await?;
+    let reference = parse_image(&args.image)?;
+    let registry = oci::RegistryClient::new(
+        &reference,
+        &oci::RegistryOptions {
+            allow_insecure: args.allow_insecure_registry,
+        },
+    )?;
     let mut summary = serde_json::Map::new();
-    let digest = match &args.platform {
-        None => manifest.digest.clone(),
-        Some(p) => {
+    let digest = match (&args.platform, &reference.digest) {
+        // By digest, as cosign: the signatures are found from the digest alone (the image
+        // manifest itself need not be fetched).
+        (None, Some(d)) => d.clone(),
+        (None, None) => registry.resolve(&reference).await?.digest,
+        (Some(p), _) => {
+            let manifest = registry.resolve(&reference).await?;
             let wanted = oci::Platform::parse(p)?;
             let entry = select_platform(&manifest, &wanted, &reference)?;
             summary.insert("index".to_owned(), Value::String(manifest.digest.clone()));
@@ -833,20 +924,21 @@ async fn verify_image_bundles(
             entry.digest
         }
     };
-    let outcomes = verify::verify_image_referrers(
+    let outcomes = verify::verify_image_all(
         &registry,
         &digest,
         digest_bytes(&digest)?,
         wanted,
         &policy,
         &trust,
+        !v.insecure_ignore_tlog,
     )
     .await?;
     let pinned = reference.with_digest(&digest);
     summary.insert("image".to_owned(), Value::String(pinned.to_string()));
     summary.insert("digest".to_owned(), Value::String(digest));
     let what = match wanted {
-        verify::Wanted::Signatures => "Sigstore signatures".to_owned(),
+        verify::Wanted::Signatures => "signatures (Sigstore bundles or cosign .sig tag)".to_owned(),
         verify::Wanted::Attestations { predicate_type } => {
             summary.insert(
                 "predicateType".to_owned(),
@@ -856,6 +948,51 @@ async fn verify_image_bundles(
         }
     };
     report(v.output, summary, &outcomes, &pinned.to_string(), &what)
+}
+
+/// The digest an image reference names: its own digest, else the tag resolved.
+async fn image_digest(
+    image: &str,
+    allow_insecure: bool,
+) -> anyhow::Result<(oci::Reference, oci::RegistryClient, String)> {
+    let reference = parse_image(image)?;
+    let registry = oci::RegistryClient::new(&reference, &oci::RegistryOptions { allow_insecure })?;
+    let digest = match &reference.digest {
+        Some(d) => d.clone(),
+        None => registry.resolve(&reference).await?.digest,
+    };
+    Ok((reference, registry, digest))
+}
+
+async fn tree_image(args: &TreeArgs) -> anyhow::Result<ExitCode> {
+    let (reference, registry, digest) =
+        image_digest(&args.image, args.allow_insecure_registry).await?;
+    let items = tree::attached(&registry, &digest).await?;
+    let pinned = reference.with_digest(&digest).to_string();
+    match args.output {
+        OutputFormat::Json => println!(
+            "{}",
+            json!({"image": pinned, "digest": digest, "attached": items})
+        ),
+        OutputFormat::Text => print!("{}", tree::render(&pinned, &items)),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn download_image(args: &DownloadArgs) -> anyhow::Result<ExitCode> {
+    let (reference, registry, digest) =
+        image_digest(&args.image, args.allow_insecure_registry).await?;
+    let items = tree::attached(&registry, &digest).await?;
+    let written = tree::download(&registry, &items, &args.output_dir).await?;
+    let pinned = reference.with_digest(&digest);
+    if written.is_empty() {
+        eprintln!("signet: nothing attached to {pinned} to download");
+        return Ok(ExitCode::from(1));
+    }
+    for w in &written {
+        println!("{w}");
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The predicate type URI for `--type`: cosign's short names, or an absolute URI.

@@ -1,5 +1,6 @@
 //! Verification glue: read the trusted root, build the policy from the command line, and run
-//! `signet_verifier::verify` on a blob or on every bundle attached to an image digest.
+//! `signet_verifier::verify` on a blob or on every bundle attached to an image digest, and
+//! `signet_verifier::verify_cosign` on every layer of the digest's cosign `.sig` / `.att` tag.
 //!
 //! Everything cryptographic happens in `signet-verifier`; this module only does I/O (files,
 //! registry) and reports which check failed. Verification is offline except for fetching the
@@ -169,6 +170,14 @@ pub(crate) fn check_name(err: &VerificationError) -> &'static str {
         VerificationError::Set(_) => "set",
         VerificationError::Time(_) => "time",
         VerificationError::Timestamp(_) => "timestamp",
+        VerificationError::Cosign(c) => match c {
+            signet_verifier::CosignError::Format(_) => "cosign-format",
+            signet_verifier::CosignError::DigestMismatch { .. } => "payload-digest",
+            signet_verifier::CosignError::AnnotationMismatch { .. } => "annotation",
+            signet_verifier::CosignError::NoLogEntry
+            | signet_verifier::CosignError::NoSigningTime => "tlog",
+            _ => "cosign",
+        },
         VerificationError::Unsupported { .. } => "unsupported",
         _ => "other",
     }
@@ -182,6 +191,12 @@ pub(crate) struct Outcome {
     pub(crate) source: String,
     /// Whether it verified.
     pub(crate) ok: bool,
+    /// The signature format: `sigstore-bundle` (a Sigstore bundle attached as an OCI
+    /// referrer), `cosign-bundle` (cosign 3's image signature: a bundle referrer whose DSSE
+    /// statement is `https://sigstore.dev/cosign/sign/v1`), `cosign-sig` (a layer of cosign's
+    /// `sha256-<hex>.sig` tag) or `cosign-att` (a layer of its `.att` tag).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) format: Option<&'static str>,
     /// The failed check, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) check: Option<&'static str>,
@@ -210,6 +225,7 @@ impl Outcome {
         Self {
             source,
             ok: false,
+            format: None,
             check: Some(check),
             error: Some(error),
             identity: None,
@@ -220,10 +236,16 @@ impl Outcome {
         }
     }
 
+    fn with_format(mut self, format: &'static str) -> Self {
+        self.format = Some(format);
+        self
+    }
+
     fn verified(source: String, v: &VerifiedBundle) -> Self {
         Self {
             source,
             ok: true,
+            format: None,
             check: None,
             error: None,
             identity: v.identity.as_ref().and_then(|i| i.san().map(str::to_owned)),
@@ -292,10 +314,26 @@ fn claimed_predicate_type(bundle: &Bundle) -> Option<String> {
     v.get("predicateType")?.as_str().map(str::to_owned)
 }
 
+/// The predicate type of cosign 3's image signatures (`cosign sign`, bundle format).
+pub(crate) const COSIGN_SIGN_PREDICATE: &str = "https://sigstore.dev/cosign/sign/v1";
+
+/// The format name of a bundle attached as a referrer.
+fn bundle_format(bundle: &Bundle) -> &'static str {
+    if claimed_predicate_type(bundle).as_deref() == Some(COSIGN_SIGN_PREDICATE) {
+        "cosign-bundle"
+    } else {
+        "sigstore-bundle"
+    }
+}
+
 /// Whether `bundle` is one `wanted` asks for.
 fn is_wanted(bundle: &Bundle, wanted: Wanted<'_>) -> bool {
     match (wanted, &bundle.content) {
         (Wanted::Signatures, BundleContent::MessageSignature(_)) => true,
+        // cosign 3 signs images with a DSSE statement of this predicate type.
+        (Wanted::Signatures, BundleContent::DsseEnvelope(_)) => {
+            claimed_predicate_type(bundle).as_deref() == Some(COSIGN_SIGN_PREDICATE)
+        }
         (Wanted::Attestations { predicate_type }, BundleContent::DsseEnvelope(_)) => {
             claimed_predicate_type(bundle).as_deref() == Some(predicate_type)
         }
@@ -364,7 +402,8 @@ pub(crate) async fn verify_image_referrers(
                 Artifact::Sha256Digest(digest_bytes),
                 policy,
                 trust,
-            );
+            )
+            .with_format(bundle_format(&bundle));
             if let Wanted::Attestations { predicate_type } = wanted {
                 let verified_type = outcome
                     .statement
@@ -376,11 +415,170 @@ pub(crate) async fn verify_image_referrers(
                         outcome.source,
                         "statement",
                         format!("the verified statement's predicate type is not {predicate_type}"),
-                    );
+                    )
+                    .with_format(bundle_format(&bundle));
                 }
             }
             outcomes.push(outcome);
         }
     }
+    Ok(outcomes)
+}
+
+/// Verifies the layers of cosign's signature tag (`sha256-<hex>.sig`, for
+/// [`Wanted::Signatures`]) or attestation tag (`sha256-<hex>.att`, for
+/// [`Wanted::Attestations`] of that predicate type) of `digest`; one outcome per such layer
+/// (an empty list when the tag does not exist). `require_tlog`: a layer without a Rekor bundle
+/// annotation fails (`false`: keyed signatures without a log verify, cosign's
+/// `--insecure-ignore-tlog`).
+pub(crate) async fn verify_cosign_tag(
+    registry: &oci::RegistryClient,
+    digest: &str,
+    digest_bytes: [u8; 32],
+    wanted: Wanted<'_>,
+    policy: &Policy,
+    trust: &TrustMaterial,
+    require_tlog: bool,
+) -> Result<Vec<Outcome>, oci::RegistryError> {
+    use signet_proto::cosign as c;
+    let (tag, media_type, format) = match wanted {
+        Wanted::Signatures => (
+            c::signature_tag(digest),
+            c::SIMPLE_SIGNING_MEDIA_TYPE,
+            "cosign-sig",
+        ),
+        Wanted::Attestations { .. } => {
+            (c::attestation_tag(digest), c::DSSE_MEDIA_TYPE, "cosign-att")
+        }
+    };
+    let Some(tag) = tag else {
+        return Ok(Vec::new());
+    };
+    let Some(fetched) = registry.get_manifest(&tag).await? else {
+        return Ok(Vec::new());
+    };
+    let manifest: oci::ImageManifest =
+        serde_json::from_slice(&fetched.bytes).map_err(|e| oci::RegistryError::Malformed {
+            what: "cosign signature manifest",
+            reason: e.to_string(),
+        })?;
+    let mut outcomes = Vec::new();
+    let layers: Vec<_> = manifest
+        .layers
+        .iter()
+        .filter(|l| l.media_type == media_type)
+        .collect();
+    if layers.len() > c::MAX_LAYERS {
+        return Ok(vec![Outcome::failed(
+            format!("{tag} ({})", fetched.digest),
+            "cosign-format",
+            format!(
+                "the tag {tag} has {} layers; at most {} are read",
+                layers.len(),
+                c::MAX_LAYERS
+            ),
+        )
+        .with_format(format)]);
+    }
+    for l in layers {
+        let source = format!("{tag} (layer {})", l.digest);
+        let fail = |check: &'static str, msg: String| {
+            Outcome::failed(source.clone(), check, msg).with_format(format)
+        };
+        let bytes = match registry.get_blob(&l.digest).await {
+            Ok(b) => b,
+            Err(e) => {
+                outcomes.push(fail("registry", e.to_string()));
+                continue;
+            }
+        };
+        let empty = std::collections::BTreeMap::new();
+        let annotations = l.annotations.as_ref().unwrap_or(&empty);
+        let layer = match c::CosignLayer::parse(&l.media_type, &l.digest, annotations, bytes) {
+            Ok(layer) => layer,
+            Err(e) => {
+                let e = VerificationError::from(signet_verifier::CosignError::from(e));
+                outcomes.push(fail(check_name(&e), e.to_string()));
+                continue;
+            }
+        };
+        if let (Wanted::Attestations { predicate_type }, c::LayerContent::Dsse(env)) =
+            (wanted, &layer.content)
+        {
+            let claimed = serde_json::from_slice::<serde_json::Value>(&env.payload)
+                .ok()
+                .and_then(|v| v.get("predicateType")?.as_str().map(str::to_owned));
+            if claimed.as_deref() != Some(predicate_type) {
+                continue;
+            }
+        }
+        let mut outcome = match signet_verifier::verify_cosign(
+            &layer,
+            &digest_bytes,
+            policy,
+            trust,
+            Some(now()),
+            require_tlog,
+        ) {
+            Ok(v) => Outcome {
+                source: source.clone(),
+                ok: true,
+                format: Some(format),
+                check: None,
+                error: None,
+                identity: v.identity.as_ref().and_then(|i| i.san().map(str::to_owned)),
+                issuer: v.identity.as_ref().and_then(|i| i.issuer.clone()),
+                log_index: v.log_index,
+                integrated_time: v.integrated_time.map(UnixTime::as_unix_seconds),
+                statement: v
+                    .dsse_payload
+                    .as_ref()
+                    .and_then(|(_, payload)| serde_json::from_slice(payload).ok()),
+            },
+            Err(e) => fail(check_name(&e), e.to_string()),
+        };
+        if let Wanted::Attestations { predicate_type } = wanted {
+            let verified_type = outcome
+                .statement
+                .as_ref()
+                .and_then(|s| s.get("predicateType"))
+                .and_then(serde_json::Value::as_str);
+            if outcome.ok && verified_type != Some(predicate_type) {
+                outcome = fail(
+                    "statement",
+                    format!("the verified statement's predicate type is not {predicate_type}"),
+                );
+            }
+        }
+        outcomes.push(outcome);
+    }
+    Ok(outcomes)
+}
+
+/// Every signature of the `wanted` kind attached to `digest`: Sigstore bundle referrers first,
+/// then the layers of cosign's `.sig` / `.att` tag.
+pub(crate) async fn verify_image_all(
+    registry: &oci::RegistryClient,
+    digest: &str,
+    digest_bytes: [u8; 32],
+    wanted: Wanted<'_>,
+    policy: &Policy,
+    trust: &TrustMaterial,
+    require_tlog: bool,
+) -> Result<Vec<Outcome>, oci::RegistryError> {
+    let mut outcomes =
+        verify_image_referrers(registry, digest, digest_bytes, wanted, policy, trust).await?;
+    outcomes.extend(
+        verify_cosign_tag(
+            registry,
+            digest,
+            digest_bytes,
+            wanted,
+            policy,
+            trust,
+            require_tlog,
+        )
+        .await?,
+    );
     Ok(outcomes)
 }

@@ -484,11 +484,17 @@ async fn check_image(state: &AppState, image: &str) -> Result<Admitted, String> 
     };
     let registry = oci::RegistryClient::new(&reference, &state.registry)
         .map_err(|e| format!("{image}: {e}"))?;
-    let manifest = registry
-        .resolve(&reference)
-        .await
-        .map_err(|e| format!("{image}: {e}"))?;
-    let digest = manifest.digest.clone();
+    // A reference by digest is checked for that digest (as `verify` does); a tag is resolved.
+    let digest = match &reference.digest {
+        Some(d) => d.clone(),
+        None => {
+            registry
+                .resolve(&reference)
+                .await
+                .map_err(|e| format!("{image}: {e}"))?
+                .digest
+        }
+    };
     if let Some((signer, age)) = state.verified.get(rule.number, &digest, Instant::now()) {
         return Ok(Admitted {
             note: format!(
@@ -500,25 +506,27 @@ async fn check_image(state: &AppState, image: &str) -> Result<Admitted, String> 
         });
     }
     let bytes = crate::client::digest_bytes(&digest).map_err(|e| format!("{image}: {e}"))?;
-    let outcomes = verify::verify_image_referrers(
+    let outcomes = verify::verify_image_all(
         &registry,
         &digest,
         bytes,
         verify::Wanted::Signatures,
         policy,
         &state.trust,
+        true,
     )
     .await
     .map_err(|e| format!("{image} ({digest}): {e}"))?;
     if let Some(ok) = outcomes.iter().find(|o| o.ok) {
         for predicate_type in &rule.attestations {
-            let found = verify::verify_image_referrers(
+            let found = verify::verify_image_all(
                 &registry,
                 &digest,
                 bytes,
                 verify::Wanted::Attestations { predicate_type },
                 policy,
                 &state.trust,
+                true,
             )
             .await
             .map_err(|e| format!("{image} ({digest}): {e}"))?;
@@ -549,7 +557,7 @@ async fn check_image(state: &AppState, image: &str) -> Result<Admitted, String> 
     }
     if outcomes.is_empty() {
         return Err(format!(
-            "{image} ({digest}): no Sigstore bundles are attached to this digest (rule {}, {pattern})",
+            "{image} ({digest}): no Sigstore bundles are attached to this digest, and it has no cosign .sig tag (rule {}, {pattern})",
             rule.number
         ));
     }

@@ -115,6 +115,52 @@ pub(super) fn check_entry_body(
     }
 }
 
+/// The `envelopeHash` Rekor v1 (Go) writes for a dsse 0.0.1 entry: SHA-256 of Go's
+/// `json.Marshal` of the envelope, fields in the order `payloadType`, `payload`,
+/// `signatures[{keyid, sig}]` with `keyid` always present, and `<`, `>`, `&`, U+2028, U+2029
+/// escaped as Go does (public-good Rekor, cosign's attestations). The keyid stays bound.
+fn rekor_go_envelope_hash(envelope: &signet_proto::bundle::DsseEnvelope) -> Vec<u8> {
+    use base64::Engine as _;
+    #[derive(serde::Serialize)]
+    struct Sig<'a> {
+        keyid: &'a str,
+        sig: String,
+    }
+    #[derive(serde::Serialize)]
+    struct Env<'a> {
+        #[serde(rename = "payloadType")]
+        payload_type: &'a str,
+        payload: String,
+        signatures: Vec<Sig<'a>>,
+    }
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let env = Env {
+        payload_type: &envelope.payload_type,
+        payload: b64.encode(&envelope.payload),
+        signatures: envelope
+            .signatures
+            .iter()
+            .map(|s| Sig {
+                keyid: &s.keyid,
+                sig: b64.encode(&s.sig),
+            })
+            .collect(),
+    };
+    let json = serde_json::to_string(&env).unwrap_or_default();
+    let mut go = String::with_capacity(json.len());
+    for ch in json.chars() {
+        match ch {
+            '<' => go.push_str("\\u003c"),
+            '>' => go.push_str("\\u003e"),
+            '&' => go.push_str("\\u0026"),
+            '\u{2028}' => go.push_str("\\u2028"),
+            '\u{2029}' => go.push_str("\\u2029"),
+            c => go.push(c),
+        }
+    }
+    sha256(go.as_bytes()).to_vec()
+}
+
 /// A Rekor v2 body that `signet_proto::rekor_v2` refuses (its message names the field).
 fn body_error(e: rekor_v2::RekorV2Error) -> TlogError {
     TlogError::Body {
@@ -498,7 +544,8 @@ pub(super) fn check_body(
                 signet_proto::rekor::dsse_envelope_hash(envelope).map_err(|e| TlogError::Body {
                     reason: format!("envelope: {e}"),
                 })?;
-            if sha256_of(&c.envelope_hash, "spec.envelopeHash")? != env_hash {
+            let logged = sha256_of(&c.envelope_hash, "spec.envelopeHash")?;
+            if logged != env_hash && logged != rekor_go_envelope_hash(envelope) {
                 return Err(TlogError::BodyMismatch {
                     field: "spec.envelopeHash",
                 });

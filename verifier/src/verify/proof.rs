@@ -11,6 +11,7 @@
 
 use signet_proto::checkpoint::Checkpoint;
 use signet_proto::keys::PublicKey;
+use signet_proto::note::NoteVerifier as _;
 
 use crate::bundle::Entry;
 use crate::error::{CheckpointError, TlogError, VerificationError};
@@ -62,6 +63,14 @@ pub(super) fn check_inclusion(
     Ok(checkpoint)
 }
 
+/// The signer name of a note's first signature line (`— NAME SIG`).
+fn rekor_v1_signer_name(envelope: &str) -> Option<&str> {
+    let (_, sigs) = envelope.split_once("\n\n")?;
+    let line = sigs.lines().next()?.strip_prefix("\u{2014} ")?;
+    let (name, _) = line.split_once(' ')?;
+    Some(name)
+}
+
 /// Parses the checkpoint note, verifies the log's signature on it and, when the trust material
 /// asks for witnesses, their quorum.
 fn verify_checkpoint(
@@ -82,7 +91,7 @@ fn verify_checkpoint(
         UnverifiedCheckpoint::parse(envelope.as_bytes()).map_err(|e| CheckpointError::Parse {
             reason: e.to_string(),
         })?;
-    let signed = unverified.verify(verifiers).map_err(|e| match e {
+    let map = |e: PE| match e {
         PE::Note(NoteError::Malformed { .. }) | PE::Malformed { .. } => CheckpointError::Parse {
             reason: e.to_string(),
         },
@@ -90,7 +99,39 @@ fn verify_checkpoint(
             log: format!("{} (signer name {:?})", log.base_url, log.host()),
             reason: other.to_string(),
         },
-    })?;
+    };
+    let signed = match unverified.verify(verifiers) {
+        Ok(s) => s,
+        Err(first) => {
+            // A Rekor v1 log names its checkpoint signer after its configured hostname (by
+            // default the machine's, e.g. a container ID), not after the trust root's URL;
+            // sigstore-go and cosign check only the key hint and the signature. Retry with
+            // the note's own signer name, for the same trusted log key (Rekor v1 key hint).
+            let Some(named) = rekor_v1_signer_name(envelope)
+                .filter(|name| *name != log.host())
+                .and_then(|name| {
+                    signet_proto::note::RekorNoteVerifier::new(name, log.key.clone()).ok()
+                })
+                .filter(|v| {
+                    v.key_hash()
+                        == u32::from_be_bytes([
+                            log.log_id[0],
+                            log.log_id[1],
+                            log.log_id[2],
+                            log.log_id[3],
+                        ])
+                })
+            else {
+                return Err(map(first));
+            };
+            UnverifiedCheckpoint::parse(envelope.as_bytes())
+                .map_err(|e| CheckpointError::Parse {
+                    reason: e.to_string(),
+                })?
+                .verify(&signet_proto::note::Verifiers::new().with(named))
+                .map_err(|_| map(first))?
+        }
+    };
     if let Some(w) = &trust.witnesses {
         // The shared quorum rule: distinct witness keys by key bytes, never a trusted
         // log's own key.

@@ -62,7 +62,7 @@ pub(super) fn check_signature(
 
 /// The signature over the artifact: over its bytes for Ed25519 (which signs the message
 /// itself), over its SHA-256 digest otherwise.
-fn verify_message_signature(
+pub(super) fn verify_message_signature(
     key: &PublicKey,
     artifact: Artifact<'_>,
     digest: &[u8; 32],
@@ -86,7 +86,7 @@ const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
 
 /// The DSSE payload must be an in-toto statement with a subject whose sha256 digest is the
 /// artifact's.
-fn check_in_toto_subject(
+pub(super) fn check_in_toto_subject(
     payload_type: &str,
     payload: &[u8],
     digest: &[u8; 32],

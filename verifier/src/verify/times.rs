@@ -171,7 +171,7 @@ pub(super) fn signing_times(
 /// `SetPayload::canonical_bytes_from_parts`; integers beyond 2^53 go through
 /// `SetPayload::canonical_bytes`. The test `set_payload_fast_path` checks both paths
 /// against `proto::jcs`.
-fn set_payload(
+pub(super) fn set_payload(
     body: &[u8],
     integrated_time: i64,
     log_id: &[u8; 32],
