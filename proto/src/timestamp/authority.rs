@@ -293,6 +293,32 @@ pub fn parse_request(der: &[u8]) -> Result<TimestampRequest<'_>, RequestError> {
     })
 }
 
+/// Encodes a `TimeStampReq` (version 1, no policy, no extensions), as a client sends it:
+/// `hashed_message` under `hash_algorithm`, the `nonce` magnitude (big-endian; encoded as a
+/// non-negative INTEGER) when given, and `certReq`.
+#[must_use]
+pub fn encode_request(
+    hash_algorithm: HashAlgorithm,
+    hashed_message: &[u8],
+    nonce: Option<&[u8]>,
+    cert_req: bool,
+) -> Vec<u8> {
+    let mut parts = vec![
+        tlv(0x02, &[1]),
+        seq(&[
+            &digest_algorithm(hash_algorithm),
+            &tlv(0x04, hashed_message),
+        ]),
+    ];
+    if let Some(nonce) = nonce {
+        parts.push(uint(nonce));
+    }
+    if cert_req {
+        parts.push(tlv(0x01, &[0xff]));
+    }
+    tlv(0x30, &parts.concat())
+}
+
 // ---------------------------------------------------------------------------------------------
 // DER encoding
 // ---------------------------------------------------------------------------------------------
@@ -543,8 +569,8 @@ fn granted_status() -> Vec<u8> {
 }
 
 /// Encodes a granted `TimeStampResp`: status granted, and a `SignedData` token with
-/// `tst_info`, the certificates `certificates` (leaf first; empty unless the request asked
-/// with `certReq`), one `SignerInfo` naming `cert` by issuer and serial, the
+/// `tst_info`, the certificates `certificates` (in DER SET OF order; empty unless the
+/// request asked with `certReq`), one `SignerInfo` naming `cert` by issuer and serial, the
 /// `signed_attrs` (as [`signed_attributes`] returns them) and `signature` (the DER ECDSA
 /// signature over `signed_attrs`).
 #[must_use]
@@ -573,7 +599,12 @@ pub fn encode_granted(
     let encap = seq(&[&oid(OID_CT_TST_INFO), &tlv(0xa0, &tlv(0x04, tst_info))]);
     let mut sd_parts: Vec<Vec<u8>> = vec![tlv(0x02, &[3]), tlv(0x31, &digest_alg), encap];
     if !certificates.is_empty() {
-        sd_parts.push(tlv(0xa0, &certificates.concat()));
+        // CertificateSet is a SET OF: DER sorts its elements by their encodings (rfc3161-client
+        // refuses another order).
+        let mut sorted = certificates.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        sd_parts.push(tlv(0xa0, &sorted.concat()));
     }
     sd_parts.push(tlv(0x31, &signer_info));
     let signed_data = tlv(0x30, &sd_parts.concat());
@@ -621,6 +652,31 @@ pub fn response_status(der: &[u8]) -> Option<(u64, Vec<u8>)> {
     Some((code, bits))
 }
 
+/// The `policy` (OID content octets) and `nonce` (INTEGER content octets, when present) of a
+/// `TSTInfo` DER, for a client checking that its request was answered (RFC 3161 §2.4.2:
+/// the nonce must be echoed). `None` when the bytes are not a `TSTInfo`.
+#[must_use]
+pub fn tst_info_policy_and_nonce(tst_info: &[u8]) -> Option<(&[u8], Option<&[u8]>)> {
+    let mut top = Reader::new(tst_info, "TSTInfo");
+    let mut tst = top.sequence("TSTInfo").ok()?;
+    top.finish("TSTInfo").ok()?;
+    tst.integer("version").ok()?;
+    let policy = tst
+        .expect(Class::Universal, 6, false, "policy")
+        .ok()?
+        .content;
+    tst.sequence("messageImprint").ok()?;
+    tst.integer("serialNumber").ok()?;
+    tst.expect(Class::Universal, 24, false, "genTime").ok()?;
+    while !tst.is_empty() {
+        let t = tst.next().ok()?;
+        if t.class == Class::Universal && t.tag == 2 {
+            return Some((policy, Some(t.content)));
+        }
+    }
+    Some((policy, None))
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -660,6 +716,15 @@ mod tests {
         let r = parse_request(&plain).unwrap();
         assert!(!r.cert_req);
         assert_eq!(r.nonce, None);
+    }
+
+    #[test]
+    fn encoded_requests_parse_back() {
+        let der = encode_request(HashAlgorithm::Sha512, &[4; 64], Some(&[0x80, 0]), true);
+        let r = parse_request(&der).unwrap();
+        assert_eq!(r.hash_algorithm, HashAlgorithm::Sha512);
+        assert_eq!(r.nonce, Some(&[0, 0x80, 0][..]));
+        assert!(r.cert_req);
     }
 
     #[test]
@@ -809,5 +874,9 @@ mod tests {
         );
         assert_eq!(parsed.signature, &[9; 70]);
         assert_eq!(response_status(&der), Some((0, vec![])));
+        assert_eq!(
+            tst_info_policy_and_nonce(&tst),
+            Some((SIGSTORE_TSA_POLICY, Some(&[0x01, 0x02][..])))
+        );
     }
 }
