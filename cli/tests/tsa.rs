@@ -260,6 +260,9 @@ fn request(alg_oid: &[u8], digest_len: usize, extra: &[u8]) -> Vec<u8> {
 const SHA256: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01];
 const SHA1: &[u8] = &[0x2b, 0x0e, 0x03, 0x02, 0x1a];
 
+/// (name, body, content type, HTTP status, failure bit, openssl's text for the bit)
+type Case<'a> = (&'a str, Vec<u8>, &'a str, u16, u8, &'a str);
+
 #[test]
 fn bad_requests_get_a_rejection_with_their_failure_info() {
     require_tools(&["openssl"]);
@@ -267,7 +270,7 @@ fn bad_requests_get_a_rejection_with_their_failure_info() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     // (name, body, content type, HTTP status, failure bit, openssl's text for the bit)
-    let cases: Vec<(&str, Vec<u8>, &str, u16, u8, &str)> = vec![
+    let cases: Vec<Case<'_>> = vec![
         (
             "garbage",
             b"not DER at all".to_vec(),

@@ -550,7 +550,7 @@ pub fn signed_attributes(
         &issuer_serial,
     ]);
     let signing_certificate = seq(&[&seq(&[&ess_cert_id])]);
-    let mut attrs = vec![
+    let mut attrs = [
         attribute(OID_ATTR_CONTENT_TYPE, &oid(OID_CT_TST_INFO)),
         attribute(OID_ATTR_SIGNING_TIME, &signing_time),
         attribute(
