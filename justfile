@@ -116,6 +116,11 @@ bench-ingest ENTRIES="100000" CLIENTS="256" RUNS="3":
       rm -rf "$dir" "$out"
     done
 
+# RFC 3161 timestamps per second (BENCHMARKS.md "Timestamp authority"): the TSA in process and
+# over HTTP beside `openssl ts -reply` on the same P-256 key and certificate.
+bench-tsa SECS="5":
+    BENCH_SECS={{SECS}} cargo bench -p signet-ca --bench tsa --profile dev --locked
+
 # The benchmarks kept out of the test suite as ignored tests: signing latency and the monitor
 # following a growing log (current figures in BENCHMARKS.md, every set in docs/benchmarks-history.md).
 bench-slow:

@@ -16,6 +16,8 @@
 //! * [`service`]: the issuance pipeline, rate limit and audit line.
 //! * [`metrics`]: Prometheus series (issuance, token failures, rate limit, build, process).
 //! * [`http`]: the axum router (thin).
+//! * [`tsa`]: the RFC 3161 timestamp authority (key, chain, policy) and its certificates;
+//!   [`tsa_http`] its `POST /api/v1/timestamp` router (thin).
 //!
 //! Not here: the transparency log itself (reached only over HTTP), TLS termination, revocation.
 
@@ -30,6 +32,8 @@ pub mod oidc; // ID token verification for the configured issuers
 pub mod sct_source; // where SCTs come from (in process or over HTTP)
 pub mod service; // the issuance pipeline the HTTP layer calls
 pub mod signer; // CA signing keys: encrypted file or PKCS#11
+pub mod tsa; // RFC 3161 timestamp authority: request in, signed TimeStampResp out
+pub mod tsa_http; // POST /api/v1/timestamp: extract, one call, map
 
 /// The clock the CA reads (one trait for the log and the CA, defined in `signet-proto`).
 pub use signet_proto::clock::{Clock, FixedClock, SystemClock};

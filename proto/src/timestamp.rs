@@ -17,11 +17,16 @@
 //! fields end: unread bytes (say, next to the `eContent` octets, outside what the signed
 //! `messageDigest` covers) make the response malformed. BER (indefinite lengths) is rejected.
 //!
+//! The TSA side (request parser, `TSTInfo`, signed attributes and response encoder) is
+//! [`authority`].
+//!
 //! Not here: any cryptography or trust decision (imprint, `messageDigest`, signature, signer
 //! and validity checks are `signet-verifier`'s `timestamp` module), nonces, policy OIDs,
 //! accuracy, the ESS `signingCertificate(V2)` attribute, CRLs and unsigned attributes (skipped).
 
 use std::borrow::Cow;
+
+pub mod authority; // the TSA side: TimeStampReq parser, TSTInfo and TimeStampResp builder
 
 use x509_parser::asn1_rs::{Any, Class, FromDer, Oid};
 

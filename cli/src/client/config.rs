@@ -5,8 +5,9 @@
 //! CA is taken from `caUrls`, the log from `rekorTlogUrls` (only Rekor v1, `majorApiVersion`
 //! 1, is spoken by this client). A service is eligible when the signing time falls inside its
 //! `validFor` window; among eligible ones the newest `validFor.start` wins. `--ca-url` and
-//! `--log-url` override the file. Timestamp authorities and OIDC URLs are read but unused:
-//! this client takes the token from the command line, the environment or the CI.
+//! `--log-url` override the file. A timestamp authority in `tsaUrls` (v1, valid now) is
+//! used by every signing command (`super::timestamp`). OIDC URLs are read but unused: this
+//! client takes the token from the command line, the environment or the CI.
 
 use std::path::Path;
 
@@ -51,6 +52,9 @@ pub(crate) struct Services {
     pub(crate) ca_url: Option<String>,
     /// Base URL of the Rekor v1-compatible log (no trailing slash).
     pub(crate) log_url: Option<String>,
+    /// Full URL of an RFC 3161 timestamp authority (`tsaUrls`, `majorApiVersion` 1), when
+    /// the signing config lists one valid now: bundles then carry its timestamp.
+    pub(crate) tsa_url: Option<String>,
 }
 
 impl Services {
@@ -98,6 +102,7 @@ pub(crate) fn resolve_services(
     let mut services = Services {
         ca_url: ca_override.map(|s| s.trim_end_matches('/').to_owned()),
         log_url: log_override.map(|s| s.trim_end_matches('/').to_owned()),
+        tsa_url: None,
     };
     if let Some(path) = signing_config {
         let shown = path.display().to_string();
@@ -117,6 +122,7 @@ pub(crate) fn resolve_services(
         if services.log_url.is_none() {
             services.log_url = pick(&file.rekor_tlog_urls, &[1], now);
         }
+        services.tsa_url = pick(&file.tsa_urls, &[1], now);
     }
     Ok(services)
 }

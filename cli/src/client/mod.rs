@@ -12,6 +12,7 @@
 mod config;
 mod keypair;
 mod sign;
+mod timestamp;
 mod token;
 mod tree;
 pub(crate) mod verify;
@@ -453,7 +454,10 @@ async fn sign_blob(args: SignBlobArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot read {}", args.file.display()))?;
     let http = sign::http_client()?;
     let identity = signing_identity(opts, &http, &services).await?;
-    let signed = sign::sign_digest(&http, &log, &identity, &digest).await?;
+    let mut signed = sign::sign_digest(&http, &log, &identity, &digest).await?;
+    if let Some(tsa) = &services.tsa_url {
+        timestamp::add_timestamp(&http, tsa, &mut signed).await?;
+    }
     let out = args.bundle.clone().unwrap_or_else(|| {
         let mut s = args.file.clone().into_os_string();
         s.push(".sigstore.json");
@@ -547,7 +551,8 @@ async fn sign_image(args: SignImageArgs) -> anyhow::Result<ExitCode> {
     registry.check_push_access().await?;
     let http = sign::http_client()?;
     let identity = signing_identity(opts, &http, &services).await?;
-    let top = sign_and_attach(&registry, &http, &log, &identity, &subject).await?;
+    let tsa = services.tsa_url.as_deref();
+    let top = sign_and_attach(&registry, &http, (&log, tsa), &identity, &subject).await?;
     if let Some(out) = &args.bundle {
         std::fs::write(out, serde_json::to_vec_pretty(&top.signed.bundle)?)
             .with_context(|| format!("cannot write {}", out.display()))?;
@@ -561,7 +566,7 @@ async fn sign_image(args: SignImageArgs) -> anyhow::Result<ExitCode> {
             annotations: None,
             ..e.clone()
         };
-        let a = sign_and_attach(&registry, &http, &log, &identity, &child)
+        let a = sign_and_attach(&registry, &http, (&log, tsa), &identity, &child)
             .await
             .with_context(|| {
                 format!(
@@ -632,12 +637,15 @@ struct Attached {
 async fn sign_and_attach(
     registry: &oci::RegistryClient,
     http: &reqwest::Client,
-    log: &str,
+    (log, tsa): (&str, Option<&str>),
     identity: &sign::SigningIdentity,
     subject: &oci::Descriptor,
 ) -> anyhow::Result<Attached> {
     let digest = digest_bytes(&subject.digest)?;
-    let signed = sign::sign_digest(http, log, identity, &digest).await?;
+    let mut signed = sign::sign_digest(http, log, identity, &digest).await?;
+    if let Some(tsa) = tsa {
+        timestamp::add_timestamp(http, tsa, &mut signed).await?;
+    }
     let (referrer, mode) = attach_bundle(
         registry,
         subject,
@@ -1045,7 +1053,7 @@ async fn attest_image(args: AttestArgs) -> anyhow::Result<ExitCode> {
     registry.check_push_access().await?;
     let http = sign::http_client()?;
     let identity = signing_identity(opts, &http, &services).await?;
-    let signed = sign::sign_dsse(
+    let mut signed = sign::sign_dsse(
         &http,
         &log,
         &identity,
@@ -1053,6 +1061,9 @@ async fn attest_image(args: AttestArgs) -> anyhow::Result<ExitCode> {
         &payload,
     )
     .await?;
+    if let Some(tsa) = &services.tsa_url {
+        timestamp::add_timestamp(&http, tsa, &mut signed).await?;
+    }
     if let Some(out) = &args.bundle {
         std::fs::write(out, serde_json::to_vec_pretty(&signed.bundle)?)
             .with_context(|| format!("cannot write {}", out.display()))?;

@@ -9,7 +9,7 @@
 //! `application/vnd.dev.sigstore.bundle.v0.3+json`; int64 as strings; `logId.keyId` base64).
 //!
 //! Keyless keys are ephemeral ECDSA P-256 keys held in memory only: nothing here writes a
-//! private key anywhere. This module does not use a timestamp authority.
+//! private key anywhere. Timestamps from a TSA are added after, by `super::timestamp`.
 
 use aws_lc_rs::digest::{Digest, SHA256};
 use aws_lc_rs::rand::SystemRandom;

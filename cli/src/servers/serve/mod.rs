@@ -9,6 +9,7 @@
 pub(crate) mod ca_init;
 mod config;
 mod trust;
+mod tsa;
 mod tuf;
 
 use std::path::{Path, PathBuf};
@@ -432,7 +433,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     }
 
     let mut cas = Vec::new();
+    let mut tsa_trust = None;
     if let Some(ca) = ca {
+        let tsa = tsa::load_or_create(&config.data_dir, created)?;
+        tsa_trust = Some(trust::timestamp_authority(&public_url, tsa.chain(), &start));
+        router = router.merge(signet_ca::tsa_http::router(Arc::new(tsa)));
         let (sct_source, ct_key): (Arc<dyn SctSource>, Option<PublicKey>) = match &log_handle {
             Some(log) => (
                 Arc::new(InProcessCt(log.clone())),
@@ -501,6 +506,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             .then_some(public_url.as_str())
             .or(config.ca.log_url.as_deref()),
         &oidc_urls,
+        tsa_trust.as_ref(),
         &start,
     )?;
     files.write_to(&config.data_dir)?;

@@ -64,7 +64,28 @@ pub(crate) fn certificate_authority(base_url: &str, chain_der: &[Vec<u8>], start
     })
 }
 
+/// The timestamp authority: its `timestampAuthorities[]` item in the trusted root (chain leaf
+/// first, root last) and its full URL for the signing config's `tsaUrls`.
+pub(crate) struct TsaTrust {
+    pub(crate) authority: Value,
+    pub(crate) url: String,
+}
+
+/// The [`TsaTrust`] of a TSA served at `base_url` + `/api/v1/timestamp`.
+pub(crate) fn timestamp_authority(base_url: &str, chain_der: &[Vec<u8>], start: &str) -> TsaTrust {
+    TsaTrust {
+        authority: json!({
+            "subject": {"organization": "Signet", "commonName": "signet-tsa"},
+            "uri": base_url,
+            "certChain": {"certificates": chain_der.iter().map(|c| json!({"rawBytes": B64.encode(c)})).collect::<Vec<_>>()},
+            "validFor": {"start": start},
+        }),
+        url: format!("{base_url}{}", signet_ca::tsa_http::TIMESTAMP_PATH),
+    }
+}
+
 /// Assembles and checks the three documents.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn build(
     tlogs: Vec<Value>,
     ctlogs: Vec<Value>,
@@ -72,14 +93,18 @@ pub(crate) fn build(
     ca_url: Option<&str>,
     log_url: Option<&str>,
     oidc_urls: &[String],
+    tsa: Option<&TsaTrust>,
     start: &str,
 ) -> anyhow::Result<TrustFiles> {
-    let root = json!({
+    let mut root = json!({
         "mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
         "tlogs": tlogs,
         "certificateAuthorities": cas,
         "ctlogs": ctlogs,
     });
+    if let Some(tsa) = tsa {
+        root["timestampAuthorities"] = json!([tsa.authority]);
+    }
     let service = |url: &str, version: u32| json!({"url": url, "majorApiVersion": version, "validFor": {"start": start}, "operator": "signet"});
     let mut signing = json!({
         "mediaType": "application/vnd.dev.sigstore.signingconfig.v0.2+json",
@@ -90,6 +115,10 @@ pub(crate) fn build(
     });
     if log_url.is_some() {
         signing["rekorTlogConfig"] = json!({"selector": "ANY"});
+        signing["tsaConfig"] = json!({"selector": "ANY"});
+    }
+    if let Some(tsa) = tsa {
+        signing["tsaUrls"] = json!([service(&tsa.url, 1)]);
         signing["tsaConfig"] = json!({"selector": "ANY"});
     }
     let client = json!({
