@@ -36,7 +36,7 @@ pub mod verify; // the verification procedure: one call, every check
 
 pub use bundle::CheckedBundle;
 pub use error::{
-    BundleError, CertificateError, CheckpointError, PolicyError, SctError, SetError,
+    BundleError, CertificateError, CheckpointError, NotValidAt, PolicyError, SctError, SetError,
     SignatureError, TimeError, TimestampError, TlogError, TrustError, VerificationError,
 };
 pub use policy::{AnchoredRegex, Field, IdentityPolicy, Policy, StringMatch};

@@ -644,7 +644,7 @@ fn rekor_v2_trust_root_without_the_tsa_fails() {
         assert!(
             matches!(
                 e,
-                VerificationError::Timestamp(TimestampError::OutsideValidity { .. })
+                VerificationError::Timestamp(TimestampError::NotValidAt(_))
             ),
             "{e}"
         );
@@ -887,7 +887,7 @@ fn rekor_v2_same_tsa_listed_twice() {
     assert!(
         matches!(
             e,
-            VerificationError::Timestamp(TimestampError::OutsideValidity { .. })
+            VerificationError::Timestamp(TimestampError::NotValidAt(_))
         ),
         "{e}"
     );
