@@ -381,7 +381,7 @@ pub enum SetError {
 }
 
 /// No entry of one kind in the trusted root has a `validFor` window containing the verified
-/// time: the one error of the selection rule [`crate::trust::valid_at`], used for CAs,
+/// time: the one error of the selection rule (`trust::valid_at`), used for CAs,
 /// transparency logs, CT logs and TSAs alike.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error(

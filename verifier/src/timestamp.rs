@@ -19,10 +19,11 @@
 //!   was built ([`crate::trust::TimestampAuthority`]);
 //! * when the token embeds certificates, the first one is the trusted TSA leaf that signed
 //!   (rfc3161-client `_verify_leaf_certs`; the others are ignored);
-//! * `genTime` lies within every certificate of the TSA chain and the TSA's `validFor`
-//!   (`start <= genTime < end`);
+//! * `genTime` lies within every certificate of the TSA chain;
 //! * every trusted TSA that the `sid` names is tried in trust-root order, as sigstore-python
-//!   tries every authority; the first that passes is the result.
+//!   tries every authority; of those that pass, the first whose `validFor` contains `genTime`
+//!   (`start <= genTime <= end`, the one selection rule `trust::valid_at`) is the
+//!   result, else [`TimestampError::NotValidAt`] names genTime and their windows.
 //!
 //! The DER parsing is `signet_proto::timestamp` ([`parse_response`]: structure, unread bytes,
 //! BER refused); this module does the verification over the parsed response. Not here: nonces
@@ -156,9 +157,8 @@ pub(crate) fn verify_timestamp(
         SignerId::KeyId(kid) => t.leaf_key_id.as_deref() == Some(kid),
     };
     // Like sigstore-python, every trusted TSA that names the signer is tried (a TSA can be
-    // listed twice with different validFor windows); the first that verifies wins, else the
-    // first error is reported.
-    // Of those that verify, the one selection rule picks a TSA valid at genTime.
+    // listed twice with different validFor windows); of those that verify, the one selection
+    // rule picks a TSA valid at genTime; when none verifies, the first error is reported.
     let mut first_error = None;
     let mut verified = Vec::new();
     for tsa in trust.tsas.iter().filter(names_signer) {
