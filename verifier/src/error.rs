@@ -206,13 +206,13 @@ pub enum SctError {
         /// Their hex log IDs, comma separated.
         log_ids: String,
     },
-    /// The SCT timestamp lies outside the CT log key's validFor window.
-    #[error("SCT timestamp {timestamp_ms} ms is outside CT log {log_id}'s validity window")]
-    OutsideLogValidity {
+    /// No CT log with the SCT's log ID is valid at the SCT's timestamp.
+    #[error("SCT from CT log {log_id}: {source}")]
+    NotValidAt {
         /// Hex log ID.
         log_id: String,
-        /// SCT timestamp in milliseconds since the epoch.
-        timestamp_ms: u64,
+        /// The times and windows.
+        source: NotValidAt,
     },
 }
 
@@ -428,6 +428,26 @@ pub enum SetError {
     },
 }
 
+/// No entry of one kind in the trusted root has a `validFor` window containing the verified
+/// time: the one error of the selection rule (`trust::valid_at`), used for CAs,
+/// transparency logs, CT logs and TSAs alike.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error(
+    "no {kind} in the trusted root is valid at {time}: windows seen: {windows} (a signature \
+     verifies only under trust material whose validFor contains its signing time; use a trusted \
+     root that lists the entry valid then)"
+)]
+pub struct NotValidAt {
+    /// The kind of entry: "certificate authority", "transparency log", "CT log",
+    /// "timestamp authority".
+    pub kind: &'static str,
+    /// The verified time, RFC 3339 (UTC).
+    pub time: String,
+    /// The windows of the candidate entries, `[start, end]` in RFC 3339 ("open" for a
+    /// missing bound), or "none".
+    pub windows: String,
+}
+
 /// Errors about times and validity windows.
 #[derive(Debug, Error)]
 #[non_exhaustive]
@@ -451,6 +471,9 @@ pub enum TimeError {
         /// What the bundle carries instead.
         reason: String,
     },
+    /// No CA or transparency log of the trusted root is valid at the signing time.
+    #[error(transparent)]
+    NotValidAt(#[from] NotValidAt),
     /// The signing time is after the verification time.
     #[error("integrated time {integrated} is after the verification time {now}")]
     InFuture {
@@ -529,7 +552,10 @@ pub enum TimestampError {
         /// Why.
         reason: String,
     },
-    /// genTime lies outside the TSA chain's validity or the TSA's validFor.
+    /// No TSA that signed the token is valid (`validFor`) at its genTime.
+    #[error(transparent)]
+    NotValidAt(#[from] NotValidAt),
+    /// genTime lies outside the TSA chain's validity.
     #[error("genTime {time} is outside the {what} validity window [{start}, {end}]")]
     OutsideValidity {
         /// Which window.

@@ -36,7 +36,8 @@ pub mod verify; // the verification procedure: one call, every check
 
 pub use bundle::CheckedBundle;
 pub use error::{
-    BundleError, CertificateError, CheckpointError, CosignError, PolicyError, SctError, SetError,
+    BundleError, CertificateError, CheckpointError, CosignError, NotValidAt, PolicyError, SctError,
+    SetError,
     SignatureError, TimeError, TimestampError, TlogError, TrustError, VerificationError,
 };
 pub use policy::{AnchoredRegex, Field, IdentityPolicy, Policy, StringMatch};

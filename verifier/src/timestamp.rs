@@ -19,10 +19,11 @@
 //!   was built ([`crate::trust::TimestampAuthority`]);
 //! * when the token embeds certificates, the first one is the trusted TSA leaf that signed
 //!   (rfc3161-client `_verify_leaf_certs`; the others are ignored);
-//! * `genTime` lies within every certificate of the TSA chain and the TSA's `validFor`
-//!   (`start <= genTime < end`);
+//! * `genTime` lies within every certificate of the TSA chain;
 //! * every trusted TSA that the `sid` names is tried in trust-root order, as sigstore-python
-//!   tries every authority; the first that passes is the result.
+//!   tries every authority; of those that pass, the first whose `validFor` contains `genTime`
+//!   (`start <= genTime <= end`, the one selection rule `trust::valid_at`) is the
+//!   result, else [`TimestampError::NotValidAt`] names genTime and their windows.
 //!
 //! The DER parsing is `signet_proto::timestamp` ([`parse_response`]: structure, unread bytes,
 //! BER refused); this module does the verification over the parsed response. Not here: nonces
@@ -156,16 +157,26 @@ pub(crate) fn verify_timestamp(
         SignerId::KeyId(kid) => t.leaf_key_id.as_deref() == Some(kid),
     };
     // Like sigstore-python, every trusted TSA that names the signer is tried (a TSA can be
-    // listed twice with different validFor windows); the first that verifies wins, else the
-    // first error is reported.
+    // listed twice with different validFor windows); of those that verify, the one selection
+    // rule picks a TSA valid at genTime; when none verifies, the first error is reported.
     let mut first_error = None;
+    let mut verified = Vec::new();
     for tsa in trust.tsas.iter().filter(names_signer) {
         match verify_with(tsa, &tok) {
-            Ok(v) => return Ok(v),
+            Ok(()) => verified.push(tsa),
             Err(e) => {
                 first_error.get_or_insert(e);
             }
         }
+    }
+    if !verified.is_empty() {
+        let (t, nanos) = tok.gen_time;
+        let tsa = crate::trust::valid_at("timestamp authority", verified, (t, nanos))?[0];
+        return Ok(VerifiedTimestamp {
+            gen_time: t,
+            gen_time_nanos: nanos,
+            tsa_index: tsa.index,
+        });
     }
     Err(
         first_error.unwrap_or_else(|| TimestampError::UnknownAuthority {
@@ -182,11 +193,12 @@ pub(crate) fn verify_timestamp(
 }
 
 /// The checks of one token against one trusted TSA that its `sid` names: embedded
-/// certificate, signature, and `genTime` within the chain's validity and the TSA's `validFor`.
+/// certificate, signature, and `genTime` within the chain's validity (its `validFor` is the
+/// caller's, by [`crate::trust::valid_at`]).
 fn verify_with(
     tsa: &TimestampAuthority,
     tok: &TimestampResponse<'_>,
-) -> Result<VerifiedTimestamp, TimestampError> {
+) -> Result<(), TimestampError> {
     // rfc3161-client `_verify_leaf_certs`: an embedded (first) certificate must be the
     // trusted TSA leaf itself.
     if let Some(embedded) = tok.first_certificate {
@@ -211,14 +223,5 @@ fn verify_with(
     if !tsa.chain_validity.contains_at(t, nanos) {
         return Err(outside("TSA certificate chain", &tsa.chain_validity));
     }
-    // validFor is closed, [start, end] (protobuf-specs TimeRange): genTime equal to the end
-    // is inside.
-    if !tsa.valid_for.contains_at(t, nanos) {
-        return Err(outside("TSA validFor", &tsa.valid_for));
-    }
-    Ok(VerifiedTimestamp {
-        gen_time: t,
-        gen_time_nanos: nanos,
-        tsa_index: tsa.index,
-    })
+    Ok(())
 }

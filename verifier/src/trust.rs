@@ -41,7 +41,7 @@ use signet_proto::note::{NoteVerifier, RekorNoteVerifier, SignatureInfo, Verifie
 use signet_proto::trust::TrustedRoot;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
-use crate::error::TrustError;
+use crate::error::{NotValidAt, TrustError};
 
 /// A validity window, closed at both ends (`[start, end]`, as protobuf-specs defines
 /// `TimeRange`); a `None` bound is open. Bounds are Unix seconds; a bound taken from a
@@ -135,6 +135,105 @@ impl Window {
     pub(crate) fn describe_end(&self) -> String {
         describe_bound(self.end, self.end_nanos)
     }
+}
+
+/// An instant as RFC 3339 UTC text (with the fraction of a second, if any), for messages.
+pub(crate) fn rfc3339(secs: i64, nanos: u32) -> String {
+    let Ok(t) = signet_proto::bundle::Timestamp::from_unix(secs) else {
+        return format!("{secs} (Unix seconds)");
+    };
+    let text = t.as_str();
+    if nanos == 0 {
+        return text.to_owned();
+    }
+    let frac = format!("{nanos:09}");
+    format!(
+        "{}.{}Z",
+        text.trim_end_matches('Z'),
+        frac.trim_end_matches('0')
+    )
+}
+
+/// A trust-root entry with a `validFor` window: a CA, a transparency log, a CT log or a TSA.
+pub(crate) trait Windowed {
+    /// The entry's `validFor`.
+    fn valid_for(&self) -> &Window;
+    /// The entry, for messages.
+    fn name(&self) -> String;
+}
+
+impl Windowed for CertificateAuthority {
+    fn valid_for(&self) -> &Window {
+        &self.valid_for
+    }
+    fn name(&self) -> String {
+        format!("{} ({})", self.subject, self.uri)
+    }
+}
+
+impl Windowed for TimestampAuthority {
+    fn valid_for(&self) -> &Window {
+        &self.valid_for
+    }
+    fn name(&self) -> String {
+        format!("{} ({})", self.subject, self.uri)
+    }
+}
+
+impl Windowed for LogKey {
+    fn valid_for(&self) -> &Window {
+        &self.valid_for
+    }
+    fn name(&self) -> String {
+        self.base_url.clone()
+    }
+}
+
+/// The one rule selecting trust material by time, for CAs, transparency logs, CT logs and
+/// TSAs alike (as sigstore-go): of the `candidates` (the entries that could have produced the
+/// signature), those whose `validFor` contains the verified time `t` (seconds, nanoseconds),
+/// closed at both ends, a missing end being open. When windows overlap (a rotation), every
+/// matching entry is returned and any of them may verify.
+///
+/// # Errors
+/// [`NotValidAt`] naming `kind`, the time and every candidate's window when none matches.
+pub(crate) fn valid_at<'a, T: Windowed + 'a>(
+    kind: &'static str,
+    candidates: impl IntoIterator<Item = &'a T>,
+    t: (i64, u32),
+) -> Result<Vec<&'a T>, NotValidAt> {
+    let candidates: Vec<&'a T> = candidates.into_iter().collect();
+    let valid: Vec<&'a T> = candidates
+        .iter()
+        .copied()
+        .filter(|c| c.valid_for().contains_at(t.0, t.1))
+        .collect();
+    if !valid.is_empty() {
+        return Ok(valid);
+    }
+    let bound =
+        |b: Option<i64>, nanos: u32| b.map_or_else(|| "open".to_owned(), |s| rfc3339(s, nanos));
+    let windows = candidates
+        .iter()
+        .map(|c| {
+            let w = c.valid_for();
+            format!(
+                "{} [{}, {}]",
+                c.name(),
+                bound(w.start, w.start_nanos),
+                bound(w.end, w.end_nanos)
+            )
+        })
+        .collect::<Vec<_>>();
+    Err(NotValidAt {
+        kind,
+        time: rfc3339(t.0, t.1),
+        windows: if windows.is_empty() {
+            "none".to_owned()
+        } else {
+            windows.join("; ")
+        },
+    })
 }
 
 fn describe_bound(secs: Option<i64>, nanos: u32) -> String {
@@ -296,8 +395,10 @@ pub struct WitnessPolicy {
 #[derive(Debug, Default)]
 pub struct TrustMaterial {
     pub(crate) cas: Vec<CertificateAuthority>,
-    pub(crate) tlogs: HashMap<[u8; 32], LogKey>,
-    pub(crate) ctlogs: HashMap<[u8; 32], LogKey>,
+    /// Log keys by log ID; one ID may be listed several times with different `validFor`
+    /// windows (a key kept across shards), in trusted-root order.
+    pub(crate) tlogs: HashMap<[u8; 32], Vec<LogKey>>,
+    pub(crate) ctlogs: HashMap<[u8; 32], Vec<LogKey>>,
     pub(crate) tsas: Vec<TimestampAuthority>,
     pub(crate) witnesses: Option<WitnessPolicy>,
     pub(crate) skipped: Vec<String>,
@@ -516,7 +617,9 @@ impl TrustMaterial {
         valid_for: Window,
     ) {
         self.tlogs
-            .insert(log_id, LogKey::new(log_id, base_url, key, valid_for));
+            .entry(log_id)
+            .or_default()
+            .push(LogKey::new(log_id, base_url, key, valid_for));
     }
 
     /// Adds a CT log key.
@@ -528,7 +631,9 @@ impl TrustMaterial {
         valid_for: Window,
     ) {
         self.ctlogs
-            .insert(log_id, LogKey::new(log_id, base_url, key, valid_for));
+            .entry(log_id)
+            .or_default()
+            .push(LogKey::new(log_id, base_url, key, valid_for));
     }
 
     /// Requires k-of-n witness cosignatures on checkpoints (issue 7).
@@ -542,20 +647,36 @@ impl TrustMaterial {
         &self.cas
     }
 
-    /// The transparency log with this log ID.
+    /// The first transparency log listed with this log ID (see [`Self::tlogs_with_id`]).
     #[must_use]
     pub fn tlog(&self, log_id: &[u8]) -> Option<&LogKey> {
+        self.tlogs_with_id(log_id).first()
+    }
+
+    /// Every transparency log listed with this log ID, in trusted-root order (one key may be
+    /// listed with several `validFor` windows); verification picks among them by time.
+    #[must_use]
+    pub fn tlogs_with_id(&self, log_id: &[u8]) -> &[LogKey] {
         <[u8; 32]>::try_from(log_id)
             .ok()
             .and_then(|id| self.tlogs.get(&id))
+            .map_or(&[], Vec::as_slice)
     }
 
-    /// The CT log with this log ID.
+    /// The first CT log listed with this log ID (see [`Self::ctlogs_with_id`]).
     #[must_use]
     pub fn ctlog(&self, log_id: &[u8]) -> Option<&LogKey> {
+        self.ctlogs_with_id(log_id).first()
+    }
+
+    /// Every CT log listed with this log ID, in trusted-root order; SCTs pick among them by
+    /// time.
+    #[must_use]
+    pub fn ctlogs_with_id(&self, log_id: &[u8]) -> &[LogKey] {
         <[u8; 32]>::try_from(log_id)
             .ok()
             .and_then(|id| self.ctlogs.get(&id))
+            .map_or(&[], Vec::as_slice)
     }
 
     /// CAs whose issuing certificate could have issued a certificate with this issuer name and

@@ -166,13 +166,16 @@ pub fn verify_checked(
     // 1. The entry kind fits the bundle (a Rekor v2 entry: its index, no SET).
     let kind = body::entry_kind(bundle)?;
     // 2. The log, its SET and the RFC 3161 timestamps: the verified signing times.
-    let log = trust
-        .tlog(&entry.log_id)
-        .ok_or_else(|| TlogError::UnknownLog {
+    let logs = trust.tlogs_with_id(&entry.log_id);
+    if logs.is_empty() {
+        return Err(TlogError::UnknownLog {
             log_id: base64_encode(&entry.log_id),
-        })?;
+        }
+        .into());
+    }
     let v2 = kind == EntryKind::HashedRekordV002;
-    let times = times::signing_times(bundle, v2, log, trust, now)?;
+    let times = times::signing_times(bundle, v2, logs, trust, now)?;
+    let log = times.log;
     // 3. Who signed.
     let signer = certificate::signer(
         policy,

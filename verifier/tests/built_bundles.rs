@@ -161,10 +161,14 @@ fn ca_valid_for_ended_before_signing() {
         ..Knobs::default()
     });
     assert!(
-        matches!(e, VerificationError::Time(TimeError::OutsideWindow { .. })),
+        matches!(e, VerificationError::Time(TimeError::NotValidAt(_))),
         "{e}"
     );
-    assert!(e.to_string().contains("CA validFor"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("no certificate authority in the trusted root is valid at"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -1175,8 +1179,8 @@ fn valid_for_is_closed_at_both_ends() {
             assert!(
                 matches!(
                     e,
-                    VerificationError::Time(TimeError::OutsideWindow { .. })
-                        | VerificationError::Sct(SctError::OutsideLogValidity { .. })
+                    VerificationError::Time(TimeError::NotValidAt(_))
+                        | VerificationError::Sct(SctError::NotValidAt { .. })
                 ),
                 "{place}: {e}"
             );

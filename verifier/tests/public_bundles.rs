@@ -635,7 +635,7 @@ fn rekor_v2_trust_root_without_the_tsa_fails() {
         serde_json::json!({"start": "2025-04-09T00:00:00Z", "end": "2026-05-13T19:23:32.999Z"}),
     ] {
         let mut late = root.clone();
-        late["timestampAuthorities"][0]["validFor"] = valid_for;
+        late["timestampAuthorities"][0]["validFor"] = valid_for.clone();
         let c4 = Case {
             trust: trust_from(&late),
             ..rekor2()
@@ -644,8 +644,20 @@ fn rekor_v2_trust_root_without_the_tsa_fails() {
         assert!(
             matches!(
                 e,
-                VerificationError::Timestamp(TimestampError::OutsideValidity { .. })
+                VerificationError::Timestamp(TimestampError::NotValidAt(_))
             ),
+            "{e}"
+        );
+        // The message names the time and the window seen (issue 19).
+        let start = valid_for["start"].as_str().unwrap();
+        let end = valid_for
+            .get("end")
+            .and_then(Value::as_str)
+            .unwrap_or("open");
+        assert!(
+            e.to_string().contains(
+                "no timestamp authority in the trusted root is valid at 2026-05-13T19:23:33Z: windows seen: "
+            ) && e.to_string().contains(&format!("[{start}, {end}]")),
             "{e}"
         );
     }
@@ -854,11 +866,13 @@ fn rekor_v2_timestamp_status_must_be_granted() {
 
 /// sigstore-python tries every trusted TSA: with the same TSA listed twice, the first with a
 /// `validFor` that ended before genTime and the second still open, the token verifies with the
-/// second; with both closed it is rejected as outside validity.
+/// second; with both closed it is rejected naming the time and both windows, and a staged
+/// listing (a window starting after genTime) is used only once it has started.
 #[test]
 fn rekor_v2_same_tsa_listed_twice() {
     let (c, root) = (rekor2(), staging_root_json());
     let tsa = root["timestampAuthorities"][0].clone();
+    let tsa_open = tsa.clone();
     let mut expired = tsa.clone();
     expired["validFor"] =
         serde_json::json!({"start": "2025-04-09T00:00:00Z", "end": "2026-01-01T00:00:00Z"});
@@ -878,7 +892,7 @@ fn rekor_v2_same_tsa_listed_twice() {
         }]
     );
 
-    twice["timestampAuthorities"] = Value::Array(vec![expired.clone(), expired]);
+    twice["timestampAuthorities"] = Value::Array(vec![expired.clone(), expired.clone()]);
     let c3 = Case {
         trust: trust_from(&twice),
         ..rekor2()
@@ -887,10 +901,37 @@ fn rekor_v2_same_tsa_listed_twice() {
     assert!(
         matches!(
             e,
-            VerificationError::Timestamp(TimestampError::OutsideValidity { .. })
+            VerificationError::Timestamp(TimestampError::NotValidAt(_))
         ),
         "{e}"
     );
+
+    // A pre-staged rotation (issue 19): the TSA's old listing ended before genTime and a
+    // staged listing starts a second after it: refused, naming both windows; once the staged
+    // window has started (at genTime exactly) the token verifies under it.
+    let mut staged = tsa_open.clone();
+    staged["validFor"] = serde_json::json!({"start": "2026-05-13T19:23:34Z"});
+    twice["timestampAuthorities"] = Value::Array(vec![expired.clone(), staged.clone()]);
+    let c4 = Case {
+        trust: trust_from(&twice),
+        ..rekor2()
+    };
+    let e = c4.run(&c.json).unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        msg.contains("no timestamp authority in the trusted root is valid at 2026-05-13T19:23:33Z")
+            && msg.contains("[2025-04-09T00:00:00Z, 2026-01-01T00:00:00Z]")
+            && msg.contains("[2026-05-13T19:23:34Z, open]"),
+        "{msg}"
+    );
+    staged["validFor"] = serde_json::json!({"start": "2026-05-13T19:23:33Z"});
+    twice["timestampAuthorities"] = Value::Array(vec![expired, staged]);
+    let c5 = Case {
+        trust: trust_from(&twice),
+        ..rekor2()
+    };
+    let v = c5.run(&c.json).expect("the staged listing, once started");
+    assert_eq!(v.timestamps[0].tsa_index, 1);
 }
 
 /// With no SET (Rekor v2), `tlogEntries[0].logIndex` is covered by nothing but the inclusion

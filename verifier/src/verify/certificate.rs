@@ -20,7 +20,9 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 
 use super::times::{time_window, SigningTime};
 use crate::bundle::Material;
-use crate::error::{BundleError, CertificateError, PolicyError, SctError, VerificationError};
+use crate::error::{
+    BundleError, CertificateError, PolicyError, SctError, TimeError, VerificationError,
+};
 use crate::policy::{Policy, PolicyKind};
 use crate::trust::{verify_certificate_signature, CertificateAuthority, TrustMaterial, Window};
 
@@ -114,10 +116,14 @@ fn check_certificate(
     }
     let tbs = &leaf.tbs_certificate;
     let ext = LeafExtensions::read(tbs)?;
-    let ca = issuing_ca(&leaf, ext.aki, trust)?;
+    let issuers = issuing_cas(&leaf, ext.aki, trust)?;
     ext.check_profile()?;
+    // The one selection rule: of the CAs whose key signed the leaf, those valid at the time
+    // (during a rotation both an old and a new listing may match; any one will do).
+    let ca = crate::trust::valid_at("certificate authority", issuers, signing_time)
+        .map_err(TimeError::from)?[0];
 
-    // Times: the leaf, the chain and the CA's validFor must all cover the signing time.
+    // Times: the leaf and the chain must cover the signing time too.
     let v = &tbs.validity;
     time_window(
         || "leaf certificate".to_owned(),
@@ -130,11 +136,6 @@ fn check_certificate(
     time_window(
         || format!("CA chain ({})", ca.subject),
         &ca.chain_validity,
-        signing_time,
-    )?;
-    time_window(
-        || format!("CA validFor ({})", ca.uri),
-        &ca.valid_for,
         signing_time,
     )?;
 
@@ -257,18 +258,21 @@ impl<'a> LeafExtensions<'a> {
     }
 }
 
-/// The trusted CA whose key verifies the leaf's signature, among those with the leaf's issuer
-/// name (and key identifier); its chain was verified when the trust material was built.
-fn issuing_ca<'a>(
+/// The trusted CAs whose key verifies the leaf's signature, among those with the leaf's
+/// issuer name (and key identifier), in trusted-root order (one intermediate may be listed
+/// under several `validFor` windows); their chains were verified when the trust material was
+/// built.
+fn issuing_cas<'a>(
     leaf: &X509Certificate<'a>,
     aki: Option<&'a [u8]>,
     trust: &'a TrustMaterial,
-) -> Result<&'a CertificateAuthority, CertificateError> {
+) -> Result<Vec<&'a CertificateAuthority>, CertificateError> {
     let issuer = &leaf.tbs_certificate.issuer;
     let mut last_err = None;
+    let mut out = Vec::new();
     for ca in trust.issuers(issuer.as_raw(), aki) {
         match verify_certificate_signature(&ca.key, leaf) {
-            Ok(()) => return Ok(ca),
+            Ok(()) => out.push(ca),
             Err(reason) => {
                 last_err = Some(CertificateError::BadSignature {
                     ca: ca.subject.clone(),
@@ -276,6 +280,9 @@ fn issuing_ca<'a>(
                 })
             }
         }
+    }
+    if !out.is_empty() {
+        return Ok(out);
     }
     Err(last_err.unwrap_or_else(|| CertificateError::UnknownIssuer {
         issuer: issuer.to_string(),
@@ -357,25 +364,42 @@ fn verify_scts(
     let mut verified = 0usize;
     for s in &scts {
         // As in sigstore-js, an SCT from a log the trust root does not list fails.
-        let Some(log) = trust.ctlog(&s.log_id) else {
+        let logs = trust.ctlogs_with_id(&s.log_id);
+        if logs.is_empty() {
             return Err(SctError::NoTrustedLog {
                 count: 1,
                 log_ids: hex::encode(s.log_id),
             });
-        };
-        s.verify_precert(&log.key, &ca.issuer_key_hash, &tbs)
-            .map_err(|e| SctError::BadSignature {
-                log_id: hex::encode(s.log_id),
-                reason: e.to_string(),
-            })?;
+        }
+        // The logs listed with this ID whose key verifies the SCT, then the one selection
+        // rule at the SCT's timestamp.
+        let mut first_error = None;
+        let signed: Vec<_> = logs
+            .iter()
+            .filter(
+                |log| match s.verify_precert(&log.key, &ca.issuer_key_hash, &tbs) {
+                    Ok(()) => true,
+                    Err(e) => {
+                        first_error.get_or_insert(SctError::BadSignature {
+                            log_id: hex::encode(s.log_id),
+                            reason: e.to_string(),
+                        });
+                        false
+                    }
+                },
+            )
+            .collect();
+        if signed.is_empty() {
+            return Err(first_error.unwrap_or(SctError::Missing));
+        }
         let secs = i64::try_from(s.timestamp / 1000).unwrap_or(i64::MAX);
         let nanos = u32::try_from(s.timestamp % 1000).unwrap_or(0) * 1_000_000;
-        if !log.valid_for.contains_at(secs, nanos) {
-            return Err(SctError::OutsideLogValidity {
+        crate::trust::valid_at("CT log", signed, (secs, nanos)).map_err(|source| {
+            SctError::NotValidAt {
                 log_id: hex::encode(s.log_id),
-                timestamp_ms: s.timestamp,
-            });
-        }
+                source,
+            }
+        })?;
         verified += 1;
     }
     if verified == 0 {

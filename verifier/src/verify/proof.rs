@@ -136,7 +136,7 @@ fn verify_checkpoint(
         // The shared quorum rule: distinct witness keys by key bytes, never a trusted
         // log's own key.
         use signet_proto::witness::{check_quorum, QuorumError};
-        let log_keys: Vec<&PublicKey> = trust.tlogs.values().map(|l| &l.key).collect();
+        let log_keys: Vec<&PublicKey> = trust.tlogs.values().flatten().map(|l| &l.key).collect();
         match check_quorum(signed.note(), &w.witnesses, w.threshold, &log_keys) {
             Ok(_) => {}
             Err(QuorumError::NotMet { valid, quorum }) => {

@@ -44,8 +44,11 @@ pub(super) fn time_window(
     }
 }
 
-/// The verified signing times of a bundle, at least one.
-pub(super) struct SigningTimes {
+/// The verified signing times of a bundle, at least one, and the log chosen by them.
+pub(super) struct SigningTimes<'a> {
+    /// The transparency log listed with the entry's log ID whose `validFor` contains every
+    /// verified time (the first such, when windows overlap).
+    pub(super) log: &'a LogKey,
     /// Every verified time: the integrated time first when a SET covers it, then the
     /// timestamps' `genTime` in bundle order.
     times: Vec<SigningTime>,
@@ -55,7 +58,7 @@ pub(super) struct SigningTimes {
     pub(super) timestamps: Vec<VerifiedTimestamp>,
 }
 
-impl SigningTimes {
+impl SigningTimes<'_> {
     /// The first verified time (the one the certificate is first checked at and reported).
     pub(super) fn first(&self) -> SigningTime {
         self.times[0]
@@ -67,37 +70,54 @@ impl SigningTimes {
     }
 }
 
-/// Establishes the verified signing times of `bundle`, whose entry is in `log` (`v2`: a Rekor
-/// v2 entry, which no SET covers), not after `now` when given.
+/// Establishes the verified signing times of `bundle`, whose entry is in one of `logs` (the
+/// trusted logs listed with the entry's log ID; `v2`: a Rekor v2 entry, which no SET covers),
+/// not after `now` when given, and picks the log valid at every time with
+/// [`crate::trust::valid_at`].
 ///
 /// # Errors
 /// [`SetError`] when the SET does not verify or is missing, [`TimestampError`] when the
 /// bundle carries timestamps but none verifies (or the trust root has no TSA),
 /// [`TimeError`] when no time is verified, one is in the future or outside the log key's
-/// `validFor`.
-pub(super) fn signing_times(
+/// `validFor` ([`TimeError::NotValidAt`]).
+pub(super) fn signing_times<'a>(
     bundle: &CheckedBundle,
     v2: bool,
-    log: &LogKey,
+    logs: &'a [LogKey],
     trust: &TrustMaterial,
     now: Option<UnixTime>,
-) -> Result<SigningTimes, VerificationError> {
+) -> Result<SigningTimes<'a>, VerificationError> {
     let entry = &bundle.entry;
+    // The logs whose key may have signed the SET (all of them when no SET is used).
+    let mut candidates: Vec<&'a LogKey> = logs.iter().collect();
     let mut times: Vec<SigningTime> = Vec::with_capacity(1 + bundle.timestamps.len());
     let from_set = match &entry.set {
         Some(set) if !v2 && entry.integrated_time != 0 => {
             let payload = set_payload(
                 &entry.body,
                 entry.integrated_time,
-                &log.log_id,
+                &entry_log_id(logs)?,
                 entry.log_index,
             )?;
-            log.key
-                .verify(&payload, set)
-                .map_err(|e| SetError::Invalid {
-                    log: log.base_url.clone(),
-                    reason: e.to_string(),
-                })?;
+            let mut first_error = None;
+            candidates.retain(|log| match log.key.verify(&payload, set) {
+                Ok(()) => true,
+                Err(e) => {
+                    first_error.get_or_insert(SetError::Invalid {
+                        log: log.base_url.clone(),
+                        reason: e.to_string(),
+                    });
+                    false
+                }
+            });
+            if candidates.is_empty() {
+                return Err(first_error
+                    .unwrap_or(SetError::Invalid {
+                        log: String::new(),
+                        reason: "no trusted log has the entry's log ID".to_owned(),
+                    })
+                    .into());
+            }
             times.push((entry.integrated_time, 0));
             true
         }
@@ -154,16 +174,23 @@ pub(super) fn signing_times(
                 .into());
             }
         }
-        time_window(
-            || format!("transparency log key ({})", log.base_url),
-            &log.valid_for,
-            t,
-        )?;
+        // The one selection rule: the logs valid at every verified time.
+        candidates =
+            crate::trust::valid_at("transparency log", candidates, t).map_err(TimeError::from)?;
     }
     Ok(SigningTimes {
+        log: candidates[0],
         times,
         from_set,
         timestamps,
+    })
+}
+
+/// The log ID the SET signs: the one all `logs` share (they were looked up by it).
+fn entry_log_id(logs: &[LogKey]) -> Result<[u8; 32], SetError> {
+    logs.first().map(|l| l.log_id).ok_or(SetError::Invalid {
+        log: String::new(),
+        reason: "no trusted log has the entry's log ID".to_owned(),
     })
 }
 
