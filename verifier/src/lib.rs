@@ -37,8 +37,7 @@ pub mod verify; // the verification procedure: one call, every check
 pub use bundle::CheckedBundle;
 pub use error::{
     BundleError, CertificateError, CheckpointError, CosignError, NotValidAt, PolicyError, SctError,
-    SetError,
-    SignatureError, TimeError, TimestampError, TlogError, TrustError, VerificationError,
+    SetError, SignatureError, TimeError, TimestampError, TlogError, TrustError, VerificationError,
 };
 pub use policy::{AnchoredRegex, Field, IdentityPolicy, Policy, StringMatch};
 pub use timestamp::VerifiedTimestamp;
