@@ -372,6 +372,18 @@ pub fn chain_after(shown: &str, err: &(dyn StdError + 'static)) -> String {
     let mut out = String::new();
     let mut next = Some(err);
     while let Some(e) = next {
+        // rustls shows a refused certificate with its Debug form: ours is the message, and the
+        // last cause.
+        if let Some(rejected) = rejected_here(e) {
+            let text = rejected.to_string();
+            if !seen.contains(&text) {
+                if !out.is_empty() {
+                    out.push_str(": ");
+                }
+                out.push_str(&text);
+            }
+            break;
+        }
         let text = e.to_string();
         let text = match text.split_once(" for url (") {
             Some((head, url))
@@ -404,17 +416,26 @@ pub fn rejected_certificate<'a>(
 ) -> Option<&'a CertificateRejected> {
     let mut next = Some(err);
     while let Some(e) = next {
-        if let Some(r) = e.downcast_ref::<CertificateRejected>() {
+        if let Some(r) = rejected_here(e) {
             return Some(r);
-        }
-        if let Some(rustls::Error::InvalidCertificate(CertificateError::Other(o))) =
-            e.downcast_ref::<rustls::Error>()
-        {
-            if let Some(r) = o.0.downcast_ref::<CertificateRejected>() {
-                return Some(r);
-            }
         }
         next = e.source();
     }
     None
+}
+
+/// The [`CertificateRejected`] that `e` is or carries: inside a rustls error, possibly inside
+/// the I/O errors the TLS stream returned (whose `source` skips the rustls error).
+fn rejected_here<'a>(e: &'a (dyn StdError + 'static)) -> Option<&'a CertificateRejected> {
+    if let Some(r) = e.downcast_ref::<CertificateRejected>() {
+        return Some(r);
+    }
+    if let Some(rustls::Error::InvalidCertificate(CertificateError::Other(o))) =
+        e.downcast_ref::<rustls::Error>()
+    {
+        return o.0.downcast_ref::<CertificateRejected>();
+    }
+    // hyper and tokio-rustls wrap it in one or two I/O errors.
+    let inner: &(dyn StdError + 'static) = e.downcast_ref::<std::io::Error>()?.get_ref()?;
+    rejected_here(inner)
 }
