@@ -405,20 +405,25 @@ fn oidc_issuer_behind_a_private_ca() {
         let out = verify(&data, "ca-file.sigstore.json");
         assert!(out.status.success(), "verify-blob: {}", text(&out));
     }
-    // `--check-config` reads the files it names: a file without a certificate is refused.
+    // `serve` reads the files at start: a file without a certificate is named, and nothing
+    // is started.
     let bad = t.join("bad.toml");
     std::fs::write(
         &bad,
-        format!("ca_certs = [{:?}]\n", pki.key.display().to_string()),
+        format!(
+            "data_dir = {:?}\nca_certs = [{:?}]\n",
+            t.join("bad-data").display().to_string(),
+            pki.key.display().to_string()
+        ),
     )
     .unwrap();
-    let out = run(signet()
-        .args(["serve", "--check-config", "--config"])
-        .arg(&bad));
+    let out = run(signet().args(["serve", "--config"]).arg(&bad));
     assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("ca_certs[0]"),
+        stderr.contains("ca_certs") && stderr.contains("no PEM CERTIFICATE block"),
         "{}",
         text(&out)
     );
+    assert!(!t.join("bad-data").exists());
 }

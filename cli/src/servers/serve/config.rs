@@ -301,10 +301,6 @@ impl Config {
                 }
             }
         }
-        for (i, path) in self.ca_certs.iter().enumerate() {
-            signet_net::read_ca_certs(path)
-                .map_err(|e| err(format!("ca_certs[{i}]"), e.to_string()))?;
-        }
         if self.only == Roles::Ca {
             match &self.ca.log_url {
                 None => {
@@ -336,10 +332,6 @@ impl Config {
                         ISSUER_TYPES.join(", ")
                     ),
                 ));
-            }
-            if let Some(path) = &issuer.ca_file {
-                signet_net::read_ca_certs(path)
-                    .map_err(|e| err(format!("ca.issuers[{i}].ca_file"), e.to_string()))?;
             }
             if issuer.audience.is_empty() {
                 return Err(err(

@@ -54,7 +54,7 @@ pub(crate) struct ServeArgs {
     public_url: Option<String>,
     /// Accept a loopback or cluster-internal public URL (`allow_internal_public_url`): for
     /// tests and single-machine use.
-    #[arg(long)]
+    #[arg(long, env = "SIGNET_ALLOW_INTERNAL_PUBLIC_URL")]
     allow_internal_public_url: bool,
     /// Print the effective configuration as TOML and exit, followed (commented out) by every
     /// optional key it leaves unset: a template for --config (docs/CONFIG.md).
