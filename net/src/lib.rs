@@ -166,7 +166,6 @@ fn process_config() -> Arc<rustls::ClientConfig> {
 
 /// The reqwest builder every Signet client starts from: HTTPS trusting the system's roots and
 /// the process's `--ca-certs`.
-#[must_use]
 pub fn client_builder() -> reqwest::ClientBuilder {
     reqwest::Client::builder().use_preconfigured_tls((*process_config()).clone())
 }
