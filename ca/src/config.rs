@@ -137,6 +137,12 @@ pub struct IssuerConfig {
     /// file and a restart; a token with an unknown `kid` is refused.
     #[serde(default)]
     pub jwks_file: Option<std::path::PathBuf>,
+    /// A PEM file of CA certificates trusted for this issuer's discovery and JWKS only, on top
+    /// of the process's roots: a Kubernetes API server's cluster CA
+    /// (`/var/run/secrets/kubernetes.io/serviceaccount/ca.crt`, the `kube-root-ca.crt`
+    /// ConfigMap).
+    #[serde(default)]
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 /// Configuration errors.

@@ -39,9 +39,9 @@ pub mod tsa_http; // POST /api/v1/timestamp: extract, one call, map
 pub use signet_proto::clock::{Clock, FixedClock, SystemClock};
 
 /// Installs aws-lc-rs as the process's rustls crypto provider unless one is installed
-/// already. reqwest is built without a provider of its own (docs/ARCHITECTURE.md, "Crypto
-/// stack"), so every HTTP client this crate builds calls this first; binaries call it at
-/// startup for their own clients and TLS listeners.
+/// already (docs/ARCHITECTURE.md, "Crypto stack"). Binaries call it at startup for their TLS
+/// listeners; HTTP clients come from `signet_net::client_builder`, which names aws-lc-rs
+/// itself.
 pub fn install_crypto_provider() {
     // An error only means another provider was installed first: that one stays.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();

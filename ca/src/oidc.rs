@@ -152,6 +152,9 @@ pub struct VerifiedToken {
 
 struct IssuerState {
     config: IssuerConfig,
+    /// The client of this issuer's discovery and JWKS: the shared one, or one that also
+    /// trusts the issuer's `ca_file`.
+    http: reqwest::Client,
     jwks: RwLock<Option<Arc<CoreJsonWebKeySet>>>,
     /// Keys from `jwks_file`: never fetched, never refreshed.
     fixed: bool,
@@ -171,7 +174,6 @@ const FAILED_FETCH_BACKOFF_MS: u64 = 5_000;
 /// Verifies ID tokens of the configured issuers, caching their keys.
 pub struct OidcVerifier {
     issuers: HashMap<String, Arc<IssuerState>>,
-    http: reqwest::Client,
     clock: Arc<dyn Clock>,
     leeway_secs: u64,
     min_refresh_ms: u64,
@@ -232,23 +234,36 @@ impl OidcVerifier {
     /// [`OidcError::Discovery`] if the HTTP client cannot be built, or a `jwks_file` cannot be
     /// read or is not a JWKS with at least one key (the reason names the file).
     pub fn new(config: &CaConfig, clock: Arc<dyn Clock>) -> Result<Self, OidcError> {
-        crate::install_crypto_provider();
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(std::time::Duration::from_secs(10))
-            .build()
-            .map_err(|e| OidcError::Discovery {
-                reason: e.to_string(),
-            })?;
+        // Discovery and JWKS: the process's roots (the system's and `--ca-certs`), plus an
+        // issuer's own `ca_file` for that issuer only; no redirects, 10 s.
+        let client = |builder: reqwest::ClientBuilder| {
+            builder
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(std::time::Duration::from_secs(10))
+                .build()
+                .map_err(|e| OidcError::Discovery {
+                    reason: signet_net::chain(&e),
+                })
+        };
+        let http = client(signet_net::client_builder())?;
         let issuers = config
             .issuers
             .iter()
             .map(|c| {
                 let fixed = c.jwks_file.as_deref().map(read_jwks_file).transpose()?;
+                let http = match &c.ca_file {
+                    Some(path) => client(signet_net::client_builder_with(path).map_err(|e| {
+                        OidcError::Discovery {
+                            reason: format!("issuer {}: ca_file: {e}", c.url),
+                        }
+                    })?)?,
+                    None => http.clone(),
+                };
                 Ok((
                     c.url.clone(),
                     Arc::new(IssuerState {
                         config: c.clone(),
+                        http,
                         fixed: fixed.is_some(),
                         jwks: RwLock::new(fixed.map(Arc::new)),
                         last_fetch_ms: Mutex::new(None),
@@ -261,7 +276,6 @@ impl OidcVerifier {
             .collect::<Result<_, OidcError>>()?;
         Ok(Self {
             issuers,
-            http,
             clock,
             leeway_secs: config.clock_leeway_secs,
             min_refresh_ms: config.jwks_min_refresh_secs.saturating_mul(1000),
@@ -446,7 +460,7 @@ impl OidcVerifier {
         state
             .fetches
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let fetched = match self.fetch(&state.config.url).await {
+        let fetched = match fetch(&state.http, &state.config.url).await {
             Ok(f) => Arc::new(f),
             Err(e) => {
                 if let Ok(mut g) = state.last_failure.lock() {
@@ -466,36 +480,35 @@ impl OidcVerifier {
         }
         Ok(fetched)
     }
+}
 
-    async fn fetch(&self, issuer: &str) -> Result<CoreJsonWebKeySet, OidcError> {
-        let disc = |reason: String| OidcError::Discovery { reason };
-        let url = format!(
-            "{}/.well-known/openid-configuration",
-            issuer.trim_end_matches('/')
-        );
-        let resp = self
-            .http
-            .get(&url)
-            .send()
-            .await
-            .map_err(|e| disc(e.to_string()))?;
-        if !resp.status().is_success() {
-            return Err(disc(format!("{url}: HTTP {}", resp.status())));
-        }
-        let body = resp.bytes().await.map_err(|e| disc(e.to_string()))?;
-        let doc: Map<String, Value> =
-            serde_json::from_slice(&body).map_err(|e| disc(format!("discovery JSON: {e}")))?;
-        if doc.get("issuer").and_then(Value::as_str) != Some(issuer) {
-            return Err(disc("discovery issuer does not match".to_owned()));
-        }
-        let jwks_uri = doc
-            .get("jwks_uri")
-            .and_then(Value::as_str)
-            .ok_or_else(|| disc("discovery has no jwks_uri".to_owned()))?;
-        let jwks_url =
-            JsonWebKeySetUrl::new(jwks_uri.to_owned()).map_err(|e| disc(e.to_string()))?;
-        CoreJsonWebKeySet::fetch_async(&jwks_url, &self.http)
-            .await
-            .map_err(|e| disc(format!("JWKS: {e}")))
+/// Fetches `issuer`'s discovery document and the JWKS it names, with `http`.
+async fn fetch(http: &reqwest::Client, issuer: &str) -> Result<CoreJsonWebKeySet, OidcError> {
+    let disc = |reason: String| OidcError::Discovery { reason };
+    let url = format!(
+        "{}/.well-known/openid-configuration",
+        issuer.trim_end_matches('/')
+    );
+    let resp = http
+        .get(&url)
+        .send()
+        .await
+        .map_err(|e| disc(signet_net::chain(&e)))?;
+    if !resp.status().is_success() {
+        return Err(disc(format!("{url}: HTTP {}", resp.status())));
     }
+    let body = resp.bytes().await.map_err(|e| disc(e.to_string()))?;
+    let doc: Map<String, Value> =
+        serde_json::from_slice(&body).map_err(|e| disc(format!("discovery JSON: {e}")))?;
+    if doc.get("issuer").and_then(Value::as_str) != Some(issuer) {
+        return Err(disc("discovery issuer does not match".to_owned()));
+    }
+    let jwks_uri = doc
+        .get("jwks_uri")
+        .and_then(Value::as_str)
+        .ok_or_else(|| disc("discovery has no jwks_uri".to_owned()))?;
+    let jwks_url = JsonWebKeySetUrl::new(jwks_uri.to_owned()).map_err(|e| disc(e.to_string()))?;
+    CoreJsonWebKeySet::fetch_async(&jwks_url, http)
+        .await
+        .map_err(|e| disc(format!("JWKS: {}", signet_net::chain(&e))))
 }

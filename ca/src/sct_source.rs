@@ -73,8 +73,7 @@ impl HttpSctSource {
     /// # Errors
     /// [`SctSourceError::Http`] if the HTTP client cannot be built.
     pub fn new(base_url: &str, timeout: Duration) -> Result<Self, SctSourceError> {
-        crate::install_crypto_provider();
-        let client = reqwest::Client::builder()
+        let client = signet_net::client_builder()
             .timeout(timeout)
             // The configured log answers itself; a redirect would send the chain elsewhere.
             .redirect(reqwest::redirect::Policy::none())
@@ -102,7 +101,7 @@ impl SctSource for HttpSctSource {
                 .send()
                 .await
                 .map_err(|e| SctSourceError::Http {
-                    reason: e.to_string(),
+                    reason: signet_net::chain(&e),
                 })?;
             let status = resp.status();
             if !status.is_success() {

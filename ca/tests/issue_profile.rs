@@ -24,6 +24,7 @@ fn cfg(t: IssuerType, domain: Option<&str>) -> IssuerConfig {
         subject_domain: domain.map(str::to_owned),
         server_url: None,
         jwks_file: None,
+        ca_file: None,
     }
 }
 

@@ -40,6 +40,10 @@ fn serve_example_loads_and_every_key_is_documented() {
                 "[ca.key]\ntype = \"file\"\nkey = \"k\"\nchain = \"c\"\n"
             } else if key == "log_url" {
                 "[ca]\n"
+            } else if key == "ca_certs" {
+                ""
+            } else if key == "ca_file" {
+                "[[ca.issuers]]\nurl = \"https://k8s.example\"\n"
             } else {
                 "[log]\n"
             };

@@ -5,47 +5,10 @@
 //! is not named `source` and has no `#[source]`). Otherwise `{:#}` (anyhow) prints the cause
 //! twice, once inside the message and once as the next link of the chain.
 
-use std::error::Error;
-
-/// `err` followed by its causes, joined with ": ", each shown once: a cause whose text is
-/// already shown is skipped (hyper and I/O errors often repeat the one below them, and an
-/// error whose message includes its `source` would show it twice under `{:#}`).
-pub(crate) fn chain(err: &(dyn Error + 'static)) -> String {
-    chain_after("", err)
-}
-
-/// [`chain`] for a message that already shows `shown` (such as the URL a request went to):
-/// text in `shown` is not repeated, and reqwest's " for url (…)" is dropped when it names a
-/// URL in `shown` or earlier in the chain.
-pub(crate) fn chain_after(shown: &str, err: &(dyn Error + 'static)) -> String {
-    let mut seen = shown.to_owned();
-    let mut out = String::new();
-    let mut next = Some(err);
-    while let Some(e) = next {
-        let text = e.to_string();
-        let text = match text.split_once(" for url (") {
-            Some((head, url))
-                if url.ends_with(')') && {
-                    let url = &url[..url.len() - 1];
-                    seen.contains(url) || seen.contains(url.trim_end_matches('/'))
-                } =>
-            {
-                head
-            }
-            _ => text.as_str(),
-        };
-        if !text.is_empty() && !seen.contains(text) {
-            if !out.is_empty() {
-                out.push_str(": ");
-            }
-            out.push_str(text);
-            seen.push('\n');
-            seen.push_str(text);
-        }
-        next = e.source();
-    }
-    out
-}
+/// `err` followed by its causes, each shown once; [`chain_after`]: not repeating what the
+/// message already shows. One implementation for the workspace, in `signet-net` (the CA and
+/// the log render their HTTP clients' errors with it too).
+pub(crate) use signet_net::{chain, chain_after};
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

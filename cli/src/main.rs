@@ -31,6 +31,11 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[derive(Parser)]
 #[command(name = "signet", about)]
 struct Cli {
+    /// PEM file of extra CA certificates that every outgoing HTTPS connection trusts, on top
+    /// of the system's store (which SSL_CERT_FILE replaces): a private registry, OIDC issuer,
+    /// CA, log or witness. Repeatable; `ca_certs` in the serve configuration adds more.
+    #[arg(long, global = true, value_name = "FILE", env = "SIGNET_CA_CERTS")]
+    ca_certs: Vec<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -118,7 +123,7 @@ fn probe(url: &str) -> anyhow::Result<std::process::ExitCode> {
         .enable_all()
         .build()?;
     let status = rt.block_on(async {
-        reqwest::Client::builder()
+        signet_net::client_builder()
             .timeout(std::time::Duration::from_secs(5))
             .build()?
             .get(url)
@@ -143,6 +148,10 @@ fn main() -> std::process::ExitCode {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
+    if let Err(e) = signet_net::trust_ca_certs(&cli.ca_certs) {
+        eprintln!("signet: error: --ca-certs: {e}");
+        return std::process::ExitCode::from(2);
+    }
     let result = match cli.command {
         Command::Serve(args) => servers::serve::run(args),
         Command::Client(cmd) => client::run(cmd),

@@ -393,6 +393,8 @@ fn compose_deployment_signs_verifies_and_survives_a_log_restart() {
         ("SIGNET_CA_PORT", ca_port.to_string()),
         ("SIGNET_LOG_URL", format!("http://127.0.0.1:{log_port}")),
         ("SIGNET_CA_URL", format!("http://127.0.0.1:{ca_port}")),
+        // The public URLs above are loopback ones: told it is intended (README.md).
+        ("SIGNET_ALLOW_INTERNAL_PUBLIC_URL", "true".to_owned()),
         ("SIGNET_OIDC_ISSUER", oidc.url.clone()),
         ("SIGNET_OIDC_JWKS", jwks.display().to_string()),
         ("SIGNET_ID_TOKEN", token),

@@ -264,7 +264,10 @@ fn every_name_a_manifest_uses_exists_in_the_set() {
         for v in spec["volumes"].as_array().unwrap() {
             let vname = v["name"].as_str().unwrap().to_owned();
             if let Some(cm) = v["configMap"]["name"].as_str() {
-                assert!(has(&docs, "ConfigMap", cm), "{workload}: no ConfigMap {cm}");
+                assert!(
+                    has(&docs, "ConfigMap", cm) || cm == KUBE_ROOT_CA,
+                    "{workload}: no ConfigMap {cm}"
+                );
                 checked += 1;
             }
             if let Some(s) = v["secret"]["secretName"].as_str() {
@@ -391,9 +394,15 @@ fn mounts<'a>(spec: &'a Value, container: &Value) -> Vec<(String, &'a Value)> {
     out
 }
 
+/// The ConfigMap Kubernetes publishes in every namespace: the cluster CA, key `ca.crt`.
+const KUBE_ROOT_CA: &str = "kube-root-ca.crt";
+
 /// The data keys of the ConfigMap or Secret a volume mounts.
 fn volume_keys(docs: &[Value], volume: &Value) -> Option<BTreeSet<String>> {
     let (kind, name) = if let Some(n) = volume["configMap"]["name"].as_str() {
+        if n == KUBE_ROOT_CA {
+            return Some(["ca.crt".to_owned()].into());
+        }
         ("ConfigMap", n)
     } else {
         ("Secret", volume["secret"]["secretName"].as_str()?)
@@ -563,6 +572,11 @@ fn mounted_configs_read_files_and_reach_hosts_that_exist() {
         {
             let u = issuer["url"].as_str().unwrap();
             assert!(u.starts_with("https://"), "{what}: issuer {u} is not HTTPS");
+            for key in ["ca_file", "jwks_file"] {
+                if let Some(path) = issuer.get(key).and_then(toml::Value::as_str) {
+                    resolve(&docs, spec, c, path, &format!("{what} issuer {u} {key}"));
+                }
+            }
         }
     }
     assert_eq!(configs, 2, "signet-log and signet-ca");

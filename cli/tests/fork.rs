@@ -33,7 +33,7 @@ fn log_server(
     policy: Option<&Path>,
 ) -> (Spawned, String) {
     let mut cfg = format!(
-        "data_dir = {:?}\nlisten = \"127.0.0.1:{port}\"\nonly = \"log\"\npublic_url = \"{public_url}\"\n",
+        "data_dir = {:?}\nlisten = \"127.0.0.1:{port}\"\nonly = \"log\"\npublic_url = \"{public_url}\"\nallow_internal_public_url = true\n",
         data.display().to_string()
     );
     if let Some(p) = policy {

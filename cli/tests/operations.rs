@@ -301,7 +301,8 @@ fn man_pages_render() {
     let text = render_man(&page);
     for want in [
         "NAME signet - The signet binary: serve, sign, verify",
-        "SYNOPSIS signet [-h|--help] [-V|--version]",
+        "SYNOPSIS signet [--ca-certs] [-h|--help] [-V|--version]",
+        "--ca-certs <FILE>",
         "signet-serve(1)",
         "signet-witness(1)",
     ] {

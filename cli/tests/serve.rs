@@ -195,6 +195,52 @@ fn print_config_shows_flags_and_check_config_rejects_bad_values() {
     assert!(err.contains("ca.log_url"), "{err}");
 }
 
+/// An explicit public URL on a loopback or cluster-internal host is refused at start, naming
+/// why and the override, before anything is written; with the override (flag, environment or
+/// key) `serve` starts and announces that URL. The default `http://<listen>` needs none.
+#[test]
+fn internal_public_url_is_refused_unless_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in [
+        "http://127.0.0.1:3000",
+        "http://signet.signet.svc.cluster.local",
+    ] {
+        let data = dir.path().join("refused");
+        let out = Command::new(env!("CARGO_BIN_EXE_signet"))
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--public-url",
+                url,
+                "--data-dir",
+            ])
+            .arg(&data)
+            .env_remove("SIGNET_ALLOW_INTERNAL_PUBLIC_URL")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{url}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        for needle in [
+            "public_url",
+            url,
+            "checkpoint origin",
+            "allow_internal_public_url = true",
+            "--allow-internal-public-url",
+        ] {
+            assert!(err.contains(needle), "{needle:?} not in {err}");
+        }
+        assert!(!data.exists(), "{url}: the data directory was created");
+    }
+    let port = support::free_port();
+    let public = format!("http://localhost:{port}");
+    let s = start(
+        &dir.path().join("allowed"),
+        &["--public-url", &public, "--allow-internal-public-url"],
+    );
+    assert_eq!(s.url, public);
+}
+
 /// `--listen` takes a host name (resolved, here to loopback) and refuses garbage naming the
 /// expected form.
 #[test]

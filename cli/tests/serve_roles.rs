@@ -54,7 +54,20 @@ fn log_and_ca_as_separate_services() {
         ),
     )
     .unwrap();
-    let (_log, log_url) = serve(&log_cfg);
+    // Its public URL (`--public-url`) is not the address the CA reaches it at (`ca.log_url`):
+    // the same port spelled `localhost`, which needs the override for an internal host.
+    let log_public = format!("http://localhost:{log_port}");
+    let log_internal = format!("http://127.0.0.1:{log_port}");
+    let _log = spawn_until(
+        signet().arg("serve").arg("--config").arg(&log_cfg).args([
+            "--public-url",
+            &log_public,
+            "--allow-internal-public-url",
+        ]),
+        "signet listening on ",
+    );
+    assert_eq!(_log.url, log_public);
+    let log_url = log_public.clone();
     let log_root: Value =
         serde_json::from_slice(&std::fs::read(t.join("log-data/trusted_root.json")).unwrap())
             .unwrap();
@@ -69,7 +82,7 @@ fn log_and_ca_as_separate_services() {
     std::fs::write(
         &ca_cfg,
         format!(
-            "data_dir = {:?}\nlisten = \"127.0.0.1:{}\"\nonly = \"ca\"\n\n[ca]\nlog_url = \"{log_url}\"\n\n\
+            "data_dir = {:?}\nlisten = \"127.0.0.1:{}\"\nonly = \"ca\"\n\n[ca]\nlog_url = \"{log_internal}\"\n\n\
              [ca.key]\ntype = \"file\"\nkey = {:?}\nchain = {:?}\npassword_file = {:?}\n\n\
              [[ca.issuers]]\nurl = \"{}\"\ntype = \"email\"\n",
             t.join("ca-data").display().to_string(),
@@ -89,6 +102,17 @@ fn log_and_ca_as_separate_services() {
         "the CA serves the log's keys"
     );
     assert_eq!(root["ctlogs"], log_root["ctlogs"]);
+    // The signing config the CA publishes names the log's public URL, never ca.log_url.
+    let signing: Value =
+        serde_json::from_slice(&std::fs::read(t.join("ca-data/signing_config.json")).unwrap())
+            .unwrap();
+    assert_eq!(signing["rekorTlogUrls"][0]["url"], log_public, "{signing}");
+    assert!(!signing.to_string().contains(&log_internal), "{signing}");
+    let served: Value = reqwest_get(&format!("{ca_url}/signet/v1/trust_config.json"));
+    assert_eq!(
+        served["signingConfig"]["rekorTlogUrls"][0]["url"], log_public,
+        "{served}"
+    );
     assert_eq!(
         root["certificateAuthorities"][0]["certChain"]["certificates"]
             .as_array()

@@ -36,6 +36,7 @@ fn issuer(url: &str, issuer_type: IssuerType, subject_domain: Option<&str>) -> I
         subject_domain: subject_domain.map(str::to_owned),
         server_url: None,
         jwks_file: None,
+        ca_file: None,
     }
 }
 

@@ -122,7 +122,7 @@ impl Witnesses {
         if members.is_empty() {
             return Err("no witnesses".into());
         }
-        let client = reqwest::Client::builder()
+        let client = signet_net::client_builder()
             .timeout(timeout)
             .build()
             .map_err(|e| format!("HTTP client: {e}"))?;
@@ -262,7 +262,7 @@ async fn ask(
             .body(body)
             .send()
             .await
-            .map_err(|e| format!("request failed: {e}"))?;
+            .map_err(|e| format!("request failed: {}", signet_net::chain(&e)))?;
         let status = resp.status();
         let bytes = resp
             .bytes()

@@ -157,6 +157,7 @@ pub fn issuer(url: &str, t: IssuerType) -> IssuerConfig {
         subject_domain: None,
         server_url: None,
         jwks_file: None,
+        ca_file: None,
     }
 }
 

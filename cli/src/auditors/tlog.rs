@@ -204,7 +204,7 @@ impl LogClient {
     /// # Errors
     /// If the HTTP client cannot be built.
     pub(crate) fn new(base: &str, timeout: Duration, retries: u32) -> anyhow::Result<Self> {
-        let http = reqwest::Client::builder()
+        let http = signet_net::client_builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .user_agent(concat!("signet/", env!("CARGO_PKG_VERSION")))

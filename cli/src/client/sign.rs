@@ -153,7 +153,7 @@ fn transport<'a>(
 
 /// The HTTP client for CA and log requests.
 pub(crate) fn http_client() -> Result<reqwest::Client, SignError> {
-    reqwest::Client::builder()
+    signet_net::client_builder()
         .user_agent(concat!("signet/", env!("CARGO_PKG_VERSION")))
         .timeout(std::time::Duration::from_secs(60))
         .build()

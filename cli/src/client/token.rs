@@ -101,7 +101,9 @@ async fn github_actions_token(request_url: &str, bearer: &str) -> Result<String,
         url::Url::parse(request_url).map_err(|e| ambient(format!("bad request URL: {e}")))?;
     url.query_pairs_mut()
         .append_pair("audience", SIGSTORE_AUDIENCE);
-    let resp = reqwest::Client::new()
+    let resp = signet_net::client_builder()
+        .build()
+        .map_err(|e| ambient(crate::errors::chain(&e)))?
         .get(url)
         .bearer_auth(bearer)
         .send()

@@ -18,8 +18,9 @@
 //!
 //! It does not do chunked uploads, cross-repository mounts, or pulls of image layers; it does
 //! not descend into nested image indexes (the CLI signs an index's entries with `--recursive`
-//! and picks one with `--platform`). TLS is always used unless the registry is on a loopback
-//! address or the caller explicitly allows plain HTTP (`--allow-insecure-registry`).
+//! and picks one with `--platform`). TLS is always used unless the caller explicitly allows
+//! plain HTTP (`--allow-insecure-registry`) or the registry is on a loopback address and does
+//! not answer TLS; certificates are checked against the roots of `signet_net`.
 
 mod auth;
 mod credentials;
@@ -178,6 +179,20 @@ pub(crate) struct RegistryOptions {
     pub(crate) allow_insecure: bool,
 }
 
+/// Whether the loopback registry `host[:port]` (port 443 when none is given) answers TLS.
+fn loopback_speaks_tls(host: &str) -> bool {
+    let has_port = match host.rsplit_once(']') {
+        Some((_, rest)) => rest.starts_with(':'),
+        None => host.contains(':'),
+    };
+    let authority = if has_port {
+        host.to_owned()
+    } else {
+        format!("{host}:443")
+    };
+    signet_net::speaks_tls(&authority, std::time::Duration::from_secs(2))
+}
+
 /// A registry client bound to one repository.
 pub(crate) struct RegistryClient {
     http: reqwest::Client,
@@ -203,12 +218,15 @@ impl RegistryClient {
         opts: &RegistryOptions,
     ) -> Result<Self, RegistryError> {
         let host = reference.api_host();
-        let scheme = if is_loopback_host(host) || opts.allow_insecure {
-            "http"
-        } else {
-            "https"
-        };
-        let http = reqwest::Client::builder()
+        // A loopback registry may serve either: HTTPS when it answers TLS (as Docker's
+        // clients try it first), plain HTTP otherwise.
+        let scheme =
+            if opts.allow_insecure || (is_loopback_host(host) && !loopback_speaks_tls(host)) {
+                "http"
+            } else {
+                "https"
+            };
+        let http = signet_net::client_builder()
             .user_agent(concat!("signet/", env!("CARGO_PKG_VERSION")))
             .redirect(reqwest::redirect::Policy::limited(5))
             .https_only(scheme == "https")

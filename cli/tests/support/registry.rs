@@ -64,11 +64,26 @@ pub struct TestRegistry {
 
 impl TestRegistry {
     pub fn start() -> Self {
+        Self::start_with("")
+    }
+
+    /// A registry serving HTTPS with the PEM certificate chain `cert` and its key `key`
+    /// (distribution's `http.tls`).
+    pub fn start_tls(cert: &Path, key: &Path) -> Self {
+        Self::start_with(&format!(
+            "  tls:\n    certificate: {}\n    key: {}\n",
+            cert.display(),
+            key.display()
+        ))
+    }
+
+    /// `http_extra`: more keys of the `http` section, indented by two spaces.
+    fn start_with(http_extra: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let addr = format!("127.0.0.1:{port}");
         let config = format!(
-            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {addr}\n",
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {addr}\n{http_extra}",
             dir.path().join("data").display()
         );
         let cfg = dir.path().join("config.yml");

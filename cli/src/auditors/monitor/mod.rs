@@ -337,7 +337,7 @@ pub(crate) fn run(args: MonitorArgs) -> anyhow::Result<ExitCode> {
     let client = LogClient::new(&args.log, timeout, 2)?;
     let webhook = match &args.webhook {
         Some(url) => Some((
-            reqwest::Client::builder()
+            signet_net::client_builder()
                 .timeout(Duration::from_secs(10))
                 .build()
                 .context("building the webhook client")?,

@@ -33,6 +33,12 @@ pub(crate) struct Config {
     /// The base URL clients use to reach this server (written into trusted_root.json and
     /// signing_config.json). Defaults to `http://<listen>`.
     pub(crate) public_url: Option<String>,
+    /// Accept a `public_url` on a loopback, link-local or cluster-internal host (refused
+    /// otherwise: clients outside could not reach it, and it fixes the checkpoint origin).
+    pub(crate) allow_internal_public_url: bool,
+    /// PEM files of extra CA certificates trusted by every outgoing connection (the log,
+    /// OIDC issuers, witnesses), on top of the system's store.
+    pub(crate) ca_certs: Vec<PathBuf>,
     /// HTTPS: PEM certificate chain and key files. Plain HTTP when absent.
     pub(crate) tls: Option<TlsConfig>,
     /// The transparency log.
@@ -164,6 +170,10 @@ pub(crate) struct IssuerEntry {
     /// fetched): for issuers the CA cannot reach.
     #[serde(default)]
     pub(crate) jwks_file: Option<PathBuf>,
+    /// PEM CA certificates trusted for this issuer's discovery and JWKS only (a Kubernetes
+    /// API server's cluster CA, the mounted `kube-root-ca.crt`).
+    #[serde(default)]
+    pub(crate) ca_file: Option<PathBuf>,
     /// For `github-workflow` issuers: the server the workflow identities are on (GitHub
     /// Enterprise Server; default `https://github.com`).
     #[serde(default)]
@@ -185,6 +195,8 @@ impl Default for Config {
             listen: ListenAddr::from(SocketAddr::from(([127, 0, 0, 1], 3000))),
             only: Roles::All,
             public_url: None,
+            allow_internal_public_url: false,
+            ca_certs: Vec::new(),
             tls: None,
             log: LogSection::default(),
             ca: CaSection::default(),
@@ -309,6 +321,16 @@ impl Config {
         }
         if let Some(url) = &self.public_url {
             check_url("public_url", url)?;
+            if !self.allow_internal_public_url {
+                if let Some(why) = internal_host(url) {
+                    return Err(err(
+                        "public_url",
+                        format!(
+                            "{url} is {why}: clients outside this machine or cluster cannot                              reach it, and the log's checkpoint origin is fixed from it on the                              first start; set public_url (or --public-url) to where clients                              reach Signet, or, if this is intended (tests, one machine), set                              allow_internal_public_url = true (--allow-internal-public-url)"
+                        ),
+                    ));
+                }
+            }
         }
         for (key, secs) in [
             ("tuf.timestamp_expiry_secs", self.tuf.timestamp_expiry_secs),
@@ -421,6 +443,8 @@ impl Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 3000)).into(),
             only: Roles::All,
             public_url: Some("https://signet.example.com".to_owned()),
+            allow_internal_public_url: false,
+            ca_certs: vec![PathBuf::from("/etc/signet/private-ca.pem")],
             tls: Some(TlsConfig {
                 cert: PathBuf::from("/etc/signet/tls/chain.pem"),
                 key: PathBuf::from("/etc/signet/tls/key.pem"),
@@ -445,6 +469,9 @@ impl Config {
                     issuer_type: "github-workflow".to_owned(),
                     subject_domain: Some("example.com".to_owned()),
                     jwks_file: Some(PathBuf::from("/etc/signet/issuer-jwks.json")),
+                    ca_file: Some(PathBuf::from(
+                        "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt",
+                    )),
                     server_url: Some("https://github.com".to_owned()),
                 }],
             },
@@ -523,6 +550,44 @@ fn commented(value: &toml::Value) -> String {
             }
         })
         .collect()
+}
+
+/// Why the host of `url` is not one clients elsewhere can reach, if it is not: a loopback,
+/// link-local or unspecified address, `localhost`, a Kubernetes cluster-internal name
+/// (`*.svc`, `*.cluster.local`) or a single-label name (resolved by a local search domain).
+fn internal_host(url: &str) -> Option<&'static str> {
+    use std::net::IpAddr;
+    let ip_reason = |ip: IpAddr| -> Option<&'static str> {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+            v4 => v4,
+        };
+        match ip {
+            IpAddr::V4(a) if a.is_loopback() => Some("a loopback address"),
+            IpAddr::V4(a) if a.is_link_local() => Some("a link-local address"),
+            IpAddr::V4(a) if a.is_unspecified() => Some("the unspecified address"),
+            IpAddr::V6(a) if a.is_loopback() => Some("a loopback address"),
+            IpAddr::V6(a) if a.is_unspecified() => Some("the unspecified address"),
+            IpAddr::V6(a) if (a.segments()[0] & 0xffc0) == 0xfe80 => Some("a link-local address"),
+            _ => None,
+        }
+    };
+    match url::Url::parse(url).ok()?.host()? {
+        url::Host::Ipv4(a) => ip_reason(IpAddr::V4(a)),
+        url::Host::Ipv6(a) => ip_reason(IpAddr::V6(a)),
+        url::Host::Domain(d) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            if d == "localhost" || d.ends_with(".localhost") {
+                Some("a loopback name")
+            } else if d.ends_with(".svc") || d.ends_with(".cluster.local") {
+                Some("a cluster-internal name")
+            } else if !d.contains('.') {
+                Some("a single-label name (resolved only by a local search domain)")
+            } else {
+                None
+            }
+        }
+    }
 }
 
 fn check_url(key: &str, value: &str) -> Result<(), ConfigError> {
@@ -660,6 +725,7 @@ mod tests {
             issuer_type: "email".into(),
             subject_domain: None,
             jwks_file: Some("/etc/signet/k8s-jwks.json".into()),
+            ca_file: None,
             server_url: None,
         });
         let again = Config::from_toml(&c.to_toml()).unwrap();
@@ -669,5 +735,57 @@ mod tests {
             Some(std::path::Path::new("/etc/signet/k8s-jwks.json"))
         );
         assert_eq!(again.listen, c.listen);
+    }
+
+    /// An explicit public URL on a loopback, link-local or cluster-internal host is refused,
+    /// naming the override; the override, and the default `http://<listen>`, are accepted.
+    #[test]
+    fn internal_public_urls_are_refused_unless_allowed() {
+        for url in [
+            "http://localhost:3000",
+            "http://LOCALHOST./",
+            "http://127.0.0.1:3000",
+            "http://127.8.9.10",
+            "http://[::1]:3000",
+            "http://[::ffff:127.0.0.1]/",
+            "http://169.254.1.1",
+            "http://[fe80::1]/",
+            "http://0.0.0.0:3000",
+            "http://signet.signet.svc",
+            "http://signet.signet.svc.cluster.local:3000",
+            "http://log.cluster.local",
+            "http://signet",
+        ] {
+            let mut c = Config {
+                public_url: Some(url.to_owned()),
+                ..Config::default()
+            };
+            let e = c.validate().unwrap_err();
+            assert_eq!(e.key, "public_url", "{url}");
+            assert!(
+                e.message.contains("allow_internal_public_url = true")
+                    && e.message.contains("--allow-internal-public-url"),
+                "{url}: {e}"
+            );
+            c.allow_internal_public_url = true;
+            c.validate().unwrap();
+        }
+        for url in [
+            "https://signet.example.com",
+            "https://10.1.2.3:8443",
+            "https://[2001:db8::1]/",
+        ] {
+            let c = Config {
+                public_url: Some(url.to_owned()),
+                ..Config::default()
+            };
+            c.validate().unwrap();
+        }
+        Config::default().validate().unwrap();
+        let c = Config::from_toml(
+            "public_url = \"http://127.0.0.1:3000\"\nallow_internal_public_url = true\n",
+        )
+        .unwrap();
+        c.validate().unwrap();
     }
 }

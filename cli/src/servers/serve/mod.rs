@@ -50,6 +50,14 @@ pub(crate) struct ServeArgs {
     /// Run only one role.
     #[arg(long, value_enum)]
     only: Option<Roles>,
+    /// The base URL clients outside reach this server at (`public_url`); it fixes the
+    /// log's checkpoint origin, so set it before the first start.
+    #[arg(long, value_name = "URL")]
+    public_url: Option<String>,
+    /// Accept a loopback or cluster-internal public URL (`allow_internal_public_url`): for
+    /// tests and single-machine use.
+    #[arg(long, env = "SIGNET_ALLOW_INTERNAL_PUBLIC_URL")]
+    allow_internal_public_url: bool,
     /// Print the effective configuration as TOML and exit, followed (commented out) by every
     /// optional key it leaves unset: a template for --config (docs/CONFIG.md).
     #[arg(long)]
@@ -109,6 +117,12 @@ fn effective_config(args: &ServeArgs) -> anyhow::Result<Config> {
     if let Some(o) = args.only {
         config.only = o;
     }
+    if let Some(u) = &args.public_url {
+        config.public_url = Some(u.clone());
+    }
+    if args.allow_internal_public_url {
+        config.allow_internal_public_url = true;
+    }
     for url in &args.oidc_issuers {
         config.ca.issuers.push(IssuerEntry {
             url: url.clone(),
@@ -116,6 +130,7 @@ fn effective_config(args: &ServeArgs) -> anyhow::Result<Config> {
             issuer_type: "email".to_owned(),
             subject_domain: None,
             jwks_file: None,
+            ca_file: None,
             server_url: None,
         });
     }
@@ -308,6 +323,7 @@ fn ca_config(config: &Config) -> anyhow::Result<signet_ca::config::CaConfig> {
                 subject_domain: i.subject_domain.clone(),
                 server_url: i.server_url.clone(),
                 jwks_file: i.jwks_file.clone(),
+                ca_file: i.ca_file.clone(),
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
@@ -352,6 +368,9 @@ fn check_data_dir(data_dir: &Path) -> anyhow::Result<()> {
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
+    // Every client of this process (the log's witnesses, the CA's log and OIDC issuers)
+    // trusts these roots too.
+    signet_net::trust_ca_certs(&config.ca_certs).context("ca_certs")?;
     check_data_dir(&config.data_dir)?;
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating {}", config.data_dir.display()))?;
@@ -434,6 +453,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 
     let mut cas = Vec::new();
     let mut tsa_trust = None;
+    let mut log_public_url = None;
     if let Some(ca) = ca {
         let tsa = tsa::load_or_create(&config.data_dir, created)?;
         tsa_trust = Some(trust::timestamp_authority(&public_url, tsa.chain(), &start));
@@ -449,6 +469,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
                 // The SCTs the log returns are checked against the CT key it publishes before
                 // a certificate carrying them is issued, as when both roles run here.
                 let ct_key = ct_key_of(&log_url, &fragment.1)?;
+                log_public_url = Some(log_base_url(&log_url, &fragment.0)?);
                 tlogs.extend(fragment.0);
                 ctlogs.extend(fragment.1);
                 (
@@ -502,9 +523,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         ctlogs,
         cas,
         run_ca.then_some(public_url.as_str()),
+        // A CA on its own publishes the log's public URL (its trusted root's `baseUrl`),
+        // never `ca.log_url`, which is how this process reaches the log and may be internal.
         run_log
             .then_some(public_url.as_str())
-            .or(config.ca.log_url.as_deref()),
+            .or(log_public_url.as_deref()),
         &oidc_urls,
         tsa_trust.as_ref(),
         &start,
@@ -594,15 +617,39 @@ fn ct_key_of(log_url: &str, ctlogs: &[Value]) -> anyhow::Result<PublicKey> {
 }
 
 /// The log role's `tlogs` and `ctlogs` entries, for a CA running on its own.
+/// The public URL of the log whose trusted root lists `tlogs` (fetched from `log_url`): the
+/// `baseUrl` of its transparency log, which the log sets from its `public_url`.
+fn log_base_url(log_url: &str, tlogs: &[Value]) -> anyhow::Result<String> {
+    match tlogs {
+        [one] => one
+            .get("baseUrl")
+            .and_then(Value::as_str)
+            .map(|u| u.trim_end_matches('/').to_owned())
+            .with_context(|| {
+                format!("the log at {log_url} lists a transparency log without baseUrl")
+            }),
+        _ => bail!(
+            "the log at {log_url} lists {} transparency logs in its trusted root; expected one",
+            tlogs.len()
+        ),
+    }
+}
+
 async fn fetch_log_trust(log_url: &str) -> anyhow::Result<(Vec<Value>, Vec<Value>)> {
     let url = format!(
         "{}{}",
         log_url.trim_end_matches('/'),
         trust::TRUSTED_ROOT_PATH
     );
+    let client = signet_net::client_builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .context("building the HTTP client")?;
     let mut last_err = None;
     for _ in 0..30 {
-        match reqwest::get(&url)
+        match client
+            .get(&url)
+            .send()
             .await
             .and_then(reqwest::Response::error_for_status)
         {
@@ -619,13 +666,18 @@ async fn fetch_log_trust(log_url: &str) -> anyhow::Result<(Vec<Value>, Vec<Value
                 };
                 return Ok((take("tlogs"), take("ctlogs")));
             }
+            // A certificate that is not trusted will not become trusted by waiting.
+            Err(e) if signet_net::rejected_certificate(&e).is_some() => {
+                last_err = Some(e);
+                break;
+            }
             Err(e) => last_err = Some(e),
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
     Err(anyhow::anyhow!(
         "cannot fetch the log's trust material from {url}: {}",
-        last_err.map_or_else(String::new, |e| e.to_string())
+        last_err.map_or_else(String::new, |e| crate::errors::chain_after(&url, &e))
     ))
 }
 
