@@ -73,7 +73,7 @@ enum Mirror {
 impl Mirror {
     fn new(mirror: &str) -> anyhow::Result<Self> {
         if mirror.starts_with("http://") || mirror.starts_with("https://") {
-            let client = reqwest::Client::builder()
+            let client = signet_net::client_builder()
                 .timeout(Duration::from_secs(30))
                 .user_agent(concat!("signet/", env!("CARGO_PKG_VERSION")))
                 .build()?;
