@@ -157,7 +157,8 @@ fn pem_cert(der: &[u8]) -> String {
     )
 }
 
-fn write(path: &Path, data: &str, private: bool) -> Result<(), InitError> {
+/// Writes `data` to `path`, mode 0600 when `private` (the CA's and the TSA's files).
+pub(crate) fn write(path: &Path, data: &str, private: bool) -> Result<(), InitError> {
     let io = |e: std::io::Error| InitError::Io {
         path: path.to_path_buf(),
         reason: e.to_string(),

@@ -18,7 +18,7 @@
 //!
 //! Not here: HTTP ([`crate::tsa_http`]), time sources other than the clock, `ordering`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use rcgen::{
@@ -34,7 +34,8 @@ use signet_proto::timestamp::authority::{
 use time::OffsetDateTime;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
-use crate::signer::{CaCurve, CaSigner, FileSigner, RcgenKey, SignerError};
+use crate::init::{write, InitError};
+use crate::signer::{CaCurve, CaSigner, FileSigner, RcgenKey};
 
 /// `id-ce-extKeyUsage` (2.5.29.37).
 const EXT_KEY_USAGE: [u64; 4] = [2, 5, 29, 37];
@@ -230,29 +231,6 @@ impl TimestampAuthority {
     }
 }
 
-/// Errors making the TSA's certificates.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum TsaInitError {
-    /// Key error.
-    #[error(transparent)]
-    Signer(#[from] SignerError),
-    /// rcgen error.
-    #[error("certificate generation: {0}")]
-    Rcgen(#[from] rcgen::Error),
-    /// Time out of range.
-    #[error("time out of range")]
-    Time,
-    /// File I/O.
-    #[error("{path}: {reason}")]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// Detail.
-        reason: String,
-    },
-}
-
 /// The TSA's root and leaf certificates (DER).
 #[derive(Debug, Clone)]
 pub struct TsaCertificates {
@@ -268,18 +246,18 @@ fn params(
     not_before: i64,
     validity: i64,
     serial: &[u8],
-) -> Result<CertificateParams, TsaInitError> {
+) -> Result<CertificateParams, InitError> {
     let mut p = CertificateParams::default();
     let mut dn = DistinguishedName::new();
     dn.push(DnType::OrganizationName, organization.to_owned());
     dn.push(DnType::CommonName, cn.to_owned());
     p.distinguished_name = dn;
     p.not_before =
-        OffsetDateTime::from_unix_timestamp(not_before).map_err(|_| TsaInitError::Time)?;
+        OffsetDateTime::from_unix_timestamp(not_before).map_err(|_| InitError::Time)?;
     p.not_after = OffsetDateTime::from_unix_timestamp(
-        not_before.checked_add(validity).ok_or(TsaInitError::Time)?,
+        not_before.checked_add(validity).ok_or(InitError::Time)?,
     )
-    .map_err(|_| TsaInitError::Time)?;
+    .map_err(|_| InitError::Time)?;
     p.serial_number = Some(SerialNumber::from_slice(serial));
     Ok(p)
 }
@@ -289,7 +267,7 @@ fn params(
 /// `not_before`.
 ///
 /// # Errors
-/// [`TsaInitError`].
+/// [`InitError`].
 pub fn build_tsa_certificates(
     organization: &str,
     common_name: &str,
@@ -297,7 +275,7 @@ pub fn build_tsa_certificates(
     root_key: Arc<dyn CaSigner>,
     leaf_key: Arc<dyn CaSigner>,
     serials: (&[u8], &[u8]),
-) -> Result<TsaCertificates, TsaInitError> {
+) -> Result<TsaCertificates, InitError> {
     let validity = 10 * 365 * 86_400;
     let mut root_params = params(
         organization,
@@ -345,33 +323,20 @@ fn pem_cert(der: &[u8]) -> String {
     )
 }
 
-fn write(path: &Path, data: &str, private: bool) -> Result<(), TsaInitError> {
-    let io = |e: std::io::Error| TsaInitError::Io {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    };
-    std::fs::write(path, data).map_err(io)?;
-    if private {
-        use std::os::unix::fs::PermissionsExt as _;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
-    }
-    Ok(())
-}
-
 /// Creates a TSA in `dir` (created if missing): `tsa.key.enc.pem` (the leaf key, encrypted
 /// with `password`), `chain.pem` (leaf, then root) and `root.pem`. The root key is used once
 /// and not kept.
 ///
 /// # Errors
-/// [`TsaInitError`].
+/// [`InitError`].
 pub fn init_to_dir(
     dir: &Path,
     curve: CaCurve,
     not_before: i64,
     password: &[u8],
     cost: signet_proto::keyfile::ScryptCost,
-) -> Result<TsaCertificates, TsaInitError> {
-    std::fs::create_dir_all(dir).map_err(|e| TsaInitError::Io {
+) -> Result<TsaCertificates, InitError> {
+    std::fs::create_dir_all(dir).map_err(|e| InitError::Io {
         path: dir.to_path_buf(),
         reason: e.to_string(),
     })?;

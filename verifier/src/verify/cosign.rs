@@ -142,7 +142,9 @@ pub fn verify_cosign(
     }
     for &t in &times {
         if let Some(now) = now {
-            if t > (now.as_unix_seconds(), 0) {
+            // Whole seconds: the verification time has no fraction, a TSA's genTime may (a
+            // timestamp from within the current second is not in the future).
+            if t.0 > now.as_unix_seconds() {
                 return Err(TimeError::InFuture {
                     integrated: t.0,
                     now: now.as_unix_seconds(),
