@@ -252,8 +252,7 @@ fn params(
     dn.push(DnType::OrganizationName, organization.to_owned());
     dn.push(DnType::CommonName, cn.to_owned());
     p.distinguished_name = dn;
-    p.not_before =
-        OffsetDateTime::from_unix_timestamp(not_before).map_err(|_| InitError::Time)?;
+    p.not_before = OffsetDateTime::from_unix_timestamp(not_before).map_err(|_| InitError::Time)?;
     p.not_after = OffsetDateTime::from_unix_timestamp(
         not_before.checked_add(validity).ok_or(InitError::Time)?,
     )
