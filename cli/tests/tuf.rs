@@ -20,8 +20,10 @@ use serde_json::Value;
 use support::{free_port, require_tools, run, signet, text, Oidc};
 
 const EMAIL: &str = "tuf@example.com";
-/// The timestamp lifetime the test servers use: re-signed every 2 s.
-const TIMESTAMP_SECS: u64 = 4;
+/// The timestamp lifetime the test servers use (re-signed every 8 s): short enough to watch
+/// it expire and be renewed, long enough that a copied mirror stays fresh through a client run
+/// on a loaded CI machine.
+const TIMESTAMP_SECS: u64 = 16;
 
 /// Runs python-tuf's `Updater` (as sigstore-python's `TrustUpdater` does) against `url`:
 /// refresh, then download both targets. Prints `ok ROOT_VERSION TIMESTAMP_VERSION` or
@@ -75,7 +77,7 @@ fn openssl_key(dir: &Path, name: &str, ed25519: bool) -> PathBuf {
 }
 
 /// `signet serve` with a TUF directory made by `signet trust init` (threshold 2 of three
-/// root keys) and a 4-second timestamp lifetime.
+/// root keys) and a 16-second timestamp lifetime.
 struct TufServer {
     child: Child,
     dir: tempfile::TempDir,

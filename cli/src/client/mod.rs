@@ -789,7 +789,8 @@ fn report(
 }
 
 /// With `--output json`, an error before any signature was checked (arguments, trust root,
-/// registry) is printed as `{"ok": false, "check": ..., "error": ...}` on stdout, exit 2.
+/// registry) is printed as `{"ok": false, "check": ..., "error": ...}` on stdout, and returned
+/// as well, so that stderr has the same message as without JSON and the exit code is 2.
 fn json_errors(format: OutputFormat, result: anyhow::Result<ExitCode>) -> anyhow::Result<ExitCode> {
     match (format, result) {
         (OutputFormat::Json, Err(e)) => {
@@ -802,7 +803,7 @@ fn json_errors(format: OutputFormat, result: anyhow::Result<ExitCode>) -> anyhow
                 "{}",
                 json!({"ok": false, "check": check, "error": format!("{e:#}")})
             );
-            Ok(ExitCode::from(2))
+            Err(e)
         }
         (_, r) => r,
     }
