@@ -196,7 +196,9 @@ impl TimestampAuthority {
             hash_algorithm: req.hash_algorithm,
             hashed_message: req.hashed_message,
             serial: &serial,
-            gen_time_millis: now,
+            // Whole seconds (the accuracy is 1 s): DER drops a fraction's trailing zeros, and
+            // sigstore-js reads a genTime only without a fraction or with exactly three digits.
+            gen_time_millis: now / 1000 * 1000,
             accuracy: self.accuracy,
             nonce: req.nonce,
             tsa_name: Some(&self.subject),
@@ -416,7 +418,7 @@ mod tests {
         assert_eq!(reply.failure, None);
         let parsed = parse_response(&reply.der).unwrap();
         assert_eq!(parsed.imprint, &[3; 32]);
-        assert_eq!(parsed.gen_time, (1_778_700_213, 250_000_000));
+        assert_eq!(parsed.gen_time, (1_778_700_213, 0), "whole seconds");
         assert_eq!(parsed.first_certificate, Some(&certs.leaf_der[..]));
         let (_, leaf) = X509Certificate::from_der(&certs.leaf_der).unwrap();
         let key = signet_proto::keys::PublicKey::from_spki_der(leaf.public_key().raw).unwrap();
