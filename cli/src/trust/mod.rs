@@ -74,7 +74,7 @@ struct InitArgs {
     /// The environment variable holding the password of encrypted key files.
     #[arg(long, value_name = "VAR")]
     password_env: Option<String>,
-    /// Client: the TUF repository to trust, e.g. https://signet.example/tuf (or a directory).
+    /// Client: the TUF repository to trust, e.g. `https://signet.example/tuf` (or a directory).
     #[arg(long, value_name = "URL", conflicts_with_all = ["root_keys", "threshold", "out"])]
     mirror: Option<String>,
     /// Client: the root.json to start from, obtained out of band.
