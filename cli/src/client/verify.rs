@@ -310,7 +310,12 @@ fn claimed_predicate_type(bundle: &Bundle) -> Option<String> {
     let BundleContent::DsseEnvelope(env) = &bundle.content else {
         return None;
     };
-    let v: serde_json::Value = serde_json::from_slice(&env.payload).ok()?;
+    payload_predicate_type(&env.payload)
+}
+
+/// The `predicateType` of an in-toto statement's bytes (a DSSE payload), unverified.
+fn payload_predicate_type(payload: &[u8]) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(payload).ok()?;
     v.get("predicateType")?.as_str().map(str::to_owned)
 }
 
@@ -339,6 +344,31 @@ fn is_wanted(bundle: &Bundle, wanted: Wanted<'_>) -> bool {
         }
         _ => false,
     }
+}
+
+/// For an attestation (`wanted` is [`Wanted::Attestations`]): a verified outcome whose
+/// verified statement is not of the predicate type asked for becomes a failure of the check
+/// `statement` (same source and format). Signatures, and failures, pass unchanged.
+fn require_predicate_type(outcome: Outcome, wanted: Wanted<'_>) -> Outcome {
+    let Wanted::Attestations { predicate_type } = wanted else {
+        return outcome;
+    };
+    let verified_type = outcome
+        .statement
+        .as_ref()
+        .and_then(|s| s.get("predicateType"))
+        .and_then(serde_json::Value::as_str);
+    if !outcome.ok || verified_type == Some(predicate_type) {
+        return outcome;
+    }
+    let format = outcome.format;
+    let mut failed = Outcome::failed(
+        outcome.source,
+        "statement",
+        format!("the verified statement's predicate type is not {predicate_type}"),
+    );
+    failed.format = format;
+    failed
 }
 
 /// Verifies every Sigstore bundle of the `wanted` kind attached to `digest` in `registry`;
@@ -396,7 +426,7 @@ pub(crate) async fn verify_image_referrers(
             if !is_wanted(&bundle, wanted) {
                 continue;
             }
-            let mut outcome = verify_bundle(
+            let outcome = verify_bundle(
                 source,
                 &bundle,
                 Artifact::Sha256Digest(digest_bytes),
@@ -404,22 +434,7 @@ pub(crate) async fn verify_image_referrers(
                 trust,
             )
             .with_format(bundle_format(&bundle));
-            if let Wanted::Attestations { predicate_type } = wanted {
-                let verified_type = outcome
-                    .statement
-                    .as_ref()
-                    .and_then(|s| s.get("predicateType"))
-                    .and_then(serde_json::Value::as_str);
-                if outcome.ok && verified_type != Some(predicate_type) {
-                    outcome = Outcome::failed(
-                        outcome.source,
-                        "statement",
-                        format!("the verified statement's predicate type is not {predicate_type}"),
-                    )
-                    .with_format(bundle_format(&bundle));
-                }
-            }
-            outcomes.push(outcome);
+            outcomes.push(require_predicate_type(outcome, wanted));
         }
     }
     Ok(outcomes)
@@ -505,14 +520,11 @@ pub(crate) async fn verify_cosign_tag(
         if let (Wanted::Attestations { predicate_type }, c::LayerContent::Dsse(env)) =
             (wanted, &layer.content)
         {
-            let claimed = serde_json::from_slice::<serde_json::Value>(&env.payload)
-                .ok()
-                .and_then(|v| v.get("predicateType")?.as_str().map(str::to_owned));
-            if claimed.as_deref() != Some(predicate_type) {
+            if payload_predicate_type(&env.payload).as_deref() != Some(predicate_type) {
                 continue;
             }
         }
-        let mut outcome = match signet_verifier::verify_cosign(
+        let outcome = match signet_verifier::verify_cosign(
             &layer,
             &digest_bytes,
             policy,
@@ -537,20 +549,7 @@ pub(crate) async fn verify_cosign_tag(
             },
             Err(e) => fail(check_name(&e), e.to_string()),
         };
-        if let Wanted::Attestations { predicate_type } = wanted {
-            let verified_type = outcome
-                .statement
-                .as_ref()
-                .and_then(|s| s.get("predicateType"))
-                .and_then(serde_json::Value::as_str);
-            if outcome.ok && verified_type != Some(predicate_type) {
-                outcome = fail(
-                    "statement",
-                    format!("the verified statement's predicate type is not {predicate_type}"),
-                );
-            }
-        }
-        outcomes.push(outcome);
+        outcomes.push(require_predicate_type(outcome, wanted));
     }
     Ok(outcomes)
 }
