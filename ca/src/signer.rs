@@ -30,6 +30,7 @@ use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::mechanism::Mechanism;
 use cryptoki::object::{Attribute, AttributeType, KeyType, ObjectClass, ObjectHandle};
 use cryptoki::session::{Session, UserType};
+use cryptoki::slot::Slot;
 use cryptoki::types::AuthPin;
 use signet_proto::keyfile::{self, KeyFileError, ScryptCost};
 
@@ -380,8 +381,35 @@ fn p11<T>(op: &'static str, r: Result<T, cryptoki::error::Error>) -> Result<T, S
     })
 }
 
-fn open_session(key_ref: &Pkcs11KeyRef) -> Result<(Pkcs11, Session), SignerError> {
-    let ctx = p11("load module", Pkcs11::new(&key_ref.module))?;
+/// Which key of which token a user's RFC 7512 URI selects: the token by its label and/or slot
+/// number (when neither is given, the module must have exactly one token), the key pair by its
+/// `CKA_LABEL` and/or `CKA_ID` (at least one). [`Pkcs11KeyRef`] is the label-only form.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pkcs11Selector {
+    /// Token label.
+    pub token_label: Option<String>,
+    /// Slot number (`slot-id`).
+    pub slot_id: Option<u64>,
+    /// `CKA_LABEL` of the key pair.
+    pub key_label: Option<String>,
+    /// `CKA_ID` of the key pair.
+    pub key_id: Option<Vec<u8>>,
+}
+
+impl Pkcs11Selector {
+    /// The key's description for messages: `labelled "x"`, `with id 0102`, or both.
+    fn key_description(&self) -> String {
+        match (&self.key_label, &self.key_id) {
+            (Some(l), Some(id)) => format!("labelled {l:?} with id {}", hex::encode(id)),
+            (Some(l), None) => format!("labelled {l:?}"),
+            (None, Some(id)) => format!("with id {}", hex::encode(id)),
+            (None, None) => "(no label or id given)".to_owned(),
+        }
+    }
+}
+
+fn load_module(module: &Path) -> Result<Pkcs11, SignerError> {
+    let ctx = p11("load module", Pkcs11::new(module))?;
     match ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)) {
         // Another signer in this process already initialised the module: that is fine.
         Ok(())
@@ -391,6 +419,133 @@ fn open_session(key_ref: &Pkcs11KeyRef) -> Result<(Pkcs11, Session), SignerError
         )) => {}
         Err(e) => p11("C_Initialize", Err(e))?,
     }
+    Ok(ctx)
+}
+
+/// The one slot `sel` names among the slots that hold an initialised token.
+fn select_slot(ctx: &Pkcs11, sel: &Pkcs11Selector) -> Result<Slot, SignerError> {
+    let slots = p11("C_GetSlotList", ctx.get_slots_with_token())?;
+    let mut listed = Vec::new();
+    let mut found = Vec::new();
+    for slot in slots {
+        let info = p11("C_GetTokenInfo", ctx.get_token_info(slot))?;
+        // A token not initialised holds no key (SoftHSM2 always offers one such slot).
+        if !info.token_initialized() {
+            continue;
+        }
+        let label = info.label().trim_end().to_owned();
+        let by_slot = sel.slot_id.is_none_or(|id| id == slot.id());
+        let by_label = sel.token_label.as_ref().is_none_or(|l| *l == label);
+        if by_slot && by_label {
+            found.push(slot);
+        }
+        listed.push(format!("slot-id={} token={label:?}", slot.id()));
+    }
+    let wanted = match (&sel.token_label, sel.slot_id) {
+        (Some(l), Some(id)) => format!("token labelled {l:?} in slot {id}"),
+        (Some(l), None) => format!("token labelled {l:?}"),
+        (None, Some(id)) => format!("token in slot {id}"),
+        (None, None) => "token".to_owned(),
+    };
+    let present = if listed.is_empty() {
+        "none".to_owned()
+    } else {
+        listed.join(", ")
+    };
+    match found.as_slice() {
+        [one] => Ok(*one),
+        [] => Err(SignerError::Pkcs11 {
+            op: "find token",
+            reason: format!("no {wanted}; tokens present: {present}"),
+        }),
+        _ => Err(SignerError::Pkcs11 {
+            op: "find token",
+            reason: format!(
+                "{} tokens match; select one with token=LABEL or slot-id=N: {present}",
+                found.len()
+            ),
+        }),
+    }
+}
+
+fn login(session: &Session, pin: &str) -> Result<(), SignerError> {
+    let pin = AuthPin::from(pin.to_owned());
+    match session.login(UserType::User, Some(&pin)) {
+        // Login state is per application: a second session of this process is already in.
+        Ok(())
+        | Err(cryptoki::error::Error::Pkcs11(cryptoki::error::RvError::UserAlreadyLoggedIn, _)) => {
+            Ok(())
+        }
+        Err(e) => p11("C_Login", Err(e)),
+    }
+}
+
+/// The one object of `class` that `sel`'s label and id select.
+fn find_selected(
+    session: &Session,
+    class: ObjectClass,
+    sel: &Pkcs11Selector,
+) -> Result<ObjectHandle, SignerError> {
+    let mut template = vec![Attribute::Class(class)];
+    if let Some(l) = &sel.key_label {
+        template.push(Attribute::Label(l.as_bytes().to_vec()));
+    }
+    if let Some(id) = &sel.key_id {
+        template.push(Attribute::Id(id.clone()));
+    }
+    let objs = p11("C_FindObjects", session.find_objects(&template))?;
+    let what = if class == ObjectClass::PRIVATE_KEY {
+        "private key"
+    } else {
+        "public key"
+    };
+    match objs.as_slice() {
+        [one] => Ok(*one),
+        [] => Err(SignerError::Pkcs11 {
+            op: "find key",
+            reason: format!("no {what} {}", sel.key_description()),
+        }),
+        _ => Err(SignerError::Pkcs11 {
+            op: "find key",
+            reason: format!(
+                "{} {what}s are {}; add object=LABEL or id=… to select one",
+                objs.len(),
+                sel.key_description()
+            ),
+        }),
+    }
+}
+
+impl Pkcs11Signer {
+    /// Opens an existing EC key pair that `sel` selects (private and public objects share its
+    /// label and/or id) in the module at `module`, logging in with `pin`.
+    ///
+    /// # Errors
+    /// [`SignerError::Pkcs11`] naming the token or key not found (or found more than once),
+    /// or [`SignerError::BadKey`] for a non-P-256/P-384 key.
+    pub fn open_selected(
+        module: &Path,
+        pin: &str,
+        sel: &Pkcs11Selector,
+    ) -> Result<Self, SignerError> {
+        if sel.key_label.is_none() && sel.key_id.is_none() {
+            return Err(SignerError::Pkcs11 {
+                op: "find key",
+                reason: "no key label or id given".to_owned(),
+            });
+        }
+        let ctx = load_module(module)?;
+        let slot = select_slot(&ctx, sel)?;
+        let session = p11("C_OpenSession", ctx.open_rw_session(slot))?;
+        login(&session, pin)?;
+        let key = find_selected(&session, ObjectClass::PRIVATE_KEY, sel)?;
+        let public = find_selected(&session, ObjectClass::PUBLIC_KEY, sel)?;
+        Self::from_handles(ctx, session, key, public)
+    }
+}
+
+fn open_session(key_ref: &Pkcs11KeyRef) -> Result<(Pkcs11, Session), SignerError> {
+    let ctx = load_module(&key_ref.module)?;
     let slots = p11("C_GetSlotList", ctx.get_slots_with_token())?;
     let mut found = None;
     for slot in slots {
@@ -405,14 +560,7 @@ fn open_session(key_ref: &Pkcs11KeyRef) -> Result<(Pkcs11, Session), SignerError
         reason: format!("no token labelled {:?}", key_ref.token_label),
     })?;
     let session = p11("C_OpenSession", ctx.open_rw_session(slot))?;
-    let pin = AuthPin::from(key_ref.pin.clone());
-    match session.login(UserType::User, Some(&pin)) {
-        // Login state is per application: a second session of this process is already in.
-        Ok(())
-        | Err(cryptoki::error::Error::Pkcs11(cryptoki::error::RvError::UserAlreadyLoggedIn, _)) => {
-        }
-        Err(e) => p11("C_Login", Err(e))?,
-    }
+    login(&session, &key_ref.pin)?;
     Ok((ctx, session))
 }
 
@@ -458,6 +606,16 @@ impl Pkcs11Signer {
     ) -> Result<Self, SignerError> {
         let key = find_one(&session, ObjectClass::PRIVATE_KEY, &key_ref.key_label)?;
         let public = find_one(&session, ObjectClass::PUBLIC_KEY, &key_ref.key_label)?;
+        Self::from_handles(ctx, session, key, public)
+    }
+
+    /// The signer of the private key `key` whose public key object is `public`.
+    fn from_handles(
+        ctx: Pkcs11,
+        session: Session,
+        key: ObjectHandle,
+        public: ObjectHandle,
+    ) -> Result<Self, SignerError> {
         let attrs = p11(
             "C_GetAttributeValue",
             session.get_attributes(public, &[AttributeType::EcParams, AttributeType::EcPoint]),

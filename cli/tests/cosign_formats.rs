@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
+use support::push::{build_sig_manifest, Pusher};
 use support::{json_out, require_tools, run, signet, text, TestRegistry};
 
 const BUNDLE_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
@@ -42,69 +43,6 @@ fn public_good_root() -> PathBuf {
     dir("../sigstore/public/trusted_root.json")
 }
 
-/// Pushes blobs and manifests over the distribution API.
-struct Pusher {
-    http: reqwest::blocking::Client,
-    base: String,
-}
-
-impl Pusher {
-    fn new(reg: &TestRegistry) -> Self {
-        Self {
-            http: reqwest::blocking::Client::new(),
-            base: format!("http://{}/v2", reg.addr),
-        }
-    }
-
-    fn blob(&self, repo: &str, bytes: &[u8]) -> String {
-        let digest = sha256(bytes);
-        let r = self
-            .http
-            .post(format!("{}/{repo}/blobs/uploads/", self.base))
-            .send()
-            .unwrap();
-        assert!(r.status().is_success(), "upload start: {}", r.status());
-        let loc = r.headers()["location"].to_str().unwrap().to_owned();
-        let sep = if loc.contains('?') { '&' } else { '?' };
-        let url = if loc.starts_with("http") {
-            format!("{loc}{sep}digest={digest}")
-        } else {
-            format!(
-                "{}{loc}{sep}digest={digest}",
-                self.base.trim_end_matches("/v2")
-            )
-        };
-        let r = self
-            .http
-            .put(url)
-            .header("content-type", "application/octet-stream")
-            .body(bytes.to_vec())
-            .send()
-            .unwrap();
-        assert!(r.status().is_success(), "blob put: {}", r.status());
-        digest
-    }
-
-    fn manifest(&self, repo: &str, reference: &str, bytes: &[u8]) -> String {
-        let v: Value = serde_json::from_slice(bytes).unwrap();
-        let media_type = v["mediaType"].as_str().unwrap_or(OCI_MANIFEST).to_owned();
-        let r = self
-            .http
-            .put(format!("{}/{repo}/manifests/{reference}", self.base))
-            .header("content-type", media_type)
-            .body(bytes.to_vec())
-            .send()
-            .unwrap();
-        let status = r.status();
-        assert!(
-            status.is_success(),
-            "manifest put {reference}: {status} {}",
-            r.text().unwrap()
-        );
-        sha256(bytes)
-    }
-}
-
 /// The layers of a `.sig`/`.att` fixture as (media type, payload, annotations).
 fn fixture_layers(name: &str) -> Vec<(String, Vec<u8>, BTreeMap<String, String>)> {
     let f = fixture(name);
@@ -123,31 +61,6 @@ fn fixture_layers(name: &str) -> Vec<(String, Vec<u8>, BTreeMap<String, String>)
             )
         })
         .collect()
-}
-
-/// Builds a cosign signature manifest (as cosign writes it) for `layers`, pushing the config
-/// and layer blobs; returns the manifest bytes.
-fn build_sig_manifest(
-    p: &Pusher,
-    repo: &str,
-    layers: &[(String, Vec<u8>, BTreeMap<String, String>)],
-) -> Vec<u8> {
-    let mut descs = Vec::new();
-    let mut diff_ids = Vec::new();
-    for (mt, payload, annotations) in layers {
-        let d = p.blob(repo, payload);
-        diff_ids.push(d.clone());
-        descs.push(json!({"mediaType": mt, "size": payload.len(), "digest": d, "annotations": annotations}));
-    }
-    let config = serde_json::to_vec(&json!({"architecture":"","created":"0001-01-01T00:00:00Z","history":[{"created":"0001-01-01T00:00:00Z"}],"os":"","rootfs":{"type":"layers","diff_ids":diff_ids},"config":{}})).unwrap();
-    let cd = p.blob(repo, &config);
-    serde_json::to_vec(&json!({
-        "schemaVersion": 2,
-        "mediaType": OCI_MANIFEST,
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "size": config.len(), "digest": cd},
-        "layers": descs,
-    }))
-    .unwrap()
 }
 
 /// Pushes the fixture's subject image when it is complete (config and layers present).

@@ -6,7 +6,8 @@
 //! signatures with the printed public key (and with the URI itself). The PIN comes from
 //! `pin-value`, `pin-source` or `SIGNET_PKCS11_PIN`, the module from `module-path` or
 //! `SIGNET_PKCS11_MODULE`. A wrong PIN, an unknown key and a missing module are errors naming
-//! the fix. Fails if SoftHSM2 is not installed.
+//! the fix. Keys are also selected by `CKA_ID` alone (`id=%01%a2`) and tokens by `slot-id=`.
+//! Fails if SoftHSM2 is not installed.
 #![allow(clippy::unwrap_used)]
 
 mod support;
@@ -240,4 +241,221 @@ fn hsm_key_signs_blob_and_image_and_verifies() {
         .arg(&public)
         .args(["--output", "json", &image]));
     assert!(ok.status.success(), "{}", text(&ok));
+
+    keys_selected_by_id_and_slot(dir.path(), &server);
+}
+
+/// The slot number SoftHSM2 gave the token labelled `label` (`softhsm2-util --show-slots`).
+fn slot_of(conf: &Path, label: &str) -> u64 {
+    let out = Command::new("softhsm2-util")
+        .arg("--show-slots")
+        .env("SOFTHSM2_CONF", conf)
+        .output()
+        .unwrap();
+    let listing = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut slot = None;
+    for line in listing.lines() {
+        if let Some(n) = line.strip_prefix("Slot ") {
+            slot = n.trim().parse::<u64>().ok();
+        }
+        if line.trim().strip_prefix("Label:").map(str::trim) == Some(label) {
+            return slot.unwrap();
+        }
+    }
+    panic!("no token {label:?} in {listing}");
+}
+
+/// Runs softhsm2-util with `args` under `conf`; panics with its output when it fails.
+fn softhsm(conf: &Path, args: &[&str]) {
+    let out = Command::new("softhsm2-util")
+        .args(args)
+        .env("SOFTHSM2_CONF", conf)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "softhsm2-util {args:?}: {}",
+        text(&out)
+    );
+}
+
+/// RFC 7512 URIs that select the key by `CKA_ID` alone (`id=%01%a2`, percent-encoded bytes)
+/// and the token by `slot-id=` or by nothing (when the module has one token): keys imported
+/// with known ids (openssl keys, so the public key printed is checked against openssl's),
+/// signing with the key by id and verifying with its openssl public key; with two tokens an
+/// id alone is ambiguous and the error names token= and slot-id=; a wrong slot, a token not
+/// in the slot and an unknown id are errors naming what was not found.
+fn keys_selected_by_id_and_slot(dir: &Path, server: &support::Server) {
+    require_tools(&["openssl"]);
+    let dir = dir.join("ids");
+    let tokens = dir.join("tokens");
+    std::fs::create_dir_all(&tokens).unwrap();
+    let conf = dir.join("softhsm2.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
+            tokens.display()
+        ),
+    )
+    .unwrap();
+    softhsm(
+        &conf,
+        &[
+            "--init-token",
+            "--free",
+            "--label",
+            "signet-ids",
+            "--pin",
+            "1234",
+            "--so-pin",
+            "5678",
+        ],
+    );
+    let mut public = Vec::new();
+    for (name, id) in [("first", "01a2"), ("second", "03")] {
+        let key = dir.join(format!("{name}.pem"));
+        let out = run(Command::new("openssl")
+            .args([
+                "genpkey",
+                "-algorithm",
+                "EC",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-out",
+            ])
+            .arg(&key));
+        assert!(out.status.success(), "{}", text(&out));
+        let out = run(Command::new("openssl")
+            .args(["pkey", "-pubout", "-in"])
+            .arg(&key));
+        assert!(out.status.success(), "{}", text(&out));
+        let pem = String::from_utf8(out.stdout).unwrap();
+        std::fs::write(dir.join(format!("{name}.pub")), &pem).unwrap();
+        public.push(pem);
+        softhsm(
+            &conf,
+            &[
+                "--import",
+                key.to_str().unwrap(),
+                "--token",
+                "signet-ids",
+                "--label",
+                name,
+                "--id",
+                id,
+                "--pin",
+                "1234",
+            ],
+        );
+    }
+    let q = format!("?module-path={MODULE}&pin-value=1234");
+    let public_key = |uri: &str| run(signet_hsm(&conf).args(["public-key", "--key", uri]));
+    // One token: the id alone selects the key (either hex case of the escapes).
+    for (uri, want) in [
+        (format!("pkcs11:id=%01%a2{q}"), &public[0]),
+        (format!("pkcs11:id=%01%A2{q}"), &public[0]),
+        (format!("pkcs11:id=%03{q}"), &public[1]),
+        (format!("pkcs11:token=signet-ids;id=%03{q}"), &public[1]),
+    ] {
+        let out = public_key(&uri);
+        assert!(out.status.success(), "{uri}: {}", text(&out));
+        assert_eq!(String::from_utf8_lossy(&out.stdout), **want, "{uri}");
+    }
+    // Signing with the key selected by id; openssl's public key verifies the bundle.
+    let file = dir.join("by-id.txt");
+    std::fs::write(&file, b"signed with the key whose CKA_ID is 01a2").unwrap();
+    let bundle = dir.join("by-id.sigstore.json");
+    let out = run(signet_hsm(&conf)
+        .arg("sign-blob")
+        .arg("--signing-config")
+        .arg(server.signing_config())
+        .args(["--key", &format!("pkcs11:id=%01%a2{q}"), "--bundle"])
+        .arg(&bundle)
+        .arg(&file));
+    assert!(out.status.success(), "{}", text(&out));
+    let verify_with = |name: &str| {
+        run(signet_hsm(&conf)
+            .arg("verify-blob")
+            .arg("--trusted-root")
+            .arg(server.trusted_root())
+            .arg("--bundle")
+            .arg(&bundle)
+            .arg("--key")
+            .arg(dir.join(format!("{name}.pub")))
+            .arg(&file))
+    };
+    let ok = verify_with("first");
+    assert!(ok.status.success(), "{}", text(&ok));
+    let bad = verify_with("second");
+    assert_eq!(bad.status.code(), Some(1), "{}", text(&bad));
+
+    // A second token: an id alone no longer names one token; slot-id does.
+    softhsm(
+        &conf,
+        &[
+            "--init-token",
+            "--free",
+            "--label",
+            "other",
+            "--pin",
+            "1234",
+            "--so-pin",
+            "5678",
+        ],
+    );
+    let slot = slot_of(&conf, "signet-ids");
+    let other = slot_of(&conf, "other");
+    let out = run(signet_hsm(&conf).args(["public-key", "--key", &format!("pkcs11:id=%01%a2{q}")]));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    for want in [
+        "2 tokens match",
+        "token=LABEL or slot-id=N",
+        &format!("slot-id={slot} token=\"signet-ids\""),
+    ] {
+        assert!(text(&out).contains(want), "want {want:?}: {}", text(&out));
+    }
+    let out = public_key(&format!("pkcs11:slot-id={slot};id=%01%a2{q}"));
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), public[0]);
+    let out = public_key(&format!(
+        "pkcs11:slot-id={slot};token=signet-ids;object=second{q}"
+    ));
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), public[1]);
+    // Errors naming what is not there.
+    for (uri, want) in [
+        (
+            format!("pkcs11:slot-id={other};id=%01%a2{q}"),
+            "no private key with id 01a2".to_owned(),
+        ),
+        (
+            format!("pkcs11:slot-id={slot};token=other;id=%01%a2{q}"),
+            format!("no token labelled \"other\" in slot {slot}; tokens present:"),
+        ),
+        (
+            format!("pkcs11:slot-id=7;id=%01%a2{q}"),
+            "no token in slot 7".to_owned(),
+        ),
+        (
+            format!("pkcs11:token=signet-ids;id=%09{q}"),
+            "no private key with id 09".to_owned(),
+        ),
+        (
+            format!("pkcs11:token=signet-ids;object=first;id=%03{q}"),
+            "no private key labelled \"first\" with id 03".to_owned(),
+        ),
+    ] {
+        let out = public_key(&uri);
+        assert_eq!(out.status.code(), Some(2), "{uri}: {}", text(&out));
+        assert!(
+            text(&out).contains(&want),
+            "{uri}: want {want:?}: {}",
+            text(&out)
+        );
+        assert!(
+            !text(&out).contains("pin-value=1234"),
+            "the PIN is not echoed"
+        );
+    }
 }

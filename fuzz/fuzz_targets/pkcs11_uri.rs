@@ -1,5 +1,5 @@
-//! Fuzzes the RFC 7512 PKCS#11 URI parser: parsing never panics; a parsed URI names a token
-//! and a key, and its redacted form (no PIN) parses back to the same URI less the PIN.
+//! Fuzzes the RFC 7512 PKCS#11 URI parser: parsing never panics; a parsed URI names a key
+//! (by label or id; the token by label, slot or neither), and its redacted form (no PIN) parses back to the same URI less the PIN.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use signet_proto::pkcs11_uri::Pkcs11Uri;

@@ -33,6 +33,9 @@ pub const ANNOTATION_CHAIN: &str = "dev.sigstore.cosign/chain";
 pub const ANNOTATION_BUNDLE: &str = "dev.sigstore.cosign/bundle";
 /// Annotation: an RFC 3161 timestamp bundle (`{"SignedRFC3161Timestamp": base64}`).
 pub const ANNOTATION_RFC3161: &str = "dev.sigstore.cosign/rfc3161timestamp";
+/// The predicate type annotation cosign's `attest` puts on an `.att` layer (the in-toto
+/// statement's `predicateType`, unsigned: the verifier checks it against the signed statement).
+pub const ANNOTATION_PREDICATE_TYPE: &str = "predicateType";
 /// The `critical.type` of an image signature payload.
 pub const SIMPLE_SIGNING_TYPE: &str = "cosign container image signature";
 
@@ -262,6 +265,8 @@ pub struct CosignLayer {
     pub rekor: Option<RekorBundle>,
     /// The RFC 3161 timestamp annotation's DER `TimeStampResp`.
     pub rfc3161_timestamp: Option<Vec<u8>>,
+    /// The `predicateType` annotation (`.att` layers), as written.
+    pub predicate_type: Option<String>,
 }
 
 fn pem_certificates(name: &'static str, text: &str) -> Result<Vec<Vec<u8>>, CosignError> {
@@ -377,6 +382,7 @@ impl CosignLayer {
             Some(s) if !s.trim().is_empty() => Some(parse_rfc3161_annotation(s)?),
             _ => None,
         };
+        let predicate_type = annotations.get(ANNOTATION_PREDICATE_TYPE).cloned();
         Ok(Self {
             digest: actual,
             payload,
@@ -386,6 +392,7 @@ impl CosignLayer {
             chain,
             rekor,
             rfc3161_timestamp,
+            predicate_type,
         })
     }
 }

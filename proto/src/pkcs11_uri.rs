@@ -10,15 +10,18 @@
 //!
 //! | where | attribute | meaning |
 //! |---|---|---|
-//! | path | `token` | the token label (required) |
-//! | path | `object` | the key's `CKA_LABEL` |
-//! | path | `id` | the key's `CKA_ID` (bytes, usually percent-encoded) |
+//! | path | `token` | the token label |
 //! | path | `slot-id` | the slot number (decimal) |
+//! | path | `object` | the key's `CKA_LABEL` |
+//! | path | `id` | the key's `CKA_ID` (bytes, usually percent-encoded: `id=%01%a2`) |
 //! | path | `type` | must be `private` when present |
 //! | query | `module-path` | the PKCS#11 module (shared library) to load |
 //! | query | `module-name` | a module name (kept for the caller; Signet loads by path) |
 //! | query | `pin-value` | the user PIN |
 //! | query | `pin-source` | where to read the PIN (`file:` URI or path) |
+//!
+//! A URI names a key: `object`, `id` or both (each narrows the choice). `token` and `slot-id`
+//! select the token; with neither, the module must hold exactly one token (the caller checks).
 //!
 //! Vendor attributes (`x-…`) are accepted and ignored, as RFC 7512 §2.3 allows. The other
 //! attributes of RFC 7512 (`manufacturer`, `model`, `serial`, `library-*`, `slot-description`,
@@ -84,9 +87,6 @@ pub enum Pkcs11UriError {
         /// The type found.
         found: String,
     },
-    /// `token` is missing.
-    #[error("PKCS#11 URI names no token: add token=<label> to the path")]
-    NoToken,
     /// Neither `object` nor `id` is given.
     #[error("PKCS#11 URI names no key: add object=<label> (or id=<CKA_ID>) to the path")]
     NoKey,
@@ -96,8 +96,8 @@ pub enum Pkcs11UriError {
 #[derive(Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Pkcs11Uri {
-    /// Token label.
-    pub token: String,
+    /// Token label (`None`: any token, or the one `slot_id` holds).
+    pub token: Option<String>,
     /// Key label (`CKA_LABEL`).
     pub object: Option<String>,
     /// Key identifier (`CKA_ID`).
@@ -269,7 +269,7 @@ impl Pkcs11Uri {
                 return Err(Pkcs11UriError::NotPrivate { found: kind });
             }
         }
-        uri.token = token.ok_or(Pkcs11UriError::NoToken)?;
+        uri.token = token;
         if uri.object.is_none() && uri.id.is_none() {
             return Err(Pkcs11UriError::NoKey);
         }
@@ -290,7 +290,10 @@ impl Pkcs11Uri {
                 })
                 .collect()
         };
-        let mut path = vec![format!("token={}", enc(self.token.as_bytes()))];
+        let mut path = Vec::new();
+        if let Some(t) = &self.token {
+            path.push(format!("token={}", enc(t.as_bytes())));
+        }
         if let Some(o) = &self.object {
             path.push(format!("object={}", enc(o.as_bytes())));
         }
@@ -333,7 +336,7 @@ mod tests {
             "pkcs11:token=signet%20test;object=release-key;id=%01%02?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-value=1234",
         )
         .unwrap();
-        assert_eq!(u.token, "signet test");
+        assert_eq!(u.token.as_deref(), Some("signet test"));
         assert_eq!(u.object.as_deref(), Some("release-key"));
         assert_eq!(u.id.as_deref(), Some(&[1u8, 2][..]));
         assert_eq!(
@@ -362,13 +365,47 @@ mod tests {
         assert_eq!(Pkcs11Uri::parse(&u.redacted()).unwrap(), u);
     }
 
+    /// RFC 7512 URIs that select the key by `CKA_ID` alone (percent-encoded bytes, either hex
+    /// case, or plain characters), and the token by slot number, with no token label.
+    #[test]
+    fn id_only_and_slot_id_uris_parse() {
+        let u = Pkcs11Uri::parse("pkcs11:id=%a1%B2%00z?module-path=/m.so&pin-value=1").unwrap();
+        assert_eq!(u.token, None);
+        assert_eq!(u.object, None);
+        assert_eq!(u.id.as_deref(), Some(&[0xa1, 0xb2, 0x00, b'z'][..]));
+        assert_eq!(
+            u.redacted(),
+            "pkcs11:id=%A1%B2%00z?module-path=/m.so&pin-value=<redacted>"
+        );
+        let u = Pkcs11Uri::parse("pkcs11:slot-id=1234567;id=%01").unwrap();
+        assert_eq!((u.token.as_deref(), u.slot_id), (None, Some(1_234_567)));
+        assert_eq!(Pkcs11Uri::parse(&u.redacted()).unwrap(), u);
+        let u = Pkcs11Uri::parse("pkcs11:slot-id=0;object=k").unwrap();
+        assert_eq!((u.slot_id, u.object.as_deref()), (Some(0), Some("k")));
+        // RFC 7512's examples: a manufacturer filter is refused, an id's bytes parse.
+        let u = Pkcs11Uri::parse("pkcs11:token=Software%20PKCS%2311%20softtoken;manufacturer=Snake%20Oil,%20Inc.?pin-value=the-pin");
+        assert!(matches!(u, Err(Pkcs11UriError::Unsupported { .. })));
+        let u =
+            Pkcs11Uri::parse("pkcs11:object=my-sign-key;type=private;id=%69%95%3e%5c%f4%bd%ec%91")
+                .unwrap();
+        assert_eq!(
+            u.id.as_deref(),
+            Some(&[0x69, 0x95, 0x3e, 0x5c, 0xf4, 0xbd, 0xec, 0x91][..])
+        );
+    }
+
     #[test]
     fn bad_uris_are_refused_with_their_reason() {
         use Pkcs11UriError as E;
         type Check = fn(&E) -> bool;
         let cases: &[(&str, Check)] = &[
             ("awskms:///alias/x", |e| matches!(e, E::Scheme)),
-            ("pkcs11:object=k", |e| matches!(e, E::NoToken)),
+            ("pkcs11:slot-id=1", |e| matches!(e, E::NoKey)),
+            ("pkcs11:id=%01;id=%02", |e| matches!(e, E::Duplicate { .. })),
+            ("pkcs11:slot-id=0x1;id=%01", |e| {
+                matches!(e, E::BadValue { .. })
+            }),
+            ("pkcs11:id=%0;object=k", |e| matches!(e, E::BadValue { .. })),
             ("pkcs11:token=t", |e| matches!(e, E::NoKey)),
             ("pkcs11:token=t;token=u;object=k", |e| {
                 matches!(e, E::Duplicate { .. })

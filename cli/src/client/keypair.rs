@@ -32,7 +32,7 @@ use aws_lc_rs::signature::{
     EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair, ECDSA_P256_SHA256_ASN1_SIGNING,
     ECDSA_P384_SHA384_ASN1_SIGNING, RSA_PKCS1_SHA256,
 };
-use signet_ca::signer::{CaCurve, CaSigner as _, Pkcs11KeyRef, Pkcs11Signer};
+use signet_ca::signer::{CaCurve, CaSigner as _, Pkcs11Selector, Pkcs11Signer};
 use signet_proto::keyfile::{self, KeyFileError, ScryptCost};
 use signet_proto::pkcs11_uri::{self, Pkcs11Uri};
 
@@ -342,14 +342,6 @@ fn pkcs11_pin(uri: &Pkcs11Uri) -> anyhow::Result<String> {
 fn open_pkcs11(spec: &str) -> anyhow::Result<Pkcs11Signer> {
     let uri = Pkcs11Uri::parse(spec).map_err(|e| anyhow::anyhow!("--key: {e}"))?;
     let shown = uri.redacted();
-    let Some(object) = uri.object.clone() else {
-        anyhow::bail!("{shown}: select the key by its label with object=…; Signet does not look keys up by id");
-    };
-    if uri.slot_id.is_some() {
-        anyhow::bail!(
-            "{shown}: slot-id is not supported; select the token by its label with token=…"
-        );
-    }
     let module = match (&uri.module_path, std::env::var("SIGNET_PKCS11_MODULE")) {
         (Some(m), _) => m.clone(),
         (None, Ok(m)) if !m.is_empty() => m,
@@ -358,13 +350,15 @@ fn open_pkcs11(spec: &str) -> anyhow::Result<Pkcs11Signer> {
              or set SIGNET_PKCS11_MODULE"
         ),
     };
-    let key_ref = Pkcs11KeyRef {
-        module: module.into(),
+    let selector = Pkcs11Selector {
         token_label: uri.token.clone(),
-        pin: pkcs11_pin(&uri)?,
-        key_label: object,
+        slot_id: uri.slot_id,
+        key_label: uri.object.clone(),
+        key_id: uri.id.clone(),
     };
-    Pkcs11Signer::open(&key_ref).map_err(|e| anyhow::anyhow!("{shown}: {e}"))
+    let pin = pkcs11_pin(&uri)?;
+    Pkcs11Signer::open_selected(Path::new(&module), &pin, &selector)
+        .map_err(|e| anyhow::anyhow!("{shown}: {e}"))
 }
 
 /// A private key file's plaintext DER: plain PKCS#8 or SEC1 as it is, anything encrypted with

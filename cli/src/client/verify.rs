@@ -517,10 +517,14 @@ pub(crate) async fn verify_cosign_tag(
                 continue;
             }
         };
+        // Only the layers that claim the wanted type, in the statement or in the annotation
+        // (one that disagrees with its statement is verified, and refused for it).
         if let (Wanted::Attestations { predicate_type }, c::LayerContent::Dsse(env)) =
             (wanted, &layer.content)
         {
-            if payload_predicate_type(&env.payload).as_deref() != Some(predicate_type) {
+            let claims = payload_predicate_type(&env.payload).as_deref() == Some(predicate_type)
+                || layer.predicate_type.as_deref() == Some(predicate_type);
+            if !claims {
                 continue;
             }
         }

@@ -6,7 +6,8 @@
 //! and entry bodies. The checks, in order (the first failure is returned):
 //! 1. the payload names the image: a simple-signing payload's `docker-manifest-digest` is the
 //!    image digest ([`CosignError::DigestMismatch`]); for a DSSE layer, the in-toto subject is
-//!    checked with the signature (step 5);
+//!    checked with the signature (step 5), and a `predicateType` annotation must be the
+//!    statement's own ([`CosignError::AnnotationMismatch`]);
 //! 2. the signing time: with a Rekor bundle annotation, the log is trusted, the SET verifies
 //!    over `{body, integratedTime, logID, logIndex}` and `integratedTime` is not in the future
 //!    and inside the log key's `validFor`; an RFC 3161 timestamp annotation that verifies adds
@@ -27,7 +28,9 @@
 //! none: the SET is the log's promise), `rekord` and `intoto` 0.0.1 entry bodies.
 
 use signet_proto::cert::Identity;
-use signet_proto::cosign::{CosignLayer, LayerContent, ANNOTATION_CHAIN, ANNOTATION_SIGNATURE};
+use signet_proto::cosign::{
+    CosignLayer, LayerContent, ANNOTATION_CHAIN, ANNOTATION_PREDICATE_TYPE, ANNOTATION_SIGNATURE,
+};
 use signet_proto::keys::PublicKey;
 
 use super::times::{set_payload, time_window, SigningTime};
@@ -78,6 +81,20 @@ pub fn verify_cosign(
             return Err(CosignError::DigestMismatch {
                 payload: s.docker_manifest_digest.clone(),
                 image: format!("sha256:{}", hex::encode(image_digest)),
+            }
+            .into());
+        }
+    }
+    // An `.att` layer's predicateType annotation names the signed statement's type.
+    if let (Some(annotated), LayerContent::Dsse(env)) = (&layer.predicate_type, &layer.content) {
+        let signed = statement_predicate_type(&env.payload);
+        if signed.as_deref() != Some(annotated.as_str()) {
+            return Err(CosignError::AnnotationMismatch {
+                annotation: ANNOTATION_PREDICATE_TYPE,
+                with: format!(
+                    "the statement's predicateType ({})",
+                    signed.as_deref().unwrap_or("none")
+                ),
             }
             .into());
         }
@@ -228,6 +245,13 @@ pub fn verify_cosign(
         integrated_time: log.map(|(_, r)| UnixTime::from_unix_seconds(r.integrated_time)),
         dsse_payload,
     })
+}
+
+/// The `predicateType` of a DSSE payload read as an in-toto statement (`None` when it is not
+/// one).
+fn statement_predicate_type(payload: &[u8]) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(payload).ok()?;
+    v.get("predicateType")?.as_str().map(str::to_owned)
 }
 
 /// The kind of a Rekor v1 entry body, which must fit the layer content.
