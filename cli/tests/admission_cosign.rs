@@ -8,7 +8,8 @@
 //! 3161 timestamp and `predicateType` annotations and an empty signature annotation) under the
 //! tag `sha256-<hex>.att` of a docker-registry, next to an image signed with `signet sign`.
 //!
-//! `signet verify-attestation` and `signet admission` (a rule with `attestations =
+//! `signet verify-attestation` (JSON, and text naming what was verified on stdout) and
+//! `signet admission` (a rule with `attestations =
 //! ["slsaprovenance1"]`) accept it; tampered copies are refused, each with its own message: the
 //! layer copied to another image (the statement names another digest), a `predicateType`
 //! annotation that disagrees with the signed statement, a signature annotation that is not the
@@ -278,6 +279,35 @@ fn attestation_rule_on_a_cosign_att_tag() {
         res["statement"]["subject"][0]["digest"]["sha256"],
         digest.trim_start_matches("sha256:")
     );
+
+    // Without --output json: what was verified, on stdout.
+    let out = run(signet()
+        .args([
+            "verify-attestation",
+            "--type",
+            "slsaprovenance1",
+            "--trusted-root",
+        ])
+        .arg(server.trusted_root())
+        .args([
+            "--certificate-identity",
+            IDENTITY,
+            "--certificate-oidc-issuer",
+            &oidc.url,
+        ])
+        .arg(format!("{r}/app@{digest}")));
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for want in [
+        format!("Verified {r}/app@{digest}\n"),
+        "  format:     cosign-att\n".to_owned(),
+        format!("  signer:     {IDENTITY}\n"),
+        format!("  issuer:     {}\n", oidc.url),
+        format!("  log index:  {}\n", attested["logIndex"]),
+        "  signed at:  20".to_owned(),
+    ] {
+        assert!(stdout.contains(&want), "want {want:?}: {}", text(&out));
+    }
 
     // verify-attestation refuses each tampered copy with its own check and message.
     let cases: [(&str, &str, &str, &str); 4] = [

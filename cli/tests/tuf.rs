@@ -722,3 +722,189 @@ fn hostile_mirrors_are_refused_by_python_tuf_and_signet() {
     mirror_serves(&mirror_dir, &published);
     both(&md, &home, &mirror.url, &root, Ok(()));
 }
+
+/// Signet's clients take the TUF-verified trust by default once `signet trust init --mirror`
+/// set a mirror up: `sign-blob` and `sign` without `--signing-config`, `verify-blob` and
+/// `verify` without `--trusted-root`, `monitor --once` without it, and `signet admission`
+/// without it from a mirror that is a directory (an exported copy, as a mounted volume, no
+/// network), which admits an image signed that way. When the mirror cannot be reached at
+/// all, the cache stands in (with a warning) while its metadata is unexpired, and is refused
+/// once the timestamp it holds has expired; `signet trust refresh` never falls back.
+#[test]
+fn signet_clients_default_to_the_tuf_trust_and_its_cache_offline() {
+    require_tools(&[
+        "node",
+        "curl",
+        "openssl",
+        "docker-registry",
+        "umoci",
+        "skopeo",
+    ]);
+    let oidc = Oidc::start(&support::oidc_js_dir());
+    let server = TufServer::start(&oidc.url);
+    let work = tempfile::tempdir().unwrap();
+    let home = work.path().join("signet-home");
+    let signet_in = |home: &Path| {
+        let mut c = signet();
+        c.env("SIGNET_HOME", home);
+        for var in [
+            "SIGNET_TRUSTED_ROOT",
+            "SIGNET_SIGNING_CONFIG",
+            "SIGNET_CA_URL",
+            "SIGNET_LOG_URL",
+        ] {
+            c.env_remove(var);
+        }
+        c
+    };
+    let out = run(signet_in(&home)
+        .args(["trust", "init", "--mirror", &server.tuf_url(), "--root"])
+        .arg(server.root1()));
+    assert!(out.status.success(), "trust init: {}", text(&out));
+    let token = oidc.token(EMAIL);
+    let identity = ["--certificate-identity", EMAIL, "--certificate-oidc-issuer"];
+
+    // sign-blob and verify-blob with neither --signing-config nor --trusted-root.
+    let file = work.path().join("notes.txt");
+    std::fs::write(&file, b"signed with the trust TUF gave").unwrap();
+    let bundle = work.path().join("notes.txt.sigstore.json");
+    let out = run(signet_in(&home)
+        .arg("sign-blob")
+        .arg(&file)
+        .args(["--identity-token", &token]));
+    assert!(out.status.success(), "sign-blob: {}", text(&out));
+    let out = signet_verify_default(&home, &oidc, &file, &bundle);
+    assert!(out.status.success(), "verify-blob: {}", text(&out));
+
+    // An image: sign and verify likewise.
+    let reg = support::TestRegistry::start();
+    let digest = reg.push_image("tuf/app", "v1", "an image signed with TUF trust");
+    let image = format!("{}/tuf/app@{digest}", reg.addr);
+    let out = run(signet_in(&home).args(["sign", "--identity-token", &token, &image]));
+    assert!(out.status.success(), "sign: {}", text(&out));
+    let out = run(signet_in(&home)
+        .arg("verify")
+        .args(identity)
+        .args([&oidc.url, image.as_str()]));
+    assert!(out.status.success(), "verify: {}", text(&out));
+
+    // monitor --once: the log's key from the TUF trusted root.
+    let out = run(signet_in(&home)
+        .args(["monitor", "--once", "--log", &server.url, "--state"])
+        .arg(work.path().join("monitor.json")));
+    assert_eq!(out.status.code(), Some(0), "monitor: {}", text(&out));
+
+    // The admission webhook, its mirror a directory (no network to the mirror).
+    let mirror = work.path().join("mirror");
+    let out = run(signet()
+        .args(["trust", "export", "--data-dir"])
+        .arg(server.dir.path().join("data"))
+        .arg("--out")
+        .arg(&mirror));
+    assert!(out.status.success(), "trust export: {}", text(&out));
+    let webhook_home = work.path().join("webhook-home");
+    let out = run(signet_in(&webhook_home)
+        .args(["trust", "init", "--mirror"])
+        .arg(format!("file://{}", mirror.display()))
+        .arg("--root")
+        .arg(server.root1()));
+    assert!(
+        out.status.success(),
+        "trust init (directory): {}",
+        text(&out)
+    );
+    let policy = work.path().join("admission.toml");
+    std::fs::write(
+        &policy,
+        format!(
+            "[[rule]]\nimages = [\"{}/tuf/**\"]\nidentity = \"{EMAIL}\"\nissuer = \"{}\"\n",
+            reg.addr, oidc.url
+        ),
+    )
+    .unwrap();
+    let webhook = support::spawn_until(
+        signet_in(&webhook_home)
+            .args([
+                "admission",
+                "--listen",
+                "127.0.0.1:0",
+                "--insecure-http",
+                "--policy",
+            ])
+            .arg(&policy),
+        "signet admission listening on ",
+    );
+    let review = serde_json::json!({
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "request": {
+            "uid": "tuf",
+            "kind": {"group": "", "version": "v1", "kind": "Pod"},
+            "resource": {"group": "", "version": "v1", "resource": "pods"},
+            "namespace": "prod",
+            "operation": "CREATE",
+            "userInfo": {"username": "deployer"},
+            "object": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"},
+                       "spec": {"containers": [{"name": "c", "image": format!("{}/tuf/app:v1", reg.addr)}]}},
+            "dryRun": false,
+        }
+    });
+    let resp: Value = reqwest::blocking::Client::new()
+        .post(format!("{}/validate", webhook.url))
+        .json(&review)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(resp["response"]["allowed"], true, "{resp}");
+    drop(webhook);
+
+    // Offline: the server is gone. The cache, refreshed just before (the server re-signs the
+    // timestamp at half its 16 s lifetime, so at least 8 s remain), stands in while its
+    // timestamp is unexpired.
+    let out = run(signet_in(&home).args(["trust", "refresh"]));
+    assert!(out.status.success(), "trust refresh: {}", text(&out));
+    let cache = std::fs::read_dir(home.join("tuf"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.is_dir())
+        .unwrap();
+    let cached_ts: Value =
+        serde_json::from_slice(&std::fs::read(cache.join("timestamp.json")).unwrap()).unwrap();
+    let expires = expires_unix(&cached_ts);
+    drop(server);
+    let out = signet_verify_default(&home, &oidc, &file, &bundle);
+    assert!(
+        unix_now() < expires,
+        "the machine is too slow for this test: the cached timestamp expired within a client run"
+    );
+    assert!(out.status.success(), "offline, fresh cache: {}", text(&out));
+    assert!(
+        text(&out).contains("warning: the TUF mirror is unreachable")
+            && text(&out).contains("using the trust metadata verified from it before"),
+        "{}",
+        text(&out)
+    );
+    // `trust refresh` does not fall back.
+    let out = run(signet_in(&home).args(["trust", "refresh"]));
+    assert_eq!(out.status.code(), Some(2), "trust refresh: {}", text(&out));
+    // Once the cached timestamp has expired, the cache is refused too.
+    while unix_now() <= expires {
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    let out = signet_verify_default(&home, &oidc, &file, &bundle);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "offline, expired: {}",
+        text(&out)
+    );
+    for want in [
+        "is unreachable and its cache in",
+        "cannot stand in for it",
+        "expired",
+    ] {
+        assert!(text(&out).contains(want), "want {want:?}: {}", text(&out));
+    }
+}

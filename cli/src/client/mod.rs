@@ -96,6 +96,7 @@ pub(crate) enum OutputFormat {
 #[derive(Args, Clone)]
 pub(crate) struct SigningOptions {
     /// signing_config.json (v0.2) naming the CA and the log (as written by `signet serve`).
+    /// Default: the TUF-verified one of the mirror `signet trust init --mirror` set up.
     #[arg(long, env = "SIGNET_SIGNING_CONFIG", value_name = "FILE")]
     signing_config: Option<PathBuf>,
     /// Base URL of the CA (Fulcio v2 API); overrides the signing config.
@@ -499,8 +500,14 @@ pub(crate) fn digest_bytes(digest: &str) -> anyhow::Result<[u8; 32]> {
 /// The CA and log a signing command uses (signing config, overridden by the URL flags), and
 /// the log's URL.
 fn signing_services(opts: &SigningOptions) -> anyhow::Result<(config::Services, String)> {
+    // Without --signing-config (and unless both URLs are given): the TUF-verified one, when
+    // `signet trust init --mirror` set a mirror up.
+    let tuf_config = match (&opts.signing_config, &opts.ca_url, &opts.log_url) {
+        (None, None, _) | (None, _, None) => crate::trust::client::default_signing_config()?,
+        _ => None,
+    };
     let services = config::resolve_services(
-        opts.signing_config.as_deref(),
+        opts.signing_config.as_deref().or(tuf_config.as_deref()),
         opts.ca_url.as_deref(),
         opts.log_url.as_deref(),
         now(),

@@ -97,13 +97,9 @@ pub(crate) struct AdmissionArgs {
     #[arg(long, value_name = "FILE")]
     policy: PathBuf,
     /// trusted_root.json with the CAs, CT logs and transparency logs to trust (offline).
-    /// Required, except that `--check` without it checks only the policy.
-    #[arg(
-        long,
-        env = "SIGNET_TRUSTED_ROOT",
-        value_name = "FILE",
-        required_unless_present = "check"
-    )]
+    /// Default: the TUF-verified one of the mirror `signet trust init --mirror` set up (a
+    /// mounted directory works with no network). `--check` without it checks only the policy.
+    #[arg(long, env = "SIGNET_TRUSTED_ROOT", value_name = "FILE")]
     trusted_root: Option<PathBuf>,
     /// Also require witness cosignatures on checkpoints (C2SP witness policy file).
     #[arg(long, value_name = "FILE")]
@@ -797,11 +793,13 @@ fn router(state: Arc<AppState>) -> Router {
 /// Bad policy, trusted root or TLS files, and server failures.
 pub(crate) fn run(args: AdmissionArgs) -> anyhow::Result<ExitCode> {
     let policy = AdmissionPolicy::load(&args.policy)?;
-    let trust = args
-        .trusted_root
-        .as_deref()
-        .map(|root| verify::load_trust(root, args.witness_policy.as_deref()))
-        .transpose()?;
+    let trust = match (&args.trusted_root, args.check) {
+        (None, true) => None,
+        (given, _) => {
+            let root = crate::trust::client::trusted_root_or_default(given.as_deref())?;
+            Some(verify::load_trust(&root, args.witness_policy.as_deref())?)
+        }
+    };
     if args.check {
         let verified = policy.rules.iter().filter(|r| r.policy.is_some()).count();
         println!(

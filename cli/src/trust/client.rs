@@ -1,6 +1,7 @@
 //! Signet's TUF client: `signet trust init --mirror URL --root root.json` (as `cosign
-//! initialize`) and the trusted root `verify` and `verify-blob` use when no `--trusted-root`
-//! is given.
+//! initialize`), the trusted root `verify`, `verify-blob`, `verify-attestation`, `monitor` and
+//! `admission` use when no `--trusted-root` is given, and the signing config `sign`,
+//! `sign-blob` and `attest` use when no `--signing-config` is given.
 //!
 //! The workflow is TUF's (§5.3 to §5.7, as python-tuf's ngclient runs it), checked by
 //! `signet_proto::tuf::TrustedSet`: `N+1.root.json` until there is none, `timestamp.json`,
@@ -14,6 +15,12 @@
 //! protection on the next refresh) and the verified targets; `$SIGNET_HOME/tuf/default`
 //! names the mirror `init` set up. A mirror is an `http(s)://` URL or a directory (an
 //! exported repository, for air-gapped sites).
+//!
+//! Offline: when the mirror cannot be reached at all (no connection, a timeout, a directory
+//! that is not there), the defaults fall back to the cache, re-verified from its stored root
+//! at the current time, so only while its timestamp, snapshot and targets are unexpired (the
+//! freeze-attack bound TUF gives). A mirror that answers with anything that does not verify
+//! is an error, never a fallback. `signet trust refresh` itself never falls back.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -46,6 +53,12 @@ pub(crate) fn home() -> anyhow::Result<PathBuf> {
         .map(|h| h.join(".cache").join("signet"))
         .context("no cache directory: set SIGNET_HOME (or XDG_CACHE_HOME or HOME)")
 }
+
+/// The mirror could not be reached (no connection, a timeout, no such directory): the
+/// defaults may then use the verified copy in the cache while it is unexpired.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Unreachable(String);
 
 fn cache_dir(mirror: &str) -> anyhow::Result<PathBuf> {
     let encoded: String = mirror
@@ -84,7 +97,10 @@ impl Mirror {
         } else {
             let dir = PathBuf::from(mirror.strip_prefix("file://").unwrap_or(mirror));
             if !dir.is_dir() {
-                bail!("the mirror {mirror} is neither an http(s) URL nor a directory");
+                return Err(Unreachable(format!(
+                    "the mirror {mirror} is neither an http(s) URL nor a directory"
+                ))
+                .into());
             }
             Ok(Mirror::Dir(dir))
         }
@@ -139,7 +155,10 @@ fn http_get(client: &reqwest::Client, url: &str) -> anyhow::Result<(reqwest::Sta
                 .build()?;
             rt.block_on(async {
                 let mut resp = client.get(url).send().await.map_err(|e| {
-                    anyhow::anyhow!("GET {url}: {}", crate::errors::chain_after(url, &e))
+                    Unreachable(format!(
+                        "GET {url}: {}",
+                        crate::errors::chain_after(url, &e)
+                    ))
                 })?;
                 let status = resp.status();
                 let mut body = Vec::new();
@@ -279,21 +298,92 @@ fn refresh_at(mirror: &str, now: i64) -> anyhow::Result<PathBuf> {
     Ok(dir.join(TRUSTED_ROOT_TARGET))
 }
 
+/// Re-verifies the cache of a mirror at `now`, as a refresh would with the stored files as the
+/// mirror: the stored root, then the stored timestamp, snapshot and targets (each signed,
+/// consistent with the one before and unexpired), then each cached target's length and hashes.
+/// Returns the trusted root's path.
+fn verify_cached(dir: &Path, now: i64) -> anyhow::Result<PathBuf> {
+    let read =
+        |name: &str| std::fs::read(dir.join(name)).with_context(|| format!("no cached {name}"));
+    let mut set = TrustedSet::new(&read("root.json")?).context("the cached root.json")?;
+    set.update_timestamp(&read("timestamp.json")?, now)
+        .context("the cached timestamp.json")?;
+    set.update_snapshot(&read("snapshot.json")?, now, false)
+        .context("the cached snapshot.json")?;
+    set.update_targets(&read("targets.json")?, now)
+        .context("the cached targets.json")?;
+    for target in [TRUSTED_ROOT_TARGET, SIGNING_CONFIG_TARGET] {
+        set.verify_target(target, &read(target)?)
+            .with_context(|| format!("the cached {target}"))?;
+    }
+    Ok(dir.join(TRUSTED_ROOT_TARGET))
+}
+
+/// [`refresh`] for the defaults: when the mirror cannot be reached at all, the cache verified
+/// at the current time (see the module docs), with a warning on stderr; any other failure is
+/// the error.
+fn refresh_or_cached(mirror: &str) -> anyhow::Result<PathBuf> {
+    let now = now_unix();
+    let err = match refresh_at(mirror, now) {
+        Ok(path) => return Ok(path),
+        Err(e) if e.downcast_ref::<Unreachable>().is_some() => e,
+        Err(e) => return Err(e),
+    };
+    let dir = cache_dir(mirror)?;
+    match verify_cached(&dir, now) {
+        Ok(path) => {
+            eprintln!(
+                "signet: warning: the TUF mirror is unreachable ({err:#}); using the trust \
+                 metadata verified from it before (cached in {}, unexpired)",
+                dir.display()
+            );
+            Ok(path)
+        }
+        Err(cached) => Err(err.context(format!(
+            "the TUF mirror {mirror} is unreachable and its cache in {} cannot stand in for it \
+             ({cached:#})",
+            dir.display()
+        ))),
+    }
+}
+
+/// The mirror `signet trust init --mirror` set up, if any.
+pub(crate) fn default_mirror() -> anyhow::Result<Option<String>> {
+    let default = home()?.join("tuf").join("default");
+    match std::fs::read_to_string(&default) {
+        Ok(m) => Ok(Some(m.trim().to_owned())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("reading {}", default.display())),
+    }
+}
+
 /// The trusted root `verify` uses: `given` (`--trusted-root`), else the one from the mirror
-/// `signet trust init --mirror` set up, refreshed now (fail closed: a mirror that cannot be
-/// reached or serves bad metadata is an error, never a silent fallback).
+/// `signet trust init --mirror` set up, refreshed now (fail closed: a mirror that serves bad
+/// metadata is an error; one that cannot be reached at all leaves the cache, re-verified,
+/// while it is unexpired).
 pub(crate) fn trusted_root_or_default(given: Option<&Path>) -> anyhow::Result<PathBuf> {
     if let Some(path) = given {
         return Ok(path.to_owned());
     }
-    let default = home()?.join("tuf").join("default");
-    let mirror = std::fs::read_to_string(&default).map_err(|_| {
-        anyhow::anyhow!(
+    let Some(mirror) = default_mirror()? else {
+        bail!(
             "no trusted root: give --trusted-root FILE, or set up a TUF mirror once with `signet trust init --mirror URL --root root.json`"
-        )
-    })?;
-    let mirror = mirror.trim();
-    refresh(mirror).with_context(|| {
+        );
+    };
+    refresh_or_cached(&mirror).with_context(|| {
         format!("refreshing the trusted root from the TUF mirror {mirror} (give --trusted-root FILE to verify offline)")
     })
+}
+
+/// The signing config `sign`, `sign-blob` and `attest` use without `--signing-config`: the
+/// TUF-verified `signing_config.v0.2.json` of the mirror `signet trust init` set up, refreshed
+/// as [`trusted_root_or_default`] does; `None` when no mirror was set up.
+pub(crate) fn default_signing_config() -> anyhow::Result<Option<PathBuf>> {
+    let Some(mirror) = default_mirror()? else {
+        return Ok(None);
+    };
+    let root = refresh_or_cached(&mirror).with_context(|| {
+        format!("refreshing the signing config from the TUF mirror {mirror} (give --signing-config FILE to sign without it)")
+    })?;
+    Ok(Some(root.with_file_name(SIGNING_CONFIG_TARGET)))
 }

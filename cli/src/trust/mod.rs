@@ -130,7 +130,11 @@ pub(crate) fn run(args: TrustArgs) -> anyhow::Result<ExitCode> {
         TrustCommand::Refresh { mirror } => {
             let path = match mirror {
                 Some(m) => client::refresh(&m)?,
-                None => client::trusted_root_or_default(None)?,
+                // Strict: an unreachable mirror is an error here, not the cache.
+                None => match client::default_mirror()? {
+                    Some(m) => client::refresh(&m)?,
+                    None => client::trusted_root_or_default(None)?,
+                },
             };
             println!("{}", path.display());
             Ok(ExitCode::SUCCESS)

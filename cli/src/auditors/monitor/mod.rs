@@ -112,9 +112,10 @@ pub(crate) struct MonitorArgs {
     /// Base URL of the log (serving /checkpoint, /tile/... and /api/v1/log/proof).
     #[arg(long, value_name = "URL")]
     log: String,
-    /// trusted_root.json holding the log's key (tlogs).
+    /// trusted_root.json holding the log's key (tlogs). Default: the TUF-verified one of the
+    /// mirror `signet trust init --mirror` set up.
     #[arg(long, value_name = "FILE")]
-    trusted_root: PathBuf,
+    trusted_root: Option<PathBuf>,
     /// State file (JSON): last verified checkpoint, right-edge tiles, rules state. Created on
     /// the first run.
     #[arg(long, value_name = "FILE")]
@@ -291,7 +292,8 @@ struct Monitor {
 
 /// Runs `signet monitor`.
 pub(crate) fn run(args: MonitorArgs) -> anyhow::Result<ExitCode> {
-    let trust = LogTrust::from_file(&args.trusted_root)?;
+    let root = crate::trust::client::trusted_root_or_default(args.trusted_root.as_deref())?;
+    let trust = LogTrust::from_file(&root)?;
     let witnesses = match &args.witness_policy {
         Some(p) => {
             let text =
