@@ -6,7 +6,8 @@
 //! Input: either a JSON object `{"annotations": {...}, "payload": "..."}`, or the layer
 //! bytes themselves (parsed with a fixed signature annotation).
 //!
-//! Asserts: a parsed layer's digest is the sha256 of its bytes and equals the declared one;
+//! Asserts: a parsed layer's digest is the sha256 of its bytes and equals the declared one,
+//! its predicate type the `predicateType` annotation;
 //! bytes that are not the declared digest are always refused; a simple-signing layer has a
 //! signature; a DSSE layer has exactly one envelope signature; a payload digest that decodes
 //! is the one written.
@@ -15,7 +16,8 @@ use std::collections::BTreeMap;
 
 use libfuzzer_sys::fuzz_target;
 use signet_proto::cosign::{
-    CosignError, CosignLayer, LayerContent, RekorBundle, SimpleSigning, ANNOTATION_SIGNATURE,
+    CosignError, CosignLayer, LayerContent, RekorBundle, SimpleSigning, ANNOTATION_PREDICATE_TYPE,
+    ANNOTATION_SIGNATURE,
     DSSE_MEDIA_TYPE, SIMPLE_SIGNING_MEDIA_TYPE,
 };
 use signet_proto::oci::sha256_digest;
@@ -27,6 +29,10 @@ fn check(annotations: &BTreeMap<String, String>, payload: &[u8]) {
             Ok(l) => {
                 assert_eq!(l.digest, digest);
                 assert_eq!(l.payload, payload);
+                assert_eq!(
+                    l.predicate_type.as_ref(),
+                    annotations.get(ANNOTATION_PREDICATE_TYPE)
+                );
                 match &l.content {
                     LayerContent::SimpleSigning(s) => {
                         assert_eq!(media_type, SIMPLE_SIGNING_MEDIA_TYPE);

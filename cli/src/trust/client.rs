@@ -349,7 +349,11 @@ fn refresh_or_cached(mirror: &str) -> anyhow::Result<PathBuf> {
 
 /// The mirror `signet trust init --mirror` set up, if any.
 pub(crate) fn default_mirror() -> anyhow::Result<Option<String>> {
-    let default = home()?.join("tuf").join("default");
+    // No cache directory at all: no mirror was set up.
+    let Ok(home) = home() else {
+        return Ok(None);
+    };
+    let default = home.join("tuf").join("default");
     match std::fs::read_to_string(&default) {
         Ok(m) => Ok(Some(m.trim().to_owned())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
