@@ -498,14 +498,16 @@ pub(crate) fn digest_bytes(digest: &str) -> anyhow::Result<[u8; 32]> {
 
 /// The CA and log a signing command uses (signing config, overridden by the URL flags), and
 /// the log's URL.
-fn signing_services(opts: &SigningOptions) -> anyhow::Result<(config::Services, String)> {
+fn signing_services(
+    opts: &SigningOptions,
+) -> anyhow::Result<(config::Services, config::LogTarget)> {
     let services = config::resolve_services(
         opts.signing_config.as_deref(),
         opts.ca_url.as_deref(),
         opts.log_url.as_deref(),
         now(),
     )?;
-    let log = services.log()?.to_owned();
+    let log = services.log()?;
     Ok((services, log))
 }
 
@@ -637,7 +639,7 @@ struct Attached {
 async fn sign_and_attach(
     registry: &oci::RegistryClient,
     http: &reqwest::Client,
-    (log, tsa): (&str, Option<&str>),
+    (log, tsa): (&config::LogTarget, Option<&str>),
     identity: &sign::SigningIdentity,
     subject: &oci::Descriptor,
 ) -> anyhow::Result<Attached> {

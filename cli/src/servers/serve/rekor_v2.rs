@@ -1,9 +1,11 @@
 //! The Rekor v2 log `signet serve` runs beside the v1 log (`[log] rekor_v2`, on by default):
 //! a second `signet_log::Log` on `<data dir>/log-v2` (its own RocksDB store, tree and keys;
 //! only its Ed25519 key signs), served by `signet_log::v2::router` under
-//! `<public_url>/rekor-v2`. Its name, the checkpoint origin and signer name, is that base URL
-//! without the scheme (`signet.example.com/rekor-v2`), as rekor-tiles names a shard by its
-//! URL; its `tlogs[]` item in the trusted root carries the Ed25519 key and, as log ID, the
+//! `<public_url>/rekor-v2`. Its name, the checkpoint origin and signer name, is the host (and
+//! port) of that base URL, as rekor-tiles names a shard by its host and as verifiers name a
+//! log's checkpoint signer (signet-verifier and the monitor: the `baseUrl` host; sigstore-js:
+//! a name found in the `baseUrl`). It differs from the v1 log's origin (`<host> - <tree id>`)
+//! and key; its `tlogs[]` item in the trusted root carries the Ed25519 key and, as log ID, the
 //! C2SP key ID of the checkpoint key (as Sigstore's trust roots list rekor-tiles shards).
 
 use std::sync::Arc;
@@ -27,10 +29,7 @@ pub(super) struct RekorV2 {
 /// Opens (or creates) the v2 log of `config` for clients reaching this server at `public_url`.
 pub(super) fn open(config: &Config, public_url: &str, start: &str) -> anyhow::Result<RekorV2> {
     let base_url = format!("{public_url}{PATH}");
-    let name = base_url
-        .split_once("://")
-        .map_or(base_url.as_str(), |(_, rest)| rest)
-        .to_owned();
+    let name = super::url_host(public_url)?;
     let data_dir = config.data_dir.join("log-v2");
     let log_config = signet_log::LogConfig {
         data_dir: data_dir.clone(),
