@@ -33,6 +33,9 @@ use serde::{Deserialize, Serialize};
 ///   `signet_proto::witness`). With it, every checkpoint is published only once K witnesses
 ///   cosigned it ([`crate::witness`]).
 /// * `witness_timeout_ms` (5000): how long one round of cosignature requests may take.
+/// * `rekor_v2` (false): a Rekor v2 (rekor-tiles) log ([`crate::v2`]): the checkpoint origin
+///   is `public_host` itself (no tree id) and checkpoints carry only the C2SP Ed25519 line
+///   (the witness key), whose C2SP key ID is the log ID; no SETs, no witness policy yet.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LogConfig {
@@ -66,6 +69,8 @@ pub struct LogConfig {
     pub witness_policy: Option<PathBuf>,
     /// Time allowed for one round of witness requests, in milliseconds.
     pub witness_timeout_ms: u64,
+    /// A Rekor v2 log: origin `public_host`, checkpoints signed by the Ed25519 key only.
+    pub rekor_v2: bool,
 }
 
 impl Default for LogConfig {
@@ -86,6 +91,7 @@ impl Default for LogConfig {
             max_body_bytes: 256 * 1024,
             witness_policy: None,
             witness_timeout_ms: 5000,
+            rekor_v2: false,
         }
     }
 }
@@ -127,6 +133,12 @@ impl LogConfig {
         }
         if self.witness_timeout_ms == 0 || self.witness_timeout_ms > 600_000 {
             return bad("witness_timeout_ms", "must be 1..=600000");
+        }
+        if self.rekor_v2 && self.witness_policy.is_some() {
+            return bad(
+                "witness_policy",
+                "a Rekor v2 log (rekor_v2) does not gather cosignatures yet",
+            );
         }
         if let Some(h) = &self.public_host {
             if h.is_empty() || h.contains(char::is_whitespace) || h.contains('+') {

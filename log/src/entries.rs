@@ -157,7 +157,7 @@ pub struct Signer {
 }
 
 impl Signer {
-    fn postings(&self, out: &mut Vec<(IndexKind, Vec<u8>)>) {
+    pub(crate) fn postings(&self, out: &mut Vec<(IndexKind, Vec<u8>)>) {
         out.push((IndexKind::PublicKey, self.key.key_id().to_vec()));
         for e in &self.emails {
             out.push((IndexKind::Identity, e.as_bytes().to_vec()));

@@ -30,6 +30,9 @@ pub struct Identity {
     pub rekor_note: RekorNoteSigner,
     /// C2SP Ed25519 note signer.
     pub ed_note: Ed25519NoteSigner,
+    /// Whether checkpoints carry the Rekor-style ECDSA line (`rekor_note`) before the C2SP
+    /// one: true for a Rekor v1 log, false for a Rekor v2 log (C2SP line only).
+    pub rekor_line: bool,
     /// CT key.
     pub ct_key: EcdsaSigner,
     /// CT roots: DER certificates accepted as chain anchors.
@@ -46,7 +49,8 @@ impl std::fmt::Debug for Identity {
 }
 
 impl Identity {
-    /// Signs a checkpoint for `(size, root)` with both note signers.
+    /// Signs a checkpoint for `(size, root)` with both note signers (the C2SP one only
+    /// without [`Identity::rekor_line`]).
     ///
     /// # Errors
     /// [`LogError::Signing`] if signing fails.
@@ -55,8 +59,13 @@ impl Identity {
             what: "checkpoint",
             reason,
         };
-        let signers: [&dyn NoteSigner; 2] = [&self.rekor_note, &self.ed_note];
-        let cp = SignedCheckpoint::sign(Checkpoint::new(self.origin.clone(), size, root), &signers)
+        let both: [&dyn NoteSigner; 2] = [&self.rekor_note, &self.ed_note];
+        let signers = if self.rekor_line {
+            &both[..]
+        } else {
+            &both[1..]
+        };
+        let cp = SignedCheckpoint::sign(Checkpoint::new(self.origin.clone(), size, root), signers)
             .map_err(|e| signing(e.to_string()))?;
         String::from_utf8(cp.to_bytes()).map_err(|e| signing(e.to_string()))
     }

@@ -11,7 +11,8 @@
 //! signed-note, Rekor v1 `openapi.yaml`. Tree math, formats and signatures live in
 //! `signet-proto`; this crate does I/O, concurrency and HTTP. With a witness policy it
 //! gathers C2SP cosignatures before publishing a checkpoint ([`witness`]). What it does not
-//! do: TLS, witnessing other logs, Rekor v2 (`hashedrekord` 0.0.2), sharding.
+//! do: TLS, witnessing other logs, sharding. A Rekor v2 log (`hashedrekord` 0.0.2 through
+//! `POST /api/v2/log/entries`) is a second [`Log`] with its own store and keys ([`v2`]).
 
 pub mod config; // LogConfig: the serde config and its validation
 pub mod ct; // RFC 6962 add-pre-chain: precertificate chain checks and SCTs
@@ -29,6 +30,7 @@ pub mod service; // Log: the domain operations the HTTP layer calls
 pub mod signing; // LogKeys: loading and generating key files
 pub mod storage; // LogStore (MemStore, RocksStore) and the typed LogDb layout
 pub mod util; // sha256, path helpers
+pub mod v2; // Rekor v2 (rekor-tiles) write API and tile reads over a second Log
 pub mod witness; // Witnesses: gathering C2SP cosignatures (client side)
 
 #[cfg(feature = "rocksdb")]

@@ -348,7 +348,11 @@ impl Log {
             db.write(&batch, true)?;
             to_i64("tree id", t)?
         };
-        let origin = format!("{public_host} - {tree_id}");
+        let origin = if cfg.rekor_v2 {
+            public_host.to_owned()
+        } else {
+            format!("{public_host} - {tree_id}")
+        };
         let note_err = |e: signet_proto::note::VKeyError| LogError::Internal {
             what: "note signer",
             reason: e.to_string(),
@@ -360,6 +364,7 @@ impl Log {
             log_id: keys.log.public_key().key_id(),
             rekor_note: RekorNoteSigner::ecdsa(public_host, keys.log.clone()).map_err(note_err)?,
             ed_note: Ed25519NoteSigner::new(public_host, keys.witness.clone()).map_err(note_err)?,
+            rekor_line: !cfg.rekor_v2,
             log_key: keys.log,
             ct_key: keys.ct,
             ct_roots,

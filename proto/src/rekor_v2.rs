@@ -13,12 +13,23 @@
 //! what protobuf JSON parsers accept: standard or URL-safe base64, padded or not), so that a
 //! verifier can compare the fields in the order it chooses.
 //!
+//! The write side: [`parse_create_entry_request`] reads the body of rekor-tiles'
+//! `POST /api/v2/log/entries` (`CreateEntryRequest` with `hashedRekordRequestV002`, in
+//! protobuf JSON: lowerCamelCase or the proto field names, `bytes` in either base64
+//! alphabet), and [`HashedRekordRequest::canonical_body`] writes the entry body rekor-tiles
+//! stores for it (RFC 8785 JSON of the `Entry`, `bytes` re-encoded as padded standard base64,
+//! `data.algorithm` from the key details). `dsseRequestV002` is refused with
+//! [`RekorV2Error::DsseRequest`]: Rekor v2 records a DSSE envelope as a hashedrekord over its
+//! pre-authentication encoding (rekor-tiles `CLIENTS.md`, what sigstore-python 4 and
+//! sigstore-go send), and rekor-tiles refuses the dsse request too.
+//!
 //! Not here: what the fields must equal (the bundle's signature, digest and certificate: that
-//! is `signet-verifier`), Rekor v2 `dsse` 0.0.2 bodies, and writing bodies.
+//! is `signet-verifier`), the signature check of a request (the log does it, with
+//! [`crate::keys::PublicKey`]), Rekor v2 `dsse` 0.0.2 bodies.
 
 use serde::{Deserialize, Serialize};
 
-use crate::keys::KeyAlgorithm;
+use crate::keys::{HashAlgorithm, KeyAlgorithm};
 
 /// `kind` of a hashedrekord entry.
 pub const KIND_HASHEDREKORD: &str = "hashedrekord";
@@ -51,6 +62,304 @@ pub enum RekorV2Error {
         /// The field, as a JSON path.
         field: &'static str,
     },
+    /// A create-entry request is not JSON of the `CreateEntryRequest` schema.
+    #[error("not a Rekor v2 CreateEntryRequest: {source}")]
+    RequestJson {
+        /// The serde error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A create-entry request names two specs.
+    #[error("the request has both hashedRekordRequestV002 and dsseRequestV002; give one")]
+    TwoSpecs,
+    /// A create-entry request names no spec.
+    #[error("the request has no hashedRekordRequestV002")]
+    NoSpec,
+    /// A `dsseRequestV002`: not accepted (see the module documentation).
+    #[error(
+        "dsseRequestV002 is not accepted: this Rekor v2 log records a DSSE envelope as a \
+         hashedRekordRequestV002 whose digest is the hash of the envelope's pre-authentication \
+         encoding and whose signature is the envelope's signature (as sigstore-python 4 and \
+         sigstore-go send it); or use the Rekor v1 log of the signing config"
+    )]
+    DsseRequest,
+    /// A required field is missing or empty.
+    #[error("{field} is missing or empty")]
+    Missing {
+        /// The field, as a JSON path.
+        field: &'static str,
+    },
+    /// The verifier has both a public key and a certificate.
+    #[error("verifier has both publicKey and x509Certificate; give one")]
+    TwoVerifiers,
+    /// `keyDetails` names no algorithm this log accepts.
+    #[error(
+        "keyDetails {name:?} is not accepted; accepted: PKIX_ECDSA_P256_SHA_256, \
+         PKIX_ECDSA_P384_SHA_384, PKIX_RSA_PKCS1V15_{{2048,3072,4096}}_SHA256"
+    )]
+    KeyDetails {
+        /// The value given.
+        name: String,
+    },
+    /// The digest length does not fit the hash of `keyDetails`.
+    #[error("digest is {actual} bytes; {key_details} signs a {expected}-byte digest")]
+    DigestLength {
+        /// The key details.
+        key_details: &'static str,
+        /// Expected length.
+        expected: usize,
+        /// Length given.
+        actual: usize,
+    },
+}
+
+/// The signing algorithms a Rekor v2 hashedrekord may state (`keyDetails`), each with the key
+/// type it needs and the hash its signature is over: rekor-tiles' default allowlist
+/// (`AllowedClientSigningAlgorithms`) less P-521 and Ed25519ph, which this crate's keys do
+/// not verify.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyDetails {
+    /// The protobuf `PublicKeyDetails` name.
+    pub name: &'static str,
+    /// The key type it needs.
+    pub algorithm: KeyAlgorithm,
+    /// The hash the signature is over (the `data.algorithm` recorded).
+    pub hash: HashAlgorithm,
+}
+
+/// See [`KeyDetails`].
+const ACCEPTED_KEY_DETAILS: [KeyDetails; 5] = [
+    KeyDetails {
+        name: "PKIX_ECDSA_P256_SHA_256",
+        algorithm: KeyAlgorithm::EcdsaP256,
+        hash: HashAlgorithm::Sha256,
+    },
+    KeyDetails {
+        name: "PKIX_ECDSA_P384_SHA_384",
+        algorithm: KeyAlgorithm::EcdsaP384,
+        hash: HashAlgorithm::Sha384,
+    },
+    KeyDetails {
+        name: "PKIX_RSA_PKCS1V15_2048_SHA256",
+        algorithm: KeyAlgorithm::Rsa { bits: 2048 },
+        hash: HashAlgorithm::Sha256,
+    },
+    KeyDetails {
+        name: "PKIX_RSA_PKCS1V15_3072_SHA256",
+        algorithm: KeyAlgorithm::Rsa { bits: 3072 },
+        hash: HashAlgorithm::Sha256,
+    },
+    KeyDetails {
+        name: "PKIX_RSA_PKCS1V15_4096_SHA256",
+        algorithm: KeyAlgorithm::Rsa { bits: 4096 },
+        hash: HashAlgorithm::Sha256,
+    },
+];
+
+impl KeyDetails {
+    /// The accepted algorithm named `name`.
+    ///
+    /// # Errors
+    /// [`RekorV2Error::KeyDetails`] for any other name.
+    pub fn from_name(name: &str) -> Result<Self, RekorV2Error> {
+        ACCEPTED_KEY_DETAILS
+            .iter()
+            .find(|k| k.name == name)
+            .copied()
+            .ok_or_else(|| RekorV2Error::KeyDetails {
+                name: name.to_owned(),
+            })
+    }
+
+    /// The protobuf `HashAlgorithm` name of [`Self::hash`] (`SHA2_256`, ...).
+    #[must_use]
+    pub fn hash_name(&self) -> &'static str {
+        match self.hash {
+            HashAlgorithm::Sha384 => "SHA2_384",
+            HashAlgorithm::Sha512 => "SHA2_512",
+            _ => "SHA2_256",
+        }
+    }
+}
+
+/// What verifies a request's signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VerifierKey {
+    /// A PKIX public key (SPKI DER).
+    PublicKey(Vec<u8>),
+    /// An X.509 certificate (DER).
+    Certificate(Vec<u8>),
+}
+
+/// A decoded `hashedRekordRequestV002` (see [`parse_create_entry_request`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HashedRekordRequest {
+    /// The signed digest.
+    pub digest: Vec<u8>,
+    /// The signature over it.
+    pub signature: Vec<u8>,
+    /// The key or certificate.
+    pub verifier: VerifierKey,
+    /// The signing algorithm stated.
+    pub key_details: KeyDetails,
+}
+
+impl HashedRekordRequest {
+    /// The entry body rekor-tiles records for this request: the RFC 8785 JSON of `{"apiVersion":
+    /// "0.0.2", "kind": "hashedrekord", "spec": {"hashedRekordV002": {"data": {"algorithm",
+    /// "digest"}, "signature": {"content", "verifier": {"keyDetails", "publicKey" |
+    /// "x509Certificate": {"rawBytes"}}}}}}`, every `bytes` field padded standard base64.
+    #[must_use]
+    pub fn canonical_body(&self) -> Vec<u8> {
+        use base64::engine::general_purpose::STANDARD;
+        use base64::Engine as _;
+        let raw = |der: &[u8]| RawBytes {
+            raw_bytes: STANDARD.encode(der),
+        };
+        let (public_key, x509_certificate) = match &self.verifier {
+            VerifierKey::PublicKey(der) => (Some(raw(der)), None),
+            VerifierKey::Certificate(der) => (None, Some(raw(der))),
+        };
+        let entry = Entry {
+            api_version: API_VERSION_0_0_2.to_owned(),
+            kind: KIND_HASHEDREKORD.to_owned(),
+            spec: Spec {
+                hashed_rekord_v002: HashedRekordV002 {
+                    data: HashOutput {
+                        algorithm: self.key_details.hash_name().to_owned(),
+                        digest: STANDARD.encode(&self.digest),
+                    },
+                    signature: Signature {
+                        content: STANDARD.encode(&self.signature),
+                        verifier: Verifier {
+                            public_key,
+                            x509_certificate,
+                            key_details: self.key_details.name.to_owned(),
+                        },
+                    },
+                },
+            },
+        };
+        // Strings and objects only: canonicalization cannot fail.
+        crate::jcs::canonicalize(&entry).unwrap_or_default()
+    }
+}
+
+/// `CreateEntryRequest` as protobuf JSON: either field spelling.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateEntryRequestJson {
+    #[serde(
+        rename = "hashedRekordRequestV002",
+        alias = "hashed_rekord_request_v002"
+    )]
+    hashed: Option<HashedRekordRequestJson>,
+    #[serde(rename = "dsseRequestV002", alias = "dsse_request_v002")]
+    dsse: Option<serde::de::IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HashedRekordRequestJson {
+    #[serde(default)]
+    digest: Option<String>,
+    #[serde(default)]
+    signature: Option<SignatureJson>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignatureJson {
+    #[serde(default)]
+    content: Option<String>,
+    #[serde(default)]
+    verifier: Option<VerifierJson>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VerifierJson {
+    #[serde(default, rename = "publicKey", alias = "public_key")]
+    public_key: Option<RawBytesJson>,
+    #[serde(default, rename = "x509Certificate", alias = "x509_certificate")]
+    x509_certificate: Option<RawBytesJson>,
+    #[serde(default, rename = "keyDetails", alias = "key_details")]
+    key_details: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBytesJson {
+    #[serde(default, rename = "rawBytes", alias = "raw_bytes")]
+    raw_bytes: Option<String>,
+}
+
+/// Decodes a non-empty `bytes` field.
+fn required(v: Option<&str>, field: &'static str) -> Result<Vec<u8>, RekorV2Error> {
+    let bytes = decode_bytes(v.unwrap_or_default(), field)?;
+    if bytes.is_empty() {
+        return Err(RekorV2Error::Missing { field });
+    }
+    Ok(bytes)
+}
+
+/// Parses the body of `POST /api/v2/log/entries`: a `CreateEntryRequest` holding a
+/// `hashedRekordRequestV002`, with every field present and decoded, and `keyDetails` one of
+/// the accepted algorithms whose hash has the digest's length. The signature is not checked
+/// here.
+///
+/// # Errors
+/// [`RekorV2Error::RequestJson`] (not the schema), [`RekorV2Error::DsseRequest`],
+/// [`RekorV2Error::NoSpec`], [`RekorV2Error::Missing`], [`RekorV2Error::Base64`],
+/// [`RekorV2Error::TwoVerifiers`], [`RekorV2Error::KeyDetails`],
+/// [`RekorV2Error::DigestLength`].
+pub fn parse_create_entry_request(body: &[u8]) -> Result<HashedRekordRequest, RekorV2Error> {
+    let req: CreateEntryRequestJson =
+        serde_json::from_slice(body).map_err(|source| RekorV2Error::RequestJson { source })?;
+    let hr = match (req.hashed, req.dsse) {
+        (Some(_), Some(_)) => return Err(RekorV2Error::TwoSpecs),
+        (None, Some(_)) => return Err(RekorV2Error::DsseRequest),
+        (None, None) => return Err(RekorV2Error::NoSpec),
+        (Some(hr), None) => hr,
+    };
+    let sig = hr
+        .signature
+        .ok_or(RekorV2Error::Missing { field: "signature" })?;
+    let signature = required(sig.content.as_deref(), "signature.content")?;
+    let v = sig.verifier.ok_or(RekorV2Error::Missing {
+        field: "signature.verifier",
+    })?;
+    let digest = required(hr.digest.as_deref(), "digest")?;
+    let verifier = match (v.public_key, v.x509_certificate) {
+        (Some(_), Some(_)) => return Err(RekorV2Error::TwoVerifiers),
+        (Some(k), None) => VerifierKey::PublicKey(required(
+            k.raw_bytes.as_deref(),
+            "signature.verifier.publicKey.rawBytes",
+        )?),
+        (None, Some(c)) => VerifierKey::Certificate(required(
+            c.raw_bytes.as_deref(),
+            "signature.verifier.x509Certificate.rawBytes",
+        )?),
+        (None, None) => {
+            return Err(RekorV2Error::Missing {
+                field: "signature.verifier.publicKey or x509Certificate",
+            })
+        }
+    };
+    let key_details = KeyDetails::from_name(v.key_details.as_deref().unwrap_or_default())?;
+    if digest.len() != key_details.hash.output_len() {
+        return Err(RekorV2Error::DigestLength {
+            key_details: key_details.name,
+            expected: key_details.hash.output_len(),
+            actual: digest.len(),
+        });
+    }
+    Ok(HashedRekordRequest {
+        digest,
+        signature,
+        verifier,
+        key_details,
+    })
 }
 
 /// A Rekor v2 entry body (`rekor.v2.Entry`) with the `hashedRekordV002` spec.

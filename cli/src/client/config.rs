@@ -2,10 +2,12 @@
 //!
 //! Spec: sigstore protobuf-specs `SigningConfig` v0.2
 //! (`application/vnd.dev.sigstore.signingconfig.v0.2+json`), as written by `signet serve`. The
-//! CA is taken from `caUrls`, the log from `rekorTlogUrls` (only Rekor v1, `majorApiVersion`
-//! 1, is spoken by this client). A service is eligible when the signing time falls inside its
-//! `validFor` window; among eligible ones the newest `validFor.start` wins. `--ca-url` and
-//! `--log-url` override the file. A timestamp authority in `tsaUrls` (v1, valid now) is
+//! CA is taken from `caUrls`, the log from `rekorTlogUrls` (Rekor v1, `majorApiVersion` 1, or
+//! Rekor v2, `majorApiVersion` 2). A service is eligible when the signing time falls inside its
+//! `validFor` window; among eligible ones the newest `validFor.start` wins, and on a tie the
+//! one listed first (as sigstore-js chooses). A Rekor v2 log gives no signing time, so it is
+//! used only with a timestamp authority. `--ca-url` and `--log-url` (a Rekor v1 log) override
+//! the file. A timestamp authority in `tsaUrls` (v1, valid now) is
 //! used by every signing command (`super::timestamp`). OIDC URLs are read but unused: this
 //! client takes the token from the command line, the environment or the CI.
 
@@ -35,6 +37,16 @@ pub(crate) enum ConfigError {
         /// Why.
         reason: String,
     },
+    /// The chosen log is a Rekor v2 log but no timestamp authority is listed.
+    #[error(
+        "the signing config chooses the Rekor v2 log {url}, which records no signing time, but \
+         lists no usable timestamp authority (tsaUrls): add one, or give --log-url with a \
+         Rekor v1 log"
+    )]
+    V2WithoutTsa {
+        /// The v2 log.
+        url: String,
+    },
     /// No service of a kind is usable.
     #[error("no usable {what} URL: give --{flag} or a --signing-config listing one valid now")]
     NoService {
@@ -50,8 +62,10 @@ pub(crate) enum ConfigError {
 pub(crate) struct Services {
     /// Base URL of the Fulcio v2-compatible CA (no trailing slash).
     pub(crate) ca_url: Option<String>,
-    /// Base URL of the Rekor v1-compatible log (no trailing slash).
+    /// Base URL of the log (no trailing slash).
     pub(crate) log_url: Option<String>,
+    /// Whether `log_url` is a Rekor v2 log (`majorApiVersion` 2).
+    pub(crate) log_v2: bool,
     /// Full URL of an RFC 3161 timestamp authority (`tsaUrls`, `majorApiVersion` 1), when
     /// the signing config lists one valid now: bundles then carry its timestamp.
     pub(crate) tsa_url: Option<String>,
@@ -66,30 +80,59 @@ impl Services {
         })
     }
 
-    /// The log URL, or an error naming the flag to pass.
-    pub(crate) fn log(&self) -> Result<&str, ConfigError> {
-        self.log_url.as_deref().ok_or(ConfigError::NoService {
+    /// The log, or an error naming the flag to pass (or, for a Rekor v2 log, the missing
+    /// timestamp authority).
+    pub(crate) fn log(&self) -> Result<LogTarget, ConfigError> {
+        let url = self.log_url.clone().ok_or(ConfigError::NoService {
             what: "transparency log",
             flag: "log-url",
+        })?;
+        if self.log_v2 && self.tsa_url.is_none() {
+            return Err(ConfigError::V2WithoutTsa { url });
+        }
+        Ok(LogTarget {
+            url,
+            v2: self.log_v2,
         })
     }
+}
+
+/// The transparency log a signing run records its entry in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LogTarget {
+    /// Base URL (no trailing slash).
+    pub(crate) url: String,
+    /// Rekor v2 (`POST /api/v2/log/entries`), else Rekor v1.
+    pub(crate) v2: bool,
 }
 
 fn valid_at(s: &Service, now: i64) -> bool {
     s.valid_for.contains(now)
 }
 
-fn pick(services: &[Service], versions: &[u32], now: i64) -> Option<String> {
-    services
+/// The eligible service with the newest `validFor.start`, the first listed on a tie, with its
+/// major API version.
+fn pick_versioned(services: &[Service], versions: &[u32], now: i64) -> Option<(String, u32)> {
+    let start = |s: &Service| {
+        s.valid_for
+            .start
+            .as_ref()
+            .map_or(i64::MIN, Timestamp::unix_seconds)
+    };
+    let mut best: Option<&Service> = None;
+    for s in services
         .iter()
         .filter(|s| versions.contains(&s.major_api_version) && valid_at(s, now))
-        .max_by_key(|s| {
-            s.valid_for
-                .start
-                .as_ref()
-                .map_or(i64::MIN, Timestamp::unix_seconds)
-        })
-        .map(|s| s.url.trim_end_matches('/').to_owned())
+    {
+        if best.is_none_or(|b| start(s) > start(b)) {
+            best = Some(s);
+        }
+    }
+    best.map(|s| (s.url.trim_end_matches('/').to_owned(), s.major_api_version))
+}
+
+fn pick(services: &[Service], versions: &[u32], now: i64) -> Option<String> {
+    pick_versioned(services, versions, now).map(|(url, _)| url)
 }
 
 /// Chooses the CA and log: overrides first, then the signing config valid at `now`.
@@ -102,6 +145,7 @@ pub(crate) fn resolve_services(
     let mut services = Services {
         ca_url: ca_override.map(|s| s.trim_end_matches('/').to_owned()),
         log_url: log_override.map(|s| s.trim_end_matches('/').to_owned()),
+        log_v2: false,
         tsa_url: None,
     };
     if let Some(path) = signing_config {
@@ -120,7 +164,10 @@ pub(crate) fn resolve_services(
             services.ca_url = pick(&file.ca_urls, &[1], now);
         }
         if services.log_url.is_none() {
-            services.log_url = pick(&file.rekor_tlog_urls, &[1], now);
+            if let Some((url, version)) = pick_versioned(&file.rekor_tlog_urls, &[1, 2], now) {
+                services.log_url = Some(url);
+                services.log_v2 = version == 2;
+            }
         }
         services.tsa_url = pick(&file.tsa_urls, &[1], now);
     }
@@ -152,7 +199,11 @@ mod tests {
         let now = OffsetDateTime::parse("2026-01-01T00:00:00Z", &Rfc3339).unwrap();
         let s = resolve_services(Some(&p), None, None, now).unwrap();
         assert_eq!(s.ca().unwrap(), "http://ca:1");
-        assert_eq!(s.log().unwrap(), "http://log:2");
+        // The newest log is the Rekor v2 one, which needs a TSA the file does not list.
+        assert!(matches!(
+            s.log(),
+            Err(ConfigError::V2WithoutTsa { url }) if url == "http://v2"
+        ));
         let s = resolve_services(Some(&p), Some("http://x/"), None, now).unwrap();
         assert_eq!(s.ca().unwrap(), "http://x");
         let s = resolve_services(None, None, None, now).unwrap();
@@ -160,5 +211,52 @@ mod tests {
             s.ca(),
             Err(ConfigError::NoService { flag: "ca-url", .. })
         ));
+    }
+
+    /// A Rekor v2 log is chosen like any service (newest start, first listed on a tie) and
+    /// then used with the TSA; a v1 log listed first on a tie is chosen instead.
+    #[test]
+    fn picks_rekor_v2_with_a_tsa_and_ties_go_to_the_first_listed() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("signing_config.json");
+        let write = |tlogs: &str| {
+            std::fs::write(
+                &p,
+                format!(
+                    r#"{{"mediaType":"application/vnd.dev.sigstore.signingconfig.v0.2+json",
+                "caUrls":[{{"url":"http://ca","majorApiVersion":1,"validFor":{{"start":"2024-01-01T00:00:00Z"}}}}],
+                "oidcUrls":[],"rekorTlogUrls":[{tlogs}],
+                "tsaUrls":[{{"url":"http://tsa/api/v1/timestamp","majorApiVersion":1,"validFor":{{"start":"2024-01-01T00:00:00Z"}}}}],
+                "rekorTlogConfig":{{"selector":"ANY"}},"tsaConfig":{{"selector":"ANY"}}}}"#
+                ),
+            )
+            .unwrap();
+        };
+        let v1 = r#"{"url":"http://log","majorApiVersion":1,"validFor":{"start":"2024-01-01T00:00:00Z"}}"#;
+        let v2 = r#"{"url":"http://log/rekor-v2","majorApiVersion":2,"validFor":{"start":"2024-01-01T00:00:00Z"}}"#;
+        let now = OffsetDateTime::parse("2026-01-01T00:00:00Z", &Rfc3339).unwrap();
+        write(&format!("{v2},{v1}"));
+        let s = resolve_services(Some(&p), None, None, now).unwrap();
+        assert_eq!(
+            s.log().unwrap(),
+            LogTarget {
+                url: "http://log/rekor-v2".to_owned(),
+                v2: true
+            }
+        );
+        assert_eq!(s.tsa_url.as_deref(), Some("http://tsa/api/v1/timestamp"));
+        write(&format!("{v1},{v2}"));
+        let s = resolve_services(Some(&p), None, None, now).unwrap();
+        assert_eq!(
+            s.log().unwrap(),
+            LogTarget {
+                url: "http://log".to_owned(),
+                v2: false
+            }
+        );
+        // --log-url names a v1 log whatever the file prefers.
+        write(&format!("{v2},{v1}"));
+        let s = resolve_services(Some(&p), None, Some("http://other/"), now).unwrap();
+        assert!(!s.log().unwrap().v2);
     }
 }

@@ -499,7 +499,9 @@ pub(crate) fn digest_bytes(digest: &str) -> anyhow::Result<[u8; 32]> {
 
 /// The CA and log a signing command uses (signing config, overridden by the URL flags), and
 /// the log's URL.
-fn signing_services(opts: &SigningOptions) -> anyhow::Result<(config::Services, String)> {
+fn signing_services(
+    opts: &SigningOptions,
+) -> anyhow::Result<(config::Services, config::LogTarget)> {
     // Without --signing-config (and unless both URLs are given): the TUF-verified one, when
     // `signet trust init --mirror` set a mirror up.
     let tuf_config = match (&opts.signing_config, &opts.ca_url, &opts.log_url) {
@@ -512,7 +514,7 @@ fn signing_services(opts: &SigningOptions) -> anyhow::Result<(config::Services, 
         opts.log_url.as_deref(),
         now(),
     )?;
-    let log = services.log()?.to_owned();
+    let log = services.log()?;
     Ok((services, log))
 }
 
@@ -644,7 +646,7 @@ struct Attached {
 async fn sign_and_attach(
     registry: &oci::RegistryClient,
     http: &reqwest::Client,
-    (log, tsa): (&str, Option<&str>),
+    (log, tsa): (&config::LogTarget, Option<&str>),
     identity: &sign::SigningIdentity,
     subject: &oci::Descriptor,
 ) -> anyhow::Result<Attached> {

@@ -8,6 +8,12 @@
 //! and sigstore protobuf-specs `Bundle` v0.3 (`mediaType`
 //! `application/vnd.dev.sigstore.bundle.v0.3+json`; int64 as strings; `logId.keyId` base64).
 //!
+//! With a Rekor v2 log (`majorApiVersion` 2 in the signing config), the entry is a
+//! `hashedRekordRequestV002` to `POST /api/v2/log/entries` instead, for a DSSE envelope over
+//! the hash of its pre-authentication encoding (as sigstore-python 4 and sigstore-go send it,
+//! rekor-tiles `CLIENTS.md`); the bundle's entry is the `TransparencyLogEntry` the log
+//! answers, checked to record exactly what was signed, and its time comes from the TSA.
+//!
 //! Keyless keys are ephemeral ECDSA P-256 keys held in memory only: nothing here writes a
 //! private key anywhere. Timestamps from a TSA are added after, by `super::timestamp`.
 
@@ -32,6 +38,7 @@ use signet_proto::bundle::{
     VerificationMaterial, VerificationMaterialContent, X509Certificate,
 };
 
+use super::config::LogTarget;
 use super::keypair;
 use super::token;
 
@@ -298,11 +305,23 @@ pub(crate) struct Signed {
 /// `log_url`, and returns the bundle.
 pub(crate) async fn sign_digest(
     http: &reqwest::Client,
-    log_url: &str,
+    log: &LogTarget,
     identity: &SigningIdentity,
     digest: &[u8; 32],
 ) -> Result<Signed, SignError> {
     let sig = sign_sha256(identity, digest, "sign digest")?;
+    let content = BundleContent::MessageSignature(MessageSignature {
+        message_digest: Some(HashOutput {
+            algorithm: HashAlgorithm::Sha2_256,
+            digest: Base64Bytes(digest.to_vec()),
+        }),
+        signature: Base64Bytes(sig.clone()),
+    });
+    if log.v2 {
+        let entry = submit_v2(http, &log.url, identity, digest, &sig).await?;
+        return assemble_v2(identity, entry, content);
+    }
+    let log_url = log.url.as_str();
     let sig_b64 = B64.encode(&sig);
     let digest_hex = hex::encode(digest);
     let proposed = ProposedEntry::HashedRekordV001(HashedRekordV001::new(
@@ -315,18 +334,7 @@ pub(crate) async fn sign_digest(
         entry.body.as_slice(),
         records_hashedrekord(&digest_hex, &sig_b64),
     )?;
-    assemble(
-        identity,
-        entry,
-        "hashedrekord",
-        BundleContent::MessageSignature(MessageSignature {
-            message_digest: Some(HashOutput {
-                algorithm: HashAlgorithm::Sha2_256,
-                digest: Base64Bytes(digest.to_vec()),
-            }),
-            signature: Base64Bytes(sig),
-        }),
-    )
+    assemble(identity, entry, "hashedrekord", content)
 }
 
 /// Signs `payload` in a DSSE envelope of `payload_type` (the signature covers the DSSE v1
@@ -334,7 +342,7 @@ pub(crate) async fn sign_digest(
 /// returns the bundle.
 pub(crate) async fn sign_dsse(
     http: &reqwest::Client,
-    log_url: &str,
+    log: &LogTarget,
     identity: &SigningIdentity,
     payload_type: &str,
     payload: &[u8],
@@ -349,10 +357,15 @@ pub(crate) async fn sign_dsse(
         payload: Base64Bytes(payload.to_vec()),
         payload_type: payload_type.to_owned(),
         signatures: vec![DsseSignature {
-            sig: Base64Bytes(sig),
+            sig: Base64Bytes(sig.clone()),
             keyid: String::new(),
         }],
     };
+    if log.v2 {
+        let entry = submit_v2(http, &log.url, identity, &pae_digest, &sig).await?;
+        return assemble_v2(identity, entry, BundleContent::DsseEnvelope(envelope));
+    }
+    let log_url = log.url.as_str();
     let envelope_json = serde_json::to_string(&envelope).map_err(|e| SignError::BadResponse {
         step: "envelope assembly",
         reason: e.to_string(),
@@ -490,18 +503,7 @@ fn assemble(
         }),
         canonicalized_body: Some(entry.body.clone()),
     };
-    let material = match identity {
-        SigningIdentity::Keyless { leaf_der, .. } => {
-            VerificationMaterialContent::Certificate(X509Certificate {
-                raw_bytes: Base64Bytes(leaf_der.clone()),
-            })
-        }
-        SigningIdentity::Keyed { spki_der, .. } => {
-            VerificationMaterialContent::PublicKey(PublicKeyIdentifier {
-                hint: B64.encode(aws_lc_rs::digest::digest(&SHA256, spki_der).as_ref()),
-            })
-        }
-    };
+    let material = verification_material(identity);
     let bundle = Bundle {
         media_type: BundleVersion::V0_3,
         verification_material: VerificationMaterial {
@@ -520,6 +522,165 @@ fn assemble(
         log_index: entry.log_index,
         integrated_time: entry.integrated_time,
     })
+}
+
+/// The Rekor v2 request for a signature over a SHA-256 `digest` by `identity`.
+fn v2_request(
+    identity: &SigningIdentity,
+    digest: &[u8; 32],
+    sig: &[u8],
+) -> Result<signet_proto::rekor_v2::HashedRekordRequest, SignError> {
+    use signet_proto::rekor_v2::{key_details, HashedRekordRequest, KeyDetails, VerifierKey};
+    let (verifier, algorithm) = match identity {
+        SigningIdentity::Keyless { leaf_der, .. } => (
+            VerifierKey::Certificate(leaf_der.clone()),
+            signet_proto::keys::KeyAlgorithm::EcdsaP256,
+        ),
+        SigningIdentity::Keyed { spki_der, .. } => {
+            let key = signet_proto::keys::PublicKey::from_spki_der(spki_der).map_err(|_| {
+                SignError::Crypto {
+                    what: "read the public key",
+                }
+            })?;
+            (VerifierKey::PublicKey(spki_der.clone()), key.algorithm())
+        }
+    };
+    let details =
+        KeyDetails::from_name(&key_details(algorithm)).map_err(|e| SignError::BadResponse {
+            step: "entry assembly",
+            reason: format!("a Rekor v2 log does not take this key: {e}"),
+        })?;
+    if details.hash != signet_proto::keys::HashAlgorithm::Sha256 {
+        return Err(SignError::BadResponse {
+            step: "entry assembly",
+            reason: format!(
+                "{} signs a {}-byte digest; this client signs SHA-256 digests",
+                details.name,
+                details.hash.output_len()
+            ),
+        });
+    }
+    Ok(HashedRekordRequest {
+        digest: digest.to_vec(),
+        signature: sig.to_vec(),
+        verifier,
+        key_details: details,
+    })
+}
+
+/// Posts a `hashedRekordRequestV002` for `sig` over `digest` to the Rekor v2 log at `log_url`
+/// and returns its `TransparencyLogEntry`, checked: hashedrekord 0.0.2, an inclusion proof
+/// with a checkpoint, and a body that is exactly the entry of this request.
+async fn submit_v2(
+    http: &reqwest::Client,
+    log_url: &str,
+    identity: &SigningIdentity,
+    digest: &[u8; 32],
+    sig: &[u8],
+) -> Result<TransparencyLogEntry, SignError> {
+    const STEP: &str = "upload to the Rekor v2 log";
+    let req = v2_request(identity, digest, sig)?;
+    let verifier = match &req.verifier {
+        signet_proto::rekor_v2::VerifierKey::Certificate(der) => {
+            json!({"x509Certificate": {"rawBytes": B64.encode(der)}})
+        }
+        signet_proto::rekor_v2::VerifierKey::PublicKey(der) => {
+            json!({"publicKey": {"rawBytes": B64.encode(der)}})
+        }
+    };
+    let mut verifier = verifier;
+    verifier["keyDetails"] = json!(req.key_details.name);
+    let body = json!({"hashedRekordRequestV002": {
+        "digest": B64.encode(digest),
+        "signature": {"content": B64.encode(sig), "verifier": verifier},
+    }});
+    let url = format!("{log_url}{}", "/api/v2/log/entries");
+    let resp = http
+        .post(&url)
+        .json(&body)
+        .send()
+        .await
+        .map_err(transport(STEP, &url))?;
+    if !resp.status().is_success() {
+        let status = resp.status();
+        return Err(SignError::Refused {
+            step: STEP,
+            url,
+            status,
+            body: read_body(resp).await,
+        });
+    }
+    let raw = resp.bytes().await.map_err(transport(STEP, &url))?;
+    let bad = |reason: String| SignError::BadResponse { step: STEP, reason };
+    let entry: TransparencyLogEntry =
+        serde_json::from_slice(&raw).map_err(|e| bad(e.to_string()))?;
+    if entry.kind_version.kind != "hashedrekord" || entry.kind_version.version != "0.0.2" {
+        return Err(bad(format!(
+            "the entry is {} {}, not hashedrekord 0.0.2",
+            entry.kind_version.kind, entry.kind_version.version
+        )));
+    }
+    if entry
+        .inclusion_proof
+        .as_ref()
+        .and_then(|p| p.checkpoint.as_ref())
+        .is_none()
+    {
+        return Err(bad("no inclusion proof with a checkpoint".to_owned()));
+    }
+    if entry.canonicalized_body.as_ref().map(|b| b.0.as_slice())
+        != Some(req.canonical_body().as_slice())
+    {
+        return Err(SignError::BadResponse {
+            step: "log entry check",
+            reason: "the recorded body does not carry what was signed".to_owned(),
+        });
+    }
+    Ok(entry)
+}
+
+/// The bundle for a Rekor v2 `entry` carrying `content` (its timestamp is added after).
+fn assemble_v2(
+    identity: &SigningIdentity,
+    entry: TransparencyLogEntry,
+    content: BundleContent,
+) -> Result<Signed, SignError> {
+    let log_index = entry.log_index;
+    let bundle = Bundle {
+        media_type: BundleVersion::V0_3,
+        verification_material: VerificationMaterial {
+            content: verification_material(identity),
+            tlog_entries: vec![entry],
+            timestamp_verification_data: Some(TimestampVerificationData::default()),
+        },
+        content,
+    };
+    bundle.validate().map_err(|e| SignError::BadResponse {
+        step: "bundle assembly",
+        reason: e.to_string(),
+    })?;
+    Ok(Signed {
+        bundle,
+        log_index,
+        integrated_time: 0,
+    })
+}
+
+/// The bundle's verification material for `identity`: the leaf certificate, or the key's
+/// hint.
+fn verification_material(identity: &SigningIdentity) -> VerificationMaterialContent {
+    match identity {
+        SigningIdentity::Keyless { leaf_der, .. } => {
+            VerificationMaterialContent::Certificate(X509Certificate {
+                raw_bytes: Base64Bytes(leaf_der.clone()),
+            })
+        }
+        SigningIdentity::Keyed { spki_der, .. } => {
+            VerificationMaterialContent::PublicKey(PublicKeyIdentifier {
+                hint: B64.encode(aws_lc_rs::digest::digest(&SHA256, spki_der).as_ref()),
+            })
+        }
+    }
 }
 
 /// Whether a hashedrekord body records this digest and signature.

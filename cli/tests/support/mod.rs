@@ -295,11 +295,17 @@ impl Server {
     /// Starts `signet serve` accepting email tokens from `issuer`. Panics with the server's log
     /// when it exits or does not become ready within a minute.
     pub fn start(issuer: &str) -> Self {
+        Self::start_with(issuer, "")
+    }
+
+    /// [`Server::start`] with `extra` TOML appended to its configuration (tables only, e.g.
+    /// `[log]\nprefer_rekor_v2 = true\n`).
+    pub fn start_with(issuer: &str, extra: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let addr = format!("127.0.0.1:{port}");
         let config = format!(
-            "data_dir = {:?}\nlisten = \"{addr}\"\n\n[[ca.issuers]]\nurl = \"{issuer}\"\ntype = \"email\"\n",
+            "data_dir = {:?}\nlisten = \"{addr}\"\n\n[[ca.issuers]]\nurl = \"{issuer}\"\ntype = \"email\"\n{extra}",
             dir.path().join("data").display().to_string()
         );
         let cfg = dir.path().join("signet.toml");

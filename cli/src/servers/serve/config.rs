@@ -99,6 +99,14 @@ pub(crate) struct LogSection {
     pub(crate) witness_policy: Option<PathBuf>,
     /// Time allowed for one round of witness cosignature requests, in milliseconds.
     pub(crate) witness_timeout_ms: u64,
+    /// Also run a Rekor v2 log (rekor-tiles' `POST /api/v2/log/entries` and the C2SP read
+    /// API) under `<public_url>/rekor-v2`, with its own tree, origin and Ed25519 key in
+    /// `<data_dir>/log-v2`; the trust files list it (docs/REKOR_V2.md).
+    pub(crate) rekor_v2: bool,
+    /// List the Rekor v2 log first in the signing config, so that clients choosing by it
+    /// (signet, sigstore-python, sigstore-js) sign with v2 and the TSA; otherwise v1 is
+    /// listed first and v2 is chosen only on request (`sigstore sign --rekor-version 2`).
+    pub(crate) prefer_rekor_v2: bool,
 }
 
 /// The `[ca]` section.
@@ -215,6 +223,8 @@ impl Default for LogSection {
             ct_roots: Vec::new(),
             witness_policy: None,
             witness_timeout_ms: 5000,
+            rekor_v2: true,
+            prefer_rekor_v2: false,
         }
     }
 }
@@ -298,6 +308,12 @@ impl Config {
             return Err(err(
                 "log.witness_timeout_ms",
                 "must be between 1 and 600000",
+            ));
+        }
+        if self.log.prefer_rekor_v2 && !self.log.rekor_v2 {
+            return Err(err(
+                "log.prefer_rekor_v2",
+                "needs log.rekor_v2 = true (there is no Rekor v2 log to prefer)",
             ));
         }
         if let Some(path) = &self.log.witness_policy {
@@ -457,6 +473,8 @@ impl Config {
                 ct_roots: vec![PathBuf::from("/etc/signet/ct-roots/other-ca.pem")],
                 witness_policy: Some(PathBuf::from("/etc/signet/witness-policy.txt")),
                 witness_timeout_ms: 5000,
+                rekor_v2: true,
+                prefer_rekor_v2: false,
             },
             ca: CaSection {
                 validity_hours: 24,

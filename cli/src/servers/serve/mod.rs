@@ -8,6 +8,7 @@
 
 pub(crate) mod ca_init;
 mod config;
+pub(crate) mod rekor_v2;
 mod trust;
 mod tsa;
 mod tuf;
@@ -402,6 +403,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let mut tlogs = Vec::new();
     let mut ctlogs = Vec::new();
     let mut log_handle = None;
+    let mut log_v2: Option<(Arc<signet_log::Log>, String)> = None;
     if run_log {
         let mut ct_roots = config.log.ct_roots.clone();
         if let Some(p) = ca.as_ref().and_then(|c| c.root_pem_path.clone()) {
@@ -449,11 +451,18 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         )?);
         router = router.merge(signet_log::http::router(log.clone()));
         log_handle = Some(log);
+        if config.log.rekor_v2 {
+            let v2 = rekor_v2::open(&config, &public_url, &start)?;
+            tlogs.push(v2.tlog);
+            router = router.nest(rekor_v2::PATH, signet_log::v2::router(v2.log.clone()));
+            log_v2 = Some((v2.log, v2.base_url));
+        }
     }
 
     let mut cas = Vec::new();
     let mut tsa_trust = None;
     let mut log_public_url = None;
+    let mut log_v2_public_url = None;
     if let Some(ca) = ca {
         let tsa = tsa::load_or_create(&config.data_dir, created)?;
         tsa_trust = Some(trust::timestamp_authority(&public_url, tsa.chain(), &start));
@@ -469,7 +478,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
                 // The SCTs the log returns are checked against the CT key it publishes before
                 // a certificate carrying them is issued, as when both roles run here.
                 let ct_key = ct_key_of(&log_url, &fragment.1)?;
-                log_public_url = Some(log_base_url(&log_url, &fragment.0)?);
+                let (v1_url, v2_url) = log_base_urls(&log_url, &fragment.0)?;
+                log_public_url = Some(v1_url);
+                log_v2_public_url = v2_url;
                 tlogs.extend(fragment.0);
                 ctlogs.extend(fragment.1);
                 (
@@ -528,6 +539,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         run_log
             .then_some(public_url.as_str())
             .or(log_public_url.as_deref()),
+        log_v2
+            .as_ref()
+            .map(|(_, url)| url.as_str())
+            .or(log_v2_public_url.as_deref()),
+        config.log.prefer_rekor_v2,
         &oidc_urls,
         tsa_trust.as_ref(),
         &start,
@@ -587,6 +603,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     if let Some(log) = log_handle {
         drop(log);
     }
+    drop(log_v2);
     tracing::info!("signet stopped");
     Ok(())
 }
@@ -616,20 +633,29 @@ fn ct_key_of(log_url: &str, ctlogs: &[Value]) -> anyhow::Result<PublicKey> {
         .with_context(|| format!("the CT key of the log at {log_url} is not a public key"))
 }
 
-/// The log role's `tlogs` and `ctlogs` entries, for a CA running on its own.
-/// The public URL of the log whose trusted root lists `tlogs` (fetched from `log_url`): the
-/// `baseUrl` of its transparency log, which the log sets from its `public_url`.
-fn log_base_url(log_url: &str, tlogs: &[Value]) -> anyhow::Result<String> {
-    match tlogs {
-        [one] => one
-            .get("baseUrl")
-            .and_then(Value::as_str)
-            .map(|u| u.trim_end_matches('/').to_owned())
-            .with_context(|| {
-                format!("the log at {log_url} lists a transparency log without baseUrl")
-            }),
+/// The public URLs of the logs whose trusted root lists `tlogs` (fetched from `log_url`):
+/// the `baseUrl` of its Rekor v1 log, which the log sets from its `public_url`, and that of
+/// its Rekor v2 log when it runs one (`<public_url>/rekor-v2`).
+fn log_base_urls(log_url: &str, tlogs: &[Value]) -> anyhow::Result<(String, Option<String>)> {
+    let urls = tlogs
+        .iter()
+        .map(|t| {
+            t.get("baseUrl")
+                .and_then(Value::as_str)
+                .map(|u| u.trim_end_matches('/').to_owned())
+                .with_context(|| {
+                    format!("the log at {log_url} lists a transparency log without baseUrl")
+                })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let (v2, v1): (Vec<String>, Vec<String>) =
+        urls.into_iter().partition(|u| rekor_v2::is_v2_base_url(u));
+    match (v1.as_slice(), v2.as_slice()) {
+        ([one], []) => Ok((one.clone(), None)),
+        ([one], [two]) => Ok((one.clone(), Some(two.clone()))),
         _ => bail!(
-            "the log at {log_url} lists {} transparency logs in its trusted root; expected one",
+            "the log at {log_url} lists {} transparency logs in its trusted root; expected one \
+             Rekor v1 log and at most one Rekor v2 log",
             tlogs.len()
         ),
     }

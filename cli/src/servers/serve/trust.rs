@@ -92,6 +92,8 @@ pub(crate) fn build(
     cas: Vec<Value>,
     ca_url: Option<&str>,
     log_url: Option<&str>,
+    log_v2_url: Option<&str>,
+    prefer_v2: bool,
     oidc_urls: &[String],
     tsa: Option<&TsaTrust>,
     start: &str,
@@ -105,12 +107,26 @@ pub(crate) fn build(
     if let Some(tsa) = tsa {
         root["timestampAuthorities"] = json!([tsa.authority]);
     }
-    let service = |url: &str, version: u32| json!({"url": url, "majorApiVersion": version, "validFor": {"start": start}, "operator": "signet"});
+    let service_of = |url: &str, version: u32, operator: &str| json!({"url": url, "majorApiVersion": version, "validFor": {"start": start}, "operator": operator});
+    let service = |url: &str, version: u32| service_of(url, version, "signet");
+    // Clients choose among tlogs thus: sigstore-js the newest `validFor.start`, the first
+    // listed on a tie; signet the same; sigstore-python the highest version per operator,
+    // then the first operator listed. Preferred, v2 comes first under the same operator as v1
+    // (all three pick it); otherwise v1 comes first and v2 has an operator of its own, so
+    // that all three pick v1 unless told to use v2 (`sigstore sign --rekor-version 2`).
+    let mut tlog_services: Vec<Value> = log_url.map(|u| service(u, 1)).into_iter().collect();
+    if let Some(v2) = log_v2_url {
+        if prefer_v2 {
+            tlog_services.insert(0, service(v2, 2));
+        } else {
+            tlog_services.push(service_of(v2, 2, "signet-rekor-v2"));
+        }
+    }
     let mut signing = json!({
         "mediaType": "application/vnd.dev.sigstore.signingconfig.v0.2+json",
         "caUrls": ca_url.map(|u| vec![service(u, 1)]).unwrap_or_default(),
         "oidcUrls": oidc_urls.iter().map(|u| service(u, 1)).collect::<Vec<_>>(),
-        "rekorTlogUrls": log_url.map(|u| vec![service(u, 1)]).unwrap_or_default(),
+        "rekorTlogUrls": tlog_services,
         "tsaUrls": [],
     });
     if log_url.is_some() {

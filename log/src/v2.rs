@@ -1,0 +1,415 @@
+//! Rekor v2 (rekor-tiles) write API over a second [`Log`]: `POST /api/v2/log/entries` with a
+//! `hashedRekordRequestV002`, answered once the entry is integrated with a
+//! `TransparencyLogEntry` (`kindVersion` hashedrekord 0.0.2, an inclusion proof whose
+//! checkpoint covers the entry, no integrated time, no SET), and the C2SP tlog-tiles read API
+//! (`/checkpoint`, `/tile/...`, `/tile/entries/...`) of the same tree.
+//!
+//! A Rekor v2 log is a [`Log`] opened with `rekor_v2 = true` ([`crate::LogConfig`]) on a data
+//! directory of its own: the same store, sequencer, tiles and dedup as the v1 log, with the
+//! origin set to the log's name (its base URL without the scheme, as rekor-tiles names a
+//! shard by its host) and checkpoints signed by the Ed25519 key alone as a C2SP signed note.
+//! Its log ID is the C2SP key ID of that key, SHA-256(name ‖ `\n` ‖ 0x01 ‖ key), whose first
+//! four bytes are the checkpoint's key hint: what Sigstore's trust roots list for rekor-tiles
+//! shards and what sigstore-python, sigstore-js and `signet-verifier` look the key up by.
+//!
+//! Requests are checked as rekor-tiles checks them (`pkg/types/hashedrekord`): every field
+//! present, one verifier, `keyDetails` in the allowlist and matching the key, the digest as
+//! long as its hash, the signature valid over the digest. A refused request stores nothing
+//! and gets 400 with rekor-tiles' (grpc-gateway) error shape `{"code": 3, "message", "details":
+//! []}`, the message naming the problem; a duplicate gets 409 `{"code": 6, ...}` naming the
+//! existing index, which is also in the `x-log-index` header, as rekor-tiles answers.
+//! `dsseRequestV002` is refused with a message saying how to send DSSE instead (see
+//! `docs/REKOR_V2.md`).
+//!
+//! What this module does not do: Rekor v1 routes, search, witnessing (the v2 log takes no
+//! witness policy yet), the explorer.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use signet_proto::bundle::{
+    Base64Bytes, Checkpoint, InclusionProof, KindVersion, LogId, TransparencyLogEntry,
+};
+use signet_proto::keys::{KeyAlgorithm, PublicKey};
+use signet_proto::rekor_v2::{
+    parse_create_entry_request, RekorV2Error, VerifierKey, API_VERSION_0_0_2, KIND_HASHEDREKORD,
+};
+
+use crate::entries::{signer_from_cert_der, Signer, ValidEntry};
+use crate::error::LogError;
+use crate::metrics::EntryResult;
+use crate::sequencer::Outcome;
+use crate::service::{Log, Readiness};
+use crate::storage::IndexKind;
+
+/// The route of the write API.
+pub const ENTRIES_PATH: &str = "/api/v2/log/entries";
+
+/// Why a v2 request was refused or failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum V2Error {
+    /// The request is malformed (schema, fields, algorithm).
+    #[error("invalid hashedrekord request: {0}")]
+    Request(#[from] RekorV2Error),
+    /// The verifier is not a usable key or certificate.
+    #[error("invalid hashedrekord request: verifier: {reason}")]
+    Verifier {
+        /// Why.
+        reason: String,
+    },
+    /// `keyDetails` does not fit the key.
+    #[error("invalid hashedrekord request: keyDetails {key_details} does not fit the {key} key")]
+    KeyMismatch {
+        /// The stated algorithm.
+        key_details: &'static str,
+        /// The key's type.
+        key: KeyAlgorithm,
+    },
+    /// The signature does not verify over the digest.
+    #[error("invalid hashedrekord request: the signature does not verify over the digest with the verifier's key")]
+    Signature,
+    /// The log failed (queue full, shutdown, storage).
+    #[error(transparent)]
+    Log(#[from] LogError),
+}
+
+/// The answer to a v2 create-entry request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CreatedV2 {
+    /// Integrated: the `TransparencyLogEntry` JSON.
+    Added {
+        /// The log index.
+        index: u64,
+        /// The JSON body (201).
+        json: Vec<u8>,
+    },
+    /// An identical entry is already in the log at `index` (409).
+    Duplicate {
+        /// Its index.
+        index: u64,
+    },
+}
+
+/// The C2SP signed-note key ID of the log's Ed25519 checkpoint key: SHA-256(name ‖ `\n` ‖
+/// 0x01 ‖ public key), the log ID of a Rekor v2 log.
+///
+/// # Errors
+/// [`LogError::Internal`] if the note key cannot be read back (cannot happen for a key the
+/// log made).
+pub fn log_id(log: &Log) -> Result<[u8; 32], LogError> {
+    use base64::Engine as _;
+    let vkey = log.identity().ed_note.to_vkey();
+    let internal = |reason: &str| LogError::Internal {
+        what: "the v2 log's note key",
+        reason: reason.to_owned(),
+    };
+    // vkey = <name>+<hash hex>+<base64(0x01 ‖ key)>; the name holds no '+'.
+    let (name, rest) = vkey.split_once('+').ok_or_else(|| internal("no '+'"))?;
+    let (_, b64) = rest.split_once('+').ok_or_else(|| internal("no key"))?;
+    let typed_key = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .map_err(|e| internal(&e.to_string()))?;
+    let mut buf = Vec::with_capacity(name.len() + 1 + typed_key.len());
+    buf.extend_from_slice(name.as_bytes());
+    buf.push(b'\n');
+    buf.extend_from_slice(&typed_key);
+    Ok(crate::util::sha256(&buf))
+}
+
+/// Validates a `CreateEntryRequest` body and returns the entry to log: its canonical body,
+/// leaf hash and search postings (artifact digest for SHA-256, key, certificate identities).
+///
+/// # Errors
+/// [`V2Error`] naming the first problem; never [`V2Error::Log`].
+pub fn validate_request(body: &[u8]) -> Result<ValidEntry, V2Error> {
+    let req = parse_create_entry_request(body)?;
+    let signer = match &req.verifier {
+        VerifierKey::PublicKey(der) => Signer {
+            key: PublicKey::from_spki_der(der).map_err(|e| V2Error::Verifier {
+                reason: e.to_string(),
+            })?,
+            emails: Vec::new(),
+            uris: Vec::new(),
+            pem: Vec::new(),
+        },
+        VerifierKey::Certificate(der) => {
+            signer_from_cert_der(der).map_err(|e| V2Error::Verifier {
+                reason: e.to_string(),
+            })?
+        }
+    };
+    if signer.key.algorithm() != req.key_details.algorithm {
+        return Err(V2Error::KeyMismatch {
+            key_details: req.key_details.name,
+            key: signer.key.algorithm(),
+        });
+    }
+    signer
+        .key
+        .verify_prehashed_with(req.key_details.hash, &req.digest, &req.signature)
+        .map_err(|_| V2Error::Signature)?;
+    let mut postings = Vec::new();
+    if req.key_details.hash == signet_proto::keys::HashAlgorithm::Sha256 {
+        postings.push((
+            IndexKind::ArtifactSha256,
+            hex::encode(&req.digest).into_bytes(),
+        ));
+    }
+    signer.postings(&mut postings);
+    Ok(ValidEntry::new(req.canonical_body(), postings))
+}
+
+impl Log {
+    /// `POST /api/v2/log/entries` on a Rekor v2 log: validates the request (counted as
+    /// rejected when invalid), queues the entry and, once its batch is committed, answers the
+    /// `TransparencyLogEntry` with the inclusion proof against the batch's checkpoint.
+    ///
+    /// # Errors
+    /// [`V2Error`]: the request's problem, or the log's ([`LogError::Pushback`], storage).
+    pub async fn create_entry_v2(&self, body: &[u8]) -> Result<CreatedV2, V2Error> {
+        let arriving = self.arrivals.arriving();
+        let entry = validate_request(body).inspect_err(|_| {
+            self.metrics.entry(EntryResult::Rejected);
+        })?;
+        let body = entry.body.clone();
+        match self.submit_arriving(entry, Some(arriving)).await? {
+            Outcome::Added {
+                index, proof, head, ..
+            } => {
+                let i64_of = |what, v: u64| {
+                    i64::try_from(v).map_err(|_| LogError::OutOfRange { what, value: v })
+                };
+                let tle = TransparencyLogEntry {
+                    log_index: i64_of("logIndex", index)?,
+                    log_id: LogId {
+                        key_id: Base64Bytes(log_id(self)?.to_vec()),
+                    },
+                    kind_version: KindVersion {
+                        kind: KIND_HASHEDREKORD.to_owned(),
+                        version: API_VERSION_0_0_2.to_owned(),
+                    },
+                    integrated_time: 0,
+                    inclusion_promise: None,
+                    inclusion_proof: Some(InclusionProof {
+                        log_index: i64_of("logIndex", index)?,
+                        root_hash: Base64Bytes(head.root.to_vec()),
+                        tree_size: i64_of("treeSize", head.size)?,
+                        hashes: proof.iter().map(|h| Base64Bytes(h.to_vec())).collect(),
+                        checkpoint: Some(Checkpoint {
+                            envelope: head.checkpoint.clone(),
+                        }),
+                    }),
+                    canonicalized_body: Some(Base64Bytes(body)),
+                };
+                let json = serde_json::to_vec(&tle).map_err(|e| LogError::Internal {
+                    what: "writing the TransparencyLogEntry",
+                    reason: e.to_string(),
+                })?;
+                Ok(CreatedV2::Added { index, json })
+            }
+            Outcome::Duplicate { index } => Ok(CreatedV2::Duplicate { index }),
+        }
+    }
+}
+
+/// gRPC status codes, as rekor-tiles' grpc-gateway puts them in error bodies.
+mod code {
+    pub(super) const UNKNOWN: u16 = 2;
+    pub(super) const INVALID_ARGUMENT: u16 = 3;
+    pub(super) const NOT_FOUND: u16 = 5;
+    pub(super) const ALREADY_EXISTS: u16 = 6;
+    pub(super) const RESOURCE_EXHAUSTED: u16 = 8;
+    pub(super) const UNIMPLEMENTED: u16 = 12;
+    pub(super) const UNAVAILABLE: u16 = 14;
+}
+
+/// An error answer in grpc-gateway's shape: `{"code": <gRPC code>, "message", "details": []}`.
+struct V2ApiError {
+    status: StatusCode,
+    code: u16,
+    message: String,
+    retry_after: Option<u64>,
+    log_index: Option<u64>,
+}
+
+impl V2ApiError {
+    fn new(status: StatusCode, code: u16, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            retry_after: None,
+            log_index: None,
+        }
+    }
+}
+
+impl IntoResponse for V2ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({"code": self.code, "message": self.message, "details": []});
+        let mut resp = (self.status, Json(body)).into_response();
+        if let Some(s) = self.retry_after {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(s));
+        }
+        if let Some(i) = self.log_index {
+            resp.headers_mut()
+                .insert("x-log-index", HeaderValue::from(i));
+        }
+        resp
+    }
+}
+
+fn log_err(log: &Log, e: LogError) -> V2ApiError {
+    match e {
+        LogError::NotATilePath { .. } | LogError::NoSuchTile { .. } => {
+            V2ApiError::new(StatusCode::NOT_FOUND, code::NOT_FOUND, e.to_string())
+        }
+        LogError::Pushback => V2ApiError {
+            retry_after: Some(log.retry_after_secs),
+            ..V2ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                code::UNAVAILABLE,
+                "reached max pushback; retry",
+            )
+        },
+        LogError::Shutdown => V2ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            code::UNAVAILABLE,
+            "the log is shutting down",
+        ),
+        other => {
+            tracing::error!(error = %other, "rekor v2 log: internal error");
+            V2ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                code::UNKNOWN,
+                "failed to integrate entry",
+            )
+        }
+    }
+}
+
+type V2Result<T> = Result<T, V2ApiError>;
+
+/// The Rekor v2 log's router: `POST /api/v2/log/entries`, `GET /checkpoint`, `GET /tile/...`,
+/// `/healthz`, `/readyz`. Mount it under the log's base URL (`signet serve` nests it at
+/// `/rekor-v2`).
+pub fn router(log: Arc<Log>) -> Router {
+    let limit = log.max_body_bytes;
+    Router::new()
+        .route(ENTRIES_PATH, post(create_entry))
+        .route("/checkpoint", get(checkpoint))
+        .route("/tile/{*path}", get(tile))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .fallback(|| async {
+            V2ApiError::new(StatusCode::NOT_FOUND, code::NOT_FOUND, "no such endpoint")
+        })
+        .method_not_allowed_fallback(|method: axum::http::Method| async move {
+            V2ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                code::UNIMPLEMENTED,
+                format!("{method} is not allowed on this endpoint"),
+            )
+        })
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(crate::http::catch_panics())
+        .with_state(log)
+}
+
+async fn create_entry(
+    State(log): State<Arc<Log>>,
+    body: Result<Bytes, BytesRejection>,
+) -> V2Result<Response> {
+    let body = body.map_err(|r| {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            V2ApiError::new(
+                r.status(),
+                code::RESOURCE_EXHAUSTED,
+                format!(
+                    "request body too large (limit {} bytes)",
+                    log.max_body_bytes
+                ),
+            )
+        } else {
+            V2ApiError::new(
+                r.status(),
+                code::INVALID_ARGUMENT,
+                format!("cannot read request body: {r}"),
+            )
+        }
+    })?;
+    match log.create_entry_v2(&body).await {
+        Ok(CreatedV2::Added { json, .. }) => Ok((
+            StatusCode::CREATED,
+            [(header::CONTENT_TYPE, "application/json")],
+            json,
+        )
+            .into_response()),
+        Ok(CreatedV2::Duplicate { index }) => Err(V2ApiError {
+            log_index: Some(index),
+            ..V2ApiError::new(
+                StatusCode::CONFLICT,
+                code::ALREADY_EXISTS,
+                format!(
+                    "an equivalent entry already exists in the transparency log with index {index}"
+                ),
+            )
+        }),
+        Err(V2Error::Log(e)) => Err(log_err(&log, e)),
+        Err(e) => Err(V2ApiError::new(
+            StatusCode::BAD_REQUEST,
+            code::INVALID_ARGUMENT,
+            e.to_string(),
+        )),
+    }
+}
+
+async fn checkpoint(State(log): State<Arc<Log>>) -> V2Result<Response> {
+    let head = log.head().map_err(|e| log_err(&log, e))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        head.checkpoint.clone(),
+    )
+        .into_response())
+}
+
+async fn tile(State(log): State<Arc<Log>>, Path(path): Path<String>) -> V2Result<Response> {
+    let tile = log.tile(&path).map_err(|e| log_err(&log, e))?;
+    let cache = if tile.full {
+        "public, max-age=31536000, immutable"
+    } else {
+        "public, max-age=60"
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream"),
+            (header::CACHE_CONTROL, cache),
+        ],
+        tile.data,
+    )
+        .into_response())
+}
+
+async fn readyz(State(log): State<Arc<Log>>) -> Response {
+    match log.readiness() {
+        Readiness::Ready => "ready".into_response(),
+        other => V2ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            code::UNAVAILABLE,
+            format!("not ready: {other:?}"),
+        )
+        .into_response(),
+    }
+}
