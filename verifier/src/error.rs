@@ -175,6 +175,22 @@ pub enum CertificateError {
         /// The SAN types the certificate has, e.g. `dNSName`.
         found: String,
     },
+    /// A certificate of the chain was revoked at or before the signing time.
+    #[error("{certificate} (serial {serial}) was revoked by {issuer} from {revoked} ({reason}), at or before the signing time {signing_time}")]
+    Revoked {
+        /// Which certificate: the signing certificate or a CA certificate.
+        certificate: String,
+        /// Its serial number, hex.
+        serial: String,
+        /// The CRL's issuer.
+        issuer: String,
+        /// When the revocation takes effect (RFC 3339).
+        revoked: String,
+        /// The RFC 5280 reason.
+        reason: String,
+        /// The verified signing time (RFC 3339).
+        signing_time: String,
+    },
 }
 
 /// Errors about the embedded signed certificate timestamps.
@@ -573,6 +589,12 @@ pub enum TimestampError {
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum TrustError {
+    /// A certificate revocation list cannot be used.
+    #[error("certificate revocation list: {reason}")]
+    Crl {
+        /// What is wrong.
+        reason: String,
+    },
     /// A CA certificate does not parse.
     #[error("certificate authority {ca} certificate {index} does not parse: {reason}")]
     CaParse {
