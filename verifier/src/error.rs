@@ -282,6 +282,9 @@ pub enum SignatureError {
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum PolicyError {
+    /// The trusted keys refuse the key that signed, at the signing time.
+    #[error(transparent)]
+    TrustedKey(#[from] crate::trusted_keys::KeyRefused),
     /// A value in the certificate did not match the policy.
     #[error("{field} {actual:?} does not match {expected}{hint}")]
     Mismatch {
@@ -589,6 +592,12 @@ pub enum TimestampError {
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum TrustError {
+    /// A trusted keys document cannot be used.
+    #[error("trusted keys: {reason}")]
+    TrustedKeys {
+        /// What is wrong.
+        reason: String,
+    },
     /// A certificate revocation list cannot be used.
     #[error("certificate revocation list: {reason}")]
     Crl {

@@ -62,6 +62,18 @@ pub(super) fn signer<'a>(
             ca_index: None,
             leaf_der: None,
         }),
+        (PolicyKind::TrustedKeys(_), Material::Certificate(_)) => {
+            Err(BundleError::MaterialMismatch(
+                "verification with trusted keys was requested but the bundle carries a certificate"
+                    .to_owned(),
+            )
+            .into())
+        }
+        (PolicyKind::TrustedKeys(_), Material::PublicKey) => Err(BundleError::MaterialMismatch(
+            "trusted keys apply to Sigstore bundles only: pass --key with the signer's public key"
+                .to_owned(),
+        )
+        .into()),
         (PolicyKind::Key(_), Material::Certificate(_)) => Err(BundleError::MaterialMismatch(
             "keyed verification was requested but the bundle carries a certificate".to_owned(),
         )
