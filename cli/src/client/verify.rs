@@ -125,6 +125,33 @@ pub(crate) fn parse_extension_flag(
     Ok((known.oid, value.to_owned()))
 }
 
+/// The policy of `--trusted-keys FILE` (`given`), or, when neither that, `--key` nor an
+/// identity flag is given, of the `trusted_keys.json` beside the trusted root `root` (where
+/// the TUF client stores the target of that name); `None` when neither applies.
+pub(crate) fn trusted_keys_policy(
+    given: Option<&Path>,
+    root: &Path,
+    key: Option<&Path>,
+    flags: &IdentityFlags,
+) -> anyhow::Result<Option<Policy>> {
+    let path = match given {
+        Some(p) => p.to_owned(),
+        None if key.is_none() && flags.identity.is_none() && flags.identity_regexp.is_none() => {
+            let beside = root.with_file_name("trusted_keys.json");
+            if !beside.exists() {
+                return Ok(None);
+            }
+            beside
+        }
+        None => return Ok(None),
+    };
+    let bytes = std::fs::read(&path)
+        .map_err(|e| anyhow::anyhow!("cannot read trusted keys {}: {e}", path.display()))?;
+    let keys = signet_verifier::trusted_keys::TrustedKeys::from_json(&bytes)
+        .map_err(|e| anyhow::anyhow!("invalid trusted keys {}: {e}", path.display()))?;
+    Ok(Some(Policy::trusted_keys(keys)))
+}
+
 /// Builds the policy: `--key` replaces identity checks; otherwise an identity and an issuer
 /// are both required (as cosign requires). Errors name the options as `names` spells them.
 pub(crate) fn build_policy(

@@ -21,7 +21,7 @@ use std::time::Duration;
 use anyhow::{bail, Context as _};
 use signet_proto::tuf::{consistent_target_path, Role, TimestampUpdate, TrustedSet};
 
-use super::repo::{CRLS_TARGET, SIGNING_CONFIG_TARGET, TRUSTED_ROOT_TARGET};
+use super::repo::{CRLS_TARGET, SIGNING_CONFIG_TARGET, TRUSTED_KEYS_TARGET, TRUSTED_ROOT_TARGET};
 use crate::fsutil::{write_durable, Existing, Mode};
 
 /// Largest metadata or target file fetched (python-tuf's limits are 512 kB for root, 16 kB
@@ -275,8 +275,9 @@ fn refresh_at(mirror: &str, now: i64) -> anyhow::Result<PathBuf> {
             .map_err(fail(format!("target {target}")))?;
         store(&dir, target, &bytes)?;
     }
-    // Optional targets (the CA's CRLs): stored when listed, removed when no longer listed.
-    for target in [CRLS_TARGET] {
+    // Optional targets (the CA's CRLs, the trusted keys): stored when listed, removed when no
+    // longer listed.
+    for target in [CRLS_TARGET, TRUSTED_KEYS_TARGET] {
         let cached = dir.join(target);
         let Ok(info) = set.target(target) else {
             if cached.exists() {

@@ -9,6 +9,7 @@
 pub(crate) mod ca_admin;
 pub(crate) mod ca_init;
 mod config;
+pub(crate) mod keys_admin;
 mod trust;
 mod tsa;
 mod tuf;
@@ -539,6 +540,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     if run_ca {
         files.crls = trust::crls(&trust::ca_dir(&config))?;
     }
+    files.trusted_keys = trust::trusted_keys(&config.data_dir)?;
     files.write_to(&config.data_dir)?;
     if let Some(tuf_router) = tuf::start(&config, &files)? {
         router = router.merge(tuf_router);
@@ -566,6 +568,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
                 move || async move { json_response(f.trust_config.clone()) }
             }),
         );
+    if let Some(keys) = files.trusted_keys.clone() {
+        router = router.route(
+            trust::TRUSTED_KEYS_PATH,
+            get(move || async move { json_response(keys) }),
+        );
+    }
     if let Some(crls) = files.crls.clone() {
         router = router.route(
             trust::CRLS_PATH,

@@ -24,6 +24,8 @@ pub(crate) const SIGNING_CONFIG_PATH: &str = "/signet/v1/signing_config.json";
 pub(crate) const TRUST_CONFIG_PATH: &str = "/signet/v1/trust_config.json";
 /// The CA's CRLs (PEM), served once it revoked anything (`signet ca revoke`).
 pub(crate) const CRLS_PATH: &str = "/signet/v1/crls.pem";
+/// The trusted keys for keyed signing (`signet keys`), served when the data directory has them.
+pub(crate) const TRUSTED_KEYS_PATH: &str = "/signet/v1/trusted_keys.json";
 
 /// The three documents, serialized.
 #[derive(Clone, Debug)]
@@ -33,6 +35,8 @@ pub(crate) struct TrustFiles {
     pub(crate) trust_config: String,
     /// The CA's CRLs, PEM (`crls.pem` of its directory), when it revoked anything.
     pub(crate) crls: Option<String>,
+    /// The trusted keys document (`trusted_keys.json` of the data directory), if any.
+    pub(crate) trusted_keys: Option<String>,
 }
 
 fn key_details(key: &PublicKey) -> anyhow::Result<&'static str> {
@@ -117,6 +121,21 @@ pub(crate) fn certificate_authorities(
         .collect()
 }
 
+/// The trusted keys document of the data directory (`signet keys`), checked by the verifier's
+/// parser, if there is one.
+pub(crate) fn trusted_keys(data_dir: &std::path::Path) -> anyhow::Result<Option<String>> {
+    let path = data_dir.join(super::keys_admin::TRUSTED_KEYS_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            signet_verifier::trusted_keys::TrustedKeys::from_json(text.as_bytes())
+                .with_context(|| format!("{} is not usable", path.display()))?;
+            Ok(Some(text))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
 /// The CA's CRLs (`crls.pem` in `dir`), if it revoked anything.
 pub(crate) fn crls(dir: &std::path::Path) -> anyhow::Result<Option<String>> {
     let path = dir.join(signet_ca::crl::CRLS_FILE);
@@ -194,6 +213,7 @@ pub(crate) fn build(
         signing_config: serde_json::to_string_pretty(&signing)?,
         trust_config: serde_json::to_string_pretty(&client)?,
         crls: None,
+        trusted_keys: None,
     };
     TrustedRoot::from_json(files.trusted_root.as_bytes()).context("generated trusted_root.json")?;
     SigningConfig::from_json(files.signing_config.as_bytes())

@@ -1,7 +1,8 @@
 //! The TUF repository `signet serve` publishes at `/tuf/` (`crate::trust::repo` does the
 //! signing): its targets are the trusted root and the signing config this server generates
 //! (as `trusted_root.json` and `signing_config.v0.2.json`, the names sigstore-python's
-//! `--instance URL/tuf` fetches), and the CA's CRLs as `crls.pem` once it revoked anything. A background task re-signs the timestamp, snapshot and
+//! `--instance URL/tuf` fetches), the CA's CRLs as `crls.pem` once it revoked anything,
+//! and the trusted keys as `trusted_keys.json` when the data directory has them. A background task re-signs the timestamp, snapshot and
 //! targets once half their lifetime is gone, so clients never see them expire while the
 //! server runs.
 
@@ -18,7 +19,8 @@ use axum::Router;
 use super::trust::TrustFiles;
 use super::Config;
 use crate::trust::repo::{
-    Lifetimes, Repository, CRLS_TARGET, SIGNING_CONFIG_TARGET, TRUSTED_ROOT_TARGET,
+    Lifetimes, Repository, CRLS_TARGET, SIGNING_CONFIG_TARGET, TRUSTED_KEYS_TARGET,
+    TRUSTED_ROOT_TARGET,
 };
 
 /// The URL path prefix of the repository.
@@ -62,6 +64,9 @@ pub(crate) fn start(config: &Config, files: &TrustFiles) -> anyhow::Result<Optio
     ];
     if let Some(crls) = &files.crls {
         targets.push((CRLS_TARGET, crls.clone().into_bytes()));
+    }
+    if let Some(keys) = &files.trusted_keys {
+        targets.push((TRUSTED_KEYS_TARGET, keys.clone().into_bytes()));
     }
     let targets = Arc::new(targets);
     let lifetimes = lifetimes(config);
