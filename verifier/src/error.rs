@@ -176,21 +176,32 @@ pub enum CertificateError {
         found: String,
     },
     /// A certificate of the chain was revoked at or before the signing time.
-    #[error("{certificate} (serial {serial}) was revoked by {issuer} from {revoked} ({reason}), at or before the signing time {signing_time}")]
-    Revoked {
-        /// Which certificate: the signing certificate or a CA certificate.
-        certificate: String,
-        /// Its serial number, hex.
-        serial: String,
-        /// The CRL's issuer.
-        issuer: String,
-        /// When the revocation takes effect (RFC 3339).
-        revoked: String,
-        /// The RFC 5280 reason.
-        reason: String,
-        /// The verified signing time (RFC 3339).
-        signing_time: String,
-    },
+    #[error("{0}")]
+    Revoked(Box<RevokedCertificate>),
+}
+
+impl From<crate::trusted_keys::KeyRefused> for PolicyError {
+    fn from(e: crate::trusted_keys::KeyRefused) -> Self {
+        Self::TrustedKey(Box::new(e))
+    }
+}
+
+/// A certificate revoked at or before the signing time ([`CertificateError::Revoked`]).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{certificate} (serial {serial}) was revoked by {issuer} from {revoked} ({reason}), at or before the signing time {signing_time}")]
+pub struct RevokedCertificate {
+    /// Which certificate: the signing certificate or a CA certificate.
+    pub certificate: String,
+    /// Its serial number, hex.
+    pub serial: String,
+    /// The CRL's issuer.
+    pub issuer: String,
+    /// When the revocation takes effect (RFC 3339).
+    pub revoked: String,
+    /// The RFC 5280 reason.
+    pub reason: String,
+    /// The verified signing time (RFC 3339).
+    pub signing_time: String,
 }
 
 /// Errors about the embedded signed certificate timestamps.
@@ -284,7 +295,7 @@ pub enum SignatureError {
 pub enum PolicyError {
     /// The trusted keys refuse the key that signed, at the signing time.
     #[error(transparent)]
-    TrustedKey(#[from] crate::trusted_keys::KeyRefused),
+    TrustedKey(Box<crate::trusted_keys::KeyRefused>),
     /// A value in the certificate did not match the policy.
     #[error("{field} {actual:?} does not match {expected}{hint}")]
     Mismatch {

@@ -28,7 +28,7 @@ use x509_parser::prelude::FromDer as _;
 use x509_parser::revocation_list::CertificateRevocationList;
 use x509_parser::x509::SubjectPublicKeyInfo;
 
-use crate::error::{CertificateError, TrustError};
+use crate::error::{CertificateError, RevokedCertificate, TrustError};
 use crate::trust::{rfc3339, CertificateAuthority, TrustMaterial};
 
 /// One revoked serial number.
@@ -265,14 +265,14 @@ pub(crate) fn check_chain(
         if let Some((crl, r)) = trust.revocation(&issuer.spki, serial) {
             // Revocation times are whole seconds: revoked at or before the signing instant.
             if r.from <= t.0 {
-                return Err(CertificateError::Revoked {
+                return Err(CertificateError::Revoked(Box::new(RevokedCertificate {
                     certificate: what,
                     serial: hex::encode(serial),
                     issuer: crl.issuer.clone(),
                     revoked: rfc3339(r.from, 0),
                     reason: r.reason.unwrap_or("unspecified").to_owned(),
                     signing_time: rfc3339(t.0, t.1),
-                });
+                })));
             }
         }
     }

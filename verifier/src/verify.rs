@@ -239,6 +239,9 @@ pub fn verify_checked(
     })
 }
 
+/// A DSSE bundle's payload type and payload (`None` for a message signature).
+type DssePayload = Option<(String, Vec<u8>)>;
+
 /// The trusted key that signed the bundle (the first whose signature verifies), checked at
 /// every signing time.
 fn trusted_key_signer<'a>(
@@ -247,7 +250,7 @@ fn trusted_key_signer<'a>(
     artifact: Artifact<'_>,
     digest: &[u8; 32],
     times: &[(i64, u32)],
-) -> Result<(certificate::Signer<'a>, Option<(String, Vec<u8>)>), VerificationError> {
+) -> Result<(certificate::Signer<'a>, DssePayload), VerificationError> {
     for k in keys.keys() {
         match signature::check_signature(&bundle.content, artifact, digest, &k.key) {
             Ok(dsse) => {

@@ -56,7 +56,7 @@ fn run(f: &Fixture, doc: &[u8]) -> Result<VerifiedBundle, VerificationError> {
 
 fn refused(r: Result<VerifiedBundle, VerificationError>) -> KeyRefused {
     match r {
-        Err(VerificationError::Policy(PolicyError::TrustedKey(k))) => k,
+        Err(VerificationError::Policy(PolicyError::TrustedKey(k))) => *k,
         Err(other) => panic!("expected a trusted-key refusal, got: {other}"),
         Ok(_) => panic!("verified"),
     }
