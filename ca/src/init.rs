@@ -84,7 +84,7 @@ pub struct CaCertificates {
     pub intermediate_der: Vec<u8>,
 }
 
-fn ca_params(
+pub(crate) fn ca_params(
     opts: &InitOptions,
     cn: &str,
     validity: i64,

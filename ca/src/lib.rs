@@ -13,22 +13,26 @@
 //!   or an in-process signer for tests and single-binary deployments).
 //! * [`signer`]: CA signing keys ([`signer::CaSigner`]): encrypted file keys and PKCS#11.
 //! * [`init`]: `ca init` (root + intermediate creation).
+//! * [`rotate`]: `ca rotate` (a new intermediate or root; `authorities.json`, the windows).
+//! * [`crl`]: `ca revoke` (RFC 5280 CRLs signed by the issuing CA).
 //! * [`service`]: the issuance pipeline, rate limit and audit line.
 //! * [`metrics`]: Prometheus series (issuance, token failures, rate limit, build, process).
 //! * [`http`]: the axum router (thin).
 //! * [`tsa`]: the RFC 3161 timestamp authority (key, chain, policy) and its certificates;
 //!   [`tsa_http`] its `POST /api/v1/timestamp` router (thin).
 //!
-//! Not here: the transparency log itself (reached only over HTTP), TLS termination, revocation.
+//! Not here: the transparency log itself (reached only over HTTP), TLS termination, revocation checking (the verifier's).
 
 pub mod challenge; // proof of possession of the key to be certified
 pub mod config; // the CA's serde config and its validation
+pub mod crl; // ca revoke: RFC 5280 CRLs signed by the issuing CA
 pub mod http; // Fulcio v2 and legacy v1 HTTP API: extract, one call, map
 pub mod identity; // verified OIDC claims to a certificate identity
 pub mod init; // ca init: a root and an intermediate CA
 pub mod issue; // pure certificate builder: Fulcio leaf profile, precertificate
 pub mod metrics; // Prometheus metrics of the CA
 pub mod oidc; // ID token verification for the configured issuers
+pub mod rotate; // ca rotate: a new intermediate (or root), the history of windows
 pub mod sct_source; // where SCTs come from (in process or over HTTP)
 pub mod service; // the issuance pipeline the HTTP layer calls
 pub mod signer; // CA signing keys: encrypted file or PKCS#11

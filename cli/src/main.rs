@@ -52,6 +52,10 @@ enum Command {
     Admission(servers::admission::AdmissionArgs),
     /// Create a CA root and intermediate for `serve` (`[ca.key] type = "file"`).
     CaInit(servers::serve::ca_init::CaInitArgs),
+    /// The CA's life after `ca-init`: rotate its intermediate (or root), revoke certificates.
+    Ca(servers::serve::ca_admin::CaArgs),
+    /// The trusted keys for keyed signing: add a key with its window, revoke one.
+    Keys(servers::serve::keys_admin::KeysArgs),
     /// Watch a log: consistency of its checkpoints, watched identities and anomaly rules.
     Monitor(auditors::monitor::MonitorArgs),
     /// Download every tile and entry of a log and recompute its root.
@@ -164,6 +168,8 @@ fn main() -> std::process::ExitCode {
             Ok(std::process::ExitCode::SUCCESS)
         }
         Command::CaInit(args) => servers::serve::ca_init::run(args),
+        Command::Ca(args) => servers::serve::ca_admin::run(args),
+        Command::Keys(args) => servers::serve::keys_admin::run(args),
         Command::Monitor(args) => auditors::monitor::run(args),
         Command::Audit(args) => auditors::audit::run(args),
         Command::Witness(args) => servers::witness::run(args),

@@ -175,6 +175,33 @@ pub enum CertificateError {
         /// The SAN types the certificate has, e.g. `dNSName`.
         found: String,
     },
+    /// A certificate of the chain was revoked at or before the signing time.
+    #[error("{0}")]
+    Revoked(Box<RevokedCertificate>),
+}
+
+impl From<crate::trusted_keys::KeyRefused> for PolicyError {
+    fn from(e: crate::trusted_keys::KeyRefused) -> Self {
+        Self::TrustedKey(Box::new(e))
+    }
+}
+
+/// A certificate revoked at or before the signing time ([`CertificateError::Revoked`]).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{certificate} (serial {serial}) was revoked by {issuer} from {revoked} ({reason}), at or before the signing time {signing_time}")]
+pub struct RevokedCertificate {
+    /// Which certificate: the signing certificate or a CA certificate.
+    pub certificate: String,
+    /// Its serial number, hex.
+    pub serial: String,
+    /// The CRL's issuer.
+    pub issuer: String,
+    /// When the revocation takes effect (RFC 3339).
+    pub revoked: String,
+    /// The RFC 5280 reason.
+    pub reason: String,
+    /// The verified signing time (RFC 3339).
+    pub signing_time: String,
 }
 
 /// Errors about the embedded signed certificate timestamps.
@@ -266,6 +293,9 @@ pub enum SignatureError {
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum PolicyError {
+    /// The trusted keys refuse the key that signed, at the signing time.
+    #[error(transparent)]
+    TrustedKey(Box<crate::trusted_keys::KeyRefused>),
     /// A value in the certificate did not match the policy.
     #[error("{field} {actual:?} does not match {expected}{hint}")]
     Mismatch {
@@ -573,6 +603,18 @@ pub enum TimestampError {
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum TrustError {
+    /// A trusted keys document cannot be used.
+    #[error("trusted keys: {reason}")]
+    TrustedKeys {
+        /// What is wrong.
+        reason: String,
+    },
+    /// A certificate revocation list cannot be used.
+    #[error("certificate revocation list: {reason}")]
+    Crl {
+        /// What is wrong.
+        reason: String,
+    },
     /// A CA certificate does not parse.
     #[error("certificate authority {ca} certificate {index} does not parse: {reason}")]
     CaParse {

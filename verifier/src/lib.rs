@@ -30,8 +30,10 @@
 pub mod bundle; // structural checks: Bundle into CheckedBundle
 pub mod error; // layered verification errors
 pub mod policy; // who must have signed: identities, keys, anchored regexes
+pub mod revocation; // RFC 5280 CRLs of the trusted CAs and the revoked-before-signing rule
 pub mod timestamp; // RFC 3161 timestamp verification over proto's parsed response
 pub mod trust; // the CAs, logs and CT logs a bundle may rely on
+pub mod trusted_keys; // keyed signing: trusted keys with windows and revocations
 pub mod verify; // the verification procedure: one call, every check
 
 pub use bundle::CheckedBundle;

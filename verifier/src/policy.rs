@@ -323,6 +323,7 @@ pub struct Policy {
 pub(crate) enum PolicyKind {
     Identity(IdentityPolicy),
     Key(Box<PublicKey>),
+    TrustedKeys(std::sync::Arc<crate::trusted_keys::TrustedKeys>),
     AnyIdentityUnsafe,
 }
 
@@ -341,6 +342,16 @@ impl Policy {
     pub fn key(key: PublicKey) -> Self {
         Self {
             kind: PolicyKind::Key(Box::new(key)),
+        }
+    }
+
+    /// Keyed verification against a trusted keys document: the bundle must be signed by one
+    /// of its keys, valid and not revoked at every verified signing time
+    /// ([`crate::trusted_keys`]).
+    #[must_use]
+    pub fn trusted_keys(keys: crate::trusted_keys::TrustedKeys) -> Self {
+        Self {
+            kind: PolicyKind::TrustedKeys(std::sync::Arc::new(keys)),
         }
     }
 

@@ -268,6 +268,8 @@ pub struct CertificateAuthority {
     pub chain_validity: Window,
     /// The trusted root's `validFor` for this CA.
     pub valid_for: Window,
+    /// Every certificate of the chain, issuing certificate first (for CRLs).
+    pub(crate) chain: Vec<crate::revocation::ChainCert>,
 }
 
 /// An RFC 3161 timestamp authority whose chain was verified when the trust material was built.
@@ -402,6 +404,8 @@ pub struct TrustMaterial {
     pub(crate) tsas: Vec<TimestampAuthority>,
     pub(crate) witnesses: Option<WitnessPolicy>,
     pub(crate) skipped: Vec<String>,
+    /// Verified CRLs of the CAs (`crate::revocation`).
+    pub(crate) crls: Vec<crate::revocation::VerifiedCrl>,
 }
 
 /// The window of a trust-root entry's `validFor`. `validFor` is the closed interval
@@ -527,6 +531,10 @@ impl TrustMaterial {
             issuer_key_hash,
             chain_validity,
             valid_for,
+            chain: parsed
+                .iter()
+                .map(|(c, _)| crate::revocation::ChainCert::of(c))
+                .collect(),
         });
         Ok(())
     }

@@ -47,8 +47,10 @@ use signet_proto::checkpoint::Checkpoint;
 use signet_proto::keys::PublicKey;
 
 use crate::bundle::CheckedBundle;
-use crate::error::{TlogError, VerificationError};
+use crate::bundle::Material;
+use crate::error::{PolicyError, TlogError, VerificationError};
 use crate::policy::Policy;
+use crate::policy::PolicyKind;
 use crate::timestamp::VerifiedTimestamp;
 use crate::trust::{sha256, TrustMaterial};
 use crate::UnixTime;
@@ -176,18 +178,34 @@ pub fn verify_checked(
     let v2 = kind == EntryKind::HashedRekordV002;
     let times = times::signing_times(bundle, v2, logs, trust, now)?;
     let log = times.log;
-    // 3. Who signed.
-    let signer = certificate::signer(
-        policy,
-        &bundle.material,
-        trust,
-        times.first(),
-        times.others(),
-    )?;
-    // 4. The artifact signature.
     let artifact_digest = artifact.digest();
-    let dsse_payload =
-        signature::check_signature(&bundle.content, artifact, &artifact_digest, &signer.key)?;
+    let (signer, dsse_payload) = match (&policy.kind, &bundle.material) {
+        // 3. and 4. With trusted keys: the key whose signature verifies, then its window and
+        // revocation at every signing time.
+        (PolicyKind::TrustedKeys(keys), Material::PublicKey) => {
+            let mut all_times = vec![times.first()];
+            all_times.extend_from_slice(times.others());
+            trusted_key_signer(keys, bundle, artifact, &artifact_digest, &all_times)?
+        }
+        _ => {
+            // 3. Who signed.
+            let signer = certificate::signer(
+                policy,
+                &bundle.material,
+                trust,
+                times.first(),
+                times.others(),
+            )?;
+            // 4. The artifact signature.
+            let dsse_payload = signature::check_signature(
+                &bundle.content,
+                artifact,
+                &artifact_digest,
+                &signer.key,
+            )?;
+            (signer, dsse_payload)
+        }
+    };
     // 5. The log entry body matches the bundle.
     body::check_entry_body(
         kind,
@@ -219,6 +237,38 @@ pub fn verify_checked(
         proof_len: entry.proof.hashes.len(),
         checkpoint,
     })
+}
+
+/// A DSSE bundle's payload type and payload (`None` for a message signature).
+type DssePayload = Option<(String, Vec<u8>)>;
+
+/// The trusted key that signed the bundle (the first whose signature verifies), checked at
+/// every signing time.
+fn trusted_key_signer<'a>(
+    keys: &crate::trusted_keys::TrustedKeys,
+    bundle: &CheckedBundle,
+    artifact: Artifact<'_>,
+    digest: &[u8; 32],
+    times: &[(i64, u32)],
+) -> Result<(certificate::Signer<'a>, DssePayload), VerificationError> {
+    for k in keys.keys() {
+        match signature::check_signature(&bundle.content, artifact, digest, &k.key) {
+            Ok(dsse) => {
+                keys.check(&k.key, times).map_err(PolicyError::from)?;
+                return Ok((
+                    certificate::Signer {
+                        key: k.key.clone(),
+                        identity: None,
+                        ca_index: None,
+                        leaf_der: None,
+                    },
+                    dsse,
+                ));
+            }
+            Err(_) => continue,
+        }
+    }
+    Err(PolicyError::from(crate::trusted_keys::KeyRefused::Unknown).into())
 }
 
 fn base64_encode(b: &[u8]) -> String {

@@ -230,6 +230,11 @@ pub(crate) struct VerifyOptions {
     /// key's) or the key a PKCS#11 URI names, instead of a certificate identity (keyed mode).
     #[arg(long, value_name = "FILE|URI")]
     key: Option<PathBuf>,
+    /// Accept a keyed signature only from a key of this trusted keys document, valid and not
+    /// revoked at the signing time (`signet keys`). Without it, --key and identity flags, the
+    /// `trusted_keys.json` of the TUF mirror is used when it publishes one.
+    #[arg(long, value_name = "FILE", conflicts_with = "key")]
+    trusted_keys: Option<PathBuf>,
     /// Require witness cosignatures on the log checkpoint: a policy file with
     /// `witness NAME VKEY [URL]` lines and `quorum K` (C2SP cosignature/v1 keys).
     #[arg(long, value_name = "FILE")]
@@ -822,11 +827,16 @@ fn verify_blob(args: &VerifyBlobArgs) -> anyhow::Result<ExitCode> {
     let v = &args.verify;
     let root = crate::trust::client::trusted_root_or_default(v.trusted_root.as_deref())?;
     let trust = verify::load_trust(&root, v.witness_policy.as_deref())?;
-    let policy = verify::build_policy(
+    let flags = v.identity_flags()?;
+    let policy = match verify::trusted_keys_policy(
+        v.trusted_keys.as_deref(),
+        &root,
         v.key.as_deref(),
-        &v.identity_flags()?,
-        verify::Spelling::FLAGS,
-    )?;
+        &flags,
+    )? {
+        Some(p) => p,
+        None => verify::build_policy(v.key.as_deref(), &flags, verify::Spelling::FLAGS)?,
+    };
     let bundle = std::fs::read(&args.bundle)
         .with_context(|| format!("cannot read bundle {}", args.bundle.display()))?;
     let bytes;
@@ -907,11 +917,16 @@ async fn verify_image_bundles(
     let v = &args.verify;
     let root = crate::trust::client::trusted_root_or_default(v.trusted_root.as_deref())?;
     let trust = verify::load_trust(&root, v.witness_policy.as_deref())?;
-    let policy = verify::build_policy(
+    let flags = v.identity_flags()?;
+    let policy = match verify::trusted_keys_policy(
+        v.trusted_keys.as_deref(),
+        &root,
         v.key.as_deref(),
-        &v.identity_flags()?,
-        verify::Spelling::FLAGS,
-    )?;
+        &flags,
+    )? {
+        Some(p) => p,
+        None => verify::build_policy(v.key.as_deref(), &flags, verify::Spelling::FLAGS)?,
+    };
     let reference = parse_image(&args.image)?;
     let registry = oci::RegistryClient::new(
         &reference,

@@ -21,7 +21,8 @@ use signet_verifier::UnixTime;
 
 use crate::registry as oci;
 
-/// Reads `trusted_root.json` (and an optional witness policy) and prepares the trust material.
+/// Reads `trusted_root.json`, the CRLs in `crls.pem` beside it when present (refused unless
+/// signed by one of its CAs) and an optional witness policy, and prepares the trust material.
 pub(crate) fn load_trust(
     path: &Path,
     witness_policy: Option<&Path>,
@@ -32,6 +33,18 @@ pub(crate) fn load_trust(
         .map_err(|e| anyhow::anyhow!("invalid trusted root {}: {e}", path.display()))?;
     let mut trust = TrustMaterial::from_trusted_root(&root)
         .map_err(|e| anyhow::anyhow!("unusable trusted root {}: {e}", path.display()))?;
+    // The CA's CRLs travel with its trusted root: `crls.pem` beside it (as `serve` writes
+    // it into its data directory and the TUF client stores the `crls.pem` target).
+    let crls = path.with_file_name("crls.pem");
+    if let Ok(text) = std::fs::read(&crls) {
+        let blocks = pem::parse_many(&text)
+            .map_err(|e| anyhow::anyhow!("invalid CRL file {}: {e}", crls.display()))?;
+        for block in blocks.iter().filter(|b| b.tag() == "X509 CRL") {
+            trust
+                .add_crl(block.contents())
+                .map_err(|e| anyhow::anyhow!("unusable CRL in {}: {e}", crls.display()))?;
+        }
+    }
     if let Some(p) = witness_policy {
         let text = std::fs::read_to_string(p)
             .map_err(|e| anyhow::anyhow!("cannot read witness policy {}: {e}", p.display()))?;
@@ -110,6 +123,33 @@ pub(crate) fn parse_extension_flag(
     let known = signet_proto::cert::fulcio_oid(oid.trim())
         .ok_or_else(|| anyhow::anyhow!("{ext}: {oid} is not a Fulcio extension OID"))?;
     Ok((known.oid, value.to_owned()))
+}
+
+/// The policy of `--trusted-keys FILE` (`given`), or, when neither that, `--key` nor an
+/// identity flag is given, of the `trusted_keys.json` beside the trusted root `root` (where
+/// the TUF client stores the target of that name); `None` when neither applies.
+pub(crate) fn trusted_keys_policy(
+    given: Option<&Path>,
+    root: &Path,
+    key: Option<&Path>,
+    flags: &IdentityFlags,
+) -> anyhow::Result<Option<Policy>> {
+    let path = match given {
+        Some(p) => p.to_owned(),
+        None if key.is_none() && flags.identity.is_none() && flags.identity_regexp.is_none() => {
+            let beside = root.with_file_name("trusted_keys.json");
+            if !beside.exists() {
+                return Ok(None);
+            }
+            beside
+        }
+        None => return Ok(None),
+    };
+    let bytes = std::fs::read(&path)
+        .map_err(|e| anyhow::anyhow!("cannot read trusted keys {}: {e}", path.display()))?;
+    let keys = signet_verifier::trusted_keys::TrustedKeys::from_json(&bytes)
+        .map_err(|e| anyhow::anyhow!("invalid trusted keys {}: {e}", path.display()))?;
+    Ok(Some(Policy::trusted_keys(keys)))
 }
 
 /// Builds the policy: `--key` replaces identity checks; otherwise an identity and an issuer

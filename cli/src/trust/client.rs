@@ -28,7 +28,7 @@ use std::time::Duration;
 use anyhow::{bail, Context as _};
 use signet_proto::tuf::{consistent_target_path, Role, TimestampUpdate, TrustedSet};
 
-use super::repo::{SIGNING_CONFIG_TARGET, TRUSTED_ROOT_TARGET};
+use super::repo::{CRLS_TARGET, SIGNING_CONFIG_TARGET, TRUSTED_KEYS_TARGET, TRUSTED_ROOT_TARGET};
 use crate::fsutil::{write_durable, Existing, Mode};
 
 /// Largest metadata or target file fetched (python-tuf's limits are 512 kB for root, 16 kB
@@ -281,6 +281,30 @@ fn refresh_at(mirror: &str, now: i64) -> anyhow::Result<PathBuf> {
             .target(target)
             .map_err(fail(format!("target {target}")))?;
         let cached = dir.join(target);
+        if std::fs::read(&cached).is_ok_and(|b| info.check(target, &b).is_ok()) {
+            continue;
+        }
+        let remote = if consistent {
+            format!("targets/{}", consistent_target_path(target, info))
+        } else {
+            format!("targets/{target}")
+        };
+        let bytes = source.require(&remote)?;
+        set.verify_target(target, &bytes)
+            .map_err(fail(format!("target {target}")))?;
+        store(&dir, target, &bytes)?;
+    }
+    // Optional targets (the CA's CRLs, the trusted keys): stored when listed, removed when no
+    // longer listed.
+    for target in [CRLS_TARGET, TRUSTED_KEYS_TARGET] {
+        let cached = dir.join(target);
+        let Ok(info) = set.target(target) else {
+            if cached.exists() {
+                std::fs::remove_file(&cached)
+                    .with_context(|| format!("removing {}", cached.display()))?;
+            }
+            continue;
+        };
         if std::fs::read(&cached).is_ok_and(|b| info.check(target, &b).is_ok()) {
             continue;
         }

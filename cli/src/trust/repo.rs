@@ -33,6 +33,10 @@ pub(crate) const ONLINE: [(Role, &str); 3] = [
 pub(crate) const TRUSTED_ROOT_TARGET: &str = "trusted_root.json";
 /// See [`TRUSTED_ROOT_TARGET`].
 pub(crate) const SIGNING_CONFIG_TARGET: &str = "signing_config.v0.2.json";
+/// The CA's CRLs (PEM `X509 CRL` blocks), a target once the CA revoked anything.
+pub(crate) const CRLS_TARGET: &str = "crls.pem";
+/// The trusted keys for keyed signing (`signet keys`), a target when the server has them.
+pub(crate) const TRUSTED_KEYS_TARGET: &str = "trusted_keys.json";
 
 /// Reads a private key file for TUF signing: PKCS#8 PEM (`PRIVATE KEY`, as `openssl genpkey`
 /// writes), or `ENCRYPTED PRIVATE KEY` with its password in the environment variable

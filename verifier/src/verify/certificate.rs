@@ -9,7 +9,10 @@
 //! `.1.1` and `.1.8` agreeing), RFC 6962 §3.3 embedded SCTs (`signet_proto::sct`), verified
 //! against the CT logs of the trust root and their `validFor`.
 //!
-//! Not here: revocation (offline verifier), chains longer than the trust root's, the artifact
+//! Revocation: the leaf and the CA chain against the trust material's CRLs at the signing
+//! time (`crate::revocation`).
+//!
+//! Not here: fetching CRLs, OCSP, chains longer than the trust root's, the artifact
 //! signature (`signature`).
 
 use signet_proto::cert::Identity;
@@ -59,6 +62,18 @@ pub(super) fn signer<'a>(
             ca_index: None,
             leaf_der: None,
         }),
+        (PolicyKind::TrustedKeys(_), Material::Certificate(_)) => {
+            Err(BundleError::MaterialMismatch(
+                "verification with trusted keys was requested but the bundle carries a certificate"
+                    .to_owned(),
+            )
+            .into())
+        }
+        (PolicyKind::TrustedKeys(_), Material::PublicKey) => Err(BundleError::MaterialMismatch(
+            "trusted keys apply to Sigstore bundles only: pass --key with the signer's public key"
+                .to_owned(),
+        )
+        .into()),
         (PolicyKind::Key(_), Material::Certificate(_)) => Err(BundleError::MaterialMismatch(
             "keyed verification was requested but the bundle carries a certificate".to_owned(),
         )
@@ -138,6 +153,8 @@ fn check_certificate(
         &ca.chain_validity,
         signing_time,
     )?;
+    // Revoked before the signing time (CRLs of the trust material; `crate::revocation`).
+    crate::revocation::check_chain(trust, ca, tbs.raw_serial(), signing_time)?;
 
     let key = PublicKey::from_spki_der(tbs.subject_pki.raw).map_err(|e| CertificateError::Key {
         reason: e.to_string(),

@@ -123,6 +123,10 @@ pub struct Fixture {
     pub signing_time: i64,
     pub leaf_key: PublicKey,
     pub leaf_not_after: i64,
+    /// The CA: (certificate DER, PKCS#8 key DER) of the root and of the intermediate, to
+    /// sign CRLs with.
+    pub root: (Vec<u8>, Vec<u8>),
+    pub intermediate: (Vec<u8>, Vec<u8>),
 }
 
 impl Fixture {
@@ -557,5 +561,7 @@ pub fn build(k: &Knobs) -> Fixture {
         signing_time: integrated_time,
         leaf_key: leaf_pub,
         leaf_not_after: not_after,
+        root: (root_cert.der().to_vec(), root_key.serialize_der()),
+        intermediate: (inter_cert.der().to_vec(), inter_key.serialize_der()),
     }
 }

@@ -6,8 +6,10 @@
 //! This module wires the libraries together; the log lives in `signet-log` and the CA in
 //! `signet-ca`.
 
+pub(crate) mod ca_admin;
 pub(crate) mod ca_init;
 mod config;
+pub(crate) mod keys_admin;
 pub(crate) mod rekor_v2;
 mod trust;
 mod tsa;
@@ -489,11 +491,13 @@ async fn serve(config: Config) -> anyhow::Result<()> {
                 )
             }
         };
-        cas.push(trust::certificate_authority(
+        // Every generation of a rotated CA, with its window (else the one chain).
+        cas.extend(trust::certificate_authorities(
             &public_url,
+            &trust::ca_dir(&config),
             &ca.chain_der,
-            &start,
-        ));
+            created,
+        )?);
         let service = signet_ca::service::CaService::new(
             ca_config(&config)?,
             ca.signer,
@@ -548,6 +552,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         tsa_trust.as_ref(),
         &start,
     )?;
+    let mut files = files;
+    if run_ca {
+        files.crls = trust::crls(&trust::ca_dir(&config))?;
+    }
+    files.trusted_keys = trust::trusted_keys(&config.data_dir)?;
     files.write_to(&config.data_dir)?;
     if let Some(tuf_router) = tuf::start(&config, &files)? {
         router = router.merge(tuf_router);
@@ -575,6 +584,24 @@ async fn serve(config: Config) -> anyhow::Result<()> {
                 move || async move { json_response(f.trust_config.clone()) }
             }),
         );
+    if let Some(keys) = files.trusted_keys.clone() {
+        router = router.route(
+            trust::TRUSTED_KEYS_PATH,
+            get(move || async move { json_response(keys) }),
+        );
+    }
+    if let Some(crls) = files.crls.clone() {
+        router = router.route(
+            trust::CRLS_PATH,
+            get(move || async move {
+                (
+                    StatusCode::OK,
+                    [(header::CONTENT_TYPE, "application/x-pem-file")],
+                    crls,
+                )
+            }),
+        );
+    }
 
     tracing::info!(
         listen = %addr,

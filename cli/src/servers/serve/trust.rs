@@ -22,6 +22,10 @@ pub(crate) const TRUSTED_ROOT_PATH: &str = "/signet/v1/trusted_root.json";
 pub(crate) const SIGNING_CONFIG_PATH: &str = "/signet/v1/signing_config.json";
 /// See [`TRUSTED_ROOT_PATH`].
 pub(crate) const TRUST_CONFIG_PATH: &str = "/signet/v1/trust_config.json";
+/// The CA's CRLs (PEM), served once it revoked anything (`signet ca revoke`).
+pub(crate) const CRLS_PATH: &str = "/signet/v1/crls.pem";
+/// The trusted keys for keyed signing (`signet keys`), served when the data directory has them.
+pub(crate) const TRUSTED_KEYS_PATH: &str = "/signet/v1/trusted_keys.json";
 
 /// The three documents, serialized.
 #[derive(Clone, Debug)]
@@ -29,6 +33,10 @@ pub(crate) struct TrustFiles {
     pub(crate) trusted_root: String,
     pub(crate) signing_config: String,
     pub(crate) trust_config: String,
+    /// The CA's CRLs, PEM (`crls.pem` of its directory), when it revoked anything.
+    pub(crate) crls: Option<String>,
+    /// The trusted keys document (`trusted_keys.json` of the data directory), if any.
+    pub(crate) trusted_keys: Option<String>,
 }
 
 fn key_details(key: &PublicKey) -> anyhow::Result<&'static str> {
@@ -62,6 +70,80 @@ pub(crate) fn certificate_authority(base_url: &str, chain_der: &[Vec<u8>], start
         "certChain": {"certificates": chain_der.iter().map(|c| json!({"rawBytes": B64.encode(c)})).collect::<Vec<_>>()},
         "validFor": {"start": start},
     })
+}
+
+/// The directory of the CA's files: `<data_dir>/ca` for the CA `serve` generates, else the
+/// directory of the configured chain file (a `signet ca-init` directory).
+pub(crate) fn ca_dir(config: &super::Config) -> std::path::PathBuf {
+    use super::CaKey;
+    let parent = |p: &std::path::Path| {
+        p.parent().map_or_else(
+            || std::path::PathBuf::from("."),
+            std::path::Path::to_path_buf,
+        )
+    };
+    match &config.ca.key {
+        CaKey::File { chain, .. } | CaKey::Pkcs11 { chain, .. } => parent(chain),
+        CaKey::Generated => config.data_dir.join("ca"),
+    }
+}
+
+/// The `certificateAuthorities[]` items of the CA in `dir` serving `chain_der`: one per
+/// generation of a rotated CA (`signet ca rotate`, `authorities.json`), each with its
+/// `validFor` window, the newest being `chain_der`; else `chain_der` alone, valid from
+/// `created`.
+pub(crate) fn certificate_authorities(
+    base_url: &str,
+    dir: &std::path::Path,
+    chain_der: &[Vec<u8>],
+    created: i64,
+) -> anyhow::Result<Vec<Value>> {
+    use signet_ca::rotate::Authorities;
+    if !Authorities::rotated(dir) {
+        return Ok(vec![certificate_authority(
+            base_url,
+            chain_der,
+            &super::rfc3339(created)?,
+        )]);
+    }
+    let history = Authorities::load(dir, created)?;
+    history.check_current(dir, chain_der)?;
+    history
+        .authorities
+        .iter()
+        .map(|a| {
+            let mut v = certificate_authority(base_url, &a.chain_der()?, &super::rfc3339(a.start)?);
+            if let Some(end) = a.end {
+                v["validFor"]["end"] = json!(super::rfc3339(end)?);
+            }
+            Ok(v)
+        })
+        .collect()
+}
+
+/// The trusted keys document of the data directory (`signet keys`), checked by the verifier's
+/// parser, if there is one.
+pub(crate) fn trusted_keys(data_dir: &std::path::Path) -> anyhow::Result<Option<String>> {
+    let path = data_dir.join(super::keys_admin::TRUSTED_KEYS_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            signet_verifier::trusted_keys::TrustedKeys::from_json(text.as_bytes())
+                .with_context(|| format!("{} is not usable", path.display()))?;
+            Ok(Some(text))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+/// The CA's CRLs (`crls.pem` in `dir`), if it revoked anything.
+pub(crate) fn crls(dir: &std::path::Path) -> anyhow::Result<Option<String>> {
+    let path = dir.join(signet_ca::crl::CRLS_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
 }
 
 /// The timestamp authority: its `timestampAuthorities[]` item in the trusted root (chain leaf
@@ -146,6 +228,8 @@ pub(crate) fn build(
         trusted_root: serde_json::to_string_pretty(&root)?,
         signing_config: serde_json::to_string_pretty(&signing)?,
         trust_config: serde_json::to_string_pretty(&client)?,
+        crls: None,
+        trusted_keys: None,
     };
     TrustedRoot::from_json(files.trusted_root.as_bytes()).context("generated trusted_root.json")?;
     SigningConfig::from_json(files.signing_config.as_bytes())
@@ -166,6 +250,14 @@ impl TrustFiles {
             write_durable(
                 &dir.join(name),
                 text.as_bytes(),
+                Mode::Public,
+                Existing::Replace,
+            )?;
+        }
+        if let Some(crls) = &self.crls {
+            write_durable(
+                &dir.join(signet_ca::crl::CRLS_FILE),
+                crls.as_bytes(),
                 Mode::Public,
                 Existing::Replace,
             )?;

@@ -1,7 +1,8 @@
 //! The TUF repository `signet serve` publishes at `/tuf/` (`crate::trust::repo` does the
 //! signing): its targets are the trusted root and the signing config this server generates
 //! (as `trusted_root.json` and `signing_config.v0.2.json`, the names sigstore-python's
-//! `--instance URL/tuf` fetches). A background task re-signs the timestamp, snapshot and
+//! `--instance URL/tuf` fetches), the CA's CRLs as `crls.pem` once it revoked anything,
+//! and the trusted keys as `trusted_keys.json` when the data directory has them. A background task re-signs the timestamp, snapshot and
 //! targets once half their lifetime is gone, so clients never see them expire while the
 //! server runs.
 
@@ -17,7 +18,10 @@ use axum::Router;
 
 use super::trust::TrustFiles;
 use super::Config;
-use crate::trust::repo::{Lifetimes, Repository, SIGNING_CONFIG_TARGET, TRUSTED_ROOT_TARGET};
+use crate::trust::repo::{
+    Lifetimes, Repository, CRLS_TARGET, SIGNING_CONFIG_TARGET, TRUSTED_KEYS_TARGET,
+    TRUSTED_ROOT_TARGET,
+};
 
 /// The URL path prefix of the repository.
 pub(crate) const PREFIX: &str = "/tuf";
@@ -51,13 +55,20 @@ pub(crate) fn start(config: &Config, files: &TrustFiles) -> anyhow::Result<Optio
         return Ok(None);
     }
     let repo = Repository::open(&dir).context("opening the TUF repository")?;
-    let targets = Arc::new(vec![
+    let mut targets = vec![
         (TRUSTED_ROOT_TARGET, files.trusted_root.clone().into_bytes()),
         (
             SIGNING_CONFIG_TARGET,
             files.signing_config.clone().into_bytes(),
         ),
-    ]);
+    ];
+    if let Some(crls) = &files.crls {
+        targets.push((CRLS_TARGET, crls.clone().into_bytes()));
+    }
+    if let Some(keys) = &files.trusted_keys {
+        targets.push((TRUSTED_KEYS_TARGET, keys.clone().into_bytes()));
+    }
+    let targets = Arc::new(targets);
     let lifetimes = lifetimes(config);
     let refresh = {
         let targets = targets.clone();
