@@ -463,10 +463,12 @@ impl Engine {
             SignatureFormats::Sigstore => {}
             // Refused when the policy is loaded (policy::check_formats_supported); the Notary
             // Project verifier plugs in here.
-            other => return fail(format!(
+            other => {
+                return fail(format!(
                 "{image}: rule {} requires {other:?} signatures, which this build does not verify",
                 rule.number
-            )),
+            ))
+            }
         }
         // Every signer's policy against every attached signature: who signed.
         let mut signed_by: Vec<Vec<String>> = Vec::with_capacity(v.signers.len());
