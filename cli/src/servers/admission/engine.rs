@@ -114,10 +114,13 @@ pub(crate) struct Engine {
     /// Digests that passed a rule: (rule number, digest) → the signers that satisfied it.
     pub(crate) verified: TtlMap<(usize, String), String>,
     /// One lock per (rule, digest) being verified, so concurrent reviews verify it once.
-    inflight: Mutex<HashMap<(usize, String), Arc<tokio::sync::Mutex<()>>>>,
+    inflight: Mutex<Gates>,
     namespaces: Option<NamespaceLabels>,
     pub(crate) stats: Stats,
 }
+
+/// One lock per (rule number, digest) under verification.
+type Gates = HashMap<(usize, String), Arc<tokio::sync::Mutex<()>>>;
 
 /// The outcome for one image.
 #[derive(Clone, Debug)]

@@ -243,14 +243,17 @@ fn review_response(uid: &str, verdict: &Verdict<'_>) -> Response {
 }
 
 /// The request body, or the 4xx answer for one that could not be read.
-fn body_or_error(body: Result<Bytes, BytesRejection>, what: &str) -> Result<Bytes, Response> {
+fn body_or_error(body: Result<Bytes, BytesRejection>, what: &str) -> Result<Bytes, Box<Response>> {
     match body {
         Ok(b) => Ok(b),
-        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(bad_request(
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(Box::new(bad_request(
             StatusCode::PAYLOAD_TOO_LARGE,
             format!("{what} larger than {MAX_BODY} bytes"),
-        )),
-        Err(e) => Err(bad_request(StatusCode::BAD_REQUEST, e.body_text())),
+        ))),
+        Err(e) => Err(Box::new(bad_request(
+            StatusCode::BAD_REQUEST,
+            e.body_text(),
+        ))),
     }
 }
 
@@ -289,7 +292,7 @@ fn warn_mode(
 async fn decide(engine: &Arc<Engine>, body: Result<Bytes, BytesRejection>) -> Decision {
     let body = match body_or_error(body, "AdmissionReview") {
         Ok(b) => b,
-        Err(r) => return Decision::Invalid(r),
+        Err(r) => return Decision::Invalid(*r),
     };
     let request = match admission::parse_review(&body) {
         Ok(r) => r,
@@ -415,7 +418,7 @@ async fn imagepolicy(
 ) -> Response {
     let body = match body_or_error(body, "ImageReview") {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let review = match admission::parse_image_review(&body) {
         Ok(r) => r,
