@@ -828,3 +828,105 @@ fn compose_config_hosts_are_its_services_or_the_public_url() {
     );
     assert_eq!(n, 1);
 }
+
+/// The ImagePolicyWebhook files (deploy/k8s/imagepolicy): the `AdmissionConfiguration` has the
+/// plugin's fields within kube-apiserver's limits (plugin/pkg/admission/imagepolicy/config.go:
+/// TTLs up to 30 min, retryBackoff 1 ms to 5 min) and fails closed; `kubernetes-validate` has
+/// no schema for it (not an API resource), which is checked too, so this test is the schema.
+/// The kubeconfig reads with `kubectl config view`, names the file the configuration points
+/// to, calls /imagepolicy over HTTPS and presents a client certificate (mutual TLS).
+#[test]
+fn imagepolicy_configuration_is_complete() {
+    let dir = root().join("deploy/k8s/imagepolicy");
+    let config = dir.join("admission-configuration.yaml");
+    let (_, out) = run(Command::new("kubernetes-validate")
+        .arg("--strict")
+        .arg(&config));
+    assert!(
+        out.contains("Couldn't find schema for kind AdmissionConfiguration"),
+        "kubernetes-validate now knows AdmissionConfiguration: validate with it\n{out}"
+    );
+    let docs = yaml_docs(&std::fs::read_to_string(&config).unwrap());
+    assert_eq!(docs.len(), 1);
+    let d = &docs[0];
+    assert_eq!(d["apiVersion"], "apiserver.config.k8s.io/v1");
+    assert_eq!(d["kind"], "AdmissionConfiguration");
+    let plugins = d["plugins"].as_array().unwrap();
+    assert_eq!(plugins.len(), 1);
+    assert_eq!(plugins[0]["name"], "ImagePolicyWebhook");
+    let p = plugins[0]["configuration"]["imagePolicy"]
+        .as_object()
+        .unwrap();
+    let keys: BTreeSet<&str> = p.keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        BTreeSet::from([
+            "kubeConfigFile",
+            "allowTTL",
+            "denyTTL",
+            "retryBackoff",
+            "defaultAllow"
+        ])
+    );
+    assert_eq!(p["defaultAllow"], false, "the plugin must fail closed");
+    for ttl in ["allowTTL", "denyTTL"] {
+        let v = p[ttl].as_u64().unwrap();
+        assert!(
+            (1..=1800).contains(&v),
+            "{ttl} {v} s is outside 1 s to 30 min"
+        );
+    }
+    let backoff = p["retryBackoff"].as_u64().unwrap();
+    assert!(
+        (1..=300_000).contains(&backoff),
+        "retryBackoff {backoff} ms"
+    );
+    let kubeconfig_path = p["kubeConfigFile"].as_str().unwrap();
+    let shipped = dir.join("imagepolicy-kubeconfig.yaml");
+    assert_eq!(
+        Path::new(kubeconfig_path).file_name(),
+        shipped.file_name(),
+        "the configuration names another kubeconfig"
+    );
+    let (ok, out) = run(Command::new("kubectl")
+        .args(["config", "view", "--raw", "-o", "json", "--kubeconfig"])
+        .arg(&shipped));
+    assert!(ok, "kubectl config view: {out}");
+    let k: Value = serde_json::from_str(&out).unwrap();
+    let ctx = k["current-context"].as_str().unwrap();
+    let context = k["contexts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == ctx)
+        .unwrap();
+    let cluster = k["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == context["context"]["cluster"])
+        .unwrap();
+    let user = k["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["name"] == context["context"]["user"])
+        .unwrap();
+    let server = cluster["cluster"]["server"].as_str().unwrap();
+    assert!(
+        server.starts_with("https://") && server.ends_with("/imagepolicy"),
+        "{server}"
+    );
+    assert!(cluster["cluster"]["certificate-authority"].is_string());
+    assert!(user["user"]["client-certificate"].is_string(), "no mTLS");
+    assert!(user["user"]["client-key"].is_string(), "no mTLS");
+    // Every file the API server reads is in the directory the configuration uses.
+    let base = Path::new(kubeconfig_path).parent().unwrap();
+    for f in [
+        &cluster["cluster"]["certificate-authority"],
+        &user["user"]["client-certificate"],
+        &user["user"]["client-key"],
+    ] {
+        assert_eq!(Path::new(f.as_str().unwrap()).parent(), Some(base), "{f}");
+    }
+}

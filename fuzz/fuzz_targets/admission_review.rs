@@ -10,15 +10,65 @@
 //! object, to a string equal to the image, and every container of the three lists is found,
 //! in order; and the answer carries the uid, and its JSON Patch (base64) replaces exactly those
 //! pointers, so applying it to the object pins each image.
+//!
+//! The same bytes go to the ImagePolicyWebhook reader (`parse_image_review`, `/imagepolicy`):
+//! it accepts exactly JSON with the `imagepolicy.k8s.io/v1alpha1` `ImageReview` apiVersion and
+//! kind, a `spec` object and a `spec.containers` list whose entries all have an `image`
+//! string, string-valued annotations and a string namespace (or none), whatever the
+//! request's `status` says; the images are those strings, in order; and its answer carries
+//! the decision.
 #![no_main]
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 use signet_proto::admission::{
-    object_images, parse_review, pod_spec_pointer, review_response, ImageField, ObjectError,
-    ObjectImages, ReviewError, Verdict,
+    image_review_response, object_images, parse_image_review, parse_review, pod_spec_pointer,
+    review_response, ImageField, ObjectError, ObjectImages, ReviewError, Verdict,
 };
+
+/// The ImageReview reader's properties (see the module docs).
+fn check_image_review(data: &[u8]) {
+    let parsed = parse_image_review(data);
+    let Ok(v) = serde_json::from_slice::<Value>(data) else {
+        assert!(parsed.is_err());
+        return;
+    };
+    let expected: Option<Vec<String>> = (|| {
+        if v.get("apiVersion")?.as_str()? != "imagepolicy.k8s.io/v1alpha1"
+            || v.get("kind")?.as_str()? != "ImageReview"
+        {
+            return None;
+        }
+        let spec = v.get("spec")?.as_object()?;
+        let images = spec
+            .get("containers")?
+            .as_array()?
+            .iter()
+            .map(|c| c.get("image")?.as_str().map(str::to_owned))
+            .collect::<Option<Vec<_>>>()?;
+        match spec.get("annotations") {
+            None | Some(Value::Null) => {}
+            Some(Value::Object(m)) if m.values().all(Value::is_string) => {}
+            Some(_) => return None,
+        }
+        match spec.get("namespace") {
+            None | Some(Value::Null | Value::String(_)) => {}
+            Some(_) => return None,
+        }
+        Some(images)
+    })();
+    match (parsed, expected) {
+        (Ok(r), Some(images)) => {
+            assert_eq!(r.images, images);
+            let answer = image_review_response(false, "denied", &[]);
+            assert_eq!(answer["status"]["allowed"], false);
+            assert_eq!(answer["kind"], "ImageReview");
+        }
+        (Err(_), None) => {}
+        (p, e) => panic!("ImageReview reader disagrees: {p:?} vs {e:?}"),
+    }
+}
 
 /// An RFC 6901 pointer: empty, or `/`-separated tokens in which `~` is only `~0` or `~1`.
 fn is_json_pointer(p: &str) -> bool {
@@ -40,6 +90,7 @@ fn is_json_pointer(p: &str) -> bool {
 }
 
 fuzz_target!(|data: &[u8]| {
+    check_image_review(data);
     let parsed = parse_review(data);
     let review: Value = match serde_json::from_slice(data) {
         Ok(v) => v,
@@ -166,6 +217,7 @@ fuzz_target!(|data: &[u8]| {
                 &r.uid,
                 &Verdict::Allow {
                     warnings: &[],
+                    audit: &[],
                     patch: &pins,
                 },
             );

@@ -3,7 +3,8 @@
 //! object under review, its name and namespace, and the container images its pod spec would
 //! run, each with the RFC 6901 JSON Pointer of its `image` field (which a mutating webhook's
 //! JSON Patch, RFC 6902, replaces); and the `AdmissionReview` answer, with an optional
-//! JSON Patch.
+//! JSON Patch; and the ImagePolicyWebhook's `imagepolicy.k8s.io/v1alpha1` `ImageReview`
+//! ([`parse_image_review`], [`image_review_response`]).
 //!
 //! Spec: Kubernetes "Dynamic Admission Control" (`admission.k8s.io/v1` `AdmissionReview`,
 //! `AdmissionRequest` and `AdmissionResponse`), and the pod spec of the core/v1 `Pod`, apps/v1
@@ -241,6 +242,9 @@ pub enum Verdict<'a> {
     Allow {
         /// `response.warnings`.
         warnings: &'a [String],
+        /// `response.auditAnnotations` (key, value); the API server prefixes each key with the
+        /// webhook's name in the audit log.
+        audit: &'a [(String, String)],
         /// The JSON Patch `replace` operations.
         patch: &'a [ImageField],
     },
@@ -258,9 +262,20 @@ pub enum Verdict<'a> {
 pub fn review_response(uid: &str, verdict: &Verdict<'_>) -> Value {
     let mut response = json!({"uid": uid, "allowed": matches!(verdict, Verdict::Allow { .. })});
     match verdict {
-        Verdict::Allow { warnings, patch } => {
+        Verdict::Allow {
+            warnings,
+            audit,
+            patch,
+        } => {
             if !warnings.is_empty() {
                 response["warnings"] = json!(warnings);
+            }
+            if !audit.is_empty() {
+                let map: serde_json::Map<String, Value> = audit
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                    .collect();
+                response["auditAnnotations"] = Value::Object(map);
             }
             if !patch.is_empty() {
                 let ops: Vec<Value> = patch
@@ -279,6 +294,143 @@ pub fn review_response(uid: &str, verdict: &Verdict<'_>) -> Value {
         "apiVersion": API_VERSION,
         "kind": KIND,
         "response": response,
+    })
+}
+
+/// The `apiVersion` of the ImagePolicyWebhook's reviews.
+pub const IMAGE_REVIEW_API_VERSION: &str = "imagepolicy.k8s.io/v1alpha1";
+/// The `kind` of an ImagePolicyWebhook review.
+pub const IMAGE_REVIEW_KIND: &str = "ImageReview";
+
+/// Why a body is not an `imagepolicy.k8s.io/v1alpha1` `ImageReview` (answered with a 400; the
+/// API server's plugin then applies its `defaultAllow`).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ImageReviewError {
+    /// The body is not JSON.
+    #[error("the body is not JSON: {source}")]
+    NotJson {
+        /// The JSON error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// `apiVersion` is not `imagepolicy.k8s.io/v1alpha1` or `kind` not `ImageReview`.
+    #[error("expected an ImageReview of apiVersion imagepolicy.k8s.io/v1alpha1")]
+    NotImageReview,
+    /// `spec` is missing or not an object.
+    #[error("the ImageReview has no spec")]
+    NoSpec,
+    /// `spec.containers` is missing or not a list.
+    #[error("the ImageReview's spec.containers is not a list")]
+    NoContainers,
+    /// A container without an `image` string.
+    #[error("spec.containers[{index}] has no image")]
+    NoImage {
+        /// Its index.
+        index: usize,
+    },
+    /// `spec.annotations` or `spec.namespace` has the wrong type.
+    #[error("the ImageReview's spec.{field} is malformed")]
+    Malformed {
+        /// `annotations` or `namespace`.
+        field: &'static str,
+    },
+}
+
+/// The parts of an `ImageReview` the webhook reads. Its `status` (which API servers send
+/// filled in, as `{"allowed": false}`) is ignored, as are `metadata` and unknown fields.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImageReviewRequest {
+    /// `spec.containers[].image`, in order (repeats included).
+    pub images: Vec<String>,
+    /// `spec.annotations`: the pod's annotations matching `*.image-policy.k8s.io/*`.
+    pub annotations: std::collections::BTreeMap<String, String>,
+    /// `spec.namespace` (empty when missing).
+    pub namespace: String,
+}
+
+/// Parses an `ImageReview` body as the API server's ImagePolicyWebhook plugin posts it.
+///
+/// # Errors
+/// [`ImageReviewError`] when it is not JSON, not an `imagepolicy.k8s.io/v1alpha1`
+/// `ImageReview`, or its spec's containers, annotations or namespace are malformed.
+pub fn parse_image_review(body: &[u8]) -> Result<ImageReviewRequest, ImageReviewError> {
+    let review: Value =
+        serde_json::from_slice(body).map_err(|source| ImageReviewError::NotJson { source })?;
+    if review.get("apiVersion").and_then(Value::as_str) != Some(IMAGE_REVIEW_API_VERSION)
+        || review.get("kind").and_then(Value::as_str) != Some(IMAGE_REVIEW_KIND)
+    {
+        return Err(ImageReviewError::NotImageReview);
+    }
+    let spec = review
+        .get("spec")
+        .filter(|s| s.is_object())
+        .ok_or(ImageReviewError::NoSpec)?;
+    let containers = spec
+        .get("containers")
+        .and_then(Value::as_array)
+        .ok_or(ImageReviewError::NoContainers)?;
+    let images = containers
+        .iter()
+        .enumerate()
+        .map(|(index, c)| {
+            c.get("image")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .ok_or(ImageReviewError::NoImage { index })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let annotations = match spec.get("annotations") {
+        None | Some(Value::Null) => std::collections::BTreeMap::new(),
+        Some(Value::Object(m)) => m
+            .iter()
+            .map(|(k, v)| {
+                v.as_str()
+                    .map(|v| (k.clone(), v.to_owned()))
+                    .ok_or(ImageReviewError::Malformed {
+                        field: "annotations",
+                    })
+            })
+            .collect::<Result<_, _>>()?,
+        Some(_) => {
+            return Err(ImageReviewError::Malformed {
+                field: "annotations",
+            })
+        }
+    };
+    let namespace = match spec.get("namespace") {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(_) => return Err(ImageReviewError::Malformed { field: "namespace" }),
+    };
+    Ok(ImageReviewRequest {
+        images,
+        annotations,
+        namespace,
+    })
+}
+
+/// The answer to an `ImageReview`: `{"apiVersion", "kind", "status": {"allowed", "reason",
+/// "auditAnnotations"}}` (`reason` and `auditAnnotations` only when not empty). The plugin
+/// shows `reason` to the user on a denial and adds each audit annotation to the audit event,
+/// its key prefixed with `imagepolicywebhook.image-policy.k8s.io/`.
+#[must_use]
+pub fn image_review_response(allowed: bool, reason: &str, audit: &[(String, String)]) -> Value {
+    let mut status = json!({ "allowed": allowed });
+    if !reason.is_empty() {
+        status["reason"] = json!(reason);
+    }
+    if !audit.is_empty() {
+        let map: serde_json::Map<String, Value> = audit
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect();
+        status["auditAnnotations"] = Value::Object(map);
+    }
+    json!({
+        "apiVersion": IMAGE_REVIEW_API_VERSION,
+        "kind": IMAGE_REVIEW_KIND,
+        "status": status,
     })
 }
 
@@ -451,6 +603,7 @@ mod tests {
             "u-1",
             &Verdict::Allow {
                 warnings: &[],
+                audit: &[],
                 patch: &[],
             },
         );
@@ -474,16 +627,68 @@ mod tests {
             "u-3",
             &Verdict::Allow {
                 warnings: &warnings,
+                audit: &[("signet-warning".to_owned(), "w".to_owned())],
                 patch: std::slice::from_ref(&pin),
             },
         );
         let response = &mutate["response"];
         assert_eq!(response["warnings"], json!(["w"]));
+        assert_eq!(response["auditAnnotations"], json!({"signet-warning": "w"}));
         assert_eq!(response["patchType"], "JSONPatch");
         let patch = B64.decode(response["patch"].as_str().unwrap()).unwrap();
         assert_eq!(
             serde_json::from_slice::<Value>(&patch).unwrap(),
             json!([{"op": "replace", "path": "/spec/containers/0/image", "value": "r/a:1@sha256:00"}])
+        );
+    }
+
+    /// ImageReview bodies as API servers sent them (testdata/imagepolicy/README.md): the
+    /// request's own `status` is ignored, and `annotations` and `namespace` are read.
+    #[test]
+    fn image_reviews_from_api_servers_are_read() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/imagepolicy");
+        let read = |f: &str| std::fs::read(format!("{dir}/{f}")).unwrap();
+        let r = parse_image_review(&read("image_review_1.json")).unwrap();
+        assert_eq!(r.images, vec!["nginx".to_owned()]);
+        assert_eq!(r.namespace, "default");
+        assert!(r.annotations.is_empty());
+        let r = parse_image_review(&read("image_review_2.json")).unwrap();
+        assert_eq!(r.images, vec!["nope".to_owned()]);
+        let r = parse_image_review(&read("docs_example.json")).unwrap();
+        assert_eq!(
+            r.images,
+            vec![
+                "myrepo/myimage:v1".to_owned(),
+                "myrepo/myimage@sha256:beb6bd6a68f114c1dc2ea4b28db81bdf91de202a9014972bec5e4d9171d90ed".to_owned()
+            ]
+        );
+        assert_eq!(r.namespace, "mynamespace");
+        assert_eq!(
+            r.annotations
+                .get("mycluster.image-policy.k8s.io/ticket-1234")
+                .map(String::as_str),
+            Some("break-glass")
+        );
+        for (body, want) in [
+            (&b"nope"[..], "the body is not JSON"),
+            (br#"{"apiVersion":"imagepolicy.k8s.io/v1beta1","kind":"ImageReview","spec":{"containers":[]}}"#, "expected an ImageReview"),
+            (br#"{"apiVersion":"imagepolicy.k8s.io/v1alpha1","kind":"ImageReview"}"#, "has no spec"),
+            (br#"{"apiVersion":"imagepolicy.k8s.io/v1alpha1","kind":"ImageReview","spec":{}}"#, "spec.containers is not a list"),
+            (br#"{"apiVersion":"imagepolicy.k8s.io/v1alpha1","kind":"ImageReview","spec":{"containers":[{"image":"a"},{}]}}"#, "spec.containers[1] has no image"),
+            (br#"{"apiVersion":"imagepolicy.k8s.io/v1alpha1","kind":"ImageReview","spec":{"containers":[],"annotations":["a"]}}"#, "spec.annotations is malformed"),
+            (br#"{"apiVersion":"imagepolicy.k8s.io/v1alpha1","kind":"ImageReview","spec":{"containers":[],"namespace":7}}"#, "spec.namespace is malformed"),
+        ] {
+            let e = parse_image_review(body).unwrap_err().to_string();
+            assert!(e.contains(want), "{e}");
+        }
+        assert_eq!(
+            image_review_response(false, "no", &[]),
+            json!({"apiVersion": "imagepolicy.k8s.io/v1alpha1", "kind": "ImageReview",
+                   "status": {"allowed": false, "reason": "no"}})
+        );
+        assert_eq!(
+            image_review_response(true, "", &[("k".to_owned(), "v".to_owned())])["status"],
+            json!({"allowed": true, "auditAnnotations": {"k": "v"}})
         );
     }
 }

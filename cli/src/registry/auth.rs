@@ -82,7 +82,10 @@ impl RegistryClient {
             if let Some(b) = &body {
                 req = req.body(b.clone());
             }
-            let resp = req.send().await.map_err(|cause| RegistryError::Transport {
+            let sent = std::time::Instant::now();
+            let resp = req.send().await;
+            super::count_request(sent.elapsed());
+            let resp = resp.map_err(|cause| RegistryError::Transport {
                 method: method.clone(),
                 url: url.to_owned(),
                 cause,

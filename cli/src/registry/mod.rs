@@ -193,6 +193,17 @@ fn loopback_speaks_tls(host: &str) -> bool {
     signet_net::speaks_tls(&authority, std::time::Duration::from_secs(2))
 }
 
+/// Requests sent to registries by this process, and the time to their response headers
+/// (nanoseconds): the admission webhook's `/metrics`.
+static REQUESTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+static REQUEST_NANOS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn count_request(took: std::time::Duration) {
+    use std::sync::atomic::Ordering::Relaxed;
+    REQUESTS.fetch_add(1, Relaxed);
+    REQUEST_NANOS.fetch_add(u64::try_from(took.as_nanos()).unwrap_or(u64::MAX), Relaxed);
+}
+
 /// A registry client bound to one repository.
 pub(crate) struct RegistryClient {
     http: reqwest::Client,
@@ -203,6 +214,13 @@ pub(crate) struct RegistryClient {
 }
 
 impl RegistryClient {
+    /// Registry requests sent by this process so far, and the summed time to their response
+    /// headers in nanoseconds.
+    pub(crate) fn request_totals() -> (u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (REQUESTS.load(Relaxed), REQUEST_NANOS.load(Relaxed))
+    }
+
     /// Creates a client for `reference`'s registry and repository.
     ///
     /// Loopback registries and `allow_insecure` use plain HTTP; all others use HTTPS. The

@@ -7,13 +7,15 @@
 //! Listen addresses ([`ListenAddr`]) are `HOST:PORT` with an IP literal or a host name
 //! (`localhost:3000`), resolved when binding.
 //!
-//! What it does not do: client certificates, certificate reloading (restart to rotate), HTTP/3.
+//! Client certificates are required only where a caller asks ([`serve_with_client_ca`]). What it
+//! does not do: certificate reloading (restart to rotate), HTTP/3.
 
 use std::fmt;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs as _};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -255,6 +257,61 @@ pub(crate) async fn serve(
     timeouts: Timeouts,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    serve_with_client_ca(listener, router, tls, None, timeouts, shutdown).await
+}
+
+/// The TLS server configuration of `tls` that requires a client certificate chaining to one of
+/// the PEM certificates in `client_ca` (mutual TLS).
+fn mtls_config(tls: &TlsConfig, client_ca: &Path) -> anyhow::Result<rustls::ServerConfig> {
+    use rustls::pki_types::pem::PemObject as _;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    let cas: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(client_ca)
+        .and_then(Iterator::collect)
+        .with_context(|| format!("reading the client CA certificates {}", client_ca.display()))?;
+    if cas.is_empty() {
+        anyhow::bail!("{} holds no PEM certificate", client_ca.display());
+    }
+    for ca in cas {
+        roots
+            .add(ca)
+            .with_context(|| format!("a client CA certificate in {}", client_ca.display()))?;
+    }
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+        Arc::new(roots),
+        provider.clone(),
+    )
+    .build()
+    .context("building the client certificate verifier")?;
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&tls.cert)
+        .and_then(Iterator::collect)
+        .with_context(|| format!("reading the TLS certificate {}", tls.cert.display()))?;
+    let key = PrivateKeyDer::from_pem_file(&tls.key)
+        .with_context(|| format!("reading the TLS key {}", tls.key.display()))?;
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .context("TLS protocol versions")?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(chain, key)
+        .context("the TLS certificate and key")?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+/// [`serve`], and with `client_ca`, HTTPS that requires a client certificate chaining to the
+/// CA certificates in that file.
+///
+/// # Errors
+/// As [`serve`], and unreadable client CA files.
+pub(crate) async fn serve_with_client_ca(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    tls: Option<&TlsConfig>,
+    client_ca: Option<&Path>,
+    timeouts: Timeouts,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     // A panicking handler (a bug) answers a JSON 500 rather than dropping the connection.
     let router = router
         .layer(axum::middleware::from_fn_with_state(
@@ -283,15 +340,20 @@ pub(crate) async fn serve(
             .await
             .context("serving");
     };
-    let rustls = axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert, &tls.key)
-        .await
-        .with_context(|| {
-            format!(
-                "loading the TLS certificate {} and key {}",
-                tls.cert.display(),
-                tls.key.display()
-            )
-        })?;
+    let rustls = match client_ca {
+        Some(ca) => {
+            axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(mtls_config(tls, ca)?))
+        }
+        None => axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert, &tls.key)
+            .await
+            .with_context(|| {
+                format!(
+                    "loading the TLS certificate {} and key {}",
+                    tls.cert.display(),
+                    tls.key.display()
+                )
+            })?,
+    };
     let mut server = axum_server::from_tcp_rustls(listener, rustls)?
         .handle(handle)
         .first_request_timeout(timeouts.header);
