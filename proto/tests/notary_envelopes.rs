@@ -15,20 +15,55 @@ fn vector(name: &str) -> Vec<u8> {
 #[test]
 fn published_envelopes_parse() {
     for (file, media_type, ts, digest) in [
-        ("envelopes/jws_signature.sig", MEDIA_TYPE_JWS, false, "sha256:19dbd2e48e921426ee8ace4dc892edfb2ecdc1d1a72d5416c83670c30acecef0"),
-        ("envelopes/cose_signature.sig", MEDIA_TYPE_COSE, false, "sha256:19dbd2e48e921426ee8ace4dc892edfb2ecdc1d1a72d5416c83670c30acecef0"),
-        ("envelopes/jwsWithTimestamp.sig", MEDIA_TYPE_JWS, true, "sha256:c0669ef34cdc14332c0f1ab0c2c01acb91d96014b172f1a76f3a39e63d1f0bda"),
-        ("envelopes/coseWithTimestamp.sig", MEDIA_TYPE_COSE, true, "sha256:c0669ef34cdc14332c0f1ab0c2c01acb91d96014b172f1a76f3a39e63d1f0bda"),
-        ("envelopes/withoutTimestamp.sig", MEDIA_TYPE_JWS, false, "sha256:c0669ef34cdc14332c0f1ab0c2c01acb91d96014b172f1a76f3a39e63d1f0bda"),
-        ("envelopes/timestampAfterNotAfter.sig", MEDIA_TYPE_COSE, true, "sha256:c0669ef34cdc14332c0f1ab0c2c01acb91d96014b172f1a76f3a39e63d1f0bda"),
+        (
+            "envelopes/jws_signature.sig",
+            MEDIA_TYPE_JWS,
+            false,
+            "sha256:19dbd2e48e921426ee8ace4dc892edfb2ecdc1d1a72d5416c83670c30acecef0",
+        ),
+        (
+            "envelopes/cose_signature.sig",
+            MEDIA_TYPE_COSE,
+            false,
+            "sha256:19dbd2e48e921426ee8ace4dc892edfb2ecdc1d1a72d5416c83670c30acecef0",
+        ),
+        (
+            "envelopes/jwsWithTimestamp.sig",
+            MEDIA_TYPE_JWS,
+            true,
+            "sha256:c0669ef34cdc14332c0f1ab0c2c01acb91d96014b172f1a76f3a39e63d1f0bda",
+        ),
+        (
+            "envelopes/coseWithTimestamp.sig",
+            MEDIA_TYPE_COSE,
+            true,
+            "sha256:c0669ef34cdc14332c0f1ab0c2c01acb91d96014b172f1a76f3a39e63d1f0bda",
+        ),
+        (
+            "envelopes/withoutTimestamp.sig",
+            MEDIA_TYPE_JWS,
+            false,
+            "sha256:c0669ef34cdc14332c0f1ab0c2c01acb91d96014b172f1a76f3a39e63d1f0bda",
+        ),
+        (
+            "envelopes/timestampAfterNotAfter.sig",
+            MEDIA_TYPE_COSE,
+            true,
+            "sha256:c0669ef34cdc14332c0f1ab0c2c01acb91d96014b172f1a76f3a39e63d1f0bda",
+        ),
     ] {
-        let env = parse_envelope(media_type, &vector(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let env =
+            parse_envelope(media_type, &vector(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
         assert_eq!(env.algorithm, SignatureAlgorithm::Ps256, "{file}");
         assert_eq!(env.signing_scheme, SigningScheme::X509, "{file}");
         assert_eq!(env.timestamp_token.is_some(), ts, "{file}");
         assert_eq!(env.payload.target_artifact.digest, digest, "{file}");
         assert_eq!(env.certificate_chain.len(), 1, "{file}");
-        assert_eq!(env.critical, vec!["io.cncf.notary.signingScheme".to_owned()], "{file}");
+        assert_eq!(
+            env.critical,
+            vec!["io.cncf.notary.signingScheme".to_owned()],
+            "{file}"
+        );
         assert!(env.signing_time.is_some() && env.expiry.is_none(), "{file}");
         assert_eq!(env.signature.len(), 256, "{file}");
     }
@@ -53,64 +88,123 @@ fn expiry_from_the_expired_signature_layout() {
 
 /// Rewrites the protected header of the JWS vector with `edit` (the signature no longer
 /// matters here: these are structural refusals).
-fn jws_with_protected(edit: impl FnOnce(&mut serde_json::Map<String, serde_json::Value>)) -> Vec<u8> {
+fn jws_with_protected(
+    edit: impl FnOnce(&mut serde_json::Map<String, serde_json::Value>),
+) -> Vec<u8> {
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use base64::Engine;
-    let mut env: serde_json::Value = serde_json::from_slice(&vector("envelopes/jws_signature.sig")).unwrap();
-    let raw = URL_SAFE_NO_PAD.decode(env["protected"].as_str().unwrap()).unwrap();
-    let mut protected: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&raw).unwrap();
+    let mut env: serde_json::Value =
+        serde_json::from_slice(&vector("envelopes/jws_signature.sig")).unwrap();
+    let raw = URL_SAFE_NO_PAD
+        .decode(env["protected"].as_str().unwrap())
+        .unwrap();
+    let mut protected: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&raw).unwrap();
     edit(&mut protected);
-    env["protected"] = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&protected).unwrap()).into();
+    env["protected"] = URL_SAFE_NO_PAD
+        .encode(serde_json::to_vec(&protected).unwrap())
+        .into();
     serde_json::to_vec(&env).unwrap()
 }
 
 #[test]
 fn structural_refusals_are_typed() {
-    let e = parse_envelope(MEDIA_TYPE_JWS, &jws_with_protected(|p| {
-        p.insert("alg".into(), "HS256".into());
-    }))
+    let e = parse_envelope(
+        MEDIA_TYPE_JWS,
+        &jws_with_protected(|p| {
+            p.insert("alg".into(), "HS256".into());
+        }),
+    )
     .unwrap_err();
-    assert!(matches!(e, EnvelopeError::UnsupportedAlgorithm { ref alg, .. } if alg == "HS256"), "{e}");
+    assert!(
+        matches!(e, EnvelopeError::UnsupportedAlgorithm { ref alg, .. } if alg == "HS256"),
+        "{e}"
+    );
 
-    let e = parse_envelope(MEDIA_TYPE_JWS, &jws_with_protected(|p| {
-        p.insert("cty".into(), "application/json".into());
-    }))
+    let e = parse_envelope(
+        MEDIA_TYPE_JWS,
+        &jws_with_protected(|p| {
+            p.insert("cty".into(), "application/json".into());
+        }),
+    )
     .unwrap_err();
     assert!(matches!(e, EnvelopeError::ContentType { .. }), "{e}");
 
-    let e = parse_envelope(MEDIA_TYPE_JWS, &jws_with_protected(|p| {
-        p.remove("crit");
-    }))
+    let e = parse_envelope(
+        MEDIA_TYPE_JWS,
+        &jws_with_protected(|p| {
+            p.remove("crit");
+        }),
+    )
     .unwrap_err();
     assert!(matches!(e, EnvelopeError::Critical { .. }), "{e}");
 
-    let e = parse_envelope(MEDIA_TYPE_JWS, &jws_with_protected(|p| {
-        p.insert("io.cncf.notary.expiry".into(), "2099-01-01T00:00:00Z".into());
-    }))
+    let e = parse_envelope(
+        MEDIA_TYPE_JWS,
+        &jws_with_protected(|p| {
+            p.insert(
+                "io.cncf.notary.expiry".into(),
+                "2099-01-01T00:00:00Z".into(),
+            );
+        }),
+    )
     .unwrap_err();
-    assert!(matches!(e, EnvelopeError::Critical { ref reason, .. } if reason.contains("expiry")), "{e}");
+    assert!(
+        matches!(e, EnvelopeError::Critical { ref reason, .. } if reason.contains("expiry")),
+        "{e}"
+    );
 
-    let e = parse_envelope(MEDIA_TYPE_JWS, &jws_with_protected(|p| {
-        p.insert("crit".into(), serde_json::json!(["io.cncf.notary.signingScheme", "io.example.absent"]));
-    }))
+    let e = parse_envelope(
+        MEDIA_TYPE_JWS,
+        &jws_with_protected(|p| {
+            p.insert(
+                "crit".into(),
+                serde_json::json!(["io.cncf.notary.signingScheme", "io.example.absent"]),
+            );
+        }),
+    )
     .unwrap_err();
-    assert!(matches!(e, EnvelopeError::Critical { ref reason, .. } if reason.contains("io.example.absent")), "{e}");
+    assert!(
+        matches!(e, EnvelopeError::Critical { ref reason, .. } if reason.contains("io.example.absent")),
+        "{e}"
+    );
 
-    let e = parse_envelope(MEDIA_TYPE_JWS, &jws_with_protected(|p| {
-        p.insert("io.cncf.notary.signingScheme".into(), "notary.default.x509".into());
-    }))
+    let e = parse_envelope(
+        MEDIA_TYPE_JWS,
+        &jws_with_protected(|p| {
+            p.insert(
+                "io.cncf.notary.signingScheme".into(),
+                "notary.default.x509".into(),
+            );
+        }),
+    )
     .unwrap_err();
     assert!(matches!(e, EnvelopeError::SigningScheme { .. }), "{e}");
 
-    let e = parse_envelope(MEDIA_TYPE_JWS, &jws_with_protected(|p| {
-        p.remove("io.cncf.notary.signingTime");
-    }))
+    let e = parse_envelope(
+        MEDIA_TYPE_JWS,
+        &jws_with_protected(|p| {
+            p.remove("io.cncf.notary.signingTime");
+        }),
+    )
     .unwrap_err();
-    assert!(matches!(e, EnvelopeError::MissingHeader { name: "io.cncf.notary.signingTime", .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            EnvelopeError::MissingHeader {
+                name: "io.cncf.notary.signingTime",
+                ..
+            }
+        ),
+        "{e}"
+    );
 
-    let e = parse_envelope(MEDIA_TYPE_JWS, &jws_with_protected(|p| {
-        p.insert("io.cncf.notary.signingTime".into(), "yesterday".into());
-    }))
+    let e = parse_envelope(
+        MEDIA_TYPE_JWS,
+        &jws_with_protected(|p| {
+            p.insert("io.cncf.notary.signingTime".into(), "yesterday".into());
+        }),
+    )
     .unwrap_err();
     assert!(matches!(e, EnvelopeError::Time { .. }), "{e}");
 
@@ -118,26 +212,54 @@ fn structural_refusals_are_typed() {
     let twice = {
         use base64::engine::general_purpose::URL_SAFE_NO_PAD;
         use base64::Engine;
-        let mut env: serde_json::Value = serde_json::from_slice(&vector("envelopes/jws_signature.sig")).unwrap();
-        let raw = URL_SAFE_NO_PAD.decode(env["protected"].as_str().unwrap()).unwrap();
-        let text = String::from_utf8(raw).unwrap().replacen('{', r#"{"alg":"ES256","#, 1);
+        let mut env: serde_json::Value =
+            serde_json::from_slice(&vector("envelopes/jws_signature.sig")).unwrap();
+        let raw = URL_SAFE_NO_PAD
+            .decode(env["protected"].as_str().unwrap())
+            .unwrap();
+        let text = String::from_utf8(raw)
+            .unwrap()
+            .replacen('{', r#"{"alg":"ES256","#, 1);
         env["protected"] = URL_SAFE_NO_PAD.encode(text).into();
         serde_json::to_vec(&env).unwrap()
     };
     let e = parse_envelope(MEDIA_TYPE_JWS, &twice).unwrap_err();
-    assert!(matches!(e, EnvelopeError::Malformed { ref reason, .. } if reason.contains("twice")), "{e}");
+    assert!(
+        matches!(e, EnvelopeError::Malformed { ref reason, .. } if reason.contains("twice")),
+        "{e}"
+    );
 
     // Extra top-level member, missing x5c, wrong media type, truncated COSE.
-    let mut env: serde_json::Value = serde_json::from_slice(&vector("envelopes/jws_signature.sig")).unwrap();
+    let mut env: serde_json::Value =
+        serde_json::from_slice(&vector("envelopes/jws_signature.sig")).unwrap();
     env["signatures"] = serde_json::json!([]);
-    assert!(matches!(parse_envelope(MEDIA_TYPE_JWS, &serde_json::to_vec(&env).unwrap()).unwrap_err(), EnvelopeError::Malformed { .. }));
-    let mut env: serde_json::Value = serde_json::from_slice(&vector("envelopes/jws_signature.sig")).unwrap();
+    assert!(matches!(
+        parse_envelope(MEDIA_TYPE_JWS, &serde_json::to_vec(&env).unwrap()).unwrap_err(),
+        EnvelopeError::Malformed { .. }
+    ));
+    let mut env: serde_json::Value =
+        serde_json::from_slice(&vector("envelopes/jws_signature.sig")).unwrap();
     env["header"].as_object_mut().unwrap().remove("x5c");
-    assert!(matches!(parse_envelope(MEDIA_TYPE_JWS, &serde_json::to_vec(&env).unwrap()).unwrap_err(), EnvelopeError::NoCertificates { .. }));
-    assert!(matches!(parse_envelope("application/json", b"{}").unwrap_err(), EnvelopeError::UnsupportedMediaType { .. }));
+    assert!(matches!(
+        parse_envelope(MEDIA_TYPE_JWS, &serde_json::to_vec(&env).unwrap()).unwrap_err(),
+        EnvelopeError::NoCertificates { .. }
+    ));
+    assert!(matches!(
+        parse_envelope("application/json", b"{}").unwrap_err(),
+        EnvelopeError::UnsupportedMediaType { .. }
+    ));
     let cose = vector("envelopes/cose_signature.sig");
-    assert!(matches!(parse_envelope(MEDIA_TYPE_COSE, &cose[..cose.len() - 1]).unwrap_err(), EnvelopeError::Malformed { format: EnvelopeFormat::Cose, .. }));
+    assert!(matches!(
+        parse_envelope(MEDIA_TYPE_COSE, &cose[..cose.len() - 1]).unwrap_err(),
+        EnvelopeError::Malformed {
+            format: EnvelopeFormat::Cose,
+            ..
+        }
+    ));
     let mut trailing = cose.clone();
     trailing.push(0);
-    assert!(matches!(parse_envelope(MEDIA_TYPE_COSE, &trailing).unwrap_err(), EnvelopeError::Malformed { .. }));
+    assert!(matches!(
+        parse_envelope(MEDIA_TYPE_COSE, &trailing).unwrap_err(),
+        EnvelopeError::Malformed { .. }
+    ));
 }

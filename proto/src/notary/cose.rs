@@ -139,8 +139,8 @@ pub fn parse(bytes: &[u8]) -> Result<Envelope, EnvelopeError> {
                 return Err(EnvelopeError::Critical {
                     format: FORMAT,
                     reason: format!(
-                        "it lists the integer label {other:?}; only Notary text labels may be critical"
-                    ),
+                    "it lists the integer label {other:?}; only Notary text labels may be critical"
+                ),
                 })
             }
         }
@@ -162,16 +162,15 @@ pub fn parse(bytes: &[u8]) -> Result<Envelope, EnvelopeError> {
             Label::Int(X5CHAIN) => continue,
             Label::Int(i) => {
                 return Err(malformed(format!(
-                    "the protected header has integer label {i}, which a Notary signature does not use"
-                )))
+                "the protected header has integer label {i}, which a Notary signature does not use"
+            )))
             }
         };
         match name {
             HEADER_SIGNING_SCHEME => common.signing_scheme = Some(text(name, value)?),
             HEADER_SIGNING_TIME => common.signing_time = Some(epoch(HEADER_SIGNING_TIME, value)?),
             HEADER_AUTHENTIC_SIGNING_TIME => {
-                common.authentic_signing_time =
-                    Some(epoch(HEADER_AUTHENTIC_SIGNING_TIME, value)?);
+                common.authentic_signing_time = Some(epoch(HEADER_AUTHENTIC_SIGNING_TIME, value)?);
             }
             HEADER_EXPIRY => common.expiry = Some(epoch(HEADER_EXPIRY, value)?),
             other => common.extended.push(other.to_owned()),
@@ -200,9 +199,9 @@ pub fn parse(bytes: &[u8]) -> Result<Envelope, EnvelopeError> {
     }
     let timestamp_token = find(u, HEADER_TIMESTAMP_SIGNATURE)
         .map(|v| {
-            v.as_bytes()
-                .cloned()
-                .ok_or_else(|| malformed(format!("{HEADER_TIMESTAMP_SIGNATURE} is not a byte string")))
+            v.as_bytes().cloned().ok_or_else(|| {
+                malformed(format!("{HEADER_TIMESTAMP_SIGNATURE} is not a byte string"))
+            })
         })
         .transpose()?;
     let signing_agent = find(u, HEADER_SIGNING_AGENT)

@@ -15,8 +15,8 @@ use serde_json::Value;
 
 use super::{
     parse_payload, CommonHeaders, Envelope, EnvelopeError, EnvelopeFormat, SignatureAlgorithm,
-    HEADER_AUTHENTIC_SIGNING_TIME, HEADER_EXPIRY, HEADER_SIGNING_SCHEME,
-    HEADER_SIGNING_TIME, HEADER_TIMESTAMP_SIGNATURE, MAX_ENVELOPE_BYTES,
+    HEADER_AUTHENTIC_SIGNING_TIME, HEADER_EXPIRY, HEADER_SIGNING_SCHEME, HEADER_SIGNING_TIME,
+    HEADER_TIMESTAMP_SIGNATURE, MAX_ENVELOPE_BYTES,
 };
 
 const FORMAT: EnvelopeFormat = EnvelopeFormat::Jws;
@@ -106,8 +106,8 @@ pub fn parse(bytes: &[u8]) -> Result<Envelope, EnvelopeError> {
             max: MAX_ENVELOPE_BYTES,
         });
     }
-    let env: Flattened =
-        serde_json::from_slice(bytes).map_err(|e| malformed(format!("not a flattened JWS: {e}")))?;
+    let env: Flattened = serde_json::from_slice(bytes)
+        .map_err(|e| malformed(format!("not a flattened JWS: {e}")))?;
     let protected_raw = b64url("protected", &env.protected)?;
     let payload_bytes = b64url("payload", &env.payload)?;
     let signature = b64url("signature", &env.signature)?;

@@ -317,7 +317,9 @@ pub enum EnvelopeError {
         alg: String,
     },
     /// The payload content type is not `application/vnd.cncf.notary.payload.v1+json`.
-    #[error("the payload content type is {found:?}, not application/vnd.cncf.notary.payload.v1+json")]
+    #[error(
+        "the payload content type is {found:?}, not application/vnd.cncf.notary.payload.v1+json"
+    )]
     ContentType {
         /// What the header said (empty when missing).
         found: String,
@@ -387,10 +389,9 @@ pub fn parse_envelope(media_type: &str, bytes: &[u8]) -> Result<Envelope, Envelo
 /// [`EnvelopeError::Payload`] when it is not JSON with a `targetArtifact` holding
 /// `mediaType`, `digest` and `size`.
 pub fn parse_payload(bytes: &[u8]) -> Result<Payload, EnvelopeError> {
-    let payload: Payload =
-        serde_json::from_slice(bytes).map_err(|e| EnvelopeError::Payload {
-            reason: e.to_string(),
-        })?;
+    let payload: Payload = serde_json::from_slice(bytes).map_err(|e| EnvelopeError::Payload {
+        reason: e.to_string(),
+    })?;
     let d = &payload.target_artifact;
     if d.media_type.is_empty() {
         return Err(EnvelopeError::Payload {
@@ -401,10 +402,12 @@ pub fn parse_payload(bytes: &[u8]) -> Result<Payload, EnvelopeError> {
         Some((alg, hex))
             if !alg.is_empty()
                 && !hex.is_empty()
-                && alg
+                && alg.bytes().all(|b| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || b"+._-".contains(&b)
+                })
+                && hex
                     .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"+._-".contains(&b))
-                && hex.bytes().all(|b| b.is_ascii_alphanumeric() || b"=_-".contains(&b)) => {}
+                    .all(|b| b.is_ascii_alphanumeric() || b"=_-".contains(&b)) => {}
         _ => {
             return Err(EnvelopeError::Payload {
                 reason: format!(
@@ -504,7 +507,9 @@ impl CommonHeaders {
         }
         for name in required {
             if !critical.iter().any(|c| c == name) {
-                return Err(crit_err(format!("{name} is present but not marked critical")));
+                return Err(crit_err(format!(
+                    "{name} is present but not marked critical"
+                )));
             }
         }
         let extended = self

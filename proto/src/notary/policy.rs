@@ -218,9 +218,11 @@ impl DistinguishedName {
         while let Some(c) = chars.next() {
             match c {
                 '\\' => {
-                    let next = chars
-                        .next()
-                        .ok_or_else(|| invalid(format!("trusted identity {raw:?} ends with a lone backslash")))?;
+                    let next = chars.next().ok_or_else(|| {
+                        invalid(format!(
+                            "trusted identity {raw:?} ends with a lone backslash"
+                        ))
+                    })?;
                     if let Some(last) = rdns.last_mut() {
                         last.push('\\');
                         last.push(next);
@@ -235,8 +237,11 @@ impl DistinguishedName {
             }
         }
         for rdn in rdns {
-            let (t, v) = split_unescaped_eq(&rdn)
-                .ok_or_else(|| invalid(format!("trusted identity {raw:?} has an RDN {rdn:?} without '='")))?;
+            let (t, v) = split_unescaped_eq(&rdn).ok_or_else(|| {
+                invalid(format!(
+                    "trusted identity {raw:?} has an RDN {rdn:?} without '='"
+                ))
+            })?;
             let mut kind = t.trim().to_ascii_uppercase();
             if kind == "S" {
                 kind = "ST".to_owned();
@@ -589,8 +594,14 @@ impl TrustPolicyDocument {
             })?;
         match raw.version.as_deref() {
             Some("1.0") => {}
-            None | Some("") => return Err(invalid("the document has no version; it must be \"1.0\"")),
-            Some(v) => return Err(invalid(format!("version {v:?} is not supported; use \"1.0\""))),
+            None | Some("") => {
+                return Err(invalid("the document has no version; it must be \"1.0\""))
+            }
+            Some(v) => {
+                return Err(invalid(format!(
+                    "version {v:?} is not supported; use \"1.0\""
+                )))
+            }
         }
         if raw.trust_policies.is_empty() {
             return Err(invalid("the document has no trustPolicies statement"));
@@ -598,7 +609,9 @@ impl TrustPolicyDocument {
         let mut policies: Vec<TrustPolicy> = Vec::new();
         for s in raw.trust_policies {
             if s.name.is_empty() {
-                return Err(invalid("a statement has no name; every statement needs one"));
+                return Err(invalid(
+                    "a statement has no name; every statement needs one",
+                ));
             }
             if policies.iter().any(|p| p.name == s.name) {
                 return Err(invalid(format!(
