@@ -305,12 +305,9 @@ fn tampered_notation_signature_in_the_registry_fails() {
     let env_bytes =
         read(&blobs.join("c9af07e038b2b1a463e648986ad7273157511ffeba0b689f33e5472bae471f50"));
     let mut env: Value = serde_json::from_slice(&env_bytes).unwrap();
-    let sig = env["signature"].as_str().unwrap().to_owned();
-    let flipped = if sig.starts_with('A') {
-        format!("B{}", &sig[1..])
-    } else {
-        format!("A{}", &sig[1..])
-    };
+    let mut sig = env["signature"].as_str().unwrap().as_bytes().to_vec();
+    sig[10] = if sig[10] == b'A' { b'B' } else { b'A' };
+    let flipped = String::from_utf8(sig).unwrap();
     env["signature"] = flipped.into();
     let tampered = serde_json::to_vec(&env).unwrap();
     let layer = s.pusher.blob("e2e/tampered", &tampered);
