@@ -263,3 +263,96 @@ fn structural_refusals_are_typed() {
         EnvelopeError::Malformed { .. }
     ));
 }
+
+#[test]
+fn trust_policy_rules() {
+    use signet_proto::notary::policy::{
+        Action, DistinguishedName, PolicyError, TrustPolicyDocument, TrustedIdentities,
+    };
+    let doc = |statement: &str| {
+        TrustPolicyDocument::parse(
+            format!(r#"{{"version":"1.0","trustPolicies":[{statement}]}}"#).as_bytes(),
+        )
+    };
+    let ok = doc(r#"{"name":"a","registryScopes":["registry.example.com/team/app"],
+        "signatureVerification":{"level":"permissive","override":{"revocation":"skip","authenticity":"log"}},
+        "trustStores":["ca:acme","tsa:ts"],
+        "trustedIdentities":["x509.subject: C=US, S=WA, O=Acme\\, Inc., CN=Builder"]}"#)
+    .unwrap();
+    let p = &ok.policies[0];
+    assert_eq!(p.enforcement.revocation, Action::Skip);
+    assert_eq!(p.enforcement.authenticity, Action::Log);
+    assert_eq!(p.enforcement.expiry, Action::Log);
+    let TrustedIdentities::Subjects(names) = &p.trusted_identities else {
+        panic!("subjects")
+    };
+    assert_eq!(
+        names[0].attributes,
+        vec![
+            ("C".to_owned(), "US".to_owned()),
+            ("ST".to_owned(), "WA".to_owned()),
+            ("O".to_owned(), "Acme, Inc.".to_owned()),
+            ("CN".to_owned(), "Builder".to_owned()),
+        ]
+    );
+    for (statement, needle) in [
+        (
+            r#"{"name":"a","registryScopes":["*"],"signatureVerification":{"level":"strict","override":{"expiry":"skip"}},"trustStores":["ca:x"],"trustedIdentities":["*"]}"#,
+            "cannot be skipped",
+        ),
+        (
+            r#"{"name":"a","registryScopes":["*"],"signatureVerification":{"level":"strict","override":{"integrity":"log"}},"trustStores":["ca:x"],"trustedIdentities":["*"]}"#,
+            "integrity",
+        ),
+        (
+            r#"{"name":"a","registryScopes":["*"],"signatureVerification":{"level":"skip"},"trustStores":["ca:x"],"trustedIdentities":["*"]}"#,
+            "skip",
+        ),
+        (
+            r#"{"name":"a","registryScopes":["*"],"signatureVerification":{"level":"strict"},"trustStores":["ca:../x"],"trustedIdentities":["*"]}"#,
+            "trust store name",
+        ),
+        (
+            r#"{"name":"a","registryScopes":["*"],"signatureVerification":{"level":"strict"},"trustStores":["ca:x"],"trustedIdentities":["*","x509.subject: C=US, ST=WA, O=A"]}"#,
+            "wildcard",
+        ),
+        (
+            r#"{"name":"a","registryScopes":["*"],"signatureVerification":{"level":"strict"},"trustStores":["ca:x"],"trustedIdentities":["x509.subject: C=US, ST=WA, O=A","x509.subject: C=US, ST=WA, O=A, CN=B"]}"#,
+            "overlapping",
+        ),
+        (
+            r#"{"name":"a","registryScopes":["*"],"signatureVerification":{"level":"strict"},"trustStores":["ca:x"],"trustedIdentities":["x509.subject: C=US, O=A"]}"#,
+            "ST",
+        ),
+        (
+            r#"{"name":"a","registryScopes":["registry.example.com/app:v1"],"signatureVerification":{"level":"strict"},"trustStores":["ca:x"],"trustedIdentities":["*"]}"#,
+            "registry scope",
+        ),
+        (
+            r#"{"name":"a","registryScopes":["*","registry.example.com/app"],"signatureVerification":{"level":"strict"},"trustStores":["ca:x"],"trustedIdentities":["*"]}"#,
+            "wildcard scope",
+        ),
+        (
+            r#"{"name":"a","registryScopes":["*"],"signatureVerification":{"level":"strict"},"trustStores":["ca:x"],"trustedIdentities":["*"]},{"name":"a","registryScopes":["r.example/x"],"signatureVerification":{"level":"strict"},"trustStores":["ca:x"],"trustedIdentities":["*"]}"#,
+            "named",
+        ),
+        (
+            r#"{"name":"a","registryScopes":["r.example/x"],"signatureVerification":{"level":"strict"},"trustStores":["ca:x"],"trustedIdentities":["*"]},{"name":"b","registryScopes":["r.example/x"],"signatureVerification":{"level":"strict"},"trustStores":["ca:x"],"trustedIdentities":["*"]}"#,
+            "both statements",
+        ),
+        (
+            r#"{"name":"a","registryScopes":["*"],"signatureVerification":{"level":"strict"},"trustStores":["ca:x"],"trustedIdentities":["*"],"extra":1}"#,
+            "unknown field",
+        ),
+    ] {
+        let e = doc(statement).unwrap_err();
+        assert!(e.to_string().contains(needle), "{statement}: {e}");
+        assert!(matches!(
+            e,
+            PolicyError::Invalid { .. } | PolicyError::Malformed { .. }
+        ));
+    }
+    let dn = DistinguishedName::parse(r"C=US,ST=WA,O=\ spaced\ ,CN=a\\b").unwrap();
+    assert_eq!(dn.attributes[2].1, " spaced ");
+    assert_eq!(dn.attributes[3].1, r"a\b");
+}
