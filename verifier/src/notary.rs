@@ -406,7 +406,8 @@ fn key_of<'a>(
         Ok(PublicKey::RSA(rsa)) => {
             let m = rsa.modulus;
             let m = m.iter().position(|b| *b != 0).map_or(&m[..0], |i| &m[i..]);
-            let bits = m.len() * 8 - m.first().map_or(8, |b| b.leading_zeros() as usize);
+            let bits =
+                (m.len() * 8).saturating_sub(m.first().map_or(8, |b| b.leading_zeros() as usize));
             Ok(("RSA", bits, &spki.subject_public_key.data))
         }
         Ok(PublicKey::EC(_)) => {
@@ -1089,7 +1090,7 @@ fn accuracy_seconds(tst_info: &[u8]) -> Result<i64, String> {
             _ => return Err("accuracy has an unknown field".to_owned()),
         }
     }
-    Ok((micros + 999_999) / 1_000_000)
+    Ok(micros.saturating_add(999_999) / 1_000_000)
 }
 
 /// Verifies the RFC 3161 token over `signature`; returns (genTime, accuracy in seconds, the
