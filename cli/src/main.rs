@@ -46,7 +46,7 @@ enum Command {
     Serve(servers::serve::ServeArgs),
     /// Client commands: sign, verify, keys.
     #[command(flatten)]
-    Client(client::ClientCommand),
+    Client(Box<client::ClientCommand>),
     /// Run a Kubernetes validating admission webhook that admits workloads only when their
     /// images are signed as a policy file requires.
     Admission(servers::admission::AdmissionArgs),
@@ -158,7 +158,7 @@ fn main() -> std::process::ExitCode {
     }
     let result = match cli.command {
         Command::Serve(args) => servers::serve::run(args),
-        Command::Client(cmd) => client::run(cmd),
+        Command::Client(cmd) => client::run(*cmd),
         Command::Admission(args) => servers::admission::run(args),
         Command::Probe { url } => probe(&url),
         Command::Completions { shell } => Ok(completions(shell)),

@@ -44,6 +44,7 @@ pub mod jcs; // RFC 8785 canonical JSON
 pub mod keyfile; // password-encrypted private keys: encrypted PKCS#8 (PBES2, scrypt)
 pub mod keys; // PKIX public keys, signature verification, service signing keys
 pub mod merkle; // RFC 6962 hashing and proofs; tile coordinates (the base of tiles)
+pub mod notary; // Notary Project (notation) signatures: JWS/COSE envelopes, payload, trust policy
 pub mod note; // C2SP signed-note, Rekor ECDSA note lines, tlog-cosignature
 pub mod observe; // what a monitor sees in one entry: kind, signers, digest, time
 pub mod oci; // OCI references, manifests, indexes, WWW-Authenticate, token answers

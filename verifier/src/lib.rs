@@ -29,6 +29,7 @@
 
 pub mod bundle; // structural checks: Bundle into CheckedBundle
 pub mod error; // layered verification errors
+pub mod notary; // Notary Project (notation) signatures under notation's trust policy and store
 pub mod policy; // who must have signed: identities, keys, anchored regexes
 pub mod revocation; // RFC 5280 CRLs of the trusted CAs and the revoked-before-signing rule
 pub mod timestamp; // RFC 3161 timestamp verification over proto's parsed response
@@ -41,6 +42,7 @@ pub use error::{
     BundleError, CertificateError, CheckpointError, CosignError, NotValidAt, PolicyError, SctError,
     SetError, SignatureError, TimeError, TimestampError, TlogError, TrustError, VerificationError,
 };
+pub use notary::{verify_notary, NotaryError, NotaryTarget, NotaryTrustStore, VerifiedNotary};
 pub use policy::{AnchoredRegex, Field, IdentityPolicy, Policy, StringMatch};
 pub use timestamp::VerifiedTimestamp;
 pub use trust::{TimestampAuthority, TrustMaterial, WitnessPolicy};

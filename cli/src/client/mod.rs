@@ -11,6 +11,7 @@
 
 mod config;
 mod keypair;
+pub(crate) mod notary;
 mod sign;
 mod timestamp;
 mod token;
@@ -308,6 +309,8 @@ pub(crate) struct VerifyImageArgs {
     /// Allow plain HTTP to a registry that is not on loopback.
     #[arg(long)]
     allow_insecure_registry: bool,
+    #[command(flatten)]
+    notation: notary::NotationArgs,
 }
 
 /// Arguments of `signet verify-blob`.
@@ -914,6 +917,9 @@ async fn verify_image_bundles(
     args: &VerifyImageArgs,
     wanted: verify::Wanted<'_>,
 ) -> anyhow::Result<ExitCode> {
+    if let Some(code) = notary::verify_only(args, wanted).await? {
+        return Ok(code);
+    }
     let v = &args.verify;
     let root = crate::trust::client::trusted_root_or_default(v.trusted_root.as_deref())?;
     let trust = verify::load_trust(&root, v.witness_policy.as_deref())?;
@@ -957,7 +963,7 @@ async fn verify_image_bundles(
             entry.digest
         }
     };
-    let outcomes = verify::verify_image_all(
+    let mut outcomes = verify::verify_image_all(
         &registry,
         &digest,
         digest_bytes(&digest)?,
@@ -967,6 +973,7 @@ async fn verify_image_bundles(
         !v.insecure_ignore_tlog,
     )
     .await?;
+    outcomes.extend(notary::with_sigstore(args, &registry, &reference, &digest).await?);
     let pinned = reference.with_digest(&digest);
     summary.insert("image".to_owned(), Value::String(pinned.to_string()));
     summary.insert("digest".to_owned(), Value::String(digest));

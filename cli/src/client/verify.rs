@@ -234,7 +234,8 @@ pub(crate) struct Outcome {
     /// The signature format: `sigstore-bundle` (a Sigstore bundle attached as an OCI
     /// referrer), `cosign-bundle` (cosign 3's image signature: a bundle referrer whose DSSE
     /// statement is `https://sigstore.dev/cosign/sign/v1`), `cosign-sig` (a layer of cosign's
-    /// `sha256-<hex>.sig` tag) or `cosign-att` (a layer of its `.att` tag).
+    /// `sha256-<hex>.sig` tag), `cosign-att` (a layer of its `.att` tag) or `notary` (a Notary
+    /// Project envelope, `client::notary`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) format: Option<&'static str>,
     /// The failed check, if any.
