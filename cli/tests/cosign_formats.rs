@@ -696,31 +696,7 @@ fn admission_webhook_accepts_cosign_sig_tags() {
             .arg(public_good_root()),
         "signet admission listening on ",
     );
-    let client = reqwest::blocking::Client::new();
-    let call = |uid: &str, image: &str| -> Value {
-        let review = json!({
-            "apiVersion": "admission.k8s.io/v1",
-            "kind": "AdmissionReview",
-            "request": {
-                "uid": uid,
-                "kind": {"group": "", "version": "v1", "kind": "Pod"},
-                "resource": {"group": "", "version": "v1", "resource": "pods"},
-                "namespace": "prod",
-                "operation": "CREATE",
-                "userInfo": {"username": "deployer"},
-                "object": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"},
-                           "spec": {"containers": [{"name": "c", "image": image}]}},
-                "dryRun": false,
-            }
-        });
-        let resp = client
-            .post(format!("{}/validate", webhook.url))
-            .json(&review)
-            .send()
-            .unwrap();
-        assert_eq!(resp.status(), 200);
-        resp.json::<Value>().unwrap()["response"].clone()
-    };
+    let call = |uid: &str, image: &str| review(&webhook.url, uid, image);
     let resp = call("keyless", &image(&reg, "keyless", KEYLESS));
     assert_eq!(resp["allowed"], true, "{resp}");
     let resp = call("keyed", &image(&reg, "keyed", keyed));
@@ -743,6 +719,91 @@ fn admission_webhook_accepts_cosign_sig_tags() {
             .contains("signed entry timestamp"),
         "{resp}"
     );
+}
+
+/// Sends an AdmissionReview for a Pod running `image` to the webhook at `url`; returns its
+/// `response`.
+fn review(url: &str, uid: &str, image: &str) -> Value {
+    let review = json!({
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "request": {
+            "uid": uid,
+            "kind": {"group": "", "version": "v1", "kind": "Pod"},
+            "resource": {"group": "", "version": "v1", "resource": "pods"},
+            "namespace": "prod",
+            "operation": "CREATE",
+            "userInfo": {"username": "deployer"},
+            "object": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"},
+                       "spec": {"containers": [{"name": "c", "image": image}]}},
+            "dryRun": false,
+        }
+    });
+    let resp = reqwest::blocking::Client::new()
+        .post(format!("{url}/validate"))
+        .json(&review)
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    resp.json::<Value>().unwrap()["response"].clone()
+}
+
+/// The admission webhook admits an image signed with cosign 3's bundle format (a bundle
+/// referrer, `ocx-cosign3-bundle-keyless`, under its own trust root) and denies the same image
+/// whose bundle's signature was altered, naming the check.
+#[test]
+fn admission_webhook_accepts_cosign3_bundle_referrers() {
+    let (reg, p) = setup();
+    let r = &reg.addr;
+    let name = "ocx-cosign3-bundle-keyless";
+    push_subject(&p, "ocx", name);
+    push_bundle_referrer(&p, "ocx", name, None);
+    let mut bundle: Value =
+        serde_json::from_slice(&read(name, fixture(name)["bundle"].as_str().unwrap())).unwrap();
+    let sig = bundle["dsseEnvelope"]["signatures"][0]["sig"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let flipped = if sig.starts_with('M') { 'N' } else { 'M' };
+    bundle["dsseEnvelope"]["signatures"][0]["sig"] = json!(format!("{flipped}{}", &sig[1..]));
+    push_subject(&p, "ocxbad", name);
+    push_bundle_referrer(
+        &p,
+        "ocxbad",
+        name,
+        Some(serde_json::to_vec(&bundle).unwrap()),
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let policy = tmp.path().join("admission.toml");
+    std::fs::write(
+        &policy,
+        format!(
+            "[[rule]]\nimages = [\"{r}/ocx\", \"{r}/ocxbad\"]\nidentity = \"ocx-test@example.com\"\nissuer = \"http://dex:5556/dex\"\n"
+        ),
+    )
+    .unwrap();
+    let webhook = support::spawn_until(
+        signet()
+            .args([
+                "admission",
+                "--listen",
+                "127.0.0.1:0",
+                "--insecure-http",
+                "--cache-ttl-secs",
+                "0",
+                "--policy",
+            ])
+            .arg(&policy)
+            .arg("--trusted-root")
+            .arg(dir(&format!("{name}/trusted_root.json"))),
+        "signet admission listening on ",
+    );
+    let resp = review(&webhook.url, "ocx", &image(&reg, "ocx", name));
+    assert_eq!(resp["allowed"], true, "{resp}");
+    let resp = review(&webhook.url, "ocxbad", &image(&reg, "ocxbad", name));
+    assert_eq!(resp["allowed"], false, "{resp}");
+    let message = resp["status"]["message"].as_str().unwrap();
+    assert!(message.contains("signature"), "{resp}");
 }
 
 /// Pushes `layers` as the fixture's `.sig` tag in `repo`.
