@@ -126,6 +126,7 @@ bench-tsa SECS="5":
 bench-slow:
     cargo test --locked -p signet-cli --test client_e2e -- --ignored --nocapture sign_blob_latency
     cargo test --locked -p signet-cli --test monitor -- --ignored --nocapture monitor_keeps_up_with_a_growing_log
+    cargo test --locked -p signet-cli --test admission -- --ignored --nocapture admission_latency
 
 # The demo: servers up, an image signed keylessly and verified, everything stopped.
 demo:

@@ -1394,3 +1394,167 @@ fn admission_policy_from_other_controllers() {
     assert_eq!(resp["allowed"], false, "{resp}");
     assert_eq!(call("plain", &format!("{r}/ky/other:v1"))["allowed"], true);
 }
+
+/// Latency of `/validate` for a pod with 5 signed images (BENCHMARKS.md, "Admission"):
+/// 100 concurrent clients against a local registry, with a warm cache, a cold one (TTLs 0:
+/// every review resolves and verifies every image; the split between registry round trips and
+/// the rest comes from the webhook's /metrics), and 5 references to one digest.
+#[test]
+#[ignore = "benchmark; run with --ignored --nocapture"]
+fn admission_latency() {
+    require_tools(&["docker-registry", "umoci", "skopeo"]);
+    let (oidc, server) = stack();
+    let reg = TestRegistry::start();
+    let r = &reg.addr;
+    let mut images = Vec::new();
+    for i in 0..5 {
+        reg.push_image(&format!("bench/app{i}"), "v1", &format!("image {i}"));
+        let image = format!("{r}/bench/app{i}:v1");
+        let out = sign_image(signet(), &server, &oidc.token(ALICE), &image);
+        assert!(out.status.success(), "sign: {}", text(&out));
+        images.push(image);
+    }
+    reg.push_image("bench/same", "v1", "one digest");
+    let out = sign_image(
+        signet(),
+        &server,
+        &oidc.token(ALICE),
+        &format!("{r}/bench/same:v1"),
+    );
+    assert!(out.status.success(), "sign: {}", text(&out));
+    for t in 2..=5 {
+        let out = run(Command::new("skopeo").args([
+            "copy",
+            "--src-tls-verify=false",
+            "--dest-tls-verify=false",
+            &format!("docker://{r}/bench/same:v1"),
+            &format!("docker://{r}/bench/same:v{t}"),
+        ]));
+        assert!(out.status.success(), "skopeo: {}", text(&out));
+    }
+    let same: Vec<String> = (1..=5).map(|t| format!("{r}/bench/same:v{t}")).collect();
+    let tmp = tempfile::tempdir().unwrap();
+    let policy = tmp.path().join("admission.toml");
+    std::fs::write(
+        &policy,
+        format!(
+            "[[rule]]\nimages = [\"{r}/bench/*\"]\nidentity = \"{ALICE}\"\nissuer = \"{}\"\n",
+            oidc.url
+        ),
+    )
+    .unwrap();
+    let webhook = |extra: &[&str]| {
+        spawn_until(
+            signet()
+                .args(["admission", "--listen", "127.0.0.1:0", "--insecure-http"])
+                .args(extra)
+                .arg("--policy")
+                .arg(&policy)
+                .arg("--trusted-root")
+                .arg(server.trusted_root()),
+            "signet admission listening on ",
+        )
+    };
+    let metric = |url: &str, name: &str| -> f64 {
+        let text = reqwest::blocking::get(format!("{url}/metrics"))
+            .unwrap()
+            .text()
+            .unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    // `total` reviews of `pod_images` from `clients` threads; (p50, p99, reviews/s).
+    let load = |url: &str, pod_images: &[String], clients: usize, total: usize| {
+        let body = review(
+            "bench",
+            "Pod",
+            &pod(&pod_images.iter().map(String::as_str).collect::<Vec<_>>()),
+        );
+        let url = format!("{url}/validate");
+        let started = std::time::Instant::now();
+        let threads: Vec<_> = (0..clients)
+            .map(|_| {
+                let body = body.clone();
+                let url = url.clone();
+                std::thread::spawn(move || {
+                    let c = reqwest::blocking::Client::new();
+                    let mut times = Vec::new();
+                    for _ in 0..total / clients {
+                        let t = std::time::Instant::now();
+                        let resp: Value = c.post(&url).json(&body).send().unwrap().json().unwrap();
+                        times.push(t.elapsed());
+                        assert_eq!(resp["response"]["allowed"], true, "{resp}");
+                    }
+                    times
+                })
+            })
+            .collect();
+        let mut times: Vec<_> = threads
+            .into_iter()
+            .flat_map(|t| t.join().unwrap())
+            .collect();
+        let wall = started.elapsed();
+        times.sort();
+        let pct = |p: usize| times[(times.len() * p / 100).min(times.len() - 1)];
+        #[allow(clippy::cast_precision_loss)]
+        let rate = times.len() as f64 / wall.as_secs_f64();
+        (pct(50), pct(99), rate)
+    };
+
+    let warm = webhook(&[]);
+    load(&warm.url, &images, 1, 1);
+    let (p50, p99, rate) = load(&warm.url, &images, 100, 5000);
+    println!("warm, 5 images by tag: p50 {p50:?}, p99 {p99:?}, {rate:.0} reviews/s");
+    let digests: Vec<String> = {
+        let body = review(
+            "d",
+            "Pod",
+            &pod(&images.iter().map(String::as_str).collect::<Vec<_>>()),
+        );
+        let resp: Value = reqwest::blocking::Client::new()
+            .post(format!("{}/mutate", warm.url))
+            .json(&body)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        use base64::Engine as _;
+        let patch: Value = serde_json::from_slice(
+            &base64::engine::general_purpose::STANDARD
+                .decode(resp["response"]["patch"].as_str().unwrap())
+                .unwrap(),
+        )
+        .unwrap();
+        patch
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|op| op["value"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (p50, p99, rate) = load(&warm.url, &digests, 100, 5000);
+    println!("warm, 5 images by digest: p50 {p50:?}, p99 {p99:?}, {rate:.0} reviews/s");
+    drop(warm);
+
+    let cold = webhook(&["--cache-ttl-secs", "0", "--tag-cache-secs", "0"]);
+    let (p50, p99, rate) = load(&cold.url, &images, 100, 500);
+    let check = metric(&cold.url, "signet_admission_check_seconds_total");
+    let registry = metric(&cold.url, "signet_admission_registry_seconds_total");
+    let requests = metric(&cold.url, "signet_admission_registry_requests_total");
+    println!(
+        "cold, 5 images by tag, every image resolved and verified: p50 {p50:?}, p99 {p99:?}, {rate:.0} reviews/s; of {check:.1} s summed image-check time, {registry:.1} s ({:.0} %) waited for registry answers ({requests} requests, {:.1} per image)",
+        100.0 * registry / check,
+        requests / 2500.0
+    );
+    drop(cold);
+
+    let shared = webhook(&["--cache-ttl-secs", "300", "--tag-cache-secs", "0"]);
+    let (p50, p99, rate) = load(&shared.url, &same, 100, 500);
+    let verifications = metric(&shared.url, "signet_admission_verifications_total");
+    println!(
+        "5 tags of one digest, tags resolved on every review, verdict cached: p50 {p50:?}, p99 {p99:?}, {rate:.0} reviews/s; {verifications} verifications for 2500 images"
+    );
+}
