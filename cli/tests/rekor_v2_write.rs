@@ -7,6 +7,7 @@
 //!   and leave the tree as it was;
 //! * `signet sign-blob` through a signing config preferring v2: the bundle verifies with
 //!   `signet verify-blob`, sigstore-python and sigstore-js; without its timestamp it is refused;
+//! * `signet audit` follows the v2 log (checkpoint against the v2 key, tiles against it);
 //! * sigstore-python 4.5.1 (`sign --rekor-version 2`) and sigstore-js (`@sigstore/sign`
 //!   through the signing config) sign against it with Signet's TSA; their bundles verify with
 //!   all three; sigstore-js's DSSE request (`dsseRequestV002`) is refused with a message
@@ -415,6 +416,20 @@ fn signet_signs_into_the_v2_log_and_every_client_verifies() {
     assert_eq!(v2_size(&server), v2_before + 1);
     check_v2_bundle(&server, &bundle, "signet sign-blob");
     verify_everywhere(&server, &oidc, &file, &bundle, "signet sign-blob");
+
+    // The auditor follows the v2 log over the C2SP read API: its checkpoint verifies with the
+    // trusted root's v2 key and the tiles recompute to the signed root.
+    let out = run(signet()
+        .arg("audit")
+        .arg("--log")
+        .arg(format!("{}/rekor-v2", server.url))
+        .arg("--trusted-root")
+        .arg(server.trusted_root()));
+    assert!(
+        out.status.success(),
+        "signet audit of the v2 log: {}",
+        text(&out)
+    );
 
     // Without its timestamp the bundle has no signing time at all: refused.
     let mut b = read_json(&bundle);

@@ -87,7 +87,12 @@ fn defaults_generate_keys_once_and_serve_trust_files() {
             written["mediaType"],
             "application/vnd.dev.sigstore.trustedroot+json;version=0.1"
         );
-        assert_eq!(written["tlogs"].as_array().unwrap().len(), 1);
+        // The Rekor v1 log, then the Rekor v2 log (docs/REKOR_V2.md).
+        assert_eq!(written["tlogs"].as_array().unwrap().len(), 2);
+        assert_eq!(
+            written["tlogs"][1]["baseUrl"],
+            format!("{}/rekor-v2", s.url)
+        );
         assert_eq!(written["ctlogs"].as_array().unwrap().len(), 1);
         assert_eq!(
             written["certificateAuthorities"].as_array().unwrap().len(),

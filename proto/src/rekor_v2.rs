@@ -636,4 +636,89 @@ mod tests {
             "PKIX_RSA_PKCS1V15_3072_SHA256"
         );
     }
+
+    fn request(edit: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
+        let mut v = serde_json::json!({"hashedRekordRequestV002": {
+            "digest": "qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqo=",
+            "signature": {"content": "MEUC", "verifier": {
+                "publicKey": {"rawBytes": "MFkw"},
+                "keyDetails": "PKIX_ECDSA_P256_SHA_256"
+            }}
+        }});
+        edit(&mut v);
+        serde_json::to_vec(&v).unwrap()
+    }
+
+    /// A request parses in either field spelling and alphabet; its canonical body is
+    /// rekor-tiles' (sorted keys, padded standard base64, the hash named by keyDetails) and
+    /// parses back as a body with the same fields.
+    #[test]
+    fn requests_parse_and_give_the_canonical_body() {
+        let r = parse_create_entry_request(&request(|_| {})).unwrap();
+        assert_eq!(r.digest, vec![0xaa; 32]);
+        assert_eq!(r.verifier, VerifierKey::PublicKey(vec![0x30, 0x59, 0x30]));
+        assert_eq!(r.key_details.name, "PKIX_ECDSA_P256_SHA_256");
+        let snake = br#"{"hashed_rekord_request_v002": {"digest": "qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqo", "signature": {"content": "MEUC", "verifier": {"public_key": {"raw_bytes": "MFkw"}, "key_details": "PKIX_ECDSA_P256_SHA_256"}}}}"#;
+        assert_eq!(parse_create_entry_request(snake).unwrap(), r);
+        let body = r.canonical_body();
+        assert_eq!(
+            String::from_utf8(body.clone()).unwrap(),
+            r#"{"apiVersion":"0.0.2","kind":"hashedrekord","spec":{"hashedRekordV002":{"data":{"algorithm":"SHA2_256","digest":"qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqo="},"signature":{"content":"MEUC","verifier":{"keyDetails":"PKIX_ECDSA_P256_SHA_256","publicKey":{"rawBytes":"MFkw"}}}}}}"#
+        );
+        let h = parse_hashedrekord_v002(&body).unwrap();
+        assert_eq!(h.data.digest_bytes().unwrap(), r.digest);
+    }
+
+    /// Each malformed request is a typed error naming the problem.
+    #[test]
+    fn malformed_requests_are_typed_errors() {
+        let hr = |v: &mut serde_json::Value| v["hashedRekordRequestV002"].clone();
+        let cases: Vec<(Vec<u8>, &str)> = vec![
+            (b"[]".to_vec(), "not a Rekor v2 CreateEntryRequest"),
+            (b"{}".to_vec(), "no hashedRekordRequestV002"),
+            (
+                br#"{"dsseRequestV002": {}}"#.to_vec(),
+                "dsseRequestV002 is not accepted",
+            ),
+            (
+                request(|v| v["dsseRequestV002"] = hr(v)),
+                "both hashedRekordRequestV002 and dsseRequestV002",
+            ),
+            (
+                request(|v| v["hashedRekordRequestV002"]["digest"] = "".into()),
+                "digest is missing",
+            ),
+            (
+                request(|v| v["hashedRekordRequestV002"]["digest"] = "qqo=".into()),
+                "digest is 2 bytes",
+            ),
+            (
+                request(|v| {
+                    v["hashedRekordRequestV002"]["signature"]["verifier"]["keyDetails"] =
+                        "PKIX_ECDSA_P521_SHA_512".into();
+                }),
+                "not accepted",
+            ),
+            (
+                request(|v| {
+                    v["hashedRekordRequestV002"]["signature"]["verifier"]["x509Certificate"] =
+                        serde_json::json!({"rawBytes": "MIIB"});
+                }),
+                "both publicKey and x509Certificate",
+            ),
+            (
+                request(|v| {
+                    v["hashedRekordRequestV002"]["signature"]
+                        .as_object_mut()
+                        .unwrap()
+                        .remove("verifier");
+                }),
+                "signature.verifier is missing",
+            ),
+        ];
+        for (body, want) in cases {
+            let e = parse_create_entry_request(&body).unwrap_err().to_string();
+            assert!(e.contains(want), "{}: {e}", String::from_utf8_lossy(&body));
+        }
+    }
 }

@@ -8,7 +8,8 @@
 //! `GET /api/v1/log/proof` for consistency proofs.
 //!
 //! * [`LogTrust`]: the checkpoint verifiers built from a `trusted_root.json` (every `tlogs`
-//!   entry, named after its `baseUrl` host, as `signet-verifier` does).
+//!   entry, named after its `baseUrl` host, as `signet-verifier` does; an Ed25519 key also as
+//!   a C2SP note key, the signature of a Rekor v2 log's checkpoints).
 //! * [`LogClient`]: HTTP GETs with a timeout and a short retry on transport errors and 5xx;
 //!   [`FetchError::is_unreachable`] tells "the log did not answer" from "the log answered
 //!   something wrong".
@@ -33,7 +34,7 @@ use serde::{Deserialize, Serialize};
 use signet_proto::checkpoint::{Checkpoint, CheckpointError, UnverifiedCheckpoint};
 use signet_proto::keys::PublicKey;
 use signet_proto::merkle::{leaf_hash, tree_root, Hash, HASH_SIZE};
-use signet_proto::note::{RekorNoteVerifier, Verifiers};
+use signet_proto::note::{Ed25519NoteVerifier, RekorNoteVerifier, Verifiers};
 use signet_proto::tiles::{
     decode_entry_bundle, entry_bundle_path, integrate, right_edge_tiles, tile_width, Integration,
     MemTiles, TileId, TILE_WIDTH,
@@ -79,9 +80,16 @@ impl LogTrust {
             let key = PublicKey::from_spki_der(raw.as_slice())
                 .with_context(|| format!("tlogs[{i}] ({}): public key", log.base_url))?;
             let host = url_host(&log.base_url);
-            let v = RekorNoteVerifier::new(host, key)
+            let v = RekorNoteVerifier::new(host, key.clone())
                 .with_context(|| format!("tlogs[{i}] ({}): note verifier", log.base_url))?;
             if seen.insert((host.to_owned(), raw.as_slice().to_vec())) {
+                // A Rekor v2 log (rekor-tiles, or Signet's `/rekor-v2`) signs its checkpoints
+                // as a standard C2SP Ed25519 note under its host name: accept that line too.
+                if key.ed25519_raw().is_some() {
+                    let c2sp = Ed25519NoteVerifier::from_public_key(host, &key)
+                        .with_context(|| format!("tlogs[{i}] ({}): note verifier", log.base_url))?;
+                    verifiers.push(c2sp);
+                }
                 verifiers.push(v);
                 names.push(host.to_owned());
             }
