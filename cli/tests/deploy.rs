@@ -740,7 +740,7 @@ fn admission_policy_passes_check() {
         .arg(root().join("deploy/k8s/admission/admission.toml")));
     assert!(ok, "admission.toml fails signet admission --check:\n{out}");
     assert!(
-        out.contains("1 rules (1 verify signatures, 0 admit unverified); unmatched images: Deny"),
+        out.contains("1 rules (1 verify signatures, 0 admit unverified; 0 in warn mode); unmatched images: Deny"),
         "{out}"
     );
     // The trust file alongside is a trusted root our verifier reads.

@@ -331,9 +331,19 @@ fn bad_requests_get_a_rejection_with_their_failure_info() {
             "transaction not permitted or supported",
         ),
         (
-            "json",
+            // timestamp-authority's JSON form is taken (sigstore-js sends it), but this one
+            // carries no valid base64 digest.
+            "bad json",
             br#"{"artifactHash":"x"}"#.to_vec(),
             "application/json",
+            400,
+            5,
+            "the data submitted has the wrong format",
+        ),
+        (
+            "other media type",
+            request(SHA256, 32, &[]),
+            "text/plain",
             415,
             5,
             "the data submitted has the wrong format",
