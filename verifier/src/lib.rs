@@ -28,6 +28,7 @@
 //! entries.
 
 pub mod bundle; // structural checks: Bundle into CheckedBundle
+mod crl; // the revocation types the trust material holds (leaf)
 pub mod error; // layered verification errors
 pub mod notary; // Notary Project (notation) signatures under notation's trust policy and store
 pub mod policy; // who must have signed: identities, keys, anchored regexes

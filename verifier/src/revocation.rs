@@ -9,7 +9,7 @@
 //! requires of an application that does not process it. Each entry keeps its serial, its
 //! `revocationDate`, its `invalidityDate` (§5.3.2) and its `reasonCode`.
 //!
-//! The rule ([`check_chain`]): a certificate is revoked *from* the earlier of its
+//! The rule (`check_chain`): a certificate is revoked *from* the earlier of its
 //! `invalidityDate` and `revocationDate`, whatever the reason. A signature whose verified
 //! signing time (a SET-covered integrated time or a verified RFC 3161 time, as for validity
 //! windows) is at or after that instant is refused; a signature made strictly before it
@@ -28,68 +28,10 @@ use x509_parser::prelude::FromDer as _;
 use x509_parser::revocation_list::CertificateRevocationList;
 use x509_parser::x509::SubjectPublicKeyInfo;
 
+use crate::crl::strip_zeros;
+pub use crate::crl::{RevokedSerial, VerifiedCrl};
 use crate::error::{CertificateError, RevokedCertificate, TrustError};
 use crate::trust::{rfc3339, CertificateAuthority, TrustMaterial};
-
-/// One revoked serial number.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RevokedSerial {
-    /// The serial number's content octets without leading zero bytes.
-    pub serial: Vec<u8>,
-    /// The instant from which the certificate is not trusted (Unix seconds): the earlier of
-    /// `revocationDate` and `invalidityDate`.
-    pub from: i64,
-    /// The RFC 5280 reason name, when the entry has one.
-    pub reason: Option<&'static str>,
-}
-
-/// A CRL whose signature verified with a trusted CA certificate.
-#[derive(Debug, Clone)]
-pub struct VerifiedCrl {
-    /// The issuer's subject, for messages.
-    pub issuer: String,
-    /// The SPKI DER of the certificate that signed it.
-    pub(crate) issuer_spki: Vec<u8>,
-    /// Its entries.
-    pub revoked: Vec<RevokedSerial>,
-}
-
-/// A certificate of a trusted CA chain, as revocation needs it.
-#[derive(Debug, Clone)]
-pub(crate) struct ChainCert {
-    /// Serial number content octets, without leading zero bytes.
-    pub(crate) serial: Vec<u8>,
-    /// Subject DER.
-    pub(crate) subject_der: Vec<u8>,
-    /// Subject, for messages.
-    pub(crate) subject: String,
-    /// SPKI DER.
-    pub(crate) spki: Vec<u8>,
-    /// Whether it may sign CRLs (no keyUsage, or keyUsage with cRLSign).
-    pub(crate) crl_sign: bool,
-}
-
-impl ChainCert {
-    pub(crate) fn of(cert: &x509_parser::certificate::X509Certificate<'_>) -> Self {
-        let crl_sign = match cert.tbs_certificate.key_usage() {
-            Ok(Some(ku)) => ku.value.crl_sign(),
-            Ok(None) => true,
-            Err(_) => false,
-        };
-        Self {
-            serial: strip_zeros(cert.tbs_certificate.raw_serial()).to_vec(),
-            subject_der: cert.tbs_certificate.subject.as_raw().to_vec(),
-            subject: cert.tbs_certificate.subject.to_string(),
-            spki: cert.tbs_certificate.subject_pki.raw.to_vec(),
-            crl_sign,
-        }
-    }
-}
-
-fn strip_zeros(b: &[u8]) -> &[u8] {
-    let n = b.iter().take_while(|x| **x == 0).count();
-    &b[n.min(b.len().saturating_sub(1))..]
-}
 
 /// RFC 5280 §5.3.1 reason names by code.
 fn reason_name(code: u8) -> Option<&'static str> {

@@ -269,7 +269,7 @@ pub struct CertificateAuthority {
     /// The trusted root's `validFor` for this CA.
     pub valid_for: Window,
     /// Every certificate of the chain, issuing certificate first (for CRLs).
-    pub(crate) chain: Vec<crate::revocation::ChainCert>,
+    pub(crate) chain: Vec<crate::crl::ChainCert>,
 }
 
 /// An RFC 3161 timestamp authority whose chain was verified when the trust material was built.
@@ -405,7 +405,7 @@ pub struct TrustMaterial {
     pub(crate) witnesses: Option<WitnessPolicy>,
     pub(crate) skipped: Vec<String>,
     /// Verified CRLs of the CAs (`crate::revocation`).
-    pub(crate) crls: Vec<crate::revocation::VerifiedCrl>,
+    pub(crate) crls: Vec<crate::crl::VerifiedCrl>,
 }
 
 /// The window of a trust-root entry's `validFor`. `validFor` is the closed interval
@@ -533,7 +533,7 @@ impl TrustMaterial {
             valid_for,
             chain: parsed
                 .iter()
-                .map(|(c, _)| crate::revocation::ChainCert::of(c))
+                .map(|(c, _)| crate::crl::ChainCert::of(c))
                 .collect(),
         });
         Ok(())

@@ -16,6 +16,7 @@
 //! mode) with a message saying so. Its check goes on in the background, up to
 //! [`BACKGROUND_LIMIT`], so that a retried review finds the verdict cached.
 
+pub(crate) use super::ttl::TtlMap;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -36,47 +37,6 @@ pub(crate) const BACKGROUND_LIMIT: Duration = Duration::from_secs(60);
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-/// A bounded map of values that expire `ttl` after they were put: at [`TtlMap::CAPACITY`]
-/// entries the expired ones go, and if none has expired, all go.
-pub(crate) struct TtlMap<K, V> {
-    ttl: Duration,
-    pub(crate) entries: Mutex<HashMap<K, (Instant, V)>>,
-}
-
-impl<K: std::hash::Hash + Eq, V: Clone> TtlMap<K, V> {
-    pub(crate) const CAPACITY: usize = 4096;
-
-    pub(crate) fn new(ttl: Duration) -> Self {
-        Self {
-            ttl,
-            entries: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// The value and its age, if it was put less than the TTL before `now`.
-    pub(crate) fn get(&self, key: &K, now: Instant) -> Option<(V, Duration)> {
-        let entries = lock(&self.entries);
-        let (at, v) = entries.get(key)?;
-        let age = now.checked_duration_since(*at)?;
-        (age < self.ttl).then(|| (v.clone(), age))
-    }
-
-    pub(crate) fn put(&self, key: K, value: V, now: Instant) {
-        if self.ttl.is_zero() {
-            return;
-        }
-        let mut entries = lock(&self.entries);
-        if entries.len() >= Self::CAPACITY {
-            let ttl = self.ttl;
-            entries.retain(|_, (at, _)| now.checked_duration_since(*at).is_some_and(|a| a < ttl));
-            if entries.len() >= Self::CAPACITY {
-                entries.clear();
-            }
-        }
-        entries.insert(key, (now, value));
-    }
 }
 
 /// Counters served at `/metrics` (Prometheus text format).

@@ -101,6 +101,7 @@ pub(crate) mod engine;
 pub(crate) mod migrate;
 pub(crate) mod namespaces;
 pub(crate) mod policy;
+pub(crate) mod ttl;
 
 use std::io::Write as _;
 use std::path::PathBuf;
