@@ -15,6 +15,8 @@
 //! * [`init`]: `ca init` (root + intermediate creation).
 //! * [`rotate`]: `ca rotate` (a new intermediate or root; `authorities.json`, the windows).
 //! * [`crl`]: `ca revoke` (RFC 5280 CRLs signed by the issuing CA).
+//! * [`generations`]: the history of any other rotating key (TSA, CT) with its windows;
+//!   [`tsa_rotate`] rotates the generated TSA with it.
 //! * [`service`]: the issuance pipeline, rate limit and audit line.
 //! * [`metrics`]: Prometheus series (issuance, token failures, rate limit, build, process).
 //! * [`http`]: the axum router (thin).
@@ -26,6 +28,7 @@
 pub mod challenge; // proof of possession of the key to be certified
 pub mod config; // the CA's serde config and its validation
 pub mod crl; // ca revoke: RFC 5280 CRLs signed by the issuing CA
+pub mod generations; // the history of a rotating key (TSA, CT): generations and windows
 pub mod http; // Fulcio v2 and legacy v1 HTTP API: extract, one call, map
 pub mod identity; // verified OIDC claims to a certificate identity
 pub mod init; // ca init: a root and an intermediate CA
@@ -38,6 +41,7 @@ pub mod service; // the issuance pipeline the HTTP layer calls
 pub mod signer; // CA signing keys: encrypted file or PKCS#11
 pub mod tsa; // RFC 3161 timestamp authority: request in, signed TimeStampResp out
 pub mod tsa_http; // POST /api/v1/timestamp: extract, one call, map
+pub mod tsa_rotate; // tsa rotate: a new TSA key and chain, the history of windows
 
 /// The clock the CA reads (one trait for the log and the CA, defined in `signet-proto`).
 pub use signet_proto::clock::{Clock, FixedClock, SystemClock};
