@@ -42,6 +42,16 @@ pub struct Generation {
     pub end: Option<i64>,
 }
 
+impl Generation {
+    /// The certificates of [`Generation::public`] (DER, in order), for a key with a chain.
+    ///
+    /// # Errors
+    /// [`RotateError::Directory`] when it holds no certificate.
+    pub fn certificates(&self) -> Result<Vec<Vec<u8>>, RotateError> {
+        crate::rotate::chain_from_pem(self.public.as_bytes(), Path::new(GENERATIONS_FILE))
+    }
+}
+
 /// Every generation of a key, oldest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -98,7 +98,7 @@ pub struct Authorities {
     pub authorities: Vec<Authority>,
 }
 
-fn chain_from_pem(bytes: &[u8], path: &Path) -> Result<Vec<Vec<u8>>, RotateError> {
+pub(crate) fn chain_from_pem(bytes: &[u8], path: &Path) -> Result<Vec<Vec<u8>>, RotateError> {
     let chain: Vec<Vec<u8>> = pem::parse_many(bytes)
         .map_err(|e| RotateError::Directory {
             path: path.to_owned(),

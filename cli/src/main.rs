@@ -54,6 +54,11 @@ enum Command {
     CaInit(servers::serve::ca_init::CaInitArgs),
     /// The CA's life after `ca-init`: rotate its intermediate (or root), revoke certificates.
     Ca(servers::serve::ca_admin::CaArgs),
+    /// The timestamp authority's key: rotate it (a new key and chain, the old one trusted
+    /// through an overlap).
+    Tsa(servers::serve::key_rotate::TsaArgs),
+    /// The CT log's SCT key: rotate it (the old key trusted through an overlap).
+    Ct(servers::serve::key_rotate::CtArgs),
     /// The trusted keys for keyed signing: add a key with its window, revoke one.
     Keys(servers::serve::keys_admin::KeysArgs),
     /// Watch a log: consistency of its checkpoints, watched identities and anomaly rules.
@@ -169,6 +174,8 @@ fn main() -> std::process::ExitCode {
         }
         Command::CaInit(args) => servers::serve::ca_init::run(args),
         Command::Ca(args) => servers::serve::ca_admin::run(args),
+        Command::Tsa(args) => servers::serve::key_rotate::run_tsa(args),
+        Command::Ct(args) => servers::serve::key_rotate::run_ct(args),
         Command::Keys(args) => servers::serve::keys_admin::run(args),
         Command::Monitor(args) => auditors::monitor::run(args),
         Command::Audit(args) => auditors::audit::run(args),

@@ -339,7 +339,7 @@ fn pkcs11_pin(uri: &Pkcs11Uri) -> anyhow::Result<String> {
 }
 
 /// Opens the key a PKCS#11 URI names.
-fn open_pkcs11(spec: &str) -> anyhow::Result<Pkcs11Signer> {
+pub(crate) fn open_pkcs11(spec: &str) -> anyhow::Result<Pkcs11Signer> {
     let uri = Pkcs11Uri::parse(spec).map_err(|e| anyhow::anyhow!("--key: {e}"))?;
     let shown = uri.redacted();
     let module = match (&uri.module_path, std::env::var("SIGNET_PKCS11_MODULE")) {

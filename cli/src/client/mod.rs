@@ -10,7 +10,7 @@
 //! other error (bad arguments, unreachable servers, refused requests).
 
 mod config;
-mod keypair;
+pub(crate) mod keypair;
 pub(crate) mod notary;
 mod sign;
 mod timestamp;

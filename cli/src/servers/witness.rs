@@ -4,6 +4,12 @@
 //!
 //! * `signet witness --generate-key FILE --name NAME` writes a new Ed25519 witness key (mode
 //!   0600, refusing to overwrite) and prints its `cosignature/v1` vkey on stdout.
+//! * `signet witness --rotate-key FILE` puts a new key (same name) first in the key file and
+//!   keeps the older ones after it, printing the new vkey; `--retire-old-keys FILE` keeps the
+//!   first key alone. The witness cosigns with every key in its file, so a log's witness
+//!   policy may name the old vkey or the new one while it moves from one to the other (the
+//!   log keeps the cosignatures that verify with the keys its policy names), and checkpoints
+//!   cosigned with the old key stay verifiable as long as a policy lists that key.
 //! * `signet witness --config FILE` serves `POST /add-checkpoint` and `GET /healthz`, over
 //!   HTTPS when the config has a `[tls]` section (`cert`, `key`: PEM files). When it is bound
 //!   it prints `signet witness listening on http(s)://ADDR` on stdout.
@@ -14,9 +20,10 @@
 //! and only then is the cosignature made and returned, so two concurrent requests can never
 //! roll the recorded size back and a crash never loses a state that was cosigned.
 //!
-//! Key file: one line `PRIVATE+KEY+<name>+<hash>+<base64(0x04 || Ed25519 seed)>`, the C2SP
-//! signer-key layout of golang.org/x/mod/sumdb/note with the `cosignature/v1` type byte 0x04
-//! (the hash is the key ID of the matching vkey).
+//! Key file: one line per key, `PRIVATE+KEY+<name>+<hash>+<base64(0x04 || Ed25519 seed)>`,
+//! the C2SP signer-key layout of golang.org/x/mod/sumdb/note with the `cosignature/v1` type
+//! byte 0x04 (the hash is the key ID of the matching vkey); the newest key first, every key
+//! under the same name.
 //!
 //! State: `state_dir/<hex SHA-256 of the origin>.json`, holding
 //! `{"origin": "...", "state": {"size": N, "root": "<base64>"}}`.
@@ -64,10 +71,18 @@ pub(crate) struct WitnessArgs {
     #[arg(
         long,
         value_name = "FILE",
-        required_unless_present = "generate_key",
-        conflicts_with = "generate_key"
+        required_unless_present_any = ["generate_key", "rotate_key", "retire_old_keys"],
+        conflicts_with_all = ["generate_key", "rotate_key", "retire_old_keys"]
     )]
     config: Option<PathBuf>,
+    /// Add a new key (same name) first in the witness key FILE, keeping the older keys after
+    /// it (the witness cosigns with all of them), and print its cosignature/v1 vkey.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["generate_key", "retire_old_keys"])]
+    rotate_key: Option<PathBuf>,
+    /// Keep only the newest key of the witness key FILE (once no log's policy names the
+    /// older ones), and print its vkey.
+    #[arg(long, value_name = "FILE", conflicts_with = "generate_key")]
+    retire_old_keys: Option<PathBuf>,
     /// Write a new witness key to FILE (mode 0600) and print its cosignature/v1 vkey.
     #[arg(long, value_name = "FILE", requires = "name")]
     generate_key: Option<PathBuf>,
@@ -86,6 +101,23 @@ pub(crate) fn run(args: WitnessArgs) -> anyhow::Result<ExitCode> {
             .as_deref()
             .context("--generate-key needs --name")?;
         let signer = generate_key(path, name)?;
+        println!("{}", signer.to_vkey());
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(path) = &args.rotate_key {
+        let (signer, older) = rotate_key(path)?;
+        println!("{}", signer.to_vkey());
+        eprintln!(
+            "{}: a new key first, {older} older key(s) kept; once the witness restarts it \
+             cosigns with all of them. Put the vkey above in the witness policies in place of \
+             the old one, then run `signet witness --retire-old-keys {}`",
+            path.display(),
+            path.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(path) = &args.retire_old_keys {
+        let signer = retire_old_keys(path)?;
         println!("{}", signer.to_vkey());
         return Ok(ExitCode::SUCCESS);
     }
@@ -192,6 +224,61 @@ fn generate_key(path: &Path, name: &str) -> anyhow::Result<CosignatureV1Signer> 
     Ok(signer)
 }
 
+/// Every key of a key file, newest first: one per non-empty line, all under one name.
+fn parse_skeys(text: &str) -> anyhow::Result<Vec<CosignatureV1Signer>> {
+    let keys = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .enumerate()
+        .map(|(i, l)| parse_skey(l).with_context(|| format!("key {}", i + 1)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let Some(first) = keys.first() else {
+        bail!("the witness key file holds no key");
+    };
+    let name = first.at(0).name().to_owned();
+    if let Some(other) = keys.iter().find(|k| k.at(0).name() != name) {
+        bail!(
+            "the witness key file holds keys named {name:?} and {:?}: one witness has one name",
+            other.at(0).name()
+        );
+    }
+    Ok(keys)
+}
+
+/// `--rotate-key`: a new key first in the file, the older lines kept after it. Returns the new
+/// key and the number of older keys.
+fn rotate_key(path: &Path) -> anyhow::Result<(CosignatureV1Signer, usize)> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let older = parse_skeys(&text).with_context(|| format!("in {}", path.display()))?;
+    let name = older[0].at(0).name().to_owned();
+    let rng = aws_lc_rs::rand::SystemRandom::new();
+    let key = Ed25519Signer::generate(&rng).context("generating an Ed25519 key")?;
+    let seed = *key.seed();
+    let signer = CosignatureV1Signer::new(&name, key).context("witness key name")?;
+    let mut out = format!("{}\n", skey_text(&signer, &seed));
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        out.push_str(line.trim());
+        out.push('\n');
+    }
+    write_private(path, out.as_bytes(), Existing::Replace)?;
+    Ok((signer, older.len()))
+}
+
+/// `--retire-old-keys`: the file keeps its first (newest) key alone.
+fn retire_old_keys(path: &Path) -> anyhow::Result<CosignatureV1Signer> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut keys = parse_skeys(&text).with_context(|| format!("in {}", path.display()))?;
+    let first = text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or_default()
+        .trim();
+    write_private(path, format!("{first}\n").as_bytes(), Existing::Replace)?;
+    Ok(keys.swap_remove(0))
+}
+
 fn skey_text(signer: &CosignatureV1Signer, seed: &[u8; 32]) -> String {
     let at = signer.at(0);
     let mut raw = vec![SIG_TYPE_COSIGNATURE_V1];
@@ -294,7 +381,8 @@ struct LogEntry {
 #[derive(Clone)]
 struct AppState {
     logs: Arc<HashMap<String, LogEntry>>,
-    signer: Arc<CosignatureV1Signer>,
+    /// Every key of the key file, newest first; each cosigns.
+    signers: Arc<Vec<CosignatureV1Signer>>,
     state_dir: Arc<PathBuf>,
 }
 
@@ -302,12 +390,13 @@ impl AppState {
     fn open(config: &Config) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(&config.key)
             .with_context(|| format!("reading {}", config.key.display()))?;
-        let signer = parse_skey(&text).with_context(|| format!("in {}", config.key.display()))?;
-        if signer.at(0).name() != config.name {
+        let signers =
+            parse_skeys(&text).with_context(|| format!("in {}", config.key.display()))?;
+        if signers[0].at(0).name() != config.name {
             bail!(
                 "the key in {} is named {:?}, the configuration says {:?}",
                 config.key.display(),
-                signer.at(0).name(),
+                signers[0].at(0).name(),
                 config.name
             );
         }
@@ -327,7 +416,7 @@ impl AppState {
         }
         Ok(Self {
             logs: Arc::new(logs),
-            signer: Arc::new(signer),
+            signers: Arc::new(signers),
             state_dir: Arc::new(config.state_dir.clone()),
         })
     }
@@ -441,7 +530,13 @@ async fn add_checkpoint(State(app): State<AppState>, body: Bytes) -> Response {
         }
     }
     drop(recorded);
-    match cosign(&checkpoint, &app.signer, now_seconds()) {
+    let now = now_seconds();
+    let cosigned: Result<String, _> = app
+        .signers
+        .iter()
+        .map(|signer| cosign(&checkpoint, signer, now))
+        .collect();
+    match cosigned {
         Ok(lines) => {
             tracing::info!(origin = %origin, size = new_state.size, "cosigned");
             text_response(StatusCode::OK, lines)
@@ -494,6 +589,56 @@ mod tests {
         use std::os::unix::fs::PermissionsExt as _;
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
+    }
+
+    /// `--rotate-key` puts a new key of the same name first and keeps the old one; the
+    /// witness cosigns with both, each line verifying with its own vkey (so a policy naming
+    /// either keeps working); `--retire-old-keys` keeps the new key alone; a file mixing names
+    /// is refused.
+    #[test]
+    fn rotate_and_retire_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k");
+        let old = generate_key(&path, "witness.example/w1").unwrap();
+        let (new, older) = rotate_key(&path).unwrap();
+        assert_eq!(older, 1);
+        assert_ne!(new.to_vkey(), old.to_vkey());
+        let keys = parse_skeys(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let vkeys: Vec<String> = keys.iter().map(CosignatureV1Signer::to_vkey).collect();
+        assert_eq!(vkeys, [new.to_vkey(), old.to_vkey()]);
+        // Both cosign a checkpoint; each cosignature verifies with its key's vkey alone.
+        let log_key = Ed25519Signer::generate(&aws_lc_rs::rand::SystemRandom::new()).unwrap();
+        let log_signer =
+            signet_proto::note::Ed25519NoteSigner::new("log.example", log_key).unwrap();
+        let checkpoint = signet_proto::checkpoint::SignedCheckpoint::sign(
+            signet_proto::checkpoint::Checkpoint::new("log.example", 1, [7; 32]),
+            &[&log_signer],
+        )
+        .unwrap();
+        let note = checkpoint.note().clone();
+        let lines: String = keys.iter().map(|k| cosign(&checkpoint, k, 5).unwrap()).collect();
+        for vkey in &vkeys {
+            let mut bytes = note.to_bytes();
+            bytes.extend_from_slice(lines.as_bytes());
+            let v = signet_proto::note::CosignatureV1Verifier::from_vkey(vkey).unwrap();
+            let parsed = signet_proto::note::Note::parse(&bytes).unwrap();
+            assert_eq!(
+                parsed.verify(&Verifiers::new().with(v)).unwrap().verified().len(),
+                1,
+                "{vkey}"
+            );
+        }
+        let kept = retire_old_keys(&path).unwrap();
+        assert_eq!(kept.to_vkey(), new.to_vkey());
+        let keys = parse_skeys(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(keys.len(), 1);
+        // Two names in one file are refused.
+        let other = dir.path().join("other");
+        generate_key(&other, "witness.example/w2").unwrap();
+        let mixed = std::fs::read_to_string(&path).unwrap() + &std::fs::read_to_string(&other).unwrap();
+        let err = parse_skeys(&mixed).unwrap_err();
+        assert!(err.to_string().contains("one witness has one name"), "{err}");
+        assert!(parse_skeys("\n").is_err());
     }
 
     #[test]

@@ -47,6 +47,27 @@ pub(crate) struct Config {
     pub(crate) ca: CaSection,
     /// The TUF repository published at `/tuf/`.
     pub(crate) tuf: TufSection,
+    /// The timestamp authority's key and chain.
+    pub(crate) tsa: TsaSection,
+}
+
+/// The `[tsa]` section: the key and certificate chain of the RFC 3161 timestamp authority
+/// that runs with the CA. Both unset (the default): a key and chain generated into
+/// `<data_dir>/tsa/` on first start, rotated by `signet tsa rotate`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct TsaSection {
+    /// The signing key: a PEM PKCS#8 file (encrypted, with `password_file` or
+    /// `password_env`, or plain), or a PKCS#11 URI (RFC 7512, e.g.
+    /// `pkcs11:token=T;object=K?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=/etc/signet/pin`).
+    pub(crate) key: Option<String>,
+    /// PEM chain: the TSA's certificate for this key first (its only extended key usage
+    /// `timeStamping`, critical), its root last. Required with `key`.
+    pub(crate) chain: Option<PathBuf>,
+    /// File holding the key file's password (preferred over `password_env`).
+    pub(crate) password_file: Option<PathBuf>,
+    /// Environment variable holding the key file's password.
+    pub(crate) password_env: Option<String>,
 }
 
 /// The `[tuf]` section: the TUF repository `serve` publishes at `/tuf/` once its directory
@@ -209,6 +230,7 @@ impl Default for Config {
             log: LogSection::default(),
             ca: CaSection::default(),
             tuf: TufSection::default(),
+            tsa: TsaSection::default(),
         }
     }
 }
@@ -357,6 +379,25 @@ impl Config {
                 return Err(err(key, "must be between 2 and 316224000 (ten years)"));
             }
         }
+        match (&self.tsa.key, &self.tsa.chain) {
+            (Some(_), None) => {
+                return Err(err(
+                    "tsa.chain",
+                    "required with tsa.key: the PEM chain of the TSA's certificate (leaf first)",
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(err(
+                    "tsa.key",
+                    "required with tsa.chain: the key the chain's first certificate certifies",
+                ))
+            }
+            (Some(key), Some(_)) if signet_proto::pkcs11_uri::is_pkcs11_uri(key) => {
+                signet_proto::pkcs11_uri::Pkcs11Uri::parse(key)
+                    .map_err(|e| err("tsa.key", e.to_string()))?;
+            }
+            _ => {}
+        }
         if self.only == Roles::Ca {
             match &self.ca.log_url {
                 None => {
@@ -496,6 +537,12 @@ impl Config {
             tuf: TufSection {
                 dir: Some(PathBuf::from("/var/lib/signet/tuf")),
                 ..TufSection::default()
+            },
+            tsa: TsaSection {
+                key: Some("/etc/signet/tsa/key.enc.pem".to_owned()),
+                chain: Some(PathBuf::from("/etc/signet/tsa/chain.pem")),
+                password_file: Some(PathBuf::from("/etc/signet/tsa/password")),
+                password_env: Some("SIGNET_TSA_PASSWORD".to_owned()),
             },
         }
     }

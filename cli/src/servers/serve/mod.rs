@@ -9,6 +9,8 @@
 pub(crate) mod ca_admin;
 pub(crate) mod ca_init;
 mod config;
+pub(crate) mod ct;
+pub(crate) mod key_rotate;
 pub(crate) mod keys_admin;
 pub(crate) mod rekor_v2;
 mod trust;
@@ -428,6 +430,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             max_body_bytes: config.log.max_body_bytes,
             witness_policy: config.log.witness_policy.clone(),
             witness_timeout_ms: config.log.witness_timeout_ms,
+            // After `signet ct rotate`, the newest generation's key.
+            ct_key: ct::current_key(&config.data_dir)?,
             ..signet_log::LogConfig::default()
         };
         let host = url_host(&public_url)?;
@@ -446,8 +450,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             log.identity().public_key(),
             &start,
         )?);
-        ctlogs.push(trust::log_instance(
+        ctlogs.extend(ct::ctlogs(
             &public_url,
+            &config.data_dir,
             log.identity().ct_key.public_key(),
             &start,
         )?);
@@ -466,9 +471,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let mut log_public_url = None;
     let mut log_v2_public_url = None;
     if let Some(ca) = ca {
-        let tsa = tsa::load_or_create(&config.data_dir, created)?;
-        tsa_trust = Some(trust::timestamp_authority(&public_url, tsa.chain(), &start));
-        router = router.merge(signet_ca::tsa_http::router(Arc::new(tsa)));
+        let tsa = tsa::load(&config, created)?;
+        tsa_trust = Some(trust::timestamp_authority(&public_url, &tsa.generations)?);
+        router = router.merge(signet_ca::tsa_http::router(Arc::new(tsa.authority)));
         let (sct_source, ct_key): (Arc<dyn SctSource>, Option<PublicKey>) = match &log_handle {
             Some(log) => (
                 Arc::new(InProcessCt(log.clone())),
@@ -643,12 +648,18 @@ fn json_response(body: String) -> impl IntoResponse {
     )
 }
 
-/// The one CT key in the `ctlogs` entries the log at `log_url` publishes.
+/// The one CT key in use (no `validFor.end`: older generations of a rotated key have one)
+/// in the `ctlogs` entries the log at `log_url` publishes.
 fn ct_key_of(log_url: &str, ctlogs: &[Value]) -> anyhow::Result<PublicKey> {
-    let [entry] = ctlogs else {
+    let in_use: Vec<&Value> = ctlogs
+        .iter()
+        .filter(|e| e.pointer("/publicKey/validFor/end").is_none())
+        .collect();
+    let [entry] = in_use.as_slice() else {
         anyhow::bail!(
-            "the log at {log_url} lists {} CT keys in its trusted root; the CA needs exactly one",
-            ctlogs.len()
+            "the log at {log_url} lists {} CT keys in use (without a validFor end) in its \
+             trusted root; the CA needs exactly one",
+            in_use.len()
         );
     };
     let der = entry
@@ -755,8 +766,14 @@ mod tests {
         }});
         let got = ct_key_of("http://log", std::slice::from_ref(&entry)).unwrap();
         assert_eq!(got.spki_der(), der.as_slice());
-        let two = ct_key_of("http://log", &[entry.clone(), entry]).unwrap_err();
+        let two = ct_key_of("http://log", &[entry.clone(), entry.clone()]).unwrap_err();
         assert!(two.to_string().contains("lists 2 CT keys"), "{two}");
+        // After `signet ct rotate`: the generation whose window is closed is not in use.
+        let mut old = serde_json::json!({"publicKey": {"rawBytes": "AAAA", "validFor": {"end": "2026-01-01T00:00:00Z"}}});
+        let got = ct_key_of("http://log", &[old.clone(), entry.clone()]).unwrap();
+        assert_eq!(got.spki_der(), der.as_slice());
+        old["publicKey"]["validFor"] = serde_json::json!({});
+        assert!(ct_key_of("http://log", &[old, entry.clone()]).is_err());
         let none = ct_key_of("http://log", &[]).unwrap_err();
         assert!(none.to_string().contains("lists 0 CT keys"), "{none}");
         let bad = serde_json::json!({"publicKey": {"rawBytes": "%%"}});

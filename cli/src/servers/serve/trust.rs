@@ -146,24 +146,38 @@ pub(crate) fn crls(dir: &std::path::Path) -> anyhow::Result<Option<String>> {
     }
 }
 
-/// The timestamp authority: its `timestampAuthorities[]` item in the trusted root (chain leaf
-/// first, root last) and its full URL for the signing config's `tsaUrls`.
+/// The timestamp authority: its `timestampAuthorities[]` items in the trusted root (one per
+/// generation, chain leaf first, root last, each with its `validFor` window) and its full URL
+/// for the signing config's `tsaUrls`.
 pub(crate) struct TsaTrust {
-    pub(crate) authority: Value,
+    pub(crate) authorities: Vec<Value>,
     pub(crate) url: String,
 }
 
-/// The [`TsaTrust`] of a TSA served at `base_url` + `/api/v1/timestamp`.
-pub(crate) fn timestamp_authority(base_url: &str, chain_der: &[Vec<u8>], start: &str) -> TsaTrust {
-    TsaTrust {
-        authority: json!({
-            "subject": {"organization": "Signet", "commonName": "signet-tsa"},
-            "uri": base_url,
-            "certChain": {"certificates": chain_der.iter().map(|c| json!({"rawBytes": B64.encode(c)})).collect::<Vec<_>>()},
-            "validFor": {"start": start},
-        }),
+/// The [`TsaTrust`] of a TSA served at `base_url` + `/api/v1/timestamp` with `generations`.
+pub(crate) fn timestamp_authority(
+    base_url: &str,
+    generations: &[super::tsa::TsaGeneration],
+) -> anyhow::Result<TsaTrust> {
+    let authorities = generations
+        .iter()
+        .map(|g| {
+            let mut v = json!({
+                "subject": {"organization": "Signet", "commonName": "signet-tsa"},
+                "uri": base_url,
+                "certChain": {"certificates": g.chain.iter().map(|c| json!({"rawBytes": B64.encode(c)})).collect::<Vec<_>>()},
+                "validFor": {"start": super::rfc3339(g.start)?},
+            });
+            if let Some(end) = g.end {
+                v["validFor"]["end"] = json!(super::rfc3339(end)?);
+            }
+            Ok(v)
+        })
+        .collect::<anyhow::Result<_>>()?;
+    Ok(TsaTrust {
+        authorities,
         url: format!("{base_url}{}", signet_ca::tsa_http::TIMESTAMP_PATH),
-    }
+    })
 }
 
 /// Assembles and checks the three documents.
@@ -187,7 +201,7 @@ pub(crate) fn build(
         "ctlogs": ctlogs,
     });
     if let Some(tsa) = tsa {
-        root["timestampAuthorities"] = json!([tsa.authority]);
+        root["timestampAuthorities"] = json!(tsa.authorities);
     }
     let service_of = |url: &str, version: u32, operator: &str| json!({"url": url, "majorApiVersion": version, "validFor": {"start": start}, "operator": operator});
     let service = |url: &str, version: u32| service_of(url, version, "signet");
