@@ -38,6 +38,8 @@ fn serve_example_loads_and_every_key_is_documented() {
                 "[ca.key]\ntype = \"pkcs11\"\nchain = \"c\"\nmodule = \"m\"\ntoken_label = \"t\"\nkey_label = \"k\"\npin_file = \"p\"\n"
             } else if key == "password_env" {
                 "[ca.key]\ntype = \"file\"\nkey = \"k\"\nchain = \"c\"\n"
+            } else if key == "key" {
+                "[tsa]\nchain = \"c\"\n"
             } else if key == "log_url" {
                 "[ca]\n"
             } else if key == "ca_certs" {

@@ -377,6 +377,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     // trusts these roots too.
     signet_net::trust_ca_certs(&config.ca_certs).context("ca_certs")?;
     check_data_dir(&config.data_dir)?;
+    // A configured TSA key and chain are checked before anything is written.
+    let mut configured_tsa = if config.only == Roles::Log {
+        None
+    } else {
+        tsa::configured(&config)?
+    };
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating {}", config.data_dir.display()))?;
     let created = created_at(&config.data_dir)?;
@@ -471,7 +477,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let mut log_public_url = None;
     let mut log_v2_public_url = None;
     if let Some(ca) = ca {
-        let tsa = tsa::load(&config, created)?;
+        let tsa = tsa::load(&config, created, configured_tsa.take())?;
         tsa_trust = Some(trust::timestamp_authority(&public_url, &tsa.generations)?);
         router = router.merge(signet_ca::tsa_http::router(Arc::new(tsa.authority)));
         let (sct_source, ct_key): (Arc<dyn SctSource>, Option<PublicKey>) = match &log_handle {

@@ -38,24 +38,48 @@ const CHAIN_FIX: &str = "tsa.chain must start with the TSA's own certificate for
                          only extended key usage is timeStamping, marked critical (OpenSSL: \
                          extendedKeyUsage = critical,timeStamping), followed by its issuers";
 
-/// The TSA of this configuration: the configured key and chain, else the generated one in
+/// A TSA whose key and chain the configuration names (`[tsa] key`, `chain`), checked.
+pub(super) struct Configured {
+    authority: TimestampAuthority,
+    chain: Vec<Vec<u8>>,
+}
+
+/// The configured TSA, or `None` when the configuration names none. Called before `serve`
+/// writes anything, so a key or chain that does not fit leaves the data directory untouched.
+pub(super) fn configured(config: &super::Config) -> anyhow::Result<Option<Configured>> {
+    let (Some(key), Some(chain_path)) = (&config.tsa.key, &config.tsa.chain) else {
+        return Ok(None);
+    };
+    let signer = configured_key(key, &config.tsa)?;
+    let chain = super::read_chain(chain_path).context("tsa.chain")?;
+    let authority = TimestampAuthority::new(
+        signer,
+        chain.clone(),
+        Arc::new(signet_ca::SystemClock),
+    )
+    .map_err(|e| {
+        anyhow::anyhow!(
+            "the timestamp authority cannot start with tsa.key and tsa.chain ({}): {e}; \
+             {CHAIN_FIX}",
+            chain_path.display()
+        )
+    })?;
+    Ok(Some(Configured { authority, chain }))
+}
+
+/// The TSA of this configuration: the `configured` one, else the generated one in
 /// `<data_dir>/tsa/` (created first when missing; `created` is the start of its window).
-pub(super) fn load(config: &super::Config, created: i64) -> anyhow::Result<Tsa> {
+pub(super) fn load(
+    config: &super::Config,
+    created: i64,
+    configured: Option<Configured>,
+) -> anyhow::Result<Tsa> {
     let clock = Arc::new(signet_ca::SystemClock);
-    if let (Some(key), Some(chain_path)) = (&config.tsa.key, &config.tsa.chain) {
-        let signer = configured_key(key, &config.tsa)?;
-        let chain = super::read_chain(chain_path).context("tsa.chain")?;
-        let authority = TimestampAuthority::new(signer, chain.clone(), clock).map_err(|e| {
-            anyhow::anyhow!(
-                "the timestamp authority cannot start with tsa.key and tsa.chain ({}): {e}; \
-                 {CHAIN_FIX}",
-                chain_path.display()
-            )
-        })?;
+    if let Some(c) = configured {
         return Ok(Tsa {
-            authority,
+            authority: c.authority,
             generations: vec![TsaGeneration {
-                chain,
+                chain: c.chain,
                 start: created,
                 end: None,
             }],
