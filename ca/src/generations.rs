@@ -43,6 +43,28 @@ pub struct Generation {
 }
 
 impl Generation {
+    /// The absolute path of this generation's key file in `dir`.
+    ///
+    /// # Errors
+    /// [`RotateError::Directory`] for a key path that is absolute or leaves `dir`.
+    pub fn key_path(&self, dir: &Path) -> Result<PathBuf, RotateError> {
+        let rel = Path::new(&self.key);
+        if rel.is_absolute()
+            || rel
+                .components()
+                .any(|c| !matches!(c, std::path::Component::Normal(_)))
+        {
+            return Err(dir_error(
+                &dir.join(GENERATIONS_FILE),
+                format!(
+                    "key path {:?} is not a plain path inside the directory",
+                    self.key
+                ),
+            ));
+        }
+        Ok(dir.join(rel))
+    }
+
     /// The certificates of [`Generation::public`] (DER, in order), for a key with a chain.
     ///
     /// # Errors
@@ -96,7 +118,7 @@ impl Generations {
             return Err(dir_error(&path, "its generations do not start in order"));
         }
         for gen in &g.generations {
-            let key = g.key_path(dir, gen)?;
+            let key = gen.key_path(dir)?;
             if !key.is_file() {
                 return Err(dir_error(
                     &path,
@@ -131,25 +153,6 @@ impl Generations {
                 end: None,
             }],
         }
-    }
-
-    /// The absolute path of `gen`'s key file.
-    ///
-    /// # Errors
-    /// [`RotateError::Directory`] for a key path that is absolute or leaves `dir`.
-    pub fn key_path(&self, dir: &Path, gen: &Generation) -> Result<PathBuf, RotateError> {
-        let rel = Path::new(&gen.key);
-        if rel.is_absolute()
-            || rel
-                .components()
-                .any(|c| !matches!(c, std::path::Component::Normal(_)))
-        {
-            return Err(dir_error(
-                &dir.join(GENERATIONS_FILE),
-                format!("key path {:?} is not a plain path inside the directory", gen.key),
-            ));
-        }
-        Ok(dir.join(rel))
     }
 
     /// Closes the window of the generation in use `overlap_secs` after `now` and appends a
@@ -199,9 +202,8 @@ impl Generations {
     pub fn save(&self, dir: &Path) -> Result<(), RotateError> {
         let path = dir.join(GENERATIONS_FILE);
         let tmp = dir.join(format!("{GENERATIONS_FILE}.tmp"));
-        let json = serde_json::to_string_pretty(self)
-            .map_err(|e| dir_error(&path, e.to_string()))?
-            + "\n";
+        let json =
+            serde_json::to_string_pretty(self).map_err(|e| dir_error(&path, e.to_string()))? + "\n";
         std::fs::write(&tmp, json).map_err(|e| dir_error(&tmp, e.to_string()))?;
         std::fs::rename(&tmp, &path).map_err(|e| dir_error(&path, e.to_string()))
     }
@@ -248,7 +250,10 @@ mod tests {
             .clone()
             .rotate(d, 5_000, 0, "x".into(), "P".into())
             .unwrap_err();
-        assert!(err.to_string().contains("not before this rotation"), "{err}");
+        assert!(
+            err.to_string().contains("not before this rotation"),
+            "{err}"
+        );
         let err = g
             .clone()
             .rotate(d, 6_000, -1, "x".into(), "P".into())

@@ -59,7 +59,7 @@ pub fn rotate(
     overlap_secs: i64,
 ) -> Result<(Generations, usize), RotateError> {
     let mut history = history(dir, created)?;
-    let current_key = history.key_path(dir, history.current())?;
+    let current_key = history.current().key_path(dir)?;
     let text = std::fs::read_to_string(&current_key).map_err(|e| RotateError::Directory {
         path: current_key.clone(),
         reason: e.to_string(),
@@ -131,7 +131,7 @@ mod tests {
         );
         assert_eq!(Generations::load(d).unwrap().unwrap(), g);
         let key = FileSigner::from_encrypted_pem(
-            &std::fs::read_to_string(g.key_path(d, g.current()).unwrap()).unwrap(),
+            &std::fs::read_to_string(g.current().key_path(d).unwrap()).unwrap(),
             b"pw",
         )
         .unwrap();

@@ -11,7 +11,11 @@
 //! * sigstore-python 4.5.1 (`sign --rekor-version 2`) and sigstore-js (`@sigstore/sign`
 //!   through the signing config) sign against it with Signet's TSA; their bundles verify with
 //!   all three; sigstore-js's DSSE request (`dsseRequestV002`) is refused with a message
-//!   saying what to send instead.
+//!   saying what to send instead;
+//! * `signet attest` through a signing config preferring v2: the DSSE attestation about an
+//!   image in a real registry is logged in the v2 log (a hashedrekord 0.0.2 over the DSSE
+//!   pre-authentication encoding), `signet verify-attestation` accepts it with its statement,
+//!   and sigstore-python verifies the same bundle for the manifest bytes.
 //!
 //! Tests fail when a tool is missing (node, `sigstore`, the npm packages).
 
@@ -25,7 +29,7 @@ use std::process::Command;
 use base64::Engine as _;
 use serde_json::{json, Value};
 use signet_proto::keys::{EcdsaCurve, EcdsaSigner};
-use support::{require_tools, run, signet, text, Oidc, Server};
+use support::{require_tools, run, signet, text, Oidc, Server, TestRegistry};
 
 const EMAIL: &str = "v2@example.com";
 const PREFER_V2: &str = "\n[log]\nprefer_rekor_v2 = true\n";
@@ -530,4 +534,71 @@ fn sigstore_python_and_sigstore_js_sign_into_the_v2_log() {
         text(&out)
     );
     assert_eq!(v2_size(&server), size);
+}
+
+#[test]
+fn signet_attests_into_the_v2_log_and_the_attestation_verifies() {
+    require_tools(&["docker-registry", "umoci", "skopeo", "sigstore", "node"]);
+    let oidc = Oidc::start(&support::oidc_js_dir());
+    let server = Server::start_with(&oidc.url, PREFER_V2);
+    let reg = TestRegistry::start();
+    let digest = reg.push_image("built/app", "v1", "release 1");
+    let image = format!("{}/built/app:v1", reg.addr);
+    let dir = tempfile::tempdir().unwrap();
+    let predicate = json!({
+        "buildDefinition": {"buildType": "https://example.com/build/v1"},
+        "runDetails": {"builder": {"id": "https://example.com/builder"}},
+    });
+    let predicate_file = dir.path().join("provenance.json");
+    std::fs::write(&predicate_file, predicate.to_string()).unwrap();
+    let bundle = dir.path().join("attestation.sigstore.json");
+    let v2_before = v2_size(&server);
+    let out = run(signet()
+        .arg("attest")
+        .arg(&image)
+        .arg("--predicate")
+        .arg(&predicate_file)
+        .args(["--type", "slsaprovenance1", "--signing-config"])
+        .arg(server.signing_config())
+        .args(["--identity-token", &oidc.token(EMAIL), "--bundle"])
+        .arg(&bundle));
+    assert!(out.status.success(), "signet attest: {}", text(&out));
+    assert_eq!(v2_size(&server), v2_before + 1, "one entry in the v2 log");
+    check_v2_bundle(&server, &bundle, "signet attest");
+    assert!(
+        read_json(&bundle).get("dsseEnvelope").is_some(),
+        "not a DSSE bundle"
+    );
+
+    let out = run(signet()
+        .args(["verify-attestation", &image, "--type", "slsaprovenance1"])
+        .arg("--trusted-root")
+        .arg(server.trusted_root())
+        .args(["--certificate-identity", EMAIL])
+        .args(["--certificate-oidc-issuer", &oidc.url, "--output", "json"]));
+    assert!(out.status.success(), "verify-attestation: {}", text(&out));
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let results = j["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1, "{j}");
+    assert_eq!(results[0]["statement"]["predicate"], predicate);
+    assert_eq!(
+        results[0]["statement"]["subject"][0]["digest"]["sha256"],
+        digest.strip_prefix("sha256:").unwrap()
+    );
+
+    // sigstore-python: the same bundle, for the manifest bytes (the subject's digest).
+    let raw = run(Command::new("skopeo")
+        .args(["inspect", "--raw", "--tls-verify=false"])
+        .arg(format!("docker://{image}")));
+    assert!(raw.status.success(), "{}", text(&raw));
+    let manifest = dir.path().join("manifest.json");
+    std::fs::write(&manifest, &raw.stdout).unwrap();
+    let out = run(Command::new("sigstore")
+        .arg("--trust-config")
+        .arg(server.trust_config())
+        .args(["verify", "identity", "--offline", "--bundle"])
+        .arg(&bundle)
+        .args(["--cert-identity", EMAIL, "--cert-oidc-issuer", &oidc.url])
+        .arg(&manifest));
+    assert!(out.status.success(), "sigstore-python: {}", text(&out));
 }

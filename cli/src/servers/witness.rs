@@ -390,8 +390,7 @@ impl AppState {
     fn open(config: &Config) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(&config.key)
             .with_context(|| format!("reading {}", config.key.display()))?;
-        let signers =
-            parse_skeys(&text).with_context(|| format!("in {}", config.key.display()))?;
+        let signers = parse_skeys(&text).with_context(|| format!("in {}", config.key.display()))?;
         if signers[0].at(0).name() != config.name {
             bail!(
                 "the key in {} is named {:?}, the configuration says {:?}",
@@ -616,14 +615,21 @@ mod tests {
         )
         .unwrap();
         let note = checkpoint.note().clone();
-        let lines: String = keys.iter().map(|k| cosign(&checkpoint, k, 5).unwrap()).collect();
+        let lines: String = keys
+            .iter()
+            .map(|k| cosign(&checkpoint, k, 5).unwrap())
+            .collect();
         for vkey in &vkeys {
             let mut bytes = note.to_bytes();
             bytes.extend_from_slice(lines.as_bytes());
             let v = signet_proto::note::CosignatureV1Verifier::from_vkey(vkey).unwrap();
             let parsed = signet_proto::note::Note::parse(&bytes).unwrap();
             assert_eq!(
-                parsed.verify(&Verifiers::new().with(v)).unwrap().verified().len(),
+                parsed
+                    .verify(&Verifiers::new().with(v))
+                    .unwrap()
+                    .verified()
+                    .len(),
                 1,
                 "{vkey}"
             );
@@ -635,9 +641,13 @@ mod tests {
         // Two names in one file are refused.
         let other = dir.path().join("other");
         generate_key(&other, "witness.example/w2").unwrap();
-        let mixed = std::fs::read_to_string(&path).unwrap() + &std::fs::read_to_string(&other).unwrap();
+        let mixed =
+            std::fs::read_to_string(&path).unwrap() + &std::fs::read_to_string(&other).unwrap();
         let err = parse_skeys(&mixed).unwrap_err();
-        assert!(err.to_string().contains("one witness has one name"), "{err}");
+        assert!(
+            err.to_string().contains("one witness has one name"),
+            "{err}"
+        );
         assert!(parse_skeys("\n").is_err());
     }
 

@@ -23,9 +23,9 @@ pub(crate) const KEY_FILE: &str = "ct_key.pem";
 /// `None` (the log's default, `<data_dir>/log/ct_key.pem`).
 pub(super) fn current_key(data_dir: &Path) -> anyhow::Result<Option<PathBuf>> {
     let d = dir(data_dir);
-    Generations::load(&d)?
-        .map(|g| Ok(g.key_path(&d, g.current())?))
-        .transpose()
+    Ok(Generations::load(&d)?
+        .map(|g| g.current().key_path(&d))
+        .transpose()?)
 }
 
 /// The `ctlogs[]` items: one per generation with its window, else the log's one `key` from

@@ -52,18 +52,16 @@ pub(super) fn configured(config: &super::Config) -> anyhow::Result<Option<Config
     };
     let signer = configured_key(key, &config.tsa)?;
     let chain = super::read_chain(chain_path).context("tsa.chain")?;
-    let authority = TimestampAuthority::new(
-        signer,
-        chain.clone(),
-        Arc::new(signet_ca::SystemClock),
-    )
-    .map_err(|e| {
-        anyhow::anyhow!(
-            "the timestamp authority cannot start with tsa.key and tsa.chain ({}): {e}; \
+    let authority =
+        TimestampAuthority::new(signer, chain.clone(), Arc::new(signet_ca::SystemClock)).map_err(
+            |e| {
+                anyhow::anyhow!(
+                    "the timestamp authority cannot start with tsa.key and tsa.chain ({}): {e}; \
              {CHAIN_FIX}",
-            chain_path.display()
-        )
-    })?;
+                    chain_path.display()
+                )
+            },
+        )?;
     Ok(Some(Configured { authority, chain }))
 }
 
@@ -112,7 +110,7 @@ pub(super) fn load(
     let history = signet_ca::tsa_rotate::history(&dir, created)?;
     let current = history.current();
     let signer = load_encrypted_key(
-        &history.key_path(&dir, current)?,
+        &current.key_path(&dir)?,
         &PasswordSource::File(password_path),
     )
     .context("loading the timestamp authority key")?;
@@ -146,8 +144,8 @@ fn configured_key(key: &str, tsa: &TsaSection) -> anyhow::Result<Arc<dyn CaSigne
     let path = Path::new(key);
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("tsa.key: reading {}", path.display()))?;
-    let block = pem::parse(&text)
-        .with_context(|| format!("tsa.key: {} is not PEM", path.display()))?;
+    let block =
+        pem::parse(&text).with_context(|| format!("tsa.key: {} is not PEM", path.display()))?;
     if block.tag() == "PRIVATE KEY" {
         let signer = FileSigner::from_pkcs8_der(block.contents())
             .with_context(|| format!("tsa.key: {}", path.display()))?;
