@@ -481,6 +481,82 @@ fn concurrent_requests_do_not_roll_back() {
     assert_eq!(w.recorded_size(&a), last);
 }
 
+/// `--rotate-key`: the witness then cosigns with the new key and the old one (each line
+/// verifies with its own vkey, so a log whose policy names either keeps its quorum);
+/// `--retire-old-keys`: with the new key alone.
+#[test]
+fn rotated_key_cosigns_beside_the_old_one_until_retired() {
+    let (dir, config, old_vkey) = setup();
+    let key = dir.path().join("witness.key");
+    let a = tree_a();
+    let w = Witness::start(&config);
+    let req = a.request(0, 7);
+    let (status, _, body) = w.add(&req);
+    assert_eq!(status, 200);
+    check_cosignature(&req.checkpoint, &body, &old_vkey);
+    w.stop();
+
+    let out = Command::new(env!("CARGO_BIN_EXE_signet"))
+        .args(["witness", "--rotate-key"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let new_vkey = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert_ne!(new_vkey, old_vkey);
+    assert!(
+        new_vkey.starts_with(&format!("{WITNESS_NAME}+")),
+        "{new_vkey}"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--retire-old-keys"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let w = Witness::start(&config);
+    let req = a.request(7, 33);
+    let (status, _, body) = w.add(&req);
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(parse_signature_lines(&body).unwrap().len(), 2);
+    for vkey in [&old_vkey, &new_vkey] {
+        let v = CosignatureV1Verifier::from_vkey(vkey).unwrap();
+        let mut note = req.checkpoint.clone();
+        note.extend_from_slice(&body);
+        let verified = Note::parse(&note)
+            .unwrap()
+            .verify(&Verifiers::new().with(v.clone()))
+            .unwrap();
+        assert!(
+            verified.signed_by(v.name(), v.key_hash()).is_some(),
+            "{vkey}"
+        );
+    }
+    w.stop();
+
+    let out = Command::new(env!("CARGO_BIN_EXE_signet"))
+        .args(["witness", "--retire-old-keys"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), new_vkey);
+    let w = Witness::start(&config);
+    let req = a.request(33, 50);
+    let (status, _, body) = w.add(&req);
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    check_cosignature(&req.checkpoint, &body, &new_vkey);
+    w.stop();
+}
+
 #[test]
 fn generate_key_and_bad_configs() {
     use std::os::unix::fs::PermissionsExt as _;
