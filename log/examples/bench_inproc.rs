@@ -3,8 +3,9 @@
 //!    integration, checkpoint signing, synced RocksDB commit, proofs), entries/s;
 //! 2. validation alone (signature check + canonicalization), entries/s on one core;
 //! 3. bulk integration to SIZE leaves (unsynced batches of 65,536), leaves/s;
-//! 4. inclusion proofs served per second at SIZE (random indexes; proof only, and full entry
-//!    with proof and SET), and the process RSS.
+//! 4. inclusion proofs served per second at SIZE (random indexes; uncached, cached cold and
+//!    warm over the same indexes, and full entry with proof and SET), the cache's size and the
+//!    process RSS.
 //!
 //! usage: cargo run --example bench_inproc -- DATA_DIR [SIZE]
 #![allow(clippy::unwrap_used)]
@@ -136,19 +137,36 @@ fn main() {
             x ^= x << 17;
             x
         };
-        for (label, full) in [("inclusion proof", false), ("GET-entry work (entry + proof + SET)", true)] {
+        // The uncached path first (the cache is still empty), then the cached one over the
+        // same random indexes: a cold pass (filling the cache) and a warm one.
+        let k = 20_000u32;
+        let picks: Vec<u64> = (0..k).map(|_| rnd() % head.size).collect();
+        let mut time = |label: &str, f: &dyn Fn(u64)| {
             let t = Instant::now();
-            let k = 20_000;
-            for _ in 0..k {
-                let i = rnd() % head.size;
-                if full {
-                    log.entry_by_index(i).unwrap();
-                } else {
-                    log.prove(i, &head).unwrap();
-                }
+            for &i in &picks {
+                f(i);
             }
-            println!("{label} at size {}: {:.0}/s (1 core), RSS {:.0} MiB", head.size, f64::from(k) / t.elapsed().as_secs_f64(), rss_mib());
+            let rate = f64::from(k) / t.elapsed().as_secs_f64();
+            println!("{label} at size {}: {rate:.0}/s (1 core), RSS {:.0} MiB", head.size, rss_mib());
+            rate
+        };
+        let old = time("inclusion proof, uncached", &|i| {
+            log.prove_uncached(i, &head).unwrap();
+        });
+        time("inclusion proof, cached (cold: filling the cache)", &|i| {
+            log.prove(i, &head).unwrap();
+        });
+        let new = time("inclusion proof, cached (warm)", &|i| {
+            log.prove(i, &head).unwrap();
+        });
+        for &i in picks.iter().take(2000) {
+            assert_eq!(log.prove(i, &head).unwrap(), log.prove_uncached(i, &head).unwrap());
         }
+        let (bytes, tiles) = log.proof_cache_usage();
+        println!("cached/uncached proof rate: {:.1}x; cache {tiles} tiles, {:.1} MiB", new / old, bytes as f64 / 1048576.0);
+        time("GET-entry work (entry + cached proof + SET)", &|i| {
+            log.entry_by_index(i).unwrap();
+        });
     });
 }
 

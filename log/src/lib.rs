@@ -25,6 +25,7 @@ pub mod http; // the axum router: extract, one Log call, map
 pub mod identity; // Identity: names, tree id, keys; checkpoint and SET signing (leaf)
 pub mod limits; // size limits shared by validation, service and HTTP (leaf)
 pub mod metrics; // Prometheus metrics of one log
+pub mod proofcache; // ProofCache: bounded tile interiors behind served proofs (leaf)
 pub mod sequencer; // batching, integration, commit, witness publication (owned by Log)
 pub mod service; // Log: the domain operations the HTTP layer calls
 pub mod signing; // LogKeys: loading and generating key files

@@ -320,6 +320,10 @@ pub fn router(log: Arc<Log>) -> Router {
                 format!("{method} is not allowed on this endpoint"),
             )
         })
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&log),
+            crate::http::track,
+        ))
         .layer(DefaultBodyLimit::max(limit))
         .layer(crate::http::catch_panics())
         .with_state(log)
@@ -387,19 +391,7 @@ async fn checkpoint(State(log): State<Arc<Log>>) -> V2Result<Response> {
 
 async fn tile(State(log): State<Arc<Log>>, Path(path): Path<String>) -> V2Result<Response> {
     let tile = log.tile(&path).map_err(|e| log_err(&log, e))?;
-    let cache = if tile.full {
-        "public, max-age=31536000, immutable"
-    } else {
-        "public, max-age=60"
-    };
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/octet-stream"),
-            (header::CACHE_CONTROL, cache),
-        ],
-        tile.data,
-    )
-        .into_response())
+    Ok(crate::http::tile_response(tile))
 }
 
 async fn readyz(State(log): State<Arc<Log>>) -> Response {
