@@ -126,6 +126,8 @@ pub fn open_log(
 #[derive(Debug)]
 pub struct BoundLog {
     log: Arc<Log>,
+    /// Served with the Rekor v2 router ([`v2::router`]) rather than the v1 one.
+    rekor_v2: bool,
     listener: tokio::net::TcpListener,
     addr: SocketAddr,
 }
@@ -150,7 +152,12 @@ impl BoundLog {
     where
         F: std::future::Future<Output = ()> + Send + 'static,
     {
-        axum::serve(self.listener, http::router(self.log))
+        let router = if self.rekor_v2 {
+            v2::router(self.log)
+        } else {
+            http::router(self.log)
+        };
+        axum::serve(self.listener, router)
             .with_graceful_shutdown(shutdown)
             .await
             .map_err(|source| ServeError::Io {
@@ -192,6 +199,7 @@ pub async fn bind(config: &LogConfig, clock: Arc<dyn Clock>) -> Result<BoundLog,
     let log = open_log(config, &host, clock)?;
     Ok(BoundLog {
         log,
+        rekor_v2: config.rekor_v2,
         listener,
         addr,
     })
