@@ -99,7 +99,7 @@ impl TileInterior {
             return None;
         }
         let span = 1usize << height;
-        if offset % span != 0 || offset + span > usize::from(self.width) {
+        if !offset.is_multiple_of(span) || offset + span > usize::from(self.width) {
             return None;
         }
         let start = self.starts[usize::try_from(height).ok()?];
