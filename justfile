@@ -116,6 +116,39 @@ bench-ingest ENTRIES="100000" CLIENTS="256" RUNS="3":
       rm -rf "$dir" "$out"
     done
 
+# Rekor v2 ingest beside v1 (BENCHMARKS.md "Rekor v2 ingest"): in each of RUNS rounds, a fresh
+# `signet-log serve` (v1) and a fresh `signet-log serve --rekor-v2`, one after the other on the
+# same machine, each fed ENTRIES pre-signed entries by CLIENTS keep-alive clients (v2: request
+# to TransparencyLogEntry with proof); prints both lines and the v2/v1 rate ratio.
+bench-ingest-v2 ENTRIES="50000" CLIENTS="256" RUNS="3":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo build -p signet-log --bins --examples --locked
+    bin="${CARGO_TARGET_DIR:-target}/debug"
+    echo "$(date -u +%FT%TZ) $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
+    one() { # $1 = "" or --rekor-v2; prints the loadgen line
+      dir=$(mktemp -d /var/tmp/signet-ingest.XXXXXX)
+      out="$dir.out"
+      "$bin/signet-log" serve --data-dir "$dir" --listen 127.0.0.1:0 --public-host bench.test $1 >"$out" 2>&1 &
+      pid=$!
+      addr=""
+      for _ in $(seq 100); do addr=$(grep -om1 '127.0.0.1:[0-9]*' "$out" || true); [ -n "$addr" ] && break; sleep 0.1; done
+      [ -n "$addr" ] || { cat "$out" >&2; kill $pid; exit 1; }
+      "$bin/examples/loadgen" "http://$addr" {{ENTRIES}} {{CLIENTS}} --server-pid $pid ${1:+--v2} | tail -1
+      curl -fsS "http://$addr/metrics" | grep -E '^signet_log_batch_(size|commit_seconds)_(sum|count)' | tr '\n' ' ' >&2; echo >&2
+      kill $pid; wait $pid 2>/dev/null || true
+      rm -rf "$dir" "$out"
+    }
+    for run in $(seq {{RUNS}}); do
+      v1=$(one "")
+      echo "$v1"
+      v2=$(one --rekor-v2)
+      echo "$v2"
+      r1=$(echo "$v1" | grep -o 'rate=[0-9]*' | cut -d= -f2)
+      r2=$(echo "$v2" | grep -o 'rate=[0-9]*' | cut -d= -f2)
+      echo "run $run: v2/v1 rate ratio $(echo "scale=2; $r2 / $r1" | bc)"
+    done
+
 # RFC 3161 timestamps per second (BENCHMARKS.md "Timestamp authority"): the TSA in process and
 # over HTTP beside `openssl ts -reply` on the same P-256 key and certificate.
 bench-tsa SECS="5":

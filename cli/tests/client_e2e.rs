@@ -396,8 +396,11 @@ fn blob_bundle_verifies_with_sigstore_python_and_js() {
 }
 
 /// Signing latency benchmark (BENCHMARKS.md "Signing latency"): wall time of whole
-/// `signet sign-blob` processes (keyless: token read, key generation, CA round trip, log round
-/// trip, bundle write) against local servers. Run with
+/// `signet sign-blob` processes (keyless: token read, key generation, CA round trip, TSA
+/// round trip, log round trip, bundle write) against local servers: into the v1 log, and into
+/// the Rekor v2 log (a second server whose signing config prefers v2), interleaved with
+/// sigstore-python and sigstore-js signing into v1. Every bundle carries the TSA's timestamp.
+/// Run with
 /// `cargo test -p signet-cli --test client_e2e -- --ignored --nocapture sign_blob_latency`.
 #[test]
 #[ignore = "benchmark; run explicitly"]
@@ -405,6 +408,7 @@ fn sign_blob_latency() {
     require_tools(&["sigstore"]);
     let js = sigstore_sign_js_dir();
     let (oidc, server) = stack();
+    let server_v2 = Server::start_with(&oidc.url, "\n[log]\nprefer_rekor_v2 = true\n");
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("artifact.bin");
     std::fs::write(&file, vec![7u8; 1 << 20]).unwrap();
@@ -418,13 +422,18 @@ fn sign_blob_latency() {
     // The same signing, by signet and by Sigstore's own clients, against the same server,
     // interleaved so that they see the same machine.
     type Signer<'a> = Box<dyn Fn() -> std::process::Output + 'a>;
-    let (server, token, file, token_file) = (&server, &token, &file, &token_file);
+    let (server, server_v2, token, file, token_file) =
+        (&server, &server_v2, &token, &file, &token_file);
     let py_bundle = dir.path().join("py.sigstore.json");
     let js_bundle = dir.path().join("js.sigstore.json");
     let signers: Vec<(&str, Signer<'_>)> = vec![
         (
-            "signet sign-blob",
+            "signet sign-blob (v1 + TSA)",
             Box::new(move || sign_blob(server, token, file, &[])),
+        ),
+        (
+            "signet sign-blob (Rekor v2 + TSA)",
+            Box::new(move || sign_blob(server_v2, token, file, &[])),
         ),
         (
             "sigstore-python sign",
@@ -455,6 +464,28 @@ fn sign_blob_latency() {
     for (name, sign) in &signers {
         let out = sign();
         assert!(out.status.success(), "{name}: {}", text(&out));
+    }
+    // What is timed is what the names say: a timestamp in both of signet's bundles, a v1
+    // entry with a SET in one, a hashedrekord 0.0.2 entry without one in the other.
+    for (srv, version) in [(server, "0.0.1"), (server_v2, "0.0.2")] {
+        let out = sign_blob(srv, token, file, &[]);
+        assert!(out.status.success(), "{}", text(&out));
+        let bundle: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(format!("{}.sigstore.json", file.display())).unwrap(),
+        )
+        .unwrap();
+        let vm = &bundle["verificationMaterial"];
+        let tle = &vm["tlogEntries"][0];
+        assert_eq!(tle["kindVersion"]["version"], version, "{bundle}");
+        assert_eq!(
+            tle["inclusionPromise"].is_null(),
+            version == "0.0.2",
+            "{bundle}"
+        );
+        assert!(
+            vm["timestampVerificationData"]["rfc3161Timestamps"][0]["signedTimestamp"].is_string(),
+            "{bundle}"
+        );
     }
     let mut ms = vec![Vec::with_capacity(runs); signers.len()];
     for _ in 0..runs {

@@ -3,10 +3,13 @@
 //!    integration, checkpoint signing, synced RocksDB commit, proofs), entries/s;
 //! 2. validation alone (signature check + canonicalization), entries/s on one core;
 //! 3. bulk integration to SIZE leaves (unsynced batches of 65,536), leaves/s;
-//! 4. inclusion proofs served per second at SIZE (random indexes; proof only, and full entry
-//!    with proof and SET), and the process RSS.
+//! 4. inclusion proofs served per second at SIZE (random indexes; uncached, cached cold and
+//!    warm over the same indexes, and full entry with proof and SET), the cache's size and the
+//!    process RSS.
 //!
-//! usage: cargo run --example bench_inproc -- DATA_DIR [SIZE]
+//! usage: cargo run --example bench_inproc -- DATA_DIR [SIZE] [--proofs-only]
+//!
+//! `--proofs-only` reuses the log already in DATA_DIR (a previous run's) and runs step 4 only.
 #![allow(clippy::unwrap_used)]
 
 use std::sync::Arc;
@@ -68,7 +71,10 @@ fn main() {
             .unwrap_or_else(|| "/var/tmp/signet-bench".into()),
     );
     let size: u64 = args.get(2).map_or(1_000_000, |s| s.parse().unwrap());
-    let _ = std::fs::remove_dir_all(&dir);
+    let proofs_only = args.iter().any(|a| a == "--proofs-only");
+    if !proofs_only {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     let tag = signet_log::Clock::now_millis(&signet_log::SystemClock).to_string();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -79,6 +85,7 @@ fn main() {
         let cfg = LogConfig { data_dir: dir.clone(), ..LogConfig::default() };
         let log = signet_log::open_log(&cfg, "bench.test:1", std::sync::Arc::new(signet_log::SystemClock)).unwrap();
 
+        if !proofs_only {
         // 2. validation on one core.
         let raw = entries(20_000, &tag);
         let t = Instant::now();
@@ -127,6 +134,8 @@ fn main() {
         let secs = t.elapsed().as_secs_f64();
         println!("bulk integration to {have}: {secs:.1}s, {:.0} leaves/s, RSS {:.0} MiB", n as f64 / secs, rss_mib());
 
+        }
+
         // 4. proofs per second at this size.
         let head = log.head().unwrap();
         let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
@@ -136,19 +145,41 @@ fn main() {
             x ^= x << 17;
             x
         };
-        for (label, full) in [("inclusion proof", false), ("GET-entry work (entry + proof + SET)", true)] {
+        // The uncached path first (the interior cache is still empty), then the cached one over
+        // the same random indexes: a cold pass (filling the cache) and a warm one.
+        let k = 20_000u32;
+        let picks: Vec<u64> = (0..k).map(|_| rnd() % head.size).collect();
+        let time = |label: &str, f: &dyn Fn(u64)| {
             let t = Instant::now();
-            let k = 20_000;
-            for _ in 0..k {
-                let i = rnd() % head.size;
-                if full {
-                    log.entry_by_index(i).unwrap();
-                } else {
-                    log.prove(i, &head).unwrap();
-                }
+            for &i in &picks {
+                f(i);
             }
-            println!("{label} at size {}: {:.0}/s (1 core), RSS {:.0} MiB", head.size, f64::from(k) / t.elapsed().as_secs_f64(), rss_mib());
+            let rate = f64::from(k) / t.elapsed().as_secs_f64();
+            println!("{label} at size {}: {rate:.0}/s (1 core), RSS {:.0} MiB", head.size, rss_mib());
+            rate
+        };
+        // An untimed uncached pass first, so that every timed pass finds the same tiles in the
+        // OS page cache (a fresh process would otherwise charge disk reads to the first one).
+        for &i in &picks {
+            log.prove_uncached(i, &head).unwrap();
         }
+        let old = time("inclusion proof, uncached", &|i| {
+            log.prove_uncached(i, &head).unwrap();
+        });
+        time("inclusion proof, cached (cold: filling the cache)", &|i| {
+            log.prove(i, &head).unwrap();
+        });
+        let new = time("inclusion proof, cached (warm)", &|i| {
+            log.prove(i, &head).unwrap();
+        });
+        for &i in picks.iter().take(2000) {
+            assert_eq!(log.prove(i, &head).unwrap(), log.prove_uncached(i, &head).unwrap());
+        }
+        let (bytes, tiles) = log.proof_cache_usage();
+        println!("cached/uncached proof rate: {:.1}x; cache {tiles} tiles, {:.1} MiB", new / old, bytes as f64 / 1048576.0);
+        time("GET-entry work (entry + cached proof + SET)", &|i| {
+            log.entry_by_index(i).unwrap();
+        });
     });
 }
 

@@ -4,7 +4,13 @@
 //! load generator itself used (and, with `--server-pid`, the server's CPU per entry).
 //!
 //! usage: cargo run --example loadgen -- BASE_URL [ENTRIES] [CONCURRENCY]
-//!        [--reqwest] [--threads N] [--keys K] [--server-pid PID]
+//!        [--reqwest] [--threads N] [--keys K] [--server-pid PID] [--v2]
+//!
+//! `--v2` writes to a Rekor v2 log instead (`signet-log serve --rekor-v2`, or `signet serve`'s
+//! at `BASE_URL` = `http://HOST:PORT/rekor-v2`): `hashedRekordRequestV002` requests (digest,
+//! signature, SPKI public key, `keyDetails`) to `<BASE_URL>/api/v2/log/entries`; a response
+//! counts when it is 201 with a `TransparencyLogEntry` carrying an inclusion proof with a
+//! checkpoint (there is no SET), so the latency is from the request to the TLE with proof.
 //!
 //! By default every request is encoded to raw HTTP/1.1 bytes before the timed part, and C
 //! tasks on a `--threads` (default 1) tokio runtime each drive one TCP connection with a
@@ -58,6 +64,7 @@ struct Args {
     threads: usize,
     keys: usize,
     server_pid: Option<String>,
+    v2: bool,
 }
 
 fn parse_args() -> Args {
@@ -70,6 +77,7 @@ fn parse_args() -> Args {
         threads: 1,
         keys: 16,
         server_pid: None,
+        v2: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(x) = it.next() {
@@ -78,6 +86,7 @@ fn parse_args() -> Args {
             "--threads" => a.threads = it.next().unwrap().parse().unwrap(),
             "--keys" => a.keys = it.next().unwrap().parse().unwrap(),
             "--server-pid" => a.server_pid = it.next(),
+            "--v2" => a.v2 = true,
             _ => pos.push(x),
         }
     }
@@ -109,28 +118,51 @@ fn main() {
         // log stores that form as is; CRLF would be re-encoded first).
         .map(|s| B64.encode(s.public_key().to_pem().replace("\r\n", "\n")))
         .collect();
-    let host = args
-        .base
-        .strip_prefix("http://")
-        .expect("only http:// base URLs")
-        .to_string();
+    let spkis: Vec<String> = signers
+        .iter()
+        .map(|s| B64.encode(s.public_key().spki_der()))
+        .collect();
+    let (host, prefix) = {
+        let rest = args
+            .base
+            .strip_prefix("http://")
+            .expect("only http:// base URLs");
+        match rest.find('/') {
+            Some(p) => (rest[..p].to_string(), rest[p..].to_string()),
+            None => (rest.to_string(), String::new()),
+        }
+    };
+    let path = if args.v2 {
+        format!("{prefix}/api/v2/log/entries")
+    } else {
+        format!("{prefix}/api/v1/log/entries")
+    };
     let requests: Vec<Vec<u8>> = (0..n)
         .map(|i| {
             let artifact = format!("loadgen {run_id} {i}");
             let digest = signet_log::util::sha256(artifact.as_bytes());
             let k = i % signers.len();
             let sig = signers[k].sign_digest(&digest).unwrap();
-            let body = format!(
-                r#"{{"apiVersion":"0.0.1","kind":"hashedrekord","spec":{{"data":{{"hash":{{"algorithm":"sha256","value":"{}"}}}},"signature":{{"content":"{}","publicKey":{{"content":"{}"}}}}}}}}"#,
-                hex::encode(digest),
-                B64.encode(sig),
-                pems[k]
-            );
+            let body = if args.v2 {
+                format!(
+                    r#"{{"hashedRekordRequestV002":{{"digest":"{}","signature":{{"content":"{}","verifier":{{"publicKey":{{"rawBytes":"{}"}},"keyDetails":"PKIX_ECDSA_P256_SHA_256"}}}}}}}}"#,
+                    B64.encode(digest),
+                    B64.encode(sig),
+                    spkis[k]
+                )
+            } else {
+                format!(
+                    r#"{{"apiVersion":"0.0.1","kind":"hashedrekord","spec":{{"data":{{"hash":{{"algorithm":"sha256","value":"{}"}}}},"signature":{{"content":"{}","publicKey":{{"content":"{}"}}}}}}}}"#,
+                    hex::encode(digest),
+                    B64.encode(sig),
+                    pems[k]
+                )
+            };
             if args.reqwest {
                 body.into_bytes()
             } else {
                 format!(
-                    "POST /api/v1/log/entries HTTP/1.1\r\nhost: {host}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                    "POST {path} HTTP/1.1\r\nhost: {host}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
                     body.len()
                 )
                 .into_bytes()
@@ -157,10 +189,15 @@ fn main() {
             let requests = Arc::clone(&requests);
             let next = Arc::clone(&next);
             if args.reqwest {
-                let url = format!("{}/api/v1/log/entries", args.base);
+                let url = format!("http://{host}{path}");
                 tasks.push(tokio::spawn(reqwest_client(url, requests, next)));
             } else {
-                tasks.push(tokio::spawn(raw_client(host.clone(), requests, next)));
+                tasks.push(tokio::spawn(raw_client(
+                    host.clone(),
+                    requests,
+                    next,
+                    args.v2,
+                )));
             }
         }
         let mut lat = Vec::with_capacity(n);
@@ -184,7 +221,8 @@ fn main() {
         }
     };
     let mut line = format!(
-        "client={} entries={} non201={} concurrency={conc} seconds={secs:.2} rate={:.0}/s p50={:.1}ms p90={:.1}ms p99={:.1}ms max={:.1}ms client_cpu={cpu:.2}s ({:.2} cores, {:.1} us/entry)",
+        "api={} client={} entries={} non201={} concurrency={conc} seconds={secs:.2} rate={:.0}/s p50={:.1}ms p90={:.1}ms p99={:.1}ms max={:.1}ms client_cpu={cpu:.2}s ({:.2} cores, {:.1} us/entry)",
+        if args.v2 { "v2" } else { "v1" },
         if args.reqwest { "reqwest" } else { "raw" },
         lat.len(),
         other,
@@ -214,11 +252,13 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 }
 
 /// One keep-alive connection: sends pre-encoded requests, returns latencies of good 201s and
-/// the number of other answers.
+/// the number of other answers. A good v1 answer has a proof, a checkpoint and a SET; a good
+/// v2 one a hashedrekord 0.0.2 TLE with a proof and a checkpoint.
 async fn raw_client(
     host: String,
     requests: Arc<Vec<Vec<u8>>>,
     next: Arc<AtomicUsize>,
+    v2: bool,
 ) -> (Vec<f64>, usize) {
     let mut lat = Vec::new();
     let mut other = 0usize;
@@ -242,7 +282,11 @@ async fn raw_client(
         let ok = status == 201
             && contains(&body, b"\"inclusionProof\"")
             && contains(&body, b"\"checkpoint\"")
-            && contains(&body, b"\"signedEntryTimestamp\"");
+            && if v2 {
+                contains(&body, b"\"0.0.2\"")
+            } else {
+                contains(&body, b"\"signedEntryTimestamp\"")
+            };
         if ok {
             lat.push(t.elapsed().as_secs_f64());
         } else {

@@ -231,7 +231,8 @@ fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
     ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
 }
 
-async fn track(State(log): State<AppState>, req: Request, next: Next) -> Response {
+/// Counts a request and its latency by route (this router's and the Rekor v2 one's).
+pub(crate) async fn track(State(log): State<AppState>, req: Request, next: Next) -> Response {
     let route = req.extensions().get::<MatchedPath>().cloned();
     let start = Instant::now();
     let resp = next.run(req).await;
@@ -381,19 +382,25 @@ async fn checkpoint(State(log): State<AppState>) -> ApiResult<Response> {
 
 async fn tile(State(log): State<AppState>, Path(path): Path<String>) -> ApiResult<Response> {
     let tile = log.tile(&path).map_err(|e| api_err(&log, e))?;
+    Ok(tile_response(tile))
+}
+
+/// A tile or entry bundle as served (by this router and the Rekor v2 one): immutable for a
+/// year when full, a minute when partial (it grows).
+pub(crate) fn tile_response(tile: crate::service::Tile) -> Response {
     let cache = if tile.full {
         "public, max-age=31536000, immutable"
     } else {
         "public, max-age=60"
     };
-    Ok((
+    (
         [
             (header::CONTENT_TYPE, "application/octet-stream"),
             (header::CACHE_CONTROL, cache),
         ],
         tile.data,
     )
-        .into_response())
+        .into_response()
 }
 
 async fn add_pre_chain(

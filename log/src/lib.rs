@@ -25,6 +25,7 @@ pub mod http; // the axum router: extract, one Log call, map
 pub mod identity; // Identity: names, tree id, keys; checkpoint and SET signing (leaf)
 pub mod limits; // size limits shared by validation, service and HTTP (leaf)
 pub mod metrics; // Prometheus metrics of one log
+pub mod proofcache; // ProofCache: bounded tile interiors behind served proofs (leaf)
 pub mod sequencer; // batching, integration, commit, witness publication (owned by Log)
 pub mod service; // Log: the domain operations the HTTP layer calls
 pub mod signing; // LogKeys: loading and generating key files
@@ -125,6 +126,8 @@ pub fn open_log(
 #[derive(Debug)]
 pub struct BoundLog {
     log: Arc<Log>,
+    /// Served with the Rekor v2 router ([`v2::router`]) rather than the v1 one.
+    rekor_v2: bool,
     listener: tokio::net::TcpListener,
     addr: SocketAddr,
 }
@@ -149,7 +152,12 @@ impl BoundLog {
     where
         F: std::future::Future<Output = ()> + Send + 'static,
     {
-        axum::serve(self.listener, http::router(self.log))
+        let router = if self.rekor_v2 {
+            v2::router(self.log)
+        } else {
+            http::router(self.log)
+        };
+        axum::serve(self.listener, router)
             .with_graceful_shutdown(shutdown)
             .await
             .map_err(|source| ServeError::Io {
@@ -191,6 +199,7 @@ pub async fn bind(config: &LogConfig, clock: Arc<dyn Clock>) -> Result<BoundLog,
     let log = open_log(config, &host, clock)?;
     Ok(BoundLog {
         log,
+        rekor_v2: config.rekor_v2,
         listener,
         addr,
     })

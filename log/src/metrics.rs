@@ -8,11 +8,17 @@
 //! `signet_build_info{version,commit}` and the `process_*` series (CPU, memory, file
 //! descriptors, start time, threads; Linux only).
 //!
+//! A Rekor v2 log ([`Metrics::rekor_v2`]) has the same series, each labelled `api="v2"`; a
+//! v1 log linked to it ([`Metrics::link`]) answers both in one scrape, the v1 series
+//! unlabelled as before.
+//!
 //! Each log has its own [`Registry`] (not the crate's global one), so several logs in one
 //! process (tests) keep separate figures; `signet serve` registers the CA's series into the
 //! log's registry so that one scrape answers both. Route labels are the router's matched
 //! paths (`unmatched` otherwise), never raw request paths. What this module does not do: push
 //! metrics anywhere, or label by client.
+
+use std::sync::{Arc, Mutex};
 
 use prometheus::{
     Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
@@ -25,6 +31,10 @@ pub const LATENCY_BUCKETS: &[f64] = &[
 ];
 /// Batch size buckets.
 pub const BATCH_BUCKETS: &[f64] = &[1.0, 4.0, 16.0, 64.0, 256.0, 1024.0, 4096.0, 16384.0];
+
+/// The label that tells a Rekor v2 log's series (`api="v2"`) from the v1 log's (unlabelled)
+/// in one scrape.
+pub const API_LABEL: &str = "api";
 
 /// The version and commit this binary was built from (`signet_build_info`).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -91,10 +101,15 @@ impl EntryResult {
     }
 }
 
+/// Another log's metrics rendered with this one's, and how to read its queue depth.
+type Linked = (Metrics, Arc<dyn Fn() -> usize + Send + Sync>);
+
 /// The log's metrics, registered in one [`Registry`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Metrics {
     registry: Registry,
+    /// Logs whose series one scrape of this log also answers (see [`Metrics::link`]).
+    linked: Arc<Mutex<Vec<Linked>>>,
     requests: IntCounterVec,
     request_seconds: HistogramVec,
     queue_depth: IntGauge,
@@ -103,6 +118,12 @@ pub struct Metrics {
     tree_size: IntGauge,
     witness_failures: IntCounter,
     entries: IntCounterVec,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
 }
 
 impl Metrics {
@@ -115,6 +136,26 @@ impl Metrics {
         let registry = Registry::new();
         register_process_metrics(&registry)?;
         Self::new(registry)
+    }
+
+    /// The metrics of a Rekor v2 log: the same series as a v1 log's, each labelled
+    /// `api="v2"` (a registry of its own, without the process-wide series), so that a v1
+    /// log's scrape can carry both ([`Metrics::link`]) and tell them apart.
+    ///
+    /// # Errors
+    /// As [`Metrics::new`].
+    pub fn rekor_v2() -> prometheus::Result<Self> {
+        let labels = std::collections::HashMap::from([(API_LABEL.to_owned(), "v2".to_owned())]);
+        Self::new(Registry::new_custom(None, Some(labels))?)
+    }
+
+    /// Renders `other`'s series (a Rekor v2 log's, [`Metrics::rekor_v2`]) in this log's
+    /// scrape too; `queue_depth` reads the other log's queue at each scrape.
+    pub fn link(&self, other: Metrics, queue_depth: Arc<dyn Fn() -> usize + Send + Sync>) {
+        self.linked
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((other, queue_depth));
     }
 
     /// Creates the log's series and registers them into `registry`.
@@ -177,6 +218,7 @@ impl Metrics {
         registry.register(Box::new(entries.clone()))?;
         Ok(Self {
             registry,
+            linked: Arc::default(),
             requests,
             request_seconds,
             queue_depth,
@@ -233,8 +275,27 @@ impl Metrics {
     pub fn render(&self, queue_depth: usize) -> String {
         self.queue_depth
             .set(i64::try_from(queue_depth).unwrap_or(i64::MAX));
+        let mut families = self.registry.gather();
+        let linked = self
+            .linked
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        for (other, depth) in linked {
+            other
+                .queue_depth
+                .set(i64::try_from(depth()).unwrap_or(i64::MAX));
+            // One family per name: the other log's samples join this log's (their labels
+            // differ), so the exposition has no repeated `# TYPE` line.
+            for mut f in other.registry.gather() {
+                match families.iter_mut().find(|x| x.name() == f.name()) {
+                    Some(mine) => mine.mut_metric().extend(f.take_metric()),
+                    None => families.push(f),
+                }
+            }
+        }
         let mut out = Vec::new();
-        if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut out) {
+        if let Err(e) = TextEncoder::new().encode(&families, &mut out) {
             tracing::error!(error = %e, "encoding metrics");
         }
         String::from_utf8(out).unwrap_or_default()

@@ -45,6 +45,7 @@ use crate::error::{LogError, WitnessError};
 use crate::head::SignedHead;
 use crate::identity::Identity;
 use crate::metrics::Metrics;
+use crate::proofcache::ProofCache;
 use crate::storage::{keys, Batch, Head, LogDb, OverlayReader};
 use crate::witness::Witnesses;
 
@@ -93,6 +94,8 @@ pub(crate) struct Sequencer {
     /// The integrated head: the newest tree committed to the store (the sequencer's base).
     integrated: RwLock<Arc<SignedHead>>,
     commit_lock: Mutex<()>,
+    /// Interiors of the tiles served proofs touched (bounded; see [`ProofCache`]).
+    proofs: ProofCache,
 }
 
 impl Sequencer {
@@ -117,6 +120,7 @@ impl Sequencer {
             published: RwLock::new(published),
             integrated: RwLock::new(integrated),
             commit_lock: Mutex::new(()),
+            proofs: ProofCache::default(),
         }
     }
 
@@ -187,12 +191,31 @@ impl Sequencer {
 
     /// Inclusion proof of `index` against `head`.
     pub(crate) fn prove(&self, index: u64, head: &SignedHead) -> Result<Vec<Hash>, LogError> {
+        signet_proto::merkle::prove_inclusion_cached(index, head.size, &self.db, &self.proofs)
+            .map_err(|e| LogError::Merkle {
+                what: format!("inclusion proof for {index} at size {}", head.size),
+                reason: e.to_string(),
+            })
+    }
+
+    /// [`Sequencer::prove`] without the tile-interior cache (every node rehashed from its
+    /// tile), kept for tests and the benchmark's comparison.
+    pub(crate) fn prove_uncached(
+        &self,
+        index: u64,
+        head: &SignedHead,
+    ) -> Result<Vec<Hash>, LogError> {
         signet_proto::merkle::prove_inclusion(index, head.size, &self.db).map_err(|e| {
             LogError::Merkle {
                 what: format!("inclusion proof for {index} at size {}", head.size),
                 reason: e.to_string(),
             }
         })
+    }
+
+    /// The tile-interior cache behind [`Sequencer::prove`].
+    pub(crate) fn proof_cache(&self) -> &ProofCache {
+        &self.proofs
     }
 
     /// The bulk path (see [`crate::service::Log::bulk_append`]).

@@ -377,7 +377,12 @@ impl Log {
             None => Some(Arc::clone(&head)),
             Some(w) => initial_published(&db, &ident, w, &head)?.map(Arc::new),
         };
-        let metrics = Arc::new(Metrics::standalone().map_err(|e| LogError::Internal {
+        let metrics = if cfg.rekor_v2 {
+            Metrics::rekor_v2()
+        } else {
+            Metrics::standalone()
+        };
+        let metrics = Arc::new(metrics.map_err(|e| LogError::Internal {
             what: "metrics registry",
             reason: e.to_string(),
         })?);
@@ -456,6 +461,16 @@ impl Log {
     #[must_use]
     pub fn queue_depth(&self) -> usize {
         self.queue.max_capacity() - self.queue.capacity()
+    }
+
+    /// Makes this log's `GET /metrics` answer `other`'s series too (a Rekor v2 log's, labelled
+    /// `api="v2"`, beside this v1 log's).
+    pub fn link_metrics(&self, other: &Arc<Log>) {
+        let weak = Arc::downgrade(other);
+        self.metrics.link(
+            other.metrics.as_ref().clone(),
+            Arc::new(move || weak.upgrade().map_or(0, |l| l.queue_depth())),
+        );
     }
 
     /// The Prometheus text of the log's metrics (`GET /metrics`).
@@ -684,6 +699,22 @@ impl Log {
     /// [`LogError::Merkle`] (a missing tile).
     pub fn prove(&self, index: u64, head: &SignedHead) -> Result<Vec<Hash>, LogError> {
         self.seq.prove(index, head)
+    }
+
+    /// [`Log::prove`] without the tile-interior cache: the same proof, every node rehashed
+    /// from its tile (for tests and the benchmark's comparison).
+    ///
+    /// # Errors
+    /// As [`Log::prove`].
+    pub fn prove_uncached(&self, index: u64, head: &SignedHead) -> Result<Vec<Hash>, LogError> {
+        self.seq.prove_uncached(index, head)
+    }
+
+    /// Bytes and tiles held by the tile-interior cache behind [`Log::prove`].
+    #[must_use]
+    pub fn proof_cache_usage(&self) -> (usize, usize) {
+        let c = self.seq.proof_cache();
+        (c.bytes(), c.len())
     }
 
     /// Looks up an entry UUID (64 hex) or entry ID (16 hex tree id + 64 hex).

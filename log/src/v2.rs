@@ -300,7 +300,7 @@ fn log_err(log: &Log, e: LogError) -> V2ApiError {
 type V2Result<T> = Result<T, V2ApiError>;
 
 /// The Rekor v2 log's router: `POST /api/v2/log/entries`, `GET /checkpoint`, `GET /tile/...`,
-/// `/healthz`, `/readyz`. Mount it under the log's base URL (`signet serve` nests it at
+/// `/healthz`, `/readyz`, `/metrics`. Mount it under the log's base URL (`signet serve` nests it at
 /// `/rekor-v2`).
 pub fn router(log: Arc<Log>) -> Router {
     let limit = log.max_body_bytes;
@@ -310,6 +310,7 @@ pub fn router(log: Arc<Log>) -> Router {
         .route("/tile/{*path}", get(tile))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         .fallback(|| async {
             V2ApiError::new(StatusCode::NOT_FOUND, code::NOT_FOUND, "no such endpoint")
         })
@@ -320,6 +321,10 @@ pub fn router(log: Arc<Log>) -> Router {
                 format!("{method} is not allowed on this endpoint"),
             )
         })
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&log),
+            crate::http::track,
+        ))
         .layer(DefaultBodyLimit::max(limit))
         .layer(crate::http::catch_panics())
         .with_state(log)
@@ -387,19 +392,17 @@ async fn checkpoint(State(log): State<Arc<Log>>) -> V2Result<Response> {
 
 async fn tile(State(log): State<Arc<Log>>, Path(path): Path<String>) -> V2Result<Response> {
     let tile = log.tile(&path).map_err(|e| log_err(&log, e))?;
-    let cache = if tile.full {
-        "public, max-age=31536000, immutable"
-    } else {
-        "public, max-age=60"
-    };
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/octet-stream"),
-            (header::CACHE_CONTROL, cache),
-        ],
-        tile.data,
+    Ok(crate::http::tile_response(tile))
+}
+
+/// This log's own series (labelled `api="v2"`), for a v2 log served on its own; beside a v1
+/// log they are also in the v1 scrape.
+async fn metrics(State(log): State<Arc<Log>>) -> Response {
+    (
+        [(header::CONTENT_TYPE, prometheus::TEXT_FORMAT)],
+        log.render_metrics(),
     )
-        .into_response())
+        .into_response()
 }
 
 async fn readyz(State(log): State<Arc<Log>>) -> Response {

@@ -9,6 +9,9 @@
 //!   whole tree. The `*_tiles` functions ([`tree_root_tiles`], [`inclusion_proof_tiles`],
 //!   [`consistency_proof_tiles`]) list those tiles up front, so an asynchronous caller can
 //!   fetch them first and then run the operation over a preloaded reader.
+//! * [`prove_inclusion_cached`] and [`prove_consistency_cached`] give the same proofs with the
+//!   complete subtrees inside tiles looked up in an [`InteriorCache`] of [`TileInterior`]s
+//!   (immutable once complete), so a reader that keeps them serves a proof with a few lookups.
 //! * Proof verification ([`verify_inclusion`], [`root_from_inclusion_proof`],
 //!   [`verify_consistency`]) follows RFC 9162 §2.1.3.2 and §2.1.4.2, with the proof length
 //!   checked up front and the edge cases (old size 0, equal sizes) handled as
@@ -20,11 +23,15 @@
 //! This module does no I/O, stores nothing, and neither parses tile paths nor knows entry
 //! bundles or integration ([`crate::tiles`], built on this module). It only supports SHA-256.
 
+use std::sync::Arc;
+
 use aws_lc_rs::digest;
 
 mod batch;
+mod interior;
 mod tile;
 pub use batch::BatchProver;
+pub use interior::{InteriorCache, TileInterior};
 pub(crate) use tile::{push_index, push_index_and_width, row_len};
 pub use tile::{tile_width, TileId, TILE_HEIGHT, TILE_WIDTH};
 
@@ -408,6 +415,76 @@ fn nodes_for_ranges(ranges: &[(u64, u64)]) -> (Vec<NodeId>, Vec<(usize, usize)>)
     (nodes, spans)
 }
 
+/// [`read_nodes`] with tile interiors looked up in (and added to) `cache`: only the tiles of
+/// nodes the cache cannot answer are read, in one `read_tiles` call.
+fn read_nodes_cached<R: TileReader, C: InteriorCache>(
+    nodes: &[NodeId],
+    size: u64,
+    reader: &R,
+    cache: &C,
+) -> Result<Vec<Hash>, MerkleError<R::Error>> {
+    let mut out: Vec<Option<Hash>> = Vec::with_capacity(nodes.len());
+    let mut tiles: Vec<TileId> = Vec::new();
+    for n in nodes {
+        let (t, offset, span) = node_tile(*n, size);
+        let height = span.trailing_zeros();
+        let hit = cache
+            .get(t.level, t.index)
+            .and_then(|int| int.node(height, offset));
+        if hit.is_none() && !tiles.contains(&t) {
+            tiles.push(t);
+        }
+        out.push(hit);
+    }
+    if tiles.is_empty() {
+        return Ok(out.into_iter().flatten().collect());
+    }
+    let data = reader.read_tiles(&tiles).map_err(MerkleError::Reader)?;
+    check_tiles(&tiles, &data)?;
+    let mut computed: Vec<Option<Arc<TileInterior>>> = vec![None; tiles.len()];
+    let mut hashes = Vec::with_capacity(nodes.len());
+    for (n, hit) in nodes.iter().zip(out) {
+        if let Some(h) = hit {
+            hashes.push(h);
+            continue;
+        }
+        let (t, offset, span) = node_tile(*n, size);
+        let height = span.trailing_zeros();
+        // Every missed node's tile is in `tiles`, whose lengths `check_tiles` verified.
+        let pos = tiles.iter().position(|x| *x == t).unwrap_or(0);
+        let bytes = &data[pos][offset * HASH_SIZE..(offset + span) * HASH_SIZE];
+        let from = cache.keep_from(t.level);
+        if height < from {
+            hashes.push(subtree_root(bytes));
+            continue;
+        }
+        let int = computed[pos].get_or_insert_with(|| {
+            let int = Arc::new(TileInterior::new(&data[pos], from));
+            cache.insert(t.level, t.index, Arc::clone(&int));
+            int
+        });
+        hashes.push(
+            int.node(height, offset)
+                .unwrap_or_else(|| subtree_root(bytes)),
+        );
+    }
+    Ok(hashes)
+}
+
+fn hashes_for_ranges_cached<R: TileReader, C: InteriorCache>(
+    ranges: &[(u64, u64)],
+    size: u64,
+    reader: &R,
+    cache: &C,
+) -> Result<Vec<Hash>, MerkleError<R::Error>> {
+    let (nodes, spans) = nodes_for_ranges(ranges);
+    let hashes = read_nodes_cached(&nodes, size, reader, cache)?;
+    Ok(spans
+        .iter()
+        .map(|&(a, b)| fold_right(&hashes[a..b]))
+        .collect())
+}
+
 fn hashes_for_ranges<R: TileReader>(
     ranges: &[(u64, u64)],
     size: u64,
@@ -488,6 +565,44 @@ pub fn prove_inclusion<R: TileReader>(
 ) -> Result<Vec<Hash>, MerkleError<R::Error>> {
     check_inclusion_args(index, size)?;
     hashes_for_ranges(&inclusion_ranges(index, size), size, reader)
+}
+
+/// [`prove_inclusion`] with tile interiors from `cache`: the same proof, but each node inside a
+/// tile whose interior the cache holds is a lookup instead of up to 255 hash computations,
+/// and only tiles the cache cannot answer for are read (in one `read_tiles` call). Interiors
+/// computed on the way are offered to the cache.
+///
+/// # Errors
+///
+/// As [`prove_inclusion`].
+pub fn prove_inclusion_cached<R: TileReader, C: InteriorCache>(
+    index: u64,
+    size: u64,
+    reader: &R,
+    cache: &C,
+) -> Result<Vec<Hash>, MerkleError<R::Error>> {
+    check_inclusion_args(index, size)?;
+    hashes_for_ranges_cached(&inclusion_ranges(index, size), size, reader, cache)
+}
+
+/// [`prove_consistency`] with tile interiors from `cache` (as [`prove_inclusion_cached`]).
+///
+/// # Errors
+///
+/// As [`prove_consistency`].
+pub fn prove_consistency_cached<R: TileReader, C: InteriorCache>(
+    old_size: u64,
+    new_size: u64,
+    reader: &R,
+    cache: &C,
+) -> Result<Vec<Hash>, MerkleError<R::Error>> {
+    check_consistency_args(old_size, new_size)?;
+    hashes_for_ranges_cached(
+        &consistency_ranges(old_size, new_size),
+        new_size,
+        reader,
+        cache,
+    )
 }
 
 /// The tiles [`prove_consistency`] reads.

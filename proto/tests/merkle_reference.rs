@@ -7,13 +7,14 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use proptest::prelude::*;
 use signet_proto::merkle::{
     consistency_proof_tiles, inclusion_proof_tiles, leaf_hash, node_hash, prove_consistency,
-    prove_inclusion, root_from_inclusion_proof, root_from_leaves, tree_root, tree_root_tiles,
-    verify_consistency, verify_inclusion, Frontier, Hash, MerkleError, ProofError, TileReader,
-    EMPTY_ROOT,
+    prove_consistency_cached, prove_inclusion, prove_inclusion_cached, root_from_inclusion_proof,
+    root_from_leaves, tree_root, tree_root_tiles, verify_consistency, verify_inclusion, Frontier,
+    Hash, InteriorCache, MerkleError, ProofError, TileInterior, TileReader, EMPTY_ROOT,
 };
 use signet_proto::tiles::{integrate, right_edge_tiles, tile_width, MemTiles, TileId};
 
@@ -712,6 +713,87 @@ fn huge_uniform_trees() {
 }
 
 // ------------------------------------------------------------------------------------------
+// Cached tile interiors: the same proofs as the uncached path, whatever the cache holds.
+
+/// An unbounded map cache keeping heights `from..` (or dropping everything: `keep = false`).
+struct MapCache {
+    from: [u32; 2],
+    keep: bool,
+    map: RefCell<HashMap<(u8, u64), Arc<TileInterior>>>,
+}
+
+impl MapCache {
+    fn new(from0: u32, from_up: u32, keep: bool) -> Self {
+        Self {
+            from: [from0, from_up],
+            keep,
+            map: RefCell::new(HashMap::new()),
+        }
+    }
+}
+
+impl InteriorCache for MapCache {
+    fn get(&self, level: u8, index: u64) -> Option<Arc<TileInterior>> {
+        self.map.borrow().get(&(level, index)).cloned()
+    }
+    fn insert(&self, level: u8, index: u64, interior: Arc<TileInterior>) {
+        if self.keep {
+            self.map.borrow_mut().insert((level, index), interior);
+        }
+    }
+    fn keep_from(&self, level: u8) -> u32 {
+        self.from[usize::from(level > 0)]
+    }
+}
+
+fn check_cached(store: &impl TileReader, cache: &MapCache, m: u64, n: u64) {
+    assert_eq!(
+        prove_inclusion_cached(m, n, store, cache).unwrap(),
+        prove_inclusion(m, n, store).unwrap(),
+        "cached PATH({m}, {n})"
+    );
+    let old = m + 1;
+    assert_eq!(
+        prove_consistency_cached(old, n, store, cache).unwrap(),
+        prove_consistency(old, n, store).unwrap(),
+        "cached PROOF({old}, {n})"
+    );
+}
+
+#[test]
+fn cached_proofs_on_huge_uniform_trees() {
+    let mut rng = Rng(23);
+    for n in [10_000_000u64, 1 << 40, (1 << 40) + 12345, u64::MAX - 1] {
+        let u = Uniform::new(n);
+        let cache = MapCache::new(4, 0, true);
+        for _ in 0..50 {
+            let m = rng.below(n - 1);
+            check_cached(&u, &cache, m, n);
+            // Again, now from the cache.
+            check_cached(&u, &cache, m, n);
+        }
+    }
+}
+
+#[test]
+fn cached_proofs_read_only_uncached_tiles() {
+    let d = leaves(70_000, 5);
+    let store = build(&d, &[65_536, 4464]);
+    let cache = MapCache::new(0, 0, true);
+    let counting = Counting {
+        inner: &store,
+        calls: RefCell::new(Vec::new()),
+    };
+    let p = prove_inclusion_cached(1000, 70_000, &counting, &cache).unwrap();
+    assert_eq!(p, Reference::new(&d).path(1000, 0, 70_000));
+    assert_eq!(counting.calls.borrow().len(), 1);
+    // Every tile's interior is kept from height 0: the same proof reads nothing.
+    let q = prove_inclusion_cached(1000, 70_000, &counting, &cache).unwrap();
+    assert_eq!(q, p);
+    assert_eq!(counting.calls.borrow().len(), 1, "a second read");
+}
+
+// ------------------------------------------------------------------------------------------
 // Property tests.
 
 proptest! {
@@ -734,6 +816,36 @@ proptest! {
             prop_assert_eq!(tree_root(size as u64, &store).unwrap(), r.mth(0, size));
             check_inclusion(&r, &store, m, size);
             check_consistency(&r, &store, m + 1, size);
+        }
+    }
+
+    /// Cached proofs equal the reference at every size the tree passes through, with one
+    /// cache shared across sizes (partial tiles' interiors grow), for several kept heights.
+    #[test]
+    fn prop_cached_equals_uncached(
+        n in 1usize..3000,
+        batches in proptest::collection::vec(1usize..700, 1..8),
+        seed in any::<u64>(),
+        from0 in 0u32..9,
+        from_up in 0u32..9,
+        keep in any::<bool>(),
+        picks in proptest::collection::vec((any::<u64>(), any::<u64>()), 24),
+    ) {
+        let d = leaves(n, seed);
+        let store = build(&d, &batches);
+        let r = Reference::new(&d);
+        let cache = MapCache::new(from0, from_up, keep);
+        let mut sizes: Vec<usize> = picks.iter().map(|(a, _)| (a % n as u64) as usize + 1).collect();
+        // Growing sizes first (as a live log), then the same sizes in random order.
+        let shuffled = sizes.clone();
+        sizes.sort_unstable();
+        for (size, (_, b)) in sizes.into_iter().chain(shuffled).zip(picks.iter().cycle()) {
+            let m = (b % size as u64) as usize;
+            let p = prove_inclusion_cached(m as u64, size as u64, &store, &cache).unwrap();
+            prop_assert_eq!(p, r.path(m, 0, size));
+            // m < size, so m + 1 is a valid old size.
+            let c = prove_consistency_cached(m as u64 + 1, size as u64, &store, &cache).unwrap();
+            prop_assert_eq!(c, r.proof(m + 1, size));
         }
     }
 

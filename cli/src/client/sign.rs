@@ -187,6 +187,34 @@ async fn read_body(resp: reqwest::Response) -> String {
         .collect()
 }
 
+/// Posts `body` as JSON to `url` and returns the answer's bytes when `accept` takes its
+/// status, [`SignError::Refused`] (with the start of the answer) otherwise.
+async fn post_json(
+    http: &reqwest::Client,
+    step: &'static str,
+    url: String,
+    body: &impl serde::Serialize,
+    accept: impl Fn(reqwest::StatusCode) -> bool,
+) -> Result<Vec<u8>, SignError> {
+    let resp = http
+        .post(&url)
+        .json(body)
+        .send()
+        .await
+        .map_err(transport(step, &url))?;
+    if !accept(resp.status()) {
+        let status = resp.status();
+        return Err(SignError::Refused {
+            step,
+            url,
+            status,
+            body: read_body(resp).await,
+        });
+    }
+    let raw = resp.bytes().await.map_err(transport(step, &url))?;
+    Ok(raw.to_vec())
+}
+
 /// Keyless: acquires a token, makes an ephemeral key and obtains a certificate from the CA.
 pub(crate) async fn keyless(
     http: &reqwest::Client,
@@ -222,22 +250,7 @@ pub(crate) async fn keyless(
     };
     const STEP: &str = "certificate request to the CA";
     let url = format!("{ca_url}/api/v2/signingCert");
-    let resp = http
-        .post(&url)
-        .json(&req)
-        .send()
-        .await
-        .map_err(transport(STEP, &url))?;
-    if !resp.status().is_success() {
-        let status = resp.status();
-        return Err(SignError::Refused {
-            step: STEP,
-            url,
-            status,
-            body: read_body(resp).await,
-        });
-    }
-    let raw = resp.bytes().await.map_err(transport(STEP, &url))?;
+    let raw = post_json(http, STEP, url, &req, |s| s.is_success()).await?;
     let body = SigningCertificate::from_json(&raw).map_err(|e| SignError::BadResponse {
         step: STEP,
         reason: e.to_string(),
@@ -420,22 +433,10 @@ async fn submit(
         reason: e.to_string(),
     })?;
     let url = format!("{log_url}/api/v1/log/entries");
-    let resp = http
-        .post(&url)
-        .json(&body)
-        .send()
-        .await
-        .map_err(transport(STEP, &url))?;
-    if resp.status() != reqwest::StatusCode::CREATED {
-        let status = resp.status();
-        return Err(SignError::Refused {
-            step: STEP,
-            url,
-            status,
-            body: read_body(resp).await,
-        });
-    }
-    let raw = resp.bytes().await.map_err(transport(STEP, &url))?;
+    let raw = post_json(http, STEP, url, &body, |s| {
+        s == reqwest::StatusCode::CREATED
+    })
+    .await?;
     let entries: LogEntry = serde_json::from_slice(&raw).map_err(|e| SignError::BadResponse {
         step: STEP,
         reason: e.to_string(),
@@ -595,22 +596,7 @@ async fn submit_v2(
         "signature": {"content": B64.encode(sig), "verifier": verifier},
     }});
     let url = format!("{log_url}{}", "/api/v2/log/entries");
-    let resp = http
-        .post(&url)
-        .json(&body)
-        .send()
-        .await
-        .map_err(transport(STEP, &url))?;
-    if !resp.status().is_success() {
-        let status = resp.status();
-        return Err(SignError::Refused {
-            step: STEP,
-            url,
-            status,
-            body: read_body(resp).await,
-        });
-    }
-    let raw = resp.bytes().await.map_err(transport(STEP, &url))?;
+    let raw = post_json(http, STEP, url, &body, |s| s.is_success()).await?;
     let bad = |reason: String| SignError::BadResponse { step: STEP, reason };
     let entry: TransparencyLogEntry =
         serde_json::from_slice(&raw).map_err(|e| bad(e.to_string()))?;

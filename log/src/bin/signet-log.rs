@@ -5,6 +5,7 @@
 //!   signet-log serve --data-dir DIR [--listen ADDR] [--public-host HOST:PORT]
 //!                    [--ct-root PEM]... [--batch-max-entries N] [--batch-delay-ms MS]
 //!                    [--queue-capacity N] [--witness-policy FILE] [--witness-timeout-ms MS]
+//!                    [--rekor-v2]   (a Rekor v2 log on its own: the write API of `v2`)
 //!   signet-log fsck --data-dir DIR
 //!
 //! `serve` prints `listening on <addr>` on stdout once the socket is bound.
@@ -45,6 +46,12 @@ fn main() -> anyhow::Result<()> {
             "--queue-capacity" => cfg.queue_capacity = val(i)?.parse()?,
             "--witness-policy" => cfg.witness_policy = Some(PathBuf::from(val(i)?)),
             "--witness-timeout-ms" => cfg.witness_timeout_ms = val(i)?.parse()?,
+            "--rekor-v2" => {
+                // A flag: no value follows.
+                cfg.rekor_v2 = true;
+                i += 1;
+                continue;
+            }
             other => bail!("unknown argument {other}"),
         }
         i += 2;

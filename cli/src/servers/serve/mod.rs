@@ -466,6 +466,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         log_handle = Some(log);
         if config.log.rekor_v2 {
             let v2 = rekor_v2::open(&config, &public_url, &start)?;
+            if let Some(v1) = &log_handle {
+                v1.link_metrics(&v2.log); // one scrape: v1 series, and v2's labelled api="v2"
+            }
             tlogs.push(v2.tlog);
             router = router.nest(rekor_v2::PATH, signet_log::v2::router(v2.log.clone()));
             log_v2 = Some((v2.log, v2.base_url));
