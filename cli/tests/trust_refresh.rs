@@ -6,6 +6,10 @@
 //! its intermediate from before the image was signed, is taken without a restart and the image
 //! is denied.
 //!
+//! The monitor, on the TUF trust by default, takes the same CRL from the mirror and reports
+//! the certificates the revoked intermediate issued after its revocation (`revoked_signer`),
+//! not those it issued before.
+//!
 //! Tests fail when a tool is missing (node, openssl, docker-registry, umoci, skopeo).
 
 #![allow(clippy::unwrap_used)]
@@ -334,6 +338,121 @@ fn the_webhook_takes_a_rotated_trust_from_its_mirror_and_refuses_a_tampered_one(
     assert_eq!(resp["response"]["allowed"], false, "{resp}");
     let message = resp["response"]["status"]["message"].as_str().unwrap_or("");
     assert!(message.contains("revoked"), "{resp}");
+}
+
+/// The v1 log's tree size.
+fn tree_size(url: &str) -> u64 {
+    let v: Value = reqwest::blocking::get(format!("{url}/api/v1/log"))
+        .unwrap()
+        .json()
+        .unwrap();
+    v["treeSize"].as_u64().unwrap()
+}
+
+#[test]
+fn the_monitor_reports_certificates_of_a_revoked_intermediate() {
+    require_tools(&["node", "openssl"]);
+    let oidc = Oidc::start(&support::oidc_js_dir());
+    let mut server = TufServe::start(&oidc.url);
+    let work = tempfile::tempdir().unwrap();
+    let home = work.path().join("home");
+    let with_home = || {
+        let mut c = signet();
+        c.env("SIGNET_HOME", &home)
+            .env_remove("SIGNET_TRUSTED_ROOT");
+        c
+    };
+    let out = run(with_home()
+        .args([
+            "trust",
+            "init",
+            "--mirror",
+            &format!("{}/tuf", server.url),
+            "--root",
+        ])
+        .arg(server.data().join("tuf/1.root.json")));
+    assert!(out.status.success(), "trust init: {}", text(&out));
+    let state = work.path().join("m.json");
+    let monitor = || {
+        run(with_home()
+            .args(["monitor", "--once", "--state"])
+            .arg(&state))
+    };
+    let out = monitor();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let file = work.path().join("a.txt");
+    std::fs::write(&file, b"signed before the revocation").unwrap();
+    let signing_config = server.data().join("signing_config.json");
+    let sign = |file: &Path| {
+        run(signet()
+            .arg("sign-blob")
+            .arg(file)
+            .arg("--signing-config")
+            .arg(&signing_config)
+            .args(["--identity-token", &oidc.token(EMAIL)]))
+    };
+    let before = tree_size(&server.url);
+    let out = sign(&file);
+    assert!(out.status.success(), "sign-blob: {}", text(&out));
+    let revoked_from = before_second(now() + 1);
+    let chain = std::fs::read_to_string(server.data().join("ca/chain.pem")).unwrap();
+    let intermediate = pem::parse_many(chain.as_bytes()).unwrap().remove(0);
+    let inter_path = work.path().join("intermediate.pem");
+    std::fs::write(&inter_path, pem::encode(&intermediate)).unwrap();
+    let out = run(signet()
+        .args(["ca", "revoke", "--reason", "keyCompromise", "--time"])
+        .arg(rfc3339(revoked_from))
+        .arg("--certificate")
+        .arg(&inter_path)
+        .arg("--data-dir")
+        .arg(server.data()));
+    assert!(out.status.success(), "ca revoke: {}", text(&out));
+    server.restart();
+    // The CA still issues from the revoked intermediate (nothing rotated it): the log takes
+    // the precertificate and the signature whatever the client then makes of the bundle.
+    let middle = tree_size(&server.url);
+    assert_eq!(
+        middle,
+        before + 2,
+        "a keyless signature logs a precert and a hashedrekord"
+    );
+    let file_b = work.path().join("b.txt");
+    std::fs::write(&file_b, b"signed after the revocation").unwrap();
+    let _ = sign(&file_b);
+    let after = tree_size(&server.url);
+    assert_eq!(after, middle + 2);
+    let out = monitor();
+    assert_eq!(out.status.code(), Some(5), "{}", text(&out));
+    let revoked: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|a| a["alert"] == "revoked_signer")
+        .collect();
+    let indexes: Vec<u64> = revoked
+        .iter()
+        .map(|a| a["log_index"].as_u64().unwrap())
+        .collect();
+    assert_eq!(indexes, vec![middle, middle + 1], "{}", text(&out));
+    for a in &revoked {
+        assert_eq!(a["severity"], "critical", "{a}");
+        assert_eq!(a["log"], server.url.as_str(), "{a}");
+        assert!(
+            a["message"]
+                .as_str()
+                .unwrap()
+                .contains("the CA certificate"),
+            "{a}"
+        );
+    }
+}
+
+/// Waits until the clock reads `t`, then returns it (a revocation time not in the future
+/// and after everything done before).
+fn before_second(t: i64) -> i64 {
+    while now() < t {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    t
 }
 
 fn copy_dir(from: &Path, to: &Path) {

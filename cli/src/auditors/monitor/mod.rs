@@ -1324,3 +1324,39 @@ fn rate(n: u64, secs: f64) -> f64 {
         0.0
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// A single-log state file of version 1 is read as the state of its log; the current
+    /// version round-trips; another version is refused naming the file.
+    #[test]
+    fn version_1_state_is_read_as_one_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("m.json");
+        let edge = Edge::empty().to_state().unwrap();
+        let v1 = json!({
+            "version": 1,
+            "log": "http://log.example",
+            "checkpoint": "log.example\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n\n",
+            "analysed": edge,
+            "unreachable_since": 7,
+            "entries_analysed": 3,
+        });
+        std::fs::write(&p, serde_json::to_vec(&v1).unwrap()).unwrap();
+        let s = load_state(&p).unwrap().unwrap();
+        assert_eq!(s.version, STATE_VERSION);
+        let l = &s.logs["http://log.example"];
+        assert_eq!((l.unreachable_since, l.entries_analysed), (Some(7), 3));
+        assert_eq!(l.analysed, edge);
+        state_file::save(&p, &s).unwrap();
+        let back = load_state(&p).unwrap().unwrap();
+        assert_eq!(back.logs.len(), 1);
+        std::fs::write(&p, br#"{"version":9,"logs":{}}"#).unwrap();
+        let e = format!("{:#}", load_state(&p).unwrap_err());
+        assert!(e.contains("m.json") && e.contains("version 9"), "{e}");
+        assert!(load_state(&dir.path().join("none.json")).unwrap().is_none());
+    }
+}
