@@ -58,8 +58,16 @@ fn alerts(out: &Output) -> Vec<Value> {
         .collect()
 }
 
+/// The state of the one log followed (`--log`) in the state file.
 fn state_json(path: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    let v: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    one_log(&v)
+}
+
+fn one_log(state: &Value) -> Value {
+    let logs = state["logs"].as_object().unwrap();
+    assert_eq!(logs.len(), 1, "{state}");
+    logs.values().next().unwrap().clone()
 }
 
 fn analysed_size(state: &Path) -> u64 {
@@ -442,7 +450,7 @@ fn unreachable_log_alerts_after_the_configured_time() {
     // The outage start is kept; the verified checkpoint is not touched.
     let s = state_json(&state);
     assert!(s["unreachable_since"].is_i64());
-    let old: Value = serde_json::from_slice(&before).unwrap();
+    let old = one_log(&serde_json::from_slice(&before).unwrap());
     assert_eq!(s["checkpoint"], old["checkpoint"]);
     assert_eq!(s["analysed"], old["analysed"]);
 
@@ -756,7 +764,12 @@ fn monitor_keeps_up_with_a_growing_log() {
             let done = std::fs::read(&state)
                 .ok()
                 .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
-                .and_then(|v| v["analysed"]["size"].as_u64())
+                .and_then(|v| {
+                    v["logs"]
+                        .as_object()
+                        .and_then(|l| l.values().next())
+                        .and_then(|l| l["analysed"]["size"].as_u64())
+                })
                 .unwrap_or(0);
             if done >= final_size {
                 break Instant::now();

@@ -6,7 +6,8 @@
 //! behind a valid envelope.
 //!
 //! The input is also put second, after the template's own signer, in dsse and intoto bodies
-//! with two signatures.
+//! with two signatures, and as the `x509Certificate` and the `publicKey` DER of a Rekor v2
+//! hashedrekord 0.0.2 body (any bytes are a key signer: its key ID is their hash).
 //!
 //! Asserts: the entry keeps its index; signature kinds (and intoto, reported as
 //! `Other("intoto")`) always have a digest (`sha256:`/`sha384:`/`sha512:`, lowercase) and at
@@ -138,6 +139,9 @@ fuzz_target!(|data: &[u8]| {
                     assert_eq!(e.kind, kind);
                 }
             }
+            if v["kind"] == "hashedrekord" && v["apiVersion"] == "0.0.2" {
+                assert_eq!(e.kind, EntryKind::HashedRekord);
+            }
         }
     }
 
@@ -171,6 +175,23 @@ fuzz_target!(|data: &[u8]| {
         .expect("template has signatures")
         .push(second);
     observe_second(index, &two, intoto_kind(), alone.as_ref());
+
+    let v2 = |field: &str| {
+        serde_json::json!({
+            "apiVersion": "0.0.2",
+            "kind": "hashedrekord",
+            "spec": {"hashedRekordV002": {
+                "data": {"algorithm": "SHA2_256", "digest": B64.encode([0xab; 32])},
+                "signature": {"content": "MEUC", "verifier": {
+                    "keyDetails": "PKIX_ECDSA_P256_SHA_256",
+                    field: {"rawBytes": b64.clone()},
+                }},
+            }},
+        })
+    };
+    observe_in(index, &v2("x509Certificate"), EntryKind::HashedRekord);
+    observe_in(index, &v2("publicKey"), EntryKind::HashedRekord)
+        .expect("any publicKey bytes are a key signer");
 
     let p = serde_json::json!({
         "apiVersion": "0.0.1",

@@ -25,6 +25,7 @@
 //! | dsse (proposed form) | one per `verifiers[]` entry | SHA-256 of the payload |
 //! | intoto 0.0.2 | one per envelope signature, from its `publicKey` | `payloadHash` (proposed form without it: SHA-256 of the payload) |
 //! | precert | one: the precertificate (`chain[0]`; the rest of the chain are CAs) | none |
+//! | hashedrekord 0.0.2 (Rekor v2, rekor-tiles) | one: `signature.verifier` (`x509Certificate` or `publicKey`, DER) | `data.digest` (`SHA2_256` as `sha256:`) |
 //!
 //! A signer is a certificate (`san`, `issuer`, `time` = notBefore, no `key_id`) or a public key
 //! (`key_id` = lowercase hex SHA-256 of the SPKI DER, nothing else).
@@ -251,6 +252,10 @@ pub fn observe(index: u64, body: &[u8]) -> Result<ObservedEntry, EntryError> {
     } else {
         API_VERSION_0_0_1
     };
+    if kind == KIND_HASHEDREKORD && api_version == API_VERSION_0_0_2 {
+        observe_hashedrekord_v002(index, body, &mut out)?;
+        return Ok(out);
+    }
     if api_version != supported_version {
         out.kind = EntryKind::Other(format!("{kind} {api_version}"));
         return Ok(out);
@@ -370,6 +375,55 @@ fn digest_string(h: &HashValue) -> String {
         _ => "sha256",
     };
     format!("{alg}:{}", h.value.to_ascii_lowercase())
+}
+
+/// A Rekor v2 (rekor-tiles) `hashedrekord` 0.0.2 body: one signer, from
+/// `signature.verifier` (`x509Certificate` or `publicKey`, DER), and the digest of `data`.
+fn observe_hashedrekord_v002(
+    index: u64,
+    body: &[u8],
+    out: &mut ObservedEntry,
+) -> Result<(), EntryError> {
+    const KIND: &str = "hashedrekord 0.0.2";
+    let spec_err = |reason: String| EntryError::Spec {
+        index,
+        kind: KIND,
+        reason,
+    };
+    let h = crate::rekor_v2::parse_hashedrekord_v002(body).map_err(|e| spec_err(e.to_string()))?;
+    let alg = match h.data.algorithm.as_str() {
+        "SHA2_256" => "sha256",
+        "SHA2_384" => "sha384",
+        "SHA2_512" => "sha512",
+        other => return Err(spec_err(format!("unknown data.algorithm {other:?}"))),
+    };
+    let digest_bytes = h.data.digest_bytes().map_err(|e| spec_err(e.to_string()))?;
+    out.kind = EntryKind::HashedRekord;
+    out.digest = Some(format!("{alg}:{}", hex::encode(digest_bytes)));
+    let verifier = &h.signature.verifier;
+    let signer = match (verifier.certificate_der(), verifier.public_key_der()) {
+        (Some(cert), None) => cert_signer(
+            index,
+            KIND,
+            &|| "signature.verifier.x509Certificate".to_owned(),
+            &cert.map_err(|e| spec_err(e.to_string()))?,
+        )?,
+        (None, Some(key)) => ObservedSigner {
+            key_id: Some(hex::encode(digest(
+                &SHA256,
+                &key.map_err(|e| spec_err(e.to_string()))?,
+            ))),
+            ..ObservedSigner::default()
+        },
+        _ => {
+            return Err(spec_err(
+                "signature.verifier holds not exactly one of x509Certificate and publicKey"
+                    .to_owned(),
+            ))
+        }
+    };
+    out.signers.push(signer);
+    Ok(())
 }
 
 /// `spec` of a precert entry.
@@ -836,17 +890,52 @@ mod tests {
         );
     }
 
+    /// A rekor-tiles hashedrekord 0.0.2 body (the form Signet's v2 log stores, see
+    /// `signet_log::v2`): its key signer and digest; a body with both verifiers or neither,
+    /// or an unknown digest algorithm, is an error.
+    #[test]
+    fn hashedrekord_v002_bodies() {
+        use base64::Engine as _;
+        let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+        let spki = b"not really an SPKI, only hashed";
+        let body = |verifier: String, alg: &str| {
+            format!(
+                r#"{{"apiVersion":"0.0.2","kind":"hashedrekord","spec":{{"hashedRekordV002":{{"data":{{"algorithm":"{alg}","digest":"{}"}},"signature":{{"content":"MEUC","verifier":{{{verifier}}}}}}}}}}}"#,
+                b64(&[0xab; 32])
+            )
+        };
+        let keyed = format!(
+            r#""keyDetails":"PKIX_ECDSA_P256_SHA_256","publicKey":{{"rawBytes":"{}"}}"#,
+            b64(spki)
+        );
+        let e = observe(4, body(keyed.clone(), "SHA2_256").as_bytes()).unwrap();
+        assert_eq!(e.kind, EntryKind::HashedRekord);
+        assert_eq!(e.digest, Some(format!("sha256:{}", "ab".repeat(32))));
+        assert_eq!(
+            only(&e).key_id,
+            Some(hex::encode(digest(&SHA256, spki.as_slice())))
+        );
+        assert!(observe(4, body(keyed, "MD5").as_bytes()).is_err());
+        let neither = r#""keyDetails":"PKIX_ECDSA_P256_SHA_256""#.to_owned();
+        assert!(observe(4, body(neither, "SHA2_256").as_bytes()).is_err());
+        let bad_cert = format!(
+            r#""keyDetails":"PKIX_ECDSA_P256_SHA_256","x509Certificate":{{"rawBytes":"{}"}}"#,
+            b64(b"junk")
+        );
+        assert!(observe(4, body(bad_cert, "SHA2_256").as_bytes()).is_err());
+    }
+
     #[test]
     fn unknown_kinds_are_other() {
         let e = observe(1, br#"{"apiVersion":"0.0.1","kind":"rekord","spec":{}}"#).unwrap();
         assert_eq!(e.kind, EntryKind::Other("rekord".into()));
         let e = observe(
             1,
-            br#"{"apiVersion":"0.0.2","kind":"hashedrekord","spec":{}}"#,
+            br#"{"apiVersion":"0.0.3","kind":"hashedrekord","spec":{}}"#,
         )
         .unwrap();
-        assert_eq!(e.kind, EntryKind::Other("hashedrekord 0.0.2".into()));
-        assert_eq!(e.kind.name(), "hashedrekord 0.0.2");
+        assert_eq!(e.kind, EntryKind::Other("hashedrekord 0.0.3".into()));
+        assert_eq!(e.kind.name(), "hashedrekord 0.0.3");
         assert_eq!((&e.signers, &e.digest), (&vec![], &None));
     }
 

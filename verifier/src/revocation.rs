@@ -177,6 +177,79 @@ impl TrustMaterial {
     }
 }
 
+/// A revocation that applies to a leaf certificate: the certificate revoked (the leaf or a CA
+/// certificate of its chain) and from when. A signature by the leaf made at or after `from`
+/// is refused (see the module docs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AppliedRevocation {
+    /// "the signing certificate" or "the CA certificate <subject>".
+    pub certificate: String,
+    /// The revoked certificate's serial, hex.
+    pub serial: String,
+    /// The subject of the CRL's signer.
+    pub issuer: String,
+    /// Revoked from (Unix seconds).
+    pub from: i64,
+    /// The RFC 5280 reason name, `unspecified` when the entry has none.
+    pub reason: String,
+}
+
+impl TrustMaterial {
+    /// The earliest revocation that applies to `leaf_der`, a certificate issued by one of the
+    /// trusted CAs (its issuer named by the CA's issuing certificate, which signed it): the
+    /// leaf's own entry in the CRLs of that CA, or an entry for a CA certificate of the chain
+    /// in the CRLs of the next one, as [`check_chain`] applies them. `None` when nothing
+    /// applies, or when no trusted CA issued the certificate. For a monitor, which needs to know
+    /// whether a logged signer was revoked before it signed.
+    #[must_use]
+    pub fn leaf_revocation(&self, leaf_der: &[u8]) -> Option<AppliedRevocation> {
+        use x509_parser::certificate::X509Certificate;
+        if self.crls.is_empty() {
+            return None;
+        }
+        let (_, leaf) = X509Certificate::from_der(leaf_der).ok()?;
+        let leaf_serial = strip_zeros(leaf.tbs_certificate.raw_serial());
+        let mut best: Option<AppliedRevocation> = None;
+        for ca in &self.cas {
+            let Some(issuing) = ca.chain.first() else {
+                continue;
+            };
+            if issuing.subject_der != leaf.tbs_certificate.issuer.as_raw() {
+                continue;
+            }
+            let Ok((_, spki)) = SubjectPublicKeyInfo::from_der(&issuing.spki) else {
+                continue;
+            };
+            if leaf.verify_signature(Some(&spki)).is_err() {
+                continue;
+            }
+            let mut checks = vec![("the signing certificate".to_owned(), leaf_serial, issuing)];
+            for pair in ca.chain.windows(2) {
+                checks.push((
+                    format!("the CA certificate {}", pair[0].subject),
+                    pair[0].serial.as_slice(),
+                    &pair[1],
+                ));
+            }
+            for (what, serial, issuer) in checks {
+                if let Some((crl, r)) = self.revocation(&issuer.spki, serial) {
+                    if best.as_ref().is_none_or(|b| r.from < b.from) {
+                        best = Some(AppliedRevocation {
+                            certificate: what,
+                            serial: hex::encode(serial),
+                            issuer: crl.issuer.clone(),
+                            from: r.from,
+                            reason: r.reason.unwrap_or("unspecified").to_owned(),
+                        });
+                    }
+                }
+            }
+        }
+        best
+    }
+}
+
 /// Checks the leaf (serial `leaf_serial`, issued by `ca`) and `ca`'s chain against the CRLs
 /// at the signing time `t` (seconds, nanoseconds): refused when revoked at or before it.
 ///

@@ -255,3 +255,62 @@ fn untrusted_or_unsupported_crls_are_refused() {
     );
     revoked_message(got);
 }
+
+/// `TrustMaterial::leaf_revocation` (what `signet monitor` asks of each logged certificate):
+/// nothing without CRLs or for a leaf no trusted CA issued; the leaf's own entry; the
+/// intermediate's entry on the root's CRL; the earlier of the two when both apply.
+#[test]
+fn leaf_revocation_names_the_earliest_applying_entry() {
+    use base64::Engine as _;
+    let f = build(&Knobs::default());
+    let leaf = base64::engine::general_purpose::STANDARD
+        .decode(
+            f.bundle_json["verificationMaterial"]["certificate"]["rawBytes"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
+    assert_eq!(f.trust().leaf_revocation(&leaf), None);
+    let with = |crls: &[Vec<u8>]| {
+        let mut trust = f.trust();
+        for c in crls {
+            trust.add_crl(c).unwrap();
+        }
+        trust.leaf_revocation(&leaf)
+    };
+    let leaf_crl = crl(
+        &f.intermediate,
+        &[entry(&LEAF_SERIAL, SIGNING_TIME + 5)],
+        false,
+    );
+    let r = with(std::slice::from_ref(&leaf_crl)).unwrap();
+    assert_eq!(
+        (r.certificate.as_str(), r.serial.as_str(), r.from),
+        ("the signing certificate", "01234567", SIGNING_TIME + 5)
+    );
+    assert_eq!(r.reason, "keyCompromise");
+    let serial = intermediate_serial(&f);
+    let root_crl = crl(&f.root, &[entry(&serial, SIGNING_TIME - 5)], false);
+    let r = with(&[leaf_crl.clone(), root_crl]).unwrap();
+    assert!(r.certificate.starts_with("the CA certificate"), "{r:?}");
+    assert_eq!(r.from, SIGNING_TIME - 5);
+    // A CRL for other serials, and a certificate of another CA (same names, other keys):
+    // nothing applies.
+    assert_eq!(
+        with(&[crl(&f.intermediate, &[entry(&[0x99], 1)], false)]),
+        None
+    );
+    let stranger = build(&Knobs::default());
+    let mut trust = f.trust();
+    trust
+        .add_crl(&crl(&f.intermediate, &[entry(&LEAF_SERIAL, 1)], false))
+        .unwrap();
+    let other_leaf = base64::engine::general_purpose::STANDARD
+        .decode(
+            stranger.bundle_json["verificationMaterial"]["certificate"]["rawBytes"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
+    assert_eq!(trust.leaf_revocation(&other_leaf), None);
+}

@@ -33,7 +33,9 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use signet_proto::checkpoint::{Checkpoint, CheckpointError, UnverifiedCheckpoint};
 use signet_proto::keys::PublicKey;
-use signet_proto::merkle::{leaf_hash, tree_root, Hash, HASH_SIZE};
+use signet_proto::merkle::{
+    consistency_proof_tiles, leaf_hash, prove_consistency, tree_root, Hash, HASH_SIZE,
+};
 use signet_proto::note::{Ed25519NoteVerifier, RekorNoteVerifier, Verifiers};
 use signet_proto::tiles::{
     decode_entry_bundle, entry_bundle_path, integrate, right_edge_tiles, tile_width, Integration,
@@ -70,10 +72,22 @@ impl LogTrust {
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
         let root = TrustedRoot::from_json(&bytes)
             .with_context(|| format!("parsing {}", path.display()))?;
+        Self::from_root(&root, None).with_context(|| path.display().to_string())
+    }
+
+    /// The verifiers of the `tlogs` of `root` (only those whose `baseUrl` is `base_url`, when
+    /// given), as [`LogTrust::from_file`] builds them.
+    ///
+    /// # Errors
+    /// A key is not a usable SPKI, or there is no (matching) tlog.
+    pub(crate) fn from_root(root: &TrustedRoot, base_url: Option<&str>) -> anyhow::Result<Self> {
         let mut verifiers = Verifiers::new();
         let mut names = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for (i, log) in root.tlogs.iter().enumerate() {
+            if base_url.is_some_and(|u| u != log.base_url) {
+                continue;
+            }
             let Some(raw) = &log.public_key.raw_bytes else {
                 continue;
             };
@@ -96,8 +110,8 @@ impl LogTrust {
         }
         anyhow::ensure!(
             !verifiers.is_empty(),
-            "{}: no transparency log key (tlogs) to verify checkpoints with",
-            path.display()
+            "no transparency log key (tlogs{}) to verify checkpoints with",
+            base_url.map_or(String::new(), |u| format!(" with baseUrl {u}"))
         );
         Ok(Self { verifiers, names })
     }
@@ -314,6 +328,81 @@ impl LogClient {
                     .ok_or_else(|| FetchError::malformed(&url, format!("bad proof hash {h:?}")))
             })
             .collect()
+    }
+}
+
+impl LogClient {
+    /// The RFC 9162 consistency proof between tree sizes `first` (at least 1) and `last`,
+    /// computed from the log's hash tiles at size `last` (C2SP tlog-tiles: the client computes
+    /// proofs; a Rekor v2 log serves no proof API). A log that rewrote its tree serves tiles
+    /// whose proof does not verify against the old root.
+    ///
+    /// # Errors
+    /// As [`LogClient::tile`]; [`FetchError::Malformed`] for sizes out of order.
+    pub(crate) async fn consistency_from_tiles(
+        &self,
+        first: u64,
+        last: u64,
+    ) -> Result<Vec<Hash>, FetchError> {
+        let malformed = |e: String| FetchError::malformed(&self.base, e);
+        let ids = consistency_proof_tiles(first, last).map_err(|e| malformed(e.to_string()))?;
+        let mut handles = Vec::with_capacity(ids.len());
+        for t in ids {
+            let c = self.clone();
+            handles.push((t, tokio::spawn(async move { c.tile(t).await })));
+        }
+        let mut tiles = MemTiles::new();
+        for (t, h) in handles {
+            let data = h
+                .await
+                .map_err(|e| malformed(format!("tile task failed: {e}")))??;
+            tiles.insert(t, data);
+        }
+        prove_consistency(first, last, &tiles).map_err(|e| malformed(e.to_string()))
+    }
+
+    /// The `integratedTime` of entry `index` from the Rekor v1 API
+    /// (`GET /api/v1/log/entries?logIndex=`), checked to be the entry whose `body` the tiles
+    /// hold; `None` when the log serves no such API (a Rekor v2 log: 404 or 405).
+    ///
+    /// # Errors
+    /// As [`LogClient::get`]; [`FetchError::Malformed`] for an answer that does not parse or
+    /// holds another body.
+    pub(crate) async fn integrated_time(
+        &self,
+        index: u64,
+        body: &[u8],
+    ) -> Result<Option<i64>, FetchError> {
+        let path = format!("api/v1/log/entries?logIndex={index}");
+        let url = format!("{}/{path}", self.base);
+        let answer = match self.get(&path).await {
+            Ok(a) => a,
+            Err(FetchError::Status { status, .. }) if status == 404 || status == 405 => {
+                return Ok(None)
+            }
+            Err(e) => return Err(e),
+        };
+        let value: serde_json::Value = serde_json::from_slice(&answer)
+            .map_err(|e| FetchError::malformed(&url, format!("entry JSON: {e}")))?;
+        let entry = value
+            .as_object()
+            .and_then(|m| m.values().next())
+            .ok_or_else(|| FetchError::malformed(&url, "no entry in the answer"))?;
+        let served = entry
+            .get("body")
+            .and_then(serde_json::Value::as_str)
+            .and_then(|b| B64.decode(b).ok());
+        if served.as_deref() != Some(body) {
+            return Err(FetchError::malformed(
+                &url,
+                "the entry's body is not the one in the log's entry bundle",
+            ));
+        }
+        entry
+            .get("integratedTime")
+            .and_then(serde_json::Value::as_i64)
+            .map(Some)
+            .ok_or_else(|| FetchError::malformed(&url, "no integratedTime"))
     }
 }
 
@@ -746,6 +835,17 @@ pub(crate) fn first_difference(a: &[u8], b: &[u8]) -> usize {
 /// The hash at position `i` of a tile's bytes.
 pub(crate) fn tile_hash(tile: &[u8], i: usize) -> Option<&[u8]> {
     tile.get(i * HASH_SIZE..(i + 1) * HASH_SIZE)
+}
+
+/// Unix seconds as RFC 3339 (UTC), or the number when out of range.
+pub(crate) fn rfc3339(secs: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(secs)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| secs.to_string())
 }
 
 /// Seconds since the Unix epoch.

@@ -178,7 +178,7 @@ fn http_get(client: &reqwest::Client, url: &str) -> anyhow::Result<(reqwest::Sta
     })
 }
 
-fn now_unix() -> i64 {
+pub(crate) fn now_unix() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))

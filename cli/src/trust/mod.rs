@@ -11,10 +11,12 @@
 //!   `verify` and `verify-blob` then use the TUF-verified trusted root by default, refreshed
 //!   on each run (`trust refresh` does only that).
 //!
-//! `repo` is the repository on disk (used by `serve` too), `client` the updater. This zone
+//! `repo` is the repository on disk (used by `serve` too), `client` the updater, `refresh` the
+//! periodic re-read of the trust by long-running processes (`admission`, `monitor`). This zone
 //! imports only the shared `fsutil` and `errors`.
 
 pub(crate) mod client;
+pub(crate) mod refresh;
 pub(crate) mod repo;
 
 use std::path::PathBuf;

@@ -104,6 +104,10 @@ pub(crate) struct Alert {
     pub(crate) alert: String,
     /// Severity.
     pub(crate) severity: Severity,
+    /// The base URL of the log concerned, when the monitor follows several (set by the
+    /// monitor loop, not by the rules).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) log: Option<String>,
     /// The log index of the entry concerned, if any.
     pub(crate) log_index: Option<u64>,
     /// One human sentence naming what happened.
@@ -361,6 +365,7 @@ impl RuleEngine {
             return None;
         }
         Some(Alert {
+            log: None,
             alert: "watched_identity".into(),
             severity: Severity::Info,
             log_index: Some(e.index),
@@ -380,6 +385,7 @@ impl RuleEngine {
             return None;
         }
         Some(Alert {
+            log: None,
             alert: "identity_not_allowed".into(),
             severity: Severity::Critical,
             log_index: Some(e.index),
@@ -418,6 +424,7 @@ impl RuleEngine {
             rec.identities.push(id.to_owned());
         }
         Some(Alert {
+            log: None,
             alert: "digest_multiple_identities".into(),
             severity: Severity::Warning,
             log_index: Some(e.index),
@@ -459,6 +466,7 @@ impl RuleEngine {
         }
         let when = rfc3339(local);
         Some(Alert {
+            log: None,
             alert: "outside_working_hours".into(),
             severity: Severity::Warning,
             log_index: Some(e.index),
@@ -537,6 +545,7 @@ impl RuleEngine {
         rec.alerted = true;
         let since = rec.times.front().copied().unwrap_or(t);
         Some(Alert {
+            log: None,
             alert: "burst".into(),
             severity: Severity::Warning,
             log_index: Some(e.index),

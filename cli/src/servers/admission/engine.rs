@@ -28,6 +28,7 @@ use super::namespaces::NamespaceLabels;
 use super::policy::{AdmissionPolicy, Mode, NamespaceInfo, NoMatch, Rule, SignatureFormats};
 use crate::client::verify;
 use crate::registry as oci;
+use crate::trust::refresh::Shared;
 
 /// How long a pooled registry client is reused; then a new one re-reads the credentials (a
 /// credential helper's token may have been renewed) and re-probes a loopback registry's TLS.
@@ -64,7 +65,8 @@ pub(crate) struct Settings {
 /// The shared decision machinery of the webhook.
 pub(crate) struct Engine {
     pub(crate) policy: AdmissionPolicy,
-    trust: TrustMaterial,
+    /// The trust in force, swapped by the periodic trust refresh (`--trust-refresh`).
+    trust: Arc<Shared<TrustMaterial>>,
     registry: oci::RegistryOptions,
     pub(crate) deadline: Duration,
     /// Registry clients by (API host, repository).
@@ -109,7 +111,11 @@ pub(crate) struct ReviewOutcome {
 }
 
 impl Engine {
-    pub(crate) fn new(policy: AdmissionPolicy, trust: TrustMaterial, s: Settings) -> Self {
+    pub(crate) fn new(
+        policy: AdmissionPolicy,
+        trust: Arc<Shared<TrustMaterial>>,
+        s: Settings,
+    ) -> Self {
         Self {
             policy,
             trust,
@@ -444,7 +450,7 @@ impl Engine {
                 bytes,
                 verify::Wanted::Signatures,
                 &signer.policy,
-                &self.trust,
+                &self.trust.load(),
                 true,
             )
             .await
@@ -527,7 +533,7 @@ impl Engine {
                     bytes,
                     verify::Wanted::Attestations { predicate_type },
                     &v.signers[*i].policy,
-                    &self.trust,
+                    &self.trust.load(),
                     true,
                 )
                 .await

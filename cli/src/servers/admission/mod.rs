@@ -54,7 +54,12 @@
 //! then is denied (or warned about) with a message naming the deadline. An offline
 //! verification that passed keeps passing (it checks against the signature's own time), so
 //! the only decision the cache changes is for a signature deleted from the registry within the
-//! TTL; a trusted root or policy change takes a restart, which empties it.
+//! TTL; a policy change takes a restart, which empties it. The trust (trusted root, CRLs,
+//! trusted keys) is re-read every `--trust-refresh` seconds (300) from the TUF mirror (a URL or
+//! a mounted directory) or the `--trusted-root` file (`crate::trust::refresh`): a changed one
+//! is swapped in and empties the verdict cache; a refresh that fails (unreachable, tampered or
+//! expired metadata) keeps the trust in force and is counted in
+//! `signet_admission_trust_refresh_failures_total`.
 //!
 //! Policy file (TOML; docs/CONFIG.md has the whole format with a tested example):
 //! ```toml
@@ -121,12 +126,14 @@ use axum::{Json, Router};
 use clap::Args;
 use serde_json::json;
 use signet_proto::admission::{self, AdmissionRequest, ImageField, ObjectImages, Verdict};
+use signet_verifier::trust::TrustMaterial;
 
 use self::engine::{Engine, Settings};
 use self::namespaces::NamespaceLabels;
 pub(crate) use self::policy::AdmissionPolicy;
 use crate::client::verify;
 use crate::registry as oci;
+use crate::trust::refresh;
 
 /// Largest AdmissionReview accepted (the API server caps objects at about 1.5 MiB).
 const MAX_BODY: usize = 3 << 20;
@@ -199,6 +206,11 @@ pub(crate) struct AdmissionArgs {
     /// How long namespace labels are reused.
     #[arg(long, default_value_t = 60)]
     namespace_cache_secs: u64,
+    /// Re-read the trust every SECS seconds (the TUF mirror `signet trust init --mirror` set
+    /// up, URL or mounted directory, or --trusted-root and the crls.pem and trusted_keys.json
+    /// beside it); a refresh that fails keeps the trust in force. 0: read it at start only.
+    #[arg(long, value_name = "SECS", default_value_t = crate::trust::refresh::DEFAULT_INTERVAL_SECS)]
+    trust_refresh: u64,
     /// Load and check the policy (and the trusted root, when given), print a summary and exit.
     #[arg(long)]
     check: bool,
@@ -469,6 +481,20 @@ async fn metrics(State(engine): State<Arc<Engine>>) -> Response {
         n(&s.deadline_misses),
         secs(&s.check_nanos),
     );
+    let mut text = text;
+    if let Some(r) = TRUST_REFRESH.get() {
+        let t = &r.stats;
+        text.push_str(&format!(
+            "# HELP signet_admission_trust_refresh_total Trust refreshes attempted (--trust-refresh).\n# TYPE signet_admission_trust_refresh_total counter\nsignet_admission_trust_refresh_total {}\n\
+# HELP signet_admission_trust_refresh_failures_total Trust refreshes that failed; the trust loaded before stayed in force.\n# TYPE signet_admission_trust_refresh_failures_total counter\nsignet_admission_trust_refresh_failures_total {}\n\
+# HELP signet_admission_trust_changes_total Trust refreshes that brought a changed trusted root, CRLs or trusted keys.\n# TYPE signet_admission_trust_changes_total counter\nsignet_admission_trust_changes_total {}\n\
+# HELP signet_admission_trust_last_success_seconds Unix time of the last successful trust refresh.\n# TYPE signet_admission_trust_last_success_seconds gauge\nsignet_admission_trust_last_success_seconds {}\n",
+            n(&t.attempts),
+            n(&t.failures),
+            n(&t.changes),
+            t.last_success.load(Ordering::Relaxed),
+        ));
+    }
     ([("content-type", "text/plain; version=0.0.4")], text).into_response()
 }
 
@@ -489,6 +515,10 @@ fn router(engine: Arc<Engine>) -> Router {
         .with_state(engine)
 }
 
+/// The trust refresher of the running webhook, for `/metrics`.
+static TRUST_REFRESH: std::sync::OnceLock<Arc<refresh::Refresher<TrustMaterial>>> =
+    std::sync::OnceLock::new();
+
 /// Runs `signet admission`.
 ///
 /// # Errors
@@ -498,8 +528,13 @@ pub(crate) fn run(args: AdmissionArgs) -> anyhow::Result<ExitCode> {
     let trust = match (&args.trusted_root, args.check) {
         (None, true) => None,
         (given, _) => {
-            let root = crate::trust::client::trusted_root_or_default(given.as_deref())?;
-            Some(verify::load_trust(&root, args.witness_policy.as_deref())?)
+            let (source, root) = refresh::Source::at_start(given.as_deref())?;
+            let witness_policy = args.witness_policy.clone();
+            Some(Arc::new(refresh::Refresher::start(
+                source,
+                &root,
+                Box::new(move |p| verify::load_trust(p, witness_policy.as_deref())),
+            )?))
         }
     };
     for note in &policy.notes {
@@ -564,7 +599,7 @@ pub(crate) fn run(args: AdmissionArgs) -> anyhow::Result<ExitCode> {
         .max(Duration::from_millis(1));
     let engine = Arc::new(Engine::new(
         policy,
-        trust,
+        trust.shared(),
         Settings {
             registry: oci::RegistryOptions {
                 allow_insecure: args.allow_insecure_registry,
@@ -581,6 +616,20 @@ pub(crate) fn run(args: AdmissionArgs) -> anyhow::Result<ExitCode> {
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async {
+        if args.trust_refresh > 0 {
+            let _ = TRUST_REFRESH.set(Arc::clone(&trust));
+            let cache = Arc::clone(&engine);
+            // Verdicts reached under the old trust (a key or certificate revoked since) are
+            // not reused.
+            trust.spawn(Duration::from_secs(args.trust_refresh), move || {
+                cache
+                    .verified
+                    .entries
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .clear();
+            });
+        }
         let listener = args.listen.bind().await?;
         let addr = listener.local_addr()?;
         let scheme = if tls.is_some() { "https" } else { "http" };

@@ -1,0 +1,469 @@
+//! Periodic trust refresh (issue 19): `signet admission` started from a TUF mirror that is a
+//! directory (an exported repository, as a mounted volume with no network) re-reads it every
+//! `--trust-refresh` seconds. A mirror whose targets metadata was tampered with is refused and
+//! leaves the old trust in force (the image stays admitted, the failure is counted at
+//! `/metrics`); the same repository exported properly, now carrying the CA's CRL that revokes
+//! its intermediate from before the image was signed, is taken without a restart and the image
+//! is denied.
+//!
+//! The monitor, on the TUF trust by default, takes the same CRL from the mirror and reports
+//! the certificates the revoked intermediate issued after its revocation (`revoked_signer`),
+//! not those it issued before.
+//!
+//! Tests fail when a tool is missing (node, openssl, docker-registry, umoci, skopeo).
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::{free_port, require_tools, run, signet, text, Oidc};
+
+const EMAIL: &str = "refresh@example.com";
+
+/// `signet serve` with a TUF repository (one Ed25519 root key), restartable on its port.
+struct TufServe {
+    child: Option<Child>,
+    dir: tempfile::TempDir,
+    url: String,
+    cfg: PathBuf,
+}
+
+impl TufServe {
+    fn start(issuer: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("root.pem");
+        let out = run(Command::new("openssl")
+            .args(["genpkey", "-algorithm", "ed25519", "-out"])
+            .arg(&key));
+        assert!(out.status.success(), "openssl genpkey: {}", text(&out));
+        let data = dir.path().join("data");
+        let out = run(signet()
+            .args(["trust", "init", "--threshold", "1", "--out"])
+            .arg(data.join("tuf"))
+            .arg("--root-key")
+            .arg(&key));
+        assert!(out.status.success(), "trust init: {}", text(&out));
+        let addr = format!("127.0.0.1:{}", free_port());
+        let cfg = dir.path().join("signet.toml");
+        std::fs::write(
+            &cfg,
+            format!(
+                "data_dir = {:?}\nlisten = \"{addr}\"\n\n[[ca.issuers]]\nurl = \"{issuer}\"\ntype = \"email\"\n",
+                data.display().to_string()
+            ),
+        )
+        .unwrap();
+        let mut s = Self {
+            child: None,
+            dir,
+            url: format!("http://{addr}"),
+            cfg,
+        };
+        s.spawn();
+        s
+    }
+
+    fn spawn(&mut self) {
+        let log = self.dir.path().join("serve.log");
+        let f = std::fs::File::create(&log).unwrap();
+        let mut child = signet()
+            .arg("serve")
+            .arg("--config")
+            .arg(&self.cfg)
+            .stdout(f.try_clone().unwrap())
+            .stderr(f)
+            .stdin(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!(
+                    "signet serve exited ({status}): {}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                );
+            }
+            let up = reqwest::blocking::get(format!("{}/tuf/timestamp.json", self.url))
+                .is_ok_and(|r| r.status().is_success());
+            if up {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "signet serve did not start: {}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        self.child = Some(child);
+    }
+
+    fn restart(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        self.spawn();
+    }
+
+    fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// `signet trust export` of the published repository into `out` (replaced).
+    fn export(&self, out: &Path) {
+        if out.exists() {
+            std::fs::remove_dir_all(out).unwrap();
+        }
+        let o = run(signet()
+            .args(["trust", "export", "--data-dir"])
+            .arg(self.data())
+            .arg("--out")
+            .arg(out));
+        assert!(o.status.success(), "trust export: {}", text(&o));
+    }
+}
+
+impl Drop for TufServe {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn now() -> i64 {
+    i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    )
+    .unwrap()
+}
+
+fn rfc3339(t: i64) -> String {
+    let out = Command::new("date")
+        .args(["-u", "-d", &format!("@{t}"), "+%Y-%m-%dT%H:%M:%SZ"])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// One counter of the webhook's `/metrics`.
+fn metric(url: &str, name: &str) -> u64 {
+    let text = reqwest::blocking::get(format!("{url}/metrics"))
+        .unwrap()
+        .text()
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name} ")))
+        .unwrap_or_else(|| panic!("no {name} in {text}"))
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// Waits until `metric(name)` exceeds `above`.
+fn wait_metric(url: &str, name: &str, above: u64) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while metric(url, name) <= above {
+        assert!(Instant::now() < deadline, "{name} stayed at {above}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn review(webhook: &str, image: &str) -> Value {
+    let review = serde_json::json!({
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "request": {
+            "uid": "refresh",
+            "kind": {"group": "", "version": "v1", "kind": "Pod"},
+            "resource": {"group": "", "version": "v1", "resource": "pods"},
+            "namespace": "prod",
+            "operation": "CREATE",
+            "userInfo": {"username": "deployer"},
+            "object": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"},
+                       "spec": {"containers": [{"name": "c", "image": image}]}},
+            "dryRun": false,
+        }
+    });
+    reqwest::blocking::Client::new()
+        .post(format!("{webhook}/validate"))
+        .json(&review)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap()
+}
+
+#[test]
+fn the_webhook_takes_a_rotated_trust_from_its_mirror_and_refuses_a_tampered_one() {
+    require_tools(&["node", "openssl", "docker-registry", "umoci", "skopeo"]);
+    let oidc = Oidc::start(&support::oidc_js_dir());
+    let mut server = TufServe::start(&oidc.url);
+    let work = tempfile::tempdir().unwrap();
+    let reg = support::TestRegistry::start();
+    let digest = reg.push_image("refresh/app", "v1", "an image under a refreshed trust");
+    let image = format!("{}/refresh/app@{digest}", reg.addr);
+    let signed_from = now();
+    let out = run(signet()
+        .arg("sign")
+        .arg("--signing-config")
+        .arg(server.data().join("signing_config.json"))
+        .args(["--identity-token", &oidc.token(EMAIL), &image]));
+    assert!(out.status.success(), "sign: {}", text(&out));
+
+    // The webhook's mirror: a directory, set up once from the first root.
+    let mirror = work.path().join("mirror");
+    server.export(&mirror);
+    let home = work.path().join("webhook-home");
+    let out = run(signet()
+        .env("SIGNET_HOME", &home)
+        .env_remove("SIGNET_TRUSTED_ROOT")
+        .args(["trust", "init", "--mirror"])
+        .arg(format!("file://{}", mirror.display()))
+        .arg("--root")
+        .arg(server.data().join("tuf/1.root.json")));
+    assert!(out.status.success(), "trust init: {}", text(&out));
+    let policy = work.path().join("admission.toml");
+    std::fs::write(
+        &policy,
+        format!(
+            "[[rule]]\nimages = [\"{}/refresh/**\"]\nidentity = \"{EMAIL}\"\nissuer = \"{}\"\n",
+            reg.addr, oidc.url
+        ),
+    )
+    .unwrap();
+    let webhook = support::spawn_until(
+        signet()
+            .env("SIGNET_HOME", &home)
+            .env_remove("SIGNET_TRUSTED_ROOT")
+            .args([
+                "admission",
+                "--listen",
+                "127.0.0.1:0",
+                "--insecure-http",
+                "--cache-ttl-secs",
+                "0",
+                "--trust-refresh",
+                "1",
+                "--policy",
+            ])
+            .arg(&policy),
+        "signet admission listening on ",
+    );
+    let resp = review(&webhook.url, &image);
+    assert_eq!(resp["response"]["allowed"], true, "{resp}");
+
+    // The CA's intermediate revoked (key compromise) from before the image was signed; the
+    // server publishes the CRL as a TUF target once restarted.
+    let chain = std::fs::read_to_string(server.data().join("ca/chain.pem")).unwrap();
+    let intermediate = pem::parse_many(chain.as_bytes()).unwrap().remove(0);
+    let inter_path = work.path().join("intermediate.pem");
+    std::fs::write(&inter_path, pem::encode(&intermediate)).unwrap();
+    let out = run(signet()
+        .args(["ca", "revoke", "--reason", "keyCompromise", "--time"])
+        .arg(rfc3339(signed_from - 1))
+        .arg("--certificate")
+        .arg(&inter_path)
+        .arg("--data-dir")
+        .arg(server.data()));
+    assert!(out.status.success(), "ca revoke: {}", text(&out));
+    server.restart();
+
+    // A tampered copy of the new repository: its targets metadata altered after signing.
+    let checks = metric(&webhook.url, "signet_admission_trust_refresh_total");
+    let failures = metric(
+        &webhook.url,
+        "signet_admission_trust_refresh_failures_total",
+    );
+    let staged = work.path().join("staged");
+    server.export(&staged);
+    assert!(
+        std::fs::read_dir(staged.join("targets")).unwrap().any(|e| e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .ends_with(".crls.pem")),
+        "the export carries no crls.pem target"
+    );
+    std::fs::remove_dir_all(&mirror).unwrap();
+    copy_dir(&staged, &mirror);
+    let mut tampered = 0;
+    for e in std::fs::read_dir(&mirror).unwrap() {
+        let p = e.unwrap().path();
+        if p.file_name()
+            .unwrap()
+            .to_string_lossy()
+            .ends_with("targets.json")
+        {
+            let mut v: Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
+            v["signed"]["expires"] = Value::String("2099-01-01T00:00:00Z".into());
+            std::fs::write(&p, serde_json::to_vec(&v).unwrap()).unwrap();
+            tampered += 1;
+        }
+    }
+    assert!(tampered > 0);
+    wait_metric(
+        &webhook.url,
+        "signet_admission_trust_refresh_failures_total",
+        failures,
+    );
+    assert!(metric(&webhook.url, "signet_admission_trust_refresh_total") > checks);
+    let resp = review(&webhook.url, &image);
+    assert_eq!(
+        resp["response"]["allowed"], true,
+        "a tampered mirror changed the trust: {resp}"
+    );
+
+    // The repository as published: the CRL is taken without a restart, the image denied.
+    let changes = metric(&webhook.url, "signet_admission_trust_changes_total");
+    let fresh = work.path().join("fresh");
+    std::fs::rename(&mirror, &fresh).unwrap();
+    copy_dir(&staged, &mirror);
+    wait_metric(
+        &webhook.url,
+        "signet_admission_trust_changes_total",
+        changes,
+    );
+    let resp = review(&webhook.url, &image);
+    assert_eq!(resp["response"]["allowed"], false, "{resp}");
+    let message = resp["response"]["status"]["message"].as_str().unwrap_or("");
+    assert!(message.contains("revoked"), "{resp}");
+}
+
+/// The v1 log's tree size.
+fn tree_size(url: &str) -> u64 {
+    let v: Value = reqwest::blocking::get(format!("{url}/api/v1/log"))
+        .unwrap()
+        .json()
+        .unwrap();
+    v["treeSize"].as_u64().unwrap()
+}
+
+#[test]
+fn the_monitor_reports_certificates_of_a_revoked_intermediate() {
+    require_tools(&["node", "openssl"]);
+    let oidc = Oidc::start(&support::oidc_js_dir());
+    let mut server = TufServe::start(&oidc.url);
+    let work = tempfile::tempdir().unwrap();
+    let home = work.path().join("home");
+    let with_home = || {
+        let mut c = signet();
+        c.env("SIGNET_HOME", &home)
+            .env_remove("SIGNET_TRUSTED_ROOT");
+        c
+    };
+    let out = run(with_home()
+        .args([
+            "trust",
+            "init",
+            "--mirror",
+            &format!("{}/tuf", server.url),
+            "--root",
+        ])
+        .arg(server.data().join("tuf/1.root.json")));
+    assert!(out.status.success(), "trust init: {}", text(&out));
+    let state = work.path().join("m.json");
+    let monitor = || {
+        run(with_home()
+            .args(["monitor", "--once", "--state"])
+            .arg(&state))
+    };
+    let out = monitor();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let file = work.path().join("a.txt");
+    std::fs::write(&file, b"signed before the revocation").unwrap();
+    let signing_config = server.data().join("signing_config.json");
+    let sign = |file: &Path| {
+        run(signet()
+            .arg("sign-blob")
+            .arg(file)
+            .arg("--signing-config")
+            .arg(&signing_config)
+            .args(["--identity-token", &oidc.token(EMAIL)]))
+    };
+    let before = tree_size(&server.url);
+    let out = sign(&file);
+    assert!(out.status.success(), "sign-blob: {}", text(&out));
+    let revoked_from = before_second(now() + 1);
+    let chain = std::fs::read_to_string(server.data().join("ca/chain.pem")).unwrap();
+    let intermediate = pem::parse_many(chain.as_bytes()).unwrap().remove(0);
+    let inter_path = work.path().join("intermediate.pem");
+    std::fs::write(&inter_path, pem::encode(&intermediate)).unwrap();
+    let out = run(signet()
+        .args(["ca", "revoke", "--reason", "keyCompromise", "--time"])
+        .arg(rfc3339(revoked_from))
+        .arg("--certificate")
+        .arg(&inter_path)
+        .arg("--data-dir")
+        .arg(server.data()));
+    assert!(out.status.success(), "ca revoke: {}", text(&out));
+    server.restart();
+    // The CA still issues from the revoked intermediate (nothing rotated it): the log takes
+    // the precertificate and the signature whatever the client then makes of the bundle.
+    let middle = tree_size(&server.url);
+    assert_eq!(
+        middle,
+        before + 2,
+        "a keyless signature logs a precert and a hashedrekord"
+    );
+    let file_b = work.path().join("b.txt");
+    std::fs::write(&file_b, b"signed after the revocation").unwrap();
+    let _ = sign(&file_b);
+    let after = tree_size(&server.url);
+    assert_eq!(after, middle + 2);
+    let out = monitor();
+    assert_eq!(out.status.code(), Some(5), "{}", text(&out));
+    let revoked: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|a| a["alert"] == "revoked_signer")
+        .collect();
+    let indexes: Vec<u64> = revoked
+        .iter()
+        .map(|a| a["log_index"].as_u64().unwrap())
+        .collect();
+    assert_eq!(indexes, vec![middle, middle + 1], "{}", text(&out));
+    for a in &revoked {
+        assert_eq!(a["severity"], "critical", "{a}");
+        assert_eq!(a["log"], server.url.as_str(), "{a}");
+        assert!(
+            a["message"]
+                .as_str()
+                .unwrap()
+                .contains("the CA certificate"),
+            "{a}"
+        );
+    }
+}
+
+/// Waits until the clock reads `t`, then returns it (a revocation time not in the future
+/// and after everything done before).
+fn before_second(t: i64) -> i64 {
+    while now() < t {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    t
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
