@@ -1015,11 +1015,11 @@ verify = false
                 "takes no identity, issuer, extensions, key, signers, threshold, attestations, signature_formats or notation files",
             ),
             (
-                format!("signature_formats = \"notary\"\nnotation_trust_policy = \"trustpolicy/missing.json\"\nnotation_trust_store = \"truststore\""),
+                "signature_formats = \"notary\"\nnotation_trust_policy = \"trustpolicy/missing.json\"\nnotation_trust_store = \"truststore\"".to_owned(),
                 "`notation_trust_policy`/`notation_trust_store`: cannot read notation trust policy",
             ),
             (
-                format!("signature_formats = \"notary\"\nnotation_trust_policy = \"trustpolicy/malformed_trust_store_trustpolicy.json\"\nnotation_trust_store = \"truststore\""),
+                "signature_formats = \"notary\"\nnotation_trust_policy = \"trustpolicy/malformed_trust_store_trustpolicy.json\"\nnotation_trust_store = \"truststore\"".to_owned(),
                 "`notation_trust_policy`/`notation_trust_store`: notation trust policy",
             ),
             ("signature_formats = \"any\"".to_owned(), "unknown variant `any`"),
