@@ -80,6 +80,16 @@ fn admission_example_loads() {
 }
 
 #[test]
+fn admission_notary_example_loads() {
+    // Its notation files are notation's own test files, as laid out in testdata/notary.
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/notary");
+    let policy =
+        crate::servers::admission::AdmissionPolicy::parse(example("admission-notary"), &base)
+            .unwrap();
+    assert_eq!(policy.rules.len(), 2);
+}
+
+#[test]
 fn monitor_example_loads() {
     crate::auditors::monitor::policy::MonitorPolicy::from_toml(example("monitor")).unwrap();
 }

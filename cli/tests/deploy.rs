@@ -207,6 +207,11 @@ fn manifests_render_offline_and_match_the_api_schemas() {
                 "deployment/signet-admission",
                 "validatingwebhookconfiguration/signet-admission",
                 "mutatingwebhookconfiguration/signet-admission",
+                "deployment/signet-imagepolicy",
+                "service/signet-imagepolicy",
+                "serviceaccount/signet-admission",
+                "clusterrole/signet-admission-namespaces",
+                "clusterrolebinding/signet-admission-namespaces",
             ][..],
         ),
         (
@@ -247,7 +252,11 @@ fn every_name_a_manifest_uses_exists_in_the_set() {
         let (kind, name) = kind_name(d);
         if !matches!(
             kind.as_str(),
-            "Namespace" | "ValidatingWebhookConfiguration" | "MutatingWebhookConfiguration"
+            "Namespace"
+                | "ValidatingWebhookConfiguration"
+                | "MutatingWebhookConfiguration"
+                | "ClusterRole"
+                | "ClusterRoleBinding"
         ) {
             assert_eq!(
                 ns,
@@ -257,7 +266,20 @@ fn every_name_a_manifest_uses_exists_in_the_set() {
         }
     }
     let pods = pod_templates(&docs);
-    assert_eq!(pods.len(), 3, "signet-log, signet-ca, signet-admission");
+    assert_eq!(
+        pods.len(),
+        4,
+        "signet-log, signet-ca, signet-admission, signet-imagepolicy"
+    );
+    // A pod's service account exists in the set (else it is the namespace's default).
+    for (workload, spec, _, _) in &pods {
+        if let Some(sa) = spec["serviceAccountName"].as_str() {
+            assert!(
+                has(&docs, "ServiceAccount", sa),
+                "{workload}: no ServiceAccount {sa}"
+            );
+        }
+    }
     let mut checked = 0;
     for (workload, spec, labels, claims) in &pods {
         let mut volumes: BTreeSet<String> = claims.iter().cloned().collect();
@@ -595,9 +617,40 @@ fn every_pod_meets_the_restricted_pod_security_standard() {
         "restricted"
     );
     let pods = pod_templates(&docs);
-    assert_eq!(pods.len(), 3);
+    assert_eq!(pods.len(), 4);
     for (workload, spec, _, _) in pods {
         assert_eq!(spec["automountServiceAccountToken"], false, "{workload}");
+        // A token only where a webhook reads namespace labels: projected, expiring, read-only.
+        for v in spec["volumes"].as_array().unwrap() {
+            let Some(sources) = v["projected"]["sources"].as_array() else {
+                continue;
+            };
+            let token = sources
+                .iter()
+                .find(|s| s["serviceAccountToken"].is_object())
+                .map(|s| &s["serviceAccountToken"]);
+            if let Some(token) = token {
+                assert!(
+                    workload == "signet-admission" || workload == "signet-imagepolicy",
+                    "{workload}: a service account token"
+                );
+                assert!(
+                    token["expirationSeconds"].as_u64().unwrap() <= 3607,
+                    "{workload}"
+                );
+                let mount = spec["containers"][0]["volumeMounts"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|m| m["name"] == v["name"])
+                    .unwrap();
+                assert_eq!(
+                    mount["mountPath"], "/var/run/secrets/kubernetes.io/serviceaccount",
+                    "{workload}"
+                );
+                assert_eq!(mount["readOnly"], true, "{workload}");
+            }
+        }
         let psc = &spec["securityContext"];
         assert_eq!(psc["runAsNonRoot"], true, "{workload}");
         assert_eq!(
@@ -929,4 +982,86 @@ fn imagepolicy_configuration_is_complete() {
     ] {
         assert_eq!(Path::new(f.as_str().unwrap()).parent(), Some(base), "{f}");
     }
+}
+
+/// The ImagePolicyWebhook instance of deploy/k8s/admission is what the plugin's kubeconfig
+/// calls: its host is the Service `signet-imagepolicy` (on the port named), whose pods run
+/// `signet admission --client-ca` with the client CA Secret; webhook-tls.sh's serving
+/// certificate names that host, and the API server's client certificate it makes chains to
+/// the client CA for client authentication (`openssl verify -purpose sslclient`), and not to
+/// the serving CA.
+#[test]
+fn imagepolicy_instance_matches_the_kubeconfig() {
+    let r = render();
+    let docs = yaml_docs(&r.admission);
+    let dir = r._tmp.path().join("admission");
+    let kubeconfig =
+        std::fs::read_to_string(root().join("deploy/k8s/imagepolicy/imagepolicy-kubeconfig.yaml"))
+            .unwrap();
+    let server = kubeconfig
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("server: "))
+        .unwrap();
+    let (host, port) = url_host(server);
+    let svc_name = host.strip_suffix(".signet.svc").unwrap();
+    let svc = docs
+        .iter()
+        .find(|d| d["kind"] == "Service" && d["metadata"]["name"] == svc_name)
+        .unwrap_or_else(|| panic!("the kubeconfig calls {host}, no Service of the set"));
+    assert!(svc["spec"]["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["port"] == u64::from(port)));
+    let (workload, spec, _, _) = pod_templates(&docs)
+        .into_iter()
+        .find(|(_, _, labels, _)| selects(&svc["spec"]["selector"], labels))
+        .unwrap();
+    let args: Vec<&str> = spec["containers"][0]["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert_eq!(args[0], "admission", "{workload}");
+    let client_ca = args
+        .iter()
+        .find_map(|a| a.strip_prefix("--client-ca="))
+        .unwrap_or_else(|| panic!("{workload} runs without --client-ca"));
+    resolve(
+        &docs,
+        spec,
+        &spec["containers"][0],
+        client_ca,
+        &format!("{workload} --client-ca"),
+    );
+    // Mounted from the Secret of the client CA (its generated name carries a hash suffix).
+    let (_, volume) = mounts(spec, &spec["containers"][0])
+        .into_iter()
+        .find(|(m, _)| client_ca.starts_with(&format!("{m}/")))
+        .unwrap();
+    let secret_name = volume["secret"]["secretName"].as_str().unwrap();
+    assert!(
+        secret_name.starts_with("signet-imagepolicy-client-ca"),
+        "{secret_name}"
+    );
+    // The serving certificate names the host the kubeconfig calls.
+    let (ok, san) = run(Command::new("openssl")
+        .args(["x509", "-noout", "-ext", "subjectAltName", "-in"])
+        .arg(dir.join("tls.crt")));
+    assert!(ok && san.contains(&format!("DNS:{host}")), "{san}");
+    // The client certificate: for client authentication, under the client CA only.
+    let verify = |ca: &str| {
+        run(Command::new("openssl")
+            .args(["verify", "-purpose", "sslclient", "-CAfile"])
+            .arg(dir.join(ca))
+            .arg(dir.join("apiserver-client.crt")))
+    };
+    let (ok, out) = verify("client-ca.crt");
+    assert!(ok, "{out}");
+    let (ok, out) = verify("ca.crt");
+    assert!(
+        !ok,
+        "the client certificate chains to the serving CA: {out}"
+    );
 }

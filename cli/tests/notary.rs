@@ -13,6 +13,7 @@ mod support;
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
+use support::push::Pusher;
 use support::{json_out, require_tools, run, signet, text, TestRegistry};
 
 const IMAGE: &str = "sha256:b8479de3f88fb259a0a9ea82a5b2a052a1ef3c4ebbcfc61482d5ae4c831f8af9";
@@ -26,97 +27,6 @@ fn notary(path: &str) -> PathBuf {
 
 fn read(p: &Path) -> Vec<u8> {
     std::fs::read(p).unwrap_or_else(|e| panic!("test vector {}: {e}", p.display()))
-}
-
-/// Pushes blobs and manifests over the distribution API, bytes unchanged.
-struct Pusher {
-    http: reqwest::blocking::Client,
-    base: String,
-}
-
-impl Pusher {
-    fn new(reg: &TestRegistry) -> Self {
-        Self {
-            http: reqwest::blocking::Client::new(),
-            base: format!("http://{}/v2", reg.addr),
-        }
-    }
-
-    fn blob(&self, repo: &str, bytes: &[u8]) -> String {
-        let digest = signet_proto::oci::sha256_digest(bytes);
-        let r = self
-            .http
-            .post(format!("{}/{repo}/blobs/uploads/", self.base))
-            .send()
-            .unwrap();
-        assert!(r.status().is_success(), "upload start: {}", r.status());
-        let loc = r.headers()["location"].to_str().unwrap().to_owned();
-        let sep = if loc.contains('?') { '&' } else { '?' };
-        let url = if loc.starts_with("http") {
-            format!("{loc}{sep}digest={digest}")
-        } else {
-            format!(
-                "{}{loc}{sep}digest={digest}",
-                self.base.trim_end_matches("/v2")
-            )
-        };
-        let r = self
-            .http
-            .put(url)
-            .header("content-type", "application/octet-stream")
-            .body(bytes.to_vec())
-            .send()
-            .unwrap();
-        assert!(r.status().is_success(), "blob put: {}", r.status());
-        digest
-    }
-
-    fn manifest(&self, repo: &str, reference: &str, media_type: &str, bytes: &[u8]) -> String {
-        let r = self
-            .http
-            .put(format!("{}/{repo}/manifests/{reference}", self.base))
-            .header("content-type", media_type)
-            .body(bytes.to_vec())
-            .send()
-            .unwrap();
-        let status = r.status();
-        assert!(
-            status.is_success(),
-            "manifest put {reference}: {status} {}",
-            r.text().unwrap()
-        );
-        signet_proto::oci::sha256_digest(bytes)
-    }
-
-    /// Pushes an OCI image layout: every blob that is not a manifest, then the manifests
-    /// (untagged ones by digest first, then the tagged ones: image, then referrers index).
-    fn layout(&self, repo: &str, layout: &Path) {
-        let index: Value = serde_json::from_slice(&read(&layout.join("index.json"))).unwrap();
-        let entries = index["manifests"].as_array().unwrap();
-        let is_manifest = |d: &str| entries.iter().any(|e| e["digest"] == d);
-        for f in std::fs::read_dir(layout.join("blobs/sha256")).unwrap() {
-            let f = f.unwrap().path();
-            let digest = format!("sha256:{}", f.file_name().unwrap().to_str().unwrap());
-            if !is_manifest(&digest) {
-                self.blob(repo, &read(&f));
-            }
-        }
-        let mut ordered: Vec<&Value> = entries.iter().collect();
-        // Untagged signature manifests, then tagged image manifests, then indexes.
-        ordered.sort_by_key(|e| {
-            let tagged = e["annotations"]["org.opencontainers.image.ref.name"].is_string();
-            let index = e["mediaType"] == "application/vnd.oci.image.index.v1+json";
-            (index, tagged)
-        });
-        for e in ordered {
-            let digest = e["digest"].as_str().unwrap();
-            let bytes = read(&layout.join("blobs/sha256").join(&digest[7..]));
-            let reference = e["annotations"]["org.opencontainers.image.ref.name"]
-                .as_str()
-                .unwrap_or(digest);
-            self.manifest(repo, reference, e["mediaType"].as_str().unwrap(), &bytes);
-        }
-    }
 }
 
 struct Setup {
@@ -177,7 +87,6 @@ fn notation_signatures_verify_from_a_registry() {
     s.pusher.manifest(
         "e2e/multi",
         &format!("sha256-{}", &IMAGE[7..]),
-        "application/vnd.oci.image.index.v1+json",
         &serde_json::to_vec(&both).unwrap(),
     );
     let out = verify(&s, "e2e/multi:v1", &strict, &store, &[]);
@@ -304,42 +213,14 @@ fn tampered_notation_signature_in_the_registry_fails() {
     let blobs = layout.join("blobs/sha256");
     let env_bytes =
         read(&blobs.join("c9af07e038b2b1a463e648986ad7273157511ffeba0b689f33e5472bae471f50"));
-    let mut env: Value = serde_json::from_slice(&env_bytes).unwrap();
-    let mut sig = env["signature"].as_str().unwrap().as_bytes().to_vec();
-    sig[10] = if sig[10] == b'A' { b'B' } else { b'A' };
-    let flipped = String::from_utf8(sig).unwrap();
-    env["signature"] = flipped.into();
-    let tampered = serde_json::to_vec(&env).unwrap();
-    let layer = s.pusher.blob("e2e/tampered", &tampered);
-    let mut manifest: Value = serde_json::from_slice(&read(
-        &blobs.join("90ceaff260d657d797c408ac73564a9c7bb9d86055877c2a811f0e63b8c6524f"),
-    ))
-    .unwrap();
-    manifest["layers"][0]["digest"] = layer.into();
-    manifest["layers"][0]["size"] = tampered.len().into();
-    let mbytes = serde_json::to_vec(&manifest).unwrap();
-    let mdigest = s.pusher.manifest(
+    let template =
+        read(&blobs.join("90ceaff260d657d797c408ac73564a9c7bb9d86055877c2a811f0e63b8c6524f"));
+    s.pusher.attach_notary(
         "e2e/tampered",
-        &signet_proto::oci::sha256_digest(&mbytes),
-        "application/vnd.oci.image.manifest.v1+json",
-        &mbytes,
-    );
-    let index = json!({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.index.v1+json",
-        "manifests": [{
-            "mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "digest": mdigest,
-            "size": mbytes.len(),
-            "artifactType": "application/vnd.cncf.notary.signature"
-        }]
-    });
-    let ibytes = serde_json::to_vec(&index).unwrap();
-    s.pusher.manifest(
-        "e2e/tampered",
-        &format!("sha256-{}", &IMAGE[7..]),
-        "application/vnd.oci.image.index.v1+json",
-        &ibytes,
+        IMAGE,
+        &template,
+        &support::push::tamper_jws_signature(&env_bytes),
+        None,
     );
     let out = verify(&s, "e2e/tampered:v1", &strict, &store, &[]);
     assert!(!out.status.success(), "{}", text(&out));
@@ -354,12 +235,6 @@ fn tampered_notation_signature_in_the_registry_fails() {
     // The genuine envelope attached to another image: the signed target is not that image.
     s.reg.push_image("e2e/other", "v1", "another image");
     let other_digest = s.reg.skopeo_digest("e2e/other", "v1");
-    let mut manifest: Value = serde_json::from_slice(&read(
-        &blobs.join("90ceaff260d657d797c408ac73564a9c7bb9d86055877c2a811f0e63b8c6524f"),
-    ))
-    .unwrap();
-    s.pusher.blob("e2e/other", &env_bytes);
-    s.pusher.blob("e2e/other", b"{}");
     let other_manifest_bytes = {
         let out = run(std::process::Command::new("skopeo").args([
             "inspect",
@@ -369,29 +244,16 @@ fn tampered_notation_signature_in_the_registry_fails() {
         ]));
         out.stdout
     };
-    manifest["subject"] = json!({
-        "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "digest": other_digest,
-        "size": other_manifest_bytes.len(),
-    });
-    let mbytes = serde_json::to_vec(&manifest).unwrap();
-    let mdigest = s.pusher.manifest(
+    s.pusher.attach_notary(
         "e2e/other",
-        &signet_proto::oci::sha256_digest(&mbytes),
-        "application/vnd.oci.image.manifest.v1+json",
-        &mbytes,
-    );
-    let index = json!({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.index.v1+json",
-        "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": mdigest, "size": mbytes.len(), "artifactType": "application/vnd.cncf.notary.signature"}]
-    });
-    let ibytes = serde_json::to_vec(&index).unwrap();
-    s.pusher.manifest(
-        "e2e/other",
-        &format!("sha256-{}", &other_digest[7..]),
-        "application/vnd.oci.image.index.v1+json",
-        &ibytes,
+        &other_digest,
+        &template,
+        &env_bytes,
+        Some(json!({
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": other_digest,
+            "size": other_manifest_bytes.len(),
+        })),
     );
     let out = verify(&s, "e2e/other:v1", &strict, &store, &[]);
     assert!(!out.status.success(), "{}", text(&out));

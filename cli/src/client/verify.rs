@@ -224,7 +224,7 @@ pub(crate) fn check_name(err: &VerificationError) -> &'static str {
 }
 
 /// One bundle's outcome, for output.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Outcome {
     /// Where the bundle came from (file or referrer digest).
@@ -412,34 +412,47 @@ fn require_predicate_type(outcome: Outcome, wanted: Wanted<'_>) -> Outcome {
     failed
 }
 
-/// Verifies every Sigstore bundle of the `wanted` kind attached to `digest` in `registry`;
-/// returns one outcome per such bundle (an empty list when there are none).
+/// Verifies every Sigstore bundle of the `wanted` kind attached to `digest` in `registry`
+/// against each of `policies`, fetching the bundles once; returns, for each policy in order,
+/// one outcome per such bundle (empty lists when there are none).
 pub(crate) async fn verify_image_referrers(
     registry: &oci::RegistryClient,
     digest: &str,
     digest_bytes: [u8; 32],
     wanted: Wanted<'_>,
-    policy: &Policy,
+    policies: &[&Policy],
     trust: &TrustMaterial,
-) -> Result<Vec<Outcome>, oci::RegistryError> {
+) -> Result<Vec<Vec<Outcome>>, oci::RegistryError> {
     let (referrers, _mode) = registry
         .referrers(digest, Some(oci::BUNDLE_MEDIA_TYPE))
         .await?;
-    let mut outcomes = Vec::new();
+    let mut outcomes = vec![Vec::new(); policies.len()];
+    // A failure before any policy applies is every policy's outcome.
+    let all = |outcomes: &mut Vec<Vec<Outcome>>, o: Outcome| {
+        for list in outcomes.iter_mut() {
+            list.push(o.clone());
+        }
+    };
     for r in referrers {
         let manifest = match registry.get_image_manifest(&r.digest).await {
             Ok(m) => m,
             Err(e) => {
-                outcomes.push(Outcome::failed(r.digest.clone(), "registry", e.to_string()));
+                all(
+                    &mut outcomes,
+                    Outcome::failed(r.digest.clone(), "registry", e.to_string()),
+                );
                 continue;
             }
         };
         if manifest.subject.as_ref().map(|s| s.digest.as_str()) != Some(digest) {
-            outcomes.push(Outcome::failed(
-                r.digest.clone(),
-                "referrer",
-                format!("referrer manifest's subject is not {digest}"),
-            ));
+            all(
+                &mut outcomes,
+                Outcome::failed(
+                    r.digest.clone(),
+                    "referrer",
+                    format!("referrer manifest's subject is not {digest}"),
+                ),
+            );
             continue;
         }
         for layer in manifest
@@ -451,14 +464,20 @@ pub(crate) async fn verify_image_referrers(
             let bytes = match registry.get_blob(&layer.digest).await {
                 Ok(bytes) => bytes,
                 Err(e) => {
-                    outcomes.push(Outcome::failed(source, "registry", e.to_string()));
+                    all(
+                        &mut outcomes,
+                        Outcome::failed(source, "registry", e.to_string()),
+                    );
                     continue;
                 }
             };
             let bundle = match Bundle::from_json(&bytes) {
                 Ok(b) => b,
                 Err(e) => {
-                    outcomes.push(Outcome::failed(source, "bundle", format!("bundle: {e}")));
+                    all(
+                        &mut outcomes,
+                        Outcome::failed(source, "bundle", format!("bundle: {e}")),
+                    );
                     continue;
                 }
             };
@@ -467,15 +486,17 @@ pub(crate) async fn verify_image_referrers(
             if !is_wanted(&bundle, wanted) {
                 continue;
             }
-            let outcome = verify_bundle(
-                source,
-                &bundle,
-                Artifact::Sha256Digest(digest_bytes),
-                policy,
-                trust,
-            )
-            .with_format(bundle_format(&bundle));
-            outcomes.push(require_predicate_type(outcome, wanted));
+            for (policy, list) in policies.iter().zip(outcomes.iter_mut()) {
+                let outcome = verify_bundle(
+                    source.clone(),
+                    &bundle,
+                    Artifact::Sha256Digest(digest_bytes),
+                    policy,
+                    trust,
+                )
+                .with_format(bundle_format(&bundle));
+                list.push(require_predicate_type(outcome, wanted));
+            }
         }
     }
     Ok(outcomes)
@@ -483,19 +504,19 @@ pub(crate) async fn verify_image_referrers(
 
 /// Verifies the layers of cosign's signature tag (`sha256-<hex>.sig`, for
 /// [`Wanted::Signatures`]) or attestation tag (`sha256-<hex>.att`, for
-/// [`Wanted::Attestations`] of that predicate type) of `digest`; one outcome per such layer
-/// (an empty list when the tag does not exist). `require_tlog`: a layer without a Rekor bundle
-/// annotation fails (`false`: keyed signatures without a log verify, cosign's
-/// `--insecure-ignore-tlog`).
+/// [`Wanted::Attestations`] of that predicate type) of `digest` against each of `policies`,
+/// fetching the layers once; for each policy in order, one outcome per such layer (empty lists
+/// when the tag does not exist). `require_tlog`: a layer without a Rekor bundle annotation
+/// fails (`false`: keyed signatures without a log verify, cosign's `--insecure-ignore-tlog`).
 pub(crate) async fn verify_cosign_tag(
     registry: &oci::RegistryClient,
     digest: &str,
     digest_bytes: [u8; 32],
     wanted: Wanted<'_>,
-    policy: &Policy,
+    policies: &[&Policy],
     trust: &TrustMaterial,
     require_tlog: bool,
-) -> Result<Vec<Outcome>, oci::RegistryError> {
+) -> Result<Vec<Vec<Outcome>>, oci::RegistryError> {
     use signet_proto::cosign as c;
     let (tag, media_type, format) = match wanted {
         Wanted::Signatures => (
@@ -507,34 +528,43 @@ pub(crate) async fn verify_cosign_tag(
             (c::attestation_tag(digest), c::DSSE_MEDIA_TYPE, "cosign-att")
         }
     };
+    let mut outcomes = vec![Vec::new(); policies.len()];
+    let all = |outcomes: &mut Vec<Vec<Outcome>>, o: Outcome| {
+        for list in outcomes.iter_mut() {
+            list.push(o.clone());
+        }
+    };
     let Some(tag) = tag else {
-        return Ok(Vec::new());
+        return Ok(outcomes);
     };
     let Some(fetched) = registry.get_manifest(&tag).await? else {
-        return Ok(Vec::new());
+        return Ok(outcomes);
     };
     let manifest: oci::ImageManifest =
         serde_json::from_slice(&fetched.bytes).map_err(|e| oci::RegistryError::Malformed {
             what: "cosign signature manifest",
             reason: e.to_string(),
         })?;
-    let mut outcomes = Vec::new();
     let layers: Vec<_> = manifest
         .layers
         .iter()
         .filter(|l| l.media_type == media_type)
         .collect();
     if layers.len() > c::MAX_LAYERS {
-        return Ok(vec![Outcome::failed(
-            format!("{tag} ({})", fetched.digest),
-            "cosign-format",
-            format!(
-                "the tag {tag} has {} layers; at most {} are read",
-                layers.len(),
-                c::MAX_LAYERS
-            ),
-        )
-        .with_format(format)]);
+        all(
+            &mut outcomes,
+            Outcome::failed(
+                format!("{tag} ({})", fetched.digest),
+                "cosign-format",
+                format!(
+                    "the tag {tag} has {} layers; at most {} are read",
+                    layers.len(),
+                    c::MAX_LAYERS
+                ),
+            )
+            .with_format(format),
+        );
+        return Ok(outcomes);
     }
     for l in layers {
         let source = format!("{tag} (layer {})", l.digest);
@@ -544,7 +574,7 @@ pub(crate) async fn verify_cosign_tag(
         let bytes = match registry.get_blob(&l.digest).await {
             Ok(b) => b,
             Err(e) => {
-                outcomes.push(fail("registry", e.to_string()));
+                all(&mut outcomes, fail("registry", e.to_string()));
                 continue;
             }
         };
@@ -554,7 +584,7 @@ pub(crate) async fn verify_cosign_tag(
             Ok(layer) => layer,
             Err(e) => {
                 let e = VerificationError::from(signet_verifier::CosignError::from(e));
-                outcomes.push(fail(check_name(&e), e.to_string()));
+                all(&mut outcomes, fail(check_name(&e), e.to_string()));
                 continue;
             }
         };
@@ -569,32 +599,34 @@ pub(crate) async fn verify_cosign_tag(
                 continue;
             }
         }
-        let outcome = match signet_verifier::verify_cosign(
-            &layer,
-            &digest_bytes,
-            policy,
-            trust,
-            Some(now()),
-            require_tlog,
-        ) {
-            Ok(v) => Outcome {
-                source: source.clone(),
-                ok: true,
-                format: Some(format),
-                check: None,
-                error: None,
-                identity: v.identity.as_ref().and_then(|i| i.san().map(str::to_owned)),
-                issuer: v.identity.as_ref().and_then(|i| i.issuer.clone()),
-                log_index: v.log_index,
-                integrated_time: v.integrated_time.map(UnixTime::as_unix_seconds),
-                statement: v
-                    .dsse_payload
-                    .as_ref()
-                    .and_then(|(_, payload)| serde_json::from_slice(payload).ok()),
-            },
-            Err(e) => fail(check_name(&e), e.to_string()),
-        };
-        outcomes.push(require_predicate_type(outcome, wanted));
+        for (policy, list) in policies.iter().zip(outcomes.iter_mut()) {
+            let outcome = match signet_verifier::verify_cosign(
+                &layer,
+                &digest_bytes,
+                policy,
+                trust,
+                Some(now()),
+                require_tlog,
+            ) {
+                Ok(v) => Outcome {
+                    source: source.clone(),
+                    ok: true,
+                    format: Some(format),
+                    check: None,
+                    error: None,
+                    identity: v.identity.as_ref().and_then(|i| i.san().map(str::to_owned)),
+                    issuer: v.identity.as_ref().and_then(|i| i.issuer.clone()),
+                    log_index: v.log_index,
+                    integrated_time: v.integrated_time.map(UnixTime::as_unix_seconds),
+                    statement: v
+                        .dsse_payload
+                        .as_ref()
+                        .and_then(|(_, payload)| serde_json::from_slice(payload).ok()),
+                },
+                Err(e) => fail(check_name(&e), e.to_string()),
+            };
+            list.push(require_predicate_type(outcome, wanted));
+        }
     }
     Ok(outcomes)
 }
@@ -610,19 +642,45 @@ pub(crate) async fn verify_image_all(
     trust: &TrustMaterial,
     require_tlog: bool,
 ) -> Result<Vec<Outcome>, oci::RegistryError> {
+    let mut per_policy = verify_image_all_policies(
+        registry,
+        digest,
+        digest_bytes,
+        wanted,
+        &[policy],
+        trust,
+        require_tlog,
+    )
+    .await?;
+    Ok(per_policy.pop().unwrap_or_default())
+}
+
+/// As [`verify_image_all`] for several policies (the signers of an admission rule): the
+/// signatures are fetched from the registry once, and each is verified against every policy;
+/// for each policy in order, its outcomes.
+pub(crate) async fn verify_image_all_policies(
+    registry: &oci::RegistryClient,
+    digest: &str,
+    digest_bytes: [u8; 32],
+    wanted: Wanted<'_>,
+    policies: &[&Policy],
+    trust: &TrustMaterial,
+    require_tlog: bool,
+) -> Result<Vec<Vec<Outcome>>, oci::RegistryError> {
     let mut outcomes =
-        verify_image_referrers(registry, digest, digest_bytes, wanted, policy, trust).await?;
-    outcomes.extend(
-        verify_cosign_tag(
-            registry,
-            digest,
-            digest_bytes,
-            wanted,
-            policy,
-            trust,
-            require_tlog,
-        )
-        .await?,
-    );
+        verify_image_referrers(registry, digest, digest_bytes, wanted, policies, trust).await?;
+    let tag = verify_cosign_tag(
+        registry,
+        digest,
+        digest_bytes,
+        wanted,
+        policies,
+        trust,
+        require_tlog,
+    )
+    .await?;
+    for (list, more) in outcomes.iter_mut().zip(tag) {
+        list.extend(more);
+    }
     Ok(outcomes)
 }

@@ -4,6 +4,7 @@
 #![allow(dead_code, clippy::unwrap_used, unreachable_pub, missing_docs)]
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use serde_json::{json, Value};
 
@@ -78,6 +79,92 @@ impl Pusher {
         );
         sha256(bytes)
     }
+}
+
+impl Pusher {
+    /// Pushes an OCI image layout (as notation's e2e tests keep them) byte for byte: every
+    /// blob that is not a manifest, then the manifests (untagged ones by digest first, then the
+    /// tagged ones: image, then referrers tag index), each under its
+    /// `org.opencontainers.image.ref.name`.
+    pub fn layout(&self, repo: &str, layout: &Path) {
+        let read = |p: &Path| {
+            std::fs::read(p).unwrap_or_else(|e| panic!("test vector {}: {e}", p.display()))
+        };
+        let index: Value = serde_json::from_slice(&read(&layout.join("index.json"))).unwrap();
+        let entries = index["manifests"].as_array().unwrap();
+        let is_manifest = |d: &str| entries.iter().any(|e| e["digest"] == d);
+        for f in std::fs::read_dir(layout.join("blobs/sha256")).unwrap() {
+            let f = f.unwrap().path();
+            let digest = format!("sha256:{}", f.file_name().unwrap().to_str().unwrap());
+            if !is_manifest(&digest) {
+                self.blob(repo, &read(&f));
+            }
+        }
+        let mut ordered: Vec<&Value> = entries.iter().collect();
+        ordered.sort_by_key(|e| {
+            let tagged = e["annotations"]["org.opencontainers.image.ref.name"].is_string();
+            let index = e["mediaType"] == "application/vnd.oci.image.index.v1+json";
+            (index, tagged)
+        });
+        for e in ordered {
+            let digest = e["digest"].as_str().unwrap();
+            let bytes = read(&layout.join("blobs/sha256").join(&digest[7..]));
+            let reference = e["annotations"]["org.opencontainers.image.ref.name"]
+                .as_str()
+                .unwrap_or(digest);
+            self.manifest(repo, reference, &bytes);
+        }
+    }
+
+    /// Attaches `envelope` as the only Notary Project signature of the image `image_digest` in
+    /// `repo`: a copy of the signature manifest `template` (one of a notation layout) with its
+    /// layer replaced (and its `subject` replaced, when given), pushed by digest, and a
+    /// referrers tag index listing it alone. Returns the signature manifest's digest.
+    pub fn attach_notary(
+        &self,
+        repo: &str,
+        image_digest: &str,
+        template: &[u8],
+        envelope: &[u8],
+        subject: Option<Value>,
+    ) -> String {
+        self.blob(repo, b"{}");
+        let layer = self.blob(repo, envelope);
+        let mut manifest: Value = serde_json::from_slice(template).unwrap();
+        manifest["layers"][0]["digest"] = layer.into();
+        manifest["layers"][0]["size"] = envelope.len().into();
+        if let Some(subject) = subject {
+            manifest["subject"] = subject;
+        }
+        let mbytes = serde_json::to_vec(&manifest).unwrap();
+        let mdigest = self.manifest(repo, &sha256(&mbytes), &mbytes);
+        let index = json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": [{
+                "mediaType": OCI_MANIFEST,
+                "digest": mdigest,
+                "size": mbytes.len(),
+                "artifactType": "application/vnd.cncf.notary.signature"
+            }]
+        });
+        self.manifest(
+            repo,
+            &format!("sha256-{}", &image_digest[7..]),
+            &serde_json::to_vec(&index).unwrap(),
+        );
+        mdigest
+    }
+}
+
+/// A copy of a notation JWS envelope (flattened JSON) with one character of its signature
+/// changed: the envelope parses, and its signature does not verify.
+pub fn tamper_jws_signature(envelope: &[u8]) -> Vec<u8> {
+    let mut env: Value = serde_json::from_slice(envelope).unwrap();
+    let mut sig = env["signature"].as_str().unwrap().as_bytes().to_vec();
+    sig[10] = if sig[10] == b'A' { b'B' } else { b'A' };
+    env["signature"] = String::from_utf8(sig).unwrap().into();
+    serde_json::to_vec(&env).unwrap()
 }
 
 /// Builds a cosign signature manifest (as cosign writes it) for `layers`, pushing the config

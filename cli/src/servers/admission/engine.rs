@@ -4,7 +4,8 @@
 //!
 //! The order of work for an image that a verifying rule covers, cheapest first:
 //! 1. a reference by digest, or a tag resolved less than `--tag-cache-secs` ago, whose digest
-//!    passed the same rule less than `--cache-ttl-secs` ago is admitted with no network at all;
+//!    passed the same rule less than `--cache-ttl-secs` ago (in the same repository, for rules
+//!    with Notary Project signatures: [`VerdictKey`]) is admitted with no network at all;
 //! 2. otherwise the registry client for its repository is taken from a pool (built once per
 //!    repository and kept [`CLIENT_TTL`]: its connections, its token and its credentials are
 //!    reused), the tag is resolved (and remembered), and the verdict cache is consulted again;
@@ -25,7 +26,9 @@ use std::time::{Duration, Instant};
 use signet_verifier::trust::TrustMaterial;
 
 use super::namespaces::NamespaceLabels;
-use super::policy::{AdmissionPolicy, Mode, NamespaceInfo, NoMatch, Rule, SignatureFormats};
+use super::policy::{
+    AdmissionPolicy, Mode, NamespaceInfo, NoMatch, Rule, SignatureFormats, Verification,
+};
 use crate::client::verify;
 use crate::registry as oci;
 use crate::trust::refresh::Shared;
@@ -73,16 +76,37 @@ pub(crate) struct Engine {
     clients: TtlMap<(String, String), Arc<oci::RegistryClient>>,
     /// Tag resolutions: `registry/repository:tag` → digest.
     tags: TtlMap<String, String>,
-    /// Digests that passed a rule: (rule number, digest) → the signers that satisfied it.
-    pub(crate) verified: TtlMap<(usize, String), String>,
-    /// One lock per (rule, digest) being verified, so concurrent reviews verify it once.
+    /// Digests that passed a rule ([`verdict_key`]) → the signers that satisfied it.
+    pub(crate) verified: TtlMap<VerdictKey, String>,
+    /// One lock per verdict being verified, so concurrent reviews verify it once.
     inflight: Mutex<Gates>,
     namespaces: Option<NamespaceLabels>,
     pub(crate) stats: Stats,
 }
 
-/// One lock per (rule number, digest) under verification.
-type Gates = HashMap<(usize, String), Arc<tokio::sync::Mutex<()>>>;
+/// One lock per verdict under verification.
+type Gates = HashMap<VerdictKey, Arc<tokio::sync::Mutex<()>>>;
+
+/// What a verdict holds for: (rule number, repository, digest). The repository is empty for a
+/// rule that verifies only Sigstore signatures (they sign the digest: a verdict holds for the
+/// digest wherever it is pulled from); with Notary Project signatures it is the normalised
+/// repository, since notation's trust policy picks its statement by repository
+/// (`registryScopes`), and signatures are looked up in that repository.
+pub(crate) type VerdictKey = (usize, String, String);
+
+/// The [`VerdictKey`] of `digest` of `reference` under `rule`.
+fn verdict_key(rule: &Rule, reference: &oci::Reference, digest: &str) -> VerdictKey {
+    let notary = rule
+        .verification
+        .as_ref()
+        .is_some_and(|v| v.formats.notary());
+    let scope = if notary {
+        reference.name()
+    } else {
+        String::new()
+    };
+    (rule.number, scope, digest.to_owned())
+}
 
 /// The outcome for one image.
 #[derive(Clone, Debug)]
@@ -301,7 +325,7 @@ impl Engine {
             d
         });
         if let Some(digest) = digest {
-            if let Some(admitted) = self.cached(image, rule, pattern, &digest, now) {
+            if let Some(admitted) = self.cached(image, &reference, rule, pattern, &digest, now) {
                 return Start::Done(admitted);
             }
         }
@@ -315,12 +339,15 @@ impl Engine {
     fn cached(
         &self,
         image: &str,
+        reference: &oci::Reference,
         rule: &Rule,
         pattern: &str,
         digest: &str,
         now: Instant,
     ) -> Option<ImageOutcome> {
-        let (signers, age) = self.verified.get(&(rule.number, digest.to_owned()), now)?;
+        let (signers, age) = self
+            .verified
+            .get(&verdict_key(rule, reference, digest), now)?;
         self.stats
             .verdict_cache_hits
             .fetch_add(1, Ordering::Relaxed);
@@ -385,17 +412,22 @@ impl Engine {
                 Err(e) => return fail(format!("{image}: {e}")),
             },
         };
-        if let Some(admitted) = self.cached(image, rule, pattern, &digest, Instant::now()) {
+        if let Some(admitted) =
+            self.cached(image, reference, rule, pattern, &digest, Instant::now())
+        {
             return admitted;
         }
-        // One verification per (rule, digest) at a time; the others then find it cached.
-        let key = (rule.number, digest.clone());
+        // One verification per verdict at a time; the others then find it cached.
+        let key = verdict_key(rule, reference, &digest);
         let gate = Arc::clone(lock(&self.inflight).entry(key.clone()).or_default());
         let outcome = {
             let _turn = gate.lock().await;
-            match self.cached(image, rule, pattern, &digest, Instant::now()) {
+            match self.cached(image, reference, rule, pattern, &digest, Instant::now()) {
                 Some(admitted) => admitted,
-                None => self.verify(image, &client, rule, pattern, &digest).await,
+                None => {
+                    self.verify(image, &client, reference, rule, pattern, &digest)
+                        .await
+                }
             }
         };
         {
@@ -407,57 +439,102 @@ impl Engine {
         outcome
     }
 
-    /// Verifies the signatures on `digest` as `rule` requires; remembers a success.
+    /// Verifies the signatures on `digest` as `rule` requires (Sigstore, Notary Project, either
+    /// or both); remembers a success.
     async fn verify(
         &self,
         image: &str,
         client: &oci::RegistryClient,
+        reference: &oci::Reference,
         rule: &Rule,
         pattern: &str,
         digest: &str,
     ) -> ImageOutcome {
         self.stats.verifications.fetch_add(1, Ordering::Relaxed);
         let fail = |reason: String| ImageOutcome::Failed {
-            reason,
+            reason: format!("{image} ({digest}): {reason}"),
             mode: rule.mode,
         };
         let Some(v) = &rule.verification else {
-            return fail(format!("{image}: rule {} verifies nothing", rule.number));
+            return fail(format!("rule {} verifies nothing", rule.number));
         };
-        let bytes = match crate::client::digest_bytes(digest) {
-            Ok(b) => b,
-            Err(e) => return fail(format!("{image}: {e}")),
+        let sigstore = self.verify_sigstore(client, rule, v, pattern, digest);
+        let notary = self.verify_notary(client, reference, rule, v, pattern, digest);
+        let verdict = match v.formats {
+            SignatureFormats::Sigstore => sigstore.await,
+            SignatureFormats::Notary => notary.await,
+            // The Sigstore check first; the Notary one only when it fails.
+            SignatureFormats::Either => match sigstore.await {
+                Ok(s) => Ok(s),
+                Err(s) => notary.await.map_err(|n| {
+                    format!(
+                        "rule {} ({pattern}) requires a Sigstore or a Notary Project signature, and neither verifies: Sigstore: {s}; Notary Project: {n}",
+                        rule.number
+                    )
+                }),
+            },
+            SignatureFormats::Both => match tokio::join!(sigstore, notary) {
+                (Ok(s), Ok(n)) => Ok(format!("{s}, and {n}")),
+                (s, n) => Err(format!(
+                    "rule {} ({pattern}) requires both a Sigstore and a Notary Project signature: {}",
+                    rule.number,
+                    [("Sigstore", s), ("Notary Project", n)]
+                        .into_iter()
+                        .filter_map(|(f, r)| r.err().map(|e| format!("{f}: {e}")))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                )),
+            },
         };
-        match v.formats {
-            SignatureFormats::Sigstore => {}
-            // Refused when the policy is loaded (policy::check_formats_supported); the Notary
-            // Project verifier plugs in here.
-            other => {
-                return fail(format!(
-                "{image}: rule {} requires {other:?} signatures, which this build does not verify",
-                rule.number
-            ))
+        match verdict {
+            Ok(verified) => {
+                self.verified.put(
+                    verdict_key(rule, reference, digest),
+                    verified.clone(),
+                    Instant::now(),
+                );
+                ImageOutcome::Admitted {
+                    note: format!(
+                        "{image} ({digest}): verified by rule {} ({pattern}), {verified}",
+                        rule.number
+                    ),
+                    digest: Some(digest.to_owned()),
+                }
             }
+            Err(reason) => fail(reason),
         }
-        // Every signer's policy against every attached signature: who signed.
+    }
+
+    /// The Sigstore part of a rule: its signers' threshold, then its attestations. The
+    /// signatures (and each attestation type) are fetched once and verified under every
+    /// signer's policy. `Ok`: who signed; `Err`: why not.
+    async fn verify_sigstore(
+        &self,
+        client: &oci::RegistryClient,
+        rule: &Rule,
+        v: &Verification,
+        pattern: &str,
+        digest: &str,
+    ) -> Result<String, String> {
+        let bytes = crate::client::digest_bytes(digest).map_err(|e| e.to_string())?;
+        let policies: Vec<&signet_verifier::policy::Policy> =
+            v.signers.iter().map(|s| &s.policy).collect();
+        // Every attached signature against every signer's policy: who signed.
+        let per_signer = verify::verify_image_all_policies(
+            client,
+            digest,
+            bytes,
+            verify::Wanted::Signatures,
+            &policies,
+            &self.trust.load(),
+            true,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
         let mut signed_by: Vec<Vec<String>> = Vec::with_capacity(v.signers.len());
         let mut why: Vec<String> = Vec::new();
         let mut attached = false;
-        for signer in &v.signers {
-            let outcomes = match verify::verify_image_all(
-                client,
-                digest,
-                bytes,
-                verify::Wanted::Signatures,
-                &signer.policy,
-                &self.trust.load(),
-                true,
-            )
-            .await
-            {
-                Ok(o) => o,
-                Err(e) => return fail(format!("{image} ({digest}): {e}")),
-            };
+        for (signer, outcomes) in v.signers.iter().zip(&per_signer) {
             attached |= !outcomes.is_empty();
             let mut who: Vec<String> = outcomes
                 .iter()
@@ -478,8 +555,8 @@ impl Engine {
             signed_by.push(who);
         }
         if !attached {
-            return fail(format!(
-                "{image} ({digest}): no Sigstore bundles are attached to this digest, and it has no cosign .sig tag (rule {}, {pattern})",
+            return Err(format!(
+                "no Sigstore bundles are attached to this digest, and it has no cosign .sig tag (rule {}, {pattern})",
                 rule.number
             ));
         }
@@ -499,78 +576,122 @@ impl Engine {
                     matched.len()
                 )
             };
-            return fail(format!("{image} ({digest}): {head}: {}", why.join("; ")));
+            return Err(format!("{head}: {}", why.join("; ")));
         }
+        let names = matched
+            .iter()
+            .map(|(_, w)| w.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
         let signers_text = if v.signers.len() == 1 {
-            format!(
-                "signer {}",
-                matched
-                    .iter()
-                    .map(|(_, w)| w.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
+            format!("Sigstore signer {names}")
         } else {
             format!(
-                "signers {} ({} of {} required)",
-                matched
-                    .iter()
-                    .map(|(_, w)| w.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                "Sigstore signers {names} ({} of {} required)",
                 v.threshold,
                 v.signers.len()
             )
         };
         // Attestations: each listed type verified under the policy of a signer who signed.
+        let signed: Vec<&signet_verifier::policy::Policy> =
+            matched.iter().map(|(i, _)| &v.signers[*i].policy).collect();
         for predicate_type in &v.attestations {
-            let mut found = false;
-            let mut reasons = Vec::new();
-            for (i, _) in &matched {
-                let outcomes = match verify::verify_image_all(
-                    client,
-                    digest,
-                    bytes,
-                    verify::Wanted::Attestations { predicate_type },
-                    &v.signers[*i].policy,
-                    &self.trust.load(),
-                    true,
-                )
-                .await
-                {
-                    Ok(o) => o,
-                    Err(e) => return fail(format!("{image} ({digest}): {e}")),
-                };
-                if outcomes.iter().any(|o| o.ok) {
-                    found = true;
-                    break;
+            let per_signer = verify::verify_image_all_policies(
+                client,
+                digest,
+                bytes,
+                verify::Wanted::Attestations { predicate_type },
+                &signed,
+                &self.trust.load(),
+                true,
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            if per_signer.iter().flatten().any(|o| o.ok) {
+                continue;
+            }
+            // The reasons under the first signer's policy (the attestations are the same).
+            let reasons: Vec<String> = per_signer
+                .first()
+                .into_iter()
+                .flatten()
+                .filter_map(|o| o.error.clone())
+                .collect();
+            return Err(format!(
+                "no verified attestation of type {predicate_type} (rule {}, {pattern}){}",
+                rule.number,
+                if reasons.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", reasons.join("; "))
                 }
-                reasons.extend(outcomes.iter().filter_map(|o| o.error.clone()));
-            }
-            if !found {
-                return fail(format!(
-                    "{image} ({digest}): no verified attestation of type {predicate_type} (rule {}, {pattern}){}",
-                    rule.number,
-                    if reasons.is_empty() {
-                        String::new()
-                    } else {
-                        format!(": {}", reasons.join("; "))
-                    }
-                ));
-            }
+            ));
         }
-        self.verified.put(
-            (rule.number, digest.to_owned()),
-            signers_text.clone(),
-            Instant::now(),
-        );
-        ImageOutcome::Admitted {
-            note: format!(
-                "{image} ({digest}): verified by rule {} ({pattern}), {signers_text}",
+        Ok(signers_text)
+    }
+
+    /// The Notary Project part of a rule: a signature attached as a referrer that verifies
+    /// under the rule's notation trust policy and store, as `notation verify` decides (a
+    /// `skip` statement accepts the image unverified, as notation does). `Ok`: who signed;
+    /// `Err`: why not.
+    async fn verify_notary(
+        &self,
+        client: &oci::RegistryClient,
+        reference: &oci::Reference,
+        rule: &Rule,
+        v: &Verification,
+        pattern: &str,
+        digest: &str,
+    ) -> Result<String, String> {
+        let Some(config) = &v.notary else {
+            return Err(format!(
+                "rule {} has no notation trust policy (this is a bug: it is checked when the policy is loaded)",
                 rule.number
-            ),
-            digest: Some(digest.to_owned()),
+            ));
+        };
+        let pinned = reference.with_digest(digest);
+        let report =
+            crate::client::notary::verify_image_notary(client, &pinned, config, verify::now())
+                .await
+                .map_err(|e| format!("{e:#}"))?;
+        if report.skipped {
+            return Ok(format!(
+                "Notary Project signatures not checked: the notation trust policy's statement for {} has level skip",
+                reference.name()
+            ));
         }
+        if let Some(n) = report.verified.first() {
+            let store = n.trust_store.as_ref().map_or_else(
+                || "authenticity only logged".to_owned(),
+                ToString::to_string,
+            );
+            return Ok(format!(
+                "Notary Project signer {:?} (notation trust policy {:?}, {}, trust store {store})",
+                n.signer,
+                n.policy,
+                n.level.as_str()
+            ));
+        }
+        if report.outcomes.is_empty() {
+            return Err(format!(
+                "no Notary Project signature is attached to this digest (rule {}, {pattern})",
+                rule.number
+            ));
+        }
+        Err(format!(
+            "no Notary Project signature verifies under rule {} ({pattern}): {}",
+            rule.number,
+            report
+                .outcomes
+                .iter()
+                .filter_map(|o| o.error.as_ref().map(|e| format!(
+                    "{} ({}): {e}",
+                    o.source,
+                    o.check.unwrap_or("notary")
+                )))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ))
     }
 }
 

@@ -21,7 +21,13 @@
 //!   `threshold` distinct ones must have signed: each signer counts once whatever the number
 //!   of its signatures, and one signature never counts for two entries); once every predicate
 //!   type the rule lists under `attestations` also has a verified in-toto attestation by a
-//!   signer who signed (as `signet verify-attestation`), the image is admitted.
+//!   signer who signed (as `signet verify-attestation`), the image is admitted;
+//! * with `signature_formats = "notary"`, the Notary Project (notation) signatures attached to
+//!   the digest are verified instead, under the rule's `notation_trust_policy` and
+//!   `notation_trust_store` (notation's own `trustpolicy.json` and trust store, unchanged) as
+//!   `signet verify --notation-trust-policy` and `notation verify` do; `"either"` admits on a
+//!   Sigstore or a Notary signature, `"both"` needs the two. The reason of a denial, and the
+//!   `signet.dev/admitted` audit annotation of an admission, name the format and the signer.
 //!
 //! A rule (or the whole policy) with `mode = "warn"` admits what it would deny, with the
 //! reason as an AdmissionReview `warnings` entry (shown by kubectl), an audit annotation
@@ -75,7 +81,9 @@
 //! # attestations = ["slsaprovenance1"]      # also require verified SLSA provenance
 //! # namespaces = ["prod", "team-*"]         # only in these namespaces
 //! # namespace_selector = { match_labels = { tier = "prod" } }   # labels read from the API server
-//! # signature_formats = "sigstore"          # the only format this build verifies
+//! # signature_formats = "both"              # also a Notary Project signature ("notary",
+//! # notation_trust_policy = "trustpolicy.json"  # "either"), under notation's own files
+//! # notation_trust_store = "truststore"
 //!
 //! [[rule]]
 //! images = ["registry.example.com/release/**"]
@@ -100,7 +108,8 @@
 //! What it does not do: pin tags on `/validate` or `/imagepolicy` (a tag moved after admission
 //! is not checked again: use `/mutate`, or reference images by digest), use the pod's
 //! `imagePullSecrets` (registry credentials are the process's own, as for `signet verify`),
-//! or verify Notary Project signatures.
+//! or fetch CRLs for Notary Project revocation checks (they are read from the trust store's
+//! `crl/` directory, offline).
 
 pub(crate) mod engine;
 pub(crate) mod migrate;
@@ -143,6 +152,11 @@ const AUDIT_KEY: &str = "signet.dev/warnings";
 /// The audit annotation key of warn-mode failures in ImageReview answers (the plugin prefixes
 /// it with `imagepolicywebhook.image-policy.k8s.io/`).
 const IMAGE_REVIEW_AUDIT_KEY: &str = "signet-warnings";
+/// The audit annotation key saying why each image was admitted (the rule, and for a verified
+/// image the signature format and signer) in AdmissionReview answers.
+const ADMITTED_KEY: &str = "signet.dev/admitted";
+/// The same in ImageReview answers.
+const IMAGE_REVIEW_ADMITTED_KEY: &str = "signet-admitted";
 
 /// Arguments of `signet admission`.
 #[derive(Args)]
@@ -275,6 +289,8 @@ enum Decision {
         uid: String,
         pins: Vec<ImageField>,
         warnings: Vec<String>,
+        /// Why each image was admitted.
+        notes: Vec<String>,
     },
     /// Denied, with the message shown to the user.
     Denied { uid: String, message: String },
@@ -321,6 +337,7 @@ async fn decide(engine: &Arc<Engine>, body: Result<Bytes, BytesRejection>) -> De
                 uid,
                 pins: Vec::new(),
                 warnings: Vec::new(),
+                notes: Vec::new(),
             }
         }
         ObjectImages::NoPodSpec => {
@@ -330,6 +347,7 @@ async fn decide(engine: &Arc<Engine>, body: Result<Bytes, BytesRejection>) -> De
                 warnings: vec![format!(
                     "signet admission: a {kind} has no pod spec; nothing was checked"
                 )],
+                notes: Vec::new(),
             }
         }
         ObjectImages::Containers(c) => c,
@@ -367,16 +385,18 @@ async fn decide(engine: &Arc<Engine>, body: Result<Bytes, BytesRejection>) -> De
         uid,
         pins,
         warnings,
+        notes: outcome.notes,
     }
 }
 
-/// The audit annotations of an admission with `warnings`.
-fn audit_of(key: &str, warnings: &[String]) -> Vec<(String, String)> {
-    if warnings.is_empty() {
-        Vec::new()
-    } else {
-        vec![(key.to_owned(), warnings.join("; "))]
-    }
+/// The audit annotations of an admission: `(key, values)` pairs, each with values joined by
+/// "; ", and left out when it has none.
+fn audit_of(entries: &[(&str, &[String])]) -> Vec<(String, String)> {
+    entries
+        .iter()
+        .filter(|(_, values)| !values.is_empty())
+        .map(|(key, values)| ((*key).to_owned(), values.join("; ")))
+        .collect()
 }
 
 /// Answers a decision; `patch`: whether pins are sent (`/mutate`).
@@ -387,10 +407,11 @@ fn answer(decision: Decision, patch: bool) -> Response {
             uid,
             pins,
             warnings,
+            notes,
         } => review_response(
             &uid,
             &Verdict::Allow {
-                audit: &audit_of(AUDIT_KEY, &warnings),
+                audit: &audit_of(&[(AUDIT_KEY, &warnings), (ADMITTED_KEY, &notes)]),
                 warnings: &warnings,
                 patch: if patch { &pins } else { &[] },
             },
@@ -449,7 +470,10 @@ async fn imagepolicy(
     Json(admission::image_review_response(
         true,
         &warnings.join("; "),
-        &audit_of(IMAGE_REVIEW_AUDIT_KEY, &warnings),
+        &audit_of(&[
+            (IMAGE_REVIEW_AUDIT_KEY, &warnings),
+            (IMAGE_REVIEW_ADMITTED_KEY, &outcome.notes),
+        ]),
     ))
     .into_response()
 }

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use signet_proto::keys::PublicKey;
 use signet_verifier::policy::Policy;
 
+use crate::client::notary::NotationConfig;
 use crate::client::verify;
 use crate::registry as oci;
 
@@ -39,9 +40,10 @@ pub(crate) enum Mode {
 
 /// Which signature formats must verify for an image (`signature_formats` of a rule).
 ///
-/// Only Sigstore signatures (bundles attached as referrers, cosign's `.sig` tag) are verified
-/// by this module; a rule asking for Notary Project signatures is refused when the policy is
-/// loaded, by [`check_formats_supported`], the one place where the Notary verifier plugs in.
+/// Sigstore signatures are the bundles attached as referrers and cosign's `.sig` tag, verified
+/// under the rule's signers; Notary Project signatures are notation's JWS and COSE envelopes
+/// attached as referrers, verified under the rule's notation trust policy and trust store
+/// ([`crate::client::notary`]), as `notation verify` does.
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum SignatureFormats {
@@ -56,17 +58,25 @@ pub(crate) enum SignatureFormats {
     Both,
 }
 
-/// Whether this build verifies the formats a rule requires.
-///
-/// # Errors
-/// A message naming the key when a rule requires Notary Project signatures.
-fn check_formats_supported(formats: SignatureFormats) -> anyhow::Result<()> {
-    match formats {
-        SignatureFormats::Sigstore => Ok(()),
-        other => anyhow::bail!(
-            "`signature_formats = {:?}`: this build verifies Sigstore signatures only (Notary Project verification is not built in); use \"sigstore\"",
-            format!("{other:?}").to_ascii_lowercase()
-        ),
+impl SignatureFormats {
+    /// Whether Sigstore signatures are verified (and the rule needs signers).
+    pub(crate) fn sigstore(self) -> bool {
+        matches!(self, Self::Sigstore | Self::Either | Self::Both)
+    }
+
+    /// Whether Notary Project signatures are verified (and the rule needs notation's files).
+    pub(crate) fn notary(self) -> bool {
+        matches!(self, Self::Notary | Self::Either | Self::Both)
+    }
+
+    /// The value as written in the policy.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Sigstore => "sigstore",
+            Self::Notary => "notary",
+            Self::Either => "either",
+            Self::Both => "both",
+        }
     }
 }
 
@@ -112,6 +122,12 @@ pub(crate) struct RuleFile {
     pub(crate) attestations: Vec<String>,
     #[serde(default)]
     pub(crate) signature_formats: SignatureFormats,
+    /// notation's trust policy (`trustpolicy.json`, unchanged), relative to the policy file:
+    /// for rules whose `signature_formats` includes Notary Project signatures.
+    pub(crate) notation_trust_policy: Option<PathBuf>,
+    /// notation's trust store directory (`x509/{ca,signingAuthority,tsa}/NAME/`, CRLs in
+    /// `crl/`), relative to the policy file.
+    pub(crate) notation_trust_store: Option<PathBuf>,
 }
 
 impl RuleFile {
@@ -237,6 +253,8 @@ pub(crate) struct Verification {
     /// Predicate types of the in-toto attestations that must also verify (by a signer).
     pub(crate) attestations: Vec<String>,
     pub(crate) formats: SignatureFormats,
+    /// notation's trust policy and store, when `formats` includes Notary signatures.
+    pub(crate) notary: Option<NotationConfig>,
 }
 
 /// A rule ready to match.
@@ -549,8 +567,22 @@ impl AdmissionPolicy {
             s.validate()?;
         }
         let top = r.top_level_signer();
+        let notation_given = r.notation_trust_policy.is_some() || r.notation_trust_store.is_some();
         let verification = if r.verify {
+            let formats = r.signature_formats;
             let written: Vec<(String, SignerFile)> = match (top, r.signers.is_empty()) {
+                _ if !formats.sigstore() => {
+                    if r.top_level_signer().is_some()
+                        || !r.signers.is_empty()
+                        || r.threshold.is_some()
+                        || !r.attestations.is_empty()
+                    {
+                        anyhow::bail!(
+                            "`signature_formats = \"notary\"` verifies Notary Project signatures only (notation's trust policy names their signers), so it takes no identity, issuer, extensions, key, signers, threshold or attestations; use \"either\" or \"both\" to verify Sigstore signatures too"
+                        );
+                    }
+                    Vec::new()
+                }
                 (Some(_), false) => anyhow::bail!(
                     "give either one signer at the top level (`identity`/`issuer`, or `key`) or a `signers` list, not both"
                 ),
@@ -583,7 +615,31 @@ impl AdmissionPolicy {
                     signers.len()
                 ),
             };
-            check_formats_supported(r.signature_formats)?;
+            if formats == SignatureFormats::Either && !r.attestations.is_empty() {
+                anyhow::bail!(
+                    "`attestations` must be signed by a Sigstore signer who signed, and `signature_formats = \"either\"` may admit an image on its Notary Project signature alone; use \"both\", or \"sigstore\""
+                );
+            }
+            let notary = match (
+                formats.notary(),
+                &r.notation_trust_policy,
+                &r.notation_trust_store,
+            ) {
+                (true, Some(policy), Some(store)) => Some(
+                    crate::client::notary::load(&base.join(policy), &base.join(store))
+                        .map_err(|e| {
+                            anyhow::anyhow!("`notation_trust_policy`/`notation_trust_store`: {e:#}")
+                        })?,
+                ),
+                (true, _, _) => anyhow::bail!(
+                    "`signature_formats = \"{}\"` verifies Notary Project signatures: give `notation_trust_policy` (notation's trustpolicy.json) and `notation_trust_store` (its trust store directory), relative to this file",
+                    formats.as_str()
+                ),
+                (false, _, _) if notation_given => anyhow::bail!(
+                    "`notation_trust_policy` and `notation_trust_store` are for Notary Project signatures: set `signature_formats` to \"notary\", \"either\" or \"both\""
+                ),
+                (false, _, _) => None,
+            };
             let attestations = r
                 .attestations
                 .iter()
@@ -593,7 +649,8 @@ impl AdmissionPolicy {
                 signers,
                 threshold,
                 attestations,
-                formats: r.signature_formats,
+                formats,
+                notary,
             })
         } else {
             if top.is_some()
@@ -601,9 +658,10 @@ impl AdmissionPolicy {
                 || r.threshold.is_some()
                 || !r.attestations.is_empty()
                 || r.signature_formats != SignatureFormats::default()
+                || notation_given
             {
                 anyhow::bail!(
-                    "`verify = false` admits images unverified, so it takes no identity, issuer, extensions, key, signers, threshold, attestations or signature_formats"
+                    "`verify = false` admits images unverified, so it takes no identity, issuer, extensions, key, signers, threshold, attestations, signature_formats or notation files"
                 );
             }
             None
@@ -902,6 +960,76 @@ verify = false
             let msg = format!("{e:#}");
             assert!(msg.contains(needle), "{text}: {msg}");
             assert!(!msg.contains("--certificate"), "{text}: {msg}");
+        }
+    }
+
+    /// Notary Project rules: notation's files (relative to the policy file) are loaded, and
+    /// each combination of formats and keys that cannot be meant is refused by its key.
+    #[test]
+    fn notary_rules_are_checked() {
+        let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/notary");
+        let files = "notation_trust_policy = \"trustpolicy/trustpolicy.json\"\nnotation_trust_store = \"truststore\"";
+        let signer = "identity = \"a\"\nissuer = \"b\"";
+        for (formats, with_signer) in [("notary", false), ("either", true), ("both", true)] {
+            let text = format!(
+                "[[rule]]\nimages = [\"r.example/a/*\"]\nsignature_formats = \"{formats}\"\n{files}\n{}",
+                if with_signer { signer } else { "" }
+            );
+            let p = AdmissionPolicy::parse(&text, &base).unwrap();
+            let v = p.rules[0].verification.as_ref().unwrap();
+            assert_eq!(v.formats.as_str(), formats);
+            assert!(v.notary.is_some(), "{formats}");
+            assert_eq!(v.signers.len(), usize::from(with_signer), "{formats}");
+        }
+        for (rule, needle) in [
+            (
+                format!("signature_formats = \"notary\"\n{files}\n{signer}"),
+                "rule 1: `signature_formats = \"notary\"` verifies Notary Project signatures only",
+            ),
+            (
+                format!("signature_formats = \"notary\"\n{files}\nthreshold = 1"),
+                "takes no identity, issuer, extensions, key, signers, threshold or attestations",
+            ),
+            (
+                "signature_formats = \"notary\"".to_owned(),
+                "rule 1: `signature_formats = \"notary\"` verifies Notary Project signatures: give `notation_trust_policy`",
+            ),
+            (
+                format!("signature_formats = \"either\"\nnotation_trust_policy = \"trustpolicy/trustpolicy.json\"\n{signer}"),
+                "give `notation_trust_policy` (notation's trustpolicy.json) and `notation_trust_store`",
+            ),
+            (
+                format!("{files}\n{signer}"),
+                "`notation_trust_policy` and `notation_trust_store` are for Notary Project signatures",
+            ),
+            (
+                format!("signature_formats = \"either\"\n{files}\n{signer}\nattestations = [\"slsaprovenance1\"]"),
+                "may admit an image on its Notary Project signature alone",
+            ),
+            (
+                format!("signature_formats = \"either\"\n{files}"),
+                "rule 1: an identity is required",
+            ),
+            (
+                format!("verify = false\n{files}"),
+                "takes no identity, issuer, extensions, key, signers, threshold, attestations, signature_formats or notation files",
+            ),
+            (
+                "signature_formats = \"notary\"\nnotation_trust_policy = \"trustpolicy/missing.json\"\nnotation_trust_store = \"truststore\"".to_owned(),
+                "`notation_trust_policy`/`notation_trust_store`: cannot read notation trust policy",
+            ),
+            (
+                "signature_formats = \"notary\"\nnotation_trust_policy = \"trustpolicy/malformed_trust_store_trustpolicy.json\"\nnotation_trust_store = \"truststore\"".to_owned(),
+                "`notation_trust_policy`/`notation_trust_store`: notation trust policy",
+            ),
+            ("signature_formats = \"any\"".to_owned(), "unknown variant `any`"),
+        ] {
+            let text = format!("[[rule]]\nimages = [\"r.example/a/*\"]\n{rule}\n");
+            let e = AdmissionPolicy::parse(&text, &base)
+                .err()
+                .unwrap_or_else(|| panic!("{text} parsed"));
+            let msg = format!("{e:#}");
+            assert!(msg.contains(needle), "{text}: {msg}");
         }
     }
 
