@@ -54,6 +54,8 @@ enum Command {
     CaInit(servers::serve::ca_init::CaInitArgs),
     /// The CA's life after `ca-init`: rotate its intermediate (or root), revoke certificates.
     Ca(servers::serve::ca_admin::CaArgs),
+    /// The log's life: freeze the current tree and start a new shard.
+    Log(servers::serve::log_admin::LogArgs),
     /// The trusted keys for keyed signing: add a key with its window, revoke one.
     Keys(servers::serve::keys_admin::KeysArgs),
     /// Watch a log: consistency of its checkpoints, watched identities and anomaly rules.
@@ -169,6 +171,7 @@ fn main() -> std::process::ExitCode {
         }
         Command::CaInit(args) => servers::serve::ca_init::run(args),
         Command::Ca(args) => servers::serve::ca_admin::run(args),
+        Command::Log(args) => servers::serve::log_admin::run(args),
         Command::Keys(args) => servers::serve::keys_admin::run(args),
         Command::Monitor(args) => auditors::monitor::run(args),
         Command::Audit(args) => auditors::audit::run(args),

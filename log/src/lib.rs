@@ -11,7 +11,8 @@
 //! signed-note, Rekor v1 `openapi.yaml`. Tree math, formats and signatures live in
 //! `signet-proto`; this crate does I/O, concurrency and HTTP. With a witness policy it
 //! gathers C2SP cosignatures before publishing a checkpoint ([`witness`]). What it does not
-//! do: TLS, witnessing other logs, sharding. A Rekor v2 log (`hashedrekord` 0.0.2 through
+//! do: TLS, witnessing other logs. Frozen earlier trees (shards, `signet log rotate`) are
+//! served beside the active one with global indexes ([`shards`]). A Rekor v2 log (`hashedrekord` 0.0.2 through
 //! `POST /api/v2/log/entries`) is a second [`Log`] with its own store and keys ([`v2`]).
 
 pub mod config; // LogConfig: the serde config and its validation
@@ -27,6 +28,7 @@ pub mod limits; // size limits shared by validation, service and HTTP (leaf)
 pub mod metrics; // Prometheus metrics of one log
 pub mod sequencer; // batching, integration, commit, witness publication (owned by Log)
 pub mod service; // Log: the domain operations the HTTP layer calls
+pub mod shards; // frozen shards: rotation, their record, global indexes
 pub mod signing; // LogKeys: loading and generating key files
 pub mod storage; // LogStore (MemStore, RocksStore) and the typed LogDb layout
 pub mod util; // sha256, path helpers

@@ -10,6 +10,8 @@ pub(crate) mod ca_admin;
 pub(crate) mod ca_init;
 mod config;
 pub(crate) mod keys_admin;
+pub(crate) mod log_admin;
+mod log_shards;
 pub(crate) mod rekor_v2;
 mod trust;
 mod tsa;
@@ -431,6 +433,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             ..signet_log::LogConfig::default()
         };
         let host = url_host(&public_url)?;
+        let shard_history = log_shards::prepare(&log_config.data_dir, created)?;
         let log = signet_log::open_log(&log_config, &host, Arc::new(signet_ca::SystemClock))
             .map_err(|e| match e {
                 signet_log::ServeError::Store(signet_log::storage::StoreError::Locked {
@@ -441,10 +444,19 @@ async fn serve(config: Config) -> anyhow::Result<()> {
                 ),
                 e => anyhow::Error::new(e).context("opening the log"),
             })?;
+        let shards = log_shards::attach(
+            &log,
+            &shard_history,
+            &log_config.data_dir,
+            &host,
+            &public_url,
+        )?;
+        tlogs.extend(shards.tlogs);
+        router = router.merge(shards.router);
         tlogs.push(trust::log_instance(
             &public_url,
             log.identity().public_key(),
-            &start,
+            &rfc3339(shard_history.active_key_start)?,
         )?);
         ctlogs.push(trust::log_instance(
             &public_url,
@@ -675,8 +687,10 @@ fn log_base_urls(log_url: &str, tlogs: &[Value]) -> anyhow::Result<(String, Opti
                 })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let (v2, v1): (Vec<String>, Vec<String>) =
-        urls.into_iter().partition(|u| rekor_v2::is_v2_base_url(u));
+    let (v2, v1): (Vec<String>, Vec<String>) = urls
+        .into_iter()
+        .filter(|u| !log_shards::is_shard_base_url(u))
+        .partition(|u| rekor_v2::is_v2_base_url(u));
     match (v1.as_slice(), v2.as_slice()) {
         ([one], []) => Ok((one.clone(), None)),
         ([one], [two]) => Ok((one.clone(), Some(two.clone()))),
