@@ -20,6 +20,7 @@ pub mod ct; // RFC 6962 add-pre-chain: precertificate chain checks and SCTs
 pub mod entries; // entry validation: hashedrekord, dsse, intoto, precert bodies
 pub mod error; // EntryError, ChainError, QueryError, WitnessError, LogError (leaf)
 pub mod explorer; // the browser log explorer: its assets, search, entry views, activity
+pub mod frozen; // FrozenShard: the record of a frozen shard (leaf)
 pub mod fsck; // offline consistency check of a store
 pub mod head; // SignedHead, the signed tree head (leaf)
 pub mod http; // the axum router: extract, one Log call, map

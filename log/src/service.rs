@@ -27,10 +27,10 @@ use tokio::sync::{mpsc, oneshot};
 use crate::config::LogConfig;
 use crate::entries::{parse_signer, validate_proposed, ValidEntry};
 use crate::error::{EntryError, QueryError};
+use crate::frozen::FrozenShard;
 use crate::limits::{MAX_RETRIEVE, MAX_RETRIEVE_ENTRIES};
 use crate::metrics::{EntryResult, Metrics};
 use crate::sequencer::{self, Arrivals, Pending, Sequencer};
-use crate::shards::FrozenLog;
 use crate::signing::LogKeys;
 use crate::storage::{keys, Batch, Head, IndexKind, LogDb};
 use crate::witness::Witnesses;
@@ -164,6 +164,17 @@ pub enum Readiness {
     NoTreeHead,
     /// The store does not answer (the error is logged).
     StorageUnavailable,
+}
+
+/// A frozen shard opened read-only.
+#[derive(Debug, Clone)]
+pub struct FrozenLog {
+    /// The shard as recorded.
+    pub record: FrozenShard,
+    /// Its log (read-only).
+    pub log: Arc<Log>,
+    /// The global index of its first entry.
+    pub offset: u64,
 }
 
 /// A running log.

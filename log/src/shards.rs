@@ -31,7 +31,8 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::service::Log;
+pub use crate::frozen::FrozenShard;
+pub use crate::service::FrozenLog;
 
 /// The history file in a log directory.
 pub const SHARDS_FILE: &str = "shards.json";
@@ -97,30 +98,6 @@ pub enum ShardError {
         #[source]
         source: Box<crate::ServeError>,
     },
-}
-
-/// One frozen shard, as recorded by [`rotate`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FrozenShard {
-    /// Its tree id (decimal in Rekor's `treeID`).
-    pub tree_id: u64,
-    /// Its checkpoint origin.
-    pub origin: String,
-    /// Its final size.
-    pub size: u64,
-    /// Its final root, hex.
-    pub root: String,
-    /// Its final signed checkpoint.
-    pub checkpoint: String,
-    /// Its directory, relative to the log directory.
-    pub dir: String,
-    /// When its key came into use (Unix seconds): the start of its key's `validFor`.
-    pub key_start: i64,
-    /// When it became the active shard (Unix seconds).
-    pub start: i64,
-    /// When it was frozen (Unix seconds): the end of its key's `validFor`.
-    pub end: i64,
 }
 
 /// Every frozen shard of a log directory, oldest first, and the active shard's windows.
@@ -428,17 +405,6 @@ pub fn prepare(log_dir: &Path, created: i64) -> Result<ShardHistory, ShardError>
         }
     }
     Ok(history)
-}
-
-/// A frozen shard opened read-only.
-#[derive(Debug, Clone)]
-pub struct FrozenLog {
-    /// The shard as recorded.
-    pub record: FrozenShard,
-    /// Its log (read-only).
-    pub log: Arc<Log>,
-    /// The global index of its first entry.
-    pub offset: u64,
 }
 
 #[cfg(feature = "rocksdb")]
