@@ -27,6 +27,7 @@
 //! [`SHARD_PATH_PREFIX`]), the trusted root (the server builds it from [`ShardHistory`]).
 
 use std::path::{Path, PathBuf};
+#[cfg(feature = "rocksdb")]
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -45,6 +46,7 @@ const NEXT: &str = ".next";
 /// The key files a `--new-key` rotation replaces (the CT key stays).
 const ROTATED_KEYS: [&str; 2] = ["log_key.pem", "witness_key.pem"];
 /// The key files a frozen shard keeps.
+#[cfg(feature = "rocksdb")]
 const SHARD_KEYS: [&str; 3] = ["log_key.pem", "witness_key.pem", "ct_key.pem"];
 
 /// Errors of shard rotation and opening.
@@ -181,6 +183,7 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ShardError> {
 }
 
 /// Copies `from` to `to` (owner-only, synced), refusing to overwrite.
+#[cfg(feature = "rocksdb")]
 fn copy_private(from: &Path, to: &Path) -> Result<(), ShardError> {
     use std::io::Write as _;
     let bytes = std::fs::read(from).map_err(io(from))?;
@@ -337,6 +340,7 @@ pub fn rotate(
     })
 }
 
+#[cfg(feature = "rocksdb")]
 fn copy_bytes_private(path: &Path, bytes: &[u8]) -> Result<(), ShardError> {
     use std::io::Write as _;
     let mut opts = std::fs::OpenOptions::new();
