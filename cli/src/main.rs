@@ -59,6 +59,8 @@ enum Command {
     Tsa(servers::serve::key_rotate::TsaArgs),
     /// The CT log's SCT key: rotate it (the old key trusted through an overlap).
     Ct(servers::serve::key_rotate::CtArgs),
+    /// The log's life: freeze the current tree and start a new shard.
+    Log(servers::serve::log_admin::LogArgs),
     /// The trusted keys for keyed signing: add a key with its window, revoke one.
     Keys(servers::serve::keys_admin::KeysArgs),
     /// Watch a log: consistency of its checkpoints, watched identities and anomaly rules.
@@ -176,6 +178,7 @@ fn main() -> std::process::ExitCode {
         Command::Ca(args) => servers::serve::ca_admin::run(args),
         Command::Tsa(args) => servers::serve::key_rotate::run_tsa(args),
         Command::Ct(args) => servers::serve::key_rotate::run_ct(args),
+        Command::Log(args) => servers::serve::log_admin::run(args),
         Command::Keys(args) => servers::serve::keys_admin::run(args),
         Command::Monitor(args) => auditors::monitor::run(args),
         Command::Audit(args) => auditors::audit::run(args),

@@ -597,6 +597,12 @@ pub enum LogError {
         /// The published tree size.
         size: u64,
     },
+    /// A write to a frozen shard (409): it is read-only since `signet log rotate`.
+    #[error("tree {tree_id} is a frozen shard: it takes no new entries")]
+    Frozen {
+        /// The frozen tree's id.
+        tree_id: i64,
+    },
     /// The queue is full (503 with Retry-After).
     #[error("the log is overloaded, retry later")]
     Pushback,

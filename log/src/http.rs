@@ -81,6 +81,7 @@ fn api_err(log: &Log, e: LogError) -> ApiError {
         | LogError::NoSuchEntry { .. }
         | LogError::NotATilePath { .. }
         | LogError::NoSuchTile { .. } => ApiError::new(StatusCode::NOT_FOUND, e.to_string()),
+        LogError::Frozen { .. } => ApiError::new(StatusCode::CONFLICT, e.to_string()),
         LogError::Pushback => ApiError {
             retry_after: Some(log.retry_after_secs),
             ..ApiError::new(
@@ -178,6 +179,22 @@ pub fn router(log: Arc<Log>) -> Router {
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::map_response(json_errors))
         .layer(catch_panics())
+        .with_state(log)
+}
+
+/// The read-only router of a frozen shard (`signet log rotate`), nested by the server under
+/// `/shards/<tree id>` ([`crate::shards::SHARD_PATH_PREFIX`]): its final `/checkpoint`, its
+/// tiles and entry bundles, consistency proofs within it, and its keys. Its entries, by
+/// global index or UUID, are served by the active log's [`router`].
+pub fn shard_router(log: Arc<Log>) -> Router {
+    Router::new()
+        .route("/checkpoint", get(checkpoint))
+        .route("/tile/{*path}", get(tile))
+        .route("/api/v1/log/proof", get(consistency))
+        .route("/api/v1/log/publicKey", get(public_key))
+        .route("/signet/v1/log_vkey", get(note_vkey))
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such endpoint") })
+        .layer(middleware::map_response(json_errors))
         .with_state(log)
 }
 
@@ -307,7 +324,24 @@ async fn consistency(
 ) -> ApiResult<Json<ConsistencyProof>> {
     let first = parse_u64("firstSize", q.get("firstSize"))?.unwrap_or(1);
     let last = parse_u64("lastSize", q.get("lastSize"))?;
-    let (root, proof) = log.consistency(first, last).map_err(|e| api_err(&log, e))?;
+    // Rekor's `treeID` names a shard: a frozen one's proofs are within its tree.
+    let shard = match q.get("treeID") {
+        Some(id) if *id != log.identity().tree_id.to_string() => log
+            .frozen_shards()
+            .iter()
+            .find(|f| f.record.tree_id.to_string() == *id)
+            .map(|f| Arc::clone(&f.log))
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    format!("no shard with treeID {id:?}"),
+                )
+            })?,
+        _ => Arc::clone(&log),
+    };
+    let (root, proof) = shard
+        .consistency(first, last)
+        .map_err(|e| api_err(&log, e))?;
     Ok(Json(ConsistencyProof {
         root_hash: HexBytes(root.to_vec()),
         hashes: proof.iter().map(|h| HexBytes(h.to_vec())).collect(),

@@ -11,7 +11,8 @@
 //! signed-note, Rekor v1 `openapi.yaml`. Tree math, formats and signatures live in
 //! `signet-proto`; this crate does I/O, concurrency and HTTP. With a witness policy it
 //! gathers C2SP cosignatures before publishing a checkpoint ([`witness`]). What it does not
-//! do: TLS, witnessing other logs, sharding. A Rekor v2 log (`hashedrekord` 0.0.2 through
+//! do: TLS, witnessing other logs. Frozen earlier trees (shards, `signet log rotate`) are
+//! served beside the active one with global indexes ([`shards`]). A Rekor v2 log (`hashedrekord` 0.0.2 through
 //! `POST /api/v2/log/entries`) is a second [`Log`] with its own store and keys ([`v2`]).
 
 pub mod config; // LogConfig: the serde config and its validation
@@ -19,6 +20,7 @@ pub mod ct; // RFC 6962 add-pre-chain: precertificate chain checks and SCTs
 pub mod entries; // entry validation: hashedrekord, dsse, intoto, precert bodies
 pub mod error; // EntryError, ChainError, QueryError, WitnessError, LogError (leaf)
 pub mod explorer; // the browser log explorer: its assets, search, entry views, activity
+pub mod frozen; // FrozenShard: the record of a frozen shard (leaf)
 pub mod fsck; // offline consistency check of a store
 pub mod head; // SignedHead, the signed tree head (leaf)
 pub mod http; // the axum router: extract, one Log call, map
@@ -28,6 +30,7 @@ pub mod metrics; // Prometheus metrics of one log
 pub mod proofcache; // ProofCache: bounded tile interiors behind served proofs (leaf)
 pub mod sequencer; // batching, integration, commit, witness publication (owned by Log)
 pub mod service; // Log: the domain operations the HTTP layer calls
+pub mod shards; // frozen shards: rotation, their record, global indexes
 pub mod signing; // LogKeys: loading and generating key files
 pub mod storage; // LogStore (MemStore, RocksStore) and the typed LogDb layout
 pub mod util; // sha256, path helpers

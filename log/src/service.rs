@@ -9,7 +9,8 @@
 //! What this module does not do: HTTP (see [`crate::http`]), batching and publication (see
 //! [`crate::sequencer`], which the log owns and feeds), CT chain checks (see [`crate::ct`]).
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use signet_proto::bundle::Base64Bytes;
@@ -26,6 +27,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::config::LogConfig;
 use crate::entries::{parse_signer, validate_proposed, ValidEntry};
 use crate::error::{EntryError, QueryError};
+use crate::frozen::FrozenShard;
 use crate::limits::{MAX_RETRIEVE, MAX_RETRIEVE_ENTRIES};
 use crate::metrics::{EntryResult, Metrics};
 use crate::sequencer::{self, Arrivals, Pending, Sequencer};
@@ -65,7 +67,7 @@ fn push_hex(out: &mut Vec<u8>, bytes: &[u8]) {
 #[allow(clippy::too_many_arguments)]
 fn write_added_entry(
     uuid: &str,
-    index: u64,
+    (global, index): (u64, u64),
     integrated_time: u64,
     body_b64: &str,
     log_id: &[u8; 32],
@@ -74,7 +76,8 @@ fn write_added_entry(
     set: &[u8],
 ) -> Result<Vec<u8>, LogError> {
     use base64::Engine as _;
-    let (index, time, size) = (
+    let (global, index, time, size) = (
+        to_i64("logIndex", global)?,
         to_i64("logIndex", index)?,
         to_i64("integratedTime", integrated_time)?,
         to_i64("treeSize", head.size)?,
@@ -94,7 +97,7 @@ fn write_added_entry(
     out.extend_from_slice(b",\"logID\":\"");
     push_hex(&mut out, log_id);
     out.extend_from_slice(b"\",\"logIndex\":");
-    out.extend_from_slice(index.to_string().as_bytes());
+    out.extend_from_slice(global.to_string().as_bytes());
     out.extend_from_slice(b",\"verification\":{\"inclusionProof\":{\"checkpoint\":");
     serde_json::to_writer(&mut out, &head.checkpoint).map_err(json)?;
     out.extend_from_slice(b",\"hashes\":[");
@@ -163,6 +166,17 @@ pub enum Readiness {
     StorageUnavailable,
 }
 
+/// A frozen shard opened read-only.
+#[derive(Debug, Clone)]
+pub struct FrozenLog {
+    /// The shard as recorded.
+    pub record: FrozenShard,
+    /// Its log (read-only).
+    pub log: Arc<Log>,
+    /// The global index of its first entry.
+    pub offset: u64,
+}
+
 /// A running log.
 pub struct Log {
     pub(crate) db: LogDb,
@@ -175,6 +189,12 @@ pub struct Log {
     clock: Arc<dyn Clock>,
     pub(crate) retry_after_secs: u64,
     pub(crate) max_body_bytes: usize,
+    /// The global index of this tree's first entry (the size of the frozen shards before it).
+    offset: AtomicU64,
+    /// A frozen shard: no writes.
+    read_only: AtomicBool,
+    /// The active log's frozen shards, oldest first ([`Log::attach_shards`]).
+    shards: OnceLock<Vec<FrozenLog>>,
 }
 
 impl std::fmt::Debug for Log {
@@ -414,7 +434,56 @@ impl Log {
             clock,
             retry_after_secs: cfg.retry_after_secs,
             max_body_bytes: cfg.max_body_bytes,
+            offset: AtomicU64::new(0),
+            read_only: AtomicBool::new(false),
+            shards: OnceLock::new(),
         }))
+    }
+
+    /// Makes this log a frozen shard whose first entry has global index `offset`: it refuses
+    /// writes ([`LogError::Frozen`]) and answers with global indexes.
+    pub fn freeze(&self, offset: u64) {
+        self.offset.store(offset, Ordering::SeqCst);
+        self.read_only.store(true, Ordering::SeqCst);
+    }
+
+    /// Gives the active log its frozen shards (oldest first, as [`crate::shards::open_frozen`]
+    /// opens them): its indexes then start after theirs, and reads by global index, UUID or
+    /// search reach them too.
+    ///
+    /// # Errors
+    /// [`LogError::Internal`] if shards were attached already.
+    pub fn attach_shards(&self, frozen: Vec<FrozenLog>) -> Result<(), LogError> {
+        let offset = frozen.iter().map(|f| f.record.size).sum();
+        self.shards.set(frozen).map_err(|_| LogError::Internal {
+            what: "attaching shards",
+            reason: "attached already".into(),
+        })?;
+        self.offset.store(offset, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// The global index of this tree's first entry.
+    #[must_use]
+    pub fn index_offset(&self) -> u64 {
+        self.offset.load(Ordering::SeqCst)
+    }
+
+    /// The frozen shards (oldest first) of the active log; empty for a frozen one.
+    #[must_use]
+    pub fn frozen_shards(&self) -> &[FrozenLog] {
+        self.shards.get().map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether this log is a frozen shard.
+    #[must_use]
+    pub fn is_frozen(&self) -> bool {
+        self.read_only.load(Ordering::SeqCst)
+    }
+
+    /// The global index of local index `index`.
+    fn global(&self, index: u64) -> u64 {
+        self.index_offset() + index
     }
 
     /// The published head: the newest checkpoint readers may see. With witnesses it carries
@@ -509,6 +578,11 @@ impl Log {
         entry: ValidEntry,
         arriving: Option<sequencer::ArrivalGuard>,
     ) -> Result<Outcome, LogError> {
+        if self.is_frozen() {
+            return Err(LogError::Frozen {
+                tree_id: self.ident.tree_id,
+            });
+        }
         if entry.body.len() > MAX_ENTRY_BYTES {
             return Err(EntryError::BodyTooLarge {
                 bytes: entry.body.len(),
@@ -562,7 +636,10 @@ impl Log {
                     self.added_entry_response(&uuid, index, integrated_time, &body, &proof, &head)?;
                 Ok(Created::Added { uuid, json })
             }
-            Outcome::Duplicate { index } => Ok(Created::Duplicate { uuid, index }),
+            Outcome::Duplicate { index } => Ok(Created::Duplicate {
+                uuid,
+                index: self.global(index),
+            }),
         }
     }
 
@@ -590,12 +667,13 @@ impl Log {
         proof: &[Hash],
         head: &SignedHead,
     ) -> Result<LogEntryAnon, LogError> {
-        let set = self.ident.sign_set(body, integrated_time, index)?;
+        let global = self.global(index);
+        let set = self.ident.sign_set(body, integrated_time, global)?;
         Ok(LogEntryAnon {
             body: Base64Bytes(body.to_vec()),
             integrated_time: to_i64("integratedTime", integrated_time)?,
             log_id: HexBytes(self.ident.log_id.to_vec()),
-            log_index: to_i64("logIndex", index)?,
+            log_index: to_i64("logIndex", global)?,
             attestation: None,
             verification: Some(LogEntryVerification {
                 inclusion_proof: Some(RekorInclusionProof {
@@ -628,10 +706,13 @@ impl Log {
     ) -> Result<Vec<u8>, LogError> {
         use base64::Engine as _;
         let body_b64 = base64::engine::general_purpose::STANDARD.encode(body);
-        let set = self.ident.sign_set_b64(&body_b64, integrated_time, index)?;
+        let global = self.global(index);
+        let set = self
+            .ident
+            .sign_set_b64(&body_b64, integrated_time, global)?;
         write_added_entry(
             uuid,
-            index,
+            (global, index),
             integrated_time,
             &body_b64,
             &self.ident.log_id,
@@ -652,16 +733,64 @@ impl Log {
             tree_size: to_i64("tree size", head.size)?,
             signed_tree_head: head.checkpoint.clone(),
             tree_id: self.ident.tree_id.to_string(),
-            inactive_shards: Vec::new(),
+            inactive_shards: self
+                .frozen_shards()
+                .iter()
+                .map(|f| {
+                    Ok(signet_proto::rekor::InactiveShardLogInfo {
+                        root_hash: HexBytes(hex::decode(&f.record.root).map_err(|e| {
+                            LogError::Inconsistent {
+                                what: format!("frozen shard root {}: {e}", f.record.root),
+                            }
+                        })?),
+                        tree_size: to_i64("tree size", f.record.size)?,
+                        signed_tree_head: f.record.checkpoint.clone(),
+                        tree_id: f.record.tree_id.to_string(),
+                    })
+                })
+                .collect::<Result<_, LogError>>()?,
         })
     }
 
-    /// Entry `index` with an inclusion proof against the newest checkpoint and a SET.
-    /// Returns the entry UUID (hex leaf hash) and the entry.
+    /// The shard holding global index `index` and the index within it: a frozen shard or
+    /// this log.
+    fn shard_of(&self, index: u64) -> (&Self, u64) {
+        for f in self.frozen_shards() {
+            if index >= f.offset && index - f.offset < f.record.size {
+                return (&f.log, index - f.offset);
+            }
+        }
+        (self, index.saturating_sub(self.index_offset()))
+    }
+
+    /// Entry `index` (a global index, across shards) with an inclusion proof against its
+    /// shard's newest checkpoint and a SET. Returns the entry UUID (hex leaf hash) and the
+    /// entry.
     ///
     /// # Errors
-    /// [`LogError::IndexNotInTree`] if `index` is not in the tree; storage errors.
+    /// [`LogError::IndexNotInTree`] if `index` is not in the log; storage errors.
     pub fn entry_by_index(&self, index: u64) -> Result<(String, LogEntryAnon), LogError> {
+        if index < self.index_offset() && !self.is_frozen() {
+            let (shard, local) = self.shard_of(index);
+            return shard.entry_by_local_index(local);
+        }
+        let Some(local) = index.checked_sub(self.index_offset()) else {
+            return Err(LogError::IndexNotInTree {
+                index,
+                size: self.global(self.head()?.size),
+            });
+        };
+        self.entry_by_local_index(local).map_err(|e| match e {
+            LogError::IndexNotInTree { size, .. } => LogError::IndexNotInTree {
+                index,
+                size: self.global(size),
+            },
+            e => e,
+        })
+    }
+
+    /// Entry `index` of this tree (not a global index).
+    fn entry_by_local_index(&self, index: u64) -> Result<(String, LogEntryAnon), LogError> {
         let head = self.head()?;
         if index >= head.size {
             return Err(LogError::IndexNotInTree {
@@ -689,8 +818,28 @@ impl Log {
     /// # Errors
     /// As [`Log::index_of_uuid`] and [`Log::entry_by_index`].
     pub fn entry_by_uuid(&self, uuid: &str) -> Result<(String, LogEntryAnon), LogError> {
-        let index = self.index_of_uuid(uuid)?;
-        self.entry_by_index(index)
+        let (shard, index) = self.locate_uuid(uuid)?;
+        shard.entry_by_local_index(index)
+    }
+
+    /// The shard (this log or a frozen one) holding the entry with UUID or entry ID `uuid`,
+    /// and its index there: an entry ID names its tree; a bare UUID is looked up in this
+    /// tree, then in the frozen shards, newest first.
+    fn locate_uuid(&self, uuid: &str) -> Result<(&Self, u64), LogError> {
+        let mut first_err = match self.index_of_uuid(uuid) {
+            Ok(i) => return Ok((self, i)),
+            Err(e @ (LogError::OtherTree { .. } | LogError::NoSuchEntry { .. })) => e,
+            Err(e) => return Err(e),
+        };
+        for f in self.frozen_shards().iter().rev() {
+            match f.log.index_of_uuid(uuid) {
+                Ok(i) => return Ok((&f.log, i)),
+                Err(LogError::OtherTree { .. }) => {}
+                Err(e @ LogError::NoSuchEntry { .. }) => first_err = e,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(first_err)
     }
 
     /// Inclusion proof of `index` against `head`.
@@ -813,11 +962,12 @@ impl Log {
             }
             .into());
         }
-        let size = self.head()?.size;
+        // Global indexes throughout.
+        let size = self.global(self.head()?.size);
         let mut indexes = Vec::new();
         for u in &q.entry_uuids {
-            match self.index_of_uuid(u) {
-                Ok(i) => indexes.push(i),
+            match self.locate_uuid(u) {
+                Ok((shard, i)) => indexes.push(shard.global(i)),
                 Err(LogError::OtherTree { .. } | LogError::NoSuchEntry { .. }) => {}
                 Err(e) => return Err(e),
             }
@@ -839,9 +989,11 @@ impl Log {
             }
             let v = validate_proposed(&json)?;
             proposed.push(json);
-            if let Some(i) = self.db.index_of_leaf(&v.leaf_hash)? {
-                if i < size {
-                    indexes.push(i);
+            for shard in std::iter::once(self).chain(self.frozen_shards().iter().map(|f| &*f.log)) {
+                if let Some(i) = shard.db.index_of_leaf(&v.leaf_hash)? {
+                    if i < shard.head()?.size {
+                        indexes.push(shard.global(i));
+                    }
                 }
             }
         }
@@ -870,6 +1022,16 @@ impl Log {
     /// [`LogError::Query`] for a malformed or empty query; [`LogError::Entry`] for a public
     /// key that does not parse.
     pub fn search_index(&self, q: &SearchIndex) -> Result<Vec<String>, LogError> {
+        let mut uuids = Vec::new();
+        for f in self.frozen_shards() {
+            uuids.extend(f.log.search_index(q)?);
+        }
+        uuids.extend(self.search_index_here(q)?);
+        Ok(uuids)
+    }
+
+    /// [`Log::search_index`] within this tree.
+    fn search_index_here(&self, q: &SearchIndex) -> Result<Vec<String>, LogError> {
         let mut sets: Vec<Vec<u64>> = Vec::new();
         if let Some(h) = &q.hash {
             let hexd = h.strip_prefix("sha256:").unwrap_or(h).to_ascii_lowercase();
@@ -1021,7 +1183,7 @@ mod tests {
             let b64 = base64::engine::general_purpose::STANDARD.encode(&body);
             let got = write_added_entry(
                 &"ab".repeat(32),
-                999,
+                (999, 999),
                 1_764_000_000,
                 &b64,
                 &log_id,

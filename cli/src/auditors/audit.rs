@@ -27,6 +27,14 @@
 //! 2 usage or other error (the log did not answer, ...); 3 stopped before the end
 //! (`--max-bundles` or Ctrl-C; resume with the same `--state`).
 //!
+//! Shards: a log whose `GET /api/v1/log` lists `inactiveShards` (frozen trees, `signet log
+//! rotate`, as Rekor's) is audited shard by shard, oldest first: each frozen shard against its
+//! final checkpoint (verified with the trusted keys), its tiles read under
+//! `<log>/shards/<treeID>`, then the active tree. A frozen shard audited once is recorded in
+//! the state (origin, size, root) and not fetched again; a saved audit of a tree that has
+//! since been frozen resumes against the frozen shard's final checkpoint, so a rotation is no
+//! alarm.
+//!
 //! What this does not do: verify entry signatures or certificate chains, check the search
 //! index, or audit witness cosignatures.
 
@@ -117,6 +125,31 @@ struct AuditState {
     failures: Vec<String>,
     /// Number of mismatches found so far.
     failure_count: u64,
+    /// Frozen shards audited to their final checkpoint.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    finished: Vec<FinishedShard>,
+}
+
+/// A frozen shard audited to its final checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FinishedShard {
+    /// Its checkpoint origin.
+    origin: String,
+    /// Its final size.
+    size: u64,
+    /// Its final root, hex.
+    root: String,
+}
+
+impl FinishedShard {
+    fn of(cp: &Checkpoint) -> Self {
+        Self {
+            origin: cp.origin.clone(),
+            size: cp.size,
+            root: hex::encode(cp.root),
+        }
+    }
 }
 
 const STATE_VERSION: u32 = 1;
@@ -279,11 +312,6 @@ async fn resume(
         edge.size(),
         target.size
     );
-    for f in &saved.failures {
-        println!("MISMATCH {f} (found by an earlier run)");
-    }
-    failures.listed = saved.failures;
-    failures.count = saved.failure_count;
     if old.size > target.size {
         anyhow::bail!(
             "the saved audit is against a checkpoint of size {}, newer than this one ({})",
@@ -430,18 +458,145 @@ impl Auditor {
     }
 }
 
+/// The frozen shards the log lists (`GET /api/v1/log` `inactiveShards`), oldest first, as
+/// `(treeID, final checkpoint note)`; none for a log without that endpoint (a Rekor v2 or
+/// plain tlog-tiles log).
+async fn inactive_shards(client: &LogClient) -> anyhow::Result<Vec<(String, String)>> {
+    let body = match client.get("api/v1/log").await {
+        Ok(b) => b,
+        Err(crate::auditors::tlog::FetchError::Status { status: 404, .. }) => return Ok(Vec::new()),
+        Err(e) => return Err(e).context("fetching the log's shards (GET /api/v1/log)"),
+    };
+    let info: signet_proto::rekor::LogInfo = serde_json::from_slice(&body)
+        .with_context(|| format!("{}/api/v1/log does not parse", client.base()))?;
+    Ok(info
+        .inactive_shards
+        .into_iter()
+        .map(|s| (s.tree_id, s.signed_tree_head))
+        .collect())
+}
+
 async fn audit(args: AuditArgs, trust: LogTrust, client: LogClient) -> anyhow::Result<ExitCode> {
+    let mut failures = Failures::default();
+    let mut saved = match &args.state {
+        Some(p) => state_file::load::<AuditState>(p)?,
+        None => None,
+    };
+    let mut finished = Vec::new();
+    if let Some(s) = &mut saved {
+        for f in &s.failures {
+            println!("MISMATCH {f} (found by an earlier run)");
+        }
+        failures.listed = std::mem::take(&mut s.failures);
+        failures.count = s.failure_count;
+        finished = std::mem::take(&mut s.finished);
+    }
+    for (tree_id, note) in inactive_shards(&client).await? {
+        let cp = match trust.verify(note.as_bytes()) {
+            Ok(cp) => cp,
+            Err(e) => {
+                failures.add(format!(
+                    "frozen shard {tree_id}: its final checkpoint does not verify with the trusted log keys ({}): {e}",
+                    trust.names().join(", ")
+                ));
+                continue;
+            }
+        };
+        if finished.contains(&FinishedShard::of(&cp)) {
+            eprintln!(
+                "signet audit: frozen shard {tree_id} ({} entries) was audited by an earlier run",
+                cp.size
+            );
+            continue;
+        }
+        let shard_client = LogClient::new(
+            &format!(
+                "{}{}/{tree_id}",
+                client.base(),
+                signet_log::shards::SHARD_PATH_PREFIX
+            ),
+            args.timeout,
+            3,
+        )?;
+        let resumed = saved
+            .take_if(|s| parse_verified(&s.checkpoint).is_ok_and(|old| old.origin == cp.origin));
+        eprintln!("signet audit: frozen shard {tree_id}");
+        match audit_tree(
+            &args,
+            &shard_client,
+            (&note, &cp),
+            resumed,
+            &mut failures,
+            &finished,
+        )
+        .await?
+        {
+            Some(code) => return Ok(code),
+            None => finished.push(FinishedShard::of(&cp)),
+        }
+    }
+    // Progress saved in a frozen shard that is now done belongs to no tree left to audit.
+    let saved = saved.filter(|s| {
+        !parse_verified(&s.checkpoint)
+            .is_ok_and(|old| finished.iter().any(|f| f.origin == old.origin))
+    });
     let (note, target) = match target_checkpoint(&args, &trust, &client).await? {
         Ok(t) => t,
         Err(code) => return Ok(code),
     };
-    let mut failures = Failures::default();
-    let saved = match &args.state {
-        Some(p) => state_file::load::<AuditState>(p)?,
-        None => None,
-    };
+    if let Some(code) = audit_tree(
+        &args,
+        &client,
+        (&note, &target),
+        saved,
+        &mut failures,
+        &finished,
+    )
+    .await?
+    {
+        return Ok(code);
+    }
+    if failures.count == 0 {
+        println!(
+            "audit passed: {} entries{}, root {} matches the checkpoint",
+            target.size,
+            if finished.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " (and {} in {} frozen shards)",
+                    finished.iter().map(|f| f.size).sum::<u64>(),
+                    finished.len()
+                )
+            },
+            hex::encode(target.root)
+        );
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!(
+            "audit FAILED: {} mismatches ({} listed above)",
+            failures.count,
+            failures.listed.len().min(MAX_LISTED)
+        );
+        Ok(ExitCode::from(EXIT_FAILED))
+    }
+}
+
+/// Audits one tree (a frozen shard or the active one) against `(note, target)`, from the
+/// `saved` progress when it is of this tree. Returns the exit code when the run stopped
+/// before the end (progress saved), else `None` (mismatches are in `failures`).
+async fn audit_tree(
+    args: &AuditArgs,
+    client: &LogClient,
+    (note, target): (&str, &Checkpoint),
+    saved: Option<AuditState>,
+    failures: &mut Failures,
+    finished: &[FinishedShard],
+) -> anyhow::Result<Option<ExitCode>> {
+    let note = note.to_owned();
+    let target = target.clone();
     let edge = match saved {
-        Some(s) => resume(s, &target, &client, &mut failures).await?,
+        Some(s) => resume(s, &target, client, failures).await?,
         None => Edge::empty(),
     };
     eprintln!(
@@ -461,7 +616,7 @@ async fn audit(args: AuditArgs, trust: LogTrust, client: LogClient) -> anyhow::R
     }
     let mut a = Auditor {
         client: client.clone(),
-        failures,
+        failures: std::mem::take(failures),
         edge,
         pending: Vec::new(),
         tiles_compared: 0,
@@ -475,6 +630,7 @@ async fn audit(args: AuditArgs, trust: LogTrust, client: LogClient) -> anyhow::R
                 done: a.edge.to_state()?,
                 failures: a.failures.listed.clone(),
                 failure_count: a.failures.count,
+                finished: finished.to_vec(),
             };
             state_file::save(p, &s)?;
         }
@@ -553,7 +709,7 @@ async fn audit(args: AuditArgs, trust: LogTrust, client: LogClient) -> anyhow::R
                 "; without --state the progress is lost"
             }
         );
-        return Ok(ExitCode::from(EXIT_INCOMPLETE));
+        return Ok(Some(ExitCode::from(EXIT_INCOMPLETE)));
     }
     if a.edge.size() == target.size {
         // The final partial tiles above level 0 (level 0 was compared entry by entry).
@@ -586,19 +742,6 @@ async fn audit(args: AuditArgs, trust: LogTrust, client: LogClient) -> anyhow::R
         a.tiles_compared,
         per_sec(checked, started.elapsed()),
     );
-    if a.failures.count == 0 {
-        println!(
-            "audit passed: {} entries, root {} matches the checkpoint",
-            target.size,
-            hex::encode(target.root)
-        );
-        Ok(ExitCode::SUCCESS)
-    } else {
-        println!(
-            "audit FAILED: {} mismatches ({} listed above)",
-            a.failures.count,
-            a.failures.listed.len().min(MAX_LISTED)
-        );
-        Ok(ExitCode::from(EXIT_FAILED))
-    }
+    *failures = a.failures;
+    Ok(None)
 }

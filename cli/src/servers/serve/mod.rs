@@ -12,6 +12,8 @@ mod config;
 pub(crate) mod ct;
 pub(crate) mod key_rotate;
 pub(crate) mod keys_admin;
+pub(crate) mod log_admin;
+mod log_shards;
 pub(crate) mod rekor_v2;
 mod trust;
 mod tsa;
@@ -441,6 +443,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             ..signet_log::LogConfig::default()
         };
         let host = url_host(&public_url)?;
+        let shard_history = log_shards::prepare(&log_config.data_dir, created)?;
         let log = signet_log::open_log(&log_config, &host, Arc::new(signet_ca::SystemClock))
             .map_err(|e| match e {
                 signet_log::ServeError::Store(signet_log::storage::StoreError::Locked {
@@ -451,10 +454,19 @@ async fn serve(config: Config) -> anyhow::Result<()> {
                 ),
                 e => anyhow::Error::new(e).context("opening the log"),
             })?;
+        let shards = log_shards::attach(
+            &log,
+            &shard_history,
+            &log_config.data_dir,
+            &host,
+            &public_url,
+        )?;
+        tlogs.extend(shards.tlogs);
+        router = router.merge(shards.router);
         tlogs.push(trust::log_instance(
             &public_url,
             log.identity().public_key(),
-            &start,
+            &rfc3339(shard_history.active_key_start)?,
         )?);
         ctlogs.extend(ct::ctlogs(
             &public_url,
@@ -695,8 +707,10 @@ fn log_base_urls(log_url: &str, tlogs: &[Value]) -> anyhow::Result<(String, Opti
                 })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let (v2, v1): (Vec<String>, Vec<String>) =
-        urls.into_iter().partition(|u| rekor_v2::is_v2_base_url(u));
+    let (v2, v1): (Vec<String>, Vec<String>) = urls
+        .into_iter()
+        .filter(|u| !log_shards::is_shard_base_url(u))
+        .partition(|u| rekor_v2::is_v2_base_url(u));
     match (v1.as_slice(), v2.as_slice()) {
         ([one], []) => Ok((one.clone(), None)),
         ([one], [two]) => Ok((one.clone(), Some(two.clone()))),
