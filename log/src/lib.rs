@@ -15,6 +15,8 @@
 //! `POST /api/v2/log/entries`) is a second [`Log`] with its own store and keys ([`v2`]).
 
 pub mod config; // LogConfig: the serde config and its validation
+#[cfg(feature = "distributed")]
+pub mod distributed; // distributed mode: object storage + etcd-fenced sequencer (DistStore)
 pub mod ct; // RFC 6962 add-pre-chain: precertificate chain checks and SCTs
 pub mod entries; // entry validation: hashedrekord, dsse, intoto, precert bodies
 pub mod error; // EntryError, ChainError, QueryError, WitnessError, LogError (leaf)
@@ -203,4 +205,60 @@ pub async fn bind(config: &LogConfig, clock: Arc<dyn Clock>) -> Result<BoundLog,
 /// As [`bind`] and [`BoundLog::serve`].
 pub async fn serve(config: &LogConfig, clock: Arc<dyn Clock>) -> Result<(), ServeError> {
     bind(config, clock).await?.serve().await
+}
+
+#[cfg(feature = "distributed")]
+/// Opens a member of a distributed log (see [`distributed`]): connects to the shared storage,
+/// waits until a sequencer has created the log (a sequencer candidate may create it itself),
+/// starts the log over the shared storage and the member's election and follower loop. The
+/// keys (`config`'s key files) and `public_host` must be the same on every member.
+///
+/// # Errors
+/// Config (a witness policy is refused: not supported in the distributed mode), key, storage
+/// or signing errors.
+///
+/// # Panics
+/// If called outside a multi-threaded tokio runtime.
+pub async fn open_distributed(
+    config: &LogConfig,
+    dist: distributed::DistConfig,
+    public_host: &str,
+    clock: Arc<dyn Clock>,
+) -> Result<Arc<Log>, ServeError> {
+    config.validate()?;
+    if config.witness_policy.is_some() {
+        return Err(config::ConfigError {
+            field: "witness_policy",
+            reason: "witnesses are not supported in the distributed mode yet".into(),
+        }
+        .into());
+    }
+    let keys = LogKeys::load_or_generate(config)?;
+    let roots = service::load_ct_roots(&config.ct_roots)?;
+    let store = distributed::DistStore::connect(dist).await?;
+    let mut waited = 0u32;
+    loop {
+        if let Err(e) = store.refresh().await {
+            tracing::warn!(error = %e, "shared storage not reachable yet");
+        }
+        if store.initialized() {
+            break;
+        }
+        if store.role() == distributed::Role::Sequencer {
+            match store.try_acquire().await {
+                Ok(true) => break,
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, "campaign failed"),
+            }
+        }
+        if waited % 20 == 0 {
+            tracing::info!("waiting for a sequencer to create the log in the shared storage");
+        }
+        waited += 1;
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    let db = storage::LogDb::new(Arc::clone(&store) as Arc<dyn storage::LogStore>);
+    let log = Log::start(db, keys, public_host, roots, config, clock)?;
+    tokio::spawn(distributed::run_member(store, Arc::downgrade(&log)));
+    Ok(log)
 }
