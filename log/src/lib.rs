@@ -15,9 +15,9 @@
 //! `POST /api/v2/log/entries`) is a second [`Log`] with its own store and keys ([`v2`]).
 
 pub mod config; // LogConfig: the serde config and its validation
+pub mod ct; // RFC 6962 add-pre-chain: precertificate chain checks and SCTs
 #[cfg(feature = "distributed")]
 pub mod distributed; // distributed mode: object storage + etcd-fenced sequencer (DistStore)
-pub mod ct; // RFC 6962 add-pre-chain: precertificate chain checks and SCTs
 pub mod entries; // entry validation: hashedrekord, dsse, intoto, precert bodies
 pub mod error; // EntryError, ChainError, QueryError, WitnessError, LogError (leaf)
 pub mod explorer; // the browser log explorer: its assets, search, entry views, activity
@@ -258,7 +258,26 @@ pub async fn open_distributed(
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     }
     let db = storage::LogDb::new(Arc::clone(&store) as Arc<dyn storage::LogStore>);
-    let log = Log::start(db, keys, public_host, roots, config, clock)?;
+    // A fresh object store may refuse writes for a moment (a new cluster layout): retry what
+    // the shared storage refused, for up to a minute.
+    let mut tries = 0;
+    let log = loop {
+        match Log::start(
+            db.clone(),
+            keys.clone(),
+            public_host,
+            roots.clone(),
+            config,
+            Arc::clone(&clock),
+        ) {
+            Err(LogError::Storage(e @ storage::StoreError::Unavailable { .. })) if tries < 60 => {
+                tracing::warn!(error = %e, "shared storage unavailable; retrying");
+                tries += 1;
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+            other => break other?,
+        }
+    };
     tokio::spawn(distributed::run_member(store, Arc::downgrade(&log)));
     Ok(log)
 }

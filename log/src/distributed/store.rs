@@ -194,7 +194,9 @@ impl DistStore {
 
     fn rt(&self) -> &tokio::runtime::Runtime {
         // Only `Drop` takes it.
-        self.rt.as_ref().unwrap_or_else(|| unreachable!("runtime taken"))
+        self.rt
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("runtime taken"))
     }
 
     /// Runs `fut` on the store's runtime and waits for it from synchronous code (the
@@ -378,9 +380,11 @@ impl Inner {
     /// The object a `Put` of the batch goes to.
     fn put_path(&self, key: &[u8], value: &[u8]) -> Result<Path, StoreError> {
         if key.first() == Some(&b'T') && key.len() == 10 {
-            let index = u64::from_be_bytes(key[2..10].try_into().map_err(|_| {
-                StoreError::Backend("tile key".into())
-            })?);
+            let index = u64::from_be_bytes(
+                key[2..10]
+                    .try_into()
+                    .map_err(|_| StoreError::Backend("tile key".into()))?,
+            );
             let width = u16::try_from(value.len() / 32)
                 .ok()
                 .filter(|w| (1..=256).contains(w) && value.len() % 32 == 0)
@@ -785,14 +789,20 @@ impl Inner {
     /// widths), else a wider version of it (full, or as of the current head), whose first
     /// `width` hashes are the same.
     async fn tile(&self, t: TileId) -> Result<Option<Arc<Vec<u8>>>, StoreError> {
-        if let Some(v) = self.s3_get(&self.tile_path(t.level, t.index, t.width)).await? {
+        if let Some(v) = self
+            .s3_get(&self.tile_path(t.level, t.index, t.width))
+            .await?
+        {
             return Ok(Some(v));
         }
         let size = head_size(self.current_head().as_ref());
         let now = tile_width(t.level, t.index, size).unwrap_or(0);
         for wider in [256, now] {
             if wider > t.width {
-                if let Some(v) = self.s3_get(&self.tile_path(t.level, t.index, wider)).await? {
+                if let Some(v) = self
+                    .s3_get(&self.tile_path(t.level, t.index, wider))
+                    .await?
+                {
                     return Ok(Some(v));
                 }
             }
@@ -940,7 +950,8 @@ impl Inner {
         }
         // 3. The records.
         if let Err(e) = self.apply(&data).await {
-            self.step_down("records of a committed batch not written").await;
+            self.step_down("records of a committed batch not written")
+                .await;
             return Err(e);
         }
         // 4. What readers serve.
