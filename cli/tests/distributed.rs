@@ -220,6 +220,22 @@ fn start_garage(dir: &Path) -> Garage {
     for id in &ids[1..] {
         run_ok(&bin, &["-c", &c0, "node", "connect", id]);
     }
+    // A restarted node reconnects only to its `bootstrap_peers` (not to the peers it knew):
+    // every node lists all three from now on, as a production configuration does.
+    let peers = ids
+        .iter()
+        .map(|id| format!("\"{id}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    for cfg in &configs {
+        let text = std::fs::read_to_string(cfg).unwrap();
+        let text = text.replacen(
+            "rpc_secret",
+            &format!("bootstrap_peers = [{peers}]\nrpc_secret"),
+            1,
+        );
+        std::fs::write(cfg, text).unwrap();
+    }
     for id in &ids {
         let short = id.split('@').next().unwrap();
         run_ok(
@@ -451,6 +467,9 @@ fn first_tile(url: &str) -> String {
 /// What the log answered for one entry.
 #[derive(Debug, Clone)]
 struct Ack {
+    /// The artifact digest the entry signs (unique to each entry of the test).
+    digest: String,
+    /// The entry as the log stored it (the 201 answer's `body`); empty for a 409.
     body: Vec<u8>,
     index: u64,
     /// The proof and the checkpoint of the answer (201 only; a 409 has none).
@@ -462,6 +481,15 @@ fn parse_hash(v: &serde_json::Value) -> Hash {
         .unwrap()
         .try_into()
         .unwrap()
+}
+
+/// The artifact digest of a hashedrekord entry (proposed or as stored).
+fn digest_of(body: &[u8]) -> String {
+    let v: serde_json::Value = serde_json::from_slice(body).unwrap();
+    v["spec"]["data"]["hash"]["value"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 /// POSTs `body` to `url`: `Ok(Some(ack))` for 201 or 409, `Ok(None)` for 503 or a connection
@@ -488,7 +516,8 @@ fn submit(
             let e = v.as_object().unwrap().values().next().unwrap();
             let p = &e["verification"]["inclusionProof"];
             Ok(Some(Ack {
-                body: body.to_vec(),
+                digest: digest_of(body),
+                body: B64.decode(e["body"].as_str().unwrap()).unwrap(),
                 index: e["logIndex"].as_u64().unwrap(),
                 proof: Some((
                     p["treeSize"].as_u64().unwrap(),
@@ -506,7 +535,8 @@ fn submit(
             // Already in the log (an earlier attempt committed but its answer was lost): the
             // index is looked up at the end.
             Ok(Some(Ack {
-                body: body.to_vec(),
+                digest: digest_of(body),
+                body: Vec::new(),
                 index: u64::MAX,
                 proof: None,
             }))
@@ -649,7 +679,13 @@ fn get(url: &str) -> reqwest::blocking::Response {
 #[test]
 fn distributed_log_survives_faults() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path();
+    let dir = tmp.path().to_owned();
+    // SIGNET_KEEP_TEST_DIR=1 keeps every process's log (in DIR/*.log) for a post-mortem.
+    if std::env::var_os("SIGNET_KEEP_TEST_DIR").is_some() {
+        eprintln!("keeping {}", dir.display());
+        std::mem::forget(tmp);
+    }
+    let dir = dir.as_path();
     let mut garage = start_garage(dir);
     let mut etcd = start_etcd(dir);
 
@@ -701,9 +737,16 @@ fn distributed_log_survives_faults() {
     progresses(&shared, 40, "initial load");
 
     // Readers serve what the sequencer wrote, with cache headers.
-    let cp = get(&format!("{}/checkpoint", r1.url)).text().unwrap();
-    let (size, _) = parse_checkpoint(&cp).unwrap();
-    assert!(size >= 40, "{cp}");
+    // (They follow the applied head every 300 ms.)
+    let served = acked(&shared) as u64;
+    wait_for(
+        "a reader serves the acknowledged entries",
+        Duration::from_secs(5),
+        || {
+            let cp = get(&format!("{}/checkpoint", r1.url)).text().unwrap();
+            parse_checkpoint(&cp).unwrap().0 >= served
+        },
+    );
     let cc = first_tile(&r2.url);
     assert!(cc.contains("max-age"), "{cc}");
 
@@ -714,6 +757,13 @@ fn distributed_log_survives_faults() {
     eprintln!("failover after SIGKILL: {:?}", killed_at.elapsed());
     assert!(took <= Duration::from_secs(10));
     assert_eq!(etcd.leader().as_deref(), Some("seq-b"));
+    // An entry acknowledged by the killed sequencer, submitted again to the new one: 409.
+    let before = shared.acks.lock().unwrap()[0].clone();
+    let again = submit(&client, &b.url, &before.body).unwrap().unwrap();
+    assert!(
+        again.proof.is_none(),
+        "an entry acknowledged before the failover was added twice"
+    );
     a.proc.start();
     a.wait_serving();
     progresses(&shared, 20, "load after SIGKILL failover");
@@ -814,10 +864,10 @@ fn distributed_log_survives_faults() {
         root,
         "the final checkpoint's root"
     );
-    let mut at: HashMap<&[u8], u64> = HashMap::new();
+    let mut at: HashMap<String, u64> = HashMap::new();
     for (i, b) in bodies.iter().enumerate() {
         assert!(
-            at.insert(b.as_slice(), i as u64).is_none(),
+            at.insert(digest_of(b), i as u64).is_none(),
             "entry {i} is in the log twice"
         );
     }
@@ -833,13 +883,18 @@ fn distributed_log_survives_faults() {
     };
     for ack in &acks {
         let index = *at
-            .get(ack.body.as_slice())
+            .get(&ack.digest)
             .unwrap_or_else(|| panic!("acknowledged entry (index {}) missing", ack.index));
         if let Some((tree_size, ack_root, proof)) = &ack.proof {
             assert_eq!(
                 index, ack.index,
                 "acknowledged at {} but at {index}",
                 ack.index
+            );
+            assert_eq!(
+                ack.body,
+                bodies[usize::try_from(index).unwrap()],
+                "entry {index}"
             );
             verify_inclusion(&leaf_hash(&ack.body), index, *tree_size, proof, ack_root).unwrap();
             assert_eq!(

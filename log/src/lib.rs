@@ -251,7 +251,7 @@ pub async fn open_distributed(
                 Err(e) => tracing::warn!(error = %e, "campaign failed"),
             }
         }
-        if waited % 20 == 0 {
+        if waited.is_multiple_of(20) {
             tracing::info!("waiting for a sequencer to create the log in the shared storage");
         }
         waited += 1;

@@ -387,7 +387,7 @@ impl Inner {
             );
             let width = u16::try_from(value.len() / 32)
                 .ok()
-                .filter(|w| (1..=256).contains(w) && value.len() % 32 == 0)
+                .filter(|w| (1..=256).contains(w) && value.len().is_multiple_of(32))
                 .ok_or_else(|| StoreError::Corrupt {
                     key: hex::encode(key),
                     reason: format!("a tile of {} bytes", value.len()),
@@ -526,10 +526,10 @@ impl Inner {
     async fn keep_alive(self: Arc<Self>, lease: i64) {
         let every = self.cfg.lease_ttl / 3;
         loop {
-            if !lock(&self.state)
+            if lock(&self.state)
                 .leader
                 .as_ref()
-                .is_some_and(|l| l.lease == lease)
+                .is_none_or(|l| l.lease != lease)
             {
                 return;
             }
@@ -1011,7 +1011,7 @@ fn encode_puts(puts: &[(Vec<u8>, Vec<u8>)]) -> Vec<u8> {
     out
 }
 
-fn decode_puts(mut blob: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+fn decode_puts(mut blob: &[u8]) -> Result<KvPairs, StoreError> {
     let corrupt = || StoreError::Corrupt {
         key: "wal".into(),
         reason: "truncated batch".into(),
