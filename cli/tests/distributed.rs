@@ -382,7 +382,7 @@ fn member_config(
     let cfg = format!(
         "data_dir = \"{data}\"\nlisten = \"127.0.0.1:{port}\"\nonly = \"log\"\n\
          public_url = \"http://signet-log.test\"\nallow_internal_public_url = true\n\n\
-         [log]\nbatch_max_delay_ms = 20\n\n[log.distributed]\nrole = \"{role}\"\n\
+         [log]\nbatch_max_delay_ms = 20\nrekor_v2 = false\n\n[log.distributed]\nrole = \"{role}\"\n\
          node_id = \"{name}\"\netcd_endpoints = [{etcd}]\ns3_endpoints = [{s3}]\n\
          s3_bucket = \"signet-log\"\ns3_access_key_id = \"{key}\"\n\
          s3_secret_access_key_file = \"{secret}\"\nlease_ttl_secs = 3\n",
@@ -724,6 +724,33 @@ fn distributed_log_survives_faults() {
         assert!(r.headers().contains_key("retry-after"));
     }
 
+    // `signet monitor` follows a reader throughout: every checkpoint's signature, consistency
+    // with the last one, every new entry hashed to the signed root. An integrity alert stops
+    // it (exit 3); it must still be running at the end, and a last pass must be clean.
+    let monitor_args = |once: bool| {
+        let mut v: Vec<String> = [
+            "monitor",
+            "--log",
+            &r1.url,
+            "--trusted-root",
+            &dir.join("seq-a/trusted_root.json").display().to_string(),
+            "--state",
+            &dir.join("monitor.json").display().to_string(),
+            "--unreachable-after",
+            "10m",
+        ]
+        .map(String::from)
+        .into();
+        if once {
+            v.push("--once".into());
+        } else {
+            v.extend(["--interval".into(), "1s".into()]);
+        }
+        v
+    };
+    let signet = Path::new(env!("CARGO_BIN_EXE_signet"));
+    let mut monitor = Proc::new("monitor", signet, monitor_args(false), dir);
+
     let shared = Arc::new(Shared::default());
     let mut threads = Vec::new();
     for t in 0..2 {
@@ -831,6 +858,28 @@ fn distributed_log_survives_faults() {
     }
     let errors = shared.errors.lock().unwrap().clone();
     assert!(errors.is_empty(), "unexpected answers: {errors:?}");
+    assert!(
+        monitor.alive(),
+        "the monitor stopped during the run: {}",
+        monitor.log_tail()
+    );
+    monitor.kill();
+    let last = Command::new(signet)
+        .args(monitor_args(true))
+        .output()
+        .unwrap();
+    assert!(
+        last.status.success(),
+        "the monitor's last pass: {:?} {}{}",
+        last.status,
+        String::from_utf8_lossy(&last.stdout),
+        String::from_utf8_lossy(&last.stderr)
+    );
+    let passes = std::fs::read_to_string(&monitor.log).unwrap();
+    assert!(
+        passes.contains("checkpoint"),
+        "the monitor verified nothing: {passes}"
+    );
 
     // The final tree, once both readers follow it (they poll every 300 ms): every leaf, from
     // the entry bundles.
@@ -942,4 +991,134 @@ fn distributed_log_survives_faults() {
     }
     drop((a, b, r1, r2));
     drop((garage, etcd));
+}
+
+/// Posts `bodies` to `url` from `clients` threads (each entry once, 201 expected); the rate
+/// (entries/s) and the 50th and 99th percentile latencies.
+fn ingest(url: &str, bodies: Vec<Vec<u8>>, clients: usize) -> (f64, Duration, Duration) {
+    let n = bodies.len();
+    let queue = Arc::new(Mutex::new(bodies));
+    let t0 = Instant::now();
+    let threads: Vec<_> = (0..clients)
+        .map(|_| {
+            let (q, url) = (Arc::clone(&queue), url.to_owned());
+            std::thread::spawn(move || {
+                let client = http();
+                let mut lat = Vec::new();
+                loop {
+                    let Some(body) = q.lock().unwrap().pop() else {
+                        return lat;
+                    };
+                    let t = Instant::now();
+                    let r = client
+                        .post(format!("{url}/api/v1/log/entries"))
+                        .header("Content-Type", "application/json")
+                        .body(body)
+                        .send()
+                        .unwrap();
+                    assert_eq!(r.status(), 201, "{}", r.text().unwrap_or_default());
+                    lat.push(t.elapsed());
+                }
+            })
+        })
+        .collect();
+    let mut lat: Vec<Duration> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    let rate = n as f64 / t0.elapsed().as_secs_f64();
+    lat.sort();
+    (rate, lat[lat.len() / 2], lat[lat.len() * 99 / 100])
+}
+
+/// The benchmark of BENCHMARKS.md ("Distributed mode"): HTTP ingest into a distributed
+/// sequencer (3 Garage nodes, 3 etcd members, all on this machine) beside an embedded
+/// RocksDB `serve --only log` in the same run (same batching, same load, alternating), then
+/// failover times (SIGKILL of the sequencer until the standby answers a write).
+/// `DIST_BENCH_ENTRIES` (default 2000) entries per run, `DIST_BENCH_CLIENTS` (32) clients.
+#[test]
+#[ignore = "benchmark; run by just bench-slow (BENCHMARKS.md)"]
+fn distributed_ingest_beside_rocksdb() {
+    let env = |k: &str, d: usize| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+    };
+    let (entries, clients) = (
+        env("DIST_BENCH_ENTRIES", 2000),
+        env("DIST_BENCH_CLIENTS", 32),
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let garage = start_garage(dir);
+    let etcd = start_etcd(dir);
+    let mut a = start_member(dir, "seq-a", "sequencer", &garage, &etcd);
+    let to = dir.join("seq-b/log");
+    std::fs::create_dir_all(&to).unwrap();
+    for f in ["log_key.pem", "witness_key.pem", "ct_key.pem"] {
+        std::fs::copy(dir.join("seq-a/log").join(f), to.join(f)).unwrap();
+    }
+    let mut b = start_member(dir, "seq-b", "sequencer", &garage, &etcd);
+    // The peer: the same server and batching over RocksDB.
+    let rocks_dir = dir.join("rocks");
+    std::fs::create_dir_all(&rocks_dir).unwrap();
+    let port = free_port();
+    let cfg = rocks_dir.join("serve.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "data_dir = \"{}\"\nlisten = \"127.0.0.1:{port}\"\nonly = \"log\"\n\
+             public_url = \"http://signet-log.test\"\nallow_internal_public_url = true\n\n\
+             [log]\nbatch_max_delay_ms = 20\nrekor_v2 = false\n",
+            rocks_dir.display()
+        ),
+    )
+    .unwrap();
+    let mut rocks = Member {
+        proc: Proc::new(
+            "rocks",
+            Path::new(env!("CARGO_BIN_EXE_signet")),
+            vec!["serve".into(), "--config".into(), cfg.display().to_string()],
+            dir,
+        ),
+        url: format!("http://127.0.0.1:{port}"),
+    };
+    rocks.wait_serving();
+    let keys: Vec<_> = (0..8).map(|_| new_key()).collect();
+    let mut round = 0;
+    let mut bodies = |tag: &str| -> Vec<Vec<u8>> {
+        round += 1;
+        (0..entries)
+            .map(|i| hashedrekord(&keys[i % keys.len()], &format!("{tag}-{round}-{i}")))
+            .collect()
+    };
+    for run in 0..2 {
+        for (name, url) in [
+            ("distributed", a.url.clone()),
+            ("rocksdb", rocks.url.clone()),
+        ] {
+            let (rate, p50, p99) = ingest(&url, bodies(name), clients);
+            eprintln!(
+                "BENCH run {run} {name}: {entries} entries, {clients} clients: {rate:.0} entries/s, p50 {p50:?}, p99 {p99:?}"
+            );
+        }
+    }
+    // Failover: SIGKILL the sequencer (lease TTL 3 s), time until the standby answers a write.
+    let mut members = [&mut a, &mut b];
+    for k in 0..3 {
+        let leader = etcd.leader().unwrap();
+        let (dead, alive) = if leader == "seq-a" { (0, 1) } else { (1, 0) };
+        let t0 = Instant::now();
+        members[dead].proc.kill();
+        probe_write(
+            &[members[alive].url.clone()],
+            &format!("failover {k}"),
+            Duration::from_secs(20),
+        );
+        eprintln!("BENCH failover {k}: {:?} (lease TTL 3 s)", t0.elapsed());
+        members[dead].proc.start();
+        members[dead].wait_serving();
+    }
+    drop((a, b, rocks, garage, etcd));
 }

@@ -388,6 +388,14 @@ impl Config {
                     "witnesses are not supported with log.distributed yet",
                 ));
             }
+            if self.log.rekor_v2 {
+                // The v2 log keeps its own RocksDB tree in data_dir: each member would have
+                // a different one.
+                return Err(err(
+                    "log.rekor_v2",
+                    "the Rekor v2 log is not shared by log.distributed yet: set rekor_v2 = false",
+                ));
+            }
             if d.node_id.is_empty() {
                 return Err(err("log.distributed.node_id", "must not be empty"));
             }
