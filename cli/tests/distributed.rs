@@ -1105,7 +1105,7 @@ fn distributed_ingest_beside_rocksdb() {
         }
     }
     // Failover: SIGKILL the sequencer (lease TTL 3 s), time until the standby answers a write.
-    let mut members = [&mut a, &mut b];
+    let members = [&mut a, &mut b];
     for k in 0..3 {
         let leader = etcd.leader().unwrap();
         let (dead, alive) = if leader == "seq-a" { (0, 1) } else { (1, 0) };
