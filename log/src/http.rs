@@ -30,6 +30,7 @@ use signet_proto::sct::AddChainRequest;
 use crate::error::LogError;
 use crate::explorer::{self, Activity, SearchKind};
 use crate::service::{Created, Log, Readiness};
+use crate::storage::StoreError;
 
 pub use crate::limits::{MAX_RETRIEVE, MAX_RETRIEVE_ENTRIES};
 
@@ -89,6 +90,26 @@ fn api_err(log: &Log, e: LogError) -> ApiError {
                 "the log is overloaded, retry later",
             )
         },
+        LogError::Storage(ref s @ StoreError::Unavailable { .. }) => {
+            tracing::warn!(error = %s, "shared storage unavailable");
+            ApiError {
+                retry_after: Some(log.retry_after_secs),
+                ..ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the log's shared storage is unavailable; retry later",
+                )
+            }
+        }
+        LogError::Storage(ref s @ StoreError::NotLeader { .. }) => {
+            tracing::info!(error = %s, "write refused: not the sequencer");
+            ApiError {
+                retry_after: Some(log.retry_after_secs),
+                ..ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "this instance is not the log's sequencer; retry the write at the sequencer",
+                )
+            }
+        }
         LogError::Shutdown => {
             ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the log is shutting down")
         }

@@ -17,6 +17,8 @@
 
 pub mod config; // LogConfig: the serde config and its validation
 pub mod ct; // RFC 6962 add-pre-chain: precertificate chain checks and SCTs
+#[cfg(feature = "distributed")]
+pub mod distributed; // distributed mode: object storage + etcd-fenced sequencer (DistStore)
 pub mod entries; // entry validation: hashedrekord, dsse, intoto, precert bodies
 pub mod error; // EntryError, ChainError, QueryError, WitnessError, LogError (leaf)
 pub mod explorer; // the browser log explorer: its assets, search, entry views, activity
@@ -215,4 +217,79 @@ pub async fn bind(config: &LogConfig, clock: Arc<dyn Clock>) -> Result<BoundLog,
 /// As [`bind`] and [`BoundLog::serve`].
 pub async fn serve(config: &LogConfig, clock: Arc<dyn Clock>) -> Result<(), ServeError> {
     bind(config, clock).await?.serve().await
+}
+
+#[cfg(feature = "distributed")]
+/// Opens a member of a distributed log (see [`distributed`]): connects to the shared storage,
+/// waits until a sequencer has created the log (a sequencer candidate may create it itself),
+/// starts the log over the shared storage and the member's election and follower loop. The
+/// keys (`config`'s key files) and `public_host` must be the same on every member.
+///
+/// # Errors
+/// Config (a witness policy is refused: not supported in the distributed mode), key, storage
+/// or signing errors.
+///
+/// # Panics
+/// If called outside a multi-threaded tokio runtime.
+pub async fn open_distributed(
+    config: &LogConfig,
+    dist: distributed::DistConfig,
+    public_host: &str,
+    clock: Arc<dyn Clock>,
+) -> Result<Arc<Log>, ServeError> {
+    config.validate()?;
+    if config.witness_policy.is_some() {
+        return Err(config::ConfigError {
+            field: "witness_policy",
+            reason: "witnesses are not supported in the distributed mode yet".into(),
+        }
+        .into());
+    }
+    let keys = LogKeys::load_or_generate(config)?;
+    let roots = service::load_ct_roots(&config.ct_roots)?;
+    let store = distributed::DistStore::connect(dist).await?;
+    let mut waited = 0u32;
+    loop {
+        if let Err(e) = store.refresh().await {
+            tracing::warn!(error = %e, "shared storage not reachable yet");
+        }
+        if store.initialized() {
+            break;
+        }
+        if store.role() == distributed::Role::Sequencer {
+            match store.try_acquire().await {
+                Ok(true) => break,
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, "campaign failed"),
+            }
+        }
+        if waited.is_multiple_of(20) {
+            tracing::info!("waiting for a sequencer to create the log in the shared storage");
+        }
+        waited += 1;
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    let db = storage::LogDb::new(Arc::clone(&store) as Arc<dyn storage::LogStore>);
+    // A fresh object store may refuse writes for a moment (a new cluster layout): retry what
+    // the shared storage refused, for up to a minute.
+    let mut tries = 0;
+    let log = loop {
+        match Log::start(
+            db.clone(),
+            keys.clone(),
+            public_host,
+            roots.clone(),
+            config,
+            Arc::clone(&clock),
+        ) {
+            Err(LogError::Storage(e @ storage::StoreError::Unavailable { .. })) if tries < 60 => {
+                tracing::warn!(error = %e, "shared storage unavailable; retrying");
+                tries += 1;
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+            other => break other?,
+        }
+    };
+    tokio::spawn(distributed::run_member(store, Arc::downgrade(&log)));
+    Ok(log)
 }

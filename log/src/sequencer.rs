@@ -46,7 +46,7 @@ use crate::head::SignedHead;
 use crate::identity::Identity;
 use crate::metrics::Metrics;
 use crate::proofcache::ProofCache;
-use crate::storage::{keys, Batch, Head, LogDb, OverlayReader};
+use crate::storage::{keys, Batch, Head, LogDb, OverlayReader, StoreError};
 use crate::witness::Witnesses;
 
 /// Result of a submission.
@@ -478,6 +478,17 @@ fn commit_batch(seq: &Sequencer, batch: Vec<Pending>) -> Vec<Delivery> {
             .into_iter()
             .zip(answers.into_iter().map(Ok))
             .collect(),
+        Err(LogError::Storage(
+            e @ (StoreError::Unavailable { .. } | StoreError::NotLeader { .. }),
+        )) => {
+            // Nothing of the batch was acknowledged; the client retries (503), here or at
+            // the sequencer.
+            tracing::warn!(error = %e, batch = n, "batch not committed");
+            replies
+                .into_iter()
+                .map(|r| (r, Err(LogError::Storage(e.clone()))))
+                .collect()
+        }
         Err(e) => {
             tracing::error!(error = %e, batch = n, "batch commit failed");
             replies
@@ -549,6 +560,38 @@ fn commit_entries(seq: &Sequencer, entries: &[ValidEntry]) -> Result<Vec<Outcome
             },
         })
         .collect())
+}
+
+impl Sequencer {
+    /// Takes the committed head from the store (distributed mode: after this instance became
+    /// the sequencer, or as a reader following the shared store). Holds the commit lock, so
+    /// no batch is integrated over the previous head meanwhile. Without witnesses the head is
+    /// also published at once; with witnesses only the stored published one is.
+    pub(crate) fn reload(&self) -> Result<(), LogError> {
+        let _guard = self
+            .commit_lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Some(h) = self.db.head()? else {
+            return Ok(());
+        };
+        let current = self.integrated_head();
+        if h.size == current.size && h.root == current.root {
+            return Ok(());
+        }
+        let checkpoint = self
+            .db
+            .checkpoint(h.size)?
+            .ok_or_else(|| LogError::Inconsistent {
+                what: format!("checkpoint for the stored head (size {}) missing", h.size),
+            })?;
+        self.set_integrated(SignedHead {
+            size: h.size,
+            root: h.root,
+            checkpoint,
+        });
+        Ok(())
+    }
 }
 
 /// After a failed write: the store is the truth (the write may or may not have landed).

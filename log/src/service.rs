@@ -502,6 +502,15 @@ impl Log {
         self.seq.integrated_head()
     }
 
+    /// Re-reads the committed head from the store and serves it (distributed mode: a reader
+    /// following the shared store, or a standby that just became the sequencer).
+    ///
+    /// # Errors
+    /// Storage errors; [`LogError::Inconsistent`] if the head's checkpoint is missing.
+    pub fn reload_from_store(&self) -> Result<(), LogError> {
+        self.seq.reload()
+    }
+
     /// The identity (keys, names).
     #[must_use]
     pub fn identity(&self) -> &Identity {

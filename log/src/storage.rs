@@ -32,7 +32,7 @@ use signet_proto::merkle::{Hash, TileReader};
 use signet_proto::tiles::TileId;
 
 /// Errors from a [`LogStore`].
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
     /// The backend failed (I/O, RocksDB error, injected fault).
@@ -53,6 +53,21 @@ pub enum StoreError {
         /// Hex of the key.
         key: String,
         /// What is wrong.
+        reason: String,
+    },
+    /// A shared backend (object storage, etcd) cannot be reached or has no quorum: nothing
+    /// was committed by this call, retry later (503).
+    #[error("shared storage unavailable: {reason}")]
+    Unavailable {
+        /// What failed.
+        reason: String,
+    },
+    /// Distributed mode: this instance does not hold the sequencer lease (a standby or a
+    /// reader, or a leader that lost its lease); nothing was written (503, send writes to the
+    /// sequencer).
+    #[error("this instance is not the log's sequencer: {reason}")]
+    NotLeader {
+        /// Why (standby, reader, lease lost, fenced by a newer head).
         reason: String,
     },
     /// A tile that the tree size says must exist is missing or too short.
@@ -128,6 +143,16 @@ pub trait LogStore: Send + Sync + 'static {
     /// # Errors
     /// [`StoreError::Backend`] on backend failure.
     fn scan(&self, prefix: &[u8], start: &[u8], limit: usize) -> Result<KvPairs, StoreError>;
+    /// Reads hash tiles, each at least `width` hashes long when present. The default reads
+    /// the newest stored version (`T` keys are not versioned); stores that keep one object per
+    /// tile width (the distributed store) read exactly the width asked.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on backend failure.
+    fn get_tiles(&self, ids: &[TileId]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        let keys: Vec<Vec<u8>> = ids.iter().map(|t| keys::tile(t.level, t.index)).collect();
+        self.multi_get(&keys)
+    }
     /// Applies `batch` atomically; durable before returning if `sync`.
     ///
     /// # Errors
@@ -702,8 +727,7 @@ impl LogDb {
     /// # Errors
     /// [`StoreError::MissingTile`] if a tile is absent or too short.
     pub fn read_tiles(&self, ids: &[TileId]) -> Result<Vec<Vec<u8>>, StoreError> {
-        let keys: Vec<Vec<u8>> = ids.iter().map(|t| keys::tile(t.level, t.index)).collect();
-        let vals = self.store.multi_get(&keys)?;
+        let vals = self.store.get_tiles(ids)?;
         ids.iter()
             .zip(vals)
             .map(|(t, v)| {
@@ -774,11 +798,7 @@ impl TileReader for OverlayReader<'_> {
             .copied()
             .collect();
         if !missing.is_empty() {
-            let keys: Vec<Vec<u8>> = missing
-                .iter()
-                .map(|t| keys::tile(t.level, t.index))
-                .collect();
-            for (t, v) in missing.iter().zip(self.db.store.multi_get(&keys)?) {
+            for (t, v) in missing.iter().zip(self.db.store.get_tiles(&missing)?) {
                 if let Some(v) = v {
                     cache.insert((t.level, t.index), v);
                 }

@@ -128,6 +128,54 @@ pub(crate) struct LogSection {
     /// (signet, sigstore-python, sigstore-js) sign with v2 and the TSA; otherwise v1 is
     /// listed first and v2 is chosen only on request (`sigstore sign --rekor-version 2`).
     pub(crate) prefer_rekor_v2: bool,
+    /// Distributed mode (docs/distributed.md): the log's records on S3-compatible object
+    /// storage and its head and sequencer lease in etcd, shared by several `serve`
+    /// processes. Absent: the embedded RocksDB store in `data_dir` (the default).
+    pub(crate) distributed: Option<DistributedSection>,
+}
+
+/// The `[log.distributed]` section.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DistributedSection {
+    /// `sequencer` (a candidate for the sequencer lease; serves reads while standby) or
+    /// `reader` (serves reads only).
+    pub(crate) role: signet_log::distributed::Role,
+    /// This member's unique name (the value of the etcd `leader` key while it sequences).
+    pub(crate) node_id: String,
+    /// etcd client URLs of every cluster member.
+    pub(crate) etcd_endpoints: Vec<String>,
+    /// S3 API URLs of the object store (Garage: each node's `s3_api` address); a request
+    /// that cannot reach one tries the next.
+    pub(crate) s3_endpoints: Vec<String>,
+    /// The bucket holding the log.
+    pub(crate) s3_bucket: String,
+    /// The S3 region name (Garage: its `s3_region`, default `garage`).
+    #[serde(default = "default_s3_region")]
+    pub(crate) s3_region: String,
+    /// The S3 access key id.
+    pub(crate) s3_access_key_id: String,
+    /// File holding the S3 secret key (one line).
+    pub(crate) s3_secret_access_key_file: PathBuf,
+    /// Key prefix in etcd and in the bucket (one log per prefix).
+    #[serde(default = "default_dist_prefix")]
+    pub(crate) prefix: String,
+    /// The sequencer lease's time to live, in seconds: a standby takes over at most this
+    /// long (plus one campaign round) after the sequencer stops renewing it.
+    #[serde(default = "default_lease_ttl")]
+    pub(crate) lease_ttl_secs: u64,
+}
+
+fn default_s3_region() -> String {
+    "garage".to_owned()
+}
+
+fn default_dist_prefix() -> String {
+    "signet".to_owned()
+}
+
+fn default_lease_ttl() -> u64 {
+    5
 }
 
 /// The `[ca]` section.
@@ -247,6 +295,7 @@ impl Default for LogSection {
             witness_timeout_ms: 5000,
             rekor_v2: true,
             prefer_rekor_v2: false,
+            distributed: None,
         }
     }
 }
@@ -351,6 +400,46 @@ impl Config {
                         path.display(),
                         w.name
                     ),
+                ));
+            }
+        }
+        if let Some(d) = &self.log.distributed {
+            if self.log.witness_policy.is_some() {
+                return Err(err(
+                    "log.witness_policy",
+                    "witnesses are not supported with log.distributed yet",
+                ));
+            }
+            if self.log.rekor_v2 {
+                // The v2 log keeps its own RocksDB tree in data_dir: each member would have
+                // a different one.
+                return Err(err(
+                    "log.rekor_v2",
+                    "the Rekor v2 log is not shared by log.distributed yet: set rekor_v2 = false",
+                ));
+            }
+            if d.node_id.is_empty() {
+                return Err(err("log.distributed.node_id", "must not be empty"));
+            }
+            if d.etcd_endpoints.is_empty() {
+                return Err(err("log.distributed.etcd_endpoints", "list at least one"));
+            }
+            if d.s3_endpoints.is_empty() {
+                return Err(err("log.distributed.s3_endpoints", "list at least one"));
+            }
+            for (i, u) in d.etcd_endpoints.iter().enumerate() {
+                check_url(&format!("log.distributed.etcd_endpoints[{i}]"), u)?;
+            }
+            for (i, u) in d.s3_endpoints.iter().enumerate() {
+                check_url(&format!("log.distributed.s3_endpoints[{i}]"), u)?;
+            }
+            if d.s3_bucket.is_empty() {
+                return Err(err("log.distributed.s3_bucket", "must not be empty"));
+            }
+            if !(2..=60).contains(&d.lease_ttl_secs) {
+                return Err(err(
+                    "log.distributed.lease_ttl_secs",
+                    "must be between 2 and 60",
                 ));
             }
         }
@@ -516,6 +605,18 @@ impl Config {
                 witness_timeout_ms: 5000,
                 rekor_v2: true,
                 prefer_rekor_v2: false,
+                distributed: Some(DistributedSection {
+                    role: signet_log::distributed::Role::Sequencer,
+                    node_id: "signet-log-0".to_owned(),
+                    etcd_endpoints: vec!["http://etcd-0.etcd:2379".to_owned()],
+                    s3_endpoints: vec!["http://garage-0.garage:3900".to_owned()],
+                    s3_bucket: "signet-log".to_owned(),
+                    s3_region: default_s3_region(),
+                    s3_access_key_id: "GK0123456789abcdef01234567".to_owned(),
+                    s3_secret_access_key_file: PathBuf::from("/etc/signet/s3-secret"),
+                    prefix: default_dist_prefix(),
+                    lease_ttl_secs: default_lease_ttl(),
+                }),
             },
             ca: CaSection {
                 validity_hours: 24,

@@ -444,7 +444,20 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         };
         let host = url_host(&public_url)?;
         let shard_history = log_shards::prepare(&log_config.data_dir, created)?;
-        let log = signet_log::open_log(&log_config, &host, Arc::new(signet_ca::SystemClock))
+        let opened = match &config.log.distributed {
+            // docs/distributed.md: the records in object storage, the head in etcd.
+            Some(d) => {
+                signet_log::open_distributed(
+                    &log_config,
+                    distributed_config(d)?,
+                    &host,
+                    Arc::new(signet_ca::SystemClock),
+                )
+                .await
+            }
+            None => signet_log::open_log(&log_config, &host, Arc::new(signet_ca::SystemClock)),
+        };
+        let log = opened
             .map_err(|e| match e {
                 signet_log::ServeError::Store(signet_log::storage::StoreError::Locked {
                     path,
@@ -659,6 +672,32 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     drop(log_v2);
     tracing::info!("signet stopped");
     Ok(())
+}
+
+/// The log's distributed store settings from `[log.distributed]` (the secret read from its
+/// file).
+fn distributed_config(
+    d: &config::DistributedSection,
+) -> anyhow::Result<signet_log::distributed::DistConfig> {
+    let secret = std::fs::read_to_string(&d.s3_secret_access_key_file).with_context(|| {
+        format!(
+            "log.distributed.s3_secret_access_key_file: reading {}",
+            d.s3_secret_access_key_file.display()
+        )
+    })?;
+    Ok(signet_log::distributed::DistConfig {
+        role: d.role,
+        node_id: d.node_id.clone(),
+        etcd_endpoints: d.etcd_endpoints.clone(),
+        s3_endpoints: d.s3_endpoints.clone(),
+        bucket: d.s3_bucket.clone(),
+        region: d.s3_region.clone(),
+        access_key_id: d.s3_access_key_id.clone(),
+        secret_access_key: secret.trim().to_owned(),
+        prefix: d.prefix.clone(),
+        lease_ttl: Duration::from_secs(d.lease_ttl_secs),
+        request_timeout: Duration::from_secs(3),
+    })
 }
 
 fn json_response(body: String) -> impl IntoResponse {
