@@ -811,6 +811,29 @@ mod tests {
     }
 
     #[test]
+    fn distributed_mode_refuses_what_it_does_not_share() {
+        let dist = "[log.distributed]\nrole = \"sequencer\"\nnode_id = \"a\"\n\
+                    etcd_endpoints = [\"http://127.0.0.1:2379\"]\n\
+                    s3_endpoints = [\"http://127.0.0.1:3900\"]\ns3_bucket = \"b\"\n\
+                    s3_access_key_id = \"GK00\"\ns3_secret_access_key_file = \"/s\"\n";
+        // The Rekor v2 log (on by default) keeps a tree per member: refused.
+        let c = Config::from_toml(&format!("only = \"log\"\n{dist}")).unwrap();
+        assert_eq!(c.validate().unwrap_err().key, "log.rekor_v2");
+        let c =
+            Config::from_toml(&format!("only = \"log\"\n[log]\nrekor_v2 = false\n{dist}")).unwrap();
+        c.validate().unwrap();
+        let c = Config::from_toml(&format!(
+            "only = \"log\"\n[log]\nrekor_v2 = false\n{}",
+            dist.replace("role", "lease_ttl_secs = 1\nrole")
+        ))
+        .unwrap();
+        assert_eq!(
+            c.validate().unwrap_err().key,
+            "log.distributed.lease_ttl_secs"
+        );
+    }
+
+    #[test]
     fn bad_values_are_named() {
         let c = Config::from_toml("[log]\nbatch_max_entries = 0\n").unwrap();
         assert_eq!(c.validate().unwrap_err().key, "log.batch_max_entries");
