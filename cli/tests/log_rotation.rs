@@ -236,6 +236,16 @@ fn audit(s: &Serve, state: &Path) -> (bool, String) {
     (out.status.success(), text(&out))
 }
 
+/// One `signet monitor --once` pass over every log in the server's trusted root.
+fn monitor(s: &Serve, state: &Path) -> (bool, String) {
+    let out = run(signet()
+        .args(["monitor", "--once", "--trusted-root"])
+        .arg(s.data().join("trusted_root.json"))
+        .arg("--state")
+        .arg(state));
+    (out.status.success(), text(&out))
+}
+
 fn rotate(data: &Path, extra: &[&str]) -> std::process::Output {
     run(signet()
         .args(["log", "rotate", "--data-dir"])
@@ -288,6 +298,9 @@ fn sigstore_python_signs_and_verifies_across_a_log_shard_rotation() {
     let state = work.path().join("audit.json");
     let (ok, said) = audit(&s, &state);
     assert!(ok, "audit before the rotation: {said}");
+    let monitor_state = work.path().join("monitor.json");
+    let (ok, said) = monitor(&s, &monitor_state);
+    assert!(ok, "monitor before the rotation: {said}");
     let tuf_version_before = s.json("/tuf/timestamp.json")["signed"]["version"].clone();
 
     // Bad input: a running server, an unknown data directory.
@@ -458,4 +471,33 @@ fn sigstore_python_signs_and_verifies_across_a_log_shard_rotation() {
     assert!(said.contains("frozen shards"), "{said}");
     let (ok, said) = audit(&s, &work.path().join("fresh-audit.json"));
     assert!(ok, "fresh audit after the rotation: {said}");
+
+    // The monitor: the tree it followed at the log's URL is now the frozen shard (its state
+    // moves there, no origin_changed alarm) and the new tree is followed from its first entry.
+    let (ok, said) = monitor(&s, &monitor_state);
+    assert!(ok, "monitor across the rotation: {said}");
+    assert!(
+        said.contains(&format!(
+            "is the frozen shard {}/shards/{frozen_tree}",
+            s.url
+        )),
+        "{said}"
+    );
+    let saved: Value = serde_json::from_slice(&std::fs::read(&monitor_state).unwrap()).unwrap();
+    let logs = saved["logs"].as_object().unwrap();
+    // The active tree, the frozen shard and the Rekor v2 log.
+    assert_eq!(logs.len(), 3, "{saved}");
+    let shard_state = &logs[&format!("{}/shards/{frozen_tree}", s.url)];
+    assert!(
+        shard_state["checkpoint"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("\n{frozen_size}\n")),
+        "{shard_state}"
+    );
+    // A second pass is quiet, and a fresh monitor follows both logs.
+    let (ok, said) = monitor(&s, &monitor_state);
+    assert!(ok, "second monitor pass: {said}");
+    let (ok, said) = monitor(&s, &work.path().join("fresh-monitor.json"));
+    assert!(ok, "fresh monitor after the rotation: {said}");
 }

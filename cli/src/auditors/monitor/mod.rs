@@ -434,6 +434,9 @@ fn targets(trust: &MonitorTrust, given: &[String]) -> anyhow::Result<Vec<Arc<Tar
         !out.is_empty(),
         "no log to follow: the trusted root lists no transparency log (give --log URL)"
     );
+    // Active logs first: after a shard change, the active log's pass hands its state over
+    // to the frozen shard before that shard's first pass (`Monitor::shard_handover`).
+    out.sort_by_key(|t| t.frozen_after.is_some());
     Ok(out)
 }
 
@@ -869,14 +872,53 @@ impl Monitor {
         })
     }
 
+    /// A shard change (`signet log rotate`, docs/ROTATION.md): the log at `target.url` now
+    /// serves a new tree (another origin), and the tree followed there so far is a frozen
+    /// shard that the trust root lists at another URL, whose keys sign the saved checkpoint.
+    /// The saved state moves to that shard (checked there up to its final checkpoint, with
+    /// consistency to what was seen before) and the new tree is followed from its first
+    /// entry. False: not a shard change (an origin change then raises `origin_changed`).
+    fn shard_handover(&mut self, target: &Target, saved: &LogState, cp: &Checkpoint) -> bool {
+        let Ok(old) = parse_verified(&saved.checkpoint) else {
+            return false;
+        };
+        if old.origin == cp.origin {
+            return false;
+        }
+        let Some(shard) = self
+            .targets
+            .iter()
+            .find(|t| {
+                t.url != target.url
+                    && t.frozen_after.is_some()
+                    && t.trust.verify(saved.checkpoint.as_bytes()).is_ok()
+            })
+            .cloned()
+        else {
+            return false;
+        };
+        eprintln!(
+            "signet monitor: {}: a new tree (origin {:?}); the tree followed so far (origin {:?}, size {}) is the frozen shard {}: following it there, and the new tree from its first entry",
+            target.url, cp.origin, old.origin, old.size, shard.url
+        );
+        self.state
+            .logs
+            .entry(shard.url.clone())
+            .or_insert_with(|| saved.clone());
+        self.state.logs.remove(&target.url);
+        true
+    }
+
     /// The first state of a log: on the first run its current checkpoint (trust on first
-    /// use) or `--from-checkpoint`; a log first seen later (a new shard) from entry 0.
+    /// use) or `--from-checkpoint`; a log first seen later (a new shard, or the new tree
+    /// after a shard change: `new_tree`) from entry 0.
     async fn first_state(
         &self,
         target: &Target,
         client: &LogClient,
         current: &[u8],
         cp: &Checkpoint,
+        new_tree: bool,
     ) -> Result<LogState, Failure> {
         let fresh = |note: &[u8], edge: &Edge| -> Result<LogState, Failure> {
             Ok(LogState {
@@ -889,7 +931,7 @@ impl Monitor {
                 final_size: None,
             })
         };
-        if self.had_state {
+        if self.had_state || new_tree {
             eprintln!(
                 "signet monitor: {}: a log new to this state: analysing it from its first entry (checkpoint size {})",
                 target.url, cp.size
@@ -1051,10 +1093,16 @@ impl Monitor {
             }
         })?;
         let cp = self.verify_note(target, &note)?;
+        let (known, new_tree) = match known {
+            Some(s) if self.shard_handover(target, &s, &cp) => (None, true),
+            k => (k, false),
+        };
         let mut ls = match known {
             Some(s) => s,
             None => {
-                let s = self.first_state(target, &client, &note, &cp).await?;
+                let s = self
+                    .first_state(target, &client, &note, &cp, new_tree)
+                    .await?;
                 self.state.logs.insert(target.url.clone(), s.clone());
                 state_file::save(&self.args.state, &self.state)?;
                 s
