@@ -183,7 +183,7 @@ impl TrustMaterial {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct AppliedRevocation {
-    /// "the signing certificate" or "the CA certificate <subject>".
+    /// "the signing certificate" or "the CA certificate `<subject>`".
     pub certificate: String,
     /// The revoked certificate's serial, hex.
     pub serial: String,
@@ -199,7 +199,7 @@ impl TrustMaterial {
     /// The earliest revocation that applies to `leaf_der`, a certificate issued by one of the
     /// trusted CAs (its issuer named by the CA's issuing certificate, which signed it): the
     /// leaf's own entry in the CRLs of that CA, or an entry for a CA certificate of the chain
-    /// in the CRLs of the next one, as [`check_chain`] applies them. `None` when nothing
+    /// in the CRLs of the next one, as the chain check applies them. `None` when nothing
     /// applies, or when no trusted CA issued the certificate. For a monitor, which needs to know
     /// whether a logged signer was revoked before it signed.
     #[must_use]

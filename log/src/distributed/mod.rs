@@ -2,7 +2,7 @@
 //! the sequencer's lease in etcd, so that several `signet serve` processes share one log:
 //! one sequencer at a time (elected through an etcd lease), standbys ready to take over, and
 //! readers that hold no state. The design, its guarantees and its limits are in
-//! `docs/distributed.md`; this module implements it as a [`LogStore`] ([`DistStore`]) plus
+//! `docs/distributed.md`; this module implements it as a [`LogStore`](crate::storage::LogStore) ([`DistStore`]) plus
 //! the election and follower loop ([`run_member`]), so the sequencer, the HTTP API and the
 //! proofs are the same code as in the embedded (RocksDB) mode.
 //!
