@@ -15,10 +15,9 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use signet_ca::signer::{CaCurve, Pkcs11KeyRef, Pkcs11Signer};
 use support::{json_out, require_tools, run, signet, stack, text, TestRegistry};
 
-const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
+use support::softhsm::MODULE;
 const TOKEN: &str = "signet-user";
 const OBJECT: &str = "release key";
 
@@ -38,51 +37,7 @@ fn signet_hsm(conf: &Path) -> Command {
 
 /// A fresh SoftHSM2 token holding a P-256 key generated inside it; returns the config path.
 fn token_with_key(dir: &Path) -> PathBuf {
-    assert!(
-        Path::new(MODULE).exists(),
-        "{MODULE} is missing (apt-get install -y softhsm2)"
-    );
-    let tokens = dir.join("tokens");
-    std::fs::create_dir_all(&tokens).unwrap();
-    let conf = dir.join("softhsm2.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
-            tokens.display()
-        ),
-    )
-    .unwrap();
-    // This test binary holds a single test, so setting the variable cannot race other tests.
-    std::env::set_var("SOFTHSM2_CONF", &conf);
-    let st = Command::new("softhsm2-util")
-        .args([
-            "--init-token",
-            "--free",
-            "--label",
-            TOKEN,
-            "--pin",
-            "1234",
-            "--so-pin",
-            "5678",
-        ])
-        .env("SOFTHSM2_CONF", &conf)
-        .output()
-        .expect("softhsm2-util must be installed");
-    assert!(
-        st.status.success(),
-        "{}",
-        String::from_utf8_lossy(&st.stderr)
-    );
-    // Sensitive, non-extractable: the private key cannot leave the token.
-    let key_ref = Pkcs11KeyRef {
-        module: MODULE.into(),
-        token_label: TOKEN.into(),
-        pin: "1234".into(),
-        key_label: OBJECT.into(),
-    };
-    drop(Pkcs11Signer::generate(&key_ref, CaCurve::P256).unwrap());
-    conf
+    support::softhsm::token_with_key(dir, TOKEN, OBJECT)
 }
 
 #[test]

@@ -428,6 +428,32 @@ impl SigningKey {
     }
 }
 
+/// What signs TUF metadata: a [`SigningKey`] in memory, or a key that never leaves a device
+/// (the CLI's PKCS#11 root keys).
+pub trait TufSigner {
+    /// The public half, in TUF form.
+    ///
+    /// # Errors
+    /// [`TufError::Signing`] for a key TUF metadata cannot name.
+    fn tuf_key(&self) -> Result<TufKey, TufError>;
+
+    /// Signs `message` (the canonical JSON of a `signed` object) as the key's scheme says.
+    ///
+    /// # Errors
+    /// [`TufError::Signing`] if the key or its device fails.
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, TufError>;
+}
+
+impl TufSigner for SigningKey {
+    fn tuf_key(&self) -> Result<TufKey, TufError> {
+        SigningKey::tuf_key(self)
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, TufError> {
+        SigningKey::sign(self, message)
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Field helpers
 // ---------------------------------------------------------------------------------------------
@@ -1040,7 +1066,7 @@ impl Envelope {
     ///
     /// # Errors
     /// [`TufError::NotCanonical`], [`TufError::Signing`].
-    pub fn sign(signed: &Value, keys: &[&SigningKey]) -> Result<Vec<u8>, TufError> {
+    pub fn sign(signed: &Value, keys: &[&dyn TufSigner]) -> Result<Vec<u8>, TufError> {
         let canonical = canonical_json(signed)?;
         let mut signatures = Vec::new();
         let mut seen = Vec::new();

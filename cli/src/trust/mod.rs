@@ -55,8 +55,9 @@ enum TrustCommand {
 
 #[derive(Args)]
 struct InitArgs {
-    /// A root key file (PKCS#8 PEM private key: ECDSA P-256 or Ed25519). Repeat, or
-    /// separate with commas.
+    /// A root key: a file (PKCS#8 PEM private key: ECDSA P-256 or Ed25519), or an RFC 7512
+    /// `pkcs11:` URI of a P-256 key in a token (module and PIN as `sign --key pkcs11:`).
+    /// Repeat, or separate with commas.
     #[arg(
         long = "root-key",
         visible_alias = "root-keys",
@@ -89,7 +90,8 @@ struct RotateArgs {
     /// The TUF directory (`trust init --out`).
     #[arg(long, value_name = "DIR")]
     dir: PathBuf,
-    /// A root key file that signs the new root (old and new key holders alike). Repeatable.
+    /// A root key (file or `pkcs11:` URI) that signs the new root (old and new key holders
+    /// alike). Repeatable.
     #[arg(long = "key", value_name = "FILE", value_delimiter = ',')]
     keys: Vec<PathBuf>,
     /// A key to add to the root role (a public key PEM, or a private key file, which then
@@ -187,11 +189,11 @@ fn init(a: &InitArgs) -> anyhow::Result<ExitCode> {
     let signers = a
         .root_keys
         .iter()
-        .map(|p| repo::read_signing_key(p, a.password_env.as_deref()))
+        .map(|p| repo::read_root_signer(p, a.password_env.as_deref()))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let public: Vec<TufKey> = signers
         .iter()
-        .map(signet_proto::tuf::SigningKey::tuf_key)
+        .map(|s| s.tuf_key())
         .collect::<Result<_, _>>()?;
     // Check the threshold before any key is generated.
     let probe = public[0].clone();
@@ -224,7 +226,7 @@ fn rotate_root(a: &RotateArgs) -> anyhow::Result<ExitCode> {
     let mut signers = a
         .keys
         .iter()
-        .map(|p| repo::read_signing_key(p, pw))
+        .map(|p| repo::read_root_signer(p, pw))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let mut new = old.clone();
     new.common.version = old.common.version + 1;
@@ -239,7 +241,7 @@ fn rotate_root(a: &RotateArgs) -> anyhow::Result<ExitCode> {
         if root_role.keyids.contains(&id) {
             bail!("{} is already a root key ({id})", path.display());
         }
-        if let Ok(signer) = repo::read_signing_key(path, pw) {
+        if let Ok(signer) = repo::read_root_signer(path, pw) {
             signers.push(signer);
         }
         new.keys.insert(id.clone(), key);

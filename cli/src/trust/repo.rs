@@ -17,7 +17,7 @@ use anyhow::{bail, Context as _};
 use signet_proto::keys::PublicKey;
 use signet_proto::tuf::{
     Common, Envelope, MetaFile, Role, Root, SigningKey, SnapshotMeta, TargetFile, TargetsMeta,
-    TimestampMeta, TrustedSet, TufKey,
+    TimestampMeta, TrustedSet, TufError, TufKey, TufSigner,
 };
 
 use crate::fsutil::{write_durable, Existing, Mode};
@@ -73,8 +73,60 @@ pub(crate) fn read_signing_key(
     SigningKey::from_pkcs8_der(&der).with_context(|| format!("key file {}", path.display()))
 }
 
-/// Reads the public half of a key: a `PUBLIC KEY` PEM, or a private key file.
+/// A root key that stays in a PKCS#11 token (an HSM, a smart card, SoftHSM2): ECDSA P-256,
+/// the token signs the SHA-256 digest of the canonical JSON (`ecdsa-sha2-nistp256`).
+struct TokenRootKey {
+    signer: signet_ca::signer::Pkcs11Signer,
+    key: TufKey,
+}
+
+impl TufSigner for TokenRootKey {
+    fn tuf_key(&self) -> Result<TufKey, TufError> {
+        Ok(self.key.clone())
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, TufError> {
+        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, message);
+        self.signer
+            .sign_digest(digest.as_ref())
+            .map_err(|e| TufError::Signing(format!("the PKCS#11 root key: {e}")))
+    }
+}
+
+/// Whether a `--root-key`/`--key` value names a key in a token rather than a file.
+fn is_pkcs11(spec: &Path) -> bool {
+    spec.to_str().is_some_and(|s| s.starts_with("pkcs11:"))
+}
+
+/// Opens a root key: a private key file ([`read_signing_key`]) or an RFC 7512 `pkcs11:` URI
+/// of a P-256 key in a token (module and PIN as `signet sign --key pkcs11:` takes them).
+pub(crate) fn read_root_signer(
+    spec: &Path,
+    password_env: Option<&str>,
+) -> anyhow::Result<Box<dyn TufSigner>> {
+    if !is_pkcs11(spec) {
+        return Ok(Box::new(read_signing_key(spec, password_env)?));
+    }
+    use signet_ca::signer::CaSigner as _;
+    let uri = spec.to_string_lossy();
+    let signer = crate::client::keypair::open_pkcs11(&uri)?;
+    if signer.curve() != signet_ca::signer::CaCurve::P256 {
+        bail!(
+            "the PKCS#11 root key is not ECDSA P-256; TUF root keys in a token must be P-256 (ecdsa-sha2-nistp256)"
+        );
+    }
+    let public =
+        PublicKey::from_spki_der(signer.spki_der()).context("the PKCS#11 root key's public key")?;
+    let key = TufKey::from_public_key(&public)?;
+    Ok(Box::new(TokenRootKey { signer, key }))
+}
+
+/// Reads the public half of a key: a `PUBLIC KEY` PEM, a private key file, or a `pkcs11:`
+/// URI.
 pub(crate) fn read_public_key(path: &Path, password_env: Option<&str>) -> anyhow::Result<TufKey> {
+    if is_pkcs11(path) {
+        return Ok(read_root_signer(path, password_env)?.tuf_key()?);
+    }
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read key file {}", path.display()))?;
     if text.contains("-----BEGIN PUBLIC KEY-----") {
@@ -437,15 +489,15 @@ pub(crate) fn generate_online_keys(dir: &Path) -> anyhow::Result<Vec<TufKey>> {
 pub(crate) fn sign_root(
     root: &Root,
     previous: Option<&Root>,
-    signers: &[SigningKey],
+    signers: &[Box<dyn TufSigner>],
 ) -> anyhow::Result<Vec<u8>> {
     let listed =
         |r: &Root, id: &String| r.role(Role::Root).is_some_and(|rk| rk.keyids.contains(id));
-    let mut use_keys = Vec::new();
+    let mut use_keys: Vec<&dyn TufSigner> = Vec::new();
     for key in signers {
         let id = key.tuf_key()?.key_id();
         if listed(root, &id) || previous.is_some_and(|p| listed(p, &id)) {
-            use_keys.push(key);
+            use_keys.push(key.as_ref());
         } else {
             bail!("the key {id} is not a root key of the old or the new root; it cannot sign");
         }

@@ -14,6 +14,7 @@
 pub mod metrics;
 pub mod push;
 pub mod registry;
+pub mod softhsm;
 pub mod tlog;
 
 use std::path::{Path, PathBuf};

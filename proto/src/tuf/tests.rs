@@ -50,7 +50,8 @@ impl Repo {
     }
 
     fn root(&self, signers: &[&SigningKey]) -> Vec<u8> {
-        Envelope::sign(&self.root_meta().to_signed().unwrap(), signers).unwrap()
+        let signers: Vec<&dyn TufSigner> = signers.iter().map(|k| *k as &dyn TufSigner).collect();
+        Envelope::sign(&self.root_meta().to_signed().unwrap(), &signers).unwrap()
     }
 
     fn root_all(&self) -> Vec<u8> {

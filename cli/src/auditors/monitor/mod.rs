@@ -872,6 +872,23 @@ impl Monitor {
         })
     }
 
+    /// The state of the same log followed at another URL (a mirror, or the log moved): the
+    /// same origin, its saved checkpoint signed by this target's keys. A log is its origin and
+    /// keys, not its URL, so its state carries over and a fork served at the new URL is
+    /// caught against what was seen before.
+    fn same_log_elsewhere(&self, target: &Target, cp: &Checkpoint) -> Option<LogState> {
+        let (url, saved) = self.state.logs.iter().find(|(url, saved)| {
+            **url != target.url
+                && parse_verified(&saved.checkpoint).is_ok_and(|old| old.origin == cp.origin)
+                && target.trust.verify(saved.checkpoint.as_bytes()).is_ok()
+        })?;
+        eprintln!(
+            "signet monitor: {}: the log {:?} this state follows at {url}: checking it against that state",
+            target.url, cp.origin
+        );
+        Some(saved.clone())
+    }
+
     /// A shard change (`signet log rotate`, docs/ROTATION.md): the log at `target.url` now
     /// serves a new tree (another origin), and the tree followed there so far is a frozen
     /// shard that the trust root lists at another URL, whose keys sign the saved checkpoint.
@@ -1093,6 +1110,7 @@ impl Monitor {
             }
         })?;
         let cp = self.verify_note(target, &note)?;
+        let known = known.or_else(|| self.same_log_elsewhere(target, &cp));
         let (known, new_tree) = match known {
             Some(s) if self.shard_handover(target, &s, &cp) => (None, true),
             k => (k, false),
