@@ -16,6 +16,7 @@ pub mod push;
 pub mod registry;
 pub mod softhsm;
 pub mod tlog;
+pub mod tuf_serve;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
