@@ -935,8 +935,13 @@ impl Log {
         }
         let root = signet_proto::merkle::tree_root(last, &self.db)
             .map_err(merkle(format!("root at size {last}")))?;
-        let proof = signet_proto::merkle::prove_consistency(first, last, &self.db)
-            .map_err(merkle(format!("consistency proof {first} -> {last}")))?;
+        let proof = signet_proto::merkle::prove_consistency_cached(
+            first,
+            last,
+            &self.db,
+            self.seq.proof_cache(),
+        )
+        .map_err(merkle(format!("consistency proof {first} -> {last}")))?;
         Ok((root, proof))
     }
 
