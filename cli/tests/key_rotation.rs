@@ -23,121 +23,18 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use serde_json::Value;
-use support::{free_port, require_tools, run, signet, text, Oidc};
+use support::softhsm::MODULE;
+use support::tuf_serve::TufServe as Serve;
+use support::{require_tools, run, signet, text, Oidc};
 
 const EMAIL: &str = "rotation@example.com";
-
-/// `signet serve` on a fixed port and data directory, restartable.
-struct Serve {
-    child: Option<Child>,
-    dir: PathBuf,
-    cfg: PathBuf,
-    url: String,
-}
-
-impl Serve {
-    fn new(dir: &Path, issuer: &str, extra: &str) -> Self {
-        let addr = format!("127.0.0.1:{}", free_port());
-        let cfg = dir.join("signet.toml");
-        std::fs::write(
-            &cfg,
-            format!(
-                "data_dir = {:?}\nlisten = \"{addr}\"\n\n[[ca.issuers]]\nurl = \"{issuer}\"\ntype = \"email\"\n{extra}",
-                dir.join("data").display().to_string()
-            ),
-        )
-        .unwrap();
-        Serve {
-            child: None,
-            dir: dir.to_owned(),
-            cfg,
-            url: format!("http://{addr}"),
-        }
-    }
-
-    fn data(&self) -> PathBuf {
-        self.dir.join("data")
-    }
-
-    fn command(&self) -> Command {
-        let mut c = signet();
-        c.arg("serve").arg("--config").arg(&self.cfg);
-        c
-    }
-
-    /// Starts `serve` and waits until it answers `/readyz`.
-    fn start(&mut self) {
-        let log = self.dir.join("serve.log");
-        let f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&log)
-            .unwrap();
-        let mut child = self
-            .command()
-            .stdout(f.try_clone().unwrap())
-            .stderr(f)
-            .stdin(Stdio::null())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while get(&format!("{}/readyz", self.url)).is_none() {
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!(
-                    "signet serve exited early ({status}): {}",
-                    std::fs::read_to_string(&log).unwrap_or_default()
-                );
-            }
-            assert!(Instant::now() < deadline, "signet serve did not start");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        self.child = Some(child);
-    }
-
-    /// SIGTERM (graceful), then wait.
-    fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let out = run(Command::new("kill")
-                .arg("-TERM")
-                .arg(child.id().to_string()));
-            assert!(out.status.success(), "kill: {}", text(&out));
-            child.wait().unwrap();
-        }
-    }
-
-    fn restart(&mut self) {
-        self.stop();
-        self.start();
-    }
-
-    fn trusted_root(&self) -> Value {
-        serde_json::from_slice(&get(&format!("{}/signet/v1/trusted_root.json", self.url)).unwrap())
-            .unwrap()
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-fn get(url: &str) -> Option<Vec<u8>> {
-    let resp = reqwest::blocking::get(url).ok()?;
-    resp.status()
-        .is_success()
-        .then(|| resp.bytes().unwrap().to_vec())
-}
 
 fn read_json(path: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
@@ -357,7 +254,7 @@ fn tsa_and_ct_rotations_keep_bundles_verifying_by_window() {
     let oidc = Oidc::start(&support::oidc_js_dir());
     let work = tempfile::tempdir().unwrap();
     let w = work.path();
-    let mut s = Serve::new(w, &oidc.url, "");
+    let mut s = Serve::configured(w, &oidc.url, "");
     s.start();
     let py = w.join("py");
     let root = s.trusted_root();
@@ -651,11 +548,11 @@ fn tsa_key_from_a_file_and_from_pkcs11_with_a_chain_of_its_own() {
 
     // A chain whose leaf lacks the EKU: refused at start, nothing written.
     let bad = tempfile::tempdir().unwrap();
-    let s = Serve::new(bad.path(), "https://issuer.example", &file_tsa(&no_eku));
+    let s = Serve::configured(bad.path(), "https://issuer.example", &file_tsa(&no_eku));
     refused(&s, &[], &["tsa.chain", "timeStamping", "critical"]);
 
     let file_dir = tempfile::tempdir().unwrap();
-    let mut s = Serve::new(file_dir.path(), "https://issuer.example", &file_tsa(&chain));
+    let mut s = Serve::configured(file_dir.path(), "https://issuer.example", &file_tsa(&chain));
     s.start();
     openssl_timestamps(&s, w);
     // The trusted root lists the configured chain.
@@ -679,46 +576,15 @@ fn tsa_key_from_a_file_and_from_pkcs11_with_a_chain_of_its_own() {
     s.stop();
 
     // A key in SoftHSM2, generated inside the token, certified by an OpenSSL leaf.
-    const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
-    assert!(
-        Path::new(MODULE).exists(),
-        "{MODULE} is missing (apt-get install -y softhsm2)"
-    );
-    let tokens = w.join("tokens");
-    std::fs::create_dir_all(&tokens).unwrap();
-    let conf = w.join("softhsm2.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
-            tokens.display()
-        ),
-    )
-    .unwrap();
     // This test binary's tests touch SOFTHSM2_CONF only here.
-    std::env::set_var("SOFTHSM2_CONF", &conf);
-    let out = run(Command::new("softhsm2-util")
-        .args([
-            "--init-token",
-            "--free",
-            "--label",
-            "signet-tsa",
-            "--pin",
-            "1234",
-            "--so-pin",
-            "5678",
-        ])
-        .env("SOFTHSM2_CONF", &conf));
-    assert!(out.status.success(), "{}", text(&out));
+    let conf = support::softhsm::token_with_key(w, "signet-tsa", "tsa key");
     let key_ref = signet_ca::signer::Pkcs11KeyRef {
         module: MODULE.into(),
         token_label: "signet-tsa".into(),
         pin: "1234".into(),
         key_label: "tsa key".into(),
     };
-    let hsm_key =
-        signet_ca::signer::Pkcs11Signer::generate(&key_ref, signet_ca::signer::CaCurve::P256)
-            .unwrap();
+    let hsm_key = signet_ca::signer::Pkcs11Signer::open(&key_ref).unwrap();
     let hsm_pub = w.join("hsm.pub");
     std::fs::write(
         &hsm_pub,
@@ -743,14 +609,14 @@ fn tsa_key_from_a_file_and_from_pkcs11_with_a_chain_of_its_own() {
     };
     // The key in the token is not the one the file chain certifies: refused, nothing written.
     let bad = tempfile::tempdir().unwrap();
-    let s = Serve::new(bad.path(), "https://issuer.example", &hsm_tsa(&chain));
+    let s = Serve::configured(bad.path(), "https://issuer.example", &hsm_tsa(&chain));
     refused(
         &s,
         &[("SOFTHSM2_CONF", &conf)],
         &["tsa.key", "another key", "tsa.chain must start with"],
     );
     let hsm_dir = tempfile::tempdir().unwrap();
-    let mut s = Serve::new(
+    let mut s = Serve::configured(
         hsm_dir.path(),
         "https://issuer.example",
         &hsm_tsa(&hsm_chain),

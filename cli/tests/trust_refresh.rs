@@ -16,127 +16,15 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{free_port, require_tools, run, signet, text, Oidc};
+use support::tuf_serve::TufServe;
+use support::{require_tools, run, signet, text, Oidc};
 
 const EMAIL: &str = "refresh@example.com";
-
-/// `signet serve` with a TUF repository (one Ed25519 root key), restartable on its port.
-struct TufServe {
-    child: Option<Child>,
-    dir: tempfile::TempDir,
-    url: String,
-    cfg: PathBuf,
-}
-
-impl TufServe {
-    fn start(issuer: &str) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let key = dir.path().join("root.pem");
-        let out = run(Command::new("openssl")
-            .args(["genpkey", "-algorithm", "ed25519", "-out"])
-            .arg(&key));
-        assert!(out.status.success(), "openssl genpkey: {}", text(&out));
-        let data = dir.path().join("data");
-        let out = run(signet()
-            .args(["trust", "init", "--threshold", "1", "--out"])
-            .arg(data.join("tuf"))
-            .arg("--root-key")
-            .arg(&key));
-        assert!(out.status.success(), "trust init: {}", text(&out));
-        let addr = format!("127.0.0.1:{}", free_port());
-        let cfg = dir.path().join("signet.toml");
-        std::fs::write(
-            &cfg,
-            format!(
-                "data_dir = {:?}\nlisten = \"{addr}\"\n\n[[ca.issuers]]\nurl = \"{issuer}\"\ntype = \"email\"\n",
-                data.display().to_string()
-            ),
-        )
-        .unwrap();
-        let mut s = Self {
-            child: None,
-            dir,
-            url: format!("http://{addr}"),
-            cfg,
-        };
-        s.spawn();
-        s
-    }
-
-    fn spawn(&mut self) {
-        let log = self.dir.path().join("serve.log");
-        let f = std::fs::File::create(&log).unwrap();
-        let mut child = signet()
-            .arg("serve")
-            .arg("--config")
-            .arg(&self.cfg)
-            .stdout(f.try_clone().unwrap())
-            .stderr(f)
-            .stdin(Stdio::null())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!(
-                    "signet serve exited ({status}): {}",
-                    std::fs::read_to_string(&log).unwrap_or_default()
-                );
-            }
-            let up = reqwest::blocking::get(format!("{}/tuf/timestamp.json", self.url))
-                .is_ok_and(|r| r.status().is_success());
-            if up {
-                break;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "signet serve did not start: {}",
-                std::fs::read_to_string(&log).unwrap_or_default()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        self.child = Some(child);
-    }
-
-    fn restart(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-        self.spawn();
-    }
-
-    fn data(&self) -> PathBuf {
-        self.dir.path().join("data")
-    }
-
-    /// `signet trust export` of the published repository into `out` (replaced).
-    fn export(&self, out: &Path) {
-        if out.exists() {
-            std::fs::remove_dir_all(out).unwrap();
-        }
-        let o = run(signet()
-            .args(["trust", "export", "--data-dir"])
-            .arg(self.data())
-            .arg("--out")
-            .arg(out));
-        assert!(o.status.success(), "trust export: {}", text(&o));
-    }
-}
-
-impl Drop for TufServe {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
 
 fn now() -> i64 {
     i64::try_from(
@@ -208,7 +96,8 @@ fn review(webhook: &str, image: &str) -> Value {
 fn the_webhook_takes_a_rotated_trust_from_its_mirror_and_refuses_a_tampered_one() {
     require_tools(&["node", "openssl", "docker-registry", "umoci", "skopeo"]);
     let oidc = Oidc::start(&support::oidc_js_dir());
-    let mut server = TufServe::start(&oidc.url);
+    let work = tempfile::tempdir().unwrap();
+    let mut server = TufServe::new(work.path(), &oidc.url);
     let work = tempfile::tempdir().unwrap();
     let reg = support::TestRegistry::start();
     let digest = reg.push_image("refresh/app", "v1", "an image under a refreshed trust");
@@ -353,7 +242,8 @@ fn tree_size(url: &str) -> u64 {
 fn the_monitor_reports_certificates_of_a_revoked_intermediate() {
     require_tools(&["node", "openssl"]);
     let oidc = Oidc::start(&support::oidc_js_dir());
-    let mut server = TufServe::start(&oidc.url);
+    let work = tempfile::tempdir().unwrap();
+    let mut server = TufServe::new(work.path(), &oidc.url);
     let work = tempfile::tempdir().unwrap();
     let home = work.path().join("home");
     let with_home = || {

@@ -1,6 +1,8 @@
-//! Test helper: `signet serve` with a TUF repository (an Ed25519 root key made with openssl,
-//! `trust init`, an email OIDC issuer), on a fixed port and data directory, restartable, for
-//! the rotation tests; and sigstore-python with a home of its own.
+//! Test helper: `signet serve` on a fixed port and data directory, restartable, for the
+//! rotation and refresh tests: with a TUF repository ([`TufServe::new`]: an Ed25519 root key
+//! made with openssl, `trust init`, an email OIDC issuer) or without one
+//! ([`TufServe::configured`], extra config lines appended); and sigstore-python with a home of
+//! its own.
 
 #![allow(dead_code, clippy::unwrap_used, unreachable_pub, missing_docs)]
 
@@ -18,40 +20,50 @@ pub struct TufServe {
     pub dir: PathBuf,
     cfg: PathBuf,
     pub url: String,
+    /// The path polled until the server answers it: the TUF timestamp, or `/readyz`.
+    ready: &'static str,
 }
 
 impl TufServe {
+    /// A TUF repository (one Ed25519 root key, threshold 1) in `dir/data`, served and started.
     pub fn new(dir: &Path, issuer: &str) -> Self {
         let root_key = dir.join("root.pem");
         let out = run(Command::new("openssl")
             .args(["genpkey", "-algorithm", "ed25519", "-out"])
             .arg(&root_key));
         assert!(out.status.success(), "openssl genpkey: {}", text(&out));
-        let data = dir.join("data");
         let out = run(signet()
             .args(["trust", "init", "--threshold", "1", "--out"])
-            .arg(data.join("tuf"))
+            .arg(dir.join("data").join("tuf"))
             .arg("--root-key")
             .arg(&root_key));
         assert!(out.status.success(), "trust init: {}", text(&out));
+        let mut s = Self::configured(dir, issuer, "");
+        s.ready = "/tuf/timestamp.json";
+        s.start();
+        s
+    }
+
+    /// The config (data in `dir/data`, `extra` appended), not started: no TUF repository,
+    /// ready when `/readyz` answers.
+    pub fn configured(dir: &Path, issuer: &str, extra: &str) -> Self {
         let addr = format!("127.0.0.1:{}", free_port());
         let cfg = dir.join("signet.toml");
         std::fs::write(
             &cfg,
             format!(
-                "data_dir = {:?}\nlisten = \"{addr}\"\n\n[[ca.issuers]]\nurl = \"{issuer}\"\ntype = \"email\"\n",
-                data.display().to_string()
+                "data_dir = {:?}\nlisten = \"{addr}\"\n\n[[ca.issuers]]\nurl = \"{issuer}\"\ntype = \"email\"\n{extra}",
+                dir.join("data").display().to_string()
             ),
         )
         .unwrap();
-        let mut s = TufServe {
+        TufServe {
             child: None,
             dir: dir.to_owned(),
             cfg,
             url: format!("http://{addr}"),
-        };
-        s.start();
-        s
+            ready: "/readyz",
+        }
     }
 
     pub fn data(&self) -> PathBuf {
@@ -62,6 +74,14 @@ impl TufServe {
         format!("{}/tuf", self.url)
     }
 
+    /// `signet serve --config <this config>`, not spawned.
+    pub fn command(&self) -> Command {
+        let mut c = signet();
+        c.arg("serve").arg("--config").arg(&self.cfg);
+        c
+    }
+
+    /// Starts `serve` and waits until it answers its ready path.
     pub fn start(&mut self) {
         let log = self.dir.join("serve.log");
         let f = std::fs::OpenOptions::new()
@@ -69,17 +89,15 @@ impl TufServe {
             .append(true)
             .open(&log)
             .unwrap();
-        let mut child = signet()
-            .arg("serve")
-            .arg("--config")
-            .arg(&self.cfg)
+        let mut child = self
+            .command()
             .stdout(f.try_clone().unwrap())
             .stderr(f)
             .stdin(Stdio::null())
             .spawn()
             .unwrap();
         let deadline = Instant::now() + Duration::from_secs(60);
-        while get(&format!("{}/tuf/timestamp.json", self.url)).is_none() {
+        while get(&format!("{}{}", self.url, self.ready)).is_none() {
             if let Ok(Some(status)) = child.try_wait() {
                 panic!(
                     "signet serve exited early ({status}): {}",
@@ -111,6 +129,24 @@ impl TufServe {
     pub fn restart(&mut self) {
         self.stop();
         self.start();
+    }
+
+    /// The served `trusted_root.json`.
+    pub fn trusted_root(&self) -> Value {
+        self.json("/signet/v1/trusted_root.json")
+    }
+
+    /// `signet trust export` of the published repository into `out` (replaced).
+    pub fn export(&self, out: &Path) {
+        if out.exists() {
+            std::fs::remove_dir_all(out).unwrap();
+        }
+        let o = run(signet()
+            .args(["trust", "export", "--data-dir"])
+            .arg(self.data())
+            .arg("--out")
+            .arg(out));
+        assert!(o.status.success(), "trust export: {}", text(&o));
     }
 }
 
