@@ -20,7 +20,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use serde_json::Value;
 use support::tuf_serve::{get, sigstore, TufServe as Serve};
-use support::{require_tools, run, signet, text, Oidc};
+use support::{require_tools, rfc3339, run, signet, text, Oidc};
 
 const EMAIL: &str = "rotation@example.com";
 
@@ -115,14 +115,6 @@ fn issuer_cn(der: &[u8], dir: &Path) -> String {
                 .map(|v| v.trim_start_matches([' ', '=']).trim().to_owned())
         })
         .unwrap_or_default()
-}
-
-fn rfc3339(t: i64) -> String {
-    let out = Command::new("date")
-        .args(["-u", "-d", &format!("@{t}"), "+%Y-%m-%dT%H:%M:%SZ"])
-        .output()
-        .unwrap();
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
 /// The `certificateAuthorities` of the trusted root the TUF repository publishes.

@@ -11,7 +11,7 @@
 mod support;
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -21,14 +21,11 @@ use base64::Engine as _;
 use serde_json::Value;
 use signet_log::entries::ValidEntry;
 use signet_proto::keys::EcdsaSigner;
+use support::monitor::{alerts, watch_key_policy, EXIT_INTEGRITY, EXIT_RULES, EXIT_UNREACHABLE};
 use support::tlog::{
     add_entry, add_hashedrekord, copy_dir, flip, hashedrekord, new_key, serve_log, with_log,
 };
 use support::{free_port, run, signet, text};
-
-const EXIT_INTEGRITY: i32 = 3;
-const EXIT_UNREACHABLE: i32 = 4;
-const EXIT_RULES: i32 = 5;
 
 fn get(url: &str) -> String {
     let r = reqwest::blocking::get(url).unwrap();
@@ -50,14 +47,6 @@ fn monitor(url: &str, trusted_root: &Path, state: &Path, extra: &[&str]) -> Outp
         .args(extra))
 }
 
-/// The JSON alert lines of a monitor run's stdout.
-fn alerts(out: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l:?}: {e}")))
-        .collect()
-}
-
 /// The state of the one log followed (`--log`) in the state file.
 fn state_json(path: &Path) -> Value {
     let v: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
@@ -72,15 +61,6 @@ fn one_log(state: &Value) -> Value {
 
 fn analysed_size(state: &Path) -> u64 {
     state_json(state)["analysed"]["size"].as_u64().unwrap()
-}
-
-/// Writes `dir/policy.toml` watching `key` by key ID (under the rule name `name`, if any).
-fn watch_key_policy(dir: &Path, key: &EcdsaSigner, name: Option<&str>) -> PathBuf {
-    let policy = dir.join("policy.toml");
-    let name = name.map_or_else(String::new, |n| format!("name = \"{n}\"\n"));
-    let key_id = hex::encode(key.public_key().key_id());
-    std::fs::write(&policy, format!("[[watch]]\n{name}key_id = \"{key_id}\"\n")).unwrap();
-    policy
 }
 
 /// A one-thread HTTP server that records each request body and answers 200.

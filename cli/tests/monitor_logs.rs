@@ -18,7 +18,7 @@
 mod support;
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -26,11 +26,9 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use serde_json::{json, Value};
 use signet_proto::keys::EcdsaSigner;
+use support::monitor::{alerts, watch_key_policy, EXIT_INTEGRITY, EXIT_RULES};
 use support::tlog::{copy_dir, hashedrekord, new_key, serve_log};
-use support::{free_port, run, signet, text};
-
-const EXIT_INTEGRITY: i32 = 3;
-const EXIT_RULES: i32 = 5;
+use support::{free_port, rfc3339, run, signet, text, unix_now};
 
 /// `signet monitor --once` over every log of `trusted_root` (no `--log`).
 fn monitor_all(trusted_root: &Path, state: &Path, extra: &[&str]) -> Output {
@@ -42,36 +40,11 @@ fn monitor_all(trusted_root: &Path, state: &Path, extra: &[&str]) -> Output {
         .args(extra))
 }
 
-fn alerts(out: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l:?}: {e}")))
-        .collect()
-}
-
-fn now() -> i64 {
-    i64::try_from(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs(),
-    )
-    .unwrap()
-}
-
 /// Sleeps until the clock reads at least Unix second `t`.
 fn wait_until(t: i64) {
-    while now() < t {
+    while unix_now() < t {
         std::thread::sleep(Duration::from_millis(100));
     }
-}
-
-fn rfc3339(t: i64) -> String {
-    let out = std::process::Command::new("date")
-        .args(["-u", "-d", &format!("@{t}"), "+%Y-%m-%dT%H:%M:%SZ"])
-        .output()
-        .unwrap();
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
 /// Adds a keyed hashedrekord 0.0.1 entry to the v1 log; returns (index, integratedTime).
@@ -112,14 +85,6 @@ fn add_v2(url: &str, key: &EcdsaSigner, artifact: &str) -> u64 {
     tle["logIndex"].as_str().unwrap().parse().unwrap()
 }
 
-/// A policy watching `key` by key ID.
-fn watch_key_policy(dir: &Path, key: &EcdsaSigner) -> PathBuf {
-    let policy = dir.join("policy.toml");
-    let key_id = hex::encode(key.public_key().key_id());
-    std::fs::write(&policy, format!("[[watch]]\nkey_id = \"{key_id}\"\n")).unwrap();
-    policy
-}
-
 /// The trusted root of a `serve --only log` data directory lists both logs.
 fn check_two_logs(trusted_root: &Path, url: &str) {
     let root: Value = serde_json::from_slice(&std::fs::read(trusted_root).unwrap()).unwrap();
@@ -140,7 +105,7 @@ fn follows_the_v1_and_v2_logs_and_a_forked_v2_checkpoint_is_a_fork() {
     let data_a = t.join("a");
     let watched = new_key();
     let other = new_key();
-    let policy = watch_key_policy(t, &watched);
+    let policy = watch_key_policy(t, &watched, None);
     let policy_arg = policy.to_str().unwrap();
     let tr = data_a.join("trusted_root.json");
     let state = t.join("m.json");
@@ -228,7 +193,7 @@ fn a_frozen_shard_is_verified_to_its_final_checkpoint_and_must_not_grow() {
     let trust = t.join("trust");
     std::fs::create_dir_all(&trust).unwrap();
     let tr = trust.join("trusted_root.json");
-    let end = now() - 1;
+    let end = unix_now() - 1;
     freeze_v1(&data.join("trusted_root.json"), &tr, end);
     let state = t.join("m.json");
     // The state exists before the monitor meets the logs: both are analysed from entry 0.
@@ -291,7 +256,7 @@ fn a_revoked_trusted_key_signing_after_its_revocation_is_an_alert() {
             "--name",
             "release",
             "--start",
-            &rfc3339(now() - 3600),
+            &rfc3339(unix_now() - 3600),
             "--key",
             public.to_str().unwrap(),
         ],
@@ -309,7 +274,7 @@ fn a_revoked_trusted_key_signing_after_its_revocation_is_an_alert() {
     // from the next second; the monitor has not seen them yet.
     let (ia, ta) = add_v1(&url, &k, "a");
     let ie = add_v2(&url, &k, "e");
-    let revoked_at = now().max(ta) + 1;
+    let revoked_at = unix_now().max(ta) + 1;
     wait_until(revoked_at);
     keys(
         &[
@@ -399,7 +364,7 @@ fn a_running_monitor_refreshes_its_trust() {
             "--name",
             "k",
             "--start",
-            &rfc3339(now() - 3600),
+            &rfc3339(unix_now() - 3600),
             "--key",
             public.to_str().unwrap(),
         ],
@@ -450,7 +415,7 @@ fn a_running_monitor_refreshes_its_trust() {
         panic!("no {want:?} on the monitor's stderr: {seen:#?}");
     };
     wait_err("pass ok");
-    let revoked_at = now() + 1;
+    let revoked_at = unix_now() + 1;
     wait_until(revoked_at);
     keys(
         &["revoke", "--name", "k", "--time", &rfc3339(revoked_at)],

@@ -11,11 +11,10 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use serde_json::Value;
-use support::{require_tools, run, signet, text, Oidc, Server};
+use support::{require_tools, rfc3339, run, signet, text, Oidc, Server};
 
 fn keypair(dir: &Path, prefix: &str) -> (PathBuf, PathBuf) {
     let p = dir.join(prefix);
@@ -65,14 +64,6 @@ fn verify(
         .arg(server.trusted_root())
         .args(extra));
     (out.status.success(), text(&out))
-}
-
-fn rfc3339(t: i64) -> String {
-    let out = Command::new("date")
-        .args(["-u", "-d", &format!("@{t}"), "+%Y-%m-%dT%H:%M:%SZ"])
-        .output()
-        .unwrap();
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
 fn keys(args: &[&str], extra: &[&std::ffi::OsStr]) -> (bool, String) {

@@ -17,32 +17,13 @@
 mod support;
 
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use support::tuf_serve::TufServe;
-use support::{require_tools, run, signet, text, Oidc};
+use support::{require_tools, rfc3339, run, signet, text, unix_now, Oidc};
 
 const EMAIL: &str = "refresh@example.com";
-
-fn now() -> i64 {
-    i64::try_from(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs(),
-    )
-    .unwrap()
-}
-
-fn rfc3339(t: i64) -> String {
-    let out = Command::new("date")
-        .args(["-u", "-d", &format!("@{t}"), "+%Y-%m-%dT%H:%M:%SZ"])
-        .output()
-        .unwrap();
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
 
 /// One counter of the webhook's `/metrics`.
 fn metric(url: &str, name: &str) -> u64 {
@@ -102,7 +83,7 @@ fn the_webhook_takes_a_rotated_trust_from_its_mirror_and_refuses_a_tampered_one(
     let reg = support::TestRegistry::start();
     let digest = reg.push_image("refresh/app", "v1", "an image under a refreshed trust");
     let image = format!("{}/refresh/app@{digest}", reg.addr);
-    let signed_from = now();
+    let signed_from = unix_now();
     let out = run(signet()
         .arg("sign")
         .arg("--signing-config")
@@ -284,7 +265,7 @@ fn the_monitor_reports_certificates_of_a_revoked_intermediate() {
     let before = tree_size(&server.url);
     let out = sign(&file);
     assert!(out.status.success(), "sign-blob: {}", text(&out));
-    let revoked_from = before_second(now() + 1);
+    let revoked_from = before_second(unix_now() + 1);
     let chain = std::fs::read_to_string(server.data().join("ca/chain.pem")).unwrap();
     let intermediate = pem::parse_many(chain.as_bytes()).unwrap().remove(0);
     let inter_path = work.path().join("intermediate.pem");
@@ -339,7 +320,7 @@ fn the_monitor_reports_certificates_of_a_revoked_intermediate() {
 /// Waits until the clock reads `t`, then returns it (a revocation time not in the future
 /// and after everything done before).
 fn before_second(t: i64) -> i64 {
-    while now() < t {
+    while unix_now() < t {
         std::thread::sleep(Duration::from_millis(100));
     }
     t

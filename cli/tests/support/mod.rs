@@ -12,6 +12,7 @@
 // The one GET /metrics parser of the workspace's tests, kept with the log's test helpers.
 #[path = "../../../log/tests/common/metrics.rs"]
 pub mod metrics;
+pub mod monitor;
 pub mod push;
 pub mod registry;
 pub mod softhsm;
@@ -81,6 +82,19 @@ pub fn text(out: &Output) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     )
+}
+
+/// The current Unix time in seconds.
+pub fn unix_now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// Unix second `t` as RFC 3339 UTC (`2026-12-06T07:00:00Z`).
+pub fn rfc3339(t: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(t)
+        .unwrap()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
 }
 
 fn wait_port(addr: &str, child: &mut Child, what: &str, log: &Path) {
