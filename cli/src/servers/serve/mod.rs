@@ -207,6 +207,34 @@ fn read_chain(path: &Path) -> anyhow::Result<Vec<Vec<u8>>> {
     Ok(chain)
 }
 
+/// Writes a new random password (24 bytes, base64) to `path`, readable by its owner only: the
+/// password of a key this server generates and keeps beside it.
+fn new_password_file(path: &Path, existing: Existing) -> anyhow::Result<()> {
+    let mut pw = [0u8; 24];
+    aws_lc_rs::rand::fill(&mut pw).map_err(|_| anyhow::anyhow!("no randomness"))?;
+    write_private(
+        path,
+        base64::engine::general_purpose::STANDARD
+            .encode(pw)
+            .as_bytes(),
+        existing,
+    )
+}
+
+/// Where an encrypted key's password comes from: the file if one is named, else the
+/// environment variable; `None` when neither is set.
+fn password_source(
+    file: Option<&PathBuf>,
+    env: Option<&String>,
+) -> Option<signet_ca::signer::PasswordSource> {
+    use signet_ca::signer::PasswordSource;
+    match (file, env) {
+        (Some(f), _) => Some(PasswordSource::File(f.clone())),
+        (None, Some(e)) => Some(PasswordSource::Env(e.clone())),
+        (None, None) => None,
+    }
+}
+
 fn load_ca(config: &Config, created: i64) -> anyhow::Result<CaMaterial> {
     use signet_ca::signer::{load_encrypted_key, CaCurve, PasswordSource};
     match &config.ca.key {
@@ -216,15 +244,7 @@ fn load_ca(config: &Config, created: i64) -> anyhow::Result<CaMaterial> {
             if !dir.join("chain.pem").exists() {
                 std::fs::create_dir_all(&dir)
                     .with_context(|| format!("creating {}", dir.display()))?;
-                let mut pw = [0u8; 24];
-                aws_lc_rs::rand::fill(&mut pw).map_err(|_| anyhow::anyhow!("no randomness"))?;
-                write_private(
-                    &password_path,
-                    base64::engine::general_purpose::STANDARD
-                        .encode(pw)
-                        .as_bytes(),
-                    Existing::Refuse,
-                )?;
+                new_password_file(&password_path, Existing::Refuse)?;
                 let opts =
                     signet_ca::init::InitOptions::new(CaCurve::P256, "Signet", "signet", created);
                 let password = PasswordSource::File(password_path.clone()).read()?;
@@ -254,11 +274,8 @@ fn load_ca(config: &Config, created: i64) -> anyhow::Result<CaMaterial> {
             password_file,
             password_env,
         } => {
-            let source = match (password_file, password_env) {
-                (Some(f), _) => PasswordSource::File(f.clone()),
-                (None, Some(e)) => PasswordSource::Env(e.clone()),
-                (None, None) => bail!("ca.key: set password_file or password_env"),
-            };
+            let source = password_source(password_file.as_ref(), password_env.as_ref())
+                .context("ca.key: set password_file or password_env")?;
             let signer = load_encrypted_key(key, &source)
                 .with_context(|| format!("loading the CA key {}", key.display()))?;
             Ok(CaMaterial {

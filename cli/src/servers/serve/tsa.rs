@@ -12,12 +12,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use base64::Engine as _;
 use signet_ca::signer::{load_encrypted_key, CaCurve, CaSigner, FileSigner, PasswordSource};
 use signet_ca::tsa::TimestampAuthority;
 
 use super::config::TsaSection;
-use crate::fsutil::{write_private, Existing};
+use crate::fsutil::Existing;
 
 /// One generation of the TSA as the trusted root lists it: chain (leaf first, DER) and window
 /// (Unix seconds, closed; no end for the one in use).
@@ -87,15 +86,7 @@ pub(super) fn load(
     let password_path = dir.join("password");
     if !dir.join(signet_ca::tsa_rotate::CHAIN_FILE).exists() {
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        let mut pw = [0u8; 24];
-        aws_lc_rs::rand::fill(&mut pw).map_err(|_| anyhow::anyhow!("no randomness"))?;
-        write_private(
-            &password_path,
-            base64::engine::general_purpose::STANDARD
-                .encode(pw)
-                .as_bytes(),
-            Existing::Replace,
-        )?;
+        super::new_password_file(&password_path, Existing::Replace)?;
         let password = PasswordSource::File(password_path.clone()).read()?;
         signet_ca::tsa::init_to_dir(
             &dir,
@@ -151,15 +142,15 @@ fn configured_key(key: &str, tsa: &TsaSection) -> anyhow::Result<Arc<dyn CaSigne
             .with_context(|| format!("tsa.key: {}", path.display()))?;
         return Ok(Arc::new(signer));
     }
-    let source = match (&tsa.password_file, &tsa.password_env) {
-        (Some(f), _) => PasswordSource::File(f.clone()),
-        (None, Some(e)) => PasswordSource::Env(e.clone()),
-        (None, None) => anyhow::bail!(
+    let Some(source) =
+        super::password_source(tsa.password_file.as_ref(), tsa.password_env.as_ref())
+    else {
+        anyhow::bail!(
             "tsa.key: {} is not a plain PKCS#8 key (a {:?} block): set tsa.password_file or \
              tsa.password_env for an encrypted key",
             path.display(),
             block.tag()
-        ),
+        );
     };
     let signer = load_encrypted_key(path, &source)
         .with_context(|| format!("tsa.key: loading {}", path.display()))?;
