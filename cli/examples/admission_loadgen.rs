@@ -78,7 +78,10 @@ fn parse_args() -> Args {
 #[derive(Clone)]
 struct Target {
     addr: String,
-    tls: Option<(tokio_rustls::TlsConnector, rustls::pki_types::ServerName<'static>)>,
+    tls: Option<(
+        tokio_rustls::TlsConnector,
+        rustls::pki_types::ServerName<'static>,
+    )>,
 }
 
 fn main() {
@@ -86,7 +89,12 @@ fn main() {
     let (tls, rest) = if let Some(r) = args.url.strip_prefix("https://") {
         (true, r)
     } else {
-        (false, args.url.strip_prefix("http://").expect("an http:// or https:// URL"))
+        (
+            false,
+            args.url
+                .strip_prefix("http://")
+                .expect("an http:// or https:// URL"),
+        )
     };
     let (addr, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
     let path = if path.is_empty() { "/" } else { path };
@@ -103,7 +111,9 @@ fn main() {
         let pem = std::fs::read(args.ca.as_ref().expect("--ca for https:// URLs")).unwrap();
         for c in pem::parse_many(&pem).unwrap() {
             roots
-                .add(rustls::pki_types::CertificateDer::from(c.contents().to_vec()))
+                .add(rustls::pki_types::CertificateDer::from(
+                    c.contents().to_vec(),
+                ))
                 .unwrap();
         }
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());

@@ -1828,9 +1828,13 @@ fn admission_latency() {
         load(&old, &images, 1, 1);
         load(&old, &images, 100, 2000);
         let l = load(&old, &images, 100, 20000);
-        println!("before ({}), warm, 5 images by tag: {}", before.to_string_lossy(), l.line);
+        println!(
+            "before ({}), warm, 5 images by tag: {}",
+            before.to_string_lossy(),
+            l.line
+        );
     }
-let warm = webhook(&[]);
+    let warm = webhook(&[]);
     load(&warm, &images, 1, 1);
     // Connections opened and the allocator warmed before the measured run.
     load(&warm, &images, 100, 2000);
