@@ -2,7 +2,9 @@
 //! `/imagepolicy`: the rule that applies, the registry lookups, the verification, and the
 //! caches and the deadline that keep it far below the API server's webhook timeout.
 //!
-//! The order of work for an image that a verifying rule covers, cheapest first:
+//! Each image reference as written is parsed and normalised once and remembered (a pure
+//! function of the string), so a warm review costs the rule match and two map lookups per
+//! image. The order of work for an image that a verifying rule covers, cheapest first:
 //! 1. a reference by digest, or a tag resolved less than `--tag-cache-secs` ago, whose digest
 //!    passed the same rule less than `--cache-ttl-secs` ago (in the same repository, for rules
 //!    with Notary Project signatures: [`VerdictKey`]) is admitted with no network at all;
