@@ -159,8 +159,16 @@ bench-tsa SECS="5":
 bench-slow:
     cargo test --locked -p signet-cli --test client_e2e -- --ignored --nocapture sign_blob_latency
     cargo test --locked -p signet-cli --test monitor -- --ignored --nocapture monitor_keeps_up_with_a_growing_log
-    cargo test --locked -p signet-cli --test admission -- --ignored --nocapture admission_latency
+    just bench-admission
     cargo test --locked -p signet-cli --test distributed -- --ignored --nocapture distributed_ingest_beside_rocksdb
+
+# Admission webhook latency (BENCHMARKS.md "Admission webhook"): the load generator
+# (cli/examples/admission_loadgen.rs, its own process) against the webhook over TLS; prints
+# every row with client and server CPU per review. SIGNET_ADMISSION_BEFORE=<signet binary>
+# also measures that binary's warm path in the same run.
+bench-admission:
+    cargo build --locked -p signet-cli --example admission_loadgen
+    cargo test --locked -p signet-cli --test admission -- --ignored --nocapture admission_latency
 
 # The demo: servers up, an image signed keylessly and verified, everything stopped.
 demo:

@@ -2,7 +2,9 @@
 //! `/imagepolicy`: the rule that applies, the registry lookups, the verification, and the
 //! caches and the deadline that keep it far below the API server's webhook timeout.
 //!
-//! The order of work for an image that a verifying rule covers, cheapest first:
+//! Each image reference as written is parsed and normalised once and remembered (a pure
+//! function of the string), so a warm review costs the rule match and two map lookups per
+//! image. The order of work for an image that a verifying rule covers, cheapest first:
 //! 1. a reference by digest, or a tag resolved less than `--tag-cache-secs` ago, whose digest
 //!    passed the same rule less than `--cache-ttl-secs` ago (in the same repository, for rules
 //!    with Notary Project signatures: [`VerdictKey`]) is admitted with no network at all;
@@ -74,14 +76,25 @@ pub(crate) struct Engine {
     pub(crate) deadline: Duration,
     /// Registry clients by (API host, repository).
     clients: TtlMap<(String, String), Arc<oci::RegistryClient>>,
+    /// Image references as written → parsed and normalised (a pure function of the string,
+    /// remembered so that a warm review does not parse and normalise every image again).
+    parsed: TtlMap<String, Arc<ParsedImage>>,
     /// Tag resolutions: `registry/repository:tag` → digest.
     tags: TtlMap<String, String>,
     /// Digests that passed a rule ([`verdict_key`]) → the signers that satisfied it.
-    pub(crate) verified: TtlMap<VerdictKey, String>,
+    pub(crate) verified: TtlMap<VerdictKey, Arc<str>>,
     /// One lock per verdict being verified, so concurrent reviews verify it once.
     inflight: Mutex<Gates>,
     namespaces: Option<NamespaceLabels>,
     pub(crate) stats: Stats,
+}
+
+/// An image reference as written, parsed once: the reference, its normalised
+/// `registry/repository` (what rules match) and, for a tag, its [`tag_key`].
+struct ParsedImage {
+    reference: oci::Reference,
+    name: String,
+    tag_key: Option<String>,
 }
 
 /// One lock per verdict under verification.
@@ -146,6 +159,7 @@ impl Engine {
             registry: s.registry,
             deadline: s.deadline,
             clients: TtlMap::new(CLIENT_TTL),
+            parsed: TtlMap::new(CLIENT_TTL),
             tags: TtlMap::new(s.tag_ttl),
             verified: TtlMap::new(s.cache_ttl),
             inflight: Mutex::new(HashMap::new()),
@@ -282,13 +296,26 @@ impl Engine {
     /// verdicts of digests.
     fn start(&self, image: &str, ns: NamespaceInfo<'_>, label_error: Option<&str>) -> Start {
         let fail = |reason: String, mode: Mode| Start::Done(ImageOutcome::Failed { reason, mode });
-        let reference = match oci::Reference::parse(image) {
-            Ok(r) => r,
-            Err(e) => return fail(format!("image {image:?}: {e}"), self.policy.mode),
+        let now = Instant::now();
+        let parsed = match self.parsed.get(image, now) {
+            Some((p, _)) => p,
+            None => match oci::Reference::parse(image) {
+                Ok(reference) => {
+                    let p = Arc::new(ParsedImage {
+                        // The normalised name: every spelling of the same image meets the
+                        // same rule.
+                        name: reference.name(),
+                        tag_key: reference.digest.is_none().then(|| tag_key(&reference)),
+                        reference,
+                    });
+                    self.parsed.put(image.to_owned(), Arc::clone(&p), now);
+                    p
+                }
+                Err(e) => return fail(format!("image {image:?}: {e}"), self.policy.mode),
+            },
         };
-        // The normalised name: every spelling of the same image meets the same rule.
-        let name = reference.name();
-        let (rule, pattern) = match self.policy.rule_for(&name, ns) {
+        let (reference, name) = (&parsed.reference, &parsed.name);
+        let (rule, pattern) = match self.policy.rule_for(name, ns) {
             Ok(Some(found)) => found,
             Ok(None) => {
                 return match self.policy.no_match {
@@ -316,21 +343,20 @@ impl Engine {
                 digest: None,
             });
         }
-        let now = Instant::now();
         let digest = reference.digest.clone().or_else(|| {
-            let d = self.tags.get(&tag_key(&reference), now).map(|(d, _)| d);
+            let d = self.tags.get(parsed.tag_key.as_ref()?, now).map(|(d, _)| d);
             if d.is_some() {
                 self.stats.tag_cache_hits.fetch_add(1, Ordering::Relaxed);
             }
             d
         });
         if let Some(digest) = digest {
-            if let Some(admitted) = self.cached(image, &reference, rule, pattern, &digest, now) {
+            if let Some(admitted) = self.cached(image, reference, rule, pattern, &digest, now) {
                 return Start::Done(admitted);
             }
         }
         Start::Check {
-            reference,
+            reference: reference.clone(),
             rule: rule.number - 1,
             pattern: pattern.to_owned(),
         }
@@ -490,7 +516,7 @@ impl Engine {
             Ok(verified) => {
                 self.verified.put(
                     verdict_key(rule, reference, digest),
-                    verified.clone(),
+                    Arc::from(verified.as_str()),
                     Instant::now(),
                 );
                 ImageOutcome::Admitted {

@@ -313,8 +313,9 @@ fn warn_mode(
         .collect()
 }
 
-/// Parses an AdmissionReview body and decides on every image it would run.
-async fn decide(engine: &Arc<Engine>, body: Result<Bytes, BytesRejection>) -> Decision {
+/// Parses an AdmissionReview body and decides on every image it would run; `pin`: whether
+/// the pins of verified tags are wanted (`/mutate`).
+async fn decide(engine: &Arc<Engine>, body: Result<Bytes, BytesRejection>, pin: bool) -> Decision {
     let body = match body_or_error(body, "AdmissionReview") {
         Ok(b) => b,
         Err(r) => return Decision::Invalid(*r),
@@ -369,11 +370,13 @@ async fn decide(engine: &Arc<Engine>, body: Result<Bytes, BytesRejection>) -> De
         return Decision::Denied { uid, message };
     }
     let warnings = warn_mode(&outcome.warnings, &uid, &kind, &namespace, &name);
-    tracing::info!(uid, kind, namespace, name, images = ?outcome.notes, "admitted");
+    // Not at info: one line per review on the hot path; why each image was admitted is in
+    // the answer's audit annotation (the API server's audit log).
+    tracing::debug!(uid, kind, namespace, name, images = ?outcome.notes, "admitted");
     // Verified images referenced by tag get pinned to the digest that was verified.
     let pins = containers
         .iter()
-        .filter(|f| !f.image.contains('@'))
+        .filter(|f| pin && !f.image.contains('@'))
         .filter_map(|f| {
             outcome.digests.get(&f.image).map(|digest| ImageField {
                 pointer: f.pointer.clone(),
@@ -427,7 +430,7 @@ async fn validate(
     State(engine): State<Arc<Engine>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    answer(decide(&engine, body).await, false)
+    answer(decide(&engine, body, false).await, false)
 }
 
 /// `POST /mutate`: as `/validate`, and when admitting, a JSON Patch that pins every verified
@@ -437,7 +440,7 @@ async fn mutate(
     State(engine): State<Arc<Engine>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    answer(decide(&engine, body).await, true)
+    answer(decide(&engine, body, true).await, true)
 }
 
 /// `POST /imagepolicy`: the ImagePolicyWebhook plugin's `ImageReview`, decided as
@@ -466,7 +469,7 @@ async fn imagepolicy(
         return Json(admission::image_review_response(false, &reason, &[])).into_response();
     }
     let warnings = warn_mode(&outcome.warnings, "", "ImageReview", namespace, "");
-    tracing::info!(kind = "ImageReview", namespace, annotations = ?review.annotations, images = ?outcome.notes, "admitted");
+    tracing::debug!(kind = "ImageReview", namespace, annotations = ?review.annotations, images = ?outcome.notes, "admitted");
     Json(admission::image_review_response(
         true,
         &warnings.join("; "),

@@ -27,7 +27,11 @@ impl<K: std::hash::Hash + Eq, V: Clone> TtlMap<K, V> {
     }
 
     /// The value and its age, if it was put less than the TTL before `now`.
-    pub(crate) fn get(&self, key: &K, now: Instant) -> Option<(V, Duration)> {
+    pub(crate) fn get<Q>(&self, key: &Q, now: Instant) -> Option<(V, Duration)>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: std::hash::Hash + Eq + ?Sized,
+    {
         let entries = lock(&self.entries);
         let (at, v) = entries.get(key)?;
         let age = now.checked_duration_since(*at)?;

@@ -1,0 +1,305 @@
+//! Load generator for `signet admission` (BENCHMARKS.md, "Admission webhook"): C concurrent
+//! keep-alive connections post the same AdmissionReview N times in all and report the
+//! latency distribution, the rate, and the CPU time per review of this process and (with
+//! `--server-pid`) of the webhook, so the client's and the server's costs are told apart.
+//!
+//! usage: admission_loadgen URL BODY_FILE N C [--ca CA_PEM] [--server-pid PID] [--threads T]
+//!
+//! `URL` is the endpoint (`https://127.0.0.1:PORT/validate`, or `http://` for a webhook run
+//! with `--insecure-http`). With `https://`, each connection is one TLS session (TLS 1.3,
+//! ALPN `http/1.1`) kept alive for all its requests, as the API server keeps its connections
+//! to a webhook; `--ca` names the PEM CA of the webhook's certificate.
+//!
+//! The request (headers and body) is encoded once before the timed part; C tasks on a
+//! `--threads` (default 1) tokio runtime each drive one connection: write the request, read
+//! the status line, the headers and the `Content-Length` body. A review counts when the status
+//! is 200 and the answer holds `"allowed":true` (the JSON the webhook writes has no spaces;
+//! inside a JSON string the quotes would be escaped, so only the key itself matches). Any
+//! other answer is printed (the first three) and makes the run exit with status 1.
+//!
+//! The last stdout line is `reviews=N failed=F concurrency=C seconds=S rate=R/s p50=..ms
+//! p90=..ms p99=..ms max=..ms client_cpu=..s (.. us/review) [server_cpu=..s (.. us/review)]`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+/// User + system CPU seconds of `/proc/<pid>/stat` (`self` for this process).
+fn proc_cpu(pid: &str) -> Option<f64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = &s[s.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // USER_HZ is 100 on every Linux ABI this runs on.
+    Some((f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?) / 100.0)
+}
+
+struct Args {
+    url: String,
+    body: std::path::PathBuf,
+    n: usize,
+    conc: usize,
+    ca: Option<std::path::PathBuf>,
+    server_pid: Option<String>,
+    threads: usize,
+}
+
+fn parse_args() -> Args {
+    let mut pos = Vec::new();
+    let (mut ca, mut server_pid, mut threads) = (None, None, 1);
+    let mut it = std::env::args().skip(1);
+    while let Some(x) = it.next() {
+        match x.as_str() {
+            "--ca" => ca = it.next().map(Into::into),
+            "--server-pid" => server_pid = it.next(),
+            "--threads" => threads = it.next().unwrap().parse().unwrap(),
+            _ => pos.push(x),
+        }
+    }
+    assert!(
+        pos.len() == 4,
+        "usage: admission_loadgen URL BODY_FILE N C [--ca CA_PEM] [--server-pid PID] [--threads T]"
+    );
+    Args {
+        url: pos[0].clone(),
+        body: pos[1].clone().into(),
+        n: pos[2].parse().unwrap(),
+        conc: pos[3].parse().unwrap(),
+        ca,
+        server_pid,
+        threads,
+    }
+}
+
+/// How each connection is opened.
+#[derive(Clone)]
+struct Target {
+    addr: String,
+    tls: Option<(
+        tokio_rustls::TlsConnector,
+        rustls::pki_types::ServerName<'static>,
+    )>,
+}
+
+fn main() {
+    let args = parse_args();
+    let (tls, rest) = if let Some(r) = args.url.strip_prefix("https://") {
+        (true, r)
+    } else {
+        (
+            false,
+            args.url
+                .strip_prefix("http://")
+                .expect("an http:// or https:// URL"),
+        )
+    };
+    let (addr, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let path = if path.is_empty() { "/" } else { path };
+    let body = std::fs::read(&args.body).unwrap();
+    let mut request = format!(
+        "POST {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\naccept: application/json\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(&body);
+    let request: Arc<[u8]> = request.into();
+    let tls = tls.then(|| {
+        let mut roots = rustls::RootCertStore::empty();
+        let pem = std::fs::read(args.ca.as_ref().expect("--ca for https:// URLs")).unwrap();
+        for c in pem::parse_many(&pem).unwrap() {
+            roots
+                .add(rustls::pki_types::CertificateDer::from(
+                    c.contents().to_vec(),
+                ))
+                .unwrap();
+        }
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let mut config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let host = addr.rsplit_once(':').map_or(addr, |(h, _)| h);
+        let name = rustls::pki_types::ServerName::try_from(host.to_owned()).unwrap();
+        (tokio_rustls::TlsConnector::from(Arc::new(config)), name)
+    });
+    let target = Target {
+        addr: addr.to_owned(),
+        tls,
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(args.threads.max(1))
+        .enable_all()
+        .build()
+        .unwrap();
+    let server_before = args.server_pid.as_deref().and_then(proc_cpu);
+    let cpu_before = proc_cpu("self").unwrap_or(0.0);
+    let start = Instant::now();
+    let (mut lat, failed) = rt.block_on(async {
+        let next = Arc::new(AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..args.conc)
+            .map(|_| {
+                tokio::spawn(client(
+                    target.clone(),
+                    Arc::clone(&request),
+                    Arc::clone(&next),
+                    args.n,
+                ))
+            })
+            .collect();
+        let mut lat = Vec::with_capacity(args.n);
+        let mut failed = 0;
+        for t in tasks {
+            let (l, f) = t.await.unwrap();
+            lat.extend(l);
+            failed += f;
+        }
+        (lat, failed)
+    });
+    let secs = start.elapsed().as_secs_f64();
+    let cpu = proc_cpu("self").unwrap_or(0.0) - cpu_before;
+    let server_after = args.server_pid.as_deref().and_then(proc_cpu);
+    lat.sort_by(f64::total_cmp);
+    #[allow(
+        clippy::cast_precision_loss,
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss
+    )]
+    let pct = |p: f64| {
+        lat.get(((lat.len().max(1) - 1) as f64 * p) as usize)
+            .map_or(0.0, |s| s * 1000.0)
+    };
+    #[allow(clippy::cast_precision_loss)]
+    let per = |c: f64| c / lat.len().max(1) as f64 * 1e6;
+    #[allow(clippy::cast_precision_loss)]
+    let mut line = format!(
+        "reviews={} failed={failed} concurrency={} seconds={secs:.2} rate={:.0}/s p50={:.2}ms p90={:.2}ms p99={:.2}ms max={:.2}ms client_cpu={cpu:.2}s ({:.1} us/review)",
+        lat.len(),
+        args.conc,
+        lat.len() as f64 / secs,
+        pct(0.5),
+        pct(0.9),
+        pct(0.99),
+        pct(1.0),
+        per(cpu),
+    );
+    if let (Some(b), Some(a)) = (server_before, server_after) {
+        line.push_str(&format!(
+            " server_cpu={:.2}s ({:.1} us/review)",
+            a - b,
+            per(a - b)
+        ));
+    }
+    println!("{line}");
+    if failed > 0 {
+        std::process::exit(1);
+    }
+}
+
+/// Finds `needle` in `hay`.
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+trait Conn: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Conn for T {}
+
+async fn connect(t: &Target) -> Box<dyn Conn> {
+    let s = tokio::net::TcpStream::connect(&t.addr).await.unwrap();
+    s.set_nodelay(true).unwrap();
+    match &t.tls {
+        None => Box::new(s),
+        Some((connector, name)) => Box::new(connector.connect(name.clone(), s).await.unwrap()),
+    }
+}
+
+/// One keep-alive connection taking requests until `n` were sent in all: the latencies of
+/// admitted reviews and the number of other answers.
+async fn client(
+    target: Target,
+    request: Arc<[u8]>,
+    next: Arc<AtomicUsize>,
+    n: usize,
+) -> (Vec<f64>, usize) {
+    let mut lat = Vec::new();
+    let mut failed = 0usize;
+    let mut conn: Option<Box<dyn Conn>> = None;
+    let mut buf: Vec<u8> = Vec::with_capacity(16 * 1024);
+    while next.fetch_add(1, Ordering::Relaxed) < n {
+        if conn.is_none() {
+            conn = Some(connect(&target).await);
+            buf.clear();
+        }
+        let s = conn.as_mut().unwrap();
+        let t = Instant::now();
+        s.write_all(&request).await.unwrap();
+        s.flush().await.unwrap();
+        let (status, body, close) = read_response(s, &mut buf).await;
+        if status == 200 && contains(&body, b"\"allowed\":true") {
+            lat.push(t.elapsed().as_secs_f64());
+        } else {
+            if failed < 3 {
+                eprintln!(
+                    "not admitted ({status}): {}",
+                    String::from_utf8_lossy(&body[..body.len().min(600)])
+                );
+            }
+            failed += 1;
+        }
+        if close {
+            conn = None;
+        }
+    }
+    (lat, failed)
+}
+
+/// Reads one HTTP/1.1 response (status line, headers, `Content-Length` body). `buf` keeps
+/// bytes read past the response. Returns (status, body, connection closes).
+async fn read_response(s: &mut Box<dyn Conn>, buf: &mut Vec<u8>) -> (u16, Vec<u8>, bool) {
+    let header_end = loop {
+        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break p + 4;
+        }
+        read_more(s, buf).await;
+    };
+    let head = std::str::from_utf8(&buf[..header_end]).unwrap();
+    let mut lines = head.split("\r\n");
+    let status: u16 = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|c| c.parse().ok())
+        .expect("status line");
+    let mut len = None;
+    let mut close = false;
+    for l in lines {
+        if let Some((k, v)) = l.split_once(':') {
+            if k.eq_ignore_ascii_case("content-length") {
+                len = Some(v.trim().parse::<usize>().unwrap());
+            } else if k.eq_ignore_ascii_case("connection") && v.trim().eq_ignore_ascii_case("close")
+            {
+                close = true;
+            } else if k.eq_ignore_ascii_case("transfer-encoding") {
+                panic!("chunked responses are not supported by this client");
+            }
+        }
+    }
+    let len = len.expect("content-length");
+    while buf.len() < header_end + len {
+        read_more(s, buf).await;
+    }
+    let body = buf[header_end..header_end + len].to_vec();
+    buf.drain(..header_end + len);
+    (status, body, close)
+}
+
+async fn read_more(s: &mut Box<dyn Conn>, buf: &mut Vec<u8>) {
+    let old = buf.len();
+    buf.resize(old + 16 * 1024, 0);
+    let got = s.read(&mut buf[old..]).await.unwrap();
+    buf.truncate(old + got);
+    assert!(got > 0, "the webhook closed the connection mid-response");
+}
