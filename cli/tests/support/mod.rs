@@ -12,6 +12,7 @@
 // The one GET /metrics parser of the workspace's tests, kept with the log's test helpers.
 #[path = "../../../log/tests/common/metrics.rs"]
 pub mod metrics;
+pub mod podman;
 pub mod push;
 pub mod registry;
 pub mod softhsm;
