@@ -334,4 +334,3 @@ pub fn bundle_index(path: &Path) -> u64 {
         .or_else(|| idx.as_str().and_then(|s| s.parse().ok()))
         .unwrap_or_else(|| panic!("no logIndex in {}", path.display()))
 }
-
