@@ -701,7 +701,7 @@ fn configs_resolve(docs: &[Value]) -> usize {
                 .flatten()
             {
                 resolve(
-                    &docs,
+                    docs,
                     spec,
                     c,
                     p.as_str().unwrap(),
@@ -710,7 +710,7 @@ fn configs_resolve(docs: &[Value]) -> usize {
             }
             let data_dir = config["data_dir"].as_str().unwrap();
             resolve(
-                &docs,
+                docs,
                 spec,
                 c,
                 &format!("{data_dir}/x"),
