@@ -24,269 +24,18 @@
 
 mod support;
 
-use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Command;
 use std::time::Instant;
 
 use serde_json::Value;
-use support::{free_port, text, Oidc};
-
-/// The name the Dockerfile's `FROM ${DEBIAN_IMAGE}` uses by default.
-const BASE_IMAGE: &str = "docker.io/library/debian:bookworm-slim";
-
-/// The base root file system, cached across runs.
-/// The base root file system, cached in the build cache (cargo's scratch directory for
-/// integration tests, under `CARGO_TARGET_DIR`), so a rerun skips mmdebstrap.
-const BASE_CACHE: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/podman/debian-bookworm.tar");
-
-/// What the runtime stage needs, so that its `apt-get install` has nothing left to fetch.
-const BASE_PACKAGES: &str = "ca-certificates,libsofthsm2,passwd";
-
-/// The settings this sandbox needs (CONTAINERS.md of the project's machines): runc instead of
-/// crun (cgroups in hybrid mode), cgroupfs (no systemd), ulimits the sandbox allows.
-const CONTAINERS_CONF: &str = "[containers]\n\
-default_ulimits = [\"nofile=20000:20000\", \"nproc=32768:32768\"]\n\
-[engine]\n\
-runtime = \"runc\"\n\
-cgroup_manager = \"cgroupfs\"\n\
-events_logger = \"file\"\n";
+use support::podman::{
+    bash_blocks, bundle_index, checkpoint, ensure_base_image, entry, get, get_json, image_ids, ok,
+    require, root, Deployment, CONTAINERS_CONF,
+};
+use support::{free_port, Oidc};
 
 const IDENTITY: &str = "deployer@signet.example";
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// Fails (never skips) when a tool is missing, naming how `./x` installs it.
-fn require(tools: &[(&str, &str)]) {
-    let missing: Vec<String> = tools
-        .iter()
-        .filter(|(t, _)| {
-            !Command::new("sh")
-                .arg("-c")
-                .arg(format!("command -v {t}"))
-                .output()
-                .is_ok_and(|o| o.status.success())
-        })
-        .map(|(t, hint)| format!("{t} ({hint})"))
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "required tools missing from PATH: {} (./x installs them)",
-        missing.join(", ")
-    );
-}
-
-/// The bash blocks of README.md's "Containers" part of the Deploying section, in order.
-fn readme_blocks() -> Vec<String> {
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
-    let start = readme
-        .find("### Containers")
-        .expect("README.md has a `### Containers` part in Deploying");
-    let rest = &readme[start..];
-    let end = rest[4..]
-        .find("\n## ")
-        .into_iter()
-        .chain(rest[4..].find("\n### "))
-        .min()
-        .map_or(rest.len(), |e| e + 4);
-    let section = &rest[..end];
-    let mut blocks = Vec::new();
-    let mut lines = section.lines();
-    while let Some(line) = lines.next() {
-        if line.trim() == "```bash" {
-            let mut block = String::new();
-            for l in lines.by_ref() {
-                if l.trim() == "```" {
-                    break;
-                }
-                block.push_str(l);
-                block.push('\n');
-            }
-            blocks.push(block);
-        }
-    }
-    blocks
-}
-
-/// A podman command with the sandbox settings.
-fn podman(conf: &Path) -> Command {
-    let mut c = Command::new("podman");
-    c.env("CONTAINERS_CONF", conf);
-    c
-}
-
-fn ok(cmd: &mut Command, what: &str) -> Output {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("{what}: cannot run {cmd:?}: {e}"));
-    assert!(out.status.success(), "{what} failed:\n{}", text(&out));
-    out
-}
-
-fn lines_of(out: &Output) -> BTreeSet<String> {
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
-/// The image IDs podman holds (all, intermediate ones included).
-fn image_ids(conf: &Path) -> BTreeSet<String> {
-    lines_of(&ok(
-        podman(conf).args(["images", "-a", "--no-trunc", "--format", "{{.ID}}"]),
-        "podman images",
-    ))
-}
-
-/// The Debian base under [`BASE_IMAGE`]: from the cached root file system, made by
-/// mmdebstrap when missing. Returns whether this test imported it (and so removes it).
-fn ensure_base_image(conf: &Path) -> bool {
-    let exists = podman(conf)
-        .args(["image", "exists", BASE_IMAGE])
-        .status()
-        .unwrap()
-        .success();
-    if exists {
-        return false;
-    }
-    let cache = Path::new(BASE_CACHE);
-    if !cache.exists() {
-        std::fs::create_dir_all(cache.parent().unwrap()).unwrap();
-        let tmp = cache.with_extension(format!("tar.{}.tmp", std::process::id()));
-        ok(
-            Command::new("mmdebstrap")
-                .args(["--quiet", "--variant=apt", "--format=tar"])
-                .arg(format!("--include={BASE_PACKAGES}"))
-                .arg("bookworm")
-                .arg(&tmp),
-            "mmdebstrap of the Debian 12 base",
-        );
-        std::fs::rename(&tmp, cache).unwrap();
-    }
-    ok(
-        podman(conf)
-            .args(["import", "--change", "CMD [\"bash\"]"])
-            .arg(cache)
-            .arg(BASE_IMAGE),
-        "podman import of the Debian 12 base",
-    );
-    true
-}
-
-/// Everything the test made; removed on drop, pass or fail.
-struct Deployment {
-    conf: PathBuf,
-    env: Vec<(String, String)>,
-    project: String,
-    teardown: String,
-    images_before: BTreeSet<String>,
-    imported_base: bool,
-    work: tempfile::TempDir,
-}
-
-impl Deployment {
-    /// Runs a README block with bash (-euo pipefail) in `cwd`.
-    fn run_block(&self, block: &str, cwd: &Path, what: &str) -> Output {
-        let t = Instant::now();
-        let out = ok(
-            Command::new("bash")
-                .args(["-euo", "pipefail", "-c", block])
-                .current_dir(cwd)
-                .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
-            what,
-        );
-        eprintln!("[containers] {what}: {:.1} s", t.elapsed().as_secs_f64());
-        out
-    }
-
-    fn var(&self, name: &str) -> &str {
-        &self.env.iter().find(|(k, _)| k == name).unwrap().1
-    }
-
-    fn logs(&self) -> String {
-        let mut s = String::new();
-        for svc in ["log", "witness", "ca"] {
-            let name = format!("{}_{svc}_1", self.project);
-            if let Ok(out) = podman(&self.conf).args(["logs", &name]).output() {
-                s.push_str(&format!(
-                    "--- {name}\n{}{}",
-                    String::from_utf8_lossy(&out.stdout),
-                    String::from_utf8_lossy(&out.stderr)
-                ));
-            }
-        }
-        s
-    }
-}
-
-impl Drop for Deployment {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!("{}", self.logs());
-        }
-        let _ = Command::new("bash")
-            .args(["-euo", "pipefail", "-c", &self.teardown])
-            .current_dir(root())
-            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .output();
-        // Whatever the teardown left of this project (its names start with the project).
-        for (kind, list) in [
-            ("container", vec!["ps", "-a", "--format", "{{.Names}}"]),
-            ("volume", vec!["volume", "ls", "--format", "{{.Name}}"]),
-            ("network", vec!["network", "ls", "--format", "{{.Name}}"]),
-            ("pod", vec!["pod", "ps", "--format", "{{.Name}}"]),
-        ] {
-            let Ok(out) = podman(&self.conf).args(&list).output() else {
-                continue;
-            };
-            for name in lines_of(&out) {
-                if name.starts_with(&self.project) {
-                    let _ = podman(&self.conf).args([kind, "rm", "-f", &name]).output();
-                }
-            }
-        }
-        // Images this test made (its own and the build's intermediate ones), newest first.
-        // (Never panics here: a panic while unwinding would abort the test binary.)
-        let after = podman(&self.conf)
-            .args(["images", "-a", "--no-trunc", "--format", "{{.ID}}"])
-            .output()
-            .map(|o| lines_of(&o))
-            .unwrap_or_default();
-        for id in after.difference(&self.images_before) {
-            let _ = podman(&self.conf).args(["rmi", "-f", id]).output();
-        }
-        if self.imported_base {
-            let _ = podman(&self.conf).args(["rmi", "-f", BASE_IMAGE]).output();
-        }
-        // The site directory holds files owned by the containers' user: removed as a whole.
-        let _ = std::fs::remove_dir_all(self.work.path());
-    }
-}
-
-fn get(url: &str) -> reqwest::blocking::Response {
-    reqwest::blocking::get(url)
-        .unwrap_or_else(|e| panic!("GET {url}: {e}"))
-        .error_for_status()
-        .unwrap_or_else(|e| panic!("GET {url}: {e}"))
-}
-
-fn get_json(url: &str) -> Value {
-    get(url).json().unwrap()
-}
-
-/// The log's note: (origin, size, root hash).
-fn checkpoint(log_url: &str) -> (String, u64, String, String) {
-    let text = get(&format!("{log_url}/checkpoint")).text().unwrap();
-    let mut l = text.lines();
-    let origin = l.next().unwrap().to_owned();
-    let size = l.next().unwrap().parse().unwrap();
-    let hash = l.next().unwrap().to_owned();
-    (origin, size, hash, text)
-}
 
 /// What must survive a restart: the note key, the trusted root's log and CT keys.
 fn log_keys(log_url: &str) -> (String, Value, Value) {
@@ -305,26 +54,6 @@ fn log_keys(log_url: &str) -> (String, Value, Value) {
     (vkey.trim().to_owned(), keys("tlogs"), keys("ctlogs"))
 }
 
-/// The entry at `index` without its inclusion proof (which changes as the tree grows).
-fn entry(log_url: &str, index: u64) -> Value {
-    let v = get_json(&format!("{log_url}/api/v1/log/entries?logIndex={index}"));
-    let (_, e) = v.as_object().unwrap().iter().next().unwrap();
-    serde_json::json!({
-        "body": e["body"],
-        "integratedTime": e["integratedTime"],
-        "logID": e["logID"],
-        "logIndex": e["logIndex"],
-    })
-}
-
-fn bundle_index(path: &Path) -> u64 {
-    let b: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
-    let idx = &b["verificationMaterial"]["tlogEntries"][0]["logIndex"];
-    idx.as_u64()
-        .or_else(|| idx.as_str().and_then(|s| s.parse().ok()))
-        .unwrap_or_else(|| panic!("no logIndex in {}", path.display()))
-}
-
 #[test]
 fn compose_deployment_signs_verifies_and_survives_a_log_restart() {
     let started = Instant::now();
@@ -337,7 +66,7 @@ fn compose_deployment_signs_verifies_and_survives_a_log_restart() {
         ("curl", "apt-get install curl"),
         ("node", "apt-get install nodejs npm"),
     ]);
-    let blocks = readme_blocks();
+    let blocks = bash_blocks("README.md", "### Containers");
     assert_eq!(
         blocks.len(),
         4,
@@ -411,6 +140,8 @@ fn compose_deployment_signs_verifies_and_survives_a_log_restart() {
         images_before,
         imported_base,
         work,
+        services: &["log", "witness", "ca"],
+        tag: "containers",
     };
     let log_url = d.var("SIGNET_LOG_URL").to_owned();
     let ca_url = d.var("SIGNET_CA_URL").to_owned();

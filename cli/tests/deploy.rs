@@ -8,9 +8,12 @@
 //!   config reads is a key of the ConfigMap or Secret mounted there (so the names
 //!   `signet ca-init` writes are the names the CA reads); every URL host in a mounted config is
 //!   a Service of the set or the public URL; every pod meets the `restricted` Pod Security
-//!   Standard; the webhooks apply only to namespaces that opt in.
-//! * The Dockerfile passes hadolint, compose.yaml the Compose specification (check-jsonschema),
-//!   and its mounts carry the file names `signet ca-init` writes.
+//!   Standard; the webhooks apply only to namespaces that opt in. The distributed set
+//!   (deploy/k8s/distributed, with what `deploy/k8s/distributed/secrets.sh` makes) is checked
+//!   the same way as a set of its own, and its etcd and S3 endpoints are pods of its
+//!   StatefulSets under their headless Services.
+//! * The Dockerfiles pass hadolint, the compose files the Compose specification
+//!   (check-jsonschema), and compose.yaml's mounts carry the file names `signet ca-init` writes.
 //! * Every signet config passes `signet serve --check-config`, the admission policy
 //!   `signet admission --check`.
 //!
@@ -41,16 +44,20 @@ fn run(cmd: &mut Command) -> (bool, String) {
 
 #[test]
 fn dockerfile_passes_hadolint() {
-    let (ok, text) = run(Command::new("hadolint").arg(root().join("deploy/Dockerfile")));
-    assert!(ok, "hadolint failed:\n{text}");
+    for f in ["deploy/Dockerfile", "deploy/distributed/Dockerfile"] {
+        let (ok, text) = run(Command::new("hadolint").arg(root().join(f)));
+        assert!(ok, "hadolint failed on {f}:\n{text}");
+    }
 }
 
 #[test]
 fn compose_file_matches_the_compose_spec() {
-    let (ok, text) = run(Command::new("check-jsonschema")
-        .args(["--builtin-schema", "vendor.compose-spec"])
-        .arg(root().join("deploy/compose.yaml")));
-    assert!(ok, "check-jsonschema failed:\n{text}");
+    for f in ["deploy/compose.yaml", "deploy/distributed/compose.yaml"] {
+        let (ok, text) = run(Command::new("check-jsonschema")
+            .args(["--builtin-schema", "vendor.compose-spec"])
+            .arg(root().join(f)));
+        assert!(ok, "check-jsonschema failed on {f}:\n{text}");
+    }
 }
 
 fn check_config(text: &str, what: &str) {
@@ -101,6 +108,9 @@ struct Rendered {
     base: String,
     admission: String,
     ca_secrets: String,
+    /// deploy/k8s/distributed, and what its secrets.sh makes.
+    distributed: String,
+    dist_secrets: String,
     _tmp: tempfile::TempDir,
 }
 
@@ -130,11 +140,44 @@ fn render() -> Rendered {
         String::from_utf8_lossy(&out.stderr)
     );
     let ca_secrets = String::from_utf8(out.stdout).unwrap();
+    let distributed = kustomize(&root().join("deploy/k8s/distributed"));
+    let out = Command::new("bash")
+        .arg(root().join("deploy/k8s/distributed/secrets.sh"))
+        .arg(tmp.path().join("dist"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "distributed/secrets.sh failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dist_secrets = String::from_utf8(out.stdout).unwrap();
     Rendered {
         base,
         admission,
         ca_secrets,
+        distributed,
+        dist_secrets,
         _tmp: tmp,
+    }
+}
+
+impl Rendered {
+    /// The two sets a cluster runs, each with its key material: the base with the admission
+    /// webhook, and the distributed set.
+    fn sets(&self) -> [(&'static str, Vec<Value>); 2] {
+        let docs =
+            |texts: &[&String]| -> Vec<Value> { texts.iter().flat_map(|t| yaml_docs(t)).collect() };
+        [
+            (
+                "base",
+                docs(&[&self.base, &self.admission, &self.ca_secrets]),
+            ),
+            (
+                "distributed",
+                docs(&[&self.distributed, &self.ca_secrets, &self.dist_secrets]),
+            ),
+        ]
     }
 }
 
@@ -219,6 +262,38 @@ fn manifests_render_offline_and_match_the_api_schemas() {
             &r.ca_secrets,
             &["secret/signet-ca-key", "secret/signet-ca-password"][..],
         ),
+        (
+            "distributed",
+            &r.distributed,
+            &[
+                "statefulset/signet-etcd",
+                "service/signet-etcd",
+                "statefulset/signet-garage",
+                "job/signet-garage-init",
+                "statefulset/signet-sequencer",
+                "deployment/signet-reader",
+                "deployment/signet-log",
+                "deployment/signet-ca",
+                "poddisruptionbudget/signet-etcd",
+                "poddisruptionbudget/signet-garage",
+                "poddisruptionbudget/signet-sequencer",
+                "poddisruptionbudget/signet-reader",
+                "networkpolicy/signet-etcd",
+                "networkpolicy/signet-garage",
+                "networkpolicy/signet-default-deny-ingress",
+            ][..],
+        ),
+        (
+            "distributed-secrets",
+            &r.dist_secrets,
+            &[
+                "secret/signet-log-keys",
+                "secret/signet-s3",
+                "secret/signet-garage",
+                "configmap/signet-garage-config",
+                "secret/signet-garage-init",
+            ][..],
+        ),
     ] {
         let path = tmp.path().join(format!("{name}.yaml"));
         std::fs::write(&path, text).unwrap();
@@ -243,112 +318,21 @@ fn manifests_render_offline_and_match_the_api_schemas() {
 #[test]
 fn every_name_a_manifest_uses_exists_in_the_set() {
     let r = render();
-    let docs: Vec<Value> = [&r.base, &r.admission, &r.ca_secrets]
+    let [(_, docs), (set, dist)] = r.sets();
+    names_exist(set, &dist, 6);
+    // The distributed set's Job: its environment Secret exists.
+    let job = dist
         .iter()
-        .flat_map(|t| yaml_docs(t))
-        .collect();
-    for d in &docs {
-        let ns = d["metadata"]["namespace"].as_str();
-        let (kind, name) = kind_name(d);
-        if !matches!(
-            kind.as_str(),
-            "Namespace"
-                | "ValidatingWebhookConfiguration"
-                | "MutatingWebhookConfiguration"
-                | "ClusterRole"
-                | "ClusterRoleBinding"
-        ) {
-            assert_eq!(
-                ns,
-                Some("signet"),
-                "{kind}/{name} is not in namespace signet"
-            );
-        }
+        .find(|d| d["kind"] == "Job")
+        .expect("the Job signet-garage-init");
+    for e in job["spec"]["template"]["spec"]["containers"][0]["envFrom"]
+        .as_array()
+        .unwrap()
+    {
+        let s = e["secretRef"]["name"].as_str().unwrap();
+        assert!(has(&dist, "Secret", s), "signet-garage-init: no Secret {s}");
     }
-    let pods = pod_templates(&docs);
-    assert_eq!(
-        pods.len(),
-        4,
-        "signet-log, signet-ca, signet-admission, signet-imagepolicy"
-    );
-    // A pod's service account exists in the set (else it is the namespace's default).
-    for (workload, spec, _, _) in &pods {
-        if let Some(sa) = spec["serviceAccountName"].as_str() {
-            assert!(
-                has(&docs, "ServiceAccount", sa),
-                "{workload}: no ServiceAccount {sa}"
-            );
-        }
-    }
-    let mut checked = 0;
-    for (workload, spec, labels, claims) in &pods {
-        let mut volumes: BTreeSet<String> = claims.iter().cloned().collect();
-        for v in spec["volumes"].as_array().unwrap() {
-            let vname = v["name"].as_str().unwrap().to_owned();
-            if let Some(cm) = v["configMap"]["name"].as_str() {
-                assert!(
-                    has(&docs, "ConfigMap", cm) || cm == KUBE_ROOT_CA,
-                    "{workload}: no ConfigMap {cm}"
-                );
-                checked += 1;
-            }
-            if let Some(s) = v["secret"]["secretName"].as_str() {
-                assert!(has(&docs, "Secret", s), "{workload}: no Secret {s}");
-                checked += 1;
-            }
-            if let Some(c) = v["persistentVolumeClaim"]["claimName"].as_str() {
-                assert!(
-                    has(&docs, "PersistentVolumeClaim", c),
-                    "{workload}: no PersistentVolumeClaim {c}"
-                );
-                checked += 1;
-            }
-            assert!(
-                volumes.insert(vname.clone()),
-                "{workload}: volume {vname} twice"
-            );
-        }
-        for c in spec["containers"].as_array().unwrap() {
-            for m in c["volumeMounts"].as_array().unwrap() {
-                let v = m["name"].as_str().unwrap();
-                assert!(volumes.contains(v), "{workload}: mounts unknown volume {v}");
-            }
-        }
-        // Something selects every workload: a Service, a PodDisruptionBudget, a NetworkPolicy.
-        for kind in ["Service", "PodDisruptionBudget", "NetworkPolicy"] {
-            let sel = |d: &Value| match kind {
-                "Service" => d["spec"]["selector"].clone(),
-                "PodDisruptionBudget" => d["spec"]["selector"]["matchLabels"].clone(),
-                _ => d["spec"]["podSelector"]["matchLabels"].clone(),
-            };
-            assert!(
-                docs.iter()
-                    .filter(|d| d["kind"] == kind)
-                    .any(|d| selects(&sel(d), labels)),
-                "{workload}: no {kind} selects its pods"
-            );
-        }
-    }
-    assert!(checked >= 9, "{checked} references checked");
-    // Every Service selects a pod; the StatefulSet's serviceName is a headless Service.
-    for svc in docs.iter().filter(|d| d["kind"] == "Service") {
-        let (_, name) = kind_name(svc);
-        assert!(
-            pods.iter().any(|p| selects(&svc["spec"]["selector"], p.2)),
-            "Service {name} selects no pod"
-        );
-    }
-    for sts in docs.iter().filter(|d| d["kind"] == "StatefulSet") {
-        let svc = sts["spec"]["serviceName"].as_str().unwrap();
-        let headless = docs
-            .iter()
-            .find(|d| d["kind"] == "Service" && d["metadata"]["name"] == svc)
-            .unwrap_or_else(|| panic!("no Service {svc} for the StatefulSet"));
-        assert_eq!(
-            headless["spec"]["clusterIP"], "None",
-            "{svc} is not headless"
-        );
-    }
+    names_exist("base", &docs, 4);
     // Every webhook calls a Service of the set, on one of its ports, and applies only to
     // namespaces that opt in by label.
     let mut hooks = 0;
@@ -392,6 +376,115 @@ fn every_name_a_manifest_uses_exists_in_the_set() {
         }
     }
     assert_eq!(hooks, 2);
+}
+
+/// Every object is in namespace `signet`; every ConfigMap, Secret, claim, service account and
+/// volume a workload names exists in the set; something selects every workload; every
+/// Service selects a pod; every StatefulSet's serviceName is a headless Service.
+fn names_exist(set: &str, docs: &[Value], expected_pods: usize) {
+    for d in docs {
+        let ns = d["metadata"]["namespace"].as_str();
+        let (kind, name) = kind_name(d);
+        if !matches!(
+            kind.as_str(),
+            "Namespace"
+                | "ValidatingWebhookConfiguration"
+                | "MutatingWebhookConfiguration"
+                | "ClusterRole"
+                | "ClusterRoleBinding"
+        ) {
+            assert_eq!(
+                ns,
+                Some("signet"),
+                "{kind}/{name} is not in namespace signet"
+            );
+        }
+    }
+    let pods = pod_templates(docs);
+    let workloads: Vec<&str> = pods.iter().map(|p| p.0.as_str()).collect();
+    assert_eq!(pods.len(), expected_pods, "{set}: {workloads:?}");
+    // A pod's service account exists in the set (else it is the namespace's default).
+    for (workload, spec, _, _) in &pods {
+        if let Some(sa) = spec["serviceAccountName"].as_str() {
+            assert!(
+                has(docs, "ServiceAccount", sa),
+                "{workload}: no ServiceAccount {sa}"
+            );
+        }
+    }
+    let mut checked = 0;
+    for (workload, spec, labels, claims) in &pods {
+        let mut volumes: BTreeSet<String> = claims.iter().cloned().collect();
+        for v in spec["volumes"].as_array().into_iter().flatten() {
+            let vname = v["name"].as_str().unwrap().to_owned();
+            if let Some(cm) = v["configMap"]["name"].as_str() {
+                assert!(
+                    has(docs, "ConfigMap", cm) || cm == KUBE_ROOT_CA,
+                    "{workload}: no ConfigMap {cm}"
+                );
+                checked += 1;
+            }
+            if let Some(s) = v["secret"]["secretName"].as_str() {
+                assert!(has(docs, "Secret", s), "{workload}: no Secret {s}");
+                checked += 1;
+            }
+            if let Some(c) = v["persistentVolumeClaim"]["claimName"].as_str() {
+                assert!(
+                    has(docs, "PersistentVolumeClaim", c),
+                    "{workload}: no PersistentVolumeClaim {c}"
+                );
+                checked += 1;
+            }
+            assert!(
+                volumes.insert(vname.clone()),
+                "{workload}: volume {vname} twice"
+            );
+        }
+        for c in ["containers", "initContainers"]
+            .iter()
+            .filter_map(|k| spec[k].as_array())
+            .flatten()
+        {
+            for m in c["volumeMounts"].as_array().into_iter().flatten() {
+                let v = m["name"].as_str().unwrap();
+                assert!(volumes.contains(v), "{workload}: mounts unknown volume {v}");
+            }
+        }
+        // Something selects every workload: a Service, a PodDisruptionBudget, a NetworkPolicy.
+        for kind in ["Service", "PodDisruptionBudget", "NetworkPolicy"] {
+            let sel = |d: &Value| match kind {
+                "Service" => d["spec"]["selector"].clone(),
+                "PodDisruptionBudget" => d["spec"]["selector"]["matchLabels"].clone(),
+                _ => d["spec"]["podSelector"]["matchLabels"].clone(),
+            };
+            assert!(
+                docs.iter()
+                    .filter(|d| d["kind"] == kind)
+                    .any(|d| selects(&sel(d), labels)),
+                "{workload}: no {kind} selects its pods"
+            );
+        }
+    }
+    assert!(checked >= 9, "{set}: {checked} references checked");
+    // Every Service selects a pod; the StatefulSet's serviceName is a headless Service.
+    for svc in docs.iter().filter(|d| d["kind"] == "Service") {
+        let (_, name) = kind_name(svc);
+        assert!(
+            pods.iter().any(|p| selects(&svc["spec"]["selector"], p.2)),
+            "Service {name} selects no pod"
+        );
+    }
+    for sts in docs.iter().filter(|d| d["kind"] == "StatefulSet") {
+        let svc = sts["spec"]["serviceName"].as_str().unwrap();
+        let headless = docs
+            .iter()
+            .find(|d| d["kind"] == "Service" && d["metadata"]["name"] == svc)
+            .unwrap_or_else(|| panic!("no Service {svc} for the StatefulSet"));
+        assert_eq!(
+            headless["spec"]["clusterIP"], "None",
+            "{svc} is not headless"
+        );
+    }
 }
 
 /// `(mount path, volume)` of a container, longest path first.
@@ -469,10 +562,66 @@ fn url_host(u: &str) -> (String, u16) {
 #[test]
 fn mounted_configs_read_files_and_reach_hosts_that_exist() {
     let r = render();
-    let docs: Vec<Value> = [&r.base, &r.admission, &r.ca_secrets]
+    let [(_, base), (set, dist)] = r.sets();
+    assert_eq!(configs_resolve(&base), 2, "signet-log and signet-ca");
+    assert_eq!(
+        configs_resolve(&dist),
+        4,
+        "{set}: signet-sequencer-0, signet-sequencer-1, signet-reader, signet-ca"
+    );
+}
+
+/// The names of a workload's pods: `<name>-<ordinal>` for a StatefulSet, else one generated
+/// name (a Deployment's pods share their config).
+fn pod_names(docs: &[Value], workload: &str) -> Vec<String> {
+    let d = docs
         .iter()
-        .flat_map(|t| yaml_docs(t))
-        .collect();
+        .find(|d| {
+            matches!(d["kind"].as_str(), Some("StatefulSet" | "Deployment"))
+                && d["metadata"]["name"] == workload
+        })
+        .unwrap();
+    if d["kind"] == "StatefulSet" {
+        (0..d["spec"]["replicas"].as_u64().unwrap())
+            .map(|i| format!("{workload}-{i}"))
+            .collect()
+    } else {
+        vec![format!("{workload}-7d9f8b6c5-x2x4z")]
+    }
+}
+
+/// Every file an init container's command names under a ConfigMap or Secret mount is a key
+/// of what is mounted there (`${POD_NAME##*-}`, a StatefulSet pod's ordinal, for each pod).
+fn init_files_resolve(docs: &[Value], workload: &str, spec: &Value) {
+    for c in spec["initContainers"].as_array().into_iter().flatten() {
+        let script = c["command"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut n = 0;
+        for pod in pod_names(docs, workload) {
+            let ordinal = pod.rsplit('-').next().unwrap().to_owned();
+            let script = script.replace("${POD_NAME##*-}", &ordinal);
+            for token in script.split(|ch: char| ch.is_whitespace() || ch == '"') {
+                for (mount, volume) in mounts(spec, c) {
+                    if token.starts_with(&format!("{mount}/"))
+                        && volume_keys(docs, volume).is_some()
+                    {
+                        resolve(docs, spec, c, token, &format!("{workload}/{}", c["name"]));
+                        n += 1;
+                    }
+                }
+            }
+        }
+        assert!(n > 0, "{workload}/{}: reads no mounted file", c["name"]);
+    }
+}
+
+/// The checks of one set's signet configs; returns how many configs were checked.
+fn configs_resolve(docs: &[Value]) -> usize {
     let services: BTreeMap<String, Vec<u64>> = docs
         .iter()
         .filter(|d| d["kind"] == "Service")
@@ -489,8 +638,12 @@ fn mounted_configs_read_files_and_reach_hosts_that_exist() {
         })
         .collect();
     let mut configs = 0;
-    for (workload, spec, _, _) in pod_templates(&docs) {
+    for (workload, spec, _, _) in pod_templates(docs) {
         let c = &spec["containers"][0];
+        init_files_resolve(docs, &workload, spec);
+        if !c["image"].as_str().unwrap().contains("/signet:") {
+            continue; // etcd, Garage, nginx: checked by init_files_resolve and the set checks
+        }
         let args: Vec<&str> = c["args"]
             .as_array()
             .unwrap()
@@ -501,204 +654,260 @@ fn mounted_configs_read_files_and_reach_hosts_that_exist() {
             for a in &args[1..] {
                 if let Some((flag, path)) = a.split_once('=') {
                     if flag != "--listen" {
-                        resolve(&docs, spec, c, path, &format!("{workload} {flag}"));
+                        resolve(docs, spec, c, path, &format!("{workload} {flag}"));
                     }
                 }
             }
             continue;
         }
         assert_eq!(args[..2], ["serve", "--config"], "{workload}");
-        let path = args[2];
-        resolve(&docs, spec, c, path, &format!("{workload} --config"));
-        // The config itself: the key of the ConfigMap mounted there.
-        let (mount, volume) = mounts(spec, c)
-            .into_iter()
-            .find(|(m, _)| path.starts_with(&format!("{m}/")))
-            .unwrap();
-        let cm = docs
+        for path in pod_names(docs, &workload)
             .iter()
-            .find(|d| {
-                d["kind"] == "ConfigMap" && d["metadata"]["name"] == volume["configMap"]["name"]
-            })
-            .unwrap();
-        let text = cm["data"][&path[mount.len() + 1..]].as_str().unwrap();
-        check_config(text, &workload);
-        configs += 1;
-        let config: toml::Value = toml::from_str(text).unwrap();
-        let what = format!("{workload}'s config");
-        // Files: the CA key and chain, the password, the CT roots.
-        let key = config.get("ca").and_then(|ca| ca.get("key"));
-        if let Some(key) =
-            key.filter(|k| k.get("type").and_then(toml::Value::as_str) == Some("file"))
+            .map(|pod| args[2].replace("$(POD_NAME)", pod))
         {
-            for f in ["key", "chain", "password_file"] {
-                let p = key[f].as_str().unwrap();
-                resolve(&docs, spec, c, p, &format!("{what} ca.key.{f}"));
+            let path = path.as_str();
+            resolve(docs, spec, c, path, &format!("{workload} --config"));
+            // The config itself: the key of the ConfigMap mounted there.
+            let (mount, volume) = mounts(spec, c)
+                .into_iter()
+                .find(|(m, _)| path.starts_with(&format!("{m}/")))
+                .unwrap();
+            let cm = docs
+                .iter()
+                .find(|d| {
+                    d["kind"] == "ConfigMap" && d["metadata"]["name"] == volume["configMap"]["name"]
+                })
+                .unwrap();
+            let text = cm["data"][&path[mount.len() + 1..]].as_str().unwrap();
+            check_config(text, &workload);
+            configs += 1;
+            let config: toml::Value = toml::from_str(text).unwrap();
+            let what = format!("{workload}'s config");
+            // Files: the CA key and chain, the password, the CT roots.
+            let key = config.get("ca").and_then(|ca| ca.get("key"));
+            if let Some(key) =
+                key.filter(|k| k.get("type").and_then(toml::Value::as_str) == Some("file"))
+            {
+                for f in ["key", "chain", "password_file"] {
+                    let p = key[f].as_str().unwrap();
+                    resolve(docs, spec, c, p, &format!("{what} ca.key.{f}"));
+                }
             }
-        }
-        for p in config
-            .get("log")
-            .and_then(|l| l.get("ct_roots"))
-            .and_then(toml::Value::as_array)
-            .into_iter()
-            .flatten()
-        {
+            for p in config
+                .get("log")
+                .and_then(|l| l.get("ct_roots"))
+                .and_then(toml::Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                resolve(
+                    docs,
+                    spec,
+                    c,
+                    p.as_str().unwrap(),
+                    &format!("{what} log.ct_roots"),
+                );
+            }
+            let data_dir = config["data_dir"].as_str().unwrap();
             resolve(
-                &docs,
+                docs,
                 spec,
                 c,
-                p.as_str().unwrap(),
-                &format!("{what} log.ct_roots"),
+                &format!("{data_dir}/x"),
+                &format!("{what} data_dir"),
             );
-        }
-        let data_dir = config["data_dir"].as_str().unwrap();
-        resolve(
-            &docs,
-            spec,
-            c,
-            &format!("{data_dir}/x"),
-            &format!("{what} data_dir"),
-        );
-        // URLs: public_url is the public URL (not loopback, not cluster-internal); every
-        // other URL the server calls inside the cluster is a Service of the set, on its port.
-        let public = config["public_url"].as_str().unwrap();
-        let (host, _) = url_host(public);
-        assert!(
-            public.starts_with("https://")
-                && !services.contains_key(&host)
-                && !host.ends_with(".svc")
-                && !host.contains(".svc.")
-                && !host.ends_with(".cluster.local")
-                && host != "localhost"
-                && !host.starts_with("127."),
-            "{what}: public_url {public} is not a public HTTPS URL"
-        );
-        if let Some(log_url) = config.get("ca").and_then(|ca| ca.get("log_url")) {
-            let (host, port) = url_host(log_url.as_str().unwrap());
-            let svc = host.split('.').next().unwrap();
-            let ports = services
-                .get(svc)
-                .unwrap_or_else(|| panic!("{what}: ca.log_url host {host} is not a Service"));
+            // URLs: public_url is the public URL (not loopback, not cluster-internal); every
+            // other URL the server calls inside the cluster is a Service of the set, on its port.
+            let public = config["public_url"].as_str().unwrap();
+            let (host, _) = url_host(public);
             assert!(
-                host == svc || host.starts_with(&format!("{svc}.signet.svc")),
-                "{what}: {host} is not the Service {svc} of namespace signet"
+                public.starts_with("https://")
+                    && !services.contains_key(&host)
+                    && !host.ends_with(".svc")
+                    && !host.contains(".svc.")
+                    && !host.ends_with(".cluster.local")
+                    && host != "localhost"
+                    && !host.starts_with("127."),
+                "{what}: public_url {public} is not a public HTTPS URL"
             );
-            assert!(ports.contains(&u64::from(port)), "{what}: {host}:{port}");
-        }
-        for issuer in config
-            .get("ca")
-            .and_then(|ca| ca.get("issuers"))
-            .and_then(toml::Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let u = issuer["url"].as_str().unwrap();
-            assert!(u.starts_with("https://"), "{what}: issuer {u} is not HTTPS");
-            for key in ["ca_file", "jwks_file"] {
-                if let Some(path) = issuer.get(key).and_then(toml::Value::as_str) {
-                    resolve(&docs, spec, c, path, &format!("{what} issuer {u} {key}"));
+            if let Some(log_url) = config.get("ca").and_then(|ca| ca.get("log_url")) {
+                let (host, port) = url_host(log_url.as_str().unwrap());
+                let svc = host.split('.').next().unwrap();
+                let ports = services
+                    .get(svc)
+                    .unwrap_or_else(|| panic!("{what}: ca.log_url host {host} is not a Service"));
+                assert!(
+                    host == svc || host.starts_with(&format!("{svc}.signet.svc")),
+                    "{what}: {host} is not the Service {svc} of namespace signet"
+                );
+                assert!(ports.contains(&u64::from(port)), "{what}: {host}:{port}");
+            }
+            // Distributed members: the S3 secret is mounted; every etcd and S3 endpoint is a
+            // pod of a StatefulSet under its headless Service, on a port of that Service.
+            if let Some(dist) = config.get("log").and_then(|l| l.get("distributed")) {
+                resolve(
+                    docs,
+                    spec,
+                    c,
+                    dist["s3_secret_access_key_file"].as_str().unwrap(),
+                    &format!("{what} log.distributed.s3_secret_access_key_file"),
+                );
+                for key in ["etcd_endpoints", "s3_endpoints"] {
+                    let urls = dist[key].as_array().unwrap();
+                    assert_eq!(urls.len(), 3, "{what}: {key}");
+                    for u in urls {
+                        let (host, port) = url_host(u.as_str().unwrap());
+                        let (pod, svc) = host.split_once('.').unwrap();
+                        let sts = docs
+                            .iter()
+                            .find(|d| d["kind"] == "StatefulSet" && d["spec"]["serviceName"] == svc)
+                            .unwrap_or_else(|| {
+                                panic!("{what}: {key} {host}: no StatefulSet under {svc}")
+                            });
+                        let sts_name = kind_name(sts).1;
+                        assert!(
+                            pod_names(docs, &sts_name).iter().any(|p| p == pod),
+                            "{what}: {key} {host}: {pod} is not a pod of {sts_name}"
+                        );
+                        assert!(
+                            services
+                                .get(svc)
+                                .is_some_and(|ports| ports.contains(&u64::from(port))),
+                            "{what}: {key} {host}:{port} is not a port of the Service {svc}"
+                        );
+                    }
+                }
+            }
+            for issuer in config
+                .get("ca")
+                .and_then(|ca| ca.get("issuers"))
+                .and_then(toml::Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let u = issuer["url"].as_str().unwrap();
+                assert!(u.starts_with("https://"), "{what}: issuer {u} is not HTTPS");
+                for key in ["ca_file", "jwks_file"] {
+                    if let Some(path) = issuer.get(key).and_then(toml::Value::as_str) {
+                        resolve(docs, spec, c, path, &format!("{what} issuer {u} {key}"));
+                    }
                 }
             }
         }
     }
-    assert_eq!(configs, 2, "signet-log and signet-ca");
+    configs
 }
 
 #[test]
 fn every_pod_meets_the_restricted_pod_security_standard() {
     let r = render();
-    let docs: Vec<Value> = [&r.base, &r.admission]
-        .iter()
-        .flat_map(|t| yaml_docs(t))
-        .collect();
-    let ns = docs.iter().find(|d| d["kind"] == "Namespace").unwrap();
-    assert_eq!(
-        ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"],
-        "restricted"
-    );
-    let pods = pod_templates(&docs);
-    assert_eq!(pods.len(), 4);
-    for (workload, spec, _, _) in pods {
-        assert_eq!(spec["automountServiceAccountToken"], false, "{workload}");
-        // A token only where a webhook reads namespace labels: projected, expiring, read-only.
-        for v in spec["volumes"].as_array().unwrap() {
-            let Some(sources) = v["projected"]["sources"].as_array() else {
-                continue;
-            };
-            let token = sources
-                .iter()
-                .find(|s| s["serviceAccountToken"].is_object())
-                .map(|s| &s["serviceAccountToken"]);
-            if let Some(token) = token {
-                assert!(
-                    workload == "signet-admission" || workload == "signet-imagepolicy",
-                    "{workload}: a service account token"
-                );
-                assert!(
-                    token["expirationSeconds"].as_u64().unwrap() <= 3607,
-                    "{workload}"
-                );
-                let mount = spec["containers"][0]["volumeMounts"]
-                    .as_array()
-                    .unwrap()
+    let [(_, base), (_, dist)] = r.sets();
+    // The base with the webhooks: 4 workloads; the distributed set: 6 and the Job.
+    for (docs, n) in [(&base, 4), (&dist, 7)] {
+        let ns = docs.iter().find(|d| d["kind"] == "Namespace").unwrap();
+        assert_eq!(
+            ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"],
+            "restricted"
+        );
+        let mut pods: Vec<(String, &Value, bool)> = pod_templates(docs)
+            .into_iter()
+            .map(|(w, spec, _, _)| (w, spec, false))
+            .collect();
+        pods.extend(
+            docs.iter()
+                .filter(|d| d["kind"] == "Job")
+                .map(|d| (kind_name(d).1, &d["spec"]["template"]["spec"], true)),
+        );
+        assert_eq!(pods.len(), n);
+        for (workload, spec, job) in pods {
+            assert_eq!(spec["automountServiceAccountToken"], false, "{workload}");
+            // A token only where a webhook reads namespace labels: projected, expiring, read-only.
+            for v in spec["volumes"].as_array().into_iter().flatten() {
+                let Some(sources) = v["projected"]["sources"].as_array() else {
+                    continue;
+                };
+                let token = sources
                     .iter()
-                    .find(|m| m["name"] == v["name"])
-                    .unwrap();
-                assert_eq!(
-                    mount["mountPath"], "/var/run/secrets/kubernetes.io/serviceaccount",
-                    "{workload}"
+                    .find(|s| s["serviceAccountToken"].is_object())
+                    .map(|s| &s["serviceAccountToken"]);
+                if let Some(token) = token {
+                    assert!(
+                        workload == "signet-admission" || workload == "signet-imagepolicy",
+                        "{workload}: a service account token"
+                    );
+                    assert!(
+                        token["expirationSeconds"].as_u64().unwrap() <= 3607,
+                        "{workload}"
+                    );
+                    let mount = spec["containers"][0]["volumeMounts"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .find(|m| m["name"] == v["name"])
+                        .unwrap();
+                    assert_eq!(
+                        mount["mountPath"], "/var/run/secrets/kubernetes.io/serviceaccount",
+                        "{workload}"
+                    );
+                    assert_eq!(mount["readOnly"], true, "{workload}");
+                }
+            }
+            let psc = &spec["securityContext"];
+            assert_eq!(psc["runAsNonRoot"], true, "{workload}");
+            assert_eq!(
+                psc["seccompProfile"]["type"], "RuntimeDefault",
+                "{workload}"
+            );
+            for key in ["hostNetwork", "hostPID", "hostIPC"] {
+                assert!(
+                    spec[key].is_null() || spec[key] == false,
+                    "{workload}: {key}"
                 );
-                assert_eq!(mount["readOnly"], true, "{workload}");
+            }
+            for v in spec["volumes"].as_array().into_iter().flatten() {
+                assert!(v["hostPath"].is_null(), "{workload}: hostPath volume");
+            }
+            let containers: Vec<&Value> = ["containers", "initContainers"]
+                .iter()
+                .filter_map(|k| spec[k].as_array())
+                .flatten()
+                .collect();
+            assert!(!containers.is_empty());
+            for c in containers {
+                let what = format!("{workload}/{}", c["name"]);
+                let sc = &c["securityContext"];
+                assert_eq!(sc["allowPrivilegeEscalation"], false, "{what}");
+                assert_eq!(sc["readOnlyRootFilesystem"], true, "{what}");
+                assert_eq!(sc["runAsNonRoot"], true, "{what}");
+                assert!(
+                    sc["privileged"].is_null() || sc["privileged"] == false,
+                    "{what}"
+                );
+                assert_eq!(
+                    sc["capabilities"]["drop"],
+                    serde_json::json!(["ALL"]),
+                    "{what}"
+                );
+                assert!(sc["capabilities"]["add"].is_null(), "{what}");
+                assert_eq!(sc["seccompProfile"]["type"], "RuntimeDefault", "{what}");
+                // Probes on the long-running containers (not on init containers or a Job's).
+                let init = spec["initContainers"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|i| i["name"] == c["name"]));
+                assert!(
+                    job || init || c["startupProbe"].is_object(),
+                    "{what}: no startupProbe"
+                );
             }
         }
-        let psc = &spec["securityContext"];
-        assert_eq!(psc["runAsNonRoot"], true, "{workload}");
-        assert_eq!(
-            psc["seccompProfile"]["type"], "RuntimeDefault",
-            "{workload}"
-        );
-        for key in ["hostNetwork", "hostPID", "hostIPC"] {
-            assert!(
-                spec[key].is_null() || spec[key] == false,
-                "{workload}: {key}"
-            );
-        }
-        for v in spec["volumes"].as_array().unwrap() {
-            assert!(v["hostPath"].is_null(), "{workload}: hostPath volume");
-        }
-        let containers: Vec<&Value> = ["containers", "initContainers"]
+        // One CA: its rate limit is per process.
+        let ca = docs
             .iter()
-            .filter_map(|k| spec[k].as_array())
-            .flatten()
-            .collect();
-        assert!(!containers.is_empty());
-        for c in containers {
-            let what = format!("{workload}/{}", c["name"]);
-            let sc = &c["securityContext"];
-            assert_eq!(sc["allowPrivilegeEscalation"], false, "{what}");
-            assert_eq!(sc["readOnlyRootFilesystem"], true, "{what}");
-            assert_eq!(sc["runAsNonRoot"], true, "{what}");
-            assert!(
-                sc["privileged"].is_null() || sc["privileged"] == false,
-                "{what}"
-            );
-            assert_eq!(
-                sc["capabilities"]["drop"],
-                serde_json::json!(["ALL"]),
-                "{what}"
-            );
-            assert!(sc["capabilities"]["add"].is_null(), "{what}");
-            assert_eq!(sc["seccompProfile"]["type"], "RuntimeDefault", "{what}");
-            assert!(c["startupProbe"].is_object(), "{what}: no startupProbe");
-        }
+            .find(|d| d["kind"] == "Deployment" && d["metadata"]["name"] == "signet-ca")
+            .unwrap();
+        assert_eq!(ca["spec"]["replicas"], 1);
+        assert_eq!(ca["spec"]["strategy"]["type"], "Recreate");
     }
-    // One CA: its rate limit is per process.
-    let ca = docs
-        .iter()
-        .find(|d| d["kind"] == "Deployment" && d["metadata"]["name"] == "signet-ca")
-        .unwrap();
-    assert_eq!(ca["spec"]["replicas"], 1);
-    assert_eq!(ca["spec"]["strategy"]["type"], "Recreate");
 }
 
 #[test]
@@ -817,7 +1026,17 @@ fn every_signet_config_passes_check_config() {
             n += 1;
         }
     }
-    assert_eq!(n, 4);
+    for name in [
+        "signet-sequencer-0.toml",
+        "signet-sequencer-1.toml",
+        "reader.toml",
+    ] {
+        let text = std::fs::read_to_string(root().join("deploy/k8s/distributed/config").join(name))
+            .unwrap();
+        check_config(&text, &format!("deploy/k8s/distributed/config/{name}"));
+        n += 1;
+    }
+    assert_eq!(n, 7);
 }
 
 #[test]
@@ -1064,4 +1283,60 @@ fn imagepolicy_instance_matches_the_kubeconfig() {
         !ok,
         "the client certificate chains to the serving CA: {out}"
     );
+}
+
+/// deploy/distributed: every host the site's configs (site.sh), the proxy (nginx.conf) and the
+/// CA's `log_url` name is a service of its compose file, and every node `site.sh` gives
+/// Garage as a bootstrap peer is one too.
+#[test]
+fn distributed_compose_hosts_are_its_services() {
+    let compose = yaml_docs(
+        &std::fs::read_to_string(root().join("deploy/distributed/compose.yaml")).unwrap(),
+    );
+    let services: BTreeSet<String> = compose[0]["services"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    let mut hosts = BTreeSet::new();
+    let site = std::fs::read_to_string(root().join("deploy/distributed/site.sh")).unwrap();
+    for part in site.split("http://").skip(1) {
+        hosts.insert(part.split(':').next().unwrap().to_owned());
+    }
+    for part in site.split("@garage").skip(1) {
+        hosts.insert(format!("garage{}", part.split(':').next().unwrap()));
+    }
+    let nginx = std::fs::read_to_string(root().join("deploy/distributed/nginx.conf")).unwrap();
+    for line in nginx.lines().map(str::trim) {
+        if let Some(rest) = line.strip_prefix("server ") {
+            if let Some((host, _)) = rest.split_once(':') {
+                hosts.insert(host.to_owned());
+            }
+        }
+    }
+    let ca: toml::Value =
+        toml::from_str(&std::fs::read_to_string(root().join("deploy/config/ca.toml")).unwrap())
+            .unwrap();
+    hosts.insert(url_host(ca["ca"]["log_url"].as_str().unwrap()).0);
+    // $i in site.sh's loops stands for 0, 1 and 2.
+    let hosts: BTreeSet<String> = hosts
+        .into_iter()
+        .flat_map(|h| {
+            if h.ends_with("$i") {
+                (0..3)
+                    .map(|i| h.replace("$i", &i.to_string()))
+                    .collect::<Vec<_>>()
+            } else {
+                vec![h]
+            }
+        })
+        .collect();
+    assert!(hosts.len() >= 11, "{hosts:?}");
+    for h in &hosts {
+        assert!(
+            services.contains(h),
+            "{h} is not a service of deploy/distributed/compose.yaml"
+        );
+    }
 }

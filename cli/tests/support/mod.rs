@@ -13,6 +13,7 @@
 #[path = "../../../log/tests/common/metrics.rs"]
 pub mod metrics;
 pub mod monitor;
+pub mod podman;
 pub mod push;
 pub mod registry;
 pub mod softhsm;
