@@ -10,8 +10,10 @@
 )]
 
 // The one GET /metrics parser of the workspace's tests, kept with the log's test helpers.
+pub mod admission;
 #[path = "../../../log/tests/common/metrics.rs"]
 pub mod metrics;
+pub mod notary;
 pub mod push;
 pub mod registry;
 pub mod softhsm;
