@@ -12,6 +12,7 @@
 //! timestamp envelopes are signed here with notation's CRL test chain (`testdata/notary/crl/`)
 //! and countersigned by an `openssl ts` authority: notation's published countersigned
 //! envelopes name a manifest that is not published (testdata/notary/README.md).
+#![allow(clippy::unwrap_used)]
 
 mod support;
 
