@@ -36,38 +36,11 @@ mod tls;
 use std::process::Command;
 
 use serde_json::{json, Value};
+use support::admission::{pod, review, testdata};
 use support::{require_tools, run, sign_image, signet, spawn_until, stack, text, TestRegistry};
 
 const ALICE: &str = "alice@example.com";
 const MALLORY: &str = "mallory@example.com";
-
-/// An AdmissionReview for `object` of `kind` (operation CREATE).
-fn review(uid: &str, kind: &str, object: &Value) -> Value {
-    json!({
-        "apiVersion": "admission.k8s.io/v1",
-        "kind": "AdmissionReview",
-        "request": {
-            "uid": uid,
-            "kind": {"group": "", "version": "v1", "kind": kind},
-            "resource": {"group": "", "version": "v1", "resource": "x"},
-            "namespace": "prod",
-            "operation": "CREATE",
-            "userInfo": {"username": "system:serviceaccount:ci:deployer"},
-            "object": object,
-            "dryRun": false,
-        }
-    })
-}
-
-fn pod(images: &[&str]) -> Value {
-    let containers: Vec<Value> = images
-        .iter()
-        .enumerate()
-        .map(|(i, image)| json!({"name": format!("c{i}"), "image": image}))
-        .collect();
-    json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"},
-           "spec": {"containers": containers}})
-}
 
 #[test]
 fn admission_webhook_admits_only_signed_images() {
@@ -676,12 +649,6 @@ issuer = "{issuer}"
 
 const BOB: &str = "bob@example.com";
 const CAROL: &str = "carol@example.com";
-
-fn testdata(path: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../testdata")
-        .join(path)
-}
 
 /// A stand-in for the Kubernetes API server's `GET /api/v1/namespaces/NAME` (core/v1
 /// `Namespace` objects with these labels), requiring `Authorization: Bearer TOKEN`.

@@ -9,10 +9,12 @@
     missing_docs
 )]
 
+pub mod admission;
 // The one GET /metrics parser of the workspace's tests, kept with the log's test helpers.
 #[path = "../../../log/tests/common/metrics.rs"]
 pub mod metrics;
 pub mod monitor;
+pub mod notary;
 pub mod podman;
 pub mod push;
 pub mod registry;

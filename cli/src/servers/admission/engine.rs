@@ -489,16 +489,15 @@ impl Engine {
         let verdict = match v.formats {
             SignatureFormats::Sigstore => sigstore.await,
             SignatureFormats::Notary => notary.await,
-            // The Sigstore check first; the Notary one only when it fails.
-            SignatureFormats::Either => match sigstore.await {
-                Ok(s) => Ok(s),
-                Err(s) => notary.await.map_err(|n| {
+            // Both checks at once; the first success decides.
+            SignatureFormats::Either => super::either::first_success(sigstore, notary)
+                .await
+                .map_err(|(s, n)| {
                     format!(
                         "rule {} ({pattern}) requires a Sigstore or a Notary Project signature, and neither verifies: Sigstore: {s}; Notary Project: {n}",
                         rule.number
                     )
                 }),
-            },
             SignatureFormats::Both => match tokio::join!(sigstore, notary) {
                 (Ok(s), Ok(n)) => Ok(format!("{s}, and {n}")),
                 (s, n) => Err(format!(
@@ -691,8 +690,12 @@ impl Engine {
                 || "authenticity only logged".to_owned(),
                 ToString::to_string,
             );
+            let timestamp = n
+                .timestamp
+                .map(|t| format!(", RFC 3161 timestamp {t} (Unix seconds) verified"))
+                .unwrap_or_default();
             return Ok(format!(
-                "Notary Project signer {:?} (notation trust policy {:?}, {}, trust store {store})",
+                "Notary Project signer {:?} (notation trust policy {:?}, {}, trust store {store}{timestamp})",
                 n.signer,
                 n.policy,
                 n.level.as_str()

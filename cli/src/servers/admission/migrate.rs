@@ -26,6 +26,11 @@
 //! * one `attestors` set: its `entries` (`keyless` `subject`/`issuer` and `…RegExp`, `keys`
 //!   `publicKeys`) → `signers`, its `count` → `threshold` (default: all);
 //! * `attestations[].type` / `predicateType` → `attestations` (verified by the signers);
+//! * `type: Notary` with one attestor set whose `entries[].certificates` give `cert` and
+//!   `certChain` (PEM) → `signature_formats = "notary"` with a notation trust store `ca:kyverno`
+//!   holding those certificates and the trust policy Kyverno builds (any registry, level
+//!   strict, any identity); several entries only with `count: 1`; Notary `attestations`,
+//!   `keys`/`keyless` entries and other `certificates` fields are refused;
 //! * `failureAction` / `spec.validationFailureAction` `Audit` → `mode = "warn"`;
 //! * the rule's `match` (`resources` with `kinds`, `namespaces`, `namespaceSelector`) →
 //!   `namespaces` and `namespace_selector`.
@@ -37,9 +42,14 @@
 
 use serde_json::{Map, Value};
 
+use signet_proto::notary::policy::TrustPolicyDocument;
+use signet_verifier::NotaryTrustStore;
+
 use super::policy::{
-    LabelOperator, LabelRequirement, LabelSelector, Mode, NoMatch, PolicyFile, RuleFile, SignerFile,
+    LabelOperator, LabelRequirement, LabelSelector, Mode, NoMatch, PolicyFile, RuleFile,
+    SignatureFormats, SignerFile,
 };
+use crate::client::notary::NotationConfig;
 
 /// What converting found besides the rules.
 #[derive(Default)]
@@ -598,10 +608,19 @@ fn kyverno_policy(
                     &format!("{other:?} is neither Enforce nor Audit"),
                 ),
             }
-            match walk.string(v, "type", &vp).as_deref() {
-                None | Some("Cosign") => {}
-                Some(other) => walk.refuse(&format!("{vp}.type"), &format!("{other:?} signatures are not verified by this build; Cosign (Sigstore) only")),
-            }
+            let notary = match walk.string(v, "type", &vp).as_deref() {
+                None | Some("Cosign") => false,
+                Some("Notary") => true,
+                Some(other) => {
+                    walk.refuse(
+                        &format!("{vp}.type"),
+                        &format!(
+                            "{other:?} signatures are not verified; Cosign (Sigstore) or Notary"
+                        ),
+                    );
+                    false
+                }
+            };
             for (k, refuse_when, why) in [
                 ("verifyDigest", Value::Bool(true), "Signet does not require references by digest; /mutate pins tags to the digests it verified"),
                 ("required", Value::Bool(false), "images a rule matches are always verified"),
@@ -625,7 +644,20 @@ fn kyverno_policy(
             if attestors.is_empty() {
                 walk.refuse(&format!("{vp}.attestors"), "no attestors: Signet verifies a rule's signatures and attestations by the rule's signers");
             }
-            if let Some(set) = attestors.first() {
+            if notary {
+                if let Some(set) = attestors.first() {
+                    let sp = format!("{vp}.attestors[0]");
+                    if let Some(set) = walk.object(set, &sp) {
+                        kyverno_notary_attestors(set, &sp, &mut rule, walk);
+                    }
+                }
+                if v.contains_key("attestations") {
+                    walk.refuse(
+                        &format!("{vp}.attestations"),
+                        "attestations signed with Notary are not verified; Signet verifies the image's Notary Project signature",
+                    );
+                }
+            } else if let Some(set) = attestors.first() {
                 let sp = format!("{vp}.attestors[0]");
                 if let Some(set) = walk.object(set, &sp) {
                     walk.only(set, &sp, &["count", "entries"]);
@@ -693,7 +725,12 @@ fn kyverno_policy(
                     }
                 }
             }
-            for (k, a) in walk.list(v, "attestations", &vp).iter().enumerate() {
+            let attestations = if notary {
+                &[][..]
+            } else {
+                walk.list(v, "attestations", &vp)
+            };
+            for (k, a) in attestations.iter().enumerate() {
                 let ap = format!("{vp}.attestations[{k}]");
                 let Some(a) = walk.object(a, &ap) else {
                     continue;
@@ -713,6 +750,134 @@ fn kyverno_policy(
             ));
             file.rules.push(rule);
         }
+    }
+}
+
+/// The trust policy Kyverno gives notation for a `type: Notary` rule: any registry, level
+/// strict, the attestors' certificates as the one `ca` store, any identity.
+const KYVERNO_NOTARY_TRUST_POLICY: &str = r#"{"version":"1.0","trustPolicies":[{"name":"kyverno","registryScopes":["*"],"signatureVerification":{"level":"strict"},"trustStores":["ca:kyverno"],"trustedIdentities":["*"]}]}"#;
+
+/// A Kyverno `type: Notary` attestor set → a Notary Project rule (`signature_formats =
+/// "notary"`) whose notation trust store `ca:kyverno` holds every entry's
+/// `certificates.cert` and `certificates.certChain`, under the trust policy Kyverno builds for
+/// notation ([`KYVERNO_NOTARY_TRUST_POLICY`]). With several entries only `count: 1` maps: any
+/// entry's certificates then suffice, which is one store holding all of them.
+fn kyverno_notary_attestors(
+    set: &Map<String, Value>,
+    sp: &str,
+    rule: &mut RuleFile,
+    walk: &mut Walk,
+) {
+    walk.only(set, sp, &["count", "entries"]);
+    let policy = match TrustPolicyDocument::parse(KYVERNO_NOTARY_TRUST_POLICY.as_bytes()) {
+        Ok(p) => p,
+        Err(e) => {
+            walk.refuse(sp, &format!("internal trust policy: {e}"));
+            return;
+        }
+    };
+    let Some(store_name) = policy
+        .policies
+        .first()
+        .and_then(|p| p.trust_stores.first())
+        .cloned()
+    else {
+        return;
+    };
+    let mut store = NotaryTrustStore::new();
+    let entries = walk.list(set, "entries", sp);
+    let mut certs = 0usize;
+    for (k, e) in entries.iter().enumerate() {
+        let ep = format!("{sp}.entries[{k}]");
+        let Some(e) = walk.object(e, &ep) else {
+            continue;
+        };
+        for key in e.keys().filter(|k| *k != "certificates") {
+            walk.refuse(
+                &format!("{ep}.{key}"),
+                "a Notary attestor is given by its certificates (entries[].certificates.cert / certChain)",
+            );
+        }
+        let cp = format!("{ep}.certificates");
+        let Some(c) = e.get("certificates") else {
+            walk.refuse(&cp, "missing");
+            continue;
+        };
+        let Some(c) = walk.object(c, &cp) else {
+            continue;
+        };
+        for key in c
+            .keys()
+            .filter(|k| !["cert", "certChain"].contains(&k.as_str()))
+        {
+            walk.refuse(
+                &format!("{cp}.{key}"),
+                "not used by Notary verification (only cert and certChain are)",
+            );
+        }
+        for field in ["cert", "certChain"] {
+            let fp = format!("{cp}.{field}");
+            let Some(text) = walk.string(c, field, &cp) else {
+                continue;
+            };
+            if text.contains("{{") {
+                walk.refuse(
+                    &fp,
+                    "a Kyverno variable is not resolved; give the PEM certificate itself",
+                );
+                continue;
+            }
+            let blocks = match pem::parse_many(text.as_bytes()) {
+                Ok(b) if !b.is_empty() => b,
+                Ok(_) => {
+                    walk.refuse(&fp, "no PEM certificate");
+                    continue;
+                }
+                Err(e) => {
+                    walk.refuse(&fp, &format!("not PEM: {e}"));
+                    continue;
+                }
+            };
+            for b in blocks {
+                if b.tag() != "CERTIFICATE" {
+                    walk.refuse(&fp, &format!("a PEM {} block, not a CERTIFICATE", b.tag()));
+                    continue;
+                }
+                match store.add_certificate(store_name.clone(), b.into_contents()) {
+                    Ok(()) => certs += 1,
+                    Err(e) => walk.refuse(&fp, &e.to_string()),
+                }
+            }
+        }
+    }
+    if entries.is_empty() {
+        walk.refuse(
+            &format!("{sp}.entries"),
+            "no entries: a Notary attestor needs certificates",
+        );
+    }
+    match set.get("count") {
+        None if entries.len() <= 1 => {}
+        Some(c) if c.as_u64() == Some(1) => {}
+        Some(c) if c.as_u64().is_some_and(|c| c > 1 && usize::try_from(c).is_ok_and(|c| c <= entries.len())) => walk.refuse(
+            &format!("{sp}.count"),
+            "a Signet Notary rule admits an image whose signature chains to any of the attestors' certificates; several entries each verifying is not expressed (count 1 is)",
+        ),
+        None => walk.refuse(
+            &format!("{sp}.count"),
+            "absent, so every one of several Notary entries must verify, which a Signet Notary rule does not express; give count: 1 (any entry) or one entry",
+        ),
+        Some(_) => walk.refuse(
+            &format!("{sp}.count"),
+            "not a number between 1 and the number of entries",
+        ),
+    }
+    if certs > 0 {
+        rule.signature_formats = SignatureFormats::Notary;
+        rule.notation_inline = Some(NotationConfig { policy, store });
+        walk.notes.push(format!(
+            "{sp}: Notary Project signatures whose chain holds one of the {certs} certificates (notation trust policy: any registry, level strict, any identity, as Kyverno builds it)"
+        ));
     }
 }
 
@@ -828,5 +993,125 @@ mod tests {
             "{notes:?}"
         );
         super::super::policy::AdmissionPolicy::from_file(file, std::path::Path::new(".")).unwrap();
+    }
+
+    /// Kyverno's documented `type: Notary` policy (kyverno/website) converts to a Notary rule
+    /// whose trust store holds the attestor's certificate; what does not map is refused by path.
+    #[test]
+    fn kyverno_notary_attestors() {
+        let (file, notes) = convert_json(&vector("kyverno-notary-check-image.json")).unwrap();
+        let r = &file.rules[0];
+        assert_eq!(
+            r.images,
+            vec!["ghcr.io/kyverno/test-verify-image**".to_owned()]
+        );
+        assert_eq!(r.signature_formats, SignatureFormats::Notary);
+        assert!(r.signers.is_empty() && r.threshold.is_none());
+        let c = r.notation_inline.as_ref().unwrap();
+        let name = &c.policy.policies[0].trust_stores[0];
+        assert_eq!(name.to_string(), "ca:kyverno");
+        assert_eq!(c.store.certificates(name).len(), 1);
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.contains("any registry, level strict, any identity")),
+            "{notes:?}"
+        );
+        let policy =
+            super::super::policy::AdmissionPolicy::from_file(file, std::path::Path::new("."))
+                .unwrap();
+        let v = policy.rules[0].verification.as_ref().unwrap();
+        assert_eq!(v.formats, SignatureFormats::Notary);
+        assert!(v.notary.is_some());
+
+        let doc: Value = serde_json::from_str(&vector("kyverno-notary-check-image.json")).unwrap();
+        let cert = doc["spec"]["rules"][0]["verifyImages"][0]["attestors"][0]["entries"][0]
+            ["certificates"]["cert"]
+            .clone();
+        let refuse = |edit: &dyn Fn(&mut Value)| {
+            let mut d = doc.clone();
+            edit(&mut d["spec"]["rules"][0]["verifyImages"][0]);
+            format!("{:#}", convert_json(&d.to_string()).err().unwrap())
+        };
+        let at = "spec.rules[0].verifyImages[0]";
+        let two =
+            serde_json::json!([{"certificates": {"cert": cert}}, {"certificates": {"cert": cert}}]);
+        let e = refuse(&|v| {
+            v["attestors"][0]["entries"] = two.clone();
+            v["attestors"][0]["count"] = 2.into();
+        });
+        assert!(
+            e.contains(&format!(
+                "{at}.attestors[0].count (a Signet Notary rule admits"
+            )),
+            "{e}"
+        );
+        let e = refuse(&|v| {
+            v["attestors"][0]["entries"] = two.clone();
+            v["attestors"][0].as_object_mut().unwrap().remove("count");
+        });
+        assert!(
+            e.contains(&format!("{at}.attestors[0].count (absent")),
+            "{e}"
+        );
+        // count 1 over two entries maps: one store with both.
+        let mut d = doc.clone();
+        d["spec"]["rules"][0]["verifyImages"][0]["attestors"][0]["entries"] = two.clone();
+        let (f, _) = convert_json(&d.to_string()).unwrap();
+        let c = f.rules[0].notation_inline.as_ref().unwrap();
+        assert_eq!(
+            c.store
+                .certificates(&c.policy.policies[0].trust_stores[0])
+                .len(),
+            2
+        );
+        let e = refuse(&|v| {
+            v["attestors"][0]["entries"][0]["keys"] = serde_json::json!({"publicKeys": "x"});
+        });
+        assert!(
+            e.contains(&format!(
+                "{at}.attestors[0].entries[0].keys (a Notary attestor is given by its certificates"
+            )),
+            "{e}"
+        );
+        let e = refuse(&|v| {
+            v["attestors"][0]["entries"][0]["certificates"]["rekor"] =
+                serde_json::json!({"url": "https://rekor.sigstore.dev"});
+        });
+        assert!(
+            e.contains(&format!(
+                "{at}.attestors[0].entries[0].certificates.rekor (not used by Notary verification"
+            )),
+            "{e}"
+        );
+        let e = refuse(&|v| {
+            v["attestors"][0]["entries"][0]["certificates"]["cert"] =
+                "{{ keys.data.certificate }}".into();
+        });
+        assert!(e.contains(&format!("{at}.attestors[0].entries[0].certificates.cert (a Kyverno variable is not resolved")), "{e}");
+        let e = refuse(&|v| {
+            v["attestors"][0]["entries"][0]["certificates"]["cert"] =
+                "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n".into();
+        });
+        assert!(
+            e.contains(&format!("{at}.attestors[0].entries[0].certificates.cert (")),
+            "{e}"
+        );
+        let e = refuse(&|v| {
+            v["attestations"] = serde_json::json!([{"type": "sbom/cyclone-dx"}]);
+        });
+        assert!(
+            e.contains(&format!(
+                "{at}.attestations (attestations signed with Notary are not verified"
+            )),
+            "{e}"
+        );
+        let e = refuse(&|v| v["type"] = "SigstoreBundle".into());
+        assert!(
+            e.contains(&format!(
+                "{at}.type (\"SigstoreBundle\" signatures are not verified"
+            )),
+            "{e}"
+        );
     }
 }

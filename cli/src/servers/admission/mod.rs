@@ -111,6 +111,7 @@
 //! or fetch CRLs for Notary Project revocation checks (they are read from the trust store's
 //! `crl/` directory, offline).
 
+pub(crate) mod either;
 pub(crate) mod engine;
 pub(crate) mod migrate;
 pub(crate) mod namespaces;

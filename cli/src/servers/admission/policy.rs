@@ -128,6 +128,10 @@ pub(crate) struct RuleFile {
     /// notation's trust store directory (`x509/{ca,signingAuthority,tsa}/NAME/`, CRLs in
     /// `crl/`), relative to the policy file.
     pub(crate) notation_trust_store: Option<PathBuf>,
+    /// notation's trust policy and store built in memory (a migrated Kyverno `type: Notary`
+    /// rule's certificates); not a TOML key.
+    #[serde(skip)]
+    pub(crate) notation_inline: Option<NotationConfig>,
 }
 
 impl RuleFile {
@@ -625,6 +629,7 @@ impl AdmissionPolicy {
                 &r.notation_trust_policy,
                 &r.notation_trust_store,
             ) {
+                (true, None, None) if r.notation_inline.is_some() => r.notation_inline.clone(),
                 (true, Some(policy), Some(store)) => Some(
                     crate::client::notary::load(&base.join(policy), &base.join(store))
                         .map_err(|e| {
