@@ -21,8 +21,16 @@
 //! `dsseRequestV002` is refused with a message saying how to send DSSE instead (see
 //! `docs/REKOR_V2.md`).
 //!
-//! What this module does not do: Rekor v1 routes, search, witnessing (the v2 log takes no
-//! witness policy yet), the explorer.
+//! What a v2 log stores per entry, as rekor-tiles (Tessera) does: the entry (`E`, from which
+//! entry bundles are built), its dedup key (`H`, so a resubmitted entry gets 409), and the
+//! hash tiles, full entry bundles and checkpoint of each batch. It stores no search postings
+//! (`I`): rekor-tiles serves no search and keeps no index beside the tiles, so a request's
+//! certificate is parsed for its key only (no SANs read) and no digest, key or identity
+//! posting is computed. The log ID is computed once, and the answer is written directly
+//! (`tle_json`), not built as a document first.
+//!
+//! What this module does not do: Rekor v1 routes, search (no index is kept, see above),
+//! witnessing (the v2 log takes no witness policy yet), the explorer.
 
 use std::sync::Arc;
 
