@@ -6,7 +6,7 @@
 //! name and a digest of its hash's length; its canonical body is a `hashedrekord` 0.0.2 body
 //! that parses back (`parse_hashedrekord_v002`) to exactly the request's fields, and is
 //! canonical (RFC 8785 of itself); the log accepts only what the parser accepts, and what it
-//! logs is that canonical body.
+//! logs is that canonical body, with no search postings (a v2 log keeps no index).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use signet_proto::rekor_v2::{
@@ -53,5 +53,6 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(entry) = logged {
         assert_eq!(entry.body, body, "the log records the canonical body");
+        assert!(entry.postings.is_empty(), "a v2 entry has no search postings");
     }
 });

@@ -336,11 +336,10 @@ pub fn parse_signer(pem_bytes: &[u8]) -> Result<Signer, EntryError> {
     Ok(signer)
 }
 
-/// Parses a DER certificate's key and email/URI SANs.
-///
-/// # Errors
-/// [`EntryError::Key`] for a malformed certificate or unsupported key.
-pub fn signer_from_cert_der(der: &[u8]) -> Result<Signer, EntryError> {
+/// Parses a DER certificate (no trailing bytes) and its subject public key.
+fn parse_cert_der(
+    der: &[u8],
+) -> Result<(x509_parser::certificate::X509Certificate<'_>, PublicKey), EntryError> {
     let (rest, cert) = x509_parser::certificate::X509Certificate::from_der(der).map_err(|e| {
         key_err(KeyError::BadCertificate {
             reason: e.to_string(),
@@ -356,6 +355,24 @@ pub fn signer_from_cert_der(der: &[u8]) -> Result<Signer, EntryError> {
             reason: e.to_string(),
         })
     })?;
+    Ok((cert, key))
+}
+
+/// Parses a DER certificate's key only, for a log that keeps no identity index (Rekor v2):
+/// the same checks as [`signer_from_cert_der`] without reading the SANs.
+///
+/// # Errors
+/// [`EntryError::Key`] for a malformed certificate or unsupported key.
+pub fn key_from_cert_der(der: &[u8]) -> Result<PublicKey, EntryError> {
+    parse_cert_der(der).map(|(_, key)| key)
+}
+
+/// Parses a DER certificate's key and email/URI SANs.
+///
+/// # Errors
+/// [`EntryError::Key`] for a malformed certificate or unsupported key.
+pub fn signer_from_cert_der(der: &[u8]) -> Result<Signer, EntryError> {
+    let (cert, key) = parse_cert_der(der)?;
     // The SANs come from the one Fulcio-profile parser (proto::cert). A certificate whose
     // Fulcio extensions are malformed still gets logged (Rekor v1 does not check them); it is
     // then indexed by key only.

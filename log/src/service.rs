@@ -195,6 +195,8 @@ pub struct Log {
     read_only: AtomicBool,
     /// The active log's frozen shards, oldest first ([`Log::attach_shards`]).
     shards: OnceLock<Vec<FrozenLog>>,
+    /// A Rekor v2 log's log ID in base64, computed on first use (`v2::log_id`).
+    pub(crate) v2_log_id: OnceLock<String>,
 }
 
 impl std::fmt::Debug for Log {
@@ -437,6 +439,7 @@ impl Log {
             offset: AtomicU64::new(0),
             read_only: AtomicBool::new(false),
             shards: OnceLock::new(),
+            v2_log_id: OnceLock::new(),
         }))
     }
 

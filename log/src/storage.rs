@@ -19,7 +19,7 @@
 //! | `B` index(u64) | full entry bundle `index` (C2SP tlog-tiles, u16-prefixed entries), written once when its 256th entry is integrated; a partial bundle is never stored but assembled from the `E` records on read ([`LogDb::entry_bundle`]) |
 //! | `E` index(u64) | integrated time (u64 seconds) ‖ canonical entry body |
 //! | `H` leaf hash(32) | log index (u64): the dedup index and the Rekor UUID index |
-//! | `I` kind(u8) SHA-256(value)(32) index(u64) | empty: one search-index posting |
+//! | `I` kind(u8) SHA-256(value)(32) index(u64) | empty: one search-index posting (none in a Rekor v2 log, which serves no search) |
 //! | `P` index(u64) | an attestation's in-toto `predicateType` (UTF-8), which its canonical body does not keep |
 //!
 //! What this module does not do: no Merkle math (that is `signet_proto::merkle` /

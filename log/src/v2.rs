@@ -21,8 +21,16 @@
 //! `dsseRequestV002` is refused with a message saying how to send DSSE instead (see
 //! `docs/REKOR_V2.md`).
 //!
-//! What this module does not do: Rekor v1 routes, search, witnessing (the v2 log takes no
-//! witness policy yet), the explorer.
+//! What a v2 log stores per entry, as rekor-tiles (Tessera) does: the entry (`E`, from which
+//! entry bundles are built), its dedup key (`H`, so a resubmitted entry gets 409), and the
+//! hash tiles, full entry bundles and checkpoint of each batch. It stores no search postings
+//! (`I`): rekor-tiles serves no search and keeps no index beside the tiles, so a request's
+//! certificate is parsed for its key only (no SANs read) and no digest, key or identity
+//! posting is computed. The log ID is computed once, and the answer is written directly
+//! (`tle_json`), not built as a document first.
+//!
+//! What this module does not do: Rekor v1 routes, search (no index is kept, see above),
+//! witnessing (the v2 log takes no witness policy yet), the explorer.
 
 use std::sync::Arc;
 
@@ -33,20 +41,20 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use signet_proto::bundle::{
-    Base64Bytes, Checkpoint, InclusionProof, KindVersion, LogId, TransparencyLogEntry,
-};
+#[cfg(doc)]
+use signet_proto::bundle::TransparencyLogEntry;
 use signet_proto::keys::{KeyAlgorithm, PublicKey};
 use signet_proto::rekor_v2::{
     parse_create_entry_request, RekorV2Error, VerifierKey, API_VERSION_0_0_2, KIND_HASHEDREKORD,
 };
 
-use crate::entries::{signer_from_cert_der, Signer, ValidEntry};
+use crate::entries::{key_from_cert_der, ValidEntry};
 use crate::error::LogError;
+use crate::head::SignedHead;
 use crate::metrics::EntryResult;
 use crate::sequencer::Outcome;
 use crate::service::{Log, Readiness};
-use crate::storage::IndexKind;
+use signet_proto::merkle::Hash;
 
 /// The route of the write API.
 pub const ENTRIES_PATH: &str = "/api/v2/log/entries";
@@ -124,50 +132,82 @@ pub fn log_id(log: &Log) -> Result<[u8; 32], LogError> {
     Ok(crate::util::sha256(&buf))
 }
 
-/// Validates a `CreateEntryRequest` body and returns the entry to log: its canonical body,
-/// leaf hash and search postings (artifact digest for SHA-256, key, certificate identities).
+/// Validates a `CreateEntryRequest` body and returns the entry to log: its canonical body and
+/// leaf hash. No search postings: a Rekor v2 log serves no search (rekor-tiles keeps no
+/// index beside the tiles), so only the verifier's key is read from a certificate, to check
+/// the signature.
 ///
 /// # Errors
 /// [`V2Error`] naming the first problem; never [`V2Error::Log`].
 pub fn validate_request(body: &[u8]) -> Result<ValidEntry, V2Error> {
     let req = parse_create_entry_request(body)?;
-    let signer = match &req.verifier {
-        VerifierKey::PublicKey(der) => Signer {
-            key: PublicKey::from_spki_der(der).map_err(|e| V2Error::Verifier {
-                reason: e.to_string(),
-            })?,
-            emails: Vec::new(),
-            uris: Vec::new(),
-            pem: Vec::new(),
-        },
-        VerifierKey::Certificate(der) => {
-            signer_from_cert_der(der).map_err(|e| V2Error::Verifier {
+    let key = match &req.verifier {
+        VerifierKey::PublicKey(der) => {
+            PublicKey::from_spki_der(der).map_err(|e| V2Error::Verifier {
                 reason: e.to_string(),
             })?
         }
+        VerifierKey::Certificate(der) => key_from_cert_der(der).map_err(|e| V2Error::Verifier {
+            reason: e.to_string(),
+        })?,
     };
-    if signer.key.algorithm() != req.key_details.algorithm {
+    if key.algorithm() != req.key_details.algorithm {
         return Err(V2Error::KeyMismatch {
             key_details: req.key_details.name,
-            key: signer.key.algorithm(),
+            key: key.algorithm(),
         });
     }
-    signer
-        .key
-        .verify_prehashed_with(req.key_details.hash, &req.digest, &req.signature)
+    key.verify_prehashed_with(req.key_details.hash, &req.digest, &req.signature)
         .map_err(|_| V2Error::Signature)?;
-    let mut postings = Vec::new();
-    if req.key_details.hash == signet_proto::keys::HashAlgorithm::Sha256 {
-        postings.push((
-            IndexKind::ArtifactSha256,
-            hex::encode(&req.digest).into_bytes(),
-        ));
+    Ok(ValidEntry::new(req.canonical_body(), Vec::new()))
+}
+
+/// The `TransparencyLogEntry` JSON of an entry just added at `index` with `proof` against
+/// `head`, written directly: the same bytes as `serde_json::to_vec` of the
+/// [`TransparencyLogEntry`] (the test `tle_json_is_the_serde_document` checks it), without
+/// building the document and its base64 strings first.
+fn tle_json(
+    log_id_b64: &str,
+    index: u64,
+    head: &SignedHead,
+    proof: &[Hash],
+    body: &[u8],
+) -> String {
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine as _;
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(
+        400 + head.checkpoint.len() + 48 * proof.len() + body.len().div_ceil(3) * 4,
+    );
+    // Writing to a String cannot fail.
+    let _ = write!(out, "{{\"logIndex\":\"{index}\",\"logId\":{{\"keyId\":\"{log_id_b64}\"}},\"kindVersion\":{{\"kind\":\"{KIND_HASHEDREKORD}\",\"version\":\"{API_VERSION_0_0_2}\"}},\"inclusionProof\":{{\"logIndex\":\"{index}\",\"rootHash\":\"");
+    STANDARD.encode_string(head.root, &mut out);
+    let _ = write!(out, "\",\"treeSize\":\"{}\",\"hashes\":[", head.size);
+    for (i, h) in proof.iter().enumerate() {
+        out.push_str(if i == 0 { "\"" } else { ",\"" });
+        STANDARD.encode_string(h, &mut out);
+        out.push('"');
     }
-    signer.postings(&mut postings);
-    Ok(ValidEntry::new(req.canonical_body(), postings))
+    out.push_str("],\"checkpoint\":{\"envelope\":");
+    // A String always serializes.
+    out.push_str(&serde_json::to_string(&head.checkpoint).unwrap_or_default());
+    out.push_str("}},\"canonicalizedBody\":\"");
+    STANDARD.encode_string(body, &mut out);
+    out.push_str("\"}");
+    out
 }
 
 impl Log {
+    /// The base64 of [`log_id`], computed once.
+    fn v2_log_id_b64(&self) -> Result<&str, LogError> {
+        use base64::Engine as _;
+        if let Some(id) = self.v2_log_id.get() {
+            return Ok(id);
+        }
+        let id = base64::engine::general_purpose::STANDARD.encode(log_id(self)?);
+        Ok(self.v2_log_id.get_or_init(|| id))
+    }
+
     /// `POST /api/v2/log/entries` on a Rekor v2 log: validates the request (counted as
     /// rejected when invalid), queues the entry and, once its batch is committed, answers the
     /// `TransparencyLogEntry` with the inclusion proof against the batch's checkpoint.
@@ -184,36 +224,16 @@ impl Log {
             Outcome::Added {
                 index, proof, head, ..
             } => {
-                let i64_of = |what, v: u64| {
-                    i64::try_from(v).map_err(|_| LogError::OutOfRange { what, value: v })
-                };
-                let tle = TransparencyLogEntry {
-                    log_index: i64_of("logIndex", index)?,
-                    log_id: LogId {
-                        key_id: Base64Bytes(log_id(self)?.to_vec()),
-                    },
-                    kind_version: KindVersion {
-                        kind: KIND_HASHEDREKORD.to_owned(),
-                        version: API_VERSION_0_0_2.to_owned(),
-                    },
-                    integrated_time: 0,
-                    inclusion_promise: None,
-                    inclusion_proof: Some(InclusionProof {
-                        log_index: i64_of("logIndex", index)?,
-                        root_hash: Base64Bytes(head.root.to_vec()),
-                        tree_size: i64_of("treeSize", head.size)?,
-                        hashes: proof.iter().map(|h| Base64Bytes(h.to_vec())).collect(),
-                        checkpoint: Some(Checkpoint {
-                            envelope: head.checkpoint.clone(),
-                        }),
-                    }),
-                    canonicalized_body: Some(Base64Bytes(body)),
-                };
-                let json = serde_json::to_vec(&tle).map_err(|e| LogError::Internal {
-                    what: "writing the TransparencyLogEntry",
-                    reason: e.to_string(),
-                })?;
-                Ok(CreatedV2::Added { index, json })
+                for (what, v) in [("logIndex", index), ("treeSize", head.size)] {
+                    if i64::try_from(v).is_err() {
+                        return Err(LogError::OutOfRange { what, value: v }.into());
+                    }
+                }
+                let json = tle_json(self.v2_log_id_b64()?, index, &head, &proof, &body);
+                Ok(CreatedV2::Added {
+                    index,
+                    json: json.into_bytes(),
+                })
             }
             Outcome::Duplicate { index } => Ok(CreatedV2::Duplicate { index }),
         }
@@ -414,5 +434,73 @@ async fn readyz(State(log): State<Arc<Log>>) -> Response {
             format!("not ready: {other:?}"),
         )
         .into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use signet_proto::bundle::{
+        Base64Bytes, Checkpoint, InclusionProof, KindVersion, LogId, TransparencyLogEntry,
+    };
+
+    /// The document `tle_json` writes by hand, built with the `signet_proto::bundle` types.
+    fn serde_tle(id: &[u8], index: u64, head: &SignedHead, proof: &[Hash], body: &[u8]) -> Vec<u8> {
+        let tle = TransparencyLogEntry {
+            log_index: i64::try_from(index).unwrap(),
+            log_id: LogId {
+                key_id: Base64Bytes(id.to_vec()),
+            },
+            kind_version: KindVersion {
+                kind: KIND_HASHEDREKORD.to_owned(),
+                version: API_VERSION_0_0_2.to_owned(),
+            },
+            integrated_time: 0,
+            inclusion_promise: None,
+            inclusion_proof: Some(InclusionProof {
+                log_index: i64::try_from(index).unwrap(),
+                root_hash: Base64Bytes(head.root.to_vec()),
+                tree_size: i64::try_from(head.size).unwrap(),
+                hashes: proof.iter().map(|h| Base64Bytes(h.to_vec())).collect(),
+                checkpoint: Some(Checkpoint {
+                    envelope: head.checkpoint.clone(),
+                }),
+            }),
+            canonicalized_body: Some(Base64Bytes(body.to_vec())),
+        };
+        serde_json::to_vec(&tle).unwrap()
+    }
+
+    #[test]
+    fn tle_json_is_the_serde_document() {
+        use base64::Engine as _;
+        let id = [7u8; 32];
+        let id_b64 = base64::engine::general_purpose::STANDARD.encode(id);
+        // A checkpoint with the characters JSON must escape (newlines, quote, backslash, a
+        // control character) and non-ASCII (the em dash of a signature line).
+        let checkpoint = "log.example/v2\n3\nq83vEjRWeJA=\n\n\u{2014} log.example/v2 \"q\\\u{1}\n";
+        for (index, size, n_proof, body_len) in [
+            (0, 1, 0, 0),
+            (2, 3, 2, 1),
+            (254, 1000, 10, 2),
+            (i64::MAX as u64 - 1, i64::MAX as u64, 63, 700),
+        ] {
+            let head = SignedHead {
+                size,
+                root: [0xab; 32],
+                checkpoint: checkpoint.to_owned(),
+            };
+            let proof: Vec<Hash> = (0..n_proof)
+                .map(|i| [u8::try_from(i).unwrap(); 32])
+                .collect();
+            let body: Vec<u8> = (0..body_len)
+                .map(|i| u8::try_from(i % 251).unwrap())
+                .collect();
+            assert_eq!(
+                tle_json(&id_b64, index, &head, &proof, &body),
+                String::from_utf8(serde_tle(&id, index, &head, &proof, &body)).unwrap(),
+            );
+        }
     }
 }

@@ -213,6 +213,44 @@ impl HashedRekordRequest {
     pub fn canonical_body(&self) -> Vec<u8> {
         use base64::engine::general_purpose::STANDARD;
         use base64::Engine as _;
+        // Written directly in RFC 8785 order (keys sorted, no whitespace). Every string is a
+        // constant or standard base64, none needs escaping; the test
+        // `canonical_body_is_the_jcs_of_the_entry` checks the bytes against
+        // `jcs::canonicalize` of the `Entry` for both verifiers and every key type.
+        let (field, der) = match &self.verifier {
+            VerifierKey::PublicKey(der) => ("publicKey", der),
+            VerifierKey::Certificate(der) => ("x509Certificate", der),
+        };
+        let b64_len = |n: usize| n.div_ceil(3) * 4;
+        let mut out = String::with_capacity(
+            200 + b64_len(self.digest.len()) + b64_len(self.signature.len()) + b64_len(der.len()),
+        );
+        out.push_str("{\"apiVersion\":\"");
+        out.push_str(API_VERSION_0_0_2);
+        out.push_str("\",\"kind\":\"");
+        out.push_str(KIND_HASHEDREKORD);
+        out.push_str("\",\"spec\":{\"hashedRekordV002\":{\"data\":{\"algorithm\":\"");
+        out.push_str(self.key_details.hash_name());
+        out.push_str("\",\"digest\":\"");
+        STANDARD.encode_string(&self.digest, &mut out);
+        out.push_str("\"},\"signature\":{\"content\":\"");
+        STANDARD.encode_string(&self.signature, &mut out);
+        out.push_str("\",\"verifier\":{\"keyDetails\":\"");
+        out.push_str(self.key_details.name);
+        out.push_str("\",\"");
+        out.push_str(field);
+        out.push_str("\":{\"rawBytes\":\"");
+        STANDARD.encode_string(der, &mut out);
+        out.push_str("\"}}}}}}");
+        out.into_bytes()
+    }
+
+    /// [`Self::canonical_body`] through the `Entry` types and `jcs::canonicalize`: the
+    /// reference the direct writer is tested against.
+    #[cfg(test)]
+    fn canonical_body_jcs(&self) -> Vec<u8> {
+        use base64::engine::general_purpose::STANDARD;
+        use base64::Engine as _;
         let raw = |der: &[u8]| RawBytes {
             raw_bytes: STANDARD.encode(der),
         };
@@ -526,6 +564,36 @@ pub fn key_details(algorithm: KeyAlgorithm) -> String {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn canonical_body_is_the_jcs_of_the_entry() {
+        for kd in &ACCEPTED_KEY_DETAILS {
+            for (n, verifier) in [
+                VerifierKey::PublicKey(vec![0x30, 0x59, 0xfb, 0xff]),
+                VerifierKey::Certificate((0..=255).collect()),
+                VerifierKey::PublicKey(Vec::new()),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                let req = HashedRekordRequest {
+                    digest: vec![0xfe; kd.hash.output_len()],
+                    signature: (0..70 + n)
+                        .map(|i| u8::try_from(i % 256).unwrap())
+                        .collect(),
+                    verifier,
+                    key_details: *kd,
+                };
+                let direct = req.canonical_body();
+                assert_eq!(
+                    String::from_utf8(direct.clone()).unwrap(),
+                    String::from_utf8(req.canonical_body_jcs()).unwrap(),
+                    "{}",
+                    kd.name
+                );
+            }
+        }
+    }
 
     fn body(edit: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
         let mut v = serde_json::json!({
