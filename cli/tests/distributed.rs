@@ -367,6 +367,7 @@ fn member_config(
     role: &str,
     garage: &Garage,
     etcd: &Etcd,
+    witness_policy: Option<&Path>,
 ) -> (PathBuf, String) {
     let data = dir.join(name);
     std::fs::create_dir_all(&data).unwrap();
@@ -382,7 +383,7 @@ fn member_config(
     let cfg = format!(
         "data_dir = \"{data}\"\nlisten = \"127.0.0.1:{port}\"\nonly = \"log\"\n\
          public_url = \"http://signet-log.test\"\nallow_internal_public_url = true\n\n\
-         [log]\nbatch_max_delay_ms = 20\nrekor_v2 = false\n\n[log.distributed]\nrole = \"{role}\"\n\
+         [log]\nbatch_max_delay_ms = 20\nrekor_v2 = false\n{policy}\n[log.distributed]\nrole = \"{role}\"\n\
          node_id = \"{name}\"\netcd_endpoints = [{etcd}]\ns3_endpoints = [{s3}]\n\
          s3_bucket = \"signet-log\"\ns3_access_key_id = \"{key}\"\n\
          s3_secret_access_key_file = \"{secret}\"\nlease_ttl_secs = 3\n",
@@ -391,14 +392,25 @@ fn member_config(
         s3 = quote(&garage.s3),
         key = garage.key_id,
         secret = secret.display(),
+        policy = witness_policy.map_or_else(String::new, |p| format!(
+            "witness_policy = \"{}\"\n",
+            p.display()
+        )),
     );
     let path = data.join("serve.toml");
     std::fs::write(&path, cfg).unwrap();
     (path, format!("http://127.0.0.1:{port}"))
 }
 
-fn start_member(dir: &Path, name: &str, role: &str, garage: &Garage, etcd: &Etcd) -> Member {
-    let (cfg, url) = member_config(dir, name, role, garage, etcd);
+fn start_member(
+    dir: &Path,
+    name: &str,
+    role: &str,
+    garage: &Garage,
+    etcd: &Etcd,
+    witness_policy: Option<&Path>,
+) -> Member {
+    let (cfg, url) = member_config(dir, name, role, garage, etcd, witness_policy);
     let proc = Proc::new(
         name,
         Path::new(env!("CARGO_BIN_EXE_signet")),
@@ -670,6 +682,123 @@ fn writes_refused(etcd: &Etcd, members: &HashMap<String, String>, writers: &[Str
     );
 }
 
+/// The witness's name in its cosignature lines.
+const WITNESS_NAME: &str = "witness.test/w1";
+
+/// A `signet witness` for the log, and the witness policy (quorum 1) the members use.
+struct Witness {
+    proc: Proc,
+    policy: PathBuf,
+    state_dir: PathBuf,
+    origin: String,
+}
+
+impl Witness {
+    /// Starts a witness of the log served at `log_url` (its origin and note key read there).
+    fn start(dir: &Path, log_url: &str) -> Self {
+        let signet = Path::new(env!("CARGO_BIN_EXE_signet"));
+        let cp = get(&format!("{log_url}/checkpoint")).text().unwrap();
+        let origin = cp.lines().next().unwrap().to_owned();
+        let vkey = get(&format!("{log_url}/signet/v1/log_vkey"))
+            .text()
+            .unwrap();
+        let key = dir.join("witness.key");
+        let out = Command::new(signet)
+            .args(["witness", "--generate-key"])
+            .arg(&key)
+            .args(["--name", WITNESS_NAME])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let witness_vkey = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+        let port = free_port();
+        let state_dir = dir.join("witness-state");
+        let cfg = dir.join("witness.toml");
+        std::fs::write(
+            &cfg,
+            format!(
+                "listen = \"127.0.0.1:{port}\"\nname = \"{WITNESS_NAME}\"\nkey = {:?}\n\
+                 state_dir = {:?}\n\n[[log]]\norigin = \"{origin}\"\nvkey = \"{}\"\n",
+                key.display().to_string(),
+                state_dir.display().to_string(),
+                vkey.trim()
+            ),
+        )
+        .unwrap();
+        let mut proc = Proc::new(
+            "witness",
+            signet,
+            vec![
+                "witness".into(),
+                "--config".into(),
+                cfg.display().to_string(),
+            ],
+            dir,
+        );
+        wait_for("the witness listens", Duration::from_secs(30), || {
+            assert!(proc.alive(), "the witness exited: {}", proc.log_tail());
+            std::fs::read_to_string(&proc.log)
+                .is_ok_and(|t| t.contains("signet witness listening on"))
+        });
+        let policy = dir.join("witnesses.policy");
+        std::fs::write(
+            &policy,
+            format!("witness w1 {witness_vkey} http://127.0.0.1:{port}\nquorum 1\n"),
+        )
+        .unwrap();
+        Self {
+            proc,
+            policy,
+            state_dir,
+            origin,
+        }
+    }
+
+    /// The size and root the witness last cosigned (its state file).
+    fn state(&self) -> (u64, Hash) {
+        let name = hex::encode(aws_lc_rs::digest::digest(
+            &aws_lc_rs::digest::SHA256,
+            self.origin.as_bytes(),
+        ));
+        let v: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(self.state_dir.join(format!("{name}.json"))).unwrap(),
+        )
+        .unwrap();
+        (
+            v["state"]["size"].as_u64().unwrap(),
+            B64.decode(v["state"]["root"].as_str().unwrap())
+                .unwrap()
+                .try_into()
+                .unwrap(),
+        )
+    }
+
+    /// Every request the witness refused: (old size, why), from its log lines.
+    fn refusals(&self) -> Vec<(u64, String)> {
+        std::fs::read_to_string(&self.proc.log)
+            .unwrap()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|v| v["fields"]["message"] == "add-checkpoint rejected")
+            .map(|v| {
+                (
+                    v["fields"]["old_size"].as_u64().unwrap(),
+                    v["fields"]["rejection"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    /// How many checkpoints the witness cosigned.
+    fn cosigned(&self) -> usize {
+        std::fs::read_to_string(&self.proc.log)
+            .unwrap()
+            .lines()
+            .filter(|l| l.contains("\"cosigned\""))
+            .count()
+    }
+}
+
 fn get(url: &str) -> reqwest::blocking::Response {
     let r = http().get(url).send().unwrap();
     assert!(r.status().is_success(), "GET {url}: {}", r.status());
@@ -689,8 +818,10 @@ fn distributed_log_survives_faults() {
     let mut garage = start_garage(dir);
     let mut etcd = start_etcd(dir);
 
-    // The first candidate creates the log; the others share its keys.
-    let mut a = start_member(dir, "seq-a", "sequencer", &garage, &etcd);
+    // The first candidate creates the log; the others share its keys. A witness is given the
+    // log's origin and note key, then every member runs with the witness policy (seq-a
+    // restarted with it): every checkpoint served from then on carries its cosignature.
+    let mut a = start_member(dir, "seq-a", "sequencer", &garage, &etcd, None);
     for other in ["seq-b", "reader-1", "reader-2"] {
         let to = dir.join(other).join("log");
         std::fs::create_dir_all(&to).unwrap();
@@ -698,9 +829,26 @@ fn distributed_log_survives_faults() {
             std::fs::copy(dir.join("seq-a/log").join(f), to.join(f)).unwrap();
         }
     }
-    let mut b = start_member(dir, "seq-b", "sequencer", &garage, &etcd);
-    let r1 = start_member(dir, "reader-1", "reader", &garage, &etcd);
-    let r2 = start_member(dir, "reader-2", "reader", &garage, &etcd);
+    let witness = Witness::start(dir, &a.url);
+    a.proc.kill();
+    // (A new port: the killed process's may linger in TIME_WAIT.)
+    a.url = member_config(
+        dir,
+        "seq-a",
+        "sequencer",
+        &garage,
+        &etcd,
+        Some(&witness.policy),
+    )
+    .1;
+    a.proc.start();
+    a.wait_serving();
+    let cp = get(&format!("{}/checkpoint", a.url)).text().unwrap();
+    assert!(cp.contains(&format!("— {WITNESS_NAME} ")), "{cp}");
+    let policy = Some(witness.policy.as_path());
+    let mut b = start_member(dir, "seq-b", "sequencer", &garage, &etcd, policy);
+    let r1 = start_member(dir, "reader-1", "reader", &garage, &etcd, policy);
+    let r2 = start_member(dir, "reader-2", "reader", &garage, &etcd, policy);
     assert_eq!(etcd.leader().as_deref(), Some("seq-a"));
     let writers = vec![a.url.clone(), b.url.clone()];
     let by_name: HashMap<String, String> = [
@@ -738,6 +886,8 @@ fn distributed_log_survives_faults() {
             &dir.join("monitor.json").display().to_string(),
             "--unreachable-after",
             "10m",
+            "--witness-policy",
+            &witness.policy.display().to_string(),
         ]
         .map(String::from)
         .into();
@@ -970,6 +1120,44 @@ fn distributed_log_survives_faults() {
         );
     }
 
+    // The witness watched throughout: it cosigned the final tree (the readers' checkpoint
+    // carries its cosignature), its state is a checkpoint of the final tree, and it never
+    // refused a checkpoint as inconsistent with what it had cosigned (a fork: a proof that
+    // does not verify, or another root at the size it holds). A 409 for a stale old size
+    // (a new sequencer behind the witness) is the protocol's normal way to learn its size.
+    let cp = get(&format!("{}/checkpoint", r1.url)).text().unwrap();
+    assert!(
+        cp.contains(&format!("— {WITNESS_NAME} ")),
+        "the final checkpoint is not cosigned: {cp}"
+    );
+    let (wsize, wroot) = witness.state();
+    assert_eq!(
+        (wsize, wroot),
+        (size, root),
+        "the witness's latest cosigned checkpoint is not the final tree"
+    );
+    let refusals = witness.refusals();
+    let forks: Vec<_> = refusals
+        .iter()
+        .filter(|(old, why)| {
+            !why.starts_with("conflict: the witness last cosigned size ")
+                || why.ends_with(&format!(" {old}"))
+        })
+        .collect();
+    assert!(
+        forks.is_empty(),
+        "the witness refused checkpoints as inconsistent: {forks:?}"
+    );
+    let cosigned = witness.cosigned();
+    assert!(
+        cosigned > 10,
+        "the witness cosigned only {cosigned} checkpoints"
+    );
+    eprintln!(
+        "witness: {cosigned} checkpoints cosigned, {} stale-size 409s, final state size {wsize}",
+        refusals.len()
+    );
+
     // Readers serve proofs (every 7th entry, alternating readers).
     for i in (0..size).step_by(7) {
         let reader = if i % 2 == 0 { &r1.url } else { &r2.url };
@@ -990,7 +1178,7 @@ fn distributed_log_survives_faults() {
         assert_eq!(root_at(n), r);
     }
     drop((a, b, r1, r2));
-    drop((garage, etcd));
+    drop((garage, etcd, witness));
 }
 
 /// Posts `bodies` to `url` from `clients` threads (each entry once, 201 expected); the rate
@@ -1053,13 +1241,13 @@ fn distributed_ingest_beside_rocksdb() {
     let dir = tmp.path();
     let garage = start_garage(dir);
     let etcd = start_etcd(dir);
-    let mut a = start_member(dir, "seq-a", "sequencer", &garage, &etcd);
+    let mut a = start_member(dir, "seq-a", "sequencer", &garage, &etcd, None);
     let to = dir.join("seq-b/log");
     std::fs::create_dir_all(&to).unwrap();
     for f in ["log_key.pem", "witness_key.pem", "ct_key.pem"] {
         std::fs::copy(dir.join("seq-a/log").join(f), to.join(f)).unwrap();
     }
-    let mut b = start_member(dir, "seq-b", "sequencer", &garage, &etcd);
+    let mut b = start_member(dir, "seq-b", "sequencer", &garage, &etcd, None);
     // The peer: the same server and batching over RocksDB.
     let rocks_dir = dir.join("rocks");
     std::fs::create_dir_all(&rocks_dir).unwrap();

@@ -752,6 +752,21 @@ impl Inner {
         if key == keys::HEAD {
             return Ok(self.current_head());
         }
+        if key == keys::PUBLISHED {
+            let v = self
+                .etcd
+                .get(&self.meta_key(&key))
+                .await
+                .map_err(|e| unavailable("reading the published checkpoint", e))?
+                .map(|kv| kv.value);
+            // The sequencer records `applied` before it publishes: a follower whose applied
+            // head is older than the published one reads it again, so the published head is
+            // never ahead of the head this member serves.
+            if head_size(v.as_ref()) > head_size(self.current_head().as_ref()) {
+                self.refresh().await?;
+            }
+            return Ok(v);
+        }
         match key.first() {
             Some(b'M') => Ok(self
                 .etcd
@@ -1079,6 +1094,10 @@ impl LogStore for DistStore {
         let inner = Arc::clone(&self.inner);
         let batch = batch.clone();
         self.block(async move { inner.write(batch).await })
+    }
+
+    fn is_writer(&self) -> bool {
+        self.is_leader()
     }
 }
 
