@@ -168,6 +168,7 @@ bench-slow:
     cargo test --locked -p signet-cli --test monitor -- --ignored --nocapture monitor_keeps_up_with_a_growing_log
     cargo test --locked -p signet-cli --test admission -- --ignored --nocapture admission_latency
     cargo test --locked -p signet-cli --test distributed -- --ignored --nocapture distributed_ingest_beside_rocksdb
+    cargo test --locked -p signet-cli --test distributed -- --ignored --nocapture distributed_reads_with_one_and_two_readers
 
 # The demo: servers up, an image signed keylessly and verified, everything stopped.
 demo:

@@ -1310,3 +1310,160 @@ fn distributed_ingest_beside_rocksdb() {
     }
     drop((a, b, rocks, garage, etcd));
 }
+
+/// GETs `paths` round-robin over `urls` from `clients` threads (keep-alive) for `secs`
+/// seconds; every answer must be 200. The rate (reads/s) and the 50th and 99th percentile
+/// latencies.
+fn reads(
+    urls: &[String],
+    paths: &[String],
+    clients: usize,
+    secs: u64,
+) -> (f64, Duration, Duration) {
+    let stop = Instant::now() + Duration::from_secs(secs);
+    let t0 = Instant::now();
+    let threads: Vec<_> = (0..clients)
+        .map(|c| {
+            let (urls, paths) = (urls.to_vec(), paths.to_vec());
+            std::thread::spawn(move || {
+                let client = http();
+                let mut lat = Vec::new();
+                let mut k = c * 7919;
+                while Instant::now() < stop {
+                    k += 1;
+                    let url = format!("{}/{}", urls[k % urls.len()], paths[k % paths.len()]);
+                    let t = Instant::now();
+                    let r = client.get(&url).send().unwrap();
+                    assert_eq!(r.status(), 200, "{url}");
+                    r.bytes().unwrap();
+                    lat.push(t.elapsed());
+                }
+                lat
+            })
+        })
+        .collect();
+    let mut lat: Vec<Duration> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    let rate = lat.len() as f64 / t0.elapsed().as_secs_f64();
+    lat.sort();
+    (rate, lat[lat.len() / 2], lat[lat.len() * 99 / 100])
+}
+
+/// The read benchmark of BENCHMARKS.md ("Distributed mode"): proof reads
+/// (`GET /api/v1/log/entries?logIndex=`: entry, inclusion proof, SET) and tile reads
+/// (`/tile/...`, full and partial hash tiles, entry bundles) against one distributed reader,
+/// then two readers round-robin, then a RocksDB `serve --only log` holding the same entries,
+/// in the same run. `DIST_READ_ENTRIES` (default 2000) entries are written first through the
+/// sequencer (and the same to RocksDB); `DIST_READ_CLIENTS` (16) clients read for
+/// `DIST_READ_SECS` (10) seconds per case. On a 2-core machine the two readers share the same
+/// cores with everything else: the 2-reader/1-reader ratio measures the design's overheads
+/// (the load balancing, two caches to fill), not scaling.
+#[test]
+#[ignore = "benchmark; run by just bench-slow (BENCHMARKS.md)"]
+fn distributed_reads_with_one_and_two_readers() {
+    let env = |k: &str, d: usize| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+    };
+    let (entries, clients, secs) = (
+        env("DIST_READ_ENTRIES", 2000),
+        env("DIST_READ_CLIENTS", 16),
+        env("DIST_READ_SECS", 10) as u64,
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let garage = start_garage(dir);
+    let etcd = start_etcd(dir);
+    let a = start_member(dir, "seq-a", "sequencer", &garage, &etcd, None);
+    for other in ["reader-1", "reader-2"] {
+        let to = dir.join(other).join("log");
+        std::fs::create_dir_all(&to).unwrap();
+        for f in ["log_key.pem", "witness_key.pem", "ct_key.pem"] {
+            std::fs::copy(dir.join("seq-a/log").join(f), to.join(f)).unwrap();
+        }
+    }
+    let r1 = start_member(dir, "reader-1", "reader", &garage, &etcd, None);
+    let r2 = start_member(dir, "reader-2", "reader", &garage, &etcd, None);
+    let rocks_dir = dir.join("rocks");
+    std::fs::create_dir_all(&rocks_dir).unwrap();
+    let port = free_port();
+    let cfg = rocks_dir.join("serve.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "data_dir = \"{}\"\nlisten = \"127.0.0.1:{port}\"\nonly = \"log\"\n\
+             public_url = \"http://signet-log.test\"\nallow_internal_public_url = true\n\n\
+             [log]\nbatch_max_delay_ms = 20\nrekor_v2 = false\n",
+            rocks_dir.display()
+        ),
+    )
+    .unwrap();
+    let mut rocks = Member {
+        proc: Proc::new(
+            "rocks",
+            Path::new(env!("CARGO_BIN_EXE_signet")),
+            vec!["serve".into(), "--config".into(), cfg.display().to_string()],
+            dir,
+        ),
+        url: format!("http://127.0.0.1:{port}"),
+    };
+    rocks.wait_serving();
+    let keys: Vec<_> = (0..8).map(|_| new_key()).collect();
+    let bodies: Vec<Vec<u8>> = (0..entries)
+        .map(|i| hashedrekord(&keys[i % keys.len()], &format!("read-{i}")))
+        .collect();
+    let (rate, _, _) = ingest(&a.url, bodies.clone(), 32);
+    eprintln!("filled the distributed log: {entries} entries at {rate:.0} entries/s");
+    ingest(&rocks.url, bodies, 32);
+    let size = entries as u64;
+    wait_for(
+        "both readers serve every entry",
+        Duration::from_secs(30),
+        || {
+            [&r1.url, &r2.url].iter().all(|u| {
+                parse_checkpoint(&get(&format!("{u}/checkpoint")).text().unwrap())
+                    .is_some_and(|(n, _)| n >= size)
+            })
+        },
+    );
+    let mut x = 12345u64;
+    let proofs: Vec<String> = (0..4096)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            format!("api/v1/log/entries?logIndex={}", x % size)
+        })
+        .collect();
+    let mut tiles = Vec::new();
+    for t in 0..size / 256 {
+        tiles.push(
+            signet_proto::tiles::TileId {
+                level: 0,
+                index: t,
+                width: 256,
+            }
+            .path(),
+        );
+        tiles.push(signet_proto::tiles::entry_bundle_path(t, 256));
+    }
+    let load = || std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    for (what, paths) in [("proof", &proofs), ("tile", &tiles)] {
+        for (name, urls) in [
+            ("1 reader", vec![r1.url.clone()]),
+            ("2 readers", vec![r1.url.clone(), r2.url.clone()]),
+            ("rocksdb", vec![rocks.url.clone()]),
+        ] {
+            let (rate, p50, p99) = reads(&urls, paths, clients, secs);
+            eprintln!(
+                "BENCH {what} reads, {name}: {rate:.0} reads/s, p50 {p50:?}, p99 {p99:?} ({clients} clients, {secs} s, {size} entries; load {})",
+                load().trim()
+            );
+        }
+    }
+    drop((a, r1, r2, rocks, garage, etcd));
+}
