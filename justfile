@@ -149,6 +149,13 @@ bench-ingest-v2 ENTRIES="50000" CLIENTS="256" RUNS="3":
       echo "run $run: v2/v1 rate ratio $(echo "scale=2; $r2 / $r1" | bc)"
     done
 
+# Inclusion proofs per second per core at SIZE leaves in both storage modes (BENCHMARKS.md
+# "Proofs served"): the same tiles in RocksDB and, in the distributed layout, behind the
+# distributed reader's read path; uncached, filling and warm passes over COUNT random indexes.
+bench-proofs SIZE="10000000" COUNT="20000":
+    cargo build -p signet-log --example bench_proofs --locked
+    "${CARGO_TARGET_DIR:-target}/debug/examples/bench_proofs" /var/tmp/signet-bench-proofs {{SIZE}} {{COUNT}}
+
 # RFC 3161 timestamps per second (BENCHMARKS.md "Timestamp authority"): the TSA in process and
 # over HTTP beside `openssl ts -reply` on the same P-256 key and certificate.
 bench-tsa SECS="5":
@@ -161,6 +168,7 @@ bench-slow:
     cargo test --locked -p signet-cli --test monitor -- --ignored --nocapture monitor_keeps_up_with_a_growing_log
     just bench-admission
     cargo test --locked -p signet-cli --test distributed -- --ignored --nocapture distributed_ingest_beside_rocksdb
+    cargo test --locked -p signet-cli --test distributed -- --ignored --nocapture distributed_reads_with_one_and_two_readers
 
 # Admission webhook latency (BENCHMARKS.md "Admission webhook"): the load generator
 # (cli/examples/admission_loadgen.rs, its own process) against the webhook over TLS; prints

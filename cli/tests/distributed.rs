@@ -367,6 +367,7 @@ fn member_config(
     role: &str,
     garage: &Garage,
     etcd: &Etcd,
+    witness_policy: Option<&Path>,
 ) -> (PathBuf, String) {
     let data = dir.join(name);
     std::fs::create_dir_all(&data).unwrap();
@@ -382,7 +383,7 @@ fn member_config(
     let cfg = format!(
         "data_dir = \"{data}\"\nlisten = \"127.0.0.1:{port}\"\nonly = \"log\"\n\
          public_url = \"http://signet-log.test\"\nallow_internal_public_url = true\n\n\
-         [log]\nbatch_max_delay_ms = 20\nrekor_v2 = false\n\n[log.distributed]\nrole = \"{role}\"\n\
+         [log]\nbatch_max_delay_ms = 20\nrekor_v2 = false\n{policy}\n[log.distributed]\nrole = \"{role}\"\n\
          node_id = \"{name}\"\netcd_endpoints = [{etcd}]\ns3_endpoints = [{s3}]\n\
          s3_bucket = \"signet-log\"\ns3_access_key_id = \"{key}\"\n\
          s3_secret_access_key_file = \"{secret}\"\nlease_ttl_secs = 3\n",
@@ -391,14 +392,25 @@ fn member_config(
         s3 = quote(&garage.s3),
         key = garage.key_id,
         secret = secret.display(),
+        policy = witness_policy.map_or_else(String::new, |p| format!(
+            "witness_policy = \"{}\"\n",
+            p.display()
+        )),
     );
     let path = data.join("serve.toml");
     std::fs::write(&path, cfg).unwrap();
     (path, format!("http://127.0.0.1:{port}"))
 }
 
-fn start_member(dir: &Path, name: &str, role: &str, garage: &Garage, etcd: &Etcd) -> Member {
-    let (cfg, url) = member_config(dir, name, role, garage, etcd);
+fn start_member(
+    dir: &Path,
+    name: &str,
+    role: &str,
+    garage: &Garage,
+    etcd: &Etcd,
+    witness_policy: Option<&Path>,
+) -> Member {
+    let (cfg, url) = member_config(dir, name, role, garage, etcd, witness_policy);
     let proc = Proc::new(
         name,
         Path::new(env!("CARGO_BIN_EXE_signet")),
@@ -670,6 +682,123 @@ fn writes_refused(etcd: &Etcd, members: &HashMap<String, String>, writers: &[Str
     );
 }
 
+/// The witness's name in its cosignature lines.
+const WITNESS_NAME: &str = "witness.test/w1";
+
+/// A `signet witness` for the log, and the witness policy (quorum 1) the members use.
+struct Witness {
+    proc: Proc,
+    policy: PathBuf,
+    state_dir: PathBuf,
+    origin: String,
+}
+
+impl Witness {
+    /// Starts a witness of the log served at `log_url` (its origin and note key read there).
+    fn start(dir: &Path, log_url: &str) -> Self {
+        let signet = Path::new(env!("CARGO_BIN_EXE_signet"));
+        let cp = get(&format!("{log_url}/checkpoint")).text().unwrap();
+        let origin = cp.lines().next().unwrap().to_owned();
+        let vkey = get(&format!("{log_url}/signet/v1/log_vkey"))
+            .text()
+            .unwrap();
+        let key = dir.join("witness.key");
+        let out = Command::new(signet)
+            .args(["witness", "--generate-key"])
+            .arg(&key)
+            .args(["--name", WITNESS_NAME])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let witness_vkey = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+        let port = free_port();
+        let state_dir = dir.join("witness-state");
+        let cfg = dir.join("witness.toml");
+        std::fs::write(
+            &cfg,
+            format!(
+                "listen = \"127.0.0.1:{port}\"\nname = \"{WITNESS_NAME}\"\nkey = {:?}\n\
+                 state_dir = {:?}\n\n[[log]]\norigin = \"{origin}\"\nvkey = \"{}\"\n",
+                key.display().to_string(),
+                state_dir.display().to_string(),
+                vkey.trim()
+            ),
+        )
+        .unwrap();
+        let mut proc = Proc::new(
+            "witness",
+            signet,
+            vec![
+                "witness".into(),
+                "--config".into(),
+                cfg.display().to_string(),
+            ],
+            dir,
+        );
+        wait_for("the witness listens", Duration::from_secs(30), || {
+            assert!(proc.alive(), "the witness exited: {}", proc.log_tail());
+            std::fs::read_to_string(&proc.log)
+                .is_ok_and(|t| t.contains("signet witness listening on"))
+        });
+        let policy = dir.join("witnesses.policy");
+        std::fs::write(
+            &policy,
+            format!("witness w1 {witness_vkey} http://127.0.0.1:{port}\nquorum 1\n"),
+        )
+        .unwrap();
+        Self {
+            proc,
+            policy,
+            state_dir,
+            origin,
+        }
+    }
+
+    /// The size and root the witness last cosigned (its state file).
+    fn state(&self) -> (u64, Hash) {
+        let name = hex::encode(aws_lc_rs::digest::digest(
+            &aws_lc_rs::digest::SHA256,
+            self.origin.as_bytes(),
+        ));
+        let v: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(self.state_dir.join(format!("{name}.json"))).unwrap(),
+        )
+        .unwrap();
+        (
+            v["state"]["size"].as_u64().unwrap(),
+            B64.decode(v["state"]["root"].as_str().unwrap())
+                .unwrap()
+                .try_into()
+                .unwrap(),
+        )
+    }
+
+    /// Every request the witness refused: (old size, why), from its log lines.
+    fn refusals(&self) -> Vec<(u64, String)> {
+        std::fs::read_to_string(&self.proc.log)
+            .unwrap()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|v| v["fields"]["message"] == "add-checkpoint rejected")
+            .map(|v| {
+                (
+                    v["fields"]["old_size"].as_u64().unwrap(),
+                    v["fields"]["rejection"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    /// How many checkpoints the witness cosigned.
+    fn cosigned(&self) -> usize {
+        std::fs::read_to_string(&self.proc.log)
+            .unwrap()
+            .lines()
+            .filter(|l| l.contains("\"cosigned\""))
+            .count()
+    }
+}
+
 fn get(url: &str) -> reqwest::blocking::Response {
     let r = http().get(url).send().unwrap();
     assert!(r.status().is_success(), "GET {url}: {}", r.status());
@@ -689,8 +818,10 @@ fn distributed_log_survives_faults() {
     let mut garage = start_garage(dir);
     let mut etcd = start_etcd(dir);
 
-    // The first candidate creates the log; the others share its keys.
-    let mut a = start_member(dir, "seq-a", "sequencer", &garage, &etcd);
+    // The first candidate creates the log; the others share its keys. A witness is given the
+    // log's origin and note key, then every member runs with the witness policy (seq-a
+    // restarted with it): every checkpoint served from then on carries its cosignature.
+    let mut a = start_member(dir, "seq-a", "sequencer", &garage, &etcd, None);
     for other in ["seq-b", "reader-1", "reader-2"] {
         let to = dir.join(other).join("log");
         std::fs::create_dir_all(&to).unwrap();
@@ -698,9 +829,26 @@ fn distributed_log_survives_faults() {
             std::fs::copy(dir.join("seq-a/log").join(f), to.join(f)).unwrap();
         }
     }
-    let mut b = start_member(dir, "seq-b", "sequencer", &garage, &etcd);
-    let r1 = start_member(dir, "reader-1", "reader", &garage, &etcd);
-    let r2 = start_member(dir, "reader-2", "reader", &garage, &etcd);
+    let witness = Witness::start(dir, &a.url);
+    a.proc.kill();
+    // (A new port: the killed process's may linger in TIME_WAIT.)
+    a.url = member_config(
+        dir,
+        "seq-a",
+        "sequencer",
+        &garage,
+        &etcd,
+        Some(&witness.policy),
+    )
+    .1;
+    a.proc.start();
+    a.wait_serving();
+    let cp = get(&format!("{}/checkpoint", a.url)).text().unwrap();
+    assert!(cp.contains(&format!("— {WITNESS_NAME} ")), "{cp}");
+    let policy = Some(witness.policy.as_path());
+    let mut b = start_member(dir, "seq-b", "sequencer", &garage, &etcd, policy);
+    let r1 = start_member(dir, "reader-1", "reader", &garage, &etcd, policy);
+    let r2 = start_member(dir, "reader-2", "reader", &garage, &etcd, policy);
     assert_eq!(etcd.leader().as_deref(), Some("seq-a"));
     let writers = vec![a.url.clone(), b.url.clone()];
     let by_name: HashMap<String, String> = [
@@ -738,6 +886,8 @@ fn distributed_log_survives_faults() {
             &dir.join("monitor.json").display().to_string(),
             "--unreachable-after",
             "10m",
+            "--witness-policy",
+            &witness.policy.display().to_string(),
         ]
         .map(String::from)
         .into();
@@ -970,6 +1120,44 @@ fn distributed_log_survives_faults() {
         );
     }
 
+    // The witness watched throughout: it cosigned the final tree (the readers' checkpoint
+    // carries its cosignature), its state is a checkpoint of the final tree, and it never
+    // refused a checkpoint as inconsistent with what it had cosigned (a fork: a proof that
+    // does not verify, or another root at the size it holds). A 409 for a stale old size
+    // (a new sequencer behind the witness) is the protocol's normal way to learn its size.
+    let cp = get(&format!("{}/checkpoint", r1.url)).text().unwrap();
+    assert!(
+        cp.contains(&format!("— {WITNESS_NAME} ")),
+        "the final checkpoint is not cosigned: {cp}"
+    );
+    let (wsize, wroot) = witness.state();
+    assert_eq!(
+        (wsize, wroot),
+        (size, root),
+        "the witness's latest cosigned checkpoint is not the final tree"
+    );
+    let refusals = witness.refusals();
+    let forks: Vec<_> = refusals
+        .iter()
+        .filter(|(old, why)| {
+            !why.starts_with("conflict: the witness last cosigned size ")
+                || why.ends_with(&format!(" {old}"))
+        })
+        .collect();
+    assert!(
+        forks.is_empty(),
+        "the witness refused checkpoints as inconsistent: {forks:?}"
+    );
+    let cosigned = witness.cosigned();
+    assert!(
+        cosigned > 10,
+        "the witness cosigned only {cosigned} checkpoints"
+    );
+    eprintln!(
+        "witness: {cosigned} checkpoints cosigned, {} stale-size 409s, final state size {wsize}",
+        refusals.len()
+    );
+
     // Readers serve proofs (every 7th entry, alternating readers).
     for i in (0..size).step_by(7) {
         let reader = if i % 2 == 0 { &r1.url } else { &r2.url };
@@ -990,7 +1178,7 @@ fn distributed_log_survives_faults() {
         assert_eq!(root_at(n), r);
     }
     drop((a, b, r1, r2));
-    drop((garage, etcd));
+    drop((garage, etcd, witness));
 }
 
 /// Posts `bodies` to `url` from `clients` threads (each entry once, 201 expected); the rate
@@ -1053,13 +1241,13 @@ fn distributed_ingest_beside_rocksdb() {
     let dir = tmp.path();
     let garage = start_garage(dir);
     let etcd = start_etcd(dir);
-    let mut a = start_member(dir, "seq-a", "sequencer", &garage, &etcd);
+    let mut a = start_member(dir, "seq-a", "sequencer", &garage, &etcd, None);
     let to = dir.join("seq-b/log");
     std::fs::create_dir_all(&to).unwrap();
     for f in ["log_key.pem", "witness_key.pem", "ct_key.pem"] {
         std::fs::copy(dir.join("seq-a/log").join(f), to.join(f)).unwrap();
     }
-    let mut b = start_member(dir, "seq-b", "sequencer", &garage, &etcd);
+    let mut b = start_member(dir, "seq-b", "sequencer", &garage, &etcd, None);
     // The peer: the same server and batching over RocksDB.
     let rocks_dir = dir.join("rocks");
     std::fs::create_dir_all(&rocks_dir).unwrap();
@@ -1121,4 +1309,161 @@ fn distributed_ingest_beside_rocksdb() {
         members[dead].wait_serving();
     }
     drop((a, b, rocks, garage, etcd));
+}
+
+/// GETs `paths` round-robin over `urls` from `clients` threads (keep-alive) for `secs`
+/// seconds; every answer must be 200. The rate (reads/s) and the 50th and 99th percentile
+/// latencies.
+fn reads(
+    urls: &[String],
+    paths: &[String],
+    clients: usize,
+    secs: u64,
+) -> (f64, Duration, Duration) {
+    let stop = Instant::now() + Duration::from_secs(secs);
+    let t0 = Instant::now();
+    let threads: Vec<_> = (0..clients)
+        .map(|c| {
+            let (urls, paths) = (urls.to_vec(), paths.to_vec());
+            std::thread::spawn(move || {
+                let client = http();
+                let mut lat = Vec::new();
+                let mut k = c * 7919;
+                while Instant::now() < stop {
+                    k += 1;
+                    let url = format!("{}/{}", urls[k % urls.len()], paths[k % paths.len()]);
+                    let t = Instant::now();
+                    let r = client.get(&url).send().unwrap();
+                    assert_eq!(r.status(), 200, "{url}");
+                    r.bytes().unwrap();
+                    lat.push(t.elapsed());
+                }
+                lat
+            })
+        })
+        .collect();
+    let mut lat: Vec<Duration> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    let rate = lat.len() as f64 / t0.elapsed().as_secs_f64();
+    lat.sort();
+    (rate, lat[lat.len() / 2], lat[lat.len() * 99 / 100])
+}
+
+/// The read benchmark of BENCHMARKS.md ("Distributed mode"): proof reads
+/// (`GET /api/v1/log/entries?logIndex=`: entry, inclusion proof, SET) and tile reads
+/// (`/tile/...`, full and partial hash tiles, entry bundles) against one distributed reader,
+/// then two readers round-robin, then a RocksDB `serve --only log` holding the same entries,
+/// in the same run. `DIST_READ_ENTRIES` (default 2000) entries are written first through the
+/// sequencer (and the same to RocksDB); `DIST_READ_CLIENTS` (16) clients read for
+/// `DIST_READ_SECS` (10) seconds per case. On a 2-core machine the two readers share the same
+/// cores with everything else: the 2-reader/1-reader ratio measures the design's overheads
+/// (the load balancing, two caches to fill), not scaling.
+#[test]
+#[ignore = "benchmark; run by just bench-slow (BENCHMARKS.md)"]
+fn distributed_reads_with_one_and_two_readers() {
+    let env = |k: &str, d: usize| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+    };
+    let (entries, clients, secs) = (
+        env("DIST_READ_ENTRIES", 2000),
+        env("DIST_READ_CLIENTS", 16),
+        env("DIST_READ_SECS", 10) as u64,
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let garage = start_garage(dir);
+    let etcd = start_etcd(dir);
+    let a = start_member(dir, "seq-a", "sequencer", &garage, &etcd, None);
+    for other in ["reader-1", "reader-2"] {
+        let to = dir.join(other).join("log");
+        std::fs::create_dir_all(&to).unwrap();
+        for f in ["log_key.pem", "witness_key.pem", "ct_key.pem"] {
+            std::fs::copy(dir.join("seq-a/log").join(f), to.join(f)).unwrap();
+        }
+    }
+    let r1 = start_member(dir, "reader-1", "reader", &garage, &etcd, None);
+    let r2 = start_member(dir, "reader-2", "reader", &garage, &etcd, None);
+    let rocks_dir = dir.join("rocks");
+    std::fs::create_dir_all(&rocks_dir).unwrap();
+    let port = free_port();
+    let cfg = rocks_dir.join("serve.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "data_dir = \"{}\"\nlisten = \"127.0.0.1:{port}\"\nonly = \"log\"\n\
+             public_url = \"http://signet-log.test\"\nallow_internal_public_url = true\n\n\
+             [log]\nbatch_max_delay_ms = 20\nrekor_v2 = false\n",
+            rocks_dir.display()
+        ),
+    )
+    .unwrap();
+    let mut rocks = Member {
+        proc: Proc::new(
+            "rocks",
+            Path::new(env!("CARGO_BIN_EXE_signet")),
+            vec!["serve".into(), "--config".into(), cfg.display().to_string()],
+            dir,
+        ),
+        url: format!("http://127.0.0.1:{port}"),
+    };
+    rocks.wait_serving();
+    let keys: Vec<_> = (0..8).map(|_| new_key()).collect();
+    let bodies: Vec<Vec<u8>> = (0..entries)
+        .map(|i| hashedrekord(&keys[i % keys.len()], &format!("read-{i}")))
+        .collect();
+    let (rate, _, _) = ingest(&a.url, bodies.clone(), 32);
+    eprintln!("filled the distributed log: {entries} entries at {rate:.0} entries/s");
+    ingest(&rocks.url, bodies, 32);
+    let size = entries as u64;
+    wait_for(
+        "both readers serve every entry",
+        Duration::from_secs(30),
+        || {
+            [&r1.url, &r2.url].iter().all(|u| {
+                parse_checkpoint(&get(&format!("{u}/checkpoint")).text().unwrap())
+                    .is_some_and(|(n, _)| n >= size)
+            })
+        },
+    );
+    let mut x = 12345u64;
+    let proofs: Vec<String> = (0..4096)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            format!("api/v1/log/entries?logIndex={}", x % size)
+        })
+        .collect();
+    let mut tiles = Vec::new();
+    for t in 0..size / 256 {
+        tiles.push(
+            signet_proto::tiles::TileId {
+                level: 0,
+                index: t,
+                width: 256,
+            }
+            .path(),
+        );
+        tiles.push(signet_proto::tiles::entry_bundle_path(t, 256));
+    }
+    let load = || std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    for (what, paths) in [("proof", &proofs), ("tile", &tiles)] {
+        for (name, urls) in [
+            ("1 reader", vec![r1.url.clone()]),
+            ("2 readers", vec![r1.url.clone(), r2.url.clone()]),
+            ("rocksdb", vec![rocks.url.clone()]),
+        ] {
+            let (rate, p50, p99) = reads(&urls, paths, clients, secs);
+            eprintln!(
+                "BENCH {what} reads, {name}: {rate:.0} reads/s, p50 {p50:?}, p99 {p99:?} ({clients} clients, {secs} s, {size} entries; load {})",
+                load().trim()
+            );
+        }
+    }
+    drop((a, r1, r2, rocks, garage, etcd));
 }

@@ -226,8 +226,7 @@ pub async fn serve(config: &LogConfig, clock: Arc<dyn Clock>) -> Result<(), Serv
 /// keys (`config`'s key files) and `public_host` must be the same on every member.
 ///
 /// # Errors
-/// Config (a witness policy is refused: not supported in the distributed mode), key, storage
-/// or signing errors.
+/// Config, witness policy, key, storage or signing errors.
 ///
 /// # Panics
 /// If called outside a multi-threaded tokio runtime.
@@ -238,13 +237,6 @@ pub async fn open_distributed(
     clock: Arc<dyn Clock>,
 ) -> Result<Arc<Log>, ServeError> {
     config.validate()?;
-    if config.witness_policy.is_some() {
-        return Err(config::ConfigError {
-            field: "witness_policy",
-            reason: "witnesses are not supported in the distributed mode yet".into(),
-        }
-        .into());
-    }
     let keys = LogKeys::load_or_generate(config)?;
     let roots = service::load_ct_roots(&config.ct_roots)?;
     let store = distributed::DistStore::connect(dist).await?;

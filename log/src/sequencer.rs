@@ -295,13 +295,16 @@ pub(crate) async fn run(
 ) {
     // With witnesses, the stored head may never have been cosigned (first start, or a crash
     // between commit and cosigning): publish it first.
-    let mut unpublished = seq.upgrade().is_some_and(|s| s.witnesses.is_some());
+    let witnessed = seq.upgrade().is_some_and(|s| s.witnesses.is_some());
+    let mut unpublished = witnessed;
     // At start, an unpublished head is cosigned at once, not after a first idle retry period.
     let mut starting = unpublished;
     loop {
         let first = if std::mem::take(&mut starting) {
             rx.try_recv().ok()
-        } else if unpublished {
+        } else if witnessed {
+            // Also when idle: a member that just became the sequencer (distributed mode) may
+            // hold a committed head its predecessor never got cosigned.
             match tokio::time::timeout(PUBLISH_RETRY, rx.recv()).await {
                 Ok(Some(p)) => Some(p),
                 Ok(None) => return,
@@ -352,12 +355,16 @@ pub(crate) async fn run(
                 Err(e) => tracing::error!(error = %e, "sequencer batch task failed"),
             }
         }
-        if seq.witnesses.is_some() {
+        // Only the member that may write asks witnesses and publishes (distributed mode: the
+        // lease holder; a standby or a reader follows what it published).
+        if seq.witnesses.is_some() && seq.db.is_writer() {
             let integrated = seq.integrated_head();
             let published = seq.head().ok();
             if unpublished || published.is_none_or(|p| p.size != integrated.size) {
                 unpublished = !publish(&seq, &integrated, &mut deliveries).await;
             }
+            answer_with_published(&seq, &mut deliveries);
+        } else if seq.witnesses.is_some() {
             answer_with_published(&seq, &mut deliveries);
         }
         for (reply, answer) in deliveries {
@@ -572,25 +579,57 @@ impl Sequencer {
             .commit_lock
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // With witnesses, the published record is read first: the store never has it ahead
+        // of the head read next.
+        let published = match &self.witnesses {
+            Some(_) => self.db.published()?,
+            None => None,
+        };
         let Some(h) = self.db.head()? else {
             return Ok(());
         };
         let current = self.integrated_head();
-        if h.size == current.size && h.root == current.root {
-            return Ok(());
+        if h.size != current.size || h.root != current.root {
+            let checkpoint = self
+                .db
+                .checkpoint(h.size)?
+                .ok_or_else(|| LogError::Inconsistent {
+                    what: format!("checkpoint for the stored head (size {}) missing", h.size),
+                })?;
+            self.set_integrated(SignedHead {
+                size: h.size,
+                root: h.root,
+                checkpoint,
+            });
         }
-        let checkpoint = self
-            .db
-            .checkpoint(h.size)?
-            .ok_or_else(|| LogError::Inconsistent {
-                what: format!("checkpoint for the stored head (size {}) missing", h.size),
-            })?;
-        self.set_integrated(SignedHead {
-            size: h.size,
-            root: h.root,
-            checkpoint,
-        });
+        if let (Some(w), Some((p, checkpoint))) = (&self.witnesses, published) {
+            self.follow_published(w, h.size, p, checkpoint);
+        }
         Ok(())
+    }
+
+    /// Serves the published (cosigned) head another member recorded, if it is newer than the
+    /// one served, within the committed tree (`committed` leaves) and acceptable to the
+    /// witness policy (the rule a start applies); the witnesses learn their sizes from it.
+    fn follow_published(&self, w: &Witnesses, committed: u64, p: Head, checkpoint: String) {
+        let served = self.head().map_or(None, |h| Some(h.size));
+        if served.is_some_and(|s| s >= p.size) || p.size > committed {
+            return;
+        }
+        let head = SignedHead {
+            size: p.size,
+            root: p.root,
+            checkpoint,
+        };
+        match w.publishable(&self.ident, &head) {
+            Ok(_) => {
+                w.learn(&head);
+                self.set_head(Arc::new(head));
+            }
+            Err(reason) => {
+                tracing::warn!(size = p.size, reason = %reason, "the stored published checkpoint is not acceptable");
+            }
+        }
     }
 }
 

@@ -397,7 +397,10 @@ impl Log {
         // committing and cosigning leaves it uncosigned).
         let published = match &witnesses {
             None => Some(Arc::clone(&head)),
-            Some(w) => initial_published(&db, &ident, w, &head)?.map(Arc::new),
+            Some(w) => initial_published(&db, &ident, w, &head)?.map(|p| {
+                w.learn(&p);
+                Arc::new(p)
+            }),
         };
         let metrics = if cfg.rekor_v2 {
             Metrics::rekor_v2()

@@ -159,6 +159,12 @@ pub trait LogStore: Send + Sync + 'static {
     /// [`StoreError::Backend`] if the batch could not be written (it may or may not have been
     /// applied; callers reload their state from the store).
     fn write(&self, batch: &Batch, sync: bool) -> Result<(), StoreError>;
+    /// Whether this process may write the log now and so publish checkpoints: always for an
+    /// embedded store; in the distributed mode only while it holds the sequencer lease (the
+    /// witness client asks nothing of a standby or a reader).
+    fn is_writer(&self) -> bool {
+        true
+    }
 }
 
 /// RocksDB-backed [`LogStore`].
@@ -491,6 +497,12 @@ impl LogDb {
     #[must_use]
     pub fn new(store: Arc<dyn LogStore>) -> Self {
         Self { store }
+    }
+
+    /// See [`LogStore::is_writer`].
+    #[must_use]
+    pub fn is_writer(&self) -> bool {
+        self.store.is_writer()
     }
 
     /// The underlying store (for fsck tests and raw repair tools).

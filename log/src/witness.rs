@@ -12,9 +12,12 @@
 //! published with the next checkpoint the witnesses cosign; the sequencer retries on its own
 //! every second while the latest tree head is unpublished.
 //!
-//! For each witness the log remembers the size the witness last cosigned (it starts at 0 and
-//! learns the real size from a 409 answer, as the spec suggests) and sends a consistency proof
-//! from that size. What this module does not do: verify that witnesses are independent, or
+//! For each witness the log remembers the size the witness last cosigned (it starts at the
+//! size of the published checkpoint if the witness cosigned that one, else at 0, and learns
+//! the real size from a 409 answer, as the spec suggests) and sends a consistency proof from
+//! that size. In the distributed mode only the member holding the sequencer lease asks
+//! ([`crate::storage::LogStore::is_writer`]), and what it publishes is recorded under the
+//! lease (a fenced etcd transaction), so a deposed sequencer publishes nothing. What this module does not do: verify that witnesses are independent, or
 //! serve cosignatures to monitors separately (they are part of the published checkpoint).
 
 use std::sync::{Arc, Mutex};
@@ -181,6 +184,24 @@ impl Witnesses {
         self.check(&head.checkpoint)
     }
 
+    /// Learns from a published checkpoint (the log's own, already accepted by
+    /// [`Witnesses::publishable`]) which witnesses have cosigned at least its size: each whose
+    /// cosignature verifies in it remembers that size (never a smaller one than it knew). A
+    /// sequencer that takes over a log (the distributed mode) or restarts so starts from the
+    /// witnesses' real sizes, and its first request to each carries a consistency proof from
+    /// there instead of learning the size from a 409.
+    pub fn learn(&self, published: &SignedHead) {
+        let Ok(note) = Note::parse(published.checkpoint.as_bytes()) else {
+            return;
+        };
+        for m in &self.members {
+            if note.verify(&m.verifiers).is_ok() {
+                let mut known = m.last_size.lock().unwrap_or_else(|p| p.into_inner());
+                *known = (*known).max(published.size);
+            }
+        }
+    }
+
     /// Asks every witness to cosign `head` and returns the checkpoint with the cosignatures
     /// appended, once it carries the quorum ([`Witnesses::check`]). `db` is read for the
     /// consistency proofs the witnesses need.
@@ -234,6 +255,11 @@ async fn ask(
     head: &SignedHead,
 ) -> Result<Vec<String>, String> {
     for _ in 0..3 {
+        // Only the sequencer asks (distributed mode: the lease holder, which committed `head`
+        // through the fenced transaction); a deposed one stops here.
+        if !db.is_writer() {
+            return Err("this member is not the sequencer any more".into());
+        }
         let old = *m.last_size.lock().unwrap_or_else(|p| p.into_inner());
         if old > head.size {
             return Err(format!(

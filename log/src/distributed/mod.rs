@@ -22,8 +22,13 @@
 //! it), `applied` (the head whose records are all in object storage: what readers serve),
 //! `meta/<hex key>` (the tree id; the published head).
 //!
-//! What this module does not do: witnesses (refused with the distributed mode), deletion
-//! (objects are never deleted), TLS client certificates for etcd.
+//! With a witness policy, only the lease holder asks witnesses to cosign (the heads it
+//! committed through the fenced transaction, or inherited at election) and records the
+//! cosigned checkpoint as `meta/<hex "Mpublished">` in a transaction fenced by the same lease;
+//! every other member serves the newest such record ([`crate::witness`]).
+//!
+//! What this module does not do: deletion (objects are never deleted), TLS client
+//! certificates for etcd.
 
 mod etcd;
 mod store;

@@ -192,6 +192,60 @@ impl DistStore {
         Ok(store)
     }
 
+    /// A reader over `objects` (instead of S3 endpoints) serving the fixed applied head
+    /// `head` (size ‖ root), without etcd: the distributed read path alone (tile lookups,
+    /// its object cache, the runtime hop of every read), for benchmarks of proofs over tiles
+    /// already written in the layout of [`crate::distributed`]. It never writes and never
+    /// follows a newer head.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] if its runtime cannot start.
+    #[doc(hidden)]
+    pub fn fixed_reader(
+        objects: Arc<dyn ObjectStore>,
+        prefix: &str,
+        head: Vec<u8>,
+    ) -> Result<Arc<Self>, StoreError> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("signet-dist")
+            .enable_all()
+            .build()
+            .map_err(|e| StoreError::Backend(format!("starting the storage runtime: {e}")))?;
+        let cfg = DistConfig {
+            role: Role::Reader,
+            node_id: "fixed-reader".into(),
+            etcd_endpoints: Vec::new(),
+            s3_endpoints: Vec::new(),
+            bucket: String::new(),
+            region: String::new(),
+            access_key_id: String::new(),
+            secret_access_key: String::new(),
+            prefix: prefix.to_owned(),
+            lease_ttl: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(5),
+        };
+        let etcd =
+            Etcd::new(&[], cfg.request_timeout).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let (leader_tx, _) = watch::channel(false);
+        let inner = Inner {
+            cfg,
+            s3: vec![objects],
+            s3_cur: AtomicUsize::new(0),
+            etcd,
+            state: Mutex::new(State {
+                leader: None,
+                applied: Some(head),
+            }),
+            cache: Mutex::new(Cache::default()),
+            leader_tx,
+        };
+        Ok(Arc::new(Self {
+            inner: Arc::new(inner),
+            rt: Some(rt),
+        }))
+    }
+
     fn rt(&self) -> &tokio::runtime::Runtime {
         // Only `Drop` takes it.
         self.rt
@@ -752,6 +806,21 @@ impl Inner {
         if key == keys::HEAD {
             return Ok(self.current_head());
         }
+        if key == keys::PUBLISHED {
+            let v = self
+                .etcd
+                .get(&self.meta_key(&key))
+                .await
+                .map_err(|e| unavailable("reading the published checkpoint", e))?
+                .map(|kv| kv.value);
+            // The sequencer records `applied` before it publishes: a follower whose applied
+            // head is older than the published one reads it again, so the published head is
+            // never ahead of the head this member serves.
+            if head_size(v.as_ref()) > head_size(self.current_head().as_ref()) {
+                self.refresh().await?;
+            }
+            return Ok(v);
+        }
         match key.first() {
             Some(b'M') => Ok(self
                 .etcd
@@ -1055,6 +1124,19 @@ impl LogStore for DistStore {
     }
 
     fn get_tiles(&self, ids: &[TileId]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        // Warm path (a proof's tiles are usually all cached): answered on the caller's
+        // thread, without the hop to the storage runtime.
+        let hits: Option<Vec<Option<Vec<u8>>>> = ids
+            .iter()
+            .map(|t| {
+                self.inner
+                    .cached(&self.inner.tile_path(t.level, t.index, t.width))
+                    .map(|v| Some(v.to_vec()))
+            })
+            .collect();
+        if let Some(hits) = hits {
+            return Ok(hits);
+        }
         let inner = Arc::clone(&self.inner);
         let ids = ids.to_vec();
         self.block(async move {
@@ -1079,6 +1161,10 @@ impl LogStore for DistStore {
         let inner = Arc::clone(&self.inner);
         let batch = batch.clone();
         self.block(async move { inner.write(batch).await })
+    }
+
+    fn is_writer(&self) -> bool {
+        self.is_leader()
     }
 }
 

@@ -404,12 +404,6 @@ impl Config {
             }
         }
         if let Some(d) = &self.log.distributed {
-            if self.log.witness_policy.is_some() {
-                return Err(err(
-                    "log.witness_policy",
-                    "witnesses are not supported with log.distributed yet",
-                ));
-            }
             if self.log.rekor_v2 {
                 // The v2 log keeps its own RocksDB tree in data_dir: each member would have
                 // a different one.
