@@ -124,49 +124,53 @@ pub struct AdmissionRequest {
 
 /// Parses an `AdmissionReview` request body.
 ///
+/// The body is read into a sparse tree ([`Sparse`]) that keeps only the fields this module
+/// reads, with strings borrowed from the body; every other value is parsed and checked by the
+/// same JSON parser, then dropped. So a body is accepted and read exactly as a parse into a
+/// `serde_json::Value` would accept and read it (the fuzz target checks this), without building
+/// the rest of the object (a real pod's `managedFields`, volumes, environment, ...).
+///
 /// # Errors
 /// [`ReviewError`] when the body is not JSON, not an `admission.k8s.io/v1` `AdmissionReview`,
 /// or has no `request` object with a non-empty `uid`. An object whose containers cannot be
 /// read is not an error here but [`ObjectImages::Malformed`], since the review can be answered.
 pub fn parse_review(body: &[u8]) -> Result<AdmissionRequest, ReviewError> {
-    let review: Value =
+    let review: Sparse<'_> =
         serde_json::from_slice(body).map_err(|source| ReviewError::NotJson { source })?;
-    if review.get("apiVersion").and_then(Value::as_str) != Some(API_VERSION)
-        || review.get("kind").and_then(Value::as_str) != Some(KIND)
+    if review.get("apiVersion").and_then(Sparse::as_str) != Some(API_VERSION)
+        || review.get("kind").and_then(Sparse::as_str) != Some(KIND)
     {
         return Err(ReviewError::NotAdmissionReview);
     }
     let request = review
         .get("request")
-        .filter(|r| r.is_object())
+        .filter(|r| matches!(r, Sparse::Map(_)))
         .ok_or(ReviewError::NoRequest)?;
     let uid = request
         .get("uid")
-        .and_then(Value::as_str)
+        .and_then(Sparse::as_str)
         .filter(|u| !u.is_empty())
         .ok_or(ReviewError::NoUid)?;
     let kind = request
         .pointer("/kind/kind")
-        .and_then(Value::as_str)
+        .and_then(Sparse::as_str)
         .unwrap_or_default();
     let name = request
         .pointer("/object/metadata/name")
         .or_else(|| request.get("name"))
-        .and_then(Value::as_str)
+        .and_then(Sparse::as_str)
         .unwrap_or_default();
     let namespace = request
         .get("namespace")
-        .and_then(Value::as_str)
+        .and_then(Sparse::as_str)
         .unwrap_or_default();
-    let object = request.get("object").unwrap_or(&Value::Null);
-    let images = if object.is_null() {
-        ObjectImages::Absent
-    } else {
-        match object_images(kind, object) {
+    let images = match request.get("object") {
+        None | Some(Sparse::Null) => ObjectImages::Absent,
+        Some(object) => match sparse_object_images(kind, object) {
             Ok(Some(c)) => ObjectImages::Containers(c),
             Ok(None) => ObjectImages::NoPodSpec,
             Err(e) => ObjectImages::Malformed(e),
-        }
+        },
     };
     Ok(AdmissionRequest {
         uid: uid.to_owned(),
@@ -199,6 +203,13 @@ pub fn pod_spec_pointer(kind: &str) -> Option<&'static str> {
 /// [`ObjectError`] when a kind with a pod spec has none, a container list is not a list, or a
 /// container has no `image` string.
 pub fn object_images(kind: &str, object: &Value) -> Result<Option<Vec<ImageField>>, ObjectError> {
+    sparse_object_images(kind, &Sparse::of_value(object))
+}
+
+fn sparse_object_images(
+    kind: &str,
+    object: &Sparse<'_>,
+) -> Result<Option<Vec<ImageField>>, ObjectError> {
     let Some(base) = pod_spec_pointer(kind) else {
         return Ok(None);
     };
@@ -209,20 +220,22 @@ pub fn object_images(kind: &str, object: &Value) -> Result<Option<Vec<ImageField
 }
 
 /// The image fields of the pod spec `spec`, found at JSON Pointer `base`.
-fn pod_spec_images(base: &str, spec: &Value) -> Result<Vec<ImageField>, ObjectError> {
+fn pod_spec_images(base: &str, spec: &Sparse<'_>) -> Result<Vec<ImageField>, ObjectError> {
     let mut out = Vec::new();
     for field in ["initContainers", "containers", "ephemeralContainers"] {
         let Some(list) = spec.get(field) else {
             continue;
         };
-        let list = list.as_array().ok_or(ObjectError::NotAList { field })?;
+        let Sparse::List(list) = list else {
+            return Err(ObjectError::NotAList { field });
+        };
         for (i, c) in list.iter().enumerate() {
             let image =
                 c.get("image")
-                    .and_then(Value::as_str)
+                    .and_then(Sparse::as_str)
                     .ok_or_else(|| ObjectError::NoImage {
                         field,
-                        name: c.get("name").and_then(Value::as_str).map(str::to_owned),
+                        name: c.get("name").and_then(Sparse::as_str).map(str::to_owned),
                     })?;
             out.push(ImageField {
                 pointer: format!("{base}/{field}/{i}/image"),
@@ -231,6 +244,208 @@ fn pod_spec_images(base: &str, spec: &Value) -> Result<Vec<ImageField>, ObjectEr
         }
     }
     Ok(out)
+}
+
+/// The object keys [`parse_review`] reads, at any depth. A key not listed here is never kept.
+const KEPT_KEYS: [&str; 15] = [
+    "apiVersion",
+    "kind",
+    "request",
+    "uid",
+    "name",
+    "namespace",
+    "object",
+    "metadata",
+    "spec",
+    "template",
+    "jobTemplate",
+    "initContainers",
+    "containers",
+    "ephemeralContainers",
+    "image",
+];
+
+/// A JSON value as far as this module reads it: objects keep only the [`KEPT_KEYS`] (the last
+/// of repeated keys wins, as in `serde_json::Value`), strings are borrowed when the body holds
+/// them unescaped, numbers and booleans are not kept.
+#[derive(Debug)]
+enum Sparse<'a> {
+    Null,
+    Str(std::borrow::Cow<'a, str>),
+    List(Vec<Sparse<'a>>),
+    Map(Vec<(&'static str, Sparse<'a>)>),
+    Other,
+}
+
+impl<'a> Sparse<'a> {
+    fn get(&self, key: &str) -> Option<&Self> {
+        debug_assert!(KEPT_KEYS.contains(&key), "{key} is not kept");
+        match self {
+            Sparse::Map(m) => m.iter().find(|(k, _)| *k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    fn as_str(&self) -> Option<&str> {
+        match self {
+            Sparse::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// An RFC 6901 pointer made of object keys only (no array indexes, no escapes).
+    fn pointer(&self, pointer: &str) -> Option<&Self> {
+        pointer.split('/').skip(1).try_fold(self, |v, t| v.get(t))
+    }
+
+    fn of_value(v: &'a Value) -> Self {
+        match v {
+            Value::Null => Sparse::Null,
+            Value::String(s) => Sparse::Str(std::borrow::Cow::Borrowed(s)),
+            Value::Array(a) => Sparse::List(a.iter().map(Sparse::of_value).collect()),
+            Value::Object(m) => Sparse::Map(
+                m.iter()
+                    .filter_map(|(k, v)| kept_key(k).map(|k| (k, Sparse::of_value(v))))
+                    .collect(),
+            ),
+            Value::Bool(_) | Value::Number(_) => Sparse::Other,
+        }
+    }
+}
+
+fn kept_key(key: &str) -> Option<&'static str> {
+    KEPT_KEYS.iter().copied().find(|k| *k == key)
+}
+
+impl<'de> serde::Deserialize<'de> for Sparse<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(SparseVisitor)
+    }
+}
+
+struct SparseVisitor;
+
+impl<'de> serde::de::Visitor<'de> for SparseVisitor {
+    type Value = Sparse<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Sparse::Other)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Sparse::Other)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Sparse::Other)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Sparse::Other)
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Sparse::Null)
+    }
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(Sparse::Null)
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Sparse::Str(std::borrow::Cow::Borrowed(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Sparse::Str(std::borrow::Cow::Owned(v.to_owned())))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Sparse::Str(std::borrow::Cow::Owned(v)))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(v) = seq.next_element()? {
+            out.push(v);
+        }
+        Ok(Sparse::List(out))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut kept: Vec<(&'static str, Sparse<'de>)> = Vec::new();
+        while let Some(KeptKey(key)) = map.next_key()? {
+            let Some(key) = key else {
+                map.next_value::<Skip>()?;
+                continue;
+            };
+            let value = map.next_value()?;
+            match kept.iter_mut().find(|(k, _)| *k == key) {
+                Some(slot) => slot.1 = value,
+                None => kept.push((key, value)),
+            }
+        }
+        Ok(Sparse::Map(kept))
+    }
+}
+
+/// An object key: which of the [`KEPT_KEYS`] it is, if any.
+struct KeptKey(Option<&'static str>);
+
+impl<'de> serde::Deserialize<'de> for KeptKey {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = KeptKey;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object key")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<KeptKey, E> {
+                Ok(KeptKey(kept_key(v)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// A value that is parsed as `serde_json::Value` would parse it (strings as strings, so their
+/// escapes and UTF-8 are checked; numbers as numbers, so their range is) and dropped; unlike
+/// `serde::de::IgnoredAny`, which only skips over the bytes.
+struct Skip;
+
+impl<'de> serde::Deserialize<'de> for Skip {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Skip;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Skip, E> {
+                Ok(Skip)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Skip, E> {
+                Ok(Skip)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Skip, E> {
+                Ok(Skip)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Skip, E> {
+                Ok(Skip)
+            }
+            fn visit_unit<E>(self) -> Result<Skip, E> {
+                Ok(Skip)
+            }
+            fn visit_none<E>(self) -> Result<Skip, E> {
+                Ok(Skip)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Skip, E> {
+                Ok(Skip)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Skip, A::Error> {
+                while seq.next_element::<Skip>()?.is_some() {}
+                Ok(Skip)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Skip, A::Error> {
+                while map.next_entry::<Skip, Skip>()?.is_some() {}
+                Ok(Skip)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// The webhook's answer to one review.
@@ -690,5 +905,196 @@ mod tests {
             image_review_response(true, "", &[("k".to_owned(), "v".to_owned())])["status"],
             json!({"allowed": true, "auditAnnotations": {"k": "v"}})
         );
+    }
+
+    /// The reader as it was written over `serde_json::Value`: the oracle the sparse reader
+    /// must agree with.
+    fn value_reader(body: &[u8]) -> Result<AdmissionRequest, String> {
+        let review: Value = serde_json::from_slice(body).map_err(|e| format!("json: {e}"))?;
+        if review.get("apiVersion").and_then(Value::as_str) != Some(API_VERSION)
+            || review.get("kind").and_then(Value::as_str) != Some(KIND)
+        {
+            return Err("not a review".into());
+        }
+        let request = review
+            .get("request")
+            .filter(|r| r.is_object())
+            .ok_or("no request")?;
+        let uid = request
+            .get("uid")
+            .and_then(Value::as_str)
+            .filter(|u| !u.is_empty())
+            .ok_or("no uid")?;
+        let kind = request
+            .pointer("/kind/kind")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let name = request
+            .pointer("/object/metadata/name")
+            .or_else(|| request.get("name"))
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let namespace = request
+            .get("namespace")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let object = request.get("object").unwrap_or(&Value::Null);
+        let images = if object.is_null() {
+            ObjectImages::Absent
+        } else {
+            let spec = pod_spec_pointer(kind).map(|base| (base, object.pointer(base)));
+            match spec {
+                None => ObjectImages::NoPodSpec,
+                Some((_, None)) => ObjectImages::Malformed(ObjectError::NoPodSpec {
+                    kind: kind.to_owned(),
+                }),
+                Some((base, Some(spec))) => {
+                    let mut out = Vec::new();
+                    let mut err = None;
+                    'fields: for field in ["initContainers", "containers", "ephemeralContainers"] {
+                        let Some(list) = spec.get(field) else {
+                            continue;
+                        };
+                        let Some(list) = list.as_array() else {
+                            err = Some(ObjectError::NotAList { field });
+                            break;
+                        };
+                        for (i, c) in list.iter().enumerate() {
+                            let Some(image) = c.get("image").and_then(Value::as_str) else {
+                                err = Some(ObjectError::NoImage {
+                                    field,
+                                    name: c.get("name").and_then(Value::as_str).map(str::to_owned),
+                                });
+                                break 'fields;
+                            };
+                            out.push(ImageField {
+                                pointer: format!("{base}/{field}/{i}/image"),
+                                image: image.to_owned(),
+                            });
+                        }
+                    }
+                    err.map_or(ObjectImages::Containers(out), ObjectImages::Malformed)
+                }
+            }
+        };
+        Ok(AdmissionRequest {
+            uid: uid.to_owned(),
+            kind: kind.to_owned(),
+            name: name.to_owned(),
+            namespace: namespace.to_owned(),
+            images,
+        })
+    }
+
+    fn same_as_value_reader(body: &[u8]) {
+        let sparse = parse_review(body).map_err(|e| match e {
+            ReviewError::NotJson { source } => format!("json: {source}"),
+            ReviewError::NotAdmissionReview => "not a review".into(),
+            ReviewError::NoRequest => "no request".into(),
+            ReviewError::NoUid => "no uid".into(),
+        });
+        assert_eq!(
+            sparse,
+            value_reader(body),
+            "{}",
+            String::from_utf8_lossy(body)
+        );
+    }
+
+    #[test]
+    fn the_sparse_reader_reads_what_a_value_reader_reads() {
+        let head = r#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":"#;
+        let pod = |spec: &str| {
+            format!(
+                r#"{head}{{"uid":"u","kind":{{"kind":"Pod"}},"object":{{"metadata":{{"name":"n"}},"spec":{spec}}}}}}}"#
+            )
+        };
+        let cases: Vec<Vec<u8>> = vec![
+            // Repeated keys: the last wins, at every level.
+            pod(r#"{"containers":[{"image":"a"}],"containers":[{"image":"b"},{"image":"c"}]}"#).into(),
+            format!(r#"{head}{{"uid":"1","uid":"2"}}}}"#).into(),
+            // Escaped keys and values are the same keys and values.
+            pod(r#"{"cont\u0061iners":[{"im\u0061ge":"r.example/\u00e9:1","n\u0061me":"x"}]}"#).into(),
+            // Wrong types where the reader looks.
+            pod(r#"{"containers":{"image":"a"}}"#).into(),
+            pod(r#"{"containers":null}"#).into(),
+            pod(r#"{"containers":[5,{"name":7}]}"#).into(),
+            pod(r#"{"containers":[{"image":null,"name":"c"}]}"#).into(),
+            pod("null").into(),
+            pod("[1,2]").into(),
+            pod(r#""spec""#).into(),
+            format!(r#"{head}{{"uid":"u","kind":{{"kind":"Deployment"}},"object":{{"spec":{{"template":[{{"spec":{{}}}}]}}}}}}}}"#).into(),
+            format!(r#"{head}{{"uid":"u","kind":{{"kind":"CronJob"}},"object":{{"spec":{{"jobTemplate":{{"spec":{{"template":{{"spec":{{"initContainers":[{{"image":"i"}}]}}}}}}}}}}}}}}}}"#).into(),
+            format!(r#"{head}{{"uid":"u","kind":"Pod","name":"from-request","namespace":5,"object":false}}}}"#).into(),
+            format!(r#"{head}{{"uid":5}}}}"#).into(),
+            format!(r#"{head}{{"uid":""}}}}"#).into(),
+            format!(r#"{head}[]}}"#).into(),
+            br#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}"#.to_vec(),
+            br#"{"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview","request":{"uid":"u"}}"#.to_vec(),
+            br#"[{"apiVersion":"admission.k8s.io/v1"}]"#.to_vec(),
+            // What the parser refuses anywhere, also in fields the reader drops.
+            pod(r#"{"containers":[],"x":"\ud800"}"#).into(),
+            pod(r#"{"containers":[],"x":1e400}"#).into(),
+            pod(r#"{"containers":[],"x":"\q"}"#).into(),
+            [pod(r#"{"containers":[],"x":""#).as_bytes(), b"\xff\xfe", br#""}"#].concat(),
+            format!("{}trailing", pod("{}")).into(),
+            format!("{}{}", "[".repeat(200), "]".repeat(200)).into(),
+            pod(&format!(r#"{{"x":{}{}}}"#, "[".repeat(200), "]".repeat(200))).into(),
+            b"".to_vec(),
+        ];
+        for body in &cases {
+            same_as_value_reader(body);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_sparse_reader_agrees_on_generated_reviews(object in json_value(), kind in proptest::sample::select(vec!["Pod", "Deployment", "CronJob", "Job", "Service", ""]), extra in json_value()) {
+            let body = json!({
+                "apiVersion": "admission.k8s.io/v1",
+                "kind": "AdmissionReview",
+                "request": {"uid": "u", "kind": {"kind": kind}, "object": object, "other": extra},
+            });
+            same_as_value_reader(&serde_json::to_vec(&body).unwrap());
+        }
+    }
+
+    /// JSON values whose objects use the keys the reader looks for, and others.
+    fn json_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i32>().prop_map(|n| json!(n)),
+            proptest::sample::select(vec!["r.example/a:1", "", "Pod", "c\u{e9}"])
+                .prop_map(|s| json!(s)),
+        ];
+        leaf.prop_recursive(5, 48, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::vec(
+                    (
+                        proptest::sample::select(vec![
+                            "spec",
+                            "template",
+                            "jobTemplate",
+                            "containers",
+                            "initContainers",
+                            "ephemeralContainers",
+                            "image",
+                            "name",
+                            "metadata",
+                            "env",
+                            "x",
+                        ]),
+                        inner,
+                    ),
+                    0..4
+                )
+                .prop_map(|kv| Value::Object(
+                    kv.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+                )),
+            ]
+        })
     }
 }
