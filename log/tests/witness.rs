@@ -148,7 +148,8 @@ async fn without_quorum_nothing_is_published_until_witnesses_return() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_restarted_log_learns_the_witness_size_from_409() {
+async fn a_restarted_log_learns_the_witness_size_from_its_published_checkpoint_or_a_409() {
+    use signet_log::storage::{keys as db_keys, Batch, LogStore as _, Op};
     let keys = signet_log::LogKeys::generate().unwrap();
     let (w, url) = witness("w.test/only", &keys.witness).await;
     let (_d, path) = policy(&[(&w, &url)], 1);
@@ -168,21 +169,46 @@ async fn a_restarted_log_learns_the_witness_size_from_409() {
         }
         assert_eq!(log.head().unwrap().size, 3);
     }
-    let before = w.requests.load(Ordering::Relaxed);
-    // A new process over the same store: it starts believing the witness is at 0.
+    // A new process over the same store learns the witness's size from the published
+    // (cosigned) checkpoint: its first request carries the right proof, no 409 round.
+    let conflicts = w.conflicts.load(Ordering::Relaxed);
+    {
+        let (log, router) = start_log(&store, &keys, &path);
+        let (s, _, b) = call(
+            &router,
+            "POST",
+            "/api/v1/log/entries",
+            Some(hashedrekord(&signer, b"after restart")),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{}", String::from_utf8_lossy(&b));
+        assert_eq!(log.head().unwrap().size, 4);
+        assert_eq!(w.state.lock().unwrap().as_ref().unwrap().size, 4);
+        assert_eq!(
+            w.conflicts.load(Ordering::Relaxed),
+            conflicts,
+            "no 409: the requests were sized from the published checkpoint"
+        );
+    }
+    // A crash after the witness cosigned size 4 but before the log recorded it: the new
+    // process believes the witness is at 0 and learns its size from the 409.
+    let mut lost = Batch::default();
+    lost.ops.push(Op::Delete(db_keys::PUBLISHED.to_vec()));
+    store.write(&lost, true).unwrap();
+    let conflicts = w.conflicts.load(Ordering::Relaxed);
     let (log, router) = start_log(&store, &keys, &path);
     let (s, _, b) = call(
         &router,
         "POST",
         "/api/v1/log/entries",
-        Some(hashedrekord(&signer, b"after restart")),
+        Some(hashedrekord(&signer, b"after a lost record")),
     )
     .await;
     assert_eq!(s, StatusCode::CREATED, "{}", String::from_utf8_lossy(&b));
-    assert_eq!(log.head().unwrap().size, 4);
-    assert_eq!(w.state.lock().unwrap().as_ref().unwrap().size, 4);
+    assert_eq!(log.head().unwrap().size, 5);
+    assert_eq!(w.state.lock().unwrap().as_ref().unwrap().size, 5);
     assert!(
-        w.requests.load(Ordering::Relaxed) > before + 1,
+        w.conflicts.load(Ordering::Relaxed) > conflicts,
         "a 409 round was needed"
     );
     let published = checkpoint(&router).await;
@@ -191,7 +217,7 @@ async fn a_restarted_log_learns_the_witness_size_from_409() {
         &Verifiers::new().with(w.signer.verifier().unwrap()),
     )
     .unwrap();
-    assert_eq!(cp.checkpoint().size, 4);
+    assert_eq!(cp.checkpoint().size, 5);
 }
 
 /// A log over a RocksDB store in `dir` with the witness policy `policy`.

@@ -24,6 +24,8 @@ pub struct TestWitness {
     /// When false the witness answers 500 to everything.
     pub up: AtomicBool,
     pub requests: AtomicU64,
+    /// How many requests it answered with 409 (the log's old size was not its size).
+    pub conflicts: AtomicU64,
 }
 
 /// Starts a witness for the log named `log_name` whose C2SP note key is `log_key`; returns it
@@ -45,6 +47,7 @@ pub async fn witness_for(
         state: Mutex::new(None),
         up: AtomicBool::new(true),
         requests: AtomicU64::new(0),
+        conflicts: AtomicU64::new(0),
     });
     let state = Arc::clone(&w);
     let app = axum::Router::new().route(
@@ -91,11 +94,14 @@ fn add_checkpoint(
         Err(rej) => {
             let status = StatusCode::from_u16(rej.status()).unwrap();
             match rej {
-                signet_proto::witness::WitnessRejection::Conflict { witness_size } => (
-                    status,
-                    [("content-type", SIZE_CONTENT_TYPE)],
-                    size_body(witness_size),
-                ),
+                signet_proto::witness::WitnessRejection::Conflict { witness_size } => {
+                    w.conflicts.fetch_add(1, Ordering::Relaxed);
+                    (
+                        status,
+                        [("content-type", SIZE_CONTENT_TYPE)],
+                        size_body(witness_size),
+                    )
+                }
                 other => (status, text, other.to_string()),
             }
         }
