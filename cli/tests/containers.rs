@@ -24,16 +24,15 @@
 
 mod support;
 
-use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
 use serde_json::Value;
+use support::free_port;
 use support::podman::{
-    bash_blocks, bundle_index, checkpoint, ensure_base_image, entry, get, get_json, image_ids, ok,
-    require, root, Deployment, CONTAINERS_CONF,
+    assert_blocks_hold, bash_blocks, bundle_index, checkpoint, entry, get, get_json, ok, require,
+    root, Setup,
 };
-use support::{free_port, Oidc};
 
 const IDENTITY: &str = "deployer@signet.example";
 
@@ -72,77 +71,29 @@ fn compose_deployment_signs_verifies_and_survives_a_log_restart() {
         4,
         "README.md, Deploying/Containers: expected 4 bash blocks (up, clients, restart, teardown)"
     );
-    let (up, clients, restart, teardown) = (&blocks[0], &blocks[1], &blocks[2], &blocks[3]);
-    for (block, needle) in [
-        (up, "podman-compose -f deploy/compose.yaml up -d"),
-        (up, "--target prebuilt"),
-        (clients, "signet sign-blob"),
-        (clients, "sigstore --trust-config trust_config.json sign"),
-        (restart, "restart log"),
-        (teardown, "down -v"),
-    ] {
-        assert!(
-            block.contains(needle),
-            "README block lacks {needle:?}:\n{block}"
-        );
-    }
-
-    let work = tempfile::tempdir().unwrap();
-    let conf = work.path().join("containers.conf");
-    std::fs::write(&conf, CONTAINERS_CONF).unwrap();
-    let images_before = image_ids(&conf);
-    let t = Instant::now();
-    let imported_base = ensure_base_image(&conf);
-    eprintln!(
-        "[containers] base image (imported: {imported_base}): {:.1} s",
-        t.elapsed().as_secs_f64()
+    let [up, clients, restart, teardown] =
+        [&blocks[0], &blocks[1], &blocks[2], &blocks[3]].map(String::as_str);
+    assert_blocks_hold(
+        "README.md",
+        &[
+            (up, "podman-compose -f deploy/compose.yaml up -d"),
+            (up, "--target prebuilt"),
+            (clients, "signet sign-blob"),
+            (clients, "sigstore --trust-config trust_config.json sign"),
+            (restart, "restart log"),
+            (teardown, "down -v"),
+        ],
     );
 
-    let oidc = Oidc::start(&support::oidc_js_dir());
-    let jwks = work.path().join("jwks.json");
-    std::fs::write(&jwks, get(&format!("{}/jwks", oidc.url)).bytes().unwrap()).unwrap();
-    let token = oidc.token(IDENTITY);
-
-    let project = format!("signet-test-{}", std::process::id());
     let (log_port, ca_port) = (free_port(), free_port());
-    let bin_dir = Path::new(env!("CARGO_BIN_EXE_signet")).parent().unwrap();
-    let path = format!(
-        "{}:{}",
-        bin_dir.display(),
-        std::env::var("PATH").unwrap_or_default()
+    let setup = Setup::new(
+        "containers",
+        format!("signet-test-{}", std::process::id()),
+        IDENTITY,
+        log_port,
+        ca_port,
     );
-    let site = work.path().join("site");
-    let env: Vec<(String, String)> = [
-        ("PATH", path),
-        ("CONTAINERS_CONF", conf.display().to_string()),
-        ("COMPOSE_PROJECT_NAME", project.clone()),
-        ("SIGNET_SITE", site.display().to_string()),
-        ("SIGNET_IMAGE", format!("localhost/{project}:latest")),
-        ("SIGNET_LOG_PORT", log_port.to_string()),
-        ("SIGNET_CA_PORT", ca_port.to_string()),
-        ("SIGNET_LOG_URL", format!("http://127.0.0.1:{log_port}")),
-        ("SIGNET_CA_URL", format!("http://127.0.0.1:{ca_port}")),
-        // The public URLs above are loopback ones: told it is intended (README.md).
-        ("SIGNET_ALLOW_INTERNAL_PUBLIC_URL", "true".to_owned()),
-        ("SIGNET_OIDC_ISSUER", oidc.url.clone()),
-        ("SIGNET_OIDC_JWKS", jwks.display().to_string()),
-        ("SIGNET_ID_TOKEN", token),
-        ("SIGNET_IDENTITY", IDENTITY.to_owned()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect();
-    let d = Deployment {
-        conf,
-        env,
-        project,
-        teardown: teardown.clone(),
-        images_before,
-        imported_base,
-        work,
-        services: &["log", "witness", "ca"],
-        tag: "containers",
-    };
+    let (d, oidc) = setup.deployment(teardown, &["log", "witness", "ca"], "containers");
     let log_url = d.var("SIGNET_LOG_URL").to_owned();
     let ca_url = d.var("SIGNET_CA_URL").to_owned();
 

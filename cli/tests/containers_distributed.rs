@@ -22,33 +22,19 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use serde_json::Value;
+use support::free_port;
 use support::podman::{
-    bash_blocks, bundle_index, checkpoint, ensure_base_image, entry, get_json, image_ids, ok,
-    podman, require, root, Deployment, CONTAINERS_CONF,
+    assert_blocks_hold, bash_blocks, bundle_index, checkpoint, entry, get_json, ok, podman,
+    require, root, Deployment, Setup,
 };
-use support::{free_port, Oidc};
 
 const IDENTITY: &str = "deployer@signet.example";
-
-/// The Garage binary the images take: `$SIGNET_GARAGE`, else where `./x` builds it.
-fn garage_bin() -> PathBuf {
-    let p = std::env::var_os("SIGNET_GARAGE").map_or_else(
-        || PathBuf::from("/var/cache/signet/garage/bin/garage"),
-        PathBuf::from,
-    );
-    assert!(
-        p.exists(),
-        "Garage is missing at {} (./x builds it: cargo install garage --locked --root /var/cache/signet/garage; or set SIGNET_GARAGE)",
-        p.display()
-    );
-    p
-}
 
 /// Polls `f` every 500 ms until it gives `Some`, for at most `timeout`.
 fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
@@ -101,110 +87,67 @@ fn distributed_compose_signs_verifies_and_fails_over() {
         ("python3", "apt-get install python3"),
         ("node", "apt-get install nodejs npm"),
     ]);
-    let garage = garage_bin();
+    let garage = support::garage_bin();
     let blocks = bash_blocks("docs/distributed.md", "### Compose");
     assert_eq!(
         blocks.len(),
         4,
         "docs/distributed.md, Deploying/Compose: expected 4 bash blocks (up, clients, leader, teardown)"
     );
-    let (up, clients, leader, teardown) = (&blocks[0], &blocks[1], &blocks[2], &blocks[3]);
-    for (block, needle) in [
-        (up, "deploy/distributed/site.sh"),
-        (up, "run --rm garage-init"),
-        (up, "--target prebuilt"),
-        (clients, "signet sign-blob"),
-        (clients, "signet verify-blob"),
-        (leader, "/signet/leader"),
-        (teardown, "down -v"),
-    ] {
-        assert!(
-            block.contains(needle),
-            "docs/distributed.md block lacks {needle:?}:\n{block}"
-        );
-    }
-
-    let work = tempfile::tempdir().unwrap();
-    let conf = work.path().join("containers.conf");
-    std::fs::write(&conf, CONTAINERS_CONF).unwrap();
-    let images_before = image_ids(&conf);
-    let t = Instant::now();
-    let imported_base = ensure_base_image(&conf);
-    eprintln!(
-        "[distributed] base image (imported: {imported_base}): {:.1} s",
-        t.elapsed().as_secs_f64()
+    let [up, clients, leader, teardown] =
+        [&blocks[0], &blocks[1], &blocks[2], &blocks[3]].map(String::as_str);
+    assert_blocks_hold(
+        "docs/distributed.md",
+        &[
+            (up, "deploy/distributed/site.sh"),
+            (up, "run --rm garage-init"),
+            (up, "--target prebuilt"),
+            (clients, "signet sign-blob"),
+            (clients, "signet verify-blob"),
+            (leader, "/signet/leader"),
+            (teardown, "down -v"),
+        ],
     );
 
-    let oidc = Oidc::start(&support::oidc_js_dir());
-    let jwks = work.path().join("jwks.json");
-    std::fs::write(
-        &jwks,
-        support::podman::get(&format!("{}/jwks", oidc.url))
-            .bytes()
-            .unwrap(),
-    )
-    .unwrap();
-    let token = oidc.token(IDENTITY);
-
-    let project = format!("signet-dist-test-{}", std::process::id());
     let (log_port, ca_port, r1_port, r2_port) =
         (free_port(), free_port(), free_port(), free_port());
-    let bin_dir = Path::new(env!("CARGO_BIN_EXE_signet")).parent().unwrap();
-    let path = format!(
-        "{}:{}",
-        bin_dir.display(),
-        std::env::var("PATH").unwrap_or_default()
+    let mut setup = Setup::new(
+        "distributed",
+        format!("signet-dist-test-{}", std::process::id()),
+        IDENTITY,
+        log_port,
+        ca_port,
     );
-    let site = work.path().join("site");
-    let env: Vec<(String, String)> = [
-        ("PATH", path),
-        ("CONTAINERS_CONF", conf.display().to_string()),
-        ("COMPOSE_PROJECT_NAME", project.clone()),
-        ("SIGNET_SITE", site.display().to_string()),
-        ("SIGNET_IMAGE", format!("localhost/{project}:latest")),
-        (
-            "SIGNET_ETCD_IMAGE",
-            format!("localhost/{project}-etcd:latest"),
-        ),
-        (
-            "SIGNET_GARAGE_IMAGE",
-            format!("localhost/{project}-garage:latest"),
-        ),
-        (
-            "SIGNET_PROXY_IMAGE",
-            format!("localhost/{project}-proxy:latest"),
-        ),
-        ("SIGNET_GARAGE", garage.display().to_string()),
-        ("SIGNET_LOG_PORT", log_port.to_string()),
-        ("SIGNET_CA_PORT", ca_port.to_string()),
-        ("SIGNET_READER1_PORT", r1_port.to_string()),
-        ("SIGNET_READER2_PORT", r2_port.to_string()),
-        ("SIGNET_LOG_URL", format!("http://127.0.0.1:{log_port}")),
-        ("SIGNET_CA_URL", format!("http://127.0.0.1:{ca_port}")),
-        // The public URLs above are loopback ones: told it is intended.
-        ("SIGNET_ALLOW_INTERNAL_PUBLIC_URL", "true".to_owned()),
-        ("SIGNET_OIDC_ISSUER", oidc.url.clone()),
-        ("SIGNET_OIDC_JWKS", jwks.display().to_string()),
-        ("SIGNET_ID_TOKEN", token),
-        ("SIGNET_IDENTITY", IDENTITY.to_owned()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect();
-    let d = Deployment {
-        conf,
-        env,
-        project,
-        teardown: teardown.clone(),
-        images_before,
-        imported_base,
-        work,
-        services: &[
+    let project = setup.project.clone();
+    setup.env.extend(
+        [
+            (
+                "SIGNET_ETCD_IMAGE",
+                format!("localhost/{project}-etcd:latest"),
+            ),
+            (
+                "SIGNET_GARAGE_IMAGE",
+                format!("localhost/{project}-garage:latest"),
+            ),
+            (
+                "SIGNET_PROXY_IMAGE",
+                format!("localhost/{project}-proxy:latest"),
+            ),
+            ("SIGNET_GARAGE", garage.display().to_string()),
+            ("SIGNET_READER1_PORT", r1_port.to_string()),
+            ("SIGNET_READER2_PORT", r2_port.to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v)),
+    );
+    let (d, oidc) = setup.deployment(
+        teardown,
+        &[
             "etcd0", "etcd1", "etcd2", "garage0", "garage1", "garage2", "seq-a", "seq-b",
             "reader-1", "reader-2", "log", "ca",
         ],
-        tag: "distributed",
-    };
+        "distributed",
+    );
     let log_url = d.var("SIGNET_LOG_URL").to_owned();
     let ca_url = d.var("SIGNET_CA_URL").to_owned();
     let readers = [

@@ -134,19 +134,6 @@ fn run_ok(program: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn garage_bin() -> PathBuf {
-    let p = std::env::var_os("SIGNET_GARAGE").map_or_else(
-        || PathBuf::from("/var/cache/signet/garage/bin/garage"),
-        PathBuf::from,
-    );
-    assert!(
-        p.exists(),
-        "Garage is missing at {} (./x builds it: cargo install garage --locked --root /var/cache/signet/garage; or set SIGNET_GARAGE)",
-        p.display()
-    );
-    p
-}
-
 fn etcd_bin() -> PathBuf {
     let p = PathBuf::from("/usr/bin/etcd");
     assert!(p.exists(), "etcd is missing: apt-get install etcd-server");
@@ -167,7 +154,7 @@ fn random_hex(n: usize) -> String {
 }
 
 fn start_garage(dir: &Path) -> Garage {
-    let bin = garage_bin();
+    let bin = support::garage_bin();
     let rpc_secret = random_hex(32);
     let mut nodes = Vec::new();
     let mut configs = Vec::new();
@@ -1224,6 +1211,36 @@ fn ingest(url: &str, bodies: Vec<Vec<u8>>, clients: usize) -> (f64, Duration, Du
 /// RocksDB `serve --only log` in the same run (same batching, same load, alternating), then
 /// failover times (SIGKILL of the sequencer until the standby answers a write).
 /// `DIST_BENCH_ENTRIES` (default 2000) entries per run, `DIST_BENCH_CLIENTS` (32) clients.
+/// The benchmarks' peer: `serve --only log` over RocksDB with the same batching, under
+/// `dir/rocks`, serving.
+fn rocks_peer(dir: &Path) -> Member {
+    let rocks_dir = dir.join("rocks");
+    std::fs::create_dir_all(&rocks_dir).unwrap();
+    let port = free_port();
+    let cfg = rocks_dir.join("serve.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "data_dir = \"{}\"\nlisten = \"127.0.0.1:{port}\"\nonly = \"log\"\n\
+             public_url = \"http://signet-log.test\"\nallow_internal_public_url = true\n\n\
+             [log]\nbatch_max_delay_ms = 20\nrekor_v2 = false\n",
+            rocks_dir.display()
+        ),
+    )
+    .unwrap();
+    let mut rocks = Member {
+        proc: Proc::new(
+            "rocks",
+            Path::new(env!("CARGO_BIN_EXE_signet")),
+            vec!["serve".into(), "--config".into(), cfg.display().to_string()],
+            dir,
+        ),
+        url: format!("http://127.0.0.1:{port}"),
+    };
+    rocks.wait_serving();
+    rocks
+}
+
 #[test]
 #[ignore = "benchmark; run by just bench-slow (BENCHMARKS.md)"]
 fn distributed_ingest_beside_rocksdb() {
@@ -1249,30 +1266,7 @@ fn distributed_ingest_beside_rocksdb() {
     }
     let mut b = start_member(dir, "seq-b", "sequencer", &garage, &etcd, None);
     // The peer: the same server and batching over RocksDB.
-    let rocks_dir = dir.join("rocks");
-    std::fs::create_dir_all(&rocks_dir).unwrap();
-    let port = free_port();
-    let cfg = rocks_dir.join("serve.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "data_dir = \"{}\"\nlisten = \"127.0.0.1:{port}\"\nonly = \"log\"\n\
-             public_url = \"http://signet-log.test\"\nallow_internal_public_url = true\n\n\
-             [log]\nbatch_max_delay_ms = 20\nrekor_v2 = false\n",
-            rocks_dir.display()
-        ),
-    )
-    .unwrap();
-    let mut rocks = Member {
-        proc: Proc::new(
-            "rocks",
-            Path::new(env!("CARGO_BIN_EXE_signet")),
-            vec!["serve".into(), "--config".into(), cfg.display().to_string()],
-            dir,
-        ),
-        url: format!("http://127.0.0.1:{port}"),
-    };
-    rocks.wait_serving();
+    let rocks = rocks_peer(dir);
     let keys: Vec<_> = (0..8).map(|_| new_key()).collect();
     let mut round = 0;
     let mut bodies = |tag: &str| -> Vec<Vec<u8>> {
@@ -1388,30 +1382,7 @@ fn distributed_reads_with_one_and_two_readers() {
     }
     let r1 = start_member(dir, "reader-1", "reader", &garage, &etcd, None);
     let r2 = start_member(dir, "reader-2", "reader", &garage, &etcd, None);
-    let rocks_dir = dir.join("rocks");
-    std::fs::create_dir_all(&rocks_dir).unwrap();
-    let port = free_port();
-    let cfg = rocks_dir.join("serve.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "data_dir = \"{}\"\nlisten = \"127.0.0.1:{port}\"\nonly = \"log\"\n\
-             public_url = \"http://signet-log.test\"\nallow_internal_public_url = true\n\n\
-             [log]\nbatch_max_delay_ms = 20\nrekor_v2 = false\n",
-            rocks_dir.display()
-        ),
-    )
-    .unwrap();
-    let mut rocks = Member {
-        proc: Proc::new(
-            "rocks",
-            Path::new(env!("CARGO_BIN_EXE_signet")),
-            vec!["serve".into(), "--config".into(), cfg.display().to_string()],
-            dir,
-        ),
-        url: format!("http://127.0.0.1:{port}"),
-    };
-    rocks.wait_serving();
+    let rocks = rocks_peer(dir);
     let keys: Vec<_> = (0..8).map(|_| new_key()).collect();
     let bodies: Vec<Vec<u8>> = (0..entries)
         .map(|i| hashedrekord(&keys[i % keys.len()], &format!("read-{i}")))

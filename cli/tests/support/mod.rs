@@ -87,6 +87,21 @@ pub fn text(out: &Output) -> String {
     )
 }
 
+/// The Garage binary: `$SIGNET_GARAGE`, else where `./x` builds it (a tool, like SoftHSM2's
+/// module path).
+pub fn garage_bin() -> PathBuf {
+    let p = std::env::var_os("SIGNET_GARAGE").map_or_else(
+        || PathBuf::from("/var/cache/signet/garage/bin/garage"),
+        PathBuf::from,
+    );
+    assert!(
+        p.exists(),
+        "Garage is missing at {} (./x builds it: cargo install garage --locked --root /var/cache/signet/garage; or set SIGNET_GARAGE)",
+        p.display()
+    );
+    p
+}
+
 /// The current Unix time in seconds.
 pub fn unix_now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()

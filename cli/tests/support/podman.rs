@@ -205,6 +205,111 @@ pub fn remove_leftovers(
     }
 }
 
+/// What a deployment test has before its first block runs: a scratch directory with the
+/// sandbox's containers.conf, the images podman held before (so that only new ones are
+/// removed), the Debian base image (cached), the mock OIDC issuer with its JWKS in a file the
+/// site script reads, and the environment every block of both deployment documents reads
+/// (`PATH` finding this test's `signet` first, the compose project, site, image, ports, URLs,
+/// issuer and an ID token for `identity`); a test appends its own variables to `env`.
+pub struct Setup {
+    pub work: tempfile::TempDir,
+    pub conf: PathBuf,
+    pub images_before: BTreeSet<String>,
+    pub imported_base: bool,
+    pub oidc: super::Oidc,
+    pub project: String,
+    pub env: Vec<(String, String)>,
+}
+
+impl Setup {
+    /// `project` names the compose project and the image; `tag` prefixes the timing line.
+    pub fn new(tag: &str, project: String, identity: &str, log_port: u16, ca_port: u16) -> Self {
+        let work = tempfile::tempdir().unwrap();
+        let conf = work.path().join("containers.conf");
+        std::fs::write(&conf, CONTAINERS_CONF).unwrap();
+        let images_before = image_ids(&conf);
+        let t = Instant::now();
+        let imported_base = ensure_base_image(&conf);
+        eprintln!(
+            "[{tag}] base image (imported: {imported_base}): {:.1} s",
+            t.elapsed().as_secs_f64()
+        );
+        let oidc = super::Oidc::start(&super::oidc_js_dir());
+        let jwks = work.path().join("jwks.json");
+        std::fs::write(&jwks, get(&format!("{}/jwks", oidc.url)).bytes().unwrap()).unwrap();
+        let token = oidc.token(identity);
+        let bin_dir = Path::new(env!("CARGO_BIN_EXE_signet")).parent().unwrap();
+        let path = format!(
+            "{}:{}",
+            bin_dir.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let env = [
+            ("PATH", path),
+            ("CONTAINERS_CONF", conf.display().to_string()),
+            ("COMPOSE_PROJECT_NAME", project.clone()),
+            (
+                "SIGNET_SITE",
+                work.path().join("site").display().to_string(),
+            ),
+            ("SIGNET_IMAGE", format!("localhost/{project}:latest")),
+            ("SIGNET_LOG_PORT", log_port.to_string()),
+            ("SIGNET_CA_PORT", ca_port.to_string()),
+            ("SIGNET_LOG_URL", format!("http://127.0.0.1:{log_port}")),
+            ("SIGNET_CA_URL", format!("http://127.0.0.1:{ca_port}")),
+            // The public URLs above are loopback ones: told it is intended (README.md).
+            ("SIGNET_ALLOW_INTERNAL_PUBLIC_URL", "true".to_owned()),
+            ("SIGNET_OIDC_ISSUER", oidc.url.clone()),
+            ("SIGNET_OIDC_JWKS", jwks.display().to_string()),
+            ("SIGNET_ID_TOKEN", token),
+            ("SIGNET_IDENTITY", identity.to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        Setup {
+            work,
+            conf,
+            images_before,
+            imported_base,
+            oidc,
+            project,
+            env,
+        }
+    }
+
+    /// The deployment these settings run, removed on drop with `teardown`.
+    pub fn deployment(
+        self,
+        teardown: &str,
+        services: &'static [&'static str],
+        tag: &'static str,
+    ) -> (Deployment, super::Oidc) {
+        let d = Deployment {
+            conf: self.conf,
+            env: self.env,
+            project: self.project,
+            teardown: teardown.to_owned(),
+            images_before: self.images_before,
+            imported_base: self.imported_base,
+            work: self.work,
+            services,
+            tag,
+        };
+        (d, self.oidc)
+    }
+}
+
+/// Asserts that each block holds its needle: the document still says what the test checks.
+pub fn assert_blocks_hold(doc: &str, checks: &[(&str, &str)]) {
+    for (block, needle) in checks {
+        assert!(
+            block.contains(needle),
+            "{doc} block lacks {needle:?}:\n{block}"
+        );
+    }
+}
+
 /// A compose deployment a test made: everything is removed on drop, pass or fail (the
 /// document's teardown block, then [`remove_leftovers`], then the work directory, whose site
 /// files belong to the containers' user).
