@@ -124,7 +124,7 @@ pub struct AdmissionRequest {
 
 /// Parses an `AdmissionReview` request body.
 ///
-/// The body is read into a sparse tree ([`Sparse`]) that keeps only the fields this module
+/// The body is read into a sparse tree that keeps only the fields this module
 /// reads, with strings borrowed from the body; every other value is parsed and checked by the
 /// same JSON parser, then dropped. So a body is accepted and read exactly as a parse into a
 /// `serde_json::Value` would accept and read it (the fuzz target checks this), without building
