@@ -13,61 +13,18 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
 use base64::Engine as _;
 use serde_json::Value;
-use support::tuf_serve::{get, sigstore, TufServe as Serve};
+use support::tuf_serve::{
+    get, python_sign, python_verify, signet_verify, sigstore, TufServe as Serve,
+};
 use support::{require_tools, rfc3339, run, signet, text, Oidc};
 
 const EMAIL: &str = "rotation@example.com";
-
-fn python_sign(s: &Serve, oidc: &Oidc, home: &Path, file: &Path, tag: &str) -> PathBuf {
-    let bundle = file.with_extension(format!("{tag}.sigstore.json"));
-    let out = run(sigstore(home)
-        .args(["--instance", &s.tuf_url(), "sign", "--identity-token"])
-        .arg(oidc.token(EMAIL))
-        .arg("--bundle")
-        .arg(&bundle)
-        .arg(file));
-    assert!(
-        out.status.success(),
-        "sigstore sign ({tag}): {}",
-        text(&out)
-    );
-    bundle
-}
-
-fn python_verify(s: &Serve, oidc: &Oidc, home: &Path, file: &Path, bundle: &Path) -> Output2 {
-    let out = run(sigstore(home)
-        .args(["--instance", &s.tuf_url(), "verify", "identity", "--bundle"])
-        .arg(bundle)
-        .args(["--cert-identity", EMAIL, "--cert-oidc-issuer", &oidc.url])
-        .arg(file));
-    (out.status.success(), text(&out))
-}
-
-type Output2 = (bool, String);
-
-/// `signet verify-blob` on the TUF-verified default root (`signet trust init --mirror`).
-fn signet_verify(home: &Path, oidc: &Oidc, file: &Path, bundle: &Path) -> Output2 {
-    let out = run(signet()
-        .env("SIGNET_HOME", home)
-        .env_remove("SIGNET_TRUSTED_ROOT")
-        .arg("verify-blob")
-        .arg(file)
-        .arg("--bundle")
-        .arg(bundle)
-        .args([
-            "--certificate-identity",
-            EMAIL,
-            "--certificate-oidc-issuer",
-            &oidc.url,
-        ]));
-    (out.status.success(), text(&out))
-}
 
 /// The leaf certificate of a bundle (DER) and its integrated time.
 fn leaf_of(bundle: &Path) -> (Vec<u8>, i64) {
@@ -147,8 +104,8 @@ fn sigstore_python_signs_and_verifies_across_ca_rotations_and_revocation() {
         .args(["trust", "init", "--mirror", &s.tuf_url(), "--root"])
         .arg(&root1));
     assert!(out.status.success(), "signet trust init: {}", text(&out));
-    let before = python_sign(&s, &oidc, &py, &file, "before");
-    let (ok, said) = python_verify(&s, &oidc, &py, &file, &before);
+    let before = python_sign(&s, &oidc, &py, &file, "before", EMAIL);
+    let (ok, said) = python_verify(&s, &oidc, &py, &file, &before, EMAIL);
     assert!(ok, "sigstore verify (before): {said}");
     assert_eq!(
         issuer_cn(&leaf_of(&before).0, work.path()),
@@ -190,15 +147,15 @@ fn sigstore_python_signs_and_verifies_across_ca_rotations_and_revocation() {
         "the TUF metadata was not re-signed after the rotation"
     );
 
-    let after = python_sign(&s, &oidc, &py, &file, "after");
+    let after = python_sign(&s, &oidc, &py, &file, "after", EMAIL);
     assert_eq!(
         issuer_cn(&leaf_of(&after).0, work.path()),
         "signet-intermediate-2"
     );
     for (name, b) in [("before", &before), ("after", &after)] {
-        let (ok, said) = python_verify(&s, &oidc, &py, &file, b);
+        let (ok, said) = python_verify(&s, &oidc, &py, &file, b, EMAIL);
         assert!(ok, "sigstore verify ({name}, after rotation 1): {said}");
-        let (ok, said) = signet_verify(&home, &oidc, &file, b);
+        let (ok, said) = signet_verify(&home, &oidc, &file, b, EMAIL);
         assert!(ok, "signet verify-blob ({name}, after rotation 1): {said}");
     }
 
@@ -210,7 +167,7 @@ fn sigstore_python_signs_and_verifies_across_ca_rotations_and_revocation() {
     assert!(out.status.success(), "ca rotate --new-root: {}", text(&out));
     s.restart();
     assert_eq!(published_cas(&s).len(), 3);
-    let new_root = python_sign(&s, &oidc, &py, &file, "newroot");
+    let new_root = python_sign(&s, &oidc, &py, &file, "newroot", EMAIL);
     assert_eq!(
         issuer_cn(&leaf_of(&new_root).0, work.path()),
         "signet-intermediate-3"
@@ -220,9 +177,9 @@ fn sigstore_python_signs_and_verifies_across_ca_rotations_and_revocation() {
         ("after", &after),
         ("newroot", &new_root),
     ] {
-        let (ok, said) = python_verify(&s, &oidc, &py, &file, b);
+        let (ok, said) = python_verify(&s, &oidc, &py, &file, b, EMAIL);
         assert!(ok, "sigstore verify ({name}, after rotation 2): {said}");
-        let (ok, said) = signet_verify(&home, &oidc, &file, b);
+        let (ok, said) = signet_verify(&home, &oidc, &file, b, EMAIL);
         assert!(ok, "signet verify-blob ({name}, after rotation 2): {said}");
     }
 
@@ -270,14 +227,14 @@ fn sigstore_python_signs_and_verifies_across_ca_rotations_and_revocation() {
     assert!(text(&out).contains("verify OK"), "{}", text(&out));
     assert!(text(&out).contains("Key Compromise"), "{}", text(&out));
 
-    let (ok, said) = signet_verify(&home, &oidc, &file, &after);
+    let (ok, said) = signet_verify(&home, &oidc, &file, &after, EMAIL);
     assert!(!ok, "a revoked certificate verified: {said}");
     assert!(
         said.contains("was revoked by") && said.contains("signet-intermediate-2"),
         "{said}"
     );
     for (name, b) in [("before", &before), ("newroot", &new_root)] {
-        let (ok, said) = signet_verify(&home, &oidc, &file, b);
+        let (ok, said) = signet_verify(&home, &oidc, &file, b, EMAIL);
         assert!(
             ok,
             "signet verify-blob ({name}, after the revocation): {said}"
@@ -292,10 +249,10 @@ fn sigstore_python_signs_and_verifies_across_ca_rotations_and_revocation() {
         .join("crls.pem");
     assert_eq!(std::fs::read(&cached).unwrap(), crls);
     // sigstore-python, which does not read CRLs, still signs and verifies after it all.
-    let last = python_sign(&s, &oidc, &py, &file, "last");
-    let (ok, said) = python_verify(&s, &oidc, &py, &file, &last);
+    let last = python_sign(&s, &oidc, &py, &file, "last", EMAIL);
+    let (ok, said) = python_verify(&s, &oidc, &py, &file, &last, EMAIL);
     assert!(ok, "sigstore verify (last): {said}");
-    let (ok, said) = signet_verify(&home, &oidc, &file, &last);
+    let (ok, said) = signet_verify(&home, &oidc, &file, &last, EMAIL);
     assert!(ok, "signet verify-blob (last): {said}");
     s.stop();
 }

@@ -15,67 +15,16 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use base64::Engine as _;
 use serde_json::Value;
-use support::tuf_serve::{get, sigstore, TufServe as Serve};
+use support::tuf_serve::{
+    get, python_sign, python_verify, signet_verify, sigstore, TufServe as Serve,
+};
 use support::{require_tools, run, signet, text, Oidc};
 
 const EMAIL: &str = "shards@example.com";
-
-fn python_sign(s: &Serve, oidc: &Oidc, home: &Path, file: &Path, tag: &str) -> PathBuf {
-    let bundle = file.with_extension(format!("{tag}.sigstore.json"));
-    let out = run(sigstore(home)
-        .args(["--instance", &s.tuf_url(), "sign", "--identity-token"])
-        .arg(oidc.token(EMAIL))
-        .arg("--bundle")
-        .arg(&bundle)
-        .arg(file));
-    assert!(
-        out.status.success(),
-        "sigstore sign ({tag}): {}",
-        text(&out)
-    );
-    bundle
-}
-
-fn python_verify(s: &Serve, oidc: &Oidc, home: &Path, file: &Path, bundle: &Path) {
-    let out = run(sigstore(home)
-        .args(["--instance", &s.tuf_url(), "verify", "identity", "--bundle"])
-        .arg(bundle)
-        .args(["--cert-identity", EMAIL, "--cert-oidc-issuer", &oidc.url])
-        .arg(file));
-    assert!(
-        out.status.success(),
-        "sigstore verify {}: {}",
-        bundle.display(),
-        text(&out)
-    );
-}
-
-/// `signet verify-blob` on the TUF-verified default root (`signet trust init --mirror`).
-fn signet_verify(home: &Path, oidc: &Oidc, file: &Path, bundle: &Path) {
-    let out = run(signet()
-        .env("SIGNET_HOME", home)
-        .env_remove("SIGNET_TRUSTED_ROOT")
-        .arg("verify-blob")
-        .arg(file)
-        .arg("--bundle")
-        .arg(bundle)
-        .args([
-            "--certificate-identity",
-            EMAIL,
-            "--certificate-oidc-issuer",
-            &oidc.url,
-        ]));
-    assert!(
-        out.status.success(),
-        "signet verify-blob {}: {}",
-        bundle.display(),
-        text(&out)
-    );
-}
 
 /// A bundle's tlog entry.
 fn tlog_entry(bundle: &Path) -> Value {
@@ -162,9 +111,11 @@ fn sigstore_python_signs_and_verifies_across_a_log_shard_rotation() {
         .args(["trust", "init", "--mirror", &s.tuf_url(), "--root"])
         .arg(&root1));
     assert!(out.status.success(), "signet trust init: {}", text(&out));
-    let before = python_sign(&s, &oidc, &py, &file, "before");
-    python_verify(&s, &oidc, &py, &file, &before);
-    signet_verify(&home, &oidc, &file, &before);
+    let before = python_sign(&s, &oidc, &py, &file, "before", EMAIL);
+    let (ok, said) = python_verify(&s, &oidc, &py, &file, &before, EMAIL);
+    assert!(ok, "sigstore verify: {said}");
+    let (ok, said) = signet_verify(&home, &oidc, &file, &before, EMAIL);
+    assert!(ok, "signet verify-blob: {said}");
     let old = tlog_entry(&before);
     let old_index = int(&old["logIndex"]);
     assert_eq!(old_index, int(&old["inclusionProof"]["logIndex"]));
@@ -265,7 +216,7 @@ fn sigstore_python_signs_and_verifies_across_a_log_shard_rotation() {
     );
 
     // Signing after: sigstore-python (its TUF client refreshes) writes to the new shard.
-    let after = python_sign(&s, &oidc, &py, &file, "after");
+    let after = python_sign(&s, &oidc, &py, &file, "after", EMAIL);
     let new = tlog_entry(&after);
     assert!(
         int(&new["logIndex"]) >= frozen_size,
@@ -287,8 +238,10 @@ fn sigstore_python_signs_and_verifies_across_a_log_shard_rotation() {
     );
     assert_eq!(new["logId"], active_tlog["logId"]);
     for b in [&before, &after] {
-        python_verify(&s, &oidc, &py, &file, b);
-        signet_verify(&home, &oidc, &file, b);
+        let (ok, said) = python_verify(&s, &oidc, &py, &file, b, EMAIL);
+        assert!(ok, "sigstore verify: {said}");
+        let (ok, said) = signet_verify(&home, &oidc, &file, b, EMAIL);
+        assert!(ok, "signet verify-blob: {said}");
     }
 
     // The frozen entry by global index, UUID and entry ID: its proof against the frozen

@@ -496,16 +496,21 @@ fn rotated_key_cosigns_beside_the_old_one_until_retired() {
     check_cosignature(&req.checkpoint, &body, &old_vkey);
     w.stop();
 
-    let out = Command::new(env!("CARGO_BIN_EXE_signet"))
-        .args(["witness", "--rotate-key"])
-        .arg(&key)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    // `signet witness <flag> <key>`, which must succeed.
+    let key_command = |flag: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_signet"))
+            .args(["witness", flag])
+            .arg(&key)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
+    let out = key_command("--rotate-key");
     let new_vkey = String::from_utf8(out.stdout).unwrap().trim().to_owned();
     assert_ne!(new_vkey, old_vkey);
     assert!(
@@ -538,16 +543,7 @@ fn rotated_key_cosigns_beside_the_old_one_until_retired() {
     }
     w.stop();
 
-    let out = Command::new(env!("CARGO_BIN_EXE_signet"))
-        .args(["witness", "--retire-old-keys"])
-        .arg(&key)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = key_command("--retire-old-keys");
     assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), new_vkey);
     let w = Witness::start(&config);
     let req = a.request(33, 50);

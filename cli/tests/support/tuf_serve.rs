@@ -174,3 +174,70 @@ pub fn sigstore(home: &Path) -> Command {
         .env("HOME", home);
     cmd
 }
+
+/// sigstore-python `sign` against the server's TUF repository (`--instance`), as `email` (a
+/// token from `oidc`); the bundle is `file` with the extension `<tag>.sigstore.json`.
+pub fn python_sign(
+    s: &TufServe,
+    oidc: &super::Oidc,
+    home: &Path,
+    file: &Path,
+    tag: &str,
+    email: &str,
+) -> PathBuf {
+    let bundle = file.with_extension(format!("{tag}.sigstore.json"));
+    let out = run(sigstore(home)
+        .args(["--instance", &s.tuf_url(), "sign", "--identity-token"])
+        .arg(oidc.token(email))
+        .arg("--bundle")
+        .arg(&bundle)
+        .arg(file));
+    assert!(
+        out.status.success(),
+        "sigstore sign ({tag}): {}",
+        text(&out)
+    );
+    bundle
+}
+
+/// sigstore-python `verify identity` against the server's TUF repository: (success, output).
+pub fn python_verify(
+    s: &TufServe,
+    oidc: &super::Oidc,
+    home: &Path,
+    file: &Path,
+    bundle: &Path,
+    email: &str,
+) -> (bool, String) {
+    let out = run(sigstore(home)
+        .args(["--instance", &s.tuf_url(), "verify", "identity", "--bundle"])
+        .arg(bundle)
+        .args(["--cert-identity", email, "--cert-oidc-issuer", &oidc.url])
+        .arg(file));
+    (out.status.success(), text(&out))
+}
+
+/// `signet verify-blob` on the TUF-verified default root of `home` (`signet trust init
+/// --mirror`): (success, output).
+pub fn signet_verify(
+    home: &Path,
+    oidc: &super::Oidc,
+    file: &Path,
+    bundle: &Path,
+    email: &str,
+) -> (bool, String) {
+    let out = run(signet()
+        .env("SIGNET_HOME", home)
+        .env_remove("SIGNET_TRUSTED_ROOT")
+        .arg("verify-blob")
+        .arg(file)
+        .arg("--bundle")
+        .arg(bundle)
+        .args([
+            "--certificate-identity",
+            email,
+            "--certificate-oidc-issuer",
+            &oidc.url,
+        ]));
+    (out.status.success(), text(&out))
+}
