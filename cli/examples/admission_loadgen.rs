@@ -10,7 +10,9 @@
 //! ALPN `http/1.1`) kept alive for all its requests, as the API server keeps its connections
 //! to a webhook; `--ca` names the PEM CA of the webhook's certificate.
 //!
-//! The request (headers and body) is encoded once before the timed part; C tasks on a
+//! The request (headers and body) is encoded once, and all C connections are opened (TCP and
+//! TLS handshakes), before the timed part: the clock and the CPU counters start when the last
+//! one is ready, so the figures are a webhook's steady state. C tasks on a
 //! `--threads` (default 1) tokio runtime each drive one connection: write the request, read
 //! the status line, the headers and the `Content-Length` body. A review counts when the status
 //! is 200 and the answer holds `"allowed":true` (the JSON the webhook writes has no spaces;
@@ -72,6 +74,13 @@ fn parse_args() -> Args {
         server_pid,
         threads,
     }
+}
+
+/// When the timed part started, and the CPU seconds used by then.
+struct Start {
+    at: Instant,
+    cpu: f64,
+    server_cpu: Option<f64>,
 }
 
 /// How each connection is opened.
@@ -136,19 +145,31 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let server_before = args.server_pid.as_deref().and_then(proc_cpu);
-    let cpu_before = proc_cpu("self").unwrap_or(0.0);
-    let start = Instant::now();
+    // Every connection is opened (TCP and TLS handshake) before the timed part: the figures
+    // are those of a webhook's steady state, as the API server keeps its connections open.
+    // The clock and both CPU counters start when the last connection is ready.
+    let started: Arc<std::sync::OnceLock<Start>> = Arc::default();
     let (mut lat, failed) = rt.block_on(async {
         let next = Arc::new(AtomicUsize::new(0));
+        let ready = Arc::new(tokio::sync::Barrier::new(args.conc));
         let tasks: Vec<_> = (0..args.conc)
             .map(|_| {
-                tokio::spawn(client(
-                    target.clone(),
-                    Arc::clone(&request),
-                    Arc::clone(&next),
-                    args.n,
-                ))
+                let ready = Arc::clone(&ready);
+                let started = Arc::clone(&started);
+                let server_pid = args.server_pid.clone();
+                let (target, request, next) =
+                    (target.clone(), Arc::clone(&request), Arc::clone(&next));
+                tokio::spawn(async move {
+                    let conn = connect(&target).await;
+                    if ready.wait().await.is_leader() {
+                        started.get_or_init(|| Start {
+                            at: Instant::now(),
+                            cpu: proc_cpu("self").unwrap_or(0.0),
+                            server_cpu: server_pid.as_deref().and_then(proc_cpu),
+                        });
+                    }
+                    client(target, conn, request, next, args.n).await
+                })
             })
             .collect();
         let mut lat = Vec::with_capacity(args.n);
@@ -160,6 +181,10 @@ fn main() {
         }
         (lat, failed)
     });
+    let start = started.get().expect("every connection was opened");
+    let server_before = start.server_cpu;
+    let cpu_before = start.cpu;
+    let start = start.at;
     let secs = start.elapsed().as_secs_f64();
     let cpu = proc_cpu("self").unwrap_or(0.0) - cpu_before;
     let server_after = args.server_pid.as_deref().and_then(proc_cpu);
@@ -217,17 +242,19 @@ async fn connect(t: &Target) -> Box<dyn Conn> {
     }
 }
 
-/// One keep-alive connection taking requests until `n` were sent in all: the latencies of
-/// admitted reviews and the number of other answers.
+/// One keep-alive connection (`conn`, already open) taking requests until `n` were sent in
+/// all: the latencies of admitted reviews and the number of other answers. A connection the
+/// webhook closes is opened again, inside the timed part.
 async fn client(
     target: Target,
+    conn: Box<dyn Conn>,
     request: Arc<[u8]>,
     next: Arc<AtomicUsize>,
     n: usize,
 ) -> (Vec<f64>, usize) {
     let mut lat = Vec::new();
     let mut failed = 0usize;
-    let mut conn: Option<Box<dyn Conn>> = None;
+    let mut conn = Some(conn);
     let mut buf: Vec<u8> = Vec::with_capacity(16 * 1024);
     while next.fetch_add(1, Ordering::Relaxed) < n {
         if conn.is_none() {

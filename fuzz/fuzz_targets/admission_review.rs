@@ -61,7 +61,7 @@ fn check_image_review(data: &[u8]) {
     match (parsed, expected) {
         (Ok(r), Some(images)) => {
             assert_eq!(r.images, images);
-            let answer = image_review_response(false, "denied", &[]);
+            let answer = serde_json::to_value(image_review_response(false, "denied", &[])).unwrap();
             assert_eq!(answer["status"]["allowed"], false);
             assert_eq!(answer["kind"], "ImageReview");
         }
@@ -213,14 +213,15 @@ fuzz_target!(|data: &[u8]| {
                     image: format!("{}@sha256:{}", f.image, "0".repeat(64)),
                 })
                 .collect();
-            let answer = review_response(
+            let answer = serde_json::to_value(review_response(
                 &r.uid,
                 &Verdict::Allow {
                     warnings: &[],
                     audit: &[],
                     patch: &pins,
                 },
-            );
+            ))
+            .unwrap();
             let response = &answer["response"];
             assert_eq!(answer["apiVersion"], "admission.k8s.io/v1");
             assert_eq!(answer["kind"], "AdmissionReview");
@@ -253,7 +254,8 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 
-    let denied = review_response(&r.uid, &Verdict::Deny { message: "denied" });
+    let denied =
+        serde_json::to_value(review_response(&r.uid, &Verdict::Deny { message: "denied" })).unwrap();
     assert_eq!(denied["response"]["uid"].as_str(), Some(uid));
     assert_eq!(denied["response"]["allowed"], false);
     assert_eq!(denied["response"]["status"]["code"], 403);

@@ -24,7 +24,7 @@
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// The `apiVersion` of the reviews read and written here.
 pub const API_VERSION: &str = "admission.k8s.io/v1";
@@ -472,44 +472,130 @@ pub enum Verdict<'a> {
 
 /// The `AdmissionReview` answer to the request `uid`: `{"apiVersion", "kind", "response":
 /// {"uid", "allowed", ...}}`, with `patchType: "JSONPatch"` and the base64 RFC 6902 patch when
-/// the verdict carries one.
+/// the verdict carries one. It serializes straight to the JSON the API server reads.
 #[must_use]
-pub fn review_response(uid: &str, verdict: &Verdict<'_>) -> Value {
-    let mut response = json!({"uid": uid, "allowed": matches!(verdict, Verdict::Allow { .. })});
-    match verdict {
+pub fn review_response<'a>(uid: &'a str, verdict: &Verdict<'a>) -> ReviewAnswer<'a> {
+    let mut response = AnswerBody {
+        uid,
+        allowed: matches!(verdict, Verdict::Allow { .. }),
+        warnings: &[],
+        audit_annotations: Annotations(&[]),
+        patch_type: None,
+        patch: None,
+        status: None,
+    };
+    match *verdict {
         Verdict::Allow {
             warnings,
             audit,
             patch,
         } => {
-            if !warnings.is_empty() {
-                response["warnings"] = json!(warnings);
-            }
-            if !audit.is_empty() {
-                let map: serde_json::Map<String, Value> = audit
-                    .iter()
-                    .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-                    .collect();
-                response["auditAnnotations"] = Value::Object(map);
-            }
+            response.warnings = warnings;
+            response.audit_annotations = Annotations(audit);
             if !patch.is_empty() {
-                let ops: Vec<Value> = patch
-                    .iter()
-                    .map(|f| json!({"op": "replace", "path": f.pointer, "value": f.image}))
-                    .collect();
-                response["patchType"] = json!("JSONPatch");
-                response["patch"] = json!(B64.encode(Value::Array(ops).to_string()));
+                response.patch_type = Some("JSONPatch");
+                response.patch = Some(Patch(patch));
             }
         }
         Verdict::Deny { message } => {
-            response["status"] = json!({"code": 403, "reason": "Forbidden", "message": message});
+            response.status = Some(DenyStatus {
+                code: 403,
+                reason: "Forbidden",
+                message,
+            });
         }
     }
-    json!({
-        "apiVersion": API_VERSION,
-        "kind": KIND,
-        "response": response,
-    })
+    ReviewAnswer {
+        api_version: API_VERSION,
+        kind: KIND,
+        response,
+    }
+}
+
+/// An `AdmissionReview` answer ([`review_response`]); serialize it (`serde_json::to_vec`) to
+/// send it.
+#[derive(Debug, serde::Serialize)]
+pub struct ReviewAnswer<'a> {
+    #[serde(rename = "apiVersion")]
+    api_version: &'static str,
+    kind: &'static str,
+    response: AnswerBody<'a>,
+}
+
+/// `response` of a [`ReviewAnswer`]: empty lists and absent parts are left out.
+#[derive(Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AnswerBody<'a> {
+    uid: &'a str,
+    allowed: bool,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    warnings: &'a [String],
+    #[serde(skip_serializing_if = "Annotations::is_empty")]
+    audit_annotations: Annotations<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    patch_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    patch: Option<Patch<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<DenyStatus<'a>>,
+}
+
+/// `response.status` of a denial.
+#[derive(Debug, serde::Serialize)]
+struct DenyStatus<'a> {
+    code: u16,
+    reason: &'static str,
+    message: &'a str,
+}
+
+/// Audit annotations, written as one JSON object; a repeated key keeps its last value (as
+/// inserting the pairs in order into a JSON object would).
+#[derive(Debug)]
+struct Annotations<'a>(&'a [(String, String)]);
+
+impl Annotations<'_> {
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl serde::Serialize for Annotations<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut kept: Vec<(&str, &str)> = Vec::with_capacity(self.0.len());
+        for (k, v) in self.0 {
+            match kept.iter_mut().find(|(seen, _)| seen == k) {
+                Some(slot) => slot.1 = v,
+                None => kept.push((k, v)),
+            }
+        }
+        s.collect_map(kept)
+    }
+}
+
+/// The JSON Patch of a `/mutate` answer: RFC 6902 `replace` operations, base64-encoded.
+#[derive(Debug)]
+struct Patch<'a>(&'a [ImageField]);
+
+impl serde::Serialize for Patch<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(serde::Serialize)]
+        struct Replace<'a> {
+            op: &'static str,
+            path: &'a str,
+            value: &'a str,
+        }
+        let ops: Vec<Replace<'_>> = self
+            .0
+            .iter()
+            .map(|f| Replace {
+                op: "replace",
+                path: &f.pointer,
+                value: &f.image,
+            })
+            .collect();
+        let json = serde_json::to_vec(&ops).map_err(serde::ser::Error::custom)?;
+        s.serialize_str(&B64.encode(json))
+    }
 }
 
 /// The `apiVersion` of the ImagePolicyWebhook's reviews.
@@ -630,29 +716,55 @@ pub fn parse_image_review(body: &[u8]) -> Result<ImageReviewRequest, ImageReview
 /// shows `reason` to the user on a denial and adds each audit annotation to the audit event,
 /// its key prefixed with `imagepolicywebhook.image-policy.k8s.io/`.
 #[must_use]
-pub fn image_review_response(allowed: bool, reason: &str, audit: &[(String, String)]) -> Value {
-    let mut status = json!({ "allowed": allowed });
-    if !reason.is_empty() {
-        status["reason"] = json!(reason);
+pub fn image_review_response<'a>(
+    allowed: bool,
+    reason: &'a str,
+    audit: &'a [(String, String)],
+) -> ImageReviewAnswer<'a> {
+    ImageReviewAnswer {
+        api_version: IMAGE_REVIEW_API_VERSION,
+        kind: IMAGE_REVIEW_KIND,
+        status: ImageReviewStatus {
+            allowed,
+            reason,
+            audit_annotations: Annotations(audit),
+        },
     }
-    if !audit.is_empty() {
-        let map: serde_json::Map<String, Value> = audit
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-            .collect();
-        status["auditAnnotations"] = Value::Object(map);
-    }
-    json!({
-        "apiVersion": IMAGE_REVIEW_API_VERSION,
-        "kind": IMAGE_REVIEW_KIND,
-        "status": status,
-    })
+}
+
+/// An `ImageReview` answer ([`image_review_response`]); serialize it to send it.
+#[derive(Debug, serde::Serialize)]
+pub struct ImageReviewAnswer<'a> {
+    #[serde(rename = "apiVersion")]
+    api_version: &'static str,
+    kind: &'static str,
+    status: ImageReviewStatus<'a>,
+}
+
+/// `status` of an [`ImageReviewAnswer`].
+#[derive(Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ImageReviewStatus<'a> {
+    allowed: bool,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    reason: &'a str,
+    #[serde(skip_serializing_if = "Annotations::is_empty")]
+    audit_annotations: Annotations<'a>,
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    /// The answers as JSON values, to compare.
+    fn review_response(uid: &str, verdict: &Verdict<'_>) -> Value {
+        serde_json::to_value(super::review_response(uid, verdict)).unwrap()
+    }
+    fn image_review_response(allowed: bool, reason: &str, audit: &[(String, String)]) -> Value {
+        serde_json::to_value(super::image_review_response(allowed, reason, audit)).unwrap()
+    }
 
     fn review(request: &Value) -> Vec<u8> {
         serde_json::to_vec(
@@ -849,6 +961,25 @@ mod tests {
         let response = &mutate["response"];
         assert_eq!(response["warnings"], json!(["w"]));
         assert_eq!(response["auditAnnotations"], json!({"signet-warning": "w"}));
+        // A repeated audit key is one JSON key, with its last value.
+        let twice = [
+            ("k".to_owned(), "1".to_owned()),
+            ("j".to_owned(), "2".to_owned()),
+            ("k".to_owned(), "3".to_owned()),
+        ];
+        let text = serde_json::to_string(&super::review_response(
+            "u-4",
+            &Verdict::Allow {
+                warnings: &[],
+                audit: &twice,
+                patch: &[],
+            },
+        ))
+        .unwrap();
+        assert!(
+            text.contains(r#""auditAnnotations":{"k":"3","j":"2"}"#),
+            "{text}"
+        );
         assert_eq!(response["patchType"], "JSONPatch");
         let patch = B64.decode(response["patch"].as_str().unwrap()).unwrap();
         assert_eq!(
