@@ -20,6 +20,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use support::admission::{validate, Webhook};
 use support::tuf_serve::TufServe;
 use support::{require_tools, rfc3339, run, signet, text, unix_now, Oidc};
 
@@ -46,31 +47,6 @@ fn wait_metric(url: &str, name: &str, above: u64) {
         assert!(Instant::now() < deadline, "{name} stayed at {above}");
         std::thread::sleep(Duration::from_millis(200));
     }
-}
-
-fn review(webhook: &str, image: &str) -> Value {
-    let review = serde_json::json!({
-        "apiVersion": "admission.k8s.io/v1",
-        "kind": "AdmissionReview",
-        "request": {
-            "uid": "refresh",
-            "kind": {"group": "", "version": "v1", "kind": "Pod"},
-            "resource": {"group": "", "version": "v1", "resource": "pods"},
-            "namespace": "prod",
-            "operation": "CREATE",
-            "userInfo": {"username": "deployer"},
-            "object": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"},
-                       "spec": {"containers": [{"name": "c", "image": image}]}},
-            "dryRun": false,
-        }
-    });
-    reqwest::blocking::Client::new()
-        .post(format!("{webhook}/validate"))
-        .json(&review)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap()
 }
 
 #[test]
@@ -112,26 +88,15 @@ fn the_webhook_takes_a_rotated_trust_from_its_mirror_and_refuses_a_tampered_one(
         ),
     )
     .unwrap();
-    let webhook = support::spawn_until(
-        signet()
-            .env("SIGNET_HOME", &home)
-            .env_remove("SIGNET_TRUSTED_ROOT")
-            .args([
-                "admission",
-                "--listen",
-                "127.0.0.1:0",
-                "--insecure-http",
-                "--cache-ttl-secs",
-                "0",
-                "--trust-refresh",
-                "1",
-                "--policy",
-            ])
-            .arg(&policy),
-        "signet admission listening on ",
-    );
-    let resp = review(&webhook.url, &image);
-    assert_eq!(resp["response"]["allowed"], true, "{resp}");
+    let webhook = Webhook::new(&policy)
+        .env("SIGNET_HOME", &home)
+        .env_remove("SIGNET_TRUSTED_ROOT")
+        .insecure_http()
+        .no_cache()
+        .args(["--trust-refresh", "1"])
+        .start();
+    let resp = validate(&webhook.url, "refresh", &image);
+    assert_eq!(resp["allowed"], true, "{resp}");
 
     // The CA's intermediate revoked (key compromise) from before the image was signed; the
     // server publishes the CRL as a TUF target once restarted.
@@ -188,9 +153,9 @@ fn the_webhook_takes_a_rotated_trust_from_its_mirror_and_refuses_a_tampered_one(
         failures,
     );
     assert!(metric(&webhook.url, "signet_admission_trust_refresh_total") > checks);
-    let resp = review(&webhook.url, &image);
+    let resp = validate(&webhook.url, "refresh", &image);
     assert_eq!(
-        resp["response"]["allowed"], true,
+        resp["allowed"], true,
         "a tampered mirror changed the trust: {resp}"
     );
 
@@ -204,9 +169,9 @@ fn the_webhook_takes_a_rotated_trust_from_its_mirror_and_refuses_a_tampered_one(
         "signet_admission_trust_changes_total",
         changes,
     );
-    let resp = review(&webhook.url, &image);
-    assert_eq!(resp["response"]["allowed"], false, "{resp}");
-    let message = resp["response"]["status"]["message"].as_str().unwrap_or("");
+    let resp = validate(&webhook.url, "refresh", &image);
+    assert_eq!(resp["allowed"], false, "{resp}");
+    let message = resp["status"]["message"].as_str().unwrap_or("");
     assert!(message.contains("revoked"), "{resp}");
 }
 
