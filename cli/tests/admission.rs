@@ -37,10 +37,19 @@ use std::process::Command;
 
 use serde_json::{json, Value};
 use support::admission::{pod, review, testdata, validate, validate_body, Webhook};
-use support::{require_tools, run, sign_image, signet, spawn_until, stack, text, TestRegistry};
+use support::{
+    require_tools, run, sign_image, signet, spawn_until, stack, text, Oidc, Server, TestRegistry,
+};
 
 const ALICE: &str = "alice@example.com";
 const MALLORY: &str = "mallory@example.com";
+
+/// `signet sign`s `image` with `who`'s token from `oidc`, through `server`; panics when it
+/// fails.
+fn sign(server: &Server, oidc: &Oidc, who: &str, image: &str) {
+    let out = sign_image(signet(), server, &oidc.token(who), image);
+    assert!(out.status.success(), "sign {image}: {}", text(&out));
+}
 
 #[test]
 fn admission_webhook_admits_only_signed_images() {
@@ -61,13 +70,7 @@ fn admission_webhook_admits_only_signed_images() {
         ("attested/app", ALICE),
         ("attested/bare", ALICE),
     ] {
-        let out = sign_image(
-            signet(),
-            &server,
-            &oidc.token(who),
-            &format!("{r}/{image}:v1"),
-        );
-        assert!(out.status.success(), "sign {image}: {}", text(&out));
+        sign(&server, &oidc, who, &format!("{r}/{image}:v1"));
     }
     let tmp_predicate = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(
@@ -385,13 +388,7 @@ fn admission_webhook_remembers_verified_digests() {
     let r = &reg.addr;
     let digest = reg.push_image("cache/app", "v1", "remembered");
     reg.push_image("cache/late", "v1", "signed after a denial");
-    let out = sign_image(
-        signet(),
-        &server,
-        &oidc.token(ALICE),
-        &format!("{r}/cache/app:v1"),
-    );
-    assert!(out.status.success(), "sign: {}", text(&out));
+    sign(&server, &oidc, ALICE, &format!("{r}/cache/app:v1"));
 
     let tmp = tempfile::tempdir().unwrap();
     let policy = tmp.path().join("admission.toml");
@@ -444,8 +441,7 @@ fn admission_webhook_remembers_verified_digests() {
     let late = format!("{r}/cache/late:v1");
     let resp = call(&cached.url, "late-1", &late);
     assert_eq!(resp["allowed"], false, "{resp}");
-    let out = sign_image(signet(), &server, &oidc.token(ALICE), &late);
-    assert!(out.status.success(), "sign late: {}", text(&out));
+    sign(&server, &oidc, ALICE, &late);
     let resp = call(&cached.url, "late-2", &late);
     assert_eq!(resp["allowed"], true, "{resp}");
 }
@@ -470,13 +466,7 @@ fn admission_rules_meet_every_spelling_of_a_registry() {
     reg.push_image("other/app", "v1", "never signed either");
     reg.push_image("regex/app", "v1", "signed by mallory");
     for (image, who) in [("team/signed", ALICE), ("regex/app", MALLORY)] {
-        let out = sign_image(
-            signet(),
-            &server,
-            &oidc.token(who),
-            &format!("{host}/{image}:v1"),
-        );
-        assert!(out.status.success(), "sign {image}: {}", text(&out));
+        sign(&server, &oidc, who, &format!("{host}/{image}:v1"));
     }
 
     let tmp = tempfile::tempdir().unwrap();
@@ -663,13 +653,7 @@ fn image_policy_webhook_shares_decisions_and_cache() {
     let app = reg.push_image("signed/app", "v1", "the app");
     reg.push_image("signed/unsigned", "v1", "never signed");
     reg.push_image("warn/unsigned", "v1", "never signed, warn mode");
-    let out = sign_image(
-        signet(),
-        &server,
-        &oidc.token(ALICE),
-        &format!("{r}/signed/app:v1"),
-    );
-    assert!(out.status.success(), "sign: {}", text(&out));
+    sign(&server, &oidc, ALICE, &format!("{r}/signed/app:v1"));
 
     // A "registry" that accepts connections and never answers.
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -995,13 +979,7 @@ fn admission_thresholds_and_namespace_scope() {
         ("thr/alice", ALICE),
         ("thr/regexp", CAROL),
     ] {
-        let out = sign_image(
-            signet(),
-            &server,
-            &oidc.token(who),
-            &format!("{r}/{image}:v1"),
-        );
-        assert!(out.status.success(), "sign {image}: {}", text(&out));
+        sign(&server, &oidc, who, &format!("{r}/{image}:v1"));
     }
     let api = namespace_api(
         &json!({"dev": {"tier": "dev"}, "other": {"tier": "prod"}}),
@@ -1190,13 +1168,7 @@ fn admission_policy_from_other_controllers() {
     reg.push_image("pc/app", "v1", "keyless, policy-controller");
     reg.push_image("pc/unsigned", "v1", "never signed");
     reg.push_image("ky/app", "v1", "keyed, kyverno");
-    let out = sign_image(
-        signet(),
-        &server,
-        &oidc.token(ALICE),
-        &format!("{r}/pc/app:v1"),
-    );
-    assert!(out.status.success(), "sign: {}", text(&out));
+    sign(&server, &oidc, ALICE, &format!("{r}/pc/app:v1"));
     let tmp = tempfile::tempdir().unwrap();
     let out = run(signet()
         .args(["generate-key-pair", "--output-key-prefix"])
@@ -1326,13 +1298,7 @@ fn admission_notary_and_sigstore_signatures() {
         reg.push_image(repo, "v1", &format!("{repo}, not signed by notation"));
     }
     for repo in ["n/sigstore", "e/sigstore", "b/sigstore", "b/both"] {
-        let out = sign_image(
-            signet(),
-            &server,
-            &oidc.token(ALICE),
-            &format!("{r}/{repo}:v1"),
-        );
-        assert!(out.status.success(), "sign {repo}: {}", text(&out));
+        sign(&server, &oidc, ALICE, &format!("{r}/{repo}:v1"));
     }
 
     // notation's files, relative to the policy file (and absolute for the warn rule).
@@ -1548,18 +1514,11 @@ fn admission_latency() {
     for i in 0..5 {
         reg.push_image(&format!("bench/app{i}"), "v1", &format!("image {i}"));
         let image = format!("{r}/bench/app{i}:v1");
-        let out = sign_image(signet(), &server, &oidc.token(ALICE), &image);
-        assert!(out.status.success(), "sign: {}", text(&out));
+        sign(&server, &oidc, ALICE, &image);
         images.push(image);
     }
     reg.push_image("bench/same", "v1", "one digest");
-    let out = sign_image(
-        signet(),
-        &server,
-        &oidc.token(ALICE),
-        &format!("{r}/bench/same:v1"),
-    );
-    assert!(out.status.success(), "sign: {}", text(&out));
+    sign(&server, &oidc, ALICE, &format!("{r}/bench/same:v1"));
     for t in 2..=5 {
         let out = run(Command::new("skopeo").args([
             "copy",
