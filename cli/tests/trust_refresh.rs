@@ -49,6 +49,23 @@ fn wait_metric(url: &str, name: &str, above: u64) {
     }
 }
 
+/// Revokes the server's CA intermediate (key compromise) from `time` with `signet ca revoke`,
+/// the certificate written into `work`.
+fn revoke_intermediate(server: &TufServe, work: &Path, time: i64) {
+    let chain = std::fs::read_to_string(server.data().join("ca/chain.pem")).unwrap();
+    let intermediate = pem::parse_many(chain.as_bytes()).unwrap().remove(0);
+    let inter_path = work.join("intermediate.pem");
+    std::fs::write(&inter_path, pem::encode(&intermediate)).unwrap();
+    let out = run(signet()
+        .args(["ca", "revoke", "--reason", "keyCompromise", "--time"])
+        .arg(rfc3339(time))
+        .arg("--certificate")
+        .arg(&inter_path)
+        .arg("--data-dir")
+        .arg(server.data()));
+    assert!(out.status.success(), "ca revoke: {}", text(&out));
+}
+
 #[test]
 fn the_webhook_takes_a_rotated_trust_from_its_mirror_and_refuses_a_tampered_one() {
     require_tools(&["node", "openssl", "docker-registry", "umoci", "skopeo"]);
@@ -100,18 +117,7 @@ fn the_webhook_takes_a_rotated_trust_from_its_mirror_and_refuses_a_tampered_one(
 
     // The CA's intermediate revoked (key compromise) from before the image was signed; the
     // server publishes the CRL as a TUF target once restarted.
-    let chain = std::fs::read_to_string(server.data().join("ca/chain.pem")).unwrap();
-    let intermediate = pem::parse_many(chain.as_bytes()).unwrap().remove(0);
-    let inter_path = work.path().join("intermediate.pem");
-    std::fs::write(&inter_path, pem::encode(&intermediate)).unwrap();
-    let out = run(signet()
-        .args(["ca", "revoke", "--reason", "keyCompromise", "--time"])
-        .arg(rfc3339(signed_from - 1))
-        .arg("--certificate")
-        .arg(&inter_path)
-        .arg("--data-dir")
-        .arg(server.data()));
-    assert!(out.status.success(), "ca revoke: {}", text(&out));
+    revoke_intermediate(&server, work.path(), signed_from - 1);
     server.restart();
 
     // A tampered copy of the new repository: its targets metadata altered after signing.
@@ -231,18 +237,7 @@ fn the_monitor_reports_certificates_of_a_revoked_intermediate() {
     let out = sign(&file);
     assert!(out.status.success(), "sign-blob: {}", text(&out));
     let revoked_from = before_second(unix_now() + 1);
-    let chain = std::fs::read_to_string(server.data().join("ca/chain.pem")).unwrap();
-    let intermediate = pem::parse_many(chain.as_bytes()).unwrap().remove(0);
-    let inter_path = work.path().join("intermediate.pem");
-    std::fs::write(&inter_path, pem::encode(&intermediate)).unwrap();
-    let out = run(signet()
-        .args(["ca", "revoke", "--reason", "keyCompromise", "--time"])
-        .arg(rfc3339(revoked_from))
-        .arg("--certificate")
-        .arg(&inter_path)
-        .arg("--data-dir")
-        .arg(server.data()));
-    assert!(out.status.success(), "ca revoke: {}", text(&out));
+    revoke_intermediate(&server, work.path(), revoked_from);
     server.restart();
     // The CA still issues from the revoked intermediate (nothing rotated it): the log takes
     // the precertificate and the signature whatever the client then makes of the bundle.
