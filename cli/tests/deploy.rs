@@ -1165,24 +1165,19 @@ fn imagepolicy_configuration_is_complete() {
     assert!(ok, "kubectl config view: {out}");
     let k: Value = serde_json::from_str(&out).unwrap();
     let ctx = k["current-context"].as_str().unwrap();
-    let context = k["contexts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == ctx)
-        .unwrap();
-    let cluster = k["clusters"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == context["context"]["cluster"])
-        .unwrap();
-    let user = k["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["name"] == context["context"]["user"])
-        .unwrap();
+    // The kubeconfig entry of `list` named `name`.
+    let named = |list: &str, name: &Value| -> Value {
+        k[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == *name)
+            .unwrap()
+            .clone()
+    };
+    let context = named("contexts", &ctx.into());
+    let cluster = named("clusters", &context["context"]["cluster"]);
+    let user = named("users", &context["context"]["user"]);
     let server = cluster["cluster"]["server"].as_str().unwrap();
     assert!(
         server.starts_with("https://") && server.ends_with("/imagepolicy"),

@@ -1246,18 +1246,20 @@ fn rocks_peer(dir: &Path) -> Member {
     rocks
 }
 
+/// The benchmark setting `$k`, else `d`.
+fn env_or(k: &str, d: usize) -> usize {
+    std::env::var(k)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(d)
+}
+
 #[test]
 #[ignore = "benchmark; run by just bench-slow (BENCHMARKS.md)"]
 fn distributed_ingest_beside_rocksdb() {
-    let env = |k: &str, d: usize| {
-        std::env::var(k)
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(d)
-    };
     let (entries, clients) = (
-        env("DIST_BENCH_ENTRIES", 2000),
-        env("DIST_BENCH_CLIENTS", 32),
+        env_or("DIST_BENCH_ENTRIES", 2000),
+        env_or("DIST_BENCH_CLIENTS", 32),
     );
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
@@ -1362,16 +1364,10 @@ fn reads(
 #[test]
 #[ignore = "benchmark; run by just bench-slow (BENCHMARKS.md)"]
 fn distributed_reads_with_one_and_two_readers() {
-    let env = |k: &str, d: usize| {
-        std::env::var(k)
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(d)
-    };
     let (entries, clients, secs) = (
-        env("DIST_READ_ENTRIES", 2000),
-        env("DIST_READ_CLIENTS", 16),
-        env("DIST_READ_SECS", 10) as u64,
+        env_or("DIST_READ_ENTRIES", 2000),
+        env_or("DIST_READ_CLIENTS", 16),
+        env_or("DIST_READ_SECS", 10) as u64,
     );
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
