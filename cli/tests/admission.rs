@@ -36,11 +36,20 @@ mod tls;
 use std::process::Command;
 
 use serde_json::{json, Value};
-use support::admission::{pod, review, testdata};
-use support::{require_tools, run, sign_image, signet, spawn_until, stack, text, TestRegistry};
+use support::admission::{pod, review, testdata, validate, validate_body, Webhook};
+use support::{
+    require_tools, run, sign_image, signet, spawn_until, stack, text, Oidc, Server, TestRegistry,
+};
 
 const ALICE: &str = "alice@example.com";
 const MALLORY: &str = "mallory@example.com";
+
+/// `signet sign`s `image` with `who`'s token from `oidc`, through `server`; panics when it
+/// fails.
+fn sign(server: &Server, oidc: &Oidc, who: &str, image: &str) {
+    let out = sign_image(signet(), server, &oidc.token(who), image);
+    assert!(out.status.success(), "sign {image}: {}", text(&out));
+}
 
 #[test]
 fn admission_webhook_admits_only_signed_images() {
@@ -61,13 +70,7 @@ fn admission_webhook_admits_only_signed_images() {
         ("attested/app", ALICE),
         ("attested/bare", ALICE),
     ] {
-        let out = sign_image(
-            signet(),
-            &server,
-            &oidc.token(who),
-            &format!("{r}/{image}:v1"),
-        );
-        assert!(out.status.success(), "sign {image}: {}", text(&out));
+        sign(&server, &oidc, who, &format!("{r}/{image}:v1"));
     }
     let tmp_predicate = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(
@@ -143,11 +146,9 @@ attestations = ["slsaprovenance1"]
         "{err}"
     );
     // HTTPS unless told otherwise.
-    let out = run(signet()
-        .args(["admission", "--listen", "127.0.0.1:0", "--policy"])
-        .arg(&policy)
-        .arg("--trusted-root")
-        .arg(server.trusted_root()));
+    let out = Webhook::new(&policy)
+        .trusted_root(server.trusted_root())
+        .output();
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("--tls-cert"),
@@ -155,18 +156,10 @@ attestations = ["slsaprovenance1"]
         text(&out)
     );
 
-    let webhook = spawn_until(
-        signet()
-            .args(["admission", "--listen", "127.0.0.1:0", "--policy"])
-            .arg(&policy)
-            .arg("--trusted-root")
-            .arg(server.trusted_root())
-            .arg("--tls-cert")
-            .arg(&cert)
-            .arg("--tls-key")
-            .arg(&key),
-        "signet admission listening on ",
-    );
+    let webhook = Webhook::new(&policy)
+        .trusted_root(server.trusted_root())
+        .tls(&cert, &key)
+        .start();
     assert!(
         webhook.url.starts_with("https://127.0.0.1:"),
         "{}",
@@ -395,13 +388,7 @@ fn admission_webhook_remembers_verified_digests() {
     let r = &reg.addr;
     let digest = reg.push_image("cache/app", "v1", "remembered");
     reg.push_image("cache/late", "v1", "signed after a denial");
-    let out = sign_image(
-        signet(),
-        &server,
-        &oidc.token(ALICE),
-        &format!("{r}/cache/app:v1"),
-    );
-    assert!(out.status.success(), "sign: {}", text(&out));
+    sign(&server, &oidc, ALICE, &format!("{r}/cache/app:v1"));
 
     let tmp = tempfile::tempdir().unwrap();
     let policy = tmp.path().join("admission.toml");
@@ -413,33 +400,17 @@ fn admission_webhook_remembers_verified_digests() {
         ),
     )
     .unwrap();
-    let webhook = |extra: &[&str]| {
-        spawn_until(
-            signet()
-                .args(["admission", "--listen", "127.0.0.1:0", "--insecure-http"])
-                // A deadline far above the figures: 100 reviews at once on a loaded 2-core
-                // machine are measured, not cut off at the default 7 s.
-                .args(["--deadline", "120s"])
-                .args(extra)
-                .arg("--policy")
-                .arg(&policy)
-                .arg("--trusted-root")
-                .arg(server.trusted_root()),
-            "signet admission listening on ",
-        )
+    let webhook = || {
+        Webhook::new(&policy)
+            .insecure_http()
+            // A deadline far above the figures: 100 reviews at once on a loaded 2-core
+            // machine are measured, not cut off at the default 7 s.
+            .deadline("120s")
+            .trusted_root(server.trusted_root())
     };
-    let cached = webhook(&[]);
-    let uncached = webhook(&["--cache-ttl-secs", "0"]);
-    let client = reqwest::blocking::Client::new();
-    let call = |url: &str, uid: &str, image: &str| -> Value {
-        let resp = client
-            .post(format!("{url}/validate"))
-            .json(&review(uid, "Pod", &pod(&[image])))
-            .send()
-            .unwrap();
-        assert_eq!(resp.status(), 200);
-        resp.json::<Value>().unwrap()["response"].clone()
-    };
+    let cached = webhook().start();
+    let uncached = webhook().no_cache().start();
+    let call = validate;
     let app = format!("{r}/cache/app:v1");
     for w in [&cached, &uncached] {
         let resp = call(&w.url, "first", &app);
@@ -470,8 +441,7 @@ fn admission_webhook_remembers_verified_digests() {
     let late = format!("{r}/cache/late:v1");
     let resp = call(&cached.url, "late-1", &late);
     assert_eq!(resp["allowed"], false, "{resp}");
-    let out = sign_image(signet(), &server, &oidc.token(ALICE), &late);
-    assert!(out.status.success(), "sign late: {}", text(&out));
+    sign(&server, &oidc, ALICE, &late);
     let resp = call(&cached.url, "late-2", &late);
     assert_eq!(resp["allowed"], true, "{resp}");
 }
@@ -496,13 +466,7 @@ fn admission_rules_meet_every_spelling_of_a_registry() {
     reg.push_image("other/app", "v1", "never signed either");
     reg.push_image("regex/app", "v1", "signed by mallory");
     for (image, who) in [("team/signed", ALICE), ("regex/app", MALLORY)] {
-        let out = sign_image(
-            signet(),
-            &server,
-            &oidc.token(who),
-            &format!("{host}/{image}:v1"),
-        );
-        assert!(out.status.success(), "sign {image}: {}", text(&out));
+        sign(&server, &oidc, who, &format!("{host}/{image}:v1"));
     }
 
     let tmp = tempfile::tempdir().unwrap();
@@ -532,25 +496,11 @@ issuer = "{issuer}"
         ),
     )
     .unwrap();
-    let webhook = spawn_until(
-        signet()
-            .args(["admission", "--listen", "127.0.0.1:0", "--insecure-http"])
-            .arg("--policy")
-            .arg(&policy)
-            .arg("--trusted-root")
-            .arg(server.trusted_root()),
-        "signet admission listening on ",
-    );
-    let client = reqwest::blocking::Client::new();
-    let call = |uid: &str, image: &str| -> Value {
-        let resp = client
-            .post(format!("{}/validate", webhook.url))
-            .json(&review(uid, "Pod", &pod(&[image])))
-            .send()
-            .unwrap();
-        assert_eq!(resp.status(), 200);
-        resp.json::<Value>().unwrap()["response"].clone()
-    };
+    let webhook = Webhook::new(&policy)
+        .insecure_http()
+        .trusted_root(server.trusted_root())
+        .start();
+    let call = |uid: &str, image: &str| validate(&webhook.url, uid, image);
     let spellings = [
         host.clone(),
         format!("LOCALHOST:{port}"),
@@ -703,13 +653,7 @@ fn image_policy_webhook_shares_decisions_and_cache() {
     let app = reg.push_image("signed/app", "v1", "the app");
     reg.push_image("signed/unsigned", "v1", "never signed");
     reg.push_image("warn/unsigned", "v1", "never signed, warn mode");
-    let out = sign_image(
-        signet(),
-        &server,
-        &oidc.token(ALICE),
-        &format!("{r}/signed/app:v1"),
-    );
-    assert!(out.status.success(), "sign: {}", text(&out));
+    sign(&server, &oidc, ALICE, &format!("{r}/signed/app:v1"));
 
     // A "registry" that accepts connections and never answers.
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -798,27 +742,12 @@ mode = "warn"
         ),
     )
     .unwrap();
-    let webhook = spawn_until(
-        signet()
-            .args([
-                "admission",
-                "--listen",
-                "127.0.0.1:0",
-                "--deadline",
-                "1500ms",
-                "--policy",
-            ])
-            .arg(&policy)
-            .arg("--trusted-root")
-            .arg(server.trusted_root())
-            .arg("--tls-cert")
-            .arg(&cert)
-            .arg("--tls-key")
-            .arg(&key)
-            .arg("--client-ca")
-            .arg(&ca),
-        "signet admission listening on ",
-    );
+    let webhook = Webhook::new(&policy)
+        .deadline("1500ms")
+        .trusted_root(server.trusted_root())
+        .tls(&cert, &key)
+        .flag("--client-ca", &ca)
+        .start();
     let roots = reqwest::Certificate::from_pem(&std::fs::read(&ca).unwrap()).unwrap();
     let client = reqwest::blocking::Client::builder()
         .add_root_certificate(roots.clone())
@@ -1050,13 +979,7 @@ fn admission_thresholds_and_namespace_scope() {
         ("thr/alice", ALICE),
         ("thr/regexp", CAROL),
     ] {
-        let out = sign_image(
-            signet(),
-            &server,
-            &oidc.token(who),
-            &format!("{r}/{image}:v1"),
-        );
-        assert!(out.status.success(), "sign {image}: {}", text(&out));
+        sign(&server, &oidc, who, &format!("{r}/{image}:v1"));
     }
     let api = namespace_api(
         &json!({"dev": {"tier": "dev"}, "other": {"tier": "prod"}}),
@@ -1100,18 +1023,11 @@ issuer = "{issuer}"
     )
     .unwrap();
     // Serving a selector without an API server is refused, naming the rule.
-    let out = run(signet()
-        .args([
-            "admission",
-            "--listen",
-            "127.0.0.1:0",
-            "--insecure-http",
-            "--policy",
-        ])
-        .arg(&policy)
-        .arg("--trusted-root")
-        .arg(server.trusted_root())
-        .env_remove("KUBERNETES_SERVICE_HOST"));
+    let out = Webhook::new(&policy)
+        .insecure_http()
+        .trusted_root(server.trusted_root())
+        .env_remove("KUBERNETES_SERVICE_HOST")
+        .output();
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(
         text(&out).contains("rule 3 has a `namespace_selector`"),
@@ -1119,34 +1035,15 @@ issuer = "{issuer}"
         text(&out)
     );
 
-    let webhook = spawn_until(
-        signet()
-            .args([
-                "admission",
-                "--listen",
-                "127.0.0.1:0",
-                "--insecure-http",
-                "--policy",
-            ])
-            .arg(&policy)
-            .arg("--trusted-root")
-            .arg(server.trusted_root())
-            .args(["--kube-api", &api.url])
-            .arg("--kube-token-file")
-            .arg(&token),
-        "signet admission listening on ",
-    );
-    let client = reqwest::blocking::Client::new();
+    let webhook = Webhook::new(&policy)
+        .insecure_http()
+        .trusted_root(server.trusted_root())
+        .kube_api(&api.url, &token)
+        .start();
     let call = |uid: &str, ns: &str, image: &str| -> Value {
         let mut body = review(uid, "Pod", &pod(&[image]));
         body["request"]["namespace"] = json!(ns);
-        let resp = client
-            .post(format!("{}/validate", webhook.url))
-            .json(&body)
-            .send()
-            .unwrap();
-        assert_eq!(resp.status(), 200);
-        resp.json::<Value>().unwrap()["response"].clone()
+        validate_body(&webhook.url, &body)
     };
     let message = |resp: &Value| {
         resp["status"]["message"]
@@ -1271,13 +1168,7 @@ fn admission_policy_from_other_controllers() {
     reg.push_image("pc/app", "v1", "keyless, policy-controller");
     reg.push_image("pc/unsigned", "v1", "never signed");
     reg.push_image("ky/app", "v1", "keyed, kyverno");
-    let out = sign_image(
-        signet(),
-        &server,
-        &oidc.token(ALICE),
-        &format!("{r}/pc/app:v1"),
-    );
-    assert!(out.status.success(), "sign: {}", text(&out));
+    sign(&server, &oidc, ALICE, &format!("{r}/pc/app:v1"));
     let tmp = tempfile::tempdir().unwrap();
     let out = run(signet()
         .args(["generate-key-pair", "--output-key-prefix"])
@@ -1333,34 +1224,15 @@ fn admission_policy_from_other_controllers() {
     let api = namespace_api(&json!({"signed-ns": {"signed": "true"}, "plain": {}}), "t");
     let token = tmp.path().join("token");
     std::fs::write(&token, "t").unwrap();
-    let webhook = spawn_until(
-        signet()
-            .args([
-                "admission",
-                "--listen",
-                "127.0.0.1:0",
-                "--insecure-http",
-                "--policy",
-            ])
-            .arg(&policy)
-            .arg("--trusted-root")
-            .arg(server.trusted_root())
-            .args(["--kube-api", &api.url])
-            .arg("--kube-token-file")
-            .arg(&token),
-        "signet admission listening on ",
-    );
-    let client = reqwest::blocking::Client::new();
+    let webhook = Webhook::new(&policy)
+        .insecure_http()
+        .trusted_root(server.trusted_root())
+        .kube_api(&api.url, &token)
+        .start();
     let call = |ns: &str, image: &str| -> Value {
         let mut body = review("m", "Pod", &pod(&[image]));
         body["request"]["namespace"] = json!(ns);
-        let resp = client
-            .post(format!("{}/validate", webhook.url))
-            .json(&body)
-            .send()
-            .unwrap();
-        assert_eq!(resp.status(), 200);
-        resp.json::<Value>().unwrap()["response"].clone()
+        validate_body(&webhook.url, &body)
     };
     assert_eq!(call("plain", &format!("{r}/pc/app:v1"))["allowed"], true);
     let resp = call("plain", &format!("{r}/pc/unsigned:v1"));
@@ -1426,13 +1298,7 @@ fn admission_notary_and_sigstore_signatures() {
         reg.push_image(repo, "v1", &format!("{repo}, not signed by notation"));
     }
     for repo in ["n/sigstore", "e/sigstore", "b/sigstore", "b/both"] {
-        let out = sign_image(
-            signet(),
-            &server,
-            &oidc.token(ALICE),
-            &format!("{r}/{repo}:v1"),
-        );
-        assert!(out.status.success(), "sign {repo}: {}", text(&out));
+        sign(&server, &oidc, ALICE, &format!("{r}/{repo}:v1"));
     }
 
     // notation's files, relative to the policy file (and absolute for the warn rule).
@@ -1493,43 +1359,13 @@ notation_trust_store = "{abs_store}"
         .args(["admission", "--check", "--policy"])
         .arg(&policy));
     assert!(out.status.success(), "{}", text(&out));
-    let webhook = spawn_until(
-        signet()
-            .args([
-                "admission",
-                "--listen",
-                "127.0.0.1:0",
-                "--insecure-http",
-                "--policy",
-            ])
-            .arg(&policy)
-            .arg("--trusted-root")
-            .arg(server.trusted_root()),
-        "signet admission listening on ",
-    );
-    let client = reqwest::blocking::Client::new();
-    let call = |image: &str| -> Value {
-        let resp = client
-            .post(format!("{}/validate", webhook.url))
-            .json(&review("n", "Pod", &pod(&[image])))
-            .send()
-            .unwrap();
-        assert_eq!(resp.status(), 200);
-        resp.json::<Value>().unwrap()["response"].clone()
-    };
-    let admitted = |image: &str| -> String {
-        let resp = call(&format!("{r}/{image}:v1"));
-        assert_eq!(resp["allowed"], true, "{image}: {resp}");
-        resp["auditAnnotations"]["signet.dev/admitted"]
-            .as_str()
-            .unwrap_or_else(|| panic!("{image}: {resp}"))
-            .to_owned()
-    };
-    let denied = |image: &str| -> String {
-        let resp = call(&format!("{r}/{image}:v1"));
-        assert_eq!(resp["allowed"], false, "{image}: {resp}");
-        resp["status"]["message"].as_str().unwrap().to_owned()
-    };
+    let webhook = Webhook::new(&policy)
+        .insecure_http()
+        .trusted_root(server.trusted_root())
+        .start();
+    let admitted =
+        |image: &str| support::admission::admitted(&webhook.url, &format!("{r}/{image}:v1"));
+    let denied = |image: &str| support::admission::denied(&webhook.url, &format!("{r}/{image}:v1"));
     let notary_ok = format!("Notary Project signer \"{NOTARY_SIGNER}\"");
     let sigstore_ok = format!("Sigstore signer {ALICE} ({})", oidc.url);
 
@@ -1597,7 +1433,7 @@ notation_trust_store = "{abs_store}"
     );
 
     // Warn mode: admitted, with the Notary failure as the warning.
-    let resp = call(&format!("{r}/w/unsigned:v1"));
+    let resp = validate(&webhook.url, "n", &format!("{r}/w/unsigned:v1"));
     assert_eq!(resp["allowed"], true, "{resp}");
     let w = resp["warnings"][0].as_str().unwrap();
     assert!(
@@ -1606,6 +1442,7 @@ notation_trust_store = "{abs_store}"
     );
 
     // The ImagePolicyWebhook endpoint shares the decision (and its audit annotation).
+    let client = reqwest::blocking::Client::new();
     let status = |images: &[&str]| -> Value {
         let resp = client
             .post(format!("{}/imagepolicy", webhook.url))
@@ -1677,18 +1514,11 @@ fn admission_latency() {
     for i in 0..5 {
         reg.push_image(&format!("bench/app{i}"), "v1", &format!("image {i}"));
         let image = format!("{r}/bench/app{i}:v1");
-        let out = sign_image(signet(), &server, &oidc.token(ALICE), &image);
-        assert!(out.status.success(), "sign: {}", text(&out));
+        sign(&server, &oidc, ALICE, &image);
         images.push(image);
     }
     reg.push_image("bench/same", "v1", "one digest");
-    let out = sign_image(
-        signet(),
-        &server,
-        &oidc.token(ALICE),
-        &format!("{r}/bench/same:v1"),
-    );
-    assert!(out.status.success(), "sign: {}", text(&out));
+    sign(&server, &oidc, ALICE, &format!("{r}/bench/same:v1"));
     for t in 2..=5 {
         let out = run(Command::new("skopeo").args([
             "copy",
@@ -1712,23 +1542,14 @@ fn admission_latency() {
     )
     .unwrap();
     let webhook_of = |bin: &std::path::Path, extra: &[&str]| {
-        spawn_until(
-            Command::new(bin)
-                .args(["admission", "--listen", "127.0.0.1:0"])
-                .arg("--tls-cert")
-                .arg(&cert)
-                .arg("--tls-key")
-                .arg(&key)
-                // A deadline far above the figures: 100 reviews at once on a loaded 2-core
-                // machine are measured, not cut off at the default 7 s.
-                .args(["--deadline", "120s"])
-                .args(extra)
-                .arg("--policy")
-                .arg(&policy)
-                .arg("--trusted-root")
-                .arg(server.trusted_root()),
-            "signet admission listening on ",
-        )
+        Webhook::with(Command::new(bin), &policy)
+            .tls(&cert, &key)
+            // A deadline far above the figures: 100 reviews at once on a loaded 2-core
+            // machine are measured, not cut off at the default 7 s.
+            .deadline("120s")
+            .args(extra)
+            .trusted_root(server.trusted_root())
+            .start()
     };
     let signet_bin = std::path::PathBuf::from(env!("CARGO_BIN_EXE_signet"));
     let webhook = |extra: &[&str]| webhook_of(&signet_bin, extra);

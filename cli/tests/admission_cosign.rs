@@ -24,6 +24,7 @@ use std::path::Path;
 
 use base64::Engine as _;
 use serde_json::{json, Value};
+use support::admission::{validate, Webhook};
 use support::push::{build_sig_manifest, Pusher, OCI_MANIFEST};
 use support::{json_out, require_tools, run, signet, stack, text, TestRegistry};
 
@@ -370,48 +371,15 @@ fn attestation_rule_on_a_cosign_att_tag() {
         ),
     )
     .unwrap();
-    let webhook = support::spawn_until(
-        signet()
-            .args([
-                "admission",
-                "--listen",
-                "127.0.0.1:0",
-                "--insecure-http",
-                "--cache-ttl-secs",
-                "0",
-                "--policy",
-            ])
-            .arg(&policy)
-            .arg("--trusted-root")
-            .arg(server.trusted_root()),
-        "signet admission listening on ",
-    );
-    let client = reqwest::blocking::Client::new();
+    let webhook = Webhook::new(&policy)
+        .insecure_http()
+        .no_cache()
+        .trusted_root(server.trusted_root())
+        .start();
     let review = |uid: &str, image: &str| -> Value {
-        let review = json!({
-            "apiVersion": "admission.k8s.io/v1",
-            "kind": "AdmissionReview",
-            "request": {
-                "uid": uid,
-                "kind": {"group": "", "version": "v1", "kind": "Pod"},
-                "resource": {"group": "", "version": "v1", "resource": "pods"},
-                "namespace": "prod",
-                "operation": "CREATE",
-                "userInfo": {"username": "deployer"},
-                "object": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"},
-                           "spec": {"containers": [{"name": "c", "image": image}]}},
-                "dryRun": false,
-            }
-        });
-        let resp = client
-            .post(format!("{}/validate", webhook.url))
-            .json(&review)
-            .send()
-            .unwrap();
-        assert_eq!(resp.status(), 200);
-        let v: Value = resp.json().unwrap();
-        assert_eq!(v["response"]["uid"], uid, "{v}");
-        v["response"].clone()
+        let resp = validate(&webhook.url, uid, image);
+        assert_eq!(resp["uid"], uid, "{resp}");
+        resp
     };
     let resp = review("app", &format!("{r}/app:v1"));
     assert_eq!(resp["allowed"], true, "{resp}");

@@ -19,10 +19,10 @@ mod support;
 use std::path::Path;
 
 use serde_json::Value;
-use support::admission::{pod, review, testdata};
+use support::admission::{admitted, denied, testdata, validate, Webhook};
 use support::notary::{jws_signature, sign_jws, with_timestamp, OpensslTsa, Target};
 use support::push::Pusher;
-use support::{require_tools, run, signet, spawn_until, text, Spawned, TestRegistry};
+use support::{require_tools, run, signet, text, Spawned, TestRegistry};
 
 const IMAGE: Target<'static> = Target {
     digest: "sha256:b8479de3f88fb259a0a9ea82a5b2a052a1ef3c4ebbcfc61482d5ae4c831f8af9",
@@ -69,48 +69,12 @@ fn webhook(policy: &Path) -> Spawned {
         .args(["admission", "--check", "--policy"])
         .arg(policy));
     assert!(out.status.success(), "{}", text(&out));
-    spawn_until(
-        signet()
-            .args([
-                "admission",
-                "--listen",
-                "127.0.0.1:0",
-                "--insecure-http",
-                "--policy",
-            ])
-            .arg(policy)
-            // Sigstore's public trust root: only the `either` rule reads it, and no Sigstore
-            // bundle is attached to any image here.
-            .arg("--trusted-root")
-            .arg(testdata("sigstore/public/trusted_root.json")),
-        "signet admission listening on ",
-    )
-}
-
-/// `POST /validate` of a pod running `image`: the AdmissionReview response.
-fn call(webhook: &Spawned, image: &str) -> Value {
-    let resp = reqwest::blocking::Client::new()
-        .post(format!("{}/validate", webhook.url))
-        .json(&review("n", "Pod", &pod(&[image])))
-        .send()
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    resp.json::<Value>().unwrap()["response"].clone()
-}
-
-fn admitted(webhook: &Spawned, image: &str) -> String {
-    let resp = call(webhook, image);
-    assert_eq!(resp["allowed"], true, "{image}: {resp}");
-    resp["auditAnnotations"]["signet.dev/admitted"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{image}: {resp}"))
-        .to_owned()
-}
-
-fn denied(webhook: &Spawned, image: &str) -> String {
-    let resp = call(webhook, image);
-    assert_eq!(resp["allowed"], false, "{image}: {resp}");
-    resp["status"]["message"].as_str().unwrap().to_owned()
+    Webhook::new(policy)
+        .insecure_http()
+        // Sigstore's public trust root: only the `either` rule reads it, and no Sigstore
+        // bundle is attached to any image here.
+        .trusted_root(testdata("sigstore/public/trusted_root.json"))
+        .start()
 }
 
 /// Countersigned signatures and CRLs decide admission as `notation verify` would, each
@@ -203,28 +167,28 @@ fn notary_countersignatures_and_crls_decide_admission() {
     let hook = webhook(&policy);
 
     // CRLs: a current CRL that does not list the chain admits.
-    let note = admitted(&hook, &format!("{r}/crl/ok:v1"));
+    let note = admitted(&hook.url, &format!("{r}/crl/ok:v1"));
     assert!(
         note.contains("Notary Project signer")
             && note.contains("CN=LeafCert")
             && note.contains("trust store ca:crl"),
         "{note}"
     );
-    let m = denied(&hook, &format!("{r}/crl/revoked:v1"));
+    let m = denied(&hook.url, &format!("{r}/crl/revoked:v1"));
     assert!(
         m.contains("notary-revocation")
             && m.contains("CN=LeafCert")
             && m.contains("is revoked by its issuer's CRL"),
         "{m}"
     );
-    let m = denied(&hook, &format!("{r}/crl/ca-revoked:v1"));
+    let m = denied(&hook.url, &format!("{r}/crl/ca-revoked:v1"));
     assert!(
         m.contains("notary-revocation")
             && m.contains("Intermediate")
             && m.contains("is revoked by its issuer's CRL"),
         "{m}"
     );
-    let m = denied(&hook, &format!("{r}/crl/none:v1"));
+    let m = denied(&hook.url, &format!("{r}/crl/none:v1"));
     assert!(
         m.contains("notary-revocation")
             && m.contains("revocation status of")
@@ -235,27 +199,27 @@ fn notary_countersignatures_and_crls_decide_admission() {
 
     // Countersignatures: a token of the trusted TSA over this signature admits, and the note
     // says the timestamp was verified.
-    let note = admitted(&hook, &format!("{r}/ts/ok:v1"));
+    let note = admitted(&hook.url, &format!("{r}/ts/ok:v1"));
     assert!(
         note.contains("notation trust policy \"timestamped\"")
             && note.contains("RFC 3161 timestamp")
             && note.contains("verified"),
         "{note}"
     );
-    let m = denied(&hook, &format!("{r}/ts/missing:v1"));
+    let m = denied(&hook.url, &format!("{r}/ts/missing:v1"));
     assert!(
         m.contains("notary-authentic-timestamp")
             && m.contains("carries no io.cncf.notary.timestampSignature"),
         "{m}"
     );
-    let m = denied(&hook, &format!("{r}/ts/untrusted:v1"));
+    let m = denied(&hook.url, &format!("{r}/ts/untrusted:v1"));
     assert!(
         m.contains("notary-authentic-timestamp")
             && m.contains("Other TSA")
             && m.contains("leads to no certificate of the trust stores tsa:test"),
         "{m}"
     );
-    let m = denied(&hook, &format!("{r}/ts/other:v1"));
+    let m = denied(&hook.url, &format!("{r}/ts/other:v1"));
     assert!(
         m.contains("notary-authentic-timestamp")
             && m.contains("message imprint is not the hash of this signature"),
@@ -264,12 +228,12 @@ fn notary_countersignatures_and_crls_decide_admission() {
 
     // either: the Notary signature alone admits (no Sigstore bundle is attached); with
     // neither, both causes are named.
-    let note = admitted(&hook, &format!("{r}/e/notary:v1"));
+    let note = admitted(&hook.url, &format!("{r}/e/notary:v1"));
     assert!(
         note.contains(&format!("Notary Project signer \"{E2E_SIGNER}\"")),
         "{note}"
     );
-    let m = denied(&hook, &format!("{r}/e/none:v1"));
+    let m = denied(&hook.url, &format!("{r}/e/none:v1"));
     assert!(
         m.contains("requires a Sigstore or a Notary Project signature, and neither verifies")
             && m.contains("Sigstore: no Sigstore bundles are attached")
@@ -321,21 +285,21 @@ fn kyverno_notary_policy_is_enforced() {
     std::fs::write(&policy, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
     let hook = webhook(&policy);
 
-    let note = admitted(&hook, &format!("{r}/k/signed:v1"));
+    let note = admitted(&hook.url, &format!("{r}/k/signed:v1"));
     assert!(
         note.contains(&format!("Notary Project signer \"{E2E_SIGNER}\""))
             && note.contains("notation trust policy \"kyverno\"")
             && note.contains("trust store ca:kyverno"),
         "{note}"
     );
-    let m = denied(&hook, &format!("{r}/k/unsigned:v1"));
+    let m = denied(&hook.url, &format!("{r}/k/unsigned:v1"));
     assert!(m.contains("no Notary Project signature is attached"), "{m}");
-    let m = denied(&hook, &format!("{r}/k/tampered:v1"));
+    let m = denied(&hook.url, &format!("{r}/k/tampered:v1"));
     assert!(
         m.contains("notary-integrity") && m.contains("does not verify"),
         "{m}"
     );
     // Kyverno admits what its rules do not match; so does the converted policy.
-    let resp = call(&hook, &format!("{r}/other/unsigned:v1"));
+    let resp = validate(&hook.url, "n", &format!("{r}/other/unsigned:v1"));
     assert_eq!(resp["allowed"], true, "{resp}");
 }

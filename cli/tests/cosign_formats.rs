@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
+use support::admission::{validate, Webhook};
 use support::push::{build_sig_manifest, Pusher};
 use support::{json_out, require_tools, run, signet, text, TestRegistry};
 
@@ -679,24 +680,13 @@ fn admission_webhook_accepts_cosign_sig_tags() {
         ),
     )
     .unwrap();
-    let webhook = support::spawn_until(
-        signet()
-            .args([
-                "admission",
-                "--listen",
-                "127.0.0.1:0",
-                "--insecure-http",
-                // The same image digest is checked under several repositories: no cache.
-                "--cache-ttl-secs",
-                "0",
-                "--policy",
-            ])
-            .arg(&policy)
-            .arg("--trusted-root")
-            .arg(public_good_root()),
-        "signet admission listening on ",
-    );
-    let call = |uid: &str, image: &str| review(&webhook.url, uid, image);
+    let webhook = Webhook::new(&policy)
+        .insecure_http()
+        // The same image digest is checked under several repositories: no cache.
+        .no_cache()
+        .trusted_root(public_good_root())
+        .start();
+    let call = |uid: &str, image: &str| validate(&webhook.url, uid, image);
     let resp = call("keyless", &image(&reg, "keyless", KEYLESS));
     assert_eq!(resp["allowed"], true, "{resp}");
     let resp = call("keyed", &image(&reg, "keyed", keyed));
@@ -719,33 +709,6 @@ fn admission_webhook_accepts_cosign_sig_tags() {
             .contains("signed entry timestamp"),
         "{resp}"
     );
-}
-
-/// Sends an AdmissionReview for a Pod running `image` to the webhook at `url`; returns its
-/// `response`.
-fn review(url: &str, uid: &str, image: &str) -> Value {
-    let review = json!({
-        "apiVersion": "admission.k8s.io/v1",
-        "kind": "AdmissionReview",
-        "request": {
-            "uid": uid,
-            "kind": {"group": "", "version": "v1", "kind": "Pod"},
-            "resource": {"group": "", "version": "v1", "resource": "pods"},
-            "namespace": "prod",
-            "operation": "CREATE",
-            "userInfo": {"username": "deployer"},
-            "object": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"},
-                       "spec": {"containers": [{"name": "c", "image": image}]}},
-            "dryRun": false,
-        }
-    });
-    let resp = reqwest::blocking::Client::new()
-        .post(format!("{url}/validate"))
-        .json(&review)
-        .send()
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    resp.json::<Value>().unwrap()["response"].clone()
 }
 
 /// The admission webhook admits an image signed with cosign 3's bundle format (a bundle
@@ -782,25 +745,14 @@ fn admission_webhook_accepts_cosign3_bundle_referrers() {
         ),
     )
     .unwrap();
-    let webhook = support::spawn_until(
-        signet()
-            .args([
-                "admission",
-                "--listen",
-                "127.0.0.1:0",
-                "--insecure-http",
-                "--cache-ttl-secs",
-                "0",
-                "--policy",
-            ])
-            .arg(&policy)
-            .arg("--trusted-root")
-            .arg(dir(&format!("{name}/trusted_root.json"))),
-        "signet admission listening on ",
-    );
-    let resp = review(&webhook.url, "ocx", &image(&reg, "ocx", name));
+    let webhook = Webhook::new(&policy)
+        .insecure_http()
+        .no_cache()
+        .trusted_root(dir(&format!("{name}/trusted_root.json")))
+        .start();
+    let resp = validate(&webhook.url, "ocx", &image(&reg, "ocx", name));
     assert_eq!(resp["allowed"], true, "{resp}");
-    let resp = review(&webhook.url, "ocxbad", &image(&reg, "ocxbad", name));
+    let resp = validate(&webhook.url, "ocxbad", &image(&reg, "ocxbad", name));
     assert_eq!(resp["allowed"], false, "{resp}");
     let message = resp["status"]["message"].as_str().unwrap();
     assert!(message.contains("signature"), "{resp}");

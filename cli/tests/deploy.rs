@@ -114,6 +114,33 @@ struct Rendered {
     _tmp: tempfile::TempDir,
 }
 
+/// Runs `bash SCRIPT DIR` with `envs` set: what it prints on stdout. Panics, with what it
+/// printed, when it fails.
+fn bash_script(script: &Path, dir: &Path, envs: &[(&str, &str)]) -> String {
+    let out = Command::new("bash")
+        .arg(script)
+        .arg(dir)
+        .envs(envs.iter().copied())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{} failed:\n{}{}",
+        script.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The array at `path` in `config`; empty when a key on the way is absent.
+fn toml_list<'a>(config: &'a toml::Value, path: &[&str]) -> &'a [toml::Value] {
+    path.iter()
+        .try_fold(config, |v, k| v.get(k))
+        .and_then(toml::Value::as_array)
+        .map_or(&[], Vec::as_slice)
+}
+
 fn render() -> Rendered {
     let tmp = tempfile::tempdir().unwrap();
     let base = kustomize(&root().join("deploy/k8s/base"));
@@ -123,35 +150,19 @@ fn render() -> Rendered {
         let e = e.unwrap();
         std::fs::copy(e.path(), adm.join(e.file_name())).unwrap();
     }
-    let (ok, text) = run(Command::new("bash")
-        .arg(adm.join("webhook-tls.sh"))
-        .arg(&adm));
-    assert!(ok, "webhook-tls.sh failed:\n{text}");
+    bash_script(&adm.join("webhook-tls.sh"), &adm, &[]);
     let admission = kustomize(&adm);
-    let out = Command::new("bash")
-        .arg(root().join("deploy/k8s/ca-secrets.sh"))
-        .arg(tmp.path().join("ca"))
-        .env("SIGNET", env!("CARGO_BIN_EXE_signet"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "ca-secrets.sh failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    let ca_secrets = bash_script(
+        &root().join("deploy/k8s/ca-secrets.sh"),
+        &tmp.path().join("ca"),
+        &[("SIGNET", env!("CARGO_BIN_EXE_signet"))],
     );
-    let ca_secrets = String::from_utf8(out.stdout).unwrap();
     let distributed = kustomize(&root().join("deploy/k8s/distributed"));
-    let out = Command::new("bash")
-        .arg(root().join("deploy/k8s/distributed/secrets.sh"))
-        .arg(tmp.path().join("dist"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "distributed/secrets.sh failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    let dist_secrets = bash_script(
+        &root().join("deploy/k8s/distributed/secrets.sh"),
+        &tmp.path().join("dist"),
+        &[],
     );
-    let dist_secrets = String::from_utf8(out.stdout).unwrap();
     Rendered {
         base,
         admission,
@@ -693,13 +704,7 @@ fn configs_resolve(docs: &[Value]) -> usize {
                     resolve(docs, spec, c, p, &format!("{what} ca.key.{f}"));
                 }
             }
-            for p in config
-                .get("log")
-                .and_then(|l| l.get("ct_roots"))
-                .and_then(toml::Value::as_array)
-                .into_iter()
-                .flatten()
-            {
+            for p in toml_list(&config, &["log", "ct_roots"]) {
                 resolve(
                     docs,
                     spec,
@@ -778,13 +783,7 @@ fn configs_resolve(docs: &[Value]) -> usize {
                     }
                 }
             }
-            for issuer in config
-                .get("ca")
-                .and_then(|ca| ca.get("issuers"))
-                .and_then(toml::Value::as_array)
-                .into_iter()
-                .flatten()
-            {
+            for issuer in toml_list(&config, &["ca", "issuers"]) {
                 let u = issuer["url"].as_str().unwrap();
                 assert!(u.starts_with("https://"), "{what}: issuer {u} is not HTTPS");
                 for key in ["ca_file", "jwks_file"] {
@@ -1166,24 +1165,19 @@ fn imagepolicy_configuration_is_complete() {
     assert!(ok, "kubectl config view: {out}");
     let k: Value = serde_json::from_str(&out).unwrap();
     let ctx = k["current-context"].as_str().unwrap();
-    let context = k["contexts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == ctx)
-        .unwrap();
-    let cluster = k["clusters"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == context["context"]["cluster"])
-        .unwrap();
-    let user = k["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["name"] == context["context"]["user"])
-        .unwrap();
+    // The kubeconfig entry of `list` named `name`.
+    let named = |list: &str, name: &Value| -> Value {
+        k[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == *name)
+            .unwrap()
+            .clone()
+    };
+    let context = named("contexts", &ctx.into());
+    let cluster = named("clusters", &context["context"]["cluster"]);
+    let user = named("users", &context["context"]["user"]);
     let server = cluster["cluster"]["server"].as_str().unwrap();
     assert!(
         server.starts_with("https://") && server.ends_with("/imagepolicy"),

@@ -792,6 +792,15 @@ fn get(url: &str) -> reqwest::blocking::Response {
     r
 }
 
+/// Two of the three etcd members (`of_etcd`) or Garage nodes: a quorum.
+fn quorum<'a>(garage: &'a mut Garage, etcd: &'a mut Etcd, of_etcd: bool) -> &'a mut [Proc] {
+    if of_etcd {
+        &mut etcd.members[1..]
+    } else {
+        &mut garage.nodes[1..]
+    }
+}
+
 #[test]
 fn distributed_log_survives_faults() {
     let tmp = tempfile::tempdir().unwrap();
@@ -969,25 +978,21 @@ fn distributed_log_survives_faults() {
     etcd.members[0].start();
     std::thread::sleep(Duration::from_secs(2));
 
-    // 4. A quorum of Garage nodes down: writes stop with 503, then resume.
-    garage.nodes[1].kill();
-    garage.nodes[2].kill();
-    writes_refused(&etcd, &by_name, &writers, "garage quorum lost");
-    garage.nodes[1].start();
-    garage.nodes[2].start();
-    let t = probe_write(&writers, "garage back", Duration::from_secs(60));
-    eprintln!("writes back {t:?} after Garage's quorum returned");
-    progresses(&shared, 20, "load after Garage's quorum returned");
-
-    // A quorum of etcd members down: the same.
-    etcd.members[1].kill();
-    etcd.members[2].kill();
-    writes_refused(&etcd, &by_name, &writers, "etcd quorum lost");
-    etcd.members[1].start();
-    etcd.members[2].start();
-    let t = probe_write(&writers, "etcd back", Duration::from_secs(60));
-    eprintln!("writes back {t:?} after etcd's quorum returned");
-    progresses(&shared, 20, "load after etcd's quorum returned");
+    // 4. A quorum of Garage nodes down, then a quorum of etcd members: writes stop with 503,
+    // then resume.
+    for (name, tag) in [("Garage", "garage"), ("etcd", "etcd")] {
+        let of_etcd = tag == "etcd";
+        quorum(&mut garage, &mut etcd, of_etcd)
+            .iter_mut()
+            .for_each(Proc::kill);
+        writes_refused(&etcd, &by_name, &writers, &format!("{tag} quorum lost"));
+        quorum(&mut garage, &mut etcd, of_etcd)
+            .iter_mut()
+            .for_each(Proc::start);
+        let t = probe_write(&writers, &format!("{tag} back"), Duration::from_secs(60));
+        eprintln!("writes back {t:?} after {name}'s quorum returned");
+        progresses(&shared, 20, &format!("load after {name}'s quorum returned"));
+    }
 
     shared.stop.store(true, Ordering::SeqCst);
     for t in threads {
@@ -1241,18 +1246,20 @@ fn rocks_peer(dir: &Path) -> Member {
     rocks
 }
 
+/// The benchmark setting `$k`, else `d`.
+fn env_or(k: &str, d: usize) -> usize {
+    std::env::var(k)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(d)
+}
+
 #[test]
 #[ignore = "benchmark; run by just bench-slow (BENCHMARKS.md)"]
 fn distributed_ingest_beside_rocksdb() {
-    let env = |k: &str, d: usize| {
-        std::env::var(k)
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(d)
-    };
     let (entries, clients) = (
-        env("DIST_BENCH_ENTRIES", 2000),
-        env("DIST_BENCH_CLIENTS", 32),
+        env_or("DIST_BENCH_ENTRIES", 2000),
+        env_or("DIST_BENCH_CLIENTS", 32),
     );
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
@@ -1357,16 +1364,10 @@ fn reads(
 #[test]
 #[ignore = "benchmark; run by just bench-slow (BENCHMARKS.md)"]
 fn distributed_reads_with_one_and_two_readers() {
-    let env = |k: &str, d: usize| {
-        std::env::var(k)
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(d)
-    };
     let (entries, clients, secs) = (
-        env("DIST_READ_ENTRIES", 2000),
-        env("DIST_READ_CLIENTS", 16),
-        env("DIST_READ_SECS", 10) as u64,
+        env_or("DIST_READ_ENTRIES", 2000),
+        env_or("DIST_READ_CLIENTS", 16),
+        env_or("DIST_READ_SECS", 10) as u64,
     );
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();

@@ -20,6 +20,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use support::admission::{validate, Webhook};
 use support::tuf_serve::TufServe;
 use support::{require_tools, rfc3339, run, signet, text, unix_now, Oidc};
 
@@ -48,29 +49,21 @@ fn wait_metric(url: &str, name: &str, above: u64) {
     }
 }
 
-fn review(webhook: &str, image: &str) -> Value {
-    let review = serde_json::json!({
-        "apiVersion": "admission.k8s.io/v1",
-        "kind": "AdmissionReview",
-        "request": {
-            "uid": "refresh",
-            "kind": {"group": "", "version": "v1", "kind": "Pod"},
-            "resource": {"group": "", "version": "v1", "resource": "pods"},
-            "namespace": "prod",
-            "operation": "CREATE",
-            "userInfo": {"username": "deployer"},
-            "object": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"},
-                       "spec": {"containers": [{"name": "c", "image": image}]}},
-            "dryRun": false,
-        }
-    });
-    reqwest::blocking::Client::new()
-        .post(format!("{webhook}/validate"))
-        .json(&review)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap()
+/// Revokes the server's CA intermediate (key compromise) from `time` with `signet ca revoke`,
+/// the certificate written into `work`.
+fn revoke_intermediate(server: &TufServe, work: &Path, time: i64) {
+    let chain = std::fs::read_to_string(server.data().join("ca/chain.pem")).unwrap();
+    let intermediate = pem::parse_many(chain.as_bytes()).unwrap().remove(0);
+    let inter_path = work.join("intermediate.pem");
+    std::fs::write(&inter_path, pem::encode(&intermediate)).unwrap();
+    let out = run(signet()
+        .args(["ca", "revoke", "--reason", "keyCompromise", "--time"])
+        .arg(rfc3339(time))
+        .arg("--certificate")
+        .arg(&inter_path)
+        .arg("--data-dir")
+        .arg(server.data()));
+    assert!(out.status.success(), "ca revoke: {}", text(&out));
 }
 
 #[test]
@@ -112,41 +105,19 @@ fn the_webhook_takes_a_rotated_trust_from_its_mirror_and_refuses_a_tampered_one(
         ),
     )
     .unwrap();
-    let webhook = support::spawn_until(
-        signet()
-            .env("SIGNET_HOME", &home)
-            .env_remove("SIGNET_TRUSTED_ROOT")
-            .args([
-                "admission",
-                "--listen",
-                "127.0.0.1:0",
-                "--insecure-http",
-                "--cache-ttl-secs",
-                "0",
-                "--trust-refresh",
-                "1",
-                "--policy",
-            ])
-            .arg(&policy),
-        "signet admission listening on ",
-    );
-    let resp = review(&webhook.url, &image);
-    assert_eq!(resp["response"]["allowed"], true, "{resp}");
+    let webhook = Webhook::new(&policy)
+        .env("SIGNET_HOME", &home)
+        .env_remove("SIGNET_TRUSTED_ROOT")
+        .insecure_http()
+        .no_cache()
+        .args(["--trust-refresh", "1"])
+        .start();
+    let resp = validate(&webhook.url, "refresh", &image);
+    assert_eq!(resp["allowed"], true, "{resp}");
 
     // The CA's intermediate revoked (key compromise) from before the image was signed; the
     // server publishes the CRL as a TUF target once restarted.
-    let chain = std::fs::read_to_string(server.data().join("ca/chain.pem")).unwrap();
-    let intermediate = pem::parse_many(chain.as_bytes()).unwrap().remove(0);
-    let inter_path = work.path().join("intermediate.pem");
-    std::fs::write(&inter_path, pem::encode(&intermediate)).unwrap();
-    let out = run(signet()
-        .args(["ca", "revoke", "--reason", "keyCompromise", "--time"])
-        .arg(rfc3339(signed_from - 1))
-        .arg("--certificate")
-        .arg(&inter_path)
-        .arg("--data-dir")
-        .arg(server.data()));
-    assert!(out.status.success(), "ca revoke: {}", text(&out));
+    revoke_intermediate(&server, work.path(), signed_from - 1);
     server.restart();
 
     // A tampered copy of the new repository: its targets metadata altered after signing.
@@ -188,9 +159,9 @@ fn the_webhook_takes_a_rotated_trust_from_its_mirror_and_refuses_a_tampered_one(
         failures,
     );
     assert!(metric(&webhook.url, "signet_admission_trust_refresh_total") > checks);
-    let resp = review(&webhook.url, &image);
+    let resp = validate(&webhook.url, "refresh", &image);
     assert_eq!(
-        resp["response"]["allowed"], true,
+        resp["allowed"], true,
         "a tampered mirror changed the trust: {resp}"
     );
 
@@ -204,9 +175,9 @@ fn the_webhook_takes_a_rotated_trust_from_its_mirror_and_refuses_a_tampered_one(
         "signet_admission_trust_changes_total",
         changes,
     );
-    let resp = review(&webhook.url, &image);
-    assert_eq!(resp["response"]["allowed"], false, "{resp}");
-    let message = resp["response"]["status"]["message"].as_str().unwrap_or("");
+    let resp = validate(&webhook.url, "refresh", &image);
+    assert_eq!(resp["allowed"], false, "{resp}");
+    let message = resp["status"]["message"].as_str().unwrap_or("");
     assert!(message.contains("revoked"), "{resp}");
 }
 
@@ -266,18 +237,7 @@ fn the_monitor_reports_certificates_of_a_revoked_intermediate() {
     let out = sign(&file);
     assert!(out.status.success(), "sign-blob: {}", text(&out));
     let revoked_from = before_second(unix_now() + 1);
-    let chain = std::fs::read_to_string(server.data().join("ca/chain.pem")).unwrap();
-    let intermediate = pem::parse_many(chain.as_bytes()).unwrap().remove(0);
-    let inter_path = work.path().join("intermediate.pem");
-    std::fs::write(&inter_path, pem::encode(&intermediate)).unwrap();
-    let out = run(signet()
-        .args(["ca", "revoke", "--reason", "keyCompromise", "--time"])
-        .arg(rfc3339(revoked_from))
-        .arg("--certificate")
-        .arg(&inter_path)
-        .arg("--data-dir")
-        .arg(server.data()));
-    assert!(out.status.success(), "ca revoke: {}", text(&out));
+    revoke_intermediate(&server, work.path(), revoked_from);
     server.restart();
     // The CA still issues from the revoked intermediate (nothing rotated it): the log takes
     // the precertificate and the signature whatever the client then makes of the bundle.

@@ -17,6 +17,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use support::admission::{validate, Webhook};
 use support::{free_port, require_tools, run, signet, text, Oidc};
 
 const EMAIL: &str = "tuf@example.com";
@@ -822,41 +823,11 @@ fn signet_clients_default_to_the_tuf_trust_and_its_cache_offline() {
         ),
     )
     .unwrap();
-    let webhook = support::spawn_until(
-        signet_in(&webhook_home)
-            .args([
-                "admission",
-                "--listen",
-                "127.0.0.1:0",
-                "--insecure-http",
-                "--policy",
-            ])
-            .arg(&policy),
-        "signet admission listening on ",
-    );
-    let review = serde_json::json!({
-        "apiVersion": "admission.k8s.io/v1",
-        "kind": "AdmissionReview",
-        "request": {
-            "uid": "tuf",
-            "kind": {"group": "", "version": "v1", "kind": "Pod"},
-            "resource": {"group": "", "version": "v1", "resource": "pods"},
-            "namespace": "prod",
-            "operation": "CREATE",
-            "userInfo": {"username": "deployer"},
-            "object": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"},
-                       "spec": {"containers": [{"name": "c", "image": format!("{}/tuf/app:v1", reg.addr)}]}},
-            "dryRun": false,
-        }
-    });
-    let resp: Value = reqwest::blocking::Client::new()
-        .post(format!("{}/validate", webhook.url))
-        .json(&review)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    assert_eq!(resp["response"]["allowed"], true, "{resp}");
+    let webhook = Webhook::with(signet_in(&webhook_home), &policy)
+        .insecure_http()
+        .start();
+    let resp = validate(&webhook.url, "tuf", &format!("{}/tuf/app:v1", reg.addr));
+    assert_eq!(resp["allowed"], true, "{resp}");
     drop(webhook);
 
     // Offline: the server is gone. The cache, refreshed just before (the server re-signs the

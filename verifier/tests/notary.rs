@@ -3,8 +3,13 @@
 //! signatures made here (the Notary Project publishes none).
 #![allow(clippy::unwrap_used)]
 
+// The envelope builders, shared with the cli tests.
+#[path = "common/notary.rs"]
+mod envelopes;
+
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
+use envelopes::{ecdsa, edit_jws};
 use signet_proto::notary::policy::{
     Level, TrustPolicy, TrustPolicyDocument, TrustStoreName, TrustStoreType,
 };
@@ -247,12 +252,6 @@ fn another_image_is_refused_by_digest_media_type_and_size() {
             "{e}"
         );
     }
-}
-
-fn edit_jws(env: &[u8], edit: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
-    let mut v: serde_json::Value = serde_json::from_slice(env).unwrap();
-    edit(&mut v);
-    serde_json::to_vec(&v).unwrap()
 }
 
 #[test]
@@ -663,35 +662,11 @@ fn timestamps_outside_the_certificate_and_tampered_tokens_fail() {
 /// A JWS envelope signed with notation's CRL test chain (crl/leaf.key): no published
 /// envelope uses that chain, so the test signs one (RSASSA-PSS SHA-256, as notation does).
 fn crl_chain_envelope() -> Vec<u8> {
-    use aws_lc_rs::rand::SystemRandom;
-    use aws_lc_rs::signature::{RsaKeyPair, RSA_PSS_SHA256};
-    let key_der = certs(&vector("crl/leaf.key")).remove(0);
-    let key = RsaKeyPair::from_pkcs8(&key_der).unwrap();
-    let chain: Vec<String> = certs(&vector("crl/certchain_with_crl.pem"))
-        .iter()
-        .map(|c| STANDARD.encode(c))
-        .collect();
-    let protected = URL_SAFE_NO_PAD.encode(
-        r#"{"alg":"PS256","crit":["io.cncf.notary.signingScheme"],"cty":"application/vnd.cncf.notary.payload.v1+json","io.cncf.notary.signingScheme":"notary.x509","io.cncf.notary.signingTime":"2025-01-01T00:00:00Z"}"#,
-    );
-    let payload = URL_SAFE_NO_PAD.encode(format!(
-        r#"{{"targetArtifact":{{"digest":"{}","mediaType":"{}","size":{}}}}}"#,
-        IMAGE.digest, IMAGE.media_type, IMAGE.size
-    ));
-    let mut sig = vec![0; key.public_modulus_len()];
-    key.sign(
-        &RSA_PSS_SHA256,
-        &SystemRandom::new(),
-        format!("{protected}.{payload}").as_bytes(),
-        &mut sig,
+    envelopes::jws_ps256(
+        &certs(&vector("crl/leaf.key")).remove(0),
+        &certs(&vector("crl/certchain_with_crl.pem")),
+        &IMAGE,
     )
-    .unwrap();
-    serde_json::to_vec(&serde_json::json!({
-        "payload": payload, "protected": protected,
-        "header": {"x5c": chain, "io.cncf.notary.signingAgent": "signet-test"},
-        "signature": URL_SAFE_NO_PAD.encode(sig),
-    }))
-    .unwrap()
 }
 
 #[test]
@@ -888,191 +863,6 @@ fn notation_trust_policies_parse_and_select() {
     assert!(only.applicable("localhost:5000/other").is_err());
 }
 
-/// ECDSA (P-256, P-384) signers. The Notary Project publishes no ECDSA-signed envelope (every
-/// signature in notation, notation-go, notation-core-go, ratify and specifications, at every
-/// commit, is RSASSA-PSS; notation-core-go's ES256 conformance vector is signed by a key
-/// generated at test time and carries no certificate), so these are made here as notation
-/// makes them: a self-signed code-signing leaf (rcgen), `ES256`/`ES384` (JWS: r‖s) and COSE
-/// `-7`/`-35` over the same payload.
-mod ecdsa {
-    use super::*;
-    use aws_lc_rs::rand::SystemRandom;
-    use aws_lc_rs::signature::{
-        EcdsaKeyPair, EcdsaSigningAlgorithm, ECDSA_P256_SHA256_ASN1_SIGNING,
-        ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P384_SHA384_FIXED_SIGNING,
-    };
-
-    pub(super) struct Signer {
-        pub(super) cert: Vec<u8>,
-        key: EcdsaKeyPair,
-        pub(super) alg: &'static str,
-        cose_alg: i64,
-    }
-
-    /// A self-signed leaf on `curve` valid from `from` to `to` (years).
-    pub(super) fn signer(curve: u16, from: i32, to: i32) -> Signer {
-        let (rc_alg, sign_alg, alg, cose_alg): (
-            &rcgen::SignatureAlgorithm,
-            &'static EcdsaSigningAlgorithm,
-            &str,
-            i64,
-        ) = match curve {
-            256 => (
-                &rcgen::PKCS_ECDSA_P256_SHA256,
-                &ECDSA_P256_SHA256_FIXED_SIGNING,
-                "ES256",
-                -7,
-            ),
-            _ => (
-                &rcgen::PKCS_ECDSA_P384_SHA384,
-                &ECDSA_P384_SHA384_FIXED_SIGNING,
-                "ES384",
-                -35,
-            ),
-        };
-        let kp = rcgen::KeyPair::generate_for(rc_alg).unwrap();
-        let mut params = rcgen::CertificateParams::default();
-        params
-            .distinguished_name
-            .push(rcgen::DnType::CommonName, format!("ecdsa-p{curve}"));
-        params.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature];
-        params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::CodeSigning];
-        params.not_before = rcgen::date_time_ymd(from, 1, 1);
-        params.not_after = rcgen::date_time_ymd(to, 1, 1);
-        let cert = params.self_signed(&kp).unwrap().der().to_vec();
-        let key = EcdsaKeyPair::from_pkcs8(sign_alg, &kp.serialize_der()).unwrap();
-        Signer {
-            cert,
-            key,
-            alg,
-            cose_alg,
-        }
-    }
-
-    fn payload() -> String {
-        format!(
-            r#"{{"targetArtifact":{{"digest":"{}","mediaType":"{}","size":{}}}}}"#,
-            IMAGE.digest, IMAGE.media_type, IMAGE.size
-        )
-    }
-
-    pub(super) fn jws(s: &Signer, expiry: Option<&str>) -> Vec<u8> {
-        let (crit, exp) = expiry.map_or((String::new(), String::new()), |e| {
-            (
-                r#","io.cncf.notary.expiry""#.to_owned(),
-                format!(r#","io.cncf.notary.expiry":"{e}""#),
-            )
-        });
-        let protected = URL_SAFE_NO_PAD.encode(format!(
-            r#"{{"alg":"{}","crit":["io.cncf.notary.signingScheme"{crit}],"cty":"application/vnd.cncf.notary.payload.v1+json"{exp},"io.cncf.notary.signingScheme":"notary.x509","io.cncf.notary.signingTime":"2026-01-01T00:00:00Z"}}"#,
-            s.alg
-        ));
-        let payload = URL_SAFE_NO_PAD.encode(payload());
-        let sig = s
-            .key
-            .sign(
-                &SystemRandom::new(),
-                format!("{protected}.{payload}").as_bytes(),
-            )
-            .unwrap();
-        serde_json::to_vec(&serde_json::json!({
-            "payload": payload, "protected": protected,
-            "header": {"x5c": [STANDARD.encode(&s.cert)], "io.cncf.notary.signingAgent": "signet-test"},
-            "signature": URL_SAFE_NO_PAD.encode(sig.as_ref()),
-        }))
-        .unwrap()
-    }
-
-    /// CBOR head of major type `major` with argument `n`.
-    fn head(major: u8, n: u64, out: &mut Vec<u8>) {
-        let m = major << 5;
-        match n {
-            0..=23 => out.push(m | u8::try_from(n).unwrap()),
-            24..=0xff => out.extend([m | 24, u8::try_from(n).unwrap()]),
-            0x100..=0xffff => {
-                out.push(m | 25);
-                out.extend(u16::try_from(n).unwrap().to_be_bytes());
-            }
-            _ => {
-                out.push(m | 26);
-                out.extend(u32::try_from(n).unwrap().to_be_bytes());
-            }
-        }
-    }
-    fn int(v: i64, out: &mut Vec<u8>) {
-        if v >= 0 {
-            head(0, v.unsigned_abs(), out);
-        } else {
-            head(1, (-1 - v).unsigned_abs(), out);
-        }
-    }
-    fn text(t: &str, out: &mut Vec<u8>) {
-        head(3, u64::try_from(t.len()).unwrap(), out);
-        out.extend(t.as_bytes());
-    }
-    fn bytes(b: &[u8], out: &mut Vec<u8>) {
-        head(2, u64::try_from(b.len()).unwrap(), out);
-        out.extend(b);
-    }
-
-    /// A COSE_Sign1 envelope (tag 18) as notation writes it.
-    pub(super) fn cose(s: &Signer) -> Vec<u8> {
-        let mut p = Vec::new();
-        head(5, 5, &mut p);
-        int(1, &mut p);
-        int(s.cose_alg, &mut p);
-        int(2, &mut p);
-        head(4, 1, &mut p);
-        text("io.cncf.notary.signingScheme", &mut p);
-        int(3, &mut p);
-        text("application/vnd.cncf.notary.payload.v1+json", &mut p);
-        text("io.cncf.notary.signingScheme", &mut p);
-        text("notary.x509", &mut p);
-        text("io.cncf.notary.signingTime", &mut p);
-        head(6, 1, &mut p);
-        int(1_767_225_600, &mut p);
-        let payload = payload();
-        let mut to_sign = Vec::new();
-        head(4, 4, &mut to_sign);
-        text("Signature1", &mut to_sign);
-        bytes(&p, &mut to_sign);
-        bytes(&[], &mut to_sign);
-        bytes(payload.as_bytes(), &mut to_sign);
-        let sig = s.key.sign(&SystemRandom::new(), &to_sign).unwrap();
-        let mut out = Vec::new();
-        head(6, 18, &mut out);
-        head(4, 4, &mut out);
-        bytes(&p, &mut out);
-        head(5, 2, &mut out);
-        int(33, &mut out);
-        head(4, 1, &mut out);
-        bytes(&s.cert, &mut out);
-        text("io.cncf.notary.signingAgent", &mut out);
-        text("signet-test", &mut out);
-        bytes(payload.as_bytes(), &mut out);
-        bytes(sig.as_ref(), &mut out);
-        out
-    }
-
-    /// The same key's ASN.1 (DER) ECDSA signature in a JWS: JWS requires r‖s.
-    pub(super) fn jws_with_der_signature(env: &[u8]) -> Vec<u8> {
-        let v: serde_json::Value = serde_json::from_slice(env).unwrap();
-        let msg = format!(
-            "{}.{}",
-            v["protected"].as_str().unwrap(),
-            v["payload"].as_str().unwrap()
-        );
-        // Another P-256 key signs in ASN.1 form: the length alone makes it unusable as r‖s.
-        let rng = SystemRandom::new();
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng).unwrap();
-        let k = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref()).unwrap();
-        let der = k.sign(&rng, msg.as_bytes()).unwrap();
-        edit_jws(env, |v| {
-            v["signature"] = URL_SAFE_NO_PAD.encode(der.as_ref()).into();
-        })
-    }
-}
-
 #[test]
 fn ecdsa_p256_and_p384_signatures_verify_and_tampered_copies_fail() {
     for curve in [256u16, 384] {
@@ -1084,8 +874,8 @@ fn ecdsa_p256_and_p384_signatures_verify_and_tampered_copies_fail() {
         let p = simple_policy("strict", "", r#""ca:ec""#, r#""*""#);
         let now = at(NOW);
         for (media_type, env) in [
-            (MEDIA_TYPE_JWS, ecdsa::jws(&s, None)),
-            (MEDIA_TYPE_COSE, ecdsa::cose(&s)),
+            (MEDIA_TYPE_JWS, ecdsa::jws(&s, &IMAGE, None)),
+            (MEDIA_TYPE_COSE, ecdsa::cose(&s, &IMAGE)),
         ] {
             let v = verify_notary(media_type, &env, &IMAGE, &p, &store, now)
                 .unwrap_or_else(|e| panic!("P-{curve} {media_type}: {e}"));
@@ -1155,7 +945,7 @@ fn ecdsa_p256_and_p384_signatures_verify_and_tampered_copies_fail() {
         }
 
         // The signer's expiry passed: refused by strict.
-        let env = ecdsa::jws(&s, Some("2026-06-01T00:00:00Z"));
+        let env = ecdsa::jws(&s, &IMAGE, Some("2026-06-01T00:00:00Z"));
         verify_notary(MEDIA_TYPE_JWS, &env, &IMAGE, &p, &store, at(1_767_225_600)).unwrap();
         let e = verify_notary(MEDIA_TYPE_JWS, &env, &IMAGE, &p, &store, at(NOW)).unwrap_err();
         assert!(matches!(e, NotaryError::Expired { .. }), "P-{curve}: {e}");
@@ -1168,7 +958,7 @@ fn ecdsa_p256_and_p384_signatures_verify_and_tampered_copies_fail() {
             .unwrap();
         let e = verify_notary(
             MEDIA_TYPE_JWS,
-            &ecdsa::jws(&old, None),
+            &ecdsa::jws(&old, &IMAGE, None),
             &IMAGE,
             &p,
             &old_store,
@@ -1189,7 +979,7 @@ fn ecdsa_p256_and_p384_signatures_verify_and_tampered_copies_fail() {
         .add_certificate(store_name(TrustStoreType::Ca, "ec"), s.cert.clone())
         .unwrap();
     let p = simple_policy("strict", "", r#""ca:ec""#, r#""*""#);
-    let env = ecdsa::jws(&s, None);
+    let env = ecdsa::jws(&s, &IMAGE, None);
     let es384 = edit_jws(&env, |v| {
         let h = URL_SAFE_NO_PAD
             .decode(v["protected"].as_str().unwrap())

@@ -1,5 +1,6 @@
-//! Test helper: Notary Project (notation) JWS envelopes signed with a test key, and RFC 3161
-//! countersignatures for them from an OpenSSL timestamp authority (`openssl ts -reply`).
+//! Test helper: Notary Project (notation) JWS envelopes signed with a test key (the builders
+//! are the verifier tests' `verifier/tests/common/notary.rs`), and RFC 3161 countersignatures
+//! for them from an OpenSSL timestamp authority (`openssl ts -reply`).
 //!
 //! No envelope notation published is signed by a chain with CRL distribution points or
 //! countersigned over an image whose manifest is published (testdata/notary/README.md), so the
@@ -11,9 +12,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use base64::Engine as _;
-use serde_json::{json, Value};
+// The envelope builders, one copy with the verifier's Notary tests.
+#[path = "../../../verifier/tests/common/notary.rs"]
+mod envelopes;
+pub use envelopes::{jws_signature, with_timestamp};
 
 /// The DER items of the PEM blocks in `bytes`.
 pub fn pem_items(bytes: &[u8]) -> Vec<Vec<u8>> {
@@ -25,58 +27,12 @@ pub fn pem_items(bytes: &[u8]) -> Vec<Vec<u8>> {
 }
 
 /// The image a signature names: digest, media type, size.
-pub struct Target<'a> {
-    pub digest: &'a str,
-    pub media_type: &'a str,
-    pub size: u64,
-}
+pub use signet_verifier::NotaryTarget as Target;
 
 /// A JWS envelope (flattened JSON, as notation writes it) over `target`, signed with the RSA
 /// PKCS#8 key `key_pem` (PS256) and carrying `chain_pem` (leaf first) as `x5c`.
 pub fn sign_jws(key_pem: &[u8], chain_pem: &[u8], target: &Target<'_>) -> Vec<u8> {
-    use aws_lc_rs::rand::SystemRandom;
-    use aws_lc_rs::signature::{RsaKeyPair, RSA_PSS_SHA256};
-    let key = RsaKeyPair::from_pkcs8(&pem_items(key_pem).remove(0)).unwrap();
-    let chain: Vec<String> = pem_items(chain_pem)
-        .iter()
-        .map(|c| STANDARD.encode(c))
-        .collect();
-    let protected = URL_SAFE_NO_PAD.encode(
-        r#"{"alg":"PS256","crit":["io.cncf.notary.signingScheme"],"cty":"application/vnd.cncf.notary.payload.v1+json","io.cncf.notary.signingScheme":"notary.x509","io.cncf.notary.signingTime":"2025-01-01T00:00:00Z"}"#,
-    );
-    let payload = URL_SAFE_NO_PAD.encode(format!(
-        r#"{{"targetArtifact":{{"digest":"{}","mediaType":"{}","size":{}}}}}"#,
-        target.digest, target.media_type, target.size
-    ));
-    let mut sig = vec![0; key.public_modulus_len()];
-    key.sign(
-        &RSA_PSS_SHA256,
-        &SystemRandom::new(),
-        format!("{protected}.{payload}").as_bytes(),
-        &mut sig,
-    )
-    .unwrap();
-    serde_json::to_vec(&json!({
-        "payload": payload, "protected": protected,
-        "header": {"x5c": chain, "io.cncf.notary.signingAgent": "signet-test"},
-        "signature": URL_SAFE_NO_PAD.encode(sig),
-    }))
-    .unwrap()
-}
-
-/// The raw signature value of a JWS envelope (what a countersignature timestamps).
-pub fn jws_signature(envelope: &[u8]) -> Vec<u8> {
-    let env: Value = serde_json::from_slice(envelope).unwrap();
-    URL_SAFE_NO_PAD
-        .decode(env["signature"].as_str().unwrap())
-        .unwrap()
-}
-
-/// `envelope` with `token` as its `io.cncf.notary.timestampSignature` (unprotected header).
-pub fn with_timestamp(envelope: &[u8], token: &[u8]) -> Vec<u8> {
-    let mut env: Value = serde_json::from_slice(envelope).unwrap();
-    env["header"]["io.cncf.notary.timestampSignature"] = STANDARD.encode(token).into();
-    serde_json::to_vec(&env).unwrap()
+    envelopes::jws_ps256(&pem_items(key_pem).remove(0), &pem_items(chain_pem), target)
 }
 
 /// An RFC 3161 timestamp authority run by `openssl ts`: a self-signed P-256 root and a leaf
