@@ -324,9 +324,8 @@ async fn read_response(s: &mut Box<dyn Conn>, buf: &mut Vec<u8>) -> (u16, Vec<u8
 }
 
 async fn read_more(s: &mut Box<dyn Conn>, buf: &mut Vec<u8>) {
-    let old = buf.len();
-    buf.resize(old + 16 * 1024, 0);
-    let got = s.read(&mut buf[old..]).await.unwrap();
-    buf.truncate(old + got);
-    assert!(got > 0, "the webhook closed the connection mid-response");
+    // Reads into the spare capacity: no zeroing of a fresh 16 KB per read.
+    buf.reserve(16 * 1024);
+    let got = s.read_buf(buf).await.unwrap();
+    assert!(got > 0, "the server closed the connection mid-response");
 }
