@@ -27,17 +27,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
-/// User + system CPU seconds of `/proc/<pid>/stat` (`self` for this process).
-fn proc_cpu(pid: &str) -> Option<f64> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-    let rest = &s[s.rfind(')')? + 2..];
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    // USER_HZ is 100 on every Linux ABI this runs on.
-    Some((f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?) / 100.0)
-}
+#[path = "../../log/examples/support/http1.rs"]
+mod http1;
+use http1::{contains, proc_cpu_total as proc_cpu, read_response};
 
 struct Args {
     url: String,
@@ -225,11 +219,6 @@ fn main() {
     }
 }
 
-/// Finds `needle` in `hay`.
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
-}
-
 trait Conn: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Conn for T {}
 
@@ -265,7 +254,11 @@ async fn client(
         let t = Instant::now();
         s.write_all(&request).await.unwrap();
         s.flush().await.unwrap();
-        let (status, body, close) = read_response(s, &mut buf).await;
+        let http1::Response {
+            status,
+            body,
+            close,
+        } = read_response(s, &mut buf).await;
         if status == 200 && contains(&body, b"\"allowed\":true") {
             lat.push(t.elapsed().as_secs_f64());
         } else {
@@ -282,50 +275,4 @@ async fn client(
         }
     }
     (lat, failed)
-}
-
-/// Reads one HTTP/1.1 response (status line, headers, `Content-Length` body). `buf` keeps
-/// bytes read past the response. Returns (status, body, connection closes).
-async fn read_response(s: &mut Box<dyn Conn>, buf: &mut Vec<u8>) -> (u16, Vec<u8>, bool) {
-    let header_end = loop {
-        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break p + 4;
-        }
-        read_more(s, buf).await;
-    };
-    let head = std::str::from_utf8(&buf[..header_end]).unwrap();
-    let mut lines = head.split("\r\n");
-    let status: u16 = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|c| c.parse().ok())
-        .expect("status line");
-    let mut len = None;
-    let mut close = false;
-    for l in lines {
-        if let Some((k, v)) = l.split_once(':') {
-            if k.eq_ignore_ascii_case("content-length") {
-                len = Some(v.trim().parse::<usize>().unwrap());
-            } else if k.eq_ignore_ascii_case("connection") && v.trim().eq_ignore_ascii_case("close")
-            {
-                close = true;
-            } else if k.eq_ignore_ascii_case("transfer-encoding") {
-                panic!("chunked responses are not supported by this client");
-            }
-        }
-    }
-    let len = len.expect("content-length");
-    while buf.len() < header_end + len {
-        read_more(s, buf).await;
-    }
-    let body = buf[header_end..header_end + len].to_vec();
-    buf.drain(..header_end + len);
-    (status, body, close)
-}
-
-async fn read_more(s: &mut Box<dyn Conn>, buf: &mut Vec<u8>) {
-    // Reads into the spare capacity: no zeroing of a fresh 16 KB per read.
-    buf.reserve(16 * 1024);
-    let got = s.read_buf(buf).await.unwrap();
-    assert!(got > 0, "the server closed the connection mid-response");
 }

@@ -31,29 +31,15 @@ use aws_lc_rs::rand::SystemRandom;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use signet_proto::keys::{EcdsaCurve, EcdsaSigner};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
+
+#[path = "support/http1.rs"]
+mod http1;
+use http1::{contains, proc_cpu, read_response};
 
 /// User + system CPU seconds of this process (all threads), from `/proc/self/stat`.
 fn self_cpu() -> f64 {
-    proc_cpu("self").map_or(0.0, |(u, s)| u + s)
-}
-
-/// (user, system) CPU seconds of `/proc/<pid>/stat`.
-fn proc_cpu(pid: &str) -> Option<(f64, f64)> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-    let rest = &s[s.rfind(')')? + 2..];
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let tick = clock_ticks();
-    Some((
-        f.get(11)?.parse::<f64>().ok()? / tick,
-        f.get(12)?.parse::<f64>().ok()? / tick,
-    ))
-}
-
-fn clock_ticks() -> f64 {
-    // USER_HZ is 100 on every Linux ABI this runs on.
-    100.0
+    http1::proc_cpu_total("self").unwrap_or(0.0)
 }
 
 struct Args {
@@ -246,11 +232,6 @@ fn main() {
     println!("{line}");
 }
 
-/// Finds `needle` in `hay`.
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
-}
-
 /// One keep-alive connection: sends pre-encoded requests, returns latencies of good 201s and
 /// the number of other answers. A good v1 answer has a proof, a checkpoint and a SET; a good
 /// v2 one a hashedrekord 0.0.2 TLE with a proof and a checkpoint.
@@ -278,7 +259,11 @@ async fn raw_client(
         let s = conn.as_mut().unwrap();
         let t = Instant::now();
         s.write_all(&requests[i]).await.unwrap();
-        let (status, body, close) = read_response(s, &mut buf).await;
+        let http1::Response {
+            status,
+            body,
+            close,
+        } = read_response(s, &mut buf).await;
         let ok = status == 201
             && contains(&body, b"\"inclusionProof\"")
             && contains(&body, b"\"checkpoint\"")
@@ -303,52 +288,6 @@ async fn raw_client(
         }
     }
     (lat, other)
-}
-
-/// Reads one HTTP/1.1 response (status line, headers, `Content-Length` body). `buf` keeps
-/// bytes read past the response. Returns (status, body, connection closes).
-async fn read_response(s: &mut tokio::net::TcpStream, buf: &mut Vec<u8>) -> (u16, Vec<u8>, bool) {
-    let header_end = loop {
-        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break p + 4;
-        }
-        read_more(s, buf).await;
-    };
-    let head = std::str::from_utf8(&buf[..header_end]).unwrap();
-    let mut lines = head.split("\r\n");
-    let status: u16 = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|c| c.parse().ok())
-        .expect("status line");
-    let mut len = None;
-    let mut close = false;
-    for l in lines {
-        if let Some((k, v)) = l.split_once(':') {
-            if k.eq_ignore_ascii_case("content-length") {
-                len = Some(v.trim().parse::<usize>().unwrap());
-            } else if k.eq_ignore_ascii_case("connection") && v.trim().eq_ignore_ascii_case("close")
-            {
-                close = true;
-            } else if k.eq_ignore_ascii_case("transfer-encoding") {
-                panic!("chunked responses are not supported by this client");
-            }
-        }
-    }
-    let len = len.expect("content-length");
-    while buf.len() < header_end + len {
-        read_more(s, buf).await;
-    }
-    let body = buf[header_end..header_end + len].to_vec();
-    buf.drain(..header_end + len);
-    (status, body, close)
-}
-
-async fn read_more(s: &mut tokio::net::TcpStream, buf: &mut Vec<u8>) {
-    // Reads into the spare capacity: no zeroing of a fresh 16 KB per read.
-    buf.reserve(16 * 1024);
-    let got = s.read_buf(buf).await.unwrap();
-    assert!(got > 0, "the server closed the connection mid-response");
 }
 
 /// The previous client: reqwest with a connection pool.
