@@ -45,13 +45,40 @@ fn install_hint(tool: &str) -> String {
     }
 }
 
-/// A free TCP port on 127.0.0.1 (bound and released).
+/// A free TCP port on 127.0.0.1, for a server that takes its port from its configuration
+/// (docker-registry, etcd, Garage, a restarted `signet`): bound and released here, bound again
+/// by the server later. The port is chosen below the kernel's ephemeral range
+/// (`net.ipv4.ip_local_port_range`), so that between the two binds no server listening on
+/// port 0 and no outgoing connection is given it: a webhook another test starts on
+/// `127.0.0.1:0` once took such a released port, and the registry meant for it could not bind
+/// while its readiness check reached the webhook. Within a test process each port is handed
+/// out once; processes start at different offsets.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    use std::sync::atomic::{AtomicU32, Ordering};
+    const LOW: u32 = 10_000;
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let ephemeral_low: u32 = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|r| r.split_whitespace().next()?.parse().ok())
+        .unwrap_or(32_768);
+    if ephemeral_low <= LOW + 1_000 {
+        // An unusual range leaves no room below it: the kernel's choice.
+        return TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+    }
+    let span = ephemeral_low - LOW;
+    let start = std::process::id().wrapping_mul(7_919) % span;
+    for _ in 0..span {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = u16::try_from(LOW + (start + n) % span).unwrap();
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port on 127.0.0.1 between {LOW} and {ephemeral_low}");
 }
 
 /// A running registry; stopped (by its own PID) on drop.
@@ -96,9 +123,16 @@ impl TestRegistry {
             .stderr(log)
             .spawn()
             .expect("start docker-registry");
-        let reg = Self { child, dir, addr };
+        let mut reg = Self { child, dir, addr };
         let deadline = Instant::now() + Duration::from_secs(20);
         while std::net::TcpStream::connect(&reg.addr).is_err() {
+            if let Ok(Some(status)) = reg.child.try_wait() {
+                panic!(
+                    "docker-registry exited early ({status}): {}",
+                    std::fs::read_to_string(reg.dir.path().join("registry.log"))
+                        .unwrap_or_default()
+                );
+            }
             assert!(Instant::now() < deadline, "docker-registry did not start");
             std::thread::sleep(Duration::from_millis(50));
         }
