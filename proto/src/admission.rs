@@ -136,7 +136,7 @@ pub struct AdmissionRequest {
 /// read is not an error here but [`ObjectImages::Malformed`], since the review can be answered.
 pub fn parse_review(body: &[u8]) -> Result<AdmissionRequest, ReviewError> {
     let review: Sparse<'_> =
-        serde_json::from_slice(body).map_err(|source| ReviewError::NotJson { source })?;
+        crate::json::from_slice(body).map_err(|source| ReviewError::NotJson { source })?;
     if review.get("apiVersion").and_then(Sparse::as_str) != Some(API_VERSION)
         || review.get("kind").and_then(Sparse::as_str) != Some(KIND)
     {
@@ -657,7 +657,7 @@ pub struct ImageReviewRequest {
 /// `ImageReview`, or its spec's containers, annotations or namespace are malformed.
 pub fn parse_image_review(body: &[u8]) -> Result<ImageReviewRequest, ImageReviewError> {
     let review: Value =
-        serde_json::from_slice(body).map_err(|source| ImageReviewError::NotJson { source })?;
+        crate::json::from_slice(body).map_err(|source| ImageReviewError::NotJson { source })?;
     if review.get("apiVersion").and_then(Value::as_str) != Some(IMAGE_REVIEW_API_VERSION)
         || review.get("kind").and_then(Value::as_str) != Some(IMAGE_REVIEW_KIND)
     {
@@ -983,7 +983,7 @@ mod tests {
         assert_eq!(response["patchType"], "JSONPatch");
         let patch = B64.decode(response["patch"].as_str().unwrap()).unwrap();
         assert_eq!(
-            serde_json::from_slice::<Value>(&patch).unwrap(),
+            crate::json::from_slice::<Value>(&patch).unwrap(),
             json!([{"op": "replace", "path": "/spec/containers/0/image", "value": "r/a:1@sha256:00"}])
         );
     }
@@ -1041,7 +1041,7 @@ mod tests {
     /// The reader as it was written over `serde_json::Value`: the oracle the sparse reader
     /// must agree with.
     fn value_reader(body: &[u8]) -> Result<AdmissionRequest, String> {
-        let review: Value = serde_json::from_slice(body).map_err(|e| format!("json: {e}"))?;
+        let review: Value = crate::json::from_slice(body).map_err(|e| format!("json: {e}"))?;
         if review.get("apiVersion").and_then(Value::as_str) != Some(API_VERSION)
             || review.get("kind").and_then(Value::as_str) != Some(KIND)
         {

@@ -1193,7 +1193,7 @@ impl Bundle {
     /// [`BundleError::Json`] on malformed JSON, unknown fields, bad base64, int64 overflow,
     /// an unknown media type or a broken oneof.
     pub fn from_json(bytes: &[u8]) -> Result<Self, BundleError> {
-        serde_json::from_slice(bytes).map_err(|source| BundleError::Json { source })
+        crate::json::from_slice(bytes).map_err(|source| BundleError::Json { source })
     }
 
     /// Serializes to compact proto3 JSON.

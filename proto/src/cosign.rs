@@ -141,7 +141,7 @@ impl SimpleSigning {
             #[serde(rename = "docker-manifest-digest")]
             docker_manifest_digest: String,
         }
-        let raw: Raw = serde_json::from_slice(payload)
+        let raw: Raw = crate::json::from_slice(payload)
             .map_err(|e| CosignError::Payload(format!("not the simple-signing JSON: {e}")))?;
         if !raw.critical.ty.eq_ignore_ascii_case(SIMPLE_SIGNING_TYPE) {
             return Err(CosignError::Payload(format!(
@@ -323,7 +323,7 @@ impl CosignLayer {
                 LayerContent::SimpleSigning(SimpleSigning::parse(&payload)?)
             }
             DSSE_MEDIA_TYPE => {
-                let env: DsseEnvelope = serde_json::from_slice(&payload)
+                let env: DsseEnvelope = crate::json::from_slice(&payload)
                     .map_err(|e| CosignError::Envelope(format!("not a DSSE envelope: {e}")))?;
                 if env.signatures.len() != 1 {
                     return Err(CosignError::Envelope(format!(
@@ -428,11 +428,11 @@ mod tests {
     }
 
     fn annotations(dir: &str) -> BTreeMap<String, String> {
-        serde_json::from_slice(&fixture(dir, "layer-1.annotations.json")).unwrap()
+        crate::json::from_slice(&fixture(dir, "layer-1.annotations.json")).unwrap()
     }
 
     fn layer_digest(dir: &str) -> String {
-        let f: serde_json::Value = serde_json::from_slice(&fixture(dir, "fixture.json")).unwrap();
+        let f: serde_json::Value = crate::json::from_slice(&fixture(dir, "fixture.json")).unwrap();
         f["layers"][0]["layer_digest"].as_str().unwrap().to_owned()
     }
 

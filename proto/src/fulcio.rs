@@ -158,7 +158,7 @@ impl CreateSigningCertificateRequest {
     /// [`FulcioError::Json`] on malformed JSON, unknown fields, bad base64 or a broken
     /// `key` oneof.
     pub fn from_json(bytes: &[u8]) -> Result<Self, FulcioError> {
-        serde_json::from_slice(bytes).map_err(|source| FulcioError::Json { source })
+        crate::json::from_slice(bytes).map_err(|source| FulcioError::Json { source })
     }
 }
 
@@ -203,7 +203,7 @@ impl LegacyCertificateRequest {
     ///
     /// [`FulcioError::Json`] on malformed JSON, unknown fields or bad base64.
     pub fn from_json(bytes: &[u8]) -> Result<Self, FulcioError> {
-        serde_json::from_slice(bytes).map_err(|source| FulcioError::Json { source })
+        crate::json::from_slice(bytes).map_err(|source| FulcioError::Json { source })
     }
 
     /// The v2 request Fulcio's legacy server makes of this one (no credentials: the caller
@@ -345,7 +345,7 @@ impl SigningCertificate {
     ///
     /// [`FulcioError::Json`].
     pub fn from_json(bytes: &[u8]) -> Result<Self, FulcioError> {
-        serde_json::from_slice(bytes).map_err(|source| FulcioError::Json { source })
+        crate::json::from_slice(bytes).map_err(|source| FulcioError::Json { source })
     }
 }
 

@@ -528,7 +528,7 @@ fn parse_cosign(body: &[u8]) -> Result<EncryptedKeyFile, KeyFileError> {
     if body.len() > MAX_COSIGN_JSON {
         return Err(malformed("cosign key JSON is over 64 KiB"));
     }
-    let json: CosignJson = serde_json::from_slice(body).map_err(|e| KeyFileError::Malformed {
+    let json: CosignJson = crate::json::from_slice(body).map_err(|e| KeyFileError::Malformed {
         reason: format!("cosign key JSON: {e}"),
     })?;
     if json.kdf.name != "scrypt" {
@@ -1005,7 +1005,7 @@ mod tests {
             Err(KeyFileError::WrongPassword)
         );
         let block = pem::parse(COSIGN_EMPTY).unwrap();
-        let mut json: serde_json::Value = serde_json::from_slice(block.contents()).unwrap();
+        let mut json: serde_json::Value = crate::json::from_slice(block.contents()).unwrap();
         let ct = B64.decode(json["ciphertext"].as_str().unwrap()).unwrap();
         let mut flipped = ct.clone();
         flipped[20] ^= 1;
@@ -1020,7 +1020,7 @@ mod tests {
     #[test]
     fn cosign_json_is_checked_before_deriving() {
         let good: serde_json::Value =
-            serde_json::from_slice(pem::parse(COSIGN_EMPTY).unwrap().contents()).unwrap();
+            crate::json::from_slice(pem::parse(COSIGN_EMPTY).unwrap().contents()).unwrap();
         let with = |f: &dyn Fn(&mut serde_json::Value)| {
             let mut v = good.clone();
             f(&mut v);

@@ -41,6 +41,7 @@ pub mod clock; // the Clock trait the log and the CA share (proto itself never r
 pub mod cosign; // cosign's OCI signature formats: .sig/.att tag layers, annotations, Rekor bundle
 pub mod fulcio; // Fulcio v2 REST request and response types
 pub mod jcs; // RFC 8785 canonical JSON
+pub mod json; // strict reading of untrusted JSON: UTF-8 over the whole text
 pub mod keyfile; // password-encrypted private keys: encrypted PKCS#8 (PBES2, scrypt)
 pub mod keys; // PKIX public keys, signature verification, service signing keys
 pub mod merkle; // RFC 6962 hashing and proofs; tile coordinates (the base of tiles)

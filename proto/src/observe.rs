@@ -224,7 +224,7 @@ pub enum EntryError {
 /// a PEM block or a certificate.
 pub fn observe(index: u64, body: &[u8]) -> Result<ObservedEntry, EntryError> {
     let value: Value =
-        serde_json::from_slice(body).map_err(|source| EntryError::Json { index, source })?;
+        crate::json::from_slice(body).map_err(|source| EntryError::Json { index, source })?;
     let Value::Object(map) = &value else {
         return Err(EntryError::MissingField {
             index,
@@ -574,7 +574,7 @@ mod tests {
 
     /// The stored-form dsse body of `DSSE_BODY` with its verifier replaced.
     fn dsse(verifier_pem: &[u8]) -> Vec<u8> {
-        let mut v: Value = serde_json::from_slice(DSSE_BODY).unwrap();
+        let mut v: Value = crate::json::from_slice(DSSE_BODY).unwrap();
         v["spec"]["signatures"][0]["verifier"] =
             Value::String(Base64Bytes(verifier_pem.to_vec()).encode());
         crate::jcs::to_vec(&v).unwrap()
@@ -588,14 +588,14 @@ mod tests {
     fn precert_body_is_canonical() {
         let chain: [&[u8]; 2] = [b"pre", b"issuer"];
         let body = super::precert_body(&chain);
-        let v: Value = serde_json::from_slice(&body).unwrap();
+        let v: Value = crate::json::from_slice(&body).unwrap();
         assert_eq!(crate::jcs::to_vec(&v).unwrap(), body);
         assert_eq!(v["kind"], "precert");
         assert_eq!(v["spec"]["chain"][1], "aXNzdWVy");
     }
 
     fn precert_der() -> Vec<u8> {
-        let v: Value = serde_json::from_slice(PRECERT_CHAIN).unwrap();
+        let v: Value = crate::json::from_slice(PRECERT_CHAIN).unwrap();
         let b64: Base64Bytes = serde_json::from_value(v["chain"][0].clone()).unwrap();
         b64.0
     }
@@ -643,7 +643,7 @@ mod tests {
 
     #[test]
     fn hash_algorithms_and_case_in_the_digest() {
-        let mut v: Value = serde_json::from_slice(HASHEDREKORD_BODY).unwrap();
+        let mut v: Value = crate::json::from_slice(HASHEDREKORD_BODY).unwrap();
         v["spec"]["data"]["hash"] =
             serde_json::json!({"algorithm": "sha384", "value": "AB".repeat(48)});
         let e = observe(1, &crate::jcs::to_vec(&v).unwrap()).unwrap();
@@ -656,7 +656,7 @@ mod tests {
         assert_eq!(e.kind, EntryKind::Dsse);
         assert_eq!(only(&e).san.as_deref(), Some("alice@example.com"));
         assert_eq!(only(&e).issuer.as_deref(), Some(ISSUER));
-        let v: Value = serde_json::from_slice(DSSE_BODY).unwrap();
+        let v: Value = crate::json::from_slice(DSSE_BODY).unwrap();
         let payload_hash = v["spec"]["payloadHash"]["value"].as_str().unwrap();
         assert_eq!(e.digest, Some(format!("sha256:{payload_hash}")));
         assert_eq!(only(&e).time, Some(DSSE_NOT_BEFORE));
@@ -665,7 +665,7 @@ mod tests {
 
     /// The public key PEM of upstream Rekor's hashedrekord test entry.
     fn rekor_public_key_pem() -> Vec<u8> {
-        let v: Value = serde_json::from_slice(REKOR_HASHEDREKORD).unwrap();
+        let v: Value = crate::json::from_slice(REKOR_HASHEDREKORD).unwrap();
         let b64: Base64Bytes =
             serde_json::from_value(v["spec"]["signature"]["publicKey"]["content"].clone()).unwrap();
         b64.0
@@ -763,7 +763,7 @@ mod tests {
             assert!(only(&e).has_certificate());
         }
         // The proposed form without payloadHash: the hash of the payload.
-        let mut v: Value = serde_json::from_slice(INTOTO_PROPOSED).unwrap();
+        let mut v: Value = crate::json::from_slice(INTOTO_PROPOSED).unwrap();
         v["spec"]["content"]
             .as_object_mut()
             .unwrap()
@@ -772,7 +772,7 @@ mod tests {
         assert_eq!(e.digest, Some(format!("sha256:{INTOTO_PAYLOAD_HASH}")));
 
         // A keyed signature: the key, no identity.
-        let mut v: Value = serde_json::from_slice(INTOTO_STORED).unwrap();
+        let mut v: Value = crate::json::from_slice(INTOTO_STORED).unwrap();
         v["spec"]["content"]["envelope"]["signatures"][0]["publicKey"] =
             Value::String(Base64Bytes(rekor_public_key_pem()).encode());
         let e = observe(6, &crate::jcs::to_vec(&v).unwrap()).unwrap();
@@ -784,12 +784,12 @@ mod tests {
         assert!(!only(&e).has_certificate());
 
         // Another version is not read; a broken intoto body is an error naming the kind.
-        let mut v: Value = serde_json::from_slice(INTOTO_STORED).unwrap();
+        let mut v: Value = crate::json::from_slice(INTOTO_STORED).unwrap();
         v["apiVersion"] = "0.0.1".into();
         let e = observe(6, &crate::jcs::to_vec(&v).unwrap()).unwrap();
         assert_eq!(e.kind, EntryKind::Other("intoto 0.0.1".into()));
         assert_eq!((&e.signers, &e.digest), (&vec![], &None));
-        let mut v: Value = serde_json::from_slice(INTOTO_STORED).unwrap();
+        let mut v: Value = crate::json::from_slice(INTOTO_STORED).unwrap();
         v["spec"]["content"]["envelope"]["signatures"] = serde_json::json!([]);
         let err = observe(6, &crate::jcs::to_vec(&v).unwrap()).unwrap_err();
         assert!(
@@ -801,7 +801,7 @@ mod tests {
     /// The certificate of the intoto fixture: alice@example.com from another issuer
     /// (http://127.0.0.1:39553) than the dsse and hashedrekord ones.
     fn intoto_cert_pem() -> Vec<u8> {
-        let v: Value = serde_json::from_slice(INTOTO_STORED).unwrap();
+        let v: Value = crate::json::from_slice(INTOTO_STORED).unwrap();
         let b64: Base64Bytes = serde_json::from_value(
             v["spec"]["content"]["envelope"]["signatures"][0]["publicKey"].clone(),
         )
@@ -834,7 +834,7 @@ mod tests {
         let b64 = |pem: &[u8]| Value::String(Base64Bytes(pem.to_vec()).encode());
 
         // dsse, stored form: signatures[1] and [2] carry the key and the other certificate.
-        let mut v: Value = serde_json::from_slice(DSSE_BODY).unwrap();
+        let mut v: Value = crate::json::from_slice(DSSE_BODY).unwrap();
         let first = v["spec"]["signatures"][0].clone();
         let sig = |n: u8, pem: &[u8]| serde_json::json!({"signature": Base64Bytes(vec![0x30, n]).encode(), "verifier": b64(pem)});
         v["spec"]["signatures"] = serde_json::json!([first, sig(1, &key), sig(2, &other)]);
@@ -843,9 +843,9 @@ mod tests {
         check(&e, ISSUER);
 
         // dsse, proposed form: every verifier.
-        let mut v: Value = serde_json::from_slice(REKOR_DSSE).unwrap();
+        let mut v: Value = crate::json::from_slice(REKOR_DSSE).unwrap();
         let dsse_cert = {
-            let d: Value = serde_json::from_slice(DSSE_BODY).unwrap();
+            let d: Value = crate::json::from_slice(DSSE_BODY).unwrap();
             d["spec"]["signatures"][0]["verifier"].clone()
         };
         v["spec"]["proposedContent"]["verifiers"] =
@@ -855,7 +855,7 @@ mod tests {
 
         // intoto, stored and proposed forms: every envelope signature's publicKey.
         for body in [INTOTO_STORED, INTOTO_PROPOSED] {
-            let mut v: Value = serde_json::from_slice(body).unwrap();
+            let mut v: Value = crate::json::from_slice(body).unwrap();
             let sigs = &mut v["spec"]["content"]["envelope"]["signatures"];
             let mut s1 = sigs[0].clone();
             s1["publicKey"] = b64(&key);
@@ -870,7 +870,7 @@ mod tests {
         }
 
         // A signer that does not parse, second: the entry is an error naming its position.
-        let mut v: Value = serde_json::from_slice(DSSE_BODY).unwrap();
+        let mut v: Value = crate::json::from_slice(DSSE_BODY).unwrap();
         let first = v["spec"]["signatures"][0].clone();
         v["spec"]["signatures"] = serde_json::json!([first, sig(1, b"not PEM")]);
         let err = observe(3, &crate::jcs::to_vec(&v).unwrap()).unwrap_err();
@@ -878,7 +878,7 @@ mod tests {
             matches!(&err, EntryError::Pem { kind: "dsse", field, .. } if field == "signatures[1].verifier"),
             "{err}"
         );
-        let mut v: Value = serde_json::from_slice(INTOTO_STORED).unwrap();
+        let mut v: Value = crate::json::from_slice(INTOTO_STORED).unwrap();
         let sigs = &mut v["spec"]["content"]["envelope"]["signatures"];
         let mut bad = sigs[0].clone();
         bad["publicKey"] = b64(&cert_pem(&[0x30, 0x03, 1, 2, 3]));
@@ -981,7 +981,7 @@ mod tests {
             "{err}"
         );
 
-        let mut v: Value = serde_json::from_slice(DSSE_BODY).unwrap();
+        let mut v: Value = crate::json::from_slice(DSSE_BODY).unwrap();
         v["spec"]["signatures"] = serde_json::json!([]);
         let err = observe(5, &crate::jcs::to_vec(&v).unwrap()).unwrap_err();
         assert!(

@@ -637,7 +637,7 @@ pub fn is_index_media_type(media_type: &str) -> bool {
 /// # Errors
 /// [`OciError::Malformed`] (`referrers index`) if it is not an image index.
 pub fn parse_index(bytes: &[u8]) -> Result<ImageIndex, OciError> {
-    serde_json::from_slice(bytes).map_err(|e| OciError::Malformed {
+    crate::json::from_slice(bytes).map_err(|e| OciError::Malformed {
         what: "referrers index",
         reason: e.to_string(),
     })
@@ -653,7 +653,7 @@ pub fn index_entries(media_type: &str, bytes: &[u8]) -> Result<Option<Vec<Descri
     if !is_index_media_type(media_type) {
         return Ok(None);
     }
-    let index: ImageIndex = serde_json::from_slice(bytes).map_err(|e| OciError::Malformed {
+    let index: ImageIndex = crate::json::from_slice(bytes).map_err(|e| OciError::Malformed {
         what: "image index",
         reason: e.to_string(),
     })?;

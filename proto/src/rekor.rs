@@ -723,7 +723,7 @@ impl ProposedEntry {
     /// [`RekorError::UnsupportedApiVersion`] or [`RekorError::Json`] (malformed spec, unknown
     /// fields).
     pub fn from_json(bytes: &[u8]) -> Result<Self, RekorError> {
-        let v: Value = serde_json::from_slice(bytes).map_err(json_err)?;
+        let v: Value = crate::json::from_slice(bytes).map_err(json_err)?;
         Self::from_value(v)
     }
 

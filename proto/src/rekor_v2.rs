@@ -353,7 +353,7 @@ fn required(v: Option<&str>, field: &'static str) -> Result<Vec<u8>, RekorV2Erro
 /// [`RekorV2Error::DigestLength`].
 pub fn parse_create_entry_request(body: &[u8]) -> Result<HashedRekordRequest, RekorV2Error> {
     let req: CreateEntryRequestJson =
-        serde_json::from_slice(body).map_err(|source| RekorV2Error::RequestJson { source })?;
+        crate::json::from_slice(body).map_err(|source| RekorV2Error::RequestJson { source })?;
     let hr = match (req.hashed, req.dsse) {
         (Some(_), Some(_)) => return Err(RekorV2Error::TwoSpecs),
         (None, Some(_)) => return Err(RekorV2Error::DsseRequest),
@@ -520,7 +520,7 @@ pub struct RawBytes {
 /// [`RekorV2Error::Json`] if it does not fit the schema, [`RekorV2Error::Kind`] if it is
 /// another kind or version.
 pub fn parse_hashedrekord_v002(body: &[u8]) -> Result<HashedRekordV002, RekorV2Error> {
-    let e: Entry = serde_json::from_slice(body).map_err(|source| RekorV2Error::Json { source })?;
+    let e: Entry = crate::json::from_slice(body).map_err(|source| RekorV2Error::Json { source })?;
     if e.kind != KIND_HASHEDREKORD || e.api_version != API_VERSION_0_0_2 {
         return Err(RekorV2Error::Kind {
             kind: e.kind,

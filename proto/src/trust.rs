@@ -190,7 +190,7 @@ impl TrustedRoot {
     /// [`TrustError::Json`] on malformed JSON, unknown fields, a wrong media type, bad
     /// base64 or bad timestamps.
     pub fn from_json(bytes: &[u8]) -> Result<Self, TrustError> {
-        serde_json::from_slice(bytes).map_err(|source| TrustError::Json { source })
+        crate::json::from_slice(bytes).map_err(|source| TrustError::Json { source })
     }
 
     /// Serializes to indented JSON.
@@ -340,7 +340,7 @@ impl SigningConfig {
     ///
     /// [`TrustError::Json`] on malformed JSON, unknown fields or a wrong media type.
     pub fn from_json(bytes: &[u8]) -> Result<Self, TrustError> {
-        serde_json::from_slice(bytes).map_err(|source| TrustError::Json { source })
+        crate::json::from_slice(bytes).map_err(|source| TrustError::Json { source })
     }
 }
 
@@ -364,7 +364,7 @@ impl ClientTrustConfig {
     ///
     /// [`TrustError::Json`] on malformed JSON, unknown fields or a wrong media type.
     pub fn from_json(bytes: &[u8]) -> Result<Self, TrustError> {
-        serde_json::from_slice(bytes).map_err(|source| TrustError::Json { source })
+        crate::json::from_slice(bytes).map_err(|source| TrustError::Json { source })
     }
 }
 

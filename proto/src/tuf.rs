@@ -1026,8 +1026,8 @@ impl Envelope {
     /// # Errors
     /// [`TufError::Malformed`], [`TufError::NotCanonical`].
     pub fn parse(bytes: &[u8], role: Role) -> Result<Self, TufError> {
-        let v: Value =
-            serde_json::from_slice(bytes).map_err(|e| malformed(role, format!("not JSON: {e}")))?;
+        let v: Value = crate::json::from_slice(bytes)
+            .map_err(|e| malformed(role, format!("not JSON: {e}")))?;
         let obj = v
             .as_object()
             .ok_or_else(|| malformed(role, "not a JSON object"))?;

@@ -150,7 +150,7 @@ impl TrustedKeys {
     /// # Errors
     /// [`TrustError::TrustedKeys`] naming the first problem (and the entry).
     pub fn from_json(bytes: &[u8]) -> Result<Self, TrustError> {
-        let doc: TrustedKeysDocument = serde_json::from_slice(bytes)
+        let doc: TrustedKeysDocument = signet_proto::json::from_slice(bytes)
             .map_err(|e| bad(format!("not a trusted keys document: {e}")))?;
         Self::from_document(&doc)
     }

@@ -106,12 +106,12 @@ pub fn parse(bytes: &[u8]) -> Result<Envelope, EnvelopeError> {
             max: MAX_ENVELOPE_BYTES,
         });
     }
-    let env: Flattened = serde_json::from_slice(bytes)
+    let env: Flattened = crate::json::from_slice(bytes)
         .map_err(|e| malformed(format!("not a flattened JWS: {e}")))?;
     let protected_raw = b64url("protected", &env.protected)?;
     let payload_bytes = b64url("payload", &env.payload)?;
     let signature = b64url("signature", &env.signature)?;
-    let Members(members) = serde_json::from_slice(&protected_raw)
+    let Members(members) = crate::json::from_slice(&protected_raw)
         .map_err(|e| malformed(format!("the protected header is not a JSON object: {e}")))?;
 
     let mut alg = None;

@@ -389,7 +389,7 @@ pub fn parse_envelope(media_type: &str, bytes: &[u8]) -> Result<Envelope, Envelo
 /// [`EnvelopeError::Payload`] when it is not JSON with a `targetArtifact` holding
 /// `mediaType`, `digest` and `size`.
 pub fn parse_payload(bytes: &[u8]) -> Result<Payload, EnvelopeError> {
-    let payload: Payload = serde_json::from_slice(bytes).map_err(|e| EnvelopeError::Payload {
+    let payload: Payload = crate::json::from_slice(bytes).map_err(|e| EnvelopeError::Payload {
         reason: e.to_string(),
     })?;
     let d = &payload.target_artifact;

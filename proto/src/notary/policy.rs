@@ -589,7 +589,7 @@ impl TrustPolicyDocument {
     /// [`PolicyError::Invalid`] naming the first rule broken.
     pub fn parse(bytes: &[u8]) -> Result<Self, PolicyError> {
         let raw: RawDocument =
-            serde_json::from_slice(bytes).map_err(|e| PolicyError::Malformed {
+            crate::json::from_slice(bytes).map_err(|e| PolicyError::Malformed {
                 reason: e.to_string(),
             })?;
         match raw.version.as_deref() {

@@ -400,7 +400,7 @@ fn parse_body_version<S: serde::de::DeserializeOwned>(
     kind: &'static str,
     version: &'static str,
 ) -> Result<S, TlogError> {
-    let b: Body<S> = serde_json::from_slice(body).map_err(|e| TlogError::Body {
+    let b: Body<S> = signet_proto::json::from_slice(body).map_err(|e| TlogError::Body {
         reason: format!("not a {kind} {version} body: {e}"),
     })?;
     if b.kind != kind || b.api_version != version {
@@ -851,7 +851,7 @@ mod tests {
             };
             check_body(&fast, &content, &digest, Some(&der), &key).unwrap();
             // The same body, not canonical (pretty-printed): parsed, still accepted.
-            let v: serde_json::Value = serde_json::from_slice(&fast).unwrap();
+            let v: serde_json::Value = signet_proto::json::from_slice(&fast).unwrap();
             let pretty = serde_json::to_vec_pretty(&v).unwrap();
             check_body(&pretty, &content, &digest, Some(&der), &key).unwrap();
             // Another digest, signature or certificate: rejected on both paths.
@@ -971,7 +971,7 @@ mod tests {
             "spec.hashedRekordV002.signature.verifier.keyDetails"
         );
         // Unknown fields, a dsseV002 spec and another version are not hashedrekord 0.0.2.
-        let mut v: serde_json::Value = serde_json::from_slice(&body(serde_json::json!({
+        let mut v: serde_json::Value = signet_proto::json::from_slice(&body(serde_json::json!({
             "keyDetails": "PKIX_ECDSA_P256_SHA_256",
             "x509Certificate": {"rawBytes": b64(&leaf)}
         })))

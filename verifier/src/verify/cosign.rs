@@ -250,7 +250,7 @@ pub fn verify_cosign(
 /// The `predicateType` of a DSSE payload read as an in-toto statement (`None` when it is not
 /// one).
 fn statement_predicate_type(payload: &[u8]) -> Option<String> {
-    let v: serde_json::Value = serde_json::from_slice(payload).ok()?;
+    let v: serde_json::Value = signet_proto::json::from_slice(payload).ok()?;
     v.get("predicateType")?.as_str().map(str::to_owned)
 }
 
@@ -262,7 +262,7 @@ fn body_kind(body: &[u8], content: &Content) -> Result<EntryKind, TlogError> {
         #[serde(rename = "apiVersion")]
         api_version: String,
     }
-    let k: KindOnly = serde_json::from_slice(body).map_err(|e| TlogError::Body {
+    let k: KindOnly = signet_proto::json::from_slice(body).map_err(|e| TlogError::Body {
         reason: format!("not a Rekor entry body: {e}"),
     })?;
     let kind = match (k.kind.as_str(), k.api_version.as_str(), content) {

@@ -96,7 +96,7 @@ pub(super) fn check_in_toto_subject(
             "payload type {payload_type:?} is not {IN_TOTO_PAYLOAD_TYPE}"
         )));
     }
-    let stmt: serde_json::Value = serde_json::from_slice(payload)
+    let stmt: serde_json::Value = signet_proto::json::from_slice(payload)
         .map_err(|e| SignatureError::Statement(format!("not JSON: {e}")))?;
     let ty = stmt
         .get("_type")
