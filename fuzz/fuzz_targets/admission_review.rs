@@ -30,7 +30,7 @@ use signet_proto::admission::{
 /// The ImageReview reader's properties (see the module docs).
 fn check_image_review(data: &[u8]) {
     let parsed = parse_image_review(data);
-    let Ok(v) = serde_json::from_slice::<Value>(data) else {
+    let Ok(v) = signet_proto::json::from_slice::<Value>(data) else {
         assert!(parsed.is_err());
         return;
     };
@@ -92,7 +92,7 @@ fn is_json_pointer(p: &str) -> bool {
 fuzz_target!(|data: &[u8]| {
     check_image_review(data);
     let parsed = parse_review(data);
-    let review: Value = match serde_json::from_slice(data) {
+    let review: Value = match signet_proto::json::from_slice(data) {
         Ok(v) => v,
         Err(_) => {
             assert!(matches!(parsed, Err(ReviewError::NotJson { .. })));
@@ -235,7 +235,8 @@ fuzz_target!(|data: &[u8]| {
                 let patch = B64
                     .decode(response["patch"].as_str().expect("a base64 patch"))
                     .expect("base64");
-                let patch: Vec<Value> = serde_json::from_slice(&patch).expect("a JSON Patch");
+                let patch: Vec<Value> =
+                    signet_proto::json::from_slice(&patch).expect("a JSON Patch");
                 let mut patched = object.clone();
                 for op in &patch {
                     assert_eq!(op["op"], "replace");
@@ -254,8 +255,11 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 
-    let denied =
-        serde_json::to_value(review_response(&r.uid, &Verdict::Deny { message: "denied" })).unwrap();
+    let denied = serde_json::to_value(review_response(
+        &r.uid,
+        &Verdict::Deny { message: "denied" },
+    ))
+    .unwrap();
     assert_eq!(denied["response"]["uid"].as_str(), Some(uid));
     assert_eq!(denied["response"]["allowed"], false);
     assert_eq!(denied["response"]["status"]["code"], 403);

@@ -17,14 +17,17 @@ use std::collections::BTreeMap;
 use libfuzzer_sys::fuzz_target;
 use signet_proto::cosign::{
     CosignError, CosignLayer, LayerContent, RekorBundle, SimpleSigning, ANNOTATION_PREDICATE_TYPE,
-    ANNOTATION_SIGNATURE,
-    DSSE_MEDIA_TYPE, SIMPLE_SIGNING_MEDIA_TYPE,
+    ANNOTATION_SIGNATURE, DSSE_MEDIA_TYPE, SIMPLE_SIGNING_MEDIA_TYPE,
 };
 use signet_proto::oci::sha256_digest;
 
 fn check(annotations: &BTreeMap<String, String>, payload: &[u8]) {
     let digest = sha256_digest(payload);
-    for media_type in [SIMPLE_SIGNING_MEDIA_TYPE, DSSE_MEDIA_TYPE, "application/json"] {
+    for media_type in [
+        SIMPLE_SIGNING_MEDIA_TYPE,
+        DSSE_MEDIA_TYPE,
+        "application/json",
+    ] {
         match CosignLayer::parse(media_type, &digest, annotations, payload.to_vec()) {
             Ok(l) => {
                 assert_eq!(l.digest, digest);
@@ -67,7 +70,7 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(s) = std::str::from_utf8(data) {
         let _ = RekorBundle::parse(s);
     }
-    let input = serde_json::from_slice::<serde_json::Value>(data)
+    let input = signet_proto::json::from_slice::<serde_json::Value>(data)
         .ok()
         .and_then(|v| {
             let a: BTreeMap<String, String> =

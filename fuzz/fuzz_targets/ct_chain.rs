@@ -22,7 +22,7 @@ use signet_proto::sct::{
 const ROOT: &[u8] = include_bytes!("../fixtures/ct_root.der");
 
 fuzz_target!(|data: &[u8]| {
-    let chain: Vec<Vec<u8>> = match serde_json::from_slice::<AddChainRequest>(data) {
+    let chain: Vec<Vec<u8>> = match signet_proto::json::from_slice::<AddChainRequest>(data) {
         Ok(req) => {
             let Ok(chain) = req
                 .chain
@@ -62,7 +62,8 @@ fuzz_target!(|data: &[u8]| {
         .all(|e| e.oid != poison.as_slice()));
     let entry = precert_entry(&full, &leaf).expect("a precert entry builds");
     assert_eq!(entry.leaf_hash, leaf_hash(&entry.body));
-    let body: serde_json::Value = serde_json::from_slice(&entry.body).expect("body is JSON");
+    let body: serde_json::Value =
+        signet_proto::json::from_slice(&entry.body).expect("body is JSON");
     assert_eq!(body["kind"], "precert");
     let logged: Vec<Vec<u8>> = body["spec"]["chain"]
         .as_array()

@@ -21,7 +21,7 @@ use signet_proto::rekor::ProposedEntry;
 fuzz_target!(|data: &[u8]| {
     if let Ok(v) = validate_proposed(data) {
         assert_eq!(v.leaf_hash, leaf_hash(&v.body));
-        let body: Value = serde_json::from_slice(&v.body).expect("the body is JSON");
+        let body: Value = signet_proto::json::from_slice(&v.body).expect("the body is JSON");
         assert_eq!(
             signet_proto::jcs::to_vec(&body).expect("canonicalizes"),
             v.body,

@@ -147,7 +147,7 @@ fuzz_target!(|data: &[u8]| {
         String::from_utf8_lossy(&bytes)
     );
     if (status.is_client_error() || status.is_server_error()) && method != "HEAD" {
-        let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+        let v: serde_json::Value = signet_proto::json::from_slice(&bytes).unwrap_or_else(|e| {
             panic!(
                 "{method} {uri:?}: {status} answer is not JSON ({e}): {}",
                 String::from_utf8_lossy(&bytes)

@@ -86,9 +86,9 @@ fn templates() -> &'static (Value, Value, Value) {
     static T: OnceLock<(Value, Value, Value)> = OnceLock::new();
     T.get_or_init(|| {
         (
-            serde_json::from_slice(HASHEDREKORD).expect("testdata parses"),
-            serde_json::from_slice(DSSE).expect("testdata parses"),
-            serde_json::from_slice(INTOTO).expect("fixture parses"),
+            signet_proto::json::from_slice(HASHEDREKORD).expect("testdata parses"),
+            signet_proto::json::from_slice(DSSE).expect("testdata parses"),
+            signet_proto::json::from_slice(INTOTO).expect("fixture parses"),
         )
     })
 }
@@ -126,7 +126,7 @@ fuzz_target!(|data: &[u8]| {
     let index = data.len() as u64;
     if let Ok(e) = observe(index, data) {
         check(index, &e);
-        if let Ok(v) = serde_json::from_slice::<Value>(data) {
+        if let Ok(v) = signet_proto::json::from_slice::<Value>(data) {
             let known = match v["kind"].as_str() {
                 Some("hashedrekord") => Some((EntryKind::HashedRekord, "0.0.1")),
                 Some("dsse") => Some((EntryKind::Dsse, "0.0.1")),

@@ -32,14 +32,20 @@ fuzz_target!(|data: &[u8]| {
         assert!(contains(data, &env.payload_bytes));
         assert!(!env.certificate_chain.is_empty());
         assert_eq!(
-            env.critical.iter().filter(|c| *c == HEADER_SIGNING_SCHEME).count(),
+            env.critical
+                .iter()
+                .filter(|c| *c == HEADER_SIGNING_SCHEME)
+                .count(),
             1
         );
         if env.expiry.is_some() {
             assert!(env.critical.iter().any(|c| c == HEADER_EXPIRY));
         }
         if env.authentic_signing_time.is_some() {
-            assert!(env.critical.iter().any(|c| c == HEADER_AUTHENTIC_SIGNING_TIME));
+            assert!(env
+                .critical
+                .iter()
+                .any(|c| c == HEADER_AUTHENTIC_SIGNING_TIME));
         }
         match env.signing_scheme {
             SigningScheme::X509 => assert!(env.signing_time.is_some()),

@@ -22,7 +22,7 @@ const POLICY: &str = r#"{"version":"1.0","trustPolicies":[{"name":"f","registryS
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(env) = jws::parse(data) {
-        let v: serde_json::Value = serde_json::from_slice(data).expect("accepted JSON");
+        let v: serde_json::Value = signet_proto::json::from_slice(data).expect("accepted JSON");
         let expected = format!(
             "{}.{}",
             v["protected"].as_str().expect("protected"),
@@ -38,13 +38,19 @@ fuzz_target!(|data: &[u8]| {
             assert!(env.critical.iter().any(|c| c == HEADER_EXPIRY));
         }
         if env.authentic_signing_time.is_some() {
-            assert!(env.critical.iter().any(|c| c == HEADER_AUTHENTIC_SIGNING_TIME));
+            assert!(env
+                .critical
+                .iter()
+                .any(|c| c == HEADER_AUTHENTIC_SIGNING_TIME));
         }
         match env.signing_scheme {
             SigningScheme::X509 => assert!(env.signing_time.is_some()),
             SigningScheme::X509SigningAuthority => assert!(env.authentic_signing_time.is_some()),
         }
-        assert_eq!(parse_payload(&env.payload_bytes).expect("payload"), env.payload);
+        assert_eq!(
+            parse_payload(&env.payload_bytes).expect("payload"),
+            env.payload
+        );
     }
     let doc = TrustPolicyDocument::parse(POLICY.as_bytes()).expect("fixed policy");
     let target = NotaryTarget {

@@ -25,7 +25,9 @@ fuzz_target!(|data: &[u8]| {
     let referrers = parse_index(data);
     assert_eq!(
         referrers.as_ref().ok(),
-        serde_json::from_slice::<ImageIndex>(data).ok().as_ref()
+        signet_proto::json::from_slice::<ImageIndex>(data)
+            .ok()
+            .as_ref()
     );
     for media_type in [OCI_INDEX, DOCKER_MANIFEST_LIST] {
         match index_entries(media_type, data) {

@@ -93,7 +93,7 @@ fuzz_target!(|data: &[u8]| {
     let [sel, claims_json @ ..] = data else {
         return;
     };
-    let Ok(Value::Object(claims)) = serde_json::from_slice::<Value>(claims_json) else {
+    let Ok(Value::Object(claims)) = signet_proto::json::from_slice::<Value>(claims_json) else {
         return;
     };
     let kid = if sel & 1 == 0 { KID } else { "another-key" };

@@ -122,7 +122,7 @@ fuzz_target!(|data: &[u8]| {
         .split('.')
         .nth(1)
         .and_then(|p| URL_SAFE_NO_PAD.decode(p.trim_end_matches('=')).ok())
-        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+        .and_then(|b| signet_proto::json::from_slice::<Value>(&b).ok())
         .or_else(|| serde_json::from_str::<Value>(text).ok());
     if let Some(Value::Object(claims)) = claims {
         check_claims(f, &claims);

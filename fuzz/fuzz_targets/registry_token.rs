@@ -25,7 +25,7 @@ fn field<'a>(v: &'a Value, key: &str, position: usize) -> Option<&'a str> {
 
 fuzz_target!(|data: &[u8]| {
     let parsed = parse_token_response(data);
-    let Ok(json) = serde_json::from_slice::<Value>(data) else {
+    let Ok(json) = signet_proto::json::from_slice::<Value>(data) else {
         assert!(matches!(parsed, Err(TokenResponseError::Malformed { .. })));
         return;
     };

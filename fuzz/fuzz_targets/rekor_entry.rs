@@ -35,10 +35,10 @@ fuzz_target!(|data: &[u8]| {
         );
     }
 
-    if let Ok(env) = serde_json::from_slice::<DsseEnvelope>(data) {
+    if let Ok(env) = signet_proto::json::from_slice::<DsseEnvelope>(data) {
         let json = serde_json::to_vec(&env).expect("an envelope serializes");
         assert_eq!(
-            serde_json::from_slice::<DsseEnvelope>(&json).expect("re-parses"),
+            signet_proto::json::from_slice::<DsseEnvelope>(&json).expect("re-parses"),
             env
         );
         let p = env.pae();

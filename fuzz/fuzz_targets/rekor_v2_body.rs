@@ -34,7 +34,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(h) = parse_hashedrekord_v002(data) else {
         return;
     };
-    let entry: Entry = serde_json::from_slice(data).expect("an accepted body is an Entry");
+    let entry: Entry = signet_proto::json::from_slice(data).expect("an accepted body is an Entry");
     assert_eq!(entry.kind, KIND_HASHEDREKORD);
     assert_eq!(entry.api_version, API_VERSION_0_0_2);
     assert_eq!(entry.spec.hashed_rekord_v002, h);

@@ -17,7 +17,10 @@ fuzz_target!(|data: &[u8]| {
     let parsed = parse_create_entry_request(data);
     let logged = signet_log::v2::validate_request(data);
     let Ok(req) = parsed else {
-        assert!(logged.is_err(), "the log accepts only what the parser accepts");
+        assert!(
+            logged.is_err(),
+            "the log accepts only what the parser accepts"
+        );
         return;
     };
     assert!(!req.signature.is_empty());
@@ -27,7 +30,7 @@ fuzz_target!(|data: &[u8]| {
     );
     assert_eq!(req.digest.len(), req.key_details.hash.output_len());
     let body = req.canonical_body();
-    let value: serde_json::Value = serde_json::from_slice(&body).expect("the body is JSON");
+    let value: serde_json::Value = signet_proto::json::from_slice(&body).expect("the body is JSON");
     assert_eq!(
         signet_proto::jcs::to_vec(&value).expect("canonicalizes"),
         body,
@@ -40,12 +43,23 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(h.data.algorithm, req.key_details.hash_name());
     match &req.verifier {
         VerifierKey::PublicKey(der) => {
-            assert_eq!(&h.signature.verifier.public_key_der().expect("a key").expect("base64"), der);
+            assert_eq!(
+                &h.signature
+                    .verifier
+                    .public_key_der()
+                    .expect("a key")
+                    .expect("base64"),
+                der
+            );
             assert!(h.signature.verifier.x509_certificate.is_none());
         }
         VerifierKey::Certificate(der) => {
             assert_eq!(
-                &h.signature.verifier.certificate_der().expect("a certificate").expect("base64"),
+                &h.signature
+                    .verifier
+                    .certificate_der()
+                    .expect("a certificate")
+                    .expect("base64"),
                 der
             );
             assert!(h.signature.verifier.public_key.is_none());
@@ -53,6 +67,9 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(entry) = logged {
         assert_eq!(entry.body, body, "the log records the canonical body");
-        assert!(entry.postings.is_empty(), "a v2 entry has no search postings");
+        assert!(
+            entry.postings.is_empty(),
+            "a v2 entry has no search postings"
+        );
     }
 });

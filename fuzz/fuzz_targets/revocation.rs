@@ -45,9 +45,13 @@ fuzz_target!(|data: &[u8]| {
         }
         // The rule at a few times around the bounds.
         let mut times = Vec::new();
-        for b in [k.valid_for.start, k.valid_for.end, k.revoked.as_ref().map(|r| r.0 .0)]
-            .into_iter()
-            .flatten()
+        for b in [
+            k.valid_for.start,
+            k.valid_for.end,
+            k.revoked.as_ref().map(|r| r.0 .0),
+        ]
+        .into_iter()
+        .flatten()
         {
             times.extend([b.saturating_sub(1), b, b.saturating_add(1)]);
         }
@@ -63,7 +67,8 @@ fuzz_target!(|data: &[u8]| {
             }
         }
     }
-    let doc: TrustedKeysDocument = serde_json::from_slice(rest).expect("accepted, so it parses");
+    let doc: TrustedKeysDocument =
+        signet_proto::json::from_slice(rest).expect("accepted, so it parses");
     let again = serde_json::to_vec(&doc).expect("serializes");
     let back = TrustedKeys::from_json(&again).expect("round trip");
     assert_eq!(back.keys().len(), list.len());

@@ -51,7 +51,7 @@ fn fixture() -> &'static Fixture {
         trust
             .add_timestamp_authority(&chain, Window::default(), "https://tsa.fuzz.invalid")
             .expect("the fixture TSA is acceptable");
-        let mut template: Value = serde_json::from_slice(include_bytes!(
+        let mut template: Value = signet_proto::json::from_slice(include_bytes!(
             "../../testdata/sigstore/fake-hashedrekord/artifact.txt.sigstore.json"
         ))
         .expect("testdata bundle is JSON");

@@ -33,7 +33,10 @@ fuzz_target!(|data: &[u8]| {
                 .chain(root.timestamp_authorities.iter().map(|c| &c.valid_for));
             for w in windows {
                 let start = w.start.as_ref().expect("an accepted validFor has a start");
-                assert!(w.end.as_ref().is_none_or(|e| e >= start), "end before start accepted");
+                assert!(
+                    w.end.as_ref().is_none_or(|e| e >= start),
+                    "end before start accepted"
+                );
             }
             for t in &root.tlogs {
                 let pkcs1 = matches!(
@@ -59,10 +62,10 @@ fuzz_target!(|data: &[u8]| {
         round_trip(&c);
         let _ = c.chain();
     }
-    if let Ok(b) = serde_json::from_slice::<TrustBundle>(data) {
+    if let Ok(b) = signet_proto::json::from_slice::<TrustBundle>(data) {
         round_trip(&b);
     }
-    if let Ok(c) = serde_json::from_slice::<Configuration>(data) {
+    if let Ok(c) = signet_proto::json::from_slice::<Configuration>(data) {
         round_trip(&c);
     }
 });

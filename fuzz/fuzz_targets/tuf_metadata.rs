@@ -43,7 +43,10 @@ fuzz_target!(|data: &[u8]| {
                 .filter(|id| set.root().keys.contains_key(*id))
                 .count();
             if role == Role::Root {
-                assert!(rk.threshold <= listed as u64, "root threshold met by listed keys");
+                assert!(
+                    rk.threshold <= listed as u64,
+                    "root threshold met by listed keys"
+                );
             }
         }
     }

@@ -8,7 +8,7 @@ where
     T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
 {
     let json = serde_json::to_vec(v).expect("a parsed value serializes");
-    let again: T = serde_json::from_slice(&json).expect("a serialized value parses");
+    let again: T = signet_proto::json::from_slice(&json).expect("a serialized value parses");
     assert_eq!(&again, v);
 }
 
@@ -17,7 +17,7 @@ pub fn round_trip<T>(data: &[u8])
 where
     T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
 {
-    if let Ok(v) = serde_json::from_slice::<T>(data) {
+    if let Ok(v) = signet_proto::json::from_slice::<T>(data) {
         assert_round_trip(&v);
     }
 }
