@@ -106,9 +106,8 @@ impl Revocations {
     pub fn load(dir: &Path) -> Result<Self, RotateError> {
         let path = dir.join(REVOCATIONS_FILE);
         match std::fs::read(&path) {
-            Ok(b) => {
-                serde_json::from_slice(&b).map_err(|e| dir_err(&path, format!("malformed: {e}")))
-            }
+            Ok(b) => signet_proto::json::from_slice(&b)
+                .map_err(|e| dir_err(&path, format!("malformed: {e}"))),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
             Err(e) => Err(dir_err(&path, e.to_string())),
         }

@@ -103,7 +103,7 @@ impl Generations {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(dir_error(&path, e.to_string())),
         };
-        let g: Self = serde_json::from_slice(&bytes)
+        let g: Self = signet_proto::json::from_slice(&bytes)
             .map_err(|e| dir_error(&path, format!("malformed: {e}")))?;
         let Some((last, older)) = g.generations.split_last() else {
             return Err(dir_error(&path, "lists no generation"));

@@ -193,7 +193,7 @@ fn decode_json(part: &str) -> Result<Map<String, Value>, OidcError> {
         .map_err(|_| OidcError::Malformed {
             reason: "base64url",
         })?;
-    match serde_json::from_slice(&bytes) {
+    match signet_proto::json::from_slice(&bytes) {
         Ok(Value::Object(m)) => Ok(m),
         _ => Err(OidcError::Malformed {
             reason: "not a JSON object",
@@ -219,7 +219,7 @@ fn read_jwks_file(path: &std::path::Path) -> Result<CoreJsonWebKeySet, OidcError
     };
     let bytes = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
     let set: CoreJsonWebKeySet =
-        serde_json::from_slice(&bytes).map_err(|e| bad(format!("not a JWKS: {e}")))?;
+        signet_proto::json::from_slice(&bytes).map_err(|e| bad(format!("not a JWKS: {e}")))?;
     if set.keys().is_empty() {
         return Err(bad("the JWKS has no keys".to_owned()));
     }
@@ -499,7 +499,7 @@ async fn fetch(http: &reqwest::Client, issuer: &str) -> Result<CoreJsonWebKeySet
     }
     let body = resp.bytes().await.map_err(|e| disc(e.to_string()))?;
     let doc: Map<String, Value> =
-        serde_json::from_slice(&body).map_err(|e| disc(format!("discovery JSON: {e}")))?;
+        signet_proto::json::from_slice(&body).map_err(|e| disc(format!("discovery JSON: {e}")))?;
     if doc.get("issuer").and_then(Value::as_str) != Some(issuer) {
         return Err(disc("discovery issuer does not match".to_owned()));
     }

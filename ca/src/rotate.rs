@@ -135,7 +135,7 @@ impl Authorities {
         match std::fs::read(&path) {
             Ok(bytes) => {
                 let a: Self =
-                    serde_json::from_slice(&bytes).map_err(|e| RotateError::Directory {
+                    signet_proto::json::from_slice(&bytes).map_err(|e| RotateError::Directory {
                         path: path.clone(),
                         reason: format!("malformed: {e}"),
                     })?;

@@ -113,7 +113,7 @@ impl SctSource for HttpSctSource {
                 reason: e.to_string(),
             })?;
             let parsed: AddChainResponse =
-                serde_json::from_slice(&bytes).map_err(|e| SctSourceError::Http {
+                signet_proto::json::from_slice(&bytes).map_err(|e| SctSourceError::Http {
                     reason: format!("response JSON: {e}"),
                 })?;
             Ok(Sct::from_add_chain_response(&parsed)?)

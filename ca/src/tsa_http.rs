@@ -132,7 +132,7 @@ struct JsonRequest {
 fn json_query(body: &[u8]) -> Result<Vec<u8>, String> {
     use base64::Engine as _;
     use signet_proto::keys::HashAlgorithm;
-    let req: JsonRequest = serde_json::from_slice(body)
+    let req: JsonRequest = signet_proto::json::from_slice(body)
         .map_err(|e| format!("not a timestamp-authority JSON request: {e}"))?;
     if req.tsa_policy_oid.is_some() {
         return Err("tsaPolicyOID is not taken in JSON requests; send a DER query".to_owned());

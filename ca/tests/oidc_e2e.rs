@@ -310,7 +310,7 @@ async fn oidc_cases() {
     );
 
     // --- tampered payload (signature kept) ---------------------------------------------------
-    let payload: serde_json::Value = serde_json::from_slice(
+    let payload: serde_json::Value = signet_proto::json::from_slice(
         &URL_SAFE_NO_PAD
             .decode(token.split('.').nth(1).unwrap())
             .unwrap(),

@@ -227,7 +227,7 @@ attestations = ["slsaprovenance1"]
         let raw = base64::engine::general_purpose::STANDARD
             .decode(resp["patch"].as_str().unwrap())
             .unwrap();
-        serde_json::from_slice(&raw).unwrap()
+        signet_proto::json::from_slice(&raw).unwrap()
     };
     let pinned = format!("{r}/signed/app:v1@{app}");
     assert_eq!(
@@ -635,9 +635,10 @@ s.serve_forever()
 
 /// An ImageReview vector from testdata/imagepolicy with its images replaced.
 fn image_review(vector: &str, images: &[&str]) -> Value {
-    let mut v: Value =
-        serde_json::from_slice(&std::fs::read(testdata(&format!("imagepolicy/{vector}"))).unwrap())
-            .unwrap();
+    let mut v: Value = signet_proto::json::from_slice(
+        &std::fs::read(testdata(&format!("imagepolicy/{vector}"))).unwrap(),
+    )
+    .unwrap();
     let containers: Vec<Value> = images.iter().map(|i| json!({"image": i})).collect();
     v["spec"]["containers"] = json!(containers);
     v
@@ -839,7 +840,7 @@ mode = "warn"
     );
     // The images the default nginx / nope bodies name: no rule, denied.
     let status = imagepolicy(
-        &serde_json::from_slice(
+        &signet_proto::json::from_slice(
             &std::fs::read(testdata("imagepolicy/image_review_1.json")).unwrap(),
         )
         .unwrap(),
@@ -1156,9 +1157,10 @@ fn admission_policy_from_other_controllers() {
             ])
             .arg(&path));
         assert!(out.status.success(), "PyYAML: {}", text(&out));
-        let from_yaml: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let from_yaml: Value = signet_proto::json::from_slice(&out.stdout).unwrap();
         let json: Value =
-            serde_json::from_slice(&std::fs::read(path.with_extension("json")).unwrap()).unwrap();
+            signet_proto::json::from_slice(&std::fs::read(path.with_extension("json")).unwrap())
+                .unwrap();
         assert_eq!(from_yaml, json, "{} is stale: run gen.sh", path.display());
     }
 
@@ -1184,7 +1186,7 @@ fn admission_policy_from_other_controllers() {
     assert!(out.status.success(), "keyed sign: {}", text(&out));
 
     // policy-controller's keyless example, for this registry and identity.
-    let mut pc: Value = serde_json::from_slice(
+    let mut pc: Value = signet_proto::json::from_slice(
         &std::fs::read(dir.join("pc-signed-by-github-actions.json")).unwrap(),
     )
     .unwrap();
@@ -1192,7 +1194,7 @@ fn admission_policy_from_other_controllers() {
     pc["spec"]["authorities"][0]["keyless"]["identities"] =
         json!([{"issuer": oidc.url, "subject": ALICE}]);
     // Kyverno's keyed example (less `ignoreTlog`, which Signet refuses), for this key and image.
-    let mut ky: Value = serde_json::from_slice(
+    let mut ky: Value = signet_proto::json::from_slice(
         &std::fs::read(dir.join("kyverno-keyed-basic-namespace-selector.json")).unwrap(),
     )
     .unwrap();
@@ -1505,7 +1507,11 @@ struct Load {
 #[test]
 #[ignore = "benchmark; run with `just bench-admission`"]
 fn admission_latency() {
-    require_tools(&["docker-registry", "umoci", "skopeo", "openssl"]);
+    require_tools(&["docker-registry", "umoci", "skopeo", "openssl", "taskset"]);
+    assert!(
+        std::thread::available_parallelism().map_or(0, usize::from) >= 2,
+        "the benchmark pins the webhook and the load generator to a core each: it needs 2"
+    );
     let loadgen = admission_loadgen();
     let (oidc, server) = stack();
     let reg = TestRegistry::start();
@@ -1541,8 +1547,18 @@ fn admission_latency() {
         ),
     )
     .unwrap();
-    let webhook_of = |bin: &std::path::Path, extra: &[&str]| {
-        Webhook::with(Command::new(bin), &policy)
+    // `cpu`: the one core the webhook runs on (`taskset`; its runtime then starts one worker,
+    // as in a pod with a CPU limit of 1), or all of them.
+    let webhook_on = |bin: &std::path::Path, cpu: Option<&str>, extra: &[&str]| {
+        let cmd = match cpu {
+            Some(c) => {
+                let mut t = Command::new("taskset");
+                t.args(["-c", c]).arg(bin);
+                t
+            }
+            None => Command::new(bin),
+        };
+        Webhook::with(cmd, &policy)
             .tls(&cert, &key)
             // A deadline far above the figures: 100 reviews at once on a loaded 2-core
             // machine are measured, not cut off at the default 7 s.
@@ -1551,6 +1567,7 @@ fn admission_latency() {
             .trusted_root(server.trusted_root())
             .start()
     };
+    let webhook_of = |bin: &std::path::Path, extra: &[&str]| webhook_on(bin, None, extra);
     let signet_bin = std::path::PathBuf::from(env!("CARGO_BIN_EXE_signet"));
     let webhook = |extra: &[&str]| webhook_of(&signet_bin, extra);
     let client = reqwest::blocking::Client::builder()
@@ -1571,9 +1588,13 @@ fn admission_latency() {
             .unwrap()
     };
     // `total` reviews of `pod_images` from `clients` connections, by the load generator
-    // process; every answer must admit.
+    // process (on core `cpu`, or on any); every answer must admit.
     let mut n = 0;
-    let mut load = |w: &support::Spawned, pod_images: &[String], clients: usize, total: usize| {
+    let mut load_on = |cpu: Option<&str>,
+                       w: &support::Spawned,
+                       pod_images: &[String],
+                       clients: usize,
+                       total: usize| {
         n += 1;
         let body = review(
             "bench",
@@ -1582,7 +1603,15 @@ fn admission_latency() {
         );
         let file = tmp.path().join(format!("review-{n}.json"));
         std::fs::write(&file, serde_json::to_vec(&body).unwrap()).unwrap();
-        let out = run(Command::new(&loadgen)
+        let mut cmd = match cpu {
+            Some(c) => {
+                let mut t = Command::new("taskset");
+                t.args(["-c", c]).arg(&loadgen);
+                t
+            }
+            None => Command::new(&loadgen),
+        };
+        let out = run(cmd
             .arg(format!("{}/validate", w.url))
             .arg(&file)
             .args([total.to_string(), clients.to_string()])
@@ -1607,6 +1636,9 @@ fn admission_latency() {
             p99_ms: field("p99="),
             line,
         }
+    };
+    let mut load = |w: &support::Spawned, pod_images: &[String], clients: usize, total: usize| {
+        load_on(None, w, pod_images, clients, total)
     };
     let load_avg = || std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!("load average at start: {}", load_avg().trim());
@@ -1645,7 +1677,7 @@ fn admission_latency() {
             .json()
             .unwrap();
         use base64::Engine as _;
-        let patch: Value = serde_json::from_slice(
+        let patch: Value = signet_proto::json::from_slice(
             &base64::engine::general_purpose::STANDARD
                 .decode(resp["response"]["patch"].as_str().unwrap())
                 .unwrap(),
@@ -1693,6 +1725,24 @@ fn admission_latency() {
     let verifications = metric(&shared.url, "signet_admission_verifications_total");
     println!(
         "5 tags of one digest, tags resolved on every review, verdict cached: {}; {verifications} verifications for 2500 images",
+        l.line
+    );
+    drop(shared);
+
+    // The webhook alone on one core (one runtime worker, as in a pod limited to one CPU) and
+    // the load generator, the API server's side, on the other: the same warm rows without the
+    // two processes preempting each other.
+    let pinned = webhook_on(&signet_bin, Some("0"), &[]);
+    load_on(Some("1"), &pinned, &images, 1, 1);
+    load_on(Some("1"), &pinned, &images, 100, 2000);
+    let l = load_on(Some("1"), &pinned, &images, 100, 100_000);
+    println!(
+        "warm, 5 images by tag, webhook on core 0, load generator on core 1: {}",
+        l.line
+    );
+    let l = load_on(Some("1"), &pinned, &digests, 100, 100_000);
+    println!(
+        "warm, 5 images by digest, webhook on core 0, load generator on core 1: {}",
         l.line
     );
     println!("load average at end: {}", load_avg().trim());

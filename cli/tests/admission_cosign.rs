@@ -99,7 +99,7 @@ fn att_layer(bundle: &Value, chain: &str) -> (String, Vec<u8>, BTreeMap<String, 
         "signatures": [{"keyid": "", "sig": env["signatures"][0]["sig"]}],
     }))
     .unwrap();
-    let statement: Value = serde_json::from_slice(&unb64(&env["payload"])).unwrap();
+    let statement: Value = signet_proto::json::from_slice(&unb64(&env["payload"])).unwrap();
     let cert = unb64(&bundle["verificationMaterial"]["certificate"]["rawBytes"]);
     let mut annotations = BTreeMap::from([
         (
@@ -140,7 +140,8 @@ fn push_att(
 
 /// The CA chain of a trusted root (its first CA), as cosign's chain annotation holds it.
 fn chain_pem(trusted_root: &Path) -> String {
-    let root: Value = serde_json::from_slice(&std::fs::read(trusted_root).unwrap()).unwrap();
+    let root: Value =
+        signet_proto::json::from_slice(&std::fs::read(trusted_root).unwrap()).unwrap();
     root["certificateAuthorities"][0]["certChain"]["certificates"]
         .as_array()
         .unwrap()
@@ -191,7 +192,8 @@ fn attestation_rule_on_a_cosign_att_tag() {
         .args(["--output", "json", &format!("{r}/staging@{digest}")]));
     assert!(out.status.success(), "{}", text(&out));
     let attested = json_out(&out);
-    let bundle: Value = serde_json::from_slice(&std::fs::read(&att_bundle).unwrap()).unwrap();
+    let bundle: Value =
+        signet_proto::json::from_slice(&std::fs::read(&att_bundle).unwrap()).unwrap();
     assert_eq!(
         bundle["verificationMaterial"]["tlogEntries"][0]["kindVersion"]["kind"], "dsse",
         "{bundle}"
@@ -236,7 +238,7 @@ fn attestation_rule_on_a_cosign_att_tag() {
         b64(b"not the envelope's signature"),
     );
     push_att(&p, "badsig", &digest, badsig);
-    let sig: Value = serde_json::from_slice(&std::fs::read(&sig_bundle).unwrap()).unwrap();
+    let sig: Value = signet_proto::json::from_slice(&std::fs::read(&sig_bundle).unwrap()).unwrap();
     let mut otherentry = layer.clone();
     otherentry.2.insert(
         "dev.sigstore.cosign/bundle".to_owned(),

@@ -102,7 +102,7 @@ fn audit_of_100k_entries_passes_resumes_and_fails_on_a_flipped_tile_byte() {
     let st = state.to_str().unwrap();
     let out = audit(&url, &tr, &["--state", st, "--max-bundles", "100"]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
-    let saved: Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
+    let saved: Value = signet_proto::json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
     assert_eq!(saved["done"]["size"], 25_600);
     // Ctrl-C (SIGINT) saves progress and exits 3; the next run finishes.
     let state2 = t.join("audit-sigint.json");
@@ -129,7 +129,7 @@ fn audit_of_100k_entries_passes_resumes_and_fails_on_a_flipped_tile_byte() {
     assert!(killed.success());
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
-    let saved: Value = serde_json::from_slice(&std::fs::read(&state2).unwrap()).unwrap();
+    let saved: Value = signet_proto::json::from_slice(&std::fs::read(&state2).unwrap()).unwrap();
     let done = saved["done"]["size"].as_u64().unwrap();
     assert!(done > 0 && done < ENTRIES as u64, "{done}");
     let out = audit(&url, &tr, &["--state", state2.to_str().unwrap()]);
@@ -193,13 +193,14 @@ fn audit_of_100k_entries_passes_resumes_and_fails_on_a_flipped_tile_byte() {
     assert!(report.contains("audit FAILED: 2 mismatches"), "{report}");
 
     // A checkpoint signed by a key the trusted root does not hold fails the audit too.
-    let mut root: Value = serde_json::from_slice(&std::fs::read(&tr).unwrap()).unwrap();
+    let mut root: Value = signet_proto::json::from_slice(&std::fs::read(&tr).unwrap()).unwrap();
     let other_data = t.join("other");
     let other = {
         let _o = serve_log(&other_data, free_port());
-        let v: Value =
-            serde_json::from_slice(&std::fs::read(other_data.join("trusted_root.json")).unwrap())
-                .unwrap();
+        let v: Value = signet_proto::json::from_slice(
+            &std::fs::read(other_data.join("trusted_root.json")).unwrap(),
+        )
+        .unwrap();
         v
     };
     root["tlogs"][0]["publicKey"] = other["tlogs"][0]["publicKey"].clone();

@@ -28,7 +28,7 @@ const EMAIL: &str = "rotation@example.com";
 
 /// The leaf certificate of a bundle (DER) and its integrated time.
 fn leaf_of(bundle: &Path) -> (Vec<u8>, i64) {
-    let b: Value = serde_json::from_slice(&std::fs::read(bundle).unwrap()).unwrap();
+    let b: Value = signet_proto::json::from_slice(&std::fs::read(bundle).unwrap()).unwrap();
     let vm = &b["verificationMaterial"];
     let raw = vm["certificate"]["rawBytes"]
         .as_str()
@@ -76,9 +76,10 @@ fn issuer_cn(der: &[u8], dir: &Path) -> String {
 
 /// The `certificateAuthorities` of the trusted root the TUF repository publishes.
 fn published_cas(s: &Serve) -> Vec<Value> {
-    let root: Value =
-        serde_json::from_slice(&get(&format!("{}/signet/v1/trusted_root.json", s.url)).unwrap())
-            .unwrap();
+    let root: Value = signet_proto::json::from_slice(
+        &get(&format!("{}/signet/v1/trusted_root.json", s.url)).unwrap(),
+    )
+    .unwrap();
     root["certificateAuthorities"].as_array().unwrap().clone()
 }
 
@@ -131,7 +132,8 @@ fn sigstore_python_signs_and_verifies_across_ca_rotations_and_revocation() {
     assert!(out.status.success(), "ca rotate: {}", text(&out));
     assert!(text(&out).contains("generation 2"), "{}", text(&out));
     let targets_before: Value =
-        serde_json::from_slice(&get(&format!("{}/timestamp.json", s.tuf_url())).unwrap()).unwrap();
+        signet_proto::json::from_slice(&get(&format!("{}/timestamp.json", s.tuf_url())).unwrap())
+            .unwrap();
     s.restart();
     let cas = published_cas(&s);
     assert_eq!(cas.len(), 2, "{cas:?}");
@@ -141,7 +143,8 @@ fn sigstore_python_signs_and_verifies_across_ca_rotations_and_revocation() {
     let end1 = cas[0]["validFor"]["end"].as_str().unwrap().to_owned();
     assert!(end1 > start2, "{end1} <= {start2}");
     let targets_after: Value =
-        serde_json::from_slice(&get(&format!("{}/timestamp.json", s.tuf_url())).unwrap()).unwrap();
+        signet_proto::json::from_slice(&get(&format!("{}/timestamp.json", s.tuf_url())).unwrap())
+            .unwrap();
     assert!(
         targets_after["signed"]["version"].as_u64() > targets_before["signed"]["version"].as_u64(),
         "the TUF metadata was not re-signed after the rotation"

@@ -73,7 +73,7 @@ fn keyless_blob_sign_verify_and_failures() {
     let out = sign_blob(&server, &token, &file, &[]);
     assert!(out.status.success(), "{}", text(&out));
     let bundle = dir.path().join("artifact.txt.sigstore.json");
-    let b: Value = serde_json::from_slice(&std::fs::read(&bundle).unwrap()).unwrap();
+    let b: Value = signet_proto::json::from_slice(&std::fs::read(&bundle).unwrap()).unwrap();
     assert_eq!(
         b["mediaType"],
         "application/vnd.dev.sigstore.bundle.v0.3+json"
@@ -317,7 +317,7 @@ fn image_sign_verify_by_tag_and_digest_then_move_tag() {
 
 fn trust_config(server: &Server, out: &Path) {
     let root: Value =
-        serde_json::from_slice(&std::fs::read(server.trusted_root()).unwrap()).unwrap();
+        signet_proto::json::from_slice(&std::fs::read(server.trusted_root()).unwrap()).unwrap();
     let cfg = serde_json::json!({
         "mediaType": "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json",
         "trustedRoot": root,
@@ -470,7 +470,7 @@ fn sign_blob_latency() {
     for (srv, version) in [(server, "0.0.1"), (server_v2, "0.0.2")] {
         let out = sign_blob(srv, token, file, &[]);
         assert!(out.status.success(), "{}", text(&out));
-        let bundle: serde_json::Value = serde_json::from_slice(
+        let bundle: serde_json::Value = signet_proto::json::from_slice(
             &std::fs::read(format!("{}.sigstore.json", file.display())).unwrap(),
         )
         .unwrap();

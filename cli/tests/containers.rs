@@ -135,7 +135,7 @@ fn compose_deployment_signs_verifies_and_survives_a_log_restart() {
     .unwrap();
     d.run_block(clients, &client, "README block 2 (sign and verify)");
     let signing: Value =
-        serde_json::from_slice(&std::fs::read(client.join("signing_config.json")).unwrap())
+        signet_proto::json::from_slice(&std::fs::read(client.join("signing_config.json")).unwrap())
             .unwrap();
     assert_eq!(signing["rekorTlogUrls"][0]["url"], log_url.as_str());
     let indexes = [

@@ -68,7 +68,7 @@ fn size_at(url: &str) -> Option<u64> {
 
 /// The entry body (base64) a bundle carries.
 fn bundle_body(path: &Path) -> String {
-    let b: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let b: Value = signet_proto::json::from_slice(&std::fs::read(path).unwrap()).unwrap();
     b["verificationMaterial"]["tlogEntries"][0]["canonicalizedBody"]
         .as_str()
         .unwrap()

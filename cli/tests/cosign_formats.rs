@@ -33,7 +33,7 @@ fn read(fixture: &str, file: &str) -> Vec<u8> {
 }
 
 fn fixture(name: &str) -> Value {
-    serde_json::from_slice(&read(name, "fixture.json")).unwrap()
+    signet_proto::json::from_slice(&read(name, "fixture.json")).unwrap()
 }
 
 fn sha256(b: &[u8]) -> String {
@@ -54,7 +54,8 @@ fn fixture_layers(name: &str) -> Vec<(String, Vec<u8>, BTreeMap<String, String>)
         .map(|l| {
             let payload = read(name, l["payload"].as_str().unwrap());
             let annotations =
-                serde_json::from_slice(&read(name, l["annotations"].as_str().unwrap())).unwrap();
+                signet_proto::json::from_slice(&read(name, l["annotations"].as_str().unwrap()))
+                    .unwrap();
             (
                 l["media_type"].as_str().unwrap().to_owned(),
                 payload,
@@ -110,7 +111,8 @@ fn push_bundle_referrer(p: &Pusher, repo: &str, name: &str, bundle_bytes: Option
     let bundle_digest = p.blob(repo, &bundle);
     p.blob(repo, b"{}");
     let subject_bytes = read(name, f["image_manifest"].as_str().unwrap());
-    let subject_type = serde_json::from_slice::<Value>(&subject_bytes).unwrap()["mediaType"]
+    let subject_type = signet_proto::json::from_slice::<Value>(&subject_bytes).unwrap()
+        ["mediaType"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -573,7 +575,7 @@ fn cosign_bundle_referrers_verify() {
     assert_eq!(v["results"][0]["format"], "sigstore-bundle");
     // A tampered copy (a flipped byte of the DSSE signature) fails.
     let mut b: Value =
-        serde_json::from_slice(&read(name, "oci-attestation.sigstore.json")).unwrap();
+        signet_proto::json::from_slice(&read(name, "oci-attestation.sigstore.json")).unwrap();
     let sig = b["dsseEnvelope"]["signatures"][0]["sig"]
         .as_str()
         .unwrap()
@@ -722,7 +724,8 @@ fn admission_webhook_accepts_cosign3_bundle_referrers() {
     push_subject(&p, "ocx", name);
     push_bundle_referrer(&p, "ocx", name, None);
     let mut bundle: Value =
-        serde_json::from_slice(&read(name, fixture(name)["bundle"].as_str().unwrap())).unwrap();
+        signet_proto::json::from_slice(&read(name, fixture(name)["bundle"].as_str().unwrap()))
+            .unwrap();
     let sig = bundle["dsseEnvelope"]["signatures"][0]["sig"]
         .as_str()
         .unwrap()

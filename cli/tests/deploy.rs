@@ -91,7 +91,7 @@ fn yaml_docs(text: &str) -> Vec<Value> {
         .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "YAML does not parse");
-    serde_json::from_slice(&out.stdout).unwrap()
+    signet_proto::json::from_slice(&out.stdout).unwrap()
 }
 
 /// `kubectl kustomize DIR` (offline).
@@ -1005,7 +1005,7 @@ fn admission_policy_passes_check() {
         "{out}"
     );
     // The trust file alongside is a trusted root our verifier reads.
-    let root_json: Value = serde_json::from_slice(
+    let root_json: Value = signet_proto::json::from_slice(
         &std::fs::read(root().join("deploy/k8s/admission/trusted_root.json")).unwrap(),
     )
     .unwrap();

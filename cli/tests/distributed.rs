@@ -484,7 +484,7 @@ fn parse_hash(v: &serde_json::Value) -> Hash {
 
 /// The artifact digest of a hashedrekord entry (proposed or as stored).
 fn digest_of(body: &[u8]) -> String {
-    let v: serde_json::Value = serde_json::from_slice(body).unwrap();
+    let v: serde_json::Value = signet_proto::json::from_slice(body).unwrap();
     v["spec"]["data"]["hash"]["value"]
         .as_str()
         .unwrap()
@@ -747,7 +747,7 @@ impl Witness {
             &aws_lc_rs::digest::SHA256,
             self.origin.as_bytes(),
         ));
-        let v: serde_json::Value = serde_json::from_slice(
+        let v: serde_json::Value = signet_proto::json::from_slice(
             &std::fs::read(self.state_dir.join(format!("{name}.json"))).unwrap(),
         )
         .unwrap();

@@ -67,7 +67,8 @@ fn push_index(
     }
     // umoci names each image's manifest in index.json by the ref-name annotation.
     let index_path = layout.join("index.json");
-    let mut top: Value = serde_json::from_slice(&std::fs::read(&index_path).unwrap()).unwrap();
+    let mut top: Value =
+        signet_proto::json::from_slice(&std::fs::read(&index_path).unwrap()).unwrap();
     let mut manifests = Vec::new();
     let mut digests = Vec::new();
     for (arch, _) in images {
@@ -111,7 +112,7 @@ fn push_index(
         .args(["inspect", "--raw", "--tls-verify=false"])
         .arg(format!("docker://{}/{repo}:{tag}", reg.addr)));
     assert!(raw.status.success(), "skopeo inspect --raw: {}", text(&raw));
-    let served: Value = serde_json::from_slice(&raw.stdout).unwrap();
+    let served: Value = signet_proto::json::from_slice(&raw.stdout).unwrap();
     assert_eq!(
         served["manifests"].as_array().map(Vec::len),
         Some(images.len()),

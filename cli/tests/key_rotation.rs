@@ -37,7 +37,7 @@ use support::{require_tools, run, signet, text, Oidc};
 const EMAIL: &str = "rotation@example.com";
 
 fn read_json(path: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    signet_proto::json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
 fn sigstore(home: &Path) -> Command {

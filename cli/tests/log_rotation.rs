@@ -28,7 +28,7 @@ const EMAIL: &str = "shards@example.com";
 
 /// A bundle's tlog entry.
 fn tlog_entry(bundle: &Path) -> Value {
-    let b: Value = serde_json::from_slice(&std::fs::read(bundle).unwrap()).unwrap();
+    let b: Value = signet_proto::json::from_slice(&std::fs::read(bundle).unwrap()).unwrap();
     b["verificationMaterial"]["tlogEntries"][0].clone()
 }
 
@@ -315,7 +315,8 @@ fn sigstore_python_signs_and_verifies_across_a_log_shard_rotation() {
         )),
         "{said}"
     );
-    let saved: Value = serde_json::from_slice(&std::fs::read(&monitor_state).unwrap()).unwrap();
+    let saved: Value =
+        signet_proto::json::from_slice(&std::fs::read(&monitor_state).unwrap()).unwrap();
     let logs = saved["logs"].as_object().unwrap();
     // The active tree, the frozen shard and the Rekor v2 log.
     assert_eq!(logs.len(), 3, "{saved}");

@@ -49,7 +49,7 @@ fn monitor(url: &str, trusted_root: &Path, state: &Path, extra: &[&str]) -> Outp
 
 /// The state of the one log followed (`--log`) in the state file.
 fn state_json(path: &Path) -> Value {
-    let v: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let v: Value = signet_proto::json::from_slice(&std::fs::read(path).unwrap()).unwrap();
     one_log(&v)
 }
 
@@ -430,7 +430,7 @@ fn unreachable_log_alerts_after_the_configured_time() {
     // The outage start is kept; the verified checkpoint is not touched.
     let s = state_json(&state);
     assert!(s["unreachable_since"].is_i64());
-    let old = one_log(&serde_json::from_slice(&before).unwrap());
+    let old = one_log(&signet_proto::json::from_slice(&before).unwrap());
     assert_eq!(s["checkpoint"], old["checkpoint"]);
     assert_eq!(s["analysed"], old["analysed"]);
 
@@ -552,8 +552,8 @@ fn backwards_fork_inconsistent_and_bad_signature_are_integrity_alerts() {
         let _o = serve_log(&other_data, free_port());
         other_data.join("trusted_root.json")
     };
-    let mut root: Value = serde_json::from_slice(&std::fs::read(&tr).unwrap()).unwrap();
-    let other: Value = serde_json::from_slice(&std::fs::read(&other_tr).unwrap()).unwrap();
+    let mut root: Value = signet_proto::json::from_slice(&std::fs::read(&tr).unwrap()).unwrap();
+    let other: Value = signet_proto::json::from_slice(&std::fs::read(&other_tr).unwrap()).unwrap();
     root["tlogs"][0]["publicKey"] = other["tlogs"][0]["publicKey"].clone();
     root["tlogs"][0]["logId"] = other["tlogs"][0]["logId"].clone();
     let bad_tr = t.join("bad_trusted_root.json");
@@ -743,7 +743,7 @@ fn monitor_keeps_up_with_a_growing_log() {
         let caught_up = loop {
             let done = std::fs::read(&state)
                 .ok()
-                .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+                .and_then(|b| signet_proto::json::from_slice::<Value>(&b).ok())
                 .and_then(|v| {
                     v["logs"]
                         .as_object()

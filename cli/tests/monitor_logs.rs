@@ -87,7 +87,8 @@ fn add_v2(url: &str, key: &EcdsaSigner, artifact: &str) -> u64 {
 
 /// The trusted root of a `serve --only log` data directory lists both logs.
 fn check_two_logs(trusted_root: &Path, url: &str) {
-    let root: Value = serde_json::from_slice(&std::fs::read(trusted_root).unwrap()).unwrap();
+    let root: Value =
+        signet_proto::json::from_slice(&std::fs::read(trusted_root).unwrap()).unwrap();
     let urls: Vec<&str> = root["tlogs"]
         .as_array()
         .unwrap()
@@ -138,7 +139,7 @@ fn follows_the_v1_and_v2_logs_and_a_forked_v2_checkpoint_is_a_fork() {
             "{}",
             text(&out)
         );
-        let s: Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
+        let s: Value = signet_proto::json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
         assert_eq!(s["logs"][&url]["analysed"]["size"], 3, "{s}");
         assert_eq!(s["logs"][&v2]["analysed"]["size"], 2, "{s}");
     }
@@ -174,7 +175,8 @@ fn follows_the_v1_and_v2_logs_and_a_forked_v2_checkpoint_is_a_fork() {
 
 /// A copy of `trusted_root` whose v1 tlog's key window ended at `end` (a frozen shard).
 fn freeze_v1(trusted_root: &Path, out: &Path, end: i64) {
-    let mut root: Value = serde_json::from_slice(&std::fs::read(trusted_root).unwrap()).unwrap();
+    let mut root: Value =
+        signet_proto::json::from_slice(&std::fs::read(trusted_root).unwrap()).unwrap();
     root["tlogs"][0]["publicKey"]["validFor"]["end"] = json!(rfc3339(end));
     std::fs::write(out, serde_json::to_vec_pretty(&root).unwrap()).unwrap();
 }
@@ -205,7 +207,7 @@ fn a_frozen_shard_is_verified_to_its_final_checkpoint_and_must_not_grow() {
         "{}",
         text(&out)
     );
-    let st: Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
+    let st: Value = signet_proto::json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
     assert_eq!(st["logs"][&s.url]["analysed"]["size"], 3, "{st}");
     assert_eq!(st["logs"][&s.url]["final_size"], 3, "{st}");
     // It stops growing: no alarm, pass after pass; the live v2 log goes on.

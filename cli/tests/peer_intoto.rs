@@ -35,7 +35,7 @@ fn sha256_hex(data: &[u8]) -> String {
 }
 
 fn read_json(path: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(path).unwrap())
+    signet_proto::json::from_slice(&std::fs::read(path).unwrap())
         .unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
 }
 
@@ -105,7 +105,7 @@ fn entry_body(bundle: &Value) -> Value {
     let b64 = bundle["verificationMaterial"]["tlogEntries"][0]["canonicalizedBody"]
         .as_str()
         .unwrap();
-    serde_json::from_slice(&B64.decode(b64).unwrap()).unwrap()
+    signet_proto::json::from_slice(&B64.decode(b64).unwrap()).unwrap()
 }
 
 /// Asserts signet refuses `bundle` and names `why` in its output.
@@ -224,7 +224,7 @@ fn sigstore_js_legacy_attestations_are_logged_as_intoto_and_verified() {
     // signet verifies it (and reports the signer and the statement), not for someone else.
     let out = signet_verify(&server, &oidc, &file, &first, EMAIL);
     assert!(out.status.success(), "signet refused: {}", text(&out));
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v: Value = signet_proto::json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["ok"], true, "{v}");
     assert_eq!(v["results"][0]["identity"], EMAIL, "{v}");
     assert_eq!(

@@ -38,7 +38,7 @@ struct Made {
 }
 
 fn read_json(path: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(path).unwrap())
+    signet_proto::json::from_slice(&std::fs::read(path).unwrap())
         .unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
 }
 
@@ -116,7 +116,7 @@ fn check_all(server: &Server, oidc: &Oidc, file: &Path, made: &[Made]) {
             m.who,
             text(&out)
         );
-        let v: Value = serde_json::from_slice(&out.stdout)
+        let v: Value = signet_proto::json::from_slice(&out.stdout)
             .unwrap_or_else(|e| panic!("{}: not JSON ({e}): {}", m.who, text(&out)));
         assert!(
             v.to_string().contains(EMAIL),
@@ -364,7 +364,7 @@ fn a_dsse_signature_with_a_keyid_verifies_everywhere() {
     let logged: Value = r.json().unwrap();
     let (_, e) = logged.as_object().unwrap().iter().next().unwrap();
     let body: Value =
-        serde_json::from_slice(&B64.decode(e["body"].as_str().unwrap()).unwrap()).unwrap();
+        signet_proto::json::from_slice(&B64.decode(e["body"].as_str().unwrap()).unwrap()).unwrap();
     let parsed: signet_proto::bundle::DsseEnvelope =
         serde_json::from_value(envelope.clone()).unwrap();
     assert_eq!(

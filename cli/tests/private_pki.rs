@@ -323,7 +323,7 @@ fn oidc_issuer_behind_a_private_ca() {
             ))
             .arg(format!("{issuer}/token")));
         assert!(out.status.success(), "token: {}", text(&out));
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let v: serde_json::Value = signet_proto::json::from_slice(&out.stdout).unwrap();
         v["access_token"].as_str().unwrap().to_owned()
     };
     let root = pki.root.display().to_string();

@@ -28,7 +28,8 @@ fn public(name: &str) -> PathBuf {
 }
 
 fn bundle() -> Value {
-    serde_json::from_slice(&std::fs::read(public("bundle_v3_rekor2_dsse.json")).unwrap()).unwrap()
+    signet_proto::json::from_slice(&std::fs::read(public("bundle_v3_rekor2_dsse.json")).unwrap())
+        .unwrap()
 }
 
 fn verify(bundle: &Value, identity: &str) -> std::process::Output {
@@ -64,7 +65,7 @@ fn the_staging_rekor_v2_bundle_verifies() {
     );
     let out = verify(&b, SAN);
     assert!(out.status.success(), "{}", text(&out));
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v: Value = signet_proto::json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["ok"], true);
     assert_eq!(v["results"][0]["identity"], SAN);
 }

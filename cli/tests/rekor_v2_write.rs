@@ -39,7 +39,7 @@ fn b64(data: &[u8]) -> String {
 }
 
 fn read_json(path: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(path).unwrap())
+    signet_proto::json::from_slice(&std::fs::read(path).unwrap())
         .unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
 }
 
@@ -312,7 +312,7 @@ fn the_v2_write_api_answers_as_rekor_tiles_and_refuses_bad_requests() {
     let body = base64::engine::general_purpose::STANDARD
         .decode(tle["canonicalizedBody"].as_str().unwrap())
         .unwrap();
-    let body: Value = serde_json::from_slice(&body).unwrap();
+    let body: Value = signet_proto::json::from_slice(&body).unwrap();
     assert_eq!(
         body["spec"]["hashedRekordV002"]["data"]["algorithm"],
         "SHA2_384"
@@ -577,7 +577,7 @@ fn signet_attests_into_the_v2_log_and_the_attestation_verifies() {
         .args(["--certificate-identity", EMAIL])
         .args(["--certificate-oidc-issuer", &oidc.url, "--output", "json"]));
     assert!(out.status.success(), "verify-attestation: {}", text(&out));
-    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let j: Value = signet_proto::json::from_slice(&out.stdout).unwrap();
     let results = j["results"].as_array().unwrap();
     assert_eq!(results.len(), 1, "{j}");
     assert_eq!(results[0]["statement"]["predicate"], predicate);

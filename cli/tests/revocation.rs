@@ -39,7 +39,7 @@ fn sign(server: &Server, key: &Path, file: &Path, tag: &str) -> (PathBuf, i64) {
         .arg(&bundle)
         .env("SIGNET_PASSWORD", "hunter2"));
     assert!(out.status.success(), "sign-blob ({tag}): {}", text(&out));
-    let b: Value = serde_json::from_slice(&std::fs::read(&bundle).unwrap()).unwrap();
+    let b: Value = signet_proto::json::from_slice(&std::fs::read(&bundle).unwrap()).unwrap();
     let t = b["verificationMaterial"]["tlogEntries"][0]["integratedTime"]
         .as_str()
         .unwrap()

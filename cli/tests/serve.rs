@@ -79,9 +79,10 @@ fn defaults_generate_keys_once_and_serve_trust_files() {
             .unwrap()
             .json()
             .unwrap();
-        let written: Value =
-            serde_json::from_slice(&std::fs::read(dir.path().join("trusted_root.json")).unwrap())
-                .unwrap();
+        let written: Value = signet_proto::json::from_slice(
+            &std::fs::read(dir.path().join("trusted_root.json")).unwrap(),
+        )
+        .unwrap();
         assert_eq!(served, written);
         assert_eq!(
             written["mediaType"],
@@ -99,9 +100,10 @@ fn defaults_generate_keys_once_and_serve_trust_files() {
             1
         );
         assert_eq!(written["tlogs"][0]["baseUrl"], s.url.as_str());
-        let signing: Value =
-            serde_json::from_slice(&std::fs::read(dir.path().join("signing_config.json")).unwrap())
-                .unwrap();
+        let signing: Value = signet_proto::json::from_slice(
+            &std::fs::read(dir.path().join("signing_config.json")).unwrap(),
+        )
+        .unwrap();
         assert_eq!(signing["caUrls"][0]["url"], s.url.as_str());
         assert_eq!(signing["rekorTlogUrls"][0]["url"], s.url.as_str());
         assert_eq!(signing["oidcUrls"][0]["url"], "https://issuer.example");

@@ -68,9 +68,10 @@ fn log_and_ca_as_separate_services() {
     );
     assert_eq!(_log.url, log_public);
     let log_url = log_public.clone();
-    let log_root: Value =
-        serde_json::from_slice(&std::fs::read(t.join("log-data/trusted_root.json")).unwrap())
-            .unwrap();
+    let log_root: Value = signet_proto::json::from_slice(
+        &std::fs::read(t.join("log-data/trusted_root.json")).unwrap(),
+    )
+    .unwrap();
     // The Rekor v1 and v2 logs (docs/REKOR_V2.md); the CA alone lists both too.
     assert_eq!(log_root["tlogs"].as_array().unwrap().len(), 2);
     assert!(log_root["certificateAuthorities"]
@@ -97,16 +98,17 @@ fn log_and_ca_as_separate_services() {
     .unwrap();
     let (_ca, ca_url) = serve(&ca_cfg);
     let root_path = t.join("ca-data/trusted_root.json");
-    let root: Value = serde_json::from_slice(&std::fs::read(&root_path).unwrap()).unwrap();
+    let root: Value = signet_proto::json::from_slice(&std::fs::read(&root_path).unwrap()).unwrap();
     assert_eq!(
         root["tlogs"], log_root["tlogs"],
         "the CA serves the log's keys"
     );
     assert_eq!(root["ctlogs"], log_root["ctlogs"]);
     // The signing config the CA publishes names the log's public URL, never ca.log_url.
-    let signing: Value =
-        serde_json::from_slice(&std::fs::read(t.join("ca-data/signing_config.json")).unwrap())
-            .unwrap();
+    let signing: Value = signet_proto::json::from_slice(
+        &std::fs::read(t.join("ca-data/signing_config.json")).unwrap(),
+    )
+    .unwrap();
     assert_eq!(signing["rekorTlogUrls"][0]["url"], log_public, "{signing}");
     assert!(!signing.to_string().contains(&log_internal), "{signing}");
     let served: Value = reqwest_get(&format!("{ca_url}/signet/v1/trust_config.json"));

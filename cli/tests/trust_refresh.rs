@@ -146,7 +146,7 @@ fn the_webhook_takes_a_rotated_trust_from_its_mirror_and_refuses_a_tampered_one(
             .to_string_lossy()
             .ends_with("targets.json")
         {
-            let mut v: Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
+            let mut v: Value = signet_proto::json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
             v["signed"]["expires"] = Value::String("2099-01-01T00:00:00Z".into());
             std::fs::write(&p, serde_json::to_vec(&v).unwrap()).unwrap();
             tampered += 1;

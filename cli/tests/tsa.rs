@@ -28,7 +28,7 @@ use support::{require_tools, run, signet, stack, text, Server};
 const EMAIL: &str = "tsa@example.com";
 
 fn read_json(path: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    signet_proto::json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
 /// Writes the TSA chain of the published trusted root as `root.pem` (the last certificate)

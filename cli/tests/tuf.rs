@@ -160,7 +160,8 @@ impl TufServer {
     }
 
     fn timestamp(&self) -> Value {
-        serde_json::from_slice(&get(&format!("{}/tuf/timestamp.json", self.url)).unwrap()).unwrap()
+        signet_proto::json::from_slice(&get(&format!("{}/tuf/timestamp.json", self.url)).unwrap())
+            .unwrap()
     }
 }
 
@@ -293,7 +294,7 @@ fn sigstore_python_root_version(home: &Path, tuf_url: &str) -> u64 {
         .join("data/sigstore-python/tuf")
         .join(enc)
         .join("root.json");
-    let v: Value = serde_json::from_slice(
+    let v: Value = signet_proto::json::from_slice(
         &std::fs::read(&root).unwrap_or_else(|e| panic!("{}: {e}", root.display())),
     )
     .unwrap();
@@ -423,7 +424,7 @@ fn sigstore_python_and_signet_follow_signets_tuf_repository() {
         "signet verify-blob after rotation: {}",
         text(&out)
     );
-    let stored: Value = serde_json::from_slice(
+    let stored: Value = signet_proto::json::from_slice(
         &std::fs::read(
             std::fs::read_dir(signet_home.join("tuf"))
                 .unwrap()
@@ -599,13 +600,14 @@ fn hostile_mirrors_are_refused_by_python_tuf_and_signet() {
     let a = work.path().join("a");
     copy_dir(&published, &a);
     let a_ts: Value =
-        serde_json::from_slice(&std::fs::read(a.join("timestamp.json")).unwrap()).unwrap();
+        signet_proto::json::from_slice(&std::fs::read(a.join("timestamp.json")).unwrap()).unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     let b = work.path().join("b");
     loop {
         copy_dir(&published, &b);
         let b_ts: Value =
-            serde_json::from_slice(&std::fs::read(b.join("timestamp.json")).unwrap()).unwrap();
+            signet_proto::json::from_slice(&std::fs::read(b.join("timestamp.json")).unwrap())
+                .unwrap();
         if b_ts["signed"]["version"].as_u64() > a_ts["signed"]["version"].as_u64() {
             break;
         }
@@ -616,7 +618,7 @@ fn hostile_mirrors_are_refused_by_python_tuf_and_signet() {
         std::thread::sleep(Duration::from_millis(300));
     }
     let b_ts: Value =
-        serde_json::from_slice(&std::fs::read(b.join("timestamp.json")).unwrap()).unwrap();
+        signet_proto::json::from_slice(&std::fs::read(b.join("timestamp.json")).unwrap()).unwrap();
     let root = server.root1();
     let mirror_dir = work.path().join("mirror");
     std::fs::create_dir_all(&mirror_dir).unwrap();
@@ -676,7 +678,8 @@ fn hostile_mirrors_are_refused_by_python_tuf_and_signet() {
         .arg(&server.keys[1]));
     assert!(out.status.success(), "rotate-root: {}", text(&out));
     let mut root2: Value =
-        serde_json::from_slice(&std::fs::read(rotated.join("2.root.json")).unwrap()).unwrap();
+        signet_proto::json::from_slice(&std::fs::read(rotated.join("2.root.json")).unwrap())
+            .unwrap();
     root2["signatures"].as_array_mut().unwrap().truncate(1);
     let weak = work.path().join("weak-root");
     copy_dir(&b, &weak);
@@ -841,7 +844,8 @@ fn signet_clients_default_to_the_tuf_trust_and_its_cache_offline() {
         .find(|p| p.is_dir())
         .unwrap();
     let cached_ts: Value =
-        serde_json::from_slice(&std::fs::read(cache.join("timestamp.json")).unwrap()).unwrap();
+        signet_proto::json::from_slice(&std::fs::read(cache.join("timestamp.json")).unwrap())
+            .unwrap();
     let expires = expires_unix(&cached_ts);
     drop(server);
     let out = signet_verify_default(&home, &oidc, &file, &bundle);

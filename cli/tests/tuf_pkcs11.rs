@@ -41,7 +41,7 @@ print(json.dumps({"verified": r.verified, "signed": sorted(r.signed)}))
         .arg(trusted)
         .arg(root));
     assert!(out.status.success(), "python-tuf: {}", text(&out));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v: serde_json::Value = signet_proto::json::from_slice(&out.stdout).unwrap();
     (
         v["verified"].as_bool().unwrap(),
         v["signed"]
@@ -54,7 +54,8 @@ print(json.dumps({"verified": r.verified, "signed": sorted(r.signed)}))
 }
 
 fn key_ids(root: &Path) -> Vec<String> {
-    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(root).unwrap()).unwrap();
+    let v: serde_json::Value =
+        signet_proto::json::from_slice(&std::fs::read(root).unwrap()).unwrap();
     let mut ids: Vec<String> = v["signed"]["roles"]["root"]["keyids"]
         .as_array()
         .unwrap()

@@ -108,7 +108,7 @@ pub const MAX_PREDICATE_TYPE_BYTES: usize = 1024;
 /// The `predicateType` of an in-toto statement, when it is a string of printable ASCII no
 /// longer than [`MAX_PREDICATE_TYPE_BYTES`].
 fn intoto_predicate_type(payload: &[u8]) -> Option<String> {
-    let v = serde_json::from_slice::<serde_json::Value>(payload).ok()?;
+    let v = signet_proto::json::from_slice::<serde_json::Value>(payload).ok()?;
     let t = v.get("predicateType")?.as_str()?;
     (t.len() <= MAX_PREDICATE_TYPE_BYTES
         && !t.is_empty()
@@ -407,7 +407,7 @@ pub fn validate_proposed(json: &[u8]) -> Result<ValidEntry, EntryError> {
     // into its typed spec (no `serde_json::Value` tree). Anything else, including every
     // malformed or unusual input, takes the general path below, which gives the same answer
     // for the inputs both accept and the established error messages otherwise.
-    if let Ok(req) = serde_json::from_slice::<HashedRekordRequest>(json) {
+    if let Ok(req) = signet_proto::json::from_slice::<HashedRekordRequest>(json) {
         if req.kind == signet_proto::rekor::KIND_HASHEDREKORD
             && req.api_version == signet_proto::rekor::API_VERSION_0_0_1
         {
@@ -715,7 +715,7 @@ fn validate_intoto(spec: &IntotoV002) -> Result<ValidEntry, EntryError> {
 
 /// SHA-256 digests of a SLSA provenance predicate's `materials` (Rekor's intoto `IndexKeys`).
 fn slsa_material_digests(payload: &[u8]) -> Vec<String> {
-    let Ok(v) = serde_json::from_slice::<serde_json::Value>(payload) else {
+    let Ok(v) = signet_proto::json::from_slice::<serde_json::Value>(payload) else {
         return Vec::new();
     };
     sha256_digests(v.get("predicate").and_then(|p| p.get("materials")))
@@ -747,7 +747,7 @@ impl Signer {
 }
 
 fn intoto_subject_digests(payload: &[u8]) -> Vec<String> {
-    let Ok(v) = serde_json::from_slice::<serde_json::Value>(payload) else {
+    let Ok(v) = signet_proto::json::from_slice::<serde_json::Value>(payload) else {
         return Vec::new();
     };
     sha256_digests(v.get("subject"))
@@ -861,6 +861,13 @@ mod tests {
             validate_proposed(extra.as_bytes()),
             Err(EntryError::Malformed { .. })
         ));
+        // Text that is not UTF-8 is refused, with a reason naming it, wherever the bytes are.
+        let mut bad = text.replacen('{', r#"{"extra":""#, 1).into_bytes();
+        bad.splice(10..10, *b"\xa8\",");
+        let Err(EntryError::Malformed { reason }) = validate_proposed(&bad) else {
+            panic!("invalid UTF-8 accepted: {}", String::from_utf8_lossy(&bad))
+        };
+        assert!(reason.contains("UTF-8"), "{reason}");
         let upper = text.replace(
             &hex::encode(sha256(b"artifact")),
             &hex::encode_upper(sha256(b"artifact")),
@@ -907,7 +914,7 @@ mod tests {
             &include_bytes!("../../testdata/sigstore/fake-hashedrekord/canonicalized_body.json")[..],
             include_bytes!("../../testdata/sigstore/rekor/hashedrekord_proposed.json"),
         ] {
-            let v: serde_json::Value = serde_json::from_slice(body).unwrap();
+            let v: serde_json::Value = signet_proto::json::from_slice(body).unwrap();
             let b64 = v["spec"]["signature"]["publicKey"]["content"]
                 .as_str()
                 .unwrap();

@@ -197,7 +197,7 @@ fn view_signer(s: ObservedSigner) -> SignerView {
 
 /// `kind` and `apiVersion` of a body, for entries [`observe`] does not read.
 fn kind_and_version(body: &[u8]) -> (String, String) {
-    let v: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    let v: serde_json::Value = signet_proto::json::from_slice(body).unwrap_or_default();
     let field = |name: &str| {
         v.get(name)
             .and_then(serde_json::Value::as_str)

@@ -392,7 +392,7 @@ async fn entry_by_uuid(
 }
 
 fn parse_json<T: for<'de> Deserialize<'de>>(body: &[u8]) -> ApiResult<T> {
-    serde_json::from_slice(body)
+    signet_proto::json::from_slice(body)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("malformed JSON: {e}")))
 }
 
@@ -638,7 +638,7 @@ mod tests {
         let body = axum::body::to_bytes(resp.into_body(), 1 << 16)
             .await
             .unwrap();
-        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let v: serde_json::Value = signet_proto::json::from_slice(&body).unwrap();
         assert_eq!(v["code"], 500);
         assert_eq!(v["message"], "internal error");
         assert!(!String::from_utf8_lossy(&body).contains("secret"));

@@ -125,10 +125,12 @@ impl ShardHistory {
     pub fn load(log_dir: &Path, created: i64) -> Result<Self, ShardError> {
         let path = log_dir.join(SHARDS_FILE);
         match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| ShardError::Directory {
-                path,
-                reason: format!("malformed: {e}"),
-            }),
+            Ok(bytes) => {
+                signet_proto::json::from_slice(&bytes).map_err(|e| ShardError::Directory {
+                    path,
+                    reason: format!("malformed: {e}"),
+                })
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self {
                 frozen: Vec::new(),
                 active_start: created,

@@ -35,7 +35,7 @@ async fn hashedrekord_roundtrip_with_proof_checkpoint_and_set() {
     let (index, size, _root) = check_entry(&t.keys, HOST, &uuid, &e);
     assert_eq!((index, size), (0, 1));
     // The body is the canonical hashedrekord.
-    let v: serde_json::Value = serde_json::from_slice(e.body.as_slice()).unwrap();
+    let v: serde_json::Value = signet_proto::json::from_slice(e.body.as_slice()).unwrap();
     assert_eq!(v["kind"], "hashedrekord");
     assert_eq!(
         v["spec"]["data"]["hash"]["value"],
@@ -57,7 +57,7 @@ async fn hashedrekord_roundtrip_with_proof_checkpoint_and_set() {
     }
     let (s, _, b) = call(&t.router, "GET", "/api/v1/log", None).await;
     assert_eq!(s, StatusCode::OK);
-    let info: LogInfo = serde_json::from_slice(&b).unwrap();
+    let info: LogInfo = signet_proto::json::from_slice(&b).unwrap();
     assert_eq!(info.tree_size, 21);
     assert_eq!(info.tree_id, t.log.identity().tree_id.to_string());
     assert!(info
@@ -97,14 +97,17 @@ async fn hashedrekord_roundtrip_with_proof_checkpoint_and_set() {
     )
     .await;
     assert_eq!(s, StatusCode::OK);
-    let arr: Vec<serde_json::Value> = serde_json::from_slice(&b).unwrap();
+    let arr: Vec<serde_json::Value> = signet_proto::json::from_slice(&b).unwrap();
     assert_eq!(arr.len(), 2);
     // Proposed entries are validated (signatures checked) before lookup: at most 10, as in
     // Rekor's openapi; more is refused before any check.
     let many: Vec<serde_json::Value> = (0..11)
         .map(|i| {
-            serde_json::from_slice(&hashedrekord(&signer, format!("artifact {i}").as_bytes()))
-                .unwrap()
+            signet_proto::json::from_slice(&hashedrekord(
+                &signer,
+                format!("artifact {i}").as_bytes(),
+            ))
+            .unwrap()
         })
         .collect();
     let many = serde_json::json!({ "entries": many });
@@ -141,7 +144,7 @@ async fn retrieve_answers_each_entry_once() {
         let (s, _, b) = post_entry(&t.router, body.clone()).await;
         assert_eq!(s, StatusCode::CREATED);
         uuids.push(parse_entry(&b).0);
-        proposed.push(serde_json::from_slice::<serde_json::Value>(&body).unwrap());
+        proposed.push(signet_proto::json::from_slice::<serde_json::Value>(&body).unwrap());
     }
     let keys = &t.keys;
     let retrieve = |q: serde_json::Value| {
@@ -155,7 +158,8 @@ async fn retrieve_answers_each_entry_once() {
             )
             .await;
             assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
-            let arr: Vec<signet_proto::rekor::LogEntry> = serde_json::from_slice(&b).unwrap();
+            let arr: Vec<signet_proto::rekor::LogEntry> =
+                signet_proto::json::from_slice(&b).unwrap();
             arr.into_iter()
                 .map(|m| {
                     assert_eq!(m.len(), 1);
@@ -221,7 +225,7 @@ async fn consistency_proofs_and_ranges() {
         )
         .await;
         assert_eq!(s, StatusCode::OK);
-        let p: ConsistencyProof = serde_json::from_slice(&b).unwrap();
+        let p: ConsistencyProof = signet_proto::json::from_slice(&b).unwrap();
         let hashes: Vec<Hash> = p
             .hashes
             .iter()
@@ -386,7 +390,8 @@ async fn bad_inputs_are_4xx_with_clear_messages_and_store_nothing() {
     let pem = signer.public_key().to_pem();
     let digest = hex::encode(sha256(b"a"));
     let sig = signer.sign(b"a").unwrap();
-    let good: serde_json::Value = serde_json::from_slice(&hashedrekord(&signer, b"a")).unwrap();
+    let good: serde_json::Value =
+        signet_proto::json::from_slice(&hashedrekord(&signer, b"a")).unwrap();
     let with = |path: &[&str], v: serde_json::Value| {
         let mut g = good.clone();
         let mut cur = &mut g;
@@ -571,7 +576,7 @@ async fn dsse_entries_are_verified_and_canonicalized() {
     assert_eq!(s, StatusCode::CREATED, "{}", String::from_utf8_lossy(&b));
     let (uuid, e) = parse_entry(&b);
     check_entry(&t.keys, HOST, &uuid, &e);
-    let body: serde_json::Value = serde_json::from_slice(e.body.as_slice()).unwrap();
+    let body: serde_json::Value = signet_proto::json::from_slice(e.body.as_slice()).unwrap();
     assert_eq!(body["kind"], "dsse");
     assert_eq!(
         body["spec"]["payloadHash"]["value"],
@@ -596,7 +601,7 @@ async fn dsse_entries_are_verified_and_canonicalized() {
     let q = serde_json::json!({"hash": format!("sha256:{artifact_digest}")});
     let (s, _, b) = search_index(&t.router, &q).await;
     assert_eq!(s, StatusCode::OK);
-    let found: Vec<String> = serde_json::from_slice(&b).unwrap();
+    let found: Vec<String> = signet_proto::json::from_slice(&b).unwrap();
     assert_eq!(found, vec![uuid]);
 }
 
@@ -623,7 +628,7 @@ async fn dsse_envelope_hash_keeps_the_keyid() {
     let (s, _, b) = post_entry(&t.router, serde_json::to_vec(&dsse).unwrap()).await;
     assert_eq!(s, StatusCode::CREATED, "{}", String::from_utf8_lossy(&b));
     let (_, e) = parse_entry(&b);
-    let body: serde_json::Value = serde_json::from_slice(e.body.as_slice()).unwrap();
+    let body: serde_json::Value = signet_proto::json::from_slice(e.body.as_slice()).unwrap();
     let env: signet_proto::bundle::DsseEnvelope = serde_json::from_str(&submitted).unwrap();
     assert_eq!(env.signatures[0].keyid, "key-1");
     let want = format!(
@@ -668,13 +673,13 @@ async fn search_is_complete() {
     let key_q = serde_json::json!({"publicKey": {"format": "x509", "content": B64.encode(a.public_key().to_pem())}});
     let (s, _, body) = search_index(&t.router, &key_q).await;
     assert_eq!(s, StatusCode::OK);
-    let mut got: Vec<String> = serde_json::from_slice(&body).unwrap();
+    let mut got: Vec<String> = signet_proto::json::from_slice(&body).unwrap();
     got.sort();
     by_a.sort();
     assert_eq!(got, by_a);
     let hq = serde_json::json!({"hash": hex::encode(sha256(b"shared"))});
     let (_, _, body) = search_index(&t.router, &hq).await;
-    let mut got: Vec<String> = serde_json::from_slice(&body).unwrap();
+    let mut got: Vec<String> = signet_proto::json::from_slice(&body).unwrap();
     got.sort();
     shared.sort();
     assert_eq!(got, shared);
@@ -683,7 +688,7 @@ async fn search_is_complete() {
     and["hash"] = format!("sha256:{}", hex::encode(sha256(b"shared"))).into();
     and["operator"] = "and".into();
     let (_, _, body) = search_index(&t.router, &and).await;
-    let got: Vec<String> = serde_json::from_slice(&body).unwrap();
+    let got: Vec<String> = signet_proto::json::from_slice(&body).unwrap();
     let want: Vec<&String> = shared.iter().filter(|u| by_a.contains(u)).collect();
     assert_eq!(got.len(), want.len());
     for bad in [

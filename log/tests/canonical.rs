@@ -276,7 +276,7 @@ async fn dsse_and_intoto_keys_are_canonical() {
     .await;
     assert_eq!(s, StatusCode::CREATED, "{}", String::from_utf8_lossy(&b));
     let (_, e) = parse_entry(&b);
-    let body: Value = serde_json::from_slice(e.body.as_slice()).unwrap();
+    let body: Value = signet_proto::json::from_slice(e.body.as_slice()).unwrap();
     let stored = B64
         .decode(body["spec"]["signatures"][0]["verifier"].as_str().unwrap())
         .unwrap();
@@ -316,7 +316,7 @@ async fn dsse_and_intoto_keys_are_canonical() {
     .await;
     assert_eq!(s, StatusCode::CREATED, "{}", String::from_utf8_lossy(&b));
     let (_, e) = parse_entry(&b);
-    let body: Value = serde_json::from_slice(e.body.as_slice()).unwrap();
+    let body: Value = signet_proto::json::from_slice(e.body.as_slice()).unwrap();
     let stored = B64
         .decode(
             body["spec"]["content"]["envelope"]["signatures"][0]["publicKey"]

@@ -47,7 +47,7 @@ async fn sct_timestamp_is_the_log_clock() {
     let pre = ca.precert(&leaf_key, EMAIL, ISSUER, 7, validity());
     let (s, b) = add_pre_chain(&t, &[&pre[..], &ca.der[..]]).await;
     assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
-    let resp: AddChainResponse = serde_json::from_slice(&b).unwrap();
+    let resp: AddChainResponse = signet_proto::json::from_slice(&b).unwrap();
     let sct = Sct::from_add_chain_response(&resp).unwrap();
     assert_eq!(sct.timestamp, 1_750_000_000_123);
     assert_eq!(
@@ -66,7 +66,7 @@ async fn add_pre_chain_checks_chain_and_records_precert() {
     for chain in [vec![&pre[..], &ca.der[..]], vec![&pre[..]]] {
         let (s, b) = add_pre_chain(&t, &chain).await;
         assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
-        let resp: AddChainResponse = serde_json::from_slice(&b).unwrap();
+        let resp: AddChainResponse = signet_proto::json::from_slice(&b).unwrap();
         let sct = Sct::from_add_chain_response(&resp).unwrap();
         let tbs = tbs_without_extensions(&pre, &[OID_PRECERT_POISON, OID_SCT_LIST]).unwrap();
         sct.verify_precert(
@@ -82,7 +82,7 @@ async fn add_pre_chain_checks_chain_and_records_precert() {
     assert_eq!(s, StatusCode::OK);
     let (uuid, e) = parse_entry(&b);
     check_entry(&t.keys, HOST, &uuid, &e);
-    let body: serde_json::Value = serde_json::from_slice(e.body.as_slice()).unwrap();
+    let body: serde_json::Value = signet_proto::json::from_slice(e.body.as_slice()).unwrap();
     assert_eq!(body["kind"], "precert");
     assert_eq!(body["spec"]["chain"][0], B64.encode(&pre));
     assert_eq!(body["spec"]["chain"][1], B64.encode(&ca.der));
@@ -95,7 +95,7 @@ async fn add_pre_chain_checks_chain_and_records_precert() {
         Some(serde_json::to_vec(&q).unwrap()),
     )
     .await;
-    let found: Vec<String> = serde_json::from_slice(&b).unwrap();
+    let found: Vec<String> = signet_proto::json::from_slice(&b).unwrap();
     assert_eq!(found, vec![uuid]);
 
     // Rejections: other CA, final certificate (no poison), bad base64, empty chain.
@@ -159,7 +159,7 @@ async fn add_pre_chain_checks_chain_and_records_precert() {
     assert_eq!(t.log.head().unwrap().size, 1);
     let (s, _, b) = call(&t.router, "GET", "/ct/v1/get-roots", None).await;
     assert_eq!(s, StatusCode::OK);
-    let roots: serde_json::Value = serde_json::from_slice(&b).unwrap();
+    let roots: serde_json::Value = signet_proto::json::from_slice(&b).unwrap();
     assert_eq!(roots["certificates"][0], B64.encode(&ca.der));
 }
 
@@ -181,7 +181,7 @@ async fn sigstore_python_verifies_our_entry_and_sct() {
     let pre = ca.precert(&leaf_key, EMAIL, ISSUER, 7, v);
     let (s, b) = add_pre_chain(&t, &[&pre, &ca.der]).await;
     assert_eq!(s, StatusCode::OK);
-    let sct = Sct::from_add_chain_response(&serde_json::from_slice(&b).unwrap()).unwrap();
+    let sct = Sct::from_add_chain_response(&signet_proto::json::from_slice(&b).unwrap()).unwrap();
     let cert = ca.final_cert(
         &leaf_key,
         EMAIL,

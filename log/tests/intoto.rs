@@ -131,7 +131,7 @@ fn cert_pem(der: &[u8]) -> String {
 async fn search(router: &Router, q: Value) -> Vec<String> {
     let (s, _, b) = search_index(router, &q).await;
     assert_eq!(s, StatusCode::OK, "{q}: {}", String::from_utf8_lossy(&b));
-    serde_json::from_slice(&b).unwrap()
+    signet_proto::json::from_slice(&b).unwrap()
 }
 
 #[tokio::test]
@@ -183,7 +183,7 @@ async fn accepted_with_proof_canonical_body_without_payload_dedup_and_search() {
         hex::encode(sha256(&payload)),
     );
     assert_eq!(String::from_utf8(e.body.0.clone()).unwrap(), want);
-    let body: Value = serde_json::from_slice(e.body.as_slice()).unwrap();
+    let body: Value = signet_proto::json::from_slice(e.body.as_slice()).unwrap();
     assert!(body["spec"]["content"]["envelope"].get("payload").is_none());
 
     // GET by UUID returns the same body.
@@ -244,7 +244,7 @@ async fn accepted_with_proof_canonical_body_without_payload_dedup_and_search() {
     )
     .await;
     assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
-    let found: Vec<signet_proto::rekor::LogEntry> = serde_json::from_slice(&b).unwrap();
+    let found: Vec<signet_proto::rekor::LogEntry> = signet_proto::json::from_slice(&b).unwrap();
     assert_eq!(found.len(), 1);
     assert!(found[0].contains_key(&uuid));
 }
@@ -264,7 +264,7 @@ async fn keyids_and_several_signatures_are_kept_in_order() {
     let (s, _, body) = post_entry(&t.router, serde_json::to_vec(&entry).unwrap()).await;
     assert_eq!(s, StatusCode::CREATED, "{}", String::from_utf8_lossy(&body));
     let (uuid, e) = parse_entry(&body);
-    let stored: Value = serde_json::from_slice(e.body.as_slice()).unwrap();
+    let stored: Value = signet_proto::json::from_slice(e.body.as_slice()).unwrap();
     let sigs = &stored["spec"]["content"]["envelope"]["signatures"];
     // The keys are stored in the canonical PEM form (LF line ends): `to_pem` writes CRLF.
     assert!(pa.contains("\r\n"));

@@ -286,7 +286,7 @@ async fn served(
         cosigners(&cp, witnesses) >= quorum,
         "uncosigned checkpoint served: {cp}"
     );
-    let info: serde_json::Value = serde_json::from_slice(&info).unwrap();
+    let info: serde_json::Value = signet_proto::json::from_slice(&info).unwrap();
     assert_eq!(
         info["signedTreeHead"],
         cp.as_str(),

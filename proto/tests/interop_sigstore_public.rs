@@ -51,8 +51,8 @@ fn assert_round_trip<T: serde::Serialize + serde::de::DeserializeOwned>(
     name: &str,
     bytes: &[u8],
 ) -> T {
-    let parsed: T = serde_json::from_slice(bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let original: Value = serde_json::from_slice(bytes).unwrap();
+    let parsed: T = signet_proto::json::from_slice(bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let original: Value = signet_proto::json::from_slice(bytes).unwrap();
     let again = serde_json::to_value(&parsed).unwrap();
     assert_eq!(
         normalise(&original),

@@ -66,7 +66,8 @@ fn inclusion_vectors() {
     let (mut ok, mut rejected) = (0, 0);
     let mut wrong = Vec::new();
     for f in &files {
-        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(f).unwrap()).unwrap();
+        let v: serde_json::Value =
+            signet_proto::json::from_slice(&std::fs::read(f).unwrap()).unwrap();
         let want_err = v["wantErr"].as_bool().unwrap();
         let index = v["leafIdx"].as_u64().unwrap();
         let size = v["treeSize"].as_u64().unwrap();
@@ -107,7 +108,8 @@ fn consistency_vectors() {
     let (mut ok, mut rejected) = (0, 0);
     let mut wrong = Vec::new();
     for f in &files {
-        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(f).unwrap()).unwrap();
+        let v: serde_json::Value =
+            signet_proto::json::from_slice(&std::fs::read(f).unwrap()).unwrap();
         let want_err = v["wantErr"].as_bool().unwrap();
         let size1 = v["size1"].as_u64().unwrap();
         let size2 = v["size2"].as_u64().unwrap();

@@ -94,12 +94,12 @@ fn jws_with_protected(
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use base64::Engine;
     let mut env: serde_json::Value =
-        serde_json::from_slice(&vector("envelopes/jws_signature.sig")).unwrap();
+        signet_proto::json::from_slice(&vector("envelopes/jws_signature.sig")).unwrap();
     let raw = URL_SAFE_NO_PAD
         .decode(env["protected"].as_str().unwrap())
         .unwrap();
     let mut protected: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_slice(&raw).unwrap();
+        signet_proto::json::from_slice(&raw).unwrap();
     edit(&mut protected);
     env["protected"] = URL_SAFE_NO_PAD
         .encode(serde_json::to_vec(&protected).unwrap())
@@ -213,7 +213,7 @@ fn structural_refusals_are_typed() {
         use base64::engine::general_purpose::URL_SAFE_NO_PAD;
         use base64::Engine;
         let mut env: serde_json::Value =
-            serde_json::from_slice(&vector("envelopes/jws_signature.sig")).unwrap();
+            signet_proto::json::from_slice(&vector("envelopes/jws_signature.sig")).unwrap();
         let raw = URL_SAFE_NO_PAD
             .decode(env["protected"].as_str().unwrap())
             .unwrap();
@@ -231,14 +231,14 @@ fn structural_refusals_are_typed() {
 
     // Extra top-level member, missing x5c, wrong media type, truncated COSE.
     let mut env: serde_json::Value =
-        serde_json::from_slice(&vector("envelopes/jws_signature.sig")).unwrap();
+        signet_proto::json::from_slice(&vector("envelopes/jws_signature.sig")).unwrap();
     env["signatures"] = serde_json::json!([]);
     assert!(matches!(
         parse_envelope(MEDIA_TYPE_JWS, &serde_json::to_vec(&env).unwrap()).unwrap_err(),
         EnvelopeError::Malformed { .. }
     ));
     let mut env: serde_json::Value =
-        serde_json::from_slice(&vector("envelopes/jws_signature.sig")).unwrap();
+        signet_proto::json::from_slice(&vector("envelopes/jws_signature.sig")).unwrap();
     env["header"].as_object_mut().unwrap().remove("x5c");
     assert!(matches!(
         parse_envelope(MEDIA_TYPE_JWS, &serde_json::to_vec(&env).unwrap()).unwrap_err(),

@@ -49,8 +49,8 @@ fn normalise(v: &Value) -> Option<Value> {
 }
 
 fn round_trip<T: serde::Serialize + serde::de::DeserializeOwned>(bytes: &[u8]) -> T {
-    let parsed: T = serde_json::from_slice(bytes).unwrap();
-    let original: Value = serde_json::from_slice(bytes).unwrap();
+    let parsed: T = signet_proto::json::from_slice(bytes).unwrap();
+    let original: Value = signet_proto::json::from_slice(bytes).unwrap();
     assert_eq!(
         normalise(&original),
         normalise(&serde_json::to_value(&parsed).unwrap())
@@ -70,7 +70,7 @@ fn fixtures_round_trip() {
             .verification_material
             .timestamp_verification_data
             .is_some());
-        let out: Value = serde_json::from_slice(&bundle.to_json().unwrap()).unwrap();
+        let out: Value = signet_proto::json::from_slice(&bundle.to_json().unwrap()).unwrap();
         assert_eq!(
             out["verificationMaterial"]["timestampVerificationData"],
             json!({})
@@ -189,7 +189,8 @@ fn fixture_inclusion_promises_verify() {
 }
 
 fn base_bundle() -> Value {
-    serde_json::from_slice(&fixture("fake-hashedrekord", "artifact.txt.sigstore.json")).unwrap()
+    signet_proto::json::from_slice(&fixture("fake-hashedrekord", "artifact.txt.sigstore.json"))
+        .unwrap()
 }
 
 fn parse(v: &Value) -> Result<Bundle, BundleError> {
@@ -233,7 +234,7 @@ fn accepts_legacy_v03_spelling_and_writes_canonical() {
     v["mediaType"] = json!("application/vnd.dev.sigstore.bundle+json;version=0.3");
     let b = parse(&v).unwrap();
     assert_eq!(b.media_type, BundleVersion::V0_3);
-    let out: Value = serde_json::from_slice(&b.to_json().unwrap()).unwrap();
+    let out: Value = signet_proto::json::from_slice(&b.to_json().unwrap()).unwrap();
     assert_eq!(out["mediaType"], json!(MEDIA_TYPE_V0_3));
 }
 
@@ -253,7 +254,7 @@ fn base64_rules() {
         panic!()
     };
     assert_eq!(ms.signature.as_slice(), [0xfb, 0xff]);
-    let out: Value = serde_json::from_slice(&b.to_json().unwrap()).unwrap();
+    let out: Value = signet_proto::json::from_slice(&b.to_json().unwrap()).unwrap();
     assert_eq!(out["messageSignature"]["signature"], json!("+/8="));
 }
 
@@ -277,7 +278,7 @@ fn int64_rules() {
     v["verificationMaterial"]["tlogEntries"][0]["logIndex"] = json!(9_223_372_036_854_775_807_i64);
     let b = parse(&v).unwrap();
     assert_eq!(b.verification_material.tlog_entries[0].log_index, i64::MAX);
-    let out: Value = serde_json::from_slice(&b.to_json().unwrap()).unwrap();
+    let out: Value = signet_proto::json::from_slice(&b.to_json().unwrap()).unwrap();
     assert_eq!(
         out["verificationMaterial"]["tlogEntries"][0]["logIndex"],
         json!("9223372036854775807")
@@ -289,7 +290,7 @@ fn enums_by_name_or_number() {
     let mut v = base_bundle();
     v["messageSignature"]["messageDigest"]["algorithm"] = json!(1);
     let b = parse(&v).unwrap();
-    let out: Value = serde_json::from_slice(&b.to_json().unwrap()).unwrap();
+    let out: Value = signet_proto::json::from_slice(&b.to_json().unwrap()).unwrap();
     assert_eq!(
         out["messageSignature"]["messageDigest"]["algorithm"],
         json!("SHA2_256")

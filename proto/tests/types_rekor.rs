@@ -28,7 +28,7 @@ fn rekor_testdata_requests() {
         let bytes = testdata(name);
         let entry = ProposedEntry::from_json(&bytes).unwrap();
         entry.validate().unwrap();
-        let original: Value = serde_json::from_slice(&bytes).unwrap();
+        let original: Value = signet_proto::json::from_slice(&bytes).unwrap();
         assert_eq!(entry.to_value().unwrap(), original, "{name}");
     }
     let dsse = ProposedEntry::from_json(&testdata("rekor/dsse_proposed.json")).unwrap();
@@ -60,7 +60,7 @@ fn entry_err(v: &Value) -> RekorError {
 #[test]
 fn proposed_entry_errors() {
     let base: Value =
-        serde_json::from_slice(&testdata("rekor/hashedrekord_proposed.json")).unwrap();
+        signet_proto::json::from_slice(&testdata("rekor/hashedrekord_proposed.json")).unwrap();
 
     let mut v = base.clone();
     v["kind"] = json!("rekord");
@@ -128,7 +128,8 @@ fn proposed_entry_errors() {
 
 #[test]
 fn dsse_spec_forms_are_exclusive() {
-    let mut v: Value = serde_json::from_slice(&testdata("rekor/dsse_proposed.json")).unwrap();
+    let mut v: Value =
+        signet_proto::json::from_slice(&testdata("rekor/dsse_proposed.json")).unwrap();
     v["spec"]["payloadHash"] = json!({"algorithm": "sha256", "value": "00"});
     assert!(entry_err(&v).to_string().contains("not both"));
     let v = json!({"apiVersion": "0.0.1", "kind": "dsse", "spec": {"payloadHash": {"algorithm": "sha256", "value": "00"}}});
@@ -273,7 +274,7 @@ fn search_requests_and_errors() {
     );
 
     let entry: Value =
-        serde_json::from_slice(&testdata("rekor/hashedrekord_proposed.json")).unwrap();
+        signet_proto::json::from_slice(&testdata("rekor/hashedrekord_proposed.json")).unwrap();
     let q = json!({"entryUUIDs": ["ab".repeat(32)], "logIndexes": [0, 7], "entries": [entry]});
     let parsed: SearchLogQuery = serde_json::from_value(q.clone()).unwrap();
     assert_eq!(parsed.log_indexes, vec![0, 7]);

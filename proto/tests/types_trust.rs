@@ -16,7 +16,7 @@ fn testdata(path: &str) -> Vec<u8> {
 }
 
 fn root_value() -> Value {
-    serde_json::from_slice(&testdata("fake-hashedrekord/trusted_root.json")).unwrap()
+    signet_proto::json::from_slice(&testdata("fake-hashedrekord/trusted_root.json")).unwrap()
 }
 
 fn root_err(v: &Value) -> String {
@@ -137,7 +137,7 @@ fn signing_config_fixture() {
     let start = cfg.rekor_tlog_urls[0].valid_for.start.as_ref().unwrap();
     assert_eq!(start.unix_seconds(), 1_767_222_000); // 2026-01-01T00:00:00+01:00
                                                      // Round trip: identical JSON value (the fixture has no proto3 defaults to drop).
-    let original: Value = serde_json::from_slice(&bytes).unwrap();
+    let original: Value = signet_proto::json::from_slice(&bytes).unwrap();
     assert_eq!(serde_json::to_value(&cfg).unwrap(), original);
 }
 
@@ -181,7 +181,7 @@ fn client_trust_config() {
         json!({"mediaType": "application/vnd.dev.sigstore.signingconfig.v0.2+json"})
     );
     let mut v: Value =
-        serde_json::from_slice(&testdata("fake-hashedrekord/trust_config.json")).unwrap();
+        signet_proto::json::from_slice(&testdata("fake-hashedrekord/trust_config.json")).unwrap();
     v["mediaType"] = json!("application/vnd.dev.sigstore.clienttrustconfig.v0.2+json");
     assert!(ClientTrustConfig::from_json(&serde_json::to_vec(&v).unwrap()).is_err());
     v["mediaType"] = json!("application/vnd.dev.sigstore.clienttrustconfig.v0.1+json");

@@ -117,7 +117,7 @@ struct Case {
 impl Case {
     fn parts(&self) -> (Bundle, TrustMaterial, Policy) {
         let bundle = Bundle::from_json(&self.json).unwrap();
-        let root: TrustedRoot = serde_json::from_slice(&self.root_json).unwrap();
+        let root: TrustedRoot = signet_proto::json::from_slice(&self.root_json).unwrap();
         let trust = TrustMaterial::from_trusted_root(&root).unwrap();
         let policy = Policy::identity(IdentityPolicy::exact(
             self.identity.clone(),

@@ -25,14 +25,14 @@ fn read(path: &str) -> Vec<u8> {
 }
 
 fn fixture(dir: &str) -> Value {
-    serde_json::from_slice(&read(&format!("{dir}/fixture.json"))).unwrap()
+    signet_proto::json::from_slice(&read(&format!("{dir}/fixture.json"))).unwrap()
 }
 
 /// The fixture's first layer, its annotations and payload.
 fn parts(dir: &str) -> (String, String, BTreeMap<String, String>, Vec<u8>) {
     let f = fixture(dir);
     let l = &f["layers"][0];
-    let annotations: BTreeMap<String, String> = serde_json::from_slice(&read(&format!(
+    let annotations: BTreeMap<String, String> = signet_proto::json::from_slice(&read(&format!(
         "{dir}/{}",
         l["annotations"].as_str().unwrap()
     )))
@@ -61,7 +61,8 @@ fn image_digest(dir: &str) -> [u8; 32] {
 }
 
 fn trust(path: &str) -> TrustMaterial {
-    let root: TrustedRoot = serde_json::from_slice(&read(path)).expect("trusted root parses");
+    let root: TrustedRoot =
+        signet_proto::json::from_slice(&read(path)).expect("trusted root parses");
     TrustMaterial::from_trusted_root(&root).expect("trust material builds")
 }
 
@@ -378,7 +379,7 @@ fn keyed_att_verifies_with_its_statement() {
     .unwrap();
     let (ty, payload) = v.dsse_payload.unwrap();
     assert_eq!(ty, "application/vnd.in-toto+json");
-    let stmt: Value = serde_json::from_slice(&payload).unwrap();
+    let stmt: Value = signet_proto::json::from_slice(&payload).unwrap();
     assert_eq!(stmt["predicateType"], "https://cyclonedx.org/bom");
     // For another image, the statement's subject does not match.
     let mut other = image_digest(dir);
@@ -496,7 +497,8 @@ fn cosign3_bundle_with_rekor_hostname_checkpoint_verifies() {
     .unwrap();
     assert_eq!(v.identity.unwrap().san(), Some("ocx-test@example.com"));
     // The same checkpoint with its signature bytes changed fails.
-    let mut json: Value = serde_json::from_slice(&read(&format!("{dir}/bundle.json"))).unwrap();
+    let mut json: Value =
+        signet_proto::json::from_slice(&read(&format!("{dir}/bundle.json"))).unwrap();
     let cp = json["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["checkpoint"]
         ["envelope"]
         .as_str()

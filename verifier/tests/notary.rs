@@ -124,7 +124,7 @@ fn at(t: i64) -> UnixTime {
 
 /// The leaf certificate an envelope carries (JWS).
 fn jws_leaf(envelope: &[u8]) -> Vec<u8> {
-    let v: serde_json::Value = serde_json::from_slice(envelope).unwrap();
+    let v: serde_json::Value = signet_proto::json::from_slice(envelope).unwrap();
     STANDARD
         .decode(v["header"]["x5c"][0].as_str().unwrap())
         .unwrap()
@@ -610,7 +610,7 @@ fn timestamps_outside_the_certificate_and_tampered_tokens_fail() {
     // The countersignature of another signature (the unprotected header is not signed, so
     // only the imprint catches this).
     let other: serde_json::Value =
-        serde_json::from_slice(&vector("envelopes/jwsExpiredWithTimestamp.sig")).unwrap();
+        signet_proto::json::from_slice(&vector("envelopes/jwsExpiredWithTimestamp.sig")).unwrap();
     let swapped = edit_jws(&env, |v| {
         v["header"]["io.cncf.notary.timestampSignature"] = STANDARD.encode(token(&other)).into()
     });
@@ -620,7 +620,7 @@ fn timestamps_outside_the_certificate_and_tampered_tokens_fail() {
         "{e}"
     );
     // genTime edited inside TSTInfo ("20240618062937" → "20240618062938").
-    let mine: serde_json::Value = serde_json::from_slice(&env).unwrap();
+    let mine: serde_json::Value = signet_proto::json::from_slice(&env).unwrap();
     let mut t = token(&mine);
     let pos = t.windows(14).position(|w| w == b"20240618062937").unwrap();
     t[pos + 13] = b'8';

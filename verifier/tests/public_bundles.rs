@@ -35,7 +35,8 @@ fn read(name: &str) -> Vec<u8> {
 }
 
 fn trust(name: &str) -> TrustMaterial {
-    let root: TrustedRoot = serde_json::from_slice(&read(name)).expect("trusted root parses");
+    let root: TrustedRoot =
+        signet_proto::json::from_slice(&read(name)).expect("trusted root parses");
     TrustMaterial::from_trusted_root(&root).expect("trust material builds")
 }
 
@@ -134,7 +135,7 @@ fn apply(j: &mut Value, mutate: impl FnOnce(&mut Value)) {
 fn rekor1() -> Case {
     Case {
         trust: trust("staging_trusted_root.json"),
-        json: serde_json::from_slice(&read("bundle_v3_rekor1.json")).unwrap(),
+        json: signet_proto::json::from_slice(&read("bundle_v3_rekor1.json")).unwrap(),
         artifact: digest(REKOR1_DIGEST),
         policy: Policy::identity(IdentityPolicy::exact(REKOR1_SAN, REKOR1_ISSUER)),
         now: REKOR1_NOW,
@@ -144,7 +145,7 @@ fn rekor1() -> Case {
 fn dsse() -> Case {
     Case {
         trust: trust("trusted_root.json"),
-        json: serde_json::from_slice(&read("sigstore_rs_bundle_v03.json")).unwrap(),
+        json: signet_proto::json::from_slice(&read("sigstore_rs_bundle_v03.json")).unwrap(),
         artifact: digest(DSSE_DIGEST),
         policy: Policy::identity(IdentityPolicy::exact(DSSE_SAN, DSSE_ISSUER)),
         now: DSSE_NOW,
@@ -368,7 +369,7 @@ fn dsse_bundle_timestamp_rules() {
     assert!(v.integrated_time_from_set);
 
     let root = read("trusted_root.json");
-    let mut root: Value = serde_json::from_slice(&root).unwrap();
+    let mut root: Value = signet_proto::json::from_slice(&root).unwrap();
     root.as_object_mut().unwrap().remove("timestampAuthorities");
     let c2 = Case {
         trust: trust_from(&root),
@@ -441,7 +442,7 @@ const REKOR2_GEN_TIME: i64 = 1_778_700_213;
 const REKOR2_NOW: i64 = 1_778_700_300;
 
 fn staging_root_json() -> Value {
-    serde_json::from_slice(&read("staging_trusted_root.json")).unwrap()
+    signet_proto::json::from_slice(&read("staging_trusted_root.json")).unwrap()
 }
 
 fn trust_from(root: &Value) -> TrustMaterial {
@@ -452,7 +453,7 @@ fn trust_from(root: &Value) -> TrustMaterial {
 fn rekor2() -> Case {
     Case {
         trust: trust("staging_trusted_root.json"),
-        json: serde_json::from_slice(&read("bundle_v3_rekor2_dsse.json")).unwrap(),
+        json: signet_proto::json::from_slice(&read("bundle_v3_rekor2_dsse.json")).unwrap(),
         artifact: digest(REKOR2_DIGEST),
         policy: Policy::identity(IdentityPolicy::exact(REKOR2_SAN, REKOR2_ISSUER)),
         now: REKOR2_NOW,
@@ -571,7 +572,7 @@ fn rekor_v2_modified_timestamps_fail() {
 
     // A real timestamp for another signature (from the production DSSE bundle).
     let other = read("sigstore_rs_bundle_v03.json");
-    let other: Value = serde_json::from_slice(&other).unwrap();
+    let other: Value = signet_proto::json::from_slice(&other).unwrap();
     let other_ts = other["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"]
         [0]["signedTimestamp"]
         .clone();
@@ -611,7 +612,7 @@ fn rekor_v2_trust_root_without_the_tsa_fails() {
 
     // Only another TSA (production's): the signer is unknown.
     let prod = read("trusted_root.json");
-    let prod: Value = serde_json::from_slice(&prod).unwrap();
+    let prod: Value = signet_proto::json::from_slice(&prod).unwrap();
     let mut other_tsa = root.clone();
     other_tsa["timestampAuthorities"] = prod["timestampAuthorities"].clone();
     let c3 = Case {
@@ -710,7 +711,8 @@ fn rekor_v2_modified_log_entries_fail() {
     ]);
     // A body that does not match the bundle: the digest, the signature, the certificate.
     let body_of = |j: &Value| -> Value {
-        serde_json::from_slice(&b64d(entry_ref(j)["canonicalizedBody"].as_str().unwrap())).unwrap()
+        signet_proto::json::from_slice(&b64d(entry_ref(j)["canonicalizedBody"].as_str().unwrap()))
+            .unwrap()
     };
     let set_body = |j: &mut Value, b: &Value| {
         entry(j)["canonicalizedBody"] = Value::String(b64e(&serde_json::to_vec(b).unwrap()));

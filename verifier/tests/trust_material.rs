@@ -12,7 +12,7 @@ fn root(name: &str) -> TrustedRoot {
     let path = std::path::Path::new(DIR).join(name);
     let bytes =
         std::fs::read(&path).unwrap_or_else(|e| panic!("test vector {}: {e}", path.display()));
-    serde_json::from_slice(&bytes).unwrap()
+    signet_proto::json::from_slice(&bytes).unwrap()
 }
 
 #[test]

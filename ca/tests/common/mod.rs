@@ -132,7 +132,8 @@ impl MockOidc {
             "token endpoint: {}",
             resp.status()
         );
-        let v: serde_json::Value = serde_json::from_slice(&resp.bytes().await.unwrap()).unwrap();
+        let v: serde_json::Value =
+            signet_proto::json::from_slice(&resp.bytes().await.unwrap()).unwrap();
         v["access_token"].as_str().unwrap().to_owned()
     }
 }
@@ -146,7 +147,7 @@ impl Drop for MockOidc {
 
 pub fn jwt_header(token: &str) -> serde_json::Value {
     let h = token.split('.').next().unwrap();
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(h).unwrap()).unwrap()
+    signet_proto::json::from_slice(&URL_SAFE_NO_PAD.decode(h).unwrap()).unwrap()
 }
 
 pub fn issuer(url: &str, t: IssuerType) -> IssuerConfig {
@@ -275,7 +276,7 @@ pub async fn call_with_headers(
         .await
         .unwrap()
         .to_vec();
-    let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+    let json = signet_proto::json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
     Reply {
         status,
         retry_after,

@@ -467,7 +467,7 @@ async fn inactive_shards(client: &LogClient) -> anyhow::Result<Vec<(String, Stri
         Err(crate::auditors::tlog::FetchError::Status { status: 404, .. }) => return Ok(Vec::new()),
         Err(e) => return Err(e).context("fetching the log's shards (GET /api/v1/log)"),
     };
-    let info: signet_proto::rekor::LogInfo = serde_json::from_slice(&body)
+    let info: signet_proto::rekor::LogInfo = signet_proto::json::from_slice(&body)
         .with_context(|| format!("{}/api/v1/log does not parse", client.base()))?;
     Ok(info
         .inactive_shards

@@ -38,7 +38,7 @@ pub(super) fn load<T: StateFile>(path: &Path) -> anyhow::Result<Option<T>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e).with_context(|| format!("reading {} {}", T::WHAT, path.display())),
     };
-    let s: T = serde_json::from_slice(&bytes)
+    let s: T = signet_proto::json::from_slice(&bytes)
         .with_context(|| format!("parsing {} {}", T::WHAT, path.display()))?;
     anyhow::ensure!(
         s.version() == T::VERSION,

@@ -316,7 +316,7 @@ impl LogClient {
         let path = format!("api/v1/log/proof?firstSize={first}&lastSize={last}");
         let body = self.get(&path).await?;
         let url = format!("{}/{path}", self.base);
-        let proof: ProofJson = serde_json::from_slice(&body)
+        let proof: ProofJson = signet_proto::json::from_slice(&body)
             .map_err(|e| FetchError::malformed(&url, format!("proof JSON: {e}")))?;
         proof
             .hashes
@@ -382,7 +382,7 @@ impl LogClient {
             }
             Err(e) => return Err(e),
         };
-        let value: serde_json::Value = serde_json::from_slice(&answer)
+        let value: serde_json::Value = signet_proto::json::from_slice(&answer)
             .map_err(|e| FetchError::malformed(&url, format!("entry JSON: {e}")))?;
         let entry = value
             .as_object()

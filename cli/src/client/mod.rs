@@ -1059,7 +1059,7 @@ async fn attest_image(args: AttestArgs) -> anyhow::Result<ExitCode> {
     let predicate_type = predicate_type_uri(&args.predicate_type)?;
     let predicate_bytes = std::fs::read(&args.predicate)
         .with_context(|| format!("cannot read predicate {}", args.predicate.display()))?;
-    let predicate: Value = serde_json::from_slice(&predicate_bytes)
+    let predicate: Value = signet_proto::json::from_slice(&predicate_bytes)
         .with_context(|| format!("predicate {} is not JSON", args.predicate.display()))?;
     // The reference first: a mistake in it is named before the signing configuration's.
     parse_image(&args.image)?;

@@ -437,10 +437,11 @@ async fn submit(
         s == reqwest::StatusCode::CREATED
     })
     .await?;
-    let entries: LogEntry = serde_json::from_slice(&raw).map_err(|e| SignError::BadResponse {
-        step: STEP,
-        reason: e.to_string(),
-    })?;
+    let entries: LogEntry =
+        signet_proto::json::from_slice(&raw).map_err(|e| SignError::BadResponse {
+            step: STEP,
+            reason: e.to_string(),
+        })?;
     let mut values = entries.into_values();
     let (Some(entry), None) = (values.next(), values.next()) else {
         return Err(SignError::BadResponse {
@@ -599,7 +600,7 @@ async fn submit_v2(
     let raw = post_json(http, STEP, url, &body, |s| s.is_success()).await?;
     let bad = |reason: String| SignError::BadResponse { step: STEP, reason };
     let entry: TransparencyLogEntry =
-        serde_json::from_slice(&raw).map_err(|e| bad(e.to_string()))?;
+        signet_proto::json::from_slice(&raw).map_err(|e| bad(e.to_string()))?;
     if entry.kind_version.kind != "hashedrekord" || entry.kind_version.version != "0.0.2" {
         return Err(bad(format!(
             "the entry is {} {}, not hashedrekord 0.0.2",
@@ -686,7 +687,7 @@ fn records_dsse(payload_hex: &str) -> impl Fn(&Value) -> bool + '_ {
 /// parsed body.
 fn check_recorded_body(raw: &[u8], recorded: impl Fn(&Value) -> bool) -> Result<(), SignError> {
     const STEP: &str = "log entry check";
-    let v: Value = serde_json::from_slice(raw).map_err(|e| SignError::BadResponse {
+    let v: Value = signet_proto::json::from_slice(raw).map_err(|e| SignError::BadResponse {
         step: STEP,
         reason: format!("body is not JSON: {e}"),
     })?;

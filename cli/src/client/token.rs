@@ -146,7 +146,7 @@ pub(crate) fn unverified_claims(token: &str) -> Result<UnverifiedClaims, TokenEr
         .map_err(|e| TokenError::Malformed {
             reason: format!("payload is not base64url: {e}"),
         })?;
-    serde_json::from_slice(&raw).map_err(|e| TokenError::Malformed {
+    signet_proto::json::from_slice(&raw).map_err(|e| TokenError::Malformed {
         reason: format!("payload is not a JSON claims object: {e}"),
     })
 }

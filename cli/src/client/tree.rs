@@ -91,9 +91,11 @@ pub(crate) async fn attached(
             continue;
         };
         let manifest: oci::ImageManifest =
-            serde_json::from_slice(&m.bytes).map_err(|e| oci::RegistryError::Malformed {
-                what: "cosign tag manifest",
-                reason: e.to_string(),
+            signet_proto::json::from_slice(&m.bytes).map_err(|e| {
+                oci::RegistryError::Malformed {
+                    what: "cosign tag manifest",
+                    reason: e.to_string(),
+                }
             })?;
         out.push(Attached {
             kind,

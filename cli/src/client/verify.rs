@@ -296,7 +296,7 @@ impl Outcome {
             statement: v
                 .dsse_payload
                 .as_ref()
-                .and_then(|(_, payload)| serde_json::from_slice(payload).ok()),
+                .and_then(|(_, payload)| signet_proto::json::from_slice(payload).ok()),
         }
     }
 }
@@ -356,7 +356,7 @@ fn claimed_predicate_type(bundle: &Bundle) -> Option<String> {
 
 /// The `predicateType` of an in-toto statement's bytes (a DSSE payload), unverified.
 fn payload_predicate_type(payload: &[u8]) -> Option<String> {
-    let v: serde_json::Value = serde_json::from_slice(payload).ok()?;
+    let v: serde_json::Value = signet_proto::json::from_slice(payload).ok()?;
     v.get("predicateType")?.as_str().map(str::to_owned)
 }
 
@@ -541,9 +541,11 @@ pub(crate) async fn verify_cosign_tag(
         return Ok(outcomes);
     };
     let manifest: oci::ImageManifest =
-        serde_json::from_slice(&fetched.bytes).map_err(|e| oci::RegistryError::Malformed {
-            what: "cosign signature manifest",
-            reason: e.to_string(),
+        signet_proto::json::from_slice(&fetched.bytes).map_err(|e| {
+            oci::RegistryError::Malformed {
+                what: "cosign signature manifest",
+                reason: e.to_string(),
+            }
         })?;
     let layers: Vec<_> = manifest
         .layers
@@ -621,7 +623,7 @@ pub(crate) async fn verify_cosign_tag(
                     statement: v
                         .dsse_payload
                         .as_ref()
-                        .and_then(|(_, payload)| serde_json::from_slice(payload).ok()),
+                        .and_then(|(_, payload)| signet_proto::json::from_slice(payload).ok()),
                 },
                 Err(e) => fail(check_name(&e), e.to_string()),
             };

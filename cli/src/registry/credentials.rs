@@ -87,7 +87,7 @@ pub(super) fn find_credentials(registry: &str) -> Result<Option<Credentials>, Re
         }
     };
     let config: serde_json::Value =
-        serde_json::from_slice(&text).map_err(|e| RegistryError::Auth {
+        signet_proto::json::from_slice(&text).map_err(|e| RegistryError::Auth {
             reason: format!("docker config {} is not valid JSON: {e}", path.display()),
         })?;
     if let Some(helper) = docker_config_helper(&config, registry) {
@@ -250,7 +250,7 @@ fn run_credential_helper(
         #[serde(rename = "Secret")]
         secret: String,
     }
-    let a: Answer = serde_json::from_slice(&out).map_err(|e| {
+    let a: Answer = signet_proto::json::from_slice(&out).map_err(|e| {
         format!("the docker credential helper {program} answered invalid JSON for {server}: {e}")
     })?;
     if a.username.is_empty() && a.secret.is_empty() {

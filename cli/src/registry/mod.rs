@@ -349,7 +349,7 @@ impl RegistryClient {
         struct MediaTypeOnly {
             media_type: Option<String>,
         }
-        let field = serde_json::from_slice::<MediaTypeOnly>(&bytes)
+        let field = signet_proto::json::from_slice::<MediaTypeOnly>(&bytes)
             .map_err(|e| RegistryError::Malformed {
                 what: "manifest",
                 reason: e.to_string(),
@@ -613,7 +613,7 @@ impl RegistryClient {
                 status: StatusCode::NOT_FOUND,
                 body: "referrer manifest not found".to_owned(),
             })?;
-        serde_json::from_slice(&m.bytes).map_err(|e| RegistryError::Malformed {
+        signet_proto::json::from_slice(&m.bytes).map_err(|e| RegistryError::Malformed {
             what: "artifact manifest",
             reason: e.to_string(),
         })

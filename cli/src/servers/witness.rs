@@ -342,8 +342,8 @@ fn load_state(dir: &Path, origin: &str) -> anyhow::Result<Option<LogState>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
     };
-    let file: StateFile =
-        serde_json::from_slice(&bytes).with_context(|| format!("parsing {}", path.display()))?;
+    let file: StateFile = signet_proto::json::from_slice(&bytes)
+        .with_context(|| format!("parsing {}", path.display()))?;
     if file.origin != origin {
         bail!(
             "{} is for origin {:?}, not {origin:?}",

@@ -141,7 +141,8 @@ pub fn stack() -> (Oidc, Server) {
 
 /// The stdout of a `--output json` run, parsed (panics with the whole output if it is not JSON).
 pub fn json_out(out: &Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(out)))
+    signet_proto::json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(out)))
 }
 
 /// Runs `signet sign IMAGE` keyless with `token` and JSON output, on `cmd` (a [`signet`]
@@ -292,7 +293,7 @@ impl Oidc {
             .output()
             .unwrap();
         assert!(out.status.success(), "token request failed: {}", text(&out));
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let v: serde_json::Value = signet_proto::json::from_slice(&out.stdout).unwrap();
         v["access_token"].as_str().unwrap().to_owned()
     }
 }

@@ -433,7 +433,7 @@ pub fn entry(log_url: &str, index: u64) -> Value {
 
 /// The log index of a bundle's first transparency-log entry.
 pub fn bundle_index(path: &Path) -> u64 {
-    let b: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let b: Value = signet_proto::json::from_slice(&std::fs::read(path).unwrap()).unwrap();
     let idx = &b["verificationMaterial"]["tlogEntries"][0]["logIndex"];
     idx.as_u64()
         .or_else(|| idx.as_str().and_then(|s| s.parse().ok()))

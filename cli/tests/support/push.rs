@@ -62,7 +62,7 @@ impl Pusher {
     }
 
     pub fn manifest(&self, repo: &str, reference: &str, bytes: &[u8]) -> String {
-        let v: Value = serde_json::from_slice(bytes).unwrap();
+        let v: Value = signet_proto::json::from_slice(bytes).unwrap();
         let media_type = v["mediaType"].as_str().unwrap_or(OCI_MANIFEST).to_owned();
         let r = self
             .http
@@ -90,7 +90,8 @@ impl Pusher {
         let read = |p: &Path| {
             std::fs::read(p).unwrap_or_else(|e| panic!("test vector {}: {e}", p.display()))
         };
-        let index: Value = serde_json::from_slice(&read(&layout.join("index.json"))).unwrap();
+        let index: Value =
+            signet_proto::json::from_slice(&read(&layout.join("index.json"))).unwrap();
         let entries = index["manifests"].as_array().unwrap();
         let is_manifest = |d: &str| entries.iter().any(|e| e["digest"] == d);
         for f in std::fs::read_dir(layout.join("blobs/sha256")).unwrap() {
@@ -130,7 +131,7 @@ impl Pusher {
     ) -> String {
         self.blob(repo, b"{}");
         let layer = self.blob(repo, envelope);
-        let mut manifest: Value = serde_json::from_slice(template).unwrap();
+        let mut manifest: Value = signet_proto::json::from_slice(template).unwrap();
         manifest["layers"][0]["digest"] = layer.into();
         manifest["layers"][0]["size"] = envelope.len().into();
         if let Some(subject) = subject {
@@ -160,7 +161,7 @@ impl Pusher {
 /// A copy of a notation JWS envelope (flattened JSON) with one character of its signature
 /// changed: the envelope parses, and its signature does not verify.
 pub fn tamper_jws_signature(envelope: &[u8]) -> Vec<u8> {
-    let mut env: Value = serde_json::from_slice(envelope).unwrap();
+    let mut env: Value = signet_proto::json::from_slice(envelope).unwrap();
     let mut sig = env["signature"].as_str().unwrap().as_bytes().to_vec();
     sig[10] = if sig[10] == b'A' { b'B' } else { b'A' };
     env["signature"] = String::from_utf8(sig).unwrap().into();

@@ -303,7 +303,7 @@ impl TestRegistry {
             "skopeo list-tags: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let v: serde_json::Value = signet_proto::json::from_slice(&out.stdout).unwrap();
         let mut tags: Vec<String> = v["Tags"]
             .as_array()
             .map(|a| {

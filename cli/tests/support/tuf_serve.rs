@@ -123,7 +123,7 @@ impl TufServe {
 
     /// GET `path` as JSON (it must answer 2xx).
     pub fn json(&self, path: &str) -> Value {
-        serde_json::from_slice(&get(&format!("{}{path}", self.url)).unwrap()).unwrap()
+        signet_proto::json::from_slice(&get(&format!("{}{path}", self.url)).unwrap()).unwrap()
     }
 
     pub fn restart(&mut self) {

@@ -184,7 +184,7 @@ pub fn plain_entries(n: u32, tag: &str) -> Vec<ValidEntry> {
 
 /// Parses a `{uuid: entry}` answer.
 pub fn parse_entry(body: &[u8]) -> (String, LogEntryAnon) {
-    let map: LogEntry = serde_json::from_slice(body).unwrap();
+    let map: LogEntry = signet_proto::json::from_slice(body).unwrap();
     assert_eq!(map.len(), 1);
     map.into_iter().next().unwrap()
 }
@@ -231,7 +231,7 @@ pub fn check_entry(keys: &LogKeys, name: &str, uuid: &str, e: &LogEntryAnon) -> 
 }
 
 pub fn error_message(body: &[u8]) -> (u64, String) {
-    let v: serde_json::Value = serde_json::from_slice(body).unwrap();
+    let v: serde_json::Value = signet_proto::json::from_slice(body).unwrap();
     (
         v["code"].as_u64().unwrap(),
         v["message"].as_str().unwrap().to_string(),

@@ -52,14 +52,14 @@ pub fn jws_ps256(key_der: &[u8], chain: &[Vec<u8>], target: &NotaryTarget<'_>) -
 
 /// A JWS envelope with `edit` applied to its JSON.
 pub fn edit_jws(env: &[u8], edit: impl FnOnce(&mut Value)) -> Vec<u8> {
-    let mut v: Value = serde_json::from_slice(env).unwrap();
+    let mut v: Value = signet_proto::json::from_slice(env).unwrap();
     edit(&mut v);
     serde_json::to_vec(&v).unwrap()
 }
 
 /// The raw signature value of a JWS envelope (what a countersignature timestamps).
 pub fn jws_signature(envelope: &[u8]) -> Vec<u8> {
-    let env: Value = serde_json::from_slice(envelope).unwrap();
+    let env: Value = signet_proto::json::from_slice(envelope).unwrap();
     URL_SAFE_NO_PAD
         .decode(env["signature"].as_str().unwrap())
         .unwrap()
@@ -238,7 +238,7 @@ pub mod ecdsa {
 
     /// The same key's ASN.1 (DER) ECDSA signature in a JWS: JWS requires r‖s.
     pub fn jws_with_der_signature(env: &[u8]) -> Vec<u8> {
-        let v: serde_json::Value = serde_json::from_slice(env).unwrap();
+        let v: serde_json::Value = signet_proto::json::from_slice(env).unwrap();
         let msg = format!(
             "{}.{}",
             v["protected"].as_str().unwrap(),

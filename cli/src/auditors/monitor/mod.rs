@@ -284,12 +284,12 @@ fn load_state(path: &Path) -> anyhow::Result<Option<MonitorState>> {
             return Err(e).with_context(|| format!("reading monitor state {}", path.display()))
         }
     };
-    let v: Version = serde_json::from_slice(&bytes)
+    let v: Version = signet_proto::json::from_slice(&bytes)
         .with_context(|| format!("parsing monitor state {}", path.display()))?;
     if v.version != 1 {
         return state_file::load(path);
     }
-    let old: MonitorStateV1 = serde_json::from_slice(&bytes)
+    let old: MonitorStateV1 = signet_proto::json::from_slice(&bytes)
         .with_context(|| format!("parsing monitor state {}", path.display()))?;
     eprintln!(
         "signet monitor: note: {} is a single-log state (version 1): read as the state of {}",

@@ -135,7 +135,7 @@ impl NamespaceLabels {
 /// The `metadata.labels` of a core/v1 `Namespace` (none: empty).
 fn namespace_labels(body: &[u8]) -> Result<BTreeMap<String, String>, String> {
     let v: serde_json::Value =
-        serde_json::from_slice(body).map_err(|e| format!("not JSON: {e}"))?;
+        signet_proto::json::from_slice(body).map_err(|e| format!("not JSON: {e}"))?;
     if v.get("kind").and_then(serde_json::Value::as_str) != Some("Namespace") {
         return Err("the answer is not a Namespace".to_owned());
     }

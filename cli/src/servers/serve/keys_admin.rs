@@ -103,7 +103,7 @@ pub(crate) fn run(args: KeysArgs) -> anyhow::Result<ExitCode> {
                 Ok(bytes) => {
                     TrustedKeys::from_json(&bytes)
                         .with_context(|| format!("{} is not usable", path.display()))?;
-                    serde_json::from_slice::<TrustedKeysDocument>(&bytes)?
+                    signet_proto::json::from_slice::<TrustedKeysDocument>(&bytes)?
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => TrustedKeysDocument {
                     media_type: MEDIA_TYPE.to_owned(),
