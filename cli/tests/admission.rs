@@ -1496,6 +1496,16 @@ struct Load {
     p99_ms: f64,
 }
 
+/// `program` run on core `cpu` only (`taskset -c`), or on any core.
+fn on_core(cpu: Option<&str>, program: &std::path::Path) -> Command {
+    let Some(c) = cpu else {
+        return Command::new(program);
+    };
+    let mut t = Command::new("taskset");
+    t.args(["-c", c]).arg(program);
+    t
+}
+
 /// Latency of `/validate` for a pod with 5 signed images (BENCHMARKS.md, "Admission webhook"):
 /// 100 concurrent keep-alive TLS connections from a separate load-generator process (the API
 /// server's side: HTTPS, connections kept alive) against a local registry, with a warm cache,
@@ -1550,15 +1560,7 @@ fn admission_latency() {
     // `cpu`: the one core the webhook runs on (`taskset`; its runtime then starts one worker,
     // as in a pod with a CPU limit of 1), or all of them.
     let webhook_on = |bin: &std::path::Path, cpu: Option<&str>, extra: &[&str]| {
-        let cmd = match cpu {
-            Some(c) => {
-                let mut t = Command::new("taskset");
-                t.args(["-c", c]).arg(bin);
-                t
-            }
-            None => Command::new(bin),
-        };
-        Webhook::with(cmd, &policy)
+        Webhook::with(on_core(cpu, bin), &policy)
             .tls(&cert, &key)
             // A deadline far above the figures: 100 reviews at once on a loaded 2-core
             // machine are measured, not cut off at the default 7 s.
@@ -1603,15 +1605,7 @@ fn admission_latency() {
         );
         let file = tmp.path().join(format!("review-{n}.json"));
         std::fs::write(&file, serde_json::to_vec(&body).unwrap()).unwrap();
-        let mut cmd = match cpu {
-            Some(c) => {
-                let mut t = Command::new("taskset");
-                t.args(["-c", c]).arg(&loadgen);
-                t
-            }
-            None => Command::new(&loadgen),
-        };
-        let out = run(cmd
+        let out = run(on_core(cpu, &loadgen)
             .arg(format!("{}/validate", w.url))
             .arg(&file)
             .args([total.to_string(), clients.to_string()])
