@@ -231,20 +231,6 @@ impl Drop for Killed {
     }
 }
 
-fn wait_for(addr: &str, child: &mut Child, what: &str, log: &Path) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while std::net::TcpStream::connect(addr).is_err() {
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!(
-                "{what} exited early ({status}): {}",
-                std::fs::read_to_string(log).unwrap_or_default()
-            );
-        }
-        assert!(Instant::now() < deadline, "{what} did not listen on {addr}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 /// Starts `signet serve` (CA and log) with `extra` appended to its configuration (the issuer
 /// table and trust settings); returns it, its URL, its data directory and its log file.
 fn serve(dir: &Path, name: &str, extra: &str) -> (Killed, String, PathBuf, PathBuf) {
@@ -269,7 +255,7 @@ fn serve(dir: &Path, name: &str, extra: &str) -> (Killed, String, PathBuf, PathB
         .spawn()
         .unwrap();
     let addr = format!("127.0.0.1:{port}");
-    wait_for(&addr, &mut child, "signet serve", &log);
+    support::wait_listening(&mut child, port, "signet serve", &log);
     let deadline = Instant::now() + Duration::from_secs(60);
     while !data.join("signing_config.json").is_file() {
         assert!(
@@ -304,12 +290,7 @@ fn oidc_issuer_behind_a_private_ca() {
         .stderr(f)
         .spawn()
         .unwrap();
-    wait_for(
-        &format!("127.0.0.1:{port}"),
-        &mut child,
-        "oauth2-mock-server (https)",
-        &oidc_log,
-    );
+    support::wait_listening(&mut child, port, "oauth2-mock-server (https)", &oidc_log);
     let _oidc = Killed(child);
     let issuer = format!("https://127.0.0.1:{port}");
     let email = "tls@example.com";

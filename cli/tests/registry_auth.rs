@@ -394,3 +394,42 @@ exit 1
     std::fs::write(&path, script).unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
+
+/// The readiness check of the test servers: a `docker-registry` configured for a port another
+/// process already listens on exits with "address already in use", and the check reports that
+/// exit instead of taking the other process's listener for the registry (a connect-only check
+/// succeeded there, and the test then failed later with "connection refused" once that other
+/// listener went away). The process that does hold the port is seen as listening on it.
+#[test]
+fn a_server_that_cannot_bind_its_port_is_not_taken_for_ready() {
+    require_tools(&["docker-registry"]);
+    let holder = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = holder.local_addr().unwrap().port();
+    assert!(support::listens(std::process::id(), port));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config.yml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
+            dir.path().join("data").display()
+        ),
+    )
+    .unwrap();
+    let log = dir.path().join("registry.log");
+    let f = std::fs::File::create(&log).unwrap();
+    let mut child = Command::new("docker-registry")
+        .arg("serve")
+        .arg(&cfg)
+        .stdout(f.try_clone().unwrap())
+        .stderr(f)
+        .spawn()
+        .unwrap();
+    // The port accepts connections (ours) all along.
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
+    let e = support::try_wait_listening(&mut child, port, "docker-registry", &log)
+        .expect_err("a registry that could not bind was taken for ready");
+    assert!(e.contains("address already in use"), "{e}");
+    assert!(!support::listens(child.id(), port));
+    drop(holder);
+}

@@ -491,12 +491,12 @@ impl StaticServer {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(child.try_wait().unwrap().is_none(), "http.server exited");
-            assert!(Instant::now() < deadline, "http.server did not listen");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        support::wait_listening(
+            &mut child,
+            port,
+            "python3 -m http.server",
+            Path::new("/dev/null"),
+        );
         StaticServer {
             child,
             url: format!("http://127.0.0.1:{port}"),

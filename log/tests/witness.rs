@@ -261,6 +261,23 @@ async fn stop(log: Arc<Log>, router: axum::Router) {
     }
 }
 
+/// Stops a log [`start_rocks`] opened and waits until its RocksDB store is closed, so that the
+/// next open of the same directory does not find the lock still held: the sequencer can hold
+/// the store (through its own handle) a little after the last `Log` handle is gone, while it
+/// finishes a batch or a round of witness requests.
+async fn stop_rocks(log: Arc<Log>, router: axum::Router) {
+    let store = Arc::downgrade(log.db().raw());
+    stop(log, router).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while store.upgrade().is_some() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the log's store was never closed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// Every checkpoint a client is shown: what `/checkpoint` and `/api/v1/log` serve. Each must
 /// carry the quorum of `witnesses` (`quorum`), both must agree, and the size must never go
 /// below `floor`. Returns the served size, or `None` while nothing is published (both answer
@@ -358,7 +375,7 @@ async fn restarts_serve_only_cosigned_checkpoints() {
     assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(log.integrated_head().size, 3);
     assert_eq!(served(&router, &[&w], 1, &mut floor).await, Some(2));
-    stop(log, router).await;
+    stop_rocks(log, router).await;
 
     // 2. Restart after sequencing, before cosigning (witness still down): the cosigned size 2
     // is served, entry 2 is not, and no proof reaches size 3.
@@ -398,13 +415,13 @@ async fn restarts_serve_only_cosigned_checkpoints() {
     let (s, _, b) = call(&router, "GET", "/api/v1/log/entries?logIndex=3", None).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(cosigners(&answer_checkpoint(&b), &[&w]), 1);
-    stop(log, router).await;
+    stop_rocks(log, router).await;
 
     // 3. Restart after cosigning, witness down: the cosigned size 4, not less.
     w.up.store(false, Ordering::Relaxed);
     let (log, router) = start_rocks(dir.path(), &keys, &path);
     assert_eq!(served(&router, &[&w], 1, &mut floor).await, Some(4));
-    stop(log, router).await;
+    stop_rocks(log, router).await;
     w.up.store(true, Ordering::Relaxed);
 
     // 4. A fresh store (another log, with its own witness) whose witness is down serves no
@@ -433,7 +450,7 @@ async fn restarts_serve_only_cosigned_checkpoints() {
     await_published(&router, &[&w2], &mut fresh_floor, 1).await;
     let (s, _, _) = call(&router, "GET", "/readyz", None).await;
     assert_eq!(s, StatusCode::OK);
-    stop(log, router).await;
+    stop_rocks(log, router).await;
 }
 
 /// Issue 15 D: the cosigned checkpoint is served only once it is durable. A write of the

@@ -26,7 +26,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-pub use registry::{free_port, require_tools, TestRegistry};
+pub use registry::{
+    free_port, listens, require_tools, try_wait_listening, wait_listening, TestRegistry,
+};
 
 /// The `signet` binary under test.
 pub fn signet() -> Command {
@@ -113,20 +115,6 @@ pub fn rfc3339(t: i64) -> String {
         .unwrap()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap()
-}
-
-fn wait_port(addr: &str, child: &mut Child, what: &str, log: &Path) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while std::net::TcpStream::connect(addr).is_err() {
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!(
-                "{what} exited early ({status}): {}",
-                std::fs::read_to_string(log).unwrap_or_default()
-            );
-        }
-        assert!(Instant::now() < deadline, "{what} did not listen on {addr}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// Starts the mock OIDC issuer and a `signet serve` trusting it. Panics naming what is missing
@@ -266,7 +254,7 @@ impl Oidc {
             .spawn()
             .unwrap();
         let addr = format!("127.0.0.1:{port}");
-        wait_port(&addr, &mut child, "oauth2-mock-server", &log);
+        wait_listening(&mut child, port, "oauth2-mock-server", &log);
         Self {
             child,
             url: format!("http://{addr}"),
@@ -364,7 +352,7 @@ impl Server {
                     std::fs::read_to_string(&log).unwrap_or_default()
                 );
             }
-            let ready = std::net::TcpStream::connect(&addr).is_ok()
+            let ready = listens(child.id(), port)
                 && dir.path().join("data/trusted_root.json").is_file()
                 && dir.path().join("data/signing_config.json").is_file();
             if ready {

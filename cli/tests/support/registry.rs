@@ -81,6 +81,81 @@ pub fn free_port() -> u16 {
     panic!("no free port on 127.0.0.1 between {LOW} and {ephemeral_low}");
 }
 
+/// Waits until `child` itself listens on 127.0.0.1:`port`: a socket of its own in the kernel's
+/// table of listening TCP sockets, not merely something that accepts a connection there (a
+/// server that could not bind the port would otherwise be taken for ready when another
+/// process holds it). `Err` when the child exits first, with its status and `log`.
+pub fn try_wait_listening(
+    child: &mut Child,
+    port: u16,
+    what: &str,
+    log: &Path,
+) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!(
+                "{what} exited early ({status}): {}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            ));
+        }
+        if listens(child.id(), port) {
+            return Ok(());
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not listen on 127.0.0.1:{port}: {}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// [`try_wait_listening`], panicking when the child exits first.
+pub fn wait_listening(child: &mut Child, port: u16, what: &str, log: &Path) {
+    if let Err(e) = try_wait_listening(child, port, what, log) {
+        panic!("{e}");
+    }
+}
+
+/// Whether process `pid` holds a TCP socket listening on `port` of 127.0.0.1 or of every
+/// address: the listening sockets' inodes from `/proc/net/tcp{,6}` against the `socket:[N]`
+/// links among `/proc/<pid>/fd`.
+pub fn listens(pid: u32, port: u16) -> bool {
+    let mut inodes = std::collections::HashSet::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(text) = std::fs::read_to_string(table) else {
+            continue;
+        };
+        for line in text.lines().skip(1) {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+            let (Some(local), Some(state), Some(inode)) = (f.get(1), f.get(3), f.get(9)) else {
+                continue;
+            };
+            let Some((host, p)) = local.rsplit_once(':') else {
+                continue;
+            };
+            let loopback_or_any = matches!(
+                host,
+                "0100007F" | "00000000" | "00000000000000000000000000000000"
+            );
+            if *state == "0A" && loopback_or_any && u16::from_str_radix(p, 16).ok() == Some(port) {
+                inodes.insert(format!("socket:[{inode}]"));
+            }
+        }
+    }
+    if inodes.is_empty() {
+        return false;
+    }
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return false;
+    };
+    fds.flatten().any(|fd| {
+        std::fs::read_link(fd.path()).is_ok_and(|l| inodes.contains(l.to_string_lossy().as_ref()))
+    })
+}
+
 /// A running registry; stopped (by its own PID) on drop.
 pub struct TestRegistry {
     child: Child,
@@ -106,37 +181,44 @@ impl TestRegistry {
 
     /// `http_extra`: more keys of the `http` section, indented by two spaces.
     fn start_with(http_extra: &str) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
-        let addr = format!("127.0.0.1:{port}");
-        let config = format!(
-            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {addr}\n{http_extra}",
-            dir.path().join("data").display()
-        );
-        let cfg = dir.path().join("config.yml");
-        std::fs::write(&cfg, config).unwrap();
-        let log = std::fs::File::create(dir.path().join("registry.log")).unwrap();
-        let child = Command::new("docker-registry")
-            .arg("serve")
-            .arg(&cfg)
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("start docker-registry");
-        let mut reg = Self { child, dir, addr };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(&reg.addr).is_err() {
-            if let Ok(Some(status)) = reg.child.try_wait() {
-                panic!(
-                    "docker-registry exited early ({status}): {}",
-                    std::fs::read_to_string(reg.dir.path().join("registry.log"))
-                        .unwrap_or_default()
-                );
+        Self::spawn(tempfile::tempdir().unwrap(), http_extra, "")
+    }
+
+    /// Starts `docker-registry` with storage under `dir` and the given extra configuration
+    /// (`http_extra` in the `http` section, `tail` top-level sections), on a port of
+    /// [`free_port`], and waits until the registry itself listens there. A registry that
+    /// finds its port taken after all (by a process outside this test binary) is started
+    /// again on another port.
+    fn spawn(dir: tempfile::TempDir, http_extra: &str, tail: &str) -> Self {
+        let log_path = dir.path().join("registry.log");
+        let mut failures = Vec::new();
+        for _ in 0..3 {
+            let port = free_port();
+            let addr = format!("127.0.0.1:{port}");
+            let config = format!(
+                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {addr}\n{http_extra}{tail}",
+                dir.path().join("data").display()
+            );
+            let cfg = dir.path().join("config.yml");
+            std::fs::write(&cfg, config).unwrap();
+            let log = std::fs::File::create(&log_path).unwrap();
+            let mut child = Command::new("docker-registry")
+                .arg("serve")
+                .arg(&cfg)
+                .stdout(log.try_clone().unwrap())
+                .stderr(log)
+                .spawn()
+                .expect("start docker-registry");
+            match try_wait_listening(&mut child, port, "docker-registry", &log_path) {
+                Ok(()) => return Self { child, dir, addr },
+                Err(e) if e.contains("address already in use") => failures.push(e),
+                Err(e) => panic!("{e}"),
             }
-            assert!(Instant::now() < deadline, "docker-registry did not start");
-            std::thread::sleep(Duration::from_millis(50));
         }
-        reg
+        panic!(
+            "docker-registry found each port taken: {}",
+            failures.join("; ")
+        );
     }
 
     /// Builds an OCI image whose single layer holds `content`, pushes it as `repo:tag` and
@@ -238,36 +320,11 @@ impl TestRegistry {
         let dir = tempfile::tempdir().unwrap();
         let htpasswd = dir.path().join("htpasswd");
         write_htpasswd(&htpasswd, user, password);
-        let port = free_port();
-        let addr = format!("127.0.0.1:{port}");
-        let config = format!(
-            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {addr}\nauth:\n  htpasswd:\n    realm: signet-test-registry\n    path: {}\n",
-            dir.path().join("data").display(),
+        let auth = format!(
+            "auth:\n  htpasswd:\n    realm: signet-test-registry\n    path: {}\n",
             htpasswd.display()
         );
-        let cfg = dir.path().join("config.yml");
-        std::fs::write(&cfg, config).unwrap();
-        let log_path = dir.path().join("registry.log");
-        let log = std::fs::File::create(&log_path).unwrap();
-        let mut child = Command::new("docker-registry")
-            .arg("serve")
-            .arg(&cfg)
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("start docker-registry");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(&addr).is_err() {
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!(
-                    "docker-registry (htpasswd) exited early ({status}): {}",
-                    std::fs::read_to_string(&log_path).unwrap_or_default()
-                );
-            }
-            assert!(Instant::now() < deadline, "docker-registry did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Self { child, dir, addr }
+        Self::spawn(dir, "", &auth)
     }
 
     /// [`TestRegistry::push_image`] for a registry that needs credentials: skopeo pushes with
