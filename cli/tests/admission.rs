@@ -1517,7 +1517,14 @@ fn on_core(cpu: Option<&str>, program: &std::path::Path) -> Command {
 #[test]
 #[ignore = "benchmark; run with `just bench-admission`"]
 fn admission_latency() {
-    require_tools(&["docker-registry", "umoci", "skopeo", "openssl", "taskset"]);
+    require_tools(&[
+        "docker-registry",
+        "umoci",
+        "skopeo",
+        "openssl",
+        "taskset",
+        "nginx",
+    ]);
     assert!(
         std::thread::available_parallelism().map_or(0, usize::from) >= 2,
         "the benchmark pins the webhook and the load generator to a core each: it needs 2"
@@ -1739,5 +1746,78 @@ fn admission_latency() {
         "warm, 5 images by digest, webhook on core 0, load generator on core 1: {}",
         l.line
     );
+
+    // The peer in the same run: nginx (one process, TLS 1.3 over OpenSSL with the same
+    // certificate) answering every review with the webhook's own answer to it, a constant, so
+    // no decision at all: what the transport alone costs and how it queues, on one core and on
+    // both, for the same load generator.
+    let answer = client
+        .post(format!("{}/validate", pinned.url))
+        .body(
+            serde_json::to_vec(&review(
+                "bench",
+                "Pod",
+                &pod(&images.iter().map(String::as_str).collect::<Vec<_>>()),
+            ))
+            .unwrap(),
+        )
+        .header("content-type", "application/json")
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    drop(pinned);
+    for cpu in [Some("0"), None] {
+        let nginx = nginx_constant(tmp.path(), cpu, &cert, &key, &answer);
+        load_on(cpu.map(|_| "1"), &nginx, &images, 100, 2000);
+        let l = load_on(cpu.map(|_| "1"), &nginx, &images, 100, 100_000);
+        println!(
+            "peer nginx, constant answer, {}: {}",
+            cpu.map_or("shared cores", |_| "on core 0, load generator on core 1"),
+            l.line
+        );
+    }
     println!("load average at end: {}", load_avg().trim());
+}
+
+/// nginx (`master_process off`: one process, the PID the load generator measures) serving
+/// `answer` as `application/json` to `POST /validate` over TLS with `cert` and `key`, on core
+/// `cpu` (`taskset`) or on any.
+fn nginx_constant(
+    dir: &std::path::Path,
+    cpu: Option<&str>,
+    cert: &std::path::Path,
+    key: &std::path::Path,
+    answer: &str,
+) -> support::Spawned {
+    assert!(
+        !answer.contains('$'),
+        "nginx would read $ in the answer as a variable"
+    );
+    let quoted = answer.replace('\\', "\\\\").replace('"', "\\\"");
+    let port = support::free_port();
+    let root = dir.join(format!("nginx-{port}"));
+    std::fs::create_dir(&root).unwrap();
+    let config = format!(
+        "daemon off;\nmaster_process off;\nworker_processes 1;\npid {root}/nginx.pid;\nerror_log {root}/error.log;\nevents {{ worker_connections 1024; }}\nhttp {{\n  access_log off;\n  client_body_temp_path {root}/body;\n  proxy_temp_path {root}/proxy;\n  fastcgi_temp_path {root}/fastcgi;\n  uwsgi_temp_path {root}/uwsgi;\n  scgi_temp_path {root}/scgi;\n  keepalive_requests 100000000;\n  keepalive_timeout 300s;\n  server {{\n    listen 127.0.0.1:{port} ssl;\n    ssl_certificate {};\n    ssl_certificate_key {};\n    ssl_protocols TLSv1.3;\n    location = /validate {{ default_type application/json; return 200 \"{quoted}\"; }}\n  }}\n}}\n",
+        cert.display(),
+        key.display(),
+        root = root.display(),
+    );
+    let conf = root.join("nginx.conf");
+    std::fs::write(&conf, config).unwrap();
+    let mut child = on_core(cpu, std::path::Path::new("nginx"))
+        .arg("-c")
+        .arg(&conf)
+        .arg("-p")
+        .arg(&root)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    support::wait_listening(&mut child, port, "nginx", &root.join("error.log"));
+    support::Spawned {
+        child,
+        url: format!("https://127.0.0.1:{port}"),
+    }
 }
