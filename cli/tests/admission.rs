@@ -1515,7 +1515,7 @@ fn on_core(cpu: Option<&str>, program: &std::path::Path) -> Command {
 /// `SIGNET_ADMISSION_BEFORE=<path of another signet binary>` also measures that binary's
 /// warm path in the same run (before/after).
 #[test]
-#[ignore = "benchmark; run with `just bench-admission`"]
+#[ignore = "benchmark; run by just bench-admission and just bench-slow (BENCHMARKS.md)"]
 fn admission_latency() {
     require_tools(&[
         "docker-registry",

@@ -403,7 +403,7 @@ fn blob_bundle_verifies_with_sigstore_python_and_js() {
 /// Run with
 /// `cargo test -p signet-cli --test client_e2e -- --ignored --nocapture sign_blob_latency`.
 #[test]
-#[ignore = "benchmark; run explicitly"]
+#[ignore = "benchmark; run by just bench-slow (BENCHMARKS.md)"]
 fn sign_blob_latency() {
     require_tools(&["sigstore"]);
     let js = sigstore_sign_js_dir();

@@ -640,7 +640,7 @@ fn unparseable_entry_is_an_alert_and_a_tampered_bundle_a_root_mismatch() {
 ///
 /// `SIGNET_BENCH_RATE` (entries/s, default 5000), `SIGNET_BENCH_SECONDS` (default 30).
 #[test]
-#[ignore = "benchmark; run with --ignored --nocapture"]
+#[ignore = "benchmark; run by just bench-slow (BENCHMARKS.md)"]
 fn monitor_keeps_up_with_a_growing_log() {
     let rate: u64 = std::env::var("SIGNET_BENCH_RATE")
         .ok()

@@ -407,24 +407,8 @@ fn a_server_that_cannot_bind_its_port_is_not_taken_for_ready() {
     let port = holder.local_addr().unwrap().port();
     assert!(support::listens(std::process::id(), port));
     let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("config.yml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
-            dir.path().join("data").display()
-        ),
-    )
-    .unwrap();
+    let mut child = support::registry::spawn_registry(dir.path(), port, "");
     let log = dir.path().join("registry.log");
-    let f = std::fs::File::create(&log).unwrap();
-    let mut child = Command::new("docker-registry")
-        .arg("serve")
-        .arg(&cfg)
-        .stdout(f.try_clone().unwrap())
-        .stderr(f)
-        .spawn()
-        .unwrap();
     // The port accepts connections (ours) all along.
     assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
     let e = support::try_wait_listening(&mut child, port, "docker-registry", &log)

@@ -251,14 +251,7 @@ async fn stop(log: Arc<Log>, router: axum::Router) {
     let weak = Arc::downgrade(&log);
     drop(router);
     drop(log);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while weak.upgrade().is_some() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the log never stopped"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_dropped(&weak, "the log never stopped").await;
 }
 
 /// Stops a log [`start_rocks`] opened and waits until its RocksDB store is closed, so that the
@@ -268,12 +261,14 @@ async fn stop(log: Arc<Log>, router: axum::Router) {
 async fn stop_rocks(log: Arc<Log>, router: axum::Router) {
     let store = Arc::downgrade(log.db().raw());
     stop(log, router).await;
+    wait_dropped(&store, "the log's store was never closed").await;
+}
+
+/// Waits (at most 10 s, else panics with `what`) until nothing holds `weak`'s value.
+async fn wait_dropped<T: ?Sized>(weak: &std::sync::Weak<T>, what: &str) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while store.upgrade().is_some() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the log's store was never closed"
-        );
+    while weak.upgrade().is_some() {
+        assert!(tokio::time::Instant::now() < deadline, "{what}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }

@@ -156,6 +156,27 @@ pub fn listens(pid: u32, port: u16) -> bool {
     })
 }
 
+/// Spawns `docker-registry serve` on 127.0.0.1:`port` with filesystem storage under `dir`
+/// (`dir/data`), `extra` appended to its configuration (more keys of the `http` section,
+/// indented by two spaces, then top-level sections) and its output in `dir/registry.log`. Does
+/// not wait for it: see [`try_wait_listening`].
+pub fn spawn_registry(dir: &Path, port: u16, extra: &str) -> Child {
+    let config = format!(
+        "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n{extra}",
+        dir.join("data").display()
+    );
+    let cfg = dir.join("config.yml");
+    std::fs::write(&cfg, config).unwrap();
+    let log = std::fs::File::create(dir.join("registry.log")).unwrap();
+    Command::new("docker-registry")
+        .arg("serve")
+        .arg(&cfg)
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .expect("start docker-registry")
+}
+
 /// A running registry; stopped (by its own PID) on drop.
 pub struct TestRegistry {
     child: Child,
@@ -195,20 +216,7 @@ impl TestRegistry {
         for _ in 0..3 {
             let port = free_port();
             let addr = format!("127.0.0.1:{port}");
-            let config = format!(
-                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {addr}\n{http_extra}{tail}",
-                dir.path().join("data").display()
-            );
-            let cfg = dir.path().join("config.yml");
-            std::fs::write(&cfg, config).unwrap();
-            let log = std::fs::File::create(&log_path).unwrap();
-            let mut child = Command::new("docker-registry")
-                .arg("serve")
-                .arg(&cfg)
-                .stdout(log.try_clone().unwrap())
-                .stderr(log)
-                .spawn()
-                .expect("start docker-registry");
+            let mut child = spawn_registry(dir.path(), port, &format!("{http_extra}{tail}"));
             match try_wait_listening(&mut child, port, "docker-registry", &log_path) {
                 Ok(()) => return Self { child, dir, addr },
                 Err(e) if e.contains("address already in use") => failures.push(e),
