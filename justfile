@@ -119,34 +119,70 @@ bench-ingest ENTRIES="100000" CLIENTS="256" RUNS="3":
 # Rekor v2 ingest beside v1 (BENCHMARKS.md "Rekor v2 ingest"): in each of RUNS rounds, a fresh
 # `signet-log serve` (v1) and a fresh `signet-log serve --rekor-v2`, one after the other on the
 # same machine, each fed ENTRIES pre-signed entries by CLIENTS keep-alive clients (v2: request
-# to TransparencyLogEntry with proof); prints both lines and the v2/v1 rate ratio.
+# to TransparencyLogEntry with proof); then the floor in the same round: nginx answering the
+# same v2 requests with one of the log's own answers as a constant (no verification, no log),
+# and `openssl speed ecdsap256`. Prints the v2/v1 rate ratio and the most any v2 log could
+# reach beside this v1 if the two shared every saving: 1 + X/(V + N), where X is v1's extra
+# CPU per entry over v2 (server and load generator), V one P-256 verification (openssl, one
+# core) and N nginx's exchange (server and load generator); and 1 + S/V, S one P-256
+# signature: the SET, the one step the issue names.
 bench-ingest-v2 ENTRIES="50000" CLIENTS="256" RUNS="3":
     #!/usr/bin/env bash
     set -euo pipefail
+    command -v nginx >/dev/null || { echo "nginx is missing (the floor of this benchmark): run ./x setup" >&2; exit 1; }
     cargo build -p signet-log --bins --examples --locked
     bin="${CARGO_TARGET_DIR:-target}/debug"
     echo "$(date -u +%FT%TZ) $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
+    work=$(mktemp -d /var/tmp/signet-ingest-v2.XXXXXX)
+    trap 'rm -rf "$work"' EXIT
+    ready() { # $1 = log file; prints the address once listening
+      for _ in $(seq 100); do a=$(grep -om1 '127.0.0.1:[0-9]*' "$1" || true); [ -n "$a" ] && { echo "$a"; return; }; sleep 0.1; done
+      cat "$1" >&2; return 1
+    }
     one() { # $1 = "" or --rekor-v2; prints the loadgen line
-      dir=$(mktemp -d /var/tmp/signet-ingest.XXXXXX)
-      out="$dir.out"
-      "$bin/signet-log" serve --data-dir "$dir" --listen 127.0.0.1:0 --public-host bench.test $1 >"$out" 2>&1 &
+      dir=$(mktemp -d "$work/log.XXXXXX")
+      "$bin/signet-log" serve --data-dir "$dir" --listen 127.0.0.1:0 --public-host bench.test $1 >"$dir.out" 2>&1 &
       pid=$!
-      addr=""
-      for _ in $(seq 100); do addr=$(grep -om1 '127.0.0.1:[0-9]*' "$out" || true); [ -n "$addr" ] && break; sleep 0.1; done
-      [ -n "$addr" ] || { cat "$out" >&2; kill $pid; exit 1; }
-      "$bin/examples/loadgen" "http://$addr" {{ENTRIES}} {{CLIENTS}} --server-pid $pid ${1:+--v2} | tail -1
+      addr=$(ready "$dir.out") || { kill $pid; exit 1; }
+      "$bin/examples/loadgen" "http://$addr" {{ENTRIES}} {{CLIENTS}} --server-pid $pid ${1:+--v2 --save-answer $work/answer.json} | tail -1
       curl -fsS "http://$addr/metrics" | grep -E '^signet_log_batch_(size|commit_seconds)_(sum|count)' | tr '\n' ' ' >&2; echo >&2
       kill $pid; wait $pid 2>/dev/null || true
-      rm -rf "$dir" "$out"
+      rm -rf "$dir" "$dir.out"
+    }
+    floor() { # nginx, one worker process, answering every v2 request with the saved answer
+      root=$(mktemp -d "$work/nginx.XXXXXX")
+      port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+      answer=$(sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' "$work/answer.json")
+      printf '%s\n' "daemon off; master_process off; worker_processes 1; pid $root/pid; error_log $root/error.log;" \
+        "events { worker_connections 1024; }" \
+        "http { access_log off; client_body_temp_path $root/b; proxy_temp_path $root/p; fastcgi_temp_path $root/f; uwsgi_temp_path $root/u; scgi_temp_path $root/s;" \
+        "  keepalive_requests 100000000; keepalive_timeout 300s; client_body_buffer_size 16k;" \
+        "  server { listen 127.0.0.1:$port; location = /api/v2/log/entries { default_type application/json; return 201 \"$answer\"; } } }" >"$root/nginx.conf"
+      nginx -c "$root/nginx.conf" -p "$root" &
+      pid=$!
+      for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
+      "$bin/examples/loadgen" "http://127.0.0.1:$port" {{ENTRIES}} {{CLIENTS}} --server-pid $pid --v2 | tail -1
+      kill $pid; wait $pid 2>/dev/null || true
+    }
+    per_entry() { # client + server CPU µs per entry of a loadgen line
+      echo "$1" | grep -o '[0-9.]* us/entry' | awk '{t += $1} END {print t}'
     }
     for run in $(seq {{RUNS}}); do
       v1=$(one "")
       echo "$v1"
       v2=$(one --rekor-v2)
       echo "$v2"
+      nx=$(floor)
+      echo "nginx, constant answer: $nx"
+      speed=$(openssl speed -seconds 3 ecdsap256 2>/dev/null | tail -1)
+      echo "openssl:$speed"
       r1=$(echo "$v1" | grep -o 'rate=[0-9]*' | cut -d= -f2)
       r2=$(echo "$v2" | grep -o 'rate=[0-9]*' | cut -d= -f2)
-      echo "run $run: v2/v1 rate ratio $(echo "scale=2; $r2 / $r1" | bc)"
+      awk -v r1="$r1" -v r2="$r2" -v t1="$(per_entry "$v1")" -v t2="$(per_entry "$v2")" -v n="$(per_entry "$nx")" \
+        -v sign="$(echo "$speed" | awk '{print $(NF-1)}')" -v verify="$(echo "$speed" | awk '{print $NF}')" -v run="$run" 'BEGIN {
+          v = 1e6 / verify; s = 1e6 / sign; x = t1 - t2
+          printf "run %d: v2/v1 rate ratio %.2f; CPU per entry v1 %.1f us, v2 %.1f us, extra of v1 X %.1f us; floor: nginx exchange N %.1f us, P-256 verify V %.1f us, sign S %.1f us; bound 1 + X/(V + N) = %.2f; 1 + S/V = %.2f\n", run, r2 / r1, t1, t2, x, n, v, s, 1 + x / (v + n), 1 + s / v
+        }'
     done
 
 # Inclusion proofs per second per core at SIZE leaves in both storage modes (BENCHMARKS.md

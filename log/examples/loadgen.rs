@@ -4,7 +4,7 @@
 //! load generator itself used (and, with `--server-pid`, the server's CPU per entry).
 //!
 //! usage: cargo run --example loadgen -- BASE_URL [ENTRIES] [CONCURRENCY]
-//!        [--reqwest] [--threads N] [--keys K] [--server-pid PID] [--v2]
+//!        [--reqwest] [--threads N] [--keys K] [--server-pid PID] [--v2] [--save-answer FILE]
 //!
 //! `--v2` writes to a Rekor v2 log instead (`signet-log serve --rekor-v2`, or `signet serve`'s
 //! at `BASE_URL` = `http://HOST:PORT/rekor-v2`): `hashedRekordRequestV002` requests (digest,
@@ -18,6 +18,9 @@
 //! `Content-Length` body. A response counts when its status is 201 and its body carries an
 //! inclusion proof with a checkpoint and a signed entry timestamp. `--reqwest` uses the
 //! previous client (reqwest/hyper) instead.
+//!
+//! `--save-answer FILE` writes the body of the last good answer to FILE (raw client only):
+//! `just bench-ingest-v2` has nginx answer that constant, as the floor of an HTTP exchange.
 //!
 //! Only `http://HOST:PORT` base URLs are supported (no TLS). Entries are signed with `--keys`
 //! (default 16) distinct P-256 keys.
@@ -51,6 +54,7 @@ struct Args {
     keys: usize,
     server_pid: Option<String>,
     v2: bool,
+    save_answer: Option<String>,
 }
 
 fn parse_args() -> Args {
@@ -64,6 +68,7 @@ fn parse_args() -> Args {
         keys: 16,
         server_pid: None,
         v2: false,
+        save_answer: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(x) = it.next() {
@@ -73,6 +78,7 @@ fn parse_args() -> Args {
             "--keys" => a.keys = it.next().unwrap().parse().unwrap(),
             "--server-pid" => a.server_pid = it.next(),
             "--v2" => a.v2 = true,
+            "--save-answer" => a.save_answer = it.next(),
             _ => pos.push(x),
         }
     }
@@ -168,7 +174,7 @@ fn main() {
     let server_before = args.server_pid.as_deref().and_then(proc_cpu);
     let cpu_before = self_cpu();
     let start = Instant::now();
-    let (mut lat, other) = rt.block_on(async {
+    let (mut lat, other, answer) = rt.block_on(async {
         let next = Arc::new(AtomicUsize::new(0));
         let mut tasks = Vec::new();
         for _ in 0..conc {
@@ -176,7 +182,10 @@ fn main() {
             let next = Arc::clone(&next);
             if args.reqwest {
                 let url = format!("http://{host}{path}");
-                tasks.push(tokio::spawn(reqwest_client(url, requests, next)));
+                tasks.push(tokio::spawn(async move {
+                    let (l, o) = reqwest_client(url, requests, next).await;
+                    (l, o, None)
+                }));
             } else {
                 tasks.push(tokio::spawn(raw_client(
                     host.clone(),
@@ -188,13 +197,18 @@ fn main() {
         }
         let mut lat = Vec::with_capacity(n);
         let mut other = 0;
+        let mut answer = None;
         for t in tasks {
-            let (l, o) = t.await.unwrap();
+            let (l, o, a) = t.await.unwrap();
             lat.extend(l);
             other += o;
+            answer = a.or(answer);
         }
-        (lat, other)
+        (lat, other, answer)
     });
+    if let Some(file) = &args.save_answer {
+        std::fs::write(file, answer.expect("--save-answer: no good answer to save")).unwrap();
+    }
     let secs = start.elapsed().as_secs_f64();
     let cpu = self_cpu() - cpu_before;
     let server_after = args.server_pid.as_deref().and_then(proc_cpu);
@@ -232,17 +246,18 @@ fn main() {
     println!("{line}");
 }
 
-/// One keep-alive connection: sends pre-encoded requests, returns latencies of good 201s and
-/// the number of other answers. A good v1 answer has a proof, a checkpoint and a SET; a good
+/// One keep-alive connection: sends pre-encoded requests, returns latencies of good 201s, the
+/// number of other answers and the body of the last good answer. A good v1 answer has a proof, a checkpoint and a SET; a good
 /// v2 one a hashedrekord 0.0.2 TLE with a proof and a checkpoint.
 async fn raw_client(
     host: String,
     requests: Arc<Vec<Vec<u8>>>,
     next: Arc<AtomicUsize>,
     v2: bool,
-) -> (Vec<f64>, usize) {
+) -> (Vec<f64>, usize, Option<Vec<u8>>) {
     let mut lat = Vec::new();
     let mut other = 0usize;
+    let mut last = None;
     let mut conn: Option<tokio::net::TcpStream> = None;
     let mut buf: Vec<u8> = Vec::with_capacity(16 * 1024);
     loop {
@@ -274,6 +289,7 @@ async fn raw_client(
             };
         if ok {
             lat.push(t.elapsed().as_secs_f64());
+            last = Some(body);
         } else {
             if other < 3 {
                 eprintln!(
@@ -287,7 +303,7 @@ async fn raw_client(
             conn = None;
         }
     }
-    (lat, other)
+    (lat, other, last)
 }
 
 /// The previous client: reqwest with a connection pool.
