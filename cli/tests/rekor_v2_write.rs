@@ -278,6 +278,50 @@ fn the_v2_write_api_answers_as_rekor_tiles_and_refuses_bad_requests() {
             "digest is not base64",
         ),
     ];
+    // A valid signature whose certificate makes the canonical entry larger than an entry bundle
+    // can hold (u16 length prefix): refused before it reaches the log, like every other
+    // client mistake, never a 500.
+    let big_cert = {
+        let pkcs8 = key.to_pkcs8_der().unwrap();
+        let kp = rcgen::KeyPair::try_from(pkcs8.as_slice()).unwrap();
+        let mut p = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        p.custom_extensions = vec![rcgen::CustomExtension::from_oid_content(
+            &[1, 3, 6, 1, 4, 1, 99999, 1],
+            vec![b'A'; 60_000],
+        )];
+        p.self_signed(&kp).unwrap().der().to_vec()
+    };
+    let compressed = {
+        // SEC 1 compressed spelling of the same P-256 key: 0x02/0x03 by the parity of y.
+        let spki = key.public_key().spki_der().to_vec();
+        let point = &spki[spki.len() - 65..];
+        let mut der = vec![
+            0x30, 0x39, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06,
+            0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x22, 0x00,
+        ];
+        der.push(0x02 | (point[64] & 1));
+        der.extend_from_slice(&point[1..33]);
+        der
+    };
+    let cases = cases.into_iter().chain([
+        (
+            "certificate too large for an entry",
+            edit(&|v| {
+                let verifier = &mut v["hashedRekordRequestV002"]["signature"]["verifier"];
+                verifier.as_object_mut().unwrap().remove("publicKey");
+                verifier["x509Certificate"] = json!({"rawBytes": b64(&big_cert)});
+            }),
+            "the limit is 65535",
+        ),
+        (
+            "compressed point",
+            edit(&|v| {
+                v["hashedRekordRequestV002"]["signature"]["verifier"]["publicKey"]["rawBytes"] =
+                    json!(b64(&compressed));
+            }),
+            "not an uncompressed point",
+        ),
+    ]);
     for (what, body, want) in cases {
         let resp = post(&server, &body);
         assert_eq!(resp.status(), 400, "{what}");

@@ -71,69 +71,77 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Maps domain errors (needs the log for Retry-After).
-fn api_err(log: &Log, e: LogError) -> ApiError {
+/// How an API answers a [`LogError`]: one classification for the Rekor v1 and v2 APIs, each
+/// rendering it in its own error shape.
+pub(crate) struct ErrorAnswer {
+    /// The HTTP status.
+    pub(crate) status: StatusCode,
+    /// The message for the client (internal details stay in the server's log).
+    pub(crate) message: String,
+    /// `Retry-After` seconds, for conditions a client should retry.
+    pub(crate) retry_after: Option<u64>,
+}
+
+/// Classifies a domain error (needs the log for Retry-After). A client's mistake is a 4xx
+/// naming it; a condition worth retrying is a 503 with Retry-After; anything else is logged
+/// and answered 500 without details.
+pub(crate) fn classify(log: &Log, e: LogError) -> ErrorAnswer {
+    let answer = |status, message: String| ErrorAnswer {
+        status,
+        message,
+        retry_after: None,
+    };
+    let retry = |message: &str| ErrorAnswer {
+        status: StatusCode::SERVICE_UNAVAILABLE,
+        message: message.to_owned(),
+        retry_after: Some(log.retry_after_secs),
+    };
     match e {
         LogError::Entry(_) | LogError::Chain(_) | LogError::Query(_) => {
-            ApiError::new(StatusCode::BAD_REQUEST, e.to_string())
+            answer(StatusCode::BAD_REQUEST, e.to_string())
         }
         LogError::IndexNotInTree { .. }
         | LogError::OtherTree { .. }
         | LogError::NoSuchEntry { .. }
         | LogError::NotATilePath { .. }
-        | LogError::NoSuchTile { .. } => ApiError::new(StatusCode::NOT_FOUND, e.to_string()),
-        LogError::Frozen { .. } => ApiError::new(StatusCode::CONFLICT, e.to_string()),
-        LogError::Pushback => ApiError {
-            retry_after: Some(log.retry_after_secs),
-            ..ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the log is overloaded, retry later",
-            )
-        },
+        | LogError::NoSuchTile { .. } => answer(StatusCode::NOT_FOUND, e.to_string()),
+        LogError::Frozen { .. } => answer(StatusCode::CONFLICT, e.to_string()),
+        LogError::Pushback => retry("the log is overloaded, retry later"),
         LogError::Storage(ref s @ StoreError::Unavailable { .. }) => {
             tracing::warn!(error = %s, "shared storage unavailable");
-            ApiError {
-                retry_after: Some(log.retry_after_secs),
-                ..ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "the log's shared storage is unavailable; retry later",
-                )
-            }
+            retry("the log's shared storage is unavailable; retry later")
         }
         LogError::Storage(ref s @ StoreError::NotLeader { .. }) => {
             tracing::info!(error = %s, "write refused: not the sequencer");
-            ApiError {
-                retry_after: Some(log.retry_after_secs),
-                ..ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "this instance is not the log's sequencer; retry the write at the sequencer",
-                )
-            }
+            retry("this instance is not the log's sequencer; retry the write at the sequencer")
         }
-        LogError::Shutdown => {
-            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the log is shutting down")
-        }
-        LogError::Unpublished => ApiError {
-            retry_after: Some(log.retry_after_secs),
-            ..ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "no checkpoint has been cosigned by the witness quorum yet; retry later",
-            )
+        LogError::Shutdown => ErrorAnswer {
+            retry_after: None,
+            ..retry("the log is shutting down")
         },
+        LogError::Unpublished => {
+            retry("no checkpoint has been cosigned by the witness quorum yet; retry later")
+        }
         LogError::Witness(w) => {
             tracing::warn!(error = %w, "witness quorum not reached");
-            ApiError {
-                retry_after: Some(log.retry_after_secs),
-                ..ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "the checkpoint could not be cosigned by enough witnesses; the entry is stored and will be published with the next cosigned checkpoint",
-                )
-            }
+            retry("the checkpoint could not be cosigned by enough witnesses; the entry is stored and will be published with the next cosigned checkpoint")
         }
         other => {
             tracing::error!(error = %other, "internal error");
-            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+            answer(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal error".to_owned(),
+            )
         }
+    }
+}
+
+/// A domain error in the Rekor v1 shape.
+fn api_err(log: &Log, e: LogError) -> ApiError {
+    let a = classify(log, e);
+    ApiError {
+        retry_after: a.retry_after,
+        ..ApiError::new(a.status, a.message)
     }
 }
 

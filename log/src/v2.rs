@@ -51,6 +51,7 @@ use signet_proto::rekor_v2::{
 use crate::entries::{key_from_cert_der, ValidEntry};
 use crate::error::LogError;
 use crate::head::SignedHead;
+use crate::limits::MAX_ENTRY_BYTES;
 use crate::metrics::EntryResult;
 use crate::sequencer::Outcome;
 use crate::service::{Log, Readiness};
@@ -58,6 +59,23 @@ use signet_proto::merkle::Hash;
 
 /// The route of the write API.
 pub const ENTRIES_PATH: &str = "/api/v2/log/entries";
+
+/// Where a server that also runs a Rekor v1 log mounts this router (`signet serve`:
+/// `<public_url>/rekor-v2`).
+pub const MOUNT: &str = "/rekor-v2";
+
+/// The answer to a request under this API that did not finish within `limit` (the server's
+/// request deadline, which wraps this router): 408 in grpc-gateway's shape with gRPC code 4
+/// (DEADLINE_EXCEEDED).
+#[must_use]
+pub fn deadline_response(limit: std::time::Duration) -> Response {
+    V2ApiError::new(
+        StatusCode::REQUEST_TIMEOUT,
+        code::DEADLINE_EXCEEDED,
+        format!("request not completed within {} s", limit.as_secs_f64()),
+    )
+    .into_response()
+}
 
 /// Why a v2 request was refused or failed.
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +97,15 @@ pub enum V2Error {
         key_details: &'static str,
         /// The key's type.
         key: KeyAlgorithm,
+    },
+    /// The canonical entry would exceed the log's entry limit (entry bundles length-prefix
+    /// entries with a u16).
+    #[error("invalid hashedrekord request: the canonical entry would be {bytes} bytes, the limit is {limit}")]
+    TooLarge {
+        /// The canonical entry's size.
+        bytes: usize,
+        /// [`MAX_ENTRY_BYTES`].
+        limit: usize,
     },
     /// The signature does not verify over the digest.
     #[error("invalid hashedrekord request: the signature does not verify over the digest with the verifier's key")]
@@ -157,9 +184,17 @@ pub fn validate_request(body: &[u8]) -> Result<ValidEntry, V2Error> {
             key: key.algorithm(),
         });
     }
+    // The stored body is known before the signature check: bound it first.
+    let body = req.canonical_body();
+    if body.len() > MAX_ENTRY_BYTES {
+        return Err(V2Error::TooLarge {
+            bytes: body.len(),
+            limit: MAX_ENTRY_BYTES,
+        });
+    }
     key.verify_prehashed_with(req.key_details.hash, &req.digest, &req.signature)
         .map_err(|_| V2Error::Signature)?;
-    Ok(ValidEntry::new(req.canonical_body(), Vec::new()))
+    Ok(ValidEntry::new(body, Vec::new()))
 }
 
 /// The `TransparencyLogEntry` JSON of an entry just added at `index` with `proof` against
@@ -244,8 +279,10 @@ impl Log {
 mod code {
     pub(super) const UNKNOWN: u16 = 2;
     pub(super) const INVALID_ARGUMENT: u16 = 3;
+    pub(super) const DEADLINE_EXCEEDED: u16 = 4;
     pub(super) const NOT_FOUND: u16 = 5;
     pub(super) const ALREADY_EXISTS: u16 = 6;
+    pub(super) const FAILED_PRECONDITION: u16 = 9;
     pub(super) const RESOURCE_EXHAUSTED: u16 = 8;
     pub(super) const UNIMPLEMENTED: u16 = 12;
     pub(super) const UNAVAILABLE: u16 = 14;
@@ -288,32 +325,20 @@ impl IntoResponse for V2ApiError {
     }
 }
 
+/// A domain error in grpc-gateway's shape: the classification the v1 API uses
+/// ([`crate::http::classify`]), its status mapped to the gRPC code rekor-tiles would send.
 fn log_err(log: &Log, e: LogError) -> V2ApiError {
-    match e {
-        LogError::NotATilePath { .. } | LogError::NoSuchTile { .. } => {
-            V2ApiError::new(StatusCode::NOT_FOUND, code::NOT_FOUND, e.to_string())
-        }
-        LogError::Pushback => V2ApiError {
-            retry_after: Some(log.retry_after_secs),
-            ..V2ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                code::UNAVAILABLE,
-                "reached max pushback; retry",
-            )
-        },
-        LogError::Shutdown => V2ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            code::UNAVAILABLE,
-            "the log is shutting down",
-        ),
-        other => {
-            tracing::error!(error = %other, "rekor v2 log: internal error");
-            V2ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                code::UNKNOWN,
-                "failed to integrate entry",
-            )
-        }
+    let a = crate::http::classify(log, e);
+    let code = match a.status {
+        StatusCode::BAD_REQUEST => code::INVALID_ARGUMENT,
+        StatusCode::NOT_FOUND => code::NOT_FOUND,
+        StatusCode::CONFLICT => code::FAILED_PRECONDITION,
+        StatusCode::SERVICE_UNAVAILABLE => code::UNAVAILABLE,
+        _ => code::UNKNOWN,
+    };
+    V2ApiError {
+        retry_after: a.retry_after,
+        ..V2ApiError::new(a.status, code, a.message)
     }
 }
 

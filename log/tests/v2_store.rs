@@ -90,3 +90,43 @@ async fn the_v2_log_stores_no_search_postings_and_still_refuses_duplicates() {
     assert_eq!(s, StatusCode::CREATED, "{}", String::from_utf8_lossy(&b));
     assert!(count(&v1.store, b"I") >= 2, "v1 postings");
 }
+
+/// The v2 API answers the log's own conditions as the v1 API classifies them (one
+/// classification, `http::classify`), in grpc-gateway's shape: a frozen v2 log refuses a write
+/// with 409 and gRPC code 9 (FAILED_PRECONDITION) naming the condition, not a 500, and stores
+/// nothing.
+#[tokio::test]
+async fn a_frozen_v2_log_refuses_writes_in_the_grpc_shape() {
+    let v2 = mem_log(
+        &LogConfig {
+            rekor_v2: true,
+            ..test_config()
+        },
+        vec![],
+    );
+    let router = signet_log::v2::router(Arc::clone(&v2.log));
+    let signer = new_signer();
+    let (s, _, b) = call(
+        &router,
+        "POST",
+        "/api/v2/log/entries",
+        Some(v2_request(&signer, None, b"before")),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{}", String::from_utf8_lossy(&b));
+    v2.log.freeze(0);
+    let (s, _, b) = call(
+        &router,
+        "POST",
+        "/api/v2/log/entries",
+        Some(v2_request(&signer, None, b"after")),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{}", String::from_utf8_lossy(&b));
+    let err: serde_json::Value = signet_proto::json::from_slice(&b).unwrap();
+    assert_eq!(err["code"], 9, "{err}");
+    assert_eq!(err["details"], serde_json::json!([]), "{err}");
+    assert!(err["message"].as_str().unwrap().contains("frozen"), "{err}");
+    assert_eq!(v2.log.head().unwrap().size, 1);
+    assert_eq!(count(&v2.store, b"E"), 1, "entry records");
+}

@@ -45,6 +45,20 @@ pub const RSA_MIN_BITS: usize = 2048;
 /// Largest RSA modulus accepted, in bits (the limit of aws-lc-rs' RSA verifiers).
 pub const RSA_MAX_BITS: usize = 8192;
 
+/// The size in bits of an RSA modulus given as big-endian bytes (leading zero bytes, as a DER
+/// INTEGER may carry, ignored): the position of its highest set bit, not a whole number of
+/// bytes.
+fn modulus_bits(modulus: &[u8]) -> usize {
+    let start = modulus
+        .iter()
+        .position(|&b| b != 0)
+        .unwrap_or(modulus.len());
+    match modulus.get(start) {
+        Some(&first) => (modulus.len() - start - 1) * 8 + (8 - first.leading_zeros() as usize),
+        None => 0,
+    }
+}
+
 /// The key types in the allowlist.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -163,6 +177,9 @@ pub enum KeyError {
         /// The curve OID, dotted, or a description.
         curve: String,
     },
+    /// The EC public key is not a SEC 1 uncompressed point (`0x04 ‖ x ‖ y`).
+    #[error("the EC public key is not an uncompressed point (0x04 || x || y); compressed and hybrid points are not accepted (Go's crypto/x509, which Sigstore's verifiers use, refuses them): export the key uncompressed")]
+    CompressedPoint,
     /// The RSA modulus is outside 2048..=8192 bits.
     #[error("RSA modulus of {bits} bits is outside {min}..={max}")]
     RsaKeySize {
@@ -318,6 +335,12 @@ impl PublicKey {
                         curve: curve.to_id_string(),
                     });
                 };
+            // SEC 1 uncompressed form only, as Go's crypto/x509 (rekor, sigstore-go) parses
+            // keys: a compressed point is a second spelling of the same key, which would log
+            // the same signature twice and could not be read by those verifiers.
+            if spki.subject_public_key.data.first() != Some(&0x04) {
+                return Err(KeyError::CompressedPoint);
+            }
             let parsed = ParsedPublicKey::new(verify, der).map_err(|e| rejected(&e))?;
             (alg, Inner::Ecdsa(parsed))
         } else if *oid == OID_SIG_ED25519 {
@@ -337,7 +360,7 @@ impl PublicKey {
             (KeyAlgorithm::Ed25519, Inner::Ed25519(parsed))
         } else if *oid == OID_PKCS1_RSAENCRYPTION {
             let bits = match spki.parsed() {
-                Ok(x509_parser::public_key::PublicKey::RSA(rsa)) => rsa.key_size(),
+                Ok(x509_parser::public_key::PublicKey::RSA(rsa)) => modulus_bits(rsa.modulus),
                 _ => {
                     return Err(KeyError::Der {
                         reason: "malformed RSAPublicKey".to_owned(),

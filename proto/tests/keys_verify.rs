@@ -309,3 +309,37 @@ fn rsa_signature_made_with_aws_lc_verifies() {
     pk.verify(b"hello", &sig).unwrap();
     assert!(pk.verify(b"hellO", &sig).is_err());
 }
+
+fn testdata_key(name: &str) -> String {
+    let p = format!("{}/../testdata/keys/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{p}: {e}"))
+}
+
+/// Keys are judged as Go's crypto/x509 (rekor, rekor-tiles, sigstore-go) judges them: the RSA
+/// size is the modulus' bit length, not a whole number of bytes, and an EC key is only its
+/// uncompressed point (a compressed one is a second spelling of the same key, which a log
+/// would store twice for the same signature). Vectors made by OpenSSL (testdata/keys/README.md).
+#[test]
+fn keys_are_read_as_go_reads_them() {
+    let rsa = PublicKey::from_pem(&testdata_key("rsa2054.pub")).unwrap();
+    assert_eq!(rsa.algorithm(), KeyAlgorithm::Rsa { bits: 2054 });
+    assert!(matches!(
+        PublicKey::from_pem(&testdata_key("rsa2047.pub")),
+        Err(KeyError::RsaKeySize { bits: 2047, .. })
+    ));
+    let uncompressed = PublicKey::from_pem(&testdata_key("p256-uncompressed.pub")).unwrap();
+    assert_eq!(uncompressed.algorithm(), KeyAlgorithm::EcdsaP256);
+    for name in ["p256-compressed.pub", "p384-compressed.pub"] {
+        let err = PublicKey::from_pem(&testdata_key(name)).unwrap_err();
+        assert!(matches!(err, KeyError::CompressedPoint), "{name}: {err}");
+        assert!(err.to_string().contains("uncompressed"), "{err}");
+    }
+    // A hybrid point (0x06/0x07 ‖ x ‖ y, SEC 1 2.3.3) is not the uncompressed spelling either.
+    let mut hybrid = uncompressed.spki_der().to_vec();
+    let n = hybrid.len();
+    hybrid[n - 65] = 0x06 | (hybrid[n - 1] & 1);
+    assert!(matches!(
+        PublicKey::from_spki_der(&hybrid),
+        Err(KeyError::CompressedPoint)
+    ));
+}

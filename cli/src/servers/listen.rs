@@ -225,15 +225,22 @@ impl Default for Timeouts {
     }
 }
 
-/// Answers 408 `{code, message}` when the request does not finish within `limit`.
+/// Answers 408 when the request does not finish within `limit`: `{code, message}`, or under
+/// the Rekor v2 API ([`signet_log::v2::MOUNT`]) its grpc-gateway shape.
 async fn deadline(
     axum::extract::State(limit): axum::extract::State<Duration>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     use axum::response::IntoResponse as _;
+    let v2 = req
+        .uri()
+        .path()
+        .strip_prefix(signet_log::v2::MOUNT)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
     match tokio::time::timeout(limit, next.run(req)).await {
         Ok(response) => response,
+        Err(_) if v2 => signet_log::v2::deadline_response(limit),
         Err(_) => (
             axum::http::StatusCode::REQUEST_TIMEOUT,
             axum::Json(serde_json::json!({
@@ -457,6 +464,10 @@ mod tests {
             .route(
                 "/echo",
                 axum::routing::post(|body: axum::body::Bytes| async move { body }),
+            )
+            .route(
+                &format!("{}/echo", signet_log::v2::MOUNT),
+                axum::routing::post(|body: axum::body::Bytes| async move { body }),
             );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -522,6 +533,24 @@ mod tests {
         assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
         assert!(
             answer.contains(r#"{"code":408,"message":"request not completed within 0.6 s"}"#),
+            "{answer}"
+        );
+
+        // The same under the Rekor v2 API: its grpc-gateway shape (gRPC code 4,
+        // DEADLINE_EXCEEDED, and `details`), as its clients parse errors.
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        s.write_all(
+            b"POST /rekor-v2/echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nonly ten.",
+        )
+        .await
+        .unwrap();
+        let answer = read_until_closed(&mut s, wait).await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+        let body = &answer[answer.find("\r\n\r\n").unwrap() + 4..];
+        let err: serde_json::Value = signet_proto::json::from_slice(body.as_bytes()).unwrap();
+        assert_eq!(
+            err,
+            serde_json::json!({"code": 4, "message": "request not completed within 0.6 s", "details": []}),
             "{answer}"
         );
     }

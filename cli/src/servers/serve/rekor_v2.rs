@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use super::Config;
 
 /// Where the v2 log is mounted under the public URL.
-pub(crate) const PATH: &str = "/rekor-v2";
+pub(crate) const PATH: &str = signet_log::v2::MOUNT;
 
 /// The opened v2 log, its base URL and its `tlogs[]` item.
 pub(super) struct RekorV2 {
