@@ -43,7 +43,7 @@ fn error(status: StatusCode, message: &str) -> Response {
         status,
         Json(ErrorBody {
             code: status.as_u16(),
-            message: message.to_owned(),
+            message: signet_proto::text::client_message(message.to_owned()),
         }),
     )
         .into_response()

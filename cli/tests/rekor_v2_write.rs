@@ -314,6 +314,15 @@ fn the_v2_write_api_answers_as_rekor_tiles_and_refuses_bad_requests() {
             "the limit is 65535",
         ),
         (
+            // The message names the value, cut short: no megabyte echoed back.
+            "very long key details",
+            edit(&|v| {
+                v["hashedRekordRequestV002"]["signature"]["verifier"]["keyDetails"] =
+                    json!("A".repeat(100_000));
+            }),
+            "bytes cut)",
+        ),
+        (
             "compressed point",
             edit(&|v| {
                 v["hashedRekordRequestV002"]["signature"]["verifier"]["publicKey"]["rawBytes"] =
@@ -334,6 +343,11 @@ fn the_v2_write_api_answers_as_rekor_tiles_and_refuses_bad_requests() {
         );
         let err: Value = resp.json().unwrap();
         assert_eq!(err["code"], 3, "{what}: {err}");
+        assert!(
+            err["message"].as_str().unwrap().len() < 1100,
+            "{what}: a message of {} bytes",
+            err["message"].as_str().unwrap().len()
+        );
         assert!(
             err["message"].as_str().unwrap().contains(want),
             "{what}: {err}"

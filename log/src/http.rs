@@ -47,7 +47,7 @@ impl ApiError {
     fn new(status: StatusCode, message: impl Into<String>) -> Self {
         Self {
             status,
-            message: message.into(),
+            message: signet_proto::text::client_message(message.into()),
             retry_after: None,
             location: None,
         }

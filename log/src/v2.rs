@@ -302,7 +302,7 @@ impl V2ApiError {
         Self {
             status,
             code,
-            message: message.into(),
+            message: signet_proto::text::client_message(message.into()),
             retry_after: None,
             log_index: None,
         }

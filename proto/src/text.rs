@@ -69,6 +69,25 @@ pub fn escape_deceptive_in_json(json: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Longest error message a server sends a client, in bytes: enough for every message Signet
+/// writes, short of echoing a client's megabyte-long field back at it.
+pub const MAX_CLIENT_MESSAGE: usize = 1024;
+
+/// `message` cut to at most [`MAX_CLIENT_MESSAGE`] bytes (at a character boundary), with a
+/// note of what was cut: what every HTTP error answer carries, since messages name values the
+/// client sent (an unknown field, a `keyDetails`, a `kind`).
+#[must_use]
+pub fn client_message(message: String) -> String {
+    if message.len() <= MAX_CLIENT_MESSAGE {
+        return message;
+    }
+    let mut end = MAX_CLIENT_MESSAGE;
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} bytes cut)", &message[..end], message.len() - end)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -103,5 +122,22 @@ mod tests {
         for c in ['a', ' ', '\u{e9}', '\u{4e2d}', '\u{1f600}', '@', '\u{2010}'] {
             assert!(!is_deceptive_char(c), "U+{:04X}", u32::from(c));
         }
+    }
+
+    #[test]
+    fn client_messages_are_bounded_at_a_character_boundary() {
+        assert_eq!(client_message("short".to_owned()), "short");
+        let long = format!("keyDetails \"{}\" is not accepted", "é".repeat(2000));
+        let cut = client_message(long.clone());
+        let kept = cut.find('…').unwrap();
+        assert!(
+            kept <= MAX_CLIENT_MESSAGE && kept > MAX_CLIENT_MESSAGE - 4,
+            "{kept}"
+        );
+        assert!(cut.starts_with("keyDetails \"éé"));
+        assert!(
+            cut.ends_with(&format!("({} bytes cut)", long.len() - kept)),
+            "{cut}"
+        );
     }
 }
