@@ -4,8 +4,10 @@
 //!   against the chain published in `trusted_root.json` (`timestampAuthorities`); nonce,
 //!   requested policy, `certReq` on and off.
 //! * Bad requests (garbage, SHA-1, a digest of the wrong length, extensions, oversized, another
-//!   content type) each get a `TimeStampResp` with status rejection and the right
-//!   `PKIFailureInfo`, read back by `openssl ts -reply -text`, with a 4xx and no token.
+//!   content type, a policy OID that is not DER, BER lengths, SHA-1 in the JSON form) each get
+//!   a `TimeStampResp` with status rejection and the right `PKIFailureInfo`, read back by
+//!   `openssl ts -reply -text`, with a 4xx and no token; another method than POST is a 405
+//!   with `Allow: POST` and a JSON error.
 //! * sigstore-python signs against Signet (its trust config lists Signet's TSA): its bundle
 //!   carries Signet's timestamp and verifies with sigstore-python and `signet verify-blob`;
 //!   `signet sign-blob` adds a timestamp too, and sigstore-python (rfc3161-client) verifies
@@ -258,6 +260,13 @@ fn request(alg_oid: &[u8], digest_len: usize, extra: &[u8]) -> Vec<u8> {
 }
 
 const SHA256: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01];
+
+fn hex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
 const SHA1: &[u8] = &[0x2b, 0x0e, 0x03, 0x02, 0x1a];
 
 /// (name, body, content type, HTTP status, failure bit, openssl's text for the bit)
@@ -348,6 +357,58 @@ fn bad_requests_get_a_rejection_with_their_failure_info() {
             5,
             "the data submitted has the wrong format",
         ),
+        (
+            // A reqPolicy that is not a DER OID (a sub-identifier starting with 0x80, X.690
+            // §8.19.2): once granted with the bytes copied into the signed TSTInfo, which
+            // `openssl ts -reply -text` could not read.
+            "policy 2a 80 01",
+            request(SHA256, 32, &[0x06, 0x03, 0x2a, 0x80, 0x01]),
+            "application/timestamp-query",
+            400,
+            5,
+            "the data submitted has the wrong format",
+        ),
+        (
+            // BER, not DER: the hashedMessage length as `81 20`.
+            "non-minimal length",
+            hex("30370201013032300d060960864801650304020105000481205891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03"),
+            "application/timestamp-query",
+            400,
+            5,
+            "the data submitted has the wrong format",
+        ),
+        (
+            "non-minimal outer length",
+            [&[0x30, 0x81][..], &request(SHA256, 32, &[])[1..]].concat(),
+            "application/timestamp-query",
+            400,
+            5,
+            "the data submitted has the wrong format",
+        ),
+        (
+            "non-minimal version length",
+            tlv(
+                0x30,
+                &[&[0x02, 0x81, 0x01, 0x01][..], &request(SHA256, 32, &[])[5..]].concat(),
+            ),
+            "application/timestamp-query",
+            400,
+            5,
+            "the data submitted has the wrong format",
+        ),
+        (
+            // The JSON form answers an unsupported algorithm as the DER form does (badAlg).
+            "json sha1",
+            format!(
+                r#"{{"artifactHash":"{}","hashAlgorithm":"sha1"}}"#,
+                base64::engine::general_purpose::STANDARD.encode([7u8; 20])
+            )
+            .into_bytes(),
+            "application/json",
+            400,
+            0,
+            "unrecognized or unsupported algorithm identifier",
+        ),
     ];
     for (name, body, ct, want_status, bit, openssl_text) in cases {
         let (status, reply, reply_ct) = post(&server, body, ct);
@@ -368,6 +429,26 @@ fn bad_requests_get_a_rejection_with_their_failure_info() {
         assert!(t.contains("Status: Rejected."), "{name}: {t}");
         assert!(t.contains(openssl_text), "{name}: {t}");
         assert!(t.contains("TST info:\nNot included."), "{name}: {t}");
+    }
+    // Another method than POST: 405, `Allow: POST`, a JSON error naming POST.
+    for method in [reqwest::Method::GET, reqwest::Method::PUT] {
+        let resp = reqwest::blocking::Client::new()
+            .request(method.clone(), format!("{}/api/v1/timestamp", server.url))
+            .send()
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 405, "{method}");
+        assert_eq!(
+            resp.headers().get("allow").and_then(|v| v.to_str().ok()),
+            Some("POST"),
+            "{method}"
+        );
+        let body: Value = signet_proto::json::from_slice(&resp.bytes().unwrap()).unwrap();
+        assert_eq!(body["code"], 405, "{method}: {body}");
+        let message = body["message"].as_str().unwrap();
+        assert!(
+            message.contains(method.as_str()) && message.contains("POST"),
+            "{message}"
+        );
     }
     // The server still answers a good request afterwards.
     let (status, reply, _) = post(

@@ -15,7 +15,12 @@
 //! present, `contentType` and `messageDigest` single-valued and not repeated. Like
 //! rfc3161-client's DER parser, every structure with a fixed field list must end where its
 //! fields end: unread bytes (say, next to the `eContent` octets, outside what the signed
-//! `messageDigest` covers) make the response malformed. BER (indefinite lengths) is rejected.
+//! `messageDigest` covers) make the response malformed. Only DER is read (X.690 §10, as
+//! rfc3161-client's `asn1` parser): every TLV of the response and of the `TSTInfo`, down to
+//! the embedded certificates' structure and including the parts the parser steps over, must
+//! have a definite length and minimal identifier and length octets (`Reader::next`,
+//! `check_der`); an INTEGER it reads must be minimal and an OBJECT IDENTIFIER a DER one
+//! ([`is_der_oid`]).
 //!
 //! The TSA side (request parser, `TSTInfo`, signed attributes and response encoder) is
 //! [`authority`].
@@ -80,6 +85,82 @@ pub fn hash_algorithm(oid: &str) -> Option<HashAlgorithm> {
     }
 }
 
+/// Whether OBJECT IDENTIFIER content octets are a valid DER encoding (X.690 §8.19.2): at
+/// least one octet, no sub-identifier that starts with the octet 0x80 (a non-minimal
+/// base-128 encoding), and a last octet without the continuation bit (no truncated
+/// sub-identifier). Every OID the timestamp parsers read goes through it.
+#[must_use]
+pub fn is_der_oid(content: &[u8]) -> bool {
+    if content.last().is_none_or(|b| b & 0x80 != 0) {
+        return false;
+    }
+    // A sub-identifier starts at offset 0 and after each octet without the continuation bit.
+    let mut starts = true;
+    for &b in content {
+        if starts && b == 0x80 {
+            return false;
+        }
+        starts = b & 0x80 == 0;
+    }
+    true
+}
+
+/// Whether INTEGER content octets are a minimal two's complement encoding (X.690 §8.3.2).
+fn minimal_integer(content: &[u8]) -> bool {
+    match content {
+        [] => false,
+        [0x00, next, ..] => next & 0x80 != 0,
+        [0xff, next, ..] => next & 0x80 == 0,
+        _ => true,
+    }
+}
+
+/// The length of the minimal (DER, X.690 §10.1 and §8.1.2) identifier and length octets of a
+/// TLV with this tag number and content length: one identifier octet below tag 31, else one
+/// plus the base-128 digits of the tag; one length octet below 128, else one plus the
+/// big-endian octets of the length, without leading zeros.
+fn der_header_len(tag: u32, content_len: usize) -> usize {
+    let identifier = if tag < 31 {
+        1
+    } else {
+        1 + (u32::BITS - tag.leading_zeros()).div_ceil(7)
+    };
+    let length = if content_len < 0x80 {
+        1
+    } else {
+        1 + (usize::BITS - content_len.leading_zeros()).div_ceil(8)
+    };
+    usize::try_from(identifier + length).unwrap_or(usize::MAX)
+}
+
+/// How deep [`check_der`] descends into constructed TLVs (a timestamp response with an
+/// embedded certificate is about a dozen levels deep).
+const MAX_DER_DEPTH: usize = 32;
+
+/// Checks that `data` is a series of DER TLVs, descending into every constructed one (not
+/// into primitive contents such as OCTET STRINGs): each must pass [`Reader::next`] (definite
+/// length, minimal identifier and length octets, content within bounds). Structures the
+/// parsers step over without reading (`digestAlgorithms`, a certificate, an issuer `Name`,
+/// CRLs, unsigned attributes, `TSTInfo` fields past `genTime`) are held to DER too.
+fn check_der(data: &[u8], what: &'static str) -> Result<(), TimestampParseError> {
+    fn walk(data: &[u8], what: &'static str, depth: usize) -> Result<(), TimestampParseError> {
+        let mut r = Reader::new(data, what);
+        while !r.is_empty() {
+            let t = r.next()?;
+            if t.constructed {
+                if depth == 0 {
+                    return Err(malformed(format!(
+                        "{what}: nested more than {MAX_DER_DEPTH} levels deep"
+                    )));
+                }
+                walk(t.content, what, depth - 1)?;
+            }
+        }
+        Ok(())
+    }
+    walk(data, what, MAX_DER_DEPTH)
+}
+
 /// One DER TLV: its header fields, its content and its whole encoding.
 struct Tlv<'a> {
     class: Class,
@@ -118,16 +199,29 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// The next TLV. asn1-rs refuses indefinite lengths but takes non-minimal length octets
+    /// (`04 81 20`, `30 82 00 36`) and identifier octets (`1f 02`, `9f 80 28`), which are BER
+    /// and not DER: the header actually read must be as long as the minimal one.
     fn next(&mut self) -> Result<Tlv<'a>, TimestampParseError> {
         let input = self.data;
         let (rest, any) =
             Any::from_der(input).map_err(|e| malformed(format!("{}: {e}", self.what)))?;
         let used = input.len() - rest.len();
+        let tag = any.header.tag().0;
+        let header_len = used - any.data.len();
+        if header_len != der_header_len(tag, any.data.len()) {
+            return Err(malformed(format!(
+                "{}: the header of a TLV (tag {tag}, {} content bytes) is {header_len} bytes, \
+                 not its minimal DER encoding",
+                self.what,
+                any.data.len()
+            )));
+        }
         self.data = rest;
         Ok(Tlv {
             class: any.header.class(),
             constructed: any.header.is_constructed(),
-            tag: any.header.tag().0,
+            tag,
             content: any.data,
             raw: &input[..used],
         })
@@ -168,13 +262,34 @@ impl<'a> Reader<'a> {
         Ok(Reader::new(t.content, self.what))
     }
 
-    fn oid(&mut self, name: &str) -> Result<String, TimestampParseError> {
+    /// An OBJECT IDENTIFIER's content octets, which must be a DER OID ([`is_der_oid`]).
+    fn oid_content(&mut self, name: &str) -> Result<&'a [u8], TimestampParseError> {
         let t = self.expect(Class::Universal, 6, false, name)?;
-        Ok(Oid::new(Cow::Borrowed(t.content)).to_id_string())
+        if !is_der_oid(t.content) {
+            return Err(malformed(format!(
+                "{}: {name} is not a DER OBJECT IDENTIFIER",
+                self.what
+            )));
+        }
+        Ok(t.content)
     }
 
+    /// An OBJECT IDENTIFIER in dotted form ([`Self::oid_content`]).
+    fn oid(&mut self, name: &str) -> Result<String, TimestampParseError> {
+        let content = self.oid_content(name)?;
+        Ok(Oid::new(Cow::Borrowed(content)).to_id_string())
+    }
+
+    /// An INTEGER's content octets, which must be minimal (X.690 §8.3.2).
     fn integer(&mut self, name: &str) -> Result<&'a [u8], TimestampParseError> {
-        Ok(self.expect(Class::Universal, 2, false, name)?.content)
+        let content = self.expect(Class::Universal, 2, false, name)?.content;
+        if !minimal_integer(content) {
+            return Err(malformed(format!(
+                "{}: {name} is not a minimal DER INTEGER",
+                self.what
+            )));
+        }
+        Ok(content)
     }
 
     fn octets(&mut self, name: &str) -> Result<&'a [u8], TimestampParseError> {
@@ -314,10 +429,12 @@ pub enum SignerId<'a> {
 pub fn parse_response(der: &[u8]) -> Result<TimestampResponse<'_>, TimestampParseError> {
     // TimeStampResp ::= SEQUENCE { status PKIStatusInfo, timeStampToken ContentInfo OPTIONAL }
     let mut top = Reader::new(der, "TimeStampResp");
-    let mut resp = top.sequence("TimeStampResp")?;
+    let outer = top.expect(Class::Universal, 16, true, "TimeStampResp")?;
     if !top.is_empty() {
         return Err(malformed("trailing bytes after TimeStampResp"));
     }
+    check_der(outer.content, "TimeStampResp")?;
+    let mut resp = Reader::new(outer.content, "TimeStampResp");
     let mut status_info = resp.sequence("PKIStatusInfo")?;
     let status = small_uint(status_info.integer("PKIStatus")?, "PKIStatus")?;
     // RFC 3161 also allows grantedWithMods (1); rfc3161-client (sigstore-python) accepts only
@@ -382,6 +499,7 @@ pub fn parse_response(der: &[u8]) -> Result<TimestampResponse<'_>, TimestampPars
     }
 
     // TSTInfo ::= SEQUENCE { version, policy, messageImprint, serialNumber, genTime, ... }
+    check_der(tst_info, "TSTInfo")?;
     let mut tst_outer = Reader::new(tst_info, "TSTInfo");
     let mut tst = tst_outer.sequence("TSTInfo")?;
     tst_outer.finish("TSTInfo")?;
@@ -776,6 +894,141 @@ mod tests {
             .unwrap();
         v2[at + 2] = 2;
         expect_malformed(&v2, "TSTInfo version 2 is not 1");
+    }
+
+    /// Re-encodes `data` (a series of TLVs with one-byte tags) with minimal headers, except
+    /// for TLV number `target` (in document order, counting from `*n`), whose length is given
+    /// a non-minimal form: long form below 128, else a leading zero octet. Constructed TLVs
+    /// and OCTET STRINGs holding one whole SEQUENCE (the eContent `TSTInfo`) are descended.
+    fn non_minimal_length_at(data: &[u8], target: usize, n: &mut usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut rest = data;
+        while let Some((&tag, after)) = rest.split_first() {
+            let (len, hdr) = match after[0] {
+                l if l < 0x80 => (usize::from(l), 1),
+                0x81 => (usize::from(after[1]), 2),
+                0x82 => (usize::from(after[1]) << 8 | usize::from(after[2]), 3),
+                l => panic!("length byte {l:02x}"),
+            };
+            let content = &after[hdr..hdr + len];
+            rest = &after[hdr + len..];
+            let index = *n;
+            *n += 1;
+            let descend = tag & 0x20 != 0
+                || (tag == 0x04 && content.first() == Some(&0x30) && {
+                    let mut probe = 0;
+                    non_minimal_length_at(content, usize::MAX, &mut probe) == content
+                });
+            let content = if descend {
+                non_minimal_length_at(content, target, n)
+            } else {
+                content.to_vec()
+            };
+            if index == target {
+                out.push(tag);
+                match content.len() {
+                    l if l < 0x80 => out.extend([0x81, l as u8]),
+                    l if l < 0x100 => out.extend([0x82, 0x00, l as u8]),
+                    l => out.extend([0x83, 0x00, (l >> 8) as u8, l as u8]),
+                }
+                out.extend_from_slice(&content);
+            } else {
+                out.extend(tlv(tag, &content));
+            }
+        }
+        out
+    }
+
+    /// BER is not DER: a length in a non-minimal form is refused wherever it is, whether the
+    /// parser reads that field or steps over it (the `digestAlgorithms` SET's content, the
+    /// signer's issuer `Name`), the `TSTInfo` inside the eContent octets included.
+    #[test]
+    fn a_non_minimal_length_anywhere_is_refused() {
+        let der = token(Extra::None);
+        let mut count = 0;
+        assert_eq!(non_minimal_length_at(&der, usize::MAX, &mut count), der);
+        assert!(count > 30, "{count} TLVs");
+        for target in 0..count {
+            let bad = non_minimal_length_at(&der, target, &mut 0);
+            assert_ne!(bad, der);
+            assert!(
+                matches!(
+                    parse_response(&bad),
+                    Err(TimestampParseError::Malformed { .. })
+                ),
+                "TLV {target} with a non-minimal length is accepted"
+            );
+        }
+    }
+
+    /// The identifier octets must be minimal too: the high-tag-number form (`1f xx`) of a tag
+    /// below 31, or with a leading 0x80 octet, is not DER.
+    #[test]
+    fn a_non_minimal_tag_is_refused() {
+        // `TimeStampResp { PKIStatusInfo { 0 } }` with the PKIStatus INTEGER's tag as `1f 02`.
+        expect_malformed(
+            &[0x30, 0x06, 0x30, 0x04, 0x1f, 0x02, 0x01, 0x00],
+            "TimeStampResp",
+        );
+        // Context tag [40] as `9f 80 28` instead of `9f 28`, then as `9f 28` (accepted by the
+        // reader, refused for being unexpected).
+        let mut r = super::Reader::new(&[0x9f, 0x80, 0x28, 0x00], "test");
+        assert!(r.next().is_err());
+        let mut r = super::Reader::new(&[0x9f, 0x28, 0x00], "test");
+        assert_eq!(r.next().unwrap().tag, 40);
+        // Lengths: `02 81 01 00`, `02 82 00 01 00` refused, `04 81 80 ..` accepted.
+        assert!(super::Reader::new(&[0x02, 0x81, 0x01, 0x00], "t")
+            .next()
+            .is_err());
+        assert!(super::Reader::new(&[0x02, 0x82, 0x00, 0x01, 0x00], "t")
+            .next()
+            .is_err());
+        let long = [&[0x04, 0x81, 0x80][..], &[0; 128]].concat();
+        assert_eq!(
+            super::Reader::new(&long, "t").next().unwrap().content.len(),
+            128
+        );
+        let long = [&[0x04, 0x82, 0x00, 0x80][..], &[0; 128]].concat();
+        assert!(super::Reader::new(&long, "t").next().is_err());
+    }
+
+    /// An OID whose encoding X.690 §8.19.2 forbids (a sub-identifier starting with 0x80, a
+    /// last octet with the continuation bit, no octets) is refused in a response too: as the
+    /// `TSTInfo` policy, the imprint's hash algorithm, a signed attribute's type.
+    #[test]
+    fn invalid_oids_in_a_response_are_refused() {
+        let der = token(Extra::None);
+        // The TSTInfo policy `06 02 2a 03`.
+        let at = der
+            .windows(4)
+            .position(|w| w == [0x06, 0x02, 0x2a, 0x03])
+            .unwrap();
+        for bad in [[0x80, 0x01], [0x2a, 0x83], [0x80, 0x7f]] {
+            let mut d = der.clone();
+            d[at + 2..at + 4].copy_from_slice(&bad);
+            expect_malformed(&d, "TSTInfo.policy");
+        }
+        // The imprint's SHA-256 OID `60 86 48 ..` (the one after the policy) with its second
+        // sub-identifier `86 48` as `80 48` (same length, leading 0x80).
+        let mut d = der.clone();
+        let imprint = at
+            + d[at..]
+                .windows(3)
+                .position(|w| w == [0x60, 0x86, 0x48])
+                .unwrap();
+        d[imprint + 1] = 0x80;
+        expect_malformed(&d, "messageImprint.hashAlgorithm");
+    }
+
+    /// INTEGERs the parser reads are minimal two's complement (X.690 §8.3.2).
+    #[test]
+    fn a_non_minimal_integer_is_refused() {
+        // PKIStatus `02 02 00 00`.
+        expect_malformed(
+            &[0x30, 0x06, 0x30, 0x04, 0x02, 0x02, 0x00, 0x00],
+            "PKIStatus",
+        );
+        expect_malformed(&[0x30, 0x04, 0x30, 0x02, 0x02, 0x00], "PKIStatus");
     }
 
     #[test]

@@ -8,7 +8,8 @@
 //! (`ESSCertIDv2` in timestamp tokens), X.690 DER.
 //!
 //! [`parse_request`] refuses with the `PKIFailureInfo` a TSA answers: `badDataFormat` for
-//! bytes that are not one DER `TimeStampReq` (or a digest of the wrong length), `badAlg` for
+//! bytes that are not one DER `TimeStampReq` (BER such as a non-minimal length or tag, a
+//! non-minimal INTEGER, an OID that is not DER, or a digest of the wrong length), `badAlg` for
 //! a hash algorithm other than SHA-256/384/512, `badRequest` for a version other than 1,
 //! `unacceptedExtension` for any extension (none is supported). The encoders take every
 //! value (time, serial, signature) from the caller: no clock, no randomness and no key here;
@@ -17,7 +18,7 @@
 
 use x509_parser::asn1_rs::Class;
 
-use super::{hash_algorithm, Reader, TimestampParseError};
+use super::{check_der, hash_algorithm, is_der_oid, minimal_integer, Reader, TimestampParseError};
 use crate::bundle::civil_from_days;
 use crate::keys::HashAlgorithm;
 
@@ -135,16 +136,6 @@ pub struct TimestampRequest<'a> {
     pub cert_req: bool,
 }
 
-/// Whether INTEGER content octets are a minimal DER encoding.
-fn minimal_integer(content: &[u8]) -> bool {
-    match content {
-        [] => false,
-        [0x00, next, ..] => next & 0x80 != 0,
-        [0xff, next, ..] => next & 0x80 == 0,
-        _ => true,
-    }
-}
-
 /// Parses one DER `TimeStampReq`.
 ///
 /// # Errors
@@ -159,6 +150,9 @@ pub fn parse_request(der: &[u8]) -> Result<TimestampRequest<'_>, RequestError> {
             ),
         ));
     }
+    // DER only: every TLV (the extensions' included) with minimal identifier and length
+    // octets; BER is badDataFormat.
+    check_der(der, "TimeStampReq").map_err(bad_format)?;
     // TimeStampReq ::= SEQUENCE { version INTEGER { v1(1) }, messageImprint MessageImprint,
     //   reqPolicy TSAPolicyId OPTIONAL, nonce INTEGER OPTIONAL,
     //   certReq BOOLEAN DEFAULT FALSE, extensions [0] IMPLICIT Extensions OPTIONAL }
@@ -238,10 +232,11 @@ pub fn parse_request(der: &[u8]) -> Result<TimestampRequest<'_>, RequestError> {
         last = field;
         match field {
             1 => {
-                if t.content.is_empty() || t.content.last().is_some_and(|b| b & 0x80 != 0) {
+                // The policy is copied into the signed TSTInfo: only a DER OID.
+                if !is_der_oid(t.content) {
                     return Err(refuse(
                         FailureInfo::BadDataFormat,
-                        "reqPolicy is not an OID",
+                        "reqPolicy is not a DER OBJECT IDENTIFIER",
                     ));
                 }
                 policy = Some(t.content);
@@ -657,21 +652,19 @@ pub fn response_status(der: &[u8]) -> Option<(u64, Vec<u8>)> {
 /// the nonce must be echoed). `None` when the bytes are not a `TSTInfo`.
 #[must_use]
 pub fn tst_info_policy_and_nonce(tst_info: &[u8]) -> Option<(&[u8], Option<&[u8]>)> {
+    check_der(tst_info, "TSTInfo").ok()?;
     let mut top = Reader::new(tst_info, "TSTInfo");
     let mut tst = top.sequence("TSTInfo").ok()?;
     top.finish("TSTInfo").ok()?;
     tst.integer("version").ok()?;
-    let policy = tst
-        .expect(Class::Universal, 6, false, "policy")
-        .ok()?
-        .content;
+    let policy = tst.oid_content("policy").ok()?;
     tst.sequence("messageImprint").ok()?;
     tst.integer("serialNumber").ok()?;
     tst.expect(Class::Universal, 24, false, "genTime").ok()?;
     while !tst.is_empty() {
         let t = tst.next().ok()?;
         if t.class == Class::Universal && t.tag == 2 {
-            return Some((policy, Some(t.content)));
+            return minimal_integer(t.content).then_some((policy, Some(t.content)));
         }
     }
     Some((policy, None))
@@ -782,6 +775,132 @@ mod tests {
             failure(&vec![0x30; MAX_REQUEST_BYTES + 1]),
             FailureInfo::BadRequest
         );
+    }
+
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    /// The probe's policy `06 03 2a 80 01` (a sub-identifier with a leading 0x80 byte, X.690
+    /// §8.19.2) and the other OID encodings DER forbids are refused wherever the request
+    /// carries an OID (reqPolicy, the hash algorithm), never copied into a token.
+    #[test]
+    fn requests_with_invalid_oids_are_bad_data_format() {
+        let alg = seq(&[&oid(digest_oid(HashAlgorithm::Sha256))]);
+        let mi = seq(&[&alg, &tlv(0x04, &[1; 32])]);
+        for bad in [
+            &[0x2a, 0x80, 0x01][..],
+            &[0x80, 0x01],
+            &[0x2a, 0x03, 0x84],
+            &[],
+            &[0x2b, 0x06, 0x80, 0x80, 0x01],
+        ] {
+            let der = seq(&[&tlv(0x02, &[1]), &mi, &oid(bad)]);
+            assert_eq!(
+                failure(&der),
+                FailureInfo::BadDataFormat,
+                "policy {bad:02x?}"
+            );
+            let bad_alg = seq(&[&oid(bad)]);
+            let der = seq(&[&tlv(0x02, &[1]), &seq(&[&bad_alg, &tlv(0x04, &[1; 32])])]);
+            assert_eq!(
+                failure(&der),
+                FailureInfo::BadDataFormat,
+                "hashAlgorithm {bad:02x?}"
+            );
+        }
+        // The probe's request: `openssl ts -query -sha256 -cert` with that policy.
+        let probe = seq(&[
+            &tlv(0x02, &[1]),
+            &seq(&[
+                &seq(&[&oid(digest_oid(HashAlgorithm::Sha256)), &[0x05, 0x00]]),
+                &tlv(0x04, &[0xab; 32]),
+            ]),
+            &[0x06, 0x03, 0x2a, 0x80, 0x01],
+            &tlv(0x02, &[0x01, 0x02]),
+            &tlv(0x01, &[0xff]),
+        ]);
+        assert_eq!(failure(&probe), FailureInfo::BadDataFormat);
+        // A valid policy with a multi-byte arc still parses.
+        let der = seq(&[&tlv(0x02, &[1]), &mi, &oid(SIGSTORE_TSA_POLICY)]);
+        assert_eq!(
+            parse_request(&der).unwrap().policy,
+            Some(SIGSTORE_TSA_POLICY)
+        );
+    }
+
+    /// BER that is not DER is refused with badDataFormat: long-form lengths below 128
+    /// (the probe's request `04 81 20`, an outer `30 81 LL`, a version `02 81 01 01`), leading
+    /// zero length octets, the high-tag-number form for a low tag, and a non-minimal INTEGER.
+    #[test]
+    fn ber_requests_are_bad_data_format() {
+        // The probe's request: hashedMessage `04 81 20`.
+        let probe = hex(
+            "30370201013032300d060960864801650304020105000481205891b5b522d5df086d0ff0b110fbd9d2\
+             1bb4fc7163af34d08286a2e846f6be03",
+        );
+        assert_eq!(failure(&probe), FailureInfo::BadDataFormat);
+        // The same request in DER is granted.
+        let der = hex("30360201013031300d060960864801650304020105000420\
+             5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03");
+        assert!(parse_request(&der).is_ok());
+        let inner = &der[2..];
+        // Outer SEQUENCE `30 81 36`.
+        let outer_long = [&[0x30, 0x81, 0x36][..], inner].concat();
+        assert_eq!(failure(&outer_long), FailureInfo::BadDataFormat);
+        // Outer SEQUENCE `30 82 00 36` (leading zero length octet).
+        let outer_zero = [&[0x30, 0x82, 0x00, 0x36][..], inner].concat();
+        assert_eq!(failure(&outer_zero), FailureInfo::BadDataFormat);
+        // Version `02 81 01 01`.
+        let rest = &der[5..];
+        let version_long = seq(&[&[0x02, 0x81, 0x01, 0x01], rest]);
+        assert_eq!(failure(&version_long), FailureInfo::BadDataFormat);
+        // Version `02 02 00 01` (INTEGER with a redundant leading zero).
+        let version_padded = seq(&[&[0x02, 0x02, 0x00, 0x01], rest]);
+        assert_eq!(failure(&version_padded), FailureInfo::BadDataFormat);
+        // Version with the tag in high-tag-number form (`1f 02`, tag 2 < 31).
+        let version_high_tag = seq(&[&[0x1f, 0x02, 0x01, 0x01], rest]);
+        assert_eq!(failure(&version_high_tag), FailureInfo::BadDataFormat);
+        // A nonce `02 81 01 05` and a certReq `01 81 01 ff`.
+        let nonce_long = seq(&[inner, &[0x02, 0x81, 0x01, 0x05]]);
+        assert_eq!(failure(&nonce_long), FailureInfo::BadDataFormat);
+        let cert_req_long = seq(&[inner, &[0x01, 0x81, 0x01, 0xff]]);
+        assert_eq!(failure(&cert_req_long), FailureInfo::BadDataFormat);
+        // A 200-byte digest (length 0x81 0xc8 is minimal) is still read: refused for its
+        // length, not its encoding.
+        let alg = seq(&[&oid(digest_oid(HashAlgorithm::Sha256))]);
+        let long_digest = seq(&[&tlv(0x02, &[1]), &seq(&[&alg, &tlv(0x04, &[0; 200])])]);
+        let e = parse_request(&long_digest).unwrap_err();
+        assert!(e.reason.contains("200 bytes"), "{e}");
+    }
+
+    /// A `TSTInfo` whose policy is not a DER OID is not read as one.
+    #[test]
+    fn a_tst_info_with_an_invalid_policy_is_refused() {
+        let info = |policy: &[u8]| {
+            encode_tst_info(&TstInfo {
+                policy,
+                hash_algorithm: HashAlgorithm::Sha256,
+                hashed_message: &[5; 32],
+                serial: &[1],
+                gen_time_millis: 1_778_700_213_000,
+                accuracy: Accuracy {
+                    seconds: 1,
+                    millis: 0,
+                },
+                nonce: None,
+                tsa_name: None,
+            })
+        };
+        assert_eq!(
+            tst_info_policy_and_nonce(&info(SIGSTORE_TSA_POLICY)),
+            Some((SIGSTORE_TSA_POLICY, None))
+        );
+        assert_eq!(tst_info_policy_and_nonce(&info(&[0x2a, 0x80, 0x01])), None);
+        assert_eq!(tst_info_policy_and_nonce(&info(&[0x2a, 0x83])), None);
     }
 
     #[test]
