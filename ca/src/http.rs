@@ -3,8 +3,10 @@
 //! `GET /api/v1/rootCert`, which answer PEM text (cosign's Fulcio client uses v1); and
 //! `GET /metrics` (Prometheus text, [`crate::metrics`]).
 //!
-//! Handlers extract, make one [`CaService`] call and map the error. Errors are JSON
-//! `{"code": <HTTP status>, "message": <text>}`: a stable prefix naming the kind of error
+//! Handlers extract, make one [`CaService`] call and map the error. Errors are JSON in
+//! grpc-gateway's shape, as Fulcio answers (`signet_proto::grpc`): `{"code": <gRPC code for
+//! the HTTP status>, "message": <text>, "details": []}`, the message a stable prefix naming
+//! the kind of error
 //! ("invalid request", "invalid identity token", "proof of possession failed", ...), then,
 //! for what the caller sent, what is wrong with it. Failures on the server's side (issuer
 //! discovery, signing, the log) stay generic; their details go to the log only. Request bodies
@@ -29,7 +31,8 @@ use signet_proto::fulcio::{
 use crate::oidc::OidcError;
 use crate::service::{CaService, ServiceError};
 
-/// The JSON error body.
+/// The JSON error body of the endpoints beside Fulcio's that answer `{"code": <HTTP
+/// status>, "message"}` (the timestamp authority, as Sigstore's answers).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ErrorBody {
     /// HTTP status code.
@@ -38,13 +41,15 @@ pub struct ErrorBody {
     pub message: String,
 }
 
+/// An error answer of the Fulcio API: grpc-gateway's body, its code paired with `status`.
 fn error(status: StatusCode, message: &str) -> Response {
+    let message = signet_proto::text::client_message(message.to_owned());
     (
         status,
-        Json(ErrorBody {
-            code: status.as_u16(),
-            message: signet_proto::text::client_message(message.to_owned()),
-        }),
+        Json(signet_proto::grpc::error_body(
+            signet_proto::grpc::code_for_status(status.as_u16()),
+            &message,
+        )),
     )
         .into_response()
 }

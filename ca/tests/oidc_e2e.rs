@@ -186,7 +186,9 @@ async fn oidc_cases() {
         .await;
     let r = sign_cert(&ca, &key_request(&t, &key, "alice@example.com")).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(r.json["code"], 401);
+    // Fulcio's (grpc-gateway's) error shape: the gRPC code, and `details`.
+    assert_eq!(r.json["code"], 16, "Unauthenticated");
+    assert_eq!(r.json["details"], serde_json::json!([]));
     assert_message(&r, "invalid identity token: token audience does not match");
 
     // --- expired -----------------------------------------------------------------------
@@ -558,7 +560,7 @@ async fn oidc_cases() {
     // --- malformed JSON and oversized body -------------------------------------------------
     let r = call(&ca, "POST", "/api/v2/signingCert", b"{".to_vec()).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert_eq!(r.json["code"], 400);
+    assert_eq!(r.json["code"], 3, "InvalidArgument");
     assert_message(&r, "invalid request: ");
     assert!(r.json["message"].as_str().unwrap().len() > "invalid request: ".len());
     let mut no_credentials = key_request(&token, &key, "alice@example.com");
@@ -755,7 +757,7 @@ async fn oidc_cases() {
     assert_eq!(roots[1].contents(), ca.root_der.as_slice());
     let r = call(&ca, "POST", "/api/v2/signingCert", vec![b' '; 200 * 1024]).await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(r.json["code"], 413);
+    assert_eq!(r.json["code"], 8, "ResourceExhausted");
     assert_message(&r, "request body too large (limit ");
     // A method an endpoint does not serve: a JSON 405 naming it.
     for (method, path) in [
@@ -765,7 +767,7 @@ async fn oidc_cases() {
     ] {
         let r = call(&ca, method, path, vec![]).await;
         assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
-        assert_eq!(r.json["code"], 405);
+        assert_eq!(r.json["code"], 12, "Unimplemented");
         assert_message(&r, &format!("{method} is not allowed"));
     }
 }

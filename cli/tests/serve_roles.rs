@@ -126,13 +126,24 @@ fn log_and_ca_as_separate_services() {
     let health = run(signet().arg("probe").arg(format!("{ca_url}/readyz")));
     assert!(health.status.success(), "{}", text(&health));
     // Errors are JSON on either service: an unknown path, a method an endpoint does not
-    // serve.
-    for (url, method) in [
-        (format!("{ca_url}/api/v1/log"), "GET"),
-        (format!("{ca_url}/no/such/path"), "GET"),
-        (format!("{log_url}/no/such/path"), "GET"),
-        (format!("{ca_url}/api/v2/signingCert"), "GET"),
-        (format!("{log_url}/api/v1/log/entries"), "PUT"),
+    // serve. Fulcio's API answers in its grpc-gateway shape (gRPC code 12, Unimplemented,
+    // for a method it does not serve), the rest with the HTTP status as code.
+    for (url, method, code) in [
+        (format!("{ca_url}/api/v1/log"), "GET", 404),
+        (format!("{ca_url}/no/such/path"), "GET", 404),
+        (format!("{log_url}/no/such/path"), "GET", 404),
+        (format!("{ca_url}/api/v2/signingCert"), "GET", 12),
+        (format!("{log_url}/api/v1/log/entries"), "PUT", 405),
+        (
+            format!("{log_url}/signet/v1/trusted_root.json"),
+            "POST",
+            405,
+        ),
+        (
+            format!("{ca_url}/signet/v1/signing_config.json"),
+            "DELETE",
+            405,
+        ),
     ] {
         let resp = reqwest::blocking::Client::new()
             .request(method.parse().unwrap(), &url)
@@ -143,7 +154,7 @@ fn log_and_ca_as_separate_services() {
         let v: Value = resp
             .json()
             .unwrap_or_else(|e| panic!("{method} {url}: {e}"));
-        assert_eq!(v["code"], status, "{method} {url}: {v}");
+        assert_eq!(v["code"], code, "{method} {url}: {v}");
         assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()), "{v}");
     }
 

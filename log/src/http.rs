@@ -327,12 +327,36 @@ async fn log_info(State(log): State<AppState>) -> ApiResult<Json<LogInfo>> {
     log.log_info().map(Json).map_err(|e| api_err(&log, e))
 }
 
-async fn public_key(State(log): State<AppState>) -> Response {
-    (
+/// The log Rekor's `treeID` query parameter names: the active log when absent or its own,
+/// else a frozen shard (404 naming the id when there is none).
+fn shard_of(log: &Arc<Log>, tree_id: Option<&String>) -> ApiResult<Arc<Log>> {
+    match tree_id {
+        Some(id) if *id != log.identity().tree_id.to_string() => log
+            .frozen_shards()
+            .iter()
+            .find(|f| f.record.tree_id.to_string() == *id)
+            .map(|f| Arc::clone(&f.log))
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    format!("no shard with treeID {id:?}"),
+                )
+            }),
+        _ => Ok(Arc::clone(log)),
+    }
+}
+
+/// `GET /api/v1/log/publicKey[?treeID=]`: the PEM key of the active log or of the shard named.
+async fn public_key(
+    State(log): State<AppState>,
+    Query(q): Query<std::collections::HashMap<String, String>>,
+) -> ApiResult<Response> {
+    let shard = shard_of(&log, q.get("treeID"))?;
+    Ok((
         [(header::CONTENT_TYPE, "application/x-pem-file")],
-        log.ident.public_key().to_pem(),
+        shard.ident.public_key().to_pem(),
     )
-        .into_response()
+        .into_response())
 }
 
 fn parse_u64(name: &str, v: Option<&String>) -> ApiResult<Option<u64>> {
@@ -354,20 +378,7 @@ async fn consistency(
     let first = parse_u64("firstSize", q.get("firstSize"))?.unwrap_or(1);
     let last = parse_u64("lastSize", q.get("lastSize"))?;
     // Rekor's `treeID` names a shard: a frozen one's proofs are within its tree.
-    let shard = match q.get("treeID") {
-        Some(id) if *id != log.identity().tree_id.to_string() => log
-            .frozen_shards()
-            .iter()
-            .find(|f| f.record.tree_id.to_string() == *id)
-            .map(|f| Arc::clone(&f.log))
-            .ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::NOT_FOUND,
-                    format!("no shard with treeID {id:?}"),
-                )
-            })?,
-        _ => Arc::clone(&log),
-    };
+    let shard = shard_of(&log, q.get("treeID"))?;
     let (root, proof) = shard
         .consistency(first, last)
         .map_err(|e| api_err(&log, e))?;

@@ -43,6 +43,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 #[cfg(doc)]
 use signet_proto::bundle::TransparencyLogEntry;
+use signet_proto::grpc::code;
 use signet_proto::keys::{KeyAlgorithm, PublicKey};
 use signet_proto::rekor_v2::{
     parse_create_entry_request, RekorV2Error, VerifierKey, API_VERSION_0_0_2, KIND_HASHEDREKORD,
@@ -63,19 +64,6 @@ pub const ENTRIES_PATH: &str = "/api/v2/log/entries";
 /// Where a server that also runs a Rekor v1 log mounts this router (`signet serve`:
 /// `<public_url>/rekor-v2`).
 pub const MOUNT: &str = "/rekor-v2";
-
-/// The answer to a request under this API that did not finish within `limit` (the server's
-/// request deadline, which wraps this router): 408 in grpc-gateway's shape with gRPC code 4
-/// (DEADLINE_EXCEEDED).
-#[must_use]
-pub fn deadline_response(limit: std::time::Duration) -> Response {
-    V2ApiError::new(
-        StatusCode::REQUEST_TIMEOUT,
-        code::DEADLINE_EXCEEDED,
-        format!("request not completed within {} s", limit.as_secs_f64()),
-    )
-    .into_response()
-}
 
 /// Why a v2 request was refused or failed.
 #[derive(Debug, thiserror::Error)]
@@ -275,19 +263,6 @@ impl Log {
     }
 }
 
-/// gRPC status codes, as rekor-tiles' grpc-gateway puts them in error bodies.
-mod code {
-    pub(super) const UNKNOWN: u16 = 2;
-    pub(super) const INVALID_ARGUMENT: u16 = 3;
-    pub(super) const DEADLINE_EXCEEDED: u16 = 4;
-    pub(super) const NOT_FOUND: u16 = 5;
-    pub(super) const ALREADY_EXISTS: u16 = 6;
-    pub(super) const FAILED_PRECONDITION: u16 = 9;
-    pub(super) const RESOURCE_EXHAUSTED: u16 = 8;
-    pub(super) const UNIMPLEMENTED: u16 = 12;
-    pub(super) const UNAVAILABLE: u16 = 14;
-}
-
 /// An error answer in grpc-gateway's shape: `{"code": <gRPC code>, "message", "details": []}`.
 struct V2ApiError {
     status: StatusCode,
@@ -311,7 +286,7 @@ impl V2ApiError {
 
 impl IntoResponse for V2ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({"code": self.code, "message": self.message, "details": []});
+        let body = signet_proto::grpc::error_body(self.code, &self.message);
         let mut resp = (self.status, Json(body)).into_response();
         if let Some(s) = self.retry_after {
             resp.headers_mut()

@@ -10,7 +10,7 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{plain_entries, test_config, HOST};
+use common::{call, plain_entries, test_config, HOST};
 use signet_log::shards::{self, ShardError};
 use signet_log::{LogConfig, LogError};
 use signet_proto::merkle::{leaf_hash, verify_inclusion, Hash};
@@ -146,4 +146,37 @@ async fn an_interrupted_rotation_is_finished_and_indexes_are_global() {
         Err(LogError::Frozen { .. })
     ));
     assert_eq!(frozen_log.head().unwrap().size, 5);
+
+    // `publicKey?treeID=` names a shard as the proof endpoint does: the frozen shard's key,
+    // the active log's for its own id or none, 404 for an unknown one.
+    let router = signet_log::http::router(Arc::clone(&log));
+    for (tree, want) in [
+        (Some(old_tree.to_string()), Some(old_key.to_pem())),
+        (
+            Some(log.identity().tree_id.to_string()),
+            Some(new_key.to_pem()),
+        ),
+        (None, Some(new_key.to_pem())),
+        (Some("1".to_owned()), None),
+        (Some("abc".to_owned()), None),
+    ] {
+        let path = match &tree {
+            Some(t) => format!("/api/v1/log/publicKey?treeID={t}"),
+            None => "/api/v1/log/publicKey".to_owned(),
+        };
+        let (s, _, b) = call(&router, "GET", &path, None).await;
+        match want {
+            Some(pem) => {
+                assert_eq!(s, 200, "{path}");
+                assert_eq!(String::from_utf8(b).unwrap(), pem, "{path}");
+            }
+            None => {
+                assert_eq!(s, 404, "{path}");
+                assert!(
+                    String::from_utf8_lossy(&b).contains("no shard with treeID"),
+                    "{path}"
+                );
+            }
+        }
+    }
 }

@@ -39,13 +39,8 @@ fn v2_request(signer: &EcdsaSigner, cert: Option<&[u8]>, artifact: &[u8]) -> Vec
     .unwrap()
 }
 
-/// The keys of `store` starting with `prefix`.
-fn count(store: &MemStore, prefix: &[u8]) -> usize {
-    store.scan(prefix, prefix, usize::MAX).unwrap().len()
-}
-
-#[tokio::test]
-async fn the_v2_log_stores_no_search_postings_and_still_refuses_duplicates() {
+/// A Rekor v2 log over a `MemStore` and its router.
+fn v2_log() -> (TestLog, axum::Router) {
     let v2 = mem_log(
         &LogConfig {
             rekor_v2: true,
@@ -54,6 +49,17 @@ async fn the_v2_log_stores_no_search_postings_and_still_refuses_duplicates() {
         vec![],
     );
     let router = signet_log::v2::router(Arc::clone(&v2.log));
+    (v2, router)
+}
+
+/// The keys of `store` starting with `prefix`.
+fn count(store: &MemStore, prefix: &[u8]) -> usize {
+    store.scan(prefix, prefix, usize::MAX).unwrap().len()
+}
+
+#[tokio::test]
+async fn the_v2_log_stores_no_search_postings_and_still_refuses_duplicates() {
+    let (v2, router) = v2_log();
     let signer = new_signer();
     let ca = TestCa::new();
     let leaf_key = rcgen::KeyPair::try_from(signer.to_pkcs8_der().unwrap().as_slice()).unwrap();
@@ -97,14 +103,7 @@ async fn the_v2_log_stores_no_search_postings_and_still_refuses_duplicates() {
 /// nothing.
 #[tokio::test]
 async fn a_frozen_v2_log_refuses_writes_in_the_grpc_shape() {
-    let v2 = mem_log(
-        &LogConfig {
-            rekor_v2: true,
-            ..test_config()
-        },
-        vec![],
-    );
-    let router = signet_log::v2::router(Arc::clone(&v2.log));
+    let (v2, router) = v2_log();
     let signer = new_signer();
     let (s, _, b) = call(
         &router,

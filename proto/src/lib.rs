@@ -40,6 +40,7 @@ pub mod checkpoint; // C2SP tlog-checkpoint
 pub mod clock; // the Clock trait the log and the CA share (proto itself never reads it)
 pub mod cosign; // cosign's OCI signature formats: .sig/.att tag layers, annotations, Rekor bundle
 pub mod fulcio; // Fulcio v2 REST request and response types
+pub mod grpc; // grpc-gateway's JSON error body (rekor-tiles, Fulcio) and gRPC codes
 pub mod jcs; // RFC 8785 canonical JSON
 pub mod json; // strict reading of untrusted JSON: UTF-8 over the whole text
 pub mod keyfile; // password-encrypted private keys: encrypted PKCS#8 (PBES2, scrypt)

@@ -225,30 +225,41 @@ impl Default for Timeouts {
     }
 }
 
-/// Answers 408 when the request does not finish within `limit`: `{code, message}`, or under
-/// the Rekor v2 API ([`signet_log::v2::MOUNT`]) its grpc-gateway shape.
+/// Whether answers under `path` are in grpc-gateway's shape (`{code: <gRPC code>, message,
+/// details}`), as the APIs served there answer: the Rekor v2 log ([`signet_log::v2::MOUNT`])
+/// and Fulcio's v2 and legacy v1 API (`/api/v2/...`, `/api/v1/signingCert`).
+fn grpc_shaped(path: &str) -> bool {
+    let under = |prefix: &str| {
+        path.strip_prefix(prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    };
+    under(signet_log::v2::MOUNT) || under("/api/v2") || path == "/api/v1/signingCert"
+}
+
+/// Answers 408 when the request does not finish within `limit`: `{code, message}`, or where
+/// the API answers in grpc-gateway's shape ([`grpc_shaped`]), that shape with gRPC code 4
+/// (DEADLINE_EXCEEDED).
 async fn deadline(
     axum::extract::State(limit): axum::extract::State<Duration>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     use axum::response::IntoResponse as _;
-    let v2 = req
-        .uri()
-        .path()
-        .strip_prefix(signet_log::v2::MOUNT)
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+    let grpc = grpc_shaped(req.uri().path());
     match tokio::time::timeout(limit, next.run(req)).await {
         Ok(response) => response,
-        Err(_) if v2 => signet_log::v2::deadline_response(limit),
-        Err(_) => (
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            axum::Json(serde_json::json!({
-                "code": 408,
-                "message": format!("request not completed within {} s", limit.as_secs_f64()),
-            })),
-        )
-            .into_response(),
+        Err(_) => {
+            let message = format!("request not completed within {} s", limit.as_secs_f64());
+            let body = if grpc {
+                signet_proto::grpc::error_body(
+                    signet_proto::grpc::code::DEADLINE_EXCEEDED,
+                    &message,
+                )
+            } else {
+                serde_json::json!({"code": 408, "message": message})
+            };
+            (axum::http::StatusCode::REQUEST_TIMEOUT, axum::Json(body)).into_response()
+        }
     }
 }
 
@@ -488,6 +499,29 @@ mod tests {
         let read = tokio::time::timeout(wait, s.read_to_end(&mut out)).await;
         read.ok()
             .map(|_| String::from_utf8_lossy(&out).into_owned())
+    }
+
+    #[test]
+    fn the_grpc_shaped_apis_are_rekor_v2_and_fulcio() {
+        for path in [
+            "/rekor-v2",
+            "/rekor-v2/api/v2/log/entries",
+            "/api/v2/signingCert",
+            "/api/v2/trustBundle",
+            "/api/v1/signingCert",
+        ] {
+            assert!(grpc_shaped(path), "{path}");
+        }
+        for path in [
+            "/rekor-v2x/checkpoint",
+            "/api/v1/log/entries",
+            "/api/v1/timestamp",
+            "/api/v1/signingCertificate",
+            "/api/v20",
+            "/checkpoint",
+        ] {
+            assert!(!grpc_shaped(path), "{path}");
+        }
     }
 
     #[tokio::test]

@@ -673,6 +673,17 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         tracing::warn!("{warning}");
     }
 
+    // A method the routes added here (trust documents, CRLs, TUF, probes) do not serve gets
+    // the JSON 405 every API router gives; routers that set their own keep it.
+    let router = router.method_not_allowed_fallback(|method: axum::http::Method| async move {
+        (
+            StatusCode::METHOD_NOT_ALLOWED,
+            axum::Json(serde_json::json!({
+                "code": 405,
+                "message": format!("{method} is not allowed on this endpoint"),
+            })),
+        )
+    });
     crate::servers::listen::serve(
         listener,
         router,
