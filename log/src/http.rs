@@ -197,18 +197,29 @@ pub fn router(log: Arc<Log>) -> Router {
                 explorer_activity(log, Arc::clone(&activity), q)
             }),
         )
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such endpoint") })
-        .method_not_allowed_fallback(|method: axum::http::Method| async move {
-            ApiError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                format!("{method} is not allowed on this endpoint"),
-            )
-        })
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(Arc::clone(&log), track))
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::map_response(json_errors))
         .layer(catch_panics())
         .with_state(log)
+}
+
+/// The JSON 404 for a path no route serves (`{code, message}`): the log's routers' fallback,
+/// and that of any router serving beside them (`signet serve` without the log).
+pub async fn not_found() -> Response {
+    ApiError::new(StatusCode::NOT_FOUND, "no such endpoint").into_response()
+}
+
+/// The JSON 405 for a method a route does not serve, naming it: the log's routers', and that
+/// of the routes `signet serve` adds beside them.
+pub async fn method_not_allowed(method: axum::http::Method) -> Response {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("{method} is not allowed on this endpoint"),
+    )
+    .into_response()
 }
 
 /// The read-only router of a frozen shard (`signet log rotate`), nested by the server under
@@ -222,7 +233,7 @@ pub fn shard_router(log: Arc<Log>) -> Router {
         .route("/api/v1/log/proof", get(consistency))
         .route("/api/v1/log/publicKey", get(public_key))
         .route("/signet/v1/log_vkey", get(note_vkey))
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such endpoint") })
+        .fallback(not_found)
         .layer(middleware::map_response(json_errors))
         .with_state(log)
 }

@@ -579,12 +579,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             router = router
                 .route("/healthz", get(|| async { "ok" }))
                 .route("/readyz", get(|| async { "ready" }))
-                .fallback(|| async {
-                    (
-                        StatusCode::NOT_FOUND,
-                        axum::Json(serde_json::json!({"code": 404, "message": "no such endpoint"})),
-                    )
-                });
+                .fallback(signet_log::http::not_found);
         }
     }
 
@@ -675,15 +670,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 
     // A method the routes added here (trust documents, CRLs, TUF, probes) do not serve gets
     // the JSON 405 every API router gives; routers that set their own keep it.
-    let router = router.method_not_allowed_fallback(|method: axum::http::Method| async move {
-        (
-            StatusCode::METHOD_NOT_ALLOWED,
-            axum::Json(serde_json::json!({
-                "code": 405,
-                "message": format!("{method} is not allowed on this endpoint"),
-            })),
-        )
-    });
+    let router = router.method_not_allowed_fallback(signet_log::http::method_not_allowed);
     crate::servers::listen::serve(
         listener,
         router,
