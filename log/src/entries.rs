@@ -1,10 +1,16 @@
 //! Entry validation: everything checked before an entry is queued.
 //!
-//! * `hashedrekord` 0.0.1 (sigstore/rekor `pkg/types/hashedrekord/v0.0.1`): the digest must be
-//!   SHA-256 hex; the key is a PEM certificate or PEM public key; the signature is verified
-//!   over the digest (prehashed): ECDSA P-256 / P-384 (with SHA-256) and RSA >= 2048
-//!   (PKCS#1 v1.5, SHA-256). Ed25519 is refused: PureEdDSA signs the whole artifact, which a
-//!   hashedrekord entry does not carry.
+//! * `hashedrekord` 0.0.1 (sigstore/rekor `pkg/types/hashedrekord/v0.0.1`): the digest is
+//!   `sha256`, `sha384` or `sha512` (the schema's enum), lowercase hex of that algorithm's
+//!   length; the key is a PEM certificate or PEM public key; the signature is verified over
+//!   the digest (prehashed) with the key and the stated hash, as Rekor does (its
+//!   `Verify(..., WithDigest, WithCryptoSignerOpts(alg))`): ECDSA P-256 or P-384 with any of
+//!   the three hashes (cosign's `ecdsa-sha2-384-nistp384` writes P-384 with sha384) and
+//!   RSA >= 2048 (PKCS#1 v1.5 with the stated hash). Ed25519 is refused: PureEdDSA signs the
+//!   whole artifact, which a hashedrekord entry does not carry (Rekor also takes Ed25519ph
+//!   signatures here; Signet does not). The canonical body keeps the algorithm given, and the
+//!   digest is indexed under that algorithm (Rekor's `<alg>:<hex>` index key): see
+//!   [`IndexKind::artifact`].
 //! * `dsse` 0.0.1 (`pkg/types/dsse/v0.0.1`): every envelope signature must verify over the DSSE
 //!   PAE with one of the submitted verifiers. The stored body is Rekor's canonical form:
 //!   `envelopeHash` = `signet_proto::rekor::dsse_envelope_hash` (SHA-256 of the envelope's
@@ -56,11 +62,11 @@
 
 use signet_proto::bundle::DsseEnvelope;
 use signet_proto::cert::{Identity, SubjectAltName};
-use signet_proto::keys::{HashAlgorithm, KeyAlgorithm, PublicKey};
+use signet_proto::keys::{KeyAlgorithm, PublicKey};
 use signet_proto::merkle::{leaf_hash, Hash};
 use signet_proto::rekor::{
     DsseCanonical, DsseSignatureVerifier, DsseV001, HashedRekordV001, IntotoV002, ProposedEntry,
-    RekorError, RekorHashAlgorithm,
+    RekorError,
 };
 use x509_parser::prelude::FromDer;
 
@@ -465,9 +471,11 @@ struct HashedRekordRequest<'a> {
     spec: HashedRekordV001,
 }
 
-/// RFC 8785 form of a hashedrekord 0.0.1 entry, written directly. Only valid when
-/// `digest_hex` is lowercase hex (checked by `HashValue::digest`): hex and standard base64
-/// contain no character JSON escapes, and the keys below are in RFC 8785 order.
+/// RFC 8785 form of a hashedrekord 0.0.1 entry, written directly, with the algorithm given
+/// (as Rekor's `Canonicalize` keeps `data.hash` as submitted). Only valid when the digest
+/// value is lowercase hex (checked by `HashValue::digest`): hex, the algorithm names and
+/// standard base64 contain no character JSON escapes, and the keys below are in RFC 8785
+/// order.
 fn hashedrekord_canonical(h: &HashedRekordV001) -> Vec<u8> {
     use base64::Engine as _;
     let b64 = &base64::engine::general_purpose::STANDARD;
@@ -475,7 +483,11 @@ fn hashedrekord_canonical(h: &HashedRekordV001) -> Vec<u8> {
     let key = h.signature.public_key.content.as_slice();
     let mut out =
         String::with_capacity(160 + h.data.hash.value.len() + (sig.len() + key.len()) * 4 / 3 + 8);
-    out.push_str(r#"{"apiVersion":"0.0.1","kind":"hashedrekord","spec":{"data":{"hash":{"algorithm":"sha256","value":""#);
+    out.push_str(
+        r#"{"apiVersion":"0.0.1","kind":"hashedrekord","spec":{"data":{"hash":{"algorithm":""#,
+    );
+    out.push_str(h.data.hash.algorithm.name());
+    out.push_str(r#"","value":""#);
     out.push_str(&h.data.hash.value);
     out.push_str(r#""}},"signature":{"content":""#);
     b64.encode_string(sig, &mut out);
@@ -486,9 +498,7 @@ fn hashedrekord_canonical(h: &HashedRekordV001) -> Vec<u8> {
 }
 
 fn validate_hashedrekord(mut h: HashedRekordV001) -> Result<ValidEntry, EntryError> {
-    if h.data.hash.algorithm != RekorHashAlgorithm::Sha256 {
-        return Err(EntryError::DigestAlgorithm);
-    }
+    let algorithm = h.data.hash.algorithm;
     let digest = h
         .data
         .hash
@@ -501,19 +511,23 @@ fn validate_hashedrekord(mut h: HashedRekordV001) -> Result<ValidEntry, EntryErr
     signer
         .key
         .verify_prehashed_with(
-            HashAlgorithm::Sha256,
+            algorithm.hash_algorithm(),
             &digest,
             h.signature.content.as_slice(),
         )
         .map_err(|e| EntryError::HashedrekordSignature {
+            hash: algorithm.name(),
             reason: e.to_string(),
         })?;
-    let mut postings = vec![(IndexKind::ArtifactSha256, hex::encode(&digest).into_bytes())];
+    let mut postings = vec![(
+        IndexKind::artifact(algorithm),
+        hex::encode(&digest).into_bytes(),
+    )];
     signer.postings(&mut postings);
     if let StoredPem::Reencoded(canonical) = stored {
         h.signature.public_key.content = signet_proto::bundle::Base64Bytes(canonical);
     }
-    // `digest()` above checked that the value is lowercase SHA-256 hex.
+    // `digest()` above checked that the value is lowercase hex of the algorithm's length.
     let body = hashedrekord_canonical(&h);
     Ok(ValidEntry::new(body, postings))
 }
@@ -844,6 +858,34 @@ mod tests {
             };
             assert_eq!(validate_hashedrekord(h).unwrap(), got);
         }
+    }
+
+    /// A P-384 key over a SHA-384 digest (cosign's `ecdsa-sha2-384-nistp384`): the direct
+    /// writer keeps the algorithm and equals the RFC 8785 serializer, both paths agree, and
+    /// the digest is indexed under SHA-384.
+    #[test]
+    fn sha384_body_keeps_its_algorithm() {
+        use signet_proto::rekor::RekorHashAlgorithm;
+        let rng = aws_lc_rs::rand::SystemRandom::new();
+        let signer = EcdsaSigner::generate(EcdsaCurve::P384, &rng).unwrap();
+        let digest = signet_proto::keys::HashAlgorithm::Sha384.hash(b"artifact");
+        let sig = signer.sign_digest(&digest).unwrap();
+        let pem = canonical_pem(PEM_PUBLIC_KEY, signer.public_key().spki_der());
+        let spec = HashedRekordV001::with_digest(RekorHashAlgorithm::Sha384, &digest, sig, pem);
+        let entry = ProposedEntry::HashedRekordV001(spec.clone());
+        let want = entry.canonical_bytes().unwrap();
+        assert_eq!(hashedrekord_canonical(&spec), want);
+        assert!(String::from_utf8_lossy(&want).contains(r#"{"algorithm":"sha384","value":""#));
+        let got = validate_proposed(&serde_json::to_vec(&entry).unwrap()).unwrap();
+        assert_eq!(got.body, want);
+        assert_eq!(validate_hashedrekord(spec).unwrap(), got);
+        assert!(got
+            .postings
+            .contains(&(IndexKind::ArtifactSha384, hex::encode(&digest).into_bytes())));
+        assert!(!got
+            .postings
+            .iter()
+            .any(|(k, _)| *k == IndexKind::ArtifactSha256));
     }
 
     /// Inputs the fast path does not take still get the general path's answers.

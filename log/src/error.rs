@@ -153,10 +153,7 @@ pub enum EntryError {
         /// Why.
         error: KeyError,
     },
-    /// A hashedrekord digest other than SHA-256.
-    #[error("invalid entry: hashedrekord digest must be sha256")]
-    DigestAlgorithm,
-    /// A hashedrekord digest value that is not lowercase SHA-256 hex.
+    /// A hashedrekord digest value that is not lowercase hex of its algorithm's length.
     #[error("invalid entry: {reason}")]
     Digest {
         /// What is wrong with it.
@@ -279,10 +276,12 @@ pub enum EntryError {
     PayloadHashMissing,
     /// The hashedrekord signature does not verify over the digest with the key.
     #[error(
-        "signature verification failed: {reason}: the signature does not match the artifact \
-         digest and key"
+        "signature verification failed: {reason}: the signature does not match the {hash} \
+         artifact digest and key"
     )]
     HashedrekordSignature {
+        /// The entry's hash algorithm (`sha256`, `sha384`, `sha512`).
+        hash: &'static str,
         /// The verifier's complaint.
         reason: String,
     },
@@ -322,7 +321,6 @@ impl EntryError {
             | Self::IntotoSignature { .. } => EntryErrorClass::Signature,
             Self::InvalidSpec { .. }
             | Self::Key { .. }
-            | Self::DigestAlgorithm
             | Self::Digest { .. }
             | Self::Ed25519Hashedrekord
             | Self::TooManySignatures { .. }
@@ -476,8 +474,11 @@ pub enum QueryError {
         /// The encoder's complaint.
         reason: String,
     },
-    /// `index/retrieve` `hash` that is not a SHA-256 digest.
-    #[error("hash must be sha256:<64 hex digits>")]
+    /// `index/retrieve` `hash` outside Rekor's `SearchIndex.hash` pattern.
+    #[error(
+        "hash must be [sha256:]<64 hex digits>, [sha512:]<128 hex digits> or [sha1:]<40 hex \
+         digits> (Rekor's SearchIndex pattern: sha384 digests cannot be searched)"
+    )]
     HashFormat,
     /// `index/retrieve` `publicKey.format` other than x509.
     #[error("only publicKey.format x509 is supported")]

@@ -282,21 +282,35 @@ pub fn search(
         )));
     }
     let lower = q.to_ascii_lowercase();
-    let bare = lower.strip_prefix("sha256:").unwrap_or(&lower);
+    // An artifact digest names its algorithm (`sha256:`, `sha384:`, `sha512:`) or is told by
+    // its length (hashedrekord entries may carry SHA-384 and SHA-512 digests).
+    let (prefixed, bare) = match lower.split_once(':') {
+        Some((p @ ("sha256" | "sha384" | "sha512"), rest)) => (Some(p), rest),
+        _ => (None, lower.as_str()),
+    };
+    let digest_kind = match (prefixed, bare.len()) {
+        (Some("sha256") | None, 64) => Some(IndexKind::ArtifactSha256),
+        (Some("sha384") | None, 96) => Some(IndexKind::ArtifactSha384),
+        (Some("sha512") | None, 128) => Some(IndexKind::ArtifactSha512),
+        _ => None,
+    };
     let is_hex = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_hexdigit());
     let kinds: Vec<SearchKind> = match kind {
         SearchKind::Auto if q.bytes().all(|b| b.is_ascii_digit()) && q.len() <= 19 => {
             vec![SearchKind::Index]
         }
-        SearchKind::Auto if lower.starts_with("sha256:") => vec![SearchKind::Digest],
+        SearchKind::Auto if prefixed.is_some() => vec![SearchKind::Digest],
         SearchKind::Auto if bare.len() == 64 && is_hex(bare) => {
             vec![SearchKind::Digest, SearchKind::Key, SearchKind::Uuid]
+        }
+        SearchKind::Auto if matches!(bare.len(), 96 | 128) && is_hex(bare) => {
+            vec![SearchKind::Digest]
         }
         SearchKind::Auto if bare.len() == 80 && is_hex(bare) => vec![SearchKind::Uuid],
         SearchKind::Auto if q.contains("://") || q.contains('@') => vec![SearchKind::Identity],
         SearchKind::Auto => {
             return Err(bad(format!(
-                "cannot tell what {q:?} is: give a sha256 digest, an email or URI identity, a key fingerprint (64 hex), a log index or an entry UUID"
+                "cannot tell what {q:?} is: give an artifact digest (sha256, sha384 or sha512), an email or URI identity, a key fingerprint (64 hex), a log index or an entry UUID"
             )))
         }
         k => vec![k],
@@ -313,9 +327,12 @@ pub fn search(
                 }
             }
             SearchKind::Digest => {
-                let h = hex64(bare)
-                    .ok_or_else(|| bad(format!("{q:?} is not a sha256 digest (64 hex)")))?;
-                found.extend(log.search(IndexKind::ArtifactSha256, hex::encode(h).as_bytes())?);
+                let index = digest_kind.filter(|_| is_hex(bare)).ok_or_else(|| {
+                    bad(format!(
+                        "{q:?} is not an artifact digest ([sha256:]<64 hex>, [sha384:]<96 hex> or [sha512:]<128 hex>)"
+                    ))
+                })?;
+                found.extend(log.search(index, bare.as_bytes())?);
             }
             SearchKind::Key => {
                 let h = hex64(bare).ok_or_else(|| {

@@ -1054,11 +1054,11 @@ impl Log {
     fn search_index_here(&self, q: &SearchIndex) -> Result<Vec<String>, LogError> {
         let mut sets: Vec<Vec<u64>> = Vec::new();
         if let Some(h) = &q.hash {
-            let hexd = h.strip_prefix("sha256:").unwrap_or(h).to_ascii_lowercase();
-            if hexd.len() != 64 || !hexd.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Err(QueryError::HashFormat.into());
-            }
-            sets.push(self.search(IndexKind::ArtifactSha256, hexd.as_bytes())?);
+            sets.push(match search_hash(h)? {
+                Some((kind, hexd)) => self.search(kind, hexd.as_bytes())?,
+                // A SHA-1 digest: allowed by the pattern, indexed by no entry kind here.
+                None => Vec::new(),
+            });
         }
         if let Some(pk) = &q.public_key {
             if pk.format != SearchKeyFormat::X509 {
@@ -1155,6 +1155,33 @@ impl Log {
             }
         }
     }
+}
+
+/// Reads a `SearchIndex.hash` as Rekor's OpenAPI pattern does:
+/// `^(sha512:)?[0-9a-fA-F]{128}$|^(sha256:)?[0-9a-fA-F]{64}$|^(sha1:)?[0-9a-fA-F]{40}$`
+/// (hex in either case, searched lower-cased, as Rekor's `PrefixSHA` + `ToLower`). Returns the
+/// index and lowercase hex to look up, `None` for a SHA-1 digest (which no entry kind of this
+/// log indexes: the answer is empty, as Rekor's for a digest it never stored). A `sha384:`
+/// digest (or 96 bare hex digits) is outside the pattern, so a sha384 hashedrekord cannot be
+/// found by its digest, exactly as with Rekor v1; search it by key or identity.
+///
+/// # Errors
+/// [`QueryError::HashFormat`] outside the pattern.
+fn search_hash(h: &str) -> Result<Option<(IndexKind, String)>, QueryError> {
+    let (prefix, hexd) = match h.split_once(':') {
+        Some((p, rest)) => (Some(p), rest),
+        None => (None, h),
+    };
+    if !hexd.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(QueryError::HashFormat);
+    }
+    let kind = match (prefix, hexd.len()) {
+        (None | Some("sha256"), 64) => Some(IndexKind::ArtifactSha256),
+        (None | Some("sha512"), 128) => Some(IndexKind::ArtifactSha512),
+        (None | Some("sha1"), 40) => None,
+        _ => return Err(QueryError::HashFormat),
+    };
+    Ok(kind.map(|k| (k, hexd.to_ascii_lowercase())))
 }
 
 #[cfg(test)]

@@ -377,6 +377,26 @@ pub enum IndexKind {
     Identity = 3,
     /// Email SAN lower-cased (Rekor searches emails case-insensitively).
     EmailLower = 4,
+    /// Artifact SHA-384 (lower-case hex), a hashedrekord `sha384` data hash (Rekor's
+    /// `sha384:<hex>` index key; Rekor's `SearchIndex.hash` pattern does not let it be
+    /// searched).
+    ArtifactSha384 = 5,
+    /// Artifact SHA-512 (lower-case hex), a hashedrekord `sha512` data hash (Rekor's
+    /// `sha512:<hex>` index key).
+    ArtifactSha512 = 6,
+}
+
+impl IndexKind {
+    /// The artifact-digest index of `algorithm`.
+    #[must_use]
+    pub fn artifact(algorithm: signet_proto::rekor::RekorHashAlgorithm) -> Self {
+        use signet_proto::rekor::RekorHashAlgorithm as A;
+        match algorithm {
+            A::Sha384 => Self::ArtifactSha384,
+            A::Sha512 => Self::ArtifactSha512,
+            _ => Self::ArtifactSha256,
+        }
+    }
 }
 
 /// The newest signed state.

@@ -529,11 +529,11 @@ impl PublicKey {
     /// Like [`PublicKey::verify_prehashed`] with an explicit hash algorithm, for signers
     /// that pair a curve with another hash (for example P-384 with SHA-256). Combinations
     /// other than the key's default are parsed per call, so they are slower. RSA uses PKCS#1
-    /// v1.5 and only SHA-256.
+    /// v1.5 with the given hash (SHA-256, SHA-384 or SHA-512, as Go's `rsa.VerifyPKCS1v15`
+    /// behind Rekor's hashedrekord check).
     ///
     /// # Errors
-    /// As [`PublicKey::verify_prehashed`], plus [`SignatureError::SchemeMismatch`] for an RSA
-    /// key with a hash other than SHA-256.
+    /// As [`PublicKey::verify_prehashed`].
     pub fn verify_prehashed_with(
         &self,
         hash: HashAlgorithm,
@@ -559,14 +559,17 @@ impl PublicKey {
                 algorithm: self.algorithm,
             }),
             Inner::Rsa { pkcs1, .. } => {
-                if hash != HashAlgorithm::Sha256 {
-                    return Err(SignatureError::SchemeMismatch {
-                        algorithm: self.algorithm,
-                        requested: "RSA with a hash other than SHA-256",
-                    });
-                }
-                pkcs1
-                    .verify_digest_sig(&d, signature)
+                let alg: &'static dyn VerificationAlgorithm = match hash {
+                    HashAlgorithm::Sha256 => {
+                        return pkcs1
+                            .verify_digest_sig(&d, signature)
+                            .map_err(|_| self.invalid())
+                    }
+                    HashAlgorithm::Sha384 => &sig::RSA_PKCS1_2048_8192_SHA384,
+                    HashAlgorithm::Sha512 => &sig::RSA_PKCS1_2048_8192_SHA512,
+                };
+                UnparsedPublicKey::new(alg, &self.spki[..])
+                    .verify_digest(&d, signature)
                     .map_err(|_| self.invalid())
             }
             Inner::Ecdsa(parsed) => {

@@ -206,6 +206,26 @@ impl RekorHashAlgorithm {
             RekorHashAlgorithm::Sha512 => 64,
         }
     }
+
+    /// The name as written in entry specs (`sha256`, `sha384`, `sha512`).
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            RekorHashAlgorithm::Sha256 => "sha256",
+            RekorHashAlgorithm::Sha384 => "sha384",
+            RekorHashAlgorithm::Sha512 => "sha512",
+        }
+    }
+
+    /// The same function as a [`crate::keys::HashAlgorithm`].
+    #[must_use]
+    pub fn hash_algorithm(self) -> crate::keys::HashAlgorithm {
+        match self {
+            RekorHashAlgorithm::Sha256 => crate::keys::HashAlgorithm::Sha256,
+            RekorHashAlgorithm::Sha384 => crate::keys::HashAlgorithm::Sha384,
+            RekorHashAlgorithm::Sha512 => crate::keys::HashAlgorithm::Sha512,
+        }
+    }
 }
 
 /// `{algorithm, value}` with `value` a lowercase hex digest.
@@ -224,6 +244,16 @@ impl HashValue {
     pub fn sha256(digest: &[u8; 32]) -> Self {
         HashValue {
             algorithm: RekorHashAlgorithm::Sha256,
+            value: hex::encode(digest),
+        }
+    }
+
+    /// A value of `algorithm` (the digest length is not checked here: see
+    /// [`HashValue::digest`]).
+    #[must_use]
+    pub fn new(algorithm: RekorHashAlgorithm, digest: &[u8]) -> Self {
+        HashValue {
+            algorithm,
             value: hex::encode(digest),
         }
     }
@@ -295,6 +325,28 @@ impl HashedRekordV001 {
         HashedRekordV001 {
             data: HashedRekordData {
                 hash: HashValue::sha256(sha256_digest),
+            },
+            signature: HashedRekordSignature {
+                content: Base64Bytes(signature),
+                public_key: HashedRekordPublicKey {
+                    content: Base64Bytes(public_key_pem),
+                },
+            },
+        }
+    }
+
+    /// Builds the spec for an artifact digest of `algorithm` (sha256, sha384 or sha512, as
+    /// Rekor's hashedrekord 0.0.1 schema allows), a signature and a PEM key or certificate.
+    #[must_use]
+    pub fn with_digest(
+        algorithm: RekorHashAlgorithm,
+        digest: &[u8],
+        signature: Vec<u8>,
+        public_key_pem: Vec<u8>,
+    ) -> Self {
+        HashedRekordV001 {
+            data: HashedRekordData {
+                hash: HashValue::new(algorithm, digest),
             },
             signature: HashedRekordSignature {
                 content: Base64Bytes(signature),
