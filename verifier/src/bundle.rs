@@ -20,13 +20,34 @@ use crate::error::{BundleError, TimestampError, VerificationError};
 /// `MAX_ALLOWED_TIMESTAMP`).
 pub const MAX_TIMESTAMPS: usize = 32;
 
+/// A digest of the artifact and the hash function that made it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct MessageDigest {
+    /// The hash function (SHA-256, SHA-384 or SHA-512).
+    pub(crate) hash: signet_proto::keys::HashAlgorithm,
+    /// The digest, [`signet_proto::keys::HashAlgorithm::output_len`] bytes.
+    pub(crate) digest: Vec<u8>,
+}
+
+impl MessageDigest {
+    /// A SHA-256 digest.
+    pub(crate) fn sha256(digest: &[u8; 32]) -> Self {
+        Self {
+            hash: signet_proto::keys::HashAlgorithm::Sha256,
+            digest: digest.to_vec(),
+        }
+    }
+}
+
 /// What the signature in the bundle covers.
 #[derive(Debug, Clone)]
 pub(crate) enum Content {
-    /// `messageSignature`: a signature over the artifact (its SHA-256 digest).
+    /// `messageSignature`: a signature over the artifact (its digest, SHA-256 unless the log
+    /// entry states SHA-384 or SHA-512).
     Message {
-        /// The `messageDigest`, when the bundle carries one (SHA-256 only).
-        digest: Option<[u8; 32]>,
+        /// The `messageDigest`, when the bundle carries one (`SHA2_256`, `SHA2_384` or
+        /// `SHA2_512`).
+        digest: Option<MessageDigest>,
         /// The signature bytes.
         signature: Vec<u8>,
     },
@@ -183,14 +204,34 @@ impl TryFrom<&Bundle> for CheckedBundle {
             BundleContent::MessageSignature(m) => {
                 let digest = match &m.message_digest {
                     None => None,
-                    Some(d) if d.algorithm == HashAlgorithm::Sha2_256 => {
-                        Some(hash32("messageSignature.messageDigest.digest", &d.digest)?)
-                    }
                     Some(d) => {
-                        return Err(crate::error::SignatureError::DigestAlgorithm {
-                            algorithm: format!("{:?}", d.algorithm),
+                        use signet_proto::keys::HashAlgorithm as H;
+                        let hash = match d.algorithm {
+                            HashAlgorithm::Sha2_256 => H::Sha256,
+                            HashAlgorithm::Sha2_384 => H::Sha384,
+                            HashAlgorithm::Sha2_512 => H::Sha512,
+                            other => {
+                                return Err(crate::error::SignatureError::DigestAlgorithm {
+                                    algorithm: format!("{other:?}"),
+                                }
+                                .into())
+                            }
+                        };
+                        if d.digest.len() != hash.output_len() {
+                            return Err(invalid(
+                                "messageSignature.messageDigest.digest",
+                                format!(
+                                    "{} bytes, expected {} for {:?}",
+                                    d.digest.len(),
+                                    hash.output_len(),
+                                    d.algorithm
+                                ),
+                            ));
                         }
-                        .into())
+                        Some(MessageDigest {
+                            hash,
+                            digest: d.digest.to_vec(),
+                        })
                     }
                 };
                 Content::Message {

@@ -263,11 +263,32 @@ pub enum SignatureError {
         /// Hex digest of the artifact.
         artifact: String,
     },
-    /// The message digest uses an algorithm other than SHA-256.
+    /// The message digest uses an algorithm other than SHA2_256, SHA2_384 or SHA2_512.
     #[error("unsupported message digest algorithm {algorithm}")]
     DigestAlgorithm {
         /// Algorithm named by the bundle.
         algorithm: String,
+    },
+    /// The bundle's messageDigest is of another hash than the one the log entry states.
+    #[error(
+        "the bundle's message digest is {bundle} but the log entry states a {entry} digest of \
+         the artifact"
+    )]
+    DigestAlgorithmMismatch {
+        /// The bundle's hash.
+        bundle: String,
+        /// The log entry's hash.
+        entry: String,
+    },
+    /// The log entry states a digest other than SHA-256 and only the artifact's SHA-256
+    /// digest was given.
+    #[error(
+        "the log entry states a {hash} digest of the artifact: give the artifact itself, not \
+         only its SHA-256 digest"
+    )]
+    NeedsOtherDigest {
+        /// The log entry's hash.
+        hash: String,
     },
     /// The DSSE envelope does not carry exactly one signature.
     #[error("the DSSE envelope carries {count} signatures, expected exactly 1")]

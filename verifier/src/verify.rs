@@ -31,7 +31,12 @@
 //!    SAN: a dNSName or other SAN type names nobody, whatever the policy) and the identity
 //!    satisfies the policy. Keyed mode: the bundle carries a key hint and the policy's key is
 //!    the signing key;
-//! 4. the artifact signature (message digest or DSSE PAE + in-toto subject);
+//! 4. the artifact signature (message digest or DSSE PAE + in-toto subject). A message
+//!    signature is over the artifact's digest under the hash its log entry states: SHA-256,
+//!    or SHA-384/SHA-512 for a hashedrekord 0.0.1 `sha384`/`sha512` body (Rekor v1 accepts
+//!    them; cosign's `ecdsa-sha2-384-nistp384` writes `sha384`) or a 0.0.2
+//!    `SHA2_384`/`SHA2_512` one; the bundle's `messageDigest`, when present, must be of that
+//!    hash and equal it. Such a bundle needs the artifact's bytes ([`Artifact::Bytes`]);
 //! 5. the log entry body matches the bundle, field by field for each entry kind (see `body`);
 //! 6. the inclusion proof recomputes the proof's root;
 //! 7. the checkpoint is signed by the log and states the same root and size (and, when the
@@ -46,9 +51,11 @@ use signet_proto::cert::Identity;
 use signet_proto::checkpoint::Checkpoint;
 use signet_proto::keys::PublicKey;
 
+use signet_proto::keys::HashAlgorithm;
+
 use crate::bundle::CheckedBundle;
-use crate::bundle::Material;
-use crate::error::{PolicyError, TlogError, VerificationError};
+use crate::bundle::{Material, MessageDigest};
+use crate::error::{PolicyError, SignatureError, TlogError, VerificationError};
 use crate::policy::Policy;
 use crate::policy::PolicyKind;
 use crate::timestamp::VerifiedTimestamp;
@@ -77,6 +84,58 @@ impl Artifact<'_> {
             Artifact::Bytes(b) => sha256(b),
             Artifact::Sha256Digest(d) => *d,
         }
+    }
+
+    /// The artifact's digests, the message one under `hash`.
+    ///
+    /// # Errors
+    /// [`SignatureError::NeedsOtherDigest`] for a hash other than SHA-256 when only the
+    /// SHA-256 digest was given.
+    fn digests(&self, hash: HashAlgorithm) -> Result<Digests, SignatureError> {
+        let sha256 = self.digest();
+        let message = match (self, hash) {
+            (_, HashAlgorithm::Sha256) => MessageDigest::sha256(&sha256),
+            (Artifact::Bytes(b), _) => MessageDigest {
+                hash,
+                digest: hash.hash(b),
+            },
+            (Artifact::Sha256Digest(_), _) => {
+                return Err(SignatureError::NeedsOtherDigest {
+                    hash: hash_name(hash).to_owned(),
+                })
+            }
+        };
+        Ok(Digests { sha256, message })
+    }
+}
+
+/// The artifact's digests the checks compare.
+#[derive(Debug, Clone)]
+pub(crate) struct Digests {
+    /// SHA-256: in-toto subjects, DSSE bodies, [`VerifiedBundle::artifact_digest`].
+    pub(crate) sha256: [u8; 32],
+    /// What a message signature is over: the digest under the hash the log entry states
+    /// (hashedrekord 0.0.1 `sha384`/`sha512`, 0.0.2 `SHA2_384`/`SHA2_512`), SHA-256 otherwise.
+    pub(crate) message: MessageDigest,
+}
+
+impl Digests {
+    /// SHA-256 digests only.
+    #[cfg(test)]
+    pub(crate) fn sha256(digest: [u8; 32]) -> Self {
+        Self {
+            sha256: digest,
+            message: MessageDigest::sha256(&digest),
+        }
+    }
+}
+
+/// A hash's name in error messages.
+pub(crate) fn hash_name(hash: HashAlgorithm) -> &'static str {
+    match hash {
+        HashAlgorithm::Sha384 => "SHA-384",
+        HashAlgorithm::Sha512 => "SHA-512",
+        _ => "SHA-256",
     }
 }
 
@@ -178,14 +237,16 @@ pub fn verify_checked(
     let v2 = kind == EntryKind::HashedRekordV002;
     let times = times::signing_times(bundle, v2, logs, trust, now)?;
     let log = times.log;
-    let artifact_digest = artifact.digest();
+    // The hash a message signature is over: the one the log entry body states.
+    let digests = artifact.digests(body::message_hash(kind, &entry.body, &bundle.content))?;
+    let artifact_digest = digests.sha256;
     let (signer, dsse_payload) = match (&policy.kind, &bundle.material) {
         // 3. and 4. With trusted keys: the key whose signature verifies, then its window and
         // revocation at every signing time.
         (PolicyKind::TrustedKeys(keys), Material::PublicKey) => {
             let mut all_times = vec![times.first()];
             all_times.extend_from_slice(times.others());
-            trusted_key_signer(keys, bundle, artifact, &artifact_digest, &all_times)?
+            trusted_key_signer(keys, bundle, artifact, &digests, &all_times)?
         }
         _ => {
             // 3. Who signed.
@@ -197,12 +258,8 @@ pub fn verify_checked(
                 times.others(),
             )?;
             // 4. The artifact signature.
-            let dsse_payload = signature::check_signature(
-                &bundle.content,
-                artifact,
-                &artifact_digest,
-                &signer.key,
-            )?;
+            let dsse_payload =
+                signature::check_signature(&bundle.content, artifact, &digests, &signer.key)?;
             (signer, dsse_payload)
         }
     };
@@ -211,7 +268,7 @@ pub fn verify_checked(
         kind,
         &entry.body,
         &bundle.content,
-        &artifact_digest,
+        &digests,
         signer.leaf_der,
         &signer.key,
     )?;
@@ -248,11 +305,11 @@ fn trusted_key_signer<'a>(
     keys: &crate::trusted_keys::TrustedKeys,
     bundle: &CheckedBundle,
     artifact: Artifact<'_>,
-    digest: &[u8; 32],
+    digests: &Digests,
     times: &[(i64, u32)],
 ) -> Result<(certificate::Signer<'a>, DssePayload), VerificationError> {
     for k in keys.keys() {
-        match signature::check_signature(&bundle.content, artifact, digest, &k.key) {
+        match signature::check_signature(&bundle.content, artifact, digests, &k.key) {
             Ok(dsse) => {
                 keys.check(&k.key, times).map_err(PolicyError::from)?;
                 return Ok((

@@ -16,7 +16,8 @@
 //!   and is not checked, as in sigstore-js); for `dsse` 0.0.1: the payload hash, the one
 //!   signature and its verifier, and `envelopeHash` recomputed with
 //!   `signet_proto::rekor::dsse_envelope_hash`, the form Signet's log writes; for
-//!   `hashedrekord` 0.0.1: the digest, the signature and the certificate or key, with a
+//!   `hashedrekord` 0.0.1: the digest (and its algorithm: `sha256`, or `sha384`/`sha512` as
+//!   Rekor v1 accepts, see [`message_hash`]), the signature and the certificate or key, with a
 //!   byte-for-byte fast path for the canonical keyless body.
 //!
 //! Not here: whether the signature verifies (`signature`), the inclusion of the body in the
@@ -25,8 +26,8 @@
 use signet_proto::keys::{HashAlgorithm, KeyAlgorithm, PublicKey};
 use signet_proto::rekor_v2;
 
-use super::EntryKind;
-use crate::bundle::{CheckedBundle, Content};
+use super::{Digests, EntryKind};
+use crate::bundle::{CheckedBundle, Content, MessageDigest};
 use crate::error::{TlogError, VerificationError};
 use crate::trust::sha256;
 
@@ -92,8 +93,58 @@ pub(super) fn entry_kind(bundle: &CheckedBundle) -> Result<EntryKind, Verificati
     Ok(kind)
 }
 
-/// Compares the entry body of `kind` with the bundle `content`, whose artifact digest is
-/// `digest`, signed by `key` (from the leaf certificate `leaf_der`, or keyed when `None`).
+/// The hash a message signature of `content` is over, as the `kind` entry `body` states it:
+/// a hashedrekord 0.0.1 `spec.data.hash.algorithm` of `sha384` or `sha512` (Rekor v1 takes
+/// them; cosign's `ecdsa-sha2-384-nistp384` and sigstore-go with P-384 keys write `sha384`),
+/// a hashedrekord 0.0.2 `data.algorithm` of `SHA2_384` or `SHA2_512`; SHA-256 otherwise, and
+/// for DSSE content. The body is only read here: [`check_entry_body`] then compares it field
+/// by field (the algorithm included) and the inclusion proof covers it, so a body that does
+/// not parse falls back to SHA-256 and fails there with the parse error.
+pub(super) fn message_hash(kind: EntryKind, body: &[u8], content: &Content) -> HashAlgorithm {
+    #[derive(serde::Deserialize)]
+    struct V1 {
+        spec: V1Spec,
+    }
+    #[derive(serde::Deserialize)]
+    struct V1Spec {
+        data: V1Data,
+    }
+    #[derive(serde::Deserialize)]
+    struct V1Data {
+        hash: V1Hash,
+    }
+    #[derive(serde::Deserialize)]
+    struct V1Hash {
+        algorithm: signet_proto::rekor::RekorHashAlgorithm,
+    }
+    if !matches!(content, Content::Message { .. }) {
+        return HashAlgorithm::Sha256;
+    }
+    match kind {
+        EntryKind::HashedRekord => signet_proto::json::from_slice::<V1>(body)
+            .map_or(HashAlgorithm::Sha256, |b| {
+                b.spec.data.hash.algorithm.hash_algorithm()
+            }),
+        EntryKind::HashedRekordV002 => match rekor_v2::parse_hashedrekord_v002(body) {
+            Ok(h) if h.data.algorithm == "SHA2_384" => HashAlgorithm::Sha384,
+            Ok(h) if h.data.algorithm == "SHA2_512" => HashAlgorithm::Sha512,
+            _ => HashAlgorithm::Sha256,
+        },
+        _ => HashAlgorithm::Sha256,
+    }
+}
+
+/// The protobuf `HashAlgorithm` name of `hash` (`SHA2_256`, ...), as Rekor v2 bodies write it.
+fn proto_hash_name(hash: HashAlgorithm) -> &'static str {
+    match hash {
+        HashAlgorithm::Sha384 => "SHA2_384",
+        HashAlgorithm::Sha512 => "SHA2_512",
+        _ => "SHA2_256",
+    }
+}
+
+/// Compares the entry body of `kind` with the bundle `content`, whose artifact digests are
+/// `digests`, signed by `key` (from the leaf certificate `leaf_der`, or keyed when `None`).
 ///
 /// # Errors
 /// [`TlogError::Body`] when the body does not parse as its kind, [`TlogError::BodyMismatch`]
@@ -102,16 +153,16 @@ pub(super) fn check_entry_body(
     kind: EntryKind,
     body: &[u8],
     content: &Content,
-    digest: &[u8; 32],
+    digests: &Digests,
     leaf_der: Option<&[u8]>,
     key: &PublicKey,
 ) -> Result<(), TlogError> {
     match (kind, content) {
-        (EntryKind::HashedRekordV002, _) => check_body_v002(body, content, digest, leaf_der, key),
+        (EntryKind::HashedRekordV002, _) => check_body_v002(body, content, digests, leaf_der, key),
         (EntryKind::IntotoV002, Content::Dsse { envelope }) => {
             check_body_intoto(body, envelope, leaf_der, key)
         }
-        _ => check_body(body, content, digest, leaf_der, key),
+        _ => check_body(body, content, &digests.message, leaf_der, key),
     }
 }
 
@@ -214,12 +265,12 @@ fn push_strict_certificate_pem(out: &mut Vec<u8>, der: &[u8]) {
 }
 
 /// The canonical (RFC 8785) `hashedrekord` 0.0.1 body that a keyless bundle implies: its
-/// artifact digest, its signature and its leaf certificate as strict PEM. The keys are
+/// artifact digest (with its algorithm), its signature and its leaf certificate as strict PEM. The keys are
 /// fixed and written in JCS order; the values are lowercase hex and standard base64,
 /// which JSON does not escape. The test `canonical_hashedrekord_body_matches_proto` checks it against
 /// `proto::rekor::ProposedEntry::canonical_bytes`.
 pub(super) fn canonical_hashedrekord_body(
-    digest: &[u8; 32],
+    digest: &MessageDigest,
     signature: &[u8],
     leaf_der: &[u8],
 ) -> Vec<u8> {
@@ -230,12 +281,15 @@ pub(super) fn canonical_hashedrekord_body(
     let mut out = Vec::with_capacity(pem.len() * 4 / 3 + signature.len() * 4 / 3 + 240);
     out.extend_from_slice(
         b"{\"apiVersion\":\"0.0.1\",\"kind\":\"hashedrekord\",\"spec\":{\"data\":{\"hash\":\
-          {\"algorithm\":\"sha256\",\"value\":\"",
+          {\"algorithm\":\"",
     );
-    let mut hex = [0u8; 64];
-    if hex::encode_to_slice(digest, &mut hex).is_ok() {
-        out.extend_from_slice(&hex);
-    }
+    out.extend_from_slice(match digest.hash {
+        HashAlgorithm::Sha384 => b"sha384",
+        HashAlgorithm::Sha512 => b"sha512",
+        _ => b"sha256",
+    });
+    out.extend_from_slice(b"\",\"value\":\"");
+    out.extend_from_slice(hex::encode(&digest.digest).as_bytes());
     out.extend_from_slice(b"\"}},\"signature\":{\"content\":\"");
     let push_b64 = |out: &mut Vec<u8>, data: &[u8]| {
         let at = out.len();
@@ -301,7 +355,8 @@ fn sha256_of(h: &signet_proto::rekor::HashValue, what: &'static str) -> Result<V
 /// Compares a Rekor v2 `hashedrekord` 0.0.2 body with the bundle, field by field (what
 /// sigstore-python's `_validate_hashedrekord_v002_entry_body` and
 /// `_validate_hashedrekord_v002_dsse_entry_body` compare):
-/// * message signatures: `data` is SHA2_256 of the artifact, `signature.content` the
+/// * message signatures: `data` is the artifact's digest under the hash the body states
+///   (`SHA2_256`, `SHA2_384` or `SHA2_512`, see [`message_hash`]), `signature.content` the
 ///   signature;
 /// * DSSE envelopes (rekor-v2-spec §6.1.4): `data` is the digest of the PAE under the
 ///   signing algorithm's externalized hash (SHA2_256 for P-256, SHA2_384 for P-384; pure
@@ -311,13 +366,17 @@ fn sha256_of(h: &signet_proto::rekor::HashValue, what: &'static str) -> Result<V
 pub(super) fn check_body_v002(
     body: &[u8],
     content: &Content,
-    digest: &[u8; 32],
+    digests: &Digests,
     leaf_der: Option<&[u8]>,
     key: &PublicKey,
 ) -> Result<(), TlogError> {
     let h = rekor_v2::parse_hashedrekord_v002(body).map_err(body_error)?;
     let (algorithm, expected_digest, signature): (&str, Vec<u8>, &[u8]) = match content {
-        Content::Message { signature, .. } => ("SHA2_256", digest.to_vec(), signature),
+        Content::Message { signature, .. } => (
+            proto_hash_name(digests.message.hash),
+            digests.message.digest.clone(),
+            signature,
+        ),
         Content::Dsse { envelope } => {
             let [sig] = envelope.signatures.as_slice() else {
                 return Err(TlogError::BodyMismatch {
@@ -491,7 +550,7 @@ pub(super) fn check_body_intoto(
 pub(super) fn check_body(
     body: &[u8],
     content: &Content,
-    digest: &[u8; 32],
+    digest: &MessageDigest,
     leaf_der: Option<&[u8]>,
     key: &PublicKey,
 ) -> Result<(), TlogError> {
@@ -516,7 +575,16 @@ pub(super) fn check_body(
     };
     match (content, &entry) {
         (Content::Message { signature, .. }, ProposedEntry::HashedRekordV001(h)) => {
-            if sha256_of(&h.data.hash, "spec.data.hash")? != digest {
+            // The hash the signature was checked with (see `message_hash`) is the body's.
+            if h.data.hash.algorithm.hash_algorithm() != digest.hash {
+                return Err(TlogError::BodyMismatch {
+                    field: "spec.data.hash.algorithm",
+                });
+            }
+            let logged = h.data.hash.digest().map_err(|reason| TlogError::Body {
+                reason: format!("spec.data.hash: {reason}"),
+            })?;
+            if logged != digest.digest {
                 return Err(TlogError::BodyMismatch {
                     field: "spec.data.hash (artifact digest)",
                 });
@@ -581,7 +649,9 @@ mod tests {
         canonical_hashedrekord_body, check_body, check_body_intoto, check_body_v002,
         check_verifier, is_strict_certificate_pem,
     };
-    use crate::bundle::Content;
+    use crate::bundle::{Content, MessageDigest};
+    use crate::error::TlogError;
+    use crate::verify::Digests;
     use base64::Engine as _;
 
     /// An `intoto` 0.0.2 body (stored form) for `envelope`'s first signature and `key_pem`, as
@@ -824,48 +894,87 @@ mod tests {
         }
     }
 
-    /// The keyless hashedrekord fast path writes exactly `proto::rekor`'s canonical body, and
-    /// bodies in other forms still pass through the typed comparison.
+    /// The keyless hashedrekord fast path writes exactly `proto::rekor`'s canonical body (for
+    /// each hash a body may state), and bodies in other forms still pass through the typed
+    /// comparison.
     #[test]
     fn canonical_hashedrekord_body_matches_proto() {
-        use signet_proto::rekor::{HashedRekordV001, ProposedEntry};
+        use signet_proto::keys::HashAlgorithm;
+        use signet_proto::rekor::{HashedRekordV001, ProposedEntry, RekorHashAlgorithm};
         let key = fresh_p256_key();
-        for (len, sig_len) in [(1usize, 1usize), (48, 70), (700, 71), (701, 72), (702, 104)] {
-            let der: Vec<u8> = (0..len).map(|i| u8::try_from(i % 253).unwrap()).collect();
-            let sig: Vec<u8> = (0..sig_len).map(|i| u8::try_from(i % 7).unwrap()).collect();
-            let digest = [0xa5u8; 32];
-            let fast = canonical_hashedrekord_body(&digest, &sig, &der);
-            let pem = pem_of(&der, 64, "\n").into_bytes();
-            let canonical =
-                ProposedEntry::HashedRekordV001(HashedRekordV001::new(&digest, sig.clone(), pem))
-                    .canonical_bytes()
-                    .unwrap();
-            assert_eq!(
-                String::from_utf8(fast.clone()).unwrap(),
-                String::from_utf8(canonical).unwrap()
-            );
+        let hashes = [
+            (HashAlgorithm::Sha256, RekorHashAlgorithm::Sha256),
+            (HashAlgorithm::Sha384, RekorHashAlgorithm::Sha384),
+            (HashAlgorithm::Sha512, RekorHashAlgorithm::Sha512),
+        ];
+        for (hash, rekor_hash) in hashes {
+            for (len, sig_len) in [(1usize, 1usize), (48, 70), (700, 71), (701, 72), (702, 104)] {
+                let der: Vec<u8> = (0..len).map(|i| u8::try_from(i % 253).unwrap()).collect();
+                let sig: Vec<u8> = (0..sig_len).map(|i| u8::try_from(i % 7).unwrap()).collect();
+                let digest = MessageDigest {
+                    hash,
+                    digest: vec![0xa5u8; hash.output_len()],
+                };
+                let fast = canonical_hashedrekord_body(&digest, &sig, &der);
+                let pem = pem_of(&der, 64, "\n").into_bytes();
+                let canonical = ProposedEntry::HashedRekordV001(HashedRekordV001::with_digest(
+                    rekor_hash,
+                    &digest.digest,
+                    sig.clone(),
+                    pem,
+                ))
+                .canonical_bytes()
+                .unwrap();
+                assert_eq!(
+                    String::from_utf8(fast.clone()).unwrap(),
+                    String::from_utf8(canonical).unwrap()
+                );
 
-            let content = Content::Message {
-                digest: Some(digest),
-                signature: sig.clone(),
-            };
-            check_body(&fast, &content, &digest, Some(&der), &key).unwrap();
-            // The same body, not canonical (pretty-printed): parsed, still accepted.
-            let v: serde_json::Value = signet_proto::json::from_slice(&fast).unwrap();
-            let pretty = serde_json::to_vec_pretty(&v).unwrap();
-            check_body(&pretty, &content, &digest, Some(&der), &key).unwrap();
-            // Another digest, signature or certificate: rejected on both paths.
-            let other_digest = [0x5au8; 32];
-            assert!(check_body(&fast, &content, &other_digest, Some(&der), &key).is_err());
-            let mut other_der = der.clone();
-            other_der[0] ^= 1;
-            assert!(check_body(&fast, &content, &digest, Some(&other_der), &key).is_err());
-            assert!(check_body(&pretty, &content, &digest, Some(&other_der), &key).is_err());
-            let other_sig = Content::Message {
-                digest: Some(digest),
-                signature: vec![9; sig_len],
-            };
-            assert!(check_body(&fast, &other_sig, &digest, Some(&der), &key).is_err());
+                let content = Content::Message {
+                    digest: Some(digest.clone()),
+                    signature: sig.clone(),
+                };
+                check_body(&fast, &content, &digest, Some(&der), &key).unwrap();
+                // The same body, not canonical (pretty-printed): parsed, still accepted.
+                let v: serde_json::Value = signet_proto::json::from_slice(&fast).unwrap();
+                let pretty = serde_json::to_vec_pretty(&v).unwrap();
+                check_body(&pretty, &content, &digest, Some(&der), &key).unwrap();
+                // Another digest, signature or certificate: rejected on both paths.
+                let other_digest = MessageDigest {
+                    hash,
+                    digest: vec![0x5au8; hash.output_len()],
+                };
+                assert!(check_body(&fast, &content, &other_digest, Some(&der), &key).is_err());
+                let mut other_der = der.clone();
+                other_der[0] ^= 1;
+                assert!(check_body(&fast, &content, &digest, Some(&other_der), &key).is_err());
+                assert!(check_body(&pretty, &content, &digest, Some(&other_der), &key).is_err());
+                let other_sig = Content::Message {
+                    digest: Some(digest.clone()),
+                    signature: vec![9; sig_len],
+                };
+                assert!(check_body(&fast, &other_sig, &digest, Some(&der), &key).is_err());
+                // The same bytes under another hash: the algorithm differs.
+                for other in [
+                    HashAlgorithm::Sha256,
+                    HashAlgorithm::Sha384,
+                    HashAlgorithm::Sha512,
+                ] {
+                    if other == hash {
+                        continue;
+                    }
+                    let relabelled = MessageDigest {
+                        hash: other,
+                        digest: digest.digest.clone(),
+                    };
+                    assert!(matches!(
+                        check_body(&pretty, &content, &relabelled, Some(&der), &key),
+                        Err(TlogError::BodyMismatch {
+                            field: "spec.data.hash.algorithm"
+                        })
+                    ));
+                }
+            }
         }
     }
 
@@ -880,7 +989,7 @@ mod tests {
         let sig = vec![0x30, 0x06, 1, 2, 3, 4, 5, 6];
         let leaf = vec![0x30, 0x03, 1, 2, 3];
         let content = Content::Message {
-            digest: Some(digest),
+            digest: Some(MessageDigest::sha256(&digest)),
             signature: sig.clone(),
         };
         let body = |verifier: serde_json::Value| {
@@ -905,12 +1014,19 @@ mod tests {
         check_body_v002(
             &body(cert_verifier.clone()),
             &content,
-            &digest,
+            &Digests::sha256(digest),
             Some(&leaf),
             &key,
         )
         .unwrap();
-        check_body_v002(&body(key_verifier.clone()), &content, &digest, None, &key).unwrap();
+        check_body_v002(
+            &body(key_verifier.clone()),
+            &content,
+            &Digests::sha256(digest),
+            None,
+            &key,
+        )
+        .unwrap();
 
         let mismatch = |r: Result<(), TlogError>| match r {
             Err(TlogError::BodyMismatch { field }) => field,
@@ -921,21 +1037,21 @@ mod tests {
             mismatch(check_body_v002(
                 &body(cert_verifier.clone()),
                 &content,
-                &[0x22; 32],
+                &Digests::sha256([0x22; 32]),
                 Some(&leaf),
                 &key
             )),
             "spec.hashedRekordV002.data.digest"
         );
         let other_sig = Content::Message {
-            digest: Some(digest),
+            digest: Some(MessageDigest::sha256(&digest)),
             signature: vec![0x30, 0x00],
         };
         assert_eq!(
             mismatch(check_body_v002(
                 &body(cert_verifier.clone()),
                 &other_sig,
-                &digest,
+                &Digests::sha256(digest),
                 Some(&leaf),
                 &key
             )),
@@ -945,17 +1061,29 @@ mod tests {
             mismatch(check_body_v002(
                 &body(cert_verifier.clone()),
                 &content,
-                &digest,
+                &Digests::sha256(digest),
                 Some(&[0x30, 0x00]),
                 &key
             )),
             "spec.hashedRekordV002.signature.verifier"
         );
         // A certificate body does not satisfy keyed mode, nor a key body certificate mode.
-        assert!(check_body_v002(&body(cert_verifier), &content, &digest, None, &key).is_err());
-        assert!(
-            check_body_v002(&body(key_verifier), &content, &digest, Some(&leaf), &key).is_err()
-        );
+        assert!(check_body_v002(
+            &body(cert_verifier),
+            &content,
+            &Digests::sha256(digest),
+            None,
+            &key
+        )
+        .is_err());
+        assert!(check_body_v002(
+            &body(key_verifier),
+            &content,
+            &Digests::sha256(digest),
+            Some(&leaf),
+            &key
+        )
+        .is_err());
         let p384 = serde_json::json!({
             "keyDetails": "PKIX_ECDSA_P384_SHA_384",
             "x509Certificate": {"rawBytes": b64(&leaf)}
@@ -964,7 +1092,7 @@ mod tests {
             mismatch(check_body_v002(
                 &body(p384),
                 &content,
-                &digest,
+                &Digests::sha256(digest),
                 Some(&leaf),
                 &key
             )),
@@ -979,7 +1107,13 @@ mod tests {
         v["spec"]["hashedRekordV002"]["extra"] = serde_json::json!(1);
         let extra = serde_json::to_vec(&v).unwrap();
         assert!(matches!(
-            check_body_v002(&extra, &content, &digest, Some(&leaf), &key),
+            check_body_v002(
+                &extra,
+                &content,
+                &Digests::sha256(digest),
+                Some(&leaf),
+                &key
+            ),
             Err(TlogError::Body { .. })
         ));
         let dsse = serde_json::to_vec(&serde_json::json!({
@@ -987,7 +1121,7 @@ mod tests {
         }))
         .unwrap();
         assert!(matches!(
-            check_body_v002(&dsse, &content, &digest, Some(&leaf), &key),
+            check_body_v002(&dsse, &content, &Digests::sha256(digest), Some(&leaf), &key),
             Err(TlogError::Body { .. })
         ));
         v["spec"]["hashedRekordV002"]
@@ -999,7 +1133,7 @@ mod tests {
             check_body_v002(
                 &serde_json::to_vec(&v).unwrap(),
                 &content,
-                &digest,
+                &Digests::sha256(digest),
                 Some(&leaf),
                 &key
             ),

@@ -34,8 +34,8 @@ use signet_proto::cosign::{
 use signet_proto::keys::PublicKey;
 
 use super::times::{set_payload, time_window, SigningTime};
-use super::{body, certificate, signature, Artifact, EntryKind};
-use crate::bundle::{Content, Material};
+use super::{body, certificate, signature, Artifact, Digests, EntryKind};
+use crate::bundle::{Content, Material, MessageDigest};
 use crate::error::{CosignError, SetError, TimeError, TlogError, VerificationError};
 use crate::policy::Policy;
 use crate::trust::{sha256, TrustMaterial};
@@ -102,7 +102,7 @@ pub fn verify_cosign(
     let (content, signature_bytes) = match &layer.content {
         LayerContent::SimpleSigning(_) => (
             Content::Message {
-                digest: Some(sha256(&layer.payload)),
+                digest: None,
                 signature: layer.signature.clone(),
             },
             layer.signature.as_slice(),
@@ -199,14 +199,29 @@ pub fn verify_cosign(
         check_chain_start(leaf, first_chain)?;
     }
 
-    // 5. The signature.
-    let digest = sha256(&layer.payload);
+    // 5. The signature: a simple-signing payload's over its digest under the hash the log
+    // entry states (SHA-256 unless a hashedrekord body says sha384 or sha512).
+    // (The body's kind is only read here; a kind that does not fit is refused in 6., after
+    // the signature.)
+    let kind = log.and_then(|(_, rekor)| body_kind(&rekor.body, &content).ok());
+    let digests = match (&content, kind, log) {
+        (Content::Message { .. }, Some(kind), Some((_, rekor))) => Artifact::Bytes(&layer.payload)
+            .digests(body::message_hash(kind, &rekor.body, &content))?,
+        (Content::Message { .. }, _, _) => Digests {
+            sha256: sha256(&layer.payload),
+            message: MessageDigest::sha256(&sha256(&layer.payload)),
+        },
+        (Content::Dsse { .. }, _, _) => Digests {
+            sha256: *image_digest,
+            message: MessageDigest::sha256(image_digest),
+        },
+    };
     let dsse_payload = match &content {
         Content::Message { signature, .. } => {
             signature::verify_message_signature(
                 &signer.key,
                 Artifact::Bytes(&layer.payload),
-                &digest,
+                &digests.message,
                 signature,
             )?;
             None
@@ -214,7 +229,7 @@ pub fn verify_cosign(
         Content::Dsse { .. } => signature::check_signature(
             &content,
             Artifact::Sha256Digest(*image_digest),
-            image_digest,
+            &digests,
             &signer.key,
         )?,
     };
@@ -222,15 +237,11 @@ pub fn verify_cosign(
     // 6. The entry body.
     if let Some((_, rekor)) = log {
         let kind = body_kind(&rekor.body, &content)?;
-        let artifact_digest = match &content {
-            Content::Message { .. } => digest,
-            Content::Dsse { .. } => *image_digest,
-        };
         body::check_entry_body(
             kind,
             &rekor.body,
             &content,
-            &artifact_digest,
+            &digests,
             signer.leaf_der,
             &signer.key,
         )?;

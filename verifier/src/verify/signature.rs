@@ -1,43 +1,52 @@
 //! The artifact signature: a message signature over the artifact (digest), or a DSSE
 //! envelope's signature over its PAE whose in-toto statement names the artifact digest.
 //!
-//! Specs: Sigstore bundle `messageSignature`, DSSE v1 PAE (`signet_proto::bundle`), in-toto
-//! Statement v0.1 and v1 subjects (`sha256` digests).
+//! Specs: Sigstore bundle `messageSignature` (its `messageDigest` of `SHA2_256`, `SHA2_384`
+//! or `SHA2_512`), DSSE v1 PAE (`signet_proto::bundle`), in-toto Statement v0.1 and v1
+//! subjects (`sha256` digests).
 //!
 //! Not here: who the key belongs to (`certificate`), whether the log recorded this signature
 //! (`body`).
 
 use signet_proto::keys::{HashAlgorithm, KeyAlgorithm, PublicKey};
 
-use super::Artifact;
-use crate::bundle::Content;
+use super::{hash_name, Artifact, Digests};
+use crate::bundle::{Content, MessageDigest};
 use crate::error::SignatureError;
 
-/// Verifies the bundle `content`'s signature with `key` for `artifact`, whose SHA-256 digest
-/// is `digest`; returns the DSSE payload type and payload for an envelope.
+/// Verifies the bundle `content`'s signature with `key` for `artifact`, whose digests are
+/// `digests`; returns the DSSE payload type and payload for an envelope.
 ///
 /// # Errors
 /// [`SignatureError`] naming the check that failed (digest, signature, envelope, statement).
 pub(super) fn check_signature(
     content: &Content,
     artifact: Artifact<'_>,
-    digest: &[u8; 32],
+    digests: &Digests,
     key: &PublicKey,
 ) -> Result<Option<(String, Vec<u8>)>, SignatureError> {
+    let digest = &digests.sha256;
     match content {
         Content::Message {
             digest: bundle_digest,
             signature,
         } => {
+            let message = &digests.message;
             if let Some(d) = bundle_digest {
-                if d != digest {
+                if d.hash != message.hash {
+                    return Err(SignatureError::DigestAlgorithmMismatch {
+                        bundle: hash_name(d.hash).to_owned(),
+                        entry: hash_name(message.hash).to_owned(),
+                    });
+                }
+                if d.digest != message.digest {
                     return Err(SignatureError::DigestMismatch {
-                        bundle: hex::encode(d),
-                        artifact: hex::encode(digest),
+                        bundle: hex::encode(&d.digest),
+                        artifact: hex::encode(&message.digest),
                     });
                 }
             }
-            verify_message_signature(key, artifact, digest, signature)?;
+            verify_message_signature(key, artifact, message, signature)?;
             Ok(None)
         }
         Content::Dsse { envelope } => {
@@ -61,20 +70,25 @@ pub(super) fn check_signature(
 }
 
 /// The signature over the artifact: over its bytes for Ed25519 (which signs the message
-/// itself), over its SHA-256 digest otherwise.
+/// itself), over its digest `message` otherwise (SHA-256, or the SHA-384 or SHA-512 digest a
+/// hashedrekord entry states), verified with that hash whatever the key's default.
 pub(super) fn verify_message_signature(
     key: &PublicKey,
     artifact: Artifact<'_>,
-    digest: &[u8; 32],
+    message: &MessageDigest,
     signature: &[u8],
 ) -> Result<(), SignatureError> {
-    let what = "artifact digest";
+    let what = match message.hash {
+        HashAlgorithm::Sha384 => "artifact digest (SHA-384)",
+        HashAlgorithm::Sha512 => "artifact digest (SHA-512)",
+        _ => "artifact digest",
+    };
     let res = match key.algorithm() {
         KeyAlgorithm::Ed25519 => match artifact {
             Artifact::Bytes(b) => key.verify(b, signature),
             Artifact::Sha256Digest(_) => return Err(SignatureError::NeedsArtifactBytes),
         },
-        _ => key.verify_prehashed_with(HashAlgorithm::Sha256, digest, signature),
+        _ => key.verify_prehashed_with(message.hash, &message.digest, signature),
     };
     res.map_err(|e| SignatureError::Invalid {
         what,

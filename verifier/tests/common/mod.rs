@@ -76,6 +76,10 @@ pub struct Knobs {
     pub dsse_keyid: Option<String>,
     /// With `ed25519_log`: the log key's seed (else a random key).
     pub ed25519_log_seed: Option<[u8; 32]>,
+    /// The signing key is ECDSA P-384 (its signature over the SHA-384 digest), not P-256.
+    pub leaf_p384: bool,
+    /// The hash of the hashedrekord entry's digest and of the bundle's messageDigest.
+    pub message_hash: signet_proto::keys::HashAlgorithm,
 }
 
 impl Default for Knobs {
@@ -109,6 +113,8 @@ impl Default for Knobs {
             sct_extra_unknown: false,
             dsse_keyid: None,
             ed25519_log_seed: None,
+            leaf_p384: false,
+            message_hash: signet_proto::keys::HashAlgorithm::Sha256,
         }
     }
 }
@@ -267,7 +273,11 @@ pub fn build(k: &Knobs) -> Fixture {
     let log_pub = log_signer.public_key().clone();
     let log_id = log_pub.key_id();
 
-    let leaf_signer = ecdsa(EcdsaCurve::P256);
+    let leaf_signer = ecdsa(if k.leaf_p384 {
+        EcdsaCurve::P384
+    } else {
+        EcdsaCurve::P256
+    });
     let leaf_pub = leaf_signer.public_key().clone();
     let not_before = SIGNING_TIME - 5;
     let not_after = not_before + 600;
@@ -413,17 +423,30 @@ pub fn build(k: &Knobs) -> Fixture {
         ));
         (entry, "dsseEnvelope", envelope)
     } else {
+        use signet_proto::keys::HashAlgorithm;
+        use signet_proto::rekor::RekorHashAlgorithm;
+        // The key signs the digest of its curve's hash; the entry and the bundle state
+        // `message_hash` (another hash: a signature the verifier must refuse).
         let sig = if k.wrong_signature {
             leaf_signer.sign(b"other").unwrap()
         } else {
-            leaf_signer.sign_digest(&digest).unwrap()
+            leaf_signer
+                .sign_digest(&leaf_signer.curve().hash().hash(&artifact))
+                .unwrap()
         };
-        let entry = ProposedEntry::HashedRekordV001(HashedRekordV001::new(
-            &digest,
+        let (rekor_hash, proto_hash) = match k.message_hash {
+            HashAlgorithm::Sha384 => (RekorHashAlgorithm::Sha384, "SHA2_384"),
+            HashAlgorithm::Sha512 => (RekorHashAlgorithm::Sha512, "SHA2_512"),
+            _ => (RekorHashAlgorithm::Sha256, "SHA2_256"),
+        };
+        let message_digest = k.message_hash.hash(&artifact);
+        let entry = ProposedEntry::HashedRekordV001(HashedRekordV001::with_digest(
+            rekor_hash,
+            &message_digest,
             sig.clone(),
             verifier_pem.clone().into_bytes(),
         ));
-        let ms = json!({"messageDigest": {"algorithm": "SHA2_256", "digest": b64(&digest)}, "signature": b64(&sig)});
+        let ms = json!({"messageDigest": {"algorithm": proto_hash, "digest": b64(&message_digest)}, "signature": b64(&sig)});
         (entry, "messageSignature", ms)
     };
     let body = entry.canonical_bytes().unwrap();
