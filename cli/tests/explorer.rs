@@ -277,7 +277,7 @@ fn the_explorer_api_refuses_bad_input_with_json() {
         (
             "/signet/v1/explorer/search?q=abc&kind=digest",
             400,
-            "not a sha256 digest",
+            "not an artifact digest",
         ),
         (
             "/signet/v1/explorer/search?q=zz&kind=key",

@@ -135,7 +135,8 @@ pub struct EntryView {
     pub kind: String,
     /// `apiVersion` of the body.
     pub api_version: String,
-    /// The artifact (or DSSE payload) digest, `sha256:<hex>`.
+    /// The artifact (or DSSE payload) digest, `<algorithm>:<hex>` (`sha256`, or a hashedrekord's
+    /// `sha384`/`sha512`).
     pub digest: Option<String>,
     /// For an in-toto attestation logged by Signet, its `predicateType` (only in
     /// [`describe`]'s answer).
