@@ -1155,7 +1155,8 @@ pub struct SearchIndex {
     /// Signing key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_key: Option<SearchIndexPublicKey>,
-    /// Artifact hash, `[sha256:]<hex>` (also sha1/sha512).
+    /// Artifact hash: `[sha256:]<64 hex>`, `[sha512:]<128 hex>` or `[sha1:]<40 hex>` (Rekor's
+    /// pattern, which has no sha384).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hash: Option<String>,
     /// How to combine criteria.
