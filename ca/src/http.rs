@@ -22,7 +22,6 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Serialize;
 use signet_proto::fulcio::{
     CertificateChain, CreateSigningCertificateRequest, LegacyCertificateRequest,
     SigningCertificate, SigningCertificateEmbeddedSct,
@@ -30,16 +29,6 @@ use signet_proto::fulcio::{
 
 use crate::oidc::OidcError;
 use crate::service::{CaService, ServiceError};
-
-/// The JSON error body of the endpoints beside Fulcio's that answer `{"code": <HTTP
-/// status>, "message"}` (the timestamp authority, as Sigstore's answers).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub struct ErrorBody {
-    /// HTTP status code.
-    pub code: u16,
-    /// A stable prefix naming the kind of error, then the detail when it concerns the request.
-    pub message: String,
-}
 
 /// An error answer of the Fulcio API: grpc-gateway's body, its code paired with `status`.
 fn error(status: StatusCode, message: &str) -> Response {

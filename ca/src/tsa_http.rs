@@ -13,8 +13,9 @@
 //! [`MAX_REQUEST_BYTES`]) whose body is still a `TimeStampResp` with status `rejection` and
 //! the `PKIFailureInfo`, so RFC 3161 clients read why; a key failure (`systemFailure`) is a
 //! 500. Nothing is signed for a rejected request. Another method than POST carries no
-//! request to reject: it is a 405 with `Allow: POST` and the JSON error body of the CA's
-//! other endpoints ([`crate::http::ErrorBody`], `{"code": 405, "message": ...}`).
+//! request to reject: it is a 405 with `Allow: POST` and the JSON error body Sigstore's
+//! timestamp-authority answers errors with (`{"code": 405, "message": ...}`,
+//! [`signet_proto::grpc::http_error_body`]).
 
 use std::sync::Arc;
 
@@ -28,7 +29,6 @@ use signet_proto::timestamp::authority::{
     encode_rejection, FailureInfo, RequestError, MAX_REQUEST_BYTES,
 };
 
-use crate::http::ErrorBody;
 use crate::tsa::TimestampAuthority;
 
 /// The path of the endpoint.
@@ -61,20 +61,19 @@ pub fn router(tsa: Arc<TimestampAuthority>) -> Router {
 }
 
 /// A method other than POST: 405 with `Allow: POST` and a JSON `{code, message}` body naming
-/// the method to use. (The CA's own helper for this body is private to `crate::http`; this
-/// builds the same [`ErrorBody`].)
+/// the method to use.
 async fn method_not_allowed(method: Method) -> Response {
     let status = StatusCode::METHOD_NOT_ALLOWED;
     (
         status,
         [(header::ALLOW, HeaderValue::from_static("POST"))],
-        Json(ErrorBody {
-            code: status.as_u16(),
-            message: format!(
+        Json(signet_proto::grpc::http_error_body(
+            status.as_u16(),
+            &format!(
                 "{method} is not allowed on {TIMESTAMP_PATH}: POST a TimeStampReq \
                  ({QUERY_MEDIA_TYPE}) or a JSON request ({JSON_MEDIA_TYPE})"
             ),
-        }),
+        )),
     )
         .into_response()
 }

@@ -56,7 +56,7 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({"code": self.status.as_u16(), "message": self.message});
+        let body = signet_proto::grpc::http_error_body(self.status.as_u16(), &self.message);
         let mut resp = (self.status, Json(body)).into_response();
         if let Some(s) = self.retry_after {
             resp.headers_mut()

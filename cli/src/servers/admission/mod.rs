@@ -134,7 +134,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use clap::Args;
-use serde_json::json;
 use signet_proto::admission::{self, AdmissionRequest, ImageField, ObjectImages, Verdict};
 use signet_verifier::trust::TrustMaterial;
 
@@ -256,7 +255,10 @@ fn bad_request(status: StatusCode, message: impl Into<String>) -> Response {
     let message = message.into();
     (
         status,
-        Json(json!({"code": status.as_u16(), "message": message})),
+        Json(signet_proto::grpc::http_error_body(
+            status.as_u16(),
+            &message,
+        )),
     )
         .into_response()
 }
