@@ -581,6 +581,28 @@ fn declared_oversized_bodies_are_refused_before_they_are_sent() {
     );
     assert_refused_at_once(&r, "limit + 1");
 
+    // Within the limit, an `Expect: 100-continue` client is still asked for its body.
+    {
+        use std::io::{Read as _, Write as _};
+        let addr = server.url.strip_prefix("http://").unwrap();
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        write!(
+            s,
+            "POST /api/v1/log/entries HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: 2\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut buf = [0u8; 64];
+        let n = s.read(&mut buf).unwrap();
+        let interim = String::from_utf8_lossy(&buf[..n]).into_owned();
+        assert!(interim.starts_with("HTTP/1.1 100 Continue"), "{interim}");
+        s.write_all(b"{}").unwrap();
+        let mut rest = String::new();
+        s.read_to_string(&mut rest).unwrap();
+        let answer = format!("{interim}{rest}");
+        assert!(answer.contains("HTTP/1.1 400 "), "{answer}");
+    }
+
     // A chunked body (no declared length) over the limit: cut while read, the same 413.
     let r = send_chunked(
         &server.url,
