@@ -22,7 +22,6 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Serialize;
 use signet_proto::fulcio::{
     CertificateChain, CreateSigningCertificateRequest, LegacyCertificateRequest,
     SigningCertificate, SigningCertificateEmbeddedSct,
@@ -30,16 +29,6 @@ use signet_proto::fulcio::{
 
 use crate::oidc::OidcError;
 use crate::service::{CaService, ServiceError};
-
-/// The JSON error body of the endpoints beside Fulcio's that answer `{"code": <HTTP
-/// status>, "message"}` (the timestamp authority, as Sigstore's answers).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub struct ErrorBody {
-    /// HTTP status code.
-    pub code: u16,
-    /// A stable prefix naming the kind of error, then the detail when it concerns the request.
-    pub message: String,
-}
 
 /// An error answer of the Fulcio API: grpc-gateway's body, its code paired with `status`.
 fn error(status: StatusCode, message: &str) -> Response {
@@ -113,6 +102,77 @@ fn bearer_token(headers: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
+fn too_large_message(limit: usize) -> String {
+    format!("request body too large (limit {limit} bytes)")
+}
+
+/// The 413 for a body over `limit` bytes, in grpc-gateway's shape (RESOURCE_EXHAUSTED):
+/// declared too large ([`limit_bodies`]) or found so while read.
+fn too_large(limit: usize) -> Response {
+    error(StatusCode::PAYLOAD_TOO_LARGE, &too_large_message(limit))
+}
+
+/// Caps the request bodies of `router`'s routes at `limit` bytes, each API answering a body
+/// over it with `too_large(limit)` in its own error shape. A request whose `Content-Length`
+/// declares more is answered at once, before any byte of its body is read (so no `100
+/// Continue` is sent to an `Expect: 100-continue` client), and over HTTP/1 with `Connection:
+/// close`: the body it may still send is never read, so the connection cannot serve another
+/// request (hyper closes it anyway). A body without a declared length (chunked) is cut at
+/// `limit` as it is read ([`DefaultBodyLimit`]; a handler reading [`axum::body::Body`]
+/// itself caps it the same).
+///
+/// The one body limit of the CA's routers (Fulcio, the timestamp authority): the same as
+/// `signet_log::http::limit_bodies`, which the CA cannot use (the CA does not depend on the
+/// log).
+pub fn limit_bodies<S>(
+    router: Router<S>,
+    limit: usize,
+    too_large: fn(usize) -> Response,
+) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    router
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn_with_state(
+            DeclaredLimit { limit, too_large },
+            refuse_declared_oversize,
+        ))
+}
+
+/// The state of [`refuse_declared_oversize`].
+#[derive(Clone, Copy)]
+struct DeclaredLimit {
+    limit: usize,
+    too_large: fn(usize) -> Response,
+}
+
+/// Answers `too_large` to a request whose `Content-Length` exceeds the limit, its body unread
+/// (see [`limit_bodies`]).
+async fn refuse_declared_oversize(
+    State(d): State<DeclaredLimit>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_none_or(|n| n <= u64::try_from(d.limit).unwrap_or(u64::MAX)) {
+        return next.run(req).await;
+    }
+    let http1 = req.version() <= axum::http::Version::HTTP_11;
+    // Dropping the request drops its body unread: hyper then sends no 100 Continue.
+    drop(req);
+    let mut resp = (d.too_large)(d.limit);
+    if http1 {
+        resp.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    resp
+}
+
 /// The body, or the status and message of the JSON error for a rejected one (413 over the
 /// cap).
 fn body_or_error(
@@ -122,10 +182,7 @@ fn body_or_error(
     body.map_err(|r| {
         let status = r.status();
         let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
-            format!(
-                "request body too large (limit {} bytes)",
-                ca.config().max_body_bytes
-            )
+            too_large_message(ca.config().max_body_bytes)
         } else {
             format!("invalid request: {}", r.body_text())
         };
@@ -257,7 +314,8 @@ pub fn api_router(state: Arc<CaService>) -> Router {
 
 fn routes(base: Router<Arc<CaService>>, state: Arc<CaService>) -> Router {
     let limit = state.config().max_body_bytes;
-    base.route("/api/v2/signingCert", post(signing_cert))
+    let routes = base
+        .route("/api/v2/signingCert", post(signing_cert))
         .route("/api/v2/trustBundle", get(trust_bundle))
         .route("/api/v2/configuration", get(configuration))
         .route("/api/v1/signingCert", post(signing_cert_v1))
@@ -267,7 +325,6 @@ fn routes(base: Router<Arc<CaService>>, state: Arc<CaService>) -> Router {
                 StatusCode::METHOD_NOT_ALLOWED,
                 &format!("{method} is not allowed on this endpoint"),
             )
-        })
-        .layer(DefaultBodyLimit::max(limit))
-        .with_state(state)
+        });
+    limit_bodies(routes, limit, too_large).with_state(state)
 }

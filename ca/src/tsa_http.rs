@@ -10,11 +10,13 @@
 //!
 //! Extract, one [`TimestampAuthority::respond`] call, map: a granted token is a 200; a
 //! rejection is a 400 (415 for another content type, 413 for a body over
-//! [`MAX_REQUEST_BYTES`]) whose body is still a `TimeStampResp` with status `rejection` and
-//! the `PKIFailureInfo`, so RFC 3161 clients read why; a key failure (`systemFailure`) is a
-//! 500. Nothing is signed for a rejected request. Another method than POST carries no
-//! request to reject: it is a 405 with `Allow: POST` and the JSON error body of the CA's
-//! other endpoints ([`crate::http::ErrorBody`], `{"code": 405, "message": ...}`).
+//! [`MAX_REQUEST_BYTES`], answered before the body is read when its `Content-Length` says
+//! so, see [`crate::http::limit_bodies`]) whose body is still a `TimeStampResp` with status
+//! `rejection` and the `PKIFailureInfo`, so RFC 3161 clients read why; a key failure
+//! (`systemFailure`) is a 500. Nothing is signed for a rejected request. Another method than
+//! POST carries no request to reject: it is a 405 with `Allow: POST` and the JSON error body
+//! Sigstore's timestamp-authority answers errors with (`{"code": 405, "message": ...}`,
+//! [`signet_proto::grpc::http_error_body`]).
 
 use std::sync::Arc;
 
@@ -28,7 +30,6 @@ use signet_proto::timestamp::authority::{
     encode_rejection, FailureInfo, RequestError, MAX_REQUEST_BYTES,
 };
 
-use crate::http::ErrorBody;
 use crate::tsa::TimestampAuthority;
 
 /// The path of the endpoint.
@@ -54,29 +55,41 @@ fn reply(status: StatusCode, der: Vec<u8>) -> Response {
 
 /// The router with `POST /api/v1/timestamp` (any other method: 405, see the module docs).
 pub fn router(tsa: Arc<TimestampAuthority>) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route(TIMESTAMP_PATH, post(timestamp))
-        .method_not_allowed_fallback(method_not_allowed)
-        .with_state(tsa)
+        .method_not_allowed_fallback(method_not_allowed);
+    crate::http::limit_bodies(routes, MAX_REQUEST_BYTES, too_large).with_state(tsa)
 }
 
 /// A method other than POST: 405 with `Allow: POST` and a JSON `{code, message}` body naming
-/// the method to use. (The CA's own helper for this body is private to `crate::http`; this
-/// builds the same [`ErrorBody`].)
+/// the method to use.
 async fn method_not_allowed(method: Method) -> Response {
     let status = StatusCode::METHOD_NOT_ALLOWED;
     (
         status,
         [(header::ALLOW, HeaderValue::from_static("POST"))],
-        Json(ErrorBody {
-            code: status.as_u16(),
-            message: format!(
+        Json(signet_proto::grpc::http_error_body(
+            status.as_u16(),
+            &format!(
                 "{method} is not allowed on {TIMESTAMP_PATH}: POST a TimeStampReq \
                  ({QUERY_MEDIA_TYPE}) or a JSON request ({JSON_MEDIA_TYPE})"
             ),
-        }),
+        )),
     )
         .into_response()
+}
+
+/// A request over `limit` bytes: 413 with a `TimeStampResp` rejection (`badRequest`), whether
+/// its `Content-Length` said so ([`crate::http::limit_bodies`]) or its body was found so
+/// while read.
+fn too_large(limit: usize) -> Response {
+    reply(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        encode_rejection(
+            FailureInfo::BadRequest,
+            &format!("the request is larger than {limit} bytes"),
+        ),
+    )
 }
 
 async fn timestamp(
@@ -109,13 +122,7 @@ async fn timestamp(
         );
     }
     let Ok(bytes) = axum::body::to_bytes(body, MAX_REQUEST_BYTES).await else {
-        return reply(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            encode_rejection(
-                FailureInfo::BadRequest,
-                &format!("the request is larger than {MAX_REQUEST_BYTES} bytes"),
-            ),
-        );
+        return too_large(MAX_REQUEST_BYTES);
     };
     let query = if json {
         match json_query(&bytes) {

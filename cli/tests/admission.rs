@@ -1821,3 +1821,34 @@ fn nginx_constant(
         url: format!("https://127.0.0.1:{port}"),
     }
 }
+
+/// A review declared larger than the webhook takes is refused at once with its `{code,
+/// message}` 413, unread and without a `100 Continue`, on every webhook route; one sent
+/// chunked is cut at the limit with the same answer.
+#[test]
+fn declared_oversized_reviews_are_refused_at_once() {
+    use support::raw_http::{assert_refused_at_once, declare_body, send_chunked};
+    let tmp = tempfile::tempdir().unwrap();
+    let policy = tmp.path().join("admission.toml");
+    std::fs::write(
+        &policy,
+        "[[rule]]\nimages = [\"registry.example/**\"]\nverify = false\n",
+    )
+    .unwrap();
+    let webhook = Webhook::new(&policy)
+        .insecure_http()
+        .trusted_root(testdata("sigstore/public/trusted_root.json"))
+        .start();
+    let want = json!({"code": 413, "message": "request body larger than 3145728 bytes"});
+    for path in ["/validate", "/mutate", "/imagepolicy"] {
+        let r = declare_body(&webhook.url, path, "application/json", 1 << 30);
+        assert_refused_at_once(&r, path);
+        assert_eq!(r.json(), want, "{path}");
+    }
+    let r = send_chunked(&webhook.url, "/validate", "application/json", 4 << 20);
+    assert!(r.status_line().starts_with("HTTP/1.1 413 "), "{}", r.text);
+    assert_eq!(r.json(), want);
+    // The webhook still answers reviews.
+    let response = validate(&webhook.url, "u1", "registry.example/app:v1");
+    assert_eq!(response["allowed"], true, "{response}");
+}

@@ -487,3 +487,139 @@ fn sigterm_under_load_answers_what_it_accepted_and_loses_nothing() {
         assert_eq!(e["logIndex"].as_u64().unwrap(), *index);
     }
 }
+
+/// A body declared larger than a route's limit is refused at once, unread: every body-taking
+/// route of `signet serve` (Rekor v1, CT, Rekor v2, Fulcio v2 and v1, the timestamp
+/// authority) answers 413 in its API's error shape without a `100 Continue`, closes the
+/// connection, and stores nothing. A body sent without a declared length is still cut at the
+/// limit.
+#[test]
+fn declared_oversized_bodies_are_refused_before_they_are_sent() {
+    use support::raw_http::{assert_refused_at_once, declare_body, send_chunked};
+    let tmp = tempfile::tempdir().unwrap();
+    let server = start(tmp.path(), &[]);
+    let http = client();
+    let sizes = || {
+        let v1: Value = http
+            .get(format!("{}/api/v1/log", server.url))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        let v2 = http
+            .get(format!("{}/rekor-v2/checkpoint", server.url))
+            .send()
+            .unwrap()
+            .text()
+            .unwrap();
+        (
+            v1["treeSize"].clone(),
+            v2.lines().nth(1).unwrap().to_owned(),
+        )
+    };
+    let before = sizes();
+    let declared = 1u64 << 30;
+    let v1_message = "request body too large (limit 1048576 bytes)";
+    for path in [
+        "/api/v1/log/entries",
+        "/api/v1/log/entries/retrieve",
+        "/api/v1/index/retrieve",
+        "/ct/v1/add-pre-chain",
+    ] {
+        let r = declare_body(&server.url, path, "application/json", declared);
+        assert_refused_at_once(&r, path);
+        assert_eq!(
+            r.json(),
+            json!({"code": 413, "message": v1_message}),
+            "{path}"
+        );
+    }
+    for path in [
+        "/rekor-v2/api/v2/log/entries",
+        "/api/v2/signingCert",
+        "/api/v1/signingCert",
+    ] {
+        let r = declare_body(&server.url, path, "application/json", declared);
+        assert_refused_at_once(&r, path);
+        let body = r.json();
+        assert_eq!(body["code"], 8, "{path}: RESOURCE_EXHAUSTED: {body}");
+        assert_eq!(body["details"], json!([]), "{path}: {body}");
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("request body too large (limit "),
+            "{path}: {body}"
+        );
+    }
+    // The timestamp authority refuses requests as RFC 3161 has it, with a TimeStampResp
+    // (status rejection, badRequest), as it does a body found too large while read.
+    let r = declare_body(
+        &server.url,
+        "/api/v1/timestamp",
+        "application/timestamp-query",
+        declared,
+    );
+    assert_refused_at_once(&r, "timestamp");
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/timestamp-reply"),
+        "{}",
+        r.text
+    );
+    assert!(
+        r.body().contains("the request is larger than 4096 bytes"),
+        "{}",
+        r.text
+    );
+    // Just over the limit is refused too; at the limit the body is read (and judged).
+    let r = declare_body(
+        &server.url,
+        "/api/v1/log/entries",
+        "application/json",
+        1_048_577,
+    );
+    assert_refused_at_once(&r, "limit + 1");
+
+    // Within the limit, an `Expect: 100-continue` client is still asked for its body.
+    {
+        use std::io::{Read as _, Write as _};
+        let addr = server.url.strip_prefix("http://").unwrap();
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        write!(
+            s,
+            "POST /api/v1/log/entries HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: 2\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut buf = [0u8; 64];
+        let n = s.read(&mut buf).unwrap();
+        let interim = String::from_utf8_lossy(&buf[..n]).into_owned();
+        assert!(interim.starts_with("HTTP/1.1 100 Continue"), "{interim}");
+        s.write_all(b"{}").unwrap();
+        let mut rest = String::new();
+        s.read_to_string(&mut rest).unwrap();
+        let answer = format!("{interim}{rest}");
+        assert!(answer.contains("HTTP/1.1 400 "), "{answer}");
+    }
+
+    // A chunked body (no declared length) over the limit: cut while read, the same 413.
+    let r = send_chunked(
+        &server.url,
+        "/api/v1/log/entries",
+        "application/json",
+        1200 * 1024,
+    );
+    assert!(r.status_line().starts_with("HTTP/1.1 413 "), "{}", r.text);
+    assert_eq!(r.json(), json!({"code": 413, "message": v1_message}));
+    let r = send_chunked(
+        &server.url,
+        "/rekor-v2/api/v2/log/entries",
+        "application/json",
+        1200 * 1024,
+    );
+    assert!(r.status_line().starts_with("HTTP/1.1 413 "), "{}", r.text);
+    assert_eq!(r.json()["code"], 8, "{}", r.text);
+
+    assert_eq!(sizes(), before, "nothing was stored");
+}

@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
+#[path = "support/raw_http.rs"]
+mod raw_http;
 #[path = "support/tls.rs"]
 mod tls;
 
@@ -372,6 +374,59 @@ fn add_checkpoint_statuses() {
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
     assert_eq!(w.recorded_size(&a), 64);
     assert!(w.log_text().contains("cosigned"), "{}", w.log_text());
+}
+
+/// What the C2SP spec does not cover is answered with a JSON `{code, message}`: a path the
+/// witness does not serve (404), a method a route does not serve (405, with `Allow`), and a
+/// body declared larger than the witness takes (413 at once, without a `100 Continue`, the
+/// body unread and nothing recorded).
+#[test]
+fn other_answers_are_json_and_oversized_bodies_are_refused_at_once() {
+    let (_dir, config, _vkey) = setup();
+    let w = Witness::start(&config);
+    let a = tree_a();
+
+    let resp = client().get(format!("{}/nope", w.url)).send().unwrap();
+    assert_eq!(resp.status().as_u16(), 404);
+    assert!(resp.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/json"));
+    assert_eq!(
+        resp.text().unwrap(),
+        r#"{"code":404,"message":"no such endpoint"}"#
+    );
+    for (method, path, allow) in [
+        (reqwest::Method::GET, "/add-checkpoint", "POST"),
+        (reqwest::Method::PUT, "/add-checkpoint", "POST"),
+        (reqwest::Method::POST, "/healthz", "GET,HEAD"),
+    ] {
+        let resp = client()
+            .request(method.clone(), format!("{}{path}", w.url))
+            .send()
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 405, "{method} {path}");
+        assert_eq!(resp.headers()["allow"], allow, "{method} {path}");
+        assert_eq!(
+            resp.text().unwrap(),
+            format!(r#"{{"code":405,"message":"{method} is not allowed on this endpoint"}}"#),
+        );
+    }
+
+    let r = raw_http::declare_body(&w.url, "/add-checkpoint", "text/plain", 1 << 30);
+    raw_http::assert_refused_at_once(&r, "add-checkpoint");
+    assert_eq!(
+        r.json(),
+        serde_json::json!({"code": 413, "message": "request body too large (limit 65536 bytes)"})
+    );
+    // A chunked body over the limit: the same answer once the limit is read.
+    let r = raw_http::send_chunked(&w.url, "/add-checkpoint", "text/plain", 70 * 1024);
+    assert!(r.status_line().starts_with("HTTP/1.1 413 "), "{}", r.text);
+    assert_eq!(r.json()["code"], 413, "{}", r.text);
+
+    // Nothing was recorded: the first checkpoint of the log is still taken from size 0.
+    let (status, _, body) = w.add(&a.request(0, 10));
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
 }
 
 #[test]

@@ -3,7 +3,8 @@
 //!
 //! Handlers extract, make one domain call on [`Log`], and map the error. Every error body is
 //! `{"code": <status>, "message": "..."}`; internal failures are logged and answered with a
-//! generic message. Request bodies are capped (`max_body_bytes`, 413). A full sequencer queue
+//! generic message. Request bodies are capped (`max_body_bytes`, 413; at once when the declared
+//! `Content-Length` is over it, [`limit_bodies`]). A full sequencer queue
 //! answers 503 with `Retry-After`.
 //!
 //! What this module does not do: TLS (put a proxy in front or use the CLI's server), auth,
@@ -56,7 +57,7 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({"code": self.status.as_u16(), "message": self.message});
+        let body = signet_proto::grpc::http_error_body(self.status.as_u16(), &self.message);
         let mut resp = (self.status, Json(body)).into_response();
         if let Some(s) = self.retry_after {
             resp.headers_mut()
@@ -148,16 +149,85 @@ fn api_err(log: &Log, e: LogError) -> ApiError {
 fn body_err(log: &Log, r: &BytesRejection) -> ApiError {
     let status = r.status();
     if status == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::new(
-            status,
-            format!(
-                "request body too large (limit {} bytes)",
-                log.max_body_bytes
-            ),
-        )
+        too_large_error(log.max_body_bytes)
     } else {
         ApiError::new(status, format!("cannot read request body: {r}"))
     }
+}
+
+fn too_large_error(limit: usize) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!("request body too large (limit {limit} bytes)"),
+    )
+}
+
+/// The 413 `{code, message}` for a body over `limit` bytes: the Rekor v1 API's, whether the
+/// body was declared too large ([`limit_bodies`]) or found so while read; the witness
+/// answers it too.
+#[must_use]
+pub fn too_large(limit: usize) -> Response {
+    too_large_error(limit).into_response()
+}
+
+/// Caps the request bodies of `router`'s routes at `limit` bytes, each API answering a body
+/// over it with `too_large(limit)` in its own error shape. A request whose `Content-Length`
+/// declares more is answered at once, before any byte of its body is read (so no `100
+/// Continue` is sent to an `Expect: 100-continue` client), and over HTTP/1 with `Connection:
+/// close`: the body it may still send is never read, so the connection cannot serve another
+/// request (hyper closes it anyway). A body without a declared length (chunked) is cut at
+/// `limit` as it is read ([`DefaultBodyLimit`]); the handler answers `too_large` then.
+///
+/// The one body limit of the log's routers and of `signet`'s witness and admission webhook;
+/// `signet_ca::http::limit_bodies` is the same for the CA's (the CA does not depend on the
+/// log).
+pub fn limit_bodies<S>(
+    router: Router<S>,
+    limit: usize,
+    too_large: fn(usize) -> Response,
+) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    router
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn_with_state(
+            DeclaredLimit { limit, too_large },
+            refuse_declared_oversize,
+        ))
+}
+
+/// The state of [`refuse_declared_oversize`].
+#[derive(Clone, Copy)]
+struct DeclaredLimit {
+    limit: usize,
+    too_large: fn(usize) -> Response,
+}
+
+/// Answers `too_large` to a request whose `Content-Length` exceeds the limit, its body unread
+/// (see [`limit_bodies`]).
+async fn refuse_declared_oversize(
+    State(d): State<DeclaredLimit>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_none_or(|n| n <= u64::try_from(d.limit).unwrap_or(u64::MAX)) {
+        return next.run(req).await;
+    }
+    let http1 = req.version() <= axum::http::Version::HTTP_11;
+    // Dropping the request drops its body unread: hyper then sends no 100 Continue.
+    drop(req);
+    let mut resp = (d.too_large)(d.limit);
+    if http1 {
+        resp.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    resp
 }
 
 type AppState = Arc<Log>;
@@ -167,7 +237,7 @@ type ApiResult<T> = Result<T, ApiError>;
 pub fn router(log: Arc<Log>) -> Router {
     let limit = log.max_body_bytes;
     let activity = Arc::new(Activity::new());
-    Router::new()
+    let routes = Router::new()
         .route("/api/v1/log", get(log_info))
         .route("/api/v1/log/publicKey", get(public_key))
         .route("/api/v1/log/proof", get(consistency))
@@ -198,9 +268,9 @@ pub fn router(log: Arc<Log>) -> Router {
             }),
         )
         .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
+        .method_not_allowed_fallback(method_not_allowed);
+    limit_bodies(routes, limit, too_large)
         .layer(middleware::from_fn_with_state(Arc::clone(&log), track))
-        .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::map_response(json_errors))
         .layer(catch_panics())
         .with_state(log)

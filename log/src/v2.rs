@@ -36,7 +36,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -324,7 +324,7 @@ type V2Result<T> = Result<T, V2ApiError>;
 /// `/rekor-v2`).
 pub fn router(log: Arc<Log>) -> Router {
     let limit = log.max_body_bytes;
-    Router::new()
+    let routes = Router::new()
         .route(ENTRIES_PATH, post(create_entry))
         .route("/checkpoint", get(checkpoint))
         .route("/tile/{*path}", get(tile))
@@ -340,14 +340,28 @@ pub fn router(log: Arc<Log>) -> Router {
                 code::UNIMPLEMENTED,
                 format!("{method} is not allowed on this endpoint"),
             )
-        })
+        });
+    crate::http::limit_bodies(routes, limit, too_large)
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&log),
             crate::http::track,
         ))
-        .layer(DefaultBodyLimit::max(limit))
         .layer(crate::http::catch_panics())
         .with_state(log)
+}
+
+/// The 413 for a body over `limit` bytes, in grpc-gateway's shape (RESOURCE_EXHAUSTED):
+/// declared too large ([`crate::http::limit_bodies`]) or found so while read.
+fn too_large_error(limit: usize) -> V2ApiError {
+    V2ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        code::RESOURCE_EXHAUSTED,
+        format!("request body too large (limit {limit} bytes)"),
+    )
+}
+
+fn too_large(limit: usize) -> Response {
+    too_large_error(limit).into_response()
 }
 
 async fn create_entry(
@@ -356,14 +370,7 @@ async fn create_entry(
 ) -> V2Result<Response> {
     let body = body.map_err(|r| {
         if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            V2ApiError::new(
-                r.status(),
-                code::RESOURCE_EXHAUSTED,
-                format!(
-                    "request body too large (limit {} bytes)",
-                    log.max_body_bytes
-                ),
-            )
+            too_large_error(log.max_body_bytes)
         } else {
             V2ApiError::new(
                 r.status(),

@@ -1,6 +1,8 @@
-//! The JSON error body grpc-gateway writes, which is what the HTTP APIs of rekor-tiles (Rekor
-//! v2) and Fulcio answer with: `{"code": <gRPC status code>, "message": <text>, "details": []}`.
-//! The gRPC codes, and the one a gateway pairs with an HTTP status. No I/O.
+//! The JSON error bodies Signet's HTTP APIs answer with. grpc-gateway's, which is what the
+//! HTTP APIs of rekor-tiles (Rekor v2) and Fulcio answer with: `{"code": <gRPC status code>,
+//! "message": <text>, "details": []}` ([`error_body`]), the gRPC codes, and the one a gateway
+//! pairs with an HTTP status; and the `{"code": <HTTP status>, "message": <text>}` of Rekor v1,
+//! the timestamp authority and Signet's other endpoints ([`http_error_body`]). No I/O.
 
 /// gRPC status codes (grpc/codes).
 pub mod code {
@@ -56,6 +58,13 @@ pub fn error_body(code: u16, message: &str) -> serde_json::Value {
     serde_json::json!({"code": code, "message": message, "details": []})
 }
 
+/// The error body of the APIs that answer `{"code": <HTTP status>, "message"}` (Rekor v1, as
+/// Sigstore's Rekor and timestamp-authority answer, and Signet's own endpoints).
+#[must_use]
+pub fn http_error_body(status: u16, message: &str) -> serde_json::Value {
+    serde_json::json!({"code": status, "message": message})
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,6 +90,10 @@ mod tests {
         assert_eq!(
             error_body(3, "bad").to_string(),
             r#"{"code":3,"message":"bad","details":[]}"#
+        );
+        assert_eq!(
+            http_error_body(405, "GET is not allowed").to_string(),
+            r#"{"code":405,"message":"GET is not allowed"}"#
         );
     }
 }

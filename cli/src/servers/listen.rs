@@ -256,7 +256,7 @@ async fn deadline(
                     &message,
                 )
             } else {
-                serde_json::json!({"code": 408, "message": message})
+                signet_proto::grpc::http_error_body(408, &message)
             };
             (axum::http::StatusCode::REQUEST_TIMEOUT, axum::Json(body)).into_response()
         }

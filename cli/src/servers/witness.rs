@@ -12,7 +12,9 @@
 //!   cosigned with the old key stay verifiable as long as a policy lists that key.
 //! * `signet witness --config FILE` serves `POST /add-checkpoint` and `GET /healthz`, over
 //!   HTTPS when the config has a `[tls]` section (`cert`, `key`: PEM files). When it is bound
-//!   it prints `signet witness listening on http(s)://ADDR` on stdout.
+//!   it prints `signet witness listening on http(s)://ADDR` on stdout. Its C2SP answers are
+//!   plain text; a 404, 405 or 413 (which the spec does not cover) is the log's JSON `{code,
+//!   message}`.
 //!
 //! The decision for each request is [`signet_proto::witness::check_add_checkpoint`]. This
 //! module adds the I/O: for each origin, a lock is held from reading the recorded state
@@ -40,7 +42,8 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context as _};
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -421,12 +424,17 @@ impl AppState {
     }
 }
 
+/// The witness's routes. The C2SP answers of `add-checkpoint` are plain text as the spec
+/// has them; what the spec does not cover is answered with the log's JSON `{code, message}`:
+/// a path no route serves (404), a method a route does not serve (405, with `Allow`), a body
+/// over [`MAX_BODY`] (413, at once when `Content-Length` says so).
 fn router(state: AppState) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/add-checkpoint", post(add_checkpoint))
         .route("/healthz", get(|| async { "ok\n" }))
-        .layer(DefaultBodyLimit::max(MAX_BODY))
-        .with_state(state)
+        .fallback(signet_log::http::not_found)
+        .method_not_allowed_fallback(signet_log::http::method_not_allowed);
+    signet_log::http::limit_bodies(routes, MAX_BODY, signet_log::http::too_large).with_state(state)
 }
 
 async fn serve(
@@ -477,7 +485,22 @@ fn now_seconds() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-async fn add_checkpoint(State(app): State<AppState>, body: Bytes) -> Response {
+async fn add_checkpoint(
+    State(app): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(b) => b,
+        Err(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return signet_log::http::too_large(MAX_BODY)
+        }
+        Err(r) => {
+            return rejection_response(&WitnessRejection::BadRequest(format!(
+                "cannot read the request body: {}",
+                r.body_text()
+            )))
+        }
+    };
     let req = match AddCheckpoint::parse(&body) {
         Ok(r) => r,
         Err(e) => {

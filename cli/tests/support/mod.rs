@@ -17,6 +17,7 @@ pub mod monitor;
 pub mod notary;
 pub mod podman;
 pub mod push;
+pub mod raw_http;
 pub mod registry;
 pub mod softhsm;
 pub mod tlog;

@@ -128,13 +128,12 @@ use std::time::Duration;
 use anyhow::Context as _;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use clap::Args;
-use serde_json::json;
 use signet_proto::admission::{self, AdmissionRequest, ImageField, ObjectImages, Verdict};
 use signet_verifier::trust::TrustMaterial;
 
@@ -256,9 +255,22 @@ fn bad_request(status: StatusCode, message: impl Into<String>) -> Response {
     let message = message.into();
     (
         status,
-        Json(json!({"code": status.as_u16(), "message": message})),
+        Json(signet_proto::grpc::http_error_body(
+            status.as_u16(),
+            &message,
+        )),
     )
         .into_response()
+}
+
+/// The 413 `{code, message}` for a body over `limit` bytes, whether its `Content-Length` said
+/// so (answered before it is read, [`signet_log::http::limit_bodies`]) or it was found so
+/// while read.
+fn too_large(limit: usize) -> Response {
+    bad_request(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!("request body larger than {limit} bytes"),
+    )
 }
 
 /// The AdmissionReview answer for `uid` ([`admission::review_response`]).
@@ -267,13 +279,10 @@ fn review_response(uid: &str, verdict: &Verdict<'_>) -> Response {
 }
 
 /// The request body, or the 4xx answer for one that could not be read.
-fn body_or_error(body: Result<Bytes, BytesRejection>, what: &str) -> Result<Bytes, Box<Response>> {
+fn body_or_error(body: Result<Bytes, BytesRejection>) -> Result<Bytes, Box<Response>> {
     match body {
         Ok(b) => Ok(b),
-        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(Box::new(bad_request(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("{what} larger than {MAX_BODY} bytes"),
-        ))),
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(Box::new(too_large(MAX_BODY))),
         Err(e) => Err(Box::new(bad_request(
             StatusCode::BAD_REQUEST,
             e.body_text(),
@@ -317,7 +326,7 @@ fn warn_mode(
 /// Parses an AdmissionReview body and decides on every image it would run; `pin`: whether
 /// the pins of verified tags are wanted (`/mutate`).
 async fn decide(engine: &Arc<Engine>, body: Result<Bytes, BytesRejection>, pin: bool) -> Decision {
-    let body = match body_or_error(body, "AdmissionReview") {
+    let body = match body_or_error(body) {
         Ok(b) => b,
         Err(r) => return Decision::Invalid(*r),
     };
@@ -450,7 +459,7 @@ async fn imagepolicy(
     State(engine): State<Arc<Engine>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let body = match body_or_error(body, "ImageReview") {
+    let body = match body_or_error(body) {
         Ok(b) => b,
         Err(r) => return *r,
     };
@@ -527,7 +536,7 @@ async fn metrics(State(engine): State<Arc<Engine>>) -> Response {
 }
 
 fn router(engine: Arc<Engine>) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/validate", post(validate))
         .route("/mutate", post(mutate))
         .route("/imagepolicy", post(imagepolicy))
@@ -538,9 +547,8 @@ fn router(engine: Arc<Engine>) -> Router {
                 StatusCode::NOT_FOUND,
                 "no such endpoint; the webhooks are POST /validate, POST /mutate and POST /imagepolicy",
             )
-        })
-        .layer(DefaultBodyLimit::max(MAX_BODY))
-        .with_state(engine)
+        });
+    signet_log::http::limit_bodies(routes, MAX_BODY, too_large).with_state(engine)
 }
 
 /// The trust refresher of the running webhook, for `/metrics`.

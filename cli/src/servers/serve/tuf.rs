@@ -111,7 +111,7 @@ pub(crate) fn start(config: &Config, files: &TrustFiles) -> anyhow::Result<Optio
 fn not_found() -> Response {
     (
         StatusCode::NOT_FOUND,
-        axum::Json(serde_json::json!({"code": 404, "message": "no such TUF file"})),
+        axum::Json(signet_proto::grpc::http_error_body(404, "no such TUF file")),
     )
         .into_response()
 }
