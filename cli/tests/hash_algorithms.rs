@@ -11,26 +11,11 @@
 mod support;
 
 use std::path::Path;
-use std::process::Command;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use serde_json::{json, Value};
-use support::{run, signet, stack, text, Server};
-
-fn openssl(dir: &Path, args: &[&str]) -> Vec<u8> {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("the openssl CLI must be installed");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
+use support::{openssl, run, signet, stack, text, Server};
 
 fn b64_of_hex(h: &Value) -> String {
     B64.encode(hex::decode(h.as_str().unwrap()).unwrap())

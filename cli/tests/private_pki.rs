@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use support::{
-    free_port, require_tools, run, sign_image, signet, text, verify_image, Oidc, Server,
+    free_port, openssl, require_tools, run, sign_image, signet, text, verify_image, Oidc, Server,
     TestRegistry,
 };
 
@@ -25,11 +25,6 @@ struct Pki {
     root: PathBuf,
     cert: PathBuf,
     key: PathBuf,
-}
-
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = run(Command::new("openssl").current_dir(dir).args(args));
-    assert!(out.status.success(), "openssl {args:?}: {}", text(&out));
 }
 
 fn make_pki(dir: &Path) -> Pki {

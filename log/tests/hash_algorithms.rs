@@ -10,29 +10,15 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
 use axum::http::StatusCode;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use common::{
-    call, check_entry, error_message, mem_log, parse_entry, search_index, test_config, HOST,
+    call, check_entry, error_message, mem_log, openssl, parse_entry, search_index, test_config,
+    HOST,
 };
 use signet_proto::rekor::{HashedRekordV001, ProposedEntry, RekorHashAlgorithm};
-
-fn openssl(dir: &Path, args: &[&str]) -> Vec<u8> {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl must be installed (./x installs it)");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
 
 /// A key made by `openssl genpkey` in `dir`: (private key file name, public key PEM).
 fn genkey(dir: &Path, name: &str, genpkey_args: &[&str]) -> (String, Vec<u8>) {

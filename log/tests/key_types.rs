@@ -11,23 +11,9 @@ use std::process::Command;
 
 use axum::http::StatusCode;
 use common::{
-    call, check_entry, error_message, hashedrekord_raw, mem_log, parse_entry, sha256, test_config,
-    HOST,
+    call, check_entry, error_message, hashedrekord_raw, mem_log, openssl, parse_entry, sha256,
+    test_config, HOST,
 };
-
-fn openssl(dir: &Path, args: &[&str]) -> Vec<u8> {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl must be installed (./x installs it)");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
 
 /// Generates a key with `genpkey_args`, signs `artifact` with `openssl dgst -sha256 -sign`,
 /// and returns (public key PEM, signature).

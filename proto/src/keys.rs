@@ -110,6 +110,25 @@ impl HashAlgorithm {
         }
     }
 
+    /// The protobuf-specs `HashAlgorithm` name (`SHA2_256`, `SHA2_384`, `SHA2_512`), as Rekor
+    /// v2 bodies and bundles write it.
+    #[must_use]
+    pub fn protobuf_name(self) -> &'static str {
+        match self {
+            Self::Sha256 => "SHA2_256",
+            Self::Sha384 => "SHA2_384",
+            Self::Sha512 => "SHA2_512",
+        }
+    }
+
+    /// The algorithm of a protobuf-specs `HashAlgorithm` name; `None` for any other name.
+    #[must_use]
+    pub fn from_protobuf_name(name: &str) -> Option<Self> {
+        [Self::Sha256, Self::Sha384, Self::Sha512]
+            .into_iter()
+            .find(|h| h.protobuf_name() == name)
+    }
+
     fn aws(self) -> &'static digest::Algorithm {
         match self {
             Self::Sha256 => &digest::SHA256,

@@ -174,11 +174,7 @@ impl KeyDetails {
     /// The protobuf `HashAlgorithm` name of [`Self::hash`] (`SHA2_256`, ...).
     #[must_use]
     pub fn hash_name(&self) -> &'static str {
-        match self.hash {
-            HashAlgorithm::Sha384 => "SHA2_384",
-            HashAlgorithm::Sha512 => "SHA2_512",
-            _ => "SHA2_256",
-        }
+        self.hash.protobuf_name()
     }
 }
 

@@ -80,6 +80,14 @@ pub fn run(cmd: &mut Command) -> Output {
     cmd.output().unwrap()
 }
 
+/// Runs the `openssl` command line in `dir` and returns its standard output; a failure fails
+/// the test with openssl's message (`./x` installs openssl).
+pub fn openssl(dir: &Path, args: &[&str]) -> Vec<u8> {
+    let out = run(Command::new("openssl").current_dir(dir).args(args));
+    assert!(out.status.success(), "openssl {args:?}: {}", text(&out));
+    out.stdout
+}
+
 /// stderr + stdout of an output, for assertion messages.
 pub fn text(out: &Output) -> String {
     format!(

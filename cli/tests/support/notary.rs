@@ -9,8 +9,8 @@
 
 #![allow(dead_code, clippy::unwrap_used, unreachable_pub, missing_docs)]
 
+use super::openssl;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 // The envelope builders, one copy with the verifier's Notary tests.
 #[path = "../../../verifier/tests/common/notary.rs"]
@@ -41,19 +41,6 @@ pub struct OpensslTsa {
     dir: PathBuf,
     /// The root certificate (PEM), for a notation `tsa` trust store.
     pub root: PathBuf,
-}
-
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 impl OpensslTsa {

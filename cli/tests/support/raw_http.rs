@@ -65,24 +65,7 @@ pub fn declare_body(url: &str, path: &str, content_type: &str, declared: u64) ->
         "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: {content_type}\r\nContent-Length: {declared}\r\nExpect: 100-continue\r\n\r\n"
     )
     .unwrap();
-    let mut out = Vec::new();
-    let mut first_byte = None;
-    let mut buf = [0u8; 4096];
-    let closed = loop {
-        match s.read(&mut buf) {
-            Ok(0) => break true,
-            Ok(n) => {
-                first_byte.get_or_insert_with(|| started.elapsed());
-                out.extend_from_slice(&buf[..n]);
-            }
-            Err(_) => break false,
-        }
-    };
-    Refusal {
-        text: String::from_utf8_lossy(&out).into_owned(),
-        first_byte: first_byte.unwrap_or_else(|| started.elapsed()),
-        closed,
-    }
+    read_answer(&mut s, started)
 }
 
 /// Asserts that `r` is a 413 sent within 2 s, with no `100 Continue` before it, closing the
@@ -134,6 +117,14 @@ pub fn send_chunked(url: &str, path: &str, content_type: &str, len: usize) -> Re
         }
         let _ = w.write_all(b"0\r\n\r\n");
     });
+    let r = read_answer(&mut s, started);
+    let _ = writer.join();
+    r
+}
+
+/// Reads what the server sends on `s` until it closes the connection or the read times out,
+/// timing the first byte from `started`.
+fn read_answer(s: &mut TcpStream, started: Instant) -> Refusal {
     let mut out = Vec::new();
     let mut first_byte = None;
     let mut buf = [0u8; 4096];
@@ -147,7 +138,6 @@ pub fn send_chunked(url: &str, path: &str, content_type: &str, len: usize) -> Re
             Err(_) => break false,
         }
     };
-    let _ = writer.join();
     Refusal {
         text: String::from_utf8_lossy(&out).into_owned(),
         first_byte: first_byte.unwrap_or_else(|| started.elapsed()),

@@ -373,3 +373,19 @@ impl TestCa {
 pub mod witness;
 
 pub mod metrics; // GET /metrics parsed with the Prometheus reference parser (shared with ca and cli tests)
+
+/// Runs the `openssl` command line in `dir` and returns its standard output; a failure (or a
+/// missing `openssl`, which `./x` installs) fails the test with openssl's message.
+pub fn openssl(dir: &std::path::Path, args: &[&str]) -> Vec<u8> {
+    let out = std::process::Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl must be installed (./x installs it)");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}

@@ -125,21 +125,11 @@ pub(super) fn message_hash(kind: EntryKind, body: &[u8], content: &Content) -> H
             .map_or(HashAlgorithm::Sha256, |b| {
                 b.spec.data.hash.algorithm.hash_algorithm()
             }),
-        EntryKind::HashedRekordV002 => match rekor_v2::parse_hashedrekord_v002(body) {
-            Ok(h) if h.data.algorithm == "SHA2_384" => HashAlgorithm::Sha384,
-            Ok(h) if h.data.algorithm == "SHA2_512" => HashAlgorithm::Sha512,
-            _ => HashAlgorithm::Sha256,
-        },
+        EntryKind::HashedRekordV002 => rekor_v2::parse_hashedrekord_v002(body)
+            .ok()
+            .and_then(|h| HashAlgorithm::from_protobuf_name(&h.data.algorithm))
+            .unwrap_or(HashAlgorithm::Sha256),
         _ => HashAlgorithm::Sha256,
-    }
-}
-
-/// The protobuf `HashAlgorithm` name of `hash` (`SHA2_256`, ...), as Rekor v2 bodies write it.
-fn proto_hash_name(hash: HashAlgorithm) -> &'static str {
-    match hash {
-        HashAlgorithm::Sha384 => "SHA2_384",
-        HashAlgorithm::Sha512 => "SHA2_512",
-        _ => "SHA2_256",
     }
 }
 
@@ -373,7 +363,7 @@ pub(super) fn check_body_v002(
     let h = rekor_v2::parse_hashedrekord_v002(body).map_err(body_error)?;
     let (algorithm, expected_digest, signature): (&str, Vec<u8>, &[u8]) = match content {
         Content::Message { signature, .. } => (
-            proto_hash_name(digests.message.hash),
+            digests.message.hash.protobuf_name(),
             digests.message.digest.clone(),
             signature,
         ),
