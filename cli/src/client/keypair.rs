@@ -18,14 +18,16 @@
 //!   former formats with the password from `$SIGNET_PASSWORD`, else `$COSIGN_PASSWORD`, else a
 //!   prompt when standard input is a terminal.
 //!
-//! Keys that sign: ECDSA P-256 and RSA (2048 to 8192 bits, PKCS#1 v1.5 with SHA-256), as
-//! hashedrekord entries carry a SHA-256 digest. Ed25519 keys cannot sign a digest (PureEdDSA),
-//! so they are refused for signing with that reason; `public-key` prints theirs.
+//! Keys that sign: ECDSA P-256 and RSA (2048 to 8192 bits, PKCS#1 v1.5) over SHA-256 digests,
+//! and ECDSA P-384 over SHA-384 digests (`ECDSA_P384_SHA384`, as cosign and sigstore-go sign
+//! with P-384 keys: the hashedrekord entry then carries a `sha384` digest); in a PKCS#11 token,
+//! P-256 and P-384 keys alike. Ed25519 keys cannot sign a digest (PureEdDSA), so they are
+//! refused for signing with that reason; `public-key` prints theirs.
 
 use std::io::IsTerminal as _;
 use std::path::Path;
 
-use aws_lc_rs::digest::{Digest, SHA256};
+use aws_lc_rs::digest::{Digest, SHA256, SHA384};
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{
@@ -34,6 +36,7 @@ use aws_lc_rs::signature::{
 };
 use signet_ca::signer::{CaCurve, CaSigner as _, Pkcs11Selector, Pkcs11Signer};
 use signet_proto::keyfile::{self, KeyFileError, ScryptCost};
+use signet_proto::keys::HashAlgorithm;
 use signet_proto::pkcs11_uri::{self, Pkcs11Uri};
 
 /// PEM label of the public key (SPKI).
@@ -50,13 +53,13 @@ pub(crate) enum KeyError {
     #[error("cannot decrypt the private key: wrong password or modified key file")]
     Decrypt,
     /// The decrypted key is not a P-256 PKCS#8 key.
-    #[error("decrypted key is not an ECDSA P-256 PKCS#8 key (keyed signing uses P-256)")]
+    #[error("decrypted key is not an ECDSA P-256 PKCS#8 key")]
     #[cfg_attr(not(test), allow(dead_code))]
     KeyRejected,
     /// The key is of a kind that cannot sign a hashedrekord digest.
     #[error(
-        "the key is {kind}: Signet signs with ECDSA P-256 or RSA keys (a hashedrekord entry \
-         carries a SHA-256 digest{why}); create one with `signet generate-key-pair`"
+        "the key is {kind}: Signet signs with ECDSA P-256, ECDSA P-384 or RSA keys (a \
+         hashedrekord entry carries a digest{why}); create one with `signet generate-key-pair`"
     )]
     CannotSign {
         /// The key type.
@@ -149,7 +152,7 @@ fn decrypt(pem_text: &str, password: &[u8]) -> Result<EcdsaKeyPair, KeyError> {
 enum PrivateKey {
     /// ECDSA P-256.
     P256(EcdsaKeyPair),
-    /// ECDSA P-384 (public key only: the hashedrekord digest is SHA-256).
+    /// ECDSA P-384.
     P384(EcdsaKeyPair),
     /// Ed25519 (public key only).
     Ed25519(Ed25519KeyPair),
@@ -192,13 +195,15 @@ impl PrivateKey {
     }
 }
 
-/// A key that signs SHA-256 digests: in memory, or in a PKCS#11 token.
+/// A key that signs digests: in memory, or in a PKCS#11 token.
 pub(crate) enum SigningKey {
-    /// ECDSA P-256 in memory.
+    /// ECDSA P-256 in memory (SHA-256 digests).
     P256(EcdsaKeyPair),
+    /// ECDSA P-384 in memory (SHA-384 digests).
+    P384(EcdsaKeyPair),
     /// RSA in memory (PKCS#1 v1.5 with SHA-256).
     Rsa(RsaKeyPair),
-    /// An ECDSA P-256 key inside a token.
+    /// An ECDSA P-256 or P-384 key inside a token (SHA-256 or SHA-384 digests).
     Pkcs11(Box<Pkcs11Signer>),
 }
 
@@ -206,7 +211,7 @@ impl SigningKey {
     /// The public key, SPKI DER.
     pub(crate) fn spki_der(&self) -> Result<Vec<u8>, KeyError> {
         match self {
-            Self::P256(k) => public_key_der(k),
+            Self::P256(k) | Self::P384(k) => public_key_der(k),
             Self::Rsa(k) => k
                 .public_key()
                 .as_der()
@@ -218,14 +223,38 @@ impl SigningKey {
         }
     }
 
-    /// Signs a SHA-256 `digest`; the signature is ASN.1 DER (ECDSA) or PKCS#1 v1.5 (RSA).
-    pub(crate) fn sign_sha256(&self, digest: &[u8; 32]) -> Result<Vec<u8>, KeyError> {
+    /// The hash whose digests the key signs: SHA-384 for a P-384 key (`ECDSA_P384_SHA384`,
+    /// as cosign and sigstore-go pair them), SHA-256 for the others.
+    pub(crate) fn hash(&self) -> HashAlgorithm {
+        match self {
+            Self::P384(_) => HashAlgorithm::Sha384,
+            Self::Pkcs11(k) if k.curve() == CaCurve::P384 => HashAlgorithm::Sha384,
+            Self::P256(_) | Self::Rsa(_) | Self::Pkcs11(_) => HashAlgorithm::Sha256,
+        }
+    }
+
+    /// Signs `digest`, of [`SigningKey::hash`]; the signature is ASN.1 DER (ECDSA) or PKCS#1
+    /// v1.5 (RSA).
+    ///
+    /// # Errors
+    /// [`KeyError::Crypto`] for a digest of another length or a failure of the crypto
+    /// library, [`KeyError::Pkcs11`] when the token refuses.
+    pub(crate) fn sign_prehashed(&self, digest: &[u8]) -> Result<Vec<u8>, KeyError> {
         let crypto = |_| KeyError::Crypto {
             what: "sign digest",
         };
+        if digest.len() != self.hash().output_len() {
+            return Err(KeyError::Crypto {
+                what: "sign a digest of the key's hash",
+            });
+        }
         match self {
             Self::P256(k) => {
                 let d = Digest::import_less_safe(digest, &SHA256).map_err(crypto)?;
+                Ok(k.sign_digest(&d).map_err(crypto)?.as_ref().to_vec())
+            }
+            Self::P384(k) => {
+                let d = Digest::import_less_safe(digest, &SHA384).map_err(crypto)?;
                 Ok(k.sign_digest(&d).map_err(crypto)?.as_ref().to_vec())
             }
             Self::Rsa(k) => {
@@ -406,16 +435,7 @@ pub(crate) fn load_signing_key(path: &Path) -> anyhow::Result<SigningKey> {
     if let Some(spec) = is_uri_text(path) {
         refuse_kms(spec)?;
         if pkcs11_uri::is_pkcs11_uri(spec) {
-            let signer = open_pkcs11(spec)?;
-            if signer.curve() != CaCurve::P256 {
-                anyhow::bail!(
-                    "{}: the token key is P-384; hashedrekord signatures need an ECDSA P-256 key",
-                    Pkcs11Uri::parse(spec)
-                        .map(|u| u.redacted())
-                        .unwrap_or_default()
-                );
-            }
-            return Ok(SigningKey::Pkcs11(Box::new(signer)));
+            return Ok(SigningKey::Pkcs11(Box::new(open_pkcs11(spec)?)));
         }
     }
     let der = read_private_der(path)?;
@@ -431,7 +451,7 @@ pub(crate) fn load_signing_key(path: &Path) -> anyhow::Result<SigningKey> {
     match key {
         PrivateKey::P256(k) => Ok(SigningKey::P256(k)),
         PrivateKey::Rsa(k) => Ok(SigningKey::Rsa(k)),
-        PrivateKey::P384(_) => Err(refuse("ECDSA P-384", "")),
+        PrivateKey::P384(k) => Ok(SigningKey::P384(k)),
         PrivateKey::Ed25519(_) => Err(refuse(
             "Ed25519",
             ", and Ed25519 (PureEdDSA) cannot sign a digest",
@@ -529,6 +549,29 @@ mod tests {
             public_key_der(&key).unwrap(),
             pem::parse(public).unwrap().contents()
         );
+    }
+
+    #[test]
+    fn a_p384_key_signs_sha384_digests_only() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/keys");
+        let text = std::fs::read_to_string(dir.join("ca-v1-p384.key")).unwrap();
+        let (der, _) = keyfile::decrypt_pem(&text, b"signet-test-vector").unwrap();
+        let PrivateKey::P384(k) = parse_private_der(&der).unwrap() else {
+            panic!("not read as a P-384 key");
+        };
+        let key = SigningKey::P384(k);
+        assert_eq!(key.hash(), HashAlgorithm::Sha384);
+        let public =
+            signet_proto::keys::PublicKey::from_spki_der(&key.spki_der().unwrap()).unwrap();
+        let digest = HashAlgorithm::Sha384.hash(b"artifact");
+        let sig = key.sign_prehashed(&digest).unwrap();
+        public.verify(b"artifact", &sig).unwrap();
+        assert!(public.verify(b"another artifact", &sig).is_err());
+        // A SHA-256 digest is refused, not signed as a truncated or padded SHA-384.
+        assert!(matches!(
+            key.sign_prehashed(&HashAlgorithm::Sha256.hash(b"artifact")),
+            Err(KeyError::Crypto { .. })
+        ));
     }
 
     #[test]

@@ -27,6 +27,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{json, Value};
+use signet_proto::keys::HashAlgorithm;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -463,7 +464,13 @@ async fn sign_blob(args: SignBlobArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot read {}", args.file.display()))?;
     let http = sign::http_client()?;
     let identity = signing_identity(opts, &http, &services).await?;
-    let mut signed = sign::sign_digest(&http, &log, &identity, &digest).await?;
+    // A P-384 key signs the artifact's SHA-384 digest, as cosign and sigstore-go do.
+    let signed_digest = match identity.hash() {
+        HashAlgorithm::Sha256 => digest.to_vec(),
+        other => sign::hash_file(&args.file, other)
+            .with_context(|| format!("cannot read {}", args.file.display()))?,
+    };
+    let mut signed = sign::sign_digest(&http, &log, &identity, &signed_digest).await?;
     if let Some(tsa) = &services.tsa_url {
         timestamp::add_timestamp(&http, tsa, &mut signed).await?;
     }
@@ -568,6 +575,7 @@ async fn sign_image(args: SignImageArgs) -> anyhow::Result<ExitCode> {
     registry.check_push_access().await?;
     let http = sign::http_client()?;
     let identity = signing_identity(opts, &http, &services).await?;
+    refuse_image_signature_key(&identity)?;
     let tsa = services.tsa_url.as_deref();
     let top = sign_and_attach(&registry, &http, (&log, tsa), &identity, &subject).await?;
     if let Some(out) = &args.bundle {
@@ -651,6 +659,21 @@ struct Attached {
 }
 
 /// Signs `subject`'s digest (one log entry) and attaches the bundle as its referrer.
+/// An image signature signs the manifest's SHA-256 digest (a verifier gets the image by that
+/// digest, not its bytes), which a key that signs another hash's digests cannot sign: refused
+/// before anything is logged, naming the keys that can and `attest`, which can use this one.
+fn refuse_image_signature_key(identity: &sign::SigningIdentity) -> anyhow::Result<()> {
+    if identity.hash() != HashAlgorithm::Sha256 {
+        anyhow::bail!(
+            "--key: an ECDSA P-384 key signs SHA-384 digests, and an image signature signs the \
+             manifest's sha256 digest; sign images with an ECDSA P-256 or RSA key (`signet \
+             generate-key-pair` makes one), or attest the image with this key (`signet attest` \
+             signs its DSSE envelope with SHA-384)"
+        );
+    }
+    Ok(())
+}
+
 async fn sign_and_attach(
     registry: &oci::RegistryClient,
     http: &reqwest::Client,

@@ -1,6 +1,9 @@
-//! Signing: get a certificate (keyless) or load a key (keyed), sign a SHA-256 digest (or a
-//! DSSE envelope), record a hashedrekord (or dsse) entry in the log and assemble a Sigstore
-//! bundle v0.3.
+//! Signing: get a certificate (keyless) or load a key (keyed), sign a digest (or a DSSE
+//! envelope), record a hashedrekord (or dsse) entry in the log and assemble a Sigstore bundle
+//! v0.3. The digest is SHA-256, or SHA-384 for a P-384 key (as cosign and sigstore-go sign
+//! with one: the hashedrekord entry says `sha384`, the bundle's `messageDigest` `SHA2_384`,
+//! a Rekor v2 request `PKIX_ECDSA_P384_SHA_384`; a DSSE envelope is signed over the SHA-384
+//! of its pre-authentication encoding).
 //!
 //! Specs: Fulcio v2 `POST /api/v2/signingCert` (proof of possession = ECDSA signature over the
 //! token's `email`, else `sub`), Rekor v1 `POST /api/v1/log/entries` with hashedrekord 0.0.1
@@ -17,7 +20,7 @@
 //! Keyless keys are ephemeral ECDSA P-256 keys held in memory only: nothing here writes a
 //! private key anywhere. Timestamps from a TSA are added after, by `super::timestamp`.
 
-use aws_lc_rs::digest::{Digest, SHA256};
+use aws_lc_rs::digest::{Digest, SHA256, SHA384, SHA512};
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_ASN1_SIGNING};
 use base64::engine::general_purpose::STANDARD as B64;
@@ -27,8 +30,10 @@ use signet_proto::fulcio::{
     CreateSigningCertificateRequest, Credentials, FulcioPublicKey, KeyRequest, PublicKeyAlgorithm,
     PublicKeyRequest, SigningCertificate,
 };
+use signet_proto::keys::HashAlgorithm as Hash;
 use signet_proto::rekor::{
     DsseProposedContent, DsseV001, HashedRekordV001, LogEntry, LogEntryAnon, ProposedEntry,
+    RekorHashAlgorithm,
 };
 
 use signet_proto::bundle::{
@@ -123,6 +128,15 @@ pub(crate) enum SigningIdentity {
 }
 
 impl SigningIdentity {
+    /// The hash whose digests this identity signs: SHA-256 for the ephemeral P-256 key, the
+    /// key's own for a long-lived key (SHA-384 for P-384).
+    pub(crate) fn hash(&self) -> Hash {
+        match self {
+            Self::Keyless { .. } => Hash::Sha256,
+            Self::Keyed { key, .. } => key.hash(),
+        }
+    }
+
     /// The PEM text recorded as the entry's verifier (certificate or public key).
     fn verifier_pem(&self) -> &str {
         match self {
@@ -314,18 +328,31 @@ pub(crate) struct Signed {
     pub(crate) integrated_time: i64,
 }
 
-/// Signs `digest` (SHA-256 of the artifact), records a hashedrekord entry in the log at
-/// `log_url`, and returns the bundle.
+/// The bundle's and the Rekor v1 entry's names of `hash`.
+fn hash_names(hash: Hash) -> Result<(HashAlgorithm, RekorHashAlgorithm), SignError> {
+    match hash {
+        Hash::Sha256 => Ok((HashAlgorithm::Sha2_256, RekorHashAlgorithm::Sha256)),
+        Hash::Sha384 => Ok((HashAlgorithm::Sha2_384, RekorHashAlgorithm::Sha384)),
+        Hash::Sha512 => Ok((HashAlgorithm::Sha2_512, RekorHashAlgorithm::Sha512)),
+        _ => Err(SignError::Crypto {
+            what: "name the digest's hash",
+        }),
+    }
+}
+
+/// Signs `digest` (of the artifact, with [`SigningIdentity::hash`]), records a hashedrekord
+/// entry in the log at `log_url`, and returns the bundle.
 pub(crate) async fn sign_digest(
     http: &reqwest::Client,
     log: &LogTarget,
     identity: &SigningIdentity,
-    digest: &[u8; 32],
+    digest: &[u8],
 ) -> Result<Signed, SignError> {
-    let sig = sign_sha256(identity, digest, "sign digest")?;
+    let (bundle_hash, rekor_hash) = hash_names(identity.hash())?;
+    let sig = sign_prehashed(identity, digest, "sign digest")?;
     let content = BundleContent::MessageSignature(MessageSignature {
         message_digest: Some(HashOutput {
-            algorithm: HashAlgorithm::Sha2_256,
+            algorithm: bundle_hash,
             digest: Base64Bytes(digest.to_vec()),
         }),
         signature: Base64Bytes(sig.clone()),
@@ -337,7 +364,8 @@ pub(crate) async fn sign_digest(
     let log_url = log.url.as_str();
     let sig_b64 = B64.encode(&sig);
     let digest_hex = hex::encode(digest);
-    let proposed = ProposedEntry::HashedRekordV001(HashedRekordV001::new(
+    let proposed = ProposedEntry::HashedRekordV001(HashedRekordV001::with_digest(
+        rekor_hash,
         digest,
         sig.clone(),
         identity.verifier_pem().as_bytes().to_vec(),
@@ -345,14 +373,14 @@ pub(crate) async fn sign_digest(
     let entry = submit(http, log_url, &proposed).await?;
     check_recorded_body(
         entry.body.as_slice(),
-        records_hashedrekord(&digest_hex, &sig_b64),
+        records_hashedrekord(rekor_hash.name(), &digest_hex, &sig_b64),
     )?;
     assemble(identity, entry, "hashedrekord", content)
 }
 
 /// Signs `payload` in a DSSE envelope of `payload_type` (the signature covers the DSSE v1
-/// pre-authentication encoding), records a dsse 0.0.1 entry in the log at `log_url`, and
-/// returns the bundle.
+/// pre-authentication encoding, hashed with [`SigningIdentity::hash`]), records a dsse 0.0.1
+/// entry in the log at `log_url`, and returns the bundle.
 pub(crate) async fn sign_dsse(
     http: &reqwest::Client,
     log: &LogTarget,
@@ -361,11 +389,8 @@ pub(crate) async fn sign_dsse(
     payload: &[u8],
 ) -> Result<Signed, SignError> {
     let pae = signet_proto::bundle::pae(payload_type, payload);
-    let pae_digest: [u8; 32] = aws_lc_rs::digest::digest(&SHA256, &pae)
-        .as_ref()
-        .try_into()
-        .map_err(|_| SignError::Crypto { what: "hash PAE" })?;
-    let sig = sign_sha256(identity, &pae_digest, "sign DSSE envelope")?;
+    let pae_digest = identity.hash().hash(&pae);
+    let sig = sign_prehashed(identity, &pae_digest, "sign DSSE envelope")?;
     let envelope = DsseEnvelope {
         payload: Base64Bytes(payload.to_vec()),
         payload_type: payload_type.to_owned(),
@@ -398,11 +423,11 @@ pub(crate) async fn sign_dsse(
     )
 }
 
-/// Signature over a SHA-256 `digest` with the signing identity's key (ECDSA P-256 DER, or
-/// RSA PKCS#1 v1.5 for an RSA key).
-fn sign_sha256(
+/// Signature over a `digest` of [`SigningIdentity::hash`] with the signing identity's key
+/// (ECDSA DER, or RSA PKCS#1 v1.5 for an RSA key).
+fn sign_prehashed(
     identity: &SigningIdentity,
-    digest: &[u8; 32],
+    digest: &[u8],
     what: &'static str,
 ) -> Result<Vec<u8>, SignError> {
     match identity {
@@ -414,7 +439,7 @@ fn sign_sha256(
                 .map_err(|_| SignError::Crypto { what })?;
             Ok(sig.as_ref().to_vec())
         }
-        SigningIdentity::Keyed { key, .. } => key.sign_sha256(digest).map_err(|e| match e {
+        SigningIdentity::Keyed { key, .. } => key.sign_prehashed(digest).map_err(|e| match e {
             keypair::KeyError::Pkcs11 { reason } => SignError::Key { reason },
             _ => SignError::Crypto { what },
         }),
@@ -526,10 +551,11 @@ fn assemble(
     })
 }
 
-/// The Rekor v2 request for a signature over a SHA-256 `digest` by `identity`.
+/// The Rekor v2 request for a signature over a `digest` of [`SigningIdentity::hash`] by
+/// `identity`.
 fn v2_request(
     identity: &SigningIdentity,
-    digest: &[u8; 32],
+    digest: &[u8],
     sig: &[u8],
 ) -> Result<signet_proto::rekor_v2::HashedRekordRequest, SignError> {
     use signet_proto::rekor_v2::{key_details, HashedRekordRequest, KeyDetails, VerifierKey};
@@ -552,13 +578,14 @@ fn v2_request(
             step: "entry assembly",
             reason: format!("a Rekor v2 log does not take this key: {e}"),
         })?;
-    if details.hash != signet_proto::keys::HashAlgorithm::Sha256 {
+    if details.hash != identity.hash() || digest.len() != details.hash.output_len() {
         return Err(SignError::BadResponse {
             step: "entry assembly",
             reason: format!(
-                "{} signs a {}-byte digest; this client signs SHA-256 digests",
+                "{} signs a {}-byte digest; this client signed a {}-byte digest",
                 details.name,
-                details.hash.output_len()
+                details.hash.output_len(),
+                digest.len()
             ),
         });
     }
@@ -577,7 +604,7 @@ async fn submit_v2(
     http: &reqwest::Client,
     log_url: &str,
     identity: &SigningIdentity,
-    digest: &[u8; 32],
+    digest: &[u8],
     sig: &[u8],
 ) -> Result<TransparencyLogEntry, SignError> {
     const STEP: &str = "upload to the Rekor v2 log";
@@ -670,10 +697,18 @@ fn verification_material(identity: &SigningIdentity) -> VerificationMaterialCont
     }
 }
 
-/// Whether a hashedrekord body records this digest and signature.
-fn records_hashedrekord<'a>(digest_hex: &'a str, sig_b64: &'a str) -> impl Fn(&Value) -> bool + 'a {
+/// Whether a hashedrekord body records this digest (of the hash named `algorithm`) and
+/// signature.
+fn records_hashedrekord<'a>(
+    algorithm: &'a str,
+    digest_hex: &'a str,
+    sig_b64: &'a str,
+) -> impl Fn(&Value) -> bool + 'a {
     move |v| {
-        v.pointer("/spec/data/hash/value").and_then(Value::as_str) == Some(digest_hex)
+        v.pointer("/spec/data/hash/algorithm")
+            .and_then(Value::as_str)
+            == Some(algorithm)
+            && v.pointer("/spec/data/hash/value").and_then(Value::as_str) == Some(digest_hex)
             && v.pointer("/spec/signature/content").and_then(Value::as_str) == Some(sig_b64)
     }
 }
@@ -702,9 +737,23 @@ fn check_recorded_body(raw: &[u8], recorded: impl Fn(&Value) -> bool) -> Result<
 
 /// SHA-256 of a file, read in 64 KiB chunks.
 pub(crate) fn sha256_file(path: &std::path::Path) -> std::io::Result<[u8; 32]> {
+    let d = hash_file(path, Hash::Sha256)?;
+    let mut out = [0u8; 32];
+    out.copy_from_slice(&d);
+    Ok(out)
+}
+
+/// The `hash` digest of a file, read in 64 KiB chunks.
+pub(crate) fn hash_file(path: &std::path::Path, hash: Hash) -> std::io::Result<Vec<u8>> {
     use std::io::Read as _;
+    let algorithm = match hash {
+        Hash::Sha256 => &SHA256,
+        Hash::Sha384 => &SHA384,
+        Hash::Sha512 => &SHA512,
+        _ => return Err(std::io::Error::other(format!("no {hash:?} digest here"))),
+    };
     let mut f = std::fs::File::open(path)?;
-    let mut ctx = aws_lc_rs::digest::Context::new(&SHA256);
+    let mut ctx = aws_lc_rs::digest::Context::new(algorithm);
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         let n = f.read(&mut buf)?;
@@ -713,10 +762,7 @@ pub(crate) fn sha256_file(path: &std::path::Path) -> std::io::Result<[u8; 32]> {
         }
         ctx.update(&buf[..n]);
     }
-    let d = ctx.finish();
-    let mut out = [0u8; 32];
-    out.copy_from_slice(d.as_ref());
-    Ok(out)
+    Ok(ctx.finish().as_ref().to_vec())
 }
 
 #[cfg(test)]
@@ -729,9 +775,10 @@ mod tests {
     fn recorded_body_must_match() {
         let body = json!({"apiVersion":"0.0.1","kind":"hashedrekord","spec":{"data":{"hash":{"algorithm":"sha256","value":"ab"}},"signature":{"content":"c2ln","publicKey":{"content":"x"}}}});
         let b = serde_json::to_vec(&body).unwrap();
-        check_recorded_body(&b, records_hashedrekord("ab", "c2ln")).unwrap();
-        assert!(check_recorded_body(&b, records_hashedrekord("cd", "c2ln")).is_err());
-        assert!(check_recorded_body(&b, records_hashedrekord("ab", "other")).is_err());
+        check_recorded_body(&b, records_hashedrekord("sha256", "ab", "c2ln")).unwrap();
+        assert!(check_recorded_body(&b, records_hashedrekord("sha384", "ab", "c2ln")).is_err());
+        assert!(check_recorded_body(&b, records_hashedrekord("sha256", "cd", "c2ln")).is_err());
+        assert!(check_recorded_body(&b, records_hashedrekord("sha256", "ab", "other")).is_err());
         assert!(check_recorded_body(&b, records_dsse("ab")).is_err());
         let dsse = json!({"apiVersion":"0.0.1","kind":"dsse","spec":{"payloadHash":{"algorithm":"sha256","value":"ef"},"envelopeHash":{"algorithm":"sha256","value":"01"},"signatures":[]}});
         let d = serde_json::to_vec(&dsse).unwrap();
@@ -748,5 +795,8 @@ mod tests {
         std::fs::write(&p, &data).unwrap();
         let d = sha256_file(&p).unwrap();
         assert_eq!(&d[..], aws_lc_rs::digest::digest(&SHA256, &data).as_ref());
+        for hash in [Hash::Sha384, Hash::Sha512] {
+            assert_eq!(hash_file(&p, hash).unwrap(), hash.hash(&data));
+        }
     }
 }
