@@ -6,7 +6,8 @@
 //! signatures with the printed public key (and with the URI itself). The PIN comes from
 //! `pin-value`, `pin-source` or `SIGNET_PKCS11_PIN`, the module from `module-path` or
 //! `SIGNET_PKCS11_MODULE`. A wrong PIN, an unknown key and a missing module are errors naming
-//! the fix. Keys are also selected by `CKA_ID` alone (`id=%01%a2`) and tokens by `slot-id=`.
+//! the fix. Keys are also selected by `CKA_ID` alone (`id=%01%a2`) and tokens by `slot-id=`;
+//! a P-384 key imported into the token signs the artifact's SHA-384 digest (`SHA2_384`).
 //! Fails if SoftHSM2 is not installed.
 #![allow(clippy::unwrap_used)]
 
@@ -268,17 +269,16 @@ fn keys_selected_by_id_and_slot(dir: &Path, server: &support::Server) {
         ],
     );
     let mut public = Vec::new();
-    for (name, id) in [("first", "01a2"), ("second", "03")] {
+    for (name, id, curve) in [
+        ("first", "01a2", "P-256"),
+        ("second", "03", "P-256"),
+        ("third", "05", "P-384"),
+    ] {
         let key = dir.join(format!("{name}.pem"));
         let out = run(Command::new("openssl")
-            .args([
-                "genpkey",
-                "-algorithm",
-                "EC",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-256",
-                "-out",
-            ])
+            .args(["genpkey", "-algorithm", "EC", "-pkeyopt"])
+            .arg(format!("ec_paramgen_curve:{curve}"))
+            .arg("-out")
             .arg(&key));
         assert!(out.status.success(), "{}", text(&out));
         let out = run(Command::new("openssl")
@@ -343,6 +343,26 @@ fn keys_selected_by_id_and_slot(dir: &Path, server: &support::Server) {
     let ok = verify_with("first");
     assert!(ok.status.success(), "{}", text(&ok));
     let bad = verify_with("second");
+    assert_eq!(bad.status.code(), Some(1), "{}", text(&bad));
+
+    // A P-384 key in the token signs the artifact's SHA-384 digest, as a P-384 key file does.
+    let out = run(signet_hsm(&conf)
+        .arg("sign-blob")
+        .arg("--signing-config")
+        .arg(server.signing_config())
+        .args(["--key", &format!("pkcs11:id=%05{q}"), "--bundle"])
+        .arg(&bundle)
+        .arg(&file));
+    assert!(out.status.success(), "{}", text(&out));
+    let b: serde_json::Value =
+        signet_proto::json::from_slice(&std::fs::read(&bundle).unwrap()).unwrap();
+    assert_eq!(
+        b["messageSignature"]["messageDigest"]["algorithm"], "SHA2_384",
+        "{b}"
+    );
+    let ok = verify_with("third");
+    assert!(ok.status.success(), "{}", text(&ok));
+    let bad = verify_with("first");
     assert_eq!(bad.status.code(), Some(1), "{}", text(&bad));
 
     // A second token: an id alone no longer names one token; slot-id does.
