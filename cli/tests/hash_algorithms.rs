@@ -11,7 +11,9 @@
 //!   request's key details are `PKIX_ECDSA_P384_SHA_384` over the SHA-384 digest;
 //! * with an image in a real registry, `signet sign --key` refuses the P-384 key naming the
 //!   keys that sign images, logging nothing, and `signet attest --key` signs the DSSE envelope
-//!   with it (SHA-384 over the PAE), which `verify-attestation --key` accepts.
+//!   with it (SHA-384 over the PAE), which `verify-attestation --key` accepts, with a Rekor v1
+//!   log (a dsse entry) and a Rekor v2 log (a hashedrekord 0.0.2 over the PAE's SHA-384 with
+//!   `PKIX_ECDSA_P384_SHA_384`).
 //!
 //! Fails when a tool (node with oauth2-mock-server, openssl, docker-registry, umoci, skopeo)
 //! is missing.
@@ -352,6 +354,14 @@ fn a_p384_key_attests_images_and_is_refused_for_image_signatures() {
     assert_eq!(log_size(&server), before);
 
     // An attestation signs the DSSE envelope with SHA-384, and verifies with the public key.
+    let (bundle, _) = attest_and_verify(&server, d, &image);
+    assert_eq!(entry_body(&bundle)["kind"], "dsse");
+}
+
+/// `signet attest --key p384.pem` about `image`: the envelope's signature is ECDSA P-384 over
+/// the SHA-384 of its PAE, and `verify-attestation --key p384.pub` accepts it; returns the
+/// bundle and the PAE.
+fn attest_and_verify(server: &Server, d: &Path, image: &str) -> (Value, Vec<u8>) {
     let predicate = d.join("predicate.json");
     std::fs::write(&predicate, r#"{"builder":"p384-test"}"#).unwrap();
     let bundle_path = d.join("attestation.sigstore.json");
@@ -366,10 +376,9 @@ fn a_p384_key_attests_images_and_is_refused_for_image_signatures() {
         .arg(&predicate)
         .arg("--bundle")
         .arg(&bundle_path)
-        .args(["--output", "json", &image]));
+        .args(["--output", "json", image]));
     assert!(out.status.success(), "{}", text(&out));
     let bundle = read_json(&bundle_path);
-    assert_eq!(entry_body(&bundle)["kind"], "dsse");
     let envelope = &bundle["dsseEnvelope"];
     let payload = B64.decode(envelope["payload"].as_str().unwrap()).unwrap();
     let sig = B64
@@ -393,6 +402,34 @@ fn a_p384_key_attests_images_and_is_refused_for_image_signatures() {
         .arg(server.trusted_root())
         .arg("--key")
         .arg(d.join("p384.pub"))
-        .args(["--output", "json", &image]));
+        .args(["--output", "json", image]));
     assert!(out.status.success(), "{}", text(&out));
+    (bundle, pae)
+}
+
+#[test]
+fn a_p384_key_attests_into_a_rekor_v2_log() {
+    require_tools(&["docker-registry", "umoci", "skopeo"]);
+    let oidc = Oidc::start(&support::oidc_js_dir());
+    let server = Server::start_with(&oidc.url, "\n[log]\nprefer_rekor_v2 = true\n");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    p384_key(d);
+    let reg = TestRegistry::start();
+    let digest = reg.push_image("demo/p384v2", "v1", "attested with P-384 into Rekor v2");
+    let image = format!("{}/demo/p384v2@{digest}", reg.addr);
+    let (bundle, pae) = attest_and_verify(&server, d, &image);
+    let entry = &bundle["verificationMaterial"]["tlogEntries"][0];
+    assert_eq!(entry["kindVersion"]["version"], "0.0.2", "{bundle}");
+    let spec = &entry_body(&bundle)["spec"]["hashedRekordV002"];
+    assert_eq!(spec["data"]["algorithm"], "SHA2_384", "{spec}");
+    assert_eq!(
+        spec["data"]["digest"],
+        B64.encode(signet_proto::keys::HashAlgorithm::Sha384.hash(&pae)),
+        "{spec}"
+    );
+    assert_eq!(
+        spec["signature"]["verifier"]["keyDetails"], "PKIX_ECDSA_P384_SHA_384",
+        "{spec}"
+    );
 }
