@@ -658,7 +658,6 @@ struct Attached {
     mode: oci::ReferrersMode,
 }
 
-/// Signs `subject`'s digest (one log entry) and attaches the bundle as its referrer.
 /// An image signature signs the manifest's SHA-256 digest (a verifier gets the image by that
 /// digest, not its bytes), which a key that signs another hash's digests cannot sign: refused
 /// before anything is logged, naming the keys that can and `attest`, which can use this one.
@@ -674,6 +673,7 @@ fn refuse_image_signature_key(identity: &sign::SigningIdentity) -> anyhow::Resul
     Ok(())
 }
 
+/// Signs `subject`'s digest (one log entry) and attaches the bundle as its referrer.
 async fn sign_and_attach(
     registry: &oci::RegistryClient,
     http: &reqwest::Client,
